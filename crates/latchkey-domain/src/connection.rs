@@ -1,0 +1,1032 @@
+//! The connection aggregate: one customer's grant through one integration, from the first
+//! "Connect" click to revocation or deletion.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::{ConnectionId, DomainError, EventMeta, GrantType, IntegrationId, Sealed, TenantId};
+
+/// Where a connection stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Created; waiting for the customer to consent (or for the first grant).
+    Pending,
+    /// Holds tokens that Latchkey keeps fresh.
+    Active,
+    /// The customer or the provider refused the authorization.
+    AuthorizationFailed,
+    /// The provider refused the grant for good (`invalid_grant`…): the customer must connect again.
+    ReauthorizationRequired,
+    /// The access token passed its expiry without a replacement.
+    Expired,
+    /// Revoked by a caller; tokens are no longer handed out.
+    Revoked,
+    /// Deleted; its data key is destroyed.
+    Deleted,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Active => "active",
+            Self::AuthorizationFailed => "authorization_failed",
+            Self::ReauthorizationRequired => "reauthorization_required",
+            Self::Expired => "expired",
+            Self::Revoked => "revoked",
+            Self::Deleted => "deleted",
+        }
+    }
+
+    pub fn parse(input: &str) -> Option<Self> {
+        [
+            Self::Pending,
+            Self::Active,
+            Self::AuthorizationFailed,
+            Self::ReauthorizationRequired,
+            Self::Expired,
+            Self::Revoked,
+            Self::Deleted,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == input)
+    }
+}
+
+/// Tokens from one grant or refresh, sealed, with the provider response's non-secret fields.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenSet {
+    pub access_token: Sealed,
+    /// `None` on a refresh keeps the refresh token the connection has.
+    pub refresh_token: Option<Sealed>,
+    pub token_type: String,
+    pub expires_at: Option<DateTime<Utc>>,
+    /// Scopes the provider granted (which may differ from those asked for).
+    pub scopes: Vec<String>,
+    /// The raw response's other non-secret fields (`instance_url`, `expires_in` as sent…), kept so
+    /// projections can be rebuilt when parsing rules change.
+    pub metadata: BTreeMap<String, serde_json::Value>,
+}
+
+/// An authorization started and not yet completed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingAuthorization {
+    /// A digest of the one-time `state` parameter (the state itself is a bearer secret).
+    pub state_digest: String,
+    pub expires_at: DateTime<Utc>,
+    pub scopes: Vec<String>,
+    pub redirect_uri: String,
+}
+
+/// The last thing that went wrong, as the provider said it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LastError {
+    pub code: String,
+    pub description: Option<String>,
+    pub retryable: bool,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Command {
+    Create {
+        connection_id: ConnectionId,
+        integration_id: IntegrationId,
+        tenant: TenantId,
+        grant_type: GrantType,
+    },
+    StartAuthorization {
+        authorization: PendingAuthorization,
+    },
+    Authorize {
+        grant_type: GrantType,
+        tokens: TokenSet,
+        now: DateTime<Utc>,
+    },
+    FailAuthorization {
+        error: String,
+        description: Option<String>,
+    },
+    Refresh {
+        tokens: TokenSet,
+    },
+    RecordRefreshFailure {
+        error: String,
+        description: Option<String>,
+        retryable: bool,
+        retry_at: Option<DateTime<Utc>>,
+    },
+    RequireReauthorization {
+        error: String,
+        description: Option<String>,
+    },
+    Expire {
+        now: DateTime<Utc>,
+    },
+    Revoke {
+        reason: String,
+    },
+    Delete,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    ConnectionCreated {
+        connection_id: ConnectionId,
+        integration_id: IntegrationId,
+        tenant: TenantId,
+        grant_type: GrantType,
+    },
+    AuthorizationStarted {
+        authorization: PendingAuthorization,
+    },
+    Authorized {
+        grant_type: GrantType,
+        tokens: TokenSet,
+    },
+    AuthorizationFailed {
+        error: String,
+        description: Option<String>,
+    },
+    Refreshed {
+        tokens: TokenSet,
+    },
+    RefreshFailed {
+        error: String,
+        description: Option<String>,
+        retryable: bool,
+        retry_at: Option<DateTime<Utc>>,
+    },
+    ReauthorizationRequired {
+        error: String,
+        description: Option<String>,
+    },
+    Expired {},
+    Revoked {
+        reason: String,
+    },
+    Deleted {},
+}
+
+impl Event {
+    pub fn event_type(&self) -> &'static str {
+        match self {
+            Self::ConnectionCreated { .. } => "connection_created",
+            Self::AuthorizationStarted { .. } => "authorization_started",
+            Self::Authorized { .. } => "authorized",
+            Self::AuthorizationFailed { .. } => "authorization_failed",
+            Self::Refreshed { .. } => "refreshed",
+            Self::RefreshFailed { .. } => "refresh_failed",
+            Self::ReauthorizationRequired { .. } => "reauthorization_required",
+            Self::Expired { .. } => "expired",
+            Self::Revoked { .. } => "revoked",
+            Self::Deleted { .. } => "deleted",
+        }
+    }
+
+    /// The payload schema of each event type; bumped when a type's payload changes shape.
+    pub fn schema_version(&self) -> u32 {
+        1
+    }
+}
+
+/// The projected connection: what `GetConnection` and `GetToken` read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct State {
+    pub id: ConnectionId,
+    pub integration_id: IntegrationId,
+    pub tenant: TenantId,
+    pub grant_type: GrantType,
+    pub status: Status,
+    pub access_token: Option<Sealed>,
+    pub refresh_token: Option<Sealed>,
+    pub token_type: Option<String>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub scopes: Vec<String>,
+    pub metadata: BTreeMap<String, serde_json::Value>,
+    pub pending_authorization: Option<PendingAuthorization>,
+    pub last_error: Option<LastError>,
+    /// Refresh failures in a row since the last success.
+    pub consecutive_failures: u32,
+    pub version: u64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub authorized_at: Option<DateTime<Utc>>,
+    pub refreshed_at: Option<DateTime<Utc>>,
+}
+
+fn refuse(state: &State, action: &str) -> DomainError {
+    DomainError::InvalidTransition(format!(
+        "cannot {action}: connection {} is {}",
+        state.id,
+        state.status.as_str()
+    ))
+}
+
+/// All business rules of connections.
+pub fn decide(state: Option<&State>, command: Command) -> Result<Vec<Event>, DomainError> {
+    let state = match (state, command) {
+        (
+            None,
+            Command::Create {
+                connection_id,
+                integration_id,
+                tenant,
+                grant_type,
+            },
+        ) => {
+            return Ok(vec![Event::ConnectionCreated {
+                connection_id,
+                integration_id,
+                tenant,
+                grant_type,
+            }]);
+        }
+        (Some(s), Command::Create { .. }) => {
+            return Err(DomainError::AlreadyExists(format!("connection {}", s.id)));
+        }
+        (None, _) => return Err(DomainError::NotFound("connection".to_owned())),
+        (Some(s), _) if s.status == Status::Deleted => {
+            return Err(DomainError::NotFound(format!("connection {}", s.id)));
+        }
+        (Some(s), command) => (s, command),
+    };
+    let (s, command) = state;
+    use Status::*;
+    match command {
+        Command::Create { .. } => unreachable!("handled above"),
+        Command::StartAuthorization { authorization } => {
+            if s.grant_type != GrantType::AuthorizationCode {
+                return Err(DomainError::InvalidTransition(format!(
+                    "connection {} uses the {} grant, not authorization_code",
+                    s.id,
+                    s.grant_type.as_str()
+                )));
+            }
+            if s.status == Revoked {
+                return Err(refuse(s, "start an authorization"));
+            }
+            Ok(vec![Event::AuthorizationStarted { authorization }])
+        }
+        Command::Authorize {
+            grant_type,
+            tokens,
+            now,
+        } => {
+            if grant_type != s.grant_type {
+                return Err(DomainError::InvalidTransition(format!(
+                    "connection {} uses the {} grant, not {}",
+                    s.id,
+                    s.grant_type.as_str(),
+                    grant_type.as_str()
+                )));
+            }
+            if s.status == Revoked {
+                return Err(refuse(s, "authorize"));
+            }
+            if grant_type == GrantType::AuthorizationCode {
+                match &s.pending_authorization {
+                    None => return Err(refuse(s, "authorize without a started authorization")),
+                    Some(p) if p.expires_at <= now => {
+                        return Err(DomainError::InvalidTransition(format!(
+                            "the authorization of connection {} expired at {}",
+                            s.id, p.expires_at
+                        )));
+                    }
+                    Some(_) => {}
+                }
+            }
+            Ok(vec![Event::Authorized { grant_type, tokens }])
+        }
+        Command::FailAuthorization { error, description } => {
+            if s.pending_authorization.is_none() {
+                return Err(refuse(s, "fail an authorization that was not started"));
+            }
+            Ok(vec![Event::AuthorizationFailed { error, description }])
+        }
+        Command::Refresh { tokens } => match s.status {
+            Active | Expired => Ok(vec![Event::Refreshed { tokens }]),
+            _ => Err(refuse(s, "refresh")),
+        },
+        Command::RecordRefreshFailure {
+            error,
+            description,
+            retryable,
+            retry_at,
+        } => match s.status {
+            Active | Expired => Ok(vec![Event::RefreshFailed {
+                error,
+                description,
+                retryable,
+                retry_at,
+            }]),
+            _ => Err(refuse(s, "record a refresh failure")),
+        },
+        Command::RequireReauthorization { error, description } => match s.status {
+            Active | Expired => Ok(vec![Event::ReauthorizationRequired { error, description }]),
+            _ => Err(refuse(s, "require reauthorization")),
+        },
+        Command::Expire { now } => match (s.status, s.expires_at) {
+            (Active, Some(at)) if at <= now => Ok(vec![Event::Expired {}]),
+            (Active, _) => Err(DomainError::InvalidTransition(format!(
+                "connection {} has a token that has not expired",
+                s.id
+            ))),
+            _ => Err(refuse(s, "expire")),
+        },
+        Command::Revoke { reason } => match s.status {
+            Revoked => Err(refuse(s, "revoke")),
+            _ => Ok(vec![Event::Revoked { reason }]),
+        },
+        Command::Delete => Ok(vec![Event::Deleted {}]),
+    }
+}
+
+fn take_tokens(s: &mut State, tokens: &TokenSet) {
+    s.access_token = Some(tokens.access_token.clone());
+    if let Some(refresh) = &tokens.refresh_token {
+        s.refresh_token = Some(refresh.clone());
+    }
+    s.token_type = Some(tokens.token_type.clone());
+    s.expires_at = tokens.expires_at;
+    s.scopes = tokens.scopes.clone();
+    s.metadata = tokens.metadata.clone();
+    s.last_error = None;
+    s.consecutive_failures = 0;
+    s.status = Status::Active;
+}
+
+fn clear_tokens(s: &mut State) {
+    s.access_token = None;
+    s.refresh_token = None;
+    s.pending_authorization = None;
+}
+
+/// Folds one event into the state. No rules and no failure: the log is the truth. An event that
+/// cannot follow the state (only possible in a log that `decide` did not write) leaves it as is.
+pub fn apply(state: Option<State>, event: &Event, meta: &EventMeta) -> Option<State> {
+    let mut s = match (state, event) {
+        (
+            None,
+            Event::ConnectionCreated {
+                connection_id,
+                integration_id,
+                tenant,
+                grant_type,
+            },
+        ) => {
+            return Some(State {
+                id: *connection_id,
+                integration_id: *integration_id,
+                tenant: tenant.clone(),
+                grant_type: *grant_type,
+                status: Status::Pending,
+                access_token: None,
+                refresh_token: None,
+                token_type: None,
+                expires_at: None,
+                scopes: Vec::new(),
+                metadata: BTreeMap::new(),
+                pending_authorization: None,
+                last_error: None,
+                consecutive_failures: 0,
+                version: meta.version,
+                created_at: meta.occurred_at,
+                updated_at: meta.occurred_at,
+                authorized_at: None,
+                refreshed_at: None,
+            });
+        }
+        (None, _) => return None,
+        (Some(s), Event::ConnectionCreated { .. }) => return Some(s),
+        (Some(s), _) => s,
+    };
+    match event {
+        Event::ConnectionCreated { .. } => {}
+        Event::AuthorizationStarted { authorization } => {
+            s.pending_authorization = Some(authorization.clone());
+            if s.status != Status::Active {
+                s.status = Status::Pending;
+            }
+        }
+        Event::Authorized { tokens, .. } => {
+            take_tokens(&mut s, tokens);
+            s.pending_authorization = None;
+            s.authorized_at = Some(meta.occurred_at);
+        }
+        Event::AuthorizationFailed { error, description } => {
+            s.pending_authorization = None;
+            s.last_error = Some(LastError {
+                code: error.clone(),
+                description: description.clone(),
+                retryable: false,
+                at: meta.occurred_at,
+            });
+            if s.status != Status::Active {
+                s.status = Status::AuthorizationFailed;
+            }
+        }
+        Event::Refreshed { tokens } => {
+            take_tokens(&mut s, tokens);
+            s.refreshed_at = Some(meta.occurred_at);
+        }
+        Event::RefreshFailed {
+            error,
+            description,
+            retryable,
+            ..
+        } => {
+            s.last_error = Some(LastError {
+                code: error.clone(),
+                description: description.clone(),
+                retryable: *retryable,
+                at: meta.occurred_at,
+            });
+            s.consecutive_failures = s.consecutive_failures.saturating_add(1);
+        }
+        Event::ReauthorizationRequired { error, description } => {
+            s.last_error = Some(LastError {
+                code: error.clone(),
+                description: description.clone(),
+                retryable: false,
+                at: meta.occurred_at,
+            });
+            s.status = Status::ReauthorizationRequired;
+        }
+        Event::Expired {} => s.status = Status::Expired,
+        Event::Revoked { .. } => {
+            clear_tokens(&mut s);
+            s.status = Status::Revoked;
+        }
+        Event::Deleted {} => {
+            clear_tokens(&mut s);
+            s.status = Status::Deleted;
+        }
+    }
+    s.version = meta.version;
+    s.updated_at = meta.occurred_at;
+    Some(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Duration;
+
+    fn ids() -> (ConnectionId, IntegrationId) {
+        (ConnectionId::new_v7(), IntegrationId::new_v7())
+    }
+
+    fn created_with(grant_type: GrantType) -> Event {
+        let (connection_id, integration_id) = ids();
+        Event::ConnectionCreated {
+            connection_id,
+            integration_id,
+            tenant: TenantId::parse("acme").unwrap(),
+            grant_type,
+        }
+    }
+
+    fn created() -> Event {
+        created_with(GrantType::AuthorizationCode)
+    }
+
+    fn now() -> DateTime<Utc> {
+        EventMeta::at_version(100).occurred_at
+    }
+
+    fn tokens(access: u8, refresh: Option<u8>) -> TokenSet {
+        TokenSet {
+            access_token: Sealed::from_bytes(vec![access]),
+            refresh_token: refresh.map(|r| Sealed::from_bytes(vec![r])),
+            token_type: "Bearer".to_owned(),
+            expires_at: Some(now() + Duration::hours(1)),
+            scopes: vec!["api".to_owned()],
+            metadata: BTreeMap::from([(
+                "instance_url".to_owned(),
+                serde_json::json!("https://acme.my.salesforce.com"),
+            )]),
+        }
+    }
+
+    fn started() -> Event {
+        Event::AuthorizationStarted {
+            authorization: PendingAuthorization {
+                state_digest: "digest".to_owned(),
+                expires_at: now() + Duration::minutes(10),
+                scopes: vec!["api".to_owned()],
+                redirect_uri: "https://latchkey.example/oauth/callback".to_owned(),
+            },
+        }
+    }
+
+    fn authorized() -> Event {
+        Event::Authorized {
+            grant_type: GrantType::AuthorizationCode,
+            tokens: tokens(1, Some(2)),
+        }
+    }
+
+    fn given(events: &[Event]) -> Option<State> {
+        events.iter().enumerate().fold(None, |state, (i, e)| {
+            apply(state, e, &EventMeta::at_version(i as u64 + 1))
+        })
+    }
+
+    /// Given `history`, when `command`, then the events it decides, applied, give the state.
+    fn when(history: &[Event], command: Command) -> Result<(Vec<Event>, State), DomainError> {
+        let state = given(history);
+        let events = decide(state.as_ref(), command)?;
+        let mut all = history.to_vec();
+        all.extend(events.iter().cloned());
+        Ok((events, given(&all).expect("state after events")))
+    }
+
+    fn types(events: &[Event]) -> Vec<&'static str> {
+        events.iter().map(Event::event_type).collect()
+    }
+
+    fn assert_refused(history: &[Event], command: Command, fragment: &str) {
+        match when(history, command) {
+            Err(DomainError::InvalidTransition(message)) => {
+                assert!(message.contains(fragment), "{message:?} lacks {fragment:?}")
+            }
+            other => panic!("expected a refused transition, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn given_nothing_when_created_then_pending() {
+        let (connection_id, integration_id) = ids();
+        let (events, state) = when(
+            &[],
+            Command::Create {
+                connection_id,
+                integration_id,
+                tenant: TenantId::parse("acme").unwrap(),
+                grant_type: GrantType::AuthorizationCode,
+            },
+        )
+        .unwrap();
+        assert_eq!(types(&events), ["connection_created"]);
+        assert_eq!(state.id, connection_id);
+        assert_eq!(state.status, Status::Pending);
+        assert_eq!(state.version, 1);
+    }
+
+    #[test]
+    fn given_created_when_created_again_then_already_exists() {
+        let (connection_id, integration_id) = ids();
+        let err = when(
+            &[created()],
+            Command::Create {
+                connection_id,
+                integration_id,
+                tenant: TenantId::parse("acme").unwrap(),
+                grant_type: GrantType::AuthorizationCode,
+            },
+        )
+        .unwrap_err();
+        assert!(matches!(err, DomainError::AlreadyExists(_)));
+    }
+
+    #[test]
+    fn given_nothing_when_anything_else_then_not_found() {
+        assert!(matches!(
+            when(&[], Command::Delete),
+            Err(DomainError::NotFound(_))
+        ));
+    }
+
+    #[test]
+    fn given_created_when_authorization_started_then_pending_with_the_state_digest() {
+        let (events, state) = when(
+            &[created()],
+            Command::StartAuthorization {
+                authorization: match started() {
+                    Event::AuthorizationStarted { authorization } => authorization,
+                    _ => unreachable!(),
+                },
+            },
+        )
+        .unwrap();
+        assert_eq!(types(&events), ["authorization_started"]);
+        assert_eq!(state.status, Status::Pending);
+        assert_eq!(
+            state.pending_authorization.map(|p| p.state_digest),
+            Some("digest".to_owned())
+        );
+    }
+
+    #[test]
+    fn given_client_credentials_when_authorization_started_then_refused() {
+        let authorization = match started() {
+            Event::AuthorizationStarted { authorization } => authorization,
+            _ => unreachable!(),
+        };
+        assert_refused(
+            &[created_with(GrantType::ClientCredentials)],
+            Command::StartAuthorization { authorization },
+            "client_credentials grant",
+        );
+    }
+
+    #[test]
+    fn given_started_when_authorized_then_active_with_tokens() {
+        let (events, state) = when(
+            &[created(), started()],
+            Command::Authorize {
+                grant_type: GrantType::AuthorizationCode,
+                tokens: tokens(1, Some(2)),
+                now: now(),
+            },
+        )
+        .unwrap();
+        assert_eq!(types(&events), ["authorized"]);
+        assert_eq!(state.status, Status::Active);
+        assert_eq!(state.access_token, Some(Sealed::from_bytes(vec![1])));
+        assert_eq!(state.refresh_token, Some(Sealed::from_bytes(vec![2])));
+        assert_eq!(state.pending_authorization, None);
+        assert!(state.authorized_at.is_some());
+        assert_eq!(
+            state.metadata.get("instance_url"),
+            Some(&serde_json::json!("https://acme.my.salesforce.com"))
+        );
+    }
+
+    #[test]
+    fn given_created_when_authorized_without_a_started_authorization_then_refused() {
+        assert_refused(
+            &[created()],
+            Command::Authorize {
+                grant_type: GrantType::AuthorizationCode,
+                tokens: tokens(1, None),
+                now: now(),
+            },
+            "without a started authorization",
+        );
+    }
+
+    #[test]
+    fn given_started_when_authorized_after_the_state_expired_then_refused() {
+        assert_refused(
+            &[created(), started()],
+            Command::Authorize {
+                grant_type: GrantType::AuthorizationCode,
+                tokens: tokens(1, None),
+                now: now() + Duration::minutes(11),
+            },
+            "expired",
+        );
+    }
+
+    #[test]
+    fn given_client_credentials_when_authorized_then_active_without_consent() {
+        let (_, state) = when(
+            &[created_with(GrantType::ClientCredentials)],
+            Command::Authorize {
+                grant_type: GrantType::ClientCredentials,
+                tokens: tokens(1, None),
+                now: now(),
+            },
+        )
+        .unwrap();
+        assert_eq!(state.status, Status::Active);
+        assert_eq!(state.refresh_token, None);
+    }
+
+    #[test]
+    fn given_a_grant_type_when_authorized_with_another_then_refused() {
+        assert_refused(
+            &[created_with(GrantType::ClientCredentials)],
+            Command::Authorize {
+                grant_type: GrantType::Password,
+                tokens: tokens(1, None),
+                now: now(),
+            },
+            "not password",
+        );
+    }
+
+    #[test]
+    fn given_started_when_authorization_fails_then_authorization_failed() {
+        let (events, state) = when(
+            &[created(), started()],
+            Command::FailAuthorization {
+                error: "access_denied".to_owned(),
+                description: Some("user said no".to_owned()),
+            },
+        )
+        .unwrap();
+        assert_eq!(types(&events), ["authorization_failed"]);
+        assert_eq!(state.status, Status::AuthorizationFailed);
+        assert_eq!(state.last_error.map(|e| e.code), Some("access_denied".to_owned()));
+    }
+
+    #[test]
+    fn given_created_when_authorization_fails_without_a_start_then_refused() {
+        assert_refused(
+            &[created()],
+            Command::FailAuthorization {
+                error: "access_denied".to_owned(),
+                description: None,
+            },
+            "not started",
+        );
+    }
+
+    #[test]
+    fn given_active_when_reauthorization_started_then_stays_active() {
+        let (_, state) = when(
+            &[created(), started(), authorized()],
+            Command::StartAuthorization {
+                authorization: match started() {
+                    Event::AuthorizationStarted { authorization } => authorization,
+                    _ => unreachable!(),
+                },
+            },
+        )
+        .unwrap();
+        assert_eq!(state.status, Status::Active);
+        assert!(state.access_token.is_some());
+    }
+
+    #[test]
+    fn given_active_when_refreshed_without_refresh_token_then_old_refresh_token_is_kept() {
+        let (events, state) = when(
+            &[created(), started(), authorized()],
+            Command::Refresh {
+                tokens: tokens(3, None),
+            },
+        )
+        .unwrap();
+        assert_eq!(types(&events), ["refreshed"]);
+        assert_eq!(state.access_token, Some(Sealed::from_bytes(vec![3])));
+        assert_eq!(state.refresh_token, Some(Sealed::from_bytes(vec![2])));
+        assert!(state.refreshed_at.is_some());
+    }
+
+    #[test]
+    fn given_active_when_refreshed_with_rotation_then_new_refresh_token() {
+        let (_, state) = when(
+            &[created(), started(), authorized()],
+            Command::Refresh {
+                tokens: tokens(3, Some(4)),
+            },
+        )
+        .unwrap();
+        assert_eq!(state.refresh_token, Some(Sealed::from_bytes(vec![4])));
+    }
+
+    #[test]
+    fn given_expired_when_refreshed_then_active_again() {
+        let (_, state) = when(
+            &[created(), started(), authorized(), Event::Expired {}],
+            Command::Refresh {
+                tokens: tokens(3, None),
+            },
+        )
+        .unwrap();
+        assert_eq!(state.status, Status::Active);
+    }
+
+    #[test]
+    fn given_revoked_when_refreshed_then_refused() {
+        assert_refused(
+            &[
+                created(),
+                started(),
+                authorized(),
+                Event::Revoked {
+                    reason: "offboarding".to_owned(),
+                },
+            ],
+            Command::Refresh {
+                tokens: tokens(3, None),
+            },
+            "cannot refresh",
+        );
+    }
+
+    #[test]
+    fn given_pending_or_reauthorization_required_when_refreshed_then_refused() {
+        assert_refused(
+            &[created(), started()],
+            Command::Refresh {
+                tokens: tokens(3, None),
+            },
+            "is pending",
+        );
+        let reauth = Event::ReauthorizationRequired {
+            error: "invalid_grant".to_owned(),
+            description: None,
+        };
+        assert_refused(
+            &[created(), started(), authorized(), reauth],
+            Command::Refresh {
+                tokens: tokens(3, None),
+            },
+            "is reauthorization_required",
+        );
+    }
+
+    #[test]
+    fn given_active_when_refresh_fails_retryably_then_still_active_with_the_error() {
+        let history = [created(), started(), authorized()];
+        let failure = || Command::RecordRefreshFailure {
+            error: "server_error".to_owned(),
+            description: Some("HTTP 503".to_owned()),
+            retryable: true,
+            retry_at: Some(now() + Duration::seconds(30)),
+        };
+        let (events, state) = when(&history, failure()).unwrap();
+        assert_eq!(types(&events), ["refresh_failed"]);
+        assert_eq!(state.status, Status::Active);
+        assert_eq!(state.consecutive_failures, 1);
+        assert!(state.last_error.as_ref().is_some_and(|e| e.retryable));
+        let mut twice = history.to_vec();
+        twice.extend(events);
+        let (_, state) = when(&twice, failure()).unwrap();
+        assert_eq!(state.consecutive_failures, 2);
+    }
+
+    #[test]
+    fn given_failures_when_refreshed_then_errors_are_cleared() {
+        let failed = Event::RefreshFailed {
+            error: "server_error".to_owned(),
+            description: None,
+            retryable: true,
+            retry_at: None,
+        };
+        let (_, state) = when(
+            &[created(), started(), authorized(), failed],
+            Command::Refresh {
+                tokens: tokens(5, None),
+            },
+        )
+        .unwrap();
+        assert_eq!(state.consecutive_failures, 0);
+        assert_eq!(state.last_error, None);
+    }
+
+    #[test]
+    fn given_active_when_reauthorization_required_then_status_says_so() {
+        let (events, state) = when(
+            &[created(), started(), authorized()],
+            Command::RequireReauthorization {
+                error: "invalid_grant".to_owned(),
+                description: Some("token revoked by user".to_owned()),
+            },
+        )
+        .unwrap();
+        assert_eq!(types(&events), ["reauthorization_required"]);
+        assert_eq!(state.status, Status::ReauthorizationRequired);
+        assert_eq!(state.last_error.map(|e| e.code), Some("invalid_grant".to_owned()));
+    }
+
+    #[test]
+    fn given_pending_when_reauthorization_required_then_refused() {
+        assert_refused(
+            &[created()],
+            Command::RequireReauthorization {
+                error: "invalid_grant".to_owned(),
+                description: None,
+            },
+            "cannot require reauthorization",
+        );
+    }
+
+    #[test]
+    fn given_active_past_expiry_when_expired_then_expired() {
+        let (events, state) = when(
+            &[created(), started(), authorized()],
+            Command::Expire {
+                now: now() + Duration::hours(2),
+            },
+        )
+        .unwrap();
+        assert_eq!(types(&events), ["expired"]);
+        assert_eq!(state.status, Status::Expired);
+    }
+
+    #[test]
+    fn given_active_before_expiry_when_expired_then_refused() {
+        assert_refused(
+            &[created(), started(), authorized()],
+            Command::Expire { now: now() },
+            "has not expired",
+        );
+        assert_refused(&[created()], Command::Expire { now: now() }, "cannot expire");
+    }
+
+    #[test]
+    fn given_active_when_revoked_then_tokens_are_gone() {
+        let (events, state) = when(
+            &[created(), started(), authorized()],
+            Command::Revoke {
+                reason: "customer offboarded".to_owned(),
+            },
+        )
+        .unwrap();
+        assert_eq!(types(&events), ["revoked"]);
+        assert_eq!(state.status, Status::Revoked);
+        assert_eq!(state.access_token, None);
+        assert_eq!(state.refresh_token, None);
+    }
+
+    #[test]
+    fn given_revoked_when_revoked_or_reauthorized_then_refused() {
+        let history = [
+            created(),
+            started(),
+            authorized(),
+            Event::Revoked {
+                reason: "x".to_owned(),
+            },
+        ];
+        assert_refused(
+            &history,
+            Command::Revoke {
+                reason: "again".to_owned(),
+            },
+            "cannot revoke",
+        );
+        let authorization = match started() {
+            Event::AuthorizationStarted { authorization } => authorization,
+            _ => unreachable!(),
+        };
+        assert_refused(
+            &history,
+            Command::StartAuthorization { authorization },
+            "cannot start an authorization",
+        );
+    }
+
+    #[test]
+    fn given_any_state_when_deleted_then_deleted_and_nothing_more_is_accepted() {
+        let (events, state) = when(&[created(), started(), authorized()], Command::Delete).unwrap();
+        assert_eq!(types(&events), ["deleted"]);
+        assert_eq!(state.status, Status::Deleted);
+        assert_eq!(state.access_token, None);
+        let history = [created(), started(), authorized(), Event::Deleted {}];
+        assert!(matches!(
+            when(&history, Command::Delete),
+            Err(DomainError::NotFound(_))
+        ));
+        assert!(matches!(
+            when(
+                &history,
+                Command::Refresh {
+                    tokens: tokens(9, None)
+                }
+            ),
+            Err(DomainError::NotFound(_))
+        ));
+    }
+
+    #[test]
+    fn apply_ignores_events_that_cannot_start_a_stream() {
+        assert_eq!(given(&[authorized()]), None);
+    }
+
+    #[test]
+    fn every_event_type_round_trips_through_json() {
+        let events = [
+            created(),
+            started(),
+            authorized(),
+            Event::AuthorizationFailed {
+                error: "access_denied".to_owned(),
+                description: None,
+            },
+            Event::Refreshed {
+                tokens: tokens(3, Some(4)),
+            },
+            Event::RefreshFailed {
+                error: "temporarily_unavailable".to_owned(),
+                description: None,
+                retryable: true,
+                retry_at: Some(now()),
+            },
+            Event::ReauthorizationRequired {
+                error: "invalid_grant".to_owned(),
+                description: None,
+            },
+            Event::Expired {},
+            Event::Revoked {
+                reason: "r".to_owned(),
+            },
+            Event::Deleted {},
+        ];
+        for event in events {
+            let json = serde_json::to_string(&event).unwrap();
+            assert!(json.contains(&format!("\"type\":\"{}\"", event.event_type())));
+            let back: Event = serde_json::from_str(&json).unwrap();
+            assert_eq!(back, event);
+        }
+    }
+}
