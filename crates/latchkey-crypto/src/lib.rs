@@ -1,1 +1,411 @@
-//! placeholder
+//! Sealing of Latchkey's secrets (client secrets, tokens, passwords) before anything stores them.
+//!
+//! AES-256-GCM under a keyring of master keys. Every ciphertext names the key that sealed it, so keys
+//! can rotate without rewriting old data, and its associated data binds it to its owner (the stream
+//! of the integration or connection) and field, so a ciphertext copied to another connection or
+//! field does not open. A fresh random nonce per seal means the same secret sealed twice gives
+//! different bytes.
+//!
+//! This crate must never log, print or put a secret into an error. It does no IO: key files are
+//! read and written by the service.
+//!
+//! ```
+//! use latchkey_crypto::{Keyring, MasterKey, Sealer, Field};
+//! use latchkey_domain::{ConnectionId, StreamId};
+//! use secrecy::{ExposeSecret, SecretString};
+//!
+//! let sealer = Sealer::new(Keyring::single(MasterKey::generate()));
+//! let owner = StreamId::Connection(ConnectionId::new_v7());
+//! let token = SecretString::from("ya29.a0Af");
+//! let sealed = sealer.seal(&owner, Field::AccessToken, &token).unwrap();
+//! assert_eq!(sealer.open(&owner, Field::AccessToken, &sealed).unwrap().expose_secret(), "ya29.a0Af");
+//! ```
+#![forbid(unsafe_code)]
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use aes_gcm::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
+use aes_gcm::{Aes256Gcm, Key, Nonce};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use hmac::{Hmac, Mac};
+use latchkey_domain::{Sealed, SealedSecret, StreamId};
+use secrecy::{ExposeSecret, SecretBox, SecretString};
+use sha2::{Digest, Sha256};
+
+const FORMAT_V1: u8 = 1;
+const NONCE_LEN: usize = 12;
+
+/// Which secret of its owner a ciphertext holds; part of the associated data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    ClientSecret,
+    AccessToken,
+    RefreshToken,
+    Password,
+}
+
+impl Field {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ClientSecret => "client_secret",
+            Self::AccessToken => "access_token",
+            Self::RefreshToken => "refresh_token",
+            Self::Password => "password",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CryptoError {
+    #[error("master key is invalid: {0}")]
+    InvalidKey(String),
+    #[error("sealed value names key {0:?}, which is not in the keyring")]
+    UnknownKey(String),
+    #[error("sealed value is malformed")]
+    Malformed,
+    /// Wrong key, wrong owner or field, or bytes changed: GCM cannot tell which, and neither do we.
+    #[error("sealed value does not open for this owner and field (tampered, moved or wrong key)")]
+    Tampered,
+    #[error("sealing failed")]
+    Seal,
+}
+
+/// A 256-bit master key and its id. The id is derived from the key (a hash prefix), so the same
+/// key always has the same id and the id reveals nothing useful about the key.
+pub struct MasterKey {
+    id: String,
+    key: SecretBox<[u8; 32]>,
+}
+
+impl fmt::Debug for MasterKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MasterKey")
+            .field("id", &self.id)
+            .field("key", &"[REDACTED]")
+            .finish()
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl MasterKey {
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        let digest = Sha256::new()
+            .chain_update(b"latchkey key id v1\0")
+            .chain_update(bytes)
+            .finalize();
+        Self {
+            id: format!("k{}", hex(&digest[..4])),
+            key: SecretBox::new(Box::new(bytes)),
+        }
+    }
+
+    /// A new random key from the operating system's generator.
+    pub fn generate() -> Self {
+        let key = Aes256Gcm::generate_key(OsRng);
+        let mut bytes = [0u8; 32];
+        bytes.copy_from_slice(&key);
+        Self::from_bytes(bytes)
+    }
+
+    /// Parses standard base64 of exactly 32 bytes (surrounding whitespace allowed, as in a file).
+    pub fn from_base64(text: &SecretString) -> Result<Self, CryptoError> {
+        let decoded = STANDARD
+            .decode(text.expose_secret().trim())
+            .map_err(|_| CryptoError::InvalidKey("not valid base64".to_owned()))?;
+        let bytes: [u8; 32] = decoded.as_slice().try_into().map_err(|_| {
+            CryptoError::InvalidKey(format!("must be 32 bytes, got {}", decoded.len()))
+        })?;
+        Ok(Self::from_bytes(bytes))
+    }
+
+    /// The key as base64, to be written to a key file with restricted permissions.
+    pub fn to_base64(&self) -> SecretString {
+        SecretString::from(STANDARD.encode(self.key.expose_secret()))
+    }
+
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn cipher(&self) -> Aes256Gcm {
+        Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(self.key.expose_secret()))
+    }
+}
+
+/// The master keys Latchkey can open with, and the one it seals with.
+#[derive(Debug)]
+pub struct Keyring {
+    active: String,
+    keys: BTreeMap<String, MasterKey>,
+}
+
+impl Keyring {
+    pub fn single(key: MasterKey) -> Self {
+        let active = key.id.clone();
+        Self {
+            active,
+            keys: BTreeMap::from([(key.id.clone(), key)]),
+        }
+    }
+
+    /// Adds a key that opens older ciphertexts but does not seal new ones.
+    pub fn with_retired(mut self, key: MasterKey) -> Self {
+        self.keys.entry(key.id.clone()).or_insert(key);
+        self
+    }
+
+    pub fn active_key_id(&self) -> &str {
+        &self.active
+    }
+
+    fn active(&self) -> &MasterKey {
+        // `active` is always a key of the map: both constructors insert it.
+        &self.keys[&self.active]
+    }
+}
+
+/// Seals and opens secrets for their owners.
+#[derive(Debug)]
+pub struct Sealer {
+    keyring: Keyring,
+    fingerprint_key: SecretBox<[u8; 32]>,
+}
+
+fn associated_data(owner: &StreamId, field: Field, key_id: &str) -> Vec<u8> {
+    format!("latchkey.v1\0{owner}\0{}\0{key_id}", field.as_str()).into_bytes()
+}
+
+impl Sealer {
+    pub fn new(keyring: Keyring) -> Self {
+        let digest = Sha256::new()
+            .chain_update(b"latchkey fingerprint v1\0")
+            .chain_update(keyring.active().key.expose_secret())
+            .finalize();
+        let mut fingerprint_key = [0u8; 32];
+        fingerprint_key.copy_from_slice(&digest);
+        Self {
+            keyring,
+            fingerprint_key: SecretBox::new(Box::new(fingerprint_key)),
+        }
+    }
+
+    pub fn active_key_id(&self) -> &str {
+        self.keyring.active_key_id()
+    }
+
+    /// `[1][key id length][key id][nonce][ciphertext and tag]`.
+    pub fn seal(
+        &self,
+        owner: &StreamId,
+        field: Field,
+        secret: &SecretString,
+    ) -> Result<Sealed, CryptoError> {
+        let key = self.keyring.active();
+        let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
+        let aad = associated_data(owner, field, &key.id);
+        let ciphertext = key
+            .cipher()
+            .encrypt(
+                &nonce,
+                Payload {
+                    msg: secret.expose_secret().as_bytes(),
+                    aad: &aad,
+                },
+            )
+            .map_err(|_| CryptoError::Seal)?;
+        let id = key.id.as_bytes();
+        let mut out = Vec::with_capacity(2 + id.len() + NONCE_LEN + ciphertext.len());
+        out.push(FORMAT_V1);
+        out.push(u8::try_from(id.len()).map_err(|_| CryptoError::Seal)?);
+        out.extend_from_slice(id);
+        out.extend_from_slice(&nonce);
+        out.extend_from_slice(&ciphertext);
+        Ok(Sealed::from_bytes(out))
+    }
+
+    pub fn open(
+        &self,
+        owner: &StreamId,
+        field: Field,
+        sealed: &Sealed,
+    ) -> Result<SecretString, CryptoError> {
+        let bytes = sealed.as_bytes();
+        let (&version, rest) = bytes.split_first().ok_or(CryptoError::Malformed)?;
+        if version != FORMAT_V1 {
+            return Err(CryptoError::Malformed);
+        }
+        let (&id_len, rest) = rest.split_first().ok_or(CryptoError::Malformed)?;
+        let id_len = usize::from(id_len);
+        if rest.len() < id_len + NONCE_LEN + 16 {
+            return Err(CryptoError::Malformed);
+        }
+        let (id, rest) = rest.split_at(id_len);
+        let id = std::str::from_utf8(id).map_err(|_| CryptoError::Malformed)?;
+        let (nonce, ciphertext) = rest.split_at(NONCE_LEN);
+        let key = self
+            .keyring
+            .keys
+            .get(id)
+            .ok_or_else(|| CryptoError::UnknownKey(id.to_owned()))?;
+        let aad = associated_data(owner, field, id);
+        let plaintext = key
+            .cipher()
+            .decrypt(
+                Nonce::from_slice(nonce),
+                Payload {
+                    msg: ciphertext,
+                    aad: &aad,
+                },
+            )
+            .map_err(|_| CryptoError::Tampered)?;
+        String::from_utf8(plaintext)
+            .map(SecretString::from)
+            .map_err(|_| CryptoError::Malformed)
+    }
+
+    /// A keyed fingerprint (HMAC-SHA256, first 8 bytes): equal secrets give equal fingerprints
+    /// under one keyring, and without the key nobody can test guesses against it.
+    pub fn fingerprint(&self, secret: &SecretString) -> String {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(self.fingerprint_key.expose_secret())
+            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+        mac.update(secret.expose_secret().as_bytes());
+        format!("hmac-sha256:{}", hex(&mac.finalize().into_bytes()[..8]))
+    }
+
+    /// Seals a secret and fingerprints it, as integrations store their client secret.
+    pub fn seal_secret(
+        &self,
+        owner: &StreamId,
+        field: Field,
+        secret: &SecretString,
+    ) -> Result<SealedSecret, CryptoError> {
+        Ok(SealedSecret {
+            sealed: self.seal(owner, field, secret)?,
+            fingerprint: self.fingerprint(secret),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use latchkey_domain::{ConnectionId, IntegrationId};
+
+    const CANARY: &str = "canary-secret-7f3a9c";
+
+    fn sealer() -> Sealer {
+        Sealer::new(Keyring::single(MasterKey::from_bytes([7; 32])))
+    }
+
+    fn owner() -> StreamId {
+        StreamId::Integration(IntegrationId::new_v7())
+    }
+
+    fn secret() -> SecretString {
+        SecretString::from(CANARY)
+    }
+
+    fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+        haystack.windows(needle.len()).any(|w| w == needle)
+    }
+
+    #[test]
+    fn stored_bytes_do_not_hold_the_plaintext() {
+        let sealed = sealer().seal(&owner(), Field::ClientSecret, &secret()).unwrap();
+        assert!(!contains(sealed.as_bytes(), CANARY.as_bytes()));
+        let json = serde_json::to_string(&sealed).unwrap();
+        assert!(!json.contains(CANARY));
+    }
+
+    #[test]
+    fn a_sealed_value_opens_for_its_owner_and_field() {
+        let (sealer, owner) = (sealer(), owner());
+        let sealed = sealer.seal(&owner, Field::ClientSecret, &secret()).unwrap();
+        let opened = sealer.open(&owner, Field::ClientSecret, &sealed).unwrap();
+        assert_eq!(opened.expose_secret(), CANARY);
+    }
+
+    #[test]
+    fn every_flipped_byte_fails_to_open() {
+        let (sealer, owner) = (sealer(), owner());
+        let sealed = sealer.seal(&owner, Field::ClientSecret, &secret()).unwrap();
+        for i in 0..sealed.as_bytes().len() {
+            let mut bytes = sealed.as_bytes().to_vec();
+            bytes[i] ^= 0x01;
+            let result = sealer.open(&owner, Field::ClientSecret, &Sealed::from_bytes(bytes));
+            assert!(result.is_err(), "flipping byte {i} still opened");
+        }
+    }
+
+    #[test]
+    fn a_ciphertext_moved_to_another_owner_or_field_fails() {
+        let (sealer, owner) = (sealer(), owner());
+        let sealed = sealer.seal(&owner, Field::AccessToken, &secret()).unwrap();
+        let other = StreamId::Connection(ConnectionId::new_v7());
+        assert_eq!(
+            sealer.open(&other, Field::AccessToken, &sealed).unwrap_err(),
+            CryptoError::Tampered
+        );
+        assert_eq!(
+            sealer.open(&owner, Field::RefreshToken, &sealed).unwrap_err(),
+            CryptoError::Tampered
+        );
+    }
+
+    #[test]
+    fn sealing_the_same_value_twice_gives_different_bytes() {
+        let (sealer, owner) = (sealer(), owner());
+        let a = sealer.seal(&owner, Field::ClientSecret, &secret()).unwrap();
+        let b = sealer.seal(&owner, Field::ClientSecret, &secret()).unwrap();
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn another_keyring_cannot_open_and_says_which_key_is_missing() {
+        let owner = owner();
+        let sealed = sealer().seal(&owner, Field::ClientSecret, &secret()).unwrap();
+        let stranger = Sealer::new(Keyring::single(MasterKey::from_bytes([8; 32])));
+        let err = stranger.open(&owner, Field::ClientSecret, &sealed).unwrap_err();
+        assert_eq!(err, CryptoError::UnknownKey(sealer().active_key_id().to_owned()));
+    }
+
+    #[test]
+    fn a_retired_key_still_opens_what_it_sealed() {
+        let owner = owner();
+        let old = sealer().seal(&owner, Field::ClientSecret, &secret()).unwrap();
+        let rotated = Sealer::new(
+            Keyring::single(MasterKey::from_bytes([9; 32])).with_retired(MasterKey::from_bytes([7; 32])),
+        );
+        let opened = rotated.open(&owner, Field::ClientSecret, &old).unwrap();
+        assert_eq!(opened.expose_secret(), CANARY);
+        let new = rotated.seal(&owner, Field::ClientSecret, &secret()).unwrap();
+        assert!(sealer().open(&owner, Field::ClientSecret, &new).is_err());
+    }
+
+    #[test]
+    fn master_keys_parse_from_base64_of_32_bytes_only() {
+        let key = MasterKey::generate();
+        let parsed = MasterKey::from_base64(&key.to_base64()).unwrap();
+        assert_eq!(parsed.id(), key.id());
+        let short = MasterKey::from_base64(&SecretString::from("AAAA")).unwrap_err();
+        assert_eq!(short, CryptoError::InvalidKey("must be 32 bytes, got 3".to_owned()));
+        assert!(MasterKey::from_base64(&SecretString::from("!!")).is_err());
+        assert!(!format!("{key:?}").contains(key.to_base64().expose_secret()));
+    }
+
+    #[test]
+    fn fingerprints_tell_secrets_apart_without_revealing_them() {
+        let sealer = sealer();
+        let a = sealer.fingerprint(&secret());
+        assert_eq!(a, sealer.fingerprint(&secret()));
+        assert_ne!(a, sealer.fingerprint(&SecretString::from("other")));
+        assert!(a.starts_with("hmac-sha256:") && !a.contains(CANARY));
+        let unkeyed = hex(&Sha256::digest(CANARY.as_bytes())[..8]);
+        assert!(!a.ends_with(&unkeyed));
+    }
+}
