@@ -1,1 +1,344 @@
-//! placeholder
+//! Latchkey's event store: the port the application writes through, and its two adapters,
+//! Postgres (production) and SQLite (the embedded default).
+//!
+//! An append names the version it expects; the events, their hash chain and the projection they
+//! lead to are written in one transaction, so a reader never sees a state the log does not hold.
+//! The projection is computed here, with the domain's `apply`, from the stored projection and the
+//! new events, which is also how a rebuild replays the log. Both adapters run one conformance suite
+//! (`tests/conformance.rs`).
+//!
+//! This crate must never see a secret in clear: the domain's events carry sealed bytes only. It
+//! must not depend on the network API, the OAuth client or the crypto crate.
+#![forbid(unsafe_code)]
+
+mod chain;
+mod postgres;
+mod sqlite;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+use async_trait::async_trait;
+use chrono::{DateTime, SubsecRound, Utc};
+use latchkey_domain::{
+    ConnectionId, DomainEvent, EventMeta, IntegrationId, StreamId, StreamKind, TenantId,
+    connection, integration,
+};
+use uuid::Uuid;
+
+pub use chain::{GENESIS_HASH, event_hash};
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
+
+/// Who and what caused the events of one append.
+#[derive(Debug, Clone)]
+pub struct EventContext {
+    /// The caller identity (`admin`, `tenant:acme`, `system:refresher`…).
+    pub actor: String,
+    /// The trace id of the request, when there is one.
+    pub correlation_id: Option<String>,
+    pub occurred_at: DateTime<Utc>,
+}
+
+impl EventContext {
+    pub fn now(actor: impl Into<String>) -> Self {
+        Self {
+            actor: actor.into(),
+            correlation_id: None,
+            occurred_at: Utc::now(),
+        }
+    }
+}
+
+/// An event as the log holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedEvent {
+    /// Global and monotonic across all streams.
+    pub position: i64,
+    pub event_id: Uuid,
+    pub stream_id: StreamId,
+    /// 1, 2, 3… within the stream.
+    pub version: u64,
+    pub tenant: Option<TenantId>,
+    pub event_type: String,
+    pub schema_version: u32,
+    pub occurred_at: DateTime<Utc>,
+    pub actor: String,
+    pub correlation_id: Option<String>,
+    /// The event's JSON exactly as hashed and stored.
+    pub payload: String,
+    pub prev_hash: Vec<u8>,
+    pub hash: Vec<u8>,
+}
+
+impl RecordedEvent {
+    pub fn event(&self) -> Result<DomainEvent, StoreError> {
+        DomainEvent::from_payload(self.stream_id.kind(), &self.payload).map_err(|e| {
+            StoreError::Corrupt(format!(
+                "event at position {} does not parse: {e}",
+                self.position
+            ))
+        })
+    }
+
+    /// Recomputes the hash from the stored fields.
+    pub fn computed_hash(&self) -> Vec<u8> {
+        event_hash(&chain::HashInput {
+            stream_id: &self.stream_id.to_string(),
+            version: self.version,
+            event_id: &self.event_id,
+            event_type: &self.event_type,
+            schema_version: self.schema_version,
+            occurred_at: self.occurred_at,
+            actor: &self.actor,
+            correlation_id: self.correlation_id.as_deref(),
+            payload: &self.payload,
+            prev_hash: &self.prev_hash,
+        })
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Another writer appended first: the caller re-reads and decides again, or reports ABORTED.
+    #[error("version conflict on {stream}: expected version {expected}, the stream is at {actual}")]
+    Conflict {
+        stream: String,
+        expected: u64,
+        actual: u64,
+    },
+    #[error("an integration named {0:?} already exists")]
+    DuplicateName(String),
+    #[error("events do not fit stream {stream}: {reason}")]
+    InvalidEvents { stream: String, reason: String },
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+/// One page of a listing, in id order (UUIDv7 ids: creation order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    pub after: Option<Uuid>,
+    pub limit: u32,
+}
+
+impl Page {
+    pub const MAX_LIMIT: u32 = 1000;
+
+    pub fn first(limit: u32) -> Self {
+        Self { after: None, limit }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ConnectionFilter {
+    pub tenant: Option<TenantId>,
+    pub integration_id: Option<IntegrationId>,
+    pub status: Option<connection::Status>,
+}
+
+/// The event store port.
+#[async_trait]
+pub trait EventStore: Send + Sync + std::fmt::Debug + 'static {
+    /// Appends `events` to `stream` if it is at `expected_version` (0: the stream must not exist),
+    /// and updates the stream's projection in the same transaction.
+    async fn append(
+        &self,
+        stream: StreamId,
+        expected_version: u64,
+        events: Vec<DomainEvent>,
+        context: &EventContext,
+    ) -> Result<Vec<RecordedEvent>, StoreError>;
+
+    /// The stream's events from `from_version` (inclusive), at most `limit`.
+    async fn read_stream(
+        &self,
+        stream: StreamId,
+        from_version: u64,
+        limit: u32,
+    ) -> Result<Vec<RecordedEvent>, StoreError>;
+
+    /// All events from global `from_position` (inclusive), at most `limit`, in position order.
+    async fn read_all(&self, from_position: i64, limit: u32)
+    -> Result<Vec<RecordedEvent>, StoreError>;
+
+    async fn integration(
+        &self,
+        id: IntegrationId,
+    ) -> Result<Option<integration::State>, StoreError>;
+
+    /// Integrations that are not deleted.
+    async fn list_integrations(&self, page: Page)
+    -> Result<Vec<integration::State>, StoreError>;
+
+    async fn connection(&self, id: ConnectionId)
+    -> Result<Option<connection::State>, StoreError>;
+
+    async fn list_connections(
+        &self,
+        filter: &ConnectionFilter,
+        page: Page,
+    ) -> Result<Vec<connection::State>, StoreError>;
+}
+
+/// A stream's projection, before or after an append.
+#[derive(Debug, Clone)]
+pub(crate) enum Projection {
+    Integration(Option<integration::State>),
+    Connection(Option<connection::State>),
+}
+
+/// One event ready to insert.
+#[derive(Debug)]
+pub(crate) struct Prepared {
+    pub event_id: Uuid,
+    pub version: u64,
+    pub event_type: &'static str,
+    pub schema_version: u32,
+    pub payload: String,
+    pub prev_hash: Vec<u8>,
+    pub hash: Vec<u8>,
+}
+
+/// The adapter-independent part of an append: payloads, hash chain, and the new projection.
+pub(crate) fn prepare(
+    stream: StreamId,
+    expected_version: u64,
+    last_hash: Vec<u8>,
+    events: &[DomainEvent],
+    context: &EventContext,
+    mut projection: Projection,
+) -> Result<(Vec<Prepared>, Projection), StoreError> {
+    let invalid = |reason: String| StoreError::InvalidEvents {
+        stream: stream.to_string(),
+        reason,
+    };
+    if events.is_empty() {
+        return Err(invalid("an append needs at least one event".to_owned()));
+    }
+    let occurred_at = context.occurred_at.trunc_subsecs(6);
+    let stream_text = stream.to_string();
+    let mut prev_hash = last_hash;
+    let mut prepared = Vec::with_capacity(events.len());
+    for (i, event) in events.iter().enumerate() {
+        if event.stream_kind() != stream.kind() {
+            return Err(invalid(format!(
+                "{} is not an event of a {} stream",
+                event.event_type(),
+                stream.kind().as_str()
+            )));
+        }
+        let version = expected_version + i as u64 + 1;
+        let meta = EventMeta {
+            version,
+            occurred_at,
+        };
+        projection = match (projection, event) {
+            (Projection::Integration(state), DomainEvent::Integration(e)) => {
+                Projection::Integration(integration::apply(state, e, &meta))
+            }
+            (Projection::Connection(state), DomainEvent::Connection(e)) => {
+                Projection::Connection(connection::apply(state, e, &meta))
+            }
+            _ => return Err(invalid("event kind does not match the stream".to_owned())),
+        };
+        let payload = serde_json::to_string(event)
+            .map_err(|e| invalid(format!("event does not serialize: {e}")))?;
+        let event_id = Uuid::now_v7();
+        let hash = event_hash(&chain::HashInput {
+            stream_id: &stream_text,
+            version,
+            event_id: &event_id,
+            event_type: event.event_type(),
+            schema_version: event.schema_version(),
+            occurred_at,
+            actor: &context.actor,
+            correlation_id: context.correlation_id.as_deref(),
+            payload: &payload,
+            prev_hash: &prev_hash,
+        });
+        prepared.push(Prepared {
+            event_id,
+            version,
+            event_type: event.event_type(),
+            schema_version: event.schema_version(),
+            payload,
+            prev_hash: std::mem::replace(&mut prev_hash, hash.clone()),
+            hash,
+        });
+    }
+    // The projection must exist and belong to this stream, or the events were not a valid history.
+    let owner_matches = match (&projection, stream) {
+        (Projection::Integration(Some(s)), StreamId::Integration(id)) => s.id == id,
+        (Projection::Connection(Some(s)), StreamId::Connection(id)) => s.id == id,
+        _ => false,
+    };
+    if !owner_matches {
+        return Err(invalid(
+            "the events do not create the stream or name another aggregate".to_owned(),
+        ));
+    }
+    Ok((prepared, projection))
+}
+
+pub(crate) fn empty_projection(kind: StreamKind) -> Projection {
+    match kind {
+        StreamKind::Integration => Projection::Integration(None),
+        StreamKind::Connection => Projection::Connection(None),
+    }
+}
+
+pub(crate) fn parse_projection(kind: StreamKind, json: Option<&str>) -> Result<Projection, StoreError> {
+    let corrupt = |e: serde_json::Error| StoreError::Corrupt(format!("projection does not parse: {e}"));
+    Ok(match (kind, json) {
+        (kind, None) => empty_projection(kind),
+        (StreamKind::Integration, Some(json)) => {
+            Projection::Integration(Some(serde_json::from_str(json).map_err(corrupt)?))
+        }
+        (StreamKind::Connection, Some(json)) => {
+            Projection::Connection(Some(serde_json::from_str(json).map_err(corrupt)?))
+        }
+    })
+}
+
+pub(crate) fn parse_state<T: serde::de::DeserializeOwned>(json: &str) -> Result<T, StoreError> {
+    serde_json::from_str(json)
+        .map_err(|e| StoreError::Corrupt(format!("projection does not parse: {e}")))
+}
+
+pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value)
+        .map_err(|e| StoreError::Corrupt(format!("projection does not serialize: {e}")))
+}
+
+pub(crate) fn parse_stream_id(text: &str) -> Result<StreamId, StoreError> {
+    text.parse().map_err(StoreError::Corrupt)
+}
+
+pub(crate) fn parse_tenant(text: Option<String>) -> Result<Option<TenantId>, StoreError> {
+    text.map(|t| TenantId::parse(&t).map_err(|e| StoreError::Corrupt(e.to_string())))
+        .transpose()
+}
+
+pub(crate) fn clamp_limit(limit: u32) -> i64 {
+    i64::from(limit.clamp(1, Page::MAX_LIMIT))
+}
+
+pub(crate) fn to_version(v: i64) -> Result<u64, StoreError> {
+    u64::try_from(v).map_err(|_| StoreError::Corrupt(format!("negative version {v}")))
+}
+
+pub(crate) fn from_version(v: u64) -> Result<i64, StoreError> {
+    i64::try_from(v).map_err(|_| StoreError::Corrupt(format!("version {v} out of range")))
+}
+
+/// The tenant an event row carries (connection streams only).
+pub(crate) fn projection_tenant(projection: &Projection) -> Option<&TenantId> {
+    match projection {
+        Projection::Connection(Some(s)) => Some(&s.tenant),
+        _ => None,
+    }
+}

@@ -1,0 +1,336 @@
+//! The production adapter: Postgres, with migrations from `migrations/postgres`.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use latchkey_domain::{
+    ConnectionId, DomainEvent, IntegrationId, StreamId, connection, integration,
+};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
+use sqlx::{Postgres, Row, Transaction};
+
+use crate::{
+    ConnectionFilter, EventContext, EventStore, Page, Projection, RecordedEvent, StoreError,
+    clamp_limit, from_version, parse_projection, parse_state, parse_stream_id, parse_tenant,
+    prepare, projection_tenant, to_json, to_version,
+};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/postgres");
+
+#[derive(Debug, Clone)]
+pub struct PgStore {
+    pool: PgPool,
+}
+
+const EVENT_COLUMNS: &str = "position, event_id, stream_id, version, tenant, event_type, \
+     schema_version, occurred_at, actor, correlation_id, payload, prev_hash, hash";
+
+impl PgStore {
+    /// Connects and applies pending migrations.
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Self, StoreError> {
+        let options = PgConnectOptions::from_str(url)?.application_name("latchkey");
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await?;
+        let store = Self { pool };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    pub fn from_pool(pool: PgPool) -> Self {
+        Self { pool }
+    }
+
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        MIGRATOR.run(&self.pool).await?;
+        Ok(())
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    async fn load_projection(
+        tx: &mut Transaction<'_, Postgres>,
+        stream: StreamId,
+    ) -> Result<Projection, StoreError> {
+        let json: Option<String> = match stream {
+            StreamId::Integration(id) => {
+                sqlx::query_scalar("SELECT state FROM integrations WHERE id = $1")
+                    .bind(id.as_uuid())
+                    .fetch_optional(&mut **tx)
+                    .await?
+            }
+            StreamId::Connection(id) => {
+                sqlx::query_scalar("SELECT state FROM connections WHERE id = $1")
+                    .bind(id.as_uuid())
+                    .fetch_optional(&mut **tx)
+                    .await?
+            }
+        };
+        parse_projection(stream.kind(), json.as_deref())
+    }
+
+    async fn save_projection(
+        tx: &mut Transaction<'_, Postgres>,
+        projection: &Projection,
+    ) -> Result<(), StoreError> {
+        match projection {
+            Projection::Integration(Some(s)) => {
+                sqlx::query(
+                    "INSERT INTO integrations (id, name, deleted, version, updated_at, state) \
+                     VALUES ($1, $2, $3, $4, $5, $6) \
+                     ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, \
+                     deleted = EXCLUDED.deleted, version = EXCLUDED.version, \
+                     updated_at = EXCLUDED.updated_at, state = EXCLUDED.state",
+                )
+                .bind(s.id.as_uuid())
+                .bind(s.config.name.as_str())
+                .bind(s.deleted)
+                .bind(from_version(s.version)?)
+                .bind(s.updated_at)
+                .bind(to_json(s)?)
+                .execute(&mut **tx)
+                .await
+                .map_err(|e| duplicate_name(e, s.config.name.as_str()))?;
+            }
+            Projection::Connection(Some(s)) => {
+                sqlx::query(
+                    "INSERT INTO connections \
+                     (id, integration_id, tenant, status, version, expires_at, updated_at, state) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                     ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, \
+                     version = EXCLUDED.version, expires_at = EXCLUDED.expires_at, \
+                     updated_at = EXCLUDED.updated_at, state = EXCLUDED.state",
+                )
+                .bind(s.id.as_uuid())
+                .bind(s.integration_id.as_uuid())
+                .bind(s.tenant.as_str())
+                .bind(s.status.as_str())
+                .bind(from_version(s.version)?)
+                .bind(s.expires_at)
+                .bind(s.updated_at)
+                .bind(to_json(s)?)
+                .execute(&mut **tx)
+                .await?;
+            }
+            Projection::Integration(None) | Projection::Connection(None) => {}
+        }
+        Ok(())
+    }
+}
+
+fn duplicate_name(error: sqlx::Error, name: &str) -> StoreError {
+    match error.as_database_error().and_then(|e| e.constraint()) {
+        Some("integrations_live_name_key") => StoreError::DuplicateName(name.to_owned()),
+        _ => StoreError::Database(error),
+    }
+}
+
+fn event_from_row(row: &PgRow) -> Result<RecordedEvent, StoreError> {
+    let stream_id: String = row.try_get("stream_id")?;
+    let schema_version: i32 = row.try_get("schema_version")?;
+    Ok(RecordedEvent {
+        position: row.try_get("position")?,
+        event_id: row.try_get("event_id")?,
+        stream_id: parse_stream_id(&stream_id)?,
+        version: to_version(row.try_get("version")?)?,
+        tenant: parse_tenant(row.try_get("tenant")?)?,
+        event_type: row.try_get("event_type")?,
+        schema_version: u32::try_from(schema_version)
+            .map_err(|_| StoreError::Corrupt(format!("schema version {schema_version}")))?,
+        occurred_at: row.try_get::<DateTime<Utc>, _>("occurred_at")?,
+        actor: row.try_get("actor")?,
+        correlation_id: row.try_get("correlation_id")?,
+        payload: row.try_get("payload")?,
+        prev_hash: row.try_get("prev_hash")?,
+        hash: row.try_get("hash")?,
+    })
+}
+
+#[async_trait]
+impl EventStore for PgStore {
+    async fn append(
+        &self,
+        stream: StreamId,
+        expected_version: u64,
+        events: Vec<DomainEvent>,
+        context: &EventContext,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let stream_text = stream.to_string();
+        let conflict = |actual: u64| StoreError::Conflict {
+            stream: stream_text.clone(),
+            expected: expected_version,
+            actual,
+        };
+        let mut tx = self.pool.begin().await?;
+        let last: Option<(i64, Vec<u8>)> = sqlx::query_as(
+            "SELECT version, hash FROM events WHERE stream_id = $1 ORDER BY version DESC LIMIT 1",
+        )
+        .bind(&stream_text)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let (current, last_hash) = match last {
+            Some((version, hash)) => (to_version(version)?, hash),
+            None => (0, crate::GENESIS_HASH.to_vec()),
+        };
+        if current != expected_version {
+            return Err(conflict(current));
+        }
+        let projection = Self::load_projection(&mut tx, stream).await?;
+        let (prepared, projection) =
+            prepare(stream, expected_version, last_hash, &events, context, projection)?;
+        let tenant = projection_tenant(&projection).map(|t| t.as_str().to_owned());
+        let occurred_at = prepared_time(context);
+        let mut recorded = Vec::with_capacity(prepared.len());
+        for p in prepared {
+            let position: i64 = sqlx::query_scalar(
+                "INSERT INTO events (event_id, stream_id, stream_kind, version, tenant, event_type, \
+                 schema_version, occurred_at, actor, correlation_id, payload, prev_hash, hash) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING position",
+            )
+            .bind(p.event_id)
+            .bind(&stream_text)
+            .bind(stream.kind().as_str())
+            .bind(from_version(p.version)?)
+            .bind(&tenant)
+            .bind(p.event_type)
+            .bind(p.schema_version as i32)
+            .bind(occurred_at)
+            .bind(&context.actor)
+            .bind(&context.correlation_id)
+            .bind(&p.payload)
+            .bind(&p.prev_hash)
+            .bind(&p.hash)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|e| match e.as_database_error().and_then(|d| d.constraint()) {
+                // Another writer committed this version after we read the stream.
+                Some("events_stream_version_key") => conflict(expected_version + 1),
+                _ => StoreError::Database(e),
+            })?;
+            recorded.push(RecordedEvent {
+                position,
+                event_id: p.event_id,
+                stream_id: stream,
+                version: p.version,
+                tenant: projection_tenant(&projection).cloned(),
+                event_type: p.event_type.to_owned(),
+                schema_version: p.schema_version,
+                occurred_at,
+                actor: context.actor.clone(),
+                correlation_id: context.correlation_id.clone(),
+                payload: p.payload,
+                prev_hash: p.prev_hash,
+                hash: p.hash,
+            });
+        }
+        Self::save_projection(&mut tx, &projection).await?;
+        tx.commit().await?;
+        Ok(recorded)
+    }
+
+    async fn read_stream(
+        &self,
+        stream: StreamId,
+        from_version: u64,
+        limit: u32,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = $1 AND version >= $2 \
+             ORDER BY version LIMIT $3"
+        ))
+        .bind(stream.to_string())
+        .bind(crate::from_version(from_version)?)
+        .bind(clamp_limit(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(event_from_row).collect()
+    }
+
+    async fn read_all(
+        &self,
+        from_position: i64,
+        limit: u32,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE position >= $1 ORDER BY position LIMIT $2"
+        ))
+        .bind(from_position)
+        .bind(clamp_limit(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(event_from_row).collect()
+    }
+
+    async fn integration(
+        &self,
+        id: IntegrationId,
+    ) -> Result<Option<integration::State>, StoreError> {
+        let json: Option<String> = sqlx::query_scalar("SELECT state FROM integrations WHERE id = $1")
+            .bind(id.as_uuid())
+            .fetch_optional(&self.pool)
+            .await?;
+        json.as_deref().map(parse_state).transpose()
+    }
+
+    async fn list_integrations(
+        &self,
+        page: Page,
+    ) -> Result<Vec<integration::State>, StoreError> {
+        let rows: Vec<String> = sqlx::query_scalar(
+            "SELECT state FROM integrations WHERE NOT deleted AND ($1::uuid IS NULL OR id > $1) \
+             ORDER BY id LIMIT $2",
+        )
+        .bind(page.after)
+        .bind(clamp_limit(page.limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|json| parse_state(json)).collect()
+    }
+
+    async fn connection(
+        &self,
+        id: ConnectionId,
+    ) -> Result<Option<connection::State>, StoreError> {
+        let json: Option<String> = sqlx::query_scalar("SELECT state FROM connections WHERE id = $1")
+            .bind(id.as_uuid())
+            .fetch_optional(&self.pool)
+            .await?;
+        json.as_deref().map(parse_state).transpose()
+    }
+
+    async fn list_connections(
+        &self,
+        filter: &ConnectionFilter,
+        page: Page,
+    ) -> Result<Vec<connection::State>, StoreError> {
+        let rows: Vec<String> = sqlx::query_scalar(
+            "SELECT state FROM connections \
+             WHERE ($1::text IS NULL OR tenant = $1) \
+               AND ($2::uuid IS NULL OR integration_id = $2) \
+               AND ($3::text IS NULL OR status = $3) \
+               AND ($4::uuid IS NULL OR id > $4) \
+             ORDER BY id LIMIT $5",
+        )
+        .bind(filter.tenant.as_ref().map(|t| t.as_str()))
+        .bind(filter.integration_id.map(|i| *i.as_uuid()))
+        .bind(filter.status.map(|s| s.as_str()))
+        .bind(page.after)
+        .bind(clamp_limit(page.limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|json| parse_state(json)).collect()
+    }
+}
+
+/// The time stored for an append: microseconds, as Postgres keeps them and as the hash covers.
+pub(crate) fn prepared_time(context: &EventContext) -> DateTime<Utc> {
+    use chrono::SubsecRound;
+    context.occurred_at.trunc_subsecs(6)
+}
+

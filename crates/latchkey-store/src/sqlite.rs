@@ -1,0 +1,361 @@
+//! The embedded default: one SQLite file, with migrations from `migrations/sqlite`.
+//!
+//! Appends take the write lock up front (`BEGIN IMMEDIATE`), so two writers never both read a
+//! stream and then race to upgrade; the loser waits (busy timeout) and then sees the new version.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, SecondsFormat, Utc};
+use latchkey_domain::{
+    ConnectionId, DomainEvent, IntegrationId, StreamId, connection, integration,
+};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
+use sqlx::{Row, Sqlite, Transaction};
+use uuid::Uuid;
+
+use crate::postgres::prepared_time;
+use crate::{
+    ConnectionFilter, EventContext, EventStore, Page, Projection, RecordedEvent, StoreError,
+    clamp_limit, from_version, parse_projection, parse_state, parse_stream_id, parse_tenant,
+    prepare, projection_tenant, to_json, to_version,
+};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqlite");
+
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+const EVENT_COLUMNS: &str = "position, event_id, stream_id, version, tenant, event_type, \
+     schema_version, occurred_at, actor, correlation_id, payload, prev_hash, hash";
+
+fn time_text(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+fn parse_time(text: &str) -> Result<DateTime<Utc>, StoreError> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| StoreError::Corrupt(format!("time {text:?}: {e}")))
+}
+
+fn parse_uuid(text: &str) -> Result<Uuid, StoreError> {
+    Uuid::try_parse(text).map_err(|e| StoreError::Corrupt(format!("uuid {text:?}: {e}")))
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file and applies pending migrations.
+    pub async fn open(path: &Path) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        Self::with_options(options, 8).await
+    }
+
+    /// Connects with a `sqlite:` URL (tests use `sqlite::memory:` through [`Self::open`] instead).
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .busy_timeout(Duration::from_secs(10));
+        Self::with_options(options, 8).await
+    }
+
+    async fn with_options(
+        options: SqliteConnectOptions,
+        max_connections: u32,
+    ) -> Result<Self, StoreError> {
+        let pool = SqlitePoolOptions::new()
+            .max_connections(max_connections)
+            .connect_with(options)
+            .await?;
+        let store = Self { pool };
+        MIGRATOR.run(&store.pool).await?;
+        Ok(store)
+    }
+
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    async fn load_projection(
+        tx: &mut Transaction<'_, Sqlite>,
+        stream: StreamId,
+    ) -> Result<Projection, StoreError> {
+        let (table, id) = match stream {
+            StreamId::Integration(id) => ("integrations", id.to_string()),
+            StreamId::Connection(id) => ("connections", id.to_string()),
+        };
+        let json: Option<String> =
+            sqlx::query_scalar(&format!("SELECT state FROM {table} WHERE id = $1"))
+                .bind(id)
+                .fetch_optional(&mut **tx)
+                .await?;
+        parse_projection(stream.kind(), json.as_deref())
+    }
+
+    async fn save_projection(
+        tx: &mut Transaction<'_, Sqlite>,
+        projection: &Projection,
+    ) -> Result<(), StoreError> {
+        match projection {
+            Projection::Integration(Some(s)) => {
+                sqlx::query(
+                    "INSERT INTO integrations (id, name, deleted, version, updated_at, state) \
+                     VALUES ($1, $2, $3, $4, $5, $6) \
+                     ON CONFLICT (id) DO UPDATE SET name = excluded.name, \
+                     deleted = excluded.deleted, version = excluded.version, \
+                     updated_at = excluded.updated_at, state = excluded.state",
+                )
+                .bind(s.id.to_string())
+                .bind(s.config.name.as_str())
+                .bind(s.deleted)
+                .bind(from_version(s.version)?)
+                .bind(time_text(s.updated_at))
+                .bind(to_json(s)?)
+                .execute(&mut **tx)
+                .await
+                .map_err(|e| {
+                    let duplicate = e.as_database_error().is_some_and(|d| {
+                        d.is_unique_violation() && d.message().contains("integrations.name")
+                    });
+                    if duplicate {
+                        StoreError::DuplicateName(s.config.name.as_str().to_owned())
+                    } else {
+                        StoreError::Database(e)
+                    }
+                })?;
+            }
+            Projection::Connection(Some(s)) => {
+                sqlx::query(
+                    "INSERT INTO connections \
+                     (id, integration_id, tenant, status, version, expires_at, updated_at, state) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                     ON CONFLICT (id) DO UPDATE SET status = excluded.status, \
+                     version = excluded.version, expires_at = excluded.expires_at, \
+                     updated_at = excluded.updated_at, state = excluded.state",
+                )
+                .bind(s.id.to_string())
+                .bind(s.integration_id.to_string())
+                .bind(s.tenant.as_str())
+                .bind(s.status.as_str())
+                .bind(from_version(s.version)?)
+                .bind(s.expires_at.map(time_text))
+                .bind(time_text(s.updated_at))
+                .bind(to_json(s)?)
+                .execute(&mut **tx)
+                .await?;
+            }
+            Projection::Integration(None) | Projection::Connection(None) => {}
+        }
+        Ok(())
+    }
+}
+
+fn event_from_row(row: &SqliteRow) -> Result<RecordedEvent, StoreError> {
+    let stream_id: String = row.try_get("stream_id")?;
+    let event_id: String = row.try_get("event_id")?;
+    let occurred_at: String = row.try_get("occurred_at")?;
+    let schema_version: i64 = row.try_get("schema_version")?;
+    Ok(RecordedEvent {
+        position: row.try_get("position")?,
+        event_id: parse_uuid(&event_id)?,
+        stream_id: parse_stream_id(&stream_id)?,
+        version: to_version(row.try_get("version")?)?,
+        tenant: parse_tenant(row.try_get("tenant")?)?,
+        event_type: row.try_get("event_type")?,
+        schema_version: u32::try_from(schema_version)
+            .map_err(|_| StoreError::Corrupt(format!("schema version {schema_version}")))?,
+        occurred_at: parse_time(&occurred_at)?,
+        actor: row.try_get("actor")?,
+        correlation_id: row.try_get("correlation_id")?,
+        payload: row.try_get("payload")?,
+        prev_hash: row.try_get("prev_hash")?,
+        hash: row.try_get("hash")?,
+    })
+}
+
+#[async_trait]
+impl EventStore for SqliteStore {
+    async fn append(
+        &self,
+        stream: StreamId,
+        expected_version: u64,
+        events: Vec<DomainEvent>,
+        context: &EventContext,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let stream_text = stream.to_string();
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let last: Option<(i64, Vec<u8>)> = sqlx::query_as(
+            "SELECT version, hash FROM events WHERE stream_id = $1 ORDER BY version DESC LIMIT 1",
+        )
+        .bind(&stream_text)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let (current, last_hash) = match last {
+            Some((version, hash)) => (to_version(version)?, hash),
+            None => (0, crate::GENESIS_HASH.to_vec()),
+        };
+        if current != expected_version {
+            return Err(StoreError::Conflict {
+                stream: stream_text,
+                expected: expected_version,
+                actual: current,
+            });
+        }
+        let projection = Self::load_projection(&mut tx, stream).await?;
+        let (prepared, projection) =
+            prepare(stream, expected_version, last_hash, &events, context, projection)?;
+        let tenant = projection_tenant(&projection).map(|t| t.as_str().to_owned());
+        let occurred_at = prepared_time(context);
+        let mut recorded = Vec::with_capacity(prepared.len());
+        for p in prepared {
+            let position: i64 = sqlx::query_scalar(
+                "INSERT INTO events (event_id, stream_id, stream_kind, version, tenant, event_type, \
+                 schema_version, occurred_at, actor, correlation_id, payload, prev_hash, hash) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING position",
+            )
+            .bind(p.event_id.to_string())
+            .bind(&stream_text)
+            .bind(stream.kind().as_str())
+            .bind(from_version(p.version)?)
+            .bind(&tenant)
+            .bind(p.event_type)
+            .bind(i64::from(p.schema_version))
+            .bind(time_text(occurred_at))
+            .bind(&context.actor)
+            .bind(&context.correlation_id)
+            .bind(&p.payload)
+            .bind(&p.prev_hash)
+            .bind(&p.hash)
+            .fetch_one(&mut *tx)
+            .await?;
+            recorded.push(RecordedEvent {
+                position,
+                event_id: p.event_id,
+                stream_id: stream,
+                version: p.version,
+                tenant: projection_tenant(&projection).cloned(),
+                event_type: p.event_type.to_owned(),
+                schema_version: p.schema_version,
+                occurred_at,
+                actor: context.actor.clone(),
+                correlation_id: context.correlation_id.clone(),
+                payload: p.payload,
+                prev_hash: p.prev_hash,
+                hash: p.hash,
+            });
+        }
+        Self::save_projection(&mut tx, &projection).await?;
+        tx.commit().await?;
+        Ok(recorded)
+    }
+
+    async fn read_stream(
+        &self,
+        stream: StreamId,
+        from_version: u64,
+        limit: u32,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = $1 AND version >= $2 \
+             ORDER BY version LIMIT $3"
+        ))
+        .bind(stream.to_string())
+        .bind(crate::from_version(from_version)?)
+        .bind(clamp_limit(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(event_from_row).collect()
+    }
+
+    async fn read_all(
+        &self,
+        from_position: i64,
+        limit: u32,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE position >= $1 ORDER BY position LIMIT $2"
+        ))
+        .bind(from_position)
+        .bind(clamp_limit(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(event_from_row).collect()
+    }
+
+    async fn integration(
+        &self,
+        id: IntegrationId,
+    ) -> Result<Option<integration::State>, StoreError> {
+        let json: Option<String> = sqlx::query_scalar("SELECT state FROM integrations WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        json.as_deref().map(parse_state).transpose()
+    }
+
+    async fn list_integrations(
+        &self,
+        page: Page,
+    ) -> Result<Vec<integration::State>, StoreError> {
+        let rows: Vec<String> = sqlx::query_scalar(
+            "SELECT state FROM integrations WHERE deleted = 0 AND ($1 IS NULL OR id > $1) \
+             ORDER BY id LIMIT $2",
+        )
+        .bind(page.after.map(|u| u.to_string()))
+        .bind(clamp_limit(page.limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|json| parse_state(json)).collect()
+    }
+
+    async fn connection(
+        &self,
+        id: ConnectionId,
+    ) -> Result<Option<connection::State>, StoreError> {
+        let json: Option<String> = sqlx::query_scalar("SELECT state FROM connections WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        json.as_deref().map(parse_state).transpose()
+    }
+
+    async fn list_connections(
+        &self,
+        filter: &ConnectionFilter,
+        page: Page,
+    ) -> Result<Vec<connection::State>, StoreError> {
+        let rows: Vec<String> = sqlx::query_scalar(
+            "SELECT state FROM connections \
+             WHERE ($1 IS NULL OR tenant = $1) \
+               AND ($2 IS NULL OR integration_id = $2) \
+               AND ($3 IS NULL OR status = $3) \
+               AND ($4 IS NULL OR id > $4) \
+             ORDER BY id LIMIT $5",
+        )
+        .bind(filter.tenant.as_ref().map(|t| t.as_str().to_owned()))
+        .bind(filter.integration_id.map(|i| i.to_string()))
+        .bind(filter.status.map(|s| s.as_str()))
+        .bind(page.after.map(|u| u.to_string()))
+        .bind(clamp_limit(page.limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|json| parse_state(json)).collect()
+    }
+}

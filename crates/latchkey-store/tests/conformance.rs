@@ -1,0 +1,558 @@
+//! One conformance suite for every event store adapter: the same tests, run against Postgres and
+//! SQLite through the `EventStore` port.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+
+use chrono::{Duration, Utc};
+use latchkey_domain::integration::{self, IntegrationConfigInput};
+use latchkey_domain::{
+    ConnectionId, DomainEvent, EventMeta, GrantType, IntegrationId, Sealed, SealedSecret,
+    StreamId, TenantId, connection,
+};
+use latchkey_store::testing::{PgTestDatabase, TempDir};
+use latchkey_store::{
+    ConnectionFilter, EventContext, EventStore, GENESIS_HASH, Page, PgStore, RecordedEvent,
+    SqliteStore, StoreError,
+};
+use tokio::sync::Barrier;
+
+/// A store under test, with raw SQL access to check what the database itself refuses.
+struct Harness {
+    store: Arc<dyn EventStore>,
+    raw: Raw,
+    cleanup: Cleanup,
+}
+
+enum Raw {
+    Pg(sqlx::PgPool),
+    Sqlite(sqlx::SqlitePool),
+}
+
+enum Cleanup {
+    Pg(PgTestDatabase),
+    Dir(TempDir),
+}
+
+impl Raw {
+    async fn execute(&self, sql: &str) -> Result<u64, String> {
+        match self {
+            Raw::Pg(pool) => sqlx::query(sql)
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected())
+                .map_err(|e| e.to_string()),
+            Raw::Sqlite(pool) => sqlx::query(sql)
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected())
+                .map_err(|e| e.to_string()),
+        }
+    }
+
+    async fn count_events(&self) -> i64 {
+        let sql = "SELECT COUNT(*) FROM events";
+        match self {
+            Raw::Pg(pool) => sqlx::query_scalar(sql).fetch_one(pool).await.unwrap(),
+            Raw::Sqlite(pool) => sqlx::query_scalar(sql).fetch_one(pool).await.unwrap(),
+        }
+    }
+
+    async fn projection_json(&self, table: &str, id: &str) -> Option<String> {
+        match self {
+            Raw::Pg(pool) => sqlx::query_scalar(&format!(
+                "SELECT state FROM {table} WHERE id = $1::uuid"
+            ))
+            .bind(id)
+            .fetch_optional(pool)
+            .await
+            .unwrap(),
+            Raw::Sqlite(pool) => {
+                sqlx::query_scalar(&format!("SELECT state FROM {table} WHERE id = $1"))
+                    .bind(id)
+                    .fetch_optional(pool)
+                    .await
+                    .unwrap()
+            }
+        }
+    }
+}
+
+impl Harness {
+    async fn postgres() -> Self {
+        let db = PgTestDatabase::create().await;
+        let store = PgStore::connect(&db.url, 20).await.expect("connect to test database");
+        Self {
+            raw: Raw::Pg(store.pool().clone()),
+            store: Arc::new(store),
+            cleanup: Cleanup::Pg(db),
+        }
+    }
+
+    async fn sqlite() -> Self {
+        let dir = TempDir::create();
+        let store = SqliteStore::open(&dir.path.join("latchkey.db")).await.expect("open sqlite");
+        Self {
+            raw: Raw::Sqlite(store.pool().clone()),
+            store: Arc::new(store),
+            cleanup: Cleanup::Dir(dir),
+        }
+    }
+
+    async fn finish(self) {
+        match (self.raw, self.cleanup) {
+            (Raw::Pg(pool), Cleanup::Pg(db)) => {
+                pool.close().await;
+                db.drop_database().await;
+            }
+            (Raw::Sqlite(pool), Cleanup::Dir(dir)) => {
+                pool.close().await;
+                dir.remove();
+            }
+            _ => unreachable!(),
+        }
+    }
+}
+
+fn ctx() -> EventContext {
+    EventContext {
+        actor: "admin".to_owned(),
+        correlation_id: Some("4bf92f3577b34da6a3ce929d0e0e4736".to_owned()),
+        occurred_at: Utc::now(),
+    }
+}
+
+fn config(name: &str) -> latchkey_domain::IntegrationConfig {
+    IntegrationConfigInput {
+        name: name.to_owned(),
+        grant_type: "authorization_code".to_owned(),
+        authorization_url: "https://provider.example/authorize".to_owned(),
+        token_url: "https://provider.example/token".to_owned(),
+        client_id: "client-1".to_owned(),
+        scopes: vec!["read".to_owned()],
+        ..Default::default()
+    }
+    .parse()
+    .expect("valid config")
+}
+
+fn integration_created(id: IntegrationId, name: &str) -> DomainEvent {
+    integration::Event::IntegrationCreated {
+        integration_id: id,
+        config: config(name),
+        client_secret: Some(SealedSecret {
+            sealed: Sealed::from_bytes(vec![9; 40]),
+            fingerprint: "hmac-sha256:00".to_owned(),
+        }),
+    }
+    .into()
+}
+
+fn connection_created(id: ConnectionId, tenant: &str) -> DomainEvent {
+    connection::Event::ConnectionCreated {
+        connection_id: id,
+        integration_id: IntegrationId::new_v7(),
+        tenant: TenantId::parse(tenant).unwrap(),
+        grant_type: GrantType::ClientCredentials,
+    }
+    .into()
+}
+
+fn authorized(n: u8) -> DomainEvent {
+    connection::Event::Authorized {
+        grant_type: GrantType::ClientCredentials,
+        tokens: connection::TokenSet {
+            access_token: Sealed::from_bytes(vec![n; 32]),
+            refresh_token: None,
+            token_type: "Bearer".to_owned(),
+            expires_at: Some(Utc::now() + Duration::hours(1)),
+            scopes: vec!["read".to_owned()],
+            metadata: BTreeMap::from([("instance_url".to_owned(), serde_json::json!("https://x"))]),
+        },
+    }
+    .into()
+}
+
+fn refresh_failed() -> DomainEvent {
+    connection::Event::RefreshFailed {
+        error: "server_error".to_owned(),
+        description: None,
+        retryable: true,
+        retry_at: None,
+    }
+    .into()
+}
+
+async fn new_connection(store: &dyn EventStore, tenant: &str) -> ConnectionId {
+    let id = ConnectionId::new_v7();
+    store
+        .append(StreamId::Connection(id), 0, vec![connection_created(id, tenant)], &ctx())
+        .await
+        .expect("create connection");
+    id
+}
+
+async fn appended_events_are_read_back_in_order_with_their_envelope(h: &Harness) {
+    let id = ConnectionId::new_v7();
+    let stream = StreamId::Connection(id);
+    let context = ctx();
+    let created = connection_created(id, "acme");
+    let first = h
+        .store
+        .append(stream, 0, vec![created.clone(), authorized(1)], &context)
+        .await
+        .unwrap();
+    let second = h.store.append(stream, 2, vec![refresh_failed()], &context).await.unwrap();
+    let read = h.store.read_stream(stream, 1, 100).await.unwrap();
+    let appended: Vec<RecordedEvent> = first.into_iter().chain(second).collect();
+    assert_eq!(read, appended);
+    let versions: Vec<u64> = read.iter().map(|e| e.version).collect();
+    assert_eq!(versions, [1, 2, 3]);
+    let types: Vec<&str> = read.iter().map(|e| e.event_type.as_str()).collect();
+    assert_eq!(types, ["connection_created", "authorized", "refresh_failed"]);
+    assert!(read.windows(2).all(|w| w[0].position < w[1].position));
+    let e = &read[0];
+    assert_eq!(e.actor, "admin");
+    assert_eq!(e.correlation_id.as_deref(), Some("4bf92f3577b34da6a3ce929d0e0e4736"));
+    assert_eq!(e.tenant.as_ref().map(|t| t.as_str()), Some("acme"));
+    assert_eq!(e.schema_version, 1);
+    assert_eq!(e.event_id.get_version_num(), 7);
+    assert_eq!(e.event().unwrap(), created);
+    let from_two = h.store.read_stream(stream, 2, 100).await.unwrap();
+    assert_eq!(from_two.len(), 2);
+    assert_eq!(h.store.read_stream(stream, 1, 1).await.unwrap().len(), 1);
+}
+
+async fn the_projection_is_updated_with_the_append(h: &Harness) {
+    let id = new_connection(h.store.as_ref(), "acme").await;
+    let state = h.store.connection(id).await.unwrap().expect("projected");
+    assert_eq!(state.status, connection::Status::Pending);
+    assert_eq!(state.version, 1);
+    h.store.append(StreamId::Connection(id), 1, vec![authorized(7)], &ctx()).await.unwrap();
+    let state = h.store.connection(id).await.unwrap().unwrap();
+    assert_eq!(state.status, connection::Status::Active);
+    assert_eq!(state.version, 2);
+    assert_eq!(state.access_token, Some(Sealed::from_bytes(vec![7; 32])));
+
+    let iid = IntegrationId::new_v7();
+    h.store
+        .append(StreamId::Integration(iid), 0, vec![integration_created(iid, "Salesforce")], &ctx())
+        .await
+        .unwrap();
+    let integration = h.store.integration(iid).await.unwrap().unwrap();
+    assert_eq!(integration.config.name.as_str(), "Salesforce");
+    assert_eq!(integration.version, 1);
+    assert!(h.store.integration(IntegrationId::new_v7()).await.unwrap().is_none());
+    assert!(h.store.connection(ConnectionId::new_v7()).await.unwrap().is_none());
+}
+
+async fn a_stale_expected_version_is_a_conflict_and_changes_nothing(h: &Harness) {
+    let id = new_connection(h.store.as_ref(), "acme").await;
+    let stream = StreamId::Connection(id);
+    let before = h.raw.count_events().await;
+    for expected in [0, 2, 5] {
+        let err = h.store.append(stream, expected, vec![authorized(1)], &ctx()).await.unwrap_err();
+        match err {
+            StoreError::Conflict { expected: e, actual, .. } => {
+                assert_eq!((e, actual), (expected, 1));
+            }
+            other => panic!("expected a conflict, got {other}"),
+        }
+    }
+    assert_eq!(h.raw.count_events().await, before);
+    assert_eq!(h.store.connection(id).await.unwrap().unwrap().version, 1);
+}
+
+async fn sixteen_concurrent_appends_at_one_version_have_exactly_one_winner(h: &Harness) {
+    let id = new_connection(h.store.as_ref(), "acme").await;
+    let stream = StreamId::Connection(id);
+    for round in 1..=4u64 {
+        let barrier = Arc::new(Barrier::new(16));
+        let tasks: Vec<_> = (0..16u8)
+            .map(|n| {
+                let store = h.store.clone();
+                let barrier = barrier.clone();
+                tokio::spawn(async move {
+                    barrier.wait().await;
+                    store.append(stream, round, vec![authorized(n)], &ctx()).await
+                })
+            })
+            .collect();
+        let mut wins = 0;
+        for task in tasks {
+            match task.await.unwrap() {
+                Ok(events) => {
+                    wins += 1;
+                    assert_eq!(events[0].version, round + 1);
+                }
+                Err(StoreError::Conflict { .. }) => {}
+                Err(other) => panic!("round {round}: unexpected error {other}"),
+            }
+        }
+        assert_eq!(wins, 1, "round {round}");
+    }
+    let events = h.store.read_stream(stream, 1, 100).await.unwrap();
+    assert_eq!(events.len(), 5);
+    assert_eq!(h.store.connection(id).await.unwrap().unwrap().version, 5);
+}
+
+async fn many_streams_written_in_parallel_keep_their_own_order(h: &Harness) {
+    let streams = 12;
+    let per_stream = 8u64;
+    let tasks: Vec<_> = (0..streams)
+        .map(|i| {
+            let store = h.store.clone();
+            tokio::spawn(async move {
+                let id = ConnectionId::new_v7();
+                let stream = StreamId::Connection(id);
+                let tenant = format!("tenant-{}", i % 3);
+                store.append(stream, 0, vec![connection_created(id, &tenant)], &ctx()).await?;
+                store.append(stream, 1, vec![authorized(1)], &ctx()).await?;
+                for v in 2..per_stream {
+                    store.append(stream, v, vec![refresh_failed()], &ctx()).await?;
+                }
+                Ok::<_, StoreError>(id)
+            })
+        })
+        .collect();
+    let mut ids = Vec::new();
+    for task in tasks {
+        ids.push(task.await.unwrap().unwrap());
+    }
+    let all = h.store.read_all(1, 1000).await.unwrap();
+    assert_eq!(all.len(), streams * per_stream as usize);
+    let positions: HashSet<i64> = all.iter().map(|e| e.position).collect();
+    assert_eq!(positions.len(), all.len(), "positions are unique");
+    assert!(all.windows(2).all(|w| w[0].position < w[1].position));
+    for id in ids {
+        let versions: Vec<u64> = all
+            .iter()
+            .filter(|e| e.stream_id == StreamId::Connection(id))
+            .map(|e| e.version)
+            .collect();
+        assert_eq!(versions, (1..=per_stream).collect::<Vec<_>>());
+    }
+}
+
+async fn read_all_pages_from_any_position(h: &Harness) {
+    for _ in 0..5 {
+        new_connection(h.store.as_ref(), "acme").await;
+    }
+    let all = h.store.read_all(0, 1000).await.unwrap();
+    assert_eq!(all.len(), 5);
+    let page = h.store.read_all(all[2].position, 2).await.unwrap();
+    assert_eq!(page, all[2..4].to_vec());
+    assert!(h.store.read_all(all[4].position + 1, 10).await.unwrap().is_empty());
+}
+
+async fn each_stream_is_hash_chained(h: &Harness) {
+    let id = ConnectionId::new_v7();
+    let stream = StreamId::Connection(id);
+    h.store
+        .append(stream, 0, vec![connection_created(id, "acme"), authorized(1)], &ctx())
+        .await
+        .unwrap();
+    h.store.append(stream, 2, vec![refresh_failed()], &ctx()).await.unwrap();
+    let events = h.store.read_stream(stream, 1, 100).await.unwrap();
+    assert_eq!(events[0].prev_hash, GENESIS_HASH.to_vec());
+    for pair in events.windows(2) {
+        assert_eq!(pair[1].prev_hash, pair[0].hash);
+    }
+    for event in &events {
+        assert_eq!(event.computed_hash(), event.hash, "version {}", event.version);
+    }
+    let mut edited = events[1].clone();
+    edited.payload = edited.payload.replace("Bearer", "bearer");
+    assert_ne!(edited.computed_hash(), edited.hash);
+}
+
+async fn replaying_a_stream_gives_the_stored_projection_byte_for_byte(h: &Harness) {
+    let id = ConnectionId::new_v7();
+    let stream = StreamId::Connection(id);
+    h.store
+        .append(stream, 0, vec![connection_created(id, "acme"), authorized(1)], &ctx())
+        .await
+        .unwrap();
+    h.store.append(stream, 2, vec![refresh_failed(), authorized(2)], &ctx()).await.unwrap();
+    let events = h.store.read_stream(stream, 1, 100).await.unwrap();
+    let replayed = events.iter().fold(None, |state, recorded| {
+        let meta = EventMeta {
+            version: recorded.version,
+            occurred_at: recorded.occurred_at,
+        };
+        match recorded.event().unwrap() {
+            DomainEvent::Connection(e) => connection::apply(state, &e, &meta),
+            DomainEvent::Integration(_) => unreachable!(),
+        }
+    });
+    let stored = h.raw.projection_json("connections", &id.to_string()).await.unwrap();
+    assert_eq!(serde_json::to_string(&replayed.unwrap()).unwrap(), stored);
+}
+
+async fn the_database_refuses_update_delete_and_truncate_of_events(h: &Harness) {
+    new_connection(h.store.as_ref(), "acme").await;
+    let before = h.raw.count_events().await;
+    for sql in [
+        "UPDATE events SET actor = 'mallory'",
+        "DELETE FROM events",
+        "DELETE FROM events WHERE version = 1",
+        "TRUNCATE events",
+    ] {
+        let err = h.raw.execute(sql).await.expect_err(sql);
+        assert!(
+            err.contains("append-only") || sql.starts_with("TRUNCATE"),
+            "{sql}: {err}"
+        );
+    }
+    if let Raw::Pg(_) = h.raw {
+        let err = h.raw.execute("TRUNCATE events").await.unwrap_err();
+        assert!(err.contains("append-only: TRUNCATE refused"), "{err}");
+    }
+    assert_eq!(h.raw.count_events().await, before);
+    let events = h.store.read_all(0, 10).await.unwrap();
+    assert_eq!(events[0].actor, "admin");
+}
+
+async fn integration_names_are_unique_among_live_integrations(h: &Harness) {
+    let first = IntegrationId::new_v7();
+    h.store
+        .append(StreamId::Integration(first), 0, vec![integration_created(first, "Google")], &ctx())
+        .await
+        .unwrap();
+    let second = IntegrationId::new_v7();
+    let err = h
+        .store
+        .append(StreamId::Integration(second), 0, vec![integration_created(second, "Google")], &ctx())
+        .await
+        .unwrap_err();
+    assert!(matches!(&err, StoreError::DuplicateName(n) if n == "Google"), "{err}");
+    assert!(h.store.read_stream(StreamId::Integration(second), 1, 10).await.unwrap().is_empty());
+    h.store
+        .append(
+            StreamId::Integration(first),
+            1,
+            vec![integration::Event::IntegrationDeleted {}.into()],
+            &ctx(),
+        )
+        .await
+        .unwrap();
+    h.store
+        .append(StreamId::Integration(second), 0, vec![integration_created(second, "Google")], &ctx())
+        .await
+        .expect("a deleted integration's name is free again");
+    let listed = h.store.list_integrations(Page::first(10)).await.unwrap();
+    assert_eq!(listed.iter().map(|i| i.id).collect::<Vec<_>>(), [second]);
+}
+
+async fn events_that_do_not_fit_the_stream_are_refused_and_nothing_is_stored(h: &Harness) {
+    let id = ConnectionId::new_v7();
+    let before = h.raw.count_events().await;
+    let wrong_kind = h
+        .store
+        .append(StreamId::Connection(id), 0, vec![integration_created(IntegrationId::new_v7(), "X")], &ctx())
+        .await
+        .unwrap_err();
+    assert!(matches!(wrong_kind, StoreError::InvalidEvents { .. }), "{wrong_kind}");
+    let not_a_creation = h
+        .store
+        .append(StreamId::Connection(id), 0, vec![authorized(1)], &ctx())
+        .await
+        .unwrap_err();
+    assert!(matches!(not_a_creation, StoreError::InvalidEvents { .. }));
+    let other = ConnectionId::new_v7();
+    let wrong_owner = h
+        .store
+        .append(StreamId::Connection(id), 0, vec![connection_created(other, "acme")], &ctx())
+        .await
+        .unwrap_err();
+    assert!(matches!(wrong_owner, StoreError::InvalidEvents { .. }));
+    assert!(matches!(
+        h.store.append(StreamId::Connection(id), 0, vec![], &ctx()).await,
+        Err(StoreError::InvalidEvents { .. })
+    ));
+    assert_eq!(h.raw.count_events().await, before);
+}
+
+async fn connections_list_by_tenant_and_status_in_pages(h: &Harness) {
+    let mut acme = Vec::new();
+    for _ in 0..3 {
+        acme.push(new_connection(h.store.as_ref(), "acme").await);
+    }
+    let globex = new_connection(h.store.as_ref(), "globex").await;
+    h.store.append(StreamId::Connection(acme[1]), 1, vec![authorized(1)], &ctx()).await.unwrap();
+    let filter = ConnectionFilter {
+        tenant: Some(TenantId::parse("acme").unwrap()),
+        ..Default::default()
+    };
+    let all: Vec<_> = h
+        .store
+        .list_connections(&filter, Page::first(10))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(all, acme);
+    let page = h
+        .store
+        .list_connections(&filter, Page { after: Some(*acme[0].as_uuid()), limit: 1 })
+        .await
+        .unwrap();
+    assert_eq!(page.iter().map(|c| c.id).collect::<Vec<_>>(), [acme[1]]);
+    let active = ConnectionFilter {
+        status: Some(connection::Status::Active),
+        ..Default::default()
+    };
+    let active: Vec<_> = h
+        .store
+        .list_connections(&active, Page::first(10))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(active, [acme[1]]);
+    let everyone = h.store.list_connections(&ConnectionFilter::default(), Page::first(10)).await.unwrap();
+    assert_eq!(everyone.len(), 4);
+    assert!(everyone.iter().any(|c| c.id == globex));
+}
+
+macro_rules! conformance_suite {
+    ($($test:ident),* $(,)?) => {
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    let h = super::Harness::postgres().await;
+                    super::$test(&h).await;
+                    h.finish().await;
+                }
+            )*
+        }
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    let h = super::Harness::sqlite().await;
+                    super::$test(&h).await;
+                    h.finish().await;
+                }
+            )*
+        }
+    };
+}
+
+conformance_suite!(
+    appended_events_are_read_back_in_order_with_their_envelope,
+    the_projection_is_updated_with_the_append,
+    a_stale_expected_version_is_a_conflict_and_changes_nothing,
+    sixteen_concurrent_appends_at_one_version_have_exactly_one_winner,
+    many_streams_written_in_parallel_keep_their_own_order,
+    read_all_pages_from_any_position,
+    each_stream_is_hash_chained,
+    replaying_a_stream_gives_the_stored_projection_byte_for_byte,
+    the_database_refuses_update_delete_and_truncate_of_events,
+    integration_names_are_unique_among_live_integrations,
+    events_that_do_not_fit_the_stream_are_refused_and_nothing_is_stored,
+    connections_list_by_tenant_and_status_in_pages,
+);
