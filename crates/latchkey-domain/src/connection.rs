@@ -1025,6 +1025,7 @@ mod tests {
         for event in events {
             let json = serde_json::to_string(&event).unwrap();
             assert!(json.contains(&format!("\"type\":\"{}\"", event.event_type())));
+            assert!(crate::EVENT_TYPES.contains(&event.event_type()));
             let back: Event = serde_json::from_str(&json).unwrap();
             assert_eq!(back, event);
         }

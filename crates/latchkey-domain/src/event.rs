@@ -80,6 +80,23 @@ impl FromStr for StreamId {
     }
 }
 
+/// Every event type the log can hold.
+pub const EVENT_TYPES: &[&str] = &[
+    "integration_created",
+    "integration_updated",
+    "integration_deleted",
+    "connection_created",
+    "authorization_started",
+    "authorized",
+    "authorization_failed",
+    "refreshed",
+    "refresh_failed",
+    "reauthorization_required",
+    "expired",
+    "revoked",
+    "deleted",
+];
+
 /// Any event of the log. The payload is the inner event's JSON, which carries its own `type`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]

@@ -38,7 +38,7 @@ mod sealed;
 mod values;
 
 pub use error::{DomainError, FieldViolation, ValidationErrors};
-pub use event::{DomainEvent, EventMeta, StreamId, StreamKind};
+pub use event::{DomainEvent, EVENT_TYPES, EventMeta, StreamId, StreamKind};
 pub use ids::{ConnectionId, IntegrationId, TenantId};
 pub use integration::{ClientAuthMethod, GrantType, IntegrationConfig, TokenPlacement};
 pub use sealed::{Sealed, SealedSecret};

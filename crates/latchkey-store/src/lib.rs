@@ -182,6 +182,9 @@ pub trait EventStore: Send + Sync + std::fmt::Debug + 'static {
         filter: &ConnectionFilter,
         page: Page,
     ) -> Result<Vec<connection::State>, StoreError>;
+
+    /// Waits for in-flight queries and closes the connections; later calls fail.
+    async fn close(&self);
 }
 
 /// A stream's projection, before or after an append.
@@ -341,4 +344,9 @@ pub(crate) fn projection_tenant(projection: &Projection) -> Option<&TenantId> {
         Projection::Connection(Some(s)) => Some(&s.tenant),
         _ => None,
     }
+}
+
+/// The time stored for an append: microseconds, as Postgres keeps them and as the hash covers.
+pub(crate) fn prepared_time(context: &EventContext) -> DateTime<Utc> {
+    context.occurred_at.trunc_subsecs(6)
 }

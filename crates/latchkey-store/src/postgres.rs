@@ -14,7 +14,7 @@ use sqlx::{Postgres, Row, Transaction};
 use crate::{
     ConnectionFilter, EventContext, EventStore, Page, Projection, RecordedEvent, StoreError,
     clamp_limit, from_version, parse_projection, parse_state, parse_stream_id, parse_tenant,
-    prepare, projection_tenant, to_json, to_version,
+    prepare, prepared_time, projection_tenant, to_json, to_version,
 };
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/postgres");
@@ -326,11 +326,8 @@ impl EventStore for PgStore {
         .await?;
         rows.iter().map(|json| parse_state(json)).collect()
     }
-}
 
-/// The time stored for an append: microseconds, as Postgres keeps them and as the hash covers.
-pub(crate) fn prepared_time(context: &EventContext) -> DateTime<Utc> {
-    use chrono::SubsecRound;
-    context.occurred_at.trunc_subsecs(6)
+    async fn close(&self) {
+        self.pool.close().await;
+    }
 }
-

@@ -19,11 +19,10 @@ use sqlx::sqlite::{
 use sqlx::{Row, Sqlite, Transaction};
 use uuid::Uuid;
 
-use crate::postgres::prepared_time;
 use crate::{
     ConnectionFilter, EventContext, EventStore, Page, Projection, RecordedEvent, StoreError,
     clamp_limit, from_version, parse_projection, parse_state, parse_stream_id, parse_tenant,
-    prepare, projection_tenant, to_json, to_version,
+    prepare, prepared_time, projection_tenant, to_json, to_version,
 };
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqlite");
@@ -87,10 +86,6 @@ impl SqliteStore {
 
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
-    }
-
-    pub async fn close(&self) {
-        self.pool.close().await;
     }
 
     async fn load_projection(
@@ -357,5 +352,9 @@ impl EventStore for SqliteStore {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(|json| parse_state(json)).collect()
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
     }
 }

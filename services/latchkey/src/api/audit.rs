@@ -1,0 +1,196 @@
+use std::collections::HashSet;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use latchkey_domain::{ConnectionId, EVENT_TYPES, FieldViolation, IntegrationId, StreamId, TenantId, ValidationErrors};
+use latchkey_proto::v1 as pb;
+use latchkey_proto::v1::audit_service_server::AuditService;
+use latchkey_store::{EventStore, RecordedEvent};
+use tokio::sync::mpsc;
+use tokio_stream::Stream;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::{Request, Response, Status};
+
+use super::convert;
+use crate::error::AppError;
+
+/// Events are read and sent in pages of this size, so a long history never sits in memory whole.
+const PAGE: u32 = 500;
+
+type EventStream = Pin<Box<dyn Stream<Item = Result<pb::Event, Status>> + Send>>;
+
+#[derive(Debug, Clone)]
+pub struct AuditApi {
+    store: Arc<dyn EventStore>,
+}
+
+impl AuditApi {
+    pub fn new(store: Arc<dyn EventStore>) -> Self {
+        Self { store }
+    }
+}
+
+#[derive(Debug, Default)]
+struct Filter {
+    tenant: Option<TenantId>,
+    types: HashSet<String>,
+    stream: Option<StreamId>,
+}
+
+impl Filter {
+    fn parse(filter: Option<pb::EventFilter>) -> Result<Self, ValidationErrors> {
+        let Some(f) = filter else {
+            return Ok(Self::default());
+        };
+        let mut errors = ValidationErrors::default();
+        let tenant = (!f.tenant.is_empty())
+            .then(|| errors.check(TenantId::parse_field(&f.tenant, "filter.tenant")))
+            .flatten();
+        let stream = (!f.connection_id.is_empty())
+            .then(|| errors.check(ConnectionId::parse_field(&f.connection_id, "filter.connection_id")))
+            .flatten()
+            .map(StreamId::Connection);
+        for (i, t) in f.types.iter().enumerate() {
+            if !EVENT_TYPES.contains(&t.as_str()) {
+                errors.push(FieldViolation::new(
+                    format!("filter.types[{i}]"),
+                    format!("{t:?} is not an event type; known types: {}", EVENT_TYPES.join(", ")),
+                ));
+            }
+        }
+        errors.into_result(|| Self {
+            tenant,
+            types: f.types.into_iter().collect(),
+            stream,
+        })
+    }
+
+    fn matches(&self, event: &RecordedEvent) -> bool {
+        self.tenant.as_ref().is_none_or(|t| event.tenant.as_ref() == Some(t))
+            && (self.types.is_empty() || self.types.contains(&event.event_type))
+            && self.stream.is_none_or(|s| event.stream_id == s)
+    }
+}
+
+/// Streams pages from `read` to the caller until a short page, stopping early if the caller goes.
+fn stream_pages<F, Fut>(first: Vec<RecordedEvent>, filter: Filter, mut next: F) -> EventStream
+where
+    F: FnMut(&RecordedEvent) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Result<Vec<RecordedEvent>, AppError>> + Send,
+{
+    let (tx, rx) = mpsc::channel(64);
+    tokio::spawn(async move {
+        let mut page = first;
+        loop {
+            let full = page.len() == PAGE as usize;
+            let last = page.last().cloned();
+            for event in page.iter().filter(|e| filter.matches(e)) {
+                if tx.send(Ok(convert::event_to_pb(event))).await.is_err() {
+                    return;
+                }
+            }
+            let Some(last) = last.filter(|_| full) else {
+                return;
+            };
+            page = match next(&last).await {
+                Ok(page) => page,
+                Err(e) => {
+                    let _ = tx.send(Err(e.into())).await;
+                    return;
+                }
+            };
+        }
+    });
+    Box::pin(ReceiverStream::new(rx))
+}
+
+#[tonic::async_trait]
+impl AuditService for AuditApi {
+    type GetHistoryStream = EventStream;
+    type ReplayEventsStream = EventStream;
+
+    async fn get_history(
+        &self,
+        request: Request<pb::GetHistoryRequest>,
+    ) -> Result<Response<Self::GetHistoryStream>, Status> {
+        let req = request.into_inner();
+        let stream = match req.stream {
+            Some(pb::get_history_request::Stream::ConnectionId(id)) => {
+                StreamId::Connection(ConnectionId::parse_field(&id, "connection_id").map_err(AppError::from)?)
+            }
+            Some(pb::get_history_request::Stream::IntegrationId(id)) => StreamId::Integration(
+                IntegrationId::parse_field(&id, "integration_id").map_err(AppError::from)?,
+            ),
+            None => {
+                return Err(AppError::from(FieldViolation::new(
+                    "connection_id",
+                    "connection_id or integration_id must be set",
+                ))
+                .into());
+            }
+        };
+        let from = req.from_version.max(1);
+        let first = self
+            .store
+            .read_stream(stream, from, PAGE)
+            .await
+            .map_err(AppError::from)?;
+        if first.is_empty() {
+            // Tell a missing stream from a history read past its end.
+            let exists = !self
+                .store
+                .read_stream(stream, 1, 1)
+                .await
+                .map_err(AppError::from)?
+                .is_empty();
+            if !exists {
+                return Err(AppError::NotFound(stream.to_string()).into());
+            }
+        }
+        let store = self.store.clone();
+        Ok(Response::new(stream_pages(first, Filter::default(), move |last| {
+            let store = store.clone();
+            let from = last.version + 1;
+            async move { Ok(store.read_stream(stream, from, PAGE).await?) }
+        })))
+    }
+
+    async fn replay_events(
+        &self,
+        request: Request<pb::ReplayEventsRequest>,
+    ) -> Result<Response<Self::ReplayEventsStream>, Status> {
+        let req = request.into_inner();
+        let mut errors = ValidationErrors::default();
+        if req.from_position < 0 {
+            errors.push(FieldViolation::new("from_position", "must not be negative"));
+        }
+        let filter = match Filter::parse(req.filter) {
+            Ok(filter) => Some(filter),
+            Err(e) => {
+                errors.0.extend(e.0);
+                None
+            }
+        };
+        let Some(filter) = filter.filter(|_| errors.is_empty()) else {
+            return Err(AppError::Invalid(errors).into());
+        };
+        if req.follow {
+            return Err(Status::unimplemented(
+                "ReplayEvents with follow (live tailing) is not implemented in this version; \
+                 replay without follow and resume from the last position",
+            ));
+        }
+        let first = self
+            .store
+            .read_all(req.from_position, PAGE)
+            .await
+            .map_err(AppError::from)?;
+        let store = self.store.clone();
+        Ok(Response::new(stream_pages(first, filter, move |last| {
+            let store = store.clone();
+            let from = last.position + 1;
+            async move { Ok(store.read_all(from, PAGE).await?) }
+        })))
+    }
+}
+

@@ -1,0 +1,329 @@
+//! Conversions between the wire types of `latchkey.v1` and the domain.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use latchkey_domain::integration::{self, IntegrationConfigInput};
+use latchkey_domain::{
+    ClientAuthMethod, FieldViolation, GrantType, IntegrationConfig, TokenPlacement,
+    ValidationErrors, connection,
+};
+use latchkey_proto::v1 as pb;
+use latchkey_store::{Page, RecordedEvent};
+use uuid::Uuid;
+
+pub fn timestamp(at: DateTime<Utc>) -> prost_types::Timestamp {
+    prost_types::Timestamp {
+        seconds: at.timestamp(),
+        nanos: at.timestamp_subsec_nanos() as i32,
+    }
+}
+
+pub fn from_timestamp(
+    ts: &prost_types::Timestamp,
+    field: &str,
+) -> Result<DateTime<Utc>, FieldViolation> {
+    u32::try_from(ts.nanos)
+        .ok()
+        .and_then(|nanos| DateTime::from_timestamp(ts.seconds, nanos))
+        .ok_or_else(|| FieldViolation::new(field, "is not a valid timestamp"))
+}
+
+pub fn grant_type_from_pb(value: i32, field: &str) -> Result<Option<GrantType>, FieldViolation> {
+    match pb::GrantType::try_from(value) {
+        Ok(pb::GrantType::Unspecified) => Ok(None),
+        Ok(pb::GrantType::AuthorizationCode) => Ok(Some(GrantType::AuthorizationCode)),
+        Ok(pb::GrantType::ClientCredentials) => Ok(Some(GrantType::ClientCredentials)),
+        Ok(pb::GrantType::Password) => Ok(Some(GrantType::Password)),
+        Err(_) => Err(FieldViolation::new(
+            field,
+            format!("{value} is not a known grant type"),
+        )),
+    }
+}
+
+pub fn grant_type_to_pb(value: GrantType) -> pb::GrantType {
+    match value {
+        GrantType::AuthorizationCode => pb::GrantType::AuthorizationCode,
+        GrantType::ClientCredentials => pb::GrantType::ClientCredentials,
+        GrantType::Password => pb::GrantType::Password,
+    }
+}
+
+/// The wire config, checked: enum values never seen are reported here, the rest by the domain's
+/// parser, all under `config.<field>`, into `errors`.
+pub fn config(
+    config: Option<pb::IntegrationConfig>,
+    errors: &mut ValidationErrors,
+) -> Option<IntegrationConfig> {
+    let Some(c) = config else {
+        errors.push(FieldViolation::new("config", "must be set"));
+        return None;
+    };
+    let grant_type = match errors.check(grant_type_from_pb(c.grant_type, "config.grant_type")) {
+        Some(Some(grant)) => grant.as_str().to_owned(),
+        _ => String::new(),
+    };
+    let client_auth = match pb::ClientAuthMethod::try_from(c.client_auth) {
+        Ok(pb::ClientAuthMethod::Unspecified) => String::new(),
+        Ok(pb::ClientAuthMethod::BasicHeader) => "basic_header".to_owned(),
+        Ok(pb::ClientAuthMethod::RequestBody) => "request_body".to_owned(),
+        Err(_) => {
+            errors.push(FieldViolation::new(
+                "config.client_auth",
+                format!("{} is not a known client authentication method", c.client_auth),
+            ));
+            String::new()
+        }
+    };
+    let token_placement = match c.token_placement.and_then(|p| p.placement) {
+        None => None,
+        Some(pb::token_placement::Placement::Header(h)) => Some(TokenPlacement::Header {
+            name: h.name,
+            prefix: h.prefix,
+        }),
+        Some(pb::token_placement::Placement::Query(q)) => {
+            Some(TokenPlacement::Query { param: q.param })
+        }
+    };
+    let sorted = |map: std::collections::HashMap<String, String>| {
+        let sorted: BTreeMap<String, String> = map.into_iter().collect();
+        sorted.into_iter().collect::<Vec<_>>()
+    };
+    let input = IntegrationConfigInput {
+        name: c.name,
+        description: c.description,
+        grant_type,
+        authorization_url: c.authorization_url,
+        token_url: c.token_url,
+        revocation_url: c.revocation_url,
+        base_uri: c.base_uri,
+        client_id: c.client_id,
+        scopes: c.scopes,
+        scope_separator: c.scope_separator,
+        redirect_uri: c.redirect_uri,
+        response_type: c.response_type,
+        authorization_params: sorted(c.authorization_params),
+        token_params: sorted(c.token_params),
+        client_auth,
+        token_placement,
+        default_token_lifetime_secs: c.default_token_lifetime_secs,
+        refresh_margin_secs: c.refresh_margin_secs,
+        allow_password_grant: c.allow_password_grant,
+        pkce: c.pkce,
+    };
+    // The domain reports field names without the `config.` prefix; callers send them nested.
+    match input.parse() {
+        Ok(config) => Some(config),
+        Err(domain) => {
+            errors
+                .0
+                .extend(domain.0.into_iter().map(|v| v.within("config")));
+            None
+        }
+    }
+}
+
+pub fn integration_to_pb(state: &integration::State, callback_url: &str) -> pb::Integration {
+    let c = &state.config;
+    let placement = match &c.token_placement {
+        TokenPlacement::Header { name, prefix } => {
+            pb::token_placement::Placement::Header(pb::HeaderPlacement {
+                name: name.clone(),
+                prefix: prefix.clone(),
+            })
+        }
+        TokenPlacement::Query { param } => {
+            pb::token_placement::Placement::Query(pb::QueryPlacement {
+                param: param.clone(),
+            })
+        }
+    };
+    let text = |v: &Option<latchkey_domain::ProviderUrl>| {
+        v.as_ref().map(|u| u.as_str().to_owned()).unwrap_or_default()
+    };
+    pb::Integration {
+        integration_id: state.id.to_string(),
+        config: Some(pb::IntegrationConfig {
+            name: c.name.as_str().to_owned(),
+            description: c.description.clone(),
+            grant_type: grant_type_to_pb(c.grant_type) as i32,
+            authorization_url: text(&c.authorization_url),
+            token_url: c.token_url.as_str().to_owned(),
+            revocation_url: text(&c.revocation_url),
+            base_uri: text(&c.base_uri),
+            client_id: c.client_id.as_str().to_owned(),
+            scopes: c.scopes.iter().map(|s| s.as_str().to_owned()).collect(),
+            scope_separator: Some(c.scope_separator.as_str().to_owned()),
+            redirect_uri: text(&c.redirect_uri),
+            response_type: c.response_type.as_str().to_owned(),
+            authorization_params: c
+                .authorization_params
+                .iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
+            token_params: c
+                .token_params
+                .iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
+            client_auth: match c.client_auth {
+                ClientAuthMethod::BasicHeader => pb::ClientAuthMethod::BasicHeader,
+                ClientAuthMethod::RequestBody => pb::ClientAuthMethod::RequestBody,
+            } as i32,
+            token_placement: Some(pb::TokenPlacement {
+                placement: Some(placement),
+            }),
+            default_token_lifetime_secs: Some(c.default_token_lifetime_secs),
+            refresh_margin_secs: Some(c.refresh_margin_secs),
+            allow_password_grant: c.allow_password_grant,
+            pkce: Some(c.pkce),
+        }),
+        has_client_secret: state.client_secret.is_some(),
+        client_secret_fingerprint: state
+            .client_secret
+            .as_ref()
+            .map(|s| s.fingerprint.clone())
+            .unwrap_or_default(),
+        version: state.version,
+        created_at: Some(timestamp(state.created_at)),
+        updated_at: Some(timestamp(state.updated_at)),
+        effective_redirect_uri: c
+            .redirect_uri
+            .as_ref()
+            .map(|u| u.as_str().to_owned())
+            .unwrap_or_else(|| callback_url.to_owned()),
+    }
+}
+
+pub fn status_to_pb(status: connection::Status) -> pb::ConnectionStatus {
+    use connection::Status::*;
+    match status {
+        Pending => pb::ConnectionStatus::Pending,
+        Active => pb::ConnectionStatus::Active,
+        AuthorizationFailed => pb::ConnectionStatus::AuthorizationFailed,
+        ReauthorizationRequired => pb::ConnectionStatus::ReauthorizationRequired,
+        Expired => pb::ConnectionStatus::Expired,
+        Revoked => pb::ConnectionStatus::Revoked,
+        Deleted => pb::ConnectionStatus::Deleted,
+    }
+}
+
+pub fn status_from_pb(
+    value: i32,
+    field: &str,
+) -> Result<Option<connection::Status>, FieldViolation> {
+    use connection::Status::*;
+    match pb::ConnectionStatus::try_from(value) {
+        Ok(pb::ConnectionStatus::Unspecified) => Ok(None),
+        Ok(pb::ConnectionStatus::Pending) => Ok(Some(Pending)),
+        Ok(pb::ConnectionStatus::Active) => Ok(Some(Active)),
+        Ok(pb::ConnectionStatus::AuthorizationFailed) => Ok(Some(AuthorizationFailed)),
+        Ok(pb::ConnectionStatus::ReauthorizationRequired) => Ok(Some(ReauthorizationRequired)),
+        Ok(pb::ConnectionStatus::Expired) => Ok(Some(Expired)),
+        Ok(pb::ConnectionStatus::Revoked) => Ok(Some(Revoked)),
+        Ok(pb::ConnectionStatus::Deleted) => Ok(Some(Deleted)),
+        Err(_) => Err(FieldViolation::new(
+            field,
+            format!("{value} is not a known connection status"),
+        )),
+    }
+}
+
+fn json_to_pb(value: &serde_json::Value) -> prost_types::Value {
+    use prost_types::value::Kind;
+    let kind = match value {
+        serde_json::Value::Null => Kind::NullValue(0),
+        serde_json::Value::Bool(b) => Kind::BoolValue(*b),
+        serde_json::Value::Number(n) => Kind::NumberValue(n.as_f64().unwrap_or_default()),
+        serde_json::Value::String(s) => Kind::StringValue(s.clone()),
+        serde_json::Value::Array(items) => Kind::ListValue(prost_types::ListValue {
+            values: items.iter().map(json_to_pb).collect(),
+        }),
+        serde_json::Value::Object(map) => Kind::StructValue(prost_types::Struct {
+            fields: map.iter().map(|(k, v)| (k.clone(), json_to_pb(v))).collect(),
+        }),
+    };
+    prost_types::Value { kind: Some(kind) }
+}
+
+pub fn connection_to_pb(state: &connection::State) -> pb::Connection {
+    pb::Connection {
+        connection_id: state.id.to_string(),
+        integration_id: state.integration_id.to_string(),
+        tenant: state.tenant.to_string(),
+        grant_type: grant_type_to_pb(state.grant_type) as i32,
+        status: status_to_pb(state.status) as i32,
+        scopes: state.scopes.clone(),
+        expires_at: state.expires_at.map(timestamp),
+        has_refresh_token: state.refresh_token.is_some(),
+        metadata: Some(prost_types::Struct {
+            fields: state
+                .metadata
+                .iter()
+                .map(|(k, v)| (k.clone(), json_to_pb(v)))
+                .collect(),
+        }),
+        last_error: state.last_error.as_ref().map(|e| pb::ConnectionError {
+            code: e.code.clone(),
+            description: e.description.clone().unwrap_or_default(),
+            retryable: e.retryable,
+            at: Some(timestamp(e.at)),
+        }),
+        version: state.version,
+        created_at: Some(timestamp(state.created_at)),
+        updated_at: Some(timestamp(state.updated_at)),
+        authorized_at: state.authorized_at.map(timestamp),
+        refreshed_at: state.refreshed_at.map(timestamp),
+    }
+}
+
+pub fn event_to_pb(e: &RecordedEvent) -> pb::Event {
+    pb::Event {
+        event_id: e.event_id.to_string(),
+        stream_id: e.stream_id.to_string(),
+        version: e.version,
+        position: e.position,
+        r#type: e.event_type.clone(),
+        schema_version: e.schema_version,
+        occurred_at: Some(timestamp(e.occurred_at)),
+        actor: e.actor.clone(),
+        correlation_id: e.correlation_id.clone().unwrap_or_default(),
+        tenant: e.tenant.as_ref().map(|t| t.to_string()).unwrap_or_default(),
+        payload_json: e.payload.clone(),
+        prev_hash: e.prev_hash.clone(),
+        hash: e.hash.clone(),
+    }
+}
+
+pub const DEFAULT_PAGE_SIZE: u32 = 100;
+
+/// A page request from `page_size` and `page_token` (the last id of the previous page).
+pub fn page(page_size: u32, page_token: &str) -> Result<Page, ValidationErrors> {
+    let mut errors = ValidationErrors::default();
+    if page_size > Page::MAX_LIMIT {
+        errors.push(FieldViolation::new(
+            "page_size",
+            format!("must be at most {}", Page::MAX_LIMIT),
+        ));
+    }
+    let after = if page_token.is_empty() {
+        None
+    } else {
+        errors.check(
+            Uuid::try_parse(page_token)
+                .map_err(|_| FieldViolation::new("page_token", "is not a token this API issued")),
+        )
+    };
+    let limit = if page_size == 0 { DEFAULT_PAGE_SIZE } else { page_size };
+    errors.into_result(|| Page { after, limit })
+}
+
+/// The next page token: the last id, when the page was full.
+pub fn next_page_token(ids: &[Uuid], page: Page) -> String {
+    if ids.len() as u32 == page.limit {
+        ids.last().map(|id| id.to_string()).unwrap_or_default()
+    } else {
+        String::new()
+    }
+}

@@ -1,0 +1,143 @@
+use latchkey_domain::{IntegrationId, ValidationErrors};
+use latchkey_proto::v1 as pb;
+use latchkey_proto::v1::integration_service_server::IntegrationService;
+use secrecy::SecretString;
+use tonic::{Request, Response, Status};
+
+use super::{caller, convert};
+use crate::error::AppError;
+use crate::service::{Integrations, SecretUpdate, check_secret};
+
+#[derive(Debug, Clone)]
+pub struct IntegrationApi {
+    integrations: Integrations,
+    callback_url: String,
+}
+
+impl IntegrationApi {
+    pub fn new(integrations: Integrations, callback_url: String) -> Self {
+        Self {
+            integrations,
+            callback_url,
+        }
+    }
+
+    fn reply(&self, state: &latchkey_domain::integration::State) -> Response<pb::Integration> {
+        Response::new(convert::integration_to_pb(state, &self.callback_url))
+    }
+}
+
+fn secret(value: String, errors: &mut ValidationErrors) -> Option<SecretString> {
+    if value.is_empty() {
+        return None;
+    }
+    let secret = SecretString::from(value);
+    errors.check(check_secret(&secret, "client_secret"))?;
+    Some(secret)
+}
+
+fn integration_id(value: &str) -> Result<IntegrationId, AppError> {
+    Ok(IntegrationId::parse_field(value, "integration_id")?)
+}
+
+#[tonic::async_trait]
+impl IntegrationService for IntegrationApi {
+    async fn create_integration(
+        &self,
+        request: Request<pb::CreateIntegrationRequest>,
+    ) -> Result<Response<pb::Integration>, Status> {
+        let caller = caller(&request);
+        let req = request.into_inner();
+        let mut errors = ValidationErrors::default();
+        let config = convert::config(req.config, &mut errors);
+        let client_secret = secret(req.client_secret, &mut errors);
+        let Some(config) = config.filter(|_| errors.is_empty()) else {
+            return Err(AppError::Invalid(errors).into());
+        };
+        let state = self
+            .integrations
+            .create(&caller, config, client_secret)
+            .await?;
+        Ok(self.reply(&state))
+    }
+
+    async fn get_integration(
+        &self,
+        request: Request<pb::GetIntegrationRequest>,
+    ) -> Result<Response<pb::Integration>, Status> {
+        let id = integration_id(&request.get_ref().integration_id)?;
+        let state = self.integrations.get(id).await?;
+        Ok(self.reply(&state))
+    }
+
+    async fn list_integrations(
+        &self,
+        request: Request<pb::ListIntegrationsRequest>,
+    ) -> Result<Response<pb::ListIntegrationsResponse>, Status> {
+        let req = request.into_inner();
+        let page = convert::page(req.page_size, &req.page_token).map_err(AppError::from)?;
+        let states = self.integrations.list(page).await?;
+        let ids: Vec<_> = states.iter().map(|s| *s.id.as_uuid()).collect();
+        Ok(Response::new(pb::ListIntegrationsResponse {
+            integrations: states
+                .iter()
+                .map(|s| convert::integration_to_pb(s, &self.callback_url))
+                .collect(),
+            next_page_token: convert::next_page_token(&ids, page),
+        }))
+    }
+
+    async fn update_integration(
+        &self,
+        request: Request<pb::UpdateIntegrationRequest>,
+    ) -> Result<Response<pb::Integration>, Status> {
+        let caller = caller(&request);
+        let req = request.into_inner();
+        let mut errors = ValidationErrors::default();
+        let id = errors.check(IntegrationId::parse_field(&req.integration_id, "integration_id"));
+        let config = convert::config(req.config, &mut errors);
+        let update = match (req.client_secret, req.clear_client_secret) {
+            (Some(_), true) => {
+                errors.push(latchkey_domain::FieldViolation::new(
+                    "clear_client_secret",
+                    "cannot be set together with client_secret",
+                ));
+                SecretUpdate::Keep
+            }
+            (Some(value), false) if value.is_empty() => {
+                errors.push(latchkey_domain::FieldViolation::new(
+                    "client_secret",
+                    "must not be empty when set; use clear_client_secret to remove it",
+                ));
+                SecretUpdate::Keep
+            }
+            (Some(value), false) => match secret(value, &mut errors) {
+                Some(secret) => SecretUpdate::Set(secret),
+                None => SecretUpdate::Keep,
+            },
+            (None, true) => SecretUpdate::Clear,
+            (None, false) => SecretUpdate::Keep,
+        };
+        let (Some(id), Some(config)) = (id, config.filter(|_| errors.is_empty())) else {
+            return Err(AppError::Invalid(errors).into());
+        };
+        let state = self
+            .integrations
+            .update(&caller, id, config, update, req.expected_version)
+            .await?;
+        Ok(self.reply(&state))
+    }
+
+    async fn delete_integration(
+        &self,
+        request: Request<pb::DeleteIntegrationRequest>,
+    ) -> Result<Response<pb::DeleteIntegrationResponse>, Status> {
+        let caller = caller(&request);
+        let req = request.into_inner();
+        let id = integration_id(&req.integration_id)?;
+        self.integrations
+            .delete(&caller, id, req.expected_version)
+            .await?;
+        Ok(Response::new(pb::DeleteIntegrationResponse {}))
+    }
+}

@@ -1,0 +1,223 @@
+//! Start-up and shutdown, shared by `main` and the tests. [`App::build`] opens the store, loads the
+//! keys and binds both listeners, so the bound addresses are known before serving starts (port 0
+//! in tests); [`App::run`] serves until cancelled, then stops in order.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use latchkey_crypto::Sealer;
+use latchkey_proto::v1::audit_service_server::AuditServiceServer;
+use latchkey_proto::v1::connection_service_server::ConnectionServiceServer;
+use latchkey_proto::v1::integration_service_server::IntegrationServiceServer;
+use latchkey_store::{EventStore, PgStore, SqliteStore};
+use secrecy::ExposeSecret;
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+use tokio_util::sync::CancellationToken;
+
+use crate::api::{AuditApi, ConnectionApi, IntegrationApi};
+use crate::config::{Config, Storage};
+use crate::http::{HttpState, router};
+use crate::keys::load_keyring;
+use crate::service::{Connections, Integrations};
+
+/// Postgres pool size per replica.
+const PG_POOL_SIZE: u32 = 16;
+
+/// How long in-flight requests get to finish after a shutdown signal.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// The opened store, its kind, and whether it held data before this start.
+#[derive(Debug)]
+pub struct OpenedStore {
+    pub store: Arc<dyn EventStore>,
+    pub kind: &'static str,
+    pub existed: bool,
+}
+
+/// Opens the configured store, applying migrations.
+pub async fn open_store(config: &Config) -> anyhow::Result<OpenedStore> {
+    match &config.storage {
+        Storage::Sqlite { path } => {
+            std::fs::create_dir_all(&config.data_dir).with_context(|| {
+                format!("LATCHKEY_DATA_DIR: cannot create {}", config.data_dir.display())
+            })?;
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(&config.data_dir, std::fs::Permissions::from_mode(0o700))
+                    .with_context(|| {
+                        format!("LATCHKEY_DATA_DIR: cannot restrict {}", config.data_dir.display())
+                    })?;
+            }
+            let existed = path.exists();
+            let store = SqliteStore::open(path)
+                .await
+                .with_context(|| format!("opening SQLite database {}", path.display()))?;
+            Ok(OpenedStore {
+                store: Arc::new(store),
+                kind: "sqlite",
+                existed,
+            })
+        }
+        Storage::Postgres { url } => {
+            let store = PgStore::connect(url.expose_secret(), PG_POOL_SIZE)
+                .await
+                .context("connecting to LATCHKEY_DATABASE_URL and applying migrations")?;
+            Ok(OpenedStore {
+                store: Arc::new(store),
+                kind: "postgres",
+                existed: true,
+            })
+        }
+    }
+}
+
+pub struct App {
+    grpc_listener: TcpListener,
+    http_listener: TcpListener,
+    grpc_addr: SocketAddr,
+    http_addr: SocketAddr,
+    callback_url: String,
+    store: Arc<dyn EventStore>,
+    storage: &'static str,
+    sealer: Arc<Sealer>,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App")
+            .field("grpc_addr", &self.grpc_addr)
+            .field("http_addr", &self.http_addr)
+            .field("storage", &self.storage)
+            .finish_non_exhaustive()
+    }
+}
+
+impl App {
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let opened = open_store(&config).await?;
+        let keyring = load_keyring(&config.master_key, opened.existed)?;
+        let sealer = Arc::new(Sealer::new(keyring));
+
+        let grpc_listener = TcpListener::bind(config.grpc_addr)
+            .await
+            .with_context(|| format!("LATCHKEY_GRPC_ADDR: cannot bind {}", config.grpc_addr))?;
+        let http_listener = TcpListener::bind(config.http_addr)
+            .await
+            .with_context(|| format!("LATCHKEY_HTTP_ADDR: cannot bind {}", config.http_addr))?;
+        let grpc_addr = grpc_listener.local_addr()?;
+        let http_addr = http_listener.local_addr()?;
+        let public = config
+            .public_url
+            .as_ref()
+            .map(|u| u.as_str().trim_end_matches('/').to_owned())
+            .unwrap_or_else(|| format!("http://{http_addr}"));
+        if config.nats_url.is_some() {
+            tracing::warn!(
+                "LATCHKEY_NATS_URL is set, but this version does not publish events on NATS yet"
+            );
+        }
+        Ok(Self {
+            grpc_listener,
+            http_listener,
+            grpc_addr,
+            http_addr,
+            callback_url: format!("{public}/oauth/callback"),
+            store: opened.store,
+            storage: opened.kind,
+            sealer,
+        })
+    }
+
+    pub fn grpc_addr(&self) -> SocketAddr {
+        self.grpc_addr
+    }
+
+    pub fn http_addr(&self) -> SocketAddr {
+        self.http_addr
+    }
+
+    pub fn storage(&self) -> &'static str {
+        self.storage
+    }
+
+    /// Serves until `shutdown` is cancelled; then stops accepting, lets in-flight requests finish
+    /// (bounded by [`SHUTDOWN_GRACE`]) and closes the store.
+    pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let integrations = Integrations::new(self.store.clone(), self.sealer.clone());
+        let connections = Connections::new(self.store.clone());
+
+        let (health, health_service) = tonic_health::server::health_reporter();
+        health
+            .set_serving::<IntegrationServiceServer<IntegrationApi>>()
+            .await;
+        health
+            .set_serving::<ConnectionServiceServer<ConnectionApi>>()
+            .await;
+        health.set_serving::<AuditServiceServer<AuditApi>>().await;
+        let reflection = || {
+            tonic_reflection::server::Builder::configure()
+                .register_encoded_file_descriptor_set(latchkey_proto::FILE_DESCRIPTOR_SET)
+                .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        };
+        let reflection_v1 = reflection().build_v1().context("building reflection v1")?;
+        let reflection_v1alpha = reflection()
+            .build_v1alpha()
+            .context("building reflection v1alpha")?;
+
+        let grpc = tonic::transport::Server::builder()
+            .add_service(health_service)
+            .add_service(reflection_v1)
+            .add_service(reflection_v1alpha)
+            .add_service(IntegrationServiceServer::new(IntegrationApi::new(
+                integrations,
+                self.callback_url.clone(),
+            )))
+            .add_service(ConnectionServiceServer::new(ConnectionApi::new(connections)))
+            .add_service(AuditServiceServer::new(AuditApi::new(self.store.clone())))
+            .serve_with_incoming_shutdown(
+                TcpListenerStream::new(self.grpc_listener),
+                shutdown.clone().cancelled_owned(),
+            );
+        let http = axum::serve(
+            self.http_listener,
+            router(HttpState {
+                store: self.store.clone(),
+                storage: self.storage,
+            }),
+        )
+        .with_graceful_shutdown(shutdown.clone().cancelled_owned());
+
+        tracing::info!(
+            grpc_addr = %self.grpc_addr,
+            http_addr = %self.http_addr,
+            storage = self.storage,
+            callback_url = %self.callback_url,
+            key_id = self.sealer.active_key_id(),
+            "latchkey serving"
+        );
+        let serve = async {
+            let (grpc, http) = tokio::join!(grpc, http);
+            grpc.context("gRPC server")?;
+            http.context("HTTP server")?;
+            anyhow::Ok(())
+        };
+        tokio::pin!(serve);
+        let result = tokio::select! {
+            result = &mut serve => result,
+            () = async {
+                shutdown.cancelled().await;
+                tokio::time::sleep(SHUTDOWN_GRACE).await;
+            } => {
+                tracing::warn!(grace = ?SHUTDOWN_GRACE, "in-flight requests did not finish in time");
+                Ok(())
+            }
+        };
+        self.store.close().await;
+        tracing::info!("latchkey stopped");
+        result
+    }
+}

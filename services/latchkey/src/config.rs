@@ -1,0 +1,357 @@
+//! Configuration: defaults < file (`--config`, TOML) < `LATCHKEY_*` environment < flags.
+//!
+//! Everything is validated before anything is bound or opened, and every invalid setting is
+//! reported, not only the first.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use secrecy::SecretString;
+use serde::Deserialize;
+use url::Url;
+
+pub const DEFAULT_DATA_DIR: &str = "./latchkey-data";
+pub const DEFAULT_GRPC_ADDR: &str = "127.0.0.1:50051";
+pub const DEFAULT_HTTP_ADDR: &str = "127.0.0.1:8080";
+
+/// Settings as given on the command line or in the environment (clap reads both; a flag wins).
+#[derive(Debug, Clone, Default, Args)]
+pub struct Settings {
+    /// A TOML file with any of the settings below (snake_case keys).
+    #[arg(long, env = "LATCHKEY_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Directory of the embedded default: SQLite database and generated key file.
+    #[arg(long, env = "LATCHKEY_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<String>,
+    /// Address of the gRPC API.
+    #[arg(long, env = "LATCHKEY_GRPC_ADDR", value_name = "ADDR")]
+    pub grpc_addr: Option<String>,
+    /// Address of the HTTP listener (OAuth callback, /healthz).
+    #[arg(long, env = "LATCHKEY_HTTP_ADDR", value_name = "ADDR")]
+    pub http_addr: Option<String>,
+    /// Public base URL of the HTTP listener; the callback is <public url>/oauth/callback.
+    #[arg(long, env = "LATCHKEY_PUBLIC_URL", value_name = "URL")]
+    pub public_url: Option<String>,
+    /// Postgres URL. Unset: the embedded SQLite database in the data directory.
+    #[arg(long, env = "LATCHKEY_DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// NATS URL for event publication.
+    #[arg(long, env = "LATCHKEY_NATS_URL", value_name = "URL")]
+    pub nats_url: Option<String>,
+    /// File holding the base64 master key (32 bytes). LATCHKEY_MASTER_KEY (environment only, so
+    /// it never shows in a process list) gives the key itself.
+    #[arg(long, env = "LATCHKEY_MASTER_KEY_FILE", value_name = "FILE")]
+    pub master_key_file: Option<PathBuf>,
+    /// Log filter (tracing's EnvFilter syntax), e.g. "info" or "latchkey=debug".
+    #[arg(long, env = "LATCHKEY_LOG", value_name = "FILTER")]
+    pub log: Option<String>,
+}
+
+/// The configuration file's shape.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSettings {
+    data_dir: Option<String>,
+    grpc_addr: Option<String>,
+    http_addr: Option<String>,
+    public_url: Option<String>,
+    database_url: Option<String>,
+    nats_url: Option<String>,
+    master_key_file: Option<PathBuf>,
+    log: Option<String>,
+}
+
+#[derive(Debug)]
+pub enum Storage {
+    /// The embedded default: `<data dir>/latchkey.db`.
+    Sqlite { path: PathBuf },
+    Postgres { url: SecretString },
+}
+
+#[derive(Debug)]
+pub enum MasterKeySource {
+    /// `LATCHKEY_MASTER_KEY`.
+    Env(SecretString),
+    File(PathBuf),
+    /// Embedded default: `<data dir>/master.key`, generated (mode 0600) on first start.
+    Generated(PathBuf),
+}
+
+/// A valid configuration.
+#[derive(Debug)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub grpc_addr: SocketAddr,
+    pub http_addr: SocketAddr,
+    /// `None`: derived from the bound HTTP address.
+    pub public_url: Option<Url>,
+    pub storage: Storage,
+    pub nats_url: Option<Url>,
+    pub master_key: MasterKeySource,
+    pub log: String,
+}
+
+/// Every invalid setting, each naming the setting.
+#[derive(Debug)]
+pub struct ConfigErrors(pub Vec<String>);
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "invalid configuration:")?;
+        for error in &self.0 {
+            writeln!(f, "  - {error}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigErrors {}
+
+fn non_empty(value: Option<String>) -> Option<String> {
+    value.filter(|v| !v.trim().is_empty())
+}
+
+impl Settings {
+    /// Merges the file under these settings and validates the result. `master_key_env` is the
+    /// value of `LATCHKEY_MASTER_KEY`, passed in so tests need not touch the process environment.
+    pub fn resolve(self, master_key_env: Option<SecretString>) -> Result<Config, ConfigErrors> {
+        let mut errors = Vec::new();
+        let file = match &self.config {
+            None => FileSettings::default(),
+            Some(path) => match read_file(path) {
+                Ok(file) => file,
+                Err(message) => {
+                    errors.push(message);
+                    FileSettings::default()
+                }
+            },
+        };
+        let pick = |flag: Option<String>, file: Option<String>| non_empty(flag).or(non_empty(file));
+
+        let data_dir = PathBuf::from(
+            pick(self.data_dir, file.data_dir).unwrap_or_else(|| DEFAULT_DATA_DIR.to_owned()),
+        );
+        let mut addr = |value: Option<String>, default: &str, name: &str, flag: &str| {
+            let text = value.unwrap_or_else(|| default.to_owned());
+            match text.parse::<SocketAddr>() {
+                Ok(addr) => Some(addr),
+                Err(_) => {
+                    errors.push(format!(
+                        "{name} ({flag}): {text:?} is not a socket address such as 127.0.0.1:8080"
+                    ));
+                    None
+                }
+            }
+        };
+        let grpc_addr = addr(
+            pick(self.grpc_addr, file.grpc_addr),
+            DEFAULT_GRPC_ADDR,
+            "LATCHKEY_GRPC_ADDR",
+            "--grpc-addr",
+        );
+        let http_addr = addr(
+            pick(self.http_addr, file.http_addr),
+            DEFAULT_HTTP_ADDR,
+            "LATCHKEY_HTTP_ADDR",
+            "--http-addr",
+        );
+
+        let public_url = match pick(self.public_url, file.public_url) {
+            None => None,
+            Some(text) => match Url::parse(&text) {
+                Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {
+                    Some(url)
+                }
+                _ => {
+                    errors.push(format!(
+                        "LATCHKEY_PUBLIC_URL (--public-url): {text:?} is not an absolute http(s) URL"
+                    ));
+                    None
+                }
+            },
+        };
+
+        let storage = match pick(self.database_url, file.database_url) {
+            None => Storage::Sqlite {
+                path: data_dir.join("latchkey.db"),
+            },
+            Some(url) => {
+                if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                    // The value may hold a password: name the setting, not the value.
+                    errors.push(
+                        "LATCHKEY_DATABASE_URL (--database-url): must be a postgres:// or \
+                         postgresql:// URL"
+                            .to_owned(),
+                    );
+                }
+                Storage::Postgres {
+                    url: SecretString::from(url),
+                }
+            }
+        };
+
+        let nats_url = match pick(self.nats_url, file.nats_url) {
+            None => None,
+            Some(text) => match Url::parse(&text) {
+                Ok(url) if matches!(url.scheme(), "nats" | "tls" | "ws" | "wss") => Some(url),
+                _ => {
+                    errors.push(format!(
+                        "LATCHKEY_NATS_URL (--nats-url): {text:?} is not a nats:// URL"
+                    ));
+                    None
+                }
+            },
+        };
+
+        let key_file = self.master_key_file.or(file.master_key_file);
+        let master_key = match (master_key_env, key_file) {
+            (Some(_), Some(_)) => {
+                errors.push(
+                    "LATCHKEY_MASTER_KEY and LATCHKEY_MASTER_KEY_FILE (--master-key-file): set one, \
+                     not both"
+                        .to_owned(),
+                );
+                None
+            }
+            (Some(key), None) => Some(MasterKeySource::Env(key)),
+            (None, Some(path)) => Some(MasterKeySource::File(path)),
+            (None, None) => match storage {
+                Storage::Sqlite { .. } => {
+                    Some(MasterKeySource::Generated(data_dir.join("master.key")))
+                }
+                Storage::Postgres { .. } => {
+                    errors.push(
+                        "LATCHKEY_MASTER_KEY or LATCHKEY_MASTER_KEY_FILE: one is required with \
+                         LATCHKEY_DATABASE_URL, so every replica seals with the same key"
+                            .to_owned(),
+                    );
+                    None
+                }
+            },
+        };
+
+        let log = pick(self.log, file.log).unwrap_or_else(|| "info".to_owned());
+        if let Err(e) = tracing_subscriber::EnvFilter::try_new(&log) {
+            errors.push(format!("LATCHKEY_LOG (--log): {e}"));
+        }
+
+        match (grpc_addr, http_addr, master_key) {
+            (Some(grpc_addr), Some(http_addr), Some(master_key)) if errors.is_empty() => {
+                Ok(Config {
+                    data_dir,
+                    grpc_addr,
+                    http_addr,
+                    public_url,
+                    storage,
+                    nats_url,
+                    master_key,
+                    log,
+                })
+            }
+            _ => Err(ConfigErrors(errors)),
+        }
+    }
+}
+
+fn read_file(path: &Path) -> Result<FileSettings, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        format!(
+            "LATCHKEY_CONFIG (--config): cannot read {}: {e}",
+            path.display()
+        )
+    })?;
+    toml::from_str(&text).map_err(|e| {
+        format!(
+            "LATCHKEY_CONFIG (--config): {} is not a valid configuration file: {e}",
+            path.display()
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_configuration_is_the_embedded_default() {
+        let config = Settings::default().resolve(None).unwrap();
+        assert_eq!(config.grpc_addr.to_string(), DEFAULT_GRPC_ADDR);
+        assert_eq!(config.http_addr.to_string(), DEFAULT_HTTP_ADDR);
+        assert!(matches!(config.storage, Storage::Sqlite { ref path } if path.ends_with("latchkey-data/latchkey.db")));
+        assert!(matches!(config.master_key, MasterKeySource::Generated(_)));
+    }
+
+    #[test]
+    fn every_invalid_setting_is_named() {
+        let settings = Settings {
+            grpc_addr: Some("nowhere".to_owned()),
+            http_addr: Some("1.2.3.4".to_owned()),
+            public_url: Some("ftp://x".to_owned()),
+            database_url: Some("mysql://root:hunter2@db/x".to_owned()),
+            nats_url: Some("http://nats".to_owned()),
+            log: Some("[".to_owned()),
+            ..Default::default()
+        };
+        let errors = settings.resolve(None).unwrap_err().0;
+        let names: Vec<&str> = errors.iter().map(|e| e.split(' ').next().unwrap_or("")).collect();
+        assert_eq!(
+            names,
+            [
+                "LATCHKEY_GRPC_ADDR",
+                "LATCHKEY_HTTP_ADDR",
+                "LATCHKEY_PUBLIC_URL",
+                "LATCHKEY_DATABASE_URL",
+                "LATCHKEY_NATS_URL",
+                "LATCHKEY_MASTER_KEY",
+                "LATCHKEY_LOG",
+            ]
+        );
+        assert!(!errors.iter().any(|e| e.contains("hunter2")), "{errors:?}");
+    }
+
+    #[test]
+    fn the_file_is_below_flags_and_environment() {
+        let dir = std::env::temp_dir().join(format!("latchkey-config-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("latchkey.toml");
+        std::fs::write(
+            &file,
+            "grpc_addr = \"127.0.0.1:6000\"\nhttp_addr = \"127.0.0.1:6001\"\n",
+        )
+        .unwrap();
+        let config = Settings {
+            config: Some(file.clone()),
+            http_addr: Some("127.0.0.1:7001".to_owned()),
+            ..Default::default()
+        }
+        .resolve(None)
+        .unwrap();
+        assert_eq!(config.grpc_addr.to_string(), "127.0.0.1:6000");
+        assert_eq!(config.http_addr.to_string(), "127.0.0.1:7001");
+        std::fs::write(&file, "grpc_adr = \"x\"\n").unwrap();
+        let errors = Settings {
+            config: Some(file),
+            ..Default::default()
+        }
+        .resolve(None)
+        .unwrap_err();
+        assert!(errors.0[0].starts_with("LATCHKEY_CONFIG"), "{errors}");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn postgres_needs_a_master_key() {
+        let settings = || Settings {
+            database_url: Some("postgres://localhost/latchkey".to_owned()),
+            ..Default::default()
+        };
+        let errors = settings().resolve(None).unwrap_err();
+        assert!(errors.0[0].starts_with("LATCHKEY_MASTER_KEY"));
+        let config = settings()
+            .resolve(Some(SecretString::from("key")))
+            .unwrap();
+        assert!(matches!(config.master_key, MasterKeySource::Env(_)));
+    }
+}

@@ -1,0 +1,82 @@
+//! The application's error kinds, and their one mapping to gRPC status codes.
+
+use latchkey_domain::{DomainError, ValidationErrors};
+use latchkey_store::StoreError;
+use tonic::{Code, Status};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("invalid argument: {0}")]
+    Invalid(ValidationErrors),
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("{0}")]
+    AlreadyExists(String),
+    #[error("{0}")]
+    FailedPrecondition(String),
+    /// A version conflict: someone else changed the stream first.
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Unimplemented(String),
+    /// Details are logged where the error is mapped; the caller gets a short message.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<ValidationErrors> for AppError {
+    fn from(value: ValidationErrors) -> Self {
+        Self::Invalid(value)
+    }
+}
+
+impl From<latchkey_domain::FieldViolation> for AppError {
+    fn from(value: latchkey_domain::FieldViolation) -> Self {
+        Self::Invalid(value.into())
+    }
+}
+
+impl From<DomainError> for AppError {
+    fn from(value: DomainError) -> Self {
+        match value {
+            DomainError::InvalidTransition(m) => Self::FailedPrecondition(m),
+            DomainError::NotFound(what) => Self::NotFound(what),
+            DomainError::AlreadyExists(what) => Self::AlreadyExists(format!("{what} already exists")),
+            DomainError::Invalid(errors) => Self::Invalid(errors),
+        }
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(value: StoreError) -> Self {
+        match value {
+            StoreError::Conflict { .. } => Self::Conflict(value.to_string()),
+            StoreError::DuplicateName(_) => Self::AlreadyExists(value.to_string()),
+            other => Self::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<latchkey_crypto::CryptoError> for AppError {
+    fn from(value: latchkey_crypto::CryptoError) -> Self {
+        Self::Internal(value.to_string())
+    }
+}
+
+impl From<AppError> for Status {
+    fn from(value: AppError) -> Self {
+        let (code, message) = match value {
+            AppError::Invalid(errors) => (Code::InvalidArgument, errors.to_string()),
+            AppError::NotFound(what) => (Code::NotFound, format!("{what} not found")),
+            AppError::AlreadyExists(m) => (Code::AlreadyExists, m),
+            AppError::FailedPrecondition(m) => (Code::FailedPrecondition, m),
+            AppError::Conflict(m) => (Code::Aborted, m),
+            AppError::Unimplemented(m) => (Code::Unimplemented, m),
+            AppError::Internal(detail) => {
+                tracing::error!(error = %detail, "internal error");
+                (Code::Internal, "internal error".to_owned())
+            }
+        };
+        Status::new(code, message)
+    }
+}

@@ -1,0 +1,267 @@
+//! Application services: load state, let the domain decide, seal what must be sealed, append.
+//! Transport-free, so the gRPC handlers, the HTTP callback and the CLI share them.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use latchkey_crypto::{Field, Sealer};
+use latchkey_domain::integration::{self, SecretChange};
+use latchkey_domain::{
+    ConnectionId, DomainEvent, EventMeta, FieldViolation, IntegrationConfig, IntegrationId,
+    SealedSecret, StreamId, connection,
+};
+use latchkey_store::{ConnectionFilter, EventContext, EventStore, Page, RecordedEvent};
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::error::AppError;
+
+/// Who is asking and under which trace: becomes the events' `actor` and `correlation_id`.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub actor: String,
+    pub correlation_id: Option<String>,
+}
+
+impl Caller {
+    fn context(&self) -> EventContext {
+        EventContext {
+            actor: self.actor.clone(),
+            correlation_id: self.correlation_id.clone(),
+            occurred_at: Utc::now(),
+        }
+    }
+}
+
+/// How often a command is decided again after another writer won the race.
+const CONFLICT_RETRIES: usize = 3;
+
+const MAX_SECRET_LEN: usize = 4096;
+
+/// Checks a secret's shape without ever putting its value in the error.
+pub fn check_secret(secret: &SecretString, field: &str) -> Result<(), FieldViolation> {
+    let value = secret.expose_secret();
+    if value.len() > MAX_SECRET_LEN {
+        return Err(FieldViolation::new(
+            field,
+            format!("must be at most {MAX_SECRET_LEN} bytes"),
+        ));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(FieldViolation::new(field, "must not contain control characters"));
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone)]
+pub struct Integrations {
+    store: Arc<dyn EventStore>,
+    sealer: Arc<Sealer>,
+}
+
+impl Integrations {
+    pub fn new(store: Arc<dyn EventStore>, sealer: Arc<Sealer>) -> Self {
+        Self { store, sealer }
+    }
+
+    fn seal(
+        &self,
+        id: IntegrationId,
+        secret: &SecretString,
+    ) -> Result<SealedSecret, AppError> {
+        Ok(self
+            .sealer
+            .seal_secret(&StreamId::Integration(id), Field::ClientSecret, secret)?)
+    }
+
+    pub async fn create(
+        &self,
+        caller: &Caller,
+        config: IntegrationConfig,
+        client_secret: Option<SecretString>,
+    ) -> Result<integration::State, AppError> {
+        if let Some(secret) = &client_secret {
+            check_secret(secret, "client_secret")?;
+        }
+        let id = IntegrationId::new_v7();
+        let client_secret = client_secret
+            .as_ref()
+            .map(|s| self.seal(id, s))
+            .transpose()?;
+        let events = integration::decide(
+            None,
+            integration::Command::Create {
+                integration_id: id,
+                config,
+                client_secret,
+            },
+        )?;
+        self.append(id, 0, events, caller).await?;
+        self.get(id).await
+    }
+
+    async fn append(
+        &self,
+        id: IntegrationId,
+        expected: u64,
+        events: Vec<integration::Event>,
+        caller: &Caller,
+    ) -> Result<Vec<RecordedEvent>, AppError> {
+        let events = events.into_iter().map(DomainEvent::from).collect();
+        Ok(self
+            .store
+            .append(StreamId::Integration(id), expected, events, &caller.context())
+            .await?)
+    }
+
+    pub async fn get(&self, id: IntegrationId) -> Result<integration::State, AppError> {
+        match self.store.integration(id).await? {
+            Some(state) if !state.deleted => Ok(state),
+            _ => Err(AppError::NotFound(format!("integration {id}"))),
+        }
+    }
+
+    pub async fn list(&self, page: Page) -> Result<Vec<integration::State>, AppError> {
+        Ok(self.store.list_integrations(page).await?)
+    }
+
+    /// Decides `command` against the current state and appends, deciding again (up to a few
+    /// times) when another writer got there first, unless the caller named the version it saw.
+    async fn change(
+        &self,
+        caller: &Caller,
+        id: IntegrationId,
+        expected_version: Option<u64>,
+        command: impl Fn() -> integration::Command,
+    ) -> Result<(), AppError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let state = self.store.integration(id).await?;
+            let state = state.filter(|s| !s.deleted);
+            let Some(current) = &state else {
+                return Err(AppError::NotFound(format!("integration {id}")));
+            };
+            if let Some(expected) = expected_version {
+                if expected != current.version {
+                    return Err(AppError::Conflict(format!(
+                        "integration {id} is at version {}, not {expected}",
+                        current.version
+                    )));
+                }
+            }
+            let events = integration::decide(state.as_ref(), command())?;
+            match self.append(id, current.version, events, caller).await {
+                Err(AppError::Conflict(_)) if expected_version.is_none() && attempt < CONFLICT_RETRIES => {
+                    continue;
+                }
+                other => return other.map(|_| ()),
+            }
+        }
+    }
+
+    pub async fn update(
+        &self,
+        caller: &Caller,
+        id: IntegrationId,
+        config: IntegrationConfig,
+        secret: SecretUpdate,
+        expected_version: Option<u64>,
+    ) -> Result<integration::State, AppError> {
+        let change = match secret {
+            SecretUpdate::Keep => SecretChange::Keep,
+            SecretUpdate::Clear => SecretChange::Clear,
+            SecretUpdate::Set(secret) => {
+                check_secret(&secret, "client_secret")?;
+                SecretChange::Set {
+                    secret: self.seal(id, &secret)?,
+                }
+            }
+        };
+        self.change(caller, id, expected_version, || integration::Command::Update {
+            config: config.clone(),
+            client_secret: change.clone(),
+        })
+        .await?;
+        self.get(id).await
+    }
+
+    pub async fn delete(
+        &self,
+        caller: &Caller,
+        id: IntegrationId,
+        expected_version: Option<u64>,
+    ) -> Result<(), AppError> {
+        self.change(caller, id, expected_version, || integration::Command::Delete)
+            .await
+    }
+}
+
+/// What an update does to the client secret.
+#[derive(Debug)]
+pub enum SecretUpdate {
+    Keep,
+    Set(SecretString),
+    Clear,
+}
+
+#[derive(Debug, Clone)]
+pub struct Connections {
+    store: Arc<dyn EventStore>,
+}
+
+impl Connections {
+    pub fn new(store: Arc<dyn EventStore>) -> Self {
+        Self { store }
+    }
+
+    pub async fn get(&self, id: ConnectionId) -> Result<connection::State, AppError> {
+        // A deleted connection is still shown (status deleted, no tokens): its history is audited.
+        self.store
+            .connection(id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("connection {id}")))
+    }
+
+    /// The connection as it was at `as_of`, rebuilt from its log.
+    pub async fn get_as_of(
+        &self,
+        id: ConnectionId,
+        as_of: DateTime<Utc>,
+    ) -> Result<connection::State, AppError> {
+        let mut state = None;
+        let mut from = 1;
+        'pages: loop {
+            let page = self
+                .store
+                .read_stream(StreamId::Connection(id), from, Page::MAX_LIMIT)
+                .await?;
+            let Some(last) = page.last() else { break };
+            from = last.version + 1;
+            let full = page.len() == Page::MAX_LIMIT as usize;
+            for recorded in page {
+                if recorded.occurred_at > as_of {
+                    break 'pages;
+                }
+                if let DomainEvent::Connection(event) = recorded.event()? {
+                    let meta = EventMeta {
+                        version: recorded.version,
+                        occurred_at: recorded.occurred_at,
+                    };
+                    state = connection::apply(state, &event, &meta);
+                }
+            }
+            if !full {
+                break;
+            }
+        }
+        state.ok_or_else(|| AppError::NotFound(format!("connection {id} at {as_of}")))
+    }
+
+    pub async fn list(
+        &self,
+        filter: &ConnectionFilter,
+        page: Page,
+    ) -> Result<Vec<connection::State>, AppError> {
+        Ok(self.store.list_connections(filter, page).await?)
+    }
+}
