@@ -8,6 +8,7 @@ use std::str::FromStr;
 
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{ConnectOptions, Connection};
+
 use uuid::Uuid;
 
 pub const DEFAULT_TEST_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
@@ -41,7 +42,11 @@ impl PgTestDatabase {
             .await
             .unwrap_or_else(|e| panic!("cannot create test database: {e}"));
         let _ = conn.close().await;
-        let url = admin.clone().database(&name).to_url_lossy().to_string();
+        // The admin URL with the new database's name as its path, usable by psql and pg_dump too.
+        let mut url = url::Url::parse(&admin_url)
+            .unwrap_or_else(|e| panic!("LATCHKEY_TEST_DATABASE_URL is not a URL: {e}"));
+        url.set_path(&name);
+        let url = url.to_string();
         Self { name, url, admin }
     }
 

@@ -1,0 +1,236 @@
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use latchkey_proto::v1::audit_service_client::AuditServiceClient;
+use latchkey_proto::v1::connection_service_client::ConnectionServiceClient;
+use latchkey_proto::v1::integration_service_client::IntegrationServiceClient;
+use latchkey_store::testing::{PgTestDatabase, TempDir};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+use tonic::transport::Channel;
+
+pub const CANARY_SECRET: &str = "canary-client-secret-3b9f1e27";
+
+/// Where a test's service keeps its data.
+pub enum Mode {
+    Embedded(TempDir),
+    Postgres {
+        db: PgTestDatabase,
+        master_key: String,
+    },
+}
+
+impl Mode {
+    pub fn embedded() -> Self {
+        Mode::Embedded(TempDir::create())
+    }
+
+    pub async fn postgres() -> Self {
+        use secrecy::ExposeSecret;
+        let key = latchkey_crypto::MasterKey::generate().to_base64();
+        Mode::Postgres {
+            db: PgTestDatabase::create().await,
+            master_key: key.expose_secret().to_owned(),
+        }
+    }
+
+    pub fn env(&self) -> Vec<(String, String)> {
+        match self {
+            Mode::Embedded(dir) => vec![(
+                "LATCHKEY_DATA_DIR".to_owned(),
+                dir.path.join("data").display().to_string(),
+            )],
+            Mode::Postgres { db, master_key } => vec![
+                ("LATCHKEY_DATABASE_URL".to_owned(), db.url.clone()),
+                ("LATCHKEY_MASTER_KEY".to_owned(), master_key.clone()),
+            ],
+        }
+    }
+
+    pub fn data_dir(&self) -> Option<PathBuf> {
+        match self {
+            Mode::Embedded(dir) => Some(dir.path.join("data")),
+            Mode::Postgres { .. } => None,
+        }
+    }
+
+    pub async fn cleanup(self) {
+        match self {
+            Mode::Embedded(dir) => dir.remove(),
+            Mode::Postgres { db, .. } => db.drop_database().await,
+        }
+    }
+}
+
+/// A running `latchkey serve`.
+pub struct Server {
+    child: Child,
+    pub grpc_addr: SocketAddr,
+    pub http_addr: SocketAddr,
+    stderr: Arc<Mutex<String>>,
+}
+
+/// A `latchkey` command with none of the caller's `LATCHKEY_*` settings, so tests see only theirs.
+pub fn command(args: &[&str], env: &[(String, String)], cwd: &std::path::Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_latchkey"));
+    cmd.args(args).current_dir(cwd).kill_on_drop(true);
+    for (key, _) in std::env::vars() {
+        if key.starts_with("LATCHKEY_") {
+            cmd.env_remove(key);
+        }
+    }
+    cmd.envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    cmd
+}
+
+impl Server {
+    pub async fn start(mode: &Mode) -> Self {
+        Self::start_with(mode, &[]).await
+    }
+
+    pub async fn start_with(mode: &Mode, extra: &[(&str, &str)]) -> Self {
+        let mut env = mode.env();
+        env.push(("LATCHKEY_GRPC_ADDR".to_owned(), "127.0.0.1:0".to_owned()));
+        env.push(("LATCHKEY_HTTP_ADDR".to_owned(), "127.0.0.1:0".to_owned()));
+        env.push(("LATCHKEY_LOG".to_owned(), "debug".to_owned()));
+        env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let cwd = std::env::temp_dir();
+        let mut child = command(&["serve"], &env, &cwd)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn latchkey");
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let mut err_lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+        let sink = stderr.clone();
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = err_lines.next_line().await {
+                sink.lock().unwrap().push_str(&line);
+                sink.lock().unwrap().push('\n');
+            }
+        });
+        let mut out_lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+        let ready = tokio::time::timeout(Duration::from_secs(60), async {
+            while let Ok(Some(line)) = out_lines.next_line().await {
+                if let Some(rest) = line.strip_prefix("latchkey ready ") {
+                    return Some(rest.to_owned());
+                }
+            }
+            None
+        })
+        .await;
+        let Ok(Some(ready)) = ready else {
+            let status = child.try_wait();
+            panic!(
+                "latchkey did not become ready ({status:?}); stderr:\n{}",
+                stderr.lock().unwrap()
+            );
+        };
+        let field = |name: &str| -> SocketAddr {
+            ready
+                .split(' ')
+                .find_map(|kv| kv.strip_prefix(name))
+                .and_then(|v| v.parse().ok())
+                .unwrap_or_else(|| panic!("no {name} in ready line {ready:?}"))
+        };
+        let server = Self {
+            grpc_addr: field("grpc="),
+            http_addr: field("http="),
+            child,
+            stderr,
+        };
+        server.wait_healthy().await;
+        server
+    }
+
+    async fn wait_healthy(&self) {
+        for _ in 0..100 {
+            if self.http_get("/healthz").await.is_ok_and(|(status, _)| status == 200) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("latchkey never answered /healthz");
+    }
+
+    /// A minimal HTTP/1.1 GET, so the tests need no HTTP client crate.
+    pub async fn http_get(&self, path: &str) -> std::io::Result<(u16, String)> {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut stream = tokio::net::TcpStream::connect(self.http_addr).await?;
+        stream
+            .write_all(format!("GET {path} HTTP/1.1\r\nHost: latchkey\r\nConnection: close\r\n\r\n").as_bytes())
+            .await?;
+        let mut response = String::new();
+        stream.read_to_string(&mut response).await?;
+        let status = response
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let body = response.split("\r\n\r\n").nth(1).unwrap_or_default().to_owned();
+        Ok((status, body))
+    }
+
+    pub async fn channel(&self) -> Channel {
+        Channel::from_shared(format!("http://{}", self.grpc_addr))
+            .expect("uri")
+            .connect()
+            .await
+            .expect("connect to gRPC")
+    }
+
+    pub async fn integrations(&self) -> IntegrationServiceClient<Channel> {
+        IntegrationServiceClient::new(self.channel().await)
+    }
+
+    pub async fn connections(&self) -> ConnectionServiceClient<Channel> {
+        ConnectionServiceClient::new(self.channel().await)
+    }
+
+    pub async fn audit(&self) -> AuditServiceClient<Channel> {
+        AuditServiceClient::new(self.channel().await)
+    }
+
+    pub fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    /// SIGTERM, then waits for a graceful exit.
+    pub async fn stop(mut self) -> (ExitStatus, String) {
+        let pid = self.child.id().expect("running").to_string();
+        let killed = Command::new("kill").args(["-TERM", &pid]).status().await.expect("kill");
+        assert!(killed.success());
+        let status = tokio::time::timeout(Duration::from_secs(30), self.child.wait())
+            .await
+            .expect("latchkey exits after SIGTERM")
+            .expect("wait");
+        // Let the stderr reader drain.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let stderr = self.stderr();
+        (status, stderr)
+    }
+}
+
+pub fn integration_config(name: &str) -> latchkey_proto::v1::IntegrationConfig {
+    use latchkey_proto::v1::{GrantType, IntegrationConfig};
+    IntegrationConfig {
+        name: name.to_owned(),
+        description: "Salesforce production org".to_owned(),
+        grant_type: GrantType::AuthorizationCode as i32,
+        authorization_url: "https://login.salesforce.com/services/oauth2/authorize".to_owned(),
+        token_url: "https://login.salesforce.com/services/oauth2/token".to_owned(),
+        revocation_url: "https://login.salesforce.com/services/oauth2/revoke".to_owned(),
+        base_uri: "https://acme.my.salesforce.com".to_owned(),
+        client_id: "3MVG9-client-id".to_owned(),
+        scopes: vec!["api".to_owned(), "refresh_token".to_owned()],
+        authorization_params: [("prompt".to_owned(), "consent".to_owned())].into(),
+        ..Default::default()
+    }
+}
+
+pub fn contains_bytes(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}

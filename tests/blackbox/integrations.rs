@@ -1,0 +1,371 @@
+use latchkey_proto::v1::{
+    CreateIntegrationRequest, DeleteIntegrationRequest, GetHistoryRequest, GetIntegrationRequest,
+    GrantType, IntegrationConfig, ListIntegrationsRequest, ReplayEventsRequest,
+    UpdateIntegrationRequest, get_history_request,
+};
+use tonic::Code;
+
+use crate::helpers::{CANARY_SECRET, Mode, Server, contains_bytes, integration_config};
+
+/// Creates an integration with a canary secret, restarts, reads it back: same configuration, no
+/// secret, and the canary nowhere in what the caller, the logs or the storage hold.
+async fn an_integration_survives_a_restart_without_its_secret(mode: &Mode) -> String {
+    let server = Server::start(mode).await;
+    let mut client = server.integrations().await;
+    let created = client
+        .create_integration(CreateIntegrationRequest {
+            config: Some(integration_config("Salesforce")),
+            client_secret: CANARY_SECRET.to_owned(),
+        })
+        .await
+        .expect("create")
+        .into_inner();
+    assert!(created.has_client_secret);
+    assert!(created.client_secret_fingerprint.starts_with("hmac-sha256:"));
+    assert_eq!(created.version, 1);
+    assert!(!format!("{created:?}").contains(CANARY_SECRET));
+    let id = created.integration_id.clone();
+    let (status, first_log) = server.stop().await;
+    assert!(status.success(), "graceful exit: {status:?}");
+
+    let server = Server::start(mode).await;
+    let mut client = server.integrations().await;
+    let read = client
+        .get_integration(GetIntegrationRequest {
+            integration_id: id.clone(),
+        })
+        .await
+        .expect("get after restart")
+        .into_inner();
+    assert_eq!(read.config, created.config);
+    let config = read.config.as_ref().expect("config");
+    assert_eq!(config.name, "Salesforce");
+    assert_eq!(config.scope_separator.as_deref(), Some(" "));
+    assert_eq!(config.pkce, Some(true));
+    assert!(read.has_client_secret);
+    assert_eq!(read.client_secret_fingerprint, created.client_secret_fingerprint);
+    assert!(read.effective_redirect_uri.ends_with("/oauth/callback"));
+    assert!(!format!("{read:?}").contains(CANARY_SECRET));
+    let listed = client
+        .list_integrations(ListIntegrationsRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(listed.integrations, vec![read]);
+
+    let mut audit = server.audit().await;
+    let mut history = audit
+        .get_history(GetHistoryRequest {
+            stream: Some(get_history_request::Stream::IntegrationId(id.clone())),
+            from_version: 0,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let event = history.message().await.unwrap().expect("one event");
+    assert_eq!(event.r#type, "integration_created");
+    assert_eq!(event.actor, "anonymous");
+    assert!(event.payload_json.contains("client_secret"));
+    assert!(!event.payload_json.contains(CANARY_SECRET));
+    assert!(history.message().await.unwrap().is_none());
+
+    let (status, second_log) = server.stop().await;
+    assert!(status.success());
+    for log in [first_log, second_log] {
+        assert!(log.contains("latchkey serving"), "logs were captured");
+        assert!(!log.contains(CANARY_SECRET), "the secret leaked into the logs");
+    }
+    id
+}
+
+#[tokio::test]
+async fn embedded_default_keeps_integrations_across_restarts_and_never_stores_the_secret() {
+    let mode = Mode::embedded();
+    an_integration_survives_a_restart_without_its_secret(&mode).await;
+    let data = mode.data_dir().expect("embedded");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&data).unwrap() {
+        let path = entry.unwrap().path();
+        let bytes = std::fs::read(&path).unwrap();
+        assert!(
+            !contains_bytes(&bytes, CANARY_SECRET.as_bytes()),
+            "{} holds the secret in clear",
+            path.display()
+        );
+        checked += 1;
+    }
+    assert!(checked >= 2, "database and key file were checked");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(data.join("master.key")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    mode.cleanup().await;
+}
+
+#[tokio::test]
+async fn postgres_keeps_integrations_across_restarts_and_pg_dump_never_shows_the_secret() {
+    let mode = Mode::postgres().await;
+    let id = an_integration_survives_a_restart_without_its_secret(&mode).await;
+    let Mode::Postgres { db, .. } = &mode else { unreachable!() };
+    let dump = tokio::process::Command::new("pg_dump")
+        .arg("--data-only")
+        .arg(&db.url)
+        .output()
+        .await
+        .expect("pg_dump is installed (scripts/test installs postgresql)");
+    assert!(dump.status.success(), "{}", String::from_utf8_lossy(&dump.stderr));
+    assert!(contains_bytes(&dump.stdout, id.as_bytes()), "the dump holds the integration");
+    assert!(!contains_bytes(&dump.stdout, CANARY_SECRET.as_bytes()));
+    mode.cleanup().await;
+}
+
+#[tokio::test]
+async fn invalid_integrations_are_refused_naming_the_field_and_nothing_is_stored() {
+    let mode = Mode::embedded();
+    let server = Server::start(&mode).await;
+    let mut client = server.integrations().await;
+    let cases: Vec<(&str, IntegrationConfig)> = vec![
+        (
+            "config.token_url",
+            IntegrationConfig {
+                token_url: "not a url".to_owned(),
+                ..integration_config("A")
+            },
+        ),
+        (
+            "config.client_id",
+            IntegrationConfig {
+                client_id: String::new(),
+                ..integration_config("B")
+            },
+        ),
+        (
+            "config.grant_type",
+            IntegrationConfig {
+                grant_type: 42,
+                ..integration_config("C")
+            },
+        ),
+        (
+            "config.scope_separator",
+            IntegrationConfig {
+                scope_separator: Some(String::new()),
+                ..integration_config("D")
+            },
+        ),
+        (
+            "config.scopes[1]",
+            IntegrationConfig {
+                scopes: vec!["ok".to_owned(), "not ok".to_owned()],
+                ..integration_config("E")
+            },
+        ),
+        (
+            "config.authorization_params[state]",
+            IntegrationConfig {
+                authorization_params: [("state".to_owned(), "x".to_owned())].into(),
+                ..integration_config("F")
+            },
+        ),
+    ];
+    for (field, config) in cases {
+        let status = client
+            .create_integration(CreateIntegrationRequest {
+                config: Some(config),
+                client_secret: CANARY_SECRET.to_owned(),
+            })
+            .await
+            .expect_err(field);
+        assert_eq!(status.code(), Code::InvalidArgument, "{field}: {status:?}");
+        assert!(
+            status.message().contains(&format!("{field}:")),
+            "{field} not named in {:?}",
+            status.message()
+        );
+        assert!(!status.message().contains(CANARY_SECRET));
+    }
+    let missing = client
+        .create_integration(CreateIntegrationRequest::default())
+        .await
+        .unwrap_err();
+    assert_eq!(missing.code(), Code::InvalidArgument);
+    assert!(missing.message().contains("config: must be set"));
+    let several = client
+        .create_integration(CreateIntegrationRequest {
+            config: Some(IntegrationConfig {
+                token_url: "nope".to_owned(),
+                client_id: String::new(),
+                grant_type: GrantType::Unspecified as i32,
+                ..integration_config("G")
+            }),
+            client_secret: "bad\u{7}secret".to_owned(),
+        })
+        .await
+        .unwrap_err();
+    for field in ["config.grant_type", "config.token_url", "config.client_id", "client_secret"] {
+        assert!(several.message().contains(field), "{field} in {:?}", several.message());
+    }
+
+    let listed = client
+        .list_integrations(ListIntegrationsRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(listed.integrations.is_empty());
+    let mut audit = server.audit().await;
+    let mut events = audit
+        .replay_events(ReplayEventsRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(events.message().await.unwrap().is_none(), "no event was written");
+    server.stop().await;
+    mode.cleanup().await;
+}
+
+#[tokio::test]
+async fn updates_are_audited_keep_the_secret_and_refuse_a_stale_version() {
+    let mode = Mode::embedded();
+    let server = Server::start(&mode).await;
+    let mut client = server.integrations().await;
+    let created = client
+        .create_integration(CreateIntegrationRequest {
+            config: Some(integration_config("Google")),
+            client_secret: CANARY_SECRET.to_owned(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let id = created.integration_id.clone();
+    let mut changed = integration_config("Google");
+    changed.scopes.push("email".to_owned());
+    changed.scope_separator = Some(",".to_owned());
+    let updated = client
+        .update_integration(UpdateIntegrationRequest {
+            integration_id: id.clone(),
+            config: Some(changed.clone()),
+            expected_version: Some(1),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(updated.version, 2);
+    assert_eq!(updated.config.as_ref().unwrap().scopes, ["api", "refresh_token", "email"]);
+    assert_eq!(updated.client_secret_fingerprint, created.client_secret_fingerprint);
+
+    let stale = client
+        .update_integration(UpdateIntegrationRequest {
+            integration_id: id.clone(),
+            config: Some(changed.clone()),
+            expected_version: Some(1),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(stale.code(), Code::Aborted, "{stale:?}");
+
+    let rotated = client
+        .update_integration(UpdateIntegrationRequest {
+            integration_id: id.clone(),
+            config: Some(changed.clone()),
+            client_secret: Some("another-secret".to_owned()),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(rotated.has_client_secret);
+    assert_ne!(rotated.client_secret_fingerprint, created.client_secret_fingerprint);
+    let cleared = client
+        .update_integration(UpdateIntegrationRequest {
+            integration_id: id.clone(),
+            config: Some(changed),
+            clear_client_secret: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!cleared.has_client_secret);
+    assert_eq!(cleared.client_secret_fingerprint, "");
+
+    client
+        .delete_integration(DeleteIntegrationRequest {
+            integration_id: id.clone(),
+            expected_version: None,
+        })
+        .await
+        .unwrap();
+    let gone = client
+        .get_integration(GetIntegrationRequest {
+            integration_id: id.clone(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(gone.code(), Code::NotFound);
+    let again = client
+        .delete_integration(DeleteIntegrationRequest {
+            integration_id: id.clone(),
+            expected_version: None,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(again.code(), Code::NotFound);
+    let bad_id = client
+        .get_integration(GetIntegrationRequest {
+            integration_id: "salesforce".to_owned(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(bad_id.code(), Code::InvalidArgument);
+    assert!(bad_id.message().contains("integration_id"));
+
+    let mut audit = server.audit().await;
+    let mut history = audit
+        .get_history(GetHistoryRequest {
+            stream: Some(get_history_request::Stream::IntegrationId(id)),
+            from_version: 1,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let mut types = Vec::new();
+    while let Some(event) = history.message().await.unwrap() {
+        assert!(!event.payload_json.contains(CANARY_SECRET));
+        assert!(!event.payload_json.contains("another-secret"));
+        types.push(event.r#type);
+    }
+    assert_eq!(
+        types,
+        [
+            "integration_created",
+            "integration_updated",
+            "integration_updated",
+            "integration_updated",
+            "integration_deleted"
+        ]
+    );
+    server.stop().await;
+    mode.cleanup().await;
+}
+
+#[tokio::test]
+async fn a_second_integration_with_the_same_name_already_exists() {
+    let mode = Mode::embedded();
+    let server = Server::start(&mode).await;
+    let mut client = server.integrations().await;
+    let request = || CreateIntegrationRequest {
+        config: Some(integration_config("Slack")),
+        client_secret: String::new(),
+    };
+    let first = client.create_integration(request()).await.unwrap().into_inner();
+    assert!(!first.has_client_secret);
+    let second = client.create_integration(request()).await.unwrap_err();
+    assert_eq!(second.code(), Code::AlreadyExists);
+    assert!(second.message().contains("Slack"));
+    server.stop().await;
+    mode.cleanup().await;
+}

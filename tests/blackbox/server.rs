@@ -1,0 +1,138 @@
+use latchkey_proto::v1::{
+    CompleteAuthorizationRequest, ConnectClientCredentialsRequest, ConnectPasswordRequest,
+    DeleteConnectionRequest, GetConnectionRequest, GetTokenRequest, RefreshTokenRequest,
+    RevokeConnectionRequest, StartAuthorizationRequest,
+};
+use tonic::Code;
+use tonic_health::pb::health_check_response::ServingStatus;
+use tonic_health::pb::health_client::HealthClient;
+use tonic_health::pb::HealthCheckRequest;
+
+use crate::helpers::{Mode, Server};
+
+#[tokio::test]
+async fn health_is_served_over_grpc_and_http() {
+    let mode = Mode::embedded();
+    let server = Server::start(&mode).await;
+    let mut health = HealthClient::new(server.channel().await);
+    for service in ["", "latchkey.v1.IntegrationService", "latchkey.v1.ConnectionService", "latchkey.v1.AuditService"] {
+        let response = health
+            .check(HealthCheckRequest {
+                service: service.to_owned(),
+            })
+            .await
+            .unwrap_or_else(|e| panic!("{service}: {e}"))
+            .into_inner();
+        assert_eq!(response.status(), ServingStatus::Serving, "{service}");
+    }
+    let (status, body) = server.http_get("/healthz").await.unwrap();
+    assert_eq!(status, 200);
+    let body: serde_json::Value = serde_json::from_str(&body).expect("JSON body");
+    assert_eq!(body["status"], "ok");
+    assert_eq!(body["store"]["kind"], "sqlite");
+    let (missing, _) = server.http_get("/nope").await.unwrap();
+    assert_eq!(missing, 404);
+    server.stop().await;
+    mode.cleanup().await;
+}
+
+#[tokio::test]
+async fn server_reflection_lists_the_api_in_v1_and_v1alpha() {
+    let mode = Mode::embedded();
+    let server = Server::start(&mode).await;
+    let expected = [
+        "grpc.health.v1.Health",
+        "latchkey.v1.AuditService",
+        "latchkey.v1.ConnectionService",
+        "latchkey.v1.IntegrationService",
+    ];
+    {
+        use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
+        use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
+        use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
+        use tonic_reflection::pb::v1::ServerReflectionRequest;
+        let mut client = ServerReflectionClient::new(server.channel().await);
+        let request = ServerReflectionRequest {
+            host: String::new(),
+            message_request: Some(MessageRequest::ListServices(String::new())),
+        };
+        let mut responses = client
+            .server_reflection_info(tokio_stream::iter([request]))
+            .await
+            .unwrap()
+            .into_inner();
+        let response = responses.message().await.unwrap().expect("a response");
+        let Some(MessageResponse::ListServicesResponse(list)) = response.message_response else {
+            panic!("unexpected reflection response {response:?}");
+        };
+        let names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
+        for name in expected {
+            assert!(names.iter().any(|n| n == name), "v1 lacks {name}: {names:?}");
+        }
+    }
+    {
+        use tonic_reflection::pb::v1alpha::server_reflection_client::ServerReflectionClient;
+        use tonic_reflection::pb::v1alpha::server_reflection_request::MessageRequest;
+        use tonic_reflection::pb::v1alpha::server_reflection_response::MessageResponse;
+        use tonic_reflection::pb::v1alpha::ServerReflectionRequest;
+        let mut client = ServerReflectionClient::new(server.channel().await);
+        let request = ServerReflectionRequest {
+            host: String::new(),
+            message_request: Some(MessageRequest::FileContainingSymbol(
+                "latchkey.v1.ConnectionService".to_owned(),
+            )),
+        };
+        let mut responses = client
+            .server_reflection_info(tokio_stream::iter([request]))
+            .await
+            .unwrap()
+            .into_inner();
+        let response = responses.message().await.unwrap().expect("a response");
+        let Some(MessageResponse::FileDescriptorResponse(files)) = response.message_response else {
+            panic!("unexpected reflection response {response:?}");
+        };
+        assert!(!files.file_descriptor_proto.is_empty());
+    }
+    server.stop().await;
+    mode.cleanup().await;
+}
+
+#[tokio::test]
+async fn rpcs_not_built_yet_answer_unimplemented_with_a_message() {
+    let mode = Mode::embedded();
+    let server = Server::start(&mode).await;
+    let mut c = server.connections().await;
+    let statuses = [
+        c.start_authorization(StartAuthorizationRequest::default()).await.unwrap_err(),
+        c.complete_authorization(CompleteAuthorizationRequest::default()).await.unwrap_err(),
+        c.connect_client_credentials(ConnectClientCredentialsRequest::default()).await.unwrap_err(),
+        c.connect_password(ConnectPasswordRequest::default()).await.unwrap_err(),
+        c.get_token(GetTokenRequest::default()).await.unwrap_err(),
+        c.refresh_token(RefreshTokenRequest::default()).await.unwrap_err(),
+        c.revoke_connection(RevokeConnectionRequest::default()).await.unwrap_err(),
+        c.delete_connection(DeleteConnectionRequest::default()).await.unwrap_err(),
+    ];
+    for status in statuses {
+        assert_eq!(status.code(), Code::Unimplemented, "{status:?}");
+        assert!(status.message().contains("not implemented in this version"));
+    }
+    let bad = c
+        .get_connection(GetConnectionRequest {
+            connection_id: "x".to_owned(),
+            as_of: None,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(bad.code(), Code::InvalidArgument);
+    assert!(bad.message().contains("connection_id"));
+    let missing = c
+        .get_connection(GetConnectionRequest {
+            connection_id: uuid::Uuid::now_v7().to_string(),
+            as_of: None,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(missing.code(), Code::NotFound);
+    server.stop().await;
+    mode.cleanup().await;
+}
