@@ -5,8 +5,8 @@ use latchkey_domain::{
     ConnectionId, DomainEvent, GrantType, IntegrationId, Sealed, StreamId, TenantId, connection,
 };
 use latchkey_proto::v1::{
-    ConnectionStatus, EventFilter, GetConnectionRequest, GetHistoryRequest,
-    ListConnectionsRequest, ReplayEventsRequest, get_history_request,
+    ConnectionStatus, EventFilter, GetConnectionRequest, GetHistoryRequest, ListConnectionsRequest,
+    ReplayEventsRequest, get_history_request,
 };
 use latchkey_store::{EventContext, EventStore, PgStore};
 use tonic::Code;
@@ -33,7 +33,10 @@ async fn connection_history(store: &dyn EventStore, tenant: &str) -> ConnectionI
         grant_type: GrantType::ClientCredentials,
     }
     .into();
-    store.append(stream, 0, vec![created], &at("tenant:acme", 0)).await.unwrap();
+    store
+        .append(stream, 0, vec![created], &at("tenant:acme", 0))
+        .await
+        .unwrap();
     let authorized: DomainEvent = connection::Event::Authorized {
         grant_type: GrantType::ClientCredentials,
         tokens: connection::TokenSet {
@@ -42,16 +45,25 @@ async fn connection_history(store: &dyn EventStore, tenant: &str) -> ConnectionI
             token_type: "Bearer".to_owned(),
             expires_at: Some(Utc::now() + Duration::hours(1)),
             scopes: vec!["read".to_owned()],
-            metadata: BTreeMap::from([("instance_url".to_owned(), serde_json::json!("https://acme.example"))]),
+            metadata: BTreeMap::from([(
+                "instance_url".to_owned(),
+                serde_json::json!("https://acme.example"),
+            )]),
         },
     }
     .into();
-    store.append(stream, 1, vec![authorized], &at("system:grant", 10)).await.unwrap();
+    store
+        .append(stream, 1, vec![authorized], &at("system:grant", 10))
+        .await
+        .unwrap();
     let revoked: DomainEvent = connection::Event::Revoked {
         reason: "offboarded".to_owned(),
     }
     .into();
-    store.append(stream, 2, vec![revoked], &at("admin", 20)).await.unwrap();
+    store
+        .append(stream, 2, vec![revoked], &at("admin", 20))
+        .await
+        .unwrap();
     id
 }
 
@@ -59,7 +71,9 @@ async fn connection_history(store: &dyn EventStore, tenant: &str) -> ConnectionI
 async fn connections_and_their_history_are_read_from_the_log() {
     let mode = Mode::postgres().await;
     let server = Server::start(&mode).await;
-    let Mode::Postgres { db, .. } = &mode else { unreachable!() };
+    let Mode::Postgres { db, .. } = &mode else {
+        unreachable!()
+    };
     let store = PgStore::connect(&db.url, 4).await.unwrap();
     let first = connection_history(&store, "acme").await;
     let second = connection_history(&store, "acme").await;
@@ -90,13 +104,19 @@ async fn connections_and_their_history_are_read_from_the_log() {
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(then.status(), ConnectionStatus::Active, "as it was between authorize and revoke");
+    assert_eq!(
+        then.status(),
+        ConnectionStatus::Active,
+        "as it was between authorize and revoke"
+    );
     assert_eq!(then.version, 2);
     assert_eq!(then.scopes, ["read"]);
     let instance_url = &then.metadata.unwrap().fields["instance_url"];
     assert_eq!(
         instance_url.kind,
-        Some(prost_types::value::Kind::StringValue("https://acme.example".to_owned()))
+        Some(prost_types::value::Kind::StringValue(
+            "https://acme.example".to_owned()
+        ))
     );
     let before = connections
         .get_connection(GetConnectionRequest {
@@ -141,7 +161,10 @@ async fn connections_and_their_history_are_read_from_the_log() {
         .await
         .unwrap_err();
     assert_eq!(bad.code(), Code::InvalidArgument);
-    assert!(bad.message().contains("tenant") && bad.message().contains("status"), "{bad:?}");
+    assert!(
+        bad.message().contains("tenant") && bad.message().contains("status"),
+        "{bad:?}"
+    );
 
     let mut audit = server.audit().await;
     let mut history = audit
@@ -165,7 +188,9 @@ async fn connections_and_their_history_are_read_from_the_log() {
     );
     let unknown = audit
         .get_history(GetHistoryRequest {
-            stream: Some(get_history_request::Stream::ConnectionId(ConnectionId::new_v7().to_string())),
+            stream: Some(get_history_request::Stream::ConnectionId(
+                ConnectionId::new_v7().to_string(),
+            )),
             from_version: 0,
         })
         .await
@@ -177,7 +202,11 @@ async fn connections_and_their_history_are_read_from_the_log() {
         filter: Some(filter),
         follow: false,
     };
-    let mut all = audit.replay_events(replay(EventFilter::default(), 0)).await.unwrap().into_inner();
+    let mut all = audit
+        .replay_events(replay(EventFilter::default(), 0))
+        .await
+        .unwrap()
+        .into_inner();
     let mut positions = Vec::new();
     while let Some(e) = all.message().await.unwrap() {
         positions.push(e.position);
@@ -189,7 +218,10 @@ async fn connections_and_their_history_are_read_from_the_log() {
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(from_middle.message().await.unwrap().unwrap().position, positions[4]);
+    assert_eq!(
+        from_middle.message().await.unwrap().unwrap().position,
+        positions[4]
+    );
     let mut globex_revocations = audit
         .replay_events(replay(
             EventFilter {
@@ -202,7 +234,11 @@ async fn connections_and_their_history_are_read_from_the_log() {
         .await
         .unwrap()
         .into_inner();
-    let only = globex_revocations.message().await.unwrap().expect("one event");
+    let only = globex_revocations
+        .message()
+        .await
+        .unwrap()
+        .expect("one event");
     assert_eq!(only.stream_id, format!("connection-{other}"));
     assert!(globex_revocations.message().await.unwrap().is_none());
 

@@ -10,12 +10,20 @@ async fn invalid_configuration_names_every_bad_setting_and_starts_nothing() {
         ("LATCHKEY_DATA_DIR".to_owned(), data.display().to_string()),
         ("LATCHKEY_GRPC_ADDR".to_owned(), "nowhere".to_owned()),
         ("LATCHKEY_PUBLIC_URL".to_owned(), "ftp://x".to_owned()),
-        ("LATCHKEY_DATABASE_URL".to_owned(), "mysql://root:hunter2@db/x".to_owned()),
+        (
+            "LATCHKEY_DATABASE_URL".to_owned(),
+            "mysql://root:hunter2@db/x".to_owned(),
+        ),
         ("LATCHKEY_NATS_URL".to_owned(), "http://nats".to_owned()),
     ];
     let output = tokio::time::timeout(
         Duration::from_secs(30),
-        command(&["serve", "--http-addr", "127.0.0.1:99999"], &env, &dir.path).output(),
+        command(
+            &["serve", "--http-addr", "127.0.0.1:99999"],
+            &env,
+            &dir.path,
+        )
+        .output(),
     )
     .await
     .expect("exits at once")
@@ -30,7 +38,10 @@ async fn invalid_configuration_names_every_bad_setting_and_starts_nothing() {
         "LATCHKEY_NATS_URL",
         "LATCHKEY_MASTER_KEY",
     ] {
-        assert!(stderr.contains(setting), "{setting} not named in:\n{stderr}");
+        assert!(
+            stderr.contains(setting),
+            "{setting} not named in:\n{stderr}"
+        );
     }
     assert!(!stderr.contains("hunter2"), "a password leaked:\n{stderr}");
     assert!(!data.exists(), "nothing was created");
@@ -41,10 +52,19 @@ async fn invalid_configuration_names_every_bad_setting_and_starts_nothing() {
 async fn migrate_applies_the_postgres_schema_and_exits() {
     let mode = Mode::postgres().await;
     let dir = latchkey_store::testing::TempDir::create();
-    let output = command(&["migrate"], &mode.env(), &dir.path).output().await.expect("runs");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let output = command(&["migrate"], &mode.env(), &dir.path)
+        .output()
+        .await
+        .expect("runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert!(String::from_utf8_lossy(&output.stdout).contains("postgres migrations applied"));
-    let Mode::Postgres { db, .. } = &mode else { unreachable!() };
+    let Mode::Postgres { db, .. } = &mode else {
+        unreachable!()
+    };
     let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
     let tables: Vec<String> = sqlx::query_scalar(
         "SELECT tablename::text FROM pg_tables WHERE schemaname = 'public' ORDER BY 1",

@@ -148,7 +148,11 @@ impl Server {
 
     async fn wait_healthy(&self) {
         for _ in 0..100 {
-            if self.http_get("/healthz").await.is_ok_and(|(status, _)| status == 200) {
+            if self
+                .http_get("/healthz")
+                .await
+                .is_ok_and(|(status, _)| status == 200)
+            {
                 return;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -161,7 +165,10 @@ impl Server {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let mut stream = tokio::net::TcpStream::connect(self.http_addr).await?;
         stream
-            .write_all(format!("GET {path} HTTP/1.1\r\nHost: latchkey\r\nConnection: close\r\n\r\n").as_bytes())
+            .write_all(
+                format!("GET {path} HTTP/1.1\r\nHost: latchkey\r\nConnection: close\r\n\r\n")
+                    .as_bytes(),
+            )
             .await?;
         let mut response = String::new();
         stream.read_to_string(&mut response).await?;
@@ -170,7 +177,11 @@ impl Server {
             .nth(1)
             .and_then(|s| s.parse().ok())
             .unwrap_or(0);
-        let body = response.split("\r\n\r\n").nth(1).unwrap_or_default().to_owned();
+        let body = response
+            .split("\r\n\r\n")
+            .nth(1)
+            .unwrap_or_default()
+            .to_owned();
         Ok((status, body))
     }
 
@@ -201,7 +212,11 @@ impl Server {
     /// SIGTERM, then waits for a graceful exit.
     pub async fn stop(mut self) -> (ExitStatus, String) {
         let pid = self.child.id().expect("running").to_string();
-        let killed = Command::new("kill").args(["-TERM", &pid]).status().await.expect("kill");
+        let killed = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .await
+            .expect("kill");
         assert!(killed.success());
         let status = tokio::time::timeout(Duration::from_secs(30), self.child.wait())
             .await

@@ -21,7 +21,11 @@ async fn an_integration_survives_a_restart_without_its_secret(mode: &Mode) -> St
         .expect("create")
         .into_inner();
     assert!(created.has_client_secret);
-    assert!(created.client_secret_fingerprint.starts_with("hmac-sha256:"));
+    assert!(
+        created
+            .client_secret_fingerprint
+            .starts_with("hmac-sha256:")
+    );
     assert_eq!(created.version, 1);
     assert!(!format!("{created:?}").contains(CANARY_SECRET));
     let id = created.integration_id.clone();
@@ -43,7 +47,10 @@ async fn an_integration_survives_a_restart_without_its_secret(mode: &Mode) -> St
     assert_eq!(config.scope_separator.as_deref(), Some(" "));
     assert_eq!(config.pkce, Some(true));
     assert!(read.has_client_secret);
-    assert_eq!(read.client_secret_fingerprint, created.client_secret_fingerprint);
+    assert_eq!(
+        read.client_secret_fingerprint,
+        created.client_secret_fingerprint
+    );
     assert!(read.effective_redirect_uri.ends_with("/oauth/callback"));
     assert!(!format!("{read:?}").contains(CANARY_SECRET));
     let listed = client
@@ -73,7 +80,10 @@ async fn an_integration_survives_a_restart_without_its_secret(mode: &Mode) -> St
     assert!(status.success());
     for log in [first_log, second_log] {
         assert!(log.contains("latchkey serving"), "logs were captured");
-        assert!(!log.contains(CANARY_SECRET), "the secret leaked into the logs");
+        assert!(
+            !log.contains(CANARY_SECRET),
+            "the secret leaked into the logs"
+        );
     }
     id
 }
@@ -98,7 +108,10 @@ async fn embedded_default_keeps_integrations_across_restarts_and_never_stores_th
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(data.join("master.key")).unwrap().permissions().mode();
+        let mode = std::fs::metadata(data.join("master.key"))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
     }
     mode.cleanup().await;
@@ -108,15 +121,24 @@ async fn embedded_default_keeps_integrations_across_restarts_and_never_stores_th
 async fn postgres_keeps_integrations_across_restarts_and_pg_dump_never_shows_the_secret() {
     let mode = Mode::postgres().await;
     let id = an_integration_survives_a_restart_without_its_secret(&mode).await;
-    let Mode::Postgres { db, .. } = &mode else { unreachable!() };
+    let Mode::Postgres { db, .. } = &mode else {
+        unreachable!()
+    };
     let dump = tokio::process::Command::new("pg_dump")
         .arg("--data-only")
         .arg(&db.url)
         .output()
         .await
         .expect("pg_dump is installed (scripts/test installs postgresql)");
-    assert!(dump.status.success(), "{}", String::from_utf8_lossy(&dump.stderr));
-    assert!(contains_bytes(&dump.stdout, id.as_bytes()), "the dump holds the integration");
+    assert!(
+        dump.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dump.stderr)
+    );
+    assert!(
+        contains_bytes(&dump.stdout, id.as_bytes()),
+        "the dump holds the integration"
+    );
     assert!(!contains_bytes(&dump.stdout, CANARY_SECRET.as_bytes()));
     mode.cleanup().await;
 }
@@ -204,8 +226,17 @@ async fn invalid_integrations_are_refused_naming_the_field_and_nothing_is_stored
         })
         .await
         .unwrap_err();
-    for field in ["config.grant_type", "config.token_url", "config.client_id", "client_secret"] {
-        assert!(several.message().contains(field), "{field} in {:?}", several.message());
+    for field in [
+        "config.grant_type",
+        "config.token_url",
+        "config.client_id",
+        "client_secret",
+    ] {
+        assert!(
+            several.message().contains(field),
+            "{field} in {:?}",
+            several.message()
+        );
     }
 
     let listed = client
@@ -220,7 +251,10 @@ async fn invalid_integrations_are_refused_naming_the_field_and_nothing_is_stored
         .await
         .unwrap()
         .into_inner();
-    assert!(events.message().await.unwrap().is_none(), "no event was written");
+    assert!(
+        events.message().await.unwrap().is_none(),
+        "no event was written"
+    );
     server.stop().await;
     mode.cleanup().await;
 }
@@ -253,8 +287,14 @@ async fn updates_are_audited_keep_the_secret_and_refuse_a_stale_version() {
         .unwrap()
         .into_inner();
     assert_eq!(updated.version, 2);
-    assert_eq!(updated.config.as_ref().unwrap().scopes, ["api", "refresh_token", "email"]);
-    assert_eq!(updated.client_secret_fingerprint, created.client_secret_fingerprint);
+    assert_eq!(
+        updated.config.as_ref().unwrap().scopes,
+        ["api", "refresh_token", "email"]
+    );
+    assert_eq!(
+        updated.client_secret_fingerprint,
+        created.client_secret_fingerprint
+    );
 
     let stale = client
         .update_integration(UpdateIntegrationRequest {
@@ -278,7 +318,10 @@ async fn updates_are_audited_keep_the_secret_and_refuse_a_stale_version() {
         .unwrap()
         .into_inner();
     assert!(rotated.has_client_secret);
-    assert_ne!(rotated.client_secret_fingerprint, created.client_secret_fingerprint);
+    assert_ne!(
+        rotated.client_secret_fingerprint,
+        created.client_secret_fingerprint
+    );
     let cleared = client
         .update_integration(UpdateIntegrationRequest {
             integration_id: id.clone(),
@@ -361,7 +404,11 @@ async fn a_second_integration_with_the_same_name_already_exists() {
         config: Some(integration_config("Slack")),
         client_secret: String::new(),
     };
-    let first = client.create_integration(request()).await.unwrap().into_inner();
+    let first = client
+        .create_integration(request())
+        .await
+        .unwrap()
+        .into_inner();
     assert!(!first.has_client_secret);
     let second = client.create_integration(request()).await.unwrap_err();
     assert_eq!(second.code(), Code::AlreadyExists);

@@ -1,6 +1,9 @@
 //! Black-box tests of the whole service: the real `latchkey` binary on port 0, in both storage
 //! modes, driven through generated gRPC clients and plain HTTP.
 
+// Test code: an unwrap that fails is a failed test.
+#![allow(clippy::unwrap_used, clippy::large_enum_variant)]
+
 mod audit;
 mod config;
 mod helpers;

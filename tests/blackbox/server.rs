@@ -4,9 +4,9 @@ use latchkey_proto::v1::{
     RevokeConnectionRequest, StartAuthorizationRequest,
 };
 use tonic::Code;
+use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
-use tonic_health::pb::HealthCheckRequest;
 
 use crate::helpers::{Mode, Server};
 
@@ -15,7 +15,12 @@ async fn health_is_served_over_grpc_and_http() {
     let mode = Mode::embedded();
     let server = Server::start(&mode).await;
     let mut health = HealthClient::new(server.channel().await);
-    for service in ["", "latchkey.v1.IntegrationService", "latchkey.v1.ConnectionService", "latchkey.v1.AuditService"] {
+    for service in [
+        "",
+        "latchkey.v1.IntegrationService",
+        "latchkey.v1.ConnectionService",
+        "latchkey.v1.AuditService",
+    ] {
         let response = health
             .check(HealthCheckRequest {
                 service: service.to_owned(),
@@ -47,10 +52,10 @@ async fn server_reflection_lists_the_api_in_v1_and_v1alpha() {
         "latchkey.v1.IntegrationService",
     ];
     {
+        use tonic_reflection::pb::v1::ServerReflectionRequest;
         use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
         use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
         use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
-        use tonic_reflection::pb::v1::ServerReflectionRequest;
         let mut client = ServerReflectionClient::new(server.channel().await);
         let request = ServerReflectionRequest {
             host: String::new(),
@@ -67,14 +72,17 @@ async fn server_reflection_lists_the_api_in_v1_and_v1alpha() {
         };
         let names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
         for name in expected {
-            assert!(names.iter().any(|n| n == name), "v1 lacks {name}: {names:?}");
+            assert!(
+                names.iter().any(|n| n == name),
+                "v1 lacks {name}: {names:?}"
+            );
         }
     }
     {
+        use tonic_reflection::pb::v1alpha::ServerReflectionRequest;
         use tonic_reflection::pb::v1alpha::server_reflection_client::ServerReflectionClient;
         use tonic_reflection::pb::v1alpha::server_reflection_request::MessageRequest;
         use tonic_reflection::pb::v1alpha::server_reflection_response::MessageResponse;
-        use tonic_reflection::pb::v1alpha::ServerReflectionRequest;
         let mut client = ServerReflectionClient::new(server.channel().await);
         let request = ServerReflectionRequest {
             host: String::new(),
@@ -103,14 +111,28 @@ async fn rpcs_not_built_yet_answer_unimplemented_with_a_message() {
     let server = Server::start(&mode).await;
     let mut c = server.connections().await;
     let statuses = [
-        c.start_authorization(StartAuthorizationRequest::default()).await.unwrap_err(),
-        c.complete_authorization(CompleteAuthorizationRequest::default()).await.unwrap_err(),
-        c.connect_client_credentials(ConnectClientCredentialsRequest::default()).await.unwrap_err(),
-        c.connect_password(ConnectPasswordRequest::default()).await.unwrap_err(),
+        c.start_authorization(StartAuthorizationRequest::default())
+            .await
+            .unwrap_err(),
+        c.complete_authorization(CompleteAuthorizationRequest::default())
+            .await
+            .unwrap_err(),
+        c.connect_client_credentials(ConnectClientCredentialsRequest::default())
+            .await
+            .unwrap_err(),
+        c.connect_password(ConnectPasswordRequest::default())
+            .await
+            .unwrap_err(),
         c.get_token(GetTokenRequest::default()).await.unwrap_err(),
-        c.refresh_token(RefreshTokenRequest::default()).await.unwrap_err(),
-        c.revoke_connection(RevokeConnectionRequest::default()).await.unwrap_err(),
-        c.delete_connection(DeleteConnectionRequest::default()).await.unwrap_err(),
+        c.refresh_token(RefreshTokenRequest::default())
+            .await
+            .unwrap_err(),
+        c.revoke_connection(RevokeConnectionRequest::default())
+            .await
+            .unwrap_err(),
+        c.delete_connection(DeleteConnectionRequest::default())
+            .await
+            .unwrap_err(),
     ];
     for status in statuses {
         assert_eq!(status.code(), Code::Unimplemented, "{status:?}");

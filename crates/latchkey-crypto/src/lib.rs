@@ -316,7 +316,9 @@ mod tests {
 
     #[test]
     fn stored_bytes_do_not_hold_the_plaintext() {
-        let sealed = sealer().seal(&owner(), Field::ClientSecret, &secret()).unwrap();
+        let sealed = sealer()
+            .seal(&owner(), Field::ClientSecret, &secret())
+            .unwrap();
         assert!(!contains(sealed.as_bytes(), CANARY.as_bytes()));
         let json = serde_json::to_string(&sealed).unwrap();
         assert!(!json.contains(CANARY));
@@ -348,11 +350,15 @@ mod tests {
         let sealed = sealer.seal(&owner, Field::AccessToken, &secret()).unwrap();
         let other = StreamId::Connection(ConnectionId::new_v7());
         assert_eq!(
-            sealer.open(&other, Field::AccessToken, &sealed).unwrap_err(),
+            sealer
+                .open(&other, Field::AccessToken, &sealed)
+                .unwrap_err(),
             CryptoError::Tampered
         );
         assert_eq!(
-            sealer.open(&owner, Field::RefreshToken, &sealed).unwrap_err(),
+            sealer
+                .open(&owner, Field::RefreshToken, &sealed)
+                .unwrap_err(),
             CryptoError::Tampered
         );
     }
@@ -368,22 +374,34 @@ mod tests {
     #[test]
     fn another_keyring_cannot_open_and_says_which_key_is_missing() {
         let owner = owner();
-        let sealed = sealer().seal(&owner, Field::ClientSecret, &secret()).unwrap();
+        let sealed = sealer()
+            .seal(&owner, Field::ClientSecret, &secret())
+            .unwrap();
         let stranger = Sealer::new(Keyring::single(MasterKey::from_bytes([8; 32])));
-        let err = stranger.open(&owner, Field::ClientSecret, &sealed).unwrap_err();
-        assert_eq!(err, CryptoError::UnknownKey(sealer().active_key_id().to_owned()));
+        let err = stranger
+            .open(&owner, Field::ClientSecret, &sealed)
+            .unwrap_err();
+        assert_eq!(
+            err,
+            CryptoError::UnknownKey(sealer().active_key_id().to_owned())
+        );
     }
 
     #[test]
     fn a_retired_key_still_opens_what_it_sealed() {
         let owner = owner();
-        let old = sealer().seal(&owner, Field::ClientSecret, &secret()).unwrap();
+        let old = sealer()
+            .seal(&owner, Field::ClientSecret, &secret())
+            .unwrap();
         let rotated = Sealer::new(
-            Keyring::single(MasterKey::from_bytes([9; 32])).with_retired(MasterKey::from_bytes([7; 32])),
+            Keyring::single(MasterKey::from_bytes([9; 32]))
+                .with_retired(MasterKey::from_bytes([7; 32])),
         );
         let opened = rotated.open(&owner, Field::ClientSecret, &old).unwrap();
         assert_eq!(opened.expose_secret(), CANARY);
-        let new = rotated.seal(&owner, Field::ClientSecret, &secret()).unwrap();
+        let new = rotated
+            .seal(&owner, Field::ClientSecret, &secret())
+            .unwrap();
         assert!(sealer().open(&owner, Field::ClientSecret, &new).is_err());
     }
 
@@ -393,7 +411,10 @@ mod tests {
         let parsed = MasterKey::from_base64(&key.to_base64()).unwrap();
         assert_eq!(parsed.id(), key.id());
         let short = MasterKey::from_base64(&SecretString::from("AAAA")).unwrap_err();
-        assert_eq!(short, CryptoError::InvalidKey("must be 32 bytes, got 3".to_owned()));
+        assert_eq!(
+            short,
+            CryptoError::InvalidKey("must be 32 bytes, got 3".to_owned())
+        );
         assert!(MasterKey::from_base64(&SecretString::from("!!")).is_err());
         assert!(!format!("{key:?}").contains(key.to_base64().expose_secret()));
     }

@@ -724,7 +724,10 @@ mod tests {
         .unwrap();
         assert_eq!(types(&events), ["authorization_failed"]);
         assert_eq!(state.status, Status::AuthorizationFailed);
-        assert_eq!(state.last_error.map(|e| e.code), Some("access_denied".to_owned()));
+        assert_eq!(
+            state.last_error.map(|e| e.code),
+            Some("access_denied".to_owned())
+        );
     }
 
     #[test]
@@ -885,7 +888,10 @@ mod tests {
         .unwrap();
         assert_eq!(types(&events), ["reauthorization_required"]);
         assert_eq!(state.status, Status::ReauthorizationRequired);
-        assert_eq!(state.last_error.map(|e| e.code), Some("invalid_grant".to_owned()));
+        assert_eq!(
+            state.last_error.map(|e| e.code),
+            Some("invalid_grant".to_owned())
+        );
     }
 
     #[test]
@@ -920,7 +926,11 @@ mod tests {
             Command::Expire { now: now() },
             "has not expired",
         );
-        assert_refused(&[created()], Command::Expire { now: now() }, "cannot expire");
+        assert_refused(
+            &[created()],
+            Command::Expire { now: now() },
+            "cannot expire",
+        );
     }
 
     #[test]

@@ -100,6 +100,8 @@ pub const EVENT_TYPES: &[&str] = &[
 /// Any event of the log. The payload is the inner event's JSON, which carries its own `type`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
+// Events travel a few at a time; boxing the integration's configuration would buy nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum DomainEvent {
     Integration(integration::Event),
     Connection(connection::Event),

@@ -231,16 +231,19 @@ impl IntegrationConfigInput {
         let response_type = if self.response_type.is_empty() {
             Some(ResponseType::code())
         } else {
-            e.check(ResponseType::parse_field(&self.response_type, "response_type"))
+            e.check(ResponseType::parse_field(
+                &self.response_type,
+                "response_type",
+            ))
         };
-        let mut params = |entries: &[(String, String)], field: &str| {
-            match ParamMap::parse_field(entries.iter().map(|(k, v)| (k.as_str(), v.as_str())), field)
-            {
-                Ok(map) => Some(map),
-                Err(errors) => {
-                    e.0.extend(errors.0);
-                    None
-                }
+        let mut params = |entries: &[(String, String)], field: &str| match ParamMap::parse_field(
+            entries.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+            field,
+        ) {
+            Ok(map) => Some(map),
+            Err(errors) => {
+                e.0.extend(errors.0);
+                None
             }
         };
         let authorization_params = params(&self.authorization_params, "authorization_params");
@@ -702,7 +705,10 @@ pub(crate) mod tests {
             decide(state.as_ref(), Command::Delete),
             Err(DomainError::NotFound(_))
         ));
-        assert!(matches!(decide(None, Command::Delete), Err(DomainError::NotFound(_))));
+        assert!(matches!(
+            decide(None, Command::Delete),
+            Err(DomainError::NotFound(_))
+        ));
     }
 
     #[test]

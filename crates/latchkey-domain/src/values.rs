@@ -211,7 +211,9 @@ impl Scope {
         let scopes: Vec<Scope> = inputs
             .iter()
             .enumerate()
-            .filter_map(|(i, s)| errors.check(Scope::parse_field(s.as_ref(), &format!("{field}[{i}]"))))
+            .filter_map(|(i, s)| {
+                errors.check(Scope::parse_field(s.as_ref(), &format!("{field}[{i}]")))
+            })
             .collect();
         errors.into_result(|| scopes)
     }
@@ -276,10 +278,9 @@ impl ResponseType {
         if input.is_empty() || input.len() > 64 {
             return Err(FieldViolation::new(field, "must be 1 to 64 characters"));
         }
-        if !input
-            .split(' ')
-            .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
-        {
+        if !input.split(' ').all(|part| {
+            !part.is_empty() && part.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+        }) {
             return Err(FieldViolation::new(
                 field,
                 "must be space-separated lowercase words such as \"code\"",
@@ -296,7 +297,10 @@ string_value!(ResponseType);
 /// the ones Latchkey itself sets (`state`, `code_challenge`…) are refused so they cannot be
 /// overridden. Sorted, so requests and events are deterministic.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(try_from = "BTreeMap<String, String>", into = "BTreeMap<String, String>")]
+#[serde(
+    try_from = "BTreeMap<String, String>",
+    into = "BTreeMap<String, String>"
+)]
 pub struct ParamMap(BTreeMap<String, String>);
 
 impl ParamMap {
@@ -328,9 +332,9 @@ impl ParamMap {
             let name = format!("{field}[{key}]");
             if key.is_empty()
                 || key.len() > 64
-                || !key
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'[' | b']'))
+                || !key.bytes().all(|b| {
+                    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'[' | b']')
+                })
             {
                 errors.push(FieldViolation::new(
                     name,
@@ -382,7 +386,10 @@ impl ParamMap {
 impl TryFrom<BTreeMap<String, String>> for ParamMap {
     type Error = ValidationErrors;
     fn try_from(value: BTreeMap<String, String>) -> Result<Self, Self::Error> {
-        Self::parse_field(value.iter().map(|(k, v)| (k.as_str(), v.as_str())), "params")
+        Self::parse_field(
+            value.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+            "params",
+        )
     }
 }
 
@@ -453,9 +460,15 @@ mod tests {
 
     #[test]
     fn names_and_client_ids_refuse_empty_and_oversized() {
-        assert_eq!(IntegrationName::parse_field(" ", "name").unwrap_err().field, "name");
+        assert_eq!(
+            IntegrationName::parse_field(" ", "name").unwrap_err().field,
+            "name"
+        );
         assert!(IntegrationName::parse_field(&"n".repeat(101), "name").is_err());
-        assert_eq!(ClientId::parse_field("", "client_id").unwrap_err().field, "client_id");
+        assert_eq!(
+            ClientId::parse_field("", "client_id").unwrap_err().field,
+            "client_id"
+        );
         assert!(ResponseType::parse_field("code id_token", "r").is_ok());
         assert!(ResponseType::parse_field("Code", "r").is_err());
     }

@@ -162,8 +162,11 @@ pub trait EventStore: Send + Sync + std::fmt::Debug + 'static {
     ) -> Result<Vec<RecordedEvent>, StoreError>;
 
     /// All events from global `from_position` (inclusive), at most `limit`, in position order.
-    async fn read_all(&self, from_position: i64, limit: u32)
-    -> Result<Vec<RecordedEvent>, StoreError>;
+    async fn read_all(
+        &self,
+        from_position: i64,
+        limit: u32,
+    ) -> Result<Vec<RecordedEvent>, StoreError>;
 
     async fn integration(
         &self,
@@ -171,11 +174,9 @@ pub trait EventStore: Send + Sync + std::fmt::Debug + 'static {
     ) -> Result<Option<integration::State>, StoreError>;
 
     /// Integrations that are not deleted.
-    async fn list_integrations(&self, page: Page)
-    -> Result<Vec<integration::State>, StoreError>;
+    async fn list_integrations(&self, page: Page) -> Result<Vec<integration::State>, StoreError>;
 
-    async fn connection(&self, id: ConnectionId)
-    -> Result<Option<connection::State>, StoreError>;
+    async fn connection(&self, id: ConnectionId) -> Result<Option<connection::State>, StoreError>;
 
     async fn list_connections(
         &self,
@@ -294,8 +295,12 @@ pub(crate) fn empty_projection(kind: StreamKind) -> Projection {
     }
 }
 
-pub(crate) fn parse_projection(kind: StreamKind, json: Option<&str>) -> Result<Projection, StoreError> {
-    let corrupt = |e: serde_json::Error| StoreError::Corrupt(format!("projection does not parse: {e}"));
+pub(crate) fn parse_projection(
+    kind: StreamKind,
+    json: Option<&str>,
+) -> Result<Projection, StoreError> {
+    let corrupt =
+        |e: serde_json::Error| StoreError::Corrupt(format!("projection does not parse: {e}"));
     Ok(match (kind, json) {
         (kind, None) => empty_projection(kind),
         (StreamKind::Integration, Some(json)) => {

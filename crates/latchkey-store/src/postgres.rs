@@ -182,8 +182,14 @@ impl EventStore for PgStore {
             return Err(conflict(current));
         }
         let projection = Self::load_projection(&mut tx, stream).await?;
-        let (prepared, projection) =
-            prepare(stream, expected_version, last_hash, &events, context, projection)?;
+        let (prepared, projection) = prepare(
+            stream,
+            expected_version,
+            last_hash,
+            &events,
+            context,
+            projection,
+        )?;
         let tenant = projection_tenant(&projection).map(|t| t.as_str().to_owned());
         let occurred_at = prepared_time(context);
         let mut recorded = Vec::with_capacity(prepared.len());
@@ -271,17 +277,15 @@ impl EventStore for PgStore {
         &self,
         id: IntegrationId,
     ) -> Result<Option<integration::State>, StoreError> {
-        let json: Option<String> = sqlx::query_scalar("SELECT state FROM integrations WHERE id = $1")
-            .bind(id.as_uuid())
-            .fetch_optional(&self.pool)
-            .await?;
+        let json: Option<String> =
+            sqlx::query_scalar("SELECT state FROM integrations WHERE id = $1")
+                .bind(id.as_uuid())
+                .fetch_optional(&self.pool)
+                .await?;
         json.as_deref().map(parse_state).transpose()
     }
 
-    async fn list_integrations(
-        &self,
-        page: Page,
-    ) -> Result<Vec<integration::State>, StoreError> {
+    async fn list_integrations(&self, page: Page) -> Result<Vec<integration::State>, StoreError> {
         let rows: Vec<String> = sqlx::query_scalar(
             "SELECT state FROM integrations WHERE NOT deleted AND ($1::uuid IS NULL OR id > $1) \
              ORDER BY id LIMIT $2",
@@ -293,14 +297,12 @@ impl EventStore for PgStore {
         rows.iter().map(|json| parse_state(json)).collect()
     }
 
-    async fn connection(
-        &self,
-        id: ConnectionId,
-    ) -> Result<Option<connection::State>, StoreError> {
-        let json: Option<String> = sqlx::query_scalar("SELECT state FROM connections WHERE id = $1")
-            .bind(id.as_uuid())
-            .fetch_optional(&self.pool)
-            .await?;
+    async fn connection(&self, id: ConnectionId) -> Result<Option<connection::State>, StoreError> {
+        let json: Option<String> =
+            sqlx::query_scalar("SELECT state FROM connections WHERE id = $1")
+                .bind(id.as_uuid())
+                .fetch_optional(&self.pool)
+                .await?;
         json.as_deref().map(parse_state).transpose()
     }
 

@@ -1,14 +1,17 @@
 //! One conformance suite for every event store adapter: the same tests, run against Postgres and
 //! SQLite through the `EventStore` port.
 
+// Test code: an unwrap that fails is a failed test.
+#![allow(clippy::unwrap_used, clippy::large_enum_variant)]
+
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use chrono::{Duration, Utc};
 use latchkey_domain::integration::{self, IntegrationConfigInput};
 use latchkey_domain::{
-    ConnectionId, DomainEvent, EventMeta, GrantType, IntegrationId, Sealed, SealedSecret,
-    StreamId, TenantId, connection,
+    ConnectionId, DomainEvent, EventMeta, GrantType, IntegrationId, Sealed, SealedSecret, StreamId,
+    TenantId, connection,
 };
 use latchkey_store::testing::{PgTestDatabase, TempDir};
 use latchkey_store::{
@@ -60,13 +63,13 @@ impl Raw {
 
     async fn projection_json(&self, table: &str, id: &str) -> Option<String> {
         match self {
-            Raw::Pg(pool) => sqlx::query_scalar(&format!(
-                "SELECT state FROM {table} WHERE id = $1::uuid"
-            ))
-            .bind(id)
-            .fetch_optional(pool)
-            .await
-            .unwrap(),
+            Raw::Pg(pool) => {
+                sqlx::query_scalar(&format!("SELECT state FROM {table} WHERE id = $1::uuid"))
+                    .bind(id)
+                    .fetch_optional(pool)
+                    .await
+                    .unwrap()
+            }
             Raw::Sqlite(pool) => {
                 sqlx::query_scalar(&format!("SELECT state FROM {table} WHERE id = $1"))
                     .bind(id)
@@ -81,7 +84,9 @@ impl Raw {
 impl Harness {
     async fn postgres() -> Self {
         let db = PgTestDatabase::create().await;
-        let store = PgStore::connect(&db.url, 20).await.expect("connect to test database");
+        let store = PgStore::connect(&db.url, 20)
+            .await
+            .expect("connect to test database");
         Self {
             raw: Raw::Pg(store.pool().clone()),
             store: Arc::new(store),
@@ -91,7 +96,9 @@ impl Harness {
 
     async fn sqlite() -> Self {
         let dir = TempDir::create();
-        let store = SqliteStore::open(&dir.path.join("latchkey.db")).await.expect("open sqlite");
+        let store = SqliteStore::open(&dir.path.join("latchkey.db"))
+            .await
+            .expect("open sqlite");
         Self {
             raw: Raw::Sqlite(store.pool().clone()),
             store: Arc::new(store),
@@ -186,7 +193,12 @@ fn refresh_failed() -> DomainEvent {
 async fn new_connection(store: &dyn EventStore, tenant: &str) -> ConnectionId {
     let id = ConnectionId::new_v7();
     store
-        .append(StreamId::Connection(id), 0, vec![connection_created(id, tenant)], &ctx())
+        .append(
+            StreamId::Connection(id),
+            0,
+            vec![connection_created(id, tenant)],
+            &ctx(),
+        )
         .await
         .expect("create connection");
     id
@@ -202,18 +214,28 @@ async fn appended_events_are_read_back_in_order_with_their_envelope(h: &Harness)
         .append(stream, 0, vec![created.clone(), authorized(1)], &context)
         .await
         .unwrap();
-    let second = h.store.append(stream, 2, vec![refresh_failed()], &context).await.unwrap();
+    let second = h
+        .store
+        .append(stream, 2, vec![refresh_failed()], &context)
+        .await
+        .unwrap();
     let read = h.store.read_stream(stream, 1, 100).await.unwrap();
     let appended: Vec<RecordedEvent> = first.into_iter().chain(second).collect();
     assert_eq!(read, appended);
     let versions: Vec<u64> = read.iter().map(|e| e.version).collect();
     assert_eq!(versions, [1, 2, 3]);
     let types: Vec<&str> = read.iter().map(|e| e.event_type.as_str()).collect();
-    assert_eq!(types, ["connection_created", "authorized", "refresh_failed"]);
+    assert_eq!(
+        types,
+        ["connection_created", "authorized", "refresh_failed"]
+    );
     assert!(read.windows(2).all(|w| w[0].position < w[1].position));
     let e = &read[0];
     assert_eq!(e.actor, "admin");
-    assert_eq!(e.correlation_id.as_deref(), Some("4bf92f3577b34da6a3ce929d0e0e4736"));
+    assert_eq!(
+        e.correlation_id.as_deref(),
+        Some("4bf92f3577b34da6a3ce929d0e0e4736")
+    );
     assert_eq!(e.tenant.as_ref().map(|t| t.as_str()), Some("acme"));
     assert_eq!(e.schema_version, 1);
     assert_eq!(e.event_id.get_version_num(), 7);
@@ -228,7 +250,10 @@ async fn the_projection_is_updated_with_the_append(h: &Harness) {
     let state = h.store.connection(id).await.unwrap().expect("projected");
     assert_eq!(state.status, connection::Status::Pending);
     assert_eq!(state.version, 1);
-    h.store.append(StreamId::Connection(id), 1, vec![authorized(7)], &ctx()).await.unwrap();
+    h.store
+        .append(StreamId::Connection(id), 1, vec![authorized(7)], &ctx())
+        .await
+        .unwrap();
     let state = h.store.connection(id).await.unwrap().unwrap();
     assert_eq!(state.status, connection::Status::Active);
     assert_eq!(state.version, 2);
@@ -236,14 +261,31 @@ async fn the_projection_is_updated_with_the_append(h: &Harness) {
 
     let iid = IntegrationId::new_v7();
     h.store
-        .append(StreamId::Integration(iid), 0, vec![integration_created(iid, "Salesforce")], &ctx())
+        .append(
+            StreamId::Integration(iid),
+            0,
+            vec![integration_created(iid, "Salesforce")],
+            &ctx(),
+        )
         .await
         .unwrap();
     let integration = h.store.integration(iid).await.unwrap().unwrap();
     assert_eq!(integration.config.name.as_str(), "Salesforce");
     assert_eq!(integration.version, 1);
-    assert!(h.store.integration(IntegrationId::new_v7()).await.unwrap().is_none());
-    assert!(h.store.connection(ConnectionId::new_v7()).await.unwrap().is_none());
+    assert!(
+        h.store
+            .integration(IntegrationId::new_v7())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        h.store
+            .connection(ConnectionId::new_v7())
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
 async fn a_stale_expected_version_is_a_conflict_and_changes_nothing(h: &Harness) {
@@ -251,9 +293,17 @@ async fn a_stale_expected_version_is_a_conflict_and_changes_nothing(h: &Harness)
     let stream = StreamId::Connection(id);
     let before = h.raw.count_events().await;
     for expected in [0, 2, 5] {
-        let err = h.store.append(stream, expected, vec![authorized(1)], &ctx()).await.unwrap_err();
+        let err = h
+            .store
+            .append(stream, expected, vec![authorized(1)], &ctx())
+            .await
+            .unwrap_err();
         match err {
-            StoreError::Conflict { expected: e, actual, .. } => {
+            StoreError::Conflict {
+                expected: e,
+                actual,
+                ..
+            } => {
                 assert_eq!((e, actual), (expected, 1));
             }
             other => panic!("expected a conflict, got {other}"),
@@ -274,7 +324,9 @@ async fn sixteen_concurrent_appends_at_one_version_have_exactly_one_winner(h: &H
                 let barrier = barrier.clone();
                 tokio::spawn(async move {
                     barrier.wait().await;
-                    store.append(stream, round, vec![authorized(n)], &ctx()).await
+                    store
+                        .append(stream, round, vec![authorized(n)], &ctx())
+                        .await
                 })
             })
             .collect();
@@ -306,10 +358,14 @@ async fn many_streams_written_in_parallel_keep_their_own_order(h: &Harness) {
                 let id = ConnectionId::new_v7();
                 let stream = StreamId::Connection(id);
                 let tenant = format!("tenant-{}", i % 3);
-                store.append(stream, 0, vec![connection_created(id, &tenant)], &ctx()).await?;
+                store
+                    .append(stream, 0, vec![connection_created(id, &tenant)], &ctx())
+                    .await?;
                 store.append(stream, 1, vec![authorized(1)], &ctx()).await?;
                 for v in 2..per_stream {
-                    store.append(stream, v, vec![refresh_failed()], &ctx()).await?;
+                    store
+                        .append(stream, v, vec![refresh_failed()], &ctx())
+                        .await?;
                 }
                 Ok::<_, StoreError>(id)
             })
@@ -342,24 +398,43 @@ async fn read_all_pages_from_any_position(h: &Harness) {
     assert_eq!(all.len(), 5);
     let page = h.store.read_all(all[2].position, 2).await.unwrap();
     assert_eq!(page, all[2..4].to_vec());
-    assert!(h.store.read_all(all[4].position + 1, 10).await.unwrap().is_empty());
+    assert!(
+        h.store
+            .read_all(all[4].position + 1, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 async fn each_stream_is_hash_chained(h: &Harness) {
     let id = ConnectionId::new_v7();
     let stream = StreamId::Connection(id);
     h.store
-        .append(stream, 0, vec![connection_created(id, "acme"), authorized(1)], &ctx())
+        .append(
+            stream,
+            0,
+            vec![connection_created(id, "acme"), authorized(1)],
+            &ctx(),
+        )
         .await
         .unwrap();
-    h.store.append(stream, 2, vec![refresh_failed()], &ctx()).await.unwrap();
+    h.store
+        .append(stream, 2, vec![refresh_failed()], &ctx())
+        .await
+        .unwrap();
     let events = h.store.read_stream(stream, 1, 100).await.unwrap();
     assert_eq!(events[0].prev_hash, GENESIS_HASH.to_vec());
     for pair in events.windows(2) {
         assert_eq!(pair[1].prev_hash, pair[0].hash);
     }
     for event in &events {
-        assert_eq!(event.computed_hash(), event.hash, "version {}", event.version);
+        assert_eq!(
+            event.computed_hash(),
+            event.hash,
+            "version {}",
+            event.version
+        );
     }
     let mut edited = events[1].clone();
     edited.payload = edited.payload.replace("Bearer", "bearer");
@@ -370,10 +445,18 @@ async fn replaying_a_stream_gives_the_stored_projection_byte_for_byte(h: &Harnes
     let id = ConnectionId::new_v7();
     let stream = StreamId::Connection(id);
     h.store
-        .append(stream, 0, vec![connection_created(id, "acme"), authorized(1)], &ctx())
+        .append(
+            stream,
+            0,
+            vec![connection_created(id, "acme"), authorized(1)],
+            &ctx(),
+        )
         .await
         .unwrap();
-    h.store.append(stream, 2, vec![refresh_failed(), authorized(2)], &ctx()).await.unwrap();
+    h.store
+        .append(stream, 2, vec![refresh_failed(), authorized(2)], &ctx())
+        .await
+        .unwrap();
     let events = h.store.read_stream(stream, 1, 100).await.unwrap();
     let replayed = events.iter().fold(None, |state, recorded| {
         let meta = EventMeta {
@@ -385,7 +468,11 @@ async fn replaying_a_stream_gives_the_stored_projection_byte_for_byte(h: &Harnes
             DomainEvent::Integration(_) => unreachable!(),
         }
     });
-    let stored = h.raw.projection_json("connections", &id.to_string()).await.unwrap();
+    let stored = h
+        .raw
+        .projection_json("connections", &id.to_string())
+        .await
+        .unwrap();
     assert_eq!(serde_json::to_string(&replayed.unwrap()).unwrap(), stored);
 }
 
@@ -416,17 +503,36 @@ async fn the_database_refuses_update_delete_and_truncate_of_events(h: &Harness) 
 async fn integration_names_are_unique_among_live_integrations(h: &Harness) {
     let first = IntegrationId::new_v7();
     h.store
-        .append(StreamId::Integration(first), 0, vec![integration_created(first, "Google")], &ctx())
+        .append(
+            StreamId::Integration(first),
+            0,
+            vec![integration_created(first, "Google")],
+            &ctx(),
+        )
         .await
         .unwrap();
     let second = IntegrationId::new_v7();
     let err = h
         .store
-        .append(StreamId::Integration(second), 0, vec![integration_created(second, "Google")], &ctx())
+        .append(
+            StreamId::Integration(second),
+            0,
+            vec![integration_created(second, "Google")],
+            &ctx(),
+        )
         .await
         .unwrap_err();
-    assert!(matches!(&err, StoreError::DuplicateName(n) if n == "Google"), "{err}");
-    assert!(h.store.read_stream(StreamId::Integration(second), 1, 10).await.unwrap().is_empty());
+    assert!(
+        matches!(&err, StoreError::DuplicateName(n) if n == "Google"),
+        "{err}"
+    );
+    assert!(
+        h.store
+            .read_stream(StreamId::Integration(second), 1, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     h.store
         .append(
             StreamId::Integration(first),
@@ -437,7 +543,12 @@ async fn integration_names_are_unique_among_live_integrations(h: &Harness) {
         .await
         .unwrap();
     h.store
-        .append(StreamId::Integration(second), 0, vec![integration_created(second, "Google")], &ctx())
+        .append(
+            StreamId::Integration(second),
+            0,
+            vec![integration_created(second, "Google")],
+            &ctx(),
+        )
         .await
         .expect("a deleted integration's name is free again");
     let listed = h.store.list_integrations(Page::first(10)).await.unwrap();
@@ -449,10 +560,18 @@ async fn events_that_do_not_fit_the_stream_are_refused_and_nothing_is_stored(h: 
     let before = h.raw.count_events().await;
     let wrong_kind = h
         .store
-        .append(StreamId::Connection(id), 0, vec![integration_created(IntegrationId::new_v7(), "X")], &ctx())
+        .append(
+            StreamId::Connection(id),
+            0,
+            vec![integration_created(IntegrationId::new_v7(), "X")],
+            &ctx(),
+        )
         .await
         .unwrap_err();
-    assert!(matches!(wrong_kind, StoreError::InvalidEvents { .. }), "{wrong_kind}");
+    assert!(
+        matches!(wrong_kind, StoreError::InvalidEvents { .. }),
+        "{wrong_kind}"
+    );
     let not_a_creation = h
         .store
         .append(StreamId::Connection(id), 0, vec![authorized(1)], &ctx())
@@ -462,12 +581,19 @@ async fn events_that_do_not_fit_the_stream_are_refused_and_nothing_is_stored(h: 
     let other = ConnectionId::new_v7();
     let wrong_owner = h
         .store
-        .append(StreamId::Connection(id), 0, vec![connection_created(other, "acme")], &ctx())
+        .append(
+            StreamId::Connection(id),
+            0,
+            vec![connection_created(other, "acme")],
+            &ctx(),
+        )
         .await
         .unwrap_err();
     assert!(matches!(wrong_owner, StoreError::InvalidEvents { .. }));
     assert!(matches!(
-        h.store.append(StreamId::Connection(id), 0, vec![], &ctx()).await,
+        h.store
+            .append(StreamId::Connection(id), 0, vec![], &ctx())
+            .await,
         Err(StoreError::InvalidEvents { .. })
     ));
     assert_eq!(h.raw.count_events().await, before);
@@ -479,7 +605,15 @@ async fn connections_list_by_tenant_and_status_in_pages(h: &Harness) {
         acme.push(new_connection(h.store.as_ref(), "acme").await);
     }
     let globex = new_connection(h.store.as_ref(), "globex").await;
-    h.store.append(StreamId::Connection(acme[1]), 1, vec![authorized(1)], &ctx()).await.unwrap();
+    h.store
+        .append(
+            StreamId::Connection(acme[1]),
+            1,
+            vec![authorized(1)],
+            &ctx(),
+        )
+        .await
+        .unwrap();
     let filter = ConnectionFilter {
         tenant: Some(TenantId::parse("acme").unwrap()),
         ..Default::default()
@@ -495,7 +629,13 @@ async fn connections_list_by_tenant_and_status_in_pages(h: &Harness) {
     assert_eq!(all, acme);
     let page = h
         .store
-        .list_connections(&filter, Page { after: Some(*acme[0].as_uuid()), limit: 1 })
+        .list_connections(
+            &filter,
+            Page {
+                after: Some(*acme[0].as_uuid()),
+                limit: 1,
+            },
+        )
         .await
         .unwrap();
     assert_eq!(page.iter().map(|c| c.id).collect::<Vec<_>>(), [acme[1]]);
@@ -512,7 +652,11 @@ async fn connections_list_by_tenant_and_status_in_pages(h: &Harness) {
         .map(|c| c.id)
         .collect();
     assert_eq!(active, [acme[1]]);
-    let everyone = h.store.list_connections(&ConnectionFilter::default(), Page::first(10)).await.unwrap();
+    let everyone = h
+        .store
+        .list_connections(&ConnectionFilter::default(), Page::first(10))
+        .await
+        .unwrap();
     assert_eq!(everyone.len(), 4);
     assert!(everyone.iter().any(|c| c.id == globex));
 }

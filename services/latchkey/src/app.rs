@@ -42,14 +42,20 @@ pub async fn open_store(config: &Config) -> anyhow::Result<OpenedStore> {
     match &config.storage {
         Storage::Sqlite { path } => {
             std::fs::create_dir_all(&config.data_dir).with_context(|| {
-                format!("LATCHKEY_DATA_DIR: cannot create {}", config.data_dir.display())
+                format!(
+                    "LATCHKEY_DATA_DIR: cannot create {}",
+                    config.data_dir.display()
+                )
             })?;
             #[cfg(unix)]
             {
                 use std::os::unix::fs::PermissionsExt;
                 std::fs::set_permissions(&config.data_dir, std::fs::Permissions::from_mode(0o700))
                     .with_context(|| {
-                        format!("LATCHKEY_DATA_DIR: cannot restrict {}", config.data_dir.display())
+                        format!(
+                            "LATCHKEY_DATA_DIR: cannot restrict {}",
+                            config.data_dir.display()
+                        )
                     })?;
             }
             let existed = path.exists();
@@ -176,7 +182,9 @@ impl App {
                 integrations,
                 self.callback_url.clone(),
             )))
-            .add_service(ConnectionServiceServer::new(ConnectionApi::new(connections)))
+            .add_service(ConnectionServiceServer::new(ConnectionApi::new(
+                connections,
+            )))
             .add_service(AuditServiceServer::new(AuditApi::new(self.store.clone())))
             .serve_with_incoming_shutdown(
                 TcpListenerStream::new(self.grpc_listener),

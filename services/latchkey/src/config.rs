@@ -35,7 +35,12 @@ pub struct Settings {
     #[arg(long, env = "LATCHKEY_PUBLIC_URL", value_name = "URL")]
     pub public_url: Option<String>,
     /// Postgres URL. Unset: the embedded SQLite database in the data directory.
-    #[arg(long, env = "LATCHKEY_DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "LATCHKEY_DATABASE_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
     pub database_url: Option<String>,
     /// NATS URL for event publication.
     #[arg(long, env = "LATCHKEY_NATS_URL", value_name = "URL")]
@@ -66,8 +71,12 @@ struct FileSettings {
 #[derive(Debug)]
 pub enum Storage {
     /// The embedded default: `<data dir>/latchkey.db`.
-    Sqlite { path: PathBuf },
-    Postgres { url: SecretString },
+    Sqlite {
+        path: PathBuf,
+    },
+    Postgres {
+        url: SecretString,
+    },
 }
 
 #[derive(Debug)]
@@ -279,7 +288,9 @@ mod tests {
         let config = Settings::default().resolve(None).unwrap();
         assert_eq!(config.grpc_addr.to_string(), DEFAULT_GRPC_ADDR);
         assert_eq!(config.http_addr.to_string(), DEFAULT_HTTP_ADDR);
-        assert!(matches!(config.storage, Storage::Sqlite { ref path } if path.ends_with("latchkey-data/latchkey.db")));
+        assert!(
+            matches!(config.storage, Storage::Sqlite { ref path } if path.ends_with("latchkey-data/latchkey.db"))
+        );
         assert!(matches!(config.master_key, MasterKeySource::Generated(_)));
     }
 
@@ -295,7 +306,10 @@ mod tests {
             ..Default::default()
         };
         let errors = settings.resolve(None).unwrap_err().0;
-        let names: Vec<&str> = errors.iter().map(|e| e.split(' ').next().unwrap_or("")).collect();
+        let names: Vec<&str> = errors
+            .iter()
+            .map(|e| e.split(' ').next().unwrap_or(""))
+            .collect();
         assert_eq!(
             names,
             [
@@ -349,9 +363,7 @@ mod tests {
         };
         let errors = settings().resolve(None).unwrap_err();
         assert!(errors.0[0].starts_with("LATCHKEY_MASTER_KEY"));
-        let config = settings()
-            .resolve(Some(SecretString::from("key")))
-            .unwrap();
+        let config = settings().resolve(Some(SecretString::from("key"))).unwrap();
         assert!(matches!(config.master_key, MasterKeySource::Env(_)));
     }
 }

@@ -41,7 +41,9 @@ impl From<DomainError> for AppError {
         match value {
             DomainError::InvalidTransition(m) => Self::FailedPrecondition(m),
             DomainError::NotFound(what) => Self::NotFound(what),
-            DomainError::AlreadyExists(what) => Self::AlreadyExists(format!("{what} already exists")),
+            DomainError::AlreadyExists(what) => {
+                Self::AlreadyExists(format!("{what} already exists"))
+            }
             DomainError::Invalid(errors) => Self::Invalid(errors),
         }
     }

@@ -32,7 +32,9 @@ async fn healthz(State(state): State<HttpState>) -> (StatusCode, Json<Value>) {
             tracing::warn!(error = %e, "health check: store unavailable");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({ "status": "unavailable", "store": { "kind": state.storage, "status": "unavailable" } })),
+                Json(
+                    json!({ "status": "unavailable", "store": { "kind": state.storage, "status": "unavailable" } }),
+                ),
             )
         }
     }

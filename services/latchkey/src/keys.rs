@@ -11,13 +11,15 @@ use crate::config::MasterKeySource;
 
 pub fn load_keyring(source: &MasterKeySource, database_exists: bool) -> anyhow::Result<Keyring> {
     let key = match source {
-        MasterKeySource::Env(text) => MasterKey::from_base64(text)
-            .map_err(|e| anyhow::anyhow!("LATCHKEY_MASTER_KEY: {e}"))?,
+        MasterKeySource::Env(text) => {
+            MasterKey::from_base64(text).map_err(|e| anyhow::anyhow!("LATCHKEY_MASTER_KEY: {e}"))?
+        }
         MasterKeySource::File(path) => read_key_file(path)
             .with_context(|| format!("LATCHKEY_MASTER_KEY_FILE: {}", path.display()))?,
         MasterKeySource::Generated(path) => {
             if path.exists() {
-                read_key_file(path).with_context(|| format!("master key file {}", path.display()))?
+                read_key_file(path)
+                    .with_context(|| format!("master key file {}", path.display()))?
             } else if database_exists {
                 bail!(
                     "the master key file {} is missing but the database exists: its secrets could \

@@ -11,7 +11,11 @@ use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
 
 #[derive(Debug, Parser)]
-#[command(name = "latchkey", version, about = "Keeps OAuth 2.0 connections alive")]
+#[command(
+    name = "latchkey",
+    version,
+    about = "Keeps OAuth 2.0 connections alive"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -47,7 +47,10 @@ pub fn check_secret(secret: &SecretString, field: &str) -> Result<(), FieldViola
         ));
     }
     if value.chars().any(char::is_control) {
-        return Err(FieldViolation::new(field, "must not contain control characters"));
+        return Err(FieldViolation::new(
+            field,
+            "must not contain control characters",
+        ));
     }
     Ok(())
 }
@@ -63,11 +66,7 @@ impl Integrations {
         Self { store, sealer }
     }
 
-    fn seal(
-        &self,
-        id: IntegrationId,
-        secret: &SecretString,
-    ) -> Result<SealedSecret, AppError> {
+    fn seal(&self, id: IntegrationId, secret: &SecretString) -> Result<SealedSecret, AppError> {
         Ok(self
             .sealer
             .seal_secret(&StreamId::Integration(id), Field::ClientSecret, secret)?)
@@ -109,7 +108,12 @@ impl Integrations {
         let events = events.into_iter().map(DomainEvent::from).collect();
         Ok(self
             .store
-            .append(StreamId::Integration(id), expected, events, &caller.context())
+            .append(
+                StreamId::Integration(id),
+                expected,
+                events,
+                &caller.context(),
+            )
             .await?)
     }
 
@@ -141,17 +145,19 @@ impl Integrations {
             let Some(current) = &state else {
                 return Err(AppError::NotFound(format!("integration {id}")));
             };
-            if let Some(expected) = expected_version {
-                if expected != current.version {
-                    return Err(AppError::Conflict(format!(
-                        "integration {id} is at version {}, not {expected}",
-                        current.version
-                    )));
-                }
+            if let Some(expected) = expected_version
+                && expected != current.version
+            {
+                return Err(AppError::Conflict(format!(
+                    "integration {id} is at version {}, not {expected}",
+                    current.version
+                )));
             }
             let events = integration::decide(state.as_ref(), command())?;
             match self.append(id, current.version, events, caller).await {
-                Err(AppError::Conflict(_)) if expected_version.is_none() && attempt < CONFLICT_RETRIES => {
+                Err(AppError::Conflict(_))
+                    if expected_version.is_none() && attempt < CONFLICT_RETRIES =>
+                {
                     continue;
                 }
                 other => return other.map(|_| ()),
@@ -177,9 +183,11 @@ impl Integrations {
                 }
             }
         };
-        self.change(caller, id, expected_version, || integration::Command::Update {
-            config: config.clone(),
-            client_secret: change.clone(),
+        self.change(caller, id, expected_version, || {
+            integration::Command::Update {
+                config: config.clone(),
+                client_secret: change.clone(),
+            }
         })
         .await?;
         self.get(id).await
@@ -191,8 +199,10 @@ impl Integrations {
         id: IntegrationId,
         expected_version: Option<u64>,
     ) -> Result<(), AppError> {
-        self.change(caller, id, expected_version, || integration::Command::Delete)
-            .await
+        self.change(caller, id, expected_version, || {
+            integration::Command::Delete
+        })
+        .await
     }
 }
 

@@ -2,7 +2,9 @@ use std::collections::HashSet;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use latchkey_domain::{ConnectionId, EVENT_TYPES, FieldViolation, IntegrationId, StreamId, TenantId, ValidationErrors};
+use latchkey_domain::{
+    ConnectionId, EVENT_TYPES, FieldViolation, IntegrationId, StreamId, TenantId, ValidationErrors,
+};
 use latchkey_proto::v1 as pb;
 use latchkey_proto::v1::audit_service_server::AuditService;
 use latchkey_store::{EventStore, RecordedEvent};
@@ -47,14 +49,22 @@ impl Filter {
             .then(|| errors.check(TenantId::parse_field(&f.tenant, "filter.tenant")))
             .flatten();
         let stream = (!f.connection_id.is_empty())
-            .then(|| errors.check(ConnectionId::parse_field(&f.connection_id, "filter.connection_id")))
+            .then(|| {
+                errors.check(ConnectionId::parse_field(
+                    &f.connection_id,
+                    "filter.connection_id",
+                ))
+            })
             .flatten()
             .map(StreamId::Connection);
         for (i, t) in f.types.iter().enumerate() {
             if !EVENT_TYPES.contains(&t.as_str()) {
                 errors.push(FieldViolation::new(
                     format!("filter.types[{i}]"),
-                    format!("{t:?} is not an event type; known types: {}", EVENT_TYPES.join(", ")),
+                    format!(
+                        "{t:?} is not an event type; known types: {}",
+                        EVENT_TYPES.join(", ")
+                    ),
                 ));
             }
         }
@@ -66,7 +76,9 @@ impl Filter {
     }
 
     fn matches(&self, event: &RecordedEvent) -> bool {
-        self.tenant.as_ref().is_none_or(|t| event.tenant.as_ref() == Some(t))
+        self.tenant
+            .as_ref()
+            .is_none_or(|t| event.tenant.as_ref() == Some(t))
             && (self.types.is_empty() || self.types.contains(&event.event_type))
             && self.stream.is_none_or(|s| event.stream_id == s)
     }
@@ -115,9 +127,9 @@ impl AuditService for AuditApi {
     ) -> Result<Response<Self::GetHistoryStream>, Status> {
         let req = request.into_inner();
         let stream = match req.stream {
-            Some(pb::get_history_request::Stream::ConnectionId(id)) => {
-                StreamId::Connection(ConnectionId::parse_field(&id, "connection_id").map_err(AppError::from)?)
-            }
+            Some(pb::get_history_request::Stream::ConnectionId(id)) => StreamId::Connection(
+                ConnectionId::parse_field(&id, "connection_id").map_err(AppError::from)?,
+            ),
             Some(pb::get_history_request::Stream::IntegrationId(id)) => StreamId::Integration(
                 IntegrationId::parse_field(&id, "integration_id").map_err(AppError::from)?,
             ),
@@ -148,11 +160,15 @@ impl AuditService for AuditApi {
             }
         }
         let store = self.store.clone();
-        Ok(Response::new(stream_pages(first, Filter::default(), move |last| {
-            let store = store.clone();
-            let from = last.version + 1;
-            async move { Ok(store.read_stream(stream, from, PAGE).await?) }
-        })))
+        Ok(Response::new(stream_pages(
+            first,
+            Filter::default(),
+            move |last| {
+                let store = store.clone();
+                let from = last.version + 1;
+                async move { Ok(store.read_stream(stream, from, PAGE).await?) }
+            },
+        )))
     }
 
     async fn replay_events(
@@ -193,4 +209,3 @@ impl AuditService for AuditApi {
         })))
     }
 }
-

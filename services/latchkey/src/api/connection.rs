@@ -90,7 +90,10 @@ impl ConnectionService for ConnectionApi {
     ) -> Result<Response<pb::Connection>, Status> {
         let req = request.into_inner();
         let mut errors = ValidationErrors::default();
-        let id = errors.check(ConnectionId::parse_field(&req.connection_id, "connection_id"));
+        let id = errors.check(ConnectionId::parse_field(
+            &req.connection_id,
+            "connection_id",
+        ));
         let as_of = req
             .as_of
             .as_ref()
@@ -115,7 +118,12 @@ impl ConnectionService for ConnectionApi {
             .then(|| errors.check(TenantId::parse_field(&req.tenant, "tenant")))
             .flatten();
         let integration_id = (!req.integration_id.is_empty())
-            .then(|| errors.check(IntegrationId::parse_field(&req.integration_id, "integration_id")))
+            .then(|| {
+                errors.check(IntegrationId::parse_field(
+                    &req.integration_id,
+                    "integration_id",
+                ))
+            })
             .flatten();
         let status = errors
             .check(convert::status_from_pb(req.status, "status"))

@@ -71,7 +71,10 @@ pub fn config(
         Err(_) => {
             errors.push(FieldViolation::new(
                 "config.client_auth",
-                format!("{} is not a known client authentication method", c.client_auth),
+                format!(
+                    "{} is not a known client authentication method",
+                    c.client_auth
+                ),
             ));
             String::new()
         }
@@ -140,7 +143,9 @@ pub fn integration_to_pb(state: &integration::State, callback_url: &str) -> pb::
         }
     };
     let text = |v: &Option<latchkey_domain::ProviderUrl>| {
-        v.as_ref().map(|u| u.as_str().to_owned()).unwrap_or_default()
+        v.as_ref()
+            .map(|u| u.as_str().to_owned())
+            .unwrap_or_default()
     };
     pb::Integration {
         integration_id: state.id.to_string(),
@@ -241,7 +246,10 @@ fn json_to_pb(value: &serde_json::Value) -> prost_types::Value {
             values: items.iter().map(json_to_pb).collect(),
         }),
         serde_json::Value::Object(map) => Kind::StructValue(prost_types::Struct {
-            fields: map.iter().map(|(k, v)| (k.clone(), json_to_pb(v))).collect(),
+            fields: map
+                .iter()
+                .map(|(k, v)| (k.clone(), json_to_pb(v)))
+                .collect(),
         }),
     };
     prost_types::Value { kind: Some(kind) }
@@ -315,7 +323,11 @@ pub fn page(page_size: u32, page_token: &str) -> Result<Page, ValidationErrors> 
                 .map_err(|_| FieldViolation::new("page_token", "is not a token this API issued")),
         )
     };
-    let limit = if page_size == 0 { DEFAULT_PAGE_SIZE } else { page_size };
+    let limit = if page_size == 0 {
+        DEFAULT_PAGE_SIZE
+    } else {
+        page_size
+    };
     errors.into_result(|| Page { after, limit })
 }
 

@@ -94,7 +94,10 @@ impl IntegrationService for IntegrationApi {
         let caller = caller(&request);
         let req = request.into_inner();
         let mut errors = ValidationErrors::default();
-        let id = errors.check(IntegrationId::parse_field(&req.integration_id, "integration_id"));
+        let id = errors.check(IntegrationId::parse_field(
+            &req.integration_id,
+            "integration_id",
+        ));
         let config = convert::config(req.config, &mut errors);
         let update = match (req.client_secret, req.clear_client_secret) {
             (Some(_), true) => {
