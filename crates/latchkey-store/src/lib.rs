@@ -11,6 +11,7 @@
 //! must not depend on the network API, the OAuth client or the crypto crate.
 #![forbid(unsafe_code)]
 
+mod append;
 mod chain;
 mod postgres;
 mod sqlite;

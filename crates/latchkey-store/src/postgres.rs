@@ -11,10 +11,11 @@ use latchkey_domain::{
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 use sqlx::{Postgres, Row, Transaction};
 
+use crate::append::{AppendTx, EventRow, append_in, duplicate_name};
 use crate::{
     ConnectionFilter, EventContext, EventStore, Page, Projection, RecordedEvent, StoreError,
     clamp_limit, from_version, parse_projection, parse_state, parse_stream_id, parse_tenant,
-    prepare, prepared_time, projection_tenant, to_json, to_version,
+    to_json, to_version,
 };
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/postgres");
@@ -53,82 +54,6 @@ impl PgStore {
     pub fn pool(&self) -> &PgPool {
         &self.pool
     }
-
-    async fn load_projection(
-        tx: &mut Transaction<'_, Postgres>,
-        stream: StreamId,
-    ) -> Result<Projection, StoreError> {
-        let json: Option<String> = match stream {
-            StreamId::Integration(id) => {
-                sqlx::query_scalar("SELECT state FROM integrations WHERE id = $1")
-                    .bind(id.as_uuid())
-                    .fetch_optional(&mut **tx)
-                    .await?
-            }
-            StreamId::Connection(id) => {
-                sqlx::query_scalar("SELECT state FROM connections WHERE id = $1")
-                    .bind(id.as_uuid())
-                    .fetch_optional(&mut **tx)
-                    .await?
-            }
-        };
-        parse_projection(stream.kind(), json.as_deref())
-    }
-
-    async fn save_projection(
-        tx: &mut Transaction<'_, Postgres>,
-        projection: &Projection,
-    ) -> Result<(), StoreError> {
-        match projection {
-            Projection::Integration(Some(s)) => {
-                sqlx::query(
-                    "INSERT INTO integrations (id, name, deleted, version, updated_at, state) \
-                     VALUES ($1, $2, $3, $4, $5, $6) \
-                     ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, \
-                     deleted = EXCLUDED.deleted, version = EXCLUDED.version, \
-                     updated_at = EXCLUDED.updated_at, state = EXCLUDED.state",
-                )
-                .bind(s.id.as_uuid())
-                .bind(s.config.name.as_str())
-                .bind(s.deleted)
-                .bind(from_version(s.version)?)
-                .bind(s.updated_at)
-                .bind(to_json(s)?)
-                .execute(&mut **tx)
-                .await
-                .map_err(|e| duplicate_name(e, s.config.name.as_str()))?;
-            }
-            Projection::Connection(Some(s)) => {
-                sqlx::query(
-                    "INSERT INTO connections \
-                     (id, integration_id, tenant, status, version, expires_at, updated_at, state) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-                     ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, \
-                     version = EXCLUDED.version, expires_at = EXCLUDED.expires_at, \
-                     updated_at = EXCLUDED.updated_at, state = EXCLUDED.state",
-                )
-                .bind(s.id.as_uuid())
-                .bind(s.integration_id.as_uuid())
-                .bind(s.tenant.as_str())
-                .bind(s.status.as_str())
-                .bind(from_version(s.version)?)
-                .bind(s.expires_at)
-                .bind(s.updated_at)
-                .bind(to_json(s)?)
-                .execute(&mut **tx)
-                .await?;
-            }
-            Projection::Integration(None) | Projection::Connection(None) => {}
-        }
-        Ok(())
-    }
-}
-
-fn duplicate_name(error: sqlx::Error, name: &str) -> StoreError {
-    match error.as_database_error().and_then(|e| e.constraint()) {
-        Some("integrations_live_name_key") => StoreError::DuplicateName(name.to_owned()),
-        _ => StoreError::Database(error),
-    }
 }
 
 fn event_from_row(row: &PgRow) -> Result<RecordedEvent, StoreError> {
@@ -161,82 +86,9 @@ impl EventStore for PgStore {
         events: Vec<DomainEvent>,
         context: &EventContext,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
-        let stream_text = stream.to_string();
-        let conflict = |actual: u64| StoreError::Conflict {
-            stream: stream_text.clone(),
-            expected: expected_version,
-            actual,
-        };
-        let mut tx = self.pool.begin().await?;
-        let last: Option<(i64, Vec<u8>)> = sqlx::query_as(
-            "SELECT version, hash FROM events WHERE stream_id = $1 ORDER BY version DESC LIMIT 1",
-        )
-        .bind(&stream_text)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let (current, last_hash) = match last {
-            Some((version, hash)) => (to_version(version)?, hash),
-            None => (0, crate::GENESIS_HASH.to_vec()),
-        };
-        if current != expected_version {
-            return Err(conflict(current));
-        }
-        let projection = Self::load_projection(&mut tx, stream).await?;
-        let (prepared, projection) = prepare(
-            stream,
-            expected_version,
-            last_hash,
-            &events,
-            context,
-            projection,
-        )?;
-        let tenant = projection_tenant(&projection).map(|t| t.as_str().to_owned());
-        let occurred_at = prepared_time(context);
-        let mut recorded = Vec::with_capacity(prepared.len());
-        for p in prepared {
-            let position: i64 = sqlx::query_scalar(
-                "INSERT INTO events (event_id, stream_id, stream_kind, version, tenant, event_type, \
-                 schema_version, occurred_at, actor, correlation_id, payload, prev_hash, hash) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING position",
-            )
-            .bind(p.event_id)
-            .bind(&stream_text)
-            .bind(stream.kind().as_str())
-            .bind(from_version(p.version)?)
-            .bind(&tenant)
-            .bind(p.event_type)
-            .bind(p.schema_version as i32)
-            .bind(occurred_at)
-            .bind(&context.actor)
-            .bind(&context.correlation_id)
-            .bind(&p.payload)
-            .bind(&p.prev_hash)
-            .bind(&p.hash)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(|e| match e.as_database_error().and_then(|d| d.constraint()) {
-                // Another writer committed this version after we read the stream.
-                Some("events_stream_version_key") => conflict(expected_version + 1),
-                _ => StoreError::Database(e),
-            })?;
-            recorded.push(RecordedEvent {
-                position,
-                event_id: p.event_id,
-                stream_id: stream,
-                version: p.version,
-                tenant: projection_tenant(&projection).cloned(),
-                event_type: p.event_type.to_owned(),
-                schema_version: p.schema_version,
-                occurred_at,
-                actor: context.actor.clone(),
-                correlation_id: context.correlation_id.clone(),
-                payload: p.payload,
-                prev_hash: p.prev_hash,
-                hash: p.hash,
-            });
-        }
-        Self::save_projection(&mut tx, &projection).await?;
-        tx.commit().await?;
+        let mut tx = PgAppend(self.pool.begin().await?);
+        let recorded = append_in(&mut tx, stream, expected_version, &events, context).await?;
+        tx.0.commit().await?;
         Ok(recorded)
     }
 
@@ -331,5 +183,107 @@ impl EventStore for PgStore {
 
     async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+/// An append transaction on Postgres.
+struct PgAppend(Transaction<'static, Postgres>);
+
+#[async_trait]
+impl AppendTx for PgAppend {
+    async fn last_event(&mut self, stream_id: &str) -> Result<Option<(i64, Vec<u8>)>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT version, hash FROM events WHERE stream_id = $1 ORDER BY version DESC LIMIT 1",
+        )
+        .bind(stream_id)
+        .fetch_optional(&mut *self.0)
+        .await?)
+    }
+
+    async fn load_projection(&mut self, stream: StreamId) -> Result<Projection, StoreError> {
+        let json: Option<String> = match stream {
+            StreamId::Integration(id) => {
+                sqlx::query_scalar("SELECT state FROM integrations WHERE id = $1")
+                    .bind(id.as_uuid())
+                    .fetch_optional(&mut *self.0)
+                    .await?
+            }
+            StreamId::Connection(id) => {
+                sqlx::query_scalar("SELECT state FROM connections WHERE id = $1")
+                    .bind(id.as_uuid())
+                    .fetch_optional(&mut *self.0)
+                    .await?
+            }
+        };
+        parse_projection(stream.kind(), json.as_deref())
+    }
+
+    async fn insert_event(&mut self, row: &EventRow<'_>) -> Result<i64, sqlx::Error> {
+        let e = row.event;
+        sqlx::query_scalar(
+            "INSERT INTO events (event_id, stream_id, stream_kind, version, tenant, event_type, \
+             schema_version, occurred_at, actor, correlation_id, payload, prev_hash, hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING position",
+        )
+        .bind(e.event_id)
+        .bind(row.stream_id)
+        .bind(row.stream.kind().as_str())
+        .bind(e.version as i64)
+        .bind(row.tenant)
+        .bind(e.event_type)
+        .bind(e.schema_version as i32)
+        .bind(row.occurred_at)
+        .bind(&row.context.actor)
+        .bind(&row.context.correlation_id)
+        .bind(&e.payload)
+        .bind(&e.prev_hash)
+        .bind(&e.hash)
+        .fetch_one(&mut *self.0)
+        .await
+    }
+
+    async fn save_projection(&mut self, projection: &Projection) -> Result<(), StoreError> {
+        match projection {
+            Projection::Integration(Some(s)) => {
+                sqlx::query(
+                    "INSERT INTO integrations (id, name, deleted, version, updated_at, state) \
+                     VALUES ($1, $2, $3, $4, $5, $6) \
+                     ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, \
+                     deleted = EXCLUDED.deleted, version = EXCLUDED.version, \
+                     updated_at = EXCLUDED.updated_at, state = EXCLUDED.state",
+                )
+                .bind(s.id.as_uuid())
+                .bind(s.config.name.as_str())
+                .bind(s.deleted)
+                .bind(from_version(s.version)?)
+                .bind(s.updated_at)
+                .bind(to_json(s)?)
+                .execute(&mut *self.0)
+                .await
+                .map_err(|e| duplicate_name(e, s.config.name.as_str()))?;
+            }
+            Projection::Connection(Some(s)) => {
+                sqlx::query(
+                    "INSERT INTO connections \
+                     (id, integration_id, tenant, status, version, expires_at, updated_at, state) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                     ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, \
+                     version = EXCLUDED.version, expires_at = EXCLUDED.expires_at, \
+                     updated_at = EXCLUDED.updated_at, state = EXCLUDED.state",
+                )
+                .bind(s.id.as_uuid())
+                .bind(s.integration_id.as_uuid())
+                .bind(s.tenant.as_str())
+                .bind(s.status.as_str())
+                .bind(from_version(s.version)?)
+                .bind(s.expires_at)
+                .bind(s.updated_at)
+                .bind(to_json(s)?)
+                .execute(&mut *self.0)
+                .await?;
+            }
+            Projection::Integration(None) | Projection::Connection(None) => {}
+        }
+        Ok(())
     }
 }

@@ -19,10 +19,11 @@ use sqlx::sqlite::{
 use sqlx::{Row, Sqlite, Transaction};
 use uuid::Uuid;
 
+use crate::append::{AppendTx, EventRow, append_in, duplicate_name};
 use crate::{
     ConnectionFilter, EventContext, EventStore, Page, Projection, RecordedEvent, StoreError,
     clamp_limit, from_version, parse_projection, parse_state, parse_stream_id, parse_tenant,
-    prepare, prepared_time, projection_tenant, to_json, to_version,
+    to_json, to_version,
 };
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqlite");
@@ -87,79 +88,6 @@ impl SqliteStore {
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
     }
-
-    async fn load_projection(
-        tx: &mut Transaction<'_, Sqlite>,
-        stream: StreamId,
-    ) -> Result<Projection, StoreError> {
-        let (table, id) = match stream {
-            StreamId::Integration(id) => ("integrations", id.to_string()),
-            StreamId::Connection(id) => ("connections", id.to_string()),
-        };
-        let json: Option<String> =
-            sqlx::query_scalar(&format!("SELECT state FROM {table} WHERE id = $1"))
-                .bind(id)
-                .fetch_optional(&mut **tx)
-                .await?;
-        parse_projection(stream.kind(), json.as_deref())
-    }
-
-    async fn save_projection(
-        tx: &mut Transaction<'_, Sqlite>,
-        projection: &Projection,
-    ) -> Result<(), StoreError> {
-        match projection {
-            Projection::Integration(Some(s)) => {
-                sqlx::query(
-                    "INSERT INTO integrations (id, name, deleted, version, updated_at, state) \
-                     VALUES ($1, $2, $3, $4, $5, $6) \
-                     ON CONFLICT (id) DO UPDATE SET name = excluded.name, \
-                     deleted = excluded.deleted, version = excluded.version, \
-                     updated_at = excluded.updated_at, state = excluded.state",
-                )
-                .bind(s.id.to_string())
-                .bind(s.config.name.as_str())
-                .bind(s.deleted)
-                .bind(from_version(s.version)?)
-                .bind(time_text(s.updated_at))
-                .bind(to_json(s)?)
-                .execute(&mut **tx)
-                .await
-                .map_err(|e| {
-                    let duplicate = e.as_database_error().is_some_and(|d| {
-                        d.is_unique_violation() && d.message().contains("integrations.name")
-                    });
-                    if duplicate {
-                        StoreError::DuplicateName(s.config.name.as_str().to_owned())
-                    } else {
-                        StoreError::Database(e)
-                    }
-                })?;
-            }
-            Projection::Connection(Some(s)) => {
-                sqlx::query(
-                    "INSERT INTO connections \
-                     (id, integration_id, tenant, status, version, expires_at, updated_at, state) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-                     ON CONFLICT (id) DO UPDATE SET status = excluded.status, \
-                     version = excluded.version, expires_at = excluded.expires_at, \
-                     updated_at = excluded.updated_at, state = excluded.state",
-                )
-                .bind(s.id.to_string())
-                .bind(s.integration_id.to_string())
-                .bind(s.tenant.as_str())
-                .bind(s.status.as_str())
-                .bind(from_version(s.version)?)
-                .bind(s.expires_at.map(time_text))
-                .bind(time_text(s.updated_at))
-                .bind(to_json(s)?)
-                .execute(&mut **tx)
-                .await?;
-            }
-            Projection::Integration(None) | Projection::Connection(None) => {}
-        }
-        Ok(())
-    }
 }
 
 fn event_from_row(row: &SqliteRow) -> Result<RecordedEvent, StoreError> {
@@ -194,76 +122,9 @@ impl EventStore for SqliteStore {
         events: Vec<DomainEvent>,
         context: &EventContext,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
-        let stream_text = stream.to_string();
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let last: Option<(i64, Vec<u8>)> = sqlx::query_as(
-            "SELECT version, hash FROM events WHERE stream_id = $1 ORDER BY version DESC LIMIT 1",
-        )
-        .bind(&stream_text)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let (current, last_hash) = match last {
-            Some((version, hash)) => (to_version(version)?, hash),
-            None => (0, crate::GENESIS_HASH.to_vec()),
-        };
-        if current != expected_version {
-            return Err(StoreError::Conflict {
-                stream: stream_text,
-                expected: expected_version,
-                actual: current,
-            });
-        }
-        let projection = Self::load_projection(&mut tx, stream).await?;
-        let (prepared, projection) = prepare(
-            stream,
-            expected_version,
-            last_hash,
-            &events,
-            context,
-            projection,
-        )?;
-        let tenant = projection_tenant(&projection).map(|t| t.as_str().to_owned());
-        let occurred_at = prepared_time(context);
-        let mut recorded = Vec::with_capacity(prepared.len());
-        for p in prepared {
-            let position: i64 = sqlx::query_scalar(
-                "INSERT INTO events (event_id, stream_id, stream_kind, version, tenant, event_type, \
-                 schema_version, occurred_at, actor, correlation_id, payload, prev_hash, hash) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING position",
-            )
-            .bind(p.event_id.to_string())
-            .bind(&stream_text)
-            .bind(stream.kind().as_str())
-            .bind(from_version(p.version)?)
-            .bind(&tenant)
-            .bind(p.event_type)
-            .bind(i64::from(p.schema_version))
-            .bind(time_text(occurred_at))
-            .bind(&context.actor)
-            .bind(&context.correlation_id)
-            .bind(&p.payload)
-            .bind(&p.prev_hash)
-            .bind(&p.hash)
-            .fetch_one(&mut *tx)
-            .await?;
-            recorded.push(RecordedEvent {
-                position,
-                event_id: p.event_id,
-                stream_id: stream,
-                version: p.version,
-                tenant: projection_tenant(&projection).cloned(),
-                event_type: p.event_type.to_owned(),
-                schema_version: p.schema_version,
-                occurred_at,
-                actor: context.actor.clone(),
-                correlation_id: context.correlation_id.clone(),
-                payload: p.payload,
-                prev_hash: p.prev_hash,
-                hash: p.hash,
-            });
-        }
-        Self::save_projection(&mut tx, &projection).await?;
-        tx.commit().await?;
+        let mut tx = SqliteAppend(self.pool.begin_with("BEGIN IMMEDIATE").await?);
+        let recorded = append_in(&mut tx, stream, expected_version, &events, context).await?;
+        tx.0.commit().await?;
         Ok(recorded)
     }
 
@@ -358,5 +219,102 @@ impl EventStore for SqliteStore {
 
     async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+/// An append transaction on SQLite, holding the write lock from its start.
+struct SqliteAppend(Transaction<'static, Sqlite>);
+
+#[async_trait]
+impl AppendTx for SqliteAppend {
+    async fn last_event(&mut self, stream_id: &str) -> Result<Option<(i64, Vec<u8>)>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT version, hash FROM events WHERE stream_id = $1 ORDER BY version DESC LIMIT 1",
+        )
+        .bind(stream_id)
+        .fetch_optional(&mut *self.0)
+        .await?)
+    }
+
+    async fn load_projection(&mut self, stream: StreamId) -> Result<Projection, StoreError> {
+        let (table, id) = match stream {
+            StreamId::Integration(id) => ("integrations", id.to_string()),
+            StreamId::Connection(id) => ("connections", id.to_string()),
+        };
+        let json: Option<String> =
+            sqlx::query_scalar(&format!("SELECT state FROM {table} WHERE id = $1"))
+                .bind(id)
+                .fetch_optional(&mut *self.0)
+                .await?;
+        parse_projection(stream.kind(), json.as_deref())
+    }
+
+    async fn insert_event(&mut self, row: &EventRow<'_>) -> Result<i64, sqlx::Error> {
+        let e = row.event;
+        sqlx::query_scalar(
+            "INSERT INTO events (event_id, stream_id, stream_kind, version, tenant, event_type, \
+             schema_version, occurred_at, actor, correlation_id, payload, prev_hash, hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING position",
+        )
+        .bind(e.event_id.to_string())
+        .bind(row.stream_id)
+        .bind(row.stream.kind().as_str())
+        .bind(e.version as i64)
+        .bind(row.tenant)
+        .bind(e.event_type)
+        .bind(i64::from(e.schema_version))
+        .bind(time_text(row.occurred_at))
+        .bind(&row.context.actor)
+        .bind(&row.context.correlation_id)
+        .bind(&e.payload)
+        .bind(&e.prev_hash)
+        .bind(&e.hash)
+        .fetch_one(&mut *self.0)
+        .await
+    }
+
+    async fn save_projection(&mut self, projection: &Projection) -> Result<(), StoreError> {
+        match projection {
+            Projection::Integration(Some(s)) => {
+                sqlx::query(
+                    "INSERT INTO integrations (id, name, deleted, version, updated_at, state) \
+                     VALUES ($1, $2, $3, $4, $5, $6) \
+                     ON CONFLICT (id) DO UPDATE SET name = excluded.name, \
+                     deleted = excluded.deleted, version = excluded.version, \
+                     updated_at = excluded.updated_at, state = excluded.state",
+                )
+                .bind(s.id.to_string())
+                .bind(s.config.name.as_str())
+                .bind(s.deleted)
+                .bind(from_version(s.version)?)
+                .bind(time_text(s.updated_at))
+                .bind(to_json(s)?)
+                .execute(&mut *self.0)
+                .await
+                .map_err(|e| duplicate_name(e, s.config.name.as_str()))?;
+            }
+            Projection::Connection(Some(s)) => {
+                sqlx::query(
+                    "INSERT INTO connections \
+                     (id, integration_id, tenant, status, version, expires_at, updated_at, state) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                     ON CONFLICT (id) DO UPDATE SET status = excluded.status, \
+                     version = excluded.version, expires_at = excluded.expires_at, \
+                     updated_at = excluded.updated_at, state = excluded.state",
+                )
+                .bind(s.id.to_string())
+                .bind(s.integration_id.to_string())
+                .bind(s.tenant.as_str())
+                .bind(s.status.as_str())
+                .bind(from_version(s.version)?)
+                .bind(s.expires_at.map(time_text))
+                .bind(time_text(s.updated_at))
+                .bind(to_json(s)?)
+                .execute(&mut *self.0)
+                .await?;
+            }
+            Projection::Integration(None) | Projection::Connection(None) => {}
+        }
+        Ok(())
     }
 }

@@ -1,0 +1,127 @@
+//! The append algorithm, once for every adapter: check the expected version, fold the events into
+//! the projection, chain their hashes, insert them and save the projection, all inside the
+//! adapter's transaction. Adapters only supply the statements ([`AppendTx`]).
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use latchkey_domain::{DomainEvent, StreamId};
+
+use crate::{
+    EventContext, Prepared, Projection, RecordedEvent, StoreError, prepare, prepared_time,
+    projection_tenant, to_version,
+};
+
+/// One event row as an adapter inserts it.
+#[derive(Debug)]
+pub(crate) struct EventRow<'a> {
+    pub stream_id: &'a str,
+    pub stream: StreamId,
+    pub tenant: Option<&'a str>,
+    pub occurred_at: DateTime<Utc>,
+    pub context: &'a EventContext,
+    pub event: &'a Prepared,
+}
+
+/// The statements an adapter runs inside its append transaction.
+#[async_trait]
+pub(crate) trait AppendTx: Send {
+    /// The stream's last version and hash, if it has events.
+    async fn last_event(&mut self, stream_id: &str) -> Result<Option<(i64, Vec<u8>)>, StoreError>;
+    /// The stream's stored projection (JSON), if any.
+    async fn load_projection(&mut self, stream: StreamId) -> Result<Projection, StoreError>;
+    /// Inserts one event and returns its global position.
+    async fn insert_event(&mut self, row: &EventRow<'_>) -> Result<i64, sqlx::Error>;
+    async fn save_projection(&mut self, projection: &Projection) -> Result<(), StoreError>;
+}
+
+/// Whether an insert failed because another writer committed the same stream version first.
+fn version_taken(error: &sqlx::Error) -> bool {
+    error.as_database_error().is_some_and(|e| {
+        e.is_unique_violation()
+            && (e.constraint() == Some("events_stream_version_key")
+                || e.message().contains("events.stream_id"))
+    })
+}
+
+/// Whether a projection write failed on the unique name of live integrations.
+pub(crate) fn duplicate_name(error: sqlx::Error, name: &str) -> StoreError {
+    let duplicate = error.as_database_error().is_some_and(|e| {
+        e.is_unique_violation()
+            && (e.constraint() == Some("integrations_live_name_key")
+                || e.message().contains("integrations.name"))
+    });
+    if duplicate {
+        StoreError::DuplicateName(name.to_owned())
+    } else {
+        StoreError::Database(error)
+    }
+}
+
+pub(crate) async fn append_in(
+    tx: &mut impl AppendTx,
+    stream: StreamId,
+    expected_version: u64,
+    events: &[DomainEvent],
+    context: &EventContext,
+) -> Result<Vec<RecordedEvent>, StoreError> {
+    let stream_id = stream.to_string();
+    let conflict = |actual: u64| StoreError::Conflict {
+        stream: stream_id.clone(),
+        expected: expected_version,
+        actual,
+    };
+    let (current, last_hash) = match tx.last_event(&stream_id).await? {
+        Some((version, hash)) => (to_version(version)?, hash),
+        None => (0, crate::GENESIS_HASH.to_vec()),
+    };
+    if current != expected_version {
+        return Err(conflict(current));
+    }
+    let projection = tx.load_projection(stream).await?;
+    let (prepared, projection) = prepare(
+        stream,
+        expected_version,
+        last_hash,
+        events,
+        context,
+        projection,
+    )?;
+    let tenant = projection_tenant(&projection).cloned();
+    let occurred_at = prepared_time(context);
+    let mut recorded = Vec::with_capacity(prepared.len());
+    for event in prepared {
+        let row = EventRow {
+            stream_id: &stream_id,
+            stream,
+            tenant: tenant.as_ref().map(|t| t.as_str()),
+            occurred_at,
+            context,
+            event: &event,
+        };
+        let position = tx.insert_event(&row).await.map_err(|e| {
+            if version_taken(&e) {
+                // Another writer committed this version after we read the stream.
+                conflict(expected_version + 1)
+            } else {
+                StoreError::Database(e)
+            }
+        })?;
+        recorded.push(RecordedEvent {
+            position,
+            event_id: event.event_id,
+            stream_id: stream,
+            version: event.version,
+            tenant: tenant.clone(),
+            event_type: event.event_type.to_owned(),
+            schema_version: event.schema_version,
+            occurred_at,
+            actor: context.actor.clone(),
+            correlation_id: context.correlation_id.clone(),
+            payload: event.payload,
+            prev_hash: event.prev_hash,
+            hash: event.hash,
+        });
+    }
+    tx.save_projection(&projection).await?;
+    Ok(recorded)
+}
