@@ -4,6 +4,7 @@ use latchkey_proto::v1::{
     UpdateIntegrationRequest, get_history_request,
 };
 use tonic::Code;
+use tonic_types::StatusExt;
 
 use crate::helpers::{CANARY_SECRET, Mode, Server, contains_bytes, integration_config};
 
@@ -238,6 +239,23 @@ async fn invalid_integrations_are_refused_naming_the_field_and_nothing_is_stored
             several.message()
         );
     }
+    let bad_request = several
+        .get_details_bad_request()
+        .expect("google.rpc.BadRequest details");
+    let fields: Vec<&str> = bad_request
+        .field_violations
+        .iter()
+        .map(|v| v.field.as_str())
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            "config.grant_type",
+            "config.token_url",
+            "config.client_id",
+            "client_secret"
+        ]
+    );
 
     let listed = client
         .list_integrations(ListIntegrationsRequest::default())

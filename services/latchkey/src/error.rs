@@ -3,6 +3,7 @@
 use latchkey_domain::{DomainError, ValidationErrors};
 use latchkey_store::StoreError;
 use tonic::{Code, Status};
+use tonic_types::{ErrorDetails, StatusExt};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -68,7 +69,19 @@ impl From<latchkey_crypto::CryptoError> for AppError {
 impl From<AppError> for Status {
     fn from(value: AppError) -> Self {
         let (code, message) = match value {
-            AppError::Invalid(errors) => (Code::InvalidArgument, errors.to_string()),
+            AppError::Invalid(errors) => {
+                // The message names every field for people; google.rpc.BadRequest does for code.
+                let violations: Vec<_> = errors
+                    .0
+                    .iter()
+                    .map(|v| tonic_types::FieldViolation::new(&v.field, &v.reason))
+                    .collect();
+                return Status::with_error_details(
+                    Code::InvalidArgument,
+                    errors.to_string(),
+                    ErrorDetails::with_bad_request(violations),
+                );
+            }
             AppError::NotFound(what) => (Code::NotFound, format!("{what} not found")),
             AppError::AlreadyExists(m) => (Code::AlreadyExists, m),
             AppError::FailedPrecondition(m) => (Code::FailedPrecondition, m),

@@ -95,6 +95,7 @@ impl Integrations {
             },
         )?;
         self.append(id, 0, events, caller).await?;
+        tracing::info!(integration_id = %id, actor = %caller.actor, "integration created");
         self.get(id).await
     }
 
@@ -154,13 +155,19 @@ impl Integrations {
                 )));
             }
             let events = integration::decide(state.as_ref(), command())?;
+            let kind = events.first().map(integration::Event::event_type);
             match self.append(id, current.version, events, caller).await {
+                Ok(recorded) => {
+                    let version = recorded.last().map(|e| e.version);
+                    tracing::info!(integration_id = %id, actor = %caller.actor, event = kind, version, "integration changed");
+                    return Ok(());
+                }
                 Err(AppError::Conflict(_))
                     if expected_version.is_none() && attempt < CONFLICT_RETRIES =>
                 {
                     continue;
                 }
-                other => return other.map(|_| ()),
+                Err(e) => return Err(e),
             }
         }
     }
