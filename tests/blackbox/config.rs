@@ -79,3 +79,55 @@ async fn migrate_applies_the_postgres_schema_and_exits() {
     dir.remove();
     mode.cleanup().await;
 }
+
+#[tokio::test]
+async fn a_lost_key_file_is_never_silently_replaced() {
+    use crate::helpers::Server;
+    let mode = Mode::embedded();
+    let server = Server::start(&mode).await;
+    server.stop().await;
+    let data = mode.data_dir().unwrap();
+    std::fs::remove_file(data.join("master.key")).unwrap();
+    let mut env = mode.env();
+    env.push(("LATCHKEY_GRPC_ADDR".to_owned(), "127.0.0.1:0".to_owned()));
+    env.push(("LATCHKEY_HTTP_ADDR".to_owned(), "127.0.0.1:0".to_owned()));
+    let output = tokio::time::timeout(
+        Duration::from_secs(30),
+        command(&["serve"], &env, &data).output(),
+    )
+    .await
+    .expect("exits at once")
+    .expect("runs");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("master key file"), "{stderr}");
+    assert!(stderr.contains("LATCHKEY_MASTER_KEY"), "{stderr}");
+    assert!(
+        !data.join("master.key").exists(),
+        "no new key was generated"
+    );
+    mode.cleanup().await;
+}
+
+#[tokio::test]
+async fn a_master_key_that_is_not_32_bytes_stops_start_up_before_anything_is_created() {
+    let dir = latchkey_store::testing::TempDir::create();
+    let data = dir.path.join("data");
+    let env = vec![
+        ("LATCHKEY_DATA_DIR".to_owned(), data.display().to_string()),
+        ("LATCHKEY_MASTER_KEY".to_owned(), "c2hvcnQ=".to_owned()),
+    ];
+    let output = command(&["serve"], &env, &dir.path)
+        .output()
+        .await
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("LATCHKEY_MASTER_KEY: master key is invalid: must be 32 bytes"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("c2hvcnQ="), "the key value is not echoed");
+    assert!(!data.exists());
+    dir.remove();
+}

@@ -29,12 +29,11 @@ const PG_POOL_SIZE: u32 = 16;
 /// How long in-flight requests get to finish after a shutdown signal.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
-/// The opened store, its kind, and whether it held data before this start.
+/// The opened store and its kind.
 #[derive(Debug)]
 pub struct OpenedStore {
     pub store: Arc<dyn EventStore>,
     pub kind: &'static str,
-    pub existed: bool,
 }
 
 /// Opens the configured store, applying migrations.
@@ -58,14 +57,12 @@ pub async fn open_store(config: &Config) -> anyhow::Result<OpenedStore> {
                         )
                     })?;
             }
-            let existed = path.exists();
             let store = SqliteStore::open(path)
                 .await
                 .with_context(|| format!("opening SQLite database {}", path.display()))?;
             Ok(OpenedStore {
                 store: Arc::new(store),
                 kind: "sqlite",
-                existed,
             })
         }
         Storage::Postgres { url } => {
@@ -75,7 +72,6 @@ pub async fn open_store(config: &Config) -> anyhow::Result<OpenedStore> {
             Ok(OpenedStore {
                 store: Arc::new(store),
                 kind: "postgres",
-                existed: true,
             })
         }
     }
@@ -104,9 +100,14 @@ impl std::fmt::Debug for App {
 
 impl App {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
-        let opened = open_store(&config).await?;
-        let keyring = load_keyring(&config.master_key, opened.existed)?;
+        // Keys first: a bad key stops start-up before a database file is created.
+        let database_exists = match &config.storage {
+            Storage::Sqlite { path } => path.exists(),
+            Storage::Postgres { .. } => true,
+        };
+        let keyring = load_keyring(&config.master_key, database_exists)?;
         let sealer = Arc::new(Sealer::new(keyring));
+        let opened = open_store(&config).await?;
 
         let grpc_listener = TcpListener::bind(config.grpc_addr)
             .await

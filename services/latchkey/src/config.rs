@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
+use latchkey_crypto::MasterKey;
 use secrecy::SecretString;
 use serde::Deserialize;
 use url::Url;
@@ -81,7 +82,7 @@ pub enum Storage {
 
 #[derive(Debug)]
 pub enum MasterKeySource {
-    /// `LATCHKEY_MASTER_KEY`.
+    /// `LATCHKEY_MASTER_KEY`, checked to be base64 of 32 bytes.
     Env(SecretString),
     File(PathBuf),
     /// Embedded default: `<data dir>/master.key`, generated (mode 0600) on first start.
@@ -224,7 +225,16 @@ impl Settings {
                 );
                 None
             }
-            (Some(key), None) => Some(MasterKeySource::Env(key)),
+            (Some(key), None) => match MasterKey::from_base64(&key) {
+                Ok(_) => Some(MasterKeySource::Env(key)),
+                Err(e) => {
+                    errors.push(format!(
+                        "LATCHKEY_MASTER_KEY: {e} (base64 of 32 random bytes, e.g. from \
+                         `head -c 32 /dev/urandom | base64`)"
+                    ));
+                    None
+                }
+            },
             (None, Some(path)) => Some(MasterKeySource::File(path)),
             (None, None) => match storage {
                 Storage::Sqlite { .. } => {
@@ -363,7 +373,16 @@ mod tests {
         };
         let errors = settings().resolve(None).unwrap_err();
         assert!(errors.0[0].starts_with("LATCHKEY_MASTER_KEY"));
-        let config = settings().resolve(Some(SecretString::from("key"))).unwrap();
+        let bad = settings()
+            .resolve(Some(SecretString::from("c2hvcnQ=")))
+            .unwrap_err();
+        assert!(
+            bad.0[0]
+                .starts_with("LATCHKEY_MASTER_KEY: master key is invalid: must be 32 bytes, got 5"),
+            "{bad}"
+        );
+        let key = MasterKey::generate().to_base64();
+        let config = settings().resolve(Some(key)).unwrap();
         assert!(matches!(config.master_key, MasterKeySource::Env(_)));
     }
 }

@@ -52,6 +52,14 @@ fn read_key_file(path: &Path) -> anyhow::Result<MasterKey> {
 }
 
 fn generate_key_file(path: &Path) -> anyhow::Result<MasterKey> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+        }
+    }
     let key = MasterKey::generate();
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
