@@ -4,7 +4,6 @@
 //! stream and then race to upgrade; the loser waits (busy timeout) and then sees the new version.
 
 use std::path::Path;
-use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -59,15 +58,6 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
-        Self::with_options(options, 8).await
-    }
-
-    /// Connects with a `sqlite:` URL (tests use `sqlite::memory:` through [`Self::open`] instead).
-    pub async fn connect(url: &str) -> Result<Self, StoreError> {
-        let options = SqliteConnectOptions::from_str(url)?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
             .busy_timeout(Duration::from_secs(10));
         Self::with_options(options, 8).await
     }
