@@ -50,6 +50,7 @@ async fn connection_history(store: &dyn EventStore, tenant: &str) -> ConnectionI
                 serde_json::json!("https://acme.example"),
             )]),
         },
+        credentials: None,
     }
     .into();
     store
@@ -58,6 +59,7 @@ async fn connection_history(store: &dyn EventStore, tenant: &str) -> ConnectionI
         .unwrap();
     let revoked: DomainEvent = connection::Event::Revoked {
         reason: "offboarded".to_owned(),
+        provider: Vec::new(),
     }
     .into();
     store

@@ -17,6 +17,7 @@ async fn an_integration_survives_a_restart_without_its_secret(mode: &Mode) -> St
         .create_integration(CreateIntegrationRequest {
             config: Some(integration_config("Salesforce")),
             client_secret: CANARY_SECRET.to_owned(),
+            ..Default::default()
         })
         .await
         .expect("create")
@@ -198,6 +199,7 @@ async fn invalid_integrations_are_refused_naming_the_field_and_nothing_is_stored
             .create_integration(CreateIntegrationRequest {
                 config: Some(config),
                 client_secret: CANARY_SECRET.to_owned(),
+                ..Default::default()
             })
             .await
             .expect_err(field);
@@ -224,6 +226,7 @@ async fn invalid_integrations_are_refused_naming_the_field_and_nothing_is_stored
                 ..integration_config("G")
             }),
             client_secret: "bad\u{7}secret".to_owned(),
+            ..Default::default()
         })
         .await
         .unwrap_err();
@@ -286,6 +289,7 @@ async fn updates_are_audited_keep_the_secret_and_refuse_a_stale_version() {
         .create_integration(CreateIntegrationRequest {
             config: Some(integration_config("Google")),
             client_secret: CANARY_SECRET.to_owned(),
+            ..Default::default()
         })
         .await
         .unwrap()
@@ -421,6 +425,7 @@ async fn a_second_integration_with_the_same_name_already_exists() {
     let request = || CreateIntegrationRequest {
         config: Some(integration_config("Slack")),
         client_secret: String::new(),
+        ..Default::default()
     };
     let first = client
         .create_integration(request())

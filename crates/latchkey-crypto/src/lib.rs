@@ -44,6 +44,7 @@ pub enum Field {
     AccessToken,
     RefreshToken,
     Password,
+    PkceVerifier,
 }
 
 impl Field {
@@ -53,6 +54,7 @@ impl Field {
             Self::AccessToken => "access_token",
             Self::RefreshToken => "refresh_token",
             Self::Password => "password",
+            Self::PkceVerifier => "pkce_verifier",
         }
     }
 }

@@ -79,6 +79,39 @@ pub struct PendingAuthorization {
     pub expires_at: DateTime<Utc>,
     pub scopes: Vec<String>,
     pub redirect_uri: String,
+    /// The sealed PKCE code verifier, when PKCE is on.
+    #[serde(default)]
+    pub pkce_verifier: Option<Sealed>,
+    /// Where the browser goes after the callback.
+    #[serde(default)]
+    pub return_url: Option<String>,
+}
+
+/// The credentials a client-credentials or password connection was granted with, kept (sealed)
+/// so the grant can be run again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum GrantCredentials {
+    /// The connection's own client; `None` fields use the integration's.
+    ClientCredentials {
+        client_id: String,
+        client_secret: Option<Sealed>,
+    },
+    Password {
+        username: String,
+        password: Sealed,
+    },
+}
+
+/// What the provider said when asked to revoke one token (RFC 7009).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RevocationOutcome {
+    /// `refresh_token` or `access_token`.
+    pub token_type_hint: String,
+    /// The HTTP status, if the provider answered.
+    pub status: Option<u16>,
+    /// Why it failed, if it did (never a token).
+    pub error: Option<String>,
 }
 
 /// The last thing that went wrong, as the provider said it.
@@ -104,6 +137,7 @@ pub enum Command {
     Authorize {
         grant_type: GrantType,
         tokens: TokenSet,
+        credentials: Option<GrantCredentials>,
         now: DateTime<Utc>,
     },
     FailAuthorization {
@@ -128,6 +162,7 @@ pub enum Command {
     },
     Revoke {
         reason: String,
+        provider: Vec<RevocationOutcome>,
     },
     Delete,
 }
@@ -147,6 +182,8 @@ pub enum Event {
     Authorized {
         grant_type: GrantType,
         tokens: TokenSet,
+        #[serde(default)]
+        credentials: Option<GrantCredentials>,
     },
     AuthorizationFailed {
         error: String,
@@ -168,6 +205,9 @@ pub enum Event {
     Expired {},
     Revoked {
         reason: String,
+        /// What the provider answered to each revocation request (RFC 7009).
+        #[serde(default)]
+        provider: Vec<RevocationOutcome>,
     },
     Deleted {},
 }
@@ -209,6 +249,8 @@ pub struct State {
     pub scopes: Vec<String>,
     pub metadata: BTreeMap<String, serde_json::Value>,
     pub pending_authorization: Option<PendingAuthorization>,
+    #[serde(default)]
+    pub credentials: Option<GrantCredentials>,
     pub last_error: Option<LastError>,
     /// Refresh failures in a row since the last success.
     pub consecutive_failures: u32,
@@ -275,6 +317,7 @@ pub fn decide(state: Option<&State>, command: Command) -> Result<Vec<Event>, Dom
         Command::Authorize {
             grant_type,
             tokens,
+            credentials,
             now,
         } => {
             if grant_type != s.grant_type {
@@ -300,7 +343,11 @@ pub fn decide(state: Option<&State>, command: Command) -> Result<Vec<Event>, Dom
                     Some(_) => {}
                 }
             }
-            Ok(vec![Event::Authorized { grant_type, tokens }])
+            Ok(vec![Event::Authorized {
+                grant_type,
+                tokens,
+                credentials,
+            }])
         }
         Command::FailAuthorization { error, description } => {
             if s.pending_authorization.is_none() {
@@ -338,9 +385,9 @@ pub fn decide(state: Option<&State>, command: Command) -> Result<Vec<Event>, Dom
             ))),
             _ => Err(refuse(s, "expire")),
         },
-        Command::Revoke { reason } => match s.status {
+        Command::Revoke { reason, provider } => match s.status {
             Revoked => Err(refuse(s, "revoke")),
-            _ => Ok(vec![Event::Revoked { reason }]),
+            _ => Ok(vec![Event::Revoked { reason, provider }]),
         },
         Command::Delete => Ok(vec![Event::Deleted {}]),
     }
@@ -364,6 +411,7 @@ fn clear_tokens(s: &mut State) {
     s.access_token = None;
     s.refresh_token = None;
     s.pending_authorization = None;
+    s.credentials = None;
 }
 
 /// Folds one event into the state. No rules and no failure: the log is the truth. An event that
@@ -392,6 +440,7 @@ pub fn apply(state: Option<State>, event: &Event, meta: &EventMeta) -> Option<St
                 scopes: Vec::new(),
                 metadata: BTreeMap::new(),
                 pending_authorization: None,
+                credentials: None,
                 last_error: None,
                 consecutive_failures: 0,
                 version: meta.version,
@@ -413,8 +462,15 @@ pub fn apply(state: Option<State>, event: &Event, meta: &EventMeta) -> Option<St
                 s.status = Status::Pending;
             }
         }
-        Event::Authorized { tokens, .. } => {
+        Event::Authorized {
+            tokens,
+            credentials,
+            ..
+        } => {
             take_tokens(&mut s, tokens);
+            if credentials.is_some() {
+                s.credentials = credentials.clone();
+            }
             s.pending_authorization = None;
             s.authorized_at = Some(meta.occurred_at);
         }
@@ -520,6 +576,8 @@ mod tests {
                 expires_at: now() + Duration::minutes(10),
                 scopes: vec!["api".to_owned()],
                 redirect_uri: "https://latchkey.example/oauth/callback".to_owned(),
+                pkce_verifier: None,
+                return_url: None,
             },
         }
     }
@@ -528,6 +586,7 @@ mod tests {
         Event::Authorized {
             grant_type: GrantType::AuthorizationCode,
             tokens: tokens(1, Some(2)),
+            credentials: None,
         }
     }
 
@@ -642,6 +701,7 @@ mod tests {
             Command::Authorize {
                 grant_type: GrantType::AuthorizationCode,
                 tokens: tokens(1, Some(2)),
+                credentials: None,
                 now: now(),
             },
         )
@@ -665,6 +725,7 @@ mod tests {
             Command::Authorize {
                 grant_type: GrantType::AuthorizationCode,
                 tokens: tokens(1, None),
+                credentials: None,
                 now: now(),
             },
             "without a started authorization",
@@ -678,6 +739,7 @@ mod tests {
             Command::Authorize {
                 grant_type: GrantType::AuthorizationCode,
                 tokens: tokens(1, None),
+                credentials: None,
                 now: now() + Duration::minutes(11),
             },
             "expired",
@@ -691,6 +753,7 @@ mod tests {
             Command::Authorize {
                 grant_type: GrantType::ClientCredentials,
                 tokens: tokens(1, None),
+                credentials: None,
                 now: now(),
             },
         )
@@ -706,6 +769,7 @@ mod tests {
             Command::Authorize {
                 grant_type: GrantType::Password,
                 tokens: tokens(1, None),
+                credentials: None,
                 now: now(),
             },
             "not password",
@@ -806,6 +870,7 @@ mod tests {
                 authorized(),
                 Event::Revoked {
                     reason: "offboarding".to_owned(),
+                    provider: Vec::new(),
                 },
             ],
             Command::Refresh {
@@ -939,6 +1004,7 @@ mod tests {
             &[created(), started(), authorized()],
             Command::Revoke {
                 reason: "customer offboarded".to_owned(),
+                provider: Vec::new(),
             },
         )
         .unwrap();
@@ -956,12 +1022,14 @@ mod tests {
             authorized(),
             Event::Revoked {
                 reason: "x".to_owned(),
+                provider: Vec::new(),
             },
         ];
         assert_refused(
             &history,
             Command::Revoke {
                 reason: "again".to_owned(),
+                provider: Vec::new(),
             },
             "cannot revoke",
         );
@@ -1029,6 +1097,11 @@ mod tests {
             Event::Expired {},
             Event::Revoked {
                 reason: "r".to_owned(),
+                provider: vec![RevocationOutcome {
+                    token_type_hint: "refresh_token".to_owned(),
+                    status: Some(200),
+                    error: None,
+                }],
             },
             Event::Deleted {},
         ];

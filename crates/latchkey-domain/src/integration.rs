@@ -141,6 +141,16 @@ pub struct IntegrationConfig {
     pub allow_password_grant: bool,
     /// PKCE S256 on authorization requests; on by default, off only for a provider that rejects it.
     pub pkce: bool,
+    /// The authorization server's issuer identifier (RFC 8414), to check the callback's `iss`.
+    #[serde(default)]
+    pub issuer: Option<ProviderUrl>,
+    /// The provider always sends `iss` on its callback (RFC 9207): a callback without it is refused.
+    #[serde(default)]
+    pub require_iss: bool,
+    /// Fields of the token response kept as the connection's metadata (Salesforce's
+    /// `instance_url`…). Only these: an unknown field may be a secret.
+    #[serde(default)]
+    pub metadata_fields: Vec<String>,
 }
 
 impl IntegrationConfig {
@@ -150,6 +160,10 @@ impl IntegrationConfig {
     pub const MAX_REFRESH_MARGIN_SECS: u32 = 24 * 3600;
     pub const MAX_SCOPES: usize = 100;
     pub const MAX_DESCRIPTION_LEN: usize = 2000;
+    pub const MAX_METADATA_FIELDS: usize = 32;
+    /// Token response fields that hold secrets and are never kept as metadata.
+    pub const SECRET_FIELDS: &'static [&'static str] =
+        &["access_token", "refresh_token", "id_token"];
 }
 
 /// An integration's configuration as a caller sent it: plain strings, not yet checked. Empty
@@ -180,6 +194,9 @@ pub struct IntegrationConfigInput {
     pub allow_password_grant: bool,
     /// `None` takes the default, on.
     pub pkce: Option<bool>,
+    pub issuer: String,
+    pub require_iss: bool,
+    pub metadata_fields: Vec<String>,
 }
 
 impl IntegrationConfigInput {
@@ -289,6 +306,41 @@ impl IntegrationConfigInput {
                 ),
             ));
         }
+        let issuer = optional_url(&mut e, &self.issuer, "issuer");
+        if self.require_iss && self.issuer.is_empty() {
+            e.push(FieldViolation::new(
+                "issuer",
+                "is required when require_iss is set",
+            ));
+        }
+        if self.metadata_fields.len() > IntegrationConfig::MAX_METADATA_FIELDS {
+            e.push(FieldViolation::new(
+                "metadata_fields",
+                format!(
+                    "at most {} fields can be kept",
+                    IntegrationConfig::MAX_METADATA_FIELDS
+                ),
+            ));
+        }
+        for (i, field) in self.metadata_fields.iter().enumerate() {
+            let name = format!("metadata_fields[{i}]");
+            if field.is_empty()
+                || field.len() > 64
+                || !field
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+            {
+                e.push(FieldViolation::new(
+                    name,
+                    "field names are 1 to 64 ASCII letters, digits, '_', '-' or '.'",
+                ));
+            } else if IntegrationConfig::SECRET_FIELDS.contains(&field.as_str()) {
+                e.push(FieldViolation::new(
+                    name,
+                    "holds a secret and is never kept",
+                ));
+            }
+        }
         if grant_type == Some(GrantType::Password) && !self.allow_password_grant {
             e.push(FieldViolation::new(
                 "allow_password_grant",
@@ -344,6 +396,9 @@ impl IntegrationConfigInput {
                 refresh_margin_secs,
                 allow_password_grant: self.allow_password_grant,
                 pkce: self.pkce.unwrap_or(true),
+                issuer,
+                require_iss: self.require_iss,
+                metadata_fields: self.metadata_fields,
             }),
             // Every `None` above pushed a violation, so `e` was not empty.
             _ => Err(e),

@@ -35,6 +35,7 @@ mod event;
 mod ids;
 pub mod integration;
 mod sealed;
+pub mod templates;
 mod values;
 
 pub use error::{DomainError, FieldViolation, ValidationErrors};

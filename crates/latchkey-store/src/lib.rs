@@ -185,6 +185,12 @@ pub trait EventStore: Send + Sync + std::fmt::Debug + 'static {
         page: Page,
     ) -> Result<Vec<connection::State>, StoreError>;
 
+    /// The connection whose pending authorization has this `state` digest.
+    async fn connection_by_state(
+        &self,
+        state_digest: &str,
+    ) -> Result<Option<connection::State>, StoreError>;
+
     /// Waits for in-flight queries and closes the connections; later calls fail.
     async fn close(&self);
 }

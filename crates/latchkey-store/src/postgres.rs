@@ -181,6 +181,18 @@ impl EventStore for PgStore {
         rows.iter().map(|json| parse_state(json)).collect()
     }
 
+    async fn connection_by_state(
+        &self,
+        state_digest: &str,
+    ) -> Result<Option<connection::State>, StoreError> {
+        let json: Option<String> =
+            sqlx::query_scalar("SELECT state FROM connections WHERE pending_state = $1")
+                .bind(state_digest)
+                .fetch_optional(&self.pool)
+                .await?;
+        json.as_deref().map(parse_state).transpose()
+    }
+
     async fn close(&self) {
         self.pool.close().await;
     }
@@ -265,11 +277,13 @@ impl AppendTx for PgAppend {
             Projection::Connection(Some(s)) => {
                 sqlx::query(
                     "INSERT INTO connections \
-                     (id, integration_id, tenant, status, version, expires_at, updated_at, state) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                     (id, integration_id, tenant, status, version, expires_at, updated_at, state, \
+                     pending_state) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
                      ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, \
                      version = EXCLUDED.version, expires_at = EXCLUDED.expires_at, \
-                     updated_at = EXCLUDED.updated_at, state = EXCLUDED.state",
+                     updated_at = EXCLUDED.updated_at, state = EXCLUDED.state, \
+                     pending_state = EXCLUDED.pending_state",
                 )
                 .bind(s.id.as_uuid())
                 .bind(s.integration_id.as_uuid())
@@ -279,6 +293,11 @@ impl AppendTx for PgAppend {
                 .bind(s.expires_at)
                 .bind(s.updated_at)
                 .bind(to_json(s)?)
+                .bind(
+                    s.pending_authorization
+                        .as_ref()
+                        .map(|p| p.state_digest.as_str()),
+                )
                 .execute(&mut *self.0)
                 .await?;
             }

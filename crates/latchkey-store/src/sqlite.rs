@@ -207,6 +207,18 @@ impl EventStore for SqliteStore {
         rows.iter().map(|json| parse_state(json)).collect()
     }
 
+    async fn connection_by_state(
+        &self,
+        state_digest: &str,
+    ) -> Result<Option<connection::State>, StoreError> {
+        let json: Option<String> =
+            sqlx::query_scalar("SELECT state FROM connections WHERE pending_state = $1")
+                .bind(state_digest)
+                .fetch_optional(&self.pool)
+                .await?;
+        json.as_deref().map(parse_state).transpose()
+    }
+
     async fn close(&self) {
         self.pool.close().await;
     }
@@ -286,11 +298,13 @@ impl AppendTx for SqliteAppend {
             Projection::Connection(Some(s)) => {
                 sqlx::query(
                     "INSERT INTO connections \
-                     (id, integration_id, tenant, status, version, expires_at, updated_at, state) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                     (id, integration_id, tenant, status, version, expires_at, updated_at, state, \
+                     pending_state) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
                      ON CONFLICT (id) DO UPDATE SET status = excluded.status, \
                      version = excluded.version, expires_at = excluded.expires_at, \
-                     updated_at = excluded.updated_at, state = excluded.state",
+                     updated_at = excluded.updated_at, state = excluded.state, \
+                     pending_state = excluded.pending_state",
                 )
                 .bind(s.id.to_string())
                 .bind(s.integration_id.to_string())
@@ -300,6 +314,11 @@ impl AppendTx for SqliteAppend {
                 .bind(s.expires_at.map(time_text))
                 .bind(time_text(s.updated_at))
                 .bind(to_json(s)?)
+                .bind(
+                    s.pending_authorization
+                        .as_ref()
+                        .map(|p| p.state_digest.as_str()),
+                )
                 .execute(&mut *self.0)
                 .await?;
             }

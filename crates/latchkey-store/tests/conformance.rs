@@ -176,6 +176,7 @@ fn authorized(n: u8) -> DomainEvent {
             scopes: vec!["read".to_owned()],
             metadata: BTreeMap::from([("instance_url".to_owned(), serde_json::json!("https://x"))]),
         },
+        credentials: None,
     }
     .into()
 }
@@ -661,6 +662,64 @@ async fn connections_list_by_tenant_and_status_in_pages(h: &Harness) {
     assert!(everyone.iter().any(|c| c.id == globex));
 }
 
+async fn a_pending_authorization_is_found_by_its_state_digest_until_completed(h: &Harness) {
+    let id = ConnectionId::new_v7();
+    let stream = StreamId::Connection(id);
+    let created: DomainEvent = connection::Event::ConnectionCreated {
+        connection_id: id,
+        integration_id: IntegrationId::new_v7(),
+        tenant: TenantId::parse("acme").unwrap(),
+        grant_type: GrantType::AuthorizationCode,
+    }
+    .into();
+    let started: DomainEvent = connection::Event::AuthorizationStarted {
+        authorization: connection::PendingAuthorization {
+            state_digest: "digest-1".to_owned(),
+            expires_at: Utc::now() + Duration::minutes(10),
+            scopes: vec![],
+            redirect_uri: "https://latchkey.example/oauth/callback".to_owned(),
+            pkce_verifier: Some(Sealed::from_bytes(vec![3; 40])),
+            return_url: None,
+        },
+    }
+    .into();
+    h.store
+        .append(stream, 0, vec![created, started], &ctx())
+        .await
+        .unwrap();
+    let found = h
+        .store
+        .connection_by_state("digest-1")
+        .await
+        .unwrap()
+        .expect("found");
+    assert_eq!(found.id, id);
+    assert!(
+        h.store
+            .connection_by_state("digest-2")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let failed: DomainEvent = connection::Event::AuthorizationFailed {
+        error: "access_denied".to_owned(),
+        description: None,
+    }
+    .into();
+    h.store
+        .append(stream, 2, vec![failed], &ctx())
+        .await
+        .unwrap();
+    assert!(
+        h.store
+            .connection_by_state("digest-1")
+            .await
+            .unwrap()
+            .is_none(),
+        "a state is good for one callback"
+    );
+}
+
 macro_rules! conformance_suite {
     ($($test:ident),* $(,)?) => {
         mod postgres {
@@ -699,4 +758,5 @@ conformance_suite!(
     integration_names_are_unique_among_live_integrations,
     events_that_do_not_fit_the_stream_are_refused_and_nothing_is_stored,
     connections_list_by_tenant_and_status_in_pages,
+    a_pending_authorization_is_found_by_its_state_digest_until_completed,
 );

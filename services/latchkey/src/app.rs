@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use latchkey_crypto::Sealer;
+use latchkey_oauth::{HttpPolicy, ProviderClient};
 use latchkey_proto::v1::audit_service_server::AuditServiceServer;
 use latchkey_proto::v1::connection_service_server::ConnectionServiceServer;
 use latchkey_proto::v1::integration_service_server::IntegrationServiceServer;
@@ -86,6 +87,7 @@ pub struct App {
     store: Arc<dyn EventStore>,
     storage: &'static str,
     sealer: Arc<Sealer>,
+    provider: ProviderClient,
 }
 
 impl std::fmt::Debug for App {
@@ -107,6 +109,17 @@ impl App {
         };
         let keyring = load_keyring(&config.master_key, database_exists)?;
         let sealer = Arc::new(Sealer::new(keyring));
+        let provider = ProviderClient::new(HttpPolicy {
+            allow_loopback: config.allow_loopback_providers,
+            ..HttpPolicy::default()
+        })
+        .context("building the provider HTTP client")?;
+        if config.allow_loopback_providers {
+            tracing::warn!(
+                "LATCHKEY_ALLOW_LOOPBACK_PROVIDERS is on: providers may be reached over plain \
+                 HTTP on loopback; never use this in production"
+            );
+        }
         let opened = open_store(&config).await?;
 
         let grpc_listener = TcpListener::bind(config.grpc_addr)
@@ -136,6 +149,7 @@ impl App {
             store: opened.store,
             storage: opened.kind,
             sealer,
+            provider,
         })
     }
 
@@ -154,7 +168,11 @@ impl App {
     /// Serves until `shutdown` is cancelled; then stops accepting, lets in-flight requests finish
     /// (bounded by [`SHUTDOWN_GRACE`]) and closes the store.
     pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let integrations = Integrations::new(self.store.clone(), self.sealer.clone());
+        let integrations = Integrations::new(
+            self.store.clone(),
+            self.sealer.clone(),
+            self.provider.clone(),
+        );
         let connections = Connections::new(self.store.clone());
 
         let (health, health_service) = tonic_health::server::health_reporter();

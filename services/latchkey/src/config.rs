@@ -53,6 +53,10 @@ pub struct Settings {
     /// Log filter (tracing's EnvFilter syntax), e.g. "info" or "latchkey=debug".
     #[arg(long, env = "LATCHKEY_LOG", value_name = "FILTER")]
     pub log: Option<String>,
+    /// Development only: let providers be reached over plain HTTP on loopback (127.0.0.1, ::1,
+    /// localhost). Private and link-local addresses stay refused.
+    #[arg(long, env = "LATCHKEY_ALLOW_LOOPBACK_PROVIDERS", value_name = "BOOL")]
+    pub allow_loopback_providers: Option<String>,
 }
 
 /// The configuration file's shape.
@@ -67,6 +71,7 @@ struct FileSettings {
     nats_url: Option<String>,
     master_key_file: Option<PathBuf>,
     log: Option<String>,
+    allow_loopback_providers: Option<bool>,
 }
 
 #[derive(Debug)]
@@ -101,6 +106,7 @@ pub struct Config {
     pub nats_url: Option<Url>,
     pub master_key: MasterKeySource,
     pub log: String,
+    pub allow_loopback_providers: bool,
 }
 
 /// Every invalid setting, each naming the setting.
@@ -256,6 +262,19 @@ impl Settings {
             errors.push(format!("LATCHKEY_LOG (--log): {e}"));
         }
 
+        let allow_loopback_providers = match non_empty(self.allow_loopback_providers).as_deref() {
+            None => file.allow_loopback_providers.unwrap_or(false),
+            Some("true" | "1" | "yes") => true,
+            Some("false" | "0" | "no") => false,
+            Some(other) => {
+                errors.push(format!(
+                    "LATCHKEY_ALLOW_LOOPBACK_PROVIDERS (--allow-loopback-providers): {other:?} is \
+                     not true or false"
+                ));
+                false
+            }
+        };
+
         match (grpc_addr, http_addr, master_key) {
             (Some(grpc_addr), Some(http_addr), Some(master_key)) if errors.is_empty() => {
                 Ok(Config {
@@ -267,6 +286,7 @@ impl Settings {
                     nats_url,
                     master_key,
                     log,
+                    allow_loopback_providers,
                 })
             }
             _ => Err(ConfigErrors(errors)),

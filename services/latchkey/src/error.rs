@@ -20,6 +20,9 @@ pub enum AppError {
     Conflict(String),
     #[error("{0}")]
     Unimplemented(String),
+    /// A provider or dependency is down or slow; worth retrying later.
+    #[error("{0}")]
+    Unavailable(String),
     /// Details are logged where the error is mapped; the caller gets a short message.
     #[error("internal error: {0}")]
     Internal(String),
@@ -66,6 +69,23 @@ impl From<latchkey_crypto::CryptoError> for AppError {
     }
 }
 
+impl From<latchkey_oauth::OAuthError> for AppError {
+    /// Provider trouble that may pass (5xx, 429, timeouts, network) is UNAVAILABLE; a refusal
+    /// (bad configuration, `invalid_client`, a refused address) is FAILED_PRECONDITION.
+    fn from(value: latchkey_oauth::OAuthError) -> Self {
+        use latchkey_oauth::OAuthError::*;
+        let message = value.to_string();
+        match value {
+            Provider { status, .. } if status >= 500 || status == 429 => Self::Unavailable(message),
+            Timeout { .. } | Network { .. } => Self::Unavailable(message),
+            InvalidResponse { status, .. } if status >= 500 => Self::Unavailable(message),
+            Provider { .. } | InvalidResponse { .. } | Refused { .. } => {
+                Self::FailedPrecondition(message)
+            }
+        }
+    }
+}
+
 impl From<AppError> for Status {
     fn from(value: AppError) -> Self {
         let (code, message) = match value {
@@ -87,6 +107,7 @@ impl From<AppError> for Status {
             AppError::FailedPrecondition(m) => (Code::FailedPrecondition, m),
             AppError::Conflict(m) => (Code::Aborted, m),
             AppError::Unimplemented(m) => (Code::Unimplemented, m),
+            AppError::Unavailable(m) => (Code::Unavailable, m),
             AppError::Internal(detail) => {
                 tracing::error!(error = %detail, "internal error");
                 (Code::Internal, "internal error".to_owned())

@@ -5,11 +5,12 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use latchkey_crypto::{Field, Sealer};
-use latchkey_domain::integration::{self, SecretChange};
+use latchkey_domain::integration::{self, IntegrationConfigInput, SecretChange};
 use latchkey_domain::{
     ConnectionId, DomainEvent, EventMeta, FieldViolation, IntegrationConfig, IntegrationId,
-    SealedSecret, StreamId, connection,
+    ProviderUrl, SealedSecret, StreamId, connection,
 };
+use latchkey_oauth::ProviderClient;
 use latchkey_store::{ConnectionFilter, EventContext, EventStore, Page, RecordedEvent};
 use secrecy::{ExposeSecret, SecretString};
 
@@ -59,11 +60,39 @@ pub fn check_secret(secret: &SecretString, field: &str) -> Result<(), FieldViola
 pub struct Integrations {
     store: Arc<dyn EventStore>,
     sealer: Arc<Sealer>,
+    provider: ProviderClient,
 }
 
 impl Integrations {
-    pub fn new(store: Arc<dyn EventStore>, sealer: Arc<Sealer>) -> Self {
-        Self { store, sealer }
+    pub fn new(store: Arc<dyn EventStore>, sealer: Arc<Sealer>, provider: ProviderClient) -> Self {
+        Self {
+            store,
+            sealer,
+            provider,
+        }
+    }
+
+    /// Fills unset endpoints from the issuer's metadata (RFC 8414 / OpenID), whose `issuer` must
+    /// be the one configured; a provider that advertises `iss` on callbacks gets it required.
+    pub async fn discover(&self, input: &mut IntegrationConfigInput) -> Result<(), AppError> {
+        if input.issuer.is_empty() {
+            return Err(FieldViolation::new("config.issuer", "is required to discover").into());
+        }
+        let issuer = ProviderUrl::parse_field(&input.issuer, "config.issuer")?;
+        let metadata = latchkey_oauth::discover(&self.provider, &issuer.url()).await?;
+        let fill = |field: &mut String, value: Option<String>| {
+            if field.is_empty() {
+                *field = value.unwrap_or_default();
+            }
+        };
+        fill(
+            &mut input.authorization_url,
+            metadata.authorization_endpoint,
+        );
+        fill(&mut input.token_url, metadata.token_endpoint);
+        fill(&mut input.revocation_url, metadata.revocation_endpoint);
+        input.require_iss |= metadata.authorization_response_iss_parameter_supported;
+        Ok(())
     }
 
     fn seal(&self, id: IntegrationId, secret: &SecretString) -> Result<SealedSecret, AppError> {

@@ -56,6 +56,32 @@ pub fn config(
     config: Option<pb::IntegrationConfig>,
     errors: &mut ValidationErrors,
 ) -> Option<IntegrationConfig> {
+    let input = config_input(config, errors)?;
+    parse_config(input, errors)
+}
+
+/// Parses a (possibly template-filled) input, reporting under `config.<field>`.
+pub fn parse_config(
+    input: IntegrationConfigInput,
+    errors: &mut ValidationErrors,
+) -> Option<IntegrationConfig> {
+    // The domain reports field names without the `config.` prefix; callers send them nested.
+    match input.parse() {
+        Ok(config) => Some(config),
+        Err(domain) => {
+            errors
+                .0
+                .extend(domain.0.into_iter().map(|v| v.within("config")));
+            None
+        }
+    }
+}
+
+/// The wire config as unchecked domain input; enum values never seen are reported here.
+pub fn config_input(
+    config: Option<pb::IntegrationConfig>,
+    errors: &mut ValidationErrors,
+) -> Option<IntegrationConfigInput> {
     let Some(c) = config else {
         errors.push(FieldViolation::new("config", "must be set"));
         return None;
@@ -114,16 +140,39 @@ pub fn config(
         refresh_margin_secs: c.refresh_margin_secs,
         allow_password_grant: c.allow_password_grant,
         pkce: c.pkce,
+        issuer: c.issuer,
+        require_iss: c.require_iss,
+        metadata_fields: c.metadata_fields,
     };
-    // The domain reports field names without the `config.` prefix; callers send them nested.
-    match input.parse() {
-        Ok(config) => Some(config),
-        Err(domain) => {
-            errors
-                .0
-                .extend(domain.0.into_iter().map(|v| v.within("config")));
-            None
-        }
+    Some(input)
+}
+
+/// A template as the fields it fills.
+pub fn template_to_pb(template: &latchkey_domain::templates::Template) -> pb::Template {
+    let mut input = IntegrationConfigInput::default();
+    template.fill(&mut input);
+    let client_auth = match input.client_auth.as_str() {
+        "request_body" => pb::ClientAuthMethod::RequestBody,
+        _ => pb::ClientAuthMethod::BasicHeader,
+    };
+    pb::Template {
+        name: template.name.to_owned(),
+        description: template.description.to_owned(),
+        config: Some(pb::IntegrationConfig {
+            grant_type: pb::GrantType::AuthorizationCode as i32,
+            authorization_url: input.authorization_url,
+            token_url: input.token_url,
+            revocation_url: input.revocation_url,
+            base_uri: input.base_uri,
+            scope_separator: input.scope_separator,
+            authorization_params: input.authorization_params.into_iter().collect(),
+            token_params: input.token_params.into_iter().collect(),
+            client_auth: client_auth as i32,
+            default_token_lifetime_secs: input.default_token_lifetime_secs,
+            issuer: input.issuer,
+            metadata_fields: input.metadata_fields,
+            ..Default::default()
+        }),
     }
 }
 
@@ -183,6 +232,9 @@ pub fn integration_to_pb(state: &integration::State, callback_url: &str) -> pb::
             refresh_margin_secs: Some(c.refresh_margin_secs),
             allow_password_grant: c.allow_password_grant,
             pkce: Some(c.pkce),
+            issuer: text(&c.issuer),
+            require_iss: c.require_iss,
+            metadata_fields: c.metadata_fields.clone(),
         }),
         has_client_secret: state.client_secret.is_some(),
         client_secret_fingerprint: state

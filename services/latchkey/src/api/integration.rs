@@ -1,4 +1,4 @@
-use latchkey_domain::{IntegrationId, ValidationErrors};
+use latchkey_domain::{FieldViolation, IntegrationId, ValidationErrors, templates};
 use latchkey_proto::v1 as pb;
 use latchkey_proto::v1::integration_service_server::IntegrationService;
 use secrecy::SecretString;
@@ -49,7 +49,31 @@ impl IntegrationService for IntegrationApi {
         let caller = caller(&request);
         let req = request.into_inner();
         let mut errors = ValidationErrors::default();
-        let config = convert::config(req.config, &mut errors);
+        let input = convert::config_input(req.config, &mut errors);
+        let template = match req.template.as_str() {
+            "" => None,
+            name => {
+                let found = templates::find(name);
+                if found.is_none() {
+                    let known: Vec<_> = templates::TEMPLATES.iter().map(|t| t.name).collect();
+                    errors.push(FieldViolation::new(
+                        "template",
+                        format!("{name:?} is not a template; known: {}", known.join(", ")),
+                    ));
+                }
+                found
+            }
+        };
+        let Some(mut input) = input else {
+            return Err(AppError::Invalid(errors).into());
+        };
+        if let Some(template) = template {
+            template.fill(&mut input);
+        }
+        if req.discover && errors.is_empty() {
+            self.integrations.discover(&mut input).await?;
+        }
+        let config = convert::parse_config(input, &mut errors);
         let client_secret = secret(req.client_secret, &mut errors);
         let Some(config) = config.filter(|_| errors.is_empty()) else {
             return Err(AppError::Invalid(errors).into());
@@ -59,6 +83,18 @@ impl IntegrationService for IntegrationApi {
             .create(&caller, config, client_secret)
             .await?;
         Ok(self.reply(&state))
+    }
+
+    async fn list_templates(
+        &self,
+        _: Request<pb::ListTemplatesRequest>,
+    ) -> Result<Response<pb::ListTemplatesResponse>, Status> {
+        Ok(Response::new(pb::ListTemplatesResponse {
+            templates: templates::TEMPLATES
+                .iter()
+                .map(convert::template_to_pb)
+                .collect(),
+        }))
     }
 
     async fn get_integration(
@@ -101,14 +137,14 @@ impl IntegrationService for IntegrationApi {
         let config = convert::config(req.config, &mut errors);
         let update = match (req.client_secret, req.clear_client_secret) {
             (Some(_), true) => {
-                errors.push(latchkey_domain::FieldViolation::new(
+                errors.push(FieldViolation::new(
                     "clear_client_secret",
                     "cannot be set together with client_secret",
                 ));
                 SecretUpdate::Keep
             }
             (Some(value), false) if value.is_empty() => {
-                errors.push(latchkey_domain::FieldViolation::new(
+                errors.push(FieldViolation::new(
                     "client_secret",
                     "must not be empty when set; use clear_client_secret to remove it",
                 ));

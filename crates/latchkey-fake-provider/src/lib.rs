@@ -1,0 +1,582 @@
+//! A real, small OAuth 2.0 provider for tests (not a mock that answers anything): authorization
+//! code with PKCE (S256) verification, client authentication by Basic header or request body,
+//! client credentials, password, refresh with rotation and reuse detection (a reused refresh token
+//! revokes the whole grant, as real providers do), RFC 7009 revocation, RFC 8414 metadata, a
+//! protected resource to check tokens against, and switches for the quirks of real providers.
+//!
+//! It listens on 127.0.0.1, port 0, and never leaves the machine. Test code only.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Json, Router};
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use url::Url;
+use uuid::Uuid;
+
+/// How the provider expects clients to authenticate at its token endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientAuth {
+    Basic,
+    Body,
+}
+
+/// How `expires_in` is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExpiresIn {
+    Number(u64),
+    String(u64),
+    Missing,
+}
+
+/// What `iss` the authorization response carries (RFC 9207).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Iss {
+    Correct,
+    Wrong,
+    Omitted,
+}
+
+/// Switches for the ways real providers bend the standard, and for failures.
+#[derive(Debug, Clone)]
+pub struct Quirks {
+    pub expires_in: ExpiresIn,
+    pub omit_token_type: bool,
+    pub scope_as_list: bool,
+    /// Issue a new refresh token on each refresh (the old one is then spent).
+    pub rotate_refresh_tokens: bool,
+    /// Extra fields in token responses (Salesforce's `instance_url`…).
+    pub extra_fields: Vec<(String, Value)>,
+    /// Answer the token endpoint with this status and body instead.
+    pub token_override: Option<(u16, String)>,
+    pub iss: Iss,
+    /// The user refuses consent: the redirect carries `error=access_denied`.
+    pub deny_consent: bool,
+    /// Leave `code` out of the redirect.
+    pub omit_code: bool,
+}
+
+impl Default for Quirks {
+    fn default() -> Self {
+        Self {
+            expires_in: ExpiresIn::Number(3600),
+            omit_token_type: false,
+            scope_as_list: false,
+            rotate_refresh_tokens: true,
+            extra_fields: Vec::new(),
+            token_override: None,
+            iss: Iss::Correct,
+            deny_consent: false,
+            omit_code: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ProviderConfig {
+    pub client_id: String,
+    pub client_secret: String,
+    pub client_auth: ClientAuth,
+    pub username: String,
+    pub password: String,
+    /// Prefix of every token issued, so tests can look for them (canaries).
+    pub token_prefix: String,
+}
+
+impl Default for ProviderConfig {
+    fn default() -> Self {
+        Self {
+            client_id: "fake-client".to_owned(),
+            client_secret: "fake-client-secret".to_owned(),
+            client_auth: ClientAuth::Basic,
+            username: "ada".to_owned(),
+            password: "correct horse".to_owned(),
+            token_prefix: "canary-".to_owned(),
+        }
+    }
+}
+
+/// One call to the token endpoint, as the provider saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenCall {
+    pub grant_type: String,
+    pub client_auth: Option<ClientAuth>,
+    pub client_id: Option<String>,
+    pub params: Vec<(String, String)>,
+}
+
+#[derive(Debug)]
+struct Code {
+    client_id: String,
+    redirect_uri: String,
+    challenge: Option<String>,
+    scope: String,
+}
+
+#[derive(Debug)]
+struct Grant {
+    revoked: bool,
+    scope: String,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    quirks: Quirks,
+    codes: HashMap<String, Code>,
+    grants: HashMap<String, Grant>,
+    /// access token -> grant
+    access: HashMap<String, String>,
+    /// refresh token -> (grant, spent)
+    refresh: HashMap<String, (String, bool)>,
+    token_calls: Vec<TokenCall>,
+    revocations: Vec<(String, Option<String>)>,
+    issued: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+struct Shared {
+    config: Arc<ProviderConfig>,
+    issuer: Arc<String>,
+    inner: Arc<Mutex<Inner>>,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// A running fake provider.
+#[derive(Debug, Clone)]
+pub struct FakeProvider {
+    addr: SocketAddr,
+    shared: Shared,
+}
+
+impl FakeProvider {
+    pub async fn start(config: ProviderConfig) -> std::io::Result<Self> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let shared = Shared {
+            config: Arc::new(config),
+            issuer: Arc::new(format!("http://{addr}")),
+            inner: Arc::new(Mutex::new(Inner::default())),
+        };
+        let app = Router::new()
+            .route("/authorize", get(authorize))
+            .route("/token", post(token))
+            .route("/revoke", post(revoke))
+            .route("/api/me", get(me))
+            .route("/.well-known/oauth-authorization-server", get(metadata))
+            .with_state(shared.clone());
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Ok(Self { addr, shared })
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub fn issuer(&self) -> String {
+        self.shared.issuer.to_string()
+    }
+
+    pub fn config(&self) -> &ProviderConfig {
+        &self.shared.config
+    }
+
+    pub fn set_quirks(&self, quirks: Quirks) {
+        self.shared.lock().quirks = quirks;
+    }
+
+    pub fn token_calls(&self) -> Vec<TokenCall> {
+        self.shared.lock().token_calls.clone()
+    }
+
+    /// Revocation requests: (token type hint, whether the token was known).
+    pub fn revocations(&self) -> usize {
+        self.shared.lock().revocations.len()
+    }
+
+    /// Every token issued so far, access and refresh.
+    pub fn issued_tokens(&self) -> Vec<String> {
+        self.shared.lock().issued.clone()
+    }
+
+    /// Whether the protected resource accepts this access token.
+    pub fn accepts_access_token(&self, token: &str) -> bool {
+        let inner = self.shared.lock();
+        inner
+            .access
+            .get(token)
+            .and_then(|grant| inner.grants.get(grant))
+            .is_some_and(|g| !g.revoked)
+    }
+
+    /// Whether this refresh token would still be honoured.
+    pub fn accepts_refresh_token(&self, token: &str) -> bool {
+        let inner = self.shared.lock();
+        inner.refresh.get(token).is_some_and(|(grant, spent)| {
+            !spent && inner.grants.get(grant).is_some_and(|g| !g.revoked)
+        })
+    }
+}
+
+fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
+    (
+        status,
+        Json(json!({ "error": error, "error_description": description })),
+    )
+        .into_response()
+}
+
+async fn metadata(State(s): State<Shared>) -> Json<Value> {
+    let base = s.issuer.as_str();
+    Json(json!({
+        "issuer": base,
+        "authorization_endpoint": format!("{base}/authorize"),
+        "token_endpoint": format!("{base}/token"),
+        "revocation_endpoint": format!("{base}/revoke"),
+        "scopes_supported": ["read", "write", "offline_access"],
+        "code_challenge_methods_supported": ["S256"],
+        "authorization_response_iss_parameter_supported": true,
+    }))
+}
+
+async fn authorize(State(s): State<Shared>, Query(q): Query<HashMap<String, String>>) -> Response {
+    let (Some(redirect_uri), Some(client_id)) = (q.get("redirect_uri"), q.get("client_id")) else {
+        return (
+            StatusCode::BAD_REQUEST,
+            "redirect_uri and client_id are required",
+        )
+            .into_response();
+    };
+    if *client_id != s.config.client_id {
+        return (StatusCode::BAD_REQUEST, "unknown client_id").into_response();
+    }
+    let Ok(mut target) = Url::parse(redirect_uri) else {
+        return (StatusCode::BAD_REQUEST, "redirect_uri is not a URL").into_response();
+    };
+    if q.get("response_type").map(String::as_str) != Some("code") {
+        return (StatusCode::BAD_REQUEST, "response_type must be code").into_response();
+    }
+    if let Some(method) = q.get("code_challenge_method")
+        && method != "S256"
+    {
+        return (StatusCode::BAD_REQUEST, "only S256 is supported").into_response();
+    }
+    let quirks = s.lock().quirks.clone();
+    {
+        let mut query = target.query_pairs_mut();
+        if quirks.deny_consent {
+            query
+                .append_pair("error", "access_denied")
+                .append_pair("error_description", "The user denied access");
+        } else if !quirks.omit_code {
+            let code = format!("code-{}", Uuid::new_v4().simple());
+            s.lock().codes.insert(
+                code.clone(),
+                Code {
+                    client_id: client_id.clone(),
+                    redirect_uri: redirect_uri.clone(),
+                    challenge: q.get("code_challenge").cloned(),
+                    scope: q.get("scope").cloned().unwrap_or_default(),
+                },
+            );
+            query.append_pair("code", &code);
+        }
+        if let Some(state) = q.get("state") {
+            query.append_pair("state", state);
+        }
+        match quirks.iss {
+            Iss::Correct => {
+                query.append_pair("iss", &s.issuer);
+            }
+            Iss::Wrong => {
+                query.append_pair("iss", "https://evil.example");
+            }
+            Iss::Omitted => {}
+        }
+    }
+    Redirect::to(target.as_str()).into_response()
+}
+
+/// The client the request authenticated as, and how.
+#[allow(clippy::result_large_err)] // test code: the error is the response to send
+fn client_auth(
+    s: &Shared,
+    headers: &HeaderMap,
+    form: &HashMap<String, String>,
+) -> Result<ClientAuth, Response> {
+    let invalid = || {
+        oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "client authentication failed",
+        )
+    };
+    if let Some(value) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    {
+        let decoded = value
+            .strip_prefix("Basic ")
+            .and_then(|b| STANDARD.decode(b).ok())
+            .and_then(|b| String::from_utf8(b).ok())
+            .ok_or_else(invalid)?;
+        let (id, secret) = decoded.split_once(':').ok_or_else(invalid)?;
+        let decode = |v: &str| {
+            url::form_urlencoded::parse(format!("v={v}").as_bytes())
+                .next()
+                .map(|(_, v)| v.into_owned())
+                .unwrap_or_default()
+        };
+        if s.config.client_auth != ClientAuth::Basic
+            || decode(id) != s.config.client_id
+            || decode(secret) != s.config.client_secret
+        {
+            return Err(invalid());
+        }
+        return Ok(ClientAuth::Basic);
+    }
+    if s.config.client_auth == ClientAuth::Body
+        && form.get("client_id") == Some(&s.config.client_id)
+        && form.get("client_secret") == Some(&s.config.client_secret)
+    {
+        return Ok(ClientAuth::Body);
+    }
+    Err(invalid())
+}
+
+fn issue(s: &Shared, inner: &mut Inner, grant_id: &str, with_refresh: bool) -> Value {
+    let prefix = &s.config.token_prefix;
+    let access = format!("{prefix}at-{}", Uuid::new_v4().simple());
+    inner.access.insert(access.clone(), grant_id.to_owned());
+    inner.issued.push(access.clone());
+    let scope = inner
+        .grants
+        .get(grant_id)
+        .map(|g| g.scope.clone())
+        .unwrap_or_default();
+    let q = &inner.quirks;
+    let mut body = json!({ "access_token": access });
+    if !q.omit_token_type {
+        body["token_type"] = json!("Bearer");
+    }
+    match q.expires_in {
+        ExpiresIn::Number(n) => body["expires_in"] = json!(n),
+        ExpiresIn::String(n) => body["expires_in"] = json!(n.to_string()),
+        ExpiresIn::Missing => {}
+    }
+    if !scope.is_empty() {
+        body["scope"] = if q.scope_as_list {
+            json!(scope.split(' ').collect::<Vec<_>>())
+        } else {
+            json!(scope)
+        };
+    }
+    for (key, value) in &q.extra_fields {
+        body[key] = value.clone();
+    }
+    if with_refresh {
+        let refresh = format!("{prefix}rt-{}", Uuid::new_v4().simple());
+        inner
+            .refresh
+            .insert(refresh.clone(), (grant_id.to_owned(), false));
+        inner.issued.push(refresh.clone());
+        body["refresh_token"] = json!(refresh);
+    }
+    body
+}
+
+fn new_grant(inner: &mut Inner, scope: &str) -> String {
+    let id = Uuid::new_v4().to_string();
+    inner.grants.insert(
+        id.clone(),
+        Grant {
+            revoked: false,
+            scope: scope.to_owned(),
+        },
+    );
+    id
+}
+
+async fn token(
+    State(s): State<Shared>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let auth = client_auth(&s, &headers, &form);
+    let grant_type = form.get("grant_type").cloned().unwrap_or_default();
+    {
+        let mut params: Vec<(String, String)> =
+            form.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        params.sort();
+        s.lock().token_calls.push(TokenCall {
+            grant_type: grant_type.clone(),
+            client_auth: auth.as_ref().ok().copied(),
+            client_id: form.get("client_id").cloned(),
+            params,
+        });
+    }
+    if let Some((status, body)) = s.lock().quirks.token_override.clone() {
+        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        return (status, [(header::RETRY_AFTER, "7")], body).into_response();
+    }
+    if let Err(response) = auth {
+        return response;
+    }
+    let mut inner = s.lock();
+    let body = match grant_type.as_str() {
+        "authorization_code" => {
+            let Some(code) = form.get("code").and_then(|c| inner.codes.remove(c)) else {
+                return oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_grant",
+                    "unknown or used code",
+                );
+            };
+            if code.client_id != s.config.client_id
+                || form.get("redirect_uri") != Some(&code.redirect_uri)
+            {
+                return oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_grant",
+                    "redirect_uri mismatch",
+                );
+            }
+            if let Some(challenge) = &code.challenge {
+                let Some(verifier) = form.get("code_verifier") else {
+                    return oauth_error(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_grant",
+                        "code_verifier required",
+                    );
+                };
+                if URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes())) != *challenge {
+                    return oauth_error(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_grant",
+                        "PKCE verification failed",
+                    );
+                }
+            }
+            let grant = new_grant(&mut inner, &code.scope);
+            issue(&s, &mut inner, &grant, true)
+        }
+        "client_credentials" => {
+            let scope = form.get("scope").cloned().unwrap_or_default();
+            let grant = new_grant(&mut inner, &scope);
+            issue(&s, &mut inner, &grant, false)
+        }
+        "password" => {
+            if form.get("username") != Some(&s.config.username)
+                || form.get("password") != Some(&s.config.password)
+            {
+                return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "bad credentials");
+            }
+            let scope = form.get("scope").cloned().unwrap_or_default();
+            let grant = new_grant(&mut inner, &scope);
+            issue(&s, &mut inner, &grant, true)
+        }
+        "refresh_token" => {
+            let presented = form.get("refresh_token").cloned().unwrap_or_default();
+            let Some((grant, spent)) = inner.refresh.get(&presented).cloned() else {
+                return oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_grant",
+                    "unknown refresh token",
+                );
+            };
+            if spent {
+                // Reuse detection: a spent refresh token revokes the whole grant.
+                if let Some(g) = inner.grants.get_mut(&grant) {
+                    g.revoked = true;
+                }
+                return oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_grant",
+                    "refresh token reused; grant revoked",
+                );
+            }
+            if inner.grants.get(&grant).is_none_or(|g| g.revoked) {
+                return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "grant revoked");
+            }
+            let rotate = inner.quirks.rotate_refresh_tokens;
+            if rotate && let Some(entry) = inner.refresh.get_mut(&presented) {
+                entry.1 = true;
+            }
+            issue(&s, &mut inner, &grant, rotate)
+        }
+        _ => {
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "unsupported_grant_type",
+                "unsupported grant_type",
+            );
+        }
+    };
+    (
+        StatusCode::OK,
+        [(header::CACHE_CONTROL, "no-store")],
+        Json(body),
+    )
+        .into_response()
+}
+
+async fn revoke(
+    State(s): State<Shared>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    if let Err(response) = client_auth(&s, &headers, &form) {
+        return response;
+    }
+    let token = form.get("token").cloned().unwrap_or_default();
+    let mut inner = s.lock();
+    inner
+        .revocations
+        .push((token.clone(), form.get("token_type_hint").cloned()));
+    let grant = inner
+        .refresh
+        .get(&token)
+        .map(|(g, _)| g.clone())
+        .or_else(|| inner.access.get(&token).cloned());
+    if let Some(grant) = grant.and_then(|g| inner.grants.get_mut(&g)) {
+        grant.revoked = true;
+    }
+    // RFC 7009 §2.2: 200 whether or not the token was valid.
+    StatusCode::OK.into_response()
+}
+
+async fn me(State(s): State<Shared>, headers: HeaderMap) -> Response {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default()
+        .to_owned();
+    let provider = FakeProvider {
+        addr: "127.0.0.1:0".parse().unwrap_or_else(|_| unreachable!()),
+        shared: s,
+    };
+    if provider.accepts_access_token(&token) {
+        Json(json!({ "user": provider.config().username })).into_response()
+    } else {
+        oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_token",
+            "token unknown or revoked",
+        )
+    }
+}

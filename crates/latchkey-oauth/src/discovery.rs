@@ -1,0 +1,106 @@
+//! Authorization server metadata (RFC 8414) and OpenID Provider metadata discovery.
+
+use serde::Deserialize;
+use url::Url;
+
+use crate::{OAuthError, ProviderClient};
+
+/// The parts of the metadata Latchkey uses.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ServerMetadata {
+    pub issuer: String,
+    pub authorization_endpoint: Option<String>,
+    pub token_endpoint: Option<String>,
+    pub revocation_endpoint: Option<String>,
+    #[serde(default)]
+    pub scopes_supported: Vec<String>,
+    #[serde(default)]
+    pub code_challenge_methods_supported: Vec<String>,
+    /// RFC 9207: the provider sends `iss` on authorization responses.
+    #[serde(default)]
+    pub authorization_response_iss_parameter_supported: bool,
+}
+
+/// The RFC 8414 location (`/.well-known/oauth-authorization-server` inserted before the issuer's
+/// path), then the OpenID one (`/.well-known/openid-configuration` appended).
+fn candidates(issuer: &Url) -> Vec<Url> {
+    let path = issuer.path().trim_end_matches('/');
+    let mut rfc8414 = issuer.clone();
+    rfc8414.set_path(&format!("/.well-known/oauth-authorization-server{path}"));
+    let mut openid = issuer.clone();
+    openid.set_path(&format!("{path}/.well-known/openid-configuration"));
+    vec![rfc8414, openid]
+}
+
+/// Reads the issuer's metadata; its `issuer` must be the one asked for (RFC 8414 §3.3).
+pub async fn discover(client: &ProviderClient, issuer: &Url) -> Result<ServerMetadata, OAuthError> {
+    let mut last_error = None;
+    for url in candidates(issuer) {
+        let response = match client.get(&url).await {
+            Ok(response) => response,
+            Err(e @ OAuthError::Refused { .. }) => return Err(e),
+            Err(e) => {
+                last_error = Some(e);
+                continue;
+            }
+        };
+        if response.status == 404 {
+            last_error = Some(OAuthError::InvalidResponse {
+                status: 404,
+                reason: format!("no metadata at {url}"),
+            });
+            continue;
+        }
+        if !(200..300).contains(&response.status) {
+            return Err(OAuthError::Provider {
+                status: response.status,
+                error: None,
+                description: Some(format!("metadata at {url}")),
+                retry_after: response.retry_after,
+            });
+        }
+        let metadata: ServerMetadata =
+            serde_json::from_slice(&response.body).map_err(|e| OAuthError::InvalidResponse {
+                status: response.status,
+                reason: format!("metadata at {url} is not valid: {e}"),
+            })?;
+        let same = |a: &str, b: &str| a.trim_end_matches('/') == b.trim_end_matches('/');
+        if !same(&metadata.issuer, issuer.as_str()) {
+            return Err(OAuthError::InvalidResponse {
+                status: response.status,
+                reason: format!(
+                    "metadata at {url} names issuer {:?}, not {issuer}",
+                    metadata.issuer
+                ),
+            });
+        }
+        return Ok(metadata);
+    }
+    Err(last_error.unwrap_or(OAuthError::InvalidResponse {
+        status: 0,
+        reason: format!("no metadata found for {issuer}"),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn well_known_locations_follow_rfc_8414_and_openid() {
+        let with_path = candidates(&Url::parse("https://login.example.com/tenant-1").unwrap());
+        assert_eq!(
+            with_path[0].as_str(),
+            "https://login.example.com/.well-known/oauth-authorization-server/tenant-1"
+        );
+        assert_eq!(
+            with_path[1].as_str(),
+            "https://login.example.com/tenant-1/.well-known/openid-configuration"
+        );
+        let bare = candidates(&Url::parse("https://accounts.google.com").unwrap());
+        assert_eq!(
+            bare[1].as_str(),
+            "https://accounts.google.com/.well-known/openid-configuration"
+        );
+    }
+}

@@ -1,0 +1,404 @@
+//! The one outbound HTTP client for provider calls, guarded against server-side request forgery.
+
+use std::error::Error as StdError;
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap, RETRY_AFTER};
+use url::{Host, Url};
+
+use crate::OAuthError;
+
+/// Limits of provider calls.
+#[derive(Debug, Clone)]
+pub struct HttpPolicy {
+    /// Development only (`LATCHKEY_ALLOW_LOOPBACK_PROVIDERS=true`): plain HTTP to loopback.
+    pub allow_loopback: bool,
+    pub connect_timeout: Duration,
+    pub timeout: Duration,
+    pub max_body_bytes: usize,
+}
+
+impl Default for HttpPolicy {
+    fn default() -> Self {
+        Self {
+            allow_loopback: false,
+            connect_timeout: Duration::from_secs(5),
+            timeout: Duration::from_secs(20),
+            max_body_bytes: 256 * 1024,
+        }
+    }
+}
+
+/// A response read whole (within the body limit).
+#[derive(Debug)]
+pub struct ProviderResponse {
+    pub status: u16,
+    pub retry_after: Option<Duration>,
+    pub body: Vec<u8>,
+}
+
+/// Why an address is refused, if it is.
+fn refused_ip(ip: IpAddr, allow_loopback: bool) -> Option<&'static str> {
+    if ip.is_loopback() {
+        return (!allow_loopback).then_some("a loopback address");
+    }
+    match ip {
+        IpAddr::V4(v4) => refused_v4(v4),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => refused_ip(IpAddr::V4(v4), allow_loopback),
+            None => refused_v6(v6),
+        },
+    }
+}
+
+fn refused_v4(ip: Ipv4Addr) -> Option<&'static str> {
+    let [a, b, ..] = ip.octets();
+    if ip.is_private() {
+        Some("a private address")
+    } else if ip.is_link_local() {
+        Some("a link-local address (cloud metadata lives there)")
+    } else if ip.is_unspecified() || ip.is_broadcast() || ip.is_multicast() || a == 0 {
+        Some("not a unicast address")
+    } else if a == 100 && (64..128).contains(&b) {
+        Some("a shared (carrier-grade NAT) address")
+    } else if ip.is_documentation() || (a == 198 && (b == 18 || b == 19)) || a >= 240 {
+        Some("a reserved address")
+    } else {
+        None
+    }
+}
+
+fn refused_v6(ip: Ipv6Addr) -> Option<&'static str> {
+    let first = ip.segments()[0];
+    if ip.is_unspecified() || ip.is_multicast() {
+        Some("not a unicast address")
+    } else if first & 0xfe00 == 0xfc00 {
+        Some("a unique local address")
+    } else if first & 0xffc0 == 0xfe80 {
+        Some("a link-local address")
+    } else {
+        None
+    }
+}
+
+/// Raised by the resolver; found again in reqwest's error chain to report the URL.
+#[derive(Debug)]
+struct RefusedAddress {
+    host: String,
+    ip: IpAddr,
+    reason: &'static str,
+}
+
+impl fmt::Display for RefusedAddress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} resolves to {}, {}", self.host, self.ip, self.reason)
+    }
+}
+
+impl StdError for RefusedAddress {}
+
+/// Resolves with the system resolver, then refuses the whole name if any address is forbidden (a
+/// name with one public and one private address could otherwise be steered to the private one).
+#[derive(Debug)]
+struct GuardedResolver {
+    allow_loopback: bool,
+}
+
+impl Resolve for GuardedResolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        let allow_loopback = self.allow_loopback;
+        Box::pin(async move {
+            let host = name.as_str().to_owned();
+            let addrs: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            for addr in &addrs {
+                if let Some(reason) = refused_ip(addr.ip(), allow_loopback) {
+                    return Err(Box::new(RefusedAddress {
+                        host: host.clone(),
+                        ip: addr.ip(),
+                        reason,
+                    }) as Box<dyn StdError + Send + Sync>);
+                }
+            }
+            Ok(Box::new(addrs.into_iter()) as Addrs)
+        })
+    }
+}
+
+/// The guarded client. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct ProviderClient {
+    client: reqwest::Client,
+    policy: Arc<HttpPolicy>,
+}
+
+impl ProviderClient {
+    pub fn new(policy: HttpPolicy) -> Result<Self, reqwest::Error> {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .connect_timeout(policy.connect_timeout)
+            .timeout(policy.timeout)
+            .user_agent(concat!("latchkey/", env!("CARGO_PKG_VERSION")))
+            .dns_resolver(Arc::new(GuardedResolver {
+                allow_loopback: policy.allow_loopback,
+            }))
+            .build()?;
+        Ok(Self {
+            client,
+            policy: Arc::new(policy),
+        })
+    }
+
+    pub fn policy(&self) -> &HttpPolicy {
+        &self.policy
+    }
+
+    /// Refuses a URL before any connection: scheme, and literal addresses (which skip DNS).
+    pub fn check_url(&self, url: &Url) -> Result<(), OAuthError> {
+        let refuse = |reason: String| OAuthError::Refused {
+            url: url.to_string(),
+            reason,
+        };
+        let host = url
+            .host()
+            .ok_or_else(|| refuse("it has no host".to_owned()))?;
+        let literal = match &host {
+            Host::Ipv4(ip) => Some(IpAddr::V4(*ip)),
+            Host::Ipv6(ip) => Some(IpAddr::V6(*ip)),
+            Host::Domain(_) => None,
+        };
+        let loopback_name = matches!(&host, Host::Domain(d) if d.eq_ignore_ascii_case("localhost"));
+        match url.scheme() {
+            "https" => {}
+            "http"
+                if self.policy.allow_loopback
+                    && (loopback_name || literal.is_some_and(|ip| ip.is_loopback())) => {}
+            "http" => {
+                return Err(refuse(
+                    "plain http is refused; providers are reached over https (loopback http only \
+                     with LATCHKEY_ALLOW_LOOPBACK_PROVIDERS=true)"
+                        .to_owned(),
+                ));
+            }
+            other => return Err(refuse(format!("scheme {other} is not https"))),
+        }
+        if let Some(ip) = literal
+            && let Some(reason) = refused_ip(ip, self.policy.allow_loopback)
+        {
+            return Err(refuse(format!("{ip} is {reason}")));
+        }
+        // Names are checked by the resolver, on the addresses actually connected to.
+        Ok(())
+    }
+
+    /// POSTs a form, with HTTP Basic credentials when given, and reads the answer.
+    pub async fn post_form(
+        &self,
+        url: &Url,
+        form: &[(&str, &str)],
+        basic: Option<String>,
+    ) -> Result<ProviderResponse, OAuthError> {
+        self.check_url(url)?;
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form)
+            .finish();
+        let mut request = self
+            .client
+            .post(url.clone())
+            .header(ACCEPT, "application/json")
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
+            .body(body);
+        if let Some(basic) = basic {
+            request = request.header(AUTHORIZATION, basic);
+        }
+        self.read(url, request).await
+    }
+
+    pub async fn get(&self, url: &Url) -> Result<ProviderResponse, OAuthError> {
+        self.check_url(url)?;
+        let request = self
+            .client
+            .get(url.clone())
+            .header(ACCEPT, "application/json");
+        self.read(url, request).await
+    }
+
+    async fn read(
+        &self,
+        url: &Url,
+        request: reqwest::RequestBuilder,
+    ) -> Result<ProviderResponse, OAuthError> {
+        let mut response = request.send().await.map_err(|e| self.map_error(url, &e))?;
+        let status = response.status().as_u16();
+        let retry_after = retry_after(response.headers());
+        if response
+            .content_length()
+            .is_some_and(|len| len > self.policy.max_body_bytes as u64)
+        {
+            return Err(self.too_large(status));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| self.map_error(url, &e))?
+        {
+            if body.len() + chunk.len() > self.policy.max_body_bytes {
+                return Err(self.too_large(status));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(ProviderResponse {
+            status,
+            retry_after,
+            body,
+        })
+    }
+
+    fn too_large(&self, status: u16) -> OAuthError {
+        OAuthError::InvalidResponse {
+            status,
+            reason: format!(
+                "body larger than the {} byte limit",
+                self.policy.max_body_bytes
+            ),
+        }
+    }
+
+    fn map_error(&self, url: &Url, error: &reqwest::Error) -> OAuthError {
+        let mut source: Option<&(dyn StdError + 'static)> = Some(error);
+        while let Some(e) = source {
+            if let Some(refused) = e.downcast_ref::<RefusedAddress>() {
+                return OAuthError::Refused {
+                    url: url.to_string(),
+                    reason: refused.to_string(),
+                };
+            }
+            source = e.source();
+        }
+        if error.is_timeout() {
+            return OAuthError::Timeout {
+                url: url.to_string(),
+            };
+        }
+        // reqwest's message names the URL; its sources say why (refused, reset, TLS…).
+        let mut reason = String::new();
+        let mut source = error.source();
+        while let Some(e) = source {
+            if !reason.is_empty() {
+                reason.push_str(": ");
+            }
+            reason.push_str(&e.to_string());
+            source = e.source();
+        }
+        OAuthError::Network {
+            url: url.to_string(),
+            reason: if reason.is_empty() {
+                error.to_string()
+            } else {
+                reason
+            },
+        }
+    }
+}
+
+/// `Retry-After` in seconds (the HTTP-date form is rare at token endpoints and is ignored).
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    headers
+        .get(RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .map(Duration::from_secs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client(allow_loopback: bool) -> ProviderClient {
+        ProviderClient::new(HttpPolicy {
+            allow_loopback,
+            ..HttpPolicy::default()
+        })
+        .unwrap()
+    }
+
+    fn refused(client: &ProviderClient, url: &str) -> String {
+        let parsed = Url::parse(url).unwrap();
+        match client.check_url(&parsed) {
+            Err(OAuthError::Refused { url: named, reason }) => {
+                assert_eq!(named, parsed.to_string());
+                reason
+            }
+            other => panic!("{url}: expected a refusal, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn private_link_local_and_loopback_literals_are_refused() {
+        let c = client(false);
+        assert!(refused(&c, "https://10.0.0.1/token").contains("private"));
+        assert!(refused(&c, "https://169.254.169.254/latest/meta-data").contains("link-local"));
+        assert!(refused(&c, "https://127.0.0.1/token").contains("loopback"));
+        assert!(refused(&c, "https://[::1]/token").contains("loopback"));
+        assert!(refused(&c, "https://[::ffff:10.1.2.3]/token").contains("private"));
+        assert!(refused(&c, "https://[fd00::1]/token").contains("unique local"));
+        assert!(refused(&c, "https://100.64.0.1/token").contains("shared"));
+        assert!(
+            c.check_url(&Url::parse("https://login.example.com/token").unwrap())
+                .is_ok()
+        );
+        assert!(
+            c.check_url(&Url::parse("https://93.184.215.14/token").unwrap())
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn plain_http_is_refused_except_to_loopback_in_development() {
+        assert!(refused(&client(false), "http://127.0.0.1:8080/token").contains("plain http"));
+        assert!(refused(&client(true), "http://example.com/token").contains("plain http"));
+        let dev = client(true);
+        assert!(
+            dev.check_url(&Url::parse("http://127.0.0.1:8080/token").unwrap())
+                .is_ok()
+        );
+        assert!(
+            dev.check_url(&Url::parse("http://localhost:8080/token").unwrap())
+                .is_ok()
+        );
+        // Development allows loopback, never private ranges.
+        assert!(refused(&dev, "https://10.0.0.1/token").contains("private"));
+        assert!(refused(&dev, "https://169.254.169.254/").contains("link-local"));
+    }
+
+    #[tokio::test]
+    async fn a_name_resolving_to_loopback_is_refused_after_resolution() {
+        let c = client(false);
+        let url = Url::parse("https://localhost:9/token").unwrap();
+        let err = c
+            .post_form(&url, &[("grant_type", "client_credentials")], None)
+            .await;
+        match err {
+            Err(OAuthError::Refused { url: named, reason }) => {
+                assert_eq!(named, "https://localhost:9/token");
+                assert!(
+                    reason.contains("127.0.0.1") || reason.contains("::1"),
+                    "{reason}"
+                );
+            }
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+}

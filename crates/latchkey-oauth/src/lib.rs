@@ -1,0 +1,25 @@
+//! Latchkey's OAuth 2.0 client, built for providers as they are.
+//!
+//! Every provider call goes through one guarded HTTP client ([`ProviderClient`]): HTTPS only (plain
+//! HTTP to loopback only in development), no redirects followed, private, loopback and link-local
+//! addresses refused after DNS resolution, timeouts and a body limit. Token responses are parsed
+//! leniently where real providers bend RFC 6749 (`expires_in` as a string, no `token_type`, `scope`
+//! as a list, 200 responses that carry an `error`) and strictly where security needs it.
+//!
+//! Secrets come in and go out as `SecretString`; no error or log line of this crate holds one.
+//! It must not depend on the store, the service or the crypto crate: sealing is the caller's job.
+#![forbid(unsafe_code)]
+
+mod authorize;
+mod discovery;
+mod error;
+mod http;
+mod pkce;
+mod token;
+
+pub use authorize::{AuthorizationRequest, authorization_url, random_token};
+pub use discovery::{ServerMetadata, discover};
+pub use error::OAuthError;
+pub use http::{HttpPolicy, ProviderClient};
+pub use pkce::Pkce;
+pub use token::{ClientCredentials, Grant, RevocationOutcome, TokenResponse, parse_token_response};

@@ -1,0 +1,457 @@
+//! Token requests (RFC 6749 §4, §6), their responses as providers really send them, and
+//! revocation (RFC 7009).
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use latchkey_domain::{ClientAuthMethod, IntegrationConfig, ParamMap, Scope};
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::Value;
+use url::Url;
+
+use crate::{OAuthError, ProviderClient};
+
+pub use latchkey_domain::connection::RevocationOutcome;
+
+/// The client a request authenticates as.
+#[derive(Debug)]
+pub struct ClientCredentials<'a> {
+    pub client_id: &'a str,
+    pub client_secret: Option<&'a SecretString>,
+    pub method: ClientAuthMethod,
+}
+
+/// A grant to run at the token endpoint.
+#[derive(Debug)]
+pub enum Grant<'a> {
+    AuthorizationCode {
+        code: &'a SecretString,
+        redirect_uri: &'a str,
+        code_verifier: Option<&'a SecretString>,
+    },
+    ClientCredentials {
+        scopes: &'a [Scope],
+    },
+    Password {
+        username: &'a str,
+        password: &'a SecretString,
+        scopes: &'a [Scope],
+    },
+    RefreshToken {
+        refresh_token: &'a SecretString,
+    },
+}
+
+/// A successful token response. `Debug` redacts the tokens.
+#[derive(Debug)]
+pub struct TokenResponse {
+    pub access_token: SecretString,
+    pub refresh_token: Option<SecretString>,
+    /// `Bearer` when the provider sent none.
+    pub token_type: String,
+    /// Seconds, from a number or a numeric string; `None` when missing or unusable (the caller
+    /// then uses the integration's default lifetime). Clamped to the integration maximum.
+    pub expires_in: Option<u64>,
+    /// Granted scopes, from a delimited string or a list; `None` when the provider did not say.
+    pub scopes: Option<Vec<String>>,
+    /// The raw non-secret standard fields (`token_type`, `expires_in`, `scope` as sent) and the
+    /// fields the integration keeps (`instance_url`…).
+    pub metadata: BTreeMap<String, Value>,
+}
+
+/// `Basic base64(urlencode(id):urlencode(secret))`, RFC 6749 §2.3.1.
+fn basic_header(client_id: &str, secret: &SecretString) -> String {
+    let encode = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+    let pair = format!("{}:{}", encode(client_id), encode(secret.expose_secret()));
+    format!("Basic {}", STANDARD.encode(pair))
+}
+
+fn parse_error(status: u16, retry_after: Option<Duration>, json: Option<&Value>) -> OAuthError {
+    let text = |key: &str| {
+        json.and_then(|j| j.get(key))
+            .and_then(Value::as_str)
+            .map(|s| s.chars().take(512).collect::<String>())
+    };
+    OAuthError::Provider {
+        status,
+        error: text("error"),
+        description: text("error_description"),
+        retry_after,
+    }
+}
+
+/// Parses a token endpoint response. Lenient with the known deviations, strict about what makes
+/// a response unusable.
+pub fn parse_token_response(
+    status: u16,
+    retry_after: Option<Duration>,
+    body: &[u8],
+    config: &IntegrationConfig,
+) -> Result<TokenResponse, OAuthError> {
+    let json: Option<Value> = serde_json::from_slice(body).ok();
+    if !(200..300).contains(&status) {
+        return Err(parse_error(status, retry_after, json.as_ref()));
+    }
+    let Some(Value::Object(fields)) = json else {
+        return Err(OAuthError::InvalidResponse {
+            status,
+            reason: "the body is not a JSON object".to_owned(),
+        });
+    };
+    // Some providers (GitHub among them) answer 200 with an error object.
+    if fields.get("error").is_some_and(Value::is_string) {
+        return Err(parse_error(
+            status,
+            retry_after,
+            Some(&Value::Object(fields)),
+        ));
+    }
+    let access_token = match fields.get("access_token") {
+        Some(Value::String(token)) if !token.is_empty() => SecretString::from(token.clone()),
+        _ => {
+            return Err(OAuthError::InvalidResponse {
+                status,
+                reason: "no access_token in the response".to_owned(),
+            });
+        }
+    };
+    let refresh_token = match fields.get("refresh_token") {
+        Some(Value::String(token)) if !token.is_empty() => Some(SecretString::from(token.clone())),
+        _ => None,
+    };
+    let token_type = match fields.get("token_type") {
+        Some(Value::String(t)) if !t.is_empty() => t.clone(),
+        _ => "Bearer".to_owned(),
+    };
+    let max = u64::from(IntegrationConfig::MAX_TOKEN_LIFETIME_SECS);
+    let expires_in = match fields.get("expires_in") {
+        Some(Value::Number(n)) => n
+            .as_u64()
+            .or_else(|| n.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64)),
+        Some(Value::String(s)) => s.trim().parse::<u64>().ok(),
+        _ => None,
+    }
+    .filter(|&secs| secs > 0)
+    .map(|secs| secs.min(max));
+    let scopes = match fields.get("scope").or_else(|| fields.get("scopes")) {
+        Some(Value::String(s)) => {
+            let separator = config.scope_separator.as_str();
+            Some(
+                s.split(|c: char| c.is_whitespace() || separator.contains(c))
+                    .filter(|p| !p.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+            )
+        }
+        Some(Value::Array(items)) => Some(
+            items
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect(),
+        ),
+        _ => None,
+    };
+    let mut metadata = BTreeMap::new();
+    let kept = ["token_type", "expires_in", "scope"]
+        .into_iter()
+        .chain(config.metadata_fields.iter().map(String::as_str));
+    for key in kept {
+        if IntegrationConfig::SECRET_FIELDS.contains(&key) {
+            continue;
+        }
+        if let Some(value) = fields.get(key) {
+            metadata.insert(key.to_owned(), value.clone());
+        }
+    }
+    Ok(TokenResponse {
+        access_token,
+        refresh_token,
+        token_type,
+        expires_in,
+        scopes,
+        metadata,
+    })
+}
+
+impl ProviderClient {
+    /// Runs `grant` at `token_url` as `client`, with the integration's token parameters and the
+    /// request's extras.
+    pub async fn request_token(
+        &self,
+        config: &IntegrationConfig,
+        token_url: &Url,
+        client: &ClientCredentials<'_>,
+        grant: &Grant<'_>,
+        extra: &ParamMap,
+    ) -> Result<TokenResponse, OAuthError> {
+        let scope_text;
+        let mut form: Vec<(&str, &str)> = Vec::new();
+        match grant {
+            Grant::AuthorizationCode {
+                code,
+                redirect_uri,
+                code_verifier,
+            } => {
+                form.push(("grant_type", "authorization_code"));
+                form.push(("code", code.expose_secret()));
+                form.push(("redirect_uri", redirect_uri));
+                if let Some(verifier) = code_verifier {
+                    form.push(("code_verifier", verifier.expose_secret()));
+                }
+            }
+            Grant::ClientCredentials { scopes } => {
+                form.push(("grant_type", "client_credentials"));
+                scope_text = config.scope_separator.join(scopes);
+                if !scopes.is_empty() {
+                    form.push(("scope", &scope_text));
+                }
+            }
+            Grant::Password {
+                username,
+                password,
+                scopes,
+            } => {
+                form.push(("grant_type", "password"));
+                form.push(("username", username));
+                form.push(("password", password.expose_secret()));
+                scope_text = config.scope_separator.join(scopes);
+                if !scopes.is_empty() {
+                    form.push(("scope", &scope_text));
+                }
+            }
+            Grant::RefreshToken { refresh_token } => {
+                form.push(("grant_type", "refresh_token"));
+                form.push(("refresh_token", refresh_token.expose_secret()));
+            }
+        }
+        for (key, value) in config.token_params.iter() {
+            if extra.get(key).is_none() {
+                form.push((key, value));
+            }
+        }
+        form.extend(extra.iter());
+        let basic = self.client_auth(client, &mut form);
+        let response = self.post_form(token_url, &form, basic).await?;
+        parse_token_response(
+            response.status,
+            response.retry_after,
+            &response.body,
+            config,
+        )
+    }
+
+    /// Adds the client's credentials to `form` or returns them as a Basic header.
+    fn client_auth<'a>(
+        &self,
+        client: &'a ClientCredentials<'a>,
+        form: &mut Vec<(&'a str, &'a str)>,
+    ) -> Option<String> {
+        match (client.method, client.client_secret) {
+            (ClientAuthMethod::BasicHeader, Some(secret)) => {
+                Some(basic_header(client.client_id, secret))
+            }
+            (ClientAuthMethod::RequestBody, Some(secret)) => {
+                form.push(("client_id", client.client_id));
+                form.push(("client_secret", secret.expose_secret()));
+                None
+            }
+            // A public client identifies itself in the body (RFC 6749 §4.1.3).
+            (_, None) => {
+                form.push(("client_id", client.client_id));
+                None
+            }
+        }
+    }
+
+    /// Revokes one token (RFC 7009). The outcome is recorded whatever it is; a 200 means the token
+    /// is no longer valid (the RFC also answers 200 for tokens that already were not).
+    pub async fn revoke(
+        &self,
+        revocation_url: &Url,
+        client: &ClientCredentials<'_>,
+        token: &SecretString,
+        token_type_hint: &str,
+    ) -> RevocationOutcome {
+        let mut form = vec![
+            ("token", token.expose_secret()),
+            ("token_type_hint", token_type_hint),
+        ];
+        let basic = self.client_auth(client, &mut form);
+        let result = self.post_form(revocation_url, &form, basic).await;
+        match result {
+            Ok(response) if (200..300).contains(&response.status) => RevocationOutcome {
+                token_type_hint: token_type_hint.to_owned(),
+                status: Some(response.status),
+                error: None,
+            },
+            Ok(response) => {
+                let json: Option<Value> = serde_json::from_slice(&response.body).ok();
+                let error = parse_error(response.status, response.retry_after, json.as_ref());
+                RevocationOutcome {
+                    token_type_hint: token_type_hint.to_owned(),
+                    status: Some(response.status),
+                    error: Some(error.to_string()),
+                }
+            }
+            Err(error) => RevocationOutcome {
+                token_type_hint: token_type_hint.to_owned(),
+                status: error.status(),
+                error: Some(error.to_string()),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use latchkey_domain::integration::IntegrationConfigInput;
+
+    fn config(metadata_fields: &[&str], separator: Option<&str>) -> IntegrationConfig {
+        IntegrationConfigInput {
+            name: "P".to_owned(),
+            grant_type: "client_credentials".to_owned(),
+            token_url: "https://p.example/token".to_owned(),
+            client_id: "c".to_owned(),
+            scope_separator: separator.map(str::to_owned),
+            metadata_fields: metadata_fields.iter().map(|s| s.to_string()).collect(),
+            ..Default::default()
+        }
+        .parse()
+        .unwrap()
+    }
+
+    fn parse(status: u16, body: &str) -> Result<TokenResponse, OAuthError> {
+        parse_token_response(
+            status,
+            None,
+            body.as_bytes(),
+            &config(&["instance_url"], None),
+        )
+    }
+
+    #[test]
+    fn expires_in_may_be_a_number_a_string_or_missing() {
+        let number = parse(200, r#"{"access_token":"a","expires_in":3600}"#).unwrap();
+        assert_eq!(number.expires_in, Some(3600));
+        let string = parse(200, r#"{"access_token":"a","expires_in":"3599"}"#).unwrap();
+        assert_eq!(string.expires_in, Some(3599));
+        assert_eq!(
+            string.metadata["expires_in"],
+            Value::String("3599".to_owned())
+        );
+        let missing = parse(200, r#"{"access_token":"a"}"#).unwrap();
+        assert_eq!(missing.expires_in, None);
+        let garbage = parse(200, r#"{"access_token":"a","expires_in":"soon"}"#).unwrap();
+        assert_eq!(garbage.expires_in, None);
+        let absurd = parse(200, r#"{"access_token":"a","expires_in":99999999999}"#).unwrap();
+        assert_eq!(
+            absurd.expires_in,
+            Some(u64::from(IntegrationConfig::MAX_TOKEN_LIFETIME_SECS))
+        );
+    }
+
+    #[test]
+    fn a_missing_token_type_means_bearer() {
+        assert_eq!(
+            parse(200, r#"{"access_token":"a"}"#).unwrap().token_type,
+            "Bearer"
+        );
+        assert_eq!(
+            parse(200, r#"{"access_token":"a","token_type":"bearer"}"#)
+                .unwrap()
+                .token_type,
+            "bearer"
+        );
+    }
+
+    #[test]
+    fn scope_may_be_a_string_or_a_list() {
+        let string = parse(200, r#"{"access_token":"a","scope":"read write"}"#).unwrap();
+        assert_eq!(
+            string.scopes,
+            Some(vec!["read".to_owned(), "write".to_owned()])
+        );
+        let list = parse(200, r#"{"access_token":"a","scope":["read","write"]}"#).unwrap();
+        assert_eq!(list.scopes, string.scopes);
+        let comma = parse_token_response(
+            200,
+            None,
+            br#"{"access_token":"a","scope":"read,write"}"#,
+            &config(&[], Some(",")),
+        )
+        .unwrap();
+        assert_eq!(comma.scopes, string.scopes);
+        assert_eq!(parse(200, r#"{"access_token":"a"}"#).unwrap().scopes, None);
+    }
+
+    #[test]
+    fn only_the_integrations_fields_are_kept_and_never_a_secret() {
+        let response = parse(
+            200,
+            r#"{"access_token":"a","refresh_token":"r","id_token":"i","instance_url":"https://x.my.salesforce.com","signature":"s"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            response.metadata["instance_url"],
+            Value::String("https://x.my.salesforce.com".to_owned())
+        );
+        assert!(!response.metadata.contains_key("signature"));
+        assert!(!response.metadata.contains_key("refresh_token"));
+        assert!(!response.metadata.contains_key("id_token"));
+        assert_eq!(response.refresh_token.unwrap().expose_secret(), "r");
+    }
+
+    #[test]
+    fn unusable_responses_keep_the_status_and_the_oauth_error() {
+        let error = parse(
+            400,
+            r#"{"error":"invalid_grant","error_description":"expired"}"#,
+        )
+        .unwrap_err();
+        assert_eq!(error.error_code(), Some("invalid_grant"));
+        assert_eq!(error.status(), Some(400));
+        let ok_with_error = parse(200, r#"{"error":"bad_verification_code"}"#).unwrap_err();
+        assert_eq!(ok_with_error.error_code(), Some("bad_verification_code"));
+        let not_json = parse(200, "access_token=a&scope=x").unwrap_err();
+        assert!(matches!(
+            not_json,
+            OAuthError::InvalidResponse { status: 200, .. }
+        ));
+        let no_token = parse(200, r#"{"token_type":"Bearer"}"#).unwrap_err();
+        assert!(no_token.to_string().contains("no access_token"));
+        let html = parse(502, "<html>bad gateway</html>").unwrap_err();
+        assert_eq!(html.status(), Some(502));
+        assert_eq!(html.error_code(), None);
+        let limited =
+            parse_token_response(429, Some(Duration::from_secs(7)), b"{}", &config(&[], None))
+                .unwrap_err();
+        assert!(matches!(
+            limited,
+            OAuthError::Provider { retry_after: Some(d), .. } if d == Duration::from_secs(7)
+        ));
+    }
+
+    #[test]
+    fn tokens_never_show_in_debug_output() {
+        let response = parse(
+            200,
+            r#"{"access_token":"canary-at","refresh_token":"canary-rt"}"#,
+        )
+        .unwrap();
+        let debug = format!("{response:?}");
+        assert!(!debug.contains("canary-at") && !debug.contains("canary-rt"));
+    }
+
+    #[test]
+    fn basic_credentials_are_form_encoded_before_base64() {
+        let header = basic_header("id:1", &SecretString::from("s p&c"));
+        let decoded = STANDARD
+            .decode(header.trim_start_matches("Basic "))
+            .unwrap();
+        assert_eq!(String::from_utf8(decoded).unwrap(), "id%3A1:s+p%26c");
+    }
+}
