@@ -6,6 +6,7 @@
 
 mod audit;
 mod config;
+mod grants;
 mod helpers;
 mod integrations;
 mod server;

@@ -1,8 +1,4 @@
-use latchkey_proto::v1::{
-    CompleteAuthorizationRequest, ConnectClientCredentialsRequest, ConnectPasswordRequest,
-    DeleteConnectionRequest, GetConnectionRequest, GetTokenRequest, RefreshTokenRequest,
-    RevokeConnectionRequest, StartAuthorizationRequest,
-};
+use latchkey_proto::v1::{DeleteConnectionRequest, GetConnectionRequest, RefreshTokenRequest};
 use tonic::Code;
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
@@ -111,23 +107,7 @@ async fn rpcs_not_built_yet_answer_unimplemented_with_a_message() {
     let server = Server::start(&mode).await;
     let mut c = server.connections().await;
     let statuses = [
-        c.start_authorization(StartAuthorizationRequest::default())
-            .await
-            .unwrap_err(),
-        c.complete_authorization(CompleteAuthorizationRequest::default())
-            .await
-            .unwrap_err(),
-        c.connect_client_credentials(ConnectClientCredentialsRequest::default())
-            .await
-            .unwrap_err(),
-        c.connect_password(ConnectPasswordRequest::default())
-            .await
-            .unwrap_err(),
-        c.get_token(GetTokenRequest::default()).await.unwrap_err(),
         c.refresh_token(RefreshTokenRequest::default())
-            .await
-            .unwrap_err(),
-        c.revoke_connection(RevokeConnectionRequest::default())
             .await
             .unwrap_err(),
         c.delete_connection(DeleteConnectionRequest::default())

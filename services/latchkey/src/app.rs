@@ -20,6 +20,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::api::{AuditApi, ConnectionApi, IntegrationApi};
 use crate::config::{Config, Storage};
+use crate::grants::Grants;
 use crate::http::{HttpState, router};
 use crate::keys::load_keyring;
 use crate::service::{Connections, Integrations};
@@ -88,6 +89,7 @@ pub struct App {
     storage: &'static str,
     sealer: Arc<Sealer>,
     provider: ProviderClient,
+    authorization_ttl: Duration,
 }
 
 impl std::fmt::Debug for App {
@@ -150,6 +152,7 @@ impl App {
             storage: opened.kind,
             sealer,
             provider,
+            authorization_ttl: config.authorization_ttl,
         })
     }
 
@@ -174,6 +177,13 @@ impl App {
             self.provider.clone(),
         );
         let connections = Connections::new(self.store.clone());
+        let grants = Grants::new(
+            self.store.clone(),
+            self.sealer.clone(),
+            self.provider.clone(),
+            self.callback_url.clone(),
+            self.authorization_ttl,
+        );
 
         let (health, health_service) = tonic_health::server::health_reporter();
         health
@@ -203,6 +213,7 @@ impl App {
             )))
             .add_service(ConnectionServiceServer::new(ConnectionApi::new(
                 connections,
+                grants.clone(),
             )))
             .add_service(AuditServiceServer::new(AuditApi::new(self.store.clone())))
             .serve_with_incoming_shutdown(
@@ -214,6 +225,7 @@ impl App {
             router(HttpState {
                 store: self.store.clone(),
                 storage: self.storage,
+                grants,
             }),
         )
         .with_graceful_shutdown(shutdown.clone().cancelled_owned());

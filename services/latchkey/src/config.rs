@@ -57,6 +57,9 @@ pub struct Settings {
     /// localhost). Private and link-local addresses stay refused.
     #[arg(long, env = "LATCHKEY_ALLOW_LOOPBACK_PROVIDERS", value_name = "BOOL")]
     pub allow_loopback_providers: Option<String>,
+    /// Seconds a started authorization (its one-time `state`) stays valid. Default 600.
+    #[arg(long, env = "LATCHKEY_AUTHORIZATION_TTL", value_name = "SECONDS")]
+    pub authorization_ttl: Option<String>,
 }
 
 /// The configuration file's shape.
@@ -72,6 +75,7 @@ struct FileSettings {
     master_key_file: Option<PathBuf>,
     log: Option<String>,
     allow_loopback_providers: Option<bool>,
+    authorization_ttl: Option<u32>,
 }
 
 #[derive(Debug)]
@@ -107,6 +111,7 @@ pub struct Config {
     pub master_key: MasterKeySource,
     pub log: String,
     pub allow_loopback_providers: bool,
+    pub authorization_ttl: std::time::Duration,
 }
 
 /// Every invalid setting, each naming the setting.
@@ -275,6 +280,26 @@ impl Settings {
             }
         };
 
+        let authorization_ttl = match non_empty(self.authorization_ttl) {
+            None => file.authorization_ttl.unwrap_or(600),
+            Some(text) => match text.trim().parse::<u32>() {
+                Ok(secs) => secs,
+                Err(_) => {
+                    errors.push(format!(
+                        "LATCHKEY_AUTHORIZATION_TTL (--authorization-ttl): {text:?} is not a \
+                         number of seconds"
+                    ));
+                    600
+                }
+            },
+        };
+        if !(1..=3600).contains(&authorization_ttl) {
+            errors.push(
+                "LATCHKEY_AUTHORIZATION_TTL (--authorization-ttl): must be 1 to 3600 seconds"
+                    .to_owned(),
+            );
+        }
+
         match (grpc_addr, http_addr, master_key) {
             (Some(grpc_addr), Some(http_addr), Some(master_key)) if errors.is_empty() => {
                 Ok(Config {
@@ -287,6 +312,7 @@ impl Settings {
                     master_key,
                     log,
                     allow_loopback_providers,
+                    authorization_ttl: std::time::Duration::from_secs(u64::from(authorization_ttl)),
                 })
             }
             _ => Err(ConfigErrors(errors)),

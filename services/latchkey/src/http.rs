@@ -1,23 +1,30 @@
-//! The HTTP listener: `/healthz` now; the OAuth callback and `/metrics` join it.
+//! The HTTP listener: the OAuth callback (the integrations' default redirect URI) and `/healthz`.
 
 use std::sync::Arc;
 
-use axum::extract::State;
-use axum::http::StatusCode;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use latchkey_store::EventStore;
 use serde_json::{Value, json};
 
+use crate::error::AppError;
+use crate::grants::{CallbackOutcome, CallbackParams, Grants};
+use crate::service::Caller;
+
 #[derive(Debug, Clone)]
 pub struct HttpState {
     pub store: Arc<dyn EventStore>,
     pub storage: &'static str,
+    pub grants: Grants,
 }
 
 pub fn router(state: HttpState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/oauth/callback", get(callback))
         .with_state(state)
 }
 
@@ -35,6 +42,134 @@ async fn healthz(State(state): State<HttpState>) -> (StatusCode, Json<Value>) {
                 Json(
                     json!({ "status": "unavailable", "store": { "kind": state.storage, "status": "unavailable" } }),
                 ),
+            )
+        }
+    }
+}
+
+fn escape(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '&' => "&amp;".to_owned(),
+            '<' => "&lt;".to_owned(),
+            '>' => "&gt;".to_owned(),
+            '"' => "&quot;".to_owned(),
+            '\'' => "&#39;".to_owned(),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
+/// Headers of every callback answer: the URL that led here held a code, so nothing may leak it
+/// onwards, and the page loads nothing.
+fn guarded(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    for (name, value) in [
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::CACHE_CONTROL, "no-store"),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; frame-ancestors 'none'",
+        ),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+    ] {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    response
+}
+
+fn page(status: StatusCode, title: &str, detail: &str) -> Response {
+    let body = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title></head>\
+         <body><h1>{title}</h1><p>{detail}</p></body></html>",
+        title = escape(title),
+        detail = escape(detail),
+    );
+    guarded(
+        (
+            status,
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            body,
+        )
+            .into_response(),
+    )
+}
+
+/// Sends the browser back to the platform with the outcome in the query.
+fn back_to(return_url: &str, outcome: &[(&str, &str)]) -> Response {
+    let Ok(mut url) = url::Url::parse(return_url) else {
+        return page(StatusCode::OK, "Done", "You can close this window.");
+    };
+    url.query_pairs_mut().extend_pairs(outcome);
+    let location = HeaderValue::from_str(url.as_str())
+        .unwrap_or_else(|_| HeaderValue::from_static("about:blank"));
+    guarded((StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response())
+}
+
+async fn callback(State(state): State<HttpState>, RawQuery(query): RawQuery) -> Response {
+    let params = CallbackParams::from_query(query.as_deref().unwrap_or_default());
+    let caller = Caller {
+        actor: "oauth-callback".to_owned(),
+        correlation_id: None,
+    };
+    match state.grants.complete_authorization(&caller, params).await {
+        Ok(CallbackOutcome::Authorized {
+            connection,
+            return_url,
+        }) => {
+            let id = connection.id.to_string();
+            match return_url {
+                Some(url) => back_to(&url, &[("connection_id", &id), ("status", "authorized")]),
+                None => page(
+                    StatusCode::OK,
+                    "Connected",
+                    "The connection is authorized. You can close this window.",
+                ),
+            }
+        }
+        Ok(CallbackOutcome::Failed {
+            connection_id,
+            error,
+            description,
+            return_url,
+        }) => {
+            let id = connection_id.to_string();
+            match return_url {
+                Some(url) => back_to(
+                    &url,
+                    &[
+                        ("connection_id", &id),
+                        ("status", "failed"),
+                        ("error", &error),
+                    ],
+                ),
+                None => page(
+                    StatusCode::BAD_REQUEST,
+                    "Not connected",
+                    &format!(
+                        "The authorization was not completed: {error}{}",
+                        description.map(|d| format!(" ({d})")).unwrap_or_default()
+                    ),
+                ),
+            }
+        }
+        Err(AppError::Invalid(errors)) => page(
+            StatusCode::BAD_REQUEST,
+            "Not connected",
+            &format!("This authorization link cannot be used: {errors}."),
+        ),
+        Err(other) => {
+            let status = match &other {
+                AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+                AppError::NotFound(_) | AppError::FailedPrecondition(_) => StatusCode::BAD_REQUEST,
+                _ => StatusCode::INTERNAL_SERVER_ERROR,
+            };
+            tracing::warn!(error = %other, "oauth callback failed");
+            page(
+                status,
+                "Not connected",
+                "The authorization could not be completed. Please start again.",
             )
         }
     }

@@ -10,6 +10,7 @@ pub mod api;
 pub mod app;
 pub mod config;
 pub mod error;
+pub mod grants;
 pub mod http;
 pub mod keys;
 pub mod service;

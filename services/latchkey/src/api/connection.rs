@@ -1,21 +1,59 @@
-use latchkey_domain::{ConnectionId, IntegrationId, TenantId, ValidationErrors};
+use latchkey_domain::{
+    ClientId, ConnectionId, FieldViolation, IntegrationConfig, IntegrationId, ParamMap, Scope,
+    TenantId, ValidationErrors,
+};
 use latchkey_proto::v1 as pb;
 use latchkey_proto::v1::connection_service_server::ConnectionService;
 use latchkey_store::ConnectionFilter;
 use tonic::{Request, Response, Status};
 
-use super::convert;
+use secrecy::{ExposeSecret, SecretString};
+
+use super::{caller, convert};
 use crate::error::AppError;
-use crate::service::Connections;
+use crate::grants::{CallbackOutcome, CallbackParams, Grants, Placement, StartRequest};
+use crate::service::{Connections, check_secret};
 
 #[derive(Debug, Clone)]
 pub struct ConnectionApi {
     connections: Connections,
+    grants: Grants,
 }
 
 impl ConnectionApi {
-    pub fn new(connections: Connections) -> Self {
-        Self { connections }
+    pub fn new(connections: Connections, grants: Grants) -> Self {
+        Self {
+            connections,
+            grants,
+        }
+    }
+}
+
+fn scopes(input: &[String], errors: &mut ValidationErrors) -> Option<Vec<Scope>> {
+    if input.is_empty() {
+        return None;
+    }
+    match Scope::parse_list(input, "scopes", IntegrationConfig::MAX_SCOPES) {
+        Ok(scopes) => Some(scopes),
+        Err(e) => {
+            errors.0.extend(e.0);
+            None
+        }
+    }
+}
+
+fn params(
+    input: std::collections::HashMap<String, String>,
+    field: &str,
+    errors: &mut ValidationErrors,
+) -> Option<ParamMap> {
+    let sorted: std::collections::BTreeMap<_, _> = input.into_iter().collect();
+    match ParamMap::parse_field(sorted.iter().map(|(k, v)| (k.as_str(), v.as_str())), field) {
+        Ok(map) => Some(map),
+        Err(e) => {
+            errors.0.extend(e.0);
+            None
+        }
     }
 }
 
@@ -30,37 +68,236 @@ fn not_yet(rpc: &str) -> Status {
 impl ConnectionService for ConnectionApi {
     async fn start_authorization(
         &self,
-        _: Request<pb::StartAuthorizationRequest>,
+        request: Request<pb::StartAuthorizationRequest>,
     ) -> Result<Response<pb::StartAuthorizationResponse>, Status> {
-        Err(not_yet("StartAuthorization"))
+        let caller = caller(&request);
+        let req = request.into_inner();
+        let mut errors = ValidationErrors::default();
+        let integration_id = errors.check(IntegrationId::parse_field(
+            &req.integration_id,
+            "integration_id",
+        ));
+        let tenant = errors.check(TenantId::parse_field(&req.tenant, "tenant"));
+        let connection_id = (!req.connection_id.is_empty())
+            .then(|| {
+                errors.check(ConnectionId::parse_field(
+                    &req.connection_id,
+                    "connection_id",
+                ))
+            })
+            .flatten();
+        let scopes = scopes(&req.scopes, &mut errors);
+        let extra = params(req.extra_params, "extra_params", &mut errors);
+        let return_url = (!req.return_url.is_empty())
+            .then(|| {
+                errors.check(
+                    url::Url::parse(&req.return_url)
+                        .ok()
+                        .filter(|u| matches!(u.scheme(), "https" | "http") && u.host().is_some())
+                        .ok_or_else(|| {
+                            FieldViolation::new("return_url", "is not an absolute http(s) URL")
+                        }),
+                )
+            })
+            .flatten();
+        let (Some(integration_id), Some(tenant), Some(extra)) = (integration_id, tenant, extra)
+        else {
+            return Err(AppError::Invalid(errors).into());
+        };
+        if !errors.is_empty() {
+            return Err(AppError::Invalid(errors).into());
+        }
+        let started = self
+            .grants
+            .start_authorization(
+                &caller,
+                StartRequest {
+                    integration_id,
+                    tenant,
+                    connection_id,
+                    scopes,
+                    extra,
+                    return_url,
+                },
+            )
+            .await?;
+        Ok(Response::new(pb::StartAuthorizationResponse {
+            authorization_url: started.authorization_url,
+            connection_id: started.connection_id.to_string(),
+            expires_at: Some(convert::timestamp(started.expires_at)),
+        }))
     }
 
     async fn complete_authorization(
         &self,
-        _: Request<pb::CompleteAuthorizationRequest>,
+        request: Request<pb::CompleteAuthorizationRequest>,
     ) -> Result<Response<pb::Connection>, Status> {
-        Err(not_yet("CompleteAuthorization"))
+        let caller = caller(&request);
+        let params = CallbackParams::from_query(&request.get_ref().callback_query);
+        match self.grants.complete_authorization(&caller, params).await? {
+            CallbackOutcome::Authorized { connection, .. } => {
+                Ok(Response::new(convert::connection_to_pb(&connection)))
+            }
+            CallbackOutcome::Failed {
+                connection_id,
+                error,
+                description,
+                ..
+            } => Err(AppError::FailedPrecondition(format!(
+                "authorization of connection {connection_id} failed: {error}{}",
+                description.map(|d| format!(" ({d})")).unwrap_or_default()
+            ))
+            .into()),
+        }
     }
 
     async fn connect_client_credentials(
         &self,
-        _: Request<pb::ConnectClientCredentialsRequest>,
+        request: Request<pb::ConnectClientCredentialsRequest>,
     ) -> Result<Response<pb::Connection>, Status> {
-        Err(not_yet("ConnectClientCredentials"))
+        let caller = caller(&request);
+        let req = request.into_inner();
+        let mut errors = ValidationErrors::default();
+        let integration_id = errors.check(IntegrationId::parse_field(
+            &req.integration_id,
+            "integration_id",
+        ));
+        let tenant = errors.check(TenantId::parse_field(&req.tenant, "tenant"));
+        let scopes = scopes(&req.scopes, &mut errors);
+        let extra = params(req.extra_params, "extra_params", &mut errors);
+        let own_client = match (req.client_id.is_empty(), req.client_secret.is_empty()) {
+            (true, true) => None,
+            (false, false) => {
+                let secret = SecretString::from(req.client_secret);
+                errors.check(check_secret(&secret, "client_secret"));
+                errors.check(ClientId::parse_field(&req.client_id, "client_id"));
+                Some((req.client_id, secret))
+            }
+            (true, false) => {
+                errors.push(FieldViolation::new(
+                    "client_id",
+                    "is required with client_secret",
+                ));
+                None
+            }
+            (false, true) => {
+                errors.push(FieldViolation::new(
+                    "client_secret",
+                    "is required with client_id",
+                ));
+                None
+            }
+        };
+        let (Some(integration_id), Some(tenant), Some(extra)) = (integration_id, tenant, extra)
+        else {
+            return Err(AppError::Invalid(errors).into());
+        };
+        if !errors.is_empty() {
+            return Err(AppError::Invalid(errors).into());
+        }
+        let state = self
+            .grants
+            .connect_client_credentials(&caller, integration_id, tenant, own_client, scopes, extra)
+            .await?;
+        Ok(Response::new(convert::connection_to_pb(&state)))
     }
 
     async fn connect_password(
         &self,
-        _: Request<pb::ConnectPasswordRequest>,
+        request: Request<pb::ConnectPasswordRequest>,
     ) -> Result<Response<pb::Connection>, Status> {
-        Err(not_yet("ConnectPassword"))
+        let caller = caller(&request);
+        let req = request.into_inner();
+        let mut errors = ValidationErrors::default();
+        let integration_id = errors.check(IntegrationId::parse_field(
+            &req.integration_id,
+            "integration_id",
+        ));
+        let tenant = errors.check(TenantId::parse_field(&req.tenant, "tenant"));
+        let scopes = scopes(&req.scopes, &mut errors);
+        if req.username.is_empty() || req.username.len() > 512 {
+            errors.push(FieldViolation::new(
+                "username",
+                "must be 1 to 512 characters",
+            ));
+        }
+        let password = SecretString::from(req.password);
+        if password.expose_secret().is_empty() {
+            errors.push(FieldViolation::new("password", "must not be empty"));
+        }
+        errors.check(check_secret(&password, "password"));
+        let (Some(integration_id), Some(tenant)) = (integration_id, tenant) else {
+            return Err(AppError::Invalid(errors).into());
+        };
+        if !errors.is_empty() {
+            return Err(AppError::Invalid(errors).into());
+        }
+        let state = self
+            .grants
+            .connect_password(
+                &caller,
+                integration_id,
+                tenant,
+                req.username,
+                password,
+                scopes,
+            )
+            .await?;
+        Ok(Response::new(convert::connection_to_pb(&state)))
     }
 
     async fn get_token(
         &self,
-        _: Request<pb::GetTokenRequest>,
+        request: Request<pb::GetTokenRequest>,
     ) -> Result<Response<pb::GetTokenResponse>, Status> {
-        Err(not_yet("GetToken"))
+        let req = request.into_inner();
+        let mut errors = ValidationErrors::default();
+        let id = errors.check(ConnectionId::parse_field(
+            &req.connection_id,
+            "connection_id",
+        ));
+        let min_ttl = match req.min_ttl {
+            None => None,
+            Some(d) if d.seconds < 0 || d.nanos < 0 || d.seconds > 366 * 24 * 3600 => {
+                errors.push(FieldViolation::new(
+                    "min_ttl",
+                    "must be between 0 and 366 days",
+                ));
+                None
+            }
+            Some(d) => Some(
+                chrono::Duration::seconds(d.seconds)
+                    + chrono::Duration::nanoseconds(i64::from(d.nanos)),
+            ),
+        };
+        let Some(id) = id.filter(|_| errors.is_empty()) else {
+            return Err(AppError::Invalid(errors).into());
+        };
+        let credential = self.grants.get_token(id, min_ttl).await?;
+        let placement = match credential.placement {
+            Placement::Header { name, value } => {
+                pb::get_token_response::Placement::Header(pb::HeaderCredential {
+                    name,
+                    value: value.expose_secret().to_owned(),
+                })
+            }
+            Placement::Query { param, value } => {
+                pb::get_token_response::Placement::Query(pb::QueryCredential {
+                    param,
+                    value: value.expose_secret().to_owned(),
+                })
+            }
+        };
+        Ok(Response::new(pb::GetTokenResponse {
+            access_token: credential.access_token.expose_secret().to_owned(),
+            token_type: credential.token_type,
+            expires_at: credential.expires_at.map(convert::timestamp),
+            scopes: credential.scopes,
+            placement: Some(placement),
+            base_uri: credential.base_uri.unwrap_or_default(),
+            metadata: Some(convert::metadata_to_pb(&credential.metadata)),
+            version: credential.version,
+        }))
     }
 
     async fn refresh_token(
@@ -72,9 +309,21 @@ impl ConnectionService for ConnectionApi {
 
     async fn revoke_connection(
         &self,
-        _: Request<pb::RevokeConnectionRequest>,
+        request: Request<pb::RevokeConnectionRequest>,
     ) -> Result<Response<pb::Connection>, Status> {
-        Err(not_yet("RevokeConnection"))
+        let caller = caller(&request);
+        let req = request.into_inner();
+        let id = ConnectionId::parse_field(&req.connection_id, "connection_id")
+            .map_err(AppError::from)?;
+        if req.reason.chars().count() > 500 {
+            return Err(AppError::from(FieldViolation::new(
+                "reason",
+                "must be at most 500 characters",
+            ))
+            .into());
+        }
+        let state = self.grants.revoke(&caller, id, req.reason).await?;
+        Ok(Response::new(convert::connection_to_pb(&state)))
     }
 
     async fn delete_connection(

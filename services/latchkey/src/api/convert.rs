@@ -307,6 +307,15 @@ fn json_to_pb(value: &serde_json::Value) -> prost_types::Value {
     prost_types::Value { kind: Some(kind) }
 }
 
+pub fn metadata_to_pb(metadata: &BTreeMap<String, serde_json::Value>) -> prost_types::Struct {
+    prost_types::Struct {
+        fields: metadata
+            .iter()
+            .map(|(k, v)| (k.clone(), json_to_pb(v)))
+            .collect(),
+    }
+}
+
 pub fn connection_to_pb(state: &connection::State) -> pb::Connection {
     pb::Connection {
         connection_id: state.id.to_string(),
@@ -317,13 +326,7 @@ pub fn connection_to_pb(state: &connection::State) -> pb::Connection {
         scopes: state.scopes.clone(),
         expires_at: state.expires_at.map(timestamp),
         has_refresh_token: state.refresh_token.is_some(),
-        metadata: Some(prost_types::Struct {
-            fields: state
-                .metadata
-                .iter()
-                .map(|(k, v)| (k.clone(), json_to_pb(v)))
-                .collect(),
-        }),
+        metadata: Some(metadata_to_pb(&state.metadata)),
         last_error: state.last_error.as_ref().map(|e| pb::ConnectionError {
             code: e.code.clone(),
             description: e.description.clone().unwrap_or_default(),

@@ -1,0 +1,822 @@
+//! The grants: starting and completing the authorization-code flow, client credentials, the
+//! legacy password grant, handing out tokens, and revocation. Provider calls go through the
+//! guarded [`ProviderClient`]; every secret is sealed before it reaches an event.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use latchkey_crypto::{Field, Sealer};
+use latchkey_domain::connection::{
+    self, GrantCredentials, PendingAuthorization, RevocationOutcome, TokenSet,
+};
+use latchkey_domain::{
+    ConnectionId, DomainEvent, EventMeta, GrantType, IntegrationConfig, IntegrationId, ParamMap,
+    Scope, Sealed, StreamId, TenantId, TokenPlacement, integration,
+};
+use latchkey_oauth::{
+    AuthorizationRequest, ClientCredentials, Grant, Pkce, ProviderClient, TokenResponse,
+    authorization_url, random_token,
+};
+use latchkey_store::{EventContext, EventStore};
+use secrecy::{ExposeSecret, SecretString};
+use sha2::{Digest, Sha256};
+use url::Url;
+
+use crate::error::AppError;
+use crate::service::Caller;
+
+#[derive(Debug, Clone)]
+pub struct Grants {
+    store: Arc<dyn EventStore>,
+    sealer: Arc<Sealer>,
+    provider: ProviderClient,
+    callback_url: String,
+    /// How long a started authorization waits for its callback.
+    authorization_ttl: Duration,
+}
+
+/// `StartAuthorization`'s input, checked.
+#[derive(Debug)]
+pub struct StartRequest {
+    pub integration_id: IntegrationId,
+    pub tenant: TenantId,
+    pub connection_id: Option<ConnectionId>,
+    pub scopes: Option<Vec<Scope>>,
+    pub extra: ParamMap,
+    pub return_url: Option<Url>,
+}
+
+#[derive(Debug)]
+pub struct Started {
+    pub authorization_url: String,
+    pub connection_id: ConnectionId,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// The query a provider redirects the browser back with.
+#[derive(Debug, Default)]
+pub struct CallbackParams {
+    pub state: Option<String>,
+    pub code: Option<SecretString>,
+    pub error: Option<String>,
+    pub error_description: Option<String>,
+    pub iss: Option<String>,
+}
+
+impl CallbackParams {
+    /// Parses a query string (`code=…&state=…`); unknown parameters are ignored.
+    pub fn from_query(query: &str) -> Self {
+        let mut params = Self::default();
+        for (key, value) in url::form_urlencoded::parse(query.trim_start_matches('?').as_bytes()) {
+            let value = value.into_owned();
+            match key.as_ref() {
+                "state" => params.state = Some(value),
+                "code" => params.code = Some(SecretString::from(value)),
+                "error" => params.error = Some(value),
+                "error_description" => params.error_description = Some(value),
+                "iss" => params.iss = Some(value),
+                _ => {}
+            }
+        }
+        params
+    }
+}
+
+/// How a callback ended, once its `state` named a pending authorization.
+#[derive(Debug)]
+pub enum CallbackOutcome {
+    Authorized {
+        connection: Box<connection::State>,
+        return_url: Option<String>,
+    },
+    Failed {
+        connection_id: ConnectionId,
+        error: String,
+        description: Option<String>,
+        return_url: Option<String>,
+    },
+}
+
+/// Where a token goes on an API call.
+#[derive(Debug)]
+pub enum Placement {
+    Header { name: String, value: SecretString },
+    Query { param: String, value: SecretString },
+}
+
+/// What `GetToken` hands out.
+#[derive(Debug)]
+pub struct Credential {
+    pub access_token: SecretString,
+    pub token_type: String,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub scopes: Vec<String>,
+    pub placement: Placement,
+    pub base_uri: Option<String>,
+    pub metadata: std::collections::BTreeMap<String, serde_json::Value>,
+    pub version: u64,
+}
+
+/// A digest of the one-time `state`: what the log keeps, so the log never holds the state itself.
+fn state_digest(state: &str) -> String {
+    Sha256::digest(state.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn context(caller: &Caller, now: DateTime<Utc>) -> EventContext {
+    EventContext {
+        actor: caller.actor.clone(),
+        correlation_id: caller.correlation_id.clone(),
+        occurred_at: now,
+    }
+}
+
+impl Grants {
+    pub fn new(
+        store: Arc<dyn EventStore>,
+        sealer: Arc<Sealer>,
+        provider: ProviderClient,
+        callback_url: String,
+        authorization_ttl: std::time::Duration,
+    ) -> Self {
+        Self {
+            store,
+            sealer,
+            provider,
+            callback_url,
+            authorization_ttl: Duration::from_std(authorization_ttl)
+                .unwrap_or_else(|_| Duration::minutes(10)),
+        }
+    }
+
+    async fn integration(&self, id: IntegrationId) -> Result<integration::State, AppError> {
+        match self.store.integration(id).await? {
+            Some(state) if !state.deleted => Ok(state),
+            _ => Err(AppError::NotFound(format!("integration {id}"))),
+        }
+    }
+
+    async fn connection(&self, id: ConnectionId) -> Result<connection::State, AppError> {
+        match self.store.connection(id).await? {
+            Some(state) if state.status != connection::Status::Deleted => Ok(state),
+            _ => Err(AppError::NotFound(format!("connection {id}"))),
+        }
+    }
+
+    fn open(
+        &self,
+        id: ConnectionId,
+        field: Field,
+        sealed: &Sealed,
+    ) -> Result<SecretString, AppError> {
+        Ok(self.sealer.open(&StreamId::Connection(id), field, sealed)?)
+    }
+
+    fn integration_secret(
+        &self,
+        integration: &integration::State,
+    ) -> Result<Option<SecretString>, AppError> {
+        integration
+            .client_secret
+            .as_ref()
+            .map(|s| {
+                self.sealer
+                    .open(
+                        &StreamId::Integration(integration.id),
+                        Field::ClientSecret,
+                        &s.sealed,
+                    )
+                    .map_err(AppError::from)
+            })
+            .transpose()
+    }
+
+    async fn append(
+        &self,
+        id: ConnectionId,
+        expected: u64,
+        events: Vec<connection::Event>,
+        caller: &Caller,
+        now: DateTime<Utc>,
+    ) -> Result<connection::State, AppError> {
+        let events = events.into_iter().map(DomainEvent::from).collect();
+        self.store
+            .append(
+                StreamId::Connection(id),
+                expected,
+                events,
+                &context(caller, now),
+            )
+            .await?;
+        self.connection(id).await
+    }
+
+    /// Seals a token response into the event's token set.
+    fn token_set(
+        &self,
+        id: ConnectionId,
+        response: TokenResponse,
+        config: &IntegrationConfig,
+        requested: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<TokenSet, AppError> {
+        let owner = StreamId::Connection(id);
+        let lifetime = response
+            .expires_in
+            .unwrap_or(u64::from(config.default_token_lifetime_secs));
+        Ok(TokenSet {
+            access_token: self
+                .sealer
+                .seal(&owner, Field::AccessToken, &response.access_token)?,
+            refresh_token: response
+                .refresh_token
+                .as_ref()
+                .map(|t| self.sealer.seal(&owner, Field::RefreshToken, t))
+                .transpose()?,
+            token_type: response.token_type,
+            expires_at: Some(
+                now + Duration::seconds(i64::try_from(lifetime).unwrap_or(i64::MAX / 2)),
+            ),
+            scopes: response.scopes.unwrap_or_else(|| requested.to_vec()),
+            metadata: response.metadata,
+        })
+    }
+
+    pub async fn start_authorization(
+        &self,
+        caller: &Caller,
+        request: StartRequest,
+    ) -> Result<Started, AppError> {
+        let integration = self.integration(request.integration_id).await?;
+        let config = &integration.config;
+        if config.grant_type != GrantType::AuthorizationCode {
+            return Err(AppError::FailedPrecondition(format!(
+                "integration {} uses the {} grant; StartAuthorization is for authorization_code",
+                integration.id,
+                config.grant_type.as_str()
+            )));
+        }
+        let Some(authorize_at) = &config.authorization_url else {
+            return Err(AppError::FailedPrecondition(format!(
+                "integration {} has no authorization_url",
+                integration.id
+            )));
+        };
+        let now = Utc::now();
+        let (connection_id, mut events, expected, state) = match request.connection_id {
+            Some(id) => {
+                let state = self.connection(id).await?;
+                if state.integration_id != integration.id || state.tenant != request.tenant {
+                    // Same answer as a missing one: no probing of other tenants' connections.
+                    return Err(AppError::NotFound(format!("connection {id}")));
+                }
+                let version = state.version;
+                (id, Vec::new(), version, Some(state))
+            }
+            None => {
+                let id = ConnectionId::new_v7();
+                let created = connection::decide(
+                    None,
+                    connection::Command::Create {
+                        connection_id: id,
+                        integration_id: integration.id,
+                        tenant: request.tenant.clone(),
+                        grant_type: GrantType::AuthorizationCode,
+                    },
+                )?;
+                let meta = EventMeta {
+                    version: 1,
+                    occurred_at: now,
+                };
+                let state = created
+                    .iter()
+                    .fold(None, |s, e| connection::apply(s, e, &meta));
+                (id, created, 0, state)
+            }
+        };
+        let state_token = random_token();
+        let pkce = config.pkce.then(Pkce::generate);
+        let owner = StreamId::Connection(connection_id);
+        let verifier = pkce
+            .as_ref()
+            .map(|p| self.sealer.seal(&owner, Field::PkceVerifier, &p.verifier))
+            .transpose()?;
+        let redirect_uri = config
+            .redirect_uri
+            .as_ref()
+            .map(|u| u.as_str().to_owned())
+            .unwrap_or_else(|| self.callback_url.clone());
+        let scopes = request.scopes.unwrap_or_else(|| config.scopes.clone());
+        let expires_at = now + self.authorization_ttl;
+        let pending = PendingAuthorization {
+            state_digest: state_digest(state_token.expose_secret()),
+            expires_at,
+            scopes: scopes.iter().map(|s| s.as_str().to_owned()).collect(),
+            redirect_uri: redirect_uri.clone(),
+            pkce_verifier: verifier,
+            return_url: request.return_url.map(String::from),
+        };
+        events.extend(connection::decide(
+            state.as_ref(),
+            connection::Command::StartAuthorization {
+                authorization: pending,
+            },
+        )?);
+        self.append(connection_id, expected, events, caller, now)
+            .await?;
+        let url = authorization_url(
+            config,
+            &authorize_at.url(),
+            &AuthorizationRequest {
+                redirect_uri: &redirect_uri,
+                scopes: &scopes,
+                state: state_token.expose_secret(),
+                code_challenge: pkce.as_ref().map(|p| p.challenge.as_str()),
+                extra_params: &request.extra,
+            },
+        );
+        tracing::info!(connection_id = %connection_id, integration_id = %integration.id, "authorization started");
+        Ok(Started {
+            authorization_url: url.into(),
+            connection_id,
+            expires_at,
+        })
+    }
+
+    /// Completes an authorization from the provider's callback. An unknown, expired or used
+    /// `state` changes nothing; any other failure is recorded as `authorization_failed`.
+    pub async fn complete_authorization(
+        &self,
+        caller: &Caller,
+        params: CallbackParams,
+    ) -> Result<CallbackOutcome, AppError> {
+        let unknown = || {
+            AppError::from(latchkey_domain::FieldViolation::new(
+                "state",
+                "is unknown, expired or already used; start the authorization again",
+            ))
+        };
+        let state_param = params
+            .state
+            .as_deref()
+            .filter(|s| !s.is_empty())
+            .ok_or_else(unknown)?;
+        let digest = state_digest(state_param);
+        let state = self
+            .store
+            .connection_by_state(&digest)
+            .await?
+            .ok_or_else(unknown)?;
+        let now = Utc::now();
+        let Some(pending) = state
+            .pending_authorization
+            .clone()
+            .filter(|p| p.state_digest == digest)
+        else {
+            return Err(unknown());
+        };
+        if pending.expires_at <= now {
+            return Err(unknown());
+        }
+        let integration = self.integration(state.integration_id).await?;
+        let config = &integration.config;
+        let failed = |error: &str, description: Option<String>| (error.to_owned(), description);
+        let failure = if let Some(error) = &params.error {
+            Some(failed(error, params.error_description.clone()))
+        } else {
+            match (&params.iss, &config.issuer) {
+                (Some(iss), Some(issuer))
+                    if iss.trim_end_matches('/') != issuer.as_str().trim_end_matches('/') =>
+                {
+                    Some(failed(
+                        "invalid_iss",
+                        Some(format!(
+                            "the callback's iss {iss:?} is not the integration's issuer"
+                        )),
+                    ))
+                }
+                (None, _) if config.require_iss => Some(failed(
+                    "invalid_iss",
+                    Some("the provider sends iss on callbacks, and this one has none".to_owned()),
+                )),
+                _ if params.code.is_none() => Some(failed(
+                    "invalid_request",
+                    Some("the callback has no code".to_owned()),
+                )),
+                _ => None,
+            }
+        };
+        let outcome = match (failure, &params.code) {
+            (None, Some(code)) => {
+                self.exchange_code(&state, &integration, &pending, code, now)
+                    .await
+            }
+            (Some(failure), _) => Err(failure),
+            (None, None) => Err(failed("invalid_request", None)),
+        };
+        match outcome {
+            Ok(tokens) => {
+                let events = connection::decide(
+                    Some(&state),
+                    connection::Command::Authorize {
+                        grant_type: GrantType::AuthorizationCode,
+                        tokens,
+                        credentials: None,
+                        now,
+                    },
+                )?;
+                let connection = self
+                    .append(state.id, state.version, events, caller, now)
+                    .await?;
+                tracing::info!(connection_id = %state.id, "authorization completed");
+                Ok(CallbackOutcome::Authorized {
+                    connection: Box::new(connection),
+                    return_url: pending.return_url,
+                })
+            }
+            Err((error, description)) => {
+                let events = connection::decide(
+                    Some(&state),
+                    connection::Command::FailAuthorization {
+                        error: error.clone(),
+                        description: description.clone(),
+                    },
+                )?;
+                self.append(state.id, state.version, events, caller, now)
+                    .await?;
+                tracing::info!(connection_id = %state.id, error, "authorization failed");
+                Ok(CallbackOutcome::Failed {
+                    connection_id: state.id,
+                    error,
+                    description,
+                    return_url: pending.return_url,
+                })
+            }
+        }
+    }
+
+    async fn exchange_code(
+        &self,
+        state: &connection::State,
+        integration: &integration::State,
+        pending: &PendingAuthorization,
+        code: &SecretString,
+        now: DateTime<Utc>,
+    ) -> Result<TokenSet, (String, Option<String>)> {
+        let internal = |e: AppError| ("server_error".to_owned(), Some(e.to_string()));
+        let verifier = pending
+            .pkce_verifier
+            .as_ref()
+            .map(|v| self.open(state.id, Field::PkceVerifier, v))
+            .transpose()
+            .map_err(internal)?;
+        let secret = self.integration_secret(integration).map_err(internal)?;
+        let config = &integration.config;
+        let client = ClientCredentials {
+            client_id: config.client_id.as_str(),
+            client_secret: secret.as_ref(),
+            method: config.client_auth,
+        };
+        let grant = Grant::AuthorizationCode {
+            code,
+            redirect_uri: &pending.redirect_uri,
+            code_verifier: verifier.as_ref(),
+        };
+        let response = self
+            .provider
+            .request_token(
+                config,
+                &config.token_url.url(),
+                &client,
+                &grant,
+                &ParamMap::default(),
+            )
+            .await
+            .map_err(|e| {
+                (
+                    e.error_code().unwrap_or("token_exchange_failed").to_owned(),
+                    Some(e.to_string()),
+                )
+            })?;
+        self.token_set(state.id, response, config, &pending.scopes, now)
+            .map_err(internal)
+    }
+
+    /// Client credentials: the connection's own client, or the integration's.
+    pub async fn connect_client_credentials(
+        &self,
+        caller: &Caller,
+        integration_id: IntegrationId,
+        tenant: TenantId,
+        own_client: Option<(String, SecretString)>,
+        scopes: Option<Vec<Scope>>,
+        extra: ParamMap,
+    ) -> Result<connection::State, AppError> {
+        let integration = self.integration(integration_id).await?;
+        let config = &integration.config;
+        if config.grant_type != GrantType::ClientCredentials {
+            return Err(AppError::FailedPrecondition(format!(
+                "integration {integration_id} uses the {} grant, not client_credentials",
+                config.grant_type.as_str()
+            )));
+        }
+        let scopes = scopes.unwrap_or_else(|| config.scopes.clone());
+        let integration_secret = self.integration_secret(&integration)?;
+        let (client_id, secret) = match &own_client {
+            Some((id, secret)) => (id.as_str(), Some(secret)),
+            None => (config.client_id.as_str(), integration_secret.as_ref()),
+        };
+        let client = ClientCredentials {
+            client_id,
+            client_secret: secret,
+            method: config.client_auth,
+        };
+        let response = self
+            .provider
+            .request_token(
+                config,
+                &config.token_url.url(),
+                &client,
+                &Grant::ClientCredentials { scopes: &scopes },
+                &extra,
+            )
+            .await?;
+        let id = ConnectionId::new_v7();
+        let credentials = match own_client {
+            Some((client_id, secret)) => Some(GrantCredentials::ClientCredentials {
+                client_secret: Some(self.sealer.seal(
+                    &StreamId::Connection(id),
+                    Field::ClientSecret,
+                    &secret,
+                )?),
+                client_id,
+            }),
+            None => None,
+        };
+        self.connect(
+            caller,
+            &integration,
+            tenant,
+            id,
+            GrantType::ClientCredentials,
+            response,
+            credentials,
+            &scopes,
+        )
+        .await
+    }
+
+    /// The deprecated password grant, only where the integration allows it.
+    pub async fn connect_password(
+        &self,
+        caller: &Caller,
+        integration_id: IntegrationId,
+        tenant: TenantId,
+        username: String,
+        password: SecretString,
+        scopes: Option<Vec<Scope>>,
+    ) -> Result<connection::State, AppError> {
+        let integration = self.integration(integration_id).await?;
+        let config = &integration.config;
+        if config.grant_type != GrantType::Password || !config.allow_password_grant {
+            return Err(AppError::FailedPrecondition(format!(
+                "integration {integration_id} does not allow the deprecated password grant \
+                 (it needs grant_type password and allow_password_grant)"
+            )));
+        }
+        let scopes = scopes.unwrap_or_else(|| config.scopes.clone());
+        let secret = self.integration_secret(&integration)?;
+        let client = ClientCredentials {
+            client_id: config.client_id.as_str(),
+            client_secret: secret.as_ref(),
+            method: config.client_auth,
+        };
+        let grant = Grant::Password {
+            username: &username,
+            password: &password,
+            scopes: &scopes,
+        };
+        let response = self
+            .provider
+            .request_token(
+                config,
+                &config.token_url.url(),
+                &client,
+                &grant,
+                &ParamMap::default(),
+            )
+            .await?;
+        let id = ConnectionId::new_v7();
+        let credentials = GrantCredentials::Password {
+            password: self
+                .sealer
+                .seal(&StreamId::Connection(id), Field::Password, &password)?,
+            username,
+        };
+        tracing::warn!(connection_id = %id, integration_id = %integration_id, actor = %caller.actor, "deprecated password grant used");
+        self.connect(
+            caller,
+            &integration,
+            tenant,
+            id,
+            GrantType::Password,
+            response,
+            Some(credentials),
+            &scopes,
+        )
+        .await
+    }
+
+    /// Records a new connection and its first tokens in one append.
+    #[allow(clippy::too_many_arguments)]
+    async fn connect(
+        &self,
+        caller: &Caller,
+        integration: &integration::State,
+        tenant: TenantId,
+        id: ConnectionId,
+        grant_type: GrantType,
+        response: TokenResponse,
+        credentials: Option<GrantCredentials>,
+        scopes: &[Scope],
+    ) -> Result<connection::State, AppError> {
+        let now = Utc::now();
+        let requested: Vec<String> = scopes.iter().map(|s| s.as_str().to_owned()).collect();
+        let tokens = self.token_set(id, response, &integration.config, &requested, now)?;
+        let mut events = connection::decide(
+            None,
+            connection::Command::Create {
+                connection_id: id,
+                integration_id: integration.id,
+                tenant,
+                grant_type,
+            },
+        )?;
+        let meta = EventMeta {
+            version: 1,
+            occurred_at: now,
+        };
+        let created = events
+            .iter()
+            .fold(None, |s, e| connection::apply(s, e, &meta));
+        events.extend(connection::decide(
+            created.as_ref(),
+            connection::Command::Authorize {
+                grant_type,
+                tokens,
+                credentials,
+                now,
+            },
+        )?);
+        let state = self.append(id, 0, events, caller, now).await?;
+        tracing::info!(connection_id = %id, integration_id = %integration.id, grant = grant_type.as_str(), "connection authorized");
+        Ok(state)
+    }
+
+    /// The current token in the integration's placement. Refuses a connection that needs the
+    /// customer again, and a token that would not last `min_ttl`, with the reason.
+    pub async fn get_token(
+        &self,
+        id: ConnectionId,
+        min_ttl: Option<Duration>,
+    ) -> Result<Credential, AppError> {
+        let state = self.connection(id).await?;
+        let integration = self.integration(state.integration_id).await?;
+        let config = &integration.config;
+        use connection::Status::*;
+        match state.status {
+            Active => {}
+            ReauthorizationRequired => {
+                let reason = state
+                    .last_error
+                    .as_ref()
+                    .map(|e| format!(": {}", e.code))
+                    .unwrap_or_default();
+                return Err(AppError::FailedPrecondition(format!(
+                    "connection {id} needs the customer to authorize again{reason}"
+                )));
+            }
+            other => {
+                return Err(AppError::FailedPrecondition(format!(
+                    "connection {id} is {} and has no token to hand out",
+                    other.as_str()
+                )));
+            }
+        }
+        let min_ttl =
+            min_ttl.unwrap_or_else(|| Duration::seconds(i64::from(config.refresh_margin_secs)));
+        let now = Utc::now();
+        if let Some(expires_at) = state.expires_at
+            && expires_at - now < min_ttl
+        {
+            return Err(AppError::FailedPrecondition(format!(
+                "the token of connection {id} expires at {expires_at}, sooner than the {}s asked \
+                 for, and this version cannot refresh it",
+                min_ttl.num_seconds()
+            )));
+        }
+        let Some(sealed) = &state.access_token else {
+            return Err(AppError::FailedPrecondition(format!(
+                "connection {id} has no access token"
+            )));
+        };
+        let access_token = self.open(id, Field::AccessToken, sealed)?;
+        let placement = match &config.token_placement {
+            TokenPlacement::Header { name, prefix } => Placement::Header {
+                name: name.clone(),
+                value: SecretString::from(if prefix.is_empty() {
+                    access_token.expose_secret().to_owned()
+                } else {
+                    format!("{prefix} {}", access_token.expose_secret())
+                }),
+            },
+            TokenPlacement::Query { param } => Placement::Query {
+                param: param.clone(),
+                value: access_token.clone(),
+            },
+        };
+        Ok(Credential {
+            access_token,
+            token_type: state
+                .token_type
+                .clone()
+                .unwrap_or_else(|| "Bearer".to_owned()),
+            expires_at: state.expires_at,
+            scopes: state.scopes.clone(),
+            placement,
+            base_uri: config.base_uri.as_ref().map(|u| u.as_str().to_owned()),
+            metadata: state.metadata.clone(),
+            version: state.version,
+        })
+    }
+
+    /// Revokes at the provider (RFC 7009: refresh token first, then access token) when it has a
+    /// revocation endpoint, and records `revoked` with its answers. Revoking a revoked connection
+    /// changes nothing.
+    pub async fn revoke(
+        &self,
+        caller: &Caller,
+        id: ConnectionId,
+        reason: String,
+    ) -> Result<connection::State, AppError> {
+        let state = self.connection(id).await?;
+        if state.status == connection::Status::Revoked {
+            return Ok(state);
+        }
+        let integration = self.integration(state.integration_id).await?;
+        let config = &integration.config;
+        let mut outcomes: Vec<RevocationOutcome> = Vec::new();
+        if let Some(revocation_url) = &config.revocation_url {
+            let integration_secret = self.integration_secret(&integration)?;
+            let own_secret;
+            let (client_id, secret) = match &state.credentials {
+                Some(GrantCredentials::ClientCredentials {
+                    client_id,
+                    client_secret,
+                }) => {
+                    own_secret = client_secret
+                        .as_ref()
+                        .map(|s| self.open(id, Field::ClientSecret, s))
+                        .transpose()?;
+                    (client_id.as_str(), own_secret.as_ref())
+                }
+                _ => (config.client_id.as_str(), integration_secret.as_ref()),
+            };
+            let client = ClientCredentials {
+                client_id,
+                client_secret: secret,
+                method: config.client_auth,
+            };
+            let url = revocation_url.url();
+            if let Some(sealed) = &state.refresh_token {
+                let token = self.open(id, Field::RefreshToken, sealed)?;
+                outcomes.push(
+                    self.provider
+                        .revoke(&url, &client, &token, "refresh_token")
+                        .await,
+                );
+            }
+            if let Some(sealed) = &state.access_token {
+                let token = self.open(id, Field::AccessToken, sealed)?;
+                outcomes.push(
+                    self.provider
+                        .revoke(&url, &client, &token, "access_token")
+                        .await,
+                );
+            }
+        }
+        let now = Utc::now();
+        let events = connection::decide(
+            Some(&state),
+            connection::Command::Revoke {
+                reason,
+                provider: outcomes,
+            },
+        )?;
+        let revoked = self.append(id, state.version, events, caller, now).await?;
+        tracing::info!(connection_id = %id, "connection revoked");
+        Ok(revoked)
+    }
+}

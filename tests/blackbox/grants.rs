@@ -1,0 +1,847 @@
+//! The grants end to end: the real binary, the in-repo fake provider, and a "browser" that follows
+//! redirects by hand.
+
+use latchkey_fake_provider::{ClientAuth, ExpiresIn, FakeProvider, Iss, ProviderConfig, Quirks};
+use latchkey_proto::v1::{
+    ClientAuthMethod, CompleteAuthorizationRequest, ConnectClientCredentialsRequest,
+    ConnectPasswordRequest, ConnectionStatus, CreateIntegrationRequest, GetHistoryRequest,
+    GetTokenRequest, GrantType, IntegrationConfig, RevokeConnectionRequest,
+    StartAuthorizationRequest, get_history_request, get_token_response,
+};
+use tonic::Code;
+
+use crate::helpers::{Mode, Server};
+
+const LOOPBACK: (&str, &str) = ("LATCHKEY_ALLOW_LOOPBACK_PROVIDERS", "true");
+
+fn provider_config(provider: &FakeProvider, grant: GrantType) -> IntegrationConfig {
+    IntegrationConfig {
+        name: format!("Fake {}", uuid::Uuid::new_v4().simple()),
+        grant_type: grant as i32,
+        authorization_url: provider.url("/authorize"),
+        token_url: provider.url("/token"),
+        revocation_url: provider.url("/revoke"),
+        base_uri: "https://api.fake.example".to_owned(),
+        client_id: provider.config().client_id.clone(),
+        scopes: vec!["read".to_owned(), "write".to_owned()],
+        issuer: provider.issuer(),
+        client_auth: match provider.config().client_auth {
+            ClientAuth::Basic => ClientAuthMethod::BasicHeader,
+            ClientAuth::Body => ClientAuthMethod::RequestBody,
+        } as i32,
+        metadata_fields: vec!["instance_url".to_owned()],
+        allow_password_grant: grant == GrantType::Password,
+        ..Default::default()
+    }
+}
+
+async fn create_integration(server: &Server, config: IntegrationConfig, secret: &str) -> String {
+    server
+        .integrations()
+        .await
+        .create_integration(CreateIntegrationRequest {
+            config: Some(config),
+            client_secret: secret.to_owned(),
+            ..Default::default()
+        })
+        .await
+        .expect("create integration")
+        .into_inner()
+        .integration_id
+}
+
+fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// Follows the authorization URL to the provider, and the provider's redirect to wherever it
+/// points (Latchkey's callback), as a browser would. Returns the callback's response.
+async fn consent(
+    authorization_url: &str,
+) -> (
+    reqwest::StatusCode,
+    reqwest::header::HeaderMap,
+    String,
+    String,
+) {
+    let browser = browser();
+    let at_provider = browser.get(authorization_url).send().await.unwrap();
+    assert_eq!(at_provider.status(), 303, "the provider redirects back");
+    let callback = at_provider.headers()[reqwest::header::LOCATION]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let back = browser.get(&callback).send().await.unwrap();
+    let status = back.status();
+    let headers = back.headers().clone();
+    (status, headers, back.text().await.unwrap(), callback)
+}
+
+async fn history_types(server: &Server, connection_id: &str) -> Vec<String> {
+    let mut stream = server
+        .audit()
+        .await
+        .get_history(GetHistoryRequest {
+            stream: Some(get_history_request::Stream::ConnectionId(
+                connection_id.to_owned(),
+            )),
+            from_version: 0,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let mut types = Vec::new();
+    while let Some(event) = stream.message().await.unwrap() {
+        types.push(event.r#type);
+    }
+    types
+}
+
+async fn authorization_code_flow(client_auth: ClientAuth) {
+    let provider = FakeProvider::start(ProviderConfig {
+        client_auth,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    provider.set_quirks(Quirks {
+        extra_fields: vec![(
+            "instance_url".to_owned(),
+            serde_json::json!("https://acme.my.fake"),
+        )],
+        ..Default::default()
+    });
+    let mode = Mode::embedded();
+    let server = Server::start_with(&mode, &[LOOPBACK]).await;
+    let secret = provider.config().client_secret.clone();
+    let integration_id = create_integration(
+        &server,
+        provider_config(&provider, GrantType::AuthorizationCode),
+        &secret,
+    )
+    .await;
+    let mut connections = server.connections().await;
+    let started = connections
+        .start_authorization(StartAuthorizationRequest {
+            integration_id: integration_id.clone(),
+            tenant: "acme".to_owned(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let url = url::Url::parse(&started.authorization_url).unwrap();
+    let query: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
+    assert_eq!(query["response_type"], "code");
+    assert_eq!(query["scope"], "read write");
+    assert_eq!(query["code_challenge_method"], "S256");
+    assert!(query["redirect_uri"].ends_with("/oauth/callback"));
+    assert!(query["state"].len() >= 43);
+
+    let (status, headers, page, _) = consent(&started.authorization_url).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Connected"));
+    assert_eq!(headers["referrer-policy"], "no-referrer");
+    assert!(
+        headers["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("default-src 'none'")
+    );
+    for token in provider.issued_tokens() {
+        assert!(!page.contains(&token), "the page shows no token");
+    }
+
+    let token = connections
+        .get_token(GetTokenRequest {
+            connection_id: started.connection_id.clone(),
+            min_ttl: None,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(provider.accepts_access_token(&token.access_token));
+    let Some(get_token_response::Placement::Header(header)) = token.placement else {
+        panic!("header placement expected");
+    };
+    assert_eq!(header.name, "Authorization");
+    assert_eq!(header.value, format!("Bearer {}", token.access_token));
+    assert_eq!(token.base_uri, "https://api.fake.example");
+    assert_eq!(token.scopes, ["read", "write"]);
+    let metadata = token.metadata.unwrap();
+    assert_eq!(
+        metadata.fields["instance_url"].kind,
+        Some(prost_types::value::Kind::StringValue(
+            "https://acme.my.fake".to_owned()
+        ))
+    );
+    let calls = provider.token_calls();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0].grant_type, "authorization_code");
+    assert_eq!(calls[0].client_auth, Some(client_auth));
+    assert!(calls[0].params.iter().any(|(k, _)| k == "code_verifier"));
+    assert_eq!(
+        history_types(&server, &started.connection_id).await,
+        ["connection_created", "authorization_started", "authorized"]
+    );
+    let (_, log) = server.stop().await;
+    for token in provider.issued_tokens() {
+        assert!(!log.contains(&token), "a token leaked into the logs");
+    }
+    mode.cleanup().await;
+}
+
+#[tokio::test]
+async fn authorization_code_with_pkce_end_to_end_with_basic_client_auth() {
+    authorization_code_flow(ClientAuth::Basic).await;
+}
+
+#[tokio::test]
+async fn authorization_code_with_pkce_end_to_end_with_body_client_auth() {
+    authorization_code_flow(ClientAuth::Body).await;
+}
+
+#[tokio::test]
+async fn the_browser_returns_to_the_platform_with_the_outcome() {
+    let provider = FakeProvider::start(ProviderConfig::default())
+        .await
+        .unwrap();
+    let mode = Mode::embedded();
+    let server = Server::start_with(&mode, &[LOOPBACK]).await;
+    let integration_id = create_integration(
+        &server,
+        provider_config(&provider, GrantType::AuthorizationCode),
+        &provider.config().client_secret,
+    )
+    .await;
+    let mut connections = server.connections().await;
+    let start = |return_url: &str| StartAuthorizationRequest {
+        integration_id: integration_id.clone(),
+        tenant: "acme".to_owned(),
+        return_url: return_url.to_owned(),
+        ..Default::default()
+    };
+    let started = connections
+        .start_authorization(start("https://platform.example/connected?x=1"))
+        .await
+        .unwrap()
+        .into_inner();
+    let (status, headers, _, _) = consent(&started.authorization_url).await;
+    assert_eq!(status, 303);
+    let location = url::Url::parse(headers["location"].to_str().unwrap()).unwrap();
+    let query: std::collections::HashMap<_, _> = location.query_pairs().into_owned().collect();
+    assert_eq!(location.host_str(), Some("platform.example"));
+    assert_eq!(query["x"], "1");
+    assert_eq!(query["connection_id"], started.connection_id);
+    assert_eq!(query["status"], "authorized");
+
+    provider.set_quirks(Quirks {
+        deny_consent: true,
+        ..Default::default()
+    });
+    let denied = connections
+        .start_authorization(start("https://platform.example/connected"))
+        .await
+        .unwrap()
+        .into_inner();
+    let (status, headers, _, _) = consent(&denied.authorization_url).await;
+    assert_eq!(status, 303);
+    let location = headers["location"].to_str().unwrap();
+    assert!(
+        location.contains("status=failed") && location.contains("error=access_denied"),
+        "{location}"
+    );
+    server.stop().await;
+    mode.cleanup().await;
+}
+
+#[tokio::test]
+async fn refused_callbacks_give_a_clear_error_and_no_authorized_event() {
+    let provider = FakeProvider::start(ProviderConfig::default())
+        .await
+        .unwrap();
+    let mode = Mode::embedded();
+    let server = Server::start_with(&mode, &[LOOPBACK, ("LATCHKEY_AUTHORIZATION_TTL", "1")]).await;
+    let integration_id = create_integration(
+        &server,
+        provider_config(&provider, GrantType::AuthorizationCode),
+        &provider.config().client_secret,
+    )
+    .await;
+    let mut connections = server.connections().await;
+    let start = || StartAuthorizationRequest {
+        integration_id: integration_id.clone(),
+        tenant: "acme".to_owned(),
+        ..Default::default()
+    };
+
+    // A replayed state: the first callback succeeds, the same one again is refused.
+    let started = connections
+        .start_authorization(start())
+        .await
+        .unwrap()
+        .into_inner();
+    let (status, _, _, callback) = consent(&started.authorization_url).await;
+    assert_eq!(status, 200);
+    let replay = browser().get(&callback).send().await.unwrap();
+    assert_eq!(replay.status(), 400);
+    assert!(
+        replay
+            .text()
+            .await
+            .unwrap()
+            .contains("unknown, expired or already used")
+    );
+    assert_eq!(
+        history_types(&server, &started.connection_id).await,
+        ["connection_created", "authorization_started", "authorized"],
+        "the replay changed nothing"
+    );
+
+    // Each failure: a plain page, a recorded failure or nothing, never `authorized`.
+    let cases: [(Quirks, &str); 3] = [
+        (
+            Quirks {
+                iss: Iss::Wrong,
+                ..Default::default()
+            },
+            "invalid_iss",
+        ),
+        (
+            Quirks {
+                deny_consent: true,
+                ..Default::default()
+            },
+            "access_denied",
+        ),
+        (
+            Quirks {
+                omit_code: true,
+                ..Default::default()
+            },
+            "no code",
+        ),
+    ];
+    for (quirks, expected) in cases {
+        provider.set_quirks(quirks);
+        let started = connections
+            .start_authorization(start())
+            .await
+            .unwrap()
+            .into_inner();
+        let (status, headers, page, _) = consent(&started.authorization_url).await;
+        assert_eq!(status, 400, "{expected}: {page}");
+        assert_eq!(headers["referrer-policy"], "no-referrer");
+        assert!(page.contains(expected), "{expected} not shown in {page}");
+        let types = history_types(&server, &started.connection_id).await;
+        assert_eq!(
+            types.last().map(String::as_str),
+            Some("authorization_failed"),
+            "{expected}"
+        );
+        assert!(!types.iter().any(|t| t == "authorized"));
+    }
+
+    // An expired state (the TTL is one second here).
+    provider.set_quirks(Quirks::default());
+    let started = connections
+        .start_authorization(start())
+        .await
+        .unwrap()
+        .into_inner();
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let (status, _, page, _) = consent(&started.authorization_url).await;
+    assert_eq!(status, 400);
+    assert!(page.contains("unknown, expired or already used"), "{page}");
+    assert_eq!(
+        history_types(&server, &started.connection_id).await,
+        ["connection_created", "authorization_started"]
+    );
+
+    // The same checks for a platform that hosts its own callback.
+    let unknown = connections
+        .complete_authorization(CompleteAuthorizationRequest {
+            callback_query: "code=abc&state=forged".to_owned(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(unknown.code(), Code::InvalidArgument);
+    assert!(unknown.message().contains("state"));
+    server.stop().await;
+    mode.cleanup().await;
+}
+
+#[tokio::test]
+async fn a_platform_hosted_callback_completes_through_complete_authorization() {
+    let provider = FakeProvider::start(ProviderConfig::default())
+        .await
+        .unwrap();
+    let mode = Mode::embedded();
+    let server = Server::start_with(&mode, &[LOOPBACK]).await;
+    let mut config = provider_config(&provider, GrantType::AuthorizationCode);
+    config.redirect_uri = "https://platform.example/oauth/done".to_owned();
+    let integration_id =
+        create_integration(&server, config, &provider.config().client_secret).await;
+    let mut connections = server.connections().await;
+    let started = connections
+        .start_authorization(StartAuthorizationRequest {
+            integration_id,
+            tenant: "acme".to_owned(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let at_provider = browser()
+        .get(&started.authorization_url)
+        .send()
+        .await
+        .unwrap();
+    let location = url::Url::parse(at_provider.headers()["location"].to_str().unwrap()).unwrap();
+    assert_eq!(location.host_str(), Some("platform.example"));
+    let connection = connections
+        .complete_authorization(CompleteAuthorizationRequest {
+            callback_query: location.query().unwrap().to_owned(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(connection.status(), ConnectionStatus::Active);
+    assert!(connection.has_refresh_token);
+    server.stop().await;
+    mode.cleanup().await;
+}
+
+#[tokio::test]
+async fn client_credentials_and_password_grants_work_end_to_end() {
+    let provider = FakeProvider::start(ProviderConfig::default())
+        .await
+        .unwrap();
+    let mode = Mode::embedded();
+    let server = Server::start_with(&mode, &[LOOPBACK]).await;
+    let secret = provider.config().client_secret.clone();
+    let cc = create_integration(
+        &server,
+        provider_config(&provider, GrantType::ClientCredentials),
+        &secret,
+    )
+    .await;
+    let mut connections = server.connections().await;
+    let with_integration_client = connections
+        .connect_client_credentials(ConnectClientCredentialsRequest {
+            integration_id: cc.clone(),
+            tenant: "acme".to_owned(),
+            extra_params: [("audience".to_owned(), "https://api.fake.example".to_owned())].into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(with_integration_client.status(), ConnectionStatus::Active);
+    assert_eq!(
+        with_integration_client.grant_type(),
+        GrantType::ClientCredentials
+    );
+    let call = provider.token_calls().pop().unwrap();
+    assert_eq!(call.grant_type, "client_credentials");
+    assert!(
+        call.params
+            .contains(&("audience".to_owned(), "https://api.fake.example".to_owned()))
+    );
+    assert!(
+        call.params
+            .contains(&("scope".to_owned(), "read write".to_owned()))
+    );
+
+    let with_own_client = connections
+        .connect_client_credentials(ConnectClientCredentialsRequest {
+            integration_id: cc.clone(),
+            tenant: "acme".to_owned(),
+            client_id: provider.config().client_id.clone(),
+            client_secret: secret.clone(),
+            scopes: vec!["read".to_owned()],
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let token = connections
+        .get_token(GetTokenRequest {
+            connection_id: with_own_client.connection_id.clone(),
+            min_ttl: None,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(provider.accepts_access_token(&token.access_token));
+
+    let wrong_client = connections
+        .connect_client_credentials(ConnectClientCredentialsRequest {
+            integration_id: cc.clone(),
+            tenant: "acme".to_owned(),
+            client_id: "someone-else".to_owned(),
+            client_secret: "wrong".to_owned(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(wrong_client.code(), Code::FailedPrecondition);
+    assert!(
+        wrong_client.message().contains("invalid_client"),
+        "{wrong_client:?}"
+    );
+    assert!(wrong_client.message().contains("401"));
+
+    // Password: refused on an integration without the legacy flag, works with it.
+    let refused = connections
+        .connect_password(ConnectPasswordRequest {
+            integration_id: cc,
+            tenant: "acme".to_owned(),
+            username: "ada".to_owned(),
+            password: provider.config().password.clone(),
+            scopes: vec![],
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::FailedPrecondition);
+    assert!(refused.message().contains("password grant"));
+    let password_integration = create_integration(
+        &server,
+        provider_config(&provider, GrantType::Password),
+        &secret,
+    )
+    .await;
+    let connection = connections
+        .connect_password(ConnectPasswordRequest {
+            integration_id: password_integration,
+            tenant: "acme".to_owned(),
+            username: provider.config().username.clone(),
+            password: provider.config().password.clone(),
+            scopes: vec![],
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(connection.grant_type(), GrantType::Password);
+    assert!(connection.has_refresh_token);
+    let mut history = server
+        .audit()
+        .await
+        .get_history(GetHistoryRequest {
+            stream: Some(get_history_request::Stream::ConnectionId(
+                connection.connection_id,
+            )),
+            from_version: 0,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let mut payloads = String::new();
+    while let Some(event) = history.message().await.unwrap() {
+        payloads.push_str(&event.payload_json);
+    }
+    assert!(payloads.contains("\"grant_type\":\"password\""));
+    assert!(
+        !payloads.contains(&provider.config().password),
+        "the password is sealed"
+    );
+    let (_, log) = server.stop().await;
+    assert!(log.contains("deprecated password grant used"));
+    assert!(!log.contains(&provider.config().password));
+    mode.cleanup().await;
+}
+
+#[tokio::test]
+async fn token_responses_are_read_as_real_providers_send_them() {
+    let provider = FakeProvider::start(ProviderConfig::default())
+        .await
+        .unwrap();
+    let mode = Mode::embedded();
+    let server = Server::start_with(&mode, &[LOOPBACK]).await;
+    let mut config = provider_config(&provider, GrantType::ClientCredentials);
+    config.default_token_lifetime_secs = Some(7200);
+    let integration = create_integration(&server, config, &provider.config().client_secret).await;
+    let mut connections = server.connections().await;
+    let connect = || ConnectClientCredentialsRequest {
+        integration_id: integration.clone(),
+        tenant: "acme".to_owned(),
+        ..Default::default()
+    };
+    let expires_in = |token: &latchkey_proto::v1::GetTokenResponse| {
+        token.expires_at.as_ref().unwrap().seconds - chrono::Utc::now().timestamp()
+    };
+
+    provider.set_quirks(Quirks {
+        expires_in: ExpiresIn::String(1800),
+        omit_token_type: true,
+        scope_as_list: true,
+        ..Default::default()
+    });
+    let connection = connections
+        .connect_client_credentials(connect())
+        .await
+        .unwrap()
+        .into_inner();
+    let token = connections
+        .get_token(GetTokenRequest {
+            connection_id: connection.connection_id,
+            min_ttl: None,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(
+        (1790..=1800).contains(&expires_in(&token)),
+        "string expires_in"
+    );
+    assert_eq!(
+        token.token_type, "Bearer",
+        "missing token_type means Bearer"
+    );
+    assert_eq!(token.scopes, ["read", "write"], "scope as a list");
+
+    provider.set_quirks(Quirks {
+        expires_in: ExpiresIn::Missing,
+        ..Default::default()
+    });
+    let connection = connections
+        .connect_client_credentials(connect())
+        .await
+        .unwrap()
+        .into_inner();
+    let token = connections
+        .get_token(GetTokenRequest {
+            connection_id: connection.connection_id,
+            min_ttl: None,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(
+        (7190..=7200).contains(&expires_in(&token)),
+        "the integration's default lifetime"
+    );
+
+    let failures = [
+        (
+            (200, "not json at all".to_owned()),
+            Code::FailedPrecondition,
+            "not a JSON object",
+        ),
+        (
+            (200, r#"{"token_type":"Bearer"}"#.to_owned()),
+            Code::FailedPrecondition,
+            "no access_token",
+        ),
+        (
+            (
+                200,
+                format!(r#"{{"access_token":"{}"}}"#, "x".repeat(300_000)),
+            ),
+            Code::FailedPrecondition,
+            "byte limit",
+        ),
+        (
+            (400, r#"{"error":"invalid_scope"}"#.to_owned()),
+            Code::FailedPrecondition,
+            "error=invalid_scope",
+        ),
+        (
+            (503, "<html>down</html>".to_owned()),
+            Code::Unavailable,
+            "HTTP 503",
+        ),
+    ];
+    for (override_, code, expected) in failures {
+        provider.set_quirks(Quirks {
+            token_override: Some(override_),
+            ..Default::default()
+        });
+        let status = connections
+            .connect_client_credentials(connect())
+            .await
+            .unwrap_err();
+        assert_eq!(status.code(), code, "{expected}: {status:?}");
+        assert!(
+            status.message().contains(expected),
+            "{expected} in {:?}",
+            status.message()
+        );
+    }
+    server.stop().await;
+    mode.cleanup().await;
+}
+
+#[tokio::test]
+async fn revocation_reaches_the_provider_and_the_tokens_stop_working() {
+    let provider = FakeProvider::start(ProviderConfig::default())
+        .await
+        .unwrap();
+    let mode = Mode::embedded();
+    let server = Server::start_with(&mode, &[LOOPBACK]).await;
+    let integration_id = create_integration(
+        &server,
+        provider_config(&provider, GrantType::AuthorizationCode),
+        &provider.config().client_secret,
+    )
+    .await;
+    let mut connections = server.connections().await;
+    let started = connections
+        .start_authorization(StartAuthorizationRequest {
+            integration_id,
+            tenant: "acme".to_owned(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    consent(&started.authorization_url).await;
+    let issued = provider.issued_tokens();
+    assert_eq!(issued.len(), 2, "an access and a refresh token");
+    assert!(provider.accepts_access_token(&issued[0]));
+    assert!(provider.accepts_refresh_token(&issued[1]));
+
+    let revoke = || RevokeConnectionRequest {
+        connection_id: started.connection_id.clone(),
+        reason: "customer offboarded".to_owned(),
+    };
+    let revoked = connections
+        .revoke_connection(revoke())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(revoked.status(), ConnectionStatus::Revoked);
+    assert_eq!(
+        provider.revocations(),
+        2,
+        "refresh token, then access token"
+    );
+    assert!(!provider.accepts_access_token(&issued[0]));
+    assert!(!provider.accepts_refresh_token(&issued[1]));
+    let after = connections
+        .get_token(GetTokenRequest {
+            connection_id: started.connection_id.clone(),
+            min_ttl: None,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(after.code(), Code::FailedPrecondition);
+    assert!(after.message().contains("revoked"));
+
+    let again = connections
+        .revoke_connection(revoke())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        again.version, revoked.version,
+        "revoking twice changes nothing"
+    );
+    assert_eq!(provider.revocations(), 2);
+    let types = history_types(&server, &started.connection_id).await;
+    assert_eq!(types.last().map(String::as_str), Some("revoked"));
+    server.stop().await;
+    mode.cleanup().await;
+}
+
+#[tokio::test]
+async fn token_urls_on_private_link_local_or_loopback_addresses_are_refused() {
+    let mode = Mode::embedded();
+    // No LATCHKEY_ALLOW_LOOPBACK_PROVIDERS: production rules.
+    let server = Server::start(&mode).await;
+    let mut connections = server.connections().await;
+    for token_url in [
+        "https://10.0.0.1/token",
+        "https://169.254.169.254/latest/token",
+        "https://127.0.0.1:9/token",
+        "https://localhost:9/token",
+    ] {
+        let config = IntegrationConfig {
+            name: format!("Internal {}", uuid::Uuid::new_v4().simple()),
+            grant_type: GrantType::ClientCredentials as i32,
+            token_url: token_url.to_owned(),
+            client_id: "c".to_owned(),
+            ..Default::default()
+        };
+        let integration = create_integration(&server, config, "s").await;
+        let refused = connections
+            .connect_client_credentials(ConnectClientCredentialsRequest {
+                integration_id: integration,
+                tenant: "acme".to_owned(),
+                ..Default::default()
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(
+            refused.code(),
+            Code::FailedPrecondition,
+            "{token_url}: {refused:?}"
+        );
+        assert!(
+            refused.message().contains(token_url) && refused.message().contains("refused"),
+            "{token_url} not named in {:?}",
+            refused.message()
+        );
+    }
+    let listed = connections
+        .list_connections(latchkey_proto::v1::ListConnectionsRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(listed.connections.is_empty(), "nothing was stored");
+    server.stop().await;
+    mode.cleanup().await;
+}
+
+#[tokio::test]
+async fn no_token_reaches_a_log_line_even_at_trace_level() {
+    let provider = FakeProvider::start(ProviderConfig::default())
+        .await
+        .unwrap();
+    let mode = Mode::embedded();
+    let server = Server::start_with(&mode, &[LOOPBACK, ("LATCHKEY_LOG", "trace")]).await;
+    let secret = provider.config().client_secret.clone();
+    let integration_id = create_integration(
+        &server,
+        provider_config(&provider, GrantType::AuthorizationCode),
+        &secret,
+    )
+    .await;
+    let mut connections = server.connections().await;
+    let started = connections
+        .start_authorization(StartAuthorizationRequest {
+            integration_id,
+            tenant: "acme".to_owned(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    consent(&started.authorization_url).await;
+    connections
+        .get_token(GetTokenRequest {
+            connection_id: started.connection_id.clone(),
+            min_ttl: None,
+        })
+        .await
+        .unwrap();
+    connections
+        .revoke_connection(RevokeConnectionRequest {
+            connection_id: started.connection_id,
+            reason: String::new(),
+        })
+        .await
+        .unwrap();
+    let (_, log) = server.stop().await;
+    assert!(log.lines().count() > 50, "trace logging was on");
+    assert!(log.contains("TRACE"));
+    assert!(
+        !log.contains(&provider.config().token_prefix),
+        "a canary token was logged"
+    );
+    assert!(!log.contains(&secret), "the client secret was logged");
+    mode.cleanup().await;
+}
