@@ -845,3 +845,100 @@ async fn no_token_reaches_a_log_line_even_at_trace_level() {
     assert!(!log.contains(&secret), "the client secret was logged");
     mode.cleanup().await;
 }
+
+#[tokio::test]
+async fn integrations_start_from_a_template_or_from_discovery() {
+    use latchkey_proto::v1::ListTemplatesRequest;
+    let provider = FakeProvider::start(ProviderConfig::default())
+        .await
+        .unwrap();
+    let mode = Mode::embedded();
+    let server = Server::start_with(&mode, &[LOOPBACK]).await;
+    let mut integrations = server.integrations().await;
+    let templates = integrations
+        .list_templates(ListTemplatesRequest {})
+        .await
+        .unwrap()
+        .into_inner()
+        .templates;
+    assert!(templates.len() >= 10);
+    assert!(templates.iter().any(|t| t.name == "google"));
+
+    let salesforce = integrations
+        .create_integration(CreateIntegrationRequest {
+            config: Some(IntegrationConfig {
+                name: "Salesforce".to_owned(),
+                client_id: "3MVG9".to_owned(),
+                scopes: vec!["api".to_owned(), "refresh_token".to_owned()],
+                ..Default::default()
+            }),
+            template: "salesforce".to_owned(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let config = salesforce.config.unwrap();
+    assert_eq!(
+        config.token_url,
+        "https://login.salesforce.com/services/oauth2/token"
+    );
+    assert_eq!(config.grant_type(), GrantType::AuthorizationCode);
+    assert_eq!(config.metadata_fields, ["instance_url", "id", "issued_at"]);
+    let unknown = integrations
+        .create_integration(CreateIntegrationRequest {
+            config: Some(IntegrationConfig {
+                name: "X".to_owned(),
+                client_id: "x".to_owned(),
+                ..Default::default()
+            }),
+            template: "myspace".to_owned(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(unknown.code(), Code::InvalidArgument);
+    assert!(unknown.message().contains("template") && unknown.message().contains("google"));
+
+    let discovered = integrations
+        .create_integration(CreateIntegrationRequest {
+            config: Some(IntegrationConfig {
+                name: "Discovered".to_owned(),
+                grant_type: GrantType::AuthorizationCode as i32,
+                client_id: "c".to_owned(),
+                issuer: provider.issuer(),
+                ..Default::default()
+            }),
+            discover: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let config = discovered.config.unwrap();
+    assert_eq!(config.authorization_url, provider.url("/authorize"));
+    assert_eq!(config.token_url, provider.url("/token"));
+    assert_eq!(config.revocation_url, provider.url("/revoke"));
+    assert!(
+        config.require_iss,
+        "the provider advertises iss on callbacks"
+    );
+    let mismatch = integrations
+        .create_integration(CreateIntegrationRequest {
+            config: Some(IntegrationConfig {
+                name: "Mismatch".to_owned(),
+                grant_type: GrantType::AuthorizationCode as i32,
+                client_id: "c".to_owned(),
+                issuer: provider.issuer().replace("127.0.0.1", "localhost"),
+                ..Default::default()
+            }),
+            discover: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(mismatch.code(), Code::FailedPrecondition);
+    assert!(mismatch.message().contains("names issuer"), "{mismatch:?}");
+    server.stop().await;
+    mode.cleanup().await;
+}

@@ -20,6 +20,6 @@ mod token;
 pub use authorize::{AuthorizationRequest, authorization_url, random_token};
 pub use discovery::{ServerMetadata, discover};
 pub use error::OAuthError;
-pub use http::{HttpPolicy, ProviderClient};
+pub use http::{HttpPolicy, ProviderClient, ProviderResponse};
 pub use pkce::Pkce;
 pub use token::{ClientCredentials, Grant, RevocationOutcome, TokenResponse, parse_token_response};
