@@ -1,5 +1,8 @@
 //! The OAuth client against the in-repo fake provider, over real HTTP on loopback.
 
+// Test code: an unwrap that fails is a failed test.
+#![allow(clippy::unwrap_used)]
+
 use std::time::Duration;
 
 use latchkey_domain::integration::IntegrationConfigInput;
