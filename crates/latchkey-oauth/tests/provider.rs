@@ -132,3 +132,68 @@ async fn discovery_reads_the_metadata_and_checks_the_issuer() {
     let err = discover(&client(), &other).await.unwrap_err();
     assert!(err.to_string().contains("names issuer"), "{err}");
 }
+
+#[tokio::test]
+async fn the_fake_provider_rotates_refresh_tokens_and_revokes_the_grant_on_reuse() {
+    let provider = FakeProvider::start(ProviderConfig::default())
+        .await
+        .unwrap();
+    let mut config = config(&provider);
+    config.grant_type = latchkey_domain::GrantType::Password;
+    let secret = SecretString::from(provider.config().client_secret.clone());
+    let credentials = ClientCredentials {
+        client_id: &provider.config().client_id,
+        client_secret: Some(&secret),
+        method: ClientAuthMethod::BasicHeader,
+    };
+    let token_url = Url::parse(&provider.url("/token")).unwrap();
+    let password = SecretString::from(provider.config().password.clone());
+    let client = client();
+    let first = client
+        .request_token(
+            &config,
+            &token_url,
+            &credentials,
+            &Grant::Password {
+                username: &provider.config().username,
+                password: &password,
+                scopes: &[],
+            },
+            &ParamMap::default(),
+        )
+        .await
+        .unwrap();
+    let old = first.refresh_token.unwrap();
+    let refresh = |token: &SecretString| {
+        let client = client.clone();
+        let (config, token_url, token) = (config.clone(), token_url.clone(), token.clone());
+        let credentials = ClientCredentials {
+            client_id: credentials.client_id,
+            client_secret: credentials.client_secret,
+            method: credentials.method,
+        };
+        async move {
+            client
+                .request_token(
+                    &config,
+                    &token_url,
+                    &credentials,
+                    &Grant::RefreshToken {
+                        refresh_token: &token,
+                    },
+                    &ParamMap::default(),
+                )
+                .await
+        }
+    };
+    let rotated = refresh(&old).await.unwrap();
+    let new = rotated.refresh_token.expect("a rotated refresh token");
+    assert_ne!(new.expose_secret(), old.expose_secret());
+    let reused = refresh(&old).await.unwrap_err();
+    assert_eq!(reused.error_code(), Some("invalid_grant"));
+    assert!(
+        !provider.accepts_refresh_token(new.expose_secret()),
+        "reuse of a spent refresh token revokes the whole grant"
+    );
+    assert!(!provider.accepts_access_token(rotated.access_token.expose_secret()));
+}
