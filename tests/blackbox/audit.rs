@@ -49,6 +49,7 @@ async fn connection_history(store: &dyn EventStore, tenant: &str) -> ConnectionI
                 "instance_url".to_owned(),
                 serde_json::json!("https://acme.example"),
             )]),
+            refresh_at: None,
         },
         credentials: None,
     }

@@ -69,6 +69,11 @@ pub struct TokenSet {
     /// The raw response's other non-secret fields (`instance_url`, `expires_in` as sent…), kept so
     /// projections can be rebuilt when parsing rules change.
     pub metadata: BTreeMap<String, serde_json::Value>,
+    /// When Latchkey plans to refresh these tokens: before expiry by the integration's margin
+    /// (with jitter), or sooner if the refresh token would die unused. `None`: never (the
+    /// connection cannot refresh, and says so by expiring).
+    #[serde(default)]
+    pub refresh_at: Option<DateTime<Utc>>,
 }
 
 /// An authorization started and not yet completed.
@@ -197,6 +202,9 @@ pub enum Event {
         description: Option<String>,
         retryable: bool,
         retry_at: Option<DateTime<Utc>>,
+        /// Failures in a row, this one included.
+        #[serde(default)]
+        attempt: u32,
     },
     ReauthorizationRequired {
         error: String,
@@ -254,6 +262,9 @@ pub struct State {
     pub last_error: Option<LastError>,
     /// Refresh failures in a row since the last success.
     pub consecutive_failures: u32,
+    /// When the next refresh is due (planned, or the retry after a failure); `None`: none planned.
+    #[serde(default)]
+    pub refresh_at: Option<DateTime<Utc>>,
     pub version: u64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -370,6 +381,7 @@ pub fn decide(state: Option<&State>, command: Command) -> Result<Vec<Event>, Dom
                 description,
                 retryable,
                 retry_at,
+                attempt: s.consecutive_failures.saturating_add(1),
             }]),
             _ => Err(refuse(s, "record a refresh failure")),
         },
@@ -404,10 +416,12 @@ fn take_tokens(s: &mut State, tokens: &TokenSet) {
     s.metadata = tokens.metadata.clone();
     s.last_error = None;
     s.consecutive_failures = 0;
+    s.refresh_at = tokens.refresh_at;
     s.status = Status::Active;
 }
 
 fn clear_tokens(s: &mut State) {
+    s.refresh_at = None;
     s.access_token = None;
     s.refresh_token = None;
     s.pending_authorization = None;
@@ -443,6 +457,7 @@ pub fn apply(state: Option<State>, event: &Event, meta: &EventMeta) -> Option<St
                 credentials: None,
                 last_error: None,
                 consecutive_failures: 0,
+                refresh_at: None,
                 version: meta.version,
                 created_at: meta.occurred_at,
                 updated_at: meta.occurred_at,
@@ -494,6 +509,7 @@ pub fn apply(state: Option<State>, event: &Event, meta: &EventMeta) -> Option<St
             error,
             description,
             retryable,
+            retry_at,
             ..
         } => {
             s.last_error = Some(LastError {
@@ -503,6 +519,7 @@ pub fn apply(state: Option<State>, event: &Event, meta: &EventMeta) -> Option<St
                 at: meta.occurred_at,
             });
             s.consecutive_failures = s.consecutive_failures.saturating_add(1);
+            s.refresh_at = if *retryable { *retry_at } else { None };
         }
         Event::ReauthorizationRequired { error, description } => {
             s.last_error = Some(LastError {
@@ -512,6 +529,7 @@ pub fn apply(state: Option<State>, event: &Event, meta: &EventMeta) -> Option<St
                 at: meta.occurred_at,
             });
             s.status = Status::ReauthorizationRequired;
+            s.refresh_at = None;
         }
         Event::Expired {} => s.status = Status::Expired,
         Event::Revoked { .. } => {
@@ -566,6 +584,7 @@ mod tests {
                 "instance_url".to_owned(),
                 serde_json::json!("https://acme.my.salesforce.com"),
             )]),
+            refresh_at: Some(now() + Duration::minutes(55)),
         }
     }
 
@@ -915,11 +934,18 @@ mod tests {
         assert_eq!(types(&events), ["refresh_failed"]);
         assert_eq!(state.status, Status::Active);
         assert_eq!(state.consecutive_failures, 1);
+        assert_eq!(
+            state.refresh_at,
+            Some(now() + Duration::seconds(30)),
+            "the retry is planned"
+        );
+        assert!(matches!(events[0], Event::RefreshFailed { attempt: 1, .. }));
         assert!(state.last_error.as_ref().is_some_and(|e| e.retryable));
         let mut twice = history.to_vec();
         twice.extend(events);
-        let (_, state) = when(&twice, failure()).unwrap();
+        let (events, state) = when(&twice, failure()).unwrap();
         assert_eq!(state.consecutive_failures, 2);
+        assert!(matches!(events[0], Event::RefreshFailed { attempt: 2, .. }));
     }
 
     #[test]
@@ -929,6 +955,7 @@ mod tests {
             description: None,
             retryable: true,
             retry_at: None,
+            attempt: 1,
         };
         let (_, state) = when(
             &[created(), started(), authorized(), failed],
@@ -1089,6 +1116,7 @@ mod tests {
                 description: None,
                 retryable: true,
                 retry_at: Some(now()),
+                attempt: 1,
             },
             Event::ReauthorizationRequired {
                 error: "invalid_grant".to_owned(),

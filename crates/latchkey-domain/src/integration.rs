@@ -151,6 +151,9 @@ pub struct IntegrationConfig {
     /// `instance_url`…). Only these: an unknown field may be a secret.
     #[serde(default)]
     pub metadata_fields: Vec<String>,
+    /// Refresh tokens die after this long unused at some providers; Latchkey refreshes before.
+    #[serde(default)]
+    pub refresh_token_max_idle_secs: Option<u32>,
 }
 
 impl IntegrationConfig {
@@ -197,6 +200,7 @@ pub struct IntegrationConfigInput {
     pub issuer: String,
     pub require_iss: bool,
     pub metadata_fields: Vec<String>,
+    pub refresh_token_max_idle_secs: Option<u32>,
 }
 
 impl IntegrationConfigInput {
@@ -341,6 +345,14 @@ impl IntegrationConfigInput {
                 ));
             }
         }
+        if let Some(idle) = self.refresh_token_max_idle_secs
+            && !(3600..=IntegrationConfig::MAX_TOKEN_LIFETIME_SECS * 10).contains(&idle)
+        {
+            e.push(FieldViolation::new(
+                "refresh_token_max_idle_secs",
+                "must be between one hour and ten years",
+            ));
+        }
         if grant_type == Some(GrantType::Password) && !self.allow_password_grant {
             e.push(FieldViolation::new(
                 "allow_password_grant",
@@ -399,6 +411,7 @@ impl IntegrationConfigInput {
                 issuer,
                 require_iss: self.require_iss,
                 metadata_fields: self.metadata_fields,
+                refresh_token_max_idle_secs: self.refresh_token_max_idle_secs,
             }),
             // Every `None` above pushed a violation, so `e` was not empty.
             _ => Err(e),

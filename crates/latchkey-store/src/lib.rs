@@ -191,8 +191,48 @@ pub trait EventStore: Send + Sync + std::fmt::Debug + 'static {
         state_digest: &str,
     ) -> Result<Option<connection::State>, StoreError>;
 
+    /// Connections whose refresh is due at `now` (planned or a retry), and active ones whose
+    /// token has expired, earliest first.
+    async fn due_for_refresh(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<ConnectionId>, StoreError>;
+
+    /// Takes the refresh lease of a connection until `until`, unless another owner holds a lease
+    /// that has not run out.
+    async fn acquire_refresh_lease(
+        &self,
+        id: ConnectionId,
+        owner: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<Lease, StoreError>;
+
+    /// Notes, before the provider is called, the digest of the refresh token the attempt sends.
+    /// `false` if the lease is no longer this owner's.
+    async fn record_refresh_attempt(
+        &self,
+        id: ConnectionId,
+        owner: &str,
+        token_digest: &str,
+    ) -> Result<bool, StoreError>;
+
+    /// Ends this owner's lease once the attempt's outcome is committed (or certain).
+    async fn release_refresh_lease(&self, id: ConnectionId, owner: &str) -> Result<(), StoreError>;
+
     /// Waits for in-flight queries and closes the connections; later calls fail.
     async fn close(&self);
+}
+
+/// What taking a refresh lease found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lease {
+    /// Another owner is refreshing this connection.
+    Busy,
+    /// Ours. `previous_digest` is the refresh token digest of an earlier attempt whose outcome was
+    /// never committed (its holder died): that token may have been rotated and must not be sent.
+    Acquired { previous_digest: Option<String> },
 }
 
 /// A stream's projection, before or after an append.

@@ -13,7 +13,7 @@ use sqlx::{Postgres, Row, Transaction};
 
 use crate::append::{AppendTx, EventRow, append_in, duplicate_name};
 use crate::{
-    ConnectionFilter, EventContext, EventStore, Page, Projection, RecordedEvent, StoreError,
+    ConnectionFilter, EventContext, EventStore, Lease, Page, Projection, RecordedEvent, StoreError,
     clamp_limit, from_version, parse_projection, parse_state, parse_stream_id, parse_tenant,
     to_json, to_version,
 };
@@ -193,6 +193,100 @@ impl EventStore for PgStore {
         json.as_deref().map(parse_state).transpose()
     }
 
+    async fn due_for_refresh(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<ConnectionId>, StoreError> {
+        let ids: Vec<uuid::Uuid> = sqlx::query_scalar(
+            "SELECT id FROM connections \
+             WHERE (status IN ('active', 'expired') AND refresh_at <= $1) \
+                OR (status = 'active' AND expires_at <= $1) \
+             ORDER BY LEAST(refresh_at, expires_at) LIMIT $2",
+        )
+        .bind(now)
+        .bind(clamp_limit(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(ids.into_iter().map(ConnectionId::from_uuid).collect())
+    }
+
+    async fn acquire_refresh_lease(
+        &self,
+        id: ConnectionId,
+        owner: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<Lease, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO refresh_leases (connection_id, owner, lease_until) VALUES ($1, $2, $3) \
+             ON CONFLICT (connection_id) DO NOTHING",
+        )
+        .bind(id.as_uuid())
+        .bind(owner)
+        .bind(until)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if inserted == 1 {
+            tx.commit().await?;
+            return Ok(Lease::Acquired {
+                previous_digest: None,
+            });
+        }
+        let (holder, lease_until, digest): (String, DateTime<Utc>, Option<String>) =
+            sqlx::query_as(
+                "SELECT owner, lease_until, token_digest FROM refresh_leases \
+                 WHERE connection_id = $1 FOR UPDATE",
+            )
+            .bind(id.as_uuid())
+            .fetch_one(&mut *tx)
+            .await?;
+        if holder != owner && lease_until > now {
+            return Ok(Lease::Busy);
+        }
+        sqlx::query(
+            "UPDATE refresh_leases SET owner = $2, lease_until = $3 WHERE connection_id = $1",
+        )
+        .bind(id.as_uuid())
+        .bind(owner)
+        .bind(until)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Lease::Acquired {
+            previous_digest: digest,
+        })
+    }
+
+    async fn record_refresh_attempt(
+        &self,
+        id: ConnectionId,
+        owner: &str,
+        token_digest: &str,
+    ) -> Result<bool, StoreError> {
+        let updated = sqlx::query(
+            "UPDATE refresh_leases SET token_digest = $3 WHERE connection_id = $1 AND owner = $2",
+        )
+        .bind(id.as_uuid())
+        .bind(owner)
+        .bind(token_digest)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(updated == 1)
+    }
+
+    async fn release_refresh_lease(&self, id: ConnectionId, owner: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM refresh_leases WHERE connection_id = $1 AND owner = $2")
+            .bind(id.as_uuid())
+            .bind(owner)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     async fn close(&self) {
         self.pool.close().await;
     }
@@ -278,12 +372,12 @@ impl AppendTx for PgAppend {
                 sqlx::query(
                     "INSERT INTO connections \
                      (id, integration_id, tenant, status, version, expires_at, updated_at, state, \
-                     pending_state) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                     pending_state, refresh_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
                      ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, \
                      version = EXCLUDED.version, expires_at = EXCLUDED.expires_at, \
                      updated_at = EXCLUDED.updated_at, state = EXCLUDED.state, \
-                     pending_state = EXCLUDED.pending_state",
+                     pending_state = EXCLUDED.pending_state, refresh_at = EXCLUDED.refresh_at",
                 )
                 .bind(s.id.as_uuid())
                 .bind(s.integration_id.as_uuid())
@@ -298,6 +392,7 @@ impl AppendTx for PgAppend {
                         .as_ref()
                         .map(|p| p.state_digest.as_str()),
                 )
+                .bind(s.refresh_at)
                 .execute(&mut *self.0)
                 .await?;
             }

@@ -20,7 +20,7 @@ use uuid::Uuid;
 
 use crate::append::{AppendTx, EventRow, append_in, duplicate_name};
 use crate::{
-    ConnectionFilter, EventContext, EventStore, Page, Projection, RecordedEvent, StoreError,
+    ConnectionFilter, EventContext, EventStore, Lease, Page, Projection, RecordedEvent, StoreError,
     clamp_limit, from_version, parse_projection, parse_state, parse_stream_id, parse_tenant,
     to_json, to_version,
 };
@@ -219,6 +219,91 @@ impl EventStore for SqliteStore {
         json.as_deref().map(parse_state).transpose()
     }
 
+    async fn due_for_refresh(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<ConnectionId>, StoreError> {
+        let ids: Vec<String> = sqlx::query_scalar(
+            "SELECT id FROM connections \
+             WHERE (status IN ('active', 'expired') AND refresh_at <= $1) \
+                OR (status = 'active' AND expires_at <= $1) \
+             ORDER BY MIN(COALESCE(refresh_at, expires_at), COALESCE(expires_at, refresh_at)) \
+             LIMIT $2",
+        )
+        .bind(time_text(now))
+        .bind(clamp_limit(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        ids.iter()
+            .map(|id| parse_uuid(id).map(ConnectionId::from_uuid))
+            .collect()
+    }
+
+    async fn acquire_refresh_lease(
+        &self,
+        id: ConnectionId,
+        owner: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<Lease, StoreError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let existing: Option<(String, String, Option<String>)> = sqlx::query_as(
+            "SELECT owner, lease_until, token_digest FROM refresh_leases WHERE connection_id = $1",
+        )
+        .bind(id.to_string())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let previous_digest = match existing {
+            Some((holder, lease_until, _))
+                if holder != owner && parse_time(&lease_until)? > now =>
+            {
+                return Ok(Lease::Busy);
+            }
+            Some((_, _, digest)) => digest,
+            None => None,
+        };
+        sqlx::query(
+            "INSERT INTO refresh_leases (connection_id, owner, lease_until) VALUES ($1, $2, $3) \
+             ON CONFLICT (connection_id) DO UPDATE SET owner = excluded.owner, \
+             lease_until = excluded.lease_until",
+        )
+        .bind(id.to_string())
+        .bind(owner)
+        .bind(time_text(until))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Lease::Acquired { previous_digest })
+    }
+
+    async fn record_refresh_attempt(
+        &self,
+        id: ConnectionId,
+        owner: &str,
+        token_digest: &str,
+    ) -> Result<bool, StoreError> {
+        let updated = sqlx::query(
+            "UPDATE refresh_leases SET token_digest = $3 WHERE connection_id = $1 AND owner = $2",
+        )
+        .bind(id.to_string())
+        .bind(owner)
+        .bind(token_digest)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(updated == 1)
+    }
+
+    async fn release_refresh_lease(&self, id: ConnectionId, owner: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM refresh_leases WHERE connection_id = $1 AND owner = $2")
+            .bind(id.to_string())
+            .bind(owner)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     async fn close(&self) {
         self.pool.close().await;
     }
@@ -299,12 +384,12 @@ impl AppendTx for SqliteAppend {
                 sqlx::query(
                     "INSERT INTO connections \
                      (id, integration_id, tenant, status, version, expires_at, updated_at, state, \
-                     pending_state) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                     pending_state, refresh_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
                      ON CONFLICT (id) DO UPDATE SET status = excluded.status, \
                      version = excluded.version, expires_at = excluded.expires_at, \
                      updated_at = excluded.updated_at, state = excluded.state, \
-                     pending_state = excluded.pending_state",
+                     pending_state = excluded.pending_state, refresh_at = excluded.refresh_at",
                 )
                 .bind(s.id.to_string())
                 .bind(s.integration_id.to_string())
@@ -319,6 +404,7 @@ impl AppendTx for SqliteAppend {
                         .as_ref()
                         .map(|p| p.state_digest.as_str()),
                 )
+                .bind(s.refresh_at.map(time_text))
                 .execute(&mut *self.0)
                 .await?;
             }

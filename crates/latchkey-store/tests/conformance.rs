@@ -15,7 +15,7 @@ use latchkey_domain::{
 };
 use latchkey_store::testing::{PgTestDatabase, TempDir};
 use latchkey_store::{
-    ConnectionFilter, EventContext, EventStore, GENESIS_HASH, Page, PgStore, RecordedEvent,
+    ConnectionFilter, EventContext, EventStore, GENESIS_HASH, Lease, Page, PgStore, RecordedEvent,
     SqliteStore, StoreError,
 };
 use tokio::sync::Barrier;
@@ -175,6 +175,7 @@ fn authorized(n: u8) -> DomainEvent {
             expires_at: Some(Utc::now() + Duration::hours(1)),
             scopes: vec!["read".to_owned()],
             metadata: BTreeMap::from([("instance_url".to_owned(), serde_json::json!("https://x"))]),
+            refresh_at: None,
         },
         credentials: None,
     }
@@ -187,6 +188,7 @@ fn refresh_failed() -> DomainEvent {
         description: None,
         retryable: true,
         retry_at: None,
+        attempt: 1,
     }
     .into()
 }
@@ -720,6 +722,155 @@ async fn a_pending_authorization_is_found_by_its_state_digest_until_completed(h:
     );
 }
 
+async fn refresh_leases_admit_one_owner_until_they_run_out(h: &Harness) {
+    let id = new_connection(h.store.as_ref(), "acme").await;
+    let now = Utc::now();
+    let until = now + Duration::seconds(30);
+    let first = h
+        .store
+        .acquire_refresh_lease(id, "replica-a", now, until)
+        .await
+        .unwrap();
+    assert_eq!(
+        first,
+        Lease::Acquired {
+            previous_digest: None
+        }
+    );
+    let busy = h
+        .store
+        .acquire_refresh_lease(id, "replica-b", now, until)
+        .await
+        .unwrap();
+    assert_eq!(busy, Lease::Busy);
+    assert!(
+        h.store
+            .record_refresh_attempt(id, "replica-a", "digest-1")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !h.store
+            .record_refresh_attempt(id, "replica-b", "digest-1")
+            .await
+            .unwrap()
+    );
+    // replica-a dies mid-attempt: once its lease runs out, b takes over and learns of the attempt.
+    let later = until + Duration::seconds(1);
+    let taken = h
+        .store
+        .acquire_refresh_lease(id, "replica-b", later, later + Duration::seconds(30))
+        .await
+        .unwrap();
+    assert_eq!(
+        taken,
+        Lease::Acquired {
+            previous_digest: Some("digest-1".to_owned())
+        }
+    );
+    h.store
+        .release_refresh_lease(id, "replica-a")
+        .await
+        .unwrap();
+    assert_eq!(
+        h.store
+            .acquire_refresh_lease(id, "replica-c", later, later)
+            .await
+            .unwrap(),
+        Lease::Busy,
+        "a stale owner's release does not free another's lease"
+    );
+    h.store
+        .release_refresh_lease(id, "replica-b")
+        .await
+        .unwrap();
+    assert_eq!(
+        h.store
+            .acquire_refresh_lease(id, "replica-c", later, later)
+            .await
+            .unwrap(),
+        Lease::Acquired {
+            previous_digest: None
+        }
+    );
+}
+
+async fn sixteen_replicas_racing_for_one_lease_have_one_winner(h: &Harness) {
+    let id = new_connection(h.store.as_ref(), "acme").await;
+    let barrier = Arc::new(Barrier::new(16));
+    let tasks: Vec<_> = (0..16)
+        .map(|i| {
+            let store = h.store.clone();
+            let barrier = barrier.clone();
+            tokio::spawn(async move {
+                barrier.wait().await;
+                let now = Utc::now();
+                store
+                    .acquire_refresh_lease(
+                        id,
+                        &format!("replica-{i}"),
+                        now,
+                        now + Duration::seconds(30),
+                    )
+                    .await
+            })
+        })
+        .collect();
+    let mut acquired = 0;
+    for task in tasks {
+        if let Lease::Acquired { .. } = task.await.unwrap().unwrap() {
+            acquired += 1;
+        }
+    }
+    assert_eq!(acquired, 1);
+}
+
+async fn connections_are_due_when_their_refresh_or_their_expiry_comes(h: &Harness) {
+    let now = Utc::now();
+    let with = |refresh_in: i64, expires_in: i64| {
+        let id = ConnectionId::new_v7();
+        let events: Vec<DomainEvent> = vec![
+            connection_created(id, "acme"),
+            connection::Event::Authorized {
+                grant_type: GrantType::ClientCredentials,
+                tokens: connection::TokenSet {
+                    access_token: Sealed::from_bytes(vec![1; 32]),
+                    refresh_token: None,
+                    token_type: "Bearer".to_owned(),
+                    expires_at: Some(now + Duration::seconds(expires_in)),
+                    scopes: vec![],
+                    metadata: BTreeMap::new(),
+                    refresh_at: Some(now + Duration::seconds(refresh_in)),
+                },
+                credentials: None,
+            }
+            .into(),
+        ];
+        (id, events)
+    };
+    let (due, e1) = with(-5, 100);
+    let (later, e2) = with(50, 100);
+    let (expired, e3) = with(50, -1);
+    for (id, events) in [(due, e1), (later, e2), (expired, e3)] {
+        h.store
+            .append(StreamId::Connection(id), 0, events, &ctx())
+            .await
+            .unwrap();
+    }
+    let found = h.store.due_for_refresh(now, 10).await.unwrap();
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert!(found.contains(&due) && found.contains(&expired));
+    assert!(!found.contains(&later));
+    assert_eq!(
+        h.store
+            .due_for_refresh(now + Duration::seconds(60), 10)
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
+}
+
 macro_rules! conformance_suite {
     ($($test:ident),* $(,)?) => {
         mod postgres {
@@ -759,4 +910,7 @@ conformance_suite!(
     events_that_do_not_fit_the_stream_are_refused_and_nothing_is_stored,
     connections_list_by_tenant_and_status_in_pages,
     a_pending_authorization_is_found_by_its_state_digest_until_completed,
+    refresh_leases_admit_one_owner_until_they_run_out,
+    sixteen_replicas_racing_for_one_lease_have_one_winner,
+    connections_are_due_when_their_refresh_or_their_expiry_comes,
 );

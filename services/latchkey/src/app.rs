@@ -17,12 +17,14 @@ use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use crate::api::{AuditApi, ConnectionApi, IntegrationApi};
 use crate::config::{Config, Storage};
 use crate::grants::Grants;
 use crate::http::{HttpState, router};
 use crate::keys::load_keyring;
+use crate::refresh::{RefreshState, RefresherSettings, run_refresher};
 use crate::service::{Connections, Integrations};
 
 /// Postgres pool size per replica.
@@ -90,6 +92,8 @@ pub struct App {
     sealer: Arc<Sealer>,
     provider: ProviderClient,
     authorization_ttl: Duration,
+    refresh_concurrency: u32,
+    refresh: Arc<RefreshState>,
 }
 
 impl std::fmt::Debug for App {
@@ -153,6 +157,8 @@ impl App {
             sealer,
             provider,
             authorization_ttl: config.authorization_ttl,
+            refresh_concurrency: config.refresh_concurrency,
+            refresh: Arc::new(RefreshState::new(config.refresh_rate)),
         })
     }
 
@@ -183,7 +189,21 @@ impl App {
             self.provider.clone(),
             self.callback_url.clone(),
             self.authorization_ttl,
+            self.refresh.clone(),
         );
+        let background = TaskTracker::new();
+        if self.refresh_concurrency > 0 {
+            background.spawn(run_refresher(
+                grants.clone(),
+                RefresherSettings {
+                    concurrency: self.refresh_concurrency as usize,
+                    tick: Duration::from_secs(1),
+                    batch: 500,
+                },
+                shutdown.clone(),
+            ));
+        }
+        background.close();
 
         let (health, health_service) = tonic_health::server::health_reporter();
         health
@@ -255,6 +275,8 @@ impl App {
                 Ok(())
             }
         };
+        // Refreshes under way get the same grace; their leases make an interrupted one safe.
+        let _ = tokio::time::timeout(SHUTDOWN_GRACE, background.wait()).await;
         self.store.close().await;
         tracing::info!("latchkey stopped");
         result

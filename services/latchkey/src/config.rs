@@ -60,6 +60,12 @@ pub struct Settings {
     /// Seconds a started authorization (its one-time `state`) stays valid. Default 600.
     #[arg(long, env = "LATCHKEY_AUTHORIZATION_TTL", value_name = "SECONDS")]
     pub authorization_ttl: Option<String>,
+    /// Proactive refreshes running at once in this process. Default 16; 0 turns the refresher off.
+    #[arg(long, env = "LATCHKEY_REFRESH_CONCURRENCY", value_name = "N")]
+    pub refresh_concurrency: Option<String>,
+    /// Refresh requests per second to one provider (token URL host), per process. Default 50.
+    #[arg(long, env = "LATCHKEY_REFRESH_RATE", value_name = "PER_SECOND")]
+    pub refresh_rate: Option<String>,
 }
 
 /// The configuration file's shape.
@@ -76,6 +82,8 @@ struct FileSettings {
     log: Option<String>,
     allow_loopback_providers: Option<bool>,
     authorization_ttl: Option<u32>,
+    refresh_concurrency: Option<u32>,
+    refresh_rate: Option<u32>,
 }
 
 #[derive(Debug)]
@@ -112,6 +120,8 @@ pub struct Config {
     pub log: String,
     pub allow_loopback_providers: bool,
     pub authorization_ttl: std::time::Duration,
+    pub refresh_concurrency: u32,
+    pub refresh_rate: std::num::NonZeroU32,
 }
 
 /// Every invalid setting, each naming the setting.
@@ -300,6 +310,41 @@ impl Settings {
             );
         }
 
+        let mut number = |value: Option<String>,
+                          from_file: Option<u32>,
+                          default: u32,
+                          name: &str,
+                          range: std::ops::RangeInclusive<u32>| {
+            let parsed = match non_empty(value) {
+                None => from_file.unwrap_or(default),
+                Some(text) => text.trim().parse::<u32>().unwrap_or(u32::MAX),
+            };
+            if range.contains(&parsed) {
+                parsed
+            } else {
+                errors.push(format!(
+                    "{name}: must be a whole number from {} to {}",
+                    range.start(),
+                    range.end()
+                ));
+                default
+            }
+        };
+        let refresh_concurrency = number(
+            self.refresh_concurrency,
+            file.refresh_concurrency,
+            16,
+            "LATCHKEY_REFRESH_CONCURRENCY (--refresh-concurrency)",
+            0..=1024,
+        );
+        let refresh_rate = number(
+            self.refresh_rate,
+            file.refresh_rate,
+            50,
+            "LATCHKEY_REFRESH_RATE (--refresh-rate)",
+            1..=100_000,
+        );
+
         match (grpc_addr, http_addr, master_key) {
             (Some(grpc_addr), Some(http_addr), Some(master_key)) if errors.is_empty() => {
                 Ok(Config {
@@ -313,6 +358,9 @@ impl Settings {
                     log,
                     allow_loopback_providers,
                     authorization_ttl: std::time::Duration::from_secs(u64::from(authorization_ttl)),
+                    refresh_concurrency,
+                    refresh_rate: std::num::NonZeroU32::new(refresh_rate)
+                        .unwrap_or(std::num::NonZeroU32::MIN),
                 })
             }
             _ => Err(ConfigErrors(errors)),

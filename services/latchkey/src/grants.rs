@@ -23,7 +23,11 @@ use sha2::{Digest, Sha256};
 use url::Url;
 
 use crate::error::AppError;
+use crate::refresh::{Need, RefreshState, plan_refresh};
 use crate::service::Caller;
+
+/// What `GetToken` guarantees when the caller names no `min_ttl`.
+pub const DEFAULT_MIN_TTL: Duration = Duration::seconds(30);
 
 #[derive(Debug, Clone)]
 pub struct Grants {
@@ -33,6 +37,7 @@ pub struct Grants {
     callback_url: String,
     /// How long a started authorization waits for its callback.
     authorization_ttl: Duration,
+    refresh: Arc<RefreshState>,
 }
 
 /// `StartAuthorization`'s input, checked.
@@ -140,6 +145,7 @@ impl Grants {
         provider: ProviderClient,
         callback_url: String,
         authorization_ttl: std::time::Duration,
+        refresh: Arc<RefreshState>,
     ) -> Self {
         Self {
             store,
@@ -148,24 +154,43 @@ impl Grants {
             callback_url,
             authorization_ttl: Duration::from_std(authorization_ttl)
                 .unwrap_or_else(|_| Duration::minutes(10)),
+            refresh,
         }
     }
 
-    async fn integration(&self, id: IntegrationId) -> Result<integration::State, AppError> {
+    pub(crate) fn refresh_state(&self) -> &RefreshState {
+        &self.refresh
+    }
+
+    pub(crate) fn store(&self) -> &Arc<dyn EventStore> {
+        &self.store
+    }
+
+    pub(crate) fn provider(&self) -> &ProviderClient {
+        &self.provider
+    }
+
+    pub(crate) async fn integration_state(
+        &self,
+        id: IntegrationId,
+    ) -> Result<integration::State, AppError> {
         match self.store.integration(id).await? {
             Some(state) if !state.deleted => Ok(state),
             _ => Err(AppError::NotFound(format!("integration {id}"))),
         }
     }
 
-    async fn connection(&self, id: ConnectionId) -> Result<connection::State, AppError> {
+    pub(crate) async fn connection_state(
+        &self,
+        id: ConnectionId,
+    ) -> Result<connection::State, AppError> {
         match self.store.connection(id).await? {
             Some(state) if state.status != connection::Status::Deleted => Ok(state),
             _ => Err(AppError::NotFound(format!("connection {id}"))),
         }
     }
 
-    fn open(
+    pub(crate) fn open_connection_secret(
         &self,
         id: ConnectionId,
         field: Field,
@@ -174,7 +199,7 @@ impl Grants {
         Ok(self.sealer.open(&StreamId::Connection(id), field, sealed)?)
     }
 
-    fn integration_secret(
+    pub(crate) fn open_integration_secret(
         &self,
         integration: &integration::State,
     ) -> Result<Option<SecretString>, AppError> {
@@ -193,7 +218,7 @@ impl Grants {
             .transpose()
     }
 
-    async fn append(
+    pub(crate) async fn append_events(
         &self,
         id: ConnectionId,
         expected: u64,
@@ -210,22 +235,28 @@ impl Grants {
                 &context(caller, now),
             )
             .await?;
-        self.connection(id).await
+        self.connection_state(id).await
     }
 
-    /// Seals a token response into the event's token set.
-    fn token_set(
+    /// Seals a token response into the event's token set, with its refresh planned when the
+    /// connection can refresh at all (a refresh token, or a grant it can run again).
+    pub(crate) fn seal_tokens(
         &self,
         id: ConnectionId,
         response: TokenResponse,
         config: &IntegrationConfig,
         requested: &[String],
         now: DateTime<Utc>,
+        can_run_grant_again: bool,
     ) -> Result<TokenSet, AppError> {
         let owner = StreamId::Connection(id);
         let lifetime = response
             .expires_in
             .unwrap_or(u64::from(config.default_token_lifetime_secs));
+        let expires_at = now + Duration::seconds(i64::try_from(lifetime).unwrap_or(i64::MAX / 2));
+        let has_refresh_token = response.refresh_token.is_some();
+        let refresh_at = (has_refresh_token || can_run_grant_again)
+            .then(|| plan_refresh(config, now, expires_at, has_refresh_token));
         Ok(TokenSet {
             access_token: self
                 .sealer
@@ -236,11 +267,10 @@ impl Grants {
                 .map(|t| self.sealer.seal(&owner, Field::RefreshToken, t))
                 .transpose()?,
             token_type: response.token_type,
-            expires_at: Some(
-                now + Duration::seconds(i64::try_from(lifetime).unwrap_or(i64::MAX / 2)),
-            ),
+            expires_at: Some(expires_at),
             scopes: response.scopes.unwrap_or_else(|| requested.to_vec()),
             metadata: response.metadata,
+            refresh_at,
         })
     }
 
@@ -249,7 +279,7 @@ impl Grants {
         caller: &Caller,
         request: StartRequest,
     ) -> Result<Started, AppError> {
-        let integration = self.integration(request.integration_id).await?;
+        let integration = self.integration_state(request.integration_id).await?;
         let config = &integration.config;
         if config.grant_type != GrantType::AuthorizationCode {
             return Err(AppError::FailedPrecondition(format!(
@@ -267,7 +297,7 @@ impl Grants {
         let now = Utc::now();
         let (connection_id, mut events, expected, state) = match request.connection_id {
             Some(id) => {
-                let state = self.connection(id).await?;
+                let state = self.connection_state(id).await?;
                 if state.integration_id != integration.id || state.tenant != request.tenant {
                     // Same answer as a missing one: no probing of other tenants' connections.
                     return Err(AppError::NotFound(format!("connection {id}")));
@@ -324,7 +354,7 @@ impl Grants {
                 authorization: pending,
             },
         )?);
-        self.append(connection_id, expected, events, caller, now)
+        self.append_events(connection_id, expected, events, caller, now)
             .await?;
         let url = authorization_url(
             config,
@@ -380,7 +410,7 @@ impl Grants {
         if pending.expires_at <= now {
             return Err(unknown());
         }
-        let integration = self.integration(state.integration_id).await?;
+        let integration = self.integration_state(state.integration_id).await?;
         let config = &integration.config;
         let failed = |error: &str, description: Option<String>| (error.to_owned(), description);
         let failure = if let Some(error) = &params.error {
@@ -428,7 +458,7 @@ impl Grants {
                     },
                 )?;
                 let connection = self
-                    .append(state.id, state.version, events, caller, now)
+                    .append_events(state.id, state.version, events, caller, now)
                     .await?;
                 tracing::info!(connection_id = %state.id, "authorization completed");
                 Ok(CallbackOutcome::Authorized {
@@ -444,7 +474,7 @@ impl Grants {
                         description: description.clone(),
                     },
                 )?;
-                self.append(state.id, state.version, events, caller, now)
+                self.append_events(state.id, state.version, events, caller, now)
                     .await?;
                 tracing::info!(connection_id = %state.id, error, "authorization failed");
                 Ok(CallbackOutcome::Failed {
@@ -469,10 +499,12 @@ impl Grants {
         let verifier = pending
             .pkce_verifier
             .as_ref()
-            .map(|v| self.open(state.id, Field::PkceVerifier, v))
+            .map(|v| self.open_connection_secret(state.id, Field::PkceVerifier, v))
             .transpose()
             .map_err(internal)?;
-        let secret = self.integration_secret(integration).map_err(internal)?;
+        let secret = self
+            .open_integration_secret(integration)
+            .map_err(internal)?;
         let config = &integration.config;
         let client = ClientCredentials {
             client_id: config.client_id.as_str(),
@@ -500,7 +532,7 @@ impl Grants {
                     Some(e.to_string()),
                 )
             })?;
-        self.token_set(state.id, response, config, &pending.scopes, now)
+        self.seal_tokens(state.id, response, config, &pending.scopes, now, false)
             .map_err(internal)
     }
 
@@ -514,7 +546,7 @@ impl Grants {
         scopes: Option<Vec<Scope>>,
         extra: ParamMap,
     ) -> Result<connection::State, AppError> {
-        let integration = self.integration(integration_id).await?;
+        let integration = self.integration_state(integration_id).await?;
         let config = &integration.config;
         if config.grant_type != GrantType::ClientCredentials {
             return Err(AppError::FailedPrecondition(format!(
@@ -523,7 +555,7 @@ impl Grants {
             )));
         }
         let scopes = scopes.unwrap_or_else(|| config.scopes.clone());
-        let integration_secret = self.integration_secret(&integration)?;
+        let integration_secret = self.open_integration_secret(&integration)?;
         let (client_id, secret) = match &own_client {
             Some((id, secret)) => (id.as_str(), Some(secret)),
             None => (config.client_id.as_str(), integration_secret.as_ref()),
@@ -578,7 +610,7 @@ impl Grants {
         password: SecretString,
         scopes: Option<Vec<Scope>>,
     ) -> Result<connection::State, AppError> {
-        let integration = self.integration(integration_id).await?;
+        let integration = self.integration_state(integration_id).await?;
         let config = &integration.config;
         if config.grant_type != GrantType::Password || !config.allow_password_grant {
             return Err(AppError::FailedPrecondition(format!(
@@ -587,7 +619,7 @@ impl Grants {
             )));
         }
         let scopes = scopes.unwrap_or_else(|| config.scopes.clone());
-        let secret = self.integration_secret(&integration)?;
+        let secret = self.open_integration_secret(&integration)?;
         let client = ClientCredentials {
             client_id: config.client_id.as_str(),
             client_secret: secret.as_ref(),
@@ -644,7 +676,7 @@ impl Grants {
     ) -> Result<connection::State, AppError> {
         let now = Utc::now();
         let requested: Vec<String> = scopes.iter().map(|s| s.as_str().to_owned()).collect();
-        let tokens = self.token_set(id, response, &integration.config, &requested, now)?;
+        let tokens = self.seal_tokens(id, response, &integration.config, &requested, now, true)?;
         let mut events = connection::decide(
             None,
             connection::Command::Create {
@@ -670,59 +702,82 @@ impl Grants {
                 now,
             },
         )?);
-        let state = self.append(id, 0, events, caller, now).await?;
+        let state = self.append_events(id, 0, events, caller, now).await?;
         tracing::info!(connection_id = %id, integration_id = %integration.id, grant = grant_type.as_str(), "connection authorized");
         Ok(state)
     }
 
-    /// The current token in the integration's placement. Refuses a connection that needs the
-    /// customer again, and a token that would not last `min_ttl`, with the reason.
+    /// A token valid at least `min_ttl` (default [`DEFAULT_MIN_TTL`]) in the integration's
+    /// placement. One with less left is refreshed first; one inside the refresh margin but good
+    /// for `min_ttl` is returned at once while one background refresh starts. A connection that
+    /// needs the customer again is refused with the reason, never given an expired token.
     pub async fn get_token(
         &self,
         id: ConnectionId,
         min_ttl: Option<Duration>,
     ) -> Result<Credential, AppError> {
-        let state = self.connection(id).await?;
-        let integration = self.integration(state.integration_id).await?;
-        let config = &integration.config;
-        use connection::Status::*;
-        match state.status {
-            Active => {}
-            ReauthorizationRequired => {
-                let reason = state
-                    .last_error
-                    .as_ref()
-                    .map(|e| format!(": {}", e.code))
-                    .unwrap_or_default();
-                return Err(AppError::FailedPrecondition(format!(
-                    "connection {id} needs the customer to authorize again{reason}"
-                )));
-            }
-            other => {
-                return Err(AppError::FailedPrecondition(format!(
-                    "connection {id} is {} and has no token to hand out",
-                    other.as_str()
-                )));
-            }
-        }
-        let min_ttl =
-            min_ttl.unwrap_or_else(|| Duration::seconds(i64::from(config.refresh_margin_secs)));
+        let min_ttl = min_ttl.unwrap_or(DEFAULT_MIN_TTL);
+        let mut state = self.connection_state(id).await?;
         let now = Utc::now();
-        if let Some(expires_at) = state.expires_at
-            && expires_at - now < min_ttl
-        {
-            return Err(AppError::FailedPrecondition(format!(
-                "the token of connection {id} expires at {expires_at}, sooner than the {}s asked \
-                 for, and this version cannot refresh it",
-                min_ttl.num_seconds()
-            )));
+        let fresh_enough = |s: &connection::State| {
+            s.status == connection::Status::Active
+                && s.expires_at.is_some_and(|at| at - Utc::now() >= min_ttl)
+        };
+        if !fresh_enough(&state) {
+            state = match state.status {
+                connection::Status::Active | connection::Status::Expired => {
+                    self.ensure_fresh(id, Need::MinTtl(min_ttl)).await?
+                }
+                connection::Status::ReauthorizationRequired => {
+                    let reason = state
+                        .last_error
+                        .as_ref()
+                        .map(|e| {
+                            format!(
+                                ": {}{}",
+                                e.code,
+                                e.description
+                                    .as_ref()
+                                    .map(|d| format!(" ({d})"))
+                                    .unwrap_or_default()
+                            )
+                        })
+                        .unwrap_or_default();
+                    return Err(AppError::FailedPrecondition(format!(
+                        "connection {id} needs the customer to authorize again{reason}"
+                    )));
+                }
+                other => {
+                    return Err(AppError::FailedPrecondition(format!(
+                        "connection {id} is {} and has no token to hand out",
+                        other.as_str()
+                    )));
+                }
+            };
+            if !fresh_enough(&state) {
+                return Err(AppError::FailedPrecondition(format!(
+                    "connection {id}'s provider issues tokens that last less than the {}s asked \
+                     for",
+                    min_ttl.num_seconds()
+                )));
+            }
+        } else if state.refresh_at.is_some_and(|at| at <= now) && !self.refresh.busy(id) {
+            // Stale while revalidate: this token is good enough; refresh behind the caller.
+            let grants = self.clone();
+            tokio::spawn(async move {
+                if let Err(e) = grants.ensure_fresh(id, Need::Due).await {
+                    tracing::debug!(connection_id = %id, error = %e, "background refresh did not succeed");
+                }
+            });
         }
+        let integration = self.integration_state(state.integration_id).await?;
+        let config = &integration.config;
         let Some(sealed) = &state.access_token else {
             return Err(AppError::FailedPrecondition(format!(
                 "connection {id} has no access token"
             )));
         };
-        let access_token = self.open(id, Field::AccessToken, sealed)?;
+        let access_token = self.open_connection_secret(id, Field::AccessToken, sealed)?;
         let placement = match &config.token_placement {
             TokenPlacement::Header { name, prefix } => Placement::Header {
                 name: name.clone(),
@@ -761,15 +816,15 @@ impl Grants {
         id: ConnectionId,
         reason: String,
     ) -> Result<connection::State, AppError> {
-        let state = self.connection(id).await?;
+        let state = self.connection_state(id).await?;
         if state.status == connection::Status::Revoked {
             return Ok(state);
         }
-        let integration = self.integration(state.integration_id).await?;
+        let integration = self.integration_state(state.integration_id).await?;
         let config = &integration.config;
         let mut outcomes: Vec<RevocationOutcome> = Vec::new();
         if let Some(revocation_url) = &config.revocation_url {
-            let integration_secret = self.integration_secret(&integration)?;
+            let integration_secret = self.open_integration_secret(&integration)?;
             let own_secret;
             let (client_id, secret) = match &state.credentials {
                 Some(GrantCredentials::ClientCredentials {
@@ -778,7 +833,7 @@ impl Grants {
                 }) => {
                     own_secret = client_secret
                         .as_ref()
-                        .map(|s| self.open(id, Field::ClientSecret, s))
+                        .map(|s| self.open_connection_secret(id, Field::ClientSecret, s))
                         .transpose()?;
                     (client_id.as_str(), own_secret.as_ref())
                 }
@@ -791,7 +846,7 @@ impl Grants {
             };
             let url = revocation_url.url();
             if let Some(sealed) = &state.refresh_token {
-                let token = self.open(id, Field::RefreshToken, sealed)?;
+                let token = self.open_connection_secret(id, Field::RefreshToken, sealed)?;
                 outcomes.push(
                     self.provider
                         .revoke(&url, &client, &token, "refresh_token")
@@ -799,7 +854,7 @@ impl Grants {
                 );
             }
             if let Some(sealed) = &state.access_token {
-                let token = self.open(id, Field::AccessToken, sealed)?;
+                let token = self.open_connection_secret(id, Field::AccessToken, sealed)?;
                 outcomes.push(
                     self.provider
                         .revoke(&url, &client, &token, "access_token")
@@ -815,7 +870,9 @@ impl Grants {
                 provider: outcomes,
             },
         )?;
-        let revoked = self.append(id, state.version, events, caller, now).await?;
+        let revoked = self
+            .append_events(id, state.version, events, caller, now)
+            .await?;
         tracing::info!(connection_id = %id, "connection revoked");
         Ok(revoked)
     }

@@ -13,4 +13,5 @@ pub mod error;
 pub mod grants;
 pub mod http;
 pub mod keys;
+pub mod refresh;
 pub mod service;

@@ -12,6 +12,7 @@ use secrecy::{ExposeSecret, SecretString};
 use super::{caller, convert};
 use crate::error::AppError;
 use crate::grants::{CallbackOutcome, CallbackParams, Grants, Placement, StartRequest};
+use crate::refresh::Need;
 use crate::service::{Connections, check_secret};
 
 #[derive(Debug, Clone)]
@@ -302,9 +303,12 @@ impl ConnectionService for ConnectionApi {
 
     async fn refresh_token(
         &self,
-        _: Request<pb::RefreshTokenRequest>,
+        request: Request<pb::RefreshTokenRequest>,
     ) -> Result<Response<pb::Connection>, Status> {
-        Err(not_yet("RefreshToken"))
+        let id = ConnectionId::parse_field(&request.get_ref().connection_id, "connection_id")
+            .map_err(AppError::from)?;
+        let state = self.grants.ensure_fresh(id, Need::Force).await?;
+        Ok(Response::new(convert::connection_to_pb(&state)))
     }
 
     async fn revoke_connection(

@@ -143,6 +143,7 @@ pub fn config_input(
         issuer: c.issuer,
         require_iss: c.require_iss,
         metadata_fields: c.metadata_fields,
+        refresh_token_max_idle_secs: c.refresh_token_max_idle_secs,
     };
     Some(input)
 }
@@ -235,6 +236,7 @@ pub fn integration_to_pb(state: &integration::State, callback_url: &str) -> pb::
             issuer: text(&c.issuer),
             require_iss: c.require_iss,
             metadata_fields: c.metadata_fields.clone(),
+            refresh_token_max_idle_secs: c.refresh_token_max_idle_secs,
         }),
         has_client_secret: state.client_secret.is_some(),
         client_secret_fingerprint: state
