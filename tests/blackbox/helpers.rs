@@ -209,6 +209,12 @@ impl Server {
         self.stderr.lock().unwrap().clone()
     }
 
+    /// SIGKILL: no shutdown at all, as a crash.
+    pub async fn kill(mut self) {
+        self.child.start_kill().expect("kill -9");
+        let _ = self.child.wait().await;
+    }
+
     /// SIGTERM, then waits for a graceful exit.
     pub async fn stop(mut self) -> (ExitStatus, String) {
         let pid = self.child.id().expect("running").to_string();

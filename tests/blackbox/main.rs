@@ -9,4 +9,5 @@ mod config;
 mod grants;
 mod helpers;
 mod integrations;
+mod lifecycle;
 mod server;

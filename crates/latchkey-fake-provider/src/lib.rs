@@ -62,6 +62,10 @@ pub struct Quirks {
     pub deny_consent: bool,
     /// Leave `code` out of the redirect.
     pub omit_code: bool,
+    /// Issue no refresh tokens (authorization code and password grants).
+    pub no_refresh_token: bool,
+    /// How long each token request takes (to make concurrency observable).
+    pub token_delay: std::time::Duration,
 }
 
 impl Default for Quirks {
@@ -76,6 +80,8 @@ impl Default for Quirks {
             iss: Iss::Correct,
             deny_consent: false,
             omit_code: false,
+            no_refresh_token: false,
+            token_delay: std::time::Duration::ZERO,
         }
     }
 }
@@ -139,6 +145,11 @@ struct Inner {
     token_calls: Vec<TokenCall>,
     revocations: Vec<(String, Option<String>)>,
     issued: Vec<String>,
+    /// Answers to give the next token requests, first first: (status, body, Retry-After).
+    scripted: std::collections::VecDeque<(u16, String, Option<u64>)>,
+    in_flight: usize,
+    max_in_flight: usize,
+    reuse_detected: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -203,7 +214,36 @@ impl FakeProvider {
         self.shared.lock().token_calls.clone()
     }
 
-    /// Revocation requests: (token type hint, whether the token was known).
+    /// Answers the next token request with this status, body and `Retry-After` (seconds), once;
+    /// later calls answer normally again. Several queue up.
+    pub fn fail_next(&self, status: u16, body: &str, retry_after: Option<u64>) {
+        self.shared
+            .lock()
+            .scripted
+            .push_back((status, body.to_owned(), retry_after));
+    }
+
+    /// The most token requests that were ever being answered at once.
+    pub fn max_concurrent_token_requests(&self) -> usize {
+        self.shared.lock().max_in_flight
+    }
+
+    /// How often a spent refresh token was presented (each revoked its whole grant).
+    pub fn reuse_detected(&self) -> usize {
+        self.shared.lock().reuse_detected
+    }
+
+    /// Token requests of one grant type so far.
+    pub fn token_calls_of(&self, grant_type: &str) -> usize {
+        self.shared
+            .lock()
+            .token_calls
+            .iter()
+            .filter(|c| c.grant_type == grant_type)
+            .count()
+    }
+
+    /// Revocation requests so far.
     pub fn revocations(&self) -> usize {
         self.shared.lock().revocations.len()
     }
@@ -411,11 +451,34 @@ fn new_grant(inner: &mut Inner, scope: &str) -> String {
     id
 }
 
+/// Counts a token request as in flight for as long as it lives.
+struct InFlight(Shared);
+
+impl InFlight {
+    fn start(s: &Shared) -> Self {
+        let mut inner = s.lock();
+        inner.in_flight += 1;
+        inner.max_in_flight = inner.max_in_flight.max(inner.in_flight);
+        Self(s.clone())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.lock().in_flight -= 1;
+    }
+}
+
 async fn token(
     State(s): State<Shared>,
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
+    let _in_flight = InFlight::start(&s);
+    let delay = s.lock().quirks.token_delay;
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
     let auth = client_auth(&s, &headers, &form);
     let grant_type = form.get("grant_type").cloned().unwrap_or_default();
     {
@@ -432,6 +495,17 @@ async fn token(
     if let Some((status, body)) = s.lock().quirks.token_override.clone() {
         let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         return (status, [(header::RETRY_AFTER, "7")], body).into_response();
+    }
+    let scripted = s.lock().scripted.pop_front();
+    if let Some((status, body, retry_after)) = scripted {
+        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut response = (status, body).into_response();
+        if let Some(secs) = retry_after
+            && let Ok(value) = header::HeaderValue::from_str(&secs.to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        return response;
     }
     if let Err(response) = auth {
         return response;
@@ -472,7 +546,8 @@ async fn token(
                 }
             }
             let grant = new_grant(&mut inner, &code.scope);
-            issue(&s, &mut inner, &grant, true)
+            let refresh = !inner.quirks.no_refresh_token;
+            issue(&s, &mut inner, &grant, refresh)
         }
         "client_credentials" => {
             let scope = form.get("scope").cloned().unwrap_or_default();
@@ -487,7 +562,8 @@ async fn token(
             }
             let scope = form.get("scope").cloned().unwrap_or_default();
             let grant = new_grant(&mut inner, &scope);
-            issue(&s, &mut inner, &grant, true)
+            let refresh = !inner.quirks.no_refresh_token;
+            issue(&s, &mut inner, &grant, refresh)
         }
         "refresh_token" => {
             let presented = form.get("refresh_token").cloned().unwrap_or_default();
@@ -500,6 +576,7 @@ async fn token(
             };
             if spent {
                 // Reuse detection: a spent refresh token revokes the whole grant.
+                inner.reuse_detected += 1;
                 if let Some(g) = inner.grants.get_mut(&grant) {
                     g.revoked = true;
                 }

@@ -158,7 +158,7 @@ impl App {
             provider,
             authorization_ttl: config.authorization_ttl,
             refresh_concurrency: config.refresh_concurrency,
-            refresh: Arc::new(RefreshState::new(config.refresh_rate)),
+            refresh: Arc::new(RefreshState::new(config.refresh_rate, config.refresh_lease)),
         })
     }
 

@@ -66,6 +66,9 @@ pub struct Settings {
     /// Refresh requests per second to one provider (token URL host), per process. Default 50.
     #[arg(long, env = "LATCHKEY_REFRESH_RATE", value_name = "PER_SECOND")]
     pub refresh_rate: Option<String>,
+    /// Seconds a refresh lease lasts; longer than a provider call can take (20 s). Default 60.
+    #[arg(long, env = "LATCHKEY_REFRESH_LEASE", value_name = "SECONDS")]
+    pub refresh_lease: Option<String>,
 }
 
 /// The configuration file's shape.
@@ -84,6 +87,7 @@ struct FileSettings {
     authorization_ttl: Option<u32>,
     refresh_concurrency: Option<u32>,
     refresh_rate: Option<u32>,
+    refresh_lease: Option<u32>,
 }
 
 #[derive(Debug)]
@@ -122,6 +126,7 @@ pub struct Config {
     pub authorization_ttl: std::time::Duration,
     pub refresh_concurrency: u32,
     pub refresh_rate: std::num::NonZeroU32,
+    pub refresh_lease: std::time::Duration,
 }
 
 /// Every invalid setting, each naming the setting.
@@ -345,6 +350,14 @@ impl Settings {
             1..=100_000,
         );
 
+        let refresh_lease = number(
+            self.refresh_lease,
+            file.refresh_lease,
+            60,
+            "LATCHKEY_REFRESH_LEASE (--refresh-lease)",
+            1..=3600,
+        );
+
         match (grpc_addr, http_addr, master_key) {
             (Some(grpc_addr), Some(http_addr), Some(master_key)) if errors.is_empty() => {
                 Ok(Config {
@@ -361,6 +374,7 @@ impl Settings {
                     refresh_concurrency,
                     refresh_rate: std::num::NonZeroU32::new(refresh_rate)
                         .unwrap_or(std::num::NonZeroU32::MIN),
+                    refresh_lease: std::time::Duration::from_secs(u64::from(refresh_lease)),
                 })
             }
             _ => Err(ConfigErrors(errors)),

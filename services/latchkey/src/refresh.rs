@@ -41,9 +41,6 @@ const PERMANENT: &[&str] = &[
     "invalid_request",
 ];
 
-/// How long a refresh lease lasts: longer than a provider call can take.
-pub const LEASE_TTL: Duration = Duration::seconds(60);
-
 /// What a caller needs from a refresh.
 #[derive(Debug, Clone, Copy)]
 pub enum Need {
@@ -60,14 +57,18 @@ pub enum Need {
 pub struct RefreshState {
     /// This process's lease owner name.
     pub owner: String,
+    /// How long a refresh lease lasts: longer than a provider call can take, or another replica
+    /// could take over while the call is still under way.
+    lease_ttl: Duration,
     inflight: Mutex<HashMap<ConnectionId, Arc<tokio::sync::Mutex<()>>>>,
     limiter: DefaultKeyedRateLimiter<String>,
 }
 
 impl RefreshState {
-    pub fn new(rate_per_provider: NonZeroU32) -> Self {
+    pub fn new(rate_per_provider: NonZeroU32, lease_ttl: StdDuration) -> Self {
         Self {
             owner: format!("latchkey-{}", uuid::Uuid::new_v4().simple()),
+            lease_ttl: Duration::from_std(lease_ttl).unwrap_or_else(|_| Duration::seconds(60)),
             inflight: Mutex::new(HashMap::new()),
             limiter: RateLimiter::keyed(Quota::per_second(rate_per_provider)),
         }
@@ -235,17 +236,18 @@ impl Grants {
         need: Need,
     ) -> Result<connection::State, AppError> {
         let owner = self.refresh_state().owner.clone();
+        let lease_ttl = self.refresh_state().lease_ttl;
         let mut state = self.connection_state(id).await?;
         if satisfied(&state, need, Utc::now()) {
             return Ok(state);
         }
         // Another replica may be refreshing: wait for its lease, then use what it committed.
-        let deadline = Utc::now() + LEASE_TTL + Duration::seconds(5);
+        let deadline = Utc::now() + lease_ttl + Duration::seconds(5);
         let previous_digest = loop {
             let now = Utc::now();
             match self
                 .store()
-                .acquire_refresh_lease(id, &owner, now, now + LEASE_TTL)
+                .acquire_refresh_lease(id, &owner, now, now + lease_ttl)
                 .await?
             {
                 Lease::Acquired { previous_digest } => break previous_digest,

@@ -1,0 +1,404 @@
+//! The token lifecycle end to end: refresh once under concurrency, across replicas, proactively
+//! within a bound, with failures classified, and safely across a crash.
+
+use std::time::Duration;
+
+use futures_like::join_all;
+use latchkey_fake_provider::{ExpiresIn, FakeProvider, ProviderConfig, Quirks};
+use latchkey_proto::v1::{
+    ConnectPasswordRequest, ConnectionStatus, CreateIntegrationRequest, EventFilter,
+    GetConnectionRequest, GetTokenRequest, GrantType, IntegrationConfig, RefreshTokenRequest,
+    ReplayEventsRequest, StartAuthorizationRequest,
+};
+use tonic::Code;
+
+use crate::helpers::{Mode, Server};
+
+/// `join_all` over tokio tasks, so the tests need no futures crate.
+mod futures_like {
+    pub async fn join_all<T: Send + 'static>(tasks: Vec<tokio::task::JoinHandle<T>>) -> Vec<T> {
+        let mut out = Vec::with_capacity(tasks.len());
+        for task in tasks {
+            out.push(task.await.expect("task"));
+        }
+        out
+    }
+}
+
+const LOOPBACK: (&str, &str) = ("LATCHKEY_ALLOW_LOOPBACK_PROVIDERS", "true");
+const NO_REFRESHER: (&str, &str) = ("LATCHKEY_REFRESH_CONCURRENCY", "0");
+
+fn password_integration(provider: &FakeProvider) -> IntegrationConfig {
+    IntegrationConfig {
+        name: format!("Fake {}", uuid::Uuid::new_v4().simple()),
+        grant_type: GrantType::Password as i32,
+        authorization_url: provider.url("/authorize"),
+        token_url: provider.url("/token"),
+        revocation_url: provider.url("/revoke"),
+        client_id: provider.config().client_id.clone(),
+        scopes: vec!["read".to_owned()],
+        allow_password_grant: true,
+        refresh_margin_secs: Some(5),
+        ..Default::default()
+    }
+}
+
+async fn integration(
+    server: &Server,
+    config: IntegrationConfig,
+    provider: &FakeProvider,
+) -> String {
+    server
+        .integrations()
+        .await
+        .create_integration(CreateIntegrationRequest {
+            config: Some(config),
+            client_secret: provider.config().client_secret.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .integration_id
+}
+
+async fn connect(server: &Server, integration_id: &str, provider: &FakeProvider) -> String {
+    server
+        .connections()
+        .await
+        .connect_password(ConnectPasswordRequest {
+            integration_id: integration_id.to_owned(),
+            tenant: "acme".to_owned(),
+            username: provider.config().username.clone(),
+            password: provider.config().password.clone(),
+            scopes: vec![],
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .connection_id
+}
+
+fn min_ttl(secs: i64) -> Option<prost_types::Duration> {
+    Some(prost_types::Duration {
+        seconds: secs,
+        nanos: 0,
+    })
+}
+
+async fn event_types(server: &Server, connection_id: &str) -> Vec<(String, String)> {
+    let mut stream = server
+        .audit()
+        .await
+        .replay_events(ReplayEventsRequest {
+            from_position: 0,
+            filter: Some(EventFilter {
+                connection_id: connection_id.to_owned(),
+                ..Default::default()
+            }),
+            follow: false,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let mut out = Vec::new();
+    while let Some(e) = stream.message().await.unwrap() {
+        out.push((e.r#type, e.payload_json));
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_concurrent_get_token_calls_cause_one_refresh() {
+    let provider = FakeProvider::start(ProviderConfig::default())
+        .await
+        .unwrap();
+    provider.set_quirks(Quirks {
+        expires_in: ExpiresIn::Number(60),
+        ..Default::default()
+    });
+    let mode = Mode::embedded();
+    let server = Server::start_with(&mode, &[LOOPBACK, NO_REFRESHER]).await;
+    let integration_id = integration(&server, password_integration(&provider), &provider).await;
+    let connection_id = connect(&server, &integration_id, &provider).await;
+    provider.set_quirks(Quirks::default());
+
+    let client = server.connections().await;
+    let tasks: Vec<_> = (0..1000)
+        .map(|_| {
+            let mut client = client.clone();
+            let connection_id = connection_id.clone();
+            tokio::spawn(async move {
+                client
+                    .get_token(GetTokenRequest {
+                        connection_id,
+                        min_ttl: min_ttl(600),
+                    })
+                    .await
+                    .map(|r| r.into_inner().access_token)
+            })
+        })
+        .collect();
+    let tokens = join_all(tasks).await;
+    assert_eq!(
+        provider.token_calls_of("refresh_token"),
+        1,
+        "exactly one refresh"
+    );
+    let first = tokens[0].as_ref().expect("a token").clone();
+    assert!(provider.accepts_access_token(&first));
+    for token in &tokens {
+        assert_eq!(token.as_ref().expect("every caller gets a token"), &first);
+    }
+    assert_eq!(provider.reuse_detected(), 0);
+    server.stop().await;
+    mode.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_replicas_on_one_postgres_refresh_an_expiring_connection_once() {
+    let provider = FakeProvider::start(ProviderConfig::default())
+        .await
+        .unwrap();
+    provider.set_quirks(Quirks {
+        expires_in: ExpiresIn::Number(60),
+        ..Default::default()
+    });
+    let mode = Mode::postgres().await;
+    let a = Server::start_with(&mode, &[LOOPBACK, NO_REFRESHER]).await;
+    let b = Server::start_with(&mode, &[LOOPBACK, NO_REFRESHER]).await;
+    let integration_id = integration(&a, password_integration(&provider), &provider).await;
+    let connection_id = connect(&a, &integration_id, &provider).await;
+    provider.set_quirks(Quirks {
+        token_delay: Duration::from_millis(200),
+        ..Default::default()
+    });
+    let (ca, cb) = (a.connections().await, b.connections().await);
+    let tasks: Vec<_> = (0..200)
+        .map(|i| {
+            let mut client = if i % 2 == 0 { ca.clone() } else { cb.clone() };
+            let connection_id = connection_id.clone();
+            tokio::spawn(async move {
+                client
+                    .get_token(GetTokenRequest {
+                        connection_id,
+                        min_ttl: min_ttl(600),
+                    })
+                    .await
+                    .map(|r| r.into_inner().access_token)
+            })
+        })
+        .collect();
+    let tokens = join_all(tasks).await;
+    assert_eq!(
+        provider.token_calls_of("refresh_token"),
+        1,
+        "one refresh across both replicas"
+    );
+    assert_eq!(
+        provider.reuse_detected(),
+        0,
+        "no refresh token was sent twice"
+    );
+    let first = tokens[0].as_ref().unwrap().clone();
+    assert!(tokens.iter().all(|t| t.as_ref().unwrap() == &first));
+    a.stop().await;
+    b.stop().await;
+    mode.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failures_are_classified_and_recorded() {
+    let provider = FakeProvider::start(ProviderConfig::default())
+        .await
+        .unwrap();
+    let mode = Mode::embedded();
+    let server = Server::start_with(&mode, &[LOOPBACK, NO_REFRESHER]).await;
+    let integration_id = integration(&server, password_integration(&provider), &provider).await;
+    let mut connections = server.connections().await;
+
+    // invalid_grant: for good.
+    let revoked_grant = connect(&server, &integration_id, &provider).await;
+    provider.fail_next(
+        400,
+        r#"{"error":"invalid_grant","error_description":"token revoked"}"#,
+        None,
+    );
+    let refused = connections
+        .get_token(GetTokenRequest {
+            connection_id: revoked_grant.clone(),
+            min_ttl: min_ttl(7200),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::FailedPrecondition);
+    let again = connections
+        .get_token(GetTokenRequest {
+            connection_id: revoked_grant.clone(),
+            min_ttl: None,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(again.code(), Code::FailedPrecondition);
+    assert!(again.message().contains("invalid_grant"), "{again:?}");
+    let state = connections
+        .get_connection(GetConnectionRequest {
+            connection_id: revoked_grant.clone(),
+            as_of: None,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(state.status(), ConnectionStatus::ReauthorizationRequired);
+    let types: Vec<_> = event_types(&server, &revoked_grant)
+        .await
+        .into_iter()
+        .map(|(t, _)| t)
+        .collect();
+    assert_eq!(
+        types.last().map(String::as_str),
+        Some("reauthorization_required")
+    );
+
+    // A 503, then a success.
+    let flaky = connect(&server, &integration_id, &provider).await;
+    provider.fail_next(503, "<html>down</html>", None);
+    let unavailable = connections
+        .get_token(GetTokenRequest {
+            connection_id: flaky.clone(),
+            min_ttl: min_ttl(7200),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(unavailable.code(), Code::Unavailable);
+    let refreshed = connections
+        .refresh_token(RefreshTokenRequest {
+            connection_id: flaky.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(refreshed.status(), ConnectionStatus::Active);
+    assert!(refreshed.last_error.is_none(), "healthy again");
+    let events = event_types(&server, &flaky).await;
+    let types: Vec<_> = events.iter().map(|(t, _)| t.as_str()).collect();
+    assert_eq!(&types[types.len() - 2..], ["refresh_failed", "refreshed"]);
+    let failed: serde_json::Value = serde_json::from_str(&events[events.len() - 2].1).unwrap();
+    assert_eq!(failed["retryable"], true);
+    assert_eq!(failed["attempt"], 1);
+    assert!(failed["retry_at"].is_string());
+
+    // A 429 with Retry-After: 5 — no new attempt before five seconds.
+    let limited = connect(&server, &integration_id, &provider).await;
+    provider.fail_next(429, r#"{"error":"slow_down"}"#, Some(5));
+    let before = provider.token_calls_of("refresh_token");
+    let started = chrono::Utc::now();
+    let first = connections
+        .get_token(GetTokenRequest {
+            connection_id: limited.clone(),
+            min_ttl: min_ttl(7200),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(first.code(), Code::Unavailable);
+    assert_eq!(provider.token_calls_of("refresh_token"), before + 1);
+    for _ in 0..3 {
+        let waiting = connections
+            .get_token(GetTokenRequest {
+                connection_id: limited.clone(),
+                min_ttl: min_ttl(7200),
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(waiting.code(), Code::Unavailable);
+        assert!(waiting.message().contains("next attempt"), "{waiting:?}");
+    }
+    assert_eq!(
+        provider.token_calls_of("refresh_token"),
+        before + 1,
+        "no attempt before Retry-After"
+    );
+    let events = event_types(&server, &limited).await;
+    let failed: serde_json::Value = serde_json::from_str(&events.last().unwrap().1).unwrap();
+    let retry_at: chrono::DateTime<chrono::Utc> =
+        failed["retry_at"].as_str().unwrap().parse().unwrap();
+    assert!(
+        retry_at >= started + chrono::Duration::seconds(5),
+        "{retry_at} honours Retry-After"
+    );
+    server.stop().await;
+    mode.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expiring_token_with_no_way_to_refresh_is_recorded_expired() {
+    let provider = FakeProvider::start(ProviderConfig::default())
+        .await
+        .unwrap();
+    provider.set_quirks(Quirks {
+        expires_in: ExpiresIn::Number(2),
+        no_refresh_token: true,
+        ..Default::default()
+    });
+    let mode = Mode::embedded();
+    let server = Server::start_with(&mode, &[LOOPBACK]).await;
+    let mut config = password_integration(&provider);
+    config.grant_type = GrantType::AuthorizationCode as i32;
+    config.allow_password_grant = false;
+    let integration_id = integration(&server, config, &provider).await;
+    let mut connections = server.connections().await;
+    let started = connections
+        .start_authorization(StartAuthorizationRequest {
+            integration_id,
+            tenant: "acme".to_owned(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let to_callback = browser
+        .get(&started.authorization_url)
+        .send()
+        .await
+        .unwrap();
+    let callback = to_callback.headers()["location"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(browser.get(&callback).send().await.unwrap().status(), 200);
+    let mut expired = false;
+    for _ in 0..100 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let state = connections
+            .get_connection(GetConnectionRequest {
+                connection_id: started.connection_id.clone(),
+                as_of: None,
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        if state.status() == ConnectionStatus::Expired {
+            expired = true;
+            break;
+        }
+    }
+    assert!(expired, "the refresher recorded `expired`");
+    let refused = connections
+        .get_token(GetTokenRequest {
+            connection_id: started.connection_id,
+            min_ttl: None,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::FailedPrecondition);
+    assert!(
+        refused.message().contains("no refresh token"),
+        "{refused:?}"
+    );
+    server.stop().await;
+    mode.cleanup().await;
+}
