@@ -402,3 +402,245 @@ async fn an_expiring_token_with_no_way_to_refresh_is_recorded_expired() {
     server.stop().await;
     mode.cleanup().await;
 }
+
+/// Creates `n` password connections, `concurrency` at a time.
+async fn connect_many(
+    server: &Server,
+    integration_id: &str,
+    provider: &FakeProvider,
+    n: usize,
+) -> Vec<String> {
+    let client = server.connections().await;
+    let mut ids = Vec::with_capacity(n);
+    for chunk in (0..n).collect::<Vec<_>>().chunks(50) {
+        let tasks: Vec<_> = chunk
+            .iter()
+            .map(|_| {
+                let mut client = client.clone();
+                let request = ConnectPasswordRequest {
+                    integration_id: integration_id.to_owned(),
+                    tenant: "acme".to_owned(),
+                    username: provider.config().username.clone(),
+                    password: provider.config().password.clone(),
+                    scopes: vec![],
+                };
+                tokio::spawn(async move {
+                    client
+                        .connect_password(request)
+                        .await
+                        .unwrap()
+                        .into_inner()
+                        .connection_id
+                })
+            })
+            .collect();
+        ids.extend(join_all(tasks).await);
+    }
+    ids
+}
+
+async fn count_events(server: &Server, event_type: &str) -> usize {
+    let mut stream = server
+        .audit()
+        .await
+        .replay_events(ReplayEventsRequest {
+            from_position: 0,
+            filter: Some(EventFilter {
+                types: vec![event_type.to_owned()],
+                ..Default::default()
+            }),
+            follow: false,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let mut n = 0;
+    while stream.message().await.unwrap().is_some() {
+        n += 1;
+    }
+    n
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_connections_expiring_soon_are_refreshed_in_time_within_the_bound() {
+    let provider = FakeProvider::start(ProviderConfig::default())
+        .await
+        .unwrap();
+    // Tokens live 30 s; with a 10 s margin each is due about 20 s after it was issued.
+    provider.set_quirks(Quirks {
+        expires_in: ExpiresIn::Number(30),
+        ..Default::default()
+    });
+    let mode = Mode::embedded();
+    let server = Server::start_with(
+        &mode,
+        &[
+            LOOPBACK,
+            ("LATCHKEY_REFRESH_CONCURRENCY", "8"),
+            ("LATCHKEY_REFRESH_RATE", "1000"),
+        ],
+    )
+    .await;
+    let mut config = password_integration(&provider);
+    config.refresh_margin_secs = Some(10);
+    let integration_id = integration(&server, config, &provider).await;
+    let created = std::time::Instant::now();
+    let ids = connect_many(&server, &integration_id, &provider, 1000).await;
+    assert_eq!(ids.len(), 1000);
+    // From now on each refresh takes 20 ms at the provider, so concurrency is visible.
+    provider.set_quirks(Quirks {
+        expires_in: ExpiresIn::Number(3600),
+        token_delay: Duration::from_millis(20),
+        ..Default::default()
+    });
+    let deadline = created + Duration::from_secs(90);
+    while provider.token_calls_of("refresh_token") < 1000 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert_eq!(
+        provider.token_calls_of("refresh_token"),
+        1000,
+        "every connection refreshed once"
+    );
+    assert!(
+        provider.max_concurrent_token_requests() <= 8,
+        "at most 8 refreshes at once, saw {}",
+        provider.max_concurrent_token_requests()
+    );
+    assert_eq!(
+        count_events(&server, "expired").await,
+        0,
+        "none expired first"
+    );
+    assert_eq!(count_events(&server, "refreshed").await, 1000);
+    assert_eq!(provider.reuse_detected(), 0);
+    server.stop().await;
+    mode.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_during_a_refresh_storm_loses_nothing_and_reuses_no_refresh_token() {
+    use latchkey_domain::{DomainEvent, EventMeta, connection};
+    use latchkey_store::{EventStore, PgStore};
+
+    let provider = FakeProvider::start(ProviderConfig::default())
+        .await
+        .unwrap();
+    provider.set_quirks(Quirks {
+        expires_in: ExpiresIn::Number(8),
+        ..Default::default()
+    });
+    let mode = Mode::postgres().await;
+    let settings = [
+        LOOPBACK,
+        ("LATCHKEY_REFRESH_CONCURRENCY", "8"),
+        ("LATCHKEY_REFRESH_RATE", "1000"),
+        ("LATCHKEY_REFRESH_LEASE", "3"),
+    ];
+    let server = Server::start_with(&mode, &settings).await;
+    let mut config = password_integration(&provider);
+    config.refresh_margin_secs = Some(4);
+    let integration_id = integration(&server, config, &provider).await;
+    let ids = connect_many(&server, &integration_id, &provider, 200).await;
+    provider.set_quirks(Quirks {
+        expires_in: ExpiresIn::Number(3600),
+        token_delay: Duration::from_millis(150),
+        ..Default::default()
+    });
+    // Kill the server in the middle of the storm, with refreshes in flight at the provider.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while provider.token_calls_of("refresh_token") < 40 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        provider.token_calls_of("refresh_token") >= 40,
+        "the storm started"
+    );
+    server.kill().await;
+
+    let server = Server::start_with(&mode, &settings).await;
+    let Mode::Postgres { db, .. } = &mode else {
+        unreachable!()
+    };
+    let store = PgStore::connect(&db.url, 4).await.unwrap();
+    // Every connection ends refreshed, or, where a refresh was cut short after its token was
+    // sent, asks for the customer; none stays in between.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let mut settled = 0;
+        for id in &ids {
+            let state = store
+                .connection(id.parse().unwrap())
+                .await
+                .unwrap()
+                .unwrap();
+            let fresh = state.status == connection::Status::Active
+                && state
+                    .expires_at
+                    .is_some_and(|at| at > chrono::Utc::now() + chrono::Duration::seconds(600));
+            if fresh || state.status == connection::Status::ReauthorizationRequired {
+                settled += 1;
+            }
+        }
+        if settled == ids.len() || std::time::Instant::now() > deadline {
+            let mut reauth = 0;
+            for id in &ids {
+                let state = store
+                    .connection(id.parse().unwrap())
+                    .await
+                    .unwrap()
+                    .unwrap();
+                if state.status == connection::Status::ReauthorizationRequired {
+                    reauth += 1;
+                }
+            }
+            eprintln!(
+                "after the crash: {reauth} of {} connections ask for the customer",
+                ids.len()
+            );
+            // Only refreshes in flight at the crash (at most the concurrency bound) are in doubt.
+            assert!(reauth <= 8, "{reauth} connections lost to the crash");
+            assert_eq!(settled, ids.len(), "every connection settled");
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    server.stop().await;
+    assert_eq!(
+        provider.reuse_detected(),
+        0,
+        "no refresh token was sent twice"
+    );
+
+    // The projection equals a replay of the log, byte for byte.
+    let events = store.read_all(0, 100_000).await.unwrap();
+    let mut replayed = std::collections::HashMap::new();
+    for recorded in &events {
+        if let DomainEvent::Connection(event) = recorded.event().unwrap() {
+            let meta = EventMeta {
+                version: recorded.version,
+                occurred_at: recorded.occurred_at,
+            };
+            let key = recorded.stream_id.to_string();
+            let state = replayed.remove(&key);
+            if let Some(next) = connection::apply(state, &event, &meta) {
+                replayed.insert(key, next);
+            }
+        }
+    }
+    let rows: Vec<(String, String)> = sqlx::query_as("SELECT id::text, state FROM connections")
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), ids.len());
+    for (id, stored) in rows {
+        let replay = &replayed[&format!("connection-{id}")];
+        assert_eq!(
+            serde_json::to_string(replay).unwrap(),
+            stored,
+            "connection {id}"
+        );
+    }
+    store.close().await;
+    mode.cleanup().await;
+}
