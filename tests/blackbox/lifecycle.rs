@@ -280,6 +280,7 @@ async fn failures_are_classified_and_recorded() {
         .into_inner();
     assert_eq!(refreshed.status(), ConnectionStatus::Active);
     assert!(refreshed.last_error.is_none(), "healthy again");
+    assert!(refreshed.can_refresh && refreshed.next_refresh_at.is_some());
     let events = event_types(&server, &flaky).await;
     let types: Vec<_> = events.iter().map(|(t, _)| t.as_str()).collect();
     assert_eq!(&types[types.len() - 2..], ["refresh_failed", "refreshed"]);
@@ -387,6 +388,16 @@ async fn an_expiring_token_with_no_way_to_refresh_is_recorded_expired() {
         }
     }
     assert!(expired, "the refresher recorded `expired`");
+    let state = connections
+        .get_connection(GetConnectionRequest {
+            connection_id: started.connection_id.clone(),
+            as_of: None,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!state.can_refresh, "the state says it cannot refresh");
+    assert!(state.next_refresh_at.is_none());
     let refused = connections
         .get_token(GetTokenRequest {
             connection_id: started.connection_id,

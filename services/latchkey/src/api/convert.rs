@@ -340,6 +340,10 @@ pub fn connection_to_pb(state: &connection::State) -> pb::Connection {
         updated_at: Some(timestamp(state.updated_at)),
         authorized_at: state.authorized_at.map(timestamp),
         refreshed_at: state.refreshed_at.map(timestamp),
+        next_refresh_at: state.refresh_at.map(timestamp),
+        can_refresh: state.refresh_token.is_some()
+            || state.credentials.is_some()
+            || state.grant_type == GrantType::ClientCredentials,
     }
 }
 
