@@ -655,3 +655,98 @@ async fn a_crash_during_a_refresh_storm_loses_nothing_and_reuses_no_refresh_toke
     store.close().await;
     mode.cleanup().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inside_the_margin_the_current_token_is_served_while_one_refresh_runs_behind() {
+    let provider = FakeProvider::start(ProviderConfig::default())
+        .await
+        .unwrap();
+    // 6 s tokens with a 5 s margin (capped at half the lifetime): due after about 3 s, and then
+    // still good for a 1 s min_ttl.
+    provider.set_quirks(Quirks {
+        expires_in: ExpiresIn::Number(6),
+        ..Default::default()
+    });
+    let mode = Mode::embedded();
+    let server = Server::start_with(&mode, &[LOOPBACK, NO_REFRESHER]).await;
+    let mut config = password_integration(&provider);
+    config.refresh_margin_secs = Some(5);
+    let integration_id = integration(&server, config, &provider).await;
+    let connection_id = connect(&server, &integration_id, &provider).await;
+    provider.set_quirks(Quirks {
+        token_delay: Duration::from_millis(300),
+        ..Default::default()
+    });
+    tokio::time::sleep(Duration::from_millis(3500)).await;
+    let mut connections = server.connections().await;
+    let old = provider.issued_tokens()[0].clone();
+    let request = || GetTokenRequest {
+        connection_id: connection_id.clone(),
+        min_ttl: min_ttl(1),
+    };
+    let started = std::time::Instant::now();
+    let served = connections.get_token(request()).await.unwrap().into_inner();
+    assert_eq!(served.access_token, old, "the current token, at once");
+    assert!(
+        started.elapsed() < Duration::from_millis(300),
+        "not held up by the refresh"
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while provider.token_calls_of("refresh_token") == 0 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Let the background refresh commit, then the next caller gets the new token.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let next = connections.get_token(request()).await.unwrap().into_inner();
+    assert_ne!(next.access_token, old);
+    assert_eq!(
+        provider.token_calls_of("refresh_token"),
+        1,
+        "one background refresh"
+    );
+    server.stop().await;
+    mode.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_credentials_connections_run_their_grant_again_to_refresh() {
+    use latchkey_proto::v1::ConnectClientCredentialsRequest;
+    let provider = FakeProvider::start(ProviderConfig::default())
+        .await
+        .unwrap();
+    let mode = Mode::embedded();
+    let server = Server::start_with(&mode, &[LOOPBACK, NO_REFRESHER]).await;
+    let mut config = password_integration(&provider);
+    config.grant_type = GrantType::ClientCredentials as i32;
+    config.allow_password_grant = false;
+    let integration_id = integration(&server, config, &provider).await;
+    let mut connections = server.connections().await;
+    let connection = connections
+        .connect_client_credentials(ConnectClientCredentialsRequest {
+            integration_id,
+            tenant: "acme".to_owned(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(connection.can_refresh, "it can run its grant again");
+    let refreshed = connections
+        .refresh_token(RefreshTokenRequest {
+            connection_id: connection.connection_id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(refreshed.status(), ConnectionStatus::Active);
+    assert_eq!(provider.token_calls_of("client_credentials"), 2);
+    assert_eq!(provider.token_calls_of("refresh_token"), 0);
+    let types: Vec<_> = event_types(&server, &connection.connection_id)
+        .await
+        .into_iter()
+        .map(|(t, _)| t)
+        .collect();
+    assert_eq!(types, ["connection_created", "authorized", "refreshed"]);
+    server.stop().await;
+    mode.cleanup().await;
+}
