@@ -96,6 +96,13 @@ impl TenantId {
                 "may hold only ASCII letters, digits, '-' and '_'",
             ));
         }
+        // Subjects starting with `_` are Latchkey's own (`_integrations`).
+        if !input.as_bytes()[0].is_ascii_alphanumeric() {
+            return Err(FieldViolation::new(
+                field,
+                "must start with an ASCII letter or digit",
+            ));
+        }
         Ok(Self(input.to_owned()))
     }
 
@@ -130,7 +137,17 @@ mod tests {
     #[test]
     fn tenant_ids_refuse_subject_breaking_characters() {
         assert!(TenantId::parse("acme_corp-1").is_ok());
-        for bad in ["", "a.b", "a b", "a*", "a>", &"x".repeat(65), "é"] {
+        for bad in [
+            "",
+            "a.b",
+            "a b",
+            "a*",
+            "a>",
+            &"x".repeat(65),
+            "é",
+            "_integrations",
+            "-a",
+        ] {
             let err = TenantId::parse(bad).expect_err(bad);
             assert_eq!(err.field, "tenant");
         }

@@ -18,6 +18,8 @@ mod sqlite;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use chrono::{DateTime, SubsecRound, Utc};
 use latchkey_domain::{
@@ -27,7 +29,7 @@ use latchkey_domain::{
 use uuid::Uuid;
 
 pub use chain::{GENESIS_HASH, event_hash};
-pub use postgres::PgStore;
+pub use postgres::{NOTIFY_CHANNEL, PgStore};
 pub use sqlite::SqliteStore;
 
 /// Who and what caused the events of one append.
@@ -221,8 +223,52 @@ pub trait EventStore: Send + Sync + std::fmt::Debug + 'static {
     /// Ends this owner's lease once the attempt's outcome is committed (or certain).
     async fn release_refresh_lease(&self, id: ConnectionId, owner: &str) -> Result<(), StoreError>;
 
+    /// Committed events after `after`, in gap-free order: an event is returned only once no
+    /// transaction that could still commit an earlier one is running, so a reader that resumes
+    /// from the last cursor it saw never skips one. Per stream this is version order.
+    async fn read_committed(
+        &self,
+        after: Cursor,
+        limit: u32,
+    ) -> Result<Vec<(Cursor, RecordedEvent)>, StoreError>;
+
+    /// The first cursor from which [`Self::read_committed`] returns every event at or after
+    /// `position` (and possibly some before it, which callers filter out).
+    async fn cursor_for_position(&self, position: i64) -> Result<Cursor, StoreError>;
+
+    async fn relay_checkpoint(&self, name: &str) -> Result<Cursor, StoreError>;
+
+    async fn save_relay_checkpoint(&self, name: &str, cursor: Cursor) -> Result<(), StoreError>;
+
+    /// Events after `cursor`, counted up to `cap`.
+    async fn events_after(&self, cursor: Cursor, cap: u32) -> Result<u64, StoreError>;
+
+    /// Tries to become the one active relay; the lock lasts as long as the returned guard (and
+    /// dies with the process). `None`: another replica holds it.
+    async fn try_relay_lock(&self) -> Result<Option<RelayLock>, StoreError>;
+
+    /// Signalled after every append commits in this process.
+    fn appended(&self) -> Arc<tokio::sync::Notify>;
+
     /// Waits for in-flight queries and closes the connections; later calls fail.
     async fn close(&self);
+}
+
+/// A place in the gap-free order of the log: the writing transaction (Postgres; 0 in SQLite) and
+/// the position.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Hash)]
+pub struct Cursor {
+    pub txid: u64,
+    pub position: i64,
+}
+
+/// Held by the one active relay; dropping it lets another replica take over.
+pub struct RelayLock(#[allow(dead_code)] Box<dyn Send + Sync>);
+
+impl std::fmt::Debug for RelayLock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RelayLock")
+    }
 }
 
 /// What taking a refresh lease found.

@@ -1,6 +1,7 @@
 //! The production adapter: Postgres, with migrations from `migrations/postgres`.
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -10,12 +11,13 @@ use latchkey_domain::{
 };
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 use sqlx::{Postgres, Row, Transaction};
+use tokio::sync::Notify;
 
 use crate::append::{AppendTx, EventRow, append_in, duplicate_name};
 use crate::{
-    ConnectionFilter, EventContext, EventStore, Lease, Page, Projection, RecordedEvent, StoreError,
-    clamp_limit, from_version, parse_projection, parse_state, parse_stream_id, parse_tenant,
-    to_json, to_version,
+    ConnectionFilter, Cursor, EventContext, EventStore, Lease, Page, Projection, RecordedEvent,
+    RelayLock, StoreError, clamp_limit, from_version, parse_projection, parse_state,
+    parse_stream_id, parse_tenant, to_json, to_version,
 };
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/postgres");
@@ -23,7 +25,14 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/post
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pool: PgPool,
+    appended: Arc<Notify>,
 }
+
+/// Other replicas hear of appends through this channel (`LISTEN latchkey_events`).
+pub const NOTIFY_CHANNEL: &str = "latchkey_events";
+
+/// The advisory lock key of the one active relay.
+const RELAY_LOCK_KEY: i64 = 0x6c61_7463_686b_6579;
 
 const EVENT_COLUMNS: &str = "position, event_id, stream_id, version, tenant, event_type, \
      schema_version, occurred_at, actor, correlation_id, payload, prev_hash, hash";
@@ -37,13 +46,16 @@ impl PgStore {
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options)
             .await?;
-        let store = Self { pool };
+        let store = Self::from_pool(pool);
         store.migrate().await?;
         Ok(store)
     }
 
     pub fn from_pool(pool: PgPool) -> Self {
-        Self { pool }
+        Self {
+            pool,
+            appended: Arc::new(Notify::new()),
+        }
     }
 
     pub async fn migrate(&self) -> Result<(), StoreError> {
@@ -88,7 +100,13 @@ impl EventStore for PgStore {
     ) -> Result<Vec<RecordedEvent>, StoreError> {
         let mut tx = PgAppend(self.pool.begin().await?);
         let recorded = append_in(&mut tx, stream, expected_version, &events, context).await?;
+        // Delivered to listeners on commit, never for a rolled-back append.
+        sqlx::query("SELECT pg_notify($1, '')")
+            .bind(NOTIFY_CHANNEL)
+            .execute(&mut *tx.0)
+            .await?;
         tx.0.commit().await?;
+        self.appended.notify_waiters();
         Ok(recorded)
     }
 
@@ -285,6 +303,126 @@ impl EventStore for PgStore {
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+
+    async fn read_committed(
+        &self,
+        after: Cursor,
+        limit: u32,
+    ) -> Result<Vec<(Cursor, RecordedEvent)>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT txid::text AS txid_text, {EVENT_COLUMNS} FROM events \
+             WHERE (txid, position) > ($1::text::xid8, $2) \
+               AND txid < pg_snapshot_xmin(pg_current_snapshot()) \
+             ORDER BY txid, position LIMIT $3"
+        ))
+        .bind(after.txid.to_string())
+        .bind(after.position)
+        .bind(clamp_limit(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let txid: String = row.try_get("txid_text")?;
+                let event = event_from_row(row)?;
+                let txid = txid
+                    .parse()
+                    .map_err(|_| StoreError::Corrupt(format!("transaction id {txid:?}")))?;
+                Ok((
+                    Cursor {
+                        txid,
+                        position: event.position,
+                    },
+                    event,
+                ))
+            })
+            .collect()
+    }
+
+    async fn cursor_for_position(&self, position: i64) -> Result<Cursor, StoreError> {
+        let first: Option<String> = sqlx::query_scalar(
+            "SELECT txid::text FROM events WHERE position >= $1 ORDER BY txid LIMIT 1",
+        )
+        .bind(position)
+        .fetch_optional(&self.pool)
+        .await?;
+        let txid = match first {
+            Some(txid) => txid,
+            // Nothing there yet: whatever comes is from a transaction at or past the horizon.
+            None => {
+                sqlx::query_scalar("SELECT pg_snapshot_xmin(pg_current_snapshot())::text")
+                    .fetch_one(&self.pool)
+                    .await?
+            }
+        };
+        let txid: u64 = txid
+            .parse()
+            .map_err(|_| StoreError::Corrupt(format!("transaction id {txid:?}")))?;
+        // Just before every event of that transaction.
+        Ok(Cursor {
+            txid,
+            position: i64::MIN,
+        })
+    }
+
+    async fn relay_checkpoint(&self, name: &str) -> Result<Cursor, StoreError> {
+        let row: Option<(i64, i64)> =
+            sqlx::query_as("SELECT txid, position FROM relay_checkpoints WHERE name = $1")
+                .bind(name)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row
+            .map(|(txid, position)| Cursor {
+                txid: u64::try_from(txid).unwrap_or_default(),
+                position,
+            })
+            .unwrap_or_default())
+    }
+
+    async fn save_relay_checkpoint(&self, name: &str, cursor: Cursor) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO relay_checkpoints (name, txid, position, updated_at) \
+             VALUES ($1, $2, $3, now()) ON CONFLICT (name) DO UPDATE SET \
+             txid = EXCLUDED.txid, position = EXCLUDED.position, updated_at = now()",
+        )
+        .bind(name)
+        .bind(i64::try_from(cursor.txid).unwrap_or(i64::MAX))
+        .bind(cursor.position)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn events_after(&self, cursor: Cursor, cap: u32) -> Result<u64, StoreError> {
+        let count: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM (SELECT 1 FROM events \
+             WHERE (txid, position) > ($1::text::xid8, $2) LIMIT $3) AS after",
+        )
+        .bind(cursor.txid.to_string())
+        .bind(cursor.position)
+        .bind(i64::from(cap))
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(u64::try_from(count).unwrap_or_default())
+    }
+
+    async fn try_relay_lock(&self) -> Result<Option<RelayLock>, StoreError> {
+        // A session lock on a connection of its own: it goes when the process does.
+        let mut conn = self.pool.acquire().await?.detach();
+        let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+            .bind(RELAY_LOCK_KEY)
+            .fetch_one(&mut conn)
+            .await?;
+        if locked {
+            Ok(Some(RelayLock(Box::new(std::sync::Mutex::new(conn)))))
+        } else {
+            let _ = sqlx::Connection::close(conn).await;
+            Ok(None)
+        }
+    }
+
+    fn appended(&self) -> Arc<Notify> {
+        self.appended.clone()
     }
 
     async fn close(&self) {

@@ -4,6 +4,7 @@
 //! stream and then race to upgrade; the loser waits (busy timeout) and then sees the new version.
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -16,13 +17,14 @@ use sqlx::sqlite::{
     SqliteSynchronous,
 };
 use sqlx::{Row, Sqlite, Transaction};
+use tokio::sync::Notify;
 use uuid::Uuid;
 
 use crate::append::{AppendTx, EventRow, append_in, duplicate_name};
 use crate::{
-    ConnectionFilter, EventContext, EventStore, Lease, Page, Projection, RecordedEvent, StoreError,
-    clamp_limit, from_version, parse_projection, parse_state, parse_stream_id, parse_tenant,
-    to_json, to_version,
+    ConnectionFilter, Cursor, EventContext, EventStore, Lease, Page, Projection, RecordedEvent,
+    RelayLock, StoreError, clamp_limit, from_version, parse_projection, parse_state,
+    parse_stream_id, parse_tenant, to_json, to_version,
 };
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqlite");
@@ -30,6 +32,7 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqli
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    appended: Arc<Notify>,
 }
 
 const EVENT_COLUMNS: &str = "position, event_id, stream_id, version, tenant, event_type, \
@@ -70,7 +73,10 @@ impl SqliteStore {
             .max_connections(max_connections)
             .connect_with(options)
             .await?;
-        let store = Self { pool };
+        let store = Self {
+            pool,
+            appended: Arc::new(Notify::new()),
+        };
         MIGRATOR.run(&store.pool).await?;
         Ok(store)
     }
@@ -115,6 +121,7 @@ impl EventStore for SqliteStore {
         let mut tx = SqliteAppend(self.pool.begin_with("BEGIN IMMEDIATE").await?);
         let recorded = append_in(&mut tx, stream, expected_version, &events, context).await?;
         tx.0.commit().await?;
+        self.appended.notify_waiters();
         Ok(recorded)
     }
 
@@ -302,6 +309,84 @@ impl EventStore for SqliteStore {
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+
+    async fn read_committed(
+        &self,
+        after: Cursor,
+        limit: u32,
+    ) -> Result<Vec<(Cursor, RecordedEvent)>, StoreError> {
+        // One writer at a time (BEGIN IMMEDIATE): commit order is position order.
+        Ok(self
+            .read_all(after.position.saturating_add(1), limit)
+            .await?
+            .into_iter()
+            .map(|e| {
+                (
+                    Cursor {
+                        txid: 0,
+                        position: e.position,
+                    },
+                    e,
+                )
+            })
+            .collect())
+    }
+
+    async fn cursor_for_position(&self, position: i64) -> Result<Cursor, StoreError> {
+        Ok(Cursor {
+            txid: 0,
+            position: position.saturating_sub(1),
+        })
+    }
+
+    async fn relay_checkpoint(&self, name: &str) -> Result<Cursor, StoreError> {
+        let row: Option<(i64, i64)> =
+            sqlx::query_as("SELECT txid, position FROM relay_checkpoints WHERE name = $1")
+                .bind(name)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row
+            .map(|(txid, position)| Cursor {
+                txid: u64::try_from(txid).unwrap_or_default(),
+                position,
+            })
+            .unwrap_or_default())
+    }
+
+    async fn save_relay_checkpoint(&self, name: &str, cursor: Cursor) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO relay_checkpoints (name, txid, position, updated_at) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO UPDATE SET \
+             txid = excluded.txid, position = excluded.position, updated_at = excluded.updated_at",
+        )
+        .bind(name)
+        .bind(i64::try_from(cursor.txid).unwrap_or(i64::MAX))
+        .bind(cursor.position)
+        .bind(time_text(chrono::Utc::now()))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn events_after(&self, cursor: Cursor, cap: u32) -> Result<u64, StoreError> {
+        let count: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM (SELECT 1 FROM events WHERE position > $1 LIMIT $2)",
+        )
+        .bind(cursor.position)
+        .bind(i64::from(cap))
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(u64::try_from(count).unwrap_or_default())
+    }
+
+    async fn try_relay_lock(&self) -> Result<Option<RelayLock>, StoreError> {
+        // The embedded default is one process: its relay is the only one.
+        Ok(Some(RelayLock(Box::new(()))))
+    }
+
+    fn appended(&self) -> Arc<Notify> {
+        self.appended.clone()
     }
 
     async fn close(&self) {

@@ -15,8 +15,8 @@ use latchkey_domain::{
 };
 use latchkey_store::testing::{PgTestDatabase, TempDir};
 use latchkey_store::{
-    ConnectionFilter, EventContext, EventStore, GENESIS_HASH, Lease, Page, PgStore, RecordedEvent,
-    SqliteStore, StoreError,
+    ConnectionFilter, Cursor, EventContext, EventStore, GENESIS_HASH, Lease, Page, PgStore,
+    RecordedEvent, SqliteStore, StoreError,
 };
 use tokio::sync::Barrier;
 
@@ -871,6 +871,107 @@ async fn connections_are_due_when_their_refresh_or_their_expiry_comes(h: &Harnes
     );
 }
 
+/// Reads the committed log until it holds `n` events: on Postgres an event shows once no older
+/// transaction anywhere in the cluster is still running, which other tests' may briefly be.
+async fn committed(
+    store: &dyn EventStore,
+    after: Cursor,
+    n: usize,
+) -> Vec<(Cursor, RecordedEvent)> {
+    for _ in 0..200 {
+        let read = store.read_committed(after, 1000).await.unwrap();
+        if read.len() >= n {
+            return read;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    store.read_committed(after, 1000).await.unwrap()
+}
+
+async fn the_committed_log_is_read_in_order_from_any_cursor_and_checkpoints_persist(h: &Harness) {
+    let mut ids = Vec::new();
+    for _ in 0..5 {
+        let id = new_connection(h.store.as_ref(), "acme").await;
+        h.store
+            .append(StreamId::Connection(id), 1, vec![authorized(1)], &ctx())
+            .await
+            .unwrap();
+        ids.push(id);
+    }
+    let all = committed(h.store.as_ref(), Cursor::default(), 10).await;
+    assert_eq!(all.len(), 10);
+    assert!(all.windows(2).all(|w| w[0].0 < w[1].0), "cursors increase");
+    for id in &ids {
+        let versions: Vec<u64> = all
+            .iter()
+            .filter(|(_, e)| e.stream_id == StreamId::Connection(*id))
+            .map(|(_, e)| e.version)
+            .collect();
+        assert_eq!(versions, [1, 2]);
+    }
+    let rest = h.store.read_committed(all[3].0, 100).await.unwrap();
+    assert_eq!(rest.len(), 6);
+    assert_eq!(rest[0].1, all[4].1);
+    let page = h.store.read_committed(Cursor::default(), 3).await.unwrap();
+    assert_eq!(page.len(), 3);
+    assert_eq!(h.store.events_after(all[7].0, 100).await.unwrap(), 2);
+    assert_eq!(
+        h.store.events_after(Cursor::default(), 4).await.unwrap(),
+        4,
+        "capped"
+    );
+
+    let from = h
+        .store
+        .cursor_for_position(all[6].1.position)
+        .await
+        .unwrap();
+    let tail: Vec<i64> = h
+        .store
+        .read_committed(from, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(_, e)| e.position)
+        .filter(|p| *p >= all[6].1.position)
+        .collect();
+    let expected: Vec<i64> = all[6..].iter().map(|(_, e)| e.position).collect();
+    let mut sorted = tail.clone();
+    sorted.sort();
+    assert_eq!(sorted, expected, "every event from that position on");
+
+    assert_eq!(
+        h.store.relay_checkpoint("relay-a").await.unwrap(),
+        Cursor::default()
+    );
+    h.store
+        .save_relay_checkpoint("relay-a", all[4].0)
+        .await
+        .unwrap();
+    h.store
+        .save_relay_checkpoint("relay-a", all[5].0)
+        .await
+        .unwrap();
+    assert_eq!(h.store.relay_checkpoint("relay-a").await.unwrap(), all[5].0);
+    assert_eq!(
+        h.store.relay_checkpoint("relay-b").await.unwrap(),
+        Cursor::default()
+    );
+    assert!(h.store.try_relay_lock().await.unwrap().is_some());
+}
+
+async fn appends_wake_whoever_waits_for_them(h: &Harness) {
+    let notify = h.store.appended();
+    let waiter = tokio::spawn(async move { notify.notified().await });
+    tokio::task::yield_now().await;
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    new_connection(h.store.as_ref(), "acme").await;
+    tokio::time::timeout(std::time::Duration::from_secs(5), waiter)
+        .await
+        .expect("woken by the append")
+        .unwrap();
+}
+
 macro_rules! conformance_suite {
     ($($test:ident),* $(,)?) => {
         mod postgres {
@@ -913,4 +1014,66 @@ conformance_suite!(
     refresh_leases_admit_one_owner_until_they_run_out,
     sixteen_replicas_racing_for_one_lease_have_one_winner,
     connections_are_due_when_their_refresh_or_their_expiry_comes,
+    the_committed_log_is_read_in_order_from_any_cursor_and_checkpoints_persist,
+    appends_wake_whoever_waits_for_them,
 );
+
+/// The interleaving that breaks a "highest position seen" relay: the event with the lower
+/// position commits after the one with the higher position. Postgres only: SQLite admits one
+/// writer at a time, so its commit order is its position order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_a_late_committing_lower_position_is_not_skipped() {
+    let h = Harness::postgres().await;
+    let Raw::Pg(pool) = &h.raw else {
+        unreachable!()
+    };
+    let insert = "INSERT INTO events (event_id, stream_id, stream_kind, version, tenant, event_type, \
+                  schema_version, occurred_at, actor, payload, prev_hash, hash) \
+                  VALUES ($1, $2, 'connection', 1, 'acme', 'deleted', 1, now(), 'test', '{}', '\\x00', '\\x00') \
+                  RETURNING position";
+    let stream = |n: u8| format!("connection-00000000-0000-7000-8000-00000000000{n}");
+    let mut slow = pool.begin().await.unwrap();
+    let low: i64 = sqlx::query_scalar(insert)
+        .bind(uuid::Uuid::now_v7())
+        .bind(stream(1))
+        .fetch_one(&mut *slow)
+        .await
+        .unwrap();
+    let mut fast = pool.begin().await.unwrap();
+    let high: i64 = sqlx::query_scalar(insert)
+        .bind(uuid::Uuid::now_v7())
+        .bind(stream(2))
+        .fetch_one(&mut *fast)
+        .await
+        .unwrap();
+    assert!(low < high);
+    fast.commit().await.unwrap();
+
+    // A position reader sees the higher one alone, and would move past the lower one for good.
+    let by_position: Vec<i64> = h
+        .store
+        .read_all(0, 10)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.position)
+        .collect();
+    assert_eq!(by_position, [high]);
+    // The gap-free reader holds the higher one back while the lower one may still commit.
+    assert!(
+        h.store
+            .read_committed(Cursor::default(), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    slow.commit().await.unwrap();
+    let read: Vec<i64> = committed(h.store.as_ref(), Cursor::default(), 2)
+        .await
+        .iter()
+        .map(|(_, e)| e.position)
+        .collect();
+    assert_eq!(read, [low, high], "both, none skipped");
+    h.finish().await;
+}
