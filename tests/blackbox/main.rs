@@ -10,4 +10,5 @@ mod grants;
 mod helpers;
 mod integrations;
 mod lifecycle;
+mod relay;
 mod server;

@@ -25,6 +25,7 @@ use crate::grants::Grants;
 use crate::http::{HttpState, router};
 use crate::keys::load_keyring;
 use crate::refresh::{RefreshState, RefresherSettings, run_refresher};
+use crate::relay::{RelaySettings, RelayStatus, forward_notifications, run_relay};
 use crate::service::{Connections, Integrations};
 
 /// Postgres pool size per replica.
@@ -38,6 +39,8 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 pub struct OpenedStore {
     pub store: Arc<dyn EventStore>,
     pub kind: &'static str,
+    /// Postgres' pool, to listen for other replicas' appends.
+    pub pg_pool: Option<sqlx::PgPool>,
 }
 
 /// Opens the configured store, applying migrations.
@@ -67,6 +70,7 @@ pub async fn open_store(config: &Config) -> anyhow::Result<OpenedStore> {
             Ok(OpenedStore {
                 store: Arc::new(store),
                 kind: "sqlite",
+                pg_pool: None,
             })
         }
         Storage::Postgres { url } => {
@@ -74,6 +78,7 @@ pub async fn open_store(config: &Config) -> anyhow::Result<OpenedStore> {
                 .await
                 .context("connecting to LATCHKEY_DATABASE_URL and applying migrations")?;
             Ok(OpenedStore {
+                pg_pool: Some(store.pool().clone()),
                 store: Arc::new(store),
                 kind: "postgres",
             })
@@ -94,6 +99,9 @@ pub struct App {
     authorization_ttl: Duration,
     refresh_concurrency: u32,
     refresh: Arc<RefreshState>,
+    pg_pool: Option<sqlx::PgPool>,
+    relay: Option<RelaySettings>,
+    relay_status: Arc<RelayStatus>,
 }
 
 impl std::fmt::Debug for App {
@@ -141,17 +149,19 @@ impl App {
             .as_ref()
             .map(|u| u.as_str().trim_end_matches('/').to_owned())
             .unwrap_or_else(|| format!("http://{http_addr}"));
-        if config.nats_url.is_some() {
-            tracing::warn!(
-                "LATCHKEY_NATS_URL is set, but this version does not publish events on NATS yet"
-            );
-        }
         Ok(Self {
             grpc_listener,
             http_listener,
             grpc_addr,
             http_addr,
             callback_url: format!("{public}/oauth/callback"),
+            relay: config.nats_url.as_ref().map(|url| RelaySettings {
+                url: url.to_string(),
+                stream: config.nats_stream.clone(),
+                subject_prefix: config.nats_subject_prefix.clone(),
+            }),
+            relay_status: Arc::new(RelayStatus::default()),
+            pg_pool: opened.pg_pool,
             store: opened.store,
             storage: opened.kind,
             sealer,
@@ -203,6 +213,21 @@ impl App {
                 shutdown.clone(),
             ));
         }
+        if let Some(pool) = self.pg_pool.clone() {
+            background.spawn(forward_notifications(
+                pool,
+                self.store.appended(),
+                shutdown.clone(),
+            ));
+        }
+        if let Some(settings) = self.relay.clone() {
+            background.spawn(run_relay(
+                self.store.clone(),
+                settings,
+                self.relay_status.clone(),
+                shutdown.clone(),
+            ));
+        }
         background.close();
 
         let (health, health_service) = tonic_health::server::health_reporter();
@@ -235,7 +260,10 @@ impl App {
                 connections,
                 grants.clone(),
             )))
-            .add_service(AuditServiceServer::new(AuditApi::new(self.store.clone())))
+            .add_service(AuditServiceServer::new(AuditApi::new(
+                self.store.clone(),
+                shutdown.clone(),
+            )))
             .serve_with_incoming_shutdown(
                 TcpListenerStream::new(self.grpc_listener),
                 shutdown.clone().cancelled_owned(),
@@ -246,6 +274,7 @@ impl App {
                 store: self.store.clone(),
                 storage: self.storage,
                 grants,
+                relay: self.relay_status.clone(),
             }),
         )
         .with_graceful_shutdown(shutdown.clone().cancelled_owned());

@@ -43,9 +43,15 @@ pub struct Settings {
         hide_env_values = true
     )]
     pub database_url: Option<String>,
-    /// NATS URL for event publication.
+    /// NATS URL for event publication (JetStream).
     #[arg(long, env = "LATCHKEY_NATS_URL", value_name = "URL")]
     pub nats_url: Option<String>,
+    /// JetStream stream the events go to. Default LATCHKEY_EVENTS.
+    #[arg(long, env = "LATCHKEY_NATS_STREAM", value_name = "NAME")]
+    pub nats_stream: Option<String>,
+    /// First subject tokens of every event. Default latchkey.v1.
+    #[arg(long, env = "LATCHKEY_NATS_SUBJECT_PREFIX", value_name = "PREFIX")]
+    pub nats_subject_prefix: Option<String>,
     /// File holding the base64 master key (32 bytes). LATCHKEY_MASTER_KEY (environment only, so
     /// it never shows in a process list) gives the key itself.
     #[arg(long, env = "LATCHKEY_MASTER_KEY_FILE", value_name = "FILE")]
@@ -81,6 +87,8 @@ struct FileSettings {
     public_url: Option<String>,
     database_url: Option<String>,
     nats_url: Option<String>,
+    nats_stream: Option<String>,
+    nats_subject_prefix: Option<String>,
     master_key_file: Option<PathBuf>,
     log: Option<String>,
     allow_loopback_providers: Option<bool>,
@@ -120,6 +128,8 @@ pub struct Config {
     pub public_url: Option<Url>,
     pub storage: Storage,
     pub nats_url: Option<Url>,
+    pub nats_stream: String,
+    pub nats_subject_prefix: String,
     pub master_key: MasterKeySource,
     pub log: String,
     pub allow_loopback_providers: bool,
@@ -240,6 +250,32 @@ impl Settings {
                 }
             },
         };
+
+        let nats_stream = pick(self.nats_stream, file.nats_stream)
+            .unwrap_or_else(|| "LATCHKEY_EVENTS".to_owned());
+        if nats_stream.len() > 64
+            || !nats_stream
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        {
+            errors.push(format!(
+                "LATCHKEY_NATS_STREAM (--nats-stream): {nats_stream:?} is not a stream name \
+                 (letters, digits, '_' and '-')"
+            ));
+        }
+        let nats_subject_prefix = pick(self.nats_subject_prefix, file.nats_subject_prefix)
+            .unwrap_or_else(|| "latchkey.v1".to_owned());
+        if !nats_subject_prefix.split('.').all(|token| {
+            !token.is_empty()
+                && token
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        }) {
+            errors.push(format!(
+                "LATCHKEY_NATS_SUBJECT_PREFIX (--nats-subject-prefix): {nats_subject_prefix:?} is \
+                 not dot-separated subject tokens"
+            ));
+        }
 
         let key_file = self.master_key_file.or(file.master_key_file);
         let master_key = match (master_key_env, key_file) {
@@ -367,6 +403,8 @@ impl Settings {
                     public_url,
                     storage,
                     nats_url,
+                    nats_stream,
+                    nats_subject_prefix,
                     master_key,
                     log,
                     allow_loopback_providers,

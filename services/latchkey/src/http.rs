@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 
 use crate::error::AppError;
 use crate::grants::{CallbackOutcome, CallbackParams, Grants};
+use crate::relay::{RelayState, RelayStatus};
 use crate::service::Caller;
 
 #[derive(Debug, Clone)]
@@ -19,6 +20,7 @@ pub struct HttpState {
     pub store: Arc<dyn EventStore>,
     pub storage: &'static str,
     pub grants: Grants,
+    pub relay: Arc<RelayStatus>,
 }
 
 pub fn router(state: HttpState) -> Router {
@@ -28,20 +30,28 @@ pub fn router(state: HttpState) -> Router {
         .with_state(state)
 }
 
-/// 200 when the store answers, 503 otherwise; the body says which part is unwell.
+/// 200 when the store answers, 503 otherwise; the body says which part is unwell. A relay that
+/// cannot publish makes the service "degraded", not down: writes go on and publication catches up.
 async fn healthz(State(state): State<HttpState>) -> (StatusCode, Json<Value>) {
+    let relay = state.relay.json();
     match state.store.read_all(i64::MAX, 1).await {
         Ok(_) => (
             StatusCode::OK,
-            Json(json!({ "status": "ok", "store": { "kind": state.storage, "status": "ok" } })),
+            Json(json!({
+                "status": if state.relay.state() == RelayState::Failing { "degraded" } else { "ok" },
+                "store": { "kind": state.storage, "status": "ok" },
+                "relay": relay,
+            })),
         ),
         Err(e) => {
             tracing::warn!(error = %e, "health check: store unavailable");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
-                Json(
-                    json!({ "status": "unavailable", "store": { "kind": state.storage, "status": "unavailable" } }),
-                ),
+                Json(json!({
+                    "status": "unavailable",
+                    "store": { "kind": state.storage, "status": "unavailable" },
+                    "relay": relay,
+                })),
             )
         }
     }

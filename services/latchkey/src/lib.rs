@@ -14,4 +14,5 @@ pub mod grants;
 pub mod http;
 pub mod keys;
 pub mod refresh;
+pub mod relay;
 pub mod service;

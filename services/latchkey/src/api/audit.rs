@@ -11,6 +11,7 @@ use latchkey_store::{EventStore, RecordedEvent};
 use tokio::sync::mpsc;
 use tokio_stream::Stream;
 use tokio_stream::wrappers::ReceiverStream;
+use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
 
 use super::convert;
@@ -24,12 +25,66 @@ type EventStream = Pin<Box<dyn Stream<Item = Result<pb::Event, Status>> + Send>>
 #[derive(Debug, Clone)]
 pub struct AuditApi {
     store: Arc<dyn EventStore>,
+    shutdown: CancellationToken,
 }
 
 impl AuditApi {
-    pub fn new(store: Arc<dyn EventStore>) -> Self {
-        Self { store }
+    pub fn new(store: Arc<dyn EventStore>, shutdown: CancellationToken) -> Self {
+        Self { store, shutdown }
     }
+}
+
+/// Live tail: the gap-free reader from `from_position` on, then whatever commits, woken by appends
+/// (and a slow poll), so history turns into live events with no gap and no duplicate.
+fn follow(
+    store: Arc<dyn EventStore>,
+    from_position: i64,
+    filter: Filter,
+    shutdown: CancellationToken,
+) -> EventStream {
+    let (tx, rx) = mpsc::channel(64);
+    tokio::spawn(async move {
+        let appended = store.appended();
+        let mut cursor = match store.cursor_for_position(from_position).await {
+            Ok(cursor) => cursor,
+            Err(e) => {
+                let _ = tx.send(Err(AppError::from(e).into())).await;
+                return;
+            }
+        };
+        loop {
+            let woken = appended.notified();
+            tokio::pin!(woken);
+            woken.as_mut().enable();
+            let batch = match store.read_committed(cursor, PAGE).await {
+                Ok(batch) => batch,
+                Err(e) => {
+                    let _ = tx.send(Err(AppError::from(e).into())).await;
+                    return;
+                }
+            };
+            let full = batch.len() == PAGE as usize;
+            for (at, event) in batch {
+                cursor = at;
+                if event.position < from_position || !filter.matches(&event) {
+                    continue;
+                }
+                if tx.send(Ok(convert::event_to_pb(&event))).await.is_err() {
+                    return;
+                }
+            }
+            if full {
+                continue;
+            }
+            tokio::select! {
+                () = shutdown.cancelled() => return,
+                () = tx.closed() => return,
+                () = &mut woken => {}
+                () = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+            }
+        }
+    });
+    Box::pin(ReceiverStream::new(rx))
 }
 
 #[derive(Debug, Default)]
@@ -191,10 +246,12 @@ impl AuditService for AuditApi {
             return Err(AppError::Invalid(errors).into());
         };
         if req.follow {
-            return Err(Status::unimplemented(
-                "ReplayEvents with follow (live tailing) is not implemented in this version; \
-                 replay without follow and resume from the last position",
-            ));
+            return Ok(Response::new(follow(
+                self.store.clone(),
+                req.from_position,
+                filter,
+                self.shutdown.clone(),
+            )));
         }
         let first = self
             .store
