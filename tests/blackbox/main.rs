@@ -4,6 +4,7 @@
 // Test code: an unwrap that fails is a failed test.
 #![allow(clippy::unwrap_used, clippy::large_enum_variant)]
 
+mod access;
 mod audit;
 mod config;
 mod grants;

@@ -247,6 +247,15 @@ pub trait EventStore: Send + Sync + std::fmt::Debug + 'static {
     /// dies with the process). `None`: another replica holds it.
     async fn try_relay_lock(&self) -> Result<Option<RelayLock>, StoreError>;
 
+    async fn create_api_key(&self, key: &ApiKeyRecord) -> Result<(), StoreError>;
+
+    async fn api_key(&self, id: &str) -> Result<Option<ApiKeyRecord>, StoreError>;
+
+    async fn list_api_keys(&self) -> Result<Vec<ApiKeyRecord>, StoreError>;
+
+    /// `false` if there is no such live key.
+    async fn revoke_api_key(&self, id: &str, at: DateTime<Utc>) -> Result<bool, StoreError>;
+
     /// Signalled after every append commits in this process.
     fn appended(&self) -> Arc<tokio::sync::Notify>;
 
@@ -269,6 +278,18 @@ impl std::fmt::Debug for RelayLock {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("RelayLock")
     }
+}
+
+/// A caller's API key as stored: never the secret, only its hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKeyRecord {
+    pub id: String,
+    pub name: String,
+    /// `None`: admin.
+    pub tenant: Option<TenantId>,
+    pub secret_hash: String,
+    pub created_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
 }
 
 /// What taking a refresh lease found.

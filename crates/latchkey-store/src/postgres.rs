@@ -15,8 +15,8 @@ use tokio::sync::Notify;
 
 use crate::append::{AppendTx, EventRow, append_in, duplicate_name};
 use crate::{
-    ConnectionFilter, Cursor, EventContext, EventStore, Lease, Page, Projection, RecordedEvent,
-    RelayLock, StoreError, clamp_limit, from_version, parse_projection, parse_state,
+    ApiKeyRecord, ConnectionFilter, Cursor, EventContext, EventStore, Lease, Page, Projection,
+    RecordedEvent, RelayLock, StoreError, clamp_limit, from_version, parse_projection, parse_state,
     parse_stream_id, parse_tenant, to_json, to_version,
 };
 
@@ -421,6 +421,50 @@ impl EventStore for PgStore {
         }
     }
 
+    async fn create_api_key(&self, key: &ApiKeyRecord) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO api_keys (id, name, tenant, secret_hash, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&key.id)
+        .bind(&key.name)
+        .bind(key.tenant.as_ref().map(|t| t.as_str()))
+        .bind(&key.secret_hash)
+        .bind(key.created_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn api_key(&self, id: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
+        let row: Option<ApiKeyRow> = sqlx::query_as(
+            "SELECT id, name, tenant, secret_hash, created_at, revoked_at FROM api_keys WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(ApiKeyRow::record).transpose()
+    }
+
+    async fn list_api_keys(&self) -> Result<Vec<ApiKeyRecord>, StoreError> {
+        let rows: Vec<ApiKeyRow> = sqlx::query_as(
+            "SELECT id, name, tenant, secret_hash, created_at, revoked_at FROM api_keys ORDER BY created_at, id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(ApiKeyRow::record).collect()
+    }
+
+    async fn revoke_api_key(&self, id: &str, at: DateTime<Utc>) -> Result<bool, StoreError> {
+        let done =
+            sqlx::query("UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
+                .bind(id)
+                .bind(at)
+                .execute(&self.pool)
+                .await?
+                .rows_affected();
+        Ok(done == 1)
+    }
+
     fn appended(&self) -> Arc<Notify> {
         self.appended.clone()
     }
@@ -537,5 +581,28 @@ impl AppendTx for PgAppend {
             Projection::Integration(None) | Projection::Connection(None) => {}
         }
         Ok(())
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct ApiKeyRow {
+    id: String,
+    name: String,
+    tenant: Option<String>,
+    secret_hash: String,
+    created_at: DateTime<Utc>,
+    revoked_at: Option<DateTime<Utc>>,
+}
+
+impl ApiKeyRow {
+    fn record(self) -> Result<ApiKeyRecord, StoreError> {
+        Ok(ApiKeyRecord {
+            id: self.id,
+            name: self.name,
+            tenant: parse_tenant(self.tenant)?,
+            secret_hash: self.secret_hash,
+            created_at: self.created_at,
+            revoked_at: self.revoked_at,
+        })
     }
 }

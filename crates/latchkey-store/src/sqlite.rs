@@ -22,8 +22,8 @@ use uuid::Uuid;
 
 use crate::append::{AppendTx, EventRow, append_in, duplicate_name};
 use crate::{
-    ConnectionFilter, Cursor, EventContext, EventStore, Lease, Page, Projection, RecordedEvent,
-    RelayLock, StoreError, clamp_limit, from_version, parse_projection, parse_state,
+    ApiKeyRecord, ConnectionFilter, Cursor, EventContext, EventStore, Lease, Page, Projection,
+    RecordedEvent, RelayLock, StoreError, clamp_limit, from_version, parse_projection, parse_state,
     parse_stream_id, parse_tenant, to_json, to_version,
 };
 
@@ -385,6 +385,50 @@ impl EventStore for SqliteStore {
         Ok(Some(RelayLock(Box::new(()))))
     }
 
+    async fn create_api_key(&self, key: &ApiKeyRecord) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO api_keys (id, name, tenant, secret_hash, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&key.id)
+        .bind(&key.name)
+        .bind(key.tenant.as_ref().map(|t| t.as_str()))
+        .bind(&key.secret_hash)
+        .bind(time_text(key.created_at))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn api_key(&self, id: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
+        let row: Option<(String, String, Option<String>, String, String, Option<String>)> = sqlx::query_as(
+            "SELECT id, name, tenant, secret_hash, created_at, revoked_at FROM api_keys WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(api_key_record).transpose()
+    }
+
+    async fn list_api_keys(&self) -> Result<Vec<ApiKeyRecord>, StoreError> {
+        let rows: Vec<(String, String, Option<String>, String, String, Option<String>)> = sqlx::query_as(
+            "SELECT id, name, tenant, secret_hash, created_at, revoked_at FROM api_keys ORDER BY created_at, id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(api_key_record).collect()
+    }
+
+    async fn revoke_api_key(&self, id: &str, at: DateTime<Utc>) -> Result<bool, StoreError> {
+        let done =
+            sqlx::query("UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
+                .bind(id)
+                .bind(time_text(at))
+                .execute(&self.pool)
+                .await?
+                .rows_affected();
+        Ok(done == 1)
+    }
+
     fn appended(&self) -> Arc<Notify> {
         self.appended.clone()
     }
@@ -497,4 +541,24 @@ impl AppendTx for SqliteAppend {
         }
         Ok(())
     }
+}
+
+fn api_key_record(
+    (id, name, tenant, secret_hash, created_at, revoked_at): (
+        String,
+        String,
+        Option<String>,
+        String,
+        String,
+        Option<String>,
+    ),
+) -> Result<ApiKeyRecord, StoreError> {
+    Ok(ApiKeyRecord {
+        id,
+        name,
+        tenant: parse_tenant(tenant)?,
+        secret_hash,
+        created_at: parse_time(&created_at)?,
+        revoked_at: revoked_at.as_deref().map(parse_time).transpose()?,
+    })
 }

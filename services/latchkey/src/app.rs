@@ -20,6 +20,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::api::{AuditApi, ConnectionApi, IntegrationApi};
+use crate::auth::{AuthMode, Authenticator};
 use crate::config::{Config, Storage};
 use crate::grants::Grants;
 use crate::http::{HttpState, router};
@@ -30,6 +31,9 @@ use crate::service::{Connections, Integrations};
 
 /// Postgres pool size per replica.
 const PG_POOL_SIZE: u32 = 16;
+
+/// Unary calls that take longer are cancelled (streams are not unary: `follow` stays open).
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// How long in-flight requests get to finish after a shutdown signal.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
@@ -102,6 +106,7 @@ pub struct App {
     pg_pool: Option<sqlx::PgPool>,
     relay: Option<RelaySettings>,
     relay_status: Arc<RelayStatus>,
+    auth: AuthMode,
 }
 
 impl std::fmt::Debug for App {
@@ -161,6 +166,7 @@ impl App {
                 subject_prefix: config.nats_subject_prefix.clone(),
             }),
             relay_status: Arc::new(RelayStatus::default()),
+            auth: config.auth,
             pg_pool: opened.pg_pool,
             store: opened.store,
             storage: opened.kind,
@@ -248,21 +254,29 @@ impl App {
             .build_v1alpha()
             .context("building reflection v1alpha")?;
 
+        let auth = Arc::new(Authenticator::new(self.auth, self.store.clone()));
         let grpc = tonic::transport::Server::builder()
+            // Limits against callers that hold or flood the server.
+            .timeout(REQUEST_TIMEOUT)
+            .concurrency_limit_per_connection(256)
+            .http2_keepalive_interval(Some(Duration::from_secs(30)))
             .add_service(health_service)
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)
             .add_service(IntegrationServiceServer::new(IntegrationApi::new(
                 integrations,
                 self.callback_url.clone(),
+                auth.clone(),
             )))
             .add_service(ConnectionServiceServer::new(ConnectionApi::new(
                 connections,
                 grants.clone(),
+                auth.clone(),
             )))
             .add_service(AuditServiceServer::new(AuditApi::new(
                 self.store.clone(),
                 shutdown.clone(),
+                auth.clone(),
             )))
             .serve_with_incoming_shutdown(
                 TcpListenerStream::new(self.grpc_listener),

@@ -72,6 +72,10 @@ pub struct Settings {
     /// Refresh requests per second to one provider (token URL host), per process. Default 50.
     #[arg(long, env = "LATCHKEY_REFRESH_RATE", value_name = "PER_SECOND")]
     pub refresh_rate: Option<String>,
+    /// Caller authentication: `api-keys` (every gRPC call needs a key; create them with
+    /// `latchkey apikeys create`) or `none` (only allowed on a loopback gRPC address). Default none.
+    #[arg(long, env = "LATCHKEY_AUTH", value_name = "MODE")]
+    pub auth: Option<String>,
     /// Seconds a refresh lease lasts; longer than a provider call can take (20 s). Default 60.
     #[arg(long, env = "LATCHKEY_REFRESH_LEASE", value_name = "SECONDS")]
     pub refresh_lease: Option<String>,
@@ -96,6 +100,7 @@ struct FileSettings {
     refresh_concurrency: Option<u32>,
     refresh_rate: Option<u32>,
     refresh_lease: Option<u32>,
+    auth: Option<String>,
 }
 
 #[derive(Debug)]
@@ -137,6 +142,7 @@ pub struct Config {
     pub refresh_concurrency: u32,
     pub refresh_rate: std::num::NonZeroU32,
     pub refresh_lease: std::time::Duration,
+    pub auth: crate::auth::AuthMode,
 }
 
 /// Every invalid setting, each naming the setting.
@@ -394,6 +400,26 @@ impl Settings {
             1..=3600,
         );
 
+        let auth = match pick(self.auth, file.auth).as_deref() {
+            None | Some("none") => Some(crate::auth::AuthMode::None),
+            Some("api-keys") => Some(crate::auth::AuthMode::ApiKeys),
+            Some(other) => {
+                errors.push(format!(
+                    "LATCHKEY_AUTH (--auth): {other:?} is not api-keys or none"
+                ));
+                None
+            }
+        };
+        if let (Some(crate::auth::AuthMode::None), Some(addr)) = (auth, grpc_addr)
+            && !addr.ip().is_loopback()
+        {
+            errors.push(format!(
+                "LATCHKEY_GRPC_ADDR ({addr}) is not a loopback address and LATCHKEY_AUTH is none: \
+                 anyone who reaches it could read every token. Set LATCHKEY_AUTH=api-keys (and \
+                 create keys with `latchkey apikeys create`) or bind to 127.0.0.1"
+            ));
+        }
+
         match (grpc_addr, http_addr, master_key) {
             (Some(grpc_addr), Some(http_addr), Some(master_key)) if errors.is_empty() => {
                 Ok(Config {
@@ -413,6 +439,7 @@ impl Settings {
                     refresh_rate: std::num::NonZeroU32::new(refresh_rate)
                         .unwrap_or(std::num::NonZeroU32::MIN),
                     refresh_lease: std::time::Duration::from_secs(u64::from(refresh_lease)),
+                    auth: auth.unwrap_or(crate::auth::AuthMode::ApiKeys),
                 })
             }
             _ => Err(ConfigErrors(errors)),

@@ -20,6 +20,8 @@ pub enum AppError {
     Conflict(String),
     #[error("{0}")]
     Unimplemented(String),
+    #[error("{0}")]
+    PermissionDenied(String),
     /// A provider or dependency is down or slow; worth retrying later.
     #[error("{0}")]
     Unavailable(String),
@@ -108,6 +110,7 @@ impl From<AppError> for Status {
             AppError::Conflict(m) => (Code::Aborted, m),
             AppError::Unimplemented(m) => (Code::Unimplemented, m),
             AppError::Unavailable(m) => (Code::Unavailable, m),
+            AppError::PermissionDenied(m) => (Code::PermissionDenied, m),
             AppError::Internal(detail) => {
                 tracing::error!(error = %detail, "internal error");
                 (Code::Internal, "internal error".to_owned())

@@ -277,8 +277,9 @@ impl Grants {
     pub async fn start_authorization(
         &self,
         caller: &Caller,
-        request: StartRequest,
+        mut request: StartRequest,
     ) -> Result<Started, AppError> {
+        request.tenant = caller.acting_for(request.tenant)?;
         let integration = self.integration_state(request.integration_id).await?;
         let config = &integration.config;
         if config.grant_type != GrantType::AuthorizationCode {
@@ -398,6 +399,7 @@ impl Grants {
             .store
             .connection_by_state(&digest)
             .await?
+            .filter(|state| caller.sees(&state.tenant))
             .ok_or_else(unknown)?;
         let now = Utc::now();
         let Some(pending) = state
@@ -546,6 +548,7 @@ impl Grants {
         scopes: Option<Vec<Scope>>,
         extra: ParamMap,
     ) -> Result<connection::State, AppError> {
+        let tenant = caller.acting_for(tenant)?;
         let integration = self.integration_state(integration_id).await?;
         let config = &integration.config;
         if config.grant_type != GrantType::ClientCredentials {
@@ -610,6 +613,7 @@ impl Grants {
         password: SecretString,
         scopes: Option<Vec<Scope>>,
     ) -> Result<connection::State, AppError> {
+        let tenant = caller.acting_for(tenant)?;
         let integration = self.integration_state(integration_id).await?;
         let config = &integration.config;
         if config.grant_type != GrantType::Password || !config.allow_password_grant {
@@ -713,11 +717,15 @@ impl Grants {
     /// needs the customer again is refused with the reason, never given an expired token.
     pub async fn get_token(
         &self,
+        caller: &Caller,
         id: ConnectionId,
         min_ttl: Option<Duration>,
     ) -> Result<Credential, AppError> {
         let min_ttl = min_ttl.unwrap_or(DEFAULT_MIN_TTL);
         let mut state = self.connection_state(id).await?;
+        if !caller.sees(&state.tenant) {
+            return Err(AppError::NotFound(format!("connection {id}")));
+        }
         let now = Utc::now();
         let fresh_enough = |s: &connection::State| {
             s.status == connection::Status::Active
@@ -817,6 +825,9 @@ impl Grants {
         reason: String,
     ) -> Result<connection::State, AppError> {
         let state = self.connection_state(id).await?;
+        if !caller.sees(&state.tenant) {
+            return Err(AppError::NotFound(format!("connection {id}")));
+        }
         if state.status == connection::Status::Revoked {
             return Ok(state);
         }

@@ -119,10 +119,8 @@ fn back_to(return_url: &str, outcome: &[(&str, &str)]) -> Response {
 
 async fn callback(State(state): State<HttpState>, RawQuery(query): RawQuery) -> Response {
     let params = CallbackParams::from_query(query.as_deref().unwrap_or_default());
-    let caller = Caller {
-        actor: "oauth-callback".to_owned(),
-        correlation_id: None,
-    };
+    // The one-time `state` is the credential here, not an API key.
+    let caller = Caller::system("oauth-callback");
     match state.grants.complete_authorization(&caller, params).await {
         Ok(CallbackOutcome::Authorized {
             connection,

@@ -28,11 +28,36 @@ enum Command {
     Serve(Settings),
     /// Apply database migrations and exit (`serve` applies them too).
     Migrate(Settings),
+    /// Manage the API keys callers authenticate with (`LATCHKEY_AUTH=api-keys`).
+    Apikeys {
+        #[command(subcommand)]
+        action: ApikeyAction,
+        #[command(flatten)]
+        settings: Settings,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ApikeyAction {
+    /// Create a key and print it once; only its hash is stored.
+    Create {
+        /// What the key is for.
+        #[arg(long)]
+        name: String,
+        /// The one tenant the key may see; without it the key is an admin key.
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// List keys (never their secrets).
+    List,
+    /// Revoke a key by id; it stops working within a second.
+    Revoke { id: String },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let (Command::Serve(settings) | Command::Migrate(settings)) = &cli.command;
+    let (Command::Serve(settings) | Command::Migrate(settings) | Command::Apikeys { settings, .. }) =
+        &cli.command;
     let master_key = std::env::var("LATCHKEY_MASTER_KEY")
         .ok()
         .filter(|v| !v.is_empty())
@@ -64,6 +89,7 @@ fn main() -> ExitCode {
                 println!("latchkey: {} migrations applied", opened.kind);
                 Ok(())
             }
+            Command::Apikeys { action, .. } => apikeys(&config, action).await,
         }
     });
     match result {
@@ -73,6 +99,57 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+async fn apikeys(config: &latchkey::config::Config, action: ApikeyAction) -> anyhow::Result<()> {
+    use secrecy::ExposeSecret;
+    let opened = open_store(config).await?;
+    let store = opened.store;
+    let result = match action {
+        ApikeyAction::Create { name, tenant } => {
+            let tenant = tenant
+                .map(|t| latchkey_domain::TenantId::parse_field(&t, "--tenant"))
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let (key, record) = latchkey::auth::generate(&name, tenant);
+            store.create_api_key(&record).await?;
+            let scope = record
+                .tenant
+                .as_ref()
+                .map(|t| format!("tenant {t}"))
+                .unwrap_or_else(|| "admin".to_owned());
+            eprintln!("created key {} ({scope}); it is shown once:", record.id);
+            println!("{}", key.expose_secret());
+            Ok(())
+        }
+        ApikeyAction::List => {
+            for key in store.list_api_keys().await? {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    key.id,
+                    key.name,
+                    key.tenant
+                        .map(|t| t.to_string())
+                        .unwrap_or_else(|| "admin".to_owned()),
+                    key.created_at.to_rfc3339(),
+                    key.revoked_at
+                        .map(|at| format!("revoked {}", at.to_rfc3339()))
+                        .unwrap_or_else(|| "active".to_owned())
+                );
+            }
+            Ok(())
+        }
+        ApikeyAction::Revoke { id } => {
+            if store.revoke_api_key(&id, chrono::Utc::now()).await? {
+                println!("revoked key {id}");
+                Ok(())
+            } else {
+                Err(anyhow::anyhow!("no active key {id}"))
+            }
+        }
+    };
+    store.close().await;
+    result
 }
 
 async fn serve(config: latchkey::config::Config) -> anyhow::Result<()> {

@@ -284,10 +284,7 @@ impl Grants {
         previous_digest: Option<String>,
         owner: &str,
     ) -> Result<connection::State, AppError> {
-        let caller = Caller {
-            actor: "system:refresher".to_owned(),
-            correlation_id: None,
-        };
+        let caller = Caller::system("system:refresher");
         // Re-read under the lease: a refresh another replica just finished is used, not repeated.
         let state = self.connection_state(id).await?;
         let now = Utc::now();

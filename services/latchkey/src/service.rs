@@ -8,7 +8,7 @@ use latchkey_crypto::{Field, Sealer};
 use latchkey_domain::integration::{self, IntegrationConfigInput, SecretChange};
 use latchkey_domain::{
     ConnectionId, DomainEvent, EventMeta, FieldViolation, IntegrationConfig, IntegrationId,
-    ProviderUrl, SealedSecret, StreamId, connection,
+    ProviderUrl, SealedSecret, StreamId, TenantId, connection,
 };
 use latchkey_oauth::ProviderClient;
 use latchkey_store::{ConnectionFilter, EventContext, EventStore, Page, RecordedEvent};
@@ -16,14 +16,59 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::error::AppError;
 
+/// What a caller may see and touch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    Admin,
+    Tenant(TenantId),
+}
+
 /// Who is asking and under which trace: becomes the events' `actor` and `correlation_id`.
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub actor: String,
     pub correlation_id: Option<String>,
+    pub scope: Scope,
 }
 
 impl Caller {
+    /// Latchkey itself (the refresher, the hosted callback).
+    pub fn system(actor: &str) -> Self {
+        Self {
+            actor: actor.to_owned(),
+            correlation_id: None,
+            scope: Scope::Admin,
+        }
+    }
+
+    /// Whether this caller may see a connection of `tenant`. Callers that may not are answered
+    /// exactly as for a connection that does not exist.
+    pub fn sees(&self, tenant: &TenantId) -> bool {
+        match &self.scope {
+            Scope::Admin => true,
+            Scope::Tenant(own) => own == tenant,
+        }
+    }
+
+    pub fn require_admin(&self, what: &str) -> Result<(), AppError> {
+        match self.scope {
+            Scope::Admin => Ok(()),
+            Scope::Tenant(_) => Err(AppError::PermissionDenied(format!(
+                "{what} needs an admin key; this key is scoped to one tenant"
+            ))),
+        }
+    }
+
+    /// The tenant a request acts for: the one it names, which a tenant key must own.
+    pub fn acting_for(&self, requested: TenantId) -> Result<TenantId, AppError> {
+        match &self.scope {
+            Scope::Tenant(own) if *own != requested => Err(AppError::PermissionDenied(format!(
+                "this key is scoped to tenant {own}, not {requested}"
+            ))),
+            _ => Ok(requested),
+        }
+    }
+
     fn context(&self) -> EventContext {
         EventContext {
             actor: self.actor.clone(),
@@ -260,20 +305,28 @@ impl Connections {
         Self { store }
     }
 
-    pub async fn get(&self, id: ConnectionId) -> Result<connection::State, AppError> {
-        // A deleted connection is still shown (status deleted, no tokens): its history is audited.
+    /// A connection the caller may see. A deleted one is still shown (status deleted, no tokens):
+    /// its history is audited. Another tenant's answers exactly as a missing one.
+    pub async fn get(
+        &self,
+        caller: &Caller,
+        id: ConnectionId,
+    ) -> Result<connection::State, AppError> {
         self.store
             .connection(id)
             .await?
+            .filter(|state| caller.sees(&state.tenant))
             .ok_or_else(|| AppError::NotFound(format!("connection {id}")))
     }
 
     /// The connection as it was at `as_of`, rebuilt from its log.
     pub async fn get_as_of(
         &self,
+        caller: &Caller,
         id: ConnectionId,
         as_of: DateTime<Utc>,
     ) -> Result<connection::State, AppError> {
+        self.get(caller, id).await?;
         let mut state = None;
         let mut from = 1;
         'pages: loop {
@@ -303,11 +356,16 @@ impl Connections {
         state.ok_or_else(|| AppError::NotFound(format!("connection {id} at {as_of}")))
     }
 
+    /// A tenant key lists its own tenant's connections only.
     pub async fn list(
         &self,
-        filter: &ConnectionFilter,
+        caller: &Caller,
+        mut filter: ConnectionFilter,
         page: Page,
     ) -> Result<Vec<connection::State>, AppError> {
-        Ok(self.store.list_connections(filter, page).await?)
+        if let Scope::Tenant(own) = &caller.scope {
+            filter.tenant = Some(caller.acting_for(filter.tenant.unwrap_or_else(|| own.clone()))?);
+        }
+        Ok(self.store.list_connections(&filter, page).await?)
     }
 }

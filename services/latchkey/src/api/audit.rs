@@ -15,7 +15,9 @@ use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
 
 use super::convert;
+use crate::auth::Authenticator;
 use crate::error::AppError;
+use crate::service::Scope;
 
 /// Events are read and sent in pages of this size, so a long history never sits in memory whole.
 const PAGE: u32 = 500;
@@ -26,11 +28,20 @@ type EventStream = Pin<Box<dyn Stream<Item = Result<pb::Event, Status>> + Send>>
 pub struct AuditApi {
     store: Arc<dyn EventStore>,
     shutdown: CancellationToken,
+    auth: Arc<Authenticator>,
 }
 
 impl AuditApi {
-    pub fn new(store: Arc<dyn EventStore>, shutdown: CancellationToken) -> Self {
-        Self { store, shutdown }
+    pub fn new(
+        store: Arc<dyn EventStore>,
+        shutdown: CancellationToken,
+        auth: Arc<Authenticator>,
+    ) -> Self {
+        Self {
+            store,
+            shutdown,
+            auth,
+        }
     }
 }
 
@@ -180,6 +191,7 @@ impl AuditService for AuditApi {
         &self,
         request: Request<pb::GetHistoryRequest>,
     ) -> Result<Response<Self::GetHistoryStream>, Status> {
+        let caller = self.auth.caller(&request).await?;
         let req = request.into_inner();
         let stream = match req.stream {
             Some(pb::get_history_request::Stream::ConnectionId(id)) => StreamId::Connection(
@@ -196,6 +208,20 @@ impl AuditService for AuditApi {
                 .into());
             }
         };
+        match stream {
+            StreamId::Connection(id) => {
+                let visible = self
+                    .store
+                    .connection(id)
+                    .await
+                    .map_err(AppError::from)?
+                    .is_some_and(|state| caller.sees(&state.tenant));
+                if !visible {
+                    return Err(AppError::NotFound(format!("connection {id}")).into());
+                }
+            }
+            StreamId::Integration(_) => caller.require_admin("an integration's history")?,
+        }
         let from = req.from_version.max(1);
         let first = self
             .store
@@ -211,7 +237,11 @@ impl AuditService for AuditApi {
                 .map_err(AppError::from)?
                 .is_empty();
             if !exists {
-                return Err(AppError::NotFound(stream.to_string()).into());
+                let what = match stream {
+                    StreamId::Connection(id) => format!("connection {id}"),
+                    StreamId::Integration(id) => format!("integration {id}"),
+                };
+                return Err(AppError::NotFound(what).into());
             }
         }
         let store = self.store.clone();
@@ -230,6 +260,7 @@ impl AuditService for AuditApi {
         &self,
         request: Request<pb::ReplayEventsRequest>,
     ) -> Result<Response<Self::ReplayEventsStream>, Status> {
+        let caller = self.auth.caller(&request).await?;
         let req = request.into_inner();
         let mut errors = ValidationErrors::default();
         if req.from_position < 0 {
@@ -242,9 +273,13 @@ impl AuditService for AuditApi {
                 None
             }
         };
-        let Some(filter) = filter.filter(|_| errors.is_empty()) else {
+        let Some(mut filter) = filter.filter(|_| errors.is_empty()) else {
             return Err(AppError::Invalid(errors).into());
         };
+        // A tenant key replays its own tenant's events only.
+        if let Scope::Tenant(own) = &caller.scope {
+            filter.tenant = Some(caller.acting_for(filter.tenant.unwrap_or_else(|| own.clone()))?);
+        }
         if req.follow {
             return Ok(Response::new(follow(
                 self.store.clone(),

@@ -9,7 +9,10 @@ use tonic::{Request, Response, Status};
 
 use secrecy::{ExposeSecret, SecretString};
 
-use super::{caller, convert};
+use std::sync::Arc;
+
+use super::convert;
+use crate::auth::Authenticator;
 use crate::error::AppError;
 use crate::grants::{CallbackOutcome, CallbackParams, Grants, Placement, StartRequest};
 use crate::refresh::Need;
@@ -19,13 +22,15 @@ use crate::service::{Connections, check_secret};
 pub struct ConnectionApi {
     connections: Connections,
     grants: Grants,
+    auth: Arc<Authenticator>,
 }
 
 impl ConnectionApi {
-    pub fn new(connections: Connections, grants: Grants) -> Self {
+    pub fn new(connections: Connections, grants: Grants, auth: Arc<Authenticator>) -> Self {
         Self {
             connections,
             grants,
+            auth,
         }
     }
 }
@@ -71,7 +76,7 @@ impl ConnectionService for ConnectionApi {
         &self,
         request: Request<pb::StartAuthorizationRequest>,
     ) -> Result<Response<pb::StartAuthorizationResponse>, Status> {
-        let caller = caller(&request);
+        let caller = self.auth.caller(&request).await?;
         let req = request.into_inner();
         let mut errors = ValidationErrors::default();
         let integration_id = errors.check(IntegrationId::parse_field(
@@ -133,7 +138,7 @@ impl ConnectionService for ConnectionApi {
         &self,
         request: Request<pb::CompleteAuthorizationRequest>,
     ) -> Result<Response<pb::Connection>, Status> {
-        let caller = caller(&request);
+        let caller = self.auth.caller(&request).await?;
         let params = CallbackParams::from_query(&request.get_ref().callback_query);
         match self.grants.complete_authorization(&caller, params).await? {
             CallbackOutcome::Authorized { connection, .. } => {
@@ -156,7 +161,7 @@ impl ConnectionService for ConnectionApi {
         &self,
         request: Request<pb::ConnectClientCredentialsRequest>,
     ) -> Result<Response<pb::Connection>, Status> {
-        let caller = caller(&request);
+        let caller = self.auth.caller(&request).await?;
         let req = request.into_inner();
         let mut errors = ValidationErrors::default();
         let integration_id = errors.check(IntegrationId::parse_field(
@@ -207,7 +212,7 @@ impl ConnectionService for ConnectionApi {
         &self,
         request: Request<pb::ConnectPasswordRequest>,
     ) -> Result<Response<pb::Connection>, Status> {
-        let caller = caller(&request);
+        let caller = self.auth.caller(&request).await?;
         let req = request.into_inner();
         let mut errors = ValidationErrors::default();
         let integration_id = errors.check(IntegrationId::parse_field(
@@ -251,6 +256,7 @@ impl ConnectionService for ConnectionApi {
         &self,
         request: Request<pb::GetTokenRequest>,
     ) -> Result<Response<pb::GetTokenResponse>, Status> {
+        let caller = self.auth.caller(&request).await?;
         let req = request.into_inner();
         let mut errors = ValidationErrors::default();
         let id = errors.check(ConnectionId::parse_field(
@@ -274,7 +280,7 @@ impl ConnectionService for ConnectionApi {
         let Some(id) = id.filter(|_| errors.is_empty()) else {
             return Err(AppError::Invalid(errors).into());
         };
-        let credential = self.grants.get_token(id, min_ttl).await?;
+        let credential = self.grants.get_token(&caller, id, min_ttl).await?;
         let placement = match credential.placement {
             Placement::Header { name, value } => {
                 pb::get_token_response::Placement::Header(pb::HeaderCredential {
@@ -305,8 +311,10 @@ impl ConnectionService for ConnectionApi {
         &self,
         request: Request<pb::RefreshTokenRequest>,
     ) -> Result<Response<pb::Connection>, Status> {
+        let caller = self.auth.caller(&request).await?;
         let id = ConnectionId::parse_field(&request.get_ref().connection_id, "connection_id")
             .map_err(AppError::from)?;
+        self.connections.get(&caller, id).await?;
         let state = self.grants.ensure_fresh(id, Need::Force).await?;
         Ok(Response::new(convert::connection_to_pb(&state)))
     }
@@ -315,7 +323,7 @@ impl ConnectionService for ConnectionApi {
         &self,
         request: Request<pb::RevokeConnectionRequest>,
     ) -> Result<Response<pb::Connection>, Status> {
-        let caller = caller(&request);
+        let caller = self.auth.caller(&request).await?;
         let req = request.into_inner();
         let id = ConnectionId::parse_field(&req.connection_id, "connection_id")
             .map_err(AppError::from)?;
@@ -341,6 +349,7 @@ impl ConnectionService for ConnectionApi {
         &self,
         request: Request<pb::GetConnectionRequest>,
     ) -> Result<Response<pb::Connection>, Status> {
+        let caller = self.auth.caller(&request).await?;
         let req = request.into_inner();
         let mut errors = ValidationErrors::default();
         let id = errors.check(ConnectionId::parse_field(
@@ -355,8 +364,8 @@ impl ConnectionService for ConnectionApi {
             return Err(AppError::Invalid(errors).into());
         };
         let state = match as_of {
-            Some(at) => self.connections.get_as_of(id, at).await?,
-            None => self.connections.get(id).await?,
+            Some(at) => self.connections.get_as_of(&caller, id, at).await?,
+            None => self.connections.get(&caller, id).await?,
         };
         Ok(Response::new(convert::connection_to_pb(&state)))
     }
@@ -365,6 +374,7 @@ impl ConnectionService for ConnectionApi {
         &self,
         request: Request<pb::ListConnectionsRequest>,
     ) -> Result<Response<pb::ListConnectionsResponse>, Status> {
+        let caller = self.auth.caller(&request).await?;
         let req = request.into_inner();
         let mut errors = ValidationErrors::default();
         let tenant = (!req.tenant.is_empty())
@@ -396,7 +406,7 @@ impl ConnectionService for ConnectionApi {
             integration_id,
             status,
         };
-        let states = self.connections.list(&filter, page).await?;
+        let states = self.connections.list(&caller, filter, page).await?;
         let ids: Vec<_> = states.iter().map(|s| *s.id.as_uuid()).collect();
         Ok(Response::new(pb::ListConnectionsResponse {
             connections: states.iter().map(convert::connection_to_pb).collect(),

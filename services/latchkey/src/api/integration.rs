@@ -4,7 +4,10 @@ use latchkey_proto::v1::integration_service_server::IntegrationService;
 use secrecy::SecretString;
 use tonic::{Request, Response, Status};
 
-use super::{caller, convert};
+use std::sync::Arc;
+
+use super::convert;
+use crate::auth::Authenticator;
 use crate::error::AppError;
 use crate::service::{Integrations, SecretUpdate, check_secret};
 
@@ -12,13 +15,15 @@ use crate::service::{Integrations, SecretUpdate, check_secret};
 pub struct IntegrationApi {
     integrations: Integrations,
     callback_url: String,
+    auth: Arc<Authenticator>,
 }
 
 impl IntegrationApi {
-    pub fn new(integrations: Integrations, callback_url: String) -> Self {
+    pub fn new(integrations: Integrations, callback_url: String, auth: Arc<Authenticator>) -> Self {
         Self {
             integrations,
             callback_url,
+            auth,
         }
     }
 
@@ -46,7 +51,8 @@ impl IntegrationService for IntegrationApi {
         &self,
         request: Request<pb::CreateIntegrationRequest>,
     ) -> Result<Response<pb::Integration>, Status> {
-        let caller = caller(&request);
+        let caller = self.auth.caller(&request).await?;
+        caller.require_admin("CreateIntegration")?;
         let req = request.into_inner();
         let mut errors = ValidationErrors::default();
         let input = convert::config_input(req.config, &mut errors);
@@ -87,8 +93,9 @@ impl IntegrationService for IntegrationApi {
 
     async fn list_templates(
         &self,
-        _: Request<pb::ListTemplatesRequest>,
+        request: Request<pb::ListTemplatesRequest>,
     ) -> Result<Response<pb::ListTemplatesResponse>, Status> {
+        self.auth.caller(&request).await?;
         Ok(Response::new(pb::ListTemplatesResponse {
             templates: templates::TEMPLATES
                 .iter()
@@ -101,6 +108,7 @@ impl IntegrationService for IntegrationApi {
         &self,
         request: Request<pb::GetIntegrationRequest>,
     ) -> Result<Response<pb::Integration>, Status> {
+        self.auth.caller(&request).await?;
         let id = integration_id(&request.get_ref().integration_id)?;
         let state = self.integrations.get(id).await?;
         Ok(self.reply(&state))
@@ -110,6 +118,7 @@ impl IntegrationService for IntegrationApi {
         &self,
         request: Request<pb::ListIntegrationsRequest>,
     ) -> Result<Response<pb::ListIntegrationsResponse>, Status> {
+        self.auth.caller(&request).await?;
         let req = request.into_inner();
         let page = convert::page(req.page_size, &req.page_token).map_err(AppError::from)?;
         let states = self.integrations.list(page).await?;
@@ -127,7 +136,8 @@ impl IntegrationService for IntegrationApi {
         &self,
         request: Request<pb::UpdateIntegrationRequest>,
     ) -> Result<Response<pb::Integration>, Status> {
-        let caller = caller(&request);
+        let caller = self.auth.caller(&request).await?;
+        caller.require_admin("UpdateIntegration")?;
         let req = request.into_inner();
         let mut errors = ValidationErrors::default();
         let id = errors.check(IntegrationId::parse_field(
@@ -171,7 +181,8 @@ impl IntegrationService for IntegrationApi {
         &self,
         request: Request<pb::DeleteIntegrationRequest>,
     ) -> Result<Response<pb::DeleteIntegrationResponse>, Status> {
-        let caller = caller(&request);
+        let caller = self.auth.caller(&request).await?;
+        caller.require_admin("DeleteIntegration")?;
         let req = request.into_inner();
         let id = integration_id(&req.integration_id)?;
         self.integrations

@@ -10,24 +10,9 @@ pub use audit::AuditApi;
 pub use connection::ConnectionApi;
 pub use integration::IntegrationApi;
 
-use crate::service::Caller;
-
-/// The caller of a request. Until caller authentication lands, every caller is `anonymous`; the
-/// trace id of a W3C `traceparent` header becomes the correlation id of the events it causes.
-pub fn caller<T>(request: &tonic::Request<T>) -> Caller {
-    Caller {
-        actor: "anonymous".to_owned(),
-        correlation_id: request
-            .metadata()
-            .get("traceparent")
-            .and_then(|v| v.to_str().ok())
-            .and_then(trace_id),
-    }
-}
-
 /// The trace id of a `traceparent` value (`00-<32 hex>-<16 hex>-<2 hex>`), unless it is invalid
 /// or all zeros.
-fn trace_id(traceparent: &str) -> Option<String> {
+pub(crate) fn trace_id(traceparent: &str) -> Option<String> {
     let mut parts = traceparent.trim().split('-');
     let (version, trace, parent, flags) =
         (parts.next()?, parts.next()?, parts.next()?, parts.next()?);

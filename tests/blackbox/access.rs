@@ -1,0 +1,285 @@
+//! Caller authentication and tenant isolation, through the real binary.
+
+use latchkey_fake_provider::{FakeProvider, ProviderConfig};
+use latchkey_proto::v1::audit_service_client::AuditServiceClient;
+use latchkey_proto::v1::connection_service_client::ConnectionServiceClient;
+use latchkey_proto::v1::integration_service_client::IntegrationServiceClient;
+use latchkey_proto::v1::{
+    ConnectClientCredentialsRequest, CreateIntegrationRequest, GetConnectionRequest,
+    GetHistoryRequest, GetTokenRequest, GrantType, IntegrationConfig, ListConnectionsRequest,
+    RevokeConnectionRequest, get_history_request,
+};
+use tonic::Code;
+use tonic::metadata::MetadataValue;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Channel;
+
+use crate::helpers::{Mode, Server, command};
+
+type Auth = Box<dyn FnMut(tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> + Send>;
+
+fn bearer(key: Option<String>) -> Auth {
+    Box::new(move |mut request: tonic::Request<()>| {
+        if let Some(key) = &key {
+            let value: MetadataValue<_> = format!("Bearer {key}").parse().unwrap();
+            request.metadata_mut().insert("authorization", value);
+        }
+        Ok(request)
+    })
+}
+
+struct Clients {
+    integrations: IntegrationServiceClient<InterceptedService<Channel, Auth>>,
+    connections: ConnectionServiceClient<InterceptedService<Channel, Auth>>,
+    audit: AuditServiceClient<InterceptedService<Channel, Auth>>,
+}
+
+async fn clients(server: &Server, key: Option<&str>) -> Clients {
+    let channel = server.channel().await;
+    let key = key.map(str::to_owned);
+    Clients {
+        integrations: IntegrationServiceClient::with_interceptor(
+            channel.clone(),
+            bearer(key.clone()),
+        ),
+        connections: ConnectionServiceClient::with_interceptor(
+            channel.clone(),
+            bearer(key.clone()),
+        ),
+        audit: AuditServiceClient::with_interceptor(channel, bearer(key)),
+    }
+}
+
+async fn apikey(mode: &Mode, args: &[&str]) -> String {
+    let dir = latchkey_store::testing::TempDir::create();
+    let mut all = vec!["apikeys"];
+    all.extend_from_slice(args);
+    let output = command(&all, &mode.env(), &dir.path)
+        .output()
+        .await
+        .unwrap();
+    dir.remove();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap().trim().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tenant_keys_see_only_their_tenant_and_bad_keys_are_unauthenticated() {
+    let provider = FakeProvider::start(ProviderConfig::default())
+        .await
+        .unwrap();
+    let mode = Mode::postgres().await;
+    let server = Server::start_with(
+        &mode,
+        &[
+            ("LATCHKEY_AUTH", "api-keys"),
+            ("LATCHKEY_ALLOW_LOOPBACK_PROVIDERS", "true"),
+        ],
+    )
+    .await;
+    let admin = apikey(&mode, &["create", "--name", "platform"]).await;
+    let key_a = apikey(
+        &mode,
+        &["create", "--name", "acme worker", "--tenant", "acme"],
+    )
+    .await;
+    let key_b = apikey(
+        &mode,
+        &["create", "--name", "globex worker", "--tenant", "globex"],
+    )
+    .await;
+    assert!(admin.starts_with("lk_") && key_a.starts_with("lk_"));
+
+    let mut as_admin = clients(&server, Some(&admin)).await;
+    let integration_id = as_admin
+        .integrations
+        .create_integration(CreateIntegrationRequest {
+            config: Some(IntegrationConfig {
+                name: "Fake".to_owned(),
+                grant_type: GrantType::ClientCredentials as i32,
+                token_url: provider.url("/token"),
+                client_id: provider.config().client_id.clone(),
+                ..Default::default()
+            }),
+            client_secret: provider.config().client_secret.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .integration_id;
+    let connect = |tenant: &str| ConnectClientCredentialsRequest {
+        integration_id: integration_id.clone(),
+        tenant: tenant.to_owned(),
+        ..Default::default()
+    };
+    let mut as_a = clients(&server, Some(&key_a)).await;
+    let mut as_b = clients(&server, Some(&key_b)).await;
+    let a_conn = as_a
+        .connections
+        .connect_client_credentials(connect("acme"))
+        .await
+        .unwrap()
+        .into_inner();
+    let b_conn = as_b
+        .connections
+        .connect_client_credentials(connect("globex"))
+        .await
+        .unwrap()
+        .into_inner();
+
+    // Tenant A sees its own connection…
+    as_a.connections
+        .get_token(GetTokenRequest {
+            connection_id: a_conn.connection_id.clone(),
+            min_ttl: None,
+        })
+        .await
+        .unwrap();
+    // …and tenant B's exactly as if it did not exist.
+    let b = b_conn.connection_id.clone();
+    let not_found = [
+        as_a.connections
+            .get_token(GetTokenRequest {
+                connection_id: b.clone(),
+                min_ttl: None,
+            })
+            .await
+            .unwrap_err(),
+        as_a.connections
+            .get_connection(GetConnectionRequest {
+                connection_id: b.clone(),
+                as_of: None,
+            })
+            .await
+            .unwrap_err(),
+        as_a.audit
+            .get_history(GetHistoryRequest {
+                stream: Some(get_history_request::Stream::ConnectionId(b.clone())),
+                from_version: 0,
+            })
+            .await
+            .unwrap_err(),
+        as_a.connections
+            .revoke_connection(RevokeConnectionRequest {
+                connection_id: b.clone(),
+                reason: String::new(),
+            })
+            .await
+            .unwrap_err(),
+    ];
+    let missing = as_a
+        .connections
+        .get_connection(GetConnectionRequest {
+            connection_id: uuid::Uuid::now_v7().to_string(),
+            as_of: None,
+        })
+        .await
+        .unwrap_err();
+    for status in not_found {
+        assert_eq!(status.code(), Code::NotFound, "{status:?}");
+        assert_eq!(
+            status.message().replace(&b, "<id>"),
+            missing
+                .message()
+                .replace(missing.message().split(' ').nth(1).unwrap(), "<id>"),
+            "indistinguishable from a missing connection"
+        );
+    }
+    let listed = as_a
+        .connections
+        .list_connections(ListConnectionsRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(listed.connections.len(), 1);
+    assert_eq!(listed.connections[0].tenant, "acme");
+    let other_tenant = as_a
+        .connections
+        .connect_client_credentials(connect("globex"))
+        .await
+        .unwrap_err();
+    assert_eq!(other_tenant.code(), Code::PermissionDenied);
+    let not_admin = as_a
+        .integrations
+        .create_integration(CreateIntegrationRequest::default())
+        .await
+        .unwrap_err();
+    assert_eq!(not_admin.code(), Code::PermissionDenied);
+
+    // The key is the actor of what it causes.
+    let mut history = as_a
+        .audit
+        .get_history(GetHistoryRequest {
+            stream: Some(get_history_request::Stream::ConnectionId(
+                a_conn.connection_id.clone(),
+            )),
+            from_version: 0,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let first = history.message().await.unwrap().unwrap();
+    let key_a_id = key_a.split('_').nth(1).unwrap();
+    assert_eq!(first.actor, format!("key:{key_a_id}"));
+
+    // No key, a forged key, a revoked key: UNAUTHENTICATED.
+    let mut anonymous = clients(&server, None).await;
+    let none = anonymous
+        .connections
+        .list_connections(ListConnectionsRequest::default())
+        .await
+        .unwrap_err();
+    assert_eq!(none.code(), Code::Unauthenticated);
+    let forged = format!("lk_{key_a_id}_forgedsecret");
+    let mut as_forger = clients(&server, Some(&forged)).await;
+    let forged = as_forger
+        .connections
+        .list_connections(ListConnectionsRequest::default())
+        .await
+        .unwrap_err();
+    assert_eq!(forged.code(), Code::Unauthenticated);
+    let revoked = apikey(&mode, &["revoke", key_a_id]).await;
+    assert!(revoked.contains(key_a_id));
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let after = as_a
+        .connections
+        .list_connections(ListConnectionsRequest::default())
+        .await
+        .unwrap_err();
+    assert_eq!(after.code(), Code::Unauthenticated);
+    let list = apikey(&mode, &["list"]).await;
+    assert!(list.contains("revoked") && !list.contains(key_a.split('_').nth(2).unwrap()));
+
+    let (_, log) = server.stop().await;
+    for key in [&admin, &key_a, &key_b] {
+        assert!(!log.contains(key.as_str()), "a key leaked into the logs");
+    }
+    mode.cleanup().await;
+}
+
+#[tokio::test]
+async fn serving_on_all_interfaces_without_authentication_refuses_to_start() {
+    let dir = latchkey_store::testing::TempDir::create();
+    let env = vec![
+        (
+            "LATCHKEY_DATA_DIR".to_owned(),
+            dir.path.join("data").display().to_string(),
+        ),
+        ("LATCHKEY_GRPC_ADDR".to_owned(), "0.0.0.0:0".to_owned()),
+        ("LATCHKEY_HTTP_ADDR".to_owned(), "127.0.0.1:0".to_owned()),
+    ];
+    let output = command(&["serve"], &env, &dir.path).output().await.unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("not a loopback address and LATCHKEY_AUTH is none"),
+        "{stderr}"
+    );
+    assert!(!dir.path.join("data").exists(), "nothing was started");
+    dir.remove();
+}
