@@ -10,6 +10,7 @@ mod config;
 mod grants;
 mod helpers;
 mod integrations;
+mod keys;
 mod lifecycle;
 mod relay;
 mod server;

@@ -45,6 +45,8 @@ pub enum Field {
     RefreshToken,
     Password,
     PkceVerifier,
+    /// A data key, wrapped by a master key.
+    DataKey,
 }
 
 impl Field {
@@ -55,6 +57,7 @@ impl Field {
             Self::RefreshToken => "refresh_token",
             Self::Password => "password",
             Self::PkceVerifier => "pkce_verifier",
+            Self::DataKey => "data_key",
         }
     }
 }
@@ -153,6 +156,20 @@ impl Keyring {
             active,
             keys: BTreeMap::from([(key.id.clone(), key)]),
         }
+    }
+
+    /// The first key seals; the others open what they sealed before.
+    pub fn from_keys(keys: Vec<MasterKey>) -> Option<Self> {
+        let mut keys = keys.into_iter();
+        let mut keyring = Self::single(keys.next()?);
+        for key in keys {
+            keyring = keyring.with_retired(key);
+        }
+        Some(keyring)
+    }
+
+    pub fn key_ids(&self) -> Vec<String> {
+        self.keys.keys().cloned().collect()
     }
 
     /// Adds a key that opens older ciphertexts but does not seal new ones.
@@ -270,6 +287,41 @@ impl Sealer {
             .map_err(|_| CryptoError::Malformed)
     }
 
+    /// Wraps a data key for `owner` under the active master key.
+    pub fn wrap_data_key(&self, owner: &StreamId, key: &DataKey) -> Result<Sealed, CryptoError> {
+        let text = SecretString::from(STANDARD.encode(key.key.expose_secret()));
+        self.seal(owner, Field::DataKey, &text)
+    }
+
+    /// Unwraps `owner`'s data key with whichever master key wrapped it.
+    pub fn unwrap_data_key(
+        &self,
+        owner: &StreamId,
+        wrapped: &Sealed,
+    ) -> Result<DataKey, CryptoError> {
+        let text = self.open(owner, Field::DataKey, wrapped)?;
+        let bytes = STANDARD
+            .decode(text.expose_secret())
+            .map_err(|_| CryptoError::Malformed)?;
+        let bytes: [u8; 32] = bytes
+            .as_slice()
+            .try_into()
+            .map_err(|_| CryptoError::Malformed)?;
+        Ok(DataKey::from_bytes(bytes))
+    }
+
+    /// The id of the master key a ciphertext of this sealer names.
+    pub fn key_id_of(sealed: &Sealed) -> Option<String> {
+        let bytes = sealed.as_bytes();
+        if bytes.first() != Some(&FORMAT_V1) {
+            return None;
+        }
+        let len = usize::from(*bytes.get(1)?);
+        std::str::from_utf8(bytes.get(2..2 + len)?)
+            .ok()
+            .map(str::to_owned)
+    }
+
     /// A keyed fingerprint (HMAC-SHA256, first 8 bytes): equal secrets give equal fingerprints
     /// under one keyring, and without the key nobody can test guesses against it.
     pub fn fingerprint(&self, secret: &SecretString) -> String {
@@ -290,6 +342,105 @@ impl Sealer {
             sealed: self.seal(owner, field, secret)?,
             fingerprint: self.fingerprint(secret),
         })
+    }
+}
+
+const FORMAT_V2: u8 = 2;
+
+/// A per-owner data key (envelope encryption): it seals the owner's secrets, and is itself stored
+/// only wrapped by a master key. Destroying it makes every secret it sealed unreadable
+/// (crypto-shredding), and rotating master keys re-wraps it without touching what it sealed.
+pub struct DataKey {
+    key: SecretBox<[u8; 32]>,
+}
+
+impl fmt::Debug for DataKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("DataKey([REDACTED])")
+    }
+}
+
+fn data_associated_data(owner: &StreamId, field: Field) -> Vec<u8> {
+    format!("latchkey.v2\0{owner}\0{}", field.as_str()).into_bytes()
+}
+
+impl DataKey {
+    pub fn generate() -> Self {
+        let key = Aes256Gcm::generate_key(OsRng);
+        let mut bytes = [0u8; 32];
+        bytes.copy_from_slice(&key);
+        Self::from_bytes(bytes)
+    }
+
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self {
+            key: SecretBox::new(Box::new(bytes)),
+        }
+    }
+
+    fn cipher(&self) -> Aes256Gcm {
+        Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(self.key.expose_secret()))
+    }
+
+    /// `[2][nonce][ciphertext and tag]`, bound to `owner` and `field`.
+    pub fn seal(
+        &self,
+        owner: &StreamId,
+        field: Field,
+        secret: &SecretString,
+    ) -> Result<Sealed, CryptoError> {
+        let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
+        let ciphertext = self
+            .cipher()
+            .encrypt(
+                &nonce,
+                Payload {
+                    msg: secret.expose_secret().as_bytes(),
+                    aad: &data_associated_data(owner, field),
+                },
+            )
+            .map_err(|_| CryptoError::Seal)?;
+        let mut out = Vec::with_capacity(1 + NONCE_LEN + ciphertext.len());
+        out.push(FORMAT_V2);
+        out.extend_from_slice(&nonce);
+        out.extend_from_slice(&ciphertext);
+        Ok(Sealed::from_bytes(out))
+    }
+
+    pub fn open(
+        &self,
+        owner: &StreamId,
+        field: Field,
+        sealed: &Sealed,
+    ) -> Result<SecretString, CryptoError> {
+        let bytes = sealed.as_bytes();
+        let (&version, rest) = bytes.split_first().ok_or(CryptoError::Malformed)?;
+        if version != FORMAT_V2 || rest.len() < NONCE_LEN + 16 {
+            return Err(CryptoError::Malformed);
+        }
+        let (nonce, ciphertext) = rest.split_at(NONCE_LEN);
+        let plaintext = self
+            .cipher()
+            .decrypt(
+                Nonce::from_slice(nonce),
+                Payload {
+                    msg: ciphertext,
+                    aad: &data_associated_data(owner, field),
+                },
+            )
+            .map_err(|_| CryptoError::Tampered)?;
+        String::from_utf8(plaintext)
+            .map(SecretString::from)
+            .map_err(|_| CryptoError::Malformed)
+    }
+
+    /// HMAC-SHA256 under this key, first 8 bytes: stable across master-key rotation, and useless
+    /// for testing guesses without the key.
+    pub fn fingerprint(&self, secret: &SecretString) -> String {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(self.key.expose_secret())
+            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+        mac.update(secret.expose_secret().as_bytes());
+        format!("hmac-sha256:{}", hex(&mac.finalize().into_bytes()[..8]))
     }
 }
 
@@ -419,6 +570,67 @@ mod tests {
         );
         assert!(MasterKey::from_base64(&SecretString::from("!!")).is_err());
         assert!(!format!("{key:?}").contains(key.to_base64().expose_secret()));
+    }
+
+    #[test]
+    fn data_keys_seal_per_owner_and_field_and_survive_master_rotation() {
+        let owner = owner();
+        let data_key = DataKey::generate();
+        let sealed = data_key
+            .seal(&owner, Field::AccessToken, &secret())
+            .unwrap();
+        assert!(!contains(sealed.as_bytes(), CANARY.as_bytes()));
+        assert_eq!(
+            data_key
+                .open(&owner, Field::AccessToken, &sealed)
+                .unwrap()
+                .expose_secret(),
+            CANARY
+        );
+        assert!(data_key.open(&owner, Field::RefreshToken, &sealed).is_err());
+        assert!(
+            data_key
+                .open(
+                    &StreamId::Connection(ConnectionId::new_v7()),
+                    Field::AccessToken,
+                    &sealed
+                )
+                .is_err()
+        );
+        assert!(
+            DataKey::generate()
+                .open(&owner, Field::AccessToken, &sealed)
+                .is_err()
+        );
+
+        let old = sealer();
+        let wrapped = old.wrap_data_key(&owner, &data_key).unwrap();
+        assert_eq!(
+            Sealer::key_id_of(&wrapped).as_deref(),
+            Some(old.active_key_id())
+        );
+        let rotated = Sealer::new(
+            Keyring::from_keys(vec![
+                MasterKey::from_bytes([9; 32]),
+                MasterKey::from_bytes([7; 32]),
+            ])
+            .unwrap(),
+        );
+        let rewrapped = rotated
+            .wrap_data_key(&owner, &rotated.unwrap_data_key(&owner, &wrapped).unwrap())
+            .unwrap();
+        let only_new = Sealer::new(Keyring::single(MasterKey::from_bytes([9; 32])));
+        let unwrapped = only_new.unwrap_data_key(&owner, &rewrapped).unwrap();
+        assert_eq!(
+            unwrapped
+                .open(&owner, Field::AccessToken, &sealed)
+                .unwrap()
+                .expose_secret(),
+            CANARY,
+            "what the data key sealed opens after the master key changed"
+        );
+        assert!(only_new.unwrap_data_key(&owner, &wrapped).is_err());
+        assert!(!format!("{data_key:?}").contains('7'));
     }
 
     #[test]

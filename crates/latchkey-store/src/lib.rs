@@ -256,6 +256,35 @@ pub trait EventStore: Send + Sync + std::fmt::Debug + 'static {
     /// `false` if there is no such live key.
     async fn revoke_api_key(&self, id: &str, at: DateTime<Utc>) -> Result<bool, StoreError>;
 
+    /// The wrapped data key of `owner` (a stream id), and the master key that wrapped it.
+    async fn data_key(&self, owner: &str) -> Result<Option<WrappedKey>, StoreError>;
+
+    /// Stores `owner`'s data key unless it has one; returns the one stored (another writer's
+    /// if it won the race).
+    async fn insert_data_key(
+        &self,
+        owner: &str,
+        key: &WrappedKey,
+    ) -> Result<WrappedKey, StoreError>;
+
+    /// Destroys `owner`'s data key (crypto-shredding). `false` if it had none.
+    async fn delete_data_key(&self, owner: &str) -> Result<bool, StoreError>;
+
+    /// Owners of data keys wrapped by `master_key_id`, at most `limit`.
+    async fn data_keys_wrapped_by(
+        &self,
+        master_key_id: &str,
+        limit: u32,
+    ) -> Result<Vec<(String, WrappedKey)>, StoreError>;
+
+    /// Replaces `owner`'s wrapped key if it is still `old` (compare and set).
+    async fn rewrap_data_key(
+        &self,
+        owner: &str,
+        old: &WrappedKey,
+        new: &WrappedKey,
+    ) -> Result<bool, StoreError>;
+
     /// Signalled after every append commits in this process.
     fn appended(&self) -> Arc<tokio::sync::Notify>;
 
@@ -278,6 +307,13 @@ impl std::fmt::Debug for RelayLock {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("RelayLock")
     }
+}
+
+/// A data key as stored: wrapped, with the id of the master key that wrapped it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WrappedKey {
+    pub wrapped: Vec<u8>,
+    pub master_key_id: String,
 }
 
 /// A caller's API key as stored: never the secret, only its hash.

@@ -16,8 +16,8 @@ use tokio::sync::Notify;
 use crate::append::{AppendTx, EventRow, append_in, duplicate_name};
 use crate::{
     ApiKeyRecord, ConnectionFilter, Cursor, EventContext, EventStore, Lease, Page, Projection,
-    RecordedEvent, RelayLock, StoreError, clamp_limit, from_version, parse_projection, parse_state,
-    parse_stream_id, parse_tenant, to_json, to_version,
+    RecordedEvent, RelayLock, StoreError, WrappedKey, clamp_limit, from_version, parse_projection,
+    parse_state, parse_stream_id, parse_tenant, to_json, to_version,
 };
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/postgres");
@@ -462,6 +462,92 @@ impl EventStore for PgStore {
                 .execute(&self.pool)
                 .await?
                 .rows_affected();
+        Ok(done == 1)
+    }
+
+    async fn data_key(&self, owner: &str) -> Result<Option<WrappedKey>, StoreError> {
+        let row: Option<(Vec<u8>, String)> =
+            sqlx::query_as("SELECT wrapped, master_key_id FROM data_keys WHERE owner = $1")
+                .bind(owner)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(|(wrapped, master_key_id)| WrappedKey {
+            wrapped,
+            master_key_id,
+        }))
+    }
+
+    async fn insert_data_key(
+        &self,
+        owner: &str,
+        key: &WrappedKey,
+    ) -> Result<WrappedKey, StoreError> {
+        sqlx::query(
+            "INSERT INTO data_keys (owner, wrapped, master_key_id, created_at) \
+             VALUES ($1, $2, $3, now()) ON CONFLICT (owner) DO NOTHING",
+        )
+        .bind(owner)
+        .bind(&key.wrapped)
+        .bind(&key.master_key_id)
+        .execute(&self.pool)
+        .await?;
+        self.data_key(owner)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt(format!("data key of {owner} vanished")))
+    }
+
+    async fn delete_data_key(&self, owner: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM data_keys WHERE owner = $1")
+            .bind(owner)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(done == 1)
+    }
+
+    async fn data_keys_wrapped_by(
+        &self,
+        master_key_id: &str,
+        limit: u32,
+    ) -> Result<Vec<(String, WrappedKey)>, StoreError> {
+        let rows: Vec<(String, Vec<u8>, String)> = sqlx::query_as(
+            "SELECT owner, wrapped, master_key_id FROM data_keys WHERE master_key_id = $1 \
+             ORDER BY owner LIMIT $2",
+        )
+        .bind(master_key_id)
+        .bind(clamp_limit(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(owner, wrapped, master_key_id)| {
+                (
+                    owner,
+                    WrappedKey {
+                        wrapped,
+                        master_key_id,
+                    },
+                )
+            })
+            .collect())
+    }
+
+    async fn rewrap_data_key(
+        &self,
+        owner: &str,
+        old: &WrappedKey,
+        new: &WrappedKey,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE data_keys SET wrapped = $3, master_key_id = $4 WHERE owner = $1 AND wrapped = $2",
+        )
+        .bind(owner)
+        .bind(&old.wrapped)
+        .bind(&new.wrapped)
+        .bind(&new.master_key_id)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
         Ok(done == 1)
     }
 

@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::vault::Vault;
 use anyhow::Context;
 use latchkey_crypto::Sealer;
 use latchkey_oauth::{HttpPolicy, ProviderClient};
@@ -98,7 +99,7 @@ pub struct App {
     callback_url: String,
     store: Arc<dyn EventStore>,
     storage: &'static str,
-    sealer: Arc<Sealer>,
+    vault: Arc<Vault>,
     provider: ProviderClient,
     authorization_ttl: Duration,
     refresh_concurrency: u32,
@@ -127,7 +128,7 @@ impl App {
             Storage::Postgres { .. } => true,
         };
         let keyring = load_keyring(&config.master_key, database_exists)?;
-        let sealer = Arc::new(Sealer::new(keyring));
+        let sealer = Sealer::new(keyring);
         let provider = ProviderClient::new(HttpPolicy {
             allow_loopback: config.allow_loopback_providers,
             ..HttpPolicy::default()
@@ -168,9 +169,14 @@ impl App {
             relay_status: Arc::new(RelayStatus::default()),
             auth: config.auth,
             pg_pool: opened.pg_pool,
+            vault: Arc::new(Vault::new(
+                opened.store.clone(),
+                config.master_key.clone(),
+                sealer,
+            )),
             store: opened.store,
             storage: opened.kind,
-            sealer,
+
             provider,
             authorization_ttl: config.authorization_ttl,
             refresh_concurrency: config.refresh_concurrency,
@@ -195,13 +201,13 @@ impl App {
     pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let integrations = Integrations::new(
             self.store.clone(),
-            self.sealer.clone(),
+            self.vault.clone(),
             self.provider.clone(),
         );
         let connections = Connections::new(self.store.clone());
         let grants = Grants::new(
             self.store.clone(),
-            self.sealer.clone(),
+            self.vault.clone(),
             self.provider.clone(),
             self.callback_url.clone(),
             self.authorization_ttl,
@@ -234,6 +240,7 @@ impl App {
                 shutdown.clone(),
             ));
         }
+        background.spawn(self.vault.clone().watch(shutdown.clone()));
         background.close();
 
         let (health, health_service) = tonic_health::server::health_reporter();
@@ -298,7 +305,7 @@ impl App {
             http_addr = %self.http_addr,
             storage = self.storage,
             callback_url = %self.callback_url,
-            key_id = self.sealer.active_key_id(),
+            key_id = %self.vault.active_key_id(),
             "latchkey serving"
         );
         let serve = async {

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use latchkey_crypto::MasterKey;
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use url::Url;
 
@@ -114,7 +114,7 @@ pub enum Storage {
     },
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum MasterKeySource {
     /// `LATCHKEY_MASTER_KEY`, checked to be base64 of 32 bytes.
     Env(SecretString),
@@ -293,8 +293,18 @@ impl Settings {
                 );
                 None
             }
-            (Some(key), None) => match MasterKey::from_base64(&key) {
-                Ok(_) => Some(MasterKeySource::Env(key)),
+            (Some(key), None) => match key
+                .expose_secret()
+                .split(',')
+                .filter(|k| !k.trim().is_empty())
+                .map(|k| MasterKey::from_base64(&SecretString::from(k.trim().to_owned())))
+                .collect::<Result<Vec<_>, _>>()
+            {
+                Ok(keys) if !keys.is_empty() => Some(MasterKeySource::Env(key)),
+                Ok(_) => {
+                    errors.push("LATCHKEY_MASTER_KEY: holds no key".to_owned());
+                    None
+                }
                 Err(e) => {
                     errors.push(format!(
                         "LATCHKEY_MASTER_KEY: {e} (base64 of 32 random bytes, e.g. from \

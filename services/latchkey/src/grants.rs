@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
-use latchkey_crypto::{Field, Sealer};
+use latchkey_crypto::Field;
 use latchkey_domain::connection::{
     self, GrantCredentials, PendingAuthorization, RevocationOutcome, TokenSet,
 };
@@ -25,6 +25,7 @@ use url::Url;
 use crate::error::AppError;
 use crate::refresh::{Need, RefreshState, plan_refresh};
 use crate::service::Caller;
+use crate::vault::Vault;
 
 /// What `GetToken` guarantees when the caller names no `min_ttl`.
 pub const DEFAULT_MIN_TTL: Duration = Duration::seconds(30);
@@ -32,7 +33,7 @@ pub const DEFAULT_MIN_TTL: Duration = Duration::seconds(30);
 #[derive(Debug, Clone)]
 pub struct Grants {
     store: Arc<dyn EventStore>,
-    sealer: Arc<Sealer>,
+    vault: Arc<Vault>,
     provider: ProviderClient,
     callback_url: String,
     /// How long a started authorization waits for its callback.
@@ -141,7 +142,7 @@ fn context(caller: &Caller, now: DateTime<Utc>) -> EventContext {
 impl Grants {
     pub fn new(
         store: Arc<dyn EventStore>,
-        sealer: Arc<Sealer>,
+        vault: Arc<Vault>,
         provider: ProviderClient,
         callback_url: String,
         authorization_ttl: std::time::Duration,
@@ -149,7 +150,7 @@ impl Grants {
     ) -> Self {
         Self {
             store,
-            sealer,
+            vault,
             provider,
             callback_url,
             authorization_ttl: Duration::from_std(authorization_ttl)
@@ -190,32 +191,44 @@ impl Grants {
         }
     }
 
-    pub(crate) fn open_connection_secret(
+    pub(crate) async fn open_connection_secret(
         &self,
         id: ConnectionId,
         field: Field,
         sealed: &Sealed,
     ) -> Result<SecretString, AppError> {
-        Ok(self.sealer.open(&StreamId::Connection(id), field, sealed)?)
+        self.vault
+            .open(&StreamId::Connection(id), field, sealed)
+            .await
     }
 
-    pub(crate) fn open_integration_secret(
+    pub(crate) async fn seal_connection_secret(
+        &self,
+        id: ConnectionId,
+        field: Field,
+        secret: &SecretString,
+    ) -> Result<Sealed, AppError> {
+        self.vault
+            .seal(&StreamId::Connection(id), field, secret)
+            .await
+    }
+
+    pub(crate) async fn open_integration_secret(
         &self,
         integration: &integration::State,
     ) -> Result<Option<SecretString>, AppError> {
-        integration
-            .client_secret
-            .as_ref()
-            .map(|s| {
-                self.sealer
+        match &integration.client_secret {
+            Some(secret) => Ok(Some(
+                self.vault
                     .open(
                         &StreamId::Integration(integration.id),
                         Field::ClientSecret,
-                        &s.sealed,
+                        &secret.sealed,
                     )
-                    .map_err(AppError::from)
-            })
-            .transpose()
+                    .await?,
+            )),
+            None => Ok(None),
+        }
     }
 
     pub(crate) async fn append_events(
@@ -240,7 +253,7 @@ impl Grants {
 
     /// Seals a token response into the event's token set, with its refresh planned when the
     /// connection can refresh at all (a refresh token, or a grant it can run again).
-    pub(crate) fn seal_tokens(
+    pub(crate) async fn seal_tokens(
         &self,
         id: ConnectionId,
         response: TokenResponse,
@@ -257,15 +270,16 @@ impl Grants {
         let has_refresh_token = response.refresh_token.is_some();
         let refresh_at = (has_refresh_token || can_run_grant_again)
             .then(|| plan_refresh(config, now, expires_at, has_refresh_token));
+        let refresh_token = match &response.refresh_token {
+            Some(token) => Some(self.vault.seal(&owner, Field::RefreshToken, token).await?),
+            None => None,
+        };
         Ok(TokenSet {
             access_token: self
-                .sealer
-                .seal(&owner, Field::AccessToken, &response.access_token)?,
-            refresh_token: response
-                .refresh_token
-                .as_ref()
-                .map(|t| self.sealer.seal(&owner, Field::RefreshToken, t))
-                .transpose()?,
+                .vault
+                .seal(&owner, Field::AccessToken, &response.access_token)
+                .await?,
+            refresh_token,
             token_type: response.token_type,
             expires_at: Some(expires_at),
             scopes: response.scopes.unwrap_or_else(|| requested.to_vec()),
@@ -330,10 +344,14 @@ impl Grants {
         let state_token = random_token();
         let pkce = config.pkce.then(Pkce::generate);
         let owner = StreamId::Connection(connection_id);
-        let verifier = pkce
-            .as_ref()
-            .map(|p| self.sealer.seal(&owner, Field::PkceVerifier, &p.verifier))
-            .transpose()?;
+        let verifier = match &pkce {
+            Some(p) => Some(
+                self.vault
+                    .seal(&owner, Field::PkceVerifier, &p.verifier)
+                    .await?,
+            ),
+            None => None,
+        };
         let redirect_uri = config
             .redirect_uri
             .as_ref()
@@ -498,14 +516,17 @@ impl Grants {
         now: DateTime<Utc>,
     ) -> Result<TokenSet, (String, Option<String>)> {
         let internal = |e: AppError| ("server_error".to_owned(), Some(e.to_string()));
-        let verifier = pending
-            .pkce_verifier
-            .as_ref()
-            .map(|v| self.open_connection_secret(state.id, Field::PkceVerifier, v))
-            .transpose()
-            .map_err(internal)?;
+        let verifier = match &pending.pkce_verifier {
+            Some(v) => Some(
+                self.open_connection_secret(state.id, Field::PkceVerifier, v)
+                    .await
+                    .map_err(internal)?,
+            ),
+            None => None,
+        };
         let secret = self
             .open_integration_secret(integration)
+            .await
             .map_err(internal)?;
         let config = &integration.config;
         let client = ClientCredentials {
@@ -535,6 +556,7 @@ impl Grants {
                 )
             })?;
         self.seal_tokens(state.id, response, config, &pending.scopes, now, false)
+            .await
             .map_err(internal)
     }
 
@@ -558,7 +580,7 @@ impl Grants {
             )));
         }
         let scopes = scopes.unwrap_or_else(|| config.scopes.clone());
-        let integration_secret = self.open_integration_secret(&integration)?;
+        let integration_secret = self.open_integration_secret(&integration).await?;
         let (client_id, secret) = match &own_client {
             Some((id, secret)) => (id.as_str(), Some(secret)),
             None => (config.client_id.as_str(), integration_secret.as_ref()),
@@ -581,11 +603,10 @@ impl Grants {
         let id = ConnectionId::new_v7();
         let credentials = match own_client {
             Some((client_id, secret)) => Some(GrantCredentials::ClientCredentials {
-                client_secret: Some(self.sealer.seal(
-                    &StreamId::Connection(id),
-                    Field::ClientSecret,
-                    &secret,
-                )?),
+                client_secret: Some(
+                    self.seal_connection_secret(id, Field::ClientSecret, &secret)
+                        .await?,
+                ),
                 client_id,
             }),
             None => None,
@@ -623,7 +644,7 @@ impl Grants {
             )));
         }
         let scopes = scopes.unwrap_or_else(|| config.scopes.clone());
-        let secret = self.open_integration_secret(&integration)?;
+        let secret = self.open_integration_secret(&integration).await?;
         let client = ClientCredentials {
             client_id: config.client_id.as_str(),
             client_secret: secret.as_ref(),
@@ -647,8 +668,8 @@ impl Grants {
         let id = ConnectionId::new_v7();
         let credentials = GrantCredentials::Password {
             password: self
-                .sealer
-                .seal(&StreamId::Connection(id), Field::Password, &password)?,
+                .seal_connection_secret(id, Field::Password, &password)
+                .await?,
             username,
         };
         tracing::warn!(connection_id = %id, integration_id = %integration_id, actor = %caller.actor, "deprecated password grant used");
@@ -680,7 +701,9 @@ impl Grants {
     ) -> Result<connection::State, AppError> {
         let now = Utc::now();
         let requested: Vec<String> = scopes.iter().map(|s| s.as_str().to_owned()).collect();
-        let tokens = self.seal_tokens(id, response, &integration.config, &requested, now, true)?;
+        let tokens = self
+            .seal_tokens(id, response, &integration.config, &requested, now, true)
+            .await?;
         let mut events = connection::decide(
             None,
             connection::Command::Create {
@@ -785,7 +808,9 @@ impl Grants {
                 "connection {id} has no access token"
             )));
         };
-        let access_token = self.open_connection_secret(id, Field::AccessToken, sealed)?;
+        let access_token = self
+            .open_connection_secret(id, Field::AccessToken, sealed)
+            .await?;
         let placement = match &config.token_placement {
             TokenPlacement::Header { name, prefix } => Placement::Header {
                 name: name.clone(),
@@ -815,6 +840,45 @@ impl Grants {
         })
     }
 
+    /// Deletes a connection: records `deleted`, then destroys its data key, so no token it ever
+    /// held can be decrypted again by anyone; its history stays. Deleting again finishes a
+    /// deletion that was cut short.
+    pub async fn delete(&self, caller: &Caller, id: ConnectionId) -> Result<(), AppError> {
+        let state = self
+            .store
+            .connection(id)
+            .await?
+            .filter(|state| caller.sees(&state.tenant))
+            .ok_or_else(|| AppError::NotFound(format!("connection {id}")))?;
+        if state.status != connection::Status::Deleted {
+            let events = connection::decide(Some(&state), connection::Command::Delete)?;
+            self.append_events_any(id, state.version, events, caller)
+                .await?;
+        }
+        self.vault.shred(&StreamId::Connection(id)).await?;
+        tracing::info!(connection_id = %id, "connection deleted and its data key destroyed");
+        Ok(())
+    }
+
+    async fn append_events_any(
+        &self,
+        id: ConnectionId,
+        expected: u64,
+        events: Vec<connection::Event>,
+        caller: &Caller,
+    ) -> Result<(), AppError> {
+        let events = events.into_iter().map(DomainEvent::from).collect();
+        self.store
+            .append(
+                StreamId::Connection(id),
+                expected,
+                events,
+                &context(caller, Utc::now()),
+            )
+            .await?;
+        Ok(())
+    }
+
     /// Revokes at the provider (RFC 7009: refresh token first, then access token) when it has a
     /// revocation endpoint, and records `revoked` with its answers. Revoking a revoked connection
     /// changes nothing.
@@ -835,17 +899,20 @@ impl Grants {
         let config = &integration.config;
         let mut outcomes: Vec<RevocationOutcome> = Vec::new();
         if let Some(revocation_url) = &config.revocation_url {
-            let integration_secret = self.open_integration_secret(&integration)?;
+            let integration_secret = self.open_integration_secret(&integration).await?;
             let own_secret;
             let (client_id, secret) = match &state.credentials {
                 Some(GrantCredentials::ClientCredentials {
                     client_id,
                     client_secret,
                 }) => {
-                    own_secret = client_secret
-                        .as_ref()
-                        .map(|s| self.open_connection_secret(id, Field::ClientSecret, s))
-                        .transpose()?;
+                    own_secret = match client_secret {
+                        Some(s) => Some(
+                            self.open_connection_secret(id, Field::ClientSecret, s)
+                                .await?,
+                        ),
+                        None => None,
+                    };
                     (client_id.as_str(), own_secret.as_ref())
                 }
                 _ => (config.client_id.as_str(), integration_secret.as_ref()),
@@ -857,7 +924,9 @@ impl Grants {
             };
             let url = revocation_url.url();
             if let Some(sealed) = &state.refresh_token {
-                let token = self.open_connection_secret(id, Field::RefreshToken, sealed)?;
+                let token = self
+                    .open_connection_secret(id, Field::RefreshToken, sealed)
+                    .await?;
                 outcomes.push(
                     self.provider
                         .revoke(&url, &client, &token, "refresh_token")
@@ -865,7 +934,9 @@ impl Grants {
                 );
             }
             if let Some(sealed) = &state.access_token {
-                let token = self.open_connection_secret(id, Field::AccessToken, sealed)?;
+                let token = self
+                    .open_connection_secret(id, Field::AccessToken, sealed)
+                    .await?;
                 outcomes.push(
                     self.provider
                         .revoke(&url, &client, &token, "access_token")

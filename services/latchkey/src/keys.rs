@@ -1,7 +1,10 @@
-//! Loading (or, in the embedded default, generating) the master key.
+//! Loading (or, in the embedded default, generating) the master keys, and rotating them.
+//!
+//! A key file holds one base64 key per line; the first seals, the others only open what they
+//! sealed before. `LATCHKEY_MASTER_KEY` holds the same, comma-separated.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use latchkey_crypto::{Keyring, MasterKey};
@@ -9,33 +12,51 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::config::MasterKeySource;
 
+/// Loads the keyring at start-up, generating the embedded default's key file on first start.
 pub fn load_keyring(source: &MasterKeySource, database_exists: bool) -> anyhow::Result<Keyring> {
-    let key = match source {
+    if let MasterKeySource::Generated(path) = source
+        && !path.exists()
+    {
+        if database_exists {
+            bail!(
+                "the master key file {} is missing but the database exists: its secrets could \
+                 not be opened with a new key; restore the file or set LATCHKEY_MASTER_KEY",
+                path.display()
+            );
+        }
+        generate_key_file(path)
+            .with_context(|| format!("generating master key file {}", path.display()))?;
+    }
+    read_keyring(source)
+}
+
+/// Reads the keyring from its source.
+pub fn read_keyring(source: &MasterKeySource) -> anyhow::Result<Keyring> {
+    let keys = match source {
         MasterKeySource::Env(text) => {
-            MasterKey::from_base64(text).map_err(|e| anyhow::anyhow!("LATCHKEY_MASTER_KEY: {e}"))?
+            parse_keys(text.expose_secret().split(',')).context("LATCHKEY_MASTER_KEY")?
         }
         MasterKeySource::File(path) => read_key_file(path)
             .with_context(|| format!("LATCHKEY_MASTER_KEY_FILE: {}", path.display()))?,
         MasterKeySource::Generated(path) => {
-            if path.exists() {
-                read_key_file(path)
-                    .with_context(|| format!("master key file {}", path.display()))?
-            } else if database_exists {
-                bail!(
-                    "the master key file {} is missing but the database exists: its secrets could \
-                     not be opened with a new key; restore the file or set LATCHKEY_MASTER_KEY",
-                    path.display()
-                );
-            } else {
-                generate_key_file(path)
-                    .with_context(|| format!("generating master key file {}", path.display()))?
-            }
+            read_key_file(path).with_context(|| format!("master key file {}", path.display()))?
         }
     };
-    Ok(Keyring::single(key))
+    Keyring::from_keys(keys).context("the keyring holds no key")
 }
 
-fn read_key_file(path: &Path) -> anyhow::Result<MasterKey> {
+fn parse_keys<'a>(parts: impl Iterator<Item = &'a str>) -> anyhow::Result<Vec<MasterKey>> {
+    parts
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            MasterKey::from_base64(&SecretString::from(p.to_owned()))
+                .map_err(|e| anyhow::anyhow!("{e}"))
+        })
+        .collect()
+}
+
+fn read_key_file(path: &Path) -> anyhow::Result<Vec<MasterKey>> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -48,10 +69,32 @@ fn read_key_file(path: &Path) -> anyhow::Result<MasterKey> {
         }
     }
     let text = SecretString::from(std::fs::read_to_string(path)?);
-    MasterKey::from_base64(&text).map_err(|e| anyhow::anyhow!("{e}"))
+    parse_keys(text.expose_secret().lines())
 }
 
-fn generate_key_file(path: &Path) -> anyhow::Result<MasterKey> {
+/// Writes `keys` (first active) to `path` atomically, mode 0600.
+pub fn write_key_file(path: &Path, keys: &[MasterKey]) -> anyhow::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let temp: PathBuf = dir.join(format!(".master.key.{}", uuid::Uuid::new_v4().simple()));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(&temp)?;
+    for key in keys {
+        file.write_all(key.to_base64().expose_secret().as_bytes())?;
+        file.write_all(b"\n")?;
+    }
+    file.sync_all()?;
+    std::fs::rename(&temp, path)?;
+    Ok(())
+}
+
+fn generate_key_file(path: &Path) -> anyhow::Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
         #[cfg(unix)]
@@ -61,17 +104,24 @@ fn generate_key_file(path: &Path) -> anyhow::Result<MasterKey> {
         }
     }
     let key = MasterKey::generate();
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path)?;
-    file.write_all(key.to_base64().expose_secret().as_bytes())?;
-    file.write_all(b"\n")?;
-    file.sync_all()?;
+    write_key_file(path, std::slice::from_ref(&key))?;
     tracing::info!(path = %path.display(), key_id = key.id(), "generated master key");
-    Ok(key)
+    Ok(())
+}
+
+/// The key file behind a source, for rotation (an environment variable cannot be rewritten).
+pub fn key_file(source: &MasterKeySource) -> anyhow::Result<&Path> {
+    match source {
+        MasterKeySource::File(path) | MasterKeySource::Generated(path) => Ok(path),
+        MasterKeySource::Env(_) => bail!(
+            "LATCHKEY_MASTER_KEY holds the keys: rotate by putting a new key first in it \
+             (comma-separated), restarting, then re-wrapping with a key file; or use \
+             LATCHKEY_MASTER_KEY_FILE"
+        ),
+    }
+}
+
+/// Reads the key file's keys (first active).
+pub fn file_keys(path: &Path) -> anyhow::Result<Vec<MasterKey>> {
+    read_key_file(path)
 }

@@ -17,3 +17,4 @@ pub mod keys;
 pub mod refresh;
 pub mod relay;
 pub mod service;
+pub mod vault;

@@ -28,6 +28,13 @@ enum Command {
     Serve(Settings),
     /// Apply database migrations and exit (`serve` applies them too).
     Migrate(Settings),
+    /// Rotate master keys: add a new active key and re-wrap every data key, while serving.
+    Keys {
+        #[command(subcommand)]
+        action: KeysAction,
+        #[command(flatten)]
+        settings: Settings,
+    },
     /// Manage the API keys callers authenticate with (`LATCHKEY_AUTH=api-keys`).
     Apikeys {
         #[command(subcommand)]
@@ -35,6 +42,16 @@ enum Command {
         #[command(flatten)]
         settings: Settings,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysAction {
+    /// List master keys, the active one first, with how many data keys each wraps.
+    List,
+    /// Make a new master key active and re-wrap every data key with it (no event is rewritten).
+    Rotate,
+    /// Remove a retired master key once it wraps no data key.
+    Drop { id: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -56,8 +73,10 @@ enum ApikeyAction {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let (Command::Serve(settings) | Command::Migrate(settings) | Command::Apikeys { settings, .. }) =
-        &cli.command;
+    let (Command::Serve(settings)
+    | Command::Migrate(settings)
+    | Command::Apikeys { settings, .. }
+    | Command::Keys { settings, .. }) = &cli.command;
     let master_key = std::env::var("LATCHKEY_MASTER_KEY")
         .ok()
         .filter(|v| !v.is_empty())
@@ -90,6 +109,7 @@ fn main() -> ExitCode {
                 Ok(())
             }
             Command::Apikeys { action, .. } => apikeys(&config, action).await,
+            Command::Keys { action, .. } => keys(&config, action).await,
         }
     });
     match result {
@@ -99,6 +119,100 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+async fn keys(config: &latchkey::config::Config, action: KeysAction) -> anyhow::Result<()> {
+    use latchkey::keys::{file_keys, key_file, write_key_file};
+    use latchkey_crypto::{Keyring, MasterKey, Sealer};
+    use latchkey_store::WrappedKey;
+    let path = key_file(&config.master_key)?.to_path_buf();
+    let opened = open_store(config).await?;
+    let store = opened.store;
+    let result = async {
+        let keys = file_keys(&path)?;
+        match action {
+            KeysAction::List => {
+                for (i, key) in keys.iter().enumerate() {
+                    let wraps = store.data_keys_wrapped_by(key.id(), 1000).await?.len();
+                    let role = if i == 0 { "active" } else { "retired" };
+                    println!("{}\t{role}\t{wraps}{} data keys", key.id(), if wraps == 1000 { "+" } else { "" });
+                }
+                Ok(())
+            }
+            KeysAction::Rotate => {
+                let new = MasterKey::generate();
+                let new_id = new.id().to_owned();
+                let old: Vec<String> = keys.iter().map(|k| k.id().to_owned()).collect();
+                let mut all = vec![new];
+                all.extend(keys);
+                write_key_file(&path, &all)?;
+                eprintln!("master key {new_id} is active; running servers pick it up within seconds");
+                let sealer = Sealer::new(Keyring::from_keys(all).context("empty keyring")?);
+                let mut rewrapped = 0usize;
+                for old_id in &old {
+                    loop {
+                        let batch = store.data_keys_wrapped_by(old_id, 500).await?;
+                        if batch.is_empty() {
+                            break;
+                        }
+                        for (owner, wrapped) in batch {
+                            let stream: latchkey_domain::StreamId =
+                                owner.parse().map_err(|e: String| anyhow::anyhow!(e))?;
+                            let sealed = latchkey_domain::Sealed::from_bytes(wrapped.wrapped.clone());
+                            let key = sealer
+                                .unwrap_data_key(&stream, &sealed)
+                                .map_err(|e| anyhow::anyhow!("data key of {owner}: {e}"))?;
+                            let new_wrapped = WrappedKey {
+                                wrapped: sealer
+                                    .wrap_data_key(&stream, &key)
+                                    .map_err(|e| anyhow::anyhow!("{e}"))?
+                                    .as_bytes()
+                                    .to_vec(),
+                                master_key_id: new_id.clone(),
+                            };
+                            // Lost races (a shredded key, a concurrent rotation) are fine.
+                            if store.rewrap_data_key(&owner, &wrapped, &new_wrapped).await? {
+                                rewrapped += 1;
+                            }
+                        }
+                    }
+                }
+                println!(
+                    "rotated to {new_id}; re-wrapped {rewrapped} data keys; retired: {}",
+                    old.join(", ")
+                );
+                Ok(())
+            }
+            KeysAction::Drop { id } => {
+                let Some(position) = keys.iter().position(|k| k.id() == id) else {
+                    anyhow::bail!("no master key {id} in {}", path.display());
+                };
+                if position == 0 {
+                    anyhow::bail!("{id} is the active key; rotate first");
+                }
+                // Servers read the key file every 5 s: until all have, one may still wrap a new
+                // data key with the old key.
+                let age = std::fs::metadata(&path)?.modified()?.elapsed().unwrap_or_default();
+                if age < std::time::Duration::from_secs(10) {
+                    anyhow::bail!(
+                        "the key file changed {}s ago; wait until every server has loaded it (10 s)",
+                        age.as_secs()
+                    );
+                }
+                let left = store.data_keys_wrapped_by(&id, 1).await?.len();
+                if left > 0 {
+                    anyhow::bail!("{id} still wraps data keys; run `latchkey keys rotate` again");
+                }
+                let remaining: Vec<MasterKey> = keys.into_iter().filter(|k| k.id() != id).collect();
+                write_key_file(&path, &remaining)?;
+                println!("dropped master key {id}");
+                Ok(())
+            }
+        }
+    }
+    .await;
+    store.close().await;
+    result
 }
 
 async fn apikeys(config: &latchkey::config::Config, action: ApikeyAction) -> anyhow::Result<()> {

@@ -328,7 +328,7 @@ impl Grants {
         let grant_secret;
         let rt_plain;
         let password_plain;
-        let integration_secret = self.open_integration_secret(&integration)?;
+        let integration_secret = self.open_integration_secret(&integration).await?;
         let (grant, client) = match (&state.refresh_token, &state.credentials, state.grant_type) {
             (Some(sealed), credentials, _) => {
                 let rt_digest = digest(sealed);
@@ -359,14 +359,18 @@ impl Grants {
                         "lost the refresh lease of connection {id}; try again"
                     )));
                 }
-                rt_plain = self.open_connection_secret(id, Field::RefreshToken, sealed)?;
+                rt_plain = self
+                    .open_connection_secret(id, Field::RefreshToken, sealed)
+                    .await?;
                 let client = match credentials {
                     Some(GrantCredentials::ClientCredentials {
                         client_id,
                         client_secret: Some(secret),
                     }) => {
-                        grant_secret =
-                            Some(self.open_connection_secret(id, Field::ClientSecret, secret)?);
+                        grant_secret = Some(
+                            self.open_connection_secret(id, Field::ClientSecret, secret)
+                                .await?,
+                        );
                         (client_id.clone(), grant_secret.as_ref())
                     }
                     _ => (
@@ -389,10 +393,13 @@ impl Grants {
                 }),
                 _,
             ) => {
-                grant_secret = client_secret
-                    .as_ref()
-                    .map(|s| self.open_connection_secret(id, Field::ClientSecret, s))
-                    .transpose()?;
+                grant_secret = match client_secret {
+                    Some(s) => Some(
+                        self.open_connection_secret(id, Field::ClientSecret, s)
+                            .await?,
+                    ),
+                    None => None,
+                };
                 (
                     Grant::ClientCredentials {
                         scopes: &config.scopes,
@@ -410,7 +417,9 @@ impl Grants {
                 ),
             ),
             (None, Some(GrantCredentials::Password { username, password }), _) => {
-                password_plain = self.open_connection_secret(id, Field::Password, password)?;
+                password_plain = self
+                    .open_connection_secret(id, Field::Password, password)
+                    .await?;
                 (
                     Grant::Password {
                         username,
@@ -475,14 +484,16 @@ impl Grants {
         let now = Utc::now();
         // This refresh ran by some means (a refresh token, kept if not rotated, or a grant run
         // again), and the next one can run the same way.
-        let tokens = self.seal_tokens(
-            state.id,
-            response,
-            &integration.config,
-            &state.scopes,
-            now,
-            true,
-        )?;
+        let tokens = self
+            .seal_tokens(
+                state.id,
+                response,
+                &integration.config,
+                &state.scopes,
+                now,
+                true,
+            )
+            .await?;
         let mut current = state.clone();
         let mut attempt = 0u32;
         loop {

@@ -4,7 +4,9 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use latchkey_crypto::{Field, Sealer};
+use latchkey_crypto::Field;
+
+use crate::vault::Vault;
 use latchkey_domain::integration::{self, IntegrationConfigInput, SecretChange};
 use latchkey_domain::{
     ConnectionId, DomainEvent, EventMeta, FieldViolation, IntegrationConfig, IntegrationId,
@@ -104,15 +106,15 @@ pub fn check_secret(secret: &SecretString, field: &str) -> Result<(), FieldViola
 #[derive(Debug, Clone)]
 pub struct Integrations {
     store: Arc<dyn EventStore>,
-    sealer: Arc<Sealer>,
+    vault: Arc<Vault>,
     provider: ProviderClient,
 }
 
 impl Integrations {
-    pub fn new(store: Arc<dyn EventStore>, sealer: Arc<Sealer>, provider: ProviderClient) -> Self {
+    pub fn new(store: Arc<dyn EventStore>, vault: Arc<Vault>, provider: ProviderClient) -> Self {
         Self {
             store,
-            sealer,
+            vault,
             provider,
         }
     }
@@ -140,10 +142,14 @@ impl Integrations {
         Ok(())
     }
 
-    fn seal(&self, id: IntegrationId, secret: &SecretString) -> Result<SealedSecret, AppError> {
-        Ok(self
-            .sealer
-            .seal_secret(&StreamId::Integration(id), Field::ClientSecret, secret)?)
+    async fn seal(
+        &self,
+        id: IntegrationId,
+        secret: &SecretString,
+    ) -> Result<SealedSecret, AppError> {
+        self.vault
+            .seal_secret(&StreamId::Integration(id), Field::ClientSecret, secret)
+            .await
     }
 
     pub async fn create(
@@ -156,10 +162,10 @@ impl Integrations {
             check_secret(secret, "client_secret")?;
         }
         let id = IntegrationId::new_v7();
-        let client_secret = client_secret
-            .as_ref()
-            .map(|s| self.seal(id, s))
-            .transpose()?;
+        let client_secret = match &client_secret {
+            Some(secret) => Some(self.seal(id, secret).await?),
+            None => None,
+        };
         let events = integration::decide(
             None,
             integration::Command::Create {
@@ -260,7 +266,7 @@ impl Integrations {
             SecretUpdate::Set(secret) => {
                 check_secret(&secret, "client_secret")?;
                 SecretChange::Set {
-                    secret: self.seal(id, &secret)?,
+                    secret: self.seal(id, &secret).await?,
                 }
             }
         };

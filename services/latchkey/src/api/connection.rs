@@ -63,13 +63,6 @@ fn params(
     }
 }
 
-/// RPCs of the contract whose capability has not been built yet answer this, honestly.
-fn not_yet(rpc: &str) -> Status {
-    Status::unimplemented(format!(
-        "{rpc} is part of the latchkey.v1 contract but is not implemented in this version"
-    ))
-}
-
 #[tonic::async_trait]
 impl ConnectionService for ConnectionApi {
     async fn start_authorization(
@@ -340,9 +333,13 @@ impl ConnectionService for ConnectionApi {
 
     async fn delete_connection(
         &self,
-        _: Request<pb::DeleteConnectionRequest>,
+        request: Request<pb::DeleteConnectionRequest>,
     ) -> Result<Response<pb::DeleteConnectionResponse>, Status> {
-        Err(not_yet("DeleteConnection"))
+        let caller = self.auth.caller(&request).await?;
+        let id = ConnectionId::parse_field(&request.get_ref().connection_id, "connection_id")
+            .map_err(AppError::from)?;
+        self.grants.delete(&caller, id).await?;
+        Ok(Response::new(pb::DeleteConnectionResponse {}))
     }
 
     async fn get_connection(

@@ -1,0 +1,179 @@
+//! Envelope encryption for the service: every integration and connection has its own data key,
+//! stored wrapped by the active master key (outside the event log). Secrets in events are sealed
+//! under the owner's data key; destroying the key (`DeleteConnection`) makes all of them
+//! unreadable, and rotating the master key re-wraps data keys without rewriting an event.
+//!
+//! Unwrapped data keys are cached in memory. The keyring is read again from its source when a
+//! data key names a master key this process does not know (another process rotated), and every
+//! few seconds, so a rotation needs no restart.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use latchkey_crypto::{CryptoError, DataKey, Field, Sealer};
+use latchkey_domain::{Sealed, SealedSecret, StreamId};
+use latchkey_store::{EventStore, WrappedKey};
+use secrecy::SecretString;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::MasterKeySource;
+use crate::error::AppError;
+use crate::keys::read_keyring;
+
+#[derive(Debug)]
+pub struct Vault {
+    store: Arc<dyn EventStore>,
+    source: MasterKeySource,
+    sealer: RwLock<Arc<Sealer>>,
+    cache: Mutex<HashMap<String, Arc<DataKey>>>,
+}
+
+impl Vault {
+    pub fn new(store: Arc<dyn EventStore>, source: MasterKeySource, sealer: Sealer) -> Self {
+        Self {
+            store,
+            source,
+            sealer: RwLock::new(Arc::new(sealer)),
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn sealer(&self) -> Arc<Sealer> {
+        self.sealer
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    pub fn active_key_id(&self) -> String {
+        self.sealer().active_key_id().to_owned()
+    }
+
+    /// Reads the keyring again from its source (a rotation may have changed it).
+    pub fn reload(&self) -> Result<(), AppError> {
+        let keyring =
+            read_keyring(&self.source).map_err(|e| AppError::Internal(format!("{e:#}")))?;
+        let sealer = Sealer::new(keyring);
+        let changed = sealer.active_key_id() != self.sealer().active_key_id();
+        *self.sealer.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(sealer);
+        if changed {
+            tracing::info!(key_id = %self.active_key_id(), "master key changed");
+        }
+        Ok(())
+    }
+
+    /// Reloads the keyring every few seconds until `shutdown`.
+    pub async fn watch(self: Arc<Self>, shutdown: CancellationToken) {
+        loop {
+            tokio::select! {
+                () = shutdown.cancelled() => return,
+                () = tokio::time::sleep(Duration::from_secs(5)) => {}
+            }
+            if let Err(e) = self.reload() {
+                tracing::warn!(error = %e, "reading the keyring failed; keeping the one in memory");
+            }
+        }
+    }
+
+    fn unwrap(&self, owner: &StreamId, wrapped: &WrappedKey) -> Result<DataKey, AppError> {
+        let sealed = Sealed::from_bytes(wrapped.wrapped.clone());
+        match self.sealer().unwrap_data_key(owner, &sealed) {
+            Err(CryptoError::UnknownKey(_)) => {
+                self.reload()?;
+                Ok(self.sealer().unwrap_data_key(owner, &sealed)?)
+            }
+            other => Ok(other?),
+        }
+    }
+
+    /// The owner's data key, created on first use when `create`.
+    async fn data_key(&self, owner: &StreamId, create: bool) -> Result<Arc<DataKey>, AppError> {
+        let name = owner.to_string();
+        if let Some(key) = self
+            .cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&name)
+        {
+            return Ok(key.clone());
+        }
+        let key = match self.store.data_key(&name).await? {
+            Some(wrapped) => self.unwrap(owner, &wrapped)?,
+            None if create => {
+                let sealer = self.sealer();
+                let fresh = DataKey::generate();
+                let wrapped = WrappedKey {
+                    wrapped: sealer.wrap_data_key(owner, &fresh)?.as_bytes().to_vec(),
+                    master_key_id: sealer.active_key_id().to_owned(),
+                };
+                // Another writer may have created it first: use the one stored.
+                let stored = self.store.insert_data_key(&name, &wrapped).await?;
+                if stored == wrapped {
+                    fresh
+                } else {
+                    self.unwrap(owner, &stored)?
+                }
+            }
+            None => {
+                return Err(AppError::FailedPrecondition(format!(
+                    "the secrets of {owner} were destroyed"
+                )));
+            }
+        };
+        let key = Arc::new(key);
+        self.cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(name, key.clone());
+        Ok(key)
+    }
+
+    pub async fn seal(
+        &self,
+        owner: &StreamId,
+        field: Field,
+        secret: &SecretString,
+    ) -> Result<Sealed, AppError> {
+        Ok(self
+            .data_key(owner, true)
+            .await?
+            .seal(owner, field, secret)?)
+    }
+
+    pub async fn open(
+        &self,
+        owner: &StreamId,
+        field: Field,
+        sealed: &Sealed,
+    ) -> Result<SecretString, AppError> {
+        Ok(self
+            .data_key(owner, false)
+            .await?
+            .open(owner, field, sealed)?)
+    }
+
+    /// Seals a secret with a fingerprint under the owner's data key (stable across rotations).
+    pub async fn seal_secret(
+        &self,
+        owner: &StreamId,
+        field: Field,
+        secret: &SecretString,
+    ) -> Result<SealedSecret, AppError> {
+        let key = self.data_key(owner, true).await?;
+        Ok(SealedSecret {
+            sealed: key.seal(owner, field, secret)?,
+            fingerprint: key.fingerprint(secret),
+        })
+    }
+
+    /// Destroys the owner's data key: nothing it sealed can be read again, by anyone.
+    pub async fn shred(&self, owner: &StreamId) -> Result<bool, AppError> {
+        let name = owner.to_string();
+        self.cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&name);
+        Ok(self.store.delete_data_key(&name).await?)
+    }
+}
