@@ -829,13 +829,59 @@ async fn no_token_reaches_a_log_line_even_at_trace_level() {
         .await
         .unwrap();
     connections
+        .refresh_token(latchkey_proto::v1::RefreshTokenRequest {
+            connection_id: started.connection_id.clone(),
+        })
+        .await
+        .unwrap();
+    connections
         .revoke_connection(RevokeConnectionRequest {
-            connection_id: started.connection_id,
+            connection_id: started.connection_id.clone(),
             reason: String::new(),
         })
         .await
         .unwrap();
+    connections
+        .delete_connection(latchkey_proto::v1::DeleteConnectionRequest {
+            connection_id: started.connection_id,
+        })
+        .await
+        .unwrap();
+    // The password grant too, with its refresh and deletion.
+    let password = create_integration(
+        &server,
+        provider_config(&provider, GrantType::Password),
+        &secret,
+    )
+    .await;
+    let connection = connections
+        .connect_password(ConnectPasswordRequest {
+            integration_id: password,
+            tenant: "acme".to_owned(),
+            username: provider.config().username.clone(),
+            password: provider.config().password.clone(),
+            scopes: vec![],
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    connections
+        .refresh_token(latchkey_proto::v1::RefreshTokenRequest {
+            connection_id: connection.connection_id.clone(),
+        })
+        .await
+        .unwrap();
+    connections
+        .delete_connection(latchkey_proto::v1::DeleteConnectionRequest {
+            connection_id: connection.connection_id,
+        })
+        .await
+        .unwrap();
     let (_, log) = server.stop().await;
+    assert!(
+        !log.contains(&provider.config().password),
+        "the password was logged"
+    );
     assert!(log.lines().count() > 50, "trace logging was on");
     assert!(log.contains("TRACE"));
     assert!(

@@ -788,3 +788,31 @@ pub(crate) mod tests {
         assert_eq!(back, event);
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn any_input_is_checked_never_a_panic(
+            name in ".{0,120}", grant in ".{0,30}", url in ".{0,80}", client in ".{0,40}",
+            scopes in proptest::collection::vec(".{0,20}", 0..5), sep in proptest::option::of(".{0,6}"),
+            params in proptest::collection::vec((".{0,10}", ".{0,20}"), 0..5),
+            lifetime in proptest::option::of(any::<u32>()), margin in proptest::option::of(any::<u32>()),
+        ) {
+            let input = IntegrationConfigInput {
+                name, grant_type: grant, authorization_url: url.clone(), token_url: url, client_id: client,
+                scopes, scope_separator: sep, authorization_params: params.clone(), token_params: params,
+                default_token_lifetime_secs: lifetime, refresh_margin_secs: margin,
+                ..Default::default()
+            };
+            if let Ok(config) = input.parse() {
+                // What is accepted round-trips through an event unchanged.
+                let json = serde_json::to_string(&config).unwrap();
+                prop_assert_eq!(serde_json::from_str::<IntegrationConfig>(&json).unwrap(), config);
+            }
+        }
+    }
+}

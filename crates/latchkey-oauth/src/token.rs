@@ -455,3 +455,44 @@ mod tests {
         assert_eq!(String::from_utf8(decoded).unwrap(), "id%3A1:s+p%26c");
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use latchkey_domain::integration::IntegrationConfigInput;
+    use proptest::prelude::*;
+
+    fn config() -> IntegrationConfig {
+        IntegrationConfigInput {
+            name: "P".to_owned(),
+            grant_type: "client_credentials".to_owned(),
+            token_url: "https://p.example/token".to_owned(),
+            client_id: "c".to_owned(),
+            metadata_fields: vec!["instance_url".to_owned()],
+            ..Default::default()
+        }
+        .parse()
+        .unwrap()
+    }
+
+    proptest! {
+        #[test]
+        fn any_body_and_status_give_a_result_never_a_panic(status in any::<u16>(), body in proptest::collection::vec(any::<u8>(), 0..512)) {
+            let _ = parse_token_response(status, None, &body, &config());
+        }
+
+        #[test]
+        fn any_json_fields_give_a_result_never_a_panic(
+            expires in prop_oneof![Just(serde_json::json!(null)), any::<i64>().prop_map(|n| serde_json::json!(n)), any::<f64>().prop_map(|n| serde_json::json!(n)), ".{0,20}".prop_map(|s| serde_json::json!(s))],
+            scope in prop_oneof![Just(serde_json::json!(null)), ".{0,40}".prop_map(|s| serde_json::json!(s)), proptest::collection::vec(".{0,10}", 0..5).prop_map(|v| serde_json::json!(v))],
+            token in ".{0,64}",
+        ) {
+            let body = serde_json::json!({ "access_token": token, "expires_in": expires, "scope": scope });
+            let parsed = parse_token_response(200, None, body.to_string().as_bytes(), &config());
+            if let Ok(response) = parsed {
+                prop_assert!(!response.access_token.expose_secret().is_empty());
+                prop_assert!(response.expires_in.is_none_or(|s| s >= 1 && s <= u64::from(IntegrationConfig::MAX_TOKEN_LIFETIME_SECS)));
+            }
+        }
+    }
+}

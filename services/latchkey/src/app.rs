@@ -33,6 +33,9 @@ use crate::service::{Connections, Integrations};
 /// Postgres pool size per replica.
 const PG_POOL_SIZE: u32 = 16;
 
+/// No request of the API needs more; larger ones are refused before they are decoded.
+const MAX_REQUEST_BYTES: usize = 256 * 1024;
+
 /// Unary calls that take longer are cancelled (streams are not unary: `follow` stays open).
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -270,21 +273,30 @@ impl App {
             .add_service(health_service)
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)
-            .add_service(IntegrationServiceServer::new(IntegrationApi::new(
-                integrations,
-                self.callback_url.clone(),
-                auth.clone(),
-            )))
-            .add_service(ConnectionServiceServer::new(ConnectionApi::new(
-                connections,
-                grants.clone(),
-                auth.clone(),
-            )))
-            .add_service(AuditServiceServer::new(AuditApi::new(
-                self.store.clone(),
-                shutdown.clone(),
-                auth.clone(),
-            )))
+            .add_service(
+                IntegrationServiceServer::new(IntegrationApi::new(
+                    integrations,
+                    self.callback_url.clone(),
+                    auth.clone(),
+                ))
+                .max_decoding_message_size(MAX_REQUEST_BYTES),
+            )
+            .add_service(
+                ConnectionServiceServer::new(ConnectionApi::new(
+                    connections,
+                    grants.clone(),
+                    auth.clone(),
+                ))
+                .max_decoding_message_size(MAX_REQUEST_BYTES),
+            )
+            .add_service(
+                AuditServiceServer::new(AuditApi::new(
+                    self.store.clone(),
+                    shutdown.clone(),
+                    auth.clone(),
+                ))
+                .max_decoding_message_size(MAX_REQUEST_BYTES),
+            )
             .serve_with_incoming_shutdown(
                 TcpListenerStream::new(self.grpc_listener),
                 shutdown.clone().cancelled_owned(),

@@ -959,3 +959,19 @@ impl Grants {
         Ok(revoked)
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn any_callback_query_parses_never_a_panic(query in ".{0,300}") {
+            let params = CallbackParams::from_query(&query);
+            if let Some(state) = params.state {
+                prop_assert!(query.contains("state"), "{state}");
+            }
+        }
+    }
+}

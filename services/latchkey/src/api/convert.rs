@@ -400,3 +400,34 @@ pub fn next_page_token(ids: &[Uuid], page: Page) -> String {
         String::new()
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn any_wire_config_is_checked_never_a_panic(
+            name in ".{0,40}", grant in any::<i32>(), auth in any::<i32>(), url in ".{0,60}",
+            scopes in proptest::collection::vec(".{0,12}", 0..4),
+            params in proptest::collection::hash_map(".{0,8}", ".{0,12}", 0..4),
+            header in proptest::option::of((".{0,12}", ".{0,12}")),
+            page_size in any::<u32>(), token in ".{0,40}",
+        ) {
+            let config = pb::IntegrationConfig {
+                name, grant_type: grant, client_auth: auth, token_url: url.clone(), authorization_url: url,
+                client_id: "c".to_owned(), scopes, authorization_params: params.clone(), token_params: params,
+                token_placement: header.map(|(name, prefix)| pb::TokenPlacement {
+                    placement: Some(pb::token_placement::Placement::Header(pb::HeaderPlacement { name, prefix })),
+                }),
+                ..Default::default()
+            };
+            let mut errors = ValidationErrors::default();
+            let parsed = config_input(Some(config), &mut errors).and_then(|input| parse_config(input, &mut errors));
+            prop_assert!(parsed.is_some() || !errors.is_empty(), "a refusal names a field");
+            let _ = page(page_size, &token);
+            let _ = status_from_pb(grant, "status");
+        }
+    }
+}
