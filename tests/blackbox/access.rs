@@ -5,9 +5,9 @@ use latchkey_proto::v1::audit_service_client::AuditServiceClient;
 use latchkey_proto::v1::connection_service_client::ConnectionServiceClient;
 use latchkey_proto::v1::integration_service_client::IntegrationServiceClient;
 use latchkey_proto::v1::{
-    ConnectClientCredentialsRequest, CreateIntegrationRequest, GetConnectionRequest,
-    GetHistoryRequest, GetTokenRequest, GrantType, IntegrationConfig, ListConnectionsRequest,
-    RevokeConnectionRequest, get_history_request,
+    ConnectClientCredentialsRequest, CreateIntegrationRequest, GetAccessLogRequest,
+    GetConnectionRequest, GetHistoryRequest, GetTokenRequest, GrantType, IntegrationConfig,
+    ListConnectionsRequest, RevokeConnectionRequest, get_history_request,
 };
 use tonic::Code;
 use tonic::metadata::MetadataValue;
@@ -226,6 +226,43 @@ async fn tenant_keys_see_only_their_tenant_and_bad_keys_are_unauthenticated() {
     let first = history.message().await.unwrap().unwrap();
     let key_a_id = key_a.split('_').nth(1).unwrap();
     assert_eq!(first.actor, format!("key:{key_a_id}"));
+
+    // Every token read is audited: who, which connection, which minute.
+    for _ in 0..4 {
+        as_a.connections
+            .get_token(GetTokenRequest {
+                connection_id: a_conn.connection_id.clone(),
+                min_ttl: None,
+            })
+            .await
+            .unwrap();
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    let log = as_a
+        .audit
+        .get_access_log(GetAccessLogRequest {
+            connection_id: a_conn.connection_id.clone(),
+            since: None,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let total: u64 = log
+        .reads
+        .iter()
+        .filter(|r| r.actor == format!("key:{key_a_id}"))
+        .map(|r| r.reads)
+        .sum();
+    assert_eq!(total, 5, "{log:?}");
+    let hidden = as_b
+        .audit
+        .get_access_log(GetAccessLogRequest {
+            connection_id: a_conn.connection_id.clone(),
+            since: None,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(hidden.code(), Code::NotFound);
 
     // No key, a forged key, a revoked key: UNAUTHENTICATED.
     let mut anonymous = clients(&server, None).await;

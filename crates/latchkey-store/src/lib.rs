@@ -285,6 +285,17 @@ pub trait EventStore: Send + Sync + std::fmt::Debug + 'static {
         new: &WrappedKey,
     ) -> Result<bool, StoreError>;
 
+    /// Adds counted token reads (per caller, connection and minute).
+    async fn record_token_reads(&self, reads: &[TokenReads]) -> Result<(), StoreError>;
+
+    /// A connection's token reads, oldest first, from `since`.
+    async fn token_reads(
+        &self,
+        connection: ConnectionId,
+        since: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<TokenReads>, StoreError>;
+
     /// Signalled after every append commits in this process.
     fn appended(&self) -> Arc<tokio::sync::Notify>;
 
@@ -307,6 +318,15 @@ impl std::fmt::Debug for RelayLock {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("RelayLock")
     }
+}
+
+/// How often one caller read one connection's token in one minute.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenReads {
+    pub actor: String,
+    pub connection: ConnectionId,
+    pub minute: DateTime<Utc>,
+    pub reads: u64,
 }
 
 /// A data key as stored: wrapped, with the id of the master key that wrapped it.

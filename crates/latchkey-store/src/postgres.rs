@@ -13,6 +13,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 use sqlx::{Postgres, Row, Transaction};
 use tokio::sync::Notify;
 
+use crate::TokenReads;
 use crate::append::{AppendTx, EventRow, append_in, duplicate_name};
 use crate::{
     ApiKeyRecord, ConnectionFilter, Cursor, EventContext, EventStore, Lease, Page, Projection,
@@ -549,6 +550,50 @@ impl EventStore for PgStore {
         .await?
         .rows_affected();
         Ok(done == 1)
+    }
+
+    async fn record_token_reads(&self, reads: &[TokenReads]) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        for r in reads {
+            sqlx::query(
+                "INSERT INTO token_reads (actor, connection_id, minute, reads) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (connection_id, minute, actor) DO UPDATE SET reads = token_reads.reads + EXCLUDED.reads",
+            )
+            .bind(&r.actor)
+            .bind(r.connection.as_uuid())
+            .bind(r.minute)
+            .bind(i64::try_from(r.reads).unwrap_or(i64::MAX))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn token_reads(
+        &self,
+        connection: ConnectionId,
+        since: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<TokenReads>, StoreError> {
+        let rows: Vec<(String, DateTime<Utc>, i64)> = sqlx::query_as(
+            "SELECT actor, minute, reads FROM token_reads WHERE connection_id = $1 AND minute >= $2 \
+             ORDER BY minute, actor LIMIT $3",
+        )
+        .bind(connection.as_uuid())
+        .bind(since)
+        .bind(clamp_limit(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(actor, minute, reads)| TokenReads {
+                actor,
+                connection,
+                minute,
+                reads: u64::try_from(reads).unwrap_or_default(),
+            })
+            .collect())
     }
 
     fn appended(&self) -> Arc<Notify> {

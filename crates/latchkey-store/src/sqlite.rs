@@ -20,6 +20,7 @@ use sqlx::{Row, Sqlite, Transaction};
 use tokio::sync::Notify;
 use uuid::Uuid;
 
+use crate::TokenReads;
 use crate::append::{AppendTx, EventRow, append_in, duplicate_name};
 use crate::{
     ApiKeyRecord, ConnectionFilter, Cursor, EventContext, EventStore, Lease, Page, Projection,
@@ -513,6 +514,51 @@ impl EventStore for SqliteStore {
         .await?
         .rows_affected();
         Ok(done == 1)
+    }
+
+    async fn record_token_reads(&self, reads: &[TokenReads]) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        for r in reads {
+            sqlx::query(
+                "INSERT INTO token_reads (actor, connection_id, minute, reads) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (connection_id, minute, actor) DO UPDATE SET reads = token_reads.reads + excluded.reads",
+            )
+            .bind(&r.actor)
+            .bind(r.connection.to_string())
+            .bind(time_text(r.minute))
+            .bind(i64::try_from(r.reads).unwrap_or(i64::MAX))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn token_reads(
+        &self,
+        connection: ConnectionId,
+        since: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<TokenReads>, StoreError> {
+        let rows: Vec<(String, String, i64)> = sqlx::query_as(
+            "SELECT actor, minute, reads FROM token_reads WHERE connection_id = $1 AND minute >= $2 \
+             ORDER BY minute, actor LIMIT $3",
+        )
+        .bind(connection.to_string())
+        .bind(time_text(since))
+        .bind(clamp_limit(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|(actor, minute, reads)| {
+                Ok(TokenReads {
+                    actor,
+                    connection,
+                    minute: parse_time(&minute)?,
+                    reads: u64::try_from(reads).unwrap_or_default(),
+                })
+            })
+            .collect()
     }
 
     fn appended(&self) -> Arc<Notify> {

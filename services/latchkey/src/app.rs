@@ -20,6 +20,7 @@ use tokio_stream::wrappers::TcpListenerStream;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::access::AccessLog;
 use crate::api::{AuditApi, ConnectionApi, IntegrationApi};
 use crate::auth::{AuthMode, Authenticator};
 use crate::config::{Config, Storage};
@@ -265,6 +266,8 @@ impl App {
             .context("building reflection v1alpha")?;
 
         let auth = Arc::new(Authenticator::new(self.auth, self.store.clone()));
+        let access = Arc::new(AccessLog::default());
+        let access_writer = tokio::spawn(access.clone().run(self.store.clone(), shutdown.clone()));
         let grpc = tonic::transport::Server::builder()
             // Limits against callers that hold or flood the server.
             .timeout(REQUEST_TIMEOUT)
@@ -286,6 +289,7 @@ impl App {
                     connections,
                     grants.clone(),
                     auth.clone(),
+                    access,
                 ))
                 .max_decoding_message_size(MAX_REQUEST_BYTES),
             )
@@ -339,6 +343,8 @@ impl App {
         };
         // Refreshes under way get the same grace; their leases make an interrupted one safe.
         let _ = tokio::time::timeout(SHUTDOWN_GRACE, background.wait()).await;
+        // The last access counts are written once the servers have stopped.
+        let _ = tokio::time::timeout(SHUTDOWN_GRACE, access_writer).await;
         self.store.close().await;
         tracing::info!("latchkey stopped");
         result

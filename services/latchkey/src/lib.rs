@@ -6,6 +6,7 @@
 //! `SecretString`s, and never logged.
 #![forbid(unsafe_code)]
 
+pub mod access;
 pub mod api;
 pub mod app;
 pub mod auth;

@@ -184,6 +184,51 @@ where
 
 #[tonic::async_trait]
 impl AuditService for AuditApi {
+    async fn get_access_log(
+        &self,
+        request: Request<pb::GetAccessLogRequest>,
+    ) -> Result<Response<pb::GetAccessLogResponse>, Status> {
+        let caller = self.auth.caller(&request).await?;
+        let req = request.into_inner();
+        let mut errors = ValidationErrors::default();
+        let id = errors.check(ConnectionId::parse_field(
+            &req.connection_id,
+            "connection_id",
+        ));
+        let since = req
+            .since
+            .as_ref()
+            .and_then(|ts| errors.check(convert::from_timestamp(ts, "since")));
+        let Some(id) = id.filter(|_| errors.is_empty()) else {
+            return Err(AppError::Invalid(errors).into());
+        };
+        let visible = self
+            .store
+            .connection(id)
+            .await
+            .map_err(AppError::from)?
+            .is_some_and(|state| caller.sees(&state.tenant));
+        if !visible {
+            return Err(AppError::NotFound(format!("connection {id}")).into());
+        }
+        let since = since.unwrap_or_else(|| chrono::Utc::now() - chrono::Duration::hours(24));
+        let reads = self
+            .store
+            .token_reads(id, since, 10_000)
+            .await
+            .map_err(AppError::from)?;
+        Ok(Response::new(pb::GetAccessLogResponse {
+            reads: reads
+                .into_iter()
+                .map(|r| pb::TokenReads {
+                    actor: r.actor,
+                    minute: Some(convert::timestamp(r.minute)),
+                    reads: r.reads,
+                })
+                .collect(),
+        }))
+    }
+
     type GetHistoryStream = EventStream;
     type ReplayEventsStream = EventStream;
 

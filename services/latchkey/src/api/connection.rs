@@ -12,6 +12,7 @@ use secrecy::{ExposeSecret, SecretString};
 use std::sync::Arc;
 
 use super::convert;
+use crate::access::AccessLog;
 use crate::auth::Authenticator;
 use crate::error::AppError;
 use crate::grants::{CallbackOutcome, CallbackParams, Grants, Placement, StartRequest};
@@ -23,14 +24,21 @@ pub struct ConnectionApi {
     connections: Connections,
     grants: Grants,
     auth: Arc<Authenticator>,
+    access: Arc<AccessLog>,
 }
 
 impl ConnectionApi {
-    pub fn new(connections: Connections, grants: Grants, auth: Arc<Authenticator>) -> Self {
+    pub fn new(
+        connections: Connections,
+        grants: Grants,
+        auth: Arc<Authenticator>,
+        access: Arc<AccessLog>,
+    ) -> Self {
         Self {
             connections,
             grants,
             auth,
+            access,
         }
     }
 }
@@ -274,6 +282,7 @@ impl ConnectionService for ConnectionApi {
             return Err(AppError::Invalid(errors).into());
         };
         let credential = self.grants.get_token(&caller, id, min_ttl).await?;
+        self.access.record(&caller.actor, id);
         let placement = match credential.placement {
             Placement::Header { name, value } => {
                 pb::get_token_response::Placement::Header(pb::HeaderCredential {
