@@ -14,3 +14,4 @@ mod keys;
 mod lifecycle;
 mod relay;
 mod server;
+mod tls;

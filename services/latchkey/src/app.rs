@@ -43,6 +43,24 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long in-flight requests get to finish after a shutdown signal.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
+/// The gRPC listener's TLS from its files (read at start; a bad file stops start-up).
+fn tls_config(
+    files: &crate::config::TlsFiles,
+) -> anyhow::Result<tonic::transport::ServerTlsConfig> {
+    use tonic::transport::{Certificate, Identity, ServerTlsConfig};
+    let cert = std::fs::read(&files.cert)
+        .with_context(|| format!("LATCHKEY_TLS_CERT: reading {}", files.cert.display()))?;
+    let key = std::fs::read(&files.key)
+        .with_context(|| format!("LATCHKEY_TLS_KEY: reading {}", files.key.display()))?;
+    let mut tls = ServerTlsConfig::new().identity(Identity::from_pem(cert, key));
+    if let Some(ca) = &files.client_ca {
+        let ca = std::fs::read(ca)
+            .with_context(|| format!("LATCHKEY_TLS_CLIENT_CA: reading {}", ca.display()))?;
+        tls = tls.client_ca_root(Certificate::from_pem(ca));
+    }
+    Ok(tls)
+}
+
 /// The opened store and its kind.
 #[derive(Debug)]
 pub struct OpenedStore {
@@ -112,6 +130,7 @@ pub struct App {
     relay: Option<RelaySettings>,
     relay_status: Arc<RelayStatus>,
     auth: AuthMode,
+    tls: Option<tonic::transport::ServerTlsConfig>,
 }
 
 impl std::fmt::Debug for App {
@@ -172,6 +191,7 @@ impl App {
             }),
             relay_status: Arc::new(RelayStatus::default()),
             auth: config.auth,
+            tls: config.tls.as_ref().map(tls_config).transpose()?,
             pg_pool: opened.pg_pool,
             vault: Arc::new(Vault::new(
                 opened.store.clone(),
@@ -268,7 +288,13 @@ impl App {
         let auth = Arc::new(Authenticator::new(self.auth, self.store.clone()));
         let access = Arc::new(AccessLog::default());
         let access_writer = tokio::spawn(access.clone().run(self.store.clone(), shutdown.clone()));
-        let grpc = tonic::transport::Server::builder()
+        let mut builder = tonic::transport::Server::builder();
+        if let Some(tls) = self.tls.clone() {
+            builder = builder
+                .tls_config(tls)
+                .context("LATCHKEY_TLS_CERT: configuring TLS")?;
+        }
+        let grpc = builder
             // Limits against callers that hold or flood the server.
             .timeout(REQUEST_TIMEOUT)
             .concurrency_limit_per_connection(256)

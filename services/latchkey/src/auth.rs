@@ -26,6 +26,8 @@ const CACHE_TTL: Duration = Duration::from_secs(1);
 pub enum AuthMode {
     None,
     ApiKeys,
+    /// The TLS layer admits only clients with a certificate from the configured CA.
+    Mtls,
 }
 
 #[derive(Debug)]
@@ -104,12 +106,37 @@ impl Authenticator {
             .get("traceparent")
             .and_then(|v| v.to_str().ok())
             .and_then(crate::api::trace_id);
-        if self.mode == AuthMode::None {
-            return Ok(Caller {
-                actor: "anonymous".to_owned(),
-                correlation_id,
-                scope: Scope::Admin,
-            });
+        match self.mode {
+            AuthMode::None => {
+                return Ok(Caller {
+                    actor: "anonymous".to_owned(),
+                    correlation_id,
+                    scope: Scope::Admin,
+                });
+            }
+            AuthMode::Mtls => {
+                // The handshake already checked the chain; name the caller by its certificate.
+                let certs = request.peer_certs().ok_or_else(|| {
+                    Status::unauthenticated(
+                        "present a client certificate signed by the configured CA",
+                    )
+                })?;
+                let first = certs.first().ok_or_else(|| {
+                    Status::unauthenticated(
+                        "present a client certificate signed by the configured CA",
+                    )
+                })?;
+                let digest: String = Sha256::digest(first.as_ref())[..8]
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect();
+                return Ok(Caller {
+                    actor: format!("cert:{digest}"),
+                    correlation_id,
+                    scope: Scope::Admin,
+                });
+            }
+            AuthMode::ApiKeys => {}
         }
         let unauthenticated =
             || Status::unauthenticated("send a valid API key as `authorization: Bearer <key>`");

@@ -72,8 +72,19 @@ pub struct Settings {
     /// Refresh requests per second to one provider (token URL host), per process. Default 50.
     #[arg(long, env = "LATCHKEY_REFRESH_RATE", value_name = "PER_SECOND")]
     pub refresh_rate: Option<String>,
+    /// PEM certificate chain of the gRPC listener; with LATCHKEY_TLS_KEY it serves TLS.
+    #[arg(long, env = "LATCHKEY_TLS_CERT", value_name = "FILE")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of the gRPC listener.
+    #[arg(long, env = "LATCHKEY_TLS_KEY", value_name = "FILE")]
+    pub tls_key: Option<PathBuf>,
+    /// PEM CA certificate(s) that sign client certificates; required with LATCHKEY_AUTH=mtls.
+    #[arg(long, env = "LATCHKEY_TLS_CLIENT_CA", value_name = "FILE")]
+    pub tls_client_ca: Option<PathBuf>,
     /// Caller authentication: `api-keys` (every gRPC call needs a key; create them with
-    /// `latchkey apikeys create`) or `none` (only allowed on a loopback gRPC address). Default none.
+    /// `latchkey apikeys create`), `mtls` (every caller presents a client certificate signed by
+    /// LATCHKEY_TLS_CLIENT_CA; such callers are admins) or `none` (only on a loopback gRPC
+    /// address). Default none.
     #[arg(long, env = "LATCHKEY_AUTH", value_name = "MODE")]
     pub auth: Option<String>,
     /// Seconds a refresh lease lasts; longer than a provider call can take (20 s). Default 60.
@@ -101,6 +112,9 @@ struct FileSettings {
     refresh_rate: Option<u32>,
     refresh_lease: Option<u32>,
     auth: Option<String>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
+    tls_client_ca: Option<PathBuf>,
 }
 
 #[derive(Debug)]
@@ -143,6 +157,15 @@ pub struct Config {
     pub refresh_rate: std::num::NonZeroU32,
     pub refresh_lease: std::time::Duration,
     pub auth: crate::auth::AuthMode,
+    pub tls: Option<TlsFiles>,
+}
+
+/// Certificate files of the gRPC listener.
+#[derive(Debug, Clone)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    pub client_ca: Option<PathBuf>,
 }
 
 /// Every invalid setting, each naming the setting.
@@ -413,13 +436,58 @@ impl Settings {
         let auth = match pick(self.auth, file.auth).as_deref() {
             None | Some("none") => Some(crate::auth::AuthMode::None),
             Some("api-keys") => Some(crate::auth::AuthMode::ApiKeys),
+            Some("mtls") => Some(crate::auth::AuthMode::Mtls),
             Some(other) => {
                 errors.push(format!(
-                    "LATCHKEY_AUTH (--auth): {other:?} is not api-keys or none"
+                    "LATCHKEY_AUTH (--auth): {other:?} is not api-keys, mtls or none"
                 ));
                 None
             }
         };
+        let tls_cert = self.tls_cert.or(file.tls_cert);
+        let tls_key = self.tls_key.or(file.tls_key);
+        let tls_client_ca = self.tls_client_ca.or(file.tls_client_ca);
+        for (path, name) in [
+            (&tls_cert, "LATCHKEY_TLS_CERT (--tls-cert)"),
+            (&tls_key, "LATCHKEY_TLS_KEY (--tls-key)"),
+            (&tls_client_ca, "LATCHKEY_TLS_CLIENT_CA (--tls-client-ca)"),
+        ] {
+            if let Some(path) = path
+                && !path.is_file()
+            {
+                errors.push(format!("{name}: {} is not a readable file", path.display()));
+            }
+        }
+        let tls = match (tls_cert, tls_key) {
+            (Some(cert), Some(key)) => Some(TlsFiles {
+                cert,
+                key,
+                client_ca: tls_client_ca,
+            }),
+            (None, None) => {
+                if tls_client_ca.is_some() {
+                    errors.push(
+                        "LATCHKEY_TLS_CLIENT_CA needs LATCHKEY_TLS_CERT and LATCHKEY_TLS_KEY"
+                            .to_owned(),
+                    );
+                }
+                None
+            }
+            _ => {
+                errors.push(
+                    "LATCHKEY_TLS_CERT and LATCHKEY_TLS_KEY: set both, or neither".to_owned(),
+                );
+                None
+            }
+        };
+        if auth == Some(crate::auth::AuthMode::Mtls)
+            && tls.as_ref().is_none_or(|t| t.client_ca.is_none())
+        {
+            errors.push(
+                "LATCHKEY_AUTH=mtls needs LATCHKEY_TLS_CERT, LATCHKEY_TLS_KEY and LATCHKEY_TLS_CLIENT_CA"
+                    .to_owned(),
+            );
+        }
         if let (Some(crate::auth::AuthMode::None), Some(addr)) = (auth, grpc_addr)
             && !addr.ip().is_loopback()
         {
@@ -450,6 +518,7 @@ impl Settings {
                         .unwrap_or(std::num::NonZeroU32::MIN),
                     refresh_lease: std::time::Duration::from_secs(u64::from(refresh_lease)),
                     auth: auth.unwrap_or(crate::auth::AuthMode::ApiKeys),
+                    tls,
                 })
             }
             _ => Err(ConfigErrors(errors)),
