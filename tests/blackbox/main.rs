@@ -12,6 +12,7 @@ mod helpers;
 mod integrations;
 mod keys;
 mod lifecycle;
+mod operators;
 mod relay;
 mod server;
 mod tls;

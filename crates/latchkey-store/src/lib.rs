@@ -296,6 +296,20 @@ pub trait EventStore: Send + Sync + std::fmt::Debug + 'static {
         limit: u32,
     ) -> Result<Vec<TokenReads>, StoreError>;
 
+    /// Every stored projection row of `kind`: (stream id, state JSON), in id order.
+    async fn projection_rows(&self, kind: StreamKind) -> Result<Vec<(String, String)>, StoreError>;
+
+    /// Replaces every projection row with `replayed`, in one transaction that holds off appends,
+    /// provided the log still ends at `last_position` (else `Conflict`: replay the rest first).
+    async fn replace_projections(
+        &self,
+        replayed: &Replayed,
+        last_position: i64,
+    ) -> Result<(), StoreError>;
+
+    /// The highest position in the log (0 when empty).
+    async fn last_position(&self) -> Result<i64, StoreError>;
+
     /// Signalled after every append commits in this process.
     fn appended(&self) -> Arc<tokio::sync::Notify>;
 
@@ -356,6 +370,62 @@ pub enum Lease {
     /// Ours. `previous_digest` is the refresh token digest of an earlier attempt whose outcome was
     /// never committed (its holder died): that token may have been rotated and must not be sent.
     Acquired { previous_digest: Option<String> },
+}
+
+/// Projections rebuilt from the log, as `replace_projections` writes them.
+#[derive(Debug, Default)]
+pub struct Replayed {
+    pub connections: std::collections::BTreeMap<ConnectionId, connection::State>,
+    pub integrations: std::collections::BTreeMap<IntegrationId, integration::State>,
+    pub events: u64,
+}
+
+impl Replayed {
+    /// Folds one event into the rebuilt projections, with the same `apply` as appends use.
+    pub fn apply(&mut self, recorded: &RecordedEvent) -> Result<(), StoreError> {
+        let meta = EventMeta {
+            version: recorded.version,
+            occurred_at: recorded.occurred_at,
+        };
+        match (recorded.stream_id, recorded.event()?) {
+            (StreamId::Connection(id), DomainEvent::Connection(event)) => {
+                let state = self.connections.remove(&id);
+                if let Some(next) = connection::apply(state, &event, &meta) {
+                    self.connections.insert(id, next);
+                }
+            }
+            (StreamId::Integration(id), DomainEvent::Integration(event)) => {
+                let state = self.integrations.remove(&id);
+                if let Some(next) = integration::apply(state, &event, &meta) {
+                    self.integrations.insert(id, next);
+                }
+            }
+            _ => {
+                return Err(StoreError::Corrupt(format!(
+                    "event at position {} does not fit its stream",
+                    recorded.position
+                )));
+            }
+        }
+        self.events += 1;
+        Ok(())
+    }
+
+    /// The rebuilt rows of `kind` as stored: (stream id, state JSON), in id order.
+    pub fn rows(&self, kind: StreamKind) -> Result<Vec<(String, String)>, StoreError> {
+        match kind {
+            StreamKind::Connection => self
+                .connections
+                .iter()
+                .map(|(id, s)| Ok((StreamId::Connection(*id).to_string(), to_json(s)?)))
+                .collect(),
+            StreamKind::Integration => self
+                .integrations
+                .iter()
+                .map(|(id, s)| Ok((StreamId::Integration(*id).to_string(), to_json(s)?)))
+                .collect(),
+        }
+    }
 }
 
 /// A stream's projection, before or after an append.

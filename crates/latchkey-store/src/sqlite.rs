@@ -10,7 +10,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, SecondsFormat, Utc};
 use latchkey_domain::{
-    ConnectionId, DomainEvent, IntegrationId, StreamId, connection, integration,
+    ConnectionId, DomainEvent, IntegrationId, StreamId, StreamKind, connection, integration,
 };
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
@@ -20,13 +20,13 @@ use sqlx::{Row, Sqlite, Transaction};
 use tokio::sync::Notify;
 use uuid::Uuid;
 
-use crate::TokenReads;
 use crate::append::{AppendTx, EventRow, append_in, duplicate_name};
 use crate::{
     ApiKeyRecord, ConnectionFilter, Cursor, EventContext, EventStore, Lease, Page, Projection,
     RecordedEvent, RelayLock, StoreError, WrappedKey, clamp_limit, from_version, parse_projection,
     parse_state, parse_stream_id, parse_tenant, to_json, to_version,
 };
+use crate::{Replayed, TokenReads};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqlite");
 
@@ -559,6 +559,62 @@ impl EventStore for SqliteStore {
                 })
             })
             .collect()
+    }
+
+    async fn projection_rows(&self, kind: StreamKind) -> Result<Vec<(String, String)>, StoreError> {
+        let (table, prefix) = match kind {
+            StreamKind::Connection => ("connections", "connection"),
+            StreamKind::Integration => ("integrations", "integration"),
+        };
+        let rows: Vec<(String, String)> =
+            sqlx::query_as(&format!("SELECT id, state FROM {table} ORDER BY id"))
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, state)| (format!("{prefix}-{id}"), state))
+            .collect())
+    }
+
+    async fn replace_projections(
+        &self,
+        replayed: &Replayed,
+        last_position: i64,
+    ) -> Result<(), StoreError> {
+        let mut tx = SqliteAppend(self.pool.begin_with("BEGIN IMMEDIATE").await?);
+        let last: Option<i64> = sqlx::query_scalar("SELECT max(position) FROM events")
+            .fetch_one(&mut *tx.0)
+            .await?;
+        if last.unwrap_or(0) != last_position {
+            return Err(StoreError::Conflict {
+                stream: "events".to_owned(),
+                expected: u64::try_from(last_position).unwrap_or_default(),
+                actual: u64::try_from(last.unwrap_or(0)).unwrap_or_default(),
+            });
+        }
+        sqlx::query("DELETE FROM connections")
+            .execute(&mut *tx.0)
+            .await?;
+        sqlx::query("DELETE FROM integrations")
+            .execute(&mut *tx.0)
+            .await?;
+        for state in replayed.integrations.values() {
+            tx.save_projection(&Projection::Integration(Some(state.clone())))
+                .await?;
+        }
+        for state in replayed.connections.values() {
+            tx.save_projection(&Projection::Connection(Some(state.clone())))
+                .await?;
+        }
+        tx.0.commit().await?;
+        Ok(())
+    }
+
+    async fn last_position(&self) -> Result<i64, StoreError> {
+        let last: Option<i64> = sqlx::query_scalar("SELECT max(position) FROM events")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(last.unwrap_or(0))
     }
 
     fn appended(&self) -> Arc<Notify> {

@@ -28,6 +28,46 @@ enum Command {
     Serve(Settings),
     /// Apply database migrations and exit (`serve` applies them too).
     Migrate(Settings),
+    /// Walk every stream's hash chain; exit 1 at the first broken link.
+    Verify(Settings),
+    /// Replay the whole log into fresh projections and compare them with the live ones.
+    RebuildProjections {
+        /// Replace the live projections with the replay, in one transaction.
+        #[arg(long)]
+        swap: bool,
+        #[command(flatten)]
+        settings: Settings,
+    },
+    /// A connection's events, oldest first (from a running server).
+    History {
+        connection: String,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        client: latchkey::cli::ClientArgs,
+    },
+    /// The log from a position, optionally following live events (from a running server).
+    Events {
+        #[arg(long, default_value_t = 0)]
+        from: i64,
+        #[arg(long)]
+        follow: bool,
+        #[arg(long)]
+        tenant: Option<String>,
+        #[arg(long = "type")]
+        types: Vec<String>,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        client: latchkey::cli::ClientArgs,
+    },
+    /// Connections (from a running server).
+    Connections {
+        #[command(subcommand)]
+        action: latchkey::cli::ConnectionsAction,
+        #[command(flatten)]
+        client: latchkey::cli::ClientArgs,
+    },
     /// Rotate master keys: add a new active key and re-wrap every data key, while serving.
     Keys {
         #[command(subcommand)]
@@ -73,10 +113,18 @@ enum ApikeyAction {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(code) = client_command(&cli.command) {
+        return code;
+    }
     let (Command::Serve(settings)
     | Command::Migrate(settings)
+    | Command::Verify(settings)
+    | Command::RebuildProjections { settings, .. }
     | Command::Apikeys { settings, .. }
-    | Command::Keys { settings, .. }) = &cli.command;
+    | Command::Keys { settings, .. }) = &cli.command
+    else {
+        unreachable!("client commands returned above");
+    };
     let master_key = std::env::var("LATCHKEY_MASTER_KEY")
         .ok()
         .filter(|v| !v.is_empty())
@@ -110,6 +158,80 @@ fn main() -> ExitCode {
             }
             Command::Apikeys { action, .. } => apikeys(&config, action).await,
             Command::Keys { action, .. } => keys(&config, action).await,
+            Command::History { .. } | Command::Events { .. } | Command::Connections { .. } => {
+                unreachable!("client commands returned above")
+            }
+            Command::Verify(_) => {
+                let opened = open_store(&config).await?;
+                let bar = indicatif::ProgressBar::new_spinner();
+                let report = latchkey::ops::verify(&*opened.store, |n| {
+                    bar.set_message(format!("{n} events"))
+                })
+                .await;
+                bar.finish_and_clear();
+                opened.store.close().await;
+                let report = report?;
+                match report.broken {
+                    None => {
+                        println!(
+                            "intact: {} events in {} streams",
+                            report.events, report.streams
+                        );
+                        Ok(())
+                    }
+                    Some(link) => {
+                        println!(
+                            "broken at position {} ({} version {}): {}",
+                            link.position, link.stream, link.version, link.reason
+                        );
+                        Err(anyhow::anyhow!("the log is not intact"))
+                    }
+                }
+            }
+            Command::RebuildProjections { swap, .. } => {
+                let opened = open_store(&config).await?;
+                let bar = indicatif::ProgressBar::new(0).with_style(
+                    indicatif::ProgressStyle::with_template(
+                        "{bar:40} {pos}/{len} events ({per_sec}, {eta} left)",
+                    )
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                );
+                let started = std::time::Instant::now();
+                let report = latchkey::ops::rebuild(&*opened.store, swap, |done, total| {
+                    bar.set_length(u64::try_from(total).unwrap_or(0));
+                    bar.set_position(done);
+                })
+                .await;
+                bar.finish_and_clear();
+                opened.store.close().await;
+                let report = report?;
+                let rate = report.events as f64 / started.elapsed().as_secs_f64().max(0.001);
+                println!(
+                    "replayed {} events into {} rows in {:.1}s ({rate:.0} events/s)",
+                    report.events,
+                    report.rows,
+                    started.elapsed().as_secs_f64()
+                );
+                if report.differences.is_empty() {
+                    println!("identical");
+                } else {
+                    println!(
+                        "{} differences, first: {}",
+                        report.differences.len(),
+                        report
+                            .differences
+                            .iter()
+                            .take(5)
+                            .cloned()
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    );
+                }
+                if report.swapped {
+                    println!("swapped in");
+                }
+                Ok(())
+            }
         }
     });
     match result {
@@ -119,6 +241,68 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Runs the commands that talk to a server, which need no local configuration.
+fn client_command(command: &Command) -> Option<ExitCode> {
+    let future: std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<()>>>> =
+        match command {
+            Command::History {
+                connection,
+                json,
+                client,
+            } => Box::pin(latchkey::cli::history(client, connection.clone(), *json)),
+            Command::Events {
+                from,
+                follow,
+                tenant,
+                types,
+                json,
+                client,
+            } => Box::pin(latchkey::cli::events(
+                client,
+                *from,
+                *follow,
+                tenant.clone(),
+                types.clone(),
+                *json,
+            )),
+            Command::Connections { action, client } => Box::pin(async move {
+                let action = match action {
+                    latchkey::cli::ConnectionsAction::List { tenant, json } => {
+                        latchkey::cli::ConnectionsAction::List {
+                            tenant: tenant.clone(),
+                            json: *json,
+                        }
+                    }
+                    latchkey::cli::ConnectionsAction::Show {
+                        connection,
+                        as_of,
+                        json,
+                    } => latchkey::cli::ConnectionsAction::Show {
+                        connection: connection.clone(),
+                        as_of: as_of.clone(),
+                        json: *json,
+                    },
+                };
+                latchkey::cli::connections(client, action).await
+            }),
+            _ => return None,
+        };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("latchkey: cannot start the async runtime: {e}");
+            return Some(ExitCode::FAILURE);
+        }
+    };
+    Some(match runtime.block_on(future) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("latchkey: {e:#}");
+            ExitCode::FAILURE
+        }
+    })
 }
 
 async fn keys(config: &latchkey::config::Config, action: KeysAction) -> anyhow::Result<()> {

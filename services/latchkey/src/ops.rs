@@ -1,0 +1,144 @@
+//! Operator work on the log itself: verifying every hash chain, and rebuilding the projections
+//! from the events.
+
+use std::collections::HashMap;
+
+use latchkey_domain::StreamKind;
+use latchkey_store::{EventStore, GENESIS_HASH, Replayed, StoreError};
+
+const PAGE: u32 = 5000;
+
+/// The first break in a stream's chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BrokenLink {
+    pub position: i64,
+    pub stream: String,
+    pub version: u64,
+    pub reason: String,
+}
+
+#[derive(Debug, Default)]
+pub struct VerifyReport {
+    pub events: u64,
+    pub streams: usize,
+    pub broken: Option<BrokenLink>,
+}
+
+/// Walks the whole log in position order, recomputing every hash and link.
+pub async fn verify(
+    store: &dyn EventStore,
+    mut progress: impl FnMut(u64),
+) -> Result<VerifyReport, StoreError> {
+    let mut last: HashMap<String, (u64, Vec<u8>)> = HashMap::new();
+    let mut report = VerifyReport::default();
+    let mut from = 0;
+    loop {
+        let page = store.read_all(from, PAGE).await?;
+        let Some(end) = page.last().map(|e| e.position) else {
+            break;
+        };
+        for event in &page {
+            report.events += 1;
+            let stream = event.stream_id.to_string();
+            let (expected_version, expected_prev) = last
+                .get(&stream)
+                .map(|(v, h)| (v + 1, h.clone()))
+                .unwrap_or((1, GENESIS_HASH.to_vec()));
+            let reason = if event.version != expected_version {
+                Some(format!(
+                    "version {} where {expected_version} was expected",
+                    event.version
+                ))
+            } else if event.prev_hash != expected_prev {
+                Some("prev_hash does not match the previous event's hash".to_owned())
+            } else if event.computed_hash() != event.hash {
+                Some("the event's content does not match its hash (edited)".to_owned())
+            } else {
+                None
+            };
+            if let Some(reason) = reason {
+                report.broken = Some(BrokenLink {
+                    position: event.position,
+                    stream,
+                    version: event.version,
+                    reason,
+                });
+                report.streams = last.len();
+                return Ok(report);
+            }
+            last.insert(stream, (event.version, event.hash.clone()));
+        }
+        progress(report.events);
+        from = end + 1;
+    }
+    report.streams = last.len();
+    Ok(report)
+}
+
+#[derive(Debug, Default)]
+pub struct RebuildReport {
+    pub events: u64,
+    pub rows: usize,
+    /// Stream ids whose live row differs from the replay (or exists on one side only).
+    pub differences: Vec<String>,
+    pub swapped: bool,
+}
+
+/// Replays the whole log into fresh projections and compares them with the live ones; with
+/// `swap`, replaces the live ones with the replay in one transaction (catching up on events
+/// appended meanwhile).
+pub async fn rebuild(
+    store: &dyn EventStore,
+    swap: bool,
+    mut progress: impl FnMut(u64, i64),
+) -> Result<RebuildReport, StoreError> {
+    let mut replayed = Replayed::default();
+    let mut from = 0;
+    let mut last_position = 0;
+    loop {
+        let target = store.last_position().await?;
+        loop {
+            let page = store.read_all(from, PAGE).await?;
+            let Some(end) = page.last().map(|e| e.position) else {
+                break;
+            };
+            for event in &page {
+                replayed.apply(event)?;
+            }
+            last_position = end;
+            from = end + 1;
+            progress(replayed.events, target.max(end));
+        }
+        let mut report = RebuildReport {
+            events: replayed.events,
+            ..Default::default()
+        };
+        for kind in [StreamKind::Integration, StreamKind::Connection] {
+            let live: HashMap<String, String> =
+                store.projection_rows(kind).await?.into_iter().collect();
+            let rebuilt = replayed.rows(kind)?;
+            report.rows += rebuilt.len();
+            for (id, state) in &rebuilt {
+                if live.get(id) != Some(state) {
+                    report.differences.push(id.clone());
+                }
+            }
+            let rebuilt: HashMap<&String, ()> = rebuilt.iter().map(|(id, _)| (id, ())).collect();
+            report
+                .differences
+                .extend(live.keys().filter(|id| !rebuilt.contains_key(id)).cloned());
+        }
+        if !swap {
+            return Ok(report);
+        }
+        match store.replace_projections(&replayed, last_position).await {
+            Ok(()) => {
+                report.swapped = true;
+                return Ok(report);
+            }
+            // Events arrived while replaying: replay them too, then try again.
+            Err(StoreError::Conflict { .. }) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+}

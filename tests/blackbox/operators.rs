@@ -1,0 +1,231 @@
+//! Operator commands against a running server and against the log itself.
+
+use latchkey_fake_provider::{FakeProvider, ProviderConfig};
+use latchkey_proto::v1::{
+    ConnectPasswordRequest, CreateIntegrationRequest, GrantType, IntegrationConfig,
+    RefreshTokenRequest, RevokeConnectionRequest, UpdateIntegrationRequest,
+};
+
+use crate::helpers::{Mode, Server, command, integration_config};
+
+async fn run(mode: &Mode, args: &[&str]) -> std::process::Output {
+    let dir = latchkey_store::testing::TempDir::create();
+    let output = command(args, &mode.env(), &dir.path)
+        .output()
+        .await
+        .unwrap();
+    dir.remove();
+    output
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_shows_each_event_with_its_actor_in_order_and_as_json() {
+    let provider = FakeProvider::start(ProviderConfig::default())
+        .await
+        .unwrap();
+    let mode = Mode::embedded();
+    let server = Server::start_with(&mode, &[("LATCHKEY_ALLOW_LOOPBACK_PROVIDERS", "true")]).await;
+    let integration = server
+        .integrations()
+        .await
+        .create_integration(CreateIntegrationRequest {
+            config: Some(IntegrationConfig {
+                name: "Fake".to_owned(),
+                grant_type: GrantType::Password as i32,
+                token_url: provider.url("/token"),
+                revocation_url: provider.url("/revoke"),
+                client_id: provider.config().client_id.clone(),
+                allow_password_grant: true,
+                ..Default::default()
+            }),
+            client_secret: provider.config().client_secret.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let mut connections = server.connections().await;
+    let id = connections
+        .connect_password(ConnectPasswordRequest {
+            integration_id: integration.integration_id,
+            tenant: "acme".to_owned(),
+            username: provider.config().username.clone(),
+            password: provider.config().password.clone(),
+            scopes: vec![],
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .connection_id;
+    connections
+        .refresh_token(RefreshTokenRequest {
+            connection_id: id.clone(),
+        })
+        .await
+        .unwrap();
+    connections
+        .revoke_connection(RevokeConnectionRequest {
+            connection_id: id.clone(),
+            reason: "offboarded".to_owned(),
+        })
+        .await
+        .unwrap();
+    let server_url = format!("http://{}", server.grpc_addr);
+
+    let table = run(&mode, &["history", &id, "--server", &server_url]).await;
+    assert!(
+        table.status.success(),
+        "{}",
+        String::from_utf8_lossy(&table.stderr)
+    );
+    let table = String::from_utf8(table.stdout).unwrap();
+    let lines: Vec<&str> = table.lines().collect();
+    assert!(lines[0].contains("TYPE") && lines[0].contains("ACTOR"));
+    let kinds: Vec<&str> = ["connection_created", "authorized", "refreshed", "revoked"].to_vec();
+    for (line, kind) in lines[1..].iter().zip(&kinds) {
+        assert!(line.contains(kind), "{line} should be {kind}");
+    }
+    assert!(
+        lines[3].contains("system:refresher") || lines[3].contains("anonymous"),
+        "{}",
+        lines[3]
+    );
+    assert!(lines[4].contains("reason: offboarded"));
+    for token in provider.issued_tokens() {
+        assert!(!table.contains(&token), "no token in the history");
+    }
+
+    let json = run(&mode, &["history", &id, "--json", "--server", &server_url]).await;
+    let events: Vec<serde_json::Value> = String::from_utf8(json.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+        .collect();
+    let types: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(types, kinds);
+    assert!(events.iter().all(|e| e["actor"].is_string()));
+
+    let at = events[1]["occurred_at"].as_str().unwrap().to_owned();
+    let then = run(
+        &mode,
+        &[
+            "connections",
+            "show",
+            &id,
+            "--as-of",
+            &at,
+            "--json",
+            "--server",
+            &server_url,
+        ],
+    )
+    .await;
+    assert!(
+        then.status.success(),
+        "{}",
+        String::from_utf8_lossy(&then.stderr)
+    );
+    let then: serde_json::Value = serde_json::from_slice(&then.stdout).unwrap();
+    assert_eq!(
+        then["status"], "CONNECTION_STATUS_ACTIVE",
+        "as it was before the revocation"
+    );
+    let list = run(&mode, &["connections", "list", "--server", &server_url]).await;
+    assert!(String::from_utf8_lossy(&list.stdout).contains("REVOKED"));
+    let events = run(
+        &mode,
+        &[
+            "events",
+            "--from",
+            "0",
+            "--type",
+            "revoked",
+            "--server",
+            &server_url,
+        ],
+    )
+    .await;
+    assert_eq!(String::from_utf8_lossy(&events.stdout).lines().count(), 1);
+    server.stop().await;
+    mode.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_names_an_edited_event_and_rebuild_repairs_a_damaged_projection() {
+    let mode = Mode::postgres().await;
+    let server = Server::start(&mode).await;
+    let mut integrations = server.integrations().await;
+    let created = integrations
+        .create_integration(CreateIntegrationRequest {
+            config: Some(integration_config("Audited")),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    for i in 0..5 {
+        integrations
+            .update_integration(UpdateIntegrationRequest {
+                integration_id: created.integration_id.clone(),
+                config: Some(IntegrationConfig {
+                    description: format!("revision {i}"),
+                    ..created.config.clone().unwrap()
+                }),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+    }
+    server.stop().await;
+
+    let intact = run(&mode, &["verify"]).await;
+    assert!(
+        intact.status.success(),
+        "{}",
+        String::from_utf8_lossy(&intact.stderr)
+    );
+    assert!(String::from_utf8_lossy(&intact.stdout).contains("intact: 6 events"));
+    let same = run(&mode, &["rebuild-projections"]).await;
+    assert!(String::from_utf8_lossy(&same.stdout).contains("identical"));
+
+    let Mode::Postgres { db, .. } = &mode else {
+        unreachable!()
+    };
+    let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+    let position: i64 =
+        sqlx::query_scalar("SELECT position FROM events ORDER BY position OFFSET 3 LIMIT 1")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    // Behind the trigger's back, as a superuser could.
+    for sql in [
+        "ALTER TABLE events DISABLE TRIGGER events_no_update_or_delete".to_owned(),
+        format!(
+            "UPDATE events SET payload = replace(payload, 'revision', 'REVISION') WHERE position = {position}"
+        ),
+        "ALTER TABLE events ENABLE TRIGGER events_no_update_or_delete".to_owned(),
+        "UPDATE integrations SET state = replace(state, 'revision 4', 'tampered')".to_owned(),
+    ] {
+        sqlx::query(&sql).execute(&pool).await.unwrap();
+    }
+    let broken = run(&mode, &["verify"]).await;
+    assert!(!broken.status.success(), "a broken log exits non-zero");
+    let out = String::from_utf8_lossy(&broken.stdout);
+    assert!(
+        out.contains(&format!("broken at position {position}")),
+        "{out}"
+    );
+
+    let differs = run(&mode, &["rebuild-projections"]).await;
+    assert!(
+        String::from_utf8_lossy(&differs.stdout).contains("1 differences"),
+        "{}",
+        String::from_utf8_lossy(&differs.stdout)
+    );
+    let swapped = run(&mode, &["rebuild-projections", "--swap"]).await;
+    assert!(String::from_utf8_lossy(&swapped.stdout).contains("swapped in"));
+    let again = run(&mode, &["rebuild-projections"]).await;
+    assert!(String::from_utf8_lossy(&again.stdout).contains("identical"));
+    pool.close().await;
+    mode.cleanup().await;
+}
