@@ -131,3 +131,64 @@ async fn a_master_key_that_is_not_32_bytes_stops_start_up_before_anything_is_cre
     assert!(!data.exists());
     dir.remove();
 }
+
+/// No Docker engine runs here: check that the compose file parses and that every `LATCHKEY_*`
+/// variable it sets is a real setting, which the binary accepts.
+#[tokio::test]
+async fn the_compose_file_parses_and_sets_only_real_settings() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let text = std::fs::read_to_string(root.join("docker-compose.yml")).unwrap();
+    let compose: serde_norway::Value =
+        serde_norway::from_str(&text).expect("docker-compose.yml parses");
+    let services = compose["services"].as_mapping().expect("services");
+    for name in ["postgres", "nats", "latchkey", "otel-collector", "jaeger"] {
+        assert!(services.contains_key(name), "service {name}");
+    }
+    let environment = compose["services"]["latchkey"]["environment"]
+        .as_mapping()
+        .expect("latchkey's environment");
+    let help = command(&["serve", "--help"], &[], &std::env::temp_dir())
+        .output()
+        .await
+        .unwrap();
+    let help = String::from_utf8_lossy(&help.stdout).to_string();
+    let mut checked = 0;
+    for (key, _) in environment {
+        let key = key.as_str().unwrap();
+        if !key.starts_with("LATCHKEY_") {
+            continue;
+        }
+        // LATCHKEY_MASTER_KEY is read from the environment only (so it never shows in `ps`).
+        assert!(
+            help.contains(key) || key == "LATCHKEY_MASTER_KEY",
+            "{key} is not a setting of `latchkey serve`"
+        );
+        checked += 1;
+    }
+    assert!(checked >= 8, "checked {checked} settings");
+    // And the values parse: the binary accepts them, then fails only on what compose provides
+    // (a Postgres host of its own).
+    let mut env: Vec<(String, String)> = environment
+        .iter()
+        .filter_map(|(k, v)| Some((k.as_str()?.to_owned(), v.as_str()?.to_owned())))
+        .filter(|(k, _)| k.starts_with("LATCHKEY_") && k != "LATCHKEY_MASTER_KEY")
+        .collect();
+    use secrecy::ExposeSecret;
+    env.push((
+        "LATCHKEY_MASTER_KEY".to_owned(),
+        latchkey_crypto::MasterKey::generate()
+            .to_base64()
+            .expose_secret()
+            .to_owned(),
+    ));
+    env.push(("LATCHKEY_GRPC_ADDR".to_owned(), "127.0.0.1:0".to_owned()));
+    let output = tokio::time::timeout(
+        Duration::from_secs(60),
+        command(&["migrate"], &env, &std::env::temp_dir()).output(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("invalid configuration"), "{stderr}");
+}

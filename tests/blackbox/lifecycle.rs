@@ -151,6 +151,19 @@ async fn a_thousand_concurrent_get_token_calls_cause_one_refresh() {
         assert_eq!(token.as_ref().expect("every caller gets a token"), &first);
     }
     assert_eq!(provider.reuse_detected(), 0);
+    let (_, metrics) = server.http_get("/metrics").await.unwrap();
+    assert!(
+        metrics.contains("latchkey_get_token_seconds_count{outcome=\"ok\"} 1000"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("latchkey_refreshes_total{outcome=\"refreshed\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("latchkey_connections{status=\"active\"} 1"),
+        "{metrics}"
+    );
     server.stop().await;
     mode.cleanup().await;
 }

@@ -31,6 +31,20 @@ async fn health_is_served_over_grpc_and_http() {
     let body: serde_json::Value = serde_json::from_str(&body).expect("JSON body");
     assert_eq!(body["status"], "ok");
     assert_eq!(body["store"]["kind"], "sqlite");
+    let (status, metrics) = server.http_get("/metrics").await.unwrap();
+    assert_eq!(status, 200);
+    for family in [
+        "latchkey_get_token_seconds",
+        "latchkey_refreshes_total",
+        "latchkey_append_seconds",
+        "latchkey_relay_lag_events",
+        "latchkey_connections",
+    ] {
+        assert!(
+            metrics.contains(family),
+            "{family} missing from /metrics:\n{metrics}"
+        );
+    }
     let (missing, _) = server.http_get("/nope").await.unwrap();
     assert_eq!(missing, 404);
     server.stop().await;

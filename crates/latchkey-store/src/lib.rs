@@ -310,6 +310,9 @@ pub trait EventStore: Send + Sync + std::fmt::Debug + 'static {
     /// The highest position in the log (0 when empty).
     async fn last_position(&self) -> Result<i64, StoreError>;
 
+    /// How many connections are in each status.
+    async fn count_connections_by_status(&self) -> Result<Vec<(String, i64)>, StoreError>;
+
     /// Signalled after every append commits in this process.
     fn appended(&self) -> Arc<tokio::sync::Notify>;
 

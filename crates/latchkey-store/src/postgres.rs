@@ -656,6 +656,14 @@ impl EventStore for PgStore {
         Ok(last.unwrap_or(0))
     }
 
+    async fn count_connections_by_status(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT status, count(*) FROM connections GROUP BY status ORDER BY status",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     fn appended(&self) -> Arc<Notify> {
         self.appended.clone()
     }

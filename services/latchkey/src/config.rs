@@ -59,6 +59,9 @@ pub struct Settings {
     /// Log filter (tracing's EnvFilter syntax), e.g. "info" or "latchkey=debug".
     #[arg(long, env = "LATCHKEY_LOG", value_name = "FILTER")]
     pub log: Option<String>,
+    /// Log lines as `human` text (default) or `json`, one object per line.
+    #[arg(long, env = "LATCHKEY_LOG_FORMAT", value_name = "FORMAT")]
+    pub log_format: Option<String>,
     /// Development only: let providers be reached over plain HTTP on loopback (127.0.0.1, ::1,
     /// localhost). Private and link-local addresses stay refused.
     #[arg(long, env = "LATCHKEY_ALLOW_LOOPBACK_PROVIDERS", value_name = "BOOL")]
@@ -106,6 +109,7 @@ struct FileSettings {
     nats_subject_prefix: Option<String>,
     master_key_file: Option<PathBuf>,
     log: Option<String>,
+    log_format: Option<String>,
     allow_loopback_providers: Option<bool>,
     authorization_ttl: Option<u32>,
     refresh_concurrency: Option<u32>,
@@ -151,6 +155,7 @@ pub struct Config {
     pub nats_subject_prefix: String,
     pub master_key: MasterKeySource,
     pub log: String,
+    pub log_json: bool,
     pub allow_loopback_providers: bool,
     pub authorization_ttl: std::time::Duration,
     pub refresh_concurrency: u32,
@@ -353,6 +358,16 @@ impl Settings {
         };
 
         let log = pick(self.log, file.log).unwrap_or_else(|| "info".to_owned());
+        let log_json = match pick(self.log_format, file.log_format).as_deref() {
+            None | Some("human") => false,
+            Some("json") => true,
+            Some(other) => {
+                errors.push(format!(
+                    "LATCHKEY_LOG_FORMAT (--log-format): {other:?} is not human or json"
+                ));
+                false
+            }
+        };
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&log) {
             errors.push(format!("LATCHKEY_LOG (--log): {e}"));
         }
@@ -511,6 +526,7 @@ impl Settings {
                     nats_subject_prefix,
                     master_key,
                     log,
+                    log_json,
                     allow_loopback_providers,
                     authorization_ttl: std::time::Duration::from_secs(u64::from(authorization_ttl)),
                     refresh_concurrency,

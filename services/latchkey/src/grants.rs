@@ -240,6 +240,7 @@ impl Grants {
         now: DateTime<Utc>,
     ) -> Result<connection::State, AppError> {
         let events = events.into_iter().map(DomainEvent::from).collect();
+        let started = std::time::Instant::now();
         self.store
             .append(
                 StreamId::Connection(id),
@@ -248,6 +249,7 @@ impl Grants {
                 &context(caller, now),
             )
             .await?;
+        crate::metrics::observe_append("connection", started.elapsed());
         self.connection_state(id).await
     }
 

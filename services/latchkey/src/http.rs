@@ -27,6 +27,7 @@ pub fn router(state: HttpState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/oauth/callback", get(callback))
+        .route("/metrics", get(metrics))
         .with_state(state)
 }
 
@@ -55,6 +56,27 @@ async fn healthz(State(state): State<HttpState>) -> (StatusCode, Json<Value>) {
             )
         }
     }
+}
+
+/// Prometheus text exposition; gauges that come from the store are read at scrape time.
+async fn metrics(State(state): State<HttpState>) -> Response {
+    if let Ok(counts) = state.store.count_connections_by_status().await {
+        crate::metrics::CONNECTIONS.reset();
+        for (status, count) in counts {
+            crate::metrics::CONNECTIONS
+                .with_label_values(&[status.as_str()])
+                .set(count);
+        }
+    }
+    let stream = state.relay.stream().unwrap_or_else(|| "none".to_owned());
+    crate::metrics::RELAY_LAG
+        .with_label_values(&[stream.as_str()])
+        .set(i64::try_from(state.relay.lag()).unwrap_or(i64::MAX));
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        crate::metrics::render(),
+    )
+        .into_response()
 }
 
 fn escape(text: &str) -> String {

@@ -16,6 +16,7 @@ pub mod error;
 pub mod grants;
 pub mod http;
 pub mod keys;
+pub mod metrics;
 pub mod ops;
 pub mod refresh;
 pub mod relay;

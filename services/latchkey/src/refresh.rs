@@ -510,6 +510,7 @@ impl Grants {
             {
                 Ok(state) => {
                     tracing::info!(connection_id = %state.id, version = state.version, "refreshed");
+                    crate::metrics::count_refresh("refreshed");
                     return Ok(state);
                 }
                 Err(AppError::Conflict(_)) if attempt < 5 => {
@@ -532,7 +533,13 @@ impl Grants {
         caller: &Caller,
         now: DateTime<Utc>,
     ) -> Result<(), AppError> {
-        let command = match classify(error) {
+        let failure = classify(error);
+        crate::metrics::count_refresh(match &failure {
+            Failure::Permanent { .. } => "reauthorization_required",
+            Failure::Retryable { .. } => "failed_retryable",
+            Failure::Stuck { .. } => "failed",
+        });
+        let command = match failure {
             Failure::Permanent { error, description } => {
                 tracing::warn!(connection_id = %state.id, error, "refresh refused for good; reauthorization required");
                 connection::Command::RequireReauthorization {

@@ -37,6 +37,7 @@ pub struct RelaySettings {
 /// What `/healthz` shows of the relay.
 #[derive(Debug, Default)]
 pub struct RelayStatus {
+    stream: Mutex<Option<String>>,
     state: AtomicU8,
     checkpoint_position: AtomicI64,
     lag: AtomicU64,
@@ -62,6 +63,18 @@ impl RelayStatus {
     fn fail(&self, error: String) {
         self.set(RelayState::Failing);
         *self.last_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(error);
+    }
+
+    pub fn lag(&self) -> u64 {
+        self.lag.load(Ordering::Relaxed)
+    }
+
+    /// The JetStream stream published to, once the relay runs.
+    pub fn stream(&self) -> Option<String> {
+        self.stream
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     pub fn state(&self) -> RelayState {
@@ -158,6 +171,7 @@ pub async fn run_relay(
     status: Arc<RelayStatus>,
     shutdown: CancellationToken,
 ) {
+    *status.stream.lock().unwrap_or_else(|p| p.into_inner()) = Some(settings.stream.clone());
     let mut backoff = Duration::from_millis(250);
     let mut js = None;
     let mut lock = None;

@@ -281,7 +281,10 @@ impl ConnectionService for ConnectionApi {
         let Some(id) = id.filter(|_| errors.is_empty()) else {
             return Err(AppError::Invalid(errors).into());
         };
-        let credential = self.grants.get_token(&caller, id, min_ttl).await?;
+        let started = std::time::Instant::now();
+        let credential = self.grants.get_token(&caller, id, min_ttl).await;
+        crate::metrics::observe_get_token(started.elapsed(), credential.is_ok());
+        let credential = credential?;
         self.access.record(&caller.actor, id);
         let placement = match credential.placement {
             Placement::Header { name, value } => {
