@@ -16,3 +16,4 @@ mod operators;
 mod relay;
 mod server;
 mod tls;
+mod traces;

@@ -179,6 +179,7 @@ pub fn parse_token_response(
 impl ProviderClient {
     /// Runs `grant` at `token_url` as `client`, with the integration's token parameters and the
     /// request's extras.
+    #[tracing::instrument(name = "provider.token", skip_all, fields(host = token_url.host_str().unwrap_or_default()))]
     pub async fn request_token(
         &self,
         config: &IntegrationConfig,

@@ -92,6 +92,7 @@ fn event_from_row(row: &PgRow) -> Result<RecordedEvent, StoreError> {
 
 #[async_trait]
 impl EventStore for PgStore {
+    #[tracing::instrument(name = "store.append", skip_all, fields(stream = %stream, expected_version))]
     async fn append(
         &self,
         stream: StreamId,
@@ -168,6 +169,7 @@ impl EventStore for PgStore {
         rows.iter().map(|json| parse_state(json)).collect()
     }
 
+    #[tracing::instrument(name = "store.read", skip_all, fields(connection_id = %id))]
     async fn connection(&self, id: ConnectionId) -> Result<Option<connection::State>, StoreError> {
         let json: Option<String> =
             sqlx::query_scalar("SELECT state FROM connections WHERE id = $1")

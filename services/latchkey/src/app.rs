@@ -288,7 +288,7 @@ impl App {
         let auth = Arc::new(Authenticator::new(self.auth, self.store.clone()));
         let access = Arc::new(AccessLog::default());
         let access_writer = tokio::spawn(access.clone().run(self.store.clone(), shutdown.clone()));
-        let mut builder = tonic::transport::Server::builder();
+        let mut builder = tonic::transport::Server::builder().trace_fn(crate::telemetry::grpc_span);
         if let Some(tls) = self.tls.clone() {
             builder = builder
                 .tls_config(tls)

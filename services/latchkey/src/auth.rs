@@ -105,7 +105,8 @@ impl Authenticator {
             .metadata()
             .get("traceparent")
             .and_then(|v| v.to_str().ok())
-            .and_then(crate::api::trace_id);
+            .and_then(crate::api::trace_id)
+            .or_else(crate::telemetry::current_trace_id);
         match self.mode {
             AuthMode::None => {
                 return Ok(Caller {

@@ -740,6 +740,7 @@ impl Grants {
     /// placement. One with less left is refreshed first; one inside the refresh margin but good
     /// for `min_ttl` is returned at once while one background refresh starts. A connection that
     /// needs the customer again is refused with the reason, never given an expired token.
+    #[tracing::instrument(name = "get_token", skip_all, fields(connection_id = %id))]
     pub async fn get_token(
         &self,
         caller: &Caller,

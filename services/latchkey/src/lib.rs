@@ -21,4 +21,5 @@ pub mod ops;
 pub mod refresh;
 pub mod relay;
 pub mod service;
+pub mod telemetry;
 pub mod vault;

@@ -136,14 +136,6 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let logs = tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::new(&config.log))
-        .with_writer(std::io::stderr);
-    if config.log_json {
-        logs.json().init();
-    } else {
-        logs.init();
-    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(e) => {
@@ -151,6 +143,44 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // The OTLP exporter needs the runtime; traces only when the standard variables ask for them.
+    let traces = if latchkey::telemetry::enabled() {
+        let _guard = runtime.enter();
+        match latchkey::telemetry::otlp_provider() {
+            Ok(provider) => Some(provider),
+            Err(e) => {
+                eprintln!("latchkey: OTEL_EXPORTER_OTLP_ENDPOINT: cannot set up tracing: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    } else {
+        None
+    };
+    latchkey::telemetry::install_propagator();
+    {
+        use tracing_subscriber::Layer as _;
+        use tracing_subscriber::layer::SubscriberExt as _;
+        use tracing_subscriber::util::SubscriberInitExt as _;
+        type Base = tracing_subscriber::layer::Layered<EnvFilter, tracing_subscriber::Registry>;
+        let mut layers: Vec<Box<dyn tracing_subscriber::Layer<Base> + Send + Sync>> = Vec::new();
+        let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+        layers.push(if config.log_json {
+            fmt.json().boxed()
+        } else {
+            fmt.boxed()
+        });
+        if let Some(provider) = &traces {
+            layers.push(
+                tracing_opentelemetry::layer()
+                    .with_tracer(latchkey::telemetry::tracer(provider))
+                    .boxed(),
+            );
+        }
+        tracing_subscriber::registry()
+            .with(EnvFilter::new(&config.log))
+            .with(layers)
+            .init();
+    }
     let result = runtime.block_on(async move {
         match cli.command {
             Command::Serve(_) => serve(config).await,
@@ -238,6 +268,9 @@ fn main() -> ExitCode {
             }
         }
     });
+    if let Some(provider) = traces {
+        let _ = provider.shutdown();
+    }
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -215,6 +215,7 @@ impl Grants {
     /// Brings the connection to what `need` asks for, refreshing at most once, and returns its
     /// state. Concurrent callers in this process wait for one refresh; other replicas wait on the
     /// database lease and then read what it committed.
+    #[tracing::instrument(name = "refresh", skip_all, fields(connection_id = %id))]
     pub async fn ensure_fresh(
         &self,
         id: ConnectionId,

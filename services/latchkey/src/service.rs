@@ -38,7 +38,7 @@ impl Caller {
     pub fn system(actor: &str) -> Self {
         Self {
             actor: actor.to_owned(),
-            correlation_id: None,
+            correlation_id: crate::telemetry::current_trace_id(),
             scope: Scope::Admin,
         }
     }

@@ -1,0 +1,74 @@
+//! Traces: OpenTelemetry over OTLP when `OTEL_EXPORTER_OTLP_ENDPOINT` (or the traces-specific
+//! variable) is set, the standard `OTEL_*` variables configuring it; W3C `traceparent` on gRPC
+//! metadata continues the caller's trace.
+
+use opentelemetry::global;
+use opentelemetry::propagation::Extractor;
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::propagation::TraceContextPropagator;
+use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
+use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+
+/// Whether the environment asks for traces.
+pub fn enabled() -> bool {
+    [
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+    ]
+    .iter()
+    .any(|name| std::env::var(name).is_ok_and(|v| !v.is_empty()))
+}
+
+/// The OTLP (gRPC) tracer provider; build it inside the Tokio runtime.
+pub fn otlp_provider() -> anyhow::Result<SdkTracerProvider> {
+    let exporter = opentelemetry_otlp::SpanExporter::builder()
+        .with_tonic()
+        .build()?;
+    let service = std::env::var("OTEL_SERVICE_NAME").unwrap_or_else(|_| "latchkey".to_owned());
+    Ok(SdkTracerProvider::builder()
+        .with_batch_exporter(exporter)
+        .with_resource(Resource::builder().with_service_name(service).build())
+        .build())
+}
+
+pub fn tracer(provider: &SdkTracerProvider) -> SdkTracer {
+    provider.tracer("latchkey")
+}
+
+/// W3C trace context in and out.
+pub fn install_propagator() {
+    global::set_text_map_propagator(TraceContextPropagator::new());
+}
+
+struct Headers<'a>(&'a tonic::codegen::http::HeaderMap);
+
+impl Extractor for Headers<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).and_then(|v| v.to_str().ok())
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        self.0.keys().map(|k| k.as_str()).collect()
+    }
+}
+
+/// The span of one gRPC call, a child of the caller's span when it sent `traceparent`.
+pub fn grpc_span(request: &tonic::codegen::http::Request<()>) -> tracing::Span {
+    let path = request.uri().path();
+    let span = tracing::info_span!("grpc", otel.name = %path, otel.kind = "server", rpc = %path);
+    let parent = global::get_text_map_propagator(|p| p.extract(&Headers(request.headers())));
+    let _ = span.set_parent(parent);
+    span
+}
+
+/// The trace id of the current span, when it belongs to a trace (an OpenTelemetry layer is on).
+pub fn current_trace_id() -> Option<String> {
+    use opentelemetry::trace::TraceContextExt as _;
+    let context = tracing::Span::current().context();
+    let span = context.span();
+    let span_context = span.span_context();
+    span_context
+        .is_valid()
+        .then(|| span_context.trace_id().to_string())
+}
