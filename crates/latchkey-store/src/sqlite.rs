@@ -584,10 +584,14 @@ impl EventStore for SqliteStore {
         last_position: i64,
     ) -> Result<(), StoreError> {
         let mut tx = SqliteAppend(self.pool.begin_with("BEGIN IMMEDIATE").await?);
-        let last: Option<i64> = sqlx::query_scalar("SELECT max(position) FROM events")
-            .fetch_one(&mut *tx.0)
-            .await?;
-        if last.unwrap_or(0) != last_position {
+        let (count, last): (i64, Option<i64>) =
+            sqlx::query_as("SELECT count(*), max(position) FROM events")
+                .fetch_one(&mut *tx.0)
+                .await?;
+        // Every event replayed, and none after: a late-committing event the replay could not see
+        // would show as a count that does not match.
+        if last.unwrap_or(0) != last_position || u64::try_from(count).ok() != Some(replayed.events)
+        {
             return Err(StoreError::Conflict {
                 stream: "events".to_owned(),
                 expected: u64::try_from(last_position).unwrap_or_default(),

@@ -357,7 +357,8 @@ impl Settings {
             },
         };
 
-        let log = pick(self.log, file.log).unwrap_or_else(|| "info".to_owned());
+        // sqlx reports routine notices ("relation already exists") at info.
+        let log = pick(self.log, file.log).unwrap_or_else(|| "info,sqlx=warn".to_owned());
         let log_json = match pick(self.log_format, file.log_format).as_deref() {
             None | Some("human") => false,
             Some("json") => true,

@@ -95,8 +95,15 @@ pub async fn rebuild(
     let mut replayed = Replayed::default();
     let mut from = 0;
     let mut last_position = 0;
+    let mut conflicted = false;
     loop {
         let target = store.last_position().await?;
+        if conflicted && from > target {
+            // Nothing new by position, yet the log holds more than was replayed: an event committed
+            // late below a position already read. Replay from the start.
+            replayed = Replayed::default();
+            from = 0;
+        }
         loop {
             let page = store.read_all(from, PAGE).await?;
             let Some(end) = page.last().map(|e| e.position) else {
@@ -137,7 +144,7 @@ pub async fn rebuild(
                 return Ok(report);
             }
             // Events arrived while replaying: replay them too, then try again.
-            Err(StoreError::Conflict { .. }) => continue,
+            Err(StoreError::Conflict { .. }) => conflicted = true,
             Err(e) => return Err(e),
         }
     }
