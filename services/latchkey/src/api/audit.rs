@@ -17,7 +17,7 @@ use tonic::{Request, Response, Status};
 use super::convert;
 use crate::auth::Authenticator;
 use crate::error::AppError;
-use crate::service::Scope;
+use crate::service::{Connections, Scope};
 
 /// Events are read and sent in pages of this size, so a long history never sits in memory whole.
 const PAGE: u32 = 500;
@@ -27,6 +27,7 @@ type EventStream = Pin<Box<dyn Stream<Item = Result<pb::Event, Status>> + Send>>
 #[derive(Debug, Clone)]
 pub struct AuditApi {
     store: Arc<dyn EventStore>,
+    connections: Connections,
     shutdown: CancellationToken,
     auth: Arc<Authenticator>,
 }
@@ -38,6 +39,7 @@ impl AuditApi {
         auth: Arc<Authenticator>,
     ) -> Self {
         Self {
+            connections: Connections::new(store.clone()),
             store,
             shutdown,
             auth,
@@ -202,15 +204,7 @@ impl AuditService for AuditApi {
         let Some(id) = id.filter(|_| errors.is_empty()) else {
             return Err(AppError::Invalid(errors).into());
         };
-        let visible = self
-            .store
-            .connection(id)
-            .await
-            .map_err(AppError::from)?
-            .is_some_and(|state| caller.sees(&state.tenant));
-        if !visible {
-            return Err(AppError::NotFound(format!("connection {id}")).into());
-        }
+        self.connections.get(&caller, id).await?;
         let since = since.unwrap_or_else(|| chrono::Utc::now() - chrono::Duration::hours(24));
         let reads = self
             .store
@@ -255,15 +249,7 @@ impl AuditService for AuditApi {
         };
         match stream {
             StreamId::Connection(id) => {
-                let visible = self
-                    .store
-                    .connection(id)
-                    .await
-                    .map_err(AppError::from)?
-                    .is_some_and(|state| caller.sees(&state.tenant));
-                if !visible {
-                    return Err(AppError::NotFound(format!("connection {id}")).into());
-                }
+                self.connections.get(&caller, id).await?;
             }
             StreamId::Integration(_) => caller.require_admin("an integration's history")?,
         }
