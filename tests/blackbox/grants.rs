@@ -503,6 +503,7 @@ async fn client_credentials_and_password_grants_work_end_to_end() {
             username: "ada".to_owned(),
             password: provider.config().password.clone(),
             scopes: vec![],
+            profile: None,
         })
         .await
         .unwrap_err();
@@ -521,6 +522,7 @@ async fn client_credentials_and_password_grants_work_end_to_end() {
             username: provider.config().username.clone(),
             password: provider.config().password.clone(),
             scopes: vec![],
+            profile: None,
         })
         .await
         .unwrap()
@@ -861,6 +863,7 @@ async fn no_token_reaches_a_log_line_even_at_trace_level() {
             username: provider.config().username.clone(),
             password: provider.config().password.clone(),
             scopes: vec![],
+            profile: None,
         })
         .await
         .unwrap()
@@ -985,6 +988,135 @@ async fn integrations_start_from_a_template_or_from_discovery() {
         .unwrap_err();
     assert_eq!(mismatch.code(), Code::FailedPrecondition);
     assert!(mismatch.message().contains("names issuer"), "{mismatch:?}");
+    server.stop().await;
+    mode.cleanup().await;
+}
+
+#[tokio::test]
+async fn connections_carry_a_name_a_description_and_labels_that_filter_and_change() {
+    use latchkey_proto::v1::{ConnectionProfile, ListConnectionsRequest, UpdateConnectionRequest};
+    let provider = FakeProvider::start(ProviderConfig::default())
+        .await
+        .unwrap();
+    let mode = Mode::embedded();
+    let server = Server::start_with(&mode, &[LOOPBACK]).await;
+    let integration = create_integration(
+        &server,
+        provider_config(&provider, GrantType::ClientCredentials),
+        &provider.config().client_secret,
+    )
+    .await;
+    let mut connections = server.connections().await;
+    let profile = |name: &str, env: &str| ConnectionProfile {
+        name: name.to_owned(),
+        description: format!("{name} in {env}"),
+        labels: [
+            ("env".to_owned(), env.to_owned()),
+            ("team".to_owned(), "sales".to_owned()),
+        ]
+        .into(),
+    };
+    let connect = |p: ConnectionProfile| ConnectClientCredentialsRequest {
+        integration_id: integration.clone(),
+        tenant: "acme".to_owned(),
+        profile: Some(p),
+        ..Default::default()
+    };
+    let prod = connections
+        .connect_client_credentials(connect(profile("Acme prod", "prod")))
+        .await
+        .unwrap()
+        .into_inner();
+    let dev = connections
+        .connect_client_credentials(connect(profile("Acme dev", "dev")))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(prod.name, "Acme prod");
+    assert_eq!(prod.labels["env"], "prod");
+
+    let by_label = |env: &str| ListConnectionsRequest {
+        labels: [("env".to_owned(), env.to_owned())].into(),
+        ..Default::default()
+    };
+    let listed = connections
+        .list_connections(by_label("prod"))
+        .await
+        .unwrap()
+        .into_inner();
+    let ids: Vec<&str> = listed
+        .connections
+        .iter()
+        .map(|c| c.connection_id.as_str())
+        .collect();
+    assert_eq!(ids, [prod.connection_id.as_str()]);
+
+    let moved = connections
+        .update_connection(UpdateConnectionRequest {
+            connection_id: dev.connection_id.clone(),
+            profile: Some(profile("Acme staging", "staging")),
+            expected_version: Some(dev.version),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(moved.name, "Acme staging");
+    assert_eq!(
+        moved.status(),
+        ConnectionStatus::Active,
+        "the tokens are untouched"
+    );
+    assert_eq!(
+        connections
+            .list_connections(by_label("staging"))
+            .await
+            .unwrap()
+            .into_inner()
+            .connections
+            .len(),
+        1
+    );
+    assert!(
+        connections
+            .list_connections(by_label("dev"))
+            .await
+            .unwrap()
+            .into_inner()
+            .connections
+            .is_empty()
+    );
+    let stale = connections
+        .update_connection(UpdateConnectionRequest {
+            connection_id: dev.connection_id.clone(),
+            profile: Some(profile("again", "dev")),
+            expected_version: Some(dev.version),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(stale.code(), Code::Aborted);
+    let bad = connections
+        .update_connection(UpdateConnectionRequest {
+            connection_id: dev.connection_id.clone(),
+            profile: Some(ConnectionProfile {
+                labels: [("Bad Key".to_owned(), "x".to_owned())].into(),
+                ..Default::default()
+            }),
+            expected_version: None,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(bad.code(), Code::InvalidArgument);
+    assert!(bad.message().contains("profile.labels[Bad Key]"), "{bad:?}");
+    let types = history_types(&server, &dev.connection_id).await;
+    assert_eq!(
+        types,
+        [
+            "connection_created",
+            "authorized",
+            "connection_updated",
+            "connection_updated"
+        ]
+    );
     server.stop().await;
     mode.cleanup().await;
 }

@@ -72,6 +72,7 @@ async fn connect(server: &Server, integration_id: &str, provider: &FakeProvider)
             username: provider.config().username.clone(),
             password: provider.config().password.clone(),
             scopes: vec![],
+            profile: None,
         })
         .await
         .unwrap()
@@ -213,6 +214,9 @@ async fn two_replicas_on_one_postgres_refresh_an_expiring_connection_once() {
         0,
         "no refresh token was sent twice"
     );
+    if tokens.iter().any(|t| t.is_err()) {
+        eprintln!("A:\n{}\nB:\n{}", a.stderr(), b.stderr());
+    }
     let first = tokens[0].as_ref().unwrap().clone();
     assert!(tokens.iter().all(|t| t.as_ref().unwrap() == &first));
     a.stop().await;
@@ -447,6 +451,7 @@ async fn connect_many(
                     username: provider.config().username.clone(),
                     password: provider.config().password.clone(),
                     scopes: vec![],
+                    profile: None,
                 };
                 tokio::spawn(async move {
                     client

@@ -52,6 +52,7 @@ async fn history_shows_each_event_with_its_actor_in_order_and_as_json() {
             username: provider.config().username.clone(),
             password: provider.config().password.clone(),
             scopes: vec![],
+            profile: None,
         })
         .await
         .unwrap()

@@ -452,6 +452,7 @@ async fn a_subscriber_hears_refreshed_within_a_second_and_no_payload_holds_a_tok
             username: provider.config().username.clone(),
             password: provider.config().password.clone(),
             scopes: vec![],
+            profile: None,
         })
         .await
         .unwrap()

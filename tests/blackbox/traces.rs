@@ -88,6 +88,7 @@ async fn a_get_token_that_refreshed_is_one_trace_under_the_callers_trace_id() {
             username: fake.config().username.clone(),
             password: fake.config().password.clone(),
             scopes: vec![],
+            profile: None,
         })
         .await
         .unwrap()

@@ -56,6 +56,72 @@ impl Status {
     }
 }
 
+/// What people call a connection: a name, a description and labels (key/value), set at creation
+/// and changed with `UpdateConnection`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Profile {
+    pub name: String,
+    pub description: String,
+    pub labels: BTreeMap<String, String>,
+}
+
+impl Profile {
+    pub const MAX_LABELS: usize = 32;
+
+    /// Checks every field; label keys are 1 to 63 of `a-z 0-9 _ - . /`, values up to 256
+    /// characters without control characters.
+    pub fn parse(
+        name: String,
+        description: String,
+        labels: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, crate::ValidationErrors> {
+        use crate::FieldViolation;
+        let mut errors = crate::ValidationErrors::default();
+        if name.chars().count() > 200 || name.chars().any(char::is_control) {
+            errors.push(FieldViolation::new(
+                "name",
+                "must be at most 200 characters, no control characters",
+            ));
+        }
+        if description.chars().count() > 2000 {
+            errors.push(FieldViolation::new(
+                "description",
+                "must be at most 2000 characters",
+            ));
+        }
+        let labels: BTreeMap<String, String> = labels.into_iter().collect();
+        if labels.len() > Self::MAX_LABELS {
+            errors.push(FieldViolation::new(
+                "labels",
+                format!("at most {} labels", Self::MAX_LABELS),
+            ));
+        }
+        for (key, value) in &labels {
+            if key.is_empty()
+                || key.len() > 63
+                || !key
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_-./".contains(&b))
+            {
+                errors.push(FieldViolation::new(
+                    format!("labels[{key}]"),
+                    "label keys are 1 to 63 of a-z, 0-9, '_', '-', '.', '/'",
+                ));
+            } else if value.chars().count() > 256 || value.chars().any(char::is_control) {
+                errors.push(FieldViolation::new(
+                    format!("labels[{key}]"),
+                    "label values are at most 256 characters, no control characters",
+                ));
+            }
+        }
+        errors.into_result(|| Self {
+            name,
+            description,
+            labels,
+        })
+    }
+}
+
 /// Tokens from one grant or refresh, sealed, with the provider response's non-secret fields.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenSet {
@@ -136,6 +202,9 @@ pub enum Command {
         tenant: TenantId,
         grant_type: GrantType,
     },
+    UpdateProfile {
+        profile: Profile,
+    },
     StartAuthorization {
         authorization: PendingAuthorization,
     },
@@ -181,6 +250,9 @@ pub enum Event {
         tenant: TenantId,
         grant_type: GrantType,
     },
+    ConnectionUpdated {
+        profile: Profile,
+    },
     AuthorizationStarted {
         authorization: PendingAuthorization,
     },
@@ -224,6 +296,7 @@ impl Event {
     pub fn event_type(&self) -> &'static str {
         match self {
             Self::ConnectionCreated { .. } => "connection_created",
+            Self::ConnectionUpdated { .. } => "connection_updated",
             Self::AuthorizationStarted { .. } => "authorization_started",
             Self::Authorized { .. } => "authorized",
             Self::AuthorizationFailed { .. } => "authorization_failed",
@@ -259,6 +332,8 @@ pub struct State {
     pub pending_authorization: Option<PendingAuthorization>,
     #[serde(default)]
     pub credentials: Option<GrantCredentials>,
+    #[serde(default)]
+    pub profile: Profile,
     pub last_error: Option<LastError>,
     /// Refresh failures in a row since the last success.
     pub consecutive_failures: u32,
@@ -312,6 +387,7 @@ pub fn decide(state: Option<&State>, command: Command) -> Result<Vec<Event>, Dom
     use Status::*;
     match command {
         Command::Create { .. } => unreachable!("handled above"),
+        Command::UpdateProfile { profile } => Ok(vec![Event::ConnectionUpdated { profile }]),
         Command::StartAuthorization { authorization } => {
             if s.grant_type != GrantType::AuthorizationCode {
                 return Err(DomainError::InvalidTransition(format!(
@@ -455,6 +531,7 @@ pub fn apply(state: Option<State>, event: &Event, meta: &EventMeta) -> Option<St
                 metadata: BTreeMap::new(),
                 pending_authorization: None,
                 credentials: None,
+                profile: Profile::default(),
                 last_error: None,
                 consecutive_failures: 0,
                 refresh_at: None,
@@ -471,6 +548,7 @@ pub fn apply(state: Option<State>, event: &Event, meta: &EventMeta) -> Option<St
     };
     match event {
         Event::ConnectionCreated { .. } => {}
+        Event::ConnectionUpdated { profile } => s.profile = profile.clone(),
         Event::AuthorizationStarted { authorization } => {
             s.pending_authorization = Some(authorization.clone());
             if s.status != Status::Active {
@@ -1091,6 +1169,42 @@ mod tests {
             ),
             Err(DomainError::NotFound(_))
         ));
+    }
+
+    #[test]
+    fn given_any_live_state_when_the_profile_changes_then_it_is_recorded() {
+        let profile = Profile::parse(
+            "Acme prod".to_owned(),
+            "the main org".to_owned(),
+            [("env".to_owned(), "prod".to_owned())],
+        )
+        .unwrap();
+        let (events, state) = when(
+            &[created(), started(), authorized()],
+            Command::UpdateProfile {
+                profile: profile.clone(),
+            },
+        )
+        .unwrap();
+        assert_eq!(types(&events), ["connection_updated"]);
+        assert_eq!(state.profile, profile);
+        assert_eq!(state.status, Status::Active, "the tokens are untouched");
+        assert!(matches!(
+            when(
+                &[created(), Event::Deleted {}],
+                Command::UpdateProfile { profile }
+            ),
+            Err(DomainError::NotFound(_))
+        ));
+        let bad = Profile::parse(
+            String::new(),
+            String::new(),
+            [("Bad Key".to_owned(), "x".to_owned())],
+        );
+        assert_eq!(
+            bad.unwrap_err().fields().collect::<Vec<_>>(),
+            ["labels[Bad Key]"]
+        );
     }
 
     #[test]

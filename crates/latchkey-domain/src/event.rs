@@ -86,6 +86,7 @@ pub const EVENT_TYPES: &[&str] = &[
     "integration_updated",
     "integration_deleted",
     "connection_created",
+    "connection_updated",
     "authorization_started",
     "authorized",
     "authorization_failed",

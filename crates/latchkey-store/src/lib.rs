@@ -141,6 +141,8 @@ pub struct ConnectionFilter {
     pub tenant: Option<TenantId>,
     pub integration_id: Option<IntegrationId>,
     pub status: Option<connection::Status>,
+    /// Every one of these labels, with these values (keys as `Profile::parse` allows them).
+    pub labels: std::collections::BTreeMap<String, String>,
 }
 
 /// The event store port.

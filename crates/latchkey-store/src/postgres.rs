@@ -190,6 +190,7 @@ impl EventStore for PgStore {
                AND ($2::uuid IS NULL OR integration_id = $2) \
                AND ($3::text IS NULL OR status = $3) \
                AND ($4::uuid IS NULL OR id > $4) \
+               AND ($6::jsonb IS NULL OR labels::jsonb @> $6::jsonb) \
              ORDER BY id LIMIT $5",
         )
         .bind(filter.tenant.as_ref().map(|t| t.as_str()))
@@ -197,6 +198,11 @@ impl EventStore for PgStore {
         .bind(filter.status.map(|s| s.as_str()))
         .bind(page.after)
         .bind(clamp_limit(page.limit))
+        .bind(if filter.labels.is_empty() {
+            None
+        } else {
+            Some(to_json(&filter.labels)?)
+        })
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(|json| parse_state(json)).collect()
@@ -239,46 +245,53 @@ impl EventStore for PgStore {
         now: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> Result<Lease, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let inserted = sqlx::query(
-            "INSERT INTO refresh_leases (connection_id, owner, lease_until) VALUES ($1, $2, $3) \
-             ON CONFLICT (connection_id) DO NOTHING",
-        )
-        .bind(id.as_uuid())
-        .bind(owner)
-        .bind(until)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if inserted == 1 {
-            tx.commit().await?;
-            return Ok(Lease::Acquired {
-                previous_digest: None,
-            });
-        }
-        let (holder, lease_until, digest): (String, DateTime<Utc>, Option<String>) =
-            sqlx::query_as(
+        // The holder may release (delete) the row between our insert and our read: try again.
+        for _ in 0..5 {
+            let mut tx = self.pool.begin().await?;
+            let inserted = sqlx::query(
+                "INSERT INTO refresh_leases (connection_id, owner, lease_until) VALUES ($1, $2, $3) \
+                 ON CONFLICT (connection_id) DO NOTHING",
+            )
+            .bind(id.as_uuid())
+            .bind(owner)
+            .bind(until)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if inserted == 1 {
+                tx.commit().await?;
+                return Ok(Lease::Acquired {
+                    previous_digest: None,
+                });
+            }
+            let row: Option<(String, DateTime<Utc>, Option<String>)> = sqlx::query_as(
                 "SELECT owner, lease_until, token_digest FROM refresh_leases \
                  WHERE connection_id = $1 FOR UPDATE",
             )
             .bind(id.as_uuid())
-            .fetch_one(&mut *tx)
+            .fetch_optional(&mut *tx)
             .await?;
-        if holder != owner && lease_until > now {
-            return Ok(Lease::Busy);
+            let Some((holder, lease_until, digest)) = row else {
+                continue;
+            };
+            if holder != owner && lease_until > now {
+                return Ok(Lease::Busy);
+            }
+            sqlx::query(
+                "UPDATE refresh_leases SET owner = $2, lease_until = $3 WHERE connection_id = $1",
+            )
+            .bind(id.as_uuid())
+            .bind(owner)
+            .bind(until)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            return Ok(Lease::Acquired {
+                previous_digest: digest,
+            });
         }
-        sqlx::query(
-            "UPDATE refresh_leases SET owner = $2, lease_until = $3 WHERE connection_id = $1",
-        )
-        .bind(id.as_uuid())
-        .bind(owner)
-        .bind(until)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(Lease::Acquired {
-            previous_digest: digest,
-        })
+        // Five releases in a row under our feet: someone else is clearly refreshing.
+        Ok(Lease::Busy)
     }
 
     async fn record_refresh_attempt(
@@ -759,12 +772,13 @@ impl AppendTx for PgAppend {
                 sqlx::query(
                     "INSERT INTO connections \
                      (id, integration_id, tenant, status, version, expires_at, updated_at, state, \
-                     pending_state, refresh_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+                     pending_state, refresh_at, labels) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
                      ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, \
                      version = EXCLUDED.version, expires_at = EXCLUDED.expires_at, \
                      updated_at = EXCLUDED.updated_at, state = EXCLUDED.state, \
-                     pending_state = EXCLUDED.pending_state, refresh_at = EXCLUDED.refresh_at",
+                     pending_state = EXCLUDED.pending_state, refresh_at = EXCLUDED.refresh_at, \
+                     labels = EXCLUDED.labels",
                 )
                 .bind(s.id.as_uuid())
                 .bind(s.integration_id.as_uuid())
@@ -780,6 +794,7 @@ impl AppendTx for PgAppend {
                         .map(|p| p.state_digest.as_str()),
                 )
                 .bind(s.refresh_at)
+                .bind(to_json(&s.profile.labels)?)
                 .execute(&mut *self.0)
                 .await?;
             }

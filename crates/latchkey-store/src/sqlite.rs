@@ -199,21 +199,37 @@ impl EventStore for SqliteStore {
         filter: &ConnectionFilter,
         page: Page,
     ) -> Result<Vec<connection::State>, StoreError> {
-        let rows: Vec<String> = sqlx::query_scalar(
-            "SELECT state FROM connections \
+        // Label keys are restricted to `a-z 0-9 _ - . /` by the domain, so they are safe inside a
+        // quoted JSON path; the values are bound.
+        let mut sql = "SELECT state FROM connections \
              WHERE ($1 IS NULL OR tenant = $1) \
                AND ($2 IS NULL OR integration_id = $2) \
                AND ($3 IS NULL OR status = $3) \
-               AND ($4 IS NULL OR id > $4) \
-             ORDER BY id LIMIT $5",
-        )
-        .bind(filter.tenant.as_ref().map(|t| t.as_str().to_owned()))
-        .bind(filter.integration_id.map(|i| i.to_string()))
-        .bind(filter.status.map(|s| s.as_str()))
-        .bind(page.after.map(|u| u.to_string()))
-        .bind(clamp_limit(page.limit))
-        .fetch_all(&self.pool)
-        .await?;
+               AND ($4 IS NULL OR id > $4)"
+            .to_owned();
+        for (i, key) in filter.labels.keys().enumerate() {
+            if !key
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_-./".contains(&b))
+            {
+                return Ok(Vec::new());
+            }
+            sql.push_str(&format!(
+                " AND json_extract(labels, '$.\"{key}\"') = ${}",
+                i + 6
+            ));
+        }
+        sql.push_str(" ORDER BY id LIMIT $5");
+        let mut query = sqlx::query_scalar(&sql)
+            .bind(filter.tenant.as_ref().map(|t| t.as_str().to_owned()))
+            .bind(filter.integration_id.map(|i| i.to_string()))
+            .bind(filter.status.map(|s| s.as_str()))
+            .bind(page.after.map(|u| u.to_string()))
+            .bind(clamp_limit(page.limit));
+        for value in filter.labels.values() {
+            query = query.bind(value.clone());
+        }
+        let rows: Vec<String> = query.fetch_all(&self.pool).await?;
         rows.iter().map(|json| parse_state(json)).collect()
     }
 
@@ -715,12 +731,13 @@ impl AppendTx for SqliteAppend {
                 sqlx::query(
                     "INSERT INTO connections \
                      (id, integration_id, tenant, status, version, expires_at, updated_at, state, \
-                     pending_state, refresh_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+                     pending_state, refresh_at, labels) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
                      ON CONFLICT (id) DO UPDATE SET status = excluded.status, \
                      version = excluded.version, expires_at = excluded.expires_at, \
                      updated_at = excluded.updated_at, state = excluded.state, \
-                     pending_state = excluded.pending_state, refresh_at = excluded.refresh_at",
+                     pending_state = excluded.pending_state, refresh_at = excluded.refresh_at, \
+                     labels = excluded.labels",
                 )
                 .bind(s.id.to_string())
                 .bind(s.integration_id.to_string())
@@ -736,6 +753,7 @@ impl AppendTx for SqliteAppend {
                         .map(|p| p.state_digest.as_str()),
                 )
                 .bind(s.refresh_at.map(time_text))
+                .bind(to_json(&s.profile.labels)?)
                 .execute(&mut *self.0)
                 .await?;
             }

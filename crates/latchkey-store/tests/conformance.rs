@@ -972,6 +972,67 @@ async fn appends_wake_whoever_waits_for_them(h: &Harness) {
         .unwrap();
 }
 
+async fn connections_filter_by_labels(h: &Harness) {
+    let mut ids = Vec::new();
+    for (env, team) in [("prod", "sales"), ("prod", "ops"), ("dev", "sales")] {
+        let id = new_connection(h.store.as_ref(), "acme").await;
+        let profile = connection::Profile::parse(
+            format!("{env} {team}"),
+            String::new(),
+            [
+                ("env".to_owned(), env.to_owned()),
+                ("team/name".to_owned(), team.to_owned()),
+            ],
+        )
+        .unwrap();
+        h.store
+            .append(
+                StreamId::Connection(id),
+                1,
+                vec![connection::Event::ConnectionUpdated { profile }.into()],
+                &ctx(),
+            )
+            .await
+            .unwrap();
+        ids.push(id);
+    }
+    let find = |labels: &[(&str, &str)]| ConnectionFilter {
+        labels: labels
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        ..Default::default()
+    };
+    let prod: Vec<_> = h
+        .store
+        .list_connections(&find(&[("env", "prod")]), Page::first(10))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(prod, [ids[0], ids[1]]);
+    let prod_sales: Vec<_> = h
+        .store
+        .list_connections(
+            &find(&[("env", "prod"), ("team/name", "sales")]),
+            Page::first(10),
+        )
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(prod_sales, [ids[0]]);
+    assert!(
+        h.store
+            .list_connections(&find(&[("env", "qa")]), Page::first(10))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
 macro_rules! conformance_suite {
     ($($test:ident),* $(,)?) => {
         mod postgres {
@@ -1016,6 +1077,7 @@ conformance_suite!(
     connections_are_due_when_their_refresh_or_their_expiry_comes,
     the_committed_log_is_read_in_order_from_any_cursor_and_checkpoints_persist,
     appends_wake_whoever_waits_for_them,
+    connections_filter_by_labels,
 );
 
 /// The interleaving that breaks a "highest position seen" relay: the event with the lower

@@ -60,6 +60,19 @@ impl From<StoreError> for AppError {
         match value {
             StoreError::Conflict { .. } => Self::Conflict(value.to_string()),
             StoreError::DuplicateName(_) => Self::AlreadyExists(value.to_string()),
+            // The database is unreachable, overloaded or restarting: worth retrying.
+            StoreError::Database(ref e)
+                if matches!(
+                    e,
+                    sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)
+                ) || e
+                    .as_database_error()
+                    .and_then(|d| d.code())
+                    .is_some_and(|code| code.starts_with("53") || code.starts_with("57P")) =>
+            {
+                tracing::warn!(error = %value, "database unavailable");
+                Self::Unavailable("the database is unavailable; try again".to_owned())
+            }
             other => Self::Internal(other.to_string()),
         }
     }

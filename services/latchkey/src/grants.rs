@@ -50,6 +50,29 @@ pub struct StartRequest {
     pub scopes: Option<Vec<Scope>>,
     pub extra: ParamMap,
     pub return_url: Option<Url>,
+    pub profile: Option<connection::Profile>,
+}
+
+/// `ConnectClientCredentials`' input, checked: the connection's own client, or the integration's.
+#[derive(Debug)]
+pub struct ClientCredentialsRequest {
+    pub integration_id: IntegrationId,
+    pub tenant: TenantId,
+    pub own_client: Option<(String, SecretString)>,
+    pub scopes: Option<Vec<Scope>>,
+    pub extra: ParamMap,
+    pub profile: Option<connection::Profile>,
+}
+
+/// `ConnectPassword`'s input, checked.
+#[derive(Debug)]
+pub struct PasswordRequest {
+    pub integration_id: IntegrationId,
+    pub tenant: TenantId,
+    pub username: String,
+    pub password: SecretString,
+    pub scopes: Option<Vec<Scope>>,
+    pub profile: Option<connection::Profile>,
 }
 
 #[derive(Debug)]
@@ -375,6 +398,12 @@ impl Grants {
                 authorization: pending,
             },
         )?);
+        if let Some(profile) = request.profile {
+            events.extend(connection::decide(
+                state.as_ref(),
+                connection::Command::UpdateProfile { profile },
+            )?);
+        }
         self.append_events(connection_id, expected, events, caller, now)
             .await?;
         let url = authorization_url(
@@ -566,12 +595,16 @@ impl Grants {
     pub async fn connect_client_credentials(
         &self,
         caller: &Caller,
-        integration_id: IntegrationId,
-        tenant: TenantId,
-        own_client: Option<(String, SecretString)>,
-        scopes: Option<Vec<Scope>>,
-        extra: ParamMap,
+        request: ClientCredentialsRequest,
     ) -> Result<connection::State, AppError> {
+        let ClientCredentialsRequest {
+            integration_id,
+            tenant,
+            own_client,
+            scopes,
+            extra,
+            profile,
+        } = request;
         let tenant = caller.acting_for(tenant)?;
         let integration = self.integration_state(integration_id).await?;
         let config = &integration.config;
@@ -622,6 +655,7 @@ impl Grants {
             response,
             credentials,
             &scopes,
+            profile,
         )
         .await
     }
@@ -630,12 +664,16 @@ impl Grants {
     pub async fn connect_password(
         &self,
         caller: &Caller,
-        integration_id: IntegrationId,
-        tenant: TenantId,
-        username: String,
-        password: SecretString,
-        scopes: Option<Vec<Scope>>,
+        request: PasswordRequest,
     ) -> Result<connection::State, AppError> {
+        let PasswordRequest {
+            integration_id,
+            tenant,
+            username,
+            password,
+            scopes,
+            profile,
+        } = request;
         let tenant = caller.acting_for(tenant)?;
         let integration = self.integration_state(integration_id).await?;
         let config = &integration.config;
@@ -684,6 +722,7 @@ impl Grants {
             response,
             Some(credentials),
             &scopes,
+            profile,
         )
         .await
     }
@@ -700,6 +739,7 @@ impl Grants {
         response: TokenResponse,
         credentials: Option<GrantCredentials>,
         scopes: &[Scope],
+        profile: Option<connection::Profile>,
     ) -> Result<connection::State, AppError> {
         let now = Utc::now();
         let requested: Vec<String> = scopes.iter().map(|s| s.as_str().to_owned()).collect();
@@ -731,6 +771,12 @@ impl Grants {
                 now,
             },
         )?);
+        if let Some(profile) = profile {
+            events.extend(connection::decide(
+                created.as_ref(),
+                connection::Command::UpdateProfile { profile },
+            )?);
+        }
         let state = self.append_events(id, 0, events, caller, now).await?;
         tracing::info!(connection_id = %id, integration_id = %integration.id, grant = grant_type.as_str(), "connection authorized");
         Ok(state)

@@ -362,6 +362,36 @@ impl Connections {
         state.ok_or_else(|| AppError::NotFound(format!("connection {id} at {as_of}")))
     }
 
+    /// Replaces a connection's profile (name, description, labels), recording `connection_updated`.
+    pub async fn update_profile(
+        &self,
+        caller: &Caller,
+        id: ConnectionId,
+        profile: connection::Profile,
+        expected_version: Option<u64>,
+    ) -> Result<connection::State, AppError> {
+        let state = self.get(caller, id).await?;
+        if let Some(expected) = expected_version
+            && expected != state.version
+        {
+            return Err(AppError::Conflict(format!(
+                "connection {id} is at version {}, not {expected}",
+                state.version
+            )));
+        }
+        let events =
+            connection::decide(Some(&state), connection::Command::UpdateProfile { profile })?;
+        self.store
+            .append(
+                StreamId::Connection(id),
+                state.version,
+                events.into_iter().map(DomainEvent::from).collect(),
+                &caller.context(),
+            )
+            .await?;
+        self.get(caller, id).await
+    }
+
     /// A tenant key lists its own tenant's connections only.
     pub async fn list(
         &self,

@@ -15,7 +15,10 @@ use super::convert;
 use crate::access::AccessLog;
 use crate::auth::Authenticator;
 use crate::error::AppError;
-use crate::grants::{CallbackOutcome, CallbackParams, Grants, Placement, StartRequest};
+use crate::grants::{
+    CallbackOutcome, CallbackParams, ClientCredentialsRequest, Grants, PasswordRequest, Placement,
+    StartRequest,
+};
 use crate::refresh::Need;
 use crate::service::{Connections, check_secret};
 
@@ -107,6 +110,7 @@ impl ConnectionService for ConnectionApi {
                 )
             })
             .flatten();
+        let profile = convert::profile(req.profile, &mut errors);
         let (Some(integration_id), Some(tenant), Some(extra)) = (integration_id, tenant, extra)
         else {
             return Err(AppError::Invalid(errors).into());
@@ -125,6 +129,7 @@ impl ConnectionService for ConnectionApi {
                     scopes,
                     extra,
                     return_url,
+                    profile,
                 },
             )
             .await?;
@@ -195,6 +200,7 @@ impl ConnectionService for ConnectionApi {
                 None
             }
         };
+        let profile = convert::profile(req.profile, &mut errors);
         let (Some(integration_id), Some(tenant), Some(extra)) = (integration_id, tenant, extra)
         else {
             return Err(AppError::Invalid(errors).into());
@@ -204,7 +210,17 @@ impl ConnectionService for ConnectionApi {
         }
         let state = self
             .grants
-            .connect_client_credentials(&caller, integration_id, tenant, own_client, scopes, extra)
+            .connect_client_credentials(
+                &caller,
+                ClientCredentialsRequest {
+                    integration_id,
+                    tenant,
+                    own_client,
+                    scopes,
+                    extra,
+                    profile,
+                },
+            )
             .await?;
         Ok(Response::new(convert::connection_to_pb(&state)))
     }
@@ -233,6 +249,7 @@ impl ConnectionService for ConnectionApi {
             errors.push(FieldViolation::new("password", "must not be empty"));
         }
         errors.check(check_secret(&password, "password"));
+        let profile = convert::profile(req.profile, &mut errors);
         let (Some(integration_id), Some(tenant)) = (integration_id, tenant) else {
             return Err(AppError::Invalid(errors).into());
         };
@@ -243,11 +260,14 @@ impl ConnectionService for ConnectionApi {
             .grants
             .connect_password(
                 &caller,
-                integration_id,
-                tenant,
-                req.username,
-                password,
-                scopes,
+                PasswordRequest {
+                    integration_id,
+                    tenant,
+                    username: req.username,
+                    password,
+                    scopes,
+                    profile,
+                },
             )
             .await?;
         Ok(Response::new(convert::connection_to_pb(&state)))
@@ -379,6 +399,31 @@ impl ConnectionService for ConnectionApi {
         Ok(Response::new(convert::connection_to_pb(&state)))
     }
 
+    async fn update_connection(
+        &self,
+        request: Request<pb::UpdateConnectionRequest>,
+    ) -> Result<Response<pb::Connection>, Status> {
+        let caller = self.auth.caller(&request).await?;
+        let req = request.into_inner();
+        let mut errors = ValidationErrors::default();
+        let id = errors.check(ConnectionId::parse_field(
+            &req.connection_id,
+            "connection_id",
+        ));
+        if req.profile.is_none() {
+            errors.push(FieldViolation::new("profile", "must be set"));
+        }
+        let profile = convert::profile(req.profile, &mut errors);
+        let (Some(id), Some(profile)) = (id, profile.filter(|_| errors.is_empty())) else {
+            return Err(AppError::Invalid(errors).into());
+        };
+        let state = self
+            .connections
+            .update_profile(&caller, id, profile, req.expected_version)
+            .await?;
+        Ok(Response::new(convert::connection_to_pb(&state)))
+    }
+
     async fn list_connections(
         &self,
         request: Request<pb::ListConnectionsRequest>,
@@ -407,13 +452,26 @@ impl ConnectionService for ConnectionApi {
                 None
             }
         };
-        let Some(page) = page.filter(|_| errors.is_empty()) else {
+        // The same rules as labels on connections, so a filter can only name a possible label.
+        let labels = match latchkey_domain::connection::Profile::parse(
+            String::new(),
+            String::new(),
+            req.labels,
+        ) {
+            Ok(profile) => Some(profile.labels),
+            Err(e) => {
+                errors.0.extend(e.0);
+                None
+            }
+        };
+        let (Some(page), Some(labels)) = (page.filter(|_| errors.is_empty()), labels) else {
             return Err(AppError::Invalid(errors).into());
         };
         let filter = ConnectionFilter {
             tenant,
             integration_id,
             status,
+            labels,
         };
         let states = self.connections.list(&caller, filter, page).await?;
         let ids: Vec<_> = states.iter().map(|s| *s.id.as_uuid()).collect();

@@ -341,6 +341,9 @@ pub fn connection_to_pb(state: &connection::State) -> pb::Connection {
         authorized_at: state.authorized_at.map(timestamp),
         refreshed_at: state.refreshed_at.map(timestamp),
         next_refresh_at: state.refresh_at.map(timestamp),
+        name: state.profile.name.clone(),
+        description: state.profile.description.clone(),
+        labels: state.profile.labels.clone().into_iter().collect(),
         can_refresh: state.refresh_token.is_some()
             || state.credentials.is_some()
             || state.grant_type == GrantType::ClientCredentials,
@@ -362,6 +365,23 @@ pub fn event_to_pb(e: &RecordedEvent) -> pb::Event {
         payload_json: e.payload.clone(),
         prev_hash: e.prev_hash.clone(),
         hash: e.hash.clone(),
+    }
+}
+
+/// A wire profile, checked; `None` when the request carries none.
+pub fn profile(
+    profile: Option<pb::ConnectionProfile>,
+    errors: &mut ValidationErrors,
+) -> Option<connection::Profile> {
+    let p = profile?;
+    match connection::Profile::parse(p.name, p.description, p.labels) {
+        Ok(profile) => Some(profile),
+        Err(e) => {
+            errors
+                .0
+                .extend(e.0.into_iter().map(|v| v.within("profile")));
+            None
+        }
     }
 }
 
