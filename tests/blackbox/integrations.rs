@@ -439,3 +439,149 @@ async fn a_second_integration_with_the_same_name_already_exists() {
     server.stop().await;
     mode.cleanup().await;
 }
+
+#[tokio::test]
+async fn webhooks_are_verified_github_and_slack_style_and_routed_by_account() {
+    use latchkey_crypto::hmac_sha256_hex;
+    use latchkey_proto::v1::{VerifyWebhookRequest, WebhookKind, WebhookScheme};
+    let mode = Mode::embedded();
+    let server = Server::start(&mode).await;
+    let mut client = server.integrations().await;
+    let create = |name: &str, scheme: WebhookScheme, secret: &str| CreateIntegrationRequest {
+        config: Some(IntegrationConfig {
+            webhook: Some(scheme),
+            ..integration_config(name)
+        }),
+        webhook_secret: secret.to_owned(),
+        ..Default::default()
+    };
+    let github = client
+        .create_integration(create(
+            "GitHub",
+            WebhookScheme {
+                kind: WebhookKind::HmacBody as i32,
+                signature_header: "X-Hub-Signature-256".to_owned(),
+                prefix: "sha256=".to_owned(),
+                account_pointer: "/installation/id".to_owned(),
+                ..Default::default()
+            },
+            "gh-webhook-secret",
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(github.has_webhook_secret);
+    let slack = client
+        .create_integration(create(
+            "Slack",
+            WebhookScheme {
+                kind: WebhookKind::HmacTimestamped as i32,
+                signature_header: "x-slack-signature".to_owned(),
+                prefix: "v0=".to_owned(),
+                timestamp_header: "x-slack-request-timestamp".to_owned(),
+                template: "v0:{timestamp}:{body}".to_owned(),
+                tolerance_secs: 300,
+                account_pointer: "/team_id".to_owned(),
+                ..Default::default()
+            },
+            "slack-signing-secret",
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+
+    let verify =
+        |integration: &str, headers: Vec<(&str, String)>, body: &str| VerifyWebhookRequest {
+            integration_id: integration.to_owned(),
+            headers: headers
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v))
+                .collect(),
+            body: body.as_bytes().to_vec(),
+        };
+    let body = r#"{"action":"created","installation":{"id":4242}}"#;
+    let signature = format!(
+        "sha256={}",
+        hmac_sha256_hex(b"gh-webhook-secret", body.as_bytes())
+    );
+    let ok = client
+        .verify_webhook(verify(
+            &github.integration_id,
+            vec![("X-Hub-Signature-256", signature.clone())],
+            body,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(ok.valid, "{ok:?}");
+    assert_eq!(ok.provider_account_id, "4242", "routed to the installation");
+    let tampered = client
+        .verify_webhook(verify(
+            &github.integration_id,
+            vec![("X-Hub-Signature-256", signature)],
+            &body.replace("4242", "4243"),
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!tampered.valid);
+    assert!(tampered.reason.contains("does not match"));
+    assert!(
+        tampered.provider_account_id.is_empty(),
+        "an invalid webhook is routed nowhere"
+    );
+    let wrong_secret = format!("sha256={}", hmac_sha256_hex(b"guess", body.as_bytes()));
+    let wrong = client
+        .verify_webhook(verify(
+            &github.integration_id,
+            vec![("X-Hub-Signature-256", wrong_secret)],
+            body,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!wrong.valid);
+
+    let body = r#"{"team_id":"T024BE7LD","event":{"type":"app_mention"}}"#;
+    let now = chrono::Utc::now().timestamp();
+    let slack_headers = |ts: i64| {
+        let signed = format!("v0:{ts}:{body}");
+        vec![
+            ("X-Slack-Request-Timestamp", ts.to_string()),
+            (
+                "X-Slack-Signature",
+                format!(
+                    "v0={}",
+                    hmac_sha256_hex(b"slack-signing-secret", signed.as_bytes())
+                ),
+            ),
+        ]
+    };
+    let fresh = client
+        .verify_webhook(verify(&slack.integration_id, slack_headers(now), body))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(fresh.valid, "{fresh:?}");
+    assert_eq!(fresh.provider_account_id, "T024BE7LD");
+    let stale = client
+        .verify_webhook(verify(
+            &slack.integration_id,
+            slack_headers(now - 600),
+            body,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!stale.valid);
+    assert!(stale.reason.contains("tolerance"), "{stale:?}");
+    let unsigned = client
+        .verify_webhook(verify(&slack.integration_id, vec![], body))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!unsigned.valid && unsigned.reason.contains("missing"));
+    let (_, log) = server.stop().await;
+    assert!(!log.contains("slack-signing-secret") && !log.contains("gh-webhook-secret"));
+    mode.cleanup().await;
+}

@@ -47,6 +47,7 @@ pub enum Field {
     PkceVerifier,
     /// A data key, wrapped by a master key.
     DataKey,
+    WebhookSecret,
 }
 
 impl Field {
@@ -58,6 +59,7 @@ impl Field {
             Self::Password => "password",
             Self::PkceVerifier => "pkce_verifier",
             Self::DataKey => "data_key",
+            Self::WebhookSecret => "webhook_secret",
         }
     }
 }
@@ -343,6 +345,46 @@ impl Sealer {
             fingerprint: self.fingerprint(secret),
         })
     }
+}
+
+/// Whether `signature` (hex or base64 text) is the HMAC-SHA256 of `message` under `secret`,
+/// compared in constant time.
+pub fn verify_hmac_sha256(
+    secret: &[u8],
+    message: &[u8],
+    signature: &str,
+    base64_encoded: bool,
+) -> bool {
+    let decoded = if base64_encoded {
+        STANDARD.decode(signature.trim()).ok()
+    } else {
+        let text = signature.trim();
+        text.len()
+            .is_multiple_of(2)
+            .then(|| {
+                (0..text.len())
+                    .step_by(2)
+                    .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+                    .collect::<Option<Vec<u8>>>()
+            })
+            .flatten()
+    };
+    let Some(expected) = decoded else {
+        return false;
+    };
+    let Ok(mut mac) = <Hmac<Sha256> as Mac>::new_from_slice(secret) else {
+        return false;
+    };
+    mac.update(message);
+    mac.verify_slice(&expected).is_ok()
+}
+
+/// HMAC-SHA256 of `message`, lower-case hex (for tests and clients that sign).
+pub fn hmac_sha256_hex(secret: &[u8], message: &[u8]) -> String {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret)
+        .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+    mac.update(message);
+    hex(&mac.finalize().into_bytes())
 }
 
 const FORMAT_V2: u8 = 2;
@@ -631,6 +673,25 @@ mod tests {
         );
         assert!(only_new.unwrap_data_key(&owner, &wrapped).is_err());
         assert!(!format!("{data_key:?}").contains('7'));
+    }
+
+    #[test]
+    fn hmac_signatures_verify_in_hex_and_base64_and_fail_when_anything_changes() {
+        let hex_sig = hmac_sha256_hex(b"secret", b"body");
+        assert!(verify_hmac_sha256(b"secret", b"body", &hex_sig, false));
+        assert!(!verify_hmac_sha256(b"secret", b"bodY", &hex_sig, false));
+        assert!(!verify_hmac_sha256(b"other", b"body", &hex_sig, false));
+        assert!(!verify_hmac_sha256(b"secret", b"body", "zz", false));
+        let bytes: Vec<u8> = (0..hex_sig.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&hex_sig[i..i + 2], 16).unwrap())
+            .collect();
+        assert!(verify_hmac_sha256(
+            b"secret",
+            b"body",
+            &STANDARD.encode(bytes),
+            true
+        ));
     }
 
     #[test]

@@ -154,6 +154,9 @@ pub struct IntegrationConfig {
     /// Refresh tokens die after this long unused at some providers; Latchkey refreshes before.
     #[serde(default)]
     pub refresh_token_max_idle_secs: Option<u32>,
+    /// How the provider signs its webhooks, if they are verified here.
+    #[serde(default)]
+    pub webhook: Option<crate::webhook::WebhookScheme>,
 }
 
 impl IntegrationConfig {
@@ -201,6 +204,7 @@ pub struct IntegrationConfigInput {
     pub require_iss: bool,
     pub metadata_fields: Vec<String>,
     pub refresh_token_max_idle_secs: Option<u32>,
+    pub webhook: Option<crate::webhook::WebhookScheme>,
 }
 
 impl IntegrationConfigInput {
@@ -353,6 +357,10 @@ impl IntegrationConfigInput {
                 "must be between one hour and ten years",
             ));
         }
+        let webhook = match self.webhook {
+            None => None,
+            Some(scheme) => e.check(scheme.check("webhook")),
+        };
         if grant_type == Some(GrantType::Password) && !self.allow_password_grant {
             e.push(FieldViolation::new(
                 "allow_password_grant",
@@ -412,6 +420,7 @@ impl IntegrationConfigInput {
                 require_iss: self.require_iss,
                 metadata_fields: self.metadata_fields,
                 refresh_token_max_idle_secs: self.refresh_token_max_idle_secs,
+                webhook,
             }),
             // Every `None` above pushed a violation, so `e` was not empty.
             _ => Err(e),
@@ -419,7 +428,11 @@ impl IntegrationConfigInput {
     }
 }
 
-/// What an update does to the stored client secret.
+fn keep() -> SecretChange {
+    SecretChange::Keep
+}
+
+/// What an update does to a stored secret.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum SecretChange {
@@ -434,10 +447,12 @@ pub enum Command {
         integration_id: IntegrationId,
         config: IntegrationConfig,
         client_secret: Option<SealedSecret>,
+        webhook_secret: Option<SealedSecret>,
     },
     Update {
         config: IntegrationConfig,
         client_secret: SecretChange,
+        webhook_secret: SecretChange,
     },
     Delete,
 }
@@ -449,10 +464,14 @@ pub enum Event {
         integration_id: IntegrationId,
         config: IntegrationConfig,
         client_secret: Option<SealedSecret>,
+        #[serde(default)]
+        webhook_secret: Option<SealedSecret>,
     },
     IntegrationUpdated {
         config: IntegrationConfig,
         client_secret: SecretChange,
+        #[serde(default = "keep")]
+        webhook_secret: SecretChange,
     },
     IntegrationDeleted {},
 }
@@ -478,6 +497,8 @@ pub struct State {
     pub id: IntegrationId,
     pub config: IntegrationConfig,
     pub client_secret: Option<SealedSecret>,
+    #[serde(default)]
+    pub webhook_secret: Option<SealedSecret>,
     pub deleted: bool,
     pub version: u64,
     pub created_at: DateTime<Utc>,
@@ -492,6 +513,7 @@ pub fn decide(state: Option<&State>, command: Command) -> Result<Vec<Event>, Dom
             integration_id,
             config,
             client_secret,
+            webhook_secret,
         } => match state {
             Some(_) => Err(DomainError::AlreadyExists(format!(
                 "integration {integration_id}"
@@ -500,16 +522,19 @@ pub fn decide(state: Option<&State>, command: Command) -> Result<Vec<Event>, Dom
                 integration_id,
                 config,
                 client_secret,
+                webhook_secret,
             }]),
         },
         Command::Update {
             config,
             client_secret,
+            webhook_secret,
         } => match live {
             None => Err(DomainError::NotFound("integration".to_owned())),
             Some(_) => Ok(vec![Event::IntegrationUpdated {
                 config,
                 client_secret,
+                webhook_secret,
             }]),
         },
         Command::Delete => match live {
@@ -529,11 +554,13 @@ pub fn apply(state: Option<State>, event: &Event, meta: &EventMeta) -> Option<St
                 integration_id,
                 config,
                 client_secret,
+                webhook_secret,
             },
         ) => Some(State {
             id: *integration_id,
             config: config.clone(),
             client_secret: client_secret.clone(),
+            webhook_secret: webhook_secret.clone(),
             deleted: false,
             version: meta.version,
             created_at: meta.occurred_at,
@@ -545,12 +572,18 @@ pub fn apply(state: Option<State>, event: &Event, meta: &EventMeta) -> Option<St
                 Event::IntegrationUpdated {
                     config,
                     client_secret,
+                    webhook_secret,
                 } => {
                     s.config = config.clone();
-                    match client_secret {
-                        SecretChange::Keep => {}
-                        SecretChange::Set { secret } => s.client_secret = Some(secret.clone()),
-                        SecretChange::Clear => s.client_secret = None,
+                    for (change, slot) in [
+                        (client_secret, &mut s.client_secret),
+                        (webhook_secret, &mut s.webhook_secret),
+                    ] {
+                        match change {
+                            SecretChange::Keep => {}
+                            SecretChange::Set { secret } => *slot = Some(secret.clone()),
+                            SecretChange::Clear => *slot = None,
+                        }
                     }
                 }
                 Event::IntegrationDeleted {} => s.deleted = true,
@@ -598,6 +631,7 @@ pub(crate) mod tests {
             integration_id: IntegrationId::new_v7(),
             config: input().parse().unwrap(),
             client_secret: Some(secret()),
+            webhook_secret: None,
         }
     }
 
@@ -699,6 +733,7 @@ pub(crate) mod tests {
                 integration_id: id,
                 config: input().parse().unwrap(),
                 client_secret: Some(secret()),
+                webhook_secret: None,
             },
         )
         .unwrap();
@@ -719,6 +754,7 @@ pub(crate) mod tests {
                 integration_id: IntegrationId::new_v7(),
                 config: input().parse().unwrap(),
                 client_secret: None,
+                webhook_secret: None,
             },
         )
         .unwrap_err();
@@ -735,6 +771,7 @@ pub(crate) mod tests {
             Command::Update {
                 config,
                 client_secret: SecretChange::Keep,
+                webhook_secret: SecretChange::Keep,
             },
         )
         .unwrap();
@@ -751,6 +788,7 @@ pub(crate) mod tests {
             Event::IntegrationUpdated {
                 config: input().parse().unwrap(),
                 client_secret: SecretChange::Clear,
+                webhook_secret: SecretChange::Keep,
             },
         ])
         .unwrap();
@@ -766,6 +804,7 @@ pub(crate) mod tests {
             Command::Update {
                 config: input().parse().unwrap(),
                 client_secret: SecretChange::Keep,
+                webhook_secret: SecretChange::Keep,
             },
         );
         assert!(matches!(update, Err(DomainError::NotFound(_))));

@@ -37,6 +37,7 @@ pub mod integration;
 mod sealed;
 pub mod templates;
 mod values;
+pub mod webhook;
 
 pub use error::{DomainError, FieldViolation, ValidationErrors};
 pub use event::{DomainEvent, EVENT_TYPES, EventMeta, StreamId, StreamKind};

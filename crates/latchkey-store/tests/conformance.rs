@@ -151,6 +151,7 @@ fn integration_created(id: IntegrationId, name: &str) -> DomainEvent {
             sealed: Sealed::from_bytes(vec![9; 40]),
             fingerprint: "hmac-sha256:00".to_owned(),
         }),
+        webhook_secret: None,
     }
     .into()
 }

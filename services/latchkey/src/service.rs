@@ -157,13 +157,25 @@ impl Integrations {
         caller: &Caller,
         config: IntegrationConfig,
         client_secret: Option<SecretString>,
+        webhook_secret: Option<SecretString>,
     ) -> Result<integration::State, AppError> {
         if let Some(secret) = &client_secret {
             check_secret(secret, "client_secret")?;
         }
+        if let Some(secret) = &webhook_secret {
+            check_secret(secret, "webhook_secret")?;
+        }
         let id = IntegrationId::new_v7();
         let client_secret = match &client_secret {
             Some(secret) => Some(self.seal(id, secret).await?),
+            None => None,
+        };
+        let webhook_secret = match &webhook_secret {
+            Some(secret) => Some(
+                self.vault
+                    .seal_secret(&StreamId::Integration(id), Field::WebhookSecret, secret)
+                    .await?,
+            ),
             None => None,
         };
         let events = integration::decide(
@@ -172,6 +184,7 @@ impl Integrations {
                 integration_id: id,
                 config,
                 client_secret,
+                webhook_secret,
             },
         )?;
         self.append(id, 0, events, caller).await?;
@@ -258,6 +271,7 @@ impl Integrations {
         id: IntegrationId,
         config: IntegrationConfig,
         secret: SecretUpdate,
+        webhook_secret: SecretUpdate,
         expected_version: Option<u64>,
     ) -> Result<integration::State, AppError> {
         let change = match secret {
@@ -270,14 +284,84 @@ impl Integrations {
                 }
             }
         };
+        let webhook_change = match webhook_secret {
+            SecretUpdate::Keep => SecretChange::Keep,
+            SecretUpdate::Clear => SecretChange::Clear,
+            SecretUpdate::Set(secret) => {
+                check_secret(&secret, "webhook_secret")?;
+                SecretChange::Set {
+                    secret: self
+                        .vault
+                        .seal_secret(&StreamId::Integration(id), Field::WebhookSecret, &secret)
+                        .await?,
+                }
+            }
+        };
         self.change(caller, id, expected_version, || {
             integration::Command::Update {
                 config: config.clone(),
                 client_secret: change.clone(),
+                webhook_secret: webhook_change.clone(),
             }
         })
         .await?;
         self.get(id).await
+    }
+
+    /// Checks a webhook against the integration's scheme and secret: whether its signature holds
+    /// (and its timestamp is fresh), and which provider account it is about.
+    pub async fn verify_webhook(
+        &self,
+        id: IntegrationId,
+        headers: &std::collections::BTreeMap<String, String>,
+        body: &[u8],
+    ) -> Result<(Result<(), String>, Option<String>), AppError> {
+        let integration = self.get(id).await?;
+        let Some(scheme) = integration.config.webhook.as_ref() else {
+            return Err(AppError::FailedPrecondition(format!(
+                "integration {id} has no webhook scheme"
+            )));
+        };
+        let Some(sealed) = integration.webhook_secret.as_ref() else {
+            return Err(AppError::FailedPrecondition(format!(
+                "integration {id} has no webhook secret"
+            )));
+        };
+        let secret = self
+            .vault
+            .open(
+                &StreamId::Integration(id),
+                Field::WebhookSecret,
+                &sealed.sealed,
+            )
+            .await?;
+        let verdict = scheme
+            .signed_parts(headers, body, Utc::now().timestamp())
+            .and_then(|(message, signatures)| {
+                let base64 = scheme.encoding == "base64";
+                signatures
+                    .iter()
+                    .any(|s| {
+                        latchkey_crypto::verify_hmac_sha256(
+                            secret.expose_secret().as_bytes(),
+                            &message,
+                            s,
+                            base64,
+                        )
+                    })
+                    .then_some(())
+                    .ok_or_else(|| "the signature does not match".to_owned())
+            });
+        let account = (verdict.is_ok() && !scheme.account_pointer.is_empty())
+            .then(|| serde_json::from_slice::<serde_json::Value>(body).ok())
+            .flatten()
+            .and_then(|json| {
+                json.pointer(&scheme.account_pointer).map(|v| match v {
+                    serde_json::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                })
+            });
+        Ok((verdict, account))
     }
 
     pub async fn delete(

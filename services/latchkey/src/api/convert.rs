@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use latchkey_domain::integration::{self, IntegrationConfigInput};
+use latchkey_domain::webhook::{WebhookKind, WebhookScheme};
 use latchkey_domain::{
     ClientAuthMethod, FieldViolation, GrantType, IntegrationConfig, TokenPlacement,
     ValidationErrors, connection,
@@ -144,6 +145,37 @@ pub fn config_input(
         require_iss: c.require_iss,
         metadata_fields: c.metadata_fields,
         refresh_token_max_idle_secs: c.refresh_token_max_idle_secs,
+        webhook: match c.webhook {
+            None => None,
+            Some(w) => {
+                let kind = match pb::WebhookKind::try_from(w.kind) {
+                    Ok(pb::WebhookKind::HmacBody) => Some(WebhookKind::HmacBody),
+                    Ok(pb::WebhookKind::HmacTimestamped) => Some(WebhookKind::HmacTimestamped),
+                    Ok(pb::WebhookKind::Stripe) => Some(WebhookKind::Stripe),
+                    _ => {
+                        errors.push(FieldViolation::new(
+                            "config.webhook.kind",
+                            "must be HMAC_BODY, HMAC_TIMESTAMPED or STRIPE",
+                        ));
+                        None
+                    }
+                };
+                kind.map(|kind| WebhookScheme {
+                    kind,
+                    signature_header: w.signature_header.to_ascii_lowercase(),
+                    prefix: w.prefix,
+                    encoding: if w.encoding.is_empty() {
+                        "hex".to_owned()
+                    } else {
+                        w.encoding
+                    },
+                    timestamp_header: w.timestamp_header.to_ascii_lowercase(),
+                    template: w.template,
+                    tolerance_secs: w.tolerance_secs,
+                    account_pointer: w.account_pointer,
+                })
+            }
+        },
     };
     Some(input)
 }
@@ -237,6 +269,20 @@ pub fn integration_to_pb(state: &integration::State, callback_url: &str) -> pb::
             require_iss: c.require_iss,
             metadata_fields: c.metadata_fields.clone(),
             refresh_token_max_idle_secs: c.refresh_token_max_idle_secs,
+            webhook: c.webhook.as_ref().map(|w| pb::WebhookScheme {
+                kind: match w.kind {
+                    WebhookKind::HmacBody => pb::WebhookKind::HmacBody,
+                    WebhookKind::HmacTimestamped => pb::WebhookKind::HmacTimestamped,
+                    WebhookKind::Stripe => pb::WebhookKind::Stripe,
+                } as i32,
+                signature_header: w.signature_header.clone(),
+                prefix: w.prefix.clone(),
+                encoding: w.encoding.clone(),
+                timestamp_header: w.timestamp_header.clone(),
+                template: w.template.clone(),
+                tolerance_secs: w.tolerance_secs,
+                account_pointer: w.account_pointer.clone(),
+            }),
         }),
         has_client_secret: state.client_secret.is_some(),
         client_secret_fingerprint: state
@@ -244,6 +290,7 @@ pub fn integration_to_pb(state: &integration::State, callback_url: &str) -> pb::
             .as_ref()
             .map(|s| s.fingerprint.clone())
             .unwrap_or_default(),
+        has_webhook_secret: state.webhook_secret.is_some(),
         version: state.version,
         created_at: Some(timestamp(state.created_at)),
         updated_at: Some(timestamp(state.updated_at)),

@@ -81,12 +81,13 @@ impl IntegrationService for IntegrationApi {
         }
         let config = convert::parse_config(input, &mut errors);
         let client_secret = secret(req.client_secret, &mut errors);
+        let webhook_secret = secret(req.webhook_secret, &mut errors);
         let Some(config) = config.filter(|_| errors.is_empty()) else {
             return Err(AppError::Invalid(errors).into());
         };
         let state = self
             .integrations
-            .create(&caller, config, client_secret)
+            .create(&caller, config, client_secret, webhook_secret)
             .await?;
         Ok(self.reply(&state))
     }
@@ -101,6 +102,36 @@ impl IntegrationService for IntegrationApi {
                 .iter()
                 .map(convert::template_to_pb)
                 .collect(),
+        }))
+    }
+
+    async fn verify_webhook(
+        &self,
+        request: Request<pb::VerifyWebhookRequest>,
+    ) -> Result<Response<pb::VerifyWebhookResponse>, Status> {
+        self.auth.caller(&request).await?;
+        let req = request.into_inner();
+        let id = integration_id(&req.integration_id)?;
+        if req.body.len() > 256 * 1024 || req.headers.len() > 100 {
+            return Err(AppError::from(FieldViolation::new(
+                "body",
+                "webhooks are at most 256 KiB with 100 headers",
+            ))
+            .into());
+        }
+        let headers: std::collections::BTreeMap<String, String> = req
+            .headers
+            .into_iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v))
+            .collect();
+        let (verdict, account) = self
+            .integrations
+            .verify_webhook(id, &headers, &req.body)
+            .await?;
+        Ok(Response::new(pb::VerifyWebhookResponse {
+            valid: verdict.is_ok(),
+            reason: verdict.err().unwrap_or_default(),
+            provider_account_id: account.unwrap_or_default(),
         }))
     }
 
@@ -167,12 +198,34 @@ impl IntegrationService for IntegrationApi {
             (None, true) => SecretUpdate::Clear,
             (None, false) => SecretUpdate::Keep,
         };
+        let webhook_update = match (req.webhook_secret, req.clear_webhook_secret) {
+            (Some(_), true) => {
+                errors.push(FieldViolation::new(
+                    "clear_webhook_secret",
+                    "cannot be set together with webhook_secret",
+                ));
+                SecretUpdate::Keep
+            }
+            (Some(value), false) => match secret(value, &mut errors) {
+                Some(secret) => SecretUpdate::Set(secret),
+                None => SecretUpdate::Keep,
+            },
+            (None, true) => SecretUpdate::Clear,
+            (None, false) => SecretUpdate::Keep,
+        };
         let (Some(id), Some(config)) = (id, config.filter(|_| errors.is_empty())) else {
             return Err(AppError::Invalid(errors).into());
         };
         let state = self
             .integrations
-            .update(&caller, id, config, update, req.expected_version)
+            .update(
+                &caller,
+                id,
+                config,
+                update,
+                webhook_update,
+                req.expected_version,
+            )
             .await?;
         Ok(self.reply(&state))
     }

@@ -1,0 +1,191 @@
+//! Webhook signature schemes: enough for GitHub-, Slack- and Stripe-style signatures. Pure: the
+//! caller passes the secret (opened from its sealed form), the headers, the body and the time.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::FieldViolation;
+
+/// How a provider signs its webhooks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WebhookKind {
+    /// HMAC-SHA256 over the body (GitHub: `X-Hub-Signature-256: sha256=<hex>`).
+    HmacBody,
+    /// HMAC-SHA256 over `<template>` with `{timestamp}` and `{body}` filled from a timestamp
+    /// header (Slack: `v0:{timestamp}:{body}`, `X-Slack-Signature: v0=<hex>`).
+    HmacTimestamped,
+    /// Stripe: `Stripe-Signature: t=<ts>,v1=<hex>[,v1=…]` over `{timestamp}.{body}`.
+    Stripe,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookScheme {
+    pub kind: WebhookKind,
+    /// Lower-case header name carrying the signature.
+    pub signature_header: String,
+    /// Text before the signature in its header (`sha256=`, `v0=`).
+    pub prefix: String,
+    /// `hex` or `base64`.
+    pub encoding: String,
+    /// Lower-case header name carrying the timestamp (timestamped kinds).
+    pub timestamp_header: String,
+    /// What is signed, for the timestamped kind.
+    pub template: String,
+    /// Older (or future) timestamps than this are refused as replays.
+    pub tolerance_secs: u32,
+    /// RFC 6901 pointer to the provider account id in the JSON body, for routing.
+    pub account_pointer: String,
+}
+
+impl WebhookScheme {
+    pub fn github() -> Self {
+        Self {
+            kind: WebhookKind::HmacBody,
+            signature_header: "x-hub-signature-256".to_owned(),
+            prefix: "sha256=".to_owned(),
+            encoding: "hex".to_owned(),
+            timestamp_header: String::new(),
+            template: String::new(),
+            tolerance_secs: 0,
+            account_pointer: String::new(),
+        }
+    }
+
+    pub fn slack() -> Self {
+        Self {
+            kind: WebhookKind::HmacTimestamped,
+            signature_header: "x-slack-signature".to_owned(),
+            prefix: "v0=".to_owned(),
+            encoding: "hex".to_owned(),
+            timestamp_header: "x-slack-request-timestamp".to_owned(),
+            template: "v0:{timestamp}:{body}".to_owned(),
+            tolerance_secs: 300,
+            account_pointer: "/team_id".to_owned(),
+        }
+    }
+
+    pub fn check(self, field: &str) -> Result<Self, FieldViolation> {
+        let header_ok = |h: &str| {
+            !h.is_empty()
+                && h.len() <= 64
+                && h.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        };
+        if !header_ok(&self.signature_header) {
+            return Err(FieldViolation::new(
+                format!("{field}.signature_header"),
+                "must be a lower-case header name",
+            ));
+        }
+        if !matches!(self.encoding.as_str(), "hex" | "base64") {
+            return Err(FieldViolation::new(
+                format!("{field}.encoding"),
+                "must be hex or base64",
+            ));
+        }
+        if self.kind == WebhookKind::HmacTimestamped {
+            if !header_ok(&self.timestamp_header) {
+                return Err(FieldViolation::new(
+                    format!("{field}.timestamp_header"),
+                    "is required for timestamped signatures",
+                ));
+            }
+            if !self.template.contains("{body}") || !self.template.contains("{timestamp}") {
+                return Err(FieldViolation::new(
+                    format!("{field}.template"),
+                    "must contain {timestamp} and {body}",
+                ));
+            }
+        }
+        if self.kind != WebhookKind::HmacBody && self.tolerance_secs == 0 {
+            return Err(FieldViolation::new(
+                format!("{field}.tolerance_secs"),
+                "must be set for timestamped signatures",
+            ));
+        }
+        if !self.account_pointer.is_empty() && !self.account_pointer.starts_with('/') {
+            return Err(FieldViolation::new(
+                format!("{field}.account_pointer"),
+                "must be a JSON pointer such as /team_id",
+            ));
+        }
+        Ok(self)
+    }
+
+    /// What to sign and the signatures offered, or why the request cannot be checked.
+    /// `headers` keys are lower-case.
+    pub fn signed_parts(
+        &self,
+        headers: &BTreeMap<String, String>,
+        body: &[u8],
+        now_unix: i64,
+    ) -> Result<(Vec<u8>, Vec<String>), String> {
+        let header = |name: &str| {
+            headers
+                .get(name)
+                .map(String::as_str)
+                .ok_or_else(|| format!("the {name} header is missing"))
+        };
+        let fresh = |timestamp: &str| -> Result<(), String> {
+            let ts: i64 = timestamp
+                .trim()
+                .parse()
+                .map_err(|_| "the timestamp is not a number".to_owned())?;
+            if (now_unix - ts).unsigned_abs() > u64::from(self.tolerance_secs) {
+                return Err(format!(
+                    "the timestamp is outside the {}s tolerance (a replay?)",
+                    self.tolerance_secs
+                ));
+            }
+            Ok(())
+        };
+        match self.kind {
+            WebhookKind::HmacBody => {
+                let signature = header(&self.signature_header)?;
+                let signature = signature
+                    .strip_prefix(self.prefix.as_str())
+                    .ok_or_else(|| {
+                        format!("the signature does not start with {:?}", self.prefix)
+                    })?;
+                Ok((body.to_vec(), vec![signature.to_owned()]))
+            }
+            WebhookKind::HmacTimestamped => {
+                let timestamp = header(&self.timestamp_header)?;
+                fresh(timestamp)?;
+                let signature = header(&self.signature_header)?;
+                let signature = signature
+                    .strip_prefix(self.prefix.as_str())
+                    .ok_or_else(|| {
+                        format!("the signature does not start with {:?}", self.prefix)
+                    })?;
+                let (before, after) = self
+                    .template
+                    .split_once("{body}")
+                    .unwrap_or((self.template.as_str(), ""));
+                let mut signed = before.replace("{timestamp}", timestamp).into_bytes();
+                signed.extend_from_slice(body);
+                signed.extend_from_slice(after.replace("{timestamp}", timestamp).as_bytes());
+                Ok((signed, vec![signature.to_owned()]))
+            }
+            WebhookKind::Stripe => {
+                let value = header(&self.signature_header)?;
+                let mut timestamp = None;
+                let mut signatures = Vec::new();
+                for part in value.split(',') {
+                    match part.trim().split_once('=') {
+                        Some(("t", t)) => timestamp = Some(t.to_owned()),
+                        Some(("v1", s)) => signatures.push(s.to_owned()),
+                        _ => {}
+                    }
+                }
+                let timestamp = timestamp.ok_or("the signature has no t=")?;
+                fresh(&timestamp)?;
+                let mut signed = format!("{timestamp}.").into_bytes();
+                signed.extend_from_slice(body);
+                Ok((signed, signatures))
+            }
+        }
+    }
+}
