@@ -768,3 +768,73 @@ async fn client_credentials_connections_run_their_grant_again_to_refresh() {
     server.stop().await;
     mode.cleanup().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn validation_detects_a_token_revoked_at_the_provider_and_ends_in_reauthorization() {
+    use latchkey_proto::v1::{TokenValidation, ValidateConnectionRequest};
+    let provider = FakeProvider::start(ProviderConfig::default())
+        .await
+        .unwrap();
+    let mode = Mode::embedded();
+    let server = Server::start_with(&mode, &[LOOPBACK, NO_REFRESHER]).await;
+    let mut connections = server.connections().await;
+    for (kind, path) in [("introspection", "/introspect"), ("userinfo", "/userinfo")] {
+        let mut config = password_integration(&provider);
+        config.validation = Some(TokenValidation {
+            kind: kind.to_owned(),
+            url: provider.url(path),
+            ..Default::default()
+        });
+        let integration_id = integration(&server, config, &provider).await;
+        let connection_id = connect(&server, &integration_id, &provider).await;
+        let validate = || ValidateConnectionRequest {
+            connection_id: connection_id.clone(),
+        };
+        let live = connections
+            .validate_connection(validate())
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(
+            live.last_validation.as_ref().is_some_and(|v| v.valid),
+            "{kind}: {live:?}"
+        );
+        assert_eq!(live.status(), ConnectionStatus::Active);
+
+        // The user revokes the app at the provider.
+        provider.revoke_all_grants();
+        let gone = connections
+            .validate_connection(validate())
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(
+            gone.status(),
+            ConnectionStatus::ReauthorizationRequired,
+            "{kind}: {gone:?}"
+        );
+        assert!(gone.last_validation.as_ref().is_some_and(|v| !v.valid));
+        let types: Vec<String> = event_types(&server, &connection_id)
+            .await
+            .into_iter()
+            .map(|(t, _)| t)
+            .collect();
+        assert_eq!(
+            &types[types.len() - 3..],
+            ["validated", "validated", "reauthorization_required"],
+            "{kind}: valid, then invalid, then the refresh found the grant gone"
+        );
+    }
+    let unconfigured = connections
+        .validate_connection(ValidateConnectionRequest {
+            connection_id: {
+                let id = integration(&server, password_integration(&provider), &provider).await;
+                connect(&server, &id, &provider).await
+            },
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(unconfigured.code(), Code::FailedPrecondition);
+    server.stop().await;
+    mode.cleanup().await;
+}

@@ -185,6 +185,14 @@ pub struct RevocationOutcome {
     pub error: Option<String>,
 }
 
+/// The outcome of the last check of the token at the provider.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LastValidation {
+    pub valid: bool,
+    pub reason: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
 /// The last thing that went wrong, as the provider said it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LastError {
@@ -204,6 +212,10 @@ pub enum Command {
     },
     UpdateProfile {
         profile: Profile,
+    },
+    RecordValidation {
+        valid: bool,
+        reason: Option<String>,
     },
     StartAuthorization {
         authorization: PendingAuthorization,
@@ -253,6 +265,10 @@ pub enum Event {
     ConnectionUpdated {
         profile: Profile,
     },
+    Validated {
+        valid: bool,
+        reason: Option<String>,
+    },
     AuthorizationStarted {
         authorization: PendingAuthorization,
     },
@@ -297,6 +313,7 @@ impl Event {
         match self {
             Self::ConnectionCreated { .. } => "connection_created",
             Self::ConnectionUpdated { .. } => "connection_updated",
+            Self::Validated { .. } => "validated",
             Self::AuthorizationStarted { .. } => "authorization_started",
             Self::Authorized { .. } => "authorized",
             Self::AuthorizationFailed { .. } => "authorization_failed",
@@ -334,6 +351,8 @@ pub struct State {
     pub credentials: Option<GrantCredentials>,
     #[serde(default)]
     pub profile: Profile,
+    #[serde(default)]
+    pub last_validation: Option<LastValidation>,
     pub last_error: Option<LastError>,
     /// Refresh failures in a row since the last success.
     pub consecutive_failures: u32,
@@ -388,6 +407,10 @@ pub fn decide(state: Option<&State>, command: Command) -> Result<Vec<Event>, Dom
     match command {
         Command::Create { .. } => unreachable!("handled above"),
         Command::UpdateProfile { profile } => Ok(vec![Event::ConnectionUpdated { profile }]),
+        Command::RecordValidation { valid, reason } => match s.status {
+            Active | Expired => Ok(vec![Event::Validated { valid, reason }]),
+            _ => Err(refuse(s, "validate")),
+        },
         Command::StartAuthorization { authorization } => {
             if s.grant_type != GrantType::AuthorizationCode {
                 return Err(DomainError::InvalidTransition(format!(
@@ -532,6 +555,7 @@ pub fn apply(state: Option<State>, event: &Event, meta: &EventMeta) -> Option<St
                 pending_authorization: None,
                 credentials: None,
                 profile: Profile::default(),
+                last_validation: None,
                 last_error: None,
                 consecutive_failures: 0,
                 refresh_at: None,
@@ -549,6 +573,13 @@ pub fn apply(state: Option<State>, event: &Event, meta: &EventMeta) -> Option<St
     match event {
         Event::ConnectionCreated { .. } => {}
         Event::ConnectionUpdated { profile } => s.profile = profile.clone(),
+        Event::Validated { valid, reason } => {
+            s.last_validation = Some(LastValidation {
+                valid: *valid,
+                reason: reason.clone(),
+                at: meta.occurred_at,
+            });
+        }
         Event::AuthorizationStarted { authorization } => {
             s.pending_authorization = Some(authorization.clone());
             if s.status != Status::Active {

@@ -87,6 +87,7 @@ pub const EVENT_TYPES: &[&str] = &[
     "integration_deleted",
     "connection_created",
     "connection_updated",
+    "validated",
     "authorization_started",
     "authorized",
     "authorization_failed",

@@ -157,6 +157,25 @@ pub struct IntegrationConfig {
     /// How the provider signs its webhooks, if they are verified here.
     #[serde(default)]
     pub webhook: Option<crate::webhook::WebhookScheme>,
+    /// How a connection's token is checked at the provider (`ValidateConnection`).
+    #[serde(default)]
+    pub validation: Option<TokenValidation>,
+}
+
+/// How to ask the provider whether a token still works.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum TokenValidation {
+    /// RFC 7662 introspection with the integration's client credentials: `active`.
+    Introspection { url: ProviderUrl },
+    /// OpenID userinfo (or any endpoint) with the token: 2xx is valid, 401/403 is not.
+    Userinfo { url: ProviderUrl },
+    /// A request under the base URI that must answer `expected_status`.
+    Probe {
+        method: String,
+        path: String,
+        expected_status: u16,
+    },
 }
 
 impl IntegrationConfig {
@@ -205,6 +224,12 @@ pub struct IntegrationConfigInput {
     pub metadata_fields: Vec<String>,
     pub refresh_token_max_idle_secs: Option<u32>,
     pub webhook: Option<crate::webhook::WebhookScheme>,
+    /// `introspection` or `userinfo` (with `validation_url`), `probe` (with the probe fields).
+    pub validation_kind: String,
+    pub validation_url: String,
+    pub probe_method: String,
+    pub probe_path: String,
+    pub probe_status: u32,
 }
 
 impl IntegrationConfigInput {
@@ -361,6 +386,60 @@ impl IntegrationConfigInput {
             None => None,
             Some(scheme) => e.check(scheme.check("webhook")),
         };
+        let validation = match self.validation_kind.as_str() {
+            "" => None,
+            "introspection" | "userinfo" => e
+                .check(ProviderUrl::parse_field(
+                    &self.validation_url,
+                    "validation.url",
+                ))
+                .map(|url| {
+                    if self.validation_kind == "introspection" {
+                        TokenValidation::Introspection { url }
+                    } else {
+                        TokenValidation::Userinfo { url }
+                    }
+                }),
+            "probe" => {
+                let method = self.probe_method.to_ascii_uppercase();
+                if !matches!(method.as_str(), "GET" | "HEAD" | "POST") {
+                    e.push(FieldViolation::new(
+                        "validation.method",
+                        "must be GET, HEAD or POST",
+                    ));
+                }
+                if !self.probe_path.starts_with('/') || self.probe_path.len() > 512 {
+                    e.push(FieldViolation::new(
+                        "validation.path",
+                        "must be a path starting with /",
+                    ));
+                }
+                if !(100..600).contains(&self.probe_status) {
+                    e.push(FieldViolation::new(
+                        "validation.expected_status",
+                        "must be an HTTP status",
+                    ));
+                }
+                if self.base_uri.is_empty() {
+                    e.push(FieldViolation::new(
+                        "base_uri",
+                        "is required by a probe validation",
+                    ));
+                }
+                Some(TokenValidation::Probe {
+                    method,
+                    path: self.probe_path.clone(),
+                    expected_status: u16::try_from(self.probe_status).unwrap_or(200),
+                })
+            }
+            _ => {
+                e.push(FieldViolation::new(
+                    "validation.kind",
+                    "must be introspection, userinfo or probe",
+                ));
+                None
+            }
+        };
         if grant_type == Some(GrantType::Password) && !self.allow_password_grant {
             e.push(FieldViolation::new(
                 "allow_password_grant",
@@ -421,6 +500,7 @@ impl IntegrationConfigInput {
                 metadata_fields: self.metadata_fields,
                 refresh_token_max_idle_secs: self.refresh_token_max_idle_secs,
                 webhook,
+                validation,
             }),
             // Every `None` above pushed a violation, so `e` was not empty.
             _ => Err(e),

@@ -42,7 +42,9 @@ pub mod webhook;
 pub use error::{DomainError, FieldViolation, ValidationErrors};
 pub use event::{DomainEvent, EVENT_TYPES, EventMeta, StreamId, StreamKind};
 pub use ids::{ConnectionId, IntegrationId, TenantId};
-pub use integration::{ClientAuthMethod, GrantType, IntegrationConfig, TokenPlacement};
+pub use integration::{
+    ClientAuthMethod, GrantType, IntegrationConfig, TokenPlacement, TokenValidation,
+};
 pub use sealed::{Sealed, SealedSecret};
 pub use values::{
     ClientId, IntegrationName, ParamMap, ProviderUrl, ResponseType, Scope, ScopeSeparator,

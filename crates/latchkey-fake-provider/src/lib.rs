@@ -186,6 +186,8 @@ impl FakeProvider {
             .route("/token", post(token))
             .route("/revoke", post(revoke))
             .route("/api/me", get(me))
+            .route("/userinfo", get(me))
+            .route("/introspect", post(introspect))
             .route("/.well-known/oauth-authorization-server", get(metadata))
             .with_state(shared.clone());
         tokio::spawn(async move {
@@ -261,6 +263,13 @@ impl FakeProvider {
             .get(token)
             .and_then(|grant| inner.grants.get(grant))
             .is_some_and(|g| !g.revoked)
+    }
+
+    /// The user revokes every grant at the provider (from the provider's own settings page).
+    pub fn revoke_all_grants(&self) {
+        for grant in self.shared.lock().grants.values_mut() {
+            grant.revoked = true;
+        }
     }
 
     /// Whether this refresh token would still be honoured.
@@ -634,6 +643,22 @@ async fn revoke(
     }
     // RFC 7009 §2.2: 200 whether or not the token was valid.
     StatusCode::OK.into_response()
+}
+
+async fn introspect(
+    State(s): State<Shared>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    if let Err(response) = client_auth(&s, &headers, &form) {
+        return response;
+    }
+    let token = form.get("token").cloned().unwrap_or_default();
+    let provider = FakeProvider {
+        addr: "127.0.0.1:0".parse().unwrap_or_else(|_| unreachable!()),
+        shared: s,
+    };
+    Json(json!({ "active": provider.accepts_access_token(&token) })).into_response()
 }
 
 async fn me(State(s): State<Shared>, headers: HeaderMap) -> Response {

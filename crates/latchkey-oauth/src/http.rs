@@ -222,6 +222,29 @@ impl ProviderClient {
         self.read(url, request).await
     }
 
+    /// A request carrying a credential header (a token check), answered with its status.
+    pub async fn call_with_header(
+        &self,
+        method: &str,
+        url: &Url,
+        header_name: &str,
+        header_value: &secrecy::SecretString,
+    ) -> Result<ProviderResponse, OAuthError> {
+        use secrecy::ExposeSecret;
+        self.check_url(url)?;
+        let method =
+            reqwest::Method::from_bytes(method.as_bytes()).map_err(|_| OAuthError::Refused {
+                url: url.to_string(),
+                reason: format!("{method} is not an HTTP method"),
+            })?;
+        let request = self
+            .client
+            .request(method, url.clone())
+            .header(ACCEPT, "application/json")
+            .header(header_name, header_value.expose_secret());
+        self.read(url, request).await
+    }
+
     pub async fn get(&self, url: &Url) -> Result<ProviderResponse, OAuthError> {
         self.check_url(url)?;
         let request = self

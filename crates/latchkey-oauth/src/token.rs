@@ -267,6 +267,36 @@ impl ProviderClient {
         }
     }
 
+    /// RFC 7662 introspection: whether the provider calls the access token active.
+    pub async fn introspect(
+        &self,
+        url: &Url,
+        client: &ClientCredentials<'_>,
+        token: &SecretString,
+    ) -> Result<bool, OAuthError> {
+        let mut form = vec![
+            ("token", token.expose_secret()),
+            ("token_type_hint", "access_token"),
+        ];
+        let basic = self.client_auth(client, &mut form);
+        let response = self.post_form(url, &form, basic).await?;
+        let json: Option<Value> = serde_json::from_slice(&response.body).ok();
+        if !(200..300).contains(&response.status) {
+            return Err(parse_error(
+                response.status,
+                response.retry_after,
+                json.as_ref(),
+            ));
+        }
+        json.as_ref()
+            .and_then(|j| j.get("active"))
+            .and_then(Value::as_bool)
+            .ok_or(OAuthError::InvalidResponse {
+                status: response.status,
+                reason: "the introspection answer has no boolean `active`".to_owned(),
+            })
+    }
+
     /// Revokes one token (RFC 7009). The outcome is recorded whatever it is; a 200 means the token
     /// is no longer valid (the RFC also answers 200 for tokens that already were not).
     pub async fn revoke(

@@ -399,6 +399,17 @@ impl ConnectionService for ConnectionApi {
         Ok(Response::new(convert::connection_to_pb(&state)))
     }
 
+    async fn validate_connection(
+        &self,
+        request: Request<pb::ValidateConnectionRequest>,
+    ) -> Result<Response<pb::Connection>, Status> {
+        let caller = self.auth.caller(&request).await?;
+        let id = ConnectionId::parse_field(&request.get_ref().connection_id, "connection_id")
+            .map_err(AppError::from)?;
+        let state = self.grants.validate(&caller, id).await?;
+        Ok(Response::new(convert::connection_to_pb(&state)))
+    }
+
     async fn update_connection(
         &self,
         request: Request<pb::UpdateConnectionRequest>,

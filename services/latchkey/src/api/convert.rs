@@ -7,7 +7,7 @@ use latchkey_domain::integration::{self, IntegrationConfigInput};
 use latchkey_domain::webhook::{WebhookKind, WebhookScheme};
 use latchkey_domain::{
     ClientAuthMethod, FieldViolation, GrantType, IntegrationConfig, TokenPlacement,
-    ValidationErrors, connection,
+    TokenValidation, ValidationErrors, connection,
 };
 use latchkey_proto::v1 as pb;
 use latchkey_store::{Page, RecordedEvent};
@@ -145,6 +145,31 @@ pub fn config_input(
         require_iss: c.require_iss,
         metadata_fields: c.metadata_fields,
         refresh_token_max_idle_secs: c.refresh_token_max_idle_secs,
+        validation_kind: c
+            .validation
+            .as_ref()
+            .map(|v| v.kind.clone())
+            .unwrap_or_default(),
+        validation_url: c
+            .validation
+            .as_ref()
+            .map(|v| v.url.clone())
+            .unwrap_or_default(),
+        probe_method: c
+            .validation
+            .as_ref()
+            .map(|v| v.method.clone())
+            .unwrap_or_default(),
+        probe_path: c
+            .validation
+            .as_ref()
+            .map(|v| v.path.clone())
+            .unwrap_or_default(),
+        probe_status: c
+            .validation
+            .as_ref()
+            .map(|v| v.expected_status)
+            .unwrap_or_default(),
         webhook: match c.webhook {
             None => None,
             Some(w) => {
@@ -269,6 +294,29 @@ pub fn integration_to_pb(state: &integration::State, callback_url: &str) -> pb::
             require_iss: c.require_iss,
             metadata_fields: c.metadata_fields.clone(),
             refresh_token_max_idle_secs: c.refresh_token_max_idle_secs,
+            validation: c.validation.as_ref().map(|v| match v {
+                TokenValidation::Introspection { url } => pb::TokenValidation {
+                    kind: "introspection".to_owned(),
+                    url: url.as_str().to_owned(),
+                    ..Default::default()
+                },
+                TokenValidation::Userinfo { url } => pb::TokenValidation {
+                    kind: "userinfo".to_owned(),
+                    url: url.as_str().to_owned(),
+                    ..Default::default()
+                },
+                TokenValidation::Probe {
+                    method,
+                    path,
+                    expected_status,
+                } => pb::TokenValidation {
+                    kind: "probe".to_owned(),
+                    method: method.clone(),
+                    path: path.clone(),
+                    expected_status: u32::from(*expected_status),
+                    ..Default::default()
+                },
+            }),
             webhook: c.webhook.as_ref().map(|w| pb::WebhookScheme {
                 kind: match w.kind {
                     WebhookKind::HmacBody => pb::WebhookKind::HmacBody,
@@ -388,6 +436,11 @@ pub fn connection_to_pb(state: &connection::State) -> pb::Connection {
         authorized_at: state.authorized_at.map(timestamp),
         refreshed_at: state.refreshed_at.map(timestamp),
         next_refresh_at: state.refresh_at.map(timestamp),
+        last_validation: state.last_validation.as_ref().map(|v| pb::LastValidation {
+            valid: v.valid,
+            reason: v.reason.clone().unwrap_or_default(),
+            at: Some(timestamp(v.at)),
+        }),
         name: state.profile.name.clone(),
         description: state.profile.description.clone(),
         labels: state.profile.labels.clone().into_iter().collect(),
