@@ -99,6 +99,12 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// The SHA-256 digest of `bytes` in lower-case hex: what the log and the store keep in place of a
+/// one-time value (an OAuth `state`, an API key) they must recognise but never hold.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
 impl MasterKey {
     pub fn from_bytes(bytes: [u8; 32]) -> Self {
         let digest = Sha256::new()
@@ -507,6 +513,14 @@ mod tests {
 
     fn contains(haystack: &[u8], needle: &[u8]) -> bool {
         haystack.windows(needle.len()).any(|w| w == needle)
+    }
+
+    #[test]
+    fn sha256_hex_matches_the_fips_180_vector() {
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
     }
 
     #[test]

@@ -468,7 +468,7 @@ pub(crate) fn prepare(
     if events.is_empty() {
         return Err(invalid("an append needs at least one event".to_owned()));
     }
-    let occurred_at = context.occurred_at.trunc_subsecs(6);
+    let occurred_at = prepared_time(context);
     let stream_text = stream.to_string();
     let mut prev_hash = last_hash;
     let mut prepared = Vec::with_capacity(events.len());

@@ -13,7 +13,6 @@ use latchkey_domain::TenantId;
 use latchkey_store::{ApiKeyRecord, EventStore};
 use rand::RngCore;
 use secrecy::{ExposeSecret, SecretString};
-use sha2::{Digest, Sha256};
 use tonic::{Request, Status};
 
 use crate::service::{Caller, Scope};
@@ -38,10 +37,7 @@ pub struct Authenticator {
 }
 
 fn hash(secret: &str) -> String {
-    Sha256::digest(secret.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    latchkey_crypto::sha256_hex(secret.as_bytes())
 }
 
 /// A new key: the full key (shown once) and its record (what is stored).
@@ -127,12 +123,9 @@ impl Authenticator {
                         "present a client certificate signed by the configured CA",
                     )
                 })?;
-                let digest: String = Sha256::digest(first.as_ref())[..8]
-                    .iter()
-                    .map(|b| format!("{b:02x}"))
-                    .collect();
+                let digest = latchkey_crypto::sha256_hex(first.as_ref());
                 return Ok(Caller {
-                    actor: format!("cert:{digest}"),
+                    actor: format!("cert:{}", &digest[..16]),
                     correlation_id,
                     scope: Scope::Admin,
                 });

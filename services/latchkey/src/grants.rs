@@ -19,7 +19,6 @@ use latchkey_oauth::{
 };
 use latchkey_store::{EventContext, EventStore};
 use secrecy::{ExposeSecret, SecretString};
-use sha2::{Digest, Sha256};
 use url::Url;
 
 use crate::error::AppError;
@@ -148,10 +147,7 @@ pub struct Credential {
 
 /// A digest of the one-time `state`: what the log keeps, so the log never holds the state itself.
 fn state_digest(state: &str) -> String {
-    Sha256::digest(state.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    latchkey_crypto::sha256_hex(state.as_bytes())
 }
 
 fn context(caller: &Caller, now: DateTime<Utc>) -> EventContext {

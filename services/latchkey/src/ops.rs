@@ -1,7 +1,7 @@
 //! Operator work on the log itself: verifying every hash chain, and rebuilding the projections
 //! from the events.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use latchkey_domain::StreamKind;
 use latchkey_store::{EventStore, GENESIS_HASH, Replayed, StoreError};
@@ -130,10 +130,10 @@ pub async fn rebuild(
                     report.differences.push(id.clone());
                 }
             }
-            let rebuilt: HashMap<&String, ()> = rebuilt.iter().map(|(id, _)| (id, ())).collect();
+            let rebuilt: HashSet<&String> = rebuilt.iter().map(|(id, _)| id).collect();
             report
                 .differences
-                .extend(live.keys().filter(|id| !rebuilt.contains_key(id)).cloned());
+                .extend(live.keys().filter(|id| !rebuilt.contains(id)).cloned());
         }
         if !swap {
             return Ok(report);

@@ -21,7 +21,6 @@ use latchkey_domain::{ConnectionId, GrantType, IntegrationConfig, ParamMap, inte
 use latchkey_oauth::{ClientCredentials, Grant, OAuthError, TokenResponse};
 use latchkey_store::{Lease, StoreError};
 use rand::Rng;
-use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -95,10 +94,7 @@ impl RefreshState {
 }
 
 fn digest(sealed: &latchkey_domain::Sealed) -> String {
-    Sha256::digest(sealed.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    latchkey_crypto::sha256_hex(sealed.as_bytes())
 }
 
 /// Exponential backoff with jitter: 2 s, 4 s, 8 s… up to 5 minutes, ±25 %.
