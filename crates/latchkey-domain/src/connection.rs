@@ -225,6 +225,15 @@ pub enum Command {
         tokens: TokenSet,
         credentials: Option<GrantCredentials>,
         now: DateTime<Utc>,
+        /// Who the connection is at the provider, when the integration maps accounts.
+        provider_account_id: Option<String>,
+        /// The connection the authorization was started on, when it lands on this one because
+        /// it is the same provider account (`reauthorize_same_account`).
+        via: Option<ConnectionId>,
+    },
+    /// The authorization started on this connection landed on `into` (same provider account).
+    MergeInto {
+        into: ConnectionId,
     },
     FailAuthorization {
         error: String,
@@ -277,6 +286,17 @@ pub enum Event {
         tokens: TokenSet,
         #[serde(default)]
         credentials: Option<GrantCredentials>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        provider_account_id: Option<String>,
+        /// The connection the customer started this authorization on (re-authorizing this one
+        /// because it is the same provider account).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        via: Option<ConnectionId>,
+    },
+    /// The authorization started here re-authorized `into`, the same provider account's
+    /// connection; this one is closed (as deleted) and its data key destroyed.
+    MergedInto {
+        into: ConnectionId,
     },
     AuthorizationFailed {
         error: String,
@@ -316,6 +336,7 @@ impl Event {
             Self::Validated { .. } => "validated",
             Self::AuthorizationStarted { .. } => "authorization_started",
             Self::Authorized { .. } => "authorized",
+            Self::MergedInto { .. } => "merged_into",
             Self::AuthorizationFailed { .. } => "authorization_failed",
             Self::Refreshed { .. } => "refreshed",
             Self::RefreshFailed { .. } => "refresh_failed",
@@ -353,6 +374,9 @@ pub struct State {
     pub profile: Profile,
     #[serde(default)]
     pub last_validation: Option<LastValidation>,
+    /// Who the connection is at the provider (the integration's account mapping).
+    #[serde(default)]
+    pub provider_account_id: Option<String>,
     pub last_error: Option<LastError>,
     /// Refresh failures in a row since the last success.
     pub consecutive_failures: u32,
@@ -429,6 +453,8 @@ pub fn decide(state: Option<&State>, command: Command) -> Result<Vec<Event>, Dom
             tokens,
             credentials,
             now,
+            provider_account_id,
+            via,
         } => {
             if grant_type != s.grant_type {
                 return Err(DomainError::InvalidTransition(format!(
@@ -441,7 +467,7 @@ pub fn decide(state: Option<&State>, command: Command) -> Result<Vec<Event>, Dom
             if s.status == Revoked {
                 return Err(refuse(s, "authorize"));
             }
-            if grant_type == GrantType::AuthorizationCode {
+            if grant_type == GrantType::AuthorizationCode && via.is_none() {
                 match &s.pending_authorization {
                     None => return Err(refuse(s, "authorize without a started authorization")),
                     Some(p) if p.expires_at <= now => {
@@ -457,7 +483,15 @@ pub fn decide(state: Option<&State>, command: Command) -> Result<Vec<Event>, Dom
                 grant_type,
                 tokens,
                 credentials,
+                provider_account_id,
+                via,
             }])
+        }
+        Command::MergeInto { into } => {
+            if s.pending_authorization.is_none() || into == s.id {
+                return Err(refuse(s, "merge an authorization that was not started here"));
+            }
+            Ok(vec![Event::MergedInto { into }])
         }
         Command::FailAuthorization { error, description } => {
             if s.pending_authorization.is_none() {
@@ -556,6 +590,7 @@ pub fn apply(state: Option<State>, event: &Event, meta: &EventMeta) -> Option<St
                 credentials: None,
                 profile: Profile::default(),
                 last_validation: None,
+                provider_account_id: None,
                 last_error: None,
                 consecutive_failures: 0,
                 refresh_at: None,
@@ -589,9 +624,13 @@ pub fn apply(state: Option<State>, event: &Event, meta: &EventMeta) -> Option<St
         Event::Authorized {
             tokens,
             credentials,
+            provider_account_id,
             ..
         } => {
             take_tokens(&mut s, tokens);
+            if provider_account_id.is_some() {
+                s.provider_account_id = provider_account_id.clone();
+            }
             if credentials.is_some() {
                 s.credentials = credentials.clone();
             }
@@ -645,7 +684,7 @@ pub fn apply(state: Option<State>, event: &Event, meta: &EventMeta) -> Option<St
             clear_tokens(&mut s);
             s.status = Status::Revoked;
         }
-        Event::Deleted {} => {
+        Event::Deleted {} | Event::MergedInto { .. } => {
             clear_tokens(&mut s);
             s.status = Status::Deleted;
         }
@@ -715,6 +754,8 @@ mod tests {
             grant_type: GrantType::AuthorizationCode,
             tokens: tokens(1, Some(2)),
             credentials: None,
+            provider_account_id: None,
+            via: None,
         }
     }
 
@@ -830,6 +871,8 @@ mod tests {
                 grant_type: GrantType::AuthorizationCode,
                 tokens: tokens(1, Some(2)),
                 credentials: None,
+                provider_account_id: None,
+                via: None,
                 now: now(),
             },
         )
@@ -847,6 +890,54 @@ mod tests {
     }
 
     #[test]
+    fn given_an_account_when_authorized_again_via_another_connection_then_one_connection_holds_both()
+    {
+        let (_, first) = when(
+            &[created(), started()],
+            Command::Authorize {
+                grant_type: GrantType::AuthorizationCode,
+                tokens: tokens(1, Some(2)),
+                credentials: None,
+                provider_account_id: Some("user-42".to_owned()),
+                via: None,
+                now: now(),
+            },
+        )
+        .unwrap();
+        assert_eq!(first.provider_account_id.as_deref(), Some("user-42"));
+        // The customer connects the same account from a new connection: it lands on this one,
+        // with no authorization started here.
+        let twin = ConnectionId::new_v7();
+        let history = [created(), started(), authorized()];
+        let (events, state) = when(
+            &history,
+            Command::Authorize {
+                grant_type: GrantType::AuthorizationCode,
+                tokens: tokens(3, Some(4)),
+                credentials: None,
+                provider_account_id: Some("user-42".to_owned()),
+                via: Some(twin),
+                now: now(),
+            },
+        )
+        .unwrap();
+        assert_eq!(types(&events), ["authorized"]);
+        assert_eq!(state.access_token, Some(Sealed::from_bytes(vec![3])));
+        assert_eq!(state.provider_account_id.as_deref(), Some("user-42"));
+        // The twin closes, pointing at the connection that took its authorization.
+        let (events, closed) = when(&[created(), started()], Command::MergeInto { into: state.id })
+            .unwrap();
+        assert_eq!(types(&events), ["merged_into"]);
+        assert_eq!(closed.status, Status::Deleted);
+        assert_eq!(closed.pending_authorization, None);
+        assert_refused(
+            &[created()],
+            Command::MergeInto { into: state.id },
+            "not started here",
+        );
+    }
+
+    #[test]
     fn given_created_when_authorized_without_a_started_authorization_then_refused() {
         assert_refused(
             &[created()],
@@ -854,6 +945,8 @@ mod tests {
                 grant_type: GrantType::AuthorizationCode,
                 tokens: tokens(1, None),
                 credentials: None,
+                provider_account_id: None,
+                via: None,
                 now: now(),
             },
             "without a started authorization",
@@ -868,6 +961,8 @@ mod tests {
                 grant_type: GrantType::AuthorizationCode,
                 tokens: tokens(1, None),
                 credentials: None,
+                provider_account_id: None,
+                via: None,
                 now: now() + Duration::minutes(11),
             },
             "expired",
@@ -882,6 +977,8 @@ mod tests {
                 grant_type: GrantType::ClientCredentials,
                 tokens: tokens(1, None),
                 credentials: None,
+                provider_account_id: None,
+                via: None,
                 now: now(),
             },
         )
@@ -898,6 +995,8 @@ mod tests {
                 grant_type: GrantType::Password,
                 tokens: tokens(1, None),
                 credentials: None,
+                provider_account_id: None,
+                via: None,
                 now: now(),
             },
             "not password",

@@ -90,6 +90,7 @@ pub const EVENT_TYPES: &[&str] = &[
     "validated",
     "authorization_started",
     "authorized",
+    "merged_into",
     "authorization_failed",
     "refreshed",
     "refresh_failed",

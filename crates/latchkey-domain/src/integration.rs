@@ -160,6 +160,40 @@ pub struct IntegrationConfig {
     /// How a connection's token is checked at the provider (`ValidateConnection`).
     #[serde(default)]
     pub validation: Option<TokenValidation>,
+    /// Check every active connection's token this often (besides after each authorization and
+    /// on demand); `None`: no schedule.
+    #[serde(default)]
+    pub validation_interval_secs: Option<u32>,
+    /// How Latchkey learns who a connection is at the provider after authorization.
+    #[serde(default)]
+    pub account: Option<AccountMapping>,
+    /// Connecting a provider account that already has a connection (same tenant) re-authorizes
+    /// that connection instead of making a twin.
+    #[serde(default)]
+    pub reauthorize_same_account: bool,
+}
+
+/// Where the provider account id comes from, after each authorization.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum AccountMapping {
+    /// The ID token's `sub`, its signature checked against the provider's JWKS at `jwks_url`,
+    /// its `iss` against the integration's issuer and its `aud` against the client id.
+    IdToken { jwks_url: ProviderUrl },
+    /// `sub` of the OpenID userinfo answer, called with the access token.
+    Userinfo { url: ProviderUrl },
+    /// Any endpoint called with the access token, the id at an RFC 6901 pointer of its answer.
+    Endpoint { url: ProviderUrl, pointer: String },
+}
+
+impl AccountMapping {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::IdToken { .. } => "id_token",
+            Self::Userinfo { .. } => "userinfo",
+            Self::Endpoint { .. } => "endpoint",
+        }
+    }
 }
 
 /// How to ask the provider whether a token still works.
@@ -186,6 +220,8 @@ impl IntegrationConfig {
     pub const MAX_SCOPES: usize = 100;
     pub const MAX_DESCRIPTION_LEN: usize = 2000;
     pub const MAX_METADATA_FIELDS: usize = 32;
+    pub const MIN_VALIDATION_INTERVAL_SECS: u32 = 60;
+    pub const MAX_VALIDATION_INTERVAL_SECS: u32 = 30 * 24 * 3600;
     /// Token response fields that hold secrets and are never kept as metadata.
     pub const SECRET_FIELDS: &'static [&'static str] =
         &["access_token", "refresh_token", "id_token"];
@@ -230,6 +266,13 @@ pub struct IntegrationConfigInput {
     pub probe_method: String,
     pub probe_path: String,
     pub probe_status: u32,
+    pub validation_interval_secs: Option<u32>,
+    /// `id_token` (with `account_url`: the JWKS), `userinfo` (with `account_url`) or `endpoint`
+    /// (with `account_url` and `account_pointer`); empty: no mapping.
+    pub account_kind: String,
+    pub account_url: String,
+    pub account_pointer: String,
+    pub reauthorize_same_account: bool,
 }
 
 impl IntegrationConfigInput {
@@ -440,6 +483,65 @@ impl IntegrationConfigInput {
                 None
             }
         };
+        if let Some(secs) = self.validation_interval_secs {
+            if validation.is_none() && self.validation_kind.is_empty() {
+                e.push(FieldViolation::new(
+                    "validation_interval_secs",
+                    "needs a validation (validation.kind)",
+                ));
+            }
+            if !(IntegrationConfig::MIN_VALIDATION_INTERVAL_SECS
+                ..=IntegrationConfig::MAX_VALIDATION_INTERVAL_SECS)
+                .contains(&secs)
+            {
+                e.push(FieldViolation::new(
+                    "validation_interval_secs",
+                    "must be between 60 seconds and 30 days",
+                ));
+            }
+        }
+        let account = match self.account_kind.as_str() {
+            "" => None,
+            "id_token" => {
+                if self.issuer.is_empty() {
+                    e.push(FieldViolation::new(
+                        "issuer",
+                        "is required to check ID tokens (account.kind id_token)",
+                    ));
+                }
+                e.check(ProviderUrl::parse_field(&self.account_url, "account.url"))
+                    .map(|jwks_url| AccountMapping::IdToken { jwks_url })
+            }
+            "userinfo" => e
+                .check(ProviderUrl::parse_field(&self.account_url, "account.url"))
+                .map(|url| AccountMapping::Userinfo { url }),
+            "endpoint" => {
+                if !self.account_pointer.starts_with('/') || self.account_pointer.len() > 256 {
+                    e.push(FieldViolation::new(
+                        "account.pointer",
+                        "must be a JSON pointer (RFC 6901) such as /user/id",
+                    ));
+                }
+                e.check(ProviderUrl::parse_field(&self.account_url, "account.url"))
+                    .map(|url| AccountMapping::Endpoint {
+                        url,
+                        pointer: self.account_pointer.clone(),
+                    })
+            }
+            _ => {
+                e.push(FieldViolation::new(
+                    "account.kind",
+                    "must be id_token, userinfo or endpoint",
+                ));
+                None
+            }
+        };
+        if self.reauthorize_same_account && self.account_kind.is_empty() {
+            e.push(FieldViolation::new(
+                "reauthorize_same_account",
+                "needs an account mapping (account.kind) to know the account",
+            ));
+        }
         if grant_type == Some(GrantType::Password) && !self.allow_password_grant {
             e.push(FieldViolation::new(
                 "allow_password_grant",
@@ -501,6 +603,9 @@ impl IntegrationConfigInput {
                 refresh_token_max_idle_secs: self.refresh_token_max_idle_secs,
                 webhook,
                 validation,
+                validation_interval_secs: self.validation_interval_secs,
+                account,
+                reauthorize_same_account: self.reauthorize_same_account,
             }),
             // Every `None` above pushed a violation, so `e` was not empty.
             _ => Err(e),

@@ -45,6 +45,17 @@ pub enum Iss {
     Omitted,
 }
 
+/// How the ID token (issued when the scope holds `openid`) is signed and addressed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdToken {
+    /// ES256 with the key the JWKS publishes, `iss` the provider's issuer.
+    Good,
+    /// Signed with a key the JWKS does not publish (under the same `kid`).
+    WrongKey,
+    /// `iss` names another issuer.
+    WrongIssuer,
+}
+
 /// Switches for the ways real providers bend the standard, and for failures.
 #[derive(Debug, Clone)]
 pub struct Quirks {
@@ -66,6 +77,7 @@ pub struct Quirks {
     pub no_refresh_token: bool,
     /// How long each token request takes (to make concurrency observable).
     pub token_delay: std::time::Duration,
+    pub id_token: IdToken,
 }
 
 impl Default for Quirks {
@@ -82,6 +94,7 @@ impl Default for Quirks {
             omit_code: false,
             no_refresh_token: false,
             token_delay: std::time::Duration::ZERO,
+            id_token: IdToken::Good,
         }
     }
 }
@@ -125,12 +138,56 @@ struct Code {
     redirect_uri: String,
     challenge: Option<String>,
     scope: String,
+    /// The user who consented: the authorization request's `login_hint`, else the configured
+    /// username.
+    subject: String,
 }
 
 #[derive(Debug)]
 struct Grant {
     revoked: bool,
     scope: String,
+    subject: String,
+}
+
+/// The provider's ID token signing keys: the published one and one it never publishes.
+struct Keys {
+    published: jsonwebtoken::EncodingKey,
+    unpublished: jsonwebtoken::EncodingKey,
+    jwks: Value,
+}
+
+impl std::fmt::Debug for Keys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Keys")
+    }
+}
+
+const KID: &str = "fake-1";
+
+fn new_key() -> std::io::Result<jsonwebtoken::EncodingKey> {
+    use p256::pkcs8::EncodePrivateKey;
+    let secret = p256::ecdsa::SigningKey::random(&mut rand::rngs::OsRng);
+    let der = secret
+        .to_pkcs8_der()
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
+    Ok(jsonwebtoken::EncodingKey::from_ec_der(der.as_bytes()))
+}
+
+impl Keys {
+    fn generate() -> std::io::Result<Self> {
+        let published = new_key()?;
+        let mut jwk =
+            jsonwebtoken::jwk::Jwk::from_encoding_key(&published, jsonwebtoken::Algorithm::ES256)
+                .map_err(|e| std::io::Error::other(e.to_string()))?;
+        jwk.common.key_id = Some(KID.to_owned());
+        jwk.common.public_key_use = Some(jsonwebtoken::jwk::PublicKeyUse::Signature);
+        Ok(Self {
+            published,
+            unpublished: new_key()?,
+            jwks: json!({ "keys": [jwk] }),
+        })
+    }
 }
 
 #[derive(Debug, Default)]
@@ -156,6 +213,7 @@ struct Inner {
 struct Shared {
     config: Arc<ProviderConfig>,
     issuer: Arc<String>,
+    keys: Arc<Keys>,
     inner: Arc<Mutex<Inner>>,
 }
 
@@ -179,6 +237,7 @@ impl FakeProvider {
         let shared = Shared {
             config: Arc::new(config),
             issuer: Arc::new(format!("http://{addr}")),
+            keys: Arc::new(Keys::generate()?),
             inner: Arc::new(Mutex::new(Inner::default())),
         };
         let app = Router::new()
@@ -188,6 +247,7 @@ impl FakeProvider {
             .route("/api/me", get(me))
             .route("/userinfo", get(me))
             .route("/introspect", post(introspect))
+            .route("/jwks", get(jwks))
             .route("/.well-known/oauth-authorization-server", get(metadata))
             .with_state(shared.clone());
         tokio::spawn(async move {
@@ -296,6 +356,8 @@ async fn metadata(State(s): State<Shared>) -> Json<Value> {
         "authorization_endpoint": format!("{base}/authorize"),
         "token_endpoint": format!("{base}/token"),
         "revocation_endpoint": format!("{base}/revoke"),
+        "jwks_uri": format!("{base}/jwks"),
+        "userinfo_endpoint": format!("{base}/userinfo"),
         "scopes_supported": ["read", "write", "offline_access"],
         "code_challenge_methods_supported": ["S256"],
         "authorization_response_iss_parameter_supported": true,
@@ -340,6 +402,10 @@ async fn authorize(State(s): State<Shared>, Query(q): Query<HashMap<String, Stri
                     redirect_uri: redirect_uri.clone(),
                     challenge: q.get("code_challenge").cloned(),
                     scope: q.get("scope").cloned().unwrap_or_default(),
+                    subject: q
+                        .get("login_hint")
+                        .cloned()
+                        .unwrap_or_else(|| s.config.username.clone()),
                 },
             );
             query.append_pair("code", &code);
@@ -448,16 +514,47 @@ fn issue(s: &Shared, inner: &mut Inner, grant_id: &str, with_refresh: bool) -> V
     body
 }
 
-fn new_grant(inner: &mut Inner, scope: &str) -> String {
+fn new_grant(inner: &mut Inner, scope: &str, subject: &str) -> String {
     let id = Uuid::new_v4().to_string();
     inner.grants.insert(
         id.clone(),
         Grant {
             revoked: false,
             scope: scope.to_owned(),
+            subject: subject.to_owned(),
         },
     );
     id
+}
+
+/// An OpenID Connect ID token for `subject`, signed and addressed as the quirk says.
+fn id_token(s: &Shared, quirk: IdToken, subject: &str) -> Result<String, String> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_err(|e| e.to_string())?
+        .as_secs();
+    let issuer = match quirk {
+        IdToken::WrongIssuer => "https://evil.example".to_owned(),
+        IdToken::Good | IdToken::WrongKey => s.issuer.to_string(),
+    };
+    let key = match quirk {
+        IdToken::WrongKey => &s.keys.unpublished,
+        IdToken::Good | IdToken::WrongIssuer => &s.keys.published,
+    };
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
+    header.kid = Some(KID.to_owned());
+    let claims = json!({
+        "iss": issuer,
+        "sub": subject,
+        "aud": s.config.client_id,
+        "iat": now,
+        "exp": now + 3600,
+    });
+    jsonwebtoken::encode(&header, &claims, key).map_err(|e| e.to_string())
+}
+
+async fn jwks(State(s): State<Shared>) -> Json<Value> {
+    Json(s.keys.jwks.clone())
 }
 
 /// Counts a token request as in flight for as long as it lives.
@@ -554,13 +651,22 @@ async fn token(
                     );
                 }
             }
-            let grant = new_grant(&mut inner, &code.scope);
+            let grant = new_grant(&mut inner, &code.scope, &code.subject);
             let refresh = !inner.quirks.no_refresh_token;
-            issue(&s, &mut inner, &grant, refresh)
+            let mut body = issue(&s, &mut inner, &grant, refresh);
+            if code.scope.split(' ').any(|scope| scope == "openid") {
+                match id_token(&s, inner.quirks.id_token, &code.subject) {
+                    Ok(token) => body["id_token"] = json!(token),
+                    Err(e) => {
+                        return oauth_error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", &e);
+                    }
+                }
+            }
+            body
         }
         "client_credentials" => {
             let scope = form.get("scope").cloned().unwrap_or_default();
-            let grant = new_grant(&mut inner, &scope);
+            let grant = new_grant(&mut inner, &scope, &s.config.client_id);
             issue(&s, &mut inner, &grant, false)
         }
         "password" => {
@@ -570,7 +676,7 @@ async fn token(
                 return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "bad credentials");
             }
             let scope = form.get("scope").cloned().unwrap_or_default();
-            let grant = new_grant(&mut inner, &scope);
+            let grant = new_grant(&mut inner, &scope, &s.config.username);
             let refresh = !inner.quirks.no_refresh_token;
             issue(&s, &mut inner, &grant, refresh)
         }
@@ -672,8 +778,20 @@ async fn me(State(s): State<Shared>, headers: HeaderMap) -> Response {
         addr: "127.0.0.1:0".parse().unwrap_or_else(|_| unreachable!()),
         shared: s,
     };
+    let subject = {
+        let inner = provider.shared.lock();
+        inner
+            .access
+            .get(&token)
+            .and_then(|grant| inner.grants.get(grant))
+            .map(|g| g.subject.clone())
+    };
     if provider.accepts_access_token(&token) {
-        Json(json!({ "user": provider.config().username })).into_response()
+        Json(json!({
+            "sub": subject.unwrap_or_default(),
+            "user": provider.config().username,
+        }))
+        .into_response()
     } else {
         oauth_error(
             StatusCode::UNAUTHORIZED,

@@ -18,6 +18,9 @@ pub enum OAuthError {
     /// The provider's answer cannot be used (not JSON, no access token, too large…).
     #[error("provider response unusable (HTTP {status}): {reason}")]
     InvalidResponse { status: u16, reason: String },
+    /// An ID token that does not hold up (signature, issuer, audience, expiry).
+    #[error("ID token refused: {reason}")]
+    InvalidIdToken { reason: String },
     #[error("provider at {url} timed out")]
     Timeout { url: String },
     #[error("provider at {url} unreachable: {reason}")]

@@ -14,12 +14,14 @@ mod authorize;
 mod discovery;
 mod error;
 mod http;
+mod identity;
 mod pkce;
 mod token;
 
 pub use authorize::{AuthorizationRequest, authorization_url, random_token};
 pub use discovery::{ServerMetadata, discover};
 pub use error::OAuthError;
+pub use identity::{account_at, verify_id_token};
 pub use http::{HttpPolicy, ProviderClient, ProviderResponse};
 pub use pkce::Pkce;
 pub use token::{ClientCredentials, Grant, RevocationOutcome, TokenResponse, parse_token_response};

@@ -59,6 +59,8 @@ pub struct TokenResponse {
     /// The raw non-secret standard fields (`token_type`, `expires_in`, `scope` as sent) and the
     /// fields the integration keeps (`instance_url`…).
     pub metadata: BTreeMap<String, Value>,
+    /// The OpenID Connect ID token, when the provider sent one: read for the account, never kept.
+    pub id_token: Option<SecretString>,
 }
 
 /// `Basic base64(urlencode(id):urlencode(secret))`, RFC 6749 §2.3.1.
@@ -166,6 +168,10 @@ pub fn parse_token_response(
             metadata.insert(key.to_owned(), value.clone());
         }
     }
+    let id_token = match fields.get("id_token") {
+        Some(Value::String(token)) if !token.is_empty() => Some(SecretString::from(token.clone())),
+        _ => None,
+    };
     Ok(TokenResponse {
         access_token,
         refresh_token,
@@ -173,6 +179,7 @@ pub fn parse_token_response(
         expires_in,
         scopes,
         metadata,
+        id_token,
     })
 }
 

@@ -143,6 +143,8 @@ pub struct ConnectionFilter {
     pub status: Option<connection::Status>,
     /// Every one of these labels, with these values (keys as `Profile::parse` allows them).
     pub labels: std::collections::BTreeMap<String, String>,
+    /// The connections of this provider account.
+    pub provider_account_id: Option<String>,
 }
 
 /// The event store port.

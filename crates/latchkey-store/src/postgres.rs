@@ -191,6 +191,7 @@ impl EventStore for PgStore {
                AND ($3::text IS NULL OR status = $3) \
                AND ($4::uuid IS NULL OR id > $4) \
                AND ($6::jsonb IS NULL OR labels::jsonb @> $6::jsonb) \
+               AND ($7::text IS NULL OR provider_account_id = $7) \
              ORDER BY id LIMIT $5",
         )
         .bind(filter.tenant.as_ref().map(|t| t.as_str()))
@@ -203,6 +204,7 @@ impl EventStore for PgStore {
         } else {
             Some(to_json(&filter.labels)?)
         })
+        .bind(filter.provider_account_id.as_deref())
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(|json| parse_state(json)).collect()
@@ -772,13 +774,13 @@ impl AppendTx for PgAppend {
                 sqlx::query(
                     "INSERT INTO connections \
                      (id, integration_id, tenant, status, version, expires_at, updated_at, state, \
-                     pending_state, refresh_at, labels) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+                     pending_state, refresh_at, labels, provider_account_id) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
                      ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, \
                      version = EXCLUDED.version, expires_at = EXCLUDED.expires_at, \
                      updated_at = EXCLUDED.updated_at, state = EXCLUDED.state, \
                      pending_state = EXCLUDED.pending_state, refresh_at = EXCLUDED.refresh_at, \
-                     labels = EXCLUDED.labels",
+                     labels = EXCLUDED.labels, provider_account_id = EXCLUDED.provider_account_id",
                 )
                 .bind(s.id.as_uuid())
                 .bind(s.integration_id.as_uuid())
@@ -795,6 +797,7 @@ impl AppendTx for PgAppend {
                 )
                 .bind(s.refresh_at)
                 .bind(to_json(&s.profile.labels)?)
+                .bind(s.provider_account_id.as_deref())
                 .execute(&mut *self.0)
                 .await?;
             }

@@ -205,7 +205,8 @@ impl EventStore for SqliteStore {
              WHERE ($1 IS NULL OR tenant = $1) \
                AND ($2 IS NULL OR integration_id = $2) \
                AND ($3 IS NULL OR status = $3) \
-               AND ($4 IS NULL OR id > $4)"
+               AND ($4 IS NULL OR id > $4) \
+               AND ($6 IS NULL OR provider_account_id = $6)"
             .to_owned();
         for (i, key) in filter.labels.keys().enumerate() {
             if !key
@@ -216,7 +217,7 @@ impl EventStore for SqliteStore {
             }
             sql.push_str(&format!(
                 " AND json_extract(labels, '$.\"{key}\"') = ${}",
-                i + 6
+                i + 7
             ));
         }
         sql.push_str(" ORDER BY id LIMIT $5");
@@ -225,7 +226,8 @@ impl EventStore for SqliteStore {
             .bind(filter.integration_id.map(|i| i.to_string()))
             .bind(filter.status.map(|s| s.as_str()))
             .bind(page.after.map(|u| u.to_string()))
-            .bind(clamp_limit(page.limit));
+            .bind(clamp_limit(page.limit))
+            .bind(filter.provider_account_id.clone());
         for value in filter.labels.values() {
             query = query.bind(value.clone());
         }
@@ -731,13 +733,13 @@ impl AppendTx for SqliteAppend {
                 sqlx::query(
                     "INSERT INTO connections \
                      (id, integration_id, tenant, status, version, expires_at, updated_at, state, \
-                     pending_state, refresh_at, labels) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+                     pending_state, refresh_at, labels, provider_account_id) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
                      ON CONFLICT (id) DO UPDATE SET status = excluded.status, \
                      version = excluded.version, expires_at = excluded.expires_at, \
                      updated_at = excluded.updated_at, state = excluded.state, \
                      pending_state = excluded.pending_state, refresh_at = excluded.refresh_at, \
-                     labels = excluded.labels",
+                     labels = excluded.labels, provider_account_id = excluded.provider_account_id",
                 )
                 .bind(s.id.to_string())
                 .bind(s.integration_id.to_string())
@@ -754,6 +756,7 @@ impl AppendTx for SqliteAppend {
                 )
                 .bind(s.refresh_at.map(time_text))
                 .bind(to_json(&s.profile.labels)?)
+                .bind(s.provider_account_id.as_deref())
                 .execute(&mut *self.0)
                 .await?;
             }

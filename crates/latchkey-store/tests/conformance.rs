@@ -167,6 +167,10 @@ fn connection_created(id: ConnectionId, tenant: &str) -> DomainEvent {
 }
 
 fn authorized(n: u8) -> DomainEvent {
+    authorized_as(n, None)
+}
+
+fn authorized_as(n: u8, account: Option<&str>) -> DomainEvent {
     connection::Event::Authorized {
         grant_type: GrantType::ClientCredentials,
         tokens: connection::TokenSet {
@@ -179,6 +183,8 @@ fn authorized(n: u8) -> DomainEvent {
             refresh_at: None,
         },
         credentials: None,
+        provider_account_id: account.map(str::to_owned),
+        via: None,
     }
     .into()
 }
@@ -844,6 +850,8 @@ async fn connections_are_due_when_their_refresh_or_their_expiry_comes(h: &Harnes
                     refresh_at: Some(now + Duration::seconds(refresh_in)),
                 },
                 credentials: None,
+                provider_account_id: None,
+                via: None,
             }
             .into(),
         ];
@@ -973,6 +981,45 @@ async fn appends_wake_whoever_waits_for_them(h: &Harness) {
         .unwrap();
 }
 
+async fn connections_filter_by_provider_account(h: &Harness) {
+    let mut ids = Vec::new();
+    for account in ["user-1", "user-2", "user-1"] {
+        let id = new_connection(h.store.as_ref(), "acme").await;
+        h.store
+            .append(
+                StreamId::Connection(id),
+                1,
+                vec![authorized_as(1, Some(account))],
+                &ctx(),
+            )
+            .await
+            .unwrap();
+        ids.push(id);
+    }
+    let of = |account: &str| ConnectionFilter {
+        provider_account_id: Some(account.to_owned()),
+        ..Default::default()
+    };
+    let list = |filter: ConnectionFilter| async move {
+        h.store
+            .list_connections(&filter, Page::first(10))
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|c| (c.id, c.provider_account_id))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        list(of("user-1")).await,
+        [
+            (ids[0], Some("user-1".to_owned())),
+            (ids[2], Some("user-1".to_owned()))
+        ]
+    );
+    assert_eq!(list(of("user-2")).await.len(), 1);
+    assert!(list(of("user-3")).await.is_empty());
+}
+
 async fn connections_filter_by_labels(h: &Harness) {
     let mut ids = Vec::new();
     for (env, team) in [("prod", "sales"), ("prod", "ops"), ("dev", "sales")] {
@@ -1079,6 +1126,7 @@ conformance_suite!(
     the_committed_log_is_read_in_order_from_any_cursor_and_checkpoints_persist,
     appends_wake_whoever_waits_for_them,
     connections_filter_by_labels,
+    connections_filter_by_provider_account,
 );
 
 /// The interleaving that breaks a "highest position seen" relay: the event with the lower

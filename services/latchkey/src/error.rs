@@ -94,7 +94,7 @@ impl From<latchkey_oauth::OAuthError> for AppError {
             Provider { status, .. } if status >= 500 || status == 429 => Self::Unavailable(message),
             Timeout { .. } | Network { .. } => Self::Unavailable(message),
             InvalidResponse { status, .. } if status >= 500 => Self::Unavailable(message),
-            Provider { .. } | InvalidResponse { .. } | Refused { .. } => {
+            Provider { .. } | InvalidResponse { .. } | Refused { .. } | InvalidIdToken { .. } => {
                 Self::FailedPrecondition(message)
             }
         }

@@ -192,6 +192,10 @@ fn classify(error: &OAuthError) -> Failure {
             error: "refused".to_owned(),
             description,
         },
+        OAuthError::InvalidIdToken { .. } => Failure::Stuck {
+            error: "invalid_id_token".to_owned(),
+            description,
+        },
     }
 }
 

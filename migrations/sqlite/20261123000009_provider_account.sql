@@ -1,0 +1,6 @@
+-- Who a connection is at the provider, to find a provider account's connection (ListConnections,
+-- webhook routing, and re-authorizing the same account instead of making a twin).
+ALTER TABLE connections ADD COLUMN provider_account_id TEXT;
+CREATE INDEX connections_by_provider_account
+    ON connections (integration_id, provider_account_id)
+    WHERE provider_account_id IS NOT NULL;
