@@ -205,6 +205,15 @@ pub trait EventStore: Send + Sync + std::fmt::Debug + 'static {
         limit: u32,
     ) -> Result<Vec<ConnectionId>, StoreError>;
 
+    /// Active connections of an integration whose token was never checked at the provider, or
+    /// last checked at or before `validated_before`, longest unchecked first.
+    async fn due_for_validation(
+        &self,
+        integration_id: IntegrationId,
+        validated_before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<ConnectionId>, StoreError>;
+
     /// Takes the refresh lease of a connection until `until`, unless another owner holds a lease
     /// that has not run out.
     async fn acquire_refresh_lease(

@@ -240,6 +240,26 @@ impl EventStore for PgStore {
         Ok(ids.into_iter().map(ConnectionId::from_uuid).collect())
     }
 
+    async fn due_for_validation(
+        &self,
+        integration_id: IntegrationId,
+        validated_before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<ConnectionId>, StoreError> {
+        let ids: Vec<uuid::Uuid> = sqlx::query_scalar(
+            "SELECT id FROM connections \
+             WHERE integration_id = $1 AND status = 'active' \
+               AND (validated_at IS NULL OR validated_at <= $2) \
+             ORDER BY validated_at NULLS FIRST LIMIT $3",
+        )
+        .bind(integration_id.as_uuid())
+        .bind(validated_before)
+        .bind(clamp_limit(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(ids.into_iter().map(ConnectionId::from_uuid).collect())
+    }
+
     async fn acquire_refresh_lease(
         &self,
         id: ConnectionId,
@@ -774,13 +794,14 @@ impl AppendTx for PgAppend {
                 sqlx::query(
                     "INSERT INTO connections \
                      (id, integration_id, tenant, status, version, expires_at, updated_at, state, \
-                     pending_state, refresh_at, labels, provider_account_id) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+                     pending_state, refresh_at, labels, provider_account_id, validated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
                      ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, \
                      version = EXCLUDED.version, expires_at = EXCLUDED.expires_at, \
                      updated_at = EXCLUDED.updated_at, state = EXCLUDED.state, \
                      pending_state = EXCLUDED.pending_state, refresh_at = EXCLUDED.refresh_at, \
-                     labels = EXCLUDED.labels, provider_account_id = EXCLUDED.provider_account_id",
+                     labels = EXCLUDED.labels, provider_account_id = EXCLUDED.provider_account_id, \
+                     validated_at = EXCLUDED.validated_at",
                 )
                 .bind(s.id.as_uuid())
                 .bind(s.integration_id.as_uuid())
@@ -798,6 +819,7 @@ impl AppendTx for PgAppend {
                 .bind(s.refresh_at)
                 .bind(to_json(&s.profile.labels)?)
                 .bind(s.provider_account_id.as_deref())
+                .bind(s.last_validation.as_ref().map(|v| v.at))
                 .execute(&mut *self.0)
                 .await?;
             }

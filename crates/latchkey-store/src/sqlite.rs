@@ -268,6 +268,28 @@ impl EventStore for SqliteStore {
             .collect()
     }
 
+    async fn due_for_validation(
+        &self,
+        integration_id: IntegrationId,
+        validated_before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<ConnectionId>, StoreError> {
+        let ids: Vec<String> = sqlx::query_scalar(
+            "SELECT id FROM connections \
+             WHERE integration_id = $1 AND status = 'active' \
+               AND (validated_at IS NULL OR validated_at <= $2) \
+             ORDER BY validated_at NULLS FIRST LIMIT $3",
+        )
+        .bind(integration_id.to_string())
+        .bind(time_text(validated_before))
+        .bind(clamp_limit(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        ids.iter()
+            .map(|id| parse_uuid(id).map(ConnectionId::from_uuid))
+            .collect()
+    }
+
     async fn acquire_refresh_lease(
         &self,
         id: ConnectionId,
@@ -733,13 +755,14 @@ impl AppendTx for SqliteAppend {
                 sqlx::query(
                     "INSERT INTO connections \
                      (id, integration_id, tenant, status, version, expires_at, updated_at, state, \
-                     pending_state, refresh_at, labels, provider_account_id) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+                     pending_state, refresh_at, labels, provider_account_id, validated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
                      ON CONFLICT (id) DO UPDATE SET status = excluded.status, \
                      version = excluded.version, expires_at = excluded.expires_at, \
                      updated_at = excluded.updated_at, state = excluded.state, \
                      pending_state = excluded.pending_state, refresh_at = excluded.refresh_at, \
-                     labels = excluded.labels, provider_account_id = excluded.provider_account_id",
+                     labels = excluded.labels, provider_account_id = excluded.provider_account_id, \
+                     validated_at = excluded.validated_at",
                 )
                 .bind(s.id.to_string())
                 .bind(s.integration_id.to_string())
@@ -757,6 +780,7 @@ impl AppendTx for SqliteAppend {
                 .bind(s.refresh_at.map(time_text))
                 .bind(to_json(&s.profile.labels)?)
                 .bind(s.provider_account_id.as_deref())
+                .bind(s.last_validation.as_ref().map(|v| time_text(v.at)))
                 .execute(&mut *self.0)
                 .await?;
             }

@@ -1020,6 +1020,55 @@ async fn connections_filter_by_provider_account(h: &Harness) {
     assert!(list(of("user-3")).await.is_empty());
 }
 
+async fn connections_are_due_for_validation_by_their_last_check(h: &Harness) {
+    let integration = IntegrationId::new_v7();
+    let create = |id: ConnectionId| -> DomainEvent {
+        connection::Event::ConnectionCreated {
+            connection_id: id,
+            integration_id: integration,
+            tenant: TenantId::parse("acme").unwrap(),
+            grant_type: GrantType::ClientCredentials,
+        }
+        .into()
+    };
+    let validated: DomainEvent = connection::Event::Validated {
+        valid: true,
+        reason: None,
+    }
+    .into();
+    let (never, checked, pending) = (
+        ConnectionId::new_v7(),
+        ConnectionId::new_v7(),
+        ConnectionId::new_v7(),
+    );
+    for (id, events) in [
+        (never, vec![create(never), authorized(1)]),
+        (checked, vec![create(checked), authorized(2), validated]),
+        (pending, vec![create(pending)]),
+    ] {
+        h.store
+            .append(StreamId::Connection(id), 0, events, &ctx())
+            .await
+            .unwrap();
+    }
+    let due = |before: chrono::DateTime<Utc>, of: IntegrationId| {
+        let store = h.store.clone();
+        async move { store.due_for_validation(of, before, 10).await.unwrap() }
+    };
+    let now = Utc::now();
+    assert_eq!(due(now - Duration::hours(1), integration).await, [never]);
+    assert_eq!(
+        due(now + Duration::minutes(1), integration).await,
+        [never, checked],
+        "never checked first, then the longest unchecked; a pending connection has no token"
+    );
+    assert!(
+        due(now + Duration::minutes(1), IntegrationId::new_v7())
+            .await
+            .is_empty()
+    );
+}
+
 async fn connections_filter_by_labels(h: &Harness) {
     let mut ids = Vec::new();
     for (env, team) in [("prod", "sales"), ("prod", "ops"), ("dev", "sales")] {
@@ -1127,6 +1176,7 @@ conformance_suite!(
     appends_wake_whoever_waits_for_them,
     connections_filter_by_labels,
     connections_filter_by_provider_account,
+    connections_are_due_for_validation_by_their_last_check,
 );
 
 /// The interleaving that breaks a "highest position seen" relay: the event with the lower

@@ -125,6 +125,7 @@ pub struct App {
     provider: ProviderClient,
     authorization_ttl: Duration,
     refresh_concurrency: u32,
+    validation_tick: Option<Duration>,
     refresh: Arc<RefreshState>,
     pg_pool: Option<sqlx::PgPool>,
     relay: Option<RelaySettings>,
@@ -204,6 +205,7 @@ impl App {
             provider,
             authorization_ttl: config.authorization_ttl,
             refresh_concurrency: config.refresh_concurrency,
+            validation_tick: config.validation_tick,
             refresh: Arc::new(RefreshState::new(config.refresh_rate, config.refresh_lease)),
         })
     }
@@ -246,6 +248,13 @@ impl App {
                     tick: Duration::from_secs(1),
                     batch: 500,
                 },
+                shutdown.clone(),
+            ));
+        }
+        if let Some(tick) = self.validation_tick {
+            background.spawn(crate::validator::run_validator(
+                grants.clone(),
+                tick,
                 shutdown.clone(),
             ));
         }

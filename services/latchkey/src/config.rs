@@ -93,6 +93,10 @@ pub struct Settings {
     /// Seconds a refresh lease lasts; longer than a provider call can take (20 s). Default 60.
     #[arg(long, env = "LATCHKEY_REFRESH_LEASE", value_name = "SECONDS")]
     pub refresh_lease: Option<String>,
+    /// Seconds between two looks for connections due for scheduled validation (integrations
+    /// with validation_interval_secs); 0 turns scheduled validation off. Default 30.
+    #[arg(long, env = "LATCHKEY_VALIDATION_TICK", value_name = "SECONDS")]
+    pub validation_tick: Option<String>,
 }
 
 /// The configuration file's shape.
@@ -115,6 +119,7 @@ struct FileSettings {
     refresh_concurrency: Option<u32>,
     refresh_rate: Option<u32>,
     refresh_lease: Option<u32>,
+    validation_tick: Option<u32>,
     auth: Option<String>,
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
@@ -161,6 +166,8 @@ pub struct Config {
     pub refresh_concurrency: u32,
     pub refresh_rate: std::num::NonZeroU32,
     pub refresh_lease: std::time::Duration,
+    /// `None`: no scheduled validation.
+    pub validation_tick: Option<std::time::Duration>,
     pub auth: crate::auth::AuthMode,
     pub tls: Option<TlsFiles>,
 }
@@ -449,6 +456,14 @@ impl Settings {
             1..=3600,
         );
 
+        let validation_tick = number(
+            self.validation_tick,
+            file.validation_tick,
+            30,
+            "LATCHKEY_VALIDATION_TICK (--validation-tick)",
+            0..=3600,
+        );
+
         let auth = match pick(self.auth, file.auth).as_deref() {
             None | Some("none") => Some(crate::auth::AuthMode::None),
             Some("api-keys") => Some(crate::auth::AuthMode::ApiKeys),
@@ -534,6 +549,8 @@ impl Settings {
                     refresh_rate: std::num::NonZeroU32::new(refresh_rate)
                         .unwrap_or(std::num::NonZeroU32::MIN),
                     refresh_lease: std::time::Duration::from_secs(u64::from(refresh_lease)),
+                    validation_tick: (validation_tick > 0)
+                        .then(|| std::time::Duration::from_secs(u64::from(validation_tick))),
                     auth: auth.unwrap_or(crate::auth::AuthMode::ApiKeys),
                     tls,
                 })

@@ -10,7 +10,7 @@ use latchkey_domain::connection::{
     self, GrantCredentials, PendingAuthorization, RevocationOutcome, TokenSet,
 };
 use latchkey_domain::{
-    ConnectionId, DomainEvent, EventMeta, GrantType, IntegrationConfig, IntegrationId, ParamMap,
+    AccountMapping, ConnectionId, DomainEvent, EventMeta, GrantType, IntegrationConfig, IntegrationId, ParamMap,
     Scope, Sealed, StreamId, TenantId, TokenPlacement, integration,
 };
 use latchkey_oauth::{
@@ -487,27 +487,82 @@ impl Grants {
         };
         let outcome = match (failure, &params.code) {
             (None, Some(code)) => {
-                self.exchange_code(&state, &integration, &pending, code, now)
+                match self
+                    .exchange_code(&state, &integration, &pending, code)
                     .await
+                {
+                    Ok(response) => match self.identify_account(config, &response).await {
+                        Ok(account) => Ok((response, account)),
+                        Err(e) => Err((
+                            match e {
+                                latchkey_oauth::OAuthError::InvalidIdToken { .. } => {
+                                    "invalid_id_token"
+                                }
+                                _ => "account_unknown",
+                            }
+                            .to_owned(),
+                            Some(e.to_string()),
+                        )),
+                    },
+                    Err(failure) => Err(failure),
+                }
             }
             (Some(failure), _) => Err(failure),
             (None, None) => Err(failed("invalid_request", None)),
         };
         match outcome {
-            Ok(tokens) => {
-                let events = connection::decide(
-                    Some(&state),
-                    connection::Command::Authorize {
-                        grant_type: GrantType::AuthorizationCode,
-                        tokens,
-                        credentials: None,
-                        now,
-                    },
-                )?;
-                let connection = self
-                    .append_events(state.id, state.version, events, caller, now)
-                    .await?;
-                tracing::info!(connection_id = %state.id, "authorization completed");
+            Ok((response, account)) => {
+                // Connecting an account that already has a connection re-authorizes that one,
+                // when the integration says so; only a fresh connection is folded into it.
+                let twin = match (&account, config.reauthorize_same_account) {
+                    (Some(account), true) if state.authorized_at.is_none() => {
+                        self.connection_of_account(
+                            &state.tenant,
+                            integration.id,
+                            account,
+                            state.id,
+                        )
+                        .await?
+                    }
+                    _ => None,
+                };
+                let connection = match (twin, account) {
+                    (Some(twin), Some(account)) => {
+                        self.authorize_twin(
+                            caller,
+                            &state,
+                            twin,
+                            response,
+                            account,
+                            config,
+                            &pending.scopes,
+                            now,
+                        )
+                        .await?
+                    }
+                    (_, account) => {
+                        let tokens = self
+                            .seal_tokens(state.id, response, config, &pending.scopes, now, false)
+                            .await?;
+                        let events = connection::decide(
+                            Some(&state),
+                            connection::Command::Authorize {
+                                grant_type: GrantType::AuthorizationCode,
+                                tokens,
+                                credentials: None,
+                                now,
+                                provider_account_id: account,
+                                via: None,
+                            },
+                        )?;
+                        let connection = self
+                            .append_events(state.id, state.version, events, caller, now)
+                            .await?;
+                        tracing::info!(connection_id = %state.id, "authorization completed");
+                        connection
+                    }
+                };
+                self.validate_in_background(config, connection.id);
                 Ok(CallbackOutcome::Authorized {
                     connection: Box::new(connection),
                     return_url: pending.return_url,
@@ -540,8 +595,7 @@ impl Grants {
         integration: &integration::State,
         pending: &PendingAuthorization,
         code: &SecretString,
-        now: DateTime<Utc>,
-    ) -> Result<TokenSet, (String, Option<String>)> {
+    ) -> Result<TokenResponse, (String, Option<String>)> {
         let internal = |e: AppError| ("server_error".to_owned(), Some(e.to_string()));
         let verifier = match &pending.pkce_verifier {
             Some(v) => Some(
@@ -566,8 +620,7 @@ impl Grants {
             redirect_uri: &pending.redirect_uri,
             code_verifier: verifier.as_ref(),
         };
-        let response = self
-            .provider
+        self.provider
             .request_token(
                 config,
                 &config.token_url.url(),
@@ -581,10 +634,148 @@ impl Grants {
                     e.error_code().unwrap_or("token_exchange_failed").to_owned(),
                     Some(e.to_string()),
                 )
-            })?;
-        self.seal_tokens(state.id, response, config, &pending.scopes, now, false)
-            .await
-            .map_err(internal)
+            })
+    }
+
+    /// Who the tokens belong to at the provider, by the integration's account mapping; `None`
+    /// when it maps no accounts.
+    pub(crate) async fn identify_account(
+        &self,
+        config: &IntegrationConfig,
+        response: &TokenResponse,
+    ) -> Result<Option<String>, latchkey_oauth::OAuthError> {
+        let Some(mapping) = &config.account else {
+            return Ok(None);
+        };
+        let account = match mapping {
+            AccountMapping::IdToken { jwks_url } => {
+                let Some(id_token) = &response.id_token else {
+                    return Err(latchkey_oauth::OAuthError::InvalidIdToken {
+                        reason: "the token response has no id_token (does the authorization ask \
+                                 for the openid scope?)"
+                            .to_owned(),
+                    });
+                };
+                let issuer = config.issuer.as_ref().map(|i| i.as_str()).unwrap_or("");
+                self.provider
+                    .id_token_subject(
+                        id_token,
+                        &jwks_url.url(),
+                        issuer,
+                        config.client_id.as_str(),
+                    )
+                    .await?
+            }
+            AccountMapping::Userinfo { url } => {
+                self.provider
+                    .account_from_endpoint(&url.url(), &response.access_token, "/sub")
+                    .await?
+            }
+            AccountMapping::Endpoint { url, pointer } => {
+                self.provider
+                    .account_from_endpoint(&url.url(), &response.access_token, pointer)
+                    .await?
+            }
+        };
+        Ok(Some(account))
+    }
+
+    /// The live connection of a provider account for a tenant and integration, other than
+    /// `except`: the oldest one, when there are several.
+    async fn connection_of_account(
+        &self,
+        tenant: &TenantId,
+        integration_id: IntegrationId,
+        account: &str,
+        except: ConnectionId,
+    ) -> Result<Option<connection::State>, AppError> {
+        let filter = latchkey_store::ConnectionFilter {
+            tenant: Some(tenant.clone()),
+            integration_id: Some(integration_id),
+            provider_account_id: Some(account.to_owned()),
+            ..Default::default()
+        };
+        let found = self
+            .store
+            .list_connections(&filter, latchkey_store::Page::first(100))
+            .await?;
+        Ok(found.into_iter().find(|c| {
+            c.id != except
+                && !matches!(
+                    c.status,
+                    connection::Status::Deleted | connection::Status::Revoked
+                )
+        }))
+    }
+
+    /// The authorization started on `started` is the same provider account as `twin`'s: the
+    /// tokens go to `twin` (`authorized` with `via`), and `started` closes (`merged_into`) with
+    /// its data key destroyed. `twin` is written first, so a crash in between loses no
+    /// authorization; the started connection then simply expires pending.
+    #[allow(clippy::too_many_arguments)]
+    async fn authorize_twin(
+        &self,
+        caller: &Caller,
+        started: &connection::State,
+        mut twin: connection::State,
+        response: TokenResponse,
+        account: String,
+        config: &IntegrationConfig,
+        scopes: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<connection::State, AppError> {
+        let tokens = self
+            .seal_tokens(twin.id, response, config, scopes, now, false)
+            .await?;
+        let mut attempts = 0;
+        let connection = loop {
+            let events = connection::decide(
+                Some(&twin),
+                connection::Command::Authorize {
+                    grant_type: GrantType::AuthorizationCode,
+                    tokens: tokens.clone(),
+                    credentials: None,
+                    now,
+                    provider_account_id: Some(account.clone()),
+                    via: Some(started.id),
+                },
+            )?;
+            match self
+                .append_events(twin.id, twin.version, events, caller, now)
+                .await
+            {
+                // The twin moved on meanwhile (a refresh): decide again on its new state.
+                Err(AppError::Conflict(_)) if attempts < 3 => {
+                    attempts += 1;
+                    twin = self.connection_state(twin.id).await?;
+                }
+                other => break other?,
+            }
+        };
+        let closing = connection::decide(
+            Some(started),
+            connection::Command::MergeInto { into: twin.id },
+        )?;
+        self.append_events_any(started.id, started.version, closing, caller)
+            .await?;
+        self.vault.shred(&StreamId::Connection(started.id)).await?;
+        tracing::info!(connection_id = %twin.id, via = %started.id, "same provider account: the existing connection was re-authorized");
+        Ok(connection)
+    }
+
+    /// Checks a newly authorized connection's token behind the caller, when its integration
+    /// validates tokens.
+    pub(crate) fn validate_in_background(&self, config: &IntegrationConfig, id: ConnectionId) {
+        if config.validation.is_none() {
+            return;
+        }
+        let grants = self.clone();
+        tokio::spawn(async move {
+            let caller = Caller::system("system:validator");
+            if let Err(e) = grants.validate(&caller, id).await {
+                tracing::warn!(connection_id = %id, error = %e, "validation after authorization did not complete");
+            }
+        });
     }
 
     /// Client credentials: the connection's own client, or the integration's.
@@ -739,6 +930,9 @@ impl Grants {
     ) -> Result<connection::State, AppError> {
         let now = Utc::now();
         let requested: Vec<String> = scopes.iter().map(|s| s.as_str().to_owned()).collect();
+        let provider_account_id = self
+            .identify_account(&integration.config, &response)
+            .await?;
         let tokens = self
             .seal_tokens(id, response, &integration.config, &requested, now, true)
             .await?;
@@ -765,6 +959,8 @@ impl Grants {
                 tokens,
                 credentials,
                 now,
+                provider_account_id,
+                via: None,
             },
         )?);
         if let Some(profile) = profile {
@@ -775,6 +971,7 @@ impl Grants {
         }
         let state = self.append_events(id, 0, events, caller, now).await?;
         tracing::info!(connection_id = %id, integration_id = %integration.id, grant = grant_type.as_str(), "connection authorized");
+        self.validate_in_background(&integration.config, id);
         Ok(state)
     }
 
@@ -958,16 +1155,33 @@ impl Grants {
             }
         };
         let (valid, reason) = outcome?;
-        let events = connection::decide(
-            Some(&state),
-            connection::Command::RecordValidation {
-                valid,
-                reason: reason.clone(),
-            },
-        )?;
-        let state = self
-            .append_events(id, state.version, events, caller, Utc::now())
-            .await?;
+        let mut current = state;
+        let mut attempts = 0;
+        let state = loop {
+            let events = connection::decide(
+                Some(&current),
+                connection::Command::RecordValidation {
+                    valid,
+                    reason: reason.clone(),
+                },
+            )?;
+            match self
+                .append_events(id, current.version, events, caller, Utc::now())
+                .await
+            {
+                // Another writer got there first: record the verdict on the new state, unless the
+                // token it was about has been replaced meanwhile (then it says nothing).
+                Err(AppError::Conflict(_)) if attempts < 3 => {
+                    attempts += 1;
+                    let latest = self.connection_state(id).await?;
+                    if latest.access_token != current.access_token {
+                        return Ok(latest);
+                    }
+                    current = latest;
+                }
+                other => break other?,
+            }
+        };
         tracing::info!(connection_id = %id, valid, "token validated at the provider");
         if valid {
             return Ok(state);

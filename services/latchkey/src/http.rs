@@ -68,6 +68,12 @@ async fn metrics(State(state): State<HttpState>) -> Response {
                 .set(count);
         }
     }
+    match live_connections(state.store.as_ref()).await {
+        Ok((connections, truncated)) => {
+            crate::metrics::CONNECTION_HEALTH.set(&connections, truncated);
+        }
+        Err(e) => tracing::warn!(error = %e, "metrics: connections unreadable"),
+    }
     let stream = state.relay.stream().unwrap_or_else(|| "none".to_owned());
     crate::metrics::RELAY_LAG
         .with_label_values(&[stream.as_str()])
@@ -77,6 +83,30 @@ async fn metrics(State(state): State<HttpState>) -> Response {
         crate::metrics::render(),
     )
         .into_response()
+}
+
+/// Up to [`crate::metrics::MAX_CONNECTION_SERIES`] connections, and whether there are more.
+async fn live_connections(
+    store: &dyn EventStore,
+) -> Result<(Vec<latchkey_domain::connection::State>, bool), latchkey_store::StoreError> {
+    let max = crate::metrics::MAX_CONNECTION_SERIES;
+    let mut all = Vec::new();
+    let mut page = latchkey_store::Page::first(latchkey_store::Page::MAX_LIMIT);
+    loop {
+        let batch = store
+            .list_connections(&latchkey_store::ConnectionFilter::default(), page)
+            .await?;
+        let full = batch.len() == latchkey_store::Page::MAX_LIMIT as usize;
+        page.after = batch.last().map(|c| *c.id.as_uuid());
+        all.extend(batch);
+        if all.len() > max {
+            all.truncate(max);
+            return Ok((all, true));
+        }
+        if !full {
+            return Ok((all, false));
+        }
+    }
 }
 
 fn escape(text: &str) -> String {

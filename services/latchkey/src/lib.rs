@@ -22,4 +22,5 @@ pub mod refresh;
 pub mod relay;
 pub mod service;
 pub mod telemetry;
+pub mod validator;
 pub mod vault;

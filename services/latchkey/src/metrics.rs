@@ -79,6 +79,124 @@ pub static CONNECTIONS: LazyLock<IntGaugeVec> = LazyLock::new(|| {
     )
 });
 
+fn connection_gauge(name: &str, help: &str, labels: &[&str]) -> IntGaugeVec {
+    register(
+        IntGaugeVec::new(Opts::new(name, help), labels)
+            .unwrap_or_else(|_| unreachable!("valid metric")),
+    )
+}
+
+/// Connections beyond this many get no per-connection series (the counts by status still hold
+/// them all); `latchkey_connection_series_truncated` says when that happens.
+pub const MAX_CONNECTION_SERIES: usize = 10_000;
+
+/// Per-connection health, read from the projection at scrape time: what `GetConnection` shows.
+#[derive(Debug)]
+pub struct ConnectionHealth {
+    info: IntGaugeVec,
+    valid: IntGaugeVec,
+    validated_at: IntGaugeVec,
+    next_refresh: IntGaugeVec,
+    expires: IntGaugeVec,
+    last_error: IntGaugeVec,
+    truncated: IntGaugeVec,
+}
+
+pub static CONNECTION_HEALTH: LazyLock<ConnectionHealth> = LazyLock::new(|| ConnectionHealth {
+    info: connection_gauge(
+        "latchkey_connection_info",
+        "1 per live connection, with its integration, tenant, status and provider account",
+        &[
+            "connection_id",
+            "integration_id",
+            "tenant",
+            "status",
+            "provider_account_id",
+        ],
+    ),
+    valid: connection_gauge(
+        "latchkey_connection_last_validation_valid",
+        "1 when the provider called the token valid at the last validation, 0 when not",
+        &["connection_id"],
+    ),
+    validated_at: connection_gauge(
+        "latchkey_connection_last_validation_timestamp_seconds",
+        "When the token was last checked at the provider",
+        &["connection_id"],
+    ),
+    next_refresh: connection_gauge(
+        "latchkey_connection_next_refresh_timestamp_seconds",
+        "When Latchkey will refresh next (planned, or the retry after a failure)",
+        &["connection_id"],
+    ),
+    expires: connection_gauge(
+        "latchkey_connection_token_expiry_timestamp_seconds",
+        "When the current access token expires",
+        &["connection_id"],
+    ),
+    last_error: connection_gauge(
+        "latchkey_connection_last_error_timestamp_seconds",
+        "When the last error happened, with its code",
+        &["connection_id", "code"],
+    ),
+    truncated: connection_gauge(
+        "latchkey_connection_series_truncated",
+        "1 when there are more live connections than per-connection series are kept for",
+        &[],
+    ),
+});
+
+impl ConnectionHealth {
+    /// Replaces every per-connection series with these connections' (deleted ones are left out).
+    pub fn set(&self, connections: &[latchkey_domain::connection::State], truncated: bool) {
+        for gauge in [
+            &self.info,
+            &self.valid,
+            &self.validated_at,
+            &self.next_refresh,
+            &self.expires,
+            &self.last_error,
+        ] {
+            gauge.reset();
+        }
+        self.truncated
+            .with_label_values::<&str>(&[])
+            .set(i64::from(truncated));
+        for c in connections {
+            if c.status == latchkey_domain::connection::Status::Deleted {
+                continue;
+            }
+            let id = c.id.to_string();
+            self.info
+                .with_label_values(&[
+                    id.as_str(),
+                    &c.integration_id.to_string(),
+                    c.tenant.as_str(),
+                    c.status.as_str(),
+                    c.provider_account_id.as_deref().unwrap_or(""),
+                ])
+                .set(1);
+            if let Some(v) = &c.last_validation {
+                self.valid.with_label_values(&[&id]).set(i64::from(v.valid));
+                self.validated_at
+                    .with_label_values(&[&id])
+                    .set(v.at.timestamp());
+            }
+            if let Some(at) = c.refresh_at {
+                self.next_refresh.with_label_values(&[&id]).set(at.timestamp());
+            }
+            if let Some(at) = c.expires_at {
+                self.expires.with_label_values(&[&id]).set(at.timestamp());
+            }
+            if let Some(e) = &c.last_error {
+                self.last_error
+                    .with_label_values(&[id.as_str(), e.code.as_str()])
+                    .set(e.at.timestamp());
+            }
+        }
+    }
+}
+
 pub fn observe_get_token(elapsed: Duration, ok: bool) {
     GET_TOKEN_SECONDS
         .with_label_values(&[if ok { "ok" } else { "error" }])

@@ -103,6 +103,15 @@ pub fn check_secret(secret: &SecretString, field: &str) -> Result<(), FieldViola
     Ok(())
 }
 
+/// What `VerifyWebhook` answers.
+#[derive(Debug)]
+pub struct WebhookVerdict {
+    /// `Err` says why the signature does not hold.
+    pub verdict: Result<(), String>,
+    pub provider_account_id: Option<String>,
+    pub connection_id: Option<ConnectionId>,
+}
+
 #[derive(Debug, Clone)]
 pub struct Integrations {
     store: Arc<dyn EventStore>,
@@ -309,13 +318,15 @@ impl Integrations {
     }
 
     /// Checks a webhook against the integration's scheme and secret: whether its signature holds
-    /// (and its timestamp is fresh), and which provider account it is about.
+    /// (and its timestamp is fresh), which provider account it is about, and that account's
+    /// connection among those the caller sees.
     pub async fn verify_webhook(
         &self,
+        caller: &Caller,
         id: IntegrationId,
         headers: &std::collections::BTreeMap<String, String>,
         body: &[u8],
-    ) -> Result<(Result<(), String>, Option<String>), AppError> {
+    ) -> Result<WebhookVerdict, AppError> {
         let integration = self.get(id).await?;
         let Some(scheme) = integration.config.webhook.as_ref() else {
             return Err(AppError::FailedPrecondition(format!(
@@ -361,7 +372,37 @@ impl Integrations {
                     other => other.to_string(),
                 })
             });
-        Ok((verdict, account))
+        let connection_id = match &account {
+            Some(account) => {
+                let filter = ConnectionFilter {
+                    tenant: match &caller.scope {
+                        Scope::Tenant(own) => Some(own.clone()),
+                        Scope::Admin => None,
+                    },
+                    integration_id: Some(id),
+                    provider_account_id: Some(account.clone()),
+                    ..Default::default()
+                };
+                let found = self.store.list_connections(&filter, Page::first(100)).await?;
+                // The live one; an active one before one that needs the customer again.
+                found
+                    .iter()
+                    .filter(|c| {
+                        !matches!(
+                            c.status,
+                            connection::Status::Deleted | connection::Status::Revoked
+                        )
+                    })
+                    .min_by_key(|c| c.status != connection::Status::Active)
+                    .map(|c| c.id)
+            }
+            None => None,
+        };
+        Ok(WebhookVerdict {
+            verdict,
+            provider_account_id: account,
+            connection_id,
+        })
     }
 
     pub async fn delete(

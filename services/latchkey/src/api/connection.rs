@@ -478,11 +478,14 @@ impl ConnectionService for ConnectionApi {
         let (Some(page), Some(labels)) = (page.filter(|_| errors.is_empty()), labels) else {
             return Err(AppError::Invalid(errors).into());
         };
+        let provider_account_id =
+            Some(req.provider_account_id).filter(|account| !account.is_empty());
         let filter = ConnectionFilter {
             tenant,
             integration_id,
             status,
             labels,
+            provider_account_id,
         };
         let states = self.connections.list(&caller, filter, page).await?;
         let ids: Vec<_> = states.iter().map(|s| *s.id.as_uuid()).collect();

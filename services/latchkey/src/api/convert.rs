@@ -7,7 +7,7 @@ use latchkey_domain::integration::{self, IntegrationConfigInput};
 use latchkey_domain::webhook::{WebhookKind, WebhookScheme};
 use latchkey_domain::{
     ClientAuthMethod, FieldViolation, GrantType, IntegrationConfig, TokenPlacement,
-    TokenValidation, ValidationErrors, connection,
+    AccountMapping, TokenValidation, ValidationErrors, connection,
 };
 use latchkey_proto::v1 as pb;
 use latchkey_store::{Page, RecordedEvent};
@@ -170,6 +170,23 @@ pub fn config_input(
             .as_ref()
             .map(|v| v.expected_status)
             .unwrap_or_default(),
+        validation_interval_secs: c.validation_interval_secs,
+        account_kind: c
+            .account
+            .as_ref()
+            .map(|a| a.kind.clone())
+            .unwrap_or_default(),
+        account_url: c
+            .account
+            .as_ref()
+            .map(|a| a.url.clone())
+            .unwrap_or_default(),
+        account_pointer: c
+            .account
+            .as_ref()
+            .map(|a| a.pointer.clone())
+            .unwrap_or_default(),
+        reauthorize_same_account: c.reauthorize_same_account,
         webhook: match c.webhook {
             None => None,
             Some(w) => {
@@ -317,6 +334,22 @@ pub fn integration_to_pb(state: &integration::State, callback_url: &str) -> pb::
                     ..Default::default()
                 },
             }),
+            validation_interval_secs: c.validation_interval_secs,
+            account: c.account.as_ref().map(|a| match a {
+                AccountMapping::IdToken { jwks_url: url } | AccountMapping::Userinfo { url } => {
+                    pb::AccountMapping {
+                        kind: a.as_str().to_owned(),
+                        url: url.as_str().to_owned(),
+                        pointer: String::new(),
+                    }
+                }
+                AccountMapping::Endpoint { url, pointer } => pb::AccountMapping {
+                    kind: a.as_str().to_owned(),
+                    url: url.as_str().to_owned(),
+                    pointer: pointer.clone(),
+                },
+            }),
+            reauthorize_same_account: c.reauthorize_same_account,
             webhook: c.webhook.as_ref().map(|w| pb::WebhookScheme {
                 kind: match w.kind {
                     WebhookKind::HmacBody => pb::WebhookKind::HmacBody,
@@ -441,6 +474,7 @@ pub fn connection_to_pb(state: &connection::State) -> pb::Connection {
             reason: v.reason.clone().unwrap_or_default(),
             at: Some(timestamp(v.at)),
         }),
+        provider_account_id: state.provider_account_id.clone().unwrap_or_default(),
         name: state.profile.name.clone(),
         description: state.profile.description.clone(),
         labels: state.profile.labels.clone().into_iter().collect(),

@@ -109,7 +109,7 @@ impl IntegrationService for IntegrationApi {
         &self,
         request: Request<pb::VerifyWebhookRequest>,
     ) -> Result<Response<pb::VerifyWebhookResponse>, Status> {
-        self.auth.caller(&request).await?;
+        let caller = self.auth.caller(&request).await?;
         let req = request.into_inner();
         let id = integration_id(&req.integration_id)?;
         if req.body.len() > 256 * 1024 || req.headers.len() > 100 {
@@ -124,14 +124,18 @@ impl IntegrationService for IntegrationApi {
             .into_iter()
             .map(|(k, v)| (k.to_ascii_lowercase(), v))
             .collect();
-        let (verdict, account) = self
+        let answer = self
             .integrations
-            .verify_webhook(id, &headers, &req.body)
+            .verify_webhook(&caller, id, &headers, &req.body)
             .await?;
         Ok(Response::new(pb::VerifyWebhookResponse {
-            valid: verdict.is_ok(),
-            reason: verdict.err().unwrap_or_default(),
-            provider_account_id: account.unwrap_or_default(),
+            valid: answer.verdict.is_ok(),
+            reason: answer.verdict.err().unwrap_or_default(),
+            provider_account_id: answer.provider_account_id.unwrap_or_default(),
+            connection_id: answer
+                .connection_id
+                .map(|id| id.to_string())
+                .unwrap_or_default(),
         }))
     }
 
