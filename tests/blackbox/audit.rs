@@ -52,6 +52,8 @@ async fn connection_history(store: &dyn EventStore, tenant: &str) -> ConnectionI
             refresh_at: None,
         },
         credentials: None,
+        provider_account_id: None,
+        via: None,
     }
     .into();
     store

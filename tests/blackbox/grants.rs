@@ -1120,3 +1120,194 @@ async fn connections_carry_a_name_a_description_and_labels_that_filter_and_chang
     server.stop().await;
     mode.cleanup().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn provider_accounts_come_from_checked_id_tokens_and_one_account_keeps_one_connection() {
+    use latchkey_fake_provider::IdToken;
+    use latchkey_proto::v1::{
+        AccountMapping, GetConnectionRequest, ListConnectionsRequest, VerifyWebhookRequest,
+        WebhookKind, WebhookScheme,
+    };
+    let provider = FakeProvider::start(ProviderConfig::default())
+        .await
+        .unwrap();
+    let mode = Mode::embedded();
+    let server = Server::start_with(&mode, &[LOOPBACK]).await;
+    let webhook_secret = "account-webhook-secret";
+    let integration_id = server
+        .integrations()
+        .await
+        .create_integration(CreateIntegrationRequest {
+            config: Some(IntegrationConfig {
+                scopes: vec!["openid".to_owned(), "read".to_owned()],
+                account: Some(AccountMapping {
+                    kind: "id_token".to_owned(),
+                    url: provider.url("/jwks"),
+                    ..Default::default()
+                }),
+                reauthorize_same_account: true,
+                webhook: Some(WebhookScheme {
+                    kind: WebhookKind::HmacBody as i32,
+                    signature_header: "x-signature".to_owned(),
+                    prefix: "sha256=".to_owned(),
+                    account_pointer: "/user".to_owned(),
+                    ..Default::default()
+                }),
+                ..provider_config(&provider, GrantType::AuthorizationCode)
+            }),
+            client_secret: provider.config().client_secret.clone(),
+            webhook_secret: webhook_secret.to_owned(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .integration_id;
+    let mut connections = server.connections().await;
+    // The customer consents as `user` at the provider; returns the started connection's id.
+    let client = connections.clone();
+    let connect_as = async |user: &str| -> String {
+        let started = client
+            .clone()
+            .start_authorization(StartAuthorizationRequest {
+                integration_id: integration_id.clone(),
+                tenant: "acme".to_owned(),
+                extra_params: [("login_hint".to_owned(), user.to_owned())].into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        consent(&started.authorization_url).await;
+        started.connection_id
+    };
+    let get = |id: &str| GetConnectionRequest {
+        connection_id: id.to_owned(),
+        as_of: None,
+    };
+
+    // A good ID token: the connection knows its account.
+    let alice = connect_as("alice").await;
+    let state = connections
+        .get_connection(get(&alice))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(state.status(), ConnectionStatus::Active);
+    assert_eq!(state.provider_account_id, "alice");
+
+    // A bad signature and a wrong issuer are refused: the authorization fails with the reason,
+    // and no tokens are kept.
+    for (quirk, reason) in [
+        (IdToken::WrongKey, "signature"),
+        (IdToken::WrongIssuer, "iss"),
+    ] {
+        provider.set_quirks(Quirks {
+            id_token: quirk,
+            ..Default::default()
+        });
+        let refused = connect_as("mallory").await;
+        let state = connections
+            .get_connection(get(&refused))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(state.status(), ConnectionStatus::AuthorizationFailed);
+        let error = state.last_error.unwrap();
+        assert_eq!(error.code, "invalid_id_token");
+        assert!(error.description.contains(reason), "{}", error.description);
+        assert!(state.provider_account_id.is_empty());
+        assert_eq!(
+            history_types(&server, &refused).await,
+            [
+                "connection_created",
+                "authorization_started",
+                "authorization_failed"
+            ]
+        );
+    }
+    provider.set_quirks(Quirks::default());
+
+    // Alice connects again from a new "Connect" click: her connection is re-authorized, and the
+    // started one closes pointing at it.
+    let again = connect_as("alice").await;
+    let closed = connections
+        .get_connection(get(&again))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(closed.status(), ConnectionStatus::Deleted);
+    assert_eq!(
+        history_types(&server, &again).await,
+        ["connection_created", "authorization_started", "merged_into"]
+    );
+    let history = history_types(&server, &alice).await;
+    assert_eq!(
+        history.iter().filter(|t| *t == "authorized").count(),
+        2,
+        "{history:?}"
+    );
+    let token = connections
+        .get_token(GetTokenRequest {
+            connection_id: alice.clone(),
+            min_ttl: None,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        provider.issued_tokens().iter().rev().nth(1),
+        Some(&token.access_token),
+        "the connection holds the second authorization's token"
+    );
+    let bob = connect_as("bob").await;
+    let of = |account: &str| ListConnectionsRequest {
+        integration_id: integration_id.clone(),
+        provider_account_id: account.to_owned(),
+        ..Default::default()
+    };
+    let listed: Vec<String> = connections
+        .list_connections(of("alice"))
+        .await
+        .unwrap()
+        .into_inner()
+        .connections
+        .into_iter()
+        .map(|c| c.connection_id)
+        .collect();
+    assert_eq!(listed, [alice.as_str()], "one connection for alice");
+    let listed = connections
+        .list_connections(of("bob"))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(listed.connections.len(), 1);
+    assert_eq!(listed.connections[0].connection_id, bob);
+
+    // A webhook about alice is routed to her connection; one about nobody to none.
+    let mut integrations = server.integrations().await;
+    for (user, expected) in [("alice", alice.as_str()), ("nobody", "")] {
+        let body = format!(r#"{{"user":"{user}","event":"changed"}}"#);
+        let signature = format!(
+            "sha256={}",
+            latchkey_crypto::hmac_sha256_hex(webhook_secret.as_bytes(), body.as_bytes())
+        );
+        let answer = integrations
+            .verify_webhook(VerifyWebhookRequest {
+                integration_id: integration_id.clone(),
+                headers: [("x-signature".to_owned(), signature)].into(),
+                body: body.into_bytes(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(answer.valid, "{}", answer.reason);
+        assert_eq!(answer.provider_account_id, user);
+        assert_eq!(answer.connection_id, expected);
+    }
+    let (_, log) = server.stop().await;
+    for token in provider.issued_tokens() {
+        assert!(!log.contains(&token), "a token leaked into the logs");
+    }
+    mode.cleanup().await;
+}

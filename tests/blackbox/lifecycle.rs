@@ -769,6 +769,130 @@ async fn client_credentials_connections_run_their_grant_again_to_refresh() {
     mode.cleanup().await;
 }
 
+/// The connection's last validation, once there is one (waits up to 10 s).
+async fn validated_soon(
+    server: &Server,
+    connection_id: &str,
+) -> latchkey_proto::v1::LastValidation {
+    let mut connections = server.connections().await;
+    for _ in 0..100 {
+        let state = connections
+            .get_connection(GetConnectionRequest {
+                connection_id: connection_id.to_owned(),
+                as_of: None,
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        if let Some(v) = state.last_validation {
+            return v;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("connection {connection_id} was never validated");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn validation_runs_on_a_schedule_and_health_shows_in_metrics() {
+    use latchkey_proto::v1::TokenValidation;
+    let provider = FakeProvider::start(ProviderConfig::default())
+        .await
+        .unwrap();
+    let mode = Mode::embedded();
+    let server = Server::start_with(
+        &mode,
+        &[LOOPBACK, NO_REFRESHER, ("LATCHKEY_VALIDATION_TICK", "1")],
+    )
+    .await;
+    let mut config = password_integration(&provider);
+    config.validation = Some(TokenValidation {
+        kind: "introspection".to_owned(),
+        url: provider.url("/introspect"),
+        ..Default::default()
+    });
+    config.validation_interval_secs = Some(10);
+    let integration_id = integration(&server, config.clone(), &provider).await;
+    let connection_id = connect(&server, &integration_id, &provider).await;
+    // Too short an interval, or an interval without a validation, is refused by name.
+    for (interval, validation, field) in [
+        (
+            Some(5),
+            config.validation.clone(),
+            "validation_interval_secs",
+        ),
+        (Some(60), None, "validation_interval_secs"),
+    ] {
+        let error = server
+            .integrations()
+            .await
+            .create_integration(CreateIntegrationRequest {
+                config: Some(IntegrationConfig {
+                    validation_interval_secs: interval,
+                    validation,
+                    ..password_integration(&provider)
+                }),
+                ..Default::default()
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(error.code(), Code::InvalidArgument);
+        assert!(error.message().contains(field), "{}", error.message());
+    }
+
+    // One check after authorization, then one per interval: the second comes by itself.
+    let first = validated_soon(&server, &connection_id).await;
+    let validations = || async {
+        event_types(&server, &connection_id)
+            .await
+            .into_iter()
+            .filter(|(t, _)| t == "validated")
+            .count()
+    };
+    let mut waited = Duration::ZERO;
+    while validations().await < 2 {
+        assert!(
+            waited < Duration::from_secs(30),
+            "no scheduled validation within 30 s"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        waited += Duration::from_millis(250);
+    }
+    let second = validated_soon(&server, &connection_id).await;
+    let gap = second.at.unwrap().seconds - first.at.unwrap().seconds;
+    assert!(gap >= 10, "the schedule keeps its interval: {gap} s");
+
+    // The same health appears as metrics, per connection.
+    let (status, metrics) = server.http_get("/metrics").await.unwrap();
+    assert_eq!(status, 200);
+    let series = |name: &str| {
+        metrics
+            .lines()
+            .find(|l| l.starts_with(name) && l.contains(&connection_id))
+            .map(str::to_owned)
+    };
+    assert!(
+        series("latchkey_connection_info{")
+            .is_some_and(|l| l.contains("status=\"active\"") && l.ends_with(" 1")),
+        "{metrics}"
+    );
+    assert!(
+        series("latchkey_connection_last_validation_valid{").is_some_and(|l| l.ends_with(" 1")),
+        "{metrics}"
+    );
+    assert!(
+        series("latchkey_connection_last_validation_timestamp_seconds{")
+            .is_some_and(|l| l.ends_with(&format!(" {}", second.at.unwrap().seconds))),
+        "{metrics}"
+    );
+    assert!(series("latchkey_connection_next_refresh_timestamp_seconds{").is_some());
+    assert!(series("latchkey_connection_token_expiry_timestamp_seconds{").is_some());
+    for token in provider.issued_tokens() {
+        assert!(!metrics.contains(&token));
+    }
+    server.stop().await;
+    mode.cleanup().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn validation_detects_a_token_revoked_at_the_provider_and_ends_in_reauthorization() {
     use latchkey_proto::v1::{TokenValidation, ValidateConnectionRequest};
@@ -787,6 +911,9 @@ async fn validation_detects_a_token_revoked_at_the_provider_and_ends_in_reauthor
         });
         let integration_id = integration(&server, config, &provider).await;
         let connection_id = connect(&server, &integration_id, &provider).await;
+        // Validation runs by itself after authorization.
+        let first = validated_soon(&server, &connection_id).await;
+        assert!(first.valid, "{kind}: {first:?}");
         let validate = || ValidateConnectionRequest {
             connection_id: connection_id.clone(),
         };

@@ -145,6 +145,8 @@ fn events_for(id: ConnectionId, n: usize) -> Vec<Vec<DomainEvent>> {
             refresh_at: None,
         },
         credentials: None,
+        provider_account_id: None,
+        via: None,
     }
     .into();
     let failed = || -> DomainEvent {

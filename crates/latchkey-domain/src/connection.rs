@@ -489,7 +489,10 @@ pub fn decide(state: Option<&State>, command: Command) -> Result<Vec<Event>, Dom
         }
         Command::MergeInto { into } => {
             if s.pending_authorization.is_none() || into == s.id {
-                return Err(refuse(s, "merge an authorization that was not started here"));
+                return Err(refuse(
+                    s,
+                    "merge an authorization that was not started here",
+                ));
             }
             Ok(vec![Event::MergedInto { into }])
         }
@@ -891,7 +894,7 @@ mod tests {
 
     #[test]
     fn given_an_account_when_authorized_again_via_another_connection_then_one_connection_holds_both()
-    {
+     {
         let (_, first) = when(
             &[created(), started()],
             Command::Authorize {
@@ -925,8 +928,11 @@ mod tests {
         assert_eq!(state.access_token, Some(Sealed::from_bytes(vec![3])));
         assert_eq!(state.provider_account_id.as_deref(), Some("user-42"));
         // The twin closes, pointing at the connection that took its authorization.
-        let (events, closed) = when(&[created(), started()], Command::MergeInto { into: state.id })
-            .unwrap();
+        let (events, closed) = when(
+            &[created(), started()],
+            Command::MergeInto { into: state.id },
+        )
+        .unwrap();
         assert_eq!(types(&events), ["merged_into"]);
         assert_eq!(closed.status, Status::Deleted);
         assert_eq!(closed.pending_authorization, None);

@@ -220,7 +220,7 @@ impl IntegrationConfig {
     pub const MAX_SCOPES: usize = 100;
     pub const MAX_DESCRIPTION_LEN: usize = 2000;
     pub const MAX_METADATA_FIELDS: usize = 32;
-    pub const MIN_VALIDATION_INTERVAL_SECS: u32 = 60;
+    pub const MIN_VALIDATION_INTERVAL_SECS: u32 = 10;
     pub const MAX_VALIDATION_INTERVAL_SECS: u32 = 30 * 24 * 3600;
     /// Token response fields that hold secrets and are never kept as metadata.
     pub const SECRET_FIELDS: &'static [&'static str] =
@@ -496,7 +496,7 @@ impl IntegrationConfigInput {
             {
                 e.push(FieldViolation::new(
                     "validation_interval_secs",
-                    "must be between 60 seconds and 30 days",
+                    "must be between 10 seconds and 30 days",
                 ));
             }
         }
@@ -858,6 +858,70 @@ pub(crate) mod tests {
                 "refresh_margin_secs"
             ]
         );
+    }
+
+    #[test]
+    fn account_mappings_are_checked_and_the_same_account_setting_needs_one() {
+        let jwks = "https://login.salesforce.com/id/keys";
+        let config = IntegrationConfigInput {
+            account_kind: "id_token".to_owned(),
+            account_url: jwks.to_owned(),
+            issuer: "https://login.salesforce.com".to_owned(),
+            reauthorize_same_account: true,
+            ..input()
+        }
+        .parse()
+        .unwrap();
+        assert!(matches!(
+            &config.account,
+            Some(AccountMapping::IdToken { jwks_url }) if jwks_url.as_str() == jwks
+        ));
+        assert!(config.reauthorize_same_account);
+        let cases = [
+            (
+                IntegrationConfigInput {
+                    account_kind: "id_token".to_owned(),
+                    account_url: jwks.to_owned(),
+                    ..input()
+                },
+                vec!["issuer"],
+            ),
+            (
+                IntegrationConfigInput {
+                    account_kind: "endpoint".to_owned(),
+                    account_url: "https://api.example.com/me".to_owned(),
+                    account_pointer: "user.id".to_owned(),
+                    ..input()
+                },
+                vec!["account.pointer"],
+            ),
+            (
+                IntegrationConfigInput {
+                    account_kind: "cookie".to_owned(),
+                    ..input()
+                },
+                vec!["account.kind"],
+            ),
+            (
+                IntegrationConfigInput {
+                    reauthorize_same_account: true,
+                    ..input()
+                },
+                vec!["reauthorize_same_account"],
+            ),
+            (
+                IntegrationConfigInput {
+                    account_kind: "userinfo".to_owned(),
+                    account_url: "http://10.0.0.1/userinfo".to_owned(),
+                    ..input()
+                },
+                vec!["account.url"],
+            ),
+        ];
+        for (input, fields) in cases {
+            let err = input.parse().unwrap_err();
+            assert_eq!(err.fields().collect::<Vec<_>>(), fields);
+        }
     }
 
     #[test]

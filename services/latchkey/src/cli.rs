@@ -27,12 +27,17 @@ pub struct ClientArgs {
     pub ca: Option<std::path::PathBuf>,
 }
 
-#[derive(Debug, Subcommand)]
+#[derive(Debug, Clone, Subcommand)]
 pub enum ConnectionsAction {
-    /// Connections, optionally of one tenant.
+    /// Connections, optionally of one tenant, integration or provider account.
     List {
         #[arg(long)]
         tenant: Option<String>,
+        #[arg(long)]
+        integration: Option<String>,
+        /// The connections of this account at the provider.
+        #[arg(long)]
+        provider_account: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -236,6 +241,9 @@ fn connection_json(c: &pb::Connection) -> serde_json::Value {
         "expires_at": time(&c.expires_at),
         "next_refresh_at": time(&c.next_refresh_at),
         "can_refresh": c.can_refresh,
+        "name": c.name,
+        "provider_account_id": c.provider_account_id,
+        "last_validation": c.last_validation.as_ref().map(|v| serde_json::json!({"valid": v.valid, "reason": v.reason, "at": time(&v.at)})),
         "last_error": c.last_error.as_ref().map(|e| serde_json::json!({"code": e.code, "description": e.description, "retryable": e.retryable})),
         "version": c.version,
         "created_at": time(&c.created_at),
@@ -248,12 +256,19 @@ pub async fn connections(args: &ClientArgs, action: ConnectionsAction) -> anyhow
     let (channel, bearer) = channel(args).await?;
     let mut client = ConnectionServiceClient::with_interceptor(channel, bearer);
     match action {
-        ConnectionsAction::List { tenant, json } => {
+        ConnectionsAction::List {
+            tenant,
+            integration,
+            provider_account,
+            json,
+        } => {
             let mut page_token = String::new();
             loop {
                 let page = client
                     .list_connections(pb::ListConnectionsRequest {
                         tenant: tenant.clone().unwrap_or_default(),
+                        integration_id: integration.clone().unwrap_or_default(),
+                        provider_account_id: provider_account.clone().unwrap_or_default(),
                         page_size: 500,
                         page_token: page_token.clone(),
                         ..Default::default()

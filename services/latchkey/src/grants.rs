@@ -10,8 +10,8 @@ use latchkey_domain::connection::{
     self, GrantCredentials, PendingAuthorization, RevocationOutcome, TokenSet,
 };
 use latchkey_domain::{
-    AccountMapping, ConnectionId, DomainEvent, EventMeta, GrantType, IntegrationConfig, IntegrationId, ParamMap,
-    Scope, Sealed, StreamId, TenantId, TokenPlacement, integration,
+    AccountMapping, ConnectionId, DomainEvent, EventMeta, GrantType, IntegrationConfig,
+    IntegrationId, ParamMap, Scope, Sealed, StreamId, TenantId, TokenPlacement, integration,
 };
 use latchkey_oauth::{
     AuthorizationRequest, ClientCredentials, Grant, Pkce, ProviderClient, TokenResponse,
@@ -516,13 +516,8 @@ impl Grants {
                 // when the integration says so; only a fresh connection is folded into it.
                 let twin = match (&account, config.reauthorize_same_account) {
                     (Some(account), true) if state.authorized_at.is_none() => {
-                        self.connection_of_account(
-                            &state.tenant,
-                            integration.id,
-                            account,
-                            state.id,
-                        )
-                        .await?
+                        self.connection_of_account(&state.tenant, integration.id, account, state.id)
+                            .await?
                     }
                     _ => None,
                 };
@@ -658,12 +653,7 @@ impl Grants {
                 };
                 let issuer = config.issuer.as_ref().map(|i| i.as_str()).unwrap_or("");
                 self.provider
-                    .id_token_subject(
-                        id_token,
-                        &jwks_url.url(),
-                        issuer,
-                        config.client_id.as_str(),
-                    )
+                    .id_token_subject(id_token, &jwks_url.url(), issuer, config.client_id.as_str())
                     .await?
             }
             AccountMapping::Userinfo { url } => {

@@ -305,23 +305,7 @@ fn client_command(command: &Command) -> Option<ExitCode> {
                 *json,
             )),
             Command::Connections { action, client } => Box::pin(async move {
-                let action = match action {
-                    latchkey::cli::ConnectionsAction::List { tenant, json } => {
-                        latchkey::cli::ConnectionsAction::List {
-                            tenant: tenant.clone(),
-                            json: *json,
-                        }
-                    }
-                    latchkey::cli::ConnectionsAction::Show {
-                        connection,
-                        as_of,
-                        json,
-                    } => latchkey::cli::ConnectionsAction::Show {
-                        connection: connection.clone(),
-                        as_of: as_of.clone(),
-                        json: *json,
-                    },
-                };
+                let action = action.clone();
                 latchkey::cli::connections(client, action).await
             }),
             _ => return None,

@@ -183,7 +183,9 @@ impl ConnectionHealth {
                     .set(v.at.timestamp());
             }
             if let Some(at) = c.refresh_at {
-                self.next_refresh.with_label_values(&[&id]).set(at.timestamp());
+                self.next_refresh
+                    .with_label_values(&[&id])
+                    .set(at.timestamp());
             }
             if let Some(at) = c.expires_at {
                 self.expires.with_label_values(&[&id]).set(at.timestamp());

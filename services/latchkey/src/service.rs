@@ -383,7 +383,10 @@ impl Integrations {
                     provider_account_id: Some(account.clone()),
                     ..Default::default()
                 };
-                let found = self.store.list_connections(&filter, Page::first(100)).await?;
+                let found = self
+                    .store
+                    .list_connections(&filter, Page::first(100))
+                    .await?;
                 // The live one; an active one before one that needs the customer again.
                 found
                     .iter()

@@ -31,7 +31,10 @@ pub async fn run_validator(grants: Grants, tick: Duration, shutdown: Cancellatio
 }
 
 /// Checks every connection due now; answers how many were checked.
-pub async fn validate_due(grants: &Grants, shutdown: &CancellationToken) -> Result<usize, AppError> {
+pub async fn validate_due(
+    grants: &Grants,
+    shutdown: &CancellationToken,
+) -> Result<usize, AppError> {
     let caller = Caller::system("system:validator");
     let mut checked = 0;
     let mut page = Page::first(Page::MAX_LIMIT);

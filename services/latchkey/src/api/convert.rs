@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 use latchkey_domain::integration::{self, IntegrationConfigInput};
 use latchkey_domain::webhook::{WebhookKind, WebhookScheme};
 use latchkey_domain::{
-    ClientAuthMethod, FieldViolation, GrantType, IntegrationConfig, TokenPlacement,
-    AccountMapping, TokenValidation, ValidationErrors, connection,
+    AccountMapping, ClientAuthMethod, FieldViolation, GrantType, IntegrationConfig, TokenPlacement,
+    TokenValidation, ValidationErrors, connection,
 };
 use latchkey_proto::v1 as pb;
 use latchkey_store::{Page, RecordedEvent};
