@@ -811,8 +811,41 @@ async fn validation_runs_on_a_schedule_and_health_shows_in_metrics() {
         ..Default::default()
     });
     config.validation_interval_secs = Some(10);
+    // The account comes from the userinfo answer here (the ID token way is in grants.rs).
+    config.account = Some(latchkey_proto::v1::AccountMapping {
+        kind: "userinfo".to_owned(),
+        url: provider.url("/userinfo"),
+        ..Default::default()
+    });
     let integration_id = integration(&server, config.clone(), &provider).await;
     let connection_id = connect(&server, &integration_id, &provider).await;
+    // And from any endpoint, at a JSON pointer.
+    let endpoint_integration = integration(
+        &server,
+        IntegrationConfig {
+            account: Some(latchkey_proto::v1::AccountMapping {
+                kind: "endpoint".to_owned(),
+                url: provider.url("/api/me"),
+                pointer: "/user".to_owned(),
+            }),
+            ..password_integration(&provider)
+        },
+        &provider,
+    )
+    .await;
+    let by_endpoint = connect(&server, &endpoint_integration, &provider).await;
+    let mut connections = server.connections().await;
+    for id in [&connection_id, &by_endpoint] {
+        let state = connections
+            .get_connection(GetConnectionRequest {
+                connection_id: id.clone(),
+                as_of: None,
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(state.provider_account_id, provider.config().username);
+    }
     // Too short an interval, or an interval without a validation, is refused by name.
     for (interval, validation, field) in [
         (
@@ -871,8 +904,9 @@ async fn validation_runs_on_a_schedule_and_health_shows_in_metrics() {
             .map(str::to_owned)
     };
     assert!(
-        series("latchkey_connection_info{")
-            .is_some_and(|l| l.contains("status=\"active\"") && l.ends_with(" 1")),
+        series("latchkey_connection_info{").is_some_and(|l| l.contains("status=\"active\"")
+            && l.contains("provider_account_id=\"ada\"")
+            && l.ends_with(" 1")),
         "{metrics}"
     );
     assert!(

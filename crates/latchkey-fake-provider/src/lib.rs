@@ -1,8 +1,10 @@
 //! A real, small OAuth 2.0 provider for tests (not a mock that answers anything): authorization
 //! code with PKCE (S256) verification, client authentication by Basic header or request body,
 //! client credentials, password, refresh with rotation and reuse detection (a reused refresh token
-//! revokes the whole grant, as real providers do), RFC 7009 revocation, RFC 8414 metadata, a
-//! protected resource to check tokens against, and switches for the quirks of real providers.
+//! revokes the whole grant, as real providers do), RFC 7009 revocation, RFC 8414 metadata, RFC 7662
+//! introspection, OpenID userinfo, ES256 ID tokens (for the `openid` scope; the subject is the
+//! authorization request's `login_hint`) with their JWKS, a protected resource to check tokens
+//! against, and switches for the quirks of real providers.
 //!
 //! It listens on 127.0.0.1, port 0, and never leaves the machine. Test code only.
 
