@@ -169,6 +169,67 @@ async fn a_thousand_concurrent_get_token_calls_cause_one_refresh() {
     mode.cleanup().await;
 }
 
+/// GetToken reads an in-memory projection; a revocation on one replica must reach every replica's
+/// copy: 100 ms after `RevokeConnection` returns, no replica hands out the token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_revocation_no_replica_serves_the_token_100_ms_later() {
+    use latchkey_proto::v1::RevokeConnectionRequest;
+    let provider = FakeProvider::start(ProviderConfig::default())
+        .await
+        .unwrap();
+    let mode = Mode::postgres().await;
+    let a = Server::start_with(&mode, &[LOOPBACK, NO_REFRESHER]).await;
+    let b = Server::start_with(&mode, &[LOOPBACK, NO_REFRESHER]).await;
+    let integration_id = integration(&a, password_integration(&provider), &provider).await;
+    let (ca, cb) = (a.connections().await, b.connections().await);
+    let get = |client: &latchkey_proto::v1::connection_service_client::ConnectionServiceClient<
+        tonic::transport::Channel,
+    >,
+               id: &str| {
+        let mut client = client.clone();
+        let request = GetTokenRequest {
+            connection_id: id.to_owned(),
+            min_ttl: None,
+        };
+        async move { client.get_token(request).await }
+    };
+    for round in 0..6 {
+        let connection_id = connect(&a, &integration_id, &provider).await;
+        // Both replicas serve it (and keep it in memory).
+        for _ in 0..3 {
+            get(&ca, &connection_id).await.unwrap();
+            get(&cb, &connection_id).await.unwrap();
+        }
+        let (revoker, other) = if round % 2 == 0 {
+            (&ca, &cb)
+        } else {
+            (&cb, &ca)
+        };
+        revoker
+            .clone()
+            .revoke_connection(RevokeConnectionRequest {
+                connection_id: connection_id.clone(),
+                reason: "coherence".to_owned(),
+            })
+            .await
+            .unwrap();
+        let revoked_at = tokio::time::Instant::now();
+        // The replica that revoked knows at once.
+        let refused = get(revoker, &connection_id).await.unwrap_err();
+        assert_eq!(refused.code(), Code::FailedPrecondition, "round {round}");
+        tokio::time::sleep_until(revoked_at + Duration::from_millis(100)).await;
+        let refused = get(other, &connection_id).await.unwrap_err();
+        assert_eq!(
+            refused.code(),
+            Code::FailedPrecondition,
+            "round {round}: the other replica still served a revoked connection after 100 ms"
+        );
+    }
+    a.stop().await;
+    b.stop().await;
+    mode.cleanup().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_replicas_on_one_postgres_refresh_an_expiring_connection_once() {
     let provider = FakeProvider::start(ProviderConfig::default())

@@ -329,6 +329,10 @@ pub trait EventStore: Send + Sync + std::fmt::Debug + 'static {
     /// Signalled after every append commits in this process.
     fn appended(&self) -> Arc<tokio::sync::Notify>;
 
+    /// Runs `hook` with the stream of every append committed in this process, before `append`
+    /// returns (caches use it to drop what the append changed).
+    fn on_append(&self, hook: AppendHook);
+
     /// Waits for in-flight queries and closes the connections; later calls fail.
     async fn close(&self);
 }
@@ -576,6 +580,38 @@ pub(crate) fn parse_state<T: serde::de::DeserializeOwned>(json: &str) -> Result<
 pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
     serde_json::to_string(value)
         .map_err(|e| StoreError::Corrupt(format!("projection does not serialize: {e}")))
+}
+
+/// See [`EventStore::on_append`].
+pub type AppendHook = Arc<dyn Fn(StreamId) + Send + Sync>;
+
+/// An adapter's signals after a committed append: the hooks, then the waiters.
+#[derive(Clone, Default)]
+pub(crate) struct Appended {
+    pub(crate) notify: Arc<tokio::sync::Notify>,
+    hooks: Arc<std::sync::RwLock<Vec<AppendHook>>>,
+}
+
+impl std::fmt::Debug for Appended {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Appended").finish_non_exhaustive()
+    }
+}
+
+impl Appended {
+    pub(crate) fn add(&self, hook: AppendHook) {
+        self.hooks
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(hook);
+    }
+
+    pub(crate) fn committed(&self, stream: StreamId) {
+        for hook in self.hooks.read().unwrap_or_else(|p| p.into_inner()).iter() {
+            hook(stream);
+        }
+        self.notify.notify_waiters();
+    }
 }
 
 pub(crate) fn parse_stream_id(text: &str) -> Result<StreamId, StoreError> {

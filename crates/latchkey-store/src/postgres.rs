@@ -26,7 +26,7 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/post
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pool: PgPool,
-    appended: Arc<Notify>,
+    appended: crate::Appended,
 }
 
 /// Other replicas hear of appends through this channel (`LISTEN latchkey_events`).
@@ -55,7 +55,7 @@ impl PgStore {
     pub fn from_pool(pool: PgPool) -> Self {
         Self {
             pool,
-            appended: Arc::new(Notify::new()),
+            appended: crate::Appended::default(),
         }
     }
 
@@ -102,13 +102,15 @@ impl EventStore for PgStore {
     ) -> Result<Vec<RecordedEvent>, StoreError> {
         let mut tx = PgAppend(self.pool.begin().await?);
         let recorded = append_in(&mut tx, stream, expected_version, &events, context).await?;
-        // Delivered to listeners on commit, never for a rolled-back append.
-        sqlx::query("SELECT pg_notify($1, '')")
+        // Delivered to listeners on commit, never for a rolled-back append; the payload names the
+        // stream, for other replicas' caches.
+        sqlx::query("SELECT pg_notify($1, $2)")
             .bind(NOTIFY_CHANNEL)
+            .bind(stream.to_string())
             .execute(&mut *tx.0)
             .await?;
         tx.0.commit().await?;
-        self.appended.notify_waiters();
+        self.appended.committed(stream);
         Ok(recorded)
     }
 
@@ -706,7 +708,11 @@ impl EventStore for PgStore {
     }
 
     fn appended(&self) -> Arc<Notify> {
-        self.appended.clone()
+        self.appended.notify.clone()
+    }
+
+    fn on_append(&self, hook: crate::AppendHook) {
+        self.appended.add(hook);
     }
 
     async fn close(&self) {

@@ -33,7 +33,7 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqli
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
-    appended: Arc<Notify>,
+    appended: crate::Appended,
 }
 
 const EVENT_COLUMNS: &str = "position, event_id, stream_id, version, tenant, event_type, \
@@ -76,7 +76,7 @@ impl SqliteStore {
             .await?;
         let store = Self {
             pool,
-            appended: Arc::new(Notify::new()),
+            appended: crate::Appended::default(),
         };
         MIGRATOR.run(&store.pool).await?;
         Ok(store)
@@ -123,7 +123,7 @@ impl EventStore for SqliteStore {
         let mut tx = SqliteAppend(self.pool.begin_with("BEGIN IMMEDIATE").await?);
         let recorded = append_in(&mut tx, stream, expected_version, &events, context).await?;
         tx.0.commit().await?;
-        self.appended.notify_waiters();
+        self.appended.committed(stream);
         Ok(recorded)
     }
 
@@ -672,7 +672,11 @@ impl EventStore for SqliteStore {
     }
 
     fn appended(&self) -> Arc<Notify> {
-        self.appended.clone()
+        self.appended.notify.clone()
+    }
+
+    fn on_append(&self, hook: crate::AppendHook) {
+        self.appended.add(hook);
     }
 
     async fn close(&self) {

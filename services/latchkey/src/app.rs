@@ -28,7 +28,7 @@ use crate::grants::Grants;
 use crate::http::{HttpState, router};
 use crate::keys::load_keyring;
 use crate::refresh::{RefreshState, RefresherSettings, run_refresher};
-use crate::relay::{RelaySettings, RelayStatus, forward_notifications, run_relay};
+use crate::relay::{RelaySettings, RelayStatus, run_relay};
 use crate::service::{Connections, Integrations};
 
 /// Postgres pool size per replica.
@@ -231,6 +231,10 @@ impl App {
             self.provider.clone(),
         );
         let connections = Connections::new(self.store.clone());
+        // One process on its own store hears every append; on Postgres the cache waits for the
+        // listener.
+        let cache = crate::cache::ProjectionCache::new(self.pg_pool.is_none());
+        cache.attach(self.store.as_ref());
         let grants = Grants::new(
             self.store.clone(),
             self.vault.clone(),
@@ -238,6 +242,7 @@ impl App {
             self.callback_url.clone(),
             self.authorization_ttl,
             self.refresh.clone(),
+            cache.clone(),
         );
         let background = TaskTracker::new();
         if self.refresh_concurrency > 0 {
@@ -259,9 +264,10 @@ impl App {
             ));
         }
         if let Some(pool) = self.pg_pool.clone() {
-            background.spawn(forward_notifications(
+            background.spawn(crate::cache::listen(
                 pool,
                 self.store.appended(),
+                cache.clone(),
                 shutdown.clone(),
             ));
         }

@@ -38,6 +38,8 @@ pub struct Grants {
     /// How long a started authorization waits for its callback.
     authorization_ttl: Duration,
     refresh: Arc<RefreshState>,
+    /// What `GetToken` reads.
+    cache: Arc<crate::cache::ProjectionCache>,
 }
 
 /// `StartAuthorization`'s input, checked.
@@ -166,6 +168,7 @@ impl Grants {
         callback_url: String,
         authorization_ttl: std::time::Duration,
         refresh: Arc<RefreshState>,
+        cache: Arc<crate::cache::ProjectionCache>,
     ) -> Self {
         Self {
             store,
@@ -175,6 +178,7 @@ impl Grants {
             authorization_ttl: Duration::from_std(authorization_ttl)
                 .unwrap_or_else(|_| Duration::minutes(10)),
             refresh,
+            cache,
         }
     }
 
@@ -977,7 +981,10 @@ impl Grants {
         min_ttl: Option<Duration>,
     ) -> Result<Credential, AppError> {
         let min_ttl = min_ttl.unwrap_or(DEFAULT_MIN_TTL);
-        let mut state = self.connection_state(id).await?;
+        let mut state = match self.cache.connection(self.store.as_ref(), id).await? {
+            Some(state) if state.status != connection::Status::Deleted => state,
+            _ => return Err(AppError::NotFound(format!("connection {id}"))),
+        };
         if !caller.sees(&state.tenant) {
             return Err(AppError::NotFound(format!("connection {id}")));
         }
@@ -989,7 +996,7 @@ impl Grants {
         if !fresh_enough(&state) {
             state = match state.status {
                 connection::Status::Active | connection::Status::Expired => {
-                    self.ensure_fresh(id, Need::MinTtl(min_ttl)).await?
+                    Arc::new(self.ensure_fresh(id, Need::MinTtl(min_ttl)).await?)
                 }
                 connection::Status::ReauthorizationRequired => {
                     let reason = state
@@ -1033,7 +1040,19 @@ impl Grants {
                 }
             });
         }
-        let integration = self.integration_state(state.integration_id).await?;
+        let integration = match self
+            .cache
+            .integration(self.store.as_ref(), state.integration_id)
+            .await?
+        {
+            Some(integration) if !integration.deleted => integration,
+            _ => {
+                return Err(AppError::NotFound(format!(
+                    "integration {}",
+                    state.integration_id
+                )));
+            }
+        };
         let config = &integration.config;
         let Some(sealed) = &state.access_token else {
             return Err(AppError::FailedPrecondition(format!(

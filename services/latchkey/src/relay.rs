@@ -306,33 +306,3 @@ async fn publish_pending(
         }
     }
 }
-
-/// Wakes this process's readers when another replica appends (Postgres `LISTEN`), so the relay
-/// and live followers do not wait for the slow poll.
-pub async fn forward_notifications(
-    pool: sqlx::PgPool,
-    appended: Arc<tokio::sync::Notify>,
-    shutdown: CancellationToken,
-) {
-    loop {
-        let listener = async {
-            let mut listener = sqlx::postgres::PgListener::connect_with(&pool).await?;
-            listener.listen(latchkey_store::NOTIFY_CHANNEL).await?;
-            loop {
-                listener.recv().await?;
-                appended.notify_waiters();
-            }
-            #[allow(unreachable_code)]
-            Ok::<(), sqlx::Error>(())
-        };
-        tokio::select! {
-            () = shutdown.cancelled() => return,
-            result = listener => {
-                if let Err(e) = result {
-                    tracing::warn!(error = %e, "listening for appends failed; the slow poll covers it");
-                }
-            }
-        }
-        tokio::select! { () = shutdown.cancelled() => return, () = tokio::time::sleep(Duration::from_secs(5)) => {} }
-    }
-}

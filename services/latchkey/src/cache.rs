@@ -1,0 +1,206 @@
+//! The in-memory projection `GetToken` reads: connections and integrations as the store last
+//! said, without a query per call.
+//!
+//! Coherence: an entry is dropped synchronously when this process appends to its stream (before
+//! the append returns), and when another replica does (Postgres `NOTIFY` with the stream id,
+//! heard by [`listen`]). While those notifications cannot be heard (the listening connection is
+//! down) the cache is off and every read goes to the store; when they can again, it starts empty.
+//! A read that raced with an invalidation is not kept (an epoch counter), and no entry is used
+//! after [`MAX_AGE`] either way. Only sealed secrets are held, as in the projection.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use latchkey_domain::{ConnectionId, IntegrationId, StreamId, connection, integration};
+use latchkey_store::{EventStore, StoreError};
+use tokio_util::sync::CancellationToken;
+
+/// The longest an entry is used without the store being asked again, notifications or not.
+pub const MAX_AGE: Duration = Duration::from_secs(60);
+
+type Entries<K, V> = RwLock<HashMap<K, (Arc<V>, Instant)>>;
+
+#[derive(Debug)]
+pub struct ProjectionCache {
+    connections: Entries<ConnectionId, connection::State>,
+    integrations: Entries<IntegrationId, integration::State>,
+    /// Bumped by every invalidation: a read that began before one is not kept.
+    epoch: AtomicU64,
+    /// Whether every append anywhere reaches [`ProjectionCache::invalidate`].
+    live: AtomicBool,
+}
+
+fn read<K, V>(
+    entries: &Entries<K, V>,
+) -> std::sync::RwLockReadGuard<'_, HashMap<K, (Arc<V>, Instant)>> {
+    entries.read().unwrap_or_else(|p| p.into_inner())
+}
+
+fn write<K, V>(
+    entries: &Entries<K, V>,
+) -> std::sync::RwLockWriteGuard<'_, HashMap<K, (Arc<V>, Instant)>> {
+    entries.write().unwrap_or_else(|p| p.into_inner())
+}
+
+impl ProjectionCache {
+    /// `live`: whether invalidations are complete from the start (one process on its own store).
+    pub fn new(live: bool) -> Arc<Self> {
+        Arc::new(Self {
+            connections: RwLock::default(),
+            integrations: RwLock::default(),
+            epoch: AtomicU64::new(0),
+            live: AtomicBool::new(live),
+        })
+    }
+
+    /// Drops this cache's entries of the stores' appends, synchronously.
+    pub fn attach(self: &Arc<Self>, store: &dyn EventStore) {
+        let cache = Arc::downgrade(self);
+        store.on_append(Arc::new(move |stream| {
+            if let Some(cache) = cache.upgrade() {
+                cache.invalidate(stream);
+            }
+        }));
+    }
+
+    pub fn invalidate(&self, stream: StreamId) {
+        self.epoch.fetch_add(1, Ordering::SeqCst);
+        match stream {
+            StreamId::Connection(id) => {
+                write(&self.connections).remove(&id);
+            }
+            StreamId::Integration(id) => {
+                write(&self.integrations).remove(&id);
+            }
+        }
+    }
+
+    /// Turns the cache on (empty) or off.
+    pub fn set_live(&self, live: bool) {
+        self.epoch.fetch_add(1, Ordering::SeqCst);
+        write(&self.connections).clear();
+        write(&self.integrations).clear();
+        self.live.store(live, Ordering::SeqCst);
+    }
+
+    pub fn is_live(&self) -> bool {
+        self.live.load(Ordering::SeqCst)
+    }
+
+    /// How many connections are held.
+    pub fn len(&self) -> usize {
+        read(&self.connections).len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub async fn connection(
+        &self,
+        store: &dyn EventStore,
+        id: ConnectionId,
+    ) -> Result<Option<Arc<connection::State>>, StoreError> {
+        if self.is_live()
+            && let Some((state, at)) = read(&self.connections).get(&id)
+            && at.elapsed() < MAX_AGE
+        {
+            return Ok(Some(state.clone()));
+        }
+        let epoch = self.epoch.load(Ordering::SeqCst);
+        let Some(state) = store.connection(id).await? else {
+            return Ok(None);
+        };
+        let state = Arc::new(state);
+        self.keep(&self.connections, id, &state, epoch);
+        Ok(Some(state))
+    }
+
+    pub async fn integration(
+        &self,
+        store: &dyn EventStore,
+        id: IntegrationId,
+    ) -> Result<Option<Arc<integration::State>>, StoreError> {
+        if self.is_live()
+            && let Some((state, at)) = read(&self.integrations).get(&id)
+            && at.elapsed() < MAX_AGE
+        {
+            return Ok(Some(state.clone()));
+        }
+        let epoch = self.epoch.load(Ordering::SeqCst);
+        let Some(state) = store.integration(id).await? else {
+            return Ok(None);
+        };
+        let state = Arc::new(state);
+        self.keep(&self.integrations, id, &state, epoch);
+        Ok(Some(state))
+    }
+
+    fn keep<K: std::hash::Hash + Eq, V>(
+        &self,
+        entries: &Entries<K, V>,
+        key: K,
+        value: &Arc<V>,
+        epoch: u64,
+    ) {
+        if !self.is_live() {
+            return;
+        }
+        let mut entries = write(entries);
+        // Checked under the lock: an invalidation either happened before (skip) or waits.
+        if self.epoch.load(Ordering::SeqCst) == epoch {
+            entries.insert(key, (value.clone(), Instant::now()));
+        }
+    }
+}
+
+/// Hears other replicas' appends (Postgres `LISTEN`): wakes this process's readers (the relay,
+/// live followers) and drops the cache entries of the streams they changed. The cache is on only
+/// while listening.
+pub async fn listen(
+    pool: sqlx::PgPool,
+    appended: Arc<tokio::sync::Notify>,
+    cache: Arc<ProjectionCache>,
+    shutdown: CancellationToken,
+) {
+    loop {
+        let listener = async {
+            let mut listener = sqlx::postgres::PgListener::connect_with(&pool)
+                .await
+                .map_err(|e| e.to_string())?;
+            listener
+                .listen(latchkey_store::NOTIFY_CHANNEL)
+                .await
+                .map_err(|e| e.to_string())?;
+            cache.set_live(true);
+            loop {
+                // `try_recv` says when the connection was lost (notifications sent meanwhile
+                // are gone), where `recv` would reconnect silently.
+                let Some(notification) = listener.try_recv().await.map_err(|e| e.to_string())?
+                else {
+                    return Err("the listening connection was lost".to_owned());
+                };
+                match notification.payload().parse::<StreamId>() {
+                    Ok(stream) => cache.invalidate(stream),
+                    // An older replica names no stream: drop everything to be safe.
+                    Err(_) => cache.set_live(true),
+                }
+                appended.notify_waiters();
+            }
+            #[allow(unreachable_code)]
+            Ok::<(), String>(())
+        };
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            result = listener => {
+                cache.set_live(false);
+                if let Err(e) = result {
+                    tracing::warn!(error = %e, "listening for appends failed; the cache is off and the slow poll covers the relay");
+                }
+            }
+        }
+        tokio::select! { () = shutdown.cancelled() => return, () = tokio::time::sleep(Duration::from_secs(1)) => {} }
+    }
+}
