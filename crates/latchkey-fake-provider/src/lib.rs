@@ -292,6 +292,12 @@ impl FakeProvider {
         self.shared.lock().max_in_flight
     }
 
+    /// Forgets the most concurrent token requests seen so far (to measure a later phase alone).
+    pub fn reset_max_concurrent_token_requests(&self) {
+        let mut inner = self.shared.lock();
+        inner.max_in_flight = inner.in_flight;
+    }
+
     /// How often a spent refresh token was presented (each revoked its whole grant).
     pub fn reuse_detected(&self) -> usize {
         self.shared.lock().reuse_detected

@@ -1,0 +1,846 @@
+//! `latchkey-bench`: every figure of docs/BENCHMARKS.md beside its reference, measured in one run
+//! on loopback (these machines are shared and noisy, so only same-run ratios count).
+//!
+//! - `GetToken` against a bare tonic unary echo with a reply of the same size, same client, at
+//!   1, 16, 64 and 256 concurrent callers: throughput, p50, p99.
+//! - Appends on Postgres with 1, 8 and 32 writers against plain single-row INSERTs of the same
+//!   size through sqlx.
+//! - Commit to NATS subscriber latency at 1,000 events per second.
+//! - A refresh storm: N connections expiring within a minute against the fake provider.
+//! - Resident memory per cached connection at 100,000 connections.
+//!
+//! Rebuilding projections is measured by `scripts/bench-rebuild`; `scripts/bench` runs both.
+//! Postgres and NATS come from LATCHKEY_TEST_DATABASE_URL / LATCHKEY_TEST_NATS_URL, else
+//! 127.0.0.1:5432 and 127.0.0.1:4222; a fresh database is created and dropped.
+
+// A benchmark driver: a failure to set up is a failed run, reported with its context.
+#![allow(clippy::unwrap_used)]
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use clap::Parser;
+use latchkey_domain::{
+    ConnectionId, DomainEvent, GrantType, IntegrationId, Sealed, StreamId, TenantId, connection,
+};
+use latchkey_fake_provider::{ExpiresIn, FakeProvider, ProviderConfig, Quirks};
+use latchkey_proto::v1 as pb;
+use latchkey_proto::v1::connection_service_client::ConnectionServiceClient;
+use latchkey_proto::v1::integration_service_client::IntegrationServiceClient;
+use latchkey_store::{EventContext, EventStore, PgStore};
+use tokio_util::sync::CancellationToken;
+use tonic::transport::Channel;
+
+mod echo {
+    tonic::include_proto!("bench.v1");
+}
+
+#[derive(Debug, Parser)]
+#[command(about = "Latchkey's benchmarks, each beside its same-run reference")]
+struct Args {
+    /// Seconds each measured point runs (after half a second of warm-up).
+    #[arg(long, default_value_t = 3)]
+    seconds: u64,
+    /// Connections in the refresh storm.
+    #[arg(long, default_value_t = 10_000)]
+    storm_connections: usize,
+    /// Connections held in the cache for the memory figure.
+    #[arg(long, default_value_t = 100_000)]
+    memory_connections: usize,
+    /// Only these parts (comma-separated: get_token, appends, nats, storm, memory).
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
+}
+
+impl Args {
+    fn wants(&self, part: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|p| p == part)
+    }
+}
+
+/// A fresh Postgres database for the run, dropped at the end.
+struct Database {
+    admin: String,
+    name: String,
+    url: String,
+}
+
+impl Database {
+    async fn create() -> anyhow::Result<Self> {
+        let admin = std::env::var("LATCHKEY_TEST_DATABASE_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+        let name = format!("latchkey_bench_{}", uuid::Uuid::new_v4().simple());
+        let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin)
+            .await
+            .context("connecting to Postgres (LATCHKEY_TEST_DATABASE_URL)")?;
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut conn)
+            .await?;
+        let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
+        let url = format!("{base}/{name}");
+        Ok(Self { admin, name, url })
+    }
+
+    async fn drop(self) {
+        if let Ok(mut conn) = <sqlx::PgConnection as sqlx::Connection>::connect(&self.admin).await
+        {
+            let _ = sqlx::query(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ))
+            .execute(&mut conn)
+            .await;
+        }
+    }
+}
+
+/// A Latchkey server in this process, on loopback port 0.
+struct Server {
+    addr: std::net::SocketAddr,
+    shutdown: CancellationToken,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl Server {
+    async fn start(database_url: &str, extra: impl FnOnce(&mut latchkey::config::Settings)) -> anyhow::Result<Self> {
+        let mut settings = latchkey::config::Settings {
+            grpc_addr: Some("127.0.0.1:0".to_owned()),
+            http_addr: Some("127.0.0.1:0".to_owned()),
+            database_url: Some(database_url.to_owned()),
+            allow_loopback_providers: Some("true".to_owned()),
+            log: Some("warn".to_owned()),
+            ..Default::default()
+        };
+        extra(&mut settings);
+        let key = secrecy::SecretString::from(
+            "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=".to_owned(),
+        );
+        let config = settings
+            .resolve(Some(key))
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let app = latchkey::app::App::build(config).await?;
+        let addr = app.grpc_addr();
+        let shutdown = CancellationToken::new();
+        let task = tokio::spawn(app.run(shutdown.clone()));
+        Ok(Self {
+            addr,
+            shutdown,
+            task,
+        })
+    }
+
+    async fn channel(&self) -> anyhow::Result<Channel> {
+        Ok(Channel::from_shared(format!("http://{}", self.addr))?
+            .connect()
+            .await?)
+    }
+
+    async fn stop(self) {
+        self.shutdown.cancel();
+        let _ = self.task.await;
+    }
+}
+
+async fn password_integration(
+    channel: &Channel,
+    provider: &FakeProvider,
+    margin: Option<u32>,
+) -> anyhow::Result<String> {
+    let config = pb::IntegrationConfig {
+        name: format!("bench {}", uuid::Uuid::new_v4().simple()),
+        grant_type: pb::GrantType::Password as i32,
+        token_url: provider.url("/token"),
+        client_id: provider.config().client_id.clone(),
+        scopes: vec!["read".to_owned()],
+        allow_password_grant: true,
+        refresh_margin_secs: margin,
+        ..Default::default()
+    };
+    Ok(IntegrationServiceClient::new(channel.clone())
+        .create_integration(pb::CreateIntegrationRequest {
+            config: Some(config),
+            client_secret: provider.config().client_secret.clone(),
+            ..Default::default()
+        })
+        .await?
+        .into_inner()
+        .integration_id)
+}
+
+async fn connect(
+    channel: &Channel,
+    integration_id: &str,
+    provider: &FakeProvider,
+) -> anyhow::Result<pb::Connection> {
+    Ok(ConnectionServiceClient::new(channel.clone())
+        .connect_password(pb::ConnectPasswordRequest {
+            integration_id: integration_id.to_owned(),
+            tenant: "acme".to_owned(),
+            username: provider.config().username.clone(),
+            password: provider.config().password.clone(),
+            ..Default::default()
+        })
+        .await?
+        .into_inner())
+}
+
+/// Throughput and latency of one measured point.
+#[derive(Debug, Clone, Copy)]
+struct Point {
+    per_second: f64,
+    p50: Duration,
+    p99: Duration,
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let rank = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[rank.min(sorted.len() - 1)]
+}
+
+/// Runs `call` from `concurrency` tasks for half a second of warm-up and then `seconds`.
+async fn closed_loop<F, Fut>(concurrency: usize, seconds: u64, call: F) -> anyhow::Result<Point>
+where
+    F: Fn() -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = anyhow::Result<()>> + Send,
+{
+    let call = Arc::new(call);
+    let measuring = Arc::new(AtomicBool::new(false));
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut tasks = Vec::new();
+    for _ in 0..concurrency {
+        let (call, measuring, stop) = (call.clone(), measuring.clone(), stop.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::with_capacity(100_000);
+            while !stop.load(Ordering::Relaxed) {
+                let started = Instant::now();
+                call().await?;
+                if measuring.load(Ordering::Relaxed) {
+                    latencies.push(started.elapsed());
+                }
+            }
+            anyhow::Ok(latencies)
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    measuring.store(true, Ordering::Relaxed);
+    let started = Instant::now();
+    tokio::time::sleep(Duration::from_secs(seconds)).await;
+    measuring.store(false, Ordering::Relaxed);
+    let elapsed = started.elapsed();
+    stop.store(true, Ordering::Relaxed);
+    let mut all = Vec::new();
+    for task in tasks {
+        all.extend(task.await??);
+    }
+    all.sort_unstable();
+    Ok(Point {
+        per_second: all.len() as f64 / elapsed.as_secs_f64(),
+        p50: percentile(&all, 0.50),
+        p99: percentile(&all, 0.99),
+    })
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn verdict(ok: bool) -> &'static str {
+    if ok { "met" } else { "MISSED" }
+}
+
+#[derive(Debug)]
+struct EchoService {
+    payload: Vec<u8>,
+}
+
+#[tonic::async_trait]
+impl echo::echo_server::Echo for EchoService {
+    async fn echo(
+        &self,
+        _request: tonic::Request<echo::EchoRequest>,
+    ) -> Result<tonic::Response<echo::EchoReply>, tonic::Status> {
+        Ok(tonic::Response::new(echo::EchoReply {
+            payload: self.payload.clone(),
+        }))
+    }
+}
+
+async fn bench_get_token(args: &Args, db: &Database) -> anyhow::Result<()> {
+    println!("\n## GetToken against a bare tonic echo (same client, same reply size)\n");
+    let provider = FakeProvider::start(ProviderConfig::default()).await?;
+    let server = Server::start(&db.url, |_| {}).await?;
+    let channel = server.channel().await?;
+    let integration_id = password_integration(&channel, &provider, None).await?;
+    let connection_id = connect(&channel, &integration_id, &provider)
+        .await?
+        .connection_id;
+    let request = pb::GetTokenRequest {
+        connection_id: connection_id.clone(),
+        min_ttl: None,
+    };
+    let reply = ConnectionServiceClient::new(channel.clone())
+        .get_token(request.clone())
+        .await?
+        .into_inner();
+    let size = prost::Message::encoded_len(&reply);
+    // EchoReply is one bytes field: a tag, a length, the bytes.
+    let payload = vec![7u8; size.saturating_sub(3)];
+    let echo_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let echo_addr = echo_listener.local_addr()?;
+    let echo_shutdown = CancellationToken::new();
+    let echo_task = tokio::spawn({
+        let shutdown = echo_shutdown.clone();
+        tonic::transport::Server::builder()
+            .add_service(echo::echo_server::EchoServer::new(EchoService { payload }))
+            .serve_with_incoming_shutdown(
+                tokio_stream_incoming(echo_listener),
+                shutdown.cancelled_owned(),
+            )
+    });
+    let echo_channel = Channel::from_shared(format!("http://{echo_addr}"))?
+        .connect()
+        .await?;
+    let echo_size = prost::Message::encoded_len(
+        &echo::echo_client::EchoClient::new(echo_channel.clone())
+            .echo(echo::EchoRequest {
+                connection_id: connection_id.clone(),
+            })
+            .await?
+            .into_inner(),
+    );
+    println!("Reply sizes: GetToken {size} bytes, echo {echo_size} bytes.\n");
+    println!(
+        "| callers | echo calls/s | GetToken calls/s | ratio (≥ 0.8) | echo p50 / p99 | GetToken p50 / p99 | p99 ratio (≤ 1.25) |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    for concurrency in [1usize, 16, 64, 256] {
+        let echo = {
+            let channel = echo_channel.clone();
+            let id = connection_id.clone();
+            closed_loop(concurrency, args.seconds, move || {
+                let mut client = echo::echo_client::EchoClient::new(channel.clone());
+                let request = echo::EchoRequest {
+                    connection_id: id.clone(),
+                };
+                async move {
+                    client.echo(request).await?;
+                    Ok(())
+                }
+            })
+            .await?
+        };
+        let latchkey = {
+            let channel = channel.clone();
+            let request = request.clone();
+            closed_loop(concurrency, args.seconds, move || {
+                let mut client = ConnectionServiceClient::new(channel.clone());
+                let request = request.clone();
+                async move {
+                    client.get_token(request).await?;
+                    Ok(())
+                }
+            })
+            .await?
+        };
+        let ratio = latchkey.per_second / echo.per_second;
+        let p99_ratio = latchkey.p99.as_secs_f64() / echo.p99.as_secs_f64().max(1e-9);
+        println!(
+            "| {concurrency} | {:.0} | {:.0} | {ratio:.2} {} | {} / {} | {} / {} | {p99_ratio:.2} {} |",
+            echo.per_second,
+            latchkey.per_second,
+            verdict(ratio >= 0.8),
+            ms(echo.p50),
+            ms(echo.p99),
+            ms(latchkey.p50),
+            ms(latchkey.p99),
+            verdict(p99_ratio <= 1.25),
+        );
+    }
+    echo_shutdown.cancel();
+    let _ = echo_task.await;
+    server.stop().await;
+    Ok(())
+}
+
+fn tokio_stream_incoming(
+    listener: tokio::net::TcpListener,
+) -> impl tokio_stream_like::Stream<Item = std::io::Result<tokio::net::TcpStream>> {
+    tokio_stream_like::TcpIncoming(listener)
+}
+
+/// A `Stream` of accepted connections without pulling tokio-stream into this crate.
+mod tokio_stream_like {
+    pub use tonic::codegen::tokio_stream::Stream;
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+
+    pub struct TcpIncoming(pub tokio::net::TcpListener);
+
+    impl Stream for TcpIncoming {
+        type Item = std::io::Result<tokio::net::TcpStream>;
+        fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+            match self.0.poll_accept(cx) {
+                Poll::Ready(Ok((stream, _))) => {
+                    let _ = stream.set_nodelay(true);
+                    Poll::Ready(Some(Ok(stream)))
+                }
+                Poll::Ready(Err(e)) => Poll::Ready(Some(Err(e))),
+                Poll::Pending => Poll::Pending,
+            }
+        }
+    }
+}
+
+fn context() -> EventContext {
+    EventContext {
+        actor: "bench".to_owned(),
+        correlation_id: None,
+        occurred_at: chrono::Utc::now(),
+    }
+}
+
+/// A connection as a real authorization leaves it: created and authorized, with sealed tokens
+/// of real sizes and a token response's metadata.
+fn connection_events(id: ConnectionId, integration: IntegrationId) -> Vec<DomainEvent> {
+    let sealed = |n: usize| Sealed::from_bytes((0..n).map(|i| i as u8).collect());
+    vec![
+        connection::Event::ConnectionCreated {
+            connection_id: id,
+            integration_id: integration,
+            tenant: TenantId::parse("acme").unwrap(),
+            grant_type: GrantType::AuthorizationCode,
+        }
+        .into(),
+        connection::Event::Authorized {
+            grant_type: GrantType::AuthorizationCode,
+            tokens: connection::TokenSet {
+                access_token: sealed(2 + 12 + 180 + 16),
+                refresh_token: Some(sealed(2 + 12 + 100 + 16)),
+                token_type: "Bearer".to_owned(),
+                expires_at: Some(chrono::Utc::now() + chrono::Duration::hours(1)),
+                scopes: vec!["api".to_owned(), "refresh_token".to_owned()],
+                metadata: [
+                    ("token_type".to_owned(), serde_json::json!("Bearer")),
+                    ("expires_in".to_owned(), serde_json::json!(3600)),
+                    ("scope".to_owned(), serde_json::json!("api refresh_token")),
+                    (
+                        "instance_url".to_owned(),
+                        serde_json::json!("https://acme.my.salesforce.com"),
+                    ),
+                ]
+                .into(),
+                refresh_at: Some(chrono::Utc::now() + chrono::Duration::minutes(55)),
+            },
+            credentials: None,
+            provider_account_id: Some("0051x000001AbCdAAK".to_owned()),
+            via: None,
+        }
+        .into(),
+    ]
+}
+
+fn validated() -> DomainEvent {
+    connection::Event::Validated {
+        valid: true,
+        reason: None,
+    }
+    .into()
+}
+
+async fn bench_appends(args: &Args, db: &Database) -> anyhow::Result<()> {
+    println!("\n## Appends on Postgres against plain single-row INSERTs of the same size\n");
+    let store = Arc::new(PgStore::connect(&db.url, 40).await?);
+    let pool = store.pool().clone();
+    sqlx::query(
+        "CREATE TABLE IF NOT EXISTS bench_plain (position BIGSERIAL PRIMARY KEY, \
+         stream_id TEXT NOT NULL, version BIGINT NOT NULL, event_type TEXT NOT NULL, \
+         occurred_at TIMESTAMPTZ NOT NULL, payload TEXT NOT NULL, hash BYTEA NOT NULL)",
+    )
+    .execute(&pool)
+    .await?;
+    // The size of the event appended below, as stored.
+    let probe = ConnectionId::new_v7();
+    let integration = IntegrationId::new_v7();
+    store
+        .append(
+            StreamId::Connection(probe),
+            0,
+            connection_events(probe, integration),
+            &context(),
+        )
+        .await?;
+    let recorded = store
+        .append(StreamId::Connection(probe), 2, vec![validated()], &context())
+        .await?;
+    let payload = "x".repeat(recorded[0].payload.len());
+    println!(
+        "Each append: one `validated` event ({} bytes of payload) on a connection's stream, with \
+         its projection row updated in the same transaction. Each INSERT: one row of the same \
+         payload, stream id and 32-byte hash, in its own transaction.\n",
+        payload.len()
+    );
+    println!("| writers | plain INSERTs/s | appends (events/s) | ratio (≥ 0.5) | ≥ 5,000/s at 32 |");
+    println!("|---|---|---|---|---|");
+    for writers in [1usize, 8, 32] {
+        let plain = {
+            let pool = pool.clone();
+            let payload = payload.clone();
+            closed_loop(writers, args.seconds, move || {
+                let pool = pool.clone();
+                let payload = payload.clone();
+                async move {
+                    sqlx::query(
+                        "INSERT INTO bench_plain (stream_id, version, event_type, occurred_at, \
+                         payload, hash) VALUES ($1, 1, 'validated', now(), $2, $3)",
+                    )
+                    .bind(format!("connection-{}", uuid::Uuid::now_v7()))
+                    .bind(payload)
+                    .bind([0u8; 32].as_slice())
+                    .execute(&pool)
+                    .await?;
+                    Ok(())
+                }
+            })
+            .await?
+        };
+        // Each writer appends to connections of its own, version by version.
+        let mut streams = Vec::new();
+        for _ in 0..writers {
+            let id = ConnectionId::new_v7();
+            store
+                .append(
+                    StreamId::Connection(id),
+                    0,
+                    connection_events(id, integration),
+                    &context(),
+                )
+                .await?;
+            streams.push(Arc::new(tokio::sync::Mutex::new((id, 2u64))));
+        }
+        let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let appends = {
+            let store = store.clone();
+            closed_loop(writers, args.seconds, move || {
+                let store = store.clone();
+                let slot = streams[next.fetch_add(1, Ordering::Relaxed) % streams.len()].clone();
+                async move {
+                    let mut slot = slot.lock().await;
+                    let (id, version) = *slot;
+                    store
+                        .append(StreamId::Connection(id), version, vec![validated()], &context())
+                        .await?;
+                    slot.1 += 1;
+                    Ok(())
+                }
+            })
+            .await?
+        };
+        let ratio = appends.per_second / plain.per_second;
+        println!(
+            "| {writers} | {:.0} | {:.0} | {ratio:.2} {} | {} |",
+            plain.per_second,
+            appends.per_second,
+            verdict(ratio >= 0.5),
+            if writers == 32 {
+                verdict(appends.per_second >= 5000.0)
+            } else {
+                "–"
+            }
+        );
+    }
+    store.close().await;
+    Ok(())
+}
+
+async fn bench_nats(args: &Args, db: &Database) -> anyhow::Result<()> {
+    println!("\n## Commit to NATS subscriber, at 1,000 events per second\n");
+    let nats_url = std::env::var("LATCHKEY_TEST_NATS_URL")
+        .unwrap_or_else(|_| "nats://127.0.0.1:4222".to_owned());
+    let unique = uuid::Uuid::new_v4().simple().to_string();
+    let stream_name = format!("BENCH_{unique}");
+    let prefix = format!("bench.{unique}");
+    let server = Server::start(&db.url, |s| {
+        s.nats_url = Some(nats_url.clone());
+        s.nats_stream = Some(stream_name.clone());
+        s.nats_subject_prefix = Some(prefix.clone());
+    })
+    .await?;
+    let client = async_nats::connect(&nats_url).await?;
+    let mut subscription = client.subscribe(format!("{prefix}.>")).await?;
+    let store = Arc::new(PgStore::connect(&db.url, 8).await?);
+    let committed: Arc<std::sync::Mutex<HashMap<String, Instant>>> = Arc::default();
+    let integration = IntegrationId::new_v7();
+    // Let the relay catch up with what the set-up wrote.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let total = 1000 * args.seconds.max(3) as usize;
+    let writer = {
+        let (store, committed) = (store.clone(), committed.clone());
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_millis(1));
+            for _ in 0..total {
+                tick.tick().await;
+                let id = ConnectionId::new_v7();
+                let mut events = connection_events(id, integration);
+                events.truncate(1);
+                let recorded = store
+                    .append(StreamId::Connection(id), 0, events, &context())
+                    .await?;
+                let now = Instant::now();
+                committed
+                    .lock()
+                    .unwrap()
+                    .insert(recorded[0].event_id.to_string(), now);
+            }
+            anyhow::Ok(())
+        })
+    };
+    let mut latencies = Vec::with_capacity(total);
+    let deadline = Instant::now() + Duration::from_secs(args.seconds.max(3) + 30);
+    while latencies.len() < total && Instant::now() < deadline {
+        let Ok(Some(message)) =
+            tokio::time::timeout(Duration::from_secs(5), futures_next(&mut subscription)).await
+        else {
+            break;
+        };
+        let received = Instant::now();
+        let Some(id) = message
+            .headers
+            .as_ref()
+            .and_then(|h| h.get("Nats-Msg-Id"))
+            .map(|v| v.to_string())
+        else {
+            continue;
+        };
+        // The append returns a moment after its commit: a message can come first.
+        let at = loop {
+            if let Some(at) = committed.lock().unwrap().get(&id).copied() {
+                break Some(at);
+            }
+            if writer.is_finished() {
+                break None;
+            }
+            tokio::task::yield_now().await;
+        };
+        if let Some(at) = at {
+            latencies.push(received.saturating_duration_since(at));
+        }
+    }
+    writer.await??;
+    latencies.sort_unstable();
+    let p99 = percentile(&latencies, 0.99);
+    println!("| events | received | p50 | p99 (≤ 25 ms) |");
+    println!("|---|---|---|---|");
+    println!(
+        "| {total} | {} | {} | {} {} |",
+        latencies.len(),
+        ms(percentile(&latencies, 0.5)),
+        ms(p99),
+        verdict(p99 <= Duration::from_millis(25) && latencies.len() == total)
+    );
+    store.close().await;
+    server.stop().await;
+    let js = async_nats::jetstream::new(client);
+    let _ = js.delete_stream(&stream_name).await;
+    Ok(())
+}
+
+async fn futures_next(
+    subscription: &mut async_nats::Subscriber,
+) -> Option<async_nats::Message> {
+    use tonic::codegen::tokio_stream::StreamExt;
+    subscription.next().await
+}
+
+async fn bench_storm(args: &Args, db: &Database) -> anyhow::Result<()> {
+    let n = args.storm_connections;
+    println!("\n## Refresh storm: {n} connections expiring within a minute\n");
+    let provider = FakeProvider::start(ProviderConfig::default()).await?;
+    let lifetime = 90u64;
+    provider.set_quirks(Quirks {
+        expires_in: ExpiresIn::Number(lifetime),
+        ..Default::default()
+    });
+    let concurrency = 16u32;
+    let server = Server::start(&db.url, |s| {
+        s.refresh_concurrency = Some(concurrency.to_string());
+        s.refresh_rate = Some("1000".to_owned());
+    })
+    .await?;
+    let channel = server.channel().await?;
+    let integration_id = password_integration(&channel, &provider, Some(300)).await?;
+    let started = Instant::now();
+    let mut expiries: HashMap<String, i64> = HashMap::with_capacity(n);
+    let mut pending = tokio::task::JoinSet::new();
+    let mut issued = 0;
+    while expiries.len() < n {
+        while issued < n && pending.len() < 16 {
+            let (channel, integration_id, provider) =
+                (channel.clone(), integration_id.clone(), provider.clone());
+            pending.spawn(async move { connect(&channel, &integration_id, &provider).await });
+            issued += 1;
+        }
+        if let Some(done) = pending.join_next().await {
+            let c = done??;
+            let expires = c.expires_at.map(|t| t.seconds).unwrap_or_default();
+            expiries.insert(c.connection_id, expires);
+        }
+    }
+    let created_in = started.elapsed();
+    let first = expiries.values().min().copied().unwrap_or_default();
+    let last = expiries.values().max().copied().unwrap_or_default();
+    provider.reset_max_concurrent_token_requests();
+    // Wait for every connection's refresh (or for the last expiry to pass).
+    let deadline = Instant::now() + Duration::from_secs(lifetime + 60);
+    while provider.token_calls_of("refresh_token") < n && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let mut client = ConnectionServiceClient::new(channel.clone());
+    let (mut in_time, mut late, mut missing) = (0usize, 0usize, 0usize);
+    let mut page_token = String::new();
+    loop {
+        let page = client
+            .list_connections(pb::ListConnectionsRequest {
+                integration_id: integration_id.clone(),
+                page_size: 1000,
+                page_token: page_token.clone(),
+                ..Default::default()
+            })
+            .await?
+            .into_inner();
+        for c in &page.connections {
+            match (c.refreshed_at.as_ref(), expiries.get(&c.connection_id)) {
+                (Some(at), Some(expiry)) if at.seconds < *expiry => in_time += 1,
+                (Some(_), Some(_)) => late += 1,
+                _ => missing += 1,
+            }
+        }
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        page_token = page.next_page_token;
+    }
+    let max = provider.max_concurrent_token_requests();
+    println!("| connections | created in | expiries span | refreshed before expiry | late | not refreshed | most at the provider at once (bound {concurrency}) |");
+    println!("|---|---|---|---|---|---|---|");
+    println!(
+        "| {n} | {:.1} s | {} s | {in_time} {} | {late} | {missing} | {max} {} |",
+        created_in.as_secs_f64(),
+        last - first,
+        verdict(in_time == n),
+        verdict(max <= concurrency as usize)
+    );
+    server.stop().await;
+    Ok(())
+}
+
+/// Resident memory of this process, in bytes (Linux).
+fn resident_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1).and_then(|v| v.parse::<u64>().ok()))
+        .map(|pages| pages * 4096)
+        .unwrap_or(0)
+}
+
+async fn bench_memory(args: &Args, db: &Database) -> anyhow::Result<()> {
+    let n = args.memory_connections;
+    println!("\n## Memory per cached connection, at {n} connections\n");
+    let store = Arc::new(PgStore::connect(&db.url, 40).await?);
+    let integration = IntegrationId::new_v7();
+    let ids: Arc<Vec<ConnectionId>> = Arc::new((0..n).map(|_| ConnectionId::new_v7()).collect());
+    let write = |from: usize, step: usize| {
+        let (store, ids) = (store.clone(), ids.clone());
+        tokio::spawn(async move {
+            for i in (from..ids.len()).step_by(step) {
+                let id = ids[i];
+                store
+                    .append(
+                        StreamId::Connection(id),
+                        0,
+                        connection_events(id, integration),
+                        &context(),
+                    )
+                    .await?;
+            }
+            anyhow::Ok(())
+        })
+    };
+    let started = Instant::now();
+    let writers: Vec<_> = (0..32).map(|w| write(w, 32)).collect();
+    for w in writers {
+        w.await??;
+    }
+    println!(
+        "Set-up: {n} connections (created + authorized) appended by 32 writers in {:.1} s.\n",
+        started.elapsed().as_secs_f64()
+    );
+    let cache = latchkey::cache::ProjectionCache::new(true);
+    let before = resident_bytes();
+    let read = |from: usize, step: usize| {
+        let (store, ids, cache) = (store.clone(), ids.clone(), cache.clone());
+        tokio::spawn(async move {
+            for i in (from..ids.len()).step_by(step) {
+                cache.connection(store.as_ref(), ids[i]).await?;
+            }
+            anyhow::Ok(())
+        })
+    };
+    let readers: Vec<_> = (0..16).map(|r| read(r, 16)).collect();
+    for r in readers {
+        r.await??;
+    }
+    let after = resident_bytes();
+    let per = (after.saturating_sub(before)) as f64 / n as f64;
+    println!("| connections cached | resident before | resident after | per connection (≤ 2 KiB) |");
+    println!("|---|---|---|---|");
+    println!(
+        "| {} | {:.1} MiB | {:.1} MiB | {:.0} bytes {} |",
+        cache.len(),
+        before as f64 / 1048576.0,
+        after as f64 / 1048576.0,
+        per,
+        verdict(per <= 2048.0)
+    );
+    store.close().await;
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    println!("# latchkey-bench\n");
+    println!(
+        "{} cores; each point: 0.5 s warm-up, {} s measured; run at {}.",
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
+        args.seconds,
+        chrono::Utc::now().format("%Y-%m-%d %H:%M UTC")
+    );
+    let db = Database::create().await?;
+    let result = async {
+        if args.wants("get_token") {
+            bench_get_token(&args, &db).await?;
+        }
+        if args.wants("appends") {
+            bench_appends(&args, &db).await?;
+        }
+        if args.wants("nats") {
+            bench_nats(&args, &db).await?;
+        }
+        if args.wants("memory") {
+            bench_memory(&args, &db).await?;
+        }
+        if args.wants("storm") {
+            bench_storm(&args, &db).await?;
+        }
+        anyhow::Ok(())
+    }
+    .await;
+    db.drop().await;
+    result
+}
