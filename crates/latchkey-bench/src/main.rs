@@ -85,8 +85,7 @@ impl Database {
     }
 
     async fn drop(self) {
-        if let Ok(mut conn) = <sqlx::PgConnection as sqlx::Connection>::connect(&self.admin).await
-        {
+        if let Ok(mut conn) = <sqlx::PgConnection as sqlx::Connection>::connect(&self.admin).await {
             let _ = sqlx::query(&format!(
                 "DROP DATABASE IF EXISTS {} WITH (FORCE)",
                 self.name
@@ -105,7 +104,10 @@ struct Server {
 }
 
 impl Server {
-    async fn start(database_url: &str, extra: impl FnOnce(&mut latchkey::config::Settings)) -> anyhow::Result<Self> {
+    async fn start(
+        database_url: &str,
+        extra: impl FnOnce(&mut latchkey::config::Settings),
+    ) -> anyhow::Result<Self> {
         let mut settings = latchkey::config::Settings {
             grpc_addr: Some("127.0.0.1:0".to_owned()),
             http_addr: Some("127.0.0.1:0".to_owned()),
@@ -115,9 +117,8 @@ impl Server {
             ..Default::default()
         };
         extra(&mut settings);
-        let key = secrecy::SecretString::from(
-            "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=".to_owned(),
-        );
+        let key =
+            secrecy::SecretString::from("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=".to_owned());
         let config = settings
             .resolve(Some(key))
             .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -203,13 +204,52 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[rank.min(sorted.len() - 1)]
 }
 
+/// What one closed-loop run measured.
+#[derive(Debug, Default)]
+struct Sample {
+    elapsed: Duration,
+    latencies: Vec<Duration>,
+}
+
+impl Sample {
+    /// Pools runs (interleaved with their reference's, so noise hits both alike).
+    fn add(&mut self, other: Sample) {
+        self.elapsed += other.elapsed;
+        self.latencies.extend(other.latencies);
+    }
+
+    fn point(mut self) -> Point {
+        self.latencies.sort_unstable();
+        Point {
+            per_second: self.latencies.len() as f64 / self.elapsed.as_secs_f64().max(1e-9),
+            p50: percentile(&self.latencies, 0.50),
+            p99: percentile(&self.latencies, 0.99),
+        }
+    }
+}
+
 /// Runs `call` from `concurrency` tasks for half a second of warm-up and then `seconds`.
 async fn closed_loop<F, Fut>(concurrency: usize, seconds: u64, call: F) -> anyhow::Result<Point>
 where
     F: Fn() -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = anyhow::Result<()>> + Send,
 {
-    let call = Arc::new(call);
+    Ok(
+        run_loop(concurrency, Duration::from_secs(seconds), Arc::new(call))
+            .await?
+            .point(),
+    )
+}
+
+async fn run_loop<F, Fut>(
+    concurrency: usize,
+    measured: Duration,
+    call: Arc<F>,
+) -> anyhow::Result<Sample>
+where
+    F: Fn() -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = anyhow::Result<()>> + Send,
+{
     let measuring = Arc::new(AtomicBool::new(false));
     let stop = Arc::new(AtomicBool::new(false));
     let mut tasks = Vec::new();
@@ -230,21 +270,19 @@ where
     tokio::time::sleep(Duration::from_millis(500)).await;
     measuring.store(true, Ordering::Relaxed);
     let started = Instant::now();
-    tokio::time::sleep(Duration::from_secs(seconds)).await;
+    tokio::time::sleep(measured).await;
     measuring.store(false, Ordering::Relaxed);
     let elapsed = started.elapsed();
     stop.store(true, Ordering::Relaxed);
-    let mut all = Vec::new();
+    let mut latencies = Vec::new();
     for task in tasks {
-        all.extend(task.await??);
+        latencies.extend(task.await??);
     }
-    all.sort_unstable();
-    Ok(Point {
-        per_second: all.len() as f64 / elapsed.as_secs_f64(),
-        p50: percentile(&all, 0.50),
-        p99: percentile(&all, 0.99),
-    })
+    Ok(Sample { elapsed, latencies })
 }
+
+/// Rounds per side of the GetToken comparison.
+const ROUNDS: u32 = 3;
 
 fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1000.0)
@@ -320,34 +358,40 @@ async fn bench_get_token(args: &Args, db: &Database) -> anyhow::Result<()> {
     );
     println!("|---|---|---|---|---|---|---|");
     for concurrency in [1usize, 16, 64, 256] {
-        let echo = {
+        // Interleaved rounds, pooled: a burst of noise lands on both sides alike.
+        let echo_call = {
             let channel = echo_channel.clone();
             let id = connection_id.clone();
-            closed_loop(concurrency, args.seconds, move || {
+            Arc::new(move || {
                 let mut client = echo::echo_client::EchoClient::new(channel.clone());
                 let request = echo::EchoRequest {
                     connection_id: id.clone(),
                 };
                 async move {
                     client.echo(request).await?;
-                    Ok(())
+                    anyhow::Ok(())
                 }
             })
-            .await?
         };
-        let latchkey = {
+        let latchkey_call = {
             let channel = channel.clone();
             let request = request.clone();
-            closed_loop(concurrency, args.seconds, move || {
+            Arc::new(move || {
                 let mut client = ConnectionServiceClient::new(channel.clone());
                 let request = request.clone();
                 async move {
                     client.get_token(request).await?;
-                    Ok(())
+                    anyhow::Ok(())
                 }
             })
-            .await?
         };
+        let (mut echo, mut latchkey) = (Sample::default(), Sample::default());
+        let round = Duration::from_secs(args.seconds).div_f64(ROUNDS as f64);
+        for _ in 0..ROUNDS {
+            echo.add(run_loop(concurrency, round, echo_call.clone()).await?);
+            latchkey.add(run_loop(concurrency, round, latchkey_call.clone()).await?);
+        }
+        let (echo, latchkey) = (echo.point(), latchkey.point());
         let ratio = latchkey.per_second / echo.per_second;
         let p99_ratio = latchkey.p99.as_secs_f64() / echo.p99.as_secs_f64().max(1e-9);
         println!(
@@ -376,9 +420,9 @@ fn tokio_stream_incoming(
 
 /// A `Stream` of accepted connections without pulling tokio-stream into this crate.
 mod tokio_stream_like {
-    pub use tonic::codegen::tokio_stream::Stream;
     use std::pin::Pin;
     use std::task::{Context, Poll};
+    pub use tonic::codegen::tokio_stream::Stream;
 
     pub struct TcpIncoming(pub tokio::net::TcpListener);
 
@@ -476,7 +520,12 @@ async fn bench_appends(args: &Args, db: &Database) -> anyhow::Result<()> {
         )
         .await?;
     let recorded = store
-        .append(StreamId::Connection(probe), 2, vec![validated()], &context())
+        .append(
+            StreamId::Connection(probe),
+            2,
+            vec![validated()],
+            &context(),
+        )
         .await?;
     let payload = "x".repeat(recorded[0].payload.len());
     println!(
@@ -485,7 +534,9 @@ async fn bench_appends(args: &Args, db: &Database) -> anyhow::Result<()> {
          payload, stream id and 32-byte hash, in its own transaction.\n",
         payload.len()
     );
-    println!("| writers | plain INSERTs/s | appends (events/s) | ratio (≥ 0.5) | ≥ 5,000/s at 32 |");
+    println!(
+        "| writers | plain INSERTs/s | appends (events/s) | ratio (≥ 0.5) | ≥ 5,000/s at 32 |"
+    );
     println!("|---|---|---|---|---|");
     for writers in [1usize, 8, 32] {
         let plain = {
@@ -533,7 +584,12 @@ async fn bench_appends(args: &Args, db: &Database) -> anyhow::Result<()> {
                     let mut slot = slot.lock().await;
                     let (id, version) = *slot;
                     store
-                        .append(StreamId::Connection(id), version, vec![validated()], &context())
+                        .append(
+                            StreamId::Connection(id),
+                            version,
+                            vec![validated()],
+                            &context(),
+                        )
                         .await?;
                     slot.1 += 1;
                     Ok(())
@@ -650,9 +706,7 @@ async fn bench_nats(args: &Args, db: &Database) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn futures_next(
-    subscription: &mut async_nats::Subscriber,
-) -> Option<async_nats::Message> {
+async fn futures_next(subscription: &mut async_nats::Subscriber) -> Option<async_nats::Message> {
     use tonic::codegen::tokio_stream::StreamExt;
     subscription.next().await
 }
@@ -726,7 +780,9 @@ async fn bench_storm(args: &Args, db: &Database) -> anyhow::Result<()> {
         page_token = page.next_page_token;
     }
     let max = provider.max_concurrent_token_requests();
-    println!("| connections | created in | expiries span | refreshed before expiry | late | not refreshed | most at the provider at once (bound {concurrency}) |");
+    println!(
+        "| connections | created in | expiries span | refreshed before expiry | late | not refreshed | most at the provider at once (bound {concurrency}) |"
+    );
     println!("|---|---|---|---|---|---|---|");
     println!(
         "| {n} | {:.1} s | {} s | {in_time} {} | {late} | {missing} | {max} {} |",
@@ -743,7 +799,11 @@ async fn bench_storm(args: &Args, db: &Database) -> anyhow::Result<()> {
 fn resident_bytes() -> u64 {
     std::fs::read_to_string("/proc/self/statm")
         .ok()
-        .and_then(|s| s.split_whitespace().nth(1).and_then(|v| v.parse::<u64>().ok()))
+        .and_then(|s| {
+            s.split_whitespace()
+                .nth(1)
+                .and_then(|v| v.parse::<u64>().ok())
+        })
         .map(|pages| pages * 4096)
         .unwrap_or(0)
 }
@@ -797,7 +857,9 @@ async fn bench_memory(args: &Args, db: &Database) -> anyhow::Result<()> {
     }
     let after = resident_bytes();
     let per = (after.saturating_sub(before)) as f64 / n as f64;
-    println!("| connections cached | resident before | resident after | per connection (≤ 2 KiB) |");
+    println!(
+        "| connections cached | resident before | resident after | per connection (≤ 2 KiB) |"
+    );
     println!("|---|---|---|---|");
     println!(
         "| {} | {:.1} MiB | {:.1} MiB | {:.0} bytes {} |",
@@ -817,7 +879,9 @@ async fn main() -> anyhow::Result<()> {
     println!("# latchkey-bench\n");
     println!(
         "{} cores; each point: 0.5 s warm-up, {} s measured; run at {}.",
-        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(0),
         args.seconds,
         chrono::Utc::now().format("%Y-%m-%d %H:%M UTC")
     );

@@ -10,11 +10,12 @@ use latchkey_domain::ConnectionId;
 use latchkey_store::{EventStore, TokenReads};
 use tokio_util::sync::CancellationToken;
 
-type Key = (String, ConnectionId, DateTime<Utc>);
+/// Reads per caller, then per connection and minute.
+type Pending = HashMap<String, HashMap<(ConnectionId, DateTime<Utc>), u64>>;
 
 #[derive(Debug, Default)]
 pub struct AccessLog {
-    pending: Mutex<HashMap<Key, u64>>,
+    pending: Mutex<Pending>,
 }
 
 impl AccessLog {
@@ -24,12 +25,13 @@ impl AccessLog {
         let minute = now
             .duration_trunc(chrono::Duration::minutes(1))
             .unwrap_or(now);
-        *self
-            .pending
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .entry((actor.to_owned(), connection, minute))
-            .or_default() += 1;
+        let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+        // A known caller costs no allocation.
+        let reads = match pending.get_mut(actor) {
+            Some(reads) => reads,
+            None => pending.entry(actor.to_owned()).or_default(),
+        };
+        *reads.entry((connection, minute)).or_default() += 1;
     }
 
     async fn flush(&self, store: &dyn EventStore) {
@@ -37,11 +39,15 @@ impl AccessLog {
             let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
             pending
                 .drain()
-                .map(|((actor, connection, minute), reads)| TokenReads {
-                    actor,
-                    connection,
-                    minute,
-                    reads,
+                .flat_map(|(actor, reads)| {
+                    reads
+                        .into_iter()
+                        .map(move |((connection, minute), reads)| TokenReads {
+                            actor: actor.clone(),
+                            connection,
+                            minute,
+                            reads,
+                        })
                 })
                 .collect()
         };
@@ -53,7 +59,9 @@ impl AccessLog {
             let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
             for r in batch {
                 *pending
-                    .entry((r.actor, r.connection, r.minute))
+                    .entry(r.actor)
+                    .or_default()
+                    .entry((r.connection, r.minute))
                     .or_default() += r.reads;
             }
         }

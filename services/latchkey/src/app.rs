@@ -345,13 +345,16 @@ impl App {
             .serve_with_incoming_shutdown(
                 // Small replies go out at once: without TCP_NODELAY, Nagle's algorithm and the
                 // peer's delayed ACK hold some of them for 40 ms (seen as GetToken's p99).
-                tokio_stream::StreamExt::map(TcpListenerStream::new(self.grpc_listener), |accepted| {
-                    accepted.inspect(|stream| {
-                        if let Err(e) = stream.set_nodelay(true) {
-                            tracing::debug!(error = %e, "TCP_NODELAY not set");
-                        }
-                    })
-                }),
+                tokio_stream::StreamExt::map(
+                    TcpListenerStream::new(self.grpc_listener),
+                    |accepted| {
+                        accepted.inspect(|stream| {
+                            if let Err(e) = stream.set_nodelay(true) {
+                                tracing::debug!(error = %e, "TCP_NODELAY not set");
+                            }
+                        })
+                    },
+                ),
                 shutdown.clone().cancelled_owned(),
             );
         let http = axum::serve(

@@ -138,13 +138,11 @@ pub enum Placement {
 #[derive(Debug)]
 pub struct Credential {
     pub access_token: SecretString,
-    pub token_type: String,
-    pub expires_at: Option<DateTime<Utc>>,
-    pub scopes: Vec<String>,
     pub placement: Placement,
     pub base_uri: Option<String>,
-    pub metadata: std::collections::BTreeMap<String, serde_json::Value>,
-    pub version: u64,
+    /// The connection the token was read from (scopes, expiry, metadata, version), shared with
+    /// the cache rather than copied.
+    pub connection: Arc<connection::State>,
 }
 
 /// A digest of the one-time `state`: what the log keeps, so the log never holds the state itself.
@@ -1078,16 +1076,9 @@ impl Grants {
         };
         Ok(Credential {
             access_token,
-            token_type: state
-                .token_type
-                .clone()
-                .unwrap_or_else(|| "Bearer".to_owned()),
-            expires_at: state.expires_at,
-            scopes: state.scopes.clone(),
             placement,
             base_uri: config.base_uri.as_ref().map(|u| u.as_str().to_owned()),
-            metadata: state.metadata.clone(),
-            version: state.version,
+            connection: state,
         })
     }
 

@@ -156,7 +156,9 @@ fn main() -> ExitCode {
     } else {
         None
     };
-    latchkey::telemetry::install_propagator();
+    if traces.is_some() {
+        latchkey::telemetry::install_propagator();
+    }
     {
         use tracing_subscriber::Layer as _;
         use tracing_subscriber::layer::SubscriberExt as _;

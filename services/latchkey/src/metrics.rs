@@ -199,10 +199,16 @@ impl ConnectionHealth {
     }
 }
 
+/// GetToken's two series, looked up once (a label lookup hashes and locks on every call).
+static GET_TOKEN_OUTCOMES: LazyLock<[prometheus::Histogram; 2]> = LazyLock::new(|| {
+    [
+        GET_TOKEN_SECONDS.with_label_values(&["ok"]),
+        GET_TOKEN_SECONDS.with_label_values(&["error"]),
+    ]
+});
+
 pub fn observe_get_token(elapsed: Duration, ok: bool) {
-    GET_TOKEN_SECONDS
-        .with_label_values(&[if ok { "ok" } else { "error" }])
-        .observe(elapsed.as_secs_f64());
+    GET_TOKEN_OUTCOMES[usize::from(!ok)].observe(elapsed.as_secs_f64());
 }
 
 pub fn observe_append(kind: &str, elapsed: Duration) {

@@ -36,9 +36,17 @@ pub fn tracer(provider: &SdkTracerProvider) -> SdkTracer {
     provider.tracer("latchkey")
 }
 
-/// W3C trace context in and out.
+/// Whether traces are exported: without them, no request pays for trace context.
+static TRACING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+fn tracing_on() -> bool {
+    TRACING.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// W3C trace context in and out; call it when traces are exported.
 pub fn install_propagator() {
     global::set_text_map_propagator(TraceContextPropagator::new());
+    TRACING.store(true, std::sync::atomic::Ordering::Relaxed);
 }
 
 struct Headers<'a>(&'a tonic::codegen::http::HeaderMap);
@@ -57,6 +65,9 @@ impl Extractor for Headers<'_> {
 pub fn grpc_span(request: &tonic::codegen::http::Request<()>) -> tracing::Span {
     let path = request.uri().path();
     let span = tracing::info_span!("grpc", otel.name = %path, otel.kind = "server", rpc = %path);
+    if !tracing_on() {
+        return span;
+    }
     let parent = global::get_text_map_propagator(|p| p.extract(&Headers(request.headers())));
     let _ = span.set_parent(parent);
     span
@@ -65,6 +76,9 @@ pub fn grpc_span(request: &tonic::codegen::http::Request<()>) -> tracing::Span {
 /// The trace id of the current span, when it belongs to a trace (an OpenTelemetry layer is on).
 pub fn current_trace_id() -> Option<String> {
     use opentelemetry::trace::TraceContextExt as _;
+    if !tracing_on() {
+        return None;
+    }
     let context = tracing::Span::current().context();
     let span = context.span();
     let span_context = span.span_context();

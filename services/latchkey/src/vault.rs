@@ -8,7 +8,7 @@
 //! few seconds, so a rotation needs no restart.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use latchkey_crypto::{CryptoError, DataKey, Field, Sealer};
@@ -26,7 +26,7 @@ pub struct Vault {
     store: Arc<dyn EventStore>,
     source: MasterKeySource,
     sealer: RwLock<Arc<Sealer>>,
-    cache: Mutex<HashMap<String, Arc<DataKey>>>,
+    cache: RwLock<HashMap<StreamId, Arc<DataKey>>>,
 }
 
 impl Vault {
@@ -35,7 +35,7 @@ impl Vault {
             store,
             source,
             sealer: RwLock::new(Arc::new(sealer)),
-            cache: Mutex::new(HashMap::new()),
+            cache: RwLock::new(HashMap::new()),
         }
     }
 
@@ -89,15 +89,15 @@ impl Vault {
 
     /// The owner's data key, created on first use when `create`.
     async fn data_key(&self, owner: &StreamId, create: bool) -> Result<Arc<DataKey>, AppError> {
-        let name = owner.to_string();
         if let Some(key) = self
             .cache
-            .lock()
+            .read()
             .unwrap_or_else(|p| p.into_inner())
-            .get(&name)
+            .get(owner)
         {
             return Ok(key.clone());
         }
+        let name = owner.to_string();
         let key = match self.store.data_key(&name).await? {
             Some(wrapped) => self.unwrap(owner, &wrapped)?,
             None if create => {
@@ -123,9 +123,9 @@ impl Vault {
         };
         let key = Arc::new(key);
         self.cache
-            .lock()
+            .write()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(name, key.clone());
+            .insert(*owner, key.clone());
         Ok(key)
     }
 
@@ -171,9 +171,9 @@ impl Vault {
     pub async fn shred(&self, owner: &StreamId) -> Result<bool, AppError> {
         let name = owner.to_string();
         self.cache
-            .lock()
+            .write()
             .unwrap_or_else(|p| p.into_inner())
-            .remove(&name);
+            .remove(owner);
         Ok(self.store.delete_data_key(&name).await?)
     }
 }

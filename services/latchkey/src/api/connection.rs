@@ -322,13 +322,17 @@ impl ConnectionService for ConnectionApi {
         };
         Ok(Response::new(pb::GetTokenResponse {
             access_token: credential.access_token.expose_secret().to_owned(),
-            token_type: credential.token_type,
-            expires_at: credential.expires_at.map(convert::timestamp),
-            scopes: credential.scopes,
+            token_type: credential
+                .connection
+                .token_type
+                .clone()
+                .unwrap_or_else(|| "Bearer".to_owned()),
+            expires_at: credential.connection.expires_at.map(convert::timestamp),
+            scopes: credential.connection.scopes.clone(),
             placement: Some(placement),
             base_uri: credential.base_uri.unwrap_or_default(),
-            metadata: Some(convert::metadata_to_pb(&credential.metadata)),
-            version: credential.version,
+            metadata: Some(convert::metadata_to_pb(&credential.connection.metadata)),
+            version: credential.connection.version,
         }))
     }
 
