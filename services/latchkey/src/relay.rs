@@ -143,11 +143,12 @@ async fn connect(settings: &RelaySettings) -> Result<jetstream::Context, String>
     Ok(js)
 }
 
-async fn publish(
+/// Sends one event; the returned future is its acknowledgement.
+async fn send(
     js: &jetstream::Context,
     prefix: &str,
     event: &RecordedEvent,
-) -> Result<(), String> {
+) -> Result<jetstream::context::PublishAckFuture, String> {
     let mut headers = async_nats::HeaderMap::new();
     headers.insert("Nats-Msg-Id", event.event_id.to_string().as_str());
     headers.insert("Latchkey-Event-Type", event.event_type.as_str());
@@ -155,13 +156,9 @@ async fn publish(
     headers.insert("Latchkey-Stream", event.stream_id.to_string().as_str());
     headers.insert("Latchkey-Version", event.version.to_string().as_str());
     let payload = convert::event_to_pb(event).encode_to_vec();
-    let ack = js
-        .publish_with_headers(subject(prefix, event), headers, payload.into())
+    js.publish_with_headers(subject(prefix, event), headers, payload.into())
         .await
-        .map_err(|e| format!("publishing event {}: {e}", event.position))?;
-    ack.await
-        .map_err(|e| format!("no acknowledgement for event {}: {e}", event.position))?;
-    Ok(())
+        .map_err(|e| format!("publishing event {}: {e}", event.position))
 }
 
 /// Runs until `shutdown`: connects (retrying), becomes the active relay, and publishes.
@@ -262,19 +259,27 @@ async fn publish_pending(
                 .unwrap_or_default();
             status.lag.store(lag, Ordering::Relaxed);
         }
+        // The batch goes out at once and its acknowledgements are awaited in order (one round
+        // trip per batch, not per event); the checkpoint moves to the last event acknowledged
+        // with all before it.
         let mut progressed = false;
+        let mut failure = None;
+        let mut acks = Vec::with_capacity(batch.len());
         for (at, event) in &batch {
-            let result = publish(js, &settings.subject_prefix, event).await;
-            if let Err(e) = result {
-                if progressed {
-                    store
-                        .save_relay_checkpoint(&settings.stream, cursor)
-                        .await
-                        .map_err(|e| format!("saving the relay checkpoint: {e}"))?;
+            match send(js, &settings.subject_prefix, event).await {
+                Ok(ack) => acks.push((*at, event.position, ack)),
+                Err(e) => {
+                    failure = Some(e);
+                    break;
                 }
-                return Err(e);
             }
-            cursor = *at;
+        }
+        for (at, position, ack) in acks {
+            if let Err(e) = ack.await {
+                failure = Some(format!("no acknowledgement for event {position}: {e}"));
+                break;
+            }
+            cursor = at;
             progressed = true;
             status.published.fetch_add(1, Ordering::Relaxed);
             status
@@ -283,6 +288,15 @@ async fn publish_pending(
             status
                 .checkpoint_position
                 .store(at.position, Ordering::Relaxed);
+        }
+        if let Some(e) = failure {
+            if progressed {
+                store
+                    .save_relay_checkpoint(&settings.stream, cursor)
+                    .await
+                    .map_err(|e| format!("saving the relay checkpoint: {e}"))?;
+            }
+            return Err(e);
         }
         if progressed {
             store
