@@ -32,6 +32,27 @@ pub(crate) trait AppendTx: Send {
     /// Inserts one event and returns its global position.
     async fn insert_event(&mut self, row: &EventRow<'_>) -> Result<i64, sqlx::Error>;
     async fn save_projection(&mut self, projection: &Projection) -> Result<(), StoreError>;
+
+    /// The stream's last version and hash, and its projection. Adapters may read both at once.
+    async fn head(
+        &mut self,
+        stream: StreamId,
+        stream_id: &str,
+    ) -> Result<(Option<(i64, Vec<u8>)>, Projection), StoreError> {
+        let last = self.last_event(stream_id).await?;
+        let projection = self.load_projection(stream).await?;
+        Ok((last, projection))
+    }
+
+    /// Inserts one event and saves the projection in one statement, when the adapter can;
+    /// `Ok(None)` when it cannot (the caller then uses the statements above).
+    async fn write_one(
+        &mut self,
+        _row: &EventRow<'_>,
+        _projection: &Projection,
+    ) -> Result<Option<i64>, sqlx::Error> {
+        Ok(None)
+    }
 }
 
 /// Whether an insert failed because another writer committed the same stream version first.
@@ -70,14 +91,14 @@ pub(crate) async fn append_in(
         expected: expected_version,
         actual,
     };
-    let (current, last_hash) = match tx.last_event(&stream_id).await? {
+    let (last, projection) = tx.head(stream, &stream_id).await?;
+    let (current, last_hash) = match last {
         Some((version, hash)) => (to_version(version)?, hash),
         None => (0, crate::GENESIS_HASH.to_vec()),
     };
     if current != expected_version {
         return Err(conflict(current));
     }
-    let projection = tx.load_projection(stream).await?;
     let (prepared, projection) = prepare(
         stream,
         expected_version,
@@ -89,6 +110,8 @@ pub(crate) async fn append_in(
     let tenant = projection_tenant(&projection).cloned();
     let occurred_at = prepared_time(context);
     let mut recorded = Vec::with_capacity(prepared.len());
+    let single = prepared.len() == 1;
+    let mut projection_saved = false;
     for event in prepared {
         let row = EventRow {
             stream_id: &stream_id,
@@ -98,14 +121,28 @@ pub(crate) async fn append_in(
             context,
             event: &event,
         };
-        let position = tx.insert_event(&row).await.map_err(|e| {
+        let map = |e: sqlx::Error| {
             if version_taken(&e) {
                 // Another writer committed this version after we read the stream.
                 conflict(expected_version + 1)
+            } else if let Projection::Integration(Some(s)) = &projection {
+                duplicate_name(e, s.config.name.as_str())
             } else {
                 StoreError::Database(e)
             }
-        })?;
+        };
+        let shortcut = if single {
+            tx.write_one(&row, &projection).await.map_err(map)?
+        } else {
+            None
+        };
+        let position = match shortcut {
+            Some(position) => {
+                projection_saved = true;
+                position
+            }
+            None => tx.insert_event(&row).await.map_err(map)?,
+        };
         recorded.push(RecordedEvent {
             position,
             event_id: event.event_id,
@@ -122,6 +159,8 @@ pub(crate) async fn append_in(
             hash: event.hash,
         });
     }
-    tx.save_projection(&projection).await?;
+    if !projection_saved {
+        tx.save_projection(&projection).await?;
+    }
     Ok(recorded)
 }

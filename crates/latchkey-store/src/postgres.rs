@@ -100,15 +100,17 @@ impl EventStore for PgStore {
         events: Vec<DomainEvent>,
         context: &EventContext,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
-        let mut tx = PgAppend(self.pool.begin().await?);
+        let mut tx = PgAppend(self.pool.begin().await?, false);
         let recorded = append_in(&mut tx, stream, expected_version, &events, context).await?;
         // Delivered to listeners on commit, never for a rolled-back append; the payload names the
-        // stream, for other replicas' caches.
-        sqlx::query("SELECT pg_notify($1, $2)")
-            .bind(NOTIFY_CHANNEL)
-            .bind(stream.to_string())
-            .execute(&mut *tx.0)
-            .await?;
+        // stream, for other replicas' caches. A single-event append notified in its statement.
+        if !tx.1 {
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(NOTIFY_CHANNEL)
+                .bind(stream.to_string())
+                .execute(&mut *tx.0)
+                .await?;
+        }
         tx.0.commit().await?;
         self.appended.committed(stream);
         Ok(recorded)
@@ -655,7 +657,7 @@ impl EventStore for PgStore {
         replayed: &Replayed,
         last_position: i64,
     ) -> Result<(), StoreError> {
-        let mut tx = PgAppend(self.pool.begin().await?);
+        let mut tx = PgAppend(self.pool.begin().await?, false);
         // Appends take ROW EXCLUSIVE on events; this waits for them and holds new ones off.
         sqlx::query("LOCK TABLE events IN SHARE MODE")
             .execute(&mut *tx.0)
@@ -721,7 +723,119 @@ impl EventStore for PgStore {
 }
 
 /// An append transaction on Postgres.
-struct PgAppend(Transaction<'static, Postgres>);
+/// An append transaction on Postgres, and whether it already notified listeners.
+struct PgAppend(Transaction<'static, Postgres>, bool);
+
+const INSERT_EVENT: &str = "INSERT INTO events (event_id, stream_id, stream_kind, version, tenant, \
+     event_type, schema_version, occurred_at, actor, correlation_id, payload, prev_hash, hash) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
+
+/// Binds an [`EventRow`] to `$1`–`$13` of [`INSERT_EVENT`].
+macro_rules! bind_event {
+    ($query:expr, $row:expr) => {{
+        let row = $row;
+        let e = row.event;
+        $query
+            .bind(e.event_id)
+            .bind(row.stream_id)
+            .bind(row.stream.kind().as_str())
+            .bind(e.version as i64)
+            .bind(row.tenant)
+            .bind(e.event_type)
+            .bind(e.schema_version as i32)
+            .bind(row.occurred_at)
+            .bind(&row.context.actor)
+            .bind(&row.context.correlation_id)
+            .bind(&e.payload)
+            .bind(&e.prev_hash)
+            .bind(&e.hash)
+    }};
+}
+
+/// The projection upsert of a connection, its parameters numbered from `$first`.
+fn upsert_connection(first: usize) -> String {
+    let p: Vec<String> = (first..first + 13).map(|i| format!("${i}")).collect();
+    format!(
+        "INSERT INTO connections \
+         (id, integration_id, tenant, status, version, expires_at, updated_at, state, \
+         pending_state, refresh_at, labels, provider_account_id, validated_at) \
+         VALUES ({}) \
+         ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, \
+         version = EXCLUDED.version, expires_at = EXCLUDED.expires_at, \
+         updated_at = EXCLUDED.updated_at, state = EXCLUDED.state, \
+         pending_state = EXCLUDED.pending_state, refresh_at = EXCLUDED.refresh_at, \
+         labels = EXCLUDED.labels, provider_account_id = EXCLUDED.provider_account_id, \
+         validated_at = EXCLUDED.validated_at",
+        p.join(", ")
+    )
+}
+
+/// The projection upsert of an integration, its parameters numbered from `$first`.
+fn upsert_integration(first: usize) -> String {
+    let p: Vec<String> = (first..first + 6).map(|i| format!("${i}")).collect();
+    format!(
+        "INSERT INTO integrations (id, name, deleted, version, updated_at, state) \
+         VALUES ({}) \
+         ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, \
+         deleted = EXCLUDED.deleted, version = EXCLUDED.version, \
+         updated_at = EXCLUDED.updated_at, state = EXCLUDED.state",
+        p.join(", ")
+    )
+}
+
+/// The values of [`upsert_connection`], serialized first (the binds borrow them).
+struct ConnectionRow {
+    version: i64,
+    state: String,
+    labels: String,
+}
+
+impl ConnectionRow {
+    fn of(s: &connection::State) -> Result<Self, StoreError> {
+        Ok(Self {
+            version: from_version(s.version)?,
+            state: to_json(s)?,
+            labels: to_json(&s.profile.labels)?,
+        })
+    }
+}
+
+macro_rules! bind_connection {
+    ($query:expr, $s:expr, $row:expr) => {{
+        let (s, row) = ($s, $row);
+        $query
+            .bind(s.id.as_uuid())
+            .bind(s.integration_id.as_uuid())
+            .bind(s.tenant.as_str())
+            .bind(s.status.as_str())
+            .bind(row.version)
+            .bind(s.expires_at)
+            .bind(s.updated_at)
+            .bind(&row.state)
+            .bind(
+                s.pending_authorization
+                    .as_ref()
+                    .map(|p| p.state_digest.as_str()),
+            )
+            .bind(s.refresh_at)
+            .bind(&row.labels)
+            .bind(s.provider_account_id.as_deref())
+            .bind(s.last_validation.as_ref().map(|v| v.at))
+    }};
+}
+
+macro_rules! bind_integration {
+    ($query:expr, $s:expr, $version:expr, $state:expr) => {{
+        let s = $s;
+        $query
+            .bind(s.id.as_uuid())
+            .bind(s.config.name.as_str())
+            .bind(s.deleted)
+            .bind($version)
+            .bind(s.updated_at)
+            .bind($state)
+    }};
+}
 
 #[async_trait]
 impl AppendTx for PgAppend {
@@ -753,85 +867,101 @@ impl AppendTx for PgAppend {
     }
 
     async fn insert_event(&mut self, row: &EventRow<'_>) -> Result<i64, sqlx::Error> {
-        let e = row.event;
-        sqlx::query_scalar(
-            "INSERT INTO events (event_id, stream_id, stream_kind, version, tenant, event_type, \
-             schema_version, occurred_at, actor, correlation_id, payload, prev_hash, hash) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING position",
-        )
-        .bind(e.event_id)
-        .bind(row.stream_id)
-        .bind(row.stream.kind().as_str())
-        .bind(e.version as i64)
-        .bind(row.tenant)
-        .bind(e.event_type)
-        .bind(e.schema_version as i32)
-        .bind(row.occurred_at)
-        .bind(&row.context.actor)
-        .bind(&row.context.correlation_id)
-        .bind(&e.payload)
-        .bind(&e.prev_hash)
-        .bind(&e.hash)
-        .fetch_one(&mut *self.0)
-        .await
+        let sql = format!("{INSERT_EVENT} RETURNING position");
+        bind_event!(sqlx::query_scalar(&sql), row)
+            .fetch_one(&mut *self.0)
+            .await
     }
 
     async fn save_projection(&mut self, projection: &Projection) -> Result<(), StoreError> {
         match projection {
             Projection::Integration(Some(s)) => {
-                sqlx::query(
-                    "INSERT INTO integrations (id, name, deleted, version, updated_at, state) \
-                     VALUES ($1, $2, $3, $4, $5, $6) \
-                     ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, \
-                     deleted = EXCLUDED.deleted, version = EXCLUDED.version, \
-                     updated_at = EXCLUDED.updated_at, state = EXCLUDED.state",
-                )
-                .bind(s.id.as_uuid())
-                .bind(s.config.name.as_str())
-                .bind(s.deleted)
-                .bind(from_version(s.version)?)
-                .bind(s.updated_at)
-                .bind(to_json(s)?)
-                .execute(&mut *self.0)
-                .await
-                .map_err(|e| duplicate_name(e, s.config.name.as_str()))?;
+                let (version, state) = (from_version(s.version)?, to_json(s)?);
+                let sql = upsert_integration(1);
+                bind_integration!(sqlx::query(&sql), s, version, &state)
+                    .execute(&mut *self.0)
+                    .await
+                    .map_err(|e| duplicate_name(e, s.config.name.as_str()))?;
             }
             Projection::Connection(Some(s)) => {
-                sqlx::query(
-                    "INSERT INTO connections \
-                     (id, integration_id, tenant, status, version, expires_at, updated_at, state, \
-                     pending_state, refresh_at, labels, provider_account_id, validated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
-                     ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, \
-                     version = EXCLUDED.version, expires_at = EXCLUDED.expires_at, \
-                     updated_at = EXCLUDED.updated_at, state = EXCLUDED.state, \
-                     pending_state = EXCLUDED.pending_state, refresh_at = EXCLUDED.refresh_at, \
-                     labels = EXCLUDED.labels, provider_account_id = EXCLUDED.provider_account_id, \
-                     validated_at = EXCLUDED.validated_at",
-                )
-                .bind(s.id.as_uuid())
-                .bind(s.integration_id.as_uuid())
-                .bind(s.tenant.as_str())
-                .bind(s.status.as_str())
-                .bind(from_version(s.version)?)
-                .bind(s.expires_at)
-                .bind(s.updated_at)
-                .bind(to_json(s)?)
-                .bind(
-                    s.pending_authorization
-                        .as_ref()
-                        .map(|p| p.state_digest.as_str()),
-                )
-                .bind(s.refresh_at)
-                .bind(to_json(&s.profile.labels)?)
-                .bind(s.provider_account_id.as_deref())
-                .bind(s.last_validation.as_ref().map(|v| v.at))
-                .execute(&mut *self.0)
-                .await?;
+                let row = ConnectionRow::of(s)?;
+                let sql = upsert_connection(1);
+                bind_connection!(sqlx::query(&sql), s, &row)
+                    .execute(&mut *self.0)
+                    .await?;
             }
             Projection::Integration(None) | Projection::Connection(None) => {}
         }
         Ok(())
+    }
+
+    /// The last event and the projection in one round trip.
+    async fn head(
+        &mut self,
+        stream: StreamId,
+        stream_id: &str,
+    ) -> Result<(Option<(i64, Vec<u8>)>, Projection), StoreError> {
+        let (table, id) = match stream {
+            StreamId::Integration(id) => ("integrations", *id.as_uuid()),
+            StreamId::Connection(id) => ("connections", *id.as_uuid()),
+        };
+        let (version, hash, state): (Option<i64>, Option<Vec<u8>>, Option<String>) =
+            sqlx::query_as(&format!(
+                "SELECT last.version, last.hash, (SELECT state FROM {table} WHERE id = $2) \
+                 FROM (SELECT 1) AS one LEFT JOIN LATERAL \
+                 (SELECT version, hash FROM events WHERE stream_id = $1 \
+                  ORDER BY version DESC LIMIT 1) AS last ON true"
+            ))
+            .bind(stream_id)
+            .bind(id)
+            .fetch_one(&mut *self.0)
+            .await?;
+        let projection = parse_projection(stream.kind(), state.as_deref())?;
+        Ok((version.zip(hash), projection))
+    }
+
+    /// The event, the projection and the notification in one statement.
+    async fn write_one(
+        &mut self,
+        row: &EventRow<'_>,
+        projection: &Projection,
+    ) -> Result<Option<i64>, sqlx::Error> {
+        let encode = |e: StoreError| sqlx::Error::Encode(Box::new(e));
+        let notify = "n AS (SELECT pg_notify($14, $15))";
+        let position = match projection {
+            Projection::Connection(Some(s)) => {
+                let values = ConnectionRow::of(s).map_err(encode)?;
+                let sql = format!(
+                    "WITH e AS ({INSERT_EVENT} RETURNING position), p AS ({}), {notify} \
+                     SELECT e.position FROM e, n",
+                    upsert_connection(16)
+                );
+                let query = bind_event!(sqlx::query_scalar(&sql), row)
+                    .bind(NOTIFY_CHANNEL)
+                    .bind(row.stream_id);
+                bind_connection!(query, s, &values)
+                    .fetch_one(&mut *self.0)
+                    .await?
+            }
+            Projection::Integration(Some(s)) => {
+                let version = from_version(s.version).map_err(encode)?;
+                let state = to_json(s).map_err(encode)?;
+                let sql = format!(
+                    "WITH e AS ({INSERT_EVENT} RETURNING position), p AS ({}), {notify} \
+                     SELECT e.position FROM e, n",
+                    upsert_integration(16)
+                );
+                let query = bind_event!(sqlx::query_scalar(&sql), row)
+                    .bind(NOTIFY_CHANNEL)
+                    .bind(row.stream_id);
+                bind_integration!(query, s, version, &state)
+                    .fetch_one(&mut *self.0)
+                    .await?
+            }
+            Projection::Integration(None) | Projection::Connection(None) => return Ok(None),
+        };
+        self.1 = true;
+        Ok(Some(position))
     }
 }
 
