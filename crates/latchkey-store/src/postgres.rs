@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 use latchkey_domain::{
     ConnectionId, DomainEvent, IntegrationId, StreamId, StreamKind, connection, integration,
 };
+use sqlx::Row;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
-use sqlx::{Postgres, Row, Transaction};
 use tokio::sync::Notify;
 
 use crate::append::{AppendTx, EventRow, append_in, duplicate_name};
@@ -100,6 +100,24 @@ impl EventStore for PgStore {
         events: Vec<DomainEvent>,
         context: &EventContext,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
+        if events.len() == 1 {
+            // One event needs no transaction: the head is read, then one statement writes the
+            // event, the projection and the notification, or nothing. A writer that appended in
+            // between holds the stream version, so the statement fails on its unique key and the
+            // append is a conflict; the projection read with the head is still the stream's.
+            let mut direct = PgAppend(self.pool.acquire().await?, false);
+            let recorded =
+                append_in(&mut direct, stream, expected_version, &events, context).await?;
+            if !direct.1 {
+                sqlx::query("SELECT pg_notify($1, $2)")
+                    .bind(NOTIFY_CHANNEL)
+                    .bind(stream.to_string())
+                    .execute(&mut *direct.0)
+                    .await?;
+            }
+            self.appended.committed(stream);
+            return Ok(recorded);
+        }
         let mut tx = PgAppend(self.pool.begin().await?, false);
         let recorded = append_in(&mut tx, stream, expected_version, &events, context).await?;
         // Delivered to listeners on commit, never for a rolled-back append; the payload names the
@@ -723,8 +741,9 @@ impl EventStore for PgStore {
 }
 
 /// An append transaction on Postgres.
-/// An append transaction on Postgres, and whether it already notified listeners.
-struct PgAppend(Transaction<'static, Postgres>, bool);
+/// An append on Postgres (in a transaction, or a single statement on a pooled connection), and
+/// whether it already notified listeners.
+struct PgAppend<C>(C, bool);
 
 const INSERT_EVENT: &str = "INSERT INTO events (event_id, stream_id, stream_kind, version, tenant, \
      event_type, schema_version, occurred_at, actor, correlation_id, payload, prev_hash, hash) \
@@ -838,7 +857,10 @@ macro_rules! bind_integration {
 }
 
 #[async_trait]
-impl AppendTx for PgAppend {
+impl<C> AppendTx for PgAppend<C>
+where
+    C: std::ops::DerefMut<Target = sqlx::PgConnection> + Send,
+{
     async fn last_event(&mut self, stream_id: &str) -> Result<Option<(i64, Vec<u8>)>, StoreError> {
         Ok(sqlx::query_as(
             "SELECT version, hash FROM events WHERE stream_id = $1 ORDER BY version DESC LIMIT 1",
