@@ -949,15 +949,17 @@ where
         projection: &Projection,
     ) -> Result<Option<i64>, sqlx::Error> {
         let encode = |e: StoreError| sqlx::Error::Encode(Box::new(e));
-        let notify = "n AS (SELECT pg_notify($14, $15))";
+        // $1–$13 the event, $14–$15 the notification, $16… the projection.
+        let statement = |upsert: String| {
+            format!(
+                "WITH e AS ({INSERT_EVENT} RETURNING position), p AS ({upsert}), \
+                 n AS (SELECT pg_notify($14, $15)) SELECT e.position FROM e, n"
+            )
+        };
         let position = match projection {
             Projection::Connection(Some(s)) => {
                 let values = ConnectionRow::of(s).map_err(encode)?;
-                let sql = format!(
-                    "WITH e AS ({INSERT_EVENT} RETURNING position), p AS ({}), {notify} \
-                     SELECT e.position FROM e, n",
-                    upsert_connection(16)
-                );
+                let sql = statement(upsert_connection(16));
                 let query = bind_event!(sqlx::query_scalar(&sql), row)
                     .bind(NOTIFY_CHANNEL)
                     .bind(row.stream_id);
@@ -968,11 +970,7 @@ where
             Projection::Integration(Some(s)) => {
                 let version = from_version(s.version).map_err(encode)?;
                 let state = to_json(s).map_err(encode)?;
-                let sql = format!(
-                    "WITH e AS ({INSERT_EVENT} RETURNING position), p AS ({}), {notify} \
-                     SELECT e.position FROM e, n",
-                    upsert_integration(16)
-                );
+                let sql = statement(upsert_integration(16));
                 let query = bind_event!(sqlx::query_scalar(&sql), row)
                     .bind(NOTIFY_CHANNEL)
                     .bind(row.stream_id);

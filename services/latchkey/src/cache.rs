@@ -103,19 +103,8 @@ impl ProjectionCache {
         store: &dyn EventStore,
         id: ConnectionId,
     ) -> Result<Option<Arc<connection::State>>, StoreError> {
-        if self.is_live()
-            && let Some((state, at)) = read(&self.connections).get(&id)
-            && at.elapsed() < MAX_AGE
-        {
-            return Ok(Some(state.clone()));
-        }
-        let epoch = self.epoch.load(Ordering::SeqCst);
-        let Some(state) = store.connection(id).await? else {
-            return Ok(None);
-        };
-        let state = Arc::new(state);
-        self.keep(&self.connections, id, &state, epoch);
-        Ok(Some(state))
+        self.lookup(&self.connections, id, store.connection(id))
+            .await
     }
 
     pub async fn integration(
@@ -123,19 +112,30 @@ impl ProjectionCache {
         store: &dyn EventStore,
         id: IntegrationId,
     ) -> Result<Option<Arc<integration::State>>, StoreError> {
+        self.lookup(&self.integrations, id, store.integration(id))
+            .await
+    }
+
+    /// The held entry while it is good, else `load` (started only if needed: futures are lazy).
+    async fn lookup<K: std::hash::Hash + Eq + Copy, V>(
+        &self,
+        entries: &Entries<K, V>,
+        key: K,
+        load: impl std::future::Future<Output = Result<Option<V>, StoreError>>,
+    ) -> Result<Option<Arc<V>>, StoreError> {
         if self.is_live()
-            && let Some((state, at)) = read(&self.integrations).get(&id)
+            && let Some((value, at)) = read(entries).get(&key)
             && at.elapsed() < MAX_AGE
         {
-            return Ok(Some(state.clone()));
+            return Ok(Some(value.clone()));
         }
         let epoch = self.epoch.load(Ordering::SeqCst);
-        let Some(state) = store.integration(id).await? else {
+        let Some(value) = load.await? else {
             return Ok(None);
         };
-        let state = Arc::new(state);
-        self.keep(&self.integrations, id, &state, epoch);
-        Ok(Some(state))
+        let value = Arc::new(value);
+        self.keep(entries, key, &value, epoch);
+        Ok(Some(value))
     }
 
     fn keep<K: std::hash::Hash + Eq, V>(
