@@ -367,9 +367,10 @@ pub struct State {
     pub expires_at: Option<DateTime<Utc>>,
     pub scopes: Vec<String>,
     pub metadata: BTreeMap<String, serde_json::Value>,
-    pub pending_authorization: Option<PendingAuthorization>,
+    // Boxed: most connections have none of these, and a cache holds many states.
+    pub pending_authorization: Option<Box<PendingAuthorization>>,
     #[serde(default)]
-    pub credentials: Option<GrantCredentials>,
+    pub credentials: Option<Box<GrantCredentials>>,
     #[serde(default)]
     pub profile: Profile,
     #[serde(default)]
@@ -377,7 +378,7 @@ pub struct State {
     /// Who the connection is at the provider (the integration's account mapping).
     #[serde(default)]
     pub provider_account_id: Option<String>,
-    pub last_error: Option<LastError>,
+    pub last_error: Option<Box<LastError>>,
     /// Refresh failures in a row since the last success.
     pub consecutive_failures: u32,
     /// When the next refresh is due (planned, or the retry after a failure); `None`: none planned.
@@ -619,7 +620,7 @@ pub fn apply(state: Option<State>, event: &Event, meta: &EventMeta) -> Option<St
             });
         }
         Event::AuthorizationStarted { authorization } => {
-            s.pending_authorization = Some(authorization.clone());
+            s.pending_authorization = Some(Box::new(authorization.clone()));
             if s.status != Status::Active {
                 s.status = Status::Pending;
             }
@@ -635,19 +636,19 @@ pub fn apply(state: Option<State>, event: &Event, meta: &EventMeta) -> Option<St
                 s.provider_account_id = provider_account_id.clone();
             }
             if credentials.is_some() {
-                s.credentials = credentials.clone();
+                s.credentials = credentials.clone().map(Box::new);
             }
             s.pending_authorization = None;
             s.authorized_at = Some(meta.occurred_at);
         }
         Event::AuthorizationFailed { error, description } => {
             s.pending_authorization = None;
-            s.last_error = Some(LastError {
+            s.last_error = Some(Box::new(LastError {
                 code: error.clone(),
                 description: description.clone(),
                 retryable: false,
                 at: meta.occurred_at,
-            });
+            }));
             if s.status != Status::Active {
                 s.status = Status::AuthorizationFailed;
             }
@@ -663,22 +664,22 @@ pub fn apply(state: Option<State>, event: &Event, meta: &EventMeta) -> Option<St
             retry_at,
             ..
         } => {
-            s.last_error = Some(LastError {
+            s.last_error = Some(Box::new(LastError {
                 code: error.clone(),
                 description: description.clone(),
                 retryable: *retryable,
                 at: meta.occurred_at,
-            });
+            }));
             s.consecutive_failures = s.consecutive_failures.saturating_add(1);
             s.refresh_at = if *retryable { *retry_at } else { None };
         }
         Event::ReauthorizationRequired { error, description } => {
-            s.last_error = Some(LastError {
+            s.last_error = Some(Box::new(LastError {
                 code: error.clone(),
                 description: description.clone(),
                 retryable: false,
                 at: meta.occurred_at,
-            });
+            }));
             s.status = Status::ReauthorizationRequired;
             s.refresh_at = None;
         }

@@ -1255,7 +1255,7 @@ impl Grants {
         if let Some(revocation_url) = &config.revocation_url {
             let integration_secret = self.open_integration_secret(&integration).await?;
             let own_secret;
-            let (client_id, secret) = match &state.credentials {
+            let (client_id, secret) = match state.credentials.as_deref() {
                 Some(GrantCredentials::ClientCredentials {
                     client_id,
                     client_secret,

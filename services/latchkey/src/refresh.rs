@@ -330,7 +330,11 @@ impl Grants {
         let rt_plain;
         let password_plain;
         let integration_secret = self.open_integration_secret(&integration).await?;
-        let (grant, client) = match (&state.refresh_token, &state.credentials, state.grant_type) {
+        let (grant, client) = match (
+            &state.refresh_token,
+            state.credentials.as_deref(),
+            state.grant_type,
+        ) {
             (Some(sealed), credentials, _) => {
                 let rt_digest = digest(sealed);
                 if previous_digest.as_deref() == Some(rt_digest.as_str()) {
