@@ -450,6 +450,8 @@ impl Replayed {
 
 /// A stream's projection, before or after an append.
 #[derive(Debug, Clone)]
+// One lives only for the length of an append; boxing the larger variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Projection {
     Integration(Option<integration::State>),
     Connection(Option<connection::State>),
