@@ -204,3 +204,99 @@ pub async fn listen(
         tokio::select! { () = shutdown.cancelled() => return, () = tokio::time::sleep(Duration::from_secs(1)) => {} }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use latchkey_domain::{DomainEvent, GrantType, TenantId};
+    use latchkey_store::testing::TempDir;
+    use latchkey_store::{EventContext, SqliteStore};
+
+    fn context() -> EventContext {
+        EventContext {
+            actor: "test".to_owned(),
+            correlation_id: None,
+            occurred_at: chrono::Utc::now(),
+        }
+    }
+
+    fn created(id: ConnectionId) -> DomainEvent {
+        connection::Event::ConnectionCreated {
+            connection_id: id,
+            integration_id: IntegrationId::new_v7(),
+            tenant: TenantId::parse("acme").expect("tenant"),
+            grant_type: GrantType::ClientCredentials,
+        }
+        .into()
+    }
+
+    fn validated() -> DomainEvent {
+        connection::Event::Validated {
+            valid: true,
+            reason: None,
+        }
+        .into()
+    }
+
+    #[tokio::test]
+    async fn entries_go_with_appends_races_and_a_deaf_listener() {
+        let dir = TempDir::create();
+        let store = SqliteStore::open(&dir.path.join("cache.db"))
+            .await
+            .expect("store");
+        let cache = ProjectionCache::new(true);
+        cache.attach(&store);
+        let id = ConnectionId::new_v7();
+        let stream = StreamId::Connection(id);
+        store
+            .append(stream, 0, vec![created(id)], &context())
+            .await
+            .expect("append");
+        let first = cache
+            .connection(&store, id)
+            .await
+            .expect("read")
+            .expect("found");
+        assert_eq!(first.version, 1);
+        let again = cache
+            .connection(&store, id)
+            .await
+            .expect("read")
+            .expect("found");
+        assert!(
+            Arc::ptr_eq(&first, &again),
+            "the second read is served from memory"
+        );
+
+        // An append drops the entry before it returns: the next read sees it.
+        store
+            .append(stream, 1, vec![validated()], &context())
+            .await
+            .expect("append");
+        assert!(cache.is_empty());
+        let second = cache
+            .connection(&store, id)
+            .await
+            .expect("read")
+            .expect("found");
+        assert_eq!(second.version, 2);
+
+        // A read that began before an invalidation is not kept.
+        let epoch = cache.epoch.load(Ordering::SeqCst);
+        cache.invalidate(stream);
+        cache.keep(&cache.connections, id, &first, epoch);
+        assert!(cache.is_empty(), "a stale read was kept");
+
+        // While invalidations cannot be heard, nothing is kept and reads go to the store.
+        cache.set_live(false);
+        let read = cache
+            .connection(&store, id)
+            .await
+            .expect("read")
+            .expect("found");
+        assert_eq!(read.version, 2);
+        assert!(cache.is_empty());
+        store.close().await;
+        dir.remove();
+    }
+}
