@@ -337,7 +337,15 @@ async fn bench_get_token(args: &Args, db: &Database) -> anyhow::Result<()> {
         tonic::transport::Server::builder()
             .add_service(echo::echo_server::EchoServer::new(EchoService { payload }))
             .serve_with_incoming_shutdown(
-                tokio_stream_incoming(echo_listener),
+                // As Latchkey's own listener does (app.rs): replies go out at once.
+                tokio_stream::StreamExt::map(
+                    tokio_stream::wrappers::TcpListenerStream::new(echo_listener),
+                    |accepted| {
+                        accepted.inspect(|stream| {
+                            let _ = stream.set_nodelay(true);
+                        })
+                    },
+                ),
                 shutdown.cancelled_owned(),
             )
     });
@@ -410,35 +418,6 @@ async fn bench_get_token(args: &Args, db: &Database) -> anyhow::Result<()> {
     let _ = echo_task.await;
     server.stop().await;
     Ok(())
-}
-
-fn tokio_stream_incoming(
-    listener: tokio::net::TcpListener,
-) -> impl tokio_stream_like::Stream<Item = std::io::Result<tokio::net::TcpStream>> {
-    tokio_stream_like::TcpIncoming(listener)
-}
-
-/// A `Stream` of accepted connections without pulling tokio-stream into this crate.
-mod tokio_stream_like {
-    use std::pin::Pin;
-    use std::task::{Context, Poll};
-    pub use tonic::codegen::tokio_stream::Stream;
-
-    pub struct TcpIncoming(pub tokio::net::TcpListener);
-
-    impl Stream for TcpIncoming {
-        type Item = std::io::Result<tokio::net::TcpStream>;
-        fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-            match self.0.poll_accept(cx) {
-                Poll::Ready(Ok((stream, _))) => {
-                    let _ = stream.set_nodelay(true);
-                    Poll::Ready(Some(Ok(stream)))
-                }
-                Poll::Ready(Err(e)) => Poll::Ready(Some(Err(e))),
-                Poll::Pending => Poll::Pending,
-            }
-        }
-    }
 }
 
 fn context() -> EventContext {
@@ -668,8 +647,11 @@ async fn nats_latency(args: &Args, db: &Database) -> anyhow::Result<()> {
     let mut latencies = Vec::with_capacity(total);
     let deadline = Instant::now() + Duration::from_secs(args.seconds.max(3) + 30);
     while latencies.len() < total && Instant::now() < deadline {
-        let Ok(Some(message)) =
-            tokio::time::timeout(Duration::from_secs(5), futures_next(&mut subscription)).await
+        let Ok(Some(message)) = tokio::time::timeout(
+            Duration::from_secs(5),
+            tokio_stream::StreamExt::next(&mut subscription),
+        )
+        .await
         else {
             break;
         };
@@ -713,11 +695,6 @@ async fn nats_latency(args: &Args, db: &Database) -> anyhow::Result<()> {
     let js = async_nats::jetstream::new(client);
     let _ = js.delete_stream(&stream_name).await;
     Ok(())
-}
-
-async fn futures_next(subscription: &mut async_nats::Subscriber) -> Option<async_nats::Message> {
-    use tonic::codegen::tokio_stream::StreamExt;
-    subscription.next().await
 }
 
 async fn bench_storm(args: &Args, db: &Database) -> anyhow::Result<()> {

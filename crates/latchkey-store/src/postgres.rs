@@ -108,27 +108,13 @@ impl EventStore for PgStore {
             let mut direct = PgAppend(self.pool.acquire().await?, false);
             let recorded =
                 append_in(&mut direct, stream, expected_version, &events, context).await?;
-            if !direct.1 {
-                sqlx::query("SELECT pg_notify($1, $2)")
-                    .bind(NOTIFY_CHANNEL)
-                    .bind(stream.to_string())
-                    .execute(&mut *direct.0)
-                    .await?;
-            }
+            direct.notify(stream).await?;
             self.appended.committed(stream);
             return Ok(recorded);
         }
         let mut tx = PgAppend(self.pool.begin().await?, false);
         let recorded = append_in(&mut tx, stream, expected_version, &events, context).await?;
-        // Delivered to listeners on commit, never for a rolled-back append; the payload names the
-        // stream, for other replicas' caches. A single-event append notified in its statement.
-        if !tx.1 {
-            sqlx::query("SELECT pg_notify($1, $2)")
-                .bind(NOTIFY_CHANNEL)
-                .bind(stream.to_string())
-                .execute(&mut *tx.0)
-                .await?;
-        }
+        tx.notify(stream).await?;
         tx.0.commit().await?;
         self.appended.committed(stream);
         Ok(recorded)
@@ -744,6 +730,22 @@ impl EventStore for PgStore {
 /// An append on Postgres (in a transaction, or a single statement on a pooled connection), and
 /// whether it already notified listeners.
 struct PgAppend<C>(C, bool);
+
+impl<C: std::ops::DerefMut<Target = sqlx::PgConnection>> PgAppend<C> {
+    /// Tells other replicas (`LISTEN`) which stream changed, unless the write did. In a
+    /// transaction it is delivered on commit, never for a rolled-back append.
+    async fn notify(&mut self, stream: StreamId) -> Result<(), StoreError> {
+        if !self.1 {
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(NOTIFY_CHANNEL)
+                .bind(stream.to_string())
+                .execute(&mut *self.0)
+                .await?;
+            self.1 = true;
+        }
+        Ok(())
+    }
+}
 
 const INSERT_EVENT: &str = "INSERT INTO events (event_id, stream_id, stream_kind, version, tenant, \
      event_type, schema_version, occurred_at, actor, correlation_id, payload, prev_hash, hash) \

@@ -681,23 +681,14 @@ impl Grants {
         account: &str,
         except: ConnectionId,
     ) -> Result<Option<connection::State>, AppError> {
-        let filter = latchkey_store::ConnectionFilter {
-            tenant: Some(tenant.clone()),
-            integration_id: Some(integration_id),
-            provider_account_id: Some(account.to_owned()),
-            ..Default::default()
-        };
-        let found = self
-            .store
-            .list_connections(&filter, latchkey_store::Page::first(100))
-            .await?;
-        Ok(found.into_iter().find(|c| {
-            c.id != except
-                && !matches!(
-                    c.status,
-                    connection::Status::Deleted | connection::Status::Revoked
-                )
-        }))
+        let live = crate::service::live_connections_of_account(
+            self.store.as_ref(),
+            Some(tenant.clone()),
+            integration_id,
+            account,
+        )
+        .await?;
+        Ok(live.into_iter().find(|c| c.id != except))
     }
 
     /// The authorization started on `started` is the same provider account as `twin`'s: the

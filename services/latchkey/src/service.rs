@@ -103,6 +103,30 @@ pub fn check_secret(secret: &SecretString, field: &str) -> Result<(), FieldViola
     Ok(())
 }
 
+/// The live (neither deleted nor revoked) connections of a provider account in an integration,
+/// of one tenant or of all, oldest first.
+pub(crate) async fn live_connections_of_account(
+    store: &dyn EventStore,
+    tenant: Option<TenantId>,
+    integration_id: IntegrationId,
+    account: &str,
+) -> Result<Vec<connection::State>, AppError> {
+    let filter = ConnectionFilter {
+        tenant,
+        integration_id: Some(integration_id),
+        provider_account_id: Some(account.to_owned()),
+        ..Default::default()
+    };
+    let mut found = store.list_connections(&filter, Page::first(100)).await?;
+    found.retain(|c| {
+        !matches!(
+            c.status,
+            connection::Status::Deleted | connection::Status::Revoked
+        )
+    });
+    Ok(found)
+}
+
 /// What `VerifyWebhook` answers.
 #[derive(Debug)]
 pub struct WebhookVerdict {
@@ -374,28 +398,14 @@ impl Integrations {
             });
         let connection_id = match &account {
             Some(account) => {
-                let filter = ConnectionFilter {
-                    tenant: match &caller.scope {
-                        Scope::Tenant(own) => Some(own.clone()),
-                        Scope::Admin => None,
-                    },
-                    integration_id: Some(id),
-                    provider_account_id: Some(account.clone()),
-                    ..Default::default()
+                let tenant = match &caller.scope {
+                    Scope::Tenant(own) => Some(own.clone()),
+                    Scope::Admin => None,
                 };
-                let found = self
-                    .store
-                    .list_connections(&filter, Page::first(100))
-                    .await?;
-                // The live one; an active one before one that needs the customer again.
-                found
+                // An active one before one that needs the customer again.
+                live_connections_of_account(self.store.as_ref(), tenant, id, account)
+                    .await?
                     .iter()
-                    .filter(|c| {
-                        !matches!(
-                            c.status,
-                            connection::Status::Deleted | connection::Status::Revoked
-                        )
-                    })
                     .min_by_key(|c| c.status != connection::Status::Active)
                     .map(|c| c.id)
             }
