@@ -21,12 +21,15 @@ use crate::{
 };
 use crate::{Replayed, TokenReads};
 
+mod group;
+
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/postgres");
 
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pool: PgPool,
     appended: crate::Appended,
+    group: group::GroupCommit,
 }
 
 /// Other replicas hear of appends through this channel (`LISTEN latchkey_events`).
@@ -53,9 +56,11 @@ impl PgStore {
     }
 
     pub fn from_pool(pool: PgPool) -> Self {
+        let appended = crate::Appended::default();
         Self {
+            group: group::GroupCommit::new(pool.clone(), appended.clone()),
             pool,
-            appended: crate::Appended::default(),
+            appended,
         }
     }
 
@@ -100,22 +105,17 @@ impl EventStore for PgStore {
         events: Vec<DomainEvent>,
         context: &EventContext,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
-        if events.len() == 1 {
-            // One event needs no transaction: the head is read, then one statement writes the
-            // event, the projection and the notification, or nothing. A writer that appended in
-            // between holds the stream version, so the statement fails on its unique key and the
-            // append is a conflict; the projection read with the head is still the stream's.
-            let mut direct = PgAppend(self.pool.acquire().await?, false);
-            let recorded =
-                append_in(&mut direct, stream, expected_version, &events, context).await?;
-            direct.notify(stream).await?;
-            self.appended.committed(stream);
-            return Ok(recorded);
+        let mut events = events;
+        if let (1, StreamId::Connection(_)) = (events.len(), stream)
+            && let Some(event) = events.pop()
+        {
+            // Refreshes, validations, expiries: committed together with the ones that overlap.
+            return self
+                .group
+                .append(stream, expected_version, event, context)
+                .await;
         }
-        let mut tx = PgAppend(self.pool.begin().await?, false);
-        let recorded = append_in(&mut tx, stream, expected_version, &events, context).await?;
-        tx.notify(stream).await?;
-        tx.0.commit().await?;
+        let recorded = append_alone(&self.pool, stream, expected_version, &events, context).await?;
         self.appended.committed(stream);
         Ok(recorded)
     }
@@ -726,7 +726,31 @@ impl EventStore for PgStore {
     }
 }
 
-/// An append transaction on Postgres.
+/// One append written on its own, not yet announced to the hooks.
+async fn append_alone(
+    pool: &PgPool,
+    stream: StreamId,
+    expected_version: u64,
+    events: &[DomainEvent],
+    context: &EventContext,
+) -> Result<Vec<RecordedEvent>, StoreError> {
+    if events.len() == 1 {
+        // One event needs no transaction: the head is read, then one statement writes the
+        // event, the projection and the notification, or nothing. A writer that appended in
+        // between holds the stream version, so the statement fails on its unique key and the
+        // append is a conflict; the projection read with the head is still the stream's.
+        let mut direct = PgAppend(pool.acquire().await?, false);
+        let recorded = append_in(&mut direct, stream, expected_version, events, context).await?;
+        direct.notify(stream).await?;
+        return Ok(recorded);
+    }
+    let mut tx = PgAppend(pool.begin().await?, false);
+    let recorded = append_in(&mut tx, stream, expected_version, events, context).await?;
+    tx.notify(stream).await?;
+    tx.0.commit().await?;
+    Ok(recorded)
+}
+
 /// An append on Postgres (in a transaction, or a single statement on a pooled connection), and
 /// whether it already notified listeners.
 struct PgAppend<C>(C, bool);
@@ -776,18 +800,23 @@ macro_rules! bind_event {
 /// The projection upsert of a connection, its parameters numbered from `$first`.
 fn upsert_connection(first: usize) -> String {
     let p: Vec<String> = (first..first + 13).map(|i| format!("${i}")).collect();
+    upsert_connections(&format!("VALUES ({})", p.join(", ")))
+}
+
+/// The projection upsert of the connections `source` yields (`VALUES …` or `SELECT …`), in the
+/// column order of [`bind_connection!`].
+fn upsert_connections(source: &str) -> String {
     format!(
         "INSERT INTO connections \
          (id, integration_id, tenant, status, version, expires_at, updated_at, state, \
          pending_state, refresh_at, labels, provider_account_id, validated_at) \
-         VALUES ({}) \
+         {source} \
          ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, \
          version = EXCLUDED.version, expires_at = EXCLUDED.expires_at, \
          updated_at = EXCLUDED.updated_at, state = EXCLUDED.state, \
          pending_state = EXCLUDED.pending_state, refresh_at = EXCLUDED.refresh_at, \
          labels = EXCLUDED.labels, provider_account_id = EXCLUDED.provider_account_id, \
-         validated_at = EXCLUDED.validated_at",
-        p.join(", ")
+         validated_at = EXCLUDED.validated_at"
     )
 }
 

@@ -400,6 +400,88 @@ async fn many_streams_written_in_parallel_keep_their_own_order(h: &Harness) {
     }
 }
 
+/// Appends that overlap may be written together (Postgres commits them as a group): each still
+/// gets its own answer, and a stale or unfitting one fails alone.
+async fn overlapping_appends_to_many_streams_each_get_their_own_answer(h: &Harness) {
+    let n = 48;
+    let mut ids = Vec::new();
+    for _ in 0..n {
+        ids.push(new_connection(h.store.as_ref(), "acme").await);
+    }
+    let barrier = Arc::new(Barrier::new(n));
+    let tasks: Vec<_> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| {
+            let (store, barrier, stream) =
+                (h.store.clone(), barrier.clone(), StreamId::Connection(*id));
+            tokio::spawn(async move {
+                barrier.wait().await;
+                match i % 6 {
+                    // Stale: the stream is at version 1.
+                    0 => {
+                        store
+                            .append(stream, 0, vec![refresh_failed()], &ctx())
+                            .await
+                    }
+                    // Not an event of a connection stream.
+                    1 => {
+                        let event = integration_created(IntegrationId::new_v7(), "x");
+                        store.append(stream, 1, vec![event], &ctx()).await
+                    }
+                    _ => {
+                        store
+                            .append(stream, 1, vec![refresh_failed()], &ctx())
+                            .await
+                    }
+                }
+            })
+        })
+        .collect();
+    let mut written = 0;
+    for (i, (task, id)) in tasks.into_iter().zip(&ids).enumerate() {
+        let result = task.await.unwrap();
+        let stored = h
+            .store
+            .read_stream(StreamId::Connection(*id), 1, 10)
+            .await
+            .unwrap();
+        let projection = h.store.connection(*id).await.unwrap().unwrap();
+        match (i % 6, result) {
+            (
+                0,
+                Err(StoreError::Conflict {
+                    expected: 0,
+                    actual: 1,
+                    ..
+                }),
+            )
+            | (1, Err(StoreError::InvalidEvents { .. })) => {
+                assert_eq!(stored.len(), 1, "stream {i}: nothing added");
+                assert_eq!(projection.version, 1);
+            }
+            (2.., Ok(recorded)) => {
+                written += 1;
+                assert_eq!(stored.len(), 2, "stream {i}");
+                assert_eq!(
+                    recorded,
+                    stored[1..],
+                    "stream {i}: the answer is what is stored"
+                );
+                assert_eq!(recorded[0].prev_hash, stored[0].hash);
+                assert_eq!(projection.version, 2);
+                assert!(
+                    projection.last_error.is_some(),
+                    "stream {i}: projection updated"
+                );
+            }
+            (_, other) => panic!("stream {i}: unexpected {other:?}"),
+        }
+    }
+    assert_eq!(written, n / 6 * 4);
+    assert_eq!(h.raw.count_events().await, (n + written) as i64);
+}
+
 async fn read_all_pages_from_any_position(h: &Harness) {
     for _ in 0..5 {
         new_connection(h.store.as_ref(), "acme").await;
@@ -1161,6 +1243,7 @@ conformance_suite!(
     a_stale_expected_version_is_a_conflict_and_changes_nothing,
     sixteen_concurrent_appends_at_one_version_have_exactly_one_winner,
     many_streams_written_in_parallel_keep_their_own_order,
+    overlapping_appends_to_many_streams_each_get_their_own_answer,
     read_all_pages_from_any_position,
     each_stream_is_hash_chained,
     replaying_a_stream_gives_the_stored_projection_byte_for_byte,
@@ -1236,5 +1319,65 @@ async fn postgres_a_late_committing_lower_position_is_not_skipped() {
         .map(|(_, e)| e.position)
         .collect();
     assert_eq!(read, [low, high], "both, none skipped");
+    h.finish().await;
+}
+
+/// A group of appends the database refuses as a whole (here a trigger refuses one stream's
+/// events) is written again append by append: the others commit, the refused one fails alone
+/// and leaves nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_a_refused_group_is_written_again_append_by_append() {
+    let h = Harness::postgres().await;
+    let mut ids = Vec::new();
+    for _ in 0..32 {
+        ids.push(new_connection(h.store.as_ref(), "acme").await);
+    }
+    let refused = StreamId::Connection(ids[7]).to_string();
+    h.raw
+        .execute(&format!(
+            "CREATE FUNCTION refuse_one() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+             IF NEW.stream_id = '{refused}' THEN RAISE EXCEPTION 'refused by the test'; END IF; \
+             RETURN NEW; END; $$"
+        ))
+        .await
+        .unwrap();
+    h.raw
+        .execute(
+            "CREATE TRIGGER refuse_one BEFORE INSERT ON events \
+             FOR EACH ROW EXECUTE FUNCTION refuse_one()",
+        )
+        .await
+        .unwrap();
+    let barrier = Arc::new(Barrier::new(ids.len()));
+    let tasks: Vec<_> = ids
+        .iter()
+        .map(|id| {
+            let (store, barrier, stream) =
+                (h.store.clone(), barrier.clone(), StreamId::Connection(*id));
+            tokio::spawn(async move {
+                barrier.wait().await;
+                store
+                    .append(stream, 1, vec![refresh_failed()], &ctx())
+                    .await
+            })
+        })
+        .collect();
+    for (task, id) in tasks.into_iter().zip(&ids) {
+        let result = task.await.unwrap();
+        let stored = h
+            .store
+            .read_stream(StreamId::Connection(*id), 1, 10)
+            .await
+            .unwrap();
+        if StreamId::Connection(*id).to_string() == refused {
+            let error = result.unwrap_err().to_string();
+            assert!(error.contains("refused by the test"), "{error}");
+            assert_eq!(stored.len(), 1);
+            assert_eq!(h.store.connection(*id).await.unwrap().unwrap().version, 1);
+        } else {
+            assert_eq!(result.unwrap(), stored[1..]);
+        }
+    }
+    assert_eq!(h.raw.count_events().await, 32 + 31);
     h.finish().await;
 }

@@ -1,0 +1,437 @@
+//! Group commit of single-event appends to connection streams.
+//!
+//! Refreshes, validations and expiries each append one event to one connection. Written alone,
+//! each costs two round trips and a commit (a WAL flush), and Postgres spends more on that than on
+//! the rows. Here concurrent appends queue up, and a few flushers each take what has queued (one
+//! append per stream), read every stream's head in one query, run the usual append algorithm on
+//! each ([`append_in`]: version check, projection, hash chain), and write all events, projections
+//! and notifications in one statement: one commit for the batch. A lone append goes straight
+//! through; batches form only when appends overlap, so latency at low load stays as it was.
+//!
+//! Each caller still gets its own answer: a version conflict or a rejected event fails that
+//! append alone, before the statement. If the statement fails (another writer took a version in
+//! between, the database went away), nothing of the batch was written, and each append is tried
+//! again on its own, so each gets the answer it would have had alone.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use latchkey_domain::{DomainEvent, StreamId, connection};
+use sqlx::PgPool;
+use tokio::sync::oneshot;
+use uuid::Uuid;
+
+use super::{ConnectionRow, NOTIFY_CHANNEL, append_alone, upsert_connections};
+use crate::append::{AppendTx, EventRow, append_in};
+use crate::{Appended, EventContext, Projection, RecordedEvent, StoreError, parse_projection};
+
+/// Batches in flight at once: enough to keep both the database and the next batch busy.
+const FLUSHERS: usize = 4;
+/// The most appends one statement carries.
+const MAX_BATCH: usize = 256;
+
+type Reply = oneshot::Sender<Result<Vec<RecordedEvent>, StoreError>>;
+
+struct Request {
+    stream: StreamId,
+    expected_version: u64,
+    event: DomainEvent,
+    context: EventContext,
+    reply: Reply,
+}
+
+#[derive(Default)]
+struct Queue {
+    waiting: VecDeque<Request>,
+    /// Flusher tasks running; at most [`FLUSHERS`].
+    flushing: usize,
+}
+
+#[derive(Clone)]
+pub(super) struct GroupCommit {
+    queue: Arc<Mutex<Queue>>,
+    pool: PgPool,
+    appended: Appended,
+}
+
+impl std::fmt::Debug for GroupCommit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GroupCommit").finish_non_exhaustive()
+    }
+}
+
+impl GroupCommit {
+    pub(super) fn new(pool: PgPool, appended: Appended) -> Self {
+        Self {
+            queue: Arc::default(),
+            pool,
+            appended,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Queue> {
+        self.queue.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Appends one event to a connection stream, in the next batch. The append is committed, and
+    /// the hooks told, when this returns `Ok`; dropping the future does not stop it.
+    pub(super) async fn append(
+        &self,
+        stream: StreamId,
+        expected_version: u64,
+        event: DomainEvent,
+        context: &EventContext,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        let start_flusher = {
+            let mut queue = self.lock();
+            queue.waiting.push_back(Request {
+                stream,
+                expected_version,
+                event,
+                context: context.clone(),
+                reply,
+            });
+            let start = queue.flushing < FLUSHERS;
+            if start {
+                queue.flushing += 1;
+            }
+            start
+        };
+        if start_flusher {
+            let flusher = Flusher {
+                group: self.clone(),
+                released: false,
+            };
+            tokio::spawn(flusher.run());
+        }
+        answer.await.map_err(|_| {
+            // Only a flusher that panicked drops a reply unanswered.
+            StoreError::Database(sqlx::Error::WorkerCrashed)
+        })?
+    }
+}
+
+/// A running flusher. It gives its slot back when it finds the queue empty, with the lock held,
+/// so an append queued just after starts a flusher of its own; or, if it ends abnormally (a
+/// panic), when dropped.
+struct Flusher {
+    group: GroupCommit,
+    released: bool,
+}
+
+impl Flusher {
+    async fn run(mut self) {
+        while let Some(batch) = self.next_batch() {
+            write(&self.group, batch).await;
+        }
+    }
+
+    /// What has queued, one append per stream (the others wait for the next batch, so a stream's
+    /// appends keep their order); `None`, and the slot given back, when nothing has.
+    fn next_batch(&mut self) -> Option<Vec<Request>> {
+        let mut queue = self.group.lock();
+        if queue.waiting.is_empty() {
+            queue.flushing -= 1;
+            self.released = true;
+            return None;
+        }
+        let mut streams = HashSet::new();
+        let mut batch = Vec::new();
+        let mut later = VecDeque::new();
+        while let Some(request) = queue.waiting.pop_front() {
+            if batch.len() < MAX_BATCH && streams.insert(request.stream) {
+                batch.push(request);
+            } else {
+                later.push_back(request);
+            }
+        }
+        queue.waiting = later;
+        Some(batch)
+    }
+}
+
+impl Drop for Flusher {
+    fn drop(&mut self) {
+        if !self.released {
+            let mut queue = self.group.lock();
+            queue.flushing -= 1;
+        }
+    }
+}
+
+/// Writes one batch and answers each of its appends.
+async fn write(group: &GroupCommit, mut batch: Vec<Request>) {
+    if batch.len() == 1 {
+        if let Some(request) = batch.pop() {
+            alone(group, request).await;
+        }
+        return;
+    }
+    let heads = match heads(&group.pool, &batch).await {
+        Ok(heads) => heads,
+        Err(_) => {
+            // Each append reads its own head and reports its own error.
+            for request in batch {
+                alone(group, request).await;
+            }
+            return;
+        }
+    };
+    let mut ready = Vec::with_capacity(batch.len());
+    for request in batch {
+        let stream_id = request.stream.to_string();
+        let mut collect = Collect {
+            head: heads.get(&stream_id).cloned(),
+            event: None,
+            projection: None,
+        };
+        match append_in(
+            &mut collect,
+            request.stream,
+            request.expected_version,
+            std::slice::from_ref(&request.event),
+            &request.context,
+        )
+        .await
+        {
+            Ok(recorded) => match (collect.event, collect.projection) {
+                (Some(event), Some(projection)) => ready.push(Ready {
+                    request,
+                    recorded,
+                    event,
+                    projection,
+                }),
+                // Not an event that leaves a connection behind: written the ordinary way.
+                _ => alone(group, request).await,
+            },
+            Err(error) => {
+                let _ = request.reply.send(Err(error));
+            }
+        }
+    }
+    if ready.is_empty() {
+        return;
+    }
+    match insert(&group.pool, &ready).await {
+        Ok(positions) => {
+            for mut done in ready {
+                for event in &mut done.recorded {
+                    if let Some(position) = positions.get(&event.event_id) {
+                        event.position = *position;
+                    }
+                }
+                group.appended.committed(done.request.stream);
+                let _ = done.request.reply.send(Ok(done.recorded));
+            }
+        }
+        Err(_) => {
+            // Nothing of the batch was written: another writer took one of its versions, or the
+            // database failed. Alone, each append gets its own answer.
+            for done in ready {
+                alone(group, done.request).await;
+            }
+        }
+    }
+}
+
+/// One append written on its own, and answered.
+async fn alone(group: &GroupCommit, request: Request) {
+    let result = append_alone(
+        &group.pool,
+        request.stream,
+        request.expected_version,
+        std::slice::from_ref(&request.event),
+        &request.context,
+    )
+    .await;
+    if result.is_ok() {
+        group.appended.committed(request.stream);
+    }
+    let _ = request.reply.send(result);
+}
+
+/// A stream's last version and hash, if it has events.
+type Last = Option<(i64, Vec<u8>)>;
+/// [`Last`] and the stream's projection (JSON), as the head query reads them.
+type Head = (Last, Option<String>);
+
+/// Every stream's last version and hash and its projection, in one query.
+async fn heads(pool: &PgPool, batch: &[Request]) -> Result<HashMap<String, Head>, StoreError> {
+    let (mut stream_ids, mut ids) = (Vec::new(), Vec::new());
+    for request in batch {
+        if let StreamId::Connection(id) = request.stream {
+            stream_ids.push(request.stream.to_string());
+            ids.push(*id.as_uuid());
+        }
+    }
+    type Row = (String, Option<i64>, Option<Vec<u8>>, Option<String>);
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT s.stream_id, last.version, last.hash, c.state \
+         FROM unnest($1::text[], $2::uuid[]) AS s(stream_id, id) \
+         LEFT JOIN LATERAL (SELECT version, hash FROM events WHERE stream_id = s.stream_id \
+                            ORDER BY version DESC LIMIT 1) AS last ON true \
+         LEFT JOIN connections c ON c.id = s.id",
+    )
+    .bind(&stream_ids)
+    .bind(&ids)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(stream_id, version, hash, state)| (stream_id, (version.zip(hash), state)))
+        .collect())
+}
+
+/// An append that passed its checks, with what the batch statement writes for it.
+struct Ready {
+    request: Request,
+    recorded: Vec<RecordedEvent>,
+    event: EventValues,
+    projection: connection::State,
+}
+
+/// One event row, owned.
+struct EventValues {
+    event_id: Uuid,
+    stream_id: String,
+    stream_kind: &'static str,
+    version: i64,
+    tenant: Option<String>,
+    event_type: &'static str,
+    schema_version: i32,
+    occurred_at: DateTime<Utc>,
+    actor: String,
+    correlation_id: Option<String>,
+    payload: String,
+    prev_hash: Vec<u8>,
+    hash: Vec<u8>,
+}
+
+/// The append algorithm's statements, answered from the batch's head query and kept for the batch
+/// statement instead of run.
+struct Collect {
+    head: Option<Head>,
+    event: Option<EventValues>,
+    projection: Option<connection::State>,
+}
+
+impl Collect {
+    fn take_head(&mut self, stream: StreamId) -> Result<(Last, Projection), StoreError> {
+        let (last, state) = self.head.take().unwrap_or_default();
+        Ok((last, parse_projection(stream.kind(), state.as_deref())?))
+    }
+}
+
+#[async_trait]
+impl AppendTx for Collect {
+    async fn last_event(&mut self, _: &str) -> Result<Last, StoreError> {
+        Ok(self.head.as_ref().and_then(|(last, _)| last.clone()))
+    }
+
+    async fn load_projection(&mut self, stream: StreamId) -> Result<Projection, StoreError> {
+        Ok(self.take_head(stream)?.1)
+    }
+
+    async fn head(&mut self, stream: StreamId, _: &str) -> Result<(Last, Projection), StoreError> {
+        self.take_head(stream)
+    }
+
+    async fn insert_event(&mut self, row: &EventRow<'_>) -> Result<i64, sqlx::Error> {
+        let e = row.event;
+        let version =
+            i64::try_from(e.version).map_err(|error| sqlx::Error::Encode(Box::new(error)))?;
+        self.event = Some(EventValues {
+            event_id: e.event_id,
+            stream_id: row.stream_id.to_owned(),
+            stream_kind: row.stream.kind().as_str(),
+            version,
+            tenant: row.tenant.map(str::to_owned),
+            event_type: e.event_type,
+            schema_version: i32::try_from(e.schema_version)
+                .map_err(|error| sqlx::Error::Encode(Box::new(error)))?,
+            occurred_at: row.occurred_at,
+            actor: row.context.actor.clone(),
+            correlation_id: row.context.correlation_id.clone(),
+            payload: e.payload.clone(),
+            prev_hash: e.prev_hash.clone(),
+            hash: e.hash.clone(),
+        });
+        // The position is known once the batch is written.
+        Ok(0)
+    }
+
+    async fn save_projection(&mut self, projection: &Projection) -> Result<(), StoreError> {
+        if let Projection::Connection(Some(state)) = projection {
+            self.projection = Some(state.clone());
+        }
+        Ok(())
+    }
+}
+
+/// Inserts the batch's events, upserts its projections and notifies listeners of its streams, in
+/// one statement; the position of each event, by id.
+async fn insert(pool: &PgPool, ready: &[Ready]) -> Result<HashMap<Uuid, i64>, StoreError> {
+    fn column<'a, U>(ready: &'a [Ready], f: impl Fn(&'a Ready) -> U) -> Vec<U> {
+        ready.iter().map(f).collect()
+    }
+    let rows = ready
+        .iter()
+        .map(|r| ConnectionRow::of(&r.projection))
+        .collect::<Result<Vec<_>, _>>()?;
+    let sql = format!(
+        "WITH e AS (INSERT INTO events (event_id, stream_id, stream_kind, version, tenant, \
+         event_type, schema_version, occurred_at, actor, correlation_id, payload, prev_hash, hash) \
+         SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int8[], $5::text[], \
+         $6::text[], $7::int4[], $8::timestamptz[], $9::text[], $10::text[], $11::text[], \
+         $12::bytea[], $13::bytea[]) RETURNING event_id, position), \
+         p AS ({}), \
+         n AS (SELECT count(pg_notify($27, s)) FROM unnest($2::text[]) AS s) \
+         SELECT e.event_id, e.position FROM e, n",
+        upsert_connections(
+            "SELECT * FROM unnest($14::uuid[], $15::uuid[], $16::text[], $17::text[], \
+             $18::int8[], $19::timestamptz[], $20::timestamptz[], $21::text[], $22::text[], \
+             $23::timestamptz[], $24::text[], $25::text[], $26::timestamptz[])"
+        )
+    );
+    let positions: Vec<(Uuid, i64)> = sqlx::query_as(&sql)
+        .bind(column(ready, |r| r.event.event_id))
+        .bind(column(ready, |r| r.event.stream_id.as_str()))
+        .bind(column(ready, |r| r.event.stream_kind))
+        .bind(column(ready, |r| r.event.version))
+        .bind(column(ready, |r| r.event.tenant.as_deref()))
+        .bind(column(ready, |r| r.event.event_type))
+        .bind(column(ready, |r| r.event.schema_version))
+        .bind(column(ready, |r| r.event.occurred_at))
+        .bind(column(ready, |r| r.event.actor.as_str()))
+        .bind(column(ready, |r| r.event.correlation_id.as_deref()))
+        .bind(column(ready, |r| r.event.payload.as_str()))
+        .bind(column(ready, |r| r.event.prev_hash.as_slice()))
+        .bind(column(ready, |r| r.event.hash.as_slice()))
+        .bind(column(ready, |r| *r.projection.id.as_uuid()))
+        .bind(column(ready, |r| *r.projection.integration_id.as_uuid()))
+        .bind(column(ready, |r| r.projection.tenant.as_str()))
+        .bind(column(ready, |r| r.projection.status.as_str()))
+        .bind(rows.iter().map(|r| r.version).collect::<Vec<_>>())
+        .bind(column(ready, |r| r.projection.expires_at))
+        .bind(column(ready, |r| r.projection.updated_at))
+        .bind(rows.iter().map(|r| r.state.as_str()).collect::<Vec<_>>())
+        .bind(column(ready, |r| {
+            let pending = r.projection.pending_authorization.as_ref();
+            pending.map(|p| p.state_digest.as_str())
+        }))
+        .bind(column(ready, |r| r.projection.refresh_at))
+        .bind(rows.iter().map(|r| r.labels.as_str()).collect::<Vec<_>>())
+        .bind(column(ready, |r| {
+            r.projection.provider_account_id.as_deref()
+        }))
+        .bind(column(ready, |r| {
+            r.projection.last_validation.as_ref().map(|v| v.at)
+        }))
+        .bind(NOTIFY_CHANNEL)
+        .fetch_all(pool)
+        .await?;
+    Ok(positions.into_iter().collect())
+}
