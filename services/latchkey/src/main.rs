@@ -233,7 +233,7 @@ fn main() -> ExitCode {
                     .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
                 );
                 let started = std::time::Instant::now();
-                let report = latchkey::ops::rebuild(&*opened.store, swap, |done, total| {
+                let report = latchkey::ops::rebuild(&opened.store, swap, |done, total| {
                     bar.set_length(u64::try_from(total).unwrap_or(0));
                     bar.set_position(done);
                 })

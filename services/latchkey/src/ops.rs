@@ -2,9 +2,11 @@
 //! from the events.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use latchkey_domain::StreamKind;
-use latchkey_store::{EventStore, GENESIS_HASH, Replayed, StoreError};
+use latchkey_store::{EventStore, GENESIS_HASH, RecordedEvent, Replayed, StoreError};
+use tokio::sync::mpsc;
 
 const PAGE: u32 = 5000;
 
@@ -75,6 +77,34 @@ pub async fn verify(
     Ok(report)
 }
 
+/// The log from `from` on, page by page, read on a task of its own one page ahead of the caller,
+/// so reading and decoding the next page overlaps folding this one. An empty page ends it; so
+/// does dropping the receiver.
+fn read_ahead(
+    store: Arc<dyn EventStore>,
+    mut from: i64,
+) -> mpsc::Receiver<Result<Vec<RecordedEvent>, StoreError>> {
+    let (pages, receiver) = mpsc::channel(2);
+    tokio::spawn(async move {
+        loop {
+            let page = store.read_all(from, PAGE).await;
+            let end = page
+                .as_ref()
+                .ok()
+                .and_then(|p| p.last())
+                .map(|e| e.position);
+            if pages.send(page).await.is_err() {
+                return;
+            }
+            match end {
+                Some(end) => from = end + 1,
+                None => return,
+            }
+        }
+    });
+    receiver
+}
+
 #[derive(Debug, Default)]
 pub struct RebuildReport {
     pub events: u64,
@@ -88,7 +118,7 @@ pub struct RebuildReport {
 /// `swap`, replaces the live ones with the replay in one transaction (catching up on events
 /// appended meanwhile).
 pub async fn rebuild(
-    store: &dyn EventStore,
+    store: &Arc<dyn EventStore>,
     swap: bool,
     mut progress: impl FnMut(u64, i64),
 ) -> Result<RebuildReport, StoreError> {
@@ -104,8 +134,9 @@ pub async fn rebuild(
             replayed = Replayed::default();
             from = 0;
         }
-        loop {
-            let page = store.read_all(from, PAGE).await?;
+        let mut pages = read_ahead(store.clone(), from);
+        while let Some(page) = pages.recv().await {
+            let page = page?;
             let Some(end) = page.last().map(|e| e.position) else {
                 break;
             };
