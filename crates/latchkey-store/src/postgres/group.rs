@@ -1,12 +1,12 @@
 //! Group commit of single-event appends to connection streams.
 //!
 //! Refreshes, validations and expiries each append one event to one connection. Written alone,
-//! each costs two round trips and a commit (a WAL flush), and Postgres spends more on that than on
-//! the rows. Here concurrent appends queue up, and a few flushers each take what has queued (one
+//! each costs two statements and a commit (a WAL flush) of its own. Here concurrent appends queue up, and a few flushers each take what has queued (one
 //! append per stream), read every stream's head in one query, run the usual append algorithm on
 //! each ([`append_in`]: version check, projection, hash chain), and write all events, projections
 //! and notifications in one statement: one commit for the batch. A lone append goes straight
-//! through; batches form only when appends overlap, so latency at low load stays as it was.
+//! through (on a flusher task): batches form only when appends overlap, nothing waits for one to
+//! fill.
 //!
 //! Each caller still gets its own answer: a version conflict or a rejected event fails that
 //! append alone, before the statement. If the statement fails (another writer took a version in
@@ -108,7 +108,7 @@ impl GroupCommit {
             tokio::spawn(flusher.run());
         }
         answer.await.map_err(|_| {
-            // Only a flusher that panicked drops a reply unanswered.
+            // Only a flusher that panicked, or whose runtime shut down, drops a reply unanswered.
             StoreError::Database(sqlx::Error::WorkerCrashed)
         })?
     }
@@ -174,9 +174,7 @@ async fn write(group: &GroupCommit, mut batch: Vec<Request>) {
         Ok(heads) => heads,
         Err(_) => {
             // Each append reads its own head and reports its own error.
-            for request in batch {
-                alone(group, request).await;
-            }
+            each_alone(group, batch).await;
             return;
         }
     };
@@ -230,11 +228,21 @@ async fn write(group: &GroupCommit, mut batch: Vec<Request>) {
         Err(_) => {
             // Nothing of the batch was written: another writer took one of its versions, or the
             // database failed. Alone, each append gets its own answer.
-            for done in ready {
-                alone(group, done.request).await;
-            }
+            each_alone(group, ready.into_iter().map(|done| done.request)).await;
         }
     }
+}
+
+/// Each append written on its own, all at once (one after the other, a database that went away
+/// would keep the last waiting for every connection attempt before it).
+async fn each_alone(group: &GroupCommit, requests: impl IntoIterator<Item = Request>) {
+    let mut tasks = tokio::task::JoinSet::new();
+    for request in requests {
+        let group = group.clone();
+        tasks.spawn(async move { alone(&group, request).await });
+    }
+    // An append whose task panicked was answered with an error: its reply was dropped.
+    while tasks.join_next().await.is_some() {}
 }
 
 /// One append written on its own, and answered.
