@@ -1,12 +1,12 @@
 //! Group commit of single-event appends to connection streams.
 //!
 //! Refreshes, validations and expiries each append one event to one connection. Written alone,
-//! each costs two statements and a commit (a WAL flush) of its own. Here concurrent appends queue up, and a few flushers each take what has queued (one
-//! append per stream), read every stream's head in one query, run the usual append algorithm on
-//! each ([`append_in`]: version check, projection, hash chain), and write all events, projections
-//! and notifications in one statement: one commit for the batch. A lone append goes straight
-//! through (on a flusher task): batches form only when appends overlap, nothing waits for one to
-//! fill.
+//! each costs two statements and a commit (a WAL flush) of its own. Here concurrent appends queue
+//! up, and a few flushers each take what has queued (one append per stream), read every stream's
+//! head in one query, run the usual append algorithm on each ([`append_in`]: version check,
+//! projection, hash chain), and write all events, projections and notifications in one statement:
+//! one commit for the batch. A lone append goes straight through (on a flusher task): batches form
+//! only when appends overlap, nothing waits for one to fill.
 //!
 //! Each caller still gets its own answer: a version conflict or a rejected event fails that
 //! append alone, before the statement. If the statement fails (another writer took a version in
