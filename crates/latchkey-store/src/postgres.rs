@@ -690,8 +690,17 @@ impl EventStore for PgStore {
             tx.save_projection(&Projection::Integration(Some(state.clone())))
                 .await?;
         }
-        for state in replayed.connections.values() {
-            tx.save_projection(&Projection::Connection(Some(state.clone())))
+        // A thousand rows a statement: the swap holds appends off while it runs.
+        let states: Vec<&connection::State> = replayed.connections.values().collect();
+        let sql = upsert_connections(&unnest_connections(1));
+        for chunk in states.chunks(1000) {
+            let rows = chunk
+                .iter()
+                .map(|s| ConnectionRow::of(s))
+                .collect::<Result<Vec<_>, _>>()?;
+            let arrays = ConnectionArrays::of(chunk.iter().copied().zip(&rows));
+            bind_connection_arrays!(sqlx::query(&sql), arrays)
+                .execute(&mut *tx.0)
                 .await?;
         }
         tx.0.commit().await?;
@@ -873,6 +882,96 @@ macro_rules! bind_connection {
             .bind(s.last_validation.as_ref().map(|v| v.at))
     }};
 }
+
+/// The rows [`bind_connection_arrays!`] binds as arrays, parameters numbered from `$first`: the
+/// source of [`upsert_connections`] for many connections in one statement.
+fn unnest_connections(first: usize) -> String {
+    let types = [
+        "uuid",
+        "uuid",
+        "text",
+        "text",
+        "int8",
+        "timestamptz",
+        "timestamptz",
+        "text",
+        "text",
+        "timestamptz",
+        "text",
+        "text",
+        "timestamptz",
+    ];
+    let columns: Vec<String> = (first..)
+        .zip(types)
+        .map(|(i, t)| format!("${i}::{t}[]"))
+        .collect();
+    format!("SELECT * FROM unnest({})", columns.join(", "))
+}
+
+/// The values of [`upsert_connection`], a column each, for [`unnest_connections`].
+#[derive(Default)]
+struct ConnectionArrays<'a> {
+    id: Vec<uuid::Uuid>,
+    integration_id: Vec<uuid::Uuid>,
+    tenant: Vec<&'a str>,
+    status: Vec<&'a str>,
+    version: Vec<i64>,
+    expires_at: Vec<Option<DateTime<Utc>>>,
+    updated_at: Vec<DateTime<Utc>>,
+    state: Vec<&'a str>,
+    pending_state: Vec<Option<&'a str>>,
+    refresh_at: Vec<Option<DateTime<Utc>>>,
+    labels: Vec<&'a str>,
+    provider_account_id: Vec<Option<&'a str>>,
+    validated_at: Vec<Option<DateTime<Utc>>>,
+}
+
+impl<'a> ConnectionArrays<'a> {
+    fn of(items: impl IntoIterator<Item = (&'a connection::State, &'a ConnectionRow)>) -> Self {
+        let mut a = Self::default();
+        for (s, row) in items {
+            a.id.push(*s.id.as_uuid());
+            a.integration_id.push(*s.integration_id.as_uuid());
+            a.tenant.push(s.tenant.as_str());
+            a.status.push(s.status.as_str());
+            a.version.push(row.version);
+            a.expires_at.push(s.expires_at);
+            a.updated_at.push(s.updated_at);
+            a.state.push(&row.state);
+            let pending = s.pending_authorization.as_ref();
+            a.pending_state
+                .push(pending.map(|p| p.state_digest.as_str()));
+            a.refresh_at.push(s.refresh_at);
+            a.labels.push(&row.labels);
+            a.provider_account_id.push(s.provider_account_id.as_deref());
+            a.validated_at
+                .push(s.last_validation.as_ref().map(|v| v.at));
+        }
+        a
+    }
+}
+
+/// Binds [`ConnectionArrays`] in the order of [`unnest_connections`].
+macro_rules! bind_connection_arrays {
+    ($query:expr, $arrays:expr) => {{
+        let a = $arrays;
+        $query
+            .bind(a.id)
+            .bind(a.integration_id)
+            .bind(a.tenant)
+            .bind(a.status)
+            .bind(a.version)
+            .bind(a.expires_at)
+            .bind(a.updated_at)
+            .bind(a.state)
+            .bind(a.pending_state)
+            .bind(a.refresh_at)
+            .bind(a.labels)
+            .bind(a.provider_account_id)
+            .bind(a.validated_at)
+    }};
+}
+use bind_connection_arrays;
 
 macro_rules! bind_integration {
     ($query:expr, $s:expr, $version:expr, $state:expr) => {{

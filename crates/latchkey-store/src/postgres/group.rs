@@ -23,7 +23,10 @@ use sqlx::PgPool;
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
-use super::{ConnectionRow, NOTIFY_CHANNEL, append_alone, upsert_connections};
+use super::{
+    ConnectionArrays, ConnectionRow, NOTIFY_CHANNEL, append_alone, bind_connection_arrays,
+    unnest_connections, upsert_connections,
+};
 use crate::append::{AppendTx, EventRow, append_in};
 use crate::{Appended, EventContext, Projection, RecordedEvent, StoreError, parse_projection};
 
@@ -398,13 +401,10 @@ async fn insert(pool: &PgPool, ready: &[Ready]) -> Result<HashMap<Uuid, i64>, St
          p AS ({}), \
          n AS (SELECT count(pg_notify($27, s)) FROM unnest($2::text[]) AS s) \
          SELECT e.event_id, e.position FROM e, n",
-        upsert_connections(
-            "SELECT * FROM unnest($14::uuid[], $15::uuid[], $16::text[], $17::text[], \
-             $18::int8[], $19::timestamptz[], $20::timestamptz[], $21::text[], $22::text[], \
-             $23::timestamptz[], $24::text[], $25::text[], $26::timestamptz[])"
-        )
+        upsert_connections(&unnest_connections(14))
     );
-    let positions: Vec<(Uuid, i64)> = sqlx::query_as(&sql)
+    let arrays = ConnectionArrays::of(ready.iter().map(|r| &r.projection).zip(&rows));
+    let query = sqlx::query_as(&sql)
         .bind(column(ready, |r| r.event.event_id))
         .bind(column(ready, |r| r.event.stream_id.as_str()))
         .bind(column(ready, |r| r.event.stream_kind))
@@ -417,27 +417,8 @@ async fn insert(pool: &PgPool, ready: &[Ready]) -> Result<HashMap<Uuid, i64>, St
         .bind(column(ready, |r| r.event.correlation_id.as_deref()))
         .bind(column(ready, |r| r.event.payload.as_str()))
         .bind(column(ready, |r| r.event.prev_hash.as_slice()))
-        .bind(column(ready, |r| r.event.hash.as_slice()))
-        .bind(column(ready, |r| *r.projection.id.as_uuid()))
-        .bind(column(ready, |r| *r.projection.integration_id.as_uuid()))
-        .bind(column(ready, |r| r.projection.tenant.as_str()))
-        .bind(column(ready, |r| r.projection.status.as_str()))
-        .bind(rows.iter().map(|r| r.version).collect::<Vec<_>>())
-        .bind(column(ready, |r| r.projection.expires_at))
-        .bind(column(ready, |r| r.projection.updated_at))
-        .bind(rows.iter().map(|r| r.state.as_str()).collect::<Vec<_>>())
-        .bind(column(ready, |r| {
-            let pending = r.projection.pending_authorization.as_ref();
-            pending.map(|p| p.state_digest.as_str())
-        }))
-        .bind(column(ready, |r| r.projection.refresh_at))
-        .bind(rows.iter().map(|r| r.labels.as_str()).collect::<Vec<_>>())
-        .bind(column(ready, |r| {
-            r.projection.provider_account_id.as_deref()
-        }))
-        .bind(column(ready, |r| {
-            r.projection.last_validation.as_ref().map(|v| v.at)
-        }))
+        .bind(column(ready, |r| r.event.hash.as_slice()));
+    let positions: Vec<(Uuid, i64)> = bind_connection_arrays!(query, arrays)
         .bind(NOTIFY_CHANNEL)
         .fetch_all(pool)
         .await?;
