@@ -5,10 +5,11 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use latchkey_domain::StreamKind;
-use latchkey_store::{EventStore, GENESIS_HASH, RecordedEvent, Replayed, StoreError};
+use latchkey_store::{EventStore, GENESIS_HASH, Page, RecordedEvent, Replayed, StoreError};
 use tokio::sync::mpsc;
 
-const PAGE: u32 = 5000;
+/// Events per read: the most a store hands out at once.
+const PAGE: u32 = Page::MAX_LIMIT;
 
 /// The first break in a stream's chain.
 #[derive(Debug, Clone, PartialEq, Eq)]
