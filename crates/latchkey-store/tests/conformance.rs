@@ -400,47 +400,58 @@ async fn many_streams_written_in_parallel_keep_their_own_order(h: &Harness) {
     }
 }
 
-/// Appends that overlap may be written together (Postgres commits them as a group): each still
-/// gets its own answer, and a stale or unfitting one fails alone.
-async fn overlapping_appends_to_many_streams_each_get_their_own_answer(h: &Harness) {
-    let n = 48;
-    let mut ids = Vec::new();
+/// `n` new connections, each at version 1.
+async fn new_connections(store: &dyn EventStore, n: usize) -> Vec<ConnectionId> {
+    let mut ids = Vec::with_capacity(n);
     for _ in 0..n {
-        ids.push(new_connection(h.store.as_ref(), "acme").await);
+        ids.push(new_connection(store, "acme").await);
     }
-    let barrier = Arc::new(Barrier::new(n));
+    ids
+}
+
+/// One append per connection, all let go at the same moment; each one's answer, in order.
+/// `append` gives the expected version and the event for the i-th connection.
+async fn append_at_once(
+    store: &Arc<dyn EventStore>,
+    ids: &[ConnectionId],
+    append: impl Fn(usize) -> (u64, DomainEvent),
+) -> Vec<Result<Vec<RecordedEvent>, StoreError>> {
+    let barrier = Arc::new(Barrier::new(ids.len()));
     let tasks: Vec<_> = ids
         .iter()
         .enumerate()
         .map(|(i, id)| {
-            let (store, barrier, stream) =
-                (h.store.clone(), barrier.clone(), StreamId::Connection(*id));
+            let (store, barrier) = (store.clone(), barrier.clone());
+            let (version, event) = append(i);
+            let stream = StreamId::Connection(*id);
             tokio::spawn(async move {
                 barrier.wait().await;
-                match i % 6 {
-                    // Stale: the stream is at version 1.
-                    0 => {
-                        store
-                            .append(stream, 0, vec![refresh_failed()], &ctx())
-                            .await
-                    }
-                    // Not an event of a connection stream.
-                    1 => {
-                        let event = integration_created(IntegrationId::new_v7(), "x");
-                        store.append(stream, 1, vec![event], &ctx()).await
-                    }
-                    _ => {
-                        store
-                            .append(stream, 1, vec![refresh_failed()], &ctx())
-                            .await
-                    }
-                }
+                store.append(stream, version, vec![event], &ctx()).await
             })
         })
         .collect();
+    let mut results = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        results.push(task.await.unwrap());
+    }
+    results
+}
+
+/// Appends that overlap may be written together (Postgres commits them as a group): each still
+/// gets its own answer, and a stale or unfitting one fails alone.
+async fn overlapping_appends_to_many_streams_each_get_their_own_answer(h: &Harness) {
+    let n = 48;
+    let ids = new_connections(h.store.as_ref(), n).await;
+    let results = append_at_once(&h.store, &ids, |i| match i % 6 {
+        // Stale: the stream is at version 1.
+        0 => (0, refresh_failed()),
+        // Not an event of a connection stream.
+        1 => (1, integration_created(IntegrationId::new_v7(), "x")),
+        _ => (1, refresh_failed()),
+    })
+    .await;
     let mut written = 0;
-    for (i, (task, id)) in tasks.into_iter().zip(&ids).enumerate() {
-        let result = task.await.unwrap();
+    for (i, (result, id)) in results.into_iter().zip(&ids).enumerate() {
         let stored = h
             .store
             .read_stream(StreamId::Connection(*id), 1, 10)
@@ -1328,10 +1339,7 @@ async fn postgres_a_late_committing_lower_position_is_not_skipped() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_a_refused_group_is_written_again_append_by_append() {
     let h = Harness::postgres().await;
-    let mut ids = Vec::new();
-    for _ in 0..32 {
-        ids.push(new_connection(h.store.as_ref(), "acme").await);
-    }
+    let ids = new_connections(h.store.as_ref(), 32).await;
     let refused = StreamId::Connection(ids[7]).to_string();
     h.raw
         .execute(&format!(
@@ -1348,22 +1356,8 @@ async fn postgres_a_refused_group_is_written_again_append_by_append() {
         )
         .await
         .unwrap();
-    let barrier = Arc::new(Barrier::new(ids.len()));
-    let tasks: Vec<_> = ids
-        .iter()
-        .map(|id| {
-            let (store, barrier, stream) =
-                (h.store.clone(), barrier.clone(), StreamId::Connection(*id));
-            tokio::spawn(async move {
-                barrier.wait().await;
-                store
-                    .append(stream, 1, vec![refresh_failed()], &ctx())
-                    .await
-            })
-        })
-        .collect();
-    for (task, id) in tasks.into_iter().zip(&ids) {
-        let result = task.await.unwrap();
+    let results = append_at_once(&h.store, &ids, |_| (1, refresh_failed())).await;
+    for (result, id) in results.into_iter().zip(&ids) {
         let stored = h
             .store
             .read_stream(StreamId::Connection(*id), 1, 10)
