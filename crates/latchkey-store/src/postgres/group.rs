@@ -17,7 +17,6 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
 use latchkey_domain::{DomainEvent, StreamId, connection};
 use sqlx::PgPool;
 use tokio::sync::oneshot;
@@ -186,7 +185,6 @@ async fn write(group: &GroupCommit, mut batch: Vec<Request>) {
         let stream_id = request.stream.to_string();
         let mut collect = Collect {
             head: heads.get(&stream_id).cloned(),
-            event: None,
             projection: None,
         };
         match append_in(
@@ -198,10 +196,9 @@ async fn write(group: &GroupCommit, mut batch: Vec<Request>) {
         )
         .await
         {
-            Ok(recorded) => match (collect.event, collect.projection) {
+            Ok(mut recorded) => match (recorded.pop(), collect.projection) {
                 (Some(event), Some(projection)) => ready.push(Ready {
                     request,
-                    recorded,
                     event,
                     projection,
                 }),
@@ -219,13 +216,11 @@ async fn write(group: &GroupCommit, mut batch: Vec<Request>) {
     match insert(&group.pool, &ready).await {
         Ok(positions) => {
             for mut done in ready {
-                for event in &mut done.recorded {
-                    if let Some(position) = positions.get(&event.event_id) {
-                        event.position = *position;
-                    }
+                if let Some(position) = positions.get(&done.event.event_id) {
+                    done.event.position = *position;
                 }
                 group.appended.committed(done.request.stream);
-                let _ = done.request.reply.send(Ok(done.recorded));
+                let _ = done.request.reply.send(Ok(vec![done.event]));
             }
         }
         Err(_) => {
@@ -296,36 +291,18 @@ async fn heads(pool: &PgPool, batch: &[Request]) -> Result<HashMap<String, Head>
         .collect())
 }
 
-/// An append that passed its checks, with what the batch statement writes for it.
+/// An append that passed its checks: its event as recorded (all but the position, known once the
+/// batch is written) and the projection the batch statement writes for it.
 struct Ready {
     request: Request,
-    recorded: Vec<RecordedEvent>,
-    event: EventValues,
+    event: RecordedEvent,
     projection: connection::State,
-}
-
-/// One event row, owned.
-struct EventValues {
-    event_id: Uuid,
-    stream_id: String,
-    stream_kind: &'static str,
-    version: i64,
-    tenant: Option<String>,
-    event_type: &'static str,
-    schema_version: i32,
-    occurred_at: DateTime<Utc>,
-    actor: String,
-    correlation_id: Option<String>,
-    payload: String,
-    prev_hash: Vec<u8>,
-    hash: Vec<u8>,
 }
 
 /// The append algorithm's statements, answered from the batch's head query and kept for the batch
 /// statement instead of run.
 struct Collect {
     head: Option<Head>,
-    event: Option<EventValues>,
     projection: Option<connection::State>,
 }
 
@@ -350,27 +327,8 @@ impl AppendTx for Collect {
         self.take_head(stream)
     }
 
-    async fn insert_event(&mut self, row: &EventRow<'_>) -> Result<i64, sqlx::Error> {
-        let e = row.event;
-        let version =
-            i64::try_from(e.version).map_err(|error| sqlx::Error::Encode(Box::new(error)))?;
-        self.event = Some(EventValues {
-            event_id: e.event_id,
-            stream_id: row.stream_id.to_owned(),
-            stream_kind: row.stream.kind().as_str(),
-            version,
-            tenant: row.tenant.map(str::to_owned),
-            event_type: e.event_type,
-            schema_version: i32::try_from(e.schema_version)
-                .map_err(|error| sqlx::Error::Encode(Box::new(error)))?,
-            occurred_at: row.occurred_at,
-            actor: row.context.actor.clone(),
-            correlation_id: row.context.correlation_id.clone(),
-            payload: e.payload.clone(),
-            prev_hash: e.prev_hash.clone(),
-            hash: e.hash.clone(),
-        });
-        // The position is known once the batch is written.
+    async fn insert_event(&mut self, _: &EventRow<'_>) -> Result<i64, sqlx::Error> {
+        // Written with the batch, from the recorded event; its position is known then.
         Ok(0)
     }
 
@@ -406,12 +364,14 @@ async fn insert(pool: &PgPool, ready: &[Ready]) -> Result<HashMap<Uuid, i64>, St
     let arrays = ConnectionArrays::of(ready.iter().map(|r| &r.projection).zip(&rows));
     let query = sqlx::query_as(&sql)
         .bind(column(ready, |r| r.event.event_id))
-        .bind(column(ready, |r| r.event.stream_id.as_str()))
-        .bind(column(ready, |r| r.event.stream_kind))
-        .bind(column(ready, |r| r.event.version))
-        .bind(column(ready, |r| r.event.tenant.as_deref()))
-        .bind(column(ready, |r| r.event.event_type))
-        .bind(column(ready, |r| r.event.schema_version))
+        .bind(column(ready, |r| r.event.stream_id.to_string()))
+        .bind(column(ready, |r| r.event.stream_id.kind().as_str()))
+        .bind(column(ready, |r| r.event.version as i64))
+        .bind(column(ready, |r| {
+            r.event.tenant.as_ref().map(|t| t.as_str())
+        }))
+        .bind(column(ready, |r| r.event.event_type.as_str()))
+        .bind(column(ready, |r| r.event.schema_version as i32))
         .bind(column(ready, |r| r.event.occurred_at))
         .bind(column(ready, |r| r.event.actor.as_str()))
         .bind(column(ready, |r| r.event.correlation_id.as_deref()))
