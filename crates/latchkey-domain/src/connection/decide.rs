@@ -1,0 +1,313 @@
+//! The rules (`decide`) and the fold (`apply`) of the connection aggregate.
+
+use std::collections::BTreeMap;
+
+use super::types::*;
+use crate::{DomainError, EventMeta, GrantType};
+
+fn refuse(state: &State, action: &str) -> DomainError {
+    DomainError::InvalidTransition(format!(
+        "cannot {action}: connection {} is {}",
+        state.id,
+        state.status.as_str()
+    ))
+}
+
+/// All business rules of connections.
+pub fn decide(state: Option<&State>, command: Command) -> Result<Vec<Event>, DomainError> {
+    let state = match (state, command) {
+        (
+            None,
+            Command::Create {
+                connection_id,
+                integration_id,
+                tenant,
+                grant_type,
+            },
+        ) => {
+            return Ok(vec![Event::ConnectionCreated {
+                connection_id,
+                integration_id,
+                tenant,
+                grant_type,
+            }]);
+        }
+        (Some(s), Command::Create { .. }) => {
+            return Err(DomainError::AlreadyExists(format!("connection {}", s.id)));
+        }
+        (None, _) => return Err(DomainError::NotFound("connection".to_owned())),
+        (Some(s), _) if s.status == Status::Deleted => {
+            return Err(DomainError::NotFound(format!("connection {}", s.id)));
+        }
+        (Some(s), command) => (s, command),
+    };
+    let (s, command) = state;
+    use Status::*;
+    match command {
+        Command::Create { .. } => unreachable!("handled above"),
+        Command::UpdateProfile { profile } => Ok(vec![Event::ConnectionUpdated { profile }]),
+        Command::RecordValidation { valid, reason } => match s.status {
+            Active | Expired => Ok(vec![Event::Validated { valid, reason }]),
+            _ => Err(refuse(s, "validate")),
+        },
+        Command::StartAuthorization { authorization } => {
+            if s.grant_type != GrantType::AuthorizationCode {
+                return Err(DomainError::InvalidTransition(format!(
+                    "connection {} uses the {} grant, not authorization_code",
+                    s.id,
+                    s.grant_type.as_str()
+                )));
+            }
+            if s.status == Revoked {
+                return Err(refuse(s, "start an authorization"));
+            }
+            Ok(vec![Event::AuthorizationStarted { authorization }])
+        }
+        Command::Authorize {
+            grant_type,
+            tokens,
+            credentials,
+            now,
+            provider_account_id,
+            via,
+        } => {
+            if grant_type != s.grant_type {
+                return Err(DomainError::InvalidTransition(format!(
+                    "connection {} uses the {} grant, not {}",
+                    s.id,
+                    s.grant_type.as_str(),
+                    grant_type.as_str()
+                )));
+            }
+            if s.status == Revoked {
+                return Err(refuse(s, "authorize"));
+            }
+            if grant_type == GrantType::AuthorizationCode && via.is_none() {
+                match &s.pending_authorization {
+                    None => return Err(refuse(s, "authorize without a started authorization")),
+                    Some(p) if p.expires_at <= now => {
+                        return Err(DomainError::InvalidTransition(format!(
+                            "the authorization of connection {} expired at {}",
+                            s.id, p.expires_at
+                        )));
+                    }
+                    Some(_) => {}
+                }
+            }
+            Ok(vec![Event::Authorized {
+                grant_type,
+                tokens,
+                credentials,
+                provider_account_id,
+                via,
+            }])
+        }
+        Command::MergeInto { into } => {
+            if s.pending_authorization.is_none() || into == s.id {
+                return Err(refuse(
+                    s,
+                    "merge an authorization that was not started here",
+                ));
+            }
+            Ok(vec![Event::MergedInto { into }])
+        }
+        Command::FailAuthorization { error, description } => {
+            if s.pending_authorization.is_none() {
+                return Err(refuse(s, "fail an authorization that was not started"));
+            }
+            Ok(vec![Event::AuthorizationFailed { error, description }])
+        }
+        Command::Refresh { tokens } => match s.status {
+            Active | Expired => Ok(vec![Event::Refreshed { tokens }]),
+            _ => Err(refuse(s, "refresh")),
+        },
+        Command::RecordRefreshFailure {
+            error,
+            description,
+            retryable,
+            retry_at,
+        } => match s.status {
+            Active | Expired => Ok(vec![Event::RefreshFailed {
+                error,
+                description,
+                retryable,
+                retry_at,
+                attempt: s.consecutive_failures.saturating_add(1),
+            }]),
+            _ => Err(refuse(s, "record a refresh failure")),
+        },
+        Command::RequireReauthorization { error, description } => match s.status {
+            Active | Expired => Ok(vec![Event::ReauthorizationRequired { error, description }]),
+            _ => Err(refuse(s, "require reauthorization")),
+        },
+        Command::Expire { now } => match (s.status, s.expires_at) {
+            (Active, Some(at)) if at <= now => Ok(vec![Event::Expired {}]),
+            (Active, _) => Err(DomainError::InvalidTransition(format!(
+                "connection {} has a token that has not expired",
+                s.id
+            ))),
+            _ => Err(refuse(s, "expire")),
+        },
+        Command::Revoke { reason, provider } => match s.status {
+            Revoked => Err(refuse(s, "revoke")),
+            _ => Ok(vec![Event::Revoked { reason, provider }]),
+        },
+        Command::Delete => Ok(vec![Event::Deleted {}]),
+    }
+}
+
+fn take_tokens(s: &mut State, tokens: &TokenSet) {
+    s.access_token = Some(tokens.access_token.clone());
+    if let Some(refresh) = &tokens.refresh_token {
+        s.refresh_token = Some(refresh.clone());
+    }
+    s.token_type = Some(tokens.token_type.clone());
+    s.expires_at = tokens.expires_at;
+    s.scopes = tokens.scopes.clone();
+    s.metadata = tokens.metadata.clone();
+    s.last_error = None;
+    s.consecutive_failures = 0;
+    s.refresh_at = tokens.refresh_at;
+    s.status = Status::Active;
+}
+
+fn clear_tokens(s: &mut State) {
+    s.refresh_at = None;
+    s.access_token = None;
+    s.refresh_token = None;
+    s.pending_authorization = None;
+    s.credentials = None;
+}
+
+/// Folds one event into the state. No rules and no failure: the log is the truth. An event that
+/// cannot follow the state (only possible in a log that `decide` did not write) leaves it as is.
+pub fn apply(state: Option<State>, event: &Event, meta: &EventMeta) -> Option<State> {
+    let mut s = match (state, event) {
+        (
+            None,
+            Event::ConnectionCreated {
+                connection_id,
+                integration_id,
+                tenant,
+                grant_type,
+            },
+        ) => {
+            return Some(State {
+                id: *connection_id,
+                integration_id: *integration_id,
+                tenant: tenant.clone(),
+                grant_type: *grant_type,
+                status: Status::Pending,
+                access_token: None,
+                refresh_token: None,
+                token_type: None,
+                expires_at: None,
+                scopes: Vec::new(),
+                metadata: BTreeMap::new(),
+                pending_authorization: None,
+                credentials: None,
+                profile: Profile::default(),
+                last_validation: None,
+                provider_account_id: None,
+                last_error: None,
+                consecutive_failures: 0,
+                refresh_at: None,
+                version: meta.version,
+                created_at: meta.occurred_at,
+                updated_at: meta.occurred_at,
+                authorized_at: None,
+                refreshed_at: None,
+            });
+        }
+        (None, _) => return None,
+        (Some(s), Event::ConnectionCreated { .. }) => return Some(s),
+        (Some(s), _) => s,
+    };
+    match event {
+        Event::ConnectionCreated { .. } => {}
+        Event::ConnectionUpdated { profile } => s.profile = profile.clone(),
+        Event::Validated { valid, reason } => {
+            s.last_validation = Some(LastValidation {
+                valid: *valid,
+                reason: reason.clone(),
+                at: meta.occurred_at,
+            });
+        }
+        Event::AuthorizationStarted { authorization } => {
+            s.pending_authorization = Some(Box::new(authorization.clone()));
+            if s.status != Status::Active {
+                s.status = Status::Pending;
+            }
+        }
+        Event::Authorized {
+            tokens,
+            credentials,
+            provider_account_id,
+            ..
+        } => {
+            take_tokens(&mut s, tokens);
+            if provider_account_id.is_some() {
+                s.provider_account_id = provider_account_id.clone();
+            }
+            if credentials.is_some() {
+                s.credentials = credentials.clone().map(Box::new);
+            }
+            s.pending_authorization = None;
+            s.authorized_at = Some(meta.occurred_at);
+        }
+        Event::AuthorizationFailed { error, description } => {
+            s.pending_authorization = None;
+            s.last_error = Some(Box::new(LastError {
+                code: error.clone(),
+                description: description.clone(),
+                retryable: false,
+                at: meta.occurred_at,
+            }));
+            if s.status != Status::Active {
+                s.status = Status::AuthorizationFailed;
+            }
+        }
+        Event::Refreshed { tokens } => {
+            take_tokens(&mut s, tokens);
+            s.refreshed_at = Some(meta.occurred_at);
+        }
+        Event::RefreshFailed {
+            error,
+            description,
+            retryable,
+            retry_at,
+            ..
+        } => {
+            s.last_error = Some(Box::new(LastError {
+                code: error.clone(),
+                description: description.clone(),
+                retryable: *retryable,
+                at: meta.occurred_at,
+            }));
+            s.consecutive_failures = s.consecutive_failures.saturating_add(1);
+            s.refresh_at = if *retryable { *retry_at } else { None };
+        }
+        Event::ReauthorizationRequired { error, description } => {
+            s.last_error = Some(Box::new(LastError {
+                code: error.clone(),
+                description: description.clone(),
+                retryable: false,
+                at: meta.occurred_at,
+            }));
+            s.status = Status::ReauthorizationRequired;
+            s.refresh_at = None;
+        }
+        Event::Expired {} => s.status = Status::Expired,
+        Event::Revoked { .. } => {
+            clear_tokens(&mut s);
+            s.status = Status::Revoked;
+        }
+        Event::Deleted {} | Event::MergedInto { .. } => {
+            clear_tokens(&mut s);
+            s.status = Status::Deleted;
+        }
+    }
+    s.version = meta.version;
+    s.updated_at = meta.occurred_at;
+    Some(s)
+}

@@ -1,0 +1,391 @@
+//! What a connection is: its state, the commands it takes and the events it records.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::{ConnectionId, GrantType, IntegrationId, Sealed, TenantId};
+
+/// Where a connection stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Created; waiting for the customer to consent (or for the first grant).
+    Pending,
+    /// Holds tokens that Latchkey keeps fresh.
+    Active,
+    /// The customer or the provider refused the authorization.
+    AuthorizationFailed,
+    /// The provider refused the grant for good (`invalid_grant`…): the customer must connect again.
+    ReauthorizationRequired,
+    /// The access token passed its expiry without a replacement.
+    Expired,
+    /// Revoked by a caller; tokens are no longer handed out.
+    Revoked,
+    /// Deleted; its data key is destroyed.
+    Deleted,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Active => "active",
+            Self::AuthorizationFailed => "authorization_failed",
+            Self::ReauthorizationRequired => "reauthorization_required",
+            Self::Expired => "expired",
+            Self::Revoked => "revoked",
+            Self::Deleted => "deleted",
+        }
+    }
+
+    pub fn parse(input: &str) -> Option<Self> {
+        [
+            Self::Pending,
+            Self::Active,
+            Self::AuthorizationFailed,
+            Self::ReauthorizationRequired,
+            Self::Expired,
+            Self::Revoked,
+            Self::Deleted,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == input)
+    }
+}
+
+/// What people call a connection: a name, a description and labels (key/value), set at creation
+/// and changed with `UpdateConnection`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Profile {
+    pub name: String,
+    pub description: String,
+    pub labels: BTreeMap<String, String>,
+}
+
+impl Profile {
+    pub const MAX_LABELS: usize = 32;
+
+    /// Checks every field; label keys are 1 to 63 of `a-z 0-9 _ - . /`, values up to 256
+    /// characters without control characters.
+    pub fn parse(
+        name: String,
+        description: String,
+        labels: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, crate::ValidationErrors> {
+        use crate::FieldViolation;
+        let mut errors = crate::ValidationErrors::default();
+        if name.chars().count() > 200 || name.chars().any(char::is_control) {
+            errors.push(FieldViolation::new(
+                "name",
+                "must be at most 200 characters, no control characters",
+            ));
+        }
+        if description.chars().count() > 2000 {
+            errors.push(FieldViolation::new(
+                "description",
+                "must be at most 2000 characters",
+            ));
+        }
+        let labels: BTreeMap<String, String> = labels.into_iter().collect();
+        if labels.len() > Self::MAX_LABELS {
+            errors.push(FieldViolation::new(
+                "labels",
+                format!("at most {} labels", Self::MAX_LABELS),
+            ));
+        }
+        for (key, value) in &labels {
+            if key.is_empty()
+                || key.len() > 63
+                || !key
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_-./".contains(&b))
+            {
+                errors.push(FieldViolation::new(
+                    format!("labels[{key}]"),
+                    "label keys are 1 to 63 of a-z, 0-9, '_', '-', '.', '/'",
+                ));
+            } else if value.chars().count() > 256 || value.chars().any(char::is_control) {
+                errors.push(FieldViolation::new(
+                    format!("labels[{key}]"),
+                    "label values are at most 256 characters, no control characters",
+                ));
+            }
+        }
+        errors.into_result(|| Self {
+            name,
+            description,
+            labels,
+        })
+    }
+}
+
+/// Tokens from one grant or refresh, sealed, with the provider response's non-secret fields.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenSet {
+    pub access_token: Sealed,
+    /// `None` on a refresh keeps the refresh token the connection has.
+    pub refresh_token: Option<Sealed>,
+    pub token_type: String,
+    pub expires_at: Option<DateTime<Utc>>,
+    /// Scopes the provider granted (which may differ from those asked for).
+    pub scopes: Vec<String>,
+    /// The raw response's other non-secret fields (`instance_url`, `expires_in` as sent…), kept so
+    /// projections can be rebuilt when parsing rules change.
+    pub metadata: BTreeMap<String, serde_json::Value>,
+    /// When Latchkey plans to refresh these tokens: before expiry by the integration's margin
+    /// (with jitter), or sooner if the refresh token would die unused. `None`: never (the
+    /// connection cannot refresh, and says so by expiring).
+    #[serde(default)]
+    pub refresh_at: Option<DateTime<Utc>>,
+}
+
+/// An authorization started and not yet completed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingAuthorization {
+    /// A digest of the one-time `state` parameter (the state itself is a bearer secret).
+    pub state_digest: String,
+    pub expires_at: DateTime<Utc>,
+    pub scopes: Vec<String>,
+    pub redirect_uri: String,
+    /// The sealed PKCE code verifier, when PKCE is on.
+    #[serde(default)]
+    pub pkce_verifier: Option<Sealed>,
+    /// Where the browser goes after the callback.
+    #[serde(default)]
+    pub return_url: Option<String>,
+}
+
+/// The credentials a client-credentials or password connection was granted with, kept (sealed)
+/// so the grant can be run again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum GrantCredentials {
+    /// The connection's own client; `None` fields use the integration's.
+    ClientCredentials {
+        client_id: String,
+        client_secret: Option<Sealed>,
+    },
+    Password {
+        username: String,
+        password: Sealed,
+    },
+}
+
+/// What the provider said when asked to revoke one token (RFC 7009).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RevocationOutcome {
+    /// `refresh_token` or `access_token`.
+    pub token_type_hint: String,
+    /// The HTTP status, if the provider answered.
+    pub status: Option<u16>,
+    /// Why it failed, if it did (never a token).
+    pub error: Option<String>,
+}
+
+/// The outcome of the last check of the token at the provider.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LastValidation {
+    pub valid: bool,
+    pub reason: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+/// The last thing that went wrong, as the provider said it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LastError {
+    pub code: String,
+    pub description: Option<String>,
+    pub retryable: bool,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Command {
+    Create {
+        connection_id: ConnectionId,
+        integration_id: IntegrationId,
+        tenant: TenantId,
+        grant_type: GrantType,
+    },
+    UpdateProfile {
+        profile: Profile,
+    },
+    RecordValidation {
+        valid: bool,
+        reason: Option<String>,
+    },
+    StartAuthorization {
+        authorization: PendingAuthorization,
+    },
+    Authorize {
+        grant_type: GrantType,
+        tokens: TokenSet,
+        credentials: Option<GrantCredentials>,
+        now: DateTime<Utc>,
+        /// Who the connection is at the provider, when the integration maps accounts.
+        provider_account_id: Option<String>,
+        /// The connection the authorization was started on, when it lands on this one because
+        /// it is the same provider account (`reauthorize_same_account`).
+        via: Option<ConnectionId>,
+    },
+    /// The authorization started on this connection landed on `into` (same provider account).
+    MergeInto {
+        into: ConnectionId,
+    },
+    FailAuthorization {
+        error: String,
+        description: Option<String>,
+    },
+    Refresh {
+        tokens: TokenSet,
+    },
+    RecordRefreshFailure {
+        error: String,
+        description: Option<String>,
+        retryable: bool,
+        retry_at: Option<DateTime<Utc>>,
+    },
+    RequireReauthorization {
+        error: String,
+        description: Option<String>,
+    },
+    Expire {
+        now: DateTime<Utc>,
+    },
+    Revoke {
+        reason: String,
+        provider: Vec<RevocationOutcome>,
+    },
+    Delete,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    ConnectionCreated {
+        connection_id: ConnectionId,
+        integration_id: IntegrationId,
+        tenant: TenantId,
+        grant_type: GrantType,
+    },
+    ConnectionUpdated {
+        profile: Profile,
+    },
+    Validated {
+        valid: bool,
+        reason: Option<String>,
+    },
+    AuthorizationStarted {
+        authorization: PendingAuthorization,
+    },
+    Authorized {
+        grant_type: GrantType,
+        tokens: TokenSet,
+        #[serde(default)]
+        credentials: Option<GrantCredentials>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        provider_account_id: Option<String>,
+        /// The connection the customer started this authorization on (re-authorizing this one
+        /// because it is the same provider account).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        via: Option<ConnectionId>,
+    },
+    /// The authorization started here re-authorized `into`, the same provider account's
+    /// connection; this one is closed (as deleted) and its data key destroyed.
+    MergedInto {
+        into: ConnectionId,
+    },
+    AuthorizationFailed {
+        error: String,
+        description: Option<String>,
+    },
+    Refreshed {
+        tokens: TokenSet,
+    },
+    RefreshFailed {
+        error: String,
+        description: Option<String>,
+        retryable: bool,
+        retry_at: Option<DateTime<Utc>>,
+        /// Failures in a row, this one included.
+        #[serde(default)]
+        attempt: u32,
+    },
+    ReauthorizationRequired {
+        error: String,
+        description: Option<String>,
+    },
+    Expired {},
+    Revoked {
+        reason: String,
+        /// What the provider answered to each revocation request (RFC 7009).
+        #[serde(default)]
+        provider: Vec<RevocationOutcome>,
+    },
+    Deleted {},
+}
+
+impl Event {
+    pub fn event_type(&self) -> &'static str {
+        match self {
+            Self::ConnectionCreated { .. } => "connection_created",
+            Self::ConnectionUpdated { .. } => "connection_updated",
+            Self::Validated { .. } => "validated",
+            Self::AuthorizationStarted { .. } => "authorization_started",
+            Self::Authorized { .. } => "authorized",
+            Self::MergedInto { .. } => "merged_into",
+            Self::AuthorizationFailed { .. } => "authorization_failed",
+            Self::Refreshed { .. } => "refreshed",
+            Self::RefreshFailed { .. } => "refresh_failed",
+            Self::ReauthorizationRequired { .. } => "reauthorization_required",
+            Self::Expired { .. } => "expired",
+            Self::Revoked { .. } => "revoked",
+            Self::Deleted { .. } => "deleted",
+        }
+    }
+
+    /// The payload schema of each event type; bumped when a type's payload changes shape.
+    pub fn schema_version(&self) -> u32 {
+        1
+    }
+}
+
+/// The projected connection: what `GetConnection` and `GetToken` read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct State {
+    pub id: ConnectionId,
+    pub integration_id: IntegrationId,
+    pub tenant: TenantId,
+    pub grant_type: GrantType,
+    pub status: Status,
+    pub access_token: Option<Sealed>,
+    pub refresh_token: Option<Sealed>,
+    pub token_type: Option<String>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub scopes: Vec<String>,
+    pub metadata: BTreeMap<String, serde_json::Value>,
+    // Boxed: most connections have none of these, and a cache holds many states.
+    pub pending_authorization: Option<Box<PendingAuthorization>>,
+    #[serde(default)]
+    pub credentials: Option<Box<GrantCredentials>>,
+    #[serde(default)]
+    pub profile: Profile,
+    #[serde(default)]
+    pub last_validation: Option<LastValidation>,
+    /// Who the connection is at the provider (the integration's account mapping).
+    #[serde(default)]
+    pub provider_account_id: Option<String>,
+    pub last_error: Option<Box<LastError>>,
+    /// Refresh failures in a row since the last success.
+    pub consecutive_failures: u32,
+    /// When the next refresh is due (planned, or the retry after a failure); `None`: none planned.
+    #[serde(default)]
+    pub refresh_at: Option<DateTime<Utc>>,
+    pub version: u64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub authorized_at: Option<DateTime<Utc>>,
+    pub refreshed_at: Option<DateTime<Utc>>,
+}

@@ -1,0 +1,226 @@
+//! An integration's checked configuration: what every provider call reads.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    ClientId, FieldViolation, IntegrationName, ParamMap, ProviderUrl, ResponseType, Scope,
+    ScopeSeparator,
+};
+
+/// How a connection obtains its tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GrantType {
+    /// The customer consents at the provider and comes back with a code (RFC 6749 §4.1).
+    AuthorizationCode,
+    /// Machine to machine, with a client id and secret (RFC 6749 §4.4).
+    ClientCredentials,
+    /// Resource owner password credentials (RFC 6749 §4.3). Deprecated: only behind an explicit
+    /// per-integration flag.
+    Password,
+}
+
+impl GrantType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AuthorizationCode => "authorization_code",
+            Self::ClientCredentials => "client_credentials",
+            Self::Password => "password",
+        }
+    }
+
+    pub fn parse_field(input: &str, field: &str) -> Result<Self, FieldViolation> {
+        match input {
+            "authorization_code" => Ok(Self::AuthorizationCode),
+            "client_credentials" => Ok(Self::ClientCredentials),
+            "password" => Ok(Self::Password),
+            "" => Err(FieldViolation::new(field, "must be set")),
+            _ => Err(FieldViolation::new(
+                field,
+                "must be one of authorization_code, client_credentials, password",
+            )),
+        }
+    }
+}
+
+/// Where the client credentials go on a token request (RFC 6749 §2.3.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientAuthMethod {
+    /// `Authorization: Basic base64(client_id:client_secret)`, what the RFC recommends.
+    BasicHeader,
+    /// `client_id` and `client_secret` in the form body.
+    RequestBody,
+}
+
+/// Where the access token goes on calls to the provider's API.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum TokenPlacement {
+    /// `<name>: <prefix> <token>`, e.g. `Authorization: Bearer …`; an empty prefix sends the
+    /// token alone.
+    Header { name: String, prefix: String },
+    /// `?<param>=<token>`.
+    Query { param: String },
+}
+
+impl TokenPlacement {
+    pub fn bearer() -> Self {
+        Self::Header {
+            name: "Authorization".to_owned(),
+            prefix: "Bearer".to_owned(),
+        }
+    }
+
+    pub(super) fn validate(self, field: &str) -> Result<Self, FieldViolation> {
+        let token_char = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+        match &self {
+            Self::Header { name, prefix } => {
+                if name.is_empty() || name.len() > 64 || !name.bytes().all(token_char) {
+                    return Err(FieldViolation::new(
+                        format!("{field}.header_name"),
+                        "must be a valid HTTP header name",
+                    ));
+                }
+                if prefix.len() > 64 || !prefix.bytes().all(token_char) {
+                    return Err(FieldViolation::new(
+                        format!("{field}.header_prefix"),
+                        "must be a single word such as \"Bearer\", or empty",
+                    ));
+                }
+            }
+            Self::Query { param } => {
+                if param.is_empty()
+                    || param.len() > 64
+                    || !param
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+                {
+                    return Err(FieldViolation::new(
+                        format!("{field}.query_param"),
+                        "must be 1 to 64 ASCII letters, digits, '_', '-' or '.'",
+                    ));
+                }
+            }
+        }
+        Ok(self)
+    }
+}
+
+/// An integration's configuration, every field valid. The client secret is not part of it: it is
+/// sealed and travels beside it as a [`SealedSecret`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IntegrationConfig {
+    pub name: IntegrationName,
+    pub description: String,
+    pub grant_type: GrantType,
+    /// Required for the authorization-code grant.
+    pub authorization_url: Option<ProviderUrl>,
+    pub token_url: ProviderUrl,
+    /// RFC 7009 endpoint, if the provider has one.
+    pub revocation_url: Option<ProviderUrl>,
+    /// Base of the provider's API, handed to workers with each token.
+    pub base_uri: Option<ProviderUrl>,
+    pub client_id: ClientId,
+    pub scopes: Vec<Scope>,
+    pub scope_separator: ScopeSeparator,
+    /// `None`: Latchkey's own callback (`<public url>/oauth/callback`).
+    pub redirect_uri: Option<ProviderUrl>,
+    pub response_type: ResponseType,
+    pub authorization_params: ParamMap,
+    pub token_params: ParamMap,
+    pub client_auth: ClientAuthMethod,
+    pub token_placement: TokenPlacement,
+    /// Lifetime assumed when a token response has no usable `expires_in`.
+    pub default_token_lifetime_secs: u32,
+    /// How long before expiry a token is refreshed.
+    pub refresh_margin_secs: u32,
+    /// The deprecated password grant is refused unless this is set.
+    pub allow_password_grant: bool,
+    /// PKCE S256 on authorization requests; on by default, off only for a provider that rejects it.
+    pub pkce: bool,
+    /// The authorization server's issuer identifier (RFC 8414), to check the callback's `iss`.
+    #[serde(default)]
+    pub issuer: Option<ProviderUrl>,
+    /// The provider always sends `iss` on its callback (RFC 9207): a callback without it is refused.
+    #[serde(default)]
+    pub require_iss: bool,
+    /// Fields of the token response kept as the connection's metadata (Salesforce's
+    /// `instance_url`…). Only these: an unknown field may be a secret.
+    #[serde(default)]
+    pub metadata_fields: Vec<String>,
+    /// Refresh tokens die after this long unused at some providers; Latchkey refreshes before.
+    #[serde(default)]
+    pub refresh_token_max_idle_secs: Option<u32>,
+    /// How the provider signs its webhooks, if they are verified here.
+    #[serde(default)]
+    pub webhook: Option<crate::webhook::WebhookScheme>,
+    /// How a connection's token is checked at the provider (`ValidateConnection`).
+    #[serde(default)]
+    pub validation: Option<TokenValidation>,
+    /// Check every active connection's token this often (besides after each authorization and
+    /// on demand); `None`: no schedule.
+    #[serde(default)]
+    pub validation_interval_secs: Option<u32>,
+    /// How Latchkey learns who a connection is at the provider after authorization.
+    #[serde(default)]
+    pub account: Option<AccountMapping>,
+    /// Connecting a provider account that already has a connection (same tenant) re-authorizes
+    /// that connection instead of making a twin.
+    #[serde(default)]
+    pub reauthorize_same_account: bool,
+}
+
+/// Where the provider account id comes from, after each authorization.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum AccountMapping {
+    /// The ID token's `sub`, its signature checked against the provider's JWKS at `jwks_url`,
+    /// its `iss` against the integration's issuer and its `aud` against the client id.
+    IdToken { jwks_url: ProviderUrl },
+    /// `sub` of the OpenID userinfo answer, called with the access token.
+    Userinfo { url: ProviderUrl },
+    /// Any endpoint called with the access token, the id at an RFC 6901 pointer of its answer.
+    Endpoint { url: ProviderUrl, pointer: String },
+}
+
+impl AccountMapping {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::IdToken { .. } => "id_token",
+            Self::Userinfo { .. } => "userinfo",
+            Self::Endpoint { .. } => "endpoint",
+        }
+    }
+}
+
+/// How to ask the provider whether a token still works.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum TokenValidation {
+    /// RFC 7662 introspection with the integration's client credentials: `active`.
+    Introspection { url: ProviderUrl },
+    /// OpenID userinfo (or any endpoint) with the token: 2xx is valid, 401/403 is not.
+    Userinfo { url: ProviderUrl },
+    /// A request under the base URI that must answer `expected_status`.
+    Probe {
+        method: String,
+        path: String,
+        expected_status: u16,
+    },
+}
+
+impl IntegrationConfig {
+    pub const DEFAULT_TOKEN_LIFETIME_SECS: u32 = 3600;
+    pub const DEFAULT_REFRESH_MARGIN_SECS: u32 = 300;
+    pub const MAX_TOKEN_LIFETIME_SECS: u32 = 366 * 24 * 3600;
+    pub const MAX_REFRESH_MARGIN_SECS: u32 = 24 * 3600;
+    pub const MAX_SCOPES: usize = 100;
+    pub const MAX_DESCRIPTION_LEN: usize = 2000;
+    pub const MAX_METADATA_FIELDS: usize = 32;
+    pub const MIN_VALIDATION_INTERVAL_SECS: u32 = 10;
+    pub const MAX_VALIDATION_INTERVAL_SECS: u32 = 30 * 24 * 3600;
+    /// Token response fields that hold secrets and are never kept as metadata.
+    pub const SECRET_FIELDS: &'static [&'static str] =
+        &["access_token", "refresh_token", "id_token"];
+}

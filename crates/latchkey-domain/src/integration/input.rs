@@ -1,0 +1,393 @@
+//! The caller's form of a configuration and its parsing: every violation named, none left out.
+
+use super::config::*;
+use crate::{
+    ClientId, FieldViolation, IntegrationName, ParamMap, ProviderUrl, ResponseType, Scope,
+    ScopeSeparator, ValidationErrors,
+};
+
+/// An integration's configuration as a caller sent it: plain strings, not yet checked. Empty
+/// strings and zeros mean "not set" (and take the default where there is one), as in proto3.
+#[derive(Debug, Clone, Default)]
+pub struct IntegrationConfigInput {
+    pub name: String,
+    pub description: String,
+    pub grant_type: String,
+    pub authorization_url: String,
+    pub token_url: String,
+    pub revocation_url: String,
+    pub base_uri: String,
+    pub client_id: String,
+    pub scopes: Vec<String>,
+    /// `None` takes the standard space.
+    pub scope_separator: Option<String>,
+    pub redirect_uri: String,
+    pub response_type: String,
+    pub authorization_params: Vec<(String, String)>,
+    pub token_params: Vec<(String, String)>,
+    /// `""` (default: basic header), `basic_header` or `request_body`.
+    pub client_auth: String,
+    /// `None` takes `Authorization: Bearer <token>`.
+    pub token_placement: Option<TokenPlacement>,
+    pub default_token_lifetime_secs: Option<u32>,
+    pub refresh_margin_secs: Option<u32>,
+    pub allow_password_grant: bool,
+    /// `None` takes the default, on.
+    pub pkce: Option<bool>,
+    pub issuer: String,
+    pub require_iss: bool,
+    pub metadata_fields: Vec<String>,
+    pub refresh_token_max_idle_secs: Option<u32>,
+    pub webhook: Option<crate::webhook::WebhookScheme>,
+    /// `introspection` or `userinfo` (with `validation_url`), `probe` (with the probe fields).
+    pub validation_kind: String,
+    pub validation_url: String,
+    pub probe_method: String,
+    pub probe_path: String,
+    pub probe_status: u32,
+    pub validation_interval_secs: Option<u32>,
+    /// `id_token` (with `account_url`: the JWKS), `userinfo` (with `account_url`) or `endpoint`
+    /// (with `account_url` and `account_pointer`); empty: no mapping.
+    pub account_kind: String,
+    pub account_url: String,
+    pub account_pointer: String,
+    pub reauthorize_same_account: bool,
+}
+
+impl IntegrationConfigInput {
+    /// Checks every field and reports every invalid one.
+    pub fn parse(self) -> Result<IntegrationConfig, ValidationErrors> {
+        let mut e = ValidationErrors::default();
+        let optional_url = |e: &mut ValidationErrors, value: &str, field: &str| {
+            if value.is_empty() {
+                None
+            } else {
+                e.check(ProviderUrl::parse_field(value, field))
+            }
+        };
+        let name = e.check(IntegrationName::parse_field(&self.name, "name"));
+        if self.description.chars().count() > IntegrationConfig::MAX_DESCRIPTION_LEN {
+            e.push(FieldViolation::new(
+                "description",
+                format!(
+                    "must be at most {} characters",
+                    IntegrationConfig::MAX_DESCRIPTION_LEN
+                ),
+            ));
+        }
+        let grant_type = e.check(GrantType::parse_field(&self.grant_type, "grant_type"));
+        let authorization_url = optional_url(&mut e, &self.authorization_url, "authorization_url");
+        if grant_type == Some(GrantType::AuthorizationCode) && self.authorization_url.is_empty() {
+            e.push(FieldViolation::new(
+                "authorization_url",
+                "is required for the authorization_code grant",
+            ));
+        }
+        let token_url = e.check(ProviderUrl::parse_field(&self.token_url, "token_url"));
+        let revocation_url = optional_url(&mut e, &self.revocation_url, "revocation_url");
+        let base_uri = optional_url(&mut e, &self.base_uri, "base_uri");
+        let client_id = e.check(ClientId::parse_field(&self.client_id, "client_id"));
+        let scopes = match Scope::parse_list(&self.scopes, "scopes", IntegrationConfig::MAX_SCOPES)
+        {
+            Ok(scopes) => Some(scopes),
+            Err(errors) => {
+                e.0.extend(errors.0);
+                None
+            }
+        };
+        let scope_separator = match &self.scope_separator {
+            None => Some(ScopeSeparator::space()),
+            Some(sep) => e.check(ScopeSeparator::parse_field(sep, "scope_separator")),
+        };
+        let redirect_uri = optional_url(&mut e, &self.redirect_uri, "redirect_uri");
+        let response_type = if self.response_type.is_empty() {
+            Some(ResponseType::code())
+        } else {
+            e.check(ResponseType::parse_field(
+                &self.response_type,
+                "response_type",
+            ))
+        };
+        let mut params = |entries: &[(String, String)], field: &str| match ParamMap::parse_field(
+            entries.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+            field,
+        ) {
+            Ok(map) => Some(map),
+            Err(errors) => {
+                e.0.extend(errors.0);
+                None
+            }
+        };
+        let authorization_params = params(&self.authorization_params, "authorization_params");
+        let token_params = params(&self.token_params, "token_params");
+        let client_auth = match self.client_auth.as_str() {
+            "" | "basic_header" => Some(ClientAuthMethod::BasicHeader),
+            "request_body" => Some(ClientAuthMethod::RequestBody),
+            _ => {
+                e.push(FieldViolation::new(
+                    "client_auth",
+                    "must be basic_header or request_body",
+                ));
+                None
+            }
+        };
+        let token_placement = e.check(
+            self.token_placement
+                .unwrap_or_else(TokenPlacement::bearer)
+                .validate("token_placement"),
+        );
+        let default_token_lifetime_secs = self
+            .default_token_lifetime_secs
+            .unwrap_or(IntegrationConfig::DEFAULT_TOKEN_LIFETIME_SECS);
+        if !(1..=IntegrationConfig::MAX_TOKEN_LIFETIME_SECS).contains(&default_token_lifetime_secs)
+        {
+            e.push(FieldViolation::new(
+                "default_token_lifetime_secs",
+                format!(
+                    "must be between 1 and {} seconds",
+                    IntegrationConfig::MAX_TOKEN_LIFETIME_SECS
+                ),
+            ));
+        }
+        let refresh_margin_secs = self
+            .refresh_margin_secs
+            .unwrap_or(IntegrationConfig::DEFAULT_REFRESH_MARGIN_SECS);
+        if refresh_margin_secs > IntegrationConfig::MAX_REFRESH_MARGIN_SECS {
+            e.push(FieldViolation::new(
+                "refresh_margin_secs",
+                format!(
+                    "must be at most {} seconds",
+                    IntegrationConfig::MAX_REFRESH_MARGIN_SECS
+                ),
+            ));
+        }
+        let issuer = optional_url(&mut e, &self.issuer, "issuer");
+        if self.require_iss && self.issuer.is_empty() {
+            e.push(FieldViolation::new(
+                "issuer",
+                "is required when require_iss is set",
+            ));
+        }
+        if self.metadata_fields.len() > IntegrationConfig::MAX_METADATA_FIELDS {
+            e.push(FieldViolation::new(
+                "metadata_fields",
+                format!(
+                    "at most {} fields can be kept",
+                    IntegrationConfig::MAX_METADATA_FIELDS
+                ),
+            ));
+        }
+        for (i, field) in self.metadata_fields.iter().enumerate() {
+            let name = format!("metadata_fields[{i}]");
+            if field.is_empty()
+                || field.len() > 64
+                || !field
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+            {
+                e.push(FieldViolation::new(
+                    name,
+                    "field names are 1 to 64 ASCII letters, digits, '_', '-' or '.'",
+                ));
+            } else if IntegrationConfig::SECRET_FIELDS.contains(&field.as_str()) {
+                e.push(FieldViolation::new(
+                    name,
+                    "holds a secret and is never kept",
+                ));
+            }
+        }
+        if let Some(idle) = self.refresh_token_max_idle_secs
+            && !(3600..=IntegrationConfig::MAX_TOKEN_LIFETIME_SECS * 10).contains(&idle)
+        {
+            e.push(FieldViolation::new(
+                "refresh_token_max_idle_secs",
+                "must be between one hour and ten years",
+            ));
+        }
+        let webhook = match self.webhook {
+            None => None,
+            Some(scheme) => e.check(scheme.check("webhook")),
+        };
+        let validation = match self.validation_kind.as_str() {
+            "" => None,
+            "introspection" | "userinfo" => e
+                .check(ProviderUrl::parse_field(
+                    &self.validation_url,
+                    "validation.url",
+                ))
+                .map(|url| {
+                    if self.validation_kind == "introspection" {
+                        TokenValidation::Introspection { url }
+                    } else {
+                        TokenValidation::Userinfo { url }
+                    }
+                }),
+            "probe" => {
+                let method = self.probe_method.to_ascii_uppercase();
+                if !matches!(method.as_str(), "GET" | "HEAD" | "POST") {
+                    e.push(FieldViolation::new(
+                        "validation.method",
+                        "must be GET, HEAD or POST",
+                    ));
+                }
+                if !self.probe_path.starts_with('/') || self.probe_path.len() > 512 {
+                    e.push(FieldViolation::new(
+                        "validation.path",
+                        "must be a path starting with /",
+                    ));
+                }
+                if !(100..600).contains(&self.probe_status) {
+                    e.push(FieldViolation::new(
+                        "validation.expected_status",
+                        "must be an HTTP status",
+                    ));
+                }
+                if self.base_uri.is_empty() {
+                    e.push(FieldViolation::new(
+                        "base_uri",
+                        "is required by a probe validation",
+                    ));
+                }
+                Some(TokenValidation::Probe {
+                    method,
+                    path: self.probe_path.clone(),
+                    expected_status: u16::try_from(self.probe_status).unwrap_or(200),
+                })
+            }
+            _ => {
+                e.push(FieldViolation::new(
+                    "validation.kind",
+                    "must be introspection, userinfo or probe",
+                ));
+                None
+            }
+        };
+        if let Some(secs) = self.validation_interval_secs {
+            if validation.is_none() && self.validation_kind.is_empty() {
+                e.push(FieldViolation::new(
+                    "validation_interval_secs",
+                    "needs a validation (validation.kind)",
+                ));
+            }
+            if !(IntegrationConfig::MIN_VALIDATION_INTERVAL_SECS
+                ..=IntegrationConfig::MAX_VALIDATION_INTERVAL_SECS)
+                .contains(&secs)
+            {
+                e.push(FieldViolation::new(
+                    "validation_interval_secs",
+                    "must be between 10 seconds and 30 days",
+                ));
+            }
+        }
+        let account = match self.account_kind.as_str() {
+            "" => None,
+            "id_token" => {
+                if self.issuer.is_empty() {
+                    e.push(FieldViolation::new(
+                        "issuer",
+                        "is required to check ID tokens (account.kind id_token)",
+                    ));
+                }
+                e.check(ProviderUrl::parse_field(&self.account_url, "account.url"))
+                    .map(|jwks_url| AccountMapping::IdToken { jwks_url })
+            }
+            "userinfo" => e
+                .check(ProviderUrl::parse_field(&self.account_url, "account.url"))
+                .map(|url| AccountMapping::Userinfo { url }),
+            "endpoint" => {
+                if !self.account_pointer.starts_with('/') || self.account_pointer.len() > 256 {
+                    e.push(FieldViolation::new(
+                        "account.pointer",
+                        "must be a JSON pointer (RFC 6901) such as /user/id",
+                    ));
+                }
+                e.check(ProviderUrl::parse_field(&self.account_url, "account.url"))
+                    .map(|url| AccountMapping::Endpoint {
+                        url,
+                        pointer: self.account_pointer.clone(),
+                    })
+            }
+            _ => {
+                e.push(FieldViolation::new(
+                    "account.kind",
+                    "must be id_token, userinfo or endpoint",
+                ));
+                None
+            }
+        };
+        if self.reauthorize_same_account && self.account_kind.is_empty() {
+            e.push(FieldViolation::new(
+                "reauthorize_same_account",
+                "needs an account mapping (account.kind) to know the account",
+            ));
+        }
+        if grant_type == Some(GrantType::Password) && !self.allow_password_grant {
+            e.push(FieldViolation::new(
+                "allow_password_grant",
+                "must be set to use the deprecated password grant",
+            ));
+        }
+        if !e.is_empty() {
+            return Err(e);
+        }
+        match (
+            name,
+            grant_type,
+            token_url,
+            client_id,
+            scopes,
+            scope_separator,
+            response_type,
+            authorization_params,
+            token_params,
+            client_auth,
+            token_placement,
+        ) {
+            (
+                Some(name),
+                Some(grant_type),
+                Some(token_url),
+                Some(client_id),
+                Some(scopes),
+                Some(scope_separator),
+                Some(response_type),
+                Some(authorization_params),
+                Some(token_params),
+                Some(client_auth),
+                Some(token_placement),
+            ) => Ok(IntegrationConfig {
+                name,
+                description: self.description,
+                grant_type,
+                authorization_url,
+                token_url,
+                revocation_url,
+                base_uri,
+                client_id,
+                scopes,
+                scope_separator,
+                redirect_uri,
+                response_type,
+                authorization_params,
+                token_params,
+                client_auth,
+                token_placement,
+                default_token_lifetime_secs,
+                refresh_margin_secs,
+                allow_password_grant: self.allow_password_grant,
+                pkce: self.pkce.unwrap_or(true),
+                issuer,
+                require_iss: self.require_iss,
+                metadata_fields: self.metadata_fields,
+                refresh_token_max_idle_secs: self.refresh_token_max_idle_secs,
+                webhook,
+                validation,
+                validation_interval_secs: self.validation_interval_secs,
+                account,
+                reauthorize_same_account: self.reauthorize_same_account,
+            }),
+            // Every `None` above pushed a violation, so `e` was not empty.
+            _ => Err(e),
+        }
+    }
+}

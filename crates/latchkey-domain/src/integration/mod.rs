@@ -1,0 +1,15 @@
+//! The integration aggregate: one OAuth app at one provider, and every change to its
+//! configuration as an event (configuration changes are audited like connections are).
+//!
+//! `config` holds the checked configuration, `input` the caller's unchecked form and its parsing,
+//! `decide` the commands, events and state with their rules and fold.
+
+mod config;
+mod decide;
+mod input;
+#[cfg(test)]
+pub(crate) mod tests;
+
+pub use config::*;
+pub use decide::*;
+pub use input::*;

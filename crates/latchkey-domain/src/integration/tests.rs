@@ -1,0 +1,321 @@
+//! Given/when/then tests of the integration aggregate and its configuration.
+
+use super::*;
+use crate::{DomainError, EventMeta, IntegrationId, Sealed, SealedSecret};
+
+pub(crate) fn input() -> IntegrationConfigInput {
+    IntegrationConfigInput {
+        name: "Salesforce".to_owned(),
+        grant_type: "authorization_code".to_owned(),
+        authorization_url: "https://login.salesforce.com/services/oauth2/authorize".to_owned(),
+        token_url: "https://login.salesforce.com/services/oauth2/token".to_owned(),
+        client_id: "3MVG9".to_owned(),
+        scopes: vec!["api".to_owned(), "refresh_token".to_owned()],
+        ..Default::default()
+    }
+}
+
+fn secret() -> SealedSecret {
+    SealedSecret {
+        sealed: Sealed::from_bytes(vec![1, 2, 3]),
+        fingerprint: "hmac-sha256:0102".to_owned(),
+    }
+}
+
+fn given(events: &[Event]) -> Option<State> {
+    events.iter().enumerate().fold(None, |state, (i, e)| {
+        apply(state, e, &EventMeta::at_version(i as u64 + 1))
+    })
+}
+
+fn created() -> Event {
+    Event::IntegrationCreated {
+        integration_id: IntegrationId::new_v7(),
+        config: input().parse().unwrap(),
+        client_secret: Some(secret()),
+        webhook_secret: None,
+    }
+}
+
+#[test]
+fn defaults_are_what_a_provider_expects() {
+    let config = input().parse().unwrap();
+    assert_eq!(config.scope_separator.as_str(), " ");
+    assert_eq!(config.response_type.as_str(), "code");
+    assert_eq!(config.client_auth, ClientAuthMethod::BasicHeader);
+    assert_eq!(config.token_placement, TokenPlacement::bearer());
+    assert!(config.pkce);
+    assert_eq!(config.default_token_lifetime_secs, 3600);
+    assert_eq!(config.refresh_margin_secs, 300);
+}
+
+#[test]
+fn every_invalid_field_is_named() {
+    let bad = IntegrationConfigInput {
+        name: String::new(),
+        grant_type: "implicit".to_owned(),
+        token_url: "not a url".to_owned(),
+        client_id: String::new(),
+        scope_separator: Some(String::new()),
+        client_auth: "jwt".to_owned(),
+        refresh_margin_secs: Some(10 * 24 * 3600),
+        ..input()
+    };
+    let err = bad.parse().unwrap_err();
+    let fields: Vec<_> = err.fields().collect();
+    assert_eq!(
+        fields,
+        [
+            "name",
+            "grant_type",
+            "token_url",
+            "client_id",
+            "scope_separator",
+            "client_auth",
+            "refresh_margin_secs"
+        ]
+    );
+}
+
+#[test]
+fn account_mappings_are_checked_and_the_same_account_setting_needs_one() {
+    let jwks = "https://login.salesforce.com/id/keys";
+    let config = IntegrationConfigInput {
+        account_kind: "id_token".to_owned(),
+        account_url: jwks.to_owned(),
+        issuer: "https://login.salesforce.com".to_owned(),
+        reauthorize_same_account: true,
+        ..input()
+    }
+    .parse()
+    .unwrap();
+    assert!(matches!(
+        &config.account,
+        Some(AccountMapping::IdToken { jwks_url }) if jwks_url.as_str() == jwks
+    ));
+    assert!(config.reauthorize_same_account);
+    let cases = [
+        (
+            IntegrationConfigInput {
+                account_kind: "id_token".to_owned(),
+                account_url: jwks.to_owned(),
+                ..input()
+            },
+            vec!["issuer"],
+        ),
+        (
+            IntegrationConfigInput {
+                account_kind: "endpoint".to_owned(),
+                account_url: "https://api.example.com/me".to_owned(),
+                account_pointer: "user.id".to_owned(),
+                ..input()
+            },
+            vec!["account.pointer"],
+        ),
+        (
+            IntegrationConfigInput {
+                account_kind: "cookie".to_owned(),
+                ..input()
+            },
+            vec!["account.kind"],
+        ),
+        (
+            IntegrationConfigInput {
+                reauthorize_same_account: true,
+                ..input()
+            },
+            vec!["reauthorize_same_account"],
+        ),
+        (
+            IntegrationConfigInput {
+                account_kind: "userinfo".to_owned(),
+                account_url: "http://10.0.0.1/userinfo".to_owned(),
+                ..input()
+            },
+            vec!["account.url"],
+        ),
+    ];
+    for (input, fields) in cases {
+        let err = input.parse().unwrap_err();
+        assert_eq!(err.fields().collect::<Vec<_>>(), fields);
+    }
+}
+
+#[test]
+fn authorization_code_needs_an_authorization_url() {
+    let err = IntegrationConfigInput {
+        authorization_url: String::new(),
+        ..input()
+    }
+    .parse()
+    .unwrap_err();
+    assert_eq!(err.fields().collect::<Vec<_>>(), ["authorization_url"]);
+    let cc = IntegrationConfigInput {
+        grant_type: "client_credentials".to_owned(),
+        authorization_url: String::new(),
+        ..input()
+    };
+    assert!(cc.parse().is_ok());
+}
+
+#[test]
+fn password_grant_needs_the_legacy_flag() {
+    let password = IntegrationConfigInput {
+        grant_type: "password".to_owned(),
+        ..input()
+    };
+    let err = password.clone().parse().unwrap_err();
+    assert_eq!(err.fields().collect::<Vec<_>>(), ["allow_password_grant"]);
+    let allowed = IntegrationConfigInput {
+        allow_password_grant: true,
+        ..password
+    };
+    assert!(allowed.parse().is_ok());
+}
+
+#[test]
+fn token_placement_is_checked() {
+    let err = IntegrationConfigInput {
+        token_placement: Some(TokenPlacement::Header {
+            name: "Bad Header".to_owned(),
+            prefix: "Bearer".to_owned(),
+        }),
+        ..input()
+    }
+    .parse()
+    .unwrap_err();
+    assert_eq!(
+        err.fields().collect::<Vec<_>>(),
+        ["token_placement.header_name"]
+    );
+}
+
+#[test]
+fn given_nothing_when_created_then_integration_created() {
+    let id = IntegrationId::new_v7();
+    let events = decide(
+        None,
+        Command::Create {
+            integration_id: id,
+            config: input().parse().unwrap(),
+            client_secret: Some(secret()),
+            webhook_secret: None,
+        },
+    )
+    .unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].event_type(), "integration_created");
+    let state = given(&events).unwrap();
+    assert_eq!(state.id, id);
+    assert_eq!(state.client_secret, Some(secret()));
+    assert_eq!(state.version, 1);
+}
+
+#[test]
+fn given_created_when_created_again_then_already_exists() {
+    let state = given(&[created()]);
+    let err = decide(
+        state.as_ref(),
+        Command::Create {
+            integration_id: IntegrationId::new_v7(),
+            config: input().parse().unwrap(),
+            client_secret: None,
+            webhook_secret: None,
+        },
+    )
+    .unwrap_err();
+    assert!(matches!(err, DomainError::AlreadyExists(_)));
+}
+
+#[test]
+fn given_created_when_updated_keeping_secret_then_secret_stays() {
+    let state = given(&[created()]);
+    let mut config = input().parse().unwrap();
+    config.description = "prod org".to_owned();
+    let events = decide(
+        state.as_ref(),
+        Command::Update {
+            config,
+            client_secret: SecretChange::Keep,
+            webhook_secret: SecretChange::Keep,
+        },
+    )
+    .unwrap();
+    let state = given(&[created(), events[0].clone()]).unwrap();
+    assert_eq!(state.config.description, "prod org");
+    assert_eq!(state.client_secret, Some(secret()));
+    assert_eq!(state.version, 2);
+}
+
+#[test]
+fn given_created_when_secret_cleared_then_none_is_left() {
+    let state = given(&[
+        created(),
+        Event::IntegrationUpdated {
+            config: input().parse().unwrap(),
+            client_secret: SecretChange::Clear,
+            webhook_secret: SecretChange::Keep,
+        },
+    ])
+    .unwrap();
+    assert_eq!(state.client_secret, None);
+}
+
+#[test]
+fn given_deleted_when_updated_or_deleted_then_not_found() {
+    let state = given(&[created(), Event::IntegrationDeleted {}]);
+    assert!(state.as_ref().unwrap().deleted);
+    let update = decide(
+        state.as_ref(),
+        Command::Update {
+            config: input().parse().unwrap(),
+            client_secret: SecretChange::Keep,
+            webhook_secret: SecretChange::Keep,
+        },
+    );
+    assert!(matches!(update, Err(DomainError::NotFound(_))));
+    assert!(matches!(
+        decide(state.as_ref(), Command::Delete),
+        Err(DomainError::NotFound(_))
+    ));
+    assert!(matches!(
+        decide(None, Command::Delete),
+        Err(DomainError::NotFound(_))
+    ));
+}
+
+#[test]
+fn events_round_trip_through_json_without_change() {
+    let event = created();
+    let json = serde_json::to_string(&event).unwrap();
+    assert!(json.starts_with("{\"type\":\"integration_created\""));
+    let back: Event = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, event);
+}
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn any_input_is_checked_never_a_panic(
+            name in ".{0,120}", grant in ".{0,30}", url in ".{0,80}", client in ".{0,40}",
+            scopes in proptest::collection::vec(".{0,20}", 0..5), sep in proptest::option::of(".{0,6}"),
+            params in proptest::collection::vec((".{0,10}", ".{0,20}"), 0..5),
+            lifetime in proptest::option::of(any::<u32>()), margin in proptest::option::of(any::<u32>()),
+        ) {
+            let input = IntegrationConfigInput {
+                name, grant_type: grant, authorization_url: url.clone(), token_url: url, client_id: client,
+                scopes, scope_separator: sep, authorization_params: params.clone(), token_params: params,
+                default_token_lifetime_secs: lifetime, refresh_margin_secs: margin,
+                ..Default::default()
+            };
+            if let Ok(config) = input.parse() {
+                // What is accepted round-trips through an event unchanged.
+                let json = serde_json::to_string(&config).unwrap();
+                prop_assert_eq!(serde_json::from_str::<IntegrationConfig>(&json).unwrap(), config);
+            }
+        }
+    }
+}
