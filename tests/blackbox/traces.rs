@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use latchkey::app::App;
-use latchkey::config::Settings;
+use latchkey::App;
+use latchkey::Settings;
 use latchkey_fake_provider::{ExpiresIn, FakeProvider, ProviderConfig, Quirks};
 use latchkey_proto::v1::{
     ConnectPasswordRequest, CreateIntegrationRequest, GetTokenRequest, GrantType, IntegrationConfig,

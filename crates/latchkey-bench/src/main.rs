@@ -106,9 +106,9 @@ struct Server {
 impl Server {
     async fn start(
         database_url: &str,
-        extra: impl FnOnce(&mut latchkey::config::Settings),
+        extra: impl FnOnce(&mut latchkey::Settings),
     ) -> anyhow::Result<Self> {
-        let mut settings = latchkey::config::Settings {
+        let mut settings = latchkey::Settings {
             grpc_addr: Some("127.0.0.1:0".to_owned()),
             http_addr: Some("127.0.0.1:0".to_owned()),
             database_url: Some(database_url.to_owned()),
@@ -122,7 +122,7 @@ impl Server {
         let config = settings
             .resolve(Some(key))
             .map_err(|e| anyhow::anyhow!("{e}"))?;
-        let app = latchkey::app::App::build(config).await?;
+        let app = latchkey::App::build(config).await?;
         let addr = app.grpc_addr();
         let shutdown = CancellationToken::new();
         let task = tokio::spawn(app.run(shutdown.clone()));
@@ -828,7 +828,7 @@ async fn bench_memory(args: &Args, db: &Database) -> anyhow::Result<()> {
     );
     // Every connection is read once and dropped first, so the allocator has grown for the reads
     // themselves (rows, JSON) before `before` is taken; the difference is what the cache keeps.
-    let cache = latchkey::cache::ProjectionCache::new(true);
+    let cache = latchkey::ProjectionCache::new(true);
     let read = |from: usize, step: usize, keep: bool| {
         let (store, ids, cache) = (store.clone(), ids.clone(), cache.clone());
         tokio::spawn(async move {

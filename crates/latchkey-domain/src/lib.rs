@@ -47,5 +47,6 @@ pub use integration::{
 };
 pub use sealed::{Sealed, SealedSecret};
 pub use values::{
-    ClientId, IntegrationName, ParamMap, ProviderUrl, ResponseType, Scope, ScopeSeparator,
+    ClientId, IntegrationName, MAX_SECRET_LEN, ParamMap, ProviderUrl, ResponseType, Scope,
+    ScopeSeparator, check_secret,
 };

@@ -399,6 +399,26 @@ impl From<ParamMap> for BTreeMap<String, String> {
     }
 }
 
+/// The longest secret (client secret, password, webhook secret) accepted.
+pub const MAX_SECRET_LEN: usize = 4096;
+
+/// Checks a secret's shape without ever putting its value in the error.
+pub fn check_secret(value: &str, field: &str) -> Result<(), FieldViolation> {
+    if value.len() > MAX_SECRET_LEN {
+        return Err(FieldViolation::new(
+            field,
+            format!("must be at most {MAX_SECRET_LEN} bytes"),
+        ));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(FieldViolation::new(
+            field,
+            "must not contain control characters",
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,5 +1,7 @@
 use std::time::Duration;
 
+use latchkey_domain::connection::refresh::FailedAttempt;
+
 /// What went wrong talking to a provider, with what the refresh logic needs to classify it: the
 /// HTTP status, the OAuth error code and `Retry-After`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -41,6 +43,27 @@ impl OAuthError {
         match self {
             Self::Provider { status, .. } | Self::InvalidResponse { status, .. } => Some(*status),
             _ => None,
+        }
+    }
+
+    /// What this failure is to the refresh rules ([`latchkey_domain::connection::refresh`]).
+    pub fn attempt(&self) -> FailedAttempt<'_> {
+        match self {
+            Self::Provider {
+                status,
+                error,
+                retry_after,
+                ..
+            } => FailedAttempt::Answer {
+                status: *status,
+                error: error.as_deref(),
+                retry_after: retry_after.and_then(|d| chrono::Duration::from_std(d).ok()),
+            },
+            Self::InvalidResponse { .. } => FailedAttempt::Unusable,
+            Self::InvalidIdToken { .. } => FailedAttempt::InvalidIdToken,
+            Self::Timeout { .. } => FailedAttempt::Timeout,
+            Self::Network { .. } => FailedAttempt::Network,
+            Self::Refused { .. } => FailedAttempt::Refused,
         }
     }
 }

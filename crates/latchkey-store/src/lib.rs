@@ -326,12 +326,24 @@ pub trait EventStore: Send + Sync + std::fmt::Debug + 'static {
     /// How many connections are in each status.
     async fn count_connections_by_status(&self) -> Result<Vec<(String, i64)>, StoreError>;
 
-    /// Signalled after every append commits in this process.
+    /// Signalled after every append commits in this process, and after each append of another
+    /// replica that [`EventStore::hear_other_replicas`] hears.
     fn appended(&self) -> Arc<tokio::sync::Notify>;
 
     /// Runs `hook` with the stream of every append committed in this process, before `append`
-    /// returns (caches use it to drop what the append changed).
+    /// returns, and of every append of another replica that is heard (caches use it to drop what
+    /// an append changed); told [`Invalidation::All`] when appends start or stop being heard.
     fn on_append(&self, hook: AppendHook);
+
+    /// Whether every append that changes a stream reaches the hooks now: always where one process
+    /// owns the store, and while [`EventStore::hear_other_replicas`] is listening where it is
+    /// shared.
+    fn hears_every_append(&self) -> bool;
+
+    /// Where other replicas append to the same database: the work of hearing their appends
+    /// (Postgres `LISTEN`), which tells the hooks and wakes the `appended` waiters, reconnecting
+    /// as needed until it is dropped. `None` where nobody else appends.
+    fn hear_other_replicas(&self) -> Option<HearingTask>;
 
     /// Waits for in-flight queries and closes the connections; later calls fail.
     async fn close(&self);
@@ -584,14 +596,28 @@ pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> Result<String, StoreErr
         .map_err(|e| StoreError::Corrupt(format!("projection does not serialize: {e}")))
 }
 
+/// What an [`AppendHook`] is told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Invalidation {
+    /// The stream was appended to, here or by another replica.
+    Stream(StreamId),
+    /// Anything may have changed: drop every copy. `heard` says whether every append reaches the
+    /// hooks from now on (listening started) or not (it stopped).
+    All { heard: bool },
+}
+
 /// See [`EventStore::on_append`].
-pub type AppendHook = Arc<dyn Fn(StreamId) + Send + Sync>;
+pub type AppendHook = Arc<dyn Fn(Invalidation) + Send + Sync>;
+
+/// See [`EventStore::hear_other_replicas`].
+pub type HearingTask = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
 
 /// An adapter's signals after a committed append: the hooks, then the waiters.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub(crate) struct Appended {
     pub(crate) notify: Arc<tokio::sync::Notify>,
     hooks: Arc<std::sync::RwLock<Vec<AppendHook>>>,
+    heard: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl std::fmt::Debug for Appended {
@@ -601,6 +627,15 @@ impl std::fmt::Debug for Appended {
 }
 
 impl Appended {
+    /// `heard`: whether every append reaches the hooks from the start (one process owns the store).
+    pub(crate) fn new(heard: bool) -> Self {
+        Self {
+            notify: Arc::default(),
+            hooks: Arc::default(),
+            heard: Arc::new(std::sync::atomic::AtomicBool::new(heard)),
+        }
+    }
+
     pub(crate) fn add(&self, hook: AppendHook) {
         self.hooks
             .write()
@@ -608,11 +643,25 @@ impl Appended {
             .push(hook);
     }
 
-    pub(crate) fn committed(&self, stream: StreamId) {
+    pub(crate) fn heard(&self) -> bool {
+        self.heard.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    fn tell(&self, invalidation: Invalidation) {
         for hook in self.hooks.read().unwrap_or_else(|p| p.into_inner()).iter() {
-            hook(stream);
+            hook(invalidation);
         }
         self.notify.notify_waiters();
+    }
+
+    pub(crate) fn committed(&self, stream: StreamId) {
+        self.tell(Invalidation::Stream(stream));
+    }
+
+    /// Every copy is suspect; from now on appends are (`heard`) or are not all heard.
+    pub(crate) fn everything(&self, heard: bool) {
+        self.heard.store(heard, std::sync::atomic::Ordering::SeqCst);
+        self.tell(Invalidation::All { heard });
     }
 }
 

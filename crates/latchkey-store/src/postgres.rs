@@ -13,15 +13,22 @@ use sqlx::Row;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 use tokio::sync::Notify;
 
-use crate::append::{AppendTx, EventRow, append_in, duplicate_name};
+use crate::append::AppendTx;
 use crate::{
     ApiKeyRecord, ConnectionFilter, Cursor, EventContext, EventStore, Lease, Page, Projection,
-    RecordedEvent, RelayLock, StoreError, WrappedKey, clamp_limit, from_version, parse_projection,
-    parse_state, parse_stream_id, parse_tenant, to_json, to_version,
+    RecordedEvent, RelayLock, StoreError, WrappedKey, clamp_limit, parse_state, parse_stream_id,
+    parse_tenant, to_json, to_version,
 };
 use crate::{Replayed, TokenReads};
 
 mod group;
+mod listen;
+mod write;
+
+use write::{
+    ConnectionArrays, ConnectionRow, PgAppend, append_alone, bind_connection_arrays,
+    unnest_connections, upsert_connections,
+};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/postgres");
 
@@ -56,7 +63,7 @@ impl PgStore {
     }
 
     pub fn from_pool(pool: PgPool) -> Self {
-        let appended = crate::Appended::default();
+        let appended = crate::Appended::new(false);
         Self {
             group: group::GroupCommit::new(pool.clone(), appended.clone()),
             pool,
@@ -730,388 +737,19 @@ impl EventStore for PgStore {
         self.appended.add(hook);
     }
 
+    fn hears_every_append(&self) -> bool {
+        self.appended.heard()
+    }
+
+    fn hear_other_replicas(&self) -> Option<crate::HearingTask> {
+        Some(Box::pin(listen::listen(
+            self.pool.clone(),
+            self.appended.clone(),
+        )))
+    }
+
     async fn close(&self) {
         self.pool.close().await;
-    }
-}
-
-/// One append written on its own, not yet announced to the hooks.
-async fn append_alone(
-    pool: &PgPool,
-    stream: StreamId,
-    expected_version: u64,
-    events: &[DomainEvent],
-    context: &EventContext,
-) -> Result<Vec<RecordedEvent>, StoreError> {
-    if events.len() == 1 {
-        // One event needs no transaction: the head is read, then one statement writes the
-        // event, the projection and the notification, or nothing. A writer that appended in
-        // between holds the stream version, so the statement fails on its unique key and the
-        // append is a conflict; the projection read with the head is still the stream's.
-        let mut direct = PgAppend(pool.acquire().await?, false);
-        let recorded = append_in(&mut direct, stream, expected_version, events, context).await?;
-        direct.notify(stream).await?;
-        return Ok(recorded);
-    }
-    let mut tx = PgAppend(pool.begin().await?, false);
-    let recorded = append_in(&mut tx, stream, expected_version, events, context).await?;
-    tx.notify(stream).await?;
-    tx.0.commit().await?;
-    Ok(recorded)
-}
-
-/// An append on Postgres (in a transaction, or a single statement on a pooled connection), and
-/// whether it already notified listeners.
-struct PgAppend<C>(C, bool);
-
-impl<C: std::ops::DerefMut<Target = sqlx::PgConnection>> PgAppend<C> {
-    /// Tells other replicas (`LISTEN`) which stream changed, unless the write did. In a
-    /// transaction it is delivered on commit, never for a rolled-back append.
-    async fn notify(&mut self, stream: StreamId) -> Result<(), StoreError> {
-        if !self.1 {
-            sqlx::query("SELECT pg_notify($1, $2)")
-                .bind(NOTIFY_CHANNEL)
-                .bind(stream.to_string())
-                .execute(&mut *self.0)
-                .await?;
-            self.1 = true;
-        }
-        Ok(())
-    }
-}
-
-const INSERT_EVENT: &str = "INSERT INTO events (event_id, stream_id, stream_kind, version, tenant, \
-     event_type, schema_version, occurred_at, actor, correlation_id, payload, prev_hash, hash) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
-
-/// Binds an [`EventRow`] to `$1`–`$13` of [`INSERT_EVENT`].
-macro_rules! bind_event {
-    ($query:expr, $row:expr) => {{
-        let row = $row;
-        let e = row.event;
-        $query
-            .bind(e.event_id)
-            .bind(row.stream_id)
-            .bind(row.stream.kind().as_str())
-            .bind(e.version as i64)
-            .bind(row.tenant)
-            .bind(e.event_type)
-            .bind(e.schema_version as i32)
-            .bind(row.occurred_at)
-            .bind(&row.context.actor)
-            .bind(&row.context.correlation_id)
-            .bind(&e.payload)
-            .bind(&e.prev_hash)
-            .bind(&e.hash)
-    }};
-}
-
-/// The projection upsert of a connection, its parameters numbered from `$first`.
-fn upsert_connection(first: usize) -> String {
-    let p: Vec<String> = (first..first + 13).map(|i| format!("${i}")).collect();
-    upsert_connections(&format!("VALUES ({})", p.join(", ")))
-}
-
-/// The projection upsert of the connections `source` yields (`VALUES …` or `SELECT …`), in the
-/// column order of [`bind_connection!`].
-fn upsert_connections(source: &str) -> String {
-    format!(
-        "INSERT INTO connections \
-         (id, integration_id, tenant, status, version, expires_at, updated_at, state, \
-         pending_state, refresh_at, labels, provider_account_id, validated_at) \
-         {source} \
-         ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, \
-         version = EXCLUDED.version, expires_at = EXCLUDED.expires_at, \
-         updated_at = EXCLUDED.updated_at, state = EXCLUDED.state, \
-         pending_state = EXCLUDED.pending_state, refresh_at = EXCLUDED.refresh_at, \
-         labels = EXCLUDED.labels, provider_account_id = EXCLUDED.provider_account_id, \
-         validated_at = EXCLUDED.validated_at"
-    )
-}
-
-/// The projection upsert of an integration, its parameters numbered from `$first`.
-fn upsert_integration(first: usize) -> String {
-    let p: Vec<String> = (first..first + 6).map(|i| format!("${i}")).collect();
-    format!(
-        "INSERT INTO integrations (id, name, deleted, version, updated_at, state) \
-         VALUES ({}) \
-         ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, \
-         deleted = EXCLUDED.deleted, version = EXCLUDED.version, \
-         updated_at = EXCLUDED.updated_at, state = EXCLUDED.state",
-        p.join(", ")
-    )
-}
-
-/// The values of [`upsert_connection`], serialized first (the binds borrow them).
-struct ConnectionRow {
-    version: i64,
-    state: String,
-    labels: String,
-}
-
-impl ConnectionRow {
-    fn of(s: &connection::State) -> Result<Self, StoreError> {
-        Ok(Self {
-            version: from_version(s.version)?,
-            state: to_json(s)?,
-            labels: to_json(&s.profile.labels)?,
-        })
-    }
-}
-
-macro_rules! bind_connection {
-    ($query:expr, $s:expr, $row:expr) => {{
-        let (s, row) = ($s, $row);
-        $query
-            .bind(s.id.as_uuid())
-            .bind(s.integration_id.as_uuid())
-            .bind(s.tenant.as_str())
-            .bind(s.status.as_str())
-            .bind(row.version)
-            .bind(s.expires_at)
-            .bind(s.updated_at)
-            .bind(&row.state)
-            .bind(
-                s.pending_authorization
-                    .as_ref()
-                    .map(|p| p.state_digest.as_str()),
-            )
-            .bind(s.refresh_at)
-            .bind(&row.labels)
-            .bind(s.provider_account_id.as_deref())
-            .bind(s.last_validation.as_ref().map(|v| v.at))
-    }};
-}
-
-/// The rows [`bind_connection_arrays!`] binds as arrays, parameters numbered from `$first`: the
-/// source of [`upsert_connections`] for many connections in one statement.
-fn unnest_connections(first: usize) -> String {
-    let types = [
-        "uuid",
-        "uuid",
-        "text",
-        "text",
-        "int8",
-        "timestamptz",
-        "timestamptz",
-        "text",
-        "text",
-        "timestamptz",
-        "text",
-        "text",
-        "timestamptz",
-    ];
-    let columns: Vec<String> = (first..)
-        .zip(types)
-        .map(|(i, t)| format!("${i}::{t}[]"))
-        .collect();
-    format!("SELECT * FROM unnest({})", columns.join(", "))
-}
-
-/// The values of [`upsert_connection`], a column each, for [`unnest_connections`].
-#[derive(Default)]
-struct ConnectionArrays<'a> {
-    id: Vec<uuid::Uuid>,
-    integration_id: Vec<uuid::Uuid>,
-    tenant: Vec<&'a str>,
-    status: Vec<&'a str>,
-    version: Vec<i64>,
-    expires_at: Vec<Option<DateTime<Utc>>>,
-    updated_at: Vec<DateTime<Utc>>,
-    state: Vec<&'a str>,
-    pending_state: Vec<Option<&'a str>>,
-    refresh_at: Vec<Option<DateTime<Utc>>>,
-    labels: Vec<&'a str>,
-    provider_account_id: Vec<Option<&'a str>>,
-    validated_at: Vec<Option<DateTime<Utc>>>,
-}
-
-impl<'a> ConnectionArrays<'a> {
-    fn of(items: impl IntoIterator<Item = (&'a connection::State, &'a ConnectionRow)>) -> Self {
-        let mut a = Self::default();
-        for (s, row) in items {
-            a.id.push(*s.id.as_uuid());
-            a.integration_id.push(*s.integration_id.as_uuid());
-            a.tenant.push(s.tenant.as_str());
-            a.status.push(s.status.as_str());
-            a.version.push(row.version);
-            a.expires_at.push(s.expires_at);
-            a.updated_at.push(s.updated_at);
-            a.state.push(&row.state);
-            let pending = s.pending_authorization.as_ref();
-            a.pending_state
-                .push(pending.map(|p| p.state_digest.as_str()));
-            a.refresh_at.push(s.refresh_at);
-            a.labels.push(&row.labels);
-            a.provider_account_id.push(s.provider_account_id.as_deref());
-            a.validated_at
-                .push(s.last_validation.as_ref().map(|v| v.at));
-        }
-        a
-    }
-}
-
-/// Binds [`ConnectionArrays`] in the order of [`unnest_connections`].
-macro_rules! bind_connection_arrays {
-    ($query:expr, $arrays:expr) => {{
-        let a = $arrays;
-        $query
-            .bind(a.id)
-            .bind(a.integration_id)
-            .bind(a.tenant)
-            .bind(a.status)
-            .bind(a.version)
-            .bind(a.expires_at)
-            .bind(a.updated_at)
-            .bind(a.state)
-            .bind(a.pending_state)
-            .bind(a.refresh_at)
-            .bind(a.labels)
-            .bind(a.provider_account_id)
-            .bind(a.validated_at)
-    }};
-}
-use bind_connection_arrays;
-
-macro_rules! bind_integration {
-    ($query:expr, $s:expr, $version:expr, $state:expr) => {{
-        let s = $s;
-        $query
-            .bind(s.id.as_uuid())
-            .bind(s.config.name.as_str())
-            .bind(s.deleted)
-            .bind($version)
-            .bind(s.updated_at)
-            .bind($state)
-    }};
-}
-
-#[async_trait]
-impl<C> AppendTx for PgAppend<C>
-where
-    C: std::ops::DerefMut<Target = sqlx::PgConnection> + Send,
-{
-    async fn last_event(&mut self, stream_id: &str) -> Result<Option<(i64, Vec<u8>)>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT version, hash FROM events WHERE stream_id = $1 ORDER BY version DESC LIMIT 1",
-        )
-        .bind(stream_id)
-        .fetch_optional(&mut *self.0)
-        .await?)
-    }
-
-    async fn load_projection(&mut self, stream: StreamId) -> Result<Projection, StoreError> {
-        let json: Option<String> = match stream {
-            StreamId::Integration(id) => {
-                sqlx::query_scalar("SELECT state FROM integrations WHERE id = $1")
-                    .bind(id.as_uuid())
-                    .fetch_optional(&mut *self.0)
-                    .await?
-            }
-            StreamId::Connection(id) => {
-                sqlx::query_scalar("SELECT state FROM connections WHERE id = $1")
-                    .bind(id.as_uuid())
-                    .fetch_optional(&mut *self.0)
-                    .await?
-            }
-        };
-        parse_projection(stream.kind(), json.as_deref())
-    }
-
-    async fn insert_event(&mut self, row: &EventRow<'_>) -> Result<i64, sqlx::Error> {
-        let sql = format!("{INSERT_EVENT} RETURNING position");
-        bind_event!(sqlx::query_scalar(&sql), row)
-            .fetch_one(&mut *self.0)
-            .await
-    }
-
-    async fn save_projection(&mut self, projection: &Projection) -> Result<(), StoreError> {
-        match projection {
-            Projection::Integration(Some(s)) => {
-                let (version, state) = (from_version(s.version)?, to_json(s)?);
-                let sql = upsert_integration(1);
-                bind_integration!(sqlx::query(&sql), s, version, &state)
-                    .execute(&mut *self.0)
-                    .await
-                    .map_err(|e| duplicate_name(e, s.config.name.as_str()))?;
-            }
-            Projection::Connection(Some(s)) => {
-                let row = ConnectionRow::of(s)?;
-                let sql = upsert_connection(1);
-                bind_connection!(sqlx::query(&sql), s, &row)
-                    .execute(&mut *self.0)
-                    .await?;
-            }
-            Projection::Integration(None) | Projection::Connection(None) => {}
-        }
-        Ok(())
-    }
-
-    /// The last event and the projection in one round trip.
-    async fn head(
-        &mut self,
-        stream: StreamId,
-        stream_id: &str,
-    ) -> Result<(Option<(i64, Vec<u8>)>, Projection), StoreError> {
-        let (table, id) = match stream {
-            StreamId::Integration(id) => ("integrations", *id.as_uuid()),
-            StreamId::Connection(id) => ("connections", *id.as_uuid()),
-        };
-        let (version, hash, state): (Option<i64>, Option<Vec<u8>>, Option<String>) =
-            sqlx::query_as(&format!(
-                "SELECT last.version, last.hash, (SELECT state FROM {table} WHERE id = $2) \
-                 FROM (SELECT 1) AS one LEFT JOIN LATERAL \
-                 (SELECT version, hash FROM events WHERE stream_id = $1 \
-                  ORDER BY version DESC LIMIT 1) AS last ON true"
-            ))
-            .bind(stream_id)
-            .bind(id)
-            .fetch_one(&mut *self.0)
-            .await?;
-        let projection = parse_projection(stream.kind(), state.as_deref())?;
-        Ok((version.zip(hash), projection))
-    }
-
-    /// The event, the projection and the notification in one statement.
-    async fn write_one(
-        &mut self,
-        row: &EventRow<'_>,
-        projection: &Projection,
-    ) -> Result<Option<i64>, sqlx::Error> {
-        let encode = |e: StoreError| sqlx::Error::Encode(Box::new(e));
-        // $1–$13 the event, $14–$15 the notification, $16… the projection.
-        let statement = |upsert: String| {
-            format!(
-                "WITH e AS ({INSERT_EVENT} RETURNING position), p AS ({upsert}), \
-                 n AS (SELECT pg_notify($14, $15)) SELECT e.position FROM e, n"
-            )
-        };
-        let position = match projection {
-            Projection::Connection(Some(s)) => {
-                let values = ConnectionRow::of(s).map_err(encode)?;
-                let sql = statement(upsert_connection(16));
-                let query = bind_event!(sqlx::query_scalar(&sql), row)
-                    .bind(NOTIFY_CHANNEL)
-                    .bind(row.stream_id);
-                bind_connection!(query, s, &values)
-                    .fetch_one(&mut *self.0)
-                    .await?
-            }
-            Projection::Integration(Some(s)) => {
-                let version = from_version(s.version).map_err(encode)?;
-                let state = to_json(s).map_err(encode)?;
-                let sql = statement(upsert_integration(16));
-                let query = bind_event!(sqlx::query_scalar(&sql), row)
-                    .bind(NOTIFY_CHANNEL)
-                    .bind(row.stream_id);
-                bind_integration!(query, s, version, &state)
-                    .fetch_one(&mut *self.0)
-                    .await?
-            }
-            Projection::Integration(None) | Projection::Connection(None) => return Ok(None),
-        };
-        self.1 = true;
-        Ok(Some(position))
     }
 }
 

@@ -76,7 +76,7 @@ impl SqliteStore {
             .await?;
         let store = Self {
             pool,
-            appended: crate::Appended::default(),
+            appended: crate::Appended::new(true),
         };
         MIGRATOR.run(&store.pool).await?;
         Ok(store)
@@ -677,6 +677,14 @@ impl EventStore for SqliteStore {
 
     fn on_append(&self, hook: crate::AppendHook) {
         self.appended.add(hook);
+    }
+
+    fn hears_every_append(&self) -> bool {
+        true
+    }
+
+    fn hear_other_replicas(&self) -> Option<crate::HearingTask> {
+        None
     }
 
     async fn close(&self) {

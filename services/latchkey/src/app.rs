@@ -22,14 +22,16 @@ use tokio_util::task::TaskTracker;
 
 use crate::access::AccessLog;
 use crate::api::{AuditApi, ConnectionApi, IntegrationApi};
-use crate::auth::{AuthMode, Authenticator};
-use crate::config::{Config, Storage};
-use crate::grants::Grants;
+use crate::audit::Audit;
+use crate::auth::Authenticator;
+use crate::cache::ProjectionCache;
+use crate::config::{AuthMode, Config, Storage};
+use crate::connections::scheduler::{RefresherSettings, run_refresher, run_validator};
+use crate::connections::{ConnectionSettings, Connections};
 use crate::http::{HttpState, router};
+use crate::integrations::Integrations;
 use crate::keys::load_keyring;
-use crate::refresh::{RefreshState, RefresherSettings, run_refresher};
 use crate::relay::{RelaySettings, RelayStatus, run_relay};
-use crate::service::{Connections, Integrations};
 
 /// Postgres pool size per replica.
 const PG_POOL_SIZE: u32 = 16;
@@ -126,8 +128,8 @@ pub struct App {
     authorization_ttl: Duration,
     refresh_concurrency: u32,
     validation_tick: Option<Duration>,
-    refresh: Arc<RefreshState>,
-    pg_pool: Option<sqlx::PgPool>,
+    refresh_rate: std::num::NonZeroU32,
+    refresh_lease: Duration,
     relay: Option<RelaySettings>,
     relay_status: Arc<RelayStatus>,
     auth: AuthMode,
@@ -193,7 +195,6 @@ impl App {
             relay_status: Arc::new(RelayStatus::default()),
             auth: config.auth,
             tls: config.tls.as_ref().map(tls_config).transpose()?,
-            pg_pool: opened.pg_pool,
             vault: Arc::new(Vault::new(
                 opened.store.clone(),
                 config.master_key.clone(),
@@ -206,7 +207,8 @@ impl App {
             authorization_ttl: config.authorization_ttl,
             refresh_concurrency: config.refresh_concurrency,
             validation_tick: config.validation_tick,
-            refresh: Arc::new(RefreshState::new(config.refresh_rate, config.refresh_lease)),
+            refresh_rate: config.refresh_rate,
+            refresh_lease: config.refresh_lease,
         })
     }
 
@@ -230,24 +232,27 @@ impl App {
             self.vault.clone(),
             self.provider.clone(),
         );
-        let connections = Connections::new(self.store.clone());
-        // One process on its own store hears every append; on Postgres the cache waits for the
-        // listener.
-        let cache = crate::cache::ProjectionCache::new(self.pg_pool.is_none());
-        cache.attach(self.store.as_ref());
-        let grants = Grants::new(
+        // Every background task runs on this tracker, so shutdown drains them all.
+        let background = TaskTracker::new();
+        // On its own store the cache hears every append at once; on Postgres, once the store
+        // hears the other replicas.
+        let cache = ProjectionCache::of(self.store.as_ref());
+        let connections = Connections::new(
             self.store.clone(),
             self.vault.clone(),
             self.provider.clone(),
-            self.callback_url.clone(),
-            self.authorization_ttl,
-            self.refresh.clone(),
-            cache.clone(),
+            cache,
+            background.clone(),
+            ConnectionSettings {
+                callback_url: self.callback_url.clone(),
+                authorization_ttl: self.authorization_ttl,
+                refresh_rate: self.refresh_rate,
+                refresh_lease: self.refresh_lease,
+            },
         );
-        let background = TaskTracker::new();
         if self.refresh_concurrency > 0 {
             background.spawn(run_refresher(
-                grants.clone(),
+                connections.clone(),
                 RefresherSettings {
                     concurrency: self.refresh_concurrency as usize,
                     tick: Duration::from_secs(1),
@@ -257,19 +262,16 @@ impl App {
             ));
         }
         if let Some(tick) = self.validation_tick {
-            background.spawn(crate::validator::run_validator(
-                grants.clone(),
-                tick,
-                shutdown.clone(),
-            ));
+            background.spawn(run_validator(connections.clone(), tick, shutdown.clone()));
         }
-        if let Some(pool) = self.pg_pool.clone() {
-            background.spawn(crate::cache::listen(
-                pool,
-                self.store.appended(),
-                cache.clone(),
-                shutdown.clone(),
-            ));
+        if let Some(hearing) = self.store.hear_other_replicas() {
+            let shutdown = shutdown.clone();
+            background.spawn(async move {
+                tokio::select! {
+                    () = shutdown.cancelled() => {}
+                    () = hearing => {}
+                }
+            });
         }
         if let Some(settings) = self.relay.clone() {
             background.spawn(run_relay(
@@ -280,7 +282,12 @@ impl App {
             ));
         }
         background.spawn(self.vault.clone().watch(shutdown.clone()));
-        background.close();
+        let audit = Audit::new(
+            self.store.clone(),
+            connections.clone(),
+            background.clone(),
+            shutdown.clone(),
+        );
 
         let (health, health_service) = tonic_health::server::health_reporter();
         health
@@ -302,7 +309,9 @@ impl App {
 
         let auth = Arc::new(Authenticator::new(self.auth, self.store.clone()));
         let access = Arc::new(AccessLog::default());
-        let access_writer = tokio::spawn(access.clone().run(self.store.clone(), shutdown.clone()));
+        // The last access counts are written once the servers have stopped.
+        background.spawn(access.clone().run(self.store.clone(), shutdown.clone()));
+        background.close();
         let mut builder = tonic::transport::Server::builder().trace_fn(crate::telemetry::grpc_span);
         if let Some(tls) = self.tls.clone() {
             builder = builder
@@ -327,20 +336,15 @@ impl App {
             )
             .add_service(
                 ConnectionServiceServer::new(ConnectionApi::new(
-                    connections,
-                    grants.clone(),
+                    connections.clone(),
                     auth.clone(),
                     access,
                 ))
                 .max_decoding_message_size(MAX_REQUEST_BYTES),
             )
             .add_service(
-                AuditServiceServer::new(AuditApi::new(
-                    self.store.clone(),
-                    shutdown.clone(),
-                    auth.clone(),
-                ))
-                .max_decoding_message_size(MAX_REQUEST_BYTES),
+                AuditServiceServer::new(AuditApi::new(audit, auth.clone()))
+                    .max_decoding_message_size(MAX_REQUEST_BYTES),
             )
             .serve_with_incoming_shutdown(
                 // Small replies go out at once: without TCP_NODELAY, Nagle's algorithm and the
@@ -362,7 +366,7 @@ impl App {
             router(HttpState {
                 store: self.store.clone(),
                 storage: self.storage,
-                grants,
+                connections,
                 relay: self.relay_status.clone(),
             }),
         )
@@ -393,10 +397,9 @@ impl App {
                 Ok(())
             }
         };
-        // Refreshes under way get the same grace; their leases make an interrupted one safe.
+        // Refreshes under way get the same grace (their leases make an interrupted one safe), and
+        // the access log writes its last counts.
         let _ = tokio::time::timeout(SHUTDOWN_GRACE, background.wait()).await;
-        // The last access counts are written once the servers have stopped.
-        let _ = tokio::time::timeout(SHUTDOWN_GRACE, access_writer).await;
         self.store.close().await;
         tracing::info!("latchkey stopped");
         result

@@ -15,19 +15,12 @@ use rand::RngCore;
 use secrecy::{ExposeSecret, SecretString};
 use tonic::{Request, Status};
 
-use crate::service::{Caller, Scope};
+use crate::callers::{Caller, Scope};
+use crate::config::AuthMode;
 
 /// How long a looked-up key is trusted before it is read again (a revocation takes effect within
 /// this time on every replica).
 const CACHE_TTL: Duration = Duration::from_secs(1);
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AuthMode {
-    None,
-    ApiKeys,
-    /// The TLS layer admits only clients with a certificate from the configured CA.
-    Mtls,
-}
 
 #[derive(Debug)]
 pub struct Authenticator {
@@ -101,7 +94,7 @@ impl Authenticator {
             .metadata()
             .get("traceparent")
             .and_then(|v| v.to_str().ok())
-            .and_then(crate::api::trace_id)
+            .and_then(crate::telemetry::trace_id)
             .or_else(crate::telemetry::current_trace_id);
         match self.mode {
             AuthMode::None => {

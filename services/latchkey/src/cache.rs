@@ -3,7 +3,7 @@
 //!
 //! Coherence: an entry is dropped synchronously when this process appends to its stream (before
 //! the append returns), and when another replica does (Postgres `NOTIFY` with the stream id,
-//! heard by [`listen`]). While those notifications cannot be heard (the listening connection is
+//! heard by the store). While those notifications cannot be heard (the listening connection is
 //! down) the cache is off and every read goes to the store; when they can again, it starts empty.
 //! A read that raced with an invalidation is not kept (an epoch counter), and no entry is used
 //! after [`MAX_AGE`] either way. Only sealed secrets are held, as in the projection.
@@ -14,8 +14,7 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use latchkey_domain::{ConnectionId, IntegrationId, StreamId, connection, integration};
-use latchkey_store::{EventStore, StoreError};
-use tokio_util::sync::CancellationToken;
+use latchkey_store::{EventStore, Invalidation, StoreError};
 
 /// The longest an entry is used without the store being asked again, notifications or not.
 pub const MAX_AGE: Duration = Duration::from_secs(60);
@@ -55,14 +54,20 @@ impl ProjectionCache {
         })
     }
 
-    /// Drops this cache's entries of the stores' appends, synchronously.
-    pub fn attach(self: &Arc<Self>, store: &dyn EventStore) {
-        let cache = Arc::downgrade(self);
-        store.on_append(Arc::new(move |stream| {
-            if let Some(cache) = cache.upgrade() {
-                cache.invalidate(stream);
+    /// A cache of `store`'s projections: on while the store hears every append, dropping the
+    /// entries of each append synchronously (this process's before `append` returns).
+    pub fn of(store: &dyn EventStore) -> Arc<Self> {
+        let cache = Self::new(store.hears_every_append());
+        let weak = Arc::downgrade(&cache);
+        store.on_append(Arc::new(move |invalidation| {
+            if let Some(cache) = weak.upgrade() {
+                match invalidation {
+                    Invalidation::Stream(stream) => cache.invalidate(stream),
+                    Invalidation::All { heard } => cache.set_live(heard),
+                }
             }
         }));
+        cache
     }
 
     pub fn invalidate(&self, stream: StreamId) {
@@ -156,55 +161,6 @@ impl ProjectionCache {
     }
 }
 
-/// Hears other replicas' appends (Postgres `LISTEN`): wakes this process's readers (the relay,
-/// live followers) and drops the cache entries of the streams they changed. The cache is on only
-/// while listening.
-pub async fn listen(
-    pool: sqlx::PgPool,
-    appended: Arc<tokio::sync::Notify>,
-    cache: Arc<ProjectionCache>,
-    shutdown: CancellationToken,
-) {
-    loop {
-        let listener = async {
-            let mut listener = sqlx::postgres::PgListener::connect_with(&pool)
-                .await
-                .map_err(|e| e.to_string())?;
-            listener
-                .listen(latchkey_store::NOTIFY_CHANNEL)
-                .await
-                .map_err(|e| e.to_string())?;
-            cache.set_live(true);
-            loop {
-                // `try_recv` says when the connection was lost (notifications sent meanwhile
-                // are gone), where `recv` would reconnect silently.
-                let Some(notification) = listener.try_recv().await.map_err(|e| e.to_string())?
-                else {
-                    return Err("the listening connection was lost".to_owned());
-                };
-                match notification.payload().parse::<StreamId>() {
-                    Ok(stream) => cache.invalidate(stream),
-                    // An older replica names no stream: drop everything to be safe.
-                    Err(_) => cache.set_live(true),
-                }
-                appended.notify_waiters();
-            }
-            #[allow(unreachable_code)]
-            Ok::<(), String>(())
-        };
-        tokio::select! {
-            () = shutdown.cancelled() => return,
-            result = listener => {
-                cache.set_live(false);
-                if let Err(e) = result {
-                    tracing::warn!(error = %e, "listening for appends failed; the cache is off and the slow poll covers the relay");
-                }
-            }
-        }
-        tokio::select! { () = shutdown.cancelled() => return, () = tokio::time::sleep(Duration::from_secs(1)) => {} }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -244,8 +200,7 @@ mod tests {
         let store = SqliteStore::open(&dir.path.join("cache.db"))
             .await
             .expect("store");
-        let cache = ProjectionCache::new(true);
-        cache.attach(&store);
+        let cache = ProjectionCache::of(&store);
         let id = ConnectionId::new_v7();
         let stream = StreamId::Connection(id);
         store

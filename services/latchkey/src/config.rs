@@ -18,6 +18,15 @@ pub const DEFAULT_GRPC_ADDR: &str = "127.0.0.1:50051";
 pub const DEFAULT_HTTP_ADDR: &str = "127.0.0.1:8080";
 
 /// Settings as given on the command line or in the environment (clap reads both; a flag wins).
+/// How callers authenticate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthMode {
+    None,
+    ApiKeys,
+    /// The TLS layer admits only clients with a certificate from the configured CA.
+    Mtls,
+}
+
 #[derive(Debug, Clone, Default, Args)]
 pub struct Settings {
     /// A TOML file with any of the settings below (snake_case keys).
@@ -168,7 +177,7 @@ pub struct Config {
     pub refresh_lease: std::time::Duration,
     /// `None`: no scheduled validation.
     pub validation_tick: Option<std::time::Duration>,
-    pub auth: crate::auth::AuthMode,
+    pub auth: AuthMode,
     pub tls: Option<TlsFiles>,
 }
 
@@ -465,9 +474,9 @@ impl Settings {
         );
 
         let auth = match pick(self.auth, file.auth).as_deref() {
-            None | Some("none") => Some(crate::auth::AuthMode::None),
-            Some("api-keys") => Some(crate::auth::AuthMode::ApiKeys),
-            Some("mtls") => Some(crate::auth::AuthMode::Mtls),
+            None | Some("none") => Some(AuthMode::None),
+            Some("api-keys") => Some(AuthMode::ApiKeys),
+            Some("mtls") => Some(AuthMode::Mtls),
             Some(other) => {
                 errors.push(format!(
                     "LATCHKEY_AUTH (--auth): {other:?} is not api-keys, mtls or none"
@@ -511,15 +520,13 @@ impl Settings {
                 None
             }
         };
-        if auth == Some(crate::auth::AuthMode::Mtls)
-            && tls.as_ref().is_none_or(|t| t.client_ca.is_none())
-        {
+        if auth == Some(AuthMode::Mtls) && tls.as_ref().is_none_or(|t| t.client_ca.is_none()) {
             errors.push(
                 "LATCHKEY_AUTH=mtls needs LATCHKEY_TLS_CERT, LATCHKEY_TLS_KEY and LATCHKEY_TLS_CLIENT_CA"
                     .to_owned(),
             );
         }
-        if let (Some(crate::auth::AuthMode::None), Some(addr)) = (auth, grpc_addr)
+        if let (Some(AuthMode::None), Some(addr)) = (auth, grpc_addr)
             && !addr.ip().is_loopback()
         {
             errors.push(format!(
@@ -551,7 +558,7 @@ impl Settings {
                     refresh_lease: std::time::Duration::from_secs(u64::from(refresh_lease)),
                     validation_tick: (validation_tick > 0)
                         .then(|| std::time::Duration::from_secs(u64::from(validation_tick))),
-                    auth: auth.unwrap_or(crate::auth::AuthMode::ApiKeys),
+                    auth: auth.unwrap_or(AuthMode::ApiKeys),
                     tls,
                 })
             }

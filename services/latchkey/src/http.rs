@@ -10,16 +10,17 @@ use axum::{Json, Router};
 use latchkey_store::EventStore;
 use serde_json::{Value, json};
 
+use crate::callers::Caller;
+use crate::connections::Connections;
+use crate::connections::authorize::{CallbackOutcome, CallbackParams};
 use crate::error::AppError;
-use crate::grants::{CallbackOutcome, CallbackParams, Grants};
 use crate::relay::{RelayState, RelayStatus};
-use crate::service::Caller;
 
 #[derive(Debug, Clone)]
 pub struct HttpState {
     pub store: Arc<dyn EventStore>,
     pub storage: &'static str,
-    pub grants: Grants,
+    pub connections: Connections,
     pub relay: Arc<RelayStatus>,
 }
 
@@ -173,7 +174,11 @@ async fn callback(State(state): State<HttpState>, RawQuery(query): RawQuery) -> 
     let params = CallbackParams::from_query(query.as_deref().unwrap_or_default());
     // The one-time `state` is the credential here, not an API key.
     let caller = Caller::system("oauth-callback");
-    match state.grants.complete_authorization(&caller, params).await {
+    match state
+        .connections
+        .complete_authorization(&caller, params)
+        .await
+    {
         Ok(CallbackOutcome::Authorized {
             connection,
             return_url,

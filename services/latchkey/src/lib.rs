@@ -1,27 +1,43 @@
-//! The Latchkey service: configuration, start-up, the gRPC API, the HTTP listener, and the
-//! application services that tie the domain to its adapters.
+//! The Latchkey service: configuration, start-up, the gRPC API, the HTTP listener, the operator
+//! CLI, and the use cases that tie the domain to its adapters.
 //!
-//! The binary (`main.rs`) parses the command line and calls [`app::App`]; tests build the same
-//! `App` on port 0. Secrets reach this crate only to be sealed or handed to their owner: they are
-//! `SecretString`s, and never logged.
+//! Layers, each importing only from those below it:
+//! - boot: `main.rs` parses the command line and calls [`app::App`]; tests build the same `App` on
+//!   port 0;
+//! - inbound: `api` (gRPC handlers), `http` (callback, health, metrics), `cli` (client commands),
+//!   `ops` (operator commands), `auth` (who a caller is);
+//! - use cases: `connections`, `integrations`, `audit`;
+//! - infrastructure: `vault` and `keys` (sealing), `cache` (the projection `GetToken` reads),
+//!   `relay` (NATS), `access` (the token-read log);
+//! - leaves: `config` (settings), `callers`, `error`, `telemetry`, `metrics`, `wire`.
+//!
+//! Secrets reach this crate only to be sealed or handed to their owner: they are `SecretString`s,
+//! and never logged. What other crates may use is re-exported at the root ([`App`], [`Settings`],
+//! [`ProjectionCache`]).
 #![forbid(unsafe_code)]
 
-pub mod access;
-pub mod api;
+mod access;
+mod api;
 pub mod app;
-pub mod auth;
-pub mod cache;
+mod audit;
+mod auth;
+mod cache;
+mod callers;
 pub mod cli;
 pub mod config;
-pub mod error;
-pub mod grants;
-pub mod http;
+mod connections;
+mod error;
+mod http;
+mod integrations;
 pub mod keys;
-pub mod metrics;
+mod metrics;
 pub mod ops;
-pub mod refresh;
-pub mod relay;
-pub mod service;
+mod relay;
 pub mod telemetry;
-pub mod validator;
-pub mod vault;
+mod vault;
+mod wire;
+
+pub use app::{App, open_store};
+pub use auth::generate as generate_api_key;
+pub use cache::ProjectionCache;
+pub use config::{Config, Settings};

@@ -432,7 +432,7 @@ async fn apikeys(config: &latchkey::config::Config, action: ApikeyAction) -> any
                 .map(|t| latchkey_domain::TenantId::parse_field(&t, "--tenant"))
                 .transpose()
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
-            let (key, record) = latchkey::auth::generate(&name, tenant);
+            let (key, record) = latchkey::generate_api_key(&name, tenant);
             store.create_api_key(&record).await?;
             let scope = record
                 .tenant

@@ -18,7 +18,7 @@ use latchkey_store::{EventStore, RecordedEvent};
 use prost::Message as _;
 use tokio_util::sync::CancellationToken;
 
-use crate::api::convert;
+use crate::wire;
 
 /// How long JetStream keeps events, and remembers their ids to drop duplicates.
 pub const RETENTION: Duration = Duration::from_secs(7 * 24 * 3600);
@@ -155,7 +155,7 @@ async fn send(
     headers.insert("Latchkey-Position", event.position.to_string().as_str());
     headers.insert("Latchkey-Stream", event.stream_id.to_string().as_str());
     headers.insert("Latchkey-Version", event.version.to_string().as_str());
-    let payload = convert::event_to_pb(event).encode_to_vec();
+    let payload = wire::event_to_pb(event).encode_to_vec();
     js.publish_with_headers(subject(prefix, event), headers, payload.into())
         .await
         .map_err(|e| format!("publishing event {}: {e}", event.position))

@@ -1,4 +1,5 @@
-//! Conversions between the wire types of `latchkey.v1` and the domain.
+//! Conversions between the wire types of `latchkey.v1` and the domain: configurations in, and
+//! every answer out.
 
 use std::collections::BTreeMap;
 
@@ -10,15 +11,13 @@ use latchkey_domain::{
     TokenValidation, ValidationErrors, connection,
 };
 use latchkey_proto::v1 as pb;
-use latchkey_store::{Page, RecordedEvent};
+use latchkey_store::{Page, TokenReads};
+use secrecy::ExposeSecret;
 use uuid::Uuid;
 
-pub fn timestamp(at: DateTime<Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: at.timestamp(),
-        nanos: at.timestamp_subsec_nanos() as i32,
-    }
-}
+use crate::connections::authorize::Started;
+use crate::connections::token::{Credential, Placement};
+pub use crate::wire::{event_to_pb, timestamp};
 
 pub fn from_timestamp(
     ts: &prost_types::Timestamp,
@@ -484,21 +483,67 @@ pub fn connection_to_pb(state: &connection::State) -> pb::Connection {
     }
 }
 
-pub fn event_to_pb(e: &RecordedEvent) -> pb::Event {
-    pb::Event {
-        event_id: e.event_id.to_string(),
-        stream_id: e.stream_id.to_string(),
-        version: e.version,
-        position: e.position,
-        r#type: e.event_type.clone(),
-        schema_version: e.schema_version,
-        occurred_at: Some(timestamp(e.occurred_at)),
-        actor: e.actor.clone(),
-        correlation_id: e.correlation_id.clone().unwrap_or_default(),
-        tenant: e.tenant.as_ref().map(|t| t.to_string()).unwrap_or_default(),
-        payload_json: e.payload.clone(),
-        prev_hash: e.prev_hash.clone(),
-        hash: e.hash.clone(),
+/// `StartAuthorization`'s answer.
+pub fn started_to_pb(started: Started) -> pb::StartAuthorizationResponse {
+    pb::StartAuthorizationResponse {
+        authorization_url: started.authorization_url,
+        connection_id: started.connection_id.to_string(),
+        expires_at: Some(timestamp(started.expires_at)),
+    }
+}
+
+/// `GetToken`'s answer: the token, where it goes, and what the connection says of it.
+pub fn credential_to_pb(credential: Credential) -> pb::GetTokenResponse {
+    let placement = match credential.placement {
+        Placement::Header { name, value } => {
+            pb::get_token_response::Placement::Header(pb::HeaderCredential {
+                name,
+                value: value.expose_secret().to_owned(),
+            })
+        }
+        Placement::Query { param, value } => {
+            pb::get_token_response::Placement::Query(pb::QueryCredential {
+                param,
+                value: value.expose_secret().to_owned(),
+            })
+        }
+    };
+    let connection = &credential.connection;
+    pb::GetTokenResponse {
+        access_token: credential.access_token.expose_secret().to_owned(),
+        token_type: connection
+            .token_type
+            .clone()
+            .unwrap_or_else(|| "Bearer".to_owned()),
+        expires_at: connection.expires_at.map(timestamp),
+        scopes: connection.scopes.clone(),
+        placement: Some(placement),
+        base_uri: credential.base_uri.unwrap_or_default(),
+        metadata: Some(metadata_to_pb(&connection.metadata)),
+        version: connection.version,
+    }
+}
+
+/// A page of connections, with the token of the next page.
+pub fn connections_to_pb(states: &[connection::State], page: Page) -> pb::ListConnectionsResponse {
+    let ids: Vec<_> = states.iter().map(|s| *s.id.as_uuid()).collect();
+    pb::ListConnectionsResponse {
+        connections: states.iter().map(connection_to_pb).collect(),
+        next_page_token: next_page_token(&ids, page),
+    }
+}
+
+/// `GetAccessLog`'s answer.
+pub fn access_log_to_pb(reads: Vec<TokenReads>) -> pb::GetAccessLogResponse {
+    pb::GetAccessLogResponse {
+        reads: reads
+            .into_iter()
+            .map(|r| pb::TokenReads {
+                actor: r.actor,
+                minute: Some(timestamp(r.minute)),
+                reads: r.reads,
+            })
+            .collect(),
     }
 }
 

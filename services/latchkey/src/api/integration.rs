@@ -1,6 +1,7 @@
-use latchkey_domain::{FieldViolation, IntegrationId, ValidationErrors, templates};
+use latchkey_domain::{FieldViolation, IntegrationId, ValidationErrors, check_secret, templates};
 use latchkey_proto::v1 as pb;
 use latchkey_proto::v1::integration_service_server::IntegrationService;
+use secrecy::ExposeSecret;
 use secrecy::SecretString;
 use tonic::{Request, Response, Status};
 
@@ -9,7 +10,7 @@ use std::sync::Arc;
 use super::convert;
 use crate::auth::Authenticator;
 use crate::error::AppError;
-use crate::service::{Integrations, SecretUpdate, check_secret};
+use crate::integrations::{Integrations, SecretUpdate};
 
 #[derive(Debug, Clone)]
 pub struct IntegrationApi {
@@ -37,7 +38,7 @@ fn secret(value: String, errors: &mut ValidationErrors) -> Option<SecretString> 
         return None;
     }
     let secret = SecretString::from(value);
-    errors.check(check_secret(&secret, "client_secret"))?;
+    errors.check(check_secret(secret.expose_secret(), "client_secret"))?;
     Some(secret)
 }
 

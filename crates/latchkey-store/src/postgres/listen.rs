@@ -1,0 +1,50 @@
+//! Hearing other replicas' appends: Postgres `LISTEN` on [`NOTIFY_CHANNEL`], whose notifications
+//! name the stream an append changed. The hooks hear them as they hear this process's own appends
+//! and the `appended` waiters (the relay, live followers) wake. While the listening connection is
+//! down, appends can go unheard: the hooks are told so, and told again when it is back.
+
+use std::time::Duration;
+
+use latchkey_domain::StreamId;
+use sqlx::postgres::{PgListener, PgPool};
+
+use super::NOTIFY_CHANNEL;
+use crate::Appended;
+
+/// How long to wait before listening again after the connection was lost.
+const RECONNECT_AFTER: Duration = Duration::from_secs(1);
+
+/// Listens until dropped, reconnecting after a lost connection.
+pub(super) async fn listen(pool: PgPool, appended: Appended) {
+    loop {
+        let lost = hear(&pool, &appended).await;
+        appended.everything(false);
+        tracing::warn!(error = %lost, "listening for other replicas' appends failed; copies of projections are off until it is back");
+        tokio::time::sleep(RECONNECT_AFTER).await;
+    }
+}
+
+/// Hears notifications until the connection is lost; answers why it was.
+async fn hear(pool: &PgPool, appended: &Appended) -> String {
+    let mut listener = match PgListener::connect_with(pool).await {
+        Ok(listener) => listener,
+        Err(e) => return e.to_string(),
+    };
+    if let Err(e) = listener.listen(NOTIFY_CHANNEL).await {
+        return e.to_string();
+    }
+    appended.everything(true);
+    loop {
+        // `try_recv` says when the connection was lost (notifications sent meanwhile are gone),
+        // where `recv` would reconnect silently.
+        match listener.try_recv().await {
+            Ok(Some(notification)) => match notification.payload().parse::<StreamId>() {
+                Ok(stream) => appended.committed(stream),
+                // An older replica names no stream: everything may have changed.
+                Err(_) => appended.everything(true),
+            },
+            Ok(None) => return "the listening connection was lost".to_owned(),
+            Err(e) => return e.to_string(),
+        }
+    }
+}

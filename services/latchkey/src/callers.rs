@@ -1,0 +1,76 @@
+//! Who is asking: the identity that becomes an event's `actor`, the trace that becomes its
+//! `correlation_id`, and what the caller may see (admin, or one tenant).
+
+use chrono::{DateTime, Utc};
+use latchkey_domain::TenantId;
+use latchkey_store::EventContext;
+
+use crate::error::AppError;
+
+/// What a caller may see and touch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    Admin,
+    Tenant(TenantId),
+}
+
+/// Who is asking and under which trace: becomes the events' `actor` and `correlation_id`.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub actor: String,
+    pub correlation_id: Option<String>,
+    pub scope: Scope,
+}
+
+impl Caller {
+    /// Latchkey itself (the refresher, the hosted callback).
+    pub fn system(actor: &str) -> Self {
+        Self {
+            actor: actor.to_owned(),
+            correlation_id: crate::telemetry::current_trace_id(),
+            scope: Scope::Admin,
+        }
+    }
+
+    /// Whether this caller may see a connection of `tenant`. Callers that may not are answered
+    /// exactly as for a connection that does not exist.
+    pub fn sees(&self, tenant: &TenantId) -> bool {
+        match &self.scope {
+            Scope::Admin => true,
+            Scope::Tenant(own) => own == tenant,
+        }
+    }
+
+    pub fn require_admin(&self, what: &str) -> Result<(), AppError> {
+        match self.scope {
+            Scope::Admin => Ok(()),
+            Scope::Tenant(_) => Err(AppError::PermissionDenied(format!(
+                "{what} needs an admin key; this key is scoped to one tenant"
+            ))),
+        }
+    }
+
+    /// The tenant a request acts for: the one it names, which a tenant key must own.
+    pub fn acting_for(&self, requested: TenantId) -> Result<TenantId, AppError> {
+        match &self.scope {
+            Scope::Tenant(own) if *own != requested => Err(AppError::PermissionDenied(format!(
+                "this key is scoped to tenant {own}, not {requested}"
+            ))),
+            _ => Ok(requested),
+        }
+    }
+
+    /// The context of the events this caller causes now.
+    pub fn context(&self) -> EventContext {
+        self.context_at(Utc::now())
+    }
+
+    /// The context of the events this caller causes at `now`.
+    pub fn context_at(&self, now: DateTime<Utc>) -> EventContext {
+        EventContext {
+            actor: self.actor.clone(),
+            correlation_id: self.correlation_id.clone(),
+            occurred_at: now,
+        }
+    }
+}

@@ -1,0 +1,542 @@
+//! The authorization-code flow: `StartAuthorization` (PKCE, a one-time `state`), the provider's
+//! callback (hosted, or `CompleteAuthorization`), the code exchange, who the account is at the
+//! provider, and folding a second connection of the same account into the first.
+
+use chrono::{DateTime, Utc};
+use latchkey_crypto::Field;
+use latchkey_domain::connection::{self, PendingAuthorization};
+use latchkey_domain::{
+    AccountMapping, ConnectionId, EventMeta, GrantType, IntegrationConfig, IntegrationId, ParamMap,
+    Scope, StreamId, TenantId, integration,
+};
+use latchkey_oauth::{
+    AuthorizationRequest, ClientCredentials, Grant, Pkce, TokenResponse, authorization_url,
+    random_token,
+};
+use secrecy::{ExposeSecret, SecretString};
+use url::Url;
+
+use super::{Connections, live_connections_of_account};
+use crate::callers::Caller;
+use crate::error::AppError;
+
+/// `StartAuthorization`'s input, checked.
+#[derive(Debug)]
+pub struct StartRequest {
+    pub integration_id: IntegrationId,
+    pub tenant: TenantId,
+    pub connection_id: Option<ConnectionId>,
+    pub scopes: Option<Vec<Scope>>,
+    pub extra: ParamMap,
+    pub return_url: Option<Url>,
+    pub profile: Option<connection::Profile>,
+}
+
+#[derive(Debug)]
+pub struct Started {
+    pub authorization_url: String,
+    pub connection_id: ConnectionId,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// The query a provider redirects the browser back with.
+#[derive(Debug, Default)]
+pub struct CallbackParams {
+    pub state: Option<String>,
+    pub code: Option<SecretString>,
+    pub error: Option<String>,
+    pub error_description: Option<String>,
+    pub iss: Option<String>,
+}
+
+impl CallbackParams {
+    /// Parses a query string (`code=…&state=…`); unknown parameters are ignored.
+    pub fn from_query(query: &str) -> Self {
+        let mut params = Self::default();
+        for (key, value) in url::form_urlencoded::parse(query.trim_start_matches('?').as_bytes()) {
+            let value = value.into_owned();
+            match key.as_ref() {
+                "state" => params.state = Some(value),
+                "code" => params.code = Some(SecretString::from(value)),
+                "error" => params.error = Some(value),
+                "error_description" => params.error_description = Some(value),
+                "iss" => params.iss = Some(value),
+                _ => {}
+            }
+        }
+        params
+    }
+}
+
+/// How a callback ended, once its `state` named a pending authorization.
+#[derive(Debug)]
+pub enum CallbackOutcome {
+    Authorized {
+        connection: Box<connection::State>,
+        return_url: Option<String>,
+    },
+    Failed {
+        connection_id: ConnectionId,
+        error: String,
+        description: Option<String>,
+        return_url: Option<String>,
+    },
+}
+
+/// A digest of the one-time `state`: what the log keeps, so the log never holds the state itself.
+fn state_digest(state: &str) -> String {
+    latchkey_crypto::sha256_hex(state.as_bytes())
+}
+
+impl Connections {
+    pub async fn start_authorization(
+        &self,
+        caller: &Caller,
+        mut request: StartRequest,
+    ) -> Result<Started, AppError> {
+        request.tenant = caller.acting_for(request.tenant)?;
+        let integration = self.integration_state(request.integration_id).await?;
+        let config = &integration.config;
+        if config.grant_type != GrantType::AuthorizationCode {
+            return Err(AppError::FailedPrecondition(format!(
+                "integration {} uses the {} grant; StartAuthorization is for authorization_code",
+                integration.id,
+                config.grant_type.as_str()
+            )));
+        }
+        let Some(authorize_at) = &config.authorization_url else {
+            return Err(AppError::FailedPrecondition(format!(
+                "integration {} has no authorization_url",
+                integration.id
+            )));
+        };
+        let now = Utc::now();
+        let (connection_id, mut events, expected, state) = match request.connection_id {
+            Some(id) => {
+                let state = self.connection_state(id).await?;
+                if state.integration_id != integration.id || state.tenant != request.tenant {
+                    // Same answer as a missing one: no probing of other tenants' connections.
+                    return Err(AppError::NotFound(format!("connection {id}")));
+                }
+                let version = state.version;
+                (id, Vec::new(), version, Some(state))
+            }
+            None => {
+                let id = ConnectionId::new_v7();
+                let created = connection::decide(
+                    None,
+                    connection::Command::Create {
+                        connection_id: id,
+                        integration_id: integration.id,
+                        tenant: request.tenant.clone(),
+                        grant_type: GrantType::AuthorizationCode,
+                    },
+                )?;
+                let meta = EventMeta {
+                    version: 1,
+                    occurred_at: now,
+                };
+                let state = created
+                    .iter()
+                    .fold(None, |s, e| connection::apply(s, e, &meta));
+                (id, created, 0, state)
+            }
+        };
+        let state_token = random_token();
+        let pkce = config.pkce.then(Pkce::generate);
+        let owner = StreamId::Connection(connection_id);
+        let verifier = match &pkce {
+            Some(p) => Some(
+                self.vault
+                    .seal(&owner, Field::PkceVerifier, &p.verifier)
+                    .await?,
+            ),
+            None => None,
+        };
+        let redirect_uri = config
+            .redirect_uri
+            .as_ref()
+            .map(|u| u.as_str().to_owned())
+            .unwrap_or_else(|| self.callback_url.clone());
+        let scopes = request.scopes.unwrap_or_else(|| config.scopes.clone());
+        let expires_at = now + self.authorization_ttl;
+        let pending = PendingAuthorization {
+            state_digest: state_digest(state_token.expose_secret()),
+            expires_at,
+            scopes: scopes.iter().map(|s| s.as_str().to_owned()).collect(),
+            redirect_uri: redirect_uri.clone(),
+            pkce_verifier: verifier,
+            return_url: request.return_url.map(String::from),
+        };
+        events.extend(connection::decide(
+            state.as_ref(),
+            connection::Command::StartAuthorization {
+                authorization: pending,
+            },
+        )?);
+        if let Some(profile) = request.profile {
+            events.extend(connection::decide(
+                state.as_ref(),
+                connection::Command::UpdateProfile { profile },
+            )?);
+        }
+        self.append_events(connection_id, expected, events, caller, now)
+            .await?;
+        let url = authorization_url(
+            config,
+            &authorize_at.url(),
+            &AuthorizationRequest {
+                redirect_uri: &redirect_uri,
+                scopes: &scopes,
+                state: state_token.expose_secret(),
+                code_challenge: pkce.as_ref().map(|p| p.challenge.as_str()),
+                extra_params: &request.extra,
+            },
+        );
+        tracing::info!(connection_id = %connection_id, integration_id = %integration.id, "authorization started");
+        Ok(Started {
+            authorization_url: url.into(),
+            connection_id,
+            expires_at,
+        })
+    }
+
+    /// Completes an authorization from the provider's callback. An unknown, expired or used
+    /// `state` changes nothing; any other failure is recorded as `authorization_failed`.
+    pub async fn complete_authorization(
+        &self,
+        caller: &Caller,
+        params: CallbackParams,
+    ) -> Result<CallbackOutcome, AppError> {
+        let unknown = || {
+            AppError::from(latchkey_domain::FieldViolation::new(
+                "state",
+                "is unknown, expired or already used; start the authorization again",
+            ))
+        };
+        let state_param = params
+            .state
+            .as_deref()
+            .filter(|s| !s.is_empty())
+            .ok_or_else(unknown)?;
+        let digest = state_digest(state_param);
+        let state = self
+            .store
+            .connection_by_state(&digest)
+            .await?
+            .filter(|state| caller.sees(&state.tenant))
+            .ok_or_else(unknown)?;
+        let now = Utc::now();
+        let Some(pending) = state
+            .pending_authorization
+            .clone()
+            .filter(|p| p.state_digest == digest)
+        else {
+            return Err(unknown());
+        };
+        if pending.expires_at <= now {
+            return Err(unknown());
+        }
+        let integration = self.integration_state(state.integration_id).await?;
+        let config = &integration.config;
+        let failed = |error: &str, description: Option<String>| (error.to_owned(), description);
+        let failure = if let Some(error) = &params.error {
+            Some(failed(error, params.error_description.clone()))
+        } else {
+            match (&params.iss, &config.issuer) {
+                (Some(iss), Some(issuer))
+                    if iss.trim_end_matches('/') != issuer.as_str().trim_end_matches('/') =>
+                {
+                    Some(failed(
+                        "invalid_iss",
+                        Some(format!(
+                            "the callback's iss {iss:?} is not the integration's issuer"
+                        )),
+                    ))
+                }
+                (None, _) if config.require_iss => Some(failed(
+                    "invalid_iss",
+                    Some("the provider sends iss on callbacks, and this one has none".to_owned()),
+                )),
+                _ if params.code.is_none() => Some(failed(
+                    "invalid_request",
+                    Some("the callback has no code".to_owned()),
+                )),
+                _ => None,
+            }
+        };
+        let outcome = match (failure, &params.code) {
+            (None, Some(code)) => {
+                match self
+                    .exchange_code(&state, &integration, &pending, code)
+                    .await
+                {
+                    Ok(response) => match self.identify_account(config, &response).await {
+                        Ok(account) => Ok((response, account)),
+                        Err(e) => Err((
+                            match e {
+                                latchkey_oauth::OAuthError::InvalidIdToken { .. } => {
+                                    "invalid_id_token"
+                                }
+                                _ => "account_unknown",
+                            }
+                            .to_owned(),
+                            Some(e.to_string()),
+                        )),
+                    },
+                    Err(failure) => Err(failure),
+                }
+            }
+            (Some(failure), _) => Err(failure),
+            (None, None) => Err(failed("invalid_request", None)),
+        };
+        match outcome {
+            Ok((response, account)) => {
+                // Connecting an account that already has a connection re-authorizes that one,
+                // when the integration says so; only a fresh connection is folded into it.
+                let twin = match (&account, config.reauthorize_same_account) {
+                    (Some(account), true) if state.authorized_at.is_none() => {
+                        self.connection_of_account(&state.tenant, integration.id, account, state.id)
+                            .await?
+                    }
+                    _ => None,
+                };
+                let connection = match (twin, account) {
+                    (Some(twin), Some(account)) => {
+                        self.authorize_twin(
+                            caller,
+                            &state,
+                            twin,
+                            response,
+                            account,
+                            config,
+                            &pending.scopes,
+                            now,
+                        )
+                        .await?
+                    }
+                    (_, account) => {
+                        let tokens = self
+                            .seal_tokens(state.id, response, config, &pending.scopes, now, false)
+                            .await?;
+                        let events = connection::decide(
+                            Some(&state),
+                            connection::Command::Authorize {
+                                grant_type: GrantType::AuthorizationCode,
+                                tokens,
+                                credentials: None,
+                                now,
+                                provider_account_id: account,
+                                via: None,
+                            },
+                        )?;
+                        let connection = self
+                            .append_events(state.id, state.version, events, caller, now)
+                            .await?;
+                        tracing::info!(connection_id = %state.id, "authorization completed");
+                        connection
+                    }
+                };
+                self.validate_in_background(config, connection.id);
+                Ok(CallbackOutcome::Authorized {
+                    connection: Box::new(connection),
+                    return_url: pending.return_url,
+                })
+            }
+            Err((error, description)) => {
+                let events = connection::decide(
+                    Some(&state),
+                    connection::Command::FailAuthorization {
+                        error: error.clone(),
+                        description: description.clone(),
+                    },
+                )?;
+                self.append_events(state.id, state.version, events, caller, now)
+                    .await?;
+                tracing::info!(connection_id = %state.id, error, "authorization failed");
+                Ok(CallbackOutcome::Failed {
+                    connection_id: state.id,
+                    error,
+                    description,
+                    return_url: pending.return_url,
+                })
+            }
+        }
+    }
+
+    async fn exchange_code(
+        &self,
+        state: &connection::State,
+        integration: &integration::State,
+        pending: &PendingAuthorization,
+        code: &SecretString,
+    ) -> Result<TokenResponse, (String, Option<String>)> {
+        let internal = |e: AppError| ("server_error".to_owned(), Some(e.to_string()));
+        let verifier = match &pending.pkce_verifier {
+            Some(v) => Some(
+                self.open_connection_secret(state.id, Field::PkceVerifier, v)
+                    .await
+                    .map_err(internal)?,
+            ),
+            None => None,
+        };
+        let secret = self
+            .open_integration_secret(integration)
+            .await
+            .map_err(internal)?;
+        let config = &integration.config;
+        let client = ClientCredentials {
+            client_id: config.client_id.as_str(),
+            client_secret: secret.as_ref(),
+            method: config.client_auth,
+        };
+        let grant = Grant::AuthorizationCode {
+            code,
+            redirect_uri: &pending.redirect_uri,
+            code_verifier: verifier.as_ref(),
+        };
+        self.provider
+            .request_token(
+                config,
+                &config.token_url.url(),
+                &client,
+                &grant,
+                &ParamMap::default(),
+            )
+            .await
+            .map_err(|e| {
+                (
+                    e.error_code().unwrap_or("token_exchange_failed").to_owned(),
+                    Some(e.to_string()),
+                )
+            })
+    }
+
+    /// Who the tokens belong to at the provider, by the integration's account mapping; `None`
+    /// when it maps no accounts.
+    pub(crate) async fn identify_account(
+        &self,
+        config: &IntegrationConfig,
+        response: &TokenResponse,
+    ) -> Result<Option<String>, latchkey_oauth::OAuthError> {
+        let Some(mapping) = &config.account else {
+            return Ok(None);
+        };
+        let account = match mapping {
+            AccountMapping::IdToken { jwks_url } => {
+                let Some(id_token) = &response.id_token else {
+                    return Err(latchkey_oauth::OAuthError::InvalidIdToken {
+                        reason: "the token response has no id_token (does the authorization ask \
+                                 for the openid scope?)"
+                            .to_owned(),
+                    });
+                };
+                let issuer = config.issuer.as_ref().map(|i| i.as_str()).unwrap_or("");
+                self.provider
+                    .id_token_subject(id_token, &jwks_url.url(), issuer, config.client_id.as_str())
+                    .await?
+            }
+            AccountMapping::Userinfo { url } => {
+                self.provider
+                    .account_from_endpoint(&url.url(), &response.access_token, "/sub")
+                    .await?
+            }
+            AccountMapping::Endpoint { url, pointer } => {
+                self.provider
+                    .account_from_endpoint(&url.url(), &response.access_token, pointer)
+                    .await?
+            }
+        };
+        Ok(Some(account))
+    }
+
+    /// The live connection of a provider account for a tenant and integration, other than
+    /// `except`: the oldest one, when there are several.
+    async fn connection_of_account(
+        &self,
+        tenant: &TenantId,
+        integration_id: IntegrationId,
+        account: &str,
+        except: ConnectionId,
+    ) -> Result<Option<connection::State>, AppError> {
+        let live = live_connections_of_account(
+            self.store.as_ref(),
+            Some(tenant.clone()),
+            integration_id,
+            account,
+        )
+        .await?;
+        Ok(live.into_iter().find(|c| c.id != except))
+    }
+
+    /// The authorization started on `started` is the same provider account as `twin`'s: the
+    /// tokens go to `twin` (`authorized` with `via`), and `started` closes (`merged_into`) with
+    /// its data key destroyed. `twin` is written first, so a crash in between loses no
+    /// authorization; the started connection then simply expires pending.
+    #[allow(clippy::too_many_arguments)]
+    async fn authorize_twin(
+        &self,
+        caller: &Caller,
+        started: &connection::State,
+        mut twin: connection::State,
+        response: TokenResponse,
+        account: String,
+        config: &IntegrationConfig,
+        scopes: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<connection::State, AppError> {
+        let tokens = self
+            .seal_tokens(twin.id, response, config, scopes, now, false)
+            .await?;
+        let mut attempts = 0;
+        let connection = loop {
+            let events = connection::decide(
+                Some(&twin),
+                connection::Command::Authorize {
+                    grant_type: GrantType::AuthorizationCode,
+                    tokens: tokens.clone(),
+                    credentials: None,
+                    now,
+                    provider_account_id: Some(account.clone()),
+                    via: Some(started.id),
+                },
+            )?;
+            match self
+                .append_events(twin.id, twin.version, events, caller, now)
+                .await
+            {
+                // The twin moved on meanwhile (a refresh): decide again on its new state.
+                Err(AppError::Conflict(_)) if attempts < 3 => {
+                    attempts += 1;
+                    twin = self.connection_state(twin.id).await?;
+                }
+                other => break other?,
+            }
+        };
+        let closing = connection::decide(
+            Some(started),
+            connection::Command::MergeInto { into: twin.id },
+        )?;
+        self.append_events_any(started.id, started.version, closing, caller)
+            .await?;
+        self.vault.shred(&StreamId::Connection(started.id)).await?;
+        tracing::info!(connection_id = %twin.id, via = %started.id, "same provider account: the existing connection was re-authorized");
+        Ok(connection)
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn any_callback_query_parses_never_a_panic(query in ".{0,300}") {
+            let params = CallbackParams::from_query(&query);
+            if let Some(state) = params.state {
+                prop_assert!(query.contains("state"), "{state}");
+            }
+        }
+    }
+}

@@ -1,0 +1,237 @@
+//! Connections without a consent screen: client credentials (the integration's client, or the
+//! connection's own) and the deprecated password grant, each recorded with its first tokens in
+//! one append.
+
+use chrono::Utc;
+use latchkey_crypto::Field;
+use latchkey_domain::connection::{self, GrantCredentials};
+use latchkey_domain::{
+    ConnectionId, EventMeta, GrantType, IntegrationId, ParamMap, Scope, TenantId, integration,
+};
+use latchkey_oauth::{ClientCredentials, Grant, TokenResponse};
+use secrecy::SecretString;
+
+use super::Connections;
+use crate::callers::Caller;
+use crate::error::AppError;
+
+/// `ConnectClientCredentials`' input, checked: the connection's own client, or the integration's.
+#[derive(Debug)]
+pub struct ClientCredentialsRequest {
+    pub integration_id: IntegrationId,
+    pub tenant: TenantId,
+    pub own_client: Option<(String, SecretString)>,
+    pub scopes: Option<Vec<Scope>>,
+    pub extra: ParamMap,
+    pub profile: Option<connection::Profile>,
+}
+
+/// `ConnectPassword`'s input, checked.
+#[derive(Debug)]
+pub struct PasswordRequest {
+    pub integration_id: IntegrationId,
+    pub tenant: TenantId,
+    pub username: String,
+    pub password: SecretString,
+    pub scopes: Option<Vec<Scope>>,
+    pub profile: Option<connection::Profile>,
+}
+
+impl Connections {
+    /// Client credentials: the connection's own client, or the integration's.
+    pub async fn connect_client_credentials(
+        &self,
+        caller: &Caller,
+        request: ClientCredentialsRequest,
+    ) -> Result<connection::State, AppError> {
+        let ClientCredentialsRequest {
+            integration_id,
+            tenant,
+            own_client,
+            scopes,
+            extra,
+            profile,
+        } = request;
+        let tenant = caller.acting_for(tenant)?;
+        let integration = self.integration_state(integration_id).await?;
+        let config = &integration.config;
+        if config.grant_type != GrantType::ClientCredentials {
+            return Err(AppError::FailedPrecondition(format!(
+                "integration {integration_id} uses the {} grant, not client_credentials",
+                config.grant_type.as_str()
+            )));
+        }
+        let scopes = scopes.unwrap_or_else(|| config.scopes.clone());
+        let integration_secret = self.open_integration_secret(&integration).await?;
+        let (client_id, secret) = match &own_client {
+            Some((id, secret)) => (id.as_str(), Some(secret)),
+            None => (config.client_id.as_str(), integration_secret.as_ref()),
+        };
+        let client = ClientCredentials {
+            client_id,
+            client_secret: secret,
+            method: config.client_auth,
+        };
+        let response = self
+            .provider
+            .request_token(
+                config,
+                &config.token_url.url(),
+                &client,
+                &Grant::ClientCredentials { scopes: &scopes },
+                &extra,
+            )
+            .await?;
+        let id = ConnectionId::new_v7();
+        let credentials = match own_client {
+            Some((client_id, secret)) => Some(GrantCredentials::ClientCredentials {
+                client_secret: Some(
+                    self.seal_connection_secret(id, Field::ClientSecret, &secret)
+                        .await?,
+                ),
+                client_id,
+            }),
+            None => None,
+        };
+        self.connect(
+            caller,
+            &integration,
+            tenant,
+            id,
+            GrantType::ClientCredentials,
+            response,
+            credentials,
+            &scopes,
+            profile,
+        )
+        .await
+    }
+
+    /// The deprecated password grant, only where the integration allows it.
+    pub async fn connect_password(
+        &self,
+        caller: &Caller,
+        request: PasswordRequest,
+    ) -> Result<connection::State, AppError> {
+        let PasswordRequest {
+            integration_id,
+            tenant,
+            username,
+            password,
+            scopes,
+            profile,
+        } = request;
+        let tenant = caller.acting_for(tenant)?;
+        let integration = self.integration_state(integration_id).await?;
+        let config = &integration.config;
+        if config.grant_type != GrantType::Password || !config.allow_password_grant {
+            return Err(AppError::FailedPrecondition(format!(
+                "integration {integration_id} does not allow the deprecated password grant \
+                 (it needs grant_type password and allow_password_grant)"
+            )));
+        }
+        let scopes = scopes.unwrap_or_else(|| config.scopes.clone());
+        let secret = self.open_integration_secret(&integration).await?;
+        let client = ClientCredentials {
+            client_id: config.client_id.as_str(),
+            client_secret: secret.as_ref(),
+            method: config.client_auth,
+        };
+        let grant = Grant::Password {
+            username: &username,
+            password: &password,
+            scopes: &scopes,
+        };
+        let response = self
+            .provider
+            .request_token(
+                config,
+                &config.token_url.url(),
+                &client,
+                &grant,
+                &ParamMap::default(),
+            )
+            .await?;
+        let id = ConnectionId::new_v7();
+        let credentials = GrantCredentials::Password {
+            password: self
+                .seal_connection_secret(id, Field::Password, &password)
+                .await?,
+            username,
+        };
+        tracing::warn!(connection_id = %id, integration_id = %integration_id, actor = %caller.actor, "deprecated password grant used");
+        self.connect(
+            caller,
+            &integration,
+            tenant,
+            id,
+            GrantType::Password,
+            response,
+            Some(credentials),
+            &scopes,
+            profile,
+        )
+        .await
+    }
+
+    /// Records a new connection and its first tokens in one append.
+    #[allow(clippy::too_many_arguments)]
+    async fn connect(
+        &self,
+        caller: &Caller,
+        integration: &integration::State,
+        tenant: TenantId,
+        id: ConnectionId,
+        grant_type: GrantType,
+        response: TokenResponse,
+        credentials: Option<GrantCredentials>,
+        scopes: &[Scope],
+        profile: Option<connection::Profile>,
+    ) -> Result<connection::State, AppError> {
+        let now = Utc::now();
+        let requested: Vec<String> = scopes.iter().map(|s| s.as_str().to_owned()).collect();
+        let provider_account_id = self
+            .identify_account(&integration.config, &response)
+            .await?;
+        let tokens = self
+            .seal_tokens(id, response, &integration.config, &requested, now, true)
+            .await?;
+        let mut events = connection::decide(
+            None,
+            connection::Command::Create {
+                connection_id: id,
+                integration_id: integration.id,
+                tenant,
+                grant_type,
+            },
+        )?;
+        let meta = EventMeta {
+            version: 1,
+            occurred_at: now,
+        };
+        let created = events
+            .iter()
+            .fold(None, |s, e| connection::apply(s, e, &meta));
+        events.extend(connection::decide(
+            created.as_ref(),
+            connection::Command::Authorize {
+                grant_type,
+                tokens,
+                credentials,
+                now,
+                provider_account_id,
+                via: None,
+            },
+        )?);
+        if let Some(profile) = profile {
+            events.extend(connection::decide(
+                created.as_ref(),
+                connection::Command::UpdateProfile { profile },
+            )?);
+        }
+        let state = self.append_events(id, 0, events, caller, now).await?;
+        tracing::info!(connection_id = %id, integration_id = %integration.id, grant = grant_type.as_str(), "connection authorized");
+        self.validate_in_background(&integration.config, id);
+        Ok(state)
+    }
+}

@@ -1,0 +1,261 @@
+//! The connection use cases, one file each, found by name: `authorize` (start, callback, complete,
+//! account identification, same-account merge), `connect` (client credentials, password), `token`
+//! (`GetToken`, placement), `refresh` (the one place a refresh runs: single-flight, lease, provider
+//! call, commit), `scheduler` (the proactive refresher and validation ticks), `validate`, `revoke`
+//! (revoke, delete) and `queries` (get, list, `as_of`, the profile).
+//!
+//! One type, [`Connections`], owns them; it is defined here with what every use case shares:
+//! reading states, opening and sealing secrets, appending. The rules (when to refresh, what a
+//! failure means) are the domain's (`latchkey_domain::connection::refresh`); this module does the
+//! IO around them. Background work a use case starts (a refresh behind a caller, a validation
+//! after an authorization) runs on the app's task tracker, so shutdown drains it.
+
+pub mod authorize;
+pub mod connect;
+mod flight;
+pub mod queries;
+pub mod refresh;
+mod revoke;
+pub mod scheduler;
+pub mod token;
+mod validate;
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use latchkey_crypto::Field;
+use latchkey_domain::connection::refresh::{self as rules, Jitter};
+use latchkey_domain::connection::{self, TokenSet};
+use latchkey_domain::{
+    ConnectionId, DomainEvent, IntegrationConfig, IntegrationId, Sealed, StreamId, TenantId,
+    integration,
+};
+use latchkey_oauth::{ProviderClient, TokenResponse};
+use latchkey_store::{ConnectionFilter, EventStore, Page};
+use rand::Rng;
+use secrecy::SecretString;
+use tokio_util::task::TaskTracker;
+
+use crate::cache::ProjectionCache;
+use crate::callers::Caller;
+use crate::error::AppError;
+use crate::vault::Vault;
+use flight::RefreshState;
+
+/// What the connection use cases are configured with.
+#[derive(Debug, Clone)]
+pub struct ConnectionSettings {
+    /// Latchkey's callback, the redirect URI of integrations that name none.
+    pub callback_url: String,
+    /// How long a started authorization waits for its callback.
+    pub authorization_ttl: std::time::Duration,
+    /// Refresh requests per second to one provider host, from this process.
+    pub refresh_rate: NonZeroU32,
+    /// How long a refresh lease lasts.
+    pub refresh_lease: std::time::Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct Connections {
+    store: Arc<dyn EventStore>,
+    vault: Arc<Vault>,
+    provider: ProviderClient,
+    callback_url: String,
+    /// How long a started authorization waits for its callback.
+    authorization_ttl: Duration,
+    refresh: Arc<RefreshState>,
+    /// What `GetToken` reads.
+    cache: Arc<ProjectionCache>,
+    /// The app's tracker, for work that outlives the request that started it.
+    tasks: TaskTracker,
+}
+
+/// A draw for the refresh rules' spreads.
+fn jitter() -> Jitter {
+    Jitter::new(rand::thread_rng().gen_range(0.0..=1.0))
+}
+
+impl Connections {
+    pub fn new(
+        store: Arc<dyn EventStore>,
+        vault: Arc<Vault>,
+        provider: ProviderClient,
+        cache: Arc<ProjectionCache>,
+        tasks: TaskTracker,
+        settings: ConnectionSettings,
+    ) -> Self {
+        Self {
+            store,
+            vault,
+            provider,
+            callback_url: settings.callback_url,
+            authorization_ttl: Duration::from_std(settings.authorization_ttl)
+                .unwrap_or_else(|_| Duration::minutes(10)),
+            refresh: Arc::new(RefreshState::new(
+                settings.refresh_rate,
+                settings.refresh_lease,
+            )),
+            cache,
+            tasks,
+        }
+    }
+
+    /// Whether a refresh of this connection is under way in this process.
+    pub fn refreshing(&self, id: ConnectionId) -> bool {
+        self.refresh.busy(id)
+    }
+
+    async fn integration_state(&self, id: IntegrationId) -> Result<integration::State, AppError> {
+        match self.store.integration(id).await? {
+            Some(state) if !state.deleted => Ok(state),
+            _ => Err(AppError::NotFound(format!("integration {id}"))),
+        }
+    }
+
+    async fn connection_state(&self, id: ConnectionId) -> Result<connection::State, AppError> {
+        match self.store.connection(id).await? {
+            Some(state) if state.status != connection::Status::Deleted => Ok(state),
+            _ => Err(AppError::NotFound(format!("connection {id}"))),
+        }
+    }
+
+    async fn open_connection_secret(
+        &self,
+        id: ConnectionId,
+        field: Field,
+        sealed: &Sealed,
+    ) -> Result<SecretString, AppError> {
+        self.vault
+            .open(&StreamId::Connection(id), field, sealed)
+            .await
+    }
+
+    async fn seal_connection_secret(
+        &self,
+        id: ConnectionId,
+        field: Field,
+        secret: &SecretString,
+    ) -> Result<Sealed, AppError> {
+        self.vault
+            .seal(&StreamId::Connection(id), field, secret)
+            .await
+    }
+
+    async fn open_integration_secret(
+        &self,
+        integration: &integration::State,
+    ) -> Result<Option<SecretString>, AppError> {
+        match &integration.client_secret {
+            Some(secret) => Ok(Some(
+                self.vault
+                    .open(
+                        &StreamId::Integration(integration.id),
+                        Field::ClientSecret,
+                        &secret.sealed,
+                    )
+                    .await?,
+            )),
+            None => Ok(None),
+        }
+    }
+
+    async fn append_events(
+        &self,
+        id: ConnectionId,
+        expected: u64,
+        events: Vec<connection::Event>,
+        caller: &Caller,
+        now: DateTime<Utc>,
+    ) -> Result<connection::State, AppError> {
+        let events = events.into_iter().map(DomainEvent::from).collect();
+        let started = std::time::Instant::now();
+        self.store
+            .append(
+                StreamId::Connection(id),
+                expected,
+                events,
+                &caller.context_at(now),
+            )
+            .await?;
+        crate::metrics::observe_append("connection", started.elapsed());
+        self.connection_state(id).await
+    }
+
+    async fn append_events_any(
+        &self,
+        id: ConnectionId,
+        expected: u64,
+        events: Vec<connection::Event>,
+        caller: &Caller,
+    ) -> Result<(), AppError> {
+        let events = events.into_iter().map(DomainEvent::from).collect();
+        self.store
+            .append(
+                StreamId::Connection(id),
+                expected,
+                events,
+                &caller.context(),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Seals a token response into the event's token set, with its refresh planned when the
+    /// connection can refresh at all (a refresh token, or a grant it can run again).
+    async fn seal_tokens(
+        &self,
+        id: ConnectionId,
+        response: TokenResponse,
+        config: &IntegrationConfig,
+        requested: &[String],
+        now: DateTime<Utc>,
+        can_run_grant_again: bool,
+    ) -> Result<TokenSet, AppError> {
+        let owner = StreamId::Connection(id);
+        let expires_at = rules::expires_at(config, now, response.expires_in);
+        let has_refresh_token = response.refresh_token.is_some();
+        let refresh_at = (has_refresh_token || can_run_grant_again)
+            .then(|| rules::refresh_at(config, now, expires_at, has_refresh_token, jitter()));
+        let refresh_token = match &response.refresh_token {
+            Some(token) => Some(self.vault.seal(&owner, Field::RefreshToken, token).await?),
+            None => None,
+        };
+        Ok(TokenSet {
+            access_token: self
+                .vault
+                .seal(&owner, Field::AccessToken, &response.access_token)
+                .await?,
+            refresh_token,
+            token_type: response.token_type,
+            expires_at: Some(expires_at),
+            scopes: response.scopes.unwrap_or_else(|| requested.to_vec()),
+            metadata: response.metadata,
+            refresh_at,
+        })
+    }
+}
+
+/// The live (neither deleted nor revoked) connections of a provider account in an integration,
+/// of one tenant or of all, oldest first.
+pub(crate) async fn live_connections_of_account(
+    store: &dyn EventStore,
+    tenant: Option<TenantId>,
+    integration_id: IntegrationId,
+    account: &str,
+) -> Result<Vec<connection::State>, AppError> {
+    let filter = ConnectionFilter {
+        tenant,
+        integration_id: Some(integration_id),
+        provider_account_id: Some(account.to_owned()),
+        ..Default::default()
+    };
+    let mut found = store.list_connections(&filter, Page::first(100)).await?;
+    found.retain(|c| {
+        !matches!(
+            c.status,
+            connection::Status::Deleted | connection::Status::Revoked
+        )
+    });
+    Ok(found)
+}

@@ -1,0 +1,114 @@
+//! The end of a connection: `RevokeConnection` (RFC 7009 at the provider, refresh token first)
+//! and `DeleteConnection` (records `deleted`, then destroys the data key: crypto-shredding).
+
+use chrono::Utc;
+use latchkey_crypto::Field;
+use latchkey_domain::connection::{self, GrantCredentials, RevocationOutcome};
+use latchkey_domain::{ConnectionId, StreamId};
+use latchkey_oauth::ClientCredentials;
+
+use super::Connections;
+use crate::callers::Caller;
+use crate::error::AppError;
+
+impl Connections {
+    /// Revokes at the provider (RFC 7009: refresh token first, then access token) when it has a
+    /// revocation endpoint, and records `revoked` with its answers. Revoking a revoked connection
+    /// changes nothing.
+    pub async fn revoke(
+        &self,
+        caller: &Caller,
+        id: ConnectionId,
+        reason: String,
+    ) -> Result<connection::State, AppError> {
+        let state = self.connection_state(id).await?;
+        if !caller.sees(&state.tenant) {
+            return Err(AppError::NotFound(format!("connection {id}")));
+        }
+        if state.status == connection::Status::Revoked {
+            return Ok(state);
+        }
+        let integration = self.integration_state(state.integration_id).await?;
+        let config = &integration.config;
+        let mut outcomes: Vec<RevocationOutcome> = Vec::new();
+        if let Some(revocation_url) = &config.revocation_url {
+            let integration_secret = self.open_integration_secret(&integration).await?;
+            let own_secret;
+            let (client_id, secret) = match state.credentials.as_deref() {
+                Some(GrantCredentials::ClientCredentials {
+                    client_id,
+                    client_secret,
+                }) => {
+                    own_secret = match client_secret {
+                        Some(s) => Some(
+                            self.open_connection_secret(id, Field::ClientSecret, s)
+                                .await?,
+                        ),
+                        None => None,
+                    };
+                    (client_id.as_str(), own_secret.as_ref())
+                }
+                _ => (config.client_id.as_str(), integration_secret.as_ref()),
+            };
+            let client = ClientCredentials {
+                client_id,
+                client_secret: secret,
+                method: config.client_auth,
+            };
+            let url = revocation_url.url();
+            if let Some(sealed) = &state.refresh_token {
+                let token = self
+                    .open_connection_secret(id, Field::RefreshToken, sealed)
+                    .await?;
+                outcomes.push(
+                    self.provider
+                        .revoke(&url, &client, &token, "refresh_token")
+                        .await,
+                );
+            }
+            if let Some(sealed) = &state.access_token {
+                let token = self
+                    .open_connection_secret(id, Field::AccessToken, sealed)
+                    .await?;
+                outcomes.push(
+                    self.provider
+                        .revoke(&url, &client, &token, "access_token")
+                        .await,
+                );
+            }
+        }
+        let now = Utc::now();
+        let events = connection::decide(
+            Some(&state),
+            connection::Command::Revoke {
+                reason,
+                provider: outcomes,
+            },
+        )?;
+        let revoked = self
+            .append_events(id, state.version, events, caller, now)
+            .await?;
+        tracing::info!(connection_id = %id, "connection revoked");
+        Ok(revoked)
+    }
+
+    /// Deletes a connection: records `deleted`, then destroys its data key, so no token it ever
+    /// held can be decrypted again by anyone; its history stays. Deleting again finishes a
+    /// deletion that was cut short.
+    pub async fn delete(&self, caller: &Caller, id: ConnectionId) -> Result<(), AppError> {
+        let state = self
+            .store
+            .connection(id)
+            .await?
+            .filter(|state| caller.sees(&state.tenant))
+            .ok_or_else(|| AppError::NotFound(format!("connection {id}")))?;
+        if state.status != connection::Status::Deleted {
+            let events = connection::decide(Some(&state), connection::Command::Delete)?;
+            self.append_events_any(id, state.version, events, caller)
+                .await?;
+        }
+        self.vault.shred(&StreamId::Connection(id)).await?;
+        tracing::info!(connection_id = %id, "connection deleted and its data key destroyed");
+        Ok(())
+    }
+}

@@ -1,0 +1,154 @@
+//! The background ticks: the proactive refresher, which claims due connections and refreshes them
+//! a bounded number at a time, and scheduled validation: the active connections of every
+//! integration that sets `validation_interval_secs` are checked at the provider once per interval
+//! (besides the check after each authorization and `ValidateConnection` on demand).
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration as StdDuration;
+
+use chrono::Utc;
+use latchkey_domain::ConnectionId;
+use latchkey_domain::connection::refresh::Need;
+use latchkey_store::{Page, StoreError};
+use rand::Rng;
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+
+use super::Connections;
+use crate::callers::Caller;
+use crate::error::AppError;
+
+/// Settings of the proactive refresher.
+#[derive(Debug, Clone)]
+pub struct RefresherSettings {
+    /// Refreshes running at once.
+    pub concurrency: usize,
+    /// How often due connections are looked for.
+    pub tick: StdDuration,
+    /// Connections claimed per look.
+    pub batch: u32,
+}
+
+/// Claims due connections and refreshes them, `concurrency` at a time, until `shutdown`.
+pub async fn run_refresher(
+    connections: Connections,
+    settings: RefresherSettings,
+    shutdown: CancellationToken,
+) {
+    let permits = Arc::new(Semaphore::new(settings.concurrency.max(1)));
+    let queued: Arc<Mutex<HashSet<ConnectionId>>> = Arc::default();
+    loop {
+        let jitter = rand::thread_rng().gen_range(0..=settings.tick.as_millis() as u64 / 5);
+        tokio::select! {
+            () = shutdown.cancelled() => break,
+            () = tokio::time::sleep(settings.tick + StdDuration::from_millis(jitter)) => {}
+        }
+        let due = match connections
+            .store
+            .due_for_refresh(Utc::now(), settings.batch)
+            .await
+        {
+            Ok(due) => due,
+            Err(StoreError::Database(e)) => {
+                tracing::warn!(error = %e, "refresher cannot read due connections");
+                continue;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "refresher cannot read due connections");
+                continue;
+            }
+        };
+        for id in due {
+            if connections.refreshing(id)
+                || !queued.lock().unwrap_or_else(|p| p.into_inner()).insert(id)
+            {
+                continue;
+            }
+            let permit = tokio::select! {
+                () = shutdown.cancelled() => break,
+                permit = permits.clone().acquire_owned() => match permit {
+                    Ok(permit) => permit,
+                    Err(_) => break,
+                },
+            };
+            let refreshing = connections.clone();
+            let queued = queued.clone();
+            connections.tasks.spawn(async move {
+                if let Err(e) = refreshing.ensure_fresh(id, Need::Due).await {
+                    tracing::debug!(connection_id = %id, error = %e, "scheduled refresh did not succeed");
+                }
+                queued.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+                drop(permit);
+            });
+        }
+    }
+    // The refreshes under way finish on the app's tracker, which shutdown waits for.
+}
+
+/// Connections checked per integration and look; the rest wait for the next look.
+const BATCH: u32 = 200;
+
+/// Checks the tokens due for validation every `tick`, until `shutdown`.
+pub async fn run_validator(
+    connections: Connections,
+    tick: StdDuration,
+    shutdown: CancellationToken,
+) {
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(tick) => {}
+        }
+        match validate_due(&connections, &shutdown).await {
+            Ok(0) => {}
+            Ok(checked) => tracing::debug!(checked, "scheduled validation"),
+            Err(e) => tracing::warn!(error = %e, "scheduled validation could not read the store"),
+        }
+    }
+}
+
+/// Checks every connection due now; answers how many were checked.
+pub async fn validate_due(
+    connections: &Connections,
+    shutdown: &CancellationToken,
+) -> Result<usize, AppError> {
+    let caller = Caller::system("system:validator");
+    let mut checked = 0;
+    let mut page = Page::first(Page::MAX_LIMIT);
+    loop {
+        let integrations = connections.store.list_integrations(page).await?;
+        for integration in &integrations {
+            let config = &integration.config;
+            let (Some(secs), Some(_)) = (config.validation_interval_secs, &config.validation)
+            else {
+                continue;
+            };
+            if integration.deleted {
+                continue;
+            }
+            let before = Utc::now() - chrono::Duration::seconds(i64::from(secs));
+            let due = connections
+                .store
+                .due_for_validation(integration.id, before, BATCH)
+                .await?;
+            for id in due {
+                if shutdown.is_cancelled() {
+                    return Ok(checked);
+                }
+                // One connection's trouble (provider down, a refused URL) is its own: recorded
+                // or logged, and the others go on.
+                if let Err(e) = connections.validate(&caller, id).await {
+                    tracing::info!(connection_id = %id, error = %e, "scheduled validation did not complete");
+                }
+                checked += 1;
+            }
+        }
+        match integrations.last() {
+            Some(last) if integrations.len() == Page::MAX_LIMIT as usize => {
+                page.after = Some(*last.id.as_uuid());
+            }
+            _ => return Ok(checked),
+        }
+    }
+}

@@ -1,0 +1,148 @@
+//! `GetToken`: a token good for what the caller asks, in the integration's placement, refreshed
+//! first when it would not last, or behind the caller when only its refresh is due.
+
+use std::sync::Arc;
+
+use chrono::{Duration, Utc};
+use latchkey_crypto::Field;
+use latchkey_domain::connection::refresh::{Need, good_for, is_due};
+use latchkey_domain::{ConnectionId, TokenPlacement, connection};
+use secrecy::{ExposeSecret, SecretString};
+
+use super::Connections;
+use crate::callers::Caller;
+use crate::error::AppError;
+
+/// What `GetToken` guarantees when the caller names no `min_ttl`.
+pub const DEFAULT_MIN_TTL: Duration = Duration::seconds(30);
+
+/// Where a token goes on an API call.
+#[derive(Debug)]
+pub enum Placement {
+    Header { name: String, value: SecretString },
+    Query { param: String, value: SecretString },
+}
+
+/// What `GetToken` hands out.
+#[derive(Debug)]
+pub struct Credential {
+    pub access_token: SecretString,
+    pub placement: Placement,
+    pub base_uri: Option<String>,
+    /// The connection the token was read from (scopes, expiry, metadata, version), shared with
+    /// the cache rather than copied.
+    pub connection: Arc<connection::State>,
+}
+
+impl Connections {
+    /// A token valid at least `min_ttl` (default [`DEFAULT_MIN_TTL`]) in the integration's
+    /// placement. One with less left is refreshed first; one inside the refresh margin but good
+    /// for `min_ttl` is returned at once while one background refresh starts. A connection that
+    /// needs the customer again is refused with the reason, never given an expired token.
+    #[tracing::instrument(name = "get_token", skip_all, fields(connection_id = %id))]
+    pub async fn get_token(
+        &self,
+        caller: &Caller,
+        id: ConnectionId,
+        min_ttl: Option<Duration>,
+    ) -> Result<Credential, AppError> {
+        let min_ttl = min_ttl.unwrap_or(DEFAULT_MIN_TTL);
+        let mut state = match self.cache.connection(self.store.as_ref(), id).await? {
+            Some(state) if state.status != connection::Status::Deleted => state,
+            _ => return Err(AppError::NotFound(format!("connection {id}"))),
+        };
+        if !caller.sees(&state.tenant) {
+            return Err(AppError::NotFound(format!("connection {id}")));
+        }
+        let now = Utc::now();
+        if !good_for(&state, min_ttl, now) {
+            state = match state.status {
+                connection::Status::Active | connection::Status::Expired => {
+                    Arc::new(self.ensure_fresh(id, Need::MinTtl(min_ttl)).await?)
+                }
+                connection::Status::ReauthorizationRequired => {
+                    let reason = state
+                        .last_error
+                        .as_ref()
+                        .map(|e| {
+                            format!(
+                                ": {}{}",
+                                e.code,
+                                e.description
+                                    .as_ref()
+                                    .map(|d| format!(" ({d})"))
+                                    .unwrap_or_default()
+                            )
+                        })
+                        .unwrap_or_default();
+                    return Err(AppError::FailedPrecondition(format!(
+                        "connection {id} needs the customer to authorize again{reason}"
+                    )));
+                }
+                other => {
+                    return Err(AppError::FailedPrecondition(format!(
+                        "connection {id} is {} and has no token to hand out",
+                        other.as_str()
+                    )));
+                }
+            };
+            if !good_for(&state, min_ttl, Utc::now()) {
+                return Err(AppError::FailedPrecondition(format!(
+                    "connection {id}'s provider issues tokens that last less than the {}s asked \
+                     for",
+                    min_ttl.num_seconds()
+                )));
+            }
+        } else if is_due(&state, now) && !self.refresh.busy(id) {
+            // Stale while revalidate: this token is good enough; refresh behind the caller.
+            let connections = self.clone();
+            self.tasks.spawn(async move {
+                if let Err(e) = connections.ensure_fresh(id, Need::Due).await {
+                    tracing::debug!(connection_id = %id, error = %e, "background refresh did not succeed");
+                }
+            });
+        }
+        let integration = match self
+            .cache
+            .integration(self.store.as_ref(), state.integration_id)
+            .await?
+        {
+            Some(integration) if !integration.deleted => integration,
+            _ => {
+                return Err(AppError::NotFound(format!(
+                    "integration {}",
+                    state.integration_id
+                )));
+            }
+        };
+        let config = &integration.config;
+        let Some(sealed) = &state.access_token else {
+            return Err(AppError::FailedPrecondition(format!(
+                "connection {id} has no access token"
+            )));
+        };
+        let access_token = self
+            .open_connection_secret(id, Field::AccessToken, sealed)
+            .await?;
+        let placement = match &config.token_placement {
+            TokenPlacement::Header { name, prefix } => Placement::Header {
+                name: name.clone(),
+                value: SecretString::from(if prefix.is_empty() {
+                    access_token.expose_secret().to_owned()
+                } else {
+                    format!("{prefix} {}", access_token.expose_secret())
+                }),
+            },
+            TokenPlacement::Query { param } => Placement::Query {
+                param: param.clone(),
+                value: access_token.clone(),
+            },
+        };
+        Ok(Credential {
+            access_token,
+            placement,
+            base_uri: config.base_uri.as_ref().map(|u| u.as_str().to_owned()),
+            connection: state,
+        })
+    }
+}

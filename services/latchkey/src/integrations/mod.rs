@@ -1,0 +1,252 @@
+//! The integration use cases: create (from a template or the issuer's metadata), read, list,
+//! update and delete an integration, each change decided by the domain and appended to the
+//! integration's stream; `webhooks` verifies a provider's webhook against it. Secrets are sealed
+//! before they reach an event.
+
+pub mod webhooks;
+
+use std::sync::Arc;
+
+use latchkey_crypto::Field;
+
+use crate::vault::Vault;
+use latchkey_domain::integration::{self, IntegrationConfigInput, SecretChange};
+use latchkey_domain::{
+    DomainEvent, FieldViolation, IntegrationConfig, IntegrationId, ProviderUrl, SealedSecret,
+    StreamId, check_secret,
+};
+use latchkey_oauth::ProviderClient;
+use latchkey_store::{EventStore, Page, RecordedEvent};
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::callers::Caller;
+use crate::error::AppError;
+
+/// How often a command is decided again after another writer won the race.
+const CONFLICT_RETRIES: usize = 3;
+
+#[derive(Debug, Clone)]
+pub struct Integrations {
+    store: Arc<dyn EventStore>,
+    vault: Arc<Vault>,
+    provider: ProviderClient,
+}
+
+impl Integrations {
+    pub fn new(store: Arc<dyn EventStore>, vault: Arc<Vault>, provider: ProviderClient) -> Self {
+        Self {
+            store,
+            vault,
+            provider,
+        }
+    }
+
+    /// Fills unset endpoints from the issuer's metadata (RFC 8414 / OpenID), whose `issuer` must
+    /// be the one configured; a provider that advertises `iss` on callbacks gets it required.
+    pub async fn discover(&self, input: &mut IntegrationConfigInput) -> Result<(), AppError> {
+        if input.issuer.is_empty() {
+            return Err(FieldViolation::new("config.issuer", "is required to discover").into());
+        }
+        let issuer = ProviderUrl::parse_field(&input.issuer, "config.issuer")?;
+        let metadata = latchkey_oauth::discover(&self.provider, &issuer.url()).await?;
+        let fill = |field: &mut String, value: Option<String>| {
+            if field.is_empty() {
+                *field = value.unwrap_or_default();
+            }
+        };
+        fill(
+            &mut input.authorization_url,
+            metadata.authorization_endpoint,
+        );
+        fill(&mut input.token_url, metadata.token_endpoint);
+        fill(&mut input.revocation_url, metadata.revocation_endpoint);
+        input.require_iss |= metadata.authorization_response_iss_parameter_supported;
+        Ok(())
+    }
+
+    async fn seal(
+        &self,
+        id: IntegrationId,
+        secret: &SecretString,
+    ) -> Result<SealedSecret, AppError> {
+        self.vault
+            .seal_secret(&StreamId::Integration(id), Field::ClientSecret, secret)
+            .await
+    }
+
+    pub async fn create(
+        &self,
+        caller: &Caller,
+        config: IntegrationConfig,
+        client_secret: Option<SecretString>,
+        webhook_secret: Option<SecretString>,
+    ) -> Result<integration::State, AppError> {
+        if let Some(secret) = &client_secret {
+            check_secret(secret.expose_secret(), "client_secret")?;
+        }
+        if let Some(secret) = &webhook_secret {
+            check_secret(secret.expose_secret(), "webhook_secret")?;
+        }
+        let id = IntegrationId::new_v7();
+        let client_secret = match &client_secret {
+            Some(secret) => Some(self.seal(id, secret).await?),
+            None => None,
+        };
+        let webhook_secret = match &webhook_secret {
+            Some(secret) => Some(
+                self.vault
+                    .seal_secret(&StreamId::Integration(id), Field::WebhookSecret, secret)
+                    .await?,
+            ),
+            None => None,
+        };
+        let events = integration::decide(
+            None,
+            integration::Command::Create {
+                integration_id: id,
+                config,
+                client_secret,
+                webhook_secret,
+            },
+        )?;
+        self.append(id, 0, events, caller).await?;
+        tracing::info!(integration_id = %id, actor = %caller.actor, "integration created");
+        self.get(id).await
+    }
+
+    async fn append(
+        &self,
+        id: IntegrationId,
+        expected: u64,
+        events: Vec<integration::Event>,
+        caller: &Caller,
+    ) -> Result<Vec<RecordedEvent>, AppError> {
+        let events = events.into_iter().map(DomainEvent::from).collect();
+        Ok(self
+            .store
+            .append(
+                StreamId::Integration(id),
+                expected,
+                events,
+                &caller.context(),
+            )
+            .await?)
+    }
+
+    pub async fn get(&self, id: IntegrationId) -> Result<integration::State, AppError> {
+        match self.store.integration(id).await? {
+            Some(state) if !state.deleted => Ok(state),
+            _ => Err(AppError::NotFound(format!("integration {id}"))),
+        }
+    }
+
+    pub async fn list(&self, page: Page) -> Result<Vec<integration::State>, AppError> {
+        Ok(self.store.list_integrations(page).await?)
+    }
+
+    /// Decides `command` against the current state and appends, deciding again (up to a few
+    /// times) when another writer got there first, unless the caller named the version it saw.
+    async fn change(
+        &self,
+        caller: &Caller,
+        id: IntegrationId,
+        expected_version: Option<u64>,
+        command: impl Fn() -> integration::Command,
+    ) -> Result<(), AppError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let state = self.store.integration(id).await?;
+            let state = state.filter(|s| !s.deleted);
+            let Some(current) = &state else {
+                return Err(AppError::NotFound(format!("integration {id}")));
+            };
+            if let Some(expected) = expected_version
+                && expected != current.version
+            {
+                return Err(AppError::Conflict(format!(
+                    "integration {id} is at version {}, not {expected}",
+                    current.version
+                )));
+            }
+            let events = integration::decide(state.as_ref(), command())?;
+            let kind = events.first().map(integration::Event::event_type);
+            match self.append(id, current.version, events, caller).await {
+                Ok(recorded) => {
+                    let version = recorded.last().map(|e| e.version);
+                    tracing::info!(integration_id = %id, actor = %caller.actor, event = kind, version, "integration changed");
+                    return Ok(());
+                }
+                Err(AppError::Conflict(_))
+                    if expected_version.is_none() && attempt < CONFLICT_RETRIES =>
+                {
+                    continue;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    pub async fn update(
+        &self,
+        caller: &Caller,
+        id: IntegrationId,
+        config: IntegrationConfig,
+        secret: SecretUpdate,
+        webhook_secret: SecretUpdate,
+        expected_version: Option<u64>,
+    ) -> Result<integration::State, AppError> {
+        let change = match secret {
+            SecretUpdate::Keep => SecretChange::Keep,
+            SecretUpdate::Clear => SecretChange::Clear,
+            SecretUpdate::Set(secret) => {
+                check_secret(secret.expose_secret(), "client_secret")?;
+                SecretChange::Set {
+                    secret: self.seal(id, &secret).await?,
+                }
+            }
+        };
+        let webhook_change = match webhook_secret {
+            SecretUpdate::Keep => SecretChange::Keep,
+            SecretUpdate::Clear => SecretChange::Clear,
+            SecretUpdate::Set(secret) => {
+                check_secret(secret.expose_secret(), "webhook_secret")?;
+                SecretChange::Set {
+                    secret: self
+                        .vault
+                        .seal_secret(&StreamId::Integration(id), Field::WebhookSecret, &secret)
+                        .await?,
+                }
+            }
+        };
+        self.change(caller, id, expected_version, || {
+            integration::Command::Update {
+                config: config.clone(),
+                client_secret: change.clone(),
+                webhook_secret: webhook_change.clone(),
+            }
+        })
+        .await?;
+        self.get(id).await
+    }
+
+    pub async fn delete(
+        &self,
+        caller: &Caller,
+        id: IntegrationId,
+        expected_version: Option<u64>,
+    ) -> Result<(), AppError> {
+        self.change(caller, id, expected_version, || {
+            integration::Command::Delete
+        })
+        .await
+    }
+}
+
+/// What an update does to the client secret.
+#[derive(Debug)]
+pub enum SecretUpdate {
+    Keep,
+    Set(SecretString),
+    Clear,
+}
