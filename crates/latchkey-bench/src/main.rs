@@ -18,7 +18,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -33,6 +33,10 @@ use latchkey_proto::v1::integration_service_client::IntegrationServiceClient;
 use latchkey_store::{EventContext, EventStore, PgStore};
 use tokio_util::sync::CancellationToken;
 use tonic::transport::Channel;
+
+mod measure;
+
+use measure::{ROUNDS, Sample, closed_loop, ms, percentile, run_loop, verdict};
 
 mod echo {
     tonic::include_proto!("bench.v1");
@@ -186,110 +190,6 @@ async fn connect(
         })
         .await?
         .into_inner())
-}
-
-/// Throughput and latency of one measured point.
-#[derive(Debug, Clone, Copy)]
-struct Point {
-    per_second: f64,
-    p50: Duration,
-    p99: Duration,
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let rank = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[rank.min(sorted.len() - 1)]
-}
-
-/// What one closed-loop run measured.
-#[derive(Debug, Default)]
-struct Sample {
-    elapsed: Duration,
-    latencies: Vec<Duration>,
-}
-
-impl Sample {
-    /// Pools runs (interleaved with their reference's, so noise hits both alike).
-    fn add(&mut self, other: Sample) {
-        self.elapsed += other.elapsed;
-        self.latencies.extend(other.latencies);
-    }
-
-    fn point(mut self) -> Point {
-        self.latencies.sort_unstable();
-        Point {
-            per_second: self.latencies.len() as f64 / self.elapsed.as_secs_f64().max(1e-9),
-            p50: percentile(&self.latencies, 0.50),
-            p99: percentile(&self.latencies, 0.99),
-        }
-    }
-}
-
-/// Runs `call` from `concurrency` tasks for half a second of warm-up and then `seconds`.
-async fn closed_loop<F, Fut>(concurrency: usize, seconds: u64, call: F) -> anyhow::Result<Point>
-where
-    F: Fn() -> Fut + Send + Sync + 'static,
-    Fut: std::future::Future<Output = anyhow::Result<()>> + Send,
-{
-    Ok(
-        run_loop(concurrency, Duration::from_secs(seconds), Arc::new(call))
-            .await?
-            .point(),
-    )
-}
-
-async fn run_loop<F, Fut>(
-    concurrency: usize,
-    measured: Duration,
-    call: Arc<F>,
-) -> anyhow::Result<Sample>
-where
-    F: Fn() -> Fut + Send + Sync + 'static,
-    Fut: std::future::Future<Output = anyhow::Result<()>> + Send,
-{
-    let measuring = Arc::new(AtomicBool::new(false));
-    let stop = Arc::new(AtomicBool::new(false));
-    let mut tasks = Vec::new();
-    for _ in 0..concurrency {
-        let (call, measuring, stop) = (call.clone(), measuring.clone(), stop.clone());
-        tasks.push(tokio::spawn(async move {
-            let mut latencies = Vec::with_capacity(100_000);
-            while !stop.load(Ordering::Relaxed) {
-                let started = Instant::now();
-                call().await?;
-                if measuring.load(Ordering::Relaxed) {
-                    latencies.push(started.elapsed());
-                }
-            }
-            anyhow::Ok(latencies)
-        }));
-    }
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    measuring.store(true, Ordering::Relaxed);
-    let started = Instant::now();
-    tokio::time::sleep(measured).await;
-    measuring.store(false, Ordering::Relaxed);
-    let elapsed = started.elapsed();
-    stop.store(true, Ordering::Relaxed);
-    let mut latencies = Vec::new();
-    for task in tasks {
-        latencies.extend(task.await??);
-    }
-    Ok(Sample { elapsed, latencies })
-}
-
-/// Rounds per side of the GetToken comparison.
-const ROUNDS: u32 = 3;
-
-fn ms(d: Duration) -> String {
-    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
-}
-
-fn verdict(ok: bool) -> &'static str {
-    if ok { "met" } else { "MISSED" }
 }
 
 #[derive(Debug)]

@@ -17,6 +17,7 @@ use uuid::Uuid;
 
 use crate::connections::authorize::Started;
 use crate::connections::token::{Credential, Placement};
+use crate::integrations::webhooks::WebhookVerdict;
 pub use crate::wire::{event_to_pb, timestamp};
 
 pub fn from_timestamp(
@@ -544,6 +545,35 @@ pub fn access_log_to_pb(reads: Vec<TokenReads>) -> pb::GetAccessLogResponse {
                 reads: r.reads,
             })
             .collect(),
+    }
+}
+
+/// A page of integrations, with the token of the next page.
+pub fn integrations_to_pb(
+    states: &[integration::State],
+    page: Page,
+    callback_url: &str,
+) -> pb::ListIntegrationsResponse {
+    let ids: Vec<_> = states.iter().map(|s| *s.id.as_uuid()).collect();
+    pb::ListIntegrationsResponse {
+        integrations: states
+            .iter()
+            .map(|s| integration_to_pb(s, callback_url))
+            .collect(),
+        next_page_token: next_page_token(&ids, page),
+    }
+}
+
+/// `VerifyWebhook`'s answer.
+pub fn webhook_verdict_to_pb(answer: WebhookVerdict) -> pb::VerifyWebhookResponse {
+    pb::VerifyWebhookResponse {
+        valid: answer.verdict.is_ok(),
+        reason: answer.verdict.err().unwrap_or_default(),
+        provider_account_id: answer.provider_account_id.unwrap_or_default(),
+        connection_id: answer
+            .connection_id
+            .map(|id| id.to_string())
+            .unwrap_or_default(),
     }
 }
 

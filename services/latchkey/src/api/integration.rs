@@ -1,16 +1,15 @@
-use latchkey_domain::{FieldViolation, IntegrationId, ValidationErrors, check_secret, templates};
-use latchkey_proto::v1 as pb;
-use latchkey_proto::v1::integration_service_server::IntegrationService;
-use secrecy::ExposeSecret;
-use secrecy::SecretString;
-use tonic::{Request, Response, Status};
-
 use std::sync::Arc;
 
+use latchkey_domain::{IntegrationId, templates};
+use latchkey_proto::v1 as pb;
+use latchkey_proto::v1::integration_service_server::IntegrationService;
+use tonic::{Request, Response, Status};
+
 use super::convert;
+use super::requests::{IntegrationDraft, IntegrationUpdate, WebhookRequest};
 use crate::auth::Authenticator;
 use crate::error::AppError;
-use crate::integrations::{Integrations, SecretUpdate};
+use crate::integrations::Integrations;
 
 #[derive(Debug, Clone)]
 pub struct IntegrationApi {
@@ -33,15 +32,6 @@ impl IntegrationApi {
     }
 }
 
-fn secret(value: String, errors: &mut ValidationErrors) -> Option<SecretString> {
-    if value.is_empty() {
-        return None;
-    }
-    let secret = SecretString::from(value);
-    errors.check(check_secret(secret.expose_secret(), "client_secret"))?;
-    Some(secret)
-}
-
 fn integration_id(value: &str) -> Result<IntegrationId, AppError> {
     Ok(IntegrationId::parse_field(value, "integration_id")?)
 }
@@ -54,41 +44,14 @@ impl IntegrationService for IntegrationApi {
     ) -> Result<Response<pb::Integration>, Status> {
         let caller = self.auth.caller(&request).await?;
         caller.require_admin("CreateIntegration")?;
-        let req = request.into_inner();
-        let mut errors = ValidationErrors::default();
-        let input = convert::config_input(req.config, &mut errors);
-        let template = match req.template.as_str() {
-            "" => None,
-            name => {
-                let found = templates::find(name);
-                if found.is_none() {
-                    let known: Vec<_> = templates::TEMPLATES.iter().map(|t| t.name).collect();
-                    errors.push(FieldViolation::new(
-                        "template",
-                        format!("{name:?} is not a template; known: {}", known.join(", ")),
-                    ));
-                }
-                found
-            }
-        };
-        let Some(mut input) = input else {
-            return Err(AppError::Invalid(errors).into());
-        };
-        if let Some(template) = template {
-            template.fill(&mut input);
+        let mut draft = IntegrationDraft::try_from(request.into_inner()).map_err(AppError::from)?;
+        if draft.discover && draft.errors.is_empty() {
+            self.integrations.discover(&mut draft.input).await?;
         }
-        if req.discover && errors.is_empty() {
-            self.integrations.discover(&mut input).await?;
-        }
-        let config = convert::parse_config(input, &mut errors);
-        let client_secret = secret(req.client_secret, &mut errors);
-        let webhook_secret = secret(req.webhook_secret, &mut errors);
-        let Some(config) = config.filter(|_| errors.is_empty()) else {
-            return Err(AppError::Invalid(errors).into());
-        };
+        let new = draft.finish().map_err(AppError::from)?;
         let state = self
             .integrations
-            .create(&caller, config, client_secret, webhook_secret)
+            .create(&caller, new.config, new.client_secret, new.webhook_secret)
             .await?;
         Ok(self.reply(&state))
     }
@@ -111,33 +74,17 @@ impl IntegrationService for IntegrationApi {
         request: Request<pb::VerifyWebhookRequest>,
     ) -> Result<Response<pb::VerifyWebhookResponse>, Status> {
         let caller = self.auth.caller(&request).await?;
-        let req = request.into_inner();
-        let id = integration_id(&req.integration_id)?;
-        if req.body.len() > 256 * 1024 || req.headers.len() > 100 {
-            return Err(AppError::from(FieldViolation::new(
-                "body",
-                "webhooks are at most 256 KiB with 100 headers",
-            ))
-            .into());
-        }
-        let headers: std::collections::BTreeMap<String, String> = req
-            .headers
-            .into_iter()
-            .map(|(k, v)| (k.to_ascii_lowercase(), v))
-            .collect();
+        let webhook = WebhookRequest::try_from(request.into_inner()).map_err(AppError::from)?;
         let answer = self
             .integrations
-            .verify_webhook(&caller, id, &headers, &req.body)
+            .verify_webhook(
+                &caller,
+                webhook.integration_id,
+                &webhook.headers,
+                &webhook.body,
+            )
             .await?;
-        Ok(Response::new(pb::VerifyWebhookResponse {
-            valid: answer.verdict.is_ok(),
-            reason: answer.verdict.err().unwrap_or_default(),
-            provider_account_id: answer.provider_account_id.unwrap_or_default(),
-            connection_id: answer
-                .connection_id
-                .map(|id| id.to_string())
-                .unwrap_or_default(),
-        }))
+        Ok(Response::new(convert::webhook_verdict_to_pb(answer)))
     }
 
     async fn get_integration(
@@ -158,14 +105,11 @@ impl IntegrationService for IntegrationApi {
         let req = request.into_inner();
         let page = convert::page(req.page_size, &req.page_token).map_err(AppError::from)?;
         let states = self.integrations.list(page).await?;
-        let ids: Vec<_> = states.iter().map(|s| *s.id.as_uuid()).collect();
-        Ok(Response::new(pb::ListIntegrationsResponse {
-            integrations: states
-                .iter()
-                .map(|s| convert::integration_to_pb(s, &self.callback_url))
-                .collect(),
-            next_page_token: convert::next_page_token(&ids, page),
-        }))
+        Ok(Response::new(convert::integrations_to_pb(
+            &states,
+            page,
+            &self.callback_url,
+        )))
     }
 
     async fn update_integration(
@@ -174,62 +118,16 @@ impl IntegrationService for IntegrationApi {
     ) -> Result<Response<pb::Integration>, Status> {
         let caller = self.auth.caller(&request).await?;
         caller.require_admin("UpdateIntegration")?;
-        let req = request.into_inner();
-        let mut errors = ValidationErrors::default();
-        let id = errors.check(IntegrationId::parse_field(
-            &req.integration_id,
-            "integration_id",
-        ));
-        let config = convert::config(req.config, &mut errors);
-        let update = match (req.client_secret, req.clear_client_secret) {
-            (Some(_), true) => {
-                errors.push(FieldViolation::new(
-                    "clear_client_secret",
-                    "cannot be set together with client_secret",
-                ));
-                SecretUpdate::Keep
-            }
-            (Some(value), false) if value.is_empty() => {
-                errors.push(FieldViolation::new(
-                    "client_secret",
-                    "must not be empty when set; use clear_client_secret to remove it",
-                ));
-                SecretUpdate::Keep
-            }
-            (Some(value), false) => match secret(value, &mut errors) {
-                Some(secret) => SecretUpdate::Set(secret),
-                None => SecretUpdate::Keep,
-            },
-            (None, true) => SecretUpdate::Clear,
-            (None, false) => SecretUpdate::Keep,
-        };
-        let webhook_update = match (req.webhook_secret, req.clear_webhook_secret) {
-            (Some(_), true) => {
-                errors.push(FieldViolation::new(
-                    "clear_webhook_secret",
-                    "cannot be set together with webhook_secret",
-                ));
-                SecretUpdate::Keep
-            }
-            (Some(value), false) => match secret(value, &mut errors) {
-                Some(secret) => SecretUpdate::Set(secret),
-                None => SecretUpdate::Keep,
-            },
-            (None, true) => SecretUpdate::Clear,
-            (None, false) => SecretUpdate::Keep,
-        };
-        let (Some(id), Some(config)) = (id, config.filter(|_| errors.is_empty())) else {
-            return Err(AppError::Invalid(errors).into());
-        };
+        let update = IntegrationUpdate::try_from(request.into_inner()).map_err(AppError::from)?;
         let state = self
             .integrations
             .update(
                 &caller,
-                id,
-                config,
-                update,
-                webhook_update,
-                req.expected_version,
+                update.id,
+                update.config,
+                update.client_secret,
+                update.webhook_secret,
+                update.expected_version,
             )
             .await?;
         Ok(self.reply(&state))

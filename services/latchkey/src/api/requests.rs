@@ -4,9 +4,10 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Duration, Utc};
+use latchkey_domain::integration::IntegrationConfigInput;
 use latchkey_domain::{
     ClientId, ConnectionId, EVENT_TYPES, FieldViolation, IntegrationConfig, IntegrationId,
-    ParamMap, Scope, StreamId, TenantId, ValidationErrors, check_secret, connection,
+    ParamMap, Scope, StreamId, TenantId, ValidationErrors, check_secret, connection, templates,
 };
 use latchkey_proto::v1 as pb;
 use latchkey_store::{ConnectionFilter, Page};
@@ -16,6 +17,7 @@ use super::convert;
 use crate::audit::EventFilter;
 use crate::connections::authorize::StartRequest;
 use crate::connections::connect::{ClientCredentialsRequest, PasswordRequest};
+use crate::integrations::SecretUpdate;
 
 fn scopes(input: &[String], errors: &mut ValidationErrors) -> Option<Vec<Scope>> {
     if input.is_empty() {
@@ -468,6 +470,190 @@ impl TryFrom<pb::ReplayEventsRequest> for ReplayQuery {
                 stream,
             },
             follow: req.follow,
+        })
+    }
+}
+
+fn secret(value: String, field: &str, errors: &mut ValidationErrors) -> Option<SecretString> {
+    if value.is_empty() {
+        return None;
+    }
+    let secret = SecretString::from(value);
+    errors.check(check_secret(secret.expose_secret(), field))?;
+    Some(secret)
+}
+
+/// `CreateIntegration`'s input: the configuration as sent (a template filled in), checked once
+/// discovery, if asked for, has filled in what the issuer publishes.
+#[derive(Debug)]
+pub struct IntegrationDraft {
+    pub input: IntegrationConfigInput,
+    /// Fill unset endpoints from the issuer's metadata first.
+    pub discover: bool,
+    client_secret: String,
+    webhook_secret: String,
+    /// What is already known to be wrong: discovery is skipped, and these are reported with the
+    /// rest.
+    pub errors: ValidationErrors,
+}
+
+/// A checked `CreateIntegration`.
+#[derive(Debug)]
+pub struct NewIntegration {
+    pub config: IntegrationConfig,
+    pub client_secret: Option<SecretString>,
+    pub webhook_secret: Option<SecretString>,
+}
+
+impl TryFrom<pb::CreateIntegrationRequest> for IntegrationDraft {
+    type Error = ValidationErrors;
+
+    fn try_from(req: pb::CreateIntegrationRequest) -> Result<Self, Self::Error> {
+        let mut errors = ValidationErrors::default();
+        let input = convert::config_input(req.config, &mut errors);
+        let template = match req.template.as_str() {
+            "" => None,
+            name => {
+                let found = templates::find(name);
+                if found.is_none() {
+                    let known: Vec<_> = templates::TEMPLATES.iter().map(|t| t.name).collect();
+                    errors.push(FieldViolation::new(
+                        "template",
+                        format!("{name:?} is not a template; known: {}", known.join(", ")),
+                    ));
+                }
+                found
+            }
+        };
+        let Some(mut input) = input else {
+            return Err(errors);
+        };
+        if let Some(template) = template {
+            template.fill(&mut input);
+        }
+        Ok(Self {
+            input,
+            discover: req.discover,
+            client_secret: req.client_secret,
+            webhook_secret: req.webhook_secret,
+            errors,
+        })
+    }
+}
+
+impl IntegrationDraft {
+    /// The configuration and secrets, checked, or every field error.
+    pub fn finish(self) -> Result<NewIntegration, ValidationErrors> {
+        let mut errors = self.errors;
+        let config = convert::parse_config(self.input, &mut errors);
+        let client_secret = secret(self.client_secret, "client_secret", &mut errors);
+        let webhook_secret = secret(self.webhook_secret, "webhook_secret", &mut errors);
+        match config {
+            Some(config) if errors.is_empty() => Ok(NewIntegration {
+                config,
+                client_secret,
+                webhook_secret,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+/// A checked `UpdateIntegration`.
+#[derive(Debug)]
+pub struct IntegrationUpdate {
+    pub id: IntegrationId,
+    pub config: IntegrationConfig,
+    pub client_secret: SecretUpdate,
+    pub webhook_secret: SecretUpdate,
+    pub expected_version: Option<u64>,
+}
+
+impl TryFrom<pb::UpdateIntegrationRequest> for IntegrationUpdate {
+    type Error = ValidationErrors;
+
+    fn try_from(req: pb::UpdateIntegrationRequest) -> Result<Self, Self::Error> {
+        let mut errors = ValidationErrors::default();
+        let id = errors.check(IntegrationId::parse_field(
+            &req.integration_id,
+            "integration_id",
+        ));
+        let config = convert::config(req.config, &mut errors);
+        let client_secret = match (req.client_secret, req.clear_client_secret) {
+            (Some(_), true) => {
+                errors.push(FieldViolation::new(
+                    "clear_client_secret",
+                    "cannot be set together with client_secret",
+                ));
+                SecretUpdate::Keep
+            }
+            (Some(value), false) if value.is_empty() => {
+                errors.push(FieldViolation::new(
+                    "client_secret",
+                    "must not be empty when set; use clear_client_secret to remove it",
+                ));
+                SecretUpdate::Keep
+            }
+            (Some(value), false) => secret(value, "client_secret", &mut errors)
+                .map_or(SecretUpdate::Keep, SecretUpdate::Set),
+            (None, true) => SecretUpdate::Clear,
+            (None, false) => SecretUpdate::Keep,
+        };
+        let webhook_secret = match (req.webhook_secret, req.clear_webhook_secret) {
+            (Some(_), true) => {
+                errors.push(FieldViolation::new(
+                    "clear_webhook_secret",
+                    "cannot be set together with webhook_secret",
+                ));
+                SecretUpdate::Keep
+            }
+            (Some(value), false) => secret(value, "webhook_secret", &mut errors)
+                .map_or(SecretUpdate::Keep, SecretUpdate::Set),
+            (None, true) => SecretUpdate::Clear,
+            (None, false) => SecretUpdate::Keep,
+        };
+        match (id, config) {
+            (Some(id), Some(config)) if errors.is_empty() => Ok(Self {
+                id,
+                config,
+                client_secret,
+                webhook_secret,
+                expected_version: req.expected_version,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+/// A webhook to verify, within the limits of one request.
+#[derive(Debug)]
+pub struct WebhookRequest {
+    pub integration_id: IntegrationId,
+    /// Header names in lower case.
+    pub headers: BTreeMap<String, String>,
+    pub body: Vec<u8>,
+}
+
+impl TryFrom<pb::VerifyWebhookRequest> for WebhookRequest {
+    type Error = ValidationErrors;
+
+    fn try_from(req: pb::VerifyWebhookRequest) -> Result<Self, Self::Error> {
+        let integration_id = IntegrationId::parse_field(&req.integration_id, "integration_id")?;
+        if req.body.len() > 256 * 1024 || req.headers.len() > 100 {
+            return Err(FieldViolation::new(
+                "body",
+                "webhooks are at most 256 KiB with 100 headers",
+            )
+            .into());
+        }
+        Ok(Self {
+            integration_id,
+            headers: req
+                .headers
+                .into_iter()
+                .map(|(k, v)| (k.to_ascii_lowercase(), v))
+                .collect(),
+            body: req.body,
         })
     }
 }
