@@ -58,6 +58,21 @@ fn optional<T>(
         .flatten()
 }
 
+/// A connection and, optionally, a time (the `field` named in errors).
+fn connection_at(
+    connection_id: &str,
+    at: Option<&prost_types::Timestamp>,
+    field: &str,
+) -> Result<(ConnectionId, Option<DateTime<Utc>>), ValidationErrors> {
+    let mut errors = ValidationErrors::default();
+    let id = errors.check(ConnectionId::parse_field(connection_id, "connection_id"));
+    let at = at.and_then(|ts| errors.check(convert::from_timestamp(ts, field)));
+    match id {
+        Some(id) if errors.is_empty() => Ok((id, at)),
+        _ => Err(errors),
+    }
+}
+
 /// The one field of a request that names a connection.
 pub fn connection_id(value: &str) -> Result<ConnectionId, ValidationErrors> {
     Ok(ConnectionId::parse_field(value, "connection_id")?)
@@ -234,19 +249,8 @@ impl TryFrom<pb::GetConnectionRequest> for ConnectionQuery {
     type Error = ValidationErrors;
 
     fn try_from(req: pb::GetConnectionRequest) -> Result<Self, Self::Error> {
-        let mut errors = ValidationErrors::default();
-        let id = errors.check(ConnectionId::parse_field(
-            &req.connection_id,
-            "connection_id",
-        ));
-        let as_of = req
-            .as_of
-            .as_ref()
-            .and_then(|ts| errors.check(convert::from_timestamp(ts, "as_of")));
-        match id {
-            Some(id) if errors.is_empty() => Ok(Self { id, as_of }),
-            _ => Err(errors),
-        }
+        let (id, as_of) = connection_at(&req.connection_id, req.as_of.as_ref(), "as_of")?;
+        Ok(Self { id, as_of })
     }
 }
 
@@ -378,19 +382,8 @@ impl TryFrom<pb::GetAccessLogRequest> for AccessLogQuery {
     type Error = ValidationErrors;
 
     fn try_from(req: pb::GetAccessLogRequest) -> Result<Self, Self::Error> {
-        let mut errors = ValidationErrors::default();
-        let id = errors.check(ConnectionId::parse_field(
-            &req.connection_id,
-            "connection_id",
-        ));
-        let since = req
-            .since
-            .as_ref()
-            .and_then(|ts| errors.check(convert::from_timestamp(ts, "since")));
-        match id {
-            Some(id) if errors.is_empty() => Ok(Self { id, since }),
-            _ => Err(errors),
-        }
+        let (id, since) = connection_at(&req.connection_id, req.since.as_ref(), "since")?;
+        Ok(Self { id, since })
     }
 }
 
