@@ -562,47 +562,43 @@ mod tests {
             .await
             .expect("lease");
         assert!(matches!(lease, Lease::Acquired { .. }));
-        let waiting = tokio::spawn({
-            let connections = connections.clone();
-            async move {
-                connections
-                    .ensure_fresh(id, Need::MinTtl(Duration::minutes(5)))
-                    .await
-            }
-        });
-        // The caller is in the lease loop (the token lasts 10 s, it asks for 5 minutes).
-        tokio::time::sleep(StdDuration::from_millis(120)).await;
-        assert!(
-            connections.refreshing(id),
-            "single-flight holds the connection"
-        );
-        // The other replica commits its refresh (new refresh token 3, an hour) and lets go.
-        let current = connections.connection_state(id).await.expect("state");
-        let refreshed = connection::decide(
-            Some(&current),
-            connection::Command::Refresh {
-                tokens: tokens(3, Duration::hours(1)),
-            },
-        )
-        .expect("refresh");
-        store
-            .append(
-                StreamId::Connection(id),
-                current.version,
-                refreshed.into_iter().map(DomainEvent::from).collect(),
-                &context(),
+        let caller = connections.ensure_fresh(id, Need::MinTtl(Duration::minutes(5)));
+        let other_replica = async {
+            // The caller is in the lease loop (the token lasts 10 s, it asks for 5 minutes).
+            tokio::time::sleep(StdDuration::from_millis(120)).await;
+            assert!(
+                connections.refreshing(id),
+                "single-flight holds the connection"
+            );
+            // The other replica commits its refresh (new refresh token 3, an hour), lets go.
+            let current = connections.connection_state(id).await.expect("state");
+            let refreshed = connection::decide(
+                Some(&current),
+                connection::Command::Refresh {
+                    tokens: tokens(3, Duration::hours(1)),
+                },
             )
-            .await
-            .expect("append refresh");
-        store
-            .release_refresh_lease(id, "other")
-            .await
-            .expect("release");
-
-        let state = waiting.await.expect("task").expect("fresh");
+            .expect("refresh");
+            store
+                .append(
+                    StreamId::Connection(id),
+                    current.version,
+                    refreshed.into_iter().map(DomainEvent::from).collect(),
+                    &context(),
+                )
+                .await
+                .expect("append refresh");
+            store
+                .release_refresh_lease(id, "other")
+                .await
+                .expect("release");
+            current.version
+        };
+        let (answer, before) = tokio::join!(caller, other_replica);
+        let state = answer.expect("fresh");
 
         assert_eq!(state.refresh_token, Some(Sealed::from_bytes(vec![3])));
-        assert_eq!(state.version, current.version + 1, "no second refresh");
+        assert_eq!(state.version, before + 1, "no second refresh");
         assert!(!connections.refreshing(id));
         store.close().await;
         dir.remove();
