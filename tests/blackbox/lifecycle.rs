@@ -25,10 +25,10 @@ mod futures_like {
     }
 }
 
-const LOOPBACK: (&str, &str) = ("LATCHKEY_ALLOW_LOOPBACK_PROVIDERS", "true");
-const NO_REFRESHER: (&str, &str) = ("LATCHKEY_REFRESH_CONCURRENCY", "0");
+pub(crate) const LOOPBACK: (&str, &str) = ("LATCHKEY_ALLOW_LOOPBACK_PROVIDERS", "true");
+pub(crate) const NO_REFRESHER: (&str, &str) = ("LATCHKEY_REFRESH_CONCURRENCY", "0");
 
-fn password_integration(provider: &FakeProvider) -> IntegrationConfig {
+pub(crate) fn password_integration(provider: &FakeProvider) -> IntegrationConfig {
     IntegrationConfig {
         name: format!("Fake {}", uuid::Uuid::new_v4().simple()),
         grant_type: GrantType::Password as i32,
@@ -43,7 +43,7 @@ fn password_integration(provider: &FakeProvider) -> IntegrationConfig {
     }
 }
 
-async fn integration(
+pub(crate) async fn integration(
     server: &Server,
     config: IntegrationConfig,
     provider: &FakeProvider,
@@ -62,7 +62,11 @@ async fn integration(
         .integration_id
 }
 
-async fn connect(server: &Server, integration_id: &str, provider: &FakeProvider) -> String {
+pub(crate) async fn connect(
+    server: &Server,
+    integration_id: &str,
+    provider: &FakeProvider,
+) -> String {
     server
         .connections()
         .await
@@ -80,14 +84,14 @@ async fn connect(server: &Server, integration_id: &str, provider: &FakeProvider)
         .connection_id
 }
 
-fn min_ttl(secs: i64) -> Option<prost_types::Duration> {
+pub(crate) fn min_ttl(secs: i64) -> Option<prost_types::Duration> {
     Some(prost_types::Duration {
         seconds: secs,
         nanos: 0,
     })
 }
 
-async fn event_types(server: &Server, connection_id: &str) -> Vec<(String, String)> {
+pub(crate) async fn event_types(server: &Server, connection_id: &str) -> Vec<(String, String)> {
     let mut stream = server
         .audit()
         .await
@@ -626,6 +630,7 @@ async fn a_crash_during_a_refresh_storm_loses_nothing_and_reuses_no_refresh_toke
         ("LATCHKEY_REFRESH_CONCURRENCY", "8"),
         ("LATCHKEY_REFRESH_RATE", "1000"),
         ("LATCHKEY_REFRESH_LEASE", "3"),
+        ("LATCHKEY_PROVIDER_TIMEOUT", "2"),
     ];
     let server = Server::start_with(&mode, &settings).await;
     let mut config = password_integration(&provider);

@@ -13,6 +13,7 @@ mod integrations;
 mod keys;
 mod lifecycle;
 mod operators;
+mod refresh_faults;
 mod relay;
 mod server;
 mod tls;

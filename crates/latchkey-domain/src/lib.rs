@@ -43,7 +43,8 @@ pub use error::{DomainError, FieldViolation, ValidationErrors};
 pub use event::{DomainEvent, EVENT_TYPES, EventMeta, StreamId, StreamKind};
 pub use ids::{ConnectionId, IntegrationId, TenantId};
 pub use integration::{
-    AccountMapping, ClientAuthMethod, GrantType, IntegrationConfig, TokenPlacement, TokenValidation,
+    AccountMapping, ClientAuthMethod, GrantType, IntegrationConfig, RefreshTokenReuse,
+    TokenPlacement, TokenValidation,
 };
 pub use sealed::{Sealed, SealedSecret};
 pub use values::{

@@ -22,6 +22,10 @@ pub struct Template {
     pub metadata_fields: &'static [&'static str],
     /// For providers whose token responses carry no `expires_in`.
     pub default_token_lifetime_secs: Option<u32>,
+    /// What an in-doubt refresh token may do (`never`, `within` with the grace, `always`): from
+    /// whether the provider rotates refresh tokens and what it does with a spent one.
+    pub refresh_token_reuse: &'static str,
+    pub refresh_token_reuse_grace_secs: Option<u32>,
 }
 
 const BASE: Template = Template {
@@ -39,6 +43,9 @@ const BASE: Template = Template {
     client_auth: "",
     metadata_fields: &[],
     default_token_lifetime_secs: None,
+    // Unknown or rotating with reuse detection: never sent again once in doubt.
+    refresh_token_reuse: "never",
+    refresh_token_reuse_grace_secs: None,
 };
 
 pub const TEMPLATES: &[Template] = &[
@@ -51,6 +58,8 @@ pub const TEMPLATES: &[Template] = &[
         base_uri: "https://www.googleapis.com",
         issuer: "https://accounts.google.com",
         authorization_params: &[("access_type", "offline"), ("prompt", "consent")],
+        // Refresh tokens are not rotated: the same one stays valid.
+        refresh_token_reuse: "always",
         ..BASE
     },
     Template {
@@ -72,6 +81,8 @@ pub const TEMPLATES: &[Template] = &[
         metadata_fields: &["instance_url", "id", "issued_at"],
         // Salesforce sends no expires_in; sessions default to two hours.
         default_token_lifetime_secs: Some(7200),
+        // Refresh tokens are not rotated: the same one stays valid.
+        refresh_token_reuse: "always",
         ..BASE
     },
     Template {
@@ -81,6 +92,8 @@ pub const TEMPLATES: &[Template] = &[
         token_url: "https://api.hubapi.com/oauth/v1/token",
         base_uri: "https://api.hubapi.com",
         client_auth: "request_body",
+        // Refresh tokens are not rotated: the same one stays valid.
+        refresh_token_reuse: "always",
         ..BASE
     },
     Template {
@@ -128,6 +141,8 @@ pub const TEMPLATES: &[Template] = &[
         base_uri: "https://api.dropboxapi.com",
         authorization_params: &[("token_access_type", "offline")],
         metadata_fields: &["account_id", "uid"],
+        // Refresh tokens are not rotated: the same one stays valid.
+        refresh_token_reuse: "always",
         ..BASE
     },
     Template {
@@ -147,6 +162,9 @@ pub const TEMPLATES: &[Template] = &[
         revocation_url: "https://identity.xero.com/connect/revocation",
         base_uri: "https://api.xero.com",
         issuer: "https://identity.xero.com",
+        // Rotated, and a spent refresh token is accepted again for 30 minutes.
+        refresh_token_reuse: "within",
+        refresh_token_reuse_grace_secs: Some(1800),
         ..BASE
     },
     Template {
@@ -167,6 +185,8 @@ pub const TEMPLATES: &[Template] = &[
         revocation_url: "https://www.linkedin.com/oauth/v2/revoke",
         base_uri: "https://api.linkedin.com",
         client_auth: "request_body",
+        // Refresh tokens are not rotated: the same one stays valid.
+        refresh_token_reuse: "always",
         ..BASE
     },
 ];
@@ -212,6 +232,10 @@ impl Template {
         }
         if input.default_token_lifetime_secs.is_none() {
             input.default_token_lifetime_secs = self.default_token_lifetime_secs;
+        }
+        if input.refresh_token_reuse.is_empty() {
+            input.refresh_token_reuse = self.refresh_token_reuse.to_owned();
+            input.refresh_token_reuse_grace_secs = self.refresh_token_reuse_grace_secs;
         }
     }
 }

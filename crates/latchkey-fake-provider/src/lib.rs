@@ -79,6 +79,13 @@ pub struct Quirks {
     pub no_refresh_token: bool,
     /// How long each token request takes (to make concurrency observable).
     pub token_delay: std::time::Duration,
+    /// How long the answer to a token request is held back after the request was processed
+    /// (tokens issued, a refresh token rotated): a provider whose answers come late, or never
+    /// for a client that gives up first.
+    pub answer_delay: std::time::Duration,
+    /// A spent (rotated) refresh token presented again within this long of its first use is
+    /// honoured instead of revoking the grant (Xero's 30 minutes, Okta's leeway).
+    pub reuse_grace: std::time::Duration,
     pub id_token: IdToken,
 }
 
@@ -96,6 +103,8 @@ impl Default for Quirks {
             omit_code: false,
             no_refresh_token: false,
             token_delay: std::time::Duration::ZERO,
+            answer_delay: std::time::Duration::ZERO,
+            reuse_grace: std::time::Duration::ZERO,
             id_token: IdToken::Good,
         }
     }
@@ -201,6 +210,8 @@ struct Inner {
     access: HashMap<String, String>,
     /// refresh token -> (grant, spent)
     refresh: HashMap<String, (String, bool)>,
+    /// When each spent refresh token was first used.
+    spent_at: HashMap<String, std::time::Instant>,
     token_calls: Vec<TokenCall>,
     revocations: Vec<(String, Option<String>)>,
     issued: Vec<String>,
@@ -624,108 +635,130 @@ async fn token(
     if let Err(response) = auth {
         return response;
     }
-    let mut inner = s.lock();
-    let body = match grant_type.as_str() {
-        "authorization_code" => {
-            let Some(code) = form.get("code").and_then(|c| inner.codes.remove(c)) else {
-                return oauth_error(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_grant",
-                    "unknown or used code",
-                );
-            };
-            if code.client_id != s.config.client_id
-                || form.get("redirect_uri") != Some(&code.redirect_uri)
-            {
-                return oauth_error(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_grant",
-                    "redirect_uri mismatch",
-                );
-            }
-            if let Some(challenge) = &code.challenge {
-                let Some(verifier) = form.get("code_verifier") else {
+    let (body, answer_delay) = {
+        let mut inner = s.lock();
+        let body = match grant_type.as_str() {
+            "authorization_code" => {
+                let Some(code) = form.get("code").and_then(|c| inner.codes.remove(c)) else {
                     return oauth_error(
                         StatusCode::BAD_REQUEST,
                         "invalid_grant",
-                        "code_verifier required",
+                        "unknown or used code",
                     );
                 };
-                if URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes())) != *challenge {
+                if code.client_id != s.config.client_id
+                    || form.get("redirect_uri") != Some(&code.redirect_uri)
+                {
                     return oauth_error(
                         StatusCode::BAD_REQUEST,
                         "invalid_grant",
-                        "PKCE verification failed",
+                        "redirect_uri mismatch",
                     );
                 }
-            }
-            let grant = new_grant(&mut inner, &code.scope, &code.subject);
-            let refresh = !inner.quirks.no_refresh_token;
-            let mut body = issue(&s, &mut inner, &grant, refresh);
-            if code.scope.split(' ').any(|scope| scope == "openid") {
-                match id_token(&s, inner.quirks.id_token, &code.subject) {
-                    Ok(token) => body["id_token"] = json!(token),
-                    Err(e) => {
-                        return oauth_error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", &e);
+                if let Some(challenge) = &code.challenge {
+                    let Some(verifier) = form.get("code_verifier") else {
+                        return oauth_error(
+                            StatusCode::BAD_REQUEST,
+                            "invalid_grant",
+                            "code_verifier required",
+                        );
+                    };
+                    if URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes())) != *challenge {
+                        return oauth_error(
+                            StatusCode::BAD_REQUEST,
+                            "invalid_grant",
+                            "PKCE verification failed",
+                        );
                     }
                 }
-            }
-            body
-        }
-        "client_credentials" => {
-            let scope = form.get("scope").cloned().unwrap_or_default();
-            let grant = new_grant(&mut inner, &scope, &s.config.client_id);
-            issue(&s, &mut inner, &grant, false)
-        }
-        "password" => {
-            if form.get("username") != Some(&s.config.username)
-                || form.get("password") != Some(&s.config.password)
-            {
-                return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "bad credentials");
-            }
-            let scope = form.get("scope").cloned().unwrap_or_default();
-            let grant = new_grant(&mut inner, &scope, &s.config.username);
-            let refresh = !inner.quirks.no_refresh_token;
-            issue(&s, &mut inner, &grant, refresh)
-        }
-        "refresh_token" => {
-            let presented = form.get("refresh_token").cloned().unwrap_or_default();
-            let Some((grant, spent)) = inner.refresh.get(&presented).cloned() else {
-                return oauth_error(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_grant",
-                    "unknown refresh token",
-                );
-            };
-            if spent {
-                // Reuse detection: a spent refresh token revokes the whole grant.
-                inner.reuse_detected += 1;
-                if let Some(g) = inner.grants.get_mut(&grant) {
-                    g.revoked = true;
+                let grant = new_grant(&mut inner, &code.scope, &code.subject);
+                let refresh = !inner.quirks.no_refresh_token;
+                let mut body = issue(&s, &mut inner, &grant, refresh);
+                if code.scope.split(' ').any(|scope| scope == "openid") {
+                    match id_token(&s, inner.quirks.id_token, &code.subject) {
+                        Ok(token) => body["id_token"] = json!(token),
+                        Err(e) => {
+                            return oauth_error(
+                                StatusCode::INTERNAL_SERVER_ERROR,
+                                "server_error",
+                                &e,
+                            );
+                        }
+                    }
                 }
+                body
+            }
+            "client_credentials" => {
+                let scope = form.get("scope").cloned().unwrap_or_default();
+                let grant = new_grant(&mut inner, &scope, &s.config.client_id);
+                issue(&s, &mut inner, &grant, false)
+            }
+            "password" => {
+                if form.get("username") != Some(&s.config.username)
+                    || form.get("password") != Some(&s.config.password)
+                {
+                    return oauth_error(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_grant",
+                        "bad credentials",
+                    );
+                }
+                let scope = form.get("scope").cloned().unwrap_or_default();
+                let grant = new_grant(&mut inner, &scope, &s.config.username);
+                let refresh = !inner.quirks.no_refresh_token;
+                issue(&s, &mut inner, &grant, refresh)
+            }
+            "refresh_token" => {
+                let presented = form.get("refresh_token").cloned().unwrap_or_default();
+                let Some((grant, spent)) = inner.refresh.get(&presented).cloned() else {
+                    return oauth_error(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_grant",
+                        "unknown refresh token",
+                    );
+                };
+                let in_grace = inner
+                    .spent_at
+                    .get(&presented)
+                    .is_some_and(|at| at.elapsed() <= inner.quirks.reuse_grace);
+                if spent && !in_grace {
+                    // Reuse detection: a spent refresh token revokes the whole grant.
+                    inner.reuse_detected += 1;
+                    if let Some(g) = inner.grants.get_mut(&grant) {
+                        g.revoked = true;
+                    }
+                    return oauth_error(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_grant",
+                        "refresh token reused; grant revoked",
+                    );
+                }
+                if inner.grants.get(&grant).is_none_or(|g| g.revoked) {
+                    return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "grant revoked");
+                }
+                let rotate = inner.quirks.rotate_refresh_tokens;
+                if rotate && let Some(entry) = inner.refresh.get_mut(&presented) {
+                    entry.1 = true;
+                    inner
+                        .spent_at
+                        .entry(presented.clone())
+                        .or_insert_with(std::time::Instant::now);
+                }
+                issue(&s, &mut inner, &grant, rotate)
+            }
+            _ => {
                 return oauth_error(
                     StatusCode::BAD_REQUEST,
-                    "invalid_grant",
-                    "refresh token reused; grant revoked",
+                    "unsupported_grant_type",
+                    "unsupported grant_type",
                 );
             }
-            if inner.grants.get(&grant).is_none_or(|g| g.revoked) {
-                return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "grant revoked");
-            }
-            let rotate = inner.quirks.rotate_refresh_tokens;
-            if rotate && let Some(entry) = inner.refresh.get_mut(&presented) {
-                entry.1 = true;
-            }
-            issue(&s, &mut inner, &grant, rotate)
-        }
-        _ => {
-            return oauth_error(
-                StatusCode::BAD_REQUEST,
-                "unsupported_grant_type",
-                "unsupported grant_type",
-            );
-        }
+        };
+        (body, inner.quirks.answer_delay)
     };
+    if !answer_delay.is_zero() {
+        tokio::time::sleep(answer_delay).await;
+    }
     (
         StatusCode::OK,
         [(header::CACHE_CONTROL, "no-store")],

@@ -23,10 +23,16 @@ pub enum OAuthError {
     /// An ID token that does not hold up (signature, issuer, audience, expiry).
     #[error("ID token refused: {reason}")]
     InvalidIdToken { reason: String },
+    /// `sent`: the request may have reached the provider (not a connect timeout).
     #[error("provider at {url} timed out")]
-    Timeout { url: String },
+    Timeout { url: String, sent: bool },
+    /// `sent`: the request may have reached the provider (not a failure to connect).
     #[error("provider at {url} unreachable: {reason}")]
-    Network { url: String, reason: String },
+    Network {
+        url: String,
+        reason: String,
+        sent: bool,
+    },
 }
 
 impl OAuthError {
@@ -57,12 +63,15 @@ impl OAuthError {
             } => FailedAttempt::Answer {
                 status: *status,
                 error: error.as_deref(),
-                retry_after: retry_after.and_then(|d| chrono::Duration::from_std(d).ok()),
+                // Clamped before converting: a provider's number never overflows a date.
+                retry_after: retry_after
+                    .map(|d| d.min(std::time::Duration::from_secs(366 * 24 * 3600)))
+                    .and_then(|d| chrono::Duration::from_std(d).ok()),
             },
-            Self::InvalidResponse { .. } => FailedAttempt::Unusable,
+            Self::InvalidResponse { status, .. } => FailedAttempt::Unusable { status: *status },
             Self::InvalidIdToken { .. } => FailedAttempt::InvalidIdToken,
-            Self::Timeout { .. } => FailedAttempt::Timeout,
-            Self::Network { .. } => FailedAttempt::Network,
+            Self::Timeout { sent, .. } => FailedAttempt::Timeout { sent: *sent },
+            Self::Network { sent, .. } => FailedAttempt::Network { sent: *sent },
             Self::Refused { .. } => FailedAttempt::Refused,
         }
     }

@@ -310,6 +310,7 @@ impl ProviderClient {
         if error.is_timeout() {
             return OAuthError::Timeout {
                 url: url.to_string(),
+                sent: !error.is_connect(),
             };
         }
         // reqwest's message names the URL; its sources say why (refused, reset, TLS…).
@@ -324,6 +325,7 @@ impl ProviderClient {
         }
         OAuthError::Network {
             url: url.to_string(),
+            sent: !error.is_connect(),
             reason: if reason.is_empty() {
                 error.to_string()
             } else {

@@ -22,6 +22,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, SubsecRound, Utc};
+use latchkey_domain::connection::refresh_token::Sent;
 use latchkey_domain::{
     ConnectionId, DomainEvent, EventMeta, IntegrationId, StreamId, StreamKind, TenantId,
     connection, integration,
@@ -215,7 +216,7 @@ pub trait EventStore: Send + Sync + std::fmt::Debug + 'static {
     ) -> Result<Vec<ConnectionId>, StoreError>;
 
     /// Takes the refresh lease of a connection until `until`, unless another owner holds a lease
-    /// that has not run out.
+    /// that has not run out. What an earlier holder sent and never settled comes with it.
     async fn acquire_refresh_lease(
         &self,
         id: ConnectionId,
@@ -224,17 +225,35 @@ pub trait EventStore: Send + Sync + std::fmt::Debug + 'static {
         until: DateTime<Utc>,
     ) -> Result<Lease, StoreError>;
 
-    /// Notes, before the provider is called, the digest of the refresh token the attempt sends.
-    /// `false` if the lease is no longer this owner's.
+    /// Right before the provider is called: notes the refresh token the attempt sends (its digest
+    /// and first send) and extends the lease to `until`. `false` if the lease is no longer this
+    /// owner's (another took it over): then nothing may be sent.
     async fn record_refresh_attempt(
         &self,
         id: ConnectionId,
         owner: &str,
-        token_digest: &str,
+        sent: &Sent,
+        until: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
 
-    /// Ends this owner's lease once the attempt's outcome is committed (or certain).
-    async fn release_refresh_lease(&self, id: ConnectionId, owner: &str) -> Result<(), StoreError>;
+    /// Extends this owner's lease to `until` (before sending without a refresh token, and while
+    /// committing); `false` if it is no longer this owner's.
+    async fn renew_refresh_lease(
+        &self,
+        id: ConnectionId,
+        owner: &str,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+
+    /// Ends this owner's lease. `keep_sent`: the token sent is in doubt (no answer), so it stays
+    /// for the next holder, who may take the lease at once; otherwise the outcome is settled and
+    /// the lease goes with what it noted.
+    async fn release_refresh_lease(
+        &self,
+        id: ConnectionId,
+        owner: &str,
+        keep_sent: bool,
+    ) -> Result<(), StoreError>;
 
     /// Committed events after `after`, in gap-free order: an event is returned only once no
     /// transaction that could still commit an earlier one is running, so a reader that resumes
@@ -399,9 +418,9 @@ pub struct ApiKeyRecord {
 pub enum Lease {
     /// Another owner is refreshing this connection.
     Busy,
-    /// Ours. `previous_digest` is the refresh token digest of an earlier attempt whose outcome was
-    /// never committed (its holder died): that token may have been rotated and must not be sent.
-    Acquired { previous_digest: Option<String> },
+    /// Ours. `left` is the refresh token an earlier holder sent and never settled (no answer, or
+    /// it died mid-call): the provider may have rotated it.
+    Acquired { left: Option<Sent> },
 }
 
 /// Projections rebuilt from the log, as `replace_projections` writes them.

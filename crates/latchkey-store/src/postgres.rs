@@ -20,6 +20,7 @@ use crate::{
     parse_tenant, to_json, to_version,
 };
 use crate::{Replayed, TokenReads};
+use latchkey_domain::connection::refresh_token::Sent;
 
 mod group;
 mod listen;
@@ -297,18 +298,17 @@ impl EventStore for PgStore {
             .rows_affected();
             if inserted == 1 {
                 tx.commit().await?;
-                return Ok(Lease::Acquired {
-                    previous_digest: None,
-                });
+                return Ok(Lease::Acquired { left: None });
             }
-            let row: Option<(String, DateTime<Utc>, Option<String>)> = sqlx::query_as(
-                "SELECT owner, lease_until, token_digest FROM refresh_leases \
+            type Row = (String, DateTime<Utc>, Option<String>, Option<DateTime<Utc>>);
+            let row: Option<Row> = sqlx::query_as(
+                "SELECT owner, lease_until, token_digest, token_sent_at FROM refresh_leases \
                  WHERE connection_id = $1 FOR UPDATE",
             )
             .bind(id.as_uuid())
             .fetch_optional(&mut *tx)
             .await?;
-            let Some((holder, lease_until, digest)) = row else {
+            let Some((holder, lease_until, digest, sent_at)) = row else {
                 continue;
             };
             if holder != owner && lease_until > now {
@@ -324,7 +324,10 @@ impl EventStore for PgStore {
             .await?;
             tx.commit().await?;
             return Ok(Lease::Acquired {
-                previous_digest: digest,
+                left: digest.map(|digest| Sent {
+                    digest,
+                    since: sent_at.unwrap_or(now),
+                }),
             });
         }
         // Five releases in a row under our feet: someone else is clearly refreshing.
@@ -335,26 +338,62 @@ impl EventStore for PgStore {
         &self,
         id: ConnectionId,
         owner: &str,
-        token_digest: &str,
+        sent: &Sent,
+        until: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let updated = sqlx::query(
-            "UPDATE refresh_leases SET token_digest = $3 WHERE connection_id = $1 AND owner = $2",
+            "UPDATE refresh_leases SET token_digest = $3, token_sent_at = $4, lease_until = $5 \
+             WHERE connection_id = $1 AND owner = $2",
         )
         .bind(id.as_uuid())
         .bind(owner)
-        .bind(token_digest)
+        .bind(&sent.digest)
+        .bind(sent.since)
+        .bind(until)
         .execute(&self.pool)
         .await?
         .rows_affected();
         Ok(updated == 1)
     }
 
-    async fn release_refresh_lease(&self, id: ConnectionId, owner: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM refresh_leases WHERE connection_id = $1 AND owner = $2")
+    async fn renew_refresh_lease(
+        &self,
+        id: ConnectionId,
+        owner: &str,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let updated = sqlx::query(
+            "UPDATE refresh_leases SET lease_until = $3 WHERE connection_id = $1 AND owner = $2",
+        )
+        .bind(id.as_uuid())
+        .bind(owner)
+        .bind(until)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(updated == 1)
+    }
+
+    async fn release_refresh_lease(
+        &self,
+        id: ConnectionId,
+        owner: &str,
+        keep_sent: bool,
+    ) -> Result<(), StoreError> {
+        let query = if keep_sent {
+            // Run out at once, the sent token kept: the next holder finds it in doubt.
+            sqlx::query(
+                "UPDATE refresh_leases SET lease_until = $3 WHERE connection_id = $1 AND owner = $2",
+            )
             .bind(id.as_uuid())
             .bind(owner)
-            .execute(&self.pool)
-            .await?;
+            .bind(DateTime::<Utc>::UNIX_EPOCH)
+        } else {
+            sqlx::query("DELETE FROM refresh_leases WHERE connection_id = $1 AND owner = $2")
+                .bind(id.as_uuid())
+                .bind(owner)
+        };
+        query.execute(&self.pool).await?;
         Ok(())
     }
 

@@ -27,6 +27,7 @@ use crate::{
     parse_state, parse_stream_id, parse_tenant, to_json, to_version,
 };
 use crate::{Replayed, TokenReads};
+use latchkey_domain::connection::refresh_token::Sent;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqlite");
 
@@ -298,20 +299,28 @@ impl EventStore for SqliteStore {
         until: DateTime<Utc>,
     ) -> Result<Lease, StoreError> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let existing: Option<(String, String, Option<String>)> = sqlx::query_as(
-            "SELECT owner, lease_until, token_digest FROM refresh_leases WHERE connection_id = $1",
+        let existing: Option<(String, String, Option<String>, Option<String>)> = sqlx::query_as(
+            "SELECT owner, lease_until, token_digest, token_sent_at FROM refresh_leases \
+             WHERE connection_id = $1",
         )
         .bind(id.to_string())
         .fetch_optional(&mut *tx)
         .await?;
-        let previous_digest = match existing {
-            Some((holder, lease_until, _))
+        let left = match existing {
+            Some((holder, lease_until, _, _))
                 if holder != owner && parse_time(&lease_until)? > now =>
             {
                 return Ok(Lease::Busy);
             }
-            Some((_, _, digest)) => digest,
-            None => None,
+            Some((_, _, Some(digest), sent_at)) => Some(Sent {
+                digest,
+                since: sent_at
+                    .as_deref()
+                    .map(parse_time)
+                    .transpose()?
+                    .unwrap_or(now),
+            }),
+            _ => None,
         };
         sqlx::query(
             "INSERT INTO refresh_leases (connection_id, owner, lease_until) VALUES ($1, $2, $3) \
@@ -324,33 +333,69 @@ impl EventStore for SqliteStore {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok(Lease::Acquired { previous_digest })
+        Ok(Lease::Acquired { left })
     }
 
     async fn record_refresh_attempt(
         &self,
         id: ConnectionId,
         owner: &str,
-        token_digest: &str,
+        sent: &Sent,
+        until: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let updated = sqlx::query(
-            "UPDATE refresh_leases SET token_digest = $3 WHERE connection_id = $1 AND owner = $2",
+            "UPDATE refresh_leases SET token_digest = $3, token_sent_at = $4, lease_until = $5 \
+             WHERE connection_id = $1 AND owner = $2",
         )
         .bind(id.to_string())
         .bind(owner)
-        .bind(token_digest)
+        .bind(&sent.digest)
+        .bind(time_text(sent.since))
+        .bind(time_text(until))
         .execute(&self.pool)
         .await?
         .rows_affected();
         Ok(updated == 1)
     }
 
-    async fn release_refresh_lease(&self, id: ConnectionId, owner: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM refresh_leases WHERE connection_id = $1 AND owner = $2")
+    async fn renew_refresh_lease(
+        &self,
+        id: ConnectionId,
+        owner: &str,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let updated = sqlx::query(
+            "UPDATE refresh_leases SET lease_until = $3 WHERE connection_id = $1 AND owner = $2",
+        )
+        .bind(id.to_string())
+        .bind(owner)
+        .bind(time_text(until))
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(updated == 1)
+    }
+
+    async fn release_refresh_lease(
+        &self,
+        id: ConnectionId,
+        owner: &str,
+        keep_sent: bool,
+    ) -> Result<(), StoreError> {
+        let query = if keep_sent {
+            // Run out at once, the sent token kept: the next holder finds it in doubt.
+            sqlx::query(
+                "UPDATE refresh_leases SET lease_until = $3 WHERE connection_id = $1 AND owner = $2",
+            )
             .bind(id.to_string())
             .bind(owner)
-            .execute(&self.pool)
-            .await?;
+            .bind(time_text(DateTime::<Utc>::UNIX_EPOCH))
+        } else {
+            sqlx::query("DELETE FROM refresh_leases WHERE connection_id = $1 AND owner = $2")
+                .bind(id.to_string())
+                .bind(owner)
+        };
+        query.execute(&self.pool).await?;
         Ok(())
     }
 

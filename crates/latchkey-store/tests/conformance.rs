@@ -7,7 +7,8 @@
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
-use chrono::{Duration, Utc};
+use chrono::{Duration, SubsecRound, Utc};
+use latchkey_domain::connection::refresh_token::Sent;
 use latchkey_domain::integration::{self, IntegrationConfigInput};
 use latchkey_domain::{
     ConnectionId, DomainEvent, EventMeta, GrantType, IntegrationId, Sealed, SealedSecret, StreamId,
@@ -824,34 +825,45 @@ async fn a_pending_authorization_is_found_by_its_state_digest_until_completed(h:
 
 async fn refresh_leases_admit_one_owner_until_they_run_out(h: &Harness) {
     let id = new_connection(h.store.as_ref(), "acme").await;
-    let now = Utc::now();
+    let now = Utc::now().trunc_subsecs(6);
     let until = now + Duration::seconds(30);
     let first = h
         .store
         .acquire_refresh_lease(id, "replica-a", now, until)
         .await
         .unwrap();
-    assert_eq!(
-        first,
-        Lease::Acquired {
-            previous_digest: None
-        }
-    );
+    assert_eq!(first, Lease::Acquired { left: None });
     let busy = h
         .store
         .acquire_refresh_lease(id, "replica-b", now, until)
         .await
         .unwrap();
     assert_eq!(busy, Lease::Busy);
+    let sent = Sent {
+        digest: "digest-1".to_owned(),
+        since: now,
+    };
     assert!(
         h.store
-            .record_refresh_attempt(id, "replica-a", "digest-1")
+            .record_refresh_attempt(id, "replica-a", &sent, until)
             .await
             .unwrap()
     );
     assert!(
         !h.store
-            .record_refresh_attempt(id, "replica-b", "digest-1")
+            .record_refresh_attempt(id, "replica-b", &sent, until)
+            .await
+            .unwrap()
+    );
+    assert!(
+        h.store
+            .renew_refresh_lease(id, "replica-a", until)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !h.store
+            .renew_refresh_lease(id, "replica-b", until)
             .await
             .unwrap()
     );
@@ -865,11 +877,11 @@ async fn refresh_leases_admit_one_owner_until_they_run_out(h: &Harness) {
     assert_eq!(
         taken,
         Lease::Acquired {
-            previous_digest: Some("digest-1".to_owned())
+            left: Some(sent.clone())
         }
     );
     h.store
-        .release_refresh_lease(id, "replica-a")
+        .release_refresh_lease(id, "replica-a", false)
         .await
         .unwrap();
     assert_eq!(
@@ -880,18 +892,29 @@ async fn refresh_leases_admit_one_owner_until_they_run_out(h: &Harness) {
         Lease::Busy,
         "a stale owner's release does not free another's lease"
     );
+    // b gets no answer: its lease ends at once and the token stays in doubt for the next holder.
     h.store
-        .release_refresh_lease(id, "replica-b")
+        .release_refresh_lease(id, "replica-b", true)
         .await
         .unwrap();
     assert_eq!(
         h.store
-            .acquire_refresh_lease(id, "replica-c", later, later)
+            .acquire_refresh_lease(id, "replica-c", later, later + Duration::seconds(30))
             .await
             .unwrap(),
-        Lease::Acquired {
-            previous_digest: None
-        }
+        Lease::Acquired { left: Some(sent) }
+    );
+    // c settles it: the lease and what it noted go.
+    h.store
+        .release_refresh_lease(id, "replica-c", false)
+        .await
+        .unwrap();
+    assert_eq!(
+        h.store
+            .acquire_refresh_lease(id, "replica-d", later, later)
+            .await
+            .unwrap(),
+        Lease::Acquired { left: None }
     );
 }
 

@@ -21,7 +21,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::access::AccessLog;
-use crate::api::{AuditApi, ConnectionApi, IntegrationApi};
+use crate::api::{AuditApi, ConnectionApi, DeadlineLayer, IntegrationApi};
 use crate::audit::Audit;
 use crate::auth::Authenticator;
 use crate::cache::ProjectionCache;
@@ -44,6 +44,9 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// How long in-flight requests get to finish after a shutdown signal.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// Beyond the provider timeout, how long a refresh in flight at shutdown gets to commit.
+pub const COMMIT_GRACE: Duration = Duration::from_secs(10);
 
 /// The gRPC listener's TLS from its files (read at start; a bad file stops start-up).
 fn tls_config(
@@ -130,6 +133,7 @@ pub struct App {
     validation_tick: Option<Duration>,
     refresh_rate: std::num::NonZeroU32,
     refresh_lease: Duration,
+    provider_timeout: Duration,
     relay: Option<RelaySettings>,
     relay_status: Arc<RelayStatus>,
     auth: AuthMode,
@@ -157,6 +161,7 @@ impl App {
         let sealer = Sealer::new(keyring);
         let provider = ProviderClient::new(HttpPolicy {
             allow_loopback: config.allow_loopback_providers,
+            timeout: config.provider_timeout,
             ..HttpPolicy::default()
         })
         .context("building the provider HTTP client")?;
@@ -209,6 +214,7 @@ impl App {
             validation_tick: config.validation_tick,
             refresh_rate: config.refresh_rate,
             refresh_lease: config.refresh_lease,
+            provider_timeout: config.provider_timeout,
         })
     }
 
@@ -243,6 +249,7 @@ impl App {
             self.provider.clone(),
             cache,
             background.clone(),
+            shutdown.clone(),
             ConnectionSettings {
                 callback_url: self.callback_url.clone(),
                 authorization_ttl: self.authorization_ttl,
@@ -323,6 +330,8 @@ impl App {
             .timeout(REQUEST_TIMEOUT)
             .concurrency_limit_per_connection(256)
             .http2_keepalive_interval(Some(Duration::from_secs(30)))
+            // A caller's deadline is answered DEADLINE_EXCEEDED (tonic says CANCELLED).
+            .layer(DeadlineLayer)
             .add_service(health_service)
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)
@@ -397,9 +406,17 @@ impl App {
                 Ok(())
             }
         };
-        // Refreshes under way get the same grace (their leases make an interrupted one safe), and
-        // the access log writes its last counts.
-        let _ = tokio::time::timeout(SHUTDOWN_GRACE, background.wait()).await;
+        // No refresh starts after the signal; those under way finish before the store closes: a
+        // provider call and its commit (whose retries outlast a short database blip), and the
+        // access log writes its last counts. Past that, an interrupted refresh leaves its token in
+        // doubt, as a crash would.
+        let drain = self.provider_timeout + COMMIT_GRACE;
+        if tokio::time::timeout(drain, background.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!(?drain, "background work did not finish in time");
+        }
         self.store.close().await;
         tracing::info!("latchkey stopped");
         result

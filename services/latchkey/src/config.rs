@@ -99,9 +99,13 @@ pub struct Settings {
     /// address). Default none.
     #[arg(long, env = "LATCHKEY_AUTH", value_name = "MODE")]
     pub auth: Option<String>,
-    /// Seconds a refresh lease lasts; longer than a provider call can take (20 s). Default 60.
+    /// Seconds a refresh lease lasts: it must cover a provider call and the commit after it, so
+    /// it is longer than LATCHKEY_PROVIDER_TIMEOUT. Default 60.
     #[arg(long, env = "LATCHKEY_REFRESH_LEASE", value_name = "SECONDS")]
     pub refresh_lease: Option<String>,
+    /// Seconds a call to a provider may take before it is given up. Default 20.
+    #[arg(long, env = "LATCHKEY_PROVIDER_TIMEOUT", value_name = "SECONDS")]
+    pub provider_timeout: Option<String>,
     /// Seconds between two looks for connections due for scheduled validation (integrations
     /// with validation_interval_secs); 0 turns scheduled validation off. Default 30.
     #[arg(long, env = "LATCHKEY_VALIDATION_TICK", value_name = "SECONDS")]
@@ -128,6 +132,7 @@ struct FileSettings {
     refresh_concurrency: Option<u32>,
     refresh_rate: Option<u32>,
     refresh_lease: Option<u32>,
+    provider_timeout: Option<u32>,
     validation_tick: Option<u32>,
     auth: Option<String>,
     tls_cert: Option<PathBuf>,
@@ -175,6 +180,8 @@ pub struct Config {
     pub refresh_concurrency: u32,
     pub refresh_rate: std::num::NonZeroU32,
     pub refresh_lease: std::time::Duration,
+    /// How long one call to a provider may take.
+    pub provider_timeout: std::time::Duration,
     /// `None`: no scheduled validation.
     pub validation_tick: Option<std::time::Duration>,
     pub auth: AuthMode,
@@ -464,6 +471,13 @@ impl Settings {
             "LATCHKEY_REFRESH_LEASE (--refresh-lease)",
             1..=3600,
         );
+        let provider_timeout = number(
+            self.provider_timeout,
+            file.provider_timeout,
+            20,
+            "LATCHKEY_PROVIDER_TIMEOUT (--provider-timeout)",
+            1..=300,
+        );
 
         let validation_tick = number(
             self.validation_tick,
@@ -472,6 +486,14 @@ impl Settings {
             "LATCHKEY_VALIDATION_TICK (--validation-tick)",
             0..=3600,
         );
+
+        if refresh_lease <= provider_timeout {
+            errors.push(format!(
+                "LATCHKEY_REFRESH_LEASE (--refresh-lease): {refresh_lease} s must be longer than \
+                 LATCHKEY_PROVIDER_TIMEOUT (--provider-timeout, {provider_timeout} s), so a lease \
+                 covers a provider call and its commit"
+            ));
+        }
 
         let auth = match pick(self.auth, file.auth).as_deref() {
             None | Some("none") => Some(AuthMode::None),
@@ -556,6 +578,7 @@ impl Settings {
                     refresh_rate: std::num::NonZeroU32::new(refresh_rate)
                         .unwrap_or(std::num::NonZeroU32::MIN),
                     refresh_lease: std::time::Duration::from_secs(u64::from(refresh_lease)),
+                    provider_timeout: std::time::Duration::from_secs(u64::from(provider_timeout)),
                     validation_tick: (validation_tick > 0)
                         .then(|| std::time::Duration::from_secs(u64::from(validation_tick))),
                     auth: auth.unwrap_or(AuthMode::ApiKeys),

@@ -167,6 +167,7 @@ fn take_tokens(s: &mut State, tokens: &TokenSet) {
     s.metadata = tokens.metadata.clone();
     s.last_error = None;
     s.consecutive_failures = 0;
+    s.failing_since = None;
     s.refresh_at = tokens.refresh_at;
     s.status = Status::Active;
 }
@@ -211,6 +212,7 @@ pub fn apply(state: Option<State>, event: &Event, meta: &EventMeta) -> Option<St
                 provider_account_id: None,
                 last_error: None,
                 consecutive_failures: 0,
+                failing_since: None,
                 refresh_at: None,
                 version: meta.version,
                 created_at: meta.occurred_at,
@@ -285,6 +287,7 @@ pub fn apply(state: Option<State>, event: &Event, meta: &EventMeta) -> Option<St
                 at: meta.occurred_at,
             }));
             s.consecutive_failures = s.consecutive_failures.saturating_add(1);
+            s.failing_since.get_or_insert(meta.occurred_at);
             s.refresh_at = if *retryable { *retry_at } else { None };
         }
         Event::ReauthorizationRequired { error, description } => {

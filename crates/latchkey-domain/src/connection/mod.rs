@@ -6,6 +6,7 @@
 
 mod decide;
 pub mod refresh;
+pub mod refresh_token;
 #[cfg(test)]
 mod tests;
 mod types;

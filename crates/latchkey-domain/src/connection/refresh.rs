@@ -7,6 +7,7 @@
 use chrono::{DateTime, Duration, Utc};
 
 use super::decide::{apply, decide};
+pub use super::refresh_token::CallOutcome;
 use super::types::{Command, Event, State, Status};
 use crate::{DomainError, EventMeta, IntegrationConfig};
 
@@ -21,12 +22,15 @@ pub const PERMANENT_ERRORS: &[&str] = &[
     "invalid_request",
 ];
 
+/// The reason recorded when refreshes kept failing past the integration's horizon.
+pub const REFRESH_FAILING: &str = "refresh_failing";
+
 /// The first wait after a failure; each further failure doubles it.
 pub const BACKOFF_BASE: Duration = Duration::seconds(2);
 /// The longest backoff, before jitter.
 pub const BACKOFF_CAP: Duration = Duration::seconds(300);
 /// The longest `Retry-After` honoured: a provider asking for more is asked again after this.
-pub const MAX_RETRY_AFTER: Duration = Duration::seconds(3600);
+pub const MAX_RETRY_AFTER: Duration = Duration::seconds(24 * 3600);
 
 /// A number drawn uniformly from `[0, 1]` by the caller; spreads waits and refreshes over a fleet.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -69,6 +73,21 @@ pub fn good_for(state: &State, min_ttl: Duration, now: DateTime<Utc>) -> bool {
     state.status == Status::Active && state.expires_at.is_some_and(|at| at - now >= min_ttl)
 }
 
+/// How often a connection whose provider issues tokens shorter than a caller's `min_ttl` is asked
+/// again for a token (its lifetime may have changed).
+pub const LIFETIME_RECHECK: Duration = Duration::seconds(60);
+
+/// The provider's token lifetime (from the current token's refresh to its expiry), when it is
+/// shorter than `min_ttl` and that refresh was less than [`LIFETIME_RECHECK`] ago: no refresh now
+/// can give a token that lasts `min_ttl`, so the caller is answered at once. A token from an
+/// authorization is refreshed once first (the provider may issue longer-lived tokens on refresh),
+/// so such callers cost at most one provider call a minute.
+pub fn too_short_for(state: &State, min_ttl: Duration, now: DateTime<Utc>) -> Option<Duration> {
+    let issued = state.refreshed_at?;
+    let lifetime = state.expires_at? - issued;
+    (lifetime < min_ttl && now - issued < LIFETIME_RECHECK).then_some(lifetime)
+}
+
 /// Whether the connection already gives what `need` asks for, so no refresh is needed.
 pub fn satisfied(state: &State, need: Need, now: DateTime<Utc>) -> bool {
     match need {
@@ -104,7 +123,8 @@ pub fn backoff(attempt: u32, jitter: Jitter) -> Duration {
     Duration::milliseconds(scaled.round() as i64)
 }
 
-/// A provider's `Retry-After`, clamped to [`MAX_RETRY_AFTER`] (and never negative).
+/// A provider's `Retry-After`, clamped to [`MAX_RETRY_AFTER`] (and never negative), so no date
+/// arithmetic on it can overflow.
 pub fn retry_after(asked: Duration) -> Duration {
     asked.clamp(Duration::zero(), MAX_RETRY_AFTER)
 }
@@ -143,18 +163,17 @@ pub fn refresh_at(
 }
 
 /// When tokens from an answer with `expires_in` (or none: the integration's default lifetime)
-/// expire, counted from `now`.
+/// expire, counted from `now`; a lifetime past the longest accepted is cut to it.
 pub fn expires_at(
     config: &IntegrationConfig,
     now: DateTime<Utc>,
     expires_in: Option<u64>,
 ) -> DateTime<Utc> {
-    let lifetime = expires_in.unwrap_or(u64::from(config.default_token_lifetime_secs));
-    now + Duration::seconds(
-        i64::try_from(lifetime)
-            .unwrap_or(i64::MAX / 2)
-            .min(i64::MAX / 2),
-    )
+    let max = u64::from(IntegrationConfig::MAX_TOKEN_LIFETIME_SECS);
+    let lifetime = expires_in
+        .unwrap_or(u64::from(config.default_token_lifetime_secs))
+        .min(max);
+    now + Duration::seconds(i64::try_from(lifetime).unwrap_or(i64::from(u32::MAX)))
 }
 
 /// What a refresh attempt got instead of tokens, as far as these rules care.
@@ -167,15 +186,40 @@ pub enum FailedAttempt<'a> {
         retry_after: Option<Duration>,
     },
     /// An answer that is not a usable token response.
-    Unusable,
-    /// No answer in time.
-    Timeout,
-    /// The request could not be sent or its answer not read.
-    Network,
+    Unusable { status: u16 },
+    /// No answer in time; `sent`: the request may have reached the provider.
+    Timeout { sent: bool },
+    /// The connection failed; `sent`: the request may have reached the provider.
+    Network { sent: bool },
     /// Refused before sending by the outbound policy (scheme, private address).
     Refused,
     /// An ID token that does not hold up.
     InvalidIdToken,
+}
+
+impl FailedAttempt<'_> {
+    /// What the attempt did to the refresh token it sent. An answer settles it, except a
+    /// gateway's 502 or 504 (the provider behind it may have rotated the token) and a success
+    /// status whose body could not be read (it may hold the new tokens); no answer after the
+    /// request may have left leaves it in doubt.
+    pub fn outcome(&self) -> CallOutcome {
+        match *self {
+            Self::Answer {
+                status: 502 | 504, ..
+            } => CallOutcome::NoAnswer,
+            Self::Unusable { status } if (200..300).contains(&status) => CallOutcome::NoAnswer,
+            Self::Answer { .. } | Self::Unusable { .. } | Self::Refused | Self::InvalidIdToken => {
+                CallOutcome::Rejected
+            }
+            Self::Timeout { sent } | Self::Network { sent } => {
+                if sent {
+                    CallOutcome::NoAnswer
+                } else {
+                    CallOutcome::Rejected
+                }
+            }
+        }
+    }
 }
 
 /// What a failed refresh means for the connection.
@@ -227,15 +271,15 @@ pub fn classify(attempt: &FailedAttempt<'_>) -> Failure {
         FailedAttempt::Answer { status, error, .. } => Failure::Stuck {
             error: http(status, error),
         },
-        FailedAttempt::Timeout => Failure::Retryable {
+        FailedAttempt::Timeout { .. } => Failure::Retryable {
             error: "timeout".to_owned(),
             retry_after: None,
         },
-        FailedAttempt::Network => Failure::Retryable {
+        FailedAttempt::Network { .. } => Failure::Retryable {
             error: "network".to_owned(),
             retry_after: None,
         },
-        FailedAttempt::Unusable => Failure::Retryable {
+        FailedAttempt::Unusable { .. } => Failure::Retryable {
             error: "invalid_response".to_owned(),
             retry_after: None,
         },
@@ -248,21 +292,35 @@ pub fn classify(attempt: &FailedAttempt<'_>) -> Failure {
     }
 }
 
-/// The events a failed refresh records: `reauthorization_required` for a permanent failure,
-/// `refresh_failed` (retryable, with its retry time, or not) otherwise, and `expired` after either
-/// when the token passed its expiry with no replacement.
+/// The events a failed refresh records: `reauthorization_required` for a permanent failure, or
+/// once refreshes have failed for `horizon` (`refresh_failing`); `refresh_failed` (retryable,
+/// with its retry time, or not) otherwise; and `expired` after either when the token passed its
+/// expiry with no replacement.
 pub fn decide_failure(
     state: &State,
     failure: Failure,
     description: String,
+    horizon: Duration,
     now: DateTime<Utc>,
     jitter: Jitter,
 ) -> Result<Vec<Event>, DomainError> {
+    let failing_since = state.failing_since.unwrap_or(now);
     let command = match failure {
         Failure::Permanent { error } => Command::RequireReauthorization {
             error,
             description: Some(description),
         },
+        Failure::Retryable { .. } | Failure::Stuck { .. } if now - failing_since >= horizon => {
+            Command::RequireReauthorization {
+                error: REFRESH_FAILING.to_owned(),
+                description: Some(format!(
+                    "refreshes have failed since {} (the integration gives up after {}s); the \
+                     last: {description}",
+                    failing_since.to_rfc3339(),
+                    horizon.num_seconds()
+                )),
+            }
+        }
         Failure::Retryable { error, retry_after } => {
             let attempt = state.consecutive_failures.saturating_add(1);
             Command::RecordRefreshFailure {

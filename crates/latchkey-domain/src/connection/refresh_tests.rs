@@ -9,6 +9,8 @@ use crate::connection::{LastError, TokenSet};
 use crate::integration::IntegrationConfigInput;
 use crate::{ConnectionId, GrantType, IntegrationId, Sealed, TenantId};
 
+const HORIZON: Duration = Duration::days(3);
+
 fn now() -> DateTime<Utc> {
     DateTime::<Utc>::from_timestamp(1_700_000_000, 0).unwrap()
 }
@@ -118,11 +120,30 @@ fn retry_after_given_a_shorter_wait_than_the_backoff_keeps_the_backoff() {
 }
 
 #[test]
-fn retry_after_given_an_absurd_wait_is_clamped_to_an_hour() {
+fn retry_after_given_an_absurd_wait_is_clamped_to_a_day() {
     assert_eq!(retry_after(Duration::days(30)), MAX_RETRY_AFTER);
     assert_eq!(retry_after(Duration::seconds(-5)), Duration::zero());
-    let wait = retry_wait(1, Some(Duration::days(30)), Jitter::NONE);
-    assert_eq!(wait, Duration::hours(1));
+    let wait = retry_wait(1, Some(Duration::MAX), Jitter::NONE);
+    assert_eq!(wait, Duration::days(1));
+    // And the retry time it leads to is a date, not an overflow.
+    let state = active(now() + Duration::minutes(10));
+    let failure = Failure::Retryable {
+        error: "http_429".to_owned(),
+        retry_after: Some(Duration::MAX),
+    };
+    let events = decide_failure(
+        &state,
+        failure,
+        "busy".to_owned(),
+        HORIZON,
+        now(),
+        Jitter::NONE,
+    )
+    .unwrap();
+    let Event::RefreshFailed { retry_at, .. } = &events[0] else {
+        panic!("{events:?}")
+    };
+    assert_eq!(*retry_at, Some(now() + Duration::days(1)));
 }
 
 #[test]
@@ -239,9 +260,9 @@ fn refresh_failure_given_5xx_429_timeouts_and_network_errors_is_retryable() {
     );
     assert!(matches!(classify(&answer(503)), Failure::Retryable { .. }));
     for attempt in [
-        FailedAttempt::Timeout,
-        FailedAttempt::Network,
-        FailedAttempt::Unusable,
+        FailedAttempt::Timeout { sent: true },
+        FailedAttempt::Network { sent: false },
+        FailedAttempt::Unusable { status: 200 },
     ] {
         assert!(matches!(classify(&attempt), Failure::Retryable { .. }));
     }
@@ -264,7 +285,15 @@ fn refresh_failure_given_a_retryable_failure_records_the_backoff_or_retry_after(
         error: "http_429".to_owned(),
         retry_after: Some(Duration::seconds(120)),
     };
-    let events = decide_failure(&state, failure, "busy".to_owned(), now(), Jitter::NONE).unwrap();
+    let events = decide_failure(
+        &state,
+        failure,
+        "busy".to_owned(),
+        HORIZON,
+        now(),
+        Jitter::NONE,
+    )
+    .unwrap();
     assert_eq!(types(&events), ["refresh_failed"]);
     let Event::RefreshFailed {
         retryable,
@@ -285,12 +314,28 @@ fn refresh_failure_given_a_token_past_its_expiry_also_expires_it() {
         error: "timeout".to_owned(),
         retry_after: None,
     };
-    let events = decide_failure(&state, failure, "slow".to_owned(), now(), Jitter::NONE).unwrap();
+    let events = decide_failure(
+        &state,
+        failure,
+        "slow".to_owned(),
+        HORIZON,
+        now(),
+        Jitter::NONE,
+    )
+    .unwrap();
     assert_eq!(types(&events), ["refresh_failed", "expired"]);
     let permanent = Failure::Permanent {
         error: "invalid_grant".to_owned(),
     };
-    let events = decide_failure(&state, permanent, "gone".to_owned(), now(), Jitter::NONE).unwrap();
+    let events = decide_failure(
+        &state,
+        permanent,
+        "gone".to_owned(),
+        HORIZON,
+        now(),
+        Jitter::NONE,
+    )
+    .unwrap();
     assert_eq!(
         types(&events),
         ["reauthorization_required"],
@@ -313,5 +358,128 @@ fn retry_after_given_a_retryable_failure_holds_back_inline_callers_only() {
     assert_eq!(
         retry_not_before(&state, inline, now() + Duration::seconds(20)),
         None
+    );
+}
+
+#[test]
+fn refresh_failure_given_failures_past_the_horizon_asks_for_the_customer() {
+    let mut state = active(now() + Duration::minutes(10));
+    state.failing_since = Some(now() - Duration::seconds(10));
+    for failure in [
+        Failure::Retryable {
+            error: "http_503".to_owned(),
+            retry_after: None,
+        },
+        Failure::Stuck {
+            error: "http_404".to_owned(),
+        },
+    ] {
+        let within = decide_failure(
+            &state,
+            failure.clone(),
+            "down".to_owned(),
+            Duration::seconds(11),
+            now(),
+            Jitter::NONE,
+        )
+        .unwrap();
+        assert_eq!(types(&within), ["refresh_failed"]);
+        let past = decide_failure(
+            &state,
+            failure,
+            "down".to_owned(),
+            Duration::seconds(10),
+            now(),
+            Jitter::NONE,
+        )
+        .unwrap();
+        assert_eq!(types(&past), ["reauthorization_required"]);
+        let Event::ReauthorizationRequired { error, description } = &past[0] else {
+            panic!("{past:?}")
+        };
+        assert_eq!(error, REFRESH_FAILING);
+        assert!(description.as_deref().is_some_and(|d| d.contains("down")));
+    }
+}
+
+#[test]
+fn refresh_failure_given_the_first_failure_starts_the_horizon_clock() {
+    let state = active(now() + Duration::minutes(10));
+    let failure = Failure::Retryable {
+        error: "http_503".to_owned(),
+        retry_after: None,
+    };
+    let events = decide_failure(
+        &state,
+        failure,
+        "down".to_owned(),
+        Duration::seconds(1),
+        now(),
+        Jitter::NONE,
+    )
+    .unwrap();
+    let meta = EventMeta::at_version(state.version + 1);
+    let after = apply(Some(state), &events[0], &meta).unwrap();
+    assert_eq!(after.failing_since, Some(meta.occurred_at));
+    let again = apply(Some(after.clone()), &events[0], &EventMeta::at_version(99)).unwrap();
+    assert_eq!(
+        again.failing_since, after.failing_since,
+        "kept from the first"
+    );
+}
+
+#[test]
+fn refresh_failure_outcomes_settle_the_refresh_token_only_on_a_definite_answer() {
+    let answer = |status| FailedAttempt::Answer {
+        status,
+        error: None,
+        retry_after: None,
+    };
+    for rejected in [
+        answer(400),
+        answer(429),
+        answer(500),
+        answer(503),
+        FailedAttempt::Unusable { status: 500 },
+        FailedAttempt::Timeout { sent: false },
+        FailedAttempt::Network { sent: false },
+        FailedAttempt::Refused,
+    ] {
+        assert_eq!(rejected.outcome(), CallOutcome::Rejected, "{rejected:?}");
+    }
+    for in_doubt in [
+        answer(502),
+        answer(504),
+        FailedAttempt::Unusable { status: 200 },
+        FailedAttempt::Timeout { sent: true },
+        FailedAttempt::Network { sent: true },
+    ] {
+        assert_eq!(in_doubt.outcome(), CallOutcome::NoAnswer, "{in_doubt:?}");
+    }
+}
+
+#[test]
+fn refresh_given_min_ttl_beyond_a_freshly_issued_tokens_lifetime_is_not_tried_again() {
+    let mut state = active(now() + Duration::minutes(10));
+    assert_eq!(
+        too_short_for(&state, Duration::hours(1), now()),
+        None,
+        "a token from an authorization is refreshed once first"
+    );
+    state.refreshed_at = Some(now() - Duration::seconds(5));
+    assert_eq!(
+        too_short_for(&state, Duration::hours(1), now()),
+        Some(Duration::minutes(10) + Duration::seconds(5))
+    );
+    assert_eq!(
+        too_short_for(&state, Duration::minutes(5), now()),
+        None,
+        "it lasts long enough"
+    );
+    let a_minute_later = now() + LIFETIME_RECHECK;
+    assert_eq!(
+        too_short_for(&state, Duration::hours(1), a_minute_later),
+        None,
+        "asked again once a minute"
     );
 }

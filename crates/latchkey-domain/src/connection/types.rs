@@ -380,6 +380,9 @@ pub struct State {
     pub last_error: Option<Box<LastError>>,
     /// Refresh failures in a row since the last success.
     pub consecutive_failures: u32,
+    /// When the refresh failures in a row began (the first of them); `None` while refreshes work.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failing_since: Option<DateTime<Utc>>,
     /// When the next refresh is due (planned, or the retry after a failure); `None`: none planned.
     #[serde(default)]
     pub refresh_at: Option<DateTime<Utc>>,

@@ -169,6 +169,55 @@ pub struct IntegrationConfig {
     /// that connection instead of making a twin.
     #[serde(default)]
     pub reauthorize_same_account: bool,
+    /// What a refresh token whose last send got no answer may do (the provider may have rotated
+    /// it meanwhile).
+    #[serde(default)]
+    pub refresh_token_reuse: RefreshTokenReuse,
+    /// How long refreshes may keep failing (retryable or not) before the connection asks for the
+    /// customer (`reauthorization_required`, `refresh_failing`).
+    #[serde(default = "default_failure_horizon")]
+    pub refresh_failure_horizon_secs: u32,
+}
+
+fn default_failure_horizon() -> u32 {
+    IntegrationConfig::DEFAULT_FAILURE_HORIZON_SECS
+}
+
+/// What a refresh token may do once it is in doubt: sent, with no answer (a timeout, a reset, a
+/// crash), so the provider may or may not have rotated it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum RefreshTokenReuse {
+    /// Strict rotation with reuse detection: sending it again could revoke the grant, so the
+    /// connection asks for the customer (`refresh_interrupted`).
+    #[default]
+    Never,
+    /// The provider accepts a rotated refresh token again for a while after its first use
+    /// (Xero: 30 minutes): sent again within that window, counted from the first send.
+    Within { grace_secs: u32 },
+    /// The provider does not rotate refresh tokens (or never revokes on reuse): sent again freely.
+    Always,
+}
+
+impl RefreshTokenReuse {
+    /// The names `refresh_token_reuse` takes on the wire.
+    pub const NAMES: [&'static str; 3] = ["never", "within", "always"];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Never => "never",
+            Self::Within { .. } => "within",
+            Self::Always => "always",
+        }
+    }
+
+    /// The grace of `within`, else 0.
+    pub fn grace_secs(self) -> u32 {
+        match self {
+            Self::Within { grace_secs } => grace_secs,
+            _ => 0,
+        }
+    }
 }
 
 /// Where the provider account id comes from, after each authorization.
@@ -220,6 +269,11 @@ impl IntegrationConfig {
     pub const MAX_METADATA_FIELDS: usize = 32;
     pub const MIN_VALIDATION_INTERVAL_SECS: u32 = 10;
     pub const MAX_VALIDATION_INTERVAL_SECS: u32 = 30 * 24 * 3600;
+    /// Three days of failed refreshes, then the customer is asked.
+    pub const DEFAULT_FAILURE_HORIZON_SECS: u32 = 3 * 24 * 3600;
+    pub const MAX_FAILURE_HORIZON_SECS: u32 = 366 * 24 * 3600;
+    /// The longest `within` grace accepted.
+    pub const MAX_REUSE_GRACE_SECS: u32 = 24 * 3600;
     /// Token response fields that hold secrets and are never kept as metadata.
     pub const SECRET_FIELDS: &'static [&'static str] =
         &["access_token", "refresh_token", "id_token"];

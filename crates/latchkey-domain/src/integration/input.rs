@@ -52,6 +52,10 @@ pub struct IntegrationConfigInput {
     pub account_url: String,
     pub account_pointer: String,
     pub reauthorize_same_account: bool,
+    /// `never` (or empty), `within` (with `refresh_token_reuse_grace_secs`) or `always`.
+    pub refresh_token_reuse: String,
+    pub refresh_token_reuse_grace_secs: Option<u32>,
+    pub refresh_failure_horizon_secs: Option<u32>,
 }
 
 impl IntegrationConfigInput {
@@ -202,6 +206,53 @@ impl IntegrationConfigInput {
             e.push(FieldViolation::new(
                 "refresh_token_max_idle_secs",
                 "must be between one hour and ten years",
+            ));
+        }
+        let refresh_token_reuse = match (
+            self.refresh_token_reuse.as_str(),
+            self.refresh_token_reuse_grace_secs,
+        ) {
+            ("" | "never", None) => Some(RefreshTokenReuse::Never),
+            ("always", None) => Some(RefreshTokenReuse::Always),
+            ("within", Some(grace_secs))
+                if (1..=IntegrationConfig::MAX_REUSE_GRACE_SECS).contains(&grace_secs) =>
+            {
+                Some(RefreshTokenReuse::Within { grace_secs })
+            }
+            ("within", _) => {
+                e.push(FieldViolation::new(
+                    "refresh_token_reuse_grace_secs",
+                    "must be 1 second to one day with refresh_token_reuse within",
+                ));
+                None
+            }
+            ("" | "never" | "always", Some(_)) => {
+                e.push(FieldViolation::new(
+                    "refresh_token_reuse_grace_secs",
+                    "goes only with refresh_token_reuse within",
+                ));
+                None
+            }
+            (other, _) => {
+                e.push(FieldViolation::new(
+                    "refresh_token_reuse",
+                    format!(
+                        "{other:?} is not one of {}",
+                        RefreshTokenReuse::NAMES.join(", ")
+                    ),
+                ));
+                None
+            }
+        };
+        let refresh_failure_horizon_secs = self
+            .refresh_failure_horizon_secs
+            .unwrap_or(IntegrationConfig::DEFAULT_FAILURE_HORIZON_SECS);
+        if !(1..=IntegrationConfig::MAX_FAILURE_HORIZON_SECS)
+            .contains(&refresh_failure_horizon_secs)
+        {
+            e.push(FieldViolation::new(
+                "refresh_failure_horizon_secs",
+                "must be 1 second to 366 days",
             ));
         }
         let webhook = match self.webhook {
@@ -385,6 +436,9 @@ impl IntegrationConfigInput {
                 validation_interval_secs: self.validation_interval_secs,
                 account,
                 reauthorize_same_account: self.reauthorize_same_account,
+                // Checked above: a `None` pushed a violation, and violations returned.
+                refresh_token_reuse: refresh_token_reuse.unwrap_or_default(),
+                refresh_failure_horizon_secs,
             }),
             // Every `None` above pushed a violation, so `e` was not empty.
             _ => Err(e),

@@ -319,3 +319,43 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn refresh_token_reuse_and_the_failure_horizon_are_checked_and_default_to_never_and_three_days() {
+    let config = input().parse().unwrap();
+    assert_eq!(config.refresh_token_reuse, RefreshTokenReuse::Never);
+    assert_eq!(config.refresh_failure_horizon_secs, 3 * 24 * 3600);
+    let with = |reuse: &str, grace: Option<u32>| IntegrationConfigInput {
+        refresh_token_reuse: reuse.to_owned(),
+        refresh_token_reuse_grace_secs: grace,
+        ..input()
+    };
+    assert_eq!(
+        with("within", Some(1800))
+            .parse()
+            .unwrap()
+            .refresh_token_reuse,
+        RefreshTokenReuse::Within { grace_secs: 1800 }
+    );
+    assert_eq!(
+        with("always", None).parse().unwrap().refresh_token_reuse,
+        RefreshTokenReuse::Always
+    );
+    for (reuse, grace, field) in [
+        ("within", None, "refresh_token_reuse_grace_secs"),
+        ("within", Some(0), "refresh_token_reuse_grace_secs"),
+        ("always", Some(5), "refresh_token_reuse_grace_secs"),
+        ("sometimes", None, "refresh_token_reuse"),
+    ] {
+        let errors = with(reuse, grace).parse().unwrap_err();
+        assert_eq!(errors.0[0].field, field, "{reuse} {grace:?}");
+    }
+    let zero = IntegrationConfigInput {
+        refresh_failure_horizon_secs: Some(0),
+        ..input()
+    };
+    assert_eq!(
+        zero.parse().unwrap_err().0[0].field,
+        "refresh_failure_horizon_secs"
+    );
+}

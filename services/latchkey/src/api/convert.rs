@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 use latchkey_domain::integration::{self, IntegrationConfigInput};
 use latchkey_domain::webhook::{WebhookKind, WebhookScheme};
 use latchkey_domain::{
-    AccountMapping, ClientAuthMethod, FieldViolation, GrantType, IntegrationConfig, TokenPlacement,
-    TokenValidation, ValidationErrors, connection,
+    AccountMapping, ClientAuthMethod, FieldViolation, GrantType, IntegrationConfig,
+    RefreshTokenReuse, TokenPlacement, TokenValidation, ValidationErrors, connection,
 };
 use latchkey_proto::v1 as pb;
 use latchkey_store::{Page, TokenReads};
@@ -187,6 +187,9 @@ pub fn config_input(
             .map(|a| a.pointer.clone())
             .unwrap_or_default(),
         reauthorize_same_account: c.reauthorize_same_account,
+        refresh_token_reuse: c.refresh_token_reuse,
+        refresh_token_reuse_grace_secs: c.refresh_token_reuse_grace_secs,
+        refresh_failure_horizon_secs: c.refresh_failure_horizon_secs,
         webhook: match c.webhook {
             None => None,
             Some(w) => {
@@ -246,6 +249,8 @@ pub fn template_to_pb(template: &latchkey_domain::templates::Template) -> pb::Te
             default_token_lifetime_secs: input.default_token_lifetime_secs,
             issuer: input.issuer,
             metadata_fields: input.metadata_fields,
+            refresh_token_reuse: input.refresh_token_reuse,
+            refresh_token_reuse_grace_secs: input.refresh_token_reuse_grace_secs,
             ..Default::default()
         }),
     }
@@ -350,6 +355,12 @@ pub fn integration_to_pb(state: &integration::State, callback_url: &str) -> pb::
                 },
             }),
             reauthorize_same_account: c.reauthorize_same_account,
+            refresh_token_reuse: c.refresh_token_reuse.as_str().to_owned(),
+            refresh_token_reuse_grace_secs: match c.refresh_token_reuse {
+                RefreshTokenReuse::Within { grace_secs } => Some(grace_secs),
+                _ => None,
+            },
+            refresh_failure_horizon_secs: Some(c.refresh_failure_horizon_secs),
             webhook: c.webhook.as_ref().map(|w| pb::WebhookScheme {
                 kind: match w.kind {
                     WebhookKind::HmacBody => pb::WebhookKind::HmacBody,
@@ -475,6 +486,7 @@ pub fn connection_to_pb(state: &connection::State) -> pb::Connection {
             at: Some(timestamp(v.at)),
         }),
         provider_account_id: state.provider_account_id.clone().unwrap_or_default(),
+        failing_since: state.failing_since.map(timestamp),
         name: state.profile.name.clone(),
         description: state.profile.description.clone(),
         labels: state.profile.labels.clone().into_iter().collect(),

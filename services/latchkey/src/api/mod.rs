@@ -4,9 +4,11 @@
 mod audit;
 mod connection;
 mod convert;
+mod deadline;
 mod integration;
 mod requests;
 
 pub use audit::AuditApi;
 pub use connection::ConnectionApi;
+pub use deadline::DeadlineLayer;
 pub use integration::IntegrationApi;

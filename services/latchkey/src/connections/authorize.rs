@@ -317,7 +317,7 @@ impl Connections {
                     }
                     (_, account) => {
                         let tokens = self
-                            .seal_tokens(state.id, response, config, &pending.scopes, now, false)
+                            .seal_tokens(state.id, &response, config, &pending.scopes, now, false)
                             .await?;
                         let events = connection::decide(
                             Some(&state),
@@ -486,7 +486,7 @@ impl Connections {
         now: DateTime<Utc>,
     ) -> Result<connection::State, AppError> {
         let tokens = self
-            .seal_tokens(twin.id, response, config, scopes, now, false)
+            .seal_tokens(twin.id, &response, config, scopes, now, false)
             .await?;
         let mut attempts = 0;
         let connection = loop {

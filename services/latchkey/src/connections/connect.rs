@@ -194,7 +194,7 @@ impl Connections {
             .identify_account(&integration.config, &response)
             .await?;
         let tokens = self
-            .seal_tokens(id, response, &integration.config, &requested, now, true)
+            .seal_tokens(id, &response, &integration.config, &requested, now, true)
             .await?;
         let mut events = connection::decide(
             None,

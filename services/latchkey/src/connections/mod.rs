@@ -17,6 +17,7 @@ pub mod queries;
 pub mod refresh;
 mod revoke;
 pub mod scheduler;
+mod settle;
 pub mod token;
 mod validate;
 
@@ -35,6 +36,7 @@ use latchkey_oauth::{ProviderClient, TokenResponse};
 use latchkey_store::{ConnectionFilter, EventStore, Page};
 use rand::Rng;
 use secrecy::SecretString;
+use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::cache::ProjectionCache;
@@ -69,6 +71,13 @@ pub struct Connections {
     cache: Arc<ProjectionCache>,
     /// The app's tracker, for work that outlives the request that started it.
     tasks: TaskTracker,
+    /// Cancelled at shutdown: no refresh starts after it, those under way finish.
+    shutdown: CancellationToken,
+}
+
+/// What the lease notes of a refresh token: its digest, never the token.
+fn digest(sealed: &Sealed) -> String {
+    latchkey_crypto::sha256_hex(sealed.as_bytes())
 }
 
 /// A draw for the refresh rules' spreads.
@@ -83,6 +92,7 @@ impl Connections {
         provider: ProviderClient,
         cache: Arc<ProjectionCache>,
         tasks: TaskTracker,
+        shutdown: CancellationToken,
         settings: ConnectionSettings,
     ) -> Self {
         Self {
@@ -98,6 +108,7 @@ impl Connections {
             )),
             cache,
             tasks,
+            shutdown,
         }
     }
 
@@ -206,7 +217,7 @@ impl Connections {
     async fn seal_tokens(
         &self,
         id: ConnectionId,
-        response: TokenResponse,
+        response: &TokenResponse,
         config: &IntegrationConfig,
         requested: &[String],
         now: DateTime<Utc>,
@@ -227,10 +238,13 @@ impl Connections {
                 .seal(&owner, Field::AccessToken, &response.access_token)
                 .await?,
             refresh_token,
-            token_type: response.token_type,
+            token_type: response.token_type.clone(),
             expires_at: Some(expires_at),
-            scopes: response.scopes.unwrap_or_else(|| requested.to_vec()),
-            metadata: response.metadata,
+            scopes: response
+                .scopes
+                .clone()
+                .unwrap_or_else(|| requested.to_vec()),
+            metadata: response.metadata.clone(),
             refresh_at,
         })
     }

@@ -1,75 +1,147 @@
-//! The one place a refresh runs: one per connection at a time (single-flight in the process, a
-//! lease in the database across replicas), the provider call, and a rotation-safe commit.
+//! The one place a refresh runs. A refresh runs apart from its callers: a task on the app's
+//! tracker owns it from the lease to the commit, and callers wait for its answer within their own
+//! deadlines, so a caller that gives up only stops waiting. One refresh per connection at a time:
+//! a flight in the process, a lease in the database across replicas.
 //!
-//! Rotation safety: before a refresh token is sent, the lease records its digest; the digest is
-//! cleared only when the outcome is committed. An attempt cut short (a crash between the
-//! provider's answer and the commit) leaves the digest behind, and whoever takes the lease next
-//! will not send that token again: with rotation and reuse detection a second use would revoke the
-//! whole grant, so the connection asks for the customer instead (`refresh_interrupted`).
+//! The order of one refresh: the per-provider rate limit (before the lease, so waiting never eats
+//! into it); the lease; the state read again under it; the refresh token's state machine
+//! (`latchkey_domain::connection::refresh_token`: a token sent earlier with no answer is in doubt,
+//! and sent again only as the integration's `refresh_token_reuse` allows); the lease checked and
+//! extended over the call and the commit as the token's digest is noted; the provider call; and
+//! what it came to, settled in `settle`: new tokens committed until they hold, a failure recorded
+//! on the latest state, the digest released on a definite answer and kept on none.
 
-use std::time::Duration as StdDuration;
+use std::time::Instant;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{Duration, Utc};
 use latchkey_crypto::Field;
-use latchkey_domain::connection::refresh::{self, Failure, Need};
+use latchkey_domain::connection::refresh::{self, Need};
+use latchkey_domain::connection::refresh_token::{CallOutcome, Sent, TokenState};
 use latchkey_domain::connection::{self, GrantCredentials};
 use latchkey_domain::{ConnectionId, GrantType, ParamMap, integration};
-use latchkey_oauth::{ClientCredentials, Grant, OAuthError, TokenResponse};
+use latchkey_oauth::{ClientCredentials, Grant};
 use latchkey_store::Lease;
+use secrecy::SecretString;
+use tokio::sync::oneshot;
 
-use super::{Connections, jitter};
+use super::flight::Flight;
+use super::settle::Settle;
+use super::{Connections, digest};
 use crate::callers::Caller;
 use crate::error::AppError;
 
-fn digest(sealed: &latchkey_domain::Sealed) -> String {
-    latchkey_crypto::sha256_hex(sealed.as_bytes())
-}
+/// How often a caller looks again while another replica holds the lease.
+const LEASE_POLL: std::time::Duration = std::time::Duration::from_millis(50);
 
 impl Connections {
     /// Brings the connection to what `need` asks for, refreshing at most once, and returns its
-    /// state. Concurrent callers in this process wait for one refresh; other replicas wait on the
-    /// database lease and then read what it committed.
+    /// state. Concurrent callers in this process share one refresh; other replicas wait on the
+    /// database lease and then read what it committed. The refresh is not this caller's: if the
+    /// caller goes away (a deadline, a cancelled request) it runs on to its commit.
     #[tracing::instrument(name = "refresh", skip_all, fields(connection_id = %id))]
     pub async fn ensure_fresh(
         &self,
         id: ConnectionId,
         need: Need,
     ) -> Result<connection::State, AppError> {
-        let refresh = &self.refresh;
-        let lock = refresh.lock_for(id);
+        if self.shutdown.is_cancelled() {
+            return Err(shutting_down());
+        }
+        let arrived = Instant::now();
+        let (answer, wait) = oneshot::channel();
+        let connections = self.clone();
+        let span = tracing::Span::current();
+        self.tasks.spawn(tracing::Instrument::instrument(
+            async move {
+                let _ = answer.send(connections.refresh_in_turn(id, need, arrived).await);
+            },
+            span,
+        ));
+        wait.await.unwrap_or_else(|_| {
+            Err(AppError::Internal(
+                "the refresh task ended without an answer".to_owned(),
+            ))
+        })
+    }
+
+    /// Waits for this connection's turn in the process, then refreshes if still needed.
+    async fn refresh_in_turn(
+        &self,
+        id: ConnectionId,
+        need: Need,
+        arrived: Instant,
+    ) -> Result<connection::State, AppError> {
+        let flight = self.refresh.flight(id);
         let result = {
-            let _guard = lock.lock().await;
-            self.refresh_locked(id, need).await
+            let _turn = flight.turn.lock().await;
+            self.refresh_locked(id, need, arrived, &flight).await
         };
-        refresh.forget(id, &lock);
+        self.refresh.forget(id, &flight);
         result
+    }
+
+    /// Whether the connection already answers the caller: its need is met, a refresh was sent
+    /// after a `RefreshToken` caller came, or the provider's tokens cannot last what is asked.
+    fn answered(
+        &self,
+        state: &connection::State,
+        need: Need,
+        arrived: Instant,
+        flight: &Flight,
+    ) -> bool {
+        let now = Utc::now();
+        refresh::satisfied(state, need, now)
+            || match need {
+                Need::Force => flight.sent_since(arrived),
+                Need::MinTtl(min_ttl) => refresh::too_short_for(state, min_ttl, now).is_some(),
+                Need::Due => false,
+            }
     }
 
     async fn refresh_locked(
         &self,
         id: ConnectionId,
         need: Need,
+        arrived: Instant,
+        flight: &Flight,
     ) -> Result<connection::State, AppError> {
-        let owner = self.refresh.owner.clone();
-        let lease_ttl = self.refresh.lease_ttl;
         let mut state = self.connection_state(id).await?;
-        if refresh::satisfied(&state, need, Utc::now()) {
+        if self.answered(&state, need, arrived, flight) {
             return Ok(state);
         }
+        if self.shutdown.is_cancelled() {
+            return Err(shutting_down());
+        }
+        let integration = match self.integration_state(state.integration_id).await {
+            Ok(integration) => integration,
+            Err(AppError::NotFound(_)) => return self.close_orphan(&state).await,
+            Err(e) => return Err(e),
+        };
+        // The rate limit first: waiting for it never eats into a lease.
+        let host = integration
+            .config
+            .token_url
+            .url()
+            .host_str()
+            .unwrap_or_default()
+            .to_owned();
+        self.refresh.limiter.until_key_ready(&host).await;
         // Another replica may be refreshing: wait for its lease, then use what it committed.
+        let owner = self.refresh.owner.clone();
+        let lease_ttl = self.refresh.lease_ttl;
         let deadline = Utc::now() + lease_ttl + Duration::seconds(5);
-        let previous_digest = loop {
+        let left = loop {
             let now = Utc::now();
             match self
                 .store
                 .acquire_refresh_lease(id, &owner, now, now + lease_ttl)
                 .await?
             {
-                Lease::Acquired { previous_digest } => break previous_digest,
+                Lease::Acquired { left } => break left,
                 Lease::Busy if now < deadline => {
-                    tokio::time::sleep(StdDuration::from_millis(50)).await;
+                    tokio::time::sleep(LEASE_POLL).await;
                     state = self.connection_state(id).await?;
-                    if refresh::satisfied(&state, need, Utc::now()) {
+                    if self.answered(&state, need, arrived, flight) {
                         return Ok(state);
                     }
                 }
@@ -80,527 +152,292 @@ impl Connections {
                 }
             }
         };
-        let result = self.refresh_leased(id, need, previous_digest, &owner).await;
-        match &result {
-            // The outcome is committed (or nothing was sent): the lease and its digest can go.
-            Ok(_) | Err(AppError::FailedPrecondition(_) | AppError::Unavailable(_)) => {
-                self.store.release_refresh_lease(id, &owner).await?;
-            }
-            // Not committed: keep the digest, so the token is not sent again.
-            Err(_) => {}
-        }
+        let (result, settle) = self
+            .refresh_leased(id, need, arrived, flight, &integration, left)
+            .await;
+        self.end_lease(id, settle).await;
         result
     }
 
+    /// Under the lease: reads the state again, decides whether and how to refresh, calls the
+    /// provider and settles what came of it. Answers how the lease ends.
     async fn refresh_leased(
         &self,
         id: ConnectionId,
         need: Need,
-        previous_digest: Option<String>,
-        owner: &str,
-    ) -> Result<connection::State, AppError> {
-        let caller = Caller::system("system:refresher");
+        arrived: Instant,
+        flight: &Flight,
+        integration: &integration::State,
+        left: Option<Sent>,
+    ) -> (Result<connection::State, AppError>, Settle) {
+        // Whatever ends this early leaves the token state as it was found (an in-doubt token
+        // the connection still holds stays in doubt).
+        let untouched = |state: &connection::State| {
+            let still_held = left.as_ref().is_some_and(|sent| {
+                state
+                    .refresh_token
+                    .as_ref()
+                    .is_some_and(|rt| digest(rt) == sent.digest)
+            });
+            if still_held {
+                Settle::KeepSent
+            } else {
+                Settle::Release
+            }
+        };
         // Re-read under the lease: a refresh another replica just finished is used, not repeated.
-        let state = self.connection_state(id).await?;
-        let now = Utc::now();
-        if refresh::satisfied(&state, need, now) {
-            return Ok(state);
+        let state = match self.connection_state(id).await {
+            Ok(state) => state,
+            Err(e) => return (Err(e), Settle::KeepSent),
+        };
+        if self.answered(&state, need, arrived, flight) {
+            return (Ok(state.clone()), untouched(&state));
         }
-        use connection::Status::*;
-        match state.status {
-            Active | Expired => {}
-            ReauthorizationRequired => {
-                return Err(AppError::FailedPrecondition(format!(
-                    "connection {id} needs the customer to authorize again: {}",
-                    state
-                        .last_error
-                        .as_ref()
-                        .map(|e| e.code.as_str())
-                        .unwrap_or("reauthorization_required")
-                )));
-            }
-            other => {
-                return Err(AppError::FailedPrecondition(format!(
-                    "connection {id} is {} and cannot be refreshed",
-                    other.as_str()
-                )));
-            }
+        if let Err(refusal) = refreshable(&state, need) {
+            return (Err(refusal), untouched(&state));
         }
-        // In backoff after a failure, inline callers get the wait, not another attempt.
-        if let Some(at) = refresh::retry_not_before(&state, need, now) {
-            let code = state.last_error.as_ref().map_or("", |e| e.code.as_str());
-            return Err(AppError::Unavailable(format!(
-                "refreshing connection {id} failed ({code}); the next attempt is at {at}"
-            )));
-        }
-        let integration = self.integration_state(state.integration_id).await?;
+        let caller = Caller::system("system:refresher");
         let config = &integration.config;
+        let prepared = match self.prepare(&state, integration, left.clone()).await {
+            Ok(prepared) => prepared,
+            Err(Unprepared::Interrupted(description)) => {
+                let recorded = self
+                    .record_interrupted(&state, description, &caller)
+                    .await
+                    .and_then(|()| {
+                        Err(AppError::FailedPrecondition(format!(
+                            "connection {id} needs the customer to authorize again: \
+                             refresh_interrupted"
+                        )))
+                    });
+                return (recorded, Settle::Release);
+            }
+            Err(Unprepared::Nothing) => {
+                let expired = self.expire_if_due(&state, &caller).await;
+                let answer = expired.and_then(|()| {
+                    Err(AppError::FailedPrecondition(format!(
+                        "connection {id} has no refresh token; the customer must authorize \
+                         again when its token expires"
+                    )))
+                });
+                return (answer, Settle::Release);
+            }
+            Err(Unprepared::Failed(e)) => return (Err(e), untouched(&state)),
+        };
+        // Right before sending: the lease is still ours and lasts over the call and the commit;
+        // the token sent is noted first, so a crash from here on leaves it in doubt.
+        let until = Utc::now() + self.refresh.lease_ttl;
+        let owner = &self.refresh.owner;
+        let held = match &prepared.sending {
+            Some(sent) => {
+                self.store
+                    .record_refresh_attempt(id, owner, sent, until)
+                    .await
+            }
+            None => self.store.renew_refresh_lease(id, owner, until).await,
+        };
+        match held {
+            Ok(true) => {}
+            Ok(false) => {
+                return (
+                    Err(AppError::Unavailable(format!(
+                        "lost the refresh lease of connection {id}; try again"
+                    ))),
+                    Settle::NotOurs,
+                );
+            }
+            Err(e) => return (Err(e.into()), untouched(&state)),
+        }
+        flight.sent_now();
+        let client = ClientCredentials {
+            client_id: &prepared.client_id,
+            client_secret: prepared.client_secret.as_ref(),
+            method: config.client_auth,
+        };
+        let outcome = self
+            .provider
+            .request_token(
+                config,
+                &config.token_url.url(),
+                &client,
+                &prepared.grant(),
+                &ParamMap::default(),
+            )
+            .await;
+        let sent_token = prepared.sending.is_some();
+        match outcome {
+            Ok(response) => {
+                let committed = self
+                    .commit_refresh(&state, integration, response, &caller)
+                    .await;
+                (committed, Settle::Release)
+            }
+            Err(error) => {
+                let call = error.attempt().outcome();
+                let recorded = self.record_failure(&state, &error, config, &caller).await;
+                let settle = match call {
+                    CallOutcome::NoAnswer if sent_token => Settle::KeepSent,
+                    _ => Settle::Release,
+                };
+                (recorded.and(Err(AppError::from(error))), settle)
+            }
+        }
+    }
 
-        let grant_secret;
-        let rt_plain;
-        let password_plain;
-        let integration_secret = self.open_integration_secret(&integration).await?;
-        let (grant, client) = match (
+    /// What a refresh sends: the refresh token (if the token state machine lets it go) or the
+    /// grant run again, and the client it authenticates as.
+    async fn prepare(
+        &self,
+        state: &connection::State,
+        integration: &integration::State,
+        left: Option<Sent>,
+    ) -> Result<Prepared, Unprepared> {
+        let config = &integration.config;
+        let id = state.id;
+        let integration_secret = self
+            .open_integration_secret(integration)
+            .await
+            .map_err(Unprepared::Failed)?;
+        let own_client = match state.credentials.as_deref() {
+            Some(GrantCredentials::ClientCredentials {
+                client_id,
+                client_secret,
+            }) => Some((
+                client_id.clone(),
+                match client_secret {
+                    Some(sealed) => Some(
+                        self.open_connection_secret(id, Field::ClientSecret, sealed)
+                            .await
+                            .map_err(Unprepared::Failed)?,
+                    ),
+                    None => None,
+                },
+            )),
+            _ => None,
+        };
+        let (client_id, client_secret) = own_client.unwrap_or_else(|| {
+            (
+                config.client_id.as_str().to_owned(),
+                integration_secret.clone(),
+            )
+        });
+        let scopes = config.scopes.clone();
+        let (kind, sending) = match (
             &state.refresh_token,
             state.credentials.as_deref(),
             state.grant_type,
         ) {
-            (Some(sealed), credentials, _) => {
-                let rt_digest = digest(sealed);
-                if previous_digest.as_deref() == Some(rt_digest.as_str()) {
-                    let events = connection::decide(
-                        Some(&state),
-                        connection::Command::RequireReauthorization {
-                            error: "refresh_interrupted".to_owned(),
-                            description: Some(
-                                "an earlier refresh was cut short after its refresh token was \
-                                 sent; that token may have been rotated, so it is not sent again"
-                                    .to_owned(),
-                            ),
-                        },
-                    )?;
-                    self.append_events(id, state.version, events, &caller, now)
-                        .await?;
-                    return Err(AppError::FailedPrecondition(format!(
-                        "connection {id} needs the customer to authorize again: refresh_interrupted"
-                    )));
-                }
-                if !self
-                    .store
-                    .record_refresh_attempt(id, owner, &rt_digest)
-                    .await?
-                {
-                    return Err(AppError::Unavailable(format!(
-                        "lost the refresh lease of connection {id}; try again"
-                    )));
-                }
-                rt_plain = self
+            (Some(sealed), _, _) => {
+                let sending = TokenState::found(left)
+                    .send(&digest(sealed), config.refresh_token_reuse, Utc::now())
+                    .map_err(|interrupted| Unprepared::Interrupted(interrupted.description))?;
+                let token = self
                     .open_connection_secret(id, Field::RefreshToken, sealed)
-                    .await?;
-                let client = match credentials {
-                    Some(GrantCredentials::ClientCredentials {
-                        client_id,
-                        client_secret: Some(secret),
-                    }) => {
-                        grant_secret = Some(
-                            self.open_connection_secret(id, Field::ClientSecret, secret)
-                                .await?,
-                        );
-                        (client_id.clone(), grant_secret.as_ref())
-                    }
-                    _ => (
-                        config.client_id.as_str().to_owned(),
-                        integration_secret.as_ref(),
-                    ),
-                };
-                (
-                    Grant::RefreshToken {
-                        refresh_token: &rt_plain,
-                    },
-                    client,
-                )
-            }
-            (
-                None,
-                Some(GrantCredentials::ClientCredentials {
-                    client_id,
-                    client_secret,
-                }),
-                _,
-            ) => {
-                grant_secret = match client_secret {
-                    Some(s) => Some(
-                        self.open_connection_secret(id, Field::ClientSecret, s)
-                            .await?,
-                    ),
-                    None => None,
-                };
-                (
-                    Grant::ClientCredentials {
-                        scopes: &config.scopes,
-                    },
-                    (client_id.clone(), grant_secret.as_ref()),
-                )
-            }
-            (None, None, GrantType::ClientCredentials) => (
-                Grant::ClientCredentials {
-                    scopes: &config.scopes,
-                },
-                (
-                    config.client_id.as_str().to_owned(),
-                    integration_secret.as_ref(),
-                ),
-            ),
-            (None, Some(GrantCredentials::Password { username, password }), _) => {
-                password_plain = self
-                    .open_connection_secret(id, Field::Password, password)
-                    .await?;
-                (
-                    Grant::Password {
-                        username,
-                        password: &password_plain,
-                        scopes: &config.scopes,
-                    },
-                    (
-                        config.client_id.as_str().to_owned(),
-                        integration_secret.as_ref(),
-                    ),
-                )
-            }
-            _ => {
-                // Nothing to refresh with: say so, and expire the token when its time is up.
-                if state.status == Active && state.expires_at.is_some_and(|at| at <= now) {
-                    let events =
-                        connection::decide(Some(&state), connection::Command::Expire { now })?;
-                    self.append_events(id, state.version, events, &caller, now)
-                        .await?;
-                }
-                return Err(AppError::FailedPrecondition(format!(
-                    "connection {id} has no refresh token; the customer must authorize again \
-                     when its token expires"
-                )));
-            }
-        };
-        let (client_id, client_secret) = client;
-        let client = ClientCredentials {
-            client_id: &client_id,
-            client_secret,
-            method: config.client_auth,
-        };
-        let token_url = config.token_url.url();
-        let host = token_url.host_str().unwrap_or_default().to_owned();
-        self.refresh.limiter.until_key_ready(&host).await;
-        let outcome = self
-            .provider
-            .request_token(config, &token_url, &client, &grant, &ParamMap::default())
-            .await;
-        let now = Utc::now();
-        match outcome {
-            Ok(response) => {
-                self.commit_refresh(&state, &integration, response, &caller)
                     .await
+                    .map_err(Unprepared::Failed)?;
+                (GrantKind::RefreshToken(token), sending.sent().cloned())
             }
-            Err(error) => {
-                self.record_failure(&state, &error, &caller, now).await?;
-                Err(AppError::from(error))
+            (None, Some(GrantCredentials::ClientCredentials { .. }), _)
+            | (None, None, GrantType::ClientCredentials) => (GrantKind::ClientCredentials, None),
+            (None, Some(GrantCredentials::Password { username, password }), _) => {
+                let password = self
+                    .open_connection_secret(id, Field::Password, password)
+                    .await
+                    .map_err(Unprepared::Failed)?;
+                (GrantKind::Password(username.clone(), password), None)
             }
-        }
+            _ => return Err(Unprepared::Nothing),
+        };
+        Ok(Prepared {
+            kind,
+            scopes,
+            client_id,
+            client_secret,
+            sending,
+        })
     }
+}
 
-    /// Commits new tokens, retrying the append (never the provider call) on conflicts and
-    /// transient database errors.
-    async fn commit_refresh(
-        &self,
-        state: &connection::State,
-        integration: &integration::State,
-        response: TokenResponse,
-        caller: &Caller,
-    ) -> Result<connection::State, AppError> {
-        let now = Utc::now();
-        // This refresh ran by some means (a refresh token, kept if not rotated, or a grant run
-        // again), and the next one can run the same way.
-        let tokens = self
-            .seal_tokens(
-                state.id,
-                response,
-                &integration.config,
-                &state.scopes,
-                now,
-                true,
-            )
-            .await?;
-        let mut current = state.clone();
-        let mut attempt = 0u32;
-        loop {
-            attempt += 1;
-            let events = connection::decide(
-                Some(&current),
-                connection::Command::Refresh {
-                    tokens: tokens.clone(),
-                },
-            )?;
-            match self
-                .append_events(current.id, current.version, events, caller, now)
-                .await
-            {
-                Ok(state) => {
-                    tracing::info!(connection_id = %state.id, version = state.version, "refreshed");
-                    crate::metrics::count_refresh("refreshed");
-                    return Ok(state);
-                }
-                Err(AppError::Conflict(_)) if attempt < 5 => {
-                    current = self.connection_state(state.id).await?;
-                }
-                Err(AppError::Internal(e)) if attempt < 5 => {
-                    tracing::warn!(connection_id = %state.id, attempt, error = %e, "committing a refresh failed; retrying the append");
-                    tokio::time::sleep(StdDuration::from_millis(100 * u64::from(attempt))).await;
-                    current = self.connection_state(state.id).await?;
-                }
-                Err(e) => return Err(e),
-            }
+/// Whether a connection in this state may be refreshed for `need` now.
+fn refreshable(state: &connection::State, need: Need) -> Result<(), AppError> {
+    use connection::Status::*;
+    let id = state.id;
+    match state.status {
+        Active | Expired => {}
+        ReauthorizationRequired => {
+            return Err(AppError::FailedPrecondition(format!(
+                "connection {id} needs the customer to authorize again: {}",
+                state
+                    .last_error
+                    .as_ref()
+                    .map_or("reauthorization_required", |e| e.code.as_str())
+            )));
+        }
+        other => {
+            return Err(AppError::FailedPrecondition(format!(
+                "connection {id} is {} and cannot be refreshed",
+                other.as_str()
+            )));
         }
     }
+    // In backoff after a failure, inline callers get the wait, not another attempt.
+    if let Some(at) = refresh::retry_not_before(state, need, Utc::now()) {
+        let code = state.last_error.as_ref().map_or("", |e| e.code.as_str());
+        return Err(AppError::Unavailable(format!(
+            "refreshing connection {id} failed ({code}); the next attempt is at {at}"
+        )));
+    }
+    Ok(())
+}
 
-    /// Records a failed refresh as the domain classifies it (and expires a token past its
-    /// expiry).
-    async fn record_failure(
-        &self,
-        state: &connection::State,
-        error: &OAuthError,
-        caller: &Caller,
-        now: DateTime<Utc>,
-    ) -> Result<(), AppError> {
-        let failure = refresh::classify(&error.attempt());
-        let code = failure.error().to_owned();
-        match &failure {
-            Failure::Permanent { .. } => {
-                crate::metrics::count_refresh("reauthorization_required");
-                tracing::warn!(connection_id = %state.id, error = code, "refresh refused for good; reauthorization required");
-            }
-            Failure::Retryable { .. } => {
-                crate::metrics::count_refresh("failed_retryable");
-                let attempt = state.consecutive_failures.saturating_add(1);
-                tracing::warn!(connection_id = %state.id, error = code, attempt, "refresh failed; will retry");
-            }
-            Failure::Stuck { .. } => {
-                crate::metrics::count_refresh("failed");
-                tracing::warn!(connection_id = %state.id, error = code, "refresh failed and will not be retried automatically");
-            }
+fn shutting_down() -> AppError {
+    AppError::Unavailable("Latchkey is shutting down and starts no refresh; try again".to_owned())
+}
+
+/// How a refresh is sent.
+enum GrantKind {
+    RefreshToken(SecretString),
+    ClientCredentials,
+    Password(String, SecretString),
+}
+
+/// A refresh ready to send.
+struct Prepared {
+    kind: GrantKind,
+    scopes: Vec<latchkey_domain::Scope>,
+    client_id: String,
+    client_secret: Option<SecretString>,
+    /// The refresh token sent, when one is.
+    sending: Option<Sent>,
+}
+
+impl Prepared {
+    fn grant(&self) -> Grant<'_> {
+        match &self.kind {
+            GrantKind::RefreshToken(token) => Grant::RefreshToken {
+                refresh_token: token,
+            },
+            GrantKind::ClientCredentials => Grant::ClientCredentials {
+                scopes: &self.scopes,
+            },
+            GrantKind::Password(username, password) => Grant::Password {
+                username,
+                password,
+                scopes: &self.scopes,
+            },
         }
-        let events = refresh::decide_failure(state, failure, error.to_string(), now, jitter())?;
-        self.append_events(state.id, state.version, events, caller, now)
-            .await?;
-        Ok(())
     }
+}
+
+/// Why nothing is sent.
+enum Unprepared {
+    /// The refresh token is in doubt and may not be sent again.
+    Interrupted(String),
+    /// There is nothing to refresh with.
+    Nothing,
+    Failed(AppError),
 }
 
 #[cfg(test)]
-mod tests {
-    use std::collections::BTreeMap;
-    use std::num::NonZeroU32;
-    use std::sync::Arc;
-
-    use latchkey_crypto::{Keyring, MasterKey, Sealer};
-    use latchkey_domain::connection::{Status, TokenSet};
-    use latchkey_domain::integration::IntegrationConfigInput;
-    use latchkey_domain::{DomainEvent, IntegrationId, Sealed, StreamId, TenantId};
-    use latchkey_oauth::{HttpPolicy, ProviderClient};
-    use latchkey_store::testing::TempDir;
-    use latchkey_store::{EventContext, EventStore, SqliteStore};
-    use secrecy::SecretString;
-    use tokio_util::task::TaskTracker;
-
-    use super::*;
-    use crate::cache::ProjectionCache;
-    use crate::config::MasterKeySource;
-    use crate::connections::ConnectionSettings;
-    use crate::vault::Vault;
-
-    fn context() -> EventContext {
-        EventContext {
-            actor: "test".to_owned(),
-            correlation_id: None,
-            occurred_at: Utc::now(),
-        }
-    }
-
-    fn tokens(refresh: u8, expires_in: Duration) -> TokenSet {
-        TokenSet {
-            access_token: Sealed::from_bytes(vec![1]),
-            refresh_token: Some(Sealed::from_bytes(vec![refresh])),
-            token_type: "Bearer".to_owned(),
-            expires_at: Some(Utc::now() + expires_in),
-            scopes: vec![],
-            metadata: BTreeMap::new(),
-            refresh_at: None,
-        }
-    }
-
-    /// A store with one integration whose token endpoint no test may reach (an attempt to call it
-    /// fails as a network error, not as what the tests expect), and one active connection.
-    async fn given_a_connection(
-        expires_in: Duration,
-    ) -> (TempDir, Arc<dyn EventStore>, Connections, ConnectionId) {
-        let dir = TempDir::create();
-        let store: Arc<dyn EventStore> = Arc::new(
-            SqliteStore::open(&dir.path.join("refresh.db"))
-                .await
-                .expect("store"),
-        );
-        let integration_id = IntegrationId::new_v7();
-        let config = IntegrationConfigInput {
-            name: "P".to_owned(),
-            grant_type: "client_credentials".to_owned(),
-            token_url: "https://token.invalid/token".to_owned(),
-            client_id: "c".to_owned(),
-            ..Default::default()
-        }
-        .parse()
-        .expect("config");
-        let created = integration::decide(
-            None,
-            integration::Command::Create {
-                integration_id,
-                config,
-                client_secret: None,
-                webhook_secret: None,
-            },
-        )
-        .expect("integration");
-        store
-            .append(
-                StreamId::Integration(integration_id),
-                0,
-                created.into_iter().map(DomainEvent::from).collect(),
-                &context(),
-            )
-            .await
-            .expect("append integration");
-        let id = ConnectionId::new_v7();
-        let mut events = connection::decide(
-            None,
-            connection::Command::Create {
-                connection_id: id,
-                integration_id,
-                tenant: TenantId::parse("acme").expect("tenant"),
-                grant_type: GrantType::ClientCredentials,
-            },
-        )
-        .expect("create");
-        let meta = latchkey_domain::EventMeta {
-            version: 1,
-            occurred_at: Utc::now(),
-        };
-        let state = connection::apply(None, &events[0], &meta);
-        events.extend(
-            connection::decide(
-                state.as_ref(),
-                connection::Command::Authorize {
-                    grant_type: GrantType::ClientCredentials,
-                    tokens: tokens(2, expires_in),
-                    credentials: None,
-                    now: Utc::now(),
-                    provider_account_id: None,
-                    via: None,
-                },
-            )
-            .expect("authorize"),
-        );
-        store
-            .append(
-                StreamId::Connection(id),
-                0,
-                events.into_iter().map(DomainEvent::from).collect(),
-                &context(),
-            )
-            .await
-            .expect("append connection");
-        let keyring = Keyring::from_keys(vec![MasterKey::generate()]).expect("keyring");
-        let vault = Arc::new(Vault::new(
-            store.clone(),
-            MasterKeySource::Env(SecretString::from("unused")),
-            Sealer::new(keyring),
-        ));
-        let connections = Connections::new(
-            store.clone(),
-            vault,
-            ProviderClient::new(HttpPolicy::default()).expect("client"),
-            ProjectionCache::of(store.as_ref()),
-            TaskTracker::new(),
-            ConnectionSettings {
-                callback_url: "https://latchkey.example/oauth/callback".to_owned(),
-                authorization_ttl: StdDuration::from_secs(600),
-                refresh_rate: NonZeroU32::MIN,
-                refresh_lease: StdDuration::from_secs(60),
-            },
-        );
-        (dir, store, connections, id)
-    }
-
-    #[tokio::test]
-    async fn a_refresh_token_sent_by_an_attempt_cut_short_is_not_sent_again() {
-        let (dir, store, connections, id) = given_a_connection(Duration::hours(1)).await;
-        // Another replica took the lease, sent refresh token 2 and died before committing.
-        let then = Utc::now() - Duration::minutes(2);
-        let lease = store
-            .acquire_refresh_lease(id, "crashed", then, then + Duration::minutes(1))
-            .await
-            .expect("lease");
-        assert!(matches!(lease, Lease::Acquired { .. }));
-        let sent = digest(&Sealed::from_bytes(vec![2]));
-        assert!(
-            store
-                .record_refresh_attempt(id, "crashed", &sent)
-                .await
-                .expect("attempt")
-        );
-
-        let answer = connections.ensure_fresh(id, Need::Force).await;
-
-        match answer {
-            Err(AppError::FailedPrecondition(message)) => {
-                assert!(message.contains("refresh_interrupted"), "{message}")
-            }
-            other => panic!("expected refresh_interrupted, got {other:?}"),
-        }
-        let state = connections.connection_state(id).await.expect("state");
-        assert_eq!(state.status, Status::ReauthorizationRequired);
-        assert_eq!(
-            state.last_error.as_ref().map(|e| e.code.as_str()),
-            Some("refresh_interrupted")
-        );
-        store.close().await;
-        dir.remove();
-    }
-
-    #[tokio::test]
-    async fn a_refresh_waits_for_another_replicas_lease_and_uses_what_it_committed() {
-        let (dir, store, connections, id) = given_a_connection(Duration::seconds(10)).await;
-        let now = Utc::now();
-        let lease = store
-            .acquire_refresh_lease(id, "other", now, now + Duration::minutes(1))
-            .await
-            .expect("lease");
-        assert!(matches!(lease, Lease::Acquired { .. }));
-        let caller = connections.ensure_fresh(id, Need::MinTtl(Duration::minutes(5)));
-        let other_replica = async {
-            // The caller is in the lease loop (the token lasts 10 s, it asks for 5 minutes).
-            tokio::time::sleep(StdDuration::from_millis(120)).await;
-            assert!(
-                connections.refreshing(id),
-                "single-flight holds the connection"
-            );
-            // The other replica commits its refresh (new refresh token 3, an hour), lets go.
-            let current = connections.connection_state(id).await.expect("state");
-            let refreshed = connection::decide(
-                Some(&current),
-                connection::Command::Refresh {
-                    tokens: tokens(3, Duration::hours(1)),
-                },
-            )
-            .expect("refresh");
-            store
-                .append(
-                    StreamId::Connection(id),
-                    current.version,
-                    refreshed.into_iter().map(DomainEvent::from).collect(),
-                    &context(),
-                )
-                .await
-                .expect("append refresh");
-            store
-                .release_refresh_lease(id, "other")
-                .await
-                .expect("release");
-            current.version
-        };
-        let (answer, before) = tokio::join!(caller, other_replica);
-        let state = answer.expect("fresh");
-
-        assert_eq!(state.refresh_token, Some(Sealed::from_bytes(vec![3])));
-        assert_eq!(state.version, before + 1, "no second refresh");
-        assert!(!connections.refreshing(id));
-        store.close().await;
-        dir.remove();
-    }
-}
+#[path = "refresh_tests.rs"]
+mod tests;

@@ -87,9 +87,17 @@ impl Connections {
                 }
             };
             if !good_for(&state, min_ttl, Utc::now()) {
+                let lifetime = state
+                    .expires_at
+                    .zip(state.refreshed_at.or(state.authorized_at))
+                    .map(|(expires, issued)| {
+                        let millis = (expires - issued).num_milliseconds();
+                        format!(" ({}s)", (millis + 500) / 1000)
+                    })
+                    .unwrap_or_default();
                 return Err(AppError::FailedPrecondition(format!(
-                    "connection {id}'s provider issues tokens that last less than the {}s asked \
-                     for",
+                    "connection {id}'s provider issues tokens that last{lifetime} less than the \
+                     {}s asked for",
                     min_ttl.num_seconds()
                 )));
             }

@@ -1,0 +1,2 @@
+-- See the Postgres migration.
+ALTER TABLE refresh_leases ADD COLUMN token_sent_at TEXT;

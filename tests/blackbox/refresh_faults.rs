@@ -1,0 +1,446 @@
+//! A refresh never costs a customer their grant: against the fake provider with rotation and
+//! reuse detection on, each fault scripted with the provider's delays, never a hoped-for race.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use latchkey_fake_provider::{ExpiresIn, FakeProvider, ProviderConfig, Quirks};
+use latchkey_proto::v1::connection_service_client::ConnectionServiceClient;
+use latchkey_proto::v1::{
+    ConnectionProfile, ConnectionStatus, GetConnectionRequest, GetTokenRequest,
+    RefreshTokenRequest, UpdateConnectionRequest,
+};
+use tonic::Code;
+use tonic::transport::Channel;
+
+use crate::helpers::{Mode, Server};
+use crate::lifecycle::{
+    LOOPBACK, NO_REFRESHER, connect, integration, min_ttl, password_integration,
+};
+
+/// A provider whose tokens last an hour, rotating refresh tokens and revoking a grant on reuse.
+async fn provider() -> FakeProvider {
+    FakeProvider::start(ProviderConfig::default())
+        .await
+        .unwrap()
+}
+
+/// A client of the server at `addr` (cheap on loopback; tasks make their own).
+async fn client(addr: SocketAddr) -> ConnectionServiceClient<Channel> {
+    let channel = Channel::from_shared(format!("http://{addr}"))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    ConnectionServiceClient::new(channel)
+}
+
+async fn status(addr: SocketAddr, id: &str) -> latchkey_proto::v1::Connection {
+    client(addr)
+        .await
+        .get_connection(GetConnectionRequest {
+            connection_id: id.to_owned(),
+            as_of: None,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+}
+
+async fn token(addr: SocketAddr, id: &str, secs: i64) -> Result<String, tonic::Status> {
+    client(addr)
+        .await
+        .get_token(GetTokenRequest {
+            connection_id: id.to_owned(),
+            min_ttl: min_ttl(secs),
+        })
+        .await
+        .map(|r| r.into_inner().access_token)
+}
+
+async fn refresh(addr: SocketAddr, id: &str) -> Result<(), tonic::Status> {
+    client(addr)
+        .await
+        .refresh_token(RefreshTokenRequest {
+            connection_id: id.to_owned(),
+        })
+        .await
+        .map(|_| ())
+}
+
+/// A GetToken that asks for more than the current token has left, so it must refresh, with the
+/// caller's deadline.
+async fn token_within(addr: SocketAddr, id: &str, deadline: Duration) -> Result<String, Code> {
+    let mut request = tonic::Request::new(GetTokenRequest {
+        connection_id: id.to_owned(),
+        min_ttl: min_ttl(3599),
+    });
+    request.set_timeout(deadline);
+    client(addr)
+        .await
+        .get_token(request)
+        .await
+        .map(|r| r.into_inner().access_token)
+        .map_err(|s| s.code())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn callers_that_give_up_during_a_slow_refresh_do_not_cost_the_grant() {
+    let provider = provider().await;
+    let mode = Mode::embedded();
+    let server = Server::start_with(&mode, &[LOOPBACK, NO_REFRESHER]).await;
+    let integration_id = integration(&server, password_integration(&provider), &provider).await;
+    for callers in [1usize, 20] {
+        let id = connect(&server, &integration_id, &provider).await;
+        let before = token(server.grpc_addr, &id, 1).await.unwrap();
+        // Tokens last an hour; a refresh now takes 3 s at the provider, which rotates at once.
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        provider.set_quirks(Quirks {
+            answer_delay: Duration::from_secs(3),
+            ..Default::default()
+        });
+        let calls = provider.token_calls_of("refresh_token");
+        let waiting: Vec<_> = (0..callers)
+            .map(|_| {
+                let (addr, id) = (server.grpc_addr, id.clone());
+                tokio::spawn(async move { token_within(addr, &id, Duration::from_secs(1)).await })
+            })
+            .collect();
+        for caller in waiting {
+            let answer = caller.await.unwrap();
+            assert_eq!(answer, Err(Code::DeadlineExceeded), "{callers} callers");
+        }
+        // The refresh goes on without its callers and commits.
+        provider.set_quirks(Quirks::default());
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+        let after = token(server.grpc_addr, &id, 1).await.unwrap();
+        assert_ne!(after, before, "the refreshed token is served");
+        assert_eq!(
+            provider.token_calls_of("refresh_token"),
+            calls + 1,
+            "one refresh for {callers} callers"
+        );
+        assert_eq!(provider.reuse_detected(), 0, "no refresh token sent twice");
+        assert_eq!(
+            status(server.grpc_addr, &id).await.status,
+            ConnectionStatus::Active as i32
+        );
+    }
+    server.stop().await;
+    mode.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refresh_token_the_provider_rotated_without_answering_is_resent_only_as_the_integration_allows()
+ {
+    // (reuse setting, grace, provider rotates, provider's reuse grace) -> the retry works?
+    let cases = [
+        ("never", None, true, Duration::ZERO, false),
+        ("within", Some(60), true, Duration::from_secs(60), true),
+        ("always", None, false, Duration::ZERO, true),
+    ];
+    let mode = Mode::embedded();
+    let server = Server::start_with(
+        &mode,
+        &[LOOPBACK, NO_REFRESHER, ("LATCHKEY_PROVIDER_TIMEOUT", "1")],
+    )
+    .await;
+    for (reuse, grace, rotates, reuse_grace, retry_works) in cases {
+        let provider = provider().await;
+        let normal = Quirks {
+            rotate_refresh_tokens: rotates,
+            reuse_grace,
+            ..Default::default()
+        };
+        provider.set_quirks(normal.clone());
+        let mut config = password_integration(&provider);
+        config.refresh_token_reuse = reuse.to_owned();
+        config.refresh_token_reuse_grace_secs = grace;
+        let integration_id = integration(&server, config, &provider).await;
+        let id = connect(&server, &integration_id, &provider).await;
+        // The provider takes the refresh token and never answers in time.
+        provider.set_quirks(Quirks {
+            answer_delay: Duration::from_secs(3),
+            ..normal.clone()
+        });
+        let lost = refresh(server.grpc_addr, &id).await.unwrap_err();
+        assert_eq!(lost.code(), Code::Unavailable, "{reuse}: {lost:?}");
+        provider.set_quirks(normal);
+        let sent = provider.token_calls_of("refresh_token");
+        let retry = refresh(server.grpc_addr, &id).await;
+        let state = status(server.grpc_addr, &id).await;
+        if retry_works {
+            assert!(retry.is_ok(), "{reuse}: {retry:?}");
+            assert_eq!(state.status, ConnectionStatus::Active as i32, "{reuse}");
+            assert_eq!(provider.token_calls_of("refresh_token"), sent + 1);
+        } else {
+            let refused = retry.unwrap_err();
+            assert_eq!(refused.code(), Code::FailedPrecondition, "{reuse}");
+            assert!(
+                refused.message().contains("refresh_interrupted"),
+                "{refused:?}"
+            );
+            assert_eq!(
+                state.status,
+                ConnectionStatus::ReauthorizationRequired as i32
+            );
+            assert_eq!(
+                provider.token_calls_of("refresh_token"),
+                sent,
+                "{reuse}: the token in doubt is never sent again"
+            );
+        }
+        assert_eq!(provider.reuse_detected(), 0, "{reuse}");
+    }
+    server.stop().await;
+    mode.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refresh_under_way_at_sigterm_commits_before_the_process_exits() {
+    let provider = provider().await;
+    let mode = Mode::embedded();
+    let server = Server::start_with(&mode, &[LOOPBACK, NO_REFRESHER]).await;
+    let integration_id = integration(&server, password_integration(&provider), &provider).await;
+    let id = connect(&server, &integration_id, &provider).await;
+    let before = status(server.grpc_addr, &id).await.version;
+    provider.set_quirks(Quirks {
+        answer_delay: Duration::from_secs(5),
+        ..Default::default()
+    });
+    let addr = server.grpc_addr;
+    let caller = {
+        let id = id.clone();
+        tokio::spawn(async move { refresh(addr, &id).await })
+    };
+    // The refresh is at the provider when the signal comes.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(provider.token_calls_of("refresh_token"), 1);
+    let (exit, stderr) = server.stop().await;
+    assert!(exit.success(), "{stderr}");
+    let _ = caller.await;
+    provider.set_quirks(Quirks::default());
+    let server = Server::start_with(&mode, &[LOOPBACK, NO_REFRESHER]).await;
+    let after = status(server.grpc_addr, &id).await;
+    assert_eq!(after.status, ConnectionStatus::Active as i32);
+    assert_eq!(after.version, before + 1, "the refresh was committed");
+    token(server.grpc_addr, &id, 60).await.unwrap();
+    assert_eq!(provider.reuse_detected(), 0);
+    server.stop().await;
+    mode.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn more_than_a_token_can_last_costs_at_most_one_provider_call_and_refresh_requests_are_shared()
+ {
+    let provider = provider().await;
+    provider.set_quirks(Quirks {
+        expires_in: ExpiresIn::Number(600),
+        ..Default::default()
+    });
+    let mode = Mode::embedded();
+    let server = Server::start_with(&mode, &[LOOPBACK, NO_REFRESHER]).await;
+    let integration_id = integration(&server, password_integration(&provider), &provider).await;
+    let id = connect(&server, &integration_id, &provider).await;
+    for _ in 0..10 {
+        let refused = token(server.grpc_addr, &id, 3600).await.unwrap_err();
+        assert_eq!(refused.code(), Code::FailedPrecondition);
+        assert!(refused.message().contains("(600s)"), "{refused:?}");
+    }
+    assert_eq!(
+        provider.token_calls_of("refresh_token"),
+        1,
+        "one refresh learns the provider's lifetime; for a minute nothing is asked again"
+    );
+    // 50 RefreshToken calls at once share a refresh that started after they came.
+    provider.set_quirks(Quirks {
+        expires_in: ExpiresIn::Number(600),
+        token_delay: Duration::from_millis(300),
+        ..Default::default()
+    });
+    let addr = server.grpc_addr;
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(50));
+    let callers: Vec<_> = (0..50)
+        .map(|_| {
+            let (id, barrier) = (id.clone(), barrier.clone());
+            tokio::spawn(async move {
+                let mut client = client(addr).await;
+                barrier.wait().await;
+                client
+                    .refresh_token(RefreshTokenRequest { connection_id: id })
+                    .await
+                    .map(|_| ())
+            })
+        })
+        .collect();
+    for caller in callers {
+        caller.await.unwrap().unwrap();
+    }
+    let refreshes = provider.token_calls_of("refresh_token");
+    // Callers that came while the first was already at the provider share a second one.
+    assert!((1..=2).contains(&refreshes), "{refreshes} refreshes");
+    assert_eq!(provider.reuse_detected(), 0);
+    server.stop().await;
+    mode.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_during_a_failing_refresh_is_decided_again_and_the_next_refresh_succeeds() {
+    let provider = provider().await;
+    let mode = Mode::embedded();
+    let server = Server::start_with(&mode, &[LOOPBACK, NO_REFRESHER]).await;
+    let integration_id = integration(&server, password_integration(&provider), &provider).await;
+    let id = connect(&server, &integration_id, &provider).await;
+    provider.set_quirks(Quirks {
+        token_delay: Duration::from_secs(1),
+        ..Default::default()
+    });
+    provider.fail_next(503, r#"{"error":"temporarily_unavailable"}"#, None);
+    let addr = server.grpc_addr;
+    let failing = {
+        let id = id.clone();
+        tokio::spawn(async move { refresh(addr, &id).await })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // A change to the connection while the provider is thinking: the failure lands after it.
+    server
+        .connections()
+        .await
+        .update_connection(UpdateConnectionRequest {
+            connection_id: id.clone(),
+            profile: Some(ConnectionProfile {
+                name: "renamed mid-refresh".to_owned(),
+                ..Default::default()
+            }),
+            expected_version: None,
+        })
+        .await
+        .unwrap();
+    let failed = failing.await.unwrap().unwrap_err();
+    assert_eq!(failed.code(), Code::Unavailable, "{failed:?}");
+    let state = status(server.grpc_addr, &id).await;
+    assert_eq!(state.name, "renamed mid-refresh");
+    assert_eq!(
+        state.last_error.map(|e| e.code).as_deref(),
+        Some("temporarily_unavailable")
+    );
+    provider.set_quirks(Quirks::default());
+    refresh(server.grpc_addr, &id).await.unwrap();
+    assert_eq!(
+        status(server.grpc_addr, &id).await.status,
+        ConnectionStatus::Active as i32
+    );
+    assert_eq!(provider.reuse_detected(), 0);
+    server.stop().await;
+    mode.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_absurd_retry_after_is_clamped_and_the_valid_token_is_still_served() {
+    let provider = provider().await;
+    let mode = Mode::embedded();
+    let server = Server::start_with(&mode, &[LOOPBACK, NO_REFRESHER]).await;
+    let integration_id = integration(&server, password_integration(&provider), &provider).await;
+    let id = connect(&server, &integration_id, &provider).await;
+    let current = token(server.grpc_addr, &id, 1).await.unwrap();
+    provider.fail_next(429, r#"{"error":"slow_down"}"#, Some(10_000_000_000_000));
+    let busy = refresh(server.grpc_addr, &id).await.unwrap_err();
+    assert_eq!(busy.code(), Code::Unavailable);
+    let state = status(server.grpc_addr, &id).await;
+    let next = state.next_refresh_at.unwrap().seconds;
+    let day_from_now = chrono::Utc::now().timestamp() + 24 * 3600;
+    assert!(
+        next <= day_from_now + 5 && next >= day_from_now - 60,
+        "{next}"
+    );
+    assert_eq!(token(server.grpc_addr, &id, 1).await.unwrap(), current);
+    let stderr = server.stderr();
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    server.stop().await;
+    mode.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refreshes_failing_past_the_integrations_horizon_ask_for_the_customer() {
+    let provider = provider().await;
+    let mode = Mode::embedded();
+    let server = Server::start_with(&mode, &[LOOPBACK, NO_REFRESHER]).await;
+    let mut config = password_integration(&provider);
+    config.refresh_failure_horizon_secs = Some(2);
+    let integration_id = integration(&server, config, &provider).await;
+    let id = connect(&server, &integration_id, &provider).await;
+    provider.set_quirks(Quirks {
+        token_override: Some((503, r#"{"error":"temporarily_unavailable"}"#.to_owned())),
+        ..Default::default()
+    });
+    assert_eq!(
+        refresh(server.grpc_addr, &id).await.unwrap_err().code(),
+        Code::Unavailable
+    );
+    let failing = status(server.grpc_addr, &id).await;
+    assert!(failing.failing_since.is_some());
+    assert_eq!(failing.status, ConnectionStatus::Active as i32);
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let _ = refresh(server.grpc_addr, &id).await;
+    let ended = status(server.grpc_addr, &id).await;
+    assert_eq!(
+        ended.status,
+        ConnectionStatus::ReauthorizationRequired as i32
+    );
+    assert_eq!(
+        ended.last_error.map(|e| e.code).as_deref(),
+        Some("refresh_failing")
+    );
+    let refused = token(server.grpc_addr, &id, 1).await.unwrap_err();
+    assert_eq!(refused.code(), Code::FailedPrecondition);
+    assert!(refused.message().contains("refresh_failing"), "{refused:?}");
+    server.stop().await;
+    mode.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_session_killed_while_refreshed_tokens_are_committed_loses_nothing() {
+    let provider = provider().await;
+    let mode = Mode::postgres().await;
+    let server = Server::start_with(&mode, &[LOOPBACK, NO_REFRESHER]).await;
+    let integration_id = integration(&server, password_integration(&provider), &provider).await;
+    let id = connect(&server, &integration_id, &provider).await;
+    let before = status(server.grpc_addr, &id).await.version;
+    provider.set_quirks(Quirks {
+        answer_delay: Duration::from_secs(1),
+        ..Default::default()
+    });
+    let addr = server.grpc_addr;
+    let caller = {
+        let id = id.clone();
+        tokio::spawn(async move { refresh(addr, &id).await })
+    };
+    // While the provider's answer is on its way, every session of the service is killed.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let Mode::Postgres { db, .. } = &mode else {
+        unreachable!()
+    };
+    let admin = sqlx::PgPool::connect(&db.url).await.unwrap();
+    let killed: Vec<(bool,)> = sqlx::query_as(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .fetch_all(&admin)
+    .await
+    .unwrap();
+    assert!(!killed.is_empty(), "the service had sessions to kill");
+    admin.close().await;
+    caller.await.unwrap().unwrap();
+    let after = status(server.grpc_addr, &id).await;
+    assert_eq!(after.status, ConnectionStatus::Active as i32);
+    assert_eq!(after.version, before + 1);
+    provider.set_quirks(Quirks::default());
+    refresh(server.grpc_addr, &id).await.unwrap();
+    assert_eq!(
+        provider.reuse_detected(),
+        0,
+        "the new refresh token was kept"
+    );
+    server.stop().await;
+    mode.cleanup().await;
+}
