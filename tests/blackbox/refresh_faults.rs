@@ -7,7 +7,7 @@ use std::time::Duration;
 use latchkey_fake_provider::{ExpiresIn, FakeProvider, ProviderConfig, Quirks};
 use latchkey_proto::v1::connection_service_client::ConnectionServiceClient;
 use latchkey_proto::v1::{
-    ConnectionProfile, ConnectionStatus, GetConnectionRequest, GetTokenRequest,
+    ConnectionProfile, ConnectionStatus, GetConnectionRequest, GetTokenRequest, IntegrationConfig,
     RefreshTokenRequest, UpdateConnectionRequest,
 };
 use tonic::Code;
@@ -33,6 +33,21 @@ async fn client(addr: SocketAddr) -> ConnectionServiceClient<Channel> {
         .await
         .unwrap();
     ConnectionServiceClient::new(channel)
+}
+
+/// A server in `mode` (no proactive refresher) with one password connection through an
+/// integration that `adjust` may change.
+async fn connected(
+    mode: &Mode,
+    provider: &FakeProvider,
+    adjust: impl FnOnce(&mut IntegrationConfig),
+) -> (Server, String) {
+    let server = Server::start_with(mode, &[LOOPBACK, NO_REFRESHER]).await;
+    let mut config = password_integration(provider);
+    adjust(&mut config);
+    let integration_id = integration(&server, config, provider).await;
+    let id = connect(&server, &integration_id, provider).await;
+    (server, id)
 }
 
 async fn status(addr: SocketAddr, id: &str) -> latchkey_proto::v1::Connection {
@@ -200,9 +215,7 @@ async fn a_refresh_token_the_provider_rotated_without_answering_is_resent_only_a
 async fn a_refresh_under_way_at_sigterm_commits_before_the_process_exits() {
     let provider = provider().await;
     let mode = Mode::embedded();
-    let server = Server::start_with(&mode, &[LOOPBACK, NO_REFRESHER]).await;
-    let integration_id = integration(&server, password_integration(&provider), &provider).await;
-    let id = connect(&server, &integration_id, &provider).await;
+    let (server, id) = connected(&mode, &provider, |_| {}).await;
     let before = status(server.grpc_addr, &id).await.version;
     provider.set_quirks(Quirks {
         answer_delay: Duration::from_secs(5),
@@ -239,9 +252,7 @@ async fn more_than_a_token_can_last_costs_at_most_one_provider_call_and_refresh_
         ..Default::default()
     });
     let mode = Mode::embedded();
-    let server = Server::start_with(&mode, &[LOOPBACK, NO_REFRESHER]).await;
-    let integration_id = integration(&server, password_integration(&provider), &provider).await;
-    let id = connect(&server, &integration_id, &provider).await;
+    let (server, id) = connected(&mode, &provider, |_| {}).await;
     for _ in 0..10 {
         let refused = token(server.grpc_addr, &id, 3600).await.unwrap_err();
         assert_eq!(refused.code(), Code::FailedPrecondition);
@@ -289,9 +300,7 @@ async fn more_than_a_token_can_last_costs_at_most_one_provider_call_and_refresh_
 async fn a_change_during_a_failing_refresh_is_decided_again_and_the_next_refresh_succeeds() {
     let provider = provider().await;
     let mode = Mode::embedded();
-    let server = Server::start_with(&mode, &[LOOPBACK, NO_REFRESHER]).await;
-    let integration_id = integration(&server, password_integration(&provider), &provider).await;
-    let id = connect(&server, &integration_id, &provider).await;
+    let (server, id) = connected(&mode, &provider, |_| {}).await;
     provider.set_quirks(Quirks {
         token_delay: Duration::from_secs(1),
         ..Default::default()
@@ -340,9 +349,7 @@ async fn a_change_during_a_failing_refresh_is_decided_again_and_the_next_refresh
 async fn an_absurd_retry_after_is_clamped_and_the_valid_token_is_still_served() {
     let provider = provider().await;
     let mode = Mode::embedded();
-    let server = Server::start_with(&mode, &[LOOPBACK, NO_REFRESHER]).await;
-    let integration_id = integration(&server, password_integration(&provider), &provider).await;
-    let id = connect(&server, &integration_id, &provider).await;
+    let (server, id) = connected(&mode, &provider, |_| {}).await;
     let current = token(server.grpc_addr, &id, 1).await.unwrap();
     provider.fail_next(429, r#"{"error":"slow_down"}"#, Some(10_000_000_000_000));
     let busy = refresh(server.grpc_addr, &id).await.unwrap_err();
@@ -365,11 +372,10 @@ async fn an_absurd_retry_after_is_clamped_and_the_valid_token_is_still_served() 
 async fn refreshes_failing_past_the_integrations_horizon_ask_for_the_customer() {
     let provider = provider().await;
     let mode = Mode::embedded();
-    let server = Server::start_with(&mode, &[LOOPBACK, NO_REFRESHER]).await;
-    let mut config = password_integration(&provider);
-    config.refresh_failure_horizon_secs = Some(2);
-    let integration_id = integration(&server, config, &provider).await;
-    let id = connect(&server, &integration_id, &provider).await;
+    let (server, id) = connected(&mode, &provider, |config| {
+        config.refresh_failure_horizon_secs = Some(2);
+    })
+    .await;
     provider.set_quirks(Quirks {
         token_override: Some((503, r#"{"error":"temporarily_unavailable"}"#.to_owned())),
         ..Default::default()
@@ -403,9 +409,7 @@ async fn refreshes_failing_past_the_integrations_horizon_ask_for_the_customer() 
 async fn a_database_session_killed_while_refreshed_tokens_are_committed_loses_nothing() {
     let provider = provider().await;
     let mode = Mode::postgres().await;
-    let server = Server::start_with(&mode, &[LOOPBACK, NO_REFRESHER]).await;
-    let integration_id = integration(&server, password_integration(&provider), &provider).await;
-    let id = connect(&server, &integration_id, &provider).await;
+    let (server, id) = connected(&mode, &provider, |_| {}).await;
     let before = status(server.grpc_addr, &id).await.version;
     provider.set_quirks(Quirks {
         answer_delay: Duration::from_secs(1),

@@ -1,0 +1,95 @@
+//! Settings: every invalid one named, the sources in their order, the embedded default.
+
+use super::*;
+
+#[test]
+fn no_configuration_is_the_embedded_default() {
+    let config = Settings::default().resolve(None).unwrap();
+    assert_eq!(config.grpc_addr.to_string(), DEFAULT_GRPC_ADDR);
+    assert_eq!(config.http_addr.to_string(), DEFAULT_HTTP_ADDR);
+    assert!(
+        matches!(config.storage, Storage::Sqlite { ref path } if path.ends_with("latchkey-data/latchkey.db"))
+    );
+    assert!(matches!(config.master_key, MasterKeySource::Generated(_)));
+}
+
+#[test]
+fn every_invalid_setting_is_named() {
+    let settings = Settings {
+        grpc_addr: Some("nowhere".to_owned()),
+        http_addr: Some("1.2.3.4".to_owned()),
+        public_url: Some("ftp://x".to_owned()),
+        database_url: Some("mysql://root:hunter2@db/x".to_owned()),
+        nats_url: Some("http://nats".to_owned()),
+        log: Some("[".to_owned()),
+        ..Default::default()
+    };
+    let errors = settings.resolve(None).unwrap_err().0;
+    let names: Vec<&str> = errors
+        .iter()
+        .map(|e| e.split(' ').next().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "LATCHKEY_GRPC_ADDR",
+            "LATCHKEY_HTTP_ADDR",
+            "LATCHKEY_PUBLIC_URL",
+            "LATCHKEY_DATABASE_URL",
+            "LATCHKEY_NATS_URL",
+            "LATCHKEY_MASTER_KEY",
+            "LATCHKEY_LOG",
+        ]
+    );
+    assert!(!errors.iter().any(|e| e.contains("hunter2")), "{errors:?}");
+}
+
+#[test]
+fn the_file_is_below_flags_and_environment() {
+    let dir = std::env::temp_dir().join(format!("latchkey-config-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("latchkey.toml");
+    std::fs::write(
+        &file,
+        "grpc_addr = \"127.0.0.1:6000\"\nhttp_addr = \"127.0.0.1:6001\"\n",
+    )
+    .unwrap();
+    let config = Settings {
+        config: Some(file.clone()),
+        http_addr: Some("127.0.0.1:7001".to_owned()),
+        ..Default::default()
+    }
+    .resolve(None)
+    .unwrap();
+    assert_eq!(config.grpc_addr.to_string(), "127.0.0.1:6000");
+    assert_eq!(config.http_addr.to_string(), "127.0.0.1:7001");
+    std::fs::write(&file, "grpc_adr = \"x\"\n").unwrap();
+    let errors = Settings {
+        config: Some(file),
+        ..Default::default()
+    }
+    .resolve(None)
+    .unwrap_err();
+    assert!(errors.0[0].starts_with("LATCHKEY_CONFIG"), "{errors}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn postgres_needs_a_master_key() {
+    let settings = || Settings {
+        database_url: Some("postgres://localhost/latchkey".to_owned()),
+        ..Default::default()
+    };
+    let errors = settings().resolve(None).unwrap_err();
+    assert!(errors.0[0].starts_with("LATCHKEY_MASTER_KEY"));
+    let bad = settings()
+        .resolve(Some(SecretString::from("c2hvcnQ=")))
+        .unwrap_err();
+    assert!(
+        bad.0[0].starts_with("LATCHKEY_MASTER_KEY: master key is invalid: must be 32 bytes, got 5"),
+        "{bad}"
+    );
+    let key = MasterKey::generate().to_base64();
+    let config = settings().resolve(Some(key)).unwrap();
+    assert!(matches!(config.master_key, MasterKeySource::Env(_)));
+}
