@@ -54,6 +54,7 @@ async fn connection_history(store: &dyn EventStore, tenant: &str) -> ConnectionI
         credentials: None,
         provider_account_id: None,
         via: None,
+        grant: None,
     }
     .into();
     store

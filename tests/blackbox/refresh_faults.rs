@@ -449,3 +449,50 @@ async fn a_database_session_killed_while_refreshed_tokens_are_committed_loses_no
     server.stop().await;
     mode.cleanup().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_credentials_grant_is_run_again_with_the_scopes_and_parameters_it_was_created_with()
+ {
+    use latchkey_proto::v1::{ConnectClientCredentialsRequest, GrantType};
+    let provider = provider().await;
+    let mode = Mode::embedded();
+    let server = Server::start_with(&mode, &[LOOPBACK, NO_REFRESHER]).await;
+    let mut config = password_integration(&provider);
+    config.grant_type = GrantType::ClientCredentials as i32;
+    config.allow_password_grant = false;
+    config.scopes = vec!["a".to_owned()];
+    let integration_id = integration(&server, config, &provider).await;
+    let connection = client(server.grpc_addr)
+        .await
+        .connect_client_credentials(ConnectClientCredentialsRequest {
+            integration_id,
+            tenant: "acme".to_owned(),
+            scopes: vec!["b".to_owned()],
+            extra_params: [("audience".to_owned(), "x".to_owned())].into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    refresh(server.grpc_addr, &connection.connection_id)
+        .await
+        .unwrap();
+    let calls = provider.token_calls();
+    let grants: Vec<_> = calls
+        .iter()
+        .filter(|c| c.grant_type == "client_credentials")
+        .collect();
+    assert_eq!(grants.len(), 2, "created, then run again");
+    for call in grants {
+        let param = |name: &str| {
+            call.params
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+        };
+        assert_eq!(param("scope"), Some("b"), "{:?}", call.params);
+        assert_eq!(param("audience"), Some("x"), "{:?}", call.params);
+    }
+    server.stop().await;
+    mode.cleanup().await;
+}

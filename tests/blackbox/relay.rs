@@ -147,6 +147,7 @@ fn events_for(id: ConnectionId, n: usize) -> Vec<Vec<DomainEvent>> {
         credentials: None,
         provider_account_id: None,
         via: None,
+        grant: None,
     }
     .into();
     let failed = || -> DomainEvent {

@@ -363,6 +363,7 @@ fn connection_events(id: ConnectionId, integration: IntegrationId) -> Vec<Domain
             credentials: None,
             provider_account_id: Some("0051x000001AbCdAAK".to_owned()),
             via: None,
+            grant: None,
         }
         .into(),
     ]

@@ -186,6 +186,7 @@ fn authorized_as(n: u8, account: Option<&str>) -> DomainEvent {
         credentials: None,
         provider_account_id: account.map(str::to_owned),
         via: None,
+        grant: None,
     }
     .into()
 }
@@ -968,6 +969,7 @@ async fn connections_are_due_when_their_refresh_or_their_expiry_comes(h: &Harnes
                 credentials: None,
                 provider_account_id: None,
                 via: None,
+                grant: None,
             }
             .into(),
         ];

@@ -70,6 +70,7 @@ pub fn decide(state: Option<&State>, command: Command) -> Result<Vec<Event>, Dom
             now,
             provider_account_id,
             via,
+            grant,
         } => {
             if grant_type != s.grant_type {
                 return Err(DomainError::InvalidTransition(format!(
@@ -100,6 +101,7 @@ pub fn decide(state: Option<&State>, command: Command) -> Result<Vec<Event>, Dom
                 credentials,
                 provider_account_id,
                 via,
+                grant,
             }])
         }
         Command::MergeInto { into } => {
@@ -213,6 +215,7 @@ pub fn apply(state: Option<State>, event: &Event, meta: &EventMeta) -> Option<St
                 last_error: None,
                 consecutive_failures: 0,
                 failing_since: None,
+                grant_request: None,
                 refresh_at: None,
                 version: meta.version,
                 created_at: meta.occurred_at,
@@ -245,9 +248,13 @@ pub fn apply(state: Option<State>, event: &Event, meta: &EventMeta) -> Option<St
             tokens,
             credentials,
             provider_account_id,
+            grant,
             ..
         } => {
             take_tokens(&mut s, tokens);
+            if grant.is_some() {
+                s.grant_request = grant.clone().map(Box::new);
+            }
             if provider_account_id.is_some() {
                 s.provider_account_id = provider_account_id.clone();
             }

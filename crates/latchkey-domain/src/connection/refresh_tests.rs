@@ -54,6 +54,7 @@ fn active(expires_at: DateTime<Utc>) -> State {
             credentials: None,
             provider_account_id: None,
             via: None,
+            grant: None,
         },
     ];
     events

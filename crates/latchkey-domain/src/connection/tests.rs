@@ -64,6 +64,7 @@ fn authorized() -> Event {
         credentials: None,
         provider_account_id: None,
         via: None,
+        grant: None,
     }
 }
 
@@ -181,6 +182,7 @@ fn given_started_when_authorized_then_active_with_tokens() {
             credentials: None,
             provider_account_id: None,
             via: None,
+            grant: None,
             now: now(),
         },
     )
@@ -207,6 +209,7 @@ fn given_an_account_when_authorized_again_via_another_connection_then_one_connec
             credentials: None,
             provider_account_id: Some("user-42".to_owned()),
             via: None,
+            grant: None,
             now: now(),
         },
     )
@@ -224,6 +227,7 @@ fn given_an_account_when_authorized_again_via_another_connection_then_one_connec
             credentials: None,
             provider_account_id: Some("user-42".to_owned()),
             via: Some(twin),
+            grant: None,
             now: now(),
         },
     )
@@ -257,6 +261,7 @@ fn given_created_when_authorized_without_a_started_authorization_then_refused() 
             credentials: None,
             provider_account_id: None,
             via: None,
+            grant: None,
             now: now(),
         },
         "without a started authorization",
@@ -273,6 +278,7 @@ fn given_started_when_authorized_after_the_state_expired_then_refused() {
             credentials: None,
             provider_account_id: None,
             via: None,
+            grant: None,
             now: now() + Duration::minutes(11),
         },
         "expired",
@@ -289,6 +295,7 @@ fn given_client_credentials_when_authorized_then_active_without_consent() {
             credentials: None,
             provider_account_id: None,
             via: None,
+            grant: None,
             now: now(),
         },
     )
@@ -307,6 +314,7 @@ fn given_a_grant_type_when_authorized_with_another_then_refused() {
             credentials: None,
             provider_account_id: None,
             via: None,
+            grant: None,
             now: now(),
         },
         "not password",

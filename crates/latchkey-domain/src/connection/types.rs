@@ -192,6 +192,15 @@ pub struct LastValidation {
     pub at: DateTime<Utc>,
 }
 
+/// What a client-credentials or password grant asks for, kept so that running it again to
+/// refresh asks for the same: the scopes and the extra token parameters (e.g. `audience`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GrantRequest {
+    pub scopes: Vec<String>,
+    #[serde(default)]
+    pub params: crate::ParamMap,
+}
+
 /// The last thing that went wrong, as the provider said it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LastError {
@@ -229,6 +238,8 @@ pub enum Command {
         /// The connection the authorization was started on, when it lands on this one because
         /// it is the same provider account (`reauthorize_same_account`).
         via: Option<ConnectionId>,
+        /// What a grant run again asks for (client credentials, password).
+        grant: Option<GrantRequest>,
     },
     /// The authorization started on this connection landed on `into` (same provider account).
     MergeInto {
@@ -291,6 +302,10 @@ pub enum Event {
         /// because it is the same provider account).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         via: Option<ConnectionId>,
+        /// For a grant Latchkey runs again to refresh (client credentials, password): what it
+        /// asked for, so every run asks for the same.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        grant: Option<GrantRequest>,
     },
     /// The authorization started here re-authorized `into`, the same provider account's
     /// connection; this one is closed (as deleted) and its data key destroyed.
@@ -383,6 +398,10 @@ pub struct State {
     /// When the refresh failures in a row began (the first of them); `None` while refreshes work.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failing_since: Option<DateTime<Utc>>,
+    /// What a grant run again to refresh asks for: the scopes and token parameters the
+    /// connection was created with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grant_request: Option<Box<GrantRequest>>,
     /// When the next refresh is due (planned, or the retry after a failure); `None`: none planned.
     #[serde(default)]
     pub refresh_at: Option<DateTime<Utc>>,

@@ -328,6 +328,7 @@ impl Connections {
                                 now,
                                 provider_account_id: account,
                                 via: None,
+                                grant: None,
                             },
                         )?;
                         let connection = self
@@ -499,6 +500,7 @@ impl Connections {
                     now,
                     provider_account_id: Some(account.clone()),
                     via: Some(started.id),
+                    grant: None,
                 },
             )?;
             match self

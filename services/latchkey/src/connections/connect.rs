@@ -4,7 +4,7 @@
 
 use chrono::Utc;
 use latchkey_crypto::Field;
-use latchkey_domain::connection::{self, GrantCredentials};
+use latchkey_domain::connection::{self, GrantCredentials, GrantRequest};
 use latchkey_domain::{
     ConnectionId, EventMeta, GrantType, IntegrationId, ParamMap, Scope, TenantId, integration,
 };
@@ -101,7 +101,10 @@ impl Connections {
             GrantType::ClientCredentials,
             response,
             credentials,
-            &scopes,
+            GrantRequest {
+                scopes: scope_names(&scopes),
+                params: extra,
+            },
             profile,
         )
         .await
@@ -168,7 +171,10 @@ impl Connections {
             GrantType::Password,
             response,
             Some(credentials),
-            &scopes,
+            GrantRequest {
+                scopes: scope_names(&scopes),
+                params: ParamMap::default(),
+            },
             profile,
         )
         .await
@@ -185,11 +191,11 @@ impl Connections {
         grant_type: GrantType,
         response: TokenResponse,
         credentials: Option<GrantCredentials>,
-        scopes: &[Scope],
+        request: GrantRequest,
         profile: Option<connection::Profile>,
     ) -> Result<connection::State, AppError> {
         let now = Utc::now();
-        let requested: Vec<String> = scopes.iter().map(|s| s.as_str().to_owned()).collect();
+        let requested = request.scopes.clone();
         let provider_account_id = self
             .identify_account(&integration.config, &response)
             .await?;
@@ -221,6 +227,7 @@ impl Connections {
                 now,
                 provider_account_id,
                 via: None,
+                grant: Some(request),
             },
         )?);
         if let Some(profile) = profile {
@@ -234,4 +241,8 @@ impl Connections {
         self.validate_in_background(&integration.config, id);
         Ok(state)
     }
+}
+
+fn scope_names(scopes: &[Scope]) -> Vec<String> {
+    scopes.iter().map(|s| s.as_str().to_owned()).collect()
 }

@@ -261,7 +261,7 @@ impl Connections {
                 &config.token_url.url(),
                 &client,
                 &prepared.grant(),
-                &ParamMap::default(),
+                &prepared.params,
             )
             .await;
         let sent_token = prepared.sending.is_some();
@@ -321,7 +321,20 @@ impl Connections {
                 integration_secret.clone(),
             )
         });
-        let scopes = config.scopes.clone();
+        // A grant run again asks for what the connection was created with; older connections,
+        // which did not record it, for the integration's scopes.
+        let (scopes, params) = match state.grant_request.as_deref() {
+            Some(request) => (
+                latchkey_domain::Scope::parse_list(
+                    &request.scopes,
+                    "scopes",
+                    latchkey_domain::IntegrationConfig::MAX_SCOPES,
+                )
+                .map_err(|e| Unprepared::Failed(AppError::Internal(e.to_string())))?,
+                request.params.clone(),
+            ),
+            None => (config.scopes.clone(), ParamMap::default()),
+        };
         let (kind, sending) = match (
             &state.refresh_token,
             state.credentials.as_deref(),
@@ -348,9 +361,14 @@ impl Connections {
             }
             _ => return Err(Unprepared::Nothing),
         };
+        let params = match kind {
+            GrantKind::RefreshToken(_) => ParamMap::default(),
+            _ => params,
+        };
         Ok(Prepared {
             kind,
             scopes,
+            params,
             client_id,
             client_secret,
             sending,
@@ -405,6 +423,8 @@ enum GrantKind {
 struct Prepared {
     kind: GrantKind,
     scopes: Vec<latchkey_domain::Scope>,
+    /// Extra token parameters of a grant run again (e.g. `audience`).
+    params: ParamMap,
     client_id: String,
     client_secret: Option<SecretString>,
     /// The refresh token sent, when one is.

@@ -113,6 +113,7 @@ async fn given_a_connection(
                 now: Utc::now(),
                 provider_account_id: None,
                 via: None,
+                grant: None,
             },
         )
         .expect("authorize"),
