@@ -361,6 +361,7 @@ async fn updates_are_audited_keep_the_secret_and_refuse_a_stale_version() {
         .delete_integration(DeleteIntegrationRequest {
             integration_id: id.clone(),
             expected_version: None,
+            force: false,
         })
         .await
         .unwrap();
@@ -375,6 +376,7 @@ async fn updates_are_audited_keep_the_secret_and_refuse_a_stale_version() {
         .delete_integration(DeleteIntegrationRequest {
             integration_id: id.clone(),
             expected_version: None,
+            force: false,
         })
         .await
         .unwrap_err();

@@ -497,7 +497,7 @@ async fn an_expiring_token_with_no_way_to_refresh_is_recorded_expired() {
 }
 
 /// Creates `n` password connections, `concurrency` at a time.
-async fn connect_many(
+pub(crate) async fn connect_many(
     server: &Server,
     integration_id: &str,
     provider: &FakeProvider,

@@ -496,3 +496,119 @@ async fn a_client_credentials_grant_is_run_again_with_the_scopes_and_parameters_
     server.stop().await;
     mode.cleanup().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_integration_with_live_connections_is_deleted_only_with_force_which_revokes_them() {
+    use latchkey_proto::v1::DeleteIntegrationRequest;
+    use latchkey_proto::v1::integration_service_client::IntegrationServiceClient;
+    let provider = provider().await;
+    let mode = Mode::embedded();
+    let server = Server::start_with(&mode, &[LOOPBACK, NO_REFRESHER]).await;
+    let integration_id = integration(&server, password_integration(&provider), &provider).await;
+    let first = connect(&server, &integration_id, &provider).await;
+    let second = connect(&server, &integration_id, &provider).await;
+    let mut integrations: IntegrationServiceClient<Channel> = server.integrations().await;
+    let delete = |force| DeleteIntegrationRequest {
+        integration_id: integration_id.clone(),
+        expected_version: None,
+        force,
+    };
+    let refused = integrations
+        .delete_integration(delete(false))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::FailedPrecondition);
+    assert!(
+        refused.message().contains("2 live connection"),
+        "{refused:?}"
+    );
+    assert_eq!(provider.revocations(), 0, "refusing changes nothing");
+    integrations.delete_integration(delete(true)).await.unwrap();
+    for id in [&first, &second] {
+        let state = status(server.grpc_addr, id).await;
+        assert_eq!(state.status, ConnectionStatus::Revoked as i32);
+        let gone = token(server.grpc_addr, id, 1).await.unwrap_err();
+        assert_eq!(gone.code(), Code::FailedPrecondition);
+    }
+    // Each connection's refresh and access tokens, revoked at the provider.
+    assert_eq!(provider.revocations(), 4);
+    server.stop().await;
+    mode.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn six_hundred_connections_of_a_deleted_integration_do_not_delay_another_integrations_refresh()
+ {
+    use latchkey_domain::{DomainEvent, StreamId, integration as domain};
+    use latchkey_store::{EventContext, EventStore, PgStore};
+
+    let provider = provider().await;
+    provider.set_quirks(Quirks {
+        expires_in: ExpiresIn::Number(8),
+        ..Default::default()
+    });
+    let mode = Mode::postgres().await;
+    let server = Server::start_with(
+        &mode,
+        &[
+            LOOPBACK,
+            ("LATCHKEY_REFRESH_CONCURRENCY", "8"),
+            ("LATCHKEY_REFRESH_RATE", "1000"),
+        ],
+    )
+    .await;
+    let mut config = password_integration(&provider);
+    config.refresh_margin_secs = Some(4);
+    let deleted = integration(&server, config.clone(), &provider).await;
+    let orphans = crate::lifecycle::connect_many(&server, &deleted, &provider, 600).await;
+    config.name = format!("Other {}", uuid::Uuid::new_v4().simple());
+    let other = integration(&server, config, &provider).await;
+    let id = connect(&server, &other, &provider).await;
+    provider.set_quirks(Quirks::default());
+    // The first integration is deleted behind the API's back (as an older version allowed):
+    // its connections are orphans, all due within seconds, ahead of the other one.
+    let Mode::Postgres { db, .. } = &mode else {
+        unreachable!()
+    };
+    let store = PgStore::connect(&db.url, 2).await.unwrap();
+    let integration_id = deleted.parse().unwrap();
+    let state = store.integration(integration_id).await.unwrap().unwrap();
+    let events = domain::decide(Some(&state), domain::Command::Delete).unwrap();
+    store
+        .append(
+            StreamId::Integration(integration_id),
+            state.version,
+            events.into_iter().map(DomainEvent::from).collect(),
+            &EventContext {
+                actor: "test".to_owned(),
+                correlation_id: None,
+                occurred_at: chrono::Utc::now(),
+            },
+        )
+        .await
+        .unwrap();
+    // The other connection is refreshed before its 8 s token runs out.
+    let deadline = std::time::Instant::now() + Duration::from_secs(8);
+    loop {
+        let state = status(server.grpc_addr, &id).await;
+        let expires = state.expires_at.map_or(0, |t| t.seconds);
+        if expires > chrono::Utc::now().timestamp() + 600 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the other integration's connection was not refreshed in time"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // The orphans are closed, each with an event, and never sent to the provider.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    for orphan in orphans.iter().step_by(60) {
+        let state = status(server.grpc_addr, orphan).await;
+        assert_eq!(state.status, ConnectionStatus::Revoked as i32, "{orphan}");
+    }
+    assert_eq!(provider.token_calls_of("refresh_token"), 1);
+    store.close().await;
+    server.stop().await;
+    mode.cleanup().await;
+}

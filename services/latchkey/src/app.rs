@@ -233,11 +233,6 @@ impl App {
     /// Serves until `shutdown` is cancelled; then stops accepting, lets in-flight requests finish
     /// (bounded by [`SHUTDOWN_GRACE`]) and closes the store.
     pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let integrations = Integrations::new(
-            self.store.clone(),
-            self.vault.clone(),
-            self.provider.clone(),
-        );
         // Every background task runs on this tracker, so shutdown drains them all.
         let background = TaskTracker::new();
         // On its own store the cache hears every append at once; on Postgres, once the store
@@ -289,6 +284,12 @@ impl App {
             ));
         }
         background.spawn(self.vault.clone().watch(shutdown.clone()));
+        let integrations = Integrations::new(
+            self.store.clone(),
+            self.vault.clone(),
+            self.provider.clone(),
+            connections.clone(),
+        );
         let audit = Audit::new(
             self.store.clone(),
             connections.clone(),

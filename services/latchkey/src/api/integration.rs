@@ -142,7 +142,7 @@ impl IntegrationService for IntegrationApi {
         let req = request.into_inner();
         let id = integration_id(&req.integration_id)?;
         self.integrations
-            .delete(&caller, id, req.expected_version)
+            .delete(&caller, id, req.expected_version, req.force)
             .await?;
         Ok(Response::new(pb::DeleteIntegrationResponse {}))
     }

@@ -17,6 +17,7 @@ use tokio_util::task::TaskTracker;
 use std::time::Duration as StdDuration;
 
 use chrono::{Duration, Utc};
+use latchkey_domain::connection::refresh;
 use latchkey_domain::connection::refresh_token::Sent;
 use latchkey_domain::{ConnectionId, GrantType, integration};
 use latchkey_store::Lease;
@@ -138,6 +139,16 @@ async fn given_a_connection(
         MasterKeySource::Env(SecretString::from("unused")),
         Sealer::new(keyring),
     ));
+    // The connection's data key exists (its bogus sealed tokens then fail to open, as a
+    // corrupted secret would).
+    vault
+        .seal(
+            &StreamId::Connection(id),
+            latchkey_crypto::Field::AccessToken,
+            &SecretString::from("unused"),
+        )
+        .await
+        .expect("data key");
     let connections = Connections::new(
         store.clone(),
         vault,
@@ -241,6 +252,33 @@ async fn a_refresh_waits_for_another_replicas_lease_and_uses_what_it_committed()
     assert_eq!(state.refresh_token, Some(Sealed::from_bytes(vec![3])));
     assert_eq!(state.version, before + 1, "no second refresh");
     assert!(!connections.refreshing(id));
+    store.close().await;
+    dir.remove();
+}
+
+#[tokio::test]
+async fn a_scheduled_refresh_that_fails_before_recording_leaves_the_due_queue_for_its_backoff() {
+    // Expired, so due; its refresh token does not open, so the refresh fails before any answer.
+    let (dir, store, connections, id) = given_a_connection(Duration::seconds(-1)).await;
+    let due = connections.connection_state(id).await.expect("state");
+    assert!(!refresh::satisfied(&due, Need::Due, Utc::now()), "due");
+
+    connections.refresh_due(id).await;
+
+    let deferred = connections.connection_state(id).await.expect("state");
+    assert!(
+        refresh::satisfied(&deferred, Need::Due, Utc::now()),
+        "not due again until its backoff: {:?}",
+        deferred.refresh_at
+    );
+    let error = deferred.last_error.as_ref().expect("recorded");
+    assert_eq!(error.code, "internal_error");
+    assert!(error.retryable);
+    assert_eq!(
+        deferred.status,
+        Status::Expired,
+        "and expired, past its expiry"
+    );
     store.close().await;
     dir.remove();
 }

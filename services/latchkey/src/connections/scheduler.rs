@@ -75,15 +75,33 @@ pub async fn run_refresher(
             let refreshing = connections.clone();
             let queued = queued.clone();
             connections.tasks.spawn(async move {
-                if let Err(e) = refreshing.ensure_fresh(id, Need::Due).await {
-                    tracing::debug!(connection_id = %id, error = %e, "scheduled refresh did not succeed");
-                }
+                refreshing.refresh_due(id).await;
                 queued.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
                 drop(permit);
             });
         }
     }
     // The refreshes under way finish on the app's tracker, which shutdown waits for.
+}
+
+impl Connections {
+    /// One scheduled refresh. A refresh that failed before it could record anything (a secret
+    /// that does not open, say) is recorded as a retryable failure, so the connection leaves the
+    /// due queue for its backoff instead of taking a place in every look.
+    pub(super) async fn refresh_due(&self, id: ConnectionId) {
+        match self.ensure_fresh(id, Need::Due).await {
+            Ok(_) => {}
+            Err(e @ AppError::Internal(_)) => {
+                tracing::warn!(connection_id = %id, error = %e, "scheduled refresh failed before recording; deferring it");
+                if let Err(e) = self.defer(id, &e).await {
+                    tracing::warn!(connection_id = %id, error = %e, "deferring a failed refresh failed");
+                }
+            }
+            Err(e) => {
+                tracing::debug!(connection_id = %id, error = %e, "scheduled refresh did not succeed");
+            }
+        }
+    }
 }
 
 /// Connections checked per integration and look; the rest wait for the next look.

@@ -202,6 +202,39 @@ impl Connections {
         .await
     }
 
+    /// Records a refresh that failed before recording anything as a retryable failure (with
+    /// backoff, and the integration's horizon), while the connection is still due.
+    pub(super) async fn defer(&self, id: ConnectionId, error: &AppError) -> Result<(), AppError> {
+        let state = self.connection_state(id).await?;
+        let now = Utc::now();
+        let due = refresh::is_due(&state, now)
+            || (state.status == connection::Status::Active
+                && state.expires_at.is_some_and(|at| at <= now));
+        if !due {
+            return Ok(());
+        }
+        let horizon = match self.integration_state(state.integration_id).await {
+            Ok(integration) => i64::from(integration.config.refresh_failure_horizon_secs),
+            Err(_) => i64::from(IntegrationConfig::DEFAULT_FAILURE_HORIZON_SECS),
+        };
+        let caller = Caller::system("system:refresher");
+        let description = error.to_string();
+        self.record_on_latest(&state, &caller, |current, now| {
+            refresh::decide_failure(
+                current,
+                Failure::Retryable {
+                    error: "internal_error".to_owned(),
+                    retry_after: None,
+                },
+                description.clone(),
+                Duration::seconds(horizon),
+                now,
+                jitter(),
+            )
+        })
+        .await
+    }
+
     /// With nothing to refresh with: expires the token once its time is up.
     pub(super) async fn expire_if_due(
         &self,

@@ -12,14 +12,15 @@ use latchkey_crypto::Field;
 use crate::vault::Vault;
 use latchkey_domain::integration::{self, IntegrationConfigInput, SecretChange};
 use latchkey_domain::{
-    DomainEvent, FieldViolation, IntegrationConfig, IntegrationId, ProviderUrl, SealedSecret,
-    StreamId, check_secret,
+    ConnectionId, DomainEvent, FieldViolation, IntegrationConfig, IntegrationId, ProviderUrl,
+    SealedSecret, StreamId, check_secret, connection,
 };
 use latchkey_oauth::ProviderClient;
-use latchkey_store::{EventStore, Page, RecordedEvent};
+use latchkey_store::{ConnectionFilter, EventStore, Page, RecordedEvent};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::callers::Caller;
+use crate::connections::Connections;
 use crate::error::AppError;
 
 /// How often a command is decided again after another writer won the race.
@@ -30,14 +31,22 @@ pub struct Integrations {
     store: Arc<dyn EventStore>,
     vault: Arc<Vault>,
     provider: ProviderClient,
+    /// To revoke an integration's connections when it is deleted with force.
+    connections: Connections,
 }
 
 impl Integrations {
-    pub fn new(store: Arc<dyn EventStore>, vault: Arc<Vault>, provider: ProviderClient) -> Self {
+    pub fn new(
+        store: Arc<dyn EventStore>,
+        vault: Arc<Vault>,
+        provider: ProviderClient,
+        connections: Connections,
+    ) -> Self {
         Self {
             store,
             vault,
             provider,
+            connections,
         }
     }
 
@@ -230,16 +239,64 @@ impl Integrations {
         self.get(id).await
     }
 
+    /// Deletes an integration. One with live connections (neither revoked nor deleted) is
+    /// refused, naming how many, unless `force`: then each is revoked first, at the provider too,
+    /// so no grant outlives the app that holds it.
     pub async fn delete(
         &self,
         caller: &Caller,
         id: IntegrationId,
         expected_version: Option<u64>,
+        force: bool,
     ) -> Result<(), AppError> {
+        self.get(id).await?;
+        let live = self.live_connections(id).await?;
+        if !live.is_empty() && !force {
+            return Err(AppError::FailedPrecondition(format!(
+                "integration {id} has {} live connection(s); revoke or delete them first, or \
+                 delete with force, which revokes each at the provider",
+                live.len()
+            )));
+        }
+        for connection in live {
+            self.connections
+                .revoke(caller, connection, "integration_deleted".to_owned())
+                .await?;
+        }
         self.change(caller, id, expected_version, || {
             integration::Command::Delete
         })
         .await
+    }
+
+    /// The ids of the integration's connections that are neither revoked nor deleted.
+    async fn live_connections(&self, id: IntegrationId) -> Result<Vec<ConnectionId>, AppError> {
+        let filter = ConnectionFilter {
+            integration_id: Some(id),
+            ..Default::default()
+        };
+        let mut page = Page::first(Page::MAX_LIMIT);
+        let mut live = Vec::new();
+        loop {
+            let found = self.store.list_connections(&filter, page).await?;
+            live.extend(
+                found
+                    .iter()
+                    .filter(|c| {
+                        !matches!(
+                            c.status,
+                            connection::Status::Revoked | connection::Status::Deleted
+                        )
+                    })
+                    .map(|c| c.id),
+            );
+            match found.last() {
+                Some(last) if found.len() == Page::MAX_LIMIT as usize => {
+                    page.after = Some(*last.id.as_uuid());
+                }
+                _ => return Ok(live),
+            }
+        }
     }
 }
 
