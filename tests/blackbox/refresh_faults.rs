@@ -406,7 +406,7 @@ async fn refreshes_failing_past_the_integrations_horizon_ask_for_the_customer() 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_database_session_killed_while_refreshed_tokens_are_committed_loses_nothing() {
+async fn a_database_gone_while_refreshed_tokens_are_committed_loses_nothing() {
     let provider = provider().await;
     let mode = Mode::postgres().await;
     let (server, id) = connected(&mode, &provider, |_| {}).await;
@@ -420,25 +420,47 @@ async fn a_database_session_killed_while_refreshed_tokens_are_committed_loses_no
         let id = id.clone();
         tokio::spawn(async move { refresh(addr, &id).await })
     };
-    // While the provider's answer is on its way, every session of the service is killed.
+    // While the provider's answer is on its way, the database turns every session away and
+    // kills those open (a failover, a restart): the commit cannot land until it is back.
     tokio::time::sleep(Duration::from_millis(500)).await;
     let Mode::Postgres { db, .. } = &mode else {
         unreachable!()
     };
-    let admin = sqlx::PgPool::connect(&db.url).await.unwrap();
-    let killed: Vec<(bool,)> = sqlx::query_as(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
-         WHERE datname = current_database() AND pid <> pg_backend_pid()",
-    )
-    .fetch_all(&admin)
+    let admin = sqlx::PgPool::connect(&latchkey_store::testing::admin_url())
+        .await
+        .unwrap();
+    let database = format!("\"{}\"", db.name);
+    sqlx::query(&format!(
+        "ALTER DATABASE {database} WITH ALLOW_CONNECTIONS false"
+    ))
+    .execute(&admin)
     .await
     .unwrap();
+    let killed: Vec<(bool,)> =
+        sqlx::query_as("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1")
+            .bind(&db.name)
+            .fetch_all(&admin)
+            .await
+            .unwrap();
     assert!(!killed.is_empty(), "the service had sessions to kill");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    sqlx::query(&format!(
+        "ALTER DATABASE {database} WITH ALLOW_CONNECTIONS true"
+    ))
+    .execute(&admin)
+    .await
+    .unwrap();
     admin.close().await;
     caller.await.unwrap().unwrap();
     let after = status(server.grpc_addr, &id).await;
     assert_eq!(after.status, ConnectionStatus::Active as i32);
     assert_eq!(after.version, before + 1);
+    assert!(
+        server
+            .stderr()
+            .contains("committing refreshed tokens failed; trying again"),
+        "the commit was tried again while the database was away"
+    );
     provider.set_quirks(Quirks::default());
     refresh(server.grpc_addr, &id).await.unwrap();
     assert_eq!(
