@@ -69,12 +69,17 @@ where
             .get("grpc-timeout")
             .and_then(|v| v.to_str().ok())
             .and_then(parse);
+        // The deadline is fixed now, as tonic fixes its own when the request comes in (not when
+        // this future is first polled, which may be later on a busy runtime): ours always comes
+        // first, and tonic polls the answer before its timer.
+        let deadline = timeout
+            .map(|timeout| tokio::time::Instant::now() + timeout.saturating_sub(headroom(timeout)));
         let answer = self.inner.call(request);
         Box::pin(async move {
-            let Some(timeout) = timeout else {
+            let Some(deadline) = deadline else {
                 return answer.await;
             };
-            match tokio::time::timeout(timeout.saturating_sub(headroom(timeout)), answer).await {
+            match tokio::time::timeout_at(deadline, answer).await {
                 Ok(answer) => answer,
                 Err(_) => Ok(Status::deadline_exceeded(
                     "the caller's deadline passed; work it started runs on",
