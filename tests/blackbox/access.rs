@@ -290,7 +290,7 @@ async fn tenant_keys_see_only_their_tenant_and_bad_keys_are_unauthenticated() {
         .unwrap_err();
     assert_eq!(after.code(), Code::Unauthenticated);
     let list = apikey(&mode, &["list"]).await;
-    assert!(list.contains("revoked") && !list.contains(key_a.split('_').nth(2).unwrap()));
+    assert!(list.contains("revoked") && !list.contains(key_a.splitn(3, '_').nth(2).unwrap()));
 
     let (_, log) = server.stop().await;
     for key in [&admin, &key_a, &key_b] {

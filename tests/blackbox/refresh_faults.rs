@@ -83,6 +83,15 @@ async fn refresh(addr: SocketAddr, id: &str) -> Result<(), tonic::Status> {
         .map(|_| ())
 }
 
+/// A RefreshToken on a task of its own, to act while it waits.
+fn refresh_behind(
+    addr: SocketAddr,
+    id: &str,
+) -> tokio::task::JoinHandle<Result<(), tonic::Status>> {
+    let id = id.to_owned();
+    tokio::spawn(async move { refresh(addr, &id).await })
+}
+
 /// A GetToken that asks for more than the current token has left, so it must refresh, with the
 /// caller's deadline.
 async fn token_within(addr: SocketAddr, id: &str, deadline: Duration) -> Result<String, Code> {
@@ -231,11 +240,7 @@ async fn a_refresh_under_way_at_sigterm_commits_before_the_process_exits() {
         answer_delay: Duration::from_secs(5),
         ..Default::default()
     });
-    let addr = server.grpc_addr;
-    let caller = {
-        let id = id.clone();
-        tokio::spawn(async move { refresh(addr, &id).await })
-    };
+    let caller = refresh_behind(server.grpc_addr, &id);
     // The refresh is at the provider when the signal comes.
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(provider.token_calls_of("refresh_token"), 1);
@@ -337,11 +342,7 @@ async fn a_change_during_a_failing_refresh_is_decided_again_and_the_next_refresh
         ..Default::default()
     });
     provider.fail_next(503, r#"{"error":"temporarily_unavailable"}"#, None);
-    let addr = server.grpc_addr;
-    let failing = {
-        let id = id.clone();
-        tokio::spawn(async move { refresh(addr, &id).await })
-    };
+    let failing = refresh_behind(server.grpc_addr, &id);
     tokio::time::sleep(Duration::from_millis(300)).await;
     // A change to the connection while the provider is thinking: the failure lands after it.
     server
@@ -446,11 +447,7 @@ async fn a_database_gone_while_refreshed_tokens_are_committed_loses_nothing() {
         answer_delay: Duration::from_secs(1),
         ..Default::default()
     });
-    let addr = server.grpc_addr;
-    let caller = {
-        let id = id.clone();
-        tokio::spawn(async move { refresh(addr, &id).await })
-    };
+    let caller = refresh_behind(server.grpc_addr, &id);
     // While the provider's answer is on its way, the database turns every session away and
     // kills those open (a failover, a restart): the commit cannot land until it is back.
     tokio::time::sleep(Duration::from_millis(500)).await;
