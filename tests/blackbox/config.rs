@@ -192,3 +192,62 @@ async fn the_compose_file_parses_and_sets_only_real_settings() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!stderr.contains("invalid configuration"), "{stderr}");
 }
+
+#[tokio::test]
+async fn migrate_speaks_tls_to_postgres_and_names_the_setting_when_the_certificate_is_refused() {
+    let mode = Mode::postgres().await;
+    let Mode::Postgres { db, master_key } = &mode else {
+        unreachable!()
+    };
+    let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+    let ssl: String = sqlx::query_scalar("SHOW ssl")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    assert_eq!(
+        ssl, "on",
+        "scripts/test provides a Postgres that speaks TLS"
+    );
+    let dir = latchkey_store::testing::TempDir::create();
+    let migrate = |params: String| {
+        let separator = if db.url.contains('?') { '&' } else { '?' };
+        let env = vec![
+            (
+                "LATCHKEY_DATABASE_URL".to_owned(),
+                format!("{}{separator}{params}", db.url),
+            ),
+            ("LATCHKEY_MASTER_KEY".to_owned(), master_key.clone()),
+        ];
+        command(&["migrate"], &env, &dir.path).output()
+    };
+    let required = migrate("sslmode=require".to_owned()).await.expect("runs");
+    assert!(
+        required.status.success(),
+        "{}",
+        String::from_utf8_lossy(&required.stderr)
+    );
+    assert!(String::from_utf8_lossy(&required.stdout).contains("postgres migrations applied"));
+
+    // A CA that signed nothing of the server's.
+    let key = rcgen::KeyPair::generate().unwrap();
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let ca = params.self_signed(&key).unwrap();
+    let wrong_ca = dir.path.join("wrong-ca.pem");
+    std::fs::write(&wrong_ca, ca.pem()).unwrap();
+    let refused = migrate(format!(
+        "sslmode=verify-full&sslrootcert={}",
+        wrong_ca.display()
+    ))
+    .await
+    .expect("runs");
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("LATCHKEY_DATABASE_URL") && stderr.contains("sslrootcert"),
+        "{stderr}"
+    );
+    dir.remove();
+    mode.cleanup().await;
+}

@@ -66,6 +66,14 @@ fn tls_config(
     Ok(tls)
 }
 
+/// Whether connecting failed in the TLS handshake (a certificate refused, a CA file unreadable).
+fn is_tls_failure(error: &latchkey_store::StoreError) -> bool {
+    let text = error.to_string().to_ascii_lowercase();
+    ["certificate", "tls", "ssl", "handshake"]
+        .iter()
+        .any(|word| text.contains(word))
+}
+
 /// The opened store and its kind.
 #[derive(Debug)]
 pub struct OpenedStore {
@@ -106,9 +114,18 @@ pub async fn open_store(config: &Config) -> anyhow::Result<OpenedStore> {
             })
         }
         Storage::Postgres { url } => {
-            let store = PgStore::connect(url.expose_secret(), PG_POOL_SIZE)
-                .await
-                .context("connecting to LATCHKEY_DATABASE_URL and applying migrations")?;
+            let store = match PgStore::connect(url.expose_secret(), PG_POOL_SIZE).await {
+                Ok(store) => store,
+                // A refused certificate deserves its own words: the fix is in the URL.
+                Err(e) if is_tls_failure(&e) => anyhow::bail!(
+                    "LATCHKEY_DATABASE_URL: TLS with the database failed ({e}); check its sslmode \
+                     and sslrootcert (the CA that signed the server's certificate)"
+                ),
+                Err(e) => {
+                    return Err(anyhow::Error::new(e)
+                        .context("connecting to LATCHKEY_DATABASE_URL and applying migrations"));
+                }
+            };
             Ok(OpenedStore {
                 pg_pool: Some(store.pool().clone()),
                 store: Arc::new(store),
