@@ -666,3 +666,86 @@ async fn six_hundred_connections_of_a_deleted_integration_do_not_delay_another_i
     server.stop().await;
     mode.cleanup().await;
 }
+
+/// The stable reason and metadata a refusal carries (`google.rpc.ErrorInfo`).
+fn error_info(status: &tonic::Status) -> (String, std::collections::HashMap<String, String>) {
+    use tonic_types::StatusExt;
+    let info = status
+        .get_details_error_info()
+        .unwrap_or_else(|| panic!("no ErrorInfo on {status:?}"));
+    assert_eq!(info.domain, "latchkey.dev");
+    (info.reason, info.metadata)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refusals_carry_a_stable_reason_and_unavailable_a_time_to_try_again() {
+    use latchkey_proto::v1::{DeleteConnectionRequest, RevokeConnectionRequest};
+    use tonic_types::StatusExt;
+    let provider = provider().await;
+    let mode = Mode::embedded();
+    let (server, revoked) = connected(&mode, &provider, |_| {}).await;
+    let addr = server.grpc_addr;
+    let integration_id = status(addr, &revoked).await.integration_id;
+    let deleted = connect(&server, &integration_id, &provider).await;
+    let reauthorize = connect(&server, &integration_id, &provider).await;
+    let backing_off = connect(&server, &integration_id, &provider).await;
+    let mut connections = client(addr).await;
+    connections
+        .revoke_connection(RevokeConnectionRequest {
+            connection_id: revoked.clone(),
+            reason: "test".to_owned(),
+        })
+        .await
+        .unwrap();
+    connections
+        .delete_connection(DeleteConnectionRequest {
+            connection_id: deleted.clone(),
+        })
+        .await
+        .unwrap();
+    provider.fail_next(400, r#"{"error":"invalid_grant"}"#, None);
+    let _ = refresh(addr, &reauthorize).await;
+    provider.fail_next(503, r#"{"error":"temporarily_unavailable"}"#, Some(120));
+    let unavailable = refresh(addr, &backing_off).await.unwrap_err();
+    assert_eq!(unavailable.code(), Code::Unavailable);
+    assert_eq!(error_info(&unavailable).0, "PROVIDER_UNAVAILABLE");
+
+    let refused = token(addr, &revoked, 1).await.unwrap_err();
+    assert_eq!(refused.code(), Code::FailedPrecondition);
+    let (reason, metadata) = error_info(&refused);
+    assert_eq!(reason, "REVOKED");
+    assert_eq!(metadata.get("connection_id"), Some(&revoked));
+
+    let gone = token(addr, &deleted, 1).await.unwrap_err();
+    assert_eq!(gone.code(), Code::NotFound);
+    assert_eq!(error_info(&gone).0, "DELETED");
+
+    let again = token(addr, &reauthorize, 1).await.unwrap_err();
+    assert_eq!(again.code(), Code::FailedPrecondition);
+    let (reason, metadata) = error_info(&again);
+    assert_eq!(reason, "REAUTHORIZATION_REQUIRED");
+    assert_eq!(
+        metadata.get("error").map(String::as_str),
+        Some("invalid_grant")
+    );
+
+    // Asking for more than is left while the refresh backs off: the wait, and when it ends.
+    let waiting = token(addr, &backing_off, 3600).await.unwrap_err();
+    assert_eq!(waiting.code(), Code::Unavailable);
+    let (reason, metadata) = error_info(&waiting);
+    assert_eq!(reason, "REFRESH_BACKOFF");
+    assert_eq!(
+        metadata.get("error").map(String::as_str),
+        Some("temporarily_unavailable")
+    );
+    let retry = waiting
+        .get_details_retry_info()
+        .and_then(|r| r.retry_delay)
+        .expect("RetryInfo");
+    assert!(
+        (Duration::from_secs(60)..=Duration::from_secs(121)).contains(&retry),
+        "{retry:?}"
+    );
+    server.stop().await;
+    mode.cleanup().await;
+}

@@ -1,5 +1,11 @@
-//! The application's error kinds, and their one mapping to gRPC status codes.
+//! The application's error kinds, and their one mapping to gRPC status codes. Every
+//! `FAILED_PRECONDITION`, `UNAVAILABLE`, `ABORTED` and `NOT_FOUND` carries `google.rpc.ErrorInfo`
+//! with a stable reason (and `UNAVAILABLE` with a known next attempt `google.rpc.RetryInfo`), so
+//! callers branch on codes, not prose.
 
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
 use latchkey_domain::{DomainError, ValidationErrors};
 use latchkey_store::StoreError;
 use tonic::{Code, Status};
@@ -28,6 +34,70 @@ pub enum AppError {
     /// Details are logged where the error is mapped; the caller gets a short message.
     #[error("internal error: {0}")]
     Internal(String),
+    /// A refusal with a stable reason callers branch on.
+    #[error("{}", .0.message)]
+    Explained(Box<Explained>),
+}
+
+/// The `google.rpc.ErrorInfo` domain of Latchkey's reasons.
+pub const ERROR_DOMAIN: &str = "latchkey.dev";
+
+/// A refusal with its code, a stable reason (`REAUTHORIZATION_REQUIRED`, `REFRESH_BACKOFF`…),
+/// what it is about (metadata) and, when known, when to try again.
+#[derive(Debug)]
+pub struct Explained {
+    pub code: Code,
+    pub reason: &'static str,
+    pub message: String,
+    pub metadata: Vec<(&'static str, String)>,
+    pub retry_at: Option<DateTime<Utc>>,
+}
+
+impl AppError {
+    /// A refusal with a stable reason.
+    pub fn explained(code: Code, reason: &'static str, message: impl Into<String>) -> Self {
+        Self::Explained(Box::new(Explained {
+            code,
+            reason,
+            message: message.into(),
+            metadata: Vec::new(),
+            retry_at: None,
+        }))
+    }
+
+    /// Adds what the refusal is about (a connection id, the provider's error code).
+    #[must_use]
+    pub fn about(mut self, key: &'static str, value: impl ToString) -> Self {
+        if let Self::Explained(explained) = &mut self {
+            explained.metadata.push((key, value.to_string()));
+        }
+        self
+    }
+
+    /// Adds when trying again makes sense.
+    #[must_use]
+    pub fn retry_at(mut self, at: Option<DateTime<Utc>>) -> Self {
+        if let Self::Explained(explained) = &mut self {
+            explained.retry_at = at;
+        }
+        self
+    }
+
+    /// The gRPC code this error is answered with.
+    pub fn code(&self) -> Code {
+        match self {
+            Self::Invalid(_) => Code::InvalidArgument,
+            Self::NotFound(_) => Code::NotFound,
+            Self::AlreadyExists(_) => Code::AlreadyExists,
+            Self::FailedPrecondition(_) => Code::FailedPrecondition,
+            Self::Conflict(_) => Code::Aborted,
+            Self::Unimplemented(_) => Code::Unimplemented,
+            Self::PermissionDenied(_) => Code::PermissionDenied,
+            Self::Unavailable(_) => Code::Unavailable,
+            Self::Internal(_) => Code::Internal,
+            Self::Explained(explained) => explained.code,
+        }
+    }
 }
 
 impl From<ValidationErrors> for AppError {
@@ -85,25 +155,47 @@ impl From<latchkey_crypto::CryptoError> for AppError {
 }
 
 impl From<latchkey_oauth::OAuthError> for AppError {
-    /// Provider trouble that may pass (5xx, 429, timeouts, network) is UNAVAILABLE; a refusal
-    /// (bad configuration, `invalid_client`, a refused address) is FAILED_PRECONDITION.
+    /// Provider trouble that may pass (5xx, 429, timeouts, network) is UNAVAILABLE
+    /// (`PROVIDER_UNAVAILABLE`, with the provider's `Retry-After`); a refusal (bad configuration,
+    /// `invalid_client`, a refused address) is FAILED_PRECONDITION (`PROVIDER_REFUSED`).
     fn from(value: latchkey_oauth::OAuthError) -> Self {
         use latchkey_oauth::OAuthError::*;
         let message = value.to_string();
-        match value {
-            Provider { status, .. } if status >= 500 || status == 429 => Self::Unavailable(message),
-            Timeout { .. } | Network { .. } => Self::Unavailable(message),
-            InvalidResponse { status, .. } if status >= 500 => Self::Unavailable(message),
-            Provider { .. } | InvalidResponse { .. } | Refused { .. } | InvalidIdToken { .. } => {
-                Self::FailedPrecondition(message)
+        let code = value.error_code().map(str::to_owned);
+        let retry_at = match &value {
+            Provider {
+                retry_after: Some(after),
+                ..
+            } => {
+                chrono::Duration::from_std((*after).min(std::time::Duration::from_secs(24 * 3600)))
+                    .ok()
+                    .map(|after| Utc::now() + after)
             }
+            _ => None,
+        };
+        let unavailable = match value {
+            Provider { status, .. } if status >= 500 || status == 429 => true,
+            Timeout { .. } | Network { .. } => true,
+            InvalidResponse { status, .. } if status >= 500 => true,
+            Provider { .. } | InvalidResponse { .. } | Refused { .. } | InvalidIdToken { .. } => {
+                false
+            }
+        };
+        let error = if unavailable {
+            Self::explained(Code::Unavailable, "PROVIDER_UNAVAILABLE", message).retry_at(retry_at)
+        } else {
+            Self::explained(Code::FailedPrecondition, "PROVIDER_REFUSED", message)
+        };
+        match code {
+            Some(code) => error.about("provider_error", code),
+            None => error,
         }
     }
 }
 
 impl From<AppError> for Status {
     fn from(value: AppError) -> Self {
-        let (code, message) = match value {
+        let (code, message, reason, metadata, retry_at) = match value {
             AppError::Invalid(errors) => {
                 // The message names every field for people; google.rpc.BadRequest does for code.
                 let violations: Vec<_> = errors
@@ -117,18 +209,49 @@ impl From<AppError> for Status {
                     ErrorDetails::with_bad_request(violations),
                 );
             }
-            AppError::NotFound(what) => (Code::NotFound, format!("{what} not found")),
-            AppError::AlreadyExists(m) => (Code::AlreadyExists, m),
-            AppError::FailedPrecondition(m) => (Code::FailedPrecondition, m),
-            AppError::Conflict(m) => (Code::Aborted, m),
-            AppError::Unimplemented(m) => (Code::Unimplemented, m),
-            AppError::Unavailable(m) => (Code::Unavailable, m),
-            AppError::PermissionDenied(m) => (Code::PermissionDenied, m),
+            AppError::NotFound(what) => (
+                Code::NotFound,
+                format!("{what} not found"),
+                "NOT_FOUND",
+                Vec::new(),
+                None,
+            ),
+            AppError::AlreadyExists(m) => return Status::new(Code::AlreadyExists, m),
+            AppError::FailedPrecondition(m) => (
+                Code::FailedPrecondition,
+                m,
+                "FAILED_PRECONDITION",
+                Vec::new(),
+                None,
+            ),
+            AppError::Conflict(m) => (Code::Aborted, m, "VERSION_CONFLICT", Vec::new(), None),
+            AppError::Unimplemented(m) => return Status::new(Code::Unimplemented, m),
+            AppError::Unavailable(m) => (Code::Unavailable, m, "UNAVAILABLE", Vec::new(), None),
+            AppError::PermissionDenied(m) => return Status::new(Code::PermissionDenied, m),
             AppError::Internal(detail) => {
                 tracing::error!(error = %detail, "internal error");
-                (Code::Internal, "internal error".to_owned())
+                return Status::new(Code::Internal, "internal error");
+            }
+            AppError::Explained(explained) => {
+                let Explained {
+                    code,
+                    reason,
+                    message,
+                    metadata,
+                    retry_at,
+                } = *explained;
+                (code, message, reason, metadata, retry_at)
             }
         };
-        Status::new(code, message)
+        let metadata: HashMap<String, String> = metadata
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect();
+        let mut details = ErrorDetails::with_error_info(reason, ERROR_DOMAIN, metadata);
+        if let Some(at) = retry_at {
+            let delay = (at - Utc::now()).to_std().unwrap_or_default();
+            details.set_retry_info(Some(delay));
+        }
+        Status::with_error_details(code, message, details)
     }
 }

@@ -225,9 +225,9 @@ async fn callback(State(state): State<HttpState>, RawQuery(query): RawQuery) -> 
             &format!("This authorization link cannot be used: {errors}."),
         ),
         Err(other) => {
-            let status = match &other {
-                AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-                AppError::NotFound(_) | AppError::FailedPrecondition(_) => StatusCode::BAD_REQUEST,
+            let status = match other.code() {
+                tonic::Code::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+                tonic::Code::NotFound | tonic::Code::FailedPrecondition => StatusCode::BAD_REQUEST,
                 _ => StatusCode::INTERNAL_SERVER_ERROR,
             };
             tracing::warn!(error = %other, "oauth callback failed");

@@ -23,9 +23,11 @@ use latchkey_oauth::{ClientCredentials, Grant};
 use latchkey_store::Lease;
 use secrecy::SecretString;
 use tokio::sync::oneshot;
+use tonic::Code;
 
 use super::flight::Flight;
 use super::settle::Settle;
+use super::token::{reauthorization_required, status_reason};
 use super::{Connections, digest};
 use crate::callers::Caller;
 use crate::error::AppError;
@@ -205,10 +207,16 @@ impl Connections {
                     .record_interrupted(&state, description, &caller)
                     .await
                     .and_then(|()| {
-                        Err(AppError::FailedPrecondition(format!(
-                            "connection {id} needs the customer to authorize again: \
-                             refresh_interrupted"
-                        )))
+                        Err(AppError::explained(
+                            Code::FailedPrecondition,
+                            "REAUTHORIZATION_REQUIRED",
+                            format!(
+                                "connection {id} needs the customer to authorize again: \
+                                 refresh_interrupted"
+                            ),
+                        )
+                        .about("connection_id", id)
+                        .about("error", "refresh_interrupted"))
                     });
                 return (recorded, Settle::Release);
             }
@@ -383,27 +391,35 @@ fn refreshable(state: &connection::State, need: Need) -> Result<(), AppError> {
     match state.status {
         Active | Expired => {}
         ReauthorizationRequired => {
-            return Err(AppError::FailedPrecondition(format!(
-                "connection {id} needs the customer to authorize again: {}",
-                state
-                    .last_error
-                    .as_ref()
-                    .map_or("reauthorization_required", |e| e.code.as_str())
-            )));
+            let code = state
+                .last_error
+                .as_ref()
+                .map_or("reauthorization_required", |e| e.code.as_str());
+            return Err(reauthorization_required(state, format!(": {code}")));
         }
         other => {
-            return Err(AppError::FailedPrecondition(format!(
-                "connection {id} is {} and cannot be refreshed",
-                other.as_str()
-            )));
+            return Err(AppError::explained(
+                Code::FailedPrecondition,
+                status_reason(other),
+                format!(
+                    "connection {id} is {} and cannot be refreshed",
+                    other.as_str()
+                ),
+            )
+            .about("connection_id", id));
         }
     }
     // In backoff after a failure, inline callers get the wait, not another attempt.
     if let Some(at) = refresh::retry_not_before(state, need, Utc::now()) {
         let code = state.last_error.as_ref().map_or("", |e| e.code.as_str());
-        return Err(AppError::Unavailable(format!(
-            "refreshing connection {id} failed ({code}); the next attempt is at {at}"
-        )));
+        return Err(AppError::explained(
+            Code::Unavailable,
+            "REFRESH_BACKOFF",
+            format!("refreshing connection {id} failed ({code}); the next attempt is at {at}"),
+        )
+        .about("connection_id", id)
+        .about("error", code)
+        .retry_at(Some(at)));
     }
     Ok(())
 }

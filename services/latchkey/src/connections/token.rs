@@ -8,6 +8,7 @@ use latchkey_crypto::Field;
 use latchkey_domain::connection::refresh::{Need, good_for, is_due};
 use latchkey_domain::{ConnectionId, TokenPlacement, connection};
 use secrecy::{ExposeSecret, SecretString};
+use tonic::Code;
 
 use super::Connections;
 use crate::callers::Caller;
@@ -48,11 +49,16 @@ impl Connections {
     ) -> Result<Credential, AppError> {
         let min_ttl = min_ttl.unwrap_or(DEFAULT_MIN_TTL);
         let mut state = match self.cache.connection(self.store.as_ref(), id).await? {
-            Some(state) if state.status != connection::Status::Deleted => state,
+            Some(state) if caller.sees(&state.tenant) => state,
             _ => return Err(AppError::NotFound(format!("connection {id}"))),
         };
-        if !caller.sees(&state.tenant) {
-            return Err(AppError::NotFound(format!("connection {id}")));
+        if state.status == connection::Status::Deleted {
+            return Err(AppError::explained(
+                Code::NotFound,
+                "DELETED",
+                format!("connection {id} not found: it was deleted"),
+            )
+            .about("connection_id", id));
         }
         let now = Utc::now();
         if !good_for(&state, min_ttl, now) {
@@ -75,15 +81,18 @@ impl Connections {
                             )
                         })
                         .unwrap_or_default();
-                    return Err(AppError::FailedPrecondition(format!(
-                        "connection {id} needs the customer to authorize again{reason}"
-                    )));
+                    return Err(reauthorization_required(&state, reason));
                 }
                 other => {
-                    return Err(AppError::FailedPrecondition(format!(
-                        "connection {id} is {} and has no token to hand out",
-                        other.as_str()
-                    )));
+                    return Err(AppError::explained(
+                        Code::FailedPrecondition,
+                        status_reason(other),
+                        format!(
+                            "connection {id} is {} and has no token to hand out",
+                            other.as_str()
+                        ),
+                    )
+                    .about("connection_id", id));
                 }
             };
             if !good_for(&state, min_ttl, Utc::now()) {
@@ -95,11 +104,16 @@ impl Connections {
                         format!(" ({}s)", (millis + 500) / 1000)
                     })
                     .unwrap_or_default();
-                return Err(AppError::FailedPrecondition(format!(
-                    "connection {id}'s provider issues tokens that last{lifetime} less than the \
-                     {}s asked for",
-                    min_ttl.num_seconds()
-                )));
+                return Err(AppError::explained(
+                    Code::FailedPrecondition,
+                    "TOKEN_LIFETIME_TOO_SHORT",
+                    format!(
+                        "connection {id}'s provider issues tokens that last{lifetime} less than \
+                         the {}s asked for",
+                        min_ttl.num_seconds()
+                    ),
+                )
+                .about("connection_id", id));
             }
         } else if is_due(&state, now) && !self.refresh.busy(id) {
             // Stale while revalidate: this token is good enough; refresh behind the caller.
@@ -152,5 +166,35 @@ impl Connections {
             base_uri: config.base_uri.as_ref().map(|u| u.as_str().to_owned()),
             connection: state,
         })
+    }
+}
+
+/// `FAILED_PRECONDITION` for a connection that needs the customer again, with the reason the
+/// connection recorded (`invalid_grant`, `refresh_interrupted`, `refresh_failing`…).
+pub(super) fn reauthorization_required(state: &connection::State, detail: String) -> AppError {
+    let id = state.id;
+    let error = AppError::explained(
+        Code::FailedPrecondition,
+        "REAUTHORIZATION_REQUIRED",
+        format!("connection {id} needs the customer to authorize again{detail}"),
+    )
+    .about("connection_id", id);
+    match &state.last_error {
+        Some(last) => error.about("error", &last.code),
+        None => error,
+    }
+}
+
+/// The stable reason for a connection that has no token because of where it stands.
+pub(super) fn status_reason(status: connection::Status) -> &'static str {
+    use connection::Status::*;
+    match status {
+        Revoked => "REVOKED",
+        Deleted => "DELETED",
+        Pending => "PENDING_AUTHORIZATION",
+        AuthorizationFailed => "AUTHORIZATION_FAILED",
+        ReauthorizationRequired => "REAUTHORIZATION_REQUIRED",
+        Expired => "EXPIRED",
+        Active => "ACTIVE",
     }
 }

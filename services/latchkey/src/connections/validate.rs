@@ -121,7 +121,9 @@ impl Connections {
         // Invalid: try a refresh. A permanent failure is recorded by the refresh itself.
         match self.ensure_fresh(id, Need::Force).await {
             Ok(state) => Ok(state),
-            Err(AppError::FailedPrecondition(_)) => self.connection_state(id).await,
+            Err(e) if e.code() == tonic::Code::FailedPrecondition => {
+                self.connection_state(id).await
+            }
             Err(e) => Err(e),
         }
     }
