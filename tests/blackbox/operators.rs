@@ -180,14 +180,16 @@ async fn verify_names_an_edited_event_and_rebuild_repairs_a_damaged_projection()
     server.stop().await;
 
     let intact = run(&mode, &["verify"]).await;
-    assert!(
-        intact.status.success(),
+    assert_eq!(
+        intact.status.code(),
+        Some(0),
         "{}",
         String::from_utf8_lossy(&intact.stderr)
     );
     assert!(String::from_utf8_lossy(&intact.stdout).contains("intact: 6 events"));
     let same = run(&mode, &["rebuild-projections"]).await;
     assert!(String::from_utf8_lossy(&same.stdout).contains("identical"));
+    assert_eq!(same.status.code(), Some(0));
 
     let Mode::Postgres { db, .. } = &mode else {
         unreachable!()
@@ -210,7 +212,7 @@ async fn verify_names_an_edited_event_and_rebuild_repairs_a_damaged_projection()
         sqlx::query(&sql).execute(&pool).await.unwrap();
     }
     let broken = run(&mode, &["verify"]).await;
-    assert!(!broken.status.success(), "a broken log exits non-zero");
+    assert_eq!(broken.status.code(), Some(1), "a check that failed exits 1");
     let out = String::from_utf8_lossy(&broken.stdout);
     assert!(
         out.contains(&format!("broken at position {position}")),
@@ -223,10 +225,61 @@ async fn verify_names_an_edited_event_and_rebuild_repairs_a_damaged_projection()
         "{}",
         String::from_utf8_lossy(&differs.stdout)
     );
+    assert_eq!(differs.status.code(), Some(1), "differences exit 1");
     let swapped = run(&mode, &["rebuild-projections", "--swap"]).await;
     assert!(String::from_utf8_lossy(&swapped.stdout).contains("swapped in"));
+    assert_eq!(swapped.status.code(), Some(0));
     let again = run(&mode, &["rebuild-projections"]).await;
     assert!(String::from_utf8_lossy(&again.stdout).contains("identical"));
     pool.close().await;
     mode.cleanup().await;
+}
+
+#[tokio::test]
+async fn operator_commands_exit_3_when_they_cannot_reach_the_database_or_the_server() {
+    let dir = latchkey_store::testing::TempDir::create();
+    let key = {
+        use secrecy::ExposeSecret;
+        latchkey_crypto::MasterKey::generate()
+            .to_base64()
+            .expose_secret()
+            .to_owned()
+    };
+    // Nothing listens on port 1.
+    let env = vec![
+        (
+            "LATCHKEY_DATABASE_URL".to_owned(),
+            "postgres://postgres@127.0.0.1:1/latchkey".to_owned(),
+        ),
+        ("LATCHKEY_MASTER_KEY".to_owned(), key),
+    ];
+    for args in [&["verify"][..]] {
+        let output = command(args, &env, &dir.path).output().await.unwrap();
+        assert_eq!(
+            output.status.code(),
+            Some(3),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let history = command(
+        &[
+            "history",
+            "00000000-0000-7000-8000-000000000000",
+            "--server",
+            "http://127.0.0.1:1",
+        ],
+        &[],
+        &dir.path,
+    )
+    .output()
+    .await
+    .unwrap();
+    assert_eq!(
+        history.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&history.stderr)
+    );
+    dir.remove();
 }

@@ -111,6 +111,37 @@ enum ApikeyAction {
     Revoke { id: String },
 }
 
+/// A check that ran and found a problem (a broken chain, projections that differ): exit 1.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct CheckFailed(String);
+
+/// The command cannot do what was asked as asked (a key that does not exist): exit 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct Usage(String);
+
+/// Exit codes: 0 done, 1 a check failed, 2 usage or configuration, 3 could not run (the database
+/// or the server unreachable, or anything else that stopped the command).
+fn exit_code(error: &anyhow::Error) -> ExitCode {
+    if error.downcast_ref::<CheckFailed>().is_some() {
+        return ExitCode::from(1);
+    }
+    if error.downcast_ref::<Usage>().is_some() {
+        return ExitCode::from(2);
+    }
+    if let Some(status) = error.downcast_ref::<tonic::Status>() {
+        use tonic::Code::*;
+        if matches!(
+            status.code(),
+            InvalidArgument | NotFound | PermissionDenied | Unauthenticated | FailedPrecondition
+        ) {
+            return ExitCode::from(2);
+        }
+    }
+    ExitCode::from(3)
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Some(code) = client_command(&cli.command) {
@@ -140,7 +171,7 @@ fn main() -> ExitCode {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("latchkey: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
+            return ExitCode::from(3);
         }
     };
     // The OTLP exporter needs the runtime; traces only when the standard variables ask for them.
@@ -220,7 +251,7 @@ fn main() -> ExitCode {
                             "broken at position {} ({} version {}): {}",
                             link.position, link.stream, link.version, link.reason
                         );
-                        Err(anyhow::anyhow!("the log is not intact"))
+                        Err(CheckFailed("the log is not intact".to_owned()).into())
                     }
                 }
             }
@@ -265,8 +296,16 @@ fn main() -> ExitCode {
                 }
                 if report.swapped {
                     println!("swapped in");
+                    Ok(())
+                } else if report.differences.is_empty() {
+                    Ok(())
+                } else {
+                    Err(CheckFailed(format!(
+                        "{} projections differ from the log; `--swap` replaces them",
+                        report.differences.len()
+                    ))
+                    .into())
                 }
-                Ok(())
             }
         }
     });
@@ -277,7 +316,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("latchkey: {e:#}");
-            ExitCode::FAILURE
+            exit_code(&e)
         }
     }
 }
@@ -316,14 +355,14 @@ fn client_command(command: &Command) -> Option<ExitCode> {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("latchkey: cannot start the async runtime: {e}");
-            return Some(ExitCode::FAILURE);
+            return Some(ExitCode::from(3));
         }
     };
     Some(match runtime.block_on(future) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("latchkey: {e:#}");
-            ExitCode::FAILURE
+            exit_code(&e)
         }
     })
 }
@@ -392,10 +431,10 @@ async fn keys(config: &latchkey::config::Config, action: KeysAction) -> anyhow::
             }
             KeysAction::Drop { id } => {
                 let Some(position) = keys.iter().position(|k| k.id() == id) else {
-                    anyhow::bail!("no master key {id} in {}", path.display());
+                    return Err(Usage(format!("no master key {id} in {}", path.display())).into());
                 };
                 if position == 0 {
-                    anyhow::bail!("{id} is the active key; rotate first");
+                    return Err(Usage(format!("{id} is the active key; rotate first")).into());
                 }
                 // Servers read the key file every 5 s: until all have, one may still wrap a new
                 // data key with the old key.
@@ -408,7 +447,10 @@ async fn keys(config: &latchkey::config::Config, action: KeysAction) -> anyhow::
                 }
                 let left = store.data_keys_wrapped_by(&id, 1).await?.len();
                 if left > 0 {
-                    anyhow::bail!("{id} still wraps data keys; run `latchkey keys rotate` again");
+                    return Err(Usage(format!(
+                        "{id} still wraps data keys; run `latchkey keys rotate` again"
+                    ))
+                    .into());
                 }
                 let remaining: Vec<MasterKey> = keys.into_iter().filter(|k| k.id() != id).collect();
                 write_key_file(&path, &remaining)?;
@@ -465,7 +507,7 @@ async fn apikeys(config: &latchkey::config::Config, action: ApikeyAction) -> any
                 println!("revoked key {id}");
                 Ok(())
             } else {
-                Err(anyhow::anyhow!("no active key {id}"))
+                Err(Usage(format!("no active key {id}")).into())
             }
         }
     };
