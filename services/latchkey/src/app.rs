@@ -33,9 +33,6 @@ use crate::integrations::Integrations;
 use crate::keys::load_keyring;
 use crate::relay::{RelaySettings, RelayStatus, run_relay};
 
-/// Postgres pool size per replica.
-const PG_POOL_SIZE: u32 = 16;
-
 /// No request of the API needs more; larger ones are refused before they are decoded.
 const MAX_REQUEST_BYTES: usize = 256 * 1024;
 
@@ -114,7 +111,8 @@ pub async fn open_store(config: &Config) -> anyhow::Result<OpenedStore> {
             })
         }
         Storage::Postgres { url } => {
-            let store = match PgStore::connect(url.expose_secret(), PG_POOL_SIZE).await {
+            let store = match PgStore::connect(url.expose_secret(), config.database_pool_size).await
+            {
                 Ok(store) => store,
                 // A refused certificate deserves its own words: the fix is in the URL.
                 Err(e) if is_tls_failure(&e) => anyhow::bail!(

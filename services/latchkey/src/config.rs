@@ -52,6 +52,12 @@ pub struct Settings {
         hide_env_values = true
     )]
     pub database_url: Option<String>,
+    /// File holding the Postgres URL (a mounted secret), instead of LATCHKEY_DATABASE_URL.
+    #[arg(long, env = "LATCHKEY_DATABASE_URL_FILE", value_name = "FILE")]
+    pub database_url_file: Option<PathBuf>,
+    /// Postgres connections each replica keeps at most. Default 16.
+    #[arg(long, env = "LATCHKEY_DATABASE_POOL_SIZE", value_name = "N")]
+    pub database_pool_size: Option<String>,
     /// NATS URL for event publication (JetStream).
     #[arg(long, env = "LATCHKEY_NATS_URL", value_name = "URL")]
     pub nats_url: Option<String>,
@@ -121,6 +127,8 @@ struct FileSettings {
     http_addr: Option<String>,
     public_url: Option<String>,
     database_url: Option<String>,
+    database_url_file: Option<PathBuf>,
+    database_pool_size: Option<u32>,
     nats_url: Option<String>,
     nats_stream: Option<String>,
     nats_subject_prefix: Option<String>,
@@ -182,6 +190,8 @@ pub struct Config {
     pub refresh_lease: std::time::Duration,
     /// How long one call to a provider may take.
     pub provider_timeout: std::time::Duration,
+    /// Postgres connections per replica.
+    pub database_pool_size: u32,
     /// `None`: no scheduled validation.
     pub validation_tick: Option<std::time::Duration>,
     pub auth: AuthMode,
@@ -276,7 +286,29 @@ impl Settings {
             },
         };
 
-        let storage = match pick(self.database_url, file.database_url) {
+        let url_file = self.database_url_file.or(file.database_url_file);
+        let database_url = match (pick(self.database_url, file.database_url), url_file) {
+            (Some(_), Some(_)) => {
+                errors.push(
+                    "LATCHKEY_DATABASE_URL_FILE (--database-url-file): set either it or \
+                     LATCHKEY_DATABASE_URL, not both"
+                        .to_owned(),
+                );
+                None
+            }
+            (url, None) => url,
+            (None, Some(path)) => match std::fs::read_to_string(&path) {
+                Ok(text) => Some(text.trim().to_owned()),
+                Err(e) => {
+                    errors.push(format!(
+                        "LATCHKEY_DATABASE_URL_FILE (--database-url-file): cannot read {}: {e}",
+                        path.display()
+                    ));
+                    None
+                }
+            },
+        };
+        let storage = match database_url {
             None => Storage::Sqlite {
                 path: data_dir.join("latchkey.db"),
             },
@@ -300,9 +332,12 @@ impl Settings {
             Some(text) => match Url::parse(&text) {
                 Ok(url) if matches!(url.scheme(), "nats" | "tls" | "ws" | "wss") => Some(url),
                 _ => {
-                    errors.push(format!(
-                        "LATCHKEY_NATS_URL (--nats-url): {text:?} is not a nats:// URL"
-                    ));
+                    // The value may hold credentials: name the setting, not the value.
+                    errors.push(
+                        "LATCHKEY_NATS_URL (--nats-url): must be a nats://, tls://, ws:// or \
+                         wss:// URL"
+                            .to_owned(),
+                    );
                     None
                 }
             },
@@ -471,6 +506,13 @@ impl Settings {
             "LATCHKEY_REFRESH_LEASE (--refresh-lease)",
             1..=3600,
         );
+        let database_pool_size = number(
+            self.database_pool_size,
+            file.database_pool_size,
+            16,
+            "LATCHKEY_DATABASE_POOL_SIZE (--database-pool-size)",
+            1..=1000,
+        );
         let provider_timeout = number(
             self.provider_timeout,
             file.provider_timeout,
@@ -579,6 +621,7 @@ impl Settings {
                         .unwrap_or(std::num::NonZeroU32::MIN),
                     refresh_lease: std::time::Duration::from_secs(u64::from(refresh_lease)),
                     provider_timeout: std::time::Duration::from_secs(u64::from(provider_timeout)),
+                    database_pool_size,
                     validation_tick: (validation_tick > 0)
                         .then(|| std::time::Duration::from_secs(u64::from(validation_tick))),
                     auth: auth.unwrap_or(AuthMode::ApiKeys),

@@ -93,3 +93,77 @@ fn postgres_needs_a_master_key() {
     let config = settings().resolve(Some(key)).unwrap();
     assert!(matches!(config.master_key, MasterKeySource::Env(_)));
 }
+
+#[test]
+fn the_database_url_can_come_from_a_file_and_the_pool_size_is_a_setting() {
+    let dir = std::env::temp_dir().join(format!("latchkey-config-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let secret_file = dir.join("database-url");
+    std::fs::write(&secret_file, "postgres://latchkey:hunter2@db/latchkey\n").unwrap();
+    let from_file = Settings {
+        database_url_file: Some(secret_file.clone()),
+        database_pool_size: Some("40".to_owned()),
+        ..Default::default()
+    }
+    .resolve(Some(MasterKey::generate().to_base64()))
+    .unwrap();
+    let Storage::Postgres { url } = &from_file.storage else {
+        panic!("postgres from the file")
+    };
+    assert_eq!(
+        url.expose_secret(),
+        "postgres://latchkey:hunter2@db/latchkey"
+    );
+    assert_eq!(from_file.database_pool_size, 40);
+    assert_eq!(
+        Settings::default()
+            .resolve(None)
+            .unwrap()
+            .database_pool_size,
+        16
+    );
+
+    let both = Settings {
+        database_url: Some("postgres://db/latchkey".to_owned()),
+        database_url_file: Some(secret_file),
+        database_pool_size: Some("0".to_owned()),
+        ..Default::default()
+    }
+    .resolve(Some(MasterKey::generate().to_base64()))
+    .unwrap_err()
+    .0;
+    assert!(
+        both[0].starts_with("LATCHKEY_DATABASE_URL_FILE"),
+        "{both:?}"
+    );
+    assert!(
+        both.iter()
+            .any(|e| e.starts_with("LATCHKEY_DATABASE_POOL_SIZE")),
+        "{both:?}"
+    );
+    let missing = Settings {
+        database_url_file: Some(dir.join("nowhere")),
+        ..Default::default()
+    }
+    .resolve(None)
+    .unwrap_err()
+    .0;
+    assert!(
+        missing[0].starts_with("LATCHKEY_DATABASE_URL_FILE"),
+        "{missing:?}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_nats_url_that_is_refused_is_not_repeated_in_the_error() {
+    let errors = Settings {
+        nats_url: Some("http://latchkey:s3cret@nats:4222".to_owned()),
+        ..Default::default()
+    }
+    .resolve(None)
+    .unwrap_err()
+    .0;
+    assert!(errors[0].starts_with("LATCHKEY_NATS_URL"), "{errors:?}");
+    assert!(!errors.iter().any(|e| e.contains("s3cret")), "{errors:?}");
+}
