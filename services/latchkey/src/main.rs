@@ -525,17 +525,21 @@ async fn serve(config: latchkey::config::Config) -> anyhow::Result<()> {
         app.storage()
     );
     let shutdown = CancellationToken::new();
-    tokio::spawn(watch_signals(shutdown.clone()));
-    app.run(shutdown).await.context("serving")
+    // The signals are watched beside the app, on this task: while it drains, a second signal
+    // still exits at once.
+    tokio::select! {
+        result = app.run(shutdown.clone()) => result.context("serving"),
+        never = watch_signals(shutdown) => match never {},
+    }
 }
 
-/// The first SIGINT/SIGTERM starts a graceful shutdown; a second one exits at once.
-async fn watch_signals(shutdown: CancellationToken) {
+/// The first SIGINT/SIGTERM starts a graceful shutdown; a second one exits at once. Never ends.
+async fn watch_signals(shutdown: CancellationToken) -> std::convert::Infallible {
     let mut signals = 0;
     loop {
         if wait_for_signal().await.is_err() {
             tracing::error!("cannot listen for shutdown signals");
-            return;
+            return std::future::pending().await;
         }
         signals += 1;
         if signals == 1 {

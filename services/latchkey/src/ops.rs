@@ -7,6 +7,7 @@ use std::sync::Arc;
 use latchkey_domain::StreamKind;
 use latchkey_store::{EventStore, GENESIS_HASH, Page, RecordedEvent, Replayed, StoreError};
 use tokio::sync::mpsc;
+use tokio_util::task::TaskTracker;
 
 /// Events per read: the most a store hands out at once.
 const PAGE: u32 = Page::MAX_LIMIT;
@@ -82,11 +83,12 @@ pub async fn verify(
 /// so reading and decoding the next page overlaps folding this one. An empty page ends it; so
 /// does dropping the receiver.
 fn read_ahead(
+    readers: &TaskTracker,
     store: Arc<dyn EventStore>,
     mut from: i64,
 ) -> mpsc::Receiver<Result<Vec<RecordedEvent>, StoreError>> {
     let (pages, receiver) = mpsc::channel(2);
-    tokio::spawn(async move {
+    readers.spawn(async move {
         loop {
             let page = store.read_all(from, PAGE).await;
             let end = page
@@ -121,7 +123,22 @@ pub struct RebuildReport {
 pub async fn rebuild(
     store: &Arc<dyn EventStore>,
     swap: bool,
+    progress: impl FnMut(u64, i64),
+) -> Result<RebuildReport, StoreError> {
+    // The read-ahead runs on a task of its own; the command returns only once it has ended
+    // (it ends as soon as its pages are no longer wanted).
+    let readers = TaskTracker::new();
+    let report = replay_and_compare(store, swap, progress, &readers).await;
+    readers.close();
+    readers.wait().await;
+    report
+}
+
+async fn replay_and_compare(
+    store: &Arc<dyn EventStore>,
+    swap: bool,
     mut progress: impl FnMut(u64, i64),
+    readers: &TaskTracker,
 ) -> Result<RebuildReport, StoreError> {
     let mut replayed = Replayed::default();
     let mut from = 0;
@@ -135,7 +152,7 @@ pub async fn rebuild(
             replayed = Replayed::default();
             from = 0;
         }
-        let mut pages = read_ahead(store.clone(), from);
+        let mut pages = read_ahead(readers, store.clone(), from);
         while let Some(page) = pages.recv().await {
             let page = page?;
             let Some(end) = page.last().map(|e| e.position) else {
