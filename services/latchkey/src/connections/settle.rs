@@ -19,6 +19,12 @@ use crate::error::AppError;
 const COMMIT_RETRY_FIRST: StdDuration = StdDuration::from_millis(100);
 const COMMIT_RETRY_CAP: StdDuration = StdDuration::from_secs(5);
 
+/// Waits `wait`, then doubles it for the next time (up to [`COMMIT_RETRY_CAP`]).
+async fn pause(wait: &mut StdDuration) {
+    tokio::time::sleep(*wait).await;
+    *wait = (*wait * 2).min(COMMIT_RETRY_CAP);
+}
+
 /// How often a failure or a lease release is tried while the database is unavailable.
 const RECORD_ATTEMPTS: u32 = 5;
 
@@ -53,8 +59,7 @@ impl Connections {
                 Ok(()) => return,
                 Err(e) => {
                     tracing::warn!(connection_id = %id, attempt, error = %e, "ending a refresh lease failed");
-                    tokio::time::sleep(wait).await;
-                    wait = (wait * 2).min(COMMIT_RETRY_CAP);
+                    pause(&mut wait).await;
                 }
             }
         }
@@ -87,8 +92,7 @@ impl Connections {
                 Ok(tokens) => break tokens,
                 Err(e) => {
                     tracing::warn!(connection_id = %id, attempt, error = %e, "sealing refreshed tokens failed; trying again");
-                    tokio::time::sleep(wait).await;
-                    wait = (wait * 2).min(COMMIT_RETRY_CAP);
+                    pause(&mut wait).await;
                 }
             }
         };
@@ -119,8 +123,7 @@ impl Connections {
             };
             if let Some(e) = failure {
                 tracing::warn!(connection_id = %id, attempt, error = %e, "committing refreshed tokens failed; trying again");
-                tokio::time::sleep(wait).await;
-                wait = (wait * 2).min(COMMIT_RETRY_CAP);
+                pause(&mut wait).await;
             }
             // The lease must outlast the commit: renewed before each try (best effort).
             let until = Utc::now() + self.refresh.lease_ttl;
@@ -309,8 +312,7 @@ impl Connections {
                 Err(AppError::Unavailable(_) | AppError::Internal(_))
                     if attempt < RECORD_ATTEMPTS =>
                 {
-                    tokio::time::sleep(wait).await;
-                    wait = (wait * 2).min(COMMIT_RETRY_CAP);
+                    pause(&mut wait).await;
                 }
                 Err(e) => return Err(e),
             }
