@@ -235,6 +235,94 @@ async fn verify_names_an_edited_event_and_rebuild_repairs_a_damaged_projection()
     mode.cleanup().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_auditor_with_a_read_only_role_and_no_master_key_verifies_and_no_migration_runs() {
+    let mode = Mode::postgres().await;
+    let server = Server::start(&mode).await;
+    server
+        .integrations()
+        .await
+        .create_integration(CreateIntegrationRequest {
+            config: Some(integration_config("Audited")),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    server.stop().await;
+    let Mode::Postgres { db, .. } = &mode else {
+        unreachable!()
+    };
+    let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+    let role = format!("auditor_{}", uuid::Uuid::new_v4().simple());
+    for sql in [
+        format!("CREATE ROLE {role} LOGIN PASSWORD 'auditor'"),
+        format!("GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}"),
+    ] {
+        sqlx::query(&sql).execute(&pool).await.unwrap();
+    }
+    let mut url = url::Url::parse(&db.url).unwrap();
+    url.set_username(&role).unwrap();
+    url.set_password(Some("auditor")).unwrap();
+    let auditor = vec![("LATCHKEY_DATABASE_URL".to_owned(), url.to_string())];
+    let dir = latchkey_store::testing::TempDir::create();
+
+    let verify = command(&["verify"], &auditor, &dir.path)
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(
+        verify.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&verify.stderr)
+    );
+    assert!(String::from_utf8_lossy(&verify.stdout).contains("intact: 1 events"));
+    // The role may not write: a command that would is refused by the database, not by us.
+    let create = command(&["apikeys", "create", "--name", "x"], &auditor, &dir.path)
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(create.status.code(), Some(3));
+    assert!(
+        String::from_utf8_lossy(&create.stderr).contains("permission denied"),
+        "{}",
+        String::from_utf8_lossy(&create.stderr)
+    );
+
+    // A schema behind the build, with migrations off: refused, naming the fix; nothing created.
+    let fresh = latchkey_store::testing::PgTestDatabase::create().await;
+    let mut env = mode.env();
+    env.retain(|(k, _)| k != "LATCHKEY_DATABASE_URL");
+    env.push(("LATCHKEY_DATABASE_URL".to_owned(), fresh.url.clone()));
+    env.push(("LATCHKEY_MIGRATE".to_owned(), "false".to_owned()));
+    let serve = command(&["serve"], &env, &dir.path).output().await.unwrap();
+    assert_eq!(serve.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&serve.stderr);
+    assert!(stderr.contains("latchkey migrate"), "{stderr}");
+    let fresh_pool = sqlx::PgPool::connect(&fresh.url).await.unwrap();
+    let tables: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'",
+    )
+    .fetch_one(&fresh_pool)
+    .await
+    .unwrap();
+    assert_eq!(tables, 0, "no migration ran");
+    fresh_pool.close().await;
+    fresh.drop_database().await;
+
+    sqlx::query(&format!("DROP OWNED BY {role}"))
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query(&format!("DROP ROLE {role}"))
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    dir.remove();
+    mode.cleanup().await;
+}
+
 #[tokio::test]
 async fn operator_commands_exit_3_when_they_cannot_reach_the_database_or_the_server() {
     let dir = latchkey_store::testing::TempDir::create();

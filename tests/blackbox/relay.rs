@@ -227,20 +227,12 @@ struct OwnNats {
     port: u16,
     dir: latchkey_store::testing::TempDir,
     child: Option<tokio::process::Child>,
+    config: Option<std::path::PathBuf>,
 }
 
 impl OwnNats {
     async fn start() -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let mut nats = Self {
-            port,
-            dir: latchkey_store::testing::TempDir::create(),
-            child: None,
-        };
+        let mut nats = Self::start_empty();
         nats.restart().await;
         nats
     }
@@ -249,8 +241,40 @@ impl OwnNats {
         format!("nats://127.0.0.1:{}", self.port)
     }
 
+    /// A server that admits only the user with this NKey.
+    async fn start_with_nkey(public_key: &str) -> Self {
+        let mut nats = Self::start_empty();
+        let conf = nats.dir.path.join("nats.conf");
+        std::fs::write(
+            &conf,
+            format!("authorization {{ users = [ {{ nkey: {public_key} }} ] }}\n"),
+        )
+        .unwrap();
+        nats.config = Some(conf);
+        nats.restart().await;
+        nats
+    }
+
+    fn start_empty() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        Self {
+            port,
+            dir: latchkey_store::testing::TempDir::create(),
+            child: None,
+            config: None,
+        }
+    }
+
     async fn restart(&mut self) {
-        let child = tokio::process::Command::new("nats-server")
+        let mut command = tokio::process::Command::new("nats-server");
+        if let Some(conf) = &self.config {
+            command.arg("-c").arg(conf);
+        }
+        let child = command
             .args([
                 "-a",
                 "127.0.0.1",
@@ -267,7 +291,10 @@ impl OwnNats {
             .expect("nats-server is installed (scripts/test installs it)");
         self.child = Some(child);
         for _ in 0..100 {
-            if async_nats::connect(self.url()).await.is_ok() {
+            if tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+                .await
+                .is_ok()
+            {
                 return;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -571,5 +598,98 @@ async fn replay_with_follow_turns_history_into_live_events_without_a_gap() {
     }
     store.close().await;
     server.stop().await;
+    mode.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_relay_logs_in_with_an_nkey_and_keeps_an_operators_stream_limits() {
+    let user = nkeys::KeyPair::new_user();
+    let seed = user.seed().unwrap();
+    let mut nats = OwnNats::start_with_nkey(&user.public_key()).await;
+    let url = nats.url();
+    let topic = Topic::new();
+    let admin = async_nats::ConnectOptions::new()
+        .nkey(seed.clone())
+        .connect(&url)
+        .await
+        .unwrap();
+    let js = async_nats::jetstream::new(admin);
+    // An operator made the stream first, with limits of their own.
+    js.create_stream(async_nats::jetstream::stream::Config {
+        name: topic.stream.clone(),
+        subjects: vec![format!("{}.>", topic.prefix)],
+        max_age: Duration::from_secs(3 * 24 * 3600),
+        max_bytes: 64 * 1024 * 1024,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+
+    let mode = Mode::embedded();
+    let dir = latchkey_store::testing::TempDir::create();
+    let seed_file = dir.path.join("nats.seed");
+    std::fs::write(&seed_file, &seed).unwrap();
+    let mut env = topic.env(&url);
+    env.push((
+        "LATCHKEY_NATS_NKEY_SEED_FILE".to_owned(),
+        seed_file.display().to_string(),
+    ));
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let server = Server::start_with(&mode, &env).await;
+    assert_eq!(integration_updates(&server, 3).await, 3);
+    let count = async {
+        loop {
+            let mut stream = js.get_stream(&topic.stream).await.unwrap();
+            let messages = stream.info().await.unwrap().state.messages;
+            if messages >= 3 {
+                return messages;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
+    let published = tokio::time::timeout(Duration::from_secs(20), count)
+        .await
+        .unwrap_or_else(|_| panic!("no events over the NKey login: {}", server.stderr()));
+    assert_eq!(published, 3);
+    let config = js
+        .get_stream(&topic.stream)
+        .await
+        .unwrap()
+        .cached_info()
+        .config
+        .clone();
+    assert_eq!(config.max_age, Duration::from_secs(3 * 24 * 3600), "kept");
+    assert_eq!(config.max_bytes, 64 * 1024 * 1024, "kept");
+    assert!(!server.stderr().contains(&seed), "the seed is never logged");
+    server.stop().await;
+
+    // A wrong seed: the relay says why, and names no secret.
+    let stranger = nkeys::KeyPair::new_user().seed().unwrap();
+    let server = Server::start_with(
+        &mode,
+        &[
+            ("LATCHKEY_NATS_URL", &url),
+            ("LATCHKEY_NATS_STREAM", &topic.stream),
+            ("LATCHKEY_NATS_SUBJECT_PREFIX", &topic.prefix),
+            ("LATCHKEY_NATS_NKEY_SEED", &stranger),
+        ],
+    )
+    .await;
+    let health = async {
+        loop {
+            let (_, body) = server.http_get("/healthz").await.unwrap();
+            if body.contains("authorization") {
+                return body;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    };
+    let body = tokio::time::timeout(Duration::from_secs(20), health)
+        .await
+        .unwrap_or_else(|_| panic!("no authorization error in /healthz: {}", server.stderr()));
+    assert!(!body.contains(&stranger) && !server.stderr().contains(&stranger));
+    server.stop().await;
+    nats.stop().await;
+    dir.remove();
     mode.cleanup().await;
 }

@@ -511,9 +511,9 @@ async fn nats_latency(args: &Args, db: &Database) -> anyhow::Result<()> {
     let stream_name = format!("BENCH_{unique}");
     let prefix = format!("bench.{unique}");
     let server = Server::start(&db.url, |s| {
-        s.nats_url = Some(nats_url.clone());
-        s.nats_stream = Some(stream_name.clone());
-        s.nats_subject_prefix = Some(prefix.clone());
+        s.nats.nats_url = Some(nats_url.clone());
+        s.nats.nats_stream = Some(stream_name.clone());
+        s.nats.nats_subject_prefix = Some(prefix.clone());
     })
     .await?;
     let client = async_nats::connect(&nats_url).await?;

@@ -30,7 +30,7 @@ use latchkey_domain::{
 use uuid::Uuid;
 
 pub use chain::{GENESIS_HASH, event_hash};
-pub use postgres::{NOTIFY_CHANNEL, PgStore};
+pub use postgres::{Migrations, NOTIFY_CHANNEL, PgStore};
 pub use sqlite::SqliteStore;
 
 /// Who and what caused the events of one append.
@@ -120,6 +120,11 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error(
+        "the database schema is at migration {applied}, this build needs {wanted}: run \
+         `latchkey migrate` with a role that may change the schema"
+    )]
+    SchemaBehind { applied: i64, wanted: i64 },
 }
 
 /// One page of a listing, in id order (UUIDv7 ids: creation order).

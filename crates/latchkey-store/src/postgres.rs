@@ -33,6 +33,15 @@ use write::{
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/postgres");
 
+/// What connecting does about the schema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Migrations {
+    /// Apply pending migrations (needs a role that may change the schema).
+    Apply,
+    /// Only check that none is pending: for a DML-only or read-only role.
+    Check,
+}
+
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pool: PgPool,
@@ -52,6 +61,16 @@ const EVENT_COLUMNS: &str = "position, event_id, stream_id, version, tenant, eve
 impl PgStore {
     /// Connects and applies pending migrations.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self, StoreError> {
+        Self::connect_with(url, max_connections, Migrations::Apply).await
+    }
+
+    /// Connects, then applies pending migrations or only checks that none is pending (for a role
+    /// that may not change the schema).
+    pub async fn connect_with(
+        url: &str,
+        max_connections: u32,
+        migrations: Migrations,
+    ) -> Result<Self, StoreError> {
         let options = PgConnectOptions::from_str(url)?.application_name("latchkey");
         let pool = PgPoolOptions::new()
             .max_connections(max_connections)
@@ -59,8 +78,33 @@ impl PgStore {
             .connect_with(options)
             .await?;
         let store = Self::from_pool(pool);
-        store.migrate().await?;
+        match migrations {
+            Migrations::Apply => store.migrate().await?,
+            Migrations::Check => store.check_schema().await?,
+        }
         Ok(store)
+    }
+
+    /// Whether every migration this build knows has been applied, without changing anything.
+    pub async fn check_schema(&self) -> Result<(), StoreError> {
+        let wanted = MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0);
+        let applied: Option<i64> =
+            match sqlx::query_scalar("SELECT max(version) FROM _sqlx_migrations WHERE success")
+                .fetch_one(&self.pool)
+                .await
+            {
+                Ok(version) => version,
+                // No migration table: nothing was ever applied.
+                Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42P01") => None,
+                Err(e) => return Err(e.into()),
+            };
+        match applied {
+            Some(applied) if applied >= wanted => Ok(()),
+            applied => Err(StoreError::SchemaBehind {
+                applied: applied.unwrap_or(0),
+                wanted,
+            }),
+        }
     }
 
     pub fn from_pool(pool: PgPool) -> Self {

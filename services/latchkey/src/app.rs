@@ -13,7 +13,7 @@ use latchkey_oauth::{HttpPolicy, ProviderClient};
 use latchkey_proto::v1::audit_service_server::AuditServiceServer;
 use latchkey_proto::v1::connection_service_server::ConnectionServiceServer;
 use latchkey_proto::v1::integration_service_server::IntegrationServiceServer;
-use latchkey_store::{EventStore, PgStore, SqliteStore};
+use latchkey_store::{EventStore, Migrations, PgStore, SqliteStore};
 use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
@@ -80,8 +80,10 @@ pub struct OpenedStore {
     pub pg_pool: Option<sqlx::PgPool>,
 }
 
-/// Opens the configured store, applying migrations.
-pub async fn open_store(config: &Config) -> anyhow::Result<OpenedStore> {
+/// Opens the configured store. Postgres applies pending migrations or only checks that none is
+/// pending (a role that may not change the schema); the embedded SQLite file is this process's
+/// own and is always brought up to date.
+pub async fn open_store(config: &Config, migrations: Migrations) -> anyhow::Result<OpenedStore> {
     match &config.storage {
         Storage::Sqlite { path } => {
             std::fs::create_dir_all(&config.data_dir).with_context(|| {
@@ -111,17 +113,28 @@ pub async fn open_store(config: &Config) -> anyhow::Result<OpenedStore> {
             })
         }
         Storage::Postgres { url } => {
-            let store = match PgStore::connect(url.expose_secret(), config.database_pool_size).await
+            let store = match PgStore::connect_with(
+                url.expose_secret(),
+                config.database_pool_size,
+                migrations,
+            )
+            .await
             {
                 Ok(store) => store,
+                // Said as it is: the fix is `latchkey migrate`.
+                Err(e @ latchkey_store::StoreError::SchemaBehind { .. }) => return Err(e.into()),
                 // A refused certificate deserves its own words: the fix is in the URL.
                 Err(e) if is_tls_failure(&e) => anyhow::bail!(
                     "LATCHKEY_DATABASE_URL: TLS with the database failed ({e}); check its sslmode \
                      and sslrootcert (the CA that signed the server's certificate)"
                 ),
                 Err(e) => {
-                    return Err(anyhow::Error::new(e)
-                        .context("connecting to LATCHKEY_DATABASE_URL and applying migrations"));
+                    return Err(anyhow::Error::new(e).context(match migrations {
+                        Migrations::Apply => {
+                            "connecting to LATCHKEY_DATABASE_URL and applying migrations"
+                        }
+                        Migrations::Check => "connecting to LATCHKEY_DATABASE_URL",
+                    }));
                 }
             };
             Ok(OpenedStore {
@@ -172,7 +185,10 @@ impl App {
             Storage::Sqlite { path } => path.exists(),
             Storage::Postgres { .. } => true,
         };
-        let keyring = load_keyring(&config.master_key, database_exists)?;
+        let master_key = config.master_key.clone().context(
+            "LATCHKEY_MASTER_KEY or LATCHKEY_MASTER_KEY_FILE: the server needs the master key",
+        )?;
+        let keyring = load_keyring(&master_key, database_exists)?;
         let sealer = Sealer::new(keyring);
         let provider = ProviderClient::new(HttpPolicy {
             allow_loopback: config.allow_loopback_providers,
@@ -186,7 +202,12 @@ impl App {
                  HTTP on loopback; never use this in production"
             );
         }
-        let opened = open_store(&config).await?;
+        let migrations = if config.migrate {
+            Migrations::Apply
+        } else {
+            Migrations::Check
+        };
+        let opened = open_store(&config, migrations).await?;
 
         let grpc_listener = TcpListener::bind(config.grpc_addr)
             .await
@@ -207,19 +228,11 @@ impl App {
             grpc_addr,
             http_addr,
             callback_url: format!("{public}/oauth/callback"),
-            relay: config.nats_url.as_ref().map(|url| RelaySettings {
-                url: url.to_string(),
-                stream: config.nats_stream.clone(),
-                subject_prefix: config.nats_subject_prefix.clone(),
-            }),
+            relay: config.nats.clone(),
             relay_status: Arc::new(RelayStatus::default()),
             auth: config.auth,
             tls: config.tls.as_ref().map(tls_config).transpose()?,
-            vault: Arc::new(Vault::new(
-                opened.store.clone(),
-                config.master_key.clone(),
-                sealer,
-            )),
+            vault: Arc::new(Vault::new(opened.store.clone(), master_key, sealer)),
             store: opened.store,
             storage: opened.kind,
 

@@ -5,7 +5,8 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use latchkey::app::{App, open_store};
-use latchkey::config::Settings;
+use latchkey::config::{NeedsMasterKey, Settings};
+use latchkey_store::Migrations;
 use secrecy::SecretString;
 use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
@@ -130,6 +131,9 @@ fn exit_code(error: &anyhow::Error) -> ExitCode {
     if error.downcast_ref::<Usage>().is_some() {
         return ExitCode::from(2);
     }
+    if let Some(latchkey_store::StoreError::SchemaBehind { .. }) = error.downcast_ref() {
+        return ExitCode::from(2);
+    }
     if let Some(status) = error.downcast_ref::<tonic::Status>() {
         use tonic::Code::*;
         if matches!(
@@ -160,7 +164,12 @@ fn main() -> ExitCode {
         .ok()
         .filter(|v| !v.is_empty())
         .map(SecretString::from);
-    let config = match settings.clone().resolve(master_key) {
+    // Only the server and key rotation open secrets: the others run without the master key.
+    let needs = match &cli.command {
+        Command::Serve(_) | Command::Keys { .. } => NeedsMasterKey::Yes,
+        _ => NeedsMasterKey::No,
+    };
+    let config = match settings.clone().resolve_for(master_key, needs) {
         Ok(config) => config,
         Err(errors) => {
             eprint!("latchkey: {errors}");
@@ -218,7 +227,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Serve(_) => serve(config).await,
             Command::Migrate(_) => {
-                let opened = open_store(&config).await?;
+                let opened = open_store(&config, Migrations::Apply).await?;
                 opened.store.close().await;
                 println!("latchkey: {} migrations applied", opened.kind);
                 Ok(())
@@ -229,7 +238,7 @@ fn main() -> ExitCode {
                 unreachable!("client commands returned above")
             }
             Command::Verify(_) => {
-                let opened = open_store(&config).await?;
+                let opened = open_store(&config, Migrations::Check).await?;
                 let bar = indicatif::ProgressBar::new_spinner();
                 let report = latchkey::ops::verify(&*opened.store, |n| {
                     bar.set_message(format!("{n} events"))
@@ -256,7 +265,7 @@ fn main() -> ExitCode {
                 }
             }
             Command::RebuildProjections { swap, .. } => {
-                let opened = open_store(&config).await?;
+                let opened = open_store(&config, Migrations::Check).await?;
                 let bar = indicatif::ProgressBar::new(0).with_style(
                     indicatif::ProgressStyle::with_template(
                         "{bar:40} {pos}/{len} events ({per_sec}, {eta} left)",
@@ -371,8 +380,12 @@ async fn keys(config: &latchkey::config::Config, action: KeysAction) -> anyhow::
     use latchkey::keys::{file_keys, key_file, write_key_file};
     use latchkey_crypto::{Keyring, MasterKey, Sealer};
     use latchkey_store::WrappedKey;
-    let path = key_file(&config.master_key)?.to_path_buf();
-    let opened = open_store(config).await?;
+    let source = config
+        .master_key
+        .as_ref()
+        .ok_or_else(|| Usage("LATCHKEY_MASTER_KEY_FILE: key rotation needs it".to_owned()))?;
+    let path = key_file(source)?.to_path_buf();
+    let opened = open_store(config, Migrations::Check).await?;
     let store = opened.store;
     let result = async {
         let keys = file_keys(&path)?;
@@ -466,7 +479,7 @@ async fn keys(config: &latchkey::config::Config, action: KeysAction) -> anyhow::
 
 async fn apikeys(config: &latchkey::config::Config, action: ApikeyAction) -> anyhow::Result<()> {
     use secrecy::ExposeSecret;
-    let opened = open_store(config).await?;
+    let opened = open_store(config, Migrations::Check).await?;
     let store = opened.store;
     let result = match action {
         ApikeyAction::Create { name, tenant } => {

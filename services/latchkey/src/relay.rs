@@ -27,12 +27,8 @@ const BATCH: u32 = 500;
 /// The slow poll behind the wake-ups (in-process signal, Postgres NOTIFY).
 const POLL: Duration = Duration::from_secs(1);
 
-#[derive(Debug, Clone)]
-pub struct RelaySettings {
-    pub url: String,
-    pub stream: String,
-    pub subject_prefix: String,
-}
+pub use crate::config::NatsConfig as RelaySettings;
+use crate::config::{NatsLogin, StreamLimits};
 
 /// What `/healthz` shows of the relay.
 #[derive(Debug, Default)]
@@ -121,26 +117,120 @@ pub fn subject(prefix: &str, event: &RecordedEvent) -> String {
 }
 
 async fn connect(settings: &RelaySettings) -> Result<jetstream::Context, String> {
-    let client = async_nats::ConnectOptions::new()
+    use secrecy::ExposeSecret as _;
+    let mut options = async_nats::ConnectOptions::new()
         .name("latchkey-relay")
-        .connection_timeout(Duration::from_secs(5))
-        .retry_on_initial_connect()
-        .connect(settings.url.as_str())
+        // No retry on the first connect: a refused login surfaces here (and in /healthz), and
+        // the relay's own loop retries with backoff without leaving a client behind.
+        .connection_timeout(Duration::from_secs(5));
+    options = match &settings.login {
+        NatsLogin::Url => options,
+        NatsLogin::CredsFile(path) => options.credentials_file(path).await.map_err(|e| {
+            format!(
+                "LATCHKEY_NATS_CREDS_FILE: cannot use {}: {e}",
+                path.display()
+            )
+        })?,
+        NatsLogin::NkeySeed(seed) => options.nkey(seed.expose_secret().to_owned()),
+    };
+    if let Some(ca) = &settings.tls_ca {
+        options = options.add_root_certificates(ca.clone()).require_tls(true);
+    }
+    if let Some((cert, key)) = &settings.tls_client {
+        options = options.add_client_certificate(cert.clone(), key.clone());
+    }
+    // The URL may hold a password: errors name the setting, not the value.
+    let client = options
+        .connect(settings.url.expose_secret())
         .await
-        .map_err(|e| format!("connecting to NATS: {e}"))?;
+        .map_err(|e| format!("connecting to NATS (LATCHKEY_NATS_URL): {e}"))?;
     let mut js = jetstream::new(client);
     js.set_timeout(Duration::from_secs(5));
-    js.create_or_update_stream(stream::Config {
-        name: settings.stream.clone(),
-        subjects: vec![format!("{}.>", settings.subject_prefix)],
-        max_age: RETENTION,
+    keep_stream(&js, settings).await?;
+    Ok(js)
+}
+
+/// Creates the stream, or brings an existing one to what the settings ask without undoing an
+/// operator's choices: replicas are only ever raised, and age and size change only when set.
+async fn keep_stream(js: &jetstream::Context, settings: &RelaySettings) -> Result<(), String> {
+    let subjects = format!("{}.>", settings.subject_prefix);
+    let limits = settings.stream_limits;
+    let existing = match js.get_stream(&settings.stream).await {
+        Ok(stream) => Some(stream.cached_info().config.clone()),
+        Err(e)
+            if matches!(e.kind(), jetstream::context::GetStreamErrorKind::JetStream(ref err)
+            if err.error_code() == jetstream::ErrorCode::STREAM_NOT_FOUND) =>
+        {
+            None
+        }
+        Err(e) => return Err(format!("reading JetStream stream {}: {e}", settings.stream)),
+    };
+    match existing {
+        None => {
+            js.create_stream(new_stream(&settings.stream, subjects, limits))
+                .await
+                .map_err(|e| format!("creating JetStream stream {}: {e}", settings.stream))?;
+        }
+        Some(current) => {
+            let (wanted, lowered) = kept_stream(current.clone(), subjects, limits);
+            if let Some(asked) = lowered {
+                tracing::warn!(
+                    stream = %settings.stream,
+                    replicas = current.num_replicas,
+                    asked,
+                    "LATCHKEY_NATS_STREAM_REPLICAS is below the stream's replicas; they are kept"
+                );
+            }
+            if wanted != current {
+                js.update_stream(&wanted)
+                    .await
+                    .map_err(|e| format!("updating JetStream stream {}: {e}", settings.stream))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A new stream's configuration: the settings, else one replica, seven days, no size limit.
+pub fn new_stream(name: &str, subjects: String, limits: StreamLimits) -> stream::Config {
+    stream::Config {
+        name: name.to_owned(),
+        subjects: vec![subjects],
+        max_age: limits.max_age.unwrap_or(RETENTION),
+        max_bytes: limits.max_bytes.unwrap_or(-1),
+        num_replicas: limits.replicas.unwrap_or(1),
         duplicate_window: DUPLICATE_WINDOW,
         storage: stream::StorageType::File,
         ..Default::default()
-    })
-    .await
-    .map_err(|e| format!("creating JetStream stream {}: {e}", settings.stream))?;
-    Ok(js)
+    }
+}
+
+/// An existing stream's configuration with the settings applied: the subjects added if missing,
+/// replicas raised (never lowered: the second value is a lower ask that was ignored), age and
+/// size only when set.
+pub fn kept_stream(
+    mut config: stream::Config,
+    subjects: String,
+    limits: StreamLimits,
+) -> (stream::Config, Option<usize>) {
+    if !config.subjects.contains(&subjects) {
+        config.subjects.push(subjects);
+    }
+    let mut lowered = None;
+    if let Some(replicas) = limits.replicas {
+        if replicas > config.num_replicas {
+            config.num_replicas = replicas;
+        } else if replicas < config.num_replicas {
+            lowered = Some(replicas);
+        }
+    }
+    if let Some(age) = limits.max_age {
+        config.max_age = age;
+    }
+    if let Some(bytes) = limits.max_bytes {
+        config.max_bytes = bytes;
+    }
+    (config, lowered)
 }
 
 /// Sends one event; the returned future is its acknowledgement.
@@ -318,5 +408,54 @@ async fn publish_pending(
             () = &mut woken => {}
             () = tokio::time::sleep(POLL) => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn existing(replicas: usize) -> stream::Config {
+        stream::Config {
+            name: "EVENTS".to_owned(),
+            subjects: vec!["latchkey.v1.>".to_owned()],
+            num_replicas: replicas,
+            max_age: Duration::from_secs(30 * 24 * 3600),
+            max_bytes: 1 << 30,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn an_existing_streams_replicas_are_raised_never_lowered_and_unset_limits_are_kept() {
+        let subjects = "latchkey.v1.>".to_owned();
+        let (kept, lowered) = kept_stream(existing(3), subjects.clone(), StreamLimits::default());
+        assert_eq!(kept, existing(3), "nothing asked, nothing changed");
+        assert_eq!(lowered, None);
+
+        let asked_one = StreamLimits {
+            replicas: Some(1),
+            ..Default::default()
+        };
+        let (kept, lowered) = kept_stream(existing(3), subjects.clone(), asked_one);
+        assert_eq!(kept.num_replicas, 3);
+        assert_eq!(lowered, Some(1));
+
+        let asked = StreamLimits {
+            replicas: Some(5),
+            max_age: Some(Duration::ZERO),
+            max_bytes: Some(-1),
+        };
+        let (raised, _) = kept_stream(existing(3), "other.>".to_owned(), asked);
+        assert_eq!(raised.num_replicas, 5);
+        assert_eq!(raised.max_age, Duration::ZERO);
+        assert_eq!(raised.max_bytes, -1);
+        assert_eq!(raised.subjects, ["latchkey.v1.>", "other.>"]);
+
+        let new = new_stream("EVENTS", subjects, StreamLimits::default());
+        assert_eq!(
+            (new.num_replicas, new.max_age, new.max_bytes),
+            (1, RETENTION, -1)
+        );
     }
 }

@@ -10,7 +10,10 @@ fn no_configuration_is_the_embedded_default() {
     assert!(
         matches!(config.storage, Storage::Sqlite { ref path } if path.ends_with("latchkey-data/latchkey.db"))
     );
-    assert!(matches!(config.master_key, MasterKeySource::Generated(_)));
+    assert!(matches!(
+        config.master_key,
+        Some(MasterKeySource::Generated(_))
+    ));
 }
 
 #[test]
@@ -20,7 +23,10 @@ fn every_invalid_setting_is_named() {
         http_addr: Some("1.2.3.4".to_owned()),
         public_url: Some("ftp://x".to_owned()),
         database_url: Some("mysql://root:hunter2@db/x".to_owned()),
-        nats_url: Some("http://nats".to_owned()),
+        nats: NatsSettings {
+            nats_url: Some("http://nats".to_owned()),
+            ..Default::default()
+        },
         log: Some("[".to_owned()),
         ..Default::default()
     };
@@ -91,7 +97,7 @@ fn postgres_needs_a_master_key() {
     );
     let key = MasterKey::generate().to_base64();
     let config = settings().resolve(Some(key)).unwrap();
-    assert!(matches!(config.master_key, MasterKeySource::Env(_)));
+    assert!(matches!(config.master_key, Some(MasterKeySource::Env(_))));
 }
 
 #[test]
@@ -158,7 +164,10 @@ fn the_database_url_can_come_from_a_file_and_the_pool_size_is_a_setting() {
 #[test]
 fn a_nats_url_that_is_refused_is_not_repeated_in_the_error() {
     let errors = Settings {
-        nats_url: Some("http://latchkey:s3cret@nats:4222".to_owned()),
+        nats: NatsSettings {
+            nats_url: Some("http://latchkey:s3cret@nats:4222".to_owned()),
+            ..Default::default()
+        },
         ..Default::default()
     }
     .resolve(None)
@@ -166,4 +175,100 @@ fn a_nats_url_that_is_refused_is_not_repeated_in_the_error() {
     .0;
     assert!(errors[0].starts_with("LATCHKEY_NATS_URL"), "{errors:?}");
     assert!(!errors.iter().any(|e| e.contains("s3cret")), "{errors:?}");
+}
+
+#[test]
+fn nats_settings_are_checked_and_name_the_setting_never_the_secret() {
+    let dir = std::env::temp_dir().join(format!("latchkey-nats-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let seed_file = dir.join("seed");
+    std::fs::write(&seed_file, "SUACANARYSEEDVALUE\n").unwrap();
+    let settings = Settings {
+        nats: NatsSettings {
+            nats_url: Some("nats://user:pw-canary@nats:4222".to_owned()),
+            nats_stream_replicas: Some("7".to_owned()),
+            nats_stream_max_age: Some("a week".to_owned()),
+            nats_creds_file: Some(dir.join("missing.creds")),
+            nats_nkey_seed_file: Some(seed_file.clone()),
+            nats_tls_cert: Some(seed_file.clone()),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let errors = settings.resolve(None).unwrap_err().0;
+    let names: Vec<&str> = errors
+        .iter()
+        .map(|e| e.split(' ').next().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "LATCHKEY_NATS_STREAM_REPLICAS",
+            "LATCHKEY_NATS_STREAM_MAX_AGE",
+            "LATCHKEY_NATS_CREDS_FILE",
+            "LATCHKEY_NATS_TLS_CERT",
+        ],
+        "{errors:?}"
+    );
+    assert!(
+        !errors
+            .iter()
+            .any(|e| e.contains("canary") || e.contains("CANARY")),
+        "{errors:?}"
+    );
+
+    // The seed from its file, the stream limits as asked; unset limits keep an existing stream's.
+    let config = Settings {
+        nats: NatsSettings {
+            nats_url: Some("nats://nats:4222".to_owned()),
+            nats_stream_replicas: Some("3".to_owned()),
+            nats_stream_max_bytes: Some("0".to_owned()),
+            nats_nkey_seed_file: Some(seed_file),
+            ..Default::default()
+        },
+        ..Default::default()
+    }
+    .resolve(None)
+    .unwrap();
+    let nats = config.nats.unwrap();
+    assert!(
+        matches!(&nats.login, NatsLogin::NkeySeed(seed) if seed.expose_secret() == "SUACANARYSEEDVALUE")
+    );
+    assert_eq!(
+        nats.stream_limits,
+        StreamLimits {
+            replicas: Some(3),
+            max_age: None,
+            max_bytes: Some(-1),
+        }
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn commands_that_open_no_secret_need_no_master_key_and_the_server_does() {
+    let postgres = || Settings {
+        database_url: Some("postgres://auditor@db/latchkey".to_owned()),
+        migrate: Some("false".to_owned()),
+        ..Default::default()
+    };
+    let config = postgres().resolve_for(None, NeedsMasterKey::No).unwrap();
+    assert!(config.master_key.is_none());
+    assert!(!config.migrate);
+    let errors = postgres().resolve(None).unwrap_err().0;
+    assert!(errors[0].starts_with("LATCHKEY_MASTER_KEY"), "{errors:?}");
+    // The embedded default generates no key file for such a command either.
+    let embedded = Settings::default()
+        .resolve_for(None, NeedsMasterKey::No)
+        .unwrap();
+    assert!(embedded.master_key.is_none());
+    assert!(embedded.migrate);
+    let errors = Settings {
+        migrate: Some("sometimes".to_owned()),
+        ..Default::default()
+    }
+    .resolve(None)
+    .unwrap_err()
+    .0;
+    assert!(errors[0].starts_with("LATCHKEY_MIGRATE"), "{errors:?}");
 }

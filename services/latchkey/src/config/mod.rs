@@ -13,6 +13,9 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use url::Url;
 
+mod nats;
+pub use nats::{NatsConfig, NatsLogin, NatsSettings, StreamLimits};
+
 pub const DEFAULT_DATA_DIR: &str = "./latchkey-data";
 pub const DEFAULT_GRPC_ADDR: &str = "127.0.0.1:50051";
 pub const DEFAULT_HTTP_ADDR: &str = "127.0.0.1:8080";
@@ -58,15 +61,12 @@ pub struct Settings {
     /// Postgres connections each replica keeps at most. Default 16.
     #[arg(long, env = "LATCHKEY_DATABASE_POOL_SIZE", value_name = "N")]
     pub database_pool_size: Option<String>,
-    /// NATS URL for event publication (JetStream).
-    #[arg(long, env = "LATCHKEY_NATS_URL", value_name = "URL")]
-    pub nats_url: Option<String>,
-    /// JetStream stream the events go to. Default LATCHKEY_EVENTS.
-    #[arg(long, env = "LATCHKEY_NATS_STREAM", value_name = "NAME")]
-    pub nats_stream: Option<String>,
-    /// First subject tokens of every event. Default latchkey.v1.
-    #[arg(long, env = "LATCHKEY_NATS_SUBJECT_PREFIX", value_name = "PREFIX")]
-    pub nats_subject_prefix: Option<String>,
+    #[command(flatten)]
+    pub nats: NatsSettings,
+    /// Apply pending database migrations at start (default true). Off: the role may be DML-only
+    /// or read-only, and a schema behind this build is refused; run `latchkey migrate` first.
+    #[arg(long, env = "LATCHKEY_MIGRATE", value_name = "BOOL")]
+    pub migrate: Option<String>,
     /// File holding the base64 master key (32 bytes). LATCHKEY_MASTER_KEY (environment only, so
     /// it never shows in a process list) gives the key itself.
     #[arg(long, env = "LATCHKEY_MASTER_KEY_FILE", value_name = "FILE")]
@@ -130,8 +130,18 @@ struct FileSettings {
     database_url_file: Option<PathBuf>,
     database_pool_size: Option<u32>,
     nats_url: Option<String>,
+    nats_url_file: Option<PathBuf>,
     nats_stream: Option<String>,
     nats_subject_prefix: Option<String>,
+    nats_stream_replicas: Option<u64>,
+    nats_stream_max_age: Option<u64>,
+    nats_stream_max_bytes: Option<u64>,
+    nats_creds_file: Option<PathBuf>,
+    nats_nkey_seed_file: Option<PathBuf>,
+    nats_tls_ca: Option<PathBuf>,
+    nats_tls_cert: Option<PathBuf>,
+    nats_tls_key: Option<PathBuf>,
+    migrate: Option<bool>,
     master_key_file: Option<PathBuf>,
     log: Option<String>,
     log_format: Option<String>,
@@ -177,10 +187,12 @@ pub struct Config {
     /// `None`: derived from the bound HTTP address.
     pub public_url: Option<Url>,
     pub storage: Storage,
-    pub nats_url: Option<Url>,
-    pub nats_stream: String,
-    pub nats_subject_prefix: String,
-    pub master_key: MasterKeySource,
+    /// `None`: no publication.
+    pub nats: Option<NatsConfig>,
+    /// `None` only for commands that open no secret.
+    pub master_key: Option<MasterKeySource>,
+    /// Apply pending migrations at start; off: only check that none is pending.
+    pub migrate: bool,
     pub log: String,
     pub log_json: bool,
     pub allow_loopback_providers: bool,
@@ -230,6 +242,16 @@ impl Settings {
     /// Merges the file under these settings and validates the result. `master_key_env` is the
     /// value of `LATCHKEY_MASTER_KEY`, passed in so tests need not touch the process environment.
     pub fn resolve(self, master_key_env: Option<SecretString>) -> Result<Config, ConfigErrors> {
+        self.resolve_for(master_key_env, NeedsMasterKey::Yes)
+    }
+
+    /// As [`Settings::resolve`]; with [`NeedsMasterKey::No`] (commands that open no secret) a
+    /// missing master key is no error and none is generated.
+    pub fn resolve_for(
+        self,
+        master_key_env: Option<SecretString>,
+        needs: NeedsMasterKey,
+    ) -> Result<Config, ConfigErrors> {
         let mut errors = Vec::new();
         let file = match &self.config {
             None => FileSettings::default(),
@@ -286,28 +308,13 @@ impl Settings {
             },
         };
 
-        let url_file = self.database_url_file.or(file.database_url_file);
-        let database_url = match (pick(self.database_url, file.database_url), url_file) {
-            (Some(_), Some(_)) => {
-                errors.push(
-                    "LATCHKEY_DATABASE_URL_FILE (--database-url-file): set either it or \
-                     LATCHKEY_DATABASE_URL, not both"
-                        .to_owned(),
-                );
-                None
-            }
-            (url, None) => url,
-            (None, Some(path)) => match std::fs::read_to_string(&path) {
-                Ok(text) => Some(text.trim().to_owned()),
-                Err(e) => {
-                    errors.push(format!(
-                        "LATCHKEY_DATABASE_URL_FILE (--database-url-file): cannot read {}: {e}",
-                        path.display()
-                    ));
-                    None
-                }
-            },
-        };
+        let database_url = secret_or_file(
+            pick(self.database_url, file.database_url),
+            self.database_url_file.or(file.database_url_file),
+            ("LATCHKEY_DATABASE_URL", "--database-url"),
+            ("LATCHKEY_DATABASE_URL_FILE", "--database-url-file"),
+            &mut errors,
+        );
         let storage = match database_url {
             None => Storage::Sqlite {
                 path: data_dir.join("latchkey.db"),
@@ -327,47 +334,25 @@ impl Settings {
             }
         };
 
-        let nats_url = match pick(self.nats_url, file.nats_url) {
-            None => None,
-            Some(text) => match Url::parse(&text) {
-                Ok(url) if matches!(url.scheme(), "nats" | "tls" | "ws" | "wss") => Some(url),
-                _ => {
-                    // The value may hold credentials: name the setting, not the value.
-                    errors.push(
-                        "LATCHKEY_NATS_URL (--nats-url): must be a nats://, tls://, ws:// or \
-                         wss:// URL"
-                            .to_owned(),
-                    );
-                    None
-                }
-            },
-        };
-
-        let nats_stream = pick(self.nats_stream, file.nats_stream)
-            .unwrap_or_else(|| "LATCHKEY_EVENTS".to_owned());
-        if nats_stream.len() > 64
-            || !nats_stream
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-        {
-            errors.push(format!(
-                "LATCHKEY_NATS_STREAM (--nats-stream): {nats_stream:?} is not a stream name \
-                 (letters, digits, '_' and '-')"
-            ));
-        }
-        let nats_subject_prefix = pick(self.nats_subject_prefix, file.nats_subject_prefix)
-            .unwrap_or_else(|| "latchkey.v1".to_owned());
-        if !nats_subject_prefix.split('.').all(|token| {
-            !token.is_empty()
-                && token
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-        }) {
-            errors.push(format!(
-                "LATCHKEY_NATS_SUBJECT_PREFIX (--nats-subject-prefix): {nats_subject_prefix:?} is \
-                 not dot-separated subject tokens"
-            ));
-        }
+        let number_text = |n: Option<u64>| n.map(|n| n.to_string());
+        let nats = self
+            .nats
+            .or(NatsSettings {
+                nats_url: file.nats_url,
+                nats_url_file: file.nats_url_file,
+                nats_stream: file.nats_stream,
+                nats_subject_prefix: file.nats_subject_prefix,
+                nats_stream_replicas: number_text(file.nats_stream_replicas),
+                nats_stream_max_age: number_text(file.nats_stream_max_age),
+                nats_stream_max_bytes: number_text(file.nats_stream_max_bytes),
+                nats_creds_file: file.nats_creds_file,
+                nats_nkey_seed: None,
+                nats_nkey_seed_file: file.nats_nkey_seed_file,
+                nats_tls_ca: file.nats_tls_ca,
+                nats_tls_cert: file.nats_tls_cert,
+                nats_tls_key: file.nats_tls_key,
+            })
+            .resolve(&mut errors);
 
         let key_file = self.master_key_file.or(file.master_key_file);
         let master_key = match (master_key_env, key_file) {
@@ -400,6 +385,7 @@ impl Settings {
                 }
             },
             (None, Some(path)) => Some(MasterKeySource::File(path)),
+            (None, None) if needs == NeedsMasterKey::No => None,
             (None, None) => match storage {
                 Storage::Sqlite { .. } => {
                     Some(MasterKeySource::Generated(data_dir.join("master.key")))
@@ -431,18 +417,30 @@ impl Settings {
             errors.push(format!("LATCHKEY_LOG (--log): {e}"));
         }
 
-        let allow_loopback_providers = match non_empty(self.allow_loopback_providers).as_deref() {
-            None => file.allow_loopback_providers.unwrap_or(false),
-            Some("true" | "1" | "yes") => true,
-            Some("false" | "0" | "no") => false,
-            Some(other) => {
-                errors.push(format!(
-                    "LATCHKEY_ALLOW_LOOPBACK_PROVIDERS (--allow-loopback-providers): {other:?} is \
-                     not true or false"
-                ));
-                false
-            }
-        };
+        let mut flag =
+            |value: Option<String>, from_file: Option<bool>, default: bool, name: &str| {
+                match non_empty(value).as_deref() {
+                    None => from_file.unwrap_or(default),
+                    Some("true" | "1" | "yes") => true,
+                    Some("false" | "0" | "no") => false,
+                    Some(other) => {
+                        errors.push(format!("{name}: {other:?} is not true or false"));
+                        default
+                    }
+                }
+            };
+        let allow_loopback_providers = flag(
+            self.allow_loopback_providers,
+            file.allow_loopback_providers,
+            false,
+            "LATCHKEY_ALLOW_LOOPBACK_PROVIDERS (--allow-loopback-providers)",
+        );
+        let migrate = flag(
+            self.migrate,
+            file.migrate,
+            true,
+            "LATCHKEY_MIGRATE (--migrate)",
+        );
 
         let authorization_ttl = match non_empty(self.authorization_ttl) {
             None => file.authorization_ttl.unwrap_or(600),
@@ -600,36 +598,76 @@ impl Settings {
             ));
         }
 
-        match (grpc_addr, http_addr, master_key) {
-            (Some(grpc_addr), Some(http_addr), Some(master_key)) if errors.is_empty() => {
-                Ok(Config {
-                    data_dir,
-                    grpc_addr,
-                    http_addr,
-                    public_url,
-                    storage,
-                    nats_url,
-                    nats_stream,
-                    nats_subject_prefix,
-                    master_key,
-                    log,
-                    log_json,
-                    allow_loopback_providers,
-                    authorization_ttl: std::time::Duration::from_secs(u64::from(authorization_ttl)),
-                    refresh_concurrency,
-                    refresh_rate: std::num::NonZeroU32::new(refresh_rate)
-                        .unwrap_or(std::num::NonZeroU32::MIN),
-                    refresh_lease: std::time::Duration::from_secs(u64::from(refresh_lease)),
-                    provider_timeout: std::time::Duration::from_secs(u64::from(provider_timeout)),
-                    database_pool_size,
-                    validation_tick: (validation_tick > 0)
-                        .then(|| std::time::Duration::from_secs(u64::from(validation_tick))),
-                    auth: auth.unwrap_or(AuthMode::ApiKeys),
-                    tls,
-                })
-            }
+        match (grpc_addr, http_addr) {
+            (Some(grpc_addr), Some(http_addr)) if errors.is_empty() => Ok(Config {
+                data_dir,
+                grpc_addr,
+                http_addr,
+                public_url,
+                storage,
+                nats,
+                master_key,
+                migrate,
+                log,
+                log_json,
+                allow_loopback_providers,
+                authorization_ttl: std::time::Duration::from_secs(u64::from(authorization_ttl)),
+                refresh_concurrency,
+                refresh_rate: std::num::NonZeroU32::new(refresh_rate)
+                    .unwrap_or(std::num::NonZeroU32::MIN),
+                refresh_lease: std::time::Duration::from_secs(u64::from(refresh_lease)),
+                provider_timeout: std::time::Duration::from_secs(u64::from(provider_timeout)),
+                database_pool_size,
+                validation_tick: (validation_tick > 0)
+                    .then(|| std::time::Duration::from_secs(u64::from(validation_tick))),
+                auth: auth.unwrap_or(AuthMode::ApiKeys),
+                tls,
+            }),
             _ => Err(ConfigErrors(errors)),
         }
+    }
+}
+
+/// Whether a command opens secrets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NeedsMasterKey {
+    Yes,
+    No,
+}
+
+/// A secret setting given directly or as a file holding it (a mounted secret); not both.
+pub(super) fn secret_or_file(
+    value: Option<String>,
+    file: Option<PathBuf>,
+    (name, flag): (&str, &str),
+    (file_name, file_flag): (&str, &str),
+    errors: &mut Vec<String>,
+) -> Option<String> {
+    match (non_empty(value), file) {
+        (Some(_), Some(_)) => {
+            errors.push(format!(
+                "{file_name} ({file_flag}): set either it or {name} ({flag}), not both"
+            ));
+            None
+        }
+        (value, None) => value,
+        (None, Some(path)) => match std::fs::read_to_string(&path) {
+            Ok(text) if !text.trim().is_empty() => Some(text.trim().to_owned()),
+            Ok(_) => {
+                errors.push(format!(
+                    "{file_name} ({file_flag}): {} is empty",
+                    path.display()
+                ));
+                None
+            }
+            Err(e) => {
+                errors.push(format!(
+                    "{file_name} ({file_flag}): cannot read {}: {e}",
+                    path.display()
+                ));
+                None
+            }
+        },
     }
 }
 
@@ -649,5 +687,4 @@ fn read_file(path: &Path) -> Result<FileSettings, String> {
 }
 
 #[cfg(test)]
-#[path = "config_tests.rs"]
 mod tests;
