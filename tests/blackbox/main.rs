@@ -6,6 +6,7 @@
 
 mod access;
 mod audit;
+mod cli;
 mod config;
 mod grants;
 mod helpers;

@@ -90,6 +90,7 @@ pub const EVENT_TYPES: &[&str] = &[
     "validated",
     "authorization_started",
     "authorized",
+    "imported",
     "merged_into",
     "authorization_failed",
     "refreshed",

@@ -351,6 +351,29 @@ impl FakeProvider {
         }
     }
 
+    /// A grant a customer made through another client's token store: its access and refresh
+    /// token, as an import brings them (both honoured here, like any other).
+    pub fn grant_elsewhere(&self, scope: &str) -> (String, String) {
+        let mut inner = self.shared.lock();
+        let grant_id = Uuid::new_v4().simple().to_string();
+        inner.grants.insert(
+            grant_id.clone(),
+            Grant {
+                revoked: false,
+                scope: scope.to_owned(),
+                subject: "imported-user".to_owned(),
+            },
+        );
+        let prefix = &self.shared.config.token_prefix;
+        let access = format!("{prefix}at-{}", Uuid::new_v4().simple());
+        let refresh = format!("{prefix}rt-{}", Uuid::new_v4().simple());
+        inner.access.insert(access.clone(), grant_id.clone());
+        inner.refresh.insert(refresh.clone(), (grant_id, false));
+        inner.issued.push(access.clone());
+        inner.issued.push(refresh.clone());
+        (access, refresh)
+    }
+
     /// Whether this refresh token would still be honoured.
     pub fn accepts_refresh_token(&self, token: &str) -> bool {
         let inner = self.shared.lock();

@@ -39,36 +39,8 @@ enum Command {
         #[command(flatten)]
         settings: Settings,
     },
-    /// A connection's events, oldest first (from a running server).
-    History {
-        connection: String,
-        #[arg(long)]
-        json: bool,
-        #[command(flatten)]
-        client: latchkey::cli::ClientArgs,
-    },
-    /// The log from a position, optionally following live events (from a running server).
-    Events {
-        #[arg(long, default_value_t = 0)]
-        from: i64,
-        #[arg(long)]
-        follow: bool,
-        #[arg(long)]
-        tenant: Option<String>,
-        #[arg(long = "type")]
-        types: Vec<String>,
-        #[arg(long)]
-        json: bool,
-        #[command(flatten)]
-        client: latchkey::cli::ClientArgs,
-    },
-    /// Connections (from a running server).
-    Connections {
-        #[command(subcommand)]
-        action: latchkey::cli::ConnectionsAction,
-        #[command(flatten)]
-        client: latchkey::cli::ClientArgs,
-    },
+    #[command(flatten)]
+    Client(latchkey::cli::ClientCommand),
     /// Rotate master keys: add a new active key and re-wrap every data key, while serving.
     Keys {
         #[command(subcommand)]
@@ -134,14 +106,17 @@ fn exit_code(error: &anyhow::Error) -> ExitCode {
     if let Some(latchkey_store::StoreError::SchemaBehind { .. }) = error.downcast_ref() {
         return ExitCode::from(2);
     }
-    if let Some(status) = error.downcast_ref::<tonic::Status>() {
-        use tonic::Code::*;
-        if matches!(
-            status.code(),
-            InvalidArgument | NotFound | PermissionDenied | Unauthenticated | FailedPrecondition
-        ) {
-            return ExitCode::from(2);
-        }
+    if error
+        .downcast_ref::<latchkey::cli::LinesRefused>()
+        .is_some()
+    {
+        return ExitCode::from(1);
+    }
+    if error.downcast_ref::<latchkey::cli::UsageError>().is_some() {
+        return ExitCode::from(2);
+    }
+    if let Some(refused) = error.downcast_ref::<latchkey::cli::Refused>() {
+        return ExitCode::from(refused.exit_code());
     }
     ExitCode::from(3)
 }
@@ -234,9 +209,7 @@ fn main() -> ExitCode {
             }
             Command::Apikeys { action, .. } => apikeys(&config, action).await,
             Command::Keys { action, .. } => keys(&config, action).await,
-            Command::History { .. } | Command::Events { .. } | Command::Connections { .. } => {
-                unreachable!("client commands returned above")
-            }
+            Command::Client(_) => unreachable!("client commands returned above"),
             Command::Verify(_) => {
                 let opened = open_store(&config, Migrations::Check).await?;
                 let bar = indicatif::ProgressBar::new_spinner();
@@ -332,34 +305,10 @@ fn main() -> ExitCode {
 
 /// Runs the commands that talk to a server, which need no local configuration.
 fn client_command(command: &Command) -> Option<ExitCode> {
-    let future: std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<()>>>> =
-        match command {
-            Command::History {
-                connection,
-                json,
-                client,
-            } => Box::pin(latchkey::cli::history(client, connection.clone(), *json)),
-            Command::Events {
-                from,
-                follow,
-                tenant,
-                types,
-                json,
-                client,
-            } => Box::pin(latchkey::cli::events(
-                client,
-                *from,
-                *follow,
-                tenant.clone(),
-                types.clone(),
-                *json,
-            )),
-            Command::Connections { action, client } => Box::pin(async move {
-                let action = action.clone();
-                latchkey::cli::connections(client, action).await
-            }),
-            _ => return None,
-        };
+    let Command::Client(command) = command else {
+        return None;
+    };
+    let future = latchkey::cli::run(command.clone());
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(e) => {

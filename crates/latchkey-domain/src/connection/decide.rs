@@ -104,6 +104,22 @@ pub fn decide(state: Option<&State>, command: Command) -> Result<Vec<Event>, Dom
                 grant,
             }])
         }
+        Command::Import {
+            tokens,
+            provider_account_id,
+            source_id,
+        } => {
+            // Only into a connection that has never held tokens: an import never overwrites.
+            if s.status != Pending || s.access_token.is_some() || s.pending_authorization.is_some()
+            {
+                return Err(refuse(s, "import tokens into a connection that exists"));
+            }
+            Ok(vec![Event::Imported {
+                tokens,
+                provider_account_id,
+                source_id,
+            }])
+        }
         Command::MergeInto { into } => {
             if s.pending_authorization.is_none() || into == s.id {
                 return Err(refuse(
@@ -262,6 +278,17 @@ pub fn apply(state: Option<State>, event: &Event, meta: &EventMeta) -> Option<St
                 s.credentials = credentials.clone().map(Box::new);
             }
             s.pending_authorization = None;
+            s.authorized_at = Some(meta.occurred_at);
+        }
+        Event::Imported {
+            tokens,
+            provider_account_id,
+            ..
+        } => {
+            take_tokens(&mut s, tokens);
+            if provider_account_id.is_some() {
+                s.provider_account_id = provider_account_id.clone();
+            }
             s.authorized_at = Some(meta.occurred_at);
         }
         Event::AuthorizationFailed { error, description } => {

@@ -703,3 +703,35 @@ fn every_event_type_round_trips_through_json() {
         assert_eq!(back, event);
     }
 }
+
+#[test]
+fn imported_tokens_make_a_new_connection_active_and_never_overwrite_one() {
+    let import = || Command::Import {
+        tokens: tokens(7, Some(8)),
+        provider_account_id: Some("0051x".to_owned()),
+        source_id: Some("nango-42".to_owned()),
+    };
+    let (events, state) = when(&[created()], import()).unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].event_type(), "imported");
+    assert_eq!(state.status, Status::Active);
+    assert_eq!(state.access_token, Some(Sealed::from_bytes(vec![7])));
+    assert_eq!(state.refresh_token, Some(Sealed::from_bytes(vec![8])));
+    assert_eq!(state.refresh_at, Some(now() + Duration::minutes(55)));
+    assert_eq!(state.provider_account_id.as_deref(), Some("0051x"));
+    assert!(state.authorized_at.is_some());
+
+    for history in [
+        vec![created(), authorized()],
+        vec![created(), started()],
+        vec![created(), events[0].clone()],
+    ] {
+        assert!(
+            matches!(
+                when(&history, import()),
+                Err(DomainError::InvalidTransition(_))
+            ),
+            "{history:?}"
+        );
+    }
+}

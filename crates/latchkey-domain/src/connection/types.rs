@@ -241,6 +241,12 @@ pub enum Command {
         /// What a grant run again asks for (client credentials, password).
         grant: Option<GrantRequest>,
     },
+    /// Tokens brought from another store: the customer consented there, not here.
+    Import {
+        tokens: TokenSet,
+        provider_account_id: Option<String>,
+        source_id: Option<String>,
+    },
     /// The authorization started on this connection landed on `into` (same provider account).
     MergeInto {
         into: ConnectionId,
@@ -307,6 +313,16 @@ pub enum Event {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         grant: Option<GrantRequest>,
     },
+    /// Tokens brought from another token store (`ImportConnection`): sealed here, refreshed on
+    /// schedule like any other; the customer consented at the provider before, not through us.
+    Imported {
+        tokens: TokenSet,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        provider_account_id: Option<String>,
+        /// What the connection was called in the store it came from.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        source_id: Option<String>,
+    },
     /// The authorization started here re-authorized `into`, the same provider account's
     /// connection; this one is closed (as deleted) and its data key destroyed.
     MergedInto {
@@ -350,6 +366,7 @@ impl Event {
             Self::Validated { .. } => "validated",
             Self::AuthorizationStarted { .. } => "authorization_started",
             Self::Authorized { .. } => "authorized",
+            Self::Imported { .. } => "imported",
             Self::MergedInto { .. } => "merged_into",
             Self::AuthorizationFailed { .. } => "authorization_failed",
             Self::Refreshed { .. } => "refreshed",

@@ -13,6 +13,7 @@ use crate::auth::Authenticator;
 use crate::connections::Connections;
 use crate::connections::authorize::{CallbackOutcome, CallbackParams, StartRequest};
 use crate::connections::connect::{ClientCredentialsRequest, PasswordRequest};
+use crate::connections::import::ImportRequest;
 use crate::error::AppError;
 use latchkey_domain::connection::refresh::Need;
 
@@ -90,6 +91,19 @@ impl ConnectionService for ConnectionApi {
             .connect_client_credentials(&caller, input)
             .await?;
         Ok(Response::new(convert::connection_to_pb(&state)))
+    }
+
+    async fn import_connection(
+        &self,
+        request: Request<pb::ImportConnectionRequest>,
+    ) -> Result<Response<pb::ImportConnectionResponse>, Status> {
+        let caller = self.auth.caller(&request).await?;
+        let input: ImportRequest = checked(request)?;
+        let (state, created) = self.connections.import(&caller, input).await?;
+        Ok(Response::new(pb::ImportConnectionResponse {
+            connection: Some(convert::connection_to_pb(&state)),
+            created,
+        }))
     }
 
     async fn connect_password(

@@ -5,6 +5,7 @@ mod audit;
 mod connection;
 mod convert;
 mod deadline;
+mod import;
 mod integration;
 mod requests;
 

@@ -13,6 +13,7 @@
 pub mod authorize;
 pub mod connect;
 mod flight;
+pub mod import;
 pub mod queries;
 pub mod refresh;
 mod revoke;

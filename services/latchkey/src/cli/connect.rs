@@ -1,0 +1,147 @@
+//! `latchkey connect start|client-credentials`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+use latchkey_proto::v1 as pb;
+
+use super::{Clients, pairs, print_connection, read_secret, refused, time, usage};
+
+/// Who the connection is for and what people call it.
+#[derive(Debug, Clone, Args)]
+pub struct NewConnection {
+    #[arg(long)]
+    pub integration: String,
+    #[arg(long)]
+    pub tenant: String,
+    /// A scope to ask for; repeat for several. Default: the integration's.
+    #[arg(long = "scope", value_name = "SCOPE")]
+    pub scopes: Vec<String>,
+    /// What people call the connection.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// A label, key=value; repeat for several.
+    #[arg(long = "label", value_name = "KEY=VALUE")]
+    pub labels: Vec<String>,
+}
+
+impl NewConnection {
+    fn profile(&self) -> anyhow::Result<Option<pb::ConnectionProfile>> {
+        if self.name.is_none() && self.labels.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(pb::ConnectionProfile {
+            name: self.name.clone().unwrap_or_default(),
+            description: String::new(),
+            labels: pairs(&self.labels, "--label")?,
+        }))
+    }
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum ConnectAction {
+    /// Start the authorization-code flow: prints the URL to send the customer's browser to.
+    Start {
+        #[command(flatten)]
+        new: NewConnection,
+        /// Where the browser goes after the callback.
+        #[arg(long)]
+        return_url: Option<String>,
+        /// Re-authorize this connection instead of creating one.
+        #[arg(long)]
+        connection: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run the client-credentials grant now: the integration's client, or the connection's own.
+    ClientCredentials {
+        #[command(flatten)]
+        new: NewConnection,
+        /// The connection's own client id (with --client-secret-file).
+        #[arg(long, requires = "client_secret_file")]
+        client_id: Option<String>,
+        /// A file holding the connection's own client secret, `-` for standard input.
+        #[arg(long, value_name = "FILE", requires = "client_id")]
+        client_secret_file: Option<PathBuf>,
+        /// An extra token request parameter, key=value (e.g. audience=…); repeat for several.
+        #[arg(long = "param", value_name = "KEY=VALUE")]
+        params: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub async fn run(clients: &Clients, action: ConnectAction) -> anyhow::Result<()> {
+    let mut client = clients.connections();
+    match action {
+        ConnectAction::Start {
+            new,
+            return_url,
+            connection,
+            json,
+        } => {
+            let profile = new.profile()?;
+            let started = client
+                .start_authorization(pb::StartAuthorizationRequest {
+                    integration_id: new.integration,
+                    tenant: new.tenant,
+                    connection_id: connection.unwrap_or_default(),
+                    scopes: new.scopes,
+                    extra_params: Default::default(),
+                    return_url: return_url.unwrap_or_default(),
+                    profile,
+                })
+                .await
+                .map_err(refused)?
+                .into_inner();
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({
+                        "connection_id": started.connection_id,
+                        "authorization_url": started.authorization_url,
+                        "expires_at": time(&started.expires_at),
+                    })
+                );
+            } else {
+                eprintln!(
+                    "connection {} waits for the customer until {}; send their browser to:",
+                    started.connection_id,
+                    time(&started.expires_at)
+                );
+                println!("{}", started.authorization_url);
+            }
+        }
+        ConnectAction::ClientCredentials {
+            new,
+            client_id,
+            client_secret_file,
+            params,
+            json,
+        } => {
+            if client_id.as_deref() == Some("") {
+                return Err(usage("--client-id: must not be empty"));
+            }
+            let client_secret = client_secret_file
+                .map(|path| read_secret(&path, "--client-secret-file"))
+                .transpose()?
+                .unwrap_or_default();
+            let profile = new.profile()?;
+            let connection = client
+                .connect_client_credentials(pb::ConnectClientCredentialsRequest {
+                    integration_id: new.integration,
+                    tenant: new.tenant,
+                    client_id: client_id.unwrap_or_default(),
+                    client_secret,
+                    scopes: new.scopes,
+                    extra_params: pairs(&params, "--param")?,
+                    profile,
+                })
+                .await
+                .map_err(refused)?
+                .into_inner();
+            print_connection(&connection, json);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,341 @@
+//! `latchkey integrations create|list|show|update|delete|templates`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand, ValueEnum};
+use latchkey_proto::v1 as pb;
+
+use super::{Clients, Table, pairs, print_fields, read_secret, refused, time};
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Grant {
+    AuthorizationCode,
+    ClientCredentials,
+    Password,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ClientAuth {
+    /// HTTP Basic header (RFC 6749 §2.3.1).
+    Basic,
+    /// client_id and client_secret in the form body.
+    Body,
+}
+
+/// What an integration is; on update, only what is given changes.
+#[derive(Debug, Clone, Default, Args)]
+pub struct IntegrationFlags {
+    #[arg(long)]
+    pub name: Option<String>,
+    #[arg(long)]
+    pub description: Option<String>,
+    #[arg(long, value_enum)]
+    pub grant_type: Option<Grant>,
+    #[arg(long)]
+    pub client_id: Option<String>,
+    /// A file holding the client secret, `-` for standard input (never on the command line).
+    #[arg(long, value_name = "FILE")]
+    pub client_secret_file: Option<PathBuf>,
+    /// A scope; repeat for several (replaces the list on update).
+    #[arg(long = "scope", value_name = "SCOPE")]
+    pub scopes: Vec<String>,
+    #[arg(long)]
+    pub authorization_url: Option<String>,
+    #[arg(long)]
+    pub token_url: Option<String>,
+    #[arg(long)]
+    pub revocation_url: Option<String>,
+    #[arg(long)]
+    pub base_uri: Option<String>,
+    /// The provider's issuer (RFC 8414), for discovery and `iss` checks.
+    #[arg(long)]
+    pub issuer: Option<String>,
+    #[arg(long, value_enum)]
+    pub client_auth: Option<ClientAuth>,
+    /// An extra token request parameter, key=value (e.g. audience=…); repeat for several.
+    #[arg(long = "token-param", value_name = "KEY=VALUE")]
+    pub token_params: Vec<String>,
+    /// An extra authorization request parameter, key=value; repeat for several.
+    #[arg(long = "authorization-param", value_name = "KEY=VALUE")]
+    pub authorization_params: Vec<String>,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum IntegrationsAction {
+    /// Create an integration, from a provider template, the issuer's metadata, or flags alone.
+    Create {
+        /// A provider template (see `latchkey integrations templates`).
+        #[arg(long)]
+        template: Option<String>,
+        /// Fill the endpoints from the issuer's RFC 8414 / OpenID metadata (needs --issuer).
+        #[arg(long)]
+        discover: bool,
+        #[command(flatten)]
+        flags: IntegrationFlags,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Every integration.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// One integration (its secret only as a fingerprint).
+    Show {
+        integration: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change what the flags give; the rest stays.
+    Update {
+        integration: String,
+        #[command(flatten)]
+        flags: IntegrationFlags,
+        /// Remove the client secret.
+        #[arg(long, conflicts_with = "client_secret_file")]
+        clear_client_secret: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete an integration; with live connections only with --force, which revokes them first.
+    Delete {
+        integration: String,
+        #[arg(long)]
+        force: bool,
+    },
+    /// The provider templates this server knows.
+    Templates {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+impl IntegrationFlags {
+    /// Applies the flags to `config`; the client secret is returned apart.
+    fn apply(self, config: &mut pb::IntegrationConfig) -> anyhow::Result<Option<String>> {
+        let set = |target: &mut String, value: Option<String>| {
+            if let Some(value) = value {
+                *target = value;
+            }
+        };
+        set(&mut config.name, self.name);
+        set(&mut config.description, self.description);
+        set(&mut config.client_id, self.client_id);
+        set(&mut config.authorization_url, self.authorization_url);
+        set(&mut config.token_url, self.token_url);
+        set(&mut config.revocation_url, self.revocation_url);
+        set(&mut config.base_uri, self.base_uri);
+        set(&mut config.issuer, self.issuer);
+        if let Some(grant) = self.grant_type {
+            config.grant_type = match grant {
+                Grant::AuthorizationCode => pb::GrantType::AuthorizationCode,
+                Grant::ClientCredentials => pb::GrantType::ClientCredentials,
+                Grant::Password => pb::GrantType::Password,
+            } as i32;
+            config.allow_password_grant = matches!(grant, Grant::Password);
+        }
+        if let Some(auth) = self.client_auth {
+            config.client_auth = match auth {
+                ClientAuth::Basic => pb::ClientAuthMethod::BasicHeader,
+                ClientAuth::Body => pb::ClientAuthMethod::RequestBody,
+            } as i32;
+        }
+        if !self.scopes.is_empty() {
+            config.scopes = self.scopes;
+        }
+        if !self.token_params.is_empty() {
+            config.token_params = pairs(&self.token_params, "--token-param")?;
+        }
+        if !self.authorization_params.is_empty() {
+            config.authorization_params =
+                pairs(&self.authorization_params, "--authorization-param")?;
+        }
+        self.client_secret_file
+            .map(|path| read_secret(&path, "--client-secret-file"))
+            .transpose()
+    }
+}
+
+fn integration_json(i: &pb::Integration) -> serde_json::Value {
+    let c = i.config.clone().unwrap_or_default();
+    serde_json::json!({
+        "integration_id": i.integration_id,
+        "name": c.name,
+        "description": c.description,
+        "grant_type": c.grant_type().as_str_name().trim_start_matches("GRANT_TYPE_"),
+        "client_id": c.client_id,
+        "has_client_secret": i.has_client_secret,
+        "client_secret_fingerprint": i.client_secret_fingerprint,
+        "scopes": c.scopes,
+        "authorization_url": c.authorization_url,
+        "token_url": c.token_url,
+        "revocation_url": c.revocation_url,
+        "base_uri": c.base_uri,
+        "issuer": c.issuer,
+        "client_auth": c.client_auth().as_str_name().trim_start_matches("CLIENT_AUTH_METHOD_"),
+        "token_params": c.token_params,
+        "authorization_params": c.authorization_params,
+        "redirect_uri": i.effective_redirect_uri,
+        "version": i.version,
+        "created_at": time(&i.created_at),
+        "updated_at": time(&i.updated_at),
+    })
+}
+
+fn print_one(i: &pb::Integration, json: bool) {
+    let value = integration_json(i);
+    if json {
+        println!("{value}");
+    } else {
+        print_fields(&value);
+    }
+}
+
+pub async fn run(clients: &Clients, action: IntegrationsAction) -> anyhow::Result<()> {
+    let mut client = clients.integrations();
+    match action {
+        IntegrationsAction::Create {
+            template,
+            discover,
+            flags,
+            json,
+        } => {
+            let mut config = pb::IntegrationConfig::default();
+            let client_secret = flags.apply(&mut config)?.unwrap_or_default();
+            let created = client
+                .create_integration(pb::CreateIntegrationRequest {
+                    config: Some(config),
+                    client_secret,
+                    template: template.unwrap_or_default(),
+                    discover,
+                    webhook_secret: String::new(),
+                })
+                .await
+                .map_err(refused)?
+                .into_inner();
+            print_one(&created, json);
+        }
+        IntegrationsAction::List { json } => {
+            let mut table = Table::new(vec![
+                "INTEGRATION",
+                "NAME",
+                "GRANT",
+                "CLIENT ID",
+                "SECRET",
+                "VERSION",
+                "UPDATED",
+            ]);
+            let mut page_token = String::new();
+            loop {
+                let page = client
+                    .list_integrations(pb::ListIntegrationsRequest {
+                        page_size: 1000,
+                        page_token: page_token.clone(),
+                    })
+                    .await
+                    .map_err(refused)?
+                    .into_inner();
+                for i in &page.integrations {
+                    if json {
+                        println!("{}", integration_json(i));
+                        continue;
+                    }
+                    let c = i.config.clone().unwrap_or_default();
+                    table.row(vec![
+                        i.integration_id.clone(),
+                        c.name.clone(),
+                        c.grant_type()
+                            .as_str_name()
+                            .trim_start_matches("GRANT_TYPE_")
+                            .to_owned(),
+                        c.client_id.clone(),
+                        if i.has_client_secret { "yes" } else { "no" }.to_owned(),
+                        i.version.to_string(),
+                        time(&i.updated_at),
+                    ]);
+                }
+                if page.next_page_token.is_empty() {
+                    break;
+                }
+                page_token = page.next_page_token;
+            }
+            if !json {
+                table.print();
+            }
+        }
+        IntegrationsAction::Show { integration, json } => {
+            let found = client
+                .get_integration(pb::GetIntegrationRequest {
+                    integration_id: integration,
+                })
+                .await
+                .map_err(refused)?
+                .into_inner();
+            print_one(&found, json);
+        }
+        IntegrationsAction::Update {
+            integration,
+            flags,
+            clear_client_secret,
+            json,
+        } => {
+            let current = client
+                .get_integration(pb::GetIntegrationRequest {
+                    integration_id: integration.clone(),
+                })
+                .await
+                .map_err(refused)?
+                .into_inner();
+            let mut config = current.config.unwrap_or_default();
+            let client_secret = flags.apply(&mut config)?;
+            let updated = client
+                .update_integration(pb::UpdateIntegrationRequest {
+                    integration_id: integration,
+                    config: Some(config),
+                    client_secret,
+                    clear_client_secret,
+                    // Refused if someone else changed it since it was read.
+                    expected_version: Some(current.version),
+                    ..Default::default()
+                })
+                .await
+                .map_err(refused)?
+                .into_inner();
+            print_one(&updated, json);
+        }
+        IntegrationsAction::Delete { integration, force } => {
+            client
+                .delete_integration(pb::DeleteIntegrationRequest {
+                    integration_id: integration.clone(),
+                    expected_version: None,
+                    force,
+                })
+                .await
+                .map_err(refused)?;
+            println!("deleted integration {integration}");
+        }
+        IntegrationsAction::Templates { json } => {
+            let templates = client
+                .list_templates(pb::ListTemplatesRequest {})
+                .await
+                .map_err(refused)?
+                .into_inner()
+                .templates;
+            let mut table = Table::new(vec!["TEMPLATE", "DESCRIPTION"]);
+            for t in &templates {
+                if json {
+                    println!(
+                        "{}",
+                        serde_json::json!({"name": t.name, "description": t.description})
+                    );
+                } else {
+                    table.row(vec![t.name.clone(), t.description.clone()]);
+                }
+            }
+            if !json {
+                table.print();
+            }
+        }
+    }
+    Ok(())
+}
