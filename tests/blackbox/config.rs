@@ -132,65 +132,217 @@ async fn a_master_key_that_is_not_32_bytes_stops_start_up_before_anything_is_cre
     dir.remove();
 }
 
-/// No Docker engine runs here: check that the compose file parses and that every `LATCHKEY_*`
-/// variable it sets is a real setting, which the binary accepts.
+/// What the compose file gets wrong, if anything: a healthcheck whose tool its image does not
+/// ship (per `compose_images.toml` and the Dockerfile), an image not in the list, OTEL settings on
+/// a service outside the tracing profile.
+fn compose_problems(
+    compose: &serde_norway::Value,
+    images: &toml::Value,
+    dockerfile: &str,
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut built: Vec<String> = images["build"]["tools"]
+        .as_array()
+        .expect("[build] tools")
+        .iter()
+        .filter_map(|t| t.as_str().map(str::to_owned))
+        .collect();
+    // The last stage's `apt-get install` packages, each a tool of the same name.
+    let last_stage = dockerfile.rsplit("\nFROM ").next().unwrap_or(dockerfile);
+    for line in last_stage.split("&&") {
+        if let Some(rest) = line.trim().strip_prefix("apt-get install") {
+            built.extend(
+                rest.split_whitespace()
+                    .filter(|w| !w.starts_with('-') && *w != "\\")
+                    .map(str::to_owned),
+            );
+        }
+    }
+    let services = compose["services"].as_mapping().expect("services");
+    for (name, service) in services {
+        let name = name.as_str().unwrap_or("?");
+        let tools: Vec<String> = match (service["image"].as_str(), service.get("build")) {
+            (Some(image), _) => match images["images"].get(image) {
+                Some(entry) => entry["tools"]
+                    .as_array()
+                    .map(|t| {
+                        t.iter()
+                            .filter_map(|t| t.as_str().map(str::to_owned))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                None => {
+                    problems.push(format!(
+                        "{name}: image {image} is not in compose_images.toml"
+                    ));
+                    continue;
+                }
+            },
+            (None, Some(_)) => built.clone(),
+            (None, None) => {
+                problems.push(format!("{name}: neither image nor build"));
+                continue;
+            }
+        };
+        if let Some(test) = service["healthcheck"]["test"].as_sequence() {
+            let words: Vec<&str> = test.iter().filter_map(|w| w.as_str()).collect();
+            let needed: Vec<&str> = match words.as_slice() {
+                ["CMD", tool, ..] => vec![tool],
+                ["CMD-SHELL", command, ..] => {
+                    vec!["sh", command.split_whitespace().next().unwrap_or("")]
+                }
+                ["NONE", ..] => vec![],
+                other => {
+                    problems.push(format!(
+                        "{name}: healthcheck {other:?} is not CMD or CMD-SHELL"
+                    ));
+                    vec![]
+                }
+            };
+            for tool in needed {
+                if !tools.iter().any(|t| t == tool) {
+                    problems.push(format!(
+                        "{name}: healthcheck runs {tool}, which its image lacks"
+                    ));
+                }
+            }
+        }
+        let traced = service["environment"].as_mapping().is_some_and(|env| {
+            env.keys()
+                .any(|k| k.as_str().is_some_and(|k| k.starts_with("OTEL_")))
+        });
+        let in_tracing = service["profiles"]
+            .as_sequence()
+            .is_some_and(|p| p.iter().any(|p| p.as_str() == Some("tracing")));
+        if traced && !in_tracing {
+            problems.push(format!("{name}: OTEL settings outside the tracing profile"));
+        }
+    }
+    problems
+}
+
+/// No Docker engine runs here: check each healthcheck against what its pinned image ships, that
+/// tracing is only in its profile, and that every `LATCHKEY_*` variable is a real setting, which
+/// the binary accepts.
 #[tokio::test]
-async fn the_compose_file_parses_and_sets_only_real_settings() {
+async fn the_compose_stack_would_start_its_healthchecks_exist_and_tracing_is_a_profile() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let text = std::fs::read_to_string(root.join("docker-compose.yml")).unwrap();
     let compose: serde_norway::Value =
         serde_norway::from_str(&text).expect("docker-compose.yml parses");
+    let images: toml::Value = toml::from_str(
+        &std::fs::read_to_string(root.join("tests/blackbox/compose_images.toml")).unwrap(),
+    )
+    .unwrap();
+    let dockerfile = std::fs::read_to_string(root.join("Dockerfile")).unwrap();
+    assert_eq!(
+        compose_problems(&compose, &images, &dockerfile),
+        Vec::<String>::new()
+    );
     let services = compose["services"].as_mapping().expect("services");
-    for name in ["postgres", "nats", "latchkey", "otel-collector", "jaeger"] {
+    for name in [
+        "postgres",
+        "nats",
+        "latchkey",
+        "latchkey-traced",
+        "jaeger",
+        "postgres-dev",
+        "nats-dev",
+    ] {
         assert!(services.contains_key(name), "service {name}");
     }
-    let environment = compose["services"]["latchkey"]["environment"]
-        .as_mapping()
-        .expect("latchkey's environment");
+    for (name, profile) in [
+        ("postgres-dev", "dev"),
+        ("nats-dev", "dev"),
+        ("jaeger", "tracing"),
+    ] {
+        assert_eq!(
+            compose["services"][name]["profiles"][0].as_str(),
+            Some(profile)
+        );
+    }
+
+    // The checks fail where the old file was wrong: wget in the scratch-based nats image, the
+    // OTLP endpoint on the always-on service.
+    let mut broken = compose.clone();
+    broken["services"]["nats"]["image"] = "nats:2.11".into();
+    let mut images_with_scratch_nats = images.clone();
+    images_with_scratch_nats["images"]
+        .as_table_mut()
+        .unwrap()
+        .insert(
+            "nats:2.11".to_owned(),
+            toml::Value::Table(toml::toml! { tools = ["nats-server"] }),
+        );
+    assert_eq!(
+        compose_problems(&broken, &images_with_scratch_nats, &dockerfile),
+        ["nats: healthcheck runs wget, which its image lacks"]
+    );
+    let mut broken = compose.clone();
+    broken["services"]["latchkey"]["environment"]["OTEL_EXPORTER_OTLP_ENDPOINT"] =
+        "http://jaeger:4317".into();
+    assert_eq!(
+        compose_problems(&broken, &images, &dockerfile),
+        ["latchkey: OTEL settings outside the tracing profile"]
+    );
+    let without_curl = dockerfile.replace(" curl", "");
+    assert_eq!(
+        compose_problems(&compose, &images, &without_curl),
+        [
+            "latchkey: healthcheck runs curl, which its image lacks",
+            "latchkey-traced: healthcheck runs curl, which its image lacks"
+        ]
+    );
+
     let help = command(&["serve", "--help"], &[], &std::env::temp_dir())
         .output()
         .await
         .unwrap();
     let help = String::from_utf8_lossy(&help.stdout).to_string();
-    let mut checked = 0;
-    for (key, _) in environment {
-        let key = key.as_str().unwrap();
-        if !key.starts_with("LATCHKEY_") {
-            continue;
+    for service in ["latchkey", "latchkey-traced"] {
+        let environment = compose["services"][service]["environment"]
+            .as_mapping()
+            .expect("latchkey's environment");
+        let mut checked = 0;
+        for (key, _) in environment {
+            let key = key.as_str().unwrap();
+            if !key.starts_with("LATCHKEY_") {
+                continue;
+            }
+            // LATCHKEY_MASTER_KEY is read from the environment only (so it never shows in `ps`).
+            assert!(
+                help.contains(key) || key == "LATCHKEY_MASTER_KEY",
+                "{key} is not a setting of `latchkey serve`"
+            );
+            checked += 1;
         }
-        // LATCHKEY_MASTER_KEY is read from the environment only (so it never shows in `ps`).
-        assert!(
-            help.contains(key) || key == "LATCHKEY_MASTER_KEY",
-            "{key} is not a setting of `latchkey serve`"
-        );
-        checked += 1;
+        assert!(checked >= 8, "checked {checked} settings");
+        // And the values parse: the binary accepts them, then fails only on what compose provides
+        // (a Postgres host of its own).
+        let mut env: Vec<(String, String)> = environment
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str()?.to_owned(), v.as_str()?.to_owned())))
+            .filter(|(k, _)| k.starts_with("LATCHKEY_") && k != "LATCHKEY_MASTER_KEY")
+            .collect();
+        use secrecy::ExposeSecret;
+        env.push((
+            "LATCHKEY_MASTER_KEY".to_owned(),
+            latchkey_crypto::MasterKey::generate()
+                .to_base64()
+                .expose_secret()
+                .to_owned(),
+        ));
+        env.push(("LATCHKEY_GRPC_ADDR".to_owned(), "127.0.0.1:0".to_owned()));
+        let output = tokio::time::timeout(
+            Duration::from_secs(60),
+            command(&["migrate"], &env, &std::env::temp_dir()).output(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!stderr.contains("invalid configuration"), "{stderr}");
     }
-    assert!(checked >= 8, "checked {checked} settings");
-    // And the values parse: the binary accepts them, then fails only on what compose provides
-    // (a Postgres host of its own).
-    let mut env: Vec<(String, String)> = environment
-        .iter()
-        .filter_map(|(k, v)| Some((k.as_str()?.to_owned(), v.as_str()?.to_owned())))
-        .filter(|(k, _)| k.starts_with("LATCHKEY_") && k != "LATCHKEY_MASTER_KEY")
-        .collect();
-    use secrecy::ExposeSecret;
-    env.push((
-        "LATCHKEY_MASTER_KEY".to_owned(),
-        latchkey_crypto::MasterKey::generate()
-            .to_base64()
-            .expose_secret()
-            .to_owned(),
-    ));
-    env.push(("LATCHKEY_GRPC_ADDR".to_owned(), "127.0.0.1:0".to_owned()));
-    let output = tokio::time::timeout(
-        Duration::from_secs(60),
-        command(&["migrate"], &env, &std::env::temp_dir()).output(),
-    )
-    .await
-    .unwrap()
-    .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(!stderr.contains("invalid configuration"), "{stderr}");
 }
 
 #[tokio::test]
