@@ -14,6 +14,7 @@ mod integrations;
 mod keys;
 mod lifecycle;
 mod operators;
+mod quickstart;
 mod refresh_faults;
 mod relay;
 mod server;

@@ -6,7 +6,8 @@
 //! authorization request's `login_hint`) with their JWKS, a protected resource to check tokens
 //! against, and switches for the quirks of real providers.
 //!
-//! It listens on 127.0.0.1, port 0, and never leaves the machine. Test code only.
+//! It listens on 127.0.0.1 only (port 0 in tests) and never leaves the machine. Test code, and
+//! `latchkey dev-provider` for trying Latchkey with nothing but the repository.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -245,7 +246,12 @@ pub struct FakeProvider {
 
 impl FakeProvider {
     pub async fn start(config: ProviderConfig) -> std::io::Result<Self> {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        Self::start_on(config, 0).await
+    }
+
+    /// On this loopback port (0: any free one).
+    pub async fn start_on(config: ProviderConfig, port: u16) -> std::io::Result<Self> {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
         let addr = listener.local_addr()?;
         let shared = Shared {
             config: Arc::new(config),

@@ -26,6 +26,7 @@ mod callers;
 pub mod cli;
 pub mod config;
 mod connections;
+pub mod dev_provider;
 mod error;
 mod http;
 mod integrations;

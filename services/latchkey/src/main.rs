@@ -41,6 +41,8 @@ enum Command {
     },
     #[command(flatten)]
     Client(latchkey::cli::ClientCommand),
+    /// A small OAuth 2.0 provider on loopback, to try Latchkey with the repository alone.
+    DevProvider(latchkey::dev_provider::DevProviderArgs),
     /// Rotate master keys: add a new active key and re-wrap every data key, while serving.
     Keys {
         #[command(subcommand)]
@@ -209,7 +211,9 @@ fn main() -> ExitCode {
             }
             Command::Apikeys { action, .. } => apikeys(&config, action).await,
             Command::Keys { action, .. } => keys(&config, action).await,
-            Command::Client(_) => unreachable!("client commands returned above"),
+            Command::Client(_) | Command::DevProvider(_) => {
+                unreachable!("client commands returned above")
+            }
             Command::Verify(_) => {
                 let opened = open_store(&config, Migrations::Check).await?;
                 let bar = indicatif::ProgressBar::new_spinner();
@@ -305,10 +309,12 @@ fn main() -> ExitCode {
 
 /// Runs the commands that talk to a server, which need no local configuration.
 fn client_command(command: &Command) -> Option<ExitCode> {
-    let Command::Client(command) = command else {
-        return None;
-    };
-    let future = latchkey::cli::run(command.clone());
+    let future: std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<()>>>> =
+        match command {
+            Command::Client(command) => Box::pin(latchkey::cli::run(command.clone())),
+            Command::DevProvider(args) => Box::pin(latchkey::dev_provider::run(args.clone())),
+            _ => return None,
+        };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(e) => {

@@ -68,6 +68,9 @@ pub enum ConnectAction {
         params: Vec<String>,
         #[arg(long)]
         json: bool,
+        /// Print only the connection id.
+        #[arg(long, short, conflicts_with = "json")]
+        quiet: bool,
     },
 }
 
@@ -118,6 +121,7 @@ pub async fn run(clients: &Clients, action: ConnectAction) -> anyhow::Result<()>
             client_secret_file,
             params,
             json,
+            quiet,
         } => {
             if client_id.as_deref() == Some("") {
                 return Err(usage("--client-id: must not be empty"));
@@ -140,8 +144,54 @@ pub async fn run(clients: &Clients, action: ConnectAction) -> anyhow::Result<()>
                 .await
                 .map_err(refused)?
                 .into_inner();
-            print_connection(&connection, json);
+            if quiet {
+                println!("{}", connection.connection_id);
+            } else {
+                print_connection(&connection, json);
+            }
         }
+    }
+    Ok(())
+}
+
+/// `latchkey token <connection>`.
+pub async fn token(
+    clients: &Clients,
+    connection: String,
+    min_ttl: Option<u32>,
+    json: bool,
+) -> anyhow::Result<()> {
+    let token = clients
+        .connections()
+        .get_token(pb::GetTokenRequest {
+            connection_id: connection,
+            min_ttl: min_ttl.map(|s| prost_types::Duration {
+                seconds: i64::from(s),
+                nanos: 0,
+            }),
+        })
+        .await
+        .map_err(refused)?
+        .into_inner();
+    let credential = match &token.placement {
+        Some(pb::get_token_response::Placement::Header(h)) => format!("{}: {}", h.name, h.value),
+        Some(pb::get_token_response::Placement::Query(q)) => format!("?{}={}", q.param, q.value),
+        None => token.access_token.clone(),
+    };
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "credential": credential,
+                "token_type": token.token_type,
+                "expires_at": time(&token.expires_at),
+                "scopes": token.scopes,
+                "base_uri": token.base_uri,
+            })
+        );
+    } else {
+        println!("{credential}");
+        eprintln!("valid until {}", time(&token.expires_at));
     }
     Ok(())
 }

@@ -74,6 +74,9 @@ pub enum IntegrationsAction {
         flags: IntegrationFlags,
         #[arg(long)]
         json: bool,
+        /// Print only the integration id.
+        #[arg(long, short, conflicts_with = "json")]
+        quiet: bool,
     },
     /// Every integration.
     List {
@@ -199,6 +202,7 @@ pub async fn run(clients: &Clients, action: IntegrationsAction) -> anyhow::Resul
             discover,
             flags,
             json,
+            quiet,
         } => {
             let mut config = pb::IntegrationConfig::default();
             let client_secret = flags.apply(&mut config)?.unwrap_or_default();
@@ -213,7 +217,11 @@ pub async fn run(clients: &Clients, action: IntegrationsAction) -> anyhow::Resul
                 .await
                 .map_err(refused)?
                 .into_inner();
-            print_one(&created, json);
+            if quiet {
+                println!("{}", created.integration_id);
+            } else {
+                print_one(&created, json);
+            }
         }
         IntegrationsAction::List { json } => {
             let mut table = Table::new(vec![

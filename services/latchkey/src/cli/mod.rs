@@ -95,6 +95,18 @@ pub enum ClientCommand {
         #[command(flatten)]
         client: ClientArgs,
     },
+    /// A connection's credential, as a worker gets it (`GetToken`): `Header: value`, or
+    /// `?param=value` for a query placement. The read is in the access log.
+    Token {
+        connection: String,
+        /// Seconds the token must stay valid at least (refreshed first if not). Default 30.
+        #[arg(long)]
+        min_ttl: Option<u32>,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
     /// Who read a connection's token, per caller and minute.
     AccessLog {
         connection: String,
@@ -136,6 +148,12 @@ pub async fn run(command: ClientCommand) -> anyhow::Result<()> {
             let clients = Clients::connect(&client).await?;
             audit::events(&clients, from, follow, tenant, types, json).await
         }
+        ClientCommand::Token {
+            connection,
+            min_ttl,
+            json,
+            client,
+        } => connect::token(&Clients::connect(&client).await?, connection, min_ttl, json).await,
         ClientCommand::AccessLog {
             connection,
             since,

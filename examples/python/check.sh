@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Runs the Python worker against a real server (scripts/test calls this after the Rust tests):
+# a dev provider, `latchkey serve` on its embedded default in a scratch directory, a connection
+# made with the CLI; the worker gets its credential, then, once it is revoked, the REVOKED reason.
+# Needs the debug binary (`cargo build -p latchkey`) and Python 3 with venv; pip reaches PyPI.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+venv="$root/target/python-venv"
+if [ ! -x "$venv/bin/python" ]; then
+    python3 -m venv "$venv"
+fi
+"$venv/bin/pip" install -q -r "$here/requirements.txt"
+PYTHON="$venv/bin/python" "$here/generate.sh"
+
+scratch="$(mktemp -d /tmp/latchkey-python.XXXXXX)"
+free_port() { "$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+grpc_port="$(free_port)"
+provider_port="$(free_port)"
+export PATH="$root/target/debug:$PATH"
+export LATCHKEY_GRPC_ADDR="127.0.0.1:$grpc_port" LATCHKEY_HTTP_ADDR="127.0.0.1:0"
+export LATCHKEY_SERVER="http://127.0.0.1:$grpc_port"
+cd "$scratch"
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$scratch"' EXIT
+latchkey dev-provider --port "$provider_port" --secret-file demo.secret >provider.log 2>&1 &
+pids+=($!)
+LATCHKEY_ALLOW_LOOPBACK_PROVIDERS=true latchkey serve >serve.log 2>&1 &
+pids+=($!)
+for _ in $(seq 1 100); do latchkey integrations list >/dev/null 2>&1 && break; sleep 0.2; done
+integration=$(latchkey integrations create --name Demo --grant-type client-credentials \
+    --token-url "http://127.0.0.1:$provider_port/token" --client-id demo \
+    --client-secret-file demo.secret --quiet)
+connection=$(latchkey connect client-credentials --integration "$integration" --tenant acme --quiet)
+
+got="$("$venv/bin/python" "$here/worker.py" "$connection")"
+echo "examples/python: $got"
+case "$got" in
+    "credential in header Authorization, "*) ;;
+    *) echo "examples/python: expected a credential" >&2; exit 1 ;;
+esac
+latchkey connections revoke "$connection" >/dev/null
+set +e
+refused="$("$venv/bin/python" "$here/worker.py" "$connection")"
+code=$?
+set -e
+echo "examples/python: $refused"
+if [ "$code" != 1 ] || [ "$refused" != "refused FAILED_PRECONDITION REVOKED: stop: the connection was revoked; connection $connection" ]; then
+    echo "examples/python: expected the REVOKED reason (exit $code)" >&2
+    exit 1
+fi
