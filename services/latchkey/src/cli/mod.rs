@@ -309,7 +309,7 @@ pub(crate) fn time(ts: &Option<prost_types::Timestamp>) -> String {
         .and_then(|t| {
             chrono::DateTime::from_timestamp(t.seconds, u32::try_from(t.nanos).unwrap_or(0))
         })
-        .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+        .map(|t| t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string())
         .unwrap_or_else(|| "-".to_owned())
 }
 
