@@ -368,6 +368,25 @@ async fn a_thousand_imported_lines_with_three_bad_ones_are_served_at_once_and_re
     let integration: serde_json::Value = serde_json::from_slice(&created.stdout).unwrap();
     let integration_id = integration["integration_id"].as_str().unwrap().to_owned();
 
+    // The authorization link for a customer, printed alone on standard output.
+    let link = cli
+        .ok(&[
+            "connect",
+            "start",
+            "--integration",
+            &integration_id,
+            "--tenant",
+            "acme",
+            "--return-url",
+            "https://app.example/connected",
+        ])
+        .await;
+    let link = url::Url::parse(link.trim()).expect("one URL");
+    assert!(link.as_str().starts_with(&authorize), "{link}");
+    let query: std::collections::HashMap<_, _> = link.query_pairs().into_owned().collect();
+    assert_eq!(query["client_id"], provider.config().client_id);
+    assert!(query.contains_key("state") && query["code_challenge_method"] == "S256");
+
     let now = chrono::Utc::now();
     let mut tokens = Vec::new();
     let mut lines = Vec::new();
