@@ -174,6 +174,25 @@ pub fn decide(state: Option<&State>, command: Command) -> Result<Vec<Event>, Dom
     }
 }
 
+/// A new connection and what happens to it in the same append (its first tokens, its profile):
+/// `create` decided on nothing, each of `then` on the created connection.
+pub fn decide_new(
+    create: Command,
+    then: impl IntoIterator<Item = Command>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<Event>, DomainError> {
+    let mut events = decide(None, create)?;
+    let meta = EventMeta {
+        version: 1,
+        occurred_at: now,
+    };
+    let created = events.iter().fold(None, |s, e| apply(s, e, &meta));
+    for command in then {
+        events.extend(decide(created.as_ref(), command)?);
+    }
+    Ok(events)
+}
+
 fn take_tokens(s: &mut State, tokens: &TokenSet) {
     s.access_token = Some(tokens.access_token.clone());
     if let Some(refresh) = &tokens.refresh_token {

@@ -11,5 +11,5 @@ pub mod refresh_token;
 mod tests;
 mod types;
 
-pub use decide::{apply, decide};
+pub use decide::{apply, decide, decide_new};
 pub use types::*;

@@ -6,7 +6,7 @@ use chrono::Utc;
 use latchkey_crypto::Field;
 use latchkey_domain::connection::{self, GrantCredentials, GrantRequest};
 use latchkey_domain::{
-    ConnectionId, EventMeta, GrantType, IntegrationId, ParamMap, Scope, TenantId, integration,
+    ConnectionId, GrantType, IntegrationId, ParamMap, Scope, TenantId, integration,
 };
 use latchkey_oauth::{ClientCredentials, Grant, TokenResponse};
 use secrecy::SecretString;
@@ -202,40 +202,26 @@ impl Connections {
         let tokens = self
             .seal_tokens(id, &response, &integration.config, &requested, now, true)
             .await?;
-        let mut events = connection::decide(
-            None,
+        let mut then = vec![connection::Command::Authorize {
+            grant_type,
+            tokens,
+            credentials,
+            now,
+            provider_account_id,
+            via: None,
+            grant: Some(request),
+        }];
+        then.extend(profile.map(|profile| connection::Command::UpdateProfile { profile }));
+        let events = connection::decide_new(
             connection::Command::Create {
                 connection_id: id,
                 integration_id: integration.id,
                 tenant,
                 grant_type,
             },
+            then,
+            now,
         )?;
-        let meta = EventMeta {
-            version: 1,
-            occurred_at: now,
-        };
-        let created = events
-            .iter()
-            .fold(None, |s, e| connection::apply(s, e, &meta));
-        events.extend(connection::decide(
-            created.as_ref(),
-            connection::Command::Authorize {
-                grant_type,
-                tokens,
-                credentials,
-                now,
-                provider_account_id,
-                via: None,
-                grant: Some(request),
-            },
-        )?);
-        if let Some(profile) = profile {
-            events.extend(connection::decide(
-                created.as_ref(),
-                connection::Command::UpdateProfile { profile },
-            )?);
-        }
         let state = self.append_events(id, 0, events, caller, now).await?;
         tracing::info!(connection_id = %id, integration_id = %integration.id, grant = grant_type.as_str(), "connection authorized");
         self.validate_in_background(&integration.config, id);

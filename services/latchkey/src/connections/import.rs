@@ -7,9 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 use latchkey_crypto::Field;
 use latchkey_domain::connection::refresh as rules;
 use latchkey_domain::connection::{self, TokenSet};
-use latchkey_domain::{
-    ConnectionId, EventMeta, GrantType, IntegrationConfig, IntegrationId, Scope, TenantId,
-};
+use latchkey_domain::{ConnectionId, GrantType, IntegrationConfig, IntegrationId, Scope, TenantId};
 use latchkey_store::StoreError;
 use secrecy::SecretString;
 use uuid::Uuid;
@@ -77,36 +75,26 @@ impl Connections {
         }
         let now = Utc::now();
         let tokens = self.seal_imported(id, &request, config, now).await?;
-        let mut events = connection::decide(
-            None,
+        let mut then = vec![connection::Command::Import {
+            tokens,
+            provider_account_id: request.provider_account_id,
+            source_id: request.import_id.clone(),
+        }];
+        then.extend(
+            request
+                .profile
+                .map(|profile| connection::Command::UpdateProfile { profile }),
+        );
+        let events = connection::decide_new(
             connection::Command::Create {
                 connection_id: id,
                 integration_id: integration.id,
                 tenant,
                 grant_type: GrantType::AuthorizationCode,
             },
+            then,
+            now,
         )?;
-        let meta = EventMeta {
-            version: 1,
-            occurred_at: now,
-        };
-        let created = events
-            .iter()
-            .fold(None, |s, e| connection::apply(s, e, &meta));
-        events.extend(connection::decide(
-            created.as_ref(),
-            connection::Command::Import {
-                tokens,
-                provider_account_id: request.provider_account_id,
-                source_id: request.import_id.clone(),
-            },
-        )?);
-        if let Some(profile) = request.profile {
-            events.extend(connection::decide(
-                created.as_ref(),
-                connection::Command::UpdateProfile { profile },
-            )?);
-        }
         let events: Vec<_> = events
             .into_iter()
             .map(latchkey_domain::DomainEvent::from)
