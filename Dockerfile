@@ -13,6 +13,6 @@ COPY --from=build /src/target/release/latchkey /usr/local/bin/latchkey
 USER latchkey
 WORKDIR /var/lib/latchkey
 ENV LATCHKEY_DATA_DIR=/var/lib/latchkey/data
-EXPOSE 50051 8080
+EXPOSE 50051 8080 9090
 ENTRYPOINT ["latchkey"]
 CMD ["serve"]

@@ -70,6 +70,7 @@ pub struct Server {
     child: Child,
     pub grpc_addr: SocketAddr,
     pub http_addr: SocketAddr,
+    pub admin_addr: SocketAddr,
     stderr: Arc<Mutex<String>>,
 }
 
@@ -95,6 +96,7 @@ impl Server {
         let mut env = mode.env();
         env.push(("LATCHKEY_GRPC_ADDR".to_owned(), "127.0.0.1:0".to_owned()));
         env.push(("LATCHKEY_HTTP_ADDR".to_owned(), "127.0.0.1:0".to_owned()));
+        env.push(("LATCHKEY_ADMIN_ADDR".to_owned(), "127.0.0.1:0".to_owned()));
         env.push(("LATCHKEY_LOG".to_owned(), "debug".to_owned()));
         env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         let cwd = std::env::temp_dir();
@@ -139,6 +141,7 @@ impl Server {
         let server = Self {
             grpc_addr: field("grpc="),
             http_addr: field("http="),
+            admin_addr: field("admin="),
             child,
             stderr,
         };
@@ -160,29 +163,14 @@ impl Server {
         panic!("latchkey never answered /healthz");
     }
 
-    /// A minimal HTTP/1.1 GET, so the tests need no HTTP client crate.
+    /// A GET on the public listener.
     pub async fn http_get(&self, path: &str) -> std::io::Result<(u16, String)> {
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let mut stream = tokio::net::TcpStream::connect(self.http_addr).await?;
-        stream
-            .write_all(
-                format!("GET {path} HTTP/1.1\r\nHost: latchkey\r\nConnection: close\r\n\r\n")
-                    .as_bytes(),
-            )
-            .await?;
-        let mut response = String::new();
-        stream.read_to_string(&mut response).await?;
-        let status = response
-            .split(' ')
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0);
-        let body = response
-            .split("\r\n\r\n")
-            .nth(1)
-            .unwrap_or_default()
-            .to_owned();
-        Ok((status, body))
+        http_get(self.http_addr, path).await
+    }
+
+    /// A GET on the admin listener (/metrics, the detailed /healthz).
+    pub async fn admin_get(&self, path: &str) -> std::io::Result<(u16, String)> {
+        http_get(self.admin_addr, path).await
     }
 
     pub async fn channel(&self) -> Channel {
@@ -254,4 +242,29 @@ pub fn integration_config(name: &str) -> latchkey_proto::v1::IntegrationConfig {
 
 pub fn contains_bytes(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// A minimal HTTP/1.1 GET, so the tests need no HTTP client crate.
+pub async fn http_get(addr: SocketAddr, path: &str) -> std::io::Result<(u16, String)> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await?;
+    stream
+        .write_all(
+            format!("GET {path} HTTP/1.1\r\nHost: latchkey\r\nConnection: close\r\n\r\n")
+                .as_bytes(),
+        )
+        .await?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await?;
+    let status = response
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = response
+        .split("\r\n\r\n")
+        .nth(1)
+        .unwrap_or_default()
+        .to_owned();
+    Ok((status, body))
 }

@@ -156,7 +156,7 @@ async fn a_thousand_concurrent_get_token_calls_cause_one_refresh() {
         assert_eq!(token.as_ref().expect("every caller gets a token"), &first);
     }
     assert_eq!(provider.reuse_detected(), 0);
-    let (_, metrics) = server.http_get("/metrics").await.unwrap();
+    let (_, metrics) = server.admin_get("/metrics").await.unwrap();
     assert!(
         metrics.contains("latchkey_get_token_seconds_count{outcome=\"ok\"} 1000"),
         "{metrics}"
@@ -867,7 +867,13 @@ async fn validation_runs_on_a_schedule_and_health_shows_in_metrics() {
     let mode = Mode::embedded();
     let server = Server::start_with(
         &mode,
-        &[LOOPBACK, NO_REFRESHER, ("LATCHKEY_VALIDATION_TICK", "1")],
+        &[
+            LOOPBACK,
+            NO_REFRESHER,
+            ("LATCHKEY_VALIDATION_TICK", "1"),
+            ("LATCHKEY_METRICS_CONNECTIONS", "true"),
+            ("LATCHKEY_METRICS_PROVIDER_ACCOUNTS", "true"),
+        ],
     )
     .await;
     let mut config = password_integration(&provider);
@@ -961,7 +967,7 @@ async fn validation_runs_on_a_schedule_and_health_shows_in_metrics() {
     assert!(gap >= 10, "the schedule keeps its interval: {gap} s");
 
     // The same health appears as metrics, per connection.
-    let (status, metrics) = server.http_get("/metrics").await.unwrap();
+    let (status, metrics) = server.admin_get("/metrics").await.unwrap();
     assert_eq!(status, 200);
     let series = |name: &str| {
         metrics

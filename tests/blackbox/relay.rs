@@ -213,7 +213,7 @@ async fn ten_thousand_events_from_fifty_writers_reach_the_stream_once_each_in_or
     let event = latchkey_proto::v1::Event::decode(messages[0].payload.clone()).unwrap();
     assert_eq!(event.r#type, "connection_created");
     assert_eq!(event.event_id, header(&messages[0], "Nats-Msg-Id"));
-    let (_, body) = server.http_get("/healthz").await.unwrap();
+    let (_, body) = server.admin_get("/healthz").await.unwrap();
     let health: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(health["relay"]["status"], "ok", "{health}");
     store.close().await;
@@ -360,7 +360,7 @@ async fn nats_down_for_thirty_seconds_then_everything_arrives_once_in_order() {
     written += integration_updates(&server, 30).await;
     // A publish waits up to 5 s for its acknowledgement before the relay calls it failed.
     tokio::time::sleep(Duration::from_secs(10)).await;
-    let (status, body) = server.http_get("/healthz").await.unwrap();
+    let (status, body) = server.admin_get("/healthz").await.unwrap();
     assert_eq!(status, 200, "the service keeps serving");
     let health: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(health["relay"]["status"], "failing", "{health}");
@@ -677,7 +677,7 @@ async fn the_relay_logs_in_with_an_nkey_and_keeps_an_operators_stream_limits() {
     .await;
     let health = async {
         loop {
-            let (_, body) = server.http_get("/healthz").await.unwrap();
+            let (_, body) = server.admin_get("/healthz").await.unwrap();
             if body.contains("authorization") {
                 return body;
             }

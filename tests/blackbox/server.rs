@@ -26,12 +26,19 @@ async fn health_is_served_over_grpc_and_http() {
             .into_inner();
         assert_eq!(response.status(), ServingStatus::Serving, "{service}");
     }
+    // The public listener says only whether it is up, and has no /metrics.
     let (status, body) = server.http_get("/healthz").await.unwrap();
+    assert_eq!(status, 200);
+    assert_eq!(body, r#"{"status":"ok"}"#);
+    let (status, _) = server.http_get("/metrics").await.unwrap();
+    assert_eq!(status, 404, "no metrics on the public listener");
+    // The admin listener has the details.
+    let (status, body) = server.admin_get("/healthz").await.unwrap();
     assert_eq!(status, 200);
     let body: serde_json::Value = serde_json::from_str(&body).expect("JSON body");
     assert_eq!(body["status"], "ok");
     assert_eq!(body["store"]["kind"], "sqlite");
-    let (status, metrics) = server.http_get("/metrics").await.unwrap();
+    let (status, metrics) = server.admin_get("/metrics").await.unwrap();
     assert_eq!(status, 200);
     for family in [
         "latchkey_get_token_seconds",
@@ -138,5 +145,81 @@ async fn connection_ids_are_checked_and_missing_ones_are_not_found() {
         .unwrap_err();
     assert_eq!(missing.code(), Code::NotFound);
     server.stop().await;
+    mode.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_name_no_tenant_or_account_unless_asked_and_only_on_the_admin_listener() {
+    use latchkey_fake_provider::{FakeProvider, ProviderConfig};
+    use latchkey_proto::v1::{
+        ConnectClientCredentialsRequest, CreateIntegrationRequest, GrantType, IntegrationConfig,
+    };
+    let provider = FakeProvider::start(ProviderConfig::default())
+        .await
+        .unwrap();
+    let mode = Mode::embedded();
+    for per_connection in [false, true] {
+        let flag = per_connection.to_string();
+        let server = Server::start_with(
+            &mode,
+            &[
+                ("LATCHKEY_ALLOW_LOOPBACK_PROVIDERS", "true"),
+                ("LATCHKEY_METRICS_CONNECTIONS", flag.as_str()),
+            ],
+        )
+        .await;
+        if !per_connection {
+            let integration = server
+                .integrations()
+                .await
+                .create_integration(CreateIntegrationRequest {
+                    config: Some(IntegrationConfig {
+                        name: "Metered".to_owned(),
+                        grant_type: GrantType::ClientCredentials as i32,
+                        token_url: provider.url("/token"),
+                        client_id: provider.config().client_id.clone(),
+                        ..Default::default()
+                    }),
+                    client_secret: provider.config().client_secret.clone(),
+                    ..Default::default()
+                })
+                .await
+                .unwrap()
+                .into_inner();
+            server
+                .connections()
+                .await
+                .connect_client_credentials(ConnectClientCredentialsRequest {
+                    integration_id: integration.integration_id,
+                    tenant: "tenant-canary".to_owned(),
+                    ..Default::default()
+                })
+                .await
+                .unwrap();
+        }
+        let (public, _) = server.http_get("/metrics").await.unwrap();
+        assert_eq!(public, 404);
+        let (status, metrics) = server.admin_get("/metrics").await.unwrap();
+        assert_eq!(status, 200);
+        assert!(
+            metrics.contains("latchkey_connections{status=\"active\"} 1"),
+            "{metrics}"
+        );
+        let info = metrics
+            .lines()
+            .find(|l| l.starts_with("latchkey_connection_info{"));
+        if per_connection {
+            let info = info.unwrap_or_else(|| panic!("asked for: {metrics}"));
+            assert!(info.contains("tenant=\"tenant-canary\""), "{info}");
+            assert!(
+                info.contains("provider_account_id=\"\""),
+                "accounts not asked: {info}"
+            );
+        } else {
+            assert!(info.is_none(), "not asked: {metrics}");
+            assert!(!metrics.contains("tenant-canary"), "{metrics}");
+        }
+        server.stop().await;
+    }
     mode.cleanup().await;
 }

@@ -115,6 +115,7 @@ impl Server {
         let mut settings = latchkey::Settings {
             grpc_addr: Some("127.0.0.1:0".to_owned()),
             http_addr: Some("127.0.0.1:0".to_owned()),
+            admin_addr: Some("127.0.0.1:0".to_owned()),
             database_url: Some(database_url.to_owned()),
             allow_loopback_providers: Some("true".to_owned()),
             log: Some("warn".to_owned()),

@@ -149,8 +149,12 @@ pub async fn open_store(config: &Config, migrations: Migrations) -> anyhow::Resu
 pub struct App {
     grpc_listener: TcpListener,
     http_listener: TcpListener,
+    admin_listener: TcpListener,
     grpc_addr: SocketAddr,
     http_addr: SocketAddr,
+    admin_addr: SocketAddr,
+    metrics_connections: bool,
+    metrics_provider_accounts: bool,
     callback_url: String,
     store: Arc<dyn EventStore>,
     storage: &'static str,
@@ -217,6 +221,10 @@ impl App {
             .with_context(|| format!("LATCHKEY_HTTP_ADDR: cannot bind {}", config.http_addr))?;
         let grpc_addr = grpc_listener.local_addr()?;
         let http_addr = http_listener.local_addr()?;
+        let admin_listener = TcpListener::bind(config.admin_addr)
+            .await
+            .with_context(|| format!("LATCHKEY_ADMIN_ADDR: cannot bind {}", config.admin_addr))?;
+        let admin_addr = admin_listener.local_addr()?;
         let public = config
             .public_url
             .as_ref()
@@ -225,8 +233,12 @@ impl App {
         Ok(Self {
             grpc_listener,
             http_listener,
+            admin_listener,
             grpc_addr,
             http_addr,
+            admin_addr,
+            metrics_connections: config.metrics_connections,
+            metrics_provider_accounts: config.metrics_provider_accounts,
             callback_url: format!("{public}/oauth/callback"),
             relay: config.nats.clone(),
             relay_status: Arc::new(RelayStatus::default()),
@@ -252,6 +264,10 @@ impl App {
 
     pub fn http_addr(&self) -> SocketAddr {
         self.http_addr
+    }
+
+    pub fn admin_addr(&self) -> SocketAddr {
+        self.admin_addr
     }
 
     pub fn storage(&self) -> &'static str {
@@ -403,9 +419,19 @@ impl App {
             self.http_listener,
             router(HttpState {
                 store: self.store.clone(),
-                storage: self.storage,
                 connections,
+            }),
+        )
+        .with_graceful_shutdown(shutdown.clone().cancelled_owned());
+        let admin = axum::serve(
+            self.admin_listener,
+            crate::admin::router(crate::admin::AdminState {
+                store: self.store.clone(),
+                storage: self.storage,
                 relay: self.relay_status.clone(),
+                per_connection: self.metrics_connections,
+                provider_accounts: self.metrics_provider_accounts,
+                series_read_at: Arc::default(),
             }),
         )
         .with_graceful_shutdown(shutdown.clone().cancelled_owned());
@@ -413,15 +439,17 @@ impl App {
         tracing::info!(
             grpc_addr = %self.grpc_addr,
             http_addr = %self.http_addr,
+            admin_addr = %self.admin_addr,
             storage = self.storage,
             callback_url = %self.callback_url,
             key_id = %self.vault.active_key_id(),
             "latchkey serving"
         );
         let serve = async {
-            let (grpc, http) = tokio::join!(grpc, http);
+            let (grpc, http, admin) = tokio::join!(grpc, http, admin);
             grpc.context("gRPC server")?;
             http.context("HTTP server")?;
+            admin.context("admin HTTP server")?;
             anyhow::Ok(())
         };
         tokio::pin!(serve);

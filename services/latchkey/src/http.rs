@@ -1,4 +1,5 @@
-//! The HTTP listener: the OAuth callback (the integrations' default redirect URI) and `/healthz`.
+//! The public HTTP listener: the OAuth callback (the integrations' default redirect URI) and a
+//! bare `/healthz`.
 
 use std::sync::Arc;
 
@@ -14,99 +15,30 @@ use crate::callers::Caller;
 use crate::connections::Connections;
 use crate::connections::authorize::{CallbackOutcome, CallbackParams};
 use crate::error::AppError;
-use crate::relay::{RelayState, RelayStatus};
 
 #[derive(Debug, Clone)]
 pub struct HttpState {
     pub store: Arc<dyn EventStore>,
-    pub storage: &'static str,
     pub connections: Connections,
-    pub relay: Arc<RelayStatus>,
 }
 
+/// The public listener: what browsers and load balancers reach. Nothing here names a tenant, a
+/// connection or a provider account; `/metrics` and the detailed health are on the admin listener.
 pub fn router(state: HttpState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/oauth/callback", get(callback))
-        .route("/metrics", get(metrics))
         .with_state(state)
 }
 
-/// 200 when the store answers, 503 otherwise; the body says which part is unwell. A relay that
-/// cannot publish makes the service "degraded", not down: writes go on and publication catches up.
+/// 200 when the store answers, 503 otherwise; no detail (that is the admin listener's).
 async fn healthz(State(state): State<HttpState>) -> (StatusCode, Json<Value>) {
-    let relay = state.relay.json();
     match state.store.read_all(i64::MAX, 1).await {
-        Ok(_) => (
-            StatusCode::OK,
-            Json(json!({
-                "status": if state.relay.state() == RelayState::Failing { "degraded" } else { "ok" },
-                "store": { "kind": state.storage, "status": "ok" },
-                "relay": relay,
-            })),
+        Ok(_) => (StatusCode::OK, Json(json!({ "status": "ok" }))),
+        Err(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "status": "unavailable" })),
         ),
-        Err(e) => {
-            tracing::warn!(error = %e, "health check: store unavailable");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({
-                    "status": "unavailable",
-                    "store": { "kind": state.storage, "status": "unavailable" },
-                    "relay": relay,
-                })),
-            )
-        }
-    }
-}
-
-/// Prometheus text exposition; gauges that come from the store are read at scrape time.
-async fn metrics(State(state): State<HttpState>) -> Response {
-    if let Ok(counts) = state.store.count_connections_by_status().await {
-        crate::metrics::CONNECTIONS.reset();
-        for (status, count) in counts {
-            crate::metrics::CONNECTIONS
-                .with_label_values(&[status.as_str()])
-                .set(count);
-        }
-    }
-    match live_connections(state.store.as_ref()).await {
-        Ok((connections, truncated)) => {
-            crate::metrics::CONNECTION_HEALTH.set(&connections, truncated);
-        }
-        Err(e) => tracing::warn!(error = %e, "metrics: connections unreadable"),
-    }
-    let stream = state.relay.stream().unwrap_or_else(|| "none".to_owned());
-    crate::metrics::RELAY_LAG
-        .with_label_values(&[stream.as_str()])
-        .set(i64::try_from(state.relay.lag()).unwrap_or(i64::MAX));
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        crate::metrics::render(),
-    )
-        .into_response()
-}
-
-/// Up to [`crate::metrics::MAX_CONNECTION_SERIES`] connections, and whether there are more.
-async fn live_connections(
-    store: &dyn EventStore,
-) -> Result<(Vec<latchkey_domain::connection::State>, bool), latchkey_store::StoreError> {
-    let max = crate::metrics::MAX_CONNECTION_SERIES;
-    let mut all = Vec::new();
-    let mut page = latchkey_store::Page::first(latchkey_store::Page::MAX_LIMIT);
-    loop {
-        let batch = store
-            .list_connections(&latchkey_store::ConnectionFilter::default(), page)
-            .await?;
-        let full = batch.len() == latchkey_store::Page::MAX_LIMIT as usize;
-        page.after = batch.last().map(|c| *c.id.as_uuid());
-        all.extend(batch);
-        if all.len() > max {
-            all.truncate(max);
-            return Ok((all, true));
-        }
-        if !full {
-            return Ok((all, false));
-        }
     }
 }
 

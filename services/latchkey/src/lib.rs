@@ -17,6 +17,7 @@
 #![forbid(unsafe_code)]
 
 mod access;
+mod admin;
 mod api;
 pub mod app;
 mod audit;

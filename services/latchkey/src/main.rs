@@ -487,9 +487,10 @@ async fn serve(config: latchkey::config::Config) -> anyhow::Result<()> {
     let app = App::build(config).await?;
     // A stable line on stdout for scripts and tests that start on port 0.
     println!(
-        "latchkey ready grpc={} http={} storage={}",
+        "latchkey ready grpc={} http={} admin={} storage={}",
         app.grpc_addr(),
         app.http_addr(),
+        app.admin_addr(),
         app.storage()
     );
     let shutdown = CancellationToken::new();

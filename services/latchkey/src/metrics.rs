@@ -148,7 +148,13 @@ pub static CONNECTION_HEALTH: LazyLock<ConnectionHealth> = LazyLock::new(|| Conn
 
 impl ConnectionHealth {
     /// Replaces every per-connection series with these connections' (deleted ones are left out).
-    pub fn set(&self, connections: &[latchkey_domain::connection::State], truncated: bool) {
+    /// Provider account ids only with `with_accounts` (they identify the customer at the provider).
+    pub fn set(
+        &self,
+        connections: &[latchkey_domain::connection::State],
+        truncated: bool,
+        with_accounts: bool,
+    ) {
         for gauge in [
             &self.info,
             &self.valid,
@@ -173,7 +179,10 @@ impl ConnectionHealth {
                     &c.integration_id.to_string(),
                     c.tenant.as_str(),
                     c.status.as_str(),
-                    c.provider_account_id.as_deref().unwrap_or(""),
+                    c.provider_account_id
+                        .as_deref()
+                        .filter(|_| with_accounts)
+                        .unwrap_or(""),
                 ])
                 .set(1);
             if let Some(v) = &c.last_validation {

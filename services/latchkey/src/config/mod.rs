@@ -14,11 +14,14 @@ use serde::Deserialize;
 use url::Url;
 
 mod nats;
+mod tls;
 pub use nats::{NatsConfig, NatsLogin, NatsSettings, StreamLimits};
+pub use tls::TlsFiles;
 
 pub const DEFAULT_DATA_DIR: &str = "./latchkey-data";
 pub const DEFAULT_GRPC_ADDR: &str = "127.0.0.1:50051";
 pub const DEFAULT_HTTP_ADDR: &str = "127.0.0.1:8080";
+pub const DEFAULT_ADMIN_ADDR: &str = "127.0.0.1:9090";
 
 /// Settings as given on the command line or in the environment (clap reads both; a flag wins).
 /// How callers authenticate.
@@ -44,6 +47,16 @@ pub struct Settings {
     /// Address of the HTTP listener (OAuth callback, /healthz).
     #[arg(long, env = "LATCHKEY_HTTP_ADDR", value_name = "ADDR")]
     pub http_addr: Option<String>,
+    /// Address of the admin listener (/metrics, detailed /healthz): loopback by default, never
+    /// the public one.
+    #[arg(long, env = "LATCHKEY_ADMIN_ADDR", value_name = "ADDR")]
+    pub admin_addr: Option<String>,
+    /// Per-connection series on /metrics (connection id, tenant, status, times). Default false.
+    #[arg(long, env = "LATCHKEY_METRICS_CONNECTIONS", value_name = "BOOL")]
+    pub metrics_connections: Option<String>,
+    /// With per-connection series, also each connection's provider account id. Default false.
+    #[arg(long, env = "LATCHKEY_METRICS_PROVIDER_ACCOUNTS", value_name = "BOOL")]
+    pub metrics_provider_accounts: Option<String>,
     /// Public base URL of the HTTP listener; the callback is <public url>/oauth/callback.
     #[arg(long, env = "LATCHKEY_PUBLIC_URL", value_name = "URL")]
     pub public_url: Option<String>,
@@ -125,6 +138,9 @@ struct FileSettings {
     data_dir: Option<String>,
     grpc_addr: Option<String>,
     http_addr: Option<String>,
+    admin_addr: Option<String>,
+    metrics_connections: Option<bool>,
+    metrics_provider_accounts: Option<bool>,
     public_url: Option<String>,
     database_url: Option<String>,
     database_url_file: Option<PathBuf>,
@@ -184,6 +200,10 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub grpc_addr: SocketAddr,
     pub http_addr: SocketAddr,
+    pub admin_addr: SocketAddr,
+    /// Per-connection series on /metrics, and whether they name the provider account.
+    pub metrics_connections: bool,
+    pub metrics_provider_accounts: bool,
     /// `None`: derived from the bound HTTP address.
     pub public_url: Option<Url>,
     pub storage: Storage,
@@ -208,14 +228,6 @@ pub struct Config {
     pub validation_tick: Option<std::time::Duration>,
     pub auth: AuthMode,
     pub tls: Option<TlsFiles>,
-}
-
-/// Certificate files of the gRPC listener.
-#[derive(Debug, Clone)]
-pub struct TlsFiles {
-    pub cert: PathBuf,
-    pub key: PathBuf,
-    pub client_ca: Option<PathBuf>,
 }
 
 /// Every invalid setting, each naming the setting.
@@ -291,6 +303,12 @@ impl Settings {
             DEFAULT_HTTP_ADDR,
             "LATCHKEY_HTTP_ADDR",
             "--http-addr",
+        );
+        let admin_addr = addr(
+            pick(self.admin_addr, file.admin_addr),
+            DEFAULT_ADMIN_ADDR,
+            "LATCHKEY_ADMIN_ADDR",
+            "--admin-addr",
         );
 
         let public_url = match pick(self.public_url, file.public_url) {
@@ -441,6 +459,18 @@ impl Settings {
             true,
             "LATCHKEY_MIGRATE (--migrate)",
         );
+        let metrics_connections = flag(
+            self.metrics_connections,
+            file.metrics_connections,
+            false,
+            "LATCHKEY_METRICS_CONNECTIONS (--metrics-connections)",
+        );
+        let metrics_provider_accounts = flag(
+            self.metrics_provider_accounts,
+            file.metrics_provider_accounts,
+            false,
+            "LATCHKEY_METRICS_PROVIDER_ACCOUNTS (--metrics-provider-accounts)",
+        );
 
         let authorization_ttl = match non_empty(self.authorization_ttl) {
             None => file.authorization_ttl.unwrap_or(600),
@@ -546,42 +576,12 @@ impl Settings {
                 None
             }
         };
-        let tls_cert = self.tls_cert.or(file.tls_cert);
-        let tls_key = self.tls_key.or(file.tls_key);
-        let tls_client_ca = self.tls_client_ca.or(file.tls_client_ca);
-        for (path, name) in [
-            (&tls_cert, "LATCHKEY_TLS_CERT (--tls-cert)"),
-            (&tls_key, "LATCHKEY_TLS_KEY (--tls-key)"),
-            (&tls_client_ca, "LATCHKEY_TLS_CLIENT_CA (--tls-client-ca)"),
-        ] {
-            if let Some(path) = path
-                && !path.is_file()
-            {
-                errors.push(format!("{name}: {} is not a readable file", path.display()));
-            }
-        }
-        let tls = match (tls_cert, tls_key) {
-            (Some(cert), Some(key)) => Some(TlsFiles {
-                cert,
-                key,
-                client_ca: tls_client_ca,
-            }),
-            (None, None) => {
-                if tls_client_ca.is_some() {
-                    errors.push(
-                        "LATCHKEY_TLS_CLIENT_CA needs LATCHKEY_TLS_CERT and LATCHKEY_TLS_KEY"
-                            .to_owned(),
-                    );
-                }
-                None
-            }
-            _ => {
-                errors.push(
-                    "LATCHKEY_TLS_CERT and LATCHKEY_TLS_KEY: set both, or neither".to_owned(),
-                );
-                None
-            }
-        };
+        let tls = tls::resolve(
+            self.tls_cert.or(file.tls_cert),
+            self.tls_key.or(file.tls_key),
+            self.tls_client_ca.or(file.tls_client_ca),
+            &mut errors,
+        );
         if auth == Some(AuthMode::Mtls) && tls.as_ref().is_none_or(|t| t.client_ca.is_none()) {
             errors.push(
                 "LATCHKEY_AUTH=mtls needs LATCHKEY_TLS_CERT, LATCHKEY_TLS_KEY and LATCHKEY_TLS_CLIENT_CA"
@@ -598,31 +598,36 @@ impl Settings {
             ));
         }
 
-        match (grpc_addr, http_addr) {
-            (Some(grpc_addr), Some(http_addr)) if errors.is_empty() => Ok(Config {
-                data_dir,
-                grpc_addr,
-                http_addr,
-                public_url,
-                storage,
-                nats,
-                master_key,
-                migrate,
-                log,
-                log_json,
-                allow_loopback_providers,
-                authorization_ttl: std::time::Duration::from_secs(u64::from(authorization_ttl)),
-                refresh_concurrency,
-                refresh_rate: std::num::NonZeroU32::new(refresh_rate)
-                    .unwrap_or(std::num::NonZeroU32::MIN),
-                refresh_lease: std::time::Duration::from_secs(u64::from(refresh_lease)),
-                provider_timeout: std::time::Duration::from_secs(u64::from(provider_timeout)),
-                database_pool_size,
-                validation_tick: (validation_tick > 0)
-                    .then(|| std::time::Duration::from_secs(u64::from(validation_tick))),
-                auth: auth.unwrap_or(AuthMode::ApiKeys),
-                tls,
-            }),
+        match (grpc_addr, http_addr, admin_addr) {
+            (Some(grpc_addr), Some(http_addr), Some(admin_addr)) if errors.is_empty() => {
+                Ok(Config {
+                    data_dir,
+                    grpc_addr,
+                    http_addr,
+                    admin_addr,
+                    metrics_connections,
+                    metrics_provider_accounts,
+                    public_url,
+                    storage,
+                    nats,
+                    master_key,
+                    migrate,
+                    log,
+                    log_json,
+                    allow_loopback_providers,
+                    authorization_ttl: std::time::Duration::from_secs(u64::from(authorization_ttl)),
+                    refresh_concurrency,
+                    refresh_rate: std::num::NonZeroU32::new(refresh_rate)
+                        .unwrap_or(std::num::NonZeroU32::MIN),
+                    refresh_lease: std::time::Duration::from_secs(u64::from(refresh_lease)),
+                    provider_timeout: std::time::Duration::from_secs(u64::from(provider_timeout)),
+                    database_pool_size,
+                    validation_tick: (validation_tick > 0)
+                        .then(|| std::time::Duration::from_secs(u64::from(validation_tick))),
+                    auth: auth.unwrap_or(AuthMode::ApiKeys),
+                    tls,
+                })
+            }
             _ => Err(ConfigErrors(errors)),
         }
     }

@@ -1,0 +1,135 @@
+//! The admin listener (`LATCHKEY_ADMIN_ADDR`, loopback by default): `/metrics` and the detailed
+//! `/healthz`. Per-connection series only when asked (`LATCHKEY_METRICS_CONNECTIONS`), provider
+//! accounts in them only when asked too, and read from the store at most every
+//! [`SERIES_MAX_AGE`], so a scrape costs one count query, not a walk over every connection.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use latchkey_store::EventStore;
+use serde_json::{Value, json};
+
+use crate::relay::{RelayState, RelayStatus};
+
+/// How old the per-connection series may be before a scrape reads them again.
+pub const SERIES_MAX_AGE: Duration = Duration::from_secs(30);
+
+#[derive(Debug, Clone)]
+pub struct AdminState {
+    pub store: Arc<dyn EventStore>,
+    pub storage: &'static str,
+    pub relay: Arc<RelayStatus>,
+    pub per_connection: bool,
+    pub provider_accounts: bool,
+    /// When the per-connection series were last read.
+    pub series_read_at: Arc<Mutex<Option<Instant>>>,
+}
+
+pub fn router(state: AdminState) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .with_state(state)
+}
+
+/// 200 when the store answers, 503 otherwise; the body says which part is unwell. A relay that
+/// cannot publish makes the service "degraded", not down: writes go on and publication catches up.
+async fn healthz(State(state): State<AdminState>) -> (StatusCode, Json<Value>) {
+    let relay = state.relay.json();
+    match state.store.read_all(i64::MAX, 1).await {
+        Ok(_) => (
+            StatusCode::OK,
+            Json(json!({
+                "status": if state.relay.state() == RelayState::Failing { "degraded" } else { "ok" },
+                "store": { "kind": state.storage, "status": "ok" },
+                "relay": relay,
+            })),
+        ),
+        Err(e) => {
+            tracing::warn!(error = %e, "health check: store unavailable");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({
+                    "status": "unavailable",
+                    "store": { "kind": state.storage, "status": "unavailable" },
+                    "relay": relay,
+                })),
+            )
+        }
+    }
+}
+
+/// Prometheus text exposition; gauges that come from the store are read at scrape time.
+async fn metrics(State(state): State<AdminState>) -> Response {
+    if let Ok(counts) = state.store.count_connections_by_status().await {
+        crate::metrics::CONNECTIONS.reset();
+        for (status, count) in counts {
+            crate::metrics::CONNECTIONS
+                .with_label_values(&[status.as_str()])
+                .set(count);
+        }
+    }
+    if state.per_connection && series_due(&state.series_read_at) {
+        match live_connections(state.store.as_ref()).await {
+            Ok((connections, truncated)) => {
+                crate::metrics::CONNECTION_HEALTH.set(
+                    &connections,
+                    truncated,
+                    state.provider_accounts,
+                );
+            }
+            Err(e) => tracing::warn!(error = %e, "metrics: connections unreadable"),
+        }
+    }
+    let stream = state.relay.stream().unwrap_or_else(|| "none".to_owned());
+    crate::metrics::RELAY_LAG
+        .with_label_values(&[stream.as_str()])
+        .set(i64::try_from(state.relay.lag()).unwrap_or(i64::MAX));
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        crate::metrics::render(),
+    )
+        .into_response()
+}
+
+/// Whether the per-connection series are older than [`SERIES_MAX_AGE`]; if so, this scrape reads
+/// them (and the next ones within the age do not).
+fn series_due(read_at: &Mutex<Option<Instant>>) -> bool {
+    let mut read_at = read_at.lock().unwrap_or_else(|p| p.into_inner());
+    match *read_at {
+        Some(at) if at.elapsed() < SERIES_MAX_AGE => false,
+        _ => {
+            *read_at = Some(Instant::now());
+            true
+        }
+    }
+}
+
+/// Up to [`crate::metrics::MAX_CONNECTION_SERIES`] connections, and whether there are more.
+async fn live_connections(
+    store: &dyn EventStore,
+) -> Result<(Vec<latchkey_domain::connection::State>, bool), latchkey_store::StoreError> {
+    let max = crate::metrics::MAX_CONNECTION_SERIES;
+    let mut all = Vec::new();
+    let mut page = latchkey_store::Page::first(latchkey_store::Page::MAX_LIMIT);
+    loop {
+        let batch = store
+            .list_connections(&latchkey_store::ConnectionFilter::default(), page)
+            .await?;
+        let full = batch.len() == latchkey_store::Page::MAX_LIMIT as usize;
+        page.after = batch.last().map(|c| *c.id.as_uuid());
+        all.extend(batch);
+        if all.len() > max {
+            all.truncate(max);
+            return Ok((all, true));
+        }
+        if !full {
+            return Ok((all, false));
+        }
+    }
+}
