@@ -18,7 +18,7 @@ free_port() { "$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("
 grpc_port="$(free_port)"
 provider_port="$(free_port)"
 export PATH="$root/target/debug:$PATH"
-export LATCHKEY_GRPC_ADDR="127.0.0.1:$grpc_port" LATCHKEY_HTTP_ADDR="127.0.0.1:0"
+export LATCHKEY_GRPC_ADDR="127.0.0.1:$grpc_port" LATCHKEY_HTTP_ADDR="127.0.0.1:0" LATCHKEY_ADMIN_ADDR="127.0.0.1:0"
 export LATCHKEY_SERVER="http://127.0.0.1:$grpc_port"
 cd "$scratch"
 pids=()

@@ -61,10 +61,11 @@ async fn the_readme_quickstart_runs_as_written_and_ends_with_a_token() {
     let child = command
         .process_group(0)
         .env("PATH", path)
-        // The server and the CLI on a free port instead of 50051 (and HTTP off 8080).
+        // The server and the CLI on a free port instead of 50051 (and HTTP off 8080 and 9090).
         .env("LATCHKEY_GRPC_ADDR", &grpc)
         .env("LATCHKEY_SERVER", format!("http://{grpc}"))
         .env("LATCHKEY_HTTP_ADDR", "127.0.0.1:0")
+        .env("LATCHKEY_ADMIN_ADDR", "127.0.0.1:0")
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
