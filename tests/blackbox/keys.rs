@@ -29,6 +29,7 @@ async fn cc_connection(server: &Server, provider: &FakeProvider) -> (String, Str
                 name: format!("Fake {}", uuid::Uuid::new_v4().simple()),
                 grant_type: GrantType::ClientCredentials as i32,
                 token_url: provider.url("/token"),
+                revocation_url: provider.url("/revoke"),
                 client_id: provider.config().client_id.clone(),
                 ..Default::default()
             }),
@@ -103,6 +104,9 @@ async fn deleting_a_connection_destroys_every_secret_it_held_and_keeps_its_histo
         })
         .await
         .unwrap();
+    // Revoked at the provider first: once the key is gone it never could be.
+    assert_eq!(provider.revocations(), 1);
+    assert!(!provider.accepts_access_token(&token.access_token));
     let gone = connections
         .get_token(GetTokenRequest {
             connection_id: doomed.clone(),
@@ -111,13 +115,14 @@ async fn deleting_a_connection_destroys_every_secret_it_held_and_keeps_its_histo
         .await
         .unwrap_err();
     assert_eq!(gone.code(), Code::NotFound);
-    // Deleting again is harmless.
+    // Deleting again is harmless (and revokes nothing twice).
     connections
         .delete_connection(DeleteConnectionRequest {
             connection_id: doomed.clone(),
         })
         .await
         .unwrap();
+    assert_eq!(provider.revocations(), 1);
     let mut history = server
         .audit()
         .await
@@ -134,8 +139,8 @@ async fn deleting_a_connection_destroys_every_secret_it_held_and_keeps_its_histo
     }
     assert_eq!(
         types,
-        ["connection_created", "authorized", "deleted"],
-        "the history stays"
+        ["connection_created", "authorized", "revoked", "deleted"],
+        "the history stays, the provider's answer in it"
     );
     // Others are untouched.
     connections

@@ -1,5 +1,6 @@
 //! The end of a connection: `RevokeConnection` (RFC 7009 at the provider, refresh token first)
-//! and `DeleteConnection` (records `deleted`, then destroys the data key: crypto-shredding).
+//! and `DeleteConnection` (revokes first, records `deleted`, then destroys the data key:
+//! crypto-shredding).
 
 use chrono::Utc;
 use latchkey_crypto::Field;
@@ -92,16 +93,35 @@ impl Connections {
         Ok(revoked)
     }
 
-    /// Deletes a connection: records `deleted`, then destroys its data key, so no token it ever
-    /// held can be decrypted again by anyone; its history stays. Deleting again finishes a
-    /// deletion that was cut short.
+    /// Deletes a connection: revokes its grant at the provider first (where it has tokens and the
+    /// integration a revocation endpoint: once the data key is gone it never could again), records
+    /// `deleted`, then destroys its data key, so no token it ever held can be decrypted again by
+    /// anyone; its history stays. Deleting again finishes a deletion that was cut short.
     pub async fn delete(&self, caller: &Caller, id: ConnectionId) -> Result<(), AppError> {
-        let state = self
+        let mut state = self
             .store
             .connection(id)
             .await?
             .filter(|state| caller.sees(&state.tenant))
             .ok_or_else(|| AppError::NotFound(format!("connection {id}")))?;
+        let holds_tokens = state.access_token.is_some() || state.refresh_token.is_some();
+        if holds_tokens
+            && !matches!(
+                state.status,
+                connection::Status::Revoked | connection::Status::Deleted
+            )
+        {
+            match self.revoke(caller, id, "deleted".to_owned()).await {
+                Ok(revoked) => state = revoked,
+                // Nothing written: the caller can try again.
+                Err(e @ AppError::Unavailable(_)) => return Err(e),
+                // An integration that is gone, a secret that cannot be opened: the deletion
+                // still happens, without the revocation.
+                Err(e) => {
+                    tracing::warn!(connection_id = %id, error = %e, "deleting without revoking at the provider");
+                }
+            }
+        }
         if state.status != connection::Status::Deleted {
             let events = connection::decide(Some(&state), connection::Command::Delete)?;
             self.append_events_any(id, state.version, events, caller)
