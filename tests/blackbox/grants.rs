@@ -278,7 +278,8 @@ async fn refused_callbacks_give_a_clear_error_and_no_authorized_event() {
         ..Default::default()
     };
 
-    // A replayed state: the first callback succeeds, the same one again is refused.
+    // A replayed state: the first callback succeeds; the same one again (a reload, a retrying
+    // proxy) shows the same outcome and exchanges nothing.
     let started = connections
         .start_authorization(start())
         .await
@@ -287,14 +288,25 @@ async fn refused_callbacks_give_a_clear_error_and_no_authorized_event() {
     let (status, _, _, callback) = consent(&started.authorization_url).await;
     assert_eq!(status, 200);
     let replay = browser().get(&callback).send().await.unwrap();
-    assert_eq!(replay.status(), 400);
-    assert!(
-        replay
-            .text()
-            .await
-            .unwrap()
-            .contains("unknown, expired or already used")
-    );
+    assert_eq!(replay.status(), 200);
+    assert!(replay.text().await.unwrap().contains("<h1>Connected</h1>"));
+    assert_eq!(provider.token_calls_of("authorization_code"), 1);
+    // A state that was never issued, or not in the form Latchkey issues, is refused at once.
+    for state in ["x", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"] {
+        let forged = callback.replace(
+            callback.split("state=").nth(1).and_then(|s| s.split('&').next()).unwrap(),
+            state,
+        );
+        let refused = browser().get(&forged).send().await.unwrap();
+        assert_eq!(refused.status(), 400);
+        assert!(
+            refused
+                .text()
+                .await
+                .unwrap()
+                .contains("unknown, expired or already used")
+        );
+    }
     assert_eq!(
         history_types(&server, &started.connection_id).await,
         ["connection_created", "authorization_started", "authorized"],
@@ -1309,5 +1321,100 @@ async fn provider_accounts_come_from_checked_id_tokens_and_one_account_keeps_one
     for token in provider.issued_tokens() {
         assert!(!log.contains(&token), "a token leaked into the logs");
     }
+    mode.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_callback_delivered_twice_exchanges_its_code_once_and_both_deliveries_say_connected() {
+    use latchkey_proto::v1::{AccountMapping, ListConnectionsRequest};
+    let provider = FakeProvider::start(ProviderConfig::default())
+        .await
+        .unwrap();
+    // The provider answers late: the second delivery comes while the first waits.
+    provider.set_quirks(Quirks {
+        answer_delay: std::time::Duration::from_millis(300),
+        ..Quirks::default()
+    });
+    let mode = Mode::postgres().await;
+    let first = Server::start_with(&mode, &[LOOPBACK]).await;
+    let second = Server::start_with(&mode, &[LOOPBACK]).await;
+    let integration_id = create_integration(
+        &first,
+        IntegrationConfig {
+            scopes: vec!["openid".to_owned(), "read".to_owned()],
+            account: Some(AccountMapping {
+                kind: "id_token".to_owned(),
+                url: provider.url("/jwks"),
+                ..Default::default()
+            }),
+            ..provider_config(&provider, GrantType::AuthorizationCode)
+        },
+        &provider.config().client_secret,
+    )
+    .await;
+    let browser = browser();
+    for i in 0..20 {
+        let started = first
+            .connections()
+            .await
+            .start_authorization(StartAuthorizationRequest {
+                integration_id: integration_id.clone(),
+                tenant: "acme".to_owned(),
+                extra_params: [("login_hint".to_owned(), format!("user-{i}"))].into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        let at_provider = browser.get(&started.authorization_url).send().await.unwrap();
+        let callback = at_provider.headers()[reqwest::header::LOCATION]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        // Half the time the duplicate reaches the same replica, half the time the other one.
+        let duplicate = if i % 2 == 0 {
+            callback.clone()
+        } else {
+            callback.replace(&first.http_addr.to_string(), &second.http_addr.to_string())
+        };
+        let (a, b) = tokio::join!(
+            browser.get(&callback).send(),
+            browser.get(&duplicate).send()
+        );
+        for response in [a.unwrap(), b.unwrap()] {
+            assert_eq!(response.status(), 200, "delivery {i}");
+            let page = response.text().await.unwrap();
+            assert!(page.contains("<h1>Connected</h1>"), "delivery {i}: {page}");
+        }
+        // A late duplicate (a reload) gets the same page and changes nothing.
+        let late = browser.get(&callback).send().await.unwrap();
+        assert!(late.text().await.unwrap().contains("<h1>Connected</h1>"));
+    }
+    assert_eq!(provider.token_calls_of("authorization_code"), 20, "one exchange each");
+    let listed = first
+        .connections()
+        .await
+        .list_connections(ListConnectionsRequest {
+            tenant: "acme".to_owned(),
+            page_size: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .connections;
+    assert_eq!(listed.len(), 20);
+    assert!(listed.iter().all(|c| c.status() == ConnectionStatus::Active));
+    for c in &listed {
+        let types = history_types(&first, &c.connection_id).await;
+        assert_eq!(
+            types,
+            ["connection_created", "authorization_started", "authorized"],
+            "{}",
+            c.connection_id
+        );
+    }
+    first.stop().await;
+    second.stop().await;
     mode.cleanup().await;
 }

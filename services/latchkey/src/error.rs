@@ -11,7 +11,7 @@ use latchkey_store::StoreError;
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum AppError {
     #[error("invalid argument: {0}")]
     Invalid(ValidationErrors),
@@ -44,7 +44,7 @@ pub const ERROR_DOMAIN: &str = "latchkey.dev";
 
 /// A refusal with its code, a stable reason (`REAUTHORIZATION_REQUIRED`, `REFRESH_BACKOFF`…),
 /// what it is about (metadata) and, when known, when to try again.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Explained {
     pub code: Code,
     pub reason: &'static str,

@@ -69,7 +69,7 @@ impl CallbackParams {
 }
 
 /// How a callback ended, once its `state` named a pending authorization.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum CallbackOutcome {
     Authorized {
         connection: Box<connection::State>,
@@ -83,8 +83,16 @@ pub enum CallbackOutcome {
     },
 }
 
+/// A callback whose `state` names no pending authorization: nothing changes.
+pub(super) fn unknown_state() -> AppError {
+    AppError::from(latchkey_domain::FieldViolation::new(
+        "state",
+        "is unknown, expired or already used; start the authorization again",
+    ))
+}
+
 /// A digest of the one-time `state`: what the log keeps, so the log never holds the state itself.
-fn state_digest(state: &str) -> String {
+pub(super) fn state_digest(state: &str) -> String {
     latchkey_crypto::sha256_hex(state.as_bytes())
 }
 
@@ -201,41 +209,27 @@ impl Connections {
         })
     }
 
-    /// Completes an authorization from the provider's callback. An unknown, expired or used
-    /// `state` changes nothing; any other failure is recorded as `authorization_failed`.
-    pub async fn complete_authorization(
+    /// Completes a claimed authorization (`callback.rs` claims it): exchanges the code, or
+    /// records why not. `state` is the connection as read after the claim, still pending on
+    /// `digest`.
+    pub(super) async fn complete_claimed(
         &self,
         caller: &Caller,
         params: CallbackParams,
+        state: connection::State,
+        digest: &str,
     ) -> Result<CallbackOutcome, AppError> {
-        let unknown = || {
-            AppError::from(latchkey_domain::FieldViolation::new(
-                "state",
-                "is unknown, expired or already used; start the authorization again",
-            ))
-        };
-        let state_param = params
-            .state
-            .as_deref()
-            .filter(|s| !s.is_empty())
-            .ok_or_else(unknown)?;
-        let digest = state_digest(state_param);
-        let state = self
-            .store
-            .connection_by_state(&digest)
-            .await?
-            .filter(|state| caller.sees(&state.tenant))
-            .ok_or_else(unknown)?;
         let now = Utc::now();
         let Some(pending) = state
             .pending_authorization
-            .clone()
+            .as_deref()
             .filter(|p| p.state_digest == digest)
+            .cloned()
         else {
-            return Err(unknown());
+            return Err(unknown_state());
         };
         if pending.expires_at <= now {
-            return Err(unknown());
+            return Err(unknown_state());
         }
         let integration = self.integration_state(state.integration_id).await?;
         let config = &integration.config;

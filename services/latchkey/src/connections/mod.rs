@@ -11,6 +11,7 @@
 //! after an authorization) runs on the app's task tracker, so shutdown drains it.
 
 pub mod authorize;
+mod callback;
 pub mod connect;
 mod flight;
 pub mod import;
@@ -74,6 +75,8 @@ pub struct Connections {
     tasks: TaskTracker,
     /// Cancelled at shutdown: no refresh starts after it, those under way finish.
     shutdown: CancellationToken,
+    /// OAuth callbacks completing, or recently completed, in this process.
+    callbacks: Arc<callback::Callbacks>,
 }
 
 /// What the lease notes of a refresh token: its digest, never the token.
@@ -110,6 +113,7 @@ impl Connections {
             cache,
             tasks,
             shutdown,
+            callbacks: Arc::default(),
         }
     }
 

@@ -1,0 +1,187 @@
+//! The OAuth callback, delivered once or more (a double click, a browser prefetch, a proxy that
+//! retries): the code is exchanged once, and every delivery gets the same outcome.
+//!
+//! In this process, deliveries of one `state` share one completion (remembered for
+//! [`REMEMBERED`], so a late duplicate gets the same page); the completion runs on the app's
+//! tracker, so a browser that goes away does not abort what the others wait for. Across
+//! replicas, the completion claims the connection's lease before it reads the pending
+//! authorization again; a delivery on another replica waits for the lease's holder to finish and
+//! answers with what it recorded, never exchanging the code a second time.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use latchkey_domain::connection;
+use latchkey_store::Lease;
+use tokio::sync::watch;
+
+use super::Connections;
+use super::authorize::{CallbackOutcome, CallbackParams, state_digest, unknown_state};
+use crate::callers::Caller;
+use crate::error::AppError;
+
+/// How long the outcome of a callback is kept for a duplicate that comes late.
+pub const REMEMBERED: Duration = Duration::from_secs(600);
+/// How long a delivery waits for another replica's completion of the same callback.
+const WAIT_FOR_OTHER: Duration = Duration::from_secs(60);
+const POLL: Duration = Duration::from_millis(100);
+
+type Outcome = Option<Result<CallbackOutcome, AppError>>;
+
+/// The completions under way or recently ended in this process, by `state` digest.
+#[derive(Debug, Default)]
+pub struct Callbacks {
+    flights: Mutex<HashMap<String, (Instant, watch::Receiver<Outcome>)>>,
+}
+
+impl Callbacks {
+    fn join_or_start(
+        &self,
+        digest: &str,
+        start: impl FnOnce() -> watch::Receiver<Outcome>,
+    ) -> watch::Receiver<Outcome> {
+        let mut flights = self.flights.lock().unwrap_or_else(|p| p.into_inner());
+        flights.retain(|_, (at, _)| at.elapsed() < REMEMBERED);
+        if let Some((_, outcome)) = flights.get(digest) {
+            return outcome.clone();
+        }
+        let outcome = start();
+        flights.insert(digest.to_owned(), (Instant::now(), outcome.clone()));
+        outcome
+    }
+}
+
+/// A `state` Latchkey could have issued (43 URL-safe characters): anything else is refused
+/// before any lookup.
+fn well_formed(state: &str) -> bool {
+    (16..=128).contains(&state.len())
+        && state
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+impl Connections {
+    /// Completes an authorization from the provider's callback. An unknown, expired or used
+    /// `state` changes nothing; any other failure is recorded as `authorization_failed`; a
+    /// second delivery gets the first one's outcome.
+    pub async fn complete_authorization(
+        &self,
+        caller: &Caller,
+        params: CallbackParams,
+    ) -> Result<CallbackOutcome, AppError> {
+        let digest = match params.state.as_deref() {
+            Some(state) if well_formed(state) => state_digest(state),
+            _ => return Err(unknown_state()),
+        };
+        let mut outcome = self.callbacks.join_or_start(&digest, || {
+            let (done, outcome) = watch::channel(None);
+            let this = self.clone();
+            let caller = caller.clone();
+            let digest = digest.clone();
+            self.tasks.spawn(async move {
+                let result = this.claim_and_complete(&caller, params, &digest).await;
+                let _ = done.send(Some(result));
+            });
+            outcome
+        });
+        let ended = outcome
+            .wait_for(Option::is_some)
+            .await
+            .map_err(|_| AppError::Internal("the callback ended without an outcome".to_owned()))?;
+        ended
+            .clone()
+            .unwrap_or_else(|| Err(AppError::Internal("no outcome".to_owned())))
+    }
+
+    /// Claims the connection, then completes its authorization; or, when another replica holds
+    /// the claim, waits for its outcome.
+    async fn claim_and_complete(
+        &self,
+        caller: &Caller,
+        params: CallbackParams,
+        digest: &str,
+    ) -> Result<CallbackOutcome, AppError> {
+        let first = self
+            .store
+            .connection_by_state(digest)
+            .await?
+            .filter(|state| caller.sees(&state.tenant))
+            .ok_or_else(unknown_state)?;
+        let id = first.id;
+        let return_url = first
+            .pending_authorization
+            .as_deref()
+            .and_then(|p| p.return_url.clone());
+        let owner = format!("{}-callback-{}", self.refresh.owner, uuid::Uuid::new_v4().simple());
+        let waited_since = Instant::now();
+        loop {
+            let now = Utc::now();
+            match self
+                .store
+                .acquire_refresh_lease(id, &owner, now, now + self.refresh.lease_ttl)
+                .await?
+            {
+                Lease::Acquired { .. } => break,
+                Lease::Busy => {
+                    // Another delivery (or a refresh) holds the connection: once the pending
+                    // authorization is gone, its outcome is this one's too.
+                    let state = self.connection_state(id).await?;
+                    if !pending_on(&state, digest) {
+                        return Ok(recorded_outcome(state, return_url));
+                    }
+                    if waited_since.elapsed() > WAIT_FOR_OTHER {
+                        return Err(AppError::Unavailable(
+                            "this authorization is still being completed; reload the page"
+                                .to_owned(),
+                        ));
+                    }
+                    tokio::time::sleep(POLL).await;
+                }
+            }
+        }
+        let result = async {
+            let state = self.connection_state(id).await?;
+            if !pending_on(&state, digest) {
+                // Completed by another delivery between the lookup and the claim.
+                return Ok(recorded_outcome(state, return_url));
+            }
+            self.complete_claimed(caller, params, state, digest).await
+        }
+        .await;
+        if let Err(e) = self.store.release_refresh_lease(id, &owner, true).await {
+            tracing::warn!(connection_id = %id, error = %e, "callback: lease not released; it expires");
+        }
+        result
+    }
+}
+
+fn pending_on(state: &connection::State, digest: &str) -> bool {
+    state
+        .pending_authorization
+        .as_deref()
+        .is_some_and(|p| p.state_digest == digest)
+}
+
+/// What another delivery recorded, as this delivery's outcome.
+fn recorded_outcome(state: connection::State, return_url: Option<String>) -> CallbackOutcome {
+    match (&state.status, &state.last_error) {
+        (connection::Status::Active, _) => CallbackOutcome::Authorized {
+            connection: Box::new(state),
+            return_url,
+        },
+        (_, Some(error)) => CallbackOutcome::Failed {
+            connection_id: state.id,
+            error: error.code.clone(),
+            description: error.description.clone(),
+            return_url,
+        },
+        _ => CallbackOutcome::Failed {
+            connection_id: state.id,
+            error: "authorization_failed".to_owned(),
+            description: None,
+            return_url,
+        },
+    }
+}
