@@ -339,7 +339,14 @@ async fn a_thousand_imported_lines_with_three_bad_ones_are_served_at_once_and_re
         .await
         .unwrap();
     let mode = Mode::postgres().await;
-    let server = Server::start_with(&mode, &[("LATCHKEY_ALLOW_LOOPBACK_PROVIDERS", "true")]).await;
+    let server = Server::start_with(
+        &mode,
+        &[
+            ("LATCHKEY_ALLOW_LOOPBACK_PROVIDERS", "true"),
+            ("LATCHKEY_RETURN_URL_ORIGINS", "https://app.example"),
+        ],
+    )
+    .await;
     let cli = Cli::new(&server, "unused");
     let (authorize, token_url) = (provider.url("/authorize"), provider.url("/token"));
     let created = cli

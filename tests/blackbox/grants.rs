@@ -210,20 +210,61 @@ async fn the_browser_returns_to_the_platform_with_the_outcome() {
         .await
         .unwrap();
     let mode = Mode::embedded();
-    let server = Server::start_with(&mode, &[LOOPBACK]).await;
+    let server = Server::start_with(
+        &mode,
+        &[
+            LOOPBACK,
+            ("LATCHKEY_RETURN_URL_ORIGINS", "https://platform.example"),
+        ],
+    )
+    .await;
     let integration_id = create_integration(
         &server,
         provider_config(&provider, GrantType::AuthorizationCode),
         &provider.config().client_secret,
     )
     .await;
+    // A customer's own app may send its browsers back to its own origin too.
+    let own_app = create_integration(
+        &server,
+        IntegrationConfig {
+            name: "Own app".to_owned(),
+            return_url_origins: vec!["https://tenant-app.example".to_owned()],
+            ..provider_config(&provider, GrantType::AuthorizationCode)
+        },
+        &provider.config().client_secret,
+    )
+    .await;
     let mut connections = server.connections().await;
-    let start = |return_url: &str| StartAuthorizationRequest {
-        integration_id: integration_id.clone(),
+    let start_on = |integration_id: &str, return_url: &str| StartAuthorizationRequest {
+        integration_id: integration_id.to_owned(),
         tenant: "acme".to_owned(),
         return_url: return_url.to_owned(),
         ..Default::default()
     };
+    let start = |return_url: &str| start_on(&integration_id, return_url);
+    // Anywhere else is refused before anything is recorded: no open redirect.
+    for (integration, url) in [
+        (integration_id.as_str(), "https://evil.example/connected"),
+        (integration_id.as_str(), "https://tenant-app.example/done"),
+        (own_app.as_str(), "http://platform.example/connected"),
+    ] {
+        let refused = connections
+            .start_authorization(start_on(integration, url))
+            .await
+            .unwrap_err();
+        assert_eq!(refused.code(), Code::InvalidArgument, "{url}");
+        assert!(
+            refused.message().contains("return_url")
+                && refused.message().contains("LATCHKEY_RETURN_URL_ORIGINS"),
+            "{}",
+            refused.message()
+        );
+    }
+    connections
+        .start_authorization(start_on(&own_app, "https://tenant-app.example/done"))
+        .await
+        .unwrap();
     let started = connections
         .start_authorization(start("https://platform.example/connected?x=1"))
         .await
@@ -294,7 +335,11 @@ async fn refused_callbacks_give_a_clear_error_and_no_authorized_event() {
     // A state that was never issued, or not in the form Latchkey issues, is refused at once.
     for state in ["x", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"] {
         let forged = callback.replace(
-            callback.split("state=").nth(1).and_then(|s| s.split('&').next()).unwrap(),
+            callback
+                .split("state=")
+                .nth(1)
+                .and_then(|s| s.split('&').next())
+                .unwrap(),
             state,
         );
         let refused = browser().get(&forged).send().await.unwrap();
@@ -1366,7 +1411,11 @@ async fn a_callback_delivered_twice_exchanges_its_code_once_and_both_deliveries_
             .await
             .unwrap()
             .into_inner();
-        let at_provider = browser.get(&started.authorization_url).send().await.unwrap();
+        let at_provider = browser
+            .get(&started.authorization_url)
+            .send()
+            .await
+            .unwrap();
         let callback = at_provider.headers()[reqwest::header::LOCATION]
             .to_str()
             .unwrap()
@@ -1390,7 +1439,11 @@ async fn a_callback_delivered_twice_exchanges_its_code_once_and_both_deliveries_
         let late = browser.get(&callback).send().await.unwrap();
         assert!(late.text().await.unwrap().contains("<h1>Connected</h1>"));
     }
-    assert_eq!(provider.token_calls_of("authorization_code"), 20, "one exchange each");
+    assert_eq!(
+        provider.token_calls_of("authorization_code"),
+        20,
+        "one exchange each"
+    );
     let listed = first
         .connections()
         .await
@@ -1404,7 +1457,11 @@ async fn a_callback_delivered_twice_exchanges_its_code_once_and_both_deliveries_
         .into_inner()
         .connections;
     assert_eq!(listed.len(), 20);
-    assert!(listed.iter().all(|c| c.status() == ConnectionStatus::Active));
+    assert!(
+        listed
+            .iter()
+            .all(|c| c.status() == ConnectionStatus::Active)
+    );
     for c in &listed {
         let types = history_types(&first, &c.connection_id).await;
         assert_eq!(

@@ -49,5 +49,5 @@ pub use integration::{
 pub use sealed::{Sealed, SealedSecret};
 pub use values::{
     ClientId, IntegrationName, MAX_SECRET_LEN, ParamMap, ProviderUrl, ResponseType, Scope,
-    ScopeSeparator, check_secret,
+    ScopeSeparator, check_secret, origin_of, parse_origin,
 };

@@ -419,9 +419,73 @@ pub fn check_secret(value: &str, field: &str) -> Result<(), FieldViolation> {
     Ok(())
 }
 
+/// An origin browsers may be sent back to after an authorization (`return_url`): `https://host`
+/// with an optional port (`http://` only for localhost and loopback addresses), nothing after it.
+/// Normalized as the browser's origin is (`https://app.example.com:8443`).
+pub fn parse_origin(text: &str, field: &str) -> Result<String, FieldViolation> {
+    let bad = || {
+        FieldViolation::new(
+            field,
+            "is not an origin such as https://app.example.com (scheme, host and port only; http \
+             only for localhost)",
+        )
+    };
+    let url = Url::parse(text.trim()).map_err(|_| bad())?;
+    let host = url.host_str().ok_or_else(bad)?;
+    let local = host == "localhost"
+        || host
+            .trim_matches(|c| c == '[' || c == ']')
+            .parse::<IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    let scheme_ok = url.scheme() == "https" || (url.scheme() == "http" && local);
+    if !scheme_ok
+        || !url.username().is_empty()
+        || url.password().is_some()
+        || !matches!(url.path(), "" | "/")
+        || url.query().is_some()
+        || url.fragment().is_some()
+    {
+        return Err(bad());
+    }
+    Ok(url.origin().ascii_serialization())
+}
+
+/// The origin of a URL, as [`parse_origin`] normalizes it.
+pub fn origin_of(url: &Url) -> String {
+    url.origin().ascii_serialization()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn return_origins_are_scheme_host_and_port_only() {
+        assert_eq!(
+            parse_origin("https://App.Example.com/", "o").unwrap(),
+            "https://app.example.com"
+        );
+        assert_eq!(
+            parse_origin("https://app.example.com:8443", "o").unwrap(),
+            "https://app.example.com:8443"
+        );
+        assert_eq!(
+            parse_origin("http://localhost:3000", "o").unwrap(),
+            "http://localhost:3000"
+        );
+        for bad in [
+            "http://app.example.com",
+            "https://app.example.com/done",
+            "https://user@app.example.com",
+            "https://app.example.com?x=1",
+            "app.example.com",
+            "javascript:alert(1)",
+        ] {
+            assert!(parse_origin(bad, "o").is_err(), "{bad}");
+        }
+        let url = Url::parse("https://app.example.com:443/connected?x=1").unwrap();
+        assert_eq!(origin_of(&url), "https://app.example.com");
+    }
 
     #[test]
     fn provider_urls_must_be_https_or_loopback_http() {

@@ -155,6 +155,7 @@ pub struct App {
     admin_addr: SocketAddr,
     metrics_connections: bool,
     metrics_provider_accounts: bool,
+    return_url_origins: Vec<String>,
     callback_url: String,
     store: Arc<dyn EventStore>,
     storage: &'static str,
@@ -238,6 +239,7 @@ impl App {
             http_addr,
             admin_addr,
             metrics_connections: config.metrics_connections,
+            return_url_origins: config.return_url_origins.clone(),
             metrics_provider_accounts: config.metrics_provider_accounts,
             callback_url: format!("{public}/oauth/callback"),
             relay: config.nats.clone(),
@@ -294,6 +296,7 @@ impl App {
                 authorization_ttl: self.authorization_ttl,
                 refresh_rate: self.refresh_rate,
                 refresh_lease: self.refresh_lease,
+                return_url_origins: self.return_url_origins.clone(),
             },
         );
         if self.refresh_concurrency > 0 {

@@ -177,6 +177,10 @@ pub struct IntegrationConfig {
     /// customer (`reauthorization_required`, `refresh_failing`).
     #[serde(default = "default_failure_horizon")]
     pub refresh_failure_horizon_secs: u32,
+    /// Origins a customer's browser may be sent back to after an authorization (`return_url`),
+    /// besides `LATCHKEY_RETURN_URL_ORIGINS`.
+    #[serde(default)]
+    pub return_url_origins: Vec<String>,
 }
 
 fn default_failure_horizon() -> u32 {

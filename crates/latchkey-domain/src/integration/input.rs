@@ -56,6 +56,7 @@ pub struct IntegrationConfigInput {
     pub refresh_token_reuse: String,
     pub refresh_token_reuse_grace_secs: Option<u32>,
     pub refresh_failure_horizon_secs: Option<u32>,
+    pub return_url_origins: Vec<String>,
 }
 
 impl IntegrationConfigInput {
@@ -255,6 +256,20 @@ impl IntegrationConfigInput {
                 "must be 1 second to 366 days",
             ));
         }
+        if self.return_url_origins.len() > 32 {
+            e.push(FieldViolation::new(
+                "return_url_origins",
+                "at most 32 origins",
+            ));
+        }
+        let return_url_origins: Vec<String> = self
+            .return_url_origins
+            .iter()
+            .enumerate()
+            .filter_map(|(i, o)| {
+                e.check(crate::parse_origin(o, &format!("return_url_origins[{i}]")))
+            })
+            .collect();
         let webhook = match self.webhook {
             None => None,
             Some(scheme) => e.check(scheme.check("webhook")),
@@ -439,6 +454,7 @@ impl IntegrationConfigInput {
                 // Checked above: a `None` pushed a violation, and violations returned.
                 refresh_token_reuse: refresh_token_reuse.unwrap_or_default(),
                 refresh_failure_horizon_secs,
+                return_url_origins,
             }),
             // Every `None` above pushed a violation, so `e` was not empty.
             _ => Err(e),

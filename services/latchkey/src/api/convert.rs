@@ -190,6 +190,7 @@ pub fn config_input(
         refresh_token_reuse: c.refresh_token_reuse,
         refresh_token_reuse_grace_secs: c.refresh_token_reuse_grace_secs,
         refresh_failure_horizon_secs: c.refresh_failure_horizon_secs,
+        return_url_origins: c.return_url_origins,
         webhook: match c.webhook {
             None => None,
             Some(w) => {
@@ -361,6 +362,7 @@ pub fn integration_to_pb(state: &integration::State, callback_url: &str) -> pb::
                 _ => None,
             },
             refresh_failure_horizon_secs: Some(c.refresh_failure_horizon_secs),
+            return_url_origins: c.return_url_origins.clone(),
             webhook: c.webhook.as_ref().map(|w| pb::WebhookScheme {
                 kind: match w.kind {
                     WebhookKind::HmacBody => pb::WebhookKind::HmacBody,

@@ -58,6 +58,10 @@ pub struct IntegrationFlags {
     /// An extra authorization request parameter, key=value; repeat for several.
     #[arg(long = "authorization-param", value_name = "KEY=VALUE")]
     pub authorization_params: Vec<String>,
+    /// An origin browsers may return to after an authorization (https://app.example.com);
+    /// repeat for several (replaces the list on update).
+    #[arg(long = "return-url-origin", value_name = "ORIGIN")]
+    pub return_url_origins: Vec<String>,
 }
 
 #[derive(Debug, Clone, Subcommand)]
@@ -146,6 +150,9 @@ impl IntegrationFlags {
         if !self.scopes.is_empty() {
             config.scopes = self.scopes;
         }
+        if !self.return_url_origins.is_empty() {
+            config.return_url_origins = self.return_url_origins;
+        }
         if !self.token_params.is_empty() {
             config.token_params = pairs(&self.token_params, "--token-param")?;
         }
@@ -177,6 +184,7 @@ fn integration_json(i: &pb::Integration) -> serde_json::Value {
         "issuer": c.issuer,
         "client_auth": c.client_auth().as_str_name().trim_start_matches("CLIENT_AUTH_METHOD_"),
         "token_params": c.token_params,
+        "return_url_origins": c.return_url_origins,
         "authorization_params": c.authorization_params,
         "redirect_uri": i.effective_redirect_uri,
         "version": i.version,

@@ -5,7 +5,7 @@
 
 use std::fmt;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::Args;
 use latchkey_crypto::MasterKey;
@@ -14,8 +14,11 @@ use serde::Deserialize;
 use url::Url;
 
 mod nats;
+mod sources;
 mod tls;
 pub use nats::{NatsConfig, NatsLogin, NatsSettings, StreamLimits};
+pub use sources::NeedsMasterKey;
+use sources::{read_file, secret_or_file};
 pub use tls::TlsFiles;
 
 pub const DEFAULT_DATA_DIR: &str = "./latchkey-data";
@@ -57,6 +60,10 @@ pub struct Settings {
     /// With per-connection series, also each connection's provider account id. Default false.
     #[arg(long, env = "LATCHKEY_METRICS_PROVIDER_ACCOUNTS", value_name = "BOOL")]
     pub metrics_provider_accounts: Option<String>,
+    /// Origins (comma-separated, e.g. https://app.example.com) every integration may send a
+    /// customer's browser back to after an authorization; integrations add their own.
+    #[arg(long, env = "LATCHKEY_RETURN_URL_ORIGINS", value_name = "ORIGINS")]
+    pub return_url_origins: Option<String>,
     /// Public base URL of the HTTP listener; the callback is <public url>/oauth/callback.
     #[arg(long, env = "LATCHKEY_PUBLIC_URL", value_name = "URL")]
     pub public_url: Option<String>,
@@ -139,6 +146,7 @@ struct FileSettings {
     grpc_addr: Option<String>,
     http_addr: Option<String>,
     admin_addr: Option<String>,
+    return_url_origins: Option<Vec<String>>,
     metrics_connections: Option<bool>,
     metrics_provider_accounts: Option<bool>,
     public_url: Option<String>,
@@ -201,6 +209,8 @@ pub struct Config {
     pub grpc_addr: SocketAddr,
     pub http_addr: SocketAddr,
     pub admin_addr: SocketAddr,
+    /// Where browsers may return after an authorization, for every integration.
+    pub return_url_origins: Vec<String>,
     /// Per-connection series on /metrics, and whether they name the provider account.
     pub metrics_connections: bool,
     pub metrics_provider_accounts: bool,
@@ -310,6 +320,19 @@ impl Settings {
             "LATCHKEY_ADMIN_ADDR",
             "--admin-addr",
         );
+
+        let return_url_origins: Vec<String> = match non_empty(self.return_url_origins) {
+            Some(text) => text.split(',').map(str::to_owned).collect(),
+            None => file.return_url_origins.unwrap_or_default(),
+        }
+        .iter()
+        .filter(|o| !o.trim().is_empty())
+        .filter_map(|o| {
+            latchkey_domain::parse_origin(o, "LATCHKEY_RETURN_URL_ORIGINS (--return-url-origins)")
+                .map_err(|v| errors.push(format!("{}: {o:?} {}", v.field, v.reason)))
+                .ok()
+        })
+        .collect();
 
         let public_url = match pick(self.public_url, file.public_url) {
             None => None,
@@ -605,6 +628,7 @@ impl Settings {
                     grpc_addr,
                     http_addr,
                     admin_addr,
+                    return_url_origins,
                     metrics_connections,
                     metrics_provider_accounts,
                     public_url,
@@ -631,64 +655,6 @@ impl Settings {
             _ => Err(ConfigErrors(errors)),
         }
     }
-}
-
-/// Whether a command opens secrets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NeedsMasterKey {
-    Yes,
-    No,
-}
-
-/// A secret setting given directly or as a file holding it (a mounted secret); not both.
-pub(super) fn secret_or_file(
-    value: Option<String>,
-    file: Option<PathBuf>,
-    (name, flag): (&str, &str),
-    (file_name, file_flag): (&str, &str),
-    errors: &mut Vec<String>,
-) -> Option<String> {
-    match (non_empty(value), file) {
-        (Some(_), Some(_)) => {
-            errors.push(format!(
-                "{file_name} ({file_flag}): set either it or {name} ({flag}), not both"
-            ));
-            None
-        }
-        (value, None) => value,
-        (None, Some(path)) => match std::fs::read_to_string(&path) {
-            Ok(text) if !text.trim().is_empty() => Some(text.trim().to_owned()),
-            Ok(_) => {
-                errors.push(format!(
-                    "{file_name} ({file_flag}): {} is empty",
-                    path.display()
-                ));
-                None
-            }
-            Err(e) => {
-                errors.push(format!(
-                    "{file_name} ({file_flag}): cannot read {}: {e}",
-                    path.display()
-                ));
-                None
-            }
-        },
-    }
-}
-
-fn read_file(path: &Path) -> Result<FileSettings, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        format!(
-            "LATCHKEY_CONFIG (--config): cannot read {}: {e}",
-            path.display()
-        )
-    })?;
-    toml::from_str(&text).map_err(|e| {
-        format!(
-            "LATCHKEY_CONFIG (--config): {} is not a valid configuration file: {e}",
-            path.display()
-        )
-    })
 }
 
 #[cfg(test)]

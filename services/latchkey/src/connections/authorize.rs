@@ -112,6 +112,22 @@ impl Connections {
                 config.grant_type.as_str()
             )));
         }
+        // The browser goes back only where the platform said it may: an open redirect otherwise.
+        if let Some(url) = &request.return_url {
+            let origin = latchkey_domain::origin_of(url);
+            if !config.return_url_origins.contains(&origin)
+                && !self.return_url_origins.contains(&origin)
+            {
+                return Err(latchkey_domain::FieldViolation::new(
+                    "return_url",
+                    format!(
+                        "its origin {origin} is not allowed: add it to the integration's \
+                         return_url_origins or to LATCHKEY_RETURN_URL_ORIGINS"
+                    ),
+                )
+                .into());
+            }
+        }
         let Some(authorize_at) = &config.authorization_url else {
             return Err(AppError::FailedPrecondition(format!(
                 "integration {} has no authorization_url",

@@ -114,7 +114,11 @@ impl Connections {
             .pending_authorization
             .as_deref()
             .and_then(|p| p.return_url.clone());
-        let owner = format!("{}-callback-{}", self.refresh.owner, uuid::Uuid::new_v4().simple());
+        let owner = format!(
+            "{}-callback-{}",
+            self.refresh.owner,
+            uuid::Uuid::new_v4().simple()
+        );
         let waited_since = Instant::now();
         loop {
             let now = Utc::now();

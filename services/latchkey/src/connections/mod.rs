@@ -58,6 +58,8 @@ pub struct ConnectionSettings {
     pub refresh_rate: NonZeroU32,
     /// How long a refresh lease lasts.
     pub refresh_lease: std::time::Duration,
+    /// Origins every integration may send browsers back to (`LATCHKEY_RETURN_URL_ORIGINS`).
+    pub return_url_origins: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -68,6 +70,7 @@ pub struct Connections {
     callback_url: String,
     /// How long a started authorization waits for its callback.
     authorization_ttl: Duration,
+    return_url_origins: Arc<[String]>,
     refresh: Arc<RefreshState>,
     /// What `GetToken` reads.
     cache: Arc<ProjectionCache>,
@@ -104,6 +107,7 @@ impl Connections {
             vault,
             provider,
             callback_url: settings.callback_url,
+            return_url_origins: settings.return_url_origins.into(),
             authorization_ttl: Duration::from_std(settings.authorization_ttl)
                 .unwrap_or_else(|_| Duration::minutes(10)),
             refresh: Arc::new(RefreshState::new(

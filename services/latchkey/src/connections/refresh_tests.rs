@@ -161,6 +161,7 @@ async fn given_a_connection(
             authorization_ttl: StdDuration::from_secs(600),
             refresh_rate: NonZeroU32::MIN,
             refresh_lease: StdDuration::from_secs(60),
+            return_url_origins: Vec::new(),
         },
     );
     (dir, store, connections, id)
