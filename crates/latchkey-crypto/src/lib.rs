@@ -364,16 +364,7 @@ pub fn verify_hmac_sha256(
     let decoded = if base64_encoded {
         STANDARD.decode(signature.trim()).ok()
     } else {
-        let text = signature.trim();
-        text.len()
-            .is_multiple_of(2)
-            .then(|| {
-                (0..text.len())
-                    .step_by(2)
-                    .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
-                    .collect::<Option<Vec<u8>>>()
-            })
-            .flatten()
+        decode_hex(signature.trim())
     };
     let Some(expected) = decoded else {
         return false;
@@ -383,6 +374,44 @@ pub fn verify_hmac_sha256(
     };
     mac.update(message);
     mac.verify_slice(&expected).is_ok()
+}
+
+/// Whether any of `signatures` (hex or base64 text) is the HMAC-SHA256 of `message` under
+/// `secret`: the MAC is computed once, each comparison in constant time.
+pub fn hmac_sha256_matches_any(
+    secret: &[u8],
+    message: &[u8],
+    signatures: &[String],
+    base64_encoded: bool,
+) -> bool {
+    let Ok(mac) = <Hmac<Sha256> as Mac>::new_from_slice(secret) else {
+        return false;
+    };
+    let expected = mac.chain_update(message).finalize();
+    signatures.iter().any(|signature| {
+        let decoded = if base64_encoded {
+            STANDARD.decode(signature.trim()).ok()
+        } else {
+            decode_hex(signature.trim())
+        };
+        decoded.is_some_and(|bytes| {
+            bytes.len() == 32
+                && expected
+                    == hmac::digest::CtOutput::new(
+                        *hmac::digest::generic_array::GenericArray::from_slice(&bytes),
+                    )
+        })
+    })
+}
+
+fn decode_hex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
 }
 
 /// HMAC-SHA256 of `message`, lower-case hex (for tests and clients that sign).
@@ -612,6 +641,43 @@ mod tests {
             .seal(&owner, Field::ClientSecret, &secret())
             .unwrap();
         assert!(sealer().open(&owner, Field::ClientSecret, &new).is_err());
+    }
+
+    #[test]
+    fn one_mac_checks_every_signature_and_refuses_what_is_not_one() {
+        let good = hmac_sha256_hex(b"secret", b"message");
+        let wrong = hmac_sha256_hex(b"other", b"message");
+        let sigs = |list: &[&str]| list.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        assert!(hmac_sha256_matches_any(
+            b"secret",
+            b"message",
+            &sigs(&[&wrong, &good]),
+            false
+        ));
+        assert!(!hmac_sha256_matches_any(
+            b"secret",
+            b"message",
+            &sigs(&[&wrong]),
+            false
+        ));
+        assert!(!hmac_sha256_matches_any(
+            b"secret",
+            b"message",
+            &sigs(&["zz", "", "abcd"]),
+            false
+        ));
+        let b64 = STANDARD.encode(
+            (0..good.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&good[i..i + 2], 16).unwrap())
+                .collect::<Vec<u8>>(),
+        );
+        assert!(hmac_sha256_matches_any(
+            b"secret",
+            b"message",
+            &sigs(&[&b64]),
+            true
+        ));
     }
 
     #[test]

@@ -7,6 +7,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::FieldViolation;
 
+/// The most `v1=` signatures a Stripe-style header may carry.
+pub const MAX_SIGNATURES: usize = 8;
+
 /// How a provider signs its webhooks.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -176,7 +179,17 @@ impl WebhookScheme {
                 for part in value.split(',') {
                     match part.trim().split_once('=') {
                         Some(("t", t)) => timestamp = Some(t.to_owned()),
-                        Some(("v1", s)) => signatures.push(s.to_owned()),
+                        Some(("v1", s)) => {
+                            // Stripe sends one per active secret (two while rolling one):
+                            // more is an attack on the verifier's time, refused at once.
+                            if signatures.len() == MAX_SIGNATURES {
+                                return Err(format!(
+                                    "the signature header carries more than {MAX_SIGNATURES} \
+                                     signatures"
+                                ));
+                            }
+                            signatures.push(s.to_owned());
+                        }
                         _ => {}
                     }
                 }
@@ -187,5 +200,45 @@ impl WebhookScheme {
                 Ok((signed, signatures))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stripe() -> WebhookScheme {
+        WebhookScheme {
+            kind: WebhookKind::Stripe,
+            signature_header: "stripe-signature".to_owned(),
+            prefix: String::new(),
+            encoding: "hex".to_owned(),
+            timestamp_header: String::new(),
+            template: String::new(),
+            tolerance_secs: 300,
+            account_pointer: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_stripe_header_with_thousands_of_signatures_is_refused_before_any_is_checked() {
+        let mut value = "t=1000".to_owned();
+        for i in 0..30_000 {
+            value.push_str(&format!(",v1={i:064x}"));
+        }
+        let headers = BTreeMap::from([("stripe-signature".to_owned(), value)]);
+        let refused = stripe().signed_parts(&headers, b"{}", 1000).unwrap_err();
+        assert_eq!(
+            refused,
+            format!("the signature header carries more than {MAX_SIGNATURES} signatures")
+        );
+        // Stripe's own two (a secret being rolled) are fine.
+        let two = BTreeMap::from([(
+            "stripe-signature".to_owned(),
+            format!("t=1000,v1={:064x},v1={:064x}", 1, 2),
+        )]);
+        let (message, signatures) = stripe().signed_parts(&two, b"{}", 1000).unwrap();
+        assert_eq!(message, b"1000.{}");
+        assert_eq!(signatures.len(), 2);
     }
 }

@@ -11,6 +11,9 @@ use crate::callers::{Caller, Scope};
 use crate::connections::live_connections_of_account;
 use crate::error::AppError;
 
+/// Bodies larger than this are hashed on the blocking pool.
+const LARGE_BODY: usize = 64 * 1024;
+
 /// What `VerifyWebhook` answers.
 #[derive(Debug)]
 pub struct WebhookVerdict {
@@ -50,23 +53,27 @@ impl Integrations {
                 &sealed.sealed,
             )
             .await?;
-        let verdict = scheme
-            .signed_parts(headers, body, Utc::now().timestamp())
-            .and_then(|(message, signatures)| {
-                let base64 = scheme.encoding == "base64";
-                signatures
-                    .iter()
-                    .any(|s| {
-                        latchkey_crypto::verify_hmac_sha256(
-                            secret.expose_secret().as_bytes(),
-                            &message,
-                            s,
-                            base64,
-                        )
-                    })
+        let base64 = scheme.encoding == "base64";
+        let verdict = match scheme.signed_parts(headers, body, Utc::now().timestamp()) {
+            Err(reason) => Err(reason),
+            Ok((message, signatures)) => {
+                let key = secret.expose_secret().as_bytes().to_vec();
+                let check = move || {
+                    latchkey_crypto::hmac_sha256_matches_any(&key, &message, &signatures, base64)
+                };
+                // A large body is hashed off the async workers, which other callers share.
+                let matches = if body.len() > LARGE_BODY {
+                    tokio::task::spawn_blocking(check)
+                        .await
+                        .map_err(|e| AppError::Internal(format!("webhook check: {e}")))?
+                } else {
+                    check()
+                };
+                matches
                     .then_some(())
                     .ok_or_else(|| "the signature does not match".to_owned())
-            });
+            }
+        };
         let account = (verdict.is_ok() && !scheme.account_pointer.is_empty())
             .then(|| serde_json::from_slice::<serde_json::Value>(body).ok())
             .flatten()
