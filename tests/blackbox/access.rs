@@ -320,3 +320,67 @@ async fn serving_on_all_interfaces_without_authentication_refuses_to_start() {
     assert!(!dir.path.join("data").exists(), "nothing was started");
     dir.remove();
 }
+
+/// The `google.rpc.ErrorInfo` reason and the `RetryInfo` delay of a refusal.
+fn reason_and_retry(status: &tonic::Status) -> (String, Option<std::time::Duration>) {
+    use tonic_types::StatusExt;
+    let details = status.get_error_details();
+    (
+        details
+            .error_info()
+            .map(|i| i.reason.clone())
+            .unwrap_or_default(),
+        details.retry_info().and_then(|r| r.retry_delay),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_caller_over_its_rate_and_an_address_guessing_keys_get_resource_exhausted() {
+    use latchkey_proto::v1::ListIntegrationsRequest;
+    let mode = Mode::embedded();
+    let server = Server::start_with(&mode, &[("LATCHKEY_CALLER_RATE", "5")]).await;
+    let mut integrations = server.integrations().await;
+    let mut refused = None;
+    for _ in 0..50 {
+        if let Err(status) = integrations
+            .list_integrations(ListIntegrationsRequest::default())
+            .await
+        {
+            refused = Some(status);
+            break;
+        }
+    }
+    let refused = refused.expect("the sixth call in a second or so is over the rate");
+    assert_eq!(refused.code(), Code::ResourceExhausted);
+    assert!(refused.message().contains("LATCHKEY_CALLER_RATE"));
+    let (reason, retry) = reason_and_retry(&refused);
+    assert_eq!(reason, "RATE_LIMITED");
+    assert!(
+        retry.is_some_and(|d| d <= std::time::Duration::from_secs(1)),
+        "{retry:?}"
+    );
+    server.stop().await;
+
+    // Keys that do not exist: each costs a lookup until the address has failed 20 times; then
+    // it is refused without one.
+    let server = Server::start_with(&mode, &[("LATCHKEY_AUTH", "api-keys")]).await;
+    let mut codes = Vec::new();
+    for i in 0..40 {
+        let key = format!("lk_{i:012x}_{}", "A".repeat(43));
+        let mut as_guess = clients(&server, Some(&key)).await;
+        let status = as_guess
+            .integrations
+            .list_integrations(ListIntegrationsRequest::default())
+            .await
+            .unwrap_err();
+        codes.push(status.code());
+    }
+    assert_eq!(codes[0], Code::Unauthenticated);
+    let first_refusal = codes
+        .iter()
+        .position(|c| *c == Code::ResourceExhausted)
+        .expect("refused unread after the burst");
+    assert!((15..=25).contains(&first_refusal), "{codes:?}");
+    server.stop().await;
+    mode.cleanup().await;
+}

@@ -116,6 +116,7 @@ impl Server {
             grpc_addr: Some("127.0.0.1:0".to_owned()),
             http_addr: Some("127.0.0.1:0".to_owned()),
             admin_addr: Some("127.0.0.1:0".to_owned()),
+            caller_rate: Some("0".to_owned()),
             database_url: Some(database_url.to_owned()),
             allow_loopback_providers: Some("true".to_owned()),
             log: Some("warn".to_owned()),

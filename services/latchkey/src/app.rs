@@ -156,6 +156,7 @@ pub struct App {
     metrics_connections: bool,
     metrics_provider_accounts: bool,
     return_url_origins: Vec<String>,
+    caller_rate: Option<std::num::NonZeroU32>,
     callback_url: String,
     store: Arc<dyn EventStore>,
     storage: &'static str,
@@ -240,6 +241,7 @@ impl App {
             admin_addr,
             metrics_connections: config.metrics_connections,
             return_url_origins: config.return_url_origins.clone(),
+            caller_rate: config.caller_rate,
             metrics_provider_accounts: config.metrics_provider_accounts,
             callback_url: format!("{public}/oauth/callback"),
             relay: config.nats.clone(),
@@ -362,7 +364,11 @@ impl App {
             .build_v1alpha()
             .context("building reflection v1alpha")?;
 
-        let auth = Arc::new(Authenticator::new(self.auth, self.store.clone()));
+        let auth = Arc::new(Authenticator::new(
+            self.auth,
+            self.store.clone(),
+            self.caller_rate,
+        ));
         let access = Arc::new(AccessLog::default());
         // The last access counts are written once the servers have stopped.
         background.spawn(access.clone().run(self.store.clone(), shutdown.clone()));

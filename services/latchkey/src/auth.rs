@@ -3,8 +3,13 @@
 //! allowed only on a loopback gRPC address) every caller is an anonymous admin.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
+use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+use governor::clock::{Clock as _, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -22,11 +27,31 @@ use crate::config::AuthMode;
 /// this time on every replica).
 const CACHE_TTL: Duration = Duration::from_secs(1);
 
+/// Failed authentications a client address may make per second (and in a burst) before its
+/// requests are refused without a lookup, for a second at a time.
+const FAILURES_PER_SECOND: u32 = 10;
+const FAILURE_BURST: u32 = 20;
+
 #[derive(Debug)]
 pub struct Authenticator {
     mode: AuthMode,
     store: Arc<dyn EventStore>,
     cache: Mutex<HashMap<String, (Option<ApiKeyRecord>, Instant)>>,
+    /// Requests per caller (`LATCHKEY_CALLER_RATE`); `None`: no limit.
+    per_caller: Option<DefaultKeyedRateLimiter<String>>,
+    /// Failed authentications per client address.
+    failures: DefaultKeyedRateLimiter<IpAddr>,
+    /// Addresses that spent their failures, and until when they are refused unread.
+    blocked: Mutex<HashMap<IpAddr, Instant>>,
+}
+
+/// `RESOURCE_EXHAUSTED` with its reason and when to try again.
+fn exhausted(message: &str, retry_after: Duration) -> Status {
+    crate::error::AppError::explained(tonic::Code::ResourceExhausted, "RATE_LIMITED", message)
+        .retry_at(Some(
+            Utc::now() + chrono::Duration::from_std(retry_after).unwrap_or_default(),
+        ))
+        .into()
 }
 
 fn hash(secret: &str) -> String {
@@ -52,18 +77,78 @@ pub fn generate(name: &str, tenant: Option<TenantId>) -> (SecretString, ApiKeyRe
     (SecretString::from(format!("lk_{id}_{secret}")), record)
 }
 
+/// `lk_<12 hex>_<43 base64url>`, as [`generate`] makes them: anything else is refused before any
+/// lookup.
 fn parse(key: &str) -> Option<(&str, &str)> {
     let rest = key.strip_prefix("lk_")?;
-    let (id, secret) = rest.split_once('_')?;
-    (id.len() == 12 && !secret.is_empty()).then_some((id, secret))
+    let (id, secret) = rest.split_at_checked(12)?;
+    let secret = secret.strip_prefix('_')?;
+    let id_ok = id
+        .bytes()
+        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    let secret_ok = secret.len() == 43
+        && secret
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    (id_ok && secret_ok).then_some((id, secret))
 }
 
 impl Authenticator {
-    pub fn new(mode: AuthMode, store: Arc<dyn EventStore>) -> Self {
+    /// `per_caller`: requests per second each caller may make (`LATCHKEY_CALLER_RATE`).
+    pub fn new(mode: AuthMode, store: Arc<dyn EventStore>, per_caller: Option<NonZeroU32>) -> Self {
+        let burst = NonZeroU32::new(FAILURE_BURST).unwrap_or(NonZeroU32::MIN);
+        let failures = NonZeroU32::new(FAILURES_PER_SECOND).unwrap_or(NonZeroU32::MIN);
         Self {
             mode,
             store,
             cache: Mutex::new(HashMap::new()),
+            per_caller: per_caller.map(|rate| RateLimiter::keyed(Quota::per_second(rate))),
+            failures: RateLimiter::keyed(Quota::per_second(failures).allow_burst(burst)),
+            blocked: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Whether this address spent its failed authentications: refused without reading anything.
+    fn refused_unread(&self, address: Option<IpAddr>) -> bool {
+        let Some(address) = address else {
+            return false;
+        };
+        let mut blocked = self.blocked.lock().unwrap_or_else(|p| p.into_inner());
+        match blocked.get(&address) {
+            Some(until) if *until > Instant::now() => true,
+            Some(_) => {
+                blocked.remove(&address);
+                false
+            }
+            None => false,
+        }
+    }
+
+    /// Counts a failed authentication of this address; past its budget it is blocked a second.
+    fn failed(&self, address: Option<IpAddr>) {
+        let Some(address) = address else {
+            return;
+        };
+        if self.failures.check_key(&address).is_err() {
+            let mut blocked = self.blocked.lock().unwrap_or_else(|p| p.into_inner());
+            if blocked.len() > 100_000 {
+                blocked.retain(|_, until| *until > Instant::now());
+            }
+            blocked.insert(address, Instant::now() + Duration::from_secs(1));
+        }
+    }
+
+    /// The caller's share of `LATCHKEY_CALLER_RATE`.
+    fn within_rate(&self, caller: Caller) -> Result<Caller, Status> {
+        let Some(limiter) = &self.per_caller else {
+            return Ok(caller);
+        };
+        match limiter.check_key(&caller.actor) {
+            Ok(()) => Ok(caller),
+            Err(not_until) => Err(exhausted(
+                "this caller is over LATCHKEY_CALLER_RATE; slow down",
+                not_until.wait_time_from(DefaultClock::default().now()),
+            )),
         }
     }
 
@@ -98,7 +183,7 @@ impl Authenticator {
             .or_else(crate::telemetry::current_trace_id);
         match self.mode {
             AuthMode::None => {
-                return Ok(Caller {
+                return self.within_rate(Caller {
                     actor: "anonymous".to_owned(),
                     correlation_id,
                     scope: Scope::Admin,
@@ -117,7 +202,7 @@ impl Authenticator {
                     )
                 })?;
                 let digest = latchkey_crypto::sha256_hex(first.as_ref());
-                return Ok(Caller {
+                return self.within_rate(Caller {
                     actor: format!("cert:{}", &digest[..16]),
                     correlation_id,
                     scope: Scope::Admin,
@@ -125,8 +210,17 @@ impl Authenticator {
             }
             AuthMode::ApiKeys => {}
         }
-        let unauthenticated =
-            || Status::unauthenticated("send a valid API key as `authorization: Bearer <key>`");
+        let address = request.remote_addr().map(|a| a.ip());
+        if self.refused_unread(address) {
+            return Err(exhausted(
+                "too many failed authentications from this address; wait a second",
+                Duration::from_secs(1),
+            ));
+        }
+        let unauthenticated = || {
+            self.failed(address);
+            Status::unauthenticated("send a valid API key as `authorization: Bearer <key>`")
+        };
         let header = request
             .metadata()
             .get("authorization")
@@ -146,7 +240,7 @@ impl Authenticator {
         if record.revoked_at.is_some() || record.secret_hash != hash(secret) {
             return Err(unauthenticated());
         }
-        Ok(Caller {
+        self.within_rate(Caller {
             actor: format!("key:{}", record.id),
             correlation_id,
             scope: match record.tenant {
@@ -170,5 +264,10 @@ mod tests {
         assert!(!record.secret_hash.contains(secret));
         assert!(parse("lk_short_x").is_none());
         assert!(parse("Bearer x").is_none());
+        // Only the exact shape reaches a lookup.
+        let text = key.expose_secret();
+        assert!(parse(&text.to_uppercase()).is_none());
+        assert!(parse(&format!("{text}x")).is_none());
+        assert!(parse(&text.replace('_', "-")).is_none());
     }
 }

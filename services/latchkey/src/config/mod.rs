@@ -125,6 +125,10 @@ pub struct Settings {
     /// address). Default none.
     #[arg(long, env = "LATCHKEY_AUTH", value_name = "MODE")]
     pub auth: Option<String>,
+    /// Requests per second each caller (API key, certificate, anonymous) may make; over it,
+    /// RESOURCE_EXHAUSTED with the time to wait. 0: no limit. Default 5000.
+    #[arg(long, env = "LATCHKEY_CALLER_RATE", value_name = "PER_SECOND")]
+    pub caller_rate: Option<String>,
     /// Seconds a refresh lease lasts: it must cover a provider call and the commit after it, so
     /// it is longer than LATCHKEY_PROVIDER_TIMEOUT. Default 60.
     #[arg(long, env = "LATCHKEY_REFRESH_LEASE", value_name = "SECONDS")]
@@ -174,6 +178,7 @@ struct FileSettings {
     refresh_concurrency: Option<u32>,
     refresh_rate: Option<u32>,
     refresh_lease: Option<u32>,
+    caller_rate: Option<u32>,
     provider_timeout: Option<u32>,
     validation_tick: Option<u32>,
     auth: Option<String>,
@@ -232,6 +237,8 @@ pub struct Config {
     pub refresh_lease: std::time::Duration,
     /// How long one call to a provider may take.
     pub provider_timeout: std::time::Duration,
+    /// Requests per second per caller; `None`: no limit.
+    pub caller_rate: Option<std::num::NonZeroU32>,
     /// Postgres connections per replica.
     pub database_pool_size: u32,
     /// `None`: no scheduled validation.
@@ -557,6 +564,13 @@ impl Settings {
             "LATCHKEY_REFRESH_LEASE (--refresh-lease)",
             1..=3600,
         );
+        let caller_rate = number(
+            self.caller_rate,
+            file.caller_rate,
+            5000,
+            "LATCHKEY_CALLER_RATE (--caller-rate)",
+            0..=1_000_000,
+        );
         let database_pool_size = number(
             self.database_pool_size,
             file.database_pool_size,
@@ -646,6 +660,7 @@ impl Settings {
                     refresh_lease: std::time::Duration::from_secs(u64::from(refresh_lease)),
                     provider_timeout: std::time::Duration::from_secs(u64::from(provider_timeout)),
                     database_pool_size,
+                    caller_rate: std::num::NonZeroU32::new(caller_rate),
                     validation_tick: (validation_tick > 0)
                         .then(|| std::time::Duration::from_secs(u64::from(validation_tick))),
                     auth: auth.unwrap_or(AuthMode::ApiKeys),
