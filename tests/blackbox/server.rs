@@ -223,3 +223,107 @@ async fn metrics_name_no_tenant_or_account_unless_asked_and_only_on_the_admin_li
     }
     mode.cleanup().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_thousand_idle_connections_to_the_public_port_are_closed_and_grpc_keeps_answering() {
+    use latchkey_fake_provider::{FakeProvider, ProviderConfig};
+    use latchkey_proto::v1::{
+        ConnectClientCredentialsRequest, CreateIntegrationRequest, GetTokenRequest, GrantType,
+        IntegrationConfig,
+    };
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let provider = FakeProvider::start(ProviderConfig::default())
+        .await
+        .unwrap();
+    let mode = Mode::embedded();
+    let server = Server::start_with(
+        &mode,
+        &[
+            ("LATCHKEY_ALLOW_LOOPBACK_PROVIDERS", "true"),
+            ("LATCHKEY_HTTP_HEADER_TIMEOUT", "2"),
+            ("LATCHKEY_HTTP_MAX_CONNECTIONS", "500"),
+        ],
+    )
+    .await;
+    let integration = server
+        .integrations()
+        .await
+        .create_integration(CreateIntegrationRequest {
+            config: Some(IntegrationConfig {
+                name: "Busy".to_owned(),
+                grant_type: GrantType::ClientCredentials as i32,
+                token_url: provider.url("/token"),
+                client_id: provider.config().client_id.clone(),
+                ..Default::default()
+            }),
+            client_secret: provider.config().client_secret.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let mut connections = server.connections().await;
+    let connection_id = connections
+        .connect_client_credentials(ConnectClientCredentialsRequest {
+            integration_id: integration.integration_id,
+            tenant: "acme".to_owned(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .connection_id;
+
+    // 2,000 clients that start a request and never finish its head.
+    let opened = std::time::Instant::now();
+    let mut sockets = Vec::new();
+    for _ in 0..2000 {
+        let mut socket = tokio::net::TcpStream::connect(server.http_addr)
+            .await
+            .unwrap();
+        let _ = socket
+            .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+            .await;
+        sockets.push(socket);
+    }
+    // Meanwhile workers get their tokens.
+    for _ in 0..200 {
+        connections
+            .get_token(GetTokenRequest {
+                connection_id: connection_id.clone(),
+                min_ttl: None,
+            })
+            .await
+            .expect("gRPC answers while the public port is flooded");
+    }
+    // Every one of them is closed by the server: over the cap at once, the others when the
+    // header timeout (2 s) passes.
+    let mut closed = tokio::task::JoinSet::new();
+    for mut socket in sockets {
+        closed.spawn(async move {
+            let mut buf = [0u8; 512];
+            loop {
+                match socket.read(&mut buf).await {
+                    Ok(0) | Err(_) => return true,
+                    Ok(_) => continue,
+                }
+            }
+        });
+    }
+    let all_closed = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        let mut n = 0;
+        while let Some(done) = closed.join_next().await {
+            assert!(done.unwrap());
+            n += 1;
+        }
+        n
+    })
+    .await
+    .expect("every idle connection closed within the header timeout and some slack");
+    assert_eq!(all_closed, 2000);
+    assert!(opened.elapsed() < std::time::Duration::from_secs(12));
+    let (status, _) = server.http_get("/healthz").await.unwrap();
+    assert_eq!(status, 200, "the public port serves again");
+    server.stop().await;
+    mode.cleanup().await;
+}

@@ -157,6 +157,7 @@ pub struct App {
     metrics_provider_accounts: bool,
     return_url_origins: Vec<String>,
     caller_rate: Option<std::num::NonZeroU32>,
+    public: crate::config::PublicConfig,
     callback_url: String,
     store: Arc<dyn EventStore>,
     storage: &'static str,
@@ -242,6 +243,7 @@ impl App {
             metrics_connections: config.metrics_connections,
             return_url_origins: config.return_url_origins.clone(),
             caller_rate: config.caller_rate,
+            public: config.public,
             metrics_provider_accounts: config.metrics_provider_accounts,
             callback_url: format!("{public}/oauth/callback"),
             relay: config.nats.clone(),
@@ -424,14 +426,15 @@ impl App {
                 ),
                 shutdown.clone().cancelled_owned(),
             );
-        let http = axum::serve(
+        let http = crate::public::serve(
             self.http_listener,
-            router(HttpState {
-                store: self.store.clone(),
-                connections,
-            }),
-        )
-        .with_graceful_shutdown(shutdown.clone().cancelled_owned());
+            router(HttpState::new(self.store.clone(), connections)),
+            crate::public::PublicLimits {
+                header_timeout: self.public.header_timeout,
+                max_connections: self.public.max_connections,
+            },
+            shutdown.clone(),
+        );
         let admin = axum::serve(
             self.admin_listener,
             crate::admin::router(crate::admin::AdminState {
@@ -457,7 +460,7 @@ impl App {
         let serve = async {
             let (grpc, http, admin) = tokio::join!(grpc, http, admin);
             grpc.context("gRPC server")?;
-            http.context("HTTP server")?;
+            let () = http;
             admin.context("admin HTTP server")?;
             anyhow::Ok(())
         };

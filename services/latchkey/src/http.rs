@@ -1,7 +1,12 @@
 //! The public HTTP listener: the OAuth callback (the integrations' default redirect URI) and a
 //! bare `/healthz`.
 
+use std::net::{IpAddr, SocketAddr};
+use std::num::NonZeroU32;
 use std::sync::Arc;
+
+use axum::extract::{ConnectInfo, DefaultBodyLimit};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -16,10 +21,32 @@ use crate::connections::Connections;
 use crate::connections::authorize::{CallbackOutcome, CallbackParams};
 use crate::error::AppError;
 
+/// Callbacks one client address may make per second (and in a burst): a person clicks a few;
+/// a script guessing `state` values is refused with 429 before any lookup.
+const CALLBACKS_PER_SECOND: u32 = 20;
+const CALLBACK_BURST: u32 = 50;
+/// The largest request body the public listener reads (its routes take none).
+const MAX_BODY: usize = 16 * 1024;
+
 #[derive(Debug, Clone)]
 pub struct HttpState {
     pub store: Arc<dyn EventStore>,
     pub connections: Connections,
+    per_address: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+}
+
+impl HttpState {
+    pub fn new(store: Arc<dyn EventStore>, connections: Connections) -> Self {
+        let rate = NonZeroU32::new(CALLBACKS_PER_SECOND).unwrap_or(NonZeroU32::MIN);
+        let burst = NonZeroU32::new(CALLBACK_BURST).unwrap_or(NonZeroU32::MIN);
+        Self {
+            store,
+            connections,
+            per_address: Arc::new(RateLimiter::keyed(
+                Quota::per_second(rate).allow_burst(burst),
+            )),
+        }
+    }
 }
 
 /// The public listener: what browsers and load balancers reach. Nothing here names a tenant, a
@@ -28,6 +55,7 @@ pub fn router(state: HttpState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/oauth/callback", get(callback))
+        .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(state)
 }
 
@@ -102,7 +130,18 @@ fn back_to(return_url: &str, outcome: &[(&str, &str)]) -> Response {
     guarded((StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response())
 }
 
-async fn callback(State(state): State<HttpState>, RawQuery(query): RawQuery) -> Response {
+async fn callback(
+    State(state): State<HttpState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    if state.per_address.check_key(&peer.ip()).is_err() {
+        return page(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Slow down",
+            "Too many requests from this address; wait a moment and reload.",
+        );
+    }
     let params = CallbackParams::from_query(query.as_deref().unwrap_or_default());
     // The one-time `state` is the credential here, not an API key.
     let caller = Caller::system("oauth-callback");

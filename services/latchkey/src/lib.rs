@@ -34,6 +34,7 @@ mod integrations;
 pub mod keys;
 mod metrics;
 pub mod ops;
+mod public;
 mod relay;
 pub mod telemetry;
 mod vault;

@@ -14,9 +14,11 @@ use serde::Deserialize;
 use url::Url;
 
 mod nats;
+mod public;
 mod sources;
 mod tls;
 pub use nats::{NatsConfig, NatsLogin, NatsSettings, StreamLimits};
+pub use public::{PublicConfig, PublicSettings};
 pub use sources::NeedsMasterKey;
 use sources::{read_file, secret_or_file};
 pub use tls::TlsFiles;
@@ -83,6 +85,8 @@ pub struct Settings {
     pub database_pool_size: Option<String>,
     #[command(flatten)]
     pub nats: NatsSettings,
+    #[command(flatten)]
+    pub public: PublicSettings,
     /// Apply pending database migrations at start (default true). Off: the role may be DML-only
     /// or read-only, and a schema behind this build is refused; run `latchkey migrate` first.
     #[arg(long, env = "LATCHKEY_MIGRATE", value_name = "BOOL")]
@@ -151,6 +155,8 @@ struct FileSettings {
     http_addr: Option<String>,
     admin_addr: Option<String>,
     return_url_origins: Option<Vec<String>>,
+    http_header_timeout: Option<u32>,
+    http_max_connections: Option<u32>,
     metrics_connections: Option<bool>,
     metrics_provider_accounts: Option<bool>,
     public_url: Option<String>,
@@ -216,6 +222,7 @@ pub struct Config {
     pub admin_addr: SocketAddr,
     /// Where browsers may return after an authorization, for every integration.
     pub return_url_origins: Vec<String>,
+    pub public: PublicConfig,
     /// Per-connection series on /metrics, and whether they name the provider account.
     pub metrics_connections: bool,
     pub metrics_provider_accounts: bool,
@@ -341,6 +348,10 @@ impl Settings {
         })
         .collect();
 
+        let public = self.public.resolve(
+            (file.http_header_timeout, file.http_max_connections),
+            &mut errors,
+        );
         let public_url = match pick(self.public_url, file.public_url) {
             None => None,
             Some(text) => match Url::parse(&text) {
@@ -643,6 +654,7 @@ impl Settings {
                     http_addr,
                     admin_addr,
                     return_url_origins,
+                    public,
                     metrics_connections,
                     metrics_provider_accounts,
                     public_url,
