@@ -385,7 +385,12 @@ impl App {
             // Limits against callers that hold or flood the server.
             .timeout(REQUEST_TIMEOUT)
             .concurrency_limit_per_connection(256)
+            // Streams one HTTP/2 connection may open at once (beyond: refused by the protocol).
+            .max_concurrent_streams(Some(1024))
+            // A peer that stops answering pings is dropped, as are dead TCP peers.
             .http2_keepalive_interval(Some(Duration::from_secs(30)))
+            .http2_keepalive_timeout(Some(Duration::from_secs(10)))
+            .tcp_keepalive(Some(Duration::from_secs(60)))
             // A caller's deadline is answered DEADLINE_EXCEEDED (tonic says CANCELLED).
             .layer(DeadlineLayer)
             .add_service(health_service)
