@@ -384,3 +384,136 @@ async fn a_caller_over_its_rate_and_an_address_guessing_keys_get_resource_exhaus
     server.stop().await;
     mode.cleanup().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reader_key_reads_but_cannot_revoke_and_an_expired_key_is_refused() {
+    let provider = FakeProvider::start(ProviderConfig::default())
+        .await
+        .unwrap();
+    let mode = Mode::embedded();
+    let server = Server::start_with(
+        &mode,
+        &[
+            ("LATCHKEY_AUTH", "api-keys"),
+            ("LATCHKEY_ALLOW_LOOPBACK_PROVIDERS", "true"),
+        ],
+    )
+    .await;
+    let admin = apikey(&mode, &["create", "--name", "platform"]).await;
+    let worker = apikey(
+        &mode,
+        &[
+            "create", "--name", "worker", "--tenant", "acme", "--role", "reader",
+        ],
+    )
+    .await;
+    let manager = apikey(&mode, &["create", "--name", "ops", "--tenant", "acme"]).await;
+    let expired = apikey(
+        &mode,
+        &[
+            "create",
+            "--name",
+            "old",
+            "--tenant",
+            "acme",
+            "--expires-in",
+            "0",
+        ],
+    )
+    .await;
+    let mut as_admin = clients(&server, Some(&admin)).await;
+    let integration_id = as_admin
+        .integrations
+        .create_integration(CreateIntegrationRequest {
+            config: Some(IntegrationConfig {
+                name: "Roles".to_owned(),
+                grant_type: GrantType::ClientCredentials as i32,
+                token_url: provider.url("/token"),
+                client_id: provider.config().client_id.clone(),
+                ..Default::default()
+            }),
+            client_secret: provider.config().client_secret.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .integration_id;
+    let mut as_worker = clients(&server, Some(&worker)).await;
+    let refused = as_worker
+        .connections
+        .connect_client_credentials(ConnectClientCredentialsRequest {
+            integration_id: integration_id.clone(),
+            tenant: "acme".to_owned(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::PermissionDenied);
+    assert!(
+        refused.message().contains("reader"),
+        "{}",
+        refused.message()
+    );
+    let mut as_manager = clients(&server, Some(&manager)).await;
+    let connection_id = as_manager
+        .connections
+        .connect_client_credentials(ConnectClientCredentialsRequest {
+            integration_id,
+            tenant: "acme".to_owned(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .connection_id;
+    // The reader gets the token and reads, and may not revoke.
+    as_worker
+        .connections
+        .get_token(GetTokenRequest {
+            connection_id: connection_id.clone(),
+            min_ttl: None,
+        })
+        .await
+        .unwrap();
+    let revoke = RevokeConnectionRequest {
+        connection_id: connection_id.clone(),
+        reason: "no".to_owned(),
+    };
+    let refused = as_worker
+        .connections
+        .revoke_connection(revoke.clone())
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::PermissionDenied);
+    // A manager of one tenant still cannot create integrations (that needs every tenant).
+    let refused = as_manager
+        .integrations
+        .create_integration(CreateIntegrationRequest::default())
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::PermissionDenied);
+    as_manager
+        .connections
+        .revoke_connection(revoke)
+        .await
+        .unwrap();
+    // An expired key is refused, saying so.
+    let mut as_expired = clients(&server, Some(&expired)).await;
+    let refused = as_expired
+        .connections
+        .get_connection(GetConnectionRequest {
+            connection_id,
+            as_of: None,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::Unauthenticated);
+    assert!(
+        refused.message().contains("expired"),
+        "{}",
+        refused.message()
+    );
+    server.stop().await;
+    mode.cleanup().await;
+}

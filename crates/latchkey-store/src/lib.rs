@@ -416,6 +416,10 @@ pub struct ApiKeyRecord {
     pub secret_hash: String,
     pub created_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// `reader`, `manager` or `admin`.
+    pub role: String,
+    /// After this the key is refused; `None`: it does not expire.
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 /// What taking a refresh lease found.

@@ -559,13 +559,16 @@ impl EventStore for PgStore {
 
     async fn create_api_key(&self, key: &ApiKeyRecord) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO api_keys (id, name, tenant, secret_hash, created_at) VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO api_keys (id, name, tenant, secret_hash, created_at, role, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(&key.id)
         .bind(&key.name)
         .bind(key.tenant.as_ref().map(|t| t.as_str()))
         .bind(&key.secret_hash)
         .bind(key.created_at)
+        .bind(&key.role)
+        .bind(key.expires_at)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -573,7 +576,7 @@ impl EventStore for PgStore {
 
     async fn api_key(&self, id: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
         let row: Option<ApiKeyRow> = sqlx::query_as(
-            "SELECT id, name, tenant, secret_hash, created_at, revoked_at FROM api_keys WHERE id = $1",
+            "SELECT id, name, tenant, secret_hash, created_at, revoked_at, role, expires_at FROM api_keys WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(&self.pool)
@@ -583,7 +586,7 @@ impl EventStore for PgStore {
 
     async fn list_api_keys(&self) -> Result<Vec<ApiKeyRecord>, StoreError> {
         let rows: Vec<ApiKeyRow> = sqlx::query_as(
-            "SELECT id, name, tenant, secret_hash, created_at, revoked_at FROM api_keys ORDER BY created_at, id",
+            "SELECT id, name, tenant, secret_hash, created_at, revoked_at, role, expires_at FROM api_keys ORDER BY created_at, id",
         )
         .fetch_all(&self.pool)
         .await?;
@@ -844,6 +847,8 @@ struct ApiKeyRow {
     secret_hash: String,
     created_at: DateTime<Utc>,
     revoked_at: Option<DateTime<Utc>>,
+    role: String,
+    expires_at: Option<DateTime<Utc>>,
 }
 
 impl ApiKeyRow {
@@ -855,6 +860,8 @@ impl ApiKeyRow {
             secret_hash: self.secret_hash,
             created_at: self.created_at,
             revoked_at: self.revoked_at,
+            role: self.role,
+            expires_at: self.expires_at,
         })
     }
 }

@@ -475,21 +475,24 @@ impl EventStore for SqliteStore {
 
     async fn create_api_key(&self, key: &ApiKeyRecord) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO api_keys (id, name, tenant, secret_hash, created_at) VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO api_keys (id, name, tenant, secret_hash, created_at, role, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(&key.id)
         .bind(&key.name)
         .bind(key.tenant.as_ref().map(|t| t.as_str()))
         .bind(&key.secret_hash)
         .bind(time_text(key.created_at))
+        .bind(&key.role)
+        .bind(key.expires_at.map(time_text))
         .execute(&self.pool)
         .await?;
         Ok(())
     }
 
     async fn api_key(&self, id: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
-        let row: Option<(String, String, Option<String>, String, String, Option<String>)> = sqlx::query_as(
-            "SELECT id, name, tenant, secret_hash, created_at, revoked_at FROM api_keys WHERE id = $1",
+        let row: Option<ApiKeyColumns> = sqlx::query_as(
+            "SELECT id, name, tenant, secret_hash, created_at, revoked_at, role, expires_at FROM api_keys WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(&self.pool)
@@ -498,8 +501,8 @@ impl EventStore for SqliteStore {
     }
 
     async fn list_api_keys(&self) -> Result<Vec<ApiKeyRecord>, StoreError> {
-        let rows: Vec<(String, String, Option<String>, String, String, Option<String>)> = sqlx::query_as(
-            "SELECT id, name, tenant, secret_hash, created_at, revoked_at FROM api_keys ORDER BY created_at, id",
+        let rows: Vec<ApiKeyColumns> = sqlx::query_as(
+            "SELECT id, name, tenant, secret_hash, created_at, revoked_at, role, expires_at FROM api_keys ORDER BY created_at, id",
         )
         .fetch_all(&self.pool)
         .await?;
@@ -847,15 +850,19 @@ impl AppendTx for SqliteAppend {
     }
 }
 
+type ApiKeyColumns = (
+    String,
+    String,
+    Option<String>,
+    String,
+    String,
+    Option<String>,
+    String,
+    Option<String>,
+);
+
 fn api_key_record(
-    (id, name, tenant, secret_hash, created_at, revoked_at): (
-        String,
-        String,
-        Option<String>,
-        String,
-        String,
-        Option<String>,
-    ),
+    (id, name, tenant, secret_hash, created_at, revoked_at, role, expires_at): ApiKeyColumns,
 ) -> Result<ApiKeyRecord, StoreError> {
     Ok(ApiKeyRecord {
         id,
@@ -864,5 +871,7 @@ fn api_key_record(
         secret_hash,
         created_at: parse_time(&created_at)?,
         revoked_at: revoked_at.as_deref().map(parse_time).transpose()?,
+        role,
+        expires_at: expires_at.as_deref().map(parse_time).transpose()?,
     })
 }

@@ -20,7 +20,7 @@ use rand::RngCore;
 use secrecy::{ExposeSecret, SecretString};
 use tonic::{Request, Status};
 
-use crate::callers::{Caller, Scope};
+use crate::callers::{Caller, Role, Scope};
 use crate::config::AuthMode;
 
 /// How long a looked-up key is trusted before it is read again (a revocation takes effect within
@@ -59,7 +59,12 @@ fn hash(secret: &str) -> String {
 }
 
 /// A new key: the full key (shown once) and its record (what is stored).
-pub fn generate(name: &str, tenant: Option<TenantId>) -> (SecretString, ApiKeyRecord) {
+pub fn generate(
+    name: &str,
+    tenant: Option<TenantId>,
+    role: Role,
+    expires_at: Option<chrono::DateTime<Utc>>,
+) -> (SecretString, ApiKeyRecord) {
     let mut id = [0u8; 6];
     let mut secret = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut id);
@@ -73,6 +78,8 @@ pub fn generate(name: &str, tenant: Option<TenantId>) -> (SecretString, ApiKeyRe
         secret_hash: hash(&secret),
         created_at: Utc::now(),
         revoked_at: None,
+        role: role.as_str().to_owned(),
+        expires_at,
     };
     (SecretString::from(format!("lk_{id}_{secret}")), record)
 }
@@ -173,8 +180,9 @@ impl Authenticator {
         Ok(record)
     }
 
-    /// Who is calling. The trace id of a W3C `traceparent` header becomes the correlation id.
-    pub async fn caller<T>(&self, request: &Request<T>) -> Result<Caller, Status> {
+    /// Who is calling, if their role allows what they ask (`needs`). The trace id of a W3C
+    /// `traceparent` header becomes the correlation id.
+    pub async fn caller<T>(&self, request: &Request<T>, needs: Role) -> Result<Caller, Status> {
         let correlation_id = request
             .metadata()
             .get("traceparent")
@@ -240,6 +248,22 @@ impl Authenticator {
         if record.revoked_at.is_some() || record.secret_hash != hash(secret) {
             return Err(unauthenticated());
         }
+        if record.expires_at.is_some_and(|at| at <= Utc::now()) {
+            return Err(Status::unauthenticated(format!(
+                "API key {} expired; create another with `latchkey apikeys create`",
+                record.id
+            )));
+        }
+        // A role this build does not know allows nothing more than reading.
+        let role = Role::parse(&record.role).unwrap_or(Role::Reader);
+        if role < needs {
+            return Err(Status::permission_denied(format!(
+                "API key {} has the {} role; this call needs {}",
+                record.id,
+                role.as_str(),
+                needs.as_str()
+            )));
+        }
         self.within_rate(Caller {
             actor: format!("key:{}", record.id),
             correlation_id,
@@ -257,7 +281,7 @@ mod tests {
 
     #[test]
     fn keys_are_shown_once_and_stored_as_hashes() {
-        let (key, record) = generate("ci", None);
+        let (key, record) = generate("ci", None, Role::Admin, None);
         let (id, secret) = parse(key.expose_secret()).unwrap();
         assert_eq!(id, record.id);
         assert_eq!(record.secret_hash, hash(secret));

@@ -14,6 +14,38 @@ pub enum Scope {
     Tenant(TenantId),
 }
 
+/// What a key may do, each role including the ones below it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Role {
+    /// `GetToken`, reads (connections, integrations, history, access log), `VerifyWebhook`.
+    Reader,
+    /// Also connect, refresh, validate, label, revoke, delete and import connections.
+    Manager,
+    /// Everything its scope allows (integrations, for an admin-scoped key).
+    Admin,
+}
+
+impl Role {
+    pub const NAMES: [&'static str; 3] = ["reader", "manager", "admin"];
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "reader" => Some(Self::Reader),
+            "manager" => Some(Self::Manager),
+            "admin" => Some(Self::Admin),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Reader => "reader",
+            Self::Manager => "manager",
+            Self::Admin => "admin",
+        }
+    }
+}
+
 /// Who is asking and under which trace: becomes the events' `actor` and `correlation_id`.
 #[derive(Debug, Clone)]
 pub struct Caller {

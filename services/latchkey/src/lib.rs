@@ -43,4 +43,5 @@ mod wire;
 pub use app::{App, open_store};
 pub use auth::generate as generate_api_key;
 pub use cache::ProjectionCache;
+pub use callers::Role;
 pub use config::{Config, Settings};

@@ -76,9 +76,16 @@ enum ApikeyAction {
         /// What the key is for.
         #[arg(long)]
         name: String,
-        /// The one tenant the key may see; without it the key is an admin key.
+        /// The one tenant the key may see; without it the key sees every tenant.
         #[arg(long)]
         tenant: Option<String>,
+        /// reader (GetToken and reads), manager (also connect, refresh, revoke, delete, import)
+        /// or admin (everything its scope allows). Default: admin without --tenant, manager with.
+        #[arg(long)]
+        role: Option<String>,
+        /// Days until the key stops working. Default: it does not expire.
+        #[arg(long, value_name = "DAYS")]
+        expires_in: Option<u32>,
     },
     /// List keys (never their secrets).
     List,
@@ -437,35 +444,66 @@ async fn apikeys(config: &latchkey::config::Config, action: ApikeyAction) -> any
     let opened = open_store(config, Migrations::Check).await?;
     let store = opened.store;
     let result = match action {
-        ApikeyAction::Create { name, tenant } => {
+        ApikeyAction::Create {
+            name,
+            tenant,
+            role,
+            expires_in,
+        } => {
             let tenant = tenant
                 .map(|t| latchkey_domain::TenantId::parse_field(&t, "--tenant"))
                 .transpose()
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
-            let (key, record) = latchkey::generate_api_key(&name, tenant);
+                .map_err(|e| Usage(e.to_string()))?;
+            let role = match role.as_deref() {
+                None if tenant.is_some() => latchkey::Role::Manager,
+                None => latchkey::Role::Admin,
+                Some(text) => latchkey::Role::parse(text).ok_or_else(|| {
+                    Usage(format!(
+                        "--role: {text:?} is not one of {}",
+                        latchkey::Role::NAMES.join(", ")
+                    ))
+                })?,
+            };
+            let expires_at =
+                expires_in.map(|days| chrono::Utc::now() + chrono::Duration::days(i64::from(days)));
+            let (key, record) = latchkey::generate_api_key(&name, tenant, role, expires_at);
             store.create_api_key(&record).await?;
             let scope = record
                 .tenant
                 .as_ref()
                 .map(|t| format!("tenant {t}"))
                 .unwrap_or_else(|| "admin".to_owned());
-            eprintln!("created key {} ({scope}); it is shown once:", record.id);
+            eprintln!(
+                "created key {} ({scope}, {}{}); it is shown once:",
+                record.id,
+                record.role,
+                record
+                    .expires_at
+                    .map(|at| format!(", until {}", at.to_rfc3339()))
+                    .unwrap_or_default()
+            );
             println!("{}", key.expose_secret());
             Ok(())
         }
         ApikeyAction::List => {
             for key in store.list_api_keys().await? {
+                let state = match (key.revoked_at, key.expires_at) {
+                    (Some(at), _) => format!("revoked {}", at.to_rfc3339()),
+                    (None, Some(at)) if at <= chrono::Utc::now() => {
+                        format!("expired {}", at.to_rfc3339())
+                    }
+                    (None, Some(at)) => format!("active until {}", at.to_rfc3339()),
+                    (None, None) => "active".to_owned(),
+                };
                 println!(
-                    "{}\t{}\t{}\t{}\t{}",
+                    "{}\t{}\t{}\t{}\t{}\t{state}",
                     key.id,
                     key.name,
                     key.tenant
                         .map(|t| t.to_string())
-                        .unwrap_or_else(|| "admin".to_owned()),
+                        .unwrap_or_else(|| "every tenant".to_owned()),
+                    key.role,
                     key.created_at.to_rfc3339(),
-                    key.revoked_at
-                        .map(|at| format!("revoked {}", at.to_rfc3339()))
-                        .unwrap_or_else(|| "active".to_owned())
                 );
             }
             Ok(())

@@ -10,6 +10,7 @@ use super::convert;
 use super::requests::{AccessLogQuery, HistoryQuery, ReplayQuery};
 use crate::audit::{Audit, Events};
 use crate::auth::Authenticator;
+use crate::callers::Role;
 use crate::error::AppError;
 
 type EventStream = Pin<Box<dyn Stream<Item = Result<pb::Event, Status>> + Send>>;
@@ -39,7 +40,7 @@ impl AuditService for AuditApi {
         &self,
         request: Request<pb::GetAccessLogRequest>,
     ) -> Result<Response<pb::GetAccessLogResponse>, Status> {
-        let caller = self.auth.caller(&request).await?;
+        let caller = self.auth.caller(&request, Role::Reader).await?;
         let query = AccessLogQuery::try_from(request.into_inner()).map_err(AppError::from)?;
         let reads = self
             .audit
@@ -55,7 +56,7 @@ impl AuditService for AuditApi {
         &self,
         request: Request<pb::GetHistoryRequest>,
     ) -> Result<Response<Self::GetHistoryStream>, Status> {
-        let caller = self.auth.caller(&request).await?;
+        let caller = self.auth.caller(&request, Role::Reader).await?;
         let query = HistoryQuery::try_from(request.into_inner()).map_err(AppError::from)?;
         let events = self
             .audit
@@ -68,7 +69,7 @@ impl AuditService for AuditApi {
         &self,
         request: Request<pb::ReplayEventsRequest>,
     ) -> Result<Response<Self::ReplayEventsStream>, Status> {
-        let caller = self.auth.caller(&request).await?;
+        let caller = self.auth.caller(&request, Role::Reader).await?;
         let query = ReplayQuery::try_from(request.into_inner()).map_err(AppError::from)?;
         let events = self
             .audit

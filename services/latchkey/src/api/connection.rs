@@ -10,6 +10,7 @@ use super::requests::{
 };
 use crate::access::AccessLog;
 use crate::auth::Authenticator;
+use crate::callers::Role;
 use crate::connections::Connections;
 use crate::connections::authorize::{CallbackOutcome, CallbackParams, StartRequest};
 use crate::connections::connect::{ClientCredentialsRequest, PasswordRequest};
@@ -47,7 +48,7 @@ impl ConnectionService for ConnectionApi {
         &self,
         request: Request<pb::StartAuthorizationRequest>,
     ) -> Result<Response<pb::StartAuthorizationResponse>, Status> {
-        let caller = self.auth.caller(&request).await?;
+        let caller = self.auth.caller(&request, Role::Manager).await?;
         let input: StartRequest = checked(request)?;
         let started = self.connections.start_authorization(&caller, input).await?;
         Ok(Response::new(convert::started_to_pb(started)))
@@ -57,7 +58,7 @@ impl ConnectionService for ConnectionApi {
         &self,
         request: Request<pb::CompleteAuthorizationRequest>,
     ) -> Result<Response<pb::Connection>, Status> {
-        let caller = self.auth.caller(&request).await?;
+        let caller = self.auth.caller(&request, Role::Manager).await?;
         let params = CallbackParams::from_query(&request.get_ref().callback_query);
         match self
             .connections
@@ -84,7 +85,7 @@ impl ConnectionService for ConnectionApi {
         &self,
         request: Request<pb::ConnectClientCredentialsRequest>,
     ) -> Result<Response<pb::Connection>, Status> {
-        let caller = self.auth.caller(&request).await?;
+        let caller = self.auth.caller(&request, Role::Manager).await?;
         let input: ClientCredentialsRequest = checked(request)?;
         let state = self
             .connections
@@ -97,7 +98,7 @@ impl ConnectionService for ConnectionApi {
         &self,
         request: Request<pb::ImportConnectionRequest>,
     ) -> Result<Response<pb::ImportConnectionResponse>, Status> {
-        let caller = self.auth.caller(&request).await?;
+        let caller = self.auth.caller(&request, Role::Manager).await?;
         let input: ImportRequest = checked(request)?;
         let (state, created) = self.connections.import(&caller, input).await?;
         Ok(Response::new(pb::ImportConnectionResponse {
@@ -110,7 +111,7 @@ impl ConnectionService for ConnectionApi {
         &self,
         request: Request<pb::ConnectPasswordRequest>,
     ) -> Result<Response<pb::Connection>, Status> {
-        let caller = self.auth.caller(&request).await?;
+        let caller = self.auth.caller(&request, Role::Manager).await?;
         let input: PasswordRequest = checked(request)?;
         let state = self.connections.connect_password(&caller, input).await?;
         Ok(Response::new(convert::connection_to_pb(&state)))
@@ -120,7 +121,7 @@ impl ConnectionService for ConnectionApi {
         &self,
         request: Request<pb::GetTokenRequest>,
     ) -> Result<Response<pb::GetTokenResponse>, Status> {
-        let caller = self.auth.caller(&request).await?;
+        let caller = self.auth.caller(&request, Role::Reader).await?;
         let input: TokenRequest = checked(request)?;
         let started = std::time::Instant::now();
         let credential = self
@@ -137,7 +138,7 @@ impl ConnectionService for ConnectionApi {
         &self,
         request: Request<pb::RefreshTokenRequest>,
     ) -> Result<Response<pb::Connection>, Status> {
-        let caller = self.auth.caller(&request).await?;
+        let caller = self.auth.caller(&request, Role::Manager).await?;
         let id = connection_id(&request.get_ref().connection_id).map_err(AppError::from)?;
         self.connections.get(&caller, id).await?;
         let state = self.connections.ensure_fresh(id, Need::Force).await?;
@@ -148,7 +149,7 @@ impl ConnectionService for ConnectionApi {
         &self,
         request: Request<pb::RevokeConnectionRequest>,
     ) -> Result<Response<pb::Connection>, Status> {
-        let caller = self.auth.caller(&request).await?;
+        let caller = self.auth.caller(&request, Role::Manager).await?;
         let input: RevokeRequest = checked(request)?;
         let state = self
             .connections
@@ -161,7 +162,7 @@ impl ConnectionService for ConnectionApi {
         &self,
         request: Request<pb::DeleteConnectionRequest>,
     ) -> Result<Response<pb::DeleteConnectionResponse>, Status> {
-        let caller = self.auth.caller(&request).await?;
+        let caller = self.auth.caller(&request, Role::Manager).await?;
         let id = connection_id(&request.get_ref().connection_id).map_err(AppError::from)?;
         self.connections.delete(&caller, id).await?;
         Ok(Response::new(pb::DeleteConnectionResponse {}))
@@ -171,7 +172,7 @@ impl ConnectionService for ConnectionApi {
         &self,
         request: Request<pb::GetConnectionRequest>,
     ) -> Result<Response<pb::Connection>, Status> {
-        let caller = self.auth.caller(&request).await?;
+        let caller = self.auth.caller(&request, Role::Reader).await?;
         let query: ConnectionQuery = checked(request)?;
         let state = match query.as_of {
             Some(at) => self.connections.get_as_of(&caller, query.id, at).await?,
@@ -184,7 +185,7 @@ impl ConnectionService for ConnectionApi {
         &self,
         request: Request<pb::ValidateConnectionRequest>,
     ) -> Result<Response<pb::Connection>, Status> {
-        let caller = self.auth.caller(&request).await?;
+        let caller = self.auth.caller(&request, Role::Manager).await?;
         let id = connection_id(&request.get_ref().connection_id).map_err(AppError::from)?;
         let state = self.connections.validate(&caller, id).await?;
         Ok(Response::new(convert::connection_to_pb(&state)))
@@ -194,7 +195,7 @@ impl ConnectionService for ConnectionApi {
         &self,
         request: Request<pb::UpdateConnectionRequest>,
     ) -> Result<Response<pb::Connection>, Status> {
-        let caller = self.auth.caller(&request).await?;
+        let caller = self.auth.caller(&request, Role::Manager).await?;
         let update: ProfileUpdate = checked(request)?;
         let state = self
             .connections
@@ -207,7 +208,7 @@ impl ConnectionService for ConnectionApi {
         &self,
         request: Request<pb::ListConnectionsRequest>,
     ) -> Result<Response<pb::ListConnectionsResponse>, Status> {
-        let caller = self.auth.caller(&request).await?;
+        let caller = self.auth.caller(&request, Role::Reader).await?;
         let list: ConnectionList = checked(request)?;
         let states = self
             .connections

@@ -8,6 +8,7 @@ use tonic::{Request, Response, Status};
 use super::convert;
 use super::requests::{IntegrationDraft, IntegrationUpdate, WebhookRequest};
 use crate::auth::Authenticator;
+use crate::callers::Role;
 use crate::error::AppError;
 use crate::integrations::Integrations;
 
@@ -42,7 +43,7 @@ impl IntegrationService for IntegrationApi {
         &self,
         request: Request<pb::CreateIntegrationRequest>,
     ) -> Result<Response<pb::Integration>, Status> {
-        let caller = self.auth.caller(&request).await?;
+        let caller = self.auth.caller(&request, Role::Admin).await?;
         caller.require_admin("CreateIntegration")?;
         let mut draft = IntegrationDraft::try_from(request.into_inner()).map_err(AppError::from)?;
         if draft.discover && draft.errors.is_empty() {
@@ -60,7 +61,7 @@ impl IntegrationService for IntegrationApi {
         &self,
         request: Request<pb::ListTemplatesRequest>,
     ) -> Result<Response<pb::ListTemplatesResponse>, Status> {
-        self.auth.caller(&request).await?;
+        self.auth.caller(&request, Role::Reader).await?;
         Ok(Response::new(pb::ListTemplatesResponse {
             templates: templates::TEMPLATES
                 .iter()
@@ -73,7 +74,7 @@ impl IntegrationService for IntegrationApi {
         &self,
         request: Request<pb::VerifyWebhookRequest>,
     ) -> Result<Response<pb::VerifyWebhookResponse>, Status> {
-        let caller = self.auth.caller(&request).await?;
+        let caller = self.auth.caller(&request, Role::Reader).await?;
         let webhook = WebhookRequest::try_from(request.into_inner()).map_err(AppError::from)?;
         let answer = self
             .integrations
@@ -91,7 +92,7 @@ impl IntegrationService for IntegrationApi {
         &self,
         request: Request<pb::GetIntegrationRequest>,
     ) -> Result<Response<pb::Integration>, Status> {
-        self.auth.caller(&request).await?;
+        self.auth.caller(&request, Role::Reader).await?;
         let id = integration_id(&request.get_ref().integration_id)?;
         let state = self.integrations.get(id).await?;
         Ok(self.reply(&state))
@@ -101,7 +102,7 @@ impl IntegrationService for IntegrationApi {
         &self,
         request: Request<pb::ListIntegrationsRequest>,
     ) -> Result<Response<pb::ListIntegrationsResponse>, Status> {
-        self.auth.caller(&request).await?;
+        self.auth.caller(&request, Role::Reader).await?;
         let req = request.into_inner();
         let page = convert::page(req.page_size, &req.page_token).map_err(AppError::from)?;
         let states = self.integrations.list(page).await?;
@@ -116,7 +117,7 @@ impl IntegrationService for IntegrationApi {
         &self,
         request: Request<pb::UpdateIntegrationRequest>,
     ) -> Result<Response<pb::Integration>, Status> {
-        let caller = self.auth.caller(&request).await?;
+        let caller = self.auth.caller(&request, Role::Admin).await?;
         caller.require_admin("UpdateIntegration")?;
         let update = IntegrationUpdate::try_from(request.into_inner()).map_err(AppError::from)?;
         let state = self
@@ -137,7 +138,7 @@ impl IntegrationService for IntegrationApi {
         &self,
         request: Request<pb::DeleteIntegrationRequest>,
     ) -> Result<Response<pb::DeleteIntegrationResponse>, Status> {
-        let caller = self.auth.caller(&request).await?;
+        let caller = self.auth.caller(&request, Role::Admin).await?;
         caller.require_admin("DeleteIntegration")?;
         let req = request.into_inner();
         let id = integration_id(&req.integration_id)?;
