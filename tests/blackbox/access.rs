@@ -517,3 +517,115 @@ async fn a_reader_key_reads_but_cannot_revoke_and_an_expired_key_is_refused() {
     server.stop().await;
     mode.cleanup().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tenant_cannot_change_a_pinned_audience_nor_ask_a_scope_outside_the_allowed_ones() {
+    let provider = FakeProvider::start(ProviderConfig::default())
+        .await
+        .unwrap();
+    let mode = Mode::embedded();
+    let server = Server::start_with(
+        &mode,
+        &[
+            ("LATCHKEY_AUTH", "api-keys"),
+            ("LATCHKEY_ALLOW_LOOPBACK_PROVIDERS", "true"),
+        ],
+    )
+    .await;
+    let admin = apikey(&mode, &["create", "--name", "platform"]).await;
+    let tenant = apikey(&mode, &["create", "--name", "acme", "--tenant", "acme"]).await;
+    let mut as_admin = clients(&server, Some(&admin)).await;
+    let config = || IntegrationConfig {
+        name: format!("Pinned {}", uuid::Uuid::new_v4().simple()),
+        grant_type: GrantType::ClientCredentials as i32,
+        token_url: provider.url("/token"),
+        client_id: provider.config().client_id.clone(),
+        scopes: vec!["read".to_owned()],
+        allowed_scopes: vec!["read".to_owned(), "write".to_owned()],
+        token_params: [("audience".to_owned(), "https://api.example".to_owned())].into(),
+        ..Default::default()
+    };
+    // The integration's own scopes must lie within what it allows.
+    let refused = as_admin
+        .integrations
+        .create_integration(CreateIntegrationRequest {
+            config: Some(IntegrationConfig {
+                scopes: vec!["admin".to_owned()],
+                ..config()
+            }),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::InvalidArgument);
+    assert!(
+        refused.message().contains("allowed_scopes"),
+        "{}",
+        refused.message()
+    );
+    let integration_id = as_admin
+        .integrations
+        .create_integration(CreateIntegrationRequest {
+            config: Some(config()),
+            client_secret: provider.config().client_secret.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .integration_id;
+    let request = |params: &[(&str, &str)], scopes: &[&str]| ConnectClientCredentialsRequest {
+        integration_id: integration_id.clone(),
+        tenant: "acme".to_owned(),
+        extra_params: params
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
+        scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
+        ..Default::default()
+    };
+    let mut as_tenant = clients(&server, Some(&tenant)).await;
+    let refused = as_tenant
+        .connections
+        .connect_client_credentials(request(&[("audience", "https://attacker.example")], &[]))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::PermissionDenied);
+    assert!(
+        refused.message().contains("extra_params.audience"),
+        "{}",
+        refused.message()
+    );
+    let refused = as_tenant
+        .connections
+        .connect_client_credentials(request(&[], &["admin"]))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::InvalidArgument);
+    assert!(
+        refused.message().contains("allowed_scopes"),
+        "{}",
+        refused.message()
+    );
+    // What the integration does not pin, and scopes it allows, a tenant may ask for.
+    as_tenant
+        .connections
+        .connect_client_credentials(request(&[("resource", "reports")], &["write"]))
+        .await
+        .unwrap();
+    let audience = provider.token_calls().last().and_then(|call| {
+        call.params
+            .iter()
+            .find(|(k, _)| k == "audience")
+            .map(|(_, v)| v.clone())
+    });
+    assert_eq!(audience.as_deref(), Some("https://api.example"), "pinned");
+    // The platform itself may.
+    as_admin
+        .connections
+        .connect_client_credentials(request(&[("audience", "https://other.example")], &[]))
+        .await
+        .unwrap();
+    server.stop().await;
+    mode.cleanup().await;
+}

@@ -92,6 +92,28 @@ impl Caller {
         }
     }
 
+    /// A tenant key may add parameters to a request, not change those the integration pins
+    /// (an `audience`, a `resource`): they decide what the tokens are good for.
+    pub fn may_set(
+        &self,
+        requested: &latchkey_domain::ParamMap,
+        pinned: &latchkey_domain::ParamMap,
+        field: &str,
+    ) -> Result<(), AppError> {
+        if self.scope == Scope::Admin {
+            return Ok(());
+        }
+        match requested
+            .iter()
+            .find(|(key, _)| pinned.iter().any(|(p, _)| p == *key))
+        {
+            Some((key, _)) => Err(AppError::PermissionDenied(format!(
+                "{field}.{key} is pinned by the integration; a tenant key cannot change it"
+            ))),
+            None => Ok(()),
+        }
+    }
+
     /// The context of the events this caller causes now.
     pub fn context(&self) -> EventContext {
         self.context_at(Utc::now())

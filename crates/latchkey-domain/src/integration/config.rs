@@ -181,6 +181,10 @@ pub struct IntegrationConfig {
     /// besides `LATCHKEY_RETURN_URL_ORIGINS`.
     #[serde(default)]
     pub return_url_origins: Vec<String>,
+    /// When set, every scope a connection asks for must be one of these (and so must the
+    /// integration's own `scopes`).
+    #[serde(default)]
+    pub allowed_scopes: Vec<Scope>,
 }
 
 fn default_failure_horizon() -> u32 {

@@ -57,6 +57,7 @@ pub struct IntegrationConfigInput {
     pub refresh_token_reuse_grace_secs: Option<u32>,
     pub refresh_failure_horizon_secs: Option<u32>,
     pub return_url_origins: Vec<String>,
+    pub allowed_scopes: Vec<String>,
 }
 
 impl IntegrationConfigInput {
@@ -100,6 +101,27 @@ impl IntegrationConfigInput {
                 None
             }
         };
+        let allowed_scopes = match Scope::parse_list(
+            &self.allowed_scopes,
+            "allowed_scopes",
+            IntegrationConfig::MAX_SCOPES,
+        ) {
+            Ok(allowed) => allowed,
+            Err(errors) => {
+                e.0.extend(errors.0);
+                Vec::new()
+            }
+        };
+        if let Some(scopes) = &scopes
+            && !allowed_scopes.is_empty()
+        {
+            for scope in scopes.iter().filter(|s| !allowed_scopes.contains(s)) {
+                e.push(FieldViolation::new(
+                    "scopes",
+                    format!("{} is not one of allowed_scopes", scope.as_str()),
+                ));
+            }
+        }
         let scope_separator = match &self.scope_separator {
             None => Some(ScopeSeparator::space()),
             Some(sep) => e.check(ScopeSeparator::parse_field(sep, "scope_separator")),
@@ -455,6 +477,7 @@ impl IntegrationConfigInput {
                 refresh_token_reuse: refresh_token_reuse.unwrap_or_default(),
                 refresh_failure_horizon_secs,
                 return_url_origins,
+                allowed_scopes,
             }),
             // Every `None` above pushed a violation, so `e` was not empty.
             _ => Err(e),

@@ -191,6 +191,7 @@ pub fn config_input(
         refresh_token_reuse_grace_secs: c.refresh_token_reuse_grace_secs,
         refresh_failure_horizon_secs: c.refresh_failure_horizon_secs,
         return_url_origins: c.return_url_origins,
+        allowed_scopes: c.allowed_scopes,
         webhook: match c.webhook {
             None => None,
             Some(w) => {
@@ -363,6 +364,11 @@ pub fn integration_to_pb(state: &integration::State, callback_url: &str) -> pb::
             },
             refresh_failure_horizon_secs: Some(c.refresh_failure_horizon_secs),
             return_url_origins: c.return_url_origins.clone(),
+            allowed_scopes: c
+                .allowed_scopes
+                .iter()
+                .map(|s| s.as_str().to_owned())
+                .collect(),
             webhook: c.webhook.as_ref().map(|w| pb::WebhookScheme {
                 kind: match w.kind {
                     WebhookKind::HmacBody => pb::WebhookKind::HmacBody,

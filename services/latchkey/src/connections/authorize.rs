@@ -183,6 +183,8 @@ impl Connections {
             .map(|u| u.as_str().to_owned())
             .unwrap_or_else(|| self.callback_url.clone());
         let scopes = request.scopes.unwrap_or_else(|| config.scopes.clone());
+        super::within_allowed_scopes(config, &scopes)?;
+        caller.may_set(&request.extra, &config.authorization_params, "extra_params")?;
         let expires_at = now + self.authorization_ttl;
         let pending = PendingAuthorization {
             state_digest: state_digest(state_token.expose_secret()),

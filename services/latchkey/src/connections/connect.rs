@@ -62,6 +62,8 @@ impl Connections {
             )));
         }
         let scopes = scopes.unwrap_or_else(|| config.scopes.clone());
+        super::within_allowed_scopes(config, &scopes)?;
+        caller.may_set(&extra, &config.token_params, "extra_params")?;
         let integration_secret = self.open_integration_secret(&integration).await?;
         let (client_id, secret) = match &own_client {
             Some((id, secret)) => (id.as_str(), Some(secret)),
@@ -134,6 +136,7 @@ impl Connections {
             )));
         }
         let scopes = scopes.unwrap_or_else(|| config.scopes.clone());
+        super::within_allowed_scopes(config, &scopes)?;
         let secret = self.open_integration_secret(&integration).await?;
         let client = ClientCredentials {
             client_id: config.client_id.as_str(),

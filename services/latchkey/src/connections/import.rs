@@ -64,6 +64,9 @@ impl Connections {
                 config.grant_type.as_str()
             )));
         }
+        if let Some(scopes) = &request.scopes {
+            super::within_allowed_scopes(config, scopes)?;
+        }
         let id = match &request.import_id {
             Some(key) => imported_connection_id(integration.id, &tenant, key),
             None => ConnectionId::new_v7(),

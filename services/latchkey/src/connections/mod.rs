@@ -31,7 +31,7 @@ use latchkey_crypto::Field;
 use latchkey_domain::connection::refresh::{self as rules, Jitter};
 use latchkey_domain::connection::{self, TokenSet};
 use latchkey_domain::{
-    ConnectionId, DomainEvent, IntegrationConfig, IntegrationId, Sealed, StreamId, TenantId,
+    ConnectionId, DomainEvent, IntegrationConfig, IntegrationId, Scope, Sealed, StreamId, TenantId,
     integration,
 };
 use latchkey_oauth::{ProviderClient, TokenResponse};
@@ -80,6 +80,24 @@ pub struct Connections {
     shutdown: CancellationToken,
     /// OAuth callbacks completing, or recently completed, in this process.
     callbacks: Arc<callback::Callbacks>,
+}
+
+/// Asked scopes must lie within the integration's `allowed_scopes`, when it sets them.
+fn within_allowed_scopes(config: &IntegrationConfig, asked: &[Scope]) -> Result<(), AppError> {
+    if config.allowed_scopes.is_empty() {
+        return Ok(());
+    }
+    match asked.iter().find(|s| !config.allowed_scopes.contains(s)) {
+        Some(scope) => Err(latchkey_domain::FieldViolation::new(
+            "scopes",
+            format!(
+                "{} is not one of the integration's allowed_scopes",
+                scope.as_str()
+            ),
+        )
+        .into()),
+        None => Ok(()),
+    }
 }
 
 /// What the lease notes of a refresh token: its digest, never the token.
