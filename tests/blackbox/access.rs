@@ -629,3 +629,169 @@ async fn a_tenant_cannot_change_a_pinned_audience_nor_ask_a_scope_outside_the_al
     server.stop().await;
     mode.cleanup().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tenants_own_integration_is_invisible_to_other_tenants_and_shared_ones_serve_all() {
+    use latchkey_proto::v1::{
+        GetIntegrationRequest, ListIntegrationsRequest, UpdateIntegrationRequest,
+    };
+    let provider = FakeProvider::start(ProviderConfig::default())
+        .await
+        .unwrap();
+    let mode = Mode::embedded();
+    let server = Server::start_with(
+        &mode,
+        &[
+            ("LATCHKEY_AUTH", "api-keys"),
+            ("LATCHKEY_ALLOW_LOOPBACK_PROVIDERS", "true"),
+        ],
+    )
+    .await;
+    let platform = apikey(&mode, &["create", "--name", "platform"]).await;
+    let key_a = apikey(
+        &mode,
+        &[
+            "create", "--name", "a", "--tenant", "acme", "--role", "admin",
+        ],
+    )
+    .await;
+    let key_b = apikey(
+        &mode,
+        &[
+            "create", "--name", "b", "--tenant", "globex", "--role", "admin",
+        ],
+    )
+    .await;
+    let config = |name: &str| IntegrationConfig {
+        name: name.to_owned(),
+        grant_type: GrantType::ClientCredentials as i32,
+        token_url: provider.url("/token"),
+        client_id: provider.config().client_id.clone(),
+        ..Default::default()
+    };
+    let create = |name: &str, owner: &str| CreateIntegrationRequest {
+        config: Some(config(name)),
+        client_secret: provider.config().client_secret.clone(),
+        owner_tenant: owner.to_owned(),
+        ..Default::default()
+    };
+    let mut as_platform = clients(&server, Some(&platform)).await;
+    let mut as_a = clients(&server, Some(&key_a)).await;
+    let mut as_b = clients(&server, Some(&key_b)).await;
+    let shared = as_platform
+        .integrations
+        .create_integration(create("Shared", ""))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(shared.owner_tenant, "");
+    // Acme's own OAuth app: its key makes it, and it is acme's whatever the request says.
+    let own = as_a
+        .integrations
+        .create_integration(create("Acme's own", ""))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(own.owner_tenant, "acme");
+    let refused = as_a
+        .integrations
+        .create_integration(create("For globex", "globex"))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::PermissionDenied);
+
+    let names = |response: latchkey_proto::v1::ListIntegrationsResponse| {
+        let mut names: Vec<String> = response
+            .integrations
+            .into_iter()
+            .map(|i| i.config.unwrap().name)
+            .collect();
+        names.sort();
+        names
+    };
+    let list = ListIntegrationsRequest::default;
+    assert_eq!(
+        names(
+            as_b.integrations
+                .list_integrations(list())
+                .await
+                .unwrap()
+                .into_inner()
+        ),
+        ["Shared"]
+    );
+    assert_eq!(
+        names(
+            as_a.integrations
+                .list_integrations(list())
+                .await
+                .unwrap()
+                .into_inner()
+        ),
+        ["Acme's own", "Shared"]
+    );
+    assert_eq!(
+        names(
+            as_platform
+                .integrations
+                .list_integrations(list())
+                .await
+                .unwrap()
+                .into_inner()
+        ),
+        ["Acme's own", "Shared"]
+    );
+    let get = |id: &str| GetIntegrationRequest {
+        integration_id: id.to_owned(),
+    };
+    let hidden = as_b
+        .integrations
+        .get_integration(get(&own.integration_id))
+        .await
+        .unwrap_err();
+    assert_eq!(hidden.code(), Code::NotFound, "as if it did not exist");
+    let connect = |integration: &str, tenant: &str| ConnectClientCredentialsRequest {
+        integration_id: integration.to_owned(),
+        tenant: tenant.to_owned(),
+        ..Default::default()
+    };
+    let hidden = as_b
+        .connections
+        .connect_client_credentials(connect(&own.integration_id, "globex"))
+        .await
+        .unwrap_err();
+    assert_eq!(hidden.code(), Code::NotFound);
+    as_a.connections
+        .connect_client_credentials(connect(&own.integration_id, "acme"))
+        .await
+        .unwrap();
+    as_b.connections
+        .connect_client_credentials(connect(&shared.integration_id, "globex"))
+        .await
+        .unwrap();
+    // A tenant changes its own integration, not the shared one nor another's.
+    let rename =
+        |integration: &latchkey_proto::v1::Integration, name: &str| UpdateIntegrationRequest {
+            integration_id: integration.integration_id.clone(),
+            config: Some(config(name)),
+            ..Default::default()
+        };
+    as_a.integrations
+        .update_integration(rename(&own, "Acme's app"))
+        .await
+        .unwrap();
+    let refused = as_a
+        .integrations
+        .update_integration(rename(&shared, "Mine now"))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::PermissionDenied);
+    let hidden = as_b
+        .integrations
+        .update_integration(rename(&own, "Globex's now"))
+        .await
+        .unwrap_err();
+    assert_eq!(hidden.code(), Code::NotFound);
+    server.stop().await;
+    mode.cleanup().await;
+}

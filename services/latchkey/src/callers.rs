@@ -73,6 +73,46 @@ impl Caller {
         }
     }
 
+    /// Whether this caller may see and use an integration: a shared one, or its tenant's own.
+    pub fn uses(&self, integration: &latchkey_domain::integration::State) -> bool {
+        match (&self.scope, &integration.owner) {
+            (Scope::Admin, _) | (_, None) => true,
+            (Scope::Tenant(own), Some(owner)) => own == owner,
+        }
+    }
+
+    /// Whether this caller may change an integration: any, for a key of every tenant; its
+    /// tenant's own, for a tenant key (a shared one is the platform's).
+    pub fn may_change(
+        &self,
+        integration: &latchkey_domain::integration::State,
+    ) -> Result<(), AppError> {
+        match (&self.scope, &integration.owner) {
+            (Scope::Admin, _) => Ok(()),
+            (Scope::Tenant(own), Some(owner)) if own == owner => Ok(()),
+            (Scope::Tenant(_), Some(_)) => Err(AppError::NotFound(format!(
+                "integration {}",
+                integration.id
+            ))),
+            (Scope::Tenant(_), None) => Err(AppError::PermissionDenied(format!(
+                "integration {} is shared by every tenant; only the platform changes it",
+                integration.id
+            ))),
+        }
+    }
+
+    /// Who owns an integration this caller creates: a tenant key's own tenant always.
+    pub fn owner_of_new(&self, requested: Option<TenantId>) -> Result<Option<TenantId>, AppError> {
+        match (&self.scope, requested) {
+            (Scope::Admin, requested) => Ok(requested),
+            (Scope::Tenant(own), None) => Ok(Some(own.clone())),
+            (Scope::Tenant(own), Some(requested)) => {
+                self.acting_for(requested)?;
+                Ok(Some(own.clone()))
+            }
+        }
+    }
+
     pub fn require_admin(&self, what: &str) -> Result<(), AppError> {
         match self.scope {
             Scope::Admin => Ok(()),

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::config::*;
-use crate::{DomainError, EventMeta, IntegrationId, SealedSecret};
+use crate::{DomainError, EventMeta, IntegrationId, SealedSecret, TenantId};
 
 fn keep() -> SecretChange {
     SecretChange::Keep
@@ -26,6 +26,8 @@ pub enum Command {
         config: IntegrationConfig,
         client_secret: Option<SealedSecret>,
         webhook_secret: Option<SealedSecret>,
+        /// The one tenant whose own OAuth app this is; `None`: shared by every tenant.
+        owner: Option<TenantId>,
     },
     Update {
         config: IntegrationConfig,
@@ -44,6 +46,9 @@ pub enum Event {
         client_secret: Option<SealedSecret>,
         #[serde(default)]
         webhook_secret: Option<SealedSecret>,
+        /// The one tenant whose own OAuth app this is; absent: shared by every tenant.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        owner: Option<TenantId>,
     },
     IntegrationUpdated {
         config: IntegrationConfig,
@@ -77,6 +82,9 @@ pub struct State {
     pub client_secret: Option<SealedSecret>,
     #[serde(default)]
     pub webhook_secret: Option<SealedSecret>,
+    /// `None`: shared by every tenant; else that tenant's own.
+    #[serde(default)]
+    pub owner: Option<TenantId>,
     pub deleted: bool,
     pub version: u64,
     pub created_at: DateTime<Utc>,
@@ -92,6 +100,7 @@ pub fn decide(state: Option<&State>, command: Command) -> Result<Vec<Event>, Dom
             config,
             client_secret,
             webhook_secret,
+            owner,
         } => match state {
             Some(_) => Err(DomainError::AlreadyExists(format!(
                 "integration {integration_id}"
@@ -101,6 +110,7 @@ pub fn decide(state: Option<&State>, command: Command) -> Result<Vec<Event>, Dom
                 config,
                 client_secret,
                 webhook_secret,
+                owner,
             }]),
         },
         Command::Update {
@@ -133,12 +143,14 @@ pub fn apply(state: Option<State>, event: &Event, meta: &EventMeta) -> Option<St
                 config,
                 client_secret,
                 webhook_secret,
+                owner,
             },
         ) => Some(State {
             id: *integration_id,
             config: config.clone(),
             client_secret: client_secret.clone(),
             webhook_secret: webhook_secret.clone(),
+            owner: owner.clone(),
             deleted: false,
             version: meta.version,
             created_at: meta.occurred_at,

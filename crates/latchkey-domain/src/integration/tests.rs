@@ -34,6 +34,7 @@ fn created() -> Event {
         config: input().parse().unwrap(),
         client_secret: Some(secret()),
         webhook_secret: None,
+        owner: None,
     }
 }
 
@@ -200,6 +201,7 @@ fn given_nothing_when_created_then_integration_created() {
             config: input().parse().unwrap(),
             client_secret: Some(secret()),
             webhook_secret: None,
+            owner: None,
         },
     )
     .unwrap();
@@ -221,6 +223,7 @@ fn given_created_when_created_again_then_already_exists() {
             config: input().parse().unwrap(),
             client_secret: None,
             webhook_secret: None,
+            owner: None,
         },
     )
     .unwrap_err();

@@ -391,6 +391,11 @@ pub fn integration_to_pb(state: &integration::State, callback_url: &str) -> pb::
             .map(|s| s.fingerprint.clone())
             .unwrap_or_default(),
         has_webhook_secret: state.webhook_secret.is_some(),
+        owner_tenant: state
+            .owner
+            .as_ref()
+            .map(|t| t.to_string())
+            .unwrap_or_default(),
         version: state.version,
         created_at: Some(timestamp(state.created_at)),
         updated_at: Some(timestamp(state.updated_at)),
@@ -569,8 +574,11 @@ pub fn access_log_to_pb(reads: Vec<TokenReads>) -> pb::GetAccessLogResponse {
 }
 
 /// A page of integrations, with the token of the next page.
+/// A page of integrations, those the caller may not see left out (the page token still follows
+/// the whole page, so a short page is not the last).
 pub fn integrations_to_pb(
     states: &[integration::State],
+    visible: impl Fn(&integration::State) -> bool,
     page: Page,
     callback_url: &str,
 ) -> pb::ListIntegrationsResponse {
@@ -578,6 +586,7 @@ pub fn integrations_to_pb(
     pb::ListIntegrationsResponse {
         integrations: states
             .iter()
+            .filter(|s| visible(s))
             .map(|s| integration_to_pb(s, callback_url))
             .collect(),
         next_page_token: next_page_token(&ids, page),

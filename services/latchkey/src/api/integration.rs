@@ -44,7 +44,6 @@ impl IntegrationService for IntegrationApi {
         request: Request<pb::CreateIntegrationRequest>,
     ) -> Result<Response<pb::Integration>, Status> {
         let caller = self.auth.caller(&request, Role::Admin).await?;
-        caller.require_admin("CreateIntegration")?;
         let mut draft = IntegrationDraft::try_from(request.into_inner()).map_err(AppError::from)?;
         if draft.discover && draft.errors.is_empty() {
             self.integrations.discover(&mut draft.input).await?;
@@ -52,7 +51,13 @@ impl IntegrationService for IntegrationApi {
         let new = draft.finish().map_err(AppError::from)?;
         let state = self
             .integrations
-            .create(&caller, new.config, new.client_secret, new.webhook_secret)
+            .create(
+                &caller,
+                new.config,
+                new.client_secret,
+                new.webhook_secret,
+                new.owner,
+            )
             .await?;
         Ok(self.reply(&state))
     }
@@ -92,9 +97,9 @@ impl IntegrationService for IntegrationApi {
         &self,
         request: Request<pb::GetIntegrationRequest>,
     ) -> Result<Response<pb::Integration>, Status> {
-        self.auth.caller(&request, Role::Reader).await?;
+        let caller = self.auth.caller(&request, Role::Reader).await?;
         let id = integration_id(&request.get_ref().integration_id)?;
-        let state = self.integrations.get(id).await?;
+        let state = self.integrations.get_for(&caller, id).await?;
         Ok(self.reply(&state))
     }
 
@@ -102,12 +107,13 @@ impl IntegrationService for IntegrationApi {
         &self,
         request: Request<pb::ListIntegrationsRequest>,
     ) -> Result<Response<pb::ListIntegrationsResponse>, Status> {
-        self.auth.caller(&request, Role::Reader).await?;
+        let caller = self.auth.caller(&request, Role::Reader).await?;
         let req = request.into_inner();
         let page = convert::page(req.page_size, &req.page_token).map_err(AppError::from)?;
         let states = self.integrations.list(page).await?;
         Ok(Response::new(convert::integrations_to_pb(
             &states,
+            |state| caller.uses(state),
             page,
             &self.callback_url,
         )))
@@ -118,8 +124,8 @@ impl IntegrationService for IntegrationApi {
         request: Request<pb::UpdateIntegrationRequest>,
     ) -> Result<Response<pb::Integration>, Status> {
         let caller = self.auth.caller(&request, Role::Admin).await?;
-        caller.require_admin("UpdateIntegration")?;
         let update = IntegrationUpdate::try_from(request.into_inner()).map_err(AppError::from)?;
+        caller.may_change(&self.integrations.get(update.id).await?)?;
         let state = self
             .integrations
             .update(
@@ -139,9 +145,9 @@ impl IntegrationService for IntegrationApi {
         request: Request<pb::DeleteIntegrationRequest>,
     ) -> Result<Response<pb::DeleteIntegrationResponse>, Status> {
         let caller = self.auth.caller(&request, Role::Admin).await?;
-        caller.require_admin("DeleteIntegration")?;
         let req = request.into_inner();
         let id = integration_id(&req.integration_id)?;
+        caller.may_change(&self.integrations.get(id).await?)?;
         self.integrations
             .delete(&caller, id, req.expected_version, req.force)
             .await?;

@@ -485,6 +485,7 @@ pub struct IntegrationDraft {
     pub discover: bool,
     client_secret: String,
     webhook_secret: String,
+    owner: Option<TenantId>,
     /// What is already known to be wrong: discovery is skipped, and these are reported with the
     /// rest.
     pub errors: ValidationErrors,
@@ -496,6 +497,8 @@ pub struct NewIntegration {
     pub config: IntegrationConfig,
     pub client_secret: Option<SecretString>,
     pub webhook_secret: Option<SecretString>,
+    /// `None`: shared by every tenant.
+    pub owner: Option<TenantId>,
 }
 
 impl TryFrom<pb::CreateIntegrationRequest> for IntegrationDraft {
@@ -504,6 +507,9 @@ impl TryFrom<pb::CreateIntegrationRequest> for IntegrationDraft {
     fn try_from(req: pb::CreateIntegrationRequest) -> Result<Self, Self::Error> {
         let mut errors = ValidationErrors::default();
         let input = convert::config_input(req.config, &mut errors);
+        let owner = (!req.owner_tenant.is_empty())
+            .then(|| errors.check(TenantId::parse_field(&req.owner_tenant, "owner_tenant")))
+            .flatten();
         let template = match req.template.as_str() {
             "" => None,
             name => {
@@ -529,6 +535,7 @@ impl TryFrom<pb::CreateIntegrationRequest> for IntegrationDraft {
             discover: req.discover,
             client_secret: req.client_secret,
             webhook_secret: req.webhook_secret,
+            owner,
             errors,
         })
     }
@@ -546,6 +553,7 @@ impl IntegrationDraft {
                 config,
                 client_secret,
                 webhook_secret,
+                owner: self.owner,
             }),
             _ => Err(errors),
         }

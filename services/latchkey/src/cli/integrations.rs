@@ -74,6 +74,9 @@ pub enum IntegrationsAction {
         /// Fill the endpoints from the issuer's RFC 8414 / OpenID metadata (needs --issuer).
         #[arg(long)]
         discover: bool,
+        /// The tenant whose own OAuth app this is (only its keys see it). Default: shared.
+        #[arg(long)]
+        owner_tenant: Option<String>,
         #[command(flatten)]
         flags: IntegrationFlags,
         #[arg(long)]
@@ -187,6 +190,7 @@ fn integration_json(i: &pb::Integration) -> serde_json::Value {
         "return_url_origins": c.return_url_origins,
         "authorization_params": c.authorization_params,
         "redirect_uri": i.effective_redirect_uri,
+        "owner_tenant": i.owner_tenant,
         "version": i.version,
         "created_at": time(&i.created_at),
         "updated_at": time(&i.updated_at),
@@ -208,6 +212,7 @@ pub async fn run(clients: &Clients, action: IntegrationsAction) -> anyhow::Resul
         IntegrationsAction::Create {
             template,
             discover,
+            owner_tenant,
             flags,
             json,
             quiet,
@@ -221,6 +226,7 @@ pub async fn run(clients: &Clients, action: IntegrationsAction) -> anyhow::Resul
                     template: template.unwrap_or_default(),
                     discover,
                     webhook_secret: String::new(),
+                    owner_tenant: owner_tenant.unwrap_or_default(),
                 })
                 .await
                 .map_err(refused)?

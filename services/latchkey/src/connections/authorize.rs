@@ -103,7 +103,7 @@ impl Connections {
         mut request: StartRequest,
     ) -> Result<Started, AppError> {
         request.tenant = caller.acting_for(request.tenant)?;
-        let integration = self.integration_state(request.integration_id).await?;
+        let integration = self.integration_for(caller, request.integration_id).await?;
         let config = &integration.config;
         if config.grant_type != GrantType::AuthorizationCode {
             return Err(AppError::FailedPrecondition(format!(

@@ -53,7 +53,7 @@ impl Connections {
             profile,
         } = request;
         let tenant = caller.acting_for(tenant)?;
-        let integration = self.integration_state(integration_id).await?;
+        let integration = self.integration_for(caller, integration_id).await?;
         let config = &integration.config;
         if config.grant_type != GrantType::ClientCredentials {
             return Err(AppError::FailedPrecondition(format!(
@@ -127,7 +127,7 @@ impl Connections {
             profile,
         } = request;
         let tenant = caller.acting_for(tenant)?;
-        let integration = self.integration_state(integration_id).await?;
+        let integration = self.integration_for(caller, integration_id).await?;
         let config = &integration.config;
         if config.grant_type != GrantType::Password || !config.allow_password_grant {
             return Err(AppError::FailedPrecondition(format!(

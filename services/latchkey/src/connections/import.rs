@@ -53,7 +53,7 @@ impl Connections {
         request: ImportRequest,
     ) -> Result<(connection::State, bool), AppError> {
         let tenant = caller.acting_for(request.tenant.clone())?;
-        let integration = self.integration_state(request.integration_id).await?;
+        let integration = self.integration_for(caller, request.integration_id).await?;
         let config = &integration.config;
         if config.grant_type != GrantType::AuthorizationCode {
             return Err(AppError::FailedPrecondition(format!(

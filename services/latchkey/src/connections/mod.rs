@@ -151,6 +151,21 @@ impl Connections {
         }
     }
 
+    /// An integration this caller may connect through: another tenant's own is answered as
+    /// missing.
+    async fn integration_for(
+        &self,
+        caller: &Caller,
+        id: IntegrationId,
+    ) -> Result<integration::State, AppError> {
+        let state = self.integration_state(id).await?;
+        if caller.uses(&state) {
+            Ok(state)
+        } else {
+            Err(AppError::NotFound(format!("integration {id}")))
+        }
+    }
+
     async fn connection_state(&self, id: ConnectionId) -> Result<connection::State, AppError> {
         match self.store.connection(id).await? {
             Some(state) if state.status != connection::Status::Deleted => Ok(state),

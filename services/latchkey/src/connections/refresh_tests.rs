@@ -76,6 +76,7 @@ async fn given_a_connection(
             config,
             client_secret: None,
             webhook_secret: None,
+            owner: None,
         },
     )
     .expect("integration");

@@ -89,7 +89,9 @@ impl Integrations {
         config: IntegrationConfig,
         client_secret: Option<SecretString>,
         webhook_secret: Option<SecretString>,
+        owner: Option<latchkey_domain::TenantId>,
     ) -> Result<integration::State, AppError> {
+        let owner = caller.owner_of_new(owner)?;
         if let Some(secret) = &client_secret {
             check_secret(secret.expose_secret(), "client_secret")?;
         }
@@ -116,6 +118,7 @@ impl Integrations {
                 config,
                 client_secret,
                 webhook_secret,
+                owner,
             },
         )?;
         self.append(id, 0, events, caller).await?;
@@ -146,6 +149,20 @@ impl Integrations {
         match self.store.integration(id).await? {
             Some(state) if !state.deleted => Ok(state),
             _ => Err(AppError::NotFound(format!("integration {id}"))),
+        }
+    }
+
+    /// An integration the caller may see: another tenant's own is answered as missing.
+    pub async fn get_for(
+        &self,
+        caller: &Caller,
+        id: IntegrationId,
+    ) -> Result<integration::State, AppError> {
+        let state = self.get(id).await?;
+        if caller.uses(&state) {
+            Ok(state)
+        } else {
+            Err(AppError::NotFound(format!("integration {id}")))
         }
     }
 

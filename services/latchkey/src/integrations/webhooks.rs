@@ -34,7 +34,7 @@ impl Integrations {
         headers: &std::collections::BTreeMap<String, String>,
         body: &[u8],
     ) -> Result<WebhookVerdict, AppError> {
-        let integration = self.get(id).await?;
+        let integration = self.get_for(caller, id).await?;
         let Some(scheme) = integration.config.webhook.as_ref() else {
             return Err(AppError::FailedPrecondition(format!(
                 "integration {id} has no webhook scheme"
