@@ -153,6 +153,7 @@ fn integration_created(id: IntegrationId, name: &str) -> DomainEvent {
             fingerprint: "hmac-sha256:00".to_owned(),
         }),
         webhook_secret: None,
+        owner: None,
     }
     .into()
 }
