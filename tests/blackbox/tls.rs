@@ -4,7 +4,7 @@ use std::path::Path;
 
 use latchkey_proto::v1::ListConnectionsRequest;
 use latchkey_proto::v1::connection_service_client::ConnectionServiceClient;
-use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair, SanType};
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Identity};
 
 use crate::helpers::{Mode, Server};
@@ -12,7 +12,12 @@ use crate::helpers::{Mode, Server};
 struct Pki {
     ca: String,
     server: (String, String),
+    /// `urn:latchkey:all:admin`.
     client: (String, String),
+    /// `urn:latchkey:tenant:acme:reader`.
+    reader: (String, String),
+    /// From the CA, but naming no role.
+    roleless: (String, String),
     stranger: (String, String),
 }
 
@@ -22,19 +27,33 @@ fn pki() -> Pki {
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     let ca = ca_params.self_signed(&ca_key).unwrap();
     let issuer = Issuer::new(ca_params, ca_key);
-    let leaf = |names: Vec<String>, issuer: &Issuer<'_, KeyPair>| {
+    let leaf_with = |names: Vec<String>, uri: Option<&str>, issuer: &Issuer<'_, KeyPair>| {
         let key = KeyPair::generate().unwrap();
-        let cert = CertificateParams::new(names)
-            .unwrap()
-            .signed_by(&key, issuer)
-            .unwrap();
+        let mut params = CertificateParams::new(names).unwrap();
+        if let Some(uri) = uri {
+            params
+                .subject_alt_names
+                .push(SanType::URI(uri.try_into().unwrap()));
+        }
+        let cert = params.signed_by(&key, issuer).unwrap();
         (cert.pem(), key.serialize_pem())
     };
+    let leaf = |names: Vec<String>, issuer: &Issuer<'_, KeyPair>| leaf_with(names, None, issuer);
     let server = leaf(
         vec!["localhost".to_owned(), "127.0.0.1".to_owned()],
         &issuer,
     );
-    let client = leaf(vec!["worker".to_owned()], &issuer);
+    let client = leaf_with(
+        vec!["worker".to_owned()],
+        Some("urn:latchkey:all:admin"),
+        &issuer,
+    );
+    let reader = leaf_with(
+        vec!["reader".to_owned()],
+        Some("urn:latchkey:tenant:acme:reader"),
+        &issuer,
+    );
+    let roleless = leaf(vec!["roleless".to_owned()], &issuer);
     // A certificate from another CA.
     let other_key = KeyPair::generate().unwrap();
     let mut other_params = CertificateParams::new(Vec::<String>::new()).unwrap();
@@ -45,6 +64,8 @@ fn pki() -> Pki {
         ca: ca.pem(),
         server,
         client,
+        reader,
+        roleless,
         stranger,
     }
 }
@@ -100,6 +121,36 @@ async fn grpc_serves_tls_and_admits_only_clients_with_a_certificate_from_the_ca(
         .list_connections(ListConnectionsRequest::default())
         .await
         .expect("and is served");
+
+    // A certificate names its scope and role: a tenant's reader lists, and may not revoke.
+    let mut reader = client(&server, &pki.ca, Some(&pki.reader)).await.unwrap();
+    reader
+        .list_connections(ListConnectionsRequest {
+            tenant: "acme".to_owned(),
+            ..Default::default()
+        })
+        .await
+        .expect("a reader reads");
+    let refused = reader
+        .revoke_connection(latchkey_proto::v1::RevokeConnectionRequest {
+            connection_id: uuid::Uuid::now_v7().to_string(),
+            reason: "no".to_owned(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), tonic::Code::PermissionDenied);
+    // From the CA, but naming no role: not admitted as an admin any more.
+    let mut roleless = client(&server, &pki.ca, Some(&pki.roleless)).await.unwrap();
+    let refused = roleless
+        .list_connections(ListConnectionsRequest::default())
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), tonic::Code::Unauthenticated);
+    assert!(
+        refused.message().contains("urn:latchkey:"),
+        "{}",
+        refused.message()
+    );
 
     for identity in [None, Some(&pki.stranger)] {
         let refused = match client(&server, &pki.ca, identity).await {

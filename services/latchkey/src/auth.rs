@@ -198,7 +198,8 @@ impl Authenticator {
                 });
             }
             AuthMode::Mtls => {
-                // The handshake already checked the chain; name the caller by its certificate.
+                // The handshake already checked the chain; the certificate names the caller, and
+                // a SAN URI its scope and role.
                 let certs = request.peer_certs().ok_or_else(|| {
                     Status::unauthenticated(
                         "present a client certificate signed by the configured CA",
@@ -209,11 +210,26 @@ impl Authenticator {
                         "present a client certificate signed by the configured CA",
                     )
                 })?;
+                let (scope, role) = certificate_role(first.as_ref()).ok_or_else(|| {
+                    Status::unauthenticated(
+                        "the client certificate names no Latchkey role: give it a SAN URI \
+                         urn:latchkey:all:<role> or urn:latchkey:tenant:<tenant>:<role> \
+                         (role reader, manager or admin)",
+                    )
+                })?;
                 let digest = latchkey_crypto::sha256_hex(first.as_ref());
+                let actor = format!("cert:{}", &digest[..16]);
+                if role < needs {
+                    return Err(Status::permission_denied(format!(
+                        "certificate {actor} has the {} role; this call needs {}",
+                        role.as_str(),
+                        needs.as_str()
+                    )));
+                }
                 return self.within_rate(Caller {
-                    actor: format!("cert:{}", &digest[..16]),
+                    actor,
                     correlation_id,
-                    scope: Scope::Admin,
+                    scope,
                 });
             }
             AuthMode::ApiKeys => {}
@@ -275,9 +291,60 @@ impl Authenticator {
     }
 }
 
+/// The scope and role a client certificate's SAN URI gives: `urn:latchkey:all:<role>` (every
+/// tenant) or `urn:latchkey:tenant:<tenant>:<role>`.
+fn certificate_role(der: &[u8]) -> Option<(Scope, Role)> {
+    let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
+    let names = cert.subject_alternative_name().ok()??;
+    names
+        .value
+        .general_names
+        .iter()
+        .find_map(|name| match name {
+            x509_parser::extensions::GeneralName::URI(uri) => role_from_uri(uri),
+            _ => None,
+        })
+}
+
+fn role_from_uri(uri: &str) -> Option<(Scope, Role)> {
+    let rest = uri.strip_prefix("urn:latchkey:")?;
+    match rest.split(':').collect::<Vec<_>>().as_slice() {
+        ["all", role] => Some((Scope::Admin, Role::parse(role)?)),
+        ["tenant", tenant, role] => Some((
+            Scope::Tenant(TenantId::parse(tenant).ok()?),
+            Role::parse(role)?,
+        )),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_certificates_uri_names_its_scope_and_role() {
+        assert_eq!(
+            role_from_uri("urn:latchkey:all:admin"),
+            Some((Scope::Admin, Role::Admin))
+        );
+        assert_eq!(
+            role_from_uri("urn:latchkey:tenant:acme:reader"),
+            Some((
+                Scope::Tenant(TenantId::parse("acme").unwrap()),
+                Role::Reader
+            ))
+        );
+        for other in [
+            "urn:latchkey:all:root",
+            "urn:latchkey:tenant:acme",
+            "urn:latchkey:tenant:a b:reader",
+            "https://latchkey/all/admin",
+            "urn:latchkey:all:admin:extra",
+        ] {
+            assert_eq!(role_from_uri(other), None, "{other}");
+        }
+    }
 
     #[test]
     fn keys_are_shown_once_and_stored_as_hashes() {
