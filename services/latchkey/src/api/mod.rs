@@ -5,6 +5,8 @@ mod audit;
 mod connection;
 mod convert;
 mod deadline;
+#[cfg(test)]
+mod hostile_tests;
 mod import;
 mod integration;
 mod requests;
