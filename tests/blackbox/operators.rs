@@ -235,6 +235,94 @@ async fn verify_names_an_edited_event_and_rebuild_repairs_a_damaged_projection()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_with_expected_heads_reports_a_cut_tail_and_a_missing_stream() {
+    let mode = Mode::postgres().await;
+    let server = Server::start(&mode).await;
+    let mut integrations = server.integrations().await;
+    let mut ids = Vec::new();
+    for name in ["Kept", "Cut", "Gone"] {
+        let created = integrations
+            .create_integration(CreateIntegrationRequest {
+                config: Some(integration_config(name)),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        integrations
+            .update_integration(UpdateIntegrationRequest {
+                integration_id: created.integration_id.clone(),
+                config: Some(IntegrationConfig {
+                    description: "revised".to_owned(),
+                    ..created.config.clone().unwrap()
+                }),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        ids.push(created.integration_id);
+    }
+    server.stop().await;
+    let dir = latchkey_store::testing::TempDir::create();
+    let heads = dir.path.join("heads.txt");
+    let heads_arg = heads.display().to_string();
+    let recorded = run(&mode, &["verify", "--heads", &heads_arg]).await;
+    assert_eq!(recorded.status.code(), Some(0));
+    let digest_line = String::from_utf8_lossy(&recorded.stdout).to_string();
+    assert!(digest_line.contains("heads digest"), "{digest_line}");
+    let unchanged = run(&mode, &["verify", "--expect-heads", &heads_arg]).await;
+    assert_eq!(unchanged.status.code(), Some(0));
+
+    // Behind the trigger's back: the last event of one stream, every event of another.
+    let Mode::Postgres { db, .. } = &mode else {
+        unreachable!()
+    };
+    let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+    for sql in [
+        "ALTER TABLE events DISABLE TRIGGER events_no_update_or_delete".to_owned(),
+        format!(
+            "DELETE FROM events WHERE stream_id = 'integration-{}' AND version = 2",
+            ids[1]
+        ),
+        format!(
+            "DELETE FROM events WHERE stream_id = 'integration-{}'",
+            ids[2]
+        ),
+        "ALTER TABLE events ENABLE TRIGGER events_no_update_or_delete".to_owned(),
+    ] {
+        sqlx::query(&sql).execute(&pool).await.unwrap();
+    }
+    pool.close().await;
+    // Every chain that is left still holds: only the recorded heads tell.
+    let alone = run(&mode, &["verify"]).await;
+    assert_eq!(alone.status.code(), Some(0));
+    let checked = run(&mode, &["verify", "--expect-heads", &heads_arg]).await;
+    assert_eq!(
+        checked.status.code(),
+        Some(1),
+        "a check that failed exits 1"
+    );
+    let out = String::from_utf8_lossy(&checked.stdout);
+    assert!(
+        out.contains(&format!(
+            "integration-{} ends at version 1; versions 2 to 2 are gone",
+            ids[1]
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("integration-{} is missing", ids[2])),
+        "{out}"
+    );
+    assert!(
+        !out.contains(&ids[0]),
+        "the intact stream is not named: {out}"
+    );
+    dir.remove();
+    mode.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_auditor_with_a_read_only_role_and_no_master_key_verifies_and_no_migration_runs() {
     let mode = Mode::postgres().await;
     let server = Server::start(&mode).await;

@@ -30,7 +30,18 @@ enum Command {
     /// Apply database migrations and exit (`serve` applies them too).
     Migrate(Settings),
     /// Walk every stream's hash chain; exit 1 at the first broken link.
-    Verify(Settings),
+    Verify {
+        /// Write every stream's head (version and hash) to this file once the log is intact,
+        /// to compare a later run against.
+        #[arg(long, value_name = "FILE")]
+        heads: Option<std::path::PathBuf>,
+        /// Compare with heads an earlier run wrote: a stream gone, a tail cut or an event
+        /// replaced since fails the check.
+        #[arg(long, value_name = "FILE")]
+        expect_heads: Option<std::path::PathBuf>,
+        #[command(flatten)]
+        settings: Settings,
+    },
     /// Replay the whole log into fresh projections and compare them with the live ones.
     RebuildProjections {
         /// Replace the live projections with the replay, in one transaction.
@@ -137,7 +148,7 @@ fn main() -> ExitCode {
     }
     let (Command::Serve(settings)
     | Command::Migrate(settings)
-    | Command::Verify(settings)
+    | Command::Verify { settings, .. }
     | Command::RebuildProjections { settings, .. }
     | Command::Apikeys { settings, .. }
     | Command::Keys { settings, .. }) = &cli.command
@@ -221,10 +232,28 @@ fn main() -> ExitCode {
             Command::Client(_) | Command::DevProvider(_) => {
                 unreachable!("client commands returned above")
             }
-            Command::Verify(_) => {
+            Command::Verify {
+                heads,
+                expect_heads,
+                ..
+            } => {
+                let expected = match &expect_heads {
+                    None => None,
+                    Some(path) => {
+                        let text = std::fs::read_to_string(path).map_err(|e| {
+                            Usage(format!(
+                                "--expect-heads: cannot read {}: {e}",
+                                path.display()
+                            ))
+                        })?;
+                        Some(latchkey::ops::parse_heads(&text).map_err(|e| {
+                            Usage(format!("--expect-heads: {}: {e}", path.display()))
+                        })?)
+                    }
+                };
                 let opened = open_store(&config, Migrations::Check).await?;
                 let bar = indicatif::ProgressBar::new_spinner();
-                let report = latchkey::ops::verify(&*opened.store, |n| {
+                let report = latchkey::ops::verify(&*opened.store, expected, |n| {
                     bar.set_message(format!("{n} events"))
                 })
                 .await;
@@ -234,9 +263,27 @@ fn main() -> ExitCode {
                 match report.broken {
                     None => {
                         println!(
-                            "intact: {} events in {} streams",
-                            report.events, report.streams
+                            "intact: {} events in {} streams; heads digest {}",
+                            report.events,
+                            report.streams,
+                            latchkey::ops::heads_digest(&report.heads)
                         );
+                        if let Some(path) = &heads {
+                            std::fs::write(path, latchkey::ops::heads_text(&report.heads))
+                                .map_err(|e| {
+                                    Usage(format!("--heads: cannot write {}: {e}", path.display()))
+                                })?;
+                        }
+                        if !report.differences.is_empty() {
+                            for difference in &report.differences {
+                                println!("since the expected heads: {difference}");
+                            }
+                            return Err(CheckFailed(format!(
+                                "{} streams lost events since the expected heads",
+                                report.differences.len()
+                            ))
+                            .into());
+                        }
                         Ok(())
                     }
                     Some(link) => {

@@ -1,7 +1,7 @@
 //! Operator work on the log itself: verifying every hash chain, and rebuilding the projections
 //! from the events.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use latchkey_domain::StreamKind;
@@ -26,11 +26,65 @@ pub struct VerifyReport {
     pub events: u64,
     pub streams: usize,
     pub broken: Option<BrokenLink>,
+    /// Each stream's last version and hash: what a later run compares against.
+    pub heads: BTreeMap<String, (u64, Vec<u8>)>,
+    /// What differs from the heads a previous run recorded (`--expect-heads`): a stream gone, a
+    /// tail cut, a version whose hash changed.
+    pub differences: Vec<String>,
 }
 
-/// Walks the whole log in position order, recomputing every hash and link.
+fn head_lines(heads: &BTreeMap<String, (u64, Vec<u8>)>) -> String {
+    heads
+        .iter()
+        .map(|(stream, (version, hash))| format!("{stream} {version} {}\n", hex(hash)))
+        .collect()
+}
+
+/// Heads as a file: a header with the global digest, then `stream version hash` per line.
+pub fn heads_text(heads: &BTreeMap<String, (u64, Vec<u8>)>) -> String {
+    format!(
+        "# latchkey verify heads: {} streams, digest {}\n{}",
+        heads.len(),
+        heads_digest(heads),
+        head_lines(heads)
+    )
+}
+
+/// The digest of every stream's head, as `heads_text` states it: equal digests, equal logs.
+pub fn heads_digest(heads: &BTreeMap<String, (u64, Vec<u8>)>) -> String {
+    latchkey_crypto::sha256_hex(head_lines(heads).as_bytes())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Reads a heads file: stream → (version, hash hex).
+pub fn parse_heads(text: &str) -> Result<HashMap<String, (u64, String)>, String> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| !line.starts_with('#') && !line.trim().is_empty())
+        .map(|(i, line)| {
+            let mut parts = line.split_whitespace();
+            match (
+                parts.next(),
+                parts.next().map(str::parse::<u64>),
+                parts.next(),
+            ) {
+                (Some(stream), Some(Ok(version)), Some(hash)) => {
+                    Ok((stream.to_owned(), (version, hash.to_owned())))
+                }
+                _ => Err(format!("line {} is not `stream version hash`", i + 1)),
+            }
+        })
+        .collect()
+}
+
+/// Walks the whole log in position order, recomputing every hash and link; with `expected`
+/// heads (from an earlier run), also reports streams that lost events since.
 pub async fn verify(
     store: &dyn EventStore,
+    expected: Option<HashMap<String, (u64, String)>>,
     mut progress: impl FnMut(u64),
 ) -> Result<VerifyReport, StoreError> {
     let mut last: HashMap<String, (u64, Vec<u8>)> = HashMap::new();
@@ -70,12 +124,35 @@ pub async fn verify(
                 report.streams = last.len();
                 return Ok(report);
             }
+            if let Some((version, hash)) = expected.as_ref().and_then(|e| e.get(&stream))
+                && *version == event.version
+                && *hash != hex(&event.hash)
+            {
+                report.differences.push(format!(
+                    "{stream} version {version} is not the event recorded then (its hash changed)"
+                ));
+            }
             last.insert(stream, (event.version, event.hash.clone()));
         }
         progress(report.events);
         from = end + 1;
     }
     report.streams = last.len();
+    for (stream, (version, _)) in expected.iter().flatten() {
+        match last.get(stream) {
+            None => report
+                .differences
+                .push(format!("{stream} is missing (it had {version} events)")),
+            Some((now, _)) if now < version => report.differences.push(format!(
+                "{stream} ends at version {now}; versions {} to {version} are gone (its tail \
+                 was cut)",
+                now + 1
+            )),
+            Some(_) => {}
+        }
+    }
+    report.differences.sort();
+    report.heads = last.into_iter().collect();
     Ok(report)
 }
 
