@@ -27,6 +27,8 @@ pub const REMEMBERED: Duration = Duration::from_secs(600);
 /// How long a delivery waits for another replica's completion of the same callback.
 const WAIT_FOR_OTHER: Duration = Duration::from_secs(60);
 const POLL: Duration = Duration::from_millis(100);
+/// Outcomes remembered at most (those under way are always kept).
+const MAX_REMEMBERED: usize = 100_000;
 
 type Outcome = Option<Result<CallbackOutcome, AppError>>;
 
@@ -44,6 +46,10 @@ impl Callbacks {
     ) -> watch::Receiver<Outcome> {
         let mut flights = self.flights.lock().unwrap_or_else(|p| p.into_inner());
         flights.retain(|_, (at, _)| at.elapsed() < REMEMBERED);
+        if flights.len() >= MAX_REMEMBERED {
+            // Many callbacks at once (or a flood of made-up states): keep those under way.
+            flights.retain(|_, (_, outcome)| outcome.borrow().is_none());
+        }
         if let Some((_, outcome)) = flights.get(digest) {
             return outcome.clone();
         }
