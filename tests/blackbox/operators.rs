@@ -293,6 +293,41 @@ async fn verify_with_expected_heads_reports_a_cut_tail_and_a_missing_stream() {
         sqlx::query(&sql).execute(&pool).await.unwrap();
     }
     pool.close().await;
+    // A connection whose rows are moved to another tenant: its hashed connection_created says
+    // otherwise.
+    let store: std::sync::Arc<dyn latchkey_store::EventStore> =
+        std::sync::Arc::new(latchkey_store::PgStore::connect(&db.url, 2).await.unwrap());
+    let moved = crate::relay::write_connection(store.clone(), 3).await;
+    store.close().await;
+    let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+    for sql in [
+        "ALTER TABLE events DISABLE TRIGGER events_no_update_or_delete".to_owned(),
+        format!(
+            "UPDATE events SET tenant = 'mallory' WHERE stream_id = 'connection-{moved}' AND version = 2"
+        ),
+        "ALTER TABLE events ENABLE TRIGGER events_no_update_or_delete".to_owned(),
+    ] {
+        sqlx::query(&sql).execute(&pool).await.unwrap();
+    }
+    pool.close().await;
+    let moved_check = run(&mode, &["verify"]).await;
+    assert_eq!(moved_check.status.code(), Some(1));
+    let out = String::from_utf8_lossy(&moved_check.stdout);
+    assert!(
+        out.contains(&format!("connection-{moved} version 2"))
+            && out.contains("tenant column says mallory"),
+        "{out}"
+    );
+    let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+    for sql in [
+        "ALTER TABLE events DISABLE TRIGGER events_no_update_or_delete".to_owned(),
+        format!("DELETE FROM events WHERE stream_id = 'connection-{moved}'"),
+        "ALTER TABLE events ENABLE TRIGGER events_no_update_or_delete".to_owned(),
+    ] {
+        sqlx::query(&sql).execute(&pool).await.unwrap();
+    }
+    pool.close().await;
+
     // Every chain that is left still holds: only the recorded heads tell.
     let alone = run(&mode, &["verify"]).await;
     assert_eq!(alone.status.code(), Some(0));

@@ -165,7 +165,10 @@ fn events_for(id: ConnectionId, n: usize) -> Vec<Vec<DomainEvent>> {
     appends
 }
 
-async fn write_connection(store: std::sync::Arc<dyn EventStore>, events: usize) -> ConnectionId {
+pub(crate) async fn write_connection(
+    store: std::sync::Arc<dyn EventStore>,
+    events: usize,
+) -> ConnectionId {
     let id = ConnectionId::new_v7();
     for (v, batch) in events_for(id, events).into_iter().enumerate() {
         store

@@ -88,6 +88,8 @@ pub async fn verify(
     mut progress: impl FnMut(u64),
 ) -> Result<VerifyReport, StoreError> {
     let mut last: HashMap<String, (u64, Vec<u8>)> = HashMap::new();
+    // A connection stream's tenant, from its hashed `connection_created`: every row must say it.
+    let mut tenants: HashMap<String, Option<String>> = HashMap::new();
     let mut report = VerifyReport::default();
     let mut from = 0;
     loop {
@@ -112,7 +114,25 @@ pub async fn verify(
             } else if event.computed_hash() != event.hash {
                 Some("the event's content does not match its hash (edited)".to_owned())
             } else {
-                None
+                let column = event.tenant.as_ref().map(|t| t.as_str().to_owned());
+                let hashed = match event.stream_id.kind() {
+                    StreamKind::Integration => None,
+                    StreamKind::Connection if event.version == 1 => {
+                        let tenant = serde_json::from_str::<serde_json::Value>(&event.payload)
+                            .ok()
+                            .and_then(|p| p["tenant"].as_str().map(str::to_owned));
+                        tenants.insert(stream.clone(), tenant.clone());
+                        tenant
+                    }
+                    StreamKind::Connection => tenants.get(&stream).cloned().flatten(),
+                };
+                (column != hashed).then(|| {
+                    format!(
+                        "its tenant column says {} but the stream was created for {} (edited)",
+                        column.as_deref().unwrap_or("none"),
+                        hashed.as_deref().unwrap_or("none")
+                    )
+                })
             };
             if let Some(reason) = reason {
                 report.broken = Some(BrokenLink {
