@@ -273,4 +273,49 @@ mod tests {
         assert_eq!(account_at(&body, "/list"), None);
         assert_eq!(account_at(&body, "/missing"), None);
     }
+
+    mod hostile {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+            /// Any ID token text against any key set a provider could publish: refused with a
+            /// reason or read, never a panic, and the reason never holds the token.
+            #[test]
+            fn any_id_token_and_key_set_give_a_reason_never_a_panic(
+                token in prop_oneof![".{0,200}", "[A-Za-z0-9_-]{0,40}\\.[A-Za-z0-9_-]{0,40}\\.[A-Za-z0-9_-]{0,40}"],
+                keys in prop_oneof![
+                    Just(serde_json::json!({"keys": []})),
+                    Just(serde_json::json!({"keys": [{"kty": "EC", "crv": "P-256", "x": "AA", "y": "AA"}]})),
+                    Just(serde_json::json!({"keys": [{"kty": "RSA", "n": "", "e": "AQAB", "kid": "k"}]})),
+                ],
+            ) {
+                let Ok(keys) = serde_json::from_value::<JwkSet>(keys) else { return Ok(()) };
+                let secret = SecretString::from(format!("{token}canary"));
+                match verify_id_token(&secret, &keys, "https://issuer.example", "client") {
+                    Ok(sub) => prop_assert!(!sub.is_empty()),
+                    Err(e) => prop_assert!(!e.to_string().contains("canary"), "{e}"),
+                }
+            }
+
+            /// Any JSON answer (userinfo, an account endpoint) at any pointer: a value or none.
+            #[test]
+            fn any_answer_at_any_pointer_is_read_or_none(
+                answer in prop_oneof![
+                    Just(serde_json::json!(null)),
+                    ".{0,20}".prop_map(|s| serde_json::json!(s)),
+                    any::<f64>().prop_map(|n| serde_json::json!(n)),
+                    proptest::collection::hash_map(".{0,6}", ".{0,6}", 0..4).prop_map(|m| serde_json::json!(m)),
+                    proptest::collection::vec(any::<i64>(), 0..4).prop_map(|v| serde_json::json!({"id": v})),
+                ],
+                pointer in ".{0,12}",
+            ) {
+                if let Some(value) = account_at(&answer, &pointer) {
+                    prop_assert!(!value.is_empty());
+                }
+            }
+        }
+    }
 }
