@@ -5,8 +5,8 @@ use latchkey_proto::v1 as pb;
 use latchkey_proto::v1::integration_service_server::IntegrationService;
 use tonic::{Request, Response, Status};
 
-use super::convert;
 use super::requests::{IntegrationDraft, IntegrationUpdate, WebhookRequest};
+use super::{convert, integration_wire};
 use crate::auth::Authenticator;
 use crate::callers::Role;
 use crate::error::AppError;
@@ -29,7 +29,10 @@ impl IntegrationApi {
     }
 
     fn reply(&self, state: &latchkey_domain::integration::State) -> Response<pb::Integration> {
-        Response::new(convert::integration_to_pb(state, &self.callback_url))
+        Response::new(integration_wire::integration_to_pb(
+            state,
+            &self.callback_url,
+        ))
     }
 }
 
@@ -70,7 +73,7 @@ impl IntegrationService for IntegrationApi {
         Ok(Response::new(pb::ListTemplatesResponse {
             templates: templates::TEMPLATES
                 .iter()
-                .map(convert::template_to_pb)
+                .map(integration_wire::template_to_pb)
                 .collect(),
         }))
     }
@@ -90,7 +93,9 @@ impl IntegrationService for IntegrationApi {
                 &webhook.body,
             )
             .await?;
-        Ok(Response::new(convert::webhook_verdict_to_pb(answer)))
+        Ok(Response::new(integration_wire::webhook_verdict_to_pb(
+            answer,
+        )))
     }
 
     async fn get_integration(
@@ -111,7 +116,7 @@ impl IntegrationService for IntegrationApi {
         let req = request.into_inner();
         let page = convert::page(req.page_size, &req.page_token).map_err(AppError::from)?;
         let states = self.integrations.list(page).await?;
-        Ok(Response::new(convert::integrations_to_pb(
+        Ok(Response::new(integration_wire::integrations_to_pb(
             &states,
             |state| caller.uses(state),
             page,

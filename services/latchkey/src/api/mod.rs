@@ -9,6 +9,7 @@ mod deadline;
 mod hostile_tests;
 mod import;
 mod integration;
+mod integration_wire;
 mod requests;
 
 pub use audit::AuditApi;

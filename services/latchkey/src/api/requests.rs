@@ -13,7 +13,7 @@ use latchkey_proto::v1 as pb;
 use latchkey_store::{ConnectionFilter, Page};
 use secrecy::{ExposeSecret, SecretString};
 
-use super::convert;
+use super::{convert, integration_wire};
 use crate::audit::EventFilter;
 use crate::connections::authorize::StartRequest;
 use crate::connections::connect::{ClientCredentialsRequest, PasswordRequest};
@@ -506,7 +506,7 @@ impl TryFrom<pb::CreateIntegrationRequest> for IntegrationDraft {
 
     fn try_from(req: pb::CreateIntegrationRequest) -> Result<Self, Self::Error> {
         let mut errors = ValidationErrors::default();
-        let input = convert::config_input(req.config, &mut errors);
+        let input = integration_wire::config_input(req.config, &mut errors);
         let owner = (!req.owner_tenant.is_empty())
             .then(|| errors.check(TenantId::parse_field(&req.owner_tenant, "owner_tenant")))
             .flatten();
@@ -545,7 +545,7 @@ impl IntegrationDraft {
     /// The configuration and secrets, checked, or every field error.
     pub fn finish(self) -> Result<NewIntegration, ValidationErrors> {
         let mut errors = self.errors;
-        let config = convert::parse_config(self.input, &mut errors);
+        let config = integration_wire::parse_config(self.input, &mut errors);
         let client_secret = secret(self.client_secret, "client_secret", &mut errors);
         let webhook_secret = secret(self.webhook_secret, "webhook_secret", &mut errors);
         match config {
@@ -579,7 +579,7 @@ impl TryFrom<pb::UpdateIntegrationRequest> for IntegrationUpdate {
             &req.integration_id,
             "integration_id",
         ));
-        let config = convert::config(req.config, &mut errors);
+        let config = integration_wire::config(req.config, &mut errors);
         let client_secret = match (req.client_secret, req.clear_client_secret) {
             (Some(_), true) => {
                 errors.push(FieldViolation::new(

@@ -1,0 +1,405 @@
+//! Integrations on the wire: configurations in (with templates and discovery filling them),
+//! integrations, templates and webhook verdicts out.
+
+use std::collections::BTreeMap;
+
+use latchkey_domain::integration::{self, IntegrationConfigInput};
+use latchkey_domain::webhook::{WebhookKind, WebhookScheme};
+use latchkey_domain::{
+    AccountMapping, ClientAuthMethod, FieldViolation, IntegrationConfig, RefreshTokenReuse,
+    TokenPlacement, TokenValidation, ValidationErrors,
+};
+use latchkey_proto::v1 as pb;
+use latchkey_store::Page;
+
+use super::convert::{grant_type_from_pb, grant_type_to_pb, next_page_token, timestamp};
+use crate::integrations::webhooks::WebhookVerdict;
+
+/// The wire config, checked: enum values never seen are reported here, the rest by the domain's
+/// parser, all under `config.<field>`, into `errors`.
+pub fn config(
+    config: Option<pb::IntegrationConfig>,
+    errors: &mut ValidationErrors,
+) -> Option<IntegrationConfig> {
+    let input = config_input(config, errors)?;
+    parse_config(input, errors)
+}
+
+/// Parses a (possibly template-filled) input, reporting under `config.<field>`.
+pub fn parse_config(
+    input: IntegrationConfigInput,
+    errors: &mut ValidationErrors,
+) -> Option<IntegrationConfig> {
+    // The domain reports field names without the `config.` prefix; callers send them nested.
+    match input.parse() {
+        Ok(config) => Some(config),
+        Err(domain) => {
+            errors
+                .0
+                .extend(domain.0.into_iter().map(|v| v.within("config")));
+            None
+        }
+    }
+}
+
+/// The wire config as unchecked domain input; enum values never seen are reported here.
+pub fn config_input(
+    config: Option<pb::IntegrationConfig>,
+    errors: &mut ValidationErrors,
+) -> Option<IntegrationConfigInput> {
+    let Some(c) = config else {
+        errors.push(FieldViolation::new("config", "must be set"));
+        return None;
+    };
+    let grant_type = match errors.check(grant_type_from_pb(c.grant_type, "config.grant_type")) {
+        Some(Some(grant)) => grant.as_str().to_owned(),
+        _ => String::new(),
+    };
+    let client_auth = match pb::ClientAuthMethod::try_from(c.client_auth) {
+        Ok(pb::ClientAuthMethod::Unspecified) => String::new(),
+        Ok(pb::ClientAuthMethod::BasicHeader) => "basic_header".to_owned(),
+        Ok(pb::ClientAuthMethod::RequestBody) => "request_body".to_owned(),
+        Err(_) => {
+            errors.push(FieldViolation::new(
+                "config.client_auth",
+                format!(
+                    "{} is not a known client authentication method",
+                    c.client_auth
+                ),
+            ));
+            String::new()
+        }
+    };
+    let token_placement = match c.token_placement.and_then(|p| p.placement) {
+        None => None,
+        Some(pb::token_placement::Placement::Header(h)) => Some(TokenPlacement::Header {
+            name: h.name,
+            prefix: h.prefix,
+        }),
+        Some(pb::token_placement::Placement::Query(q)) => {
+            Some(TokenPlacement::Query { param: q.param })
+        }
+    };
+    let sorted = |map: std::collections::HashMap<String, String>| {
+        let sorted: BTreeMap<String, String> = map.into_iter().collect();
+        sorted.into_iter().collect::<Vec<_>>()
+    };
+    let input = IntegrationConfigInput {
+        name: c.name,
+        description: c.description,
+        grant_type,
+        authorization_url: c.authorization_url,
+        token_url: c.token_url,
+        revocation_url: c.revocation_url,
+        base_uri: c.base_uri,
+        client_id: c.client_id,
+        scopes: c.scopes,
+        scope_separator: c.scope_separator,
+        redirect_uri: c.redirect_uri,
+        response_type: c.response_type,
+        authorization_params: sorted(c.authorization_params),
+        token_params: sorted(c.token_params),
+        client_auth,
+        token_placement,
+        default_token_lifetime_secs: c.default_token_lifetime_secs,
+        refresh_margin_secs: c.refresh_margin_secs,
+        allow_password_grant: c.allow_password_grant,
+        pkce: c.pkce,
+        issuer: c.issuer,
+        require_iss: c.require_iss,
+        metadata_fields: c.metadata_fields,
+        refresh_token_max_idle_secs: c.refresh_token_max_idle_secs,
+        validation_kind: c
+            .validation
+            .as_ref()
+            .map(|v| v.kind.clone())
+            .unwrap_or_default(),
+        validation_url: c
+            .validation
+            .as_ref()
+            .map(|v| v.url.clone())
+            .unwrap_or_default(),
+        probe_method: c
+            .validation
+            .as_ref()
+            .map(|v| v.method.clone())
+            .unwrap_or_default(),
+        probe_path: c
+            .validation
+            .as_ref()
+            .map(|v| v.path.clone())
+            .unwrap_or_default(),
+        probe_status: c
+            .validation
+            .as_ref()
+            .map(|v| v.expected_status)
+            .unwrap_or_default(),
+        validation_interval_secs: c.validation_interval_secs,
+        account_kind: c
+            .account
+            .as_ref()
+            .map(|a| a.kind.clone())
+            .unwrap_or_default(),
+        account_url: c
+            .account
+            .as_ref()
+            .map(|a| a.url.clone())
+            .unwrap_or_default(),
+        account_pointer: c
+            .account
+            .as_ref()
+            .map(|a| a.pointer.clone())
+            .unwrap_or_default(),
+        reauthorize_same_account: c.reauthorize_same_account,
+        refresh_token_reuse: c.refresh_token_reuse,
+        refresh_token_reuse_grace_secs: c.refresh_token_reuse_grace_secs,
+        refresh_failure_horizon_secs: c.refresh_failure_horizon_secs,
+        return_url_origins: c.return_url_origins,
+        allowed_scopes: c.allowed_scopes,
+        webhook: match c.webhook {
+            None => None,
+            Some(w) => {
+                let kind = match pb::WebhookKind::try_from(w.kind) {
+                    Ok(pb::WebhookKind::HmacBody) => Some(WebhookKind::HmacBody),
+                    Ok(pb::WebhookKind::HmacTimestamped) => Some(WebhookKind::HmacTimestamped),
+                    Ok(pb::WebhookKind::Stripe) => Some(WebhookKind::Stripe),
+                    _ => {
+                        errors.push(FieldViolation::new(
+                            "config.webhook.kind",
+                            "must be HMAC_BODY, HMAC_TIMESTAMPED or STRIPE",
+                        ));
+                        None
+                    }
+                };
+                kind.map(|kind| WebhookScheme {
+                    kind,
+                    signature_header: w.signature_header.to_ascii_lowercase(),
+                    prefix: w.prefix,
+                    encoding: if w.encoding.is_empty() {
+                        "hex".to_owned()
+                    } else {
+                        w.encoding
+                    },
+                    timestamp_header: w.timestamp_header.to_ascii_lowercase(),
+                    template: w.template,
+                    tolerance_secs: w.tolerance_secs,
+                    account_pointer: w.account_pointer,
+                })
+            }
+        },
+    };
+    Some(input)
+}
+
+/// A template as the fields it fills.
+pub fn template_to_pb(template: &latchkey_domain::templates::Template) -> pb::Template {
+    let mut input = IntegrationConfigInput::default();
+    template.fill(&mut input);
+    let client_auth = match input.client_auth.as_str() {
+        "request_body" => pb::ClientAuthMethod::RequestBody,
+        _ => pb::ClientAuthMethod::BasicHeader,
+    };
+    pb::Template {
+        name: template.name.to_owned(),
+        description: template.description.to_owned(),
+        config: Some(pb::IntegrationConfig {
+            grant_type: pb::GrantType::AuthorizationCode as i32,
+            authorization_url: input.authorization_url,
+            token_url: input.token_url,
+            revocation_url: input.revocation_url,
+            base_uri: input.base_uri,
+            scope_separator: input.scope_separator,
+            authorization_params: input.authorization_params.into_iter().collect(),
+            token_params: input.token_params.into_iter().collect(),
+            client_auth: client_auth as i32,
+            default_token_lifetime_secs: input.default_token_lifetime_secs,
+            issuer: input.issuer,
+            metadata_fields: input.metadata_fields,
+            refresh_token_reuse: input.refresh_token_reuse,
+            refresh_token_reuse_grace_secs: input.refresh_token_reuse_grace_secs,
+            ..Default::default()
+        }),
+    }
+}
+
+pub fn integration_to_pb(state: &integration::State, callback_url: &str) -> pb::Integration {
+    let c = &state.config;
+    let placement = match &c.token_placement {
+        TokenPlacement::Header { name, prefix } => {
+            pb::token_placement::Placement::Header(pb::HeaderPlacement {
+                name: name.clone(),
+                prefix: prefix.clone(),
+            })
+        }
+        TokenPlacement::Query { param } => {
+            pb::token_placement::Placement::Query(pb::QueryPlacement {
+                param: param.clone(),
+            })
+        }
+    };
+    let text = |v: &Option<latchkey_domain::ProviderUrl>| {
+        v.as_ref()
+            .map(|u| u.as_str().to_owned())
+            .unwrap_or_default()
+    };
+    pb::Integration {
+        integration_id: state.id.to_string(),
+        config: Some(pb::IntegrationConfig {
+            name: c.name.as_str().to_owned(),
+            description: c.description.clone(),
+            grant_type: grant_type_to_pb(c.grant_type) as i32,
+            authorization_url: text(&c.authorization_url),
+            token_url: c.token_url.as_str().to_owned(),
+            revocation_url: text(&c.revocation_url),
+            base_uri: text(&c.base_uri),
+            client_id: c.client_id.as_str().to_owned(),
+            scopes: c.scopes.iter().map(|s| s.as_str().to_owned()).collect(),
+            scope_separator: Some(c.scope_separator.as_str().to_owned()),
+            redirect_uri: text(&c.redirect_uri),
+            response_type: c.response_type.as_str().to_owned(),
+            authorization_params: c
+                .authorization_params
+                .iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
+            token_params: c
+                .token_params
+                .iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
+            client_auth: match c.client_auth {
+                ClientAuthMethod::BasicHeader => pb::ClientAuthMethod::BasicHeader,
+                ClientAuthMethod::RequestBody => pb::ClientAuthMethod::RequestBody,
+            } as i32,
+            token_placement: Some(pb::TokenPlacement {
+                placement: Some(placement),
+            }),
+            default_token_lifetime_secs: Some(c.default_token_lifetime_secs),
+            refresh_margin_secs: Some(c.refresh_margin_secs),
+            allow_password_grant: c.allow_password_grant,
+            pkce: Some(c.pkce),
+            issuer: text(&c.issuer),
+            require_iss: c.require_iss,
+            metadata_fields: c.metadata_fields.clone(),
+            refresh_token_max_idle_secs: c.refresh_token_max_idle_secs,
+            validation: c.validation.as_ref().map(|v| match v {
+                TokenValidation::Introspection { url } => pb::TokenValidation {
+                    kind: "introspection".to_owned(),
+                    url: url.as_str().to_owned(),
+                    ..Default::default()
+                },
+                TokenValidation::Userinfo { url } => pb::TokenValidation {
+                    kind: "userinfo".to_owned(),
+                    url: url.as_str().to_owned(),
+                    ..Default::default()
+                },
+                TokenValidation::Probe {
+                    method,
+                    path,
+                    expected_status,
+                } => pb::TokenValidation {
+                    kind: "probe".to_owned(),
+                    method: method.clone(),
+                    path: path.clone(),
+                    expected_status: u32::from(*expected_status),
+                    ..Default::default()
+                },
+            }),
+            validation_interval_secs: c.validation_interval_secs,
+            account: c.account.as_ref().map(|a| match a {
+                AccountMapping::IdToken { jwks_url: url } | AccountMapping::Userinfo { url } => {
+                    pb::AccountMapping {
+                        kind: a.as_str().to_owned(),
+                        url: url.as_str().to_owned(),
+                        pointer: String::new(),
+                    }
+                }
+                AccountMapping::Endpoint { url, pointer } => pb::AccountMapping {
+                    kind: a.as_str().to_owned(),
+                    url: url.as_str().to_owned(),
+                    pointer: pointer.clone(),
+                },
+            }),
+            reauthorize_same_account: c.reauthorize_same_account,
+            refresh_token_reuse: c.refresh_token_reuse.as_str().to_owned(),
+            refresh_token_reuse_grace_secs: match c.refresh_token_reuse {
+                RefreshTokenReuse::Within { grace_secs } => Some(grace_secs),
+                _ => None,
+            },
+            refresh_failure_horizon_secs: Some(c.refresh_failure_horizon_secs),
+            return_url_origins: c.return_url_origins.clone(),
+            allowed_scopes: c
+                .allowed_scopes
+                .iter()
+                .map(|s| s.as_str().to_owned())
+                .collect(),
+            webhook: c.webhook.as_ref().map(|w| pb::WebhookScheme {
+                kind: match w.kind {
+                    WebhookKind::HmacBody => pb::WebhookKind::HmacBody,
+                    WebhookKind::HmacTimestamped => pb::WebhookKind::HmacTimestamped,
+                    WebhookKind::Stripe => pb::WebhookKind::Stripe,
+                } as i32,
+                signature_header: w.signature_header.clone(),
+                prefix: w.prefix.clone(),
+                encoding: w.encoding.clone(),
+                timestamp_header: w.timestamp_header.clone(),
+                template: w.template.clone(),
+                tolerance_secs: w.tolerance_secs,
+                account_pointer: w.account_pointer.clone(),
+            }),
+        }),
+        has_client_secret: state.client_secret.is_some(),
+        client_secret_fingerprint: state
+            .client_secret
+            .as_ref()
+            .map(|s| s.fingerprint.clone())
+            .unwrap_or_default(),
+        has_webhook_secret: state.webhook_secret.is_some(),
+        owner_tenant: state
+            .owner
+            .as_ref()
+            .map(|t| t.to_string())
+            .unwrap_or_default(),
+        version: state.version,
+        created_at: Some(timestamp(state.created_at)),
+        updated_at: Some(timestamp(state.updated_at)),
+        effective_redirect_uri: c
+            .redirect_uri
+            .as_ref()
+            .map(|u| u.as_str().to_owned())
+            .unwrap_or_else(|| callback_url.to_owned()),
+    }
+}
+
+/// A page of integrations, with the token of the next page.
+/// A page of integrations, those the caller may not see left out (the page token still follows
+/// the whole page, so a short page is not the last).
+pub fn integrations_to_pb(
+    states: &[integration::State],
+    visible: impl Fn(&integration::State) -> bool,
+    page: Page,
+    callback_url: &str,
+) -> pb::ListIntegrationsResponse {
+    let ids: Vec<_> = states.iter().map(|s| *s.id.as_uuid()).collect();
+    pb::ListIntegrationsResponse {
+        integrations: states
+            .iter()
+            .filter(|s| visible(s))
+            .map(|s| integration_to_pb(s, callback_url))
+            .collect(),
+        next_page_token: next_page_token(&ids, page),
+    }
+}
+
+/// `VerifyWebhook`'s answer.
+pub fn webhook_verdict_to_pb(answer: WebhookVerdict) -> pb::VerifyWebhookResponse {
+    pb::VerifyWebhookResponse {
+        valid: answer.verdict.is_ok(),
+        reason: answer.verdict.err().unwrap_or_default(),
+        provider_account_id: answer.provider_account_id.unwrap_or_default(),
+        connection_id: answer
+            .connection_id
+            .map(|id| id.to_string())
+            .unwrap_or_default(),
+    }
+}
