@@ -34,6 +34,7 @@ use latchkey_store::{EventContext, EventStore, PgStore};
 use tokio_util::sync::CancellationToken;
 use tonic::transport::Channel;
 
+mod flood;
 mod measure;
 
 use measure::{ROUNDS, Sample, closed_loop, ms, percentile, run_loop, verdict};
@@ -54,7 +55,7 @@ struct Args {
     /// Connections held in the cache for the memory figure.
     #[arg(long, default_value_t = 100_000)]
     memory_connections: usize,
-    /// Only these parts (comma-separated: get_token, appends, nats, storm, memory).
+    /// Only these parts (comma-separated: get_token, flood, appends, nats, storm, memory).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
 }
@@ -103,6 +104,8 @@ impl Database {
 /// A Latchkey server in this process, on loopback port 0.
 struct Server {
     addr: std::net::SocketAddr,
+    /// The public HTTP listener.
+    http: std::net::SocketAddr,
     shutdown: CancellationToken,
     task: tokio::task::JoinHandle<anyhow::Result<()>>,
 }
@@ -130,10 +133,12 @@ impl Server {
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         let app = latchkey::App::build(config).await?;
         let addr = app.grpc_addr();
+        let http = app.http_addr();
         let shutdown = CancellationToken::new();
         let task = tokio::spawn(app.run(shutdown.clone()));
         Ok(Self {
             addr,
+            http,
             shutdown,
             task,
         })
@@ -789,6 +794,9 @@ async fn main() -> anyhow::Result<()> {
     let result = async {
         if args.wants("get_token") {
             bench_get_token(&args, &db).await?;
+        }
+        if args.wants("flood") {
+            flood::bench_flood(&args, &db).await?;
         }
         if args.wants("appends") {
             bench_appends(&args, &db).await?;
