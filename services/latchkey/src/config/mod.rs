@@ -8,11 +8,11 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::Args;
-use latchkey_crypto::MasterKey;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use serde::Deserialize;
 use url::Url;
 
+mod master_key;
 mod nats;
 mod public;
 mod sources;
@@ -413,52 +413,14 @@ impl Settings {
             })
             .resolve(&mut errors);
 
-        let key_file = self.master_key_file.or(file.master_key_file);
-        let master_key = match (master_key_env, key_file) {
-            (Some(_), Some(_)) => {
-                errors.push(
-                    "LATCHKEY_MASTER_KEY and LATCHKEY_MASTER_KEY_FILE (--master-key-file): set one, \
-                     not both"
-                        .to_owned(),
-                );
-                None
-            }
-            (Some(key), None) => match key
-                .expose_secret()
-                .split(',')
-                .filter(|k| !k.trim().is_empty())
-                .map(|k| MasterKey::from_base64(&SecretString::from(k.trim().to_owned())))
-                .collect::<Result<Vec<_>, _>>()
-            {
-                Ok(keys) if !keys.is_empty() => Some(MasterKeySource::Env(key)),
-                Ok(_) => {
-                    errors.push("LATCHKEY_MASTER_KEY: holds no key".to_owned());
-                    None
-                }
-                Err(e) => {
-                    errors.push(format!(
-                        "LATCHKEY_MASTER_KEY: {e} (base64 of 32 random bytes, e.g. from \
-                         `head -c 32 /dev/urandom | base64`)"
-                    ));
-                    None
-                }
-            },
-            (None, Some(path)) => Some(MasterKeySource::File(path)),
-            (None, None) if needs == NeedsMasterKey::No => None,
-            (None, None) => match storage {
-                Storage::Sqlite { .. } => {
-                    Some(MasterKeySource::Generated(data_dir.join("master.key")))
-                }
-                Storage::Postgres { .. } => {
-                    errors.push(
-                        "LATCHKEY_MASTER_KEY or LATCHKEY_MASTER_KEY_FILE: one is required with \
-                         LATCHKEY_DATABASE_URL, so every replica seals with the same key"
-                            .to_owned(),
-                    );
-                    None
-                }
-            },
-        };
+        let master_key = master_key::resolve(
+            master_key_env,
+            self.master_key_file.or(file.master_key_file),
+            &storage,
+            &data_dir,
+            needs,
+            &mut errors,
+        );
 
         // sqlx reports routine notices ("relation already exists") at info.
         let log = pick(self.log, file.log).unwrap_or_else(|| "info,sqlx=warn".to_owned());

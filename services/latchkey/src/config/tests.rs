@@ -1,6 +1,8 @@
 //! Settings: every invalid one named, the sources in their order, the embedded default.
 
 use super::*;
+use latchkey_crypto::MasterKey;
+use secrecy::ExposeSecret;
 
 #[test]
 fn no_configuration_is_the_embedded_default() {
