@@ -14,7 +14,7 @@ use tonic::metadata::MetadataValue;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
 
-use crate::helpers::{Mode, Server, command};
+use crate::helpers::{Mode, Server, cc_integration, command};
 
 type Auth = Box<dyn FnMut(tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> + Send>;
 
@@ -97,17 +97,7 @@ async fn tenant_keys_see_only_their_tenant_and_bad_keys_are_unauthenticated() {
     let mut as_admin = clients(&server, Some(&admin)).await;
     let integration_id = as_admin
         .integrations
-        .create_integration(CreateIntegrationRequest {
-            config: Some(IntegrationConfig {
-                name: "Fake".to_owned(),
-                grant_type: GrantType::ClientCredentials as i32,
-                token_url: provider.url("/token"),
-                client_id: provider.config().client_id.clone(),
-                ..Default::default()
-            }),
-            client_secret: provider.config().client_secret.clone(),
-            ..Default::default()
-        })
+        .create_integration(cc_integration(&provider, "Fake"))
         .await
         .unwrap()
         .into_inner()
@@ -424,17 +414,7 @@ async fn a_reader_key_reads_but_cannot_revoke_and_an_expired_key_is_refused() {
     let mut as_admin = clients(&server, Some(&admin)).await;
     let integration_id = as_admin
         .integrations
-        .create_integration(CreateIntegrationRequest {
-            config: Some(IntegrationConfig {
-                name: "Roles".to_owned(),
-                grant_type: GrantType::ClientCredentials as i32,
-                token_url: provider.url("/token"),
-                client_id: provider.config().client_id.clone(),
-                ..Default::default()
-            }),
-            client_secret: provider.config().client_secret.clone(),
-            ..Default::default()
-        })
+        .create_integration(cc_integration(&provider, "Roles"))
         .await
         .unwrap()
         .into_inner()

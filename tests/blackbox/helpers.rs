@@ -223,6 +223,25 @@ impl Server {
     }
 }
 
+/// A client-credentials integration against the fake provider, its secret included.
+pub fn cc_integration(
+    provider: &latchkey_fake_provider::FakeProvider,
+    name: &str,
+) -> latchkey_proto::v1::CreateIntegrationRequest {
+    use latchkey_proto::v1::{CreateIntegrationRequest, GrantType, IntegrationConfig};
+    CreateIntegrationRequest {
+        config: Some(IntegrationConfig {
+            name: name.to_owned(),
+            grant_type: GrantType::ClientCredentials as i32,
+            token_url: provider.url("/token"),
+            client_id: provider.config().client_id.clone(),
+            ..Default::default()
+        }),
+        client_secret: provider.config().client_secret.clone(),
+        ..Default::default()
+    }
+}
+
 pub fn integration_config(name: &str) -> latchkey_proto::v1::IntegrationConfig {
     use latchkey_proto::v1::{GrantType, IntegrationConfig};
     IntegrationConfig {

@@ -4,7 +4,7 @@ use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 
-use crate::helpers::{Mode, Server};
+use crate::helpers::{Mode, Server, cc_integration};
 
 #[tokio::test]
 async fn health_is_served_over_grpc_and_http() {
@@ -151,9 +151,7 @@ async fn connection_ids_are_checked_and_missing_ones_are_not_found() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_name_no_tenant_or_account_unless_asked_and_only_on_the_admin_listener() {
     use latchkey_fake_provider::{FakeProvider, ProviderConfig};
-    use latchkey_proto::v1::{
-        ConnectClientCredentialsRequest, CreateIntegrationRequest, GrantType, IntegrationConfig,
-    };
+    use latchkey_proto::v1::ConnectClientCredentialsRequest;
     let provider = FakeProvider::start(ProviderConfig::default())
         .await
         .unwrap();
@@ -172,17 +170,7 @@ async fn metrics_name_no_tenant_or_account_unless_asked_and_only_on_the_admin_li
             let integration = server
                 .integrations()
                 .await
-                .create_integration(CreateIntegrationRequest {
-                    config: Some(IntegrationConfig {
-                        name: "Metered".to_owned(),
-                        grant_type: GrantType::ClientCredentials as i32,
-                        token_url: provider.url("/token"),
-                        client_id: provider.config().client_id.clone(),
-                        ..Default::default()
-                    }),
-                    client_secret: provider.config().client_secret.clone(),
-                    ..Default::default()
-                })
+                .create_integration(cc_integration(&provider, "Metered"))
                 .await
                 .unwrap()
                 .into_inner();
@@ -227,10 +215,7 @@ async fn metrics_name_no_tenant_or_account_unless_asked_and_only_on_the_admin_li
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_thousand_idle_connections_to_the_public_port_are_closed_and_grpc_keeps_answering() {
     use latchkey_fake_provider::{FakeProvider, ProviderConfig};
-    use latchkey_proto::v1::{
-        ConnectClientCredentialsRequest, CreateIntegrationRequest, GetTokenRequest, GrantType,
-        IntegrationConfig,
-    };
+    use latchkey_proto::v1::{ConnectClientCredentialsRequest, GetTokenRequest};
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let provider = FakeProvider::start(ProviderConfig::default())
         .await
@@ -248,17 +233,7 @@ async fn two_thousand_idle_connections_to_the_public_port_are_closed_and_grpc_ke
     let integration = server
         .integrations()
         .await
-        .create_integration(CreateIntegrationRequest {
-            config: Some(IntegrationConfig {
-                name: "Busy".to_owned(),
-                grant_type: GrantType::ClientCredentials as i32,
-                token_url: provider.url("/token"),
-                client_id: provider.config().client_id.clone(),
-                ..Default::default()
-            }),
-            client_secret: provider.config().client_secret.clone(),
-            ..Default::default()
-        })
+        .create_integration(cc_integration(&provider, "Busy"))
         .await
         .unwrap()
         .into_inner();
