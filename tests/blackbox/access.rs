@@ -5,7 +5,7 @@ use latchkey_proto::v1::audit_service_client::AuditServiceClient;
 use latchkey_proto::v1::connection_service_client::ConnectionServiceClient;
 use latchkey_proto::v1::integration_service_client::IntegrationServiceClient;
 use latchkey_proto::v1::{
-    ConnectClientCredentialsRequest, CreateIntegrationRequest, GetAccessLogRequest,
+    ConnectClientCredentialsRequest, CreateIntegrationRequest, Event, GetAccessLogRequest,
     GetConnectionRequest, GetHistoryRequest, GetTokenRequest, GrantType, IntegrationConfig,
     ListConnectionsRequest, RevokeConnectionRequest, get_history_request,
 };
@@ -54,10 +54,9 @@ async fn apikey(mode: &Mode, args: &[&str]) -> String {
     let dir = latchkey_store::testing::TempDir::create();
     let mut all = vec!["apikeys"];
     all.extend_from_slice(args);
-    let output = command(&all, &mode.env(), &dir.path)
-        .output()
-        .await
-        .unwrap();
+    let mut env = mode.env();
+    env.push(("USER".to_owned(), "alice".to_owned()));
+    let output = command(&all, &env, &dir.path).output().await.unwrap();
     dir.remove();
     assert!(
         output.status.success(),
@@ -773,5 +772,141 @@ async fn a_tenants_own_integration_is_invisible_to_other_tenants_and_shared_ones
         .unwrap_err();
     assert_eq!(hidden.code(), Code::NotFound);
     server.stop().await;
+    mode.cleanup().await;
+}
+
+/// The events of a system stream, read with `GetHistory` by `reader`.
+async fn system_history(reader: &mut Clients, stream: &str) -> Result<Vec<Event>, tonic::Status> {
+    let mut events = reader
+        .audit
+        .get_history(GetHistoryRequest {
+            stream: Some(get_history_request::Stream::SystemStream(stream.to_owned())),
+            from_version: 0,
+        })
+        .await?
+        .into_inner();
+    let mut all = Vec::new();
+    while let Some(event) = events.message().await? {
+        all.push(event);
+    }
+    Ok(all)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn key_lifecycle_and_token_reads_are_in_the_log_and_survive_a_kill_9() {
+    let provider = FakeProvider::start(ProviderConfig::default())
+        .await
+        .unwrap();
+    let mode = Mode::postgres().await;
+    let settings = [
+        ("LATCHKEY_AUTH", "api-keys"),
+        ("LATCHKEY_ALLOW_LOOPBACK_PROVIDERS", "true"),
+    ];
+    let server = Server::start_with(&mode, &settings).await;
+    let admin = apikey(&mode, &["create", "--name", "platform"]).await;
+    let worker = apikey(
+        &mode,
+        &[
+            "create", "--name", "worker", "--tenant", "acme", "--role", "reader",
+        ],
+    )
+    .await;
+    let manager = apikey(&mode, &["create", "--name", "ops", "--tenant", "acme"]).await;
+    let manager_id = manager.split('_').nth(1).unwrap();
+    apikey(&mode, &["revoke", manager_id]).await;
+
+    let mut as_admin = clients(&server, Some(&admin)).await;
+    let integration_id = as_admin
+        .integrations
+        .create_integration(cc_integration(&provider, "Fake"))
+        .await
+        .unwrap()
+        .into_inner()
+        .integration_id;
+    let connection_id = as_admin
+        .connections
+        .connect_client_credentials(ConnectClientCredentialsRequest {
+            integration_id,
+            tenant: "acme".to_owned(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .connection_id;
+    let mut as_worker = clients(&server, Some(&worker)).await;
+    for _ in 0..5 {
+        as_worker
+            .connections
+            .get_token(GetTokenRequest {
+                connection_id: connection_id.clone(),
+                min_ttl: None,
+            })
+            .await
+            .unwrap();
+    }
+    // The counts are written every two seconds; then the process dies without a shutdown.
+    tokio::time::sleep(std::time::Duration::from_millis(3000)).await;
+    server.kill().await;
+
+    let server = Server::start_with(&mode, &settings).await;
+    let mut as_admin = clients(&server, Some(&admin)).await;
+    let access = system_history(&mut as_admin, "access").await.unwrap();
+    let worker_id = worker.split('_').nth(1).unwrap();
+    let mut reads = 0;
+    for event in &access {
+        assert_eq!(event.stream_id, "system-access");
+        assert_eq!(event.r#type, "tokens_read");
+        assert!(event.tenant.is_empty());
+        let payload: serde_json::Value = serde_json::from_str(&event.payload_json).unwrap();
+        for r in payload["reads"].as_array().unwrap() {
+            if r["connection_id"] == connection_id.as_str()
+                && r["actor"] == format!("key:{worker_id}").as_str()
+            {
+                reads += r["reads"].as_u64().unwrap();
+            }
+        }
+    }
+    assert_eq!(
+        reads, 5,
+        "every read before the kill is in the log: {access:?}"
+    );
+
+    let keys = system_history(&mut as_admin, "keys").await.unwrap();
+    let seen: Vec<(&str, &str)> = keys
+        .iter()
+        .map(|e| (e.r#type.as_str(), e.actor.as_str()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("api_key_created", "operator:alice"),
+            ("api_key_created", "operator:alice"),
+            ("api_key_created", "operator:alice"),
+            ("api_key_revoked", "operator:alice"),
+        ]
+    );
+    let created: serde_json::Value = serde_json::from_str(&keys[1].payload_json).unwrap();
+    assert_eq!(created["role"], "reader");
+    assert_eq!(created["tenant"], "acme");
+    for event in &keys {
+        let secret = worker.splitn(3, '_').nth(2).unwrap();
+        assert!(
+            !event.payload_json.contains(secret),
+            "no key secret in the log"
+        );
+        assert!(!event.payload_json.contains("secret_hash"));
+    }
+
+    // Only admins read the system streams; a name that is not one is refused by name.
+    let mut as_worker = clients(&server, Some(&worker)).await;
+    let denied = system_history(&mut as_worker, "keys").await.unwrap_err();
+    assert_eq!(denied.code(), Code::PermissionDenied, "{denied:?}");
+    let unknown = system_history(&mut as_admin, "secrets").await.unwrap_err();
+    assert_eq!(unknown.code(), Code::InvalidArgument);
+    assert!(unknown.message().contains("system_stream"), "{unknown:?}");
+
+    let (status, output) = server.stop().await;
+    assert!(status.success(), "{output}");
     mode.cleanup().await;
 }

@@ -309,6 +309,27 @@ async fn rotating_the_master_key_under_load_fails_no_call_and_the_old_key_can_go
         })
         .await
         .expect("the integration's client secret opens");
+
+    // The rotation and the drop are in the log, naming keys by id only.
+    let mut history = server
+        .audit()
+        .await
+        .get_history(GetHistoryRequest {
+            stream: Some(get_history_request::Stream::SystemStream("keys".to_owned())),
+            from_version: 0,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let mut seen = Vec::new();
+    while let Some(event) = history.message().await.unwrap() {
+        assert!(!event.payload_json.contains(old_key.trim()));
+        seen.push((event.r#type, event.payload_json));
+    }
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    assert_eq!(seen[0].0, "master_key_rotated");
+    assert!(seen[0].1.contains(&old_id) && seen[0].1.contains("\"rewrapped\":2"));
+    assert_eq!(seen[1].0, "master_key_dropped");
     server.stop().await;
     mode.cleanup().await;
 }

@@ -4,7 +4,8 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::{ConnectionId, IntegrationId, connection, integration};
+use crate::system::SystemStream;
+use crate::{ConnectionId, IntegrationId, connection, integration, system};
 
 /// What the log knows of an event besides its payload, as `apply` needs it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,6 +31,7 @@ impl EventMeta {
 pub enum StreamKind {
     Integration,
     Connection,
+    System,
 }
 
 impl StreamKind {
@@ -37,15 +39,18 @@ impl StreamKind {
         match self {
             Self::Integration => "integration",
             Self::Connection => "connection",
+            Self::System => "system",
         }
     }
 }
 
-/// One stream per integration and one per connection: `integration-<uuid>`, `connection-<uuid>`.
+/// One stream per integration and one per connection: `integration-<uuid>`, `connection-<uuid>`;
+/// and the system streams `system-keys` and `system-access`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum StreamId {
     Integration(IntegrationId),
     Connection(ConnectionId),
+    System(SystemStream),
 }
 
 impl StreamId {
@@ -53,6 +58,7 @@ impl StreamId {
         match self {
             Self::Integration(_) => StreamKind::Integration,
             Self::Connection(_) => StreamKind::Connection,
+            Self::System(_) => StreamKind::System,
         }
     }
 }
@@ -62,6 +68,7 @@ impl fmt::Display for StreamId {
         match self {
             Self::Integration(id) => write!(f, "integration-{id}"),
             Self::Connection(id) => write!(f, "connection-{id}"),
+            Self::System(s) => write!(f, "system-{}", s.as_str()),
         }
     }
 }
@@ -74,6 +81,8 @@ impl FromStr for StreamId {
             rest.parse().map(Self::Integration).map_err(|_| bad())
         } else if let Some(rest) = s.strip_prefix("connection-") {
             rest.parse().map(Self::Connection).map_err(|_| bad())
+        } else if let Some(rest) = s.strip_prefix("system-") {
+            SystemStream::parse(rest).map(Self::System).ok_or_else(bad)
         } else {
             Err(bad())
         }
@@ -99,6 +108,11 @@ pub const EVENT_TYPES: &[&str] = &[
     "expired",
     "revoked",
     "deleted",
+    "api_key_created",
+    "api_key_revoked",
+    "master_key_rotated",
+    "master_key_dropped",
+    "tokens_read",
 ];
 
 /// Any event of the log. The payload is the inner event's JSON, which carries its own `type`.
@@ -109,6 +123,7 @@ pub const EVENT_TYPES: &[&str] = &[
 pub enum DomainEvent {
     Integration(integration::Event),
     Connection(connection::Event),
+    System(system::Event),
 }
 
 impl DomainEvent {
@@ -116,6 +131,7 @@ impl DomainEvent {
         match self {
             Self::Integration(e) => e.event_type(),
             Self::Connection(e) => e.event_type(),
+            Self::System(e) => e.event_type(),
         }
     }
 
@@ -123,6 +139,7 @@ impl DomainEvent {
         match self {
             Self::Integration(e) => e.schema_version(),
             Self::Connection(e) => e.schema_version(),
+            Self::System(e) => e.schema_version(),
         }
     }
 
@@ -130,6 +147,7 @@ impl DomainEvent {
         match self {
             Self::Integration(_) => StreamKind::Integration,
             Self::Connection(_) => StreamKind::Connection,
+            Self::System(_) => StreamKind::System,
         }
     }
 
@@ -138,6 +156,7 @@ impl DomainEvent {
         Ok(match kind {
             StreamKind::Integration => Self::Integration(serde_json::from_str(payload)?),
             StreamKind::Connection => Self::Connection(serde_json::from_str(payload)?),
+            StreamKind::System => Self::System(serde_json::from_str(payload)?),
         })
     }
 }
@@ -145,6 +164,12 @@ impl DomainEvent {
 impl From<integration::Event> for DomainEvent {
     fn from(value: integration::Event) -> Self {
         Self::Integration(value)
+    }
+}
+
+impl From<system::Event> for DomainEvent {
+    fn from(value: system::Event) -> Self {
+        Self::System(value)
     }
 }
 
@@ -164,6 +189,10 @@ mod tests {
         let i = StreamId::Integration(IntegrationId::new_v7());
         assert_eq!(c.to_string().parse::<StreamId>().unwrap(), c);
         assert_eq!(i.to_string().parse::<StreamId>().unwrap(), i);
+        let k = StreamId::System(SystemStream::Keys);
+        assert_eq!(k.to_string(), "system-keys");
+        assert_eq!("system-keys".parse::<StreamId>().unwrap(), k);
+        assert!("system-other".parse::<StreamId>().is_err());
         assert!("connection-nope".parse::<StreamId>().is_err());
         assert!("other-1".parse::<StreamId>().is_err());
     }

@@ -35,6 +35,7 @@ mod event;
 mod ids;
 pub mod integration;
 mod sealed;
+pub mod system;
 pub mod templates;
 mod values;
 pub mod webhook;
@@ -47,6 +48,7 @@ pub use integration::{
     TokenPlacement, TokenValidation,
 };
 pub use sealed::{Sealed, SealedSecret};
+pub use system::SystemStream;
 pub use values::{
     ClientId, IntegrationName, MAX_SECRET_LEN, ParamMap, ProviderUrl, ResponseType, Scope,
     ScopeSeparator, check_secret, origin_of, parse_origin,

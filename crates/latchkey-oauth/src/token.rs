@@ -287,21 +287,7 @@ impl ProviderClient {
         ];
         let basic = self.client_auth(client, &mut form);
         let response = self.post_form(url, &form, basic).await?;
-        let json: Option<Value> = serde_json::from_slice(&response.body).ok();
-        if !(200..300).contains(&response.status) {
-            return Err(parse_error(
-                response.status,
-                response.retry_after,
-                json.as_ref(),
-            ));
-        }
-        json.as_ref()
-            .and_then(|j| j.get("active"))
-            .and_then(Value::as_bool)
-            .ok_or(OAuthError::InvalidResponse {
-                status: response.status,
-                reason: "the introspection answer has no boolean `active`".to_owned(),
-            })
+        read_introspection(response.status, response.retry_after, &response.body)
     }
 
     /// Revokes one token (RFC 7009). The outcome is recorded whatever it is; a 200 means the token
@@ -494,6 +480,29 @@ mod tests {
     }
 }
 
+/// Reads an RFC 7662 introspection answer: `active` when the provider says so, else an error that
+/// names what is wrong and never repeats the body (which may carry the token).
+pub fn read_introspection(
+    status: u16,
+    retry_after: Option<Duration>,
+    body: &[u8],
+) -> Result<bool, OAuthError> {
+    let json: Option<Value> = serde_json::from_slice(body).ok();
+    if !(200..300).contains(&status) {
+        return Err(parse_error(status, retry_after, json.as_ref()));
+    }
+    let reason = match &json {
+        None => "the introspection answer is not JSON".to_owned(),
+        Some(Value::Object(fields)) => match fields.get("active") {
+            Some(Value::Bool(active)) => return Ok(*active),
+            None => "the introspection answer has no `active`".to_owned(),
+            Some(_) => "the introspection answer's `active` is not a boolean".to_owned(),
+        },
+        Some(_) => "the introspection answer is not a JSON object".to_owned(),
+    };
+    Err(OAuthError::InvalidResponse { status, reason })
+}
+
 #[cfg(test)]
 mod properties {
     use super::*;
@@ -513,7 +522,55 @@ mod properties {
         .unwrap()
     }
 
+    /// Bodies a provider may send where JSON belongs.
+    fn hostile_body() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            proptest::collection::vec(any::<u8>(), 0..512),
+            ".{0,200}".prop_map(|t| format!("<html><body>{t}</body></html>").into_bytes()),
+            prop_oneof![
+                Just(serde_json::json!(null)),
+                any::<bool>().prop_map(|b| serde_json::json!(b)),
+                any::<f64>().prop_map(|n| serde_json::json!(n)),
+                proptest::collection::vec(".{0,6}", 0..4).prop_map(|v| serde_json::json!(v)),
+                proptest::collection::hash_map(".{0,6}", any::<bool>(), 0..4)
+                    .prop_map(|m| serde_json::json!(m))
+            ]
+            .prop_map(|v| v.to_string().into_bytes()),
+            prop_oneof![
+                Just(serde_json::json!(null)),
+                any::<i64>().prop_map(|n| serde_json::json!(n)),
+                ".{0,10}".prop_map(|s| serde_json::json!(s)),
+                Just(serde_json::json!([true]))
+            ]
+            .prop_map(|active| {
+                serde_json::json!({ "active": active, "token": "CANARY-SECRET" })
+                    .to_string()
+                    .into_bytes()
+            }),
+        ]
+    }
+
     proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+        #[test]
+        fn any_introspection_answer_is_read_or_named_never_a_panic(status in prop_oneof![200u16..300, any::<u16>()], body in hostile_body()) {
+            match read_introspection(status, None, &body) {
+                Ok(active) => {
+                    let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+                    prop_assert!((200..300).contains(&status));
+                    prop_assert_eq!(json["active"].as_bool(), Some(active));
+                }
+                Err(e) => {
+                    let text = e.to_string();
+                    prop_assert!(!text.contains("CANARY-SECRET"), "{}", text);
+                    if (200..300).contains(&status) {
+                        prop_assert!(text.contains("introspection answer"), "{}", text);
+                    }
+                }
+            }
+        }
+
         #[test]
         fn any_body_and_status_give_a_result_never_a_panic(status in any::<u16>(), body in proptest::collection::vec(any::<u8>(), 0..512)) {
             let _ = parse_token_response(status, None, &body, &config());

@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use latchkey_domain::{DomainEvent, StreamId};
+use latchkey_domain::{DomainEvent, StreamId, SystemStream};
 
 use crate::{
     EventContext, Prepared, Projection, RecordedEvent, StoreError, prepare, prepared_time,
@@ -163,4 +163,20 @@ pub(crate) async fn append_in(
         tx.save_projection(&projection).await?;
     }
     Ok(recorded)
+}
+
+/// Appends to a system stream at whatever version it has reached. The adapter serializes the
+/// writers of system streams (a lock for the transaction) so the head read here stays the head.
+pub(crate) async fn append_at_head(
+    tx: &mut impl AppendTx,
+    stream: SystemStream,
+    events: &[DomainEvent],
+    context: &EventContext,
+) -> Result<Vec<RecordedEvent>, StoreError> {
+    let stream = StreamId::System(stream);
+    let current = match tx.last_event(&stream.to_string()).await? {
+        Some((version, _)) => to_version(version)?,
+        None => 0,
+    };
+    append_in(tx, stream, current, events, context).await
 }

@@ -24,8 +24,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, SubsecRound, Utc};
 use latchkey_domain::connection::refresh_token::Sent;
 use latchkey_domain::{
-    ConnectionId, DomainEvent, EventMeta, IntegrationId, StreamId, StreamKind, TenantId,
-    connection, integration,
+    ConnectionId, DomainEvent, EventMeta, IntegrationId, StreamId, StreamKind, SystemStream,
+    TenantId, connection, integration, system,
 };
 use uuid::Uuid;
 
@@ -284,14 +284,32 @@ pub trait EventStore: Send + Sync + std::fmt::Debug + 'static {
     /// dies with the process). `None`: another replica holds it.
     async fn try_relay_lock(&self) -> Result<Option<RelayLock>, StoreError>;
 
-    async fn create_api_key(&self, key: &ApiKeyRecord) -> Result<(), StoreError>;
+    /// Stores a new API key and records `api_key_created` in the `system-keys` stream, together.
+    async fn create_api_key(
+        &self,
+        key: &ApiKeyRecord,
+        context: &EventContext,
+    ) -> Result<RecordedEvent, StoreError>;
 
     async fn api_key(&self, id: &str) -> Result<Option<ApiKeyRecord>, StoreError>;
 
     async fn list_api_keys(&self) -> Result<Vec<ApiKeyRecord>, StoreError>;
 
-    /// `false` if there is no such live key.
-    async fn revoke_api_key(&self, id: &str, at: DateTime<Utc>) -> Result<bool, StoreError>;
+    /// Revokes a live key at the context's time and records `api_key_revoked`, together. `None`
+    /// if there is no such live key (nothing is recorded).
+    async fn revoke_api_key(
+        &self,
+        id: &str,
+        context: &EventContext,
+    ) -> Result<Option<RecordedEvent>, StoreError>;
+
+    /// Records an event of a system stream with no table to change (master-key rotations), at
+    /// the stream's head: system streams have many writers and no decision that depends on order.
+    async fn record_system_event(
+        &self,
+        event: system::Event,
+        context: &EventContext,
+    ) -> Result<RecordedEvent, StoreError>;
 
     /// The wrapped data key of `owner` (a stream id), and the master key that wrapped it.
     async fn data_key(&self, owner: &str) -> Result<Option<WrappedKey>, StoreError>;
@@ -322,8 +340,13 @@ pub trait EventStore: Send + Sync + std::fmt::Debug + 'static {
         new: &WrappedKey,
     ) -> Result<bool, StoreError>;
 
-    /// Adds counted token reads (per caller, connection and minute).
-    async fn record_token_reads(&self, reads: &[TokenReads]) -> Result<(), StoreError>;
+    /// Adds counted token reads (per caller, connection and minute) to the `token_reads` table
+    /// and records them as `tokens_read` events in the `system-access` stream, together.
+    async fn record_token_reads(
+        &self,
+        reads: &[TokenReads],
+        context: &EventContext,
+    ) -> Result<Vec<RecordedEvent>, StoreError>;
 
     /// A connection's token reads, oldest first, from `since`.
     async fn token_reads(
@@ -387,6 +410,37 @@ pub struct RelayLock(#[allow(dead_code)] Box<dyn Send + Sync>);
 impl std::fmt::Debug for RelayLock {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("RelayLock")
+    }
+}
+
+/// The `tokens_read` events that record `reads`, a bounded number of counts each.
+pub(crate) fn tokens_read_events(reads: &[TokenReads]) -> Vec<DomainEvent> {
+    reads
+        .chunks(system::Event::MAX_READS_PER_EVENT)
+        .map(|chunk| {
+            DomainEvent::System(system::Event::TokensRead {
+                reads: chunk
+                    .iter()
+                    .map(|r| system::TokenReadCount {
+                        actor: r.actor.clone(),
+                        connection_id: r.connection,
+                        minute: r.minute,
+                        reads: r.reads,
+                    })
+                    .collect(),
+            })
+        })
+        .collect()
+}
+
+/// The event that records a new key: its id and grants, never its secret or the secret's hash.
+pub(crate) fn api_key_created(key: &ApiKeyRecord) -> system::Event {
+    system::Event::ApiKeyCreated {
+        key_id: key.id.clone(),
+        name: key.name.clone(),
+        tenant: key.tenant.clone(),
+        role: key.role.clone(),
+        expires_at: key.expires_at,
     }
 }
 
@@ -460,6 +514,10 @@ impl Replayed {
                     self.integrations.insert(id, next);
                 }
             }
+            // The audit record itself: no projection to rebuild (the key and access tables
+            // are written with these events and are not projections of connections).
+            (StreamId::System(stream), DomainEvent::System(event))
+                if SystemStream::of(&event) == stream => {}
             _ => {
                 return Err(StoreError::Corrupt(format!(
                     "event at position {} does not fit its stream",
@@ -484,6 +542,7 @@ impl Replayed {
                 .iter()
                 .map(|(id, s)| Ok((StreamId::Integration(*id).to_string(), to_json(s)?)))
                 .collect(),
+            StreamKind::System => Ok(Vec::new()),
         }
     }
 }
@@ -495,6 +554,8 @@ impl Replayed {
 pub(crate) enum Projection {
     Integration(Option<integration::State>),
     Connection(Option<connection::State>),
+    /// A system stream's: nothing to fold.
+    System,
 }
 
 /// One event ready to insert.
@@ -549,6 +610,11 @@ pub(crate) fn prepare(
             (Projection::Connection(state), DomainEvent::Connection(e)) => {
                 Projection::Connection(connection::apply(state, e, &meta))
             }
+            (Projection::System, DomainEvent::System(e))
+                if stream == StreamId::System(SystemStream::of(e)) =>
+            {
+                Projection::System
+            }
             _ => return Err(invalid("event kind does not match the stream".to_owned())),
         };
         let payload = serde_json::to_string(event)
@@ -580,6 +646,7 @@ pub(crate) fn prepare(
     let owner_matches = match (&projection, stream) {
         (Projection::Integration(Some(s)), StreamId::Integration(id)) => s.id == id,
         (Projection::Connection(Some(s)), StreamId::Connection(id)) => s.id == id,
+        (Projection::System, StreamId::System(_)) => true,
         _ => false,
     };
     if !owner_matches {
@@ -594,6 +661,7 @@ pub(crate) fn empty_projection(kind: StreamKind) -> Projection {
     match kind {
         StreamKind::Integration => Projection::Integration(None),
         StreamKind::Connection => Projection::Connection(None),
+        StreamKind::System => Projection::System,
     }
 }
 
@@ -604,7 +672,7 @@ pub(crate) fn parse_projection(
     let corrupt =
         |e: serde_json::Error| StoreError::Corrupt(format!("projection does not parse: {e}"));
     Ok(match (kind, json) {
-        (kind, None) => empty_projection(kind),
+        (kind, None) | (kind @ StreamKind::System, _) => empty_projection(kind),
         (StreamKind::Integration, Some(json)) => {
             Projection::Integration(Some(serde_json::from_str(json).map_err(corrupt)?))
         }

@@ -24,6 +24,7 @@ use latchkey_domain::connection::refresh_token::Sent;
 
 mod group;
 mod listen;
+mod system;
 mod write;
 
 use write::{
@@ -557,21 +558,14 @@ impl EventStore for PgStore {
         }
     }
 
-    async fn create_api_key(&self, key: &ApiKeyRecord) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO api_keys (id, name, tenant, secret_hash, created_at, role, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(&key.id)
-        .bind(&key.name)
-        .bind(key.tenant.as_ref().map(|t| t.as_str()))
-        .bind(&key.secret_hash)
-        .bind(key.created_at)
-        .bind(&key.role)
-        .bind(key.expires_at)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+    async fn create_api_key(
+        &self,
+        key: &ApiKeyRecord,
+        context: &EventContext,
+    ) -> Result<RecordedEvent, StoreError> {
+        let recorded = system::create_api_key(&self.pool, key, context).await?;
+        self.appended.committed(recorded.stream_id);
+        Ok(recorded)
     }
 
     async fn api_key(&self, id: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
@@ -593,15 +587,26 @@ impl EventStore for PgStore {
         rows.into_iter().map(ApiKeyRow::record).collect()
     }
 
-    async fn revoke_api_key(&self, id: &str, at: DateTime<Utc>) -> Result<bool, StoreError> {
-        let done =
-            sqlx::query("UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
-                .bind(id)
-                .bind(at)
-                .execute(&self.pool)
-                .await?
-                .rows_affected();
-        Ok(done == 1)
+    async fn revoke_api_key(
+        &self,
+        id: &str,
+        context: &EventContext,
+    ) -> Result<Option<RecordedEvent>, StoreError> {
+        let recorded = system::revoke_api_key(&self.pool, id, context).await?;
+        if let Some(r) = &recorded {
+            self.appended.committed(r.stream_id);
+        }
+        Ok(recorded)
+    }
+
+    async fn record_system_event(
+        &self,
+        event: latchkey_domain::system::Event,
+        context: &EventContext,
+    ) -> Result<RecordedEvent, StoreError> {
+        let recorded = system::record_event(&self.pool, event, context).await?;
+        self.appended.committed(recorded.stream_id);
+        Ok(recorded)
     }
 
     async fn data_key(&self, owner: &str) -> Result<Option<WrappedKey>, StoreError> {
@@ -690,22 +695,16 @@ impl EventStore for PgStore {
         Ok(done == 1)
     }
 
-    async fn record_token_reads(&self, reads: &[TokenReads]) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
-        for r in reads {
-            sqlx::query(
-                "INSERT INTO token_reads (actor, connection_id, minute, reads) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (connection_id, minute, actor) DO UPDATE SET reads = token_reads.reads + EXCLUDED.reads",
-            )
-            .bind(&r.actor)
-            .bind(r.connection.as_uuid())
-            .bind(r.minute)
-            .bind(i64::try_from(r.reads).unwrap_or(i64::MAX))
-            .execute(&mut *tx)
-            .await?;
+    async fn record_token_reads(
+        &self,
+        reads: &[TokenReads],
+        context: &EventContext,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let recorded = system::record_token_reads(&self.pool, reads, context).await?;
+        if let Some(r) = recorded.first() {
+            self.appended.committed(r.stream_id);
         }
-        tx.commit().await?;
-        Ok(())
+        Ok(recorded)
     }
 
     async fn token_reads(
@@ -738,6 +737,7 @@ impl EventStore for PgStore {
         let (table, prefix) = match kind {
             StreamKind::Connection => ("connections", "connection"),
             StreamKind::Integration => ("integrations", "integration"),
+            StreamKind::System => return Ok(Vec::new()),
         };
         let rows: Vec<(String, String)> =
             sqlx::query_as(&format!("SELECT id::text, state FROM {table} ORDER BY id"))

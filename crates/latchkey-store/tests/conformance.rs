@@ -12,12 +12,12 @@ use latchkey_domain::connection::refresh_token::Sent;
 use latchkey_domain::integration::{self, IntegrationConfigInput};
 use latchkey_domain::{
     ConnectionId, DomainEvent, EventMeta, GrantType, IntegrationId, Sealed, SealedSecret, StreamId,
-    TenantId, connection,
+    SystemStream, TenantId, connection, system,
 };
 use latchkey_store::testing::{PgTestDatabase, TempDir};
 use latchkey_store::{
-    ConnectionFilter, Cursor, EventContext, EventStore, GENESIS_HASH, Lease, Page, PgStore,
-    RecordedEvent, SqliteStore, StoreError,
+    ApiKeyRecord, ConnectionFilter, Cursor, EventContext, EventStore, GENESIS_HASH, Lease, Page,
+    PgStore, RecordedEvent, SqliteStore, StoreError, TokenReads,
 };
 use tokio::sync::Barrier;
 
@@ -571,7 +571,7 @@ async fn replaying_a_stream_gives_the_stored_projection_byte_for_byte(h: &Harnes
         };
         match recorded.event().unwrap() {
             DomainEvent::Connection(e) => connection::apply(state, &e, &meta),
-            DomainEvent::Integration(_) => unreachable!(),
+            DomainEvent::Integration(_) | DomainEvent::System(_) => unreachable!(),
         }
     });
     let stored = h
@@ -1249,6 +1249,196 @@ async fn connections_filter_by_labels(h: &Harness) {
     );
 }
 
+fn api_key(id: &str) -> ApiKeyRecord {
+    ApiKeyRecord {
+        id: id.to_owned(),
+        name: "worker".to_owned(),
+        tenant: Some(TenantId::parse("acme").unwrap()),
+        secret_hash: "hash-that-must-not-be-logged".to_owned(),
+        created_at: Utc::now().trunc_subsecs(6),
+        revoked_at: None,
+        role: "reader".to_owned(),
+        expires_at: None,
+    }
+}
+
+async fn api_keys_and_master_keys_leave_events_in_the_system_keys_stream(h: &Harness) {
+    let keys = StreamId::System(SystemStream::Keys);
+    let operator = EventContext::now("operator:alice");
+    let created = h
+        .store
+        .create_api_key(&api_key("lk_one"), &operator)
+        .await
+        .unwrap();
+    assert_eq!((created.stream_id, created.version), (keys, 1));
+    assert_eq!(created.event_type, "api_key_created");
+    assert!(!created.payload.contains("hash-that-must-not-be-logged"));
+    assert!(h.store.api_key("lk_one").await.unwrap().is_some());
+
+    let revoked = h
+        .store
+        .revoke_api_key("lk_one", &operator)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (revoked.version, revoked.event_type.as_str()),
+        (2, "api_key_revoked")
+    );
+    assert!(
+        h.store
+            .api_key("lk_one")
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked_at
+            .is_some()
+    );
+    // Revoking again, or a key that never was, changes nothing and records nothing.
+    assert!(
+        h.store
+            .revoke_api_key("lk_one", &operator)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        h.store
+            .revoke_api_key("lk_none", &operator)
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    let rotated = system::Event::MasterKeyRotated {
+        active: "mk2".to_owned(),
+        retired: vec!["mk1".to_owned()],
+        rewrapped: 3,
+    };
+    let recorded = h
+        .store
+        .record_system_event(rotated, &operator)
+        .await
+        .unwrap();
+    assert_eq!(recorded.version, 3);
+
+    // A key whose id is taken is refused, and leaves no event.
+    assert!(
+        h.store
+            .create_api_key(&api_key("lk_one"), &operator)
+            .await
+            .is_err()
+    );
+    let events = h.store.read_stream(keys, 1, 100).await.unwrap();
+    let types: Vec<_> = events.iter().map(|e| e.event_type.as_str()).collect();
+    assert_eq!(
+        types,
+        ["api_key_created", "api_key_revoked", "master_key_rotated"]
+    );
+    assert!(
+        events
+            .iter()
+            .all(|e| e.actor == "operator:alice" && e.tenant.is_none())
+    );
+    assert_eq!(events[0].prev_hash, GENESIS_HASH.to_vec());
+    for pair in events.windows(2) {
+        assert_eq!(pair[1].prev_hash, pair[0].hash);
+    }
+    for e in &events {
+        assert_eq!(e.computed_hash(), e.hash);
+        assert!(matches!(e.event().unwrap(), DomainEvent::System(_)));
+    }
+}
+
+async fn token_reads_are_recorded_in_the_log_and_the_table_together(h: &Harness) {
+    let access = StreamId::System(SystemStream::Access);
+    let minute = Utc::now().trunc_subsecs(0) - Duration::minutes(1);
+    let connection = ConnectionId::new_v7();
+    // 501 counts: one for `connection`, 500 for others; a tokens_read event holds at most 500.
+    let mut reads = vec![TokenReads {
+        actor: "tenant:acme".to_owned(),
+        connection,
+        minute,
+        reads: 7,
+    }];
+    reads.extend((0..500).map(|_| TokenReads {
+        actor: "tenant:acme".to_owned(),
+        connection: ConnectionId::new_v7(),
+        minute,
+        reads: 1,
+    }));
+    let context = EventContext::now("system:access-log");
+    let recorded = h.store.record_token_reads(&reads, &context).await.unwrap();
+    assert_eq!(recorded.len(), 2);
+    assert!(
+        recorded
+            .iter()
+            .all(|e| e.stream_id == access && e.event_type == "tokens_read")
+    );
+    let again = [TokenReads {
+        reads: 2,
+        ..reads[0].clone()
+    }];
+    h.store.record_token_reads(&again, &context).await.unwrap();
+    assert!(
+        h.store
+            .record_token_reads(&[], &context)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let table = h.store.token_reads(connection, minute, 10).await.unwrap();
+    assert_eq!(table.len(), 1);
+    assert_eq!(table[0].reads, 9);
+    let logged: u64 = h
+        .store
+        .read_stream(access, 1, 100)
+        .await
+        .unwrap()
+        .iter()
+        .flat_map(|e| match e.event().unwrap() {
+            DomainEvent::System(system::Event::TokensRead { reads }) => reads,
+            other => panic!("not a tokens_read event: {other:?}"),
+        })
+        .filter(|r| r.connection_id == connection)
+        .map(|r| r.reads)
+        .sum();
+    assert_eq!(logged, 9, "the log holds every read the table counts");
+}
+
+async fn concurrent_writers_of_a_system_stream_append_one_after_another(h: &Harness) {
+    let barrier = Arc::new(Barrier::new(8));
+    let writers = (0..8).map(|i| {
+        let (store, barrier) = (h.store.clone(), barrier.clone());
+        tokio::spawn(async move {
+            let reads = [TokenReads {
+                actor: format!("replica-{i}"),
+                connection: ConnectionId::new_v7(),
+                minute: Utc::now().trunc_subsecs(0),
+                reads: 1,
+            }];
+            barrier.wait().await;
+            store
+                .record_token_reads(&reads, &EventContext::now("system:access-log"))
+                .await
+        })
+    });
+    for writer in writers.collect::<Vec<_>>() {
+        assert_eq!(writer.await.unwrap().unwrap().len(), 1);
+    }
+    let events = h
+        .store
+        .read_stream(StreamId::System(SystemStream::Access), 1, 100)
+        .await
+        .unwrap();
+    let versions: Vec<u64> = events.iter().map(|e| e.version).collect();
+    assert_eq!(versions, (1..=8).collect::<Vec<_>>());
+    for pair in events.windows(2) {
+        assert_eq!(pair[1].prev_hash, pair[0].hash);
+    }
+}
+
 macro_rules! conformance_suite {
     ($($test:ident),* $(,)?) => {
         mod postgres {
@@ -1297,6 +1487,9 @@ conformance_suite!(
     connections_filter_by_labels,
     connections_filter_by_provider_account,
     connections_are_due_for_validation_by_their_last_check,
+    api_keys_and_master_keys_leave_events_in_the_system_keys_stream,
+    token_reads_are_recorded_in_the_log_and_the_table_together,
+    concurrent_writers_of_a_system_stream_append_one_after_another,
 );
 
 /// The interleaving that breaks a "highest position seen" relay: the event with the lower

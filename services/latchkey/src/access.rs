@@ -1,5 +1,7 @@
 //! The access audit: who read which connection's token, counted per caller, connection and
-//! minute in memory and written every few seconds, so `GetToken` never waits on it.
+//! minute in memory and written every two seconds as `tokens_read` events of the `system-access`
+//! stream (with the `token_reads` table that answers "who read this connection"), so `GetToken`
+//! never waits on it. A process killed outright loses the counts of its last two seconds.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -7,7 +9,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, DurationRound, Utc};
 use latchkey_domain::ConnectionId;
-use latchkey_store::{EventStore, TokenReads};
+use latchkey_store::{EventContext, EventStore, TokenReads};
 use tokio_util::sync::CancellationToken;
 
 /// Reads per caller, then per connection and minute.
@@ -54,7 +56,8 @@ impl AccessLog {
         if batch.is_empty() {
             return;
         }
-        if let Err(e) = store.record_token_reads(&batch).await {
+        let context = EventContext::now("system:access-log");
+        if let Err(e) = store.record_token_reads(&batch, &context).await {
             tracing::warn!(error = %e, "writing the access audit failed; keeping the counts for later");
             let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
             for r in batch {

@@ -96,6 +96,7 @@ impl Audit {
                 self.connections.get(caller, id).await?;
             }
             StreamId::Integration(_) => caller.require_admin("an integration's history")?,
+            StreamId::System(_) => caller.require_admin("a system stream's history")?,
         }
         let from = from_version.max(1);
         let first = self.store.read_stream(stream, from, PAGE).await?;
@@ -104,6 +105,7 @@ impl Audit {
             return Err(AppError::NotFound(match stream {
                 StreamId::Connection(id) => format!("connection {id}"),
                 StreamId::Integration(id) => format!("integration {id}"),
+                StreamId::System(s) => format!("events in system stream {}", s.as_str()),
             }));
         }
         let store = self.store.clone();

@@ -71,6 +71,10 @@ impl ProjectionCache {
     }
 
     pub fn invalidate(&self, stream: StreamId) {
+        if let StreamId::System(_) = stream {
+            // Key and access records: nothing here holds them.
+            return;
+        }
         self.epoch.fetch_add(1, Ordering::SeqCst);
         match stream {
             StreamId::Connection(id) => {
@@ -79,6 +83,7 @@ impl ProjectionCache {
             StreamId::Integration(id) => {
                 write(&self.integrations).remove(&id);
             }
+            StreamId::System(_) => {}
         }
     }
 

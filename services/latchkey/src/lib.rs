@@ -33,6 +33,7 @@ mod http;
 mod integrations;
 pub mod keys;
 mod metrics;
+pub mod operator;
 pub mod ops;
 mod public;
 mod relay;

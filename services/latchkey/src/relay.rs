@@ -113,6 +113,9 @@ pub fn subject(prefix: &str, event: &RecordedEvent) -> String {
         (latchkey_domain::StreamId::Integration(id), _) => {
             format!("{prefix}._integrations.{id}.{}", event.event_type)
         }
+        (latchkey_domain::StreamId::System(stream), _) => {
+            format!("{prefix}._system.{}.{}", stream.as_str(), event.event_type)
+        }
     }
 }
 

@@ -44,7 +44,7 @@ pub(super) struct PgAppend<C>(pub(super) C, pub(super) bool);
 impl<C: std::ops::DerefMut<Target = sqlx::PgConnection>> PgAppend<C> {
     /// Tells other replicas (`LISTEN`) which stream changed, unless the write did. In a
     /// transaction it is delivered on commit, never for a rolled-back append.
-    async fn notify(&mut self, stream: StreamId) -> Result<(), StoreError> {
+    pub(super) async fn notify(&mut self, stream: StreamId) -> Result<(), StoreError> {
         if !self.1 {
             sqlx::query("SELECT pg_notify($1, $2)")
                 .bind(NOTIFY_CHANNEL)
@@ -281,6 +281,7 @@ where
 
     async fn load_projection(&mut self, stream: StreamId) -> Result<Projection, StoreError> {
         let json: Option<String> = match stream {
+            StreamId::System(_) => None,
             StreamId::Integration(id) => {
                 sqlx::query_scalar("SELECT state FROM integrations WHERE id = $1")
                     .bind(id.as_uuid())
@@ -321,7 +322,7 @@ where
                     .execute(&mut *self.0)
                     .await?;
             }
-            Projection::Integration(None) | Projection::Connection(None) => {}
+            Projection::Integration(None) | Projection::Connection(None) | Projection::System => {}
         }
         Ok(())
     }
@@ -335,6 +336,10 @@ where
         let (table, id) = match stream {
             StreamId::Integration(id) => ("integrations", *id.as_uuid()),
             StreamId::Connection(id) => ("connections", *id.as_uuid()),
+            StreamId::System(_) => {
+                let last = self.last_event(stream_id).await?;
+                return Ok((last, Projection::System));
+            }
         };
         let (version, hash, state): (Option<i64>, Option<Vec<u8>>, Option<String>) =
             sqlx::query_as(&format!(
@@ -387,7 +392,9 @@ where
                     .fetch_one(&mut *self.0)
                     .await?
             }
-            Projection::Integration(None) | Projection::Connection(None) => return Ok(None),
+            Projection::Integration(None) | Projection::Connection(None) | Projection::System => {
+                return Ok(None);
+            }
         };
         self.1 = true;
         Ok(Some(position))

@@ -7,7 +7,8 @@ use chrono::{DateTime, Duration, Utc};
 use latchkey_domain::integration::IntegrationConfigInput;
 use latchkey_domain::{
     ClientId, ConnectionId, EVENT_TYPES, FieldViolation, IntegrationConfig, IntegrationId,
-    ParamMap, Scope, StreamId, TenantId, ValidationErrors, check_secret, connection, templates,
+    ParamMap, Scope, StreamId, SystemStream, TenantId, ValidationErrors, check_secret, connection,
+    templates,
 };
 use latchkey_proto::v1 as pb;
 use latchkey_store::{ConnectionFilter, Page};
@@ -405,10 +406,19 @@ impl TryFrom<pb::GetHistoryRequest> for HistoryQuery {
             Some(pb::get_history_request::Stream::IntegrationId(id)) => {
                 StreamId::Integration(IntegrationId::parse_field(&id, "integration_id")?)
             }
+            Some(pb::get_history_request::Stream::SystemStream(name)) => {
+                let stream = SystemStream::parse(&name).ok_or_else(|| {
+                    FieldViolation::new(
+                        "system_stream",
+                        format!("{name:?} is not a system stream; one of: keys, access"),
+                    )
+                })?;
+                StreamId::System(stream)
+            }
             None => {
                 return Err(FieldViolation::new(
                     "connection_id",
-                    "connection_id or integration_id must be set",
+                    "connection_id, integration_id or system_stream must be set",
                 )
                 .into());
             }

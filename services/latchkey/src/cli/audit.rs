@@ -38,6 +38,33 @@ fn summary(event: &pb::Event) -> String {
             "until {}",
             text(&payload["authorization"]["expires_at"]).unwrap_or_default()
         ),
+        "api_key_created" => format!(
+            "{} ({}, {}{})",
+            text(&payload["key_id"]).unwrap_or_default(),
+            text(&payload["tenant"])
+                .map_or_else(|| "every tenant".to_owned(), |t| format!("tenant {t}")),
+            text(&payload["role"]).unwrap_or_default(),
+            text(&payload["expires_at"])
+                .map(|t| format!(", until {t}"))
+                .unwrap_or_default()
+        ),
+        "api_key_revoked" | "master_key_dropped" => text(&payload["key_id"]).unwrap_or_default(),
+        "master_key_rotated" => format!(
+            "{} active; {} data keys re-wrapped",
+            text(&payload["active"]).unwrap_or_default(),
+            payload["rewrapped"]
+        ),
+        "tokens_read" => {
+            let reads = payload["reads"]
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            let total: u64 = reads.iter().filter_map(|r| r["reads"].as_u64()).sum();
+            format!(
+                "{total} reads of {} (caller, connection, minute)",
+                reads.len()
+            )
+        }
         _ => String::new(),
     }
 }
@@ -57,12 +84,26 @@ fn event_json(e: &pb::Event) -> serde_json::Value {
     })
 }
 
-/// `latchkey history <connection>`.
+/// Which stream `latchkey history` reads: a stream id as events name it, else a connection id.
+fn history_stream(name: String) -> pb::get_history_request::Stream {
+    use pb::get_history_request::Stream;
+    if let Some(id) = name.strip_prefix("connection-") {
+        Stream::ConnectionId(id.to_owned())
+    } else if let Some(id) = name.strip_prefix("integration-") {
+        Stream::IntegrationId(id.to_owned())
+    } else if let Some(system) = name.strip_prefix("system-") {
+        Stream::SystemStream(system.to_owned())
+    } else {
+        Stream::ConnectionId(name)
+    }
+}
+
+/// `latchkey history <connection|stream>`.
 pub async fn history(clients: &Clients, connection: String, json: bool) -> anyhow::Result<()> {
     let mut stream = clients
         .audit()
         .get_history(pb::GetHistoryRequest {
-            stream: Some(pb::get_history_request::Stream::ConnectionId(connection)),
+            stream: Some(history_stream(connection)),
             from_version: 0,
         })
         .await

@@ -72,8 +72,10 @@ pub enum ClientCommand {
         #[command(flatten)]
         client: ClientArgs,
     },
-    /// A connection's events, oldest first.
+    /// A connection's events, oldest first; or any stream's: `integration-<id>`, `system-keys`
+    /// (API and master keys), `system-access` (token reads).
     History {
+        #[arg(value_name = "CONNECTION|STREAM")]
         connection: String,
         #[arg(long)]
         json: bool,
