@@ -275,14 +275,46 @@ pub trait EventStore: Send + Sync + std::fmt::Debug + 'static {
 
     async fn relay_checkpoint(&self, name: &str) -> Result<Cursor, StoreError>;
 
-    async fn save_relay_checkpoint(&self, name: &str, cursor: Cursor) -> Result<(), StoreError>;
+    /// Moves the checkpoint of `name` to `cursor` if the relay lease of `name` still has this
+    /// `fence`, and only forward (an earlier cursor leaves it where it is). `false`: the lease
+    /// was taken over and nothing was written; the caller has lost its right to publish.
+    async fn save_relay_checkpoint(
+        &self,
+        name: &str,
+        cursor: Cursor,
+        fence: u64,
+    ) -> Result<bool, StoreError>;
 
     /// Events after `cursor`, counted up to `cap`.
     async fn events_after(&self, cursor: Cursor, cap: u32) -> Result<u64, StoreError>;
 
-    /// Tries to become the one active relay; the lock lasts as long as the returned guard (and
-    /// dies with the process). `None`: another replica holds it.
-    async fn try_relay_lock(&self) -> Result<Option<RelayLock>, StoreError>;
+    /// Takes the relay lease of `name` for `owner` for `ttl`, unless another owner holds one
+    /// that has not run out: the fence returned is higher than any taken before. `None`: it is
+    /// held.
+    async fn acquire_relay_lease(
+        &self,
+        name: &str,
+        owner: &str,
+        ttl: std::time::Duration,
+    ) -> Result<Option<u64>, StoreError>;
+
+    /// Extends the lease for `ttl` if `owner` still holds it under `fence`; `false`: it was
+    /// taken over.
+    async fn renew_relay_lease(
+        &self,
+        name: &str,
+        owner: &str,
+        fence: u64,
+        ttl: std::time::Duration,
+    ) -> Result<bool, StoreError>;
+
+    /// Lets the lease run out now (a graceful stop), if it is still this owner's.
+    async fn release_relay_lease(
+        &self,
+        name: &str,
+        owner: &str,
+        fence: u64,
+    ) -> Result<(), StoreError>;
 
     /// Stores a new API key and records `api_key_created` in the `system-keys` stream, together.
     async fn create_api_key(
@@ -402,15 +434,6 @@ pub trait EventStore: Send + Sync + std::fmt::Debug + 'static {
 pub struct Cursor {
     pub txid: u64,
     pub position: i64,
-}
-
-/// Held by the one active relay; dropping it lets another replica take over.
-pub struct RelayLock(#[allow(dead_code)] Box<dyn Send + Sync>);
-
-impl std::fmt::Debug for RelayLock {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("RelayLock")
-    }
 }
 
 /// The `tokens_read` events that record `reads`, a bounded number of counts each.

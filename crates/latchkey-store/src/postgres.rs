@@ -16,14 +16,15 @@ use tokio::sync::Notify;
 use crate::append::AppendTx;
 use crate::{
     ApiKeyRecord, ConnectionFilter, Cursor, EventContext, EventStore, Lease, Page, Projection,
-    RecordedEvent, RelayLock, StoreError, WrappedKey, clamp_limit, parse_state, parse_stream_id,
-    parse_tenant, to_json, to_version,
+    RecordedEvent, StoreError, WrappedKey, clamp_limit, parse_state, parse_stream_id, parse_tenant,
+    to_json, to_version,
 };
 use crate::{Replayed, TokenReads};
 use latchkey_domain::connection::refresh_token::Sent;
 
 mod group;
 mod listen;
+mod relay;
 mod system;
 mod write;
 
@@ -52,9 +53,6 @@ pub struct PgStore {
 
 /// Other replicas hear of appends through this channel (`LISTEN latchkey_events`).
 pub const NOTIFY_CHANNEL: &str = "latchkey_events";
-
-/// The advisory lock key of the one active relay.
-const RELAY_LOCK_KEY: i64 = 0x6c61_7463_686b_6579;
 
 const EVENT_COLUMNS: &str = "position, event_id, stream_id, version, tenant, event_type, \
      schema_version, occurred_at, actor, correlation_id, payload, prev_hash, hash";
@@ -516,18 +514,13 @@ impl EventStore for PgStore {
             .unwrap_or_default())
     }
 
-    async fn save_relay_checkpoint(&self, name: &str, cursor: Cursor) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO relay_checkpoints (name, txid, position, updated_at) \
-             VALUES ($1, $2, $3, now()) ON CONFLICT (name) DO UPDATE SET \
-             txid = EXCLUDED.txid, position = EXCLUDED.position, updated_at = now()",
-        )
-        .bind(name)
-        .bind(i64::try_from(cursor.txid).unwrap_or(i64::MAX))
-        .bind(cursor.position)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+    async fn save_relay_checkpoint(
+        &self,
+        name: &str,
+        cursor: Cursor,
+        fence: u64,
+    ) -> Result<bool, StoreError> {
+        relay::save_checkpoint(&self.pool, name, cursor, fence).await
     }
 
     async fn events_after(&self, cursor: Cursor, cap: u32) -> Result<u64, StoreError> {
@@ -543,19 +536,32 @@ impl EventStore for PgStore {
         Ok(u64::try_from(count).unwrap_or_default())
     }
 
-    async fn try_relay_lock(&self) -> Result<Option<RelayLock>, StoreError> {
-        // A session lock on a connection of its own: it goes when the process does.
-        let mut conn = self.pool.acquire().await?.detach();
-        let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
-            .bind(RELAY_LOCK_KEY)
-            .fetch_one(&mut conn)
-            .await?;
-        if locked {
-            Ok(Some(RelayLock(Box::new(std::sync::Mutex::new(conn)))))
-        } else {
-            let _ = sqlx::Connection::close(conn).await;
-            Ok(None)
-        }
+    async fn acquire_relay_lease(
+        &self,
+        name: &str,
+        owner: &str,
+        ttl: Duration,
+    ) -> Result<Option<u64>, StoreError> {
+        relay::acquire(&self.pool, name, owner, ttl).await
+    }
+
+    async fn renew_relay_lease(
+        &self,
+        name: &str,
+        owner: &str,
+        fence: u64,
+        ttl: Duration,
+    ) -> Result<bool, StoreError> {
+        relay::renew(&self.pool, name, owner, fence, ttl).await
+    }
+
+    async fn release_relay_lease(
+        &self,
+        name: &str,
+        owner: &str,
+        fence: u64,
+    ) -> Result<(), StoreError> {
+        relay::release(&self.pool, name, owner, fence).await
     }
 
     async fn create_api_key(

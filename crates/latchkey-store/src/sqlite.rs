@@ -23,12 +23,13 @@ use uuid::Uuid;
 use crate::append::{AppendTx, EventRow, append_in, duplicate_name};
 use crate::{
     ApiKeyRecord, ConnectionFilter, Cursor, EventContext, EventStore, Lease, Page, Projection,
-    RecordedEvent, RelayLock, StoreError, WrappedKey, clamp_limit, from_version, parse_projection,
+    RecordedEvent, StoreError, WrappedKey, clamp_limit, from_version, parse_projection,
     parse_state, parse_stream_id, parse_tenant, to_json, to_version,
 };
 use crate::{Replayed, TokenReads};
 use latchkey_domain::connection::refresh_token::Sent;
 
+mod relay;
 mod system;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqlite");
@@ -444,19 +445,13 @@ impl EventStore for SqliteStore {
             .unwrap_or_default())
     }
 
-    async fn save_relay_checkpoint(&self, name: &str, cursor: Cursor) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO relay_checkpoints (name, txid, position, updated_at) \
-             VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO UPDATE SET \
-             txid = excluded.txid, position = excluded.position, updated_at = excluded.updated_at",
-        )
-        .bind(name)
-        .bind(i64::try_from(cursor.txid).unwrap_or(i64::MAX))
-        .bind(cursor.position)
-        .bind(time_text(chrono::Utc::now()))
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+    async fn save_relay_checkpoint(
+        &self,
+        name: &str,
+        cursor: Cursor,
+        fence: u64,
+    ) -> Result<bool, StoreError> {
+        relay::save_checkpoint(&self.pool, name, cursor, fence).await
     }
 
     async fn events_after(&self, cursor: Cursor, cap: u32) -> Result<u64, StoreError> {
@@ -470,9 +465,32 @@ impl EventStore for SqliteStore {
         Ok(u64::try_from(count).unwrap_or_default())
     }
 
-    async fn try_relay_lock(&self) -> Result<Option<RelayLock>, StoreError> {
-        // The embedded default is one process: its relay is the only one.
-        Ok(Some(RelayLock(Box::new(()))))
+    async fn acquire_relay_lease(
+        &self,
+        name: &str,
+        owner: &str,
+        ttl: Duration,
+    ) -> Result<Option<u64>, StoreError> {
+        relay::acquire(&self.pool, name, owner, ttl).await
+    }
+
+    async fn renew_relay_lease(
+        &self,
+        name: &str,
+        owner: &str,
+        fence: u64,
+        ttl: Duration,
+    ) -> Result<bool, StoreError> {
+        relay::renew(&self.pool, name, owner, fence, ttl).await
+    }
+
+    async fn release_relay_lease(
+        &self,
+        name: &str,
+        owner: &str,
+        fence: u64,
+    ) -> Result<(), StoreError> {
+        relay::release(&self.pool, name, owner, fence).await
     }
 
     async fn create_api_key(

@@ -1072,20 +1072,168 @@ async fn the_committed_log_is_read_in_order_from_any_cursor_and_checkpoints_pers
         h.store.relay_checkpoint("relay-a").await.unwrap(),
         Cursor::default()
     );
-    h.store
-        .save_relay_checkpoint("relay-a", all[4].0)
+    let ttl = std::time::Duration::from_secs(60);
+    let fence = h
+        .store
+        .acquire_relay_lease("relay-a", "one", ttl)
         .await
+        .unwrap()
         .unwrap();
-    h.store
-        .save_relay_checkpoint("relay-a", all[5].0)
-        .await
-        .unwrap();
+    assert!(
+        h.store
+            .save_relay_checkpoint("relay-a", all[4].0, fence)
+            .await
+            .unwrap()
+    );
+    assert!(
+        h.store
+            .save_relay_checkpoint("relay-a", all[5].0, fence)
+            .await
+            .unwrap()
+    );
+    assert_eq!(h.store.relay_checkpoint("relay-a").await.unwrap(), all[5].0);
+    // Never backwards.
+    assert!(
+        h.store
+            .save_relay_checkpoint("relay-a", all[3].0, fence)
+            .await
+            .unwrap()
+    );
     assert_eq!(h.store.relay_checkpoint("relay-a").await.unwrap(), all[5].0);
     assert_eq!(
         h.store.relay_checkpoint("relay-b").await.unwrap(),
         Cursor::default()
     );
-    assert!(h.store.try_relay_lock().await.unwrap().is_some());
+}
+
+async fn the_relay_lease_has_one_holder_and_fences_out_the_one_before(h: &Harness) {
+    use std::time::Duration;
+    let (name, long, short) = ("relay", Duration::from_secs(60), Duration::from_millis(200));
+    let first = h
+        .store
+        .acquire_relay_lease(name, "one", short)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        h.store
+            .acquire_relay_lease(name, "two", long)
+            .await
+            .unwrap(),
+        None,
+        "held"
+    );
+    assert!(
+        h.store
+            .renew_relay_lease(name, "one", first, short)
+            .await
+            .unwrap()
+    );
+    assert!(
+        h.store
+            .save_relay_checkpoint(
+                name,
+                Cursor {
+                    txid: 1,
+                    position: 1
+                },
+                first
+            )
+            .await
+            .unwrap()
+    );
+
+    // The holder pauses past its lease; another takes it, with a higher fence.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let second = h
+        .store
+        .acquire_relay_lease(name, "two", long)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(second > first);
+    // The one before can neither renew nor move the checkpoint.
+    assert!(
+        !h.store
+            .renew_relay_lease(name, "one", first, long)
+            .await
+            .unwrap()
+    );
+    let stale = Cursor {
+        txid: 9,
+        position: 9,
+    };
+    assert!(
+        !h.store
+            .save_relay_checkpoint(name, stale, first)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        h.store.relay_checkpoint(name).await.unwrap(),
+        Cursor {
+            txid: 1,
+            position: 1
+        }
+    );
+    assert!(
+        h.store
+            .save_relay_checkpoint(
+                name,
+                Cursor {
+                    txid: 2,
+                    position: 2
+                },
+                second
+            )
+            .await
+            .unwrap()
+    );
+
+    // A graceful stop hands over at once.
+    h.store
+        .release_relay_lease(name, "one", first)
+        .await
+        .unwrap();
+    assert_eq!(
+        h.store
+            .acquire_relay_lease(name, "three", long)
+            .await
+            .unwrap(),
+        None
+    );
+    h.store
+        .release_relay_lease(name, "two", second)
+        .await
+        .unwrap();
+    let third = h
+        .store
+        .acquire_relay_lease(name, "three", long)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(third > second);
+
+    // Sixteen racing for a free lease: one wins.
+    let other = "relay-race";
+    let barrier = Arc::new(Barrier::new(16));
+    let racers: Vec<_> = (0..16)
+        .map(|i| {
+            let (store, barrier) = (h.store.clone(), barrier.clone());
+            tokio::spawn(async move {
+                barrier.wait().await;
+                store
+                    .acquire_relay_lease(other, &format!("r{i}"), long)
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut winners = 0;
+    for racer in racers {
+        winners += usize::from(racer.await.unwrap().is_some());
+    }
+    assert_eq!(winners, 1);
 }
 
 async fn appends_wake_whoever_waits_for_them(h: &Harness) {
@@ -1490,6 +1638,7 @@ conformance_suite!(
     api_keys_and_master_keys_leave_events_in_the_system_keys_stream,
     token_reads_are_recorded_in_the_log_and_the_table_together,
     concurrent_writers_of_a_system_stream_append_one_after_another,
+    the_relay_lease_has_one_holder_and_fences_out_the_one_before,
 );
 
 /// The interleaving that breaks a "highest position seen" relay: the event with the lower

@@ -69,6 +69,19 @@ pub static RELAY_LAG: LazyLock<IntGaugeVec> = LazyLock::new(|| {
     )
 });
 
+pub static RELAY_STUBBED: LazyLock<IntCounterVec> = LazyLock::new(|| {
+    register(
+        IntCounterVec::new(
+            Opts::new(
+                "latchkey_relay_stubbed_events_total",
+                "Events NATS refused for good, published as stubs (read them with GetHistory)",
+            ),
+            &["stream"],
+        )
+        .unwrap_or_else(|_| unreachable!("valid metric")),
+    )
+});
+
 pub static CONNECTIONS: LazyLock<IntGaugeVec> = LazyLock::new(|| {
     register(
         IntGaugeVec::new(
@@ -249,6 +262,7 @@ pub fn render() -> String {
         REFRESHES.with_label_values(&[outcome]);
     }
     LazyLock::force(&RELAY_LAG);
+    LazyLock::force(&RELAY_STUBBED);
     if CONNECTIONS.with_label_values(&["active"]).get() == 0 {
         CONNECTIONS.with_label_values(&["active"]).set(0);
     }

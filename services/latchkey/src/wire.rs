@@ -28,5 +28,6 @@ pub fn event_to_pb(e: &RecordedEvent) -> pb::Event {
         payload_json: e.payload.clone(),
         prev_hash: e.prev_hash.clone(),
         hash: e.hash.clone(),
+        omitted: String::new(),
     }
 }
