@@ -17,6 +17,7 @@ mod operators;
 mod quickstart;
 mod refresh_faults;
 mod relay;
+mod relay_faults;
 mod server;
 mod tls;
 mod traces;

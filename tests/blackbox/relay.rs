@@ -105,7 +105,7 @@ fn header(message: &async_nats::jetstream::message::StreamMessage, name: &str) -
 }
 
 /// Each message once (by Nats-Msg-Id), and per stream in version order.
-fn assert_once_and_in_order(
+pub(crate) fn assert_once_and_in_order(
     messages: &[async_nats::jetstream::message::StreamMessage],
     expected: usize,
 ) {
@@ -226,21 +226,22 @@ async fn ten_thousand_events_from_fifty_writers_reach_the_stream_once_each_in_or
 }
 
 /// A nats-server of this test's own, to stop and start.
-struct OwnNats {
+pub(crate) struct OwnNats {
     port: u16,
+    monitor: u16,
     dir: latchkey_store::testing::TempDir,
     child: Option<tokio::process::Child>,
     config: Option<std::path::PathBuf>,
 }
 
 impl OwnNats {
-    async fn start() -> Self {
+    pub(crate) async fn start() -> Self {
         let mut nats = Self::start_empty();
         nats.restart().await;
         nats
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("nats://127.0.0.1:{}", self.port)
     }
 
@@ -258,21 +259,24 @@ impl OwnNats {
         nats
     }
 
-    fn start_empty() -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+    pub(crate) fn start_empty() -> Self {
+        let free = || {
+            std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port()
+        };
         Self {
-            port,
+            port: free(),
+            monitor: free(),
             dir: latchkey_store::testing::TempDir::create(),
             child: None,
             config: None,
         }
     }
 
-    async fn restart(&mut self) {
+    pub(crate) async fn restart(&mut self) {
         let mut command = tokio::process::Command::new("nats-server");
         if let Some(conf) = &self.config {
             command.arg("-c").arg(conf);
@@ -283,6 +287,8 @@ impl OwnNats {
                 "127.0.0.1",
                 "-p",
                 &self.port.to_string(),
+                "-m",
+                &self.monitor.to_string(),
                 "-js",
                 "-sd",
             ])
@@ -305,14 +311,27 @@ impl OwnNats {
         panic!("nats-server did not start");
     }
 
-    async fn stop(&mut self) {
+    /// How many client connections carry this name (the server's `/connz`).
+    pub(crate) async fn connections_named(&self, name: &str) -> usize {
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], self.monitor));
+        let (_, body) = crate::helpers::http_get(addr, "/connz?limit=1000")
+            .await
+            .unwrap();
+        let connz: serde_json::Value = serde_json::from_str(&body).unwrap();
+        connz["connections"]
+            .as_array()
+            .map(|all| all.iter().filter(|c| c["name"] == name).count())
+            .unwrap_or_default()
+    }
+
+    pub(crate) async fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill().await;
         }
     }
 }
 
-async fn integration_updates(server: &Server, n: usize) -> usize {
+pub(crate) async fn integration_updates(server: &Server, n: usize) -> usize {
     let mut client = server.integrations().await;
     let created = client
         .create_integration(CreateIntegrationRequest {
