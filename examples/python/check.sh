@@ -20,9 +20,16 @@ provider_port="$(free_port)"
 export PATH="$root/target/debug:$PATH"
 export LATCHKEY_GRPC_ADDR="127.0.0.1:$grpc_port" LATCHKEY_HTTP_ADDR="127.0.0.1:0" LATCHKEY_ADMIN_ADDR="127.0.0.1:0"
 export LATCHKEY_SERVER="http://127.0.0.1:$grpc_port"
+# With NATS (scripts/test provides one), events are published to a stream of this run's own and
+# the subscriber decodes a `refreshed` event's typed payload.
+if [ -n "${LATCHKEY_TEST_NATS_URL:-}" ]; then
+    run="py$(date +%s)$$"
+    export LATCHKEY_NATS_URL="$LATCHKEY_TEST_NATS_URL" LATCHKEY_NATS_STREAM="LK_PY_$run"
+    export LATCHKEY_NATS_SUBJECT_PREFIX="lkpy.$run"
+fi
 cd "$scratch"
 pids=()
-trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$scratch"' EXIT
+trap 'kill "${pids[@]}" 2>/dev/null || true; [ -n "${KEEP:-}" ] || rm -rf "$scratch"' EXIT
 latchkey dev-provider --port "$provider_port" --secret-file demo.secret >provider.log 2>&1 &
 pids+=($!)
 LATCHKEY_ALLOW_LOOPBACK_PROVIDERS=true latchkey serve >serve.log 2>&1 &
@@ -39,6 +46,15 @@ case "$got" in
     "credential in header Authorization, "*) ;;
     *) echo "examples/python: expected a credential" >&2; exit 1 ;;
 esac
+if [ -n "${LATCHKEY_NATS_URL:-}" ]; then
+    latchkey connections refresh "$connection" >/dev/null
+    heard="$("$venv/bin/python" "$here/subscriber.py" "$connection")"
+    echo "examples/python: $heard"
+    case "$heard" in
+        "refreshed connection-$connection version "*" token until "*) ;;
+        *) echo "examples/python: expected the refreshed event, typed" >&2; exit 1 ;;
+    esac
+fi
 latchkey connections revoke "$connection" >/dev/null
 set +e
 refused="$("$venv/bin/python" "$here/worker.py" "$connection")"

@@ -34,6 +34,7 @@ use latchkey_store::{EventContext, EventStore, PgStore};
 use tokio_util::sync::CancellationToken;
 use tonic::transport::Channel;
 
+mod drain;
 mod flood;
 mod measure;
 
@@ -809,6 +810,9 @@ async fn main() -> anyhow::Result<()> {
         }
         if args.wants("storm") {
             bench_storm(&args, &db).await?;
+        }
+        if args.wants("drain") {
+            drain::bench_drain(&args).await?;
         }
         anyhow::Ok(())
     }

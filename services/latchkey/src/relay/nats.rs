@@ -133,6 +133,13 @@ impl Nats {
 
     /// Creates or updates the stream (see [`keep_stream`]) and notes its message size limit.
     pub async fn ensure_stream(&self, settings: &RelaySettings) -> Result<(), String> {
+        // A client just made (or reconnecting) gets a moment before NATS is called away.
+        for _ in 0..40 {
+            if self.connected() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
         if !self.connected() {
             let problem = self
                 .problem

@@ -90,6 +90,7 @@ pub fn stub(prefix: &str, event: &RecordedEvent, reason: &str) -> Outgoing {
     pb.payload_json.clear();
     pb.prev_hash.clear();
     pb.hash.clear();
+    pb.payload = None;
     pb.omitted = format!("{reason}; read it with GetHistory");
     let mut headers = headers(event);
     headers.push(("Latchkey-Omitted", reason.to_owned()));
@@ -237,9 +238,8 @@ pub async fn publish_batch(
         outcome: Outcome::default(),
     };
     let result = async {
-        for index in 0..events.len() {
-            while batch.busy.contains(&events[index].1.stream_id) || batch.in_flight.len() >= WINDOW
-            {
+        for (index, (_, event)) in events.iter().enumerate() {
+            while batch.busy.contains(&event.stream_id) || batch.in_flight.len() >= WINDOW {
                 batch.settle_oldest().await?;
             }
             batch.send(index, None).await?;
