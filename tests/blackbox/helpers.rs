@@ -197,6 +197,17 @@ impl Server {
         self.stderr.lock().unwrap().clone()
     }
 
+    /// Sends a signal (`STOP`, `CONT`…) to the server process.
+    pub async fn signal(&self, name: &str) {
+        let pid = self.child.id().expect("running").to_string();
+        let sent = Command::new("kill")
+            .args([format!("-{name}"), pid])
+            .status()
+            .await
+            .expect("kill");
+        assert!(sent.success(), "kill -{name}");
+    }
+
     /// SIGKILL: no shutdown at all, as a crash.
     pub async fn kill(mut self) {
         self.child.start_kill().expect("kill -9");

@@ -139,6 +139,69 @@ async fn killing_the_relays_database_sessions_leaves_one_publisher_and_every_eve
     mode.cleanup().await;
 }
 
+/// Polls `server`'s relay until its status is `want`, for up to `within`.
+async fn relay_becomes(server: &Server, want: &str, within: Duration) -> serde_json::Value {
+    let started = Instant::now();
+    loop {
+        let relay = relay_health(server).await;
+        if relay["status"] == want || started.elapsed() > within {
+            return relay;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paused_relay_loses_its_lease_and_stands_by_when_it_wakes() {
+    let topic = Topic::new();
+    let mode = Mode::postgres().await;
+    let env = topic.env(&nats_url());
+    let extra: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let a = Server::start_with(&mode, &extra).await;
+    let b = Server::start_with(&mode, &extra).await;
+    let mut written = integration_updates(&a, 10).await;
+    assert_eq!(
+        topic.wait_for(&nats_url(), 10, Duration::from_secs(20)).await,
+        10
+    );
+    let (active, standby) = if relay_health(&a).await["status"] == "ok" {
+        (&a, &b)
+    } else {
+        (&b, &a)
+    };
+    assert_eq!(relay_health(standby).await["status"], "standby");
+
+    // The active relay's process freezes (a long GC pause, a stopped container)…
+    active.signal("STOP").await;
+    written += integration_updates(standby, 10).await;
+    // …and once its lease runs out (10 s) the other takes over and publishes.
+    let relay = relay_becomes(standby, "ok", Duration::from_secs(20)).await;
+    assert_eq!(relay["status"], "ok", "{relay}");
+    assert_eq!(
+        topic
+            .wait_for(&nats_url(), written as u64, Duration::from_secs(20))
+            .await,
+        written as u64
+    );
+    // Woken, the old one finds its lease taken and stands by within seconds.
+    active.signal("CONT").await;
+    let relay = relay_becomes(active, "standby", Duration::from_secs(5)).await;
+    assert_eq!(relay["status"], "standby", "{relay}");
+    assert_eq!(relay_health(standby).await["status"], "ok");
+    written += integration_updates(active, 10).await;
+    assert_eq!(
+        topic
+            .wait_for(&nats_url(), written as u64, Duration::from_secs(20))
+            .await,
+        written as u64
+    );
+    assert_once_and_in_order(&topic.messages(&nats_url()).await, written);
+    a.stop().await;
+    b.stop().await;
+    topic.delete(&nats_url()).await;
+    mode.cleanup().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_event_larger_than_the_stream_takes_becomes_a_stub_and_the_ones_after_arrive() {
     let topic = Topic::new();
@@ -224,8 +287,8 @@ async fn nats_away_at_start_then_up_one_relay_connection_and_every_event() {
     let extra: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let server = Server::start_with(&mode, &extra).await;
     let written = integration_updates(&server, 20).await;
-    // Long enough for a relay that made a client per retry to have made several.
-    tokio::time::sleep(Duration::from_secs(12)).await;
+    // A minute away: a relay that made a client per retry would have made a dozen by now.
+    tokio::time::sleep(Duration::from_secs(60)).await;
     let relay = relay_health(&server).await;
     assert_eq!(relay["status"], "failing", "{relay}");
     assert_eq!(relay["lag_events"], written as u64, "{relay}");
