@@ -161,7 +161,9 @@ async fn a_paused_relay_loses_its_lease_and_stands_by_when_it_wakes() {
     let b = Server::start_with(&mode, &extra).await;
     let mut written = integration_updates(&a, 10).await;
     assert_eq!(
-        topic.wait_for(&nats_url(), 10, Duration::from_secs(20)).await,
+        topic
+            .wait_for(&nats_url(), 10, Duration::from_secs(20))
+            .await,
         10
     );
     let (active, standby) = if relay_health(&a).await["status"] == "ok" {

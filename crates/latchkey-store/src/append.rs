@@ -180,3 +180,10 @@ pub(crate) async fn append_at_head(
     };
     append_in(tx, stream, current, events, context).await
 }
+
+/// The one event an append of one event recorded.
+pub(crate) fn one(mut recorded: Vec<RecordedEvent>) -> Result<RecordedEvent, StoreError> {
+    recorded
+        .pop()
+        .ok_or_else(|| StoreError::Corrupt("an append recorded no event".to_owned()))
+}

@@ -7,7 +7,7 @@ use sqlx::postgres::PgPool;
 use sqlx::{Postgres, Transaction};
 
 use super::write::PgAppend;
-use crate::append::append_at_head;
+use crate::append::{append_at_head, one};
 use crate::{
     ApiKeyRecord, EventContext, RecordedEvent, StoreError, TokenReads, tokens_read_events,
 };
@@ -36,12 +36,6 @@ async fn finish(
     append.notify(StreamId::System(stream)).await?;
     append.0.commit().await?;
     Ok(recorded)
-}
-
-fn one(mut recorded: Vec<RecordedEvent>) -> Result<RecordedEvent, StoreError> {
-    recorded
-        .pop()
-        .ok_or_else(|| StoreError::Corrupt("an append recorded no event".to_owned()))
 }
 
 pub(super) async fn create_api_key(

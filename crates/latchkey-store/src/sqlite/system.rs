@@ -5,16 +5,10 @@ use latchkey_domain::{DomainEvent, SystemStream, system};
 use sqlx::sqlite::SqlitePool;
 
 use super::{SqliteAppend, time_text};
-use crate::append::append_at_head;
+use crate::append::{append_at_head, one};
 use crate::{
     ApiKeyRecord, EventContext, RecordedEvent, StoreError, TokenReads, tokens_read_events,
 };
-
-fn one(mut recorded: Vec<RecordedEvent>) -> Result<RecordedEvent, StoreError> {
-    recorded
-        .pop()
-        .ok_or_else(|| StoreError::Corrupt("an append recorded no event".to_owned()))
-}
 
 async fn begin(pool: &SqlitePool) -> Result<SqliteAppend, StoreError> {
     Ok(SqliteAppend(pool.begin_with("BEGIN IMMEDIATE").await?))
