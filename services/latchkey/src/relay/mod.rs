@@ -34,6 +34,8 @@ const POLL: Duration = Duration::from_secs(1);
 /// How long the relay lease lasts unless renewed; it is renewed every [`RENEW_EVERY`].
 const LEASE: Duration = Duration::from_secs(10);
 const RENEW_EVERY: Duration = Duration::from_secs(2);
+/// Nothing is sent in the lease's last seconds before it is renewed.
+const LEASE_MARGIN: Duration = Duration::from_secs(3);
 /// How often a standby tries to take the lease.
 const STANDBY_POLL: Duration = Duration::from_secs(2);
 /// Stubbed events `/healthz` lists (the newest).
@@ -297,7 +299,10 @@ async fn publish_while_held(
             .await
             .map_err(|e| format!("reading the log: {e}"))?;
         let full = batch.len() == BATCH as usize;
-        let outcome = publish::publish_batch(publisher, &settings.subject_prefix, &batch).await;
+        // Sending stops short of the lease's end (less a margin for the clocks' disagreement).
+        let send_until = lease.renewed + LEASE - LEASE_MARGIN;
+        let outcome =
+            publish::publish_batch(publisher, &settings.subject_prefix, &batch, send_until).await;
         if !outcome.stubbed.is_empty() {
             crate::metrics::RELAY_STUBBED
                 .with_label_values(&[settings.stream.as_str()])
@@ -336,7 +341,7 @@ async fn publish_while_held(
             }
             lag_read = Some(Instant::now());
         }
-        if full {
+        if full || outcome.cut_short {
             continue;
         }
         tokio::select! {

@@ -12,6 +12,7 @@
 use std::collections::{HashSet, VecDeque};
 use std::future::Future;
 use std::pin::Pin;
+use std::time::Instant;
 
 use async_trait::async_trait;
 use latchkey_domain::StreamId;
@@ -118,6 +119,8 @@ pub struct Outcome {
     pub stubbed: Vec<Stubbed>,
     /// The failure that stopped the batch (the rest is published again from `acknowledged`).
     pub failure: Option<String>,
+    /// The batch stopped early because the lease must be renewed before anything more is sent.
+    pub cut_short: bool,
 }
 
 struct InFlight {
@@ -223,11 +226,14 @@ impl Batch<'_> {
     }
 }
 
-/// Publishes `events` (in log order) and reports how far it got.
+/// Publishes `events` (in log order) and reports how far it got. Nothing is sent at or after
+/// `send_until` (when the relay's right to publish must be confirmed again); what is in flight
+/// then is still awaited.
 pub async fn publish_batch(
     publisher: &dyn Publisher,
     prefix: &str,
     events: &[(Cursor, RecordedEvent)],
+    send_until: Instant,
 ) -> Outcome {
     let mut batch = Batch {
         publisher,
@@ -241,6 +247,10 @@ pub async fn publish_batch(
         for (index, (_, event)) in events.iter().enumerate() {
             while batch.busy.contains(&event.stream_id) || batch.in_flight.len() >= WINDOW {
                 batch.settle_oldest().await?;
+            }
+            if Instant::now() >= send_until {
+                batch.outcome.cut_short = true;
+                break;
             }
             batch.send(index, None).await?;
         }
@@ -357,7 +367,8 @@ mod tests {
             if from == events.len() {
                 return stubbed;
             }
-            let outcome = publish_batch(publisher, "t", &events[from..]).await;
+            let until = Instant::now() + std::time::Duration::from_secs(60);
+            let outcome = publish_batch(publisher, "t", &events[from..], until).await;
             stubbed.extend(outcome.stubbed);
             if let Some(cursor) = outcome.acknowledged {
                 from = events.iter().position(|(c, _)| *c == cursor).unwrap() + 1;
@@ -390,6 +401,15 @@ mod tests {
                 assert_eq!(versions, (1..=40).collect::<Vec<_>>(), "{stream} in order");
             }
         }
+    }
+
+    #[tokio::test]
+    async fn nothing_is_sent_once_the_lease_must_be_confirmed_again() {
+        let events = log(2, 5);
+        let publisher = fake();
+        let outcome = publish_batch(&publisher, "t", &events, Instant::now()).await;
+        assert!(outcome.cut_short && outcome.acknowledged.is_none());
+        assert!(publisher.stored.lock().unwrap().is_empty());
     }
 
     #[tokio::test]
