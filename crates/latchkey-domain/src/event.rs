@@ -5,7 +5,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::system::SystemStream;
-use crate::{ConnectionId, IntegrationId, connection, integration, system};
+use crate::{
+    ConnectSessionId, ConnectionId, IntegrationId, connection, integration, session, system,
+};
 
 /// What the log knows of an event besides its payload, as `apply` needs it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,6 +34,7 @@ pub enum StreamKind {
     Integration,
     Connection,
     System,
+    Session,
 }
 
 impl StreamKind {
@@ -40,6 +43,7 @@ impl StreamKind {
             Self::Integration => "integration",
             Self::Connection => "connection",
             Self::System => "system",
+            Self::Session => "connect_session",
         }
     }
 }
@@ -51,6 +55,8 @@ pub enum StreamId {
     Integration(IntegrationId),
     Connection(ConnectionId),
     System(SystemStream),
+    /// `connect_session-<uuid>`: a hosted connect session.
+    Session(ConnectSessionId),
 }
 
 impl StreamId {
@@ -59,6 +65,7 @@ impl StreamId {
             Self::Integration(_) => StreamKind::Integration,
             Self::Connection(_) => StreamKind::Connection,
             Self::System(_) => StreamKind::System,
+            Self::Session(_) => StreamKind::Session,
         }
     }
 }
@@ -69,6 +76,7 @@ impl fmt::Display for StreamId {
             Self::Integration(id) => write!(f, "integration-{id}"),
             Self::Connection(id) => write!(f, "connection-{id}"),
             Self::System(s) => write!(f, "system-{}", s.as_str()),
+            Self::Session(id) => write!(f, "connect_session-{id}"),
         }
     }
 }
@@ -81,6 +89,8 @@ impl FromStr for StreamId {
             rest.parse().map(Self::Integration).map_err(|_| bad())
         } else if let Some(rest) = s.strip_prefix("connection-") {
             rest.parse().map(Self::Connection).map_err(|_| bad())
+        } else if let Some(rest) = s.strip_prefix("connect_session-") {
+            rest.parse().map(Self::Session).map_err(|_| bad())
         } else if let Some(rest) = s.strip_prefix("system-") {
             SystemStream::parse(rest).map(Self::System).ok_or_else(bad)
         } else {
@@ -113,6 +123,8 @@ pub const EVENT_TYPES: &[&str] = &[
     "master_key_rotated",
     "master_key_dropped",
     "tokens_read",
+    "connect_session_created",
+    "connect_session_opened",
 ];
 
 /// Any event of the log. The payload is the inner event's JSON, which carries its own `type`.
@@ -124,6 +136,7 @@ pub enum DomainEvent {
     Integration(integration::Event),
     Connection(connection::Event),
     System(system::Event),
+    Session(session::Event),
 }
 
 impl DomainEvent {
@@ -132,6 +145,7 @@ impl DomainEvent {
             Self::Integration(e) => e.event_type(),
             Self::Connection(e) => e.event_type(),
             Self::System(e) => e.event_type(),
+            Self::Session(e) => e.event_type(),
         }
     }
 
@@ -140,6 +154,7 @@ impl DomainEvent {
             Self::Integration(e) => e.schema_version(),
             Self::Connection(e) => e.schema_version(),
             Self::System(e) => e.schema_version(),
+            Self::Session(e) => e.schema_version(),
         }
     }
 
@@ -148,6 +163,7 @@ impl DomainEvent {
             Self::Integration(_) => StreamKind::Integration,
             Self::Connection(_) => StreamKind::Connection,
             Self::System(_) => StreamKind::System,
+            Self::Session(_) => StreamKind::Session,
         }
     }
 
@@ -157,6 +173,7 @@ impl DomainEvent {
             StreamKind::Integration => Self::Integration(serde_json::from_str(payload)?),
             StreamKind::Connection => Self::Connection(serde_json::from_str(payload)?),
             StreamKind::System => Self::System(serde_json::from_str(payload)?),
+            StreamKind::Session => Self::Session(serde_json::from_str(payload)?),
         })
     }
 }
@@ -164,6 +181,12 @@ impl DomainEvent {
 impl From<integration::Event> for DomainEvent {
     fn from(value: integration::Event) -> Self {
         Self::Integration(value)
+    }
+}
+
+impl From<session::Event> for DomainEvent {
+    fn from(value: session::Event) -> Self {
+        Self::Session(value)
     }
 }
 
@@ -193,6 +216,8 @@ mod tests {
         assert_eq!(k.to_string(), "system-keys");
         assert_eq!("system-keys".parse::<StreamId>().unwrap(), k);
         assert!("system-other".parse::<StreamId>().is_err());
+        let session = StreamId::Session(ConnectSessionId::new_v7());
+        assert_eq!(session.to_string().parse::<StreamId>().unwrap(), session);
         assert!("connection-nope".parse::<StreamId>().is_err());
         assert!("other-1".parse::<StreamId>().is_err());
     }

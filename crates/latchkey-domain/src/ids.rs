@@ -63,6 +63,11 @@ uuid_id!(
     ConnectionId,
     "connection"
 );
+uuid_id!(
+    /// Identifies a hosted connect session (one link a platform gives one customer).
+    ConnectSessionId,
+    "connect session"
+);
 
 /// A platform's customer. It appears in NATS subjects, so it is restricted to characters that are
 /// safe there: ASCII letters, digits, `-` and `_`, 1 to 64 of them.

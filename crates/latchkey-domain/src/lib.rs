@@ -35,6 +35,7 @@ mod event;
 mod ids;
 pub mod integration;
 mod sealed;
+pub mod session;
 pub mod system;
 pub mod templates;
 mod values;
@@ -42,7 +43,7 @@ pub mod webhook;
 
 pub use error::{DomainError, FieldViolation, ValidationErrors};
 pub use event::{DomainEvent, EVENT_TYPES, EventMeta, StreamId, StreamKind};
-pub use ids::{ConnectionId, IntegrationId, TenantId};
+pub use ids::{ConnectSessionId, ConnectionId, IntegrationId, TenantId};
 pub use integration::{
     AccountMapping, ClientAuthMethod, GrantType, IntegrationConfig, RefreshTokenReuse,
     TokenPlacement, TokenValidation,

@@ -25,7 +25,7 @@ use chrono::{DateTime, SubsecRound, Utc};
 use latchkey_domain::connection::refresh_token::Sent;
 use latchkey_domain::{
     ConnectionId, DomainEvent, EventMeta, IntegrationId, StreamId, StreamKind, SystemStream,
-    TenantId, connection, integration, system,
+    TenantId, connection, integration, session, system,
 };
 use uuid::Uuid;
 
@@ -541,6 +541,8 @@ impl Replayed {
             // are written with these events and are not projections of connections).
             (StreamId::System(stream), DomainEvent::System(event))
                 if SystemStream::of(&event) == stream => {}
+            (stream @ StreamId::Session(_), DomainEvent::Session(event))
+                if session_event_fits(stream, recorded.version, &event) => {}
             _ => {
                 return Err(StoreError::Corrupt(format!(
                     "event at position {} does not fit its stream",
@@ -565,7 +567,7 @@ impl Replayed {
                 .iter()
                 .map(|(id, s)| Ok((StreamId::Integration(*id).to_string(), to_json(s)?)))
                 .collect(),
-            StreamKind::System => Ok(Vec::new()),
+            StreamKind::System | StreamKind::Session => Ok(Vec::new()),
         }
     }
 }
@@ -577,8 +579,8 @@ impl Replayed {
 pub(crate) enum Projection {
     Integration(Option<integration::State>),
     Connection(Option<connection::State>),
-    /// A system stream's: nothing to fold.
-    System,
+    /// A system or connect-session stream's: nothing stored to fold into.
+    Unfolded,
 }
 
 /// One event ready to insert.
@@ -633,10 +635,15 @@ pub(crate) fn prepare(
             (Projection::Connection(state), DomainEvent::Connection(e)) => {
                 Projection::Connection(connection::apply(state, e, &meta))
             }
-            (Projection::System, DomainEvent::System(e))
+            (Projection::Unfolded, DomainEvent::System(e))
                 if stream == StreamId::System(SystemStream::of(e)) =>
             {
-                Projection::System
+                Projection::Unfolded
+            }
+            (Projection::Unfolded, DomainEvent::Session(e))
+                if session_event_fits(stream, version, e) =>
+            {
+                Projection::Unfolded
             }
             _ => return Err(invalid("event kind does not match the stream".to_owned())),
         };
@@ -669,7 +676,7 @@ pub(crate) fn prepare(
     let owner_matches = match (&projection, stream) {
         (Projection::Integration(Some(s)), StreamId::Integration(id)) => s.id == id,
         (Projection::Connection(Some(s)), StreamId::Connection(id)) => s.id == id,
-        (Projection::System, StreamId::System(_)) => true,
+        (Projection::Unfolded, StreamId::System(_) | StreamId::Session(_)) => true,
         _ => false,
     };
     if !owner_matches {
@@ -680,11 +687,21 @@ pub(crate) fn prepare(
     Ok((prepared, projection))
 }
 
+/// A session stream begins with its creation, naming it, and holds no second one.
+fn session_event_fits(stream: StreamId, version: u64, event: &session::Event) -> bool {
+    match event {
+        session::Event::ConnectSessionCreated { session_id, .. } => {
+            version == 1 && stream == StreamId::Session(*session_id)
+        }
+        _ => version > 1,
+    }
+}
+
 pub(crate) fn empty_projection(kind: StreamKind) -> Projection {
     match kind {
         StreamKind::Integration => Projection::Integration(None),
         StreamKind::Connection => Projection::Connection(None),
-        StreamKind::System => Projection::System,
+        StreamKind::System | StreamKind::Session => Projection::Unfolded,
     }
 }
 
@@ -695,7 +712,9 @@ pub(crate) fn parse_projection(
     let corrupt =
         |e: serde_json::Error| StoreError::Corrupt(format!("projection does not parse: {e}"));
     Ok(match (kind, json) {
-        (kind, None) | (kind @ StreamKind::System, _) => empty_projection(kind),
+        (kind, None) | (kind @ (StreamKind::System | StreamKind::Session), _) => {
+            empty_projection(kind)
+        }
         (StreamKind::Integration, Some(json)) => {
             Projection::Integration(Some(serde_json::from_str(json).map_err(corrupt)?))
         }

@@ -743,7 +743,7 @@ impl EventStore for PgStore {
         let (table, prefix) = match kind {
             StreamKind::Connection => ("connections", "connection"),
             StreamKind::Integration => ("integrations", "integration"),
-            StreamKind::System => return Ok(Vec::new()),
+            StreamKind::System | StreamKind::Session => return Ok(Vec::new()),
         };
         let rows: Vec<(String, String)> =
             sqlx::query_as(&format!("SELECT id::text, state FROM {table} ORDER BY id"))

@@ -673,7 +673,7 @@ impl EventStore for SqliteStore {
         let (table, prefix) = match kind {
             StreamKind::Connection => ("connections", "connection"),
             StreamKind::Integration => ("integrations", "integration"),
-            StreamKind::System => return Ok(Vec::new()),
+            StreamKind::System | StreamKind::Session => return Ok(Vec::new()),
         };
         let rows: Vec<(String, String)> =
             sqlx::query_as(&format!("SELECT id, state FROM {table} ORDER BY id"))
@@ -777,7 +777,7 @@ impl AppendTx for SqliteAppend {
         let (table, id) = match stream {
             StreamId::Integration(id) => ("integrations", id.to_string()),
             StreamId::Connection(id) => ("connections", id.to_string()),
-            StreamId::System(_) => return Ok(Projection::System),
+            StreamId::System(_) | StreamId::Session(_) => return Ok(Projection::Unfolded),
         };
         let json: Option<String> =
             sqlx::query_scalar(&format!("SELECT state FROM {table} WHERE id = $1"))
@@ -864,7 +864,8 @@ impl AppendTx for SqliteAppend {
                 .execute(&mut *self.0)
                 .await?;
             }
-            Projection::Integration(None) | Projection::Connection(None) | Projection::System => {}
+            Projection::Integration(None) | Projection::Connection(None) | Projection::Unfolded => {
+            }
         }
         Ok(())
     }

@@ -571,7 +571,9 @@ async fn replaying_a_stream_gives_the_stored_projection_byte_for_byte(h: &Harnes
         };
         match recorded.event().unwrap() {
             DomainEvent::Connection(e) => connection::apply(state, &e, &meta),
-            DomainEvent::Integration(_) | DomainEvent::System(_) => unreachable!(),
+            DomainEvent::Integration(_) | DomainEvent::System(_) | DomainEvent::Session(_) => {
+                unreachable!()
+            }
         }
     });
     let stored = h
@@ -785,6 +787,7 @@ async fn a_pending_authorization_is_found_by_its_state_digest_until_completed(h:
             redirect_uri: "https://latchkey.example/oauth/callback".to_owned(),
             pkce_verifier: Some(Sealed::from_bytes(vec![3; 40])),
             return_url: None,
+            correlation_id: None,
         },
     }
     .into();

@@ -97,6 +97,13 @@ impl Audit {
             }
             StreamId::Integration(_) => caller.require_admin("an integration's history")?,
             StreamId::System(_) => caller.require_admin("a system stream's history")?,
+            // A session's tenant reads it as it reads a connection: else as if it did not exist.
+            StreamId::Session(id) => {
+                let session = self.connections.connect_session(id).await?;
+                if !session.is_some_and(|s| caller.sees(&s.tenant)) {
+                    return Err(AppError::NotFound(format!("connect session {id}")));
+                }
+            }
         }
         let from = from_version.max(1);
         let first = self.store.read_stream(stream, from, PAGE).await?;
@@ -106,6 +113,7 @@ impl Audit {
                 StreamId::Connection(id) => format!("connection {id}"),
                 StreamId::Integration(id) => format!("integration {id}"),
                 StreamId::System(s) => format!("events in system stream {}", s.as_str()),
+                StreamId::Session(id) => format!("connect session {id}"),
             }));
         }
         let store = self.store.clone();

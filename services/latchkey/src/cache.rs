@@ -71,7 +71,7 @@ impl ProjectionCache {
     }
 
     pub fn invalidate(&self, stream: StreamId) {
-        if let StreamId::System(_) = stream {
+        if let StreamId::System(_) | StreamId::Session(_) = stream {
             // Key and access records: nothing here holds them.
             return;
         }
@@ -83,7 +83,7 @@ impl ProjectionCache {
             StreamId::Integration(id) => {
                 write(&self.integrations).remove(&id);
             }
-            StreamId::System(_) => {}
+            StreamId::System(_) | StreamId::Session(_) => {}
         }
     }
 

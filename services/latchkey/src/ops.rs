@@ -116,7 +116,7 @@ pub async fn verify(
             } else {
                 let column = event.tenant.as_ref().map(|t| t.as_str().to_owned());
                 let hashed = match event.stream_id.kind() {
-                    StreamKind::Integration | StreamKind::System => None,
+                    StreamKind::Integration | StreamKind::System | StreamKind::Session => None,
                     StreamKind::Connection if event.version == 1 => {
                         let tenant = serde_json::from_str::<serde_json::Value>(&event.payload)
                             .ok()

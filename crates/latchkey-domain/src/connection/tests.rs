@@ -53,6 +53,7 @@ fn started() -> Event {
             redirect_uri: "https://latchkey.example/oauth/callback".to_owned(),
             pkce_verifier: None,
             return_url: None,
+            correlation_id: None,
         },
     }
 }

@@ -155,6 +155,10 @@ pub struct PendingAuthorization {
     /// Where the browser goes after the callback.
     #[serde(default)]
     pub return_url: Option<String>,
+    /// The correlation id of the start (a request's trace, a connect session): the callback's
+    /// events carry it too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub correlation_id: Option<String>,
 }
 
 /// The credentials a client-credentials or password connection was granted with, kept (sealed)

@@ -281,7 +281,7 @@ where
 
     async fn load_projection(&mut self, stream: StreamId) -> Result<Projection, StoreError> {
         let json: Option<String> = match stream {
-            StreamId::System(_) => None,
+            StreamId::System(_) | StreamId::Session(_) => None,
             StreamId::Integration(id) => {
                 sqlx::query_scalar("SELECT state FROM integrations WHERE id = $1")
                     .bind(id.as_uuid())
@@ -322,7 +322,8 @@ where
                     .execute(&mut *self.0)
                     .await?;
             }
-            Projection::Integration(None) | Projection::Connection(None) | Projection::System => {}
+            Projection::Integration(None) | Projection::Connection(None) | Projection::Unfolded => {
+            }
         }
         Ok(())
     }
@@ -336,9 +337,9 @@ where
         let (table, id) = match stream {
             StreamId::Integration(id) => ("integrations", *id.as_uuid()),
             StreamId::Connection(id) => ("connections", *id.as_uuid()),
-            StreamId::System(_) => {
+            StreamId::System(_) | StreamId::Session(_) => {
                 let last = self.last_event(stream_id).await?;
-                return Ok((last, Projection::System));
+                return Ok((last, Projection::Unfolded));
             }
         };
         let (version, hash, state): (Option<i64>, Option<Vec<u8>>, Option<String>) =
@@ -392,7 +393,7 @@ where
                     .fetch_one(&mut *self.0)
                     .await?
             }
-            Projection::Integration(None) | Projection::Connection(None) | Projection::System => {
+            Projection::Integration(None) | Projection::Connection(None) | Projection::Unfolded => {
                 return Ok(None);
             }
         };

@@ -15,8 +15,10 @@ use crate::connections::Connections;
 use crate::connections::authorize::{CallbackOutcome, CallbackParams, StartRequest};
 use crate::connections::connect::{ClientCredentialsRequest, PasswordRequest};
 use crate::connections::import::ImportRequest;
+use crate::connections::sessions::SessionRequest;
 use crate::error::AppError;
 use latchkey_domain::connection::refresh::Need;
+use secrecy::ExposeSecret as _;
 
 #[derive(Debug, Clone)]
 pub struct ConnectionApi {
@@ -104,6 +106,27 @@ impl ConnectionService for ConnectionApi {
         Ok(Response::new(pb::ImportConnectionResponse {
             connection: Some(convert::connection_to_pb(&state)),
             created,
+        }))
+    }
+
+    async fn create_connect_session(
+        &self,
+        request: Request<pb::CreateConnectSessionRequest>,
+    ) -> Result<Response<pb::CreateConnectSessionResponse>, Status> {
+        let caller = self.auth.caller(&request, Role::Manager).await?;
+        let input: SessionRequest = checked(request)?;
+        let created = self
+            .connections
+            .create_connect_session(&caller, input)
+            .await?;
+        Ok(Response::new(pb::CreateConnectSessionResponse {
+            session_id: created.id.to_string(),
+            connect_url: format!(
+                "{}/connect/{}",
+                self.connections.public_base(),
+                created.link_token.expose_secret()
+            ),
+            expires_at: Some(crate::wire::timestamp(created.expires_at)),
         }))
     }
 

@@ -11,6 +11,7 @@ mod import;
 mod integration;
 mod integration_wire;
 mod requests;
+mod sessions;
 
 pub use audit::AuditApi;
 pub use connection::ConnectionApi;

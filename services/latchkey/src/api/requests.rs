@@ -406,6 +406,9 @@ impl TryFrom<pb::GetHistoryRequest> for HistoryQuery {
             Some(pb::get_history_request::Stream::IntegrationId(id)) => {
                 StreamId::Integration(IntegrationId::parse_field(&id, "integration_id")?)
             }
+            Some(pb::get_history_request::Stream::ConnectSessionId(id)) => StreamId::Session(
+                latchkey_domain::ConnectSessionId::parse_field(&id, "connect_session_id")?,
+            ),
             Some(pb::get_history_request::Stream::SystemStream(name)) => {
                 let stream = SystemStream::parse(&name).ok_or_else(|| {
                     FieldViolation::new(

@@ -97,6 +97,33 @@ pub(super) fn state_digest(state: &str) -> String {
 }
 
 impl Connections {
+    /// The browser goes back only where the platform said it may (an open redirect otherwise):
+    /// an origin in `LATCHKEY_RETURN_URL_ORIGINS`, or in the `return_url_origins` of every one of
+    /// `configs`.
+    pub(super) fn check_return_url(
+        &self,
+        configs: &[&IntegrationConfig],
+        url: &Url,
+    ) -> Result<(), AppError> {
+        let origin = latchkey_domain::origin_of(url);
+        let allowed = self.return_url_origins.contains(&origin)
+            || (!configs.is_empty()
+                && configs
+                    .iter()
+                    .all(|c| c.return_url_origins.contains(&origin)));
+        if allowed {
+            return Ok(());
+        }
+        Err(latchkey_domain::FieldViolation::new(
+            "return_url",
+            format!(
+                "its origin {origin} is not allowed: add it to the integration's \
+                 return_url_origins or to LATCHKEY_RETURN_URL_ORIGINS"
+            ),
+        )
+        .into())
+    }
+
     pub async fn start_authorization(
         &self,
         caller: &Caller,
@@ -112,21 +139,8 @@ impl Connections {
                 config.grant_type.as_str()
             )));
         }
-        // The browser goes back only where the platform said it may: an open redirect otherwise.
         if let Some(url) = &request.return_url {
-            let origin = latchkey_domain::origin_of(url);
-            if !config.return_url_origins.contains(&origin)
-                && !self.return_url_origins.contains(&origin)
-            {
-                return Err(latchkey_domain::FieldViolation::new(
-                    "return_url",
-                    format!(
-                        "its origin {origin} is not allowed: add it to the integration's \
-                         return_url_origins or to LATCHKEY_RETURN_URL_ORIGINS"
-                    ),
-                )
-                .into());
-            }
+            self.check_return_url(&[config], url)?;
         }
         let Some(authorize_at) = &config.authorization_url else {
             return Err(AppError::FailedPrecondition(format!(
@@ -193,6 +207,7 @@ impl Connections {
             redirect_uri: redirect_uri.clone(),
             pkce_verifier: verifier,
             return_url: request.return_url.map(String::from),
+            correlation_id: caller.correlation_id.clone(),
         };
         events.extend(connection::decide(
             state.as_ref(),

@@ -116,10 +116,15 @@ impl Connections {
             .filter(|state| caller.sees(&state.tenant))
             .ok_or_else(unknown_state)?;
         let id = first.id;
-        let return_url = first
-            .pending_authorization
-            .as_deref()
-            .and_then(|p| p.return_url.clone());
+        let pending = first.pending_authorization.as_deref();
+        let return_url = pending.and_then(|p| p.return_url.clone());
+        // What the callback records carries the start's correlation id (a connect session's).
+        let caller = &Caller {
+            correlation_id: pending
+                .and_then(|p| p.correlation_id.clone())
+                .or_else(|| caller.correlation_id.clone()),
+            ..caller.clone()
+        };
         let owner = format!(
             "{}-callback-{}",
             self.refresh.owner,

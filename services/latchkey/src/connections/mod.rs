@@ -19,6 +19,7 @@ pub mod queries;
 pub mod refresh;
 mod revoke;
 pub mod scheduler;
+pub mod sessions;
 mod settle;
 pub mod token;
 mod validate;
@@ -153,6 +154,13 @@ impl Connections {
 
     /// An integration this caller may connect through: another tenant's own is answered as
     /// missing.
+    /// The public listener's base URL (`LATCHKEY_PUBLIC_URL`), without a trailing slash.
+    pub fn public_base(&self) -> &str {
+        self.callback_url
+            .strip_suffix("/oauth/callback")
+            .unwrap_or(&self.callback_url)
+    }
+
     async fn integration_for(
         &self,
         caller: &Caller,

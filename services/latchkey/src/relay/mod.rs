@@ -133,6 +133,9 @@ pub fn subject(prefix: &str, event: &RecordedEvent) -> String {
         (latchkey_domain::StreamId::System(stream), _) => {
             format!("{prefix}._system.{}.{}", stream.as_str(), event.event_type)
         }
+        (latchkey_domain::StreamId::Session(id), _) => {
+            format!("{prefix}._sessions.{id}.{}", event.event_type)
+        }
     }
 }
 

@@ -1,7 +1,7 @@
 //! The typed payload of an event (`latchkey.v1.Event.payload`): the same facts as its JSON, one
 //! message per event type, sealed values left out.
 
-use latchkey_domain::{DomainEvent, connection, integration, system};
+use latchkey_domain::{DomainEvent, connection, integration, session, system};
 use latchkey_proto::v1 as pb;
 use pb::event::Payload;
 
@@ -190,11 +190,36 @@ fn system_payload(event: &system::Event) -> Payload {
     }
 }
 
+fn session_payload(event: &session::Event) -> Payload {
+    match event {
+        session::Event::ConnectSessionCreated {
+            session_id,
+            tenant,
+            integration_ids,
+            return_url,
+            connection_id,
+            expires_at,
+            ..
+        } => Payload::ConnectSessionCreated(pb::ConnectSessionCreated {
+            session_id: session_id.to_string(),
+            tenant: tenant.to_string(),
+            integration_ids: integration_ids.iter().map(ToString::to_string).collect(),
+            return_url: text(return_url),
+            connection_id: connection_id.map(|c| c.to_string()).unwrap_or_default(),
+            expires_at: Some(timestamp(*expires_at)),
+        }),
+        session::Event::ConnectSessionOpened { .. } => {
+            Payload::ConnectSessionOpened(pb::ConnectSessionOpened {})
+        }
+    }
+}
+
 /// The typed payload of an event.
 pub fn payload(event: &DomainEvent) -> Payload {
     match event {
         DomainEvent::Connection(e) => connection_payload(e),
         DomainEvent::Integration(e) => integration_payload(e),
         DomainEvent::System(e) => system_payload(e),
+        DomainEvent::Session(e) => session_payload(e),
     }
 }

@@ -1,0 +1,205 @@
+//! Hosted connect sessions: a platform asks for a one-time link for one customer (a tenant), the
+//! customer opens it in a browser, picks an integration and connects. The link's secret and the
+//! browser's cookie are held as digests only; the rules of when a session may be opened live
+//! here, pure: the caller passes the time and the digests in.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::{ConnectSessionId, ConnectionId, DomainError, EventMeta, IntegrationId, TenantId};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    ConnectSessionCreated {
+        session_id: ConnectSessionId,
+        tenant: TenantId,
+        /// The integrations the customer may pick from, in the order shown.
+        integration_ids: Vec<IntegrationId>,
+        /// Where the browser goes at the end (already checked against the allow-list).
+        return_url: Option<String>,
+        /// A session that re-authorizes this connection ("Reconnect X").
+        connection_id: Option<ConnectionId>,
+        expires_at: DateTime<Utc>,
+        /// SHA-256 (hex) of the link's one-time secret.
+        link_digest: String,
+    },
+    /// The link was opened: it is spent, and this browser (its cookie's digest) owns the session.
+    ConnectSessionOpened { browser_digest: String },
+}
+
+impl Event {
+    pub fn event_type(&self) -> &'static str {
+        match self {
+            Self::ConnectSessionCreated { .. } => "connect_session_created",
+            Self::ConnectSessionOpened { .. } => "connect_session_opened",
+        }
+    }
+
+    pub fn schema_version(&self) -> u32 {
+        1
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct State {
+    pub id: ConnectSessionId,
+    pub tenant: TenantId,
+    pub integration_ids: Vec<IntegrationId>,
+    pub return_url: Option<String>,
+    pub connection_id: Option<ConnectionId>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub link_digest: String,
+    pub browser_digest: Option<String>,
+    pub version: u64,
+}
+
+/// Folds one event; no rules, no failure.
+pub fn apply(state: Option<State>, event: &Event, meta: &EventMeta) -> Option<State> {
+    match (state, event) {
+        (
+            None,
+            Event::ConnectSessionCreated {
+                session_id,
+                tenant,
+                integration_ids,
+                return_url,
+                connection_id,
+                expires_at,
+                link_digest,
+            },
+        ) => Some(State {
+            id: *session_id,
+            tenant: tenant.clone(),
+            integration_ids: integration_ids.clone(),
+            return_url: return_url.clone(),
+            connection_id: *connection_id,
+            created_at: meta.occurred_at,
+            expires_at: *expires_at,
+            link_digest: link_digest.clone(),
+            browser_digest: None,
+            version: meta.version,
+        }),
+        (Some(mut s), Event::ConnectSessionOpened { browser_digest }) => {
+            s.browser_digest = Some(browser_digest.clone());
+            s.version = meta.version;
+            Some(s)
+        }
+        (state, _) => state,
+    }
+}
+
+/// Why a link cannot be opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// Opened before (in this browser or another): links are one-time.
+    AlreadyUsed,
+    Expired,
+    /// No such session, or the secret does not match: told apart from nothing.
+    Unknown,
+}
+
+/// Opening the link: allowed once, before it expires, with the link's secret.
+pub fn open(
+    state: Option<&State>,
+    link_digest: &str,
+    browser_digest: String,
+    now: DateTime<Utc>,
+) -> Result<Event, Refusal> {
+    let state = state.ok_or(Refusal::Unknown)?;
+    if !constant_time_eq(state.link_digest.as_bytes(), link_digest.as_bytes()) {
+        return Err(Refusal::Unknown);
+    }
+    if state.browser_digest.is_some() {
+        return Err(Refusal::AlreadyUsed);
+    }
+    if now >= state.expires_at {
+        return Err(Refusal::Expired);
+    }
+    Ok(Event::ConnectSessionOpened { browser_digest })
+}
+
+/// Whether the browser that presents `browser_digest` owns the session, and it is still live.
+pub fn owned_by(state: &State, browser_digest: &str, now: DateTime<Utc>) -> Result<(), Refusal> {
+    match &state.browser_digest {
+        Some(owner) if constant_time_eq(owner.as_bytes(), browser_digest.as_bytes()) => {
+            if now >= state.expires_at {
+                Err(Refusal::Expired)
+            } else {
+                Ok(())
+            }
+        }
+        _ => Err(Refusal::Unknown),
+    }
+}
+
+/// A session's lifetime: the asked one within bounds.
+pub fn lifetime(asked_secs: Option<u64>) -> Result<chrono::Duration, DomainError> {
+    const DEFAULT: u64 = 30 * 60;
+    const MAX: u64 = 24 * 3600;
+    let secs = asked_secs.unwrap_or(DEFAULT);
+    if !(60..=MAX).contains(&secs) {
+        return Err(DomainError::Invalid(
+            crate::FieldViolation::new("ttl", "must be between 60 seconds and 24 hours").into(),
+        ));
+    }
+    Ok(chrono::Duration::seconds(secs as i64))
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn created(expires_in: i64) -> State {
+        let meta = EventMeta::at_version(1);
+        let event = Event::ConnectSessionCreated {
+            session_id: ConnectSessionId::new_v7(),
+            tenant: TenantId::parse("acme").unwrap(),
+            integration_ids: vec![IntegrationId::new_v7()],
+            return_url: None,
+            connection_id: None,
+            expires_at: meta.occurred_at + chrono::Duration::seconds(expires_in),
+            link_digest: "aa".repeat(32),
+        };
+        apply(None, &event, &meta).unwrap()
+    }
+
+    #[test]
+    fn a_link_opens_once_before_it_expires_and_only_with_its_secret() {
+        let state = created(600);
+        let now = state.created_at;
+        let opened = open(Some(&state), &"aa".repeat(32), "b1".into(), now).unwrap();
+        let state = apply(Some(state), &opened, &EventMeta::at_version(2)).unwrap();
+        assert_eq!(
+            open(Some(&state), &"aa".repeat(32), "b2".into(), now),
+            Err(Refusal::AlreadyUsed)
+        );
+        assert_eq!(owned_by(&state, "b1", now), Ok(()));
+        assert_eq!(owned_by(&state, "b2", now), Err(Refusal::Unknown));
+
+        let fresh = created(600);
+        assert_eq!(
+            open(Some(&fresh), &"bb".repeat(32), "b".into(), now),
+            Err(Refusal::Unknown)
+        );
+        assert_eq!(open(None, "x", "b".into(), now), Err(Refusal::Unknown));
+        let later = fresh.expires_at;
+        assert_eq!(
+            open(Some(&fresh), &"aa".repeat(32), "b".into(), later),
+            Err(Refusal::Expired)
+        );
+    }
+
+    #[test]
+    fn a_sessions_lifetime_is_bounded() {
+        assert_eq!(lifetime(None).unwrap(), chrono::Duration::minutes(30));
+        assert!(lifetime(Some(59)).is_err());
+        assert!(lifetime(Some(86_401)).is_err());
+        assert_eq!(lifetime(Some(3600)).unwrap(), chrono::Duration::hours(1));
+    }
+}

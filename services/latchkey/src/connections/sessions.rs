@@ -1,0 +1,319 @@
+//! Hosted connect sessions: a platform creates one for a customer and sends them the link; the
+//! link is one-time, and opening it hands this browser a cookie that owns the session. Secrets
+//! (the link's, the cookie's) are random, shown once, and stored as SHA-256 digests in the
+//! session's events (`connect_session-<uuid>`).
+
+use chrono::{DateTime, Utc};
+use latchkey_domain::session::{self, Refusal};
+use latchkey_domain::{
+    ConnectSessionId, ConnectionId, EventMeta, FieldViolation, GrantType, IntegrationId, ParamMap,
+    StreamId, TenantId,
+};
+use latchkey_store::{EventContext, Page};
+use secrecy::{ExposeSecret, SecretString};
+
+use super::Connections;
+use crate::callers::Caller;
+use crate::error::AppError;
+
+/// The most integrations one session offers.
+pub const MAX_SESSION_INTEGRATIONS: usize = 50;
+
+/// What a platform asks for.
+#[derive(Debug, Clone)]
+pub struct SessionRequest {
+    pub tenant: TenantId,
+    pub integration_ids: Vec<IntegrationId>,
+    pub return_url: Option<url::Url>,
+    pub connection_id: Option<ConnectionId>,
+    pub ttl_secs: Option<u64>,
+}
+
+/// A created session: its link's token (shown once) and when it stops working.
+#[derive(Debug)]
+pub struct CreatedSession {
+    pub id: ConnectSessionId,
+    /// `<session id>.<secret>`: the last path segment of the connect URL.
+    pub link_token: SecretString,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// An opened session and the cookie that now owns it (`<session id>.<secret>`).
+#[derive(Debug)]
+pub struct OpenedSession {
+    pub id: ConnectSessionId,
+    pub cookie: SecretString,
+}
+
+fn digest(secret: &str) -> String {
+    latchkey_crypto::sha256_hex(secret.as_bytes())
+}
+
+/// Splits `<session id>.<secret>`; `None` for anything else (refused before any lookup).
+fn split_token(token: &str) -> Option<(ConnectSessionId, &str)> {
+    let (id, secret) = token.split_once('.')?;
+    let well_formed = (32..=64).contains(&secret.len())
+        && secret
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if !well_formed {
+        return None;
+    }
+    Some((ConnectSessionId::parse_field(id, "session").ok()?, secret))
+}
+
+fn context(actor: &str, id: ConnectSessionId) -> EventContext {
+    EventContext {
+        correlation_id: Some(id.to_string()),
+        ..EventContext::now(actor)
+    }
+}
+
+impl Connections {
+    /// `CreateConnectSession`: checks the tenant, the integrations (each usable by the caller,
+    /// and by the tenant) and the return URL, then records the session.
+    pub async fn create_connect_session(
+        &self,
+        caller: &Caller,
+        request: SessionRequest,
+    ) -> Result<CreatedSession, AppError> {
+        let tenant = caller.acting_for(request.tenant)?;
+        let lifetime = session::lifetime(request.ttl_secs)?;
+        if request.integration_ids.is_empty() {
+            return Err(
+                FieldViolation::new("integration_ids", "name at least one integration").into(),
+            );
+        }
+        if request.integration_ids.len() > MAX_SESSION_INTEGRATIONS {
+            return Err(FieldViolation::new(
+                "integration_ids",
+                format!("at most {MAX_SESSION_INTEGRATIONS} integrations per session"),
+            )
+            .into());
+        }
+        let mut integrations = Vec::with_capacity(request.integration_ids.len());
+        for (i, id) in request.integration_ids.iter().enumerate() {
+            let integration = self.integration_for(caller, *id).await?;
+            // A tenant's own integration is for that tenant only, whoever creates the session.
+            if integration
+                .owner
+                .as_ref()
+                .is_some_and(|owner| *owner != tenant)
+            {
+                return Err(AppError::NotFound(format!("integration {id}")));
+            }
+            if integration.config.grant_type != GrantType::AuthorizationCode {
+                return Err(FieldViolation::new(
+                    format!("integration_ids[{i}]"),
+                    format!(
+                        "integration {id} uses the {} grant; the hosted connect pages offer \
+                         authorization_code integrations",
+                        integration.config.grant_type.as_str()
+                    ),
+                )
+                .into());
+            }
+            integrations.push(integration);
+        }
+        if let Some(url) = &request.return_url {
+            let configs: Vec<_> = integrations.iter().map(|i| &i.config).collect();
+            self.check_return_url(&configs, url)?;
+        }
+        if let Some(id) = request.connection_id {
+            let connection = self.connection_state(id).await?;
+            if connection.tenant != tenant {
+                return Err(AppError::NotFound(format!("connection {id}")));
+            }
+            if !request.integration_ids.contains(&connection.integration_id) {
+                return Err(FieldViolation::new(
+                    "connection_id",
+                    "its integration is not among integration_ids",
+                )
+                .into());
+            }
+        }
+        let id = ConnectSessionId::new_v7();
+        let secret = latchkey_oauth::random_token();
+        let expires_at = Utc::now() + lifetime;
+        let event = session::Event::ConnectSessionCreated {
+            session_id: id,
+            tenant,
+            integration_ids: request.integration_ids,
+            return_url: request.return_url.map(String::from),
+            connection_id: request.connection_id,
+            expires_at,
+            link_digest: digest(secret.expose_secret()),
+        };
+        self.store
+            .append(
+                StreamId::Session(id),
+                0,
+                vec![event.into()],
+                &context(&caller.actor, id),
+            )
+            .await?;
+        Ok(CreatedSession {
+            id,
+            link_token: SecretString::from(format!("{id}.{}", secret.expose_secret())),
+            expires_at,
+        })
+    }
+
+    /// A session as its events say, if it exists.
+    pub async fn connect_session(
+        &self,
+        id: ConnectSessionId,
+    ) -> Result<Option<session::State>, AppError> {
+        let events = self
+            .store
+            .read_stream(StreamId::Session(id), 1, Page::MAX_LIMIT)
+            .await?;
+        let mut state = None;
+        for recorded in &events {
+            if let latchkey_domain::DomainEvent::Session(event) = recorded.event()? {
+                let meta = EventMeta {
+                    version: recorded.version,
+                    occurred_at: recorded.occurred_at,
+                };
+                state = session::apply(state, &event, &meta);
+            }
+        }
+        Ok(state)
+    }
+
+    /// Opening the link: once, before it expires. The browser gets the cookie that owns the
+    /// session; a second opening (a forwarded link, a second tab) is refused, and of two at the
+    /// same moment one wins (the append names the version it read).
+    pub async fn open_connect_session(
+        &self,
+        link_token: &str,
+    ) -> Result<Result<OpenedSession, Refusal>, AppError> {
+        let Some((id, secret)) = split_token(link_token) else {
+            return Ok(Err(Refusal::Unknown));
+        };
+        let state = self.connect_session(id).await?;
+        let cookie_secret = latchkey_oauth::random_token();
+        let opened = match session::open(
+            state.as_ref(),
+            &digest(secret),
+            digest(cookie_secret.expose_secret()),
+            Utc::now(),
+        ) {
+            Ok(event) => event,
+            Err(refusal) => return Ok(Err(refusal)),
+        };
+        let version = state.map(|s| s.version).unwrap_or_default();
+        match self
+            .store
+            .append(
+                StreamId::Session(id),
+                version,
+                vec![opened.into()],
+                &context("browser", id),
+            )
+            .await
+        {
+            Ok(_) => Ok(Ok(OpenedSession {
+                id,
+                cookie: SecretString::from(format!("{id}.{}", cookie_secret.expose_secret())),
+            })),
+            Err(latchkey_store::StoreError::Conflict { .. }) => Ok(Err(Refusal::AlreadyUsed)),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The session `cookie` owns, while it is live.
+    pub async fn owned_connect_session(
+        &self,
+        id: ConnectSessionId,
+        cookie: &str,
+    ) -> Result<Result<session::State, Refusal>, AppError> {
+        let Some((cookie_id, secret)) = split_token(cookie) else {
+            return Ok(Err(Refusal::Unknown));
+        };
+        if cookie_id != id {
+            return Ok(Err(Refusal::Unknown));
+        }
+        let Some(state) = self.connect_session(id).await? else {
+            return Ok(Err(Refusal::Unknown));
+        };
+        Ok(session::owned_by(&state, &digest(secret), Utc::now()).map(|()| state))
+    }
+
+    /// The customer picked `integration_id` on the session's page: the authorization starts as
+    /// the session's tenant, under the session's id as correlation id, and the browser goes to
+    /// the provider. A session with a connection re-authorizes it.
+    pub async fn start_from_session(
+        &self,
+        state: &session::State,
+        integration_id: IntegrationId,
+    ) -> Result<super::authorize::Started, AppError> {
+        if !state.integration_ids.contains(&integration_id) {
+            return Err(AppError::NotFound(format!("integration {integration_id}")));
+        }
+        let caller = Caller {
+            actor: format!("connect-session:{}", state.id),
+            correlation_id: Some(state.id.to_string()),
+            scope: crate::callers::Scope::Tenant(state.tenant.clone()),
+        };
+        let connection_id = match state.connection_id {
+            Some(id) => match self.connection_state(id).await {
+                Ok(c) if c.integration_id == integration_id => Some(id),
+                _ => None,
+            },
+            None => None,
+        };
+        let request = super::authorize::StartRequest {
+            integration_id,
+            tenant: state.tenant.clone(),
+            connection_id,
+            scopes: None,
+            extra: ParamMap::default(),
+            return_url: state
+                .return_url
+                .as_deref()
+                .and_then(|u| url::Url::parse(u).ok()),
+            profile: None,
+        };
+        self.start_authorization(&caller, request).await
+    }
+
+    /// The integrations a session offers, as its tenant may use them now (deleted ones drop out).
+    pub async fn session_integrations(
+        &self,
+        state: &session::State,
+    ) -> Result<Vec<latchkey_domain::integration::State>, AppError> {
+        let mut offered = Vec::with_capacity(state.integration_ids.len());
+        for id in &state.integration_ids {
+            if let Ok(integration) = self.integration_state(*id).await {
+                offered.push(integration);
+            }
+        }
+        Ok(offered)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_refused_by_their_shape_before_any_lookup() {
+        let id = ConnectSessionId::new_v7();
+        let secret = "a".repeat(43);
+        assert_eq!(
+            split_token(&format!("{id}.{secret}")).map(|t| t.0),
+            Some(id)
+        );
+        for bad in [
+            String::new(),
+            format!("{id}"),
+            format!("{id}.short"),
+            format!("{id}.{}", "a".repeat(65)),
+            format!("{id}.{}!", "a".repeat(42)),
+            format!("nope.{secret}"),
+        ] {
+            assert!(split_token(&bad).is_none(), "{bad}");
+        }
+    }
+}
