@@ -1,11 +1,12 @@
 -- The system streams (`system-keys`: API keys and master keys; `system-access`: token reads)
--- live in the same log as integrations and connections. SQLite cannot change a CHECK in place:
+-- live in the same log as integrations and connections, and so do hosted connect sessions
+-- (`connect_session-<uuid>`). SQLite cannot change a CHECK in place:
 -- the table is rebuilt with every row, position and hash as it was.
 CREATE TABLE events_next (
     position        INTEGER PRIMARY KEY AUTOINCREMENT,
     event_id        TEXT    NOT NULL UNIQUE,
     stream_id       TEXT    NOT NULL,
-    stream_kind     TEXT    NOT NULL CHECK (stream_kind IN ('integration', 'connection', 'system')),
+    stream_kind     TEXT    NOT NULL CHECK (stream_kind IN ('integration', 'connection', 'system', 'connect_session')),
     version         INTEGER NOT NULL CHECK (version > 0),
     tenant          TEXT,
     event_type      TEXT    NOT NULL,

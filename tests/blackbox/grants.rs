@@ -14,7 +14,7 @@ use crate::helpers::{Mode, Server};
 
 const LOOPBACK: (&str, &str) = ("LATCHKEY_ALLOW_LOOPBACK_PROVIDERS", "true");
 
-fn provider_config(provider: &FakeProvider, grant: GrantType) -> IntegrationConfig {
+pub(crate) fn provider_config(provider: &FakeProvider, grant: GrantType) -> IntegrationConfig {
     IntegrationConfig {
         name: format!("Fake {}", uuid::Uuid::new_v4().simple()),
         grant_type: grant as i32,
@@ -35,7 +35,11 @@ fn provider_config(provider: &FakeProvider, grant: GrantType) -> IntegrationConf
     }
 }
 
-async fn create_integration(server: &Server, config: IntegrationConfig, secret: &str) -> String {
+pub(crate) async fn create_integration(
+    server: &Server,
+    config: IntegrationConfig,
+    secret: &str,
+) -> String {
     server
         .integrations()
         .await
@@ -59,7 +63,7 @@ fn browser() -> reqwest::Client {
 
 /// Follows the authorization URL to the provider, and the provider's redirect to wherever it
 /// points (Latchkey's callback), as a browser would. Returns the callback's response.
-async fn consent(
+pub(crate) async fn consent(
     authorization_url: &str,
 ) -> (
     reqwest::StatusCode,

@@ -8,6 +8,7 @@ mod access;
 mod audit;
 mod cli;
 mod config;
+mod connect;
 mod grants;
 mod helpers;
 mod integrations;

@@ -1590,6 +1590,58 @@ async fn concurrent_writers_of_a_system_stream_append_one_after_another(h: &Harn
     }
 }
 
+async fn connect_session_streams_hold_their_creation_first_and_nothing_else_first(h: &Harness) {
+    use latchkey_domain::{ConnectSessionId, session};
+    let id = ConnectSessionId::new_v7();
+    let created = |session_id| -> DomainEvent {
+        session::Event::ConnectSessionCreated {
+            session_id,
+            tenant: TenantId::parse("acme").unwrap(),
+            integration_ids: vec![IntegrationId::new_v7()],
+            return_url: None,
+            connection_id: None,
+            expires_at: Utc::now() + Duration::minutes(30),
+            link_digest: "ab".repeat(32),
+        }
+        .into()
+    };
+    let opened: DomainEvent = session::Event::ConnectSessionOpened {
+        browser_digest: "cd".repeat(32),
+    }
+    .into();
+    let stream = StreamId::Session(id);
+    // Opened before created, or created under another session's id: refused, nothing stored.
+    for wrong in [opened.clone(), created(ConnectSessionId::new_v7())] {
+        let refused = h.store.append(stream, 0, vec![wrong], &ctx()).await;
+        assert!(
+            matches!(refused, Err(StoreError::InvalidEvents { .. })),
+            "{refused:?}"
+        );
+    }
+    h.store
+        .append(stream, 0, vec![created(id)], &ctx())
+        .await
+        .unwrap();
+    let again = h.store.append(stream, 1, vec![created(id)], &ctx()).await;
+    assert!(
+        matches!(again, Err(StoreError::InvalidEvents { .. })),
+        "{again:?}"
+    );
+    h.store
+        .append(stream, 1, vec![opened.clone()], &ctx())
+        .await
+        .unwrap();
+    // A second opening at the version it read loses to the first.
+    let late = h.store.append(stream, 1, vec![opened], &ctx()).await;
+    assert!(matches!(late, Err(StoreError::Conflict { .. })), "{late:?}");
+    let events = h.store.read_stream(stream, 1, 10).await.unwrap();
+    assert_eq!(events.len(), 2);
+    assert_eq!(
+        events[0].stream_id.to_string(),
+        format!("connect_session-{id}")
+    );
+}
+
 macro_rules! conformance_suite {
     ($($test:ident),* $(,)?) => {
         mod postgres {
@@ -1642,6 +1694,7 @@ conformance_suite!(
     token_reads_are_recorded_in_the_log_and_the_table_together,
     concurrent_writers_of_a_system_stream_append_one_after_another,
     the_relay_lease_has_one_holder_and_fences_out_the_one_before,
+    connect_session_streams_hold_their_creation_first_and_nothing_else_first,
 );
 
 /// The interleaving that breaks a "highest position seen" relay: the event with the lower

@@ -1,5 +1,5 @@
-//! The public HTTP listener: the OAuth callback (the integrations' default redirect URI) and a
-//! bare `/healthz`.
+//! The public HTTP listener: the OAuth callback (the integrations' default redirect URI), the
+//! hosted connect pages (`connect_pages`) and a bare `/healthz`.
 
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
@@ -55,6 +55,7 @@ pub fn router(state: HttpState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/oauth/callback", get(callback))
+        .merge(crate::connect_pages::routes())
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(state)
 }
@@ -130,12 +131,20 @@ fn back_to(return_url: &str, outcome: &[(&str, &str)]) -> Response {
     guarded((StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response())
 }
 
+impl HttpState {
+    /// Whether this client address may make another browser request now (callbacks and the
+    /// connect pages share its budget).
+    pub fn allow(&self, peer: SocketAddr) -> bool {
+        self.per_address.check_key(&peer.ip()).is_ok()
+    }
+}
+
 async fn callback(
     State(state): State<HttpState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     RawQuery(query): RawQuery,
 ) -> Response {
-    if state.per_address.check_key(&peer.ip()).is_err() {
+    if !state.allow(peer) {
         return page(
             StatusCode::TOO_MANY_REQUESTS,
             "Slow down",

@@ -26,6 +26,7 @@ mod cache;
 mod callers;
 pub mod cli;
 pub mod config;
+mod connect_pages;
 mod connections;
 pub mod dev_provider;
 mod error;

@@ -107,6 +107,13 @@ proptest! {
             page_size, page_token: token, labels: HashMap::new(),
             provider_account_id: secret.clone(),
         }))?;
+        checked(crate::connections::sessions::SessionRequest::try_from(
+            pb::CreateConnectSessionRequest {
+                tenant: tenant.clone(), integration_ids: scopes.clone(),
+                return_url: secret.clone(), connection_id: connection_id.clone(),
+                ttl: ttl.map(|(seconds, nanos)| prost_types::Duration { seconds, nanos }),
+            },
+        ))?;
         checked(ImportRequest::try_from(pb::ImportConnectionRequest {
             integration_id, tenant, access_token: format!("{CANARY}{secret}"),
             refresh_token: format!("{secret}{CANARY}\u{7}"), expires_at: at,

@@ -13,13 +13,11 @@ impl TryFrom<pb::CreateConnectSessionRequest> for SessionRequest {
         let tenant = errors.check(TenantId::parse_field(&req.tenant, "tenant"));
         let mut integration_ids = Vec::with_capacity(req.integration_ids.len());
         for (i, id) in req.integration_ids.iter().enumerate() {
-            if let Some(id) = errors.check(IntegrationId::parse_field(
-                id,
-                &format!("integration_ids[{i}]"),
-            )) {
-                if !integration_ids.contains(&id) {
-                    integration_ids.push(id);
-                }
+            let parsed = IntegrationId::parse_field(id, &format!("integration_ids[{i}]"));
+            if let Some(id) = errors.check(parsed)
+                && !integration_ids.contains(&id)
+            {
+                integration_ids.push(id);
             }
         }
         let return_url = (!req.return_url.is_empty())

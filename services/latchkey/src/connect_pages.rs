@@ -1,0 +1,344 @@
+//! The hosted connect pages on the public listener: a one-time link (`/connect/<token>`) that
+//! hands the browser the session's cookie, the session's page listing its integrations, and the
+//! form that sends the customer to the provider. Server-rendered from templates compiled into the
+//! binary; nothing is loaded from another origin, and every answer says so in its CSP.
+
+use std::net::SocketAddr;
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use latchkey_domain::session::{self, Refusal};
+use latchkey_domain::{ConnectSessionId, IntegrationId};
+use secrecy::ExposeSecret as _;
+use serde::Deserialize;
+
+use crate::http::HttpState;
+
+const COOKIE: &str = "lk_connect";
+const STYLESHEET: &str = include_str!("../templates/connect/connect.css");
+
+#[derive(Template)]
+#[template(path = "connect/message.html")]
+struct Message<'a> {
+    title: &'a str,
+    detail: &'a str,
+}
+
+struct Offered {
+    id: String,
+    name: String,
+    description: String,
+}
+
+#[derive(Template)]
+#[template(path = "connect/list.html")]
+struct List {
+    session_id: String,
+    csrf: String,
+    integrations: Vec<Offered>,
+    error: Option<String>,
+}
+
+pub fn routes() -> axum::Router<HttpState> {
+    axum::Router::new()
+        .route("/connect/assets/connect.css", get(stylesheet))
+        .route("/connect/{token}", get(open))
+        .route("/connect/s/{session}", get(session_page))
+        .route("/connect/s/{session}/start", post(start))
+}
+
+/// The headers of every page: nothing from another origin, no referrer, no caching, no framing.
+/// `form_targets`: the origins a form on the page may lead to (the providers, after a redirect).
+fn guarded(mut response: Response, form_targets: &[String]) -> Response {
+    let mut form_action = String::from("'self'");
+    for origin in form_targets {
+        form_action.push(' ');
+        form_action.push_str(origin);
+    }
+    let csp = format!(
+        "default-src 'self'; script-src 'none'; object-src 'none'; base-uri 'none'; \
+         frame-ancestors 'none'; form-action {form_action}"
+    );
+    let headers = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(&csp) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, value);
+    }
+    for (name, value) in [
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::CACHE_CONTROL, "no-store"),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+    ] {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    response
+}
+
+fn html(status: StatusCode, body: Result<String, askama::Error>) -> Response {
+    match body {
+        Ok(body) => (
+            status,
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            body,
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "a connect page did not render");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+fn message(status: StatusCode, title: &str, detail: &str) -> Response {
+    guarded(html(status, Message { title, detail }.render()), &[])
+}
+
+fn refused(refusal: Refusal) -> Response {
+    match refusal {
+        Refusal::AlreadyUsed => message(
+            StatusCode::GONE,
+            "This link was already used",
+            "Each connect link works once. Ask for a new link where you started.",
+        ),
+        Refusal::Expired => message(
+            StatusCode::GONE,
+            "This link has expired",
+            "Ask for a new link where you started.",
+        ),
+        Refusal::Unknown => message(
+            StatusCode::NOT_FOUND,
+            "This link is not valid",
+            "Open the link exactly as you were given it, in the browser you first opened it in.",
+        ),
+    }
+}
+
+fn unavailable() -> Response {
+    message(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Please try again",
+        "The service could not answer just now. Reload the page in a moment.",
+    )
+}
+
+fn too_many() -> Response {
+    message(
+        StatusCode::TOO_MANY_REQUESTS,
+        "Slow down",
+        "Too many requests from this address; wait a moment and reload.",
+    )
+}
+
+/// The form token of the browser that holds `cookie`: a form without it was not made here.
+fn csrf_token(cookie: &str) -> String {
+    latchkey_crypto::sha256_hex(format!("csrf:{cookie}").as_bytes())
+}
+
+fn cookie_of(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE)
+        .map(|(_, value)| value.to_owned())
+}
+
+async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        STYLESHEET,
+    )
+        .into_response()
+}
+
+/// Opening the link: once. The browser gets the cookie that owns the session and goes to its page.
+async fn open(
+    State(state): State<HttpState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(token): Path<String>,
+) -> Response {
+    if !state.allow(peer) {
+        return too_many();
+    }
+    let opened = match state.connections.open_connect_session(&token).await {
+        Ok(Ok(opened)) => opened,
+        Ok(Err(refusal)) => return refused(refusal),
+        Err(e) => {
+            tracing::warn!(error = %e, "opening a connect session failed");
+            return unavailable();
+        }
+    };
+    let secure = state.connections.public_base().starts_with("https://");
+    let cookie = format!(
+        "{COOKIE}={}; Path=/connect/s/{}; HttpOnly; SameSite=Lax{}",
+        opened.cookie.expose_secret(),
+        opened.id,
+        if secure { "; Secure" } else { "" }
+    );
+    let location = format!("/connect/s/{}", opened.id);
+    let mut response = (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response();
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+    guarded(response, &[])
+}
+
+/// The session this request's cookie owns, or the page that says why not.
+async fn owned(
+    state: &HttpState,
+    session: &str,
+    headers: &HeaderMap,
+) -> Result<(session::State, String), Response> {
+    let Ok(id) = ConnectSessionId::parse_field(session, "session") else {
+        return Err(refused(Refusal::Unknown));
+    };
+    let Some(cookie) = cookie_of(headers) else {
+        return Err(refused(Refusal::Unknown));
+    };
+    match state.connections.owned_connect_session(id, &cookie).await {
+        Ok(Ok(session)) => Ok((session, cookie)),
+        Ok(Err(refusal)) => Err(refused(refusal)),
+        Err(e) => {
+            tracing::warn!(error = %e, "reading a connect session failed");
+            Err(unavailable())
+        }
+    }
+}
+
+async fn list_page(
+    state: &HttpState,
+    session: &session::State,
+    cookie: &str,
+    status: StatusCode,
+    error: Option<String>,
+) -> Response {
+    let integrations = match state.connections.session_integrations(session).await {
+        Ok(integrations) => integrations,
+        Err(e) => {
+            tracing::warn!(error = %e, "reading a session's integrations failed");
+            return unavailable();
+        }
+    };
+    let targets: Vec<String> = integrations
+        .iter()
+        .filter_map(|i| i.config.authorization_url.as_ref())
+        .map(|url| latchkey_domain::origin_of(&url.url()))
+        .collect();
+    let page = List {
+        session_id: session.id.to_string(),
+        csrf: csrf_token(cookie),
+        integrations: integrations
+            .into_iter()
+            .map(|i| Offered {
+                id: i.id.to_string(),
+                name: i.config.name.as_str().to_owned(),
+                description: i.config.description.clone(),
+            })
+            .collect(),
+        error,
+    };
+    guarded(html(status, page.render()), &targets)
+}
+
+async fn session_page(
+    State(state): State<HttpState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(session): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    if !state.allow(peer) {
+        return too_many();
+    }
+    match owned(&state, &session, &headers).await {
+        Ok((session, cookie)) => list_page(&state, &session, &cookie, StatusCode::OK, None).await,
+        Err(page) => page,
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct StartForm {
+    csrf: String,
+    integration_id: String,
+}
+
+/// "Connect to X": the authorization starts and the browser goes to the provider.
+async fn start(
+    State(state): State<HttpState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(session): Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<StartForm>,
+) -> Response {
+    if !state.allow(peer) {
+        return too_many();
+    }
+    let (session, cookie) = match owned(&state, &session, &headers).await {
+        Ok(owned) => owned,
+        Err(page) => return page,
+    };
+    let expected = csrf_token(&cookie);
+    if form.csrf.len() != expected.len()
+        || form
+            .csrf
+            .bytes()
+            .zip(expected.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            != 0
+    {
+        return message(
+            StatusCode::FORBIDDEN,
+            "This form has expired",
+            "Go back, reload the page and choose again.",
+        );
+    }
+    let Ok(integration_id) = IntegrationId::parse_field(&form.integration_id, "integration_id")
+    else {
+        let error = "Choose one of the services listed.".to_owned();
+        return list_page(
+            &state,
+            &session,
+            &cookie,
+            StatusCode::BAD_REQUEST,
+            Some(error),
+        )
+        .await;
+    };
+    match state
+        .connections
+        .start_from_session(&session, integration_id)
+        .await
+    {
+        Ok(started) => {
+            let origin = url::Url::parse(&started.authorization_url)
+                .map(|u| latchkey_domain::origin_of(&u))
+                .unwrap_or_default();
+            let response = (
+                StatusCode::SEE_OTHER,
+                [(header::LOCATION, started.authorization_url)],
+            )
+                .into_response();
+            guarded(response, &[origin])
+        }
+        Err(e) => {
+            tracing::info!(session = %session.id, error = %e, "a connect session could not start");
+            let error = format!("This service cannot be connected now: {e}");
+            list_page(
+                &state,
+                &session,
+                &cookie,
+                StatusCode::BAD_REQUEST,
+                Some(error),
+            )
+            .await
+        }
+    }
+}

@@ -1,0 +1,280 @@
+//! The hosted connect pages, through the real binary and a hand-driven HTTP "browser": the
+//! one-time link, the session's page, "Connect to X" through the fake provider and back.
+
+use latchkey_fake_provider::{FakeProvider, ProviderConfig};
+use latchkey_proto::v1::{
+    CreateConnectSessionRequest, GetHistoryRequest, GrantType, get_history_request,
+};
+use tonic::Code;
+
+use crate::grants::{consent, create_integration, provider_config};
+use crate::helpers::{Mode, Server};
+
+fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+fn header(response: &reqwest::Response, name: &str) -> String {
+    response
+        .headers()
+        .get(name)
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default()
+}
+
+/// Every page: nothing from another origin, no referrer, no caching, no framing.
+fn assert_guarded(response: &reqwest::Response) {
+    let csp = header(response, "content-security-policy");
+    assert!(csp.contains("default-src 'self'"), "{csp}");
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert_eq!(header(response, "referrer-policy"), "no-referrer");
+    assert_eq!(header(response, "cache-control"), "no-store");
+}
+
+async fn history(server: &Server, stream: get_history_request::Stream) -> Vec<(String, String)> {
+    let mut events = server
+        .audit()
+        .await
+        .get_history(GetHistoryRequest {
+            stream: Some(stream),
+            from_version: 0,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let mut seen = Vec::new();
+    while let Some(event) = events.message().await.unwrap() {
+        seen.push((event.r#type, event.correlation_id));
+    }
+    seen
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connect_link_opens_once_and_connects_through_the_provider_back_to_the_platform() {
+    let provider = FakeProvider::start(ProviderConfig::default())
+        .await
+        .unwrap();
+    let mode = Mode::embedded();
+    let server = Server::start_with(
+        &mode,
+        &[
+            ("LATCHKEY_ALLOW_LOOPBACK_PROVIDERS", "true"),
+            ("LATCHKEY_RETURN_URL_ORIGINS", "https://app.example"),
+        ],
+    )
+    .await;
+    let config = provider_config(&provider, GrantType::AuthorizationCode);
+    let name = config.name.clone();
+    let secret = provider.config().client_secret.clone();
+    let integration_id = create_integration(&server, config, &secret).await;
+    let mut connections = server.connections().await;
+    let created = connections
+        .create_connect_session(CreateConnectSessionRequest {
+            tenant: "acme".to_owned(),
+            integration_ids: vec![integration_id.clone()],
+            return_url: "https://app.example/done".to_owned(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let base = format!("http://{}", server.http_addr);
+    assert!(created.connect_url.starts_with(&format!("{base}/connect/")));
+    let session_page = format!("{base}/connect/s/{}", created.session_id);
+
+    // The link, opened: a cookie for this browser, and the session's page.
+    let browser = browser();
+    let opened = browser.get(&created.connect_url).send().await.unwrap();
+    assert_eq!(opened.status(), 303);
+    assert_guarded(&opened);
+    assert_eq!(
+        header(&opened, "location"),
+        format!("/connect/s/{}", created.session_id)
+    );
+    let set_cookie = header(&opened, "set-cookie");
+    for attribute in [
+        "HttpOnly",
+        "SameSite=Lax",
+        &format!("Path=/connect/s/{}", created.session_id),
+    ] {
+        assert!(set_cookie.contains(attribute), "{set_cookie}");
+    }
+    let cookie = set_cookie.split(';').next().unwrap().to_owned();
+
+    // Opened again (a forwarded link, a second browser): refused, clearly.
+    let again = browser.get(&created.connect_url).send().await.unwrap();
+    assert_eq!(again.status(), 410);
+    assert_guarded(&again);
+    assert!(again.text().await.unwrap().contains("already used"));
+    // The page without the cookie is nobody's.
+    let stranger = browser.get(&session_page).send().await.unwrap();
+    assert_eq!(stranger.status(), 404);
+
+    let page = browser
+        .get(&session_page)
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    assert_guarded(&page);
+    let csp = header(&page, "content-security-policy");
+    let provider_origin = provider.url("/").trim_end_matches('/').to_owned();
+    assert!(
+        csp.contains(&format!("form-action 'self' {provider_origin}")),
+        "{csp}"
+    );
+    let body = page.text().await.unwrap();
+    assert!(body.contains(&format!("Connect to {name}")), "{body}");
+    assert!(
+        body.contains("<label") || body.contains("<button"),
+        "{body}"
+    );
+    assert!(
+        !body.contains("://"),
+        "the page names no other origin: {body}"
+    );
+    let csrf = body
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_owned();
+    let stylesheet = browser
+        .get(format!("{base}/connect/assets/connect.css"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stylesheet.status(), 200);
+    assert!(!stylesheet.text().await.unwrap().contains("://"));
+
+    // A form not made for this browser is refused.
+    let start = format!("{session_page}/start");
+    let forged = browser
+        .post(&start)
+        .header("cookie", &cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "csrf={}&integration_id={integration_id}",
+            "0".repeat(64)
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 403);
+
+    // "Connect to X": to the provider, back through the callback, back to the platform.
+    let to_provider = browser
+        .post(&start)
+        .header("cookie", &cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("csrf={csrf}&integration_id={integration_id}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(to_provider.status(), 303);
+    let authorization_url = header(&to_provider, "location");
+    assert!(authorization_url.starts_with(&provider.url("/authorize")));
+    let (status, headers, _, _) = consent(&authorization_url).await;
+    assert_eq!(status, 303);
+    let back = url::Url::parse(headers["location"].to_str().unwrap()).unwrap();
+    assert_eq!(back.origin().ascii_serialization(), "https://app.example");
+    let outcome: std::collections::HashMap<String, String> =
+        back.query_pairs().into_owned().collect();
+    assert_eq!(outcome["status"], "authorized");
+
+    // The session's events, and the connection's, carry the session as correlation id.
+    let session = history(
+        &server,
+        get_history_request::Stream::ConnectSessionId(created.session_id.clone()),
+    )
+    .await;
+    assert_eq!(
+        session,
+        [
+            (
+                "connect_session_created".to_owned(),
+                created.session_id.clone()
+            ),
+            (
+                "connect_session_opened".to_owned(),
+                created.session_id.clone()
+            ),
+        ]
+    );
+    let connection = history(
+        &server,
+        get_history_request::Stream::ConnectionId(outcome["connection_id"].clone()),
+    )
+    .await;
+    let types: Vec<&str> = connection.iter().map(|(t, _)| t.as_str()).collect();
+    assert_eq!(
+        types,
+        ["connection_created", "authorization_started", "authorized"]
+    );
+    assert!(
+        connection.iter().all(|(_, c)| *c == created.session_id),
+        "{connection:?}"
+    );
+    server.stop().await;
+    mode.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_is_refused_for_a_return_url_not_allowed_or_a_grant_the_pages_do_not_offer() {
+    let provider = FakeProvider::start(ProviderConfig::default())
+        .await
+        .unwrap();
+    let mode = Mode::embedded();
+    let server = Server::start_with(&mode, &[("LATCHKEY_ALLOW_LOOPBACK_PROVIDERS", "true")]).await;
+    let secret = provider.config().client_secret.clone();
+    let code = create_integration(
+        &server,
+        provider_config(&provider, GrantType::AuthorizationCode),
+        &secret,
+    )
+    .await;
+    let machine = create_integration(
+        &server,
+        provider_config(&provider, GrantType::ClientCredentials),
+        &secret,
+    )
+    .await;
+    let mut connections = server.connections().await;
+    let ask = |ids: Vec<String>, return_url: &str| CreateConnectSessionRequest {
+        tenant: "acme".to_owned(),
+        integration_ids: ids,
+        return_url: return_url.to_owned(),
+        ..Default::default()
+    };
+    for (request, field) in [
+        (
+            ask(vec![code.clone()], "https://evil.example/x"),
+            "return_url",
+        ),
+        (ask(vec![machine], ""), "integration_ids[0]"),
+        (ask(vec![], ""), "integration_ids"),
+        (ask(vec!["nope".to_owned()], ""), "integration_ids[0]"),
+    ] {
+        let refused = connections
+            .create_connect_session(request)
+            .await
+            .unwrap_err();
+        assert_eq!(refused.code(), Code::InvalidArgument, "{refused:?}");
+        assert!(refused.message().contains(field), "{refused:?}");
+    }
+    let ttl = CreateConnectSessionRequest {
+        ttl: Some(prost_types::Duration {
+            seconds: 10,
+            nanos: 0,
+        }),
+        ..ask(vec![code], "")
+    };
+    let refused = connections.create_connect_session(ttl).await.unwrap_err();
+    assert!(refused.message().contains("ttl"), "{refused:?}");
+    server.stop().await;
+    mode.cleanup().await;
+}
