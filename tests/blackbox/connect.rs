@@ -7,7 +7,7 @@ use latchkey_proto::v1::{
 };
 use tonic::Code;
 
-use crate::grants::{consent, create_integration, provider_config};
+use crate::grants::{create_integration, provider_config};
 use crate::helpers::{Mode, Server};
 
 fn browser() -> reqwest::Client {
@@ -95,11 +95,7 @@ async fn a_connect_link_opens_once_and_connects_through_the_provider_back_to_the
         format!("/connect/s/{}", created.session_id)
     );
     let set_cookie = header(&opened, "set-cookie");
-    for attribute in [
-        "HttpOnly",
-        "SameSite=Lax",
-        &format!("Path=/connect/s/{}", created.session_id),
-    ] {
+    for attribute in ["HttpOnly", "SameSite=Lax", "Path=/"] {
         assert!(set_cookie.contains(attribute), "{set_cookie}");
     }
     let cookie = set_cookie.split(';').next().unwrap().to_owned();
@@ -178,10 +174,38 @@ async fn a_connect_link_opens_once_and_connects_through_the_provider_back_to_the
     assert_eq!(to_provider.status(), 303);
     let authorization_url = header(&to_provider, "location");
     assert!(authorization_url.starts_with(&provider.url("/authorize")));
-    let (status, headers, _, _) = consent(&authorization_url).await;
-    assert_eq!(status, 303);
-    let back = url::Url::parse(headers["location"].to_str().unwrap()).unwrap();
-    assert_eq!(back.origin().ascii_serialization(), "https://app.example");
+    let at_provider = browser.get(&authorization_url).send().await.unwrap();
+    assert_eq!(
+        at_provider.status(),
+        303,
+        "the provider consents and sends the browser back"
+    );
+    let callback = header(&at_provider, "location");
+
+    // The way back, forwarded to another browser (no cookie of the session): it cannot finish.
+    let elsewhere = browser.get(&callback).send().await.unwrap();
+    assert_eq!(elsewhere.status(), 403);
+    assert!(elsewhere.text().await.unwrap().contains("another browser"));
+
+    // In the browser that opened the link: the result page, and "Continue" to the platform.
+    let result = browser
+        .get(&callback)
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(result.status(), 200);
+    assert_guarded(&result);
+    let body = result.text().await.unwrap();
+    assert!(body.contains("<h1>Connected</h1>"), "{body}");
+    let continue_url = body
+        .split("href=\"")
+        .filter_map(|rest| rest.split('"').next())
+        .find(|href| href.starts_with("https://app.example/done"))
+        .unwrap()
+        .replace("&#38;", "&")
+        .replace("&amp;", "&");
+    let back = url::Url::parse(&continue_url).unwrap();
     let outcome: std::collections::HashMap<String, String> =
         back.query_pairs().into_owned().collect();
     assert_eq!(outcome["status"], "authorized");

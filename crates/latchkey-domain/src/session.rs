@@ -147,6 +147,11 @@ pub fn lifetime(asked_secs: Option<u64>) -> Result<chrono::Duration, DomainError
     Ok(chrono::Duration::seconds(secs as i64))
 }
 
+/// Whether two digests are the same, in constant time.
+pub fn same_digest(a: &str, b: &str) -> bool {
+    !a.is_empty() && constant_time_eq(a.as_bytes(), b.as_bytes())
+}
+
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

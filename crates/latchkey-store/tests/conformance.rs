@@ -788,6 +788,7 @@ async fn a_pending_authorization_is_found_by_its_state_digest_until_completed(h:
             pkce_verifier: Some(Sealed::from_bytes(vec![3; 40])),
             return_url: None,
             correlation_id: None,
+            connect_session: None,
         },
     }
     .into();

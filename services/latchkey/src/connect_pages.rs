@@ -16,9 +16,9 @@ use latchkey_domain::{ConnectSessionId, IntegrationId};
 use secrecy::ExposeSecret as _;
 use serde::Deserialize;
 
+use crate::connections::Connections;
 use crate::http::HttpState;
 
-const COOKIE: &str = "lk_connect";
 const STYLESHEET: &str = include_str!("../templates/connect/connect.css");
 
 #[derive(Template)]
@@ -32,6 +32,15 @@ struct Offered {
     id: String,
     name: String,
     description: String,
+}
+
+#[derive(Template)]
+#[template(path = "connect/result.html")]
+struct Outcome<'a> {
+    title: &'a str,
+    detail: &'a str,
+    continue_url: Option<String>,
+    retry_url: Option<String>,
 }
 
 #[derive(Template)]
@@ -138,15 +147,61 @@ fn csrf_token(cookie: &str) -> String {
     latchkey_crypto::sha256_hex(format!("csrf:{cookie}").as_bytes())
 }
 
-fn cookie_of(headers: &HeaderMap) -> Option<String> {
-    headers
+/// The request's `Cookie` headers, as one.
+pub fn cookie_header(headers: &HeaderMap) -> Option<String> {
+    let all: Vec<&str> = headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
-        .map(|(_, value)| value.to_owned())
+        .collect();
+    (!all.is_empty()).then(|| all.join("; "))
+}
+
+fn cookie_of(headers: &HeaderMap, id: ConnectSessionId) -> Option<String> {
+    Connections::cookie_in(&cookie_header(headers)?, id)
+}
+
+/// The page a session's browser sees when the provider sent it back: the outcome, "Continue" to
+/// the platform (with `connection_id` and `status`) and, when it failed, "Try again".
+pub fn result_page(
+    session: ConnectSessionId,
+    connection_id: &str,
+    failure: Option<&str>,
+    return_url: Option<&str>,
+) -> Response {
+    let status = if failure.is_some() {
+        "failed"
+    } else {
+        "authorized"
+    };
+    let continue_url = return_url
+        .and_then(|url| url::Url::parse(url).ok())
+        .map(|mut url| {
+            url.query_pairs_mut()
+                .append_pair("connection_id", connection_id)
+                .append_pair("status", status);
+            url.to_string()
+        });
+    let detail = match failure {
+        None => "Your account is connected.".to_owned(),
+        Some(reason) => format!("Not connected: {reason}."),
+    };
+    let page = Outcome {
+        title: if failure.is_some() {
+            "Not connected"
+        } else {
+            "Connected"
+        },
+        detail: &detail,
+        continue_url,
+        retry_url: failure.map(|_| format!("/connect/s/{session}")),
+    };
+    let code = if failure.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    guarded(html(code, page.render()), &[])
 }
 
 async fn stylesheet() -> Response {
@@ -178,10 +233,11 @@ async fn open(
         }
     };
     let secure = state.connections.public_base().starts_with("https://");
+    // Path=/: the provider sends the browser back to /oauth/callback, which checks it too.
     let cookie = format!(
-        "{COOKIE}={}; Path=/connect/s/{}; HttpOnly; SameSite=Lax{}",
+        "{}={}; Path=/; HttpOnly; SameSite=Lax{}",
+        Connections::cookie_name(opened.id),
         opened.cookie.expose_secret(),
-        opened.id,
         if secure { "; Secure" } else { "" }
     );
     let location = format!("/connect/s/{}", opened.id);
@@ -201,7 +257,7 @@ async fn owned(
     let Ok(id) = ConnectSessionId::parse_field(session, "session") else {
         return Err(refused(Refusal::Unknown));
     };
-    let Some(cookie) = cookie_of(headers) else {
+    let Some(cookie) = cookie_of(headers, id) else {
         return Err(refused(Refusal::Unknown));
     };
     match state.connections.owned_connect_session(id, &cookie).await {

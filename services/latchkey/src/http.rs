@@ -143,6 +143,7 @@ async fn callback(
     State(state): State<HttpState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     RawQuery(query): RawQuery,
+    headers: axum::http::HeaderMap,
 ) -> Response {
     if !state.allow(peer) {
         return page(
@@ -151,7 +152,8 @@ async fn callback(
             "Too many requests from this address; wait a moment and reload.",
         );
     }
-    let params = CallbackParams::from_query(query.as_deref().unwrap_or_default());
+    let mut params = CallbackParams::from_query(query.as_deref().unwrap_or_default());
+    params.cookies = crate::connect_pages::cookie_header(&headers);
     // The one-time `state` is the credential here, not an API key.
     let caller = Caller::system("oauth-callback");
     match state
@@ -162,8 +164,17 @@ async fn callback(
         Ok(CallbackOutcome::Authorized {
             connection,
             return_url,
+            connect_session,
         }) => {
             let id = connection.id.to_string();
+            if let Some(session) = connect_session {
+                return crate::connect_pages::result_page(
+                    session,
+                    &id,
+                    None,
+                    return_url.as_deref(),
+                );
+            }
             match return_url {
                 Some(url) => back_to(&url, &[("connection_id", &id), ("status", "authorized")]),
                 None => page(
@@ -178,8 +189,21 @@ async fn callback(
             error,
             description,
             return_url,
+            connect_session,
         }) => {
             let id = connection_id.to_string();
+            if let Some(session) = connect_session {
+                let reason = match &description {
+                    Some(d) => format!("{error} ({d})"),
+                    None => error.clone(),
+                };
+                return crate::connect_pages::result_page(
+                    session,
+                    &id,
+                    Some(&reason),
+                    return_url.as_deref(),
+                );
+            }
             match return_url {
                 Some(url) => back_to(
                     &url,
@@ -203,6 +227,13 @@ async fn callback(
             StatusCode::BAD_REQUEST,
             "Not connected",
             &format!("This authorization link cannot be used: {errors}."),
+        ),
+        // A session's authorization, come back to another browser than the one that opened
+        // the session's link: the message says where to finish.
+        Err(AppError::PermissionDenied(reason)) => page(
+            StatusCode::FORBIDDEN,
+            "Not connected",
+            &format!("{}.", reason.trim_end_matches('.')),
         ),
         Err(other) => {
             let status = match other.code() {

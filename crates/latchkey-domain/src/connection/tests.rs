@@ -54,6 +54,7 @@ fn started() -> Event {
             pkce_verifier: None,
             return_url: None,
             correlation_id: None,
+            connect_session: None,
         },
     }
 }

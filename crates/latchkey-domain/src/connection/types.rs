@@ -159,6 +159,10 @@ pub struct PendingAuthorization {
     /// events carry it too.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub correlation_id: Option<String>,
+    /// The hosted connect session it was started from: only the browser that owns that session
+    /// may complete it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connect_session: Option<crate::ConnectSessionId>,
 }
 
 /// The credentials a client-credentials or password connection was granted with, kept (sealed)

@@ -110,6 +110,7 @@ impl TryFrom<pb::StartAuthorizationRequest> for StartRequest {
                 extra,
                 return_url,
                 profile,
+                connect_session: None,
             }),
             _ => Err(errors),
         }

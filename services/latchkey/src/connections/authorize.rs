@@ -30,6 +30,8 @@ pub struct StartRequest {
     pub extra: ParamMap,
     pub return_url: Option<Url>,
     pub profile: Option<connection::Profile>,
+    /// Started from this hosted connect session (its browser alone may complete it).
+    pub connect_session: Option<latchkey_domain::ConnectSessionId>,
 }
 
 #[derive(Debug)]
@@ -47,6 +49,9 @@ pub struct CallbackParams {
     pub error: Option<String>,
     pub error_description: Option<String>,
     pub iss: Option<String>,
+    /// The browser's `Cookie` header, on the hosted callback: what proves, for an authorization
+    /// started from a connect session, that this is the browser that owns the session.
+    pub cookies: Option<String>,
 }
 
 impl CallbackParams {
@@ -74,12 +79,15 @@ pub enum CallbackOutcome {
     Authorized {
         connection: Box<connection::State>,
         return_url: Option<String>,
+        /// Started from this hosted connect session.
+        connect_session: Option<latchkey_domain::ConnectSessionId>,
     },
     Failed {
         connection_id: ConnectionId,
         error: String,
         description: Option<String>,
         return_url: Option<String>,
+        connect_session: Option<latchkey_domain::ConnectSessionId>,
     },
 }
 
@@ -208,6 +216,7 @@ impl Connections {
             pkce_verifier: verifier,
             return_url: request.return_url.map(String::from),
             correlation_id: caller.correlation_id.clone(),
+            connect_session: request.connect_session,
         };
         events.extend(connection::decide(
             state.as_ref(),
@@ -369,6 +378,7 @@ impl Connections {
                 Ok(CallbackOutcome::Authorized {
                     connection: Box::new(connection),
                     return_url: pending.return_url,
+                    connect_session: pending.connect_session,
                 })
             }
             Err((error, description)) => {
@@ -387,6 +397,7 @@ impl Connections {
                     error,
                     description,
                     return_url: pending.return_url,
+                    connect_session: pending.connect_session,
                 })
             }
         }

@@ -81,7 +81,16 @@ impl Connections {
             Some(state) if well_formed(state) => state_digest(state),
             _ => return Err(unknown_state()),
         };
-        let mut outcome = self.callbacks.join_or_start(&digest, || {
+        // Deliveries from one browser share one completion; another browser (a forwarded
+        // authorization of a connect session) gets its own, and its own answer.
+        let flight = match params.cookies.as_deref() {
+            Some(cookies) => format!(
+                "{digest}:{}",
+                latchkey_crypto::sha256_hex(cookies.as_bytes())
+            ),
+            None => digest.clone(),
+        };
+        let mut outcome = self.callbacks.join_or_start(&flight, || {
             let (done, outcome) = watch::channel(None);
             let this = self.clone();
             let caller = caller.clone();
@@ -117,7 +126,14 @@ impl Connections {
             .ok_or_else(unknown_state)?;
         let id = first.id;
         let pending = first.pending_authorization.as_deref();
-        let return_url = pending.and_then(|p| p.return_url.clone());
+        let started = Started {
+            return_url: pending.and_then(|p| p.return_url.clone()),
+            connect_session: pending.and_then(|p| p.connect_session),
+        };
+        if let Some(session) = started.connect_session {
+            self.check_session_browser(session, params.cookies.as_deref())
+                .await?;
+        }
         // What the callback records carries the start's correlation id (a connect session's).
         let caller = &Caller {
             correlation_id: pending
@@ -144,7 +160,7 @@ impl Connections {
                     // authorization is gone, its outcome is this one's too.
                     let state = self.connection_state(id).await?;
                     if !pending_on(&state, digest) {
-                        return Ok(recorded_outcome(state, return_url));
+                        return Ok(recorded_outcome(state, started.clone()));
                     }
                     if waited_since.elapsed() > WAIT_FOR_OTHER {
                         return Err(AppError::Unavailable(
@@ -160,7 +176,7 @@ impl Connections {
             let state = self.connection_state(id).await?;
             if !pending_on(&state, digest) {
                 // Completed by another delivery between the lookup and the claim.
-                return Ok(recorded_outcome(state, return_url));
+                return Ok(recorded_outcome(state, started.clone()));
             }
             self.complete_claimed(caller, params, state, digest).await
         }
@@ -179,24 +195,38 @@ fn pending_on(state: &connection::State, digest: &str) -> bool {
         .is_some_and(|p| p.state_digest == digest)
 }
 
+/// Where a completed authorization leads the browser.
+#[derive(Debug, Clone)]
+struct Started {
+    return_url: Option<String>,
+    connect_session: Option<latchkey_domain::ConnectSessionId>,
+}
+
 /// What another delivery recorded, as this delivery's outcome.
-fn recorded_outcome(state: connection::State, return_url: Option<String>) -> CallbackOutcome {
+fn recorded_outcome(state: connection::State, started: Started) -> CallbackOutcome {
+    let Started {
+        return_url,
+        connect_session,
+    } = started;
     match (&state.status, &state.last_error) {
         (connection::Status::Active, _) => CallbackOutcome::Authorized {
             connection: Box::new(state),
             return_url,
+            connect_session,
         },
         (_, Some(error)) => CallbackOutcome::Failed {
             connection_id: state.id,
             error: error.code.clone(),
             description: error.description.clone(),
             return_url,
+            connect_session,
         },
         _ => CallbackOutcome::Failed {
             connection_id: state.id,
             error: "authorization_failed".to_owned(),
             description: None,
             return_url,
+            connect_session,
         },
     }
 }

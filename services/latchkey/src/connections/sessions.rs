@@ -274,8 +274,52 @@ impl Connections {
                 .as_deref()
                 .and_then(|u| url::Url::parse(u).ok()),
             profile: None,
+            connect_session: Some(state.id),
         };
         self.start_authorization(&caller, request).await
+    }
+
+    /// The cookie that carries a session's browser secret (one per session, so two sessions in
+    /// one browser do not overwrite each other).
+    pub fn cookie_name(id: ConnectSessionId) -> String {
+        format!("lk_connect_{}", id.as_uuid().simple())
+    }
+
+    /// The value of the session's cookie in a `Cookie` header, if the browser sent it.
+    pub fn cookie_in(header: &str, id: ConnectSessionId) -> Option<String> {
+        let name = Self::cookie_name(id);
+        header
+            .split(';')
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| value.to_owned())
+    }
+
+    /// On the callback of an authorization started from `session`: the browser must be the one
+    /// that opened the session's link (a forwarded authorization URL completes nowhere else).
+    /// The session's expiry does not matter here: the customer may have been slow at the provider.
+    pub(super) async fn check_session_browser(
+        &self,
+        session: ConnectSessionId,
+        cookies: Option<&str>,
+    ) -> Result<(), AppError> {
+        let refused = || {
+            AppError::PermissionDenied(
+                "this authorization was started from a connect link opened in another browser; \
+                 finish it in that browser"
+                    .to_owned(),
+            )
+        };
+        let cookie = cookies
+            .and_then(|header| Self::cookie_in(header, session))
+            .ok_or_else(refused)?;
+        let (cookie_id, secret) = split_token(&cookie).ok_or_else(refused)?;
+        let state = self.connect_session(session).await?.ok_or_else(refused)?;
+        let owner = state.browser_digest.as_deref().unwrap_or_default();
+        if cookie_id != session || !session::same_digest(owner, &digest(secret)) {
+            return Err(refused());
+        }
+        Ok(())
     }
 
     /// The integrations a session offers, as its tenant may use them now (deleted ones drop out).
