@@ -1,0 +1,254 @@
+//! The hosted connect pages in a real browser: Debian's Chromium, headless, driven through
+//! chromedriver (WebDriver). `scripts/test` starts one and sets `LATCHKEY_TEST_WEBDRIVER_URL`;
+//! without it a test starts its own chromedriver, which must be installed.
+
+use std::time::Duration;
+
+use fantoccini::key::Key;
+use fantoccini::{Client, ClientBuilder, Locator};
+use latchkey_fake_provider::{FakeProvider, ProviderConfig};
+use latchkey_proto::v1::{CreateConnectSessionRequest, GrantType};
+
+use crate::grants::{create_integration, provider_config};
+use crate::helpers::{Mode, Server};
+
+/// A chromedriver: the one `scripts/test` started, or one of this test's own.
+struct Driver {
+    url: String,
+    child: Option<tokio::process::Child>,
+}
+
+impl Driver {
+    async fn start() -> Self {
+        if let Ok(url) = std::env::var("LATCHKEY_TEST_WEBDRIVER_URL") {
+            return Self { url, child: None };
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = tokio::process::Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .kill_on_drop(true)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("chromedriver is installed (scripts/test installs chromium-driver)");
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Self {
+            url: format!("http://127.0.0.1:{port}"),
+            child: Some(child),
+        }
+    }
+
+    /// A new browser with a profile of its own (no cookie of another), 1024 px wide unless
+    /// `width` says otherwise.
+    async fn browser(&self, profile: &std::path::Path, width: u32) -> Client {
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert(
+            "goog:chromeOptions".to_owned(),
+            serde_json::json!({
+                "binary": "/usr/bin/chromium",
+                "args": [
+                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                    "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync",
+                    "--disable-dev-shm-usage",
+                    format!("--user-data-dir={}", profile.display()),
+                    format!("--window-size={width},900"),
+                ],
+            }),
+        );
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        ClientBuilder::new(connector)
+            .capabilities(capabilities)
+            .connect(&self.url)
+            .await
+            .expect("a Chromium session through chromedriver")
+    }
+
+    async fn stop(mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill().await;
+        }
+    }
+}
+
+/// Every URL the page loaded (itself and its resources), as the browser's resource timing lists them.
+async fn loaded(browser: &Client) -> Vec<String> {
+    let urls = browser
+        .execute(
+            "return [location.href].concat(performance.getEntriesByType('resource').map(e => e.name));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    serde_json::from_value(urls).unwrap()
+}
+
+/// Nothing from another origin: every URL the page loaded is on `origin`.
+async fn assert_same_origin(browser: &Client, origin: &str) {
+    for url in loaded(browser).await {
+        assert!(url.starts_with(origin), "{url} is not on {origin}");
+    }
+}
+
+async fn screenshot(browser: &Client, name: &str) {
+    let png = browser.screenshot().await.unwrap();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/connect");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(name), png).unwrap();
+}
+
+async fn heading(browser: &Client) -> String {
+    browser
+        .find(Locator::Css("h1"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+/// Tabs through the page from the top and names each control focus lands on, until it comes
+/// round (or 20 steps).
+async fn tab_order(browser: &Client) -> Vec<String> {
+    let mut seen = Vec::new();
+    let body = browser.find(Locator::Css("body")).await.unwrap();
+    body.click().await.unwrap();
+    for _ in 0..20 {
+        let focused = browser.active_element().await.unwrap();
+        focused.send_keys(&Key::Tab.to_string()).await.unwrap();
+        let now = browser.active_element().await.unwrap();
+        let name = format!(
+            "{}:{}",
+            now.tag_name().await.unwrap().to_lowercase(),
+            now.text().await.unwrap()
+        );
+        if seen.contains(&name) || name.starts_with("body") {
+            break;
+        }
+        seen.push(name);
+    }
+    seen
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customer_connects_with_the_keyboard_alone_and_a_second_browser_is_refused() {
+    let provider = FakeProvider::start(ProviderConfig::default())
+        .await
+        .unwrap();
+    let mode = Mode::embedded();
+    let server = Server::start_with(
+        &mode,
+        &[
+            ("LATCHKEY_ALLOW_LOOPBACK_PROVIDERS", "true"),
+            ("LATCHKEY_RETURN_URL_ORIGINS", "https://app.example"),
+        ],
+    )
+    .await;
+    let mut config = provider_config(&provider, GrantType::AuthorizationCode);
+    config.name = "Acme CRM".to_owned();
+    config.description = "Contacts and deals from Acme CRM".to_owned();
+    let secret = provider.config().client_secret.clone();
+    let integration_id = create_integration(&server, config, &secret).await;
+    let created = server
+        .connections()
+        .await
+        .create_connect_session(CreateConnectSessionRequest {
+            tenant: "acme".to_owned(),
+            integration_ids: vec![integration_id],
+            return_url: "https://app.example/done".to_owned(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let origin = format!("http://{}", server.http_addr);
+    let driver = Driver::start().await;
+    let profiles = latchkey_store::testing::TempDir::create();
+
+    // At 320 px wide, with the keyboard alone.
+    let browser = driver.browser(&profiles.path.join("customer"), 320).await;
+    browser.goto(&created.connect_url).await.unwrap();
+    assert_eq!(heading(&browser).await, "Connect an account");
+    assert_eq!(
+        browser.current_url().await.unwrap().path(),
+        format!("/connect/s/{}", created.session_id)
+    );
+    assert_same_origin(&browser, &origin).await;
+    screenshot(&browser, "list.png").await;
+    let order = tab_order(&browser).await;
+    assert_eq!(
+        order,
+        ["button:Connect to Acme CRM"],
+        "every control, in order"
+    );
+    // Tab to the button, Enter: to the provider, which consents and sends the browser back.
+    browser
+        .find(Locator::Css("body"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let body = browser.active_element().await.unwrap();
+    body.send_keys(&Key::Tab.to_string()).await.unwrap();
+    let button = browser.active_element().await.unwrap();
+    assert_eq!(button.text().await.unwrap(), "Connect to Acme CRM");
+    button.send_keys(&Key::Enter.to_string()).await.unwrap();
+    let result = async {
+        loop {
+            if let Ok(h1) = browser.find(Locator::Css("h1")).await
+                && h1.text().await.unwrap_or_default() == "Connected"
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(20), result)
+        .await
+        .expect("the result page");
+    assert_eq!(
+        browser.current_url().await.unwrap().path(),
+        "/oauth/callback"
+    );
+    assert_same_origin(&browser, &origin).await;
+    screenshot(&browser, "connected.png").await;
+    let order = tab_order(&browser).await;
+    assert_eq!(order, ["a:Continue"]);
+    let continue_to = browser
+        .find(Locator::LinkText("Continue"))
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(continue_to.starts_with("https://app.example/done?connection_id="));
+    assert!(continue_to.ends_with("&status=authorized"), "{continue_to}");
+    browser.close().await.unwrap();
+
+    // The same link in another browser profile: already used.
+    let other = driver.browser(&profiles.path.join("other"), 1024).await;
+    other.goto(&created.connect_url).await.unwrap();
+    assert_eq!(heading(&other).await, "This link was already used");
+    assert_same_origin(&other, &origin).await;
+    screenshot(&other, "already-used.png").await;
+    other.close().await.unwrap();
+
+    driver.stop().await;
+    profiles.remove();
+    server.stop().await;
+    mode.cleanup().await;
+}
