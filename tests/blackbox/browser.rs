@@ -129,9 +129,15 @@ async fn tab_order(browser: &Client) -> Vec<String> {
         let focused = browser.active_element().await.unwrap();
         focused.send_keys(&Key::Tab.to_string()).await.unwrap();
         let now = browser.active_element().await.unwrap();
+        let id = now.attr("id").await.unwrap().unwrap_or_default();
         let name = format!(
-            "{}:{}",
+            "{}{}:{}",
             now.tag_name().await.unwrap().to_lowercase(),
+            if id.is_empty() {
+                String::new()
+            } else {
+                format!("#{id}")
+            },
             now.text().await.unwrap()
         );
         if seen.contains(&name) || name.starts_with("body") {
@@ -247,6 +253,147 @@ async fn a_customer_connects_with_the_keyboard_alone_and_a_second_browser_is_ref
     screenshot(&other, "already-used.png").await;
     other.close().await.unwrap();
 
+    driver.stop().await;
+    profiles.remove();
+    server.stop().await;
+    mode.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customer_pastes_a_wrong_secret_sees_the_providers_answer_then_connects_with_the_right_one()
+ {
+    let provider = FakeProvider::start(ProviderConfig::default())
+        .await
+        .unwrap();
+    let mode = Mode::embedded();
+    let server = Server::start_with(&mode, &[("LATCHKEY_ALLOW_LOOPBACK_PROVIDERS", "true")]).await;
+    let mut config = provider_config(&provider, GrantType::ClientCredentials);
+    config.name = "Acme Billing".to_owned();
+    let secret = provider.config().client_secret.clone();
+    let integration_id = create_integration(&server, config, &secret).await;
+    let mut connections = server.connections().await;
+    let created = connections
+        .create_connect_session(CreateConnectSessionRequest {
+            tenant: "acme".to_owned(),
+            integration_ids: vec![integration_id],
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let origin = format!("http://{}", server.http_addr);
+    let driver = Driver::start().await;
+    let profiles = latchkey_store::testing::TempDir::create();
+    let browser = driver.browser(&profiles.path.join("customer"), 1024).await;
+    browser.goto(&created.connect_url).await.unwrap();
+    let order = tab_order(&browser).await;
+    assert_eq!(
+        order,
+        [
+            "input#client-id-1:",
+            "input#client-secret-1:",
+            "button:Connect to Acme Billing"
+        ],
+        "client ID, secret, submit"
+    );
+    screenshot(&browser, "credentials.png").await;
+
+    // A wrong secret: the provider's answer, nothing stored, the secret not shown back.
+    let canary = "CANARY-wrong-secret-4711";
+    let fill = |secret: &'static str| {
+        let browser = browser.clone();
+        let client_id = provider.config().client_id.clone();
+        async move {
+            let id = browser
+                .find(Locator::Css("input[name=client_id]"))
+                .await
+                .unwrap();
+            id.clear().await.unwrap();
+            id.send_keys(&client_id).await.unwrap();
+            let field = browser
+                .find(Locator::Css("input[name=client_secret]"))
+                .await
+                .unwrap();
+            field.send_keys(secret).await.unwrap();
+            field.send_keys(&Key::Enter.to_string()).await.unwrap();
+        }
+    };
+    fill(canary).await;
+    let summary = async {
+        loop {
+            if let Ok(found) = browser.find(Locator::Css(".error-summary")).await {
+                return found.text().await.unwrap();
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
+    let summary = tokio::time::timeout(Duration::from_secs(20), summary)
+        .await
+        .expect("the error summary");
+    assert!(summary.contains("invalid_client"), "{summary}");
+    assert!(
+        !browser.source().await.unwrap().contains(canary),
+        "the secret is not echoed"
+    );
+    assert_eq!(
+        browser
+            .find(Locator::Css("input[name=client_id]"))
+            .await
+            .unwrap()
+            .prop("value")
+            .await
+            .unwrap()
+            .unwrap(),
+        provider.config().client_id,
+        "the client ID is kept"
+    );
+    assert_same_origin(&browser, &origin).await;
+    screenshot(&browser, "credentials-refused.png").await;
+    let listed = connections
+        .list_connections(latchkey_proto::v1::ListConnectionsRequest {
+            tenant: "acme".to_owned(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(
+        listed.connections.is_empty(),
+        "a refused pair stores nothing"
+    );
+
+    // The right secret: connected.
+    fill("fake-client-secret").await;
+    let connected = async {
+        loop {
+            if let Ok(h1) = browser.find(Locator::Css("h1")).await
+                && h1.text().await.unwrap_or_default() == "Connected"
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(20), connected)
+        .await
+        .expect("the result page");
+    let listed = connections
+        .list_connections(latchkey_proto::v1::ListConnectionsRequest {
+            tenant: "acme".to_owned(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(listed.connections.len(), 1);
+    assert!(
+        !browser
+            .source()
+            .await
+            .unwrap()
+            .contains("fake-client-secret")
+    );
+    browser.close().await.unwrap();
     driver.stop().await;
     profiles.remove();
     server.stop().await;

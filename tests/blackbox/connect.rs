@@ -263,7 +263,7 @@ async fn a_session_is_refused_for_a_return_url_not_allowed_or_a_grant_the_pages_
     .await;
     let machine = create_integration(
         &server,
-        provider_config(&provider, GrantType::ClientCredentials),
+        provider_config(&provider, GrantType::Password),
         &secret,
     )
     .await;

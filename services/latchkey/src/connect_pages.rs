@@ -32,6 +32,10 @@ struct Offered {
     id: String,
     name: String,
     description: String,
+    /// A form for the customer's own client ID and secret (client credentials), not a button.
+    credentials: bool,
+    /// The client ID to show again after a refused attempt (never the secret).
+    client_id: String,
 }
 
 #[derive(Template)]
@@ -58,6 +62,7 @@ pub fn routes() -> axum::Router<HttpState> {
         .route("/connect/{token}", get(open))
         .route("/connect/s/{session}", get(session_page))
         .route("/connect/s/{session}/start", post(start))
+        .route("/connect/s/{session}/credentials", post(credentials))
 }
 
 /// The headers of every page: nothing from another origin, no referrer, no caching, no framing.
@@ -270,12 +275,29 @@ async fn owned(
     }
 }
 
+/// What a refused form had, to show again: the integration and the client ID it was for.
+struct Refill<'a> {
+    integration_id: &'a str,
+    client_id: &'a str,
+}
+
 async fn list_page(
     state: &HttpState,
     session: &session::State,
     cookie: &str,
     status: StatusCode,
     error: Option<String>,
+) -> Response {
+    list_page_with(state, session, cookie, status, error, None).await
+}
+
+async fn list_page_with(
+    state: &HttpState,
+    session: &session::State,
+    cookie: &str,
+    status: StatusCode,
+    error: Option<String>,
+    refill: Option<Refill<'_>>,
 ) -> Response {
     let integrations = match state.connections.session_integrations(session).await {
         Ok(integrations) => integrations,
@@ -294,10 +316,21 @@ async fn list_page(
         csrf: csrf_token(cookie),
         integrations: integrations
             .into_iter()
-            .map(|i| Offered {
-                id: i.id.to_string(),
-                name: i.config.name.as_str().to_owned(),
-                description: i.config.description.clone(),
+            .map(|i| {
+                let id = i.id.to_string();
+                let client_id = refill
+                    .as_ref()
+                    .filter(|r| r.integration_id == id)
+                    .map(|r| r.client_id.to_owned())
+                    .unwrap_or_default();
+                Offered {
+                    id,
+                    name: i.config.name.as_str().to_owned(),
+                    description: i.config.description.clone(),
+                    credentials: i.config.grant_type
+                        == latchkey_domain::GrantType::ClientCredentials,
+                    client_id,
+                }
             })
             .collect(),
         error,
@@ -317,6 +350,103 @@ async fn session_page(
     match owned(&state, &session, &headers).await {
         Ok((session, cookie)) => list_page(&state, &session, &cookie, StatusCode::OK, None).await,
         Err(page) => page,
+    }
+}
+
+fn csrf_matches(form: &str, cookie: &str) -> bool {
+    latchkey_domain::session::same_digest(form, &csrf_token(cookie))
+}
+
+fn expired_form() -> Response {
+    message(
+        StatusCode::FORBIDDEN,
+        "This form has expired",
+        "Go back, reload the page and choose again.",
+    )
+}
+
+#[derive(Deserialize)]
+struct CredentialsForm {
+    csrf: String,
+    integration_id: String,
+    client_id: String,
+    client_secret: String,
+}
+
+/// The customer's own client ID and secret: checked with the provider at once; a refused pair is
+/// shown the provider's answer and stores nothing; the secret is never shown back.
+async fn credentials(
+    State(state): State<HttpState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(session): Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<CredentialsForm>,
+) -> Response {
+    if !state.allow(peer) {
+        return too_many();
+    }
+    let (session, cookie) = match owned(&state, &session, &headers).await {
+        Ok(owned) => owned,
+        Err(page) => return page,
+    };
+    if !csrf_matches(&form.csrf, &cookie) {
+        return expired_form();
+    }
+    let secret = secrecy::SecretString::from(form.client_secret);
+    let client_id = form.client_id.trim().to_owned();
+    let refill = Refill {
+        integration_id: &form.integration_id,
+        client_id: &client_id,
+    };
+    let problem = match (
+        IntegrationId::parse_field(&form.integration_id, "integration_id"),
+        client_id.is_empty(),
+        secret.expose_secret().is_empty(),
+    ) {
+        (Err(_), _, _) => Some("Choose one of the services listed.".to_owned()),
+        (_, true, _) => Some("Enter the client ID.".to_owned()),
+        (_, _, true) => Some("Enter the client secret.".to_owned()),
+        (Ok(_), false, false) => None,
+    };
+    if let Some(problem) = problem {
+        return list_page_with(
+            &state,
+            &session,
+            &cookie,
+            StatusCode::BAD_REQUEST,
+            Some(problem),
+            Some(refill),
+        )
+        .await;
+    }
+    let Ok(integration_id) = IntegrationId::parse_field(&form.integration_id, "integration_id")
+    else {
+        return expired_form();
+    };
+    match state
+        .connections
+        .connect_from_session_credentials(&session, integration_id, client_id.clone(), secret)
+        .await
+    {
+        Ok(connection) => result_page(
+            session.id,
+            &connection.id.to_string(),
+            None,
+            session.return_url.as_deref(),
+        ),
+        Err(e) => {
+            tracing::info!(session = %session.id, error = %e, "connect session credentials refused");
+            let error = format!("These credentials were not accepted: {e}.");
+            list_page_with(
+                &state,
+                &session,
+                &cookie,
+                StatusCode::BAD_REQUEST,
+                Some(error),
+                Some(refill),
+            )
+            .await
+        }
     }
 }
 
@@ -341,20 +471,8 @@ async fn start(
         Ok(owned) => owned,
         Err(page) => return page,
     };
-    let expected = csrf_token(&cookie);
-    if form.csrf.len() != expected.len()
-        || form
-            .csrf
-            .bytes()
-            .zip(expected.bytes())
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            != 0
-    {
-        return message(
-            StatusCode::FORBIDDEN,
-            "This form has expired",
-            "Go back, reload the page and choose again.",
-        );
+    if !csrf_matches(&form.csrf, &cookie) {
+        return expired_form();
     }
     let Ok(integration_id) = IntegrationId::parse_field(&form.integration_id, "integration_id")
     else {

@@ -62,6 +62,15 @@ fn split_token(token: &str) -> Option<(ConnectSessionId, &str)> {
     Some((ConnectSessionId::parse_field(id, "session").ok()?, secret))
 }
 
+/// The session acting: its tenant's scope, its id as correlation id.
+fn session_caller(state: &session::State) -> Caller {
+    Caller {
+        actor: format!("connect-session:{}", state.id),
+        correlation_id: Some(state.id.to_string()),
+        scope: crate::callers::Scope::Tenant(state.tenant.clone()),
+    }
+}
+
 fn context(actor: &str, id: ConnectSessionId) -> EventContext {
     EventContext {
         correlation_id: Some(id.to_string()),
@@ -102,13 +111,12 @@ impl Connections {
             {
                 return Err(AppError::NotFound(format!("integration {id}")));
             }
-            if integration.config.grant_type != GrantType::AuthorizationCode {
+            if integration.config.grant_type == GrantType::Password {
                 return Err(FieldViolation::new(
                     format!("integration_ids[{i}]"),
                     format!(
-                        "integration {id} uses the {} grant; the hosted connect pages offer \
-                         authorization_code integrations",
-                        integration.config.grant_type.as_str()
+                        "integration {id} uses the password grant; the hosted connect pages \
+                         offer authorization_code and client_credentials integrations"
                     ),
                 )
                 .into());
@@ -251,11 +259,7 @@ impl Connections {
         if !state.integration_ids.contains(&integration_id) {
             return Err(AppError::NotFound(format!("integration {integration_id}")));
         }
-        let caller = Caller {
-            actor: format!("connect-session:{}", state.id),
-            correlation_id: Some(state.id.to_string()),
-            scope: crate::callers::Scope::Tenant(state.tenant.clone()),
-        };
+        let caller = session_caller(state);
         let connection_id = match state.connection_id {
             Some(id) => match self.connection_state(id).await {
                 Ok(c) if c.integration_id == integration_id => Some(id),
@@ -320,6 +324,32 @@ impl Connections {
             return Err(refused());
         }
         Ok(())
+    }
+
+    /// The customer pasted their own client ID and secret for `integration_id` (client
+    /// credentials): the grant runs at once, as the session's tenant and under its id.
+    pub async fn connect_from_session_credentials(
+        &self,
+        state: &session::State,
+        integration_id: IntegrationId,
+        client_id: String,
+        client_secret: SecretString,
+    ) -> Result<latchkey_domain::connection::State, AppError> {
+        if !state.integration_ids.contains(&integration_id) {
+            return Err(AppError::NotFound(format!("integration {integration_id}")));
+        }
+        latchkey_domain::ClientId::parse_field(&client_id, "client_id")?;
+        latchkey_domain::check_secret(client_secret.expose_secret(), "client_secret")?;
+        let request = super::connect::ClientCredentialsRequest {
+            integration_id,
+            tenant: state.tenant.clone(),
+            own_client: Some((client_id, client_secret)),
+            scopes: None,
+            extra: ParamMap::default(),
+            profile: None,
+        };
+        self.connect_client_credentials(&session_caller(state), request)
+            .await
     }
 
     /// The integrations a session offers, as its tenant may use them now (deleted ones drop out).
