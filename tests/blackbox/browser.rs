@@ -399,3 +399,172 @@ async fn a_customer_pastes_a_wrong_secret_sees_the_providers_answer_then_connect
     server.stop().await;
     mode.cleanup().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_link_opened_after_its_session_expired_says_so() {
+    let provider = FakeProvider::start(ProviderConfig::default())
+        .await
+        .unwrap();
+    let mode = Mode::embedded();
+    let server = Server::start_with(&mode, &[("LATCHKEY_ALLOW_LOOPBACK_PROVIDERS", "true")]).await;
+    let secret = provider.config().client_secret.clone();
+    let integration_id = create_integration(
+        &server,
+        provider_config(&provider, GrantType::AuthorizationCode),
+        &secret,
+    )
+    .await;
+    let created = server
+        .connections()
+        .await
+        .create_connect_session(CreateConnectSessionRequest {
+            tenant: "acme".to_owned(),
+            integration_ids: vec![integration_id],
+            // The shortest a session may live.
+            ttl: Some(prost_types::Duration {
+                seconds: 60,
+                nanos: 0,
+            }),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    tokio::time::sleep(Duration::from_secs(61)).await;
+    let driver = Driver::start().await;
+    let profiles = latchkey_store::testing::TempDir::create();
+    let browser = driver.browser(&profiles.path.join("late"), 1024).await;
+    browser.goto(&created.connect_url).await.unwrap();
+    assert_eq!(heading(&browser).await, "This link has expired");
+    assert_same_origin(&browser, &format!("http://{}", server.http_addr)).await;
+    screenshot(&browser, "expired.png").await;
+    browser.close().await.unwrap();
+    driver.stop().await;
+    profiles.remove();
+    server.stop().await;
+    mode.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_a_popup_the_outcome_reaches_the_platform_page_by_post_message() {
+    // The platform's own page, on an origin of its own, with the few lines behind its button.
+    let platform = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let platform_origin = format!("http://{}", platform.local_addr().unwrap());
+    let provider = FakeProvider::start(ProviderConfig::default())
+        .await
+        .unwrap();
+    let mode = Mode::embedded();
+    let server = Server::start_with(
+        &mode,
+        &[
+            ("LATCHKEY_ALLOW_LOOPBACK_PROVIDERS", "true"),
+            ("LATCHKEY_RETURN_URL_ORIGINS", &platform_origin),
+        ],
+    )
+    .await;
+    let secret = provider.config().client_secret.clone();
+    let mut config = provider_config(&provider, GrantType::AuthorizationCode);
+    config.name = "Acme CRM".to_owned();
+    let integration_id = create_integration(&server, config, &secret).await;
+    let created = server
+        .connections()
+        .await
+        .create_connect_session(CreateConnectSessionRequest {
+            tenant: "acme".to_owned(),
+            integration_ids: vec![integration_id],
+            return_url: format!("{platform_origin}/done"),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let latchkey_origin = format!("http://{}", server.http_addr);
+    let page = format!(
+        r#"<!doctype html><html lang="en"><head><title>Platform</title></head><body>
+<button id="connect">Connect Acme CRM</button><pre id="result"></pre>
+<script>
+document.getElementById("connect").addEventListener("click", function () {{
+  window.open({url:?}, "latchkey", "popup,width=480,height=640");
+}});
+window.addEventListener("message", function (event) {{
+  if (event.origin !== {origin:?} || event.data.source !== "latchkey") return;
+  document.getElementById("result").textContent = event.data.status + " " + event.data.connection_id;
+}});
+</script></body></html>"#,
+        url = created.connect_url,
+        origin = latchkey_origin,
+    );
+    let app = axum::Router::new().route(
+        "/",
+        axum::routing::get(move || {
+            let page = page.clone();
+            async move { axum::response::Html(page) }
+        }),
+    );
+    let platform_task = tokio::spawn(async move { axum::serve(platform, app).await });
+
+    let driver = Driver::start().await;
+    let profiles = latchkey_store::testing::TempDir::create();
+    let browser = driver.browser(&profiles.path.join("customer"), 1024).await;
+    browser.goto(&format!("{platform_origin}/")).await.unwrap();
+    let main = browser.window().await.unwrap();
+    browser
+        .find(Locator::Id("connect"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let popup = async {
+        loop {
+            let windows = browser.windows().await.unwrap();
+            if let Some(other) = windows.into_iter().find(|w| *w != main) {
+                return other;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
+    let popup = tokio::time::timeout(Duration::from_secs(10), popup)
+        .await
+        .expect("the popup opens");
+    browser.switch_to_window(popup).await.unwrap();
+    let button = async {
+        loop {
+            if let Ok(button) = browser.find(Locator::Css("button")).await {
+                return button;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
+    let button = tokio::time::timeout(Duration::from_secs(10), button)
+        .await
+        .expect("the session's page in the popup");
+    assert_eq!(button.text().await.unwrap(), "Connect to Acme CRM");
+    button.click().await.unwrap();
+    // The result page reports to the opener and closes itself.
+    let closed = async {
+        while browser.windows().await.unwrap().len() > 1 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(20), closed)
+        .await
+        .expect("the popup closes");
+    browser.switch_to_window(main).await.unwrap();
+    let result = browser
+        .find(Locator::Id("result"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(result.starts_with("authorized "), "{result}");
+    let connection_id = result.trim_start_matches("authorized ");
+    assert!(uuid::Uuid::parse_str(connection_id).is_ok(), "{result}");
+    browser.close().await.unwrap();
+    driver.stop().await;
+    profiles.remove();
+    platform_task.abort();
+    server.stop().await;
+    mode.cleanup().await;
+}

@@ -20,6 +20,7 @@ use crate::connections::Connections;
 use crate::http::HttpState;
 
 const STYLESHEET: &str = include_str!("../templates/connect/connect.css");
+const SCRIPT: &str = include_str!("../templates/connect/connect.js");
 
 #[derive(Template)]
 #[template(path = "connect/message.html")]
@@ -45,6 +46,10 @@ struct Outcome<'a> {
     detail: &'a str,
     continue_url: Option<String>,
     retry_url: Option<String>,
+    /// Where a popup reports the outcome (`postMessage`): the return URL's origin.
+    opener_origin: Option<String>,
+    connection_id: &'a str,
+    status: &'a str,
 }
 
 #[derive(Template)]
@@ -59,6 +64,7 @@ struct List {
 pub fn routes() -> axum::Router<HttpState> {
     axum::Router::new()
         .route("/connect/assets/connect.css", get(stylesheet))
+        .route("/connect/assets/connect.js", get(script))
         .route("/connect/{token}", get(open))
         .route("/connect/s/{session}", get(session_page))
         .route("/connect/s/{session}/start", post(start))
@@ -74,7 +80,7 @@ fn guarded(mut response: Response, form_targets: &[String]) -> Response {
         form_action.push_str(origin);
     }
     let csp = format!(
-        "default-src 'self'; script-src 'none'; object-src 'none'; base-uri 'none'; \
+        "default-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; \
          frame-ancestors 'none'; form-action {form_action}"
     );
     let headers = response.headers_mut();
@@ -179,6 +185,9 @@ pub fn result_page(
     } else {
         "authorized"
     };
+    let opener_origin = return_url
+        .and_then(|url| url::Url::parse(url).ok())
+        .map(|url| latchkey_domain::origin_of(&url));
     let continue_url = return_url
         .and_then(|url| url::Url::parse(url).ok())
         .map(|mut url| {
@@ -200,6 +209,9 @@ pub fn result_page(
         detail: &detail,
         continue_url,
         retry_url: failure.map(|_| format!("/connect/s/{session}")),
+        opener_origin,
+        connection_id,
+        status,
     };
     let code = if failure.is_some() {
         StatusCode::BAD_REQUEST
@@ -207,6 +219,17 @@ pub fn result_page(
         StatusCode::OK
     };
     guarded(html(code, page.render()), &[])
+}
+
+async fn script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        SCRIPT,
+    )
+        .into_response()
 }
 
 async fn stylesheet() -> Response {
