@@ -302,3 +302,52 @@ async fn a_session_is_refused_for_a_return_url_not_allowed_or_a_grant_the_pages_
     server.stop().await;
     mode.cleanup().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pages_may_be_framed_only_by_the_origins_configured() {
+    let mode = Mode::embedded();
+    let server = Server::start_with(
+        &mode,
+        &[("LATCHKEY_CONNECT_FRAME_ANCESTORS", "https://app.example")],
+    )
+    .await;
+    let page = browser()
+        .get(format!(
+            "http://{}/connect/{}.{}",
+            server.http_addr,
+            uuid::Uuid::now_v7(),
+            "a".repeat(43)
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 404);
+    let csp = header(&page, "content-security-policy");
+    assert!(csp.contains("frame-ancestors https://app.example"), "{csp}");
+    assert!(header(&page, "x-frame-options").is_empty());
+    server.stop().await;
+
+    // A value that is not an origin stops the start, naming the setting.
+    let output = crate::helpers::command(
+        &["serve"],
+        &[
+            mode.env(),
+            vec![(
+                "LATCHKEY_CONNECT_FRAME_ANCESTORS".to_owned(),
+                "app.example/path".to_owned(),
+            )],
+        ]
+        .concat(),
+        std::path::Path::new("/tmp"),
+    )
+    .output()
+    .await
+    .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("LATCHKEY_CONNECT_FRAME_ANCESTORS"),
+        "{stderr}"
+    );
+    mode.cleanup().await;
+}

@@ -433,7 +433,11 @@ impl App {
             );
         let http = crate::public::serve(
             self.http_listener,
-            router(HttpState::new(self.store.clone(), connections)),
+            router(HttpState::new(
+                self.store.clone(),
+                connections,
+                &self.public.frame_ancestors,
+            )),
             crate::public::PublicLimits {
                 header_timeout: self.public.header_timeout,
                 max_connections: self.public.max_connections,

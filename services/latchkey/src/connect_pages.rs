@@ -61,7 +61,7 @@ struct List {
     error: Option<String>,
 }
 
-pub fn routes() -> axum::Router<HttpState> {
+pub fn routes(state: HttpState) -> axum::Router<HttpState> {
     axum::Router::new()
         .route("/connect/assets/connect.css", get(stylesheet))
         .route("/connect/assets/connect.js", get(script))
@@ -69,6 +69,30 @@ pub fn routes() -> axum::Router<HttpState> {
         .route("/connect/s/{session}", get(session_page))
         .route("/connect/s/{session}/start", post(start))
         .route("/connect/s/{session}/credentials", post(credentials))
+        .layer(axum::middleware::map_response_with_state(state, framing))
+}
+
+/// Who may frame the pages: `frame-ancestors 'none'` and `X-Frame-Options: DENY` unless
+/// `LATCHKEY_CONNECT_FRAME_ANCESTORS` names origins.
+async fn framing(State(state): State<HttpState>, mut response: Response) -> Response {
+    if &*state.frame_ancestors == "'none'" {
+        return response;
+    }
+    let headers = response.headers_mut();
+    headers.remove(header::X_FRAME_OPTIONS);
+    let csp = headers
+        .get(header::CONTENT_SECURITY_POLICY)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.replace(
+                "frame-ancestors 'none'",
+                &format!("frame-ancestors {}", state.frame_ancestors),
+            )
+        });
+    if let Some(value) = csp.and_then(|v| HeaderValue::from_str(&v).ok()) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, value);
+    }
+    response
 }
 
 /// The headers of every page: nothing from another origin, no referrer, no caching, no framing.

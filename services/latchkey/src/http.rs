@@ -33,10 +33,17 @@ pub struct HttpState {
     pub store: Arc<dyn EventStore>,
     pub connections: Connections,
     per_address: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+    /// The connect pages' `frame-ancestors` sources (`'none'` unless configured).
+    pub frame_ancestors: Arc<str>,
 }
 
 impl HttpState {
-    pub fn new(store: Arc<dyn EventStore>, connections: Connections) -> Self {
+    /// `frame_ancestors`: origins that may frame the connect pages (`LATCHKEY_CONNECT_FRAME_ANCESTORS`).
+    pub fn new(
+        store: Arc<dyn EventStore>,
+        connections: Connections,
+        frame_ancestors: &[String],
+    ) -> Self {
         let rate = NonZeroU32::new(CALLBACKS_PER_SECOND).unwrap_or(NonZeroU32::MIN);
         let burst = NonZeroU32::new(CALLBACK_BURST).unwrap_or(NonZeroU32::MIN);
         Self {
@@ -45,6 +52,11 @@ impl HttpState {
             per_address: Arc::new(RateLimiter::keyed(
                 Quota::per_second(rate).allow_burst(burst),
             )),
+            frame_ancestors: if frame_ancestors.is_empty() {
+                "'none'".into()
+            } else {
+                frame_ancestors.join(" ").into()
+            },
         }
     }
 }
@@ -55,7 +67,7 @@ pub fn router(state: HttpState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/oauth/callback", get(callback))
-        .merge(crate::connect_pages::routes())
+        .merge(crate::connect_pages::routes(state.clone()))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(state)
 }

@@ -13,13 +13,19 @@ pub struct PublicSettings {
     /// Connections the public listener holds at once; more are closed as they come. Default 1024.
     #[arg(long, env = "LATCHKEY_HTTP_MAX_CONNECTIONS", value_name = "N")]
     pub http_max_connections: Option<String>,
+    /// Origins (comma-separated) that may show the hosted connect pages in a frame. Default
+    /// none: the pages refuse to be framed (they take secrets; open them in a popup instead).
+    #[arg(long, env = "LATCHKEY_CONNECT_FRAME_ANCESTORS", value_name = "ORIGINS")]
+    pub connect_frame_ancestors: Option<String>,
 }
 
 /// The public listener's limits, checked.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct PublicConfig {
     pub header_timeout: std::time::Duration,
     pub max_connections: usize,
+    /// Origins that may frame the connect pages; empty: none.
+    pub frame_ancestors: Vec<String>,
 }
 
 impl PublicSettings {
@@ -29,6 +35,19 @@ impl PublicSettings {
         file: (Option<u32>, Option<u32>),
         errors: &mut Vec<String>,
     ) -> PublicConfig {
+        let frame_ancestors = non_empty(self.connect_frame_ancestors)
+            .unwrap_or_default()
+            .split(',')
+            .filter(|o| !o.trim().is_empty())
+            .filter_map(|o| {
+                latchkey_domain::parse_origin(
+                    o,
+                    "LATCHKEY_CONNECT_FRAME_ANCESTORS (--connect-frame-ancestors)",
+                )
+                .map_err(|v| errors.push(format!("{}: {o:?} {}", v.field, v.reason)))
+                .ok()
+            })
+            .collect();
         let mut number = |text: Option<String>,
                           from_file: Option<u32>,
                           default: u32,
@@ -50,6 +69,7 @@ impl PublicSettings {
             }
         };
         PublicConfig {
+            frame_ancestors,
             header_timeout: std::time::Duration::from_secs(u64::from(number(
                 self.http_header_timeout,
                 file.0,
