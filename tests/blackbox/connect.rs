@@ -248,7 +248,7 @@ async fn a_connect_link_opens_once_and_connects_through_the_provider_back_to_the
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_session_is_refused_for_a_return_url_not_allowed_or_a_grant_the_pages_do_not_offer() {
+async fn a_session_is_refused_naming_the_field_and_a_password_integration_gets_its_form() {
     let provider = FakeProvider::start(ProviderConfig::default())
         .await
         .unwrap();
@@ -261,7 +261,7 @@ async fn a_session_is_refused_for_a_return_url_not_allowed_or_a_grant_the_pages_
         &secret,
     )
     .await;
-    let machine = create_integration(
+    let password = create_integration(
         &server,
         provider_config(&provider, GrantType::Password),
         &secret,
@@ -279,7 +279,6 @@ async fn a_session_is_refused_for_a_return_url_not_allowed_or_a_grant_the_pages_
             ask(vec![code.clone()], "https://evil.example/x"),
             "return_url",
         ),
-        (ask(vec![machine], ""), "integration_ids[0]"),
         (ask(vec![], ""), "integration_ids"),
         (ask(vec!["nope".to_owned()], ""), "integration_ids[0]"),
     ] {
@@ -299,6 +298,72 @@ async fn a_session_is_refused_for_a_return_url_not_allowed_or_a_grant_the_pages_
     };
     let refused = connections.create_connect_session(ttl).await.unwrap_err();
     assert!(refused.message().contains("ttl"), "{refused:?}");
+
+    // A password integration (where allowed) gets a username and password form.
+    let created = connections
+        .create_connect_session(ask(vec![password], ""))
+        .await
+        .unwrap()
+        .into_inner();
+    let browser = browser();
+    let opened = browser.get(&created.connect_url).send().await.unwrap();
+    let cookie = header(&opened, "set-cookie")
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let page_url = format!(
+        "http://{}/connect/s/{}",
+        server.http_addr, created.session_id
+    );
+    let page = browser
+        .get(&page_url)
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("autocomplete=\"current-password\""), "{page}");
+    assert!(page.contains("deprecated"), "{page}");
+    let csrf = page
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_owned();
+    let integration_id = page
+        .split("name=\"integration_id\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_owned();
+    let post = |password: &str| {
+        browser
+            .post(format!("{page_url}/credentials"))
+            .header("cookie", &cookie)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(
+                url::form_urlencoded::Serializer::new(String::new())
+                    .append_pair("csrf", &csrf)
+                    .append_pair("integration_id", &integration_id)
+                    .append_pair("client_id", &provider.config().username)
+                    .append_pair("client_secret", password)
+                    .finish(),
+            )
+            .send()
+    };
+    let wrong = post("CANARY-not-the-password").await.unwrap();
+    assert_eq!(wrong.status(), 400);
+    let body = wrong.text().await.unwrap();
+    assert!(
+        body.contains("error-summary") && !body.contains("CANARY"),
+        "{body}"
+    );
+    let right = post(&provider.config().password).await.unwrap();
+    assert_eq!(right.status(), 200);
+    assert!(right.text().await.unwrap().contains("<h1>Connected</h1>"));
     server.stop().await;
     mode.cleanup().await;
 }

@@ -33,9 +33,10 @@ struct Offered {
     id: String,
     name: String,
     description: String,
-    /// A form for the customer's own client ID and secret (client credentials), not a button.
-    credentials: bool,
-    /// The client ID to show again after a refused attempt (never the secret).
+    /// `code` (a button to the provider), `credentials` (the customer's own client ID and
+    /// secret) or `password` (username and password).
+    kind: &'static str,
+    /// The client ID or username to show again after a refused attempt (never the secret).
     client_id: String,
 }
 
@@ -374,8 +375,11 @@ async fn list_page_with(
                     id,
                     name: i.config.name.as_str().to_owned(),
                     description: i.config.description.clone(),
-                    credentials: i.config.grant_type
-                        == latchkey_domain::GrantType::ClientCredentials,
+                    kind: match i.config.grant_type {
+                        latchkey_domain::GrantType::AuthorizationCode => "code",
+                        latchkey_domain::GrantType::ClientCredentials => "credentials",
+                        latchkey_domain::GrantType::Password => "password",
+                    },
                     client_id,
                 }
             })
@@ -416,12 +420,17 @@ fn expired_form() -> Response {
 struct CredentialsForm {
     csrf: String,
     integration_id: String,
+    /// The client ID (client credentials) or the username (password).
+    #[serde(default)]
     client_id: String,
+    /// The client secret or the password.
+    #[serde(default)]
     client_secret: String,
 }
 
-/// The customer's own client ID and secret: checked with the provider at once; a refused pair is
-/// shown the provider's answer and stores nothing; the secret is never shown back.
+/// The customer's own client ID and secret (client credentials) or username and password
+/// (password grant): checked with the provider at once; a refused pair is shown the provider's
+/// answer and stores nothing; the secret is never shown back.
 async fn credentials(
     State(state): State<HttpState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -440,22 +449,37 @@ async fn credentials(
         return expired_form();
     }
     let secret = secrecy::SecretString::from(form.client_secret);
-    let client_id = form.client_id.trim().to_owned();
+    let login = form.client_id.trim().to_owned();
     let refill = Refill {
         integration_id: &form.integration_id,
-        client_id: &client_id,
+        client_id: &login,
     };
+    let integration = match IntegrationId::parse_field(&form.integration_id, "integration_id") {
+        Ok(id) => state
+            .connections
+            .session_integrations(&session)
+            .await
+            .ok()
+            .and_then(|all| all.into_iter().find(|i| i.id == id)),
+        Err(_) => None,
+    };
+    let password = integration
+        .as_ref()
+        .is_some_and(|i| i.config.grant_type == latchkey_domain::GrantType::Password);
     let problem = match (
-        IntegrationId::parse_field(&form.integration_id, "integration_id"),
-        client_id.is_empty(),
+        &integration,
+        login.is_empty(),
         secret.expose_secret().is_empty(),
     ) {
-        (Err(_), _, _) => Some("Choose one of the services listed.".to_owned()),
-        (_, true, _) => Some("Enter the client ID.".to_owned()),
-        (_, _, true) => Some("Enter the client secret.".to_owned()),
-        (Ok(_), false, false) => None,
+        (None, _, _) => Some("Choose one of the services listed."),
+        (_, true, _) if password => Some("Enter your username."),
+        (_, true, _) => Some("Enter the client ID."),
+        (_, _, true) if password => Some("Enter your password."),
+        (_, _, true) => Some("Enter the client secret."),
+        (Some(_), false, false) => None,
     };
-    if let Some(problem) = problem {
+    let (Some(integration), None) = (integration, problem) else {
+        let problem = problem.unwrap_or_default().to_owned();
         return list_page_with(
             &state,
             &session,
@@ -465,16 +489,19 @@ async fn credentials(
             Some(refill),
         )
         .await;
-    }
-    let Ok(integration_id) = IntegrationId::parse_field(&form.integration_id, "integration_id")
-    else {
-        return expired_form();
     };
-    match state
-        .connections
-        .connect_from_session_credentials(&session, integration_id, client_id.clone(), secret)
-        .await
-    {
+    let connected = if password {
+        state
+            .connections
+            .connect_from_session_password(&session, integration.id, login.clone(), secret)
+            .await
+    } else {
+        state
+            .connections
+            .connect_from_session_credentials(&session, integration.id, login.clone(), secret)
+            .await
+    };
+    match connected {
         Ok(connection) => result_page(
             session.id,
             &connection.id.to_string(),

@@ -111,13 +111,12 @@ impl Connections {
             {
                 return Err(AppError::NotFound(format!("integration {id}")));
             }
-            if integration.config.grant_type == GrantType::Password {
+            if integration.config.grant_type == GrantType::Password
+                && !integration.config.allow_password_grant
+            {
                 return Err(FieldViolation::new(
                     format!("integration_ids[{i}]"),
-                    format!(
-                        "integration {id} uses the password grant; the hosted connect pages \
-                         offer authorization_code and client_credentials integrations"
-                    ),
+                    format!("integration {id} does not allow the password grant"),
                 )
                 .into());
             }
@@ -350,6 +349,30 @@ impl Connections {
         };
         self.connect_client_credentials(&session_caller(state), request)
             .await
+    }
+
+    /// The customer typed their username and password for `integration_id` (the deprecated
+    /// password grant, where the integration allows it): the grant runs at once.
+    pub async fn connect_from_session_password(
+        &self,
+        state: &session::State,
+        integration_id: IntegrationId,
+        username: String,
+        password: SecretString,
+    ) -> Result<latchkey_domain::connection::State, AppError> {
+        if !state.integration_ids.contains(&integration_id) {
+            return Err(AppError::NotFound(format!("integration {integration_id}")));
+        }
+        latchkey_domain::check_secret(password.expose_secret(), "password")?;
+        let request = super::connect::PasswordRequest {
+            integration_id,
+            tenant: state.tenant.clone(),
+            username,
+            password,
+            scopes: None,
+            profile: None,
+        };
+        self.connect_password(&session_caller(state), request).await
     }
 
     /// The integrations a session offers, as its tenant may use them now (deleted ones drop out).
