@@ -76,6 +76,11 @@ async fn a_connect_link_opens_once_and_connects_through_the_provider_back_to_the
             tenant: "acme".to_owned(),
             integration_ids: vec![integration_id.clone()],
             return_url: "https://app.example/done".to_owned(),
+            profile: Some(latchkey_proto::v1::ConnectionProfile {
+                name: "Sales pipeline".to_owned(),
+                description: String::new(),
+                labels: [("team".to_owned(), "sales".to_owned())].into(),
+            }),
             ..Default::default()
         })
         .await
@@ -234,11 +239,20 @@ async fn a_connect_link_opens_once_and_connects_through_the_provider_back_to_the
         get_history_request::Stream::ConnectionId(outcome["connection_id"].clone()),
     )
     .await;
+    let made = connections
+        .get_connection(latchkey_proto::v1::GetConnectionRequest {
+            connection_id: outcome["connection_id"].clone(),
+            as_of: None,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(made.name, "Sales pipeline", "the session's profile");
+    assert_eq!(made.labels["team"], "sales");
     let types: Vec<&str> = connection.iter().map(|(t, _)| t.as_str()).collect();
-    assert_eq!(
-        types,
-        ["connection_created", "authorization_started", "authorized"]
-    );
+    assert_eq!(types.first(), Some(&"connection_created"));
+    assert!(types.contains(&"authorization_started"), "{types:?}");
+    assert_eq!(types.last(), Some(&"authorized"));
     assert!(
         connection.iter().all(|(_, c)| *c == created.session_id),
         "{connection:?}"
@@ -414,5 +428,85 @@ async fn the_pages_may_be_framed_only_by_the_origins_configured() {
         stderr.contains("LATCHKEY_CONNECT_FRAME_ANCESTORS"),
         "{stderr}"
     );
+    mode.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_prints_a_sessions_link_and_its_history() {
+    let provider = FakeProvider::start(ProviderConfig::default())
+        .await
+        .unwrap();
+    let mode = Mode::embedded();
+    let server = Server::start_with(&mode, &[("LATCHKEY_ALLOW_LOOPBACK_PROVIDERS", "true")]).await;
+    let secret = provider.config().client_secret.clone();
+    let integration_id = create_integration(
+        &server,
+        provider_config(&provider, GrantType::AuthorizationCode),
+        &secret,
+    )
+    .await;
+    let env = vec![(
+        "LATCHKEY_SERVER".to_owned(),
+        format!("http://{}", server.grpc_addr),
+    )];
+    let dir = latchkey_store::testing::TempDir::create();
+    let run = |args: Vec<String>| {
+        let env = env.clone();
+        let cwd = dir.path.clone();
+        async move {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            crate::helpers::command(&args, &env, &cwd)
+                .output()
+                .await
+                .unwrap()
+        }
+    };
+    let created = run([
+        "connect",
+        "session",
+        "--integration",
+        &integration_id,
+        "--tenant",
+        "acme",
+        "--json",
+    ]
+    .map(str::to_owned)
+    .to_vec())
+    .await;
+    assert!(created.status.success(), "{created:?}");
+    let created: serde_json::Value = serde_json::from_slice(&created.stdout).unwrap();
+    let url = created["connect_url"].as_str().unwrap();
+    let opened = browser().get(url).send().await.unwrap();
+    assert_eq!(opened.status(), 303);
+    let session = created["session_id"].as_str().unwrap();
+    let history = run(vec![
+        "history".to_owned(),
+        format!("connect_session-{session}"),
+    ])
+    .await;
+    assert!(history.status.success(), "{history:?}");
+    let table = String::from_utf8_lossy(&history.stdout);
+    assert!(
+        table.contains("connect_session_created") && table.contains("connect_session_opened"),
+        "{table}"
+    );
+    // A bad ttl is refused naming it (exit 2).
+    let refused = run([
+        "connect",
+        "session",
+        "--integration",
+        &integration_id,
+        "--tenant",
+        "acme",
+        "--ttl",
+        "5",
+    ]
+    .map(str::to_owned)
+    .to_vec())
+    .await;
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("ttl"));
+    dir.remove();
+    server.stop().await;
     mode.cleanup().await;
 }

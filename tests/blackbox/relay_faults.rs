@@ -171,7 +171,9 @@ async fn a_paused_relay_loses_its_lease_and_stands_by_when_it_wakes() {
     } else {
         (&b, &a)
     };
-    assert_eq!(relay_health(standby).await["status"], "standby");
+    // The other replica's relay may still be connecting to NATS; then it stands by.
+    let relay = relay_becomes(standby, "standby", Duration::from_secs(10)).await;
+    assert_eq!(relay["status"], "standby", "{relay}");
 
     // The active relay's process freezes (a long GC pause, a stopped container)…
     active.signal("STOP").await;

@@ -23,6 +23,9 @@ pub enum Event {
         expires_at: DateTime<Utc>,
         /// SHA-256 (hex) of the link's one-time secret.
         link_digest: String,
+        /// The profile of the connection the customer makes.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        profile: Option<crate::connection::Profile>,
     },
     /// The link was opened: it is spent, and this browser (its cookie's digest) owns the session.
     ConnectSessionOpened { browser_digest: String },
@@ -52,6 +55,7 @@ pub struct State {
     pub expires_at: DateTime<Utc>,
     pub link_digest: String,
     pub browser_digest: Option<String>,
+    pub profile: Option<crate::connection::Profile>,
     pub version: u64,
 }
 
@@ -68,6 +72,7 @@ pub fn apply(state: Option<State>, event: &Event, meta: &EventMeta) -> Option<St
                 connection_id,
                 expires_at,
                 link_digest,
+                profile,
             },
         ) => Some(State {
             id: *session_id,
@@ -79,6 +84,7 @@ pub fn apply(state: Option<State>, event: &Event, meta: &EventMeta) -> Option<St
             expires_at: *expires_at,
             link_digest: link_digest.clone(),
             browser_digest: None,
+            profile: profile.clone(),
             version: meta.version,
         }),
         (Some(mut s), Event::ConnectSessionOpened { browser_digest }) => {
@@ -170,6 +176,7 @@ mod tests {
             connection_id: None,
             expires_at: meta.occurred_at + chrono::Duration::seconds(expires_in),
             link_digest: "aa".repeat(32),
+            profile: None,
         };
         apply(None, &event, &meta).unwrap()
     }

@@ -1603,6 +1603,7 @@ async fn connect_session_streams_hold_their_creation_first_and_nothing_else_firs
             connection_id: None,
             expires_at: Utc::now() + Duration::minutes(30),
             link_digest: "ab".repeat(32),
+            profile: None,
         }
         .into()
     };

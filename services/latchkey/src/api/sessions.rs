@@ -41,6 +41,7 @@ impl TryFrom<pb::CreateConnectSessionRequest> for SessionRequest {
             }
             Some(d) => u64::try_from(d.seconds).ok(),
         };
+        let profile = super::convert::profile(req.profile, &mut errors);
         match tenant {
             Some(tenant) if errors.is_empty() => Ok(Self {
                 tenant,
@@ -48,6 +49,7 @@ impl TryFrom<pb::CreateConnectSessionRequest> for SessionRequest {
                 return_url,
                 connection_id,
                 ttl_secs,
+                profile,
             }),
             _ => Err(errors),
         }

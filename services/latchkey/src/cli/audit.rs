@@ -91,6 +91,8 @@ fn history_stream(name: String) -> pb::get_history_request::Stream {
         Stream::ConnectionId(id.to_owned())
     } else if let Some(id) = name.strip_prefix("integration-") {
         Stream::IntegrationId(id.to_owned())
+    } else if let Some(id) = name.strip_prefix("connect_session-") {
+        Stream::ConnectSessionId(id.to_owned())
     } else if let Some(system) = name.strip_prefix("system-") {
         Stream::SystemStream(system.to_owned())
     } else {

@@ -1,4 +1,4 @@
-//! `latchkey connect start|client-credentials`.
+//! `latchkey connect start|client-credentials|session`.
 
 use std::path::PathBuf;
 
@@ -72,11 +72,69 @@ pub enum ConnectAction {
         #[arg(long, short, conflicts_with = "json")]
         quiet: bool,
     },
+    /// A hosted connect session: prints the one-time link to send the customer to, where they
+    /// pick one of the integrations and connect.
+    Session {
+        /// An integration the customer may pick; repeat for several (in the order shown).
+        #[arg(long = "integration", required = true)]
+        integrations: Vec<String>,
+        #[arg(long)]
+        tenant: String,
+        /// Where the browser goes at the end, with connection_id and status.
+        #[arg(long)]
+        return_url: Option<String>,
+        /// Re-authorize this connection ("Reconnect").
+        #[arg(long)]
+        connection: Option<String>,
+        /// Seconds the link works (60 to 86400). Default 1800.
+        #[arg(long, value_name = "SECONDS")]
+        ttl: Option<i64>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 pub async fn run(clients: &Clients, action: ConnectAction) -> anyhow::Result<()> {
     let mut client = clients.connections();
     match action {
+        ConnectAction::Session {
+            integrations,
+            tenant,
+            return_url,
+            connection,
+            ttl,
+            json,
+        } => {
+            let created = client
+                .create_connect_session(pb::CreateConnectSessionRequest {
+                    tenant,
+                    integration_ids: integrations,
+                    return_url: return_url.unwrap_or_default(),
+                    connection_id: connection.unwrap_or_default(),
+                    ttl: ttl.map(|seconds| prost_types::Duration { seconds, nanos: 0 }),
+                    profile: None,
+                })
+                .await
+                .map_err(refused)?
+                .into_inner();
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({
+                        "session_id": created.session_id,
+                        "connect_url": created.connect_url,
+                        "expires_at": time(&created.expires_at),
+                    })
+                );
+            } else {
+                eprintln!(
+                    "session {} works once, until {}; send the customer to:",
+                    created.session_id,
+                    time(&created.expires_at)
+                );
+                println!("{}", created.connect_url);
+            }
+        }
         ConnectAction::Start {
             new,
             return_url,

@@ -27,6 +27,7 @@ pub struct SessionRequest {
     pub return_url: Option<url::Url>,
     pub connection_id: Option<ConnectionId>,
     pub ttl_secs: Option<u64>,
+    pub profile: Option<latchkey_domain::connection::Profile>,
 }
 
 /// A created session: its link's token (shown once) and when it stops working.
@@ -150,6 +151,7 @@ impl Connections {
             connection_id: request.connection_id,
             expires_at,
             link_digest: digest(secret.expose_secret()),
+            profile: request.profile,
         };
         self.store
             .append(
@@ -276,7 +278,7 @@ impl Connections {
                 .return_url
                 .as_deref()
                 .and_then(|u| url::Url::parse(u).ok()),
-            profile: None,
+            profile: state.profile.clone(),
             connect_session: Some(state.id),
         };
         self.start_authorization(&caller, request).await
@@ -345,7 +347,7 @@ impl Connections {
             own_client: Some((client_id, client_secret)),
             scopes: None,
             extra: ParamMap::default(),
-            profile: None,
+            profile: state.profile.clone(),
         };
         self.connect_client_credentials(&session_caller(state), request)
             .await
@@ -370,7 +372,7 @@ impl Connections {
             username,
             password,
             scopes: None,
-            profile: None,
+            profile: state.profile.clone(),
         };
         self.connect_password(&session_caller(state), request).await
     }
