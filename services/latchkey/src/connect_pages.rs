@@ -17,7 +17,7 @@ use secrecy::ExposeSecret as _;
 use serde::Deserialize;
 
 use crate::connections::Connections;
-use crate::http::HttpState;
+use crate::public_state::HttpState;
 
 const STYLESHEET: &str = include_str!("../templates/connect/connect.css");
 const SCRIPT: &str = include_str!("../templates/connect/connect.js");

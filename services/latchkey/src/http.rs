@@ -1,65 +1,23 @@
 //! The public HTTP listener: the OAuth callback (the integrations' default redirect URI), the
 //! hosted connect pages (`connect_pages`) and a bare `/healthz`.
 
-use std::net::{IpAddr, SocketAddr};
-use std::num::NonZeroU32;
-use std::sync::Arc;
+use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, DefaultBodyLimit};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use latchkey_store::EventStore;
 use serde_json::{Value, json};
 
 use crate::callers::Caller;
-use crate::connections::Connections;
 use crate::connections::authorize::{CallbackOutcome, CallbackParams};
 use crate::error::AppError;
+pub use crate::public_state::HttpState;
 
-/// Callbacks one client address may make per second (and in a burst): a person clicks a few;
-/// a script guessing `state` values is refused with 429 before any lookup.
-const CALLBACKS_PER_SECOND: u32 = 20;
-const CALLBACK_BURST: u32 = 50;
 /// The largest request body the public listener reads (its routes take none).
 const MAX_BODY: usize = 16 * 1024;
-
-#[derive(Debug, Clone)]
-pub struct HttpState {
-    pub store: Arc<dyn EventStore>,
-    pub connections: Connections,
-    per_address: Arc<DefaultKeyedRateLimiter<IpAddr>>,
-    /// The connect pages' `frame-ancestors` sources (`'none'` unless configured).
-    pub frame_ancestors: Arc<str>,
-}
-
-impl HttpState {
-    /// `frame_ancestors`: origins that may frame the connect pages (`LATCHKEY_CONNECT_FRAME_ANCESTORS`).
-    pub fn new(
-        store: Arc<dyn EventStore>,
-        connections: Connections,
-        frame_ancestors: &[String],
-    ) -> Self {
-        let rate = NonZeroU32::new(CALLBACKS_PER_SECOND).unwrap_or(NonZeroU32::MIN);
-        let burst = NonZeroU32::new(CALLBACK_BURST).unwrap_or(NonZeroU32::MIN);
-        Self {
-            store,
-            connections,
-            per_address: Arc::new(RateLimiter::keyed(
-                Quota::per_second(rate).allow_burst(burst),
-            )),
-            frame_ancestors: if frame_ancestors.is_empty() {
-                "'none'".into()
-            } else {
-                frame_ancestors.join(" ").into()
-            },
-        }
-    }
-}
 
 /// The public listener: what browsers and load balancers reach. Nothing here names a tenant, a
 /// connection or a provider account; `/metrics` and the detailed health are on the admin listener.
@@ -141,14 +99,6 @@ fn back_to(return_url: &str, outcome: &[(&str, &str)]) -> Response {
     let location = HeaderValue::from_str(url.as_str())
         .unwrap_or_else(|_| HeaderValue::from_static("about:blank"));
     guarded((StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response())
-}
-
-impl HttpState {
-    /// Whether this client address may make another browser request now (callbacks and the
-    /// connect pages share its budget).
-    pub fn allow(&self, peer: SocketAddr) -> bool {
-        self.per_address.check_key(&peer.ip()).is_ok()
-    }
 }
 
 async fn callback(

@@ -37,6 +37,7 @@ mod metrics;
 pub mod operator;
 pub mod ops;
 mod public;
+mod public_state;
 mod relay;
 pub mod telemetry;
 mod vault;
