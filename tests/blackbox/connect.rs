@@ -257,7 +257,11 @@ async fn a_connect_link_opens_once_and_connects_through_the_provider_back_to_the
         connection.iter().all(|(_, c)| *c == created.session_id),
         "{connection:?}"
     );
-    server.stop().await;
+    // Neither the link's secret nor the cookie's reaches a log line.
+    let (_, log) = server.stop().await;
+    let link_secret = created.connect_url.rsplit('.').next().unwrap();
+    let cookie_secret = cookie.rsplit('.').next().unwrap();
+    assert!(!log.contains(link_secret) && !log.contains(cookie_secret));
     mode.cleanup().await;
 }
 
