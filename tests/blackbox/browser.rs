@@ -119,6 +119,23 @@ async fn heading(browser: &Client) -> String {
         .unwrap()
 }
 
+/// Waits (up to 20 s) for a page whose heading is `text`: the browser follows redirects itself.
+async fn wait_for_heading(browser: &Client, text: &str) {
+    let found = async {
+        loop {
+            if let Ok(h1) = browser.find(Locator::Css("h1")).await
+                && h1.text().await.unwrap_or_default() == text
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(20), found)
+        .await
+        .unwrap_or_else(|_| panic!("no page headed {text:?}"));
+}
+
 /// Tabs through the page from the top and names each control focus lands on, until it comes
 /// round (or 20 steps).
 async fn tab_order(browser: &Client) -> Vec<String> {
@@ -212,19 +229,7 @@ async fn a_customer_connects_with_the_keyboard_alone_and_a_second_browser_is_ref
     let button = browser.active_element().await.unwrap();
     assert_eq!(button.text().await.unwrap(), "Connect to Acme CRM");
     button.send_keys(&Key::Enter.to_string()).await.unwrap();
-    let result = async {
-        loop {
-            if let Ok(h1) = browser.find(Locator::Css("h1")).await
-                && h1.text().await.unwrap_or_default() == "Connected"
-            {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    };
-    tokio::time::timeout(Duration::from_secs(20), result)
-        .await
-        .expect("the result page");
+    wait_for_heading(&browser, "Connected").await;
     assert_eq!(
         browser.current_url().await.unwrap().path(),
         "/oauth/callback"
@@ -364,19 +369,7 @@ async fn a_customer_pastes_a_wrong_secret_sees_the_providers_answer_then_connect
 
     // The right secret: connected.
     fill("fake-client-secret").await;
-    let connected = async {
-        loop {
-            if let Ok(h1) = browser.find(Locator::Css("h1")).await
-                && h1.text().await.unwrap_or_default() == "Connected"
-            {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    };
-    tokio::time::timeout(Duration::from_secs(20), connected)
-        .await
-        .expect("the result page");
+    wait_for_heading(&browser, "Connected").await;
     let listed = connections
         .list_connections(latchkey_proto::v1::ListConnectionsRequest {
             tenant: "acme".to_owned(),
