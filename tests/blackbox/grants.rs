@@ -565,6 +565,7 @@ async fn client_credentials_and_password_grants_work_end_to_end() {
             password: provider.config().password.clone(),
             scopes: vec![],
             profile: None,
+            connection_params: Default::default(),
         })
         .await
         .unwrap_err();
@@ -584,6 +585,7 @@ async fn client_credentials_and_password_grants_work_end_to_end() {
             password: provider.config().password.clone(),
             scopes: vec![],
             profile: None,
+            connection_params: Default::default(),
         })
         .await
         .unwrap()
@@ -925,6 +927,7 @@ async fn no_token_reaches_a_log_line_even_at_trace_level() {
             password: provider.config().password.clone(),
             scopes: vec![],
             profile: None,
+            connection_params: Default::default(),
         })
         .await
         .unwrap()

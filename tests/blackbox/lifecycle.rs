@@ -77,6 +77,7 @@ pub(crate) async fn connect(
             password: provider.config().password.clone(),
             scopes: vec![],
             profile: None,
+            connection_params: Default::default(),
         })
         .await
         .unwrap()
@@ -517,6 +518,7 @@ pub(crate) async fn connect_many(
                     password: provider.config().password.clone(),
                     scopes: vec![],
                     profile: None,
+                    connection_params: Default::default(),
                 };
                 tokio::spawn(async move {
                     client

@@ -17,6 +17,7 @@ mod keys;
 mod lifecycle;
 mod operators;
 mod quickstart;
+mod reach;
 mod refresh_faults;
 mod relay;
 mod relay_faults;

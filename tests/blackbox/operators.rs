@@ -53,6 +53,7 @@ async fn history_shows_each_event_with_its_actor_in_order_and_as_json() {
             password: provider.config().password.clone(),
             scopes: vec![],
             profile: None,
+            connection_params: Default::default(),
         })
         .await
         .unwrap()

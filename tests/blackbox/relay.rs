@@ -505,6 +505,7 @@ async fn a_subscriber_hears_refreshed_within_a_second_and_no_payload_holds_a_tok
             password: provider.config().password.clone(),
             scopes: vec![],
             profile: None,
+            connection_params: Default::default(),
         })
         .await
         .unwrap()

@@ -89,6 +89,7 @@ async fn a_get_token_that_refreshed_is_one_trace_under_the_callers_trace_id() {
             password: fake.config().password.clone(),
             scopes: vec![],
             profile: None,
+            connection_params: Default::default(),
         })
         .await
         .unwrap()

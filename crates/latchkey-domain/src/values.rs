@@ -68,7 +68,67 @@ pub struct ProviderUrl(String);
 impl ProviderUrl {
     pub const MAX_LEN: usize = 2048;
 
+    /// A URL, or a URL template whose `{name}` placeholders (connection and callback
+    /// parameters) are filled per connection: a template is checked with each placeholder
+    /// standing for a plain word, and kept as written.
     pub fn parse_field(input: &str, field: &str) -> Result<Self, FieldViolation> {
+        if !input.contains(['{', '}']) {
+            return Self::parse_plain(input, field);
+        }
+        let mut sample = String::with_capacity(input.len());
+        let mut rest = input;
+        while let Some(open) = rest.find(['{', '}']) {
+            let after = &rest[open + 1..];
+            let close = match after.find('}') {
+                Some(close) if rest.as_bytes()[open] == b'{' && !after[..close].contains('{') => {
+                    close
+                }
+                _ => {
+                    return Err(FieldViolation::new(
+                        field,
+                        "has an unmatched '{' or '}' (a parameter is written {name})",
+                    ));
+                }
+            };
+            crate::integration::check_param_name(&after[..close], field).map_err(|_| {
+                FieldViolation::new(
+                    field,
+                    format!("has {{{}}}, which is not a parameter name", &after[..close]),
+                )
+            })?;
+            sample.push_str(&rest[..open]);
+            sample.push_str("x0");
+            rest = &after[close + 1..];
+        }
+        sample.push_str(rest);
+        Self::parse_plain(&sample, field)?;
+        Ok(Self(input.to_owned()))
+    }
+
+    /// The CSP source a page's `form-action` needs to lead here: the origin; for a template, a
+    /// host wildcard (`https://*.myshopify.com`) when only its first label is a parameter, else
+    /// the scheme alone.
+    pub fn csp_source(&self) -> String {
+        if !self.is_template() {
+            return origin_of(&self.url());
+        }
+        let (scheme, rest) = self.0.split_once("://").unwrap_or(("https", ""));
+        let authority = rest.split(['/', '?']).next().unwrap_or_default();
+        match authority.split_once('.') {
+            Some((first, others)) if first.contains('{') && !others.contains('{') => {
+                format!("{scheme}://*.{others}")
+            }
+            _ if !authority.contains('{') => format!("{scheme}://{authority}"),
+            _ => format!("{scheme}:"),
+        }
+    }
+
+    /// Whether it has `{name}` placeholders still to fill.
+    pub fn is_template(&self) -> bool {
+        self.0.contains('{')
+    }
+
+    fn parse_plain(input: &str, field: &str) -> Result<Self, FieldViolation> {
         if input.is_empty() {
             return Err(FieldViolation::new(field, "must not be empty"));
         }
@@ -111,9 +171,18 @@ impl ProviderUrl {
         Ok(Self(input.to_owned()))
     }
 
+    /// The URL; a template's placeholders are in it unfilled (fill it with
+    /// [`IntegrationConfig::for_connection`](crate::integration::IntegrationConfig::for_connection) first).
     pub fn url(&self) -> Url {
         // Parsed once in `parse_field`; the string is never changed after.
-        Url::parse(&self.0).unwrap_or_else(|_| unreachable!("ProviderUrl holds a valid URL"))
+        // An unfilled template goes nowhere: `.invalid` never resolves (RFC 2606).
+        let unfilled = || Url::parse("https://unfilled-url-parameter.invalid/");
+        if self.is_template() {
+            return unfilled().unwrap_or_else(|_| unreachable!("a constant URL"));
+        }
+        Url::parse(&self.0)
+            .or_else(|_| unfilled())
+            .unwrap_or_else(|_| unreachable!("ProviderUrl holds a valid URL"))
     }
 }
 

@@ -171,6 +171,16 @@ pub fn decide(state: Option<&State>, command: Command) -> Result<Vec<Event>, Dom
             _ => Ok(vec![Event::Revoked { reason, provider }]),
         },
         Command::Delete => Ok(vec![Event::Deleted {}]),
+        Command::SetParameters { values } => match s.status {
+            Revoked => Err(refuse(s, "set parameters")),
+            _ if values == s.params => Ok(Vec::new()),
+            _ => Ok(vec![Event::ParametersSet { values }]),
+        },
+        Command::CaptureCallback { values } => match s.status {
+            Revoked => Err(refuse(s, "keep callback parameters")),
+            _ if values.is_empty() => Ok(Vec::new()),
+            _ => Ok(vec![Event::CallbackCaptured { values }]),
+        },
     }
 }
 
@@ -202,11 +212,20 @@ fn take_tokens(s: &mut State, tokens: &TokenSet) {
     s.expires_at = tokens.expires_at;
     s.scopes = tokens.scopes.clone();
     s.metadata = tokens.metadata.clone();
+    keep_captured(s);
     s.last_error = None;
     s.consecutive_failures = 0;
     s.failing_since = None;
     s.refresh_at = tokens.refresh_at;
     s.status = Status::Active;
+}
+
+/// The callback's kept parameters stay in the metadata whatever a token response brings.
+fn keep_captured(s: &mut State) {
+    for (name, value) in &s.captured {
+        s.metadata
+            .insert(name.clone(), serde_json::Value::String(value.clone()));
+    }
 }
 
 fn clear_tokens(s: &mut State) {
@@ -257,6 +276,8 @@ pub fn apply(state: Option<State>, event: &Event, meta: &EventMeta) -> Option<St
                 updated_at: meta.occurred_at,
                 authorized_at: None,
                 refreshed_at: None,
+                params: BTreeMap::new(),
+                captured: BTreeMap::new(),
             });
         }
         (None, _) => return None,
@@ -357,6 +378,11 @@ pub fn apply(state: Option<State>, event: &Event, meta: &EventMeta) -> Option<St
         Event::Revoked { .. } => {
             clear_tokens(&mut s);
             s.status = Status::Revoked;
+        }
+        Event::ParametersSet { values } => s.params = values.clone(),
+        Event::CallbackCaptured { values } => {
+            s.captured = values.clone();
+            keep_captured(&mut s);
         }
         Event::Deleted {} | Event::MergedInto { .. } => {
             clear_tokens(&mut s);

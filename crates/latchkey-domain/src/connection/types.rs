@@ -284,6 +284,15 @@ pub enum Command {
         provider: Vec<RevocationOutcome>,
     },
     Delete,
+    /// The connection's parameters (`{shop}`…), checked against the integration's declarations
+    /// by the caller of `decide`.
+    SetParameters {
+        values: crate::integration::ParamValues,
+    },
+    /// The callback parameters the integration keeps (`realmId`), from the provider's redirect.
+    CaptureCallback {
+        values: crate::integration::ParamValues,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -364,6 +373,25 @@ pub enum Event {
         provider: Vec<RevocationOutcome>,
     },
     Deleted {},
+    /// The values of the integration's connection parameters, used as `{name}` in its URLs.
+    ParametersSet {
+        values: BTreeMap<String, String>,
+    },
+    /// Parameters of the provider's redirect kept for this connection (`realmId`): in its
+    /// metadata, and usable as `{name}` in the integration's URLs.
+    CallbackCaptured {
+        values: BTreeMap<String, String>,
+    },
+}
+
+impl State {
+    /// What the integration's `{name}` placeholders are filled with for this connection: its
+    /// parameters and what its callback captured.
+    pub fn url_values(&self) -> crate::integration::ParamValues {
+        let mut values = self.params.clone();
+        values.extend(self.captured.iter().map(|(k, v)| (k.clone(), v.clone())));
+        values
+    }
 }
 
 impl Event {
@@ -383,6 +411,8 @@ impl Event {
             Self::Expired { .. } => "expired",
             Self::Revoked { .. } => "revoked",
             Self::Deleted { .. } => "deleted",
+            Self::ParametersSet { .. } => "parameters_set",
+            Self::CallbackCaptured { .. } => "callback_captured",
         }
     }
 
@@ -430,6 +460,13 @@ pub struct State {
     /// When the next refresh is due (planned, or the retry after a failure); `None`: none planned.
     #[serde(default)]
     pub refresh_at: Option<DateTime<Utc>>,
+    /// The connection parameters' values (`parameters_set`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub params: BTreeMap<String, String>,
+    /// The callback parameters kept from the last authorization (`callback_captured`); also in
+    /// `metadata`, where each token response's fields would otherwise replace them.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub captured: BTreeMap<String, String>,
     pub version: u64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,

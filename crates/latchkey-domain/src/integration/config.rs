@@ -185,6 +185,13 @@ pub struct IntegrationConfig {
     /// integration's own `scopes`).
     #[serde(default)]
     pub allowed_scopes: Vec<Scope>,
+    /// Values each connection brings, used as `{name}` in the URLs (Shopify's `shop`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub connection_params: Vec<super::ConnectionParam>,
+    /// Parameters of the provider's redirect kept as the connection's metadata and usable as
+    /// `{name}` in the URLs called after it (QuickBooks' `realmId`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub callback_params: Vec<String>,
 }
 
 fn default_failure_horizon() -> u32 {

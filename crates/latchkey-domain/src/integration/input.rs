@@ -58,6 +58,8 @@ pub struct IntegrationConfigInput {
     pub refresh_failure_horizon_secs: Option<u32>,
     pub return_url_origins: Vec<String>,
     pub allowed_scopes: Vec<String>,
+    pub connection_params: Vec<super::ConnectionParam>,
+    pub callback_params: Vec<String>,
 }
 
 impl IntegrationConfigInput {
@@ -409,6 +411,23 @@ impl IntegrationConfigInput {
                 "needs an account mapping (account.kind) to know the account",
             ));
         }
+        let connection_params =
+            super::parse_connection_params(self.connection_params, "connection_params", &mut e);
+        if self.callback_params.len() > super::ConnectionParam::MAX_PARAMS {
+            e.push(FieldViolation::new(
+                "callback_params",
+                format!("at most {} parameters", super::ConnectionParam::MAX_PARAMS),
+            ));
+        }
+        for (i, name) in self.callback_params.iter().enumerate() {
+            let field = format!("callback_params[{i}]");
+            e.check(super::check_param_name(name, &field));
+            if connection_params.iter().any(|p| &p.name == name) {
+                e.push(FieldViolation::new(field, "is also a connection parameter"));
+            } else if ["code", "state", "error", "error_description", "iss"].contains(&name.as_str()) {
+                e.push(FieldViolation::new(field, "is read by the authorization itself"));
+            }
+        }
         if grant_type == Some(GrantType::Password) && !self.allow_password_grant {
             e.push(FieldViolation::new(
                 "allow_password_grant",
@@ -418,7 +437,7 @@ impl IntegrationConfigInput {
         if !e.is_empty() {
             return Err(e);
         }
-        match (
+        let config = match (
             name,
             grant_type,
             token_url,
@@ -443,7 +462,7 @@ impl IntegrationConfigInput {
                 Some(token_params),
                 Some(client_auth),
                 Some(token_placement),
-            ) => Ok(IntegrationConfig {
+            ) => IntegrationConfig {
                 name,
                 description: self.description,
                 grant_type,
@@ -478,9 +497,13 @@ impl IntegrationConfigInput {
                 refresh_failure_horizon_secs,
                 return_url_origins,
                 allowed_scopes,
-            }),
+                connection_params,
+                callback_params: self.callback_params,
+            },
             // Every `None` above pushed a violation, so `e` was not empty.
-            _ => Err(e),
-        }
+            _ => return Err(e),
+        };
+        super::check_url_placeholders(&config, &mut e);
+        e.into_result(|| config)
     }
 }

@@ -2,14 +2,16 @@
 //! configuration as an event (configuration changes are audited like connections are).
 //!
 //! `config` holds the checked configuration, `input` the caller's unchecked form and its parsing,
-//! `decide` the commands, events and state with their rules and fold.
+//! `params` the per-connection values of its URLs, `decide` the commands, events and state with their rules and fold.
 
 mod config;
 mod decide;
 mod input;
+mod params;
 #[cfg(test)]
 pub(crate) mod tests;
 
 pub use config::*;
 pub use decide::*;
 pub use input::*;
+pub use params::*;

@@ -144,6 +144,7 @@ pub fn connection_to_pb(state: &connection::State) -> pb::Connection {
         can_refresh: state.refresh_token.is_some()
             || state.credentials.is_some()
             || state.grant_type == GrantType::ClientCredentials,
+        connection_params: state.params.clone().into_iter().collect(),
     }
 }
 

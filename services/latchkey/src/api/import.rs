@@ -97,6 +97,7 @@ impl TryFrom<pb::ImportConnectionRequest> for ImportRequest {
                 profile,
                 import_id,
                 provider_account_id,
+                params: super::requests::connection_params(req.connection_params),
             }),
             _ => Err(errors),
         }

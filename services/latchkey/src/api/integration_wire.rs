@@ -156,6 +156,17 @@ pub fn config_input(
         refresh_failure_horizon_secs: c.refresh_failure_horizon_secs,
         return_url_origins: c.return_url_origins,
         allowed_scopes: c.allowed_scopes,
+        connection_params: c
+            .connection_params
+            .into_iter()
+            .map(|p| integration::ConnectionParam {
+                name: p.name,
+                pattern: p.pattern,
+                label: p.label,
+                description: p.description,
+            })
+            .collect(),
+        callback_params: c.callback_params,
         webhook: match c.webhook {
             None => None,
             Some(w) => {
@@ -328,6 +339,17 @@ pub fn integration_to_pb(state: &integration::State, callback_url: &str) -> pb::
             },
             refresh_failure_horizon_secs: Some(c.refresh_failure_horizon_secs),
             return_url_origins: c.return_url_origins.clone(),
+            connection_params: c
+                .connection_params
+                .iter()
+                .map(|p| pb::ConnectionParam {
+                    name: p.name.clone(),
+                    pattern: p.pattern.clone(),
+                    label: p.label.clone(),
+                    description: p.description.clone(),
+                })
+                .collect(),
+            callback_params: c.callback_params.clone(),
             allowed_scopes: c
                 .allowed_scopes
                 .iter()

@@ -48,6 +48,13 @@ fn params(
     }
 }
 
+/// Connection parameters as given, sorted by name; checked against the integration's
+/// declarations by the use case, which knows them.
+pub fn connection_params(input: HashMap<String, String>) -> Vec<(String, String)> {
+    let sorted: BTreeMap<_, _> = input.into_iter().collect();
+    sorted.into_iter().collect()
+}
+
 /// An optional id: empty means "not given".
 fn optional<T>(
     value: &str,
@@ -111,6 +118,7 @@ impl TryFrom<pb::StartAuthorizationRequest> for StartRequest {
                 return_url,
                 profile,
                 connect_session: None,
+                params: connection_params(req.connection_params),
             }),
             _ => Err(errors),
         }
@@ -161,6 +169,7 @@ impl TryFrom<pb::ConnectClientCredentialsRequest> for ClientCredentialsRequest {
                 scopes,
                 extra,
                 profile,
+                params: connection_params(req.connection_params),
             }),
             _ => Err(errors),
         }
@@ -198,6 +207,7 @@ impl TryFrom<pb::ConnectPasswordRequest> for PasswordRequest {
                 password,
                 scopes,
                 profile,
+                params: connection_params(req.connection_params),
             }),
             _ => Err(errors),
         }

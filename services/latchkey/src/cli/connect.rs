@@ -23,6 +23,10 @@ pub struct NewConnection {
     /// A label, key=value; repeat for several.
     #[arg(long = "label", value_name = "KEY=VALUE")]
     pub labels: Vec<String>,
+    /// A value of the integration's connection parameters (its URLs' {name}), name=value, e.g.
+    /// shop=acme; repeat for several.
+    #[arg(long = "connection-param", value_name = "NAME=VALUE")]
+    pub connection_params: Vec<String>,
 }
 
 impl NewConnection {
@@ -142,6 +146,7 @@ pub async fn run(clients: &Clients, action: ConnectAction) -> anyhow::Result<()>
             json,
         } => {
             let profile = new.profile()?;
+            let connection_params = pairs(&new.connection_params, "--connection-param")?;
             let started = client
                 .start_authorization(pb::StartAuthorizationRequest {
                     integration_id: new.integration,
@@ -151,6 +156,7 @@ pub async fn run(clients: &Clients, action: ConnectAction) -> anyhow::Result<()>
                     extra_params: Default::default(),
                     return_url: return_url.unwrap_or_default(),
                     profile,
+                    connection_params,
                 })
                 .await
                 .map_err(refused)?
@@ -189,6 +195,7 @@ pub async fn run(clients: &Clients, action: ConnectAction) -> anyhow::Result<()>
                 .transpose()?
                 .unwrap_or_default();
             let profile = new.profile()?;
+            let connection_params = pairs(&new.connection_params, "--connection-param")?;
             let connection = client
                 .connect_client_credentials(pb::ConnectClientCredentialsRequest {
                     integration_id: new.integration,
@@ -198,6 +205,7 @@ pub async fn run(clients: &Clients, action: ConnectAction) -> anyhow::Result<()>
                     scopes: new.scopes,
                     extra_params: pairs(&params, "--param")?,
                     profile,
+                    connection_params,
                 })
                 .await
                 .map_err(refused)?

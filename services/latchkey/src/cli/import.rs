@@ -103,6 +103,17 @@ pub fn parse_line(
         Some(Value::Object(map)) => Some(to_struct(map)),
         Some(_) => return Err("metadata: must be an object".to_owned()),
     };
+    let connection_params = match object.get("connection_params") {
+        None | Some(Value::Null) => Default::default(),
+        Some(Value::Object(map)) => map
+            .iter()
+            .map(|(k, v)| match v {
+                Value::String(v) => Ok((k.clone(), v.clone())),
+                _ => Err(format!("connection_params.{k}: must be a string")),
+            })
+            .collect::<Result<_, _>>()?,
+        Some(_) => return Err("connection_params: must be an object".to_owned()),
+    };
     let profile = match object.get("profile") {
         None | Some(Value::Null) => None,
         Some(Value::Object(p)) => Some(profile(p)?),
@@ -120,6 +131,7 @@ pub fn parse_line(
         import_id,
         provider_account_id: text("provider_account_id")?.unwrap_or_default(),
         token_type: text("token_type")?.unwrap_or_default(),
+        connection_params,
     })
 }
 

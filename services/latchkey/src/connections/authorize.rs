@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 use latchkey_crypto::Field;
 use latchkey_domain::connection::{self, PendingAuthorization};
+use latchkey_domain::integration::capture_callback_params;
 use latchkey_domain::{
     AccountMapping, ConnectionId, EventMeta, GrantType, IntegrationConfig, IntegrationId, ParamMap,
     Scope, StreamId, TenantId, integration,
@@ -32,6 +33,8 @@ pub struct StartRequest {
     pub profile: Option<connection::Profile>,
     /// Started from this hosted connect session (its browser alone may complete it).
     pub connect_session: Option<latchkey_domain::ConnectSessionId>,
+    /// The integration's connection parameters, as given (checked here, against it).
+    pub params: Vec<(String, String)>,
 }
 
 #[derive(Debug)]
@@ -52,6 +55,9 @@ pub struct CallbackParams {
     /// The browser's `Cookie` header, on the hosted callback: what proves, for an authorization
     /// started from a connect session, that this is the browser that owns the session.
     pub cookies: Option<String>,
+    /// The other parameters, for the integration's callback parameters (`realmId`); at most
+    /// [`CallbackParams::MAX_OTHERS`].
+    pub others: Vec<(String, String)>,
 }
 
 impl CallbackParams {
@@ -66,11 +72,16 @@ impl CallbackParams {
                 "error" => params.error = Some(value),
                 "error_description" => params.error_description = Some(value),
                 "iss" => params.iss = Some(value),
+                other if params.others.len() < Self::MAX_OTHERS => {
+                    params.others.push((other.to_owned(), value));
+                }
                 _ => {}
             }
         }
         params
     }
+
+    pub const MAX_OTHERS: usize = 32;
 }
 
 /// How a callback ended, once its `state` named a pending authorization.
@@ -139,23 +150,17 @@ impl Connections {
     ) -> Result<Started, AppError> {
         request.tenant = caller.acting_for(request.tenant)?;
         let integration = self.integration_for(caller, request.integration_id).await?;
-        let config = &integration.config;
-        if config.grant_type != GrantType::AuthorizationCode {
+        let declared = &integration.config;
+        if declared.grant_type != GrantType::AuthorizationCode {
             return Err(AppError::FailedPrecondition(format!(
                 "integration {} uses the {} grant; StartAuthorization is for authorization_code",
                 integration.id,
-                config.grant_type.as_str()
+                declared.grant_type.as_str()
             )));
         }
         if let Some(url) = &request.return_url {
-            self.check_return_url(&[config], url)?;
+            self.check_return_url(&[declared], url)?;
         }
-        let Some(authorize_at) = &config.authorization_url else {
-            return Err(AppError::FailedPrecondition(format!(
-                "integration {} has no authorization_url",
-                integration.id
-            )));
-        };
         let now = Utc::now();
         let (connection_id, mut events, expected, state) = match request.connection_id {
             Some(id) => {
@@ -188,6 +193,19 @@ impl Connections {
                 (id, created, 0, state)
             }
         };
+        let existing = state.as_ref().filter(|_| request.connection_id.is_some());
+        let values = super::param_values(declared, &request.params, existing)?;
+        let config = &*super::configured(declared, &values)?;
+        let Some(authorize_at) = &config.authorization_url else {
+            return Err(AppError::FailedPrecondition(format!(
+                "integration {} has no authorization_url",
+                integration.id
+            )));
+        };
+        events.extend(connection::decide(
+            state.as_ref(),
+            connection::Command::SetParameters { values },
+        )?);
         let state_token = random_token();
         let pkce = config.pkce.then(Pkce::generate);
         let owner = StreamId::Connection(connection_id);
@@ -274,10 +292,21 @@ impl Connections {
             return Err(unknown_state());
         }
         let integration = self.integration_state(state.integration_id).await?;
-        let config = &integration.config;
         let failed = |error: &str, description: Option<String>| (error.to_owned(), description);
+        let captured =
+            capture_callback_params(&integration.config.callback_params, &params.others);
+        let mut values = state.params.clone();
+        if let Ok(captured) = &captured {
+            values.extend(captured.clone());
+        }
+        let config = &*super::configured(&integration.config, &values)?;
         let failure = if let Some(error) = &params.error {
             Some(failed(error, params.error_description.clone()))
+        } else if let Err(violation) = &captured {
+            Some(failed(
+                "invalid_request",
+                Some(format!("the callback's {violation}")),
+            ))
         } else {
             match (&params.iss, &config.issuer) {
                 (Some(iss), Some(issuer))
@@ -304,7 +333,7 @@ impl Connections {
         let outcome = match (failure, &params.code) {
             (None, Some(code)) => {
                 match self
-                    .exchange_code(&state, &integration, &pending, code)
+                    .exchange_code(&state, (&integration, config), &pending, code)
                     .await
                 {
                     Ok(response) => match self.identify_account(config, &response).await {
@@ -337,6 +366,9 @@ impl Connections {
                     }
                     _ => None,
                 };
+                let captured = connection::Command::CaptureCallback {
+                    values: captured.unwrap_or_default(),
+                };
                 let connection = match (twin, account) {
                     (Some(twin), Some(account)) => {
                         self.authorize_twin(
@@ -345,7 +377,7 @@ impl Connections {
                             twin,
                             response,
                             account,
-                            config,
+                            (config, captured),
                             &pending.scopes,
                             now,
                         )
@@ -355,7 +387,8 @@ impl Connections {
                         let tokens = self
                             .seal_tokens(state.id, &response, config, &pending.scopes, now, false)
                             .await?;
-                        let events = connection::decide(
+                        let mut events = connection::decide(Some(&state), captured)?;
+                        events.extend(connection::decide(
                             Some(&state),
                             connection::Command::Authorize {
                                 grant_type: GrantType::AuthorizationCode,
@@ -366,7 +399,7 @@ impl Connections {
                                 via: None,
                                 grant: None,
                             },
-                        )?;
+                        )?);
                         let connection = self
                             .append_events(state.id, state.version, events, caller, now)
                             .await?;
@@ -406,7 +439,7 @@ impl Connections {
     async fn exchange_code(
         &self,
         state: &connection::State,
-        integration: &integration::State,
+        (integration, config): (&integration::State, &IntegrationConfig),
         pending: &PendingAuthorization,
         code: &SecretString,
     ) -> Result<TokenResponse, (String, Option<String>)> {
@@ -423,7 +456,6 @@ impl Connections {
             .open_integration_secret(integration)
             .await
             .map_err(internal)?;
-        let config = &integration.config;
         let client = ClientCredentials {
             client_id: config.client_id.as_str(),
             client_secret: secret.as_ref(),
@@ -520,7 +552,7 @@ impl Connections {
         mut twin: connection::State,
         response: TokenResponse,
         account: String,
-        config: &IntegrationConfig,
+        (config, captured): (&IntegrationConfig, connection::Command),
         scopes: &[String],
         now: DateTime<Utc>,
     ) -> Result<connection::State, AppError> {
@@ -529,7 +561,8 @@ impl Connections {
             .await?;
         let mut attempts = 0;
         let connection = loop {
-            let events = connection::decide(
+            let mut events = connection::decide(Some(&twin), captured.clone())?;
+            events.extend(connection::decide(
                 Some(&twin),
                 connection::Command::Authorize {
                     grant_type: GrantType::AuthorizationCode,
@@ -540,7 +573,7 @@ impl Connections {
                     via: Some(started.id),
                     grant: None,
                 },
-            )?;
+            )?);
             match self
                 .append_events(twin.id, twin.version, events, caller, now)
                 .await

@@ -5,8 +5,10 @@
 use chrono::Utc;
 use latchkey_crypto::Field;
 use latchkey_domain::connection::{self, GrantCredentials, GrantRequest};
+use latchkey_domain::integration::ParamValues;
 use latchkey_domain::{
-    ConnectionId, GrantType, IntegrationId, ParamMap, Scope, TenantId, integration,
+    ConnectionId, GrantType, IntegrationConfig, IntegrationId, ParamMap, Scope, TenantId,
+    integration,
 };
 use latchkey_oauth::{ClientCredentials, Grant, TokenResponse};
 use secrecy::SecretString;
@@ -24,6 +26,8 @@ pub struct ClientCredentialsRequest {
     pub scopes: Option<Vec<Scope>>,
     pub extra: ParamMap,
     pub profile: Option<connection::Profile>,
+    /// The integration's connection parameters, as given (checked here, against it).
+    pub params: Vec<(String, String)>,
 }
 
 /// `ConnectPassword`'s input, checked.
@@ -35,6 +39,8 @@ pub struct PasswordRequest {
     pub password: SecretString,
     pub scopes: Option<Vec<Scope>>,
     pub profile: Option<connection::Profile>,
+    /// The integration's connection parameters, as given (checked here, against it).
+    pub params: Vec<(String, String)>,
 }
 
 impl Connections {
@@ -51,10 +57,12 @@ impl Connections {
             scopes,
             extra,
             profile,
+            params,
         } = request;
         let tenant = caller.acting_for(tenant)?;
         let integration = self.integration_for(caller, integration_id).await?;
-        let config = &integration.config;
+        let values = super::param_values(&integration.config, &params, None)?;
+        let config = &*super::configured(&integration.config, &values)?;
         if config.grant_type != GrantType::ClientCredentials {
             return Err(AppError::FailedPrecondition(format!(
                 "integration {integration_id} uses the {} grant, not client_credentials",
@@ -97,7 +105,7 @@ impl Connections {
         };
         self.connect(
             caller,
-            &integration,
+            (&integration, config, values),
             tenant,
             id,
             GrantType::ClientCredentials,
@@ -125,10 +133,12 @@ impl Connections {
             password,
             scopes,
             profile,
+            params,
         } = request;
         let tenant = caller.acting_for(tenant)?;
         let integration = self.integration_for(caller, integration_id).await?;
-        let config = &integration.config;
+        let values = super::param_values(&integration.config, &params, None)?;
+        let config = &*super::configured(&integration.config, &values)?;
         if config.grant_type != GrantType::Password || !config.allow_password_grant {
             return Err(AppError::FailedPrecondition(format!(
                 "integration {integration_id} does not allow the deprecated password grant \
@@ -168,7 +178,7 @@ impl Connections {
         tracing::warn!(connection_id = %id, integration_id = %integration_id, actor = %caller.actor, "deprecated password grant used");
         self.connect(
             caller,
-            &integration,
+            (&integration, config, values),
             tenant,
             id,
             GrantType::Password,
@@ -188,7 +198,7 @@ impl Connections {
     async fn connect(
         &self,
         caller: &Caller,
-        integration: &integration::State,
+        (integration, config, values): (&integration::State, &IntegrationConfig, ParamValues),
         tenant: TenantId,
         id: ConnectionId,
         grant_type: GrantType,
@@ -199,13 +209,13 @@ impl Connections {
     ) -> Result<connection::State, AppError> {
         let now = Utc::now();
         let requested = request.scopes.clone();
-        let provider_account_id = self
-            .identify_account(&integration.config, &response)
-            .await?;
+        let provider_account_id = self.identify_account(config, &response).await?;
         let tokens = self
-            .seal_tokens(id, &response, &integration.config, &requested, now, true)
+            .seal_tokens(id, &response, config, &requested, now, true)
             .await?;
-        let mut then = vec![connection::Command::Authorize {
+        let mut then = vec![
+            connection::Command::SetParameters { values },
+            connection::Command::Authorize {
             grant_type,
             tokens,
             credentials,
@@ -213,7 +223,8 @@ impl Connections {
             provider_account_id,
             via: None,
             grant: Some(request),
-        }];
+        },
+        ];
         then.extend(profile.map(|profile| connection::Command::UpdateProfile { profile }));
         let events = connection::decide_new(
             connection::Command::Create {

@@ -33,6 +33,8 @@ pub struct ImportRequest {
     pub profile: Option<connection::Profile>,
     pub import_id: Option<String>,
     pub provider_account_id: Option<String>,
+    /// The integration's connection parameters, as given (checked here, against it).
+    pub params: Vec<(String, String)>,
 }
 
 /// The connection an import id makes: the same id, integration and tenant give the same one.
@@ -54,7 +56,20 @@ impl Connections {
     ) -> Result<(connection::State, bool), AppError> {
         let tenant = caller.acting_for(request.tenant.clone())?;
         let integration = self.integration_for(caller, request.integration_id).await?;
+        let values = super::param_values(&integration.config, &request.params, None)?;
         let config = &integration.config;
+        // What the callback would have kept, from the metadata the other store kept (realmId).
+        let kept: Vec<(String, String)> = request
+            .metadata
+            .iter()
+            .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
+            .collect();
+        let captured = latchkey_domain::integration::capture_callback_params(
+            &config.callback_params,
+            &kept,
+        )
+        .map_err(|v| v.within("metadata"))?;
+        super::configured(config, &values)?;
         if config.grant_type != GrantType::AuthorizationCode {
             return Err(AppError::FailedPrecondition(format!(
                 "integration {} uses the {} grant; imports are for authorization_code \
@@ -78,11 +93,15 @@ impl Connections {
         }
         let now = Utc::now();
         let tokens = self.seal_imported(id, &request, config, now).await?;
-        let mut then = vec![connection::Command::Import {
-            tokens,
-            provider_account_id: request.provider_account_id,
-            source_id: request.import_id.clone(),
-        }];
+        let mut then = vec![
+            connection::Command::SetParameters { values },
+            connection::Command::CaptureCallback { values: captured },
+            connection::Command::Import {
+                tokens,
+                provider_account_id: request.provider_account_id,
+                source_id: request.import_id.clone(),
+            },
+        ];
         then.extend(
             request
                 .profile

@@ -24,6 +24,7 @@ mod settle;
 pub mod token;
 mod validate;
 
+use std::borrow::Cow;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
@@ -31,6 +32,7 @@ use chrono::{DateTime, Duration, Utc};
 use latchkey_crypto::Field;
 use latchkey_domain::connection::refresh::{self as rules, Jitter};
 use latchkey_domain::connection::{self, TokenSet};
+use latchkey_domain::integration::{ParamValues, check_param_values};
 use latchkey_domain::{
     ConnectionId, DomainEvent, IntegrationConfig, IntegrationId, Scope, Sealed, StreamId, TenantId,
     integration,
@@ -84,6 +86,36 @@ pub struct Connections {
 }
 
 /// Asked scopes must lie within the integration's `allowed_scopes`, when it sets them.
+/// The connection parameters of a request, checked against the integration's declarations. A
+/// request on an existing connection that gives none keeps the connection's own.
+fn param_values(
+    config: &IntegrationConfig,
+    given: &[(String, String)],
+    existing: Option<&connection::State>,
+) -> Result<ParamValues, AppError> {
+    match existing {
+        Some(state) if given.is_empty() => Ok(state.params.clone()),
+        _ => Ok(check_param_values(
+            &config.connection_params,
+            given,
+            "connection_params",
+        )?),
+    }
+}
+
+/// The integration's configuration with its URLs filled for one connection (its parameters and
+/// what its callback kept); borrowed when it has nothing to fill.
+fn configured<'a>(
+    config: &'a IntegrationConfig,
+    values: &ParamValues,
+) -> Result<Cow<'a, IntegrationConfig>, AppError> {
+    config.for_connection(values).map_err(|violation| {
+        AppError::FailedPrecondition(format!(
+            "the integration's URLs cannot be built for this connection: {violation}"
+        ))
+    })
+}
+
 fn within_allowed_scopes(config: &IntegrationConfig, asked: &[Scope]) -> Result<(), AppError> {
     if config.allowed_scopes.is_empty() {
         return Ok(());

@@ -119,9 +119,9 @@ impl Connections {
             Err(AppError::NotFound(_)) => return self.close_orphan(&state).await,
             Err(e) => return Err(e),
         };
-        // The rate limit first: waiting for it never eats into a lease.
-        let host = integration
-            .config
+        // The rate limit first: waiting for it never eats into a lease. Per host, as this
+        // connection's token URL names it.
+        let host = super::configured(&integration.config, &state.url_values())?
             .token_url
             .url()
             .host_str()
@@ -199,7 +199,11 @@ impl Connections {
             return (Err(refusal), untouched(&state));
         }
         let caller = Caller::system("system:refresher");
-        let config = &integration.config;
+        let config = match super::configured(&integration.config, &state.url_values()) {
+            Ok(config) => config,
+            Err(e) => return (Err(e), untouched(&state)),
+        };
+        let config = &*config;
         let prepared = match self.prepare(&state, integration, left.clone()).await {
             Ok(prepared) => prepared,
             Err(Unprepared::Interrupted(description)) => {

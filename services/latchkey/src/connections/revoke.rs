@@ -30,7 +30,7 @@ impl Connections {
             return Ok(state);
         }
         let integration = self.integration_state(state.integration_id).await?;
-        let config = &integration.config;
+        let config = &*super::configured(&integration.config, &state.url_values())?;
         let mut outcomes: Vec<RevocationOutcome> = Vec::new();
         if let Some(revocation_url) = &config.revocation_url {
             let integration_secret = self.open_integration_secret(&integration).await?;

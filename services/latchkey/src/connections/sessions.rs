@@ -256,6 +256,7 @@ impl Connections {
         &self,
         state: &session::State,
         integration_id: IntegrationId,
+        params: Vec<(String, String)>,
     ) -> Result<super::authorize::Started, AppError> {
         if !state.integration_ids.contains(&integration_id) {
             return Err(AppError::NotFound(format!("integration {integration_id}")));
@@ -280,6 +281,7 @@ impl Connections {
                 .and_then(|u| url::Url::parse(u).ok()),
             profile: state.profile.clone(),
             connect_session: Some(state.id),
+            params,
         };
         self.start_authorization(&caller, request).await
     }
@@ -335,6 +337,7 @@ impl Connections {
         integration_id: IntegrationId,
         client_id: String,
         client_secret: SecretString,
+        params: Vec<(String, String)>,
     ) -> Result<latchkey_domain::connection::State, AppError> {
         if !state.integration_ids.contains(&integration_id) {
             return Err(AppError::NotFound(format!("integration {integration_id}")));
@@ -348,6 +351,7 @@ impl Connections {
             scopes: None,
             extra: ParamMap::default(),
             profile: state.profile.clone(),
+            params,
         };
         self.connect_client_credentials(&session_caller(state), request)
             .await
@@ -361,6 +365,7 @@ impl Connections {
         integration_id: IntegrationId,
         username: String,
         password: SecretString,
+        params: Vec<(String, String)>,
     ) -> Result<latchkey_domain::connection::State, AppError> {
         if !state.integration_ids.contains(&integration_id) {
             return Err(AppError::NotFound(format!("integration {integration_id}")));
@@ -373,6 +378,7 @@ impl Connections {
             password,
             scopes: None,
             profile: state.profile.clone(),
+            params,
         };
         self.connect_password(&session_caller(state), request).await
     }

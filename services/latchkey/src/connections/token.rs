@@ -163,7 +163,14 @@ impl Connections {
         Ok(Credential {
             access_token,
             placement,
-            base_uri: config.base_uri.as_ref().map(|u| u.as_str().to_owned()),
+            base_uri: match &config.base_uri {
+                Some(uri) if uri.is_template() => super::configured(config, &state.url_values())?
+                    .base_uri
+                    .as_ref()
+                    .map(|u| u.as_str().to_owned()),
+                Some(uri) => Some(uri.as_str().to_owned()),
+                None => None,
+            },
             connection: state,
         })
     }

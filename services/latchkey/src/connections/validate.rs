@@ -26,7 +26,7 @@ impl Connections {
             return Err(AppError::NotFound(format!("connection {id}")));
         }
         let integration = self.integration_state(state.integration_id).await?;
-        let config = &integration.config;
+        let config = &*super::configured(&integration.config, &state.url_values())?;
         let Some(validation) = &config.validation else {
             return Err(AppError::FailedPrecondition(format!(
                 "integration {} has no token validation configured",

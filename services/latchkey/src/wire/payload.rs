@@ -118,6 +118,12 @@ fn connection_payload(event: &connection::Event) -> Payload {
                 .collect(),
         }),
         E::Deleted {} => Payload::Deleted(pb::Deleted {}),
+        E::ParametersSet { values } => Payload::ParametersSet(pb::ParametersSet {
+            values: values.clone().into_iter().collect(),
+        }),
+        E::CallbackCaptured { values } => Payload::CallbackCaptured(pb::CallbackCaptured {
+            values: values.clone().into_iter().collect(),
+        }),
     }
 }
 

@@ -11,56 +11,22 @@ use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use std::collections::BTreeMap;
+
+use latchkey_domain::integration::check_param_values;
 use latchkey_domain::session::{self, Refusal};
-use latchkey_domain::{ConnectSessionId, IntegrationId};
+use latchkey_domain::{ConnectSessionId, IntegrationConfig, IntegrationId};
 use secrecy::ExposeSecret as _;
 use serde::Deserialize;
 
 use crate::connections::Connections;
 use crate::public_state::HttpState;
 
-const STYLESHEET: &str = include_str!("../templates/connect/connect.css");
-const SCRIPT: &str = include_str!("../templates/connect/connect.js");
 
-#[derive(Template)]
-#[template(path = "connect/message.html")]
-struct Message<'a> {
-    title: &'a str,
-    detail: &'a str,
-}
+mod pages;
 
-struct Offered {
-    id: String,
-    name: String,
-    description: String,
-    /// `code` (a button to the provider), `credentials` (the customer's own client ID and
-    /// secret) or `password` (username and password).
-    kind: &'static str,
-    /// The client ID or username to show again after a refused attempt (never the secret).
-    client_id: String,
-}
-
-#[derive(Template)]
-#[template(path = "connect/result.html")]
-struct Outcome<'a> {
-    title: &'a str,
-    detail: &'a str,
-    continue_url: Option<String>,
-    retry_url: Option<String>,
-    /// Where a popup reports the outcome (`postMessage`): the return URL's origin.
-    opener_origin: Option<String>,
-    connection_id: &'a str,
-    status: &'a str,
-}
-
-#[derive(Template)]
-#[template(path = "connect/list.html")]
-struct List {
-    session_id: String,
-    csrf: String,
-    integrations: Vec<Offered>,
-    error: Option<String>,
-}
+pub use pages::{cookie_header, result_page};
+use pages::*;
 
 pub fn routes(state: HttpState) -> axum::Router<HttpState> {
     axum::Router::new()
@@ -73,200 +39,6 @@ pub fn routes(state: HttpState) -> axum::Router<HttpState> {
         .layer(axum::middleware::map_response_with_state(state, framing))
 }
 
-/// Who may frame the pages: `frame-ancestors 'none'` and `X-Frame-Options: DENY` unless
-/// `LATCHKEY_CONNECT_FRAME_ANCESTORS` names origins.
-async fn framing(State(state): State<HttpState>, mut response: Response) -> Response {
-    if &*state.frame_ancestors == "'none'" {
-        return response;
-    }
-    let headers = response.headers_mut();
-    headers.remove(header::X_FRAME_OPTIONS);
-    let csp = headers
-        .get(header::CONTENT_SECURITY_POLICY)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| {
-            v.replace(
-                "frame-ancestors 'none'",
-                &format!("frame-ancestors {}", state.frame_ancestors),
-            )
-        });
-    if let Some(value) = csp.and_then(|v| HeaderValue::from_str(&v).ok()) {
-        headers.insert(header::CONTENT_SECURITY_POLICY, value);
-    }
-    response
-}
-
-/// The headers of every page: nothing from another origin, no referrer, no caching, no framing.
-/// `form_targets`: the origins a form on the page may lead to (the providers, after a redirect).
-fn guarded(mut response: Response, form_targets: &[String]) -> Response {
-    let mut form_action = String::from("'self'");
-    for origin in form_targets {
-        form_action.push(' ');
-        form_action.push_str(origin);
-    }
-    let csp = format!(
-        "default-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; \
-         frame-ancestors 'none'; form-action {form_action}"
-    );
-    let headers = response.headers_mut();
-    if let Ok(value) = HeaderValue::from_str(&csp) {
-        headers.insert(header::CONTENT_SECURITY_POLICY, value);
-    }
-    for (name, value) in [
-        (header::REFERRER_POLICY, "no-referrer"),
-        (header::CACHE_CONTROL, "no-store"),
-        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        (header::X_FRAME_OPTIONS, "DENY"),
-    ] {
-        headers.insert(name, HeaderValue::from_static(value));
-    }
-    response
-}
-
-fn html(status: StatusCode, body: Result<String, askama::Error>) -> Response {
-    match body {
-        Ok(body) => (
-            status,
-            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-            body,
-        )
-            .into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "a connect page did not render");
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
-        }
-    }
-}
-
-fn message(status: StatusCode, title: &str, detail: &str) -> Response {
-    guarded(html(status, Message { title, detail }.render()), &[])
-}
-
-fn refused(refusal: Refusal) -> Response {
-    match refusal {
-        Refusal::AlreadyUsed => message(
-            StatusCode::GONE,
-            "This link was already used",
-            "Each connect link works once. Ask for a new link where you started.",
-        ),
-        Refusal::Expired => message(
-            StatusCode::GONE,
-            "This link has expired",
-            "Ask for a new link where you started.",
-        ),
-        Refusal::Unknown => message(
-            StatusCode::NOT_FOUND,
-            "This link is not valid",
-            "Open the link exactly as you were given it, in the browser you first opened it in.",
-        ),
-    }
-}
-
-fn unavailable() -> Response {
-    message(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "Please try again",
-        "The service could not answer just now. Reload the page in a moment.",
-    )
-}
-
-fn too_many() -> Response {
-    message(
-        StatusCode::TOO_MANY_REQUESTS,
-        "Slow down",
-        "Too many requests from this address; wait a moment and reload.",
-    )
-}
-
-/// The form token of the browser that holds `cookie`: a form without it was not made here.
-fn csrf_token(cookie: &str) -> String {
-    latchkey_crypto::sha256_hex(format!("csrf:{cookie}").as_bytes())
-}
-
-/// The request's `Cookie` headers, as one.
-pub fn cookie_header(headers: &HeaderMap) -> Option<String> {
-    let all: Vec<&str> = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .collect();
-    (!all.is_empty()).then(|| all.join("; "))
-}
-
-fn cookie_of(headers: &HeaderMap, id: ConnectSessionId) -> Option<String> {
-    Connections::cookie_in(&cookie_header(headers)?, id)
-}
-
-/// The page a session's browser sees when the provider sent it back: the outcome, "Continue" to
-/// the platform (with `connection_id` and `status`) and, when it failed, "Try again".
-pub fn result_page(
-    session: ConnectSessionId,
-    connection_id: &str,
-    failure: Option<&str>,
-    return_url: Option<&str>,
-) -> Response {
-    let status = if failure.is_some() {
-        "failed"
-    } else {
-        "authorized"
-    };
-    let opener_origin = return_url
-        .and_then(|url| url::Url::parse(url).ok())
-        .map(|url| latchkey_domain::origin_of(&url));
-    let continue_url = return_url
-        .and_then(|url| url::Url::parse(url).ok())
-        .map(|mut url| {
-            url.query_pairs_mut()
-                .append_pair("connection_id", connection_id)
-                .append_pair("status", status);
-            url.to_string()
-        });
-    let detail = match failure {
-        None => "Your account is connected.".to_owned(),
-        Some(reason) => format!("Not connected: {reason}."),
-    };
-    let page = Outcome {
-        title: if failure.is_some() {
-            "Not connected"
-        } else {
-            "Connected"
-        },
-        detail: &detail,
-        continue_url,
-        retry_url: failure.map(|_| format!("/connect/s/{session}")),
-        opener_origin,
-        connection_id,
-        status,
-    };
-    let code = if failure.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
-    guarded(html(code, page.render()), &[])
-}
-
-async fn script() -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
-        SCRIPT,
-    )
-        .into_response()
-}
-
-async fn stylesheet() -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
-        STYLESHEET,
-    )
-        .into_response()
-}
 
 /// Opening the link: once. The browser gets the cookie that owns the session and goes to its page.
 async fn open(
@@ -323,10 +95,76 @@ async fn owned(
     }
 }
 
-/// What a refused form had, to show again: the integration and the client ID it was for.
+/// What a refused form had, to show again: the integration, the client ID and the connection
+/// parameters it was for (never the secret).
 struct Refill<'a> {
     integration_id: &'a str,
     client_id: &'a str,
+    params: &'a [(String, String)],
+}
+
+/// The connection parameters a form carries (`param.<name>` fields), trimmed.
+fn form_params(fields: &BTreeMap<String, String>) -> Vec<(String, String)> {
+    fields
+        .iter()
+        .filter_map(|(key, value)| {
+            let name = key.strip_prefix("param.")?;
+            Some((name.to_owned(), value.trim().to_owned()))
+        })
+        .collect()
+}
+
+/// What is wrong with the connection parameters of a form, in the page's words ("Shop name:
+/// must be set."), before anything is sent anywhere.
+fn params_problem(config: &IntegrationConfig, given: &[(String, String)]) -> Option<String> {
+    let given: Vec<(String, String)> = given
+        .iter()
+        .filter(|(_, value)| !value.is_empty())
+        .cloned()
+        .collect();
+    let errors = check_param_values(&config.connection_params, &given, "connection_params").err()?;
+    let lines: Vec<String> = errors
+        .0
+        .iter()
+        .map(|violation| {
+            let name = violation
+                .field
+                .strip_prefix("connection_params.")
+                .unwrap_or(&violation.field);
+            let label = config
+                .connection_params
+                .iter()
+                .find(|p| p.name == name)
+                .map(|p| param_label(p).to_owned())
+                .unwrap_or_else(|| name.to_owned());
+            format!("{label}: {}.", violation.reason)
+        })
+        .collect();
+    Some(lines.join(" "))
+}
+
+/// The integration a form names, if the session offers it.
+async fn offered(
+    state: &HttpState,
+    session: &session::State,
+    integration_id: &str,
+) -> Option<latchkey_domain::integration::State> {
+    let id = IntegrationId::parse_field(integration_id, "integration_id").ok()?;
+    state
+        .connections
+        .session_integrations(session)
+        .await
+        .ok()?
+        .into_iter()
+        .find(|i| i.id == id)
+}
+
+fn param_label(param: &latchkey_domain::integration::ConnectionParam) -> &str {
+    if param.label.is_empty() {
+        &param.name
+    } else {
+        &param.label
+    }
 }
 
 async fn list_page(
@@ -357,7 +195,7 @@ async fn list_page_with(
     let targets: Vec<String> = integrations
         .iter()
         .filter_map(|i| i.config.authorization_url.as_ref())
-        .map(|url| latchkey_domain::origin_of(&url.url()))
+        .map(|url| url.csp_source())
         .collect();
     let page = List {
         session_id: session.id.to_string(),
@@ -366,11 +204,24 @@ async fn list_page_with(
             .into_iter()
             .map(|i| {
                 let id = i.id.to_string();
-                let client_id = refill
-                    .as_ref()
-                    .filter(|r| r.integration_id == id)
+                let refilled = refill.as_ref().filter(|r| r.integration_id == id);
+                let client_id = refilled
                     .map(|r| r.client_id.to_owned())
                     .unwrap_or_default();
+                let params = i
+                    .config
+                    .connection_params
+                    .iter()
+                    .map(|p| OfferedParam {
+                        name: p.name.clone(),
+                        label: param_label(p).to_owned(),
+                        description: p.description.clone(),
+                        value: refilled
+                            .and_then(|r| r.params.iter().find(|(n, _)| n == &p.name))
+                            .map(|(_, v)| v.clone())
+                            .unwrap_or_default(),
+                    })
+                    .collect();
                 Offered {
                     id,
                     name: i.config.name.as_str().to_owned(),
@@ -381,6 +232,7 @@ async fn list_page_with(
                         latchkey_domain::GrantType::Password => "password",
                     },
                     client_id,
+                    params,
                 }
             })
             .collect(),
@@ -404,17 +256,7 @@ async fn session_page(
     }
 }
 
-fn csrf_matches(form: &str, cookie: &str) -> bool {
-    latchkey_domain::session::same_digest(form, &csrf_token(cookie))
-}
 
-fn expired_form() -> Response {
-    message(
-        StatusCode::FORBIDDEN,
-        "This form has expired",
-        "Go back, reload the page and choose again.",
-    )
-}
 
 #[derive(Deserialize)]
 struct CredentialsForm {
@@ -426,6 +268,9 @@ struct CredentialsForm {
     /// The client secret or the password.
     #[serde(default)]
     client_secret: String,
+    /// The connection parameters, as `param.<name>`.
+    #[serde(flatten)]
+    fields: BTreeMap<String, String>,
 }
 
 /// The customer's own client ID and secret (client credentials) or username and password
@@ -450,19 +295,13 @@ async fn credentials(
     }
     let secret = secrecy::SecretString::from(form.client_secret);
     let login = form.client_id.trim().to_owned();
+    let params = form_params(&form.fields);
     let refill = Refill {
         integration_id: &form.integration_id,
         client_id: &login,
+        params: &params,
     };
-    let integration = match IntegrationId::parse_field(&form.integration_id, "integration_id") {
-        Ok(id) => state
-            .connections
-            .session_integrations(&session)
-            .await
-            .ok()
-            .and_then(|all| all.into_iter().find(|i| i.id == id)),
-        Err(_) => None,
-    };
+    let integration = offered(&state, &session, &form.integration_id).await;
     let password = integration
         .as_ref()
         .is_some_and(|i| i.config.grant_type == latchkey_domain::GrantType::Password);
@@ -478,8 +317,13 @@ async fn credentials(
         (_, _, true) => Some("Enter the client secret."),
         (Some(_), false, false) => None,
     };
-    let (Some(integration), None) = (integration, problem) else {
-        let problem = problem.unwrap_or_default().to_owned();
+    let problem = problem.map(str::to_owned).or_else(|| {
+        integration
+            .as_ref()
+            .and_then(|i| params_problem(&i.config, &params))
+    });
+    let (Some(integration), None) = (integration, &problem) else {
+        let problem = problem.unwrap_or_default();
         return list_page_with(
             &state,
             &session,
@@ -493,12 +337,24 @@ async fn credentials(
     let connected = if password {
         state
             .connections
-            .connect_from_session_password(&session, integration.id, login.clone(), secret)
+            .connect_from_session_password(
+                &session,
+                integration.id,
+                login.clone(),
+                secret,
+                params.clone(),
+            )
             .await
     } else {
         state
             .connections
-            .connect_from_session_credentials(&session, integration.id, login.clone(), secret)
+            .connect_from_session_credentials(
+                &session,
+                integration.id,
+                login.clone(),
+                secret,
+                params.clone(),
+            )
             .await
     };
     match connected {
@@ -528,6 +384,9 @@ async fn credentials(
 struct StartForm {
     csrf: String,
     integration_id: String,
+    /// The connection parameters, as `param.<name>`.
+    #[serde(flatten)]
+    fields: BTreeMap<String, String>,
 }
 
 /// "Connect to X": the authorization starts and the browser goes to the provider.
@@ -548,21 +407,31 @@ async fn start(
     if !csrf_matches(&form.csrf, &cookie) {
         return expired_form();
     }
-    let Ok(integration_id) = IntegrationId::parse_field(&form.integration_id, "integration_id")
-    else {
-        let error = "Choose one of the services listed.".to_owned();
-        return list_page(
+    let params = form_params(&form.fields);
+    let integration = offered(&state, &session, &form.integration_id).await;
+    let problem = match &integration {
+        None => Some("Choose one of the services listed.".to_owned()),
+        Some(integration) => params_problem(&integration.config, &params),
+    };
+    let (Some(integration), None) = (integration, &problem) else {
+        let refill = Refill {
+            integration_id: &form.integration_id,
+            client_id: "",
+            params: &params,
+        };
+        return list_page_with(
             &state,
             &session,
             &cookie,
             StatusCode::BAD_REQUEST,
-            Some(error),
+            problem,
+            Some(refill),
         )
         .await;
     };
     match state
         .connections
-        .start_from_session(&session, integration_id)
+        .start_from_session(&session, integration.id, params.clone())
         .await
     {
         Ok(started) => {
@@ -590,3 +459,4 @@ async fn start(
         }
     }
 }
+
