@@ -514,3 +514,128 @@ async fn the_cli_prints_a_sessions_link_and_its_history() {
     server.stop().await;
     mode.cleanup().await;
 }
+
+/// The csrf token of a page.
+fn csrf_of(body: &str) -> String {
+    body.split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_per_connection_field_is_asked_for_checked_on_the_page_and_builds_the_provider_url() {
+    let provider = FakeProvider::start(ProviderConfig::default())
+        .await
+        .unwrap();
+    let server = Server::start_with(
+        &Mode::embedded(),
+        &[("LATCHKEY_ALLOW_LOOPBACK_PROVIDERS", "true")],
+    )
+    .await;
+    let secret = provider.config().client_secret.clone();
+    let integration_id =
+        create_integration(&server, crate::reach::shop_config(&provider), &secret).await;
+    let created = server
+        .connections()
+        .await
+        .create_connect_session(CreateConnectSessionRequest {
+            tenant: "acme".to_owned(),
+            integration_ids: vec![integration_id.clone()],
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let browser = browser();
+    let opened = browser.get(&created.connect_url).send().await.unwrap();
+    let cookie = header(&opened, "set-cookie")
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let base = format!("http://{}", server.http_addr);
+    let session_page = format!("{base}/connect/s/{}", created.session_id);
+    let page = browser
+        .get(&session_page)
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    // The shop's URL is not known yet: the form may lead to the provider's origin (here a path
+    // holds the shop; a host label would be a *.wildcard), nowhere else.
+    let csp = header(&page, "content-security-policy");
+    let provider_origin = provider.url("").trim_end_matches('/').to_owned();
+    assert!(
+        csp.contains(&format!("form-action 'self' {provider_origin};"))
+            || csp.ends_with(&format!("form-action 'self' {provider_origin}")),
+        "{csp}"
+    );
+    let body = page.text().await.unwrap();
+    assert!(body.contains(">Shop name</label>"), "{body}");
+    assert!(body.contains("name=\"param.shop\""), "{body}");
+    assert!(
+        body.contains("The part before .myshopify.com"),
+        "the field's help text is shown: {body}"
+    );
+    let csrf = csrf_of(&body);
+    let start = |shop: &str| {
+        browser
+            .post(format!("{session_page}/start"))
+            .header("cookie", &cookie)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!(
+                "csrf={csrf}&integration_id={integration_id}&param.shop={}",
+                urlencoding(shop)
+            ))
+            .send()
+    };
+
+    // Empty, or a value that would move the URL: the page says what is wrong with which field,
+    // keeps what was typed, and nothing reaches the provider.
+    for (shop, says) in [
+        ("", "Shop name: must be set."),
+        ("acme.evil.example", "Shop name: must match the pattern"),
+    ] {
+        let refused = start(shop).await.unwrap();
+        assert_eq!(refused.status(), 400, "{shop:?}");
+        let body = refused.text().await.unwrap();
+        assert!(body.contains("error-summary"), "{body}");
+        assert!(body.contains(says), "{shop:?}: {body}");
+        assert!(
+            body.contains(&format!("value=\"{shop}\"")),
+            "what was typed is kept: {body}"
+        );
+    }
+    assert!(provider.requests().is_empty());
+
+    let to_provider = start(" acme ").await.unwrap();
+    assert_eq!(to_provider.status(), 303);
+    let authorization_url = header(&to_provider, "location");
+    assert!(
+        authorization_url.starts_with(&provider.url("/shops/acme/authorize?")),
+        "{authorization_url}"
+    );
+    let at_provider = browser.get(&authorization_url).send().await.unwrap();
+    let callback = header(&at_provider, "location");
+    let result = browser
+        .get(&callback)
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(result.status(), 200);
+    assert!(result.text().await.unwrap().contains("Connected"));
+    let tokens: Vec<_> = provider
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "POST")
+        .map(|r| r.target)
+        .collect();
+    assert_eq!(tokens, ["/shops/acme/token"]);
+}
+
+fn urlencoding(value: &str) -> String {
+    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
