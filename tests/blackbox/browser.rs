@@ -561,3 +561,65 @@ window.addEventListener("message", function (event) {{
     server.stop().await;
     mode.cleanup().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customer_types_their_shop_with_the_keyboard_and_a_wrong_one_is_named() {
+    let provider = FakeProvider::start(ProviderConfig::default())
+        .await
+        .unwrap();
+    let server = Server::start_with(
+        &Mode::embedded(),
+        &[("LATCHKEY_ALLOW_LOOPBACK_PROVIDERS", "true")],
+    )
+    .await;
+    let mut config = crate::reach::shop_config(&provider);
+    config.name = "Acme Shops".to_owned();
+    let secret = provider.config().client_secret.clone();
+    let integration_id = create_integration(&server, config, &secret).await;
+    let created = server
+        .connections()
+        .await
+        .create_connect_session(CreateConnectSessionRequest {
+            tenant: "acme".to_owned(),
+            integration_ids: vec![integration_id],
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let driver = Driver::start().await;
+    let profiles = latchkey_store::testing::TempDir::create();
+    let browser = driver.browser(&profiles.path.join("customer"), 320).await;
+    browser.goto(&created.connect_url).await.unwrap();
+    assert_eq!(
+        tab_order(&browser).await,
+        ["input#param-1-shop:", "button:Connect to Acme Shops"]
+    );
+    // A shop with a dot: the page names the field, and the focus lands on the summary.
+    let field = browser.find(Locator::Css("#param-1-shop")).await.unwrap();
+    field.send_keys("acme.evil.example").await.unwrap();
+    field.send_keys(&Key::Enter.to_string()).await.unwrap();
+    wait_for_heading(&browser, "Connect an account").await;
+    let summary = browser
+        .find(Locator::Css("#error-summary"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(summary.contains("Shop name: must match"), "{summary}");
+    screenshot(&browser, "shop-refused.png").await;
+    let field = browser.find(Locator::Css("#param-1-shop")).await.unwrap();
+    field.clear().await.unwrap();
+    field.send_keys("acme").await.unwrap();
+    field.send_keys(&Key::Enter.to_string()).await.unwrap();
+    wait_for_heading(&browser, "Connected").await;
+    assert!(
+        provider
+            .requests()
+            .iter()
+            .any(|r| r.method == "POST" && r.target == "/shops/acme/token")
+    );
+    browser.close().await.unwrap();
+    driver.stop().await;
+}

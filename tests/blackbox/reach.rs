@@ -77,7 +77,10 @@ async fn a_shop_parameter_is_checked_and_builds_the_authorization_token_and_api_
         .await
         .unwrap_err();
     assert_eq!(refused.code(), Code::InvalidArgument);
-    assert!(refused.message().contains("config.token_url"), "{refused:?}");
+    assert!(
+        refused.message().contains("config.token_url"),
+        "{refused:?}"
+    );
     assert!(refused.message().contains("{store}"), "{refused:?}");
 
     let integration_id = create_integration(&server, shop_config(&provider), &secret).await;
@@ -114,10 +117,7 @@ async fn a_shop_parameter_is_checked_and_builds_the_authorization_token_and_api_
     unknown
         .connection_params
         .insert("region".to_owned(), "eu".to_owned());
-    let refused = connections
-        .start_authorization(unknown)
-        .await
-        .unwrap_err();
+    let refused = connections.start_authorization(unknown).await.unwrap_err();
     assert!(
         refused.message().contains("connection_params.region"),
         "{refused:?}"
@@ -175,11 +175,18 @@ async fn a_shop_parameter_is_checked_and_builds_the_authorization_token_and_api_
         .await
         .unwrap();
     let last = provider.requests().pop().unwrap();
-    assert_eq!((last.method.as_str(), last.target.as_str()), ("POST", "/shops/acme/token"));
+    assert_eq!(
+        (last.method.as_str(), last.target.as_str()),
+        ("POST", "/shops/acme/token")
+    );
     let types = event_types(&server, &started.connection_id).await;
     assert_eq!(
         types[..3],
-        ["connection_created", "parameters_set", "authorization_started"]
+        [
+            "connection_created",
+            "parameters_set",
+            "authorization_started"
+        ]
     );
 }
 

@@ -26,7 +26,10 @@ pub(crate) async fn metadata(State(s): State<Shared>) -> Json<Value> {
     }))
 }
 
-pub(crate) async fn authorize(State(s): State<Shared>, Query(q): Query<HashMap<String, String>>) -> Response {
+pub(crate) async fn authorize(
+    State(s): State<Shared>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     let (Some(redirect_uri), Some(client_id)) = (q.get("redirect_uri"), q.get("client_id")) else {
         return (
             StatusCode::BAD_REQUEST,
@@ -516,6 +519,9 @@ pub(crate) async fn record(
         content_type: header(header::CONTENT_TYPE),
         body: String::from_utf8_lossy(&bytes).into_owned(),
     });
-    next.run(axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes)))
-        .await
+    next.run(axum::extract::Request::from_parts(
+        parts,
+        axum::body::Body::from(bytes),
+    ))
+    .await
 }

@@ -424,8 +424,13 @@ impl IntegrationConfigInput {
             e.check(super::check_param_name(name, &field));
             if connection_params.iter().any(|p| &p.name == name) {
                 e.push(FieldViolation::new(field, "is also a connection parameter"));
-            } else if ["code", "state", "error", "error_description", "iss"].contains(&name.as_str()) {
-                e.push(FieldViolation::new(field, "is read by the authorization itself"));
+            } else if ["code", "state", "error", "error_description", "iss"]
+                .contains(&name.as_str())
+            {
+                e.push(FieldViolation::new(
+                    field,
+                    "is read by the authorization itself",
+                ));
             }
         }
         if grant_type == Some(GrantType::Password) && !self.allow_password_grant {

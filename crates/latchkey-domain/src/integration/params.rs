@@ -156,10 +156,16 @@ pub fn parse_connection_params(
         } else if let Err(error) = Regex::new(&param.pattern) {
             e.push(FieldViolation::new(
                 at("pattern"),
-                format!("is not a regular expression ({})", first_line(&error.to_string())),
+                format!(
+                    "is not a regular expression ({})",
+                    first_line(&error.to_string())
+                ),
             ));
         }
-        for (sub, text, max) in [("label", &param.label, 100), ("description", &param.description, 500)] {
+        for (sub, text, max) in [
+            ("label", &param.label, 100),
+            ("description", &param.description, 500),
+        ] {
             if text.chars().count() > max || text.chars().any(char::is_control) {
                 e.push(FieldViolation::new(
                     at(sub),
@@ -329,12 +335,13 @@ impl IntegrationConfig {
             })?;
             ProviderUrl::parse_field(&filled, field)
         };
-        let optional = |url: &ProviderUrl, field: &str| -> Result<Option<ProviderUrl>, FieldViolation> {
-            match fill(url.as_str(), values) {
-                Ok(filled) => ProviderUrl::parse_field(&filled, field).map(Some),
-                Err(_) => Ok(None),
-            }
-        };
+        let optional =
+            |url: &ProviderUrl, field: &str| -> Result<Option<ProviderUrl>, FieldViolation> {
+                match fill(url.as_str(), values) {
+                    Ok(filled) => ProviderUrl::parse_field(&filled, field).map(Some),
+                    Err(_) => Ok(None),
+                }
+            };
         let mut c = self.clone();
         c.token_url = required(&self.token_url, "token_url")?;
         if let Some(url) = &self.authorization_url {
@@ -355,8 +362,9 @@ impl IntegrationConfig {
             None => None,
         };
         c.validation = match &self.validation {
-            Some(TokenValidation::Introspection { url }) => optional(url, "validation.url")?
-                .map(|url| TokenValidation::Introspection { url }),
+            Some(TokenValidation::Introspection { url }) => {
+                optional(url, "validation.url")?.map(|url| TokenValidation::Introspection { url })
+            }
             Some(TokenValidation::Userinfo { url }) => {
                 optional(url, "validation.url")?.map(|url| TokenValidation::Userinfo { url })
             }
@@ -368,11 +376,12 @@ impl IntegrationConfig {
             Some(AccountMapping::Userinfo { url }) => {
                 optional(url, "account.url")?.map(|url| AccountMapping::Userinfo { url })
             }
-            Some(AccountMapping::Endpoint { url, pointer }) => optional(url, "account.url")?
-                .map(|url| AccountMapping::Endpoint {
+            Some(AccountMapping::Endpoint { url, pointer }) => {
+                optional(url, "account.url")?.map(|url| AccountMapping::Endpoint {
                     url,
                     pointer: pointer.clone(),
-                }),
+                })
+            }
             None => None,
         };
         Ok(Cow::Owned(c))
@@ -401,12 +410,7 @@ mod tests {
     }
 
     fn fields(result: Result<ParamValues, ValidationErrors>) -> Vec<String> {
-        result
-            .unwrap_err()
-            .0
-            .into_iter()
-            .map(|v| v.field)
-            .collect()
+        result.unwrap_err().0.into_iter().map(|v| v.field).collect()
     }
 
     #[test]
@@ -438,7 +442,9 @@ mod tests {
             pattern: ".*".to_owned(),
             ..shop()
         };
-        for bad in ["a/b", "a?b", "a#b", "a@b", "a:1", "a%2f", "a b", "a\\b", "{x}"] {
+        for bad in [
+            "a/b", "a?b", "a#b", "a@b", "a:1", "a%2f", "a b", "a\\b", "{x}",
+        ] {
             let e = anything.check_value(bad, "shop").unwrap_err();
             assert!(e.reason.contains("must not contain"), "{bad:?}: {e}");
         }
@@ -511,7 +517,10 @@ mod tests {
         let config = config.parse().unwrap();
         let mut values: ParamValues = [("shop".to_owned(), "acme".to_owned())].into();
         let before = config.for_connection(&values).unwrap();
-        assert_eq!(before.token_url.as_str(), "https://acme.myshopify.com/token");
+        assert_eq!(
+            before.token_url.as_str(),
+            "https://acme.myshopify.com/token"
+        );
         assert_eq!(before.base_uri, None, "realmId is not known yet");
         values.insert("realmId".to_owned(), "9130".to_owned());
         let after = config.for_connection(&values).unwrap();
@@ -550,7 +559,11 @@ mod tests {
             source("https://login.example.com/authorize"),
             "https://login.example.com"
         );
-        for bad in ["https://{shop.example.com/", "https://x.example/{1a}", "https://x/}"] {
+        for bad in [
+            "https://{shop.example.com/",
+            "https://x.example/{1a}",
+            "https://x/}",
+        ] {
             assert!(ProviderUrl::parse_field(bad, "u").is_err(), "{bad}");
         }
     }

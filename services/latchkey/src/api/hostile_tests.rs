@@ -78,16 +78,18 @@ proptest! {
             integration_id: integration_id.clone(), tenant: tenant.clone(),
             connection_id: connection_id.clone(), scopes: scopes.clone(),
             extra_params: extra.clone(), return_url, profile: profile.clone(),
+            connection_params: extra.clone(),
         }))?;
         checked(ClientCredentialsRequest::try_from(pb::ConnectClientCredentialsRequest {
             integration_id: integration_id.clone(), tenant: tenant.clone(),
             client_id: secret.clone(), client_secret: format!("{CANARY}{secret}"),
-            scopes: scopes.clone(), extra_params: extra, profile: profile.clone(),
+            scopes: scopes.clone(), extra_params: extra.clone(), profile: profile.clone(),
+            connection_params: extra.clone(),
         }))?;
         checked(PasswordRequest::try_from(pb::ConnectPasswordRequest {
             integration_id: integration_id.clone(), tenant: tenant.clone(),
             username: secret.clone(), password: format!("{CANARY}{secret}"),
-            scopes: scopes.clone(), profile: profile.clone(),
+            scopes: scopes.clone(), profile: profile.clone(), connection_params: extra.clone(),
         }))?;
         checked(TokenRequest::try_from(pb::GetTokenRequest {
             connection_id: connection_id.clone(),
@@ -119,7 +121,7 @@ proptest! {
             integration_id, tenant, access_token: format!("{CANARY}{secret}"),
             refresh_token: format!("{secret}{CANARY}\u{7}"), expires_at: at,
             scopes, metadata: None, profile: None, import_id: secret.clone(),
-            provider_account_id: secret.clone(), token_type: secret,
+            provider_account_id: secret.clone(), token_type: secret, connection_params: extra,
         }))?;
     }
 

@@ -22,11 +22,10 @@ use serde::Deserialize;
 use crate::connections::Connections;
 use crate::public_state::HttpState;
 
-
 mod pages;
 
-pub use pages::{cookie_header, result_page};
 use pages::*;
+pub use pages::{cookie_header, result_page};
 
 pub fn routes(state: HttpState) -> axum::Router<HttpState> {
     axum::Router::new()
@@ -38,7 +37,6 @@ pub fn routes(state: HttpState) -> axum::Router<HttpState> {
         .route("/connect/s/{session}/credentials", post(credentials))
         .layer(axum::middleware::map_response_with_state(state, framing))
 }
-
 
 /// Opening the link: once. The browser gets the cookie that owns the session and goes to its page.
 async fn open(
@@ -122,7 +120,8 @@ fn params_problem(config: &IntegrationConfig, given: &[(String, String)]) -> Opt
         .filter(|(_, value)| !value.is_empty())
         .cloned()
         .collect();
-    let errors = check_param_values(&config.connection_params, &given, "connection_params").err()?;
+    let errors =
+        check_param_values(&config.connection_params, &given, "connection_params").err()?;
     let lines: Vec<String> = errors
         .0
         .iter()
@@ -205,9 +204,7 @@ async fn list_page_with(
             .map(|i| {
                 let id = i.id.to_string();
                 let refilled = refill.as_ref().filter(|r| r.integration_id == id);
-                let client_id = refilled
-                    .map(|r| r.client_id.to_owned())
-                    .unwrap_or_default();
+                let client_id = refilled.map(|r| r.client_id.to_owned()).unwrap_or_default();
                 let params = i
                     .config
                     .connection_params
@@ -255,8 +252,6 @@ async fn session_page(
         Err(page) => page,
     }
 }
-
-
 
 #[derive(Deserialize)]
 struct CredentialsForm {
@@ -459,4 +454,3 @@ async fn start(
         }
     }
 }
-

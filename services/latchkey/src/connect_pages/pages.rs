@@ -65,7 +65,6 @@ pub(super) struct List {
     pub(super) error: Option<String>,
 }
 
-
 /// Who may frame the pages: `frame-ancestors 'none'` and `X-Frame-Options: DENY` unless
 /// `LATCHKEY_CONNECT_FRAME_ANCESTORS` names origins.
 pub(super) async fn framing(State(state): State<HttpState>, mut response: Response) -> Response {

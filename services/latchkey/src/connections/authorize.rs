@@ -293,8 +293,7 @@ impl Connections {
         }
         let integration = self.integration_state(state.integration_id).await?;
         let failed = |error: &str, description: Option<String>| (error.to_owned(), description);
-        let captured =
-            capture_callback_params(&integration.config.callback_params, &params.others);
+        let captured = capture_callback_params(&integration.config.callback_params, &params.others);
         let mut values = state.params.clone();
         if let Ok(captured) = &captured {
             values.extend(captured.clone());

@@ -216,14 +216,14 @@ impl Connections {
         let mut then = vec![
             connection::Command::SetParameters { values },
             connection::Command::Authorize {
-            grant_type,
-            tokens,
-            credentials,
-            now,
-            provider_account_id,
-            via: None,
-            grant: Some(request),
-        },
+                grant_type,
+                tokens,
+                credentials,
+                now,
+                provider_account_id,
+                via: None,
+                grant: Some(request),
+            },
         ];
         then.extend(profile.map(|profile| connection::Command::UpdateProfile { profile }));
         let events = connection::decide_new(
