@@ -901,6 +901,7 @@ async fn validation_runs_on_a_schedule_and_health_shows_in_metrics() {
                 kind: "endpoint".to_owned(),
                 url: provider.url("/api/me"),
                 pointer: "/user".to_owned(),
+                method: String::new(),
             }),
             ..password_integration(&provider)
         },

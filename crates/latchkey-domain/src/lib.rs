@@ -46,7 +46,7 @@ pub use event::{DomainEvent, EVENT_TYPES, EventMeta, StreamId, StreamKind};
 pub use ids::{ConnectSessionId, ConnectionId, IntegrationId, TenantId};
 pub use integration::{
     AccountMapping, ClientAuthMethod, GrantType, IntegrationConfig, RefreshTokenReuse,
-    TokenPlacement, TokenValidation,
+    TokenPlacement, TokenRequestFormat, TokenResponseMapping, TokenValidation,
 };
 pub use sealed::{Sealed, SealedSecret};
 pub use system::SystemStream;

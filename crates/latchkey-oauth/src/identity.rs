@@ -147,18 +147,18 @@ impl ProviderClient {
         verify_id_token(id_token, &keys, issuer, client_id)
     }
 
-    /// Calls an endpoint with the access token (`Authorization: Bearer`) and reads the provider
-    /// account id at `pointer` of its JSON answer.
+    /// Calls an endpoint (`GET` or `POST`) with the access token, placed as the integration
+    /// places it, and reads the provider account id at `pointer` of its JSON answer.
     #[tracing::instrument(name = "provider.account", skip_all, fields(host = url.host_str().unwrap_or_default()))]
     pub async fn account_from_endpoint(
         &self,
-        url: &Url,
+        (method, url): (&str, &Url),
+        placement: &latchkey_domain::TokenPlacement,
         access_token: &SecretString,
         pointer: &str,
     ) -> Result<String, OAuthError> {
-        let bearer = SecretString::from(format!("Bearer {}", access_token.expose_secret()));
         let response = self
-            .call_with_header("GET", url, "authorization", &bearer)
+            .call_with_token(method, url, placement, access_token)
             .await?;
         if !(200..300).contains(&response.status) {
             return Err(OAuthError::InvalidResponse {

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use latchkey_domain::{ClientAuthMethod, IntegrationConfig, ParamMap, Scope};
+use latchkey_domain::{ClientAuthMethod, IntegrationConfig, ParamMap, Scope, TokenRequestFormat};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 use url::Url;
@@ -61,6 +61,10 @@ pub struct TokenResponse {
     pub metadata: BTreeMap<String, Value>,
     /// The OpenID Connect ID token, when the provider sent one: read for the account, never kept.
     pub id_token: Option<SecretString>,
+    /// How long the refresh token itself lives, when the provider says (seconds).
+    pub refresh_token_expires_in: Option<u64>,
+    /// The provider account id, when the integration reads it from the token response.
+    pub account_id: Option<String>,
 }
 
 /// `Basic base64(urlencode(id):urlencode(secret))`, RFC 6749 §2.3.1.
@@ -84,6 +88,20 @@ fn parse_error(status: u16, retry_after: Option<Duration>, json: Option<&Value>)
     }
 }
 
+/// A form-encoded answer (`access_token=…&scope=…`, GitHub's without an `Accept` header) as the
+/// JSON object it stands for; `None` for anything else (an HTML page, plain text).
+fn form_encoded(body: &[u8]) -> Option<Value> {
+    let text = std::str::from_utf8(body).ok()?.trim();
+    if text.is_empty() || text.starts_with(['<', '{', '[']) || !text.contains('=') {
+        return None;
+    }
+    let object: serde_json::Map<String, Value> = url::form_urlencoded::parse(text.as_bytes())
+        .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
+        .collect();
+    (object.contains_key("access_token") || object.contains_key("error"))
+        .then_some(Value::Object(object))
+}
+
 /// Parses a token endpoint response. Lenient with the known deviations, strict about what makes
 /// a response unusable.
 pub fn parse_token_response(
@@ -92,7 +110,9 @@ pub fn parse_token_response(
     body: &[u8],
     config: &IntegrationConfig,
 ) -> Result<TokenResponse, OAuthError> {
-    let json: Option<Value> = serde_json::from_slice(body).ok();
+    let json: Option<Value> = serde_json::from_slice(body)
+        .ok()
+        .or_else(|| form_encoded(body));
     if !(200..300).contains(&status) {
         return Err(parse_error(status, retry_after, json.as_ref()));
     }
@@ -110,7 +130,23 @@ pub fn parse_token_response(
             Some(&Value::Object(fields)),
         ));
     }
-    let access_token = match fields.get("access_token") {
+    let root = Value::Object(fields);
+    // A field at the integration's pointer, else at its standard name.
+    let at = |name: &str| match config.token_response.get(name) {
+        Some(pointer) => root.pointer(pointer),
+        None => root.get(name),
+    };
+    let seconds = |value: Option<&Value>| {
+        match value {
+            Some(Value::Number(n)) => n
+                .as_u64()
+                .or_else(|| n.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64)),
+            Some(Value::String(s)) => s.trim().parse::<u64>().ok(),
+            _ => None,
+        }
+        .filter(|&secs| secs > 0)
+    };
+    let access_token = match at("access_token") {
         Some(Value::String(token)) if !token.is_empty() => SecretString::from(token.clone()),
         _ => {
             return Err(OAuthError::InvalidResponse {
@@ -119,25 +155,25 @@ pub fn parse_token_response(
             });
         }
     };
-    let refresh_token = match fields.get("refresh_token") {
+    let refresh_token = match at("refresh_token") {
         Some(Value::String(token)) if !token.is_empty() => Some(SecretString::from(token.clone())),
         _ => None,
     };
-    let token_type = match fields.get("token_type") {
+    let token_type = match root.get("token_type") {
         Some(Value::String(t)) if !t.is_empty() => t.clone(),
         _ => "Bearer".to_owned(),
     };
     let max = u64::from(IntegrationConfig::MAX_TOKEN_LIFETIME_SECS);
-    let expires_in = match fields.get("expires_in") {
-        Some(Value::Number(n)) => n
-            .as_u64()
-            .or_else(|| n.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64)),
-        Some(Value::String(s)) => s.trim().parse::<u64>().ok(),
-        _ => None,
-    }
-    .filter(|&secs| secs > 0)
-    .map(|secs| secs.min(max));
-    let scopes = match fields.get("scope").or_else(|| fields.get("scopes")) {
+    let expires_in = seconds(at("expires_in")).map(|secs| secs.min(max));
+    // QuickBooks says `x_refresh_token_expires_in`, GitHub Apps `refresh_token_expires_in`.
+    let refresh_token_expires_in =
+        seconds(at("refresh_token_expires_in").or_else(|| root.get("x_refresh_token_expires_in")))
+            .map(|secs| secs.min(max * 10));
+    let scope_field = match config.token_response.scope.as_deref() {
+        Some(pointer) => root.pointer(pointer),
+        None => root.get("scope").or_else(|| root.get("scopes")),
+    };
+    let scopes = match scope_field {
         Some(Value::String(s)) => {
             let separator = config.scope_separator.as_str();
             Some(
@@ -164,11 +200,17 @@ pub fn parse_token_response(
         if IntegrationConfig::SECRET_FIELDS.contains(&key) {
             continue;
         }
-        if let Some(value) = fields.get(key) {
+        if let Some(value) = root.get(key) {
             metadata.insert(key.to_owned(), value.clone());
         }
     }
-    let id_token = match fields.get("id_token") {
+    let account_id = match &config.account {
+        Some(latchkey_domain::AccountMapping::TokenResponse { pointer }) => {
+            crate::identity::account_at(&root, pointer)
+        }
+        _ => None,
+    };
+    let id_token = match root.get("id_token") {
         Some(Value::String(token)) if !token.is_empty() => Some(SecretString::from(token.clone())),
         _ => None,
     };
@@ -180,6 +222,8 @@ pub fn parse_token_response(
         scopes,
         metadata,
         id_token,
+        refresh_token_expires_in,
+        account_id,
     })
 }
 
@@ -242,7 +286,17 @@ impl ProviderClient {
         }
         form.extend(extra.iter());
         let basic = self.client_auth(client, &mut form);
-        let response = self.post_form(token_url, &form, basic).await?;
+        let response = match config.token_request_format {
+            TokenRequestFormat::Form => self.post_form(token_url, &form, basic).await?,
+            TokenRequestFormat::Json => {
+                let object: serde_json::Map<String, Value> = form
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), Value::String((*v).to_owned())))
+                    .collect();
+                self.post_json(token_url, &Value::Object(object), basic)
+                    .await?
+            }
+        };
         parse_token_response(
             response.status,
             response.retry_after,
@@ -261,7 +315,7 @@ impl ProviderClient {
             (ClientAuthMethod::BasicHeader, Some(secret)) => {
                 Some(basic_header(client.client_id, secret))
             }
-            (ClientAuthMethod::RequestBody, Some(secret)) => {
+            (ClientAuthMethod::RequestBody | ClientAuthMethod::JsonBody, Some(secret)) => {
                 form.push(("client_id", client.client_id));
                 form.push(("client_secret", secret.expose_secret()));
                 None
@@ -376,6 +430,32 @@ mod tests {
             absurd.expires_in,
             Some(u64::from(IntegrationConfig::MAX_TOKEN_LIFETIME_SECS))
         );
+    }
+
+    #[test]
+    fn a_form_encoded_answer_reads_like_a_json_one() {
+        let form = parse(
+            200,
+            "access_token=gho_a&scope=repo%2Cgist&token_type=bearer&expires_in=28800&refresh_token=ghr_r",
+        )
+        .unwrap();
+        assert_eq!(form.access_token.expose_secret(), "gho_a");
+        assert_eq!(form.refresh_token.unwrap().expose_secret(), "ghr_r");
+        assert_eq!(form.expires_in, Some(28800));
+        assert_eq!(
+            form.scopes,
+            Some(vec!["repo,gist".to_owned()]),
+            "split by the integration's separator only"
+        );
+        let error = parse(
+            200,
+            "error=bad_verification_code&error_description=The+code",
+        )
+        .unwrap_err();
+        assert_eq!(error.error_code(), Some("bad_verification_code"));
+        for not_a_form in ["<html>a=b</html>", "plain text", ""] {
+            assert!(parse(200, not_a_form).is_err(), "{not_a_form}");
+        }
     }
 
     #[test]

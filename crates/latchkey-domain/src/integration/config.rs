@@ -51,6 +51,31 @@ pub enum ClientAuthMethod {
     BasicHeader,
     /// `client_id` and `client_secret` in the form body.
     RequestBody,
+    /// The grant and the credentials as one JSON object in the body.
+    JsonBody,
+}
+
+impl ClientAuthMethod {
+    pub const NAMES: [&'static str; 3] = ["basic_header", "request_body", "json_body"];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::BasicHeader => "basic_header",
+            Self::RequestBody => "request_body",
+            Self::JsonBody => "json_body",
+        }
+    }
+}
+
+/// How a token request's body is written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenRequestFormat {
+    /// `application/x-www-form-urlencoded`, as RFC 6749 says.
+    #[default]
+    Form,
+    /// `application/json` (Notion: Basic credentials and a JSON body).
+    Json,
 }
 
 /// Where the access token goes on calls to the provider's API.
@@ -130,6 +155,9 @@ pub struct IntegrationConfig {
     pub authorization_params: ParamMap,
     pub token_params: ParamMap,
     pub client_auth: ClientAuthMethod,
+    /// The body of token requests; `json_body` client authentication implies JSON.
+    #[serde(default)]
+    pub token_request_format: TokenRequestFormat,
     pub token_placement: TokenPlacement,
     /// Lifetime assumed when a token response has no usable `expires_in`.
     pub default_token_lifetime_secs: u32,
@@ -185,6 +213,13 @@ pub struct IntegrationConfig {
     /// integration's own `scopes`).
     #[serde(default)]
     pub allowed_scopes: Vec<Scope>,
+    /// Where the token response keeps the tokens, when not at the standard names.
+    #[serde(default, skip_serializing_if = "TokenResponseMapping::is_empty")]
+    pub token_response: TokenResponseMapping,
+    /// A `refresh_token_expiring` event is recorded this long before a refresh token's own
+    /// expiry (when the provider says it); default 7 days.
+    #[serde(default = "default_expiry_warning")]
+    pub refresh_token_expiry_warning_secs: u32,
     /// Values each connection brings, used as `{name}` in the URLs (Shopify's `shop`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub connection_params: Vec<super::ConnectionParam>,
@@ -192,6 +227,10 @@ pub struct IntegrationConfig {
     /// `{name}` in the URLs called after it (QuickBooks' `realmId`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub callback_params: Vec<String>,
+}
+
+fn default_expiry_warning() -> u32 {
+    IntegrationConfig::DEFAULT_EXPIRY_WARNING_SECS
 }
 
 fn default_failure_horizon() -> u32 {
@@ -244,8 +283,99 @@ pub enum AccountMapping {
     IdToken { jwks_url: ProviderUrl },
     /// `sub` of the OpenID userinfo answer, called with the access token.
     Userinfo { url: ProviderUrl },
-    /// Any endpoint called with the access token, the id at an RFC 6901 pointer of its answer.
-    Endpoint { url: ProviderUrl, pointer: String },
+    /// Any endpoint called with the access token (placed as the integration places it), the id
+    /// at an RFC 6901 pointer of its answer; `method` GET or POST (Dropbox).
+    Endpoint {
+        url: ProviderUrl,
+        pointer: String,
+        #[serde(default = "get")]
+        method: String,
+    },
+    /// In the token response itself, at an RFC 6901 pointer (Slack's `/team/id`, Notion's
+    /// `/workspace_id`).
+    TokenResponse { pointer: String },
+}
+
+fn get() -> String {
+    "GET".to_owned()
+}
+
+/// Where a token response keeps what Latchkey reads, when not at the standard top-level names:
+/// RFC 6901 pointers (Slack's user token at `/authed_user/access_token`). `None`: the standard
+/// field (`refresh_token_expires_in` falls back to `x_refresh_token_expires_in`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenResponseMapping {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_token: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_in: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token_expires_in: Option<String>,
+}
+
+impl TokenResponseMapping {
+    /// The names a mapping may set.
+    pub const NAMES: [&'static str; 5] = [
+        "access_token",
+        "refresh_token",
+        "expires_in",
+        "scope",
+        "refresh_token_expires_in",
+    ];
+
+    pub fn is_empty(&self) -> bool {
+        self == &Self::default()
+    }
+
+    /// The pointer set for `name`, if any.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        match name {
+            "access_token" => self.access_token.as_deref(),
+            "refresh_token" => self.refresh_token.as_deref(),
+            "expires_in" => self.expires_in.as_deref(),
+            "scope" => self.scope.as_deref(),
+            "refresh_token_expires_in" => self.refresh_token_expires_in.as_deref(),
+            _ => None,
+        }
+    }
+
+    fn slot(&mut self, name: &str) -> Option<&mut Option<String>> {
+        match name {
+            "access_token" => Some(&mut self.access_token),
+            "refresh_token" => Some(&mut self.refresh_token),
+            "expires_in" => Some(&mut self.expires_in),
+            "scope" => Some(&mut self.scope),
+            "refresh_token_expires_in" => Some(&mut self.refresh_token_expires_in),
+            _ => None,
+        }
+    }
+
+    /// Parses `name → pointer` pairs, every violation named under `field.name`.
+    pub fn parse(pairs: &[(String, String)], field: &str, e: &mut crate::ValidationErrors) -> Self {
+        let mut mapping = Self::default();
+        for (name, pointer) in pairs {
+            let at = format!("{field}.{name}");
+            if !pointer.starts_with('/') || pointer.len() > 256 {
+                e.push(FieldViolation::new(
+                    at,
+                    "must be a JSON pointer (RFC 6901) such as /authed_user/access_token",
+                ));
+                continue;
+            }
+            match mapping.slot(name) {
+                Some(slot) => *slot = Some(pointer.clone()),
+                None => e.push(FieldViolation::new(
+                    at,
+                    format!("is not one of {}", Self::NAMES.join(", ")),
+                )),
+            }
+        }
+        mapping
+    }
 }
 
 impl AccountMapping {
@@ -254,6 +384,7 @@ impl AccountMapping {
             Self::IdToken { .. } => "id_token",
             Self::Userinfo { .. } => "userinfo",
             Self::Endpoint { .. } => "endpoint",
+            Self::TokenResponse { .. } => "token_response",
         }
     }
 }
@@ -287,6 +418,8 @@ impl IntegrationConfig {
     /// Three days of failed refreshes, then the customer is asked.
     pub const DEFAULT_FAILURE_HORIZON_SECS: u32 = 3 * 24 * 3600;
     pub const MAX_FAILURE_HORIZON_SECS: u32 = 366 * 24 * 3600;
+    /// A week's notice before a refresh token dies.
+    pub const DEFAULT_EXPIRY_WARNING_SECS: u32 = 7 * 24 * 3600;
     /// The longest `within` grace accepted.
     pub const MAX_REUSE_GRACE_SECS: u32 = 24 * 3600;
     /// Token response fields that hold secrets and are never kept as metadata.

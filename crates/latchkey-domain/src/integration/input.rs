@@ -27,6 +27,8 @@ pub struct IntegrationConfigInput {
     pub token_params: Vec<(String, String)>,
     /// `""` (default: basic header), `basic_header` or `request_body`.
     pub client_auth: String,
+    /// `""` or `form` (default), `json`.
+    pub token_request_format: String,
     /// `None` takes `Authorization: Bearer <token>`.
     pub token_placement: Option<TokenPlacement>,
     pub default_token_lifetime_secs: Option<u32>,
@@ -51,6 +53,11 @@ pub struct IntegrationConfigInput {
     pub account_kind: String,
     pub account_url: String,
     pub account_pointer: String,
+    /// `GET` (or empty) or `POST`, for `endpoint`.
+    pub account_method: String,
+    /// `name → JSON pointer` for the token response's fields ([`TokenResponseMapping::NAMES`]).
+    pub token_response: Vec<(String, String)>,
+    pub refresh_token_expiry_warning_secs: Option<u32>,
     pub reauthorize_same_account: bool,
     /// `never` (or empty), `within` (with `refresh_token_reuse_grace_secs`) or `always`.
     pub refresh_token_reuse: String,
@@ -152,13 +159,30 @@ impl IntegrationConfigInput {
         let client_auth = match self.client_auth.as_str() {
             "" | "basic_header" => Some(ClientAuthMethod::BasicHeader),
             "request_body" => Some(ClientAuthMethod::RequestBody),
+            "json_body" => Some(ClientAuthMethod::JsonBody),
             _ => {
                 e.push(FieldViolation::new(
                     "client_auth",
-                    "must be basic_header or request_body",
+                    "must be basic_header, request_body or json_body",
                 ));
                 None
             }
+        };
+        let token_request_format = match self.token_request_format.as_str() {
+            "" | "form" => TokenRequestFormat::Form,
+            "json" => TokenRequestFormat::Json,
+            _ => {
+                e.push(FieldViolation::new(
+                    "token_request_format",
+                    "must be form or json",
+                ));
+                TokenRequestFormat::Form
+            }
+        };
+        let token_request_format = if client_auth == Some(ClientAuthMethod::JsonBody) {
+            TokenRequestFormat::Json
+        } else {
+            token_request_format
         };
         let token_placement = e.check(
             self.token_placement
@@ -391,16 +415,36 @@ impl IntegrationConfigInput {
                         "must be a JSON pointer (RFC 6901) such as /user/id",
                     ));
                 }
+                let method = match self.account_method.to_ascii_uppercase().as_str() {
+                    "" | "GET" => "GET",
+                    "POST" => "POST",
+                    _ => {
+                        e.push(FieldViolation::new("account.method", "must be GET or POST"));
+                        "GET"
+                    }
+                };
                 e.check(ProviderUrl::parse_field(&self.account_url, "account.url"))
                     .map(|url| AccountMapping::Endpoint {
                         url,
                         pointer: self.account_pointer.clone(),
+                        method: method.to_owned(),
                     })
+            }
+            "token_response" => {
+                if !self.account_pointer.starts_with('/') || self.account_pointer.len() > 256 {
+                    e.push(FieldViolation::new(
+                        "account.pointer",
+                        "must be a JSON pointer (RFC 6901) such as /team/id",
+                    ));
+                }
+                Some(AccountMapping::TokenResponse {
+                    pointer: self.account_pointer.clone(),
+                })
             }
             _ => {
                 e.push(FieldViolation::new(
                     "account.kind",
-                    "must be id_token, userinfo or endpoint",
+                    "must be id_token, userinfo, endpoint or token_response",
                 ));
                 None
             }
@@ -413,6 +457,17 @@ impl IntegrationConfigInput {
         }
         let connection_params =
             super::parse_connection_params(self.connection_params, "connection_params", &mut e);
+        let token_response =
+            TokenResponseMapping::parse(&self.token_response, "token_response", &mut e);
+        let refresh_token_expiry_warning_secs = self
+            .refresh_token_expiry_warning_secs
+            .unwrap_or(IntegrationConfig::DEFAULT_EXPIRY_WARNING_SECS);
+        if refresh_token_expiry_warning_secs > IntegrationConfig::MAX_TOKEN_LIFETIME_SECS {
+            e.push(FieldViolation::new(
+                "refresh_token_expiry_warning_secs",
+                "must be at most 366 days",
+            ));
+        }
         if self.callback_params.len() > super::ConnectionParam::MAX_PARAMS {
             e.push(FieldViolation::new(
                 "callback_params",
@@ -483,6 +538,7 @@ impl IntegrationConfigInput {
                 authorization_params,
                 token_params,
                 client_auth,
+                token_request_format,
                 token_placement,
                 default_token_lifetime_secs,
                 refresh_margin_secs,
@@ -502,6 +558,8 @@ impl IntegrationConfigInput {
                 refresh_failure_horizon_secs,
                 return_url_origins,
                 allowed_scopes,
+                token_response,
+                refresh_token_expiry_warning_secs,
                 connection_params,
                 callback_params: self.callback_params,
             },

@@ -296,7 +296,7 @@ fn url_fields(c: &IntegrationConfig) -> Vec<(&'static str, &ProviderUrl, bool)> 
         Some(AccountMapping::IdToken { jwks_url: url })
         | Some(AccountMapping::Userinfo { url })
         | Some(AccountMapping::Endpoint { url, .. }) => Some(url),
-        None => None,
+        Some(AccountMapping::TokenResponse { .. }) | None => None,
     };
     [
         ("authorization_url", c.authorization_url.as_ref(), true),
@@ -376,13 +376,16 @@ impl IntegrationConfig {
             Some(AccountMapping::Userinfo { url }) => {
                 optional(url, "account.url")?.map(|url| AccountMapping::Userinfo { url })
             }
-            Some(AccountMapping::Endpoint { url, pointer }) => {
-                optional(url, "account.url")?.map(|url| AccountMapping::Endpoint {
-                    url,
-                    pointer: pointer.clone(),
-                })
-            }
-            None => None,
+            Some(AccountMapping::Endpoint {
+                url,
+                pointer,
+                method,
+            }) => optional(url, "account.url")?.map(|url| AccountMapping::Endpoint {
+                url,
+                pointer: pointer.clone(),
+                method: method.clone(),
+            }),
+            other => other.clone(),
         };
         Ok(Cow::Owned(c))
     }

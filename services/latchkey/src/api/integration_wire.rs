@@ -59,6 +59,7 @@ pub fn config_input(
         Ok(pb::ClientAuthMethod::Unspecified) => String::new(),
         Ok(pb::ClientAuthMethod::BasicHeader) => "basic_header".to_owned(),
         Ok(pb::ClientAuthMethod::RequestBody) => "request_body".to_owned(),
+        Ok(pb::ClientAuthMethod::JsonBody) => "json_body".to_owned(),
         Err(_) => {
             errors.push(FieldViolation::new(
                 "config.client_auth",
@@ -150,6 +151,14 @@ pub fn config_input(
             .as_ref()
             .map(|a| a.pointer.clone())
             .unwrap_or_default(),
+        account_method: c
+            .account
+            .as_ref()
+            .map(|a| a.method.clone())
+            .unwrap_or_default(),
+        token_request_format: c.token_request_format,
+        token_response: sorted(c.token_response),
+        refresh_token_expiry_warning_secs: c.refresh_token_expiry_warning_secs,
         reauthorize_same_account: c.reauthorize_same_account,
         refresh_token_reuse: c.refresh_token_reuse,
         refresh_token_reuse_grace_secs: c.refresh_token_reuse_grace_secs,
@@ -208,6 +217,7 @@ pub fn template_to_pb(template: &latchkey_domain::templates::Template) -> pb::Te
     template.fill(&mut input);
     let client_auth = match input.client_auth.as_str() {
         "request_body" => pb::ClientAuthMethod::RequestBody,
+        "json_body" => pb::ClientAuthMethod::JsonBody,
         _ => pb::ClientAuthMethod::BasicHeader,
     };
     pb::Template {
@@ -281,7 +291,22 @@ pub fn integration_to_pb(state: &integration::State, callback_url: &str) -> pb::
             client_auth: match c.client_auth {
                 ClientAuthMethod::BasicHeader => pb::ClientAuthMethod::BasicHeader,
                 ClientAuthMethod::RequestBody => pb::ClientAuthMethod::RequestBody,
+                ClientAuthMethod::JsonBody => pb::ClientAuthMethod::JsonBody,
             } as i32,
+            token_request_format: match c.token_request_format {
+                latchkey_domain::TokenRequestFormat::Form => "form",
+                latchkey_domain::TokenRequestFormat::Json => "json",
+            }
+            .to_owned(),
+            token_response: latchkey_domain::TokenResponseMapping::NAMES
+                .iter()
+                .filter_map(|name| {
+                    c.token_response
+                        .get(name)
+                        .map(|p| ((*name).to_owned(), p.to_owned()))
+                })
+                .collect(),
+            refresh_token_expiry_warning_secs: Some(c.refresh_token_expiry_warning_secs),
             token_placement: Some(pb::TokenPlacement {
                 placement: Some(placement),
             }),
@@ -322,13 +347,23 @@ pub fn integration_to_pb(state: &integration::State, callback_url: &str) -> pb::
                     pb::AccountMapping {
                         kind: a.as_str().to_owned(),
                         url: url.as_str().to_owned(),
-                        pointer: String::new(),
+                        ..Default::default()
                     }
                 }
-                AccountMapping::Endpoint { url, pointer } => pb::AccountMapping {
+                AccountMapping::Endpoint {
+                    url,
+                    pointer,
+                    method,
+                } => pb::AccountMapping {
                     kind: a.as_str().to_owned(),
                     url: url.as_str().to_owned(),
                     pointer: pointer.clone(),
+                    method: method.clone(),
+                },
+                AccountMapping::TokenResponse { pointer } => pb::AccountMapping {
+                    kind: a.as_str().to_owned(),
+                    pointer: pointer.clone(),
+                    ..Default::default()
                 },
             }),
             reauthorize_same_account: c.reauthorize_same_account,

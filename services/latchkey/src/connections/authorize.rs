@@ -508,13 +508,35 @@ impl Connections {
             }
             AccountMapping::Userinfo { url } => {
                 self.provider
-                    .account_from_endpoint(&url.url(), &response.access_token, "/sub")
+                    .account_from_endpoint(
+                        ("GET", &url.url()),
+                        &config.token_placement,
+                        &response.access_token,
+                        "/sub",
+                    )
                     .await?
             }
-            AccountMapping::Endpoint { url, pointer } => {
+            AccountMapping::Endpoint {
+                url,
+                pointer,
+                method,
+            } => {
                 self.provider
-                    .account_from_endpoint(&url.url(), &response.access_token, pointer)
+                    .account_from_endpoint(
+                        (method, &url.url()),
+                        &config.token_placement,
+                        &response.access_token,
+                        pointer,
+                    )
                     .await?
+            }
+            AccountMapping::TokenResponse { pointer } => {
+                response.account_id.clone().ok_or_else(|| {
+                    latchkey_oauth::OAuthError::InvalidResponse {
+                        status: 200,
+                        reason: format!("the token response has no string or number at {pointer}"),
+                    }
+                })?
             }
         };
         Ok(Some(account))

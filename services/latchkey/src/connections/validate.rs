@@ -7,7 +7,6 @@ use latchkey_crypto::Field;
 use latchkey_domain::connection::refresh::Need;
 use latchkey_domain::{ConnectionId, IntegrationConfig, connection};
 use latchkey_oauth::ClientCredentials;
-use secrecy::{ExposeSecret, SecretString};
 
 use super::Connections;
 use crate::callers::Caller;
@@ -41,7 +40,6 @@ impl Connections {
         let token = self
             .open_connection_secret(id, Field::AccessToken, sealed)
             .await?;
-        let bearer = SecretString::from(format!("Bearer {}", token.expose_secret()));
         let outcome: Result<(bool, Option<String>), latchkey_oauth::OAuthError> = match validation {
             latchkey_domain::TokenValidation::Introspection { url } => {
                 let secret = self.open_integration_secret(&integration).await?;
@@ -57,7 +55,7 @@ impl Connections {
             }
             latchkey_domain::TokenValidation::Userinfo { url } => self
                 .provider
-                .call_with_header("GET", &url.url(), "authorization", &bearer)
+                .call_with_token("GET", &url.url(), &config.token_placement, &token)
                 .await
                 .map(|r| match r.status {
                     200..=299 => (true, None),
@@ -78,7 +76,7 @@ impl Connections {
                     .join(path.trim_start_matches('/'))
                     .map_err(|e| AppError::FailedPrecondition(format!("probe path {path}: {e}")))?;
                 self.provider
-                    .call_with_header(method, &url, "authorization", &bearer)
+                    .call_with_token(method, &url, &config.token_placement, &token)
                     .await
                     .map(|r| {
                         let valid = r.status == *expected_status;
