@@ -50,6 +50,7 @@ async fn connection_history(store: &dyn EventStore, tenant: &str) -> ConnectionI
                 serde_json::json!("https://acme.example"),
             )]),
             refresh_at: None,
+            refresh_token_expires_at: None,
         },
         credentials: None,
         provider_account_id: None,

@@ -280,3 +280,325 @@ async fn a_callback_parameter_is_kept_in_the_metadata_and_the_base_uri_across_re
     let captured = types.iter().position(|t| t == "callback_captured").unwrap();
     assert_eq!(types[captured + 1], "authorized", "{types:?}");
 }
+
+async fn connect_through(
+    server: &Server,
+    config: latchkey_proto::v1::IntegrationConfig,
+    provider: &FakeProvider,
+) -> String {
+    let secret = provider.config().client_secret.clone();
+    let integration_id = create_integration(server, config, &secret).await;
+    let started = server
+        .connections()
+        .await
+        .start_authorization(StartAuthorizationRequest {
+            integration_id,
+            tenant: "acme".to_owned(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let (status, _, page, _) = consent(&started.authorization_url).await;
+    assert_eq!(status, 200, "{page}");
+    started.connection_id
+}
+
+async fn connection(server: &Server, id: &str) -> latchkey_proto::v1::Connection {
+    server
+        .connections()
+        .await
+        .get_connection(GetConnectionRequest {
+            connection_id: id.to_owned(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+}
+
+async fn access_token(server: &Server, id: &str) -> latchkey_proto::v1::GetTokenResponse {
+    server
+        .connections()
+        .await
+        .get_token(GetTokenRequest {
+            connection_id: id.to_owned(),
+            min_ttl: None,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_bodies_and_form_encoded_answers_end_to_end() {
+    use latchkey_fake_provider::ClientAuth;
+    use latchkey_proto::v1::ClientAuthMethod;
+    let server = Server::start_with(&Mode::embedded(), &[LOOPBACK]).await;
+    // The credentials inside a JSON body (json_body); the answer form-encoded.
+    let provider = FakeProvider::start(ProviderConfig {
+        client_auth: ClientAuth::Body,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    provider.set_quirks(Quirks {
+        json_requests: true,
+        form_encoded_answers: true,
+        ..Default::default()
+    });
+    let mut config = provider_config(&provider, GrantType::AuthorizationCode);
+    config.client_auth = ClientAuthMethod::JsonBody as i32;
+    let id = connect_through(&server, config, &provider).await;
+    let token = access_token(&server, &id).await;
+    assert!(provider.accepts_access_token(&token.access_token));
+    let sent = provider
+        .requests()
+        .into_iter()
+        .find(|r| r.method == "POST")
+        .unwrap();
+    assert_eq!(sent.content_type.as_deref(), Some("application/json"));
+    assert_eq!(sent.authorization, None);
+    let body: serde_json::Value = serde_json::from_str(&sent.body).unwrap();
+    assert_eq!(body["grant_type"], "authorization_code");
+    assert_eq!(body["client_id"], provider.config().client_id);
+    assert_eq!(body["client_secret"], provider.config().client_secret);
+    // A refresh, form-encoded answer and all, rotates the token.
+    let refreshed = server
+        .connections()
+        .await
+        .refresh_token(RefreshTokenRequest {
+            connection_id: id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(refreshed.has_refresh_token);
+    assert_ne!(
+        access_token(&server, &id).await.access_token,
+        token.access_token
+    );
+
+    // Notion's shape: Basic credentials and a JSON body.
+    let notion = FakeProvider::start(ProviderConfig::default())
+        .await
+        .unwrap();
+    notion.set_quirks(Quirks {
+        json_requests: true,
+        ..Default::default()
+    });
+    let mut config = provider_config(&notion, GrantType::AuthorizationCode);
+    config.token_request_format = "json".to_owned();
+    let id = connect_through(&server, config, &notion).await;
+    assert!(notion.accepts_access_token(&access_token(&server, &id).await.access_token));
+    let sent = notion
+        .requests()
+        .into_iter()
+        .find(|r| r.method == "POST")
+        .unwrap();
+    assert_eq!(sent.content_type.as_deref(), Some("application/json"));
+    assert!(sent.authorization.unwrap().starts_with("Basic "));
+    assert!(!sent.body.contains("client_secret"), "{}", sent.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slack_style_answer_gives_the_nested_user_token_and_the_team_as_the_account() {
+    let provider = FakeProvider::start(ProviderConfig::default())
+        .await
+        .unwrap();
+    provider.set_quirks(Quirks {
+        nest_tokens_under: Some("authed_user".to_owned()),
+        extra_fields: vec![(
+            "team".to_owned(),
+            serde_json::json!({ "id": "T0123", "name": "Acme" }),
+        )],
+        ..Default::default()
+    });
+    let server = Server::start_with(&Mode::embedded(), &[LOOPBACK]).await;
+    let mut config = provider_config(&provider, GrantType::AuthorizationCode);
+    config.token_response = [
+        ("access_token", "/authed_user/access_token"),
+        ("refresh_token", "/authed_user/refresh_token"),
+        ("expires_in", "/authed_user/expires_in"),
+        ("scope", "/authed_user/scope"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    config.account = Some(latchkey_proto::v1::AccountMapping {
+        kind: "token_response".to_owned(),
+        pointer: "/team/id".to_owned(),
+        ..Default::default()
+    });
+    let id = connect_through(&server, config, &provider).await;
+    let token = access_token(&server, &id).await;
+    assert_ne!(token.access_token, "xoxb-not-the-users");
+    assert!(provider.accepts_access_token(&token.access_token));
+    assert_eq!(token.scopes, ["read", "write"]);
+    let state = connection(&server, &id).await;
+    assert_eq!(state.provider_account_id, "T0123");
+    assert!(state.has_refresh_token);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refresh_tokens_own_expiry_is_recorded_and_announced_before_it() {
+    let provider = FakeProvider::start(ProviderConfig::default())
+        .await
+        .unwrap();
+    // A refresh token that lives an hour and three seconds and is never renewed (no rotation,
+    // and a refresh answer does not extend it).
+    provider.set_quirks(Quirks {
+        rotate_refresh_tokens: false,
+        refresh_token_expires_in: Some(3603),
+        ..Default::default()
+    });
+    let server = Server::start_with(&Mode::embedded(), &[LOOPBACK]).await;
+    let mut config = provider_config(&provider, GrantType::AuthorizationCode);
+    config.refresh_token_expiry_warning_secs = Some(3600);
+    let id = connect_through(&server, config, &provider).await;
+    let state = connection(&server, &id).await;
+    let dies_at = state.refresh_token_expires_at.unwrap();
+    let now = chrono::Utc::now().timestamp();
+    assert!((dies_at.seconds - now - 3603).abs() <= 5, "{dies_at:?}");
+    // The schedule wakes for the warning, an hour before, three seconds from now.
+    let wake = state.next_refresh_at.unwrap().seconds;
+    assert!(wake - now <= 4, "next refresh at {wake}, now {now}");
+
+    let mut waited = 0;
+    let announced = loop {
+        let mut events = server
+            .audit()
+            .await
+            .get_history(GetHistoryRequest {
+                stream: Some(get_history_request::Stream::ConnectionId(id.clone())),
+                from_version: 0,
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        let mut found = Vec::new();
+        while let Some(event) = events.message().await.unwrap() {
+            if event.r#type == "refresh_token_expiring" {
+                found.push(event);
+            }
+        }
+        if !found.is_empty() {
+            break found;
+        }
+        assert!(waited < 40, "no refresh_token_expiring within 20 s");
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        waited += 1;
+    };
+    assert_eq!(announced.len(), 1);
+    let Some(latchkey_proto::v1::event::Payload::RefreshTokenExpiring(payload)) =
+        &announced[0].payload
+    else {
+        panic!("typed payload expected");
+    };
+    assert_eq!(
+        payload.expires_at.as_ref().unwrap().seconds,
+        dies_at.seconds
+    );
+    // Announced once: the next wake is the ordinary refresh, about an hour away.
+    let after = connection(&server, &id).await;
+    assert!(after.next_refresh_at.unwrap().seconds - now > 600);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_query_placed_token_and_a_custom_header_prefix_pass_validation_and_the_account_lookup() {
+    use latchkey_fake_provider::ApiToken;
+    use latchkey_proto::v1::{
+        HeaderPlacement, QueryPlacement, TokenPlacement, TokenValidation,
+        ValidateConnectionRequest, token_placement::Placement,
+    };
+    let server = Server::start_with(
+        &Mode::embedded(),
+        &[LOOPBACK, ("LATCHKEY_VALIDATION_TICK", "1")],
+    )
+    .await;
+    let mut ids = Vec::new();
+    for (api, placement) in [
+        (
+            ApiToken::Query {
+                param: "access_token".to_owned(),
+            },
+            Placement::Query(QueryPlacement {
+                param: "access_token".to_owned(),
+            }),
+        ),
+        (
+            ApiToken::Header {
+                name: "authorization".to_owned(),
+                prefix: "token".to_owned(),
+            },
+            Placement::Header(HeaderPlacement {
+                name: "Authorization".to_owned(),
+                prefix: "token".to_owned(),
+            }),
+        ),
+    ] {
+        let provider = FakeProvider::start(ProviderConfig::default())
+            .await
+            .unwrap();
+        provider.set_quirks(Quirks {
+            api_token: api,
+            ..Default::default()
+        });
+        let mut config = provider_config(&provider, GrantType::AuthorizationCode);
+        config.token_placement = Some(TokenPlacement {
+            placement: Some(placement),
+        });
+        config.validation = Some(TokenValidation {
+            kind: "userinfo".to_owned(),
+            url: provider.url("/userinfo"),
+            ..Default::default()
+        });
+        config.validation_interval_secs = Some(10);
+        // Dropbox-style: the account from a POST.
+        config.account = Some(latchkey_proto::v1::AccountMapping {
+            kind: "endpoint".to_owned(),
+            url: provider.url("/api/me"),
+            pointer: "/user".to_owned(),
+            method: "POST".to_owned(),
+        });
+        let id = connect_through(&server, config, &provider).await;
+        let state = connection(&server, &id).await;
+        assert_eq!(state.provider_account_id, provider.config().username);
+        let validated = server
+            .connections()
+            .await
+            .validate_connection(ValidateConnectionRequest {
+                connection_id: id.clone(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        let verdict = validated.last_validation.unwrap();
+        assert!(verdict.valid, "{verdict:?}");
+        ids.push((id, provider));
+    }
+    // Scheduled validations come by themselves and keep calling the tokens valid; no refresh is
+    // forced by a validation that looked in the wrong place.
+    let userinfo_calls = |provider: &FakeProvider| {
+        provider
+            .requests()
+            .into_iter()
+            .filter(|r| r.target.starts_with("/userinfo"))
+            .count()
+    };
+    let mut waited = 0;
+    while ids.iter().any(|(_, provider)| userinfo_calls(provider) < 3) {
+        assert!(
+            waited < 60,
+            "no scheduled validation within 30 s (interval 10 s)"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        waited += 1;
+    }
+    for (id, provider) in &ids {
+        let state = connection(&server, id).await;
+        let verdict = state.last_validation.unwrap();
+        assert!(verdict.valid, "{verdict:?}");
+        assert_eq!(provider.token_calls_of("refresh_token"), 0);
+    }
+}

@@ -143,6 +143,7 @@ fn events_for(id: ConnectionId, n: usize) -> Vec<Vec<DomainEvent>> {
             scopes: vec![],
             metadata: Default::default(),
             refresh_at: None,
+            refresh_token_expires_at: None,
         },
         credentials: None,
         provider_account_id: None,

@@ -367,6 +367,7 @@ fn connection_events(id: ConnectionId, integration: IntegrationId) -> Vec<Domain
                 ]
                 .into(),
                 refresh_at: Some(chrono::Utc::now() + chrono::Duration::minutes(55)),
+                refresh_token_expires_at: None,
             },
             credentials: None,
             provider_account_id: Some("0051x000001AbCdAAK".to_owned()),

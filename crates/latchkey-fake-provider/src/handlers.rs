@@ -178,6 +178,18 @@ pub(crate) fn issue(s: &Shared, inner: &mut Inner, grant_id: &str, with_refresh:
             .insert(refresh.clone(), (grant_id.to_owned(), false));
         inner.issued.push(refresh.clone());
         body["refresh_token"] = json!(refresh);
+        if let Some(secs) = q.refresh_token_expires_in {
+            body["refresh_token_expires_in"] = json!(secs);
+        }
+    }
+    if let Some(pointer) = &q.nest_tokens_under {
+        // Slack-style: the user's token inside an object, the top level another one's.
+        let mut outer = json!({ "ok": true, "access_token": "xoxb-not-the-users" });
+        for (key, value) in &q.extra_fields {
+            outer[key] = value.clone();
+        }
+        outer[pointer.as_str()] = body;
+        return outer;
     }
     body
 }
@@ -243,11 +255,40 @@ impl Drop for InFlight {
     }
 }
 
+/// A token request's parameters, from a form or (Notion-style) a JSON object of strings.
+fn token_params(headers: &HeaderMap, body: &[u8]) -> (bool, HashMap<String, String>) {
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if json {
+        let object: serde_json::Map<String, Value> =
+            serde_json::from_slice(body).unwrap_or_default();
+        let params = object
+            .into_iter()
+            .filter_map(|(k, v)| Some((k, v.as_str()?.to_owned())))
+            .collect();
+        return (true, params);
+    }
+    (
+        false,
+        url::form_urlencoded::parse(body).into_owned().collect(),
+    )
+}
+
 pub(crate) async fn token(
     State(s): State<Shared>,
     headers: HeaderMap,
-    Form(form): Form<HashMap<String, String>>,
+    body: axum::body::Bytes,
 ) -> Response {
+    let (json, form) = token_params(&headers, &body);
+    if s.lock().quirks.json_requests && !json {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "the body must be a JSON object",
+        );
+    }
     let _in_flight = InFlight::start(&s);
     let delay = s.lock().quirks.token_delay;
     if !delay.is_zero() {
@@ -408,6 +449,26 @@ pub(crate) async fn token(
     if !answer_delay.is_zero() {
         tokio::time::sleep(answer_delay).await;
     }
+    if s.lock().quirks.form_encoded_answers {
+        let mut form = url::form_urlencoded::Serializer::new(String::new());
+        if let Value::Object(fields) = &body {
+            for (key, value) in fields {
+                match value {
+                    Value::String(text) => form.append_pair(key, text),
+                    other => form.append_pair(key, &other.to_string()),
+                };
+            }
+        }
+        return (
+            StatusCode::OK,
+            [
+                (header::CACHE_CONTROL, "no-store"),
+                (header::CONTENT_TYPE, "application/x-www-form-urlencoded"),
+            ],
+            form.finish(),
+        )
+            .into_response();
+    }
     (
         StatusCode::OK,
         [(header::CACHE_CONTROL, "no-store")],
@@ -457,13 +518,28 @@ pub(crate) async fn introspect(
     Json(json!({ "active": provider.accepts_access_token(&token) })).into_response()
 }
 
-pub(crate) async fn me(State(s): State<Shared>, headers: HeaderMap) -> Response {
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or_default()
-        .to_owned();
+pub(crate) async fn me(
+    State(s): State<Shared>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    // Only where this provider takes tokens: a token anywhere else is no token.
+    let placement = s.lock().quirks.api_token.clone();
+    let token = match placement {
+        ApiToken::Header { name, prefix } => headers
+            .get(name.as_str())
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                if prefix.is_empty() {
+                    Some(v)
+                } else {
+                    v.strip_prefix(prefix.as_str())?.strip_prefix(' ')
+                }
+            })
+            .unwrap_or_default()
+            .to_owned(),
+        ApiToken::Query { param } => query.get(&param).cloned().unwrap_or_default(),
+    };
     let provider = FakeProvider {
         addr: "127.0.0.1:0".parse().unwrap_or_else(|_| unreachable!()),
         shared: s,

@@ -62,6 +62,24 @@ pub enum IdToken {
     WrongIssuer,
 }
 
+/// Where the provider's API (`/api/me`, `/userinfo`) takes access tokens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApiToken {
+    /// `<name>: <prefix> <token>` (`Authorization: Bearer …` by default).
+    Header { name: String, prefix: String },
+    /// `?<param>=<token>`.
+    Query { param: String },
+}
+
+impl Default for ApiToken {
+    fn default() -> Self {
+        Self::Header {
+            name: "authorization".to_owned(),
+            prefix: "Bearer".to_owned(),
+        }
+    }
+}
+
 /// Switches for the ways real providers bend the standard, and for failures.
 #[derive(Debug, Clone)]
 pub struct Quirks {
@@ -93,6 +111,17 @@ pub struct Quirks {
     pub id_token: IdToken,
     /// Extra parameters on the redirect back (QuickBooks' `realmId`).
     pub callback_params: Vec<(String, String)>,
+    /// Sent beside each new refresh token: how long it lives (QuickBooks, GitHub Apps).
+    pub refresh_token_expires_in: Option<u64>,
+    /// Token requests must be JSON objects (Notion), a form is refused.
+    pub json_requests: bool,
+    /// Token answers are form-encoded (GitHub without `Accept: application/json`).
+    pub form_encoded_answers: bool,
+    /// The tokens go inside an object under this key (Slack's `authed_user`), beside a top
+    /// level `access_token` that is not the user's.
+    pub nest_tokens_under: Option<String>,
+    /// Where the API takes tokens.
+    pub api_token: ApiToken,
 }
 
 impl Default for Quirks {
@@ -113,6 +142,11 @@ impl Default for Quirks {
             reuse_grace: std::time::Duration::ZERO,
             id_token: IdToken::Good,
             callback_params: Vec::new(),
+            refresh_token_expires_in: None,
+            json_requests: false,
+            form_encoded_answers: false,
+            nest_tokens_under: None,
+            api_token: ApiToken::default(),
         }
     }
 }
@@ -281,7 +315,7 @@ impl FakeProvider {
             .route("/authorize", get(authorize))
             .route("/token", post(token))
             .route("/revoke", post(revoke))
-            .route("/api/me", get(me))
+            .route("/api/me", get(me).post(me))
             .route("/userinfo", get(me))
             .route("/introspect", post(introspect))
             .route("/jwks", get(jwks))

@@ -176,6 +176,13 @@ pub fn decide(state: Option<&State>, command: Command) -> Result<Vec<Event>, Dom
             _ if values == s.params => Ok(Vec::new()),
             _ => Ok(vec![Event::ParametersSet { values }]),
         },
+        Command::WarnRefreshTokenExpiry { expires_at } => {
+            if s.refresh_token_expiry_warned == Some(expires_at) {
+                Ok(Vec::new())
+            } else {
+                Ok(vec![Event::RefreshTokenExpiring { expires_at }])
+            }
+        }
         Command::CaptureCallback { values } => match s.status {
             Revoked => Err(refuse(s, "keep callback parameters")),
             _ if values.is_empty() => Ok(Vec::new()),
@@ -207,6 +214,9 @@ fn take_tokens(s: &mut State, tokens: &TokenSet) {
     s.access_token = Some(tokens.access_token.clone());
     if let Some(refresh) = &tokens.refresh_token {
         s.refresh_token = Some(refresh.clone());
+        s.refresh_token_expires_at = tokens.refresh_token_expires_at;
+    } else if tokens.refresh_token_expires_at.is_some() {
+        s.refresh_token_expires_at = tokens.refresh_token_expires_at;
     }
     s.token_type = Some(tokens.token_type.clone());
     s.expires_at = tokens.expires_at;
@@ -278,6 +288,8 @@ pub fn apply(state: Option<State>, event: &Event, meta: &EventMeta) -> Option<St
                 refreshed_at: None,
                 params: BTreeMap::new(),
                 captured: BTreeMap::new(),
+                refresh_token_expires_at: None,
+                refresh_token_expiry_warned: None,
             });
         }
         (None, _) => return None,
@@ -380,6 +392,9 @@ pub fn apply(state: Option<State>, event: &Event, meta: &EventMeta) -> Option<St
             s.status = Status::Revoked;
         }
         Event::ParametersSet { values } => s.params = values.clone(),
+        Event::RefreshTokenExpiring { expires_at } => {
+            s.refresh_token_expiry_warned = Some(*expires_at);
+        }
         Event::CallbackCaptured { values } => {
             s.captured = values.clone();
             keep_captured(&mut s);

@@ -162,6 +162,45 @@ pub fn refresh_at(
     }
 }
 
+/// When a refresh token that dies at `dies_at` is to be announced (`refresh_token_expiring`):
+/// the integration's warning before it.
+pub fn expiry_warning_at(config: &IntegrationConfig, dies_at: DateTime<Utc>) -> DateTime<Utc> {
+    dies_at - Duration::seconds(i64::from(config.refresh_token_expiry_warning_secs))
+}
+
+/// When to wake for tokens planned to refresh at `refresh_at` whose refresh token dies at
+/// `dies_at`: no later than the warning, so the announcement is not late (the refresh then run
+/// renews the refresh token at providers that roll it, and nothing needs announcing).
+pub fn wake_at(
+    config: &IntegrationConfig,
+    refresh_at: Option<DateTime<Utc>>,
+    dies_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    match dies_at.map(|at| expiry_warning_at(config, at)) {
+        Some(warn) if warn > now => Some(refresh_at.map_or(warn, |at| at.min(warn))),
+        _ => refresh_at,
+    }
+}
+
+/// What a commit of `tokens` on `state` must also say: the refresh token's death is within the
+/// warning and was not announced yet.
+pub fn expiry_warning(
+    config: &IntegrationConfig,
+    state: Option<&State>,
+    tokens: &super::TokenSet,
+    now: DateTime<Utc>,
+) -> Option<super::Command> {
+    let dies_at = match (&tokens.refresh_token, tokens.refresh_token_expires_at) {
+        (_, Some(at)) => at,
+        (None, None) => state?.refresh_token_expires_at?,
+        (Some(_), None) => return None,
+    };
+    (now >= expiry_warning_at(config, dies_at)).then_some(super::Command::WarnRefreshTokenExpiry {
+        expires_at: dies_at,
+    })
+}
+
 /// When tokens from an answer with `expires_in` (or none: the integration's default lifetime)
 /// expire, counted from `now`; a lifetime past the longest accepted is cut to it.
 pub fn expires_at(

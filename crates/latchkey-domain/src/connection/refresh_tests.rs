@@ -50,6 +50,7 @@ fn active(expires_at: DateTime<Utc>) -> State {
                 scopes: vec![],
                 metadata: BTreeMap::new(),
                 refresh_at: Some(expires_at - Duration::minutes(5)),
+                refresh_token_expires_at: None,
             },
             credentials: None,
             provider_account_id: None,
@@ -483,4 +484,99 @@ fn refresh_given_min_ttl_beyond_a_freshly_issued_tokens_lifetime_is_not_tried_ag
         None,
         "asked again once a minute"
     );
+}
+
+mod refresh_token_expiry {
+    use super::*;
+    use crate::EventMeta;
+    use crate::connection::refresh::{expiry_warning, wake_at};
+    use crate::connection::{Event, State, apply, decide};
+
+    fn config(warning_days: u32) -> IntegrationConfig {
+        let mut config = super::config(300, None);
+        config.refresh_token_expiry_warning_secs = warning_days * 24 * 3600;
+        config
+    }
+
+    fn tokens_at(now: DateTime<Utc>) -> TokenSet {
+        TokenSet {
+            access_token: Sealed::from_bytes(vec![1]),
+            refresh_token: None,
+            token_type: "Bearer".to_owned(),
+            expires_at: Some(now + Duration::hours(1)),
+            scopes: vec![],
+            metadata: BTreeMap::new(),
+            refresh_at: None,
+            refresh_token_expires_at: None,
+        }
+    }
+
+    fn with_refresh(dies_at: Option<DateTime<Utc>>) -> TokenSet {
+        TokenSet {
+            refresh_token: Some(Sealed::from_bytes(vec![7])),
+            refresh_token_expires_at: dies_at,
+            ..tokens_at(now())
+        }
+    }
+
+    fn authorized_state() -> State {
+        active(now() + Duration::hours(1))
+    }
+
+    #[test]
+    fn a_refresh_token_dying_within_the_warning_is_announced_once_per_expiry() {
+        let now = now();
+        let config = config(7);
+        let far = with_refresh(Some(now + Duration::days(100)));
+        assert!(expiry_warning(&config, None, &far, now).is_none());
+        let dies = now + Duration::days(6);
+        let near = with_refresh(Some(dies));
+        let Some(warning) = expiry_warning(&config, None, &near, now) else {
+            panic!("six days left is within a week's warning");
+        };
+        let state = authorized_state();
+        let events = decide(Some(&state), warning.clone()).unwrap();
+        assert_eq!(events, [Event::RefreshTokenExpiring { expires_at: dies }]);
+        let warned = apply(Some(state), &events[0], &EventMeta::at_version(9)).unwrap();
+        assert_eq!(warned.refresh_token_expiry_warned, Some(dies));
+        assert!(decide(Some(&warned), warning).unwrap().is_empty(), "once");
+    }
+
+    #[test]
+    fn a_kept_refresh_token_keeps_its_expiry_and_a_new_one_brings_its_own() {
+        let now = now();
+        let config = config(7);
+        let mut state = authorized_state();
+        state.refresh_token_expires_at = Some(now + Duration::days(3));
+        // A refresh that did not rotate: the connection's own expiry counts.
+        let kept = TokenSet {
+            refresh_token: None,
+            refresh_token_expires_at: None,
+            ..tokens_at(now)
+        };
+        assert!(expiry_warning(&config, Some(&state), &kept, now).is_some());
+        // A new refresh token without an expiry: nothing is known of it.
+        assert!(expiry_warning(&config, Some(&state), &with_refresh(None), now).is_none());
+    }
+
+    #[test]
+    fn the_schedule_wakes_for_the_warning_when_it_comes_before_the_refresh() {
+        let now = now();
+        let config = config(7);
+        let refresh = Some(now + Duration::hours(1));
+        let dies_soon = Some(now + Duration::days(7) + Duration::minutes(5));
+        assert_eq!(
+            wake_at(&config, refresh, dies_soon, now),
+            Some(now + Duration::minutes(5))
+        );
+        let dies_late = Some(now + Duration::days(30));
+        assert_eq!(wake_at(&config, refresh, dies_late, now), refresh);
+        // Already within the warning: announced at the commit, the schedule is the refresh's.
+        let dies_now = Some(now + Duration::days(2));
+        assert_eq!(wake_at(&config, refresh, dies_now, now), refresh);
+        assert_eq!(
+            wake_at(&config, None, dies_soon, now),
+            Some(now + Duration::minutes(5))
+        );
+    }
 }

@@ -41,6 +41,7 @@ fn tokens(access: u8, refresh: Option<u8>) -> TokenSet {
             serde_json::json!("https://acme.my.salesforce.com"),
         )]),
         refresh_at: Some(now() + Duration::minutes(55)),
+        refresh_token_expires_at: None,
     }
 }
 
@@ -696,6 +697,13 @@ fn every_event_type_round_trips_through_json() {
             }],
         },
         Event::Deleted {},
+        Event::ParametersSet {
+            values: [("shop".to_owned(), "acme".to_owned())].into(),
+        },
+        Event::CallbackCaptured {
+            values: [("realmId".to_owned(), "9130".to_owned())].into(),
+        },
+        Event::RefreshTokenExpiring { expires_at: now() },
     ];
     for event in events {
         let json = serde_json::to_string(&event).unwrap();

@@ -139,6 +139,10 @@ pub struct TokenSet {
     /// connection cannot refresh, and says so by expiring).
     #[serde(default)]
     pub refresh_at: Option<DateTime<Utc>>,
+    /// When the refresh token itself dies, when the provider said (`refresh_token_expires_in`).
+    /// `None` with `refresh_token: None` keeps what the connection knows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token_expires_at: Option<DateTime<Utc>>,
 }
 
 /// An authorization started and not yet completed.
@@ -293,6 +297,10 @@ pub enum Command {
     CaptureCallback {
         values: crate::integration::ParamValues,
     },
+    /// The refresh token dies at `expires_at`, within the integration's warning: say so, once.
+    WarnRefreshTokenExpiry {
+        expires_at: DateTime<Utc>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -382,6 +390,11 @@ pub enum Event {
     CallbackCaptured {
         values: BTreeMap<String, String>,
     },
+    /// The refresh token dies at `expires_at` (the provider said so) and nothing has renewed
+    /// it: the customer will have to connect again unless the platform asks them first.
+    RefreshTokenExpiring {
+        expires_at: DateTime<Utc>,
+    },
 }
 
 impl State {
@@ -413,6 +426,7 @@ impl Event {
             Self::Deleted { .. } => "deleted",
             Self::ParametersSet { .. } => "parameters_set",
             Self::CallbackCaptured { .. } => "callback_captured",
+            Self::RefreshTokenExpiring { .. } => "refresh_token_expiring",
         }
     }
 
@@ -463,6 +477,12 @@ pub struct State {
     /// The connection parameters' values (`parameters_set`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub params: BTreeMap<String, String>,
+    /// When the refresh token dies, when the provider said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token_expires_at: Option<DateTime<Utc>>,
+    /// The refresh-token expiry a `refresh_token_expiring` event announced (once per expiry).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token_expiry_warned: Option<DateTime<Utc>>,
     /// The callback parameters kept from the last authorization (`callback_captured`); also in
     /// `metadata`, where each token response's fields would otherwise replace them.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]

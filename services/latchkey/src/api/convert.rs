@@ -145,6 +145,7 @@ pub fn connection_to_pb(state: &connection::State) -> pb::Connection {
             || state.credentials.is_some()
             || state.grant_type == GrantType::ClientCredentials,
         connection_params: state.params.clone().into_iter().collect(),
+        refresh_token_expires_at: state.refresh_token_expires_at.map(timestamp),
     }
 }
 

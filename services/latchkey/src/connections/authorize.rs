@@ -386,6 +386,9 @@ impl Connections {
                         let tokens = self
                             .seal_tokens(state.id, &response, config, &pending.scopes, now, false)
                             .await?;
+                        let warning = latchkey_domain::connection::refresh::expiry_warning(
+                            config, None, &tokens, now,
+                        );
                         let mut events = connection::decide(Some(&state), captured)?;
                         events.extend(connection::decide(
                             Some(&state),
@@ -399,6 +402,9 @@ impl Connections {
                                 grant: None,
                             },
                         )?);
+                        if let Some(warning) = warning {
+                            events.extend(connection::decide(Some(&state), warning)?);
+                        }
                         let connection = self
                             .append_events(state.id, state.version, events, caller, now)
                             .await?;

@@ -213,6 +213,7 @@ impl Connections {
         let tokens = self
             .seal_tokens(id, &response, config, &requested, now, true)
             .await?;
+        let tokens_for_warning = tokens.clone();
         let mut then = vec![
             connection::Command::SetParameters { values },
             connection::Command::Authorize {
@@ -226,6 +227,12 @@ impl Connections {
             },
         ];
         then.extend(profile.map(|profile| connection::Command::UpdateProfile { profile }));
+        then.extend(latchkey_domain::connection::refresh::expiry_warning(
+            config,
+            None,
+            &tokens_for_warning,
+            now,
+        ));
         let events = connection::decide_new(
             connection::Command::Create {
                 connection_id: id,

@@ -181,6 +181,7 @@ impl Connections {
                 .collect(),
             metadata: request.metadata.clone(),
             refresh_at,
+            refresh_token_expires_at: None,
         })
     }
 }

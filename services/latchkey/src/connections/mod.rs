@@ -310,6 +310,12 @@ impl Connections {
         let has_refresh_token = response.refresh_token.is_some();
         let refresh_at = (has_refresh_token || can_run_grant_again)
             .then(|| rules::refresh_at(config, now, expires_at, has_refresh_token, jitter()));
+        let refresh_token_expires_at = response
+            .refresh_token_expires_in
+            .and_then(|secs| i64::try_from(secs).ok())
+            .map(|secs| now + Duration::seconds(secs));
+        // Awake by the warning before the refresh token dies, to announce it in time.
+        let refresh_at = rules::wake_at(config, refresh_at, refresh_token_expires_at, now);
         let refresh_token = match &response.refresh_token {
             Some(token) => Some(self.vault.seal(&owner, Field::RefreshToken, token).await?),
             None => None,
@@ -328,6 +334,7 @@ impl Connections {
                 .unwrap_or_else(|| requested.to_vec()),
             metadata: response.metadata.clone(),
             refresh_at,
+            refresh_token_expires_at,
         })
     }
 }

@@ -45,6 +45,7 @@ fn tokens(refresh: u8, expires_in: Duration) -> TokenSet {
         scopes: vec![],
         metadata: BTreeMap::new(),
         refresh_at: None,
+        refresh_token_expires_at: None,
     }
 }
 

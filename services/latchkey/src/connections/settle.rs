@@ -99,7 +99,7 @@ impl Connections {
         let mut current = state.clone();
         loop {
             attempt += 1;
-            let events = connection::decide(
+            let mut events = connection::decide(
                 Some(&current),
                 connection::Command::Refresh {
                     tokens: tokens.clone(),
@@ -108,6 +108,11 @@ impl Connections {
             .inspect_err(|e| {
                 tracing::warn!(connection_id = %id, error = %e, "refreshed tokens are not taken: the connection changed meanwhile");
             })?;
+            let warning =
+                refresh::expiry_warning(&integration.config, Some(&current), &tokens, now);
+            if let Some(warning) = warning {
+                events.extend(connection::decide(Some(&current), warning)?);
+            }
             let failure = match self
                 .append_events(id, current.version, events, caller, now)
                 .await

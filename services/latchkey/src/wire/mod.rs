@@ -75,6 +75,7 @@ mod tests {
                 scopes: vec!["read".to_owned(), "write".to_owned()],
                 metadata: Default::default(),
                 refresh_at: None,
+                refresh_token_expires_at: None,
             },
         });
         let pb = event_to_pb(&recorded(

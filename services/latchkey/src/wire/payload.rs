@@ -121,6 +121,11 @@ fn connection_payload(event: &connection::Event) -> Payload {
         E::ParametersSet { values } => Payload::ParametersSet(pb::ParametersSet {
             values: values.clone().into_iter().collect(),
         }),
+        E::RefreshTokenExpiring { expires_at } => {
+            Payload::RefreshTokenExpiring(pb::RefreshTokenExpiring {
+                expires_at: Some(timestamp(*expires_at)),
+            })
+        }
         E::CallbackCaptured { values } => Payload::CallbackCaptured(pb::CallbackCaptured {
             values: values.clone().into_iter().collect(),
         }),
