@@ -1036,6 +1036,45 @@ async fn integrations_start_from_a_template_or_from_discovery() {
         config.require_iss,
         "the provider advertises iss on callbacks"
     );
+    let validation = config.validation.unwrap();
+    assert_eq!(
+        (validation.kind.as_str(), validation.url),
+        ("introspection", provider.url("/introspect"))
+    );
+    assert_eq!(config.client_auth, ClientAuthMethod::BasicHeader as i32);
+    assert_eq!(config.account, None, "no openid scope: no account mapping");
+    // With openid asked for, the ID token (checked against the JWKS) maps accounts; a provider
+    // that takes only client_secret_post gets the credentials in the body.
+    let body_provider = FakeProvider::start(ProviderConfig {
+        client_auth: ClientAuth::Body,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let config = integrations
+        .create_integration(CreateIntegrationRequest {
+            config: Some(IntegrationConfig {
+                name: "Discovered OpenID".to_owned(),
+                grant_type: GrantType::AuthorizationCode as i32,
+                client_id: "c".to_owned(),
+                issuer: body_provider.issuer(),
+                scopes: vec!["openid".to_owned(), "read".to_owned()],
+                ..Default::default()
+            }),
+            discover: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .config
+        .unwrap();
+    let account = config.account.unwrap();
+    assert_eq!(
+        (account.kind.as_str(), account.url),
+        ("id_token", body_provider.url("/jwks"))
+    );
+    assert_eq!(config.client_auth, ClientAuthMethod::RequestBody as i32);
     let mismatch = integrations
         .create_integration(CreateIntegrationRequest {
             config: Some(IntegrationConfig {

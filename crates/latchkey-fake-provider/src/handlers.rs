@@ -20,6 +20,11 @@ pub(crate) async fn metadata(State(s): State<Shared>) -> Json<Value> {
         "revocation_endpoint": format!("{base}/revoke"),
         "jwks_uri": format!("{base}/jwks"),
         "userinfo_endpoint": format!("{base}/userinfo"),
+        "introspection_endpoint": format!("{base}/introspect"),
+        "token_endpoint_auth_methods_supported": match s.config.client_auth {
+            ClientAuth::Basic => ["client_secret_basic"],
+            ClientAuth::Body => ["client_secret_post"],
+        },
         "scopes_supported": ["read", "write", "offline_access"],
         "code_challenge_methods_supported": ["S256"],
         "authorization_response_iss_parameter_supported": true,

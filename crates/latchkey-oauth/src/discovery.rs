@@ -19,6 +19,38 @@ pub struct ServerMetadata {
     /// RFC 9207: the provider sends `iss` on authorization responses.
     #[serde(default)]
     pub authorization_response_iss_parameter_supported: bool,
+    /// RFC 7662.
+    #[serde(default)]
+    pub introspection_endpoint: Option<String>,
+    /// OpenID Connect.
+    #[serde(default)]
+    pub userinfo_endpoint: Option<String>,
+    #[serde(default)]
+    pub jwks_uri: Option<String>,
+    /// `client_secret_basic`, `client_secret_post`…; empty: not said (RFC 8414 then means Basic).
+    #[serde(default)]
+    pub token_endpoint_auth_methods_supported: Vec<String>,
+}
+
+impl ServerMetadata {
+    /// The client authentication to use at the token endpoint: Basic when the server takes it
+    /// (or says nothing, which RFC 8414 §2 reads as Basic), else the form body; `None` when it
+    /// names only methods Latchkey does not do (private_key_jwt…).
+    pub fn client_auth(&self) -> Option<&'static str> {
+        let supports = |m: &str| {
+            self.token_endpoint_auth_methods_supported
+                .iter()
+                .any(|s| s == m)
+        };
+        if self.token_endpoint_auth_methods_supported.is_empty() || supports("client_secret_basic")
+        {
+            Some("basic_header")
+        } else if supports("client_secret_post") {
+            Some("request_body")
+        } else {
+            None
+        }
+    }
 }
 
 /// The RFC 8414 location (`/.well-known/oauth-authorization-server` inserted before the issuer's

@@ -65,11 +65,46 @@ impl Integrations {
         };
         fill(
             &mut input.authorization_url,
-            metadata.authorization_endpoint,
+            metadata.authorization_endpoint.clone(),
         );
-        fill(&mut input.token_url, metadata.token_endpoint);
-        fill(&mut input.revocation_url, metadata.revocation_endpoint);
+        fill(&mut input.token_url, metadata.token_endpoint.clone());
+        fill(
+            &mut input.revocation_url,
+            metadata.revocation_endpoint.clone(),
+        );
         input.require_iss |= metadata.authorization_response_iss_parameter_supported;
+        if input.client_auth.is_empty()
+            && let Some(method) = metadata.client_auth()
+        {
+            input.client_auth = method.to_owned();
+        }
+        // Token checks: introspection with the client's credentials, else userinfo.
+        if input.validation_kind.is_empty() {
+            let (kind, url) = match (
+                &metadata.introspection_endpoint,
+                &metadata.userinfo_endpoint,
+            ) {
+                (Some(url), _) => ("introspection", Some(url)),
+                (None, Some(url)) => ("userinfo", Some(url)),
+                (None, None) => ("", None),
+            };
+            if let Some(url) = url {
+                input.validation_kind = kind.to_owned();
+                input.validation_url = url.clone();
+            }
+        }
+        // Accounts: from the ID token (checked against the JWKS) when the scopes ask for one,
+        // else from userinfo; neither without openid, which both need.
+        let openid = input.scopes.iter().any(|s| s == "openid");
+        if input.account_kind.is_empty() && openid {
+            if let Some(jwks) = metadata.jwks_uri.clone() {
+                input.account_kind = "id_token".to_owned();
+                input.account_url = jwks;
+            } else if let Some(userinfo) = metadata.userinfo_endpoint.clone() {
+                input.account_kind = "userinfo".to_owned();
+                input.account_url = userinfo;
+            }
+        }
         Ok(())
     }
 
