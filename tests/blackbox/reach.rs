@@ -602,3 +602,122 @@ async fn a_query_placed_token_and_a_custom_header_prefix_pass_validation_and_the
         assert_eq!(provider.token_calls_of("refresh_token"), 0);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_revocation_shape_reaches_the_provider_with_its_method_url_body_and_auth() {
+    use base64::Engine as _;
+    use latchkey_proto::v1::{RevocationRequest, RevokeConnectionRequest};
+    let server = Server::start_with(&Mode::embedded(), &[LOOPBACK]).await;
+    let shape = |method: &str, body: &str, format: &str, auth: &str, token: &str| {
+        Some(RevocationRequest {
+            method: method.to_owned(),
+            body: body.to_owned(),
+            body_format: format.to_owned(),
+            auth: auth.to_owned(),
+            token: token.to_owned(),
+        })
+    };
+    // HubSpot, GitHub, Slack, Dropbox, as their documentation says (under /custom here).
+    let shapes = [
+        (
+            "/custom/oauth/v1/refresh-tokens/{token}",
+            shape("DELETE", "", "", "none", "refresh_token"),
+        ),
+        (
+            "/custom/applications/{client_id}/grant",
+            shape(
+                "DELETE",
+                r#"{"access_token":"{token}"}"#,
+                "json",
+                "basic",
+                "access_token",
+            ),
+        ),
+        (
+            "/custom/api/auth.revoke",
+            shape("POST", "", "", "bearer", "access_token"),
+        ),
+        (
+            "/custom/2/auth/token/revoke",
+            shape("POST", "", "", "bearer", "access_token"),
+        ),
+    ];
+    for (path, revocation) in shapes {
+        let provider = FakeProvider::start(ProviderConfig::default())
+            .await
+            .unwrap();
+        let mut config = provider_config(&provider, GrantType::AuthorizationCode);
+        config.revocation_url = provider.url(path);
+        config.revocation = revocation.clone();
+        let id = connect_through(&server, config, &provider).await;
+        let access = access_token(&server, &id).await.access_token;
+        let refresh = provider
+            .issued_tokens()
+            .into_iter()
+            .find(|t| t.contains("rt-"))
+            .unwrap();
+        server
+            .connections()
+            .await
+            .revoke_connection(RevokeConnectionRequest {
+                connection_id: id.clone(),
+                reason: "customer left".to_owned(),
+            })
+            .await
+            .unwrap();
+        let sent: Vec<_> = provider
+            .requests()
+            .into_iter()
+            .filter(|r| r.target.starts_with("/custom/"))
+            .collect();
+        assert_eq!(sent.len(), 1, "one request, this shape's: {sent:?}");
+        let sent = &sent[0];
+        let shape = revocation.unwrap();
+        assert_eq!(sent.method, shape.method, "{path}");
+        let client = provider.config();
+        let expected_target = path
+            .replace("{token}", &refresh)
+            .replace("{client_id}", &client.client_id);
+        assert_eq!(sent.target, expected_target);
+        match shape.auth.as_str() {
+            "basic" => {
+                let pair = format!("{}:{}", client.client_id, client.client_secret);
+                let basic = base64::engine::general_purpose::STANDARD.encode(pair);
+                assert_eq!(sent.authorization, Some(format!("Basic {basic}")));
+                assert_eq!(sent.content_type.as_deref(), Some("application/json"));
+                let body: serde_json::Value = serde_json::from_str(&sent.body).unwrap();
+                assert_eq!(body, serde_json::json!({ "access_token": access }));
+            }
+            "bearer" => {
+                assert_eq!(sent.authorization, Some(format!("Bearer {access}")));
+                assert_eq!(sent.body, "");
+            }
+            _ => {
+                assert_eq!(sent.authorization, None);
+                assert_eq!(sent.body, "");
+            }
+        }
+        // The outcome is in the log, and no token is.
+        let mut events = server
+            .audit()
+            .await
+            .get_history(GetHistoryRequest {
+                stream: Some(get_history_request::Stream::ConnectionId(id.clone())),
+                from_version: 0,
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        let mut revoked = None;
+        while let Some(event) = events.message().await.unwrap() {
+            assert!(!event.payload_json.contains(&access));
+            assert!(!event.payload_json.contains(&refresh));
+            if event.r#type == "revoked" {
+                revoked = Some(event.payload_json);
+            }
+        }
+        let revoked = revoked.unwrap();
+        assert!(revoked.contains(r#""status":200"#), "{revoked}");
+        assert!(revoked.contains(&shape.token), "{revoked}");
+    }
+}

@@ -606,3 +606,8 @@ pub(crate) async fn record(
     ))
     .await
 }
+
+/// Any request under `/custom/`: `{"ok": true}` (Slack's answers look like this).
+pub(crate) async fn custom() -> Json<Value> {
+    Json(json!({ "ok": true }))
+}

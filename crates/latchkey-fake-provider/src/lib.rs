@@ -319,7 +319,10 @@ impl FakeProvider {
             .route("/userinfo", get(me))
             .route("/introspect", post(introspect))
             .route("/jwks", get(jwks))
-            .route("/.well-known/oauth-authorization-server", get(metadata));
+            .route("/.well-known/oauth-authorization-server", get(metadata))
+            // A provider's own API (revocation requests that are not RFC 7009's): any method,
+            // answered 200 and kept in the request log.
+            .route("/custom/{*rest}", axum::routing::any(custom));
         // The same endpoints under a per-customer path, for providers whose URLs hold the
         // customer's shop or subdomain (`/shops/acme/token`).
         let app = Router::new()

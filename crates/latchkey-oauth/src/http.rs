@@ -294,6 +294,50 @@ impl ProviderClient {
             .await
     }
 
+    /// A provider's own request (a revocation): `method` to `url`, checked and named in errors
+    /// as `shown` (the URL without the secret it may carry).
+    pub async fn send_shaped(
+        &self,
+        method: &str,
+        (shown, url): (&Url, &Url),
+        authorization: Option<String>,
+        body: Option<(&'static str, String)>,
+    ) -> Result<ProviderResponse, OAuthError> {
+        self.check_url(shown)?;
+        if url.host_str() != shown.host_str() || url.scheme() != shown.scheme() {
+            return Err(OAuthError::Refused {
+                url: shown.to_string(),
+                reason: "a filled value changed the host".to_owned(),
+            });
+        }
+        let method =
+            reqwest::Method::from_bytes(method.as_bytes()).map_err(|_| OAuthError::Refused {
+                url: shown.to_string(),
+                reason: format!("{method} is not an HTTP method"),
+            })?;
+        let mut request = self
+            .client
+            .request(method, url.clone())
+            .header(ACCEPT, "application/json");
+        if let Some(value) = authorization {
+            let mut value = reqwest::header::HeaderValue::from_str(&value).map_err(|_| {
+                OAuthError::Refused {
+                    url: shown.to_string(),
+                    reason: "the credentials cannot be sent in a header".to_owned(),
+                }
+            })?;
+            value.set_sensitive(true);
+            request = request.header(AUTHORIZATION, value);
+        }
+        request = match body {
+            Some((content_type, body)) => request
+                .header(reqwest::header::CONTENT_TYPE, content_type)
+                .body(body),
+            None => request.header(reqwest::header::CONTENT_LENGTH, "0"),
+        };
+        self.read(shown, request).await
+    }
+
     /// A request carrying a credential header (a token check), answered with its status.
     pub async fn call_with_header(
         &self,

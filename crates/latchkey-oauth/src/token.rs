@@ -344,6 +344,66 @@ impl ProviderClient {
         read_introspection(response.status, response.retry_after, &response.body)
     }
 
+    /// Revokes one token with the provider's own request (`shape`), sent to `url_template`
+    /// (the integration's revocation URL, the connection's parameters filled) with `{token}` and
+    /// `{client_id}` filled. Errors name the URL with `{token}` left in.
+    pub async fn revoke_shaped(
+        &self,
+        url_template: &str,
+        shape: &latchkey_domain::integration::RevocationShape,
+        client: &ClientCredentials<'_>,
+        token: &SecretString,
+    ) -> RevocationOutcome {
+        let outcome = |status: Option<u16>, error: Option<String>| RevocationOutcome {
+            token_type_hint: shape.token.clone(),
+            status,
+            error,
+        };
+        let encode =
+            |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+        let fill = |template: &str, escape: &dyn Fn(&str) -> String| {
+            template
+                .replace("{token}", &escape(token.expose_secret()))
+                .replace("{client_id}", &escape(client.client_id))
+        };
+        let shown = url_template.replace("{client_id}", &encode(client.client_id));
+        let (Ok(shown), Ok(url)) = (Url::parse(&shown), Url::parse(&fill(url_template, &encode)))
+        else {
+            return outcome(None, Some("the revocation URL is not a URL".to_owned()));
+        };
+        let json_escape = |s: &str| {
+            let quoted = Value::String(s.to_owned()).to_string();
+            quoted[1..quoted.len() - 1].to_owned()
+        };
+        let body = match shape.body_format.as_str() {
+            "json" => Some(("application/json", fill(&shape.body, &json_escape))),
+            "form" => Some((
+                "application/x-www-form-urlencoded",
+                fill(&shape.body, &encode),
+            )),
+            _ => None,
+        };
+        let auth = match (shape.auth.as_str(), client.client_secret) {
+            ("basic", Some(secret)) => Some(basic_header(client.client_id, secret)),
+            ("bearer", _) => Some(format!("Bearer {}", token.expose_secret())),
+            _ => None,
+        };
+        match self
+            .send_shaped(&shape.method, (&shown, &url), auth, body)
+            .await
+        {
+            Ok(response) if (200..300).contains(&response.status) => {
+                outcome(Some(response.status), None)
+            }
+            Ok(response) => {
+                let json: Option<Value> = serde_json::from_slice(&response.body).ok();
+                let error = parse_error(response.status, response.retry_after, json.as_ref());
+                outcome(Some(response.status), Some(error.to_string()))
+            }
+            Err(error) => outcome(error.status(), Some(error.to_string())),
+        }
+    }
+
     /// Revokes one token (RFC 7009). The outcome is recorded whatever it is; a 200 means the token
     /// is no longer valid (the RFC also answers 200 for tokens that already were not).
     pub async fn revoke(

@@ -142,8 +142,11 @@ pub struct IntegrationConfig {
     /// Required for the authorization-code grant.
     pub authorization_url: Option<ProviderUrl>,
     pub token_url: ProviderUrl,
-    /// RFC 7009 endpoint, if the provider has one.
+    /// RFC 7009 endpoint, if the provider has one; with `revocation`, where that request goes.
     pub revocation_url: Option<ProviderUrl>,
+    /// The provider's own revocation request, when it is not RFC 7009's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revocation: Option<RevocationShape>,
     /// Base of the provider's API, handed to workers with each token.
     pub base_uri: Option<ProviderUrl>,
     pub client_id: ClientId,
@@ -387,6 +390,30 @@ impl AccountMapping {
             Self::TokenResponse { .. } => "token_response",
         }
     }
+}
+
+/// A provider's own revocation request, for those that do not speak RFC 7009 (HubSpot, GitHub,
+/// Slack, Dropbox). Sent to the integration's `revocation_url`, whose `{token}` and
+/// `{client_id}` are filled (percent-encoded), as is the body's (escaped for its format).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RevocationShape {
+    /// `POST`, `DELETE` or `GET`.
+    pub method: String,
+    /// Empty: no body.
+    #[serde(default)]
+    pub body: String,
+    /// `json` or `form`, with a body.
+    #[serde(default)]
+    pub body_format: String,
+    /// `none`, `basic` (the client's id and secret) or `bearer` (the token being revoked).
+    pub auth: String,
+    /// Which token is sent: `access_token` or `refresh_token`.
+    pub token: String,
+}
+
+impl RevocationShape {
+    /// The placeholders a revocation request may use besides the connection's parameters.
+    pub const PLACEHOLDERS: [&'static str; 2] = ["token", "client_id"];
 }
 
 /// How to ask the provider whether a token still works.

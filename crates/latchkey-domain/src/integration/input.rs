@@ -16,6 +16,8 @@ pub struct IntegrationConfigInput {
     pub authorization_url: String,
     pub token_url: String,
     pub revocation_url: String,
+    /// The provider's own revocation request (`method` set), else RFC 7009.
+    pub revocation: Option<RevocationShape>,
     pub base_uri: String,
     pub client_id: String,
     pub scopes: Vec<String>,
@@ -459,6 +461,62 @@ impl IntegrationConfigInput {
             super::parse_connection_params(self.connection_params, "connection_params", &mut e);
         let token_response =
             TokenResponseMapping::parse(&self.token_response, "token_response", &mut e);
+        let revocation = match self.revocation {
+            None => None,
+            Some(shape) => {
+                let method = shape.method.to_ascii_uppercase();
+                if !matches!(method.as_str(), "POST" | "DELETE" | "GET") {
+                    e.push(FieldViolation::new(
+                        "revocation.method",
+                        "must be POST, DELETE or GET",
+                    ));
+                }
+                if !matches!(shape.auth.as_str(), "none" | "basic" | "bearer") {
+                    e.push(FieldViolation::new(
+                        "revocation.auth",
+                        "must be none, basic or bearer",
+                    ));
+                }
+                if !matches!(shape.token.as_str(), "access_token" | "refresh_token") {
+                    e.push(FieldViolation::new(
+                        "revocation.token",
+                        "must be access_token or refresh_token",
+                    ));
+                }
+                match (shape.body.is_empty(), shape.body_format.as_str()) {
+                    (true, "") | (false, "json" | "form") => {}
+                    (true, _) => e.push(FieldViolation::new(
+                        "revocation.body_format",
+                        "goes only with a body",
+                    )),
+                    (false, _) => e.push(FieldViolation::new(
+                        "revocation.body_format",
+                        "must be json or form with a body",
+                    )),
+                }
+                if shape.body.len() > 2048 {
+                    e.push(FieldViolation::new(
+                        "revocation.body",
+                        "must be at most 2048 characters",
+                    ));
+                }
+                for name in super::placeholders(&shape.body) {
+                    if !RevocationShape::PLACEHOLDERS.contains(&name) {
+                        e.push(FieldViolation::new(
+                            "revocation.body",
+                            format!("uses {{{name}}}; a body may use {{token}} and {{client_id}}"),
+                        ));
+                    }
+                }
+                if self.revocation_url.is_empty() {
+                    e.push(FieldViolation::new(
+                        "revocation_url",
+                        "is required where the revocation request is sent",
+                    ));
+                }
+                Some(RevocationShape { method, ..shape })
+            }
+        };
         let refresh_token_expiry_warning_secs = self
             .refresh_token_expiry_warning_secs
             .unwrap_or(IntegrationConfig::DEFAULT_EXPIRY_WARNING_SECS);
@@ -560,6 +618,7 @@ impl IntegrationConfigInput {
                 allowed_scopes,
                 token_response,
                 refresh_token_expiry_warning_secs,
+                revocation,
                 connection_params,
                 callback_params: self.callback_params,
             },

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
-use super::config::{AccountMapping, IntegrationConfig, TokenValidation};
+use super::config::{AccountMapping, IntegrationConfig, RevocationShape, TokenValidation};
 use crate::{FieldViolation, ProviderUrl, ValidationErrors};
 
 /// The values a connection fills its integration's URLs with.
@@ -117,6 +117,12 @@ pub fn fill(template: &str, values: &ParamValues) -> Result<String, String> {
         let name = &after[..close];
         match values.get(name) {
             Some(value) => out.push_str(value),
+            // Filled per request, when the revocation request is sent.
+            None if RevocationShape::PLACEHOLDERS.contains(&name) => {
+                out.push('{');
+                out.push_str(name);
+                out.push('}');
+            }
             None => return Err(name.to_owned()),
         }
         rest = &after[close + 1..];
@@ -141,6 +147,12 @@ pub fn parse_connection_params(
     for (i, param) in input.iter().enumerate() {
         let at = |sub: &str| format!("{field}[{i}].{sub}");
         e.check(check_param_name(&param.name, &at("name")));
+        if RevocationShape::PLACEHOLDERS.contains(&param.name.as_str()) {
+            e.push(FieldViolation::new(
+                at("name"),
+                "is filled by Latchkey in revocation requests",
+            ));
+        }
         if seen.contains(&param.name.as_str()) {
             e.push(FieldViolation::new(at("name"), "is declared twice"));
         }
@@ -263,7 +275,10 @@ pub(super) fn check_url_placeholders(config: &IntegrationConfig, e: &mut Validat
     let is_callback = |n: &str| config.callback_params.iter().any(|p| p == n);
     for (field, url, before_callback) in url_fields(config) {
         for name in placeholders(url.as_str()) {
-            if is_param(name) {
+            let per_request = field == "revocation_url"
+                && config.revocation.is_some()
+                && RevocationShape::PLACEHOLDERS.contains(&name);
+            if is_param(name) || per_request {
                 continue;
             }
             let reason = if is_callback(name) && before_callback {
@@ -569,6 +584,49 @@ mod tests {
         ] {
             assert!(ProviderUrl::parse_field(bad, "u").is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_revocation_request_is_checked_and_only_it_may_use_token_and_client_id() {
+        let mut config = input();
+        config.revocation_url = "https://api.github.com/applications/{client_id}/grant".into();
+        let e = config.clone().parse().unwrap_err();
+        assert_eq!(
+            e.fields().collect::<Vec<_>>(),
+            ["revocation_url"],
+            "RFC 7009 has no {{client_id}}"
+        );
+        config.revocation = Some(RevocationShape {
+            method: "delete".to_owned(),
+            body: r#"{"access_token":"{token}"}"#.to_owned(),
+            body_format: "json".to_owned(),
+            auth: "basic".to_owned(),
+            token: "access_token".to_owned(),
+        });
+        let parsed = config.clone().parse().unwrap();
+        assert_eq!(parsed.revocation.unwrap().method, "DELETE");
+        // {token} is filled per request, not per connection: the URL keeps it.
+        let filled = parsed.revocation_url.unwrap();
+        assert!(filled.as_str().contains("{client_id}"));
+        let mut bad = config;
+        bad.revocation = Some(RevocationShape {
+            method: "PATCH".to_owned(),
+            body: "{secret}".to_owned(),
+            body_format: "xml".to_owned(),
+            auth: "digest".to_owned(),
+            token: "id_token".to_owned(),
+        });
+        let e = bad.parse().unwrap_err();
+        assert_eq!(
+            e.fields().collect::<Vec<_>>(),
+            [
+                "revocation.method",
+                "revocation.auth",
+                "revocation.token",
+                "revocation.body_format",
+                "revocation.body"
+            ]
+        );
     }
 
     #[test]

@@ -157,6 +157,13 @@ pub fn config_input(
             .map(|a| a.method.clone())
             .unwrap_or_default(),
         token_request_format: c.token_request_format,
+        revocation: c.revocation.map(|r| integration::RevocationShape {
+            method: r.method,
+            body: r.body,
+            body_format: r.body_format,
+            auth: r.auth,
+            token: r.token,
+        }),
         token_response: sorted(c.token_response),
         refresh_token_expiry_warning_secs: c.refresh_token_expiry_warning_secs,
         reauthorize_same_account: c.reauthorize_same_account,
@@ -307,6 +314,13 @@ pub fn integration_to_pb(state: &integration::State, callback_url: &str) -> pb::
                 })
                 .collect(),
             refresh_token_expiry_warning_secs: Some(c.refresh_token_expiry_warning_secs),
+            revocation: c.revocation.as_ref().map(|r| pb::RevocationRequest {
+                method: r.method.clone(),
+                body: r.body.clone(),
+                body_format: r.body_format.clone(),
+                auth: r.auth.clone(),
+                token: r.token.clone(),
+            }),
             token_placement: Some(pb::TokenPlacement {
                 placement: Some(placement),
             }),

@@ -57,7 +57,20 @@ impl Connections {
                 method: config.client_auth,
             };
             let url = revocation_url.url();
-            if let Some(sealed) = &state.refresh_token {
+            if let Some(shape) = &config.revocation {
+                let (field, sealed) = match shape.token.as_str() {
+                    "refresh_token" => (Field::RefreshToken, state.refresh_token.as_ref()),
+                    _ => (Field::AccessToken, state.access_token.as_ref()),
+                };
+                if let Some(sealed) = sealed {
+                    let token = self.open_connection_secret(id, field, sealed).await?;
+                    outcomes.push(
+                        self.provider
+                            .revoke_shaped(revocation_url.as_str(), shape, &client, &token)
+                            .await,
+                    );
+                }
+            } else if let Some(sealed) = &state.refresh_token {
                 let token = self
                     .open_connection_secret(id, Field::RefreshToken, sealed)
                     .await?;
@@ -67,7 +80,11 @@ impl Connections {
                         .await,
                 );
             }
-            if let Some(sealed) = &state.access_token {
+            if let Some(sealed) = state
+                .access_token
+                .as_ref()
+                .filter(|_| config.revocation.is_none())
+            {
                 let token = self
                     .open_connection_secret(id, Field::AccessToken, sealed)
                     .await?;
