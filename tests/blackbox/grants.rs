@@ -974,8 +974,21 @@ async fn integrations_start_from_a_template_or_from_discovery() {
         .unwrap()
         .into_inner()
         .templates;
-    assert!(templates.len() >= 10);
+    assert!(templates.len() >= 50, "{} templates", templates.len());
     assert!(templates.iter().any(|t| t.name == "google"));
+    // A template's facts as its file says them: Shopify's shop and header, QuickBooks' realmId.
+    let shopify = templates.iter().find(|t| t.name == "shopify").unwrap();
+    let config = shopify.config.as_ref().unwrap();
+    assert_eq!(
+        config.token_url,
+        "https://{shop}.myshopify.com/admin/oauth/access_token"
+    );
+    assert_eq!(config.connection_params[0].name, "shop");
+    let quickbooks = templates.iter().find(|t| t.name == "quickbooks").unwrap();
+    assert_eq!(
+        quickbooks.config.as_ref().unwrap().callback_params,
+        ["realmId"]
+    );
 
     let salesforce = integrations
         .create_integration(CreateIntegrationRequest {

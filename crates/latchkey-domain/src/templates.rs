@@ -1,198 +1,149 @@
-//! Provider templates: the facts of well-known providers (endpoints, scope separator, required
-//! parameters, fields worth keeping), so an integration starts right. Each is from the provider's
-//! own OAuth documentation; the caller still brings the name, client id, secret and scopes.
+//! Provider templates: the catalogue of well-known providers, one file each under the
+//! repository's `providers/` folder (compiled in), with the facts from each provider's own OAuth
+//! documentation (the page is in the file): endpoints, scope separator, client authentication,
+//! PKCE, refresh-token behaviour, revocation, validation, account mapping, and the values a
+//! connection brings. The caller still brings the name, client id, secret and scopes; what the
+//! caller sets wins over the template.
+//!
+//! `docs/PROVIDERS.md` is generated from the files ([`catalogue_markdown`]); a test fails when it
+//! is stale.
 
-use crate::integration::IntegrationConfigInput;
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
 
-#[derive(Debug, Clone, Copy)]
-pub struct Template {
-    pub name: &'static str,
-    pub description: &'static str,
-    pub grant_type: &'static str,
-    pub authorization_url: &'static str,
-    pub token_url: &'static str,
-    pub revocation_url: &'static str,
-    pub base_uri: &'static str,
-    pub issuer: &'static str,
-    pub scope_separator: &'static str,
-    pub authorization_params: &'static [(&'static str, &'static str)],
-    pub token_params: &'static [(&'static str, &'static str)],
-    /// `""`: the default (Basic header).
-    pub client_auth: &'static str,
-    pub metadata_fields: &'static [&'static str],
-    /// For providers whose token responses carry no `expires_in`.
-    pub default_token_lifetime_secs: Option<u32>,
-    /// What an in-doubt refresh token may do (`never`, `within` with the grace, `always`): from
-    /// whether the provider rotates refresh tokens and what it does with a spent one.
-    pub refresh_token_reuse: &'static str,
-    pub refresh_token_reuse_grace_secs: Option<u32>,
+use serde::Deserialize;
+
+use crate::TokenPlacement;
+use crate::integration::{ConnectionParam, IntegrationConfigInput, RevocationShape};
+
+include!(concat!(env!("OUT_DIR"), "/providers.rs"));
+
+/// How tokens are checked, as a provider file says it.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ValidationFacts {
+    pub kind: String,
+    #[serde(default)]
+    pub url: String,
+    #[serde(default)]
+    pub method: String,
+    #[serde(default)]
+    pub path: String,
+    #[serde(default)]
+    pub expected_status: u32,
 }
 
-const BASE: Template = Template {
-    name: "",
-    description: "",
-    grant_type: "authorization_code",
-    authorization_url: "",
-    token_url: "",
-    revocation_url: "",
-    base_uri: "",
-    issuer: "",
-    scope_separator: " ",
-    authorization_params: &[],
-    token_params: &[],
-    client_auth: "",
-    metadata_fields: &[],
-    default_token_lifetime_secs: None,
-    // Unknown or rotating with reuse detection: never sent again once in doubt.
-    refresh_token_reuse: "never",
-    refresh_token_reuse_grace_secs: None,
-};
+/// Where accounts come from, as a provider file says it.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountFacts {
+    pub kind: String,
+    #[serde(default)]
+    pub url: String,
+    #[serde(default)]
+    pub pointer: String,
+    #[serde(default)]
+    pub method: String,
+}
 
-pub const TEMPLATES: &[Template] = &[
-    Template {
-        name: "google",
-        description: "Google APIs; offline access and a consent prompt, so a refresh token is issued",
-        authorization_url: "https://accounts.google.com/o/oauth2/v2/auth",
-        token_url: "https://oauth2.googleapis.com/token",
-        revocation_url: "https://oauth2.googleapis.com/revoke",
-        base_uri: "https://www.googleapis.com",
-        issuer: "https://accounts.google.com",
-        authorization_params: &[("access_type", "offline"), ("prompt", "consent")],
-        // Refresh tokens are not rotated: the same one stays valid.
-        refresh_token_reuse: "always",
-        ..BASE
-    },
-    Template {
-        name: "microsoft",
-        description: "Microsoft Entra ID (multi-tenant `common` endpoint); ask for offline_access to get a refresh token",
-        authorization_url: "https://login.microsoftonline.com/common/oauth2/v2.0/authorize",
-        token_url: "https://login.microsoftonline.com/common/oauth2/v2.0/token",
-        base_uri: "https://graph.microsoft.com",
-        client_auth: "request_body",
-        ..BASE
-    },
-    Template {
-        name: "salesforce",
-        description: "Salesforce production orgs; the API base is the connection's instance_url",
-        authorization_url: "https://login.salesforce.com/services/oauth2/authorize",
-        token_url: "https://login.salesforce.com/services/oauth2/token",
-        revocation_url: "https://login.salesforce.com/services/oauth2/revoke",
-        issuer: "https://login.salesforce.com",
-        metadata_fields: &["instance_url", "id", "issued_at"],
-        // Salesforce sends no expires_in; sessions default to two hours.
-        default_token_lifetime_secs: Some(7200),
-        // Refresh tokens are not rotated: the same one stays valid.
-        refresh_token_reuse: "always",
-        ..BASE
-    },
-    Template {
-        name: "hubspot",
-        description: "HubSpot; client credentials go in the request body",
-        authorization_url: "https://app.hubspot.com/oauth/authorize",
-        token_url: "https://api.hubapi.com/oauth/v1/token",
-        base_uri: "https://api.hubapi.com",
-        client_auth: "request_body",
-        // Refresh tokens are not rotated: the same one stays valid.
-        refresh_token_reuse: "always",
-        ..BASE
-    },
-    Template {
-        name: "slack",
-        description: "Slack apps (OAuth v2); scopes are comma-separated",
-        authorization_url: "https://slack.com/oauth/v2/authorize",
-        token_url: "https://slack.com/api/oauth.v2.access",
-        base_uri: "https://slack.com/api",
-        scope_separator: ",",
-        client_auth: "request_body",
-        metadata_fields: &[
-            "team",
-            "enterprise",
-            "app_id",
-            "bot_user_id",
-            "is_enterprise_install",
-        ],
-        ..BASE
-    },
-    Template {
-        name: "github",
-        description: "GitHub OAuth apps; scopes are comma-separated in responses",
-        authorization_url: "https://github.com/login/oauth/authorize",
-        token_url: "https://github.com/login/oauth/access_token",
-        base_uri: "https://api.github.com",
-        scope_separator: ",",
-        client_auth: "request_body",
-        ..BASE
-    },
-    Template {
-        name: "atlassian",
-        description: "Atlassian Cloud (Jira, Confluence) OAuth 2.0 (3LO)",
-        authorization_url: "https://auth.atlassian.com/authorize",
-        token_url: "https://auth.atlassian.com/oauth/token",
-        base_uri: "https://api.atlassian.com",
-        authorization_params: &[("audience", "api.atlassian.com"), ("prompt", "consent")],
-        client_auth: "request_body",
-        ..BASE
-    },
-    Template {
-        name: "dropbox",
-        description: "Dropbox; token_access_type=offline for a refresh token",
-        authorization_url: "https://www.dropbox.com/oauth2/authorize",
-        token_url: "https://api.dropboxapi.com/oauth2/token",
-        base_uri: "https://api.dropboxapi.com",
-        authorization_params: &[("token_access_type", "offline")],
-        metadata_fields: &["account_id", "uid"],
-        // Refresh tokens are not rotated: the same one stays valid.
-        refresh_token_reuse: "always",
-        ..BASE
-    },
-    Template {
-        name: "zoom",
-        description: "Zoom OAuth apps",
-        authorization_url: "https://zoom.us/oauth/authorize",
-        token_url: "https://zoom.us/oauth/token",
-        revocation_url: "https://zoom.us/oauth/revoke",
-        base_uri: "https://api.zoom.us/v2",
-        ..BASE
-    },
-    Template {
-        name: "xero",
-        description: "Xero; ask for offline_access to get a refresh token",
-        authorization_url: "https://login.xero.com/identity/connect/authorize",
-        token_url: "https://identity.xero.com/connect/token",
-        revocation_url: "https://identity.xero.com/connect/revocation",
-        base_uri: "https://api.xero.com",
-        issuer: "https://identity.xero.com",
-        // Rotated, and a spent refresh token is accepted again for 30 minutes.
-        refresh_token_reuse: "within",
-        refresh_token_reuse_grace_secs: Some(1800),
-        ..BASE
-    },
-    Template {
-        name: "box",
-        description: "Box; client credentials go in the request body",
-        authorization_url: "https://account.box.com/api/oauth2/authorize",
-        token_url: "https://api.box.com/oauth2/token",
-        revocation_url: "https://api.box.com/oauth2/revoke",
-        base_uri: "https://api.box.com/2.0",
-        client_auth: "request_body",
-        ..BASE
-    },
-    Template {
-        name: "linkedin",
-        description: "LinkedIn; client credentials go in the request body",
-        authorization_url: "https://www.linkedin.com/oauth/v2/authorization",
-        token_url: "https://www.linkedin.com/oauth/v2/accessToken",
-        revocation_url: "https://www.linkedin.com/oauth/v2/revoke",
-        base_uri: "https://api.linkedin.com",
-        client_auth: "request_body",
-        // Refresh tokens are not rotated: the same one stays valid.
-        refresh_token_reuse: "always",
-        ..BASE
-    },
-];
+/// One provider file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Template {
+    /// The file's name (`providers/<name>.toml`).
+    #[serde(skip)]
+    pub name: String,
+    pub display_name: String,
+    pub description: String,
+    /// The provider's documentation page the facts come from.
+    pub docs: String,
+    #[serde(default = "authorization_code")]
+    pub grant_type: String,
+    #[serde(default)]
+    pub authorization_url: String,
+    pub token_url: String,
+    #[serde(default)]
+    pub revocation_url: String,
+    #[serde(default)]
+    pub base_uri: String,
+    #[serde(default)]
+    pub issuer: String,
+    #[serde(default = "space")]
+    pub scope_separator: String,
+    /// `""` (Basic header), `request_body` or `json_body`.
+    #[serde(default)]
+    pub client_auth: String,
+    #[serde(default)]
+    pub token_request_format: String,
+    /// `None`: on (PKCE S256).
+    #[serde(default)]
+    pub pkce: Option<bool>,
+    #[serde(default)]
+    pub authorization_params: BTreeMap<String, String>,
+    #[serde(default)]
+    pub token_params: BTreeMap<String, String>,
+    #[serde(default)]
+    pub metadata_fields: Vec<String>,
+    /// For providers whose token responses carry no `expires_in`.
+    #[serde(default)]
+    pub default_token_lifetime_secs: Option<u32>,
+    /// What an in-doubt refresh token may do (`never`, `within` with the grace, `always`): from
+    /// whether the provider rotates refresh tokens and what it does with a spent one. Required:
+    /// every file says it.
+    pub refresh_token_reuse: String,
+    #[serde(default)]
+    pub refresh_token_reuse_grace_secs: Option<u32>,
+    #[serde(default)]
+    pub refresh_token_max_idle_secs: Option<u32>,
+    /// The refresh token's lifetime as the documentation words it (for the catalogue page).
+    pub refresh_token_lifetime: String,
+    #[serde(default)]
+    pub token_placement: Option<TokenPlacement>,
+    #[serde(default)]
+    pub token_response: BTreeMap<String, String>,
+    #[serde(default)]
+    pub callback_params: Vec<String>,
+    #[serde(default)]
+    pub connection_params: Vec<ConnectionParam>,
+    #[serde(default)]
+    pub revocation: Option<RevocationShape>,
+    #[serde(default)]
+    pub validation: Option<ValidationFacts>,
+    #[serde(default)]
+    pub account: Option<AccountFacts>,
+}
+
+fn authorization_code() -> String {
+    "authorization_code".to_owned()
+}
+
+fn space() -> String {
+    " ".to_owned()
+}
+
+/// Parses one provider file.
+pub fn parse_file(name: &str, text: &str) -> Result<Template, String> {
+    let mut template: Template =
+        toml::from_str(text).map_err(|e| format!("providers/{name}.toml: {e}"))?;
+    template.name = name.to_owned();
+    Ok(template)
+}
+
+static CATALOGUE: LazyLock<Vec<Template>> = LazyLock::new(|| {
+    // Every file parses (a test says so); one that did not would be left out, not crash a server.
+    FILES
+        .iter()
+        .filter_map(|(name, text)| parse_file(name, text).ok())
+        .collect()
+});
+
+/// Every template, by name.
+pub fn all() -> &'static [Template] {
+    &CATALOGUE
+}
 
 pub fn find(name: &str) -> Option<&'static Template> {
-    TEMPLATES.iter().find(|t| t.name == name)
+    all().iter().find(|t| t.name == name)
 }
 
 impl Template {
@@ -203,67 +154,277 @@ impl Template {
                 *field = value.to_owned();
             }
         };
-        fill(&mut input.grant_type, self.grant_type);
-        fill(&mut input.authorization_url, self.authorization_url);
-        fill(&mut input.token_url, self.token_url);
-        fill(&mut input.revocation_url, self.revocation_url);
-        fill(&mut input.base_uri, self.base_uri);
-        fill(&mut input.issuer, self.issuer);
-        fill(&mut input.client_auth, self.client_auth);
+        fill(&mut input.description, &self.description);
+        fill(&mut input.grant_type, &self.grant_type);
+        fill(&mut input.authorization_url, &self.authorization_url);
+        fill(&mut input.token_url, &self.token_url);
+        fill(&mut input.revocation_url, &self.revocation_url);
+        fill(&mut input.base_uri, &self.base_uri);
+        fill(&mut input.issuer, &self.issuer);
+        fill(&mut input.client_auth, &self.client_auth);
+        fill(&mut input.token_request_format, &self.token_request_format);
         if input.scope_separator.is_none() {
-            input.scope_separator = Some(self.scope_separator.to_owned());
+            input.scope_separator = Some(self.scope_separator.clone());
         }
-        let merge = |params: &mut Vec<(String, String)>, defaults: &[(&str, &str)]| {
+        if input.pkce.is_none() {
+            input.pkce = self.pkce;
+        }
+        let merge = |params: &mut Vec<(String, String)>, defaults: &BTreeMap<String, String>| {
             for (key, value) in defaults {
                 if !params.iter().any(|(k, _)| k == key) {
-                    params.push(((*key).to_owned(), (*value).to_owned()));
+                    params.push((key.clone(), value.clone()));
                 }
             }
             params.sort();
         };
-        merge(&mut input.authorization_params, self.authorization_params);
-        merge(&mut input.token_params, self.token_params);
+        merge(&mut input.authorization_params, &self.authorization_params);
+        merge(&mut input.token_params, &self.token_params);
+        merge(&mut input.token_response, &self.token_response);
         if input.metadata_fields.is_empty() {
-            input.metadata_fields = self
-                .metadata_fields
-                .iter()
-                .map(|f| (*f).to_owned())
-                .collect();
+            input.metadata_fields = self.metadata_fields.clone();
         }
         if input.default_token_lifetime_secs.is_none() {
             input.default_token_lifetime_secs = self.default_token_lifetime_secs;
         }
         if input.refresh_token_reuse.is_empty() {
-            input.refresh_token_reuse = self.refresh_token_reuse.to_owned();
+            input.refresh_token_reuse = self.refresh_token_reuse.clone();
             input.refresh_token_reuse_grace_secs = self.refresh_token_reuse_grace_secs;
         }
+        if input.refresh_token_max_idle_secs.is_none() {
+            input.refresh_token_max_idle_secs = self.refresh_token_max_idle_secs;
+        }
+        if input.token_placement.is_none() {
+            input.token_placement = self.token_placement.clone();
+        }
+        if input.callback_params.is_empty() {
+            input.callback_params = self.callback_params.clone();
+        }
+        if input.connection_params.is_empty() {
+            input.connection_params = self.connection_params.clone();
+        }
+        if input.revocation.is_none() && input.revocation_url == self.revocation_url {
+            input.revocation = self.revocation.clone();
+        }
+        if let Some(v) = self
+            .validation
+            .as_ref()
+            .filter(|_| input.validation_kind.is_empty())
+        {
+            input.validation_kind = v.kind.clone();
+            input.validation_url = v.url.clone();
+            input.probe_method = v.method.clone();
+            input.probe_path = v.path.clone();
+            input.probe_status = v.expected_status;
+        }
+        if let Some(a) = self
+            .account
+            .as_ref()
+            .filter(|_| input.account_kind.is_empty())
+        {
+            input.account_kind = a.kind.clone();
+            input.account_url = a.url.clone();
+            input.account_pointer = a.pointer.clone();
+            input.account_method = a.method.clone();
+        }
     }
+
+    /// What is notable about the provider, for the catalogue page.
+    fn notes(&self) -> String {
+        let mut notes = Vec::new();
+        if !self.connection_params.is_empty() {
+            let names: Vec<_> = self
+                .connection_params
+                .iter()
+                .map(|p| format!("`{{{}}}`", p.name))
+                .collect();
+            notes.push(format!("per connection: {}", names.join(", ")));
+        }
+        if !self.callback_params.is_empty() {
+            notes.push(format!(
+                "keeps `{}` from the callback",
+                self.callback_params.join("`, `")
+            ));
+        }
+        if let Some(r) = &self.revocation {
+            notes.push(format!("revokes with {} ({} auth)", r.method, r.auth));
+        }
+        if let Some(a) = &self.account {
+            notes.push(format!("account: {}", a.kind));
+        }
+        if let Some(TokenPlacement::Header { name, prefix }) = &self.token_placement {
+            notes.push(format!(
+                "token in `{name}: {}`",
+                if prefix.is_empty() {
+                    "<token>".to_owned()
+                } else {
+                    format!("{prefix} <token>")
+                }
+            ));
+        }
+        if self.token_request_format == "json" || self.client_auth == "json_body" {
+            notes.push("JSON token requests".to_owned());
+        }
+        if self.pkce == Some(false) {
+            notes.push("no PKCE".to_owned());
+        }
+        notes.join("; ")
+    }
+}
+
+/// `docs/PROVIDERS.md`, as the files say it.
+pub fn catalogue_markdown(templates: &[Template]) -> String {
+    let mut out = String::from(
+        "# Provider catalogue\n\n\
+         Generated from `providers/*.toml` by `crates/latchkey-domain` (a test fails when this page \
+         is stale; regenerate with `LATCHKEY_WRITE_PROVIDERS_MD=1 cargo test -p latchkey-domain \
+         providers_md`). Each file holds the facts of one provider from its own OAuth \
+         documentation, linked below. Use one with `CreateIntegration(template: \"<name>\")` or \
+         `latchkey integrations create --template <name>`; what you set wins.\n\n",
+    );
+    out.push_str(&format!("{} providers.\n\n", templates.len()));
+    out.push_str("| name | provider | client auth | refresh tokens | reuse when in doubt | notes | source |\n");
+    out.push_str("|---|---|---|---|---|---|---|\n");
+    for t in templates {
+        let auth = match t.client_auth.as_str() {
+            "" => "Basic",
+            "request_body" => "body",
+            other => other,
+        };
+        let reuse = match t.refresh_token_reuse_grace_secs {
+            Some(grace) => format!("{} {grace} s", t.refresh_token_reuse),
+            None => t.refresh_token_reuse.clone(),
+        };
+        out.push_str(&format!(
+            "| `{}` | {} | {} | {} | {} | {} | [docs]({}) |\n",
+            t.name,
+            t.display_name,
+            auth,
+            t.refresh_token_lifetime.replace('|', "/"),
+            reuse,
+            t.notes().replace('|', "/"),
+            t.docs
+        ));
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn every() -> Vec<Template> {
+        FILES
+            .iter()
+            .map(|(name, text)| parse_file(name, text).unwrap_or_else(|e| panic!("{e}")))
+            .collect()
+    }
+
     #[test]
-    fn every_template_makes_a_valid_integration() {
-        assert!(TEMPLATES.len() >= 10);
-        for template in TEMPLATES {
+    fn every_provider_file_is_well_formed_and_makes_a_valid_integration() {
+        let templates = every();
+        assert!(templates.len() >= 50, "{} providers", templates.len());
+        assert_eq!(all().len(), templates.len(), "none left out");
+        for t in &templates {
+            let name = &t.name;
+            assert!(
+                name.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
+                "{name}: file names are lowercase words with dashes"
+            );
+            assert!(t.docs.starts_with("https://"), "{name}: docs link is https");
+            assert!(
+                !t.description.is_empty() && !t.display_name.is_empty(),
+                "{name}"
+            );
+            assert!(!t.refresh_token_lifetime.is_empty(), "{name}");
             let mut input = IntegrationConfigInput {
-                name: template.name.to_owned(),
+                name: t.display_name.clone(),
                 client_id: "client".to_owned(),
                 ..Default::default()
             };
-            template.fill(&mut input);
+            t.fill(&mut input);
+            // The domain's own checks: https, every {name} declared, consistent quirks.
             let config = input
                 .parse()
-                .unwrap_or_else(|e| panic!("template {}: {e}", template.name));
-            assert!(
-                config.token_url.as_str().starts_with("https://"),
-                "{}",
-                template.name
+                .unwrap_or_else(|e| panic!("providers/{name}.toml: {e}"));
+            assert!(config.token_url.as_str().starts_with("https://"), "{name}");
+            if config.grant_type == crate::GrantType::AuthorizationCode {
+                assert!(config.authorization_url.is_some(), "{name}");
+            }
+            // A quirk that contradicts another: a grace only with "within".
+            assert_eq!(
+                t.refresh_token_reuse == "within",
+                t.refresh_token_reuse_grace_secs.is_some(),
+                "{name}: refresh_token_reuse_grace_secs goes with within, and only with it"
             );
-            assert!(config.authorization_url.is_some(), "{}", template.name);
         }
+    }
+
+    #[test]
+    fn the_issues_providers_are_all_there() {
+        for name in [
+            "quickbooks",
+            "notion",
+            "shopify",
+            "zendesk",
+            "okta",
+            "salesforce",
+            "salesforce-sandbox",
+            "salesforce-mydomain",
+            "stripe-connect",
+            "asana",
+            "airtable",
+            "pipedrive",
+            "intercom",
+            "linear",
+            "discord",
+            "figma",
+            "miro",
+            "monday",
+            "clickup",
+            "calendly",
+            "docusign",
+            "mailchimp",
+            "zoho",
+            "freshdesk",
+            "gitlab",
+            "bitbucket",
+            "webex",
+            "gusto",
+            "spotify",
+            "twitch",
+            "reddit",
+            "typeform",
+            "smartsheet",
+            "google",
+            "microsoft",
+            "hubspot",
+            "slack",
+            "github",
+            "atlassian",
+            "dropbox",
+            "zoom",
+            "xero",
+            "box",
+            "linkedin",
+        ] {
+            assert!(find(name).is_some(), "{name}");
+        }
+    }
+
+    #[test]
+    fn providers_md_is_current() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/PROVIDERS.md");
+        let expected = catalogue_markdown(all());
+        if std::env::var_os("LATCHKEY_WRITE_PROVIDERS_MD").is_some() {
+            std::fs::write(path, &expected).unwrap();
+        }
+        let current = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            current == expected,
+            "docs/PROVIDERS.md is stale: run LATCHKEY_WRITE_PROVIDERS_MD=1 cargo test -p \
+             latchkey-domain providers_md"
+        );
     }
 
     #[test]
@@ -290,5 +451,23 @@ mod tests {
             Some("offline")
         );
         assert!(find("nope").is_none());
+    }
+
+    #[test]
+    fn a_shops_template_asks_each_connection_for_its_shop() {
+        let mut input = IntegrationConfigInput {
+            name: "Shopify".to_owned(),
+            client_id: "client".to_owned(),
+            ..Default::default()
+        };
+        find("shopify").unwrap().fill(&mut input);
+        let config = input.parse().unwrap();
+        assert_eq!(config.connection_params[0].name, "shop");
+        let values = [("shop".to_owned(), "acme".to_owned())].into();
+        let filled = config.for_connection(&values).unwrap();
+        assert_eq!(
+            filled.token_url.as_str(),
+            "https://acme.myshopify.com/admin/oauth/access_token"
+        );
     }
 }

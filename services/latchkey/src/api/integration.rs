@@ -71,7 +71,7 @@ impl IntegrationService for IntegrationApi {
     ) -> Result<Response<pb::ListTemplatesResponse>, Status> {
         self.auth.caller(&request, Role::Reader).await?;
         Ok(Response::new(pb::ListTemplatesResponse {
-            templates: templates::TEMPLATES
+            templates: templates::all()
                 .iter()
                 .map(integration_wire::template_to_pb)
                 .collect(),

@@ -218,40 +218,29 @@ pub fn config_input(
     Some(input)
 }
 
-/// A template as the fields it fills.
+/// A template as the configuration it fills (name and client id left for the caller).
 pub fn template_to_pb(template: &latchkey_domain::templates::Template) -> pb::Template {
-    let mut input = IntegrationConfigInput::default();
-    template.fill(&mut input);
-    let client_auth = match input.client_auth.as_str() {
-        "request_body" => pb::ClientAuthMethod::RequestBody,
-        "json_body" => pb::ClientAuthMethod::JsonBody,
-        _ => pb::ClientAuthMethod::BasicHeader,
+    let mut input = IntegrationConfigInput {
+        name: template.display_name.clone(),
+        client_id: "client".to_owned(),
+        ..Default::default()
     };
+    template.fill(&mut input);
+    // Every template parses (the catalogue's test says so); one that did not shows its fields
+    // unset rather than fail the listing.
+    let config = input.parse().ok().map(|c| pb::IntegrationConfig {
+        name: String::new(),
+        client_id: String::new(),
+        ..config_to_pb(&c)
+    });
     pb::Template {
-        name: template.name.to_owned(),
-        description: template.description.to_owned(),
-        config: Some(pb::IntegrationConfig {
-            grant_type: pb::GrantType::AuthorizationCode as i32,
-            authorization_url: input.authorization_url,
-            token_url: input.token_url,
-            revocation_url: input.revocation_url,
-            base_uri: input.base_uri,
-            scope_separator: input.scope_separator,
-            authorization_params: input.authorization_params.into_iter().collect(),
-            token_params: input.token_params.into_iter().collect(),
-            client_auth: client_auth as i32,
-            default_token_lifetime_secs: input.default_token_lifetime_secs,
-            issuer: input.issuer,
-            metadata_fields: input.metadata_fields,
-            refresh_token_reuse: input.refresh_token_reuse,
-            refresh_token_reuse_grace_secs: input.refresh_token_reuse_grace_secs,
-            ..Default::default()
-        }),
+        name: template.name.clone(),
+        description: template.description.clone(),
+        config,
     }
 }
 
-pub fn integration_to_pb(state: &integration::State, callback_url: &str) -> pb::Integration {
-    let c = &state.config;
+pub fn config_to_pb(c: &IntegrationConfig) -> pb::IntegrationConfig {
     let placement = match &c.token_placement {
         TokenPlacement::Header { name, prefix } => {
             pb::token_placement::Placement::Header(pb::HeaderPlacement {
@@ -270,155 +259,159 @@ pub fn integration_to_pb(state: &integration::State, callback_url: &str) -> pb::
             .map(|u| u.as_str().to_owned())
             .unwrap_or_default()
     };
+    pb::IntegrationConfig {
+        name: c.name.as_str().to_owned(),
+        description: c.description.clone(),
+        grant_type: grant_type_to_pb(c.grant_type) as i32,
+        authorization_url: text(&c.authorization_url),
+        token_url: c.token_url.as_str().to_owned(),
+        revocation_url: text(&c.revocation_url),
+        base_uri: text(&c.base_uri),
+        client_id: c.client_id.as_str().to_owned(),
+        scopes: c.scopes.iter().map(|s| s.as_str().to_owned()).collect(),
+        scope_separator: Some(c.scope_separator.as_str().to_owned()),
+        redirect_uri: text(&c.redirect_uri),
+        response_type: c.response_type.as_str().to_owned(),
+        authorization_params: c
+            .authorization_params
+            .iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect(),
+        token_params: c
+            .token_params
+            .iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect(),
+        client_auth: match c.client_auth {
+            ClientAuthMethod::BasicHeader => pb::ClientAuthMethod::BasicHeader,
+            ClientAuthMethod::RequestBody => pb::ClientAuthMethod::RequestBody,
+            ClientAuthMethod::JsonBody => pb::ClientAuthMethod::JsonBody,
+        } as i32,
+        token_request_format: match c.token_request_format {
+            latchkey_domain::TokenRequestFormat::Form => "form",
+            latchkey_domain::TokenRequestFormat::Json => "json",
+        }
+        .to_owned(),
+        token_response: latchkey_domain::TokenResponseMapping::NAMES
+            .iter()
+            .filter_map(|name| {
+                c.token_response
+                    .get(name)
+                    .map(|p| ((*name).to_owned(), p.to_owned()))
+            })
+            .collect(),
+        refresh_token_expiry_warning_secs: Some(c.refresh_token_expiry_warning_secs),
+        revocation: c.revocation.as_ref().map(|r| pb::RevocationRequest {
+            method: r.method.clone(),
+            body: r.body.clone(),
+            body_format: r.body_format.clone(),
+            auth: r.auth.clone(),
+            token: r.token.clone(),
+        }),
+        token_placement: Some(pb::TokenPlacement {
+            placement: Some(placement),
+        }),
+        default_token_lifetime_secs: Some(c.default_token_lifetime_secs),
+        refresh_margin_secs: Some(c.refresh_margin_secs),
+        allow_password_grant: c.allow_password_grant,
+        pkce: Some(c.pkce),
+        issuer: text(&c.issuer),
+        require_iss: c.require_iss,
+        metadata_fields: c.metadata_fields.clone(),
+        refresh_token_max_idle_secs: c.refresh_token_max_idle_secs,
+        validation: c.validation.as_ref().map(|v| match v {
+            TokenValidation::Introspection { url } => pb::TokenValidation {
+                kind: "introspection".to_owned(),
+                url: url.as_str().to_owned(),
+                ..Default::default()
+            },
+            TokenValidation::Userinfo { url } => pb::TokenValidation {
+                kind: "userinfo".to_owned(),
+                url: url.as_str().to_owned(),
+                ..Default::default()
+            },
+            TokenValidation::Probe {
+                method,
+                path,
+                expected_status,
+            } => pb::TokenValidation {
+                kind: "probe".to_owned(),
+                method: method.clone(),
+                path: path.clone(),
+                expected_status: u32::from(*expected_status),
+                ..Default::default()
+            },
+        }),
+        validation_interval_secs: c.validation_interval_secs,
+        account: c.account.as_ref().map(|a| match a {
+            AccountMapping::IdToken { jwks_url: url } | AccountMapping::Userinfo { url } => {
+                pb::AccountMapping {
+                    kind: a.as_str().to_owned(),
+                    url: url.as_str().to_owned(),
+                    ..Default::default()
+                }
+            }
+            AccountMapping::Endpoint {
+                url,
+                pointer,
+                method,
+            } => pb::AccountMapping {
+                kind: a.as_str().to_owned(),
+                url: url.as_str().to_owned(),
+                pointer: pointer.clone(),
+                method: method.clone(),
+            },
+            AccountMapping::TokenResponse { pointer } => pb::AccountMapping {
+                kind: a.as_str().to_owned(),
+                pointer: pointer.clone(),
+                ..Default::default()
+            },
+        }),
+        reauthorize_same_account: c.reauthorize_same_account,
+        refresh_token_reuse: c.refresh_token_reuse.as_str().to_owned(),
+        refresh_token_reuse_grace_secs: match c.refresh_token_reuse {
+            RefreshTokenReuse::Within { grace_secs } => Some(grace_secs),
+            _ => None,
+        },
+        refresh_failure_horizon_secs: Some(c.refresh_failure_horizon_secs),
+        return_url_origins: c.return_url_origins.clone(),
+        connection_params: c
+            .connection_params
+            .iter()
+            .map(|p| pb::ConnectionParam {
+                name: p.name.clone(),
+                pattern: p.pattern.clone(),
+                label: p.label.clone(),
+                description: p.description.clone(),
+            })
+            .collect(),
+        callback_params: c.callback_params.clone(),
+        allowed_scopes: c
+            .allowed_scopes
+            .iter()
+            .map(|s| s.as_str().to_owned())
+            .collect(),
+        webhook: c.webhook.as_ref().map(|w| pb::WebhookScheme {
+            kind: match w.kind {
+                WebhookKind::HmacBody => pb::WebhookKind::HmacBody,
+                WebhookKind::HmacTimestamped => pb::WebhookKind::HmacTimestamped,
+                WebhookKind::Stripe => pb::WebhookKind::Stripe,
+            } as i32,
+            signature_header: w.signature_header.clone(),
+            prefix: w.prefix.clone(),
+            encoding: w.encoding.clone(),
+            timestamp_header: w.timestamp_header.clone(),
+            template: w.template.clone(),
+            tolerance_secs: w.tolerance_secs,
+            account_pointer: w.account_pointer.clone(),
+        }),
+    }
+}
+
+pub fn integration_to_pb(state: &integration::State, callback_url: &str) -> pb::Integration {
     pb::Integration {
         integration_id: state.id.to_string(),
-        config: Some(pb::IntegrationConfig {
-            name: c.name.as_str().to_owned(),
-            description: c.description.clone(),
-            grant_type: grant_type_to_pb(c.grant_type) as i32,
-            authorization_url: text(&c.authorization_url),
-            token_url: c.token_url.as_str().to_owned(),
-            revocation_url: text(&c.revocation_url),
-            base_uri: text(&c.base_uri),
-            client_id: c.client_id.as_str().to_owned(),
-            scopes: c.scopes.iter().map(|s| s.as_str().to_owned()).collect(),
-            scope_separator: Some(c.scope_separator.as_str().to_owned()),
-            redirect_uri: text(&c.redirect_uri),
-            response_type: c.response_type.as_str().to_owned(),
-            authorization_params: c
-                .authorization_params
-                .iter()
-                .map(|(k, v)| (k.to_owned(), v.to_owned()))
-                .collect(),
-            token_params: c
-                .token_params
-                .iter()
-                .map(|(k, v)| (k.to_owned(), v.to_owned()))
-                .collect(),
-            client_auth: match c.client_auth {
-                ClientAuthMethod::BasicHeader => pb::ClientAuthMethod::BasicHeader,
-                ClientAuthMethod::RequestBody => pb::ClientAuthMethod::RequestBody,
-                ClientAuthMethod::JsonBody => pb::ClientAuthMethod::JsonBody,
-            } as i32,
-            token_request_format: match c.token_request_format {
-                latchkey_domain::TokenRequestFormat::Form => "form",
-                latchkey_domain::TokenRequestFormat::Json => "json",
-            }
-            .to_owned(),
-            token_response: latchkey_domain::TokenResponseMapping::NAMES
-                .iter()
-                .filter_map(|name| {
-                    c.token_response
-                        .get(name)
-                        .map(|p| ((*name).to_owned(), p.to_owned()))
-                })
-                .collect(),
-            refresh_token_expiry_warning_secs: Some(c.refresh_token_expiry_warning_secs),
-            revocation: c.revocation.as_ref().map(|r| pb::RevocationRequest {
-                method: r.method.clone(),
-                body: r.body.clone(),
-                body_format: r.body_format.clone(),
-                auth: r.auth.clone(),
-                token: r.token.clone(),
-            }),
-            token_placement: Some(pb::TokenPlacement {
-                placement: Some(placement),
-            }),
-            default_token_lifetime_secs: Some(c.default_token_lifetime_secs),
-            refresh_margin_secs: Some(c.refresh_margin_secs),
-            allow_password_grant: c.allow_password_grant,
-            pkce: Some(c.pkce),
-            issuer: text(&c.issuer),
-            require_iss: c.require_iss,
-            metadata_fields: c.metadata_fields.clone(),
-            refresh_token_max_idle_secs: c.refresh_token_max_idle_secs,
-            validation: c.validation.as_ref().map(|v| match v {
-                TokenValidation::Introspection { url } => pb::TokenValidation {
-                    kind: "introspection".to_owned(),
-                    url: url.as_str().to_owned(),
-                    ..Default::default()
-                },
-                TokenValidation::Userinfo { url } => pb::TokenValidation {
-                    kind: "userinfo".to_owned(),
-                    url: url.as_str().to_owned(),
-                    ..Default::default()
-                },
-                TokenValidation::Probe {
-                    method,
-                    path,
-                    expected_status,
-                } => pb::TokenValidation {
-                    kind: "probe".to_owned(),
-                    method: method.clone(),
-                    path: path.clone(),
-                    expected_status: u32::from(*expected_status),
-                    ..Default::default()
-                },
-            }),
-            validation_interval_secs: c.validation_interval_secs,
-            account: c.account.as_ref().map(|a| match a {
-                AccountMapping::IdToken { jwks_url: url } | AccountMapping::Userinfo { url } => {
-                    pb::AccountMapping {
-                        kind: a.as_str().to_owned(),
-                        url: url.as_str().to_owned(),
-                        ..Default::default()
-                    }
-                }
-                AccountMapping::Endpoint {
-                    url,
-                    pointer,
-                    method,
-                } => pb::AccountMapping {
-                    kind: a.as_str().to_owned(),
-                    url: url.as_str().to_owned(),
-                    pointer: pointer.clone(),
-                    method: method.clone(),
-                },
-                AccountMapping::TokenResponse { pointer } => pb::AccountMapping {
-                    kind: a.as_str().to_owned(),
-                    pointer: pointer.clone(),
-                    ..Default::default()
-                },
-            }),
-            reauthorize_same_account: c.reauthorize_same_account,
-            refresh_token_reuse: c.refresh_token_reuse.as_str().to_owned(),
-            refresh_token_reuse_grace_secs: match c.refresh_token_reuse {
-                RefreshTokenReuse::Within { grace_secs } => Some(grace_secs),
-                _ => None,
-            },
-            refresh_failure_horizon_secs: Some(c.refresh_failure_horizon_secs),
-            return_url_origins: c.return_url_origins.clone(),
-            connection_params: c
-                .connection_params
-                .iter()
-                .map(|p| pb::ConnectionParam {
-                    name: p.name.clone(),
-                    pattern: p.pattern.clone(),
-                    label: p.label.clone(),
-                    description: p.description.clone(),
-                })
-                .collect(),
-            callback_params: c.callback_params.clone(),
-            allowed_scopes: c
-                .allowed_scopes
-                .iter()
-                .map(|s| s.as_str().to_owned())
-                .collect(),
-            webhook: c.webhook.as_ref().map(|w| pb::WebhookScheme {
-                kind: match w.kind {
-                    WebhookKind::HmacBody => pb::WebhookKind::HmacBody,
-                    WebhookKind::HmacTimestamped => pb::WebhookKind::HmacTimestamped,
-                    WebhookKind::Stripe => pb::WebhookKind::Stripe,
-                } as i32,
-                signature_header: w.signature_header.clone(),
-                prefix: w.prefix.clone(),
-                encoding: w.encoding.clone(),
-                timestamp_header: w.timestamp_header.clone(),
-                template: w.template.clone(),
-                tolerance_secs: w.tolerance_secs,
-                account_pointer: w.account_pointer.clone(),
-            }),
-        }),
+        config: Some(config_to_pb(&state.config)),
         has_client_secret: state.client_secret.is_some(),
         client_secret_fingerprint: state
             .client_secret
@@ -434,7 +427,8 @@ pub fn integration_to_pb(state: &integration::State, callback_url: &str) -> pb::
         version: state.version,
         created_at: Some(timestamp(state.created_at)),
         updated_at: Some(timestamp(state.updated_at)),
-        effective_redirect_uri: c
+        effective_redirect_uri: state
+            .config
             .redirect_uri
             .as_ref()
             .map(|u| u.as_str().to_owned())

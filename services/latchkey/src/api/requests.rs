@@ -539,7 +539,7 @@ impl TryFrom<pb::CreateIntegrationRequest> for IntegrationDraft {
             name => {
                 let found = templates::find(name);
                 if found.is_none() {
-                    let known: Vec<_> = templates::TEMPLATES.iter().map(|t| t.name).collect();
+                    let known: Vec<_> = templates::all().iter().map(|t| t.name.as_str()).collect();
                     errors.push(FieldViolation::new(
                         "template",
                         format!("{name:?} is not a template; known: {}", known.join(", ")),
