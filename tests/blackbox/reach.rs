@@ -721,3 +721,37 @@ async fn each_revocation_shape_reaches_the_provider_with_its_method_url_body_and
         assert!(revoked.contains(&shape.token), "{revoked}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_filled_url_still_goes_through_the_guard_against_internal_addresses() {
+    use latchkey_proto::v1::ConnectClientCredentialsRequest;
+    let provider = FakeProvider::start(ProviderConfig::default())
+        .await
+        .unwrap();
+    let server = Server::start_with(&Mode::embedded(), &[LOOPBACK]).await;
+    let mut config = provider_config(&provider, GrantType::ClientCredentials);
+    // An integration that trusts any host its connections name (a mistake, on purpose).
+    config.token_url = "https://{host}/oauth/token".to_owned();
+    config.connection_params = vec![ConnectionParam {
+        name: "host".to_owned(),
+        pattern: ".*".to_owned(),
+        ..Default::default()
+    }];
+    let integration_id =
+        create_integration(&server, config, &provider.config().client_secret).await;
+    let refused = server
+        .connections()
+        .await
+        .connect_client_credentials(ConnectClientCredentialsRequest {
+            integration_id,
+            tenant: "acme".to_owned(),
+            connection_params: [("host".to_owned(), "169.254.169.254".to_owned())].into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        refused.message().contains("link-local"),
+        "the metadata address is refused after filling: {refused:?}"
+    );
+}
