@@ -90,7 +90,7 @@ impl ProviderUrl {
                     ));
                 }
             };
-            crate::integration::check_param_name(&after[..close], field).map_err(|_| {
+            check_param_name(&after[..close], field).map_err(|_| {
                 FieldViolation::new(
                     field,
                     format!("has {{{}}}, which is not a parameter name", &after[..close]),
@@ -183,6 +183,24 @@ impl ProviderUrl {
         Url::parse(&self.0)
             .or_else(|_| unfilled())
             .unwrap_or_else(|_| unreachable!("ProviderUrl holds a valid URL"))
+    }
+}
+
+/// A name usable as `{name}`: a letter or `_`, then letters, digits or `_`, at most 64.
+pub fn check_param_name(name: &str, field: &str) -> Result<(), FieldViolation> {
+    let mut bytes = name.bytes();
+    let valid = name.len() <= 64
+        && bytes
+            .next()
+            .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    if valid {
+        Ok(())
+    } else {
+        Err(FieldViolation::new(
+            field,
+            "must be 1 to 64 ASCII letters, digits or '_', not starting with a digit",
+        ))
     }
 }
 

@@ -580,7 +580,8 @@ mod tests {
         assert_eq!(error.status(), Some(400));
         let ok_with_error = parse(200, r#"{"error":"bad_verification_code"}"#).unwrap_err();
         assert_eq!(ok_with_error.error_code(), Some("bad_verification_code"));
-        let not_json = parse(200, "access_token=a&scope=x").unwrap_err();
+        // A form-encoded answer is read (issue 20); text that is neither is not.
+        let not_json = parse(200, "the token is a").unwrap_err();
         assert!(matches!(
             not_json,
             OAuthError::InvalidResponse { status: 200, .. }

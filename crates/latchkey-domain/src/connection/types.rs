@@ -291,11 +291,11 @@ pub enum Command {
     /// The connection's parameters (`{shop}`…), checked against the integration's declarations
     /// by the caller of `decide`.
     SetParameters {
-        values: crate::integration::ParamValues,
+        values: BTreeMap<String, String>,
     },
     /// The callback parameters the integration keeps (`realmId`), from the provider's redirect.
     CaptureCallback {
-        values: crate::integration::ParamValues,
+        values: BTreeMap<String, String>,
     },
     /// The refresh token dies at `expires_at`, within the integration's warning: say so, once.
     WarnRefreshTokenExpiry {
@@ -400,7 +400,7 @@ pub enum Event {
 impl State {
     /// What the integration's `{name}` placeholders are filled with for this connection: its
     /// parameters and what its callback captured.
-    pub fn url_values(&self) -> crate::integration::ParamValues {
+    pub fn url_values(&self) -> BTreeMap<String, String> {
         let mut values = self.params.clone();
         values.extend(self.captured.iter().map(|(k, v)| (k.clone(), v.clone())));
         values

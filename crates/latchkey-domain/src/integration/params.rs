@@ -14,6 +14,7 @@ use regex::Regex;
 use serde::{Deserialize, Serialize};
 
 use super::config::{AccountMapping, IntegrationConfig, RevocationShape, TokenValidation};
+pub use crate::values::check_param_name;
 use crate::{FieldViolation, ProviderUrl, ValidationErrors};
 
 /// The values a connection fills its integration's URLs with.
@@ -74,24 +75,6 @@ impl ConnectionParam {
 /// a query or a fragment, carry credentials, or escape.
 fn unsafe_in_url(c: char) -> bool {
     c.is_whitespace() || c.is_control() || "/?#@\\:%{}[]<>\"'`^|".contains(c)
-}
-
-/// A name usable as `{name}`: a letter or `_`, then letters, digits or `_`, at most 64.
-pub fn check_param_name(name: &str, field: &str) -> Result<(), FieldViolation> {
-    let mut bytes = name.bytes();
-    let valid = name.len() <= 64
-        && bytes
-            .next()
-            .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
-        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_');
-    if valid {
-        Ok(())
-    } else {
-        Err(FieldViolation::new(
-            field,
-            "must be 1 to 64 ASCII letters, digits or '_', not starting with a digit",
-        ))
-    }
 }
 
 /// The `{name}` placeholders of a URL template, in order.
