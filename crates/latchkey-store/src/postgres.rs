@@ -24,6 +24,7 @@ use latchkey_domain::connection::refresh_token::Sent;
 
 mod group;
 mod listen;
+mod queries;
 mod relay;
 mod system;
 mod write;
@@ -177,15 +178,12 @@ impl EventStore for PgStore {
         from_version: u64,
         limit: u32,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
-        let rows = sqlx::query(&format!(
-            "SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = $1 AND version >= $2 \
-             ORDER BY version LIMIT $3"
-        ))
-        .bind(stream.to_string())
-        .bind(crate::from_version(from_version)?)
-        .bind(clamp_limit(limit))
-        .fetch_all(&self.pool)
-        .await?;
+        let rows = sqlx::query(&queries::read_stream(EVENT_COLUMNS))
+            .bind(stream.to_string())
+            .bind(crate::from_version(from_version)?)
+            .bind(clamp_limit(limit))
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(event_from_row).collect()
     }
 
@@ -194,13 +192,11 @@ impl EventStore for PgStore {
         from_position: i64,
         limit: u32,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
-        let rows = sqlx::query(&format!(
-            "SELECT {EVENT_COLUMNS} FROM events WHERE position >= $1 ORDER BY position LIMIT $2"
-        ))
-        .bind(from_position)
-        .bind(clamp_limit(limit))
-        .fetch_all(&self.pool)
-        .await?;
+        let rows = sqlx::query(&queries::read_all(EVENT_COLUMNS))
+            .bind(from_position)
+            .bind(clamp_limit(limit))
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(event_from_row).collect()
     }
 
@@ -208,11 +204,10 @@ impl EventStore for PgStore {
         &self,
         id: IntegrationId,
     ) -> Result<Option<integration::State>, StoreError> {
-        let json: Option<String> =
-            sqlx::query_scalar("SELECT state FROM integrations WHERE id = $1")
-                .bind(id.as_uuid())
-                .fetch_optional(&self.pool)
-                .await?;
+        let json: Option<String> = sqlx::query_scalar(queries::INTEGRATION_BY_ID)
+            .bind(id.as_uuid())
+            .fetch_optional(&self.pool)
+            .await?;
         json.as_deref().map(parse_state).transpose()
     }
 
@@ -230,11 +225,10 @@ impl EventStore for PgStore {
 
     #[tracing::instrument(name = "store.read", skip_all, fields(connection_id = %id))]
     async fn connection(&self, id: ConnectionId) -> Result<Option<connection::State>, StoreError> {
-        let json: Option<String> =
-            sqlx::query_scalar("SELECT state FROM connections WHERE id = $1")
-                .bind(id.as_uuid())
-                .fetch_optional(&self.pool)
-                .await?;
+        let json: Option<String> = sqlx::query_scalar(queries::CONNECTION_BY_ID)
+            .bind(id.as_uuid())
+            .fetch_optional(&self.pool)
+            .await?;
         json.as_deref().map(parse_state).transpose()
     }
 
@@ -243,29 +237,43 @@ impl EventStore for PgStore {
         filter: &ConnectionFilter,
         page: Page,
     ) -> Result<Vec<connection::State>, StoreError> {
-        let rows: Vec<String> = sqlx::query_scalar(
-            "SELECT state FROM connections \
-             WHERE ($1::text IS NULL OR tenant = $1) \
-               AND ($2::uuid IS NULL OR integration_id = $2) \
-               AND ($3::text IS NULL OR status = $3) \
-               AND ($4::uuid IS NULL OR id > $4) \
-               AND ($6::jsonb IS NULL OR labels::jsonb @> $6::jsonb) \
-               AND ($7::text IS NULL OR provider_account_id = $7) \
-             ORDER BY id LIMIT $5",
-        )
-        .bind(filter.tenant.as_ref().map(|t| t.as_str()))
-        .bind(filter.integration_id.map(|i| *i.as_uuid()))
-        .bind(filter.status.map(|s| s.as_str()))
-        .bind(page.after)
-        .bind(clamp_limit(page.limit))
-        .bind(if filter.labels.is_empty() {
+        let labels = if filter.labels.is_empty() {
             None
         } else {
             Some(to_json(&filter.labels)?)
-        })
-        .bind(filter.provider_account_id.as_deref())
-        .fetch_all(&self.pool)
-        .await?;
+        };
+        let shape = queries::ListShape {
+            tenant: filter.tenant.is_some(),
+            integration: filter.integration_id.is_some(),
+            status: filter.status.is_some(),
+            after: page.after.is_some(),
+            labels: labels.is_some(),
+            account: filter.provider_account_id.is_some(),
+        };
+        let sql = queries::list_connections(shape);
+        let mut query = sqlx::query_scalar::<_, String>(&sql);
+        if let Some(tenant) = &filter.tenant {
+            query = query.bind(tenant.as_str());
+        }
+        if let Some(integration) = filter.integration_id {
+            query = query.bind(*integration.as_uuid());
+        }
+        if let Some(status) = filter.status {
+            query = query.bind(status.as_str());
+        }
+        if let Some(after) = page.after {
+            query = query.bind(after);
+        }
+        if let Some(labels) = labels {
+            query = query.bind(labels);
+        }
+        if let Some(account) = &filter.provider_account_id {
+            query = query.bind(account.as_str());
+        }
+        let rows = query
+            .bind(clamp_limit(page.limit))
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(|json| parse_state(json)).collect()
     }
 
@@ -273,11 +281,10 @@ impl EventStore for PgStore {
         &self,
         state_digest: &str,
     ) -> Result<Option<connection::State>, StoreError> {
-        let json: Option<String> =
-            sqlx::query_scalar("SELECT state FROM connections WHERE pending_state = $1")
-                .bind(state_digest)
-                .fetch_optional(&self.pool)
-                .await?;
+        let json: Option<String> = sqlx::query_scalar(queries::CONNECTION_BY_STATE)
+            .bind(state_digest)
+            .fetch_optional(&self.pool)
+            .await?;
         json.as_deref().map(parse_state).transpose()
     }
 
@@ -286,16 +293,11 @@ impl EventStore for PgStore {
         now: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<ConnectionId>, StoreError> {
-        let ids: Vec<uuid::Uuid> = sqlx::query_scalar(
-            "SELECT id FROM connections \
-             WHERE (status IN ('active', 'expired') AND refresh_at <= $1) \
-                OR (status = 'active' AND expires_at <= $1) \
-             ORDER BY LEAST(refresh_at, expires_at) LIMIT $2",
-        )
-        .bind(now)
-        .bind(clamp_limit(limit))
-        .fetch_all(&self.pool)
-        .await?;
+        let ids: Vec<uuid::Uuid> = sqlx::query_scalar(queries::DUE_FOR_REFRESH)
+            .bind(now)
+            .bind(clamp_limit(limit))
+            .fetch_all(&self.pool)
+            .await?;
         Ok(ids.into_iter().map(ConnectionId::from_uuid).collect())
     }
 
@@ -305,17 +307,12 @@ impl EventStore for PgStore {
         validated_before: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<ConnectionId>, StoreError> {
-        let ids: Vec<uuid::Uuid> = sqlx::query_scalar(
-            "SELECT id FROM connections \
-             WHERE integration_id = $1 AND status = 'active' \
-               AND (validated_at IS NULL OR validated_at <= $2) \
-             ORDER BY validated_at NULLS FIRST LIMIT $3",
-        )
-        .bind(integration_id.as_uuid())
-        .bind(validated_before)
-        .bind(clamp_limit(limit))
-        .fetch_all(&self.pool)
-        .await?;
+        let ids: Vec<uuid::Uuid> = sqlx::query_scalar(queries::DUE_FOR_VALIDATION)
+            .bind(integration_id.as_uuid())
+            .bind(validated_before)
+            .bind(clamp_limit(limit))
+            .fetch_all(&self.pool)
+            .await?;
         Ok(ids.into_iter().map(ConnectionId::from_uuid).collect())
     }
 
@@ -719,15 +716,12 @@ impl EventStore for PgStore {
         since: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<TokenReads>, StoreError> {
-        let rows: Vec<(String, DateTime<Utc>, i64)> = sqlx::query_as(
-            "SELECT actor, minute, reads FROM token_reads WHERE connection_id = $1 AND minute >= $2 \
-             ORDER BY minute, actor LIMIT $3",
-        )
-        .bind(connection.as_uuid())
-        .bind(since)
-        .bind(clamp_limit(limit))
-        .fetch_all(&self.pool)
-        .await?;
+        let rows: Vec<(String, DateTime<Utc>, i64)> = sqlx::query_as(queries::TOKEN_READS)
+            .bind(connection.as_uuid())
+            .bind(since)
+            .bind(clamp_limit(limit))
+            .fetch_all(&self.pool)
+            .await?;
         Ok(rows
             .into_iter()
             .map(|(actor, minute, reads)| TokenReads {

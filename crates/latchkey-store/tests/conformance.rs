@@ -1803,3 +1803,30 @@ async fn postgres_a_refused_group_is_written_again_append_by_append() {
     assert_eq!(h.raw.count_events().await, 32 + 31);
     h.finish().await;
 }
+
+/// Every hot query is served by an index: planned as it runs (a generic plan) with sequential
+/// scans priced out, none scans `connections` or `events` whole, and none walks a whole index
+/// either (every index scan of them has an index condition). Postgres only: SQLite is the
+/// single-node default, and its planner has no such switch.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_no_hot_query_scans_connections_or_events_whole() {
+    let db = PgTestDatabase::create().await;
+    let store = PgStore::connect(&db.url, 2).await.unwrap();
+    let plans = store.explain_hot_queries().await.unwrap();
+    assert!(plans.len() >= 12, "{} plans", plans.len());
+    let mut whole = Vec::new();
+    for (query, plan) in &plans {
+        let walks_all = plan.split("->").any(|node| {
+            let scans_hot = node.contains(" on connections") || node.contains(" on events");
+            let seq = node.contains("Seq Scan");
+            let unbounded = node.contains("Index Scan") && !node.contains("Index Cond");
+            scans_hot && (seq || unbounded)
+        });
+        if walks_all {
+            whole.push(format!("{query}:\n{plan}"));
+        }
+    }
+    assert!(whole.is_empty(), "{}", whole.join("\n\n"));
+    drop(store);
+    db.drop_database().await;
+}

@@ -271,12 +271,10 @@ where
     C: std::ops::DerefMut<Target = sqlx::PgConnection> + Send,
 {
     async fn last_event(&mut self, stream_id: &str) -> Result<Option<(i64, Vec<u8>)>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT version, hash FROM events WHERE stream_id = $1 ORDER BY version DESC LIMIT 1",
-        )
-        .bind(stream_id)
-        .fetch_optional(&mut *self.0)
-        .await?)
+        Ok(sqlx::query_as(super::queries::STREAM_HEAD)
+            .bind(stream_id)
+            .fetch_optional(&mut *self.0)
+            .await?)
     }
 
     async fn load_projection(&mut self, stream: StreamId) -> Result<Projection, StoreError> {

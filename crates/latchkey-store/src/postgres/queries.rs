@@ -1,0 +1,197 @@
+//! The hot queries' SQL, in one place: the store runs them, and [`hot_queries`] plans them (a test
+//! holds every plan to an index, never a sequential scan of `connections` or `events`).
+
+pub(super) const CONNECTION_BY_ID: &str = "SELECT state FROM connections WHERE id = $1";
+
+pub(super) const INTEGRATION_BY_ID: &str = "SELECT state FROM integrations WHERE id = $1";
+
+pub(super) const CONNECTION_BY_STATE: &str =
+    "SELECT state FROM connections WHERE pending_state = $1";
+
+/// Which filters a `ListConnections` page has: the SQL names only those, so the planner can use
+/// the index of the one given (a generic `$1 IS NULL OR …` form walks the whole table).
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct ListShape {
+    pub tenant: bool,
+    pub integration: bool,
+    pub status: bool,
+    pub after: bool,
+    pub labels: bool,
+    pub account: bool,
+}
+
+/// The page query of a shape; its parameters are the filters present, in field order, then the
+/// limit.
+pub(super) fn list_connections(shape: ListShape) -> String {
+    let mut conditions = Vec::new();
+    let mut n = 0;
+    let mut next = || {
+        n += 1;
+        n
+    };
+    if shape.tenant {
+        conditions.push(format!("tenant = ${}", next()));
+    }
+    if shape.integration {
+        conditions.push(format!("integration_id = ${}", next()));
+    }
+    if shape.status {
+        conditions.push(format!("status = ${}", next()));
+    }
+    if shape.after {
+        conditions.push(format!("id > ${}", next()));
+    }
+    if shape.labels {
+        conditions.push(format!("labels::jsonb @> ${}::jsonb", next()));
+    }
+    if shape.account {
+        conditions.push(format!("provider_account_id = ${}", next()));
+    }
+    let limit = next();
+    let filter = if conditions.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {} ", conditions.join(" AND "))
+    };
+    format!("SELECT state FROM connections {filter}ORDER BY id LIMIT ${limit}")
+}
+
+/// Due: a planned refresh whose time has come, or an active token past its expiry (to record
+/// it expired). Each arm walks its own index from the oldest, at most `$2` rows; a connection in
+/// both comes once, at its earlier time.
+pub(super) const DUE_FOR_REFRESH: &str = "SELECT id FROM ( \
+       (SELECT id, refresh_at AS due FROM connections \
+         WHERE status IN ('active', 'expired') AND refresh_at <= $1 \
+         ORDER BY refresh_at LIMIT $2) \
+       UNION ALL \
+       (SELECT id, expires_at AS due FROM connections \
+         WHERE status = 'active' AND expires_at <= $1 \
+         ORDER BY expires_at LIMIT $2) \
+     ) due GROUP BY id ORDER BY min(due) LIMIT $2";
+
+pub(super) const DUE_FOR_VALIDATION: &str = "SELECT id FROM connections \
+     WHERE integration_id = $1 AND status = 'active' \
+       AND (validated_at IS NULL OR validated_at <= $2) \
+     ORDER BY validated_at NULLS FIRST LIMIT $3";
+
+pub(super) const STREAM_HEAD: &str =
+    "SELECT version, hash FROM events WHERE stream_id = $1 ORDER BY version DESC LIMIT 1";
+
+pub(super) const TOKEN_READS: &str = "SELECT actor, minute, reads FROM token_reads WHERE connection_id = $1 AND minute >= $2 \
+     ORDER BY minute, actor LIMIT $3";
+
+/// `SELECT <columns> FROM events WHERE stream_id = $1 AND version >= $2 …`.
+pub(super) fn read_stream(columns: &str) -> String {
+    format!(
+        "SELECT {columns} FROM events WHERE stream_id = $1 AND version >= $2 \
+         ORDER BY version LIMIT $3"
+    )
+}
+
+/// `SELECT <columns> FROM events WHERE position >= $1 …`.
+pub(super) fn read_all(columns: &str) -> String {
+    format!("SELECT {columns} FROM events WHERE position >= $1 ORDER BY position LIMIT $2")
+}
+
+/// Every hot query with arguments to plan it with (SQL literals, in parameter order).
+pub(super) fn hot_queries(columns: &str) -> Vec<(&'static str, String, &'static str)> {
+    const ID: &str = "'0190d6f0-0000-7000-8000-000000000000'::uuid";
+    vec![
+        (
+            "connection by id (GetToken on a miss)",
+            CONNECTION_BY_ID.to_owned(),
+            ID,
+        ),
+        ("integration by id", INTEGRATION_BY_ID.to_owned(), ID),
+        (
+            "connection by pending state (callback)",
+            CONNECTION_BY_STATE.to_owned(),
+            "'digest'",
+        ),
+        (
+            "ListConnections of a tenant",
+            list_connections(ListShape {
+                tenant: true,
+                ..ListShape::default()
+            }),
+            "'acme', 100",
+        ),
+        (
+            "ListConnections of an integration, next page",
+            list_connections(ListShape {
+                integration: true,
+                after: true,
+                ..ListShape::default()
+            }),
+            "'0190d6f0-0000-7000-8000-000000000000'::uuid, \
+             '0190d6f0-0000-7000-8000-000000000000'::uuid, 100",
+        ),
+        (
+            "ListConnections, all, next page",
+            list_connections(ListShape {
+                after: true,
+                ..ListShape::default()
+            }),
+            "'0190d6f0-0000-7000-8000-000000000000'::uuid, 100",
+        ),
+        ("due for refresh", DUE_FOR_REFRESH.to_owned(), "now(), 500"),
+        (
+            "due for validation",
+            DUE_FOR_VALIDATION.to_owned(),
+            "'0190d6f0-0000-7000-8000-000000000000'::uuid, now(), 200",
+        ),
+        (
+            "a stream's head (every append)",
+            STREAM_HEAD.to_owned(),
+            "'connection-x'",
+        ),
+        (
+            "a stream's events (GetHistory)",
+            read_stream(columns),
+            "'connection-x', 1, 500",
+        ),
+        (
+            "the log from a position (relay, replay)",
+            read_all(columns),
+            "42, 500",
+        ),
+        (
+            "token reads of a connection",
+            TOKEN_READS.to_owned(),
+            ID_NOW_LIMIT,
+        ),
+    ]
+}
+
+const ID_NOW_LIMIT: &str = "'0190d6f0-0000-7000-8000-000000000000'::uuid, now(), 100";
+
+impl super::PgStore {
+    /// How Postgres plans each hot query (`EXPLAIN` of its generic plan, as a prepared statement
+    /// runs it, with sequential scans priced out so a query no index serves shows one): (what the
+    /// query is for, the plan). Nothing is written.
+    pub async fn explain_hot_queries(&self) -> Result<Vec<(String, String)>, crate::StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("SET LOCAL enable_seqscan = off")
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("SET LOCAL plan_cache_mode = force_generic_plan")
+            .execute(&mut *tx)
+            .await?;
+        let mut plans = Vec::new();
+        for (i, (name, sql, args)) in hot_queries(super::EVENT_COLUMNS).into_iter().enumerate() {
+            sqlx::query(&format!("PREPARE hot_{i} AS {sql}"))
+                .execute(&mut *tx)
+                .await?;
+            let lines: Vec<String> =
+                sqlx::query_scalar(&format!("EXPLAIN EXECUTE hot_{i}({args})"))
+                    .fetch_all(&mut *tx)
+                    .await?;
+            sqlx::query(&format!("DEALLOCATE hot_{i}"))
+                .execute(&mut *tx)
+                .await?;
+            plans.push((name.to_owned(), lines.join("\n")));
+        }
+        tx.rollback().await?;
+        Ok(plans)
+    }
+}
