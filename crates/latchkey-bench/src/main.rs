@@ -738,7 +738,7 @@ async fn bench_memory(args: &Args, db: &Database) -> anyhow::Result<()> {
     );
     // Every connection is read once and dropped first, so the allocator has grown for the reads
     // themselves (rows, JSON) before `before` is taken; the difference is what the cache keeps.
-    let cache = latchkey::ProjectionCache::new(true);
+    let cache = latchkey::ProjectionCache::new(true, latchkey::DEFAULT_BUDGET_BYTES);
     let read = |from: usize, step: usize, keep: bool| {
         let (store, ids, cache) = (store.clone(), ids.clone(), cache.clone());
         tokio::spawn(async move {

@@ -166,6 +166,7 @@ pub struct App {
     authorization_ttl: Duration,
     refresh_concurrency: u32,
     validation_tick: Option<Duration>,
+    cache_bytes: usize,
     refresh_rate: std::num::NonZeroU32,
     refresh_lease: Duration,
     provider_timeout: Duration,
@@ -258,6 +259,7 @@ impl App {
             authorization_ttl: config.authorization_ttl,
             refresh_concurrency: config.refresh_concurrency,
             validation_tick: config.validation_tick,
+            cache_bytes: config.cache_bytes,
             refresh_rate: config.refresh_rate,
             refresh_lease: config.refresh_lease,
             provider_timeout: config.provider_timeout,
@@ -287,7 +289,7 @@ impl App {
         let background = TaskTracker::new();
         // On its own store the cache hears every append at once; on Postgres, once the store
         // hears the other replicas.
-        let cache = ProjectionCache::of(self.store.as_ref());
+        let cache = ProjectionCache::of(self.store.as_ref(), self.cache_bytes);
         let connections = Connections::new(
             self.store.clone(),
             self.vault.clone(),

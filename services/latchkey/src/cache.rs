@@ -7,48 +7,195 @@
 //! down) the cache is off and every read goes to the store; when they can again, it starts empty.
 //! A read that raced with an invalidation is not kept (an epoch counter), and no entry is used
 //! after [`MAX_AGE`] either way. Only sealed secrets are held, as in the projection.
+//!
+//! Memory: connections are held within a budget (`LATCHKEY_CACHE_MB`), each weighed by the size
+//! of its JSON, the least recently used going first; a connection not held is one row read. The
+//! budget is split over shards, each behind its own lock, so concurrent `GetToken`s rarely wait
+//! on each other.
 
-use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
 use latchkey_domain::{ConnectionId, IntegrationId, StreamId, connection, integration};
 use latchkey_store::{EventStore, Invalidation, StoreError};
+use lru::LruCache;
 
 /// The longest an entry is used without the store being asked again, notifications or not.
 pub const MAX_AGE: Duration = Duration::from_secs(60);
 
-type Entries<K, V> = RwLock<HashMap<K, (Arc<V>, Instant)>>;
+/// The connections' budget when none is set: 256 MiB.
+pub const DEFAULT_BUDGET_BYTES: usize = 256 * 1024 * 1024;
+
+/// Integrations are few; they get a budget of their own.
+const INTEGRATIONS_BUDGET_BYTES: usize = 16 * 1024 * 1024;
+
+const SHARDS: usize = 16;
+
+/// What an entry costs: the size of its JSON, a fair measure of what its strings and maps hold,
+/// plus the entry's own bookkeeping.
+fn weigh<V: serde::Serialize>(value: &V) -> usize {
+    serde_json::to_vec(value).map_or(4096, |json| json.len()) + std::mem::size_of::<V>() + 64
+}
+
+#[derive(Debug)]
+struct Held<V> {
+    value: Arc<V>,
+    at: Instant,
+    bytes: usize,
+    /// When it was last moved to the front (milliseconds of the cache's clock): a read moves it
+    /// at most once a second, so concurrent reads of one connection share a read lock.
+    promoted: AtomicU64,
+}
+
+/// How long a read leaves an entry where it is before moving it to the front again.
+const PROMOTE_EVERY_MS: u64 = 1000;
+
+#[derive(Debug)]
+struct Shard<K: Hash + Eq, V> {
+    entries: LruCache<K, Held<V>>,
+    bytes: usize,
+}
+
+/// Entries within a byte budget, least recently used out first.
+#[derive(Debug)]
+struct Bounded<K: Hash + Eq, V> {
+    shards: Vec<RwLock<Shard<K, V>>>,
+    budget_per_shard: usize,
+    started: Instant,
+}
+
+impl<K: Hash + Eq + Copy, V: serde::Serialize> Bounded<K, V> {
+    fn new(budget: usize) -> Self {
+        Self {
+            shards: (0..SHARDS)
+                .map(|_| {
+                    RwLock::new(Shard {
+                        entries: LruCache::unbounded(),
+                        bytes: 0,
+                    })
+                })
+                .collect(),
+            budget_per_shard: (budget / SHARDS).max(1),
+            started: Instant::now(),
+        }
+    }
+
+    fn index(&self, key: &K) -> usize {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        key.hash(&mut hasher);
+        (hasher.finish() as usize) % self.shards.len()
+    }
+
+    fn read(&self, key: &K) -> RwLockReadGuard<'_, Shard<K, V>> {
+        self.shards[self.index(key)]
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn shard(&self, key: &K) -> RwLockWriteGuard<'_, Shard<K, V>> {
+        self.shards[self.index(key)]
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// The held value while younger than [`MAX_AGE`], marked as just used (under the write lock
+    /// at most once a second per entry; otherwise a read lock is all a read takes).
+    fn get(&self, key: &K) -> Option<Arc<V>> {
+        let now = self.now_ms();
+        let value = {
+            let shard = self.read(key);
+            let held = shard.entries.peek(key)?;
+            if held.at.elapsed() >= MAX_AGE {
+                return None;
+            }
+            if now.saturating_sub(held.promoted.load(Ordering::Relaxed)) < PROMOTE_EVERY_MS {
+                return Some(held.value.clone());
+            }
+            held.value.clone()
+        };
+        if let Some(held) = self.shard(key).entries.get(key) {
+            held.promoted.store(now, Ordering::Relaxed);
+        }
+        Some(value)
+    }
+
+    fn insert(&self, key: K, value: Arc<V>) {
+        let bytes = weigh(value.as_ref());
+        let mut shard = self.shard(&key);
+        if bytes > self.budget_per_shard {
+            return;
+        }
+        let held = Held {
+            value,
+            at: Instant::now(),
+            bytes,
+            promoted: AtomicU64::new(self.now_ms()),
+        };
+        if let Some(old) = shard.entries.put(key, held) {
+            shard.bytes -= old.bytes;
+        }
+        shard.bytes += bytes;
+        while shard.bytes > self.budget_per_shard {
+            match shard.entries.pop_lru() {
+                Some((_, old)) => shard.bytes -= old.bytes,
+                None => break,
+            }
+        }
+    }
+
+    fn remove(&self, key: &K) {
+        let mut shard = self.shard(key);
+        if let Some(old) = shard.entries.pop(key) {
+            shard.bytes -= old.bytes;
+        }
+    }
+
+    fn clear(&self) {
+        for shard in &self.shards {
+            let mut shard = shard.write().unwrap_or_else(|p| p.into_inner());
+            shard.entries.clear();
+            shard.bytes = 0;
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|s| s.read().unwrap_or_else(|p| p.into_inner()).entries.len())
+            .sum()
+    }
+
+    fn bytes(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|s| s.read().unwrap_or_else(|p| p.into_inner()).bytes)
+            .sum()
+    }
+}
 
 #[derive(Debug)]
 pub struct ProjectionCache {
-    connections: Entries<ConnectionId, connection::State>,
-    integrations: Entries<IntegrationId, integration::State>,
+    connections: Bounded<ConnectionId, connection::State>,
+    integrations: Bounded<IntegrationId, integration::State>,
     /// Bumped by every invalidation: a read that began before one is not kept.
     epoch: AtomicU64,
     /// Whether every append anywhere reaches [`ProjectionCache::invalidate`].
     live: AtomicBool,
 }
 
-fn read<K, V>(
-    entries: &Entries<K, V>,
-) -> std::sync::RwLockReadGuard<'_, HashMap<K, (Arc<V>, Instant)>> {
-    entries.read().unwrap_or_else(|p| p.into_inner())
-}
-
-fn write<K, V>(
-    entries: &Entries<K, V>,
-) -> std::sync::RwLockWriteGuard<'_, HashMap<K, (Arc<V>, Instant)>> {
-    entries.write().unwrap_or_else(|p| p.into_inner())
-}
-
 impl ProjectionCache {
-    /// `live`: whether invalidations are complete from the start (one process on its own store).
-    pub fn new(live: bool) -> Arc<Self> {
+    /// `live`: whether invalidations are complete from the start (one process on its own store);
+    /// `budget`: the bytes connections may hold.
+    pub fn new(live: bool, budget: usize) -> Arc<Self> {
         Arc::new(Self {
-            connections: RwLock::default(),
-            integrations: RwLock::default(),
+            connections: Bounded::new(budget),
+            integrations: Bounded::new(INTEGRATIONS_BUDGET_BYTES),
             epoch: AtomicU64::new(0),
             live: AtomicBool::new(live),
         })
@@ -56,8 +203,8 @@ impl ProjectionCache {
 
     /// A cache of `store`'s projections: on while the store hears every append, dropping the
     /// entries of each append synchronously (this process's before `append` returns).
-    pub fn of(store: &dyn EventStore) -> Arc<Self> {
-        let cache = Self::new(store.hears_every_append());
+    pub fn of(store: &dyn EventStore, budget: usize) -> Arc<Self> {
+        let cache = Self::new(store.hears_every_append(), budget);
         let weak = Arc::downgrade(&cache);
         store.on_append(Arc::new(move |invalidation| {
             if let Some(cache) = weak.upgrade() {
@@ -77,12 +224,8 @@ impl ProjectionCache {
         }
         self.epoch.fetch_add(1, Ordering::SeqCst);
         match stream {
-            StreamId::Connection(id) => {
-                write(&self.connections).remove(&id);
-            }
-            StreamId::Integration(id) => {
-                write(&self.integrations).remove(&id);
-            }
+            StreamId::Connection(id) => self.connections.remove(&id),
+            StreamId::Integration(id) => self.integrations.remove(&id),
             StreamId::System(_) | StreamId::Session(_) => {}
         }
     }
@@ -90,8 +233,8 @@ impl ProjectionCache {
     /// Turns the cache on (empty) or off.
     pub fn set_live(&self, live: bool) {
         self.epoch.fetch_add(1, Ordering::SeqCst);
-        write(&self.connections).clear();
-        write(&self.integrations).clear();
+        self.connections.clear();
+        self.integrations.clear();
         self.live.store(live, Ordering::SeqCst);
     }
 
@@ -101,7 +244,12 @@ impl ProjectionCache {
 
     /// How many connections are held.
     pub fn len(&self) -> usize {
-        read(&self.connections).len()
+        self.connections.len()
+    }
+
+    /// What the held connections weigh, in bytes.
+    pub fn bytes(&self) -> usize {
+        self.connections.bytes()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -127,17 +275,16 @@ impl ProjectionCache {
     }
 
     /// The held entry while it is good, else `load` (started only if needed: futures are lazy).
-    async fn lookup<K: std::hash::Hash + Eq + Copy, V>(
+    async fn lookup<K: Hash + Eq + Copy, V: serde::Serialize>(
         &self,
-        entries: &Entries<K, V>,
+        entries: &Bounded<K, V>,
         key: K,
         load: impl std::future::Future<Output = Result<Option<V>, StoreError>>,
     ) -> Result<Option<Arc<V>>, StoreError> {
         if self.is_live()
-            && let Some((value, at)) = read(entries).get(&key)
-            && at.elapsed() < MAX_AGE
+            && let Some(value) = entries.get(&key)
         {
-            return Ok(Some(value.clone()));
+            return Ok(Some(value));
         }
         let epoch = self.epoch.load(Ordering::SeqCst);
         let Some(value) = load.await? else {
@@ -148,9 +295,9 @@ impl ProjectionCache {
         Ok(Some(value))
     }
 
-    fn keep<K: std::hash::Hash + Eq, V>(
+    fn keep<K: Hash + Eq + Copy, V: serde::Serialize>(
         &self,
-        entries: &Entries<K, V>,
+        entries: &Bounded<K, V>,
         key: K,
         value: &Arc<V>,
         epoch: u64,
@@ -158,10 +305,13 @@ impl ProjectionCache {
         if !self.is_live() {
             return;
         }
-        let mut entries = write(entries);
-        // Checked under the lock: an invalidation either happened before (skip) or waits.
+        // An invalidation between the read and here: not kept. One that comes after the check
+        // removes what is inserted (it takes the same shard's lock after bumping the epoch).
         if self.epoch.load(Ordering::SeqCst) == epoch {
-            entries.insert(key, (value.clone(), Instant::now()));
+            entries.insert(key, value.clone());
+            if self.epoch.load(Ordering::SeqCst) != epoch {
+                entries.remove(&key);
+            }
         }
     }
 }
@@ -205,7 +355,7 @@ mod tests {
         let store = SqliteStore::open(&dir.path.join("cache.db"))
             .await
             .expect("store");
-        let cache = ProjectionCache::of(&store);
+        let cache = ProjectionCache::of(&store, DEFAULT_BUDGET_BYTES);
         let id = ConnectionId::new_v7();
         let stream = StreamId::Connection(id);
         store
@@ -256,6 +406,62 @@ mod tests {
             .expect("found");
         assert_eq!(read.version, 2);
         assert!(cache.is_empty());
+        store.close().await;
+        dir.remove();
+    }
+
+    #[tokio::test]
+    async fn connections_stay_within_the_budget_the_least_recently_used_going_first() {
+        let dir = TempDir::create();
+        let store = SqliteStore::open(&dir.path.join("cache.db"))
+            .await
+            .expect("store");
+        let ids: Vec<ConnectionId> = (0..64).map(|_| ConnectionId::new_v7()).collect();
+        for id in &ids {
+            store
+                .append(StreamId::Connection(*id), 0, vec![created(*id)], &context())
+                .await
+                .expect("append");
+        }
+        let one = {
+            let state = store
+                .connection(ids[0])
+                .await
+                .expect("read")
+                .expect("found");
+            weigh(&state)
+        };
+        // Room for about two connections per shard: 32 of the 64.
+        let budget = one * 2 * SHARDS + SHARDS;
+        let cache = ProjectionCache::of(&store, budget);
+        let favourite = ids[0];
+        for id in &ids {
+            cache.connection(&store, *id).await.expect("read");
+            // One connection is read all the time: it is never the least recently used.
+            cache.connection(&store, favourite).await.expect("read");
+        }
+        assert!(cache.bytes() <= budget, "{} > {budget}", cache.bytes());
+        assert!(cache.len() < ids.len(), "some were let go: {}", cache.len());
+        assert!(
+            cache.len() >= SHARDS,
+            "each shard holds some: {}",
+            cache.len()
+        );
+        let held = cache.connections.get(&favourite);
+        assert!(held.is_some(), "the most used connection is still held");
+        // One let go is read from the store again, and held again.
+        let gone = ids
+            .iter()
+            .find(|id| cache.connections.get(id).is_none())
+            .copied()
+            .expect("one was let go");
+        let read = cache
+            .connection(&store, gone)
+            .await
+            .expect("read")
+            .expect("found");
+        assert_eq!(read.id, gone);
+        assert!(cache.connections.get(&gone).is_some());
         store.close().await;
         dir.remove();
     }

@@ -45,6 +45,6 @@ mod wire;
 
 pub use app::{App, open_store};
 pub use auth::generate as generate_api_key;
-pub use cache::ProjectionCache;
+pub use cache::{DEFAULT_BUDGET_BYTES, ProjectionCache};
 pub use callers::Role;
 pub use config::{Config, Settings};

@@ -144,6 +144,10 @@ pub struct Settings {
     /// with validation_interval_secs); 0 turns scheduled validation off. Default 30.
     #[arg(long, env = "LATCHKEY_VALIDATION_TICK", value_name = "SECONDS")]
     pub validation_tick: Option<String>,
+    /// Mebibytes of connections a replica keeps in memory for GetToken (the least recently used
+    /// go first; one not held is one row read). Default 256.
+    #[arg(long, env = "LATCHKEY_CACHE_MB", value_name = "MIB")]
+    pub cache_mb: Option<String>,
 }
 
 /// The configuration file's shape.
@@ -187,6 +191,7 @@ struct FileSettings {
     caller_rate: Option<u32>,
     provider_timeout: Option<u32>,
     validation_tick: Option<u32>,
+    cache_mb: Option<u32>,
     auth: Option<String>,
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
@@ -250,6 +255,8 @@ pub struct Config {
     pub database_pool_size: u32,
     /// `None`: no scheduled validation.
     pub validation_tick: Option<std::time::Duration>,
+    /// Bytes of connections the projection cache holds.
+    pub cache_bytes: usize,
     pub auth: AuthMode,
     pub tls: Option<TlsFiles>,
 }
@@ -566,6 +573,13 @@ impl Settings {
             "LATCHKEY_VALIDATION_TICK (--validation-tick)",
             0..=3600,
         );
+        let cache_mb = number(
+            self.cache_mb,
+            file.cache_mb,
+            (crate::cache::DEFAULT_BUDGET_BYTES / (1024 * 1024)) as u32,
+            "LATCHKEY_CACHE_MB (--cache-mb)",
+            1..=1024 * 1024,
+        );
 
         if refresh_lease <= provider_timeout {
             errors.push(format!(
@@ -637,6 +651,9 @@ impl Settings {
                     caller_rate: std::num::NonZeroU32::new(caller_rate),
                     validation_tick: (validation_tick > 0)
                         .then(|| std::time::Duration::from_secs(u64::from(validation_tick))),
+                    cache_bytes: usize::try_from(cache_mb)
+                        .unwrap_or(usize::MAX / (1024 * 1024))
+                        .saturating_mul(1024 * 1024),
                     auth: auth.unwrap_or(AuthMode::ApiKeys),
                     tls,
                 })

@@ -155,7 +155,7 @@ async fn given_a_connection(
         store.clone(),
         vault,
         ProviderClient::new(HttpPolicy::default()).expect("client"),
-        ProjectionCache::of(store.as_ref()),
+        ProjectionCache::of(store.as_ref(), crate::cache::DEFAULT_BUDGET_BYTES),
         TaskTracker::new(),
         tokio_util::sync::CancellationToken::new(),
         ConnectionSettings {
