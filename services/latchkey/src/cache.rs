@@ -14,7 +14,7 @@
 //! on each other.
 
 use std::hash::{Hash, Hasher};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
@@ -42,15 +42,17 @@ fn weigh<V: serde::Serialize>(value: &V) -> usize {
 #[derive(Debug)]
 struct Held<V> {
     value: Arc<V>,
-    at: Instant,
-    bytes: usize,
-    /// When it was last moved to the front (milliseconds of the cache's clock): a read moves it
-    /// at most once a second, so concurrent reads of one connection share a read lock.
-    promoted: AtomicU64,
+    /// When it was read from the store, in seconds of the cache's clock (small fields: a cache
+    /// holds millions of these).
+    at: u32,
+    bytes: u32,
+    /// When it was last moved to the front, in seconds of the cache's clock: a read moves it at
+    /// most once a second, so concurrent reads of one connection share a read lock.
+    promoted: AtomicU32,
 }
 
 /// How long a read leaves an entry where it is before moving it to the front again.
-const PROMOTE_EVERY_MS: u64 = 1000;
+const PROMOTE_EVERY_SECS: u32 = 1;
 
 #[derive(Debug)]
 struct Shard<K: Hash + Eq, V> {
@@ -100,21 +102,21 @@ impl<K: Hash + Eq + Copy, V: serde::Serialize> Bounded<K, V> {
             .unwrap_or_else(|p| p.into_inner())
     }
 
-    fn now_ms(&self) -> u64 {
-        u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX)
+    fn now_secs(&self) -> u32 {
+        u32::try_from(self.started.elapsed().as_secs()).unwrap_or(u32::MAX)
     }
 
     /// The held value while younger than [`MAX_AGE`], marked as just used (under the write lock
     /// at most once a second per entry; otherwise a read lock is all a read takes).
     fn get(&self, key: &K) -> Option<Arc<V>> {
-        let now = self.now_ms();
+        let now = self.now_secs();
         let value = {
             let shard = self.read(key);
             let held = shard.entries.peek(key)?;
-            if held.at.elapsed() >= MAX_AGE {
+            if u64::from(now.saturating_sub(held.at)) >= MAX_AGE.as_secs() {
                 return None;
             }
-            if now.saturating_sub(held.promoted.load(Ordering::Relaxed)) < PROMOTE_EVERY_MS {
+            if now.saturating_sub(held.promoted.load(Ordering::Relaxed)) < PROMOTE_EVERY_SECS {
                 return Some(held.value.clone());
             }
             held.value.clone()
@@ -133,17 +135,17 @@ impl<K: Hash + Eq + Copy, V: serde::Serialize> Bounded<K, V> {
         }
         let held = Held {
             value,
-            at: Instant::now(),
-            bytes,
-            promoted: AtomicU64::new(self.now_ms()),
+            at: self.now_secs(),
+            bytes: u32::try_from(bytes).unwrap_or(u32::MAX),
+            promoted: AtomicU32::new(self.now_secs()),
         };
         if let Some(old) = shard.entries.put(key, held) {
-            shard.bytes -= old.bytes;
+            shard.bytes -= old.bytes as usize;
         }
         shard.bytes += bytes;
         while shard.bytes > self.budget_per_shard {
             match shard.entries.pop_lru() {
-                Some((_, old)) => shard.bytes -= old.bytes,
+                Some((_, old)) => shard.bytes -= old.bytes as usize,
                 None => break,
             }
         }
@@ -152,7 +154,7 @@ impl<K: Hash + Eq + Copy, V: serde::Serialize> Bounded<K, V> {
     fn remove(&self, key: &K) {
         let mut shard = self.shard(key);
         if let Some(old) = shard.entries.pop(key) {
-            shard.bytes -= old.bytes;
+            shard.bytes -= old.bytes as usize;
         }
     }
 
