@@ -84,7 +84,7 @@ pub(crate) async fn consent(
     (status, headers, back.text().await.unwrap(), callback)
 }
 
-async fn history_types(server: &Server, connection_id: &str) -> Vec<String> {
+pub(crate) async fn history_types(server: &Server, connection_id: &str) -> Vec<String> {
     let mut stream = server
         .audit()
         .await

@@ -9,7 +9,7 @@ use latchkey_proto::v1::{
 };
 use tonic::Code;
 
-use crate::grants::{consent, create_integration, provider_config};
+use crate::grants::{consent, create_integration, history_types, provider_config};
 use crate::helpers::{Mode, Server};
 
 const LOOPBACK: (&str, &str) = ("LATCHKEY_ALLOW_LOOPBACK_PROVIDERS", "true");
@@ -33,26 +33,6 @@ pub(crate) fn shop_config(provider: &FakeProvider) -> latchkey_proto::v1::Integr
         connection_params: vec![shop_param()],
         ..provider_config(provider, GrantType::AuthorizationCode)
     }
-}
-
-async fn event_types(server: &Server, connection_id: &str) -> Vec<String> {
-    let mut stream = server
-        .audit()
-        .await
-        .get_history(GetHistoryRequest {
-            stream: Some(get_history_request::Stream::ConnectionId(
-                connection_id.to_owned(),
-            )),
-            from_version: 0,
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    let mut types = Vec::new();
-    while let Some(event) = stream.message().await.unwrap() {
-        types.push(event.r#type);
-    }
-    types
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -179,7 +159,7 @@ async fn a_shop_parameter_is_checked_and_builds_the_authorization_token_and_api_
         (last.method.as_str(), last.target.as_str()),
         ("POST", "/shops/acme/token")
     );
-    let types = event_types(&server, &started.connection_id).await;
+    let types = history_types(&server, &started.connection_id).await;
     assert_eq!(
         types[..3],
         [
@@ -276,7 +256,7 @@ async fn a_callback_parameter_is_kept_in_the_metadata_and_the_base_uri_across_re
         .into_inner();
     assert!(refreshed.refreshed_at.is_some());
     assert_eq!(metadata_realm(&refreshed).as_deref(), Some("9130357"));
-    let types = event_types(&server, &id).await;
+    let types = history_types(&server, &id).await;
     let captured = types.iter().position(|t| t == "callback_captured").unwrap();
     assert_eq!(types[captured + 1], "authorized", "{types:?}");
 }

@@ -203,23 +203,11 @@ impl ProviderClient {
         form: &[(&str, &str)],
         basic: Option<String>,
     ) -> Result<ProviderResponse, OAuthError> {
-        self.check_url(url)?;
         let body = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(form)
             .finish();
-        let mut request = self
-            .client
-            .post(url.clone())
-            .header(ACCEPT, "application/json")
-            .header(
-                reqwest::header::CONTENT_TYPE,
-                "application/x-www-form-urlencoded",
-            )
-            .body(body);
-        if let Some(basic) = basic {
-            request = request.header(AUTHORIZATION, basic);
-        }
-        self.read(url, request).await
+        self.post(url, "application/x-www-form-urlencoded", body, basic)
+            .await
     }
 
     /// POSTs a JSON object, with HTTP Basic credentials when given, and reads the answer.
@@ -229,13 +217,24 @@ impl ProviderClient {
         json: &serde_json::Value,
         basic: Option<String>,
     ) -> Result<ProviderResponse, OAuthError> {
+        self.post(url, "application/json", json.to_string(), basic)
+            .await
+    }
+
+    async fn post(
+        &self,
+        url: &Url,
+        content_type: &'static str,
+        body: String,
+        basic: Option<String>,
+    ) -> Result<ProviderResponse, OAuthError> {
         self.check_url(url)?;
         let mut request = self
             .client
             .post(url.clone())
             .header(ACCEPT, "application/json")
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(json.to_string());
+            .header(reqwest::header::CONTENT_TYPE, content_type)
+            .body(body);
         if let Some(basic) = basic {
             request = request.header(AUTHORIZATION, basic);
         }
@@ -336,29 +335,6 @@ impl ProviderClient {
             None => request.header(reqwest::header::CONTENT_LENGTH, "0"),
         };
         self.read(shown, request).await
-    }
-
-    /// A request carrying a credential header (a token check), answered with its status.
-    pub async fn call_with_header(
-        &self,
-        method: &str,
-        url: &Url,
-        header_name: &str,
-        header_value: &secrecy::SecretString,
-    ) -> Result<ProviderResponse, OAuthError> {
-        use secrecy::ExposeSecret;
-        self.check_url(url)?;
-        let method =
-            reqwest::Method::from_bytes(method.as_bytes()).map_err(|_| OAuthError::Refused {
-                url: url.to_string(),
-                reason: format!("{method} is not an HTTP method"),
-            })?;
-        let request = self
-            .client
-            .request(method, url.clone())
-            .header(ACCEPT, "application/json")
-            .header(header_name, header_value.expose_secret());
-        self.read(url, request).await
     }
 
     pub async fn get(&self, url: &Url) -> Result<ProviderResponse, OAuthError> {
