@@ -253,6 +253,25 @@ async fn session_page(
     }
 }
 
+/// A form posted to a session's page: within the address's rate, from the browser that owns the
+/// session, with the form token made for it; else the page that says why not.
+async fn posted(
+    state: &HttpState,
+    peer: SocketAddr,
+    session: &str,
+    headers: &HeaderMap,
+    csrf: &str,
+) -> Result<(session::State, String), Response> {
+    if !state.allow(peer) {
+        return Err(too_many());
+    }
+    let (session, cookie) = owned(state, session, headers).await?;
+    if !csrf_matches(csrf, &cookie) {
+        return Err(expired_form());
+    }
+    Ok((session, cookie))
+}
+
 #[derive(Deserialize)]
 struct CredentialsForm {
     csrf: String,
@@ -278,16 +297,10 @@ async fn credentials(
     headers: HeaderMap,
     Form(form): Form<CredentialsForm>,
 ) -> Response {
-    if !state.allow(peer) {
-        return too_many();
-    }
-    let (session, cookie) = match owned(&state, &session, &headers).await {
+    let (session, cookie) = match posted(&state, peer, &session, &headers, &form.csrf).await {
         Ok(owned) => owned,
         Err(page) => return page,
     };
-    if !csrf_matches(&form.csrf, &cookie) {
-        return expired_form();
-    }
     let secret = secrecy::SecretString::from(form.client_secret);
     let login = form.client_id.trim().to_owned();
     let params = form_params(&form.fields);
@@ -392,16 +405,10 @@ async fn start(
     headers: HeaderMap,
     Form(form): Form<StartForm>,
 ) -> Response {
-    if !state.allow(peer) {
-        return too_many();
-    }
-    let (session, cookie) = match owned(&state, &session, &headers).await {
+    let (session, cookie) = match posted(&state, peer, &session, &headers, &form.csrf).await {
         Ok(owned) => owned,
         Err(page) => return page,
     };
-    if !csrf_matches(&form.csrf, &cookie) {
-        return expired_form();
-    }
     let params = form_params(&form.fields);
     let integration = offered(&state, &session, &form.integration_id).await;
     let problem = match &integration {
