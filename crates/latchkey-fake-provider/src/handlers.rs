@@ -146,7 +146,15 @@ pub(crate) fn client_auth(
     Err(invalid())
 }
 
-pub(crate) fn issue(s: &Shared, inner: &mut Inner, grant_id: &str, with_refresh: bool) -> Value {
+/// The answer to a token request: new tokens for `grant_id`, shaped by the quirks (`refreshing`:
+/// the request was a refresh).
+pub(crate) fn issue(
+    s: &Shared,
+    inner: &mut Inner,
+    grant_id: &str,
+    with_refresh: bool,
+    refreshing: bool,
+) -> Value {
     let prefix = &s.config.token_prefix;
     let access = format!("{prefix}at-{}", Uuid::new_v4().simple());
     inner.access.insert(access.clone(), grant_id.to_owned());
@@ -161,7 +169,11 @@ pub(crate) fn issue(s: &Shared, inner: &mut Inner, grant_id: &str, with_refresh:
     if !q.omit_token_type {
         body["token_type"] = json!("Bearer");
     }
-    match q.expires_in {
+    let expires_in = match &q.refreshed_expires_in {
+        Some(lifetime) if refreshing => lifetime,
+        _ => &q.expires_in,
+    };
+    match *expires_in {
         ExpiresIn::Number(n) => body["expires_in"] = json!(n),
         ExpiresIn::String(n) => body["expires_in"] = json!(n.to_string()),
         ExpiresIn::Missing => {}
@@ -368,7 +380,7 @@ pub(crate) async fn token(
                 }
                 let grant = new_grant(&mut inner, &code.scope, &code.subject);
                 let refresh = !inner.quirks.no_refresh_token;
-                let mut body = issue(&s, &mut inner, &grant, refresh);
+                let mut body = issue(&s, &mut inner, &grant, refresh, false);
                 if code.scope.split(' ').any(|scope| scope == "openid") {
                     match id_token(&s, inner.quirks.id_token, &code.subject) {
                         Ok(token) => body["id_token"] = json!(token),
@@ -386,7 +398,7 @@ pub(crate) async fn token(
             "client_credentials" => {
                 let scope = form.get("scope").cloned().unwrap_or_default();
                 let grant = new_grant(&mut inner, &scope, &s.config.client_id);
-                issue(&s, &mut inner, &grant, false)
+                issue(&s, &mut inner, &grant, false, false)
             }
             "password" => {
                 if form.get("username") != Some(&s.config.username)
@@ -401,7 +413,7 @@ pub(crate) async fn token(
                 let scope = form.get("scope").cloned().unwrap_or_default();
                 let grant = new_grant(&mut inner, &scope, &s.config.username);
                 let refresh = !inner.quirks.no_refresh_token;
-                issue(&s, &mut inner, &grant, refresh)
+                issue(&s, &mut inner, &grant, refresh, false)
             }
             "refresh_token" => {
                 let presented = form.get("refresh_token").cloned().unwrap_or_default();
@@ -439,7 +451,7 @@ pub(crate) async fn token(
                         .entry(presented.clone())
                         .or_insert_with(std::time::Instant::now);
                 }
-                issue(&s, &mut inner, &grant, rotate)
+                issue(&s, &mut inner, &grant, rotate, true)
             }
             _ => {
                 return oauth_error(

@@ -84,6 +84,9 @@ impl Default for ApiToken {
 #[derive(Debug, Clone)]
 pub struct Quirks {
     pub expires_in: ExpiresIn,
+    /// How `expires_in` is sent in answers to a refresh, when not as `expires_in` says (first
+    /// tokens short-lived, refreshed ones long-lived, with no switch racing the refresher).
+    pub refreshed_expires_in: Option<ExpiresIn>,
     pub omit_token_type: bool,
     pub scope_as_list: bool,
     /// Issue a new refresh token on each refresh (the old one is then spent).
@@ -128,6 +131,7 @@ impl Default for Quirks {
     fn default() -> Self {
         Self {
             expires_in: ExpiresIn::Number(3600),
+            refreshed_expires_in: None,
             omit_token_type: false,
             scope_as_list: false,
             rotate_refresh_tokens: true,
