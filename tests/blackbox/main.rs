@@ -21,6 +21,7 @@ mod reach;
 mod refresh_faults;
 mod relay;
 mod relay_faults;
+mod scale;
 mod server;
 mod tls;
 mod traces;

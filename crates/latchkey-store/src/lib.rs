@@ -203,13 +203,23 @@ pub trait EventStore: Send + Sync + std::fmt::Debug + 'static {
         state_digest: &str,
     ) -> Result<Option<connection::State>, StoreError>;
 
-    /// Connections whose refresh is due at `now` (planned or a retry), and active ones whose
-    /// token has expired, earliest first.
-    async fn due_for_refresh(
+    /// Claims for `owner`, until `until`, at most `limit` connections whose refresh is due at
+    /// `now` (planned or a retry) or whose active token has expired, earliest first, among those
+    /// no live claim holds. Owners claiming at once get disjoint sets (rows another claimer is
+    /// taking are skipped, not waited for); a claim that ran out is taken over with a higher
+    /// fence. A change of the connection's schedule (it was refreshed, a retry was planned, its
+    /// status changed) ends the claim, so the connection is claimable again when next due.
+    async fn claim_due_refreshes(
         &self,
         now: DateTime<Utc>,
+        owner: &str,
+        until: DateTime<Utc>,
         limit: u32,
-    ) -> Result<Vec<ConnectionId>, StoreError>;
+    ) -> Result<Vec<Claim>, StoreError>;
+
+    /// Hands back claims `owner` took and did not get to (a stopping replica), each only if it is
+    /// still the one taken (same fence): another owner may claim them at once.
+    async fn release_claims(&self, owner: &str, claims: &[Claim]) -> Result<(), StoreError>;
 
     /// Active connections of an integration whose token was never checked at the provider, or
     /// last checked at or before `validated_before`, longest unchecked first.
@@ -497,6 +507,14 @@ pub struct ApiKeyRecord {
     pub role: String,
     /// After this the key is refused; `None`: it does not expire.
     pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// A due connection claimed for one owner's refresher: `fence` grows with every claim of the
+/// connection, so handing it back touches only this claim, never a later owner's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Claim {
+    pub id: ConnectionId,
+    pub fence: u64,
 }
 
 /// What taking a refresh lease found.

@@ -15,14 +15,15 @@ use tokio::sync::Notify;
 
 use crate::append::AppendTx;
 use crate::{
-    ApiKeyRecord, ConnectionFilter, Cursor, EventContext, EventStore, Lease, Page, Projection,
-    RecordedEvent, StoreError, WrappedKey, clamp_limit, parse_state, parse_stream_id, parse_tenant,
-    to_json, to_version,
+    ApiKeyRecord, Claim, ConnectionFilter, Cursor, EventContext, EventStore, Lease, Page,
+    Projection, RecordedEvent, StoreError, WrappedKey, clamp_limit, parse_state, parse_stream_id,
+    parse_tenant, to_json, to_version,
 };
 use crate::{Replayed, TokenReads};
 use latchkey_domain::connection::refresh_token::Sent;
 
 mod group;
+mod leases;
 mod listen;
 mod queries;
 mod relay;
@@ -288,17 +289,18 @@ impl EventStore for PgStore {
         json.as_deref().map(parse_state).transpose()
     }
 
-    async fn due_for_refresh(
+    async fn claim_due_refreshes(
         &self,
         now: DateTime<Utc>,
+        owner: &str,
+        until: DateTime<Utc>,
         limit: u32,
-    ) -> Result<Vec<ConnectionId>, StoreError> {
-        let ids: Vec<uuid::Uuid> = sqlx::query_scalar(queries::DUE_FOR_REFRESH)
-            .bind(now)
-            .bind(clamp_limit(limit))
-            .fetch_all(&self.pool)
-            .await?;
-        Ok(ids.into_iter().map(ConnectionId::from_uuid).collect())
+    ) -> Result<Vec<Claim>, StoreError> {
+        leases::claim_due(&self.pool, now, owner, until, limit).await
+    }
+
+    async fn release_claims(&self, owner: &str, claims: &[Claim]) -> Result<(), StoreError> {
+        leases::release_claims(&self.pool, owner, claims).await
     }
 
     async fn due_for_validation(
@@ -323,55 +325,7 @@ impl EventStore for PgStore {
         now: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> Result<Lease, StoreError> {
-        // The holder may release (delete) the row between our insert and our read: try again.
-        for _ in 0..5 {
-            let mut tx = self.pool.begin().await?;
-            let inserted = sqlx::query(
-                "INSERT INTO refresh_leases (connection_id, owner, lease_until) VALUES ($1, $2, $3) \
-                 ON CONFLICT (connection_id) DO NOTHING",
-            )
-            .bind(id.as_uuid())
-            .bind(owner)
-            .bind(until)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if inserted == 1 {
-                tx.commit().await?;
-                return Ok(Lease::Acquired { left: None });
-            }
-            type Row = (String, DateTime<Utc>, Option<String>, Option<DateTime<Utc>>);
-            let row: Option<Row> = sqlx::query_as(
-                "SELECT owner, lease_until, token_digest, token_sent_at FROM refresh_leases \
-                 WHERE connection_id = $1 FOR UPDATE",
-            )
-            .bind(id.as_uuid())
-            .fetch_optional(&mut *tx)
-            .await?;
-            let Some((holder, lease_until, digest, sent_at)) = row else {
-                continue;
-            };
-            if holder != owner && lease_until > now {
-                return Ok(Lease::Busy);
-            }
-            sqlx::query(
-                "UPDATE refresh_leases SET owner = $2, lease_until = $3 WHERE connection_id = $1",
-            )
-            .bind(id.as_uuid())
-            .bind(owner)
-            .bind(until)
-            .execute(&mut *tx)
-            .await?;
-            tx.commit().await?;
-            return Ok(Lease::Acquired {
-                left: digest.map(|digest| Sent {
-                    digest,
-                    since: sent_at.unwrap_or(now),
-                }),
-            });
-        }
-        // Five releases in a row under our feet: someone else is clearly refreshing.
-        Ok(Lease::Busy)
+        leases::acquire(&self.pool, id, owner, now, until).await
     }
 
     async fn record_refresh_attempt(
@@ -381,19 +335,7 @@ impl EventStore for PgStore {
         sent: &Sent,
         until: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let updated = sqlx::query(
-            "UPDATE refresh_leases SET token_digest = $3, token_sent_at = $4, lease_until = $5 \
-             WHERE connection_id = $1 AND owner = $2",
-        )
-        .bind(id.as_uuid())
-        .bind(owner)
-        .bind(&sent.digest)
-        .bind(sent.since)
-        .bind(until)
-        .execute(&self.pool)
-        .await?
-        .rows_affected();
-        Ok(updated == 1)
+        leases::record_attempt(&self.pool, id, owner, sent, until).await
     }
 
     async fn renew_refresh_lease(
@@ -402,16 +344,7 @@ impl EventStore for PgStore {
         owner: &str,
         until: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let updated = sqlx::query(
-            "UPDATE refresh_leases SET lease_until = $3 WHERE connection_id = $1 AND owner = $2",
-        )
-        .bind(id.as_uuid())
-        .bind(owner)
-        .bind(until)
-        .execute(&self.pool)
-        .await?
-        .rows_affected();
-        Ok(updated == 1)
+        leases::renew(&self.pool, id, owner, until).await
     }
 
     async fn release_refresh_lease(
@@ -420,21 +353,7 @@ impl EventStore for PgStore {
         owner: &str,
         keep_sent: bool,
     ) -> Result<(), StoreError> {
-        let query = if keep_sent {
-            // Run out at once, the sent token kept: the next holder finds it in doubt.
-            sqlx::query(
-                "UPDATE refresh_leases SET lease_until = $3 WHERE connection_id = $1 AND owner = $2",
-            )
-            .bind(id.as_uuid())
-            .bind(owner)
-            .bind(DateTime::<Utc>::UNIX_EPOCH)
-        } else {
-            sqlx::query("DELETE FROM refresh_leases WHERE connection_id = $1 AND owner = $2")
-                .bind(id.as_uuid())
-                .bind(owner)
-        };
-        query.execute(&self.pool).await?;
-        Ok(())
+        leases::release(&self.pool, id, owner, keep_sent).await
     }
 
     async fn read_committed(
@@ -776,6 +695,9 @@ impl EventStore for PgStore {
         sqlx::query("DELETE FROM connections")
             .execute(&mut *tx.0)
             .await?;
+        sqlx::query("DELETE FROM connection_schedule")
+            .execute(&mut *tx.0)
+            .await?;
         sqlx::query("DELETE FROM integrations")
             .execute(&mut *tx.0)
             .await?;
@@ -785,7 +707,10 @@ impl EventStore for PgStore {
         }
         // A thousand rows a statement: the swap holds appends off while it runs.
         let states: Vec<&connection::State> = replayed.connections.values().collect();
-        let sql = upsert_connections(&unnest_connections(1));
+        let sql = format!(
+            "WITH {} SELECT 1",
+            upsert_connections(&unnest_connections(1))
+        );
         for chunk in states.chunks(1000) {
             let rows = chunk
                 .iter()

@@ -22,13 +22,14 @@ use uuid::Uuid;
 
 use crate::append::{AppendTx, EventRow, append_in, duplicate_name};
 use crate::{
-    ApiKeyRecord, ConnectionFilter, Cursor, EventContext, EventStore, Lease, Page, Projection,
-    RecordedEvent, StoreError, WrappedKey, clamp_limit, from_version, parse_projection,
+    ApiKeyRecord, Claim, ConnectionFilter, Cursor, EventContext, EventStore, Lease, Page,
+    Projection, RecordedEvent, StoreError, WrappedKey, clamp_limit, from_version, parse_projection,
     parse_state, parse_stream_id, parse_tenant, to_json, to_version,
 };
 use crate::{Replayed, TokenReads};
 use latchkey_domain::connection::refresh_token::Sent;
 
+mod leases;
 mod relay;
 mod system;
 
@@ -251,25 +252,18 @@ impl EventStore for SqliteStore {
         json.as_deref().map(parse_state).transpose()
     }
 
-    async fn due_for_refresh(
+    async fn claim_due_refreshes(
         &self,
         now: DateTime<Utc>,
+        owner: &str,
+        until: DateTime<Utc>,
         limit: u32,
-    ) -> Result<Vec<ConnectionId>, StoreError> {
-        let ids: Vec<String> = sqlx::query_scalar(
-            "SELECT id FROM connections \
-             WHERE (status IN ('active', 'expired') AND refresh_at <= $1) \
-                OR (status = 'active' AND expires_at <= $1) \
-             ORDER BY MIN(COALESCE(refresh_at, expires_at), COALESCE(expires_at, refresh_at)) \
-             LIMIT $2",
-        )
-        .bind(time_text(now))
-        .bind(clamp_limit(limit))
-        .fetch_all(&self.pool)
-        .await?;
-        ids.iter()
-            .map(|id| parse_uuid(id).map(ConnectionId::from_uuid))
-            .collect()
+    ) -> Result<Vec<Claim>, StoreError> {
+        leases::claim_due(&self.pool, now, owner, until, limit).await
+    }
+
+    async fn release_claims(&self, owner: &str, claims: &[Claim]) -> Result<(), StoreError> {
+        leases::release_claims(&self.pool, owner, claims).await
     }
 
     async fn due_for_validation(
@@ -301,42 +295,7 @@ impl EventStore for SqliteStore {
         now: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> Result<Lease, StoreError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let existing: Option<(String, String, Option<String>, Option<String>)> = sqlx::query_as(
-            "SELECT owner, lease_until, token_digest, token_sent_at FROM refresh_leases \
-             WHERE connection_id = $1",
-        )
-        .bind(id.to_string())
-        .fetch_optional(&mut *tx)
-        .await?;
-        let left = match existing {
-            Some((holder, lease_until, _, _))
-                if holder != owner && parse_time(&lease_until)? > now =>
-            {
-                return Ok(Lease::Busy);
-            }
-            Some((_, _, Some(digest), sent_at)) => Some(Sent {
-                digest,
-                since: sent_at
-                    .as_deref()
-                    .map(parse_time)
-                    .transpose()?
-                    .unwrap_or(now),
-            }),
-            _ => None,
-        };
-        sqlx::query(
-            "INSERT INTO refresh_leases (connection_id, owner, lease_until) VALUES ($1, $2, $3) \
-             ON CONFLICT (connection_id) DO UPDATE SET owner = excluded.owner, \
-             lease_until = excluded.lease_until",
-        )
-        .bind(id.to_string())
-        .bind(owner)
-        .bind(time_text(until))
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(Lease::Acquired { left })
+        leases::acquire(&self.pool, id, owner, now, until).await
     }
 
     async fn record_refresh_attempt(
@@ -346,19 +305,7 @@ impl EventStore for SqliteStore {
         sent: &Sent,
         until: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let updated = sqlx::query(
-            "UPDATE refresh_leases SET token_digest = $3, token_sent_at = $4, lease_until = $5 \
-             WHERE connection_id = $1 AND owner = $2",
-        )
-        .bind(id.to_string())
-        .bind(owner)
-        .bind(&sent.digest)
-        .bind(time_text(sent.since))
-        .bind(time_text(until))
-        .execute(&self.pool)
-        .await?
-        .rows_affected();
-        Ok(updated == 1)
+        leases::record_attempt(&self.pool, id, owner, sent, until).await
     }
 
     async fn renew_refresh_lease(
@@ -367,16 +314,7 @@ impl EventStore for SqliteStore {
         owner: &str,
         until: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let updated = sqlx::query(
-            "UPDATE refresh_leases SET lease_until = $3 WHERE connection_id = $1 AND owner = $2",
-        )
-        .bind(id.to_string())
-        .bind(owner)
-        .bind(time_text(until))
-        .execute(&self.pool)
-        .await?
-        .rows_affected();
-        Ok(updated == 1)
+        leases::renew(&self.pool, id, owner, until).await
     }
 
     async fn release_refresh_lease(
@@ -385,21 +323,7 @@ impl EventStore for SqliteStore {
         owner: &str,
         keep_sent: bool,
     ) -> Result<(), StoreError> {
-        let query = if keep_sent {
-            // Run out at once, the sent token kept: the next holder finds it in doubt.
-            sqlx::query(
-                "UPDATE refresh_leases SET lease_until = $3 WHERE connection_id = $1 AND owner = $2",
-            )
-            .bind(id.to_string())
-            .bind(owner)
-            .bind(time_text(DateTime::<Utc>::UNIX_EPOCH))
-        } else {
-            sqlx::query("DELETE FROM refresh_leases WHERE connection_id = $1 AND owner = $2")
-                .bind(id.to_string())
-                .bind(owner)
-        };
-        query.execute(&self.pool).await?;
-        Ok(())
+        leases::release(&self.pool, id, owner, keep_sent).await
     }
 
     async fn read_committed(
@@ -842,7 +766,11 @@ impl AppendTx for SqliteAppend {
                      updated_at = excluded.updated_at, state = excluded.state, \
                      pending_state = excluded.pending_state, refresh_at = excluded.refresh_at, \
                      labels = excluded.labels, provider_account_id = excluded.provider_account_id, \
-                     validated_at = excluded.validated_at",
+                     validated_at = excluded.validated_at, \
+                     claimed_until = CASE WHEN connections.status IS NOT excluded.status \
+                       OR connections.refresh_at IS NOT excluded.refresh_at \
+                       OR connections.expires_at IS NOT excluded.expires_at \
+                     THEN NULL ELSE connections.claimed_until END",
                 )
                 .bind(s.id.to_string())
                 .bind(s.integration_id.to_string())

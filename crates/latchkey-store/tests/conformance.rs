@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
-use chrono::{Duration, SubsecRound, Utc};
+use chrono::{DateTime, Duration, SubsecRound, Utc};
 use latchkey_domain::connection::refresh_token::Sent;
 use latchkey_domain::integration::{self, IntegrationConfigInput};
 use latchkey_domain::{
@@ -991,18 +991,170 @@ async fn connections_are_due_when_their_refresh_or_their_expiry_comes(h: &Harnes
             .await
             .unwrap();
     }
-    let found = h.store.due_for_refresh(now, 10).await.unwrap();
+    let until = now + Duration::minutes(1);
+    let found = h
+        .store
+        .claim_due_refreshes(now, "replica-a", until, 10)
+        .await
+        .unwrap();
+    let found: Vec<ConnectionId> = found.iter().map(|c| c.id).collect();
     assert_eq!(found.len(), 2, "{found:?}");
     assert!(found.contains(&due) && found.contains(&expired));
     assert!(!found.contains(&later));
-    assert_eq!(
+    // Claimed: another owner does not get them, a minute on (when all three are due) it gets
+    // only the one never claimed.
+    let other = h
+        .store
+        .claim_due_refreshes(now + Duration::seconds(55), "replica-b", until, 10)
+        .await
+        .unwrap();
+    assert_eq!(other.iter().map(|c| c.id).collect::<Vec<_>>(), vec![later]);
+}
+
+fn token_set(now: DateTime<Utc>, refresh_in: i64) -> connection::TokenSet {
+    connection::TokenSet {
+        access_token: Sealed::from_bytes(vec![1; 32]),
+        refresh_token: Some(Sealed::from_bytes(vec![2; 32])),
+        token_type: "Bearer".to_owned(),
+        expires_at: Some(now + Duration::seconds(refresh_in + 60)),
+        scopes: vec![],
+        metadata: BTreeMap::new(),
+        refresh_at: Some(now + Duration::seconds(refresh_in)),
+        refresh_token_expires_at: None,
+    }
+}
+
+/// Creates `n` connections whose refresh was due a second before `now`.
+async fn due_connections(h: &Harness, now: DateTime<Utc>, n: usize) -> Vec<ConnectionId> {
+    let mut ids = Vec::new();
+    for _ in 0..n {
+        let id = ConnectionId::new_v7();
+        let events: Vec<DomainEvent> = vec![
+            connection_created(id, "acme"),
+            connection::Event::Authorized {
+                grant_type: GrantType::ClientCredentials,
+                tokens: token_set(now, -1),
+                credentials: None,
+                provider_account_id: None,
+                via: None,
+                grant: None,
+            }
+            .into(),
+        ];
         h.store
-            .due_for_refresh(now + Duration::seconds(60), 10)
+            .append(StreamId::Connection(id), 0, events, &ctx())
             .await
-            .unwrap()
-            .len(),
-        3
-    );
+            .unwrap();
+        ids.push(id);
+    }
+    ids
+}
+
+async fn claims_run_out_are_taken_over_with_a_higher_fence_and_end_when_the_schedule_moves(
+    h: &Harness,
+) {
+    let now = Utc::now();
+    let ids = due_connections(h, now, 3).await;
+    let until = now + Duration::seconds(30);
+    let a = h
+        .store
+        .claim_due_refreshes(now, "replica-a", until, 10)
+        .await
+        .unwrap();
+    assert_eq!(a.len(), 3);
+    // The claims run out: another owner takes them over, each with a higher fence.
+    let later = until + Duration::seconds(1);
+    let b = h
+        .store
+        .claim_due_refreshes(later, "replica-b", later + Duration::seconds(30), 10)
+        .await
+        .unwrap();
+    assert_eq!(b.len(), 3);
+    for claim in &b {
+        let before = a.iter().find(|c| c.id == claim.id).unwrap();
+        assert!(claim.fence > before.fence, "{claim:?} after {before:?}");
+    }
+    // The first owner's late hand-back touches nothing: the claims are the second's now.
+    h.store.release_claims("replica-a", &a).await.unwrap();
+    let c = h
+        .store
+        .claim_due_refreshes(later, "replica-c", later + Duration::seconds(30), 10)
+        .await
+        .unwrap();
+    assert!(c.is_empty(), "{c:?}");
+    // The second owner hands one back: it is claimable at once.
+    let handed = b[0];
+    h.store
+        .release_claims("replica-b", &[handed])
+        .await
+        .unwrap();
+    let c = h
+        .store
+        .claim_due_refreshes(later, "replica-c", later + Duration::seconds(30), 10)
+        .await
+        .unwrap();
+    assert_eq!(c.iter().map(|c| c.id).collect::<Vec<_>>(), vec![handed.id]);
+    // A refresh that plans the next one a second ago (a retry due now, say) ends the claim held
+    // on the connection: it is due, and claimable, again.
+    let refreshed = b[1].id;
+    let version = h
+        .store
+        .read_stream(StreamId::Connection(refreshed), 1, 100)
+        .await
+        .unwrap()
+        .len() as u64;
+    h.store
+        .append(
+            StreamId::Connection(refreshed),
+            version,
+            vec![
+                connection::Event::Refreshed {
+                    tokens: token_set(now - Duration::seconds(5), 0),
+                }
+                .into(),
+            ],
+            &ctx(),
+        )
+        .await
+        .unwrap();
+    let d = h
+        .store
+        .claim_due_refreshes(later, "replica-d", later + Duration::seconds(30), 10)
+        .await
+        .unwrap();
+    assert_eq!(d.iter().map(|c| c.id).collect::<Vec<_>>(), vec![refreshed]);
+    assert!(ids.contains(&refreshed));
+}
+
+async fn owners_claiming_at_once_get_disjoint_due_connections(h: &Harness) {
+    let now = Utc::now();
+    let ids = due_connections(h, now, 120).await;
+    let until = now + Duration::minutes(1);
+    let tasks: Vec<_> = (0..6)
+        .map(|i| {
+            let store = h.store.clone();
+            tokio::spawn(async move {
+                let mut mine = Vec::new();
+                loop {
+                    let got = store
+                        .claim_due_refreshes(now, &format!("replica-{i}"), until, 7)
+                        .await
+                        .unwrap();
+                    if got.is_empty() {
+                        return mine;
+                    }
+                    mine.extend(got.into_iter().map(|c| c.id));
+                }
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for task in tasks {
+        all.extend(task.await.unwrap());
+    }
+    let distinct: std::collections::HashSet<_> = all.iter().copied().collect();
+    assert_eq!(all.len(), distinct.len(), "a connection claimed twice");
+    assert_eq!(distinct.len(), ids.len(), "every due connection claimed");
 }
 
 /// Reads the committed log until it holds `n` events: on Postgres an event shows once no older
@@ -1689,6 +1841,8 @@ conformance_suite!(
     refresh_leases_admit_one_owner_until_they_run_out,
     sixteen_replicas_racing_for_one_lease_have_one_winner,
     connections_are_due_when_their_refresh_or_their_expiry_comes,
+    claims_run_out_are_taken_over_with_a_higher_fence_and_end_when_the_schedule_moves,
+    owners_claiming_at_once_get_disjoint_due_connections,
     the_committed_log_is_read_in_order_from_any_cursor_and_checkpoints_persist,
     appends_wake_whoever_waits_for_them,
     connections_filter_by_labels,
@@ -1808,6 +1962,61 @@ async fn postgres_a_refused_group_is_written_again_append_by_append() {
 /// scans priced out, none scans `connections` or `events` whole, and none walks a whole index
 /// either (every index scan of them has an index condition). Postgres only: SQLite is the
 /// single-node default, and its planner has no such switch.
+/// A refresh changes no indexed column of `connections` (the schedule lives in its own narrow
+/// table), so Postgres rewrites the projection row in place: a HOT update, no index entry.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_refreshes_rewrite_the_projection_as_hot_updates() {
+    let db = PgTestDatabase::create().await;
+    // One session: its statistics are flushed on demand below.
+    let store = PgStore::connect(&db.url, 1).await.unwrap();
+    let h = Harness {
+        raw: Raw::Pg(store.pool().clone()),
+        store: Arc::new(store),
+        cleanup: Cleanup::Pg(db),
+    };
+    let now = Utc::now();
+    let ids = due_connections(&h, now, 2).await;
+    let Raw::Pg(pool) = &h.raw else {
+        unreachable!()
+    };
+    let counts = || async {
+        sqlx::query("SELECT pg_stat_force_next_flush()")
+            .execute(pool)
+            .await
+            .unwrap();
+        let (updates, hot): (i64, i64) = sqlx::query_as(
+            "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables WHERE relname = 'connections'",
+        )
+        .fetch_one(pool)
+        .await
+        .unwrap();
+        (updates, hot)
+    };
+    let (updates_before, hot_before) = counts().await;
+    for (n, id) in ids.iter().cycle().take(40).enumerate() {
+        let version = 2 + (n / 2) as u64;
+        h.store
+            .append(
+                StreamId::Connection(*id),
+                version,
+                vec![
+                    connection::Event::Refreshed {
+                        tokens: token_set(now, 60 + n as i64),
+                    }
+                    .into(),
+                ],
+                &ctx(),
+            )
+            .await
+            .unwrap();
+    }
+    let (updates, hot) = counts().await;
+    let (updates, hot) = (updates - updates_before, hot - hot_before);
+    assert_eq!(updates, 40, "one projection update a refresh");
+    assert_eq!(hot, updates, "every refresh's projection update is HOT");
+    h.finish().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_no_hot_query_scans_connections_or_events_whole() {
     let db = PgTestDatabase::create().await;
@@ -1817,7 +2026,9 @@ async fn postgres_no_hot_query_scans_connections_or_events_whole() {
     let mut whole = Vec::new();
     for (query, plan) in &plans {
         let walks_all = plan.split("->").any(|node| {
-            let scans_hot = node.contains(" on connections") || node.contains(" on events");
+            let scans_hot = node.contains(" on connections")
+                || node.contains(" on connection_schedule")
+                || node.contains(" on events");
             let seq = node.contains("Seq Scan");
             let unbounded = node.contains("Index Scan") && !node.contains("Index Cond");
             scans_hot && (seq || unbounded)

@@ -356,7 +356,7 @@ async fn insert(pool: &PgPool, ready: &[Ready]) -> Result<HashMap<Uuid, i64>, St
          SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int8[], $5::text[], \
          $6::text[], $7::int4[], $8::timestamptz[], $9::text[], $10::text[], $11::text[], \
          $12::bytea[], $13::bytea[]) RETURNING event_id, position), \
-         p AS ({}), \
+         {}, \
          n AS (SELECT count(pg_notify($27, s)) FROM unnest($2::text[]) AS s) \
          SELECT e.event_id, e.position FROM e, n",
         upsert_connections(&unnest_connections(14))

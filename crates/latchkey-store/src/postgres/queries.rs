@@ -56,20 +56,36 @@ pub(super) fn list_connections(shape: ListShape) -> String {
     format!("SELECT state FROM connections {filter}ORDER BY id LIMIT ${limit}")
 }
 
-/// Due: a planned refresh whose time has come, or an active token past its expiry (to record
-/// it expired). Each arm walks its own index from the oldest, at most `$2` rows; a connection in
-/// both comes once, at its earlier time.
-pub(super) const DUE_FOR_REFRESH: &str = "SELECT id FROM ( \
-       (SELECT id, refresh_at AS due FROM connections \
-         WHERE status IN ('active', 'expired') AND refresh_at <= $1 \
-         ORDER BY refresh_at LIMIT $2) \
-       UNION ALL \
-       (SELECT id, expires_at AS due FROM connections \
-         WHERE status = 'active' AND expires_at <= $1 \
-         ORDER BY expires_at LIMIT $2) \
-     ) due GROUP BY id ORDER BY min(due) LIMIT $2";
+/// Claims due connections: a planned refresh whose time has come, or an active token past its
+/// expiry (to record it expired), among those no live claim holds. Each arm walks its own index
+/// of the narrow schedule table from the oldest, at most `$2` rows, locking what it takes and
+/// skipping rows another claimer (or an append) holds; a connection in both comes once, at its
+/// earlier time. `$3` is the owner, `$4` the claim's end.
+pub(super) const CLAIM_DUE: &str = "WITH planned AS ( \
+       SELECT connection_id, refresh_at AS due FROM connection_schedule \
+        WHERE status IN ('active', 'expired') AND refresh_at <= $1 \
+          AND (claimed_until IS NULL OR claimed_until <= $1) \
+        ORDER BY refresh_at LIMIT $2 FOR NO KEY UPDATE SKIP LOCKED), \
+     expired AS ( \
+       SELECT connection_id, expires_at AS due FROM connection_schedule \
+        WHERE status = 'active' AND expires_at <= $1 \
+          AND (claimed_until IS NULL OR claimed_until <= $1) \
+        ORDER BY expires_at LIMIT $2 FOR NO KEY UPDATE SKIP LOCKED), \
+     picked AS ( \
+       SELECT connection_id, min(due) AS due \
+         FROM (SELECT * FROM planned UNION ALL SELECT * FROM expired) d \
+        GROUP BY connection_id ORDER BY min(due) LIMIT $2) \
+     UPDATE connection_schedule s \
+        SET claimed_by = $3, claimed_until = $4, claim_fence = s.claim_fence + 1 \
+       FROM picked WHERE s.connection_id = picked.connection_id \
+     RETURNING s.connection_id, s.claim_fence, picked.due";
 
-pub(super) const DUE_FOR_VALIDATION: &str = "SELECT id FROM connections \
+/// Ends claims still held by `$1` at the fences they were taken with.
+pub(super) const RELEASE_CLAIMS: &str = "UPDATE connection_schedule s SET claimed_until = NULL \
+     FROM unnest($2::uuid[], $3::int8[]) AS r(id, fence) \
+     WHERE s.connection_id = r.id AND s.claim_fence = r.fence AND s.claimed_by = $1";
+
+pub(super) const DUE_FOR_VALIDATION: &str = "SELECT connection_id FROM connection_schedule \
      WHERE integration_id = $1 AND status = 'active' \
        AND (validated_at IS NULL OR validated_at <= $2) \
      ORDER BY validated_at NULLS FIRST LIMIT $3";
@@ -134,7 +150,11 @@ pub(super) fn hot_queries(columns: &str) -> Vec<(&'static str, String, &'static 
             }),
             "'0190d6f0-0000-7000-8000-000000000000'::uuid, 100",
         ),
-        ("due for refresh", DUE_FOR_REFRESH.to_owned(), "now(), 500"),
+        (
+            "claim of due connections (the refresher)",
+            CLAIM_DUE.to_owned(),
+            "now(), 500, 'replica', now() + interval '1 minute'",
+        ),
         (
             "due for validation",
             DUE_FOR_VALIDATION.to_owned(),

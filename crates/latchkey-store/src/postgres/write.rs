@@ -83,27 +83,63 @@ macro_rules! bind_event {
     }};
 }
 
-/// The projection upsert of a connection, its parameters numbered from `$first`.
-fn upsert_connection(first: usize) -> String {
-    let p: Vec<String> = (first..first + 13).map(|i| format!("${i}")).collect();
-    upsert_connections(&format!("VALUES ({})", p.join(", ")))
+/// The columns of a connection's projection row, with their types, in the order of
+/// [`bind_connection!`] and [`ConnectionArrays`].
+const CONNECTION_COLUMNS: [(&str, &str); 13] = [
+    ("id", "uuid"),
+    ("integration_id", "uuid"),
+    ("tenant", "text"),
+    ("status", "text"),
+    ("version", "int8"),
+    ("expires_at", "timestamptz"),
+    ("updated_at", "timestamptz"),
+    ("state", "text"),
+    ("pending_state", "text"),
+    ("refresh_at", "timestamptz"),
+    ("labels", "text"),
+    ("provider_account_id", "text"),
+    ("validated_at", "timestamptz"),
+];
+
+/// One connection's row, its parameters numbered from `$first`: a source for
+/// [`upsert_connections`].
+fn connection_values(first: usize) -> String {
+    let columns: Vec<String> = (first..)
+        .zip(CONNECTION_COLUMNS)
+        .map(|(i, (name, t))| format!("${i}::{t} AS {name}"))
+        .collect();
+    format!("SELECT {}", columns.join(", "))
 }
 
-/// The projection upsert of the connections `source` yields (`VALUES …` or `SELECT …`), in the
-/// column order of [`bind_connection!`].
+/// The projection upsert of the connections `source` yields (a `SELECT` with the columns of
+/// [`CONNECTION_COLUMNS`]), as common table expressions to put after `WITH`: the projection row
+/// in `connections`, and the schedule in `connection_schedule`, written only when it changed
+/// (which ends a refresher's claim when the due time or the status moved).
 pub(super) fn upsert_connections(source: &str) -> String {
-    format!(
-        "INSERT INTO connections \
-         (id, integration_id, tenant, status, version, expires_at, updated_at, state, \
-         pending_state, refresh_at, labels, provider_account_id, validated_at) \
-         {source} \
-         ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, \
-         version = EXCLUDED.version, expires_at = EXCLUDED.expires_at, \
-         updated_at = EXCLUDED.updated_at, state = EXCLUDED.state, \
-         pending_state = EXCLUDED.pending_state, refresh_at = EXCLUDED.refresh_at, \
-         labels = EXCLUDED.labels, provider_account_id = EXCLUDED.provider_account_id, \
-         validated_at = EXCLUDED.validated_at"
-    )
+    "src AS (SOURCE), \
+     p AS (INSERT INTO connections \
+       (id, integration_id, tenant, status, version, updated_at, state, pending_state, labels, \
+       provider_account_id) \
+       SELECT id, integration_id, tenant, status, version, updated_at, state, pending_state, \
+       labels, provider_account_id FROM src \
+       ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, \
+       version = EXCLUDED.version, updated_at = EXCLUDED.updated_at, state = EXCLUDED.state, \
+       pending_state = EXCLUDED.pending_state, labels = EXCLUDED.labels, \
+       provider_account_id = EXCLUDED.provider_account_id), \
+     q AS (INSERT INTO connection_schedule \
+       (connection_id, integration_id, status, refresh_at, expires_at, validated_at) \
+       SELECT id, integration_id, status, refresh_at, expires_at, validated_at FROM src \
+       ON CONFLICT (connection_id) DO UPDATE SET status = EXCLUDED.status, \
+       refresh_at = EXCLUDED.refresh_at, expires_at = EXCLUDED.expires_at, \
+       validated_at = EXCLUDED.validated_at, \
+       claimed_until = CASE WHEN (connection_schedule.status, connection_schedule.refresh_at, \
+         connection_schedule.expires_at) IS NOT DISTINCT FROM \
+         (EXCLUDED.status, EXCLUDED.refresh_at, EXCLUDED.expires_at) \
+         THEN connection_schedule.claimed_until END \
+       WHERE (connection_schedule.status, connection_schedule.refresh_at, \
+         connection_schedule.expires_at, connection_schedule.validated_at) IS DISTINCT FROM \
+         (EXCLUDED.status, EXCLUDED.refresh_at, EXCLUDED.expires_at, EXCLUDED.validated_at))"
+        .replace("SOURCE", source)
 }
 
 /// The projection upsert of an integration, its parameters numbered from `$first`.
@@ -119,7 +155,7 @@ fn upsert_integration(first: usize) -> String {
     )
 }
 
-/// The values of [`upsert_connection`], serialized first (the binds borrow them).
+/// The values of [`connection_values`], serialized first (the binds borrow them).
 pub(super) struct ConnectionRow {
     version: i64,
     state: String,
@@ -163,29 +199,19 @@ macro_rules! bind_connection {
 /// The rows [`bind_connection_arrays!`] binds as arrays, parameters numbered from `$first`: the
 /// source of [`upsert_connections`] for many connections in one statement.
 pub(super) fn unnest_connections(first: usize) -> String {
-    let types = [
-        "uuid",
-        "uuid",
-        "text",
-        "text",
-        "int8",
-        "timestamptz",
-        "timestamptz",
-        "text",
-        "text",
-        "timestamptz",
-        "text",
-        "text",
-        "timestamptz",
-    ];
-    let columns: Vec<String> = (first..)
-        .zip(types)
-        .map(|(i, t)| format!("${i}::{t}[]"))
+    let arrays: Vec<String> = (first..)
+        .zip(CONNECTION_COLUMNS)
+        .map(|(i, (_, t))| format!("${i}::{t}[]"))
         .collect();
-    format!("SELECT * FROM unnest({})", columns.join(", "))
+    let names: Vec<&str> = CONNECTION_COLUMNS.iter().map(|(name, _)| *name).collect();
+    format!(
+        "SELECT * FROM unnest({}) AS u({})",
+        arrays.join(", "),
+        names.join(", ")
+    )
 }
 
-/// The values of [`upsert_connection`], a column each, for [`unnest_connections`].
+/// The values of [`connection_values`], a column each, for [`unnest_connections`].
 #[derive(Default)]
 pub(super) struct ConnectionArrays<'a> {
     pub(super) id: Vec<uuid::Uuid>,
@@ -315,7 +341,10 @@ where
             }
             Projection::Connection(Some(s)) => {
                 let row = ConnectionRow::of(s)?;
-                let sql = upsert_connection(1);
+                let sql = format!(
+                    "WITH {} SELECT 1",
+                    upsert_connections(&connection_values(1))
+                );
                 bind_connection!(sqlx::query(&sql), s, &row)
                     .execute(&mut *self.0)
                     .await?;
@@ -365,14 +394,14 @@ where
         // $1–$13 the event, $14–$15 the notification, $16… the projection.
         let statement = |upsert: String| {
             format!(
-                "WITH e AS ({INSERT_EVENT} RETURNING position), p AS ({upsert}), \
+                "WITH e AS ({INSERT_EVENT} RETURNING position), {upsert}, \
                  n AS (SELECT pg_notify($14, $15)) SELECT e.position FROM e, n"
             )
         };
         let position = match projection {
             Projection::Connection(Some(s)) => {
                 let values = ConnectionRow::of(s).map_err(encode)?;
-                let sql = statement(upsert_connection(16));
+                let sql = statement(upsert_connections(&connection_values(16)));
                 let query = bind_event!(sqlx::query_scalar(&sql), row)
                     .bind(NOTIFY_CHANNEL)
                     .bind(row.stream_id);
@@ -383,7 +412,7 @@ where
             Projection::Integration(Some(s)) => {
                 let version = from_version(s.version).map_err(encode)?;
                 let state = to_json(s).map_err(encode)?;
-                let sql = statement(upsert_integration(16));
+                let sql = statement(format!("p AS ({})", upsert_integration(16)));
                 let query = bind_event!(sqlx::query_scalar(&sql), row)
                     .bind(NOTIFY_CHANNEL)
                     .bind(row.stream_id);

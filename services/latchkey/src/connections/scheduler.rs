@@ -10,7 +10,7 @@ use std::time::Duration as StdDuration;
 use chrono::Utc;
 use latchkey_domain::ConnectionId;
 use latchkey_domain::connection::refresh::Need;
-use latchkey_store::{Page, StoreError};
+use latchkey_store::{Claim, Page, StoreError};
 use rand::Rng;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
@@ -30,47 +30,72 @@ pub struct RefresherSettings {
     pub batch: u32,
 }
 
-/// Claims due connections and refreshes them, `concurrency` at a time, until `shutdown`.
+/// Claims due connections and refreshes them, `concurrency` at a time, until `shutdown`. A look
+/// claims only what this replica can start soon (its free places and as many again), so replicas
+/// share the due work by how fast each gets through it; after a full claim the next look comes
+/// as soon as a place is free, not a tick later.
 pub async fn run_refresher(
     connections: Connections,
     settings: RefresherSettings,
     shutdown: CancellationToken,
 ) {
-    let permits = Arc::new(Semaphore::new(settings.concurrency.max(1)));
+    let concurrency = settings.concurrency.max(1);
+    let permits = Arc::new(Semaphore::new(concurrency));
     let queued: Arc<Mutex<HashSet<ConnectionId>>> = Arc::default();
+    let owner = connections.refresh.owner.clone();
+    let mut full = false;
     loop {
-        let jitter = rand::thread_rng().gen_range(0..=settings.tick.as_millis() as u64 / 5);
-        tokio::select! {
-            () = shutdown.cancelled() => break,
-            () = tokio::time::sleep(settings.tick + StdDuration::from_millis(jitter)) => {}
+        if !full {
+            let jitter = rand::thread_rng().gen_range(0..=settings.tick.as_millis() as u64 / 5);
+            tokio::select! {
+                () = shutdown.cancelled() => break,
+                () = tokio::time::sleep(settings.tick + StdDuration::from_millis(jitter)) => {}
+            }
         }
-        let due = match connections
+        let want = (permits.available_permits() + concurrency).min(settings.batch as usize);
+        let now = Utc::now();
+        let claimed = match connections
             .store
-            .due_for_refresh(Utc::now(), settings.batch)
+            .claim_due_refreshes(
+                now,
+                &owner,
+                now + connections.refresh.lease_ttl,
+                u32::try_from(want).unwrap_or(u32::MAX),
+            )
             .await
         {
-            Ok(due) => due,
+            Ok(claimed) => claimed,
             Err(StoreError::Database(e)) => {
-                tracing::warn!(error = %e, "refresher cannot read due connections");
+                tracing::warn!(error = %e, "refresher cannot claim due connections");
+                full = false;
                 continue;
             }
             Err(e) => {
-                tracing::error!(error = %e, "refresher cannot read due connections");
+                tracing::error!(error = %e, "refresher cannot claim due connections");
+                full = false;
                 continue;
             }
         };
-        for id in due {
+        full = claimed.len() == want;
+        let mut claims = claimed.into_iter();
+        while let Some(claim) = claims.next() {
+            let id = claim.id;
             if connections.refreshing(id)
                 || !queued.lock().unwrap_or_else(|p| p.into_inner()).insert(id)
             {
                 continue;
             }
             let permit = tokio::select! {
-                () = shutdown.cancelled() => break,
-                permit = permits.clone().acquire_owned() => match permit {
-                    Ok(permit) => permit,
-                    Err(_) => break,
-                },
+                () = shutdown.cancelled() => None,
+                permit = permits.clone().acquire_owned() => permit.ok(),
+            };
+            let Some(permit) = permit else {
+                // Stopping: what was claimed and not started goes back at once.
+                let unstarted: Vec<Claim> = std::iter::once(claim).chain(claims).collect();
+                if let Err(e) = connections.store.release_claims(&owner, &unstarted).await {
+                    tracing::warn!(error = %e, "handing back unstarted refresh claims failed; they run out");
+                }
+                return;
             };
             let refreshing = connections.clone();
             let queued = queued.clone();
