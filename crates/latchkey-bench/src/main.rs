@@ -7,6 +7,7 @@
 //!   size through sqlx.
 //! - Commit to NATS subscriber latency at 1,000 events per second.
 //! - A refresh storm: N connections expiring within a minute against the fake provider.
+//! - The refresher on one and on two replicas sharing one Postgres.
 //! - Resident memory per cached connection at 100,000 connections.
 //!
 //! Rebuilding projections is measured by `scripts/bench-rebuild`; `scripts/bench` runs both.
@@ -37,6 +38,7 @@ use tonic::transport::Channel;
 mod drain;
 mod flood;
 mod measure;
+mod replicas;
 
 use measure::{ROUNDS, Sample, closed_loop, ms, percentile, run_loop, verdict};
 
@@ -53,10 +55,13 @@ struct Args {
     /// Connections in the refresh storm.
     #[arg(long, default_value_t = 10_000)]
     storm_connections: usize,
+    /// Connections due at once for the one- and two-replica refresher.
+    #[arg(long, default_value_t = 3_000)]
+    replica_connections: usize,
     /// Connections held in the cache for the memory figure.
     #[arg(long, default_value_t = 100_000)]
     memory_connections: usize,
-    /// Only these parts (comma-separated: get_token, flood, appends, nats, storm, memory).
+    /// Only these parts (comma-separated: get_token, flood, appends, nats, storm, replicas, memory).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
 }
@@ -811,6 +816,9 @@ async fn main() -> anyhow::Result<()> {
         }
         if args.wants("storm") {
             bench_storm(&args, &db).await?;
+        }
+        if args.wants("replicas") {
+            replicas::bench_replicas(&args, &db).await?;
         }
         if args.wants("drain") {
             drain::bench_drain(&args).await?;
