@@ -13,14 +13,15 @@
 //! budget is split over shards, each behind its own lock, so concurrent `GetToken`s rarely wait
 //! on each other.
 
-use std::hash::{Hash, Hasher};
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
-use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
-use std::time::{Duration, Instant};
+use std::hash::Hash;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
 
 use latchkey_domain::{ConnectionId, IntegrationId, StreamId, connection, integration};
 use latchkey_store::{EventStore, Invalidation, StoreError};
-use lru::LruCache;
+
+use crate::bounded::{Bounded, Weigh};
 
 /// The longest an entry is used without the store being asked again, notifications or not.
 pub const MAX_AGE: Duration = Duration::from_secs(60);
@@ -31,153 +32,21 @@ pub const DEFAULT_BUDGET_BYTES: usize = 256 * 1024 * 1024;
 /// Integrations are few; they get a budget of their own.
 const INTEGRATIONS_BUDGET_BYTES: usize = 16 * 1024 * 1024;
 
-const SHARDS: usize = 16;
-
-/// What an entry costs: the size of its JSON, a fair measure of what its strings and maps hold,
-/// plus the entry's own bookkeeping.
-fn weigh<V: serde::Serialize>(value: &V) -> usize {
+/// What a projection costs: the size of its JSON, a fair measure of what its strings and maps
+/// hold, plus the entry's own bookkeeping.
+fn weigh_json<V: serde::Serialize>(value: &V) -> usize {
     serde_json::to_vec(value).map_or(4096, |json| json.len()) + std::mem::size_of::<V>() + 64
 }
 
-#[derive(Debug)]
-struct Held<V> {
-    value: Arc<V>,
-    /// When it was read from the store, in seconds of the cache's clock (small fields: a cache
-    /// holds millions of these).
-    at: u32,
-    bytes: u32,
-    /// When it was last moved to the front, in seconds of the cache's clock: a read moves it at
-    /// most once a second, so concurrent reads of one connection share a read lock.
-    promoted: AtomicU32,
+impl Weigh for connection::State {
+    fn weigh(&self) -> usize {
+        weigh_json(self)
+    }
 }
 
-/// How long a read leaves an entry where it is before moving it to the front again.
-const PROMOTE_EVERY_SECS: u32 = 1;
-
-#[derive(Debug)]
-struct Shard<K: Hash + Eq, V> {
-    entries: LruCache<K, Held<V>>,
-    bytes: usize,
-}
-
-/// Entries within a byte budget, least recently used out first.
-#[derive(Debug)]
-struct Bounded<K: Hash + Eq, V> {
-    shards: Vec<RwLock<Shard<K, V>>>,
-    budget_per_shard: usize,
-    started: Instant,
-}
-
-impl<K: Hash + Eq + Copy, V: serde::Serialize> Bounded<K, V> {
-    fn new(budget: usize) -> Self {
-        Self {
-            shards: (0..SHARDS)
-                .map(|_| {
-                    RwLock::new(Shard {
-                        entries: LruCache::unbounded(),
-                        bytes: 0,
-                    })
-                })
-                .collect(),
-            budget_per_shard: (budget / SHARDS).max(1),
-            started: Instant::now(),
-        }
-    }
-
-    fn index(&self, key: &K) -> usize {
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        key.hash(&mut hasher);
-        (hasher.finish() as usize) % self.shards.len()
-    }
-
-    fn read(&self, key: &K) -> RwLockReadGuard<'_, Shard<K, V>> {
-        self.shards[self.index(key)]
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn shard(&self, key: &K) -> RwLockWriteGuard<'_, Shard<K, V>> {
-        self.shards[self.index(key)]
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn now_secs(&self) -> u32 {
-        u32::try_from(self.started.elapsed().as_secs()).unwrap_or(u32::MAX)
-    }
-
-    /// The held value while younger than [`MAX_AGE`], marked as just used (under the write lock
-    /// at most once a second per entry; otherwise a read lock is all a read takes).
-    fn get(&self, key: &K) -> Option<Arc<V>> {
-        let now = self.now_secs();
-        let value = {
-            let shard = self.read(key);
-            let held = shard.entries.peek(key)?;
-            if u64::from(now.saturating_sub(held.at)) >= MAX_AGE.as_secs() {
-                return None;
-            }
-            if now.saturating_sub(held.promoted.load(Ordering::Relaxed)) < PROMOTE_EVERY_SECS {
-                return Some(held.value.clone());
-            }
-            held.value.clone()
-        };
-        if let Some(held) = self.shard(key).entries.get(key) {
-            held.promoted.store(now, Ordering::Relaxed);
-        }
-        Some(value)
-    }
-
-    fn insert(&self, key: K, value: Arc<V>) {
-        let bytes = weigh(value.as_ref());
-        let mut shard = self.shard(&key);
-        if bytes > self.budget_per_shard {
-            return;
-        }
-        let held = Held {
-            value,
-            at: self.now_secs(),
-            bytes: u32::try_from(bytes).unwrap_or(u32::MAX),
-            promoted: AtomicU32::new(self.now_secs()),
-        };
-        if let Some(old) = shard.entries.put(key, held) {
-            shard.bytes -= old.bytes as usize;
-        }
-        shard.bytes += bytes;
-        while shard.bytes > self.budget_per_shard {
-            match shard.entries.pop_lru() {
-                Some((_, old)) => shard.bytes -= old.bytes as usize,
-                None => break,
-            }
-        }
-    }
-
-    fn remove(&self, key: &K) {
-        let mut shard = self.shard(key);
-        if let Some(old) = shard.entries.pop(key) {
-            shard.bytes -= old.bytes as usize;
-        }
-    }
-
-    fn clear(&self) {
-        for shard in &self.shards {
-            let mut shard = shard.write().unwrap_or_else(|p| p.into_inner());
-            shard.entries.clear();
-            shard.bytes = 0;
-        }
-    }
-
-    fn len(&self) -> usize {
-        self.shards
-            .iter()
-            .map(|s| s.read().unwrap_or_else(|p| p.into_inner()).entries.len())
-            .sum()
-    }
-
-    fn bytes(&self) -> usize {
-        self.shards
-            .iter()
-            .map(|s| s.read().unwrap_or_else(|p| p.into_inner()).bytes)
-            .sum()
+impl Weigh for integration::State {
+    fn weigh(&self) -> usize {
+        weigh_json(self)
     }
 }
 
@@ -196,8 +65,8 @@ impl ProjectionCache {
     /// `budget`: the bytes connections may hold.
     pub fn new(live: bool, budget: usize) -> Arc<Self> {
         Arc::new(Self {
-            connections: Bounded::new(budget),
-            integrations: Bounded::new(INTEGRATIONS_BUDGET_BYTES),
+            connections: Bounded::new(budget, MAX_AGE),
+            integrations: Bounded::new(INTEGRATIONS_BUDGET_BYTES, MAX_AGE),
             epoch: AtomicU64::new(0),
             live: AtomicBool::new(live),
         })
@@ -277,7 +146,7 @@ impl ProjectionCache {
     }
 
     /// The held entry while it is good, else `load` (started only if needed: futures are lazy).
-    async fn lookup<K: Hash + Eq + Copy, V: serde::Serialize>(
+    async fn lookup<K: Hash + Eq + Copy, V: Weigh>(
         &self,
         entries: &Bounded<K, V>,
         key: K,
@@ -297,7 +166,7 @@ impl ProjectionCache {
         Ok(Some(value))
     }
 
-    fn keep<K: Hash + Eq + Copy, V: serde::Serialize>(
+    fn keep<K: Hash + Eq + Copy, V: Weigh>(
         &self,
         entries: &Bounded<K, V>,
         key: K,
@@ -321,6 +190,7 @@ impl ProjectionCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bounded::SHARDS;
     use latchkey_domain::{DomainEvent, GrantType, TenantId};
     use latchkey_store::testing::TempDir;
     use latchkey_store::{EventContext, SqliteStore};
@@ -431,7 +301,7 @@ mod tests {
                 .await
                 .expect("read")
                 .expect("found");
-            weigh(&state)
+            state.weigh()
         };
         // Room for about two connections per shard: 32 of the 64.
         let budget = one * 2 * SHARDS + SHARDS;

@@ -22,6 +22,7 @@ mod api;
 pub mod app;
 mod audit;
 mod auth;
+mod bounded;
 mod cache;
 mod callers;
 pub mod cli;

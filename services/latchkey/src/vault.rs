@@ -3,11 +3,12 @@
 //! under the owner's data key; destroying the key (`DeleteConnection`) makes all of them
 //! unreadable, and rotating the master key re-wraps data keys without rewriting an event.
 //!
-//! Unwrapped data keys are cached in memory. The keyring is read again from its source when a
+//! Unwrapped data keys are cached in memory, within a budget ([`DATA_KEYS_BUDGET_BYTES`], the
+//! least recently used going first), so memory does not grow with the number of connections
+//! used. The keyring is read again from its source when a
 //! data key names a master key this process does not know (another process rotated), and every
 //! few seconds, so a rotation needs no restart.
 
-use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -17,6 +18,7 @@ use latchkey_store::{EventStore, WrappedKey};
 use secrecy::SecretString;
 use tokio_util::sync::CancellationToken;
 
+use crate::bounded::{Bounded, Weigh};
 use crate::config::MasterKeySource;
 use crate::error::AppError;
 use crate::keys::read_keyring;
@@ -26,7 +28,21 @@ pub struct Vault {
     store: Arc<dyn EventStore>,
     source: MasterKeySource,
     sealer: RwLock<Arc<Sealer>>,
-    cache: RwLock<HashMap<StreamId, Arc<DataKey>>>,
+    cache: Bounded<StreamId, DataKey>,
+}
+
+/// Memory for unwrapped data keys: 16 MiB, some 100,000 owners.
+pub const DATA_KEYS_BUDGET_BYTES: usize = 16 * 1024 * 1024;
+
+/// A data key is read from the store again after an hour (it never changes while it exists;
+/// a shredded one is dropped here at once).
+const DATA_KEY_MAX_AGE: Duration = Duration::from_secs(3600);
+
+impl Weigh for DataKey {
+    fn weigh(&self) -> usize {
+        // The key, the entry's Arc and the map's bookkeeping.
+        std::mem::size_of::<DataKey>() + std::mem::size_of::<StreamId>() + 96
+    }
 }
 
 impl Vault {
@@ -35,7 +51,7 @@ impl Vault {
             store,
             source,
             sealer: RwLock::new(Arc::new(sealer)),
-            cache: RwLock::new(HashMap::new()),
+            cache: Bounded::new(DATA_KEYS_BUDGET_BYTES, DATA_KEY_MAX_AGE),
         }
     }
 
@@ -89,13 +105,8 @@ impl Vault {
 
     /// The owner's data key, created on first use when `create`.
     async fn data_key(&self, owner: &StreamId, create: bool) -> Result<Arc<DataKey>, AppError> {
-        if let Some(key) = self
-            .cache
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(owner)
-        {
-            return Ok(key.clone());
+        if let Some(key) = self.cache.get(owner) {
+            return Ok(key);
         }
         let name = owner.to_string();
         let key = match self.store.data_key(&name).await? {
@@ -122,10 +133,7 @@ impl Vault {
             }
         };
         let key = Arc::new(key);
-        self.cache
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(*owner, key.clone());
+        self.cache.insert(*owner, key.clone());
         Ok(key)
     }
 
@@ -170,10 +178,7 @@ impl Vault {
     /// Destroys the owner's data key: nothing it sealed can be read again, by anyone.
     pub async fn shred(&self, owner: &StreamId) -> Result<bool, AppError> {
         let name = owner.to_string();
-        self.cache
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(owner);
+        self.cache.remove(owner);
         Ok(self.store.delete_data_key(&name).await?)
     }
 }
