@@ -8,6 +8,7 @@
 //! - Commit to NATS subscriber latency at 1,000 events per second.
 //! - A refresh storm: N connections expiring within a minute against the fake provider.
 //! - The refresher on one and on two replicas sharing one Postgres.
+//! - A million connections: GetToken hit and miss, the due claim, list pages, memory.
 //! - Resident memory per cached connection at 100,000 connections.
 //!
 //! Rebuilding projections is measured by `scripts/bench-rebuild`; `scripts/bench` runs both.
@@ -38,6 +39,7 @@ use tonic::transport::Channel;
 mod drain;
 mod flood;
 mod measure;
+mod million;
 mod replicas;
 
 use measure::{ROUNDS, Sample, closed_loop, ms, percentile, run_loop, verdict};
@@ -55,13 +57,19 @@ struct Args {
     /// Connections in the refresh storm.
     #[arg(long, default_value_t = 10_000)]
     storm_connections: usize,
+    /// Connections in the million-connection part.
+    #[arg(long, default_value_t = 1_000_000)]
+    million_connections: usize,
+    /// Of those, how many are made through `ConnectPassword` (the rest are bulk copies).
+    #[arg(long, default_value_t = 10_000)]
+    million_real: usize,
     /// Connections due at once for the one- and two-replica refresher.
     #[arg(long, default_value_t = 3_000)]
     replica_connections: usize,
     /// Connections held in the cache for the memory figure.
     #[arg(long, default_value_t = 100_000)]
     memory_connections: usize,
-    /// Only these parts (comma-separated: get_token, flood, appends, nats, storm, replicas, memory).
+    /// Only these parts (comma-separated: get_token, flood, appends, nats, storm, replicas, memory, million).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
 }
@@ -816,6 +824,9 @@ async fn main() -> anyhow::Result<()> {
         }
         if args.wants("storm") {
             bench_storm(&args, &db).await?;
+        }
+        if args.wants("million") {
+            million::bench_million(&args, &db).await?;
         }
         if args.wants("replicas") {
             replicas::bench_replicas(&args, &db).await?;
