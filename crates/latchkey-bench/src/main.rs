@@ -283,7 +283,7 @@ async fn bench_get_token(args: &Args, db: &Database) -> anyhow::Result<()> {
     );
     println!("Reply sizes: GetToken {size} bytes, echo {echo_size} bytes.\n");
     println!(
-        "| callers | echo calls/s | GetToken calls/s | ratio (≥ 0.8) | echo p50 / p99 | GetToken p50 / p99 | p99 ratio (≤ 1.25) |"
+        "| callers | echo calls/s | GetToken calls/s | ratio (≥ 0.9) | echo p50 / p99 | GetToken p50 / p99 | p99 ratio (≤ 1.2) |"
     );
     println!("|---|---|---|---|---|---|---|");
     for concurrency in [1usize, 16, 64, 256] {
@@ -327,12 +327,12 @@ async fn bench_get_token(args: &Args, db: &Database) -> anyhow::Result<()> {
             "| {concurrency} | {:.0} | {:.0} | {ratio:.2} {} | {} / {} | {} / {} | {p99_ratio:.2} {} |",
             echo.per_second,
             latchkey.per_second,
-            verdict(ratio >= 0.8),
+            verdict(ratio >= 0.9),
             ms(echo.p50),
             ms(echo.p99),
             ms(latchkey.p50),
             ms(latchkey.p99),
-            verdict(p99_ratio <= 1.25),
+            verdict(p99_ratio <= 1.2),
         );
     }
     echo_shutdown.cancel();
@@ -437,7 +437,7 @@ async fn bench_appends(args: &Args, db: &Database) -> anyhow::Result<()> {
         payload.len()
     );
     println!(
-        "| writers | plain INSERTs/s | appends (events/s) | ratio (≥ 0.5) | ≥ 5,000/s at 32 |"
+        "| writers | plain INSERTs/s | appends (events/s) | ratio (≥ 0.6) | ≥ 6,000/s at 32 |"
     );
     println!("|---|---|---|---|---|");
     for writers in [1usize, 8, 32] {
@@ -504,9 +504,9 @@ async fn bench_appends(args: &Args, db: &Database) -> anyhow::Result<()> {
             "| {writers} | {:.0} | {:.0} | {ratio:.2} {} | {} |",
             plain.per_second,
             appends.per_second,
-            verdict(ratio >= 0.5),
+            verdict(ratio >= 0.6),
             if writers == 32 {
-                verdict(appends.per_second >= 5000.0)
+                verdict(appends.per_second >= 6000.0)
             } else {
                 "–"
             }
