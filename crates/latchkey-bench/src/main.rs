@@ -196,6 +196,31 @@ async fn password_integration(
         .integration_id)
 }
 
+/// `n` connections through `ConnectPassword`, 16 at a time.
+async fn connect_many(
+    channel: &Channel,
+    integration_id: &str,
+    provider: &FakeProvider,
+    n: usize,
+) -> anyhow::Result<Vec<pb::Connection>> {
+    let mut made = Vec::with_capacity(n);
+    let mut pending = tokio::task::JoinSet::new();
+    let mut issued = 0;
+    while made.len() < n {
+        while issued < n && pending.len() < 16 {
+            let (channel, integration_id, provider) =
+                (channel.clone(), integration_id.to_owned(), provider.clone());
+            pending.spawn(async move { connect(&channel, &integration_id, &provider).await });
+            issued += 1;
+        }
+        match pending.join_next().await {
+            Some(done) => made.push(done??),
+            None => break,
+        }
+    }
+    Ok(made)
+}
+
 async fn connect(
     channel: &Channel,
     integration_id: &str,
@@ -638,22 +663,14 @@ async fn bench_storm(args: &Args, db: &Database) -> anyhow::Result<()> {
     let channel = server.channel().await?;
     let integration_id = password_integration(&channel, &provider, Some(300)).await?;
     let started = Instant::now();
-    let mut expiries: HashMap<String, i64> = HashMap::with_capacity(n);
-    let mut pending = tokio::task::JoinSet::new();
-    let mut issued = 0;
-    while expiries.len() < n {
-        while issued < n && pending.len() < 16 {
-            let (channel, integration_id, provider) =
-                (channel.clone(), integration_id.clone(), provider.clone());
-            pending.spawn(async move { connect(&channel, &integration_id, &provider).await });
-            issued += 1;
-        }
-        if let Some(done) = pending.join_next().await {
-            let c = done??;
+    let expiries: HashMap<String, i64> = connect_many(&channel, &integration_id, &provider, n)
+        .await?
+        .into_iter()
+        .map(|c| {
             let expires = c.expires_at.map(|t| t.seconds).unwrap_or_default();
-            expiries.insert(c.connection_id, expires);
-        }
-    }
+            (c.connection_id, expires)
+        })
+        .collect();
     let created_in = started.elapsed();
     let first = expiries.values().min().copied().unwrap_or_default();
     let last = expiries.values().max().copied().unwrap_or_default();

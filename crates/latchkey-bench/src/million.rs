@@ -19,7 +19,7 @@ use latchkey_proto::v1::connection_service_client::ConnectionServiceClient;
 use latchkey_store::{ConnectionFilter, EventStore, Page, PgStore};
 
 use super::{
-    Args, Database, Server, closed_loop, connect, ms, password_integration, percentile,
+    Args, Database, Server, closed_loop, connect_many, ms, password_integration, percentile,
     resident_bytes, verdict,
 };
 
@@ -34,20 +34,11 @@ pub(crate) async fn bench_million(args: &Args, db: &Database) -> anyhow::Result<
     let setup = Server::start(&db.url, |s| s.refresh_concurrency = Some("0".to_owned())).await?;
     let channel = setup.channel().await?;
     let integration_id = password_integration(&channel, &provider, None).await?;
-    let mut ids = Vec::with_capacity(real);
-    let mut pending = tokio::task::JoinSet::new();
-    let mut issued = 0;
-    while ids.len() < real {
-        while issued < real && pending.len() < 16 {
-            let (channel, integration_id, provider) =
-                (channel.clone(), integration_id.clone(), provider.clone());
-            pending.spawn(async move { connect(&channel, &integration_id, &provider).await });
-            issued += 1;
-        }
-        if let Some(done) = pending.join_next().await {
-            ids.push(done??.connection_id);
-        }
-    }
+    let ids: Vec<String> = connect_many(&channel, &integration_id, &provider, real)
+        .await?
+        .into_iter()
+        .map(|c| c.connection_id)
+        .collect();
     setup.stop().await;
     let made = started.elapsed();
     let store = Arc::new(PgStore::connect(&db.url, 20).await?);

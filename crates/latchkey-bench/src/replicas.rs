@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use latchkey_fake_provider::{ExpiresIn, FakeProvider, ProviderConfig, Quirks};
 
-use super::{Args, Database, Server, connect, password_integration, verdict};
+use super::{Args, Database, Server, connect_many, password_integration, verdict};
 
 pub(crate) async fn bench_replicas(args: &Args, db: &Database) -> anyhow::Result<()> {
     let n = args.replica_connections;
@@ -33,21 +33,7 @@ pub(crate) async fn bench_replicas(args: &Args, db: &Database) -> anyhow::Result
             Server::start(&db.url, |s| s.refresh_concurrency = Some("0".to_owned())).await?;
         let channel = setup.channel().await?;
         let integration_id = password_integration(&channel, &provider, Some(300)).await?;
-        let mut pending = tokio::task::JoinSet::new();
-        let mut created = 0;
-        let mut issued = 0;
-        while created < n {
-            while issued < n && pending.len() < 16 {
-                let (channel, integration_id, provider) =
-                    (channel.clone(), integration_id.clone(), provider.clone());
-                pending.spawn(async move { connect(&channel, &integration_id, &provider).await });
-                issued += 1;
-            }
-            if let Some(done) = pending.join_next().await {
-                done??;
-                created += 1;
-            }
-        }
+        connect_many(&channel, &integration_id, &provider, n).await?;
         setup.stop().await;
         // Until the last one created is due.
         tokio::time::sleep(Duration::from_secs(31)).await;
