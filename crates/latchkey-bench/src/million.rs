@@ -171,6 +171,30 @@ pub(crate) async fn bench_million(args: &Args, db: &Database) -> anyhow::Result<
         ms(read.p50),
         ms(read.p99)
     );
+    // The same through a 1 MiB projection cache (the miss's read, weighing and keeping).
+    let through = {
+        let (store, real) = (store.clone(), Arc::new(ids.clone()));
+        let cache = latchkey::ProjectionCache::new(true, 1024 * 1024);
+        let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        closed_loop(16, args.seconds, move || {
+            let (store, cache) = (store.clone(), cache.clone());
+            let i = next.fetch_add(7_919, std::sync::atomic::Ordering::Relaxed);
+            let id = real[i % real.len()].parse::<uuid::Uuid>();
+            async move {
+                cache
+                    .connection(store.as_ref(), ConnectionId::from_uuid(id?))
+                    .await?;
+                Ok(())
+            }
+        })
+        .await?
+    };
+    println!(
+        "| (the same through a 1 MiB projection cache, no gRPC) | {:.0} | {} | {} | – |",
+        through.per_second,
+        ms(through.p50),
+        ms(through.p99)
+    );
 
     // The refresher's claim of due connections (about 5,000 are due), handed back after each so
     // every round finds the same work: 32 is what a replica at the default concurrency (16) takes
