@@ -45,7 +45,11 @@ pub async fn run_refresher(
     let owner = connections.refresh.owner.clone();
     let mut full = false;
     loop {
-        if !full {
+        if full {
+            if shutdown.is_cancelled() {
+                break;
+            }
+        } else {
             let jitter = rand::thread_rng().gen_range(0..=settings.tick.as_millis() as u64 / 5);
             tokio::select! {
                 () = shutdown.cancelled() => break,
@@ -85,7 +89,9 @@ pub async fn run_refresher(
             {
                 continue;
             }
+            // Stopping wins over a free place: nothing new starts once shutdown began.
             let permit = tokio::select! {
+                biased;
                 () = shutdown.cancelled() => None,
                 permit = permits.clone().acquire_owned() => permit.ok(),
             };
