@@ -2013,7 +2013,14 @@ async fn postgres_refreshes_rewrite_the_projection_as_hot_updates() {
     let (updates, hot) = counts().await;
     let (updates, hot) = (updates - updates_before, hot - hot_before);
     assert_eq!(updates, 40, "one projection update a refresh");
-    assert_eq!(hot, updates, "every refresh's projection update is HOT");
+    // A HOT update needs room on the row's page; when the page is full Postgres first prunes
+    // the dead versions, which it skips while another backend (the checkpointer, autovacuum)
+    // holds the page pinned. So on a busy server an update now and then is not HOT. With an
+    // indexed column changing on every refresh (the schedule inside `connections`), none is.
+    assert!(
+        hot * 4 >= updates * 3,
+        "a refresh's projection update is HOT, but for the odd full page: {hot} of {updates}"
+    );
     h.finish().await;
 }
 
