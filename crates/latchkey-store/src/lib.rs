@@ -12,6 +12,7 @@
 #![forbid(unsafe_code)]
 
 mod append;
+mod archive;
 mod chain;
 mod postgres;
 mod sqlite;
@@ -29,6 +30,7 @@ use latchkey_domain::{
 };
 use uuid::Uuid;
 
+pub use archive::{ArchiveSink, ArchiveState, ArchivedPart, KeptHead};
 pub use chain::{GENESIS_HASH, event_hash};
 pub use postgres::{Migrations, NOTIFY_CHANNEL, PgStore};
 pub use sqlite::SqliteStore;
@@ -118,6 +120,9 @@ pub enum StoreError {
     Corrupt(String),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// An operation the store will not do now, and why (archiving a part still written…).
+    #[error("{0}")]
+    Refused(String),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error(
@@ -414,6 +419,31 @@ pub trait EventStore: Send + Sync + std::fmt::Debug + 'static {
 
     /// How many connections are in each status.
     async fn count_connections_by_status(&self) -> Result<Vec<(String, i64)>, StoreError>;
+
+    /// Keeps the log ready for what comes (Postgres: its partitions created ahead of it).
+    async fn maintain_event_log(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    /// The parts of the log archived so far and the stream heads they kept.
+    async fn archive_state(&self) -> Result<ArchiveState, StoreError> {
+        Ok(ArchiveState::default())
+    }
+
+    /// Archives the oldest part of the log (Postgres: its oldest partition) once it is complete
+    /// and every relay has published it: its events go to `sink`, each stream's last event among
+    /// them is kept as a head, and the part leaves the log, all or nothing. `None`: nothing to
+    /// archive.
+    async fn archive_oldest_events(
+        &self,
+        _sink: &mut dyn ArchiveSink,
+    ) -> Result<Option<ArchivedPart>, StoreError> {
+        Err(StoreError::Refused(
+            "archiving needs the Postgres store: the embedded SQLite log is one file, not \
+             partitioned"
+                .to_owned(),
+        ))
+    }
 
     /// Signalled after every append commits in this process, and after each append of another
     /// replica that [`EventStore::hear_other_replicas`] hears.

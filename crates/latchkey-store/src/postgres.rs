@@ -22,6 +22,7 @@ use crate::{
 use crate::{Replayed, TokenReads};
 use latchkey_domain::connection::refresh_token::Sent;
 
+mod archive;
 mod group;
 mod leases;
 mod listen;
@@ -49,6 +50,8 @@ pub enum Migrations {
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pool: PgPool,
+    /// Positions per partition of the log created from now on (the database's setting if none).
+    partition_size: Option<i64>,
     appended: crate::Appended,
     group: group::GroupCommit,
 }
@@ -112,14 +115,23 @@ impl PgStore {
         let appended = crate::Appended::new(false);
         Self {
             group: group::GroupCommit::new(pool.clone(), appended.clone()),
+            partition_size: None,
             pool,
             appended,
         }
     }
 
+    /// Sets the positions per partition of the log for partitions created from now on (the
+    /// database keeps it): before [`PgStore::migrate`], it sizes the first ones too.
+    pub fn with_event_partition_size(mut self, size: i64) -> Self {
+        self.partition_size = Some(size);
+        self
+    }
+
+    /// Applies pending migrations and creates the log's partitions ahead of it.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         MIGRATOR.run(&self.pool).await?;
-        Ok(())
+        archive::ensure_partitions(&self.pool, self.partition_size).await
     }
 
     pub fn pool(&self) -> &PgPool {
@@ -723,6 +735,21 @@ impl EventStore for PgStore {
         }
         tx.0.commit().await?;
         Ok(())
+    }
+
+    async fn maintain_event_log(&self) -> Result<(), StoreError> {
+        archive::ensure_partitions(&self.pool, self.partition_size).await
+    }
+
+    async fn archive_state(&self) -> Result<crate::ArchiveState, StoreError> {
+        archive::state(&self.pool).await
+    }
+
+    async fn archive_oldest_events(
+        &self,
+        sink: &mut dyn crate::ArchiveSink,
+    ) -> Result<Option<crate::ArchivedPart>, StoreError> {
+        archive::archive_oldest(&self.pool, sink).await
     }
 
     async fn last_position(&self) -> Result<i64, StoreError> {

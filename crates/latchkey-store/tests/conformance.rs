@@ -16,8 +16,8 @@ use latchkey_domain::{
 };
 use latchkey_store::testing::{PgTestDatabase, TempDir};
 use latchkey_store::{
-    ApiKeyRecord, ConnectionFilter, Cursor, EventContext, EventStore, GENESIS_HASH, Lease, Page,
-    PgStore, RecordedEvent, SqliteStore, StoreError, TokenReads,
+    ApiKeyRecord, ArchiveSink, ConnectionFilter, Cursor, EventContext, EventStore, GENESIS_HASH,
+    Lease, Page, PgStore, RecordedEvent, SqliteStore, StoreError, TokenReads,
 };
 use tokio::sync::Barrier;
 
@@ -2047,4 +2047,197 @@ async fn postgres_no_hot_query_scans_connections_or_events_whole() {
     assert!(whole.is_empty(), "{}", whole.join("\n\n"));
     drop(store);
     db.drop_database().await;
+}
+
+/// Where an archive's events go in these tests: kept in memory, or refused at the `fail_at`-th.
+#[derive(Default)]
+struct Kept {
+    events: Vec<RecordedEvent>,
+    finished: bool,
+    fail_at: Option<usize>,
+}
+
+impl ArchiveSink for Kept {
+    fn event(&mut self, event: &RecordedEvent) -> Result<(), String> {
+        if self.fail_at == Some(self.events.len()) {
+            return Err("the archive file is full".to_owned());
+        }
+        self.events.push(event.clone());
+        Ok(())
+    }
+
+    fn finish(&mut self) -> Result<(), String> {
+        self.finished = true;
+        Ok(())
+    }
+}
+
+/// The log's oldest partition is archived only when it is complete and every relay published
+/// it; then its events go to the sink in order, each stream's last event among them is kept as
+/// its head, the partition leaves the log, and the streams go on from the kept heads (a taken
+/// version still a conflict). A failing sink, a relay behind or a partition still written
+/// change nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_archiving_the_oldest_partition_keeps_its_streams_heads() {
+    let db = PgTestDatabase::create().await;
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(8)
+        .connect(&db.url)
+        .await
+        .unwrap();
+    let store = PgStore::from_pool(pool.clone()).with_event_partition_size(100);
+    store.migrate().await.unwrap();
+    let h = Harness {
+        raw: Raw::Pg(pool.clone()),
+        store: Arc::new(store),
+        cleanup: Cleanup::Pg(db),
+    };
+    let now = Utc::now();
+    // A stream that begins in the first partition and goes on after it.
+    let early = due_connections(&h, now, 1).await[0];
+    let refused = h.store.archive_oldest_events(&mut Kept::default()).await;
+    assert!(
+        matches!(&refused, Err(StoreError::Refused(m)) if m.contains("still being written")
+            && m.contains("positions 1 to 100")),
+        "{refused:?}"
+    );
+    while h.store.last_position().await.unwrap() < 130 {
+        due_connections(&h, now, 1).await;
+        h.store.maintain_event_log().await.unwrap();
+    }
+    let first: Vec<RecordedEvent> = h.store.read_all(0, 1000).await.unwrap();
+    let in_first: Vec<&RecordedEvent> = first.iter().filter(|e| e.position <= 100).collect();
+    assert_eq!(in_first.len(), 100);
+
+    // A sink that fails half way: nothing archived.
+    let mut failing = Kept {
+        fail_at: Some(50),
+        ..Kept::default()
+    };
+    let refused = h.store.archive_oldest_events(&mut failing).await;
+    assert!(
+        matches!(&refused, Err(StoreError::Refused(m)) if m.contains("file is full")),
+        "{refused:?}"
+    );
+    // A relay that has not published all of it: nothing archived, the relay named.
+    sqlx::query(
+        "INSERT INTO relay_checkpoints (name, txid, position, updated_at) \
+         VALUES ('latchkey-nats', 0, 0, now())",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let refused = h.store.archive_oldest_events(&mut Kept::default()).await;
+    assert!(
+        matches!(&refused, Err(StoreError::Refused(m)) if m.contains("\"latchkey-nats\"")),
+        "{refused:?}"
+    );
+    assert_eq!(h.store.archive_state().await.unwrap(), Default::default());
+    assert_eq!(h.store.read_all(0, 1000).await.unwrap(), first);
+
+    // Once the relay has published past it, the partition is archived.
+    sqlx::query(
+        "UPDATE relay_checkpoints SET txid = txid_current(), position = 1000 \
+         WHERE name = 'latchkey-nats'",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let mut sink = Kept::default();
+    let part = h
+        .store
+        .archive_oldest_events(&mut sink)
+        .await
+        .unwrap()
+        .expect("a partition to archive");
+    assert_eq!(
+        (part.first_position, part.last_position, part.events),
+        (1, 100, 100)
+    );
+    assert!(sink.finished);
+    assert_eq!(
+        sink.events.iter().collect::<Vec<_>>(),
+        in_first,
+        "every event of the partition, in order"
+    );
+    let state = h.store.archive_state().await.unwrap();
+    assert_eq!(state.parts, vec![part.clone()]);
+    let mut last: BTreeMap<String, &RecordedEvent> = BTreeMap::new();
+    for event in &in_first {
+        last.insert(event.stream_id.to_string(), event);
+    }
+    assert_eq!(state.heads.len(), last.len(), "one head a stream");
+    for head in &state.heads {
+        let event = last[&head.stream_id];
+        assert_eq!(
+            (
+                head.version,
+                &head.hash,
+                head.position,
+                head.tenant.as_deref()
+            ),
+            (event.version, &event.hash, event.position, Some("acme"))
+        );
+    }
+    let rest = h.store.read_all(0, 1000).await.unwrap();
+    assert_eq!(rest.first().map(|e| e.position), Some(101));
+    assert_eq!(rest.len(), first.len() - 100);
+
+    // The early stream goes on from its kept head; its taken version is still a conflict.
+    let kept = state
+        .heads
+        .iter()
+        .find(|head| head.stream_id == StreamId::Connection(early).to_string())
+        .expect("the early stream's head");
+    let refreshed = || -> DomainEvent {
+        connection::Event::Refreshed {
+            tokens: token_set(now, 3600),
+        }
+        .into()
+    };
+    let next = h
+        .store
+        .append(StreamId::Connection(early), 2, vec![refreshed()], &ctx())
+        .await
+        .unwrap();
+    assert_eq!((next[0].version, &next[0].prev_hash), (3, &kept.hash));
+    let again = h
+        .store
+        .append(StreamId::Connection(early), 2, vec![refreshed()], &ctx())
+        .await;
+    assert!(
+        matches!(again, Err(StoreError::Conflict { actual: 3, .. })),
+        "{again:?}"
+    );
+    assert_eq!(
+        h.store
+            .read_stream(StreamId::Connection(early), 1, 100)
+            .await
+            .unwrap()
+            .iter()
+            .map(|e| e.version)
+            .collect::<Vec<_>>(),
+        vec![3]
+    );
+    // The next partition is still being written.
+    let refused = h.store.archive_oldest_events(&mut Kept::default()).await;
+    assert!(
+        matches!(&refused, Err(StoreError::Refused(m)) if m.contains("positions 101 to 200")),
+        "{refused:?}"
+    );
+    h.finish().await;
+}
+
+/// SQLite's log is one file: archiving is refused, saying why, and changes nothing.
+#[tokio::test]
+async fn sqlite_refuses_to_archive() {
+    let h = Harness::sqlite().await;
+    due_connections(&h, Utc::now(), 1).await;
+    let refused = h.store.archive_oldest_events(&mut Kept::default()).await;
+    assert!(
+        matches!(&refused, Err(StoreError::Refused(m)) if m.contains("Postgres")),
+        "{refused:?}"
+    );
+    assert_eq!(h.store.read_all(0, 10).await.unwrap().len(), 2);
+    h.finish().await;
 }

@@ -277,8 +277,7 @@ async fn heads(pool: &PgPool, batch: &[Request]) -> Result<HashMap<String, Head>
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT s.stream_id, last.version, last.hash, c.state \
          FROM unnest($1::text[], $2::uuid[]) AS s(stream_id, id) \
-         LEFT JOIN LATERAL (SELECT version, hash FROM events WHERE stream_id = s.stream_id \
-                            ORDER BY version DESC LIMIT 1) AS last ON true \
+         LEFT JOIN stream_heads last ON last.stream_id = s.stream_id \
          LEFT JOIN connections c ON c.id = s.id",
     )
     .bind(&stream_ids)

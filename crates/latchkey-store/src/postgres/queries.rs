@@ -90,8 +90,8 @@ pub(super) const DUE_FOR_VALIDATION: &str = "SELECT connection_id FROM connectio
        AND (validated_at IS NULL OR validated_at <= $2) \
      ORDER BY validated_at NULLS FIRST LIMIT $3";
 
-pub(super) const STREAM_HEAD: &str =
-    "SELECT version, hash FROM events WHERE stream_id = $1 ORDER BY version DESC LIMIT 1";
+/// A stream's last version and hash (the guard every event insert advances).
+pub(super) const STREAM_HEAD: &str = "SELECT version, hash FROM stream_heads WHERE stream_id = $1";
 
 pub(super) const TOKEN_READS: &str = "SELECT actor, minute, reads FROM token_reads WHERE connection_id = $1 AND minute >= $2 \
      ORDER BY minute, actor LIMIT $3";

@@ -372,9 +372,7 @@ where
         let (version, hash, state): (Option<i64>, Option<Vec<u8>>, Option<String>) =
             sqlx::query_as(&format!(
                 "SELECT last.version, last.hash, (SELECT state FROM {table} WHERE id = $2) \
-                 FROM (SELECT 1) AS one LEFT JOIN LATERAL \
-                 (SELECT version, hash FROM events WHERE stream_id = $1 \
-                  ORDER BY version DESC LIMIT 1) AS last ON true"
+                 FROM (SELECT 1) AS one LEFT JOIN stream_heads last ON last.stream_id = $1"
             ))
             .bind(stream_id)
             .bind(id)
