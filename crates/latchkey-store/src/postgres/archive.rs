@@ -26,15 +26,19 @@ pub(super) async fn ensure_partitions(pool: &PgPool, size: Option<i64>) -> Resul
     Ok(())
 }
 
+/// An archived partition's row: name, first and end position, events, when.
+type PartRow = (String, i64, i64, Option<i64>, chrono::DateTime<chrono::Utc>);
+/// A kept head's row: stream, version, hash, tenant, position.
+type HeadRow = (String, i64, Vec<u8>, Option<String>, i64);
+
 pub(super) async fn state(pool: &PgPool) -> Result<ArchiveState, StoreError> {
-    let parts: Vec<(String, i64, i64, Option<i64>, chrono::DateTime<chrono::Utc>)> =
-        sqlx::query_as(
-            "SELECT name, first_position, end_position, archived_events, archived_at \
+    let parts: Vec<PartRow> = sqlx::query_as(
+        "SELECT name, first_position, end_position, archived_events, archived_at \
              FROM event_partitions WHERE archived_at IS NOT NULL ORDER BY first_position",
-        )
-        .fetch_all(pool)
-        .await?;
-    let heads: Vec<(String, i64, Vec<u8>, Option<String>, i64)> = sqlx::query_as(
+    )
+    .fetch_all(pool)
+    .await?;
+    let heads: Vec<HeadRow> = sqlx::query_as(
         "SELECT stream_id, version, hash, tenant, position FROM archived_heads ORDER BY stream_id",
     )
     .fetch_all(pool)
