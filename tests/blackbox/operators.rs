@@ -494,3 +494,125 @@ async fn operator_commands_exit_3_when_they_cannot_reach_the_database_or_the_ser
     );
     dir.remove();
 }
+
+/// `latchkey archive` moves the log's oldest partition to a file while the server serves; the
+/// file holds its events in order (no secret among them), `verify` still passes with the same
+/// heads digest and says which heads it continued from, the streams go on, a partition still
+/// written is refused, and so is a rebuild that would need the archived events.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn archiving_the_oldest_partition_keeps_verify_meaningful() {
+    let mode = Mode::postgres().await;
+    let server = Server::start_with(&mode, &[("LATCHKEY_EVENTS_PARTITION_SIZE", "100")]).await;
+    let mut integrations = server.integrations().await;
+    let created = integrations
+        .create_integration(CreateIntegrationRequest {
+            config: Some(integration_config("Archived")),
+            client_secret: crate::helpers::CANARY_SECRET.to_owned(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let update = |i: usize| UpdateIntegrationRequest {
+        integration_id: created.integration_id.clone(),
+        config: Some(IntegrationConfig {
+            description: format!("revision {i}"),
+            ..created.config.clone().unwrap()
+        }),
+        ..Default::default()
+    };
+    for i in 0..110 {
+        integrations.update_integration(update(i)).await.unwrap();
+    }
+    let dir = latchkey_store::testing::TempDir::create();
+    let heads = dir.path.join("heads.txt").display().to_string();
+    let before = run(&mode, &["verify", "--heads", &heads]).await;
+    assert_eq!(before.status.code(), Some(0));
+    let before = String::from_utf8_lossy(&before.stdout).to_string();
+    let digest = |out: &str| {
+        out.split("heads digest ")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .map(str::to_owned)
+    };
+    assert!(digest(&before).is_some(), "{before}");
+
+    let file = dir.path.join("events-1.jsonl");
+    let archived = run(&mode, &["archive", "--out", &file.display().to_string()]).await;
+    let stdout = String::from_utf8_lossy(&archived.stdout).to_string();
+    assert_eq!(
+        archived.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&archived.stderr)
+    );
+    assert!(
+        stdout.contains("archived events_from_1: positions 1 to 100, 100 events"),
+        "{stdout}"
+    );
+    let text = std::fs::read_to_string(&file).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+        .collect();
+    let positions: Vec<i64> = lines
+        .iter()
+        .map(|l| l["position"].as_i64().unwrap())
+        .collect();
+    assert_eq!(positions, (1..=100).collect::<Vec<_>>());
+    assert_eq!(lines[0]["event_type"], "integration_created");
+    assert!(
+        lines
+            .iter()
+            .all(|l| l["hash"].as_str().is_some_and(|h| h.len() == 64))
+    );
+    assert!(!text.contains(crate::helpers::CANARY_SECRET));
+
+    let after = run(&mode, &["verify", "--expect-heads", &heads]).await;
+    let after_out = String::from_utf8_lossy(&after.stdout).to_string();
+    assert_eq!(after.status.code(), Some(0), "{after_out}");
+    assert_eq!(digest(&after_out), digest(&before), "the same heads");
+    assert!(
+        after_out.contains(
+            "archived: positions 1 to 100 (1 parts, 100 events); chains checked \
+                            from the 1 stream heads they kept"
+        ),
+        "{after_out}"
+    );
+
+    // The stream goes on after its archived part, and verify follows it.
+    integrations.update_integration(update(999)).await.unwrap();
+    let later = run(&mode, &["verify"]).await;
+    assert_eq!(
+        later.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&later.stdout)
+    );
+    let again = run(
+        &mode,
+        &[
+            "archive",
+            "--out",
+            &dir.path.join("events-2.jsonl").display().to_string(),
+        ],
+    )
+    .await;
+    assert_eq!(again.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&again.stderr)
+            .contains("positions 101 to 200) is still being written"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    assert!(
+        !dir.path.join("events-2.jsonl").exists(),
+        "no file left behind"
+    );
+    let rebuild = run(&mode, &["rebuild-projections"]).await;
+    assert_eq!(rebuild.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&rebuild.stderr).contains("is archived"));
+    server.stop().await;
+    dir.remove();
+    mode.cleanup().await;
+}

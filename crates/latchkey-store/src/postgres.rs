@@ -65,15 +65,17 @@ const EVENT_COLUMNS: &str = "position, event_id, stream_id, version, tenant, eve
 impl PgStore {
     /// Connects and applies pending migrations.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self, StoreError> {
-        Self::connect_with(url, max_connections, Migrations::Apply).await
+        Self::connect_with(url, max_connections, Migrations::Apply, None).await
     }
 
     /// Connects, then applies pending migrations or only checks that none is pending (for a role
-    /// that may not change the schema).
+    /// that may not change the schema). `partition_size`: positions per partition of the log
+    /// created from now on (else the database's setting).
     pub async fn connect_with(
         url: &str,
         max_connections: u32,
         migrations: Migrations,
+        partition_size: Option<i64>,
     ) -> Result<Self, StoreError> {
         let options = PgConnectOptions::from_str(url)?.application_name("latchkey");
         let pool = PgPoolOptions::new()
@@ -81,7 +83,8 @@ impl PgStore {
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options)
             .await?;
-        let store = Self::from_pool(pool);
+        let mut store = Self::from_pool(pool);
+        store.partition_size = partition_size;
         match migrations {
             Migrations::Apply => store.migrate().await?,
             Migrations::Check => store.check_schema().await?,

@@ -117,6 +117,7 @@ pub async fn open_store(config: &Config, migrations: Migrations) -> anyhow::Resu
                 url.expose_secret(),
                 config.database_pool_size,
                 migrations,
+                config.events_partition_size,
             )
             .await
             {
@@ -336,6 +337,10 @@ impl App {
                 shutdown.clone(),
             ));
         }
+        background.spawn(crate::ops::maintain_event_log(
+            self.store.clone(),
+            shutdown.clone(),
+        ));
         background.spawn(self.vault.clone().watch(shutdown.clone()));
         let integrations = Integrations::new(
             self.store.clone(),

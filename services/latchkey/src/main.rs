@@ -42,6 +42,16 @@ enum Command {
         #[command(flatten)]
         settings: Settings,
     },
+    /// Archive the oldest part of the log (Postgres: its oldest partition, once complete and
+    /// published by every relay) to a file of JSON lines, keeping each stream's last event in it
+    /// as the head `verify` continues from; then the part leaves the database.
+    Archive {
+        /// The file to write (must not exist).
+        #[arg(long, value_name = "FILE")]
+        out: std::path::PathBuf,
+        #[command(flatten)]
+        settings: Settings,
+    },
     /// Replay the whole log into fresh projections and compare them with the live ones.
     RebuildProjections {
         /// Replace the live projections with the replay, in one transaction.
@@ -89,7 +99,10 @@ fn exit_code(error: &anyhow::Error) -> ExitCode {
     if error.downcast_ref::<Usage>().is_some() {
         return ExitCode::from(2);
     }
-    if let Some(latchkey_store::StoreError::SchemaBehind { .. }) = error.downcast_ref() {
+    if let Some(
+        latchkey_store::StoreError::SchemaBehind { .. } | latchkey_store::StoreError::Refused(_),
+    ) = error.downcast_ref()
+    {
         return ExitCode::from(2);
     }
     if error
@@ -115,6 +128,7 @@ fn main() -> ExitCode {
     let (Command::Serve(settings)
     | Command::Migrate(settings)
     | Command::Verify { settings, .. }
+    | Command::Archive { settings, .. }
     | Command::RebuildProjections { settings, .. }
     | Command::Apikeys { settings, .. }
     | Command::Keys { settings, .. }) = &cli.command
@@ -234,6 +248,19 @@ fn main() -> ExitCode {
                             report.streams,
                             latchkey::ops::heads_digest(&report.heads)
                         );
+                        if let (Some(first), Some(last)) =
+                            (report.archived.first(), report.archived.last())
+                        {
+                            println!(
+                                "archived: positions {} to {} ({} parts, {} events); chains \
+                                 checked from the {} stream heads they kept",
+                                first.first_position,
+                                last.last_position,
+                                report.archived.len(),
+                                report.archived.iter().map(|p| p.events).sum::<u64>(),
+                                report.kept_heads
+                            );
+                        }
                         if let Some(path) = &heads {
                             std::fs::write(path, latchkey::ops::heads_text(&report.heads))
                                 .map_err(|e| {
@@ -260,6 +287,23 @@ fn main() -> ExitCode {
                         Err(CheckFailed("the log is not intact".to_owned()).into())
                     }
                 }
+            }
+            Command::Archive { out, .. } => {
+                let opened = open_store(&config, Migrations::Check).await?;
+                let report = latchkey::ops::archive(&*opened.store, &out).await;
+                opened.store.close().await;
+                match report?.part {
+                    Some(part) => println!(
+                        "archived {}: positions {} to {}, {} events, to {}",
+                        part.name,
+                        part.first_position,
+                        part.last_position,
+                        part.events,
+                        out.display()
+                    ),
+                    None => println!("nothing to archive"),
+                }
+                Ok(())
             }
             Command::RebuildProjections { swap, .. } => {
                 let opened = open_store(&config, Migrations::Check).await?;

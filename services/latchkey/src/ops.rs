@@ -1,11 +1,17 @@
 //! Operator work on the log itself: verifying every hash chain, and rebuilding the projections
 //! from the events.
 
+mod archive;
+
+pub use archive::{ArchiveReport, archive};
+
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use latchkey_domain::StreamKind;
-use latchkey_store::{EventStore, GENESIS_HASH, Page, RecordedEvent, Replayed, StoreError};
+use latchkey_store::{
+    ArchivedPart, EventStore, GENESIS_HASH, KeptHead, Page, RecordedEvent, Replayed, StoreError,
+};
 use tokio::sync::mpsc;
 use tokio_util::task::TaskTracker;
 
@@ -31,6 +37,10 @@ pub struct VerifyReport {
     /// What differs from the heads a previous run recorded (`--expect-heads`): a stream gone, a
     /// tail cut, a version whose hash changed.
     pub differences: Vec<String>,
+    /// The parts of the log archived, and how many stream heads they kept (the chains that go on
+    /// after them were checked from those heads).
+    pub archived: Vec<ArchivedPart>,
+    pub kept_heads: usize,
 }
 
 fn head_lines(heads: &BTreeMap<String, (u64, Vec<u8>)>) -> String {
@@ -80,17 +90,95 @@ pub fn parse_heads(text: &str) -> Result<HashMap<String, (u64, String)>, String>
         .collect()
 }
 
-/// Walks the whole log in position order, recomputing every hash and link; with `expected`
-/// heads (from an earlier run), also reports streams that lost events since.
+/// Every stream's chain as far as it was walked: its last version and hash, and a connection
+/// stream's tenant (from its hashed `connection_created`, or the head an archive kept). Starts
+/// from the heads archives kept, so the chains after an archived part are checked against them.
+pub(crate) struct Chains {
+    last: HashMap<String, (u64, Vec<u8>)>,
+    tenants: HashMap<String, Option<String>>,
+}
+
+impl Chains {
+    pub(crate) fn from_kept(heads: &[KeptHead]) -> Self {
+        Self {
+            last: heads
+                .iter()
+                .map(|h| (h.stream_id.clone(), (h.version, h.hash.clone())))
+                .collect(),
+            tenants: heads
+                .iter()
+                .map(|h| (h.stream_id.clone(), h.tenant.clone()))
+                .collect(),
+        }
+    }
+
+    /// Checks that `event` continues its stream's chain; the first break, named.
+    pub(crate) fn check(&mut self, event: &RecordedEvent) -> Result<(), BrokenLink> {
+        let stream = event.stream_id.to_string();
+        let (expected_version, expected_prev) = self
+            .last
+            .get(&stream)
+            .map(|(v, h)| (v + 1, h.clone()))
+            .unwrap_or((1, GENESIS_HASH.to_vec()));
+        let reason = if event.version != expected_version {
+            Some(format!(
+                "version {} where {expected_version} was expected",
+                event.version
+            ))
+        } else if event.prev_hash != expected_prev {
+            Some("prev_hash does not match the previous event's hash".to_owned())
+        } else if event.computed_hash() != event.hash {
+            Some("the event's content does not match its hash (edited)".to_owned())
+        } else {
+            let column = event.tenant.as_ref().map(|t| t.as_str().to_owned());
+            let hashed = match event.stream_id.kind() {
+                StreamKind::Integration | StreamKind::System | StreamKind::Session => None,
+                StreamKind::Connection if event.version == 1 => {
+                    let tenant = serde_json::from_str::<serde_json::Value>(&event.payload)
+                        .ok()
+                        .and_then(|p| p["tenant"].as_str().map(str::to_owned));
+                    self.tenants.insert(stream.clone(), tenant.clone());
+                    tenant
+                }
+                StreamKind::Connection => self.tenants.get(&stream).cloned().flatten(),
+            };
+            (column != hashed).then(|| {
+                format!(
+                    "its tenant column says {} but the stream was created for {} (edited)",
+                    column.as_deref().unwrap_or("none"),
+                    hashed.as_deref().unwrap_or("none")
+                )
+            })
+        };
+        if let Some(reason) = reason {
+            return Err(BrokenLink {
+                position: event.position,
+                stream,
+                version: event.version,
+                reason,
+            });
+        }
+        self.last
+            .insert(stream, (event.version, event.hash.clone()));
+        Ok(())
+    }
+}
+
+/// Walks the whole log in position order, recomputing every hash and link (the chains after an
+/// archived part from the heads it kept); with `expected` heads (from an earlier run), also
+/// reports streams that lost events since.
 pub async fn verify(
     store: &dyn EventStore,
     expected: Option<HashMap<String, (u64, String)>>,
     mut progress: impl FnMut(u64),
 ) -> Result<VerifyReport, StoreError> {
-    let mut last: HashMap<String, (u64, Vec<u8>)> = HashMap::new();
-    // A connection stream's tenant, from its hashed `connection_created`: every row must say it.
-    let mut tenants: HashMap<String, Option<String>> = HashMap::new();
-    let mut report = VerifyReport::default();
+    let archive = store.archive_state().await?;
+    let mut chains = Chains::from_kept(&archive.heads);
+    let mut report = VerifyReport {
+        kept_heads: archive.heads.len(),
+        archived: archive.parts,
+        ..VerifyReport::default()
+    };
     let mut from = 0;
     loop {
         let page = store.read_all(from, PAGE).await?;
@@ -99,51 +187,12 @@ pub async fn verify(
         };
         for event in &page {
             report.events += 1;
-            let stream = event.stream_id.to_string();
-            let (expected_version, expected_prev) = last
-                .get(&stream)
-                .map(|(v, h)| (v + 1, h.clone()))
-                .unwrap_or((1, GENESIS_HASH.to_vec()));
-            let reason = if event.version != expected_version {
-                Some(format!(
-                    "version {} where {expected_version} was expected",
-                    event.version
-                ))
-            } else if event.prev_hash != expected_prev {
-                Some("prev_hash does not match the previous event's hash".to_owned())
-            } else if event.computed_hash() != event.hash {
-                Some("the event's content does not match its hash (edited)".to_owned())
-            } else {
-                let column = event.tenant.as_ref().map(|t| t.as_str().to_owned());
-                let hashed = match event.stream_id.kind() {
-                    StreamKind::Integration | StreamKind::System | StreamKind::Session => None,
-                    StreamKind::Connection if event.version == 1 => {
-                        let tenant = serde_json::from_str::<serde_json::Value>(&event.payload)
-                            .ok()
-                            .and_then(|p| p["tenant"].as_str().map(str::to_owned));
-                        tenants.insert(stream.clone(), tenant.clone());
-                        tenant
-                    }
-                    StreamKind::Connection => tenants.get(&stream).cloned().flatten(),
-                };
-                (column != hashed).then(|| {
-                    format!(
-                        "its tenant column says {} but the stream was created for {} (edited)",
-                        column.as_deref().unwrap_or("none"),
-                        hashed.as_deref().unwrap_or("none")
-                    )
-                })
-            };
-            if let Some(reason) = reason {
-                report.broken = Some(BrokenLink {
-                    position: event.position,
-                    stream,
-                    version: event.version,
-                    reason,
-                });
-                report.streams = last.len();
+            if let Err(broken) = chains.check(event) {
+                report.broken = Some(broken);
+                report.streams = chains.last.len();
                 return Ok(report);
             }
+            let stream = event.stream_id.to_string();
             if let Some((version, hash)) = expected.as_ref().and_then(|e| e.get(&stream))
                 && *version == event.version
                 && *hash != hex(&event.hash)
@@ -152,11 +201,11 @@ pub async fn verify(
                     "{stream} version {version} is not the event recorded then (its hash changed)"
                 ));
             }
-            last.insert(stream, (event.version, event.hash.clone()));
         }
         progress(report.events);
         from = end + 1;
     }
+    let last = chains.last;
     report.streams = last.len();
     for (stream, (version, _)) in expected.iter().flatten() {
         match last.get(stream) {
@@ -222,6 +271,13 @@ pub async fn rebuild(
     swap: bool,
     progress: impl FnMut(u64, i64),
 ) -> Result<RebuildReport, StoreError> {
+    if let Some(archived) = store.archive_state().await?.parts.last() {
+        return Err(StoreError::Refused(format!(
+            "the log up to position {} is archived ({}): projections cannot be rebuilt from \
+             what is left of it; the live ones stay as they are",
+            archived.last_position, archived.name
+        )));
+    }
     // The read-ahead runs on a task of its own; the command returns only once it has ended
     // (it ends as soon as its pages are no longer wanted).
     let readers = TaskTracker::new();
@@ -292,6 +348,31 @@ async fn replay_and_compare(
             // Events arrived while replaying: replay them too, then try again.
             Err(StoreError::Conflict { .. }) => conflicted = true,
             Err(e) => return Err(e),
+        }
+    }
+}
+
+/// How often a replica makes sure the log's next partitions exist.
+const MAINTAIN_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Keeps the log ready (Postgres: partitions created ahead of it, a whole one at least), every
+/// ten seconds until shutdown. A role that may not create tables cannot: said each time, with the
+/// fix, while the partitions made earlier still last.
+pub async fn maintain_event_log(
+    store: Arc<dyn EventStore>,
+    shutdown: tokio_util::sync::CancellationToken,
+) {
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(MAINTAIN_EVERY) => {}
+        }
+        if let Err(e) = store.maintain_event_log().await {
+            tracing::warn!(
+                error = %e,
+                "cannot create the log's next partitions; run `latchkey migrate` (it creates \
+                 them) or let the database role create tables"
+            );
         }
     }
 }

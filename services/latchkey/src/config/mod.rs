@@ -83,6 +83,10 @@ pub struct Settings {
     /// Postgres connections each replica keeps at most. Default 16.
     #[arg(long, env = "LATCHKEY_DATABASE_POOL_SIZE", value_name = "N")]
     pub database_pool_size: Option<String>,
+    /// Positions per partition of the Postgres log for partitions created from now on (the
+    /// database keeps it). Default: the database's, 50,000,000 unless changed.
+    #[arg(long, env = "LATCHKEY_EVENTS_PARTITION_SIZE", value_name = "N")]
+    pub events_partition_size: Option<String>,
     #[command(flatten)]
     pub nats: NatsSettings,
     #[command(flatten)]
@@ -167,6 +171,7 @@ struct FileSettings {
     database_url: Option<String>,
     database_url_file: Option<PathBuf>,
     database_pool_size: Option<u32>,
+    events_partition_size: Option<u32>,
     nats_url: Option<String>,
     nats_url_file: Option<PathBuf>,
     nats_stream: Option<String>,
@@ -253,6 +258,8 @@ pub struct Config {
     pub caller_rate: Option<std::num::NonZeroU32>,
     /// Postgres connections per replica.
     pub database_pool_size: u32,
+    /// Positions per partition of the log created from now on; `None`: the database's.
+    pub events_partition_size: Option<i64>,
     /// `None`: no scheduled validation.
     pub validation_tick: Option<std::time::Duration>,
     /// Bytes of connections the projection cache holds.
@@ -558,6 +565,17 @@ impl Settings {
             "LATCHKEY_DATABASE_POOL_SIZE (--database-pool-size)",
             1..=1000,
         );
+        let events_partition_size = (self.events_partition_size.is_some()
+            || file.events_partition_size.is_some())
+        .then(|| {
+            i64::from(number(
+                self.events_partition_size,
+                file.events_partition_size,
+                50_000_000,
+                "LATCHKEY_EVENTS_PARTITION_SIZE (--events-partition-size)",
+                100..=4_000_000_000,
+            ))
+        });
         let provider_timeout = number(
             self.provider_timeout,
             file.provider_timeout,
@@ -648,6 +666,7 @@ impl Settings {
                     refresh_lease: std::time::Duration::from_secs(u64::from(refresh_lease)),
                     provider_timeout: std::time::Duration::from_secs(u64::from(provider_timeout)),
                     database_pool_size,
+                    events_partition_size,
                     caller_rate: std::num::NonZeroU32::new(caller_rate),
                     validation_tick: (validation_tick > 0)
                         .then(|| std::time::Duration::from_secs(u64::from(validation_tick))),

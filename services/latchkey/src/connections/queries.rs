@@ -41,6 +41,13 @@ impl Connections {
                 .read_stream(StreamId::Connection(id), from, Page::MAX_LIMIT)
                 .await?;
             let Some(last) = page.last() else { break };
+            if let Some(first) = page.first().filter(|e| from == 1 && e.version != 1) {
+                return Err(AppError::FailedPrecondition(format!(
+                    "the log of connection {id} before version {} is archived: its state at a \
+                     given time cannot be rebuilt",
+                    first.version
+                )));
+            }
             from = last.version + 1;
             let full = page.len() == Page::MAX_LIMIT as usize;
             for recorded in page {
