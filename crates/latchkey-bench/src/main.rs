@@ -487,7 +487,8 @@ async fn bench_appends(args: &Args, db: &Database) -> anyhow::Result<()> {
             })
             .await?
         };
-        // Each writer appends to connections of its own, version by version.
+        // Each writer appends to connections of its own, version by version, holding each
+        // connection's projection as the refresher does (it passes it: no head read).
         let mut streams = Vec::new();
         for _ in 0..writers {
             let id = ConnectionId::new_v7();
@@ -499,7 +500,11 @@ async fn bench_appends(args: &Args, db: &Database) -> anyhow::Result<()> {
                     &context(),
                 )
                 .await?;
-            streams.push(Arc::new(tokio::sync::Mutex::new((id, 2u64))));
+            let state = store
+                .connection(id)
+                .await?
+                .context("the connection just made")?;
+            streams.push(Arc::new(tokio::sync::Mutex::new(state)));
         }
         let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let appends = {
@@ -508,17 +513,22 @@ async fn bench_appends(args: &Args, db: &Database) -> anyhow::Result<()> {
                 let store = store.clone();
                 let slot = streams[next.fetch_add(1, Ordering::Relaxed) % streams.len()].clone();
                 async move {
-                    let mut slot = slot.lock().await;
-                    let (id, version) = *slot;
-                    store
-                        .append(
-                            StreamId::Connection(id),
-                            version,
-                            vec![validated()],
-                            &context(),
-                        )
+                    let mut state = slot.lock().await;
+                    let event = validated();
+                    let recorded = store
+                        .append_to(&state, vec![event.clone()], &context())
                         .await?;
-                    slot.1 += 1;
+                    let (DomainEvent::Connection(event), Some(recorded)) =
+                        (event, recorded.first())
+                    else {
+                        anyhow::bail!("a validation appends one connection event");
+                    };
+                    let meta = latchkey_domain::EventMeta {
+                        version: recorded.version,
+                        occurred_at: recorded.occurred_at,
+                    };
+                    *state = connection::apply(Some(state.clone()), &event, &meta)
+                        .context("the validated connection")?;
                     Ok(())
                 }
             })
