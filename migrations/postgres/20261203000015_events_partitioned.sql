@@ -115,61 +115,19 @@ CREATE TRIGGER events_no_truncate
     BEFORE TRUNCATE ON events
     FOR EACH STATEMENT EXECUTE FUNCTION events_refuse_change();
 
--- An event's hash as the service computes it (crates/latchkey-store/src/chain.rs): SHA-256 over
--- its fields, each prefixed with its length as 8 bytes big-endian, the previous hash last.
-CREATE FUNCTION events_field(b BYTEA) RETURNS BYTEA
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$ SELECT int8send(length(b)::bigint) || b $$;
-
-CREATE FUNCTION events_hash(e events, prev BYTEA) RETURNS BYTEA
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT sha256(
-        events_field(convert_to('latchkey-event-v1', 'UTF8'))
-        || events_field(convert_to(e.stream_id, 'UTF8'))
-        || events_field(int8send(e.version))
-        || events_field(uuid_send(e.event_id))
-        || events_field(convert_to(e.event_type, 'UTF8'))
-        || events_field(int4send(e.schema_version))
-        || events_field(convert_to(
-               to_char(e.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), 'UTF8'))
-        || events_field(convert_to(e.actor, 'UTF8'))
-        || CASE WHEN e.correlation_id IS NULL THEN events_field('\x00'::bytea)
-                ELSE events_field('\x01'::bytea) || events_field(convert_to(e.correlation_id, 'UTF8'))
-           END
-        || events_field(convert_to(e.payload, 'UTF8'))
-        || events_field(prev))
-$$;
-
--- Every event advances its stream's head by one, or fails as a taken version did. An event
--- written without its hashes (empty `hash`: the writer knew the stream's version and state but
--- not its last hash) gets them here, from the head it continues.
+-- Every event advances its stream's head by one, or fails as a taken version did.
 CREATE FUNCTION events_advance_head() RETURNS trigger
 LANGUAGE plpgsql AS $$
-DECLARE
-    prev BYTEA;
 BEGIN
-    IF length(NEW.hash) = 0 THEN
-        IF NEW.version = 1 THEN
-            prev := '\x0000000000000000000000000000000000000000000000000000000000000000'::bytea;
-        ELSE
-            SELECT hash INTO prev FROM stream_heads
-            WHERE stream_id = NEW.stream_id AND version = NEW.version - 1 FOR UPDATE;
-        END IF;
-        IF prev IS NOT NULL THEN
-            NEW.prev_hash := prev;
-            NEW.hash := events_hash(NEW, prev);
-        END IF;
+    IF NEW.version = 1 THEN
+        INSERT INTO stream_heads (stream_id, version, hash)
+        VALUES (NEW.stream_id, 1, NEW.hash)
+        ON CONFLICT (stream_id) DO NOTHING;
+    ELSE
+        UPDATE stream_heads SET version = NEW.version, hash = NEW.hash
+        WHERE stream_id = NEW.stream_id AND version = NEW.version - 1;
     END IF;
-    IF length(NEW.hash) > 0 THEN
-        IF NEW.version = 1 THEN
-            INSERT INTO stream_heads (stream_id, version, hash)
-            VALUES (NEW.stream_id, 1, NEW.hash)
-            ON CONFLICT (stream_id) DO NOTHING;
-        ELSE
-            UPDATE stream_heads SET version = NEW.version, hash = NEW.hash
-            WHERE stream_id = NEW.stream_id AND version = NEW.version - 1;
-        END IF;
-    END IF;
-    IF length(NEW.hash) = 0 OR NOT FOUND THEN
+    IF NOT FOUND THEN
         RAISE EXCEPTION 'duplicate key value violates unique constraint "events_stream_version_key"'
             USING ERRCODE = 'unique_violation',
                   CONSTRAINT = 'events_stream_version_key',

@@ -487,8 +487,7 @@ async fn bench_appends(args: &Args, db: &Database) -> anyhow::Result<()> {
             })
             .await?
         };
-        // Each writer appends to connections of its own, version by version, holding each
-        // connection's projection as the refresher does (it passes it: no head read).
+        // Each writer appends to connections of its own, version by version.
         let mut streams = Vec::new();
         for _ in 0..writers {
             let id = ConnectionId::new_v7();
@@ -500,11 +499,7 @@ async fn bench_appends(args: &Args, db: &Database) -> anyhow::Result<()> {
                     &context(),
                 )
                 .await?;
-            let state = store
-                .connection(id)
-                .await?
-                .context("the connection just made")?;
-            streams.push(Arc::new(tokio::sync::Mutex::new(state)));
+            streams.push(Arc::new(tokio::sync::Mutex::new((id, 2u64))));
         }
         let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let appends = {
@@ -513,22 +508,17 @@ async fn bench_appends(args: &Args, db: &Database) -> anyhow::Result<()> {
                 let store = store.clone();
                 let slot = streams[next.fetch_add(1, Ordering::Relaxed) % streams.len()].clone();
                 async move {
-                    let mut state = slot.lock().await;
-                    let event = validated();
-                    let recorded = store
-                        .append_to(&state, vec![event.clone()], &context())
+                    let mut slot = slot.lock().await;
+                    let (id, version) = *slot;
+                    store
+                        .append(
+                            StreamId::Connection(id),
+                            version,
+                            vec![validated()],
+                            &context(),
+                        )
                         .await?;
-                    let (DomainEvent::Connection(event), Some(recorded)) =
-                        (event, recorded.first())
-                    else {
-                        anyhow::bail!("a validation appends one connection event");
-                    };
-                    let meta = latchkey_domain::EventMeta {
-                        version: recorded.version,
-                        occurred_at: recorded.occurred_at,
-                    };
-                    *state = connection::apply(Some(state.clone()), &event, &meta)
-                        .context("the validated connection")?;
+                    slot.1 += 1;
                     Ok(())
                 }
             })

@@ -11,26 +11,6 @@ use crate::{
     projection_tenant, to_version,
 };
 
-/// What the database holds of an event it inserted: its position, and its links (computed there
-/// when the append did not know the stream's last hash).
-#[derive(Debug)]
-pub(crate) struct Written {
-    pub position: i64,
-    pub prev_hash: Vec<u8>,
-    pub hash: Vec<u8>,
-}
-
-impl Written {
-    /// The event as the caller prepared it, at `position`.
-    pub(crate) fn as_prepared(row: &EventRow<'_>, position: i64) -> Self {
-        Self {
-            position,
-            prev_hash: row.event.prev_hash.clone(),
-            hash: row.event.hash.clone(),
-        }
-    }
-}
-
 /// One event row as an adapter inserts it.
 #[derive(Debug)]
 pub(crate) struct EventRow<'a> {
@@ -49,8 +29,8 @@ pub(crate) trait AppendTx: Send {
     async fn last_event(&mut self, stream_id: &str) -> Result<Option<(i64, Vec<u8>)>, StoreError>;
     /// The stream's stored projection (JSON), if any.
     async fn load_projection(&mut self, stream: StreamId) -> Result<Projection, StoreError>;
-    /// Inserts one event: its global position and links.
-    async fn insert_event(&mut self, row: &EventRow<'_>) -> Result<Written, sqlx::Error>;
+    /// Inserts one event and returns its global position.
+    async fn insert_event(&mut self, row: &EventRow<'_>) -> Result<i64, sqlx::Error>;
     async fn save_projection(&mut self, projection: &Projection) -> Result<(), StoreError>;
 
     /// The stream's last version and hash, and its projection. Adapters may read both at once.
@@ -70,58 +50,8 @@ pub(crate) trait AppendTx: Send {
         &mut self,
         _row: &EventRow<'_>,
         _projection: &Projection,
-    ) -> Result<Option<Written>, sqlx::Error> {
+    ) -> Result<Option<i64>, sqlx::Error> {
         Ok(None)
-    }
-}
-
-/// An append whose caller holds the stream's version and projection (a connection it just
-/// read): the head is not read, and the database finishes the hash chain from its own head (an
-/// empty last hash says so). A projection that is not the stream's latest fails as a conflict.
-pub(crate) struct FromState<'a, T> {
-    pub tx: &'a mut T,
-    pub head: Option<(i64, Projection)>,
-}
-
-#[async_trait]
-impl<T: AppendTx> AppendTx for FromState<'_, T> {
-    async fn last_event(&mut self, _: &str) -> Result<Option<(i64, Vec<u8>)>, StoreError> {
-        Ok(self
-            .head
-            .as_ref()
-            .map(|(version, _)| (*version, Vec::new())))
-    }
-
-    async fn load_projection(&mut self, stream: StreamId) -> Result<Projection, StoreError> {
-        Ok(self
-            .head
-            .take()
-            .map_or_else(|| crate::empty_projection(stream.kind()), |(_, p)| p))
-    }
-
-    async fn head(
-        &mut self,
-        stream: StreamId,
-        stream_id: &str,
-    ) -> Result<(Option<(i64, Vec<u8>)>, Projection), StoreError> {
-        let last = self.last_event(stream_id).await?;
-        Ok((last, self.load_projection(stream).await?))
-    }
-
-    async fn insert_event(&mut self, row: &EventRow<'_>) -> Result<Written, sqlx::Error> {
-        self.tx.insert_event(row).await
-    }
-
-    async fn save_projection(&mut self, projection: &Projection) -> Result<(), StoreError> {
-        self.tx.save_projection(projection).await
-    }
-
-    async fn write_one(
-        &mut self,
-        row: &EventRow<'_>,
-        projection: &Projection,
-    ) -> Result<Option<Written>, sqlx::Error> {
-        self.tx.write_one(row, projection).await
     }
 }
 
@@ -206,15 +136,15 @@ pub(crate) async fn append_in(
         } else {
             None
         };
-        let written = match shortcut {
-            Some(written) => {
+        let position = match shortcut {
+            Some(position) => {
                 projection_saved = true;
-                written
+                position
             }
             None => tx.insert_event(&row).await.map_err(map)?,
         };
         recorded.push(RecordedEvent {
-            position: written.position,
+            position,
             event_id: event.event_id,
             stream_id: stream,
             version: event.version,
@@ -225,8 +155,8 @@ pub(crate) async fn append_in(
             actor: context.actor.clone(),
             correlation_id: context.correlation_id.clone(),
             payload: event.payload,
-            prev_hash: written.prev_hash,
-            hash: written.hash,
+            prev_hash: event.prev_hash,
+            hash: event.hash,
         });
     }
     if !projection_saved {

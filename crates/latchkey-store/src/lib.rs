@@ -171,24 +171,6 @@ pub trait EventStore: Send + Sync + std::fmt::Debug + 'static {
         context: &EventContext,
     ) -> Result<Vec<RecordedEvent>, StoreError>;
 
-    /// Appends `events` to the connection `current` is the projection of, if the stream is still
-    /// at `current.version` (else `Conflict`): for a caller that just read the connection, so
-    /// the store need not read its head again.
-    async fn append_to(
-        &self,
-        current: &connection::State,
-        events: Vec<DomainEvent>,
-        context: &EventContext,
-    ) -> Result<Vec<RecordedEvent>, StoreError> {
-        self.append(
-            StreamId::Connection(current.id),
-            current.version,
-            events,
-            context,
-        )
-        .await
-    }
-
     /// The stream's events from `from_version` (inclusive), at most `limit`.
     async fn read_stream(
         &self,
@@ -716,24 +698,18 @@ pub(crate) fn prepare(
         let payload = serde_json::to_string(event)
             .map_err(|e| invalid(format!("event does not serialize: {e}")))?;
         let event_id = Uuid::now_v7();
-        // An empty last hash: the database finishes the chain (the caller knew the stream's
-        // version and projection, not its last hash), and every link after it is unknown here.
-        let hash = if prev_hash.is_empty() {
-            Vec::new()
-        } else {
-            event_hash(&chain::HashInput {
-                stream_id: &stream_text,
-                version,
-                event_id: &event_id,
-                event_type: event.event_type(),
-                schema_version: event.schema_version(),
-                occurred_at,
-                actor: &context.actor,
-                correlation_id: context.correlation_id.as_deref(),
-                payload: &payload,
-                prev_hash: &prev_hash,
-            })
-        };
+        let hash = event_hash(&chain::HashInput {
+            stream_id: &stream_text,
+            version,
+            event_id: &event_id,
+            event_type: event.event_type(),
+            schema_version: event.schema_version(),
+            occurred_at,
+            actor: &context.actor,
+            correlation_id: context.correlation_id.as_deref(),
+            payload: &payload,
+            prev_hash: &prev_hash,
+        });
         prepared.push(Prepared {
             event_id,
             version,

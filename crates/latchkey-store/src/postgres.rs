@@ -180,41 +180,10 @@ impl EventStore for PgStore {
             // Refreshes, validations, expiries: committed together with the ones that overlap.
             return self
                 .group
-                .append(stream, expected_version, event, context, None)
+                .append(stream, expected_version, event, context)
                 .await;
         }
-        let recorded =
-            append_alone(&self.pool, stream, expected_version, &events, context, None).await?;
-        self.appended.committed(stream);
-        Ok(recorded)
-    }
-
-    #[tracing::instrument(name = "store.append", skip_all, fields(stream = %StreamId::Connection(current.id), expected_version = current.version))]
-    async fn append_to(
-        &self,
-        current: &connection::State,
-        events: Vec<DomainEvent>,
-        context: &EventContext,
-    ) -> Result<Vec<RecordedEvent>, StoreError> {
-        let stream = StreamId::Connection(current.id);
-        let mut events = events;
-        if events.len() == 1
-            && let Some(event) = events.pop()
-        {
-            return self
-                .group
-                .append(stream, current.version, event, context, Some(current))
-                .await;
-        }
-        let recorded = append_alone(
-            &self.pool,
-            stream,
-            current.version,
-            &events,
-            context,
-            Some(current),
-        )
-        .await?;
+        let recorded = append_alone(&self.pool, stream, expected_version, &events, context).await?;
         self.appended.committed(stream);
         Ok(recorded)
     }

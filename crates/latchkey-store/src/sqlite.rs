@@ -20,7 +20,7 @@ use sqlx::{Row, Sqlite, Transaction};
 use tokio::sync::Notify;
 use uuid::Uuid;
 
-use crate::append::{AppendTx, EventRow, Written, append_in, duplicate_name};
+use crate::append::{AppendTx, EventRow, append_in, duplicate_name};
 use crate::{
     ApiKeyRecord, Claim, ConnectionFilter, Cursor, EventContext, EventStore, Lease, Page,
     Projection, RecordedEvent, StoreError, WrappedKey, clamp_limit, from_version, parse_projection,
@@ -711,9 +711,9 @@ impl AppendTx for SqliteAppend {
         parse_projection(stream.kind(), json.as_deref())
     }
 
-    async fn insert_event(&mut self, row: &EventRow<'_>) -> Result<Written, sqlx::Error> {
+    async fn insert_event(&mut self, row: &EventRow<'_>) -> Result<i64, sqlx::Error> {
         let e = row.event;
-        let position = sqlx::query_scalar(
+        sqlx::query_scalar(
             "INSERT INTO events (event_id, stream_id, stream_kind, version, tenant, event_type, \
              schema_version, occurred_at, actor, correlation_id, payload, prev_hash, hash) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING position",
@@ -732,8 +732,7 @@ impl AppendTx for SqliteAppend {
         .bind(&e.prev_hash)
         .bind(&e.hash)
         .fetch_one(&mut *self.0)
-        .await?;
-        Ok(Written::as_prepared(row, position))
+        .await
     }
 
     async fn save_projection(&mut self, projection: &Projection) -> Result<(), StoreError> {

@@ -548,84 +548,6 @@ async fn each_stream_is_hash_chained(h: &Harness) {
     assert_ne!(edited.computed_hash(), edited.hash);
 }
 
-/// A caller that just read a connection appends to it as read: the events chain exactly as any
-/// append's (on Postgres the database finishes the hashes), what the append answers is what the
-/// log holds, and a projection that is no longer the latest is a conflict that writes nothing,
-/// however many try at once.
-async fn appending_to_a_connection_as_read_chains_like_any_append(h: &Harness) {
-    let id = new_connection(&*h.store, "acme").await;
-    let traced = EventContext {
-        correlation_id: Some("trace-7f3a".to_owned()),
-        ..ctx()
-    };
-    let read = || async { h.store.connection(id).await.unwrap().unwrap() };
-    let one = h
-        .store
-        .append_to(&read().await, vec![authorized(1)], &traced)
-        .await
-        .unwrap();
-    let current = read().await;
-    assert_eq!(current.version, 2);
-    let two = h
-        .store
-        .append_to(&current, vec![refresh_failed(), refresh_failed()], &ctx())
-        .await
-        .unwrap();
-    let stale = h
-        .store
-        .append_to(&current, vec![refresh_failed()], &ctx())
-        .await;
-    assert!(
-        matches!(stale, Err(StoreError::Conflict { .. })),
-        "{stale:?}"
-    );
-    let events = h
-        .store
-        .read_stream(StreamId::Connection(id), 1, 100)
-        .await
-        .unwrap();
-    assert_eq!(events.len(), 4, "the stale append wrote nothing");
-    assert_eq!(events[0].prev_hash, GENESIS_HASH.to_vec());
-    for pair in events.windows(2) {
-        assert_eq!(pair[1].prev_hash, pair[0].hash);
-    }
-    for event in &events {
-        assert_eq!(
-            event.computed_hash(),
-            event.hash,
-            "version {}",
-            event.version
-        );
-    }
-    assert_eq!(events[1..], [one, two].concat(), "answered as stored");
-    assert_eq!(events[1].correlation_id.as_deref(), Some("trace-7f3a"));
-    assert_eq!(read().await.version, 4);
-
-    // Eight callers holding the same projection: one appends, the others conflict.
-    let current = read().await;
-    let barrier = Arc::new(Barrier::new(8));
-    let mut tasks = Vec::new();
-    for _ in 0..8 {
-        let (store, current, barrier) = (h.store.clone(), current.clone(), barrier.clone());
-        tasks.push(tokio::spawn(async move {
-            barrier.wait().await;
-            store
-                .append_to(&current, vec![refresh_failed()], &ctx())
-                .await
-        }));
-    }
-    let mut won = 0;
-    for task in tasks {
-        match task.await.unwrap() {
-            Ok(_) => won += 1,
-            Err(StoreError::Conflict { .. }) => {}
-            Err(e) => panic!("{e}"),
-        }
-    }
-    assert_eq!(won, 1);
-    assert_eq!(read().await.version, 5);
-}
-
 async fn replaying_a_stream_gives_the_stored_projection_byte_for_byte(h: &Harness) {
     let id = ConnectionId::new_v7();
     let stream = StreamId::Connection(id);
@@ -1910,7 +1832,6 @@ conformance_suite!(
     overlapping_appends_to_many_streams_each_get_their_own_answer,
     read_all_pages_from_any_position,
     each_stream_is_hash_chained,
-    appending_to_a_connection_as_read_chains_like_any_append,
     replaying_a_stream_gives_the_stored_projection_byte_for_byte,
     the_database_refuses_update_delete_and_truncate_of_events,
     integration_names_are_unique_among_live_integrations,

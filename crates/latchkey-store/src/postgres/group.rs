@@ -26,7 +26,7 @@ use super::{
     ConnectionArrays, ConnectionRow, NOTIFY_CHANNEL, append_alone, bind_connection_arrays,
     unnest_connections, upsert_connections,
 };
-use crate::append::{AppendTx, EventRow, Written, append_in};
+use crate::append::{AppendTx, EventRow, append_in};
 use crate::{Appended, EventContext, Projection, RecordedEvent, StoreError, parse_projection};
 
 /// Batches in flight at once: enough to keep both the database and the next batch busy.
@@ -41,8 +41,6 @@ struct Request {
     expected_version: u64,
     event: DomainEvent,
     context: EventContext,
-    /// The connection as the caller read it, when it passed it: no head to read for it.
-    known: Option<Box<connection::State>>,
     reply: Reply,
 }
 
@@ -81,15 +79,12 @@ impl GroupCommit {
 
     /// Appends one event to a connection stream, in the next batch. The append is committed, and
     /// the hooks told, when this returns `Ok`; dropping the future does not stop it.
-    /// `known`: the connection as the caller read it (its version `expected_version`), so its
-    /// head is not read.
     pub(super) async fn append(
         &self,
         stream: StreamId,
         expected_version: u64,
         event: DomainEvent,
         context: &EventContext,
-        known: Option<&connection::State>,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
         let (reply, answer) = oneshot::channel();
         let start_flusher = {
@@ -99,7 +94,6 @@ impl GroupCommit {
                 expected_version,
                 event,
                 context: context.clone(),
-                known: known.map(|state| Box::new(state.clone())),
                 reply,
             });
             let start = queue.flushing < FLUSHERS;
@@ -191,7 +185,6 @@ async fn write(group: &GroupCommit, mut batch: Vec<Request>) {
         let stream_id = request.stream.to_string();
         let mut collect = Collect {
             head: heads.get(&stream_id).cloned(),
-            known: request.known.as_deref().cloned(),
             projection: None,
         };
         match append_in(
@@ -221,12 +214,10 @@ async fn write(group: &GroupCommit, mut batch: Vec<Request>) {
         return;
     }
     match insert(&group.pool, &ready).await {
-        Ok(mut positions) => {
+        Ok(positions) => {
             for mut done in ready {
-                if let Some((position, prev_hash, hash)) = positions.remove(&done.event.event_id) {
-                    done.event.position = position;
-                    done.event.prev_hash = prev_hash;
-                    done.event.hash = hash;
+                if let Some(position) = positions.get(&done.event.event_id) {
+                    done.event.position = *position;
                 }
                 group.appended.committed(done.request.stream);
                 let _ = done.request.reply.send(Ok(vec![done.event]));
@@ -260,7 +251,6 @@ async fn alone(group: &GroupCommit, request: Request) {
         request.expected_version,
         std::slice::from_ref(&request.event),
         &request.context,
-        request.known.as_deref(),
     )
     .await;
     if result.is_ok() {
@@ -278,13 +268,10 @@ type Head = (Last, Option<String>);
 async fn heads(pool: &PgPool, batch: &[Request]) -> Result<HashMap<String, Head>, StoreError> {
     let (mut stream_ids, mut ids) = (Vec::new(), Vec::new());
     for request in batch {
-        if let (StreamId::Connection(id), None) = (request.stream, &request.known) {
+        if let StreamId::Connection(id) = request.stream {
             stream_ids.push(request.stream.to_string());
             ids.push(*id.as_uuid());
         }
-    }
-    if ids.is_empty() {
-        return Ok(HashMap::new());
     }
     type Row = (String, Option<i64>, Option<Vec<u8>>, Option<String>);
     let rows: Vec<Row> = sqlx::query_as(
@@ -315,21 +302,11 @@ struct Ready {
 /// statement instead of run.
 struct Collect {
     head: Option<Head>,
-    /// The connection as the caller read it: its version is the head, the database finishes
-    /// the hash chain (an empty last hash).
-    known: Option<connection::State>,
     projection: Option<connection::State>,
 }
 
 impl Collect {
     fn take_head(&mut self, stream: StreamId) -> Result<(Last, Projection), StoreError> {
-        if let Some(state) = self.known.take() {
-            let version = crate::from_version(state.version)?;
-            return Ok((
-                Some((version, Vec::new())),
-                Projection::Connection(Some(state)),
-            ));
-        }
         let (last, state) = self.head.take().unwrap_or_default();
         Ok((last, parse_projection(stream.kind(), state.as_deref())?))
     }
@@ -338,9 +315,6 @@ impl Collect {
 #[async_trait]
 impl AppendTx for Collect {
     async fn last_event(&mut self, _: &str) -> Result<Last, StoreError> {
-        if let Some(state) = &self.known {
-            return Ok(Some((crate::from_version(state.version)?, Vec::new())));
-        }
         Ok(self.head.as_ref().and_then(|(last, _)| last.clone()))
     }
 
@@ -352,10 +326,9 @@ impl AppendTx for Collect {
         self.take_head(stream)
     }
 
-    async fn insert_event(&mut self, row: &EventRow<'_>) -> Result<Written, sqlx::Error> {
-        // Written with the batch, from the recorded event; its position (and its links, where
-        // the database finishes them) known then.
-        Ok(Written::as_prepared(row, 0))
+    async fn insert_event(&mut self, _: &EventRow<'_>) -> Result<i64, sqlx::Error> {
+        // Written with the batch, from the recorded event; its position is known then.
+        Ok(0)
     }
 
     async fn save_projection(&mut self, projection: &Projection) -> Result<(), StoreError> {
@@ -366,12 +339,9 @@ impl AppendTx for Collect {
     }
 }
 
-/// An event's position and links as the batch statement wrote them.
-type Links = (i64, Vec<u8>, Vec<u8>);
-
 /// Inserts the batch's events, upserts its projections and notifies listeners of its streams, in
-/// one statement; the position and links of each event, by id.
-async fn insert(pool: &PgPool, ready: &[Ready]) -> Result<HashMap<Uuid, Links>, StoreError> {
+/// one statement; the position of each event, by id.
+async fn insert(pool: &PgPool, ready: &[Ready]) -> Result<HashMap<Uuid, i64>, StoreError> {
     fn column<'a, U>(ready: &'a [Ready], f: impl Fn(&'a Ready) -> U) -> Vec<U> {
         ready.iter().map(f).collect()
     }
@@ -384,10 +354,10 @@ async fn insert(pool: &PgPool, ready: &[Ready]) -> Result<HashMap<Uuid, Links>, 
          event_type, schema_version, occurred_at, actor, correlation_id, payload, prev_hash, hash) \
          SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int8[], $5::text[], \
          $6::text[], $7::int4[], $8::timestamptz[], $9::text[], $10::text[], $11::text[], \
-         $12::bytea[], $13::bytea[]) RETURNING event_id, position, prev_hash, hash), \
+         $12::bytea[], $13::bytea[]) RETURNING event_id, position), \
          {}, \
          n AS (SELECT count(pg_notify($27, s)) FROM unnest($2::text[]) AS s) \
-         SELECT e.event_id, e.position, e.prev_hash, e.hash FROM e, n",
+         SELECT e.event_id, e.position FROM e, n",
         upsert_connections(&unnest_connections(14))
     );
     let arrays = ConnectionArrays::of(ready.iter().map(|r| &r.projection).zip(&rows));
@@ -407,12 +377,9 @@ async fn insert(pool: &PgPool, ready: &[Ready]) -> Result<HashMap<Uuid, Links>, 
         .bind(column(ready, |r| r.event.payload.as_str()))
         .bind(column(ready, |r| r.event.prev_hash.as_slice()))
         .bind(column(ready, |r| r.event.hash.as_slice()));
-    let written: Vec<(Uuid, i64, Vec<u8>, Vec<u8>)> = bind_connection_arrays!(query, arrays)
+    let positions: Vec<(Uuid, i64)> = bind_connection_arrays!(query, arrays)
         .bind(NOTIFY_CHANNEL)
         .fetch_all(pool)
         .await?;
-    Ok(written
-        .into_iter()
-        .map(|(id, position, prev_hash, hash)| (id, (position, prev_hash, hash)))
-        .collect())
+    Ok(positions.into_iter().collect())
 }

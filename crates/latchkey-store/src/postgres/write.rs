@@ -8,43 +8,18 @@ use latchkey_domain::{DomainEvent, StreamId, connection};
 use sqlx::postgres::PgPool;
 
 use super::NOTIFY_CHANNEL;
-use crate::append::{AppendTx, EventRow, FromState, Written, append_in, duplicate_name};
+use crate::append::{AppendTx, EventRow, append_in, duplicate_name};
 use crate::{
     EventContext, Projection, RecordedEvent, StoreError, from_version, parse_projection, to_json,
 };
 /// One append written on its own, not yet announced to the hooks.
-/// `known`: the connection's projection as the caller read it (its version the expected one):
-/// the head is not read, and the database finishes the hash chain.
 pub(super) async fn append_alone(
     pool: &PgPool,
     stream: StreamId,
     expected_version: u64,
     events: &[DomainEvent],
     context: &EventContext,
-    known: Option<&connection::State>,
 ) -> Result<Vec<RecordedEvent>, StoreError> {
-    if let Some(state) = known {
-        let head = Some((
-            from_version(state.version)?,
-            Projection::Connection(Some(state.clone())),
-        ));
-        if events.len() == 1 {
-            let mut direct = PgAppend(pool.acquire().await?, false);
-            let mut from = FromState {
-                tx: &mut direct,
-                head,
-            };
-            let recorded = append_in(&mut from, stream, expected_version, events, context).await?;
-            direct.notify(stream).await?;
-            return Ok(recorded);
-        }
-        let mut tx = PgAppend(pool.begin().await?, false);
-        let mut from = FromState { tx: &mut tx, head };
-        let recorded = append_in(&mut from, stream, expected_version, events, context).await?;
-        tx.notify(stream).await?;
-        tx.0.commit().await?;
-        return Ok(recorded);
-    }
     if events.len() == 1 {
         // One event needs no transaction: the head is read, then one statement writes the
         // event, the projection and the notification, or nothing. A writer that appended in
@@ -347,16 +322,11 @@ where
         parse_projection(stream.kind(), json.as_deref())
     }
 
-    async fn insert_event(&mut self, row: &EventRow<'_>) -> Result<Written, sqlx::Error> {
-        let sql = format!("{INSERT_EVENT} RETURNING position, prev_hash, hash");
-        let (position, prev_hash, hash) = bind_event!(sqlx::query_as(&sql), row)
+    async fn insert_event(&mut self, row: &EventRow<'_>) -> Result<i64, sqlx::Error> {
+        let sql = format!("{INSERT_EVENT} RETURNING position");
+        bind_event!(sqlx::query_scalar(&sql), row)
             .fetch_one(&mut *self.0)
-            .await?;
-        Ok(Written {
-            position,
-            prev_hash,
-            hash,
-        })
+            .await
     }
 
     async fn save_projection(&mut self, projection: &Projection) -> Result<(), StoreError> {
@@ -417,21 +387,20 @@ where
         &mut self,
         row: &EventRow<'_>,
         projection: &Projection,
-    ) -> Result<Option<Written>, sqlx::Error> {
+    ) -> Result<Option<i64>, sqlx::Error> {
         let encode = |e: StoreError| sqlx::Error::Encode(Box::new(e));
         // $1–$13 the event, $14–$15 the notification, $16… the projection.
         let statement = |upsert: String| {
             format!(
-                "WITH e AS ({INSERT_EVENT} RETURNING position, prev_hash, hash), {upsert}, \
-                 n AS (SELECT pg_notify($14, $15)) \
-                 SELECT e.position, e.prev_hash, e.hash FROM e, n"
+                "WITH e AS ({INSERT_EVENT} RETURNING position), {upsert}, \
+                 n AS (SELECT pg_notify($14, $15)) SELECT e.position FROM e, n"
             )
         };
-        let (position, prev_hash, hash) = match projection {
+        let position = match projection {
             Projection::Connection(Some(s)) => {
                 let values = ConnectionRow::of(s).map_err(encode)?;
                 let sql = statement(upsert_connections(&connection_values(16)));
-                let query = bind_event!(sqlx::query_as(&sql), row)
+                let query = bind_event!(sqlx::query_scalar(&sql), row)
                     .bind(NOTIFY_CHANNEL)
                     .bind(row.stream_id);
                 bind_connection!(query, s, &values)
@@ -442,7 +411,7 @@ where
                 let version = from_version(s.version).map_err(encode)?;
                 let state = to_json(s).map_err(encode)?;
                 let sql = statement(format!("p AS ({})", upsert_integration(16)));
-                let query = bind_event!(sqlx::query_as(&sql), row)
+                let query = bind_event!(sqlx::query_scalar(&sql), row)
                     .bind(NOTIFY_CHANNEL)
                     .bind(row.stream_id);
                 bind_integration!(query, s, version, &state)
@@ -454,10 +423,6 @@ where
             }
         };
         self.1 = true;
-        Ok(Some(Written {
-            position,
-            prev_hash,
-            hash,
-        }))
+        Ok(Some(position))
     }
 }

@@ -405,7 +405,9 @@ impl Connections {
                         if let Some(warning) = warning {
                             events.extend(connection::decide(Some(&state), warning)?);
                         }
-                        let connection = self.append_events_to(&state, events, caller, now).await?;
+                        let connection = self
+                            .append_events(state.id, state.version, events, caller, now)
+                            .await?;
                         tracing::info!(connection_id = %state.id, "authorization completed");
                         connection
                     }
@@ -425,7 +427,8 @@ impl Connections {
                         description: description.clone(),
                     },
                 )?;
-                self.append_events_to(&state, events, caller, now).await?;
+                self.append_events(state.id, state.version, events, caller, now)
+                    .await?;
                 tracing::info!(connection_id = %state.id, error, "authorization failed");
                 Ok(CallbackOutcome::Failed {
                     connection_id: state.id,
@@ -598,7 +601,10 @@ impl Connections {
                     grant: None,
                 },
             )?);
-            match self.append_events_to(&twin, events, caller, now).await {
+            match self
+                .append_events(twin.id, twin.version, events, caller, now)
+                .await
+            {
                 // The twin moved on meanwhile (a refresh): decide again on its new state.
                 Err(AppError::Conflict(_)) if attempts < 3 => {
                     attempts += 1;

@@ -275,36 +275,6 @@ impl Connections {
         self.connection_state(id).await
     }
 
-    /// Appends to the connection as the caller read it (`current`, whose version is expected):
-    /// the store need not read it again, and the new state is folded here from the events as
-    /// recorded, as the store folded it.
-    async fn append_events_to(
-        &self,
-        current: &connection::State,
-        events: Vec<connection::Event>,
-        caller: &Caller,
-        now: DateTime<Utc>,
-    ) -> Result<connection::State, AppError> {
-        let domain = events.iter().cloned().map(DomainEvent::from).collect();
-        let started = std::time::Instant::now();
-        let recorded = self
-            .store
-            .append_to(current, domain, &caller.context_at(now))
-            .await?;
-        crate::metrics::observe_append("connection", started.elapsed());
-        let mut state = Some(current.clone());
-        for (event, recorded) in events.iter().zip(&recorded) {
-            let meta = latchkey_domain::EventMeta {
-                version: recorded.version,
-                occurred_at: recorded.occurred_at,
-            };
-            state = connection::apply(state, event, &meta);
-        }
-        state
-            .filter(|s| s.status != connection::Status::Deleted)
-            .ok_or_else(|| AppError::NotFound(format!("connection {}", current.id)))
-    }
-
     async fn append_events_any(
         &self,
         id: ConnectionId,

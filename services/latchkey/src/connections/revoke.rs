@@ -103,7 +103,9 @@ impl Connections {
                 provider: outcomes,
             },
         )?;
-        let revoked = self.append_events_to(&state, events, caller, now).await?;
+        let revoked = self
+            .append_events(id, state.version, events, caller, now)
+            .await?;
         tracing::info!(connection_id = %id, "connection revoked");
         Ok(revoked)
     }

@@ -113,7 +113,10 @@ impl Connections {
             if let Some(warning) = warning {
                 events.extend(connection::decide(Some(&current), warning)?);
             }
-            let failure = match self.append_events_to(&current, events, caller, now).await {
+            let failure = match self
+                .append_events(id, current.version, events, caller, now)
+                .await
+            {
                 Ok(state) => {
                     tracing::info!(connection_id = %id, version = state.version, "refreshed");
                     crate::metrics::count_refresh("refreshed");
@@ -305,7 +308,10 @@ impl Connections {
             if events.is_empty() {
                 return Ok(());
             }
-            match self.append_events_to(&current, events, caller, now).await {
+            match self
+                .append_events(current.id, current.version, events, caller, now)
+                .await
+            {
                 Ok(_) => return Ok(()),
                 Err(AppError::Conflict(_)) if attempt < RECORD_ATTEMPTS * 2 => {}
                 Err(AppError::Unavailable(_) | AppError::Internal(_))

@@ -96,7 +96,7 @@ impl Connections {
                 },
             )?;
             match self
-                .append_events_to(&current, events, caller, Utc::now())
+                .append_events(id, current.version, events, caller, Utc::now())
                 .await
             {
                 // Another writer got there first: record the verdict on the new state, unless the
