@@ -429,6 +429,10 @@ const FORMAT_V2: u8 = 2;
 /// (crypto-shredding), and rotating master keys re-wraps it without touching what it sealed.
 pub struct DataKey {
     key: SecretBox<[u8; 32]>,
+    /// The key expanded once for AES-GCM (round keys and the GHASH key), not on every seal and
+    /// open: a data key is cached and opens a token on every `GetToken`. Wiped on drop (the
+    /// `zeroize` features of `aes` and `polyval`, which GHASH runs on).
+    cipher: Aes256Gcm,
 }
 
 impl fmt::Debug for DataKey {
@@ -437,8 +441,14 @@ impl fmt::Debug for DataKey {
     }
 }
 
+/// `latchkey.v2\0<owner>\0<field>`, built without `format!` (it runs on every `GetToken`).
 fn data_associated_data(owner: &StreamId, field: Field) -> Vec<u8> {
-    format!("latchkey.v2\0{owner}\0{}", field.as_str()).into_bytes()
+    let mut aad = Vec::with_capacity(96);
+    aad.extend_from_slice(b"latchkey.v2\0");
+    owner.push_text(&mut aad);
+    aad.push(0);
+    aad.extend_from_slice(field.as_str().as_bytes());
+    aad
 }
 
 impl DataKey {
@@ -450,13 +460,13 @@ impl DataKey {
     }
 
     pub fn from_bytes(bytes: [u8; 32]) -> Self {
-        Self {
-            key: SecretBox::new(Box::new(bytes)),
-        }
+        let key = SecretBox::new(Box::new(bytes));
+        let cipher = Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(key.expose_secret()));
+        Self { key, cipher }
     }
 
-    fn cipher(&self) -> Aes256Gcm {
-        Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(self.key.expose_secret()))
+    fn cipher(&self) -> &Aes256Gcm {
+        &self.cipher
     }
 
     /// `[2][nonce][ciphertext and tag]`, bound to `owner` and `field`.
@@ -525,6 +535,24 @@ impl DataKey {
 mod tests {
     use super::*;
     use latchkey_domain::{ConnectionId, IntegrationId};
+
+    #[test]
+    fn data_associated_data_is_the_formatted_owner_and_field() {
+        use latchkey_domain::{ConnectSessionId, SystemStream};
+        for owner in [
+            StreamId::Connection(ConnectionId::new_v7()),
+            StreamId::Integration(IntegrationId::new_v7()),
+            StreamId::Session(ConnectSessionId::new_v7()),
+            StreamId::System(SystemStream::Keys),
+        ] {
+            for field in [Field::AccessToken, Field::ClientSecret] {
+                assert_eq!(
+                    data_associated_data(&owner, field),
+                    format!("latchkey.v2\0{owner}\0{}", field.as_str()).into_bytes()
+                );
+            }
+        }
+    }
 
     const CANARY: &str = "canary-secret-7f3a9c";
 

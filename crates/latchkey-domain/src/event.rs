@@ -68,6 +68,25 @@ impl StreamId {
             Self::Session(_) => StreamKind::Session,
         }
     }
+
+    /// Appends the stream id as its text (`connection-<uuid>`…, as `Display` writes it) without
+    /// the formatting machinery: secrets are bound to it on every seal and open.
+    pub fn push_text(&self, out: &mut Vec<u8>) {
+        let mut id = |prefix: &[u8], id: &uuid::Uuid| {
+            out.extend_from_slice(prefix);
+            let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
+            out.extend_from_slice(id.hyphenated().encode_lower(&mut text).as_bytes());
+        };
+        match self {
+            Self::Integration(i) => id(b"integration-", i.as_uuid()),
+            Self::Connection(c) => id(b"connection-", c.as_uuid()),
+            Self::Session(s) => id(b"connect_session-", s.as_uuid()),
+            Self::System(s) => {
+                out.extend_from_slice(b"system-");
+                out.extend_from_slice(s.as_str().as_bytes());
+            }
+        }
+    }
 }
 
 impl fmt::Display for StreamId {
