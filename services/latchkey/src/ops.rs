@@ -356,23 +356,30 @@ async fn replay_and_compare(
 const MAINTAIN_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Keeps the log ready (Postgres: partitions created ahead of it, a whole one at least), every
-/// ten seconds until shutdown. A role that may not create tables cannot: said each time, with the
-/// fix, while the partitions made earlier still last.
+/// ten seconds until shutdown. A role that may not create tables cannot: said at most every ten
+/// minutes, with the fix, while the partitions made earlier still last.
 pub async fn maintain_event_log(
     store: Arc<dyn EventStore>,
     shutdown: tokio_util::sync::CancellationToken,
 ) {
+    const WARN_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
+    let mut warned: Option<std::time::Instant> = None;
     loop {
         tokio::select! {
             () = shutdown.cancelled() => return,
             () = tokio::time::sleep(MAINTAIN_EVERY) => {}
         }
-        if let Err(e) = store.maintain_event_log().await {
-            tracing::warn!(
-                error = %e,
-                "cannot create the log's next partitions; run `latchkey migrate` (it creates \
-                 them) or let the database role create tables"
-            );
+        match store.maintain_event_log().await {
+            Ok(()) => warned = None,
+            Err(e) if warned.is_none_or(|at| at.elapsed() >= WARN_EVERY) => {
+                warned = Some(std::time::Instant::now());
+                tracing::warn!(
+                    error = %e,
+                    "cannot create the log's next partitions; run `latchkey migrate` (it creates \
+                     them) or let the database role create tables"
+                );
+            }
+            Err(e) => tracing::debug!(error = %e, "the log's next partitions: still failing"),
         }
     }
 }

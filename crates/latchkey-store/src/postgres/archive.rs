@@ -13,6 +13,11 @@ use crate::{ArchiveSink, ArchiveState, ArchivedPart, KeptHead, StoreError, to_ve
 /// now on, when given).
 pub(super) async fn ensure_partitions(pool: &PgPool, size: Option<i64>) -> Result<(), StoreError> {
     let mut tx = pool.begin().await?;
+    // Creating a partition locks the events table for a moment; never queue appends behind a
+    // long wait for that lock (the next round tries again).
+    sqlx::query("SET LOCAL lock_timeout = '2s'")
+        .execute(&mut *tx)
+        .await?;
     if let Some(size) = size {
         sqlx::query("UPDATE event_log_settings SET partition_size = $1")
             .bind(size)
