@@ -68,6 +68,11 @@ impl Driver {
                 ],
             }),
         );
+        // The browser's own network log (Chrome's performance log): every request it sent.
+        capabilities.insert(
+            "goog:loggingPrefs".to_owned(),
+            serde_json::json!({ "performance": "ALL" }),
+        );
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();
         ClientBuilder::new(connector)
             .capabilities(capabilities)
@@ -95,10 +100,72 @@ async fn loaded(browser: &Client) -> Vec<String> {
     serde_json::from_value(urls).unwrap()
 }
 
-/// Nothing from another origin: every URL the page loaded is on `origin`.
+/// Reads (and empties) the browser's performance log through chromedriver.
+#[derive(Debug)]
+struct NetworkLog;
+
+impl fantoccini::wd::WebDriverCompatibleCommand for NetworkLog {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/se/log",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (axum::http::Method, Option<String>) {
+        (
+            axum::http::Method::POST,
+            Some(r#"{"type":"performance"}"#.to_owned()),
+        )
+    }
+}
+
+/// The requests the browser sent since the last read, from its network log: (URL, resource type,
+/// URL of the page that made it).
+async fn requested(browser: &Client) -> Vec<(String, String, String)> {
+    let entries = browser.issue_cmd(NetworkLog).await.unwrap();
+    let entries = entries.as_array().cloned().unwrap_or_default();
+    let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_owned();
+    entries
+        .iter()
+        .filter_map(|entry| entry["message"].as_str())
+        .filter_map(|message| serde_json::from_str::<serde_json::Value>(message).ok())
+        .filter(|message| message["message"]["method"] == "Network.requestWillBeSent")
+        .map(|message| {
+            let params = &message["message"]["params"];
+            (
+                text(&params["request"]["url"]),
+                text(&params["type"]),
+                text(&params["documentURL"]),
+            )
+        })
+        .collect()
+}
+
+/// Nothing from another origin: every URL the page loaded is on `origin` (its resource timing),
+/// and every request a page of `origin` made for its own use (not a navigation, which the
+/// authorization makes to the provider on purpose) went to `origin` (the browser's network log,
+/// which must have seen the page).
 async fn assert_same_origin(browser: &Client, origin: &str) {
     for url in loaded(browser).await {
         assert!(url.starts_with(origin), "{url} is not on {origin}");
+    }
+    let requests = requested(browser).await;
+    assert!(
+        requests.iter().any(|(_, _, page)| page.starts_with(origin)),
+        "the network log saw no page of {origin}: {requests:?}"
+    );
+    for (url, kind, page) in &requests {
+        if page.starts_with(origin) && kind != "Document" && !url.starts_with("data:") {
+            assert!(
+                url.starts_with(origin),
+                "{page} asked {url} ({kind}), not on {origin}"
+            );
+        }
     }
 }
 
