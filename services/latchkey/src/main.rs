@@ -292,7 +292,7 @@ fn main() -> ExitCode {
                 let opened = open_store(&config, Migrations::Check).await?;
                 let report = latchkey::ops::archive(&*opened.store, &out).await;
                 opened.store.close().await;
-                match report?.part {
+                match report? {
                     Some(part) => println!(
                         "archived {}: positions {} to {}, {} events, to {}",
                         part.name,

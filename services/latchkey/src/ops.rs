@@ -3,7 +3,7 @@
 
 mod archive;
 
-pub use archive::{ArchiveReport, archive};
+pub use archive::archive;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;

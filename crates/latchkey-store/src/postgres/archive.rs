@@ -19,7 +19,7 @@ pub(super) async fn ensure_partitions(pool: &PgPool, size: Option<i64>) -> Resul
         .execute(&mut *tx)
         .await?;
     if let Some(size) = size {
-        sqlx::query("UPDATE event_log_settings SET partition_size = $1")
+        sqlx::query("UPDATE event_log_settings SET partition_size = $1 WHERE partition_size <> $1")
             .bind(size)
             .execute(&mut *tx)
             .await?;
@@ -128,10 +128,12 @@ pub(super) async fn archive_oldest(
     let mut from = first;
     loop {
         let rows = sqlx::query(&page).bind(from).fetch_all(&mut *tx).await?;
-        let Some(last) = rows.last() else { break };
-        from = event_from_row(last)?.position + 1;
+        if rows.is_empty() {
+            break;
+        }
         for row in &rows {
             let event = event_from_row(row)?;
+            from = event.position + 1;
             sink.event(&event).map_err(StoreError::Refused)?;
             events += 1;
             let stream_id = event.stream_id.to_string();

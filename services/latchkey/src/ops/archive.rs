@@ -10,16 +10,12 @@ use latchkey_store::{ArchiveSink, ArchivedPart, EventStore, RecordedEvent, Store
 
 use super::{Chains, hex};
 
-/// What an archive did: the part archived (none when nothing can be), and the file.
-#[derive(Debug)]
-pub struct ArchiveReport {
-    pub part: Option<ArchivedPart>,
-    pub file: PathBuf,
-}
-
-/// Archives the oldest part of the log into a new file at `out` (refused if it exists). The file
-/// is removed again when nothing was archived.
-pub async fn archive(store: &dyn EventStore, out: &Path) -> Result<ArchiveReport, StoreError> {
+/// Archives the oldest part of the log into a new file at `out` (refused if it exists): the part
+/// archived, `None` when nothing can be. The file is removed again when nothing was archived.
+pub async fn archive(
+    store: &dyn EventStore,
+    out: &Path,
+) -> Result<Option<ArchivedPart>, StoreError> {
     let kept = store.archive_state().await?;
     let file = File::create_new(out)
         .map_err(|e| StoreError::Refused(format!("--out: cannot create {}: {e}", out.display())))?;
@@ -30,23 +26,10 @@ pub async fn archive(store: &dyn EventStore, out: &Path) -> Result<ArchiveReport
     };
     let result = store.archive_oldest_events(&mut sink).await;
     drop(sink);
-    match result {
-        Ok(Some(part)) => Ok(ArchiveReport {
-            part: Some(part),
-            file: out.to_owned(),
-        }),
-        Ok(None) => {
-            let _ = std::fs::remove_file(out);
-            Ok(ArchiveReport {
-                part: None,
-                file: out.to_owned(),
-            })
-        }
-        Err(e) => {
-            let _ = std::fs::remove_file(out);
-            Err(e)
-        }
+    if !matches!(result, Ok(Some(_))) {
+        let _ = std::fs::remove_file(out);
     }
+    result
 }
 
 struct ArchiveFile {
