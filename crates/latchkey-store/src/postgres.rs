@@ -24,6 +24,7 @@ use latchkey_domain::connection::refresh_token::Sent;
 
 mod archive;
 mod group;
+mod heads;
 mod leases;
 mod listen;
 mod queries;
@@ -54,7 +55,11 @@ pub struct PgStore {
     partition_size: Option<i64>,
     appended: crate::Appended,
     group: group::GroupCommit,
+    known: heads::KnownHeads,
 }
+
+/// How long a pooled connection may sit idle before it is checked (a ping) on its next use.
+const PING_WHEN_IDLE: Duration = Duration::from_secs(1);
 
 /// Other replicas hear of appends through this channel (`LISTEN latchkey_events`).
 pub const NOTIFY_CHANNEL: &str = "latchkey_events";
@@ -81,6 +86,19 @@ impl PgStore {
         let pool = PgPoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(Duration::from_secs(10))
+            // A connection in steady use is not pinged before each use (sqlx's default, a round
+            // trip as long as a primary-key read); one idle for a while is, since that is where a
+            // restart or a dropped session hides. A connection that failed in use is discarded
+            // by the pool, and writes that must land are tried again (the refresh's commit).
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for >= PING_WHEN_IDLE {
+                        sqlx::Connection::ping(conn).await?;
+                    }
+                    Ok(true)
+                })
+            })
             .connect_with(options)
             .await?;
         let mut store = Self::from_pool(pool);
@@ -116,8 +134,10 @@ impl PgStore {
 
     pub fn from_pool(pool: PgPool) -> Self {
         let appended = crate::Appended::new(false);
+        let known = heads::KnownHeads::default();
         Self {
-            group: group::GroupCommit::new(pool.clone(), appended.clone()),
+            group: group::GroupCommit::new(pool.clone(), appended.clone(), known.clone()),
+            known,
             partition_size: None,
             pool,
             appended,
@@ -183,7 +203,15 @@ impl EventStore for PgStore {
                 .append(stream, expected_version, event, context)
                 .await;
         }
-        let recorded = append_alone(&self.pool, stream, expected_version, &events, context).await?;
+        let recorded = append_alone(
+            &self.pool,
+            &self.known,
+            stream,
+            expected_version,
+            &events,
+            context,
+        )
+        .await?;
         self.appended.committed(stream);
         Ok(recorded)
     }
@@ -688,14 +716,14 @@ impl EventStore for PgStore {
         replayed: &Replayed,
         last_position: i64,
     ) -> Result<(), StoreError> {
-        let mut tx = PgAppend(self.pool.begin().await?, false);
+        let mut tx = PgAppend::new(self.pool.begin().await?);
         // Appends take ROW EXCLUSIVE on events; this waits for them and holds new ones off.
         sqlx::query("LOCK TABLE events IN SHARE MODE")
-            .execute(&mut *tx.0)
+            .execute(&mut *tx.conn)
             .await?;
         let (count, last): (i64, Option<i64>) =
             sqlx::query_as("SELECT count(*), max(position) FROM events")
-                .fetch_one(&mut *tx.0)
+                .fetch_one(&mut *tx.conn)
                 .await?;
         // Every event replayed, and none after: a late-committing event the replay could not see
         // would show as a count that does not match.
@@ -708,13 +736,13 @@ impl EventStore for PgStore {
             });
         }
         sqlx::query("DELETE FROM connections")
-            .execute(&mut *tx.0)
+            .execute(&mut *tx.conn)
             .await?;
         sqlx::query("DELETE FROM connection_schedule")
-            .execute(&mut *tx.0)
+            .execute(&mut *tx.conn)
             .await?;
         sqlx::query("DELETE FROM integrations")
-            .execute(&mut *tx.0)
+            .execute(&mut *tx.conn)
             .await?;
         for state in replayed.integrations.values() {
             tx.save_projection(&Projection::Integration(Some(state.clone())))
@@ -733,10 +761,11 @@ impl EventStore for PgStore {
                 .collect::<Result<Vec<_>, _>>()?;
             let arrays = ConnectionArrays::of(chunk.iter().copied().zip(&rows));
             bind_connection_arrays!(sqlx::query(&sql), arrays)
-                .execute(&mut *tx.0)
+                .execute(&mut *tx.conn)
                 .await?;
         }
-        tx.0.commit().await?;
+        tx.conn.commit().await?;
+        self.known.clear();
         Ok(())
     }
 

@@ -1958,6 +1958,73 @@ async fn postgres_a_refused_group_is_written_again_append_by_append() {
     h.finish().await;
 }
 
+/// A store appends from the head it wrote last, without reading it again; another replica's
+/// append in between makes that head stale, and the database refuses an event that does not
+/// follow the stream's real head (its version and hash), so the append is a conflict, nothing is
+/// written, and the next append reads the head.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_an_append_from_a_stale_kept_head_is_a_conflict() {
+    let h = Harness::postgres().await;
+    let Cleanup::Pg(db) = &h.cleanup else {
+        unreachable!()
+    };
+    let other = PgStore::connect(&db.url, 4).await.unwrap();
+    let id = new_connection(h.store.as_ref(), "acme").await;
+    let stream = StreamId::Connection(id);
+    h.store
+        .append(stream, 1, vec![refresh_failed()], &ctx())
+        .await
+        .unwrap();
+    other
+        .append(stream, 2, vec![refresh_failed()], &ctx())
+        .await
+        .unwrap();
+    let stale = h
+        .store
+        .append(stream, 2, vec![refresh_failed()], &ctx())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(stale, StoreError::Conflict { actual: 3, .. }),
+        "{stale:?}"
+    );
+    assert_eq!(h.store.read_stream(stream, 1, 100).await.unwrap().len(), 3);
+    let fourth = h
+        .store
+        .append(stream, 3, vec![refresh_failed()], &ctx())
+        .await
+        .unwrap();
+    let events = h.store.read_stream(stream, 1, 100).await.unwrap();
+    assert_eq!(events.len(), 4);
+    assert_eq!(events[3], fourth[0]);
+    for pair in events.windows(2) {
+        assert_eq!(pair[1].prev_hash, pair[0].hash);
+    }
+    let projection = h.store.connection(id).await.unwrap().unwrap();
+    assert_eq!(projection.version, 4);
+    assert_eq!(
+        other.connection(id).await.unwrap().unwrap(),
+        projection,
+        "both replicas read the same projection"
+    );
+    // The database itself: the next version, from a hash that is not the head's.
+    let forged = h
+        .raw
+        .execute(
+            "INSERT INTO events (event_id, stream_id, stream_kind, version, tenant, event_type, \
+             schema_version, occurred_at, actor, correlation_id, payload, prev_hash, hash) \
+             SELECT gen_random_uuid(), stream_id, stream_kind, 5, tenant, event_type, \
+             schema_version, occurred_at, actor, correlation_id, payload, \
+             '\\x00'::bytea, hash FROM events ORDER BY position DESC LIMIT 1",
+        )
+        .await
+        .unwrap_err();
+    assert!(forged.contains("events_stream_version_key"), "{forged}");
+    assert_eq!(h.raw.count_events().await, 4);
+    other.close().await;
+    h.finish().await;
+}
+
 /// Every hot query is served by an index: planned as it runs (a generic plan) with sequential
 /// scans priced out, none scans `connections` or `events` whole, and none walks a whole index
 /// either (every index scan of them has an index condition). Postgres only: SQLite is the

@@ -22,6 +22,7 @@ use sqlx::PgPool;
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
+use super::heads::{KnownHeads, Last};
 use super::{
     ConnectionArrays, ConnectionRow, NOTIFY_CHANNEL, append_alone, bind_connection_arrays,
     unnest_connections, upsert_connections,
@@ -56,6 +57,7 @@ pub(super) struct GroupCommit {
     queue: Arc<Mutex<Queue>>,
     pool: PgPool,
     appended: Appended,
+    known: KnownHeads,
 }
 
 impl std::fmt::Debug for GroupCommit {
@@ -65,11 +67,12 @@ impl std::fmt::Debug for GroupCommit {
 }
 
 impl GroupCommit {
-    pub(super) fn new(pool: PgPool, appended: Appended) -> Self {
+    pub(super) fn new(pool: PgPool, appended: Appended, known: KnownHeads) -> Self {
         Self {
             queue: Arc::default(),
             pool,
             appended,
+            known,
         }
     }
 
@@ -172,7 +175,7 @@ async fn write(group: &GroupCommit, mut batch: Vec<Request>) {
         }
         return;
     }
-    let heads = match heads(&group.pool, &batch).await {
+    let mut heads = match heads(&group.pool, &group.known, &batch).await {
         Ok(heads) => heads,
         Err(_) => {
             // Each append reads its own head and reports its own error.
@@ -182,9 +185,8 @@ async fn write(group: &GroupCommit, mut batch: Vec<Request>) {
     };
     let mut ready = Vec::with_capacity(batch.len());
     for request in batch {
-        let stream_id = request.stream.to_string();
         let mut collect = Collect {
-            head: heads.get(&stream_id).cloned(),
+            head: heads.remove(&request.stream),
             projection: None,
         };
         match append_in(
@@ -219,13 +221,19 @@ async fn write(group: &GroupCommit, mut batch: Vec<Request>) {
                 if let Some(position) = positions.get(&done.event.event_id) {
                     done.event.position = *position;
                 }
-                group.appended.committed(done.request.stream);
+                let stream = done.request.stream;
+                let (version, hash) = (done.event.version, &done.event.hash);
+                group.known.remember(stream, version, hash, done.projection);
+                group.appended.committed(stream);
                 let _ = done.request.reply.send(Ok(vec![done.event]));
             }
         }
         Err(_) => {
             // Nothing of the batch was written: another writer took one of its versions, or the
             // database failed. Alone, each append gets its own answer.
+            for done in &ready {
+                group.known.forget(done.request.stream);
+            }
             each_alone(group, ready.into_iter().map(|done| done.request)).await;
         }
     }
@@ -247,6 +255,7 @@ async fn each_alone(group: &GroupCommit, requests: impl IntoIterator<Item = Requ
 async fn alone(group: &GroupCommit, request: Request) {
     let result = append_alone(
         &group.pool,
+        &group.known,
         request.stream,
         request.expected_version,
         std::slice::from_ref(&request.event),
@@ -259,23 +268,32 @@ async fn alone(group: &GroupCommit, request: Request) {
     let _ = request.reply.send(result);
 }
 
-/// A stream's last version and hash, if it has events.
-type Last = Option<(i64, Vec<u8>)>;
-/// [`Last`] and the stream's projection (JSON), as the head query reads them.
-type Head = (Last, Option<String>);
+/// [`Last`] and the stream's projection.
+type Head = (Last, Projection);
 
-/// Every stream's last version and hash and its projection, in one query.
-async fn heads(pool: &PgPool, batch: &[Request]) -> Result<HashMap<String, Head>, StoreError> {
+/// Every stream's last version and hash and its projection: those known at the expected version
+/// as they are, the others read in one query.
+async fn heads(
+    pool: &PgPool,
+    known: &KnownHeads,
+    batch: &[Request],
+) -> Result<HashMap<StreamId, Head>, StoreError> {
+    let mut heads = HashMap::with_capacity(batch.len());
     let (mut stream_ids, mut ids) = (Vec::new(), Vec::new());
     for request in batch {
-        if let StreamId::Connection(id) = request.stream {
+        if let Some(head) = known.at(request.stream, request.expected_version) {
+            heads.insert(request.stream, head);
+        } else if let StreamId::Connection(id) = request.stream {
             stream_ids.push(request.stream.to_string());
             ids.push(*id.as_uuid());
         }
     }
-    type Row = (String, Option<i64>, Option<Vec<u8>>, Option<String>);
+    if ids.is_empty() {
+        return Ok(heads);
+    }
+    type Row = (Uuid, Option<i64>, Option<Vec<u8>>, Option<String>);
     let rows: Vec<Row> = sqlx::query_as(
-        "SELECT s.stream_id, last.version, last.hash, c.state \
+        "SELECT s.id, last.version, last.hash, c.state \
          FROM unnest($1::text[], $2::uuid[]) AS s(stream_id, id) \
          LEFT JOIN stream_heads last ON last.stream_id = s.stream_id \
          LEFT JOIN connections c ON c.id = s.id",
@@ -284,10 +302,12 @@ async fn heads(pool: &PgPool, batch: &[Request]) -> Result<HashMap<String, Head>
     .bind(&ids)
     .fetch_all(pool)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(stream_id, version, hash, state)| (stream_id, (version.zip(hash), state)))
-        .collect())
+    for (id, version, hash, state) in rows {
+        let stream = StreamId::Connection(latchkey_domain::ConnectionId::from_uuid(id));
+        let projection = parse_projection(stream.kind(), state.as_deref())?;
+        heads.insert(stream, (version.zip(hash), projection));
+    }
+    Ok(heads)
 }
 
 /// An append that passed its checks: its event as recorded (all but the position, known once the
@@ -307,8 +327,10 @@ struct Collect {
 
 impl Collect {
     fn take_head(&mut self, stream: StreamId) -> Result<(Last, Projection), StoreError> {
-        let (last, state) = self.head.take().unwrap_or_default();
-        Ok((last, parse_projection(stream.kind(), state.as_deref())?))
+        match self.head.take() {
+            Some(head) => Ok(head),
+            None => Ok((None, parse_projection(stream.kind(), None)?)),
+        }
     }
 }
 

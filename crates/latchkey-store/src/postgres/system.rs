@@ -31,10 +31,10 @@ async fn finish(
     events: &[DomainEvent],
     context: &EventContext,
 ) -> Result<Vec<RecordedEvent>, StoreError> {
-    let mut append = PgAppend(tx, false);
+    let mut append = PgAppend::new(tx);
     let recorded = append_at_head(&mut append, stream, events, context).await?;
     append.notify(StreamId::System(stream)).await?;
-    append.0.commit().await?;
+    append.conn.commit().await?;
     Ok(recorded)
 }
 

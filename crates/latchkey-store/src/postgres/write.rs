@@ -8,50 +8,96 @@ use latchkey_domain::{DomainEvent, StreamId, connection};
 use sqlx::postgres::PgPool;
 
 use super::NOTIFY_CHANNEL;
+use super::heads::{KnownHeads, Last};
 use crate::append::{AppendTx, EventRow, append_in, duplicate_name};
 use crate::{
     EventContext, Projection, RecordedEvent, StoreError, from_version, parse_projection, to_json,
 };
-/// One append written on its own, not yet announced to the hooks.
+/// One append written on its own, not yet announced to the hooks. A connection stream's head,
+/// when `known` at the expected version, is not read again.
 pub(super) async fn append_alone(
     pool: &PgPool,
+    known: &KnownHeads,
     stream: StreamId,
     expected_version: u64,
     events: &[DomainEvent],
     context: &EventContext,
 ) -> Result<Vec<RecordedEvent>, StoreError> {
-    if events.len() == 1 {
-        // One event needs no transaction: the head is read, then one statement writes the
-        // event, the projection and the notification, or nothing. A writer that appended in
-        // between holds the stream version, so the statement fails on its unique key and the
-        // append is a conflict; the projection read with the head is still the stream's.
-        let mut direct = PgAppend(pool.acquire().await?, false);
-        let recorded = append_in(&mut direct, stream, expected_version, events, context).await?;
-        direct.notify(stream).await?;
-        return Ok(recorded);
+    let result = if events.len() == 1 {
+        // One event needs no transaction: the head is read (unless known), then one statement
+        // writes the event, the projection and the notification, or nothing. A writer that
+        // appended in between holds the stream version, so the statement fails on its head and
+        // the append is a conflict; the projection read with the head is still the stream's.
+        let mut direct = PgAppend::new(pool.acquire().await?);
+        direct.known = known.at(stream, expected_version);
+        match append_in(&mut direct, stream, expected_version, events, context).await {
+            Ok(recorded) => direct
+                .notify(stream)
+                .await
+                .map(|()| (recorded, direct.written)),
+            Err(e) => Err(e),
+        }
+    } else {
+        let mut tx = PgAppend::new(pool.begin().await?);
+        tx.known = known.at(stream, expected_version);
+        match append_in(&mut tx, stream, expected_version, events, context).await {
+            Ok(recorded) => match tx.notify(stream).await {
+                Ok(()) => tx
+                    .conn
+                    .commit()
+                    .await
+                    .map_err(StoreError::from)
+                    .map(|()| (recorded, tx.written)),
+                Err(e) => Err(e),
+            },
+            Err(e) => Err(e),
+        }
+    };
+    match result {
+        Ok((recorded, written)) => {
+            if let (Some(state), Some(last)) = (written, recorded.last()) {
+                known.remember(stream, last.version, &last.hash, state);
+            }
+            Ok(recorded)
+        }
+        Err(e) => {
+            known.forget(stream);
+            Err(e)
+        }
     }
-    let mut tx = PgAppend(pool.begin().await?, false);
-    let recorded = append_in(&mut tx, stream, expected_version, events, context).await?;
-    tx.notify(stream).await?;
-    tx.0.commit().await?;
-    Ok(recorded)
 }
 
-/// An append on Postgres (in a transaction, or a single statement on a pooled connection), and
-/// whether it already notified listeners.
-pub(super) struct PgAppend<C>(pub(super) C, pub(super) bool);
+/// An append on Postgres (in a transaction, or a single statement on a pooled connection).
+pub(super) struct PgAppend<C> {
+    pub(super) conn: C,
+    /// Whether it already notified listeners.
+    notified: bool,
+    /// The stream's head and projection as this store last wrote them, used instead of a read.
+    known: Option<(Last, Projection)>,
+    /// The connection projection the append wrote.
+    written: Option<connection::State>,
+}
 
 impl<C: std::ops::DerefMut<Target = sqlx::PgConnection>> PgAppend<C> {
+    pub(super) fn new(conn: C) -> Self {
+        Self {
+            conn,
+            notified: false,
+            known: None,
+            written: None,
+        }
+    }
+
     /// Tells other replicas (`LISTEN`) which stream changed, unless the write did. In a
     /// transaction it is delivered on commit, never for a rolled-back append.
     pub(super) async fn notify(&mut self, stream: StreamId) -> Result<(), StoreError> {
-        if !self.1 {
+        if !self.notified {
             sqlx::query("SELECT pg_notify($1, $2)")
                 .bind(NOTIFY_CHANNEL)
                 .bind(stream.to_string())
-                .execute(&mut *self.0)
+                .execute(&mut *self.conn)
                 .await?;
-            self.1 = true;
+            self.notified = true;
         }
         Ok(())
     }
@@ -299,7 +345,7 @@ where
     async fn last_event(&mut self, stream_id: &str) -> Result<Option<(i64, Vec<u8>)>, StoreError> {
         Ok(sqlx::query_as(super::queries::STREAM_HEAD)
             .bind(stream_id)
-            .fetch_optional(&mut *self.0)
+            .fetch_optional(&mut *self.conn)
             .await?)
     }
 
@@ -309,13 +355,13 @@ where
             StreamId::Integration(id) => {
                 sqlx::query_scalar("SELECT state FROM integrations WHERE id = $1")
                     .bind(id.as_uuid())
-                    .fetch_optional(&mut *self.0)
+                    .fetch_optional(&mut *self.conn)
                     .await?
             }
             StreamId::Connection(id) => {
                 sqlx::query_scalar("SELECT state FROM connections WHERE id = $1")
                     .bind(id.as_uuid())
-                    .fetch_optional(&mut *self.0)
+                    .fetch_optional(&mut *self.conn)
                     .await?
             }
         };
@@ -325,7 +371,7 @@ where
     async fn insert_event(&mut self, row: &EventRow<'_>) -> Result<i64, sqlx::Error> {
         let sql = format!("{INSERT_EVENT} RETURNING position");
         bind_event!(sqlx::query_scalar(&sql), row)
-            .fetch_one(&mut *self.0)
+            .fetch_one(&mut *self.conn)
             .await
     }
 
@@ -335,7 +381,7 @@ where
                 let (version, state) = (from_version(s.version)?, to_json(s)?);
                 let sql = upsert_integration(1);
                 bind_integration!(sqlx::query(&sql), s, version, &state)
-                    .execute(&mut *self.0)
+                    .execute(&mut *self.conn)
                     .await
                     .map_err(|e| duplicate_name(e, s.config.name.as_str()))?;
             }
@@ -346,8 +392,9 @@ where
                     upsert_connections(&connection_values(1))
                 );
                 bind_connection!(sqlx::query(&sql), s, &row)
-                    .execute(&mut *self.0)
+                    .execute(&mut *self.conn)
                     .await?;
+                self.written = Some(s.clone());
             }
             Projection::Integration(None) | Projection::Connection(None) | Projection::Unfolded => {
             }
@@ -361,6 +408,9 @@ where
         stream: StreamId,
         stream_id: &str,
     ) -> Result<(Option<(i64, Vec<u8>)>, Projection), StoreError> {
+        if let Some(known) = self.known.take() {
+            return Ok(known);
+        }
         let (table, id) = match stream {
             StreamId::Integration(id) => ("integrations", *id.as_uuid()),
             StreamId::Connection(id) => ("connections", *id.as_uuid()),
@@ -376,7 +426,7 @@ where
             ))
             .bind(stream_id)
             .bind(id)
-            .fetch_one(&mut *self.0)
+            .fetch_one(&mut *self.conn)
             .await?;
         let projection = parse_projection(stream.kind(), state.as_deref())?;
         Ok((version.zip(hash), projection))
@@ -403,9 +453,11 @@ where
                 let query = bind_event!(sqlx::query_scalar(&sql), row)
                     .bind(NOTIFY_CHANNEL)
                     .bind(row.stream_id);
-                bind_connection!(query, s, &values)
-                    .fetch_one(&mut *self.0)
-                    .await?
+                let position = bind_connection!(query, s, &values)
+                    .fetch_one(&mut *self.conn)
+                    .await?;
+                self.written = Some(s.clone());
+                position
             }
             Projection::Integration(Some(s)) => {
                 let version = from_version(s.version).map_err(encode)?;
@@ -415,14 +467,14 @@ where
                     .bind(NOTIFY_CHANNEL)
                     .bind(row.stream_id);
                 bind_integration!(query, s, version, &state)
-                    .fetch_one(&mut *self.0)
+                    .fetch_one(&mut *self.conn)
                     .await?
             }
             Projection::Integration(None) | Projection::Connection(None) | Projection::Unfolded => {
                 return Ok(None);
             }
         };
-        self.1 = true;
+        self.notified = true;
         Ok(Some(position))
     }
 }
