@@ -1,18 +1,17 @@
 //! Group commit of single-event appends to connection streams.
 //!
 //! Refreshes, validations and expiries each append one event to one connection. Written alone,
-//! each costs two statements and a commit (a WAL flush) of its own. Here concurrent appends queue
-//! up, and a few flushers each take what has queued (one append per stream), read every stream's
-//! head in one query, run the usual append algorithm on each ([`append_in`]: version check,
-//! projection, hash chain), and write all events, projections and notifications in one statement:
-//! one commit for the batch. A lone append goes straight through (on a flusher task): batches form
-//! only when appends overlap, nothing waits for one to fill.
+//! each costs a statement and a commit (a WAL flush) of its own. Here concurrent appends queue up,
+//! and a flusher takes what has queued (one append per stream), reads the heads it does not
+//! already know (see `heads.rs`) in one query, runs the usual append algorithm on each
+//! ([`append_in`]: version check, projection, hash chain), and writes all events, projections and
+//! notifications in one statement: one commit for the batch. A lone append goes straight through
+//! (on a flusher task): batches form only when appends overlap, nothing waits for one to fill.
 //!
 //! Each caller still gets its own answer: a version conflict or a rejected event fails that
 //! append alone, before the statement. If the statement fails (another writer took a version in
 //! between, the database went away), nothing of the batch was written, and each append is tried
 //! again on its own, so each gets the answer it would have had alone.
-
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -30,8 +29,10 @@ use super::{
 use crate::append::{AppendTx, EventRow, append_in};
 use crate::{Appended, EventContext, Projection, RecordedEvent, StoreError, parse_projection};
 
-/// Batches in flight at once: enough to keep both the database and the next batch busy.
-const FLUSHERS: usize = 4;
+/// Batches in flight at once. One: what queues while a batch is written goes into the next, so
+/// batches grow with the load (docs/BENCHMARKS.md, 2026-12-03: at 8 writers one flusher wrote
+/// 0.45–0.83 of the plain INSERTs' rate against 0.34–0.55 with two and 0.29–0.32 with four).
+const FLUSHERS: usize = 1;
 /// The most appends one statement carries.
 const MAX_BATCH: usize = 256;
 
