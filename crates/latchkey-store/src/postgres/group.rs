@@ -31,7 +31,7 @@ use crate::{Appended, EventContext, Projection, RecordedEvent, StoreError, parse
 
 /// Batches in flight at once. One: what queues while a batch is written goes into the next, so
 /// batches grow with the load (docs/BENCHMARKS.md, 2026-12-03: at 8 writers one flusher wrote
-/// 0.45–0.83 of the plain INSERTs' rate against 0.34–0.55 with two and 0.29–0.32 with four).
+/// 0.43–0.83 of the plain INSERTs' rate against 0.34–0.55 with two and 0.29–0.32 with four).
 const FLUSHERS: usize = 1;
 /// The most appends one statement carries.
 const MAX_BATCH: usize = 256;
