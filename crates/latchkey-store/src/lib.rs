@@ -361,6 +361,16 @@ pub trait EventStore: Send + Sync + std::fmt::Debug + 'static {
     /// The wrapped data key of `owner` (a stream id), and the master key that wrapped it.
     async fn data_key(&self, owner: &str) -> Result<Option<WrappedKey>, StoreError>;
 
+    /// A connection's projection and the data key of `owner` (its stream id), read together:
+    /// what a `GetToken` holding neither needs. Adapters may read both in one query.
+    async fn connection_and_data_key(
+        &self,
+        id: ConnectionId,
+        owner: &str,
+    ) -> Result<(Option<connection::State>, Option<WrappedKey>), StoreError> {
+        Ok((self.connection(id).await?, self.data_key(owner).await?))
+    }
+
     /// Stores `owner`'s data key unless it has one; returns the one stored (another writer's
     /// if it won the race).
     async fn insert_data_key(

@@ -586,6 +586,26 @@ impl EventStore for PgStore {
         }))
     }
 
+    async fn connection_and_data_key(
+        &self,
+        id: ConnectionId,
+        owner: &str,
+    ) -> Result<(Option<connection::State>, Option<WrappedKey>), StoreError> {
+        type Row = (Option<String>, Option<Vec<u8>>, Option<String>);
+        let (state, wrapped, master_key_id): Row = sqlx::query_as(queries::CONNECTION_AND_DATA_KEY)
+            .bind(id.as_uuid())
+            .bind(owner)
+            .fetch_one(&self.pool)
+            .await?;
+        let key = wrapped
+            .zip(master_key_id)
+            .map(|(wrapped, master_key_id)| WrappedKey {
+                wrapped,
+                master_key_id,
+            });
+        Ok((state.as_deref().map(parse_state).transpose()?, key))
+    }
+
     async fn insert_data_key(
         &self,
         owner: &str,

@@ -1798,6 +1798,34 @@ async fn connect_session_streams_hold_their_creation_first_and_nothing_else_firs
     );
 }
 
+async fn a_connection_and_its_data_key_are_read_together(h: &Harness) {
+    let id = new_connection(h.store.as_ref(), "acme").await;
+    let owner = StreamId::Connection(id).to_string();
+    let (state, key) = h.store.connection_and_data_key(id, &owner).await.unwrap();
+    assert_eq!(state, h.store.connection(id).await.unwrap());
+    assert!(state.is_some());
+    assert_eq!(key, None, "no data key yet");
+    let wrapped = latchkey_store::WrappedKey {
+        wrapped: vec![7; 60],
+        master_key_id: "k1".to_owned(),
+    };
+    h.store.insert_data_key(&owner, &wrapped).await.unwrap();
+    let (state, key) = h.store.connection_and_data_key(id, &owner).await.unwrap();
+    assert_eq!(state.map(|s| s.id), Some(id));
+    assert_eq!(key, Some(wrapped.clone()));
+    // A connection that does not exist, and another owner's key: each read for what it is.
+    let missing = ConnectionId::new_v7();
+    let (state, key) = h
+        .store
+        .connection_and_data_key(missing, &owner)
+        .await
+        .unwrap();
+    assert_eq!((state, key), (None, Some(wrapped)));
+    let other = StreamId::Connection(missing).to_string();
+    let (state, key) = h.store.connection_and_data_key(id, &other).await.unwrap();
+    assert_eq!((state.map(|s| s.id), key), (Some(id), None));
+}
+
 macro_rules! conformance_suite {
     ($($test:ident),* $(,)?) => {
         mod postgres {
@@ -1853,6 +1881,7 @@ conformance_suite!(
     concurrent_writers_of_a_system_stream_append_one_after_another,
     the_relay_lease_has_one_holder_and_fences_out_the_one_before,
     connect_session_streams_hold_their_creation_first_and_nothing_else_first,
+    a_connection_and_its_data_key_are_read_together,
 );
 
 /// The interleaving that breaks a "highest position seen" relay: the event with the lower

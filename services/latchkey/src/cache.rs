@@ -136,6 +136,16 @@ impl ProjectionCache {
             .await
     }
 
+    /// As [`Self::connection`], with `load` reading the connection when it is not held (a
+    /// caller that reads more with it in the same query).
+    pub async fn connection_or_load(
+        &self,
+        id: ConnectionId,
+        load: impl std::future::Future<Output = Result<Option<connection::State>, StoreError>>,
+    ) -> Result<Option<Arc<connection::State>>, StoreError> {
+        self.lookup(&self.connections, id, load).await
+    }
+
     pub async fn integration(
         &self,
         store: &dyn EventStore,

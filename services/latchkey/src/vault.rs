@@ -103,6 +103,20 @@ impl Vault {
         }
     }
 
+    /// Whether the owner's data key is held unwrapped (no read needed to open its secrets).
+    pub fn holds(&self, owner: &StreamId) -> bool {
+        self.cache.get(owner).is_some()
+    }
+
+    /// Keeps a data key read along with something else, for the secrets opened next. One that
+    /// does not unwrap is left out: opening reads it again and says why.
+    pub fn keep(&self, owner: &StreamId, wrapped: &WrappedKey) {
+        match self.unwrap(owner, wrapped) {
+            Ok(key) => self.cache.insert(*owner, Arc::new(key)),
+            Err(e) => tracing::debug!(%owner, error = %e, "a data key read ahead did not unwrap"),
+        }
+    }
+
     /// The owner's data key, created on first use when `create`.
     async fn data_key(&self, owner: &StreamId, create: bool) -> Result<Arc<DataKey>, AppError> {
         if let Some(key) = self.cache.get(owner) {

@@ -3,6 +3,11 @@
 
 pub(super) const CONNECTION_BY_ID: &str = "SELECT state FROM connections WHERE id = $1";
 
+/// A connection's projection and a data key, in one round trip (`GetToken` on a miss).
+pub(super) const CONNECTION_AND_DATA_KEY: &str = "SELECT \
+     (SELECT state FROM connections WHERE id = $1), k.wrapped, k.master_key_id \
+     FROM (SELECT 1) AS one LEFT JOIN data_keys k ON k.owner = $2";
+
 pub(super) const INTEGRATION_BY_ID: &str = "SELECT state FROM integrations WHERE id = $1";
 
 pub(super) const CONNECTION_BY_STATE: &str =
@@ -113,10 +118,12 @@ pub(super) fn read_all(columns: &str) -> String {
 pub(super) fn hot_queries(columns: &str) -> Vec<(&'static str, String, &'static str)> {
     const ID: &str = "'0190d6f0-0000-7000-8000-000000000000'::uuid";
     vec![
+        ("connection by id", CONNECTION_BY_ID.to_owned(), ID),
         (
-            "connection by id (GetToken on a miss)",
-            CONNECTION_BY_ID.to_owned(),
-            ID,
+            "connection and its data key (GetToken on a miss)",
+            CONNECTION_AND_DATA_KEY.to_owned(),
+            "'0190d6f0-0000-7000-8000-000000000000'::uuid, \
+             'connection-0190d6f0-0000-7000-8000-000000000000'",
         ),
         ("integration by id", INTEGRATION_BY_ID.to_owned(), ID),
         (

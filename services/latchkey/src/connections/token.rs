@@ -6,7 +6,7 @@ use std::sync::Arc;
 use chrono::{Duration, Utc};
 use latchkey_crypto::Field;
 use latchkey_domain::connection::refresh::{Need, good_for, is_due};
-use latchkey_domain::{ConnectionId, TokenPlacement, connection};
+use latchkey_domain::{ConnectionId, StreamId, TokenPlacement, connection};
 use secrecy::{ExposeSecret, SecretString};
 use tonic::Code;
 
@@ -48,7 +48,22 @@ impl Connections {
         min_ttl: Option<Duration>,
     ) -> Result<Credential, AppError> {
         let min_ttl = min_ttl.unwrap_or(DEFAULT_MIN_TTL);
-        let mut state = match self.cache.connection(self.store.as_ref(), id).await? {
+        // On a miss, the connection and (unless held) its data key in one read.
+        let owner = StreamId::Connection(id);
+        let load = async {
+            if self.vault.holds(&owner) {
+                return self.store.connection(id).await;
+            }
+            let (state, key) = self
+                .store
+                .connection_and_data_key(id, &owner.to_string())
+                .await?;
+            if let (Some(_), Some(key)) = (&state, key) {
+                self.vault.keep(&owner, &key);
+            }
+            Ok(state)
+        };
+        let mut state = match self.cache.connection_or_load(id, load).await? {
             Some(state) if caller.sees(&state.tenant) => state,
             _ => return Err(AppError::NotFound(format!("connection {id}"))),
         };
