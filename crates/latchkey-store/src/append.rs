@@ -74,7 +74,7 @@ pub(crate) fn duplicate_name(error: sqlx::Error, name: &str) -> StoreError {
     if duplicate {
         StoreError::DuplicateName(name.to_owned())
     } else {
-        StoreError::Database(error)
+        StoreError::from(error)
     }
 }
 
@@ -128,7 +128,7 @@ pub(crate) async fn append_in(
             } else if let Projection::Integration(Some(s)) = &projection {
                 duplicate_name(e, s.config.name.as_str())
             } else {
-                StoreError::Database(e)
+                StoreError::from(e)
             }
         };
         let shortcut = if single {

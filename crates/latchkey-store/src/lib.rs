@@ -119,7 +119,7 @@ pub enum StoreError {
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
     /// An operation the store will not do now, and why (archiving a part still written…).
     #[error("{0}")]
     Refused(String),
@@ -130,6 +130,13 @@ pub enum StoreError {
          `latchkey migrate` with a role that may change the schema"
     )]
     SchemaBehind { applied: i64, wanted: i64 },
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> Self {
+        postgres::note_failure(&error);
+        Self::Database(error)
+    }
 }
 
 /// One page of a listing, in id order (UUIDv7 ids: creation order).

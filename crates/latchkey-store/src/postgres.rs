@@ -1,8 +1,9 @@
 //! The production adapter: Postgres, with migrations from `migrations/postgres`.
 
 use std::str::FromStr;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, LazyLock};
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -60,6 +61,42 @@ pub struct PgStore {
 
 /// How long a pooled connection may sit idle before it is checked (a ping) on its next use.
 const PING_WHEN_IDLE: Duration = Duration::from_secs(1);
+/// After a statement failed as a lost session does (the database restarted, or killed it),
+/// for this long every pooled connection is checked before use, so the others a restart broke
+/// are replaced instead of failing a statement each.
+const PING_AFTER_FAILURE: Duration = Duration::from_secs(10);
+
+/// When a statement last failed as a lost session does, in milliseconds since [`EPOCH`] (0:
+/// never). One for the process: a restart breaks every pool's sessions alike.
+static LAST_LOST_SESSION: AtomicU64 = AtomicU64::new(0);
+static EPOCH: LazyLock<Instant> = LazyLock::new(Instant::now);
+
+fn since_epoch() -> u64 {
+    u64::try_from(EPOCH.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Notes an error that means the session is gone (IO, TLS or protocol failure; the server
+/// shutting down or terminating the session; a connection exception).
+pub(crate) fn note_failure(error: &sqlx::Error) {
+    let lost = match error {
+        sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::Protocol(_) => true,
+        sqlx::Error::Database(e) => e
+            .code()
+            .is_some_and(|code| code.starts_with("57P") || code.starts_with("08")),
+        _ => false,
+    };
+    if lost {
+        LAST_LOST_SESSION.store(since_epoch().max(1), Ordering::Relaxed);
+    }
+}
+
+/// Whether a connection idle for `idle` is checked before use.
+fn check_before_use(idle: Duration) -> bool {
+    let failed = LAST_LOST_SESSION.load(Ordering::Relaxed);
+    idle >= PING_WHEN_IDLE
+        || (failed != 0
+            && since_epoch().saturating_sub(failed) <= PING_AFTER_FAILURE.as_millis() as u64)
+}
 
 /// Other replicas hear of appends through this channel (`LISTEN latchkey_events`).
 pub const NOTIFY_CHANNEL: &str = "latchkey_events";
@@ -88,12 +125,13 @@ impl PgStore {
             .acquire_timeout(Duration::from_secs(10))
             // A connection in steady use is not pinged before each use (sqlx's default, a round
             // trip as long as a primary-key read); one idle for a while is, since that is where a
-            // restart or a dropped session hides. A connection that failed in use is discarded
-            // by the pool, and writes that must land are tried again (the refresh's commit).
+            // restart or a dropped session hides, and so is every one for a while after a
+            // statement failed as a lost session does (the others a restart broke are replaced
+            // before use). Writes that must land are tried again (the refresh's commit).
             .test_before_acquire(false)
             .before_acquire(|conn, meta| {
                 Box::pin(async move {
-                    if meta.idle_for >= PING_WHEN_IDLE {
+                    if check_before_use(meta.idle_for) {
                         sqlx::Connection::ping(conn).await?;
                     }
                     Ok(true)

@@ -2054,6 +2054,56 @@ async fn postgres_an_append_from_a_stale_kept_head_is_a_conflict() {
     h.finish().await;
 }
 
+/// Pooled connections in steady use are not pinged before each statement; after one statement
+/// failed because its session was gone (the database restarted or killed it), the others are
+/// checked before use, so a restart costs one failed statement, not one per pooled connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_after_a_lost_session_the_pool_replaces_the_others_before_use() {
+    let h = Harness::postgres().await;
+    let Cleanup::Pg(db) = &h.cleanup else {
+        unreachable!()
+    };
+    let store = PgStore::connect(&db.url, 4).await.unwrap();
+    let id = new_connection(&store, "acme").await;
+    // Four sessions open, each used a moment ago.
+    let reads = tokio::join!(
+        store.connection(id),
+        store.connection(id),
+        store.connection(id),
+        store.connection(id)
+    );
+    for read in [reads.0, reads.1, reads.2, reads.3] {
+        read.unwrap();
+    }
+    let killed: Vec<bool> = sqlx::query_scalar(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = current_database() AND pid <> pg_backend_pid() \
+         AND application_name = 'latchkey'",
+    )
+    .fetch_all(match &h.raw {
+        Raw::Pg(pool) => pool,
+        Raw::Sqlite(_) => unreachable!(),
+    })
+    .await
+    .unwrap();
+    assert!(killed.len() >= 4, "the store's sessions: {killed:?}");
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let mut failed = 0;
+    for _ in 0..8 {
+        match store.connection(id).await {
+            Ok(state) => assert!(state.is_some()),
+            Err(StoreError::Database(_)) => failed += 1,
+            Err(other) => panic!("{other:?}"),
+        }
+    }
+    assert!(
+        failed <= 1,
+        "{failed} of 8 reads failed after the sessions were killed"
+    );
+    store.close().await;
+    h.finish().await;
+}
+
 /// Every hot query is served by an index: planned as it runs (a generic plan) with sequential
 /// scans priced out, none scans `connections` or `events` whole, and none walks a whole index
 /// either (every index scan of them has an index condition). Postgres only: SQLite is the
