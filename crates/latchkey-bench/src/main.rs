@@ -42,7 +42,7 @@ mod measure;
 mod million;
 mod replicas;
 
-use measure::{ROUNDS, Sample, closed_loop, ms, percentile, run_loop, verdict};
+use measure::{closed_loop, interleaved, ms, percentile, verdict};
 
 mod echo {
     tonic::include_proto!("bench.v1");
@@ -342,13 +342,8 @@ async fn bench_get_token(args: &Args, db: &Database) -> anyhow::Result<()> {
                 }
             })
         };
-        let (mut echo, mut latchkey) = (Sample::default(), Sample::default());
-        let round = Duration::from_secs(args.seconds).div_f64(ROUNDS as f64);
-        for _ in 0..ROUNDS {
-            echo.add(run_loop(concurrency, round, echo_call.clone()).await?);
-            latchkey.add(run_loop(concurrency, round, latchkey_call.clone()).await?);
-        }
-        let (echo, latchkey) = (echo.point(), latchkey.point());
+        let (echo, latchkey) =
+            interleaved(concurrency, args.seconds, echo_call, latchkey_call).await?;
         let ratio = latchkey.per_second / echo.per_second;
         let p99_ratio = latchkey.p99.as_secs_f64() / echo.p99.as_secs_f64().max(1e-9);
         println!(
@@ -525,14 +520,7 @@ async fn bench_appends(args: &Args, db: &Database) -> anyhow::Result<()> {
                 }
             })
         };
-        // Interleaved, so the disk's and the machine's moods hit both alike.
-        let (mut plain, mut appends) = (Sample::default(), Sample::default());
-        let round = Duration::from_secs(args.seconds).div_f64(ROUNDS as f64);
-        for _ in 0..ROUNDS {
-            plain.add(run_loop(writers, round, plain_call.clone()).await?);
-            appends.add(run_loop(writers, round, append_call.clone()).await?);
-        }
-        let (plain, appends) = (plain.point(), appends.point());
+        let (plain, appends) = interleaved(writers, args.seconds, plain_call, append_call).await?;
         let ratio = appends.per_second / plain.per_second;
         println!(
             "| {writers} | {:.0} | {:.0} | {ratio:.2} {} | {} |",

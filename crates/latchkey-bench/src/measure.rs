@@ -102,8 +102,31 @@ where
     Ok(Sample { elapsed, latencies })
 }
 
-/// Rounds per side of the GetToken comparison.
+/// Rounds per side of a comparison with its reference.
 pub(crate) const ROUNDS: u32 = 3;
+
+/// A subject and its reference measured in [`ROUNDS`] alternating rounds, `seconds` in all for
+/// each, so the machine's and the disk's moods hit both alike: (reference, subject).
+pub(crate) async fn interleaved<F, Fut, G, Gut>(
+    concurrency: usize,
+    seconds: u64,
+    reference: Arc<F>,
+    subject: Arc<G>,
+) -> anyhow::Result<(Point, Point)>
+where
+    F: Fn() -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = anyhow::Result<()>> + Send,
+    G: Fn() -> Gut + Send + Sync + 'static,
+    Gut: std::future::Future<Output = anyhow::Result<()>> + Send,
+{
+    let (mut a, mut b) = (Sample::default(), Sample::default());
+    let round = Duration::from_secs(seconds).div_f64(ROUNDS as f64);
+    for _ in 0..ROUNDS {
+        a.add(run_loop(concurrency, round, reference.clone()).await?);
+        b.add(run_loop(concurrency, round, subject.clone()).await?);
+    }
+    Ok((a.point(), b.point()))
+}
 
 pub(crate) fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1000.0)

@@ -14,7 +14,8 @@ use crate::{
     EventContext, Projection, RecordedEvent, StoreError, from_version, parse_projection, to_json,
 };
 /// One append written on its own, not yet announced to the hooks. A connection stream's head,
-/// when `known` at the expected version, is not read again.
+/// when `known` at the expected version, is not read again; the head it leaves is kept, and a
+/// failed append forgets the stream's.
 pub(super) async fn append_alone(
     pool: &PgPool,
     known: &KnownHeads,
@@ -23,37 +24,8 @@ pub(super) async fn append_alone(
     events: &[DomainEvent],
     context: &EventContext,
 ) -> Result<Vec<RecordedEvent>, StoreError> {
-    let result = if events.len() == 1 {
-        // One event needs no transaction: the head is read (unless known), then one statement
-        // writes the event, the projection and the notification, or nothing. A writer that
-        // appended in between holds the stream version, so the statement fails on its head and
-        // the append is a conflict; the projection read with the head is still the stream's.
-        let mut direct = PgAppend::new(pool.acquire().await?);
-        direct.known = known.at(stream, expected_version);
-        match append_in(&mut direct, stream, expected_version, events, context).await {
-            Ok(recorded) => direct
-                .notify(stream)
-                .await
-                .map(|()| (recorded, direct.written)),
-            Err(e) => Err(e),
-        }
-    } else {
-        let mut tx = PgAppend::new(pool.begin().await?);
-        tx.known = known.at(stream, expected_version);
-        match append_in(&mut tx, stream, expected_version, events, context).await {
-            Ok(recorded) => match tx.notify(stream).await {
-                Ok(()) => tx
-                    .conn
-                    .commit()
-                    .await
-                    .map_err(StoreError::from)
-                    .map(|()| (recorded, tx.written)),
-                Err(e) => Err(e),
-            },
-            Err(e) => Err(e),
-        }
-    };
-    match result {
+    let head = known.at(stream, expected_version);
+    match write_alone(pool, head, stream, expected_version, events, context).await {
         Ok((recorded, written)) => {
             if let (Some(state), Some(last)) = (written, recorded.last()) {
                 known.remember(stream, last.version, &last.hash, state);
@@ -65,6 +37,34 @@ pub(super) async fn append_alone(
             Err(e)
         }
     }
+}
+
+/// [`append_alone`]'s write: the events recorded and the connection projection written.
+async fn write_alone(
+    pool: &PgPool,
+    head: Option<(Last, Projection)>,
+    stream: StreamId,
+    expected_version: u64,
+    events: &[DomainEvent],
+    context: &EventContext,
+) -> Result<(Vec<RecordedEvent>, Option<connection::State>), StoreError> {
+    if events.len() == 1 {
+        // One event needs no transaction: the head is read (unless known), then one statement
+        // writes the event, the projection and the notification, or nothing. A writer that
+        // appended in between holds the stream version, so the statement fails on its head and
+        // the append is a conflict; the projection read with the head is still the stream's.
+        let mut direct = PgAppend::new(pool.acquire().await?);
+        direct.known = head;
+        let recorded = append_in(&mut direct, stream, expected_version, events, context).await?;
+        direct.notify(stream).await?;
+        return Ok((recorded, direct.written));
+    }
+    let mut tx = PgAppend::new(pool.begin().await?);
+    tx.known = head;
+    let recorded = append_in(&mut tx, stream, expected_version, events, context).await?;
+    tx.notify(stream).await?;
+    tx.conn.commit().await?;
+    Ok((recorded, tx.written))
 }
 
 /// An append on Postgres (in a transaction, or a single statement on a pooled connection).
