@@ -44,6 +44,11 @@ mod replicas;
 
 use measure::{closed_loop, interleaved, ms, percentile, verdict};
 
+/// The allocator the service's binary runs with (services/latchkey/src/main.rs), so the service
+/// measured here is the one shipped.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod echo {
     tonic::include_proto!("bench.v1");
 }

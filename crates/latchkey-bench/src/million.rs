@@ -95,13 +95,20 @@ pub(crate) async fn bench_million(args: &Args, db: &Database) -> anyhow::Result<
 
     // GetToken of the real ones, at 16 callers: with the default cache (every one held after a
     // first read), then with a 1 MiB cache (a few hundred held: almost every call reads its row
-    // and, past the data keys' budget, its data key).
+    // and, past the data keys' budget, its data key), with the default database pool and larger.
     println!("| GetToken at 16 callers | calls/s | p50 | p99 | target |");
     println!("|---|---|---|---|---|");
-    for (label, cache_mb) in [("cache hit", None), ("cache miss (1 MiB cache)", Some("1"))] {
+    for (label, cache_mb, pool) in [
+        ("cache hit", None, None),
+        ("cache miss (1 MiB cache)", Some("1"), None),
+        // Beside the default pool (twice the cores, at least 4), larger ones.
+        ("cache miss, a pool of 8", Some("1"), Some("8")),
+        ("cache miss, a pool of 16", Some("1"), Some("16")),
+    ] {
         let server = Server::start(&db.url, |s| {
             s.refresh_concurrency = Some("0".to_owned());
             s.cache_mb = cache_mb.map(str::to_owned);
+            s.database_pool_size = pool.map(str::to_owned);
         })
         .await?;
         let channel = server.channel().await?;
@@ -150,9 +157,10 @@ pub(crate) async fn bench_million(args: &Args, db: &Database) -> anyhow::Result<
         server.stop().await;
     }
 
-    // What a miss reads: one connection's row, parsed, straight from the store (no gRPC).
-    let read = {
-        let (store, real) = (store.clone(), Arc::new(ids.clone()));
+    // What a miss reads: one connection's row, parsed, straight from the store (no gRPC), through
+    // this pool (20 connections) and through smaller ones.
+    let row_read = |store: Arc<PgStore>| {
+        let real = Arc::new(ids.clone());
         let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         closed_loop(16, args.seconds, move || {
             let store = store.clone();
@@ -163,14 +171,25 @@ pub(crate) async fn bench_million(args: &Args, db: &Database) -> anyhow::Result<
                 Ok(())
             }
         })
-        .await?
     };
+    let read = row_read(store.clone()).await?;
     println!(
         "| (a connection's row read and parsed by the store alone) | {:.0} | {} | {} | – |",
         read.per_second,
         ms(read.p50),
         ms(read.p99)
     );
+    for size in [2u32, 4, 8] {
+        let small = Arc::new(PgStore::connect(&db.url, size).await?);
+        let point = row_read(small.clone()).await?;
+        println!(
+            "| (the same through a pool of {size}) | {:.0} | {} | {} | – |",
+            point.per_second,
+            ms(point.p50),
+            ms(point.p99)
+        );
+        small.close().await;
+    }
     // The same through a 1 MiB projection cache (the miss's read, weighing and keeping).
     let through = {
         let (store, real) = (store.clone(), Arc::new(ids.clone()));

@@ -111,7 +111,6 @@ impl<K: Hash + Eq + Copy, V: Weigh> Bounded<K, V> {
 
     pub fn insert(&self, key: K, value: Arc<V>) {
         let bytes = value.weigh();
-        let mut shard = self.shard(&key);
         if bytes > self.budget_per_shard {
             return;
         }
@@ -121,23 +120,39 @@ impl<K: Hash + Eq + Copy, V: Weigh> Bounded<K, V> {
             bytes: u32::try_from(bytes).unwrap_or(u32::MAX),
             promoted: AtomicU32::new(self.now_secs()),
         };
-        if let Some(old) = shard.entries.put(key, held) {
-            shard.bytes -= old.bytes as usize;
-        }
-        shard.bytes += bytes;
-        while shard.bytes > self.budget_per_shard {
-            match shard.entries.pop_lru() {
-                Some((_, old)) => shard.bytes -= old.bytes as usize,
-                None => break,
+        // What leaves is dropped after the lock is let go: freeing a connection's projection is
+        // work the shard's other readers need not wait for.
+        let mut gone = Vec::new();
+        {
+            let mut shard = self.shard(&key);
+            if let Some(old) = shard.entries.put(key, held) {
+                shard.bytes -= old.bytes as usize;
+                gone.push(old);
+            }
+            shard.bytes += bytes;
+            while shard.bytes > self.budget_per_shard {
+                match shard.entries.pop_lru() {
+                    Some((_, old)) => {
+                        shard.bytes -= old.bytes as usize;
+                        gone.push(old);
+                    }
+                    None => break,
+                }
             }
         }
+        drop(gone);
     }
 
     pub fn remove(&self, key: &K) {
-        let mut shard = self.shard(key);
-        if let Some(old) = shard.entries.pop(key) {
-            shard.bytes -= old.bytes as usize;
-        }
+        let gone = {
+            let mut shard = self.shard(key);
+            let old = shard.entries.pop(key);
+            if let Some(old) = &old {
+                shard.bytes -= old.bytes as usize;
+            }
+            old
+        };
+        drop(gone);
     }
 
     pub fn clear(&self) {

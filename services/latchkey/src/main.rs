@@ -11,6 +11,12 @@ use secrecy::SecretString;
 use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
 
+/// mimalloc rather than the system's allocator: a `GetToken` allocates its reply and a miss a
+/// connection's projection, and glibc's malloc took about a seventh of the service's CPU in both
+/// (docs/BENCHMARKS.md, 2026-12-03 "the allocator").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "latchkey",

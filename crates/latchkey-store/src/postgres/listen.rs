@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use latchkey_domain::StreamId;
-use sqlx::postgres::{PgListener, PgPool};
+use sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
 
 use super::NOTIFY_CHANNEL;
 use crate::Appended;
@@ -14,10 +14,18 @@ use crate::Appended;
 /// How long to wait before listening again after the connection was lost.
 const RECONNECT_AFTER: Duration = Duration::from_secs(1);
 
-/// Listens until dropped, reconnecting after a lost connection.
+/// Listens until dropped, reconnecting after a lost connection. The listening session is one of
+/// its own, beside `pool` (same options): a listener holds its session for good, and out of the
+/// pool it leaves every pooled session to the work the pool is sized for.
 pub(super) async fn listen(pool: PgPool, appended: Appended) {
+    let own = PgPoolOptions::new()
+        .max_connections(1)
+        .idle_timeout(None)
+        .max_lifetime(None)
+        .connect_lazy_with((*pool.connect_options()).clone());
+    drop(pool);
     loop {
-        let lost = hear(&pool, &appended).await;
+        let lost = hear(&own, &appended).await;
         appended.everything(false);
         tracing::warn!(error = %lost, "listening for other replicas' appends failed; copies of projections are off until it is back");
         tokio::time::sleep(RECONNECT_AFTER).await;
