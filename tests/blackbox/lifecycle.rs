@@ -175,7 +175,8 @@ async fn a_thousand_concurrent_get_token_calls_cause_one_refresh() {
 }
 
 /// GetToken reads an in-memory projection; a revocation on one replica must reach every replica's
-/// copy: 100 ms after `RevokeConnection` returns, no replica hands out the token.
+/// copy: 100 ms after `RevokeConnection` returns, no replica hands out the token. Replica `b` has
+/// a pool of one session: listening for `a`'s appends must not take the session it works with.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_a_revocation_no_replica_serves_the_token_100_ms_later() {
     use latchkey_proto::v1::RevokeConnectionRequest;
@@ -184,7 +185,11 @@ async fn after_a_revocation_no_replica_serves_the_token_100_ms_later() {
         .unwrap();
     let mode = Mode::postgres().await;
     let a = Server::start_with(&mode, &[LOOPBACK, NO_REFRESHER]).await;
-    let b = Server::start_with(&mode, &[LOOPBACK, NO_REFRESHER]).await;
+    let b = Server::start_with(
+        &mode,
+        &[LOOPBACK, NO_REFRESHER, ("LATCHKEY_DATABASE_POOL_SIZE", "1")],
+    )
+    .await;
     let integration_id = integration(&a, password_integration(&provider), &provider).await;
     let (ca, cb) = (a.connections().await, b.connections().await);
     let get = |client: &latchkey_proto::v1::connection_service_client::ConnectionServiceClient<
