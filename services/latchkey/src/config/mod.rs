@@ -687,9 +687,8 @@ impl Settings {
 mod tests;
 
 /// Postgres sessions a replica opens when not told: twice its cores, at least 4. More sessions
-/// than the work can keep busy wait in the kernel's run queue instead of the pool's: at a million
-/// connections, 16 callers missing the cache on two cores were served 16,413 a second with a pool
-/// of 4 (p99 2.18 ms) and 12,953 with a pool of 16 (p99 3.09 ms) (docs/BENCHMARKS.md).
+/// than the work keeps busy wait in the kernel's run queue, not the pool's, and lengthen the tail
+/// (docs/BENCHMARKS.md, "the allocator and the pool's size").
 pub fn default_database_pool_size() -> u32 {
     std::thread::available_parallelism()
         .map_or(2, std::num::NonZeroUsize::get)
