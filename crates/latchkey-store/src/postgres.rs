@@ -29,6 +29,7 @@ mod heads;
 mod leases;
 mod listen;
 mod queries;
+mod reads;
 mod relay;
 mod system;
 mod write;
@@ -57,6 +58,7 @@ pub struct PgStore {
     appended: crate::Appended,
     group: group::GroupCommit,
     known: heads::KnownHeads,
+    reads: reads::ConnectionReads,
 }
 
 /// How long a pooled connection may sit idle before it is checked (a ping) on its next use.
@@ -176,6 +178,7 @@ impl PgStore {
         Self {
             group: group::GroupCommit::new(pool.clone(), appended.clone(), known.clone()),
             known,
+            reads: reads::ConnectionReads::new(pool.clone()),
             partition_size: None,
             pool,
             appended,
@@ -307,10 +310,7 @@ impl EventStore for PgStore {
 
     #[tracing::instrument(name = "store.read", skip_all, fields(connection_id = %id))]
     async fn connection(&self, id: ConnectionId) -> Result<Option<connection::State>, StoreError> {
-        let json: Option<String> = sqlx::query_scalar(queries::CONNECTION_BY_ID)
-            .bind(id.as_uuid())
-            .fetch_optional(&self.pool)
-            .await?;
+        let (json, _) = self.reads.read(*id.as_uuid(), None).await?;
         json.as_deref().map(parse_state).transpose()
     }
 
@@ -629,18 +629,7 @@ impl EventStore for PgStore {
         id: ConnectionId,
         owner: &str,
     ) -> Result<(Option<connection::State>, Option<WrappedKey>), StoreError> {
-        type Row = (Option<String>, Option<Vec<u8>>, Option<String>);
-        let (state, wrapped, master_key_id): Row = sqlx::query_as(queries::CONNECTION_AND_DATA_KEY)
-            .bind(id.as_uuid())
-            .bind(owner)
-            .fetch_one(&self.pool)
-            .await?;
-        let key = wrapped
-            .zip(master_key_id)
-            .map(|(wrapped, master_key_id)| WrappedKey {
-                wrapped,
-                master_key_id,
-            });
+        let (state, key) = self.reads.read(*id.as_uuid(), Some(owner)).await?;
         Ok((state.as_deref().map(parse_state).transpose()?, key))
     }
 

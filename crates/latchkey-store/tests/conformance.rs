@@ -1826,6 +1826,85 @@ async fn a_connection_and_its_data_key_are_read_together(h: &Harness) {
     assert_eq!((state.map(|s| s.id), key), (Some(id), None));
 }
 
+/// Reads at once (Postgres shares one query among those that overlap): each gets its own
+/// connection and key, callers that go away mid-read take nothing with them, and reads go on.
+async fn reads_at_once_each_get_their_own_connection_and_key(h: &Harness) {
+    let ids = new_connections(h.store.as_ref(), 24).await;
+    let key = |i: usize| latchkey_store::WrappedKey {
+        wrapped: vec![i as u8; 60],
+        master_key_id: format!("k{i}"),
+    };
+    for (i, id) in ids.iter().enumerate().filter(|(i, _)| i % 2 == 0) {
+        let owner = StreamId::Connection(*id).to_string();
+        h.store.insert_data_key(&owner, &key(i)).await.unwrap();
+    }
+    let missing = ConnectionId::new_v7();
+    let reads = 96;
+    let barrier = Arc::new(Barrier::new(reads));
+    let tasks: Vec<_> = (0..reads)
+        .map(|r| {
+            let (store, barrier) = (h.store.clone(), barrier.clone());
+            let (i, id) = (r % ids.len(), ids[r % ids.len()]);
+            tokio::spawn(async move {
+                barrier.wait().await;
+                match r % 4 {
+                    // A connection alone.
+                    0 => {
+                        let state = store.connection(id).await.unwrap();
+                        assert_eq!(state.map(|s| s.id), Some(id), "read {r}");
+                    }
+                    // One that does not exist, with a key that does (or not).
+                    1 => {
+                        let owner = StreamId::Connection(id).to_string();
+                        let (state, got) = store
+                            .connection_and_data_key(missing, &owner)
+                            .await
+                            .unwrap();
+                        assert_eq!(state, None, "read {r}");
+                        assert_eq!(got, (i % 2 == 0).then(|| key(i)), "read {r}");
+                    }
+                    _ => {
+                        let owner = StreamId::Connection(id).to_string();
+                        let (state, got) = store.connection_and_data_key(id, &owner).await.unwrap();
+                        assert_eq!(state.map(|s| s.id), Some(id), "read {r}");
+                        assert_eq!(got, (i % 2 == 0).then(|| key(i)), "read {r}");
+                    }
+                }
+            })
+        })
+        .collect();
+    // A third of the readers go away while their reads are in flight or queued.
+    let mut finished = 0;
+    for (r, task) in tasks.into_iter().enumerate() {
+        if r % 3 == 2 {
+            task.abort();
+            let _ = task.await;
+        } else {
+            task.await.expect("a read answered wrongly");
+            finished += 1;
+        }
+    }
+    assert_eq!(finished, reads - reads / 3);
+    // Nothing was left holding a query: reads at once still get their answers.
+    let again: Vec<_> = ids
+        .iter()
+        .map(|id| {
+            let (store, id) = (h.store.clone(), *id);
+            tokio::spawn(async move { store.connection(id).await.unwrap().map(|s| s.id) })
+        })
+        .collect();
+    let answers = tokio::time::timeout(std::time::Duration::from_secs(30), async {
+        let mut answers = Vec::new();
+        for task in again {
+            answers.push(task.await.unwrap());
+        }
+        answers
+    })
+    .await
+    .expect("reads after the cancelled ones still end");
+    assert_eq!(answers, ids.iter().map(|id| Some(*id)).collect::<Vec<_>>());
+}
+
 macro_rules! conformance_suite {
     ($($test:ident),* $(,)?) => {
         mod postgres {
@@ -1882,6 +1961,7 @@ conformance_suite!(
     the_relay_lease_has_one_holder_and_fences_out_the_one_before,
     connect_session_streams_hold_their_creation_first_and_nothing_else_first,
     a_connection_and_its_data_key_are_read_together,
+    reads_at_once_each_get_their_own_connection_and_key,
 );
 
 /// The interleaving that breaks a "highest position seen" relay: the event with the lower

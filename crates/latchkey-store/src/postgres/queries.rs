@@ -8,6 +8,13 @@ pub(super) const CONNECTION_AND_DATA_KEY: &str = "SELECT \
      (SELECT state FROM connections WHERE id = $1), k.wrapped, k.master_key_id \
      FROM (SELECT 1) AS one LEFT JOIN data_keys k ON k.owner = $2";
 
+/// Many connections' projections, each with a data key when its owner is given, by the
+/// requests' order (`i`, from 1): [`CONNECTION_AND_DATA_KEY`] for a batch.
+pub(super) const CONNECTIONS_AND_DATA_KEYS: &str = "SELECT r.i, c.state, k.wrapped, k.master_key_id \
+     FROM unnest($1::uuid[], $2::text[]) WITH ORDINALITY AS r(id, owner, i) \
+     LEFT JOIN connections c ON c.id = r.id \
+     LEFT JOIN data_keys k ON k.owner = r.owner";
+
 pub(super) const INTEGRATION_BY_ID: &str = "SELECT state FROM integrations WHERE id = $1";
 
 pub(super) const CONNECTION_BY_STATE: &str =
