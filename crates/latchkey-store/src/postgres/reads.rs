@@ -1,7 +1,7 @@
 //! Coalesced reads of connections by id: what `GetToken` reads on a miss of the projection cache.
 //!
 //! A read made while few others are in flight is one query of its own, on the caller's task, as
-//! before. Reads that come while [`IN_FLIGHT`] queries are running queue, and the next query to
+//! before. Reads that come while [`in_flight`] queries are running queue, and the next query to
 //! finish hands them to a reader task that fetches all of them in one statement (`unnest` of the
 //! ids, the primary keys joined). Under load a connection's row then costs Postgres an index probe
 //! instead of a statement, a round trip and a wake-up each, on both sides of the socket.
@@ -17,8 +17,12 @@ use uuid::Uuid;
 use super::queries;
 use crate::{StoreError, WrappedKey};
 
-/// Queries in flight before reads queue for a shared one.
-const IN_FLIGHT: usize = 2;
+/// Queries in flight before reads queue for a shared one: one per two cores, at least one
+/// (docs/BENCHMARKS.md, 2026-12-03, fourth step: on two cores, one in flight read GetToken's
+/// misses at 9,184–10,332 per second, two at 8,302–9,507, four at 7,841, one per read 5,819).
+fn in_flight() -> usize {
+    std::thread::available_parallelism().map_or(1, |cores| (cores.get() / 2).max(1))
+}
 /// The most reads one statement carries.
 const MAX_BATCH: usize = 128;
 
@@ -44,6 +48,8 @@ struct Queue {
 pub(super) struct ConnectionReads {
     queue: Arc<Mutex<Queue>>,
     pool: PgPool,
+    /// Queries in flight before reads queue.
+    in_flight: usize,
 }
 
 impl std::fmt::Debug for ConnectionReads {
@@ -57,6 +63,7 @@ impl ConnectionReads {
         Self {
             queue: Arc::default(),
             pool,
+            in_flight: in_flight(),
         }
     }
 
@@ -68,7 +75,7 @@ impl ConnectionReads {
     pub(super) async fn read(&self, id: Uuid, owner: Option<&str>) -> Result<Read, StoreError> {
         let answer = {
             let mut queue = self.lock();
-            if queue.in_flight < IN_FLIGHT {
+            if queue.in_flight < self.in_flight {
                 queue.in_flight += 1;
                 None
             } else {
