@@ -2145,16 +2145,18 @@ async fn postgres_after_a_lost_session_the_pool_replaces_the_others_before_use()
     };
     let store = PgStore::connect(&db.url, 4).await.unwrap();
     let id = new_connection(&store, "acme").await;
-    // Four sessions open, each used a moment ago.
-    let reads = tokio::join!(
-        store.connection(id),
-        store.connection(id),
-        store.connection(id),
-        store.connection(id)
-    );
-    for read in [reads.0, reads.1, reads.2, reads.3] {
-        read.unwrap();
+    // Four sessions open, each used a moment ago (held at once: reads that overlap would share
+    // one query, and a session).
+    let mut sessions = Vec::new();
+    for _ in 0..4 {
+        let mut session = store.pool().acquire().await.unwrap();
+        sqlx::query("SELECT 1")
+            .execute(&mut *session)
+            .await
+            .unwrap();
+        sessions.push(session);
     }
+    drop(sessions);
     let killed: Vec<bool> = sqlx::query_scalar(
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
          WHERE datname = current_database() AND pid <> pg_backend_pid() \
