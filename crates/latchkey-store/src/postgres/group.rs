@@ -38,8 +38,9 @@ use crate::{Appended, EventContext, Projection, RecordedEvent, StoreError, parse
 /// 0.43–0.83 of the plain INSERTs' rate against 0.34–0.55 with two and 0.29–0.32 with four).
 const FLUSHERS: usize = 1;
 /// Times a flusher yields to the runtime, at most, for the callers its last batch answered to
-/// queue again (docs/BENCHMARKS.md, 2026-12-03, fourth step: at 8 writers, batches of 3.9 appends on average
-/// without, and 0.48–0.50 of the plain INSERTs' rate against 0.69–0.77 with one to eight yields).
+/// queue again (docs/BENCHMARKS.md, 2026-12-03, fourth step: at 8 writers, batches of 3.9
+/// appends on average without, and 0.48–0.50 of the plain INSERTs' rate against 0.69–0.77 with
+/// one to eight yields).
 const YIELDS: usize = 4;
 /// The most appends one statement carries.
 const MAX_BATCH: usize = 256;

@@ -132,6 +132,13 @@ pub(super) fn hot_queries(columns: &str) -> Vec<(&'static str, String, &'static 
             "'0190d6f0-0000-7000-8000-000000000000'::uuid, \
              'connection-0190d6f0-0000-7000-8000-000000000000'",
         ),
+        (
+            "connections and their data keys, read together (GetToken's misses that overlap)",
+            CONNECTIONS_AND_DATA_KEYS.to_owned(),
+            "ARRAY['0190d6f0-0000-7000-8000-000000000000'::uuid, \
+             '0190d6f0-0000-7000-8000-000000000001'::uuid], \
+             ARRAY['connection-0190d6f0-0000-7000-8000-000000000000', NULL]",
+        ),
         ("integration by id", INTEGRATION_BY_ID.to_owned(), ID),
         (
             "connection by pending state (callback)",
