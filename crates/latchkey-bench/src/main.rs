@@ -815,6 +815,14 @@ async fn bench_memory(args: &Args, db: &Database) -> anyhow::Result<()> {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    // The service runs in this process: it logs as the binary does by default (a subscriber at
+    // its default filter), so every span and event costs here what it costs there.
+    latchkey::telemetry::install_subscriber(
+        latchkey::config::DEFAULT_LOG,
+        false,
+        None,
+        std::io::stderr,
+    );
     println!("# latchkey-bench\n");
     println!(
         "{} cores; each point: 0.5 s warm-up, {} s measured; run at {}.",

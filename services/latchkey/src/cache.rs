@@ -33,9 +33,26 @@ pub const DEFAULT_BUDGET_BYTES: usize = 256 * 1024 * 1024;
 const INTEGRATIONS_BUDGET_BYTES: usize = 16 * 1024 * 1024;
 
 /// What a projection costs: the size of its JSON, a fair measure of what its strings and maps
-/// hold, plus the entry's own bookkeeping.
+/// hold, plus the entry's own bookkeeping. The JSON is counted as it is written, not kept.
 fn weigh_json<V: serde::Serialize>(value: &V) -> usize {
-    serde_json::to_vec(value).map_or(4096, |json| json.len()) + std::mem::size_of::<V>() + 64
+    let mut count = Count(0);
+    serde_json::to_writer(&mut count, value).map_or(4096, |()| count.0)
+        + std::mem::size_of::<V>()
+        + 64
+}
+
+/// A writer that only counts what it is given.
+struct Count(usize);
+
+impl std::io::Write for Count {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += buf.len();
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 impl Weigh for connection::State {
@@ -229,6 +246,27 @@ mod tests {
             reason: None,
         }
         .into()
+    }
+
+    #[test]
+    fn a_projection_weighs_its_json_and_its_bookkeeping() {
+        let event = connection::Event::ConnectionCreated {
+            connection_id: ConnectionId::new_v7(),
+            integration_id: IntegrationId::new_v7(),
+            tenant: TenantId::parse("acme").expect("tenant"),
+            grant_type: GrantType::ClientCredentials,
+        };
+        let meta = latchkey_domain::EventMeta {
+            version: 1,
+            occurred_at: chrono::Utc::now(),
+        };
+        let state = connection::apply(None, &event, &meta).expect("created");
+        let json = serde_json::to_vec(&state).expect("json").len();
+        assert!(json > 100, "{json}");
+        assert_eq!(
+            state.weigh(),
+            json + std::mem::size_of::<connection::State>() + 64
+        );
     }
 
     #[tokio::test]

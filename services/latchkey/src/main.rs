@@ -9,7 +9,6 @@ use latchkey::config::{NeedsMasterKey, Settings};
 use latchkey_store::Migrations;
 use secrecy::SecretString;
 use tokio_util::sync::CancellationToken;
-use tracing_subscriber::EnvFilter;
 
 /// mimalloc rather than the system's allocator: a `GetToken` allocates its reply and a miss a
 /// connection's projection, and glibc's malloc took about a seventh of the service's CPU in both
@@ -180,30 +179,12 @@ fn main() -> ExitCode {
     if traces.is_some() {
         latchkey::telemetry::install_propagator();
     }
-    {
-        use tracing_subscriber::Layer as _;
-        use tracing_subscriber::layer::SubscriberExt as _;
-        use tracing_subscriber::util::SubscriberInitExt as _;
-        type Base = tracing_subscriber::layer::Layered<EnvFilter, tracing_subscriber::Registry>;
-        let mut layers: Vec<Box<dyn tracing_subscriber::Layer<Base> + Send + Sync>> = Vec::new();
-        let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
-        layers.push(if config.log_json {
-            fmt.json().boxed()
-        } else {
-            fmt.boxed()
-        });
-        if let Some(provider) = &traces {
-            layers.push(
-                tracing_opentelemetry::layer()
-                    .with_tracer(latchkey::telemetry::tracer(provider))
-                    .boxed(),
-            );
-        }
-        tracing_subscriber::registry()
-            .with(EnvFilter::new(&config.log))
-            .with(layers)
-            .init();
-    }
+    latchkey::telemetry::install_subscriber(
+        &config.log,
+        config.log_json,
+        traces.as_ref(),
+        std::io::stderr,
+    );
     let result = runtime.block_on(async move {
         match cli.command {
             Command::Serve(_) => serve(config).await,

@@ -36,6 +36,44 @@ pub fn tracer(provider: &SdkTracerProvider) -> SdkTracer {
     provider.tracer("latchkey")
 }
 
+/// The process's subscriber: `filter` (EnvFilter syntax, e.g. `LATCHKEY_LOG`) over log lines to
+/// `writer`, human or JSON, and spans exported through `traces` when given. The benchmarks
+/// install the same, so the service they run in-process logs as the binary does.
+pub fn install_subscriber<W>(
+    filter: &str,
+    json: bool,
+    traces: Option<&SdkTracerProvider>,
+    writer: W,
+) where
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
+    use tracing_subscriber::Layer as _;
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    type Base = tracing_subscriber::layer::Layered<
+        tracing_subscriber::EnvFilter,
+        tracing_subscriber::Registry,
+    >;
+    let mut layers: Vec<Box<dyn tracing_subscriber::Layer<Base> + Send + Sync>> = Vec::new();
+    let fmt = tracing_subscriber::fmt::layer().with_writer(writer);
+    layers.push(if json {
+        fmt.json().boxed()
+    } else {
+        fmt.boxed()
+    });
+    if let Some(provider) = traces {
+        layers.push(
+            tracing_opentelemetry::layer()
+                .with_tracer(tracer(provider))
+                .boxed(),
+        );
+    }
+    tracing_subscriber::registry()
+        .with(tracing_subscriber::EnvFilter::new(filter))
+        .with(layers)
+        .init();
+}
+
 /// Whether traces are exported: without them, no request pays for trace context.
 static TRACING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
@@ -73,6 +111,16 @@ pub fn grpc_span(request: &tonic::codegen::http::Request<()>) -> tracing::Span {
     let parent = global::get_text_map_propagator(|p| p.extract(&Headers(request.headers())));
     let _ = span.set_parent(parent);
     span
+}
+
+/// The span of one `GetToken`: exported with traces; otherwise only in debug logs, so a call
+/// at the default level does not build a span (the hottest call there is).
+pub fn get_token_span(connection_id: latchkey_domain::ConnectionId) -> tracing::Span {
+    if tracing_on() {
+        tracing::info_span!("get_token", connection_id = %connection_id)
+    } else {
+        tracing::debug_span!("get_token", connection_id = %connection_id)
+    }
 }
 
 /// The trace id of the current span, when it belongs to a trace (an OpenTelemetry layer is on).

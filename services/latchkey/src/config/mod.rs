@@ -27,6 +27,8 @@ pub const DEFAULT_DATA_DIR: &str = "./latchkey-data";
 pub const DEFAULT_GRPC_ADDR: &str = "127.0.0.1:50051";
 pub const DEFAULT_HTTP_ADDR: &str = "127.0.0.1:8080";
 pub const DEFAULT_ADMIN_ADDR: &str = "127.0.0.1:9090";
+/// The log filter when none is set (sqlx says routine notices, "relation exists", at info).
+pub const DEFAULT_LOG: &str = "info,sqlx=warn";
 
 /// Settings as given on the command line or in the environment (clap reads both; a flag wins).
 /// How callers authenticate.
@@ -437,8 +439,7 @@ impl Settings {
             &mut errors,
         );
 
-        // sqlx reports routine notices ("relation already exists") at info.
-        let log = pick(self.log, file.log).unwrap_or_else(|| "info,sqlx=warn".to_owned());
+        let log = pick(self.log, file.log).unwrap_or_else(|| DEFAULT_LOG.to_owned());
         let log_json = match pick(self.log_format, file.log_format).as_deref() {
             None | Some("human") => false,
             Some("json") => true,

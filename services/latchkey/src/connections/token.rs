@@ -40,8 +40,17 @@ impl Connections {
     /// placement. One with less left is refreshed first; one inside the refresh margin but good
     /// for `min_ttl` is returned at once while one background refresh starts. A connection that
     /// needs the customer again is refused with the reason, never given an expired token.
-    #[tracing::instrument(name = "get_token", skip_all, fields(connection_id = %id))]
     pub async fn get_token(
+        &self,
+        caller: &Caller,
+        id: ConnectionId,
+        min_ttl: Option<Duration>,
+    ) -> Result<Credential, AppError> {
+        let span = crate::telemetry::get_token_span(id);
+        tracing::Instrument::instrument(self.token(caller, id, min_ttl), span).await
+    }
+
+    async fn token(
         &self,
         caller: &Caller,
         id: ConnectionId,
