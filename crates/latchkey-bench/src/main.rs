@@ -42,7 +42,7 @@ mod measure;
 mod million;
 mod replicas;
 
-use measure::{closed_loop, interleaved, ms, percentile, verdict};
+use measure::{closed_loop, interleaved, ms, percentile, us, verdict};
 
 /// The allocator the service's binary runs with (services/latchkey/src/main.rs), so the service
 /// measured here is the one shipped.
@@ -316,9 +316,9 @@ async fn bench_get_token(args: &Args, db: &Database) -> anyhow::Result<()> {
     );
     println!("Reply sizes: GetToken {size} bytes, echo {echo_size} bytes.\n");
     println!(
-        "| callers | echo calls/s | GetToken calls/s | ratio (≥ 0.9) | echo p50 / p99 | GetToken p50 / p99 | p99 ratio (≤ 1.2) |"
+        "| callers | echo calls/s | GetToken calls/s | ratio (≥ 0.9) | echo p50 / p99 | GetToken p50 / p99 | p99 ratio (≤ 1.2) | CPU per call, echo / GetToken |"
     );
-    println!("|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|");
     for concurrency in [1usize, 16, 64, 256] {
         // Interleaved rounds, pooled: a burst of noise lands on both sides alike.
         let echo_call = {
@@ -352,7 +352,7 @@ async fn bench_get_token(args: &Args, db: &Database) -> anyhow::Result<()> {
         let ratio = latchkey.per_second / echo.per_second;
         let p99_ratio = latchkey.p99.as_secs_f64() / echo.p99.as_secs_f64().max(1e-9);
         println!(
-            "| {concurrency} | {:.0} | {:.0} | {ratio:.2} {} | {} / {} | {} / {} | {p99_ratio:.2} {} |",
+            "| {concurrency} | {:.0} | {:.0} | {ratio:.2} {} | {} / {} | {} / {} | {p99_ratio:.2} {} | {:.1} / {:.1} µs |",
             echo.per_second,
             latchkey.per_second,
             verdict(ratio >= 0.9),
@@ -361,6 +361,8 @@ async fn bench_get_token(args: &Args, db: &Database) -> anyhow::Result<()> {
             ms(latchkey.p50),
             ms(latchkey.p99),
             verdict(p99_ratio <= 1.2),
+            echo.cpu_per_call.as_secs_f64() * 1e6,
+            latchkey.cpu_per_call.as_secs_f64() * 1e6,
         );
     }
     echo_shutdown.cancel();

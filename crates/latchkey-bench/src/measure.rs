@@ -11,6 +11,8 @@ pub(crate) struct Point {
     pub(crate) per_second: f64,
     pub(crate) p50: Duration,
     pub(crate) p99: Duration,
+    /// This process's CPU time (user and system, every thread) per call while measuring.
+    pub(crate) cpu_per_call: Duration,
 }
 
 pub(crate) fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -26,6 +28,7 @@ pub(crate) fn percentile(sorted: &[Duration], p: f64) -> Duration {
 pub(crate) struct Sample {
     pub(crate) elapsed: Duration,
     pub(crate) latencies: Vec<Duration>,
+    pub(crate) cpu: Duration,
 }
 
 impl Sample {
@@ -33,11 +36,14 @@ impl Sample {
     pub(crate) fn add(&mut self, other: Sample) {
         self.elapsed += other.elapsed;
         self.latencies.extend(other.latencies);
+        self.cpu += other.cpu;
     }
 
     pub(crate) fn point(mut self) -> Point {
         self.latencies.sort_unstable();
+        let calls = u32::try_from(self.latencies.len().max(1)).unwrap_or(u32::MAX);
         Point {
+            cpu_per_call: self.cpu / calls,
             per_second: self.latencies.len() as f64 / self.elapsed.as_secs_f64().max(1e-9),
             p50: percentile(&self.latencies, 0.50),
             p99: percentile(&self.latencies, 0.99),
@@ -91,15 +97,38 @@ where
     tokio::time::sleep(Duration::from_millis(500)).await;
     measuring.store(true, Ordering::Relaxed);
     let started = Instant::now();
+    let cpu_before = process_cpu();
     tokio::time::sleep(measured).await;
     measuring.store(false, Ordering::Relaxed);
     let elapsed = started.elapsed();
+    let cpu = process_cpu().saturating_sub(cpu_before);
     stop.store(true, Ordering::Relaxed);
     let mut latencies = Vec::new();
     for task in tasks {
         latencies.extend(task.await??);
     }
-    Ok(Sample { elapsed, latencies })
+    Ok(Sample {
+        elapsed,
+        latencies,
+        cpu,
+    })
+}
+
+/// This process's CPU time so far, user and system (`/proc/self/stat`, in clock ticks of 10 ms:
+/// over a measured second, within a percent or two).
+fn process_cpu() -> Duration {
+    let ticks = std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|stat| {
+            // After the command name (which may hold spaces), fields 14 and 15: utime, stime.
+            let rest = stat.rsplit_once(')')?.1;
+            let fields: Vec<&str> = rest.split_whitespace().collect();
+            let user: u64 = fields.get(11)?.parse().ok()?;
+            let system: u64 = fields.get(12)?.parse().ok()?;
+            Some(user + system)
+        })
+        .unwrap_or(0);
+    Duration::from_millis(ticks * 10)
 }
 
 /// Rounds per side of a comparison with its reference.
@@ -130,6 +159,10 @@ where
 
 pub(crate) fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
+pub(crate) fn us(d: Duration) -> String {
+    format!("{:.1} µs", d.as_secs_f64() * 1e6)
 }
 
 pub(crate) fn verdict(ok: bool) -> &'static str {

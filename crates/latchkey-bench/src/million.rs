@@ -20,7 +20,7 @@ use latchkey_store::{ConnectionFilter, EventStore, Page, PgStore};
 
 use super::{
     Args, Database, Server, closed_loop, connect_many, ms, password_integration, percentile,
-    resident_bytes, verdict,
+    resident_bytes, us, verdict,
 };
 
 const CHUNK: i64 = 100_000;
@@ -96,8 +96,9 @@ pub(crate) async fn bench_million(args: &Args, db: &Database) -> anyhow::Result<
     // GetToken of the real ones, at 16 callers: with the default cache (every one held after a
     // first read), then with a 1 MiB cache (a few hundred held: almost every call reads its row
     // and, past the data keys' budget, its data key), with the default database pool and larger.
-    println!("| GetToken at 16 callers | calls/s | p50 | p99 | target |");
-    println!("|---|---|---|---|---|");
+    // CPU: this process's (client, service and store client; Postgres is another process).
+    println!("| GetToken at 16 callers | calls/s | p50 | p99 | target | CPU per call |");
+    println!("|---|---|---|---|---|---|");
     for (label, cache_mb, pool) in [
         ("cache hit", None, None),
         ("cache miss (1 MiB cache)", Some("1"), None),
@@ -149,10 +150,11 @@ pub(crate) async fn bench_million(args: &Args, db: &Database) -> anyhow::Result<
             "–".to_owned()
         };
         println!(
-            "| {label} | {:.0} | {} | {} | {target} |",
+            "| {label} | {:.0} | {} | {} | {target} | {} |",
             point.per_second,
             ms(point.p50),
-            ms(point.p99)
+            ms(point.p99),
+            us(point.cpu_per_call)
         );
         server.stop().await;
     }
@@ -174,19 +176,21 @@ pub(crate) async fn bench_million(args: &Args, db: &Database) -> anyhow::Result<
     };
     let read = row_read(store.clone()).await?;
     println!(
-        "| (a connection's row read and parsed by the store alone) | {:.0} | {} | {} | – |",
+        "| (a connection's row read and parsed by the store alone) | {:.0} | {} | {} | – | {} |",
         read.per_second,
         ms(read.p50),
-        ms(read.p99)
+        ms(read.p99),
+        us(read.cpu_per_call)
     );
     for size in [2u32, 4, 8] {
         let small = Arc::new(PgStore::connect(&db.url, size).await?);
         let point = row_read(small.clone()).await?;
         println!(
-            "| (the same through a pool of {size}) | {:.0} | {} | {} | – |",
+            "| (the same through a pool of {size}) | {:.0} | {} | {} | – | {} |",
             point.per_second,
             ms(point.p50),
-            ms(point.p99)
+            ms(point.p99),
+            us(point.cpu_per_call)
         );
         small.close().await;
     }
@@ -209,10 +213,11 @@ pub(crate) async fn bench_million(args: &Args, db: &Database) -> anyhow::Result<
         .await?
     };
     println!(
-        "| (the same through a 1 MiB projection cache, no gRPC) | {:.0} | {} | {} | – |",
+        "| (the same through a 1 MiB projection cache, no gRPC) | {:.0} | {} | {} | – | {} |",
         through.per_second,
         ms(through.p50),
-        ms(through.p99)
+        ms(through.p99),
+        us(through.cpu_per_call)
     );
 
     // The refresher's claim of due connections (about 5,000 are due), handed back after each so
