@@ -230,14 +230,17 @@ mod tests {
         }
     }
 
-    fn created(id: ConnectionId) -> DomainEvent {
+    fn connection_created(id: ConnectionId) -> connection::Event {
         connection::Event::ConnectionCreated {
             connection_id: id,
             integration_id: IntegrationId::new_v7(),
             tenant: TenantId::parse("acme").expect("tenant"),
             grant_type: GrantType::ClientCredentials,
         }
-        .into()
+    }
+
+    fn created(id: ConnectionId) -> DomainEvent {
+        connection_created(id).into()
     }
 
     fn validated() -> DomainEvent {
@@ -250,12 +253,7 @@ mod tests {
 
     #[test]
     fn a_projection_weighs_its_json_and_its_bookkeeping() {
-        let event = connection::Event::ConnectionCreated {
-            connection_id: ConnectionId::new_v7(),
-            integration_id: IntegrationId::new_v7(),
-            tenant: TenantId::parse("acme").expect("tenant"),
-            grant_type: GrantType::ClientCredentials,
-        };
+        let event = connection_created(ConnectionId::new_v7());
         let meta = latchkey_domain::EventMeta {
             version: 1,
             occurred_at: chrono::Utc::now(),
