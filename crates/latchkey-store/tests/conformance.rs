@@ -2277,6 +2277,47 @@ async fn postgres_no_hot_query_scans_connections_or_events_whole() {
     db.drop_database().await;
 }
 
+/// GetToken's misses that overlap share one read; Postgres plans that statement once per
+/// session, not on every batch (planning a batch of 8 cost 2–4 times its execution). With a few
+/// thousand connections or fewer Postgres keeps one plan whatever the statement's form; past
+/// that (here 20,000, copies of one written straight into the table) only a form whose plans do
+/// not depend on the batch's size is kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_the_shared_read_keeps_one_plan() {
+    let db = PgTestDatabase::create().await;
+    let store = Arc::new(PgStore::connect(&db.url, 1).await.unwrap());
+    let h = Harness {
+        raw: Raw::Pg(store.pool().clone()),
+        store: store.clone(),
+        cleanup: Cleanup::Pg(db),
+    };
+    let ids = due_connections(&h, Utc::now(), 1).await;
+    let Raw::Pg(pool) = &h.raw else {
+        unreachable!()
+    };
+    sqlx::query(
+        "INSERT INTO connections (id, integration_id, tenant, status, version, updated_at, \
+           state, pending_state, labels, provider_account_id) \
+         SELECT gen_random_uuid(), c.integration_id, c.tenant, c.status, c.version, \
+           c.updated_at, c.state, NULL, c.labels, NULL \
+         FROM connections c, generate_series(1, 20000) WHERE c.id = $1",
+    )
+    .bind(ids[0].as_uuid())
+    .execute(pool)
+    .await
+    .unwrap();
+    sqlx::query("ANALYZE connections")
+        .execute(pool)
+        .await
+        .unwrap();
+    let (generic, custom) = store.plans_of_the_shared_read(40).await.unwrap();
+    assert!(
+        generic >= 30 && custom <= 10,
+        "40 reads of batches of 1 to 8: {generic} with the kept plan, {custom} planned afresh"
+    );
+    h.finish().await;
+}
+
 /// Where an archive's events go in these tests: kept in memory, or refused at the `fail_at`-th.
 #[derive(Default)]
 struct Kept {

@@ -10,8 +10,14 @@ pub(super) const CONNECTION_AND_DATA_KEY: &str = "SELECT \
 
 /// Many connections' projections, each with a data key when its owner is given, by the
 /// requests' order (`i`, from 1): [`CONNECTION_AND_DATA_KEY`] for a batch.
+///
+/// The arrays come through sub-selects so that no plan knows their length: with `unnest($1)`
+/// Postgres priced each batch by its size and, the generic plan (sized for 10) never cheaper than
+/// the small batches' own, planned every batch again: 0.10–0.16 ms of planning against 0.04 ms of
+/// executing a batch of 8 (docs/BENCHMARKS.md, 2026-12-03, sixth step). Now, after its first five
+/// runs on a session, Postgres keeps one plan (test `postgres_the_shared_read_keeps_one_plan`).
 pub(super) const CONNECTIONS_AND_DATA_KEYS: &str = "SELECT r.i, c.state, k.wrapped, k.master_key_id \
-     FROM unnest($1::uuid[], $2::text[]) WITH ORDINALITY AS r(id, owner, i) \
+     FROM unnest((SELECT $1::uuid[]), (SELECT $2::text[])) WITH ORDINALITY AS r(id, owner, i) \
      LEFT JOIN connections c ON c.id = r.id \
      LEFT JOIN data_keys k ON k.owner = r.owner";
 
@@ -234,5 +240,34 @@ impl super::PgStore {
         }
         tx.rollback().await?;
         Ok(plans)
+    }
+
+    /// Runs the shared read of connections ([`CONNECTIONS_AND_DATA_KEYS`]) `times` times on one
+    /// session, with batches of 1 to 8 ids, and says how often Postgres planned it afresh:
+    /// (generic plans used, custom plans made), from `pg_prepared_statements`.
+    pub async fn plans_of_the_shared_read(
+        &self,
+        times: usize,
+    ) -> Result<(i64, i64), crate::StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        for run in 0..times {
+            let ids: Vec<uuid::Uuid> = (0..=run % 8).map(|_| uuid::Uuid::now_v7()).collect();
+            let owners: Vec<Option<String>> = ids
+                .iter()
+                .map(|id| Some(format!("connection-{id}")))
+                .collect();
+            sqlx::query(CONNECTIONS_AND_DATA_KEYS)
+                .bind(&ids)
+                .bind(&owners)
+                .fetch_all(&mut *conn)
+                .await?;
+        }
+        let counts: (i64, i64) = sqlx::query_as(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement = $1",
+        )
+        .bind(CONNECTIONS_AND_DATA_KEYS)
+        .fetch_one(&mut *conn)
+        .await?;
+        Ok(counts)
     }
 }
