@@ -7,10 +7,14 @@
 //! instead of a statement, a round trip and a wake-up each, on both sides of the socket.
 //!
 //! Each caller parses its own row. A queued read is done by a task of its own: a caller that goes
-//! away does not take the others' reads with it.
+//! away does not take the others' reads with it. That task keeps its session while reads keep
+//! queueing and fetches batch after batch on it: a session given back to the pool costs a round
+//! trip (sqlx checks it with a `Sync` before another may use it), and the acquire and that check
+//! were paid once a batch before.
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use sqlx::PgPool;
+use sqlx::pool::PoolConnection;
+use sqlx::{PgPool, Postgres};
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
@@ -101,24 +105,44 @@ impl ConnectionReads {
         }
     }
 
+    /// The reads that queued, as many as one statement carries, if any did.
+    fn take_waiting(queue: &mut Queue) -> Option<Vec<Request>> {
+        if queue.waiting.is_empty() {
+            return None;
+        }
+        let taken = queue.waiting.len().min(MAX_BATCH);
+        let rest = queue.waiting.split_off(taken);
+        Some(std::mem::replace(&mut queue.waiting, rest))
+    }
+
     /// Gives a finished query's slot to the reads that queued, or back.
     fn release(&self) {
         let batch = {
             let mut queue = self.lock();
-            if queue.waiting.is_empty() {
-                queue.in_flight -= 1;
-                return;
+            match Self::take_waiting(&mut queue) {
+                Some(batch) => batch,
+                None => {
+                    queue.in_flight -= 1;
+                    return;
+                }
             }
-            let taken = queue.waiting.len().min(MAX_BATCH);
-            let rest = queue.waiting.split_off(taken);
-            std::mem::replace(&mut queue.waiting, rest)
         };
         match tokio::runtime::Handle::try_current() {
             Ok(runtime) => {
                 // The slot goes with the task: released when it ends, or if it never runs.
                 let slot = Slot(self.clone());
                 runtime.spawn(async move {
-                    read_many(&slot.0.pool, batch).await;
+                    let mut session = None;
+                    let mut batch = batch;
+                    loop {
+                        read_many(&slot.0.pool, &mut session, batch).await;
+                        match Self::take_waiting(&mut slot.0.lock()) {
+                            Some(next) => batch = next,
+                            None => break,
+                        }
+                    }
+                    // The session goes back to the pool before the slot is given up.
+                    drop(session);
                     drop(slot);
                 });
             }
@@ -165,16 +189,32 @@ fn wrapped_key(wrapped: Option<Vec<u8>>, master_key_id: Option<String>) -> Optio
         })
 }
 
-/// Reads every request's connection (and key) in one statement and answers each.
-async fn read_many(pool: &PgPool, batch: Vec<Request>) {
+/// Reads every request's connection (and key) in one statement on `session` (taken from the
+/// pool if there is none yet, and kept unless the statement failed) and answers each.
+async fn read_many(
+    pool: &PgPool,
+    session: &mut Option<PoolConnection<Postgres>>,
+    batch: Vec<Request>,
+) {
     let ids: Vec<Uuid> = batch.iter().map(|r| r.id).collect();
     let owners: Vec<Option<&str>> = batch.iter().map(|r| r.owner.as_deref()).collect();
     type Row = (i64, Option<String>, Option<Vec<u8>>, Option<String>);
-    let rows: Result<Vec<Row>, sqlx::Error> = sqlx::query_as(queries::CONNECTIONS_AND_DATA_KEYS)
-        .bind(&ids)
-        .bind(&owners)
-        .fetch_all(pool)
-        .await;
+    let rows: Result<Vec<Row>, sqlx::Error> = async {
+        let conn = match session {
+            Some(conn) => conn,
+            None => session.insert(pool.acquire().await?),
+        };
+        sqlx::query_as(queries::CONNECTIONS_AND_DATA_KEYS)
+            .bind(&ids)
+            .bind(&owners)
+            .fetch_all(&mut **conn)
+            .await
+    }
+    .await;
+    if rows.is_err() {
+        // A session a statement failed on goes back (the pool checks it, and closes it if lost).
+        *session = None;
+    }
     match rows {
         Ok(rows) => {
             let mut found: Vec<Option<Read>> = batch.iter().map(|_| None).collect();
