@@ -23,7 +23,8 @@ use crate::{StoreError, WrappedKey};
 
 /// Queries in flight before reads queue for a shared one: one per two cores, at least one
 /// (docs/BENCHMARKS.md, 2026-12-03, fourth step: on two cores, one in flight read GetToken's
-/// misses at 9,184–10,332 per second, two at 8,302–9,507, four at 7,841, one per read 5,819).
+/// misses at 9,184–10,332 per second, two at 8,302–9,507, four at 7,841, one per read 5,819; and
+/// again in the sixth step, with the kept plan and session: one and two alike).
 fn in_flight() -> usize {
     std::thread::available_parallelism().map_or(1, |cores| (cores.get() / 2).max(1))
 }
