@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use super::Metadata;
 use super::types::*;
 use crate::{DomainError, EventMeta, GrantType};
 
@@ -221,7 +222,7 @@ fn take_tokens(s: &mut State, tokens: &TokenSet) {
     s.token_type = Some(tokens.token_type.clone());
     s.expires_at = tokens.expires_at;
     s.scopes = tokens.scopes.clone();
-    s.metadata = tokens.metadata.clone();
+    s.metadata = Metadata::from(&tokens.metadata);
     keep_captured(s);
     s.last_error = None;
     s.consecutive_failures = 0;
@@ -270,7 +271,7 @@ pub fn apply(state: Option<State>, event: &Event, meta: &EventMeta) -> Option<St
                 token_type: None,
                 expires_at: None,
                 scopes: Vec::new(),
-                metadata: BTreeMap::new(),
+                metadata: Metadata::new(),
                 pending_authorization: None,
                 credentials: None,
                 profile: Profile::default(),

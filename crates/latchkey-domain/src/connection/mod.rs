@@ -5,6 +5,7 @@
 //! pure rules of keeping tokens fresh (when, how long to wait, what a failure means).
 
 mod decide;
+mod metadata;
 pub mod refresh;
 pub mod refresh_token;
 #[cfg(test)]
@@ -12,4 +13,5 @@ mod tests;
 mod types;
 
 pub use decide::{apply, decide, decide_new};
+pub use metadata::Metadata;
 pub use types::*;

@@ -449,7 +449,7 @@ pub struct State {
     pub token_type: Option<String>,
     pub expires_at: Option<DateTime<Utc>>,
     pub scopes: Vec<String>,
-    pub metadata: BTreeMap<String, serde_json::Value>,
+    pub metadata: super::Metadata,
     // Boxed: most connections have none of these, and a cache holds many states.
     pub pending_authorization: Option<Box<PendingAuthorization>>,
     #[serde(default)]

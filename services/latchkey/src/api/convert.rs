@@ -1,8 +1,6 @@
 //! Conversions between the wire types of `latchkey.v1` and the domain: configurations in, and
 //! every answer out.
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, Utc};
 use latchkey_domain::{FieldViolation, GrantType, ValidationErrors, connection};
 use latchkey_proto::v1 as pb;
@@ -99,10 +97,12 @@ fn json_to_pb(value: &serde_json::Value) -> prost_types::Value {
     prost_types::Value { kind: Some(kind) }
 }
 
-pub fn metadata_to_pb(metadata: &BTreeMap<String, serde_json::Value>) -> prost_types::Struct {
+pub fn metadata_to_pb<'a>(
+    metadata: impl IntoIterator<Item = (&'a String, &'a serde_json::Value)>,
+) -> prost_types::Struct {
     prost_types::Struct {
         fields: metadata
-            .iter()
+            .into_iter()
             .map(|(k, v)| (k.clone(), json_to_pb(v)))
             .collect(),
     }
@@ -118,7 +118,7 @@ pub fn connection_to_pb(state: &connection::State) -> pb::Connection {
         scopes: state.scopes.clone(),
         expires_at: state.expires_at.map(timestamp),
         has_refresh_token: state.refresh_token.is_some(),
-        metadata: Some(metadata_to_pb(&state.metadata)),
+        metadata: Some(metadata_to_pb(state.metadata.iter())),
         last_error: state.last_error.as_ref().map(|e| pb::ConnectionError {
             code: e.code.clone(),
             description: e.description.clone().unwrap_or_default(),
@@ -185,7 +185,7 @@ pub fn credential_to_pb(credential: Credential) -> pb::GetTokenResponse {
         scopes: connection.scopes.clone(),
         placement: Some(placement),
         base_uri: credential.base_uri.unwrap_or_default(),
-        metadata: Some(metadata_to_pb(&connection.metadata)),
+        metadata: Some(metadata_to_pb(connection.metadata.iter())),
         version: connection.version,
     }
 }
