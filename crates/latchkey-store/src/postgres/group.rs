@@ -12,20 +12,28 @@
 //! append again at once (a refresher's loop, a worker's), join the next batch instead of finding
 //! it gone with one or two appends while they queue behind it.
 //!
+//! The flusher keeps its session from batch to batch, and when the queue runs dry it waits a
+//! moment ([`LINGER`]) for the next append before it gives the session back: a session given back
+//! to the pool costs a round trip (sqlx checks it with a `Sync` before another may use it; with
+//! one writer appending, a fifth of this process's time went to that check).
+//!
 //! Each caller still gets its own answer: a version conflict or a rejected event fails that
 //! append alone, before the statement. If the statement fails (another writer took a version in
 //! between, the database went away), nothing of the batch was written, and each append is tried
 //! again on its own, so each gets the answer it would have had alone.
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use latchkey_domain::{DomainEvent, StreamId, connection};
-use sqlx::PgPool;
-use tokio::sync::oneshot;
+use sqlx::pool::PoolConnection;
+use sqlx::{PgConnection, PgPool, Postgres};
+use tokio::sync::{Notify, oneshot};
 use uuid::Uuid;
 
 use super::heads::{KnownHeads, Last};
+use super::write::append_on;
 use super::{
     ConnectionArrays, ConnectionRow, NOTIFY_CHANNEL, append_alone, bind_connection_arrays,
     unnest_connections, upsert_connections,
@@ -44,6 +52,10 @@ const FLUSHERS: usize = 1;
 const YIELDS: usize = 4;
 /// The most appends one statement carries.
 const MAX_BATCH: usize = 256;
+/// How long a flusher whose queue ran dry waits for the next append, on its session, before it
+/// gives the session back and ends: about as long as a writer takes to append again after its
+/// answer, far less than the idle time after which the pool checks a session before use.
+const LINGER: Duration = Duration::from_millis(1);
 
 type Reply = oneshot::Sender<Result<Vec<RecordedEvent>, StoreError>>;
 
@@ -68,6 +80,8 @@ pub(super) struct GroupCommit {
     pool: PgPool,
     appended: Appended,
     known: KnownHeads,
+    /// Told of every append queued, for a flusher waiting for the next.
+    queued: Arc<Notify>,
 }
 
 impl std::fmt::Debug for GroupCommit {
@@ -83,6 +97,7 @@ impl GroupCommit {
             pool,
             appended,
             known,
+            queued: Arc::default(),
         }
     }
 
@@ -115,6 +130,7 @@ impl GroupCommit {
             }
             start
         };
+        self.queued.notify_one();
         if start_flusher {
             let flusher = Flusher {
                 group: self.clone(),
@@ -140,6 +156,7 @@ struct Flusher {
 impl Flusher {
     async fn run(mut self) {
         let mut last = 0;
+        let mut session = None;
         loop {
             // The callers the last batch answered are woken, not yet run: those that append
             // again at once (a refresher's loop, a worker's) queue while this task yields, and
@@ -150,21 +167,41 @@ impl Flusher {
                 }
                 tokio::task::yield_now().await;
             }
-            let Some(batch) = self.next_batch() else {
+            let Some(batch) = self.next_batch().await else {
                 return;
             };
             last = batch.len();
-            write(&self.group, batch).await;
+            write(&self.group, &mut session, batch).await;
+        }
+    }
+
+    /// What has queued, waiting up to [`LINGER`] for an append if nothing has; `None`, and the
+    /// slot given back, when nothing came.
+    async fn next_batch(&mut self) -> Option<Vec<Request>> {
+        if let Some(batch) = self.take_batch(false) {
+            return Some(batch);
+        }
+        let until = tokio::time::Instant::now() + LINGER;
+        loop {
+            // A wake-up can be an append this flusher already took: look again until the time is up.
+            let woken = tokio::time::timeout_at(until, self.group.queued.notified()).await;
+            let batch = self.take_batch(woken.is_err());
+            if batch.is_some() || woken.is_err() {
+                return batch;
+            }
         }
     }
 
     /// What has queued, one append per stream (the others wait for the next batch, so a stream's
-    /// appends keep their order); `None`, and the slot given back, when nothing has.
-    fn next_batch(&mut self) -> Option<Vec<Request>> {
+    /// appends keep their order); `None` when nothing has, and then, if `release`, the slot given
+    /// back.
+    fn take_batch(&mut self, release: bool) -> Option<Vec<Request>> {
         let mut queue = self.group.lock();
         if queue.waiting.is_empty() {
-            queue.flushing -= 1;
-            self.released = true;
+            if release {
+                queue.flushing -= 1;
+                self.released = true;
+            }
             return None;
         }
         let mut streams = HashSet::new();
@@ -191,17 +228,39 @@ impl Drop for Flusher {
     }
 }
 
-/// Writes one batch and answers each of its appends.
-async fn write(group: &GroupCommit, mut batch: Vec<Request>) {
+/// The flusher's session, taken from the pool if it has none.
+async fn on<'a>(
+    pool: &PgPool,
+    session: &'a mut Option<PoolConnection<Postgres>>,
+) -> Result<&'a mut PgConnection, StoreError> {
+    let conn = match session {
+        Some(conn) => conn,
+        None => session.insert(pool.acquire().await?),
+    };
+    Ok(&mut **conn)
+}
+
+/// Writes one batch on the flusher's `session` and answers each of its appends. A session a
+/// statement failed on goes back to the pool (which checks it, and closes it if it is lost).
+async fn write(
+    group: &GroupCommit,
+    session: &mut Option<PoolConnection<Postgres>>,
+    mut batch: Vec<Request>,
+) {
     if batch.len() == 1 {
         if let Some(request) = batch.pop() {
-            alone(group, request).await;
+            alone_on(group, session, request).await;
         }
         return;
     }
-    let mut heads = match heads(&group.pool, &group.known, &batch).await {
+    let heads = match on(&group.pool, session).await {
+        Ok(conn) => heads(conn, &group.known, &batch).await,
+        Err(e) => Err(e),
+    };
+    let mut heads = match heads {
         Ok(heads) => heads,
         Err(_) => {
+            *session = None;
             // Each append reads its own head and reports its own error.
             each_alone(group, batch).await;
             return;
@@ -229,7 +288,7 @@ async fn write(group: &GroupCommit, mut batch: Vec<Request>) {
                     projection,
                 }),
                 // Not an event that leaves a connection behind: written the ordinary way.
-                _ => alone(group, request).await,
+                _ => alone_on(group, session, request).await,
             },
             Err(error) => {
                 let _ = request.reply.send(Err(error));
@@ -239,7 +298,11 @@ async fn write(group: &GroupCommit, mut batch: Vec<Request>) {
     if ready.is_empty() {
         return;
     }
-    match insert(&group.pool, &ready).await {
+    let written = match on(&group.pool, session).await {
+        Ok(conn) => insert(conn, &ready).await,
+        Err(e) => Err(e),
+    };
+    match written {
         Ok(positions) => {
             for mut done in ready {
                 if let Some(position) = positions.get(&done.event.event_id) {
@@ -253,6 +316,7 @@ async fn write(group: &GroupCommit, mut batch: Vec<Request>) {
             }
         }
         Err(_) => {
+            *session = None;
             // Nothing of the batch was written: another writer took one of its versions, or the
             // database failed. Alone, each append gets its own answer.
             for done in &ready {
@@ -292,13 +356,40 @@ async fn alone(group: &GroupCommit, request: Request) {
     let _ = request.reply.send(result);
 }
 
+/// [`alone`] on the flusher's session.
+async fn alone_on(
+    group: &GroupCommit,
+    session: &mut Option<PoolConnection<Postgres>>,
+    request: Request,
+) {
+    let result = match on(&group.pool, session).await {
+        Ok(conn) => {
+            append_on(
+                conn,
+                &group.known,
+                request.stream,
+                request.expected_version,
+                std::slice::from_ref(&request.event),
+                &request.context,
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    };
+    match &result {
+        Ok(_) => group.appended.committed(request.stream),
+        Err(_) => *session = None,
+    }
+    let _ = request.reply.send(result);
+}
+
 /// [`Last`] and the stream's projection.
 type Head = (Last, Projection);
 
 /// Every stream's last version and hash and its projection: those known at the expected version
 /// as they are, the others read in one query.
 async fn heads(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     known: &KnownHeads,
     batch: &[Request],
 ) -> Result<HashMap<StreamId, Head>, StoreError> {
@@ -324,7 +415,7 @@ async fn heads(
     )
     .bind(&stream_ids)
     .bind(&ids)
-    .fetch_all(pool)
+    .fetch_all(conn)
     .await?;
     for (id, version, hash, state) in rows {
         let stream = StreamId::Connection(latchkey_domain::ConnectionId::from_uuid(id));
@@ -387,7 +478,10 @@ impl AppendTx for Collect {
 
 /// Inserts the batch's events, upserts its projections and notifies listeners of its streams, in
 /// one statement; the position of each event, by id.
-async fn insert(pool: &PgPool, ready: &[Ready]) -> Result<HashMap<Uuid, i64>, StoreError> {
+async fn insert(
+    conn: &mut PgConnection,
+    ready: &[Ready],
+) -> Result<HashMap<Uuid, i64>, StoreError> {
     fn column<'a, U>(ready: &'a [Ready], f: impl Fn(&'a Ready) -> U) -> Vec<U> {
         ready.iter().map(f).collect()
     }
@@ -425,7 +519,7 @@ async fn insert(pool: &PgPool, ready: &[Ready]) -> Result<HashMap<Uuid, i64>, St
         .bind(column(ready, |r| r.event.hash.as_slice()));
     let positions: Vec<(Uuid, i64)> = bind_connection_arrays!(query, arrays)
         .bind(NOTIFY_CHANNEL)
-        .fetch_all(pool)
+        .fetch_all(conn)
         .await?;
     Ok(positions.into_iter().collect())
 }

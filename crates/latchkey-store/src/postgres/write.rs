@@ -5,6 +5,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use latchkey_domain::{DomainEvent, StreamId, connection};
+use sqlx::PgConnection;
 use sqlx::postgres::PgPool;
 
 use super::NOTIFY_CHANNEL;
@@ -24,8 +25,29 @@ pub(super) async fn append_alone(
     events: &[DomainEvent],
     context: &EventContext,
 ) -> Result<Vec<RecordedEvent>, StoreError> {
+    let mut session = pool.acquire().await?;
+    append_on(
+        &mut session,
+        known,
+        stream,
+        expected_version,
+        events,
+        context,
+    )
+    .await
+}
+
+/// [`append_alone`] on a session the caller holds.
+pub(super) async fn append_on(
+    session: &mut PgConnection,
+    known: &KnownHeads,
+    stream: StreamId,
+    expected_version: u64,
+    events: &[DomainEvent],
+    context: &EventContext,
+) -> Result<Vec<RecordedEvent>, StoreError> {
     let head = known.at(stream, expected_version);
-    match write_alone(pool, head, stream, expected_version, events, context).await {
+    match write_alone(session, head, stream, expected_version, events, context).await {
         Ok((recorded, written)) => {
             if let (Some(state), Some(last)) = (written, recorded.last()) {
                 known.remember(stream, last.version, &last.hash, state);
@@ -39,9 +61,9 @@ pub(super) async fn append_alone(
     }
 }
 
-/// [`append_alone`]'s write: the events recorded and the connection projection written.
+/// [`append_on`]'s write: the events recorded and the connection projection written.
 async fn write_alone(
-    pool: &PgPool,
+    session: &mut PgConnection,
     head: Option<(Last, Projection)>,
     stream: StreamId,
     expected_version: u64,
@@ -53,13 +75,13 @@ async fn write_alone(
         // writes the event, the projection and the notification, or nothing. A writer that
         // appended in between holds the stream version, so the statement fails on its head and
         // the append is a conflict; the projection read with the head is still the stream's.
-        let mut direct = PgAppend::new(pool.acquire().await?);
+        let mut direct = PgAppend::new(session);
         direct.known = head;
         let recorded = append_in(&mut direct, stream, expected_version, events, context).await?;
         direct.notify(stream).await?;
         return Ok((recorded, direct.written));
     }
-    let mut tx = PgAppend::new(pool.begin().await?);
+    let mut tx = PgAppend::new(sqlx::Connection::begin(session).await?);
     tx.known = head;
     let recorded = append_in(&mut tx, stream, expected_version, events, context).await?;
     tx.notify(stream).await?;
