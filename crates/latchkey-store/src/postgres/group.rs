@@ -35,8 +35,8 @@ use uuid::Uuid;
 use super::heads::{KnownHeads, Last};
 use super::write::append_on;
 use super::{
-    ConnectionArrays, ConnectionRow, NOTIFY_CHANNEL, append_alone, bind_connection_arrays,
-    unnest_connections, upsert_connections,
+    ConnectionArrays, ConnectionRow, NOTIFY_CHANNEL, bind_connection_arrays, unnest_connections,
+    upsert_connections,
 };
 use crate::append::{AppendTx, EventRow, append_in};
 use crate::{Appended, EventContext, Projection, RecordedEvent, StoreError, parse_projection};
@@ -249,7 +249,7 @@ async fn write(
 ) {
     if batch.len() == 1 {
         if let Some(request) = batch.pop() {
-            alone_on(group, session, request).await;
+            alone(group, session, request).await;
         }
         return;
     }
@@ -288,7 +288,7 @@ async fn write(
                     projection,
                 }),
                 // Not an event that leaves a connection behind: written the ordinary way.
-                _ => alone_on(group, session, request).await,
+                _ => alone(group, session, request).await,
             },
             Err(error) => {
                 let _ = request.reply.send(Err(error));
@@ -333,31 +333,15 @@ async fn each_alone(group: &GroupCommit, requests: impl IntoIterator<Item = Requ
     let mut tasks = tokio::task::JoinSet::new();
     for request in requests {
         let group = group.clone();
-        tasks.spawn(async move { alone(&group, request).await });
+        tasks.spawn(async move { alone(&group, &mut None, request).await });
     }
     // An append whose task panicked was answered with an error: its reply was dropped.
     while tasks.join_next().await.is_some() {}
 }
 
-/// One append written on its own, and answered.
-async fn alone(group: &GroupCommit, request: Request) {
-    let result = append_alone(
-        &group.pool,
-        &group.known,
-        request.stream,
-        request.expected_version,
-        std::slice::from_ref(&request.event),
-        &request.context,
-    )
-    .await;
-    if result.is_ok() {
-        group.appended.committed(request.stream);
-    }
-    let _ = request.reply.send(result);
-}
-
-/// [`alone`] on the flusher's session.
-async fn alone_on(
+/// One append written on its own on `session` (taken from the pool if none), and answered; a
+/// session the append failed on goes back to the pool.
+async fn alone(
     group: &GroupCommit,
     session: &mut Option<PoolConnection<Postgres>>,
     request: Request,
