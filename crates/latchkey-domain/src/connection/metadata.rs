@@ -85,12 +85,6 @@ impl From<&BTreeMap<String, Value>> for Metadata {
     }
 }
 
-impl<const N: usize> From<[(String, Value); N]> for Metadata {
-    fn from(pairs: [(String, Value); N]) -> Self {
-        pairs.into_iter().collect()
-    }
-}
-
 impl fmt::Debug for Metadata {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_map().entries(self.iter()).finish()
