@@ -77,6 +77,9 @@ struct Args {
     /// Writers at each point of the appends part.
     #[arg(long, value_delimiter = ',', default_value = "1,8,32")]
     writers: Vec<usize>,
+    /// Callers at each point of the GetToken part.
+    #[arg(long, value_delimiter = ',', default_value = "1,16,64,256")]
+    callers: Vec<usize>,
     /// Only these parts (comma-separated: get_token, flood, appends, nats, storm, replicas, memory, million).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
@@ -319,7 +322,7 @@ async fn bench_get_token(args: &Args, db: &Database) -> anyhow::Result<()> {
         "| callers | echo calls/s | GetToken calls/s | ratio (≥ 0.9) | echo p50 / p99 | GetToken p50 / p99 | p99 ratio (≤ 1.2) | CPU per call, echo / GetToken |"
     );
     println!("|---|---|---|---|---|---|---|---|");
-    for concurrency in [1usize, 16, 64, 256] {
+    for &concurrency in &args.callers {
         // Interleaved rounds, pooled: a burst of noise lands on both sides alike.
         let echo_call = {
             let channel = echo_channel.clone();

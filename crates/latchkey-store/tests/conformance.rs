@@ -2186,10 +2186,6 @@ async fn postgres_after_a_lost_session_the_pool_replaces_the_others_before_use()
     h.finish().await;
 }
 
-/// Every hot query is served by an index: planned as it runs (a generic plan) with sequential
-/// scans priced out, none scans `connections` or `events` whole, and none walks a whole index
-/// either (every index scan of them has an index condition). Postgres only: SQLite is the
-/// single-node default, and its planner has no such switch.
 /// A refresh changes no indexed column of `connections` (the schedule lives in its own narrow
 /// table), so Postgres rewrites the projection row in place: a HOT update, no index entry.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -2252,6 +2248,66 @@ async fn postgres_refreshes_rewrite_the_projection_as_hot_updates() {
     h.finish().await;
 }
 
+/// A refresher's claim changes no indexed column of the schedule, and its pages keep room for
+/// a row's next version, so the claim is a HOT update even where the table was written full (a
+/// bulk load, a restore): no entry in the schedule's four indexes for the due query to walk past.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_claims_are_hot_updates_of_the_schedule() {
+    let db = PgTestDatabase::create().await;
+    // One session: its statistics are flushed on demand below.
+    let store = PgStore::connect(&db.url, 1).await.unwrap();
+    let pool = store.pool().clone();
+    let now = Utc::now();
+    // 3,000 rows written in one go (about 45 pages), one in ten due, spread over the pages.
+    sqlx::query(
+        "INSERT INTO connection_schedule \
+           (connection_id, integration_id, status, refresh_at, expires_at, validated_at) \
+         SELECT gen_random_uuid(), gen_random_uuid(), 'active', \
+                CASE WHEN n % 10 = 0 THEN $1 - interval '1 minute' ELSE $1 + interval '1 hour' END, \
+                $1 + interval '2 hours', $1 \
+           FROM generate_series(1, 3000) AS n",
+    )
+    .bind(now)
+    .execute(&pool)
+    .await
+    .unwrap();
+    let counts = || async {
+        sqlx::query("SELECT pg_stat_force_next_flush()")
+            .execute(&pool)
+            .await
+            .unwrap();
+        let (updates, hot): (i64, i64) = sqlx::query_as(
+            "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables \
+             WHERE relname = 'connection_schedule'",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        (updates, hot)
+    };
+    let (updates_before, hot_before) = counts().await;
+    let claimed = store
+        .claim_due_refreshes(now, "replica-a", now + Duration::seconds(30), 500)
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 300, "every due row claimed");
+    let (updates, hot) = counts().await;
+    let (updates, hot) = (updates - updates_before, hot - hot_before);
+    assert_eq!(updates, 300, "one schedule update a claim");
+    // As for the projection: on a busy server a page pinned by another backend now and then
+    // cannot be pruned; a schedule written full (fillfactor 100) makes none of these HOT.
+    assert!(
+        hot * 4 >= updates * 3,
+        "a claim is a HOT update of the schedule: {hot} of {updates}"
+    );
+    store.close().await;
+    db.drop_database().await;
+}
+
+/// Every hot query is served by an index: planned as it runs (a generic plan) with sequential
+/// scans priced out, none scans `connections` or `events` whole, and none walks a whole index
+/// either (every index scan of them has an index condition). Postgres only: SQLite is the
+/// single-node default, and its planner has no such switch.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_no_hot_query_scans_connections_or_events_whole() {
     let db = PgTestDatabase::create().await;
