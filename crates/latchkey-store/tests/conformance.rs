@@ -2186,6 +2186,20 @@ async fn postgres_after_a_lost_session_the_pool_replaces_the_others_before_use()
     h.finish().await;
 }
 
+/// A table's updates and HOT updates so far, this session's statistics flushed first (the
+/// store under test has one session, so they are all of its statistics).
+async fn updates_and_hot_updates(pool: &sqlx::PgPool, table: &str) -> (i64, i64) {
+    sqlx::query("SELECT pg_stat_force_next_flush()")
+        .execute(pool)
+        .await
+        .unwrap();
+    sqlx::query_as("SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables WHERE relname = $1")
+        .bind(table)
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
 /// A refresh changes no indexed column of `connections` (the schedule lives in its own narrow
 /// table), so Postgres rewrites the projection row in place: a HOT update, no index entry.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -2203,19 +2217,7 @@ async fn postgres_refreshes_rewrite_the_projection_as_hot_updates() {
     let Raw::Pg(pool) = &h.raw else {
         unreachable!()
     };
-    let counts = || async {
-        sqlx::query("SELECT pg_stat_force_next_flush()")
-            .execute(pool)
-            .await
-            .unwrap();
-        let (updates, hot): (i64, i64) = sqlx::query_as(
-            "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables WHERE relname = 'connections'",
-        )
-        .fetch_one(pool)
-        .await
-        .unwrap();
-        (updates, hot)
-    };
+    let counts = || updates_and_hot_updates(pool, "connections");
     let (updates_before, hot_before) = counts().await;
     for (n, id) in ids.iter().cycle().take(40).enumerate() {
         let version = 2 + (n / 2) as u64;
@@ -2271,20 +2273,7 @@ async fn postgres_claims_are_hot_updates_of_the_schedule() {
     .execute(&pool)
     .await
     .unwrap();
-    let counts = || async {
-        sqlx::query("SELECT pg_stat_force_next_flush()")
-            .execute(&pool)
-            .await
-            .unwrap();
-        let (updates, hot): (i64, i64) = sqlx::query_as(
-            "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables \
-             WHERE relname = 'connection_schedule'",
-        )
-        .fetch_one(&pool)
-        .await
-        .unwrap();
-        (updates, hot)
-    };
+    let counts = || updates_and_hot_updates(&pool, "connection_schedule");
     let (updates_before, hot_before) = counts().await;
     let claimed = store
         .claim_due_refreshes(now, "replica-a", now + Duration::seconds(30), 500)
