@@ -42,7 +42,7 @@ mod measure;
 mod million;
 mod replicas;
 
-use measure::{closed_loop, interleaved, ms, percentile, us, verdict};
+use measure::{closed_loop, interleaved, interleaved_with_control, ms, percentile, us, verdict};
 
 /// The allocator the service's binary runs with (services/latchkey/src/main.rs), so the service
 /// measured here is the one shipped.
@@ -266,6 +266,60 @@ impl echo::echo_server::Echo for EchoService {
     }
 }
 
+/// A bare tonic echo on a port of its own, until `shutdown`: a channel to it and its task.
+async fn start_echo(
+    payload: Vec<u8>,
+    shutdown: CancellationToken,
+) -> anyhow::Result<(
+    Channel,
+    tokio::task::JoinHandle<Result<(), tonic::transport::Error>>,
+)> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let task = tokio::spawn(
+        tonic::transport::Server::builder()
+            .add_service(echo::echo_server::EchoServer::new(EchoService { payload }))
+            .serve_with_incoming_shutdown(
+                // As Latchkey's own listener does (app.rs): replies go out at once.
+                tokio_stream::StreamExt::map(
+                    tokio_stream::wrappers::TcpListenerStream::new(listener),
+                    |accepted| {
+                        accepted.inspect(|stream| {
+                            let _ = stream.set_nodelay(true);
+                        })
+                    },
+                ),
+                shutdown.cancelled_owned(),
+            ),
+    );
+    let channel = Channel::from_shared(format!("http://{addr}"))?
+        .connect()
+        .await?;
+    Ok((channel, task))
+}
+
+/// A call of the load generator, boxed so that two callers built alike have one type.
+type BoxedCall = std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<()>> + Send>>;
+
+/// One echo call through `channel`, as the load generator makes it.
+fn echo_caller(
+    channel: &Channel,
+    connection_id: &str,
+) -> Arc<impl Fn() -> BoxedCall + Send + Sync + 'static> {
+    let channel = channel.clone();
+    let id = connection_id.to_owned();
+    Arc::new(move || {
+        let mut client = echo::echo_client::EchoClient::new(channel.clone());
+        let request = echo::EchoRequest {
+            connection_id: id.clone(),
+        };
+        Box::pin(async move {
+            client.echo(request).await?;
+            anyhow::Ok(())
+        }) as BoxedCall
+    })
+}
+
 async fn bench_get_token(args: &Args, db: &Database) -> anyhow::Result<()> {
     println!("\n## GetToken against a bare tonic echo (same client, same reply size)\n");
     let provider = FakeProvider::start(ProviderConfig::default()).await?;
@@ -286,29 +340,10 @@ async fn bench_get_token(args: &Args, db: &Database) -> anyhow::Result<()> {
     let size = prost::Message::encoded_len(&reply);
     // EchoReply is one bytes field: a tag, a length, the bytes.
     let payload = vec![7u8; size.saturating_sub(3)];
-    let echo_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let echo_addr = echo_listener.local_addr()?;
+    // Two echoes alike: the second is the control, its ratio to the first the run's noise.
     let echo_shutdown = CancellationToken::new();
-    let echo_task = tokio::spawn({
-        let shutdown = echo_shutdown.clone();
-        tonic::transport::Server::builder()
-            .add_service(echo::echo_server::EchoServer::new(EchoService { payload }))
-            .serve_with_incoming_shutdown(
-                // As Latchkey's own listener does (app.rs): replies go out at once.
-                tokio_stream::StreamExt::map(
-                    tokio_stream::wrappers::TcpListenerStream::new(echo_listener),
-                    |accepted| {
-                        accepted.inspect(|stream| {
-                            let _ = stream.set_nodelay(true);
-                        })
-                    },
-                ),
-                shutdown.cancelled_owned(),
-            )
-    });
-    let echo_channel = Channel::from_shared(format!("http://{echo_addr}"))?
-        .connect()
-        .await?;
+    let (echo_channel, echo_task) = start_echo(payload.clone(), echo_shutdown.clone()).await?;
+    let (control_channel, control_task) = start_echo(payload, echo_shutdown.clone()).await?;
     let echo_size = prost::Message::encoded_len(
         &echo::echo_client::EchoClient::new(echo_channel.clone())
             .echo(echo::EchoRequest {
@@ -319,43 +354,39 @@ async fn bench_get_token(args: &Args, db: &Database) -> anyhow::Result<()> {
     );
     println!("Reply sizes: GetToken {size} bytes, echo {echo_size} bytes.\n");
     println!(
-        "| callers | echo calls/s | GetToken calls/s | ratio (≥ 0.9) | echo p50 / p99 | GetToken p50 / p99 | p99 ratio (≤ 1.2) | CPU per call, echo / GetToken |"
+        "| callers | echo calls/s | GetToken calls/s | ratio (≥ 0.9) | second echo ÷ echo (noise) | echo p50 / p99 | GetToken p50 / p99 | p99 ratio (≤ 1.2) | CPU per call, echo / GetToken |"
     );
-    println!("|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|");
     for &concurrency in &args.callers {
         // Interleaved rounds, pooled: a burst of noise lands on both sides alike.
-        let echo_call = {
-            let channel = echo_channel.clone();
-            let id = connection_id.clone();
-            Arc::new(move || {
-                let mut client = echo::echo_client::EchoClient::new(channel.clone());
-                let request = echo::EchoRequest {
-                    connection_id: id.clone(),
-                };
-                async move {
-                    client.echo(request).await?;
-                    anyhow::Ok(())
-                }
-            })
-        };
+        let echo_call = echo_caller(&echo_channel, &connection_id);
+        let control_call = echo_caller(&control_channel, &connection_id);
         let latchkey_call = {
             let channel = channel.clone();
             let request = request.clone();
             Arc::new(move || {
                 let mut client = ConnectionServiceClient::new(channel.clone());
                 let request = request.clone();
-                async move {
+                // Boxed as the echo's calls are: the three sides pay alike.
+                Box::pin(async move {
                     client.get_token(request).await?;
                     anyhow::Ok(())
-                }
+                }) as BoxedCall
             })
         };
-        let (echo, latchkey) =
-            interleaved(concurrency, args.seconds, echo_call, latchkey_call).await?;
+        let (echo, control, latchkey) = interleaved_with_control(
+            concurrency,
+            args.seconds,
+            echo_call,
+            control_call,
+            latchkey_call,
+        )
+        .await?;
         let ratio = latchkey.per_second / echo.per_second;
+        let noise = control.per_second / echo.per_second;
         let p99_ratio = latchkey.p99.as_secs_f64() / echo.p99.as_secs_f64().max(1e-9);
         println!(
-            "| {concurrency} | {:.0} | {:.0} | {ratio:.2} {} | {} / {} | {} / {} | {p99_ratio:.2} {} | {:.1} / {:.1} µs |",
+            "| {concurrency} | {:.0} | {:.0} | {ratio:.2} {} | {noise:.2} | {} / {} | {} / {} | {p99_ratio:.2} {} | {:.1} / {:.1} µs |",
             echo.per_second,
             latchkey.per_second,
             verdict(ratio >= 0.9),
@@ -370,6 +401,7 @@ async fn bench_get_token(args: &Args, db: &Database) -> anyhow::Result<()> {
     }
     echo_shutdown.cancel();
     let _ = echo_task.await;
+    let _ = control_task.await;
     server.stop().await;
     Ok(())
 }

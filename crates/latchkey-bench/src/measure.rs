@@ -157,6 +157,41 @@ where
     Ok((a.point(), b.point()))
 }
 
+/// A subject, its reference and a control (a second copy of the reference), each measured in
+/// [`ROUNDS`] rounds whose order turns each round (each goes first, second and last once), so
+/// the machine's moods and the order hit all three alike: (reference, control, subject). The
+/// control's ratio to the reference is what the comparison reads as a difference when there is
+/// none: the noise a ratio of that run carries.
+pub(crate) async fn interleaved_with_control<F, Fut, G, Gut>(
+    concurrency: usize,
+    seconds: u64,
+    reference: Arc<F>,
+    control: Arc<F>,
+    subject: Arc<G>,
+) -> anyhow::Result<(Point, Point, Point)>
+where
+    F: Fn() -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = anyhow::Result<()>> + Send,
+    G: Fn() -> Gut + Send + Sync + 'static,
+    Gut: std::future::Future<Output = anyhow::Result<()>> + Send,
+{
+    let mut samples: [Sample; 3] = Default::default();
+    let round = Duration::from_secs(seconds).div_f64(ROUNDS as f64);
+    for first in 0..ROUNDS as usize {
+        for turn in 0..3 {
+            let which = (first + turn) % 3;
+            let sample = match which {
+                0 => run_loop(concurrency, round, reference.clone()).await?,
+                1 => run_loop(concurrency, round, control.clone()).await?,
+                _ => run_loop(concurrency, round, subject.clone()).await?,
+            };
+            samples[which].add(sample);
+        }
+    }
+    let [reference, control, subject] = samples;
+    Ok((reference.point(), control.point(), subject.point()))
+}
+
 pub(crate) fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1000.0)
 }

@@ -97,14 +97,18 @@ pub(crate) async fn bench_million(args: &Args, db: &Database) -> anyhow::Result<
     // first read), then with a 1 MiB cache (a few hundred held: almost every call reads its row
     // and, past the data keys' budget, its data key), with the default database pool and larger.
     // CPU: this process's (client, service and store client; Postgres is another process).
-    println!("| GetToken at 16 callers | calls/s | p50 | p99 | target | CPU per call |");
+    // Last, the miss with the machine not saturated: what a miss costs a caller who does not
+    // queue behind fifteen others for two cores.
+    println!("| GetToken (16 callers unless said) | calls/s | p50 | p99 | target | CPU per call |");
     println!("|---|---|---|---|---|---|");
-    for (label, cache_mb, pool) in [
-        ("cache hit", None, None),
-        ("cache miss (1 MiB cache)", Some("1"), None),
+    for (label, cache_mb, pool, callers) in [
+        ("cache hit", None, None, 16),
+        ("cache miss (1 MiB cache)", Some("1"), None, 16),
         // Beside the default pool (twice the cores, at least 4), larger ones.
-        ("cache miss, a pool of 8", Some("1"), Some("8")),
-        ("cache miss, a pool of 16", Some("1"), Some("16")),
+        ("cache miss, a pool of 8", Some("1"), Some("8"), 16),
+        ("cache miss, a pool of 16", Some("1"), Some("16"), 16),
+        ("cache miss, 1 caller", Some("1"), None, 1),
+        ("cache miss, 4 callers", Some("1"), None, 4),
     ] {
         let server = Server::start(&db.url, |s| {
             s.refresh_concurrency = Some("0".to_owned());
@@ -126,7 +130,7 @@ pub(crate) async fn bench_million(args: &Args, db: &Database) -> anyhow::Result<
         let ids = Arc::new(ids.clone());
         // Spread over all of them (a stride prime to the count), not one after another.
         let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let point = closed_loop(16, args.seconds, move || {
+        let point = closed_loop(callers, args.seconds, move || {
             let mut client = client.clone();
             let i = next.fetch_add(7_919, std::sync::atomic::Ordering::Relaxed);
             let id = ids[i % ids.len()].clone();
@@ -141,7 +145,7 @@ pub(crate) async fn bench_million(args: &Args, db: &Database) -> anyhow::Result<
             }
         })
         .await?;
-        let target = if cache_mb.is_some() {
+        let target = if cache_mb.is_some() && callers == 16 {
             format!(
                 "p99 ≤ 2 ms {}",
                 verdict(point.p99 <= Duration::from_millis(2))
