@@ -358,7 +358,7 @@ async fn bench_get_token(args: &Args, db: &Database) -> anyhow::Result<()> {
     );
     println!("|---|---|---|---|---|---|---|---|---|");
     for &concurrency in &args.callers {
-        // Interleaved rounds, pooled: a burst of noise lands on both sides alike.
+        // Interleaved rounds, pooled: a burst of noise lands on the three sides alike.
         let echo_call = echo_caller(&echo_channel, &connection_id);
         let control_call = echo_caller(&control_channel, &connection_id);
         let latchkey_call = {
