@@ -166,10 +166,23 @@ async fn a_paused_relay_loses_its_lease_and_stands_by_when_it_wakes() {
             .await,
         10
     );
-    let (active, standby) = if relay_health(&a).await["status"] == "ok" {
-        (&a, &b)
-    } else {
-        (&b, &a)
+    // The active relay says "ok" once its first round is saved, a moment after its messages
+    // arrive: until then it may still say "connecting", as the other may.
+    let started = Instant::now();
+    let (active, standby) = loop {
+        if relay_health(&a).await["status"] == "ok" {
+            break (&a, &b);
+        }
+        if relay_health(&b).await["status"] == "ok" {
+            break (&b, &a);
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "neither relay says ok: {} / {}",
+            relay_health(&a).await,
+            relay_health(&b).await
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
     };
     // The other replica's relay may still be connecting to NATS; then it stands by.
     let relay = relay_becomes(standby, "standby", Duration::from_secs(10)).await;
