@@ -28,13 +28,13 @@ fn bearer(key: Option<String>) -> Auth {
     })
 }
 
-struct Clients {
-    integrations: IntegrationServiceClient<InterceptedService<Channel, Auth>>,
-    connections: ConnectionServiceClient<InterceptedService<Channel, Auth>>,
-    audit: AuditServiceClient<InterceptedService<Channel, Auth>>,
+pub(crate) struct Clients {
+    pub(crate) integrations: IntegrationServiceClient<InterceptedService<Channel, Auth>>,
+    pub(crate) connections: ConnectionServiceClient<InterceptedService<Channel, Auth>>,
+    pub(crate) audit: AuditServiceClient<InterceptedService<Channel, Auth>>,
 }
 
-async fn clients(server: &Server, key: Option<&str>) -> Clients {
+pub(crate) async fn clients(server: &Server, key: Option<&str>) -> Clients {
     let channel = server.channel().await;
     let key = key.map(str::to_owned);
     Clients {
@@ -50,7 +50,7 @@ async fn clients(server: &Server, key: Option<&str>) -> Clients {
     }
 }
 
-async fn apikey(mode: &Mode, args: &[&str]) -> String {
+pub(crate) async fn apikey(mode: &Mode, args: &[&str]) -> String {
     let dir = latchkey_store::testing::TempDir::create();
     let mut all = vec!["apikeys"];
     all.extend_from_slice(args);

@@ -12,6 +12,7 @@ mod config;
 mod connect;
 mod grants;
 mod helpers;
+mod holes;
 mod integrations;
 mod keys;
 mod lifecycle;

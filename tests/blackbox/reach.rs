@@ -710,21 +710,23 @@ async fn a_filled_url_still_goes_through_the_guard_against_internal_addresses() 
         .unwrap();
     let server = Server::start_with(&Mode::embedded(), &[LOOPBACK]).await;
     let mut config = provider_config(&provider, GrantType::ClientCredentials);
-    // An integration that trusts any host its connections name (a mistake, on purpose).
+    // An integration that trusts any host its connections name, each with its own client.
     config.token_url = "https://{host}/oauth/token".to_owned();
+    config.revocation_url = String::new();
     config.connection_params = vec![ConnectionParam {
         name: "host".to_owned(),
         pattern: ".*".to_owned(),
         ..Default::default()
     }];
-    let integration_id =
-        create_integration(&server, config, &provider.config().client_secret).await;
+    let integration_id = create_integration(&server, config, "").await;
     let refused = server
         .connections()
         .await
         .connect_client_credentials(ConnectClientCredentialsRequest {
             integration_id,
             tenant: "acme".to_owned(),
+            client_id: "own".to_owned(),
+            client_secret: "own-secret".to_owned(),
             connection_params: [("host".to_owned(), "169.254.169.254".to_owned())].into(),
             ..Default::default()
         })

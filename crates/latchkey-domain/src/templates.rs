@@ -105,6 +105,9 @@ pub struct Template {
     pub callback_params: Vec<String>,
     #[serde(default)]
     pub connection_params: Vec<ConnectionParam>,
+    /// Where a host chosen by a connection parameter may lead (the provider's own domains).
+    #[serde(default)]
+    pub allowed_hosts: Vec<String>,
     #[serde(default)]
     pub revocation: Option<RevocationShape>,
     #[serde(default)]
@@ -202,6 +205,9 @@ impl Template {
         if input.connection_params.is_empty() {
             input.connection_params = self.connection_params.clone();
         }
+        if input.allowed_hosts.is_empty() {
+            input.allowed_hosts = self.allowed_hosts.clone();
+        }
         if input.revocation.is_none() && input.revocation_url == self.revocation_url {
             input.revocation = self.revocation.clone();
         }
@@ -238,6 +244,16 @@ impl Template {
                 .map(|p| format!("`{{{}}}`", p.name))
                 .collect();
             notes.push(format!("per connection: {}", names.join(", ")));
+        }
+        let customer_host = [&self.token_url, &self.revocation_url, &self.base_uri]
+            .iter()
+            .any(|url| !crate::integration::host_choosing_params(url).is_empty());
+        if customer_host && self.allowed_hosts.is_empty() {
+            notes.push(
+                "**the customer's host**: only with `allowed_hosts` or no client secret (each \
+                 connection's own client)"
+                    .to_owned(),
+            );
         }
         if !self.callback_params.is_empty() {
             notes.push(format!(
@@ -348,6 +364,14 @@ mod tests {
                 .parse()
                 .unwrap_or_else(|e| panic!("providers/{name}.toml: {e}"));
             assert!(config.token_url.as_str().starts_with("https://"), "{name}");
+            // A platform's shared client goes only where the provider is, unless the template
+            // says the customer's host is the provider (usable with the customer's own client).
+            let shared = config.check_shared_client(true);
+            assert_eq!(
+                shared.is_err(),
+                t.notes().contains("the customer's host"),
+                "{name}: {shared:?}"
+            );
             if config.grant_type == crate::GrantType::AuthorizationCode {
                 assert!(config.authorization_url.is_some(), "{name}");
             }

@@ -790,6 +790,7 @@ async fn a_pending_authorization_is_found_by_its_state_digest_until_completed(h:
             return_url: None,
             correlation_id: None,
             connect_session: None,
+            params: None,
         },
     }
     .into();

@@ -27,8 +27,10 @@ use crate::config::AuthMode;
 /// this time on every replica).
 const CACHE_TTL: Duration = Duration::from_secs(1);
 
-/// Failed authentications a client address may make per second (and in a burst) before its
-/// requests are refused without a lookup, for a second at a time.
+/// Failed authentications a client address may make per second (and in a burst) with one key id
+/// (or with no well-formed key at all) before such requests are refused without a lookup, for a
+/// second at a time. Counted per (address, key id), so failures from an address never lock out
+/// another key used from it (behind NAT, a mesh or a proxy, every worker shares one address).
 const FAILURES_PER_SECOND: u32 = 10;
 const FAILURE_BURST: u32 = 20;
 
@@ -39,11 +41,15 @@ pub struct Authenticator {
     cache: Mutex<HashMap<String, (Option<ApiKeyRecord>, Instant)>>,
     /// Requests per caller (`LATCHKEY_CALLER_RATE`); `None`: no limit.
     per_caller: Option<DefaultKeyedRateLimiter<String>>,
-    /// Failed authentications per client address.
-    failures: DefaultKeyedRateLimiter<IpAddr>,
-    /// Addresses that spent their failures, and until when they are refused unread.
-    blocked: Mutex<HashMap<IpAddr, Instant>>,
+    /// Failed authentications per (client address, key id).
+    failures: DefaultKeyedRateLimiter<Attempt>,
+    /// Those that spent their failures, and until when they are refused unread.
+    blocked: Mutex<HashMap<Attempt, Instant>>,
 }
+
+/// Who failed: a client address, and the id of the well-formed key it sent (`None`: no key, or
+/// one of another shape).
+type Attempt = (IpAddr, Option<String>);
 
 /// `RESOURCE_EXHAUSTED` with its reason and when to try again.
 fn exhausted(message: &str, retry_after: Duration) -> Status {
@@ -115,33 +121,37 @@ impl Authenticator {
         }
     }
 
-    /// Whether this address spent its failed authentications: refused without reading anything.
-    fn refused_unread(&self, address: Option<IpAddr>) -> bool {
-        let Some(address) = address else {
+    /// Whether this attempt (address and key id) spent its failed authentications: refused
+    /// without reading anything.
+    fn refused_unread(&self, attempt: Option<&Attempt>) -> bool {
+        let Some(attempt) = attempt else {
             return false;
         };
         let mut blocked = self.blocked.lock().unwrap_or_else(|p| p.into_inner());
-        match blocked.get(&address) {
+        match blocked.get(attempt) {
             Some(until) if *until > Instant::now() => true,
             Some(_) => {
-                blocked.remove(&address);
+                blocked.remove(attempt);
                 false
             }
             None => false,
         }
     }
 
-    /// Counts a failed authentication of this address; past its budget it is blocked a second.
-    fn failed(&self, address: Option<IpAddr>) {
-        let Some(address) = address else {
+    /// Counts a failed authentication of this attempt; past its budget it is blocked a second.
+    fn failed(&self, attempt: Option<&Attempt>) {
+        let Some(attempt) = attempt else {
             return;
         };
-        if self.failures.check_key(&address).is_err() {
+        if self.failures.check_key(attempt).is_err() {
             let mut blocked = self.blocked.lock().unwrap_or_else(|p| p.into_inner());
             if blocked.len() > 100_000 {
                 blocked.retain(|_, until| *until > Instant::now());
             }
-            blocked.insert(address, Instant::now() + Duration::from_secs(1));
+            blocked.insert(attempt.clone(), Instant::now() + Duration::from_secs(1));
+        }
+        if self.failures.len() > 100_000 {
+            self.failures.retain_recent();
         }
     }
 
@@ -234,31 +244,31 @@ impl Authenticator {
             }
             AuthMode::ApiKeys => {}
         }
-        let address = request.remote_addr().map(|a| a.ip());
-        if self.refused_unread(address) {
+        let header = request
+            .metadata()
+            .get("authorization")
+            .and_then(|v| v.to_str().ok());
+        let key = header
+            .and_then(|h| {
+                h.strip_prefix("Bearer ")
+                    .or_else(|| h.strip_prefix("bearer "))
+            })
+            .map(|k| SecretString::from(k.trim().to_owned()));
+        let parsed = key.as_ref().and_then(|k| parse(k.expose_secret()));
+        let attempt = request
+            .remote_addr()
+            .map(|a| (a.ip(), parsed.map(|(id, _)| id.to_owned())));
+        if self.refused_unread(attempt.as_ref()) {
             return Err(exhausted(
-                "too many failed authentications from this address; wait a second",
+                "too many failed authentications from this address with this key; wait a second",
                 Duration::from_secs(1),
             ));
         }
         let unauthenticated = || {
-            self.failed(address);
+            self.failed(attempt.as_ref());
             Status::unauthenticated("send a valid API key as `authorization: Bearer <key>`")
         };
-        let header = request
-            .metadata()
-            .get("authorization")
-            .and_then(|v| v.to_str().ok())
-            .ok_or_else(unauthenticated)?;
-        let key = SecretString::from(
-            header
-                .strip_prefix("Bearer ")
-                .or_else(|| header.strip_prefix("bearer "))
-                .ok_or_else(unauthenticated)?
-                .trim()
-                .to_owned(),
-        );
-        let (id, secret) = parse(key.expose_secret()).ok_or_else(unauthenticated)?;
+        let (id, secret) = parsed.ok_or_else(unauthenticated)?;
         let record = self.record(id).await?.ok_or_else(unauthenticated)?;
         // Hashes of 256-bit random secrets: comparing them leaks nothing usable.
         if record.revoked_at.is_some() || record.secret_hash != hash(secret) {

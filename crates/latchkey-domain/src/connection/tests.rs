@@ -56,6 +56,7 @@ fn started() -> Event {
             return_url: None,
             correlation_id: None,
             connect_session: None,
+            params: None,
         },
     }
 }

@@ -167,6 +167,10 @@ pub struct PendingAuthorization {
     /// may complete it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connect_session: Option<crate::ConnectSessionId>,
+    /// New connection parameters a re-authorization asked for: applied only with the
+    /// `authorized` they lead to, so an abandoned, expired or failed one changes nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub params: Option<BTreeMap<String, String>>,
 }
 
 /// The credentials a client-credentials or password connection was granted with, kept (sealed)

@@ -230,6 +230,11 @@ pub struct IntegrationConfig {
     /// `{name}` in the URLs called after it (QuickBooks' `realmId`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub callback_params: Vec<String>,
+    /// The hosts a URL whose host a connection parameter chooses may reach (exact names and
+    /// `*.example.com`); required when such a URL would receive this integration's own client
+    /// secret.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allowed_hosts: Vec<String>,
 }
 
 fn default_expiry_warning() -> u32 {

@@ -91,6 +91,15 @@ pub struct State {
     pub updated_at: DateTime<Utc>,
 }
 
+/// [`IntegrationConfig::check_shared_client`], its fields named as the request names them.
+fn shared_client_rule(config: &IntegrationConfig, has_secret: bool) -> Result<(), DomainError> {
+    config.check_shared_client(has_secret).map_err(|errors| {
+        DomainError::Invalid(crate::ValidationErrors(
+            errors.0.into_iter().map(|v| v.within("config")).collect(),
+        ))
+    })
+}
+
 /// All business rules of integrations.
 pub fn decide(state: Option<&State>, command: Command) -> Result<Vec<Event>, DomainError> {
     let live = state.filter(|s| !s.deleted);
@@ -105,13 +114,16 @@ pub fn decide(state: Option<&State>, command: Command) -> Result<Vec<Event>, Dom
             Some(_) => Err(DomainError::AlreadyExists(format!(
                 "integration {integration_id}"
             ))),
-            None => Ok(vec![Event::IntegrationCreated {
-                integration_id,
-                config,
-                client_secret,
-                webhook_secret,
-                owner,
-            }]),
+            None => {
+                shared_client_rule(&config, client_secret.is_some())?;
+                Ok(vec![Event::IntegrationCreated {
+                    integration_id,
+                    config,
+                    client_secret,
+                    webhook_secret,
+                    owner,
+                }])
+            }
         },
         Command::Update {
             config,
@@ -119,11 +131,19 @@ pub fn decide(state: Option<&State>, command: Command) -> Result<Vec<Event>, Dom
             webhook_secret,
         } => match live {
             None => Err(DomainError::NotFound("integration".to_owned())),
-            Some(_) => Ok(vec![Event::IntegrationUpdated {
-                config,
-                client_secret,
-                webhook_secret,
-            }]),
+            Some(state) => {
+                let has_secret = match &client_secret {
+                    SecretChange::Keep => state.client_secret.is_some(),
+                    SecretChange::Set { .. } => true,
+                    SecretChange::Clear => false,
+                };
+                shared_client_rule(&config, has_secret)?;
+                Ok(vec![Event::IntegrationUpdated {
+                    config,
+                    client_secret,
+                    webhook_secret,
+                }])
+            }
         },
         Command::Delete => match live {
             None => Err(DomainError::NotFound("integration".to_owned())),

@@ -69,6 +69,7 @@ pub struct IntegrationConfigInput {
     pub allowed_scopes: Vec<String>,
     pub connection_params: Vec<super::ConnectionParam>,
     pub callback_params: Vec<String>,
+    pub allowed_hosts: Vec<String>,
 }
 
 impl IntegrationConfigInput {
@@ -546,6 +547,7 @@ impl IntegrationConfigInput {
                 ));
             }
         }
+        let allowed_hosts = super::parse_allowed_hosts(self.allowed_hosts, &mut e);
         if grant_type == Some(GrantType::Password) && !self.allow_password_grant {
             e.push(FieldViolation::new(
                 "allow_password_grant",
@@ -621,6 +623,7 @@ impl IntegrationConfigInput {
                 revocation,
                 connection_params,
                 callback_params: self.callback_params,
+                allowed_hosts,
             },
             // Every `None` above pushed a violation, so `e` was not empty.
             _ => return Err(e),

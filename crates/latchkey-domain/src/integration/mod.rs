@@ -2,10 +2,11 @@
 //! configuration as an event (configuration changes are audited like connections are).
 //!
 //! `config` holds the checked configuration, `input` the caller's unchecked form and its parsing,
-//! `params` the per-connection values of its URLs, `decide` the commands, events and state with their rules and fold.
+//! `params` the per-connection values of its URLs, `hosts` where they may lead, `decide` the commands, events and state with their rules and fold.
 
 mod config;
 mod decide;
+mod hosts;
 mod input;
 mod params;
 #[cfg(test)]
@@ -13,5 +14,6 @@ pub(crate) mod tests;
 
 pub use config::*;
 pub use decide::*;
+pub use hosts::*;
 pub use input::*;
 pub use params::*;

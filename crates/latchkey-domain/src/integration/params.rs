@@ -61,6 +61,12 @@ impl ConnectionParam {
                 format!("must not contain {c:?}: it would change the URL it is used in"),
             ));
         }
+        if is_dot_segment(value) {
+            return Err(FieldViolation::new(
+                field,
+                "must not be . or ..: it would move the URL it is used in up a path segment",
+            ));
+        }
         match self.regex() {
             Some(re) if re.is_match(value) => Ok(()),
             _ => Err(FieldViolation::new(
@@ -75,6 +81,12 @@ impl ConnectionParam {
 /// a query or a fragment, carry credentials, or escape.
 fn unsafe_in_url(c: char) -> bool {
     c.is_whitespace() || c.is_control() || "/?#@\\:%{}[]<>\"'`^|".contains(c)
+}
+
+/// `.` and `..`: a path segment of either moves the URL it fills (the other characters that
+/// could, `/` and `%`, are refused everywhere).
+fn is_dot_segment(value: &str) -> bool {
+    matches!(value, "." | "..")
 }
 
 /// The `{name}` placeholders of a URL template, in order.
@@ -239,10 +251,12 @@ pub fn capture_callback_params(
             if value.is_empty()
                 || value.chars().count() > ConnectionParam::MAX_VALUE_LEN
                 || value.chars().any(unsafe_in_url)
+                || is_dot_segment(value)
             {
                 return Err(FieldViolation::new(
                     name.as_str(),
-                    "the provider sent a value that cannot be used in a URL",
+                    "the provider sent a value that cannot be used in a URL (empty, too long, \
+                     . or .., or with a character that would move it)",
                 ));
             }
             captured.insert(name.clone(), value.clone());
@@ -283,7 +297,7 @@ pub(super) fn check_url_placeholders(config: &IntegrationConfig, e: &mut Validat
 }
 
 /// Every URL of a configuration, with its field name and whether it is used before a callback.
-fn url_fields(c: &IntegrationConfig) -> Vec<(&'static str, &ProviderUrl, bool)> {
+pub(super) fn url_fields(c: &IntegrationConfig) -> Vec<(&'static str, &ProviderUrl, bool)> {
     let validation = match &c.validation {
         Some(TokenValidation::Introspection { url } | TokenValidation::Userinfo { url }) => {
             Some(url)
@@ -617,6 +631,16 @@ mod tests {
         let names = ["realmId".to_owned()];
         let kept = capture_callback_params(&names, &given(&[("realmId", "9130"), ("x", "y")]));
         assert_eq!(kept.unwrap().len(), 1);
-        assert!(capture_callback_params(&names, &given(&[("realmId", "a/b")])).is_err());
+        for bad in ["a/b", "..", "."] {
+            assert!(capture_callback_params(&names, &given(&[("realmId", bad)])).is_err());
+        }
+        let anything = ConnectionParam {
+            pattern: ".*".to_owned(),
+            ..shop()
+        };
+        for bad in [".", ".."] {
+            let e = anything.check_value(bad, "shop").unwrap_err();
+            assert!(e.reason.contains("path segment"), "{bad:?}: {e}");
+        }
     }
 }

@@ -183,6 +183,7 @@ pub fn config_input(
             })
             .collect(),
         callback_params: c.callback_params,
+        allowed_hosts: c.allowed_hosts,
         webhook: match c.webhook {
             None => None,
             Some(w) => {
@@ -386,6 +387,7 @@ pub fn config_to_pb(c: &IntegrationConfig) -> pb::IntegrationConfig {
             })
             .collect(),
         callback_params: c.callback_params.clone(),
+        allowed_hosts: c.allowed_hosts.clone(),
         allowed_scopes: c
             .allowed_scopes
             .iter()

@@ -62,6 +62,11 @@ pub struct IntegrationFlags {
     /// repeat for several (replaces the list on update).
     #[arg(long = "return-url-origin", value_name = "ORIGIN")]
     pub return_url_origins: Vec<String>,
+    /// A host a URL whose host a connection parameter chooses may reach (gitlab.acme.com, or
+    /// *.acme.com); repeat for several (replaces the list on update). Required with the
+    /// integration's own client secret.
+    #[arg(long = "allowed-host", value_name = "HOST")]
+    pub allowed_hosts: Vec<String>,
 }
 
 #[derive(Debug, Clone, Subcommand)]
@@ -156,6 +161,9 @@ impl IntegrationFlags {
         if !self.return_url_origins.is_empty() {
             config.return_url_origins = self.return_url_origins;
         }
+        if !self.allowed_hosts.is_empty() {
+            config.allowed_hosts = self.allowed_hosts;
+        }
         if !self.token_params.is_empty() {
             config.token_params = pairs(&self.token_params, "--token-param")?;
         }
@@ -188,6 +196,7 @@ fn integration_json(i: &pb::Integration) -> serde_json::Value {
         "client_auth": c.client_auth().as_str_name().trim_start_matches("CLIENT_AUTH_METHOD_"),
         "token_params": c.token_params,
         "return_url_origins": c.return_url_origins,
+        "allowed_hosts": c.allowed_hosts,
         "authorization_params": c.authorization_params,
         "redirect_uri": i.effective_redirect_uri,
         "owner_tenant": i.owner_tenant,

@@ -120,8 +120,9 @@ fn params_problem(config: &IntegrationConfig, given: &[(String, String)]) -> Opt
         .filter(|(_, value)| !value.is_empty())
         .cloned()
         .collect();
-    let errors =
-        check_param_values(&config.connection_params, &given, "connection_params").err()?;
+    let errors = check_param_values(&config.connection_params, &given, "connection_params")
+        .and_then(|values| config.check_param_hosts(&values))
+        .err()?;
     let lines: Vec<String> = errors
         .0
         .iter()

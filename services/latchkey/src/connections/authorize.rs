@@ -202,10 +202,19 @@ impl Connections {
                 integration.id
             )));
         };
-        events.extend(connection::decide(
-            state.as_ref(),
-            connection::Command::SetParameters { values },
-        )?);
+        // A new connection takes its values now; new values for one that exists wait in the
+        // pending authorization, applied only with the `authorized` they lead to.
+        let pending_params = match existing {
+            Some(existing) if existing.params != values => Some(values),
+            Some(_) => None,
+            None => {
+                events.extend(connection::decide(
+                    state.as_ref(),
+                    connection::Command::SetParameters { values },
+                )?);
+                None
+            }
+        };
         let state_token = random_token();
         let pkce = config.pkce.then(Pkce::generate);
         let owner = StreamId::Connection(connection_id);
@@ -235,6 +244,7 @@ impl Connections {
             return_url: request.return_url.map(String::from),
             correlation_id: caller.correlation_id.clone(),
             connect_session: request.connect_session,
+            params: pending_params,
         };
         events.extend(connection::decide(
             state.as_ref(),
@@ -294,7 +304,10 @@ impl Connections {
         let integration = self.integration_state(state.integration_id).await?;
         let failed = |error: &str, description: Option<String>| (error.to_owned(), description);
         let captured = capture_callback_params(&integration.config.callback_params, &params.others);
-        let mut values = state.params.clone();
+        let mut values = pending
+            .params
+            .clone()
+            .unwrap_or_else(|| state.params.clone());
         if let Ok(captured) = &captured {
             values.extend(captured.clone());
         }
@@ -389,7 +402,14 @@ impl Connections {
                         let warning = latchkey_domain::connection::refresh::expiry_warning(
                             config, None, &tokens, now,
                         );
-                        let mut events = connection::decide(Some(&state), captured)?;
+                        let mut events = match pending.params.clone() {
+                            Some(values) => connection::decide(
+                                Some(&state),
+                                connection::Command::SetParameters { values },
+                            )?,
+                            None => Vec::new(),
+                        };
+                        events.extend(connection::decide(Some(&state), captured)?);
                         events.extend(connection::decide(
                             Some(&state),
                             connection::Command::Authorize {

@@ -19,7 +19,7 @@ use tokio::sync::watch;
 
 use super::Connections;
 use super::authorize::{CallbackOutcome, CallbackParams, state_digest, unknown_state};
-use crate::callers::Caller;
+use crate::callers::{Caller, Scope};
 use crate::error::AppError;
 
 /// How long the outcome of a callback is kept for a duplicate that comes late.
@@ -50,12 +50,42 @@ impl Callbacks {
             // Many callbacks at once (or a flood of made-up states): keep those under way.
             flights.retain(|_, (_, outcome)| outcome.borrow().is_none());
         }
+        // Errors are never remembered (a transient store error, a caller that may not see
+        // the connection): the next delivery tries again.
+        flights.retain(|_, (_, outcome)| !matches!(*outcome.borrow(), Some(Err(_))));
         if let Some((_, outcome)) = flights.get(digest) {
             return outcome.clone();
         }
         let outcome = start();
         flights.insert(digest.to_owned(), (Instant::now(), outcome.clone()));
         outcome
+    }
+
+    /// Forgets a completion that ended in an error.
+    fn forget_error(&self, key: &str) {
+        let mut flights = self.flights.lock().unwrap_or_else(|p| p.into_inner());
+        if flights
+            .get(key)
+            .is_some_and(|(_, outcome)| matches!(*outcome.borrow(), Some(Err(_))))
+        {
+            flights.remove(key);
+        }
+    }
+}
+
+/// Who a completion is shared with: callers of one scope (the hosted callback and admin keys,
+/// or one tenant's keys), and of one browser when it sent cookies.
+fn flight_key(digest: &str, caller: &Caller, cookies: Option<&str>) -> String {
+    let scope = match &caller.scope {
+        Scope::Admin => "admin".to_owned(),
+        Scope::Tenant(tenant) => format!("tenant:{tenant}"),
+    };
+    match cookies {
+        Some(cookies) => format!(
+            "{digest}:{scope}:{}",
+            latchkey_crypto::sha256_hex(cookies.as_bytes())
+        ),
+        None => format!("{digest}:{scope}"),
     }
 }
 
@@ -81,23 +111,23 @@ impl Connections {
             Some(state) if well_formed(state) => state_digest(state),
             _ => return Err(unknown_state()),
         };
-        // Deliveries from one browser share one completion; another browser (a forwarded
-        // authorization of a connect session) gets its own, and its own answer.
-        let flight = match params.cookies.as_deref() {
-            Some(cookies) => format!(
-                "{digest}:{}",
-                latchkey_crypto::sha256_hex(cookies.as_bytes())
-            ),
-            None => digest.clone(),
-        };
+        // Deliveries from one browser, by callers of one scope, share one completion; another
+        // browser (a forwarded authorization of a connect session) or another tenant's key gets
+        // its own, and its own answer.
+        let flight = flight_key(&digest, caller, params.cookies.as_deref());
         let mut outcome = self.callbacks.join_or_start(&flight, || {
             let (done, outcome) = watch::channel(None);
             let this = self.clone();
             let caller = caller.clone();
             let digest = digest.clone();
+            let flight = flight.clone();
             self.tasks.spawn(async move {
                 let result = this.claim_and_complete(&caller, params, &digest).await;
+                let failed = result.is_err();
                 let _ = done.send(Some(result));
+                if failed {
+                    this.callbacks.forget_error(&flight);
+                }
             });
             outcome
         });
@@ -105,9 +135,18 @@ impl Connections {
             .wait_for(Option::is_some)
             .await
             .map_err(|_| AppError::Internal("the callback ended without an outcome".to_owned()))?;
-        ended
+        let result = ended
             .clone()
-            .unwrap_or_else(|| Err(AppError::Internal("no outcome".to_owned())))
+            .unwrap_or_else(|| Err(AppError::Internal("no outcome".to_owned())));
+        // Checked again against this caller, whoever started the completion.
+        match result {
+            Ok(CallbackOutcome::Authorized { connection, .. })
+                if !caller.sees(&connection.tenant) =>
+            {
+                Err(unknown_state())
+            }
+            other => other,
+        }
     }
 
     /// Claims the connection, then completes its authorization; or, when another replica holds

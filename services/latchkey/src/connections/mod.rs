@@ -95,11 +95,11 @@ fn param_values(
 ) -> Result<ParamValues, AppError> {
     match existing {
         Some(state) if given.is_empty() => Ok(state.params.clone()),
-        _ => Ok(check_param_values(
-            &config.connection_params,
-            given,
-            "connection_params",
-        )?),
+        _ => {
+            let values = check_param_values(&config.connection_params, given, "connection_params")?;
+            config.check_param_hosts(&values)?;
+            Ok(values)
+        }
     }
 }
 
@@ -109,11 +109,17 @@ fn configured<'a>(
     config: &'a IntegrationConfig,
     values: &ParamValues,
 ) -> Result<Cow<'a, IntegrationConfig>, AppError> {
-    config.for_connection(values).map_err(|violation| {
-        AppError::FailedPrecondition(format!(
-            "the integration's URLs cannot be built for this connection: {violation}"
-        ))
-    })
+    // Checked when the values were given too; again here, in case allowed_hosts shrank since.
+    let checked = config
+        .check_param_hosts(values)
+        .map_err(|errors| errors.to_string());
+    checked
+        .and_then(|()| config.for_connection(values).map_err(|v| v.to_string()))
+        .map_err(|violation| {
+            AppError::FailedPrecondition(format!(
+                "the integration's URLs cannot be built for this connection: {violation}"
+            ))
+        })
 }
 
 fn within_allowed_scopes(config: &IntegrationConfig, asked: &[Scope]) -> Result<(), AppError> {

@@ -1,0 +1,367 @@
+//! The holes an outside attack found (issue 35), each closed and checked through the real binary:
+//! where a platform's client secret may go, parameters changed only with consent, callbacks that
+//! answer only their owner, lockouts that cannot be aimed.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use latchkey_fake_provider::{FakeProvider, ProviderConfig};
+use latchkey_proto::v1::{
+    CompleteAuthorizationRequest, ConnectClientCredentialsRequest, ConnectionParam,
+    CreateIntegrationRequest, GetConnectionRequest, GrantType, ListIntegrationsRequest,
+    RefreshTokenRequest, StartAuthorizationRequest,
+};
+use tonic::Code;
+
+use crate::access::{apikey, clients};
+use crate::grants::{consent, create_integration, provider_config};
+use crate::helpers::{Mode, Server};
+use crate::reach::shop_config;
+
+const LOOPBACK: (&str, &str) = ("LATCHKEY_ALLOW_LOOPBACK_PROVIDERS", "true");
+
+/// A TCP listener that counts the connections that reach it (and drops them).
+async fn counting_listener() -> (u16, Arc<AtomicUsize>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let seen = Arc::new(AtomicUsize::new(0));
+    let counter = seen.clone();
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            counter.fetch_add(1, Ordering::SeqCst);
+            drop(socket);
+        }
+    });
+    (port, seen)
+}
+
+fn host_param() -> ConnectionParam {
+    ConnectionParam {
+        name: "host".to_owned(),
+        pattern: "[a-z0-9.]+".to_owned(),
+        label: "Host".to_owned(),
+        ..Default::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_platforms_client_secret_goes_only_to_the_hosts_its_integration_lists() {
+    let provider = FakeProvider::start(ProviderConfig::default())
+        .await
+        .unwrap();
+    let (port, seen) = counting_listener().await;
+    let server = Server::start_with(&Mode::embedded(), &[LOOPBACK]).await;
+    let secret = provider.config().client_secret.clone();
+    let mut config = provider_config(&provider, GrantType::ClientCredentials);
+    config.token_url = format!("https://{{host}}:{port}/oauth/token");
+    config.revocation_url = String::new();
+    config.connection_params = vec![host_param()];
+    let create = |config, secret: &str| CreateIntegrationRequest {
+        config: Some(config),
+        client_secret: secret.to_owned(),
+        ..Default::default()
+    };
+
+    // Shared (the platform's secret), the host the customer's: refused, naming the setting.
+    let refused = server
+        .integrations()
+        .await
+        .create_integration(create(config.clone(), &secret))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::InvalidArgument);
+    assert!(
+        refused.message().contains("config.allowed_hosts") && refused.message().contains("{host}"),
+        "{refused:?}"
+    );
+
+    // With allowed_hosts, a value outside the list is refused before anything is sent.
+    let mut listed = config.clone();
+    listed.allowed_hosts = vec!["127.0.0.1".to_owned()];
+    let integration_id = create_integration(&server, listed, &secret).await;
+    let mut connections = server.connections().await;
+    let connect = |host: &str| ConnectClientCredentialsRequest {
+        integration_id: integration_id.clone(),
+        tenant: "acme".to_owned(),
+        connection_params: [("host".to_owned(), host.to_owned())].into(),
+        ..Default::default()
+    };
+    let refused = connections
+        .connect_client_credentials(connect("localhost"))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::InvalidArgument);
+    assert!(
+        refused.message().contains("connection_params.host")
+            && refused.message().contains("allowed_hosts"),
+        "{refused:?}"
+    );
+    assert_eq!(seen.load(Ordering::SeqCst), 0, "nothing reached localhost");
+    assert!(!refused.message().contains(&secret));
+    // A listed host is reached (the listener speaks no TLS, so the grant then fails).
+    let _ = connections
+        .connect_client_credentials(connect("127.0.0.1"))
+        .await
+        .unwrap_err();
+    assert!(
+        seen.load(Ordering::SeqCst) >= 1,
+        "the listed host was reached"
+    );
+
+    // No secret of the integration's own: each connection brings its client, any host goes.
+    let before = seen.load(Ordering::SeqCst);
+    let own = server
+        .integrations()
+        .await
+        .create_integration(create(
+            latchkey_proto::v1::IntegrationConfig {
+                name: format!("{} (own clients)", config.name),
+                ..config
+            },
+            "",
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .integration_id;
+    let _ = connections
+        .connect_client_credentials(ConnectClientCredentialsRequest {
+            integration_id: own,
+            tenant: "acme".to_owned(),
+            client_id: "customers-own".to_owned(),
+            client_secret: "customers-own-secret".to_owned(),
+            connection_params: [("host".to_owned(), "127.0.0.1".to_owned())].into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert!(seen.load(Ordering::SeqCst) > before, "the customer's host");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_abandoned_reauthorization_changes_no_parameter_of_the_active_connection() {
+    let provider = FakeProvider::start(ProviderConfig::default())
+        .await
+        .unwrap();
+    let server = Server::start_with(&Mode::embedded(), &[LOOPBACK]).await;
+    let secret = provider.config().client_secret.clone();
+    let integration_id = create_integration(&server, shop_config(&provider), &secret).await;
+    let mut connections = server.connections().await;
+    let start = |connection_id: &str, shop: &str| StartAuthorizationRequest {
+        integration_id: integration_id.clone(),
+        tenant: "acme".to_owned(),
+        connection_id: connection_id.to_owned(),
+        connection_params: [("shop".to_owned(), shop.to_owned())].into(),
+        ..Default::default()
+    };
+    let first = connections
+        .start_authorization(start("", "acme"))
+        .await
+        .unwrap()
+        .into_inner();
+    let (status, _, page, _) = consent(&first.authorization_url).await;
+    assert_eq!(status, 200, "{page}");
+    let id = first.connection_id;
+
+    // A re-authorization with another shop, never completed.
+    let abandoned = connections
+        .start_authorization(start(&id, "evil"))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(abandoned.authorization_url.contains("/shops/evil/"));
+    let shop = |connections: &mut latchkey_proto::v1::connection_service_client::ConnectionServiceClient<_>| {
+        let id = id.clone();
+        let mut connections = connections.clone();
+        async move {
+            connections
+                .get_connection(GetConnectionRequest {
+                    connection_id: id,
+                    ..Default::default()
+                })
+                .await
+                .unwrap()
+                .into_inner()
+                .connection_params["shop"]
+                .clone()
+        }
+    };
+    assert_eq!(shop(&mut connections).await, "acme");
+    connections
+        .refresh_token(RefreshTokenRequest {
+            connection_id: id.clone(),
+        })
+        .await
+        .unwrap();
+    let last = provider.requests().pop().unwrap();
+    assert_eq!(last.target, "/shops/acme/token", "the refresh goes to A");
+
+    // Completed, the new value is the connection's, in the append that authorizes it.
+    let consented = connections
+        .start_authorization(start(&id, "beta"))
+        .await
+        .unwrap()
+        .into_inner();
+    let (status, _, page, _) = consent(&consented.authorization_url).await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(shop(&mut connections).await, "beta");
+    let types = crate::grants::history_types(&server, &id).await;
+    let n = types.len();
+    assert_eq!(
+        types[n - 2..],
+        ["parameters_set", "authorized"],
+        "{types:?}"
+    );
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_callback_answers_only_the_tenant_that_started_it() {
+    let provider = FakeProvider::start(ProviderConfig::default())
+        .await
+        .unwrap();
+    let mode = Mode::postgres().await;
+    let server = Server::start_with(&mode, &[LOOPBACK, ("LATCHKEY_AUTH", "api-keys")]).await;
+    let admin = apikey(&mode, &["create", "--name", "platform"]).await;
+    let key_a = apikey(&mode, &["create", "--name", "a", "--tenant", "acme"]).await;
+    let key_b = apikey(&mode, &["create", "--name", "b", "--tenant", "globex"]).await;
+    let mut config = provider_config(&provider, GrantType::AuthorizationCode);
+    config.redirect_uri = "https://platform.example/oauth/done".to_owned();
+    let mut as_admin = clients(&server, Some(&admin)).await;
+    let integration_id = as_admin
+        .integrations
+        .create_integration(CreateIntegrationRequest {
+            config: Some(config),
+            client_secret: provider.config().client_secret.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .integration_id;
+    let mut as_a = clients(&server, Some(&key_a)).await;
+    let mut as_b = clients(&server, Some(&key_b)).await;
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let callback_query = |url: String| {
+        let browser = browser.clone();
+        async move {
+            let at_provider = browser.get(&url).send().await.unwrap();
+            let location = at_provider.headers()["location"]
+                .to_str()
+                .unwrap()
+                .to_owned();
+            url::Url::parse(&location)
+                .unwrap()
+                .query()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    for foreign_first in [true, false] {
+        let started = as_a
+            .connections
+            .start_authorization(StartAuthorizationRequest {
+                integration_id: integration_id.clone(),
+                tenant: "acme".to_owned(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        let query = callback_query(started.authorization_url).await;
+        let complete = || CompleteAuthorizationRequest {
+            callback_query: query.clone(),
+        };
+        let foreign = |result: Result<tonic::Response<_>, tonic::Status>| {
+            let refused: tonic::Status = result.unwrap_err();
+            assert!(
+                !refused.message().contains(&started.connection_id),
+                "{refused:?}"
+            );
+        };
+        if foreign_first {
+            foreign(as_b.connections.complete_authorization(complete()).await);
+        }
+        let connection = as_a
+            .connections
+            .complete_authorization(complete())
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(connection.connection_id, started.connection_id);
+        foreign(as_b.connections.complete_authorization(complete()).await);
+        // The owner's duplicate still gets its outcome.
+        let again = as_a
+            .connections
+            .complete_authorization(complete())
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(again.connection_id, started.connection_id);
+    }
+    server.stop().await;
+    mode.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_keys_from_one_address_never_lock_out_a_valid_key() {
+    let mode = Mode::postgres().await;
+    let server = Server::start_with(&mode, &[("LATCHKEY_AUTH", "api-keys")]).await;
+    let admin = apikey(&mode, &["create", "--name", "platform"]).await;
+    let mut attacker = clients(&server, Some("lk_not_a_key")).await;
+    let mut guesser = clients(
+        &server,
+        Some(&format!("lk_{}_{}", "0".repeat(12), "A".repeat(43))),
+    )
+    .await;
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = stop.clone();
+    let flood = tokio::spawn(async move {
+        let mut sent = 0;
+        let mut tick = tokio::time::interval(Duration::from_millis(20));
+        while !flag.load(Ordering::SeqCst) {
+            tick.tick().await;
+            let client = if sent % 2 == 0 {
+                &mut attacker
+            } else {
+                &mut guesser
+            };
+            let refused = client
+                .integrations
+                .list_integrations(ListIntegrationsRequest::default())
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(
+                    refused.code(),
+                    Code::Unauthenticated | Code::ResourceExhausted
+                ),
+                "{refused:?}"
+            );
+            sent += 1;
+        }
+        sent
+    });
+    let mut valid = clients(&server, Some(&admin)).await;
+    let mut tick = tokio::time::interval(Duration::from_millis(200));
+    for call in 0..30 {
+        tick.tick().await;
+        if let Err(refused) = valid
+            .integrations
+            .list_integrations(ListIntegrationsRequest::default())
+            .await
+        {
+            panic!("valid call {call} refused: {refused:?}");
+        }
+    }
+    stop.store(true, Ordering::SeqCst);
+    let sent = flood.await.unwrap();
+    assert!(sent >= 250, "the flood ran at about 50/s for 6 s: {sent}");
+    server.stop().await;
+    mode.cleanup().await;
+}
