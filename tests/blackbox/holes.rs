@@ -365,3 +365,78 @@ async fn bad_keys_from_one_address_never_lock_out_a_valid_key() {
     server.stop().await;
     mode.cleanup().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_answer_does_not_lengthen_a_tokens_life() {
+    use latchkey_fake_provider::{ExpiresIn, Quirks};
+    use latchkey_proto::v1::GetTokenRequest;
+    let provider = FakeProvider::start(ProviderConfig::default())
+        .await
+        .unwrap();
+    provider.set_quirks(Quirks {
+        expires_in: ExpiresIn::Number(40),
+        ..Default::default()
+    });
+    let server = Server::start_with(&Mode::embedded(), &[LOOPBACK]).await;
+    let integration_id = server
+        .integrations()
+        .await
+        .create_integration(crate::helpers::cc_integration(&provider, "Late"))
+        .await
+        .unwrap()
+        .into_inner()
+        .integration_id;
+    let mut connections = server.connections().await;
+    let id = connections
+        .connect_client_credentials(ConnectClientCredentialsRequest {
+            integration_id,
+            tenant: "acme".to_owned(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .connection_id;
+    // The provider issues a 40 s token, and its answer arrives 8 s later.
+    provider.set_quirks(Quirks {
+        expires_in: ExpiresIn::Number(40),
+        answer_delay: Duration::from_secs(8),
+        ..Default::default()
+    });
+    let sent = chrono::Utc::now();
+    connections
+        .refresh_token(RefreshTokenRequest {
+            connection_id: id.clone(),
+        })
+        .await
+        .unwrap();
+    let connection = connections
+        .get_connection(GetConnectionRequest {
+            connection_id: id.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let expires = connection.expires_at.unwrap();
+    let expires = chrono::DateTime::from_timestamp(expires.seconds, expires.nanos as u32).unwrap();
+    // The request left just after `sent` (a second allowed for that), its answer 8 s later.
+    assert!(
+        expires <= sent + chrono::Duration::seconds(41),
+        "expires {expires}, sent {sent}: counted from the request, not the answer"
+    );
+    // 32 s or so left: a caller asking for 35 s is not handed it.
+    let refused = connections
+        .get_token(GetTokenRequest {
+            connection_id: id,
+            min_ttl: Some(prost_types::Duration {
+                seconds: 35,
+                nanos: 0,
+            }),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::FailedPrecondition, "{refused:?}");
+    assert!(refused.message().contains("less than"), "{refused:?}");
+    server.stop().await;
+}

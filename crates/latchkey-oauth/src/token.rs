@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use chrono::{DateTime, Utc};
 use latchkey_domain::{ClientAuthMethod, IntegrationConfig, ParamMap, Scope, TokenRequestFormat};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
@@ -65,6 +66,33 @@ pub struct TokenResponse {
     pub refresh_token_expires_in: Option<u64>,
     /// The provider account id, when the integration reads it from the token response.
     pub account_id: Option<String>,
+    /// When the request this answers was sent: `expires_in` counts from here, never from when
+    /// the answer was read (a late answer would otherwise promise a token longer than it lives).
+    /// `None` for a response not fetched by this client (an import).
+    pub sent_at: Option<DateTime<Utc>>,
+    /// When the token itself says it ends (a JWT access token's `exp`, an `expires_at` field):
+    /// the earlier of this and `sent_at + expires_in` wins.
+    pub ends_at: Option<DateTime<Utc>>,
+}
+
+/// When a token says it ends: an `expires_at` field (epoch seconds, or RFC 3339), else the `exp`
+/// of an access token that is a JWT (read, not verified: it only ever shortens the lifetime).
+fn stated_end(root: &Value, access_token: &str) -> Option<DateTime<Utc>> {
+    let epoch = |secs: i64| DateTime::from_timestamp(secs, 0);
+    let field = match root.get("expires_at") {
+        Some(Value::Number(n)) => n.as_i64().and_then(epoch),
+        Some(Value::String(s)) => DateTime::parse_from_rfc3339(s.trim())
+            .ok()
+            .map(|t| t.with_timezone(&Utc))
+            .or_else(|| s.trim().parse::<i64>().ok().and_then(epoch)),
+        _ => None,
+    };
+    field.or_else(|| {
+        let mut parts = access_token.split('.');
+        let (_, payload, _) = (parts.next()?, parts.next()?, parts.next()?);
+        let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
+        claims.get("exp")?.as_i64().and_then(epoch)
+    })
 }
 
 /// `Basic base64(urlencode(id):urlencode(secret))`, RFC 6749 §2.3.1.
@@ -214,6 +242,7 @@ pub fn parse_token_response(
         Some(Value::String(token)) if !token.is_empty() => Some(SecretString::from(token.clone())),
         _ => None,
     };
+    let ends_at = stated_end(&root, access_token.expose_secret());
     Ok(TokenResponse {
         access_token,
         refresh_token,
@@ -224,6 +253,8 @@ pub fn parse_token_response(
         id_token,
         refresh_token_expires_in,
         account_id,
+        sent_at: None,
+        ends_at,
     })
 }
 
@@ -286,6 +317,7 @@ impl ProviderClient {
         }
         form.extend(extra.iter());
         let basic = self.client_auth(client, &mut form);
+        let sent_at = Utc::now();
         let response = match config.token_request_format {
             TokenRequestFormat::Form => self.post_form(token_url, &form, basic).await?,
             TokenRequestFormat::Json => {
@@ -297,12 +329,14 @@ impl ProviderClient {
                     .await?
             }
         };
-        parse_token_response(
+        let mut answer = parse_token_response(
             response.status,
             response.retry_after,
             &response.body,
             config,
-        )
+        )?;
+        answer.sent_at = Some(sent_at);
+        Ok(answer)
     }
 
     /// Adds the client's credentials to `form` or returns them as a Basic header.
@@ -490,6 +524,29 @@ mod tests {
             absurd.expires_in,
             Some(u64::from(IntegrationConfig::MAX_TOKEN_LIFETIME_SECS))
         );
+    }
+
+    #[test]
+    fn a_token_that_states_its_end_says_when_it_ends() {
+        let field = parse(200, r#"{"access_token":"a","expires_at":1893456000}"#).unwrap();
+        assert_eq!(field.ends_at.unwrap().timestamp(), 1_893_456_000);
+        let text = parse(
+            200,
+            r#"{"access_token":"a","expires_at":"2030-01-01T00:00:00Z"}"#,
+        );
+        assert_eq!(text.unwrap().ends_at.unwrap().timestamp(), 1_893_456_000);
+        let claims = URL_SAFE_NO_PAD.encode(br#"{"sub":"x","exp":1893456000}"#);
+        let jwt = format!(r#"{{"access_token":"eyJhbGciOiJub25lIn0.{claims}.sig"}}"#);
+        assert_eq!(
+            parse(200, &jwt).unwrap().ends_at.unwrap().timestamp(),
+            1_893_456_000
+        );
+        let opaque = parse(
+            200,
+            r#"{"access_token":"opaque.not-json.x","expires_in":60}"#,
+        );
+        let opaque = opaque.unwrap();
+        assert_eq!((opaque.ends_at, opaque.sent_at), (None, None));
     }
 
     #[test]

@@ -215,6 +215,23 @@ pub fn expires_at(
     now + Duration::seconds(i64::try_from(lifetime).unwrap_or(i64::from(u32::MAX)))
 }
 
+/// When a token from an answer ends: its lifetime counted from when the request was `sent` (an
+/// answer read late does not lengthen it), or the end the token states itself (a JWT `exp`, an
+/// `expires_at` field) when that is earlier. A stated end before the request was sent is a
+/// clock apart from ours, not a dead token, and is ignored.
+pub fn token_expires_at(
+    config: &IntegrationConfig,
+    sent: DateTime<Utc>,
+    expires_in: Option<u64>,
+    stated_end: Option<DateTime<Utc>>,
+) -> DateTime<Utc> {
+    let counted = expires_at(config, sent, expires_in);
+    match stated_end {
+        Some(end) if end > sent && end < counted => end,
+        _ => counted,
+    }
+}
+
 /// What a refresh attempt got instead of tokens, as far as these rules care.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FailedAttempt<'a> {

@@ -580,3 +580,30 @@ mod refresh_token_expiry {
         );
     }
 }
+
+#[test]
+fn a_lifetime_counts_from_the_request_and_a_stated_end_shortens_it() {
+    let config = crate::integration::tests::input().parse().unwrap();
+    let sent = Utc::now();
+    let forty = Some(40);
+    assert_eq!(
+        token_expires_at(&config, sent, forty, None),
+        sent + Duration::seconds(40)
+    );
+    let jwt_exp = sent + Duration::seconds(31);
+    assert_eq!(
+        token_expires_at(&config, sent, forty, Some(jwt_exp)),
+        jwt_exp
+    );
+    // A later stated end never lengthens it; one before the send is another clock.
+    let later = sent + Duration::seconds(90);
+    assert_eq!(
+        token_expires_at(&config, sent, forty, Some(later)),
+        sent + Duration::seconds(40)
+    );
+    let skewed = sent - Duration::seconds(5);
+    assert_eq!(
+        token_expires_at(&config, sent, forty, Some(skewed)),
+        sent + Duration::seconds(40)
+    );
+}

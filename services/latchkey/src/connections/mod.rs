@@ -312,14 +312,17 @@ impl Connections {
         can_run_grant_again: bool,
     ) -> Result<TokenSet, AppError> {
         let owner = StreamId::Connection(id);
-        let expires_at = rules::expires_at(config, now, response.expires_in);
+        // Counted from when the request left, never from when its answer was read.
+        let sent = response.sent_at.unwrap_or(now).min(now);
+        let expires_at =
+            rules::token_expires_at(config, sent, response.expires_in, response.ends_at);
         let has_refresh_token = response.refresh_token.is_some();
         let refresh_at = (has_refresh_token || can_run_grant_again)
             .then(|| rules::refresh_at(config, now, expires_at, has_refresh_token, jitter()));
         let refresh_token_expires_at = response
             .refresh_token_expires_in
             .and_then(|secs| i64::try_from(secs).ok())
-            .map(|secs| now + Duration::seconds(secs));
+            .map(|secs| sent + Duration::seconds(secs));
         // Awake by the warning before the refresh token dies, to announce it in time.
         let refresh_at = rules::wake_at(config, refresh_at, refresh_token_expires_at, now);
         let refresh_token = match &response.refresh_token {
