@@ -2,7 +2,7 @@
 
 use std::error::Error as StdError;
 use std::fmt;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -41,49 +41,7 @@ pub struct ProviderResponse {
     pub body: Vec<u8>,
 }
 
-/// Why an address is refused, if it is.
-fn refused_ip(ip: IpAddr, allow_loopback: bool) -> Option<&'static str> {
-    if ip.is_loopback() {
-        return (!allow_loopback).then_some("a loopback address");
-    }
-    match ip {
-        IpAddr::V4(v4) => refused_v4(v4),
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => refused_ip(IpAddr::V4(v4), allow_loopback),
-            None => refused_v6(v6),
-        },
-    }
-}
-
-fn refused_v4(ip: Ipv4Addr) -> Option<&'static str> {
-    let [a, b, ..] = ip.octets();
-    if ip.is_private() {
-        Some("a private address")
-    } else if ip.is_link_local() {
-        Some("a link-local address (cloud metadata lives there)")
-    } else if ip.is_unspecified() || ip.is_broadcast() || ip.is_multicast() || a == 0 {
-        Some("not a unicast address")
-    } else if a == 100 && (64..128).contains(&b) {
-        Some("a shared (carrier-grade NAT) address")
-    } else if ip.is_documentation() || (a == 198 && (b == 18 || b == 19)) || a >= 240 {
-        Some("a reserved address")
-    } else {
-        None
-    }
-}
-
-fn refused_v6(ip: Ipv6Addr) -> Option<&'static str> {
-    let first = ip.segments()[0];
-    if ip.is_unspecified() || ip.is_multicast() {
-        Some("not a unicast address")
-    } else if first & 0xfe00 == 0xfc00 {
-        Some("a unique local address")
-    } else if first & 0xffc0 == 0xfe80 {
-        Some("a link-local address")
-    } else {
-        None
-    }
-}
+use crate::guard::refused_ip;
 
 /// Raised by the resolver; found again in reqwest's error chain to report the URL.
 #[derive(Debug)]

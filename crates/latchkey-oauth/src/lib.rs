@@ -1,8 +1,8 @@
 //! Latchkey's OAuth 2.0 client, built for providers as they are.
 //!
 //! Every provider call goes through one guarded HTTP client ([`ProviderClient`]): HTTPS only (plain
-//! HTTP to loopback only in development), no redirects followed, private, loopback and link-local
-//! addresses refused after DNS resolution, timeouts and a body limit. Token responses are parsed
+//! HTTP to loopback only in development), no redirects followed, every address IANA's special-purpose
+//! registries call not globally reachable refused after DNS resolution (`guard`), timeouts and a body limit. Token responses are parsed
 //! leniently where real providers bend RFC 6749 (`expires_in` as a string, no `token_type`, `scope`
 //! as a list, 200 responses that carry an `error`) and strictly where security needs it.
 //!
@@ -13,6 +13,7 @@
 mod authorize;
 mod discovery;
 mod error;
+mod guard;
 mod http;
 mod identity;
 mod pkce;
