@@ -440,3 +440,113 @@ async fn a_late_answer_does_not_lengthen_a_tokens_life() {
     assert!(refused.message().contains("less than"), "{refused:?}");
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tenants_own_integration_connects_only_that_tenant_whoever_asks() {
+    let provider = FakeProvider::start(ProviderConfig::default())
+        .await
+        .unwrap();
+    // Authentication off: every caller is an admin.
+    let server = Server::start_with(&Mode::embedded(), &[LOOPBACK]).await;
+    let mut request = crate::helpers::cc_integration(&provider, "Acme's own");
+    request.owner_tenant = "acme".to_owned();
+    let cc = server
+        .integrations()
+        .await
+        .create_integration(request)
+        .await
+        .unwrap()
+        .into_inner()
+        .integration_id;
+    let mut connections = server.connections().await;
+    let connect = |tenant: &str| ConnectClientCredentialsRequest {
+        integration_id: cc.clone(),
+        tenant: tenant.to_owned(),
+        ..Default::default()
+    };
+    let refused = connections
+        .connect_client_credentials(connect("globex"))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::NotFound, "{refused:?}");
+    connections
+        .connect_client_credentials(connect("acme"))
+        .await
+        .unwrap();
+    let mut config = provider_config(&provider, GrantType::AuthorizationCode);
+    config.name = "Acme's own code".to_owned();
+    let code = server
+        .integrations()
+        .await
+        .create_integration(CreateIntegrationRequest {
+            config: Some(config),
+            client_secret: provider.config().client_secret.clone(),
+            owner_tenant: "acme".to_owned(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .integration_id;
+    let refused = connections
+        .start_authorization(StartAuthorizationRequest {
+            integration_id: code,
+            tenant: "globex".to_owned(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::NotFound, "{refused:?}");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_callback_value_of_dot_dot_fails_the_authorization_with_its_reason() {
+    use latchkey_fake_provider::Quirks;
+    let provider = FakeProvider::start(ProviderConfig::default())
+        .await
+        .unwrap();
+    provider.set_quirks(Quirks {
+        callback_params: vec![("realmId".to_owned(), "..".to_owned())],
+        ..Default::default()
+    });
+    let server = Server::start_with(&Mode::embedded(), &[LOOPBACK]).await;
+    let mut config = provider_config(&provider, GrantType::AuthorizationCode);
+    config.base_uri = provider.url("/v3/company/{realmId}");
+    config.callback_params = vec!["realmId".to_owned()];
+    let integration_id =
+        create_integration(&server, config, &provider.config().client_secret).await;
+    let mut connections = server.connections().await;
+    let started = connections
+        .start_authorization(StartAuthorizationRequest {
+            integration_id,
+            tenant: "acme".to_owned(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let (_, _, page, _) = consent(&started.authorization_url).await;
+    assert!(
+        page.contains("Not connected") || page.contains("not connected"),
+        "{page}"
+    );
+    let connection = connections
+        .get_connection(GetConnectionRequest {
+            connection_id: started.connection_id,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let error = connection.last_error.unwrap();
+    assert!(
+        error.description.contains("realmId") && error.description.contains(". or .."),
+        "{error:?}"
+    );
+    assert!(
+        provider.token_calls().is_empty(),
+        "no code was exchanged for a callback that would move a URL"
+    );
+    server.stop().await;
+}

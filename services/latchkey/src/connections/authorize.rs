@@ -149,7 +149,9 @@ impl Connections {
         mut request: StartRequest,
     ) -> Result<Started, AppError> {
         request.tenant = caller.acting_for(request.tenant)?;
-        let integration = self.integration_for(caller, request.integration_id).await?;
+        let integration = self
+            .integration_for(caller, request.integration_id, &request.tenant)
+            .await?;
         let declared = &integration.config;
         if declared.grant_type != GrantType::AuthorizationCode {
             return Err(AppError::FailedPrecondition(format!(

@@ -60,7 +60,9 @@ impl Connections {
             params,
         } = request;
         let tenant = caller.acting_for(tenant)?;
-        let integration = self.integration_for(caller, integration_id).await?;
+        let integration = self
+            .integration_for(caller, integration_id, &tenant)
+            .await?;
         let values = super::param_values(&integration.config, &params, None)?;
         let config = &*super::configured(&integration.config, &values)?;
         if config.grant_type != GrantType::ClientCredentials {
@@ -136,7 +138,9 @@ impl Connections {
             params,
         } = request;
         let tenant = caller.acting_for(tenant)?;
-        let integration = self.integration_for(caller, integration_id).await?;
+        let integration = self
+            .integration_for(caller, integration_id, &tenant)
+            .await?;
         let values = super::param_values(&integration.config, &params, None)?;
         let config = &*super::configured(&integration.config, &values)?;
         if config.grant_type != GrantType::Password || !config.allow_password_grant {

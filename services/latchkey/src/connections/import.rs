@@ -55,7 +55,9 @@ impl Connections {
         request: ImportRequest,
     ) -> Result<(connection::State, bool), AppError> {
         let tenant = caller.acting_for(request.tenant.clone())?;
-        let integration = self.integration_for(caller, request.integration_id).await?;
+        let integration = self
+            .integration_for(caller, request.integration_id, &tenant)
+            .await?;
         let values = super::param_values(&integration.config, &request.params, None)?;
         let config = &integration.config;
         // What the callback would have kept, from the metadata the other store kept (realmId).

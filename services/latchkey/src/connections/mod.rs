@@ -190,8 +190,6 @@ impl Connections {
         }
     }
 
-    /// An integration this caller may connect through: another tenant's own is answered as
-    /// missing.
     /// The public listener's base URL (`LATCHKEY_PUBLIC_URL`), without a trailing slash.
     pub fn public_base(&self) -> &str {
         self.callback_url
@@ -199,13 +197,17 @@ impl Connections {
             .unwrap_or(&self.callback_url)
     }
 
+    /// An integration this caller may connect `tenant` through: a shared one, or that tenant's
+    /// own (whoever asks, an admin key included); another tenant's own is answered as missing.
     async fn integration_for(
         &self,
         caller: &Caller,
         id: IntegrationId,
+        tenant: &TenantId,
     ) -> Result<integration::State, AppError> {
         let state = self.integration_state(id).await?;
-        if caller.uses(&state) {
+        let owners_tenant = state.owner.as_ref().is_none_or(|owner| owner == tenant);
+        if caller.uses(&state) && owners_tenant {
             Ok(state)
         } else {
             Err(AppError::NotFound(format!("integration {id}")))

@@ -103,15 +103,7 @@ impl Connections {
         }
         let mut integrations = Vec::with_capacity(request.integration_ids.len());
         for (i, id) in request.integration_ids.iter().enumerate() {
-            let integration = self.integration_for(caller, *id).await?;
-            // A tenant's own integration is for that tenant only, whoever creates the session.
-            if integration
-                .owner
-                .as_ref()
-                .is_some_and(|owner| *owner != tenant)
-            {
-                return Err(AppError::NotFound(format!("integration {id}")));
-            }
+            let integration = self.integration_for(caller, *id, &tenant).await?;
             if integration.config.grant_type == GrantType::Password
                 && !integration.config.allow_password_grant
             {
