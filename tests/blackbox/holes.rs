@@ -550,3 +550,93 @@ async fn a_callback_value_of_dot_dot_fails_the_authorization_with_its_reason() {
     );
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_providers_hostile_error_text_is_stored_bounded_and_printed_inert() {
+    let provider = FakeProvider::start(ProviderConfig::default())
+        .await
+        .unwrap();
+    let server = Server::start_with(&Mode::embedded(), &[LOOPBACK]).await;
+    let integration_id = create_integration(
+        &server,
+        provider_config(&provider, GrantType::AuthorizationCode),
+        &provider.config().client_secret,
+    )
+    .await;
+    let mut connections = server.connections().await;
+    let started = connections
+        .start_authorization(StartAuthorizationRequest {
+            integration_id,
+            tenant: "acme".to_owned(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let state = url::Url::parse(&started.authorization_url)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .unwrap()
+        .1
+        .into_owned();
+    // What a provider (or anyone holding the state) can send back: 20,000 characters with
+    // terminal escapes that would clear the screen and recolour it.
+    let hostile = format!(
+        "\u{1b}[2J\u{1b}[31mpwned\u{7}\r\n{}",
+        "long description ".repeat(1_200)
+    );
+    let query: String = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("state", &state)
+        .append_pair("error", "access_denied\u{1b}[0m")
+        .append_pair("error_description", &hostile)
+        .finish();
+    let (status, page) = server
+        .http_get(&format!("/oauth/callback?{query}"))
+        .await
+        .unwrap();
+    assert!(status < 500, "{status}: {page:.200}");
+    let connection = connections
+        .get_connection(GetConnectionRequest {
+            connection_id: started.connection_id.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let error = connection.last_error.unwrap();
+    assert!(
+        error.description.chars().count() <= 1_000,
+        "{}",
+        error.description.len()
+    );
+    assert!(error.description.contains("pwned"));
+    for text in [&error.code, &error.description] {
+        assert!(!text.chars().any(char::is_control), "{text:.80}");
+    }
+    let dir = latchkey_store::testing::TempDir::create();
+    let env = [(
+        "LATCHKEY_SERVER".to_owned(),
+        format!("http://{}", server.grpc_addr),
+    )];
+    for args in [
+        vec!["history", started.connection_id.as_str()],
+        vec!["events", "--from", "0"],
+        vec!["connections", "show", started.connection_id.as_str()],
+    ] {
+        let output = crate::helpers::command(&args, &env, &dir.path)
+            .output()
+            .await
+            .unwrap();
+        assert!(output.status.success(), "{args:?}: {output:?}");
+        assert!(
+            !output
+                .stdout
+                .iter()
+                .any(|b| *b == 0x1b || *b == 0x07 || *b == b'\r'),
+            "{args:?} printed a control character"
+        );
+    }
+    dir.remove();
+    server.stop().await;
+}

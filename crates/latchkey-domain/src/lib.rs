@@ -38,6 +38,7 @@ mod sealed;
 pub mod session;
 pub mod system;
 pub mod templates;
+pub mod text;
 mod values;
 pub mod webhook;
 

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use super::Metadata;
 use super::types::*;
+use crate::text::{MAX_DESCRIPTION, MAX_ERROR_CODE, inert, inert_opt};
 use crate::{DomainError, EventMeta, GrantType};
 
 fn refuse(state: &State, action: &str) -> DomainError {
@@ -48,7 +49,10 @@ pub fn decide(state: Option<&State>, command: Command) -> Result<Vec<Event>, Dom
         Command::Create { .. } => unreachable!("handled above"),
         Command::UpdateProfile { profile } => Ok(vec![Event::ConnectionUpdated { profile }]),
         Command::RecordValidation { valid, reason } => match s.status {
-            Active | Expired => Ok(vec![Event::Validated { valid, reason }]),
+            Active | Expired => Ok(vec![Event::Validated {
+                valid,
+                reason: inert_opt(reason, MAX_DESCRIPTION),
+            }]),
             _ => Err(refuse(s, "validate")),
         },
         Command::StartAuthorization { authorization } => {
@@ -134,7 +138,10 @@ pub fn decide(state: Option<&State>, command: Command) -> Result<Vec<Event>, Dom
             if s.pending_authorization.is_none() {
                 return Err(refuse(s, "fail an authorization that was not started"));
             }
-            Ok(vec![Event::AuthorizationFailed { error, description }])
+            Ok(vec![Event::AuthorizationFailed {
+                error: inert(&error, MAX_ERROR_CODE),
+                description: inert_opt(description, MAX_DESCRIPTION),
+            }])
         }
         Command::Refresh { tokens } => match s.status {
             Active | Expired => Ok(vec![Event::Refreshed { tokens }]),
@@ -147,8 +154,8 @@ pub fn decide(state: Option<&State>, command: Command) -> Result<Vec<Event>, Dom
             retry_at,
         } => match s.status {
             Active | Expired => Ok(vec![Event::RefreshFailed {
-                error,
-                description,
+                error: inert(&error, MAX_ERROR_CODE),
+                description: inert_opt(description, MAX_DESCRIPTION),
                 retryable,
                 retry_at,
                 attempt: s.consecutive_failures.saturating_add(1),
@@ -156,7 +163,10 @@ pub fn decide(state: Option<&State>, command: Command) -> Result<Vec<Event>, Dom
             _ => Err(refuse(s, "record a refresh failure")),
         },
         Command::RequireReauthorization { error, description } => match s.status {
-            Active | Expired => Ok(vec![Event::ReauthorizationRequired { error, description }]),
+            Active | Expired => Ok(vec![Event::ReauthorizationRequired {
+                error: inert(&error, MAX_ERROR_CODE),
+                description: inert_opt(description, MAX_DESCRIPTION),
+            }]),
             _ => Err(refuse(s, "require reauthorization")),
         },
         Command::Expire { now } => match (s.status, s.expires_at) {

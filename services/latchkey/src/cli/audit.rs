@@ -2,7 +2,7 @@
 
 use latchkey_proto::v1 as pb;
 
-use super::{Clients, Table, refused, time, timestamp};
+use super::{Clients, Table, refused, terminal_safe, time, timestamp};
 
 /// A short, secret-free summary of an event's payload.
 fn summary(event: &pb::Event) -> String {
@@ -168,9 +168,9 @@ pub async fn events(
                 "{:>8}  {:<20}  {:<50}  {:<24}  {}",
                 event.position,
                 time(&event.occurred_at),
-                event.stream_id,
-                event.r#type,
-                event.actor
+                terminal_safe(event.stream_id),
+                terminal_safe(event.r#type),
+                terminal_safe(event.actor)
             );
         }
     }

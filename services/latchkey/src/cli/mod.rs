@@ -329,8 +329,10 @@ impl Table {
         }
     }
 
+    /// A row; control characters in a cell (a provider's text, say) are printed as escapes.
     pub fn row(&mut self, cells: Vec<String>) {
-        self.rows.push(cells);
+        self.rows
+            .push(cells.into_iter().map(terminal_safe).collect());
     }
 
     pub fn print(&self) {
@@ -412,6 +414,14 @@ pub(crate) fn print_fields(value: &serde_json::Value) {
             serde_json::Value::Null => "-".to_owned(),
             other => other.to_string(),
         };
-        println!("{key:<width$}  {text}");
+        println!("{key:<width$}  {}", terminal_safe(text));
+    }
+}
+
+/// Text from the log for a terminal: its control characters as escapes, never raw.
+pub(crate) fn terminal_safe(text: String) -> String {
+    match latchkey_domain::text::escaped_for_terminal(&text) {
+        std::borrow::Cow::Borrowed(_) => text,
+        std::borrow::Cow::Owned(escaped) => escaped,
     }
 }
