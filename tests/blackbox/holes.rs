@@ -640,3 +640,81 @@ async fn a_providers_hostile_error_text_is_stored_bounded_and_printed_inert() {
     dir.remove();
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_nested_token_in_a_kept_field_is_never_stored() {
+    use latchkey_fake_provider::Quirks;
+    const CANARY: &str = "xoxp-nested-canary-5e1f0c";
+    let provider = FakeProvider::start(ProviderConfig::default())
+        .await
+        .unwrap();
+    provider.set_quirks(Quirks {
+        extra_fields: vec![
+            (
+                "authed_user".to_owned(),
+                serde_json::json!({"id": "U1", "access_token": CANARY, "scope": "chat:write"}),
+            ),
+            (
+                "incoming_webhook".to_owned(),
+                serde_json::json!({"channel": "#general", "url": format!("https://hooks.example/{CANARY}")}),
+            ),
+        ],
+        ..Default::default()
+    });
+    let mode = Mode::embedded();
+    let server = Server::start_with(&mode, &[LOOPBACK]).await;
+    let mut config = provider_config(&provider, GrantType::ClientCredentials);
+    config.metadata_fields = vec!["authed_user".to_owned(), "incoming_webhook".to_owned()];
+    let integration_id =
+        create_integration(&server, config, &provider.config().client_secret).await;
+    let mut connections = server.connections().await;
+    let connection = connections
+        .connect_client_credentials(ConnectClientCredentialsRequest {
+            integration_id,
+            tenant: "acme".to_owned(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let metadata = format!("{:?}", connection.metadata);
+    assert!(
+        metadata.contains("U1") && metadata.contains("#general"),
+        "{metadata}"
+    );
+    assert!(!metadata.contains(CANARY), "{metadata}");
+    let mut history = server
+        .audit()
+        .await
+        .get_history(latchkey_proto::v1::GetHistoryRequest {
+            stream: Some(
+                latchkey_proto::v1::get_history_request::Stream::ConnectionId(
+                    connection.connection_id.clone(),
+                ),
+            ),
+            from_version: 0,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    while let Some(event) = history.message().await.unwrap() {
+        assert!(
+            !event.payload_json.contains(CANARY),
+            "{}",
+            event.payload_json
+        );
+    }
+    server.stop().await;
+    for entry in std::fs::read_dir(mode.data_dir().unwrap()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            let bytes = std::fs::read(&path).unwrap();
+            assert!(
+                !crate::helpers::contains_bytes(&bytes, CANARY.as_bytes()),
+                "{} holds the nested token",
+                path.display()
+            );
+        }
+    }
+    mode.cleanup().await;
+}

@@ -7,6 +7,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use chrono::{DateTime, Utc};
+use latchkey_domain::connection::{is_secret_name, without_secrets};
 use latchkey_domain::{ClientAuthMethod, IntegrationConfig, ParamMap, Scope, TokenRequestFormat};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
@@ -225,11 +226,12 @@ pub fn parse_token_response(
         .into_iter()
         .chain(config.metadata_fields.iter().map(String::as_str));
     for key in kept {
-        if IntegrationConfig::SECRET_FIELDS.contains(&key) {
+        if IntegrationConfig::SECRET_FIELDS.contains(&key) || is_secret_name(key, None) {
             continue;
         }
         if let Some(value) = root.get(key) {
-            metadata.insert(key.to_owned(), value.clone());
+            // An object kept whole keeps none of its secrets (Slack's authed_user.access_token).
+            metadata.insert(key.to_owned(), without_secrets(value.clone(), Some(key)));
         }
     }
     let account_id = match &config.account {

@@ -123,6 +123,48 @@ impl<'de> Deserialize<'de> for Metadata {
     }
 }
 
+/// Whether a member named `name` (inside an object named `parent`) holds a secret: a name with
+/// `token` (but `token_type`), `secret`, `password` or `credential` in it, `key` or a name ending
+/// in `_key`/`-key` (but a `publishable_key`, public by design), and a webhook's `url` (Slack's `incoming_webhook.url` posts as the
+/// customer). Matched without regard to case.
+pub fn is_secret_name(name: &str, parent: Option<&str>) -> bool {
+    let name = name.to_ascii_lowercase();
+    let in_webhook = parent.is_some_and(|p| p.to_ascii_lowercase().contains("webhook"));
+    (name.contains("token") && name != "token_type")
+        || ["secret", "password", "passwd", "credential"]
+            .iter()
+            .any(|word| name.contains(word))
+        || name == "key"
+        || ((name.ends_with("_key") || name.ends_with("-key"))
+            && !name.ends_with("publishable_key"))
+        || name.contains("webhook_url")
+        || (in_webhook && name == "url")
+}
+
+/// `value` with every member that [`is_secret_name`] marks left out, at any depth (objects
+/// within objects and arrays), so a kept field never carries a token in clear.
+pub fn without_secrets(value: Value, parent: Option<&str>) -> Value {
+    match value {
+        Value::Object(members) => Value::Object(
+            members
+                .into_iter()
+                .filter(|(name, _)| !is_secret_name(name, parent))
+                .map(|(name, value)| {
+                    let kept = without_secrets(value, Some(&name));
+                    (name, kept)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(
+            items
+                .into_iter()
+                .map(|item| without_secrets(item, parent))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -177,6 +219,36 @@ mod tests {
             serde_json::to_string(&metadata).unwrap(),
             r#"{"instance_url":"x","realmId":"2"}"#
         );
+    }
+
+    #[test]
+    fn secrets_are_left_out_at_any_depth() {
+        let slack = json!({
+            "id": "T1",
+            "authed_user": {"id": "U1", "access_token": "xoxp-canary", "token_type": "user",
+                            "refresh_token": "xoxe-canary", "scope": "chat:write"},
+            "incoming_webhook": {"channel": "#general", "url": "https://hooks.slack.com/canary"},
+            "installs": [{"bot": {"bot_access_token": "xoxb-canary", "api_key": "k",
+                                  "client_secret": "s", "Password": "p", "signing-key": "x"}}]
+        });
+        let kept = without_secrets(slack, None).to_string();
+        assert!(!kept.contains("canary"), "{kept}");
+        for gone in [
+            "api_key",
+            "client_secret",
+            "Password",
+            "signing-key",
+            "\"url\"",
+        ] {
+            assert!(!kept.contains(gone), "{gone}: {kept}");
+        }
+        for stays in ["U1", "chat:write", "#general", "token_type", "T1"] {
+            assert!(kept.contains(stays), "{stays}: {kept}");
+        }
+        assert!(is_secret_name("url", Some("incoming_webhook")));
+        assert!(!is_secret_name("url", Some("team")));
+        assert!(!is_secret_name("instance_url", None));
+        assert!(!is_secret_name("stripe_publishable_key", None));
     }
 
     #[test]

@@ -13,5 +13,5 @@ mod tests;
 mod types;
 
 pub use decide::{apply, decide, decide_new};
-pub use metadata::Metadata;
+pub use metadata::{Metadata, is_secret_name, without_secrets};
 pub use types::*;

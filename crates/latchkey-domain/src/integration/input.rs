@@ -245,7 +245,9 @@ impl IntegrationConfigInput {
                     name,
                     "field names are 1 to 64 ASCII letters, digits, '_', '-' or '.'",
                 ));
-            } else if IntegrationConfig::SECRET_FIELDS.contains(&field.as_str()) {
+            } else if IntegrationConfig::SECRET_FIELDS.contains(&field.as_str())
+                || crate::connection::is_secret_name(field, None)
+            {
                 e.push(FieldViolation::new(
                     name,
                     "holds a secret and is never kept",
