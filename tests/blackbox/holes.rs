@@ -718,3 +718,135 @@ async fn a_nested_token_in_a_kept_field_is_never_stored() {
     }
     mode.cleanup().await;
 }
+
+/// Every answer of the public listener, whatever made it: `nosniff`; on https, HSTS.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_public_answer_says_nosniff_and_https_adds_hsts() {
+    let server = Server::start_with(
+        &Mode::embedded(),
+        &[("LATCHKEY_PUBLIC_URL", "https://connect.example")],
+    )
+    .await;
+    let base = format!("http://{}", server.http_addr);
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let session = "01939f3c-0000-7000-8000-000000000000";
+    let answers = [
+        client
+            .get(format!("{base}/connect/assets/connect.css"))
+            .send()
+            .await
+            .unwrap(),
+        client.get(format!("{base}/healthz")).send().await.unwrap(),
+        client
+            .get(format!("{base}/no/such/page"))
+            .send()
+            .await
+            .unwrap(),
+        // A form that is not one (no fields): the 422 answer.
+        client
+            .post(format!("{base}/connect/s/{session}/start"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("")
+            .send()
+            .await
+            .unwrap(),
+    ];
+    let statuses: Vec<u16> = answers.iter().map(|a| a.status().as_u16()).collect();
+    assert_eq!(statuses[..3], [200, 200, 404], "{statuses:?}");
+    for answer in &answers {
+        let headers = answer.headers();
+        assert_eq!(
+            headers["x-content-type-options"],
+            "nosniff",
+            "{}",
+            answer.url()
+        );
+        assert!(
+            headers["strict-transport-security"]
+                .to_str()
+                .unwrap()
+                .starts_with("max-age="),
+            "{}",
+            answer.url()
+        );
+    }
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_bodies_from_one_address_do_not_hold_the_listener_from_others() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = Server::start_with(
+        &Mode::embedded(),
+        &[
+            ("LATCHKEY_HTTP_MAX_CONNECTIONS", "100"),
+            ("LATCHKEY_HTTP_REQUEST_TIMEOUT", "3"),
+        ],
+    )
+    .await;
+    let addr = server.http_addr;
+    // 120 sockets from 127.0.0.1, each sending a form's head then dripping its body.
+    let started = std::time::Instant::now();
+    let mut slow = Vec::new();
+    for _ in 0..120 {
+        let mut socket = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let head = format!(
+            "POST /connect/s/x/start HTTP/1.1\r\nhost: {addr}\r\ncontent-type: \
+             application/x-www-form-urlencoded\r\ncontent-length: 100000\r\n\r\na"
+        );
+        let _ = socket.write_all(head.as_bytes()).await;
+        slow.push(socket);
+    }
+    let drip = tokio::spawn(async move {
+        let mut closed_at = vec![None; slow.len()];
+        let mut buf = [0u8; 256];
+        while started.elapsed() < Duration::from_secs(7) {
+            for (i, socket) in slow.iter_mut().enumerate() {
+                if closed_at[i].is_some() {
+                    continue;
+                }
+                let open = socket.write_all(b"a").await.is_ok()
+                    && !matches!(
+                        tokio::time::timeout(Duration::from_millis(1), socket.read(&mut buf)).await,
+                        Ok(Ok(0) | Err(_))
+                    );
+                if !open {
+                    closed_at[i] = Some(started.elapsed());
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        closed_at
+    });
+    // Meanwhile /healthz from another address answers within 2 s, every time.
+    while started.elapsed() < Duration::from_secs(5) {
+        let asked = std::time::Instant::now();
+        let answered = tokio::time::timeout(Duration::from_secs(2), async {
+            let socket = tokio::net::TcpSocket::new_v4().unwrap();
+            socket.bind("127.0.0.2:0".parse().unwrap()).unwrap();
+            let mut stream = socket.connect(addr).await.unwrap();
+            stream
+                .write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+                .await
+                .unwrap();
+            let mut answer = String::new();
+            stream.read_to_string(&mut answer).await.unwrap();
+            answer
+        })
+        .await
+        .unwrap_or_else(|_| panic!("/healthz took over 2 s at {:?}", started.elapsed()));
+        assert!(answered.starts_with("HTTP/1.1 200"), "{answered}");
+        assert!(asked.elapsed() < Duration::from_secs(2));
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    // Every slow socket was closed: at once (over the address's share) or at the deadline.
+    let closed_at = drip.await.unwrap();
+    for (i, at) in closed_at.iter().enumerate() {
+        let at = at.unwrap_or_else(|| panic!("slow socket {i} still open after 7 s"));
+        assert!(at < Duration::from_secs(5), "socket {i} closed at {at:?}");
+    }
+    server.stop().await;
+}

@@ -550,6 +550,12 @@ async fn archiving_the_oldest_partition_keeps_verify_meaningful() {
         stdout.contains("archived events_from_1: positions 1 to 100, 100 events"),
         "{stdout}"
     );
+    // Who had access to what, and when: for the operator alone.
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+    }
     let text = std::fs::read_to_string(&file).unwrap();
     let lines: Vec<serde_json::Value> = text
         .lines()

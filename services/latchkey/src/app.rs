@@ -438,6 +438,14 @@ impl App {
                 ),
                 shutdown.clone().cancelled_owned(),
             );
+        let limits = crate::public::PublicLimits {
+            header_timeout: self.public.header_timeout,
+            request_timeout: self.public.request_timeout,
+            max_connections: self.public.max_connections,
+            max_per_address: self.public.max_connections_per_address,
+            trusted_proxies: self.public.trusted_proxies.clone().into(),
+            hsts: connections.public_https(),
+        };
         let http = crate::public::serve(
             self.http_listener,
             router(HttpState::new(
@@ -445,10 +453,7 @@ impl App {
                 connections,
                 &self.public.frame_ancestors,
             )),
-            crate::public::PublicLimits {
-                header_timeout: self.public.header_timeout,
-                max_connections: self.public.max_connections,
-            },
+            limits,
             shutdown.clone(),
         );
         let admin = axum::serve(

@@ -13,6 +13,23 @@ pub struct PublicSettings {
     /// Connections the public listener holds at once; more are closed as they come. Default 1024.
     #[arg(long, env = "LATCHKEY_HTTP_MAX_CONNECTIONS", value_name = "N")]
     pub http_max_connections: Option<String>,
+    /// Seconds a whole request (head and body) may take on the public listener before its
+    /// connection is closed (slow bodies). Default 30.
+    #[arg(long, env = "LATCHKEY_HTTP_REQUEST_TIMEOUT", value_name = "SECONDS")]
+    pub http_request_timeout: Option<String>,
+    /// Connections one client address may hold on the public listener at once (trusted proxies
+    /// excepted). Default a quarter of LATCHKEY_HTTP_MAX_CONNECTIONS, at most 64.
+    #[arg(
+        long,
+        env = "LATCHKEY_HTTP_MAX_CONNECTIONS_PER_ADDRESS",
+        value_name = "N"
+    )]
+    pub http_max_connections_per_address: Option<String>,
+    /// Proxies and load balancers (comma-separated addresses or CIDRs) whose `Forwarded` or
+    /// `X-Forwarded-For` header names the client, for per-address limits and logs. Unset: those
+    /// headers are ignored and the connection's address is the client.
+    #[arg(long, env = "LATCHKEY_TRUSTED_PROXIES", value_name = "CIDRS")]
+    pub trusted_proxies: Option<String>,
     /// Origins (comma-separated) that may show the hosted connect pages in a frame. Default
     /// none: the pages refuse to be framed (they take secrets; open them in a popup instead).
     #[arg(long, env = "LATCHKEY_CONNECT_FRAME_ANCESTORS", value_name = "ORIGINS")]
@@ -24,6 +41,9 @@ pub struct PublicSettings {
 pub struct PublicConfig {
     pub header_timeout: std::time::Duration,
     pub max_connections: usize,
+    pub request_timeout: std::time::Duration,
+    pub max_connections_per_address: usize,
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Origins that may frame the connect pages; empty: none.
     pub frame_ancestors: Vec<String>,
 }
@@ -31,6 +51,33 @@ pub struct PublicConfig {
 impl PublicSettings {
     /// `file`: the configuration file's values, below these.
     pub(super) fn resolve(
+        self,
+        file: (Option<u32>, Option<u32>),
+        errors: &mut Vec<String>,
+    ) -> PublicConfig {
+        let per_address = self.http_max_connections_per_address.clone();
+        let mut config = self.resolve_limits(file, errors);
+        let default = (config.max_connections / 4).clamp(1, 64) as u32;
+        let per_address = match non_empty(per_address) {
+            None => default,
+            Some(text) => match text.trim().parse::<u32>() {
+                Ok(n) if n >= 1 && n as usize <= config.max_connections => n,
+                _ => {
+                    errors.push(format!(
+                        "LATCHKEY_HTTP_MAX_CONNECTIONS_PER_ADDRESS \
+                         (--http-max-connections-per-address): must be a whole number from 1 \
+                         to LATCHKEY_HTTP_MAX_CONNECTIONS ({})",
+                        config.max_connections
+                    ));
+                    default
+                }
+            },
+        };
+        config.max_connections_per_address = per_address as usize;
+        config
+    }
+
+    fn resolve_limits(
         self,
         file: (Option<u32>, Option<u32>),
         errors: &mut Vec<String>,
@@ -46,6 +93,23 @@ impl PublicSettings {
                 )
                 .map_err(|v| errors.push(format!("{}: {o:?} {}", v.field, v.reason)))
                 .ok()
+            })
+            .collect();
+        let trusted_proxies = non_empty(self.trusted_proxies)
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .filter_map(|p| {
+                p.parse::<ipnet::IpNet>()
+                    .or_else(|_| p.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| {
+                        errors.push(format!(
+                            "LATCHKEY_TRUSTED_PROXIES (--trusted-proxies): {p:?} is not an \
+                             address or a CIDR (10.0.0.0/8)"
+                        ))
+                    })
+                    .ok()
             })
             .collect();
         let mut number = |text: Option<String>,
@@ -68,8 +132,17 @@ impl PublicSettings {
                 default
             }
         };
+        let request_timeout = number(
+            self.http_request_timeout,
+            None,
+            30,
+            "LATCHKEY_HTTP_REQUEST_TIMEOUT (--http-request-timeout)",
+            1..=600,
+        );
         PublicConfig {
             frame_ancestors,
+            trusted_proxies,
+            request_timeout: std::time::Duration::from_secs(u64::from(request_timeout)),
             header_timeout: std::time::Duration::from_secs(u64::from(number(
                 self.http_header_timeout,
                 file.0,
@@ -84,6 +157,7 @@ impl PublicSettings {
                 "LATCHKEY_HTTP_MAX_CONNECTIONS (--http-max-connections)",
                 1..=100_000,
             ) as usize,
+            max_connections_per_address: 0,
         }
     }
 }

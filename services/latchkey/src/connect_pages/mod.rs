@@ -19,7 +19,6 @@ use latchkey_domain::{ConnectSessionId, IntegrationConfig, IntegrationId};
 use secrecy::ExposeSecret as _;
 use serde::Deserialize;
 
-use crate::connections::Connections;
 use crate::public_state::HttpState;
 
 mod pages;
@@ -55,11 +54,11 @@ async fn open(
             return unavailable();
         }
     };
-    let secure = state.connections.public_base().starts_with("https://");
+    let secure = state.connections.public_https();
     // Path=/: the provider sends the browser back to /oauth/callback, which checks it too.
     let cookie = format!(
         "{}={}; Path=/; HttpOnly; SameSite=Lax{}",
-        Connections::cookie_name(opened.id),
+        state.connections.cookie_name(opened.id),
         opened.cookie.expose_secret(),
         if secure { "; Secure" } else { "" }
     );
@@ -80,7 +79,7 @@ async fn owned(
     let Ok(id) = ConnectSessionId::parse_field(session, "session") else {
         return Err(refused(Refusal::Unknown));
     };
-    let Some(cookie) = cookie_of(headers, id) else {
+    let Some(cookie) = cookie_of(&state.connections, headers, id) else {
         return Err(refused(Refusal::Unknown));
     };
     match state.connections.owned_connect_session(id, &cookie).await {
@@ -254,23 +253,52 @@ async fn session_page(
     }
 }
 
-/// A form posted to a session's page: within the address's rate, from the browser that owns the
-/// session, with the form token made for it; else the page that says why not.
-async fn posted(
+/// Whether a form comes from a page of this listener: its `Origin` names this host (or the public
+/// URL's), or, where a browser sends no usable `Origin` (`null` under a no-referrer policy),
+/// `Sec-Fetch-Site` says same-origin. A browser that sends neither is left to the form token.
+fn same_origin(state: &HttpState, headers: &HeaderMap) -> bool {
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(origin) = text("origin").filter(|o| *o != "null") {
+        let public = url::Url::parse(state.connections.public_base())
+            .map(|u| latchkey_domain::origin_of(&u))
+            .unwrap_or_default();
+        let authority = url::Url::parse(origin).ok().map(|u| match u.port() {
+            Some(port) => format!("{}:{port}", u.host_str().unwrap_or_default()),
+            None => u.host_str().unwrap_or_default().to_owned(),
+        });
+        return origin == public || (authority.is_some() && authority.as_deref() == text("host"));
+    }
+    match text("sec-fetch-site") {
+        Some(site) => site == "same-origin" || site == "none",
+        None => true,
+    }
+}
+
+/// A form posted to a session's page: within the address's rate, from a page of this listener,
+/// from the browser that owns the session, with the form token made for it; else the page that
+/// says why not. The body is read only after the checks that need none of it.
+async fn posted<F: serde::de::DeserializeOwned>(
     state: &HttpState,
     peer: SocketAddr,
     session: &str,
-    headers: &HeaderMap,
-    csrf: &str,
-) -> Result<(session::State, String), Response> {
+    request: axum::extract::Request,
+    csrf: fn(&F) -> &str,
+) -> Result<(session::State, String, F), Response> {
+    use axum::extract::FromRequest as _;
     if !state.allow(peer) {
         return Err(too_many());
     }
-    let (session, cookie) = owned(state, session, headers).await?;
-    if !csrf_matches(csrf, &cookie) {
+    if !same_origin(state, request.headers()) {
         return Err(expired_form());
     }
-    Ok((session, cookie))
+    let (session, cookie) = owned(state, session, request.headers()).await?;
+    let Form(form) = Form::<F>::from_request(request, state)
+        .await
+        .map_err(IntoResponse::into_response)?;
+    if !csrf_matches(csrf(&form), &cookie) {
+        return Err(expired_form());
+    }
+    Ok((session, cookie, form))
 }
 
 #[derive(Deserialize)]
@@ -288,6 +316,14 @@ struct CredentialsForm {
     fields: BTreeMap<String, String>,
 }
 
+fn form_csrf(form: &CredentialsForm) -> &str {
+    &form.csrf
+}
+
+fn start_csrf(form: &StartForm) -> &str {
+    &form.csrf
+}
+
 /// The customer's own client ID and secret (client credentials) or username and password
 /// (password grant): checked with the provider at once; a refused pair is shown the provider's
 /// answer and stores nothing; the secret is never shown back.
@@ -295,10 +331,9 @@ async fn credentials(
     State(state): State<HttpState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(session): Path<String>,
-    headers: HeaderMap,
-    Form(form): Form<CredentialsForm>,
+    request: axum::extract::Request,
 ) -> Response {
-    let (session, cookie) = match posted(&state, peer, &session, &headers, &form.csrf).await {
+    let (session, cookie, form) = match posted(&state, peer, &session, request, form_csrf).await {
         Ok(owned) => owned,
         Err(page) => return page,
     };
@@ -403,10 +438,9 @@ async fn start(
     State(state): State<HttpState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(session): Path<String>,
-    headers: HeaderMap,
-    Form(form): Form<StartForm>,
+    request: axum::extract::Request,
 ) -> Response {
-    let (session, cookie) = match posted(&state, peer, &session, &headers, &form.csrf).await {
+    let (session, cookie, form) = match posted(&state, peer, &session, request, start_csrf).await {
         Ok(owned) => owned,
         Err(page) => return page,
     };

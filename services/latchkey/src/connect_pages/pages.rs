@@ -185,8 +185,12 @@ pub fn cookie_header(headers: &HeaderMap) -> Option<String> {
     (!all.is_empty()).then(|| all.join("; "))
 }
 
-pub(super) fn cookie_of(headers: &HeaderMap, id: ConnectSessionId) -> Option<String> {
-    Connections::cookie_in(&cookie_header(headers)?, id)
+pub(super) fn cookie_of(
+    connections: &Connections,
+    headers: &HeaderMap,
+    id: ConnectSessionId,
+) -> Option<String> {
+    connections.cookie_in(&cookie_header(headers)?, id)
 }
 
 /// The page a session's browser sees when the provider sent it back: the outcome, "Continue" to

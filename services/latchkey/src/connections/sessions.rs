@@ -278,15 +278,22 @@ impl Connections {
         self.start_authorization(&caller, request).await
     }
 
+    /// Whether the public listener is reached over https (`LATCHKEY_PUBLIC_URL`).
+    pub fn public_https(&self) -> bool {
+        self.public_base().starts_with("https://")
+    }
+
     /// The cookie that carries a session's browser secret (one per session, so two sessions in
-    /// one browser do not overwrite each other).
-    pub fn cookie_name(id: ConnectSessionId) -> String {
-        format!("lk_connect_{}", id.as_uuid().simple())
+    /// one browser do not overwrite each other). On https it is a `__Host-` cookie: Secure, for
+    /// this host alone, never set by a sibling subdomain.
+    pub fn cookie_name(&self, id: ConnectSessionId) -> String {
+        let prefix = if self.public_https() { "__Host-" } else { "" };
+        format!("{prefix}lk_connect_{}", id.as_uuid().simple())
     }
 
     /// The value of the session's cookie in a `Cookie` header, if the browser sent it.
-    pub fn cookie_in(header: &str, id: ConnectSessionId) -> Option<String> {
-        let name = Self::cookie_name(id);
+    pub fn cookie_in(&self, header: &str, id: ConnectSessionId) -> Option<String> {
+        let name = self.cookie_name(id);
         header
             .split(';')
             .filter_map(|pair| pair.trim().split_once('='))
@@ -310,7 +317,7 @@ impl Connections {
             )
         };
         let cookie = cookies
-            .and_then(|header| Self::cookie_in(header, session))
+            .and_then(|header| self.cookie_in(header, session))
             .ok_or_else(refused)?;
         let (cookie_id, secret) = split_token(&cookie).ok_or_else(refused)?;
         let state = self.connect_session(session).await?.ok_or_else(refused)?;

@@ -17,7 +17,16 @@ pub async fn archive(
     out: &Path,
 ) -> Result<Option<ArchivedPart>, StoreError> {
     let kept = store.archive_state().await?;
-    let file = File::create_new(out)
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    // The log's history (who had access to what) is for the operator alone.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let file = options
+        .open(out)
         .map_err(|e| StoreError::Refused(format!("--out: cannot create {}: {e}", out.display())))?;
     let mut sink = ArchiveFile {
         chains: Chains::from_kept(&kept.heads),
