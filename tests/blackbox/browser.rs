@@ -186,6 +186,32 @@ async fn heading(browser: &Client) -> String {
         .unwrap()
 }
 
+/// Opens a connect link as a customer does: its page, then Continue (the click spends it), then
+/// waits for the session's page.
+async fn open_link(browser: &Client, url: &str) {
+    browser.goto(url).await.unwrap();
+    assert_eq!(heading(browser).await, "Connect your account");
+    browser
+        .find(Locator::Css("button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let arrived = async {
+        while !browser
+            .current_url()
+            .await
+            .is_ok_and(|u| u.path().starts_with("/connect/s/"))
+        {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(20), arrived)
+        .await
+        .expect("Continue leads to the session's page");
+}
+
 /// Waits (up to 20 s) for a page whose heading is `text`: the browser follows redirects itself.
 async fn wait_for_heading(browser: &Client, text: &str) {
     let found = async {
@@ -271,7 +297,7 @@ async fn a_customer_connects_with_the_keyboard_alone_and_a_second_browser_is_ref
 
     // At 320 px wide, with the keyboard alone.
     let browser = driver.browser(&profiles.path.join("customer"), 320).await;
-    browser.goto(&created.connect_url).await.unwrap();
+    open_link(&browser, &created.connect_url).await;
     assert_eq!(heading(&browser).await, "Connect an account");
     assert_eq!(
         browser.current_url().await.unwrap().path(),
@@ -359,7 +385,7 @@ async fn a_customer_pastes_a_wrong_secret_sees_the_providers_answer_then_connect
     let driver = Driver::start().await;
     let profiles = latchkey_store::testing::TempDir::create();
     let browser = driver.browser(&profiles.path.join("customer"), 1024).await;
-    browser.goto(&created.connect_url).await.unwrap();
+    open_link(&browser, &created.connect_url).await;
     let order = tab_order(&browser).await;
     assert_eq!(
         order,
@@ -590,6 +616,15 @@ window.addEventListener("message", function (event) {{
         .await
         .expect("the popup opens");
     browser.switch_to_window(popup).await.unwrap();
+    wait_for_heading(&browser, "Connect your account").await;
+    browser
+        .find(Locator::Css("button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_heading(&browser, "Connect an account").await;
     let button = async {
         loop {
             if let Ok(button) = browser.find(Locator::Css("button")).await {
@@ -659,7 +694,7 @@ async fn a_customer_types_their_shop_with_the_keyboard_and_a_wrong_one_is_named(
     let driver = Driver::start().await;
     let profiles = latchkey_store::testing::TempDir::create();
     let browser = driver.browser(&profiles.path.join("customer"), 320).await;
-    browser.goto(&created.connect_url).await.unwrap();
+    open_link(&browser, &created.connect_url).await;
     assert_eq!(
         tab_order(&browser).await,
         ["input#param-1-shop:", "button:Connect to Acme Shops"]

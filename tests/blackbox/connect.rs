@@ -25,6 +25,20 @@ fn header(response: &reqwest::Response, name: &str) -> String {
         .unwrap_or_default()
 }
 
+/// A connect link as a browser opens it: its page (which spends nothing), then Continue (a POST,
+/// which does). The answer to the POST.
+pub(crate) async fn open_link(browser: &reqwest::Client, url: &str) -> reqwest::Response {
+    let landing = browser.get(url).send().await.unwrap();
+    assert_eq!(landing.status(), 200);
+    assert!(
+        header(&landing, "set-cookie").is_empty(),
+        "nothing spent yet"
+    );
+    let page = landing.text().await.unwrap();
+    assert!(page.contains(">Continue</button>"), "{page}");
+    browser.post(url).send().await.unwrap()
+}
+
 /// Every page: nothing from another origin, no referrer, no caching, no framing.
 fn assert_guarded(response: &reqwest::Response) {
     let csp = header(response, "content-security-policy");
@@ -92,7 +106,7 @@ async fn a_connect_link_opens_once_and_connects_through_the_provider_back_to_the
 
     // The link, opened: a cookie for this browser, and the session's page.
     let browser = browser();
-    let opened = browser.get(&created.connect_url).send().await.unwrap();
+    let opened = open_link(&browser, &created.connect_url).await;
     assert_eq!(opened.status(), 303);
     assert_guarded(&opened);
     assert_eq!(
@@ -232,6 +246,10 @@ async fn a_connect_link_opens_once_and_connects_through_the_provider_back_to_the
                 "connect_session_opened".to_owned(),
                 created.session_id.clone()
             ),
+            (
+                "connect_session_connected".to_owned(),
+                created.session_id.clone()
+            ),
         ]
     );
     let connection = history(
@@ -324,7 +342,7 @@ async fn a_session_is_refused_naming_the_field_and_a_password_integration_gets_i
         .unwrap()
         .into_inner();
     let browser = browser();
-    let opened = browser.get(&created.connect_url).send().await.unwrap();
+    let opened = open_link(&browser, &created.connect_url).await;
     let cookie = header(&opened, "set-cookie")
         .split(';')
         .next()
@@ -480,7 +498,7 @@ async fn the_cli_prints_a_sessions_link_and_its_history() {
     assert!(created.status.success(), "{created:?}");
     let created: serde_json::Value = serde_json::from_slice(&created.stdout).unwrap();
     let url = created["connect_url"].as_str().unwrap();
-    let opened = browser().get(url).send().await.unwrap();
+    let opened = open_link(&browser(), url).await;
     assert_eq!(opened.status(), 303);
     let session = created["session_id"].as_str().unwrap();
     let history = run(vec![
@@ -516,7 +534,7 @@ async fn the_cli_prints_a_sessions_link_and_its_history() {
 }
 
 /// The csrf token of a page.
-fn csrf_of(body: &str) -> String {
+pub(crate) fn csrf_of(body: &str) -> String {
     body.split("name=\"csrf\" value=\"")
         .nth(1)
         .and_then(|rest| rest.split('"').next())
@@ -549,7 +567,7 @@ async fn a_per_connection_field_is_asked_for_checked_on_the_page_and_builds_the_
         .unwrap()
         .into_inner();
     let browser = browser();
-    let opened = browser.get(&created.connect_url).send().await.unwrap();
+    let opened = open_link(&browser, &created.connect_url).await;
     let cookie = header(&opened, "set-cookie")
         .split(';')
         .next()

@@ -850,3 +850,134 @@ async fn slow_bodies_from_one_address_do_not_hold_the_listener_from_others() {
     }
     server.stop().await;
 }
+
+/// A session for one client-credentials integration, its link opened by `browser`: the session's
+/// page URL, the cookie, and the page.
+async fn opened_session(
+    server: &Server,
+    integration_id: &str,
+    browser: &reqwest::Client,
+    base: &str,
+) -> (String, String, String) {
+    use latchkey_proto::v1::CreateConnectSessionRequest;
+    let created = server
+        .connections()
+        .await
+        .create_connect_session(CreateConnectSessionRequest {
+            tenant: "acme".to_owned(),
+            integration_ids: vec![integration_id.to_owned()],
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let url = created.connect_url.replace("https://connect.example", base);
+    // A mail scanner's HEAD and a preview's cookieless GET spend nothing.
+    let head = browser.head(&url).send().await.unwrap();
+    assert_eq!(head.status(), 200);
+    let preview = browser.get(&url).send().await.unwrap();
+    assert_eq!(preview.status(), 200);
+    let opened = crate::connect::open_link(browser, &url).await;
+    assert_eq!(opened.status(), 303, "the link still opens after them");
+    let cookie = opened.headers()["set-cookie"].to_str().unwrap().to_owned();
+    let page_url = format!("{base}/connect/s/{}", created.session_id);
+    let page = browser
+        .get(&page_url)
+        .header("cookie", cookie.split(';').next().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    (page_url, cookie, page)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connect_link_is_spent_by_a_click_and_ends_with_its_connection() {
+    use latchkey_proto::v1::ListConnectionsRequest;
+    let provider = FakeProvider::start(ProviderConfig::default())
+        .await
+        .unwrap();
+    let server = Server::start_with(
+        &Mode::embedded(),
+        &[LOOPBACK, ("LATCHKEY_PUBLIC_URL", "https://connect.example")],
+    )
+    .await;
+    let integration_id = create_integration(
+        &server,
+        provider_config(&provider, GrantType::ClientCredentials),
+        &provider.config().client_secret,
+    )
+    .await;
+    let base = format!("http://{}", server.http_addr);
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let (page_url, set_cookie, page) =
+        opened_session(&server, &integration_id, &browser, &base).await;
+    // On https: a __Host- cookie, Secure, for this host alone.
+    assert!(set_cookie.starts_with("__Host-lk_connect_"), "{set_cookie}");
+    assert!(set_cookie.contains("Secure") && set_cookie.contains("Path=/"));
+    assert!(!set_cookie.contains("Domain"), "{set_cookie}");
+    let cookie = set_cookie.split(';').next().unwrap().to_owned();
+    let csrf = crate::connect::csrf_of(&page);
+    let form = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("csrf", &csrf)
+        .append_pair("integration_id", &integration_id)
+        .append_pair("client_id", &provider.config().client_id)
+        .append_pair("client_secret", &provider.config().client_secret)
+        .finish();
+    let post = |origin: Option<&str>| {
+        let mut request = browser
+            .post(format!("{page_url}/credentials"))
+            .header("cookie", &cookie)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form.clone());
+        if let Some(origin) = origin {
+            request = request.header("origin", origin);
+        }
+        request.send()
+    };
+    // Posted from another site (the cookie rides along; the form token was stolen): refused.
+    let forged = post(Some("https://evil.example")).await.unwrap();
+    assert_eq!(forged.status(), 403);
+    // A form that is not one: the 422 answer, nosniff like every other.
+    let malformed = browser
+        .post(format!("{page_url}/credentials"))
+        .header("cookie", &cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("csrf=x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(malformed.status(), 422);
+    assert_eq!(malformed.headers()["x-content-type-options"], "nosniff");
+
+    let connected = post(Some("https://connect.example")).await.unwrap();
+    assert_eq!(connected.status(), 200);
+    assert!(
+        connected
+            .text()
+            .await
+            .unwrap()
+            .contains("<h1>Connected</h1>")
+    );
+    // The same form again (a double submit, a back button): nothing more.
+    let again = post(None).await.unwrap();
+    assert_eq!(again.status(), 410);
+    assert!(again.text().await.unwrap().contains("You are connected"));
+    let listed = server
+        .connections()
+        .await
+        .list_connections(ListConnectionsRequest {
+            tenant: "acme".to_owned(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(listed.connections.len(), 1, "one link, one connection");
+    server.stop().await;
+}

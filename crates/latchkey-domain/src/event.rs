@@ -147,6 +147,7 @@ pub const EVENT_TYPES: &[&str] = &[
     "tokens_read",
     "connect_session_created",
     "connect_session_opened",
+    "connect_session_connected",
 ];
 
 /// Any event of the log. The payload is the inner event's JSON, which carries its own `type`.

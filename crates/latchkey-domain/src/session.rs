@@ -26,16 +26,29 @@ pub enum Event {
         /// The profile of the connection the customer makes.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         profile: Option<crate::connection::Profile>,
+        /// How many connections the session may make; it ends with the last.
+        #[serde(default = "one")]
+        max_connections: u32,
     },
     /// The link was opened: it is spent, and this browser (its cookie's digest) owns the session.
     ConnectSessionOpened { browser_digest: String },
+    /// A connection was made (or re-authorized) through the session.
+    ConnectSessionConnected { connection_id: ConnectionId },
 }
+
+fn one() -> u32 {
+    1
+}
+
+/// The most connections one session may be created for.
+pub const MAX_CONNECTIONS: u32 = 100;
 
 impl Event {
     pub fn event_type(&self) -> &'static str {
         match self {
             Self::ConnectSessionCreated { .. } => "connect_session_created",
             Self::ConnectSessionOpened { .. } => "connect_session_opened",
+            Self::ConnectSessionConnected { .. } => "connect_session_connected",
         }
     }
 
@@ -56,6 +69,11 @@ pub struct State {
     pub link_digest: String,
     pub browser_digest: Option<String>,
     pub profile: Option<crate::connection::Profile>,
+    #[serde(default = "one")]
+    pub max_connections: u32,
+    /// The connections made through it, in order.
+    #[serde(default)]
+    pub connected: Vec<ConnectionId>,
     pub version: u64,
 }
 
@@ -73,6 +91,7 @@ pub fn apply(state: Option<State>, event: &Event, meta: &EventMeta) -> Option<St
                 expires_at,
                 link_digest,
                 profile,
+                max_connections,
             },
         ) => Some(State {
             id: *session_id,
@@ -85,6 +104,8 @@ pub fn apply(state: Option<State>, event: &Event, meta: &EventMeta) -> Option<St
             link_digest: link_digest.clone(),
             browser_digest: None,
             profile: profile.clone(),
+            max_connections: *max_connections,
+            connected: Vec::new(),
             version: meta.version,
         }),
         (Some(mut s), Event::ConnectSessionOpened { browser_digest }) => {
@@ -92,7 +113,36 @@ pub fn apply(state: Option<State>, event: &Event, meta: &EventMeta) -> Option<St
             s.version = meta.version;
             Some(s)
         }
+        (Some(mut s), Event::ConnectSessionConnected { connection_id }) => {
+            s.connected.push(*connection_id);
+            s.version = meta.version;
+            Some(s)
+        }
         (state, _) => state,
+    }
+}
+
+/// Whether the session may make another connection: it ends with its `max_connections`th.
+pub fn may_connect(state: &State) -> Result<(), Refusal> {
+    if state.connected.len() >= state.max_connections as usize {
+        Err(Refusal::Finished)
+    } else {
+        Ok(())
+    }
+}
+
+/// The number of connections a session is created for: 1 unless asked, at most
+/// [`MAX_CONNECTIONS`].
+pub fn max_connections(asked: Option<u32>) -> Result<u32, DomainError> {
+    match asked.unwrap_or(1) {
+        n @ 1..=MAX_CONNECTIONS => Ok(n),
+        _ => Err(DomainError::Invalid(
+            crate::FieldViolation::new(
+                "max_connections",
+                format!("must be between 1 and {MAX_CONNECTIONS}"),
+            )
+            .into(),
+        )),
     }
 }
 
@@ -104,6 +154,8 @@ pub enum Refusal {
     Expired,
     /// No such session, or the secret does not match: told apart from nothing.
     Unknown,
+    /// It made the connections it was created for.
+    Finished,
 }
 
 /// Opening the link: allowed once, before it expires, with the link's secret.
@@ -177,6 +229,7 @@ mod tests {
             expires_at: meta.occurred_at + chrono::Duration::seconds(expires_in),
             link_digest: "aa".repeat(32),
             profile: None,
+            max_connections: 1,
         };
         apply(None, &event, &meta).unwrap()
     }
@@ -205,6 +258,25 @@ mod tests {
             open(Some(&fresh), &"aa".repeat(32), "b".into(), later),
             Err(Refusal::Expired)
         );
+    }
+
+    #[test]
+    fn a_session_ends_with_its_last_connection() {
+        let state = created(600);
+        assert_eq!(may_connect(&state), Ok(()));
+        let connected = Event::ConnectSessionConnected {
+            connection_id: ConnectionId::new_v7(),
+        };
+        let state = apply(Some(state), &connected, &EventMeta::at_version(2)).unwrap();
+        assert_eq!(may_connect(&state), Err(Refusal::Finished));
+        let several = State {
+            max_connections: 3,
+            ..state
+        };
+        assert_eq!(may_connect(&several), Ok(()));
+        assert_eq!(max_connections(None).unwrap(), 1);
+        assert!(max_connections(Some(0)).is_err());
+        assert!(max_connections(Some(MAX_CONNECTIONS + 1)).is_err());
     }
 
     #[test]

@@ -42,6 +42,7 @@ impl TryFrom<pb::CreateConnectSessionRequest> for SessionRequest {
             Some(d) => u64::try_from(d.seconds).ok(),
         };
         let profile = super::convert::profile(req.profile, &mut errors);
+        let max_connections = (req.max_connections != 0).then_some(req.max_connections);
         match tenant {
             Some(tenant) if errors.is_empty() => Ok(Self {
                 tenant,
@@ -50,6 +51,7 @@ impl TryFrom<pb::CreateConnectSessionRequest> for SessionRequest {
                 connection_id,
                 ttl_secs,
                 profile,
+                max_connections,
             }),
             _ => Err(errors),
         }

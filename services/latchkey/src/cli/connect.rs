@@ -93,6 +93,9 @@ pub enum ConnectAction {
         /// Seconds the link works (60 to 86400). Default 1800.
         #[arg(long, value_name = "SECONDS")]
         ttl: Option<i64>,
+        /// How many connections the link may make (1 to 100). Default 1: it ends with the first.
+        #[arg(long, value_name = "N")]
+        max_connections: Option<u32>,
         #[arg(long)]
         json: bool,
     },
@@ -107,6 +110,7 @@ pub async fn run(clients: &Clients, action: ConnectAction) -> anyhow::Result<()>
             return_url,
             connection,
             ttl,
+            max_connections,
             json,
         } => {
             let created = client
@@ -117,6 +121,7 @@ pub async fn run(clients: &Clients, action: ConnectAction) -> anyhow::Result<()>
                     connection_id: connection.unwrap_or_default(),
                     ttl: ttl.map(|seconds| prost_types::Duration { seconds, nanos: 0 }),
                     profile: None,
+                    max_connections: max_connections.unwrap_or_default(),
                 })
                 .await
                 .map_err(refused)?

@@ -30,21 +30,46 @@ pub fn routes(state: HttpState) -> axum::Router<HttpState> {
     axum::Router::new()
         .route("/connect/assets/connect.css", get(stylesheet))
         .route("/connect/assets/connect.js", get(script))
-        .route("/connect/{token}", get(open))
+        .route("/connect/{token}", get(landing).post(open))
         .route("/connect/s/{session}", get(session_page))
         .route("/connect/s/{session}/start", post(start))
         .route("/connect/s/{session}/credentials", post(credentials))
         .layer(axum::middleware::map_response_with_state(state, framing))
 }
 
-/// Opening the link: once. The browser gets the cookie that owns the session and goes to its page.
-async fn open(
+/// The link, as a browser, a preview or a mail scanner first fetches it: a page with a Continue
+/// button; nothing is spent.
+async fn landing(
     State(state): State<HttpState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(token): Path<String>,
 ) -> Response {
     if !state.allow(peer) {
         return too_many();
+    }
+    match state.connections.peek_connect_session(&token).await {
+        Ok(Ok(())) => guarded(html(StatusCode::OK, Open { token: &token }.render()), &[]),
+        Ok(Err(refusal)) => refused(refusal),
+        Err(e) => {
+            tracing::warn!(error = %e, "reading a connect session failed");
+            unavailable()
+        }
+    }
+}
+
+/// Continue, clicked: the link is spent, once. The browser gets the cookie that owns the session
+/// and goes to its page.
+async fn open(
+    State(state): State<HttpState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    if !state.allow(peer) {
+        return too_many();
+    }
+    if !same_origin(&state, &headers) {
+        return expired_form();
     }
     let opened = match state.connections.open_connect_session(&token).await {
         Ok(Ok(opened)) => opened,

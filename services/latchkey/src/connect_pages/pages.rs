@@ -43,6 +43,14 @@ pub(super) struct OfferedParam {
     pub(super) value: String,
 }
 
+/// The page a connect link opens: a Continue button. Only its click (a POST) spends the link and
+/// binds this browser, so a HEAD, a link preview or a mail scanner's GET spends nothing.
+#[derive(Template)]
+#[template(path = "connect/open.html")]
+pub(super) struct Open<'a> {
+    pub(super) token: &'a str,
+}
+
 #[derive(Template)]
 #[template(path = "connect/result.html")]
 pub(super) struct Outcome<'a> {
@@ -145,6 +153,12 @@ pub(super) fn refused(refusal: Refusal) -> Response {
             StatusCode::GONE,
             "This link has expired",
             "Ask for a new link where you started.",
+        ),
+        Refusal::Finished => message(
+            StatusCode::GONE,
+            "You are connected",
+            "This link has made the connection it was for. Go back to where you started; ask \
+             there for a new link to connect another account.",
         ),
         Refusal::Unknown => message(
             StatusCode::NOT_FOUND,

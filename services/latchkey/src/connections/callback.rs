@@ -223,6 +223,15 @@ impl Connections {
         if let Err(e) = self.store.release_refresh_lease(id, &owner, true).await {
             tracing::warn!(connection_id = %id, error = %e, "callback: lease not released; it expires");
         }
+        if let Ok(CallbackOutcome::Authorized {
+            connection,
+            connect_session: Some(session),
+            ..
+        }) = &result
+        {
+            self.record_session_connection(*session, connection.id)
+                .await;
+        }
         result
     }
 }

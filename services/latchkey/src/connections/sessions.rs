@@ -28,6 +28,8 @@ pub struct SessionRequest {
     pub connection_id: Option<ConnectionId>,
     pub ttl_secs: Option<u64>,
     pub profile: Option<latchkey_domain::connection::Profile>,
+    /// How many connections it may make (`None`: one).
+    pub max_connections: Option<u32>,
 }
 
 /// A created session: its link's token (shown once) and when it stops working.
@@ -89,6 +91,7 @@ impl Connections {
     ) -> Result<CreatedSession, AppError> {
         let tenant = caller.acting_for(request.tenant)?;
         let lifetime = session::lifetime(request.ttl_secs)?;
+        let max_connections = session::max_connections(request.max_connections)?;
         if request.integration_ids.is_empty() {
             return Err(
                 FieldViolation::new("integration_ids", "name at least one integration").into(),
@@ -144,6 +147,7 @@ impl Connections {
             expires_at,
             link_digest: digest(secret.expose_secret()),
             profile: request.profile,
+            max_connections,
         };
         self.store
             .append(
@@ -238,7 +242,10 @@ impl Connections {
         let Some(state) = self.connect_session(id).await? else {
             return Ok(Err(Refusal::Unknown));
         };
-        Ok(session::owned_by(&state, &digest(secret), Utc::now()).map(|()| state))
+        // A session that made its connections is over for its browser too.
+        Ok(session::owned_by(&state, &digest(secret), Utc::now())
+            .and_then(|()| session::may_connect(&state))
+            .map(|()| state))
     }
 
     /// The customer picked `integration_id` on the session's page: the authorization starts as
@@ -352,8 +359,12 @@ impl Connections {
             profile: state.profile.clone(),
             params,
         };
-        self.connect_client_credentials(&session_caller(state), request)
-            .await
+        let connection = self
+            .connect_client_credentials(&session_caller(state), request)
+            .await?;
+        self.record_session_connection(state.id, connection.id)
+            .await;
+        Ok(connection)
     }
 
     /// The customer typed their username and password for `integration_id` (the deprecated
@@ -379,7 +390,67 @@ impl Connections {
             profile: state.profile.clone(),
             params,
         };
-        self.connect_password(&session_caller(state), request).await
+        let connection = self
+            .connect_password(&session_caller(state), request)
+            .await?;
+        self.record_session_connection(state.id, connection.id)
+            .await;
+        Ok(connection)
+    }
+
+    /// Records that `connection` was made through `session` (once, however often the outcome is
+    /// delivered): with its `max_connections`th, the session ends. A failure is logged; the
+    /// connection stands.
+    pub(super) async fn record_session_connection(
+        &self,
+        session: ConnectSessionId,
+        connection: ConnectionId,
+    ) {
+        for _ in 0..5 {
+            let state = match self.connect_session(session).await {
+                Ok(Some(state)) => state,
+                Ok(None) => return,
+                Err(e) => {
+                    tracing::warn!(%session, error = %e, "connect session: connection not recorded");
+                    return;
+                }
+            };
+            if state.connected.contains(&connection) {
+                return;
+            }
+            let event = session::Event::ConnectSessionConnected {
+                connection_id: connection,
+            };
+            match self
+                .store
+                .append(
+                    StreamId::Session(session),
+                    state.version,
+                    vec![event.into()],
+                    &context(&format!("connect-session:{session}"), session),
+                )
+                .await
+            {
+                Ok(_) => return,
+                Err(latchkey_store::StoreError::Conflict { .. }) => continue,
+                Err(e) => {
+                    tracing::warn!(%session, error = %e, "connect session: connection not recorded");
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Whether a link could be opened now, without opening it (the page before "Continue").
+    pub async fn peek_connect_session(
+        &self,
+        link_token: &str,
+    ) -> Result<Result<(), Refusal>, AppError> {
+        let Some((id, secret)) = split_token(link_token) else {
+            return Ok(Err(Refusal::Unknown));
+        };
+        let state = self.connect_session(id).await?;
+        Ok(session::open(state.as_ref(), &digest(secret), String::new(), Utc::now()).map(|_| ()))
     }
 
     /// The integrations a session offers, as its tenant may use them now (deleted ones drop out).

@@ -210,6 +210,7 @@ fn session_payload(event: &session::Event) -> Payload {
             return_url,
             connection_id,
             expires_at,
+            max_connections,
             ..
         } => Payload::ConnectSessionCreated(pb::ConnectSessionCreated {
             session_id: session_id.to_string(),
@@ -218,9 +219,15 @@ fn session_payload(event: &session::Event) -> Payload {
             return_url: text(return_url),
             connection_id: connection_id.map(|c| c.to_string()).unwrap_or_default(),
             expires_at: Some(timestamp(*expires_at)),
+            max_connections: *max_connections,
         }),
         session::Event::ConnectSessionOpened { .. } => {
             Payload::ConnectSessionOpened(pb::ConnectSessionOpened {})
+        }
+        session::Event::ConnectSessionConnected { connection_id } => {
+            Payload::ConnectSessionConnected(pb::ConnectSessionConnected {
+                connection_id: connection_id.to_string(),
+            })
         }
     }
 }
