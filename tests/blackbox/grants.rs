@@ -61,6 +61,38 @@ fn browser() -> reqwest::Client {
         .unwrap()
 }
 
+/// The provider's authorization URL an authorization leads to, and the cookie that binds the
+/// browser to it: an API-started authorization with the hosted callback answers Latchkey's start
+/// link, opened first as a browser would (other authorizations go to the provider at once).
+pub(crate) async fn through_start_link(authorization_url: &str) -> (String, Option<String>) {
+    if !authorization_url.contains("/oauth/start/") {
+        return (authorization_url.to_owned(), None);
+    }
+    let opened = browser().get(authorization_url).send().await.unwrap();
+    assert_eq!(opened.status(), 303, "the start link leads to the provider");
+    let cookie = opened.headers()[reqwest::header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let location = opened.headers()[reqwest::header::LOCATION]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    (location, Some(cookie))
+}
+
+/// A GET with the browser's cookie, if it has one.
+pub(crate) async fn get_with(url: &str, cookie: &Option<String>) -> reqwest::Response {
+    let mut request = browser().get(url);
+    if let Some(cookie) = cookie {
+        request = request.header(reqwest::header::COOKIE, cookie);
+    }
+    request.send().await.unwrap()
+}
+
 /// Follows the authorization URL to the provider, and the provider's redirect to wherever it
 /// points (Latchkey's callback), as a browser would. Returns the callback's response.
 pub(crate) async fn consent(
@@ -71,14 +103,27 @@ pub(crate) async fn consent(
     String,
     String,
 ) {
-    let browser = browser();
-    let at_provider = browser.get(authorization_url).send().await.unwrap();
+    let (at_provider, cookie) = through_start_link(authorization_url).await;
+    consent_at(&at_provider, &cookie).await
+}
+
+/// [`consent`] from the provider's URL on, in the browser that holds `cookie`.
+pub(crate) async fn consent_at(
+    provider_url: &str,
+    cookie: &Option<String>,
+) -> (
+    reqwest::StatusCode,
+    reqwest::header::HeaderMap,
+    String,
+    String,
+) {
+    let at_provider = browser().get(provider_url).send().await.unwrap();
     assert_eq!(at_provider.status(), 303, "the provider redirects back");
     let callback = at_provider.headers()[reqwest::header::LOCATION]
         .to_str()
         .unwrap()
         .to_owned();
-    let back = browser.get(&callback).send().await.unwrap();
+    let back = get_with(&callback, cookie).await;
     let status = back.status();
     let headers = back.headers().clone();
     (status, headers, back.text().await.unwrap(), callback)
@@ -137,7 +182,13 @@ async fn authorization_code_flow(client_auth: ClientAuth) {
         .await
         .unwrap()
         .into_inner();
-    let url = url::Url::parse(&started.authorization_url).unwrap();
+    assert!(
+        started.authorization_url.contains("/oauth/start/"),
+        "through Latchkey, which binds the browser: {}",
+        started.authorization_url
+    );
+    let (at_provider, cookie) = through_start_link(&started.authorization_url).await;
+    let url = url::Url::parse(&at_provider).unwrap();
     let query: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
     assert_eq!(query["response_type"], "code");
     assert_eq!(query["scope"], "read write");
@@ -145,7 +196,7 @@ async fn authorization_code_flow(client_auth: ClientAuth) {
     assert!(query["redirect_uri"].ends_with("/oauth/callback"));
     assert!(query["state"].len() >= 43);
 
-    let (status, headers, page, _) = consent(&started.authorization_url).await;
+    let (status, headers, page, _) = consent_at(&at_provider, &cookie).await;
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("Connected"));
     assert_eq!(headers["referrer-policy"], "no-referrer");
@@ -189,7 +240,12 @@ async fn authorization_code_flow(client_auth: ClientAuth) {
     assert!(calls[0].params.iter().any(|(k, _)| k == "code_verifier"));
     assert_eq!(
         history_types(&server, &started.connection_id).await,
-        ["connection_created", "authorization_started", "authorized"]
+        [
+            "connection_created",
+            "authorization_started",
+            "authorization_opened",
+            "authorized"
+        ]
     );
     let (_, log) = server.stop().await;
     for token in provider.issued_tokens() {
@@ -330,9 +386,10 @@ async fn refused_callbacks_give_a_clear_error_and_no_authorized_event() {
         .await
         .unwrap()
         .into_inner();
-    let (status, _, _, callback) = consent(&started.authorization_url).await;
+    let (provider_url, cookie) = through_start_link(&started.authorization_url).await;
+    let (status, _, _, callback) = consent_at(&provider_url, &cookie).await;
     assert_eq!(status, 200);
-    let replay = browser().get(&callback).send().await.unwrap();
+    let replay = get_with(&callback, &cookie).await;
     assert_eq!(replay.status(), 200);
     assert!(replay.text().await.unwrap().contains("<h1>Connected</h1>"));
     assert_eq!(provider.token_calls_of("authorization_code"), 1);
@@ -358,7 +415,12 @@ async fn refused_callbacks_give_a_clear_error_and_no_authorized_event() {
     }
     assert_eq!(
         history_types(&server, &started.connection_id).await,
-        ["connection_created", "authorization_started", "authorized"],
+        [
+            "connection_created",
+            "authorization_started",
+            "authorization_opened",
+            "authorized"
+        ],
         "the replay changed nothing"
     );
 
@@ -414,8 +476,14 @@ async fn refused_callbacks_give_a_clear_error_and_no_authorized_event() {
         .unwrap()
         .into_inner();
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
-    let (status, _, page, _) = consent(&started.authorization_url).await;
-    assert_eq!(status, 400);
+    // Its start link already says so, before the provider is reached.
+    let late = browser()
+        .get(&started.authorization_url)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(late.status(), 400);
+    let page = late.text().await.unwrap();
     assert!(page.contains("unknown, expired or already used"), "{page}");
     assert_eq!(
         history_types(&server, &started.connection_id).await,
@@ -1338,6 +1406,7 @@ async fn provider_accounts_come_from_checked_id_tokens_and_one_account_keeps_one
             [
                 "connection_created",
                 "authorization_started",
+                "authorization_opened",
                 "authorization_failed"
             ]
         );
@@ -1355,7 +1424,12 @@ async fn provider_accounts_come_from_checked_id_tokens_and_one_account_keeps_one
     assert_eq!(closed.status(), ConnectionStatus::Deleted);
     assert_eq!(
         history_types(&server, &again).await,
-        ["connection_created", "authorization_started", "merged_into"]
+        [
+            "connection_created",
+            "authorization_started",
+            "authorization_opened",
+            "merged_into"
+        ]
     );
     let history = history_types(&server, &alice).await;
     assert_eq!(
@@ -1470,11 +1544,9 @@ async fn a_callback_delivered_twice_exchanges_its_code_once_and_both_deliveries_
             .await
             .unwrap()
             .into_inner();
-        let at_provider = browser
-            .get(&started.authorization_url)
-            .send()
-            .await
-            .unwrap();
+        let (provider_url, cookie) = through_start_link(&started.authorization_url).await;
+        let cookie = cookie.unwrap();
+        let at_provider = browser.get(&provider_url).send().await.unwrap();
         let callback = at_provider.headers()[reqwest::header::LOCATION]
             .to_str()
             .unwrap()
@@ -1486,8 +1558,8 @@ async fn a_callback_delivered_twice_exchanges_its_code_once_and_both_deliveries_
             callback.replace(&first.http_addr.to_string(), &second.http_addr.to_string())
         };
         let (a, b) = tokio::join!(
-            browser.get(&callback).send(),
-            browser.get(&duplicate).send()
+            browser.get(&callback).header("cookie", &cookie).send(),
+            browser.get(&duplicate).header("cookie", &cookie).send()
         );
         for response in [a.unwrap(), b.unwrap()] {
             assert_eq!(response.status(), 200, "delivery {i}");
@@ -1495,7 +1567,12 @@ async fn a_callback_delivered_twice_exchanges_its_code_once_and_both_deliveries_
             assert!(page.contains("<h1>Connected</h1>"), "delivery {i}: {page}");
         }
         // A late duplicate (a reload) gets the same page and changes nothing.
-        let late = browser.get(&callback).send().await.unwrap();
+        let late = browser
+            .get(&callback)
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap();
         assert!(late.text().await.unwrap().contains("<h1>Connected</h1>"));
     }
     assert_eq!(
@@ -1525,7 +1602,12 @@ async fn a_callback_delivered_twice_exchanges_its_code_once_and_both_deliveries_
         let types = history_types(&first, &c.connection_id).await;
         assert_eq!(
             types,
-            ["connection_created", "authorization_started", "authorized"],
+            [
+                "connection_created",
+                "authorization_started",
+                "authorization_opened",
+                "authorized"
+            ],
             "{}",
             c.connection_id
         );

@@ -171,7 +171,8 @@ async fn an_abandoned_reauthorization_changes_no_parameter_of_the_active_connect
         .await
         .unwrap()
         .into_inner();
-    assert!(abandoned.authorization_url.contains("/shops/evil/"));
+    let (provider_url, _) = crate::grants::through_start_link(&abandoned.authorization_url).await;
+    assert!(provider_url.contains("/shops/evil/"), "{provider_url}");
     let shop = |connections: &mut latchkey_proto::v1::connection_service_client::ConnectionServiceClient<_>| {
         let id = id.clone();
         let mut connections = connections.clone();
@@ -573,7 +574,9 @@ async fn a_providers_hostile_error_text_is_stored_bounded_and_printed_inert() {
         .await
         .unwrap()
         .into_inner();
-    let state = url::Url::parse(&started.authorization_url)
+    let (provider_url, cookie) =
+        crate::grants::through_start_link(&started.authorization_url).await;
+    let state = url::Url::parse(&provider_url)
         .unwrap()
         .query_pairs()
         .find(|(k, _)| k == "state")
@@ -591,11 +594,13 @@ async fn a_providers_hostile_error_text_is_stored_bounded_and_printed_inert() {
         .append_pair("error", "access_denied\u{1b}[0m")
         .append_pair("error_description", &hostile)
         .finish();
-    let (status, page) = server
-        .http_get(&format!("/oauth/callback?{query}"))
-        .await
-        .unwrap();
-    assert!(status < 500, "{status}: {page:.200}");
+    let back = crate::grants::get_with(
+        &format!("http://{}/oauth/callback?{query}", server.http_addr),
+        &cookie,
+    )
+    .await;
+    let status = back.status();
+    assert!(status.as_u16() < 500, "{status}");
     let connection = connections
         .get_connection(GetConnectionRequest {
             connection_id: started.connection_id.clone(),
@@ -979,5 +984,83 @@ async fn a_connect_link_is_spent_by_a_click_and_ends_with_its_connection() {
         .unwrap()
         .into_inner();
     assert_eq!(listed.connections.len(), 1, "one link, one connection");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_api_started_authorization_completes_only_in_the_browser_that_opened_it() {
+    use latchkey_proto::v1::ConnectionStatus;
+    let provider = FakeProvider::start(ProviderConfig::default())
+        .await
+        .unwrap();
+    let server = Server::start_with(&Mode::embedded(), &[LOOPBACK]).await;
+    let integration_id = create_integration(
+        &server,
+        provider_config(&provider, GrantType::AuthorizationCode),
+        &provider.config().client_secret,
+    )
+    .await;
+    let mut connections = server.connections().await;
+    let started = connections
+        .start_authorization(StartAuthorizationRequest {
+            integration_id,
+            tenant: "acme".to_owned(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let link = started.authorization_url.clone();
+    assert!(
+        link.starts_with(&format!("http://{}/oauth/start/", server.http_addr)),
+        "{link}"
+    );
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    // A link checker's HEAD binds nothing.
+    assert_eq!(browser.head(&link).send().await.unwrap().status(), 200);
+    let (provider_url, cookie) = crate::grants::through_start_link(&link).await;
+    assert!(cookie.as_deref().unwrap().starts_with("lk_auth_"));
+    // Opened again, by anyone: refused.
+    assert_eq!(browser.get(&link).send().await.unwrap().status(), 410);
+    // The provider's page, forwarded: whoever consents there comes back without the cookie.
+    let at_provider = browser.get(&provider_url).send().await.unwrap();
+    let callback = at_provider.headers()["location"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let elsewhere = browser.get(&callback).send().await.unwrap();
+    assert_eq!(elsewhere.status(), 403);
+    assert!(
+        elsewhere
+            .text()
+            .await
+            .unwrap()
+            .contains("finish it in the browser")
+    );
+    let state = |connections: &mut latchkey_proto::v1::connection_service_client::ConnectionServiceClient<_>| {
+        let mut connections = connections.clone();
+        let id = started.connection_id.clone();
+        async move {
+            connections
+                .get_connection(GetConnectionRequest {
+                    connection_id: id,
+                    ..Default::default()
+                })
+                .await
+                .unwrap()
+                .into_inner()
+                .status()
+        }
+    };
+    assert_eq!(state(&mut connections).await, ConnectionStatus::Pending);
+    assert!(provider.token_calls().is_empty(), "no code exchanged");
+    // The browser that opened the link completes it.
+    let back = crate::grants::get_with(&callback, &cookie).await;
+    assert_eq!(back.status(), 200);
+    assert!(back.text().await.unwrap().contains("Connected"));
+    assert_eq!(state(&mut connections).await, ConnectionStatus::Active);
     server.stop().await;
 }

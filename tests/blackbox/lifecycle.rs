@@ -449,16 +449,17 @@ async fn an_expiring_token_with_no_way_to_refresh_is_recorded_expired() {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let to_callback = browser
-        .get(&started.authorization_url)
-        .send()
-        .await
-        .unwrap();
+    let (provider_url, cookie) =
+        crate::grants::through_start_link(&started.authorization_url).await;
+    let to_callback = browser.get(&provider_url).send().await.unwrap();
     let callback = to_callback.headers()["location"]
         .to_str()
         .unwrap()
         .to_owned();
-    assert_eq!(browser.get(&callback).send().await.unwrap().status(), 200);
+    assert_eq!(
+        crate::grants::get_with(&callback, &cookie).await.status(),
+        200
+    );
     let mut expired = false;
     for _ in 0..100 {
         tokio::time::sleep(Duration::from_millis(100)).await;

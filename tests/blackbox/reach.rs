@@ -112,14 +112,13 @@ async fn a_shop_parameter_is_checked_and_builds_the_authorization_token_and_api_
         .await
         .unwrap()
         .into_inner();
+    let (provider_url, cookie) =
+        crate::grants::through_start_link(&started.authorization_url).await;
     assert!(
-        started
-            .authorization_url
-            .starts_with(&provider.url("/shops/acme/authorize?")),
-        "{}",
-        started.authorization_url
+        provider_url.starts_with(&provider.url("/shops/acme/authorize?")),
+        "{provider_url}"
     );
-    let (status, _, page, _) = consent(&started.authorization_url).await;
+    let (status, _, page, _) = crate::grants::consent_at(&provider_url, &cookie).await;
     assert_eq!(status, 200, "{page}");
     let token_calls: Vec<_> = provider
         .requests()

@@ -127,6 +127,7 @@ pub const EVENT_TYPES: &[&str] = &[
     "connection_updated",
     "validated",
     "authorization_started",
+    "authorization_opened",
     "authorized",
     "imported",
     "merged_into",

@@ -17,6 +17,7 @@ mod guard;
 mod http;
 mod identity;
 mod pkce;
+mod stated_end;
 mod token;
 
 pub use authorize::{AuthorizationRequest, authorization_url, random_token};

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use base64::Engine as _;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::STANDARD;
 use chrono::{DateTime, Utc};
 use latchkey_domain::connection::{is_secret_name, without_secrets};
 use latchkey_domain::{ClientAuthMethod, IntegrationConfig, ParamMap, Scope, TokenRequestFormat};
@@ -74,26 +74,6 @@ pub struct TokenResponse {
     /// When the token itself says it ends (a JWT access token's `exp`, an `expires_at` field):
     /// the earlier of this and `sent_at + expires_in` wins.
     pub ends_at: Option<DateTime<Utc>>,
-}
-
-/// When a token says it ends: an `expires_at` field (epoch seconds, or RFC 3339), else the `exp`
-/// of an access token that is a JWT (read, not verified: it only ever shortens the lifetime).
-fn stated_end(root: &Value, access_token: &str) -> Option<DateTime<Utc>> {
-    let epoch = |secs: i64| DateTime::from_timestamp(secs, 0);
-    let field = match root.get("expires_at") {
-        Some(Value::Number(n)) => n.as_i64().and_then(epoch),
-        Some(Value::String(s)) => DateTime::parse_from_rfc3339(s.trim())
-            .ok()
-            .map(|t| t.with_timezone(&Utc))
-            .or_else(|| s.trim().parse::<i64>().ok().and_then(epoch)),
-        _ => None,
-    };
-    field.or_else(|| {
-        let mut parts = access_token.split('.');
-        let (_, payload, _) = (parts.next()?, parts.next()?, parts.next()?);
-        let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
-        claims.get("exp")?.as_i64().and_then(epoch)
-    })
 }
 
 /// `Basic base64(urlencode(id):urlencode(secret))`, RFC 6749 §2.3.1.
@@ -244,7 +224,7 @@ pub fn parse_token_response(
         Some(Value::String(token)) if !token.is_empty() => Some(SecretString::from(token.clone())),
         _ => None,
     };
-    let ends_at = stated_end(&root, access_token.expose_secret());
+    let ends_at = crate::stated_end::stated_end(&root, access_token.expose_secret());
     Ok(TokenResponse {
         access_token,
         refresh_token,
@@ -526,29 +506,6 @@ mod tests {
             absurd.expires_in,
             Some(u64::from(IntegrationConfig::MAX_TOKEN_LIFETIME_SECS))
         );
-    }
-
-    #[test]
-    fn a_token_that_states_its_end_says_when_it_ends() {
-        let field = parse(200, r#"{"access_token":"a","expires_at":1893456000}"#).unwrap();
-        assert_eq!(field.ends_at.unwrap().timestamp(), 1_893_456_000);
-        let text = parse(
-            200,
-            r#"{"access_token":"a","expires_at":"2030-01-01T00:00:00Z"}"#,
-        );
-        assert_eq!(text.unwrap().ends_at.unwrap().timestamp(), 1_893_456_000);
-        let claims = URL_SAFE_NO_PAD.encode(br#"{"sub":"x","exp":1893456000}"#);
-        let jwt = format!(r#"{{"access_token":"eyJhbGciOiJub25lIn0.{claims}.sig"}}"#);
-        assert_eq!(
-            parse(200, &jwt).unwrap().ends_at.unwrap().timestamp(),
-            1_893_456_000
-        );
-        let opaque = parse(
-            200,
-            r#"{"access_token":"opaque.not-json.x","expires_in":60}"#,
-        );
-        let opaque = opaque.unwrap();
-        assert_eq!((opaque.ends_at, opaque.sent_at), (None, None));
     }
 
     #[test]

@@ -791,6 +791,8 @@ async fn a_pending_authorization_is_found_by_its_state_digest_until_completed(h:
             correlation_id: None,
             connect_session: None,
             params: None,
+            provider_url: None,
+            opened_by: None,
         },
     }
     .into();

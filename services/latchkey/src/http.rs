@@ -25,6 +25,7 @@ pub fn router(state: HttpState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/oauth/callback", get(callback))
+        .route("/oauth/start/{state}", get(start_link))
         .merge(crate::connect_pages::routes(state.clone()))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(state)
@@ -99,6 +100,70 @@ fn back_to(return_url: &str, outcome: &[(&str, &str)]) -> Response {
     let location = HeaderValue::from_str(url.as_str())
         .unwrap_or_else(|_| HeaderValue::from_static("about:blank"));
     guarded((StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response())
+}
+
+/// The start link of an authorization the API started: binds it to this browser and sends the
+/// browser on to the provider. A `HEAD` (a link checker) binds nothing.
+async fn start_link(
+    State(state): State<HttpState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    axum::extract::Path(link): axum::extract::Path<String>,
+    method: axum::http::Method,
+) -> Response {
+    if !state.allow(peer) {
+        return page(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Slow down",
+            "Too many requests from this address; wait a moment and reload.",
+        );
+    }
+    if method == axum::http::Method::HEAD {
+        return page(StatusCode::OK, "Connect", "Open this link in your browser.");
+    }
+    match state.connections.open_authorization(&link).await {
+        Ok(opened) => {
+            let cookie = format!(
+                "{}={}; Path=/; HttpOnly; SameSite=Lax{}",
+                state
+                    .connections
+                    .authorization_cookie_name(opened.connection_id),
+                secrecy::ExposeSecret::expose_secret(&opened.cookie),
+                if state.connections.public_https() {
+                    "; Secure"
+                } else {
+                    ""
+                }
+            );
+            let mut response = guarded(StatusCode::SEE_OTHER.into_response());
+            for (name, value) in [
+                (header::LOCATION, opened.provider_url.as_str()),
+                (header::SET_COOKIE, cookie.as_str()),
+            ] {
+                if let Ok(value) = HeaderValue::from_str(value) {
+                    response.headers_mut().insert(name, value);
+                }
+            }
+            response
+        }
+        Err(AppError::Invalid(_)) => page(
+            StatusCode::BAD_REQUEST,
+            "Not connected",
+            "This authorization link is unknown, expired or already used. Please start again.",
+        ),
+        Err(AppError::FailedPrecondition(reason)) => page(
+            StatusCode::GONE,
+            "Already opened",
+            &format!("Not connected: {reason}."),
+        ),
+        Err(other) => {
+            tracing::warn!(error = %other, "opening an authorization link failed");
+            page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Please try again",
+                "The service could not answer just now. Reload the page in a moment.",
+            )
+        }
+    }
 }
 
 async fn callback(

@@ -134,6 +134,21 @@ pub fn decide(state: Option<&State>, command: Command) -> Result<Vec<Event>, Dom
             }
             Ok(vec![Event::MergedInto { into }])
         }
+        Command::OpenAuthorization {
+            state_digest,
+            browser_digest,
+            now,
+        } => match s.pending_authorization.as_deref() {
+            Some(p)
+                if p.state_digest == state_digest
+                    && p.provider_url.is_some()
+                    && p.opened_by.is_none()
+                    && p.expires_at > now =>
+            {
+                Ok(vec![Event::AuthorizationOpened { browser_digest }])
+            }
+            _ => Err(refuse(s, "open an authorization link that is not waiting")),
+        },
         Command::FailAuthorization { error, description } => {
             if s.pending_authorization.is_none() {
                 return Err(refuse(s, "fail an authorization that was not started"));
@@ -316,6 +331,11 @@ pub fn apply(state: Option<State>, event: &Event, meta: &EventMeta) -> Option<St
                 reason: reason.clone(),
                 at: meta.occurred_at,
             });
+        }
+        Event::AuthorizationOpened { browser_digest } => {
+            if let Some(pending) = s.pending_authorization.as_deref_mut() {
+                pending.opened_by = Some(browser_digest.clone());
+            }
         }
         Event::AuthorizationStarted { authorization } => {
             s.pending_authorization = Some(Box::new(authorization.clone()));

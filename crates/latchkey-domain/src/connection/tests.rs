@@ -57,6 +57,8 @@ fn started() -> Event {
             correlation_id: None,
             connect_session: None,
             params: None,
+            provider_url: None,
+            opened_by: None,
         },
     }
 }

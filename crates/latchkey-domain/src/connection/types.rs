@@ -171,6 +171,14 @@ pub struct PendingAuthorization {
     /// `authorized` they lead to, so an abandoned, expired or failed one changes nothing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub params: Option<BTreeMap<String, String>>,
+    /// For an authorization the API started with Latchkey's hosted callback: the provider's
+    /// authorization URL without its `state` (public values only: PKCE's challenge, scopes). The
+    /// customer's browser opens Latchkey's start link, which binds it and adds the state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider_url: Option<String>,
+    /// The digest of the cookie of the browser that opened the start link: only it completes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opened_by: Option<String>,
 }
 
 /// The credentials a client-credentials or password connection was granted with, kept (sealed)
@@ -305,6 +313,13 @@ pub enum Command {
     WarnRefreshTokenExpiry {
         expires_at: DateTime<Utc>,
     },
+    /// A browser opened the start link of the pending authorization `state_digest` names: it
+    /// alone may complete it.
+    OpenAuthorization {
+        state_digest: String,
+        browser_digest: String,
+        now: DateTime<Utc>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -399,6 +414,11 @@ pub enum Event {
     RefreshTokenExpiring {
         expires_at: DateTime<Utc>,
     },
+    /// The authorization's start link was opened; the browser that opened it (its cookie's
+    /// digest) alone may complete it.
+    AuthorizationOpened {
+        browser_digest: String,
+    },
 }
 
 impl State {
@@ -431,6 +451,7 @@ impl Event {
             Self::ParametersSet { .. } => "parameters_set",
             Self::CallbackCaptured { .. } => "callback_captured",
             Self::RefreshTokenExpiring { .. } => "refresh_token_expiring",
+            Self::AuthorizationOpened { .. } => "authorization_opened",
         }
     }
 

@@ -114,7 +114,7 @@ proptest! {
                 tenant: tenant.clone(), integration_ids: scopes.clone(),
                 return_url: secret.clone(), connection_id: connection_id.clone(),
                 ttl: ttl.map(|(seconds, nanos)| prost_types::Duration { seconds, nanos }),
-                profile: None,
+                profile: None, max_connections: u32::MAX,
             },
         ))?;
         checked(ImportRequest::try_from(pb::ImportConnectionRequest {

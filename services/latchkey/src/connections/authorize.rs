@@ -143,6 +143,56 @@ impl Connections {
         .into())
     }
 
+    /// The connection an authorization starts on: the one named (of this integration and
+    /// tenant), or a new one with the events that create it. With the version to append at.
+    async fn connection_to_authorize(
+        &self,
+        connection_id: Option<ConnectionId>,
+        integration: &integration::State,
+        tenant: &TenantId,
+        now: DateTime<Utc>,
+    ) -> Result<
+        (
+            ConnectionId,
+            Vec<connection::Event>,
+            u64,
+            Option<connection::State>,
+        ),
+        AppError,
+    > {
+        Ok(match connection_id {
+            Some(id) => {
+                let state = self.connection_state(id).await?;
+                if state.integration_id != integration.id || state.tenant != *tenant {
+                    // Same answer as a missing one: no probing of other tenants' connections.
+                    return Err(AppError::NotFound(format!("connection {id}")));
+                }
+                let version = state.version;
+                (id, Vec::new(), version, Some(state))
+            }
+            None => {
+                let id = ConnectionId::new_v7();
+                let created = connection::decide(
+                    None,
+                    connection::Command::Create {
+                        connection_id: id,
+                        integration_id: integration.id,
+                        tenant: tenant.clone(),
+                        grant_type: GrantType::AuthorizationCode,
+                    },
+                )?;
+                let meta = EventMeta {
+                    version: 1,
+                    occurred_at: now,
+                };
+                let state = created
+                    .iter()
+                    .fold(None, |s, e| connection::apply(s, e, &meta));
+                (id, created, 0, state)
+            }
+        })
+    }
+
     pub async fn start_authorization(
         &self,
         caller: &Caller,
@@ -164,37 +214,9 @@ impl Connections {
             self.check_return_url(&[declared], url)?;
         }
         let now = Utc::now();
-        let (connection_id, mut events, expected, state) = match request.connection_id {
-            Some(id) => {
-                let state = self.connection_state(id).await?;
-                if state.integration_id != integration.id || state.tenant != request.tenant {
-                    // Same answer as a missing one: no probing of other tenants' connections.
-                    return Err(AppError::NotFound(format!("connection {id}")));
-                }
-                let version = state.version;
-                (id, Vec::new(), version, Some(state))
-            }
-            None => {
-                let id = ConnectionId::new_v7();
-                let created = connection::decide(
-                    None,
-                    connection::Command::Create {
-                        connection_id: id,
-                        integration_id: integration.id,
-                        tenant: request.tenant.clone(),
-                        grant_type: GrantType::AuthorizationCode,
-                    },
-                )?;
-                let meta = EventMeta {
-                    version: 1,
-                    occurred_at: now,
-                };
-                let state = created
-                    .iter()
-                    .fold(None, |s, e| connection::apply(s, e, &meta));
-                (id, created, 0, state)
-            }
-        };
+        let (connection_id, mut events, expected, state) = self
+            .connection_to_authorize(request.connection_id, &integration, &request.tenant, now)
+            .await?;
         let existing = state.as_ref().filter(|_| request.connection_id.is_some());
         let values = super::param_values(declared, &request.params, existing)?;
         let config = &*super::configured(declared, &values)?;
@@ -237,6 +259,21 @@ impl Connections {
         super::within_allowed_scopes(config, &scopes)?;
         caller.may_set(&request.extra, &config.authorization_params, "extra_params")?;
         let expires_at = now + self.authorization_ttl;
+        let provider_url = authorization_url(
+            config,
+            &authorize_at.url(),
+            &AuthorizationRequest {
+                redirect_uri: &redirect_uri,
+                scopes: &scopes,
+                state: state_token.expose_secret(),
+                code_challenge: pkce.as_ref().map(|p| p.challenge.as_str()),
+                extra_params: &request.extra,
+            },
+        );
+        // Started by the API for Latchkey's own callback: the browser goes through Latchkey's
+        // start link, which binds the flow to it (a connect session's browser is bound already;
+        // a platform hosting its own callback binds it itself).
+        let bound = request.connect_session.is_none() && redirect_uri == self.callback_url;
         let pending = PendingAuthorization {
             state_digest: state_digest(state_token.expose_secret()),
             expires_at,
@@ -247,6 +284,8 @@ impl Connections {
             correlation_id: caller.correlation_id.clone(),
             connect_session: request.connect_session,
             params: pending_params,
+            provider_url: bound.then(|| super::start_link::without_state(&provider_url)),
+            opened_by: None,
         };
         events.extend(connection::decide(
             state.as_ref(),
@@ -262,20 +301,18 @@ impl Connections {
         }
         self.append_events(connection_id, expected, events, caller, now)
             .await?;
-        let url = authorization_url(
-            config,
-            &authorize_at.url(),
-            &AuthorizationRequest {
-                redirect_uri: &redirect_uri,
-                scopes: &scopes,
-                state: state_token.expose_secret(),
-                code_challenge: pkce.as_ref().map(|p| p.challenge.as_str()),
-                extra_params: &request.extra,
-            },
-        );
+        let url = if bound {
+            format!(
+                "{}/oauth/start/{}",
+                self.public_base(),
+                state_token.expose_secret()
+            )
+        } else {
+            provider_url.into()
+        };
         tracing::info!(connection_id = %connection_id, integration_id = %integration.id, "authorization started");
         Ok(Started {
-            authorization_url: url.into(),
+            authorization_url: url,
             connection_id,
             expires_at,
         })

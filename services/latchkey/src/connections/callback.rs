@@ -91,7 +91,7 @@ fn flight_key(digest: &str, caller: &Caller, cookies: Option<&str>) -> String {
 
 /// A `state` Latchkey could have issued (43 URL-safe characters): anything else is refused
 /// before any lookup.
-fn well_formed(state: &str) -> bool {
+pub(super) fn well_formed(state: &str) -> bool {
     (16..=128).contains(&state.len())
         && state
             .bytes()
@@ -172,6 +172,9 @@ impl Connections {
         if let Some(session) = started.connect_session {
             self.check_session_browser(session, params.cookies.as_deref())
                 .await?;
+        }
+        if let Some(pending) = pending {
+            self.check_authorization_browser(id, pending, params.cookies.as_deref())?;
         }
         // What the callback records carries the start's correlation id (a connect session's).
         let caller = &Caller {

@@ -2,7 +2,8 @@
 //! account identification, same-account merge), `connect` (client credentials, password), `token`
 //! (`GetToken`, placement), `refresh` (the one place a refresh runs: single-flight, lease, provider
 //! call, commit), `scheduler` (the proactive refresher and validation ticks), `validate`, `revoke`
-//! (revoke, delete) and `queries` (get, list, `as_of`, the profile).
+//! (revoke, delete), `queries` (get, list, `as_of`, the profile) and `start_link` (the link an
+//! API-started authorization opens through, which binds it to one browser).
 //!
 //! One type, [`Connections`], owns them; it is defined here with what every use case shares:
 //! reading states, opening and sealing secrets, appending. The rules (when to refresh, what a
@@ -21,6 +22,7 @@ mod revoke;
 pub mod scheduler;
 pub mod sessions;
 mod settle;
+pub mod start_link;
 pub mod token;
 mod validate;
 

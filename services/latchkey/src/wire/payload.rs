@@ -121,6 +121,7 @@ fn connection_payload(event: &connection::Event) -> Payload {
         E::ParametersSet { values } => Payload::ParametersSet(pb::ParametersSet {
             values: values.clone().into_iter().collect(),
         }),
+        E::AuthorizationOpened { .. } => Payload::AuthorizationOpened(pb::AuthorizationOpened {}),
         E::RefreshTokenExpiring { expires_at } => {
             Payload::RefreshTokenExpiring(pb::RefreshTokenExpiring {
                 expires_at: Some(timestamp(*expires_at)),
