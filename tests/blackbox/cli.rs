@@ -389,6 +389,9 @@ async fn a_thousand_imported_lines_with_three_bad_ones_are_served_at_once_and_re
         ])
         .await;
     let link = url::Url::parse(link.trim()).expect("one URL");
+    // Through Latchkey's start link, which binds the browser, to the provider.
+    let (link, _) = crate::grants::through_start_link(link.as_str()).await;
+    let link = url::Url::parse(&link).unwrap();
     assert!(link.as_str().starts_with(&authorize), "{link}");
     let query: std::collections::HashMap<_, _> = link.query_pairs().into_owned().collect();
     assert_eq!(query["client_id"], provider.config().client_id);
