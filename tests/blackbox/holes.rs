@@ -1064,3 +1064,91 @@ async fn an_api_started_authorization_completes_only_in_the_browser_that_opened_
     assert_eq!(state(&mut connections).await, ConnectionStatus::Active);
     server.stop().await;
 }
+
+/// What `verify` proves, and what `verify --projections` adds: a projection row edited by hand
+/// (its state, or a column queries filter on) passes the chain check and is named by the replay.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_projections_names_a_row_edited_by_hand() {
+    let provider = FakeProvider::start(ProviderConfig::default())
+        .await
+        .unwrap();
+    let mode = Mode::postgres().await;
+    let server = Server::start_with(&mode, &[LOOPBACK]).await;
+    let integration_id = server
+        .integrations()
+        .await
+        .create_integration(crate::helpers::cc_integration(&provider, "Edited"))
+        .await
+        .unwrap()
+        .into_inner()
+        .integration_id;
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let id = server
+            .connections()
+            .await
+            .connect_client_credentials(ConnectClientCredentialsRequest {
+                integration_id: integration_id.clone(),
+                tenant: "acme".to_owned(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .connection_id;
+        ids.push(id);
+    }
+    server.stop().await;
+    let verify = |args: &'static [&'static str]| {
+        let env = mode.env();
+        async move {
+            let dir = latchkey_store::testing::TempDir::create();
+            let output = crate::helpers::command(args, &env, &dir.path)
+                .output()
+                .await
+                .unwrap();
+            dir.remove();
+            (
+                output.status.code(),
+                String::from_utf8_lossy(&output.stdout).into_owned(),
+            )
+        }
+    };
+    let (code, out) = verify(&["verify", "--projections"]).await;
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("every row is what the log says"), "{out}");
+
+    let Mode::Postgres { db, .. } = &mode else {
+        unreachable!()
+    };
+    let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+    // One row moved to another tenant's lists; another's scopes widened in its state.
+    sqlx::query("UPDATE connections SET tenant = 'globex' WHERE id = $1::uuid")
+        .bind(&ids[0])
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query(
+        "UPDATE connections SET state = replace(state, '\"scopes\":[]', '\"scopes\":[\"admin\"]') \
+         WHERE id = $1::uuid",
+    )
+    .bind(&ids[1])
+    .execute(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+    let (code, out) = verify(&["verify"]).await;
+    assert_eq!(code, Some(0), "the chains are intact: {out}");
+    let (code, out) = verify(&["verify", "--projections"]).await;
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains(&format!("connection-{}: column tenant", ids[0])),
+        "{out}"
+    );
+    let line = out
+        .lines()
+        .find(|l| l.contains(&format!("connection-{}: ", ids[1])))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(line.contains("scopes"), "{line}");
+    mode.cleanup().await;
+}

@@ -14,6 +14,7 @@
 mod append;
 mod archive;
 mod chain;
+mod columns;
 mod postgres;
 mod sqlite;
 #[cfg(feature = "testing")]

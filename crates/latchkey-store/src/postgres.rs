@@ -743,18 +743,31 @@ impl EventStore for PgStore {
     }
 
     async fn projection_rows(&self, kind: StreamKind) -> Result<Vec<(String, String)>, StoreError> {
-        let (table, prefix) = match kind {
-            StreamKind::Connection => ("connections", "connection"),
-            StreamKind::Integration => ("integrations", "integration"),
+        let prefix = match kind {
+            StreamKind::Connection => "connection",
+            StreamKind::Integration => "integration",
             StreamKind::System | StreamKind::Session => return Ok(Vec::new()),
         };
-        let rows: Vec<(String, String)> =
-            sqlx::query_as(&format!("SELECT id::text, state FROM {table} ORDER BY id"))
-                .fetch_all(&self.pool)
-                .await?;
+        let (columns, sql) = match kind {
+            StreamKind::Connection => (
+                &crate::columns::CONNECTION[..],
+                "SELECT id::text, state, tenant, integration_id::text, status, version::text \
+                 FROM connections ORDER BY id",
+            ),
+            _ => (
+                &crate::columns::INTEGRATION[..],
+                "SELECT id::text, state, name, CASE WHEN deleted THEN 'true' ELSE 'false' END, \
+                 version::text, '' FROM integrations ORDER BY id",
+            ),
+        };
+        let rows: Vec<(String, String, String, String, String, String)> =
+            sqlx::query_as(sql).fetch_all(&self.pool).await?;
         Ok(rows
             .into_iter()
-            .map(|(id, state)| (format!("{prefix}-{id}"), state))
+            .map(|(id, state, a, b, c, d)| {
+                let state = crate::columns::checked(state, columns, &[a, b, c, d]);
+                (format!("{prefix}-{id}"), state)
+            })
             .collect())
     }
 

@@ -1761,6 +1761,7 @@ async fn connect_session_streams_hold_their_creation_first_and_nothing_else_firs
             expires_at: Utc::now() + Duration::minutes(30),
             link_digest: "ab".repeat(32),
             profile: None,
+            max_connections: 1,
         }
         .into()
     };

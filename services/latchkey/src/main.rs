@@ -44,6 +44,10 @@ enum Command {
         /// replaced since fails the check.
         #[arg(long, value_name = "FILE")]
         expect_heads: Option<std::path::PathBuf>,
+        /// Also replay every stream and compare it with its projection row (what the service
+        /// reads): a row edited by hand is named, with the fields that differ.
+        #[arg(long)]
+        projections: bool,
         #[command(flatten)]
         settings: Settings,
     },
@@ -97,6 +101,24 @@ struct Usage(String);
 
 /// Exit codes: 0 done, 1 a check failed, 2 usage or configuration, 3 could not run (the database
 /// or the server unreachable, or anything else that stopped the command).
+/// Prints each projection row that is not what the log says; fails when there is one.
+fn projections_verdict(edited: Vec<String>) -> anyhow::Result<()> {
+    for row in &edited {
+        println!("projection differs from the log: {row}");
+    }
+    if edited.is_empty() {
+        println!("projections: every row is what the log says");
+        Ok(())
+    } else {
+        Err(CheckFailed(format!(
+            "{} projection rows differ from the log (`latchkey rebuild-projections --swap` \
+             rewrites them from it)",
+            edited.len()
+        ))
+        .into())
+    }
+}
+
 fn exit_code(error: &anyhow::Error) -> ExitCode {
     if error.downcast_ref::<CheckFailed>().is_some() {
         return ExitCode::from(1);
@@ -202,6 +224,7 @@ fn main() -> ExitCode {
             Command::Verify {
                 heads,
                 expect_heads,
+                projections,
                 ..
             } => {
                 let expected = match &expect_heads {
@@ -225,6 +248,12 @@ fn main() -> ExitCode {
                 })
                 .await;
                 bar.finish_and_clear();
+                let edited = match (&report, projections) {
+                    (Ok(r), true) if r.broken.is_none() => {
+                        Some(latchkey::ops::check_projections(&opened.store).await)
+                    }
+                    _ => None,
+                };
                 opened.store.close().await;
                 let report = report?;
                 match report.broken {
@@ -264,7 +293,10 @@ fn main() -> ExitCode {
                             ))
                             .into());
                         }
-                        Ok(())
+                        match edited {
+                            Some(edited) => projections_verdict(edited?),
+                            None => Ok(()),
+                        }
                     }
                     Some(link) => {
                         println!(

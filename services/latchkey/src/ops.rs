@@ -260,6 +260,9 @@ pub struct RebuildReport {
     pub rows: usize,
     /// Stream ids whose live row differs from the replay (or exists on one side only).
     pub differences: Vec<String>,
+    /// The same, each with what differs: `<stream>: <field>, <field>` (a column edited by
+    /// hand is `column <name>`).
+    pub details: Vec<String>,
     pub swapped: bool,
 }
 
@@ -330,12 +333,17 @@ async fn replay_and_compare(
             for (id, state) in &rebuilt {
                 if live.get(id) != Some(state) {
                     report.differences.push(id.clone());
+                    let fields = differing_fields(live.get(id).map(String::as_str), state);
+                    report.details.push(format!("{id}: {fields}"));
                 }
             }
             let rebuilt: HashSet<&String> = rebuilt.iter().map(|(id, _)| id).collect();
-            report
-                .differences
-                .extend(live.keys().filter(|id| !rebuilt.contains(id)).cloned());
+            for id in live.keys().filter(|id| !rebuilt.contains(id)) {
+                report.differences.push(id.clone());
+                report
+                    .details
+                    .push(format!("{id}: a projection row with no events in the log"));
+            }
         }
         if !swap {
             return Ok(report);
@@ -350,6 +358,41 @@ async fn replay_and_compare(
             Err(e) => return Err(e),
         }
     }
+}
+
+/// What differs between a live projection row and the replay's: the top-level fields (and the
+/// columns edited by hand), or that the row is missing.
+fn differing_fields(live: Option<&str>, rebuilt: &str) -> String {
+    use serde_json::Value;
+    let Some(live) = live else {
+        return "missing from the projections".to_owned();
+    };
+    let object = |text: &str| match serde_json::from_str::<Value>(text) {
+        Ok(Value::Object(map)) => Some(map),
+        _ => None,
+    };
+    let (Some(live), Some(rebuilt)) = (object(live), object(rebuilt)) else {
+        return "the row is not a state".to_owned();
+    };
+    let mut fields: Vec<&str> = live
+        .keys()
+        .chain(rebuilt.keys())
+        .filter(|key| live.get(*key) != rebuilt.get(*key))
+        .map(String::as_str)
+        .collect();
+    fields.sort_unstable();
+    fields.dedup();
+    if fields.is_empty() {
+        "the same fields, written differently".to_owned()
+    } else {
+        fields.join(", ")
+    }
+}
+
+/// `latchkey verify --projections`: every projection row replayed from its stream and compared;
+/// what differs, one line per row (empty: every row is what the log says).
+pub async fn check_projections(store: &Arc<dyn EventStore>) -> Result<Vec<String>, StoreError> {
+    Ok(rebuild(store, false, |_, _| {}).await?.details)
 }
 
 /// How often a replica makes sure the log's next partitions exist.
