@@ -13,8 +13,9 @@ pub struct PublicSettings {
     /// Connections the public listener holds at once; more are closed as they come. Default 1024.
     #[arg(long, env = "LATCHKEY_HTTP_MAX_CONNECTIONS", value_name = "N")]
     pub http_max_connections: Option<String>,
-    /// Seconds a whole request (head and body) may take on the public listener before its
-    /// connection is closed (slow bodies). Default 30.
+    /// Seconds a whole request (head, body and answer) may take on the public listener before
+    /// its connection is closed (slow bodies). Default 60: a callback's answer waits for the
+    /// provider (LATCHKEY_PROVIDER_TIMEOUT, twice at most); the work goes on if it is cut.
     #[arg(long, env = "LATCHKEY_HTTP_REQUEST_TIMEOUT", value_name = "SECONDS")]
     pub http_request_timeout: Option<String>,
     /// Connections one client address may hold on the public listener at once (trusted proxies
@@ -135,7 +136,7 @@ impl PublicSettings {
         let request_timeout = number(
             self.http_request_timeout,
             None,
-            30,
+            60,
             "LATCHKEY_HTTP_REQUEST_TIMEOUT (--http-request-timeout)",
             1..=600,
         );

@@ -275,3 +275,33 @@ fn commands_that_open_no_secret_need_no_master_key_and_the_server_does() {
     .0;
     assert!(errors[0].starts_with("LATCHKEY_MIGRATE"), "{errors:?}");
 }
+
+#[test]
+fn the_public_listeners_limits_and_trusted_proxies_are_checked_and_named() {
+    let settings = |per_address: &str, proxies: &str| Settings {
+        public: super::public::PublicSettings {
+            http_max_connections: Some("100".to_owned()),
+            http_max_connections_per_address: Some(per_address.to_owned()),
+            trusted_proxies: Some(proxies.to_owned()),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let config = settings("", "10.0.0.0/8, 192.0.2.7").resolve(None).unwrap();
+    assert_eq!(config.public.max_connections_per_address, 25, "a quarter");
+    assert_eq!(config.public.request_timeout.as_secs(), 60);
+    assert_eq!(config.public.trusted_proxies.len(), 2);
+    let errors = settings("101", "10.0.0.0/33, proxy.internal")
+        .resolve(None)
+        .unwrap_err()
+        .0;
+    assert_eq!(errors.len(), 3, "{errors:?}");
+    assert!(
+        errors[0].starts_with("LATCHKEY_TRUSTED_PROXIES"),
+        "{errors:?}"
+    );
+    assert!(
+        errors[2].starts_with("LATCHKEY_HTTP_MAX_CONNECTIONS_PER_ADDRESS"),
+        "{errors:?}"
+    );
+}
