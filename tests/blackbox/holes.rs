@@ -552,8 +552,13 @@ async fn a_callback_value_of_dot_dot_fails_the_authorization_with_its_reason() {
     server.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_providers_hostile_error_text_is_stored_bounded_and_printed_inert() {
+/// A fake provider, a server on the embedded store, and an authorization-code flow started there
+/// through the API (with Latchkey's own callback).
+async fn started_code_flow() -> (
+    FakeProvider,
+    Server,
+    latchkey_proto::v1::StartAuthorizationResponse,
+) {
     let provider = FakeProvider::start(ProviderConfig::default())
         .await
         .unwrap();
@@ -564,8 +569,9 @@ async fn a_providers_hostile_error_text_is_stored_bounded_and_printed_inert() {
         &provider.config().client_secret,
     )
     .await;
-    let mut connections = server.connections().await;
-    let started = connections
+    let started = server
+        .connections()
+        .await
         .start_authorization(StartAuthorizationRequest {
             integration_id,
             tenant: "acme".to_owned(),
@@ -574,6 +580,13 @@ async fn a_providers_hostile_error_text_is_stored_bounded_and_printed_inert() {
         .await
         .unwrap()
         .into_inner();
+    (provider, server, started)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_providers_hostile_error_text_is_stored_bounded_and_printed_inert() {
+    let (_provider, server, started) = started_code_flow().await;
+    let mut connections = server.connections().await;
     let (provider_url, cookie) =
         crate::grants::through_start_link(&started.authorization_url).await;
     let state = url::Url::parse(&provider_url)
@@ -990,26 +1003,8 @@ async fn a_connect_link_is_spent_by_a_click_and_ends_with_its_connection() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_api_started_authorization_completes_only_in_the_browser_that_opened_it() {
     use latchkey_proto::v1::ConnectionStatus;
-    let provider = FakeProvider::start(ProviderConfig::default())
-        .await
-        .unwrap();
-    let server = Server::start_with(&Mode::embedded(), &[LOOPBACK]).await;
-    let integration_id = create_integration(
-        &server,
-        provider_config(&provider, GrantType::AuthorizationCode),
-        &provider.config().client_secret,
-    )
-    .await;
+    let (provider, server, started) = started_code_flow().await;
     let mut connections = server.connections().await;
-    let started = connections
-        .start_authorization(StartAuthorizationRequest {
-            integration_id,
-            tenant: "acme".to_owned(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
     let link = started.authorization_url.clone();
     assert!(
         link.starts_with(&format!("http://{}/oauth/start/", server.http_addr)),

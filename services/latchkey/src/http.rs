@@ -91,6 +91,15 @@ fn page(status: StatusCode, title: &str, detail: &str) -> Response {
     )
 }
 
+/// An address over its share of browser requests.
+fn slow_down() -> Response {
+    page(
+        StatusCode::TOO_MANY_REQUESTS,
+        "Slow down",
+        "Too many requests from this address; wait a moment and reload.",
+    )
+}
+
 /// Sends the browser back to the platform with the outcome in the query.
 fn back_to(return_url: &str, outcome: &[(&str, &str)]) -> Response {
     let Ok(mut url) = url::Url::parse(return_url) else {
@@ -111,11 +120,7 @@ async fn start_link(
     method: axum::http::Method,
 ) -> Response {
     if !state.allow(peer) {
-        return page(
-            StatusCode::TOO_MANY_REQUESTS,
-            "Slow down",
-            "Too many requests from this address; wait a moment and reload.",
-        );
+        return slow_down();
     }
     if method == axum::http::Method::HEAD {
         return page(StatusCode::OK, "Connect", "Open this link in your browser.");
@@ -173,11 +178,7 @@ async fn callback(
     headers: axum::http::HeaderMap,
 ) -> Response {
     if !state.allow(peer) {
-        return page(
-            StatusCode::TOO_MANY_REQUESTS,
-            "Slow down",
-            "Too many requests from this address; wait a moment and reload.",
-        );
+        return slow_down();
     }
     let mut params = CallbackParams::from_query(query.as_deref().unwrap_or_default());
     params.cookies = crate::connect_pages::cookie_header(&headers);
