@@ -53,7 +53,7 @@ type Attempt = (IpAddr, Option<String>);
 
 /// `RESOURCE_EXHAUSTED` with its reason and when to try again.
 fn exhausted(message: &str, retry_after: Duration) -> Status {
-    crate::error::AppError::explained(tonic::Code::ResourceExhausted, "RATE_LIMITED", message)
+    crate::error::AppError::explained(crate::error::ErrorKind::Exhausted, "RATE_LIMITED", message)
         .retry_at(Some(
             Utc::now() + chrono::Duration::from_std(retry_after).unwrap_or_default(),
         ))

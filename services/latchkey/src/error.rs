@@ -1,15 +1,30 @@
-//! The application's error kinds, and their one mapping to gRPC status codes. Every
-//! `FAILED_PRECONDITION`, `UNAVAILABLE`, `ABORTED` and `NOT_FOUND` carries `google.rpc.ErrorInfo`
-//! with a stable reason (and `UNAVAILABLE` with a known next attempt `google.rpc.RetryInfo`), so
-//! callers branch on codes, not prose.
-
-use std::collections::HashMap;
+//! The application's errors, in words of their own: what kind of refusal (`ErrorKind`), a stable
+//! reason callers branch on (`REAUTHORIZATION_REQUIRED`, `REFRESH_BACKOFF`…), what it is about and
+//! when to try again. No transport here: `api::status` maps them to gRPC codes and
+//! `google.rpc.ErrorInfo`/`RetryInfo` in one place, `http` to the pages' statuses.
 
 use chrono::{DateTime, Utc};
 use latchkey_domain::{DomainError, ValidationErrors};
 use latchkey_store::StoreError;
-use tonic::{Code, Status};
-use tonic_types::{ErrorDetails, StatusExt};
+
+/// What kind of refusal an error is, whatever the transport that answers it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    Invalid,
+    NotFound,
+    AlreadyExists,
+    /// The state of things does not allow it (a revoked connection, a token that cannot last).
+    FailedPrecondition,
+    /// Someone else changed the stream first.
+    Conflict,
+    Unimplemented,
+    PermissionDenied,
+    /// A provider or dependency is down or slow; worth retrying later.
+    Unavailable,
+    /// The caller is over a rate.
+    Exhausted,
+    Internal,
+}
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum AppError {
@@ -46,7 +61,7 @@ pub const ERROR_DOMAIN: &str = "latchkey.dev";
 /// what it is about (metadata) and, when known, when to try again.
 #[derive(Debug, Clone)]
 pub struct Explained {
-    pub code: Code,
+    pub kind: ErrorKind,
     pub reason: &'static str,
     pub message: String,
     pub metadata: Vec<(&'static str, String)>,
@@ -55,9 +70,9 @@ pub struct Explained {
 
 impl AppError {
     /// A refusal with a stable reason.
-    pub fn explained(code: Code, reason: &'static str, message: impl Into<String>) -> Self {
+    pub fn explained(kind: ErrorKind, reason: &'static str, message: impl Into<String>) -> Self {
         Self::Explained(Box::new(Explained {
-            code,
+            kind,
             reason,
             message: message.into(),
             metadata: Vec::new(),
@@ -83,19 +98,19 @@ impl AppError {
         self
     }
 
-    /// The gRPC code this error is answered with.
-    pub fn code(&self) -> Code {
+    /// What kind of refusal this is.
+    pub fn kind(&self) -> ErrorKind {
         match self {
-            Self::Invalid(_) => Code::InvalidArgument,
-            Self::NotFound(_) => Code::NotFound,
-            Self::AlreadyExists(_) => Code::AlreadyExists,
-            Self::FailedPrecondition(_) => Code::FailedPrecondition,
-            Self::Conflict(_) => Code::Aborted,
-            Self::Unimplemented(_) => Code::Unimplemented,
-            Self::PermissionDenied(_) => Code::PermissionDenied,
-            Self::Unavailable(_) => Code::Unavailable,
-            Self::Internal(_) => Code::Internal,
-            Self::Explained(explained) => explained.code,
+            Self::Invalid(_) => ErrorKind::Invalid,
+            Self::NotFound(_) => ErrorKind::NotFound,
+            Self::AlreadyExists(_) => ErrorKind::AlreadyExists,
+            Self::FailedPrecondition(_) => ErrorKind::FailedPrecondition,
+            Self::Conflict(_) => ErrorKind::Conflict,
+            Self::Unimplemented(_) => ErrorKind::Unimplemented,
+            Self::PermissionDenied(_) => ErrorKind::PermissionDenied,
+            Self::Unavailable(_) => ErrorKind::Unavailable,
+            Self::Internal(_) => ErrorKind::Internal,
+            Self::Explained(explained) => explained.kind,
         }
     }
 }
@@ -182,76 +197,14 @@ impl From<latchkey_oauth::OAuthError> for AppError {
             }
         };
         let error = if unavailable {
-            Self::explained(Code::Unavailable, "PROVIDER_UNAVAILABLE", message).retry_at(retry_at)
+            Self::explained(ErrorKind::Unavailable, "PROVIDER_UNAVAILABLE", message)
+                .retry_at(retry_at)
         } else {
-            Self::explained(Code::FailedPrecondition, "PROVIDER_REFUSED", message)
+            Self::explained(ErrorKind::FailedPrecondition, "PROVIDER_REFUSED", message)
         };
         match code {
             Some(code) => error.about("provider_error", code),
             None => error,
         }
-    }
-}
-
-impl From<AppError> for Status {
-    fn from(value: AppError) -> Self {
-        let (code, message, reason, metadata, retry_at) = match value {
-            AppError::Invalid(errors) => {
-                // The message names every field for people; google.rpc.BadRequest does for code.
-                let violations: Vec<_> = errors
-                    .0
-                    .iter()
-                    .map(|v| tonic_types::FieldViolation::new(&v.field, &v.reason))
-                    .collect();
-                return Status::with_error_details(
-                    Code::InvalidArgument,
-                    errors.to_string(),
-                    ErrorDetails::with_bad_request(violations),
-                );
-            }
-            AppError::NotFound(what) => (
-                Code::NotFound,
-                format!("{what} not found"),
-                "NOT_FOUND",
-                Vec::new(),
-                None,
-            ),
-            AppError::AlreadyExists(m) => return Status::new(Code::AlreadyExists, m),
-            AppError::FailedPrecondition(m) => (
-                Code::FailedPrecondition,
-                m,
-                "FAILED_PRECONDITION",
-                Vec::new(),
-                None,
-            ),
-            AppError::Conflict(m) => (Code::Aborted, m, "VERSION_CONFLICT", Vec::new(), None),
-            AppError::Unimplemented(m) => return Status::new(Code::Unimplemented, m),
-            AppError::Unavailable(m) => (Code::Unavailable, m, "UNAVAILABLE", Vec::new(), None),
-            AppError::PermissionDenied(m) => return Status::new(Code::PermissionDenied, m),
-            AppError::Internal(detail) => {
-                tracing::error!(error = %detail, "internal error");
-                return Status::new(Code::Internal, "internal error");
-            }
-            AppError::Explained(explained) => {
-                let Explained {
-                    code,
-                    reason,
-                    message,
-                    metadata,
-                    retry_at,
-                } = *explained;
-                (code, message, reason, metadata, retry_at)
-            }
-        };
-        let metadata: HashMap<String, String> = metadata
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), v))
-            .collect();
-        let mut details = ErrorDetails::with_error_info(reason, ERROR_DOMAIN, metadata);
-        if let Some(at) = retry_at {
-            let delay = (at - Utc::now()).to_std().unwrap_or_default();
-            details.set_retry_info(Some(delay));
-        }
-        Status::with_error_details(code, message, details)
     }
 }

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use crate::callers::Caller;
 use crate::connections::authorize::{CallbackOutcome, CallbackParams};
-use crate::error::AppError;
+use crate::error::{AppError, ErrorKind};
 pub use crate::public_state::HttpState;
 
 /// The largest request body the public listener reads (its routes take none).
@@ -264,9 +264,9 @@ async fn callback(
             &format!("{}.", reason.trim_end_matches('.')),
         ),
         Err(other) => {
-            let status = match other.code() {
-                tonic::Code::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-                tonic::Code::NotFound | tonic::Code::FailedPrecondition => StatusCode::BAD_REQUEST,
+            let status = match other.kind() {
+                ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+                ErrorKind::NotFound | ErrorKind::FailedPrecondition => StatusCode::BAD_REQUEST,
                 _ => StatusCode::INTERNAL_SERVER_ERROR,
             };
             tracing::warn!(error = %other, "oauth callback failed");

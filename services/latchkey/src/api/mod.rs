@@ -12,6 +12,7 @@ mod integration;
 mod integration_wire;
 mod requests;
 mod sessions;
+pub mod status;
 
 pub use audit::AuditApi;
 pub use connection::ConnectionApi;

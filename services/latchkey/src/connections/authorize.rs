@@ -11,8 +11,7 @@ use latchkey_domain::{
     Scope, StreamId, TenantId, integration,
 };
 use latchkey_oauth::{
-    AuthorizationRequest, ClientCredentials, Grant, Pkce, TokenResponse, authorization_url,
-    random_token,
+    AuthorizationRequest, Grant, Pkce, TokenResponse, authorization_url, random_token,
 };
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
@@ -516,15 +515,10 @@ impl Connections {
             ),
             None => None,
         };
-        let secret = self
-            .open_integration_secret(integration)
+        let client = self
+            .integration_client(integration, config)
             .await
             .map_err(internal)?;
-        let client = ClientCredentials {
-            client_id: config.client_id.as_str(),
-            client_secret: secret.as_ref(),
-            method: config.client_auth,
-        };
         let grant = Grant::AuthorizationCode {
             code,
             redirect_uri: &pending.redirect_uri,
@@ -534,7 +528,7 @@ impl Connections {
             .request_token(
                 config,
                 &config.token_url.url(),
-                &client,
+                &client.credentials(),
                 &grant,
                 &ParamMap::default(),
             )

@@ -10,7 +10,9 @@ use latchkey_domain::{
     ConnectionId, GrantType, IntegrationConfig, IntegrationId, ParamMap, Scope, TenantId,
     integration,
 };
-use latchkey_oauth::{ClientCredentials, Grant, TokenResponse};
+use latchkey_oauth::{Grant, TokenResponse};
+
+use super::client::Client;
 use secrecy::SecretString;
 
 use super::Connections;
@@ -74,22 +76,16 @@ impl Connections {
         let scopes = scopes.unwrap_or_else(|| config.scopes.clone());
         super::within_allowed_scopes(config, &scopes)?;
         caller.may_set(&extra, &config.token_params, "extra_params")?;
-        let integration_secret = self.open_integration_secret(&integration).await?;
-        let (client_id, secret) = match &own_client {
-            Some((id, secret)) => (id.as_str(), Some(secret)),
-            None => (config.client_id.as_str(), integration_secret.as_ref()),
-        };
-        let client = ClientCredentials {
-            client_id,
-            client_secret: secret,
-            method: config.client_auth,
+        let client = match &own_client {
+            Some((id, secret)) => Client::own(id, secret, config),
+            None => self.integration_client(&integration, config).await?,
         };
         let response = self
             .provider
             .request_token(
                 config,
                 &config.token_url.url(),
-                &client,
+                &client.credentials(),
                 &Grant::ClientCredentials { scopes: &scopes },
                 &extra,
             )
@@ -151,12 +147,7 @@ impl Connections {
         }
         let scopes = scopes.unwrap_or_else(|| config.scopes.clone());
         super::within_allowed_scopes(config, &scopes)?;
-        let secret = self.open_integration_secret(&integration).await?;
-        let client = ClientCredentials {
-            client_id: config.client_id.as_str(),
-            client_secret: secret.as_ref(),
-            method: config.client_auth,
-        };
+        let client = self.integration_client(&integration, config).await?;
         let grant = Grant::Password {
             username: &username,
             password: &password,
@@ -167,7 +158,7 @@ impl Connections {
             .request_token(
                 config,
                 &config.token_url.url(),
-                &client,
+                &client.credentials(),
                 &grant,
                 &ParamMap::default(),
             )

@@ -13,11 +13,13 @@
 
 pub mod authorize;
 mod callback;
+mod client;
 pub mod connect;
 mod flight;
 pub mod import;
 pub mod queries;
 pub mod refresh;
+mod refusals;
 mod revoke;
 pub mod scheduler;
 pub mod sessions;

@@ -19,15 +19,16 @@ use latchkey_domain::connection::refresh::{self, Need};
 use latchkey_domain::connection::refresh_token::{CallOutcome, Sent, TokenState};
 use latchkey_domain::connection::{self, GrantCredentials};
 use latchkey_domain::{ConnectionId, GrantType, ParamMap, integration};
-use latchkey_oauth::{ClientCredentials, Grant};
+use latchkey_oauth::Grant;
+
+use super::client::Client;
 use latchkey_store::Lease;
 use secrecy::SecretString;
 use tokio::sync::oneshot;
-use tonic::Code;
 
 use super::flight::Flight;
+use super::refusals::{not_now, reauthorization_required, refresh_backoff, refresh_interrupted};
 use super::settle::Settle;
-use super::token::{reauthorization_required, status_reason};
 use super::{Connections, digest};
 use crate::callers::Caller;
 use crate::error::AppError;
@@ -210,18 +211,7 @@ impl Connections {
                 let recorded = self
                     .record_interrupted(&state, description, &caller)
                     .await
-                    .and_then(|()| {
-                        Err(AppError::explained(
-                            Code::FailedPrecondition,
-                            "REAUTHORIZATION_REQUIRED",
-                            format!(
-                                "connection {id} needs the customer to authorize again: \
-                                 refresh_interrupted"
-                            ),
-                        )
-                        .about("connection_id", id)
-                        .about("error", "refresh_interrupted"))
-                    });
+                    .and_then(|()| Err(refresh_interrupted(id)));
                 return (recorded, Settle::Release);
             }
             Err(Unprepared::Nothing) => {
@@ -261,11 +251,7 @@ impl Connections {
             Err(e) => return (Err(e.into()), untouched(&state)),
         }
         flight.sent_now();
-        let client = ClientCredentials {
-            client_id: &prepared.client_id,
-            client_secret: prepared.client_secret.as_ref(),
-            method: config.client_auth,
-        };
+        let client = prepared.client.credentials();
         let outcome = self
             .provider
             .request_token(
@@ -306,33 +292,10 @@ impl Connections {
     ) -> Result<Prepared, Unprepared> {
         let config = &integration.config;
         let id = state.id;
-        let integration_secret = self
-            .open_integration_secret(integration)
+        let client = self
+            .connection_client(state, integration, config)
             .await
             .map_err(Unprepared::Failed)?;
-        let own_client = match state.credentials.as_deref() {
-            Some(GrantCredentials::ClientCredentials {
-                client_id,
-                client_secret,
-            }) => Some((
-                client_id.clone(),
-                match client_secret {
-                    Some(sealed) => Some(
-                        self.open_connection_secret(id, Field::ClientSecret, sealed)
-                            .await
-                            .map_err(Unprepared::Failed)?,
-                    ),
-                    None => None,
-                },
-            )),
-            _ => None,
-        };
-        let (client_id, client_secret) = own_client.unwrap_or_else(|| {
-            (
-                config.client_id.as_str().to_owned(),
-                integration_secret.clone(),
-            )
-        });
         // A grant run again asks for what the connection was created with; older connections,
         // which did not record it, for the integration's scopes.
         let (scopes, params) = match state.grant_request.as_deref() {
@@ -381,8 +344,7 @@ impl Connections {
             kind,
             scopes,
             params,
-            client_id,
-            client_secret,
+            client,
             sending,
         })
     }
@@ -401,29 +363,12 @@ fn refreshable(state: &connection::State, need: Need) -> Result<(), AppError> {
                 .map_or("reauthorization_required", |e| e.code.as_str());
             return Err(reauthorization_required(state, format!(": {code}")));
         }
-        other => {
-            return Err(AppError::explained(
-                Code::FailedPrecondition,
-                status_reason(other),
-                format!(
-                    "connection {id} is {} and cannot be refreshed",
-                    other.as_str()
-                ),
-            )
-            .about("connection_id", id));
-        }
+        other => return Err(not_now(id, other, "cannot be refreshed")),
     }
     // In backoff after a failure, inline callers get the wait, not another attempt.
     if let Some(at) = refresh::retry_not_before(state, need, Utc::now()) {
         let code = state.last_error.as_ref().map_or("", |e| e.code.as_str());
-        return Err(AppError::explained(
-            Code::Unavailable,
-            "REFRESH_BACKOFF",
-            format!("refreshing connection {id} failed ({code}); the next attempt is at {at}"),
-        )
-        .about("connection_id", id)
-        .about("error", code)
-        .retry_at(Some(at)));
+        return Err(refresh_backoff(id, code, at));
     }
     Ok(())
 }
@@ -445,8 +390,7 @@ struct Prepared {
     scopes: Vec<latchkey_domain::Scope>,
     /// Extra token parameters of a grant run again (e.g. `audience`).
     params: ParamMap,
-    client_id: String,
-    client_secret: Option<SecretString>,
+    client: Client,
     /// The refresh token sent, when one is.
     sending: Option<Sent>,
 }

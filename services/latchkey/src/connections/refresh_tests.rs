@@ -193,7 +193,7 @@ async fn a_refresh_token_sent_by_an_attempt_cut_short_is_not_sent_again() {
     let answer = connections.ensure_fresh(id, Need::Force).await;
 
     match answer {
-        Err(e) if e.code() == tonic::Code::FailedPrecondition => {
+        Err(e) if e.kind() == crate::error::ErrorKind::FailedPrecondition => {
             assert!(e.to_string().contains("refresh_interrupted"), "{e}")
         }
         other => panic!("expected refresh_interrupted, got {other:?}"),

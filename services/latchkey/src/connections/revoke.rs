@@ -4,9 +4,8 @@
 
 use chrono::Utc;
 use latchkey_crypto::Field;
-use latchkey_domain::connection::{self, GrantCredentials, RevocationOutcome};
+use latchkey_domain::connection::{self, RevocationOutcome};
 use latchkey_domain::{ConnectionId, StreamId};
-use latchkey_oauth::ClientCredentials;
 
 use super::Connections;
 use crate::callers::Caller;
@@ -33,29 +32,7 @@ impl Connections {
         let config = &*super::configured(&integration.config, &state.url_values())?;
         let mut outcomes: Vec<RevocationOutcome> = Vec::new();
         if let Some(revocation_url) = &config.revocation_url {
-            let integration_secret = self.open_integration_secret(&integration).await?;
-            let own_secret;
-            let (client_id, secret) = match state.credentials.as_deref() {
-                Some(GrantCredentials::ClientCredentials {
-                    client_id,
-                    client_secret,
-                }) => {
-                    own_secret = match client_secret {
-                        Some(s) => Some(
-                            self.open_connection_secret(id, Field::ClientSecret, s)
-                                .await?,
-                        ),
-                        None => None,
-                    };
-                    (client_id.as_str(), own_secret.as_ref())
-                }
-                _ => (config.client_id.as_str(), integration_secret.as_ref()),
-            };
-            let client = ClientCredentials {
-                client_id,
-                client_secret: secret,
-                method: config.client_auth,
-            };
+            let client = self.connection_client(&state, &integration, config).await?;
             let url = revocation_url.url();
             if let Some(shape) = &config.revocation {
                 let (field, sealed) = match shape.token.as_str() {
@@ -66,7 +43,12 @@ impl Connections {
                     let token = self.open_connection_secret(id, field, sealed).await?;
                     outcomes.push(
                         self.provider
-                            .revoke_shaped(revocation_url.as_str(), shape, &client, &token)
+                            .revoke_shaped(
+                                revocation_url.as_str(),
+                                shape,
+                                &client.credentials(),
+                                &token,
+                            )
                             .await,
                     );
                 }
@@ -76,7 +58,7 @@ impl Connections {
                     .await?;
                 outcomes.push(
                     self.provider
-                        .revoke(&url, &client, &token, "refresh_token")
+                        .revoke(&url, &client.credentials(), &token, "refresh_token")
                         .await,
                 );
             }
@@ -90,7 +72,7 @@ impl Connections {
                     .await?;
                 outcomes.push(
                     self.provider
-                        .revoke(&url, &client, &token, "access_token")
+                        .revoke(&url, &client.credentials(), &token, "access_token")
                         .await,
                 );
             }

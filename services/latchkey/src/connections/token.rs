@@ -8,9 +8,9 @@ use latchkey_crypto::Field;
 use latchkey_domain::connection::refresh::{Need, good_for, is_due};
 use latchkey_domain::{ConnectionId, StreamId, TokenPlacement, connection};
 use secrecy::{ExposeSecret, SecretString};
-use tonic::Code;
 
 use super::Connections;
+use super::refusals::{deleted, lifetime_too_short, not_now, reauthorization_required};
 use crate::callers::Caller;
 use crate::error::AppError;
 
@@ -77,12 +77,7 @@ impl Connections {
             _ => return Err(AppError::NotFound(format!("connection {id}"))),
         };
         if state.status == connection::Status::Deleted {
-            return Err(AppError::explained(
-                Code::NotFound,
-                "DELETED",
-                format!("connection {id} not found: it was deleted"),
-            )
-            .about("connection_id", id));
+            return Err(deleted(id));
         }
         let now = Utc::now();
         if !good_for(&state, min_ttl, now) {
@@ -107,17 +102,7 @@ impl Connections {
                         .unwrap_or_default();
                     return Err(reauthorization_required(&state, reason));
                 }
-                other => {
-                    return Err(AppError::explained(
-                        Code::FailedPrecondition,
-                        status_reason(other),
-                        format!(
-                            "connection {id} is {} and has no token to hand out",
-                            other.as_str()
-                        ),
-                    )
-                    .about("connection_id", id));
-                }
+                other => return Err(not_now(id, other, "has no token to hand out")),
             };
             if !good_for(&state, min_ttl, Utc::now()) {
                 let lifetime = state
@@ -128,16 +113,7 @@ impl Connections {
                         format!(" ({}s)", (millis + 500) / 1000)
                     })
                     .unwrap_or_default();
-                return Err(AppError::explained(
-                    Code::FailedPrecondition,
-                    "TOKEN_LIFETIME_TOO_SHORT",
-                    format!(
-                        "connection {id}'s provider issues tokens that last{lifetime} less than \
-                         the {}s asked for",
-                        min_ttl.num_seconds()
-                    ),
-                )
-                .about("connection_id", id));
+                return Err(lifetime_too_short(id, &lifetime, min_ttl));
             }
         } else if is_due(&state, now) && !self.refresh.busy(id) {
             // Stale while revalidate: this token is good enough; refresh behind the caller.
@@ -197,35 +173,5 @@ impl Connections {
             },
             connection: state,
         })
-    }
-}
-
-/// `FAILED_PRECONDITION` for a connection that needs the customer again, with the reason the
-/// connection recorded (`invalid_grant`, `refresh_interrupted`, `refresh_failing`…).
-pub(super) fn reauthorization_required(state: &connection::State, detail: String) -> AppError {
-    let id = state.id;
-    let error = AppError::explained(
-        Code::FailedPrecondition,
-        "REAUTHORIZATION_REQUIRED",
-        format!("connection {id} needs the customer to authorize again{detail}"),
-    )
-    .about("connection_id", id);
-    match &state.last_error {
-        Some(last) => error.about("error", &last.code),
-        None => error,
-    }
-}
-
-/// The stable reason for a connection that has no token because of where it stands.
-pub(super) fn status_reason(status: connection::Status) -> &'static str {
-    use connection::Status::*;
-    match status {
-        Revoked => "REVOKED",
-        Deleted => "DELETED",
-        Pending => "PENDING_AUTHORIZATION",
-        AuthorizationFailed => "AUTHORIZATION_FAILED",
-        ReauthorizationRequired => "REAUTHORIZATION_REQUIRED",
-        Expired => "EXPIRED",
-        Active => "ACTIVE",
     }
 }

@@ -6,7 +6,6 @@ use chrono::Utc;
 use latchkey_crypto::Field;
 use latchkey_domain::connection::refresh::Need;
 use latchkey_domain::{ConnectionId, IntegrationConfig, connection};
-use latchkey_oauth::ClientCredentials;
 
 use super::Connections;
 use crate::callers::Caller;
@@ -42,14 +41,9 @@ impl Connections {
             .await?;
         let outcome: Result<(bool, Option<String>), latchkey_oauth::OAuthError> = match validation {
             latchkey_domain::TokenValidation::Introspection { url } => {
-                let secret = self.open_integration_secret(&integration).await?;
-                let client = ClientCredentials {
-                    client_id: config.client_id.as_str(),
-                    client_secret: secret.as_ref(),
-                    method: config.client_auth,
-                };
+                let client = self.integration_client(&integration, config).await?;
                 self.provider
-                    .introspect(&url.url(), &client, &token)
+                    .introspect(&url.url(), &client.credentials(), &token)
                     .await
                     .map(|active| (active, (!active).then(|| "inactive".to_owned())))
             }
@@ -119,7 +113,7 @@ impl Connections {
         // Invalid: try a refresh. A permanent failure is recorded by the refresh itself.
         match self.ensure_fresh(id, Need::Force).await {
             Ok(state) => Ok(state),
-            Err(e) if e.code() == tonic::Code::FailedPrecondition => {
+            Err(e) if e.kind() == crate::error::ErrorKind::FailedPrecondition => {
                 self.connection_state(id).await
             }
             Err(e) => Err(e),
