@@ -10,6 +10,7 @@ mod browser;
 mod cli;
 mod config;
 mod connect;
+mod docs;
 mod grants;
 mod helpers;
 mod holes;
