@@ -11,8 +11,8 @@ use secrecy::SecretString;
 use tokio_util::sync::CancellationToken;
 
 /// mimalloc rather than the system's allocator: a `GetToken` allocates its reply and a miss a
-/// connection's projection, and glibc's malloc took about a seventh of the service's CPU in both
-/// (docs/BENCHMARKS.md, 2026-12-03 "the allocator").
+/// connection's projection, and glibc's malloc took a large share of the service's CPU in both
+/// (profiles in docs/benchmarks/log-2026-12.md).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -42,13 +42,11 @@ use crate::append::{AppendTx, EventRow, append_in};
 use crate::{Appended, EventContext, Projection, RecordedEvent, StoreError, parse_projection};
 
 /// Batches in flight at once. One: what queues while a batch is written goes into the next, so
-/// batches grow with the load (docs/BENCHMARKS.md, 2026-12-03: at 8 writers one flusher wrote
-/// 0.43–0.83 of the plain INSERTs' rate against 0.34–0.55 with two and 0.29–0.32 with four).
+/// batches grow with the load; more flushers split them and wrote fewer appends a second.
 const FLUSHERS: usize = 1;
 /// Times a flusher yields to the runtime, at most, for the callers its last batch answered to
-/// queue again (docs/BENCHMARKS.md, 2026-12-03, fourth step: at 8 writers, batches of 3.9
-/// appends on average without, and 0.48–0.50 of the plain INSERTs' rate against 0.69–0.77 with
-/// one to eight yields).
+/// queue again: without the yields, batches stay small and the writers wait on one statement
+/// each.
 const YIELDS: usize = 4;
 /// The most appends one statement carries.
 const MAX_BATCH: usize = 256;

@@ -13,9 +13,9 @@ pub(super) const CONNECTION_AND_DATA_KEY: &str = "SELECT \
 ///
 /// The arrays come through sub-selects so that no plan knows their length: with `unnest($1)`
 /// Postgres priced each batch by its size and, the generic plan (sized for 10) never cheaper than
-/// the small batches' own, planned every batch again: 0.10–0.16 ms of planning against 0.04 ms of
-/// executing a batch of 8 (docs/BENCHMARKS.md, 2026-12-03, sixth step). Now, after its first five
-/// runs on a session, Postgres keeps one plan (test `postgres_the_shared_read_keeps_one_plan`).
+/// the small batches' own, planned every batch again, planning costing more than executing. Now,
+/// after its first five runs on a session, Postgres keeps one plan (test
+/// `postgres_the_shared_read_keeps_one_plan`).
 pub(super) const CONNECTIONS_AND_DATA_KEYS: &str = "SELECT r.i, c.state, k.wrapped, k.master_key_id \
      FROM unnest((SELECT $1::uuid[]), (SELECT $2::text[])) WITH ORDINALITY AS r(id, owner, i) \
      LEFT JOIN connections c ON c.id = r.id \

@@ -21,10 +21,9 @@ use uuid::Uuid;
 use super::queries;
 use crate::{StoreError, WrappedKey};
 
-/// Queries in flight before reads queue for a shared one: one per two cores, at least one
-/// (docs/BENCHMARKS.md, 2026-12-03, fourth step: on two cores, one in flight read GetToken's
-/// misses at 9,184–10,332 per second, two at 8,302–9,507, four at 7,841, one per read 5,819; and
-/// again in the sixth step, with the kept plan and session: one and two alike).
+/// Queries in flight before reads queue for a shared one: one per two cores, at least one. More
+/// in flight split the batches that make a shared read worth it, and read fewer misses a second
+/// (the runs are in docs/benchmarks/log-2026-12.md).
 fn in_flight() -> usize {
     std::thread::available_parallelism().map_or(1, |cores| (cores.get() / 2).max(1))
 }

@@ -689,7 +689,7 @@ mod tests;
 
 /// Postgres sessions a replica opens when not told: twice its cores, at least 4. More sessions
 /// than the work keeps busy wait in the kernel's run queue, not the pool's, and lengthen the tail
-/// (docs/BENCHMARKS.md, "the allocator and the pool's size").
+/// (measured in docs/benchmarks/log-2026-12.md).
 pub fn default_database_pool_size() -> u32 {
     std::thread::available_parallelism()
         .map_or(2, std::num::NonZeroUsize::get)
