@@ -2,10 +2,11 @@
 //! CLI, and the use cases that tie the domain to its adapters.
 //!
 //! Layers, each importing only from those below it:
-//! - boot: `main.rs` parses the command line and calls [`app::App`]; tests build the same `App` on
-//!   port 0;
-//! - inbound: `api` (gRPC handlers), `http` (callback, health, metrics), `cli` (client commands),
-//!   `ops` (operator commands), `auth` (who a caller is);
+//! - boot: `main.rs` calls [`commands::main`], which parses the command line and runs the command
+//!   (`serve` builds [`app::App`]); tests build the same `App` on port 0;
+//! - inbound: `api` (gRPC handlers), `http` and `public` (callback, start link, health),
+//!   `connect_pages`, `admin` (metrics), `commands` (every command and its output), `auth` (who
+//!   a caller is);
 //! - use cases: `connections`, `integrations`, `audit`;
 //! - infrastructure: `vault` and `keys` (sealing), `cache` (the projection `GetToken` reads),
 //!   `relay` (NATS), `access` (the token-read log);
@@ -25,18 +26,15 @@ mod auth;
 mod bounded;
 mod cache;
 mod callers;
-pub mod cli;
+pub mod commands;
 pub mod config;
 mod connect_pages;
 mod connections;
-pub mod dev_provider;
 mod error;
 mod http;
 mod integrations;
 pub mod keys;
 mod metrics;
-pub mod operator;
-pub mod ops;
 mod public;
 mod public_state;
 mod relay;

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use clap::Args;
 use latchkey_fake_provider::{FakeProvider, ProviderConfig};
 
-use crate::cli::usage;
+use super::client::usage;
 
 #[derive(Debug, Clone, Args)]
 pub struct DevProviderArgs {
@@ -26,7 +26,7 @@ pub struct DevProviderArgs {
 
 fn secret(path: &PathBuf) -> anyhow::Result<String> {
     if path.exists() {
-        return crate::cli::read_secret(path, "--secret-file");
+        return super::client::read_secret(path, "--secret-file");
     }
     let secret = format!("dev-{}", uuid::Uuid::new_v4().simple());
     let mut options = std::fs::OpenOptions::new();

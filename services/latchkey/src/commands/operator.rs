@@ -6,8 +6,8 @@ use anyhow::Context as _;
 use clap::Subcommand;
 use latchkey_store::{EventContext, Migrations};
 
+use super::client::usage;
 use crate::app::open_store;
-use crate::cli::usage;
 use crate::config::Config;
 
 /// The actor of the events an operator command records: `operator:<login>`.

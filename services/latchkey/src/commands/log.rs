@@ -394,35 +394,3 @@ fn differing_fields(live: Option<&str>, rebuilt: &str) -> String {
 pub async fn check_projections(store: &Arc<dyn EventStore>) -> Result<Vec<String>, StoreError> {
     Ok(rebuild(store, false, |_, _| {}).await?.details)
 }
-
-/// How often a replica makes sure the log's next partitions exist.
-const MAINTAIN_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
-
-/// Keeps the log ready (Postgres: partitions created ahead of it, a whole one at least), every
-/// ten seconds until shutdown. A role that may not create tables cannot: said at most every ten
-/// minutes, with the fix, while the partitions made earlier still last.
-pub async fn maintain_event_log(
-    store: Arc<dyn EventStore>,
-    shutdown: tokio_util::sync::CancellationToken,
-) {
-    const WARN_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
-    let mut warned: Option<std::time::Instant> = None;
-    loop {
-        tokio::select! {
-            () = shutdown.cancelled() => return,
-            () = tokio::time::sleep(MAINTAIN_EVERY) => {}
-        }
-        match store.maintain_event_log().await {
-            Ok(()) => warned = None,
-            Err(e) if warned.is_none_or(|at| at.elapsed() >= WARN_EVERY) => {
-                warned = Some(std::time::Instant::now());
-                tracing::warn!(
-                    error = %e,
-                    "cannot create the log's next partitions; run `latchkey migrate` (it creates \
-                     them) or let the database role create tables"
-                );
-            }
-            Err(e) => tracing::debug!(error = %e, "the log's next partitions: still failing"),
-        }
-    }
-}

@@ -1,0 +1,305 @@
+//! Every command of the `latchkey` binary, with its own output: `serve` and `migrate`, the log's
+//! (`verify`, `archive`, `rebuild-projections`, in `log`), the operator's (`keys`, `apikeys`, in
+//! `operator`), the client commands that talk to a running server (`client`) and the development
+//! provider. `main.rs` only calls [`main`].
+
+pub mod client;
+pub mod dev_provider;
+pub mod log;
+mod log_commands;
+pub mod operator;
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use latchkey_store::Migrations;
+use secrecy::SecretString;
+use tokio_util::sync::CancellationToken;
+
+use crate::app::{App, open_store};
+use crate::config::{NeedsMasterKey, Settings};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "latchkey",
+    version,
+    about = "Keeps OAuth 2.0 connections alive"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the service (gRPC API and HTTP listener). With no configuration: the embedded
+    /// default, SQLite under ./latchkey-data.
+    Serve(Settings),
+    /// Apply database migrations and exit (`serve` applies them too).
+    Migrate(Settings),
+    /// Walk every stream's hash chain; exit 1 at the first broken link.
+    Verify {
+        /// Write every stream's head (version and hash) to this file once the log is intact,
+        /// to compare a later run against.
+        #[arg(long, value_name = "FILE")]
+        heads: Option<std::path::PathBuf>,
+        /// Compare with heads an earlier run wrote: a stream gone, a tail cut or an event
+        /// replaced since fails the check.
+        #[arg(long, value_name = "FILE")]
+        expect_heads: Option<std::path::PathBuf>,
+        /// Also replay every stream and compare it with its projection row (what the service
+        /// reads): a row edited by hand is named, with the fields that differ.
+        #[arg(long)]
+        projections: bool,
+        #[command(flatten)]
+        settings: Settings,
+    },
+    /// Archive the oldest part of the log (Postgres: its oldest partition, once complete and
+    /// published by every relay) to a file of JSON lines, keeping each stream's last event in it
+    /// as the head `verify` continues from; then the part leaves the database.
+    Archive {
+        /// The file to write (must not exist).
+        #[arg(long, value_name = "FILE")]
+        out: std::path::PathBuf,
+        #[command(flatten)]
+        settings: Settings,
+    },
+    /// Replay the whole log into fresh projections and compare them with the live ones.
+    RebuildProjections {
+        /// Replace the live projections with the replay, in one transaction.
+        #[arg(long)]
+        swap: bool,
+        #[command(flatten)]
+        settings: Settings,
+    },
+    #[command(flatten)]
+    Client(client::ClientCommand),
+    /// A small OAuth 2.0 provider on loopback, to try Latchkey with the repository alone.
+    DevProvider(dev_provider::DevProviderArgs),
+    /// Rotate master keys: add a new active key and re-wrap every data key, while serving.
+    Keys {
+        #[command(subcommand)]
+        action: operator::KeysAction,
+        #[command(flatten)]
+        settings: Settings,
+    },
+    /// Manage the API keys callers authenticate with (`LATCHKEY_AUTH=api-keys`).
+    Apikeys {
+        #[command(subcommand)]
+        action: operator::ApikeyAction,
+        #[command(flatten)]
+        settings: Settings,
+    },
+}
+
+/// A check that ran and found a problem (a broken chain, projections that differ): exit 1.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub(super) struct CheckFailed(pub(super) String);
+
+/// The command cannot do what was asked as asked (a key that does not exist): exit 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub(super) struct Usage(pub(super) String);
+
+/// Exit codes: 0 done, 1 a check failed, 2 usage or configuration, 3 could not run (the database
+/// or the server unreachable, or anything else that stopped the command).
+fn exit_code(error: &anyhow::Error) -> ExitCode {
+    if error.downcast_ref::<CheckFailed>().is_some() {
+        return ExitCode::from(1);
+    }
+    if error.downcast_ref::<Usage>().is_some() {
+        return ExitCode::from(2);
+    }
+    if let Some(
+        latchkey_store::StoreError::SchemaBehind { .. } | latchkey_store::StoreError::Refused(_),
+    ) = error.downcast_ref()
+    {
+        return ExitCode::from(2);
+    }
+    if error.downcast_ref::<client::LinesRefused>().is_some() {
+        return ExitCode::from(1);
+    }
+    if error.downcast_ref::<client::UsageError>().is_some() {
+        return ExitCode::from(2);
+    }
+    if let Some(refused) = error.downcast_ref::<client::Refused>() {
+        return ExitCode::from(refused.exit_code());
+    }
+    ExitCode::from(3)
+}
+
+/// Parses the command line and runs the command; what the process exits with.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Some(code) = client_command(&cli.command) {
+        return code;
+    }
+    let (Command::Serve(settings)
+    | Command::Migrate(settings)
+    | Command::Verify { settings, .. }
+    | Command::Archive { settings, .. }
+    | Command::RebuildProjections { settings, .. }
+    | Command::Apikeys { settings, .. }
+    | Command::Keys { settings, .. }) = &cli.command
+    else {
+        unreachable!("client commands returned above");
+    };
+    let master_key = std::env::var("LATCHKEY_MASTER_KEY")
+        .ok()
+        .filter(|v| !v.is_empty())
+        .map(SecretString::from);
+    // Only the server and key rotation open secrets: the others run without the master key.
+    let needs = match &cli.command {
+        Command::Serve(_) | Command::Keys { .. } => NeedsMasterKey::Yes,
+        _ => NeedsMasterKey::No,
+    };
+    let config = match settings.clone().resolve_for(master_key, needs) {
+        Ok(config) => config,
+        Err(errors) => {
+            eprint!("latchkey: {errors}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("latchkey: cannot start the async runtime: {e}");
+            return ExitCode::from(3);
+        }
+    };
+    // The OTLP exporter needs the runtime; traces only when the standard variables ask for them.
+    let traces = if crate::telemetry::enabled() {
+        let _guard = runtime.enter();
+        match crate::telemetry::otlp_provider() {
+            Ok(provider) => Some(provider),
+            Err(e) => {
+                eprintln!("latchkey: OTEL_EXPORTER_OTLP_ENDPOINT: cannot set up tracing: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    } else {
+        None
+    };
+    if traces.is_some() {
+        crate::telemetry::install_propagator();
+    }
+    crate::telemetry::install_subscriber(
+        &config.log,
+        config.log_json,
+        traces.as_ref(),
+        std::io::stderr,
+    );
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Serve(_) => serve(config).await,
+            Command::Migrate(_) => {
+                let opened = open_store(&config, Migrations::Apply).await?;
+                opened.store.close().await;
+                println!("latchkey: {} migrations applied", opened.kind);
+                Ok(())
+            }
+            Command::Apikeys { action, .. } => operator::api_keys(&config, action).await,
+            Command::Keys { action, .. } => operator::master_keys(&config, action).await,
+            Command::Client(_) | Command::DevProvider(_) => {
+                unreachable!("client commands returned above")
+            }
+            Command::Verify {
+                heads,
+                expect_heads,
+                projections,
+                ..
+            } => log_commands::verify(&config, heads, expect_heads, projections).await,
+            Command::Archive { out, .. } => log_commands::archive(&config, &out).await,
+            Command::RebuildProjections { swap, .. } => log_commands::rebuild(&config, swap).await,
+        }
+    });
+    if let Some(provider) = traces {
+        let _ = provider.shutdown();
+    }
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("latchkey: {e:#}");
+            exit_code(&e)
+        }
+    }
+}
+
+/// Runs the commands that talk to a server, which need no local configuration.
+fn client_command(command: &Command) -> Option<ExitCode> {
+    let future: std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<()>>>> =
+        match command {
+            Command::Client(command) => Box::pin(client::run(command.clone())),
+            Command::DevProvider(args) => Box::pin(dev_provider::run(args.clone())),
+            _ => return None,
+        };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("latchkey: cannot start the async runtime: {e}");
+            return Some(ExitCode::from(3));
+        }
+    };
+    Some(match runtime.block_on(future) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("latchkey: {e:#}");
+            exit_code(&e)
+        }
+    })
+}
+
+async fn serve(config: crate::config::Config) -> anyhow::Result<()> {
+    let app = App::build(config).await?;
+    // A stable line on stdout for scripts and tests that start on port 0.
+    println!(
+        "latchkey ready grpc={} http={} admin={} storage={}",
+        app.grpc_addr(),
+        app.http_addr(),
+        app.admin_addr(),
+        app.storage()
+    );
+    let shutdown = CancellationToken::new();
+    // The signals are watched beside the app, on this task: while it drains, a second signal
+    // still exits at once.
+    tokio::select! {
+        result = app.run(shutdown.clone()) => result.context("serving"),
+        never = watch_signals(shutdown) => match never {},
+    }
+}
+
+/// The first SIGINT/SIGTERM starts a graceful shutdown; a second one exits at once. Never ends.
+async fn watch_signals(shutdown: CancellationToken) -> std::convert::Infallible {
+    let mut signals = 0;
+    loop {
+        if wait_for_signal().await.is_err() {
+            tracing::error!("cannot listen for shutdown signals");
+            return std::future::pending().await;
+        }
+        signals += 1;
+        if signals == 1 {
+            tracing::info!("shutting down; send the signal again to exit at once");
+            shutdown.cancel();
+        } else {
+            tracing::warn!("second signal: exiting at once");
+            std::process::exit(130);
+        }
+    }
+}
+
+#[cfg(unix)]
+async fn wait_for_signal() -> std::io::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate())?;
+    tokio::select! {
+        result = tokio::signal::ctrl_c() => result,
+        _ = term.recv() => Ok(()),
+    }
+}
+
+#[cfg(not(unix))]
+async fn wait_for_signal() -> std::io::Result<()> {
+    tokio::signal::ctrl_c().await
+}
