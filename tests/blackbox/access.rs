@@ -226,23 +226,31 @@ async fn tenant_keys_see_only_their_tenant_and_bad_keys_are_unauthenticated() {
             .await
             .unwrap();
     }
-    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
-    let log = as_a
-        .audit
-        .get_access_log(GetAccessLogRequest {
-            connection_id: a_conn.connection_id.clone(),
-            since: None,
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    let total: u64 = log
-        .reads
-        .iter()
-        .filter(|r| r.actor == format!("key:{key_a_id}"))
-        .map(|r| r.reads)
-        .sum();
-    assert_eq!(total, 5, "{log:?}");
+    // Counts are written every two seconds: wait (at most ten) for all five.
+    let reads_of_a = |log: &latchkey_proto::v1::GetAccessLogResponse| -> u64 {
+        log.reads
+            .iter()
+            .filter(|r| r.actor == format!("key:{key_a_id}"))
+            .map(|r| r.reads)
+            .sum()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let log = loop {
+        let log = as_a
+            .audit
+            .get_access_log(GetAccessLogRequest {
+                connection_id: a_conn.connection_id.clone(),
+                since: None,
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        if reads_of_a(&log) >= 5 || std::time::Instant::now() > deadline {
+            break log;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert_eq!(reads_of_a(&log), 5, "{log:?}");
     let hidden = as_b
         .audit
         .get_access_log(GetAccessLogRequest {

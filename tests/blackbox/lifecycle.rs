@@ -801,10 +801,20 @@ async fn inside_the_margin_the_current_token_is_served_while_one_refresh_runs_be
     while provider.token_calls_of("refresh_token") == 0 && std::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    // Let the background refresh commit, then the next caller gets the new token.
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let next = connections.get_token(request()).await.unwrap().into_inner();
-    assert_ne!(next.access_token, old);
+    // Once the background refresh commits, the next caller gets the new token.
+    crate::helpers::wait_until(
+        "the refreshed token served",
+        Duration::from_secs(10),
+        || {
+            let mut connections = connections.clone();
+            let (request, old) = (request(), old.clone());
+            async move {
+                let next = connections.get_token(request).await.unwrap().into_inner();
+                next.access_token != old
+            }
+        },
+    )
+    .await;
     assert_eq!(
         provider.token_calls_of("refresh_token"),
         1,

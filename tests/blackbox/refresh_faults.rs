@@ -242,8 +242,15 @@ async fn a_refresh_under_way_at_sigterm_commits_before_the_process_exits() {
     });
     let caller = refresh_behind(server.grpc_addr, &id);
     // The refresh is at the provider when the signal comes.
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(provider.token_calls_of("refresh_token"), 1);
+    crate::helpers::wait_until(
+        "the refresh at the provider",
+        Duration::from_secs(5),
+        || {
+            let calls = provider.token_calls_of("refresh_token");
+            async move { calls == 1 }
+        },
+    )
+    .await;
     let (exit, stderr) = server.stop().await;
     assert!(exit.success(), "{stderr}");
     let _ = caller.await;
@@ -656,10 +663,11 @@ async fn six_hundred_connections_of_a_deleted_integration_do_not_delay_another_i
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     // The orphans are closed, each with an event, and never sent to the provider.
-    tokio::time::sleep(Duration::from_secs(2)).await;
     for orphan in orphans.iter().step_by(60) {
-        let state = status(server.grpc_addr, orphan).await;
-        assert_eq!(state.status, ConnectionStatus::Revoked as i32, "{orphan}");
+        crate::helpers::wait_until(orphan, Duration::from_secs(10), || async {
+            status(server.grpc_addr, orphan).await.status == ConnectionStatus::Revoked as i32
+        })
+        .await;
     }
     assert_eq!(provider.token_calls_of("refresh_token"), 1);
     store.close().await;

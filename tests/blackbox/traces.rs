@@ -115,7 +115,18 @@ async fn a_get_token_that_refreshed_is_one_trace_under_the_callers_trace_id() {
         .expect("refreshed and served");
     assert_eq!(fake.token_calls_of("refresh_token"), 1);
 
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Spans end as their work does: wait for the last of them (the append) to be exported.
+    crate::helpers::wait_until(
+        "the caller's spans exported",
+        Duration::from_secs(5),
+        || {
+            let done = exporter.get_finished_spans().unwrap().iter().any(|s| {
+                s.span_context.trace_id().to_string() == trace_id && s.name == "store.append"
+            });
+            async move { done }
+        },
+    )
+    .await;
     let spans = exporter.get_finished_spans().unwrap();
     let ours: Vec<_> = spans
         .iter()
@@ -148,6 +159,9 @@ async fn a_get_token_that_refreshed_is_one_trace_under_the_callers_trace_id() {
         .expect("refreshed");
     assert_eq!(refreshed.correlation_id.as_deref(), Some(trace_id));
     shutdown.cancel();
-    let _ = running.await;
+    running
+        .await
+        .expect("the app's task")
+        .expect("the app stops cleanly");
     dir.remove();
 }
