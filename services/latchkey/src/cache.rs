@@ -26,8 +26,8 @@ use crate::bounded::{Bounded, Weigh};
 /// The longest an entry is used without the store being asked again, notifications or not.
 pub const MAX_AGE: Duration = Duration::from_secs(60);
 
-/// The connections' budget when none is set: 256 MiB.
-pub const DEFAULT_BUDGET_BYTES: usize = 256 * 1024 * 1024;
+/// The connections' budget when none is set (the setting's default, `config::DEFAULT_CACHE_MB`).
+pub const DEFAULT_BUDGET_BYTES: usize = crate::config::DEFAULT_CACHE_MB as usize * 1024 * 1024;
 
 /// Integrations are few; they get a budget of their own.
 const INTEGRATIONS_BUDGET_BYTES: usize = 16 * 1024 * 1024;

@@ -27,10 +27,10 @@ pub const DEFAULT_DATA_DIR: &str = "./latchkey-data";
 pub const DEFAULT_GRPC_ADDR: &str = "127.0.0.1:50051";
 pub const DEFAULT_HTTP_ADDR: &str = "127.0.0.1:8080";
 pub const DEFAULT_ADMIN_ADDR: &str = "127.0.0.1:9090";
+/// The projection cache's budget for connections, in MiB, when none is set.
+pub const DEFAULT_CACHE_MB: u32 = 256;
 /// The log filter when none is set (sqlx says routine notices, "relation exists", at info).
 pub const DEFAULT_LOG: &str = "info,sqlx=warn";
-
-/// Settings as given on the command line or in the environment (clap reads both; a flag wins).
 /// How callers authenticate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuthMode {
@@ -40,6 +40,7 @@ pub enum AuthMode {
     Mtls,
 }
 
+/// Settings as given on the command line or in the environment (clap reads both; a flag wins).
 #[derive(Debug, Clone, Default, Args)]
 pub struct Settings {
     /// A TOML file with any of the settings below (snake_case keys).
@@ -596,7 +597,7 @@ impl Settings {
         let cache_mb = number(
             self.cache_mb,
             file.cache_mb,
-            (crate::cache::DEFAULT_BUDGET_BYTES / (1024 * 1024)) as u32,
+            DEFAULT_CACHE_MB,
             "LATCHKEY_CACHE_MB (--cache-mb)",
             1..=1024 * 1024,
         );
@@ -687,9 +688,8 @@ impl Settings {
 #[cfg(test)]
 mod tests;
 
-/// Postgres sessions a replica opens when not told: twice its cores, at least 4. More sessions
-/// than the work keeps busy wait in the kernel's run queue, not the pool's, and lengthen the tail
-/// (measured in docs/benchmarks/log-2026-12.md).
+/// Postgres sessions a replica opens when not told: twice its cores, at least 4; more wait in the
+/// kernel's run queue, not the pool's, and lengthen the tail (docs/benchmarks/log-2026-12.md).
 pub fn default_database_pool_size() -> u32 {
     std::thread::available_parallelism()
         .map_or(2, std::num::NonZeroUsize::get)
