@@ -16,6 +16,7 @@ use latchkey_oauth::{
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
+use super::oauth_state::{state_digest, unknown_state};
 use super::{Connections, live_connections_of_account};
 use crate::callers::Caller;
 use crate::error::AppError;
@@ -99,19 +100,6 @@ pub enum CallbackOutcome {
         return_url: Option<String>,
         connect_session: Option<latchkey_domain::ConnectSessionId>,
     },
-}
-
-/// A callback whose `state` names no pending authorization: nothing changes.
-pub(super) fn unknown_state() -> AppError {
-    AppError::from(latchkey_domain::FieldViolation::new(
-        "state",
-        "is unknown, expired or already used; start the authorization again",
-    ))
-}
-
-/// A digest of the one-time `state`: what the log keeps, so the log never holds the state itself.
-pub(super) fn state_digest(state: &str) -> String {
-    latchkey_crypto::sha256_hex(state.as_bytes())
 }
 
 impl Connections {

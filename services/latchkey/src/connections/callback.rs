@@ -18,7 +18,8 @@ use latchkey_store::Lease;
 use tokio::sync::watch;
 
 use super::Connections;
-use super::authorize::{CallbackOutcome, CallbackParams, state_digest, unknown_state};
+use super::authorize::{CallbackOutcome, CallbackParams};
+use super::oauth_state::{state_digest, unknown_state, well_formed};
 use crate::callers::{Caller, Scope};
 use crate::error::AppError;
 
@@ -87,15 +88,6 @@ fn flight_key(digest: &str, caller: &Caller, cookies: Option<&str>) -> String {
         ),
         None => format!("{digest}:{scope}"),
     }
-}
-
-/// A `state` Latchkey could have issued (43 URL-safe characters): anything else is refused
-/// before any lookup.
-pub(super) fn well_formed(state: &str) -> bool {
-    (16..=128).contains(&state.len())
-        && state
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 impl Connections {

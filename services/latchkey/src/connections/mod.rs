@@ -17,6 +17,7 @@ mod client;
 pub mod connect;
 mod flight;
 pub mod import;
+mod oauth_state;
 pub mod queries;
 pub mod refresh;
 mod refusals;

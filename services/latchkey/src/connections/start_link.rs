@@ -11,7 +11,7 @@ use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
 use super::Connections;
-use super::authorize::{state_digest, unknown_state};
+use super::oauth_state::{state_digest, unknown_state, well_formed};
 use crate::error::AppError;
 
 /// The provider's authorization URL without its `state`: what the log may keep.
@@ -63,7 +63,7 @@ impl Connections {
     /// Opens a start link: once, while its authorization waits. The browser that opens it owns
     /// the authorization; of two at the same moment one wins (the append names the version).
     pub async fn open_authorization(&self, state: &str) -> Result<OpenedAuthorization, AppError> {
-        if !super::callback::well_formed(state) {
+        if !well_formed(state) {
             return Err(unknown_state());
         }
         let found = self.store.connection_by_state(&state_digest(state)).await?;
