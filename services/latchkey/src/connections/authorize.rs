@@ -180,6 +180,27 @@ impl Connections {
         })
     }
 
+    /// What an authorization starts from: an authorization-code integration, and a return URL
+    /// the platform allows.
+    fn check_start(
+        &self,
+        integration: &integration::State,
+        return_url: Option<&Url>,
+    ) -> Result<(), AppError> {
+        let declared = &integration.config;
+        if declared.grant_type != GrantType::AuthorizationCode {
+            return Err(AppError::FailedPrecondition(format!(
+                "integration {} uses the {} grant; StartAuthorization is for authorization_code",
+                integration.id,
+                declared.grant_type.as_str()
+            )));
+        }
+        match return_url {
+            Some(url) => self.check_return_url(&[declared], url),
+            None => Ok(()),
+        }
+    }
+
     pub async fn start_authorization(
         &self,
         caller: &Caller,
@@ -190,16 +211,7 @@ impl Connections {
             .integration_for(caller, request.integration_id, &request.tenant)
             .await?;
         let declared = &integration.config;
-        if declared.grant_type != GrantType::AuthorizationCode {
-            return Err(AppError::FailedPrecondition(format!(
-                "integration {} uses the {} grant; StartAuthorization is for authorization_code",
-                integration.id,
-                declared.grant_type.as_str()
-            )));
-        }
-        if let Some(url) = &request.return_url {
-            self.check_return_url(&[declared], url)?;
-        }
+        self.check_start(&integration, request.return_url.as_ref())?;
         let now = Utc::now();
         let (connection_id, mut events, expected, state) = self
             .connection_to_authorize(request.connection_id, &integration, &request.tenant, now)

@@ -24,6 +24,19 @@ pub(super) fn reauthorization_required(state: &connection::State, detail: String
     }
 }
 
+/// [`reauthorization_required`] with what the connection recorded last (code and description).
+pub(super) fn needs_customer(state: &connection::State) -> AppError {
+    let reason = state
+        .last_error
+        .as_ref()
+        .map(|e| {
+            let description = e.description.as_ref().map(|d| format!(" ({d})"));
+            format!(": {}{}", e.code, description.unwrap_or_default())
+        })
+        .unwrap_or_default();
+    reauthorization_required(state, reason)
+}
+
 /// A refresh whose refresh token is in doubt and may not be sent again.
 pub(super) fn refresh_interrupted(id: ConnectionId) -> AppError {
     AppError::explained(
@@ -70,8 +83,21 @@ pub(super) fn deleted(id: ConnectionId) -> AppError {
     .about("connection_id", id)
 }
 
+/// The provider's tokens, as the connection's last one lasted, do not last the `min_ttl` asked for.
+pub(super) fn too_short(state: &connection::State, min_ttl: Duration) -> AppError {
+    let lifetime = state
+        .expires_at
+        .zip(state.refreshed_at.or(state.authorized_at))
+        .map(|(expires, issued)| {
+            let millis = (expires - issued).num_milliseconds();
+            format!(" ({}s)", (millis + 500) / 1000)
+        })
+        .unwrap_or_default();
+    lifetime_too_short(state.id, &lifetime, min_ttl)
+}
+
 /// The provider's tokens do not last the `min_ttl` asked for (`lifetime`: " (40s)", or empty).
-pub(super) fn lifetime_too_short(id: ConnectionId, lifetime: &str, min_ttl: Duration) -> AppError {
+fn lifetime_too_short(id: ConnectionId, lifetime: &str, min_ttl: Duration) -> AppError {
     AppError::explained(
         ErrorKind::FailedPrecondition,
         "TOKEN_LIFETIME_TOO_SHORT",

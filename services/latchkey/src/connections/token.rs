@@ -10,7 +10,7 @@ use latchkey_domain::{ConnectionId, StreamId, TokenPlacement, connection};
 use secrecy::{ExposeSecret, SecretString};
 
 use super::Connections;
-use super::refusals::{deleted, lifetime_too_short, not_now, reauthorization_required};
+use super::refusals::{deleted, needs_customer, not_now, too_short};
 use crate::callers::Caller;
 use crate::error::AppError;
 
@@ -86,34 +86,12 @@ impl Connections {
                     Arc::new(self.ensure_fresh(id, Need::MinTtl(min_ttl)).await?)
                 }
                 connection::Status::ReauthorizationRequired => {
-                    let reason = state
-                        .last_error
-                        .as_ref()
-                        .map(|e| {
-                            format!(
-                                ": {}{}",
-                                e.code,
-                                e.description
-                                    .as_ref()
-                                    .map(|d| format!(" ({d})"))
-                                    .unwrap_or_default()
-                            )
-                        })
-                        .unwrap_or_default();
-                    return Err(reauthorization_required(&state, reason));
+                    return Err(needs_customer(&state));
                 }
                 other => return Err(not_now(id, other, "has no token to hand out")),
             };
             if !good_for(&state, min_ttl, Utc::now()) {
-                let lifetime = state
-                    .expires_at
-                    .zip(state.refreshed_at.or(state.authorized_at))
-                    .map(|(expires, issued)| {
-                        let millis = (expires - issued).num_milliseconds();
-                        format!(" ({}s)", (millis + 500) / 1000)
-                    })
-                    .unwrap_or_default();
-                return Err(lifetime_too_short(id, &lifetime, min_ttl));
+                return Err(too_short(&state, min_ttl));
             }
         } else if is_due(&state, now) && !self.refresh.busy(id) {
             // Stale while revalidate: this token is good enough; refresh behind the caller.
