@@ -16,6 +16,8 @@ use latchkey_oauth::{
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
+pub use super::callback_params::CallbackParams;
+use super::callback_params::callback_failure;
 use super::oauth_state::{state_digest, unknown_state};
 use super::{Connections, live_connections_of_account};
 use crate::callers::Caller;
@@ -42,46 +44,6 @@ pub struct Started {
     pub authorization_url: String,
     pub connection_id: ConnectionId,
     pub expires_at: DateTime<Utc>,
-}
-
-/// The query a provider redirects the browser back with.
-#[derive(Debug, Default)]
-pub struct CallbackParams {
-    pub state: Option<String>,
-    pub code: Option<SecretString>,
-    pub error: Option<String>,
-    pub error_description: Option<String>,
-    pub iss: Option<String>,
-    /// The browser's `Cookie` header, on the hosted callback: what proves, for an authorization
-    /// started from a connect session, that this is the browser that owns the session.
-    pub cookies: Option<String>,
-    /// The other parameters, for the integration's callback parameters (`realmId`); at most
-    /// [`CallbackParams::MAX_OTHERS`].
-    pub others: Vec<(String, String)>,
-}
-
-impl CallbackParams {
-    /// Parses a query string (`code=…&state=…`); unknown parameters are ignored.
-    pub fn from_query(query: &str) -> Self {
-        let mut params = Self::default();
-        for (key, value) in url::form_urlencoded::parse(query.trim_start_matches('?').as_bytes()) {
-            let value = value.into_owned();
-            match key.as_ref() {
-                "state" => params.state = Some(value),
-                "code" => params.code = Some(SecretString::from(value)),
-                "error" => params.error = Some(value),
-                "error_description" => params.error_description = Some(value),
-                "iss" => params.iss = Some(value),
-                other if params.others.len() < Self::MAX_OTHERS => {
-                    params.others.push((other.to_owned(), value));
-                }
-                _ => {}
-            }
-        }
-        params
-    }
-
-    pub const MAX_OTHERS: usize = 32;
 }
 
 /// How a callback ended, once its `state` named a pending authorization.
@@ -340,7 +302,6 @@ impl Connections {
             return Err(unknown_state());
         }
         let integration = self.integration_state(state.integration_id).await?;
-        let failed = |error: &str, description: Option<String>| (error.to_owned(), description);
         let captured = capture_callback_params(&integration.config.callback_params, &params.others);
         let mut values = pending
             .params
@@ -350,36 +311,7 @@ impl Connections {
             values.extend(captured.clone());
         }
         let config = &*super::configured(&integration.config, &values)?;
-        let failure = if let Some(error) = &params.error {
-            Some(failed(error, params.error_description.clone()))
-        } else if let Err(violation) = &captured {
-            Some(failed(
-                "invalid_request",
-                Some(format!("the callback's {violation}")),
-            ))
-        } else {
-            match (&params.iss, &config.issuer) {
-                (Some(iss), Some(issuer))
-                    if iss.trim_end_matches('/') != issuer.as_str().trim_end_matches('/') =>
-                {
-                    Some(failed(
-                        "invalid_iss",
-                        Some(format!(
-                            "the callback's iss {iss:?} is not the integration's issuer"
-                        )),
-                    ))
-                }
-                (None, _) if config.require_iss => Some(failed(
-                    "invalid_iss",
-                    Some("the provider sends iss on callbacks, and this one has none".to_owned()),
-                )),
-                _ if params.code.is_none() => Some(failed(
-                    "invalid_request",
-                    Some("the callback has no code".to_owned()),
-                )),
-                _ => None,
-            }
-        };
+        let failure = callback_failure(&params, captured.as_ref().err(), config);
         let outcome = match (failure, &params.code) {
             (None, Some(code)) => {
                 match self
@@ -403,7 +335,7 @@ impl Connections {
                 }
             }
             (Some(failure), _) => Err(failure),
-            (None, None) => Err(failed("invalid_request", None)),
+            (None, None) => Err(("invalid_request".to_owned(), None)),
         };
         match outcome {
             Ok((response, account)) => {
@@ -675,21 +607,5 @@ impl Connections {
         self.vault.shred(&StreamId::Connection(started.id)).await?;
         tracing::info!(connection_id = %twin.id, via = %started.id, "same provider account: the existing connection was re-authorized");
         Ok(connection)
-    }
-}
-
-#[cfg(test)]
-mod properties {
-    use super::*;
-    use proptest::prelude::*;
-
-    proptest! {
-        #[test]
-        fn any_callback_query_parses_never_a_panic(query in ".{0,300}") {
-            let params = CallbackParams::from_query(&query);
-            if let Some(state) = params.state {
-                prop_assert!(query.contains("state"), "{state}");
-            }
-        }
     }
 }

@@ -13,6 +13,7 @@
 
 pub mod authorize;
 mod callback;
+mod callback_params;
 mod client;
 pub mod connect;
 mod flight;
