@@ -384,13 +384,12 @@ impl App {
     /// call and its commit) and closes the store.
     pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let stop = self.stop.clone();
-        let link = tokio::spawn({
-            let stop = stop.clone();
-            async move {
-                shutdown.cancelled().await;
-                stop.cancel();
-            }
-        });
+        // The caller's shutdown stops the app; polled beside the servers, it never ends itself.
+        let link = async {
+            shutdown.cancelled().await;
+            stop.cancel();
+            std::future::pending::<()>().await;
+        };
         self.start_tasks();
         let serve = servers::serve(
             self.listeners,
@@ -408,6 +407,7 @@ impl App {
         tokio::pin!(serve);
         let result = tokio::select! {
             result = &mut serve => result,
+            () = link => Ok(()),
             () = async {
                 stop.cancelled().await;
                 tokio::time::sleep(SHUTDOWN_GRACE).await;
@@ -427,7 +427,6 @@ impl App {
         {
             tracing::warn!(?drain, "background work did not finish in time");
         }
-        link.abort();
         self.store.close().await;
         tracing::info!("latchkey stopped");
         result
