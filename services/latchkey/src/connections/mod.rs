@@ -110,22 +110,32 @@ fn param_values(
 }
 
 /// The integration's configuration with its URLs filled for one connection (its parameters and
-/// what its callback kept); borrowed when it has nothing to fill.
+/// what its callback kept); borrowed when it has nothing to fill. For what Latchkey sends to the
+/// provider: the filled hosts are held to `allowed_hosts` again (checked when the values were
+/// given too, but the list may have shrunk since).
 fn configured<'a>(
     config: &'a IntegrationConfig,
     values: &ParamValues,
 ) -> Result<Cow<'a, IntegrationConfig>, AppError> {
-    // Checked when the values were given too; again here, in case allowed_hosts shrank since.
-    let checked = config
+    config
         .check_param_hosts(values)
-        .map_err(|errors| errors.to_string());
-    checked
-        .and_then(|()| config.for_connection(values).map_err(|v| v.to_string()))
-        .map_err(|violation| {
-            AppError::FailedPrecondition(format!(
-                "the integration's URLs cannot be built for this connection: {violation}"
-            ))
-        })
+        .map_err(|errors| cannot_build(&errors))?;
+    filled(config, values)
+}
+
+/// [`configured`] without the host check, for URLs Latchkey only hands out (`GetToken`'s
+/// `base_uri`): nothing is sent there from here.
+fn filled<'a>(
+    config: &'a IntegrationConfig,
+    values: &ParamValues,
+) -> Result<Cow<'a, IntegrationConfig>, AppError> {
+    config.for_connection(values).map_err(|v| cannot_build(&v))
+}
+
+fn cannot_build(why: &dyn std::fmt::Display) -> AppError {
+    AppError::FailedPrecondition(format!(
+        "the integration's URLs cannot be built for this connection: {why}"
+    ))
 }
 
 fn within_allowed_scopes(config: &IntegrationConfig, asked: &[Scope]) -> Result<(), AppError> {

@@ -142,7 +142,7 @@ impl Connections {
             access_token,
             placement,
             base_uri: match &config.base_uri {
-                Some(uri) if uri.is_template() => super::configured(config, &state.url_values())?
+                Some(uri) if uri.is_template() => super::filled(config, &state.url_values())?
                     .base_uri
                     .as_ref()
                     .map(|u| u.as_str().to_owned()),
