@@ -12,7 +12,7 @@ use latchkey_proto::v1::{
     GetHistoryRequest, GetTokenRequest, GrantType, IntegrationConfig, RefreshTokenRequest,
     get_history_request,
 };
-use latchkey_store::{EventStore, SqliteStore};
+use latchkey_store::{DataKeys, EventLog, EventStore, SqliteStore};
 use secrecy::SecretString;
 use tonic::Code;
 

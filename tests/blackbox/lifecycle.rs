@@ -637,7 +637,7 @@ async fn a_thousand_connections_expiring_soon_are_refreshed_in_time_within_the_b
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_crash_during_a_refresh_storm_loses_nothing_and_reuses_no_refresh_token() {
     use latchkey_domain::{DomainEvent, EventMeta, connection};
-    use latchkey_store::{EventStore, PgStore};
+    use latchkey_store::{EventLog, EventStore, PgStore, Projections};
 
     let provider = FakeProvider::start(ProviderConfig::default())
         .await

@@ -597,7 +597,7 @@ async fn an_integration_with_live_connections_is_deleted_only_with_force_which_r
 async fn six_hundred_connections_of_a_deleted_integration_do_not_delay_another_integrations_refresh()
  {
     use latchkey_domain::{DomainEvent, StreamId, integration as domain};
-    use latchkey_store::{EventContext, EventStore, PgStore};
+    use latchkey_store::{EventContext, EventLog, EventStore, PgStore, Projections};
 
     let provider = provider().await;
     provider.set_quirks(Quirks {

@@ -150,7 +150,7 @@ async fn a_get_token_that_refreshed_is_one_trace_under_the_callers_trace_id() {
     let events = latchkey_store::SqliteStore::open(&dir.path.join("data/latchkey.db"))
         .await
         .unwrap();
-    let all = latchkey_store::EventStore::read_all(&events, 0, 100)
+    let all = latchkey_store::EventLog::read_all(&events, 0, 100)
         .await
         .unwrap();
     let refreshed = all

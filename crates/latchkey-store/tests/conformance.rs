@@ -16,8 +16,9 @@ use latchkey_domain::{
 };
 use latchkey_store::testing::{PgTestDatabase, TempDir};
 use latchkey_store::{
-    ApiKeyRecord, ArchiveSink, ConnectionFilter, Cursor, EventContext, EventStore, GENESIS_HASH,
-    Lease, Page, PgStore, RecordedEvent, SqliteStore, StoreError, TokenReads,
+    ApiKeyRecord, ArchiveSink, ConnectionFilter, Cursor, EventContext, EventLog, EventStore,
+    GENESIS_HASH, Lease, Page, PgStore, Projections, RecordedEvent, RefreshSchedule, SqliteStore,
+    StoreError, TokenReads,
 };
 use tokio::sync::Barrier;
 

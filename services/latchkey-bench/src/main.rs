@@ -32,7 +32,7 @@ use latchkey_fake_provider::{ExpiresIn, FakeProvider, ProviderConfig, Quirks};
 use latchkey_proto::v1 as pb;
 use latchkey_proto::v1::connection_service_client::ConnectionServiceClient;
 use latchkey_proto::v1::integration_service_client::IntegrationServiceClient;
-use latchkey_store::{EventContext, EventStore, PgStore};
+use latchkey_store::{EventContext, EventLog, EventStore, PgStore, Projections};
 use tokio_util::sync::CancellationToken;
 use tonic::transport::Channel;
 

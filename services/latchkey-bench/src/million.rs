@@ -16,7 +16,7 @@ use latchkey_domain::{ConnectionId, TenantId};
 use latchkey_fake_provider::{FakeProvider, ProviderConfig};
 use latchkey_proto::v1 as pb;
 use latchkey_proto::v1::connection_service_client::ConnectionServiceClient;
-use latchkey_store::{ConnectionFilter, EventStore, Page, PgStore};
+use latchkey_store::{ConnectionFilter, EventStore, Page, PgStore, Projections, RefreshSchedule};
 
 use super::{
     Args, Database, Server, closed_loop, connect_many, ms, password_integration, percentile,

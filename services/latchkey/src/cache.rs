@@ -220,7 +220,7 @@ mod tests {
     use crate::bounded::SHARDS;
     use latchkey_domain::{DomainEvent, GrantType, TenantId};
     use latchkey_store::testing::TempDir;
-    use latchkey_store::{EventContext, SqliteStore};
+    use latchkey_store::{EventContext, EventLog, Projections, SqliteStore};
 
     fn context() -> EventContext {
         EventContext {

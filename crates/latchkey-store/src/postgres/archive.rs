@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use sqlx::PgPool;
 
-use super::{EVENT_COLUMNS, event_from_row};
+use crate::roles::{EVENT_COLUMNS, event_from};
 use crate::{ArchiveSink, ArchiveState, ArchivedPart, KeptHead, StoreError, to_version};
 
 /// Creates partitions until a whole one lies ahead of the log (with `size` positions each from
@@ -132,7 +132,7 @@ pub(super) async fn archive_oldest(
             break;
         }
         for row in &rows {
-            let event = event_from_row(row)?;
+            let event = event_from(row, 0)?;
             from = event.position + 1;
             sink.event(&event).map_err(StoreError::Refused)?;
             events += 1;

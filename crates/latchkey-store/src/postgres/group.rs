@@ -33,10 +33,10 @@ use tokio::sync::{Notify, oneshot};
 use uuid::Uuid;
 
 use super::heads::{KnownHeads, Last};
+use super::listen::NOTIFY_CHANNEL;
 use super::write::append_on;
-use super::{
-    ConnectionArrays, ConnectionRow, NOTIFY_CHANNEL, bind_connection_arrays, unnest_connections,
-    upsert_connections,
+use super::write::{
+    ConnectionArrays, ConnectionRow, bind_connection_arrays, unnest_connections, upsert_connections,
 };
 use crate::append::{AppendTx, EventRow, append_in};
 use crate::{Appended, EventContext, Projection, RecordedEvent, StoreError, parse_projection};

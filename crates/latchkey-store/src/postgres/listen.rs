@@ -8,8 +8,10 @@ use std::time::Duration;
 use latchkey_domain::StreamId;
 use sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
 
-use super::NOTIFY_CHANNEL;
 use crate::Appended;
+
+/// Other replicas hear of appends through this channel (`LISTEN latchkey_events`).
+pub const NOTIFY_CHANNEL: &str = "latchkey_events";
 
 /// How long to wait before listening again after the connection was lost.
 const RECONNECT_AFTER: Duration = Duration::from_secs(1);

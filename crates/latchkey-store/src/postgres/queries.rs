@@ -1,5 +1,10 @@
 //! The hot queries' SQL, in one place: the store runs them, and [`hot_queries`] plans them (a test
-//! holds every plan to an index, never a sequential scan of `connections` or `events`).
+//! holds every plan to an index, never a sequential scan of `connections` or `events`). The ones
+//! both stores run live with their role, in `crate::roles`.
+
+use crate::roles::{
+    CONNECTION_BY_STATE, INTEGRATION_BY_ID, TOKEN_READS, read_all_sql, read_stream_sql,
+};
 
 pub(super) const CONNECTION_BY_ID: &str = "SELECT state FROM connections WHERE id = $1";
 
@@ -20,11 +25,6 @@ pub(super) const CONNECTIONS_AND_DATA_KEYS: &str = "SELECT r.i, c.state, k.wrapp
      FROM unnest((SELECT $1::uuid[]), (SELECT $2::text[])) WITH ORDINALITY AS r(id, owner, i) \
      LEFT JOIN connections c ON c.id = r.id \
      LEFT JOIN data_keys k ON k.owner = r.owner";
-
-pub(super) const INTEGRATION_BY_ID: &str = "SELECT state FROM integrations WHERE id = $1";
-
-pub(super) const CONNECTION_BY_STATE: &str =
-    "SELECT state FROM connections WHERE pending_state = $1";
 
 /// Which filters a `ListConnections` page has: the SQL names only those, so the planner can use
 /// the index of the one given (a generic `$1 IS NULL OR …` form walks the whole table).
@@ -111,24 +111,8 @@ pub(super) const DUE_FOR_VALIDATION: &str = "SELECT connection_id FROM connectio
 /// A stream's last version and hash (the guard every event insert advances).
 pub(super) const STREAM_HEAD: &str = "SELECT version, hash FROM stream_heads WHERE stream_id = $1";
 
-pub(super) const TOKEN_READS: &str = "SELECT actor, minute, reads FROM token_reads WHERE connection_id = $1 AND minute >= $2 \
-     ORDER BY minute, actor LIMIT $3";
-
-/// `SELECT <columns> FROM events WHERE stream_id = $1 AND version >= $2 …`.
-pub(super) fn read_stream(columns: &str) -> String {
-    format!(
-        "SELECT {columns} FROM events WHERE stream_id = $1 AND version >= $2 \
-         ORDER BY version LIMIT $3"
-    )
-}
-
-/// `SELECT <columns> FROM events WHERE position >= $1 …`.
-pub(super) fn read_all(columns: &str) -> String {
-    format!("SELECT {columns} FROM events WHERE position >= $1 ORDER BY position LIMIT $2")
-}
-
 /// Every hot query with arguments to plan it with (SQL literals, in parameter order).
-pub(super) fn hot_queries(columns: &str) -> Vec<(&'static str, String, &'static str)> {
+pub(super) fn hot_queries() -> Vec<(&'static str, String, &'static str)> {
     const ID: &str = "'0190d6f0-0000-7000-8000-000000000000'::uuid";
     vec![
         ("connection by id", CONNECTION_BY_ID.to_owned(), ID),
@@ -194,12 +178,12 @@ pub(super) fn hot_queries(columns: &str) -> Vec<(&'static str, String, &'static 
         ),
         (
             "a stream's events (GetHistory)",
-            read_stream(columns),
+            read_stream_sql(),
             "'connection-x', 1, 500",
         ),
         (
             "the log from a position (relay, replay)",
-            read_all(columns),
+            read_all_sql(),
             "42, 500",
         ),
         (
@@ -211,63 +195,3 @@ pub(super) fn hot_queries(columns: &str) -> Vec<(&'static str, String, &'static 
 }
 
 const ID_NOW_LIMIT: &str = "'0190d6f0-0000-7000-8000-000000000000'::uuid, now(), 100";
-
-impl super::PgStore {
-    /// How Postgres plans each hot query (`EXPLAIN` of its generic plan, as a prepared statement
-    /// runs it, with sequential scans priced out so a query no index serves shows one): (what the
-    /// query is for, the plan). Nothing is written.
-    pub async fn explain_hot_queries(&self) -> Result<Vec<(String, String)>, crate::StoreError> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("SET LOCAL enable_seqscan = off")
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("SET LOCAL plan_cache_mode = force_generic_plan")
-            .execute(&mut *tx)
-            .await?;
-        let mut plans = Vec::new();
-        for (i, (name, sql, args)) in hot_queries(super::EVENT_COLUMNS).into_iter().enumerate() {
-            sqlx::query(&format!("PREPARE hot_{i} AS {sql}"))
-                .execute(&mut *tx)
-                .await?;
-            let lines: Vec<String> =
-                sqlx::query_scalar(&format!("EXPLAIN EXECUTE hot_{i}({args})"))
-                    .fetch_all(&mut *tx)
-                    .await?;
-            sqlx::query(&format!("DEALLOCATE hot_{i}"))
-                .execute(&mut *tx)
-                .await?;
-            plans.push((name.to_owned(), lines.join("\n")));
-        }
-        tx.rollback().await?;
-        Ok(plans)
-    }
-
-    /// Runs the shared read of connections ([`CONNECTIONS_AND_DATA_KEYS`]) `times` times on one
-    /// session, with batches of 1 to 8 ids, and says how often Postgres planned it afresh:
-    /// (generic plans used, custom plans made), from `pg_prepared_statements`.
-    pub async fn plans_of_the_shared_read(
-        &self,
-        times: usize,
-    ) -> Result<(i64, i64), crate::StoreError> {
-        let mut conn = self.pool.acquire().await?;
-        for run in 0..times {
-            let ids: Vec<uuid::Uuid> = (0..=run % 8).map(|_| uuid::Uuid::now_v7()).collect();
-            let owners: Vec<Option<String>> = ids
-                .iter()
-                .map(|id| Some(format!("connection-{id}")))
-                .collect();
-            sqlx::query(CONNECTIONS_AND_DATA_KEYS)
-                .bind(&ids)
-                .bind(&owners)
-                .fetch_all(&mut *conn)
-                .await?;
-        }
-        let counts: (i64, i64) = sqlx::query_as(
-            "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement = $1",
-        )
-        .bind(CONNECTIONS_AND_DATA_KEYS)
-        .fetch_one(&mut *conn)
-        .await?;
-        Ok(counts)
-    }
-}

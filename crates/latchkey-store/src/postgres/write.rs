@@ -8,8 +8,8 @@ use latchkey_domain::{DomainEvent, StreamId, connection};
 use sqlx::PgConnection;
 use sqlx::postgres::PgPool;
 
-use super::NOTIFY_CHANNEL;
 use super::heads::{KnownHeads, Last};
+use super::listen::NOTIFY_CHANNEL;
 use crate::append::{AppendTx, EventRow, append_in, duplicate_name};
 use crate::{
     EventContext, Projection, RecordedEvent, StoreError, from_version, parse_projection, to_json,
@@ -90,7 +90,7 @@ async fn write_alone(
 }
 
 /// An append on Postgres (in a transaction, or a single statement on a pooled connection).
-pub(super) struct PgAppend<C> {
+pub(crate) struct PgAppend<C> {
     pub(super) conn: C,
     /// Whether it already notified listeners.
     notified: bool,
