@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, DurationRound, Utc};
 use latchkey_domain::ConnectionId;
-use latchkey_store::{EventContext, EventStore, TokenReads};
+use latchkey_store::{EventContext, TokenReads};
 use tokio_util::sync::CancellationToken;
 
 /// Reads per caller, then per connection and minute.
@@ -36,7 +36,7 @@ impl AccessLog {
         *reads.entry((connection, minute)).or_default() += 1;
     }
 
-    async fn flush(&self, store: &dyn EventStore) {
+    async fn flush(&self, store: &dyn latchkey_store::AccessLog) {
         let batch: Vec<TokenReads> = {
             let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
             pending
@@ -71,7 +71,7 @@ impl AccessLog {
     }
 
     /// Writes the counts every two seconds, and once more at shutdown.
-    pub async fn run(self: Arc<Self>, store: Arc<dyn EventStore>, shutdown: CancellationToken) {
+    pub async fn run(self: Arc<Self>, store: Arc<dyn latchkey_store::AccessLog>, shutdown: CancellationToken) {
         loop {
             tokio::select! {
                 () = shutdown.cancelled() => break,

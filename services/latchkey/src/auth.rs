@@ -15,7 +15,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::Utc;
 use latchkey_domain::TenantId;
-use latchkey_store::{ApiKeyRecord, EventStore};
+use latchkey_store::{ApiKeyRecord, ApiKeys};
 use rand::RngCore;
 use secrecy::{ExposeSecret, SecretString};
 use tonic::{Request, Status};
@@ -37,7 +37,7 @@ const FAILURE_BURST: u32 = 20;
 #[derive(Debug)]
 pub struct Authenticator {
     mode: AuthMode,
-    store: Arc<dyn EventStore>,
+    store: Arc<dyn ApiKeys>,
     cache: Mutex<HashMap<String, (Option<ApiKeyRecord>, Instant)>>,
     /// Requests per caller (`LATCHKEY_CALLER_RATE`); `None`: no limit.
     per_caller: Option<DefaultKeyedRateLimiter<String>>,
@@ -108,7 +108,7 @@ fn parse(key: &str) -> Option<(&str, &str)> {
 
 impl Authenticator {
     /// `per_caller`: requests per second each caller may make (`LATCHKEY_CALLER_RATE`).
-    pub fn new(mode: AuthMode, store: Arc<dyn EventStore>, per_caller: Option<NonZeroU32>) -> Self {
+    pub fn new(mode: AuthMode, store: Arc<dyn ApiKeys>, per_caller: Option<NonZeroU32>) -> Self {
         let burst = NonZeroU32::new(FAILURE_BURST).unwrap_or(NonZeroU32::MIN);
         let failures = NonZeroU32::new(FAILURES_PER_SECOND).unwrap_or(NonZeroU32::MIN);
         Self {

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use latchkey_crypto::{CryptoError, DataKey, Field, Sealer};
 use latchkey_domain::{Sealed, SealedSecret, StreamId};
-use latchkey_store::{EventStore, WrappedKey};
+use latchkey_store::{DataKeys, WrappedKey};
 use secrecy::SecretString;
 use tokio_util::sync::CancellationToken;
 
@@ -25,7 +25,7 @@ use crate::keys::read_keyring;
 
 #[derive(Debug)]
 pub struct Vault {
-    store: Arc<dyn EventStore>,
+    store: Arc<dyn DataKeys>,
     source: MasterKeySource,
     sealer: RwLock<Arc<Sealer>>,
     cache: Bounded<StreamId, DataKey>,
@@ -46,7 +46,7 @@ impl Weigh for DataKey {
 }
 
 impl Vault {
-    pub fn new(store: Arc<dyn EventStore>, source: MasterKeySource, sealer: Sealer) -> Self {
+    pub fn new(store: Arc<dyn DataKeys>, source: MasterKeySource, sealer: Sealer) -> Self {
         Self {
             store,
             source,
