@@ -71,7 +71,11 @@ impl AccessLog {
     }
 
     /// Writes the counts every two seconds, and once more at shutdown.
-    pub async fn run(self: Arc<Self>, store: Arc<dyn latchkey_store::AccessLog>, shutdown: CancellationToken) {
+    pub async fn run(
+        self: Arc<Self>,
+        store: Arc<dyn latchkey_store::AccessLog>,
+        shutdown: CancellationToken,
+    ) {
         loop {
             tokio::select! {
                 () = shutdown.cancelled() => break,
