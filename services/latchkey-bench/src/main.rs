@@ -36,8 +36,10 @@ use latchkey_store::{EventContext, EventLog, EventStore, PgStore, Projections};
 use tokio_util::sync::CancellationToken;
 use tonic::transport::Channel;
 
+mod appends;
 mod drain;
 mod flood;
+mod get_token;
 mod measure;
 mod million;
 mod replicas;
@@ -247,337 +249,6 @@ async fn connect(
         })
         .await?
         .into_inner())
-}
-
-#[derive(Debug)]
-struct EchoService {
-    payload: Vec<u8>,
-}
-
-#[tonic::async_trait]
-impl echo::echo_server::Echo for EchoService {
-    async fn echo(
-        &self,
-        _request: tonic::Request<echo::EchoRequest>,
-    ) -> Result<tonic::Response<echo::EchoReply>, tonic::Status> {
-        Ok(tonic::Response::new(echo::EchoReply {
-            payload: self.payload.clone(),
-        }))
-    }
-}
-
-/// A bare tonic echo on a port of its own, until `shutdown`: a channel to it and its task.
-async fn start_echo(
-    payload: Vec<u8>,
-    shutdown: CancellationToken,
-) -> anyhow::Result<(
-    Channel,
-    tokio::task::JoinHandle<Result<(), tonic::transport::Error>>,
-)> {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    let task = tokio::spawn(
-        tonic::transport::Server::builder()
-            .add_service(echo::echo_server::EchoServer::new(EchoService { payload }))
-            .serve_with_incoming_shutdown(
-                // As Latchkey's own listener does (app.rs): replies go out at once.
-                tokio_stream::StreamExt::map(
-                    tokio_stream::wrappers::TcpListenerStream::new(listener),
-                    |accepted| {
-                        accepted.inspect(|stream| {
-                            let _ = stream.set_nodelay(true);
-                        })
-                    },
-                ),
-                shutdown.cancelled_owned(),
-            ),
-    );
-    let channel = Channel::from_shared(format!("http://{addr}"))?
-        .connect()
-        .await?;
-    Ok((channel, task))
-}
-
-/// A call of the load generator, boxed so that two callers built alike have one type.
-type BoxedCall = std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<()>> + Send>>;
-
-/// One echo call through `channel`, as the load generator makes it.
-fn echo_caller(
-    channel: &Channel,
-    connection_id: &str,
-) -> Arc<impl Fn() -> BoxedCall + Send + Sync + 'static> {
-    let channel = channel.clone();
-    let id = connection_id.to_owned();
-    Arc::new(move || {
-        let mut client = echo::echo_client::EchoClient::new(channel.clone());
-        let request = echo::EchoRequest {
-            connection_id: id.clone(),
-        };
-        Box::pin(async move {
-            client.echo(request).await?;
-            anyhow::Ok(())
-        }) as BoxedCall
-    })
-}
-
-async fn bench_get_token(args: &Args, db: &Database) -> anyhow::Result<()> {
-    println!("\n## GetToken against a bare tonic echo (same client, same reply size)\n");
-    let provider = FakeProvider::start(ProviderConfig::default()).await?;
-    let server = Server::start(&db.url, |_| {}).await?;
-    let channel = server.channel().await?;
-    let integration_id = password_integration(&channel, &provider, None).await?;
-    let connection_id = connect(&channel, &integration_id, &provider)
-        .await?
-        .connection_id;
-    let request = pb::GetTokenRequest {
-        connection_id: connection_id.clone(),
-        min_ttl: None,
-    };
-    let reply = ConnectionServiceClient::new(channel.clone())
-        .get_token(request.clone())
-        .await?
-        .into_inner();
-    let size = prost::Message::encoded_len(&reply);
-    // EchoReply is one bytes field: a tag, a length, the bytes.
-    let payload = vec![7u8; size.saturating_sub(3)];
-    // Two echoes alike: the second is the control, its ratio to the first the run's noise.
-    let echo_shutdown = CancellationToken::new();
-    let (echo_channel, echo_task) = start_echo(payload.clone(), echo_shutdown.clone()).await?;
-    let (control_channel, control_task) = start_echo(payload, echo_shutdown.clone()).await?;
-    let echo_size = prost::Message::encoded_len(
-        &echo::echo_client::EchoClient::new(echo_channel.clone())
-            .echo(echo::EchoRequest {
-                connection_id: connection_id.clone(),
-            })
-            .await?
-            .into_inner(),
-    );
-    println!("Reply sizes: GetToken {size} bytes, echo {echo_size} bytes.\n");
-    println!(
-        "| callers | echo calls/s | GetToken calls/s | ratio (≥ 0.9) | second echo ÷ echo (noise) | echo p50 / p99 | GetToken p50 / p99 | p99 ratio (≤ 1.2) | CPU per call, echo / GetToken |"
-    );
-    println!("|---|---|---|---|---|---|---|---|---|");
-    for &concurrency in &args.callers {
-        // Interleaved rounds, pooled: a burst of noise lands on the three sides alike.
-        let echo_call = echo_caller(&echo_channel, &connection_id);
-        let control_call = echo_caller(&control_channel, &connection_id);
-        let latchkey_call = {
-            let channel = channel.clone();
-            let request = request.clone();
-            Arc::new(move || {
-                let mut client = ConnectionServiceClient::new(channel.clone());
-                let request = request.clone();
-                // Boxed as the echo's calls are: the three sides pay alike.
-                Box::pin(async move {
-                    client.get_token(request).await?;
-                    anyhow::Ok(())
-                }) as BoxedCall
-            })
-        };
-        let (echo, control, latchkey) = interleaved_with_control(
-            concurrency,
-            args.seconds,
-            echo_call,
-            control_call,
-            latchkey_call,
-        )
-        .await?;
-        let ratio = latchkey.per_second / echo.per_second;
-        let noise = control.per_second / echo.per_second;
-        let p99_ratio = latchkey.p99.as_secs_f64() / echo.p99.as_secs_f64().max(1e-9);
-        println!(
-            "| {concurrency} | {:.0} | {:.0} | {ratio:.2} {} | {noise:.2} | {} / {} | {} / {} | {p99_ratio:.2} {} | {:.1} / {:.1} µs |",
-            echo.per_second,
-            latchkey.per_second,
-            verdict(ratio >= 0.9),
-            ms(echo.p50),
-            ms(echo.p99),
-            ms(latchkey.p50),
-            ms(latchkey.p99),
-            verdict(p99_ratio <= 1.2),
-            echo.cpu_per_call.as_secs_f64() * 1e6,
-            latchkey.cpu_per_call.as_secs_f64() * 1e6,
-        );
-    }
-    echo_shutdown.cancel();
-    let _ = echo_task.await;
-    let _ = control_task.await;
-    server.stop().await;
-    Ok(())
-}
-
-fn context() -> EventContext {
-    EventContext {
-        actor: "bench".to_owned(),
-        correlation_id: None,
-        occurred_at: chrono::Utc::now(),
-    }
-}
-
-/// A connection as a real authorization leaves it: created and authorized, with sealed tokens
-/// of real sizes and a token response's metadata.
-fn connection_events(id: ConnectionId, integration: IntegrationId) -> Vec<DomainEvent> {
-    let sealed = |n: usize| Sealed::from_bytes((0..n).map(|i| i as u8).collect());
-    vec![
-        connection::Event::ConnectionCreated {
-            connection_id: id,
-            integration_id: integration,
-            tenant: TenantId::parse("acme").unwrap(),
-            grant_type: GrantType::AuthorizationCode,
-        }
-        .into(),
-        connection::Event::Authorized {
-            grant_type: GrantType::AuthorizationCode,
-            tokens: connection::TokenSet {
-                access_token: sealed(2 + 12 + 180 + 16),
-                refresh_token: Some(sealed(2 + 12 + 100 + 16)),
-                token_type: "Bearer".to_owned(),
-                expires_at: Some(chrono::Utc::now() + chrono::Duration::hours(1)),
-                scopes: vec!["api".to_owned(), "refresh_token".to_owned()],
-                metadata: [
-                    ("token_type".to_owned(), serde_json::json!("Bearer")),
-                    ("expires_in".to_owned(), serde_json::json!(3600)),
-                    ("scope".to_owned(), serde_json::json!("api refresh_token")),
-                    (
-                        "instance_url".to_owned(),
-                        serde_json::json!("https://acme.my.salesforce.com"),
-                    ),
-                ]
-                .into(),
-                refresh_at: Some(chrono::Utc::now() + chrono::Duration::minutes(55)),
-                refresh_token_expires_at: None,
-            },
-            credentials: None,
-            provider_account_id: Some("0051x000001AbCdAAK".to_owned()),
-            via: None,
-            grant: None,
-        }
-        .into(),
-    ]
-}
-
-fn validated() -> DomainEvent {
-    connection::Event::Validated {
-        valid: true,
-        reason: None,
-    }
-    .into()
-}
-
-async fn bench_appends(args: &Args, db: &Database) -> anyhow::Result<()> {
-    println!("\n## Appends on Postgres against plain single-row INSERTs of the same size\n");
-    let store = Arc::new(PgStore::connect(&db.url, 40).await?);
-    let pool = store.pool().clone();
-    sqlx::query(
-        "CREATE TABLE IF NOT EXISTS bench_plain (position BIGSERIAL PRIMARY KEY, \
-         stream_id TEXT NOT NULL, version BIGINT NOT NULL, event_type TEXT NOT NULL, \
-         occurred_at TIMESTAMPTZ NOT NULL, payload TEXT NOT NULL, hash BYTEA NOT NULL)",
-    )
-    .execute(&pool)
-    .await?;
-    // The size of the event appended below, as stored.
-    let probe = ConnectionId::new_v7();
-    let integration = IntegrationId::new_v7();
-    store
-        .append(
-            StreamId::Connection(probe),
-            0,
-            connection_events(probe, integration),
-            &context(),
-        )
-        .await?;
-    let recorded = store
-        .append(
-            StreamId::Connection(probe),
-            2,
-            vec![validated()],
-            &context(),
-        )
-        .await?;
-    let payload = "x".repeat(recorded[0].payload.len());
-    println!(
-        "Each append: one `validated` event ({} bytes of payload) on a connection's stream, with \
-         its projection row updated in the same transaction. Each INSERT: one row of the same \
-         payload, stream id and 32-byte hash, in its own transaction.\n",
-        payload.len()
-    );
-    println!(
-        "| writers | plain INSERTs/s | appends (events/s) | ratio (≥ 0.6) | ≥ 6,000/s at 32 |"
-    );
-    println!("|---|---|---|---|---|");
-    for &writers in &args.writers {
-        let plain_call = {
-            let pool = pool.clone();
-            let payload = payload.clone();
-            Arc::new(move || {
-                let pool = pool.clone();
-                let payload = payload.clone();
-                async move {
-                    sqlx::query(
-                        "INSERT INTO bench_plain (stream_id, version, event_type, occurred_at, \
-                         payload, hash) VALUES ($1, 1, 'validated', now(), $2, $3)",
-                    )
-                    .bind(format!("connection-{}", uuid::Uuid::now_v7()))
-                    .bind(payload)
-                    .bind([0u8; 32].as_slice())
-                    .execute(&pool)
-                    .await?;
-                    Ok(())
-                }
-            })
-        };
-        // Each writer appends to connections of its own, version by version.
-        let mut streams = Vec::new();
-        for _ in 0..writers {
-            let id = ConnectionId::new_v7();
-            store
-                .append(
-                    StreamId::Connection(id),
-                    0,
-                    connection_events(id, integration),
-                    &context(),
-                )
-                .await?;
-            streams.push(Arc::new(tokio::sync::Mutex::new((id, 2u64))));
-        }
-        let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let append_call = {
-            let store = store.clone();
-            Arc::new(move || {
-                let store = store.clone();
-                let slot = streams[next.fetch_add(1, Ordering::Relaxed) % streams.len()].clone();
-                async move {
-                    let mut slot = slot.lock().await;
-                    let (id, version) = *slot;
-                    store
-                        .append(
-                            StreamId::Connection(id),
-                            version,
-                            vec![validated()],
-                            &context(),
-                        )
-                        .await?;
-                    slot.1 += 1;
-                    Ok(())
-                }
-            })
-        };
-        let (plain, appends) = interleaved(writers, args.seconds, plain_call, append_call).await?;
-        let ratio = appends.per_second / plain.per_second;
-        println!(
-            "| {writers} | {:.0} | {:.0} | {ratio:.2} {} | {} |",
-            plain.per_second,
-            appends.per_second,
-            verdict(ratio >= 0.6),
-            if writers == 32 {
-                verdict(appends.per_second >= 6000.0)
-            } else {
-                "–"
-            }
-        );
-    }
-    store.close().await;
-    Ok(())
 }
 
 async fn bench_nats(args: &Args) -> anyhow::Result<()> {
@@ -849,6 +520,64 @@ async fn bench_memory(args: &Args, db: &Database) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn context() -> EventContext {
+    EventContext {
+        actor: "bench".to_owned(),
+        correlation_id: None,
+        occurred_at: chrono::Utc::now(),
+    }
+}
+
+/// A connection as a real authorization leaves it: created and authorized, with sealed tokens
+/// of real sizes and a token response's metadata.
+fn connection_events(id: ConnectionId, integration: IntegrationId) -> Vec<DomainEvent> {
+    let sealed = |n: usize| Sealed::from_bytes((0..n).map(|i| i as u8).collect());
+    vec![
+        connection::Event::ConnectionCreated {
+            connection_id: id,
+            integration_id: integration,
+            tenant: TenantId::parse("acme").unwrap(),
+            grant_type: GrantType::AuthorizationCode,
+        }
+        .into(),
+        connection::Event::Authorized {
+            grant_type: GrantType::AuthorizationCode,
+            tokens: connection::TokenSet {
+                access_token: sealed(2 + 12 + 180 + 16),
+                refresh_token: Some(sealed(2 + 12 + 100 + 16)),
+                token_type: "Bearer".to_owned(),
+                expires_at: Some(chrono::Utc::now() + chrono::Duration::hours(1)),
+                scopes: vec!["api".to_owned(), "refresh_token".to_owned()],
+                metadata: [
+                    ("token_type".to_owned(), serde_json::json!("Bearer")),
+                    ("expires_in".to_owned(), serde_json::json!(3600)),
+                    ("scope".to_owned(), serde_json::json!("api refresh_token")),
+                    (
+                        "instance_url".to_owned(),
+                        serde_json::json!("https://acme.my.salesforce.com"),
+                    ),
+                ]
+                .into(),
+                refresh_at: Some(chrono::Utc::now() + chrono::Duration::minutes(55)),
+                refresh_token_expires_at: None,
+            },
+            credentials: None,
+            provider_account_id: Some("0051x000001AbCdAAK".to_owned()),
+            via: None,
+            grant: None,
+        }
+        .into(),
+    ]
+}
+
+fn validated() -> DomainEvent {
+    connection::Event::Validated {
+        valid: true,
+        reason: None,
+    }
+    .into()
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
@@ -891,9 +620,13 @@ type Part = for<'a> fn(
 
 /// The parts, in the order they run.
 const PARTS: [(&str, Part); 9] = [
-    ("get_token", |args, db| Box::pin(bench_get_token(args, db))),
+    ("get_token", |args, db| {
+        Box::pin(get_token::bench_get_token(args, db))
+    }),
     ("flood", |args, db| Box::pin(flood::bench_flood(args, db))),
-    ("appends", |args, db| Box::pin(bench_appends(args, db))),
+    ("appends", |args, db| {
+        Box::pin(appends::bench_appends(args, db))
+    }),
     ("nats", |args, _| Box::pin(bench_nats(args))),
     ("memory", |args, db| Box::pin(bench_memory(args, db))),
     ("storm", |args, db| Box::pin(bench_storm(args, db))),
