@@ -189,12 +189,12 @@ impl Template {
         if input.default_token_lifetime_secs.is_none() {
             input.default_token_lifetime_secs = self.default_token_lifetime_secs;
         }
-        if input.refresh_token_reuse.is_empty() {
-            input.refresh_token_reuse = self.refresh_token_reuse.clone();
-            input.refresh_token_reuse_grace_secs = self.refresh_token_reuse_grace_secs;
+        if input.refresh.refresh_token_reuse.is_empty() {
+            input.refresh.refresh_token_reuse = self.refresh_token_reuse.clone();
+            input.refresh.refresh_token_reuse_grace_secs = self.refresh_token_reuse_grace_secs;
         }
-        if input.refresh_token_max_idle_secs.is_none() {
-            input.refresh_token_max_idle_secs = self.refresh_token_max_idle_secs;
+        if input.refresh.refresh_token_max_idle_secs.is_none() {
+            input.refresh.refresh_token_max_idle_secs = self.refresh_token_max_idle_secs;
         }
         if input.token_placement.is_none() {
             input.token_placement = self.token_placement.clone();

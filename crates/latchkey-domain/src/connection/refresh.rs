@@ -153,10 +153,13 @@ pub fn refresh_at(
     jitter: Jitter,
 ) -> DateTime<Utc> {
     let lifetime = (expires_at - now).max(Duration::zero());
-    let lead = Duration::seconds(i64::from(config.refresh_margin_secs)).min(lifetime / 2);
+    let lead = Duration::seconds(i64::from(config.refresh.refresh_margin_secs)).min(lifetime / 2);
     let spread = (lead.num_milliseconds() / 10) as f64;
     let at = expires_at - lead - Duration::milliseconds(jitter.between(0.0, spread) as i64);
-    match (has_refresh_token, config.refresh_token_max_idle_secs) {
+    match (
+        has_refresh_token,
+        config.refresh.refresh_token_max_idle_secs,
+    ) {
         (true, Some(idle)) => at.min(idle_deadline(now, idle)),
         _ => at,
     }
@@ -165,7 +168,7 @@ pub fn refresh_at(
 /// When a refresh token that dies at `dies_at` is to be announced (`refresh_token_expiring`):
 /// the integration's warning before it.
 pub fn expiry_warning_at(config: &IntegrationConfig, dies_at: DateTime<Utc>) -> DateTime<Utc> {
-    dies_at - Duration::seconds(i64::from(config.refresh_token_expiry_warning_secs))
+    dies_at - Duration::seconds(i64::from(config.refresh.refresh_token_expiry_warning_secs))
 }
 
 /// When to wake for tokens planned to refresh at `refresh_at` whose refresh token dies at

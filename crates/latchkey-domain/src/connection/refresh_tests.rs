@@ -6,7 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::*;
 use crate::connection::{LastError, TokenSet};
-use crate::integration::IntegrationConfigInput;
+use crate::integration::{IntegrationConfigInput, RefreshPolicyInput};
 use crate::{ConnectionId, GrantType, IntegrationId, Sealed, TenantId};
 
 const HORIZON: Duration = Duration::days(3);
@@ -21,8 +21,11 @@ fn config(margin_secs: u32, idle_secs: Option<u32>) -> IntegrationConfig {
         grant_type: "client_credentials".to_owned(),
         token_url: "https://p.example/token".to_owned(),
         client_id: "c".to_owned(),
-        refresh_margin_secs: Some(margin_secs),
-        refresh_token_max_idle_secs: idle_secs,
+        refresh: RefreshPolicyInput {
+            refresh_margin_secs: Some(margin_secs),
+            refresh_token_max_idle_secs: idle_secs,
+            ..Default::default()
+        },
         default_token_lifetime_secs: Some(3600),
         ..Default::default()
     }
@@ -494,7 +497,7 @@ mod refresh_token_expiry {
 
     fn config(warning_days: u32) -> IntegrationConfig {
         let mut config = super::config(300, None);
-        config.refresh_token_expiry_warning_secs = warning_days * 24 * 3600;
+        config.refresh.refresh_token_expiry_warning_secs = warning_days * 24 * 3600;
         config
     }
 

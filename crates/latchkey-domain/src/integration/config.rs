@@ -164,8 +164,9 @@ pub struct IntegrationConfig {
     pub token_placement: TokenPlacement,
     /// Lifetime assumed when a token response has no usable `expires_in`.
     pub default_token_lifetime_secs: u32,
-    /// How long before expiry a token is refreshed.
-    pub refresh_margin_secs: u32,
+    /// When tokens are refreshed and what a refresh may do.
+    #[serde(flatten)]
+    pub refresh: super::RefreshPolicy,
     /// The deprecated password grant is refused unless this is set.
     pub allow_password_grant: bool,
     /// PKCE S256 on authorization requests; on by default, off only for a provider that rejects it.
@@ -180,9 +181,6 @@ pub struct IntegrationConfig {
     /// `instance_url`…). Only these: an unknown field may be a secret.
     #[serde(default)]
     pub metadata_fields: Vec<String>,
-    /// Refresh tokens die after this long unused at some providers; Latchkey refreshes before.
-    #[serde(default)]
-    pub refresh_token_max_idle_secs: Option<u32>,
     /// How the provider signs its webhooks, if they are verified here.
     #[serde(default)]
     pub webhook: Option<crate::webhook::WebhookScheme>,
@@ -200,14 +198,6 @@ pub struct IntegrationConfig {
     /// that connection instead of making a twin.
     #[serde(default)]
     pub reauthorize_same_account: bool,
-    /// What a refresh token whose last send got no answer may do (the provider may have rotated
-    /// it meanwhile).
-    #[serde(default)]
-    pub refresh_token_reuse: RefreshTokenReuse,
-    /// How long refreshes may keep failing (retryable or not) before the connection asks for the
-    /// customer (`reauthorization_required`, `refresh_failing`).
-    #[serde(default = "default_failure_horizon")]
-    pub refresh_failure_horizon_secs: u32,
     /// Origins a customer's browser may be sent back to after an authorization (`return_url`),
     /// besides `LATCHKEY_RETURN_URL_ORIGINS`.
     #[serde(default)]
@@ -219,10 +209,6 @@ pub struct IntegrationConfig {
     /// Where the token response keeps the tokens, when not at the standard names.
     #[serde(default, skip_serializing_if = "TokenResponseMapping::is_empty")]
     pub token_response: TokenResponseMapping,
-    /// A `refresh_token_expiring` event is recorded this long before a refresh token's own
-    /// expiry (when the provider says it); default 7 days.
-    #[serde(default = "default_expiry_warning")]
-    pub refresh_token_expiry_warning_secs: u32,
     /// Values each connection brings, used as `{name}` in the URLs (Shopify's `shop`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub connection_params: Vec<super::ConnectionParam>,
@@ -235,14 +221,6 @@ pub struct IntegrationConfig {
     /// secret.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub allowed_hosts: Vec<String>,
-}
-
-fn default_expiry_warning() -> u32 {
-    IntegrationConfig::DEFAULT_EXPIRY_WARNING_SECS
-}
-
-fn default_failure_horizon() -> u32 {
-    IntegrationConfig::DEFAULT_FAILURE_HORIZON_SECS
 }
 
 /// What a refresh token may do once it is in doubt: sent, with no answer (a timeout, a reset, a

@@ -34,14 +34,14 @@ pub struct IntegrationConfigInput {
     /// `None` takes `Authorization: Bearer <token>`.
     pub token_placement: Option<TokenPlacement>,
     pub default_token_lifetime_secs: Option<u32>,
-    pub refresh_margin_secs: Option<u32>,
+    /// When tokens are refreshed and what a refresh may do.
+    pub refresh: super::RefreshPolicyInput,
     pub allow_password_grant: bool,
     /// `None` takes the default, on.
     pub pkce: Option<bool>,
     pub issuer: String,
     pub require_iss: bool,
     pub metadata_fields: Vec<String>,
-    pub refresh_token_max_idle_secs: Option<u32>,
     pub webhook: Option<crate::webhook::WebhookScheme>,
     /// `introspection` or `userinfo` (with `validation_url`), `probe` (with the probe fields).
     pub validation_kind: String,
@@ -59,12 +59,7 @@ pub struct IntegrationConfigInput {
     pub account_method: String,
     /// `name → JSON pointer` for the token response's fields ([`TokenResponseMapping::NAMES`]).
     pub token_response: Vec<(String, String)>,
-    pub refresh_token_expiry_warning_secs: Option<u32>,
     pub reauthorize_same_account: bool,
-    /// `never` (or empty), `within` (with `refresh_token_reuse_grace_secs`) or `always`.
-    pub refresh_token_reuse: String,
-    pub refresh_token_reuse_grace_secs: Option<u32>,
-    pub refresh_failure_horizon_secs: Option<u32>,
     pub return_url_origins: Vec<String>,
     pub allowed_scopes: Vec<String>,
     pub connection_params: Vec<super::ConnectionParam>,
@@ -205,18 +200,7 @@ impl IntegrationConfigInput {
                 ),
             ));
         }
-        let refresh_margin_secs = self
-            .refresh_margin_secs
-            .unwrap_or(IntegrationConfig::DEFAULT_REFRESH_MARGIN_SECS);
-        if refresh_margin_secs > IntegrationConfig::MAX_REFRESH_MARGIN_SECS {
-            e.push(FieldViolation::new(
-                "refresh_margin_secs",
-                format!(
-                    "must be at most {} seconds",
-                    IntegrationConfig::MAX_REFRESH_MARGIN_SECS
-                ),
-            ));
-        }
+        let refresh = self.refresh.parse(&mut e);
         let issuer = optional_url(&mut e, &self.issuer, "issuer");
         if self.require_iss && self.issuer.is_empty() {
             e.push(FieldViolation::new(
@@ -253,61 +237,6 @@ impl IntegrationConfigInput {
                     "holds a secret and is never kept",
                 ));
             }
-        }
-        if let Some(idle) = self.refresh_token_max_idle_secs
-            && !(3600..=IntegrationConfig::MAX_TOKEN_LIFETIME_SECS * 10).contains(&idle)
-        {
-            e.push(FieldViolation::new(
-                "refresh_token_max_idle_secs",
-                "must be between one hour and ten years",
-            ));
-        }
-        let refresh_token_reuse = match (
-            self.refresh_token_reuse.as_str(),
-            self.refresh_token_reuse_grace_secs,
-        ) {
-            ("" | "never", None) => Some(RefreshTokenReuse::Never),
-            ("always", None) => Some(RefreshTokenReuse::Always),
-            ("within", Some(grace_secs))
-                if (1..=IntegrationConfig::MAX_REUSE_GRACE_SECS).contains(&grace_secs) =>
-            {
-                Some(RefreshTokenReuse::Within { grace_secs })
-            }
-            ("within", _) => {
-                e.push(FieldViolation::new(
-                    "refresh_token_reuse_grace_secs",
-                    "must be 1 second to one day with refresh_token_reuse within",
-                ));
-                None
-            }
-            ("" | "never" | "always", Some(_)) => {
-                e.push(FieldViolation::new(
-                    "refresh_token_reuse_grace_secs",
-                    "goes only with refresh_token_reuse within",
-                ));
-                None
-            }
-            (other, _) => {
-                e.push(FieldViolation::new(
-                    "refresh_token_reuse",
-                    format!(
-                        "{other:?} is not one of {}",
-                        RefreshTokenReuse::NAMES.join(", ")
-                    ),
-                ));
-                None
-            }
-        };
-        let refresh_failure_horizon_secs = self
-            .refresh_failure_horizon_secs
-            .unwrap_or(IntegrationConfig::DEFAULT_FAILURE_HORIZON_SECS);
-        if !(1..=IntegrationConfig::MAX_FAILURE_HORIZON_SECS)
-            .contains(&refresh_failure_horizon_secs)
-        {
-            e.push(FieldViolation::new(
-                "refresh_failure_horizon_secs",
-                "must be 1 second to 366 days",
-            ));
         }
         if self.return_url_origins.len() > 32 {
             e.push(FieldViolation::new(
@@ -520,15 +449,6 @@ impl IntegrationConfigInput {
                 Some(RevocationShape { method, ..shape })
             }
         };
-        let refresh_token_expiry_warning_secs = self
-            .refresh_token_expiry_warning_secs
-            .unwrap_or(IntegrationConfig::DEFAULT_EXPIRY_WARNING_SECS);
-        if refresh_token_expiry_warning_secs > IntegrationConfig::MAX_TOKEN_LIFETIME_SECS {
-            e.push(FieldViolation::new(
-                "refresh_token_expiry_warning_secs",
-                "must be at most 366 days",
-            ));
-        }
         if self.callback_params.len() > super::ConnectionParam::MAX_PARAMS {
             e.push(FieldViolation::new(
                 "callback_params",
@@ -603,25 +523,20 @@ impl IntegrationConfigInput {
                 token_request_format,
                 token_placement,
                 default_token_lifetime_secs,
-                refresh_margin_secs,
+                refresh,
                 allow_password_grant: self.allow_password_grant,
                 pkce: self.pkce.unwrap_or(true),
                 issuer,
                 require_iss: self.require_iss,
                 metadata_fields: self.metadata_fields,
-                refresh_token_max_idle_secs: self.refresh_token_max_idle_secs,
                 webhook,
                 validation,
                 validation_interval_secs: self.validation_interval_secs,
                 account,
                 reauthorize_same_account: self.reauthorize_same_account,
-                // Checked above: a `None` pushed a violation, and violations returned.
-                refresh_token_reuse: refresh_token_reuse.unwrap_or_default(),
-                refresh_failure_horizon_secs,
                 return_url_origins,
                 allowed_scopes,
                 token_response,
-                refresh_token_expiry_warning_secs,
                 revocation,
                 connection_params,
                 callback_params: self.callback_params,

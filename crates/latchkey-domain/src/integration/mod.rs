@@ -9,6 +9,7 @@ mod decide;
 mod hosts;
 mod input;
 mod params;
+mod refresh_policy;
 #[cfg(test)]
 pub(crate) mod tests;
 
@@ -17,3 +18,4 @@ pub use decide::*;
 pub use hosts::*;
 pub use input::*;
 pub use params::*;
+pub use refresh_policy::*;

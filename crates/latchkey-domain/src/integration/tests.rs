@@ -47,7 +47,7 @@ fn defaults_are_what_a_provider_expects() {
     assert_eq!(config.token_placement, TokenPlacement::bearer());
     assert!(config.pkce);
     assert_eq!(config.default_token_lifetime_secs, 3600);
-    assert_eq!(config.refresh_margin_secs, 300);
+    assert_eq!(config.refresh.refresh_margin_secs, 300);
 }
 
 #[test]
@@ -59,7 +59,10 @@ fn every_invalid_field_is_named() {
         client_id: String::new(),
         scope_separator: Some(String::new()),
         client_auth: "jwt".to_owned(),
-        refresh_margin_secs: Some(10 * 24 * 3600),
+        refresh: RefreshPolicyInput {
+            refresh_margin_secs: Some(10 * 24 * 3600),
+            ..Default::default()
+        },
         ..input()
     };
     let err = bad.parse().unwrap_err();
@@ -311,7 +314,8 @@ mod properties {
             let input = IntegrationConfigInput {
                 name, grant_type: grant, authorization_url: url.clone(), token_url: url, client_id: client,
                 scopes, scope_separator: sep, authorization_params: params.clone(), token_params: params,
-                default_token_lifetime_secs: lifetime, refresh_margin_secs: margin,
+                default_token_lifetime_secs: lifetime,
+                refresh: RefreshPolicyInput { refresh_margin_secs: margin, ..Default::default() },
                 ..Default::default()
             };
             if let Ok(config) = input.parse() {
@@ -326,22 +330,30 @@ mod properties {
 #[test]
 fn refresh_token_reuse_and_the_failure_horizon_are_checked_and_default_to_never_and_three_days() {
     let config = input().parse().unwrap();
-    assert_eq!(config.refresh_token_reuse, RefreshTokenReuse::Never);
-    assert_eq!(config.refresh_failure_horizon_secs, 3 * 24 * 3600);
+    assert_eq!(config.refresh.refresh_token_reuse, RefreshTokenReuse::Never);
+    assert_eq!(config.refresh.refresh_failure_horizon_secs, 3 * 24 * 3600);
     let with = |reuse: &str, grace: Option<u32>| IntegrationConfigInput {
-        refresh_token_reuse: reuse.to_owned(),
-        refresh_token_reuse_grace_secs: grace,
+        refresh: RefreshPolicyInput {
+            refresh_token_reuse: reuse.to_owned(),
+            refresh_token_reuse_grace_secs: grace,
+            ..Default::default()
+        },
         ..input()
     };
     assert_eq!(
         with("within", Some(1800))
             .parse()
             .unwrap()
+            .refresh
             .refresh_token_reuse,
         RefreshTokenReuse::Within { grace_secs: 1800 }
     );
     assert_eq!(
-        with("always", None).parse().unwrap().refresh_token_reuse,
+        with("always", None)
+            .parse()
+            .unwrap()
+            .refresh
+            .refresh_token_reuse,
         RefreshTokenReuse::Always
     );
     for (reuse, grace, field) in [
@@ -354,7 +366,10 @@ fn refresh_token_reuse_and_the_failure_horizon_are_checked_and_default_to_never_
         assert_eq!(errors.0[0].field, field, "{reuse} {grace:?}");
     }
     let zero = IntegrationConfigInput {
-        refresh_failure_horizon_secs: Some(0),
+        refresh: RefreshPolicyInput {
+            refresh_failure_horizon_secs: Some(0),
+            ..Default::default()
+        },
         ..input()
     };
     assert_eq!(

@@ -317,7 +317,11 @@ impl Connections {
         ) {
             (Some(sealed), _, _) => {
                 let sending = TokenState::found(left)
-                    .send(&digest(sealed), config.refresh_token_reuse, Utc::now())
+                    .send(
+                        &digest(sealed),
+                        config.refresh.refresh_token_reuse,
+                        Utc::now(),
+                    )
                     .map_err(|interrupted| Unprepared::Interrupted(interrupted.description))?;
                 let token = self
                     .open_connection_secret(id, Field::RefreshToken, sealed)

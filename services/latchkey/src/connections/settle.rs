@@ -175,7 +175,7 @@ impl Connections {
             }
         }
         let description = error.to_string();
-        let horizon = Duration::seconds(i64::from(config.refresh_failure_horizon_secs));
+        let horizon = Duration::seconds(i64::from(config.refresh.refresh_failure_horizon_secs));
         self.record_on_latest(state, caller, |current, now| {
             refresh::decide_failure(
                 current,
@@ -222,7 +222,7 @@ impl Connections {
             return Ok(());
         }
         let horizon = match self.integration_state(state.integration_id).await {
-            Ok(integration) => i64::from(integration.config.refresh_failure_horizon_secs),
+            Ok(integration) => i64::from(integration.config.refresh.refresh_failure_horizon_secs),
             Err(_) => i64::from(IntegrationConfig::DEFAULT_FAILURE_HORIZON_SECS),
         };
         let caller = Caller::system("system:refresher");

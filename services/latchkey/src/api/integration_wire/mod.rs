@@ -6,11 +6,13 @@ use std::collections::BTreeMap;
 use latchkey_domain::integration::{self, IntegrationConfigInput};
 use latchkey_domain::webhook::{WebhookKind, WebhookScheme};
 use latchkey_domain::{
-    AccountMapping, ClientAuthMethod, FieldViolation, IntegrationConfig, RefreshTokenReuse,
-    TokenPlacement, TokenValidation, ValidationErrors,
+    AccountMapping, ClientAuthMethod, FieldViolation, IntegrationConfig, TokenPlacement,
+    TokenValidation, ValidationErrors,
 };
 use latchkey_proto::v1 as pb;
 use latchkey_store::Page;
+
+mod refresh;
 
 use super::convert::{grant_type_from_pb, grant_type_to_pb, next_page_token, timestamp};
 use crate::integrations::webhooks::WebhookVerdict;
@@ -51,6 +53,7 @@ pub fn config_input(
         errors.push(FieldViolation::new("config", "must be set"));
         return None;
     };
+    let refresh = refresh::input(&c);
     let grant_type = match errors.check(grant_type_from_pb(c.grant_type, "config.grant_type")) {
         Some(Some(grant)) => grant.as_str().to_owned(),
         _ => String::new(),
@@ -86,6 +89,7 @@ pub fn config_input(
         sorted.into_iter().collect::<Vec<_>>()
     };
     let input = IntegrationConfigInput {
+        refresh,
         name: c.name,
         description: c.description,
         grant_type,
@@ -103,13 +107,11 @@ pub fn config_input(
         client_auth,
         token_placement,
         default_token_lifetime_secs: c.default_token_lifetime_secs,
-        refresh_margin_secs: c.refresh_margin_secs,
         allow_password_grant: c.allow_password_grant,
         pkce: c.pkce,
         issuer: c.issuer,
         require_iss: c.require_iss,
         metadata_fields: c.metadata_fields,
-        refresh_token_max_idle_secs: c.refresh_token_max_idle_secs,
         validation_kind: c
             .validation
             .as_ref()
@@ -165,11 +167,7 @@ pub fn config_input(
             token: r.token,
         }),
         token_response: sorted(c.token_response),
-        refresh_token_expiry_warning_secs: c.refresh_token_expiry_warning_secs,
         reauthorize_same_account: c.reauthorize_same_account,
-        refresh_token_reuse: c.refresh_token_reuse,
-        refresh_token_reuse_grace_secs: c.refresh_token_reuse_grace_secs,
-        refresh_failure_horizon_secs: c.refresh_failure_horizon_secs,
         return_url_origins: c.return_url_origins,
         allowed_scopes: c.allowed_scopes,
         connection_params: c
@@ -260,7 +258,7 @@ pub fn config_to_pb(c: &IntegrationConfig) -> pb::IntegrationConfig {
             .map(|u| u.as_str().to_owned())
             .unwrap_or_default()
     };
-    pb::IntegrationConfig {
+    let mut out = pb::IntegrationConfig {
         name: c.name.as_str().to_owned(),
         description: c.description.clone(),
         grant_type: grant_type_to_pb(c.grant_type) as i32,
@@ -301,7 +299,6 @@ pub fn config_to_pb(c: &IntegrationConfig) -> pb::IntegrationConfig {
                     .map(|p| ((*name).to_owned(), p.to_owned()))
             })
             .collect(),
-        refresh_token_expiry_warning_secs: Some(c.refresh_token_expiry_warning_secs),
         revocation: c.revocation.as_ref().map(|r| pb::RevocationRequest {
             method: r.method.clone(),
             body: r.body.clone(),
@@ -313,13 +310,11 @@ pub fn config_to_pb(c: &IntegrationConfig) -> pb::IntegrationConfig {
             placement: Some(placement),
         }),
         default_token_lifetime_secs: Some(c.default_token_lifetime_secs),
-        refresh_margin_secs: Some(c.refresh_margin_secs),
         allow_password_grant: c.allow_password_grant,
         pkce: Some(c.pkce),
         issuer: text(&c.issuer),
         require_iss: c.require_iss,
         metadata_fields: c.metadata_fields.clone(),
-        refresh_token_max_idle_secs: c.refresh_token_max_idle_secs,
         validation: c.validation.as_ref().map(|v| match v {
             TokenValidation::Introspection { url } => pb::TokenValidation {
                 kind: "introspection".to_owned(),
@@ -369,12 +364,6 @@ pub fn config_to_pb(c: &IntegrationConfig) -> pb::IntegrationConfig {
             },
         }),
         reauthorize_same_account: c.reauthorize_same_account,
-        refresh_token_reuse: c.refresh_token_reuse.as_str().to_owned(),
-        refresh_token_reuse_grace_secs: match c.refresh_token_reuse {
-            RefreshTokenReuse::Within { grace_secs } => Some(grace_secs),
-            _ => None,
-        },
-        refresh_failure_horizon_secs: Some(c.refresh_failure_horizon_secs),
         return_url_origins: c.return_url_origins.clone(),
         connection_params: c
             .connection_params
@@ -407,7 +396,10 @@ pub fn config_to_pb(c: &IntegrationConfig) -> pb::IntegrationConfig {
             tolerance_secs: w.tolerance_secs,
             account_pointer: w.account_pointer.clone(),
         }),
-    }
+        ..Default::default()
+    };
+    refresh::fill(&c.refresh, &mut out);
+    out
 }
 
 pub fn integration_to_pb(state: &integration::State, callback_url: &str) -> pb::Integration {
