@@ -214,23 +214,23 @@ impl Template {
         if let Some(v) = self
             .validation
             .as_ref()
-            .filter(|_| input.validation_kind.is_empty())
+            .filter(|_| input.checks.validation_kind.is_empty())
         {
-            input.validation_kind = v.kind.clone();
-            input.validation_url = v.url.clone();
-            input.probe_method = v.method.clone();
-            input.probe_path = v.path.clone();
-            input.probe_status = v.expected_status;
+            input.checks.validation_kind = v.kind.clone();
+            input.checks.validation_url = v.url.clone();
+            input.checks.probe_method = v.method.clone();
+            input.checks.probe_path = v.path.clone();
+            input.checks.probe_status = v.expected_status;
         }
         if let Some(a) = self
             .account
             .as_ref()
-            .filter(|_| input.account_kind.is_empty())
+            .filter(|_| input.checks.account_kind.is_empty())
         {
-            input.account_kind = a.kind.clone();
-            input.account_url = a.url.clone();
-            input.account_pointer = a.pointer.clone();
-            input.account_method = a.method.clone();
+            input.checks.account_kind = a.kind.clone();
+            input.checks.account_url = a.url.clone();
+            input.checks.account_pointer = a.pointer.clone();
+            input.checks.account_method = a.method.clone();
         }
     }
 

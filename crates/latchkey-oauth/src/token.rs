@@ -214,7 +214,7 @@ pub fn parse_token_response(
             metadata.insert(key.to_owned(), without_secrets(value.clone(), Some(key)));
         }
     }
-    let account_id = match &config.account {
+    let account_id = match &config.checks.account {
         Some(latchkey_domain::AccountMapping::TokenResponse { pointer }) => {
             crate::identity::account_at(&root, pointer)
         }

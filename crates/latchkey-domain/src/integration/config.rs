@@ -184,20 +184,9 @@ pub struct IntegrationConfig {
     /// How the provider signs its webhooks, if they are verified here.
     #[serde(default)]
     pub webhook: Option<crate::webhook::WebhookScheme>,
-    /// How a connection's token is checked at the provider (`ValidateConnection`).
-    #[serde(default)]
-    pub validation: Option<TokenValidation>,
-    /// Check every active connection's token this often (besides after each authorization and
-    /// on demand); `None`: no schedule.
-    #[serde(default)]
-    pub validation_interval_secs: Option<u32>,
-    /// How Latchkey learns who a connection is at the provider after authorization.
-    #[serde(default)]
-    pub account: Option<AccountMapping>,
-    /// Connecting a provider account that already has a connection (same tenant) re-authorizes
-    /// that connection instead of making a twin.
-    #[serde(default)]
-    pub reauthorize_same_account: bool,
+    /// How tokens and accounts are checked at the provider.
+    #[serde(flatten)]
+    pub checks: super::ProviderChecks,
     /// Origins a customer's browser may be sent back to after an authorization (`return_url`),
     /// besides `LATCHKEY_RETURN_URL_ORIGINS`.
     #[serde(default)]

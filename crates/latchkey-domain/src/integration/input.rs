@@ -36,6 +36,8 @@ pub struct IntegrationConfigInput {
     pub default_token_lifetime_secs: Option<u32>,
     /// When tokens are refreshed and what a refresh may do.
     pub refresh: super::RefreshPolicyInput,
+    /// How tokens and accounts are checked at the provider.
+    pub checks: super::ProviderChecksInput,
     pub allow_password_grant: bool,
     /// `None` takes the default, on.
     pub pkce: Option<bool>,
@@ -43,23 +45,8 @@ pub struct IntegrationConfigInput {
     pub require_iss: bool,
     pub metadata_fields: Vec<String>,
     pub webhook: Option<crate::webhook::WebhookScheme>,
-    /// `introspection` or `userinfo` (with `validation_url`), `probe` (with the probe fields).
-    pub validation_kind: String,
-    pub validation_url: String,
-    pub probe_method: String,
-    pub probe_path: String,
-    pub probe_status: u32,
-    pub validation_interval_secs: Option<u32>,
-    /// `id_token` (with `account_url`: the JWKS), `userinfo` (with `account_url`) or `endpoint`
-    /// (with `account_url` and `account_pointer`); empty: no mapping.
-    pub account_kind: String,
-    pub account_url: String,
-    pub account_pointer: String,
-    /// `GET` (or empty) or `POST`, for `endpoint`.
-    pub account_method: String,
     /// `name → JSON pointer` for the token response's fields ([`TokenResponseMapping::NAMES`]).
     pub token_response: Vec<(String, String)>,
-    pub reauthorize_same_account: bool,
     pub return_url_origins: Vec<String>,
     pub allowed_scopes: Vec<String>,
     pub connection_params: Vec<super::ConnectionParam>,
@@ -256,139 +243,9 @@ impl IntegrationConfigInput {
             None => None,
             Some(scheme) => e.check(scheme.check("webhook")),
         };
-        let validation = match self.validation_kind.as_str() {
-            "" => None,
-            "introspection" | "userinfo" => e
-                .check(ProviderUrl::parse_field(
-                    &self.validation_url,
-                    "validation.url",
-                ))
-                .map(|url| {
-                    if self.validation_kind == "introspection" {
-                        TokenValidation::Introspection { url }
-                    } else {
-                        TokenValidation::Userinfo { url }
-                    }
-                }),
-            "probe" => {
-                let method = self.probe_method.to_ascii_uppercase();
-                if !matches!(method.as_str(), "GET" | "HEAD" | "POST") {
-                    e.push(FieldViolation::new(
-                        "validation.method",
-                        "must be GET, HEAD or POST",
-                    ));
-                }
-                if !self.probe_path.starts_with('/') || self.probe_path.len() > 512 {
-                    e.push(FieldViolation::new(
-                        "validation.path",
-                        "must be a path starting with /",
-                    ));
-                }
-                if !(100..600).contains(&self.probe_status) {
-                    e.push(FieldViolation::new(
-                        "validation.expected_status",
-                        "must be an HTTP status",
-                    ));
-                }
-                if self.base_uri.is_empty() {
-                    e.push(FieldViolation::new(
-                        "base_uri",
-                        "is required by a probe validation",
-                    ));
-                }
-                Some(TokenValidation::Probe {
-                    method,
-                    path: self.probe_path.clone(),
-                    expected_status: u16::try_from(self.probe_status).unwrap_or(200),
-                })
-            }
-            _ => {
-                e.push(FieldViolation::new(
-                    "validation.kind",
-                    "must be introspection, userinfo or probe",
-                ));
-                None
-            }
-        };
-        if let Some(secs) = self.validation_interval_secs {
-            if validation.is_none() && self.validation_kind.is_empty() {
-                e.push(FieldViolation::new(
-                    "validation_interval_secs",
-                    "needs a validation (validation.kind)",
-                ));
-            }
-            if !(IntegrationConfig::MIN_VALIDATION_INTERVAL_SECS
-                ..=IntegrationConfig::MAX_VALIDATION_INTERVAL_SECS)
-                .contains(&secs)
-            {
-                e.push(FieldViolation::new(
-                    "validation_interval_secs",
-                    "must be between 10 seconds and 30 days",
-                ));
-            }
-        }
-        let account = match self.account_kind.as_str() {
-            "" => None,
-            "id_token" => {
-                if self.issuer.is_empty() {
-                    e.push(FieldViolation::new(
-                        "issuer",
-                        "is required to check ID tokens (account.kind id_token)",
-                    ));
-                }
-                e.check(ProviderUrl::parse_field(&self.account_url, "account.url"))
-                    .map(|jwks_url| AccountMapping::IdToken { jwks_url })
-            }
-            "userinfo" => e
-                .check(ProviderUrl::parse_field(&self.account_url, "account.url"))
-                .map(|url| AccountMapping::Userinfo { url }),
-            "endpoint" => {
-                if !self.account_pointer.starts_with('/') || self.account_pointer.len() > 256 {
-                    e.push(FieldViolation::new(
-                        "account.pointer",
-                        "must be a JSON pointer (RFC 6901) such as /user/id",
-                    ));
-                }
-                let method = match self.account_method.to_ascii_uppercase().as_str() {
-                    "" | "GET" => "GET",
-                    "POST" => "POST",
-                    _ => {
-                        e.push(FieldViolation::new("account.method", "must be GET or POST"));
-                        "GET"
-                    }
-                };
-                e.check(ProviderUrl::parse_field(&self.account_url, "account.url"))
-                    .map(|url| AccountMapping::Endpoint {
-                        url,
-                        pointer: self.account_pointer.clone(),
-                        method: method.to_owned(),
-                    })
-            }
-            "token_response" => {
-                if !self.account_pointer.starts_with('/') || self.account_pointer.len() > 256 {
-                    e.push(FieldViolation::new(
-                        "account.pointer",
-                        "must be a JSON pointer (RFC 6901) such as /team/id",
-                    ));
-                }
-                Some(AccountMapping::TokenResponse {
-                    pointer: self.account_pointer.clone(),
-                })
-            }
-            _ => {
-                e.push(FieldViolation::new(
-                    "account.kind",
-                    "must be id_token, userinfo, endpoint or token_response",
-                ));
-                None
-            }
-        };
-        if self.reauthorize_same_account && self.account_kind.is_empty() {
-            e.push(FieldViolation::new(
-                "reauthorize_same_account",
-                "needs an account mapping (account.kind) to know the account",
-            ));
-        }
+        let checks = self
+            .checks
+            .parse(!self.base_uri.is_empty(), !self.issuer.is_empty(), &mut e);
         let connection_params =
             super::parse_connection_params(self.connection_params, "connection_params", &mut e);
         let token_response =
@@ -524,16 +381,13 @@ impl IntegrationConfigInput {
                 token_placement,
                 default_token_lifetime_secs,
                 refresh,
+                checks,
                 allow_password_grant: self.allow_password_grant,
                 pkce: self.pkce.unwrap_or(true),
                 issuer,
                 require_iss: self.require_iss,
                 metadata_fields: self.metadata_fields,
                 webhook,
-                validation,
-                validation_interval_secs: self.validation_interval_secs,
-                account,
-                reauthorize_same_account: self.reauthorize_same_account,
                 return_url_origins,
                 allowed_scopes,
                 token_response,

@@ -4,6 +4,7 @@
 //! `config` holds the checked configuration, `input` the caller's unchecked form and its parsing,
 //! `params` the per-connection values of its URLs, `hosts` where they may lead, `decide` the commands, events and state with their rules and fold.
 
+mod checks;
 mod config;
 mod decide;
 mod hosts;
@@ -13,6 +14,7 @@ mod refresh_policy;
 #[cfg(test)]
 pub(crate) mod tests;
 
+pub use checks::*;
 pub use config::*;
 pub use decide::*;
 pub use hosts::*;

@@ -298,13 +298,13 @@ pub(super) fn check_url_placeholders(config: &IntegrationConfig, e: &mut Validat
 
 /// Every URL of a configuration, with its field name and whether it is used before a callback.
 pub(super) fn url_fields(c: &IntegrationConfig) -> Vec<(&'static str, &ProviderUrl, bool)> {
-    let validation = match &c.validation {
+    let validation = match &c.checks.validation {
         Some(TokenValidation::Introspection { url } | TokenValidation::Userinfo { url }) => {
             Some(url)
         }
         Some(TokenValidation::Probe { .. }) | None => None,
     };
-    let account = match &c.account {
+    let account = match &c.checks.account {
         Some(AccountMapping::IdToken { jwks_url: url })
         | Some(AccountMapping::Userinfo { url })
         | Some(AccountMapping::Endpoint { url, .. }) => Some(url),
@@ -373,7 +373,7 @@ impl IntegrationConfig {
             Some(url) => optional(url, "base_uri")?,
             None => None,
         };
-        c.validation = match &self.validation {
+        c.checks.validation = match &self.checks.validation {
             Some(TokenValidation::Introspection { url }) => {
                 optional(url, "validation.url")?.map(|url| TokenValidation::Introspection { url })
             }
@@ -382,7 +382,7 @@ impl IntegrationConfig {
             }
             other => other.clone(),
         };
-        c.account = match &self.account {
+        c.checks.account = match &self.checks.account {
             Some(AccountMapping::IdToken { jwks_url }) => optional(jwks_url, "account.url")?
                 .map(|jwks_url| AccountMapping::IdToken { jwks_url }),
             Some(AccountMapping::Userinfo { url }) => {

@@ -85,55 +85,73 @@ fn every_invalid_field_is_named() {
 fn account_mappings_are_checked_and_the_same_account_setting_needs_one() {
     let jwks = "https://login.salesforce.com/id/keys";
     let config = IntegrationConfigInput {
-        account_kind: "id_token".to_owned(),
-        account_url: jwks.to_owned(),
         issuer: "https://login.salesforce.com".to_owned(),
-        reauthorize_same_account: true,
+        checks: ProviderChecksInput {
+            account_kind: "id_token".to_owned(),
+            account_url: jwks.to_owned(),
+            reauthorize_same_account: true,
+            ..Default::default()
+        },
         ..input()
     }
     .parse()
     .unwrap();
     assert!(matches!(
-        &config.account,
+        &config.checks.account,
         Some(AccountMapping::IdToken { jwks_url }) if jwks_url.as_str() == jwks
     ));
-    assert!(config.reauthorize_same_account);
+    assert!(config.checks.reauthorize_same_account);
     let cases = [
         (
             IntegrationConfigInput {
-                account_kind: "id_token".to_owned(),
-                account_url: jwks.to_owned(),
+                checks: ProviderChecksInput {
+                    account_kind: "id_token".to_owned(),
+                    account_url: jwks.to_owned(),
+                    ..Default::default()
+                },
                 ..input()
             },
             vec!["issuer"],
         ),
         (
             IntegrationConfigInput {
-                account_kind: "endpoint".to_owned(),
-                account_url: "https://api.example.com/me".to_owned(),
-                account_pointer: "user.id".to_owned(),
+                checks: ProviderChecksInput {
+                    account_kind: "endpoint".to_owned(),
+                    account_url: "https://api.example.com/me".to_owned(),
+                    account_pointer: "user.id".to_owned(),
+                    ..Default::default()
+                },
                 ..input()
             },
             vec!["account.pointer"],
         ),
         (
             IntegrationConfigInput {
-                account_kind: "cookie".to_owned(),
+                checks: ProviderChecksInput {
+                    account_kind: "cookie".to_owned(),
+                    ..Default::default()
+                },
                 ..input()
             },
             vec!["account.kind"],
         ),
         (
             IntegrationConfigInput {
-                reauthorize_same_account: true,
+                checks: ProviderChecksInput {
+                    reauthorize_same_account: true,
+                    ..Default::default()
+                },
                 ..input()
             },
             vec!["reauthorize_same_account"],
         ),
         (
             IntegrationConfigInput {
-                account_kind: "userinfo".to_owned(),
-                account_url: "http://10.0.0.1/userinfo".to_owned(),
+                checks: ProviderChecksInput {
+                    account_kind: "userinfo".to_owned(),
+                    account_url: "http://10.0.0.1/userinfo".to_owned(),
+                    ..Default::default()
+                },
                 ..input()
             },
             vec!["account.url"],

@@ -341,7 +341,7 @@ impl Connections {
             Ok((response, account)) => {
                 // Connecting an account that already has a connection re-authorizes that one,
                 // when the integration says so; only a fresh connection is folded into it.
-                let twin = match (&account, config.reauthorize_same_account) {
+                let twin = match (&account, config.checks.reauthorize_same_account) {
                     (Some(account), true) if state.authorized_at.is_none() => {
                         self.connection_of_account(&state.tenant, integration.id, account, state.id)
                             .await?
@@ -480,7 +480,7 @@ impl Connections {
         config: &IntegrationConfig,
         response: &TokenResponse,
     ) -> Result<Option<String>, latchkey_oauth::OAuthError> {
-        let Some(mapping) = &config.account else {
+        let Some(mapping) = &config.checks.account else {
             return Ok(None);
         };
         let account = match mapping {

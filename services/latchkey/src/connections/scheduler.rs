@@ -169,8 +169,10 @@ pub async fn validate_due(
         let integrations = connections.store.list_integrations(page).await?;
         for integration in &integrations {
             let config = &integration.config;
-            let (Some(secs), Some(_)) = (config.validation_interval_secs, &config.validation)
-            else {
+            let (Some(secs), Some(_)) = (
+                config.checks.validation_interval_secs,
+                &config.checks.validation,
+            ) else {
                 continue;
             };
             if integration.deleted {

@@ -25,7 +25,7 @@ impl Connections {
         }
         let integration = self.integration_state(state.integration_id).await?;
         let config = &*super::configured(&integration.config, &state.url_values())?;
-        let Some(validation) = &config.validation else {
+        let Some(validation) = &config.checks.validation else {
             return Err(AppError::FailedPrecondition(format!(
                 "integration {} has no token validation configured",
                 integration.id
@@ -123,7 +123,7 @@ impl Connections {
     /// Checks a newly authorized connection's token behind the caller, when its integration
     /// validates tokens.
     pub(crate) fn validate_in_background(&self, config: &IntegrationConfig, id: ConnectionId) {
-        if config.validation.is_none() {
+        if config.checks.validation.is_none() {
             return;
         }
         let connections = self.clone();

@@ -79,7 +79,7 @@ impl Integrations {
             input.client_auth = method.to_owned();
         }
         // Token checks: introspection with the client's credentials, else userinfo.
-        if input.validation_kind.is_empty() {
+        if input.checks.validation_kind.is_empty() {
             let (kind, url) = match (
                 &metadata.introspection_endpoint,
                 &metadata.userinfo_endpoint,
@@ -89,20 +89,20 @@ impl Integrations {
                 (None, None) => ("", None),
             };
             if let Some(url) = url {
-                input.validation_kind = kind.to_owned();
-                input.validation_url = url.clone();
+                input.checks.validation_kind = kind.to_owned();
+                input.checks.validation_url = url.clone();
             }
         }
         // Accounts: from the ID token (checked against the JWKS) when the scopes ask for one,
         // else from userinfo; neither without openid, which both need.
         let openid = input.scopes.iter().any(|s| s == "openid");
-        if input.account_kind.is_empty() && openid {
+        if input.checks.account_kind.is_empty() && openid {
             if let Some(jwks) = metadata.jwks_uri.clone() {
-                input.account_kind = "id_token".to_owned();
-                input.account_url = jwks;
+                input.checks.account_kind = "id_token".to_owned();
+                input.checks.account_url = jwks;
             } else if let Some(userinfo) = metadata.userinfo_endpoint.clone() {
-                input.account_kind = "userinfo".to_owned();
-                input.account_url = userinfo;
+                input.checks.account_kind = "userinfo".to_owned();
+                input.checks.account_url = userinfo;
             }
         }
         Ok(())

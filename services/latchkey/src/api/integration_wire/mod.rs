@@ -6,12 +6,12 @@ use std::collections::BTreeMap;
 use latchkey_domain::integration::{self, IntegrationConfigInput};
 use latchkey_domain::webhook::{WebhookKind, WebhookScheme};
 use latchkey_domain::{
-    AccountMapping, ClientAuthMethod, FieldViolation, IntegrationConfig, TokenPlacement,
-    TokenValidation, ValidationErrors,
+    ClientAuthMethod, FieldViolation, IntegrationConfig, TokenPlacement, ValidationErrors,
 };
 use latchkey_proto::v1 as pb;
 use latchkey_store::Page;
 
+mod checks;
 mod refresh;
 
 use super::convert::{grant_type_from_pb, grant_type_to_pb, next_page_token, timestamp};
@@ -54,6 +54,7 @@ pub fn config_input(
         return None;
     };
     let refresh = refresh::input(&c);
+    let checks = checks::input(&c);
     let grant_type = match errors.check(grant_type_from_pb(c.grant_type, "config.grant_type")) {
         Some(Some(grant)) => grant.as_str().to_owned(),
         _ => String::new(),
@@ -112,52 +113,6 @@ pub fn config_input(
         issuer: c.issuer,
         require_iss: c.require_iss,
         metadata_fields: c.metadata_fields,
-        validation_kind: c
-            .validation
-            .as_ref()
-            .map(|v| v.kind.clone())
-            .unwrap_or_default(),
-        validation_url: c
-            .validation
-            .as_ref()
-            .map(|v| v.url.clone())
-            .unwrap_or_default(),
-        probe_method: c
-            .validation
-            .as_ref()
-            .map(|v| v.method.clone())
-            .unwrap_or_default(),
-        probe_path: c
-            .validation
-            .as_ref()
-            .map(|v| v.path.clone())
-            .unwrap_or_default(),
-        probe_status: c
-            .validation
-            .as_ref()
-            .map(|v| v.expected_status)
-            .unwrap_or_default(),
-        validation_interval_secs: c.validation_interval_secs,
-        account_kind: c
-            .account
-            .as_ref()
-            .map(|a| a.kind.clone())
-            .unwrap_or_default(),
-        account_url: c
-            .account
-            .as_ref()
-            .map(|a| a.url.clone())
-            .unwrap_or_default(),
-        account_pointer: c
-            .account
-            .as_ref()
-            .map(|a| a.pointer.clone())
-            .unwrap_or_default(),
-        account_method: c
-            .account
-            .as_ref()
-            .map(|a| a.method.clone())
-            .unwrap_or_default(),
         token_request_format: c.token_request_format,
         revocation: c.revocation.map(|r| integration::RevocationShape {
             method: r.method,
@@ -167,7 +122,6 @@ pub fn config_input(
             token: r.token,
         }),
         token_response: sorted(c.token_response),
-        reauthorize_same_account: c.reauthorize_same_account,
         return_url_origins: c.return_url_origins,
         allowed_scopes: c.allowed_scopes,
         connection_params: c
@@ -213,6 +167,7 @@ pub fn config_input(
                 })
             }
         },
+        checks,
     };
     Some(input)
 }
@@ -315,55 +270,6 @@ pub fn config_to_pb(c: &IntegrationConfig) -> pb::IntegrationConfig {
         issuer: text(&c.issuer),
         require_iss: c.require_iss,
         metadata_fields: c.metadata_fields.clone(),
-        validation: c.validation.as_ref().map(|v| match v {
-            TokenValidation::Introspection { url } => pb::TokenValidation {
-                kind: "introspection".to_owned(),
-                url: url.as_str().to_owned(),
-                ..Default::default()
-            },
-            TokenValidation::Userinfo { url } => pb::TokenValidation {
-                kind: "userinfo".to_owned(),
-                url: url.as_str().to_owned(),
-                ..Default::default()
-            },
-            TokenValidation::Probe {
-                method,
-                path,
-                expected_status,
-            } => pb::TokenValidation {
-                kind: "probe".to_owned(),
-                method: method.clone(),
-                path: path.clone(),
-                expected_status: u32::from(*expected_status),
-                ..Default::default()
-            },
-        }),
-        validation_interval_secs: c.validation_interval_secs,
-        account: c.account.as_ref().map(|a| match a {
-            AccountMapping::IdToken { jwks_url: url } | AccountMapping::Userinfo { url } => {
-                pb::AccountMapping {
-                    kind: a.as_str().to_owned(),
-                    url: url.as_str().to_owned(),
-                    ..Default::default()
-                }
-            }
-            AccountMapping::Endpoint {
-                url,
-                pointer,
-                method,
-            } => pb::AccountMapping {
-                kind: a.as_str().to_owned(),
-                url: url.as_str().to_owned(),
-                pointer: pointer.clone(),
-                method: method.clone(),
-            },
-            AccountMapping::TokenResponse { pointer } => pb::AccountMapping {
-                kind: a.as_str().to_owned(),
-                pointer: pointer.clone(),
-                ..Default::default()
-            },
-        }),
-        reauthorize_same_account: c.reauthorize_same_account,
         return_url_origins: c.return_url_origins.clone(),
         connection_params: c
             .connection_params
@@ -399,6 +305,7 @@ pub fn config_to_pb(c: &IntegrationConfig) -> pb::IntegrationConfig {
         ..Default::default()
     };
     refresh::fill(&c.refresh, &mut out);
+    checks::fill(&c.checks, &mut out);
     out
 }
 
