@@ -147,7 +147,7 @@ impl ProviderChecksInput {
     }
 
     fn account(&self, issuer_set: bool, e: &mut ValidationErrors) -> Option<AccountMapping> {
-        let account = match self.account_kind.as_str() {
+        match self.account_kind.as_str() {
             "" => None,
             "id_token" => {
                 if !issuer_set {
@@ -202,7 +202,6 @@ impl ProviderChecksInput {
                 ));
                 None
             }
-        };
-        account
+        }
     }
 }
