@@ -199,11 +199,11 @@ impl Template {
         if input.token_placement.is_none() {
             input.token_placement = self.token_placement.clone();
         }
-        if input.callback_params.is_empty() {
-            input.callback_params = self.callback_params.clone();
+        if input.connect.callback_params.is_empty() {
+            input.connect.callback_params = self.callback_params.clone();
         }
-        if input.connection_params.is_empty() {
-            input.connection_params = self.connection_params.clone();
+        if input.connect.connection_params.is_empty() {
+            input.connect.connection_params = self.connection_params.clone();
         }
         if input.allowed_hosts.is_empty() {
             input.allowed_hosts = self.allowed_hosts.clone();
@@ -486,7 +486,7 @@ mod tests {
         };
         find("shopify").unwrap().fill(&mut input);
         let config = input.parse().unwrap();
-        assert_eq!(config.connection_params[0].name, "shop");
+        assert_eq!(config.connect.connection_params[0].name, "shop");
         let values = [("shop".to_owned(), "acme".to_owned())].into();
         let filled = config.for_connection(&values).unwrap();
         assert_eq!(

@@ -187,24 +187,12 @@ pub struct IntegrationConfig {
     /// How tokens and accounts are checked at the provider.
     #[serde(flatten)]
     pub checks: super::ProviderChecks,
-    /// Origins a customer's browser may be sent back to after an authorization (`return_url`),
-    /// besides `LATCHKEY_RETURN_URL_ORIGINS`.
-    #[serde(default)]
-    pub return_url_origins: Vec<String>,
-    /// When set, every scope a connection asks for must be one of these (and so must the
-    /// integration's own `scopes`).
-    #[serde(default)]
-    pub allowed_scopes: Vec<Scope>,
+    /// What a connection brings and may ask for.
+    #[serde(flatten)]
+    pub connect: super::ConnectFields,
     /// Where the token response keeps the tokens, when not at the standard names.
     #[serde(default, skip_serializing_if = "TokenResponseMapping::is_empty")]
     pub token_response: TokenResponseMapping,
-    /// Values each connection brings, used as `{name}` in the URLs (Shopify's `shop`).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub connection_params: Vec<super::ConnectionParam>,
-    /// Parameters of the provider's redirect kept as the connection's metadata and usable as
-    /// `{name}` in the URLs called after it (QuickBooks' `realmId`).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub callback_params: Vec<String>,
     /// The hosts a URL whose host a connection parameter chooses may reach (exact names and
     /// `*.example.com`); required when such a URL would receive this integration's own client
     /// secret.

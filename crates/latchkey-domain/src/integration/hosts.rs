@@ -101,7 +101,12 @@ impl IntegrationConfig {
         let mut found = Vec::new();
         for (field, url) in self.credential_urls() {
             for name in host_choosing_params(url.as_str()) {
-                if self.connection_params.iter().any(|p| p.name == name) {
+                if self
+                    .connect
+                    .connection_params
+                    .iter()
+                    .any(|p| p.name == name)
+                {
                     found.push((field, name));
                 }
             }
@@ -227,7 +232,7 @@ mod tests {
         let mut config = input();
         config.authorization_url = "https://{host}/oauth/authorize".into();
         config.token_url = "https://{host}/oauth/token".into();
-        config.connection_params = vec![host_param()];
+        config.connect.connection_params = vec![host_param()];
         let open = config.clone().parse().unwrap();
         let e = open.check_shared_client(true).unwrap_err();
         assert_eq!(e.fields().collect::<Vec<_>>(), ["allowed_hosts"]);

@@ -38,6 +38,8 @@ pub struct IntegrationConfigInput {
     pub refresh: super::RefreshPolicyInput,
     /// How tokens and accounts are checked at the provider.
     pub checks: super::ProviderChecksInput,
+    /// What a connection brings and may ask for.
+    pub connect: super::ConnectFieldsInput,
     pub allow_password_grant: bool,
     /// `None` takes the default, on.
     pub pkce: Option<bool>,
@@ -47,10 +49,6 @@ pub struct IntegrationConfigInput {
     pub webhook: Option<crate::webhook::WebhookScheme>,
     /// `name → JSON pointer` for the token response's fields ([`TokenResponseMapping::NAMES`]).
     pub token_response: Vec<(String, String)>,
-    pub return_url_origins: Vec<String>,
-    pub allowed_scopes: Vec<String>,
-    pub connection_params: Vec<super::ConnectionParam>,
-    pub callback_params: Vec<String>,
     pub allowed_hosts: Vec<String>,
 }
 
@@ -95,21 +93,14 @@ impl IntegrationConfigInput {
                 None
             }
         };
-        let allowed_scopes = match Scope::parse_list(
-            &self.allowed_scopes,
-            "allowed_scopes",
-            IntegrationConfig::MAX_SCOPES,
-        ) {
-            Ok(allowed) => allowed,
-            Err(errors) => {
-                e.0.extend(errors.0);
-                Vec::new()
-            }
-        };
+        let connect = self.connect.parse(&mut e);
         if let Some(scopes) = &scopes
-            && !allowed_scopes.is_empty()
+            && !connect.allowed_scopes.is_empty()
         {
-            for scope in scopes.iter().filter(|s| !allowed_scopes.contains(s)) {
+            for scope in scopes
+                .iter()
+                .filter(|s| !connect.allowed_scopes.contains(s))
+            {
                 e.push(FieldViolation::new(
                     "scopes",
                     format!("{} is not one of allowed_scopes", scope.as_str()),
@@ -225,20 +216,6 @@ impl IntegrationConfigInput {
                 ));
             }
         }
-        if self.return_url_origins.len() > 32 {
-            e.push(FieldViolation::new(
-                "return_url_origins",
-                "at most 32 origins",
-            ));
-        }
-        let return_url_origins: Vec<String> = self
-            .return_url_origins
-            .iter()
-            .enumerate()
-            .filter_map(|(i, o)| {
-                e.check(crate::parse_origin(o, &format!("return_url_origins[{i}]")))
-            })
-            .collect();
         let webhook = match self.webhook {
             None => None,
             Some(scheme) => e.check(scheme.check("webhook")),
@@ -246,8 +223,6 @@ impl IntegrationConfigInput {
         let checks = self
             .checks
             .parse(!self.base_uri.is_empty(), !self.issuer.is_empty(), &mut e);
-        let connection_params =
-            super::parse_connection_params(self.connection_params, "connection_params", &mut e);
         let token_response =
             TokenResponseMapping::parse(&self.token_response, "token_response", &mut e);
         let revocation = match self.revocation {
@@ -306,26 +281,6 @@ impl IntegrationConfigInput {
                 Some(RevocationShape { method, ..shape })
             }
         };
-        if self.callback_params.len() > super::ConnectionParam::MAX_PARAMS {
-            e.push(FieldViolation::new(
-                "callback_params",
-                format!("at most {} parameters", super::ConnectionParam::MAX_PARAMS),
-            ));
-        }
-        for (i, name) in self.callback_params.iter().enumerate() {
-            let field = format!("callback_params[{i}]");
-            e.check(super::check_param_name(name, &field));
-            if connection_params.iter().any(|p| &p.name == name) {
-                e.push(FieldViolation::new(field, "is also a connection parameter"));
-            } else if ["code", "state", "error", "error_description", "iss"]
-                .contains(&name.as_str())
-            {
-                e.push(FieldViolation::new(
-                    field,
-                    "is read by the authorization itself",
-                ));
-            }
-        }
         let allowed_hosts = super::parse_allowed_hosts(self.allowed_hosts, &mut e);
         if grant_type == Some(GrantType::Password) && !self.allow_password_grant {
             e.push(FieldViolation::new(
@@ -382,18 +337,15 @@ impl IntegrationConfigInput {
                 default_token_lifetime_secs,
                 refresh,
                 checks,
+                connect,
                 allow_password_grant: self.allow_password_grant,
                 pkce: self.pkce.unwrap_or(true),
                 issuer,
                 require_iss: self.require_iss,
                 metadata_fields: self.metadata_fields,
                 webhook,
-                return_url_origins,
-                allowed_scopes,
                 token_response,
                 revocation,
-                connection_params,
-                callback_params: self.callback_params,
                 allowed_hosts,
             },
             // Every `None` above pushed a violation, so `e` was not empty.

@@ -6,6 +6,7 @@
 
 mod checks;
 mod config;
+mod connect_fields;
 mod decide;
 mod hosts;
 mod input;
@@ -16,6 +17,7 @@ pub(crate) mod tests;
 
 pub use checks::*;
 pub use config::*;
+pub use connect_fields::*;
 pub use decide::*;
 pub use hosts::*;
 pub use input::*;

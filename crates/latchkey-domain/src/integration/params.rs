@@ -268,8 +268,8 @@ pub fn capture_callback_params(
 /// Which URLs may use which names: the authorization and token URLs are needed before the
 /// callback, so they may use connection parameters only.
 pub(super) fn check_url_placeholders(config: &IntegrationConfig, e: &mut ValidationErrors) {
-    let is_param = |n: &str| config.connection_params.iter().any(|p| p.name == n);
-    let is_callback = |n: &str| config.callback_params.iter().any(|p| p == n);
+    let is_param = |n: &str| config.connect.connection_params.iter().any(|p| p.name == n);
+    let is_callback = |n: &str| config.connect.callback_params.iter().any(|p| p == n);
     for (field, url, before_callback) in url_fields(config) {
         for name in placeholders(url.as_str()) {
             let per_request = field == "revocation_url"
@@ -497,8 +497,8 @@ mod tests {
         config.authorization_url = "https://{shop}.myshopify.com/admin/oauth/authorize".into();
         config.token_url = "https://{shop}.myshopify.com/admin/oauth/access_token".into();
         config.base_uri = "https://api.example/v3/company/{realmId}".into();
-        config.connection_params = vec![shop()];
-        config.callback_params = vec!["realmId".to_owned()];
+        config.connect.connection_params = vec![shop()];
+        config.connect.callback_params = vec!["realmId".to_owned()];
         let parsed = config.clone().parse().unwrap();
         assert!(parsed.has_url_params());
 
@@ -513,7 +513,7 @@ mod tests {
         assert_eq!(e.fields().collect::<Vec<_>>(), ["authorization_url"]);
 
         let mut clash = config;
-        clash.callback_params = vec!["shop".to_owned(), "state".to_owned()];
+        clash.connect.callback_params = vec!["shop".to_owned(), "state".to_owned()];
         let e = clash.parse().unwrap_err();
         assert_eq!(
             e.fields().collect::<Vec<_>>(),
@@ -527,8 +527,8 @@ mod tests {
         config.authorization_url = "https://{shop}.myshopify.com/authorize".into();
         config.token_url = "https://{shop}.myshopify.com/token".into();
         config.base_uri = "https://api.example/v3/company/{realmId}".into();
-        config.connection_params = vec![shop()];
-        config.callback_params = vec!["realmId".to_owned()];
+        config.connect.connection_params = vec![shop()];
+        config.connect.callback_params = vec!["realmId".to_owned()];
         let config = config.parse().unwrap();
         let mut values: ParamValues = [("shop".to_owned(), "acme".to_owned())].into();
         let before = config.for_connection(&values).unwrap();

@@ -144,9 +144,13 @@ fn params_problem(config: &IntegrationConfig, given: &[(String, String)]) -> Opt
         .filter(|(_, value)| !value.is_empty())
         .cloned()
         .collect();
-    let errors = check_param_values(&config.connection_params, &given, "connection_params")
-        .and_then(|values| config.check_param_hosts(&values))
-        .err()?;
+    let errors = check_param_values(
+        &config.connect.connection_params,
+        &given,
+        "connection_params",
+    )
+    .and_then(|values| config.check_param_hosts(&values))
+    .err()?;
     let lines: Vec<String> = errors
         .0
         .iter()
@@ -156,6 +160,7 @@ fn params_problem(config: &IntegrationConfig, given: &[(String, String)]) -> Opt
                 .strip_prefix("connection_params.")
                 .unwrap_or(&violation.field);
             let label = config
+                .connect
                 .connection_params
                 .iter()
                 .find(|p| p.name == name)
@@ -232,6 +237,7 @@ async fn list_page_with(
                 let client_id = refilled.map(|r| r.client_id.to_owned()).unwrap_or_default();
                 let params = i
                     .config
+                    .connect
                     .connection_params
                     .iter()
                     .map(|p| OfferedParam {

@@ -78,7 +78,7 @@ impl Connections {
             || (!configs.is_empty()
                 && configs
                     .iter()
-                    .all(|c| c.return_url_origins.contains(&origin)));
+                    .all(|c| c.connect.return_url_origins.contains(&origin)));
         if allowed {
             return Ok(());
         }
@@ -302,7 +302,8 @@ impl Connections {
             return Err(unknown_state());
         }
         let integration = self.integration_state(state.integration_id).await?;
-        let captured = capture_callback_params(&integration.config.callback_params, &params.others);
+        let captured =
+            capture_callback_params(&integration.config.connect.callback_params, &params.others);
         let mut values = pending
             .params
             .clone()

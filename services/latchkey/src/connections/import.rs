@@ -66,9 +66,11 @@ impl Connections {
             .iter()
             .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
             .collect();
-        let captured =
-            latchkey_domain::integration::capture_callback_params(&config.callback_params, &kept)
-                .map_err(|v| v.within("metadata"))?;
+        let captured = latchkey_domain::integration::capture_callback_params(
+            &config.connect.callback_params,
+            &kept,
+        )
+        .map_err(|v| v.within("metadata"))?;
         super::configured(config, &values)?;
         if config.grant_type != GrantType::AuthorizationCode {
             return Err(AppError::FailedPrecondition(format!(

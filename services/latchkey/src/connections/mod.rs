@@ -102,7 +102,11 @@ fn param_values(
     match existing {
         Some(state) if given.is_empty() => Ok(state.params.clone()),
         _ => {
-            let values = check_param_values(&config.connection_params, given, "connection_params")?;
+            let values = check_param_values(
+                &config.connect.connection_params,
+                given,
+                "connection_params",
+            )?;
             config.check_param_hosts(&values)?;
             Ok(values)
         }
@@ -139,10 +143,13 @@ fn cannot_build(why: &dyn std::fmt::Display) -> AppError {
 }
 
 fn within_allowed_scopes(config: &IntegrationConfig, asked: &[Scope]) -> Result<(), AppError> {
-    if config.allowed_scopes.is_empty() {
+    if config.connect.allowed_scopes.is_empty() {
         return Ok(());
     }
-    match asked.iter().find(|s| !config.allowed_scopes.contains(s)) {
+    match asked
+        .iter()
+        .find(|s| !config.connect.allowed_scopes.contains(s))
+    {
         Some(scope) => Err(latchkey_domain::FieldViolation::new(
             "scopes",
             format!(

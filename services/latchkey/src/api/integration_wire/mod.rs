@@ -12,6 +12,7 @@ use latchkey_proto::v1 as pb;
 use latchkey_store::Page;
 
 mod checks;
+mod connect;
 mod refresh;
 
 use super::convert::{grant_type_from_pb, grant_type_to_pb, next_page_token, timestamp};
@@ -55,6 +56,7 @@ pub fn config_input(
     };
     let refresh = refresh::input(&c);
     let checks = checks::input(&c);
+    let connect = connect::input(&c);
     let grant_type = match errors.check(grant_type_from_pb(c.grant_type, "config.grant_type")) {
         Some(Some(grant)) => grant.as_str().to_owned(),
         _ => String::new(),
@@ -122,19 +124,6 @@ pub fn config_input(
             token: r.token,
         }),
         token_response: sorted(c.token_response),
-        return_url_origins: c.return_url_origins,
-        allowed_scopes: c.allowed_scopes,
-        connection_params: c
-            .connection_params
-            .into_iter()
-            .map(|p| integration::ConnectionParam {
-                name: p.name,
-                pattern: p.pattern,
-                label: p.label,
-                description: p.description,
-            })
-            .collect(),
-        callback_params: c.callback_params,
         allowed_hosts: c.allowed_hosts,
         webhook: match c.webhook {
             None => None,
@@ -168,6 +157,7 @@ pub fn config_input(
             }
         },
         checks,
+        connect,
     };
     Some(input)
 }
@@ -270,24 +260,7 @@ pub fn config_to_pb(c: &IntegrationConfig) -> pb::IntegrationConfig {
         issuer: text(&c.issuer),
         require_iss: c.require_iss,
         metadata_fields: c.metadata_fields.clone(),
-        return_url_origins: c.return_url_origins.clone(),
-        connection_params: c
-            .connection_params
-            .iter()
-            .map(|p| pb::ConnectionParam {
-                name: p.name.clone(),
-                pattern: p.pattern.clone(),
-                label: p.label.clone(),
-                description: p.description.clone(),
-            })
-            .collect(),
-        callback_params: c.callback_params.clone(),
         allowed_hosts: c.allowed_hosts.clone(),
-        allowed_scopes: c
-            .allowed_scopes
-            .iter()
-            .map(|s| s.as_str().to_owned())
-            .collect(),
         webhook: c.webhook.as_ref().map(|w| pb::WebhookScheme {
             kind: match w.kind {
                 WebhookKind::HmacBody => pb::WebhookKind::HmacBody,
@@ -306,6 +279,7 @@ pub fn config_to_pb(c: &IntegrationConfig) -> pb::IntegrationConfig {
     };
     refresh::fill(&c.refresh, &mut out);
     checks::fill(&c.checks, &mut out);
+    connect::fill(&c.connect, &mut out);
     out
 }
 
