@@ -181,9 +181,9 @@ pub struct IntegrationConfig {
     /// `instance_url`…). Only these: an unknown field may be a secret.
     #[serde(default)]
     pub metadata_fields: Vec<String>,
-    /// How the provider signs its webhooks, if they are verified here.
-    #[serde(default)]
-    pub webhook: Option<crate::webhook::WebhookScheme>,
+    /// How the provider's webhooks are verified.
+    #[serde(flatten)]
+    pub webhooks: super::WebhookSettings,
     /// How tokens and accounts are checked at the provider.
     #[serde(flatten)]
     pub checks: super::ProviderChecks,

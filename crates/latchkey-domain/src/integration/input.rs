@@ -46,7 +46,8 @@ pub struct IntegrationConfigInput {
     pub issuer: String,
     pub require_iss: bool,
     pub metadata_fields: Vec<String>,
-    pub webhook: Option<crate::webhook::WebhookScheme>,
+    /// How the provider's webhooks are verified.
+    pub webhooks: super::WebhookSettingsInput,
     /// `name → JSON pointer` for the token response's fields ([`TokenResponseMapping::NAMES`]).
     pub token_response: Vec<(String, String)>,
     pub allowed_hosts: Vec<String>,
@@ -216,10 +217,7 @@ impl IntegrationConfigInput {
                 ));
             }
         }
-        let webhook = match self.webhook {
-            None => None,
-            Some(scheme) => e.check(scheme.check("webhook")),
-        };
+        let webhooks = self.webhooks.parse(&mut e);
         let checks = self
             .checks
             .parse(!self.base_uri.is_empty(), !self.issuer.is_empty(), &mut e);
@@ -343,7 +341,7 @@ impl IntegrationConfigInput {
                 issuer,
                 require_iss: self.require_iss,
                 metadata_fields: self.metadata_fields,
-                webhook,
+                webhooks,
                 token_response,
                 revocation,
                 allowed_hosts,

@@ -14,6 +14,7 @@ mod params;
 mod refresh_policy;
 #[cfg(test)]
 pub(crate) mod tests;
+mod webhooks;
 
 pub use checks::*;
 pub use config::*;
@@ -23,3 +24,4 @@ pub use hosts::*;
 pub use input::*;
 pub use params::*;
 pub use refresh_policy::*;
+pub use webhooks::*;

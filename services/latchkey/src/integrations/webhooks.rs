@@ -35,7 +35,7 @@ impl Integrations {
         body: &[u8],
     ) -> Result<WebhookVerdict, AppError> {
         let integration = self.get_for(caller, id).await?;
-        let Some(scheme) = integration.config.webhook.as_ref() else {
+        let Some(scheme) = integration.config.webhooks.webhook.as_ref() else {
             return Err(AppError::FailedPrecondition(format!(
                 "integration {id} has no webhook scheme"
             )));

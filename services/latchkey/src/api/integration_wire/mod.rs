@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 
 use latchkey_domain::integration::{self, IntegrationConfigInput};
-use latchkey_domain::webhook::{WebhookKind, WebhookScheme};
 use latchkey_domain::{
     ClientAuthMethod, FieldViolation, IntegrationConfig, TokenPlacement, ValidationErrors,
 };
@@ -14,6 +13,7 @@ use latchkey_store::Page;
 mod checks;
 mod connect;
 mod refresh;
+mod webhooks;
 
 use super::convert::{grant_type_from_pb, grant_type_to_pb, next_page_token, timestamp};
 use crate::integrations::webhooks::WebhookVerdict;
@@ -57,6 +57,7 @@ pub fn config_input(
     let refresh = refresh::input(&c);
     let checks = checks::input(&c);
     let connect = connect::input(&c);
+    let webhooks = webhooks::input(&c, errors);
     let grant_type = match errors.check(grant_type_from_pb(c.grant_type, "config.grant_type")) {
         Some(Some(grant)) => grant.as_str().to_owned(),
         _ => String::new(),
@@ -125,39 +126,9 @@ pub fn config_input(
         }),
         token_response: sorted(c.token_response),
         allowed_hosts: c.allowed_hosts,
-        webhook: match c.webhook {
-            None => None,
-            Some(w) => {
-                let kind = match pb::WebhookKind::try_from(w.kind) {
-                    Ok(pb::WebhookKind::HmacBody) => Some(WebhookKind::HmacBody),
-                    Ok(pb::WebhookKind::HmacTimestamped) => Some(WebhookKind::HmacTimestamped),
-                    Ok(pb::WebhookKind::Stripe) => Some(WebhookKind::Stripe),
-                    _ => {
-                        errors.push(FieldViolation::new(
-                            "config.webhook.kind",
-                            "must be HMAC_BODY, HMAC_TIMESTAMPED or STRIPE",
-                        ));
-                        None
-                    }
-                };
-                kind.map(|kind| WebhookScheme {
-                    kind,
-                    signature_header: w.signature_header.to_ascii_lowercase(),
-                    prefix: w.prefix,
-                    encoding: if w.encoding.is_empty() {
-                        "hex".to_owned()
-                    } else {
-                        w.encoding
-                    },
-                    timestamp_header: w.timestamp_header.to_ascii_lowercase(),
-                    template: w.template,
-                    tolerance_secs: w.tolerance_secs,
-                    account_pointer: w.account_pointer,
-                })
-            }
-        },
         checks,
         connect,
+        webhooks,
     };
     Some(input)
 }
@@ -261,25 +232,12 @@ pub fn config_to_pb(c: &IntegrationConfig) -> pb::IntegrationConfig {
         require_iss: c.require_iss,
         metadata_fields: c.metadata_fields.clone(),
         allowed_hosts: c.allowed_hosts.clone(),
-        webhook: c.webhook.as_ref().map(|w| pb::WebhookScheme {
-            kind: match w.kind {
-                WebhookKind::HmacBody => pb::WebhookKind::HmacBody,
-                WebhookKind::HmacTimestamped => pb::WebhookKind::HmacTimestamped,
-                WebhookKind::Stripe => pb::WebhookKind::Stripe,
-            } as i32,
-            signature_header: w.signature_header.clone(),
-            prefix: w.prefix.clone(),
-            encoding: w.encoding.clone(),
-            timestamp_header: w.timestamp_header.clone(),
-            template: w.template.clone(),
-            tolerance_secs: w.tolerance_secs,
-            account_pointer: w.account_pointer.clone(),
-        }),
         ..Default::default()
     };
     refresh::fill(&c.refresh, &mut out);
     checks::fill(&c.checks, &mut out);
     connect::fill(&c.connect, &mut out);
+    webhooks::fill(&c.webhooks, &mut out);
     out
 }
 

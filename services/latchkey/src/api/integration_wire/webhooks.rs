@@ -1,0 +1,62 @@
+//! The webhooks section on the wire.
+
+use latchkey_domain::integration::{WebhookSettings, WebhookSettingsInput};
+use latchkey_domain::webhook::{WebhookKind, WebhookScheme};
+use latchkey_domain::{FieldViolation, ValidationErrors};
+use latchkey_proto::v1 as pb;
+
+/// An enum value never seen is reported here, under `config.webhook.kind`.
+pub(super) fn input(
+    c: &pb::IntegrationConfig,
+    errors: &mut ValidationErrors,
+) -> WebhookSettingsInput {
+    let webhook = match c.webhook.clone() {
+        None => None,
+        Some(w) => {
+            let kind = match pb::WebhookKind::try_from(w.kind) {
+                Ok(pb::WebhookKind::HmacBody) => Some(WebhookKind::HmacBody),
+                Ok(pb::WebhookKind::HmacTimestamped) => Some(WebhookKind::HmacTimestamped),
+                Ok(pb::WebhookKind::Stripe) => Some(WebhookKind::Stripe),
+                _ => {
+                    errors.push(FieldViolation::new(
+                        "config.webhook.kind",
+                        "must be HMAC_BODY, HMAC_TIMESTAMPED or STRIPE",
+                    ));
+                    None
+                }
+            };
+            kind.map(|kind| WebhookScheme {
+                kind,
+                signature_header: w.signature_header.to_ascii_lowercase(),
+                prefix: w.prefix,
+                encoding: if w.encoding.is_empty() {
+                    "hex".to_owned()
+                } else {
+                    w.encoding
+                },
+                timestamp_header: w.timestamp_header.to_ascii_lowercase(),
+                template: w.template,
+                tolerance_secs: w.tolerance_secs,
+                account_pointer: w.account_pointer,
+            })
+        }
+    };
+    WebhookSettingsInput { webhook }
+}
+
+pub(super) fn fill(p: &WebhookSettings, c: &mut pb::IntegrationConfig) {
+    c.webhook = p.webhook.as_ref().map(|w| pb::WebhookScheme {
+        kind: match w.kind {
+            WebhookKind::HmacBody => pb::WebhookKind::HmacBody,
+            WebhookKind::HmacTimestamped => pb::WebhookKind::HmacTimestamped,
+            WebhookKind::Stripe => pb::WebhookKind::Stripe,
+        } as i32,
+        signature_header: w.signature_header.clone(),
+        prefix: w.prefix.clone(),
+        encoding: w.encoding.clone(),
+        timestamp_header: w.timestamp_header.clone(),
+        template: w.template.clone(),
+        tolerance_secs: w.tolerance_secs,
+        account_pointer: w.account_pointer.clone(),
+    });
+}
