@@ -182,12 +182,12 @@ impl Template {
         };
         merge(&mut input.authorization_params, &self.authorization_params);
         merge(&mut input.token_params, &self.token_params);
-        merge(&mut input.token_response, &self.token_response);
-        if input.metadata_fields.is_empty() {
-            input.metadata_fields = self.metadata_fields.clone();
+        merge(&mut input.tokens.token_response, &self.token_response);
+        if input.tokens.metadata_fields.is_empty() {
+            input.tokens.metadata_fields = self.metadata_fields.clone();
         }
-        if input.default_token_lifetime_secs.is_none() {
-            input.default_token_lifetime_secs = self.default_token_lifetime_secs;
+        if input.tokens.default_token_lifetime_secs.is_none() {
+            input.tokens.default_token_lifetime_secs = self.default_token_lifetime_secs;
         }
         if input.refresh.refresh_token_reuse.is_empty() {
             input.refresh.refresh_token_reuse = self.refresh_token_reuse.clone();
@@ -196,8 +196,8 @@ impl Template {
         if input.refresh.refresh_token_max_idle_secs.is_none() {
             input.refresh.refresh_token_max_idle_secs = self.refresh_token_max_idle_secs;
         }
-        if input.token_placement.is_none() {
-            input.token_placement = self.token_placement.clone();
+        if input.tokens.token_placement.is_none() {
+            input.tokens.token_placement = self.token_placement.clone();
         }
         if input.connect.callback_params.is_empty() {
             input.connect.callback_params = self.callback_params.clone();

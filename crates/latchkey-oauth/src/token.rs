@@ -141,7 +141,7 @@ pub fn parse_token_response(
     }
     let root = Value::Object(fields);
     // A field at the integration's pointer, else at its standard name.
-    let at = |name: &str| match config.token_response.get(name) {
+    let at = |name: &str| match config.tokens.token_response.get(name) {
         Some(pointer) => root.pointer(pointer),
         None => root.get(name),
     };
@@ -178,7 +178,7 @@ pub fn parse_token_response(
     let refresh_token_expires_in =
         seconds(at("refresh_token_expires_in").or_else(|| root.get("x_refresh_token_expires_in")))
             .map(|secs| secs.min(max * 10));
-    let scope_field = match config.token_response.scope.as_deref() {
+    let scope_field = match config.tokens.token_response.scope.as_deref() {
         Some(pointer) => root.pointer(pointer),
         None => root.get("scope").or_else(|| root.get("scopes")),
     };
@@ -204,7 +204,7 @@ pub fn parse_token_response(
     let mut metadata = BTreeMap::new();
     let kept = ["token_type", "expires_in", "scope"]
         .into_iter()
-        .chain(config.metadata_fields.iter().map(String::as_str));
+        .chain(config.tokens.metadata_fields.iter().map(String::as_str));
     for key in kept {
         if IntegrationConfig::SECRET_FIELDS.contains(&key) || is_secret_name(key, None) {
             continue;

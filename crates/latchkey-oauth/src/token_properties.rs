@@ -1,5 +1,5 @@
 use super::*;
-use latchkey_domain::integration::IntegrationConfigInput;
+use latchkey_domain::integration::{IntegrationConfigInput, TokenHandlingInput};
 use proptest::prelude::*;
 
 fn config() -> IntegrationConfig {
@@ -8,7 +8,10 @@ fn config() -> IntegrationConfig {
         grant_type: "client_credentials".to_owned(),
         token_url: "https://p.example/token".to_owned(),
         client_id: "c".to_owned(),
-        metadata_fields: vec!["instance_url".to_owned()],
+        tokens: TokenHandlingInput {
+            metadata_fields: vec!["instance_url".to_owned()],
+            ..Default::default()
+        },
         ..Default::default()
     }
     .parse()

@@ -1,5 +1,5 @@
 use super::*;
-use latchkey_domain::integration::IntegrationConfigInput;
+use latchkey_domain::integration::{IntegrationConfigInput, TokenHandlingInput};
 
 fn config(metadata_fields: &[&str], separator: Option<&str>) -> IntegrationConfig {
     IntegrationConfigInput {
@@ -8,7 +8,10 @@ fn config(metadata_fields: &[&str], separator: Option<&str>) -> IntegrationConfi
         token_url: "https://p.example/token".to_owned(),
         client_id: "c".to_owned(),
         scope_separator: separator.map(str::to_owned),
-        metadata_fields: metadata_fields.iter().map(|s| s.to_string()).collect(),
+        tokens: TokenHandlingInput {
+            metadata_fields: metadata_fields.iter().map(|s| s.to_string()).collect(),
+            ..Default::default()
+        },
         ..Default::default()
     }
     .parse()

@@ -213,7 +213,7 @@ pub fn expires_at(
 ) -> DateTime<Utc> {
     let max = u64::from(IntegrationConfig::MAX_TOKEN_LIFETIME_SECS);
     let lifetime = expires_in
-        .unwrap_or(u64::from(config.default_token_lifetime_secs))
+        .unwrap_or(u64::from(config.tokens.default_token_lifetime_secs))
         .min(max);
     now + Duration::seconds(i64::try_from(lifetime).unwrap_or(i64::from(u32::MAX)))
 }

@@ -6,7 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::*;
 use crate::connection::{LastError, TokenSet};
-use crate::integration::{IntegrationConfigInput, RefreshPolicyInput};
+use crate::integration::{IntegrationConfigInput, RefreshPolicyInput, TokenHandlingInput};
 use crate::{ConnectionId, GrantType, IntegrationId, Sealed, TenantId};
 
 const HORIZON: Duration = Duration::days(3);
@@ -26,7 +26,10 @@ fn config(margin_secs: u32, idle_secs: Option<u32>) -> IntegrationConfig {
             refresh_token_max_idle_secs: idle_secs,
             ..Default::default()
         },
-        default_token_lifetime_secs: Some(3600),
+        tokens: TokenHandlingInput {
+            default_token_lifetime_secs: Some(3600),
+            ..Default::default()
+        },
         ..Default::default()
     }
     .parse()

@@ -161,9 +161,9 @@ pub struct IntegrationConfig {
     /// The body of token requests; `json_body` client authentication implies JSON.
     #[serde(default)]
     pub token_request_format: TokenRequestFormat,
-    pub token_placement: TokenPlacement,
-    /// Lifetime assumed when a token response has no usable `expires_in`.
-    pub default_token_lifetime_secs: u32,
+    /// How tokens are read from the provider's answers and handed on.
+    #[serde(flatten)]
+    pub tokens: super::TokenHandling,
     /// When tokens are refreshed and what a refresh may do.
     #[serde(flatten)]
     pub refresh: super::RefreshPolicy,
@@ -177,10 +177,6 @@ pub struct IntegrationConfig {
     /// The provider always sends `iss` on its callback (RFC 9207): a callback without it is refused.
     #[serde(default)]
     pub require_iss: bool,
-    /// Fields of the token response kept as the connection's metadata (Salesforce's
-    /// `instance_url`…). Only these: an unknown field may be a secret.
-    #[serde(default)]
-    pub metadata_fields: Vec<String>,
     /// How the provider's webhooks are verified.
     #[serde(flatten)]
     pub webhooks: super::WebhookSettings,
@@ -190,9 +186,6 @@ pub struct IntegrationConfig {
     /// What a connection brings and may ask for.
     #[serde(flatten)]
     pub connect: super::ConnectFields,
-    /// Where the token response keeps the tokens, when not at the standard names.
-    #[serde(default, skip_serializing_if = "TokenResponseMapping::is_empty")]
-    pub token_response: TokenResponseMapping,
     /// The hosts a URL whose host a connection parameter chooses may reach (exact names and
     /// `*.example.com`); required when such a URL would receive this integration's own client
     /// secret.

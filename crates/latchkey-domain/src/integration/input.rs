@@ -31,9 +31,8 @@ pub struct IntegrationConfigInput {
     pub client_auth: String,
     /// `""` or `form` (default), `json`.
     pub token_request_format: String,
-    /// `None` takes `Authorization: Bearer <token>`.
-    pub token_placement: Option<TokenPlacement>,
-    pub default_token_lifetime_secs: Option<u32>,
+    /// How tokens are read from the provider's answers and handed on.
+    pub tokens: super::TokenHandlingInput,
     /// When tokens are refreshed and what a refresh may do.
     pub refresh: super::RefreshPolicyInput,
     /// How tokens and accounts are checked at the provider.
@@ -45,11 +44,8 @@ pub struct IntegrationConfigInput {
     pub pkce: Option<bool>,
     pub issuer: String,
     pub require_iss: bool,
-    pub metadata_fields: Vec<String>,
     /// How the provider's webhooks are verified.
     pub webhooks: super::WebhookSettingsInput,
-    /// `name → JSON pointer` for the token response's fields ([`TokenResponseMapping::NAMES`]).
-    pub token_response: Vec<(String, String)>,
     pub allowed_hosts: Vec<String>,
 }
 
@@ -161,24 +157,7 @@ impl IntegrationConfigInput {
         } else {
             token_request_format
         };
-        let token_placement = e.check(
-            self.token_placement
-                .unwrap_or_else(TokenPlacement::bearer)
-                .validate("token_placement"),
-        );
-        let default_token_lifetime_secs = self
-            .default_token_lifetime_secs
-            .unwrap_or(IntegrationConfig::DEFAULT_TOKEN_LIFETIME_SECS);
-        if !(1..=IntegrationConfig::MAX_TOKEN_LIFETIME_SECS).contains(&default_token_lifetime_secs)
-        {
-            e.push(FieldViolation::new(
-                "default_token_lifetime_secs",
-                format!(
-                    "must be between 1 and {} seconds",
-                    IntegrationConfig::MAX_TOKEN_LIFETIME_SECS
-                ),
-            ));
-        }
+        let tokens = self.tokens.parse(&mut e);
         let refresh = self.refresh.parse(&mut e);
         let issuer = optional_url(&mut e, &self.issuer, "issuer");
         if self.require_iss && self.issuer.is_empty() {
@@ -187,42 +166,10 @@ impl IntegrationConfigInput {
                 "is required when require_iss is set",
             ));
         }
-        if self.metadata_fields.len() > IntegrationConfig::MAX_METADATA_FIELDS {
-            e.push(FieldViolation::new(
-                "metadata_fields",
-                format!(
-                    "at most {} fields can be kept",
-                    IntegrationConfig::MAX_METADATA_FIELDS
-                ),
-            ));
-        }
-        for (i, field) in self.metadata_fields.iter().enumerate() {
-            let name = format!("metadata_fields[{i}]");
-            if field.is_empty()
-                || field.len() > 64
-                || !field
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
-            {
-                e.push(FieldViolation::new(
-                    name,
-                    "field names are 1 to 64 ASCII letters, digits, '_', '-' or '.'",
-                ));
-            } else if IntegrationConfig::SECRET_FIELDS.contains(&field.as_str())
-                || crate::connection::is_secret_name(field, None)
-            {
-                e.push(FieldViolation::new(
-                    name,
-                    "holds a secret and is never kept",
-                ));
-            }
-        }
         let webhooks = self.webhooks.parse(&mut e);
         let checks = self
             .checks
             .parse(!self.base_uri.is_empty(), !self.issuer.is_empty(), &mut e);
-        let token_response =
-            TokenResponseMapping::parse(&self.token_response, "token_response", &mut e);
         let revocation = match self.revocation {
             None => None,
             Some(shape) => {
@@ -300,7 +247,6 @@ impl IntegrationConfigInput {
             authorization_params,
             token_params,
             client_auth,
-            token_placement,
         ) {
             (
                 Some(name),
@@ -313,7 +259,6 @@ impl IntegrationConfigInput {
                 Some(authorization_params),
                 Some(token_params),
                 Some(client_auth),
-                Some(token_placement),
             ) => IntegrationConfig {
                 name,
                 description: self.description,
@@ -331,8 +276,7 @@ impl IntegrationConfigInput {
                 token_params,
                 client_auth,
                 token_request_format,
-                token_placement,
-                default_token_lifetime_secs,
+                tokens,
                 refresh,
                 checks,
                 connect,
@@ -340,9 +284,7 @@ impl IntegrationConfigInput {
                 pkce: self.pkce.unwrap_or(true),
                 issuer,
                 require_iss: self.require_iss,
-                metadata_fields: self.metadata_fields,
                 webhooks,
-                token_response,
                 revocation,
                 allowed_hosts,
             },

@@ -14,6 +14,7 @@ mod params;
 mod refresh_policy;
 #[cfg(test)]
 pub(crate) mod tests;
+mod token_handling;
 mod webhooks;
 
 pub use checks::*;
@@ -24,4 +25,5 @@ pub use hosts::*;
 pub use input::*;
 pub use params::*;
 pub use refresh_policy::*;
+pub use token_handling::*;
 pub use webhooks::*;

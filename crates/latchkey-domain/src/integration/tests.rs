@@ -44,9 +44,9 @@ fn defaults_are_what_a_provider_expects() {
     assert_eq!(config.scope_separator.as_str(), " ");
     assert_eq!(config.response_type.as_str(), "code");
     assert_eq!(config.client_auth, ClientAuthMethod::BasicHeader);
-    assert_eq!(config.token_placement, TokenPlacement::bearer());
+    assert_eq!(config.tokens.token_placement, TokenPlacement::bearer());
     assert!(config.pkce);
-    assert_eq!(config.default_token_lifetime_secs, 3600);
+    assert_eq!(config.tokens.default_token_lifetime_secs, 3600);
     assert_eq!(config.refresh.refresh_margin_secs, 300);
 }
 
@@ -198,10 +198,13 @@ fn password_grant_needs_the_legacy_flag() {
 #[test]
 fn token_placement_is_checked() {
     let err = IntegrationConfigInput {
-        token_placement: Some(TokenPlacement::Header {
-            name: "Bad Header".to_owned(),
-            prefix: "Bearer".to_owned(),
-        }),
+        tokens: TokenHandlingInput {
+            token_placement: Some(TokenPlacement::Header {
+                name: "Bad Header".to_owned(),
+                prefix: "Bearer".to_owned(),
+            }),
+            ..Default::default()
+        },
         ..input()
     }
     .parse()
@@ -322,27 +325,27 @@ mod properties {
     use proptest::prelude::*;
 
     proptest! {
-        #[test]
-        fn any_input_is_checked_never_a_panic(
-            name in ".{0,120}", grant in ".{0,30}", url in ".{0,80}", client in ".{0,40}",
-            scopes in proptest::collection::vec(".{0,20}", 0..5), sep in proptest::option::of(".{0,6}"),
-            params in proptest::collection::vec((".{0,10}", ".{0,20}"), 0..5),
-            lifetime in proptest::option::of(any::<u32>()), margin in proptest::option::of(any::<u32>()),
-        ) {
-            let input = IntegrationConfigInput {
-                name, grant_type: grant, authorization_url: url.clone(), token_url: url, client_id: client,
-                scopes, scope_separator: sep, authorization_params: params.clone(), token_params: params,
-                default_token_lifetime_secs: lifetime,
-                refresh: RefreshPolicyInput { refresh_margin_secs: margin, ..Default::default() },
-                ..Default::default()
-            };
-            if let Ok(config) = input.parse() {
-                // What is accepted round-trips through an event unchanged.
-                let json = serde_json::to_string(&config).unwrap();
-                prop_assert_eq!(serde_json::from_str::<IntegrationConfig>(&json).unwrap(), config);
+            #[test]
+            fn any_input_is_checked_never_a_panic(
+                name in ".{0,120}", grant in ".{0,30}", url in ".{0,80}", client in ".{0,40}",
+                scopes in proptest::collection::vec(".{0,20}", 0..5), sep in proptest::option::of(".{0,6}"),
+                params in proptest::collection::vec((".{0,10}", ".{0,20}"), 0..5),
+                lifetime in proptest::option::of(any::<u32>()), margin in proptest::option::of(any::<u32>()),
+            ) {
+                let input = IntegrationConfigInput {
+                    name, grant_type: grant, authorization_url: url.clone(), token_url: url, client_id: client,
+                    scopes, scope_separator: sep, authorization_params: params.clone(), token_params: params,
+                    refresh: RefreshPolicyInput { refresh_margin_secs: margin, ..Default::default() },
+    tokens: TokenHandlingInput { default_token_lifetime_secs: lifetime, ..Default::default() },
+                    ..Default::default()
+                };
+                if let Ok(config) = input.parse() {
+                    // What is accepted round-trips through an event unchanged.
+                    let json = serde_json::to_string(&config).unwrap();
+                    prop_assert_eq!(serde_json::from_str::<IntegrationConfig>(&json).unwrap(), config);
+                }
             }
         }
-    }
 }
 
 #[test]

@@ -502,7 +502,7 @@ impl Connections {
                 self.provider
                     .account_from_endpoint(
                         ("GET", &url.url()),
-                        &config.token_placement,
+                        &config.tokens.token_placement,
                         &response.access_token,
                         "/sub",
                     )
@@ -516,7 +516,7 @@ impl Connections {
                 self.provider
                     .account_from_endpoint(
                         (method, &url.url()),
-                        &config.token_placement,
+                        &config.tokens.token_placement,
                         &response.access_token,
                         pointer,
                     )

@@ -124,7 +124,7 @@ impl Connections {
         let access_token = self
             .open_connection_secret(id, Field::AccessToken, sealed)
             .await?;
-        let placement = match &config.token_placement {
+        let placement = match &config.tokens.token_placement {
             TokenPlacement::Header { name, prefix } => Placement::Header {
                 name: name.clone(),
                 value: SecretString::from(if prefix.is_empty() {

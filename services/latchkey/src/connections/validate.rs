@@ -49,7 +49,7 @@ impl Connections {
             }
             latchkey_domain::TokenValidation::Userinfo { url } => self
                 .provider
-                .call_with_token("GET", &url.url(), &config.token_placement, &token)
+                .call_with_token("GET", &url.url(), &config.tokens.token_placement, &token)
                 .await
                 .map(|r| match r.status {
                     200..=299 => (true, None),
@@ -70,7 +70,7 @@ impl Connections {
                     .join(path.trim_start_matches('/'))
                     .map_err(|e| AppError::FailedPrecondition(format!("probe path {path}: {e}")))?;
                 self.provider
-                    .call_with_token(method, &url, &config.token_placement, &token)
+                    .call_with_token(method, &url, &config.tokens.token_placement, &token)
                     .await
                     .map(|r| {
                         let valid = r.status == *expected_status;

@@ -4,15 +4,14 @@
 use std::collections::BTreeMap;
 
 use latchkey_domain::integration::{self, IntegrationConfigInput};
-use latchkey_domain::{
-    ClientAuthMethod, FieldViolation, IntegrationConfig, TokenPlacement, ValidationErrors,
-};
+use latchkey_domain::{ClientAuthMethod, FieldViolation, IntegrationConfig, ValidationErrors};
 use latchkey_proto::v1 as pb;
 use latchkey_store::Page;
 
 mod checks;
 mod connect;
 mod refresh;
+mod tokens;
 mod webhooks;
 
 use super::convert::{grant_type_from_pb, grant_type_to_pb, next_page_token, timestamp};
@@ -54,6 +53,7 @@ pub fn config_input(
         errors.push(FieldViolation::new("config", "must be set"));
         return None;
     };
+    let tokens = tokens::input(&c);
     let refresh = refresh::input(&c);
     let checks = checks::input(&c);
     let connect = connect::input(&c);
@@ -78,20 +78,6 @@ pub fn config_input(
             String::new()
         }
     };
-    let token_placement = match c.token_placement.and_then(|p| p.placement) {
-        None => None,
-        Some(pb::token_placement::Placement::Header(h)) => Some(TokenPlacement::Header {
-            name: h.name,
-            prefix: h.prefix,
-        }),
-        Some(pb::token_placement::Placement::Query(q)) => {
-            Some(TokenPlacement::Query { param: q.param })
-        }
-    };
-    let sorted = |map: std::collections::HashMap<String, String>| {
-        let sorted: BTreeMap<String, String> = map.into_iter().collect();
-        sorted.into_iter().collect::<Vec<_>>()
-    };
     let input = IntegrationConfigInput {
         refresh,
         name: c.name,
@@ -109,13 +95,10 @@ pub fn config_input(
         authorization_params: sorted(c.authorization_params),
         token_params: sorted(c.token_params),
         client_auth,
-        token_placement,
-        default_token_lifetime_secs: c.default_token_lifetime_secs,
         allow_password_grant: c.allow_password_grant,
         pkce: c.pkce,
         issuer: c.issuer,
         require_iss: c.require_iss,
-        metadata_fields: c.metadata_fields,
         token_request_format: c.token_request_format,
         revocation: c.revocation.map(|r| integration::RevocationShape {
             method: r.method,
@@ -124,13 +107,19 @@ pub fn config_input(
             auth: r.auth,
             token: r.token,
         }),
-        token_response: sorted(c.token_response),
         allowed_hosts: c.allowed_hosts,
+        tokens,
         checks,
         connect,
         webhooks,
     };
     Some(input)
+}
+
+/// A map's entries in key order.
+fn sorted(map: std::collections::HashMap<String, String>) -> Vec<(String, String)> {
+    let sorted: BTreeMap<String, String> = map.into_iter().collect();
+    sorted.into_iter().collect()
 }
 
 /// A template as the configuration it fills (name and client id left for the caller).
@@ -156,19 +145,6 @@ pub fn template_to_pb(template: &latchkey_domain::templates::Template) -> pb::Te
 }
 
 pub fn config_to_pb(c: &IntegrationConfig) -> pb::IntegrationConfig {
-    let placement = match &c.token_placement {
-        TokenPlacement::Header { name, prefix } => {
-            pb::token_placement::Placement::Header(pb::HeaderPlacement {
-                name: name.clone(),
-                prefix: prefix.clone(),
-            })
-        }
-        TokenPlacement::Query { param } => {
-            pb::token_placement::Placement::Query(pb::QueryPlacement {
-                param: param.clone(),
-            })
-        }
-    };
     let text = |v: &Option<latchkey_domain::ProviderUrl>| {
         v.as_ref()
             .map(|u| u.as_str().to_owned())
@@ -207,14 +183,6 @@ pub fn config_to_pb(c: &IntegrationConfig) -> pb::IntegrationConfig {
             latchkey_domain::TokenRequestFormat::Json => "json",
         }
         .to_owned(),
-        token_response: latchkey_domain::TokenResponseMapping::NAMES
-            .iter()
-            .filter_map(|name| {
-                c.token_response
-                    .get(name)
-                    .map(|p| ((*name).to_owned(), p.to_owned()))
-            })
-            .collect(),
         revocation: c.revocation.as_ref().map(|r| pb::RevocationRequest {
             method: r.method.clone(),
             body: r.body.clone(),
@@ -222,18 +190,14 @@ pub fn config_to_pb(c: &IntegrationConfig) -> pb::IntegrationConfig {
             auth: r.auth.clone(),
             token: r.token.clone(),
         }),
-        token_placement: Some(pb::TokenPlacement {
-            placement: Some(placement),
-        }),
-        default_token_lifetime_secs: Some(c.default_token_lifetime_secs),
         allow_password_grant: c.allow_password_grant,
         pkce: Some(c.pkce),
         issuer: text(&c.issuer),
         require_iss: c.require_iss,
-        metadata_fields: c.metadata_fields.clone(),
         allowed_hosts: c.allowed_hosts.clone(),
         ..Default::default()
     };
+    tokens::fill(&c.tokens, &mut out);
     refresh::fill(&c.refresh, &mut out);
     checks::fill(&c.checks, &mut out);
     connect::fill(&c.connect, &mut out);
