@@ -159,11 +159,14 @@ impl Template {
         };
         fill(&mut input.description, &self.description);
         fill(&mut input.grant_type, &self.grant_type);
-        fill(&mut input.authorization_url, &self.authorization_url);
-        fill(&mut input.token_url, &self.token_url);
-        fill(&mut input.revocation_url, &self.revocation_url);
-        fill(&mut input.base_uri, &self.base_uri);
-        fill(&mut input.issuer, &self.issuer);
+        fill(
+            &mut input.endpoints.authorization_url,
+            &self.authorization_url,
+        );
+        fill(&mut input.endpoints.token_url, &self.token_url);
+        fill(&mut input.endpoints.revocation_url, &self.revocation_url);
+        fill(&mut input.endpoints.base_uri, &self.base_uri);
+        fill(&mut input.endpoints.issuer, &self.issuer);
         fill(&mut input.client_auth, &self.client_auth);
         fill(&mut input.token_request_format, &self.token_request_format);
         if input.scope_separator.is_none() {
@@ -205,11 +208,13 @@ impl Template {
         if input.connect.connection_params.is_empty() {
             input.connect.connection_params = self.connection_params.clone();
         }
-        if input.allowed_hosts.is_empty() {
-            input.allowed_hosts = self.allowed_hosts.clone();
+        if input.endpoints.allowed_hosts.is_empty() {
+            input.endpoints.allowed_hosts = self.allowed_hosts.clone();
         }
-        if input.revocation.is_none() && input.revocation_url == self.revocation_url {
-            input.revocation = self.revocation.clone();
+        if input.endpoints.revocation.is_none()
+            && input.endpoints.revocation_url == self.revocation_url
+        {
+            input.endpoints.revocation = self.revocation.clone();
         }
         if let Some(v) = self
             .validation
@@ -327,6 +332,7 @@ pub fn catalogue_markdown(templates: &[Template]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::integration::EndpointsInput;
 
     fn every() -> Vec<Template> {
         FILES
@@ -363,7 +369,10 @@ mod tests {
             let config = input
                 .parse()
                 .unwrap_or_else(|e| panic!("providers/{name}.toml: {e}"));
-            assert!(config.token_url.as_str().starts_with("https://"), "{name}");
+            assert!(
+                config.endpoints.token_url.as_str().starts_with("https://"),
+                "{name}"
+            );
             // A platform's shared client goes only where the provider is, unless the template
             // says the customer's host is the provider (usable with the customer's own client).
             let shared = config.check_shared_client(true);
@@ -373,7 +382,7 @@ mod tests {
                 "{name}: {shared:?}"
             );
             if config.grant_type == crate::GrantType::AuthorizationCode {
-                assert!(config.authorization_url.is_some(), "{name}");
+                assert!(config.endpoints.authorization_url.is_some(), "{name}");
             }
             // A quirk that contradicts another: a grace only with "within".
             assert_eq!(
@@ -456,14 +465,17 @@ mod tests {
         let mut input = IntegrationConfigInput {
             name: "Google".to_owned(),
             client_id: "client".to_owned(),
-            token_url: "https://oauth2.example.com/token".to_owned(),
             authorization_params: vec![("prompt".to_owned(), "select_account".to_owned())],
+            endpoints: EndpointsInput {
+                token_url: "https://oauth2.example.com/token".to_owned(),
+                ..Default::default()
+            },
             ..Default::default()
         };
         find("google").unwrap().fill(&mut input);
         let config = input.parse().unwrap();
         assert_eq!(
-            config.token_url.as_str(),
+            config.endpoints.token_url.as_str(),
             "https://oauth2.example.com/token"
         );
         assert_eq!(
@@ -490,7 +502,7 @@ mod tests {
         let values = [("shop".to_owned(), "acme".to_owned())].into();
         let filled = config.for_connection(&values).unwrap();
         assert_eq!(
-            filled.token_url.as_str(),
+            filled.endpoints.token_url.as_str(),
             "https://acme.myshopify.com/admin/oauth/access_token"
         );
     }

@@ -1,15 +1,18 @@
 use super::*;
-use latchkey_domain::integration::{IntegrationConfigInput, TokenHandlingInput};
+use latchkey_domain::integration::{EndpointsInput, IntegrationConfigInput, TokenHandlingInput};
 use proptest::prelude::*;
 
 fn config() -> IntegrationConfig {
     IntegrationConfigInput {
         name: "P".to_owned(),
         grant_type: "client_credentials".to_owned(),
-        token_url: "https://p.example/token".to_owned(),
         client_id: "c".to_owned(),
         tokens: TokenHandlingInput {
             metadata_fields: vec!["instance_url".to_owned()],
+            ..Default::default()
+        },
+        endpoints: EndpointsInput {
+            token_url: "https://p.example/token".to_owned(),
             ..Default::default()
         },
         ..Default::default()

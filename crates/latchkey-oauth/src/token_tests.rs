@@ -1,15 +1,18 @@
 use super::*;
-use latchkey_domain::integration::{IntegrationConfigInput, TokenHandlingInput};
+use latchkey_domain::integration::{EndpointsInput, IntegrationConfigInput, TokenHandlingInput};
 
 fn config(metadata_fields: &[&str], separator: Option<&str>) -> IntegrationConfig {
     IntegrationConfigInput {
         name: "P".to_owned(),
         grant_type: "client_credentials".to_owned(),
-        token_url: "https://p.example/token".to_owned(),
         client_id: "c".to_owned(),
         scope_separator: separator.map(str::to_owned),
         tokens: TokenHandlingInput {
             metadata_fields: metadata_fields.iter().map(|s| s.to_string()).collect(),
+            ..Default::default()
+        },
+        endpoints: EndpointsInput {
+            token_url: "https://p.example/token".to_owned(),
             ..Default::default()
         },
         ..Default::default()

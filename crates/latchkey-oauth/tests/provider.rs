@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use latchkey_domain::integration::IntegrationConfigInput;
+use latchkey_domain::integration::{EndpointsInput, IntegrationConfigInput};
 use latchkey_domain::{ClientAuthMethod, IntegrationConfig, ParamMap};
 use latchkey_fake_provider::{FakeProvider, ProviderConfig, Quirks};
 use latchkey_oauth::{ClientCredentials, Grant, HttpPolicy, OAuthError, ProviderClient, discover};
@@ -24,8 +24,11 @@ fn config(provider: &FakeProvider) -> IntegrationConfig {
     IntegrationConfigInput {
         name: "Fake".to_owned(),
         grant_type: "client_credentials".to_owned(),
-        token_url: provider.url("/token"),
         client_id: provider.config().client_id.clone(),
+        endpoints: EndpointsInput {
+            token_url: provider.url("/token"),
+            ..Default::default()
+        },
         ..Default::default()
     }
     .parse()

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use latchkey_domain::connection::refresh_token::Sent;
-use latchkey_domain::integration::{self, IntegrationConfigInput};
+use latchkey_domain::integration::{self, EndpointsInput, IntegrationConfigInput};
 use latchkey_domain::{
     ConnectionId, DomainEvent, EventMeta, GrantType, IntegrationId, Sealed, SealedSecret, StreamId,
     SystemStream, TenantId, connection, system,
@@ -135,10 +135,13 @@ fn config(name: &str) -> latchkey_domain::IntegrationConfig {
     IntegrationConfigInput {
         name: name.to_owned(),
         grant_type: "authorization_code".to_owned(),
-        authorization_url: "https://provider.example/authorize".to_owned(),
-        token_url: "https://provider.example/token".to_owned(),
         client_id: "client-1".to_owned(),
         scopes: vec!["read".to_owned()],
+        endpoints: EndpointsInput {
+            authorization_url: "https://provider.example/authorize".to_owned(),
+            token_url: "https://provider.example/token".to_owned(),
+            ..Default::default()
+        },
         ..Default::default()
     }
     .parse()

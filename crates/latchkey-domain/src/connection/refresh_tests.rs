@@ -6,7 +6,9 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::*;
 use crate::connection::{LastError, TokenSet};
-use crate::integration::{IntegrationConfigInput, RefreshPolicyInput, TokenHandlingInput};
+use crate::integration::{
+    EndpointsInput, IntegrationConfigInput, RefreshPolicyInput, TokenHandlingInput,
+};
 use crate::{ConnectionId, GrantType, IntegrationId, Sealed, TenantId};
 
 const HORIZON: Duration = Duration::days(3);
@@ -19,7 +21,6 @@ fn config(margin_secs: u32, idle_secs: Option<u32>) -> IntegrationConfig {
     IntegrationConfigInput {
         name: "P".to_owned(),
         grant_type: "client_credentials".to_owned(),
-        token_url: "https://p.example/token".to_owned(),
         client_id: "c".to_owned(),
         refresh: RefreshPolicyInput {
             refresh_margin_secs: Some(margin_secs),
@@ -28,6 +29,10 @@ fn config(margin_secs: u32, idle_secs: Option<u32>) -> IntegrationConfig {
         },
         tokens: TokenHandlingInput {
             default_token_lifetime_secs: Some(3600),
+            ..Default::default()
+        },
+        endpoints: EndpointsInput {
+            token_url: "https://p.example/token".to_owned(),
             ..Default::default()
         },
         ..Default::default()

@@ -139,21 +139,12 @@ pub struct IntegrationConfig {
     pub name: IntegrationName,
     pub description: String,
     pub grant_type: GrantType,
-    /// Required for the authorization-code grant.
-    pub authorization_url: Option<ProviderUrl>,
-    pub token_url: ProviderUrl,
-    /// RFC 7009 endpoint, if the provider has one; with `revocation`, where that request goes.
-    pub revocation_url: Option<ProviderUrl>,
-    /// The provider's own revocation request, when it is not RFC 7009's.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub revocation: Option<RevocationShape>,
-    /// Base of the provider's API, handed to workers with each token.
-    pub base_uri: Option<ProviderUrl>,
+    /// Where the provider is.
+    #[serde(flatten)]
+    pub endpoints: super::Endpoints,
     pub client_id: ClientId,
     pub scopes: Vec<Scope>,
     pub scope_separator: ScopeSeparator,
-    /// `None`: Latchkey's own callback (`<public url>/oauth/callback`).
-    pub redirect_uri: Option<ProviderUrl>,
     pub response_type: ResponseType,
     pub authorization_params: ParamMap,
     pub token_params: ParamMap,
@@ -171,12 +162,6 @@ pub struct IntegrationConfig {
     pub allow_password_grant: bool,
     /// PKCE S256 on authorization requests; on by default, off only for a provider that rejects it.
     pub pkce: bool,
-    /// The authorization server's issuer identifier (RFC 8414), to check the callback's `iss`.
-    #[serde(default)]
-    pub issuer: Option<ProviderUrl>,
-    /// The provider always sends `iss` on its callback (RFC 9207): a callback without it is refused.
-    #[serde(default)]
-    pub require_iss: bool,
     /// How the provider's webhooks are verified.
     #[serde(flatten)]
     pub webhooks: super::WebhookSettings,
@@ -186,11 +171,6 @@ pub struct IntegrationConfig {
     /// What a connection brings and may ask for.
     #[serde(flatten)]
     pub connect: super::ConnectFields,
-    /// The hosts a URL whose host a connection parameter chooses may reach (exact names and
-    /// `*.example.com`); required when such a URL would receive this integration's own client
-    /// secret.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub allowed_hosts: Vec<String>,
 }
 
 /// What a refresh token may do once it is in doubt: sent, with no answer (a timeout, a reset, a

@@ -120,7 +120,7 @@ impl IntegrationConfig {
         let Some((field, name)) = self.host_choosing().into_iter().next() else {
             return Ok(());
         };
-        if !has_client_secret || !self.allowed_hosts.is_empty() {
+        if !has_client_secret || !self.endpoints.allowed_hosts.is_empty() {
             return Ok(());
         }
         Err(FieldViolation::new(
@@ -139,7 +139,7 @@ impl IntegrationConfig {
     /// whose host a parameter chooses must land on an allowed host. Nothing to check without
     /// `allowed_hosts` (the integration then has no client secret of its own).
     pub fn check_param_hosts(&self, values: &ParamValues) -> Result<(), ValidationErrors> {
-        if self.allowed_hosts.is_empty() {
+        if self.endpoints.allowed_hosts.is_empty() {
             return Ok(());
         }
         let mut e = ValidationErrors::default();
@@ -153,14 +153,14 @@ impl IntegrationConfig {
                 .ok()
                 .and_then(|u| u.host_str().map(str::to_owned));
             let field = format!("connection_params.{name}");
-            if !host.is_some_and(|h| host_allowed(&self.allowed_hosts, &h))
+            if !host.is_some_and(|h| host_allowed(&self.endpoints.allowed_hosts, &h))
                 && !e.fields().any(|f| f == field)
             {
                 e.push(FieldViolation::new(
                     field,
                     format!(
                         "leads to a host that is not one of the integration's allowed_hosts ({})",
-                        self.allowed_hosts.join(", ")
+                        self.endpoints.allowed_hosts.join(", ")
                     ),
                 ));
             }
@@ -230,8 +230,8 @@ mod tests {
     #[test]
     fn a_shared_client_needs_allowed_hosts_and_values_must_land_on_them() {
         let mut config = input();
-        config.authorization_url = "https://{host}/oauth/authorize".into();
-        config.token_url = "https://{host}/oauth/token".into();
+        config.endpoints.authorization_url = "https://{host}/oauth/authorize".into();
+        config.endpoints.token_url = "https://{host}/oauth/token".into();
         config.connect.connection_params = vec![host_param()];
         let open = config.clone().parse().unwrap();
         let e = open.check_shared_client(true).unwrap_err();
@@ -242,7 +242,8 @@ mod tests {
             "the customer's own client"
         );
 
-        config.allowed_hosts = vec!["127.0.0.1".to_owned(), "*.gitlab.example".to_owned()];
+        config.endpoints.allowed_hosts =
+            vec!["127.0.0.1".to_owned(), "*.gitlab.example".to_owned()];
         let listed = config.parse().unwrap();
         assert!(listed.check_shared_client(true).is_ok());
         let values = |host: &str| -> ParamValues { [("host".to_owned(), host.to_owned())].into() };

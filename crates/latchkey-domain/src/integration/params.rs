@@ -273,7 +273,7 @@ pub(super) fn check_url_placeholders(config: &IntegrationConfig, e: &mut Validat
     for (field, url, before_callback) in url_fields(config) {
         for name in placeholders(url.as_str()) {
             let per_request = field == "revocation_url"
-                && config.revocation.is_some()
+                && config.endpoints.revocation.is_some()
                 && RevocationShape::PLACEHOLDERS.contains(&name);
             if is_param(name) || per_request {
                 continue;
@@ -311,12 +311,16 @@ pub(super) fn url_fields(c: &IntegrationConfig) -> Vec<(&'static str, &ProviderU
         Some(AccountMapping::TokenResponse { .. }) | None => None,
     };
     [
-        ("authorization_url", c.authorization_url.as_ref(), true),
-        ("token_url", Some(&c.token_url), true),
-        ("redirect_uri", c.redirect_uri.as_ref(), true),
-        ("issuer", c.issuer.as_ref(), true),
-        ("revocation_url", c.revocation_url.as_ref(), false),
-        ("base_uri", c.base_uri.as_ref(), false),
+        (
+            "authorization_url",
+            c.endpoints.authorization_url.as_ref(),
+            true,
+        ),
+        ("token_url", Some(&c.endpoints.token_url), true),
+        ("redirect_uri", c.endpoints.redirect_uri.as_ref(), true),
+        ("issuer", c.endpoints.issuer.as_ref(), true),
+        ("revocation_url", c.endpoints.revocation_url.as_ref(), false),
+        ("base_uri", c.endpoints.base_uri.as_ref(), false),
         ("validation.url", validation, false),
         ("account.url", account, false),
     ]
@@ -355,21 +359,21 @@ impl IntegrationConfig {
                 }
             };
         let mut c = self.clone();
-        c.token_url = required(&self.token_url, "token_url")?;
-        if let Some(url) = &self.authorization_url {
-            c.authorization_url = Some(required(url, "authorization_url")?);
+        c.endpoints.token_url = required(&self.endpoints.token_url, "token_url")?;
+        if let Some(url) = &self.endpoints.authorization_url {
+            c.endpoints.authorization_url = Some(required(url, "authorization_url")?);
         }
-        if let Some(url) = &self.redirect_uri {
-            c.redirect_uri = Some(required(url, "redirect_uri")?);
+        if let Some(url) = &self.endpoints.redirect_uri {
+            c.endpoints.redirect_uri = Some(required(url, "redirect_uri")?);
         }
-        if let Some(url) = &self.issuer {
-            c.issuer = Some(required(url, "issuer")?);
+        if let Some(url) = &self.endpoints.issuer {
+            c.endpoints.issuer = Some(required(url, "issuer")?);
         }
-        c.revocation_url = match &self.revocation_url {
+        c.endpoints.revocation_url = match &self.endpoints.revocation_url {
             Some(url) => optional(url, "revocation_url")?,
             None => None,
         };
-        c.base_uri = match &self.base_uri {
+        c.endpoints.base_uri = match &self.endpoints.base_uri {
             Some(url) => optional(url, "base_uri")?,
             None => None,
         };
@@ -494,21 +498,22 @@ mod tests {
     #[test]
     fn urls_may_use_only_declared_names_and_callback_ones_only_after_the_callback() {
         let mut config = input();
-        config.authorization_url = "https://{shop}.myshopify.com/admin/oauth/authorize".into();
-        config.token_url = "https://{shop}.myshopify.com/admin/oauth/access_token".into();
-        config.base_uri = "https://api.example/v3/company/{realmId}".into();
+        config.endpoints.authorization_url =
+            "https://{shop}.myshopify.com/admin/oauth/authorize".into();
+        config.endpoints.token_url = "https://{shop}.myshopify.com/admin/oauth/access_token".into();
+        config.endpoints.base_uri = "https://api.example/v3/company/{realmId}".into();
         config.connect.connection_params = vec![shop()];
         config.connect.callback_params = vec!["realmId".to_owned()];
         let parsed = config.clone().parse().unwrap();
         assert!(parsed.has_url_params());
 
         let mut unknown = config.clone();
-        unknown.token_url = "https://{store}.myshopify.com/token".into();
+        unknown.endpoints.token_url = "https://{store}.myshopify.com/token".into();
         let e = unknown.parse().unwrap_err();
         assert_eq!(e.fields().collect::<Vec<_>>(), ["token_url"], "{e:?}");
 
         let mut early = config.clone();
-        early.authorization_url = "https://x.example/{realmId}/authorize".into();
+        early.endpoints.authorization_url = "https://x.example/{realmId}/authorize".into();
         let e = early.parse().unwrap_err();
         assert_eq!(e.fields().collect::<Vec<_>>(), ["authorization_url"]);
 
@@ -524,30 +529,30 @@ mod tests {
     #[test]
     fn a_connection_fills_what_it_can_and_later_urls_wait_for_the_callback() {
         let mut config = input();
-        config.authorization_url = "https://{shop}.myshopify.com/authorize".into();
-        config.token_url = "https://{shop}.myshopify.com/token".into();
-        config.base_uri = "https://api.example/v3/company/{realmId}".into();
+        config.endpoints.authorization_url = "https://{shop}.myshopify.com/authorize".into();
+        config.endpoints.token_url = "https://{shop}.myshopify.com/token".into();
+        config.endpoints.base_uri = "https://api.example/v3/company/{realmId}".into();
         config.connect.connection_params = vec![shop()];
         config.connect.callback_params = vec!["realmId".to_owned()];
         let config = config.parse().unwrap();
         let mut values: ParamValues = [("shop".to_owned(), "acme".to_owned())].into();
         let before = config.for_connection(&values).unwrap();
         assert_eq!(
-            before.token_url.as_str(),
+            before.endpoints.token_url.as_str(),
             "https://acme.myshopify.com/token"
         );
-        assert_eq!(before.base_uri, None, "realmId is not known yet");
+        assert_eq!(before.endpoints.base_uri, None, "realmId is not known yet");
         values.insert("realmId".to_owned(), "9130".to_owned());
         let after = config.for_connection(&values).unwrap();
         assert_eq!(
-            after.base_uri.as_ref().map(ProviderUrl::as_str),
+            after.endpoints.base_uri.as_ref().map(ProviderUrl::as_str),
             Some("https://api.example/v3/company/9130")
         );
         let e = config.for_connection(&ParamValues::new()).unwrap_err();
         assert_eq!(e.field, "connection_params.shop");
         // An unfilled template goes nowhere.
         assert_eq!(
-            config.token_url.url().host_str(),
+            config.endpoints.token_url.url().host_str(),
             Some("unfilled-url-parameter.invalid")
         );
         // Nothing to fill: borrowed, no copy on every GetToken.
@@ -586,14 +591,15 @@ mod tests {
     #[test]
     fn a_revocation_request_is_checked_and_only_it_may_use_token_and_client_id() {
         let mut config = input();
-        config.revocation_url = "https://api.github.com/applications/{client_id}/grant".into();
+        config.endpoints.revocation_url =
+            "https://api.github.com/applications/{client_id}/grant".into();
         let e = config.clone().parse().unwrap_err();
         assert_eq!(
             e.fields().collect::<Vec<_>>(),
             ["revocation_url"],
             "RFC 7009 has no {{client_id}}"
         );
-        config.revocation = Some(RevocationShape {
+        config.endpoints.revocation = Some(RevocationShape {
             method: "delete".to_owned(),
             body: r#"{"access_token":"{token}"}"#.to_owned(),
             body_format: "json".to_owned(),
@@ -601,12 +607,12 @@ mod tests {
             token: "access_token".to_owned(),
         });
         let parsed = config.clone().parse().unwrap();
-        assert_eq!(parsed.revocation.unwrap().method, "DELETE");
+        assert_eq!(parsed.endpoints.revocation.unwrap().method, "DELETE");
         // {token} is filled per request, not per connection: the URL keeps it.
-        let filled = parsed.revocation_url.unwrap();
+        let filled = parsed.endpoints.revocation_url.unwrap();
         assert!(filled.as_str().contains("{client_id}"));
         let mut bad = config;
-        bad.revocation = Some(RevocationShape {
+        bad.endpoints.revocation = Some(RevocationShape {
             method: "PATCH".to_owned(),
             body: "{secret}".to_owned(),
             body_format: "xml".to_owned(),

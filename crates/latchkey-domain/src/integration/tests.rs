@@ -7,10 +7,13 @@ pub(crate) fn input() -> IntegrationConfigInput {
     IntegrationConfigInput {
         name: "Salesforce".to_owned(),
         grant_type: "authorization_code".to_owned(),
-        authorization_url: "https://login.salesforce.com/services/oauth2/authorize".to_owned(),
-        token_url: "https://login.salesforce.com/services/oauth2/token".to_owned(),
         client_id: "3MVG9".to_owned(),
         scopes: vec!["api".to_owned(), "refresh_token".to_owned()],
+        endpoints: EndpointsInput {
+            authorization_url: "https://login.salesforce.com/services/oauth2/authorize".to_owned(),
+            token_url: "https://login.salesforce.com/services/oauth2/token".to_owned(),
+            ..Default::default()
+        },
         ..Default::default()
     }
 }
@@ -55,13 +58,16 @@ fn every_invalid_field_is_named() {
     let bad = IntegrationConfigInput {
         name: String::new(),
         grant_type: "implicit".to_owned(),
-        token_url: "not a url".to_owned(),
         client_id: String::new(),
         scope_separator: Some(String::new()),
         client_auth: "jwt".to_owned(),
         refresh: RefreshPolicyInput {
             refresh_margin_secs: Some(10 * 24 * 3600),
-            ..Default::default()
+            ..input().refresh
+        },
+        endpoints: EndpointsInput {
+            token_url: "not a url".to_owned(),
+            ..input().endpoints
         },
         ..input()
     };
@@ -85,12 +91,15 @@ fn every_invalid_field_is_named() {
 fn account_mappings_are_checked_and_the_same_account_setting_needs_one() {
     let jwks = "https://login.salesforce.com/id/keys";
     let config = IntegrationConfigInput {
-        issuer: "https://login.salesforce.com".to_owned(),
         checks: ProviderChecksInput {
             account_kind: "id_token".to_owned(),
             account_url: jwks.to_owned(),
             reauthorize_same_account: true,
-            ..Default::default()
+            ..input().checks
+        },
+        endpoints: EndpointsInput {
+            issuer: "https://login.salesforce.com".to_owned(),
+            ..input().endpoints
         },
         ..input()
     }
@@ -107,7 +116,7 @@ fn account_mappings_are_checked_and_the_same_account_setting_needs_one() {
                 checks: ProviderChecksInput {
                     account_kind: "id_token".to_owned(),
                     account_url: jwks.to_owned(),
-                    ..Default::default()
+                    ..input().checks
                 },
                 ..input()
             },
@@ -119,7 +128,7 @@ fn account_mappings_are_checked_and_the_same_account_setting_needs_one() {
                     account_kind: "endpoint".to_owned(),
                     account_url: "https://api.example.com/me".to_owned(),
                     account_pointer: "user.id".to_owned(),
-                    ..Default::default()
+                    ..input().checks
                 },
                 ..input()
             },
@@ -129,7 +138,7 @@ fn account_mappings_are_checked_and_the_same_account_setting_needs_one() {
             IntegrationConfigInput {
                 checks: ProviderChecksInput {
                     account_kind: "cookie".to_owned(),
-                    ..Default::default()
+                    ..input().checks
                 },
                 ..input()
             },
@@ -139,7 +148,7 @@ fn account_mappings_are_checked_and_the_same_account_setting_needs_one() {
             IntegrationConfigInput {
                 checks: ProviderChecksInput {
                     reauthorize_same_account: true,
-                    ..Default::default()
+                    ..input().checks
                 },
                 ..input()
             },
@@ -150,7 +159,7 @@ fn account_mappings_are_checked_and_the_same_account_setting_needs_one() {
                 checks: ProviderChecksInput {
                     account_kind: "userinfo".to_owned(),
                     account_url: "http://10.0.0.1/userinfo".to_owned(),
-                    ..Default::default()
+                    ..input().checks
                 },
                 ..input()
             },
@@ -166,7 +175,10 @@ fn account_mappings_are_checked_and_the_same_account_setting_needs_one() {
 #[test]
 fn authorization_code_needs_an_authorization_url() {
     let err = IntegrationConfigInput {
-        authorization_url: String::new(),
+        endpoints: EndpointsInput {
+            authorization_url: String::new(),
+            ..input().endpoints
+        },
         ..input()
     }
     .parse()
@@ -174,7 +186,10 @@ fn authorization_code_needs_an_authorization_url() {
     assert_eq!(err.fields().collect::<Vec<_>>(), ["authorization_url"]);
     let cc = IntegrationConfigInput {
         grant_type: "client_credentials".to_owned(),
-        authorization_url: String::new(),
+        endpoints: EndpointsInput {
+            authorization_url: String::new(),
+            ..input().endpoints
+        },
         ..input()
     };
     assert!(cc.parse().is_ok());
@@ -325,27 +340,28 @@ mod properties {
     use proptest::prelude::*;
 
     proptest! {
-            #[test]
-            fn any_input_is_checked_never_a_panic(
-                name in ".{0,120}", grant in ".{0,30}", url in ".{0,80}", client in ".{0,40}",
-                scopes in proptest::collection::vec(".{0,20}", 0..5), sep in proptest::option::of(".{0,6}"),
-                params in proptest::collection::vec((".{0,10}", ".{0,20}"), 0..5),
-                lifetime in proptest::option::of(any::<u32>()), margin in proptest::option::of(any::<u32>()),
-            ) {
-                let input = IntegrationConfigInput {
-                    name, grant_type: grant, authorization_url: url.clone(), token_url: url, client_id: client,
-                    scopes, scope_separator: sep, authorization_params: params.clone(), token_params: params,
-                    refresh: RefreshPolicyInput { refresh_margin_secs: margin, ..Default::default() },
-    tokens: TokenHandlingInput { default_token_lifetime_secs: lifetime, ..Default::default() },
-                    ..Default::default()
-                };
-                if let Ok(config) = input.parse() {
-                    // What is accepted round-trips through an event unchanged.
-                    let json = serde_json::to_string(&config).unwrap();
-                    prop_assert_eq!(serde_json::from_str::<IntegrationConfig>(&json).unwrap(), config);
+                #[test]
+                fn any_input_is_checked_never_a_panic(
+                    name in ".{0,120}", grant in ".{0,30}", url in ".{0,80}", client in ".{0,40}",
+                    scopes in proptest::collection::vec(".{0,20}", 0..5), sep in proptest::option::of(".{0,6}"),
+                    params in proptest::collection::vec((".{0,10}", ".{0,20}"), 0..5),
+                    lifetime in proptest::option::of(any::<u32>()), margin in proptest::option::of(any::<u32>()),
+                ) {
+                    let input = IntegrationConfigInput {
+                        name, grant_type: grant, client_id: client,
+                        scopes, scope_separator: sep, authorization_params: params.clone(), token_params: params,
+                        refresh: RefreshPolicyInput { refresh_margin_secs: margin, ..Default::default() },
+        tokens: TokenHandlingInput { default_token_lifetime_secs: lifetime, ..Default::default() },
+    endpoints: EndpointsInput { authorization_url: url.clone(), token_url: url, ..Default::default() },
+                        ..Default::default()
+                    };
+                    if let Ok(config) = input.parse() {
+                        // What is accepted round-trips through an event unchanged.
+                        let json = serde_json::to_string(&config).unwrap();
+                        prop_assert_eq!(serde_json::from_str::<IntegrationConfig>(&json).unwrap(), config);
+                    }
                 }
             }
-        }
 }
 
 #[test]
@@ -357,7 +373,7 @@ fn refresh_token_reuse_and_the_failure_horizon_are_checked_and_default_to_never_
         refresh: RefreshPolicyInput {
             refresh_token_reuse: reuse.to_owned(),
             refresh_token_reuse_grace_secs: grace,
-            ..Default::default()
+            ..input().refresh
         },
         ..input()
     };
@@ -389,7 +405,7 @@ fn refresh_token_reuse_and_the_failure_horizon_are_checked_and_default_to_never_
     let zero = IntegrationConfigInput {
         refresh: RefreshPolicyInput {
             refresh_failure_horizon_secs: Some(0),
-            ..Default::default()
+            ..input().refresh
         },
         ..input()
     };

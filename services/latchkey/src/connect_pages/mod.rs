@@ -223,7 +223,7 @@ async fn list_page_with(
     };
     let targets: Vec<String> = integrations
         .iter()
-        .filter_map(|i| i.config.authorization_url.as_ref())
+        .filter_map(|i| i.config.endpoints.authorization_url.as_ref())
         .map(|url| url.csp_source())
         .collect();
     let page = List {

@@ -181,7 +181,7 @@ impl Connections {
         let existing = state.as_ref().filter(|_| request.connection_id.is_some());
         let values = super::param_values(declared, &request.params, existing)?;
         let config = &*super::configured(declared, &values)?;
-        let Some(authorize_at) = &config.authorization_url else {
+        let Some(authorize_at) = &config.endpoints.authorization_url else {
             return Err(AppError::FailedPrecondition(format!(
                 "integration {} has no authorization_url",
                 integration.id
@@ -212,6 +212,7 @@ impl Connections {
             None => None,
         };
         let redirect_uri = config
+            .endpoints
             .redirect_uri
             .as_ref()
             .map(|u| u.as_str().to_owned())
@@ -460,7 +461,7 @@ impl Connections {
         self.provider
             .request_token(
                 config,
-                &config.token_url.url(),
+                &config.endpoints.token_url.url(),
                 &client.credentials(),
                 &grant,
                 &ParamMap::default(),
@@ -493,7 +494,12 @@ impl Connections {
                             .to_owned(),
                     });
                 };
-                let issuer = config.issuer.as_ref().map(|i| i.as_str()).unwrap_or("");
+                let issuer = config
+                    .endpoints
+                    .issuer
+                    .as_ref()
+                    .map(|i| i.as_str())
+                    .unwrap_or("");
                 self.provider
                     .id_token_subject(id_token, &jwks_url.url(), issuer, config.client_id.as_str())
                     .await?

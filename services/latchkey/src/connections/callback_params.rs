@@ -61,7 +61,7 @@ pub(super) fn callback_failure(
             Some(format!("the callback's {violation}")),
         ))
     } else {
-        match (&params.iss, &config.issuer) {
+        match (&params.iss, &config.endpoints.issuer) {
             (Some(iss), Some(issuer))
                 if iss.trim_end_matches('/') != issuer.as_str().trim_end_matches('/') =>
             {
@@ -72,7 +72,7 @@ pub(super) fn callback_failure(
                     )),
                 ))
             }
-            (None, _) if config.require_iss => Some(failed(
+            (None, _) if config.endpoints.require_iss => Some(failed(
                 "invalid_iss",
                 Some("the provider sends iss on callbacks, and this one has none".to_owned()),
             )),

@@ -84,7 +84,7 @@ impl Connections {
             .provider
             .request_token(
                 config,
-                &config.token_url.url(),
+                &config.endpoints.token_url.url(),
                 &client.credentials(),
                 &Grant::ClientCredentials { scopes: &scopes },
                 &extra,
@@ -157,7 +157,7 @@ impl Connections {
             .provider
             .request_token(
                 config,
-                &config.token_url.url(),
+                &config.endpoints.token_url.url(),
                 &client.credentials(),
                 &grant,
                 &ParamMap::default(),

@@ -123,6 +123,7 @@ impl Connections {
         // The rate limit first: waiting for it never eats into a lease. Per host, as this
         // connection's token URL names it.
         let host = super::configured(&integration.config, &state.url_values())?
+            .endpoints
             .token_url
             .url()
             .host_str()
@@ -256,7 +257,7 @@ impl Connections {
             .provider
             .request_token(
                 config,
-                &config.token_url.url(),
+                &config.endpoints.token_url.url(),
                 &client,
                 &prepared.grant(),
                 &prepared.params,

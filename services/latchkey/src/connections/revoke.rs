@@ -31,10 +31,10 @@ impl Connections {
         let integration = self.integration_state(state.integration_id).await?;
         let config = &*super::configured(&integration.config, &state.url_values())?;
         let mut outcomes: Vec<RevocationOutcome> = Vec::new();
-        if let Some(revocation_url) = &config.revocation_url {
+        if let Some(revocation_url) = &config.endpoints.revocation_url {
             let client = self.connection_client(&state, &integration, config).await?;
             let url = revocation_url.url();
-            if let Some(shape) = &config.revocation {
+            if let Some(shape) = &config.endpoints.revocation {
                 let (field, sealed) = match shape.token.as_str() {
                     "refresh_token" => (Field::RefreshToken, state.refresh_token.as_ref()),
                     _ => (Field::AccessToken, state.access_token.as_ref()),
@@ -65,7 +65,7 @@ impl Connections {
             if let Some(sealed) = state
                 .access_token
                 .as_ref()
-                .filter(|_| config.revocation.is_none())
+                .filter(|_| config.endpoints.revocation.is_none())
             {
                 let token = self
                     .open_connection_secret(id, Field::AccessToken, sealed)

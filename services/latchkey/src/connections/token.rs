@@ -141,8 +141,9 @@ impl Connections {
         Ok(Credential {
             access_token,
             placement,
-            base_uri: match &config.base_uri {
+            base_uri: match &config.endpoints.base_uri {
                 Some(uri) if uri.is_template() => super::filled(config, &state.url_values())?
+                    .endpoints
                     .base_uri
                     .as_ref()
                     .map(|u| u.as_str().to_owned()),

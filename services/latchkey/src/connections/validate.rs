@@ -61,11 +61,16 @@ impl Connections {
                 path,
                 expected_status,
             } => {
-                let base = config.base_uri.as_ref().map(|u| u.url()).ok_or_else(|| {
-                    AppError::FailedPrecondition(
-                        "a probe needs the integration's base_uri".to_owned(),
-                    )
-                })?;
+                let base = config
+                    .endpoints
+                    .base_uri
+                    .as_ref()
+                    .map(|u| u.url())
+                    .ok_or_else(|| {
+                        AppError::FailedPrecondition(
+                            "a probe needs the integration's base_uri".to_owned(),
+                        )
+                    })?;
                 let url = base
                     .join(path.trim_start_matches('/'))
                     .map_err(|e| AppError::FailedPrecondition(format!("probe path {path}: {e}")))?;

@@ -53,10 +53,10 @@ impl Integrations {
     /// Fills unset endpoints from the issuer's metadata (RFC 8414 / OpenID), whose `issuer` must
     /// be the one configured; a provider that advertises `iss` on callbacks gets it required.
     pub async fn discover(&self, input: &mut IntegrationConfigInput) -> Result<(), AppError> {
-        if input.issuer.is_empty() {
+        if input.endpoints.issuer.is_empty() {
             return Err(FieldViolation::new("config.issuer", "is required to discover").into());
         }
-        let issuer = ProviderUrl::parse_field(&input.issuer, "config.issuer")?;
+        let issuer = ProviderUrl::parse_field(&input.endpoints.issuer, "config.issuer")?;
         let metadata = latchkey_oauth::discover(&self.provider, &issuer.url()).await?;
         let fill = |field: &mut String, value: Option<String>| {
             if field.is_empty() {
@@ -64,15 +64,18 @@ impl Integrations {
             }
         };
         fill(
-            &mut input.authorization_url,
+            &mut input.endpoints.authorization_url,
             metadata.authorization_endpoint.clone(),
         );
-        fill(&mut input.token_url, metadata.token_endpoint.clone());
         fill(
-            &mut input.revocation_url,
+            &mut input.endpoints.token_url,
+            metadata.token_endpoint.clone(),
+        );
+        fill(
+            &mut input.endpoints.revocation_url,
             metadata.revocation_endpoint.clone(),
         );
-        input.require_iss |= metadata.authorization_response_iss_parameter_supported;
+        input.endpoints.require_iss |= metadata.authorization_response_iss_parameter_supported;
         if input.client_auth.is_empty()
             && let Some(method) = metadata.client_auth()
         {

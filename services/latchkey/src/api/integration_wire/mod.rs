@@ -10,6 +10,7 @@ use latchkey_store::Page;
 
 mod checks;
 mod connect;
+mod endpoints;
 mod refresh;
 mod tokens;
 mod webhooks;
@@ -53,6 +54,7 @@ pub fn config_input(
         errors.push(FieldViolation::new("config", "must be set"));
         return None;
     };
+    let endpoints = endpoints::input(&c);
     let tokens = tokens::input(&c);
     let refresh = refresh::input(&c);
     let checks = checks::input(&c);
@@ -83,31 +85,17 @@ pub fn config_input(
         name: c.name,
         description: c.description,
         grant_type,
-        authorization_url: c.authorization_url,
-        token_url: c.token_url,
-        revocation_url: c.revocation_url,
-        base_uri: c.base_uri,
         client_id: c.client_id,
         scopes: c.scopes,
         scope_separator: c.scope_separator,
-        redirect_uri: c.redirect_uri,
         response_type: c.response_type,
         authorization_params: sorted(c.authorization_params),
         token_params: sorted(c.token_params),
         client_auth,
         allow_password_grant: c.allow_password_grant,
         pkce: c.pkce,
-        issuer: c.issuer,
-        require_iss: c.require_iss,
         token_request_format: c.token_request_format,
-        revocation: c.revocation.map(|r| integration::RevocationShape {
-            method: r.method,
-            body: r.body,
-            body_format: r.body_format,
-            auth: r.auth,
-            token: r.token,
-        }),
-        allowed_hosts: c.allowed_hosts,
+        endpoints,
         tokens,
         checks,
         connect,
@@ -145,23 +133,13 @@ pub fn template_to_pb(template: &latchkey_domain::templates::Template) -> pb::Te
 }
 
 pub fn config_to_pb(c: &IntegrationConfig) -> pb::IntegrationConfig {
-    let text = |v: &Option<latchkey_domain::ProviderUrl>| {
-        v.as_ref()
-            .map(|u| u.as_str().to_owned())
-            .unwrap_or_default()
-    };
     let mut out = pb::IntegrationConfig {
         name: c.name.as_str().to_owned(),
         description: c.description.clone(),
         grant_type: grant_type_to_pb(c.grant_type) as i32,
-        authorization_url: text(&c.authorization_url),
-        token_url: c.token_url.as_str().to_owned(),
-        revocation_url: text(&c.revocation_url),
-        base_uri: text(&c.base_uri),
         client_id: c.client_id.as_str().to_owned(),
         scopes: c.scopes.iter().map(|s| s.as_str().to_owned()).collect(),
         scope_separator: Some(c.scope_separator.as_str().to_owned()),
-        redirect_uri: text(&c.redirect_uri),
         response_type: c.response_type.as_str().to_owned(),
         authorization_params: c
             .authorization_params
@@ -183,20 +161,11 @@ pub fn config_to_pb(c: &IntegrationConfig) -> pb::IntegrationConfig {
             latchkey_domain::TokenRequestFormat::Json => "json",
         }
         .to_owned(),
-        revocation: c.revocation.as_ref().map(|r| pb::RevocationRequest {
-            method: r.method.clone(),
-            body: r.body.clone(),
-            body_format: r.body_format.clone(),
-            auth: r.auth.clone(),
-            token: r.token.clone(),
-        }),
         allow_password_grant: c.allow_password_grant,
         pkce: Some(c.pkce),
-        issuer: text(&c.issuer),
-        require_iss: c.require_iss,
-        allowed_hosts: c.allowed_hosts.clone(),
         ..Default::default()
     };
+    endpoints::fill(&c.endpoints, &mut out);
     tokens::fill(&c.tokens, &mut out);
     refresh::fill(&c.refresh, &mut out);
     checks::fill(&c.checks, &mut out);
@@ -226,6 +195,7 @@ pub fn integration_to_pb(state: &integration::State, callback_url: &str) -> pb::
         updated_at: Some(timestamp(state.updated_at)),
         effective_redirect_uri: state
             .config
+            .endpoints
             .redirect_uri
             .as_ref()
             .map(|u| u.as_str().to_owned())
