@@ -167,8 +167,11 @@ impl Template {
         fill(&mut input.endpoints.revocation_url, &self.revocation_url);
         fill(&mut input.endpoints.base_uri, &self.base_uri);
         fill(&mut input.endpoints.issuer, &self.issuer);
-        fill(&mut input.client_auth, &self.client_auth);
-        fill(&mut input.token_request_format, &self.token_request_format);
+        fill(&mut input.client.client_auth, &self.client_auth);
+        fill(
+            &mut input.client.token_request_format,
+            &self.token_request_format,
+        );
         if input.scope_separator.is_none() {
             input.scope_separator = Some(self.scope_separator.clone());
         }
@@ -332,7 +335,7 @@ pub fn catalogue_markdown(templates: &[Template]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::integration::EndpointsInput;
+    use crate::integration::{ClientAuthenticationInput, EndpointsInput};
 
     fn every() -> Vec<Template> {
         FILES
@@ -361,7 +364,10 @@ mod tests {
             assert!(!t.refresh_token_lifetime.is_empty(), "{name}");
             let mut input = IntegrationConfigInput {
                 name: t.display_name.clone(),
-                client_id: "client".to_owned(),
+                client: ClientAuthenticationInput {
+                    client_id: "client".to_owned(),
+                    ..Default::default()
+                },
                 ..Default::default()
             };
             t.fill(&mut input);
@@ -464,10 +470,13 @@ mod tests {
     fn what_the_caller_sets_wins_over_the_template() {
         let mut input = IntegrationConfigInput {
             name: "Google".to_owned(),
-            client_id: "client".to_owned(),
             authorization_params: vec![("prompt".to_owned(), "select_account".to_owned())],
             endpoints: EndpointsInput {
                 token_url: "https://oauth2.example.com/token".to_owned(),
+                ..Default::default()
+            },
+            client: ClientAuthenticationInput {
+                client_id: "client".to_owned(),
                 ..Default::default()
             },
             ..Default::default()
@@ -493,7 +502,10 @@ mod tests {
     fn a_shops_template_asks_each_connection_for_its_shop() {
         let mut input = IntegrationConfigInput {
             name: "Shopify".to_owned(),
-            client_id: "client".to_owned(),
+            client: ClientAuthenticationInput {
+                client_id: "client".to_owned(),
+                ..Default::default()
+            },
             ..Default::default()
         };
         find("shopify").unwrap().fill(&mut input);

@@ -35,7 +35,7 @@ pub fn authorization_url(
         let mut query = url.query_pairs_mut();
         query
             .append_pair("response_type", config.response_type.as_str())
-            .append_pair("client_id", config.client_id.as_str())
+            .append_pair("client_id", config.client.client_id.as_str())
             .append_pair("redirect_uri", request.redirect_uri);
         if !request.scopes.is_empty() {
             query.append_pair("scope", &config.scope_separator.join(request.scopes));

@@ -300,7 +300,7 @@ impl ProviderClient {
         form.extend(extra.iter());
         let basic = self.client_auth(client, &mut form);
         let sent_at = Utc::now();
-        let response = match config.token_request_format {
+        let response = match config.client.token_request_format {
             TokenRequestFormat::Form => self.post_form(token_url, &form, basic).await?,
             TokenRequestFormat::Json => {
                 let object: serde_json::Map<String, Value> = form

@@ -1,18 +1,23 @@
 use super::*;
-use latchkey_domain::integration::{EndpointsInput, IntegrationConfigInput, TokenHandlingInput};
+use latchkey_domain::integration::{
+    ClientAuthenticationInput, EndpointsInput, IntegrationConfigInput, TokenHandlingInput,
+};
 use proptest::prelude::*;
 
 fn config() -> IntegrationConfig {
     IntegrationConfigInput {
         name: "P".to_owned(),
         grant_type: "client_credentials".to_owned(),
-        client_id: "c".to_owned(),
         tokens: TokenHandlingInput {
             metadata_fields: vec!["instance_url".to_owned()],
             ..Default::default()
         },
         endpoints: EndpointsInput {
             token_url: "https://p.example/token".to_owned(),
+            ..Default::default()
+        },
+        client: ClientAuthenticationInput {
+            client_id: "c".to_owned(),
             ..Default::default()
         },
         ..Default::default()

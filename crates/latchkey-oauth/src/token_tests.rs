@@ -1,11 +1,12 @@
 use super::*;
-use latchkey_domain::integration::{EndpointsInput, IntegrationConfigInput, TokenHandlingInput};
+use latchkey_domain::integration::{
+    ClientAuthenticationInput, EndpointsInput, IntegrationConfigInput, TokenHandlingInput,
+};
 
 fn config(metadata_fields: &[&str], separator: Option<&str>) -> IntegrationConfig {
     IntegrationConfigInput {
         name: "P".to_owned(),
         grant_type: "client_credentials".to_owned(),
-        client_id: "c".to_owned(),
         scope_separator: separator.map(str::to_owned),
         tokens: TokenHandlingInput {
             metadata_fields: metadata_fields.iter().map(|s| s.to_string()).collect(),
@@ -13,6 +14,10 @@ fn config(metadata_fields: &[&str], separator: Option<&str>) -> IntegrationConfi
         },
         endpoints: EndpointsInput {
             token_url: "https://p.example/token".to_owned(),
+            ..Default::default()
+        },
+        client: ClientAuthenticationInput {
+            client_id: "c".to_owned(),
             ..Default::default()
         },
         ..Default::default()

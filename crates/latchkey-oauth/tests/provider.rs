@@ -5,7 +5,9 @@
 
 use std::time::Duration;
 
-use latchkey_domain::integration::{EndpointsInput, IntegrationConfigInput};
+use latchkey_domain::integration::{
+    ClientAuthenticationInput, EndpointsInput, IntegrationConfigInput,
+};
 use latchkey_domain::{ClientAuthMethod, IntegrationConfig, ParamMap};
 use latchkey_fake_provider::{FakeProvider, ProviderConfig, Quirks};
 use latchkey_oauth::{ClientCredentials, Grant, HttpPolicy, OAuthError, ProviderClient, discover};
@@ -24,9 +26,12 @@ fn config(provider: &FakeProvider) -> IntegrationConfig {
     IntegrationConfigInput {
         name: "Fake".to_owned(),
         grant_type: "client_credentials".to_owned(),
-        client_id: provider.config().client_id.clone(),
         endpoints: EndpointsInput {
             token_url: provider.url("/token"),
+            ..Default::default()
+        },
+        client: ClientAuthenticationInput {
+            client_id: provider.config().client_id.clone(),
             ..Default::default()
         },
         ..Default::default()

@@ -9,7 +9,9 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use latchkey_domain::connection::refresh_token::Sent;
-use latchkey_domain::integration::{self, EndpointsInput, IntegrationConfigInput};
+use latchkey_domain::integration::{
+    self, ClientAuthenticationInput, EndpointsInput, IntegrationConfigInput,
+};
 use latchkey_domain::{
     ConnectionId, DomainEvent, EventMeta, GrantType, IntegrationId, Sealed, SealedSecret, StreamId,
     SystemStream, TenantId, connection, system,
@@ -135,11 +137,14 @@ fn config(name: &str) -> latchkey_domain::IntegrationConfig {
     IntegrationConfigInput {
         name: name.to_owned(),
         grant_type: "authorization_code".to_owned(),
-        client_id: "client-1".to_owned(),
         scopes: vec!["read".to_owned()],
         endpoints: EndpointsInput {
             authorization_url: "https://provider.example/authorize".to_owned(),
             token_url: "https://provider.example/token".to_owned(),
+            ..Default::default()
+        },
+        client: ClientAuthenticationInput {
+            client_id: "client-1".to_owned(),
             ..Default::default()
         },
         ..Default::default()

@@ -7,7 +7,8 @@ use chrono::{DateTime, Duration, Utc};
 use super::*;
 use crate::connection::{LastError, TokenSet};
 use crate::integration::{
-    EndpointsInput, IntegrationConfigInput, RefreshPolicyInput, TokenHandlingInput,
+    ClientAuthenticationInput, EndpointsInput, IntegrationConfigInput, RefreshPolicyInput,
+    TokenHandlingInput,
 };
 use crate::{ConnectionId, GrantType, IntegrationId, Sealed, TenantId};
 
@@ -21,7 +22,6 @@ fn config(margin_secs: u32, idle_secs: Option<u32>) -> IntegrationConfig {
     IntegrationConfigInput {
         name: "P".to_owned(),
         grant_type: "client_credentials".to_owned(),
-        client_id: "c".to_owned(),
         refresh: RefreshPolicyInput {
             refresh_margin_secs: Some(margin_secs),
             refresh_token_max_idle_secs: idle_secs,
@@ -33,6 +33,10 @@ fn config(margin_secs: u32, idle_secs: Option<u32>) -> IntegrationConfig {
         },
         endpoints: EndpointsInput {
             token_url: "https://p.example/token".to_owned(),
+            ..Default::default()
+        },
+        client: ClientAuthenticationInput {
+            client_id: "c".to_owned(),
             ..Default::default()
         },
         ..Default::default()

@@ -3,8 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    ClientId, FieldViolation, IntegrationName, ParamMap, ProviderUrl, ResponseType, Scope,
-    ScopeSeparator,
+    FieldViolation, IntegrationName, ParamMap, ProviderUrl, ResponseType, Scope, ScopeSeparator,
 };
 
 /// How a connection obtains its tokens.
@@ -142,16 +141,14 @@ pub struct IntegrationConfig {
     /// Where the provider is.
     #[serde(flatten)]
     pub endpoints: super::Endpoints,
-    pub client_id: ClientId,
+    /// Who Latchkey is at the provider and how token requests say so.
+    #[serde(flatten)]
+    pub client: super::ClientAuthentication,
     pub scopes: Vec<Scope>,
     pub scope_separator: ScopeSeparator,
     pub response_type: ResponseType,
     pub authorization_params: ParamMap,
     pub token_params: ParamMap,
-    pub client_auth: ClientAuthMethod,
-    /// The body of token requests; `json_body` client authentication implies JSON.
-    #[serde(default)]
-    pub token_request_format: TokenRequestFormat,
     /// How tokens are read from the provider's answers and handed on.
     #[serde(flatten)]
     pub tokens: super::TokenHandling,

@@ -2,7 +2,7 @@
 
 use super::config::*;
 use crate::{
-    ClientId, FieldViolation, IntegrationName, ParamMap, ResponseType, Scope, ScopeSeparator,
+    FieldViolation, IntegrationName, ParamMap, ResponseType, Scope, ScopeSeparator,
     ValidationErrors,
 };
 
@@ -15,17 +15,14 @@ pub struct IntegrationConfigInput {
     pub grant_type: String,
     /// Where the provider is.
     pub endpoints: super::EndpointsInput,
-    pub client_id: String,
+    /// Who Latchkey is at the provider and how token requests say so.
+    pub client: super::ClientAuthenticationInput,
     pub scopes: Vec<String>,
     /// `None` takes the standard space.
     pub scope_separator: Option<String>,
     pub response_type: String,
     pub authorization_params: Vec<(String, String)>,
     pub token_params: Vec<(String, String)>,
-    /// `""` (default: basic header), `basic_header` or `request_body`.
-    pub client_auth: String,
-    /// `""` or `form` (default), `json`.
-    pub token_request_format: String,
     /// How tokens are read from the provider's answers and handed on.
     pub tokens: super::TokenHandlingInput,
     /// When tokens are refreshed and what a refresh may do.
@@ -67,7 +64,7 @@ impl IntegrationConfigInput {
         let base_uri_set = !self.endpoints.base_uri.is_empty();
         let issuer_set = !self.endpoints.issuer.is_empty();
         let endpoints = self.endpoints.parse(&mut e);
-        let client_id = e.check(ClientId::parse_field(&self.client_id, "client_id"));
+        let client = self.client.parse(&mut e);
         let scopes = match Scope::parse_list(&self.scopes, "scopes", IntegrationConfig::MAX_SCOPES)
         {
             Ok(scopes) => Some(scopes),
@@ -114,34 +111,6 @@ impl IntegrationConfigInput {
         };
         let authorization_params = params(&self.authorization_params, "authorization_params");
         let token_params = params(&self.token_params, "token_params");
-        let client_auth = match self.client_auth.as_str() {
-            "" | "basic_header" => Some(ClientAuthMethod::BasicHeader),
-            "request_body" => Some(ClientAuthMethod::RequestBody),
-            "json_body" => Some(ClientAuthMethod::JsonBody),
-            _ => {
-                e.push(FieldViolation::new(
-                    "client_auth",
-                    "must be basic_header, request_body or json_body",
-                ));
-                None
-            }
-        };
-        let token_request_format = match self.token_request_format.as_str() {
-            "" | "form" => TokenRequestFormat::Form,
-            "json" => TokenRequestFormat::Json,
-            _ => {
-                e.push(FieldViolation::new(
-                    "token_request_format",
-                    "must be form or json",
-                ));
-                TokenRequestFormat::Form
-            }
-        };
-        let token_request_format = if client_auth == Some(ClientAuthMethod::JsonBody) {
-            TokenRequestFormat::Json
-        } else {
-            token_request_format
-        };
         let tokens = self.tokens.parse(&mut e);
         let refresh = self.refresh.parse(&mut e);
         let webhooks = self.webhooks.parse(&mut e);
@@ -159,38 +128,34 @@ impl IntegrationConfigInput {
             name,
             grant_type,
             endpoints,
-            client_id,
+            client,
             scopes,
             scope_separator,
             response_type,
             authorization_params,
             token_params,
-            client_auth,
         ) {
             (
                 Some(name),
                 Some(grant_type),
                 Some(endpoints),
-                Some(client_id),
+                Some(client),
                 Some(scopes),
                 Some(scope_separator),
                 Some(response_type),
                 Some(authorization_params),
                 Some(token_params),
-                Some(client_auth),
             ) => IntegrationConfig {
                 name,
                 description: self.description,
                 grant_type,
                 endpoints,
-                client_id,
+                client,
                 scopes,
                 scope_separator,
                 response_type,
                 authorization_params,
                 token_params,
-                client_auth,
-                token_request_format,
                 tokens,
                 refresh,
                 checks,

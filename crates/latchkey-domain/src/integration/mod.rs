@@ -5,6 +5,7 @@
 //! `params` the per-connection values of its URLs, `hosts` where they may lead, `decide` the commands, events and state with their rules and fold.
 
 mod checks;
+mod client;
 mod config;
 mod connect_fields;
 mod decide;
@@ -19,6 +20,7 @@ mod token_handling;
 mod webhooks;
 
 pub use checks::*;
+pub use client::*;
 pub use config::*;
 pub use connect_fields::*;
 pub use decide::*;

@@ -7,11 +7,14 @@ pub(crate) fn input() -> IntegrationConfigInput {
     IntegrationConfigInput {
         name: "Salesforce".to_owned(),
         grant_type: "authorization_code".to_owned(),
-        client_id: "3MVG9".to_owned(),
         scopes: vec!["api".to_owned(), "refresh_token".to_owned()],
         endpoints: EndpointsInput {
             authorization_url: "https://login.salesforce.com/services/oauth2/authorize".to_owned(),
             token_url: "https://login.salesforce.com/services/oauth2/token".to_owned(),
+            ..Default::default()
+        },
+        client: ClientAuthenticationInput {
+            client_id: "3MVG9".to_owned(),
             ..Default::default()
         },
         ..Default::default()
@@ -46,7 +49,7 @@ fn defaults_are_what_a_provider_expects() {
     let config = input().parse().unwrap();
     assert_eq!(config.scope_separator.as_str(), " ");
     assert_eq!(config.response_type.as_str(), "code");
-    assert_eq!(config.client_auth, ClientAuthMethod::BasicHeader);
+    assert_eq!(config.client.client_auth, ClientAuthMethod::BasicHeader);
     assert_eq!(config.tokens.token_placement, TokenPlacement::bearer());
     assert!(config.pkce);
     assert_eq!(config.tokens.default_token_lifetime_secs, 3600);
@@ -58,9 +61,7 @@ fn every_invalid_field_is_named() {
     let bad = IntegrationConfigInput {
         name: String::new(),
         grant_type: "implicit".to_owned(),
-        client_id: String::new(),
         scope_separator: Some(String::new()),
-        client_auth: "jwt".to_owned(),
         refresh: RefreshPolicyInput {
             refresh_margin_secs: Some(10 * 24 * 3600),
             ..input().refresh
@@ -68,6 +69,11 @@ fn every_invalid_field_is_named() {
         endpoints: EndpointsInput {
             token_url: "not a url".to_owned(),
             ..input().endpoints
+        },
+        client: ClientAuthenticationInput {
+            client_id: String::new(),
+            client_auth: "jwt".to_owned(),
+            ..input().client
         },
         ..input()
     };
@@ -80,8 +86,8 @@ fn every_invalid_field_is_named() {
             "grant_type",
             "token_url",
             "client_id",
-            "scope_separator",
             "client_auth",
+            "scope_separator",
             "refresh_margin_secs"
         ]
     );
@@ -340,28 +346,29 @@ mod properties {
     use proptest::prelude::*;
 
     proptest! {
-                #[test]
-                fn any_input_is_checked_never_a_panic(
-                    name in ".{0,120}", grant in ".{0,30}", url in ".{0,80}", client in ".{0,40}",
-                    scopes in proptest::collection::vec(".{0,20}", 0..5), sep in proptest::option::of(".{0,6}"),
-                    params in proptest::collection::vec((".{0,10}", ".{0,20}"), 0..5),
-                    lifetime in proptest::option::of(any::<u32>()), margin in proptest::option::of(any::<u32>()),
-                ) {
-                    let input = IntegrationConfigInput {
-                        name, grant_type: grant, client_id: client,
-                        scopes, scope_separator: sep, authorization_params: params.clone(), token_params: params,
-                        refresh: RefreshPolicyInput { refresh_margin_secs: margin, ..Default::default() },
-        tokens: TokenHandlingInput { default_token_lifetime_secs: lifetime, ..Default::default() },
-    endpoints: EndpointsInput { authorization_url: url.clone(), token_url: url, ..Default::default() },
-                        ..Default::default()
-                    };
-                    if let Ok(config) = input.parse() {
-                        // What is accepted round-trips through an event unchanged.
-                        let json = serde_json::to_string(&config).unwrap();
-                        prop_assert_eq!(serde_json::from_str::<IntegrationConfig>(&json).unwrap(), config);
+                    #[test]
+                    fn any_input_is_checked_never_a_panic(
+                        name in ".{0,120}", grant in ".{0,30}", url in ".{0,80}", client in ".{0,40}",
+                        scopes in proptest::collection::vec(".{0,20}", 0..5), sep in proptest::option::of(".{0,6}"),
+                        params in proptest::collection::vec((".{0,10}", ".{0,20}"), 0..5),
+                        lifetime in proptest::option::of(any::<u32>()), margin in proptest::option::of(any::<u32>()),
+                    ) {
+                        let input = IntegrationConfigInput {
+                            name, grant_type: grant,
+                            scopes, scope_separator: sep, authorization_params: params.clone(), token_params: params,
+                            refresh: RefreshPolicyInput { refresh_margin_secs: margin, ..Default::default() },
+            tokens: TokenHandlingInput { default_token_lifetime_secs: lifetime, ..Default::default() },
+        endpoints: EndpointsInput { authorization_url: url.clone(), token_url: url, ..Default::default() },
+    client: ClientAuthenticationInput { client_id: client, ..Default::default() },
+                            ..Default::default()
+                        };
+                        if let Ok(config) = input.parse() {
+                            // What is accepted round-trips through an event unchanged.
+                            let json = serde_json::to_string(&config).unwrap();
+                            prop_assert_eq!(serde_json::from_str::<IntegrationConfig>(&json).unwrap(), config);
+                        }
                     }
                 }
-            }
 }
 
 #[test]
@@ -412,5 +419,68 @@ fn refresh_token_reuse_and_the_failure_horizon_are_checked_and_default_to_never_
     assert_eq!(
         zero.parse().unwrap_err().0[0].field,
         "refresh_failure_horizon_secs"
+    );
+}
+
+#[test]
+fn a_configuration_is_stored_flat_as_before_its_sections_and_read_back_in_any_order() {
+    let config = IntegrationConfigInput {
+        refresh: RefreshPolicyInput {
+            refresh_token_reuse: "within".to_owned(),
+            refresh_token_reuse_grace_secs: Some(60),
+            ..input().refresh
+        },
+        ..input()
+    }
+    .parse()
+    .unwrap();
+    let value = serde_json::to_value(&config).unwrap();
+    let object = value.as_object().unwrap();
+    // The keys events and projections have always carried, at the top level.
+    for key in [
+        "name",
+        "grant_type",
+        "authorization_url",
+        "token_url",
+        "client_id",
+        "client_auth",
+        "token_placement",
+        "default_token_lifetime_secs",
+        "refresh_margin_secs",
+        "refresh_token_reuse",
+        "refresh_failure_horizon_secs",
+        "validation",
+        "account",
+        "return_url_origins",
+        "allowed_scopes",
+        "webhook",
+    ] {
+        assert!(object.contains_key(key), "{key} is not at the top level");
+    }
+    for section in [
+        "endpoints",
+        "client",
+        "tokens",
+        "refresh",
+        "checks",
+        "connect",
+        "webhooks",
+    ] {
+        assert!(!object.contains_key(section), "{section} is nested");
+    }
+    // An event written before the sections, its keys in another order, reads as the same.
+    let mut entries: Vec<(&String, &serde_json::Value)> = object.iter().collect();
+    entries.reverse();
+    let reordered = format!(
+        "{{{}}}",
+        entries
+            .iter()
+            .map(|(k, v)| format!("{}:{v}", serde_json::to_string(k).unwrap()))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    assert_eq!(
+        serde_json::from_str::<IntegrationConfig>(&reordered).unwrap(),
+        config
     );
 }

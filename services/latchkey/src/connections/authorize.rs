@@ -501,7 +501,12 @@ impl Connections {
                     .map(|i| i.as_str())
                     .unwrap_or("");
                 self.provider
-                    .id_token_subject(id_token, &jwks_url.url(), issuer, config.client_id.as_str())
+                    .id_token_subject(
+                        id_token,
+                        &jwks_url.url(),
+                        issuer,
+                        config.client.client_id.as_str(),
+                    )
                     .await?
             }
             AccountMapping::Userinfo { url } => {

@@ -25,7 +25,7 @@ impl Client {
         Self {
             id: id.to_owned(),
             secret: Some(secret.clone()),
-            method: config.client_auth,
+            method: config.client.client_auth,
         }
     }
 
@@ -47,9 +47,9 @@ impl Connections {
         config: &IntegrationConfig,
     ) -> Result<Client, AppError> {
         Ok(Client {
-            id: config.client_id.as_str().to_owned(),
+            id: config.client.client_id.as_str().to_owned(),
             secret: self.open_integration_secret(integration).await?,
-            method: config.client_auth,
+            method: config.client.client_auth,
         })
     }
 
@@ -74,7 +74,7 @@ impl Connections {
                     ),
                     None => None,
                 },
-                method: config.client_auth,
+                method: config.client.client_auth,
             }),
             _ => self.integration_client(integration, config).await,
         }

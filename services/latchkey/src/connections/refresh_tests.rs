@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use latchkey_crypto::{Keyring, MasterKey, Sealer};
 use latchkey_domain::connection::{Status, TokenSet};
-use latchkey_domain::integration::{EndpointsInput, IntegrationConfigInput};
+use latchkey_domain::integration::{
+    ClientAuthenticationInput, EndpointsInput, IntegrationConfigInput,
+};
 use latchkey_domain::{DomainEvent, IntegrationId, Sealed, StreamId, TenantId};
 use latchkey_oauth::{HttpPolicy, ProviderClient};
 use latchkey_store::testing::TempDir;
@@ -64,9 +66,12 @@ async fn given_a_connection(
     let config = IntegrationConfigInput {
         name: "P".to_owned(),
         grant_type: "client_credentials".to_owned(),
-        client_id: "c".to_owned(),
         endpoints: EndpointsInput {
             token_url: "https://token.invalid/token".to_owned(),
+            ..Default::default()
+        },
+        client: ClientAuthenticationInput {
+            client_id: "c".to_owned(),
             ..Default::default()
         },
         ..Default::default()

@@ -76,10 +76,10 @@ impl Integrations {
             metadata.revocation_endpoint.clone(),
         );
         input.endpoints.require_iss |= metadata.authorization_response_iss_parameter_supported;
-        if input.client_auth.is_empty()
+        if input.client.client_auth.is_empty()
             && let Some(method) = metadata.client_auth()
         {
-            input.client_auth = method.to_owned();
+            input.client.client_auth = method.to_owned();
         }
         // Token checks: introspection with the client's credentials, else userinfo.
         if input.checks.validation_kind.is_empty() {

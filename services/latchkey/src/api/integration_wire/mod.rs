@@ -3,12 +3,13 @@
 
 use std::collections::BTreeMap;
 
-use latchkey_domain::integration::{self, IntegrationConfigInput};
-use latchkey_domain::{ClientAuthMethod, FieldViolation, IntegrationConfig, ValidationErrors};
+use latchkey_domain::integration::{self, ClientAuthenticationInput, IntegrationConfigInput};
+use latchkey_domain::{FieldViolation, IntegrationConfig, ValidationErrors};
 use latchkey_proto::v1 as pb;
 use latchkey_store::Page;
 
 mod checks;
+mod client;
 mod connect;
 mod endpoints;
 mod refresh;
@@ -55,6 +56,7 @@ pub fn config_input(
         return None;
     };
     let endpoints = endpoints::input(&c);
+    let client = client::input(&c, errors);
     let tokens = tokens::input(&c);
     let refresh = refresh::input(&c);
     let checks = checks::input(&c);
@@ -64,38 +66,20 @@ pub fn config_input(
         Some(Some(grant)) => grant.as_str().to_owned(),
         _ => String::new(),
     };
-    let client_auth = match pb::ClientAuthMethod::try_from(c.client_auth) {
-        Ok(pb::ClientAuthMethod::Unspecified) => String::new(),
-        Ok(pb::ClientAuthMethod::BasicHeader) => "basic_header".to_owned(),
-        Ok(pb::ClientAuthMethod::RequestBody) => "request_body".to_owned(),
-        Ok(pb::ClientAuthMethod::JsonBody) => "json_body".to_owned(),
-        Err(_) => {
-            errors.push(FieldViolation::new(
-                "config.client_auth",
-                format!(
-                    "{} is not a known client authentication method",
-                    c.client_auth
-                ),
-            ));
-            String::new()
-        }
-    };
     let input = IntegrationConfigInput {
         refresh,
         name: c.name,
         description: c.description,
         grant_type,
-        client_id: c.client_id,
         scopes: c.scopes,
         scope_separator: c.scope_separator,
         response_type: c.response_type,
         authorization_params: sorted(c.authorization_params),
         token_params: sorted(c.token_params),
-        client_auth,
         allow_password_grant: c.allow_password_grant,
         pkce: c.pkce,
-        token_request_format: c.token_request_format,
         endpoints,
+        client,
         tokens,
         checks,
         connect,
@@ -114,7 +98,10 @@ fn sorted(map: std::collections::HashMap<String, String>) -> Vec<(String, String
 pub fn template_to_pb(template: &latchkey_domain::templates::Template) -> pb::Template {
     let mut input = IntegrationConfigInput {
         name: template.display_name.clone(),
-        client_id: "client".to_owned(),
+        client: ClientAuthenticationInput {
+            client_id: "client".to_owned(),
+            ..Default::default()
+        },
         ..Default::default()
     };
     template.fill(&mut input);
@@ -137,7 +124,6 @@ pub fn config_to_pb(c: &IntegrationConfig) -> pb::IntegrationConfig {
         name: c.name.as_str().to_owned(),
         description: c.description.clone(),
         grant_type: grant_type_to_pb(c.grant_type) as i32,
-        client_id: c.client_id.as_str().to_owned(),
         scopes: c.scopes.iter().map(|s| s.as_str().to_owned()).collect(),
         scope_separator: Some(c.scope_separator.as_str().to_owned()),
         response_type: c.response_type.as_str().to_owned(),
@@ -151,21 +137,12 @@ pub fn config_to_pb(c: &IntegrationConfig) -> pb::IntegrationConfig {
             .iter()
             .map(|(k, v)| (k.to_owned(), v.to_owned()))
             .collect(),
-        client_auth: match c.client_auth {
-            ClientAuthMethod::BasicHeader => pb::ClientAuthMethod::BasicHeader,
-            ClientAuthMethod::RequestBody => pb::ClientAuthMethod::RequestBody,
-            ClientAuthMethod::JsonBody => pb::ClientAuthMethod::JsonBody,
-        } as i32,
-        token_request_format: match c.token_request_format {
-            latchkey_domain::TokenRequestFormat::Form => "form",
-            latchkey_domain::TokenRequestFormat::Json => "json",
-        }
-        .to_owned(),
         allow_password_grant: c.allow_password_grant,
         pkce: Some(c.pkce),
         ..Default::default()
     };
     endpoints::fill(&c.endpoints, &mut out);
+    client::fill(&c.client, &mut out);
     tokens::fill(&c.tokens, &mut out);
     refresh::fill(&c.refresh, &mut out);
     checks::fill(&c.checks, &mut out);
