@@ -1,5 +1,7 @@
 //! Caller authentication and tenant isolation, through the real binary.
 
+use std::time::Duration;
+
 use latchkey_fake_provider::{FakeProvider, ProviderConfig};
 use latchkey_proto::v1::audit_service_client::AuditServiceClient;
 use latchkey_proto::v1::connection_service_client::ConnectionServiceClient;
@@ -279,7 +281,20 @@ async fn tenant_keys_see_only_their_tenant_and_bad_keys_are_unauthenticated() {
     assert_eq!(forged.code(), Code::Unauthenticated);
     let revoked = apikey(&mode, &["revoke", key_a_id]).await;
     assert!(revoked.contains(key_a_id));
-    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    // Replicas may hold a key they checked for a second: the revocation shows within that.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while as_a
+        .connections
+        .list_connections(ListConnectionsRequest::default())
+        .await
+        .is_ok()
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the revoked key still admitted"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let after = as_a
         .connections
         .list_connections(ListConnectionsRequest::default())
@@ -785,6 +800,20 @@ async fn a_tenants_own_integration_is_invisible_to_other_tenants_and_shared_ones
 }
 
 /// The events of a system stream, read with `GetHistory` by `reader`.
+/// The reads of `connection_id` by `actor` that `tokens_read` events count.
+fn reads_of(events: &[Event], connection_id: &str, actor: &str) -> u64 {
+    let mut reads = 0;
+    for event in events {
+        let payload: serde_json::Value = serde_json::from_str(&event.payload_json).unwrap();
+        for r in payload["reads"].as_array().into_iter().flatten() {
+            if r["connection_id"] == connection_id && r["actor"] == actor {
+                reads += r["reads"].as_u64().unwrap_or(0);
+            }
+        }
+    }
+    reads
+}
+
 async fn system_history(reader: &mut Clients, stream: &str) -> Result<Vec<Event>, tonic::Status> {
     let mut events = reader
         .audit
@@ -854,30 +883,38 @@ async fn key_lifecycle_and_token_reads_are_in_the_log_and_survive_a_kill_9() {
             .await
             .unwrap();
     }
-    // The counts are written every two seconds; then the process dies without a shutdown.
-    tokio::time::sleep(std::time::Duration::from_millis(3000)).await;
+    // The counts are written every two seconds: once they are in the log, the process dies
+    // without a shutdown.
+    let worker_id = worker.split('_').nth(1).unwrap();
+    let actor = format!("key:{worker_id}");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        // NOT_FOUND until the first count is written.
+        let access = system_history(&mut as_admin, "access")
+            .await
+            .unwrap_or_default();
+        if reads_of(&access, &connection_id, &actor) == 5 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "reads not recorded: {access:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     server.kill().await;
 
     let server = Server::start_with(&mode, &settings).await;
     let mut as_admin = clients(&server, Some(&admin)).await;
     let access = system_history(&mut as_admin, "access").await.unwrap();
-    let worker_id = worker.split('_').nth(1).unwrap();
-    let mut reads = 0;
     for event in &access {
         assert_eq!(event.stream_id, "system-access");
         assert_eq!(event.r#type, "tokens_read");
         assert!(event.tenant.is_empty());
-        let payload: serde_json::Value = serde_json::from_str(&event.payload_json).unwrap();
-        for r in payload["reads"].as_array().unwrap() {
-            if r["connection_id"] == connection_id.as_str()
-                && r["actor"] == format!("key:{worker_id}").as_str()
-            {
-                reads += r["reads"].as_u64().unwrap();
-            }
-        }
     }
     assert_eq!(
-        reads, 5,
+        reads_of(&access, &connection_id, &actor),
+        5,
         "every read before the kill is in the log: {access:?}"
     );
 

@@ -10,7 +10,7 @@ use latchkey_fake_provider::{FakeProvider, ProviderConfig};
 use latchkey_proto::v1::{CreateConnectSessionRequest, GrantType};
 
 use crate::grants::{create_integration, provider_config};
-use crate::helpers::{Mode, Server};
+use crate::helpers::{Mode, Server, until_after};
 
 /// A chromedriver: the one `scripts/test` started, or one of this test's own.
 struct Driver {
@@ -489,7 +489,7 @@ async fn a_customer_pastes_a_wrong_secret_sees_the_providers_answer_then_connect
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_link_opened_after_its_session_expired_says_so() {
+async fn a_link_opened_after_its_one_minute_session_expired_says_so() {
     let provider = FakeProvider::start(ProviderConfig::default())
         .await
         .unwrap();
@@ -518,7 +518,7 @@ async fn a_link_opened_after_its_session_expired_says_so() {
         .await
         .unwrap()
         .into_inner();
-    tokio::time::sleep(Duration::from_secs(61)).await;
+    until_after(created.expires_at.as_ref().unwrap()).await;
     let driver = Driver::start().await;
     let profiles = latchkey_store::testing::TempDir::create();
     let browser = driver.browser(&profiles.path.join("late"), 1024).await;

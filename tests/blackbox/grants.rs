@@ -10,7 +10,7 @@ use latchkey_proto::v1::{
 };
 use tonic::Code;
 
-use crate::helpers::{Mode, Server};
+use crate::helpers::{Mode, Server, until_after};
 
 const LOOPBACK: (&str, &str) = ("LATCHKEY_ALLOW_LOOPBACK_PROVIDERS", "true");
 
@@ -475,7 +475,7 @@ async fn refused_callbacks_give_a_clear_error_and_no_authorized_event() {
         .await
         .unwrap()
         .into_inner();
-    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    until_after(started.expires_at.as_ref().unwrap()).await;
     // Its start link already says so, before the provider is reached.
     let late = browser()
         .get(&started.authorization_url)

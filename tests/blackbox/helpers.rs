@@ -315,3 +315,12 @@ where
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// Waits until the service's clock has passed `at` (an expiry it announced), with a margin for
+/// the two clocks' rounding: waiting out a stated time rather than a guessed one.
+pub async fn until_after(at: &prost_types::Timestamp) {
+    let at = chrono::DateTime::from_timestamp(at.seconds, u32::try_from(at.nanos).unwrap_or(0))
+        .expect("a valid timestamp");
+    let left = (at - chrono::Utc::now()).to_std().unwrap_or_default();
+    tokio::time::sleep(left + Duration::from_millis(50)).await;
+}

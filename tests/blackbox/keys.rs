@@ -196,7 +196,8 @@ async fn deleting_a_connection_destroys_every_secret_it_held_and_keeps_its_histo
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rotating_the_master_key_under_load_fails_no_call_and_the_old_key_can_go() {
+async fn rotating_the_master_key_under_load_fails_no_call_and_the_old_key_can_go_ten_seconds_later()
+{
     let provider = FakeProvider::start(ProviderConfig::default())
         .await
         .unwrap();

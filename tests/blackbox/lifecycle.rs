@@ -12,7 +12,7 @@ use latchkey_proto::v1::{
 };
 use tonic::Code;
 
-use crate::helpers::{Mode, Server};
+use crate::helpers::{Mode, Server, until_after};
 
 /// `join_all` over tokio tasks, so the tests need no futures crate.
 mod futures_like {
@@ -783,8 +783,18 @@ async fn inside_the_margin_the_current_token_is_served_while_one_refresh_runs_be
         token_delay: Duration::from_millis(300),
         ..Default::default()
     });
-    tokio::time::sleep(Duration::from_millis(3500)).await;
     let mut connections = server.connections().await;
+    let due = connections
+        .get_connection(GetConnectionRequest {
+            connection_id: connection_id.clone(),
+            as_of: None,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .next_refresh_at
+        .expect("a refresh is planned");
+    until_after(&due).await;
     let old = provider.issued_tokens()[0].clone();
     let request = || GetTokenRequest {
         connection_id: connection_id.clone(),

@@ -13,7 +13,7 @@ use latchkey_proto::v1::{
 use tonic::Code;
 use tonic::transport::Channel;
 
-use crate::helpers::{Mode, Server};
+use crate::helpers::{Mode, Server, until_after};
 use crate::lifecycle::{
     LOOPBACK, NO_REFRESHER, connect, integration, min_ttl, password_integration,
 };
@@ -118,7 +118,10 @@ async fn callers_that_give_up_during_a_slow_refresh_do_not_cost_the_grant() {
         let id = connect(&server, &integration_id, &provider).await;
         let before = token(server.grpc_addr, &id, 1).await.unwrap();
         // Tokens last an hour; a refresh now takes 3 s at the provider, which rotates at once.
-        tokio::time::sleep(Duration::from_millis(1100)).await;
+        // Once the token has less than the 3,599 s callers ask for, each call wants a refresh.
+        let mut short = status(server.grpc_addr, &id).await.expires_at.unwrap();
+        short.seconds -= 3599;
+        until_after(&short).await;
         provider.set_quirks(Quirks {
             answer_delay: Duration::from_secs(3),
             ..Default::default()
@@ -426,7 +429,10 @@ async fn refreshes_failing_past_the_integrations_horizon_ask_for_the_customer() 
     let failing = status(server.grpc_addr, &id).await;
     assert!(failing.failing_since.is_some());
     assert_eq!(failing.status, ConnectionStatus::Active as i32);
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    // The horizon (2 s) counts from the first failure.
+    let mut horizon = failing.failing_since.unwrap();
+    horizon.seconds += 2;
+    until_after(&horizon).await;
     let _ = refresh(server.grpc_addr, &id).await;
     let ended = status(server.grpc_addr, &id).await;
     assert_eq!(
@@ -445,7 +451,7 @@ async fn refreshes_failing_past_the_integrations_horizon_ask_for_the_customer() 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_database_gone_while_refreshed_tokens_are_committed_loses_nothing() {
+async fn a_database_gone_for_two_seconds_while_refreshed_tokens_are_committed_loses_nothing() {
     let provider = provider().await;
     let mode = Mode::postgres().await;
     let (server, id) = connected(&mode, &provider, |_| {}).await;

@@ -296,7 +296,7 @@ async fn an_event_larger_than_the_stream_takes_becomes_a_stub_and_the_ones_after
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn nats_away_at_start_then_up_one_relay_connection_and_every_event() {
+async fn nats_away_for_a_minute_at_start_then_up_one_relay_connection_and_every_event() {
     let mut nats = OwnNats::start_empty();
     let topic = Topic::new();
     let mode = Mode::embedded();

@@ -19,7 +19,8 @@ async fn refreshed_by(server: &Server) -> u64 {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_replicas_claim_disjoint_due_connections_and_refresh_each_once() {
+async fn two_replicas_claim_disjoint_due_connections_and_none_is_refreshed_again_within_two_seconds()
+ {
     let provider = FakeProvider::start(ProviderConfig::default())
         .await
         .unwrap();
