@@ -8,14 +8,7 @@ use latchkey_proto::v1::{
 use tonic::Code;
 
 use crate::grants::{create_integration, provider_config};
-use crate::helpers::{Mode, Server};
-
-fn browser() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
+use crate::helpers::{Mode, Server, browser};
 
 fn header(response: &reqwest::Response, name: &str) -> String {
     response

@@ -10,7 +10,7 @@ use latchkey_proto::v1::{
 };
 use tonic::Code;
 
-use crate::helpers::{Mode, Server, until_after};
+use crate::helpers::{Mode, Server, browser, until_after};
 
 const LOOPBACK: (&str, &str) = ("LATCHKEY_ALLOW_LOOPBACK_PROVIDERS", "true");
 
@@ -52,13 +52,6 @@ pub(crate) async fn create_integration(
         .expect("create integration")
         .into_inner()
         .integration_id
-}
-
-fn browser() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
 }
 
 /// The provider's authorization URL an authorization leads to, and the cookie that binds the

@@ -4,9 +4,13 @@ use std::process::{ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use latchkey_fake_provider::FakeProvider;
 use latchkey_proto::v1::audit_service_client::AuditServiceClient;
 use latchkey_proto::v1::connection_service_client::ConnectionServiceClient;
 use latchkey_proto::v1::integration_service_client::IntegrationServiceClient;
+use latchkey_proto::v1::{
+    ConnectPasswordRequest, CreateIntegrationRequest, GrantType, IntegrationConfig,
+};
 use latchkey_store::testing::{PgTestDatabase, TempDir};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
@@ -323,4 +327,127 @@ pub async fn until_after(at: &prost_types::Timestamp) {
         .expect("a valid timestamp");
     let left = (at - chrono::Utc::now()).to_std().unwrap_or_default();
     tokio::time::sleep(left + Duration::from_millis(50)).await;
+}
+
+// Fixtures: the integrations and connections tests build on.
+
+/// `LATCHKEY_ALLOW_LOOPBACK_PROVIDERS`: the fake provider listens on loopback.
+pub(crate) const LOOPBACK: (&str, &str) = ("LATCHKEY_ALLOW_LOOPBACK_PROVIDERS", "true");
+/// No refresher: refreshes happen only when a caller asks.
+pub(crate) const NO_REFRESHER: (&str, &str) = ("LATCHKEY_REFRESH_CONCURRENCY", "0");
+
+/// A password-grant integration at the fake provider (tokens refreshed 5 s before expiry).
+pub(crate) fn password_integration(provider: &FakeProvider) -> IntegrationConfig {
+    IntegrationConfig {
+        name: format!("Fake {}", uuid::Uuid::new_v4().simple()),
+        grant_type: GrantType::Password as i32,
+        authorization_url: provider.url("/authorize"),
+        token_url: provider.url("/token"),
+        revocation_url: provider.url("/revoke"),
+        client_id: provider.config().client_id.clone(),
+        scopes: vec!["read".to_owned()],
+        allow_password_grant: true,
+        refresh_margin_secs: Some(5),
+        ..Default::default()
+    }
+}
+
+/// Creates `config` with the provider's client secret; its id.
+pub(crate) async fn integration(
+    server: &Server,
+    config: IntegrationConfig,
+    provider: &FakeProvider,
+) -> String {
+    server
+        .integrations()
+        .await
+        .create_integration(CreateIntegrationRequest {
+            config: Some(config),
+            client_secret: provider.config().client_secret.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .integration_id
+}
+
+/// A password connection of tenant `acme`; its id.
+pub(crate) async fn connect(
+    server: &Server,
+    integration_id: &str,
+    provider: &FakeProvider,
+) -> String {
+    server
+        .connections()
+        .await
+        .connect_password(ConnectPasswordRequest {
+            integration_id: integration_id.to_owned(),
+            tenant: "acme".to_owned(),
+            username: provider.config().username.clone(),
+            password: provider.config().password.clone(),
+            scopes: vec![],
+            profile: None,
+            connection_params: Default::default(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .connection_id
+}
+
+pub(crate) fn min_ttl(secs: i64) -> Option<prost_types::Duration> {
+    Some(prost_types::Duration {
+        seconds: secs,
+        nanos: 0,
+    })
+}
+
+/// Creates `n` password connections, `concurrency` at a time.
+pub(crate) async fn connect_many(
+    server: &Server,
+    integration_id: &str,
+    provider: &FakeProvider,
+    n: usize,
+) -> Vec<String> {
+    let client = server.connections().await;
+    let mut ids = Vec::with_capacity(n);
+    for chunk in (0..n).collect::<Vec<_>>().chunks(50) {
+        let tasks: Vec<_> = chunk
+            .iter()
+            .map(|_| {
+                let mut client = client.clone();
+                let request = ConnectPasswordRequest {
+                    integration_id: integration_id.to_owned(),
+                    tenant: "acme".to_owned(),
+                    username: provider.config().username.clone(),
+                    password: provider.config().password.clone(),
+                    scopes: vec![],
+                    profile: None,
+                    connection_params: Default::default(),
+                };
+                tokio::spawn(async move {
+                    client
+                        .connect_password(request)
+                        .await
+                        .unwrap()
+                        .into_inner()
+                        .connection_id
+                })
+            })
+            .collect();
+        for task in tasks {
+            ids.push(task.await.expect("task"));
+        }
+    }
+    ids
+}
+
+/// An HTTP client that shows redirects instead of following them, as a test of a browser's
+/// first step wants.
+pub fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
 }

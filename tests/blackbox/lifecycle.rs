@@ -6,13 +6,16 @@ use std::time::Duration;
 use futures_like::join_all;
 use latchkey_fake_provider::{ExpiresIn, FakeProvider, ProviderConfig, Quirks};
 use latchkey_proto::v1::{
-    ConnectPasswordRequest, ConnectionStatus, CreateIntegrationRequest, EventFilter,
-    GetConnectionRequest, GetTokenRequest, GrantType, IntegrationConfig, RefreshTokenRequest,
-    ReplayEventsRequest, StartAuthorizationRequest,
+    ConnectionStatus, CreateIntegrationRequest, EventFilter, GetConnectionRequest, GetTokenRequest,
+    GrantType, IntegrationConfig, RefreshTokenRequest, ReplayEventsRequest,
+    StartAuthorizationRequest,
 };
 use tonic::Code;
 
-use crate::helpers::{Mode, Server, until_after};
+use crate::helpers::{
+    LOOPBACK, Mode, NO_REFRESHER, Server, connect, connect_many, integration, min_ttl,
+    password_integration, until_after,
+};
 
 /// `join_all` over tokio tasks, so the tests need no futures crate.
 mod futures_like {
@@ -23,73 +26,6 @@ mod futures_like {
         }
         out
     }
-}
-
-pub(crate) const LOOPBACK: (&str, &str) = ("LATCHKEY_ALLOW_LOOPBACK_PROVIDERS", "true");
-pub(crate) const NO_REFRESHER: (&str, &str) = ("LATCHKEY_REFRESH_CONCURRENCY", "0");
-
-pub(crate) fn password_integration(provider: &FakeProvider) -> IntegrationConfig {
-    IntegrationConfig {
-        name: format!("Fake {}", uuid::Uuid::new_v4().simple()),
-        grant_type: GrantType::Password as i32,
-        authorization_url: provider.url("/authorize"),
-        token_url: provider.url("/token"),
-        revocation_url: provider.url("/revoke"),
-        client_id: provider.config().client_id.clone(),
-        scopes: vec!["read".to_owned()],
-        allow_password_grant: true,
-        refresh_margin_secs: Some(5),
-        ..Default::default()
-    }
-}
-
-pub(crate) async fn integration(
-    server: &Server,
-    config: IntegrationConfig,
-    provider: &FakeProvider,
-) -> String {
-    server
-        .integrations()
-        .await
-        .create_integration(CreateIntegrationRequest {
-            config: Some(config),
-            client_secret: provider.config().client_secret.clone(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .integration_id
-}
-
-pub(crate) async fn connect(
-    server: &Server,
-    integration_id: &str,
-    provider: &FakeProvider,
-) -> String {
-    server
-        .connections()
-        .await
-        .connect_password(ConnectPasswordRequest {
-            integration_id: integration_id.to_owned(),
-            tenant: "acme".to_owned(),
-            username: provider.config().username.clone(),
-            password: provider.config().password.clone(),
-            scopes: vec![],
-            profile: None,
-            connection_params: Default::default(),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .connection_id
-}
-
-pub(crate) fn min_ttl(secs: i64) -> Option<prost_types::Duration> {
-    Some(prost_types::Duration {
-        seconds: secs,
-        nanos: 0,
-    })
 }
 
 pub(crate) async fn event_types(server: &Server, connection_id: &str) -> Vec<(String, String)> {
@@ -501,44 +437,6 @@ async fn an_expiring_token_with_no_way_to_refresh_is_recorded_expired() {
     );
     server.stop().await;
     mode.cleanup().await;
-}
-
-/// Creates `n` password connections, `concurrency` at a time.
-pub(crate) async fn connect_many(
-    server: &Server,
-    integration_id: &str,
-    provider: &FakeProvider,
-    n: usize,
-) -> Vec<String> {
-    let client = server.connections().await;
-    let mut ids = Vec::with_capacity(n);
-    for chunk in (0..n).collect::<Vec<_>>().chunks(50) {
-        let tasks: Vec<_> = chunk
-            .iter()
-            .map(|_| {
-                let mut client = client.clone();
-                let request = ConnectPasswordRequest {
-                    integration_id: integration_id.to_owned(),
-                    tenant: "acme".to_owned(),
-                    username: provider.config().username.clone(),
-                    password: provider.config().password.clone(),
-                    scopes: vec![],
-                    profile: None,
-                    connection_params: Default::default(),
-                };
-                tokio::spawn(async move {
-                    client
-                        .connect_password(request)
-                        .await
-                        .unwrap()
-                        .into_inner()
-                        .connection_id
-                })
-            })
-            .collect();
-        ids.extend(join_all(tasks).await);
-    }
-    ids
 }
 
 async fn count_events(server: &Server, event_type: &str) -> usize {

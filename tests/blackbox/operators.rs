@@ -2,11 +2,13 @@
 
 use latchkey_fake_provider::{FakeProvider, ProviderConfig};
 use latchkey_proto::v1::{
-    ConnectPasswordRequest, CreateIntegrationRequest, GrantType, IntegrationConfig,
-    RefreshTokenRequest, RevokeConnectionRequest, UpdateIntegrationRequest,
+    CreateIntegrationRequest, IntegrationConfig, RefreshTokenRequest, RevokeConnectionRequest,
+    UpdateIntegrationRequest,
 };
 
-use crate::helpers::{Mode, Server, command, integration_config};
+use crate::helpers::{
+    Mode, Server, command, connect, integration, integration_config, password_integration,
+};
 
 async fn run(mode: &Mode, args: &[&str]) -> std::process::Output {
     let dir = latchkey_store::testing::TempDir::create();
@@ -25,40 +27,9 @@ async fn history_shows_each_event_with_its_actor_in_order_and_as_json() {
         .unwrap();
     let mode = Mode::embedded();
     let server = Server::start_with(&mode, &[("LATCHKEY_ALLOW_LOOPBACK_PROVIDERS", "true")]).await;
-    let integration = server
-        .integrations()
-        .await
-        .create_integration(CreateIntegrationRequest {
-            config: Some(IntegrationConfig {
-                name: "Fake".to_owned(),
-                grant_type: GrantType::Password as i32,
-                token_url: provider.url("/token"),
-                revocation_url: provider.url("/revoke"),
-                client_id: provider.config().client_id.clone(),
-                allow_password_grant: true,
-                ..Default::default()
-            }),
-            client_secret: provider.config().client_secret.clone(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let integration_id = integration(&server, password_integration(&provider), &provider).await;
+    let id = connect(&server, &integration_id, &provider).await;
     let mut connections = server.connections().await;
-    let id = connections
-        .connect_password(ConnectPasswordRequest {
-            integration_id: integration.integration_id,
-            tenant: "acme".to_owned(),
-            username: provider.config().username.clone(),
-            password: provider.config().password.clone(),
-            scopes: vec![],
-            profile: None,
-            connection_params: Default::default(),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .connection_id;
     connections
         .refresh_token(RefreshTokenRequest {
             connection_id: id.clone(),

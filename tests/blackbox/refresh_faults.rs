@@ -13,10 +13,8 @@ use latchkey_proto::v1::{
 use tonic::Code;
 use tonic::transport::Channel;
 
+use crate::helpers::{LOOPBACK, NO_REFRESHER, connect, integration, min_ttl, password_integration};
 use crate::helpers::{Mode, Server, until_after};
-use crate::lifecycle::{
-    LOOPBACK, NO_REFRESHER, connect, integration, min_ttl, password_integration,
-};
 
 /// A provider whose tokens last an hour, rotating refresh tokens and revoking a grant on reuse.
 async fn provider() -> FakeProvider {
@@ -617,7 +615,7 @@ async fn six_hundred_connections_of_a_deleted_integration_do_not_delay_another_i
     let mut config = password_integration(&provider);
     config.refresh_margin_secs = Some(4);
     let deleted = integration(&server, config.clone(), &provider).await;
-    let orphans = crate::lifecycle::connect_many(&server, &deleted, &provider, 600).await;
+    let orphans = crate::helpers::connect_many(&server, &deleted, &provider, 600).await;
     config.name = format!("Other {}", uuid::Uuid::new_v4().simple());
     let other = integration(&server, config, &provider).await;
     let id = connect(&server, &other, &provider).await;

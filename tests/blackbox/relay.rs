@@ -464,8 +464,9 @@ async fn a_crash_in_the_middle_of_publishing_loses_nothing_and_duplicates_are_ab
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_subscriber_hears_refreshed_within_a_second_and_no_payload_holds_a_token() {
+    use crate::helpers::{connect, integration, password_integration};
     use latchkey_fake_provider::{FakeProvider, ProviderConfig};
-    use latchkey_proto::v1::{ConnectPasswordRequest, GrantType as PbGrant, RefreshTokenRequest};
+    use latchkey_proto::v1::RefreshTokenRequest;
     let url = nats_url();
     let topic = Topic::new();
     let provider = FakeProvider::start(ProviderConfig::default())
@@ -479,38 +480,9 @@ async fn a_subscriber_hears_refreshed_within_a_second_and_no_payload_holds_a_tok
     ));
     let extra: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let server = Server::start_with(&mode, &extra).await;
-    let integration = server
-        .integrations()
-        .await
-        .create_integration(CreateIntegrationRequest {
-            config: Some(IntegrationConfig {
-                name: "Fake".to_owned(),
-                grant_type: PbGrant::Password as i32,
-                token_url: provider.url("/token"),
-                client_id: provider.config().client_id.clone(),
-                allow_password_grant: true,
-                ..Default::default()
-            }),
-            client_secret: provider.config().client_secret.clone(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let integration_id = integration(&server, password_integration(&provider), &provider).await;
+    let connection_id = connect(&server, &integration_id, &provider).await;
     let mut connections = server.connections().await;
-    let connection = connections
-        .connect_password(ConnectPasswordRequest {
-            integration_id: integration.integration_id,
-            tenant: "acme".to_owned(),
-            username: provider.config().username.clone(),
-            password: provider.config().password.clone(),
-            scopes: vec![],
-            profile: None,
-            connection_params: Default::default(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
     let client = async_nats::connect(&url).await.unwrap();
     let mut refreshed = client
         .subscribe(format!("{}.acme.*.refreshed", topic.prefix))
@@ -524,7 +496,7 @@ async fn a_subscriber_hears_refreshed_within_a_second_and_no_payload_holds_a_tok
     let started = std::time::Instant::now();
     connections
         .refresh_token(RefreshTokenRequest {
-            connection_id: connection.connection_id.clone(),
+            connection_id: connection_id.clone(),
         })
         .await
         .unwrap();
@@ -536,10 +508,7 @@ async fn a_subscriber_hears_refreshed_within_a_second_and_no_payload_holds_a_tok
     assert!(started.elapsed() < Duration::from_secs(1));
     assert_eq!(
         message.subject.to_string(),
-        format!(
-            "{}.acme.{}.refreshed",
-            topic.prefix, connection.connection_id
-        )
+        format!("{}.acme.{}.refreshed", topic.prefix, connection_id)
     );
     let event = latchkey_proto::v1::Event::decode(message.payload.clone()).unwrap();
     assert_eq!(event.r#type, "refreshed");

@@ -5,8 +5,8 @@ use std::time::{Duration, Instant};
 
 use latchkey_fake_provider::{ExpiresIn, FakeProvider, ProviderConfig, Quirks};
 
+use crate::helpers::{LOOPBACK, connect_many, integration, password_integration};
 use crate::helpers::{Mode, Server};
-use crate::lifecycle::{LOOPBACK, connect_many, integration, password_integration};
 
 /// `latchkey_refreshes_total{outcome="refreshed"}` of one replica.
 async fn refreshed_by(server: &Server) -> u64 {
