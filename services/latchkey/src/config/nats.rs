@@ -7,7 +7,8 @@ use clap::Args;
 use secrecy::SecretString;
 use url::Url;
 
-use super::{non_empty, secret_or_file};
+use super::non_empty;
+use super::sources::secret_or_file;
 
 #[derive(Debug, Clone, Default, Args)]
 pub struct NatsSettings {
