@@ -65,28 +65,8 @@ impl IntegrationConfigInput {
         let issuer_set = !self.endpoints.issuer.is_empty();
         let endpoints = self.endpoints.parse(&mut e);
         let client = self.client.parse(&mut e);
-        let scopes = match Scope::parse_list(&self.scopes, "scopes", IntegrationConfig::MAX_SCOPES)
-        {
-            Ok(scopes) => Some(scopes),
-            Err(errors) => {
-                e.0.extend(errors.0);
-                None
-            }
-        };
         let connect = self.connect.parse(&mut e);
-        if let Some(scopes) = &scopes
-            && !connect.allowed_scopes.is_empty()
-        {
-            for scope in scopes
-                .iter()
-                .filter(|s| !connect.allowed_scopes.contains(s))
-            {
-                e.push(FieldViolation::new(
-                    "scopes",
-                    format!("{} is not one of allowed_scopes", scope.as_str()),
-                ));
-            }
-        }
+        let scopes = scopes_within(&self.scopes, &connect.allowed_scopes, &mut e);
         let scope_separator = match &self.scope_separator {
             None => Some(ScopeSeparator::space()),
             Some(sep) => e.check(ScopeSeparator::parse_field(sep, "scope_separator")),
@@ -170,4 +150,28 @@ impl IntegrationConfigInput {
         super::check_url_placeholders(&config, &mut e);
         e.into_result(|| config)
     }
+}
+
+/// The integration's scopes, each one of `allowed` when that is set.
+fn scopes_within(
+    scopes: &[String],
+    allowed: &[Scope],
+    e: &mut ValidationErrors,
+) -> Option<Vec<Scope>> {
+    let scopes = match Scope::parse_list(scopes, "scopes", IntegrationConfig::MAX_SCOPES) {
+        Ok(scopes) => scopes,
+        Err(errors) => {
+            e.0.extend(errors.0);
+            return None;
+        }
+    };
+    if !allowed.is_empty() {
+        for scope in scopes.iter().filter(|s| !allowed.contains(s)) {
+            e.push(FieldViolation::new(
+                "scopes",
+                format!("{} is not one of allowed_scopes", scope.as_str()),
+            ));
+        }
+    }
+    Some(scopes)
 }
