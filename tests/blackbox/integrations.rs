@@ -587,3 +587,93 @@ async fn webhooks_are_verified_github_and_slack_style_and_routed_by_account() {
     assert!(!log.contains("slack-signing-secret") && !log.contains("gh-webhook-secret"));
     mode.cleanup().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_body_over_the_integrations_limit_is_refused_unread() {
+    use latchkey_crypto::hmac_sha256_hex;
+    use latchkey_proto::v1::{
+        GetIntegrationRequest, VerifyWebhookRequest, WebhookKind, WebhookScheme,
+    };
+    let mode = Mode::embedded();
+    let server = Server::start(&mode).await;
+    let mut client = server.integrations().await;
+    let scheme = WebhookScheme {
+        kind: WebhookKind::HmacBody as i32,
+        signature_header: "X-Hub-Signature-256".to_owned(),
+        prefix: "sha256=".to_owned(),
+        ..Default::default()
+    };
+    let request = |name: &str, limit: Option<u32>| CreateIntegrationRequest {
+        config: Some(IntegrationConfig {
+            webhook: Some(scheme.clone()),
+            webhook_max_body_bytes: limit,
+            ..integration_config(name)
+        }),
+        webhook_secret: "hook-secret".to_owned(),
+        ..Default::default()
+    };
+    let too_small = client
+        .create_integration(request("Tiny", Some(10)))
+        .await
+        .unwrap_err();
+    assert_eq!(too_small.code(), Code::InvalidArgument);
+    assert!(
+        too_small
+            .message()
+            .contains("config.webhook_max_body_bytes"),
+        "{too_small:?}"
+    );
+    let defaulted = client
+        .create_integration(request("Default", None))
+        .await
+        .unwrap()
+        .into_inner();
+    let read = client
+        .get_integration(GetIntegrationRequest {
+            integration_id: defaulted.integration_id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        read.config.unwrap().webhook_max_body_bytes,
+        Some(1024 * 1024),
+        "1 MiB unless set"
+    );
+    let small = client
+        .create_integration(request("Small", Some(2048)))
+        .await
+        .unwrap()
+        .into_inner();
+    let verify = |body: &str| VerifyWebhookRequest {
+        integration_id: small.integration_id.clone(),
+        headers: [(
+            "X-Hub-Signature-256".to_owned(),
+            format!(
+                "sha256={}",
+                hmac_sha256_hex(b"hook-secret", body.as_bytes())
+            ),
+        )]
+        .into_iter()
+        .collect(),
+        body: body.as_bytes().to_vec(),
+    };
+    let fits = format!("{{\"pad\":\"{}\"}}", "x".repeat(2000));
+    assert!(
+        client
+            .verify_webhook(verify(&fits))
+            .await
+            .unwrap()
+            .into_inner()
+            .valid
+    );
+    let over = format!("{{\"pad\":\"{}\"}}", "x".repeat(2100));
+    let refused = client.verify_webhook(verify(&over)).await.unwrap_err();
+    assert_eq!(refused.code(), Code::InvalidArgument);
+    assert!(
+        refused.message().contains("body") && refused.message().contains("2048"),
+        "{refused:?}"
+    );
+    server.stop().await;
+    mode.cleanup().await;
+}

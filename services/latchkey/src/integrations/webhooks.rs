@@ -3,7 +3,9 @@
 
 use chrono::Utc;
 use latchkey_crypto::Field;
-use latchkey_domain::{ConnectionId, IntegrationId, StreamId, connection};
+use latchkey_domain::{
+    ConnectionId, FieldViolation, IntegrationId, StreamId, ValidationErrors, connection,
+};
 use secrecy::ExposeSecret;
 
 use super::Integrations;
@@ -35,6 +37,18 @@ impl Integrations {
         body: &[u8],
     ) -> Result<WebhookVerdict, AppError> {
         let integration = self.get_for(caller, id).await?;
+        let limit = integration.config.webhooks.webhook_max_body_bytes;
+        if body.len() > limit as usize {
+            return Err(AppError::Invalid(ValidationErrors(vec![
+                FieldViolation::new(
+                    "body",
+                    format!(
+                        "is {} bytes, over the integration's webhook_max_body_bytes ({limit})",
+                        body.len()
+                    ),
+                ),
+            ])));
+        }
         let Some(scheme) = integration.config.webhooks.webhook.as_ref() else {
             return Err(AppError::FailedPrecondition(format!(
                 "integration {id} has no webhook scheme"

@@ -41,7 +41,10 @@ pub(super) fn input(
             })
         }
     };
-    WebhookSettingsInput { webhook }
+    WebhookSettingsInput {
+        webhook,
+        webhook_max_body_bytes: c.webhook_max_body_bytes,
+    }
 }
 
 pub(super) fn fill(p: &WebhookSettings, c: &mut pb::IntegrationConfig) {
@@ -59,4 +62,5 @@ pub(super) fn fill(p: &WebhookSettings, c: &mut pb::IntegrationConfig) {
         tolerance_secs: w.tolerance_secs,
         account_pointer: w.account_pointer.clone(),
     });
+    c.webhook_max_body_bytes = Some(p.webhook_max_body_bytes);
 }
