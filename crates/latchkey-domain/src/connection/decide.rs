@@ -55,6 +55,76 @@ pub fn decide(state: Option<&State>, command: Command) -> Result<Vec<Event>, Dom
             }]),
             _ => Err(refuse(s, "validate")),
         },
+        command @ (Command::StartAuthorization { .. }
+        | Command::Authorize { .. }
+        | Command::Import { .. }
+        | Command::MergeInto { .. }
+        | Command::OpenAuthorization { .. }
+        | Command::FailAuthorization { .. }) => authorization(s, command),
+        Command::Refresh { tokens } => match s.status {
+            Active | Expired => Ok(vec![Event::Refreshed { tokens }]),
+            _ => Err(refuse(s, "refresh")),
+        },
+        Command::RecordRefreshFailure {
+            error,
+            description,
+            retryable,
+            retry_at,
+        } => match s.status {
+            Active | Expired => Ok(vec![Event::RefreshFailed {
+                error: inert(&error, MAX_ERROR_CODE),
+                description: inert_opt(description, MAX_DESCRIPTION),
+                retryable,
+                retry_at,
+                attempt: s.consecutive_failures.saturating_add(1),
+            }]),
+            _ => Err(refuse(s, "record a refresh failure")),
+        },
+        Command::RequireReauthorization { error, description } => match s.status {
+            Active | Expired => Ok(vec![Event::ReauthorizationRequired {
+                error: inert(&error, MAX_ERROR_CODE),
+                description: inert_opt(description, MAX_DESCRIPTION),
+            }]),
+            _ => Err(refuse(s, "require reauthorization")),
+        },
+        Command::Expire { now } => match (s.status, s.expires_at) {
+            (Active, Some(at)) if at <= now => Ok(vec![Event::Expired {}]),
+            (Active, _) => Err(DomainError::InvalidTransition(format!(
+                "connection {} has a token that has not expired",
+                s.id
+            ))),
+            _ => Err(refuse(s, "expire")),
+        },
+        Command::Revoke { reason, provider } => match s.status {
+            Revoked => Err(refuse(s, "revoke")),
+            _ => Ok(vec![Event::Revoked { reason, provider }]),
+        },
+        Command::Delete => Ok(vec![Event::Deleted {}]),
+        Command::SetParameters { values } => match s.status {
+            Revoked => Err(refuse(s, "set parameters")),
+            _ if values == s.params => Ok(Vec::new()),
+            _ => Ok(vec![Event::ParametersSet { values }]),
+        },
+        Command::WarnRefreshTokenExpiry { expires_at } => {
+            if s.refresh_token_expiry_warned == Some(expires_at) {
+                Ok(Vec::new())
+            } else {
+                Ok(vec![Event::RefreshTokenExpiring { expires_at }])
+            }
+        }
+        Command::CaptureCallback { values } => match s.status {
+            Revoked => Err(refuse(s, "keep callback parameters")),
+            _ if values.is_empty() => Ok(Vec::new()),
+            _ => Ok(vec![Event::CallbackCaptured { values }]),
+        },
+    }
+}
+
+/// The rules of authorizing a connection: starting, opening, completing, failing, importing and
+/// merging an authorization.
+fn authorization(s: &State, command: Command) -> Result<Vec<Event>, DomainError> {
+    use Status::*;
+    match command {
         Command::StartAuthorization { authorization } => {
             if s.grant_type != GrantType::AuthorizationCode {
                 return Err(DomainError::InvalidTransition(format!(
@@ -158,62 +228,9 @@ pub fn decide(state: Option<&State>, command: Command) -> Result<Vec<Event>, Dom
                 description: inert_opt(description, MAX_DESCRIPTION),
             }])
         }
-        Command::Refresh { tokens } => match s.status {
-            Active | Expired => Ok(vec![Event::Refreshed { tokens }]),
-            _ => Err(refuse(s, "refresh")),
-        },
-        Command::RecordRefreshFailure {
-            error,
-            description,
-            retryable,
-            retry_at,
-        } => match s.status {
-            Active | Expired => Ok(vec![Event::RefreshFailed {
-                error: inert(&error, MAX_ERROR_CODE),
-                description: inert_opt(description, MAX_DESCRIPTION),
-                retryable,
-                retry_at,
-                attempt: s.consecutive_failures.saturating_add(1),
-            }]),
-            _ => Err(refuse(s, "record a refresh failure")),
-        },
-        Command::RequireReauthorization { error, description } => match s.status {
-            Active | Expired => Ok(vec![Event::ReauthorizationRequired {
-                error: inert(&error, MAX_ERROR_CODE),
-                description: inert_opt(description, MAX_DESCRIPTION),
-            }]),
-            _ => Err(refuse(s, "require reauthorization")),
-        },
-        Command::Expire { now } => match (s.status, s.expires_at) {
-            (Active, Some(at)) if at <= now => Ok(vec![Event::Expired {}]),
-            (Active, _) => Err(DomainError::InvalidTransition(format!(
-                "connection {} has a token that has not expired",
-                s.id
-            ))),
-            _ => Err(refuse(s, "expire")),
-        },
-        Command::Revoke { reason, provider } => match s.status {
-            Revoked => Err(refuse(s, "revoke")),
-            _ => Ok(vec![Event::Revoked { reason, provider }]),
-        },
-        Command::Delete => Ok(vec![Event::Deleted {}]),
-        Command::SetParameters { values } => match s.status {
-            Revoked => Err(refuse(s, "set parameters")),
-            _ if values == s.params => Ok(Vec::new()),
-            _ => Ok(vec![Event::ParametersSet { values }]),
-        },
-        Command::WarnRefreshTokenExpiry { expires_at } => {
-            if s.refresh_token_expiry_warned == Some(expires_at) {
-                Ok(Vec::new())
-            } else {
-                Ok(vec![Event::RefreshTokenExpiring { expires_at }])
-            }
-        }
-        Command::CaptureCallback { values } => match s.status {
-            Revoked => Err(refuse(s, "keep callback parameters")),
-            _ if values.is_empty() => Ok(Vec::new()),
-            _ => Ok(vec![Event::CallbackCaptured { values }]),
-        },
+        _ => Err(DomainError::InvalidTransition(
+            "not an authorization command".to_owned(),
+        )),
     }
 }
 
@@ -285,38 +302,13 @@ pub fn apply(state: Option<State>, event: &Event, meta: &EventMeta) -> Option<St
                 grant_type,
             },
         ) => {
-            return Some(State {
-                id: *connection_id,
-                integration_id: *integration_id,
-                tenant: tenant.clone(),
-                grant_type: *grant_type,
-                status: Status::Pending,
-                access_token: None,
-                refresh_token: None,
-                token_type: None,
-                expires_at: None,
-                scopes: Vec::new(),
-                metadata: Metadata::new(),
-                pending_authorization: None,
-                credentials: None,
-                profile: Profile::default(),
-                last_validation: None,
-                provider_account_id: None,
-                last_error: None,
-                consecutive_failures: 0,
-                failing_since: None,
-                grant_request: None,
-                refresh_at: None,
-                version: meta.version,
-                created_at: meta.occurred_at,
-                updated_at: meta.occurred_at,
-                authorized_at: None,
-                refreshed_at: None,
-                params: BTreeMap::new(),
-                captured: BTreeMap::new(),
-                refresh_token_expires_at: None,
-                refresh_token_expiry_warned: None,
-            });
+            return Some(created(
+                *connection_id,
+                *integration_id,
+                tenant,
+                *grant_type,
+                meta,
+            ));
         }
         (None, _) => return None,
         (Some(s), Event::ConnectionCreated { .. }) => return Some(s),
@@ -332,60 +324,11 @@ pub fn apply(state: Option<State>, event: &Event, meta: &EventMeta) -> Option<St
                 at: meta.occurred_at,
             });
         }
-        Event::AuthorizationOpened { browser_digest } => {
-            if let Some(pending) = s.pending_authorization.as_deref_mut() {
-                pending.opened_by = Some(browser_digest.clone());
-            }
-        }
-        Event::AuthorizationStarted { authorization } => {
-            s.pending_authorization = Some(Box::new(authorization.clone()));
-            if s.status != Status::Active {
-                s.status = Status::Pending;
-            }
-        }
-        Event::Authorized {
-            tokens,
-            credentials,
-            provider_account_id,
-            grant,
-            ..
-        } => {
-            take_tokens(&mut s, tokens);
-            if grant.is_some() {
-                s.grant_request = grant.clone().map(Box::new);
-            }
-            if provider_account_id.is_some() {
-                s.provider_account_id = provider_account_id.clone();
-            }
-            if credentials.is_some() {
-                s.credentials = credentials.clone().map(Box::new);
-            }
-            s.pending_authorization = None;
-            s.authorized_at = Some(meta.occurred_at);
-        }
-        Event::Imported {
-            tokens,
-            provider_account_id,
-            ..
-        } => {
-            take_tokens(&mut s, tokens);
-            if provider_account_id.is_some() {
-                s.provider_account_id = provider_account_id.clone();
-            }
-            s.authorized_at = Some(meta.occurred_at);
-        }
-        Event::AuthorizationFailed { error, description } => {
-            s.pending_authorization = None;
-            s.last_error = Some(Box::new(LastError {
-                code: error.clone(),
-                description: description.clone(),
-                retryable: false,
-                at: meta.occurred_at,
-            }));
-            if s.status != Status::Active {
-                s.status = Status::AuthorizationFailed;
-            }
-        }
+        Event::AuthorizationOpened { .. }
+        | Event::AuthorizationStarted { .. }
+        | Event::Authorized { .. }
+        | Event::Imported { .. }
+        | Event::AuthorizationFailed { .. } => apply_authorization(&mut s, event, meta),
         Event::Refreshed { tokens } => {
             take_tokens(&mut s, tokens);
             s.refreshed_at = Some(meta.occurred_at);
@@ -438,4 +381,107 @@ pub fn apply(state: Option<State>, event: &Event, meta: &EventMeta) -> Option<St
     s.version = meta.version;
     s.updated_at = meta.occurred_at;
     Some(s)
+}
+
+/// A connection as its creation leaves it.
+fn created(
+    connection_id: crate::ConnectionId,
+    integration_id: crate::IntegrationId,
+    tenant: &crate::TenantId,
+    grant_type: GrantType,
+    meta: &EventMeta,
+) -> State {
+    State {
+        id: connection_id,
+        integration_id,
+        tenant: tenant.clone(),
+        grant_type,
+        status: Status::Pending,
+        access_token: None,
+        refresh_token: None,
+        token_type: None,
+        expires_at: None,
+        scopes: Vec::new(),
+        metadata: Metadata::new(),
+        pending_authorization: None,
+        credentials: None,
+        profile: Profile::default(),
+        last_validation: None,
+        provider_account_id: None,
+        last_error: None,
+        consecutive_failures: 0,
+        failing_since: None,
+        grant_request: None,
+        refresh_at: None,
+        version: meta.version,
+        created_at: meta.occurred_at,
+        updated_at: meta.occurred_at,
+        authorized_at: None,
+        refreshed_at: None,
+        params: BTreeMap::new(),
+        captured: BTreeMap::new(),
+        refresh_token_expires_at: None,
+        refresh_token_expiry_warned: None,
+    }
+}
+
+/// The fold of the authorization events.
+fn apply_authorization(s: &mut State, event: &Event, meta: &EventMeta) {
+    match event {
+        Event::AuthorizationOpened { browser_digest } => {
+            if let Some(pending) = s.pending_authorization.as_deref_mut() {
+                pending.opened_by = Some(browser_digest.clone());
+            }
+        }
+        Event::AuthorizationStarted { authorization } => {
+            s.pending_authorization = Some(Box::new(authorization.clone()));
+            if s.status != Status::Active {
+                s.status = Status::Pending;
+            }
+        }
+        Event::Authorized {
+            tokens,
+            credentials,
+            provider_account_id,
+            grant,
+            ..
+        } => {
+            take_tokens(s, tokens);
+            if grant.is_some() {
+                s.grant_request = grant.clone().map(Box::new);
+            }
+            if provider_account_id.is_some() {
+                s.provider_account_id = provider_account_id.clone();
+            }
+            if credentials.is_some() {
+                s.credentials = credentials.clone().map(Box::new);
+            }
+            s.pending_authorization = None;
+            s.authorized_at = Some(meta.occurred_at);
+        }
+        Event::Imported {
+            tokens,
+            provider_account_id,
+            ..
+        } => {
+            take_tokens(s, tokens);
+            if provider_account_id.is_some() {
+                s.provider_account_id = provider_account_id.clone();
+            }
+            s.authorized_at = Some(meta.occurred_at);
+        }
+        Event::AuthorizationFailed { error, description } => {
+            s.pending_authorization = None;
+            s.last_error = Some(Box::new(LastError {
+                code: error.clone(),
+                description: description.clone(),
+                retryable: false,
+                at: meta.occurred_at,
+            }));
+            if s.status != Status::Active {
+                s.status = Status::AuthorizationFailed;
+            }
+        }
+        _ => {}
+    }
 }
