@@ -120,6 +120,41 @@ pub(super) async fn archive_oldest(
             end - 1
         )));
     }
+    let (events, heads) = copy_out(&mut tx, &name, first, sink).await?;
+    sink.finish().map_err(StoreError::Refused)?;
+    keep_heads(&mut tx, &heads, &name).await?;
+    let archived_at: chrono::DateTime<chrono::Utc> = sqlx::query_scalar(
+        "UPDATE event_partitions SET archived_at = now(), archived_events = $2 \
+         WHERE name = $1 RETURNING archived_at",
+    )
+    .bind(&name)
+    .bind(events)
+    .fetch_one(&mut *tx)
+    .await?;
+    sqlx::query(&format!("ALTER TABLE events DETACH PARTITION {name}"))
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(&format!("DROP TABLE {name}"))
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(Some(ArchivedPart {
+        name,
+        first_position: first,
+        last_position: end - 1,
+        events: u64::try_from(events).unwrap_or_default(),
+        archived_at,
+    }))
+}
+
+/// Hands every event of partition `name` (from `first`) to `sink`, in position order: how many,
+/// and each stream's last event among them.
+async fn copy_out(
+    conn: &mut sqlx::PgConnection,
+    name: &str,
+    first: i64,
+    sink: &mut dyn ArchiveSink,
+) -> Result<(i64, Vec<KeptHead>), StoreError> {
     let mut heads: HashMap<String, KeptHead> = HashMap::new();
     let mut events = 0_i64;
     let page = format!(
@@ -127,7 +162,7 @@ pub(super) async fn archive_oldest(
     );
     let mut from = first;
     loop {
-        let rows = sqlx::query(&page).bind(from).fetch_all(&mut *tx).await?;
+        let rows = sqlx::query(&page).bind(from).fetch_all(&mut *conn).await?;
         if rows.is_empty() {
             break;
         }
@@ -149,8 +184,15 @@ pub(super) async fn archive_oldest(
             );
         }
     }
-    sink.finish().map_err(StoreError::Refused)?;
-    let heads: Vec<KeptHead> = heads.into_values().collect();
+    Ok((events, heads.into_values().collect()))
+}
+
+/// Keeps the streams' last events of partition `name` as their heads.
+async fn keep_heads(
+    conn: &mut sqlx::PgConnection,
+    heads: &[KeptHead],
+    name: &str,
+) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO archived_heads (stream_id, version, hash, tenant, position, partition) \
          SELECT *, $6 FROM unnest($1::text[], $2::int8[], $3::bytea[], $4::text[], $5::int8[]) \
@@ -178,29 +220,8 @@ pub(super) async fn archive_oldest(
             .collect::<Vec<_>>(),
     )
     .bind(heads.iter().map(|h| h.position).collect::<Vec<_>>())
-    .bind(&name)
-    .execute(&mut *tx)
+    .bind(name)
+    .execute(&mut *conn)
     .await?;
-    let archived_at: chrono::DateTime<chrono::Utc> = sqlx::query_scalar(
-        "UPDATE event_partitions SET archived_at = now(), archived_events = $2 \
-         WHERE name = $1 RETURNING archived_at",
-    )
-    .bind(&name)
-    .bind(events)
-    .fetch_one(&mut *tx)
-    .await?;
-    sqlx::query(&format!("ALTER TABLE events DETACH PARTITION {name}"))
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query(&format!("DROP TABLE {name}"))
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
-    Ok(Some(ArchivedPart {
-        name,
-        first_position: first,
-        last_position: end - 1,
-        events: u64::try_from(events).unwrap_or_default(),
-        archived_at,
-    }))
+    Ok(())
 }
