@@ -201,19 +201,7 @@ pub fn parse_token_response(
         ),
         _ => None,
     };
-    let mut metadata = BTreeMap::new();
-    let kept = ["token_type", "expires_in", "scope"]
-        .into_iter()
-        .chain(config.tokens.metadata_fields.iter().map(String::as_str));
-    for key in kept {
-        if IntegrationConfig::SECRET_FIELDS.contains(&key) || is_secret_name(key, None) {
-            continue;
-        }
-        if let Some(value) = root.get(key) {
-            // An object kept whole keeps none of its secrets (Slack's authed_user.access_token).
-            metadata.insert(key.to_owned(), without_secrets(value.clone(), Some(key)));
-        }
-    }
+    let metadata = kept_metadata(&root, config);
     let account_id = match &config.checks.account {
         Some(latchkey_domain::AccountMapping::TokenResponse { pointer }) => {
             crate::identity::account_at(&root, pointer)
@@ -238,6 +226,26 @@ pub fn parse_token_response(
         sent_at: None,
         ends_at,
     })
+}
+
+/// The token response's fields kept as the connection's metadata: its type, lifetime and scope
+/// and the integration's `metadata_fields`, never a secret (an object kept whole keeps none of
+/// its secrets).
+fn kept_metadata(root: &Value, config: &IntegrationConfig) -> BTreeMap<String, Value> {
+    let mut metadata = BTreeMap::new();
+    let kept = ["token_type", "expires_in", "scope"]
+        .into_iter()
+        .chain(config.tokens.metadata_fields.iter().map(String::as_str));
+    for key in kept {
+        if IntegrationConfig::SECRET_FIELDS.contains(&key) || is_secret_name(key, None) {
+            continue;
+        }
+        if let Some(value) = root.get(key) {
+            // An object kept whole keeps none of its secrets (Slack's authed_user.access_token).
+            metadata.insert(key.to_owned(), without_secrets(value.clone(), Some(key)));
+        }
+    }
+    metadata
 }
 
 impl ProviderClient {
