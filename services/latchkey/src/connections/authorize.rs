@@ -316,23 +316,11 @@ impl Connections {
         let failure = callback_failure(&params, captured.as_ref().err(), config);
         let outcome = match (failure, &params.code) {
             (None, Some(code)) => {
-                match self
+                let response = self
                     .exchange_code(&state, (&integration, config), &pending, code)
-                    .await
-                {
-                    Ok(response) => match self.identify_account(config, &response).await {
-                        Ok(account) => Ok((response, account)),
-                        Err(e) => Err((
-                            match e {
-                                latchkey_oauth::OAuthError::InvalidIdToken { .. } => {
-                                    "invalid_id_token"
-                                }
-                                _ => "account_unknown",
-                            }
-                            .to_owned(),
-                            Some(e.to_string()),
-                        )),
-                    },
+                    .await;
+                match response {
+                    Ok(response) => self.identified(config, response).await,
                     Err(failure) => Err(failure),
                 }
             }
@@ -368,40 +356,16 @@ impl Connections {
                         .await?
                     }
                     (_, account) => {
-                        let tokens = self
-                            .seal_tokens(state.id, &response, config, &pending.scopes, now, false)
-                            .await?;
-                        let warning = latchkey_domain::connection::refresh::expiry_warning(
-                            config, None, &tokens, now,
-                        );
-                        let mut events = match pending.params.clone() {
-                            Some(values) => connection::decide(
-                                Some(&state),
-                                connection::Command::SetParameters { values },
-                            )?,
-                            None => Vec::new(),
-                        };
-                        events.extend(connection::decide(Some(&state), captured)?);
-                        events.extend(connection::decide(
-                            Some(&state),
-                            connection::Command::Authorize {
-                                grant_type: GrantType::AuthorizationCode,
-                                tokens,
-                                credentials: None,
-                                now,
-                                provider_account_id: account,
-                                via: None,
-                                grant: None,
-                            },
-                        )?);
-                        if let Some(warning) = warning {
-                            events.extend(connection::decide(Some(&state), warning)?);
-                        }
-                        let connection = self
-                            .append_events(state.id, state.version, events, caller, now)
-                            .await?;
-                        tracing::info!(connection_id = %state.id, "authorization completed");
-                        connection
+                        self.authorize_here(
+                            caller,
+                            &state,
+                            response,
+                            account,
+                            (config, captured),
+                            &pending,
+                            now,
+                        )
+                        .await?
                     }
                 };
                 self.validate_in_background(config, connection.id);
@@ -431,6 +395,53 @@ impl Connections {
                 })
             }
         }
+    }
+
+    /// Authorizes the connection the callback came for: its tokens sealed, the values it brought
+    /// and captured set, and a warning when its refresh token's end is near.
+    #[allow(clippy::too_many_arguments)]
+    async fn authorize_here(
+        &self,
+        caller: &Caller,
+        state: &connection::State,
+        response: TokenResponse,
+        account: Option<String>,
+        (config, captured): (&IntegrationConfig, connection::Command),
+        pending: &PendingAuthorization,
+        now: DateTime<Utc>,
+    ) -> Result<connection::State, AppError> {
+        let tokens = self
+            .seal_tokens(state.id, &response, config, &pending.scopes, now, false)
+            .await?;
+        let warning =
+            latchkey_domain::connection::refresh::expiry_warning(config, None, &tokens, now);
+        let mut events = match pending.params.clone() {
+            Some(values) => {
+                connection::decide(Some(state), connection::Command::SetParameters { values })?
+            }
+            None => Vec::new(),
+        };
+        events.extend(connection::decide(Some(state), captured)?);
+        events.extend(connection::decide(
+            Some(state),
+            connection::Command::Authorize {
+                grant_type: GrantType::AuthorizationCode,
+                tokens,
+                credentials: None,
+                now,
+                provider_account_id: account,
+                via: None,
+                grant: None,
+            },
+        )?);
+        if let Some(warning) = warning {
+            events.extend(connection::decide(Some(state), warning)?);
+        }
+        let connection = self
+            .append_events(state.id, state.version, events, caller, now)
+            .await?;
+        tracing::info!(connection_id = %state.id, "authorization completed");
+        Ok(connection)
     }
 
     async fn exchange_code(
@@ -477,6 +488,25 @@ impl Connections {
 
     /// Who the tokens belong to at the provider, by the integration's account mapping; `None`
     /// when it maps no accounts.
+    /// The provider account a token response is about, or why it cannot be known (an ID token
+    /// that does not check out, an account endpoint that does not say).
+    async fn identified(
+        &self,
+        config: &IntegrationConfig,
+        response: TokenResponse,
+    ) -> Result<(TokenResponse, Option<String>), (String, Option<String>)> {
+        match self.identify_account(config, &response).await {
+            Ok(account) => Ok((response, account)),
+            Err(e) => {
+                let error = match e {
+                    latchkey_oauth::OAuthError::InvalidIdToken { .. } => "invalid_id_token",
+                    _ => "account_unknown",
+                };
+                Err((error.to_owned(), Some(e.to_string())))
+            }
+        }
+    }
+
     pub(crate) async fn identify_account(
         &self,
         config: &IntegrationConfig,
