@@ -171,41 +171,14 @@ impl NatsSettings {
             ));
         }
 
-        let mut number =
-            |text: Option<String>, name: &str, range: std::ops::RangeInclusive<u64>| {
-                let text = text?;
-                match text.trim().parse::<u64>() {
-                    Ok(n) if range.contains(&n) => Some(n),
-                    _ => {
-                        errors.push(format!(
-                            "{name}: {text:?} must be a whole number from {} to {}",
-                            range.start(),
-                            range.end()
-                        ));
-                        None
-                    }
-                }
-            };
-        let stream_limits = StreamLimits {
-            replicas: number(
+        let stream_limits = stream_limits(
+            (
                 self.nats_stream_replicas,
-                "LATCHKEY_NATS_STREAM_REPLICAS (--nats-stream-replicas)",
-                1..=5,
-            )
-            .and_then(|n| usize::try_from(n).ok()),
-            max_age: number(
                 self.nats_stream_max_age,
-                "LATCHKEY_NATS_STREAM_MAX_AGE (--nats-stream-max-age)",
-                0..=100 * 365 * 24 * 3600,
-            )
-            .map(Duration::from_secs),
-            max_bytes: number(
                 self.nats_stream_max_bytes,
-                "LATCHKEY_NATS_STREAM_MAX_BYTES (--nats-stream-max-bytes)",
-                0..=i64::MAX as u64,
-            )
-            .map(|n| if n == 0 { -1 } else { n as i64 }),
-        };
+            ),
+            errors,
+        );
 
         let seed = secret_or_file(
             self.nats_nkey_seed,
@@ -214,36 +187,7 @@ impl NatsSettings {
             ("LATCHKEY_NATS_NKEY_SEED_FILE", "--nats-nkey-seed-file"),
             errors,
         );
-        let login = match (self.nats_creds_file, seed) {
-            (Some(_), Some(_)) => {
-                errors.push(
-                    "LATCHKEY_NATS_CREDS_FILE (--nats-creds-file): set either it or an NKey seed \
-                     (LATCHKEY_NATS_NKEY_SEED), not both"
-                        .to_owned(),
-                );
-                NatsLogin::Url
-            }
-            (Some(path), None) => {
-                if let Err(e) = std::fs::metadata(&path) {
-                    errors.push(format!(
-                        "LATCHKEY_NATS_CREDS_FILE (--nats-creds-file): cannot read {}: {e}",
-                        path.display()
-                    ));
-                }
-                NatsLogin::CredsFile(path)
-            }
-            (None, Some(seed)) => {
-                if !seed.starts_with("SU") {
-                    errors.push(
-                        "LATCHKEY_NATS_NKEY_SEED (--nats-nkey-seed): is not a user NKey seed \
-                         (it starts with SU)"
-                            .to_owned(),
-                    );
-                }
-                NatsLogin::NkeySeed(SecretString::from(seed))
-            }
-            (None, None) => NatsLogin::Url,
-        };
+        let login = login(self.nats_creds_file, seed, errors);
 
         let mut readable = |path: &Option<PathBuf>, name: &str| {
             if let Some(path) = path
@@ -279,5 +223,80 @@ impl NatsSettings {
             tls_ca: self.nats_tls_ca,
             tls_client,
         })
+    }
+}
+
+/// Who Latchkey logs in as: a credentials file, an NKey seed, or what the URL says.
+fn login(creds_file: Option<PathBuf>, seed: Option<String>, errors: &mut Vec<String>) -> NatsLogin {
+    match (creds_file, seed) {
+        (Some(_), Some(_)) => {
+            errors.push(
+                "LATCHKEY_NATS_CREDS_FILE (--nats-creds-file): set either it or an NKey seed \
+                 (LATCHKEY_NATS_NKEY_SEED), not both"
+                    .to_owned(),
+            );
+            NatsLogin::Url
+        }
+        (Some(path), None) => {
+            if let Err(e) = std::fs::metadata(&path) {
+                errors.push(format!(
+                    "LATCHKEY_NATS_CREDS_FILE (--nats-creds-file): cannot read {}: {e}",
+                    path.display()
+                ));
+            }
+            NatsLogin::CredsFile(path)
+        }
+        (None, Some(seed)) => {
+            if !seed.starts_with("SU") {
+                errors.push(
+                    "LATCHKEY_NATS_NKEY_SEED (--nats-nkey-seed): is not a user NKey seed \
+                     (it starts with SU)"
+                        .to_owned(),
+                );
+            }
+            NatsLogin::NkeySeed(SecretString::from(seed))
+        }
+        (None, None) => NatsLogin::Url,
+    }
+}
+
+/// The stream's replicas, age and size, each checked.
+fn stream_limits(
+    (replicas, max_age, max_bytes): (Option<String>, Option<String>, Option<String>),
+    errors: &mut Vec<String>,
+) -> StreamLimits {
+    let mut number = |text: Option<String>, name: &str, range: std::ops::RangeInclusive<u64>| {
+        let text = text?;
+        match text.trim().parse::<u64>() {
+            Ok(n) if range.contains(&n) => Some(n),
+            _ => {
+                errors.push(format!(
+                    "{name}: {text:?} must be a whole number from {} to {}",
+                    range.start(),
+                    range.end()
+                ));
+                None
+            }
+        }
+    };
+    StreamLimits {
+        replicas: number(
+            replicas,
+            "LATCHKEY_NATS_STREAM_REPLICAS (--nats-stream-replicas)",
+            1..=5,
+        )
+        .and_then(|n| usize::try_from(n).ok()),
+        max_age: number(
+            max_age,
+            "LATCHKEY_NATS_STREAM_MAX_AGE (--nats-stream-max-age)",
+            0..=100 * 365 * 24 * 3600,
+        )
+        .map(Duration::from_secs),
+        max_bytes: number(
+            max_bytes,
+            "LATCHKEY_NATS_STREAM_MAX_BYTES (--nats-stream-max-bytes)",
+            0..=i64::MAX as u64,
+        )
+        .map(|n| if n == 0 { -1 } else { n as i64 }),
     }
 }
