@@ -126,23 +126,7 @@ pub async fn run(clients: &Clients, action: ConnectAction) -> anyhow::Result<()>
                 .await
                 .map_err(refused)?
                 .into_inner();
-            if json {
-                println!(
-                    "{}",
-                    serde_json::json!({
-                        "session_id": created.session_id,
-                        "connect_url": created.connect_url,
-                        "expires_at": time(&created.expires_at),
-                    })
-                );
-            } else {
-                eprintln!(
-                    "session {} works once, until {}; send the customer to:",
-                    created.session_id,
-                    time(&created.expires_at)
-                );
-                println!("{}", created.connect_url);
-            }
+            print_session(&created, json);
         }
         ConnectAction::Start {
             new,
@@ -223,6 +207,27 @@ pub async fn run(clients: &Clients, action: ConnectAction) -> anyhow::Result<()>
         }
     }
     Ok(())
+}
+
+/// A new connect session: its link, alone on stdout (or as JSON).
+fn print_session(created: &pb::CreateConnectSessionResponse, json: bool) {
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "session_id": created.session_id,
+                "connect_url": created.connect_url,
+                "expires_at": time(&created.expires_at),
+            })
+        );
+    } else {
+        eprintln!(
+            "session {} works once, until {}; send the customer to:",
+            created.session_id,
+            time(&created.expires_at)
+        );
+        println!("{}", created.connect_url);
+    }
 }
 
 /// `latchkey token <connection>`.

@@ -89,56 +89,13 @@ pub async fn run(clients: &Clients, action: ConnectionsAction) -> anyhow::Result
             labels,
             json,
         } => {
-            let labels = pairs(&labels, "--label")?;
-            let mut table = Table::new(vec![
-                "CONNECTION",
-                "TENANT",
-                "STATUS",
-                "GRANT",
-                "EXPIRES",
-                "NEXT REFRESH",
-                "NAME",
-            ]);
-            let mut page_token = String::new();
-            loop {
-                let page = client
-                    .list_connections(pb::ListConnectionsRequest {
-                        tenant: tenant.clone().unwrap_or_default(),
-                        integration_id: integration.clone().unwrap_or_default(),
-                        provider_account_id: provider_account.clone().unwrap_or_default(),
-                        labels: labels.clone(),
-                        page_size: 1000,
-                        page_token: page_token.clone(),
-                        ..Default::default()
-                    })
-                    .await
-                    .map_err(refused)?
-                    .into_inner();
-                for c in &page.connections {
-                    if json {
-                        println!("{}", connection_json(c));
-                        continue;
-                    }
-                    let value = connection_json(c);
-                    let text = |k: &str| value[k].as_str().unwrap_or("-").to_owned();
-                    table.row(vec![
-                        c.connection_id.clone(),
-                        c.tenant.clone(),
-                        text("status"),
-                        text("grant_type"),
-                        time(&c.expires_at),
-                        time(&c.next_refresh_at),
-                        c.name.clone(),
-                    ]);
-                }
-                if page.next_page_token.is_empty() {
-                    break;
-                }
-                page_token = page.next_page_token;
-            }
-            if !json {
-                table.print();
-            }
+            list(
+                clients,
+                (tenant, integration, provider_account),
+                &labels,
+                json,
+            )
+            .await?
         }
         ConnectionsAction::Show {
             connection,
@@ -184,35 +141,14 @@ pub async fn run(clients: &Clients, action: ConnectionsAction) -> anyhow::Result
             description,
             json,
         } => {
-            let set = pairs(&set, "KEY=VALUE")?;
-            let current = client
-                .get_connection(pb::GetConnectionRequest {
-                    connection_id: connection.clone(),
-                    as_of: None,
-                })
-                .await
-                .map_err(refused)?
-                .into_inner();
-            let mut labels = current.labels.clone();
-            for key in &remove {
-                labels.remove(key);
-            }
-            labels.extend(set);
-            let c = client
-                .update_connection(pb::UpdateConnectionRequest {
-                    connection_id: connection,
-                    profile: Some(pb::ConnectionProfile {
-                        name: name.unwrap_or(current.name),
-                        description: description.unwrap_or(current.description),
-                        labels,
-                    }),
-                    // Refused if someone else changed it since it was read.
-                    expected_version: Some(current.version),
-                })
-                .await
-                .map_err(refused)?
-                .into_inner();
-            print_connection(&c, json);
+            label(
+                clients,
+                connection,
+                (set, remove),
+                (name, description),
+                json,
+            )
+            .await?
         }
         ConnectionsAction::Revoke {
             connection,
@@ -242,5 +178,107 @@ pub async fn run(clients: &Clients, action: ConnectionsAction) -> anyhow::Result
             super::import::run(clients, &file, integration).await?;
         }
     }
+    Ok(())
+}
+
+/// `connections list`: every page, as a table or one JSON object a line.
+async fn list(
+    clients: &Clients,
+    (tenant, integration, provider_account): (Option<String>, Option<String>, Option<String>),
+    labels: &[String],
+    json: bool,
+) -> anyhow::Result<()> {
+    let mut client = clients.connections();
+    let labels = pairs(labels, "--label")?;
+    let mut table = Table::new(vec![
+        "CONNECTION",
+        "TENANT",
+        "STATUS",
+        "GRANT",
+        "EXPIRES",
+        "NEXT REFRESH",
+        "NAME",
+    ]);
+    let mut page_token = String::new();
+    loop {
+        let page = client
+            .list_connections(pb::ListConnectionsRequest {
+                tenant: tenant.clone().unwrap_or_default(),
+                integration_id: integration.clone().unwrap_or_default(),
+                provider_account_id: provider_account.clone().unwrap_or_default(),
+                labels: labels.clone(),
+                page_size: 1000,
+                page_token: page_token.clone(),
+                ..Default::default()
+            })
+            .await
+            .map_err(refused)?
+            .into_inner();
+        for c in &page.connections {
+            if json {
+                println!("{}", connection_json(c));
+                continue;
+            }
+            let value = connection_json(c);
+            let text = |k: &str| value[k].as_str().unwrap_or("-").to_owned();
+            table.row(vec![
+                c.connection_id.clone(),
+                c.tenant.clone(),
+                text("status"),
+                text("grant_type"),
+                time(&c.expires_at),
+                time(&c.next_refresh_at),
+                c.name.clone(),
+            ]);
+        }
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        page_token = page.next_page_token;
+    }
+    if !json {
+        table.print();
+    }
+    Ok(())
+}
+
+/// `connections label`: the labels, name or description changed on the version read.
+async fn label(
+    clients: &Clients,
+    connection: String,
+    (set, remove): (Vec<String>, Vec<String>),
+    (name, description): (Option<String>, Option<String>),
+    json: bool,
+) -> anyhow::Result<()> {
+    let mut client = clients.connections();
+    let set = pairs(&set, "KEY=VALUE")?;
+    let current = client
+        .get_connection(pb::GetConnectionRequest {
+            connection_id: connection.clone(),
+            as_of: None,
+        })
+        .await
+        .map_err(refused)?
+        .into_inner();
+    let mut labels = current.labels.clone();
+    for key in &remove {
+        labels.remove(key);
+    }
+    labels.extend(set);
+    let c = client
+        .update_connection(pb::UpdateConnectionRequest {
+            connection_id: connection,
+            profile: Some(pb::ConnectionProfile {
+                name: name.unwrap_or(current.name),
+                description: description.unwrap_or(current.description),
+                labels,
+            }),
+            // Refused if someone else changed it since it was read.
+            expected_version: Some(current.version),
+        })
+        .await
+        .map_err(refused)?
+        .into_inner();
+    print_connection(&c, json);
     Ok(())
 }

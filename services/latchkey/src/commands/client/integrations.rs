@@ -246,54 +246,7 @@ pub async fn run(clients: &Clients, action: IntegrationsAction) -> anyhow::Resul
                 print_one(&created, json);
             }
         }
-        IntegrationsAction::List { json } => {
-            let mut table = Table::new(vec![
-                "INTEGRATION",
-                "NAME",
-                "GRANT",
-                "CLIENT ID",
-                "SECRET",
-                "VERSION",
-                "UPDATED",
-            ]);
-            let mut page_token = String::new();
-            loop {
-                let page = client
-                    .list_integrations(pb::ListIntegrationsRequest {
-                        page_size: 1000,
-                        page_token: page_token.clone(),
-                    })
-                    .await
-                    .map_err(refused)?
-                    .into_inner();
-                for i in &page.integrations {
-                    if json {
-                        println!("{}", integration_json(i));
-                        continue;
-                    }
-                    let c = i.config.clone().unwrap_or_default();
-                    table.row(vec![
-                        i.integration_id.clone(),
-                        c.name.clone(),
-                        c.grant_type()
-                            .as_str_name()
-                            .trim_start_matches("GRANT_TYPE_")
-                            .to_owned(),
-                        c.client_id.clone(),
-                        if i.has_client_secret { "yes" } else { "no" }.to_owned(),
-                        i.version.to_string(),
-                        time(&i.updated_at),
-                    ]);
-                }
-                if page.next_page_token.is_empty() {
-                    break;
-                }
-                page_token = page.next_page_token;
-            }
-            if !json {
-                table.print();
-            }
-        }
+        IntegrationsAction::List { json } => list(clients, json).await?,
         IntegrationsAction::Show { integration, json } => {
             let found = client
                 .get_integration(pb::GetIntegrationRequest {
@@ -367,6 +320,58 @@ pub async fn run(clients: &Clients, action: IntegrationsAction) -> anyhow::Resul
                 table.print();
             }
         }
+    }
+    Ok(())
+}
+
+/// `integrations list`: every page, as a table or one JSON object a line.
+async fn list(clients: &Clients, json: bool) -> anyhow::Result<()> {
+    let mut client = clients.integrations();
+    let mut table = Table::new(vec![
+        "INTEGRATION",
+        "NAME",
+        "GRANT",
+        "CLIENT ID",
+        "SECRET",
+        "VERSION",
+        "UPDATED",
+    ]);
+    let mut page_token = String::new();
+    loop {
+        let page = client
+            .list_integrations(pb::ListIntegrationsRequest {
+                page_size: 1000,
+                page_token: page_token.clone(),
+            })
+            .await
+            .map_err(refused)?
+            .into_inner();
+        for i in &page.integrations {
+            if json {
+                println!("{}", integration_json(i));
+                continue;
+            }
+            let c = i.config.clone().unwrap_or_default();
+            table.row(vec![
+                i.integration_id.clone(),
+                c.name.clone(),
+                c.grant_type()
+                    .as_str_name()
+                    .trim_start_matches("GRANT_TYPE_")
+                    .to_owned(),
+                c.client_id.clone(),
+                if i.has_client_secret { "yes" } else { "no" }.to_owned(),
+                i.version.to_string(),
+                time(&i.updated_at),
+            ]);
+        }
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        page_token = page.next_page_token;
+    }
+    if !json {
+        table.print();
     }
     Ok(())
 }
