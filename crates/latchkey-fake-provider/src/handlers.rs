@@ -345,56 +345,10 @@ pub(crate) async fn token(
     let (body, answer_delay) = {
         let mut inner = s.lock();
         let body = match grant_type.as_str() {
-            "authorization_code" => {
-                let Some(code) = form.get("code").and_then(|c| inner.codes.remove(c)) else {
-                    return oauth_error(
-                        StatusCode::BAD_REQUEST,
-                        "invalid_grant",
-                        "unknown or used code",
-                    );
-                };
-                if code.client_id != s.config.client_id
-                    || form.get("redirect_uri") != Some(&code.redirect_uri)
-                {
-                    return oauth_error(
-                        StatusCode::BAD_REQUEST,
-                        "invalid_grant",
-                        "redirect_uri mismatch",
-                    );
-                }
-                if let Some(challenge) = &code.challenge {
-                    let Some(verifier) = form.get("code_verifier") else {
-                        return oauth_error(
-                            StatusCode::BAD_REQUEST,
-                            "invalid_grant",
-                            "code_verifier required",
-                        );
-                    };
-                    if URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes())) != *challenge {
-                        return oauth_error(
-                            StatusCode::BAD_REQUEST,
-                            "invalid_grant",
-                            "PKCE verification failed",
-                        );
-                    }
-                }
-                let grant = new_grant(&mut inner, &code.scope, &code.subject);
-                let refresh = !inner.quirks.no_refresh_token;
-                let mut body = issue(&s, &mut inner, &grant, refresh, false);
-                if code.scope.split(' ').any(|scope| scope == "openid") {
-                    match id_token(&s, inner.quirks.id_token, &code.subject) {
-                        Ok(token) => body["id_token"] = json!(token),
-                        Err(e) => {
-                            return oauth_error(
-                                StatusCode::INTERNAL_SERVER_ERROR,
-                                "server_error",
-                                &e,
-                            );
-                        }
-                    }
-                }
-                body
-            }
+            "authorization_code" => match code_grant(&s, &mut inner, &form) {
+                Ok(body) => body,
+                Err(response) => return *response,
+            },
             "client_credentials" => {
                 let scope = form.get("scope").cloned().unwrap_or_default();
                 let grant = new_grant(&mut inner, &scope, &s.config.client_id);
@@ -415,44 +369,10 @@ pub(crate) async fn token(
                 let refresh = !inner.quirks.no_refresh_token;
                 issue(&s, &mut inner, &grant, refresh, false)
             }
-            "refresh_token" => {
-                let presented = form.get("refresh_token").cloned().unwrap_or_default();
-                let Some((grant, spent)) = inner.refresh.get(&presented).cloned() else {
-                    return oauth_error(
-                        StatusCode::BAD_REQUEST,
-                        "invalid_grant",
-                        "unknown refresh token",
-                    );
-                };
-                let in_grace = inner
-                    .spent_at
-                    .get(&presented)
-                    .is_some_and(|at| at.elapsed() <= inner.quirks.reuse_grace);
-                if spent && !in_grace {
-                    // Reuse detection: a spent refresh token revokes the whole grant.
-                    inner.reuse_detected += 1;
-                    if let Some(g) = inner.grants.get_mut(&grant) {
-                        g.revoked = true;
-                    }
-                    return oauth_error(
-                        StatusCode::BAD_REQUEST,
-                        "invalid_grant",
-                        "refresh token reused; grant revoked",
-                    );
-                }
-                if inner.grants.get(&grant).is_none_or(|g| g.revoked) {
-                    return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "grant revoked");
-                }
-                let rotate = inner.quirks.rotate_refresh_tokens;
-                if rotate && let Some(entry) = inner.refresh.get_mut(&presented) {
-                    entry.1 = true;
-                    inner
-                        .spent_at
-                        .entry(presented.clone())
-                        .or_insert_with(std::time::Instant::now);
-                }
-                issue(&s, &mut inner, &grant, rotate, true)
-            }
+            "refresh_token" => match refresh_grant(&s, &mut inner, &form) {
+                Ok(body) => body,
+                Err(response) => return *response,
+            },
             _ => {
                 return oauth_error(
                     StatusCode::BAD_REQUEST,
@@ -492,6 +412,115 @@ pub(crate) async fn token(
         Json(body),
     )
         .into_response()
+}
+
+/// An OAuth error answer, boxed (a refusal is the rare path).
+fn refuse(status: StatusCode, error: &str, description: &str) -> Box<Response> {
+    Box::new(oauth_error(status, error, description))
+}
+
+/// The authorization-code grant: the code spent, its redirect and PKCE checked, tokens issued
+/// (an ID token too when `openid` was asked for).
+fn code_grant(
+    s: &Shared,
+    inner: &mut Inner,
+    form: &HashMap<String, String>,
+) -> Result<Value, Box<Response>> {
+    let Some(code) = form.get("code").and_then(|c| inner.codes.remove(c)) else {
+        return Err(refuse(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            "unknown or used code",
+        ));
+    };
+    if code.client_id != s.config.client_id || form.get("redirect_uri") != Some(&code.redirect_uri)
+    {
+        return Err(refuse(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            "redirect_uri mismatch",
+        ));
+    }
+    if let Some(challenge) = &code.challenge {
+        let Some(verifier) = form.get("code_verifier") else {
+            return Err(refuse(
+                StatusCode::BAD_REQUEST,
+                "invalid_grant",
+                "code_verifier required",
+            ));
+        };
+        if URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes())) != *challenge {
+            return Err(refuse(
+                StatusCode::BAD_REQUEST,
+                "invalid_grant",
+                "PKCE verification failed",
+            ));
+        }
+    }
+    let grant = new_grant(inner, &code.scope, &code.subject);
+    let refresh = !inner.quirks.no_refresh_token;
+    let mut body = issue(s, inner, &grant, refresh, false);
+    if code.scope.split(' ').any(|scope| scope == "openid") {
+        match id_token(s, inner.quirks.id_token, &code.subject) {
+            Ok(token) => body["id_token"] = json!(token),
+            Err(e) => {
+                return Err(refuse(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "server_error",
+                    &e,
+                ));
+            }
+        }
+    }
+    Ok(body)
+}
+
+/// The refresh-token grant: reuse detection, the grace after a rotation, rotation.
+fn refresh_grant(
+    s: &Shared,
+    inner: &mut Inner,
+    form: &HashMap<String, String>,
+) -> Result<Value, Box<Response>> {
+    let presented = form.get("refresh_token").cloned().unwrap_or_default();
+    let Some((grant, spent)) = inner.refresh.get(&presented).cloned() else {
+        return Err(refuse(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            "unknown refresh token",
+        ));
+    };
+    let in_grace = inner
+        .spent_at
+        .get(&presented)
+        .is_some_and(|at| at.elapsed() <= inner.quirks.reuse_grace);
+    if spent && !in_grace {
+        // Reuse detection: a spent refresh token revokes the whole grant.
+        inner.reuse_detected += 1;
+        if let Some(g) = inner.grants.get_mut(&grant) {
+            g.revoked = true;
+        }
+        return Err(refuse(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            "refresh token reused; grant revoked",
+        ));
+    }
+    if inner.grants.get(&grant).is_none_or(|g| g.revoked) {
+        return Err(refuse(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            "grant revoked",
+        ));
+    }
+    let rotate = inner.quirks.rotate_refresh_tokens;
+    if rotate && let Some(entry) = inner.refresh.get_mut(&presented) {
+        entry.1 = true;
+        inner
+            .spent_at
+            .entry(presented.clone())
+            .or_insert_with(std::time::Instant::now);
+    }
+    Ok(issue(s, inner, &grant, rotate, true))
 }
 
 pub(crate) async fn revoke(
