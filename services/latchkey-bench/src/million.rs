@@ -30,11 +30,28 @@ pub(crate) async fn bench_million(args: &Args, db: &Database) -> anyhow::Result<
     let real = args.million_real.min(n);
     println!("\n## A million connections\n");
     let provider = FakeProvider::start(ProviderConfig::default()).await?;
+    let (ids, store) = seed(db, &provider, n, real).await?;
+    get_tokens(args, db, &ids).await?;
+    row_reads(args, db, &store, &ids).await?;
+    queries(&store, n).await?;
+    held_in_memory(&store).await?;
+    store.close().await;
+    Ok(())
+}
+
+/// `real` connections made through the API, copied to `n` straight into the tables, the tables
+/// vacuumed and checkpointed: the ids of the real ones, and a store on the database.
+async fn seed(
+    db: &Database,
+    provider: &FakeProvider,
+    n: usize,
+    real: usize,
+) -> anyhow::Result<(Vec<String>, Arc<PgStore>)> {
     let started = Instant::now();
     let setup = Server::start(&db.url, |s| s.refresh_concurrency = Some("0".to_owned())).await?;
     let channel = setup.channel().await?;
-    let integration_id = password_integration(&channel, &provider, None).await?;
-    let ids: Vec<String> = connect_many(&channel, &integration_id, &provider, real)
+    let integration_id = password_integration(&channel, provider, None).await?;
+    let ids: Vec<String> = connect_many(&channel, &integration_id, provider, real)
         .await?
         .into_iter()
         .map(|c| c.connection_id)
@@ -93,6 +110,11 @@ pub(crate) async fn bench_million(args: &Args, db: &Database) -> anyhow::Result<
         size as f64 / 1024.0 / 1024.0 / 1024.0
     );
 
+    Ok((ids, store))
+}
+
+/// `GetToken` over the real connections, cached and not, at several pool sizes and callers.
+async fn get_tokens(args: &Args, db: &Database, ids: &[String]) -> anyhow::Result<()> {
     // GetToken of the real ones, at 16 callers: with the default cache (every one held after a
     // first read), then with a 1 MiB cache (a few hundred held: almost every call reads its row
     // and, past the data keys' budget, its data key), with the default database pool and larger.
@@ -118,7 +140,7 @@ pub(crate) async fn bench_million(args: &Args, db: &Database) -> anyhow::Result<
         .await?;
         let channel = server.channel().await?;
         let client = ConnectionServiceClient::new(channel);
-        for id in &ids {
+        for id in ids {
             client
                 .clone()
                 .get_token(pb::GetTokenRequest {
@@ -127,7 +149,7 @@ pub(crate) async fn bench_million(args: &Args, db: &Database) -> anyhow::Result<
                 })
                 .await?;
         }
-        let ids = Arc::new(ids.clone());
+        let ids = Arc::new(ids.to_vec());
         // Spread over all of them (a stride prime to the count), not one after another.
         let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let point = closed_loop(callers, args.seconds, move || {
@@ -163,10 +185,20 @@ pub(crate) async fn bench_million(args: &Args, db: &Database) -> anyhow::Result<
         server.stop().await;
     }
 
+    Ok(())
+}
+
+/// What a miss reads, by the store alone, through smaller pools and through a small cache.
+async fn row_reads(
+    args: &Args,
+    db: &Database,
+    store: &Arc<PgStore>,
+    ids: &[String],
+) -> anyhow::Result<()> {
     // What a miss reads: one connection's row, parsed, straight from the store (no gRPC), through
     // this pool (20 connections) and through smaller ones.
     let row_read = |store: Arc<PgStore>| {
-        let real = Arc::new(ids.clone());
+        let real = Arc::new(ids.to_vec());
         let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         closed_loop(16, args.seconds, move || {
             let store = store.clone();
@@ -200,7 +232,7 @@ pub(crate) async fn bench_million(args: &Args, db: &Database) -> anyhow::Result<
     }
     // The same through a 1 MiB projection cache (the miss's read, weighing and keeping).
     let through = {
-        let (store, real) = (store.clone(), Arc::new(ids.clone()));
+        let (store, real) = (store.clone(), Arc::new(ids.to_vec()));
         let cache = latchkey::ProjectionCache::new(true, 1024 * 1024);
         let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         closed_loop(16, args.seconds, move || {
@@ -224,6 +256,11 @@ pub(crate) async fn bench_million(args: &Args, db: &Database) -> anyhow::Result<
         us(through.cpu_per_call)
     );
 
+    Ok(())
+}
+
+/// The refresher's claim and a tenant's pages, at `n` connections.
+async fn queries(store: &Arc<PgStore>, n: usize) -> anyhow::Result<()> {
     // The refresher's claim of due connections (about 5,000 are due), handed back after each so
     // every round finds the same work: 32 is what a replica at the default concurrency (16) takes
     // in one look, 500 the most one look may take.
@@ -279,6 +316,12 @@ pub(crate) async fn bench_million(args: &Args, db: &Database) -> anyhow::Result<
         ms(percentile(&pages, 0.99)),
     );
 
+    Ok(())
+}
+
+/// Every connection read once through a cache of the default budget: what the process holds.
+async fn held_in_memory(store: &Arc<PgStore>) -> anyhow::Result<()> {
+    let pool = store.pool().clone();
     // Every connection read once through a projection cache of the default budget, as a
     // replica serving all of them would: the cache keeps what its budget allows.
     let all: Vec<ConnectionId> = sqlx::query_scalar::<_, uuid::Uuid>("SELECT id FROM connections")
@@ -326,6 +369,5 @@ pub(crate) async fn bench_million(args: &Args, db: &Database) -> anyhow::Result<
         verdict(after_read <= allowed),
         mib(after_read.saturating_sub(before)),
     );
-    store.close().await;
     Ok(())
 }
