@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 use secrecy::SecretString;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use url::Url;
 
 mod master_key;
@@ -40,11 +40,14 @@ pub enum AuthMode {
     Mtls,
 }
 
-/// Settings as given on the command line or in the environment (clap reads both; a flag wins).
-#[derive(Debug, Clone, Default, Args)]
+/// Every setting, once: as given on the command line or in the environment (clap reads both; a
+/// flag wins), and as the configuration file gives it (the same names, snake_case; serde reads
+/// it, see `sources::read_file`), below both.
+#[derive(Debug, Clone, Default, Args, Serialize, Deserialize)]
 pub struct Settings {
     /// A TOML file with any of the settings below (snake_case keys).
     #[arg(long, env = "LATCHKEY_CONFIG", value_name = "FILE")]
+    #[serde(skip)]
     pub config: Option<PathBuf>,
     /// Directory of the embedded default: SQLite database and generated key file.
     #[arg(long, env = "LATCHKEY_DATA_DIR", value_name = "DIR")]
@@ -92,8 +95,10 @@ pub struct Settings {
     #[arg(long, env = "LATCHKEY_EVENTS_PARTITION_SIZE", value_name = "N")]
     pub events_partition_size: Option<String>,
     #[command(flatten)]
+    #[serde(flatten)]
     pub nats: NatsSettings,
     #[command(flatten)]
+    #[serde(flatten)]
     pub public: PublicSettings,
     /// Apply pending database migrations at start (default true). Off: the role may be DML-only
     /// or read-only, and a schema behind this build is refused; run `latchkey migrate` first.
@@ -156,55 +161,6 @@ pub struct Settings {
     /// go first; one not held is one row read). Default 256.
     #[arg(long, env = "LATCHKEY_CACHE_MB", value_name = "MIB")]
     pub cache_mb: Option<String>,
-}
-
-/// The configuration file's shape.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileSettings {
-    data_dir: Option<String>,
-    grpc_addr: Option<String>,
-    http_addr: Option<String>,
-    admin_addr: Option<String>,
-    return_url_origins: Option<Vec<String>>,
-    http_header_timeout: Option<u32>,
-    http_max_connections: Option<u32>,
-    metrics_connections: Option<bool>,
-    metrics_provider_accounts: Option<bool>,
-    public_url: Option<String>,
-    database_url: Option<String>,
-    database_url_file: Option<PathBuf>,
-    database_pool_size: Option<u32>,
-    events_partition_size: Option<u32>,
-    nats_url: Option<String>,
-    nats_url_file: Option<PathBuf>,
-    nats_stream: Option<String>,
-    nats_subject_prefix: Option<String>,
-    nats_stream_replicas: Option<u64>,
-    nats_stream_max_age: Option<u64>,
-    nats_stream_max_bytes: Option<u64>,
-    nats_creds_file: Option<PathBuf>,
-    nats_nkey_seed_file: Option<PathBuf>,
-    nats_tls_ca: Option<PathBuf>,
-    nats_tls_cert: Option<PathBuf>,
-    nats_tls_key: Option<PathBuf>,
-    migrate: Option<bool>,
-    master_key_file: Option<PathBuf>,
-    log: Option<String>,
-    log_format: Option<String>,
-    allow_loopback_providers: Option<bool>,
-    authorization_ttl: Option<u32>,
-    refresh_concurrency: Option<u32>,
-    refresh_rate: Option<u32>,
-    refresh_lease: Option<u32>,
-    caller_rate: Option<u32>,
-    provider_timeout: Option<u32>,
-    validation_tick: Option<u32>,
-    cache_mb: Option<u32>,
-    auth: Option<String>,
-    tls_cert: Option<PathBuf>,
-    tls_key: Option<PathBuf>,
-    tls_client_ca: Option<PathBuf>,
 }
 
 #[derive(Debug)]

@@ -5,12 +5,12 @@ use std::time::Duration;
 
 use clap::Args;
 use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
 use url::Url;
 
-use super::non_empty;
 use super::sources::secret_or_file;
 
-#[derive(Debug, Clone, Default, Args)]
+#[derive(Debug, Clone, Default, Args, Serialize, Deserialize)]
 pub struct NatsSettings {
     /// NATS URL for event publication (JetStream). Unset: no publication.
     #[arg(
@@ -100,26 +100,6 @@ pub enum NatsLogin {
 }
 
 impl NatsSettings {
-    /// The settings below these ones (the file's); a set flag or variable wins.
-    pub(super) fn or(self, below: NatsSettings) -> NatsSettings {
-        let text = |a: Option<String>, b: Option<String>| non_empty(a).or(non_empty(b));
-        NatsSettings {
-            nats_url: text(self.nats_url, below.nats_url),
-            nats_url_file: self.nats_url_file.or(below.nats_url_file),
-            nats_stream: text(self.nats_stream, below.nats_stream),
-            nats_subject_prefix: text(self.nats_subject_prefix, below.nats_subject_prefix),
-            nats_stream_replicas: text(self.nats_stream_replicas, below.nats_stream_replicas),
-            nats_stream_max_age: text(self.nats_stream_max_age, below.nats_stream_max_age),
-            nats_stream_max_bytes: text(self.nats_stream_max_bytes, below.nats_stream_max_bytes),
-            nats_creds_file: self.nats_creds_file.or(below.nats_creds_file),
-            nats_nkey_seed: text(self.nats_nkey_seed, below.nats_nkey_seed),
-            nats_nkey_seed_file: self.nats_nkey_seed_file.or(below.nats_nkey_seed_file),
-            nats_tls_ca: self.nats_tls_ca.or(below.nats_tls_ca),
-            nats_tls_cert: self.nats_tls_cert.or(below.nats_tls_cert),
-            nats_tls_key: self.nats_tls_key.or(below.nats_tls_key),
-        }
-    }
-
     /// Validates; every problem goes to `errors`, naming the setting (never a secret value).
     pub(super) fn resolve(self, errors: &mut Vec<String>) -> Option<NatsConfig> {
         let url = secret_or_file(

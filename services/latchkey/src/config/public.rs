@@ -1,10 +1,11 @@
 //! The public HTTP listener's limits.
 
 use clap::Args;
+use serde::{Deserialize, Serialize};
 
 use super::non_empty;
 
-#[derive(Debug, Clone, Default, Args)]
+#[derive(Debug, Clone, Default, Args, Serialize, Deserialize)]
 pub struct PublicSettings {
     /// Seconds a client of the public listener has to send a request's head before its
     /// connection is closed (slow clients, idle sockets). Default 10.
@@ -50,14 +51,9 @@ pub struct PublicConfig {
 }
 
 impl PublicSettings {
-    /// `file`: the configuration file's values, below these.
-    pub(super) fn resolve(
-        self,
-        file: (Option<u32>, Option<u32>),
-        errors: &mut Vec<String>,
-    ) -> PublicConfig {
+    pub(super) fn resolve(self, errors: &mut Vec<String>) -> PublicConfig {
         let per_address = self.http_max_connections_per_address.clone();
-        let mut config = self.resolve_limits(file, errors);
+        let mut config = self.resolve_limits(errors);
         let default = (config.max_connections / 4).clamp(1, 64) as u32;
         let per_address = match non_empty(per_address) {
             None => default,
@@ -78,11 +74,7 @@ impl PublicSettings {
         config
     }
 
-    fn resolve_limits(
-        self,
-        file: (Option<u32>, Option<u32>),
-        errors: &mut Vec<String>,
-    ) -> PublicConfig {
+    fn resolve_limits(self, errors: &mut Vec<String>) -> PublicConfig {
         let frame_ancestors = non_empty(self.connect_frame_ancestors)
             .unwrap_or_default()
             .split(',')
@@ -114,13 +106,12 @@ impl PublicSettings {
             })
             .collect();
         let mut number = |text: Option<String>,
-                          from_file: Option<u32>,
                           default: u32,
                           name: &str,
                           range: std::ops::RangeInclusive<u32>| {
             let value = match non_empty(text) {
                 Some(text) => text.trim().parse::<u32>().unwrap_or(u32::MAX),
-                None => from_file.unwrap_or(default),
+                None => default,
             };
             if range.contains(&value) {
                 value
@@ -135,7 +126,6 @@ impl PublicSettings {
         };
         let request_timeout = number(
             self.http_request_timeout,
-            None,
             60,
             "LATCHKEY_HTTP_REQUEST_TIMEOUT (--http-request-timeout)",
             1..=600,
@@ -146,14 +136,12 @@ impl PublicSettings {
             request_timeout: std::time::Duration::from_secs(u64::from(request_timeout)),
             header_timeout: std::time::Duration::from_secs(u64::from(number(
                 self.http_header_timeout,
-                file.0,
                 10,
                 "LATCHKEY_HTTP_HEADER_TIMEOUT (--http-header-timeout)",
                 1..=300,
             ))),
             max_connections: number(
                 self.http_max_connections,
-                file.1,
                 1024,
                 "LATCHKEY_HTTP_MAX_CONNECTIONS (--http-max-connections)",
                 1..=100_000,

@@ -13,20 +13,14 @@ use url::Url;
 use super::sources::{read_file, secret_or_file};
 use super::{
     AuthMode, Config, ConfigErrors, DEFAULT_ADMIN_ADDR, DEFAULT_CACHE_MB, DEFAULT_DATA_DIR,
-    DEFAULT_GRPC_ADDR, DEFAULT_HTTP_ADDR, DEFAULT_LOG, FileSettings, NatsSettings, NeedsMasterKey,
-    PublicConfig, Settings, Storage, TlsFiles, default_database_pool_size, master_key, non_empty,
-    tls,
+    DEFAULT_GRPC_ADDR, DEFAULT_HTTP_ADDR, DEFAULT_LOG, NeedsMasterKey, PublicConfig, Settings,
+    Storage, TlsFiles, default_database_pool_size, master_key, non_empty, tls,
 };
 
 /// The errors found so far, and how each kind of value is read.
 #[derive(Default)]
 struct Resolver {
     errors: Vec<String>,
-}
-
-/// The flag's (or environment's) value if set, else the file's.
-fn pick(flag: Option<String>, file: Option<String>) -> Option<String> {
-    non_empty(flag).or(non_empty(file))
 }
 
 impl Resolver {
@@ -43,15 +37,9 @@ impl Resolver {
         }
     }
 
-    fn switch(
-        &mut self,
-        value: Option<String>,
-        from_file: Option<bool>,
-        default: bool,
-        name: &str,
-    ) -> bool {
+    fn switch(&mut self, value: Option<String>, default: bool, name: &str) -> bool {
         match non_empty(value).as_deref() {
-            None => from_file.unwrap_or(default),
+            None => default,
             Some("true" | "1" | "yes") => true,
             Some("false" | "0" | "no") => false,
             Some(other) => {
@@ -64,13 +52,13 @@ impl Resolver {
 
     fn number(
         &mut self,
-        (value, from_file): (Option<String>, Option<u32>),
+        value: Option<String>,
         default: u32,
         name: &str,
         range: std::ops::RangeInclusive<u32>,
     ) -> u32 {
         let parsed = match non_empty(value) {
-            None => from_file.unwrap_or(default),
+            None => default,
             Some(text) => text.trim().parse::<u32>().unwrap_or(u32::MAX),
         };
         if range.contains(&parsed) {
@@ -96,39 +84,34 @@ struct Listeners {
     public_url: Option<Url>,
 }
 
-fn listeners(r: &mut Resolver, s: &mut Settings, file: &mut FileSettings) -> Listeners {
+fn listeners(r: &mut Resolver, s: &mut Settings) -> Listeners {
     let grpc_addr = r.addr(
-        pick(s.grpc_addr.take(), file.grpc_addr.take()),
+        non_empty(s.grpc_addr.take()),
         DEFAULT_GRPC_ADDR,
         "LATCHKEY_GRPC_ADDR (--grpc-addr)",
     );
     let http_addr = r.addr(
-        pick(s.http_addr.take(), file.http_addr.take()),
+        non_empty(s.http_addr.take()),
         DEFAULT_HTTP_ADDR,
         "LATCHKEY_HTTP_ADDR (--http-addr)",
     );
     let admin_addr = r.addr(
-        pick(s.admin_addr.take(), file.admin_addr.take()),
+        non_empty(s.admin_addr.take()),
         DEFAULT_ADMIN_ADDR,
         "LATCHKEY_ADMIN_ADDR (--admin-addr)",
     );
-    let return_url_origins: Vec<String> = match non_empty(s.return_url_origins.take()) {
-        Some(text) => text.split(',').map(str::to_owned).collect(),
-        None => file.return_url_origins.take().unwrap_or_default(),
-    }
-    .iter()
-    .filter(|o| !o.trim().is_empty())
-    .filter_map(|o| {
-        latchkey_domain::parse_origin(o, "LATCHKEY_RETURN_URL_ORIGINS (--return-url-origins)")
-            .map_err(|v| r.errors.push(format!("{}: {o:?} {}", v.field, v.reason)))
-            .ok()
-    })
-    .collect();
-    let public = std::mem::take(&mut s.public).resolve(
-        (file.http_header_timeout, file.http_max_connections),
-        &mut r.errors,
-    );
-    let public_url = match pick(s.public_url.take(), file.public_url.take()) {
+    let return_url_origins: Vec<String> = non_empty(s.return_url_origins.take())
+        .unwrap_or_default()
+        .split(',')
+        .filter(|o| !o.trim().is_empty())
+        .filter_map(|o| {
+            latchkey_domain::parse_origin(o, "LATCHKEY_RETURN_URL_ORIGINS (--return-url-origins)")
+                .map_err(|v| r.errors.push(format!("{}: {o:?} {}", v.field, v.reason)))
+                .ok()
+        })
+        .collect();
+    let public = std::mem::take(&mut s.public).resolve(&mut r.errors);
+    let public_url = match non_empty(s.public_url.take()) {
         None => None,
         Some(text) => match Url::parse(&text) {
             Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {
@@ -152,15 +135,10 @@ fn listeners(r: &mut Resolver, s: &mut Settings, file: &mut FileSettings) -> Lis
     }
 }
 
-fn storage(
-    r: &mut Resolver,
-    s: &mut Settings,
-    file: &mut FileSettings,
-    data_dir: &std::path::Path,
-) -> Storage {
+fn storage(r: &mut Resolver, s: &mut Settings, data_dir: &std::path::Path) -> Storage {
     let database_url = secret_or_file(
-        pick(s.database_url.take(), file.database_url.take()),
-        s.database_url_file.take().or(file.database_url_file.take()),
+        non_empty(s.database_url.take()),
+        s.database_url_file.take(),
         ("LATCHKEY_DATABASE_URL", "--database-url"),
         ("LATCHKEY_DATABASE_URL_FILE", "--database-url-file"),
         &mut r.errors,
@@ -185,30 +163,10 @@ fn storage(
     }
 }
 
-/// The file's NATS settings in the flags' form, under the flags.
-fn nats_settings(s: &mut Settings, file: &mut FileSettings) -> NatsSettings {
-    let number_text = |n: Option<u64>| n.map(|n| n.to_string());
-    std::mem::take(&mut s.nats).or(NatsSettings {
-        nats_url: file.nats_url.take(),
-        nats_url_file: file.nats_url_file.take(),
-        nats_stream: file.nats_stream.take(),
-        nats_subject_prefix: file.nats_subject_prefix.take(),
-        nats_stream_replicas: number_text(file.nats_stream_replicas),
-        nats_stream_max_age: number_text(file.nats_stream_max_age),
-        nats_stream_max_bytes: number_text(file.nats_stream_max_bytes),
-        nats_creds_file: file.nats_creds_file.take(),
-        nats_nkey_seed: None,
-        nats_nkey_seed_file: file.nats_nkey_seed_file.take(),
-        nats_tls_ca: file.nats_tls_ca.take(),
-        nats_tls_cert: file.nats_tls_cert.take(),
-        nats_tls_key: file.nats_tls_key.take(),
-    })
-}
-
 /// The log filter and whether lines are JSON.
-fn logging(r: &mut Resolver, s: &mut Settings, file: &mut FileSettings) -> (String, bool) {
-    let log = pick(s.log.take(), file.log.take()).unwrap_or_else(|| DEFAULT_LOG.to_owned());
-    let log_json = match pick(s.log_format.take(), file.log_format.take()).as_deref() {
+fn logging(r: &mut Resolver, s: &mut Settings) -> (String, bool) {
+    let log = non_empty(s.log.take()).unwrap_or_else(|| DEFAULT_LOG.to_owned());
+    let log_json = match non_empty(s.log_format.take()).as_deref() {
         None | Some("human") => false,
         Some("json") => true,
         Some(other) => {
@@ -238,9 +196,9 @@ struct Limits {
     cache_mb: u32,
 }
 
-fn limits(r: &mut Resolver, s: &mut Settings, file: &FileSettings) -> Limits {
+fn limits(r: &mut Resolver, s: &mut Settings) -> Limits {
     let authorization_ttl = match non_empty(s.authorization_ttl.take()) {
-        None => file.authorization_ttl.unwrap_or(600),
+        None => 600,
         Some(text) => text.trim().parse::<u32>().unwrap_or_else(|_| {
             r.errors.push(format!(
                 "LATCHKEY_AUTHORIZATION_TTL (--authorization-ttl): {text:?} is not a number of \
@@ -258,59 +216,57 @@ fn limits(r: &mut Resolver, s: &mut Settings, file: &FileSettings) -> Limits {
     let limits = Limits {
         authorization_ttl,
         refresh_concurrency: r.number(
-            (s.refresh_concurrency.take(), file.refresh_concurrency),
+            s.refresh_concurrency.take(),
             16,
             "LATCHKEY_REFRESH_CONCURRENCY (--refresh-concurrency)",
             0..=1024,
         ),
         refresh_rate: r.number(
-            (s.refresh_rate.take(), file.refresh_rate),
+            s.refresh_rate.take(),
             50,
             "LATCHKEY_REFRESH_RATE (--refresh-rate)",
             1..=100_000,
         ),
         refresh_lease: r.number(
-            (s.refresh_lease.take(), file.refresh_lease),
+            s.refresh_lease.take(),
             60,
             "LATCHKEY_REFRESH_LEASE (--refresh-lease)",
             1..=3600,
         ),
         caller_rate: r.number(
-            (s.caller_rate.take(), file.caller_rate),
+            s.caller_rate.take(),
             5000,
             "LATCHKEY_CALLER_RATE (--caller-rate)",
             0..=1_000_000,
         ),
         database_pool_size: r.number(
-            (s.database_pool_size.take(), file.database_pool_size),
+            s.database_pool_size.take(),
             default_database_pool_size(),
             "LATCHKEY_DATABASE_POOL_SIZE (--database-pool-size)",
             1..=1000,
         ),
-        events_partition_size: (s.events_partition_size.is_some()
-            || file.events_partition_size.is_some())
-        .then(|| {
+        events_partition_size: s.events_partition_size.is_some().then(|| {
             i64::from(r.number(
-                (s.events_partition_size.take(), file.events_partition_size),
+                s.events_partition_size.take(),
                 50_000_000,
                 "LATCHKEY_EVENTS_PARTITION_SIZE (--events-partition-size)",
                 100..=4_000_000_000,
             ))
         }),
         provider_timeout: r.number(
-            (s.provider_timeout.take(), file.provider_timeout),
+            s.provider_timeout.take(),
             20,
             "LATCHKEY_PROVIDER_TIMEOUT (--provider-timeout)",
             1..=300,
         ),
         validation_tick: r.number(
-            (s.validation_tick.take(), file.validation_tick),
+            s.validation_tick.take(),
             30,
             "LATCHKEY_VALIDATION_TICK (--validation-tick)",
             0..=3600,
         ),
         cache_mb: r.number(
-            (s.cache_mb.take(), file.cache_mb),
+            s.cache_mb.take(),
             DEFAULT_CACHE_MB,
             "LATCHKEY_CACHE_MB (--cache-mb)",
             1..=1024 * 1024,
@@ -331,10 +287,9 @@ fn limits(r: &mut Resolver, s: &mut Settings, file: &FileSettings) -> Limits {
 fn access(
     r: &mut Resolver,
     s: &mut Settings,
-    file: &mut FileSettings,
     grpc_addr: Option<SocketAddr>,
 ) -> (Option<AuthMode>, Option<TlsFiles>) {
-    let auth = match pick(s.auth.take(), file.auth.take()).as_deref() {
+    let auth = match non_empty(s.auth.take()).as_deref() {
         None | Some("none") => Some(AuthMode::None),
         Some("api-keys") => Some(AuthMode::ApiKeys),
         Some("mtls") => Some(AuthMode::Mtls),
@@ -346,9 +301,9 @@ fn access(
         }
     };
     let tls = tls::resolve(
-        s.tls_cert.take().or(file.tls_cert.take()),
-        s.tls_key.take().or(file.tls_key.take()),
-        s.tls_client_ca.take().or(file.tls_client_ca.take()),
+        s.tls_cert.take(),
+        s.tls_key.take(),
+        s.tls_client_ca.take(),
         &mut r.errors,
     );
     if auth == Some(AuthMode::Mtls) && tls.as_ref().is_none_or(|t| t.client_ca.is_none()) {
@@ -377,60 +332,56 @@ impl Settings {
     /// As [`Settings::resolve`]; with [`NeedsMasterKey::No`] (commands that open no secret) a
     /// missing master key is no error and none is generated.
     pub fn resolve_for(
-        mut self,
+        self,
         master_key_env: Option<SecretString>,
         needs: NeedsMasterKey,
     ) -> Result<Config, ConfigErrors> {
         let mut r = Resolver::default();
-        let mut file = match &self.config {
-            None => FileSettings::default(),
+        let file = match &self.config {
+            None => Settings::default(),
             Some(path) => read_file(path).unwrap_or_else(|message| {
                 r.errors.push(message);
-                FileSettings::default()
+                Settings::default()
             }),
         };
+        let mut settings = self.over(file).map_err(|e| ConfigErrors(vec![e]))?;
         let data_dir = PathBuf::from(
-            pick(self.data_dir.take(), file.data_dir.take())
-                .unwrap_or_else(|| DEFAULT_DATA_DIR.to_owned()),
+            non_empty(settings.data_dir.take()).unwrap_or_else(|| DEFAULT_DATA_DIR.to_owned()),
         );
-        let listeners = listeners(&mut r, &mut self, &mut file);
-        let storage = storage(&mut r, &mut self, &mut file, &data_dir);
-        let nats = nats_settings(&mut self, &mut file).resolve(&mut r.errors);
+        let listeners = listeners(&mut r, &mut settings);
+        let storage = storage(&mut r, &mut settings, &data_dir);
+        let nats = std::mem::take(&mut settings.nats).resolve(&mut r.errors);
         let master_key = master_key::resolve(
             master_key_env,
-            self.master_key_file.take().or(file.master_key_file.take()),
+            settings.master_key_file.take(),
             &storage,
             &data_dir,
             needs,
             &mut r.errors,
         );
-        let (log, log_json) = logging(&mut r, &mut self, &mut file);
+        let (log, log_json) = logging(&mut r, &mut settings);
         let allow_loopback_providers = r.switch(
-            self.allow_loopback_providers.take(),
-            file.allow_loopback_providers,
+            settings.allow_loopback_providers.take(),
             false,
             "LATCHKEY_ALLOW_LOOPBACK_PROVIDERS (--allow-loopback-providers)",
         );
         let migrate = r.switch(
-            self.migrate.take(),
-            file.migrate,
+            settings.migrate.take(),
             true,
             "LATCHKEY_MIGRATE (--migrate)",
         );
         let metrics_connections = r.switch(
-            self.metrics_connections.take(),
-            file.metrics_connections,
+            settings.metrics_connections.take(),
             false,
             "LATCHKEY_METRICS_CONNECTIONS (--metrics-connections)",
         );
         let metrics_provider_accounts = r.switch(
-            self.metrics_provider_accounts.take(),
-            file.metrics_provider_accounts,
+            settings.metrics_provider_accounts.take(),
             false,
             "LATCHKEY_METRICS_PROVIDER_ACCOUNTS (--metrics-provider-accounts)",
         );
-        let limits = limits(&mut r, &mut self, &file);
-        let (auth, tls) = access(&mut r, &mut self, &mut file, listeners.grpc_addr);
+        let limits = limits(&mut r, &mut settings);
+        let (auth, tls) = access(&mut r, &mut settings, listeners.grpc_addr);
         let Listeners {
             grpc_addr: Some(grpc_addr),
             http_addr: Some(http_addr),

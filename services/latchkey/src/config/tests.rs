@@ -305,3 +305,47 @@ fn the_public_listeners_limits_and_trusted_proxies_are_checked_and_named() {
         "{errors:?}"
     );
 }
+
+#[test]
+fn the_file_names_every_setting_as_the_flags_do_numbers_lists_and_switches_included() {
+    let dir = std::env::temp_dir().join(format!("latchkey-config-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("latchkey.toml");
+    std::fs::write(
+        &file,
+        "refresh_rate = 7\nmetrics_connections = true\n\
+         return_url_origins = [\"https://app.example.com\", \"https://admin.example.com\"]\n\
+         http_request_timeout = 30\nnats_stream = \"FROM_FILE\"\n\
+         nats_url = \"nats://127.0.0.1:4222\"\n",
+    )
+    .unwrap();
+    let config = Settings {
+        config: Some(file.clone()),
+        ..Default::default()
+    }
+    .resolve(None)
+    .unwrap();
+    assert_eq!(config.refresh_rate.get(), 7);
+    assert!(config.metrics_connections);
+    assert_eq!(config.return_url_origins.len(), 2);
+    assert_eq!(config.public.request_timeout.as_secs(), 30);
+    assert_eq!(config.nats.as_ref().unwrap().stream, "FROM_FILE");
+    // A value the file gives is checked as the environment's would be, naming the setting.
+    std::fs::write(&file, "refresh_rate = 0\n").unwrap();
+    let errors = Settings {
+        config: Some(file.clone()),
+        ..Default::default()
+    }
+    .resolve(None)
+    .unwrap_err();
+    assert!(errors.0[0].starts_with("LATCHKEY_REFRESH_RATE"), "{errors}");
+    std::fs::write(&file, "refresh_rates = 7\n").unwrap();
+    let errors = Settings {
+        config: Some(file),
+        ..Default::default()
+    }
+    .resolve(None)
+    .unwrap_err();
+    assert!(errors.0[0].contains("unknown setting `refresh_rates`"), "{errors}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
