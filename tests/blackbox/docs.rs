@@ -56,3 +56,107 @@ fn the_layer_map_names_every_module_of_the_service() {
         "docs/ARCHITECTURE.md's layer map: not named {missing:?}; no longer there {gone:?}"
     );
 }
+
+/// The Rust sources outside tests, under `crates/` and `services/`: a test module's file
+/// (`tests.rs`, `*_tests.rs`, `*_properties.rs`) and `tests/` folders are left out.
+fn sources(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if path.is_dir() {
+            if name != "tests" && name != "target" {
+                sources(&path, out);
+            }
+        } else if name.ends_with(".rs")
+            && name != "tests.rs"
+            && !name.ends_with("_tests.rs")
+            && !name.ends_with("_properties.rs")
+        {
+            out.push(path);
+        }
+    }
+}
+
+/// The functions of `text` longer than `max` lines, counted from the `fn` line to the closing
+/// brace at the same indentation, outside `#[cfg(test)]` modules: (line, name, length).
+fn long_functions(text: &str, max: usize) -> Vec<(usize, String, usize)> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut long = Vec::new();
+    let mut test_module_at: Option<usize> = None;
+    for (i, line) in lines.iter().enumerate() {
+        let indent = line.len() - line.trim_start().len();
+        if let Some(at) = test_module_at {
+            if indent <= at && line.trim_start().starts_with('}') {
+                test_module_at = None;
+            }
+            continue;
+        }
+        if line.trim_start().starts_with("#[cfg(test)]") {
+            if lines.get(i + 1).is_some_and(|next| {
+                next.trim_start().starts_with("mod ") && next.trim_end().ends_with('{')
+            }) {
+                test_module_at = Some(indent);
+            }
+            continue;
+        }
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let Some(at) = words.iter().position(|w| *w == "fn") else {
+            continue;
+        };
+        if words[..at]
+            .iter()
+            .any(|w| !matches!(*w, "pub" | "async" | "const" | "unsafe") && !w.starts_with("pub("))
+        {
+            continue;
+        }
+        let name = words
+            .get(at + 1)
+            .map_or("", |w| w.split(['(', '<']).next().unwrap_or(""));
+        // The signature ends at `{` (a body) or `;` (a declaration).
+        let mut j = i;
+        while j < lines.len()
+            && !lines[j].trim_end().ends_with('{')
+            && !lines[j].trim_end().ends_with(';')
+        {
+            j += 1;
+        }
+        if j >= lines.len() || lines[j].trim_end().ends_with(';') {
+            continue;
+        }
+        let end = (j + 1..lines.len())
+            .find(|&k| {
+                let l = lines[k];
+                l.len() - l.trim_start().len() == indent && l.trim_start().starts_with('}')
+            })
+            .unwrap_or(lines.len() - 1);
+        if end - i + 1 > max {
+            long.push((i + 1, name.to_owned(), end - i + 1));
+        }
+    }
+    long
+}
+
+#[test]
+fn no_source_file_is_over_700_lines_and_no_function_over_120() {
+    let mut files = Vec::new();
+    for dir in ["crates", "services"] {
+        sources(&root().join(dir), &mut files);
+    }
+    assert!(files.len() > 100, "the sources were found");
+    let mut over = Vec::new();
+    for file in &files {
+        let text = std::fs::read_to_string(file).unwrap();
+        let shown = file.strip_prefix(root()).unwrap().display().to_string();
+        let count = text.lines().count();
+        if count > 700 {
+            over.push(format!("{shown}: {count} lines"));
+        }
+        for (line, name, length) in long_functions(&text, 120) {
+            over.push(format!("{shown}:{line}: fn {name} is {length} lines"));
+        }
+    }
+    assert!(over.is_empty(), "over the limits:\n{}", over.join("\n"));
+    // The counter itself sees a long function.
+    let long = format!("fn long() {{\n{}}}\n", "    let x = 1;\n".repeat(130));
+    assert_eq!(long_functions(&long, 120).len(), 1);
+}
