@@ -346,6 +346,9 @@ fn the_file_names_every_setting_as_the_flags_do_numbers_lists_and_switches_inclu
     }
     .resolve(None)
     .unwrap_err();
-    assert!(errors.0[0].contains("unknown setting `refresh_rates`"), "{errors}");
+    assert!(
+        errors.0[0].contains("unknown setting `refresh_rates`"),
+        "{errors}"
+    );
     std::fs::remove_dir_all(dir).unwrap();
 }
