@@ -677,3 +677,89 @@ async fn a_webhook_body_over_the_integrations_limit_is_refused_unread() {
     server.stop().await;
     mode.cleanup().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn standard_webhooks_deliveries_verify_with_a_whsec_secret() {
+    use base64::Engine;
+    use latchkey_crypto::hmac_sha256_hex;
+    use latchkey_proto::v1::{VerifyWebhookRequest, WebhookKind, WebhookScheme};
+    let mode = Mode::embedded();
+    let server = Server::start(&mode).await;
+    let mut client = server.integrations().await;
+    // The specification's example secret; the signature below is made as its libraries make it.
+    let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    let created = client
+        .create_integration(CreateIntegrationRequest {
+            config: Some(IntegrationConfig {
+                webhook: Some(WebhookScheme {
+                    kind: WebhookKind::StandardWebhooks as i32,
+                    signature_header: "webhook-signature".to_owned(),
+                    timestamp_header: "webhook-timestamp".to_owned(),
+                    encoding: "base64".to_owned(),
+                    tolerance_secs: 300,
+                    account_pointer: "/account".to_owned(),
+                    ..Default::default()
+                }),
+                ..integration_config("Standard")
+            }),
+            webhook_secret: secret.to_owned(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let key = b64.decode(&secret["whsec_".len()..]).unwrap();
+    let sign = |id: &str, ts: i64, body: &str| {
+        let hex = hmac_sha256_hex(&key, format!("{id}.{ts}.{body}").as_bytes());
+        let bytes: Vec<u8> = (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+            .collect();
+        format!("v1,{}", b64.encode(bytes))
+    };
+    let verify = |id: &str, ts: i64, signature: String, body: &str| VerifyWebhookRequest {
+        integration_id: created.integration_id.clone(),
+        headers: [
+            ("webhook-id".to_owned(), id.to_owned()),
+            ("webhook-timestamp".to_owned(), ts.to_string()),
+            ("webhook-signature".to_owned(), signature),
+        ]
+        .into_iter()
+        .collect(),
+        body: body.as_bytes().to_vec(),
+    };
+    let now = chrono::Utc::now().timestamp();
+    let body = r#"{"account":"acct_1","type":"invoice.paid"}"#;
+    // A rolled secret's old signature first, then the current one: either may match.
+    let signature = format!("v1,AAAA {}", sign("msg_1", now, body));
+    let ok = client
+        .verify_webhook(verify("msg_1", now, signature.clone(), body))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(ok.valid, "{ok:?}");
+    assert_eq!(ok.provider_account_id, "acct_1");
+    let other_id = client
+        .verify_webhook(verify("msg_2", now, signature, body))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!other_id.valid, "the id is signed too");
+    let stale = client
+        .verify_webhook(verify(
+            "msg_1",
+            now - 600,
+            sign("msg_1", now - 600, body),
+            body,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(
+        !stale.valid && stale.reason.contains("tolerance"),
+        "{stale:?}"
+    );
+    server.stop().await;
+    mode.cleanup().await;
+}

@@ -277,3 +277,27 @@ fn fingerprints_tell_secrets_apart_without_revealing_them() {
     let unkeyed = hex(&Sha256::digest(CANARY.as_bytes())[..8]);
     assert!(!a.ends_with(&unkeyed));
 }
+
+/// The Standard Webhooks specification's published vector: the key is the base64 after `whsec_`,
+/// the message `{id}.{timestamp}.{body}`, the signature base64.
+#[test]
+fn the_standard_webhooks_vector_verifies() {
+    use base64::Engine;
+    let key = base64::engine::general_purpose::STANDARD
+        .decode("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+        .unwrap();
+    let message = br#"msg_p5jXN8AQM9LWM0D4loKWxJek.1614265330.{"test": 2432232314}"#;
+    let signature = "g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=".to_owned();
+    assert!(hmac_sha256_matches_any(
+        &key,
+        message,
+        &[signature.clone()],
+        true
+    ));
+    assert!(!hmac_sha256_matches_any(
+        &key,
+        &message[1..],
+        &[signature],
+        true
+    ));
+}

@@ -21,6 +21,11 @@ pub enum WebhookKind {
     HmacTimestamped,
     /// Stripe: `Stripe-Signature: t=<ts>,v1=<hex>[,v1=…]` over `{timestamp}.{body}`.
     Stripe,
+    /// Standard Webhooks (standardwebhooks.com; Svix and those built on it): `webhook-signature:
+    /// v1,<base64> [v1,<base64> …]` over `{id}.{timestamp}.{body}`, the id and timestamp from the
+    /// headers named like the signature's (`webhook-id`, `webhook-timestamp`; `svix-…`), keyed
+    /// with the base64 secret after `whsec_`.
+    StandardWebhooks,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -101,6 +106,22 @@ impl WebhookScheme {
                     "must contain {timestamp} and {body}",
                 ));
             }
+        }
+        if self.kind == WebhookKind::StandardWebhooks
+            && (!self.signature_header.ends_with("-signature")
+                || !header_ok(&self.timestamp_header))
+        {
+            return Err(FieldViolation::new(
+                format!("{field}.signature_header"),
+                "must be <name>-signature (the id comes from <name>-id) with a timestamp_header, \
+                 for Standard Webhooks",
+            ));
+        }
+        if self.kind == WebhookKind::StandardWebhooks && self.encoding != "base64" {
+            return Err(FieldViolation::new(
+                format!("{field}.encoding"),
+                "must be base64 for Standard Webhooks",
+            ));
         }
         if self.kind != WebhookKind::HmacBody && self.tolerance_secs == 0 {
             return Err(FieldViolation::new(
@@ -199,6 +220,50 @@ impl WebhookScheme {
                 signed.extend_from_slice(body);
                 Ok((signed, signatures))
             }
+            WebhookKind::StandardWebhooks => {
+                let id_header = self
+                    .signature_header
+                    .strip_suffix("-signature")
+                    .map(|name| format!("{name}-id"))
+                    .unwrap_or_default();
+                let id = header(&id_header)?;
+                let timestamp = header(&self.timestamp_header)?;
+                fresh(timestamp)?;
+                // Space-separated `<version>,<signature>`; only `v1` (HMAC-SHA256) is checked here.
+                let mut signatures = Vec::new();
+                for entry in header(&self.signature_header)?.split_whitespace() {
+                    if let Some(signature) = entry.strip_prefix("v1,") {
+                        if signatures.len() == MAX_SIGNATURES {
+                            return Err(format!(
+                                "the signature header carries more than {MAX_SIGNATURES} \
+                                 signatures"
+                            ));
+                        }
+                        signatures.push(signature.to_owned());
+                    }
+                }
+                if signatures.is_empty() {
+                    return Err("the signature header has no v1 signature".to_owned());
+                }
+                let mut signed = format!("{id}.{timestamp}.").into_bytes();
+                signed.extend_from_slice(body);
+                Ok((signed, signatures))
+            }
+        }
+    }
+
+    /// The HMAC key from the webhook secret: its bytes, or for Standard Webhooks the base64 after
+    /// `whsec_` (the prefix is optional, as in the reference libraries).
+    pub fn key(&self, secret: &str) -> Result<Vec<u8>, String> {
+        use base64::Engine;
+        match self.kind {
+            WebhookKind::StandardWebhooks => base64::engine::general_purpose::STANDARD
+                .decode(secret.strip_prefix("whsec_").unwrap_or(secret))
+                .map_err(|_| {
+                    "the webhook secret is not a Standard Webhooks secret (whsec_ and base64)"
+                        .to_owned()
+                }),
+            _ => Ok(secret.as_bytes().to_vec()),
         }
     }
 }
@@ -206,6 +271,51 @@ impl WebhookScheme {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn standard() -> WebhookScheme {
+        WebhookScheme {
+            kind: WebhookKind::StandardWebhooks,
+            signature_header: "webhook-signature".to_owned(),
+            prefix: String::new(),
+            encoding: "base64".to_owned(),
+            timestamp_header: "webhook-timestamp".to_owned(),
+            template: String::new(),
+            tolerance_secs: 300,
+            account_pointer: String::new(),
+        }
+    }
+
+    /// The Standard Webhooks specification's published vector: what is signed, and the key.
+    #[test]
+    fn standard_webhooks_signs_id_timestamp_and_body_with_the_decoded_secret() {
+        let scheme = standard().check("webhook").unwrap();
+        let headers = BTreeMap::from([
+            (
+                "webhook-id".to_owned(),
+                "msg_p5jXN8AQM9LWM0D4loKWxJek".to_owned(),
+            ),
+            ("webhook-timestamp".to_owned(), "1614265330".to_owned()),
+            (
+                "webhook-signature".to_owned(),
+                "v1a,ignored v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=".to_owned(),
+            ),
+        ]);
+        let body = br#"{"test": 2432232314}"#;
+        let (message, signatures) = scheme.signed_parts(&headers, body, 1614265330).unwrap();
+        assert_eq!(
+            message,
+            br#"msg_p5jXN8AQM9LWM0D4loKWxJek.1614265330.{"test": 2432232314}"#
+        );
+        assert_eq!(signatures, ["g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="]);
+        let key = scheme
+            .key("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+            .unwrap();
+        assert_eq!(key, scheme.key("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap());
+        assert_eq!(key.len(), 24);
+        assert!(scheme.key("whsec_not base64!").is_err());
+        let stale = scheme.signed_parts(&headers, body, 1614265330 + 301);
+        assert!(stale.unwrap_err().contains("tolerance"));
+    }
 
     fn stripe() -> WebhookScheme {
         WebhookScheme {

@@ -71,9 +71,18 @@ impl Integrations {
         let verdict = match scheme.signed_parts(headers, body, Utc::now().timestamp()) {
             Err(reason) => Err(reason),
             Ok((message, signatures)) => {
-                let key = secret.expose_secret().as_bytes().to_vec();
-                let check = move || {
-                    latchkey_crypto::hmac_sha256_matches_any(&key, &message, &signatures, base64)
+                let key = scheme.key(secret.expose_secret());
+                let check = move || match key {
+                    Ok(key) => latchkey_crypto::hmac_sha256_matches_any(
+                        &key,
+                        &message,
+                        &signatures,
+                        base64,
+                    )
+                    .then_some(())
+                    .ok_or_else(|| "the signature does not match".to_owned()),
+                    // Why the secret cannot key this scheme.
+                    Err(reason) => Err(reason),
                 };
                 // A large body is hashed off the async workers, which other callers share.
                 let matches = if body.len() > LARGE_BODY {
@@ -84,8 +93,6 @@ impl Integrations {
                     check()
                 };
                 matches
-                    .then_some(())
-                    .ok_or_else(|| "the signature does not match".to_owned())
             }
         };
         let account = (verdict.is_ok() && !scheme.account_pointer.is_empty())

@@ -17,10 +17,11 @@ pub(super) fn input(
                 Ok(pb::WebhookKind::HmacBody) => Some(WebhookKind::HmacBody),
                 Ok(pb::WebhookKind::HmacTimestamped) => Some(WebhookKind::HmacTimestamped),
                 Ok(pb::WebhookKind::Stripe) => Some(WebhookKind::Stripe),
+                Ok(pb::WebhookKind::StandardWebhooks) => Some(WebhookKind::StandardWebhooks),
                 _ => {
                     errors.push(FieldViolation::new(
                         "config.webhook.kind",
-                        "must be HMAC_BODY, HMAC_TIMESTAMPED or STRIPE",
+                        "must be HMAC_BODY, HMAC_TIMESTAMPED, STRIPE or STANDARD_WEBHOOKS",
                     ));
                     None
                 }
@@ -53,6 +54,7 @@ pub(super) fn fill(p: &WebhookSettings, c: &mut pb::IntegrationConfig) {
             WebhookKind::HmacBody => pb::WebhookKind::HmacBody,
             WebhookKind::HmacTimestamped => pb::WebhookKind::HmacTimestamped,
             WebhookKind::Stripe => pb::WebhookKind::Stripe,
+            WebhookKind::StandardWebhooks => pb::WebhookKind::StandardWebhooks,
         } as i32,
         signature_header: w.signature_header.clone(),
         prefix: w.prefix.clone(),
