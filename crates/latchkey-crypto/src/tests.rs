@@ -291,7 +291,7 @@ fn the_standard_webhooks_vector_verifies() {
     assert!(hmac_sha256_matches_any(
         &key,
         message,
-        &[signature.clone()],
+        std::slice::from_ref(&signature),
         true
     ));
     assert!(!hmac_sha256_matches_any(

@@ -85,14 +85,13 @@ impl Integrations {
                     Err(reason) => Err(reason),
                 };
                 // A large body is hashed off the async workers, which other callers share.
-                let matches = if body.len() > LARGE_BODY {
+                if body.len() > LARGE_BODY {
                     tokio::task::spawn_blocking(check)
                         .await
                         .map_err(|e| AppError::Internal(format!("webhook check: {e}")))?
                 } else {
                     check()
-                };
-                matches
+                }
             }
         };
         let account = (verdict.is_ok() && !scheme.account_pointer.is_empty())
