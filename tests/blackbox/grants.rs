@@ -10,7 +10,7 @@ use latchkey_proto::v1::{
 };
 use tonic::Code;
 
-use crate::helpers::{Mode, Server, browser, until_after};
+use crate::helpers::{Mode, Server, browser, password_request, until_after};
 
 const LOOPBACK: (&str, &str) = ("LATCHKEY_ALLOW_LOOPBACK_PROVIDERS", "true");
 
@@ -639,15 +639,7 @@ async fn client_credentials_and_password_grants_work_end_to_end() {
     )
     .await;
     let connection = connections
-        .connect_password(ConnectPasswordRequest {
-            integration_id: password_integration,
-            tenant: "acme".to_owned(),
-            username: provider.config().username.clone(),
-            password: provider.config().password.clone(),
-            scopes: vec![],
-            profile: None,
-            connection_params: Default::default(),
-        })
+        .connect_password(password_request(&provider, password_integration))
         .await
         .unwrap()
         .into_inner();
@@ -981,15 +973,7 @@ async fn no_token_reaches_a_log_line_even_at_trace_level() {
     )
     .await;
     let connection = connections
-        .connect_password(ConnectPasswordRequest {
-            integration_id: password,
-            tenant: "acme".to_owned(),
-            username: provider.config().username.clone(),
-            password: provider.config().password.clone(),
-            scopes: vec![],
-            profile: None,
-            connection_params: Default::default(),
-        })
+        .connect_password(password_request(&provider, password))
         .await
         .unwrap()
         .into_inner();

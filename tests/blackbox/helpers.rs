@@ -372,6 +372,22 @@ pub(crate) async fn integration(
         .integration_id
 }
 
+/// Tenant `acme`'s request for a password connection with the provider's user.
+pub(crate) fn password_request(
+    provider: &FakeProvider,
+    integration_id: impl Into<String>,
+) -> ConnectPasswordRequest {
+    ConnectPasswordRequest {
+        integration_id: integration_id.into(),
+        tenant: "acme".to_owned(),
+        username: provider.config().username.clone(),
+        password: provider.config().password.clone(),
+        scopes: vec![],
+        profile: None,
+        connection_params: Default::default(),
+    }
+}
+
 /// A password connection of tenant `acme`; its id.
 pub(crate) async fn connect(
     server: &Server,
@@ -381,15 +397,7 @@ pub(crate) async fn connect(
     server
         .connections()
         .await
-        .connect_password(ConnectPasswordRequest {
-            integration_id: integration_id.to_owned(),
-            tenant: "acme".to_owned(),
-            username: provider.config().username.clone(),
-            password: provider.config().password.clone(),
-            scopes: vec![],
-            profile: None,
-            connection_params: Default::default(),
-        })
+        .connect_password(password_request(provider, integration_id.to_owned()))
         .await
         .unwrap()
         .into_inner()
@@ -417,15 +425,7 @@ pub(crate) async fn connect_many(
             .iter()
             .map(|_| {
                 let mut client = client.clone();
-                let request = ConnectPasswordRequest {
-                    integration_id: integration_id.to_owned(),
-                    tenant: "acme".to_owned(),
-                    username: provider.config().username.clone(),
-                    password: provider.config().password.clone(),
-                    scopes: vec![],
-                    profile: None,
-                    connection_params: Default::default(),
-                };
+                let request = password_request(provider, integration_id.to_owned());
                 tokio::spawn(async move {
                     client
                         .connect_password(request)

@@ -6,13 +6,13 @@ use std::time::Duration;
 use latchkey::App;
 use latchkey::Settings;
 use latchkey_fake_provider::{ExpiresIn, FakeProvider, ProviderConfig, Quirks};
-use latchkey_proto::v1::{
-    ConnectPasswordRequest, CreateIntegrationRequest, GetTokenRequest, GrantType, IntegrationConfig,
-};
+use latchkey_proto::v1::{CreateIntegrationRequest, GetTokenRequest, GrantType, IntegrationConfig};
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
 use tonic::metadata::MetadataValue;
 use tracing_subscriber::layer::SubscriberExt as _;
+
+use crate::helpers::password_request;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_get_token_that_refreshed_is_one_trace_under_the_callers_trace_id() {
@@ -82,15 +82,7 @@ async fn a_get_token_that_refreshed_is_one_trace_under_the_callers_trace_id() {
     let mut connections =
         latchkey_proto::v1::connection_service_client::ConnectionServiceClient::new(channel);
     let connection_id = connections
-        .connect_password(ConnectPasswordRequest {
-            integration_id,
-            tenant: "acme".to_owned(),
-            username: fake.config().username.clone(),
-            password: fake.config().password.clone(),
-            scopes: vec![],
-            profile: None,
-            connection_params: Default::default(),
-        })
+        .connect_password(password_request(&fake, integration_id))
         .await
         .unwrap()
         .into_inner()
