@@ -48,6 +48,8 @@ pub enum Field {
     /// A data key, wrapped by a master key.
     DataKey,
     WebhookSecret,
+    /// The body of an inbound webhook delivery or action callback.
+    WebhookBody,
 }
 
 impl Field {
@@ -60,6 +62,7 @@ impl Field {
             Self::PkceVerifier => "pkce_verifier",
             Self::DataKey => "data_key",
             Self::WebhookSecret => "webhook_secret",
+            Self::WebhookBody => "webhook_body",
         }
     }
 }
@@ -414,6 +417,19 @@ fn decode_hex(text: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
+/// Whether two secrets are the same, compared in constant time (their MACs under a fixed key, so
+/// neither the content nor the length leaks through timing).
+pub fn same_secret(a: &[u8], b: &[u8]) -> bool {
+    let mac = |m: &[u8]| {
+        <Hmac<Sha256> as Mac>::new_from_slice(b"latchkey.same_secret")
+            .map(|mac| mac.chain_update(m).finalize())
+    };
+    match (mac(a), mac(b)) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => false,
+    }
+}
+
 /// HMAC-SHA256 of `message`, lower-case hex (for tests and clients that sign).
 pub fn hmac_sha256_hex(secret: &[u8], message: &[u8]) -> String {
     let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret)
@@ -476,13 +492,23 @@ impl DataKey {
         field: Field,
         secret: &SecretString,
     ) -> Result<Sealed, CryptoError> {
+        self.seal_bytes(owner, field, secret.expose_secret().as_bytes())
+    }
+
+    /// [`DataKey::seal`] for bytes that need not be text (a webhook body).
+    pub fn seal_bytes(
+        &self,
+        owner: &StreamId,
+        field: Field,
+        plaintext: &[u8],
+    ) -> Result<Sealed, CryptoError> {
         let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
         let ciphertext = self
             .cipher()
             .encrypt(
                 &nonce,
                 Payload {
-                    msg: secret.expose_secret().as_bytes(),
+                    msg: plaintext,
                     aad: &data_associated_data(owner, field),
                 },
             )
@@ -500,14 +526,25 @@ impl DataKey {
         field: Field,
         sealed: &Sealed,
     ) -> Result<SecretString, CryptoError> {
+        String::from_utf8(self.open_bytes(owner, field, sealed)?)
+            .map(SecretString::from)
+            .map_err(|_| CryptoError::Malformed)
+    }
+
+    /// What [`DataKey::seal_bytes`] sealed.
+    pub fn open_bytes(
+        &self,
+        owner: &StreamId,
+        field: Field,
+        sealed: &Sealed,
+    ) -> Result<Vec<u8>, CryptoError> {
         let bytes = sealed.as_bytes();
         let (&version, rest) = bytes.split_first().ok_or(CryptoError::Malformed)?;
         if version != FORMAT_V2 || rest.len() < NONCE_LEN + 16 {
             return Err(CryptoError::Malformed);
         }
         let (nonce, ciphertext) = rest.split_at(NONCE_LEN);
-        let plaintext = self
-            .cipher()
+        self.cipher()
             .decrypt(
                 Nonce::from_slice(nonce),
                 Payload {
@@ -515,10 +552,7 @@ impl DataKey {
                     aad: &data_associated_data(owner, field),
                 },
             )
-            .map_err(|_| CryptoError::Tampered)?;
-        String::from_utf8(plaintext)
-            .map(SecretString::from)
-            .map_err(|_| CryptoError::Malformed)
+            .map_err(|_| CryptoError::Tampered)
     }
 
     /// HMAC-SHA256 under this key, first 8 bytes: stable across master-key rotation, and useless

@@ -149,6 +149,10 @@ pub const EVENT_TYPES: &[&str] = &[
     "connect_session_created",
     "connect_session_opened",
     "connect_session_connected",
+    "webhook_received",
+    "action_received",
+    "webhook_unrouted",
+    "webhook_handshake",
 ];
 
 /// Any event of the log. The payload is the inner event's JSON, which carries its own `type`.

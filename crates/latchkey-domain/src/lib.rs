@@ -30,6 +30,7 @@
 #![forbid(unsafe_code)]
 
 pub mod connection;
+pub mod delivery;
 mod error;
 mod event;
 mod ids;

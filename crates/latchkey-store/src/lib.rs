@@ -31,8 +31,8 @@ pub use appended::{AppendHook, HearingTask, Invalidation};
 pub use archive::{ArchiveSink, ArchiveState, ArchivedPart, KeptHead};
 pub use chain::{GENESIS_HASH, event_hash};
 pub use port::{
-    AccessLog, ApiKeys, Archive, DataKeys, EventLog, EventStore, Projections, RefreshSchedule,
-    RelayCursor,
+    AccessLog, ApiKeys, Archive, DataKeys, DeliveryClaim, EventLog, EventStore, Projections,
+    RefreshSchedule, RelayCursor, WebhookDeliveries,
 };
 pub use postgres::{Migrations, NOTIFY_CHANNEL, PgStore};
 pub use projection::Replayed;

@@ -360,10 +360,69 @@ pub trait Archive: Send + Sync + std::fmt::Debug + 'static {
     }
 }
 
+/// What a claim on an inbound delivery id found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryClaim {
+    /// Not seen within the window (or a claim that lapsed): this caller records it.
+    Fresh,
+    /// Recorded already: answer the provider, record nothing.
+    Recorded,
+    /// Another request is recording it now: the provider should send it again later.
+    InFlight,
+}
+
+/// Inbound webhook deliveries: each delivery id recorded once per integration within a window,
+/// and where each recorded delivery's events are.
+#[async_trait]
+pub trait WebhookDeliveries: Send + Sync + std::fmt::Debug + 'static {
+    /// Claims `delivery_id` of `integration` at `now`: fresh when unseen since `seen_after`, or
+    /// when a claim not recorded was taken before `lapsed_before`.
+    async fn claim_delivery(
+        &self,
+        integration: IntegrationId,
+        delivery_id: &str,
+        now: DateTime<Utc>,
+        seen_after: DateTime<Utc>,
+        lapsed_before: DateTime<Utc>,
+    ) -> Result<DeliveryClaim, StoreError>;
+
+    /// Marks a claimed delivery recorded, with the events that hold it.
+    async fn delivery_recorded(
+        &self,
+        integration: IntegrationId,
+        delivery_id: &str,
+        events: &[RecordedEvent],
+    ) -> Result<(), StoreError>;
+
+    /// Gives a claim up (recording failed): the provider's next attempt records it.
+    async fn release_delivery(
+        &self,
+        integration: IntegrationId,
+        delivery_id: &str,
+    ) -> Result<(), StoreError>;
+
+    /// Forgets delivery ids claimed before `before`; how many.
+    async fn purge_deliveries(&self, before: DateTime<Utc>) -> Result<u64, StoreError>;
+
+    /// The stream and version of a recorded delivery's event.
+    async fn delivery_event(
+        &self,
+        event_id: uuid::Uuid,
+    ) -> Result<Option<(StreamId, u64)>, StoreError>;
+}
+
 /// Every role of the store: what the composition root opens and hands out by role.
 #[async_trait]
 pub trait EventStore:
-    EventLog + Projections + RefreshSchedule + RelayCursor + ApiKeys + DataKeys + AccessLog + Archive
+    EventLog
+    + Projections
+    + RefreshSchedule
+    + RelayCursor
+    + ApiKeys
+    + DataKeys
+    + AccessLog
+    + Archive
+    + WebhookDeliveries
 {
     /// Waits for in-flight queries and closes the connections; later calls fail.
     async fn close(&self);

@@ -1918,6 +1918,108 @@ async fn reads_at_once_each_get_their_own_connection_and_key(h: &Harness) {
     assert_eq!(answers, ids.iter().map(|id| Some(*id)).collect::<Vec<_>>());
 }
 
+/// Inbound deliveries: one claim wins, a recorded id is a duplicate within the window and fresh
+/// after it, a lapsed or released claim is taken again, and a recorded event is found by its id.
+async fn a_delivery_id_is_recorded_once_within_its_window(h: &Harness) {
+    use latchkey_store::DeliveryClaim;
+    let integration = IntegrationId::new_v7();
+    let now = Utc::now().trunc_subsecs(3);
+    let window = now - Duration::hours(72);
+    let lapsed = now - Duration::seconds(30);
+    let claim = |id: &'static str, at: DateTime<Utc>, seen_after, lapsed_before| {
+        let store = h.store.clone();
+        async move {
+            store
+                .claim_delivery(integration, id, at, seen_after, lapsed_before)
+                .await
+                .unwrap()
+        }
+    };
+    // Sixteen at once: one records, the others hear it is under way.
+    let barrier = Arc::new(Barrier::new(16));
+    let racers: Vec<_> = (0..16)
+        .map(|_| {
+            let (store, barrier) = (h.store.clone(), barrier.clone());
+            tokio::spawn(async move {
+                barrier.wait().await;
+                store
+                    .claim_delivery(integration, "d-1", now, window, lapsed)
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut fresh = 0;
+    for racer in racers {
+        match racer.await.unwrap() {
+            DeliveryClaim::Fresh => fresh += 1,
+            other => assert_eq!(other, DeliveryClaim::InFlight),
+        }
+    }
+    assert_eq!(fresh, 1);
+    // Recorded with its event: a duplicate from then on, found by the event's id.
+    let connection = new_connection(&*h.store, "acme").await;
+    let recorded = h
+        .store
+        .append(
+            StreamId::Connection(connection),
+            1,
+            vec![refresh_failed()],
+            &ctx(),
+        )
+        .await
+        .unwrap();
+    h.store
+        .delivery_recorded(integration, "d-1", &recorded)
+        .await
+        .unwrap();
+    assert_eq!(
+        claim("d-1", now, window, lapsed).await,
+        DeliveryClaim::Recorded
+    );
+    assert_eq!(
+        h.store.delivery_event(recorded[0].event_id).await.unwrap(),
+        Some((StreamId::Connection(connection), 2))
+    );
+    assert_eq!(
+        h.store.delivery_event(uuid::Uuid::now_v7()).await.unwrap(),
+        None
+    );
+    // Another integration's id of the same text is its own.
+    let other = h
+        .store
+        .claim_delivery(IntegrationId::new_v7(), "d-1", now, window, lapsed)
+        .await
+        .unwrap();
+    assert_eq!(other, DeliveryClaim::Fresh);
+    // After the window, the same id is a new delivery.
+    let later = now + Duration::hours(73);
+    let fresh_again = claim("d-1", later, later - Duration::hours(72), later).await;
+    assert_eq!(fresh_again, DeliveryClaim::Fresh);
+    // A claim never recorded lapses; a released one is free at once.
+    assert_eq!(
+        claim("d-2", now, window, lapsed).await,
+        DeliveryClaim::Fresh
+    );
+    let soon = now + Duration::seconds(31);
+    assert_eq!(
+        claim("d-2", soon, window, soon - Duration::seconds(30)).await,
+        DeliveryClaim::Fresh
+    );
+    h.store.release_delivery(integration, "d-2").await.unwrap();
+    assert_eq!(
+        claim("d-2", soon, window, lapsed).await,
+        DeliveryClaim::Fresh
+    );
+    // Purging forgets what was claimed before.
+    let purged = h
+        .store
+        .purge_deliveries(later + Duration::seconds(1))
+        .await
+        .unwrap();
+    assert!(purged >= 3, "{purged}");
+}
+
 macro_rules! conformance_suite {
     ($($test:ident),* $(,)?) => {
         mod postgres {
@@ -1975,6 +2077,7 @@ conformance_suite!(
     connect_session_streams_hold_their_creation_first_and_nothing_else_first,
     a_connection_and_its_data_key_are_read_together,
     reads_at_once_each_get_their_own_connection_and_key,
+    a_delivery_id_is_recorded_once_within_its_window,
 );
 
 /// The interleaving that breaks a "highest position seen" relay: the event with the lower

@@ -151,6 +151,8 @@ struct Services {
     audit: Audit,
     auth: Arc<Authenticator>,
     access: Arc<AccessLog>,
+    /// Provider webhooks and action callbacks.
+    inbound: crate::inbound::Inbound,
 }
 
 /// The background work `run` starts, and how.
@@ -299,6 +301,7 @@ impl App {
                 config.caller_rate,
             )),
             access: Arc::new(AccessLog::default()),
+            inbound: crate::inbound::Inbound::new(store.clone(), vault.clone()),
             connections,
         };
         Ok(Self {
@@ -369,7 +372,13 @@ impl App {
         }
         if let Some(settings) = self.tasks.relay.clone() {
             let status = self.tasks.relay_status.clone();
-            background.spawn(run_relay(store.clone(), settings, status, stop.clone()));
+            background.spawn(run_relay(
+                store.clone(),
+                self.vault.clone(),
+                settings,
+                status,
+                stop.clone(),
+            ));
         }
         background.spawn(maintain_event_log(store.clone(), stop.clone()));
         background.spawn(self.vault.clone().watch(stop.clone()));

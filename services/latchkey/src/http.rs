@@ -1,5 +1,6 @@
 //! The public HTTP listener: the OAuth callback (the integrations' default redirect URI), the
-//! hosted connect pages (`connect_pages`) and a bare `/healthz`.
+//! hosted connect pages (`connect_pages`), the providers' webhook URLs (`public_webhooks`) and a
+//! bare `/healthz`.
 
 use std::net::SocketAddr;
 
@@ -28,6 +29,8 @@ pub fn router(state: HttpState) -> Router {
         .route("/oauth/start/{state}", get(start_link))
         .merge(crate::connect_pages::routes(state.clone()))
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        // Webhook bodies are read up to each integration's own limit.
+        .merge(crate::public_webhooks::routes())
         .with_state(state)
 }
 

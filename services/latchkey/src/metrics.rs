@@ -82,6 +82,35 @@ pub static RELAY_STUBBED: LazyLock<IntCounterVec> = LazyLock::new(|| {
     )
 });
 
+pub static WEBHOOK_DELIVERIES: LazyLock<IntCounterVec> = LazyLock::new(|| {
+    register(
+        IntCounterVec::new(
+            Opts::new(
+                "latchkey_webhook_deliveries_total",
+                "Inbound webhook deliveries, by integration, scheme and outcome (recorded, \
+                 unrouted, duplicate, handshake, refused_signature, refused_unconfigured, \
+                 rate_limited, too_large, failed)",
+            ),
+            &["integration", "scheme", "outcome"],
+        )
+        .unwrap_or_else(|_| unreachable!("valid metric")),
+    )
+});
+
+pub static WEBHOOK_INGEST_SECONDS: LazyLock<HistogramVec> = LazyLock::new(|| {
+    register(
+        HistogramVec::new(
+            HistogramOpts::new(
+                "latchkey_webhook_ingest_seconds",
+                "From a delivery's body read to its answer, recorded deliveries only",
+            )
+            .buckets(LATENCY_BUCKETS.to_vec()),
+            &["integration"],
+        )
+        .unwrap_or_else(|_| unreachable!("valid metric")),
+    )
+});
+
 pub static CONNECTIONS: LazyLock<IntGaugeVec> = LazyLock::new(|| {
     register(
         IntGaugeVec::new(

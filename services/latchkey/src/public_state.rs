@@ -9,6 +9,7 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use latchkey_store::EventStore;
 
 use crate::connections::Connections;
+use crate::inbound::Inbound;
 
 /// Callbacks one client address may make per second (and in a burst): a person clicks a few;
 /// a script guessing `state` values is refused with 429 before any lookup.
@@ -19,6 +20,8 @@ const CALLBACK_BURST: u32 = 50;
 pub struct HttpState {
     pub store: Arc<dyn EventStore>,
     pub connections: Connections,
+    /// Provider webhooks and action callbacks.
+    pub inbound: Inbound,
     per_address: Arc<DefaultKeyedRateLimiter<IpAddr>>,
     /// The connect pages' `frame-ancestors` sources (`'none'` unless configured).
     pub frame_ancestors: Arc<str>,
@@ -29,6 +32,7 @@ impl HttpState {
     pub fn new(
         store: Arc<dyn EventStore>,
         connections: Connections,
+        inbound: Inbound,
         frame_ancestors: &[String],
     ) -> Self {
         let rate = NonZeroU32::new(CALLBACKS_PER_SECOND).unwrap_or(NonZeroU32::MIN);
@@ -36,6 +40,7 @@ impl HttpState {
         Self {
             store,
             connections,
+            inbound,
             per_address: Arc::new(RateLimiter::keyed(
                 Quota::per_second(rate).allow_burst(burst),
             )),

@@ -175,6 +175,32 @@ impl Vault {
             .open(owner, field, sealed)?)
     }
 
+    /// Seals bytes that need not be text (a webhook body) under the owner's data key.
+    pub async fn seal_bytes(
+        &self,
+        owner: &StreamId,
+        field: Field,
+        plaintext: &[u8],
+    ) -> Result<Sealed, AppError> {
+        Ok(self
+            .data_key(owner, true)
+            .await?
+            .seal_bytes(owner, field, plaintext)?)
+    }
+
+    /// What [`Vault::seal_bytes`] sealed; `FailedPrecondition` once the owner's key is destroyed.
+    pub async fn open_bytes(
+        &self,
+        owner: &StreamId,
+        field: Field,
+        sealed: &Sealed,
+    ) -> Result<Vec<u8>, AppError> {
+        Ok(self
+            .data_key(owner, false)
+            .await?
+            .open_bytes(owner, field, sealed)?)
+    }
+
     /// Seals a secret with a fingerprint under the owner's data key (stable across rotations).
     pub async fn seal_secret(
         &self,

@@ -312,10 +312,17 @@ pub fn apply(state: Option<State>, event: &Event, meta: &EventMeta) -> Option<St
         }
         (None, _) => return None,
         (Some(s), Event::ConnectionCreated { .. }) => return Some(s),
+        // Deliveries are kept in the stream, not in the state: only its version moves.
+        (Some(mut s), Event::WebhookReceived { .. } | Event::ActionReceived { .. }) => {
+            s.version = meta.version;
+            return Some(s);
+        }
         (Some(s), _) => s,
     };
     match event {
-        Event::ConnectionCreated { .. } => {}
+        Event::ConnectionCreated { .. }
+        | Event::WebhookReceived { .. }
+        | Event::ActionReceived { .. } => {}
         Event::ConnectionUpdated { profile } => s.profile = profile.clone(),
         Event::Validated { valid, reason } => {
             s.last_validation = Some(LastValidation {

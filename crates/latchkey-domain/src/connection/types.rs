@@ -419,6 +419,14 @@ pub enum Event {
     AuthorizationOpened {
         browser_digest: String,
     },
+    /// A provider's webhook delivery routed to this connection (its body sealed here).
+    WebhookReceived {
+        delivery: crate::delivery::Delivery,
+    },
+    /// An action callback (Slack interactivity, a slash command) routed to this connection.
+    ActionReceived {
+        delivery: crate::delivery::Delivery,
+    },
 }
 
 impl State {
@@ -452,6 +460,8 @@ impl Event {
             Self::CallbackCaptured { .. } => "callback_captured",
             Self::RefreshTokenExpiring { .. } => "refresh_token_expiring",
             Self::AuthorizationOpened { .. } => "authorization_opened",
+            Self::WebhookReceived { .. } => "webhook_received",
+            Self::ActionReceived { .. } => "action_received",
         }
     }
 

@@ -57,6 +57,18 @@ pub enum Event {
         webhook_secret: SecretChange,
     },
     IntegrationDeleted {},
+    /// A verified delivery that matched no connection (its body sealed with this integration's
+    /// key).
+    WebhookUnrouted {
+        delivery: crate::delivery::Delivery,
+    },
+    /// A provider's handshake with the webhook URL, answered.
+    WebhookHandshake {
+        handshake: crate::delivery::Handshake,
+        /// The connection whose URL it was, for a per-connection URL.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        connection_id: Option<crate::ConnectionId>,
+    },
 }
 
 impl Event {
@@ -65,6 +77,8 @@ impl Event {
             Self::IntegrationCreated { .. } => "integration_created",
             Self::IntegrationUpdated { .. } => "integration_updated",
             Self::IntegrationDeleted { .. } => "integration_deleted",
+            Self::WebhookUnrouted { .. } => "webhook_unrouted",
+            Self::WebhookHandshake { .. } => "webhook_handshake",
         }
     }
 
@@ -197,6 +211,11 @@ pub fn apply(state: Option<State>, event: &Event, meta: &EventMeta) -> Option<St
                     }
                 }
                 Event::IntegrationDeleted {} => s.deleted = true,
+                Event::WebhookUnrouted { .. } | Event::WebhookHandshake { .. } => {
+                    // Kept in the stream, not in the state.
+                    s.version = meta.version;
+                    return Some(s);
+                }
             }
             s.version = meta.version;
             s.updated_at = meta.occurred_at;

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::delivery::WebhookRouting;
 use crate::webhook::WebhookScheme;
 use crate::{FieldViolation, ValidationErrors};
 
@@ -15,6 +16,9 @@ pub struct WebhookSettings {
     /// The largest webhook body accepted, in bytes.
     #[serde(default = "default_max_body")]
     pub webhook_max_body_bytes: u32,
+    /// How deliveries are read and routed to connections.
+    #[serde(default)]
+    pub webhook_routing: WebhookRouting,
 }
 
 impl WebhookSettings {
@@ -32,6 +36,7 @@ pub struct WebhookSettingsInput {
     pub webhook: Option<WebhookScheme>,
     /// `None` takes 1 MiB.
     pub webhook_max_body_bytes: Option<u32>,
+    pub webhook_routing: WebhookRouting,
 }
 
 impl WebhookSettingsInput {
@@ -51,6 +56,7 @@ impl WebhookSettingsInput {
                 .webhook
                 .and_then(|scheme| e.check(scheme.check("webhook"))),
             webhook_max_body_bytes,
+            webhook_routing: self.webhook_routing.check("webhook_routing", &mut e.0),
         }
     }
 }

@@ -3,6 +3,7 @@
 //! every shared role is implemented.
 
 mod access;
+mod deliveries;
 mod keys;
 mod log;
 mod projections;

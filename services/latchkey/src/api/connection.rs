@@ -5,6 +5,7 @@ use latchkey_proto::v1::connection_service_server::ConnectionService;
 use tonic::{Request, Response, Status};
 
 use super::convert;
+use super::deliveries::{DeliveryQuery, record_to_pb};
 use super::requests::{
     ConnectionList, ConnectionQuery, ProfileUpdate, RevokeRequest, TokenRequest, connection_id,
 };
@@ -17,20 +18,28 @@ use crate::connections::connect::{ClientCredentialsRequest, PasswordRequest};
 use crate::connections::import::ImportRequest;
 use crate::connections::sessions::SessionRequest;
 use crate::error::AppError;
+use crate::inbound::Inbound;
 use latchkey_domain::connection::refresh::Need;
 use secrecy::ExposeSecret as _;
 
 #[derive(Debug, Clone)]
 pub struct ConnectionApi {
     connections: Connections,
+    inbound: Inbound,
     auth: Arc<Authenticator>,
     access: Arc<AccessLog>,
 }
 
 impl ConnectionApi {
-    pub fn new(connections: Connections, auth: Arc<Authenticator>, access: Arc<AccessLog>) -> Self {
+    pub fn new(
+        connections: Connections,
+        inbound: Inbound,
+        auth: Arc<Authenticator>,
+        access: Arc<AccessLog>,
+    ) -> Self {
         Self {
             connections,
+            inbound,
             auth,
             access,
         }
@@ -240,5 +249,42 @@ impl ConnectionService for ConnectionApi {
         Ok(Response::new(convert::connections_to_pb(
             &states, list.page,
         )))
+    }
+
+    async fn list_webhook_deliveries(
+        &self,
+        request: Request<pb::ListWebhookDeliveriesRequest>,
+    ) -> Result<Response<pb::ListWebhookDeliveriesResponse>, Status> {
+        let caller = self.auth.caller(&request, Role::Reader).await?;
+        let query: DeliveryQuery = checked(request)?;
+        let (records, next) = self
+            .inbound
+            .list_deliveries(
+                &caller,
+                query.source,
+                query.since,
+                query.limit,
+                query.from_version,
+            )
+            .await?;
+        Ok(Response::new(pb::ListWebhookDeliveriesResponse {
+            deliveries: records.into_iter().map(record_to_pb).collect(),
+            next_page_token: next.map(|v| v.to_string()).unwrap_or_default(),
+        }))
+    }
+
+    async fn get_webhook_delivery(
+        &self,
+        request: Request<pb::GetWebhookDeliveryRequest>,
+    ) -> Result<Response<pb::WebhookDeliveryRecord>, Status> {
+        let caller = self.auth.caller(&request, Role::Reader).await?;
+        let event_id = uuid::Uuid::try_parse(&request.get_ref().event_id).map_err(|_| {
+            AppError::from(latchkey_domain::FieldViolation::new(
+                "event_id",
+                "is not an event id (a UUID)",
+            ))
+        })?;
+        let record = self.inbound.get_delivery(&caller, event_id).await?;
+        Ok(Response::new(record_to_pb(record)))
     }
 }

@@ -100,6 +100,7 @@ async fn grpc(
         .add_service(
             ConnectionServiceServer::new(ConnectionApi::new(
                 services.connections.clone(),
+                services.inbound.clone(),
                 auth.clone(),
                 services.access.clone(),
             ))
@@ -147,6 +148,7 @@ pub(super) async fn serve(
         router(HttpState::new(
             shared.store.clone(),
             services.connections.clone(),
+            services.inbound.clone(),
             &public.frame_ancestors,
         )),
         limits,

@@ -6,15 +6,11 @@ use latchkey_crypto::Field;
 use latchkey_domain::{
     ConnectionId, FieldViolation, IntegrationId, StreamId, ValidationErrors, connection,
 };
-use secrecy::ExposeSecret;
 
 use super::Integrations;
 use crate::callers::{Caller, Scope};
 use crate::connections::live_connections_of_account;
 use crate::error::AppError;
-
-/// Bodies larger than this are hashed on the blocking pool.
-const LARGE_BODY: usize = 64 * 1024;
 
 /// What `VerifyWebhook` answers.
 #[derive(Debug)]
@@ -67,33 +63,9 @@ impl Integrations {
                 &sealed.sealed,
             )
             .await?;
-        let base64 = scheme.encoding == "base64";
-        let verdict = match scheme.signed_parts(headers, body, Utc::now().timestamp()) {
-            Err(reason) => Err(reason),
-            Ok((message, signatures)) => {
-                let key = scheme.key(secret.expose_secret());
-                let check = move || match key {
-                    Ok(key) => latchkey_crypto::hmac_sha256_matches_any(
-                        &key,
-                        &message,
-                        &signatures,
-                        base64,
-                    )
-                    .then_some(())
-                    .ok_or_else(|| "the signature does not match".to_owned()),
-                    // Why the secret cannot key this scheme.
-                    Err(reason) => Err(reason),
-                };
-                // A large body is hashed off the async workers, which other callers share.
-                if body.len() > LARGE_BODY {
-                    tokio::task::spawn_blocking(check)
-                        .await
-                        .map_err(|e| AppError::Internal(format!("webhook check: {e}")))?
-                } else {
-                    check()
-                }
-            }
-        };
+        let verdict =
+            crate::inbound::signature_holds(scheme, &secret, headers, body, Utc::now().timestamp())
+                .await?;
         let account = (verdict.is_ok() && !scheme.account_pointer.is_empty())
             .then(|| serde_json::from_slice::<serde_json::Value>(body).ok())
             .flatten()

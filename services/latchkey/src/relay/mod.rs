@@ -42,6 +42,7 @@ const STANDBY_POLL: Duration = Duration::from_secs(2);
 const STUBS_SHOWN: usize = 10;
 
 pub use crate::config::NatsConfig as RelaySettings;
+use crate::vault::Vault;
 
 /// What `/healthz` shows of the relay.
 #[derive(Debug, Default)]
@@ -143,6 +144,7 @@ pub fn subject(prefix: &str, event: &RecordedEvent) -> String {
 /// free, and publishes while it holds it.
 pub async fn run_relay(
     store: Arc<dyn EventStore>,
+    vault: Arc<Vault>,
     settings: RelaySettings,
     status: Arc<RelayStatus>,
     shutdown: CancellationToken,
@@ -188,6 +190,7 @@ pub async fn run_relay(
                     tracing::info!(stream = %settings.stream, fence, "this replica is the active relay");
                     let lease = Lease {
                         store: &*store,
+                        vault: &vault,
                         name: &settings.stream,
                         owner: &owner,
                         fence,
@@ -243,6 +246,8 @@ pub async fn run_relay(
 /// The relay lease this replica holds.
 struct Lease<'a> {
     store: &'a dyn EventStore,
+    /// Opens deliveries' bodies for the feed.
+    vault: &'a Vault,
     name: &'a str,
     owner: &'a str,
     fence: u64,
@@ -304,8 +309,15 @@ async fn publish_while_held(
         let full = batch.len() == BATCH as usize;
         // Sending stops short of the lease's end (less a margin for the clocks' disagreement).
         let send_until = lease.renewed + LEASE - LEASE_MARGIN;
-        let outcome =
-            publish::publish_batch(publisher, &settings.subject_prefix, &batch, send_until).await;
+        let opened = open_bodies(lease.vault, &batch).await?;
+        let outcome = publish::publish_batch(
+            publisher,
+            &settings.subject_prefix,
+            &batch,
+            &opened,
+            send_until,
+        )
+        .await;
         if !outcome.stubbed.is_empty() {
             crate::metrics::RELAY_STUBBED
                 .with_label_values(&[settings.stream.as_str()])
@@ -353,6 +365,46 @@ async fn publish_while_held(
             () = tokio::time::sleep(POLL) => {}
         }
     }
+}
+
+/// The bodies of the batch's deliveries, opened for the feed. A body whose key was destroyed
+/// (its connection deleted before the relay got to it) goes out without its body.
+async fn open_bodies(
+    vault: &Vault,
+    batch: &[(latchkey_store::Cursor, latchkey_store::RecordedEvent)],
+) -> Result<publish::Opened, String> {
+    use latchkey_domain::{DomainEvent, connection, integration};
+    let mut opened = publish::Opened::new();
+    for (_, event) in batch {
+        if !matches!(
+            event.event_type.as_str(),
+            "webhook_received" | "action_received" | "webhook_unrouted"
+        ) {
+            continue;
+        }
+        let delivery = match event.event() {
+            Ok(DomainEvent::Connection(
+                connection::Event::WebhookReceived { delivery }
+                | connection::Event::ActionReceived { delivery },
+            ))
+            | Ok(DomainEvent::Integration(integration::Event::WebhookUnrouted { delivery })) => {
+                delivery
+            }
+            _ => continue,
+        };
+        let field = latchkey_crypto::Field::WebhookBody;
+        match vault
+            .open_bytes(&event.stream_id, field, &delivery.body)
+            .await
+        {
+            Ok(body) => {
+                opened.insert(event.position, body);
+            }
+            Err(crate::error::AppError::FailedPrecondition(_)) => {}
+            Err(e) => return Err(format!("opening a delivery's body: {e}")),
+        }
+    }
+    Ok(opened)
 }
 
 /// The backlog while this replica does not publish (failing, standing by): from the saved

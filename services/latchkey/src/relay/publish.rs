@@ -9,7 +9,7 @@
 //! An event NATS refuses for good (larger than the stream takes, a subject the relay may not
 //! publish to) is replaced by a stub, and publication goes on.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::future::Future;
 use std::pin::Pin;
 use std::time::Instant;
@@ -76,13 +76,47 @@ fn headers(event: &RecordedEvent) -> Vec<(&'static str, String)> {
     ]
 }
 
-/// An event's message: the protobuf `latchkey.v1.Event`.
-pub fn message(prefix: &str, event: &RecordedEvent) -> Outgoing {
+/// The opened bodies of a batch's deliveries, by position.
+pub type Opened = HashMap<i64, Vec<u8>>;
+
+/// An event's message: the protobuf `latchkey.v1.Event`. A delivery carries its `opened` body
+/// (the feed is the platform's own bus) and its event type and delivery id as headers too.
+pub fn message(prefix: &str, event: &RecordedEvent, opened: Option<&[u8]>) -> Outgoing {
+    use latchkey_proto::v1::event::Payload;
+    let mut pb = wire::event_to_pb(event);
+    let mut headers = headers(event);
+    if let Some(
+        Payload::WebhookReceived(delivery)
+        | Payload::ActionReceived(delivery)
+        | Payload::WebhookUnrouted(delivery),
+    ) = pb.payload.as_mut()
+    {
+        if !delivery.event_type.is_empty() {
+            headers.push(("Latchkey-Webhook-Type", header_text(&delivery.event_type)));
+        }
+        headers.push(("Latchkey-Delivery-Id", header_text(&delivery.delivery_id)));
+        if let Some(body) = opened {
+            delivery.body = body.to_vec();
+        }
+    }
     Outgoing {
         subject: subject(prefix, event),
-        headers: headers(event),
-        payload: wire::event_to_pb(event).encode_to_vec(),
+        headers,
+        payload: pb.encode_to_vec(),
     }
+}
+
+/// A provider's text as a header value: printable ASCII only.
+fn header_text(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_ascii_graphic() || c == ' ' {
+                c
+            } else {
+                '?'
+            }
+        })
+        .collect()
 }
 
 /// The stub that stands for an event NATS refused: its place in the log and why, no payload.
@@ -133,6 +167,7 @@ struct Batch<'a> {
     publisher: &'a dyn Publisher,
     prefix: &'a str,
     events: &'a [(Cursor, RecordedEvent)],
+    opened: &'a Opened,
     in_flight: VecDeque<InFlight>,
     busy: HashSet<StreamId>,
     outcome: Outcome,
@@ -148,7 +183,8 @@ impl Batch<'_> {
             let outgoing = match &reason {
                 Some(reason) => stub(self.prefix, event, reason),
                 None => {
-                    let full = message(self.prefix, event);
+                    let body = self.opened.get(&event.position).map(Vec::as_slice);
+                    let full = message(self.prefix, event, body);
                     if full.size() > max {
                         reason = Some(format!(
                             "the event is {} bytes, more than the {max} NATS takes",
@@ -233,12 +269,14 @@ pub async fn publish_batch(
     publisher: &dyn Publisher,
     prefix: &str,
     events: &[(Cursor, RecordedEvent)],
+    opened: &Opened,
     send_until: Instant,
 ) -> Outcome {
     let mut batch = Batch {
         publisher,
         prefix,
         events,
+        opened,
         in_flight: VecDeque::with_capacity(WINDOW),
         busy: HashSet::new(),
         outcome: Outcome::default(),
@@ -368,7 +406,8 @@ mod tests {
                 return stubbed;
             }
             let until = Instant::now() + std::time::Duration::from_secs(60);
-            let outcome = publish_batch(publisher, "t", &events[from..], until).await;
+            let outcome =
+                publish_batch(publisher, "t", &events[from..], &Opened::new(), until).await;
             stubbed.extend(outcome.stubbed);
             if let Some(cursor) = outcome.acknowledged {
                 from = events.iter().position(|(c, _)| *c == cursor).unwrap() + 1;
@@ -407,7 +446,7 @@ mod tests {
     async fn nothing_is_sent_once_the_lease_must_be_confirmed_again() {
         let events = log(2, 5);
         let publisher = fake();
-        let outcome = publish_batch(&publisher, "t", &events, Instant::now()).await;
+        let outcome = publish_batch(&publisher, "t", &events, &Opened::new(), Instant::now()).await;
         assert!(outcome.cut_short && outcome.acknowledged.is_none());
         assert!(publisher.stored.lock().unwrap().is_empty());
     }

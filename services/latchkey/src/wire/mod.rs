@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use latchkey_proto::v1 as pb;
 use latchkey_store::RecordedEvent;
 
-mod payload;
+pub mod payload;
 
 pub fn timestamp(at: DateTime<Utc>) -> prost_types::Timestamp {
     prost_types::Timestamp {

@@ -130,6 +130,22 @@ fn connection_payload(event: &connection::Event) -> Payload {
         E::CallbackCaptured { values } => Payload::CallbackCaptured(pb::CallbackCaptured {
             values: values.clone().into_iter().collect(),
         }),
+        E::WebhookReceived { delivery: d } => Payload::WebhookReceived(delivery(d)),
+        E::ActionReceived { delivery: d } => Payload::ActionReceived(delivery(d)),
+    }
+}
+
+/// A delivery on the wire, its body left out (it is sealed in the log).
+pub fn delivery(d: &latchkey_domain::delivery::Delivery) -> pb::WebhookDelivery {
+    pb::WebhookDelivery {
+        delivery_id: d.delivery_id.clone(),
+        event_type: d.event_type.clone(),
+        routing_keys: d.routing_keys.clone(),
+        scheme: d.scheme.clone(),
+        headers: d.headers.clone().into_iter().collect(),
+        content_type: d.content_type.clone(),
+        size: d.size,
+        body: Vec::new(),
     }
 }
 
@@ -154,6 +170,14 @@ fn integration_payload(event: &integration::Event) -> Payload {
             })
         }
         E::IntegrationDeleted {} => Payload::IntegrationDeleted(pb::IntegrationDeleted {}),
+        E::WebhookUnrouted { delivery: d } => Payload::WebhookUnrouted(delivery(d)),
+        E::WebhookHandshake {
+            handshake,
+            connection_id,
+        } => Payload::WebhookHandshake(pb::WebhookHandshake {
+            handshake: handshake.as_str().to_owned(),
+            connection_id: connection_id.map(|c| c.to_string()).unwrap_or_default(),
+        }),
     }
 }
 

@@ -1,5 +1,6 @@
 //! The webhooks section on the wire.
 
+use latchkey_domain::delivery::{Handshake, WebhookRouting};
 use latchkey_domain::integration::{WebhookSettings, WebhookSettingsInput};
 use latchkey_domain::webhook::{WebhookKind, WebhookScheme};
 use latchkey_domain::{FieldViolation, ValidationErrors};
@@ -42,9 +43,27 @@ pub(super) fn input(
             })
         }
     };
+    let routing = c.webhook_routing.clone().unwrap_or_default();
+    let handshake = Handshake::parse(&routing.handshake).unwrap_or_else(|| {
+        errors.push(FieldViolation::new(
+            "config.webhook_routing.handshake",
+            "must be empty, slack, microsoft_graph, zoom, dropbox or meta",
+        ));
+        Handshake::None
+    });
     WebhookSettingsInput {
         webhook,
         webhook_max_body_bytes: c.webhook_max_body_bytes,
+        webhook_routing: WebhookRouting {
+            event_type_from: routing.event_type_from,
+            delivery_id_from: routing.delivery_id_from,
+            routing_key_from: routing.routing_key_from,
+            match_on: routing.match_on,
+            handshake,
+            form_bodies_are_actions: routing.form_bodies_are_actions,
+            action_ack: routing.action_ack,
+            rate_per_second: routing.rate_per_second,
+        },
     }
 }
 
@@ -65,4 +84,18 @@ pub(super) fn fill(p: &WebhookSettings, c: &mut pb::IntegrationConfig) {
         account_pointer: w.account_pointer.clone(),
     });
     c.webhook_max_body_bytes = Some(p.webhook_max_body_bytes);
+    let r = &p.webhook_routing;
+    c.webhook_routing = (*r != WebhookRouting::default()).then(|| pb::WebhookRouting {
+        event_type_from: r.event_type_from.clone(),
+        delivery_id_from: r.delivery_id_from.clone(),
+        routing_key_from: r.routing_key_from.clone(),
+        match_on: r.match_on.clone(),
+        handshake: match r.handshake {
+            Handshake::None => String::new(),
+            other => other.as_str().to_owned(),
+        },
+        form_bodies_are_actions: r.form_bodies_are_actions,
+        action_ack: r.action_ack.clone(),
+        rate_per_second: r.rate_per_second,
+    });
 }

@@ -1,0 +1,419 @@
+//! Inbound deliveries: provider webhooks and action callbacks sent to
+//! `{LATCHKEY_PUBLIC_URL}/webhooks/{integration_id}[/{connection_id}]`. Each is verified against
+//! the integration's scheme and secret (fail closed), answered as a handshake when it is one,
+//! recorded once per delivery id on every connection it routes to (or as unrouted on the
+//! integration) with its body sealed, and only then acknowledged.
+
+mod deliveries;
+mod record;
+mod verify;
+
+use std::collections::{BTreeMap, HashMap};
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use chrono::Utc;
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use latchkey_crypto::Field;
+use latchkey_domain::delivery::{self, HandshakeAnswer, HandshakeStep};
+use latchkey_domain::{ConnectionId, IntegrationId, StreamId, connection, integration};
+use latchkey_store::EventStore;
+use secrecy::{ExposeSecret, SecretString};
+
+pub use deliveries::{DeliveryRecord, DeliverySource};
+pub use verify::signature_holds;
+
+use crate::error::AppError;
+use crate::vault::Vault;
+
+/// One request to a webhook URL, as the listener read it.
+#[derive(Debug)]
+pub struct InboundRequest {
+    pub connection_id: Option<ConnectionId>,
+    /// `GET` or `POST`.
+    pub method: String,
+    /// The URL's decoded query.
+    pub query: Vec<(String, String)>,
+    /// Lower-case names.
+    pub headers: BTreeMap<String, String>,
+    pub body: Vec<u8>,
+}
+
+/// Why a delivery is not taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// Missing or bad signature, stale timestamp, no secret configured (401).
+    Unauthorized,
+    /// Unknown integration or connection (404).
+    NotFound,
+    /// Neither a delivery nor a handshake the integration expects (405).
+    MethodNotAllowed,
+    /// Over the integration's body limit (413).
+    TooLarge,
+    /// Over the integration's rate (429).
+    TooMany,
+    /// The same delivery is being recorded by another request (409: the provider sends it again).
+    InFlight,
+    /// The store could not record it (503: the provider sends it again).
+    Unavailable,
+}
+
+/// What the provider is answered.
+#[derive(Debug)]
+pub enum Reply {
+    /// 200 with this body (empty: none).
+    Ok {
+        content_type: &'static str,
+        body: String,
+    },
+    Refused {
+        refusal: Refusal,
+        reason: String,
+    },
+}
+
+impl Reply {
+    fn empty() -> Self {
+        Self::Ok {
+            content_type: "text/plain; charset=utf-8",
+            body: String::new(),
+        }
+    }
+
+    fn refused(refusal: Refusal, reason: impl Into<String>) -> Self {
+        Self::Refused {
+            refusal,
+            reason: reason.into(),
+        }
+    }
+
+    fn answer(answer: HandshakeAnswer) -> Self {
+        Self::Ok {
+            content_type: answer.content_type,
+            body: answer.body,
+        }
+    }
+}
+
+/// How long a delivery id is remembered.
+const DEDUPE_HOURS: i64 = 72;
+/// How long a claim not recorded holds off another request for the same delivery.
+const CLAIM_SECONDS: i64 = 30;
+/// How often this process forgets delivery ids older than the window.
+const PURGE_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
+
+#[derive(Clone)]
+pub struct Inbound {
+    store: Arc<dyn EventStore>,
+    vault: Arc<Vault>,
+    /// Per integration: its rate and the limiter at that rate.
+    limiters: Arc<Mutex<HashMap<IntegrationId, (u32, Arc<DefaultDirectRateLimiter>)>>>,
+    /// One append at a time per stream from this process, with the version it left.
+    streams: Arc<record::StreamLocks>,
+    purged: Arc<Mutex<Option<Instant>>>,
+}
+
+impl std::fmt::Debug for Inbound {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Inbound").finish_non_exhaustive()
+    }
+}
+
+/// What a request came to, for the deliveries counter.
+type Outcome = &'static str;
+
+impl Inbound {
+    pub fn new(store: Arc<dyn EventStore>, vault: Arc<Vault>) -> Self {
+        Self {
+            store,
+            vault,
+            limiters: Arc::default(),
+            streams: Arc::default(),
+            purged: Arc::default(),
+        }
+    }
+
+    /// The live integration a webhook URL names, read before its body (whose limit it sets).
+    pub async fn integration(&self, id: IntegrationId) -> Result<integration::State, Reply> {
+        match self.store.integration(id).await {
+            Ok(Some(state)) if !state.deleted => Ok(state),
+            Ok(_) => Err(Reply::refused(Refusal::NotFound, "no such integration")),
+            Err(e) => {
+                tracing::warn!(error = %e, "reading an integration for a webhook failed");
+                Err(Reply::refused(Refusal::Unavailable, "try again later"))
+            }
+        }
+    }
+
+    /// Counts a body refused for its size.
+    pub fn too_large(&self, integration: &integration::State) -> Reply {
+        count(integration, "too_large");
+        Reply::refused(
+            Refusal::TooLarge,
+            format!(
+                "the body is over this integration's webhook_max_body_bytes ({})",
+                integration.config.webhooks.webhook_max_body_bytes
+            ),
+        )
+    }
+
+    /// Takes one request to the integration's webhook URL.
+    pub async fn receive(
+        &self,
+        integration: &integration::State,
+        request: InboundRequest,
+    ) -> Reply {
+        let started = Instant::now();
+        if !self.admit(integration) {
+            count(integration, "rate_limited");
+            return Reply::refused(
+                Refusal::TooMany,
+                "over this integration's webhook rate; send it again later",
+            );
+        }
+        let (reply, outcome) = match self.handle(integration, request).await {
+            Ok(done) => done,
+            Err(e) => {
+                tracing::warn!(integration = %integration.id, error = %e, "a webhook delivery could not be recorded");
+                (
+                    Reply::refused(Refusal::Unavailable, "not recorded; send it again later"),
+                    "failed",
+                )
+            }
+        };
+        count(integration, outcome);
+        if matches!(outcome, "recorded" | "unrouted") {
+            crate::metrics::WEBHOOK_INGEST_SECONDS
+                .with_label_values(&[integration.id.to_string().as_str()])
+                .observe(started.elapsed().as_secs_f64());
+        }
+        self.purge_now_and_then().await;
+        reply
+    }
+
+    fn admit(&self, integration: &integration::State) -> bool {
+        let rate = integration.config.webhooks.webhook_routing.rate();
+        let limiter = {
+            let mut limiters = self.limiters.lock().unwrap_or_else(|p| p.into_inner());
+            let entry = limiters
+                .entry(integration.id)
+                .or_insert_with(|| (0, limiter(1)));
+            if entry.0 != rate {
+                *entry = (rate, limiter(rate));
+            }
+            entry.1.clone()
+        };
+        limiter.check().is_ok()
+    }
+
+    async fn handle(
+        &self,
+        integration: &integration::State,
+        request: InboundRequest,
+    ) -> Result<(Reply, Outcome), AppError> {
+        let target = match request.connection_id {
+            Some(id) => match self.store.connection(id).await? {
+                Some(state)
+                    if state.integration_id == integration.id
+                        && state.status != connection::Status::Deleted =>
+                {
+                    Some(state)
+                }
+                _ => {
+                    return Ok((
+                        Reply::refused(Refusal::NotFound, "no such connection"),
+                        "not_found",
+                    ));
+                }
+            },
+            None => None,
+        };
+        let routing = &integration.config.webhooks.webhook_routing;
+        let content_type = request
+            .headers
+            .get("content-type")
+            .cloned()
+            .unwrap_or_default();
+        let doc = delivery::document(&content_type, &request.body);
+        let step = delivery::handshake(
+            routing.handshake,
+            &request.method,
+            &request.query,
+            doc.as_ref(),
+        );
+        if let Some(step) = step {
+            return self
+                .handshake(integration, target.as_ref(), &request, step)
+                .await;
+        }
+        if request.method != "POST" {
+            return Ok((
+                Reply::refused(
+                    Refusal::MethodNotAllowed,
+                    "this URL takes POST deliveries (and the handshake its integration names)",
+                ),
+                "not_allowed",
+            ));
+        }
+        let scheme = match self.verified(integration, &request).await? {
+            Ok((_, scheme)) => scheme,
+            Err(refused) => return Ok(refused),
+        };
+        let parsed = record::Parsed::read(integration, &content_type, doc.as_ref(), &request);
+        self.record(integration, target, parsed, scheme, &request.body)
+            .await
+    }
+
+    /// The integration's webhook secret when the request's signature holds under its scheme;
+    /// else the refusal (nothing is recorded).
+    async fn verified(
+        &self,
+        integration: &integration::State,
+        request: &InboundRequest,
+    ) -> Result<Result<(SecretString, &'static str), (Reply, Outcome)>, AppError> {
+        let Some(secret) = self.secret(integration).await? else {
+            return Ok(Err((
+                Reply::refused(
+                    Refusal::Unauthorized,
+                    "this integration has no webhook scheme and secret: deliveries are refused",
+                ),
+                "refused_unconfigured",
+            )));
+        };
+        let Some(scheme) = integration.config.webhooks.webhook.as_ref() else {
+            return Ok(Err((
+                Reply::refused(Refusal::Unauthorized, "no webhook scheme"),
+                "refused_unconfigured",
+            )));
+        };
+        let now = Utc::now().timestamp();
+        match signature_holds(scheme, &secret, &request.headers, &request.body, now).await? {
+            Ok(()) => Ok(Ok((secret, scheme_name(scheme)))),
+            Err(reason) => Ok(Err((
+                Reply::refused(Refusal::Unauthorized, reason),
+                "refused_signature",
+            ))),
+        }
+    }
+
+    async fn secret(
+        &self,
+        integration: &integration::State,
+    ) -> Result<Option<SecretString>, AppError> {
+        let (Some(_), Some(sealed)) = (
+            integration.config.webhooks.webhook.as_ref(),
+            integration.webhook_secret.as_ref(),
+        ) else {
+            return Ok(None);
+        };
+        let owner = StreamId::Integration(integration.id);
+        Ok(Some(
+            self.vault
+                .open(&owner, Field::WebhookSecret, &sealed.sealed)
+                .await?,
+        ))
+    }
+
+    async fn handshake(
+        &self,
+        integration: &integration::State,
+        target: Option<&connection::State>,
+        request: &InboundRequest,
+        step: HandshakeStep,
+    ) -> Result<(Reply, Outcome), AppError> {
+        let answer = match step {
+            HandshakeStep::Unsigned(answer) => answer,
+            HandshakeStep::TokenEcho { given, answer } => {
+                let secret = self.secret(integration).await?;
+                let holds = secret.as_ref().is_some_and(|secret| {
+                    latchkey_crypto::same_secret(
+                        given.as_bytes(),
+                        secret.expose_secret().as_bytes(),
+                    )
+                });
+                if !holds {
+                    return Ok((
+                        Reply::refused(Refusal::Unauthorized, "the verify token is not the secret"),
+                        "refused_signature",
+                    ));
+                }
+                answer
+            }
+            HandshakeStep::Signed(answer) => match self.verified(integration, request).await? {
+                Ok(_) => answer,
+                Err(refused) => return Ok(refused),
+            },
+            HandshakeStep::ZoomValidation { plain_token } => {
+                match self.verified(integration, request).await? {
+                    Ok((secret, _)) => HandshakeAnswer {
+                        content_type: "application/json",
+                        body: serde_json::json!({
+                            "plainToken": plain_token,
+                            "encryptedToken": latchkey_crypto::hmac_sha256_hex(
+                                secret.expose_secret().as_bytes(),
+                                plain_token.as_bytes(),
+                            ),
+                        })
+                        .to_string(),
+                    },
+                    Err(refused) => return Ok(refused),
+                }
+            }
+        };
+        let event = integration::Event::WebhookHandshake {
+            handshake: integration.config.webhooks.webhook_routing.handshake,
+            connection_id: target.map(|c| c.id),
+        };
+        self.streams
+            .append(
+                self.store.as_ref(),
+                StreamId::Integration(integration.id),
+                event.into(),
+            )
+            .await?;
+        Ok((Reply::answer(answer), "handshake"))
+    }
+
+    async fn purge_now_and_then(&self) {
+        {
+            let mut purged = self.purged.lock().unwrap_or_else(|p| p.into_inner());
+            if purged.is_some_and(|at| at.elapsed() < PURGE_EVERY) {
+                return;
+            }
+            *purged = Some(Instant::now());
+        }
+        let before = Utc::now() - chrono::Duration::hours(DEDUPE_HOURS);
+        if let Err(e) = self.store.purge_deliveries(before).await {
+            tracing::warn!(error = %e, "forgetting old webhook delivery ids failed");
+        }
+    }
+}
+
+fn limiter(rate: u32) -> Arc<DefaultDirectRateLimiter> {
+    let rate = NonZeroU32::new(rate).unwrap_or(NonZeroU32::MIN);
+    Arc::new(RateLimiter::direct(Quota::per_second(rate)))
+}
+
+fn scheme_name(scheme: &latchkey_domain::webhook::WebhookScheme) -> &'static str {
+    use latchkey_domain::webhook::WebhookKind;
+    match scheme.kind {
+        WebhookKind::HmacBody => "hmac_body",
+        WebhookKind::HmacTimestamped => "hmac_timestamped",
+        WebhookKind::Stripe => "stripe",
+        WebhookKind::StandardWebhooks => "standard_webhooks",
+    }
+}
+
+fn count(integration: &integration::State, outcome: Outcome) {
+    let scheme = integration
+        .config
+        .webhooks
+        .webhook
+        .as_ref()
+        .map(scheme_name)
+        .unwrap_or("none");
+    crate::metrics::WEBHOOK_DELIVERIES
+        .with_label_values(&[integration.id.to_string().as_str(), scheme, outcome])
+        .inc();
+}

@@ -1,0 +1,351 @@
+//! Recording a verified delivery: its id claimed once, its connections found, one event on each
+//! (or one unrouted event on the integration) with the body sealed under that stream's key, and
+//! the claim marked recorded, all before the provider hears 2xx.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+use chrono::Utc;
+use latchkey_crypto::Field;
+use latchkey_domain::delivery::{self, Delivery};
+use latchkey_domain::{DomainEvent, StreamId, connection, integration};
+use latchkey_store::{
+    ConnectionFilter, DeliveryClaim, EventContext, EventStore, Page, RecordedEvent, StoreError,
+};
+use serde_json::Value;
+
+use super::{CLAIM_SECONDS, DEDUPE_HOURS, Inbound, InboundRequest, Outcome, Refusal, Reply};
+use crate::connections::live_connections_of_account;
+use crate::error::AppError;
+
+/// The longest delivery id or event type kept as given (a longer one is kept as its digest or
+/// cut).
+const MAX_TEXT: usize = 256;
+/// The most routing keys one delivery routes by.
+const MAX_KEYS: usize = 100;
+/// The most connections one delivery fans out to.
+const MAX_TARGETS: usize = 1000;
+/// Appends to one stream tried again after another writer moved it.
+const APPEND_ATTEMPTS: usize = 20;
+
+/// What was read from a delivery.
+pub(super) struct Parsed {
+    delivery_id: String,
+    event_type: String,
+    routing_keys: Vec<String>,
+    action: bool,
+    headers: BTreeMap<String, String>,
+    content_type: String,
+}
+
+impl Parsed {
+    pub(super) fn read(
+        integration: &integration::State,
+        content_type: &str,
+        doc: Option<&Value>,
+        request: &InboundRequest,
+    ) -> Self {
+        let routing = &integration.config.webhooks.webhook_routing;
+        let headers = &request.headers;
+        let delivery_id = delivery::read(&routing.delivery_id_from, doc, headers)
+            .into_iter()
+            .next()
+            .map(|id| {
+                if id.len() > MAX_TEXT {
+                    format!("sha256:{}", latchkey_crypto::sha256_hex(id.as_bytes()))
+                } else {
+                    id
+                }
+            })
+            .unwrap_or_else(|| format!("sha256:{}", latchkey_crypto::sha256_hex(&request.body)));
+        let event_type = delivery::read(&routing.event_type_from, doc, headers)
+            .into_iter()
+            .next()
+            .map(|t| cut(t, MAX_TEXT))
+            .unwrap_or_default();
+        let key_source = match (
+            &routing.routing_key_from,
+            &integration.config.webhooks.webhook,
+        ) {
+            (from, _) if !from.is_empty() => from.as_str(),
+            (_, Some(scheme)) => scheme.account_pointer.as_str(),
+            _ => "",
+        };
+        let mut routing_keys = delivery::read(key_source, doc, headers);
+        routing_keys.truncate(MAX_KEYS);
+        for key in &mut routing_keys {
+            *key = cut(std::mem::take(key), MAX_TEXT);
+        }
+        let headers = headers
+            .iter()
+            .filter(|(name, _)| delivery::kept_header(name, routing))
+            .map(|(k, v)| (k.clone(), cut(v.clone(), MAX_TEXT)))
+            .collect();
+        Self {
+            delivery_id,
+            event_type,
+            routing_keys,
+            action: routing.form_bodies_are_actions && delivery::is_form(content_type),
+            headers,
+            content_type: cut(content_type.to_owned(), MAX_TEXT),
+        }
+    }
+}
+
+fn cut(mut text: String, max: usize) -> String {
+    if text.len() > max {
+        let mut end = max;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+    }
+    text
+}
+
+impl Inbound {
+    pub(super) async fn record(
+        &self,
+        integration: &integration::State,
+        target: Option<connection::State>,
+        parsed: Parsed,
+        scheme: &'static str,
+        body: &[u8],
+    ) -> Result<(Reply, Outcome), AppError> {
+        let id = integration.id;
+        let now = Utc::now();
+        let claim = self
+            .store
+            .claim_delivery(
+                id,
+                &parsed.delivery_id,
+                now,
+                now - chrono::Duration::hours(DEDUPE_HOURS),
+                now - chrono::Duration::seconds(CLAIM_SECONDS),
+            )
+            .await?;
+        let ack = || acknowledgement(integration, parsed.action);
+        match claim {
+            DeliveryClaim::Recorded => return Ok((ack(), "duplicate")),
+            DeliveryClaim::InFlight => {
+                return Ok((
+                    Reply::refused(
+                        Refusal::InFlight,
+                        "this delivery is being recorded; send it again later",
+                    ),
+                    "in_flight",
+                ));
+            }
+            DeliveryClaim::Fresh => {}
+        }
+        match self
+            .record_claimed(integration, target, &parsed, scheme, body)
+            .await
+        {
+            Ok((recorded, outcome)) => {
+                self.store
+                    .delivery_recorded(id, &parsed.delivery_id, &recorded)
+                    .await?;
+                Ok((ack(), outcome))
+            }
+            Err(e) => {
+                // The provider sends it again; that attempt must find the id free.
+                if let Err(release) = self.store.release_delivery(id, &parsed.delivery_id).await {
+                    tracing::warn!(error = %release, "a failed delivery's claim stays until it lapses");
+                }
+                Err(e)
+            }
+        }
+    }
+
+    async fn record_claimed(
+        &self,
+        integration: &integration::State,
+        target: Option<connection::State>,
+        parsed: &Parsed,
+        scheme: &'static str,
+        body: &[u8],
+    ) -> Result<(Vec<RecordedEvent>, Outcome), AppError> {
+        let targets = match target {
+            Some(one) => vec![one],
+            None => self.route(integration, &parsed.routing_keys).await?,
+        };
+        let delivery = |sealed| Delivery {
+            delivery_id: parsed.delivery_id.clone(),
+            event_type: parsed.event_type.clone(),
+            routing_keys: parsed.routing_keys.clone(),
+            scheme: scheme.to_owned(),
+            headers: parsed.headers.clone(),
+            content_type: parsed.content_type.clone(),
+            body: sealed,
+            size: body.len() as u64,
+        };
+        let store = self.store.as_ref();
+        if targets.is_empty() {
+            let owner = StreamId::Integration(integration.id);
+            let sealed = self
+                .vault
+                .seal_bytes(&owner, Field::WebhookBody, body)
+                .await?;
+            let event = integration::Event::WebhookUnrouted {
+                delivery: delivery(sealed),
+            };
+            let recorded = self.streams.append(store, owner, event.into()).await?;
+            return Ok((recorded, "unrouted"));
+        }
+        let mut recorded = Vec::with_capacity(targets.len());
+        for target in targets {
+            let owner = StreamId::Connection(target.id);
+            let sealed = self
+                .vault
+                .seal_bytes(&owner, Field::WebhookBody, body)
+                .await?;
+            let delivery = delivery(sealed);
+            let event = if parsed.action {
+                connection::Event::ActionReceived { delivery }
+            } else {
+                connection::Event::WebhookReceived { delivery }
+            };
+            recorded.extend(self.streams.append(store, owner, event.into()).await?);
+        }
+        Ok((recorded, "recorded"))
+    }
+
+    /// The live connections the routing keys name, every tenant's.
+    async fn route(
+        &self,
+        integration: &integration::State,
+        keys: &[String],
+    ) -> Result<Vec<connection::State>, AppError> {
+        let match_on = &integration.config.webhooks.webhook_routing.match_on;
+        let mut found: Vec<connection::State> = Vec::new();
+        if keys.is_empty() {
+            return Ok(found);
+        }
+        if match_on.is_empty() {
+            for key in keys {
+                let store = self.store.as_ref();
+                for state in live_connections_of_account(store, None, integration.id, key).await? {
+                    if !found.iter().any(|f| f.id == state.id) {
+                        found.push(state);
+                    }
+                }
+            }
+        } else {
+            // A parameter or a captured value: read through the integration's connections.
+            let filter = ConnectionFilter {
+                integration_id: Some(integration.id),
+                ..Default::default()
+            };
+            let mut page = Page::first(Page::MAX_LIMIT);
+            loop {
+                let batch = self.store.list_connections(&filter, page).await?;
+                let last = batch.last().map(|c| c.id);
+                found.extend(batch.into_iter().filter(|c| {
+                    !matches!(
+                        c.status,
+                        connection::Status::Deleted | connection::Status::Revoked
+                    ) && c
+                        .params
+                        .get(match_on)
+                        .or_else(|| c.captured.get(match_on))
+                        .is_some_and(|value| keys.contains(value))
+                }));
+                match last {
+                    Some(after) if found.len() < MAX_TARGETS => {
+                        page = Page {
+                            after: Some(*after.as_uuid()),
+                            limit: Page::MAX_LIMIT,
+                        }
+                    }
+                    _ => break,
+                }
+            }
+        }
+        found.truncate(MAX_TARGETS);
+        Ok(found)
+    }
+}
+
+/// What a recorded (or already recorded) delivery is answered with.
+fn acknowledgement(integration: &integration::State, action: bool) -> Reply {
+    let ack = &integration.config.webhooks.webhook_routing.action_ack;
+    if action && !ack.is_empty() {
+        Reply::Ok {
+            content_type: "application/json",
+            body: ack.clone(),
+        }
+    } else {
+        Reply::empty()
+    }
+}
+
+/// One append at a time per stream from this process, each at the version the last one left
+/// (read again after another writer moved it): deliveries to one connection queue here instead
+/// of racing for its next version.
+#[derive(Default)]
+pub(super) struct StreamLocks {
+    streams: Mutex<HashMap<StreamId, Arc<tokio::sync::Mutex<Option<u64>>>>>,
+}
+
+impl StreamLocks {
+    pub(super) async fn append(
+        &self,
+        store: &dyn EventStore,
+        stream: StreamId,
+        event: DomainEvent,
+    ) -> Result<Vec<RecordedEvent>, AppError> {
+        let lock = {
+            let mut streams = self.streams.lock().unwrap_or_else(|p| p.into_inner());
+            streams.entry(stream).or_default().clone()
+        };
+        let result = {
+            let mut version = lock.lock().await;
+            append_at_latest(store, stream, event, &mut version).await
+        };
+        // The last one out forgets the stream.
+        let mut streams = self.streams.lock().unwrap_or_else(|p| p.into_inner());
+        if Arc::strong_count(&lock) == 2 {
+            streams.remove(&stream);
+        }
+        result
+    }
+}
+
+async fn append_at_latest(
+    store: &dyn EventStore,
+    stream: StreamId,
+    event: DomainEvent,
+    known: &mut Option<u64>,
+) -> Result<Vec<RecordedEvent>, AppError> {
+    let context = EventContext::now("system:webhooks");
+    for _ in 0..APPEND_ATTEMPTS {
+        let version = match *known {
+            Some(version) => version,
+            None => current_version(store, stream).await?,
+        };
+        match store
+            .append(stream, version, vec![event.clone()], &context)
+            .await
+        {
+            Ok(recorded) => {
+                *known = recorded.last().map(|e| e.version);
+                return Ok(recorded);
+            }
+            Err(StoreError::Conflict { .. }) => *known = None,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(AppError::Unavailable(format!(
+        "{stream} kept moving; the delivery was not recorded"
+    )))
+}
+
+async fn current_version(store: &dyn EventStore, stream: StreamId) -> Result<u64, AppError> {
+    let version = match stream {
+        StreamId::Connection(id) => store.connection(id).await?.map(|s| s.version),
+        StreamId::Integration(id) => store.integration(id).await?.map(|s| s.version),
+        _ => None,
+    };
+    version.ok_or_else(|| AppError::NotFound(stream.to_string()))
+}
