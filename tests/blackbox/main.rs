@@ -27,3 +27,4 @@ mod scale;
 mod server;
 mod tls;
 mod traces;
+mod webhooks;

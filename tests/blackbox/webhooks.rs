@@ -1,0 +1,376 @@
+//! Inbound webhooks through the real binary: deliveries to the public URL verified fail-closed,
+//! recorded on each connection of their provider account (or as unrouted), once per delivery
+//! id, published on NATS with their body, read back over gRPC, shredded with their connection;
+//! and the providers' URL handshakes.
+
+use std::time::Duration;
+
+use latchkey_crypto::hmac_sha256_hex;
+use latchkey_proto::v1::event::Payload;
+use latchkey_proto::v1::{
+    CreateIntegrationRequest, DeleteConnectionRequest, GetHistoryRequest,
+    GetWebhookDeliveryRequest, ImportConnectionRequest, IntegrationConfig,
+    ListWebhookDeliveriesRequest, WebhookKind, WebhookRouting, WebhookScheme,
+};
+use prost::Message as _;
+
+use crate::helpers::{Mode, Server, integration_config, wait_until};
+use crate::relay::{Topic, nats_url};
+
+/// GitHub's documented test vector ("Validating webhook deliveries").
+const GITHUB_SECRET: &str = "It's a Secret to Everybody";
+const GITHUB_BODY: &str = "Hello, World!";
+const GITHUB_SIGNATURE: &str =
+    "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17";
+
+/// A body canary: it must never reach a log line or a stored payload in clear.
+const BODY_CANARY: &str = "body-canary-5d1f0c77";
+
+fn github_scheme() -> WebhookScheme {
+    WebhookScheme {
+        kind: WebhookKind::HmacBody as i32,
+        signature_header: "x-hub-signature-256".to_owned(),
+        prefix: "sha256=".to_owned(),
+        encoding: "hex".to_owned(),
+        account_pointer: "/installation/id".to_owned(),
+        ..Default::default()
+    }
+}
+
+fn github_routing() -> WebhookRouting {
+    WebhookRouting {
+        event_type_from: "header:x-github-event".to_owned(),
+        delivery_id_from: "header:x-github-delivery".to_owned(),
+        ..Default::default()
+    }
+}
+
+async fn create(
+    server: &Server,
+    name: &str,
+    scheme: Option<WebhookScheme>,
+    routing: Option<WebhookRouting>,
+    secret: &str,
+) -> String {
+    server
+        .integrations()
+        .await
+        .create_integration(CreateIntegrationRequest {
+            config: Some(IntegrationConfig {
+                webhook: scheme,
+                webhook_routing: routing,
+                ..integration_config(name)
+            }),
+            webhook_secret: secret.to_owned(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .integration_id
+}
+
+async fn import(server: &Server, integration_id: &str, tenant: &str, account: &str) -> String {
+    server
+        .connections()
+        .await
+        .import_connection(ImportConnectionRequest {
+            integration_id: integration_id.to_owned(),
+            tenant: tenant.to_owned(),
+            access_token: format!("at-{tenant}-{account}"),
+            provider_account_id: account.to_owned(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .connection
+        .unwrap()
+        .connection_id
+}
+
+/// POSTs a delivery to the public URL; the status and the answer's body.
+async fn deliver(
+    server: &Server,
+    path: &str,
+    headers: &[(&str, String)],
+    body: &str,
+) -> (u16, String) {
+    let client = reqwest::Client::new();
+    let mut request = client
+        .post(format!("http://{}{path}", server.http_addr))
+        .body(body.to_owned());
+    for (name, value) in headers {
+        request = request.header(*name, value);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.text().await.unwrap())
+}
+
+fn github_headers(delivery: &str, signature: String) -> Vec<(&'static str, String)> {
+    vec![
+        ("content-type", "application/json".to_owned()),
+        ("x-github-event", "installation_repositories".to_owned()),
+        ("x-github-delivery", delivery.to_owned()),
+        ("x-hub-signature-256", signature),
+    ]
+}
+
+fn signed(body: &str) -> String {
+    format!(
+        "sha256={}",
+        hmac_sha256_hex(GITHUB_SECRET.as_bytes(), body.as_bytes())
+    )
+}
+
+async fn deliveries(
+    server: &Server,
+    connection_id: &str,
+) -> Vec<latchkey_proto::v1::WebhookDeliveryRecord> {
+    server
+        .connections()
+        .await
+        .list_webhook_deliveries(ListWebhookDeliveriesRequest {
+            connection_id: connection_id.to_owned(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .deliveries
+}
+
+async fn unrouted(
+    server: &Server,
+    integration_id: &str,
+) -> Vec<latchkey_proto::v1::WebhookDeliveryRecord> {
+    server
+        .connections()
+        .await
+        .list_webhook_deliveries(ListWebhookDeliveriesRequest {
+            integration_id: integration_id.to_owned(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .deliveries
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deliveries_are_recorded_per_connection_once_published_with_their_body_and_shredded_with_it()
+ {
+    let url = nats_url();
+    let topic = Topic::new();
+    let mode = Mode::embedded();
+    let env = topic.env(&url);
+    let extra: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let server = Server::start_with(&mode, &extra).await;
+    let github = create(
+        &server,
+        "GitHub",
+        Some(github_scheme()),
+        Some(github_routing()),
+        GITHUB_SECRET,
+    )
+    .await;
+    let path = format!("/webhooks/{github}");
+    // One installation connected by two tenants, another by one.
+    let acme = import(&server, &github, "acme", "4242").await;
+    let globex = import(&server, &github, "globex", "4242").await;
+    let other = import(&server, &github, "acme", "777").await;
+
+    // GitHub's own test vector verifies; its body names no installation: unrouted.
+    let (status, _) = deliver(
+        &server,
+        &path,
+        &github_headers("vector-1", GITHUB_SIGNATURE.to_owned()),
+        GITHUB_BODY,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let stray = unrouted(&server, &github).await;
+    assert_eq!(stray.len(), 1);
+    assert_eq!(stray[0].event_type, "webhook_unrouted");
+    assert_eq!(
+        stray[0].delivery.as_ref().unwrap().body,
+        GITHUB_BODY.as_bytes()
+    );
+
+    // A delivery for installation 4242: one event on each of its two connections.
+    let body =
+        format!(r#"{{"action":"added","installation":{{"id":4242}},"note":"{BODY_CANARY}"}}"#);
+    let headers = github_headers("d-4242-1", signed(&body));
+    assert_eq!(deliver(&server, &path, &headers, &body).await.0, 200);
+    for connection in [&acme, &globex] {
+        let got = deliveries(&server, connection).await;
+        assert_eq!(got.len(), 1, "{connection}");
+        let delivery = got[0].delivery.as_ref().unwrap();
+        assert_eq!(delivery.body, body.as_bytes());
+        assert_eq!(delivery.delivery_id, "d-4242-1");
+        assert_eq!(delivery.event_type, "installation_repositories");
+        assert_eq!(delivery.routing_keys, ["4242"]);
+        assert_eq!(delivery.scheme, "hmac_body");
+        assert!(!delivery.headers.contains_key("x-hub-signature-256"));
+    }
+    assert!(deliveries(&server, &other).await.is_empty());
+    // The same delivery again (GitHub's redelivery): answered, not recorded twice.
+    assert_eq!(deliver(&server, &path, &headers, &body).await.0, 200);
+    assert_eq!(deliveries(&server, &acme).await.len(), 1);
+
+    // Refused, and nothing recorded: altered body, wrong secret, missing header.
+    let altered = body.replace("added", "removed");
+    let wrong = format!(
+        "sha256={}",
+        hmac_sha256_hex(b"not the secret", body.as_bytes())
+    );
+    for (headers, body) in [
+        (github_headers("d-x-1", signed(&body)), altered.as_str()),
+        (github_headers("d-x-2", wrong), body.as_str()),
+        (
+            github_headers("d-x-3", String::new())[..3].to_vec(),
+            body.as_str(),
+        ),
+    ] {
+        let (status, reason) = deliver(&server, &path, &headers, body).await;
+        assert_eq!(status, 401, "{reason}");
+    }
+    // An integration with no webhook secret refuses every delivery.
+    let bare = create(&server, "Bare", Some(github_scheme()), None, "").await;
+    let (status, reason) = deliver(
+        &server,
+        &format!("/webhooks/{bare}"),
+        &github_headers("d-bare", signed(&body)),
+        &body,
+    )
+    .await;
+    assert_eq!(status, 401);
+    assert!(reason.contains("no webhook scheme and secret"), "{reason}");
+    assert_eq!(deliveries(&server, &acme).await.len(), 1);
+    assert_eq!(unrouted(&server, &github).await.len(), 1);
+    // Unknown integration, unknown connection: 404. Over the body limit: 413.
+    let nowhere = format!("/webhooks/{}", uuid::Uuid::now_v7());
+    assert_eq!(deliver(&server, &nowhere, &headers, &body).await.0, 404);
+    let wrong_connection = format!("{path}/{}", uuid::Uuid::now_v7());
+    assert_eq!(
+        deliver(&server, &wrong_connection, &headers, &body).await.0,
+        404
+    );
+    let huge = "x".repeat(1024 * 1024 + 1);
+    assert_eq!(deliver(&server, &path, &headers, &huge).await.0, 413);
+
+    // The per-connection URL records on that connection only.
+    let only = format!("{path}/{other}");
+    let headers = github_headers("d-777-1", signed(&body));
+    assert_eq!(deliver(&server, &only, &headers, &body).await.0, 200);
+    assert_eq!(deliveries(&server, &other).await.len(), 1);
+    assert_eq!(deliveries(&server, &acme).await.len(), 1);
+
+    // On NATS: each tenant's subject carries its own event, with the opened body and headers.
+    let expected = [
+        format!("{}._integrations.{github}.webhook_unrouted", topic.prefix),
+        format!("{}.acme.{acme}.webhook_received", topic.prefix),
+        format!("{}.globex.{globex}.webhook_received", topic.prefix),
+        format!("{}.acme.{other}.webhook_received", topic.prefix),
+    ];
+    wait_until(
+        "the deliveries on NATS",
+        Duration::from_secs(30),
+        || async {
+            let subjects: Vec<String> = topic
+                .messages(&url)
+                .await
+                .iter()
+                .map(|m| m.subject.to_string())
+                .collect();
+            expected.iter().all(|e| subjects.contains(e))
+        },
+    )
+    .await;
+    let messages = topic.messages(&url).await;
+    let on_acme: Vec<_> = messages
+        .iter()
+        .filter(|m| m.subject.as_str() == expected[1])
+        .collect();
+    assert_eq!(on_acme.len(), 1, "recorded once, published once");
+    let header = |name: &str| on_acme[0].headers.get(name).map(|v| v.as_str().to_owned());
+    assert_eq!(header("Latchkey-Delivery-Id").as_deref(), Some("d-4242-1"));
+    assert_eq!(
+        header("Latchkey-Webhook-Type").as_deref(),
+        Some("installation_repositories")
+    );
+    let event = latchkey_proto::v1::Event::decode(on_acme[0].payload.clone()).unwrap();
+    let Some(Payload::WebhookReceived(published)) = event.payload else {
+        panic!("not a delivery: {event:?}");
+    };
+    assert_eq!(published.body, body.as_bytes());
+    assert!(
+        !event.payload_json.contains(BODY_CANARY),
+        "sealed in the log"
+    );
+
+    // The stored event holds the body sealed; history shows no body.
+    let mut history = server
+        .audit()
+        .await
+        .get_history(GetHistoryRequest {
+            stream: Some(
+                latchkey_proto::v1::get_history_request::Stream::ConnectionId(acme.clone()),
+            ),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    while let Some(event) = history.message().await.unwrap() {
+        assert!(!event.payload_json.contains(BODY_CANARY));
+        if let Some(Payload::WebhookReceived(d)) = event.payload {
+            assert!(d.body.is_empty());
+        }
+    }
+
+    // Deleting the connection shreds its deliveries' bodies.
+    let event_id = deliveries(&server, &acme).await[0].event_id.clone();
+    server
+        .connections()
+        .await
+        .delete_connection(DeleteConnectionRequest {
+            connection_id: acme.clone(),
+        })
+        .await
+        .unwrap();
+    let gone = server
+        .connections()
+        .await
+        .get_webhook_delivery(GetWebhookDeliveryRequest { event_id })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(gone.delivery.unwrap().body.is_empty());
+    assert!(
+        gone.body_unavailable.contains("deleted"),
+        "{}",
+        gone.body_unavailable
+    );
+    // The other tenant's copy is still readable.
+    assert_eq!(
+        deliveries(&server, &globex).await[0]
+            .delivery
+            .as_ref()
+            .unwrap()
+            .body,
+        body.as_bytes()
+    );
+
+    let metrics = server.admin_get("/metrics").await.unwrap().1;
+    assert!(
+        metrics.contains("outcome=\"refused_signature\""),
+        "{metrics}"
+    );
+    let (_, log) = server.stop().await;
+    assert!(!log.contains(BODY_CANARY), "a body reached the log");
+    assert!(!log.contains(GITHUB_SECRET));
+    topic.delete(&url).await;
+    mode.cleanup().await;
+}
