@@ -374,3 +374,329 @@ async fn deliveries_are_recorded_per_connection_once_published_with_their_body_a
     topic.delete(&url).await;
     mode.cleanup().await;
 }
+
+/// Slack's documented signing example ("Verifying requests from Slack"): a slash command.
+const SLACK_SECRET: &str = "8f742231b10e8888abcd99yyyzzz85a5";
+const SLACK_TIMESTAMP: &str = "1531420618";
+const SLACK_BODY: &str = "token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V&channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-collect&text=&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c";
+const SLACK_SIGNATURE: &str = "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503";
+
+fn slack_scheme(tolerance_secs: u32) -> WebhookScheme {
+    WebhookScheme {
+        kind: WebhookKind::HmacTimestamped as i32,
+        signature_header: "x-slack-signature".to_owned(),
+        prefix: "v0=".to_owned(),
+        encoding: "hex".to_owned(),
+        timestamp_header: "x-slack-request-timestamp".to_owned(),
+        template: "v0:{timestamp}:{body}".to_owned(),
+        tolerance_secs,
+        ..Default::default()
+    }
+}
+
+fn slack_routing() -> WebhookRouting {
+    WebhookRouting {
+        event_type_from: "/event/type|/payload/type|/type|/command".to_owned(),
+        delivery_id_from: "/event_id|/payload/trigger_id|/trigger_id".to_owned(),
+        routing_key_from: "/team_id|/payload/team/id".to_owned(),
+        handshake: "slack".to_owned(),
+        form_bodies_are_actions: true,
+        ..Default::default()
+    }
+}
+
+fn slack_headers(timestamp: &str, signature: String, form: bool) -> Vec<(&'static str, String)> {
+    let content_type = if form {
+        "application/x-www-form-urlencoded"
+    } else {
+        "application/json"
+    };
+    vec![
+        ("content-type", content_type.to_owned()),
+        ("x-slack-request-timestamp", timestamp.to_owned()),
+        ("x-slack-signature", signature),
+    ]
+}
+
+fn slack_signed(body: &str) -> (String, String) {
+    let now = chrono::Utc::now().timestamp().to_string();
+    let signature = hmac_sha256_hex(
+        SLACK_SECRET.as_bytes(),
+        format!("v0:{now}:{body}").as_bytes(),
+    );
+    (now, format!("v0={signature}"))
+}
+
+async fn get(server: &Server, path: &str) -> (u16, String) {
+    let response = reqwest::get(format!("http://{}{path}", server.http_addr))
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.text().await.unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slack_actions_are_recorded_with_their_secrets_sealed_and_answered_at_once() {
+    let url = nats_url();
+    let topic = Topic::new();
+    let mode = Mode::embedded();
+    let env = topic.env(&url);
+    let extra: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let server = Server::start_with(&mode, &extra).await;
+    // Slack's example is from 2018: a five-minute tolerance refuses it as a replay...
+    let strict = create(
+        &server,
+        "Slack",
+        Some(slack_scheme(300)),
+        Some(slack_routing()),
+        SLACK_SECRET,
+    )
+    .await;
+    let (status, reason) = deliver(
+        &server,
+        &format!("/webhooks/{strict}"),
+        &slack_headers(SLACK_TIMESTAMP, SLACK_SIGNATURE.to_owned(), true),
+        SLACK_BODY,
+    )
+    .await;
+    assert_eq!(status, 401);
+    assert!(reason.contains("tolerance"), "{reason}");
+    // ...and one wide enough to reach back to it takes Slack's own signature.
+    let lenient = create(
+        &server,
+        "Slack archive",
+        Some(slack_scheme(400_000_000)),
+        Some(slack_routing()),
+        SLACK_SECRET,
+    )
+    .await;
+    let team = import(&server, &lenient, "acme", "T1DC2JH3J").await;
+    let started = std::time::Instant::now();
+    let (status, answer) = deliver(
+        &server,
+        &format!("/webhooks/{lenient}"),
+        &slack_headers(SLACK_TIMESTAMP, SLACK_SIGNATURE.to_owned(), true),
+        SLACK_BODY,
+    )
+    .await;
+    assert_eq!((status, answer.as_str()), (200, ""));
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "Slack waits 3 s"
+    );
+    let got = deliveries(&server, &team).await;
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].event_type, "action_received");
+    let action = got[0].delivery.as_ref().unwrap();
+    assert_eq!(action.event_type, "/webhook-collect");
+    assert_eq!(
+        action.delivery_id,
+        "398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c"
+    );
+    assert_eq!(action.body, SLACK_BODY.as_bytes());
+
+    // A block action (interactivity: the JSON in a form field), signed now, on the strict one.
+    let strict_team = import(&server, &strict, "globex", "T9TEAM").await;
+    let payload = serde_json::json!({
+        "type": "block_actions",
+        "team": {"id": "T9TEAM"},
+        "trigger_id": "trigger-9",
+        "response_url": "https://hooks.slack.com/actions/T9TEAM/response-url-canary",
+        "actions": [{"action_id": "approve"}],
+    });
+    let body = format!(
+        "payload={}",
+        url::form_urlencoded::byte_serialize(payload.to_string().as_bytes()).collect::<String>()
+    );
+    let (now, signature) = slack_signed(&body);
+    let path = format!("/webhooks/{strict}");
+    let (status, _) = deliver(&server, &path, &slack_headers(&now, signature, true), &body).await;
+    assert_eq!(status, 200);
+    let got = deliveries(&server, &strict_team).await;
+    assert_eq!(got.len(), 1);
+    assert_eq!(
+        got[0].delivery.as_ref().unwrap().event_type,
+        "block_actions"
+    );
+    // The response URL is nowhere in clear: not in the stored payload, not in NATS headers.
+    let mut history = server
+        .audit()
+        .await
+        .get_history(GetHistoryRequest {
+            stream: Some(
+                latchkey_proto::v1::get_history_request::Stream::ConnectionId(strict_team.clone()),
+            ),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let mut types = Vec::new();
+    while let Some(event) = history.message().await.unwrap() {
+        assert!(!event.payload_json.contains("response-url-canary"));
+        types.push(event.r#type);
+    }
+    assert!(types.contains(&"action_received".to_owned()), "{types:?}");
+    let subject = format!("{}.globex.{strict_team}.action_received", topic.prefix);
+    wait_until("the action on NATS", Duration::from_secs(30), || async {
+        topic
+            .messages(&url)
+            .await
+            .iter()
+            .any(|m| m.subject.as_str() == subject)
+    })
+    .await;
+    for message in topic.messages(&url).await {
+        for (_, values) in message.headers.iter() {
+            for value in values {
+                assert!(!value.as_str().contains("response-url-canary"));
+            }
+        }
+    }
+
+    // Slack's url_verification: signed, answered with the challenge, recorded on the integration.
+    let challenge = r#"{"token":"t","challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P","type":"url_verification"}"#;
+    let (now, signature) = slack_signed(challenge);
+    let (status, echoed) = deliver(
+        &server,
+        &path,
+        &slack_headers(&now, signature, false),
+        challenge,
+    )
+    .await;
+    assert_eq!(
+        (status, echoed.as_str()),
+        (200, "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P")
+    );
+    let (status, _) = deliver(
+        &server,
+        &path,
+        &slack_headers(&now, "v0=00".to_owned(), false),
+        challenge,
+    )
+    .await;
+    assert_eq!(status, 401, "an unsigned challenge is not answered");
+    // A GET where Slack makes none.
+    assert_eq!(get(&server, &path).await.0, 405);
+    server.stop().await;
+    topic.delete(&url).await;
+    mode.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn url_handshakes_are_answered_as_each_provider_documents_them() {
+    let mode = Mode::embedded();
+    let server = Server::start(&mode).await;
+    let with = |handshake: &str| {
+        Some(WebhookRouting {
+            handshake: handshake.to_owned(),
+            ..Default::default()
+        })
+    };
+    let scheme = || Some(github_scheme());
+    // Microsoft Graph: POST ?validationToken=…, answered as text within 10 s, unsigned.
+    let graph = create(
+        &server,
+        "Graph",
+        scheme(),
+        with("microsoft_graph"),
+        "client-state",
+    )
+    .await;
+    let client = reqwest::Client::new();
+    let response = client
+        .post(format!(
+            "http://{}/webhooks/{graph}?validationToken=Validation%3A%20Testing%20client%20application%20reachability",
+            server.http_addr
+        ))
+        .header("content-type", "text/plain")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    assert_eq!(
+        response.text().await.unwrap(),
+        "Validation: Testing client application reachability"
+    );
+    // Dropbox: GET ?challenge=…, echoed.
+    let dropbox = create(&server, "Dropbox", scheme(), with("dropbox"), "app-secret").await;
+    let (status, body) = get(&server, &format!("/webhooks/{dropbox}?challenge=abc123")).await;
+    assert_eq!((status, body.as_str()), (200, "abc123"));
+    // Meta: the challenge only for the right verify token (the webhook secret).
+    let meta = create(&server, "Meta", scheme(), with("meta"), "meta-verify").await;
+    let subscribe = |token: &str| {
+        format!(
+            "/webhooks/{meta}?hub.mode=subscribe&hub.verify_token={token}&hub.challenge=1158201444"
+        )
+    };
+    let (status, body) = get(&server, &subscribe("meta-verify")).await;
+    assert_eq!((status, body.as_str()), (200, "1158201444"));
+    assert_eq!(get(&server, &subscribe("guess")).await.0, 401);
+    // Zoom: endpoint.url_validation, signed; the plain token and its HMAC under the secret.
+    let zoom_scheme = WebhookScheme {
+        signature_header: "x-zm-signature".to_owned(),
+        timestamp_header: "x-zm-request-timestamp".to_owned(),
+        ..slack_scheme(300)
+    };
+    let zoom = create(
+        &server,
+        "Zoom",
+        Some(zoom_scheme),
+        with("zoom"),
+        "zoom-secret",
+    )
+    .await;
+    let body = r#"{"payload":{"plainToken":"qgg8vlvZRS6UYooatFL8Aw"},"event_ts":1654503849680,"event":"endpoint.url_validation"}"#;
+    let now = chrono::Utc::now().timestamp().to_string();
+    let signature = format!(
+        "v0={}",
+        hmac_sha256_hex(b"zoom-secret", format!("v0:{now}:{body}").as_bytes())
+    );
+    let (status, answer) = deliver(
+        &server,
+        &format!("/webhooks/{zoom}"),
+        &[
+            ("content-type", "application/json".to_owned()),
+            ("x-zm-request-timestamp", now),
+            ("x-zm-signature", signature),
+        ],
+        body,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let answer: serde_json::Value = serde_json::from_str(&answer).unwrap();
+    assert_eq!(answer["plainToken"], "qgg8vlvZRS6UYooatFL8Aw");
+    assert_eq!(
+        answer["encryptedToken"],
+        hmac_sha256_hex(b"zoom-secret", b"qgg8vlvZRS6UYooatFL8Aw")
+    );
+    // Each answered handshake is an event of its integration.
+    let mut history = server
+        .audit()
+        .await
+        .get_history(GetHistoryRequest {
+            stream: Some(
+                latchkey_proto::v1::get_history_request::Stream::IntegrationId(meta.clone()),
+            ),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let mut handshakes = 0;
+    while let Some(event) = history.message().await.unwrap() {
+        if let Some(Payload::WebhookHandshake(h)) = event.payload {
+            assert_eq!(h.handshake, "meta");
+            handshakes += 1;
+        }
+    }
+    assert_eq!(handshakes, 1, "the refused one is not recorded");
+    server.stop().await;
+    mode.cleanup().await;
+}
