@@ -700,3 +700,103 @@ async fn url_handshakes_are_answered_as_each_provider_documents_them() {
     server.stop().await;
     mode.cleanup().await;
 }
+
+/// What the provider was told (2xx) is in the log: 200 deliveries at once, the service killed
+/// (SIGKILL) the moment the last is answered; after a restart every one is there and reaches
+/// NATS exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_delivery_answered_2xx_survives_a_kill_and_reaches_nats_once() {
+    let url = nats_url();
+    let topic = Topic::new();
+    let mode = Mode::postgres().await;
+    let mut env = topic.env(&url);
+    env.push((
+        "LATCHKEY_HTTP_MAX_CONNECTIONS_PER_ADDRESS".to_owned(),
+        "256".to_owned(),
+    ));
+    env.push(("LATCHKEY_HTTP_MAX_CONNECTIONS".to_owned(), "1024".to_owned()));
+    let extra: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let server = Server::start_with(&mode, &extra).await;
+    let github = create(
+        &server,
+        "GitHub",
+        Some(github_scheme()),
+        Some(github_routing()),
+        GITHUB_SECRET,
+    )
+    .await;
+    let mut connections = Vec::new();
+    for n in 0..4 {
+        connections.push(import(&server, &github, "acme", &format!("{n}")).await);
+    }
+    let client = reqwest::Client::new();
+    let base = format!("http://{}/webhooks/{github}", server.http_addr);
+    let sends: Vec<_> = (0..200)
+        .map(|i| {
+            let (client, base) = (client.clone(), base.clone());
+            let body = format!(r#"{{"installation":{{"id":{}}},"n":{i}}}"#, i % 4);
+            tokio::spawn(async move {
+                let mut request = client.post(&base).body(body.clone());
+                for (name, value) in github_headers(&format!("burst-{i}"), signed(&body)) {
+                    request = request.header(name, value);
+                }
+                request.send().await.map(|r| r.status().as_u16())
+            })
+        })
+        .collect();
+    let mut answered = Vec::new();
+    for send in sends {
+        answered.push(send.await.unwrap().unwrap());
+    }
+    server.kill().await;
+    assert!(answered.iter().all(|s| *s == 200), "{answered:?}");
+
+    let server = Server::start_with(&mode, &extra).await;
+    let mut recorded = 0;
+    for connection in &connections {
+        let mut token = String::new();
+        loop {
+            let page = server
+                .connections()
+                .await
+                .list_webhook_deliveries(ListWebhookDeliveriesRequest {
+                    connection_id: connection.clone(),
+                    page_size: 500,
+                    page_token: token.clone(),
+                    ..Default::default()
+                })
+                .await
+                .unwrap()
+                .into_inner();
+            recorded += page.deliveries.len();
+            if page.next_page_token.is_empty() {
+                break;
+            }
+            token = page.next_page_token;
+        }
+    }
+    assert_eq!(recorded, 200);
+    let published = || async {
+        topic
+            .messages(&url)
+            .await
+            .iter()
+            .filter(|m| m.subject.as_str().ends_with(".webhook_received"))
+            .filter_map(|m| {
+                m.headers
+                    .get("Latchkey-Delivery-Id")
+                    .map(|v| v.as_str().to_owned())
+            })
+            .collect::<Vec<_>>()
+    };
+    wait_until("200 deliveries on NATS", Duration::from_secs(60), || async {
+        published().await.len() >= 200
+    })
+    .await;
+    let ids = published().await;
+    let unique: std::collections::HashSet<_> = ids.iter().collect();
+    assert_eq!((ids.len(), unique.len()), (200, 200), "each once");
+    server.stop().await;
+    topic.delete(&url).await;
+    mode.cleanup().await;
+}
