@@ -714,7 +714,10 @@ async fn every_delivery_answered_2xx_survives_a_kill_and_reaches_nats_once() {
         "LATCHKEY_HTTP_MAX_CONNECTIONS_PER_ADDRESS".to_owned(),
         "256".to_owned(),
     ));
-    env.push(("LATCHKEY_HTTP_MAX_CONNECTIONS".to_owned(), "1024".to_owned()));
+    env.push((
+        "LATCHKEY_HTTP_MAX_CONNECTIONS".to_owned(),
+        "1024".to_owned(),
+    ));
     let extra: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let server = Server::start_with(&mode, &extra).await;
     let github = create(
@@ -789,14 +792,184 @@ async fn every_delivery_answered_2xx_survives_a_kill_and_reaches_nats_once() {
             })
             .collect::<Vec<_>>()
     };
-    wait_until("200 deliveries on NATS", Duration::from_secs(60), || async {
-        published().await.len() >= 200
-    })
+    wait_until(
+        "200 deliveries on NATS",
+        Duration::from_secs(60),
+        || async { published().await.len() >= 200 },
+    )
     .await;
     let ids = published().await;
     let unique: std::collections::HashSet<_> = ids.iter().collect();
     assert_eq!((ids.len(), unique.len()), (200, 200), "each once");
     server.stop().await;
     topic.delete(&url).await;
+    mode.cleanup().await;
+}
+
+/// A connection's own secret verifies deliveries to its own URL (set through the API, or kept
+/// from Asana's handshake), and only there; the integration's does not stand in for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connections_own_webhook_secret_verifies_its_own_url() {
+    use latchkey_proto::v1::SetWebhookSecretRequest;
+    let mode = Mode::embedded();
+    let server = Server::start(&mode).await;
+    let asana_scheme = WebhookScheme {
+        kind: WebhookKind::HmacBody as i32,
+        signature_header: "x-hook-signature".to_owned(),
+        encoding: "hex".to_owned(),
+        ..Default::default()
+    };
+    let asana = create(
+        &server,
+        "Asana",
+        Some(asana_scheme),
+        Some(WebhookRouting {
+            handshake: "asana".to_owned(),
+            ..Default::default()
+        }),
+        "integration-level",
+    )
+    .await;
+    let first = import(&server, &asana, "acme", "ws-1").await;
+    let second = import(&server, &asana, "acme", "ws-2").await;
+    let url = |connection: &str| format!("/webhooks/{asana}/{connection}");
+    let sign = |secret: &str, body: &str| {
+        vec![
+            ("content-type", "application/json".to_owned()),
+            (
+                "x-hook-signature",
+                hmac_sha256_hex(secret.as_bytes(), body.as_bytes()),
+            ),
+        ]
+    };
+    // Asana's handshake: the secret echoed, and kept as the connection's.
+    let response = reqwest::Client::new()
+        .post(format!("http://{}{}", server.http_addr, url(&first)))
+        .header("x-hook-secret", "asana-hook-secret-1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(response.headers()["x-hook-secret"], "asana-hook-secret-1");
+    // A second handshake cannot replace it.
+    let again = reqwest::Client::new()
+        .post(format!("http://{}{}", server.http_addr, url(&first)))
+        .header("x-hook-secret", "attacker-secret")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status().as_u16(), 401);
+    let body = r#"{"events":[{"action":"changed"}]}"#;
+    assert_eq!(
+        deliver(
+            &server,
+            &url(&first),
+            &sign("asana-hook-secret-1", body),
+            body
+        )
+        .await
+        .0,
+        200
+    );
+    assert_eq!(
+        deliver(&server, &url(&first), &sign("attacker-secret", body), body)
+            .await
+            .0,
+        401
+    );
+    assert_eq!(
+        deliver(
+            &server,
+            &url(&first),
+            &sign("integration-level", body),
+            body
+        )
+        .await
+        .0,
+        401,
+        "the connection's own secret, not the integration's"
+    );
+    let got = deliveries(&server, &first).await;
+    assert_eq!(got.len(), 1);
+    assert_eq!(
+        got[0].delivery.as_ref().unwrap().scheme,
+        "connection:hmac_body"
+    );
+
+    // Set, rotate and clear through the API; the fingerprint shows, the secret never does.
+    let mut client = server.connections().await;
+    let set = client
+        .set_webhook_secret(SetWebhookSecretRequest {
+            connection_id: second.clone(),
+            webhook_secret: "per-account-1".to_owned(),
+            clear: false,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(set.webhook_secret_fingerprint.starts_with("hmac-sha256:"));
+    let other = r#"{"n":2}"#;
+    assert_eq!(
+        deliver(&server, &url(&second), &sign("per-account-1", other), other)
+            .await
+            .0,
+        200
+    );
+    let rotated = client
+        .set_webhook_secret(SetWebhookSecretRequest {
+            connection_id: second.clone(),
+            webhook_secret: "per-account-2".to_owned(),
+            clear: false,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_ne!(
+        rotated.webhook_secret_fingerprint,
+        set.webhook_secret_fingerprint
+    );
+    let third = r#"{"n":3}"#;
+    assert_eq!(
+        deliver(&server, &url(&second), &sign("per-account-1", third), third)
+            .await
+            .0,
+        401
+    );
+    let cleared = client
+        .set_webhook_secret(SetWebhookSecretRequest {
+            connection_id: second.clone(),
+            webhook_secret: String::new(),
+            clear: true,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(cleared.webhook_secret_fingerprint.is_empty());
+    // Cleared: the integration's secret verifies its URL again.
+    assert_eq!(
+        deliver(
+            &server,
+            &url(&second),
+            &sign("integration-level", third),
+            third
+        )
+        .await
+        .0,
+        200
+    );
+    let missing = client
+        .set_webhook_secret(SetWebhookSecretRequest {
+            connection_id: second.clone(),
+            webhook_secret: String::new(),
+            clear: false,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(missing.code(), tonic::Code::InvalidArgument);
+    assert!(missing.message().contains("webhook_secret"));
+    let (_, log) = server.stop().await;
+    for secret in ["asana-hook-secret-1", "per-account-1", "per-account-2"] {
+        assert!(!log.contains(secret), "{secret} reached the log");
+    }
     mode.cleanup().await;
 }

@@ -52,6 +52,9 @@ pub enum Handshake {
     /// Meta (Facebook, Instagram, WhatsApp): `GET ?hub.mode=subscribe&hub.verify_token=
     /// &hub.challenge=`: the challenge when the verify token is the webhook secret.
     Meta,
+    /// Asana: the first request carries `X-Hook-Secret`, echoed in the answer and kept (sealed)
+    /// as the connection's own webhook secret; taken only on a connection's URL that has none.
+    Asana,
 }
 
 impl Handshake {
@@ -63,6 +66,7 @@ impl Handshake {
             Self::Zoom => "zoom",
             Self::Dropbox => "dropbox",
             Self::Meta => "meta",
+            Self::Asana => "asana",
         }
     }
 
@@ -74,6 +78,7 @@ impl Handshake {
             Self::Zoom,
             Self::Dropbox,
             Self::Meta,
+            Self::Asana,
         ]
         .into_iter()
         .find(|h| h.as_str() == text || (text.is_empty() && *h == Self::None))
@@ -357,6 +362,8 @@ pub enum HandshakeStep {
     /// Zoom: once the signature holds, `{"plainToken": …, "encryptedToken": hex HMAC-SHA256
     /// of the plain token under the secret}`.
     ZoomValidation { plain_token: String },
+    /// Asana: keep `secret` as the connection's webhook secret, and echo it in `X-Hook-Secret`.
+    KeepSecret { secret: String },
 }
 
 fn text_answer(body: &str) -> HandshakeAnswer {
@@ -366,11 +373,13 @@ fn text_answer(body: &str) -> HandshakeAnswer {
     }
 }
 
-/// The handshake this request makes, if it is one. `query` is the URL's decoded query.
+/// The handshake this request makes, if it is one. `query` is the URL's decoded query,
+/// `headers` lower-case.
 pub fn handshake(
     kind: Handshake,
     method: &str,
     query: &[(String, String)],
+    headers: &BTreeMap<String, String>,
     doc: Option<&Value>,
 ) -> Option<HandshakeStep> {
     let param = |name: &str| {
@@ -400,6 +409,13 @@ pub fn handshake(
                 given: param("hub.verify_token")?.to_owned(),
                 answer: text_answer(param("hub.challenge")?),
             })
+        }
+        (Handshake::Asana, "POST") => {
+            headers
+                .get("x-hook-secret")
+                .map(|secret| HandshakeStep::KeepSecret {
+                    secret: secret.clone(),
+                })
         }
         _ => None,
     }
@@ -462,14 +478,22 @@ mod tests {
 
     #[test]
     fn handshakes_are_recognised_as_each_provider_makes_them() {
+        let none = BTreeMap::new();
+        let asana = BTreeMap::from([("x-hook-secret".to_owned(), "s-1".to_owned())]);
+        assert_eq!(
+            handshake(Handshake::Asana, "POST", &[], &asana, None),
+            Some(HandshakeStep::KeepSecret {
+                secret: "s-1".to_owned()
+            })
+        );
         let slack = serde_json::json!({"type": "url_verification", "challenge": "c-1"});
         assert_eq!(
-            handshake(Handshake::Slack, "POST", &[], Some(&slack)),
+            handshake(Handshake::Slack, "POST", &[], &none, Some(&slack)),
             Some(HandshakeStep::Signed(text_answer("c-1")))
         );
         let graph = [("validationToken".to_owned(), "v <1>".to_owned())];
         assert_eq!(
-            handshake(Handshake::MicrosoftGraph, "POST", &graph, None),
+            handshake(Handshake::MicrosoftGraph, "POST", &graph, &none, None),
             Some(HandshakeStep::Unsigned(text_answer("v <1>")))
         );
         let meta = [
@@ -478,20 +502,23 @@ mod tests {
             ("hub.challenge".to_owned(), "123".to_owned()),
         ];
         assert!(matches!(
-            handshake(Handshake::Meta, "GET", &meta, None),
+            handshake(Handshake::Meta, "GET", &meta, &none, None),
             Some(HandshakeStep::TokenEcho { given, .. }) if given == "vt"
         ));
         let zoom =
             serde_json::json!({"event": "endpoint.url_validation", "payload": {"plainToken": "p"}});
         assert_eq!(
-            handshake(Handshake::Zoom, "POST", &[], Some(&zoom)),
+            handshake(Handshake::Zoom, "POST", &[], &none, Some(&zoom)),
             Some(HandshakeStep::ZoomValidation {
                 plain_token: "p".to_owned()
             })
         );
         // An ordinary event is no handshake.
         let event = serde_json::json!({"type": "event_callback"});
-        assert_eq!(handshake(Handshake::Slack, "POST", &[], Some(&event)), None);
+        assert_eq!(
+            handshake(Handshake::Slack, "POST", &[], &none, Some(&event)),
+            None
+        );
     }
 
     #[test]

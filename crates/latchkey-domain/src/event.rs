@@ -153,6 +153,7 @@ pub const EVENT_TYPES: &[&str] = &[
     "action_received",
     "webhook_unrouted",
     "webhook_handshake",
+    "webhook_secret_set",
 ];
 
 /// Any event of the log. The payload is the inner event's JSON, which carries its own `type`.

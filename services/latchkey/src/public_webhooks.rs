@@ -131,8 +131,19 @@ fn headers(map: &HeaderMap) -> BTreeMap<String, String> {
 
 fn answer(reply: Reply) -> Response {
     match reply {
-        Reply::Ok { content_type, body } => {
+        Reply::Ok {
+            content_type,
+            body,
+            header: echoed,
+        } => {
             let mut response = (StatusCode::OK, body).into_response();
+            if let Some((name, value)) = echoed
+                && let Ok(value) = HeaderValue::from_str(&value)
+            {
+                response
+                    .headers_mut()
+                    .insert(axum::http::HeaderName::from_static(name), value);
+            }
             response
                 .headers_mut()
                 .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));

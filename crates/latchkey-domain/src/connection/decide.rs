@@ -112,6 +112,11 @@ pub fn decide(state: Option<&State>, command: Command) -> Result<Vec<Event>, Dom
                 Ok(vec![Event::RefreshTokenExpiring { expires_at }])
             }
         }
+        Command::SetWebhookSecret { secret } => match s.status {
+            Revoked => Err(refuse(s, "set a webhook secret")),
+            _ if secret.is_none() && s.webhook_secret.is_none() => Ok(Vec::new()),
+            _ => Ok(vec![Event::WebhookSecretSet { secret }]),
+        },
         Command::CaptureCallback { values } => match s.status {
             Revoked => Err(refuse(s, "keep callback parameters")),
             _ if values.is_empty() => Ok(Vec::new()),
@@ -373,6 +378,7 @@ pub fn apply(state: Option<State>, event: &Event, meta: &EventMeta) -> Option<St
             s.status = Status::Revoked;
         }
         Event::ParametersSet { values } => s.params = values.clone(),
+        Event::WebhookSecretSet { secret } => s.webhook_secret = secret.clone().map(Box::new),
         Event::RefreshTokenExpiring { expires_at } => {
             s.refresh_token_expiry_warned = Some(*expires_at);
         }
@@ -429,6 +435,7 @@ fn created(
         captured: BTreeMap::new(),
         refresh_token_expires_at: None,
         refresh_token_expiry_warned: None,
+        webhook_secret: None,
     }
 }
 

@@ -313,6 +313,11 @@ pub enum Command {
     WarnRefreshTokenExpiry {
         expires_at: DateTime<Utc>,
     },
+    /// The connection's own webhook secret (a per-account registration: Stripe endpoint, Asana
+    /// hook): set, replaced, or cleared with `None`.
+    SetWebhookSecret {
+        secret: Option<crate::SealedSecret>,
+    },
     /// A browser opened the start link of the pending authorization `state_digest` names: it
     /// alone may complete it.
     OpenAuthorization {
@@ -427,6 +432,11 @@ pub enum Event {
     ActionReceived {
         delivery: crate::delivery::Delivery,
     },
+    /// The connection's own webhook secret set (sealed) or, with none, cleared.
+    WebhookSecretSet {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        secret: Option<crate::SealedSecret>,
+    },
 }
 
 impl State {
@@ -462,6 +472,7 @@ impl Event {
             Self::AuthorizationOpened { .. } => "authorization_opened",
             Self::WebhookReceived { .. } => "webhook_received",
             Self::ActionReceived { .. } => "action_received",
+            Self::WebhookSecretSet { .. } => "webhook_secret_set",
         }
     }
 
@@ -515,6 +526,9 @@ pub struct State {
     /// When the refresh token dies, when the provider said.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refresh_token_expires_at: Option<DateTime<Utc>>,
+    /// The connection's own webhook secret, which verifies deliveries to its own URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook_secret: Option<Box<crate::SealedSecret>>,
     /// The refresh-token expiry a `refresh_token_expiring` event announced (once per expiry).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refresh_token_expiry_warned: Option<DateTime<Utc>>,

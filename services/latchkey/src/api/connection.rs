@@ -287,4 +287,18 @@ impl ConnectionService for ConnectionApi {
         let record = self.inbound.get_delivery(&caller, event_id).await?;
         Ok(Response::new(record_to_pb(record)))
     }
+
+    async fn set_webhook_secret(
+        &self,
+        request: Request<pb::SetWebhookSecretRequest>,
+    ) -> Result<Response<pb::Connection>, Status> {
+        let caller = self.auth.caller(&request, Role::Manager).await?;
+        let req = request.into_inner();
+        let (id, secret) = super::deliveries::secret_request(req).map_err(AppError::from)?;
+        let state = self
+            .inbound
+            .set_connection_secret(&caller, id, secret)
+            .await?;
+        Ok(Response::new(convert::connection_to_pb(&state)))
+    }
 }

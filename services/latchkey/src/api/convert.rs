@@ -146,6 +146,11 @@ pub fn connection_to_pb(state: &connection::State) -> pb::Connection {
             || state.grant_type == GrantType::ClientCredentials,
         connection_params: state.params.clone().into_iter().collect(),
         refresh_token_expires_at: state.refresh_token_expires_at.map(timestamp),
+        webhook_secret_fingerprint: state
+            .webhook_secret
+            .as_ref()
+            .map(|s| s.fingerprint.clone())
+            .unwrap_or_default(),
     }
 }
 

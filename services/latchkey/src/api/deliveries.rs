@@ -105,3 +105,41 @@ pub fn record_to_pb(record: DeliveryRecord) -> pb::WebhookDeliveryRecord {
         body_unavailable,
     }
 }
+
+/// A checked `SetWebhookSecretRequest`: the connection and the secret (`None`: clear it).
+pub fn secret_request(
+    req: pb::SetWebhookSecretRequest,
+) -> Result<(ConnectionId, Option<secrecy::SecretString>), ValidationErrors> {
+    let mut errors = ValidationErrors::default();
+    let id = errors.check(ConnectionId::parse_field(
+        &req.connection_id,
+        "connection_id",
+    ));
+    let secret = match (req.clear, req.webhook_secret.is_empty()) {
+        (true, true) => None,
+        (true, false) => {
+            errors.push(FieldViolation::new(
+                "webhook_secret",
+                "must be empty when clear is set",
+            ));
+            None
+        }
+        (false, true) => {
+            errors.push(FieldViolation::new(
+                "webhook_secret",
+                "is required (or set clear to remove the secret)",
+            ));
+            None
+        }
+        (false, false) => errors
+            .check(latchkey_domain::check_secret(
+                &req.webhook_secret,
+                "webhook_secret",
+            ))
+            .map(|()| secrecy::SecretString::from(req.webhook_secret)),
+    };
+    match id {
+        Some(id) if errors.is_empty() => Ok((id, secret)),
+        _ => Err(errors),
+    }
+}

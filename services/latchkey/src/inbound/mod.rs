@@ -6,6 +6,7 @@
 
 mod deliveries;
 mod record;
+mod secrets;
 mod verify;
 
 use std::collections::{BTreeMap, HashMap};
@@ -66,6 +67,8 @@ pub enum Reply {
     Ok {
         content_type: &'static str,
         body: String,
+        /// A header the answer carries (Asana's `X-Hook-Secret` echoed).
+        header: Option<(&'static str, String)>,
     },
     Refused {
         refusal: Refusal,
@@ -78,6 +81,7 @@ impl Reply {
         Self::Ok {
             content_type: "text/plain; charset=utf-8",
             body: String::new(),
+            header: None,
         }
     }
 
@@ -92,6 +96,7 @@ impl Reply {
         Self::Ok {
             content_type: answer.content_type,
             body: answer.body,
+            header: None,
         }
     }
 }
@@ -240,6 +245,7 @@ impl Inbound {
             routing.handshake,
             &request.method,
             &request.query,
+            &request.headers,
             doc.as_ref(),
         );
         if let Some(step) = step {
@@ -256,40 +262,59 @@ impl Inbound {
                 "not_allowed",
             ));
         }
-        let scheme = match self.verified(integration, &request).await? {
+        let scheme = match self
+            .verified(integration, target.as_ref(), &request)
+            .await?
+        {
             Ok((_, scheme)) => scheme,
             Err(refused) => return Ok(refused),
         };
         let parsed = record::Parsed::read(integration, &content_type, doc.as_ref(), &request);
-        self.record(integration, target, parsed, scheme, &request.body)
+        self.record(integration, target, parsed, &scheme, &request.body)
             .await
     }
 
-    /// The integration's webhook secret when the request's signature holds under its scheme;
-    /// else the refusal (nothing is recorded).
+    /// The secret that verified the request (the connection's own for its own URL, else the
+    /// integration's) and the scheme's name; else the refusal (nothing is recorded).
     async fn verified(
         &self,
         integration: &integration::State,
+        target: Option<&connection::State>,
         request: &InboundRequest,
-    ) -> Result<Result<(SecretString, &'static str), (Reply, Outcome)>, AppError> {
-        let Some(secret) = self.secret(integration).await? else {
-            return Ok(Err((
-                Reply::refused(
-                    Refusal::Unauthorized,
-                    "this integration has no webhook scheme and secret: deliveries are refused",
-                ),
+    ) -> Result<Result<(SecretString, String), (Reply, Outcome)>, AppError> {
+        let refused = |reason: &str| {
+            Ok(Err((
+                Reply::refused(Refusal::Unauthorized, reason),
                 "refused_unconfigured",
-            )));
+            )))
         };
         let Some(scheme) = integration.config.webhooks.webhook.as_ref() else {
-            return Ok(Err((
-                Reply::refused(Refusal::Unauthorized, "no webhook scheme"),
-                "refused_unconfigured",
-            )));
+            return refused(
+                "this integration has no webhook scheme and secret: deliveries are refused",
+            );
+        };
+        let (secret, name) = match target.and_then(|c| c.webhook_secret.as_ref().map(|s| (c, s))) {
+            Some((connection, sealed)) => {
+                let owner = StreamId::Connection(connection.id);
+                let secret = self
+                    .vault
+                    .open(&owner, Field::WebhookSecret, &sealed.sealed)
+                    .await?;
+                (secret, format!("connection:{}", scheme_name(scheme)))
+            }
+            None => match self.secret(integration).await? {
+                Some(secret) => (secret, scheme_name(scheme).to_owned()),
+                None => {
+                    return refused(
+                        "this integration has no webhook scheme and secret: deliveries are \
+                         refused",
+                    );
+                }
+            },
         };
         let now = Utc::now().timestamp();
         match signature_holds(scheme, &secret, &request.headers, &request.body, now).await? {
-            Ok(()) => Ok(Ok((secret, scheme_name(scheme)))),
+            Ok(()) => Ok(Ok((secret, name))),
             Err(reason) => Ok(Err((
                 Reply::refused(Refusal::Unauthorized, reason),
                 "refused_signature",
@@ -324,6 +349,11 @@ impl Inbound {
     ) -> Result<(Reply, Outcome), AppError> {
         let answer = match step {
             HandshakeStep::Unsigned(answer) => answer,
+            HandshakeStep::KeepSecret { secret } => {
+                return self
+                    .keep_handshake_secret(integration, target, secret)
+                    .await;
+            }
             HandshakeStep::TokenEcho { given, answer } => {
                 let secret = self.secret(integration).await?;
                 let holds = secret.as_ref().is_some_and(|secret| {
@@ -340,12 +370,14 @@ impl Inbound {
                 }
                 answer
             }
-            HandshakeStep::Signed(answer) => match self.verified(integration, request).await? {
-                Ok(_) => answer,
-                Err(refused) => return Ok(refused),
-            },
+            HandshakeStep::Signed(answer) => {
+                match self.verified(integration, target, request).await? {
+                    Ok(_) => answer,
+                    Err(refused) => return Ok(refused),
+                }
+            }
             HandshakeStep::ZoomValidation { plain_token } => {
-                match self.verified(integration, request).await? {
+                match self.verified(integration, target, request).await? {
                     Ok((secret, _)) => HandshakeAnswer {
                         content_type: "application/json",
                         body: serde_json::json!({

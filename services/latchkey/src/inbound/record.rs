@@ -109,7 +109,7 @@ impl Inbound {
         integration: &integration::State,
         target: Option<connection::State>,
         parsed: Parsed,
-        scheme: &'static str,
+        scheme: &str,
         body: &[u8],
     ) -> Result<(Reply, Outcome), AppError> {
         let id = integration.id;
@@ -163,7 +163,7 @@ impl Inbound {
         integration: &integration::State,
         target: Option<connection::State>,
         parsed: &Parsed,
-        scheme: &'static str,
+        scheme: &str,
         body: &[u8],
     ) -> Result<(Vec<RecordedEvent>, Outcome), AppError> {
         let targets = match target {
@@ -274,6 +274,7 @@ fn acknowledgement(integration: &integration::State, action: bool) -> Reply {
         Reply::Ok {
             content_type: "application/json",
             body: ack.clone(),
+            header: None,
         }
     } else {
         Reply::empty()

@@ -132,6 +132,12 @@ fn connection_payload(event: &connection::Event) -> Payload {
         }),
         E::WebhookReceived { delivery: d } => Payload::WebhookReceived(delivery(d)),
         E::ActionReceived { delivery: d } => Payload::ActionReceived(delivery(d)),
+        E::WebhookSecretSet { secret } => Payload::WebhookSecretSet(pb::WebhookSecretSet {
+            fingerprint: secret
+                .as_ref()
+                .map(|s| s.fingerprint.clone())
+                .unwrap_or_default(),
+        }),
     }
 }
 

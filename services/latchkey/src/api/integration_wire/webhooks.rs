@@ -47,7 +47,7 @@ pub(super) fn input(
     let handshake = Handshake::parse(&routing.handshake).unwrap_or_else(|| {
         errors.push(FieldViolation::new(
             "config.webhook_routing.handshake",
-            "must be empty, slack, microsoft_graph, zoom, dropbox or meta",
+            "must be empty, slack, microsoft_graph, zoom, dropbox, meta or asana",
         ));
         Handshake::None
     });
