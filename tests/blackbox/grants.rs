@@ -1464,6 +1464,7 @@ async fn provider_accounts_come_from_checked_id_tokens_and_one_account_keeps_one
                 integration_id: integration_id.clone(),
                 headers: [("x-signature".to_owned(), signature)].into(),
                 body: body.into_bytes(),
+                ..Default::default()
             })
             .await
             .unwrap()

@@ -500,6 +500,7 @@ async fn webhooks_are_verified_github_and_slack_style_and_routed_by_account() {
                 .map(|(k, v)| (k.to_owned(), v))
                 .collect(),
             body: body.as_bytes().to_vec(),
+            ..Default::default()
         };
     let body = r#"{"action":"created","installation":{"id":4242}}"#;
     let signature = format!(
@@ -657,6 +658,7 @@ async fn a_webhook_body_over_the_integrations_limit_is_refused_unread() {
         .into_iter()
         .collect(),
         body: body.as_bytes().to_vec(),
+        ..Default::default()
     };
     let fits = format!("{{\"pad\":\"{}\"}}", "x".repeat(2000));
     assert!(
@@ -728,6 +730,7 @@ async fn standard_webhooks_deliveries_verify_with_a_whsec_secret() {
         .into_iter()
         .collect(),
         body: body.as_bytes().to_vec(),
+        ..Default::default()
     };
     let now = chrono::Utc::now().timestamp();
     let body = r#"{"account":"acct_1","type":"invoice.paid"}"#;

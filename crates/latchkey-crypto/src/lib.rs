@@ -407,6 +407,55 @@ pub fn hmac_sha256_matches_any(
     })
 }
 
+/// [`hmac_sha256_matches_any`] with HMAC-SHA1 (GitHub's legacy `X-Hub-Signature`, Twilio).
+pub fn hmac_sha1_matches_any(
+    secret: &[u8],
+    message: &[u8],
+    signatures: &[String],
+    base64_encoded: bool,
+) -> bool {
+    let Ok(mac) = <Hmac<sha1::Sha1> as Mac>::new_from_slice(secret) else {
+        return false;
+    };
+    let expected = mac.chain_update(message).finalize();
+    signatures.iter().any(|signature| {
+        let decoded = if base64_encoded {
+            STANDARD.decode(signature.trim()).ok()
+        } else {
+            decode_hex(signature.trim())
+        };
+        decoded.is_some_and(|bytes| {
+            bytes.len() == 20
+                && expected
+                    == hmac::digest::CtOutput::new(
+                        *hmac::digest::generic_array::GenericArray::from_slice(&bytes),
+                    )
+        })
+    })
+}
+
+/// Whether `signature_hex` is the Ed25519 signature of `message` under `public_key_hex`
+/// (Discord's interactions, strict verification).
+pub fn ed25519_verifies(public_key_hex: &str, message: &[u8], signature_hex: &str) -> bool {
+    let (Some(key), Some(signature)) = (
+        decode_hex(public_key_hex.trim()),
+        decode_hex(signature_hex.trim()),
+    ) else {
+        return false;
+    };
+    let (Ok(key), Ok(signature)) = (
+        <[u8; 32]>::try_from(key.as_slice()),
+        <[u8; 64]>::try_from(signature.as_slice()),
+    ) else {
+        return false;
+    };
+    let Ok(key) = ed25519_dalek::VerifyingKey::from_bytes(&key) else {
+        return false;
+    };
+    key.verify_strict(message, &ed25519_dalek::Signature::from_bytes(&signature))
+        .is_ok()
+}
+
 fn decode_hex(text: &str) -> Option<Vec<u8>> {
     if !text.len().is_multiple_of(2) {
         return None;

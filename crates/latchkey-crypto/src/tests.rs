@@ -301,3 +301,29 @@ fn the_standard_webhooks_vector_verifies() {
         true
     ));
 }
+
+/// RFC 2202's HMAC-SHA1 test case 2, in hex and base64.
+#[test]
+fn hmac_sha1_checks_rfc_2202s_vector() {
+    let message = b"what do ya want for nothing?";
+    let hex = "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79".to_owned();
+    assert!(hmac_sha1_matches_any(
+        b"Jefe",
+        message,
+        &[hex.clone()],
+        false
+    ));
+    assert!(!hmac_sha1_matches_any(b"Jefe", b"other", &[hex], false));
+    let base64 = "7/zfauXrL6LSdBbV8YTfnCWafHk=".to_owned();
+    assert!(hmac_sha1_matches_any(b"Jefe", message, &[base64], true));
+}
+
+/// RFC 8032's Ed25519 test 1 (an empty message), and a flipped bit.
+#[test]
+fn ed25519_checks_rfc_8032s_vector() {
+    let public = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
+    let signature = "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b";
+    assert!(ed25519_verifies(public, b"", signature));
+    assert!(!ed25519_verifies(public, b"x", signature));
+    assert!(!ed25519_verifies("zz", b"", signature));
+}

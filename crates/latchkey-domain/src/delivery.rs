@@ -261,6 +261,32 @@ pub fn read(sources: &str, doc: Option<&Value>, headers: &BTreeMap<String, Strin
     Vec::new()
 }
 
+/// Every value `sources` reads, as [`read`] but each occurrence kept (a shared token must hold
+/// in every notification of a batch, even one repeated).
+pub fn read_all(
+    sources: &str,
+    doc: Option<&Value>,
+    headers: &BTreeMap<String, String>,
+) -> Vec<String> {
+    for source in sources.split('|').filter(|s| !s.is_empty()) {
+        let values: Vec<String> = if let Some(name) = source.strip_prefix("header:") {
+            headers.get(name).cloned().into_iter().collect()
+        } else {
+            doc.map(|d| {
+                select(d, source)
+                    .into_iter()
+                    .map(|v| as_text(v).unwrap_or_default())
+                    .collect()
+            })
+            .unwrap_or_default()
+        };
+        if !values.is_empty() {
+            return values;
+        }
+    }
+    Vec::new()
+}
+
 fn as_text(value: &Value) -> Option<String> {
     match value {
         Value::String(s) if !s.is_empty() => Some(s.clone()),

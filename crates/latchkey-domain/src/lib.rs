@@ -42,6 +42,7 @@ pub mod templates;
 pub mod text;
 mod values;
 pub mod webhook;
+pub mod webhook_check;
 
 pub use error::{DomainError, FieldViolation, ValidationErrors};
 pub use event::{DomainEvent, EVENT_TYPES, EventMeta, StreamId, StreamKind};

@@ -26,6 +26,23 @@ pub enum WebhookKind {
     /// headers named like the signature's (`webhook-id`, `webhook-timestamp`; `svix-…`), keyed
     /// with the base64 secret after `whsec_`.
     StandardWebhooks,
+    /// HubSpot v3: base64 HMAC-SHA256 of `{method}{url}{body}{timestamp}` (the public URL the
+    /// provider called; the timestamp in milliseconds, within the tolerance).
+    HubspotV3,
+    /// Twilio: base64 HMAC-SHA1 of the public URL followed by each form parameter's name and
+    /// value, sorted by name.
+    Twilio,
+    /// A shared token echoed in each delivery (Microsoft Graph `clientState` in every
+    /// notification, Google channels' `X-Goog-Channel-Token`), read at `token_from`; every
+    /// value must be the secret.
+    SharedToken,
+    /// Google Pub/Sub push (and any OIDC-signed push): a bearer JWT in `Authorization`, checked
+    /// against `jwks_url` for issuer, `audience`, expiry and signature; its `email` claim must
+    /// be the webhook secret (the push service account).
+    GoogleOidc,
+    /// Ed25519 (Discord): the hex signature in `signature_header` over the timestamp header's
+    /// value followed by the body, under the public key (hex) given as the webhook secret.
+    Ed25519,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,7 +62,25 @@ pub struct WebhookScheme {
     pub tolerance_secs: u32,
     /// RFC 6901 pointer to the provider account id in the JSON body, for routing.
     pub account_pointer: String,
+    /// The HMAC's hash: `sha256` (empty) or `sha1` (GitHub's legacy `X-Hub-Signature`,
+    /// Twilio).
+    #[serde(default)]
+    pub algorithm: String,
+    /// Where a shared token is read (a source, as routing reads them): `SharedToken` kind.
+    #[serde(default)]
+    pub token_from: String,
+    /// The audience a pushed JWT must name: `GoogleOidc` kind.
+    #[serde(default)]
+    pub audience: String,
+    /// The key set pushed JWTs are checked with; empty: Google's.
+    #[serde(default)]
+    pub jwks_url: String,
 }
+
+/// Google's OAuth 2.0 signing keys, which sign Pub/Sub push tokens.
+pub const GOOGLE_JWKS_URL: &str = "https://www.googleapis.com/oauth2/v3/certs";
+/// The issuer of Google-signed push tokens.
+pub const GOOGLE_ISSUER: &str = "https://accounts.google.com";
 
 impl WebhookScheme {
     pub fn github() -> Self {
@@ -58,6 +93,10 @@ impl WebhookScheme {
             template: String::new(),
             tolerance_secs: 0,
             account_pointer: String::new(),
+            algorithm: String::new(),
+            token_from: String::new(),
+            audience: String::new(),
+            jwks_url: String::new(),
         }
     }
 
@@ -71,6 +110,10 @@ impl WebhookScheme {
             template: "v0:{timestamp}:{body}".to_owned(),
             tolerance_secs: 300,
             account_pointer: "/team_id".to_owned(),
+            algorithm: String::new(),
+            token_from: String::new(),
+            audience: String::new(),
+            jwks_url: String::new(),
         }
     }
 
@@ -81,13 +124,17 @@ impl WebhookScheme {
                 && h.bytes()
                     .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         };
-        if !header_ok(&self.signature_header) {
+        let signed_in_header = !matches!(
+            self.kind,
+            WebhookKind::SharedToken | WebhookKind::GoogleOidc
+        );
+        if signed_in_header && !header_ok(&self.signature_header) {
             return Err(FieldViolation::new(
                 format!("{field}.signature_header"),
                 "must be a lower-case header name",
             ));
         }
-        if !matches!(self.encoding.as_str(), "hex" | "base64") {
+        if signed_in_header && !matches!(self.encoding.as_str(), "hex" | "base64") {
             return Err(FieldViolation::new(
                 format!("{field}.encoding"),
                 "must be hex or base64",
@@ -123,7 +170,15 @@ impl WebhookScheme {
                 "must be base64 for Standard Webhooks",
             ));
         }
-        if self.kind != WebhookKind::HmacBody && self.tolerance_secs == 0 {
+        self.check_more(field)?;
+        let timestamped = matches!(
+            self.kind,
+            WebhookKind::HmacTimestamped
+                | WebhookKind::Stripe
+                | WebhookKind::StandardWebhooks
+                | WebhookKind::HubspotV3
+        );
+        if timestamped && self.tolerance_secs == 0 {
             return Err(FieldViolation::new(
                 format!("{field}.tolerance_secs"),
                 "must be set for timestamped signatures",
@@ -220,6 +275,13 @@ impl WebhookScheme {
                 signed.extend_from_slice(body);
                 Ok((signed, signatures))
             }
+            WebhookKind::HubspotV3
+            | WebhookKind::Twilio
+            | WebhookKind::SharedToken
+            | WebhookKind::GoogleOidc
+            | WebhookKind::Ed25519 => {
+                Err("this kind signs more than the headers and body: see check_request".to_owned())
+            }
             WebhookKind::StandardWebhooks => {
                 let id_header = self
                     .signature_header
@@ -282,6 +344,7 @@ mod tests {
             template: String::new(),
             tolerance_secs: 300,
             account_pointer: String::new(),
+            ..WebhookScheme::github()
         }
     }
 
@@ -327,6 +390,7 @@ mod tests {
             template: String::new(),
             tolerance_secs: 300,
             account_pointer: String::new(),
+            ..WebhookScheme::github()
         }
     }
 

@@ -24,6 +24,7 @@ pub use authorize::{AuthorizationRequest, authorization_url, random_token};
 pub use discovery::{ServerMetadata, discover};
 pub use error::OAuthError;
 pub use http::{HttpPolicy, ProviderClient, ProviderResponse};
-pub use identity::{account_at, verify_id_token};
+pub use identity::{account_at, verify_id_token, verify_push_token};
+pub use jsonwebtoken::jwk::JwkSet;
 pub use pkce::Pkce;
 pub use token::{ClientCredentials, Grant, RevocationOutcome, TokenResponse, parse_token_response};

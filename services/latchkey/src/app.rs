@@ -282,12 +282,14 @@ impl App {
                 return_url_origins: config.return_url_origins.clone(),
             },
         );
+        let verifier = Arc::new(crate::inbound::Verifier::new(provider.clone()));
         let services = Services {
             integrations: Integrations::new(
                 store.clone(),
                 vault.clone(),
                 provider,
                 connections.clone(),
+                verifier.clone(),
             ),
             audit: Audit::new(
                 store.clone(),
@@ -301,7 +303,12 @@ impl App {
                 config.caller_rate,
             )),
             access: Arc::new(AccessLog::default()),
-            inbound: crate::inbound::Inbound::new(store.clone(), vault.clone()),
+            inbound: crate::inbound::Inbound::new(
+                store.clone(),
+                vault.clone(),
+                verifier.clone(),
+                &public,
+            ),
             connections,
         };
         Ok(Self {

@@ -93,6 +93,11 @@ async fn receive(
         } else {
             "POST".to_owned()
         },
+        path_and_query: parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str().to_owned())
+            .unwrap_or_default(),
         query: query
             .map(|q| {
                 url::form_urlencoded::parse(q.as_bytes())

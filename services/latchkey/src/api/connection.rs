@@ -5,10 +5,10 @@ use latchkey_proto::v1::connection_service_server::ConnectionService;
 use tonic::{Request, Response, Status};
 
 use super::convert;
-use super::deliveries::{DeliveryQuery, record_to_pb};
 use super::requests::{
     ConnectionList, ConnectionQuery, ProfileUpdate, RevokeRequest, TokenRequest, connection_id,
 };
+use super::webhooks::{DeliveryQuery, record_to_pb};
 use crate::access::AccessLog;
 use crate::auth::Authenticator;
 use crate::callers::Role;
@@ -294,7 +294,7 @@ impl ConnectionService for ConnectionApi {
     ) -> Result<Response<pb::Connection>, Status> {
         let caller = self.auth.caller(&request, Role::Manager).await?;
         let req = request.into_inner();
-        let (id, secret) = super::deliveries::secret_request(req).map_err(AppError::from)?;
+        let (id, secret) = super::webhooks::secret_request(req).map_err(AppError::from)?;
         let state = self
             .inbound
             .set_connection_secret(&caller, id, secret)

@@ -9,6 +9,7 @@ use latchkey_proto::v1 as pb;
 use proptest::prelude::*;
 
 use super::requests::*;
+use super::webhooks::WebhookRequest;
 use crate::connections::authorize::StartRequest;
 use crate::connections::connect::{ClientCredentialsRequest, PasswordRequest};
 use crate::connections::import::ImportRequest;
@@ -143,7 +144,7 @@ proptest! {
             filter: Some(pb::EventFilter { tenant, types, connection_id: id.clone() }),
         }))?;
         checked(WebhookRequest::try_from(pb::VerifyWebhookRequest {
-            integration_id: id, headers, body,
+            integration_id: id.clone(), headers, body, method: id.clone(), url: id,
         }))?;
     }
 }

@@ -5,7 +5,8 @@ use latchkey_proto::v1 as pb;
 use latchkey_proto::v1::integration_service_server::IntegrationService;
 use tonic::{Request, Response, Status};
 
-use super::requests::{IntegrationDraft, IntegrationUpdate, WebhookRequest};
+use super::requests::{IntegrationDraft, IntegrationUpdate};
+use super::webhooks::WebhookRequest;
 use super::{convert, integration_wire};
 use crate::auth::Authenticator;
 use crate::callers::Role;
@@ -91,6 +92,7 @@ impl IntegrationService for IntegrationApi {
                 webhook.integration_id,
                 &webhook.headers,
                 &webhook.body,
+                (&webhook.method, &webhook.url),
             )
             .await?;
         Ok(Response::new(integration_wire::webhook_verdict_to_pb(

@@ -5,7 +5,6 @@ mod audit;
 mod connection;
 mod convert;
 mod deadline;
-mod deliveries;
 #[cfg(test)]
 mod hostile_tests;
 mod import;
@@ -14,6 +13,7 @@ mod integration_wire;
 mod requests;
 mod sessions;
 pub mod status;
+mod webhooks;
 
 pub use audit::AuditApi;
 pub use connection::ConnectionApi;

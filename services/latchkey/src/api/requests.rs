@@ -649,36 +649,3 @@ impl TryFrom<pb::UpdateIntegrationRequest> for IntegrationUpdate {
         }
     }
 }
-
-/// A webhook to verify, within the limits of one request.
-#[derive(Debug)]
-pub struct WebhookRequest {
-    pub integration_id: IntegrationId,
-    /// Header names in lower case.
-    pub headers: BTreeMap<String, String>,
-    pub body: Vec<u8>,
-}
-
-impl TryFrom<pb::VerifyWebhookRequest> for WebhookRequest {
-    type Error = ValidationErrors;
-
-    fn try_from(req: pb::VerifyWebhookRequest) -> Result<Self, Self::Error> {
-        let integration_id = IntegrationId::parse_field(&req.integration_id, "integration_id")?;
-        if req.body.len() > 256 * 1024 || req.headers.len() > 100 {
-            return Err(FieldViolation::new(
-                "body",
-                "webhooks are at most 256 KiB with 100 headers",
-            )
-            .into());
-        }
-        Ok(Self {
-            integration_id,
-            headers: req
-                .headers
-                .into_iter()
-                .map(|(k, v)| (k.to_ascii_lowercase(), v))
-                .collect(),
-            body: req.body,
-        })
-    }
-}

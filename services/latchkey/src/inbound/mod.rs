@@ -18,12 +18,13 @@ use chrono::Utc;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use latchkey_crypto::Field;
 use latchkey_domain::delivery::{self, HandshakeAnswer, HandshakeStep};
+use latchkey_domain::webhook_check::SignedRequest;
 use latchkey_domain::{ConnectionId, IntegrationId, StreamId, connection, integration};
 use latchkey_store::EventStore;
 use secrecy::{ExposeSecret, SecretString};
 
 pub use deliveries::{DeliveryRecord, DeliverySource};
-pub use verify::signature_holds;
+pub use verify::Verifier;
 
 use crate::error::AppError;
 use crate::vault::Vault;
@@ -34,6 +35,8 @@ pub struct InboundRequest {
     pub connection_id: Option<ConnectionId>,
     /// `GET` or `POST`.
     pub method: String,
+    /// The path and query the provider called (signed by some schemes with the public URL).
+    pub path_and_query: String,
     /// The URL's decoded query.
     pub query: Vec<(String, String)>,
     /// Lower-case names.
@@ -112,6 +115,9 @@ const PURGE_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
 pub struct Inbound {
     store: Arc<dyn EventStore>,
     vault: Arc<Vault>,
+    verifier: Arc<Verifier>,
+    /// `LATCHKEY_PUBLIC_URL` without a trailing slash: what the providers call.
+    public_base: Arc<str>,
     /// Per integration: its rate and the limiter at that rate.
     limiters: Arc<Mutex<HashMap<IntegrationId, (u32, Arc<DefaultDirectRateLimiter>)>>>,
     /// One append at a time per stream from this process, with the version it left.
@@ -129,10 +135,17 @@ impl std::fmt::Debug for Inbound {
 type Outcome = &'static str;
 
 impl Inbound {
-    pub fn new(store: Arc<dyn EventStore>, vault: Arc<Vault>) -> Self {
+    pub fn new(
+        store: Arc<dyn EventStore>,
+        vault: Arc<Vault>,
+        verifier: Arc<Verifier>,
+        public_base: &str,
+    ) -> Self {
         Self {
             store,
             vault,
+            verifier,
+            public_base: public_base.trim_end_matches('/').into(),
             limiters: Arc::default(),
             streams: Arc::default(),
             purged: Arc::default(),
@@ -312,8 +325,18 @@ impl Inbound {
                 }
             },
         };
-        let now = Utc::now().timestamp();
-        match signature_holds(scheme, &secret, &request.headers, &request.body, now).await? {
+        let url = format!("{}{}", self.public_base, request.path_and_query);
+        let content_type = request.headers.get("content-type").map_or("", |v| v);
+        let doc = delivery::document(content_type, &request.body);
+        let signed = SignedRequest {
+            headers: &request.headers,
+            body: &request.body,
+            now_unix: Utc::now().timestamp(),
+            method: &request.method,
+            url: &url,
+            doc: doc.as_ref(),
+        };
+        match self.verifier.holds(scheme, &secret, &signed).await? {
             Ok(()) => Ok(Ok((secret, name))),
             Err(reason) => Ok(Err((
                 Reply::refused(Refusal::Unauthorized, reason),
@@ -434,6 +457,11 @@ fn scheme_name(scheme: &latchkey_domain::webhook::WebhookScheme) -> &'static str
         WebhookKind::HmacTimestamped => "hmac_timestamped",
         WebhookKind::Stripe => "stripe",
         WebhookKind::StandardWebhooks => "standard_webhooks",
+        WebhookKind::HubspotV3 => "hubspot_v3",
+        WebhookKind::Twilio => "twilio",
+        WebhookKind::SharedToken => "shared_token",
+        WebhookKind::GoogleOidc => "google_oidc",
+        WebhookKind::Ed25519 => "ed25519",
     }
 }
 

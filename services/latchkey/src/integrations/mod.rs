@@ -33,6 +33,8 @@ pub struct Integrations {
     provider: ProviderClient,
     /// To revoke an integration's connections when it is deleted with force.
     connections: Connections,
+    /// Checks webhook deliveries (`VerifyWebhook`).
+    verifier: Arc<crate::inbound::Verifier>,
 }
 
 impl Integrations {
@@ -41,12 +43,14 @@ impl Integrations {
         vault: Arc<Vault>,
         provider: ProviderClient,
         connections: Connections,
+        verifier: Arc<crate::inbound::Verifier>,
     ) -> Self {
         Self {
             store,
             vault,
             provider,
             connections,
+            verifier,
         }
     }
 

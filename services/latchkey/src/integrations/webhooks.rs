@@ -31,6 +31,7 @@ impl Integrations {
         id: IntegrationId,
         headers: &std::collections::BTreeMap<String, String>,
         body: &[u8],
+        (method, url): (&str, &str),
     ) -> Result<WebhookVerdict, AppError> {
         let integration = self.get_for(caller, id).await?;
         let limit = integration.config.webhooks.webhook_max_body_bytes;
@@ -63,9 +64,17 @@ impl Integrations {
                 &sealed.sealed,
             )
             .await?;
-        let verdict =
-            crate::inbound::signature_holds(scheme, &secret, headers, body, Utc::now().timestamp())
-                .await?;
+        let content_type = headers.get("content-type").map_or("", |v| v);
+        let doc = latchkey_domain::delivery::document(content_type, body);
+        let request = latchkey_domain::webhook_check::SignedRequest {
+            headers,
+            body,
+            now_unix: Utc::now().timestamp(),
+            method,
+            url,
+            doc: doc.as_ref(),
+        };
+        let verdict = self.verifier.holds(scheme, &secret, &request).await?;
         let account = (verdict.is_ok() && !scheme.account_pointer.is_empty())
             .then(|| serde_json::from_slice::<serde_json::Value>(body).ok())
             .flatten()

@@ -19,10 +19,16 @@ pub(super) fn input(
                 Ok(pb::WebhookKind::HmacTimestamped) => Some(WebhookKind::HmacTimestamped),
                 Ok(pb::WebhookKind::Stripe) => Some(WebhookKind::Stripe),
                 Ok(pb::WebhookKind::StandardWebhooks) => Some(WebhookKind::StandardWebhooks),
+                Ok(pb::WebhookKind::HubspotV3) => Some(WebhookKind::HubspotV3),
+                Ok(pb::WebhookKind::Twilio) => Some(WebhookKind::Twilio),
+                Ok(pb::WebhookKind::SharedToken) => Some(WebhookKind::SharedToken),
+                Ok(pb::WebhookKind::GoogleOidc) => Some(WebhookKind::GoogleOidc),
+                Ok(pb::WebhookKind::Ed25519) => Some(WebhookKind::Ed25519),
                 _ => {
                     errors.push(FieldViolation::new(
                         "config.webhook.kind",
-                        "must be HMAC_BODY, HMAC_TIMESTAMPED, STRIPE or STANDARD_WEBHOOKS",
+                        "must be HMAC_BODY, HMAC_TIMESTAMPED, STRIPE, STANDARD_WEBHOOKS, \
+                         HUBSPOT_V3, TWILIO, SHARED_TOKEN, GOOGLE_OIDC or ED25519",
                     ));
                     None
                 }
@@ -40,6 +46,10 @@ pub(super) fn input(
                 template: w.template,
                 tolerance_secs: w.tolerance_secs,
                 account_pointer: w.account_pointer,
+                algorithm: w.algorithm.to_ascii_lowercase(),
+                token_from: w.token_from,
+                audience: w.audience,
+                jwks_url: w.jwks_url,
             })
         }
     };
@@ -74,6 +84,11 @@ pub(super) fn fill(p: &WebhookSettings, c: &mut pb::IntegrationConfig) {
             WebhookKind::HmacTimestamped => pb::WebhookKind::HmacTimestamped,
             WebhookKind::Stripe => pb::WebhookKind::Stripe,
             WebhookKind::StandardWebhooks => pb::WebhookKind::StandardWebhooks,
+            WebhookKind::HubspotV3 => pb::WebhookKind::HubspotV3,
+            WebhookKind::Twilio => pb::WebhookKind::Twilio,
+            WebhookKind::SharedToken => pb::WebhookKind::SharedToken,
+            WebhookKind::GoogleOidc => pb::WebhookKind::GoogleOidc,
+            WebhookKind::Ed25519 => pb::WebhookKind::Ed25519,
         } as i32,
         signature_header: w.signature_header.clone(),
         prefix: w.prefix.clone(),
@@ -82,6 +97,10 @@ pub(super) fn fill(p: &WebhookSettings, c: &mut pb::IntegrationConfig) {
         template: w.template.clone(),
         tolerance_secs: w.tolerance_secs,
         account_pointer: w.account_pointer.clone(),
+        algorithm: w.algorithm.clone(),
+        token_from: w.token_from.clone(),
+        audience: w.audience.clone(),
+        jwks_url: w.jwks_url.clone(),
     });
     c.webhook_max_body_bytes = Some(p.webhook_max_body_bytes);
     let r = &p.webhook_routing;

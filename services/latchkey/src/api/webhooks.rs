@@ -1,4 +1,7 @@
-//! `ListWebhookDeliveries` and `GetWebhookDelivery`: requests checked, records on the wire.
+//! Webhooks on the wire: `VerifyWebhook`'s request, `ListWebhookDeliveries`,
+//! `GetWebhookDelivery` and `SetWebhookSecret` checked, deliveries as records.
+
+use std::collections::BTreeMap;
 
 use latchkey_domain::{ConnectionId, FieldViolation, IntegrationId, ValidationErrors};
 use latchkey_proto::v1 as pb;
@@ -141,5 +144,47 @@ pub fn secret_request(
     match id {
         Some(id) if errors.is_empty() => Ok((id, secret)),
         _ => Err(errors),
+    }
+}
+
+/// A webhook to verify, within the limits of one request.
+#[derive(Debug)]
+pub struct WebhookRequest {
+    pub integration_id: IntegrationId,
+    /// Header names in lower case.
+    pub headers: BTreeMap<String, String>,
+    pub body: Vec<u8>,
+    /// `POST` unless given; the URL the provider called (request-line schemes).
+    pub method: String,
+    pub url: String,
+}
+
+impl TryFrom<pb::VerifyWebhookRequest> for WebhookRequest {
+    type Error = ValidationErrors;
+
+    fn try_from(req: pb::VerifyWebhookRequest) -> Result<Self, Self::Error> {
+        let integration_id = IntegrationId::parse_field(&req.integration_id, "integration_id")?;
+        if req.body.len() > 256 * 1024 || req.headers.len() > 100 {
+            return Err(FieldViolation::new(
+                "body",
+                "webhooks are at most 256 KiB with 100 headers",
+            )
+            .into());
+        }
+        Ok(Self {
+            integration_id,
+            headers: req
+                .headers
+                .into_iter()
+                .map(|(k, v)| (k.to_ascii_lowercase(), v))
+                .collect(),
+            body: req.body,
+            method: if req.method.is_empty() {
+                "POST".to_owned()
+            } else {
+                req.method.to_ascii_uppercase()
+            },
+            url: req.url,
+        })
     }
 }
