@@ -55,6 +55,14 @@ pub enum Handshake {
     /// Asana: the first request carries `X-Hook-Secret`, echoed in the answer and kept (sealed)
     /// as the connection's own webhook secret; taken only on a connection's URL that has none.
     Asana,
+    /// Xero's intent to receive: a signed delivery with no events, answered with an empty 200
+    /// (and 401 when the signature is bad), recorded as a handshake, not a delivery.
+    Xero,
+    /// Discord interactions: a signed `PING` (`"type": 1`) answered with `{"type":1}`.
+    Discord,
+    /// Notion: the subscription's first request carries `verification_token`, unsigned (it is
+    /// the secret to come): kept sealed as an unrouted delivery for an admin to read and paste.
+    Notion,
 }
 
 impl Handshake {
@@ -67,6 +75,9 @@ impl Handshake {
             Self::Dropbox => "dropbox",
             Self::Meta => "meta",
             Self::Asana => "asana",
+            Self::Xero => "xero",
+            Self::Discord => "discord",
+            Self::Notion => "notion",
         }
     }
 
@@ -79,6 +90,9 @@ impl Handshake {
             Self::Dropbox,
             Self::Meta,
             Self::Asana,
+            Self::Xero,
+            Self::Discord,
+            Self::Notion,
         ]
         .into_iter()
         .find(|h| h.as_str() == text || (text.is_empty() && *h == Self::None))
@@ -99,8 +113,9 @@ pub struct WebhookRouting {
     /// `account_pointer`.
     #[serde(default)]
     pub routing_key_from: String,
-    /// What a routing key is matched with: empty for the connection's provider account id, or
-    /// the name of a connection parameter or a captured callback value (`shop`, `realmId`).
+    /// What a routing key is matched with: empty for the connection's provider account id, the
+    /// name of a connection parameter or a captured callback value (`realmId`), or a text of
+    /// `{name}` placeholders filled with them (`{shop}.myshopify.com`).
     #[serde(default)]
     pub match_on: String,
     #[serde(default)]
@@ -138,15 +153,16 @@ impl WebhookRouting {
                 e.push(FieldViolation::new(format!("{field}.{name}"), why));
             }
         }
-        if self.match_on.len() > 64
+        if self.match_on.len() > 128
             || !self
                 .match_on
                 .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.')
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'{' | b'}'))
         {
             e.push(FieldViolation::new(
                 format!("{field}.match_on"),
-                "must be empty (the provider account id) or a connection parameter's name",
+                "must be empty (the provider account id), a connection parameter's name, or a \
+                 text of {name} placeholders ({shop}.myshopify.com)",
             ));
         }
         if !self.action_ack.is_empty() && serde_json::from_str::<Value>(&self.action_ack).is_err() {
@@ -207,6 +223,24 @@ pub fn document(content_type: &str, body: &[u8]) -> Option<Value> {
         return Some(Value::Object(fields));
     }
     serde_json::from_slice(body).ok()
+}
+
+/// The value a connection's routing key must have under `match_on` (a name, or a text of
+/// `{name}` placeholders) given its parameters and captured values; `None` when one is missing.
+pub fn match_value(match_on: &str, values: &BTreeMap<String, String>) -> Option<String> {
+    if !match_on.contains('{') {
+        return values.get(match_on).cloned();
+    }
+    let mut out = String::new();
+    let mut rest = match_on;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let close = rest[open..].find('}')? + open;
+        out.push_str(values.get(&rest[open + 1..close])?);
+        rest = &rest[close + 1..];
+    }
+    out.push_str(rest);
+    Some(out)
 }
 
 /// Whether the body is form-encoded.
@@ -390,6 +424,8 @@ pub enum HandshakeStep {
     ZoomValidation { plain_token: String },
     /// Asana: keep `secret` as the connection's webhook secret, and echo it in `X-Hook-Secret`.
     KeepSecret { secret: String },
+    /// Notion: keep the request (sealed) for an admin, unverified, and answer 200.
+    KeepForAdmin,
 }
 
 fn text_answer(body: &str) -> HandshakeAnswer {
@@ -545,6 +581,18 @@ mod tests {
             handshake(Handshake::Slack, "POST", &[], &none, Some(&event)),
             None
         );
+    }
+
+    #[test]
+    fn match_on_names_a_value_or_fills_a_text() {
+        let values = BTreeMap::from([("shop".to_owned(), "acme".to_owned())]);
+        assert_eq!(match_value("shop", &values).as_deref(), Some("acme"));
+        assert_eq!(
+            match_value("{shop}.myshopify.com", &values).as_deref(),
+            Some("acme.myshopify.com")
+        );
+        assert_eq!(match_value("{realmId}", &values), None);
+        assert_eq!(match_value("realmId", &values), None);
     }
 
     #[test]

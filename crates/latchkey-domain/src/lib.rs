@@ -43,6 +43,7 @@ pub mod text;
 mod values;
 pub mod webhook;
 pub mod webhook_check;
+pub mod webhook_facts;
 
 pub use error::{DomainError, FieldViolation, ValidationErrors};
 pub use event::{DomainEvent, EVENT_TYPES, EventMeta, StreamId, StreamKind};

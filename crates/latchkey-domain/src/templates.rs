@@ -114,6 +114,9 @@ pub struct Template {
     pub validation: Option<ValidationFacts>,
     #[serde(default)]
     pub account: Option<AccountFacts>,
+    /// How the provider's webhooks are verified, read and routed.
+    #[serde(default)]
+    pub webhook: Option<crate::webhook_facts::WebhookFacts>,
 }
 
 fn authorization_code() -> String {
@@ -240,6 +243,15 @@ impl Template {
             input.checks.account_pointer = a.pointer.clone();
             input.checks.account_method = a.method.clone();
         }
+        if let Some(w) = &self.webhook {
+            let webhooks = &mut input.webhooks;
+            if webhooks.webhook.is_none() {
+                webhooks.webhook = Some(w.scheme());
+            }
+            if webhooks.webhook_routing == crate::delivery::WebhookRouting::default() {
+                webhooks.webhook_routing = w.routing();
+            }
+        }
     }
 
     /// What is notable about the provider, for the catalogue page.
@@ -290,6 +302,9 @@ impl Template {
         }
         if self.pkce == Some(false) {
             notes.push("no PKCE".to_owned());
+        }
+        if self.webhook.is_some() {
+            notes.push("webhooks (see WEBHOOKS.md)".to_owned());
         }
         notes.join("; ")
     }
@@ -464,6 +479,46 @@ mod tests {
             "docs/PROVIDERS.md is stale: run LATCHKEY_WRITE_PROVIDERS_MD=1 cargo test -p \
              latchkey-domain providers_md"
         );
+    }
+
+    #[test]
+    fn webhooks_md_is_current() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/WEBHOOKS.md");
+        let (start, end) = ("<!-- providers:start -->\n", "<!-- providers:end -->");
+        let with: Vec<_> = all()
+            .iter()
+            .filter_map(|t| {
+                let w = t.webhook.as_ref()?;
+                Some((t.name.as_str(), t.display_name.as_str(), w))
+            })
+            .collect();
+        let generated = crate::webhook_facts::webhooks_markdown(&with);
+        let current = std::fs::read_to_string(path).unwrap_or_default();
+        let (Some(from), Some(to)) = (current.find(start), current.find(end)) else {
+            panic!("docs/WEBHOOKS.md has no {start:?} … {end:?} section");
+        };
+        let expected = format!("{}{start}{generated}{}", &current[..from], &current[to..]);
+        if std::env::var_os("LATCHKEY_WRITE_WEBHOOKS_MD").is_some() {
+            std::fs::write(path, &expected).unwrap();
+        }
+        assert!(
+            current == expected,
+            "docs/WEBHOOKS.md is stale: run LATCHKEY_WRITE_WEBHOOKS_MD=1 cargo test -p \
+             latchkey-domain webhooks_md"
+        );
+        // Each template's webhook settings make a valid webhook section.
+        for t in all() {
+            let Some(w) = &t.webhook else { continue };
+            assert!(w.docs.starts_with("https://"), "{}", t.name);
+            let mut errors = crate::ValidationErrors::default();
+            crate::integration::WebhookSettingsInput {
+                webhook: Some(w.scheme()),
+                webhook_max_body_bytes: None,
+                webhook_routing: w.routing(),
+            }
+            .parse(&mut errors);
+            assert!(errors.is_empty(), "providers/{}.toml: {errors}", t.name);
+        }
     }
 
     #[test]

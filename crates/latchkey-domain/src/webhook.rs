@@ -69,7 +69,8 @@ pub struct WebhookScheme {
     /// Where a shared token is read (a source, as routing reads them): `SharedToken` kind.
     #[serde(default)]
     pub token_from: String,
-    /// The audience a pushed JWT must name: `GoogleOidc` kind.
+    /// The audience a pushed JWT must name: `GoogleOidc` kind; empty: the URL the provider
+    /// called, without its query (Pub/Sub's default audience is the push endpoint).
     #[serde(default)]
     pub audience: String,
     /// The key set pushed JWTs are checked with; empty: Google's.

@@ -65,9 +65,6 @@ impl WebhookScheme {
                 Ok(()) => bad("token_from", "is required: where the shared token is"),
                 Err(why) => bad("token_from", &why),
             },
-            WebhookKind::GoogleOidc if self.audience.is_empty() => {
-                bad("audience", "is required: the audience the push tokens name")
-            }
             WebhookKind::GoogleOidc
                 if !self.jwks_url.is_empty()
                     && !self.jwks_url.starts_with("https://")

@@ -16,12 +16,13 @@ use latchkey_oauth::{
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
+use super::Connections;
 pub use super::callback_params::CallbackParams;
 use super::callback_params::callback_failure;
 use super::oauth_state::{state_digest, unknown_state};
-use super::{Connections, live_connections_of_account};
 use crate::callers::Caller;
 use crate::error::AppError;
+use crate::inbound::live_connections_of_account;
 
 /// `StartAuthorization`'s input, checked.
 #[derive(Debug)]

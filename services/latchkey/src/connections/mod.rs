@@ -44,7 +44,7 @@ use latchkey_domain::{
     integration,
 };
 use latchkey_oauth::{ProviderClient, TokenResponse};
-use latchkey_store::{ConnectionFilter, EventStore, Page};
+use latchkey_store::EventStore;
 use rand::Rng;
 use secrecy::SecretString;
 use tokio_util::sync::CancellationToken;
@@ -371,28 +371,4 @@ impl Connections {
             refresh_token_expires_at,
         })
     }
-}
-
-/// The live (neither deleted nor revoked) connections of a provider account in an integration,
-/// of one tenant or of all, oldest first.
-pub(crate) async fn live_connections_of_account(
-    store: &dyn EventStore,
-    tenant: Option<TenantId>,
-    integration_id: IntegrationId,
-    account: &str,
-) -> Result<Vec<connection::State>, AppError> {
-    let filter = ConnectionFilter {
-        tenant,
-        integration_id: Some(integration_id),
-        provider_account_id: Some(account.to_owned()),
-        ..Default::default()
-    };
-    let mut found = store.list_connections(&filter, Page::first(100)).await?;
-    found.retain(|c| {
-        !matches!(
-            c.status,
-            connection::Status::Deleted | connection::Status::Revoked
-        )
-    });
-    Ok(found)
 }

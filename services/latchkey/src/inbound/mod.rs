@@ -4,6 +4,7 @@
 //! recorded once per delivery id on every connection it routes to (or as unrouted on the
 //! integration) with its body sealed, and only then acknowledged.
 
+mod accounts;
 mod deliveries;
 mod record;
 mod secrets;
@@ -23,6 +24,7 @@ use latchkey_domain::{ConnectionId, IntegrationId, StreamId, connection, integra
 use latchkey_store::EventStore;
 use secrecy::{ExposeSecret, SecretString};
 
+pub(crate) use accounts::live_connections_of_account;
 pub use deliveries::{DeliveryRecord, DeliverySource};
 pub use verify::Verifier;
 
@@ -377,6 +379,7 @@ impl Inbound {
                     .keep_handshake_secret(integration, target, secret)
                     .await;
             }
+            HandshakeStep::KeepForAdmin => return self.keep_for_admin(integration, request).await,
             HandshakeStep::TokenEcho { given, answer } => {
                 let secret = self.secret(integration).await?;
                 let holds = secret.as_ref().is_some_and(|secret| {

@@ -14,8 +14,8 @@ use latchkey_store::{
 };
 use serde_json::Value;
 
+use super::live_connections_of_account;
 use super::{CLAIM_SECONDS, DEDUPE_HOURS, Inbound, InboundRequest, Outcome, Refusal, Reply};
-use crate::connections::live_connections_of_account;
 use crate::error::AppError;
 
 /// The longest delivery id or event type kept as given (a longer one is kept as its digest or
@@ -85,7 +85,10 @@ impl Parsed {
             delivery_id,
             event_type,
             routing_keys,
-            action: routing.form_bodies_are_actions && delivery::is_form(content_type),
+            // Slack's interactivity and slash commands come form-encoded; everything but a PING
+            // to a Discord interactions endpoint is an interaction.
+            action: (routing.form_bodies_are_actions && delivery::is_form(content_type))
+                || routing.handshake == delivery::Handshake::Discord,
             headers,
             content_type: cut(content_type.to_owned(), MAX_TEXT),
         }
@@ -245,11 +248,8 @@ impl Inbound {
                     !matches!(
                         c.status,
                         connection::Status::Deleted | connection::Status::Revoked
-                    ) && c
-                        .params
-                        .get(match_on)
-                        .or_else(|| c.captured.get(match_on))
-                        .is_some_and(|value| keys.contains(value))
+                    ) && delivery::match_value(match_on, &c.url_values())
+                        .is_some_and(|value| keys.contains(&value))
                 }));
                 match last {
                     Some(after) if found.len() < MAX_TARGETS => {

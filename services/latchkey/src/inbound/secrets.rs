@@ -137,3 +137,39 @@ impl Inbound {
         ))
     }
 }
+
+impl Inbound {
+    /// Notion's verification request: unverified by nature (it carries the secret to come), so
+    /// kept sealed as an unrouted delivery of the integration, for an admin to read
+    /// (`ListWebhookDeliveries`) and paste as the webhook secret; never routed to a connection.
+    pub(super) async fn keep_for_admin(
+        &self,
+        integration: &integration::State,
+        request: &super::InboundRequest,
+    ) -> Result<(Reply, Outcome), AppError> {
+        let owner = StreamId::Integration(integration.id);
+        let sealed = self
+            .vault
+            .seal_bytes(&owner, Field::WebhookBody, &request.body)
+            .await?;
+        let delivery = latchkey_domain::delivery::Delivery {
+            delivery_id: format!("sha256:{}", latchkey_crypto::sha256_hex(&request.body)),
+            event_type: "verification_token".to_owned(),
+            routing_keys: Vec::new(),
+            scheme: "unverified:notion_verification".to_owned(),
+            headers: Default::default(),
+            content_type: request
+                .headers
+                .get("content-type")
+                .cloned()
+                .unwrap_or_default(),
+            body: sealed,
+            size: request.body.len() as u64,
+        };
+        let event = integration::Event::WebhookUnrouted { delivery };
+        self.streams
+            .append(self.store.as_ref(), owner, event.into())
+            .await?;
+        Ok((Reply::empty(), "handshake"))
+    }
+}

@@ -100,7 +100,14 @@ impl Verifier {
                     .then_some(())
                     .ok_or_else(|| "the signature does not match".to_owned()))
             }
-            Check::Jwt { token } => self.jwt_holds(scheme, secret, &token).await,
+            Check::Jwt { token } => {
+                let audience = if scheme.audience.is_empty() {
+                    request.url.split('?').next().unwrap_or_default()
+                } else {
+                    scheme.audience.as_str()
+                };
+                self.jwt_holds(scheme, secret, &token, audience).await
+            }
         }
     }
 
@@ -109,6 +116,7 @@ impl Verifier {
         scheme: &WebhookScheme,
         secret: &SecretString,
         token: &str,
+        audience: &str,
     ) -> Result<Result<(), String>, AppError> {
         let url = if scheme.jwks_url.is_empty() {
             GOOGLE_JWKS_URL
@@ -121,12 +129,8 @@ impl Verifier {
             // A rotated key: fetch the set again (not more often than KEYS_REFETCH).
             keys = self.keys(url, true).await?;
         }
-        let claims = match latchkey_oauth::verify_push_token(
-            token,
-            &keys,
-            GOOGLE_ISSUER,
-            &scheme.audience,
-        ) {
+        let claims = match latchkey_oauth::verify_push_token(token, &keys, GOOGLE_ISSUER, audience)
+        {
             Ok(claims) => claims,
             Err(e) => return Ok(Err(e.to_string())),
         };

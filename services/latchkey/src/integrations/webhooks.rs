@@ -9,8 +9,8 @@ use latchkey_domain::{
 
 use super::Integrations;
 use crate::callers::{Caller, Scope};
-use crate::connections::live_connections_of_account;
 use crate::error::AppError;
+use crate::inbound::live_connections_of_account;
 
 /// What `VerifyWebhook` answers.
 #[derive(Debug)]
