@@ -27,4 +27,5 @@ mod scale;
 mod server;
 mod tls;
 mod traces;
+mod webhook_providers;
 mod webhooks;

@@ -344,6 +344,19 @@ impl FakeProvider {
         format!("http://{}{path}", self.addr)
     }
 
+    /// A JWT of `claims` signed ES256 with the key `/jwks` publishes (`published`), or with one
+    /// it never publishes: a push token as Google's would be, for webhook tests.
+    pub fn sign_jwt(&self, claims: &Value, published: bool) -> String {
+        let key = if published {
+            &self.shared.keys.published
+        } else {
+            &self.shared.keys.unpublished
+        };
+        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
+        header.kid = Some(KID.to_owned());
+        jsonwebtoken::encode(&header, claims, key).unwrap_or_default()
+    }
+
     pub fn issuer(&self) -> String {
         self.shared.issuer.to_string()
     }
