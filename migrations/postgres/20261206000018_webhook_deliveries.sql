@@ -11,9 +11,5 @@ CREATE TABLE webhook_deliveries (
 );
 CREATE INDEX webhook_deliveries_claimed_idx ON webhook_deliveries (claimed_at);
 
--- Where each recorded delivery's event is, by event id (`GetWebhookDelivery`).
-CREATE TABLE webhook_delivery_events (
-    event_id    UUID    PRIMARY KEY,
-    stream_id   TEXT    NOT NULL,
-    version     BIGINT  NOT NULL
-);
+-- An event by its id (`GetWebhookDelivery`): on every partition of the log.
+CREATE INDEX events_event_id_idx ON events (event_id);

@@ -1,4 +1,5 @@
--- Inbound webhook deliveries seen per integration: see the Postgres migration.
+-- Inbound webhook deliveries seen per integration: see the Postgres migration. (SQLite's events
+-- table holds its event ids unique, hence indexed, already.)
 CREATE TABLE webhook_deliveries (
     integration_id  TEXT    NOT NULL,
     delivery_id     TEXT    NOT NULL,
@@ -7,9 +8,3 @@ CREATE TABLE webhook_deliveries (
     PRIMARY KEY (integration_id, delivery_id)
 );
 CREATE INDEX webhook_deliveries_claimed_idx ON webhook_deliveries (claimed_at);
-
-CREATE TABLE webhook_delivery_events (
-    event_id    TEXT    PRIMARY KEY,
-    stream_id   TEXT    NOT NULL,
-    version     INTEGER NOT NULL
-);

@@ -371,8 +371,11 @@ pub enum DeliveryClaim {
     InFlight,
 }
 
-/// Inbound webhook deliveries: each delivery id recorded once per integration within a window,
-/// and where each recorded delivery's events are.
+/// Inbound webhook deliveries: each delivery id recorded once per integration within a window.
+/// The claim and the mark are committed without waiting for the disk (Postgres:
+/// `synchronous_commit = off` for them alone): the delivery's events, appended in between, are
+/// committed durably, which makes the claim before them durable too; a mark lost to a database
+/// crash leaves a claim that lapses, and the provider's next attempt is recorded again.
 #[async_trait]
 pub trait WebhookDeliveries: Send + Sync + std::fmt::Debug + 'static {
     /// Claims `delivery_id` of `integration` at `now`: fresh when unseen since `seen_after`, or
@@ -386,12 +389,11 @@ pub trait WebhookDeliveries: Send + Sync + std::fmt::Debug + 'static {
         lapsed_before: DateTime<Utc>,
     ) -> Result<DeliveryClaim, StoreError>;
 
-    /// Marks a claimed delivery recorded, with the events that hold it.
+    /// Marks a claimed delivery recorded (once its events are committed).
     async fn delivery_recorded(
         &self,
         integration: IntegrationId,
         delivery_id: &str,
-        events: &[RecordedEvent],
     ) -> Result<(), StoreError>;
 
     /// Gives a claim up (recording failed): the provider's next attempt records it.
@@ -404,11 +406,8 @@ pub trait WebhookDeliveries: Send + Sync + std::fmt::Debug + 'static {
     /// Forgets delivery ids claimed before `before`; how many.
     async fn purge_deliveries(&self, before: DateTime<Utc>) -> Result<u64, StoreError>;
 
-    /// The stream and version of a recorded delivery's event.
-    async fn delivery_event(
-        &self,
-        event_id: uuid::Uuid,
-    ) -> Result<Option<(StreamId, u64)>, StoreError>;
+    /// The event with this id (a recorded delivery's, for `GetWebhookDelivery`).
+    async fn event_by_id(&self, event_id: uuid::Uuid) -> Result<Option<RecordedEvent>, StoreError>;
 }
 
 /// Every role of the store: what the composition root opens and hands out by role.

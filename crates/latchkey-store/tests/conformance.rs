@@ -1969,20 +1969,17 @@ async fn a_delivery_id_is_recorded_once_within_its_window(h: &Harness) {
         )
         .await
         .unwrap();
-    h.store
-        .delivery_recorded(integration, "d-1", &recorded)
-        .await
-        .unwrap();
+    h.store.delivery_recorded(integration, "d-1").await.unwrap();
     assert_eq!(
         claim("d-1", now, window, lapsed).await,
         DeliveryClaim::Recorded
     );
     assert_eq!(
-        h.store.delivery_event(recorded[0].event_id).await.unwrap(),
-        Some((StreamId::Connection(connection), 2))
+        h.store.event_by_id(recorded[0].event_id).await.unwrap(),
+        Some(recorded[0].clone())
     );
     assert_eq!(
-        h.store.delivery_event(uuid::Uuid::now_v7()).await.unwrap(),
+        h.store.event_by_id(uuid::Uuid::now_v7()).await.unwrap(),
         None
     );
     // Another integration's id of the same text is its own.

@@ -43,6 +43,7 @@ mod get_token;
 mod measure;
 mod million;
 mod replicas;
+mod webhooks;
 
 use measure::{closed_loop, interleaved, interleaved_with_control, ms, percentile, us, verdict};
 
@@ -82,7 +83,10 @@ struct Args {
     /// Callers at each point of the GetToken part.
     #[arg(long, value_delimiter = ',', default_value = "1,16,64,256")]
     callers: Vec<usize>,
-    /// Only these parts (comma-separated: get_token, flood, appends, nats, storm, replicas, memory, million).
+    /// Senders at each point of the webhooks part.
+    #[arg(long, value_delimiter = ',', default_value = "1,8,32,128")]
+    senders: Vec<usize>,
+    /// Only these parts (comma-separated: get_token, flood, appends, webhooks, nats, storm, replicas, memory, million, drain).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
 }
@@ -619,13 +623,16 @@ type Part = for<'a> fn(
 >;
 
 /// The parts, in the order they run.
-const PARTS: [(&str, Part); 9] = [
+const PARTS: [(&str, Part); 10] = [
     ("get_token", |args, db| {
         Box::pin(get_token::bench_get_token(args, db))
     }),
     ("flood", |args, db| Box::pin(flood::bench_flood(args, db))),
     ("appends", |args, db| {
         Box::pin(appends::bench_appends(args, db))
+    }),
+    ("webhooks", |args, db| {
+        Box::pin(webhooks::bench_webhooks(args, db))
     }),
     ("nats", |args, _| Box::pin(bench_nats(args))),
     ("memory", |args, db| Box::pin(bench_memory(args, db))),

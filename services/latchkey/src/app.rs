@@ -271,7 +271,7 @@ impl App {
             store.clone(),
             vault.clone(),
             provider.clone(),
-            cache,
+            cache.clone(),
             background.clone(),
             stop.clone(),
             ConnectionSettings {
@@ -307,6 +307,8 @@ impl App {
                 store.clone(),
                 vault.clone(),
                 verifier.clone(),
+                cache.clone(),
+                background.clone(),
                 &public,
             ),
             connections,

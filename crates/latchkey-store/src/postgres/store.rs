@@ -145,6 +145,8 @@ impl Backend for PgStore {
     type SystemTx = SystemTx;
 
     const DUE_FOR_VALIDATION: &'static str = queries::DUE_FOR_VALIDATION;
+    const RELAXED_COMMIT: &'static str =
+        "(SELECT set_config('synchronous_commit', 'off', true) AS relaxed)";
 
     fn db(&self) -> &PgPool {
         &self.pool

@@ -40,6 +40,9 @@ pub(crate) trait Backend: Send + Sync + std::fmt::Debug + 'static {
     /// Active connections of an integration by last validation (`$1` integration, `$2` validated
     /// before, `$3` limit): the table differs (Postgres keeps a narrow schedule table).
     const DUE_FOR_VALIDATION: &'static str;
+    /// A one-row table whose reading lets the statement's own commit skip the wait for the disk
+    /// (Postgres: `synchronous_commit` off for that transaction alone; SQLite: nothing).
+    const RELAXED_COMMIT: &'static str;
 
     fn db(&self) -> &Self::Db;
     fn signals(&self) -> &Appended;

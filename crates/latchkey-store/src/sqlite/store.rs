@@ -88,6 +88,7 @@ impl Backend for SqliteStore {
          WHERE integration_id = $1 AND status = 'active' \
            AND (validated_at IS NULL OR validated_at <= $2) \
          ORDER BY validated_at NULLS FIRST LIMIT $3";
+    const RELAXED_COMMIT: &'static str = "(SELECT 1 AS relaxed)";
 
     fn db(&self) -> &SqlitePool {
         &self.pool

@@ -88,26 +88,21 @@ impl Inbound {
         event_id: uuid::Uuid,
     ) -> Result<DeliveryRecord, AppError> {
         let missing = || AppError::NotFound(format!("webhook delivery {event_id}"));
-        let (stream, version) = self
+        let event = self
             .store
-            .delivery_event(event_id)
+            .event_by_id(event_id)
             .await?
             .ok_or_else(missing)?;
-        let source = match stream {
+        let source = match event.stream_id {
             StreamId::Connection(id) => DeliverySource::Connection(id),
             StreamId::Integration(id) => DeliverySource::Integration(id),
             _ => return Err(missing()),
         };
-        let (stream, integration_id) = match self.visible_stream(caller, source).await {
-            Ok(found) => found,
+        let integration_id = match self.visible_stream(caller, source).await {
+            Ok((_, integration_id)) => integration_id,
             Err(AppError::NotFound(_) | AppError::PermissionDenied(_)) => return Err(missing()),
             Err(e) => return Err(e),
         };
-        let events = self.store.read_stream(stream, version, 1).await?;
-        let event = events
-            .into_iter()
-            .find(|e| e.event_id == event_id)
-            .ok_or_else(missing)?;
         self.record_of(&event, integration_id)
             .await?
             .ok_or_else(missing)

@@ -23,11 +23,13 @@ use latchkey_domain::webhook_check::SignedRequest;
 use latchkey_domain::{ConnectionId, IntegrationId, StreamId, connection, integration};
 use latchkey_store::EventStore;
 use secrecy::{ExposeSecret, SecretString};
+use tokio_util::task::TaskTracker;
 
 pub(crate) use accounts::live_connections_of_account;
 pub use deliveries::{DeliveryRecord, DeliverySource};
 pub use verify::Verifier;
 
+use crate::cache::ProjectionCache;
 use crate::error::AppError;
 use crate::vault::Vault;
 
@@ -118,6 +120,8 @@ pub struct Inbound {
     store: Arc<dyn EventStore>,
     vault: Arc<Vault>,
     verifier: Arc<Verifier>,
+    /// The integrations (and connections) as `GetToken` reads them.
+    cache: Arc<ProjectionCache>,
     /// `LATCHKEY_PUBLIC_URL` without a trailing slash: what the providers call.
     public_base: Arc<str>,
     /// Per integration: its rate and the limiter at that rate.
@@ -125,6 +129,10 @@ pub struct Inbound {
     /// One append at a time per stream from this process, with the version it left.
     streams: Arc<record::StreamLocks>,
     purged: Arc<Mutex<Option<Instant>>>,
+    /// Deliveries recorded whose mark is being stored.
+    marking: Arc<Mutex<std::collections::HashSet<(IntegrationId, String)>>>,
+    /// Where the marks are stored from, drained at shutdown.
+    tasks: TaskTracker,
 }
 
 impl std::fmt::Debug for Inbound {
@@ -141,22 +149,27 @@ impl Inbound {
         store: Arc<dyn EventStore>,
         vault: Arc<Vault>,
         verifier: Arc<Verifier>,
+        cache: Arc<ProjectionCache>,
+        tasks: TaskTracker,
         public_base: &str,
     ) -> Self {
         Self {
             store,
             vault,
             verifier,
+            cache,
             public_base: public_base.trim_end_matches('/').into(),
             limiters: Arc::default(),
             streams: Arc::default(),
             purged: Arc::default(),
+            marking: Arc::default(),
+            tasks,
         }
     }
 
     /// The live integration a webhook URL names, read before its body (whose limit it sets).
-    pub async fn integration(&self, id: IntegrationId) -> Result<integration::State, Reply> {
-        match self.store.integration(id).await {
+    pub async fn integration(&self, id: IntegrationId) -> Result<Arc<integration::State>, Reply> {
+        match self.cache.integration(self.store.as_ref(), id).await {
             Ok(Some(state)) if !state.deleted => Ok(state),
             Ok(_) => Err(Reply::refused(Refusal::NotFound, "no such integration")),
             Err(e) => {
@@ -265,7 +278,7 @@ impl Inbound {
         );
         if let Some(step) = step {
             return self
-                .handshake(integration, target.as_ref(), &request, step)
+                .handshake(integration, target.as_ref(), &request, doc.as_ref(), step)
                 .await;
         }
         if request.method != "POST" {
@@ -278,7 +291,7 @@ impl Inbound {
             ));
         }
         let scheme = match self
-            .verified(integration, target.as_ref(), &request)
+            .verified(integration, target.as_ref(), &request, doc.as_ref())
             .await?
         {
             Ok((_, scheme)) => scheme,
@@ -296,6 +309,7 @@ impl Inbound {
         integration: &integration::State,
         target: Option<&connection::State>,
         request: &InboundRequest,
+        doc: Option<&serde_json::Value>,
     ) -> Result<Result<(SecretString, String), (Reply, Outcome)>, AppError> {
         let refused = |reason: &str| {
             Ok(Err((
@@ -328,15 +342,13 @@ impl Inbound {
             },
         };
         let url = format!("{}{}", self.public_base, request.path_and_query);
-        let content_type = request.headers.get("content-type").map_or("", |v| v);
-        let doc = delivery::document(content_type, &request.body);
         let signed = SignedRequest {
             headers: &request.headers,
             body: &request.body,
             now_unix: Utc::now().timestamp(),
             method: &request.method,
             url: &url,
-            doc: doc.as_ref(),
+            doc,
         };
         match self.verifier.holds(scheme, &secret, &signed).await? {
             Ok(()) => Ok(Ok((secret, name))),
@@ -370,6 +382,7 @@ impl Inbound {
         integration: &integration::State,
         target: Option<&connection::State>,
         request: &InboundRequest,
+        doc: Option<&serde_json::Value>,
         step: HandshakeStep,
     ) -> Result<(Reply, Outcome), AppError> {
         let answer = match step {
@@ -397,13 +410,13 @@ impl Inbound {
                 answer
             }
             HandshakeStep::Signed(answer) => {
-                match self.verified(integration, target, request).await? {
+                match self.verified(integration, target, request, doc).await? {
                     Ok(_) => answer,
                     Err(refused) => return Ok(refused),
                 }
             }
             HandshakeStep::ZoomValidation { plain_token } => {
-                match self.verified(integration, target, request).await? {
+                match self.verified(integration, target, request, doc).await? {
                     Ok((secret, _)) => HandshakeAnswer {
                         content_type: "application/json",
                         body: serde_json::json!({

@@ -116,6 +116,17 @@ impl Inbound {
         body: &[u8],
     ) -> Result<(Reply, Outcome), AppError> {
         let id = integration.id;
+        let ack = || acknowledgement(integration, parsed.action);
+        let key = (id, parsed.delivery_id.clone());
+        if self
+            .marking
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(&key)
+        {
+            // Recorded here a moment ago; its mark is on its way to the database.
+            return Ok((ack(), "duplicate"));
+        }
         let now = Utc::now();
         let claim = self
             .store
@@ -127,7 +138,6 @@ impl Inbound {
                 now - chrono::Duration::seconds(CLAIM_SECONDS),
             )
             .await?;
-        let ack = || acknowledgement(integration, parsed.action);
         match claim {
             DeliveryClaim::Recorded => return Ok((ack(), "duplicate")),
             DeliveryClaim::InFlight => {
@@ -145,10 +155,21 @@ impl Inbound {
             .record_claimed(integration, target, &parsed, scheme, body)
             .await
         {
-            Ok((recorded, outcome)) => {
-                self.store
-                    .delivery_recorded(id, &parsed.delivery_id, &recorded)
-                    .await?;
+            Ok(outcome) => {
+                // The events are committed: the provider may hear so now. The mark follows off
+                // the answer's path (until it lands, this process answers a repeat itself; lost,
+                // the claim lapses, see `WebhookDeliveries`).
+                self.marking
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(key.clone());
+                let (store, marking) = (self.store.clone(), self.marking.clone());
+                self.tasks.spawn(async move {
+                    if let Err(e) = store.delivery_recorded(key.0, &key.1).await {
+                        tracing::warn!(error = %e, "a delivery's mark was not stored; its claim will lapse");
+                    }
+                    marking.lock().unwrap_or_else(|p| p.into_inner()).remove(&key);
+                });
                 Ok((ack(), outcome))
             }
             Err(e) => {
@@ -168,7 +189,7 @@ impl Inbound {
         parsed: &Parsed,
         scheme: &str,
         body: &[u8],
-    ) -> Result<(Vec<RecordedEvent>, Outcome), AppError> {
+    ) -> Result<Outcome, AppError> {
         let targets = match target {
             Some(one) => vec![one],
             None => self.route(integration, &parsed.routing_keys).await?,
@@ -193,10 +214,9 @@ impl Inbound {
             let event = integration::Event::WebhookUnrouted {
                 delivery: delivery(sealed),
             };
-            let recorded = self.streams.append(store, owner, event.into()).await?;
-            return Ok((recorded, "unrouted"));
+            self.streams.append(store, owner, event.into()).await?;
+            return Ok("unrouted");
         }
-        let mut recorded = Vec::with_capacity(targets.len());
         for target in targets {
             let owner = StreamId::Connection(target.id);
             let sealed = self
@@ -209,9 +229,9 @@ impl Inbound {
             } else {
                 connection::Event::WebhookReceived { delivery }
             };
-            recorded.extend(self.streams.append(store, owner, event.into()).await?);
+            self.streams.append(store, owner, event.into()).await?;
         }
-        Ok((recorded, "recorded"))
+        Ok("recorded")
     }
 
     /// The live connections the routing keys name, every tenant's.
@@ -283,11 +303,14 @@ fn acknowledgement(integration: &integration::State, action: bool) -> Reply {
 
 /// One append at a time per stream from this process, each at the version the last one left
 /// (read again after another writer moved it): deliveries to one connection queue here instead
-/// of racing for its next version.
+/// of racing for its next version, and do not read the version before each append.
 #[derive(Default)]
 pub(super) struct StreamLocks {
     streams: Mutex<HashMap<StreamId, Arc<tokio::sync::Mutex<Option<u64>>>>>,
 }
+
+/// Streams whose last version is kept; past it the map starts again (versions are read anew).
+const KEPT_STREAMS: usize = 100_000;
 
 impl StreamLocks {
     pub(super) async fn append(
@@ -298,18 +321,13 @@ impl StreamLocks {
     ) -> Result<Vec<RecordedEvent>, AppError> {
         let lock = {
             let mut streams = self.streams.lock().unwrap_or_else(|p| p.into_inner());
+            if streams.len() >= KEPT_STREAMS && !streams.contains_key(&stream) {
+                streams.retain(|_, lock| Arc::strong_count(lock) > 1);
+            }
             streams.entry(stream).or_default().clone()
         };
-        let result = {
-            let mut version = lock.lock().await;
-            append_at_latest(store, stream, event, &mut version).await
-        };
-        // The last one out forgets the stream.
-        let mut streams = self.streams.lock().unwrap_or_else(|p| p.into_inner());
-        if Arc::strong_count(&lock) == 2 {
-            streams.remove(&stream);
-        }
-        result
+        let mut version = lock.lock().await;
+        append_at_latest(store, stream, event, &mut version).await
     }
 }
 

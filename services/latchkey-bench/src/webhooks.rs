@@ -1,0 +1,174 @@
+//! Inbound webhook deliveries through the public listener (verified, claimed once, sealed,
+//! appended with the group commit, marked recorded, then answered) against the store's plain
+//! appends of an event to a connection's stream, in the same run.
+
+use super::*;
+
+/// A delivery's body: about a kilobyte, as a provider's event would be.
+fn body(account: usize, n: u64) -> String {
+    format!(
+        r#"{{"action":"created","installation":{{"id":{account}}},"n":{n},"pad":"{}"}}"#,
+        "x".repeat(900)
+    )
+}
+
+pub(crate) async fn bench_webhooks(args: &Args, db: &Database) -> anyhow::Result<()> {
+    println!(
+        "\n## Inbound webhook deliveries against the store's plain appends (same database, same \
+         run)\n"
+    );
+    let server = Server::start(&db.url, |settings| {
+        settings.public.http_max_connections = Some("2048".to_owned());
+        settings.public.http_max_connections_per_address = Some("1024".to_owned());
+    })
+    .await?;
+    let channel = server.channel().await?;
+    let secret = "bench-webhook-secret";
+    let config = pb::IntegrationConfig {
+        name: format!("bench webhooks {}", uuid::Uuid::new_v4().simple()),
+        grant_type: pb::GrantType::AuthorizationCode as i32,
+        authorization_url: "https://provider.example/authorize".to_owned(),
+        token_url: "https://provider.example/token".to_owned(),
+        client_id: "bench".to_owned(),
+        webhook: Some(pb::WebhookScheme {
+            kind: pb::WebhookKind::HmacBody as i32,
+            signature_header: "x-hub-signature-256".to_owned(),
+            prefix: "sha256=".to_owned(),
+            encoding: "hex".to_owned(),
+            ..Default::default()
+        }),
+        webhook_routing: Some(pb::WebhookRouting {
+            delivery_id_from: "header:x-github-delivery".to_owned(),
+            event_type_from: "header:x-github-event".to_owned(),
+            routing_key_from: "/installation/id".to_owned(),
+            rate_per_second: 1_000_000,
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let integration_id = IntegrationServiceClient::new(channel.clone())
+        .create_integration(pb::CreateIntegrationRequest {
+            config: Some(config),
+            webhook_secret: secret.to_owned(),
+            ..Default::default()
+        })
+        .await?
+        .into_inner()
+        .integration_id;
+    // Deliveries spread over 256 accounts, one connection each.
+    const ACCOUNTS: usize = 256;
+    for account in 0..ACCOUNTS {
+        ConnectionServiceClient::new(channel.clone())
+            .import_connection(pb::ImportConnectionRequest {
+                integration_id: integration_id.clone(),
+                tenant: "acme".to_owned(),
+                access_token: format!("at-{account}"),
+                provider_account_id: account.to_string(),
+                ..Default::default()
+            })
+            .await?;
+    }
+    let store = Arc::new(PgStore::connect(&db.url, 40).await?);
+    let integration = IntegrationId::new_v7();
+    let url = Arc::new(format!("http://{}/webhooks/{integration_id}", server.http));
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(512)
+        .build()?;
+    println!(
+        "Each delivery: a signed ~1 KiB JSON body POSTed to the integration's URL, verified \
+         (HMAC-SHA256), its id claimed, routed to one of {ACCOUNTS} connections, sealed, appended \
+         and marked recorded before the 200. Each append: one `validated` event on a \
+         connection's stream through the store, as in the appends part.\n"
+    );
+    println!(
+        "| senders | appends/s | deliveries/s | ratio (≥ 0.5 at 32) | append p50 / p99 | delivery p50 / p99 | p99 ratio (≤ 4) |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    let sent = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    for &senders in &args.senders {
+        let mut streams = Vec::new();
+        for _ in 0..senders {
+            let id = ConnectionId::new_v7();
+            store
+                .append(
+                    StreamId::Connection(id),
+                    0,
+                    connection_events(id, integration),
+                    &context(),
+                )
+                .await?;
+            streams.push(Arc::new(tokio::sync::Mutex::new((id, 2u64))));
+        }
+        let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let append_call = {
+            let store = store.clone();
+            Arc::new(move || {
+                let store = store.clone();
+                let slot = streams[next.fetch_add(1, Ordering::Relaxed) % streams.len()].clone();
+                async move {
+                    let mut slot = slot.lock().await;
+                    let (id, version) = *slot;
+                    store
+                        .append(
+                            StreamId::Connection(id),
+                            version,
+                            vec![validated()],
+                            &context(),
+                        )
+                        .await?;
+                    slot.1 += 1;
+                    Ok(())
+                }
+            })
+        };
+        let delivery_call = {
+            let (client, url, sent) = (client.clone(), url.clone(), sent.clone());
+            Arc::new(move || {
+                let n = sent.fetch_add(1, Ordering::Relaxed);
+                let body = body(n as usize % ACCOUNTS, n);
+                let signature = format!(
+                    "sha256={}",
+                    latchkey_crypto::hmac_sha256_hex(secret.as_bytes(), body.as_bytes())
+                );
+                let request = client
+                    .post(url.as_str())
+                    .header("content-type", "application/json")
+                    .header("x-github-event", "installation")
+                    .header("x-github-delivery", format!("bench-{n}"))
+                    .header("x-hub-signature-256", signature)
+                    .body(body);
+                async move {
+                    let status = request.send().await?.status();
+                    anyhow::ensure!(status.is_success(), "a delivery was answered {status}");
+                    Ok(())
+                }
+            })
+        };
+        let (appends, deliveries) =
+            interleaved(senders, args.seconds, append_call, delivery_call).await?;
+        let ratio = deliveries.per_second / appends.per_second;
+        let p99_ratio = deliveries.p99.as_secs_f64() / appends.p99.as_secs_f64().max(1e-9);
+        println!(
+            "| {senders} | {:.0} | {:.0} | {ratio:.2} {} | {} / {} | {} / {} | {p99_ratio:.1} {} |",
+            appends.per_second,
+            deliveries.per_second,
+            if senders == 32 {
+                verdict(ratio >= 0.5)
+            } else {
+                ""
+            },
+            ms(appends.p50),
+            ms(appends.p99),
+            ms(deliveries.p50),
+            ms(deliveries.p99),
+            if senders == 32 {
+                verdict(p99_ratio <= 4.0)
+            } else {
+                ""
+            },
+        );
+    }
+    store.close().await;
+    server.stop().await;
+    Ok(())
+}
