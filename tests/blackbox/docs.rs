@@ -160,3 +160,17 @@ fn no_source_file_is_over_700_lines_and_no_function_over_120() {
     let long = format!("fn long() {{\n{}}}\n", "    let x = 1;\n".repeat(130));
     assert_eq!(long_functions(&long, 120).len(), 1);
 }
+
+/// docs/EVENTS.md names every event type the log can hold.
+#[test]
+fn the_events_page_names_every_event_type() {
+    let doc = std::fs::read_to_string(root().join("docs/EVENTS.md")).unwrap();
+    let missing: Vec<_> = latchkey_domain::EVENT_TYPES
+        .iter()
+        .filter(|t| !doc.contains(&format!("| `{t}` |")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "docs/EVENTS.md does not describe {missing:?}"
+    );
+}

@@ -310,7 +310,7 @@ fn hmac_sha1_checks_rfc_2202s_vector() {
     assert!(hmac_sha1_matches_any(
         b"Jefe",
         message,
-        &[hex.clone()],
+        std::slice::from_ref(&hex),
         false
     ));
     assert!(!hmac_sha1_matches_any(b"Jefe", b"other", &[hex], false));

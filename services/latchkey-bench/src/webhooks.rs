@@ -12,18 +12,13 @@ fn body(account: usize, n: u64) -> String {
     )
 }
 
-pub(crate) async fn bench_webhooks(args: &Args, db: &Database) -> anyhow::Result<()> {
-    println!(
-        "\n## Inbound webhook deliveries against the store's plain appends (same database, same \
-         run)\n"
-    );
-    let server = Server::start(&db.url, |settings| {
-        settings.public.http_max_connections = Some("2048".to_owned());
-        settings.public.http_max_connections_per_address = Some("1024".to_owned());
-    })
-    .await?;
-    let channel = server.channel().await?;
-    let secret = "bench-webhook-secret";
+const SECRET: &str = "bench-webhook-secret";
+/// Deliveries spread over this many accounts, one connection each.
+const ACCOUNTS: usize = 256;
+
+/// The integration deliveries go to, and a connection for each account; its id.
+async fn setup(channel: &Channel) -> anyhow::Result<String> {
+    let secret = SECRET;
     let config = pb::IntegrationConfig {
         name: format!("bench webhooks {}", uuid::Uuid::new_v4().simple()),
         grant_type: pb::GrantType::AuthorizationCode as i32,
@@ -55,8 +50,6 @@ pub(crate) async fn bench_webhooks(args: &Args, db: &Database) -> anyhow::Result
         .await?
         .into_inner()
         .integration_id;
-    // Deliveries spread over 256 accounts, one connection each.
-    const ACCOUNTS: usize = 256;
     for account in 0..ACCOUNTS {
         ConnectionServiceClient::new(channel.clone())
             .import_connection(pb::ImportConnectionRequest {
@@ -68,6 +61,22 @@ pub(crate) async fn bench_webhooks(args: &Args, db: &Database) -> anyhow::Result
             })
             .await?;
     }
+    Ok(integration_id)
+}
+
+pub(crate) async fn bench_webhooks(args: &Args, db: &Database) -> anyhow::Result<()> {
+    println!(
+        "\n## Inbound webhook deliveries against the store's plain appends (same database, same \
+         run)\n"
+    );
+    let server = Server::start(&db.url, |settings| {
+        settings.public.http_max_connections = Some("2048".to_owned());
+        settings.public.http_max_connections_per_address = Some("1024".to_owned());
+    })
+    .await?;
+    let channel = server.channel().await?;
+    let secret = SECRET;
+    let integration_id = setup(&channel).await?;
     let store = Arc::new(PgStore::connect(&db.url, 40).await?);
     let integration = IntegrationId::new_v7();
     let url = Arc::new(format!("http://{}/webhooks/{integration_id}", server.http));

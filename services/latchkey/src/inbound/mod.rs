@@ -125,7 +125,7 @@ pub struct Inbound {
     /// `LATCHKEY_PUBLIC_URL` without a trailing slash: what the providers call.
     public_base: Arc<str>,
     /// Per integration: its rate and the limiter at that rate.
-    limiters: Arc<Mutex<HashMap<IntegrationId, (u32, Arc<DefaultDirectRateLimiter>)>>>,
+    limiters: Arc<Mutex<HashMap<IntegrationId, RateAt>>>,
     /// One append at a time per stream from this process, with the version it left.
     streams: Arc<record::StreamLocks>,
     purged: Arc<Mutex<Option<Instant>>>,
@@ -140,6 +140,9 @@ impl std::fmt::Debug for Inbound {
         f.debug_struct("Inbound").finish_non_exhaustive()
     }
 }
+
+/// An integration's delivery rate and the limiter set to it.
+type RateAt = (u32, Arc<DefaultDirectRateLimiter>);
 
 /// What a request came to, for the deliveries counter.
 type Outcome = &'static str;
