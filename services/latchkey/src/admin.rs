@@ -28,6 +28,8 @@ pub struct AdminState {
     pub provider_accounts: bool,
     /// When the per-connection series were last read.
     pub series_read_at: Arc<Mutex<Option<Instant>>>,
+    /// Refused webhook deliveries.
+    pub webhooks: Arc<crate::inbound::WebhookHealth>,
 }
 
 pub fn router(state: AdminState) -> Router {
@@ -48,6 +50,7 @@ async fn healthz(State(state): State<AdminState>) -> (StatusCode, Json<Value>) {
                 "status": if state.relay.state() == RelayState::Failing { "degraded" } else { "ok" },
                 "store": { "kind": state.storage, "status": "ok" },
                 "relay": relay,
+                "webhooks": state.webhooks.json(),
             })),
         ),
         Err(e) => {

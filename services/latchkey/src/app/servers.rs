@@ -163,6 +163,7 @@ pub(super) async fn serve(
             per_connection: settings.metrics_connections,
             provider_accounts: settings.metrics_provider_accounts,
             series_read_at: Arc::default(),
+            webhooks: services.inbound.health(),
         }),
     )
     .with_graceful_shutdown(stop.clone().cancelled_owned());

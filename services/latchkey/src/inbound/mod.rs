@@ -108,6 +108,44 @@ impl Reply {
     }
 }
 
+/// Deliveries refused for their signature or for want of a secret, for the admin health page:
+/// a misconfigured integration shows there, not only in a counter.
+#[derive(Debug, Default)]
+pub struct WebhookHealth {
+    refused: std::sync::atomic::AtomicU64,
+    last: Mutex<Option<(chrono::DateTime<Utc>, IntegrationId, String)>>,
+}
+
+impl WebhookHealth {
+    fn refused(&self, integration: IntegrationId, reason: &str) {
+        self.refused
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        *self.last.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some((Utc::now(), integration, reason.to_owned()));
+    }
+
+    /// `{"refused": n, "last_refused": {…}, "warning": …}`: a warning while the last refusal is
+    /// under fifteen minutes old.
+    pub fn json(&self) -> serde_json::Value {
+        let last = self.last.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let recent = last
+            .as_ref()
+            .is_some_and(|(at, ..)| Utc::now() - *at < chrono::Duration::minutes(15));
+        serde_json::json!({
+            "refused": self.refused.load(std::sync::atomic::Ordering::Relaxed),
+            "last_refused": last.map(|(at, integration, reason)| serde_json::json!({
+                "at": at.to_rfc3339(),
+                "integration_id": integration.to_string(),
+                "reason": reason,
+            })),
+            "warning": recent.then_some(
+                "webhook deliveries were refused in the last 15 minutes (bad signature or no \
+                 secret configured): check the integration's webhook scheme and secret"
+            ),
+        })
+    }
+}
+
 /// How long a delivery id is remembered.
 const DEDUPE_HOURS: i64 = 72;
 /// How long a claim not recorded holds off another request for the same delivery.
@@ -133,6 +171,7 @@ pub struct Inbound {
     marking: Arc<Mutex<std::collections::HashSet<(IntegrationId, String)>>>,
     /// Where the marks are stored from, drained at shutdown.
     tasks: TaskTracker,
+    health: Arc<WebhookHealth>,
 }
 
 impl std::fmt::Debug for Inbound {
@@ -167,7 +206,13 @@ impl Inbound {
             purged: Arc::default(),
             marking: Arc::default(),
             tasks,
+            health: Arc::default(),
         }
+    }
+
+    /// What the admin health page shows of deliveries.
+    pub fn health(&self) -> Arc<WebhookHealth> {
+        self.health.clone()
     }
 
     /// The live integration a webhook URL names, read before its body (whose limit it sets).
@@ -219,6 +264,11 @@ impl Inbound {
             }
         };
         count(integration, outcome);
+        if let (Reply::Refused { reason, .. }, "refused_signature" | "refused_unconfigured") =
+            (&reply, outcome)
+        {
+            self.health.refused(integration.id, reason);
+        }
         if matches!(outcome, "recorded" | "unrouted") {
             crate::metrics::WEBHOOK_INGEST_SECONDS
                 .with_label_values(&[integration.id.to_string().as_str()])
