@@ -895,6 +895,40 @@ async fn a_connections_own_webhook_secret_verifies_its_own_url() {
         got[0].delivery.as_ref().unwrap().scheme,
         "connection:hmac_body"
     );
+    // The operator's view: `latchkey webhooks list` and `show`.
+    let env = vec![(
+        "LATCHKEY_SERVER".to_owned(),
+        format!("http://{}", server.grpc_addr),
+    )];
+    let cli = |args: Vec<String>| {
+        let env = env.clone();
+        async move {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let out = crate::helpers::command(&args, &env, &std::env::temp_dir())
+                .output()
+                .await
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            String::from_utf8(out.stdout).unwrap()
+        }
+    };
+    let listed = cli(vec!["webhooks".into(), "list".into(), first.clone()]).await;
+    assert!(listed.starts_with("RECEIVED"), "{listed}");
+    assert!(listed.contains(&got[0].event_id) && listed.contains("connection:hmac_body"));
+    let shown = cli(vec![
+        "webhooks".into(),
+        "show".into(),
+        "--json".into(),
+        got[0].event_id.clone(),
+    ])
+    .await;
+    let shown: serde_json::Value = serde_json::from_str(shown.trim()).unwrap();
+    assert_eq!(shown["body"], body);
+    assert_eq!(shown["connection_id"], first.as_str());
 
     // Set, rotate and clear through the API; the fingerprint shows, the secret never does.
     let mut client = server.connections().await;

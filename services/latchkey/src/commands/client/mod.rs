@@ -20,11 +20,13 @@ mod connect;
 mod connections;
 mod import;
 mod integrations;
+mod webhooks;
 
 pub use connect::ConnectAction;
 pub use connections::ConnectionsAction;
 pub use import::LinesRefused;
 pub use integrations::IntegrationsAction;
+pub use webhooks::WebhooksAction;
 
 /// Where the server is and who is asking.
 #[derive(Debug, Clone, Args)]
@@ -69,6 +71,14 @@ pub enum ClientCommand {
     Connections {
         #[command(subcommand)]
         action: ConnectionsAction,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Inbound webhook deliveries: list a connection's (or an integration's unrouted ones),
+    /// show one with its body.
+    Webhooks {
+        #[command(subcommand)]
+        action: WebhooksAction,
         #[command(flatten)]
         client: ClientArgs,
     },
@@ -133,6 +143,9 @@ pub async fn run(command: ClientCommand) -> anyhow::Result<()> {
         }
         ClientCommand::Connections { action, client } => {
             connections::run(&Clients::connect(&client).await?, action).await
+        }
+        ClientCommand::Webhooks { action, client } => {
+            webhooks::run(&Clients::connect(&client).await?, action).await
         }
         ClientCommand::History {
             connection,

@@ -1,0 +1,158 @@
+//! `webhooks list` and `webhooks show`: the deliveries a connection received (or an
+//! integration's unrouted ones), and one delivery with its body.
+
+use std::io::Write as _;
+
+use clap::Subcommand;
+use latchkey_proto::v1 as pb;
+
+use super::{Clients, Table, refused, terminal_safe, time, timestamp};
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum WebhooksAction {
+    /// A connection's deliveries (or, with `--integration`, an integration's unrouted ones),
+    /// oldest first.
+    List {
+        /// The connection (or the integration, with `--integration`).
+        id: String,
+        /// The id is an integration's: list the deliveries that matched no connection.
+        #[arg(long)]
+        integration: bool,
+        /// Only those received at or after this time (RFC 3339).
+        #[arg(long)]
+        since: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// One delivery by its event id: what was recorded, then its body as the provider sent it.
+    Show {
+        event_id: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub async fn run(clients: &Clients, action: WebhooksAction) -> anyhow::Result<()> {
+    match action {
+        WebhooksAction::List {
+            id,
+            integration,
+            since,
+            json,
+        } => list(clients, id, integration, since, json).await,
+        WebhooksAction::Show { event_id, json } => show(clients, event_id, json).await,
+    }
+}
+
+fn record_json(r: &pb::WebhookDeliveryRecord, with_body: bool) -> serde_json::Value {
+    let d = r.delivery.clone().unwrap_or_default();
+    let mut value = serde_json::json!({
+        "event_id": r.event_id,
+        "type": r.event_type,
+        "connection_id": r.connection_id,
+        "integration_id": r.integration_id,
+        "tenant": r.tenant,
+        "received_at": time(&r.received_at),
+        "delivery_id": d.delivery_id,
+        "event_type": d.event_type,
+        "routing_keys": d.routing_keys,
+        "scheme": d.scheme,
+        "headers": d.headers,
+        "content_type": d.content_type,
+        "size": d.size,
+    });
+    if with_body {
+        value["body"] = String::from_utf8_lossy(&d.body).into_owned().into();
+        value["body_unavailable"] = r.body_unavailable.clone().into();
+    }
+    value
+}
+
+async fn list(
+    clients: &Clients,
+    id: String,
+    integration: bool,
+    since: Option<String>,
+    json: bool,
+) -> anyhow::Result<()> {
+    let since = since.map(|t| timestamp(&t, "--since")).transpose()?;
+    let mut table = Table::new(vec![
+        "RECEIVED",
+        "EVENT ID",
+        "TYPE",
+        "EVENT TYPE",
+        "DELIVERY ID",
+        "SCHEME",
+        "BYTES",
+    ]);
+    let mut page_token = String::new();
+    loop {
+        let (connection_id, integration_id) = if integration {
+            (String::new(), id.clone())
+        } else {
+            (id.clone(), String::new())
+        };
+        let page = clients
+            .connections()
+            .list_webhook_deliveries(pb::ListWebhookDeliveriesRequest {
+                connection_id,
+                integration_id,
+                since,
+                page_size: 500,
+                page_token: page_token.clone(),
+            })
+            .await
+            .map_err(refused)?
+            .into_inner();
+        for r in &page.deliveries {
+            if json {
+                println!("{}", record_json(r, false));
+            } else {
+                let d = r.delivery.clone().unwrap_or_default();
+                table.row(vec![
+                    time(&r.received_at),
+                    r.event_id.clone(),
+                    r.event_type.clone(),
+                    terminal_safe(d.event_type.clone()),
+                    terminal_safe(d.delivery_id.clone()),
+                    d.scheme.clone(),
+                    d.size.to_string(),
+                ]);
+            }
+        }
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        page_token = page.next_page_token;
+    }
+    if !json {
+        table.print();
+    }
+    Ok(())
+}
+
+async fn show(clients: &Clients, event_id: String, json: bool) -> anyhow::Result<()> {
+    let record = clients
+        .connections()
+        .get_webhook_delivery(pb::GetWebhookDeliveryRequest { event_id })
+        .await
+        .map_err(refused)?
+        .into_inner();
+    if json {
+        println!("{}", record_json(&record, true));
+        return Ok(());
+    }
+    let fields = record_json(&record, false);
+    super::print_fields(&fields);
+    let body = record.delivery.map(|d| d.body).unwrap_or_default();
+    if !record.body_unavailable.is_empty() {
+        println!("body: unavailable: {}", record.body_unavailable);
+    } else {
+        println!();
+        // The provider's bytes as they came; escapes shown, not run, on a terminal.
+        let text = String::from_utf8_lossy(&body);
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "{}", terminal_safe(text.into_owned()))?;
+    }
+    Ok(())
+}
