@@ -310,6 +310,63 @@ async fn deliveries_are_recorded_per_connection_once_published_with_their_body_a
         "sealed in the log"
     );
 
+    // An operator replays it: published again on the same subject, under a new message id, with
+    // the event it repeats named.
+    let event_id = deliveries(&server, &acme).await[0].event_id.clone();
+    let cli_env = vec![
+        (
+            "LATCHKEY_SERVER".to_owned(),
+            format!("http://{}", server.grpc_addr),
+        ),
+        ("LATCHKEY_NATS_URL".to_owned(), url.clone()),
+        (
+            "LATCHKEY_NATS_SUBJECT_PREFIX".to_owned(),
+            topic.prefix.clone(),
+        ),
+    ];
+    let out = crate::helpers::command(
+        &["webhooks", "replay", &event_id],
+        &cli_env,
+        &std::env::temp_dir(),
+    )
+    .output()
+    .await
+    .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{said} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        said.contains(&format!("replayed {event_id} as message")),
+        "{said}"
+    );
+    let replays = || async {
+        topic
+            .messages(&url)
+            .await
+            .into_iter()
+            .filter(|m| m.subject.as_str() == expected[1])
+            .collect::<Vec<_>>()
+    };
+    wait_until("the replay on NATS", Duration::from_secs(10), || async {
+        replays().await.len() == 2
+    })
+    .await;
+    let again = replays().await.pop().unwrap();
+    let named = |name: &str| again.headers.get(name).map(|v| v.as_str().to_owned());
+    assert_eq!(
+        named("Latchkey-Replay-Of").as_deref(),
+        Some(event_id.as_str())
+    );
+    assert_ne!(named("Nats-Msg-Id").as_deref(), Some(event_id.as_str()));
+    let replayed = latchkey_proto::v1::Event::decode(again.payload.clone()).unwrap();
+    let Some(Payload::WebhookReceived(replayed)) = replayed.payload else {
+        panic!("not a delivery");
+    };
+    assert_eq!(replayed.body, body.as_bytes());
+
     // The stored event holds the body sealed; history shows no body.
     let mut history = server
         .audit()

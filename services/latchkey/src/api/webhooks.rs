@@ -106,6 +106,9 @@ pub fn record_to_pb(record: DeliveryRecord) -> pb::WebhookDeliveryRecord {
         received_at: Some(timestamp(record.received_at)),
         delivery: Some(delivery),
         body_unavailable,
+        stream_id: record.stream_id.to_string(),
+        version: record.version,
+        position: record.position,
     }
 }
 

@@ -100,6 +100,21 @@ pub enum NatsLogin {
 }
 
 impl NatsSettings {
+    /// Validates for a command that needs NATS on its own (`webhooks replay`): every problem in
+    /// one message, naming the settings.
+    pub fn resolve_alone(self) -> Result<NatsConfig, String> {
+        let mut errors = Vec::new();
+        let config = self.resolve(&mut errors);
+        match config {
+            Some(config) if errors.is_empty() => Ok(config),
+            None if errors.is_empty() => Err(
+                "LATCHKEY_NATS_URL (--nats-url): required, the NATS the relay publishes to"
+                    .to_owned(),
+            ),
+            _ => Err(errors.join("; ")),
+        }
+    }
+
     /// Validates; every problem goes to `errors`, naming the setting (never a secret value).
     pub(super) fn resolve(self, errors: &mut Vec<String>) -> Option<NatsConfig> {
         let url = secret_or_file(

@@ -23,6 +23,10 @@ pub struct DeliveryRecord {
     pub integration_id: IntegrationId,
     pub tenant: Option<TenantId>,
     pub received_at: DateTime<Utc>,
+    /// Where the event is in the log.
+    pub stream_id: StreamId,
+    pub version: u64,
+    pub position: i64,
     pub delivery: Delivery,
     /// The opened body, or why it cannot be read.
     pub body: Result<Vec<u8>, String>,
@@ -187,6 +191,9 @@ impl Inbound {
             integration_id,
             tenant: event.tenant.clone(),
             received_at: event.occurred_at,
+            stream_id: event.stream_id,
+            version: event.version,
+            position: event.position,
             delivery,
             body,
         }))

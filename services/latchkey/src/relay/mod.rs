@@ -26,6 +26,9 @@ use latchkey_store::{EventStore, RecordedEvent};
 use tokio_util::sync::CancellationToken;
 
 mod nats;
+
+pub(crate) use nats::with_login;
+pub(crate) use publish::header_text;
 pub mod publish;
 
 const BATCH: u32 = 500;

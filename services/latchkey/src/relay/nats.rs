@@ -76,6 +76,31 @@ fn forbidden_subject(text: &str) -> Option<String> {
     Some(quoted.split('"').next()?.to_owned())
 }
 
+/// `options` with the login and TLS the settings name (shared with `latchkey webhooks replay`).
+pub(crate) async fn with_login(
+    mut options: async_nats::ConnectOptions,
+    settings: &RelaySettings,
+) -> Result<async_nats::ConnectOptions, String> {
+    use secrecy::ExposeSecret as _;
+    options = match &settings.login {
+        NatsLogin::Url => options,
+        NatsLogin::CredsFile(path) => options.credentials_file(path).await.map_err(|e| {
+            format!(
+                "LATCHKEY_NATS_CREDS_FILE: cannot use {}: {e}",
+                path.display()
+            )
+        })?,
+        NatsLogin::NkeySeed(seed) => options.nkey(seed.expose_secret().to_owned()),
+    };
+    if let Some(ca) = &settings.tls_ca {
+        options = options.add_root_certificates(ca.clone()).require_tls(true);
+    }
+    if let Some((cert, key)) = &settings.tls_client {
+        options = options.add_client_certificate(cert.clone(), key.clone());
+    }
+    Ok(options)
+}
+
 impl Nats {
     /// Makes the client; it connects in the background. Fails only on settings it cannot use.
     pub async fn new(settings: &RelaySettings, status: Arc<RelayStatus>) -> Result<Self, String> {
@@ -95,22 +120,7 @@ impl Nats {
                 let (status, heard, told) = (status.clone(), heard.clone(), told.clone());
                 async move { on_event(event, &status, &heard, &told) }
             });
-        options = match &settings.login {
-            NatsLogin::Url => options,
-            NatsLogin::CredsFile(path) => options.credentials_file(path).await.map_err(|e| {
-                format!(
-                    "LATCHKEY_NATS_CREDS_FILE: cannot use {}: {e}",
-                    path.display()
-                )
-            })?,
-            NatsLogin::NkeySeed(seed) => options.nkey(seed.expose_secret().to_owned()),
-        };
-        if let Some(ca) = &settings.tls_ca {
-            options = options.add_root_certificates(ca.clone()).require_tls(true);
-        }
-        if let Some((cert, key)) = &settings.tls_client {
-            options = options.add_client_certificate(cert.clone(), key.clone());
-        }
+        options = with_login(options, settings).await?;
         // The URL may hold a password: errors name the setting, not the value.
         let client = options
             .connect(settings.url.expose_secret())

@@ -107,7 +107,7 @@ pub fn message(prefix: &str, event: &RecordedEvent, opened: Option<&[u8]>) -> Ou
 }
 
 /// A provider's text as a header value: printable ASCII only.
-fn header_text(text: &str) -> String {
+pub(crate) fn header_text(text: &str) -> String {
     text.chars()
         .map(|c| {
             if c.is_ascii_graphic() || c == ' ' {

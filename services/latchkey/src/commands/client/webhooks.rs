@@ -7,6 +7,7 @@ use clap::Subcommand;
 use latchkey_proto::v1 as pb;
 
 use super::{Clients, Table, refused, terminal_safe, time, timestamp};
+use crate::relay::header_text;
 
 #[derive(Debug, Clone, Subcommand)]
 pub enum WebhooksAction {
@@ -30,6 +31,16 @@ pub enum WebhooksAction {
         #[arg(long)]
         json: bool,
     },
+    /// Publish recorded deliveries on NATS again, as the relay did (same subject, typed payload
+    /// with the opened body), each under a new message id with `Latchkey-Replay-Of` naming the
+    /// event it repeats. Uses the same NATS settings as `serve`.
+    Replay {
+        /// Event ids (`webhooks list`).
+        #[arg(required = true, value_name = "EVENT_ID")]
+        event_ids: Vec<String>,
+        #[command(flatten)]
+        nats: crate::config::NatsSettings,
+    },
 }
 
 pub async fn run(clients: &Clients, action: WebhooksAction) -> anyhow::Result<()> {
@@ -41,6 +52,7 @@ pub async fn run(clients: &Clients, action: WebhooksAction) -> anyhow::Result<()
             json,
         } => list(clients, id, integration, since, json).await,
         WebhooksAction::Show { event_id, json } => show(clients, event_id, json).await,
+        WebhooksAction::Replay { event_ids, nats } => replay(clients, event_ids, nats).await,
     }
 }
 
@@ -153,6 +165,109 @@ async fn show(clients: &Clients, event_id: String, json: bool) -> anyhow::Result
         let text = String::from_utf8_lossy(&body);
         let mut out = std::io::stdout().lock();
         writeln!(out, "{}", terminal_safe(text.into_owned()))?;
+    }
+    Ok(())
+}
+
+/// The message the relay published for a delivery, rebuilt from its record: the event's subject
+/// and `latchkey.v1.Event` with the opened body.
+fn republished(prefix: &str, r: pb::WebhookDeliveryRecord) -> (String, pb::Event) {
+    use pb::event::Payload;
+    let subject = if r.connection_id.is_empty() {
+        format!(
+            "{prefix}._integrations.{}.{}",
+            r.integration_id, r.event_type
+        )
+    } else {
+        let tenant = if r.tenant.is_empty() {
+            "_unknown"
+        } else {
+            &r.tenant
+        };
+        format!("{prefix}.{tenant}.{}.{}", r.connection_id, r.event_type)
+    };
+    let delivery = r.delivery.unwrap_or_default();
+    let payload = match r.event_type.as_str() {
+        "action_received" => Payload::ActionReceived(delivery),
+        "webhook_unrouted" => Payload::WebhookUnrouted(delivery),
+        _ => Payload::WebhookReceived(delivery),
+    };
+    let event = pb::Event {
+        event_id: r.event_id,
+        stream_id: r.stream_id,
+        version: r.version,
+        position: r.position,
+        r#type: r.event_type,
+        schema_version: 1,
+        occurred_at: r.received_at,
+        tenant: r.tenant,
+        payload: Some(payload),
+        ..Default::default()
+    };
+    (subject, event)
+}
+
+async fn replay(
+    clients: &Clients,
+    event_ids: Vec<String>,
+    nats: crate::config::NatsSettings,
+) -> anyhow::Result<()> {
+    use prost::Message as _;
+    use secrecy::ExposeSecret as _;
+    let config = nats.resolve_alone().map_err(super::usage)?;
+    let options = async_nats::ConnectOptions::new().name("latchkey-webhooks-replay");
+    let options = crate::relay::with_login(options, &config)
+        .await
+        .map_err(super::usage)?;
+    let client = options
+        .connect(config.url.expose_secret())
+        .await
+        .map_err(|e| anyhow::anyhow!("LATCHKEY_NATS_URL: cannot connect: {e}"))?;
+    let js = async_nats::jetstream::new(client);
+    for event_id in event_ids {
+        let record = clients
+            .connections()
+            .get_webhook_delivery(pb::GetWebhookDeliveryRequest {
+                event_id: event_id.clone(),
+            })
+            .await
+            .map_err(refused)?
+            .into_inner();
+        if !record.body_unavailable.is_empty() {
+            return Err(super::usage(format!(
+                "{event_id}: not replayed: {}",
+                record.body_unavailable
+            )));
+        }
+        let (subject, event) = republished(&config.subject_prefix, record);
+        let delivery = match &event.payload {
+            Some(
+                pb::event::Payload::WebhookReceived(d)
+                | pb::event::Payload::ActionReceived(d)
+                | pb::event::Payload::WebhookUnrouted(d),
+            ) => d.clone(),
+            _ => pb::WebhookDelivery::default(),
+        };
+        let message_id = uuid::Uuid::now_v7().to_string();
+        let mut headers = async_nats::HeaderMap::new();
+        for (name, value) in [
+            ("Nats-Msg-Id", message_id.clone()),
+            ("Latchkey-Replay-Of", event.event_id.clone()),
+            ("Latchkey-Event-Type", event.r#type.clone()),
+            ("Latchkey-Stream", event.stream_id.clone()),
+            ("Latchkey-Version", event.version.to_string()),
+            ("Latchkey-Position", event.position.to_string()),
+            ("Latchkey-Delivery-Id", header_text(&delivery.delivery_id)),
+            ("Latchkey-Webhook-Type", header_text(&delivery.event_type)),
+        ] {
+            headers.insert(name, value.as_str());
+        }
+        js.publish_with_headers(subject.clone(), headers, event.encode_to_vec().into())
+            .await
+            .map_err(|e| anyhow::anyhow!("publishing {event_id}: {e}"))?
+            .await
+            .map_err(|e| anyhow::anyhow!("publishing {event_id}: no acknowledgement: {e}"))?;
+        println!("replayed {event_id} as message {message_id} on {subject}");
     }
     Ok(())
 }
