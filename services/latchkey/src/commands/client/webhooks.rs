@@ -39,7 +39,7 @@ pub enum WebhooksAction {
         #[arg(required = true, value_name = "EVENT_ID")]
         event_ids: Vec<String>,
         #[command(flatten)]
-        nats: crate::config::NatsSettings,
+        nats: Box<crate::config::NatsSettings>,
     },
 }
 
@@ -52,7 +52,7 @@ pub async fn run(clients: &Clients, action: WebhooksAction) -> anyhow::Result<()
             json,
         } => list(clients, id, integration, since, json).await,
         WebhooksAction::Show { event_id, json } => show(clients, event_id, json).await,
-        WebhooksAction::Replay { event_ids, nats } => replay(clients, event_ids, nats).await,
+        WebhooksAction::Replay { event_ids, nats } => replay(clients, event_ids, *nats).await,
     }
 }
 
