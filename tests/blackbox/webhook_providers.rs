@@ -583,3 +583,208 @@ async fn graph_notifications_carry_their_client_state_and_pubsub_pushes_a_signed
     server.stop().await;
     mode.cleanup().await;
 }
+
+async fn from_template(server: &Server, template: &str, secret: &str) -> String {
+    server
+        .integrations()
+        .await
+        .create_integration(CreateIntegrationRequest {
+            template: template.to_owned(),
+            config: Some(IntegrationConfig {
+                name: format!("{template} handshakes"),
+                client_id: "client-id".to_owned(),
+                ..Default::default()
+            }),
+            webhook_secret: secret.to_owned(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .integration_id
+}
+
+async fn account(server: &Server, integration_id: &str, account: &str) -> String {
+    server
+        .connections()
+        .await
+        .import_connection(ImportConnectionRequest {
+            integration_id: integration_id.to_owned(),
+            tenant: "acme".to_owned(),
+            access_token: format!("at-{account}"),
+            provider_account_id: account.to_owned(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .connection
+        .unwrap()
+        .connection_id
+}
+
+/// Xero's intent to receive, Discord's PING (signed with PyNaCl, as Discord's documentation
+/// verifies), Notion's verification request: each answered as documented, then a real delivery
+/// of each recorded (a Discord interaction as an action, answered with the template's deferral).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn xero_discord_and_notion_handshakes_are_answered_as_documented() {
+    let mode = Mode::embedded();
+    let server = Server::start(&mode).await;
+    let now = chrono::Utc::now().timestamp();
+    let json = ("content-type".to_owned(), "application/json".to_owned());
+    // Xero: an empty, signed batch is the intent to receive: 200 when signed, 401 when not.
+    let xero = from_template(&server, "xero", "xero-webhooks-key").await;
+    let org = account(&server, &xero, "t-xero-1").await;
+    let target = format!("http://{}/webhooks/{xero}", server.http_addr);
+    let intent =
+        r#"{"events":[],"firstEventSequence":0,"lastEventSequence":0,"entropy":"S0MEENTR0PY"}"#;
+    let mut signed = sign("xero", "xero-webhooks-key", intent, &target, now).await;
+    signed.push(json.clone());
+    let mut wrong = sign("xero", "not-the-key", intent, &target, now).await;
+    wrong.push(json.clone());
+    assert_eq!(post(&target, &wrong, intent).await, 401);
+    let response = reqwest::Client::new()
+        .post(&target)
+        .headers(
+            (&signed
+                .iter()
+                .cloned()
+                .collect::<std::collections::HashMap<_, _>>())
+                .try_into()
+                .unwrap(),
+        )
+        .body(intent)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(
+        response.text().await.unwrap(),
+        "",
+        "an empty body, as Xero asks"
+    );
+    assert!(
+        recorded(&server, &org).await.is_empty(),
+        "a handshake, not a delivery"
+    );
+    let unrouted = server
+        .connections()
+        .await
+        .list_webhook_deliveries(ListWebhookDeliveriesRequest {
+            integration_id: xero.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .deliveries;
+    assert!(
+        unrouted.is_empty(),
+        "not an unrouted delivery either: {unrouted:?}"
+    );
+    let event =
+        json!({"events": [{"resourceId": "r-1", "eventType": "UPDATE", "eventCategory": "INVOICE",
+        "tenantId": "t-xero-1", "tenantType": "ORGANISATION"}], "firstEventSequence": 1,
+        "lastEventSequence": 1, "entropy": "X"})
+        .to_string();
+    let mut signed = sign("xero", "xero-webhooks-key", &event, &target, now).await;
+    signed.push(json.clone());
+    assert_eq!(post(&target, &signed, &event).await, 200);
+    assert_eq!(recorded(&server, &org).await, vec![event.into_bytes()]);
+
+    // Discord: the application's public key is the secret; PING answered {"type":1}.
+    let seed = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60";
+    let public = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
+    let discord = from_template(&server, "discord", public).await;
+    let guild = account(&server, &discord, "g-1").await;
+    let target = format!("http://{}/webhooks/{discord}", server.http_addr);
+    let ping = r#"{"type":1,"id":"p-1","application_id":"a-1"}"#;
+    let mut signed = sign("discord", seed, ping, &target, now).await;
+    signed.push(json.clone());
+    let response = reqwest::Client::new()
+        .post(&target)
+        .headers(
+            (&signed
+                .iter()
+                .cloned()
+                .collect::<std::collections::HashMap<_, _>>())
+                .try_into()
+                .unwrap(),
+        )
+        .body(ping)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(response.text().await.unwrap(), r#"{"type":1}"#);
+    assert_eq!(
+        post(&target, &signed, r#"{"type":1,"id":"p-2"}"#).await,
+        401,
+        "altered"
+    );
+    let command = r#"{"type":2,"id":"i-1","guild_id":"g-1","data":{"name":"deploy"}}"#;
+    let mut signed = sign("discord", seed, command, &target, now).await;
+    signed.push(json.clone());
+    let response = reqwest::Client::new()
+        .post(&target)
+        .headers(
+            (&signed
+                .iter()
+                .cloned()
+                .collect::<std::collections::HashMap<_, _>>())
+                .try_into()
+                .unwrap(),
+        )
+        .body(command)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(response.text().await.unwrap(), r#"{"type":5}"#, "deferred");
+    let got = server
+        .connections()
+        .await
+        .list_webhook_deliveries(ListWebhookDeliveriesRequest {
+            connection_id: guild,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .deliveries;
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].event_type, "action_received");
+    assert_eq!(got[0].delivery.as_ref().unwrap().event_type, "deploy");
+
+    // Notion: the verification token comes unsigned before any secret is set; it is kept for an
+    // admin to read, and nothing else is taken without a secret.
+    let notion = from_template(&server, "notion", "").await;
+    let target = format!("http://{}/webhooks/{notion}", server.http_addr);
+    let verification = r#"{"verification_token":"secret_notion_verification_123"}"#;
+    assert_eq!(post(&target, &[json.clone()], verification).await, 200);
+    let kept = server
+        .connections()
+        .await
+        .list_webhook_deliveries(ListWebhookDeliveriesRequest {
+            integration_id: notion.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .deliveries;
+    assert_eq!(kept.len(), 1);
+    assert_eq!(
+        kept[0].delivery.as_ref().unwrap().body,
+        verification.as_bytes()
+    );
+    assert_eq!(
+        kept[0].delivery.as_ref().unwrap().scheme,
+        "unverified:notion_verification"
+    );
+    let page_event = r#"{"id":"e-1","type":"page.created","workspace_id":"w-1"}"#;
+    assert_eq!(post(&target, &[json.clone()], page_event).await, 401);
+    let (_, log) = server.stop().await;
+    assert!(!log.contains("secret_notion_verification_123"));
+    mode.cleanup().await;
+}

@@ -83,7 +83,31 @@ def zoom(r):
     return {"x-zm-request-timestamp": ts, "x-zm-signature": f"v0={digest}"}
 
 
+def discord(r):
+    # Discord's documentation verifies with PyNaCl; the secret here is the signing key's seed
+    # (hex), the public key (hex) is what the integration holds.
+    from nacl.signing import SigningKey
+
+    key = SigningKey(bytes.fromhex(r["secret"]))
+    ts = str(r["timestamp"])
+    signature = key.sign(f"{ts}{r['body']}".encode()).signature.hex()
+    return {
+        "x-signature-ed25519": signature,
+        "x-signature-timestamp": ts,
+        "x-public-key": key.verify_key.encode().hex(),
+    }
+
+
+def xero(r):
+    # Xero's documentation's recipe: base64 of the HMAC-SHA256 of the raw body, keyed with the
+    # webhooks key.
+    digest = hmac.new(r["secret"].encode(), r["body"].encode(), hashlib.sha256).digest()
+    return {"x-xero-signature": base64.b64encode(digest).decode()}
+
+
 SIGNERS = {
+    "discord": discord,
+    "xero": xero,
     "slack": slack,
     "stripe": stripe,
     "standard-webhooks": standard,

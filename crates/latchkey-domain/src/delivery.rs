@@ -472,6 +472,28 @@ pub fn handshake(
                 answer: text_answer(param("hub.challenge")?),
             })
         }
+        (Handshake::Xero, "POST")
+            if doc
+                .and_then(|d| d.pointer("/events"))
+                .and_then(Value::as_array)
+                .is_some_and(Vec::is_empty) =>
+        {
+            Some(HandshakeStep::Signed(HandshakeAnswer {
+                content_type: "text/plain; charset=utf-8",
+                body: String::new(),
+            }))
+        }
+        (Handshake::Discord, "POST")
+            if doc.and_then(|d| d.pointer("/type")).and_then(Value::as_u64) == Some(1) =>
+        {
+            Some(HandshakeStep::Signed(HandshakeAnswer {
+                content_type: "application/json",
+                body: r#"{"type":1}"#.to_owned(),
+            }))
+        }
+        (Handshake::Notion, "POST") if field("/verification_token").is_some() => {
+            Some(HandshakeStep::KeepForAdmin)
+        }
         (Handshake::Asana, "POST") => {
             headers
                 .get("x-hook-secret")
@@ -574,6 +596,26 @@ mod tests {
             Some(HandshakeStep::ZoomValidation {
                 plain_token: "p".to_owned()
             })
+        );
+        let intent = serde_json::json!({"events": [], "firstEventSequence": 0});
+        assert!(matches!(
+            handshake(Handshake::Xero, "POST", &[], &none, Some(&intent)),
+            Some(HandshakeStep::Signed(a)) if a.body.is_empty()
+        ));
+        let ping = serde_json::json!({"type": 1});
+        assert!(matches!(
+            handshake(Handshake::Discord, "POST", &[], &none, Some(&ping)),
+            Some(HandshakeStep::Signed(a)) if a.body == r#"{"type":1}"#
+        ));
+        let command = serde_json::json!({"type": 2});
+        assert_eq!(
+            handshake(Handshake::Discord, "POST", &[], &none, Some(&command)),
+            None
+        );
+        let notion = serde_json::json!({"verification_token": "t"});
+        assert_eq!(
+            handshake(Handshake::Notion, "POST", &[], &none, Some(&notion)),
+            Some(HandshakeStep::KeepForAdmin)
         );
         // An ordinary event is no handshake.
         let event = serde_json::json!({"type": "event_callback"});
