@@ -761,7 +761,10 @@ async fn xero_discord_and_notion_handshakes_are_answered_as_documented() {
     let notion = from_template(&server, "notion", "").await;
     let target = format!("http://{}/webhooks/{notion}", server.http_addr);
     let verification = r#"{"verification_token":"secret_notion_verification_123"}"#;
-    assert_eq!(post(&target, &[json.clone()], verification).await, 200);
+    assert_eq!(
+        post(&target, std::slice::from_ref(&json), verification).await,
+        200
+    );
     let kept = server
         .connections()
         .await
@@ -783,7 +786,10 @@ async fn xero_discord_and_notion_handshakes_are_answered_as_documented() {
         "unverified:notion_verification"
     );
     let page_event = r#"{"id":"e-1","type":"page.created","workspace_id":"w-1"}"#;
-    assert_eq!(post(&target, &[json.clone()], page_event).await, 401);
+    assert_eq!(
+        post(&target, std::slice::from_ref(&json), page_event).await,
+        401
+    );
     let (_, log) = server.stop().await;
     assert!(!log.contains("secret_notion_verification_123"));
     mode.cleanup().await;
