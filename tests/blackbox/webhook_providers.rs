@@ -794,3 +794,107 @@ async fn xero_discord_and_notion_handshakes_are_answered_as_documented() {
     assert!(!log.contains("secret_notion_verification_123"));
     mode.cleanup().await;
 }
+
+/// Standard Webhooks' asymmetric signatures: `v1a` (Ed25519) verified with the `whpk_` public
+/// key given as the secret; a tampered body, or a `v1` HMAC under that key, refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn standard_webhooks_v1a_signatures_verify_with_the_public_key() {
+    let mode = Mode::embedded();
+    let server = Server::start(&mode).await;
+    let seed = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60";
+    let now = chrono::Utc::now().timestamp();
+    let body = json!({"type": "invoice.paid", "account": "acct_v1a"}).to_string();
+    let signed = sign("standard-webhooks-v1a", seed, &body, "", now).await;
+    let public = signed
+        .iter()
+        .find(|(k, _)| k == "x-public-key")
+        .map(|(_, v)| v.clone())
+        .unwrap();
+    let case = Case {
+        provider: "standard-webhooks-v1a",
+        template: "",
+        scheme: Some(WebhookScheme {
+            kind: WebhookKind::StandardWebhooks as i32,
+            signature_header: "webhook-signature".to_owned(),
+            timestamp_header: "webhook-timestamp".to_owned(),
+            encoding: "base64".to_owned(),
+            tolerance_secs: 300,
+            ..Default::default()
+        }),
+        routing: Some(WebhookRouting {
+            routing_key_from: "/account".to_owned(),
+            ..Default::default()
+        }),
+        secret: "unused",
+        wrong_secret: "unused",
+        content_type: "application/json",
+        body: body.clone(),
+        extra: vec![],
+        account: "acct_v1a",
+        params: vec![],
+        timestamped: true,
+        signature_header: "webhook-signature",
+    };
+    let integration = server
+        .integrations()
+        .await
+        .create_integration(CreateIntegrationRequest {
+            config: Some(IntegrationConfig {
+                name: "v1a".to_owned(),
+                client_id: "client-id".to_owned(),
+                token_url: "https://provider.example/token".to_owned(),
+                authorization_url: "https://provider.example/authorize".to_owned(),
+                grant_type: latchkey_proto::v1::GrantType::AuthorizationCode as i32,
+                webhook: case.scheme.clone(),
+                webhook_routing: case.routing.clone(),
+                ..Default::default()
+            }),
+            webhook_secret: public.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .integration_id;
+    let connection = import(&server, &integration, &case).await;
+    let target = format!("http://{}/webhooks/{integration}", server.http_addr);
+    let mut headers = signed.clone();
+    headers.push(("content-type".to_owned(), "application/json".to_owned()));
+    assert_eq!(
+        post(&target, &headers, &format!("{body} ")).await,
+        401,
+        "tampered"
+    );
+    // A v1 HMAC keyed with the public key's text proves nothing.
+    let mut hmac = headers.clone();
+    for (name, value) in &mut hmac {
+        if name == "webhook-signature" {
+            use base64::Engine as _;
+            let id = format!("msg_{now}");
+            let hex = latchkey_crypto::hmac_sha256_hex(
+                public.as_bytes(),
+                format!("{id}.{now}.{body}").as_bytes(),
+            );
+            let bytes: Vec<u8> = (0..hex.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+                .collect();
+            *value = format!(
+                "v1,{}",
+                base64::engine::general_purpose::STANDARD.encode(bytes)
+            );
+        }
+    }
+    assert_eq!(
+        post(&target, &hmac, &body).await,
+        401,
+        "v1 under a public key"
+    );
+    assert_eq!(post(&target, &headers, &body).await, 200);
+    assert_eq!(
+        recorded(&server, &connection).await,
+        vec![body.into_bytes()]
+    );
+    server.stop().await;
+    mode.cleanup().await;
+}

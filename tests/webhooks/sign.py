@@ -83,6 +83,23 @@ def zoom(r):
     return {"x-zm-request-timestamp": ts, "x-zm-signature": f"v0={digest}"}
 
 
+def standard_v1a(r):
+    # Standard Webhooks' asymmetric signatures (the specification: Ed25519 over
+    # "{id}.{timestamp}.{body}", "v1a,<base64>"; the public key given as "whpk_<base64>"),
+    # signed with PyNaCl from the seed (hex) passed as the secret.
+    from nacl.signing import SigningKey
+
+    key = SigningKey(bytes.fromhex(r["secret"]))
+    ts = str(int(r["timestamp"]))
+    signed = key.sign(f"{r['id']}.{ts}.{r['body']}".encode()).signature
+    return {
+        "webhook-id": r["id"],
+        "webhook-timestamp": ts,
+        "webhook-signature": "v1a," + base64.b64encode(signed).decode(),
+        "x-public-key": "whpk_" + base64.b64encode(key.verify_key.encode()).decode(),
+    }
+
+
 def discord(r):
     # Discord's documentation verifies with PyNaCl; the secret here is the signing key's seed
     # (hex), the public key (hex) is what the integration holds.
@@ -107,6 +124,7 @@ def xero(r):
 
 SIGNERS = {
     "discord": discord,
+    "standard-webhooks-v1a": standard_v1a,
     "xero": xero,
     "slack": slack,
     "stripe": stripe,

@@ -443,9 +443,14 @@ pub fn ed25519_verifies(public_key_hex: &str, message: &[u8], signature_hex: &st
     ) else {
         return false;
     };
+    ed25519_verifies_bytes(&key, message, &signature)
+}
+
+/// [`ed25519_verifies`] with the key and the signature as bytes (Standard Webhooks' `v1a`).
+pub fn ed25519_verifies_bytes(public_key: &[u8], message: &[u8], signature: &[u8]) -> bool {
     let (Ok(key), Ok(signature)) = (
-        <[u8; 32]>::try_from(key.as_slice()),
-        <[u8; 64]>::try_from(signature.as_slice()),
+        <[u8; 32]>::try_from(public_key),
+        <[u8; 64]>::try_from(signature),
     ) else {
         return false;
     };

@@ -292,27 +292,27 @@ impl WebhookScheme {
                 let id = header(&id_header)?;
                 let timestamp = header(&self.timestamp_header)?;
                 fresh(timestamp)?;
-                // Space-separated `<version>,<signature>`; only `v1` (HMAC-SHA256) is checked here.
-                let mut signatures = Vec::new();
-                for entry in header(&self.signature_header)?.split_whitespace() {
-                    if let Some(signature) = entry.strip_prefix("v1,") {
-                        if signatures.len() == MAX_SIGNATURES {
-                            return Err(format!(
-                                "the signature header carries more than {MAX_SIGNATURES} \
-                                 signatures"
-                            ));
-                        }
-                        signatures.push(signature.to_owned());
-                    }
-                }
-                if signatures.is_empty() {
-                    return Err("the signature header has no v1 signature".to_owned());
+                // Space-separated `<version>,<signature>`: `v1` (HMAC-SHA256) here, `v1a`
+                // (Ed25519) through `check_request`.
+                let (signatures, asymmetric) =
+                    standard_signatures(header(&self.signature_header)?)?;
+                if signatures.is_empty() && asymmetric.is_empty() {
+                    return Err("the signature header has no v1 or v1a signature".to_owned());
                 }
                 let mut signed = format!("{id}.{timestamp}.").into_bytes();
                 signed.extend_from_slice(body);
                 Ok((signed, signatures))
             }
         }
+    }
+
+    /// Standard Webhooks' `v1a` (Ed25519) signatures of the request, at most [`MAX_SIGNATURES`].
+    pub fn standard_v1a(&self, headers: &BTreeMap<String, String>) -> Vec<String> {
+        headers
+            .get(&self.signature_header)
+            .and_then(|value| standard_signatures(value).ok())
+            .map(|(_, asymmetric)| asymmetric)
+            .unwrap_or_default()
     }
 
     /// The HMAC key from the webhook secret: its bytes, or for Standard Webhooks the base64 after
@@ -329,6 +329,30 @@ impl WebhookScheme {
             _ => Ok(secret.as_bytes().to_vec()),
         }
     }
+}
+
+/// A Standard Webhooks signature header's `v1` and `v1a` signatures; more than
+/// [`MAX_SIGNATURES`] in all is refused before any is checked.
+fn standard_signatures(value: &str) -> Result<(Vec<String>, Vec<String>), String> {
+    let (mut symmetric, mut asymmetric) = (Vec::new(), Vec::new());
+    for entry in value.split_whitespace() {
+        let (asymmetric_one, signature) = match entry.split_once(',') {
+            Some(("v1", signature)) => (false, signature),
+            Some(("v1a", signature)) => (true, signature),
+            _ => continue,
+        };
+        if symmetric.len() + asymmetric.len() == MAX_SIGNATURES {
+            return Err(format!(
+                "the signature header carries more than {MAX_SIGNATURES} signatures"
+            ));
+        }
+        if asymmetric_one {
+            asymmetric.push(signature.to_owned());
+        } else {
+            symmetric.push(signature.to_owned());
+        }
+    }
+    Ok((symmetric, asymmetric))
 }
 
 #[cfg(test)]

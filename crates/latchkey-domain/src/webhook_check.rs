@@ -35,6 +35,14 @@ pub enum Check {
         sha1: bool,
         base64: bool,
     },
+    /// Standard Webhooks: `v1` HMACs of `message` and `v1a` Ed25519 signatures of it (base64);
+    /// which count depends on the secret (`whpk_<base64>`: an Ed25519 public key, else the
+    /// `whsec_` HMAC key).
+    StandardWebhooks {
+        message: Vec<u8>,
+        v1: Vec<String>,
+        v1a: Vec<String>,
+    },
     /// Every value is the secret (at least one).
     SharedToken { values: Vec<String> },
     /// `signature` (hex) is the Ed25519 signature of `message` under the public key (the
@@ -88,10 +96,16 @@ impl WebhookScheme {
         let sha1 = self.algorithm == "sha1" || self.kind == WebhookKind::Twilio;
         let base64 = self.encoding == "base64";
         match self.kind {
-            WebhookKind::HmacBody
-            | WebhookKind::HmacTimestamped
-            | WebhookKind::Stripe
-            | WebhookKind::StandardWebhooks => {
+            WebhookKind::StandardWebhooks => {
+                let (message, v1) =
+                    self.signed_parts(request.headers, request.body, request.now_unix)?;
+                Ok(Check::StandardWebhooks {
+                    message,
+                    v1,
+                    v1a: self.standard_v1a(request.headers),
+                })
+            }
+            WebhookKind::HmacBody | WebhookKind::HmacTimestamped | WebhookKind::Stripe => {
                 let (message, signatures) =
                     self.signed_parts(request.headers, request.body, request.now_unix)?;
                 Ok(Check::Hmac {

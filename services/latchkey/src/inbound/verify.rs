@@ -47,42 +47,47 @@ impl Verifier {
             Ok(check) => check,
             Err(reason) => return Ok(Err(reason)),
         };
+        self.check(scheme, secret, check, request).await
+    }
+
+    async fn check(
+        &self,
+        scheme: &WebhookScheme,
+        secret: &SecretString,
+        check: Check,
+        request: &SignedRequest<'_>,
+    ) -> Result<Result<(), String>, AppError> {
         match check {
             Check::Hmac {
                 message,
                 signatures,
                 sha1,
                 base64,
-            } => {
-                let key = match scheme.key(secret.expose_secret()) {
-                    Ok(key) => key,
-                    // Why the secret cannot key this scheme.
-                    Err(reason) => return Ok(Err(reason)),
+            } => hmac_holds(scheme, secret, message, signatures, (sha1, base64)).await,
+            Check::StandardWebhooks { message, v1, v1a } => {
+                use base64::Engine as _;
+                let b64 = base64::engine::general_purpose::STANDARD;
+                let Some(public) = secret.expose_secret().strip_prefix("whpk_") else {
+                    if v1.is_empty() {
+                        return Ok(Err("the signature header has no v1 signature".to_owned()));
+                    }
+                    return hmac_holds(scheme, secret, message, v1, (false, true)).await;
                 };
-                let large = message.len() > LARGE_BODY;
-                let check = move || {
-                    let matches = if sha1 {
-                        latchkey_crypto::hmac_sha1_matches_any(&key, &message, &signatures, base64)
-                    } else {
-                        latchkey_crypto::hmac_sha256_matches_any(
-                            &key,
-                            &message,
-                            &signatures,
-                            base64,
-                        )
-                    };
-                    matches
-                        .then_some(())
-                        .ok_or_else(|| "the signature does not match".to_owned())
+                let Ok(public) = b64.decode(public) else {
+                    return Ok(Err(
+                        "the webhook secret is not a Standard Webhooks public key (whpk_ and \
+                         base64)"
+                            .to_owned(),
+                    ));
                 };
-                // A large body is hashed off the async workers, which other callers share.
-                if large {
-                    tokio::task::spawn_blocking(check)
-                        .await
-                        .map_err(|e| AppError::Internal(format!("webhook check: {e}")))
-                } else {
-                    Ok(check())
-                }
+                let verified = v1a.iter().any(|signature| {
+                    b64.decode(signature.trim()).is_ok_and(|signature| {
+                        latchkey_crypto::ed25519_verifies_bytes(&public, &message, &signature)
+                    })
+                });
+                Ok(verified
+                    .then_some(())
+                    .ok_or_else(|| "no v1a signature matches the public key".to_owned()))
             }
             Check::SharedToken { values } => {
                 let expected = secret.expose_secret().as_bytes();
@@ -188,6 +193,41 @@ impl Verifier {
             .unwrap_or_else(|p| p.into_inner())
             .insert(url.to_owned(), (Instant::now(), keys.clone()));
         Ok(keys)
+    }
+}
+
+/// Whether one of `signatures` is the HMAC (SHA-1 or SHA-256; hex or base64) of `message` under
+/// the scheme's key from `secret`; a large message is hashed on the blocking pool.
+async fn hmac_holds(
+    scheme: &WebhookScheme,
+    secret: &SecretString,
+    message: Vec<u8>,
+    signatures: Vec<String>,
+    (sha1, base64): (bool, bool),
+) -> Result<Result<(), String>, AppError> {
+    let key = match scheme.key(secret.expose_secret()) {
+        Ok(key) => key,
+        // Why the secret cannot key this scheme.
+        Err(reason) => return Ok(Err(reason)),
+    };
+    let large = message.len() > LARGE_BODY;
+    let check = move || {
+        let matches = if sha1 {
+            latchkey_crypto::hmac_sha1_matches_any(&key, &message, &signatures, base64)
+        } else {
+            latchkey_crypto::hmac_sha256_matches_any(&key, &message, &signatures, base64)
+        };
+        matches
+            .then_some(())
+            .ok_or_else(|| "the signature does not match".to_owned())
+    };
+    // A large body is hashed off the async workers, which other callers share.
+    if large {
+        tokio::task::spawn_blocking(check)
+            .await
+            .map_err(|e| AppError::Internal(format!("webhook check: {e}")))
+    } else {
+        Ok(check())
     }
 }
 
