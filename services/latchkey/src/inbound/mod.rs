@@ -274,7 +274,7 @@ impl Inbound {
                 .with_label_values(&[integration.id.to_string().as_str()])
                 .observe(started.elapsed().as_secs_f64());
         }
-        self.purge_now_and_then().await;
+        self.purge_now_and_then();
         reply
     }
 
@@ -499,7 +499,9 @@ impl Inbound {
         Ok((Reply::answer(answer), "handshake"))
     }
 
-    async fn purge_now_and_then(&self) {
+    /// Forgets delivery ids older than the window, at most every [`PURGE_EVERY`], off the
+    /// answer's path.
+    fn purge_now_and_then(&self) {
         {
             let mut purged = self.purged.lock().unwrap_or_else(|p| p.into_inner());
             if purged.is_some_and(|at| at.elapsed() < PURGE_EVERY) {
@@ -507,10 +509,13 @@ impl Inbound {
             }
             *purged = Some(Instant::now());
         }
-        let before = Utc::now() - chrono::Duration::hours(DEDUPE_HOURS);
-        if let Err(e) = self.store.purge_deliveries(before).await {
-            tracing::warn!(error = %e, "forgetting old webhook delivery ids failed");
-        }
+        let store = self.store.clone();
+        self.tasks.spawn(async move {
+            let before = Utc::now() - chrono::Duration::hours(DEDUPE_HOURS);
+            if let Err(e) = store.purge_deliveries(before).await {
+                tracing::warn!(error = %e, "forgetting old webhook delivery ids failed");
+            }
+        });
     }
 }
 
