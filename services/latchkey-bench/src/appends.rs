@@ -66,42 +66,7 @@ pub(crate) async fn bench_appends(args: &Args, db: &Database) -> anyhow::Result<
                 }
             })
         };
-        // Each writer appends to connections of its own, version by version.
-        let mut streams = Vec::new();
-        for _ in 0..writers {
-            let id = ConnectionId::new_v7();
-            store
-                .append(
-                    StreamId::Connection(id),
-                    0,
-                    connection_events(id, integration),
-                    &context(),
-                )
-                .await?;
-            streams.push(Arc::new(tokio::sync::Mutex::new((id, 2u64))));
-        }
-        let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let append_call = {
-            let store = store.clone();
-            Arc::new(move || {
-                let store = store.clone();
-                let slot = streams[next.fetch_add(1, Ordering::Relaxed) % streams.len()].clone();
-                async move {
-                    let mut slot = slot.lock().await;
-                    let (id, version) = *slot;
-                    store
-                        .append(
-                            StreamId::Connection(id),
-                            version,
-                            vec![validated()],
-                            &context(),
-                        )
-                        .await?;
-                    slot.1 += 1;
-                    Ok(())
-                }
-            })
-        };
+        let append_call = append_caller(&store, writers, integration).await?;
         let (plain, appends) = interleaved(writers, args.seconds, plain_call, append_call).await?;
         let ratio = appends.per_second / plain.per_second;
         println!(
@@ -119,3 +84,49 @@ pub(crate) async fn bench_appends(args: &Args, db: &Database) -> anyhow::Result<
     store.close().await;
     Ok(())
 }
+
+/// A call that appends one `validated` event to a connection of its own per writer (`writers`
+/// connections, taken in turn), version by version: the appends the other parts compare with.
+pub(crate) async fn append_caller(
+    store: &Arc<PgStore>,
+    writers: usize,
+    integration: IntegrationId,
+) -> anyhow::Result<Arc<impl Fn() -> BoxedAppend + Send + Sync + 'static>> {
+    let mut streams = Vec::new();
+    for _ in 0..writers {
+        let id = ConnectionId::new_v7();
+        store
+            .append(
+                StreamId::Connection(id),
+                0,
+                connection_events(id, integration),
+                &context(),
+            )
+            .await?;
+        streams.push(Arc::new(tokio::sync::Mutex::new((id, 2u64))));
+    }
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let store = store.clone();
+    Ok(Arc::new(move || {
+        let store = store.clone();
+        let slot = streams[next.fetch_add(1, Ordering::Relaxed) % streams.len()].clone();
+        Box::pin(async move {
+            let mut slot = slot.lock().await;
+            let (id, version) = *slot;
+            store
+                .append(
+                    StreamId::Connection(id),
+                    version,
+                    vec![validated()],
+                    &context(),
+                )
+                .await?;
+            slot.1 += 1;
+            anyhow::Ok(())
+        }) as BoxedAppend
+    }))
+}
+
+/// One append, boxed.
+pub(crate) type BoxedAppend =
+    std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<()>> + Send>>;

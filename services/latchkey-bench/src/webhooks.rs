@@ -95,41 +95,7 @@ pub(crate) async fn bench_webhooks(args: &Args, db: &Database) -> anyhow::Result
     println!("|---|---|---|---|---|---|---|");
     let sent = Arc::new(std::sync::atomic::AtomicU64::new(0));
     for &senders in &args.senders {
-        let mut streams = Vec::new();
-        for _ in 0..senders {
-            let id = ConnectionId::new_v7();
-            store
-                .append(
-                    StreamId::Connection(id),
-                    0,
-                    connection_events(id, integration),
-                    &context(),
-                )
-                .await?;
-            streams.push(Arc::new(tokio::sync::Mutex::new((id, 2u64))));
-        }
-        let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let append_call = {
-            let store = store.clone();
-            Arc::new(move || {
-                let store = store.clone();
-                let slot = streams[next.fetch_add(1, Ordering::Relaxed) % streams.len()].clone();
-                async move {
-                    let mut slot = slot.lock().await;
-                    let (id, version) = *slot;
-                    store
-                        .append(
-                            StreamId::Connection(id),
-                            version,
-                            vec![validated()],
-                            &context(),
-                        )
-                        .await?;
-                    slot.1 += 1;
-                    Ok(())
-                }
-            })
-        };
+        let append_call = super::appends::append_caller(&store, senders, integration).await?;
         let delivery_call = {
             let (client, url, sent) = (client.clone(), url.clone(), sent.clone());
             Arc::new(move || {
