@@ -312,11 +312,18 @@ async fn import(server: &Server, integration_id: &str, case: &Case) -> String {
 }
 
 async fn post(url: &str, headers: &[(String, String)], body: &str) -> u16 {
+    post_answer(url, headers, body).await.0
+}
+
+/// The status and the body of the answer to a POST.
+async fn post_answer(url: &str, headers: &[(String, String)], body: &str) -> (u16, String) {
     let mut request = reqwest::Client::new().post(url).body(body.to_owned());
     for (name, value) in headers {
         request = request.header(name, value);
     }
-    request.send().await.unwrap().status().as_u16()
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.text().await.unwrap())
 }
 
 async fn recorded(server: &Server, connection_id: &str) -> Vec<Vec<u8>> {
@@ -643,26 +650,9 @@ async fn xero_discord_and_notion_handshakes_are_answered_as_documented() {
     let mut wrong = sign("xero", "not-the-key", intent, &target, now).await;
     wrong.push(json.clone());
     assert_eq!(post(&target, &wrong, intent).await, 401);
-    let response = reqwest::Client::new()
-        .post(&target)
-        .headers(
-            (&signed
-                .iter()
-                .cloned()
-                .collect::<std::collections::HashMap<_, _>>())
-                .try_into()
-                .unwrap(),
-        )
-        .body(intent)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status().as_u16(), 200);
-    assert_eq!(
-        response.text().await.unwrap(),
-        "",
-        "an empty body, as Xero asks"
-    );
+    let response = post_answer(&target, &signed, intent).await;
+    assert_eq!(response.0, 200);
+    assert_eq!(response.1, "", "an empty body, as Xero asks");
     assert!(
         recorded(&server, &org).await.is_empty(),
         "a handshake, not a delivery"
@@ -701,22 +691,9 @@ async fn xero_discord_and_notion_handshakes_are_answered_as_documented() {
     let ping = r#"{"type":1,"id":"p-1","application_id":"a-1"}"#;
     let mut signed = sign("discord", seed, ping, &target, now).await;
     signed.push(json.clone());
-    let response = reqwest::Client::new()
-        .post(&target)
-        .headers(
-            (&signed
-                .iter()
-                .cloned()
-                .collect::<std::collections::HashMap<_, _>>())
-                .try_into()
-                .unwrap(),
-        )
-        .body(ping)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status().as_u16(), 200);
-    assert_eq!(response.text().await.unwrap(), r#"{"type":1}"#);
+    let response = post_answer(&target, &signed, ping).await;
+    assert_eq!(response.0, 200);
+    assert_eq!(response.1, r#"{"type":1}"#);
     assert_eq!(
         post(&target, &signed, r#"{"type":1,"id":"p-2"}"#).await,
         401,
@@ -725,22 +702,9 @@ async fn xero_discord_and_notion_handshakes_are_answered_as_documented() {
     let command = r#"{"type":2,"id":"i-1","guild_id":"g-1","data":{"name":"deploy"}}"#;
     let mut signed = sign("discord", seed, command, &target, now).await;
     signed.push(json.clone());
-    let response = reqwest::Client::new()
-        .post(&target)
-        .headers(
-            (&signed
-                .iter()
-                .cloned()
-                .collect::<std::collections::HashMap<_, _>>())
-                .try_into()
-                .unwrap(),
-        )
-        .body(command)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status().as_u16(), 200);
-    assert_eq!(response.text().await.unwrap(), r#"{"type":5}"#, "deferred");
+    let response = post_answer(&target, &signed, command).await;
+    assert_eq!(response.0, 200);
+    assert_eq!(response.1, r#"{"type":5}"#, "deferred");
     let got = server
         .connections()
         .await

@@ -124,15 +124,23 @@ fn signed(body: &str) -> String {
     )
 }
 
-async fn deliveries(
+/// The deliveries of a connection, or with `integration` the unrouted ones of an integration.
+async fn listed(
     server: &Server,
-    connection_id: &str,
+    id: &str,
+    integration: bool,
 ) -> Vec<latchkey_proto::v1::WebhookDeliveryRecord> {
+    let (connection_id, integration_id) = if integration {
+        (String::new(), id.to_owned())
+    } else {
+        (id.to_owned(), String::new())
+    };
     server
         .connections()
         .await
         .list_webhook_deliveries(ListWebhookDeliveriesRequest {
-            connection_id: connection_id.to_owned(),
+            connection_id,
+            integration_id,
             ..Default::default()
         })
         .await
@@ -141,21 +149,18 @@ async fn deliveries(
         .deliveries
 }
 
+async fn deliveries(
+    server: &Server,
+    connection_id: &str,
+) -> Vec<latchkey_proto::v1::WebhookDeliveryRecord> {
+    listed(server, connection_id, false).await
+}
+
 async fn unrouted(
     server: &Server,
     integration_id: &str,
 ) -> Vec<latchkey_proto::v1::WebhookDeliveryRecord> {
-    server
-        .connections()
-        .await
-        .list_webhook_deliveries(ListWebhookDeliveriesRequest {
-            integration_id: integration_id.to_owned(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .deliveries
+    listed(server, integration_id, true).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -387,23 +387,12 @@ pub fn hmac_sha256_matches_any(
     signatures: &[String],
     base64_encoded: bool,
 ) -> bool {
-    let Ok(mac) = <Hmac<Sha256> as Mac>::new_from_slice(secret) else {
-        return false;
-    };
-    let expected = mac.chain_update(message).finalize();
-    signatures.iter().any(|signature| {
-        let decoded = if base64_encoded {
-            STANDARD.decode(signature.trim()).ok()
-        } else {
-            decode_hex(signature.trim())
-        };
-        decoded.is_some_and(|bytes| {
-            bytes.len() == 32
-                && expected
-                    == hmac::digest::CtOutput::new(
-                        *hmac::digest::generic_array::GenericArray::from_slice(&bytes),
-                    )
-        })
+    <Hmac<Sha256> as Mac>::new_from_slice(secret).is_ok_and(|mac| {
+        any_signature_is(
+            mac.chain_update(message).finalize(),
+            signatures,
+            base64_encoded,
+        )
     })
 }
 
@@ -414,10 +403,23 @@ pub fn hmac_sha1_matches_any(
     signatures: &[String],
     base64_encoded: bool,
 ) -> bool {
-    let Ok(mac) = <Hmac<sha1::Sha1> as Mac>::new_from_slice(secret) else {
-        return false;
-    };
-    let expected = mac.chain_update(message).finalize();
+    <Hmac<sha1::Sha1> as Mac>::new_from_slice(secret).is_ok_and(|mac| {
+        any_signature_is(
+            mac.chain_update(message).finalize(),
+            signatures,
+            base64_encoded,
+        )
+    })
+}
+
+/// Whether any of `signatures` (hex or base64 text) decodes to `expected`, each compared in
+/// constant time.
+fn any_signature_is<M: hmac::digest::OutputSizeUser>(
+    expected: hmac::digest::CtOutput<M>,
+    signatures: &[String],
+    base64_encoded: bool,
+) -> bool {
+    let size = <M as hmac::digest::OutputSizeUser>::output_size();
     signatures.iter().any(|signature| {
         let decoded = if base64_encoded {
             STANDARD.decode(signature.trim()).ok()
@@ -425,10 +427,10 @@ pub fn hmac_sha1_matches_any(
             decode_hex(signature.trim())
         };
         decoded.is_some_and(|bytes| {
-            bytes.len() == 20
+            bytes.len() == size
                 && expected
                     == hmac::digest::CtOutput::new(
-                        *hmac::digest::generic_array::GenericArray::from_slice(&bytes),
+                        hmac::digest::generic_array::GenericArray::from_slice(&bytes).clone(),
                     )
         })
     })
