@@ -371,11 +371,30 @@ pub enum DeliveryClaim {
     InFlight,
 }
 
+/// A delivery id to record as seen in the same transaction as its events (see
+/// [`WebhookDeliveries::append_delivery`]), with the times its window is judged by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeenDelivery {
+    pub integration: IntegrationId,
+    pub delivery_id: String,
+    /// When it was seen.
+    pub at: DateTime<Utc>,
+    /// Seen before this, the id counts as new again (the end of the dedupe window).
+    pub seen_after: DateTime<Utc>,
+    /// A claim not recorded (of [`WebhookDeliveries::claim_delivery`]) taken before this has
+    /// lapsed.
+    pub lapsed_before: DateTime<Utc>,
+}
+
 /// Inbound webhook deliveries: each delivery id recorded once per integration within a window.
-/// The claim and the mark are committed without waiting for the disk (Postgres:
-/// `synchronous_commit = off` for them alone): the delivery's events, appended in between, are
-/// committed durably, which makes the claim before them durable too; a mark lost to a database
-/// crash leaves a claim that lapses, and the provider's next attempt is recorded again.
+///
+/// A delivery bound for one stream is appended with its id in one transaction
+/// ([`Self::append_delivery`]): the id is seen exactly when the events are recorded. One fanned out
+/// to several streams is claimed first, appended stream by stream, then marked. The claim and the
+/// mark are committed without waiting for the disk (Postgres: `synchronous_commit = off` for them
+/// alone): the delivery's events, appended in between, are committed durably, which makes the
+/// claim before them durable too; a mark lost to a database crash leaves a claim that lapses, and
+/// the provider's next attempt is recorded again.
 #[async_trait]
 pub trait WebhookDeliveries: Send + Sync + std::fmt::Debug + 'static {
     /// Claims `delivery_id` of `integration` at `now`: fresh when unseen since `seen_after`, or
@@ -387,6 +406,26 @@ pub trait WebhookDeliveries: Send + Sync + std::fmt::Debug + 'static {
         now: DateTime<Utc>,
         seen_after: DateTime<Utc>,
         lapsed_before: DateTime<Utc>,
+    ) -> Result<DeliveryClaim, StoreError>;
+
+    /// Appends `events` to `stream` at `expected_version` and records `seen`'s id in the same
+    /// transaction. `None`, and nothing appended, when the id was seen already: recorded within
+    /// the window, or claimed by a recording under way ([`Self::delivery_seen`] tells which).
+    async fn append_delivery(
+        &self,
+        seen: &SeenDelivery,
+        stream: StreamId,
+        expected_version: u64,
+        events: Vec<DomainEvent>,
+        context: &EventContext,
+    ) -> Result<Option<Vec<RecordedEvent>>, StoreError>;
+
+    /// What became of a delivery id found seen: [`DeliveryClaim::Recorded`] (or forgotten since),
+    /// or [`DeliveryClaim::InFlight`] while a claim is not yet marked.
+    async fn delivery_seen(
+        &self,
+        integration: IntegrationId,
+        delivery_id: &str,
     ) -> Result<DeliveryClaim, StoreError>;
 
     /// Marks a claimed delivery recorded (once its events are committed).

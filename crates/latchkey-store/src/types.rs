@@ -95,6 +95,10 @@ pub enum StoreError {
     /// An operation the store will not do now, and why (archiving a part still written…).
     #[error("{0}")]
     Refused(String),
+    /// An append that records a webhook delivery's id found the id seen: nothing was appended
+    /// (see `WebhookDeliveries::append_delivery`, which answers `None` instead).
+    #[error("the webhook delivery was seen already")]
+    DeliverySeen,
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error(

@@ -2017,6 +2017,150 @@ async fn a_delivery_id_is_recorded_once_within_its_window(h: &Harness) {
     assert!(purged >= 3, "{purged}");
 }
 
+/// A delivery appended with its id: recorded exactly when its event is (one of sixteen racers on
+/// sixteen streams wins, the rest append nothing), seen as under way while an older-style claim
+/// holds it, appended again after the window, and not seen when its append failed.
+async fn a_delivery_appended_with_its_id_is_recorded_with_its_event(h: &Harness) {
+    use latchkey_store::{DeliveryClaim, SeenDelivery};
+    let integration = IntegrationId::new_v7();
+    let now = Utc::now().trunc_subsecs(3);
+    let seen = |id: &str, at: DateTime<Utc>| SeenDelivery {
+        integration,
+        delivery_id: id.to_owned(),
+        at,
+        seen_after: at - Duration::hours(72),
+        lapsed_before: at - Duration::seconds(30),
+    };
+    let mut streams = Vec::new();
+    for _ in 0..16 {
+        streams.push(StreamId::Connection(
+            new_connection(&*h.store, "acme").await,
+        ));
+    }
+    let barrier = Arc::new(Barrier::new(16));
+    let racers: Vec<_> = streams
+        .iter()
+        .map(|&stream| {
+            let (store, barrier, seen) = (h.store.clone(), barrier.clone(), seen("d-1", now));
+            tokio::spawn(async move {
+                barrier.wait().await;
+                store
+                    .append_delivery(&seen, stream, 1, vec![refresh_failed()], &ctx())
+                    .await
+                    .unwrap()
+                    .map(|recorded| recorded.len())
+            })
+        })
+        .collect();
+    let mut appended = Vec::new();
+    for racer in racers {
+        appended.extend(racer.await.unwrap());
+    }
+    assert_eq!(appended, vec![1], "one racer appends its one event");
+    let mut versions = Vec::new();
+    for &stream in &streams {
+        versions.push(h.store.read_stream(stream, 1, 1000).await.unwrap().len());
+    }
+    versions.sort_unstable();
+    assert_eq!(versions[..15], [1; 15], "the others appended nothing");
+    assert_eq!(versions[15], 2);
+    assert_eq!(
+        h.store.delivery_seen(integration, "d-1").await.unwrap(),
+        DeliveryClaim::Recorded
+    );
+    // Sixteen different ids at once (a batch, on Postgres), one of them seen: fifteen appended.
+    let barrier = Arc::new(Barrier::new(16));
+    let racers: Vec<_> = streams
+        .iter()
+        .enumerate()
+        .map(|(i, &stream)| {
+            let (store, barrier) = (h.store.clone(), barrier.clone());
+            let seen = seen(
+                &if i == 0 {
+                    "d-1".to_owned()
+                } else {
+                    format!("r-{i}")
+                },
+                now,
+            );
+            tokio::spawn(async move {
+                let version = store.read_stream(stream, 1, 1000).await.unwrap().len() as u64;
+                barrier.wait().await;
+                let events = vec![refresh_failed()];
+                let context = ctx();
+                let appended = store.append_delivery(&seen, stream, version, events, &context);
+                (seen.delivery_id.clone(), appended.await.unwrap().is_some())
+            })
+        })
+        .collect();
+    for racer in racers {
+        let (id, appended) = racer.await.unwrap();
+        assert_eq!(appended, id != "d-1", "{id}");
+    }
+    // Several events at once take the transaction path: the same rule.
+    let (one, two) = (streams[0], streams[1]);
+    let version = |stream| {
+        let store = h.store.clone();
+        async move { store.read_stream(stream, 1, 1000).await.unwrap().len() as u64 }
+    };
+    let v = version(one).await;
+    let twice = vec![refresh_failed(), refresh_failed()];
+    let again = h
+        .store
+        .append_delivery(&seen("d-1", now), one, v, twice.clone(), &ctx())
+        .await
+        .unwrap();
+    assert_eq!(again, None);
+    let fresh = h
+        .store
+        .append_delivery(&seen("d-2", now), one, v, twice, &ctx())
+        .await
+        .unwrap();
+    assert_eq!(fresh.map(|r| r.len()), Some(2));
+    // An append that failed (a stale version) leaves its id unseen.
+    let stale = h
+        .store
+        .append_delivery(&seen("d-3", now), two, 0, vec![refresh_failed()], &ctx())
+        .await;
+    assert!(
+        matches!(stale, Err(StoreError::Conflict { .. })),
+        "{stale:?}"
+    );
+    let v = version(two).await;
+    let after_failure = h
+        .store
+        .append_delivery(&seen("d-3", now), two, v, vec![refresh_failed()], &ctx())
+        .await
+        .unwrap();
+    assert!(after_failure.is_some());
+    // A claim of the fanned-out kind holds the id: under way, nothing appended.
+    let claim = h
+        .store
+        .claim_delivery(integration, "d-4", now, now - Duration::hours(72), now)
+        .await
+        .unwrap();
+    assert_eq!(claim, DeliveryClaim::Fresh);
+    let v = version(two).await;
+    let held = h
+        .store
+        .append_delivery(&seen("d-4", now), two, v, vec![refresh_failed()], &ctx())
+        .await
+        .unwrap();
+    assert_eq!(held, None);
+    assert_eq!(
+        h.store.delivery_seen(integration, "d-4").await.unwrap(),
+        DeliveryClaim::InFlight
+    );
+    // After the window the same id is a new delivery.
+    let later = now + Duration::hours(73);
+    let anew = h
+        .store
+        .append_delivery(&seen("d-1", later), two, v, vec![refresh_failed()], &ctx())
+        .await
+        .unwrap();
+    assert!(anew.is_some());
+}
+
 macro_rules! conformance_suite {
     ($($test:ident),* $(,)?) => {
         mod postgres {
@@ -2075,6 +2219,7 @@ conformance_suite!(
     a_connection_and_its_data_key_are_read_together,
     reads_at_once_each_get_their_own_connection_and_key,
     a_delivery_id_is_recorded_once_within_its_window,
+    a_delivery_appended_with_its_id_is_recorded_with_its_event,
 );
 
 /// The interleaving that breaks a "highest position seen" relay: the event with the lower

@@ -26,6 +26,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use latchkey_domain::{DomainEvent, StreamId, connection};
 use sqlx::pool::PoolConnection;
 use sqlx::{PgConnection, PgPool, Postgres};
@@ -39,7 +40,10 @@ use super::write::{
     ConnectionArrays, ConnectionRow, bind_connection_arrays, unnest_connections, upsert_connections,
 };
 use crate::append::{AppendTx, EventRow, append_in};
-use crate::{Appended, EventContext, Projection, RecordedEvent, StoreError, parse_projection};
+use crate::roles::{SEEN_COLUMNS, seen_where};
+use crate::{
+    Appended, EventContext, Projection, RecordedEvent, SeenDelivery, StoreError, parse_projection,
+};
 
 /// Batches in flight at once. One: what queues while a batch is written goes into the next, so
 /// batches grow with the load; more flushers split them and wrote fewer appends a second.
@@ -62,6 +66,8 @@ struct Request {
     expected_version: u64,
     event: DomainEvent,
     context: EventContext,
+    /// A webhook delivery's id, recorded in the batch's transaction.
+    seen: Option<SeenDelivery>,
     reply: Reply,
 }
 
@@ -103,14 +109,17 @@ impl GroupCommit {
         self.queue.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Appends one event to a connection stream, in the next batch. The append is committed, and
-    /// the hooks told, when this returns `Ok`; dropping the future does not stop it.
+    /// Appends one event to a connection stream, in the next batch (with `seen`, the delivery
+    /// id it records; see [`crate::WebhookDeliveries::append_delivery`]). The append is
+    /// committed, and the hooks told, when this returns `Ok`; dropping the future does not stop
+    /// it.
     pub(super) async fn append(
         &self,
         stream: StreamId,
         expected_version: u64,
         event: DomainEvent,
         context: &EventContext,
+        seen: Option<SeenDelivery>,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
         let (reply, answer) = oneshot::channel();
         let start_flusher = {
@@ -120,6 +129,7 @@ impl GroupCommit {
                 expected_version,
                 event,
                 context: context.clone(),
+                seen,
                 reply,
             });
             let start = queue.flushing < FLUSHERS;
@@ -297,6 +307,9 @@ async fn write(
         return;
     }
     let written = match on(&group.pool, session).await {
+        Ok(conn) if ready.iter().any(|r| r.request.seen.is_some()) => {
+            insert_seen(conn, &mut ready).await
+        }
         Ok(conn) => insert(conn, &ready).await,
         Err(e) => Err(e),
     };
@@ -353,6 +366,7 @@ async fn alone(
                 request.expected_version,
                 std::slice::from_ref(&request.event),
                 &request.context,
+                request.seen.as_ref(),
             )
             .await
         }
@@ -456,6 +470,80 @@ impl AppendTx for Collect {
         }
         Ok(())
     }
+}
+
+/// [`insert`] in a transaction that first records the delivery ids the batch's appends carry;
+/// an append whose id was seen already is answered so, and left out.
+async fn insert_seen(
+    conn: &mut PgConnection,
+    ready: &mut Vec<Ready>,
+) -> Result<HashMap<Uuid, i64>, StoreError> {
+    let mut tx = sqlx::Connection::begin(conn).await?;
+    let fresh = claim_seen(&mut tx, ready).await?;
+    let mut kept = Vec::with_capacity(ready.len());
+    for done in ready.drain(..) {
+        match &done.request.seen {
+            Some(seen)
+                if !fresh.contains(&(*seen.integration.as_uuid(), seen.delivery_id.clone())) =>
+            {
+                let _ = done.request.reply.send(Err(StoreError::DeliverySeen));
+            }
+            _ => kept.push(done),
+        }
+    }
+    *ready = kept;
+    if ready.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let positions = insert(&mut tx, ready).await?;
+    tx.commit().await?;
+    Ok(positions)
+}
+
+/// Records the batch's delivery ids as seen, one statement per window (in practice one); the
+/// ids that were not seen before, now recorded.
+async fn claim_seen(
+    tx: &mut PgConnection,
+    ready: &[Ready],
+) -> Result<HashSet<(Uuid, String)>, StoreError> {
+    /// 100 years: longer windows bind as this (an interval has bounds).
+    const LONGEST: i64 = 3_155_760_000_000_000;
+    let micros = |d: chrono::TimeDelta| d.num_microseconds().unwrap_or(LONGEST).clamp(0, LONGEST);
+    type Ids<'a> = (Vec<Uuid>, Vec<&'a str>, Vec<DateTime<Utc>>);
+    let mut windows: HashMap<(i64, i64), Ids<'_>> = HashMap::new();
+    for seen in ready.iter().filter_map(|r| r.request.seen.as_ref()) {
+        let window = (
+            micros(seen.at - seen.seen_after),
+            micros(seen.at - seen.lapsed_before),
+        );
+        let ids = windows.entry(window).or_default();
+        ids.0.push(*seen.integration.as_uuid());
+        ids.1.push(&seen.delivery_id);
+        ids.2.push(seen.at);
+    }
+    let sql = format!(
+        "INSERT INTO {SEEN_COLUMNS} SELECT i, d, t, true \
+         FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS x(i, d, t) {} \
+         RETURNING integration_id, delivery_id",
+        seen_where(
+            "excluded.claimed_at - $4::int8 * interval '1 microsecond'",
+            "false",
+            "excluded.claimed_at - $5::int8 * interval '1 microsecond'",
+        )
+    );
+    let mut fresh = HashSet::new();
+    for ((window, lapse), (integrations, ids, times)) in windows {
+        let rows: Vec<(Uuid, String)> = sqlx::query_as(&sql)
+            .bind(integrations)
+            .bind(ids)
+            .bind(times)
+            .bind(window)
+            .bind(lapse)
+            .fetch_all(&mut *tx)
+            .await?;
+        fresh.extend(rows);
+    }
+    Ok(fresh)
 }
 
 /// Inserts the batch's events, upserts its projections and notifies listeners of its streams, in

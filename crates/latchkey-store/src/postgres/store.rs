@@ -162,6 +162,7 @@ impl Backend for PgStore {
             expected_version,
             mut events,
             context,
+            seen,
         } = append;
         if let (1, StreamId::Connection(_)) = (events.len(), stream)
             && let Some(event) = events.pop()
@@ -169,12 +170,20 @@ impl Backend for PgStore {
             // Refreshes, validations, expiries: committed together with the ones that overlap.
             return self
                 .group
-                .append(stream, expected_version, event, context)
+                .append(stream, expected_version, event, context, seen.cloned())
                 .await;
         }
         let (pool, known) = (&self.pool, &self.known);
-        let recorded =
-            append_alone(pool, known, stream, expected_version, &events, context).await?;
+        let recorded = append_alone(
+            pool,
+            known,
+            stream,
+            expected_version,
+            &events,
+            context,
+            seen,
+        )
+        .await?;
         self.appended.committed(stream);
         Ok(recorded)
     }

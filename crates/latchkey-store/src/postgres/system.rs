@@ -6,9 +6,7 @@ use latchkey_domain::{StreamId, SystemStream};
 use sqlx::postgres::PgPool;
 use sqlx::{Postgres, Transaction};
 
-use super::db::bound;
 use super::write::PgAppend;
-use crate::sql::{Arg, Tx};
 use crate::{StoreError, TokenReads};
 
 pub(super) type SystemTx = PgAppend<Transaction<'static, Postgres>>;
@@ -53,14 +51,4 @@ pub(super) async fn add_token_reads(
     .execute(&mut *tx.conn)
     .await?;
     Ok(())
-}
-
-#[async_trait::async_trait]
-impl Tx for SystemTx {
-    async fn tx_run(&mut self, sql: &str, args: Vec<Arg>) -> Result<u64, StoreError> {
-        Ok(bound(sql, args)
-            .execute(&mut *self.conn)
-            .await?
-            .rows_affected())
-    }
 }

@@ -8,11 +8,15 @@ use latchkey_domain::{DomainEvent, StreamId, connection};
 use sqlx::PgConnection;
 use sqlx::postgres::PgPool;
 
+use super::db::bound;
 use super::heads::{KnownHeads, Last};
 use super::listen::NOTIFY_CHANNEL;
 use crate::append::{AppendTx, EventRow, append_in, duplicate_name};
+use crate::roles::claim_in;
+use crate::sql::{Arg, Tx};
 use crate::{
-    EventContext, Projection, RecordedEvent, StoreError, from_version, parse_projection, to_json,
+    EventContext, Projection, RecordedEvent, SeenDelivery, StoreError, from_version,
+    parse_projection, to_json,
 };
 /// One append written on its own, not yet announced to the hooks. A connection stream's head,
 /// when `known` at the expected version, is not read again; the head it leaves is kept, and a
@@ -24,6 +28,7 @@ pub(super) async fn append_alone(
     expected_version: u64,
     events: &[DomainEvent],
     context: &EventContext,
+    seen: Option<&SeenDelivery>,
 ) -> Result<Vec<RecordedEvent>, StoreError> {
     let mut session = pool.acquire().await?;
     append_on(
@@ -33,6 +38,7 @@ pub(super) async fn append_alone(
         expected_version,
         events,
         context,
+        seen,
     )
     .await
 }
@@ -45,9 +51,11 @@ pub(super) async fn append_on(
     expected_version: u64,
     events: &[DomainEvent],
     context: &EventContext,
+    seen: Option<&SeenDelivery>,
 ) -> Result<Vec<RecordedEvent>, StoreError> {
     let head = known.at(stream, expected_version);
-    match write_alone(session, head, stream, expected_version, events, context).await {
+    let append = (stream, expected_version, events, context);
+    match write_alone(session, head, append, seen).await {
         Ok((recorded, written)) => {
             if let (Some(state), Some(last)) = (written, recorded.last()) {
                 known.remember(stream, last.version, &last.hash, state);
@@ -65,12 +73,10 @@ pub(super) async fn append_on(
 async fn write_alone(
     session: &mut PgConnection,
     head: Option<(Last, Projection)>,
-    stream: StreamId,
-    expected_version: u64,
-    events: &[DomainEvent],
-    context: &EventContext,
+    (stream, expected_version, events, context): (StreamId, u64, &[DomainEvent], &EventContext),
+    seen: Option<&SeenDelivery>,
 ) -> Result<(Vec<RecordedEvent>, Option<connection::State>), StoreError> {
-    if events.len() == 1 {
+    if events.len() == 1 && seen.is_none() {
         // One event needs no transaction: the head is read (unless known), then one statement
         // writes the event, the projection and the notification, or nothing. A writer that
         // appended in between holds the stream version, so the statement fails on its head and
@@ -83,6 +89,10 @@ async fn write_alone(
     }
     let mut tx = PgAppend::new(sqlx::Connection::begin(session).await?);
     tx.known = head;
+    if let Some(seen) = seen {
+        // Seen exactly when its events are recorded: a rollback forgets both.
+        claim_in(&mut tx, seen).await?;
+    }
     let recorded = append_in(&mut tx, stream, expected_version, events, context).await?;
     tx.notify(stream).await?;
     tx.conn.commit().await?;
@@ -122,6 +132,16 @@ impl<C: std::ops::DerefMut<Target = sqlx::PgConnection>> PgAppend<C> {
             self.notified = true;
         }
         Ok(())
+    }
+}
+
+#[async_trait]
+impl<'c> Tx for PgAppend<sqlx::Transaction<'c, sqlx::Postgres>> {
+    async fn tx_run(&mut self, sql: &str, args: Vec<Arg>) -> Result<u64, StoreError> {
+        Ok(bound(sql, args)
+            .execute(&mut *self.conn)
+            .await?
+            .rows_affected())
     }
 }
 

@@ -67,6 +67,7 @@ impl<B: Backend> EventLog for B {
             expected_version,
             events,
             context,
+            seen: None,
         };
         self.append_events(append).await
     }

@@ -15,6 +15,7 @@ use chrono::{DateTime, Utc};
 use latchkey_domain::{ConnectionId, DomainEvent, StreamId, SystemStream};
 
 pub(crate) use access::TOKEN_READS;
+pub(crate) use deliveries::{SEEN_COLUMNS, claim_in, seen_where};
 pub(crate) use log::{EVENT_COLUMNS, event_from, read_all_sql, read_stream_sql};
 pub(crate) use projections::{CONNECTION_BY_STATE, INTEGRATION_BY_ID};
 pub(crate) use relay::checkpoint;
@@ -24,7 +25,7 @@ use crate::append::AppendTx;
 use crate::sql::{Db, Tx};
 use crate::{
     Appended, ConnectionFilter, EventContext, HearingTask, Page, RecordedEvent, Replayed,
-    StoreError, TokenReads, WrappedKey,
+    SeenDelivery, StoreError, TokenReads, WrappedKey,
 };
 
 /// A connection's state (JSON, unparsed) and, when asked for, its owner's wrapped data key.
@@ -88,6 +89,9 @@ pub(crate) struct Append<'a> {
     pub expected_version: u64,
     pub events: Vec<DomainEvent>,
     pub context: &'a EventContext,
+    /// A webhook delivery's id, recorded in the append's transaction; the append fails with
+    /// [`StoreError::DeliverySeen`], nothing written, when it was seen already.
+    pub seen: Option<&'a SeenDelivery>,
 }
 
 /// A claim's or lease's owner and times: taken at `now` until `until`, at most `limit`.

@@ -11,7 +11,7 @@ use sqlx::sqlite::{
 
 use super::append::SqliteAppend;
 use crate::append::{AppendTx, append_in};
-use crate::roles::{Append, Backend, ConnectionRead, replayed_whole};
+use crate::roles::{Append, Backend, ConnectionRead, claim_in, replayed_whole};
 use crate::sql::{Columns, Db, Tx, args, stored_count};
 use crate::{
     Appended, ConnectionFilter, DataKeys, EventStore, Page, Projection, RecordedEvent, Replayed,
@@ -100,6 +100,9 @@ impl Backend for SqliteStore {
 
     async fn append_events(&self, append: Append<'_>) -> Result<Vec<RecordedEvent>, StoreError> {
         let mut tx = self.begin().await?;
+        if let Some(seen) = append.seen {
+            claim_in(&mut tx, seen).await?;
+        }
         let (stream, version) = (append.stream, append.expected_version);
         let recorded = append_in(&mut tx, stream, version, &append.events, append.context).await?;
         tx.0.commit().await?;

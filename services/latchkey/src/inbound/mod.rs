@@ -494,6 +494,7 @@ impl Inbound {
                 self.store.as_ref(),
                 StreamId::Integration(integration.id),
                 event.into(),
+                None,
             )
             .await?;
         Ok((Reply::answer(answer), "handshake"))

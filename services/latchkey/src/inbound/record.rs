@@ -1,6 +1,7 @@
-//! Recording a verified delivery: its id claimed once, its connections found, one event on each
-//! (or one unrouted event on the integration) with the body sealed under that stream's key, and
-//! the claim marked recorded, all before the provider hears 2xx.
+//! Recording a verified delivery: its connections found, one event on each (or one unrouted event
+//! on the integration) with the body sealed under that stream's key, all before the provider hears
+//! 2xx. Bound for one stream, the delivery id is written in the event's own transaction; fanned
+//! out, it is claimed first and marked recorded after the appends.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -8,9 +9,10 @@ use std::sync::{Arc, Mutex};
 use chrono::Utc;
 use latchkey_crypto::Field;
 use latchkey_domain::delivery::{self, Delivery};
-use latchkey_domain::{DomainEvent, StreamId, connection, integration};
+use latchkey_domain::{ConnectionId, DomainEvent, StreamId, connection, integration};
 use latchkey_store::{
-    ConnectionFilter, DeliveryClaim, EventContext, EventStore, Page, RecordedEvent, StoreError,
+    ConnectionFilter, DeliveryClaim, EventContext, EventStore, Page, RecordedEvent, SeenDelivery,
+    StoreError,
 };
 use serde_json::Value;
 
@@ -127,7 +129,39 @@ impl Inbound {
             // Recorded here a moment ago; its mark is on its way to the database.
             return Ok((ack(), "duplicate"));
         }
+        let mut targets = match target {
+            Some(one) => vec![one.id],
+            None => self.route(integration, &parsed.routing_keys).await?,
+        };
         let now = Utc::now();
+        if targets.len() <= 1 {
+            // One stream: its id is seen in the same transaction as its event.
+            let seen = SeenDelivery {
+                integration: id,
+                delivery_id: parsed.delivery_id.clone(),
+                at: now,
+                seen_after: now - chrono::Duration::hours(DEDUPE_HOURS),
+                lapsed_before: now - chrono::Duration::seconds(CLAIM_SECONDS),
+            };
+            let target = targets.pop();
+            let unrouted = target.is_none();
+            let (owner, event) = self
+                .event_for(integration, target, &parsed, scheme, body)
+                .await?;
+            return match self
+                .streams
+                .append(&*self.store, owner, event, Some(&seen))
+                .await?
+            {
+                Some(_) if unrouted => Ok((ack(), "unrouted")),
+                Some(_) => Ok((ack(), "recorded")),
+                None => match self.store.delivery_seen(id, &parsed.delivery_id).await? {
+                    DeliveryClaim::InFlight => Ok(in_flight()),
+                    _ => Ok((ack(), "duplicate")),
+                },
+            };
+        }
+        // Fanned out: claimed first, appended stream by stream, then marked.
         let claim = self
             .store
             .claim_delivery(
@@ -140,22 +174,14 @@ impl Inbound {
             .await?;
         match claim {
             DeliveryClaim::Recorded => return Ok((ack(), "duplicate")),
-            DeliveryClaim::InFlight => {
-                return Ok((
-                    Reply::refused(
-                        Refusal::InFlight,
-                        "this delivery is being recorded; send it again later",
-                    ),
-                    "in_flight",
-                ));
-            }
+            DeliveryClaim::InFlight => return Ok(in_flight()),
             DeliveryClaim::Fresh => {}
         }
         match self
-            .record_claimed(integration, target, &parsed, scheme, body)
+            .fan_out(integration, targets, &parsed, scheme, body)
             .await
         {
-            Ok(outcome) => {
+            Ok(()) => {
                 // The events are committed: the provider may hear so now. The mark follows off
                 // the answer's path (until it lands, this process answers a repeat itself; lost,
                 // the claim lapses, see `WebhookDeliveries`).
@@ -170,7 +196,7 @@ impl Inbound {
                     }
                     marking.lock().unwrap_or_else(|p| p.into_inner()).remove(&key);
                 });
-                Ok((ack(), outcome))
+                Ok((ack(), "recorded"))
             }
             Err(e) => {
                 // The provider sends it again; that attempt must find the id free.
@@ -182,19 +208,45 @@ impl Inbound {
         }
     }
 
-    async fn record_claimed(
+    /// One event on each target's stream, one after the other.
+    async fn fan_out(
         &self,
         integration: &integration::State,
-        target: Option<connection::State>,
+        targets: Vec<ConnectionId>,
         parsed: &Parsed,
         scheme: &str,
         body: &[u8],
-    ) -> Result<Outcome, AppError> {
-        let targets = match target {
-            Some(one) => vec![one],
-            None => self.route(integration, &parsed.routing_keys).await?,
+    ) -> Result<(), AppError> {
+        for target in targets {
+            let (owner, event) = self
+                .event_for(integration, Some(target), parsed, scheme, body)
+                .await?;
+            self.streams
+                .append(&*self.store, owner, event, None)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// The event a delivery leaves on `target`'s stream (or, with none, the integration's),
+    /// its body sealed under that stream's key.
+    async fn event_for(
+        &self,
+        integration: &integration::State,
+        target: Option<ConnectionId>,
+        parsed: &Parsed,
+        scheme: &str,
+        body: &[u8],
+    ) -> Result<(StreamId, DomainEvent), AppError> {
+        let owner = match target {
+            Some(target) => StreamId::Connection(target),
+            None => StreamId::Integration(integration.id),
         };
-        let delivery = |sealed| Delivery {
+        let sealed = self
+            .vault
+            .seal_bytes(&owner, Field::WebhookBody, body)
+            .await?;
+        let delivery = Delivery {
             delivery_id: parsed.delivery_id.clone(),
             event_type: parsed.event_type.clone(),
             routing_keys: parsed.routing_keys.clone(),
@@ -204,34 +256,12 @@ impl Inbound {
             body: sealed,
             size: body.len() as u64,
         };
-        let store = self.store.as_ref();
-        if targets.is_empty() {
-            let owner = StreamId::Integration(integration.id);
-            let sealed = self
-                .vault
-                .seal_bytes(&owner, Field::WebhookBody, body)
-                .await?;
-            let event = integration::Event::WebhookUnrouted {
-                delivery: delivery(sealed),
-            };
-            self.streams.append(store, owner, event.into()).await?;
-            return Ok("unrouted");
-        }
-        for target in targets {
-            let owner = StreamId::Connection(target.id);
-            let sealed = self
-                .vault
-                .seal_bytes(&owner, Field::WebhookBody, body)
-                .await?;
-            let delivery = delivery(sealed);
-            let event = if parsed.action {
-                connection::Event::ActionReceived { delivery }
-            } else {
-                connection::Event::WebhookReceived { delivery }
-            };
-            self.streams.append(store, owner, event.into()).await?;
-        }
-        Ok("recorded")
+        let event: DomainEvent = match target {
+            None => integration::Event::WebhookUnrouted { delivery }.into(),
+            Some(_) if parsed.action => connection::Event::ActionReceived { delivery }.into(),
+            Some(_) => connection::Event::WebhookReceived { delivery }.into(),
+        };
+        Ok((owner, event))
     }
 
     /// The live connections the routing keys name, every tenant's.
@@ -239,9 +269,9 @@ impl Inbound {
         &self,
         integration: &integration::State,
         keys: &[String],
-    ) -> Result<Vec<connection::State>, AppError> {
+    ) -> Result<Vec<ConnectionId>, AppError> {
         let match_on = &integration.config.webhooks.webhook_routing.match_on;
-        let mut found: Vec<connection::State> = Vec::new();
+        let mut found: Vec<ConnectionId> = Vec::new();
         if keys.is_empty() {
             return Ok(found);
         }
@@ -249,8 +279,8 @@ impl Inbound {
             for key in keys {
                 let store = self.store.as_ref();
                 for state in live_connections_of_account(store, None, integration.id, key).await? {
-                    if !found.iter().any(|f| f.id == state.id) {
-                        found.push(state);
+                    if !found.contains(&state.id) {
+                        found.push(state.id);
                     }
                 }
             }
@@ -264,13 +294,18 @@ impl Inbound {
             loop {
                 let batch = self.store.list_connections(&filter, page).await?;
                 let last = batch.last().map(|c| c.id);
-                found.extend(batch.into_iter().filter(|c| {
-                    !matches!(
-                        c.status,
-                        connection::Status::Deleted | connection::Status::Revoked
-                    ) && delivery::match_value(match_on, &c.url_values())
-                        .is_some_and(|value| keys.contains(&value))
-                }));
+                found.extend(
+                    batch
+                        .into_iter()
+                        .filter(|c| {
+                            !matches!(
+                                c.status,
+                                connection::Status::Deleted | connection::Status::Revoked
+                            ) && delivery::match_value(match_on, &c.url_values())
+                                .is_some_and(|value| keys.contains(&value))
+                        })
+                        .map(|c| c.id),
+                );
                 match last {
                     Some(after) if found.len() < MAX_TARGETS => {
                         page = Page {
@@ -285,6 +320,15 @@ impl Inbound {
         found.truncate(MAX_TARGETS);
         Ok(found)
     }
+}
+
+/// The answer to a delivery another request is recording now.
+fn in_flight() -> (Reply, Outcome) {
+    let reply = Reply::refused(
+        Refusal::InFlight,
+        "this delivery is being recorded; send it again later",
+    );
+    (reply, "in_flight")
 }
 
 /// What a recorded (or already recorded) delivery is answered with.
@@ -313,12 +357,14 @@ pub(super) struct StreamLocks {
 const KEPT_STREAMS: usize = 100_000;
 
 impl StreamLocks {
+    /// Appends `event` (with `seen`, the delivery id it records; `None` when that id was seen).
     pub(super) async fn append(
         &self,
         store: &dyn EventStore,
         stream: StreamId,
         event: DomainEvent,
-    ) -> Result<Vec<RecordedEvent>, AppError> {
+        seen: Option<&SeenDelivery>,
+    ) -> Result<Option<Vec<RecordedEvent>>, AppError> {
         let lock = {
             let mut streams = self.streams.lock().unwrap_or_else(|p| p.into_inner());
             if streams.len() >= KEPT_STREAMS && !streams.contains_key(&stream) {
@@ -327,7 +373,7 @@ impl StreamLocks {
             streams.entry(stream).or_default().clone()
         };
         let mut version = lock.lock().await;
-        append_at_latest(store, stream, event, &mut version).await
+        append_at_latest(store, stream, event, seen, &mut version).await
     }
 }
 
@@ -335,21 +381,32 @@ async fn append_at_latest(
     store: &dyn EventStore,
     stream: StreamId,
     event: DomainEvent,
+    seen: Option<&SeenDelivery>,
     known: &mut Option<u64>,
-) -> Result<Vec<RecordedEvent>, AppError> {
+) -> Result<Option<Vec<RecordedEvent>>, AppError> {
     let context = EventContext::now("system:webhooks");
     for _ in 0..APPEND_ATTEMPTS {
         let version = match *known {
             Some(version) => version,
             None => current_version(store, stream).await?,
         };
-        match store
-            .append(stream, version, vec![event.clone()], &context)
-            .await
-        {
-            Ok(recorded) => {
+        let events = vec![event.clone()];
+        let appended = match seen {
+            Some(seen) => {
+                store
+                    .append_delivery(seen, stream, version, events, &context)
+                    .await
+            }
+            None => store
+                .append(stream, version, events, &context)
+                .await
+                .map(Some),
+        };
+        match appended {
+            Ok(None) => return Ok(None),
+            Ok(Some(recorded)) => {
                 *known = recorded.last().map(|e| e.version);
-                return Ok(recorded);
+                return Ok(Some(recorded));
             }
             Err(StoreError::Conflict { .. }) => *known = None,
             Err(e) => return Err(e.into()),

@@ -125,6 +125,7 @@ impl Inbound {
                 self.store.as_ref(),
                 StreamId::Integration(integration.id),
                 event.into(),
+                None,
             )
             .await?;
         Ok((
@@ -168,7 +169,7 @@ impl Inbound {
         };
         let event = integration::Event::WebhookUnrouted { delivery };
         self.streams
-            .append(self.store.as_ref(), owner, event.into())
+            .append(self.store.as_ref(), owner, event.into(), None)
             .await?;
         Ok((Reply::empty(), "handshake"))
     }
