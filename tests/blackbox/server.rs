@@ -302,3 +302,62 @@ async fn two_thousand_idle_connections_to_the_public_port_are_closed_and_grpc_ke
     server.stop().await;
     mode.cleanup().await;
 }
+
+/// One answer read off a kept-alive connection: the head, then as many body bytes as it says.
+async fn read_answer(stream: &mut tokio::net::TcpStream) -> String {
+    use tokio::io::AsyncReadExt;
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let text = String::from_utf8_lossy(&answer).to_string();
+        if let Some(end) = text.find("\r\n\r\n") {
+            let length = text[..end]
+                .lines()
+                .find_map(|line| {
+                    let (name, value) = line.split_once(':')?;
+                    name.eq_ignore_ascii_case("content-length")
+                        .then(|| value.trim().parse::<usize>().ok())?
+                })
+                .unwrap_or(0);
+            if answer.len() >= end + 4 + length {
+                return text;
+            }
+        }
+        let n = stream.read(&mut buf).await.unwrap();
+        assert!(n > 0, "the connection closed mid-answer: {text}");
+        answer.extend_from_slice(&buf[..n]);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kept_alive_public_connection_answers_in_turn_and_is_closed_once_idle() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mode = Mode::embedded();
+    let server = Server::start_with(&mode, &[("LATCHKEY_HTTP_HEADER_TIMEOUT", "1")]).await;
+    let mut stream = tokio::net::TcpStream::connect(server.http_addr)
+        .await
+        .unwrap();
+    // Two requests, one after the other, on one connection: both answered, none closes it.
+    for _ in 0..2 {
+        stream
+            .write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n")
+            .await
+            .unwrap();
+        let answer = read_answer(&mut stream).await;
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        assert!(
+            !answer.to_ascii_lowercase().contains("connection: close"),
+            "{answer}"
+        );
+    }
+    // Idle past the header timeout: the listener closes it.
+    let idle = std::time::Instant::now();
+    let mut rest = [0u8; 64];
+    let read = tokio::time::timeout(std::time::Duration::from_secs(5), stream.read(&mut rest))
+        .await
+        .expect("an idle kept-alive connection is closed within the header timeout");
+    assert!(matches!(read, Ok(0) | Err(_)), "{read:?}");
+    assert!(idle.elapsed() >= std::time::Duration::from_millis(900));
+    server.stop().await;
+    mode.cleanup().await;
+}

@@ -1,10 +1,14 @@
-//! How the public HTTP listener serves strangers: HTTP/1.1 only, one request per connection (no
-//! keep-alive to hold open), the request head within `header_timeout` and the whole request
-//! (head, body and answer) within `request_timeout` or the connection is closed, at most
+//! How the public HTTP listener serves strangers: HTTP/1.1 only; each request's head within
+//! `header_timeout` of the connection opening or of the answer before it (an idle keep-alive
+//! connection is closed then), each request (body and handling) within `request_timeout` or it is
+//! answered 408 and the connection closed; a connection older than [`KEEP_ALIVE_FOR`] is closed
+//! after its next answer, and at shutdown idle connections close at once; at most
 //! `max_connections` at once and `max_per_address` from one client address (more are closed as
 //! they come, so a slowloris cannot take the process's file descriptors from gRPC, Postgres and
 //! provider calls, nor one host the listener from everyone else), small bodies, and the client's
-//! address for per-address limits: the connection's, or the one a trusted proxy names.
+//! address for per-address limits: the connection's, or the one a trusted proxy names. Keep-alive
+//! spares a provider sending webhooks a TCP handshake per delivery (a quarter of the receiver's
+//! time, measured in `docs/BENCHMARKS.md`).
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -23,6 +27,9 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower::ServiceExt as _;
+
+/// How long a connection is kept alive: its first answer after this says `Connection: close`.
+pub const KEEP_ALIVE_FOR: Duration = Duration::from_secs(60);
 
 /// The public listener's limits.
 #[derive(Debug, Clone)]
@@ -139,6 +146,53 @@ fn harden(headers: &mut HeaderMap, hsts: bool) {
     }
 }
 
+/// One connection's service: each request handled within the request deadline (else 408 and the
+/// connection closed), with the client's address and the hardening headers, and `Connection:
+/// close` once the connection is older than [`KEEP_ALIVE_FOR`].
+fn service(
+    router: Router,
+    limits: &PublicLimits,
+    peer: SocketAddr,
+) -> impl hyper::service::Service<
+    hyper::Request<Incoming>,
+    Response = axum::response::Response,
+    Error = Infallible,
+    Future = impl Future<Output = Result<axum::response::Response, Infallible>> + Send,
+> + Clone
++ Send
++ 'static {
+    let (proxies, hsts) = (limits.trusted_proxies.clone(), limits.hsts);
+    let request_timeout = limits.request_timeout;
+    let opened = std::time::Instant::now();
+    hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
+        let client = client_address(&proxies, peer, request.headers());
+        request.extensions_mut().insert(ConnectInfo(client));
+        let router = router.clone();
+        async move {
+            // The whole request, body included: a body dripped a byte at a time ends here.
+            let handled = router.oneshot(request.map(axum::body::Body::new));
+            let (mut response, close) = match tokio::time::timeout(request_timeout, handled).await {
+                Ok(response) => (
+                    response.unwrap_or_else(|never| match never {}),
+                    opened.elapsed() >= KEEP_ALIVE_FOR,
+                ),
+                Err(_) => {
+                    tracing::debug!(%peer, "public request closed at its deadline");
+                    let message = "the request was not over within LATCHKEY_HTTP_REQUEST_TIMEOUT";
+                    let timeout = (axum::http::StatusCode::REQUEST_TIMEOUT, message);
+                    (axum::response::IntoResponse::into_response(timeout), true)
+                }
+            };
+            if close {
+                let headers = response.headers_mut();
+                headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
+            }
+            harden(response.headers_mut(), hsts);
+            Ok::<_, Infallible>(response)
+        }
+    })
+}
+
 /// Serves `router` until `shutdown`; then lets the requests under way finish (bounded by the
 /// caller's own grace).
 pub async fn serve(
@@ -180,36 +234,36 @@ pub async fn serve(
             drop(stream);
             continue;
         };
-        let router = router.clone();
-        let proxies = limits.trusted_proxies.clone();
-        let hsts = limits.hsts;
-        let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
-            let client = client_address(&proxies, peer, request.headers());
-            request.extensions_mut().insert(ConnectInfo(client));
-            let router = router.clone();
-            async move {
-                let mut response = router
-                    .oneshot(request.map(axum::body::Body::new))
-                    .await
-                    .unwrap_or_else(|never| match never {});
-                harden(response.headers_mut(), hsts);
-                Ok::<_, Infallible>(response)
-            }
-        });
         let (header_timeout, request_timeout) = (limits.header_timeout, limits.request_timeout);
+        let service = service(router.clone(), &limits, peer);
+        let shutdown = shutdown.clone();
         connections.spawn(async move {
             let connection = hyper::server::conn::http1::Builder::new()
                 .timer(TokioTimer::new())
+                // In hyper 1.x this also bounds the wait for each next request on the connection.
                 .header_read_timeout(header_timeout)
-                .keep_alive(false)
+                .keep_alive(true)
                 .max_buf_size(64 * 1024)
                 .serve_connection(TokioIo::new(stream), service);
-            // The whole request, body included: a body dripped a byte at a time ends here.
-            match tokio::time::timeout(request_timeout, connection).await {
-                Ok(Err(e)) => tracing::debug!(error = %e, %peer, "public connection ended"),
-                Err(_) => {
-                    tracing::debug!(%peer, "public connection closed at the request deadline")
+            let served = async {
+                let mut connection = std::pin::pin!(connection);
+                let mut closing = false;
+                loop {
+                    tokio::select! {
+                        served = connection.as_mut() => break served,
+                        () = shutdown.cancelled(), if !closing => {
+                            // Idle: closed now; mid-request: closed after its answer.
+                            connection.as_mut().graceful_shutdown();
+                            closing = true;
+                        }
+                    }
                 }
+            };
+            // Past its keep-alive and its last request's deadline, a connection still open is
+            // an answer a client does not read: closed here.
+            match tokio::time::timeout(KEEP_ALIVE_FOR + request_timeout, served).await {
+                Ok(Err(e)) => tracing::debug!(error = %e, %peer, "public connection ended"),
+                Err(_) => tracing::debug!(%peer, "public connection closed at its deadline"),
                 Ok(Ok(())) => {}
             }
             drop(permit);

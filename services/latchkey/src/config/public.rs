@@ -7,16 +7,18 @@ use super::non_empty;
 
 #[derive(Debug, Clone, Default, Args, Serialize, Deserialize)]
 pub struct PublicSettings {
-    /// Seconds a client of the public listener has to send a request's head before its
-    /// connection is closed (slow clients, idle sockets). Default 10.
+    /// Seconds a client of the public listener has to send a request's head, from the
+    /// connection's opening or the previous answer on it, before its connection is closed (slow
+    /// clients, idle sockets, idle keep-alive). Default 10.
     #[arg(long, env = "LATCHKEY_HTTP_HEADER_TIMEOUT", value_name = "SECONDS")]
     pub http_header_timeout: Option<String>,
     /// Connections the public listener holds at once; more are closed as they come. Default 1024.
     #[arg(long, env = "LATCHKEY_HTTP_MAX_CONNECTIONS", value_name = "N")]
     pub http_max_connections: Option<String>,
-    /// Seconds a whole request (head, body and answer) may take on the public listener before
-    /// its connection is closed (slow bodies). Default 60: a callback's answer waits for the
-    /// provider (LATCHKEY_PROVIDER_TIMEOUT, twice at most); the work goes on if it is cut.
+    /// Seconds a request (its body and its handling) may take on the public listener before it
+    /// is answered 408 and its connection closed (slow bodies). Default 60: a callback's answer
+    /// waits for the provider (LATCHKEY_PROVIDER_TIMEOUT, twice at most); the work goes on if it
+    /// is cut.
     #[arg(long, env = "LATCHKEY_HTTP_REQUEST_TIMEOUT", value_name = "SECONDS")]
     pub http_request_timeout: Option<String>,
     /// Connections one client address may hold on the public listener at once (trusted proxies
