@@ -1420,8 +1420,19 @@ async fn appends_wake_whoever_waits_for_them(h: &Harness) {
 
 async fn connections_filter_by_provider_account(h: &Harness) {
     let mut ids = Vec::new();
+    let integration = IntegrationId::new_v7();
     for account in ["user-1", "user-2", "user-1"] {
-        let id = new_connection(h.store.as_ref(), "acme").await;
+        let id = ConnectionId::new_v7();
+        let created = connection::Event::ConnectionCreated {
+            connection_id: id,
+            integration_id: integration,
+            tenant: TenantId::parse("acme").unwrap(),
+            grant_type: GrantType::ClientCredentials,
+        };
+        h.store
+            .append(StreamId::Connection(id), 0, vec![created.into()], &ctx())
+            .await
+            .unwrap();
         h.store
             .append(
                 StreamId::Connection(id),
@@ -1455,6 +1466,35 @@ async fn connections_filter_by_provider_account(h: &Harness) {
     );
     assert_eq!(list(of("user-2")).await.len(), 1);
     assert!(list(of("user-3")).await.is_empty());
+    // Within an integration, as webhook routing asks (on Postgres, lookups that overlap share a
+    // statement): each gets its own account's, the first `limit` by id.
+    let lookups: Vec<_> = (0..48)
+        .map(|i| {
+            let store = h.store.clone();
+            let account = ["user-1", "user-2", "user-3"][i % 3];
+            let filter = ConnectionFilter {
+                integration_id: Some(integration),
+                provider_account_id: Some(account.to_owned()),
+                ..Default::default()
+            };
+            let limit = if i % 6 == 0 { 1 } else { 10 };
+            tokio::spawn(async move {
+                let found = store.list_connections(&filter, Page::first(limit)).await;
+                let found: Vec<_> = found.unwrap().into_iter().map(|c| c.id).collect();
+                (i, found)
+            })
+        })
+        .collect();
+    for lookup in lookups {
+        let (i, found) = lookup.await.unwrap();
+        let expected = match (i % 3, i % 6 == 0) {
+            (0, true) => vec![ids[0]],
+            (0, false) => vec![ids[0], ids[2]],
+            (1, _) => vec![ids[1]],
+            _ => vec![],
+        };
+        assert_eq!(found, expected, "lookup {i}");
+    }
 }
 
 async fn connections_are_due_for_validation_by_their_last_check(h: &Harness) {
