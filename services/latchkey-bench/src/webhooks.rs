@@ -1,5 +1,5 @@
-//! Inbound webhook deliveries through the public listener (verified, claimed once, sealed,
-//! appended with the group commit, marked recorded, then answered) against the store's plain
+//! Inbound webhook deliveries through the public listener (verified, routed, sealed, appended with
+//! their delivery id in the group commit's transaction, then answered) against the store's plain
 //! appends of an event to a connection's stream, in the same run.
 
 use super::*;
@@ -84,9 +84,9 @@ pub(crate) async fn bench_webhooks(args: &Args, db: &Database) -> anyhow::Result
         .pool_max_idle_per_host(512)
         .build()?;
     println!(
-        "Each delivery: a signed ~1 KiB JSON body POSTed to the integration's URL, verified \
-         (HMAC-SHA256), its id claimed, routed to one of {ACCOUNTS} connections, sealed, appended \
-         and marked recorded before the 200. Each append: one `validated` event on a \
+        "Each delivery: a signed ~1 KiB JSON body POSTed to the integration's URL (kept-alive \
+         connections), verified (HMAC-SHA256), routed to one of {ACCOUNTS} connections, sealed, \
+         and appended with its delivery id in the same transaction before the 200. Each append: one `validated` event on a \
          connection's stream through the store, as in the appends part.\n"
     );
     println!(
