@@ -16,6 +16,29 @@ const SECRET: &str = "bench-webhook-secret";
 /// Deliveries spread over this many accounts, one connection each.
 const ACCOUNTS: usize = 256;
 
+/// One call of a part, boxed: the store's append, the HTTP reference and a delivery alike.
+type Call = Box<dyn Fn() -> super::appends::BoxedAppend + Send + Sync>;
+
+/// The HTTP reference: an axum server in this process whose one route reads the POSTed body and
+/// makes one plain append (as the appends part) before answering 200 — the same HTTP round trip
+/// and the same durable append as a delivery, without verifying, routing or sealing. Its address.
+async fn http_reference(append: Arc<Call>) -> anyhow::Result<std::net::SocketAddr> {
+    let route = axum::routing::post(move |_body: axum::body::Bytes| {
+        let append = append.clone();
+        async move {
+            match append().await {
+                Ok(()) => axum::http::StatusCode::OK,
+                Err(_) => axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            }
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let router = axum::Router::new().route("/append", route);
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    Ok(addr)
+}
+
 /// The integration deliveries go to, and a connection for each account; its id.
 async fn setup(channel: &Channel) -> anyhow::Result<String> {
     let secret = SECRET;
@@ -87,15 +110,37 @@ pub(crate) async fn bench_webhooks(args: &Args, db: &Database) -> anyhow::Result
         "Each delivery: a signed ~1 KiB JSON body POSTed to the integration's URL (kept-alive \
          connections), verified (HMAC-SHA256), routed to one of {ACCOUNTS} connections, sealed, \
          and appended with its delivery id in the same transaction before the 200. Each append: one `validated` event on a \
-         connection's stream through the store, as in the appends part.\n"
+         connection's stream through the store, as in the appends part. The HTTP reference: the \
+         same body POSTed with the same client to a bare axum route in the load generator that \
+         makes one such append before its 200 (the round trip and the append, nothing else).\n"
     );
     println!(
-        "| senders | appends/s | deliveries/s | ratio (≥ 0.5 at 32) | append p50 / p99 | delivery p50 / p99 | p99 ratio (≤ 4) |"
+        "| senders | appends/s | HTTP + append/s | deliveries/s | ratio (≥ 0.5 at 32) | of the HTTP reference | append p50 / p99 | HTTP + append p50 / p99 | delivery p50 / p99 | p99 ratio (≤ 4) |"
     );
-    println!("|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|");
     let sent = Arc::new(std::sync::atomic::AtomicU64::new(0));
     for &senders in &args.senders {
-        let append_call = super::appends::append_caller(&store, senders, integration).await?;
+        let plain = super::appends::append_caller(&store, senders, integration).await?;
+        let append_call: Arc<Call> = Arc::new(Box::new(move || plain()));
+        let reference = {
+            let plain = super::appends::append_caller(&store, senders, integration).await?;
+            let addr = http_reference(Arc::new(Box::new(move || plain()))).await?;
+            let (client, url) = (client.clone(), format!("http://{addr}/append"));
+            let sent = sent.clone();
+            let reference: Call = Box::new(move || {
+                let n = sent.fetch_add(1, Ordering::Relaxed);
+                let request = client
+                    .post(url.as_str())
+                    .header("content-type", "application/json")
+                    .body(body(n as usize % ACCOUNTS, n));
+                Box::pin(async move {
+                    let status = request.send().await?.status();
+                    anyhow::ensure!(status.is_success(), "the reference answered {status}");
+                    Ok(())
+                })
+            });
+            Arc::new(reference)
+        };
         let delivery_call = {
             let (client, url, sent) = (client.clone(), url.clone(), sent.clone());
             Arc::new(move || {
@@ -119,13 +164,16 @@ pub(crate) async fn bench_webhooks(args: &Args, db: &Database) -> anyhow::Result
                 }
             })
         };
-        let (appends, deliveries) =
-            interleaved(senders, args.seconds, append_call, delivery_call).await?;
+        let (appends, http, deliveries) =
+            interleaved_with_control(senders, args.seconds, append_call, reference, delivery_call)
+                .await?;
         let ratio = deliveries.per_second / appends.per_second;
+        let of_http = deliveries.per_second / http.per_second;
         let p99_ratio = deliveries.p99.as_secs_f64() / appends.p99.as_secs_f64().max(1e-9);
         println!(
-            "| {senders} | {:.0} | {:.0} | {ratio:.2} {} | {} / {} | {} / {} | {p99_ratio:.1} {} |",
+            "| {senders} | {:.0} | {:.0} | {:.0} | {ratio:.2} {} | {of_http:.2} | {} / {} | {} / {} | {} / {} | {p99_ratio:.1} {} |",
             appends.per_second,
+            http.per_second,
             deliveries.per_second,
             if senders == 32 {
                 verdict(ratio >= 0.5)
@@ -134,6 +182,8 @@ pub(crate) async fn bench_webhooks(args: &Args, db: &Database) -> anyhow::Result
             },
             ms(appends.p50),
             ms(appends.p99),
+            ms(http.p50),
+            ms(http.p99),
             ms(deliveries.p50),
             ms(deliveries.p99),
             if senders == 32 {
