@@ -1085,3 +1085,72 @@ async fn a_connections_own_webhook_secret_verifies_its_own_url() {
     }
     mode.cleanup().await;
 }
+
+/// A provider's retry racing its original on another replica: two replicas on one database each
+/// get the same 40 deliveries at the same moment (and one of them every one again after): every
+/// request is answered 200, and each delivery is recorded once, on its connection, routed or not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_delivery_at_two_replicas_at_once_is_recorded_once_and_answered_200_by_both() {
+    let mode = Mode::postgres().await;
+    let one = Server::start(&mode).await;
+    let two = Server::start(&mode).await;
+    let github = create(
+        &one,
+        "GitHub",
+        Some(github_scheme()),
+        Some(github_routing()),
+        GITHUB_SECRET,
+    )
+    .await;
+    let mut connections = Vec::new();
+    for n in 0..4 {
+        connections.push(import(&one, &github, "acme", &format!("{n}")).await);
+    }
+    let path = format!("/webhooks/{github}");
+    // Accounts 0–3 are connected; 4 is not (unrouted, on the integration's stream).
+    let body = |i: usize| format!(r#"{{"installation":{{"id":{}}},"n":{i}}}"#, i % 5);
+    let sends: Vec<_> = (0..40)
+        .flat_map(|i| [(i, one.http_addr), (i, two.http_addr)])
+        .map(|(i, addr)| {
+            let body = body(i);
+            let headers = github_headers(&format!("race-{i}"), signed(&body));
+            let url = format!("http://{addr}{path}");
+            tokio::spawn(async move {
+                let mut request = reqwest::Client::new().post(url).body(body);
+                for (name, value) in headers {
+                    request = request.header(name, value);
+                }
+                request.send().await.map(|r| r.status().as_u16())
+            })
+        })
+        .collect();
+    for send in sends {
+        assert_eq!(send.await.unwrap().unwrap(), 200);
+    }
+    for i in 0..40 {
+        let headers = github_headers(&format!("race-{i}"), signed(&body(i)));
+        assert_eq!(deliver(&two, &path, &headers, &body(i)).await.0, 200);
+    }
+    let mut ids = Vec::new();
+    for connection in &connections {
+        ids.extend(
+            deliveries(&one, connection)
+                .await
+                .into_iter()
+                .filter_map(|d| d.delivery.map(|d| d.delivery_id)),
+        );
+    }
+    ids.extend(
+        unrouted(&one, &github)
+            .await
+            .into_iter()
+            .filter_map(|d| d.delivery.map(|d| d.delivery_id)),
+    );
+    ids.sort();
+    let mut expected: Vec<String> = (0..40).map(|i| format!("race-{i}")).collect();
+    expected.sort();
+    assert_eq!(ids, expected, "each delivery recorded once");
+    one.stop().await;
+    two.stop().await;
+    mode.cleanup().await;
+}
