@@ -21,8 +21,12 @@ type Call = Box<dyn Fn() -> super::appends::BoxedAppend + Send + Sync>;
 
 /// The HTTP reference: an axum server in this process whose one route reads the POSTed body and
 /// makes one plain append (as the appends part) before answering 200 — the same HTTP round trip
-/// and the same durable append as a delivery, without verifying, routing or sealing. Its address.
-async fn http_reference(append: Arc<Call>) -> anyhow::Result<std::net::SocketAddr> {
+/// and the same durable append as a delivery, without verifying, routing or sealing. Its address;
+/// it serves on `servers` (until they are dropped).
+async fn http_reference(
+    append: Arc<Call>,
+    servers: &mut tokio::task::JoinSet<()>,
+) -> anyhow::Result<std::net::SocketAddr> {
     let route = axum::routing::post(move |_body: axum::body::Bytes| {
         let append = append.clone();
         async move {
@@ -35,7 +39,11 @@ async fn http_reference(append: Arc<Call>) -> anyhow::Result<std::net::SocketAdd
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let router = axum::Router::new().route("/append", route);
-    tokio::spawn(async move { axum::serve(listener, router).await });
+    servers.spawn(async move {
+        if let Err(e) = axum::serve(listener, router).await {
+            eprintln!("the HTTP reference stopped: {e}");
+        }
+    });
     Ok(addr)
 }
 
@@ -119,12 +127,14 @@ pub(crate) async fn bench_webhooks(args: &Args, db: &Database) -> anyhow::Result
     );
     println!("|---|---|---|---|---|---|---|---|---|---|");
     let sent = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    // The HTTP references' servers, stopped when this part ends.
+    let mut servers = tokio::task::JoinSet::new();
     for &senders in &args.senders {
         let plain = super::appends::append_caller(&store, senders, integration).await?;
         let append_call: Arc<Call> = Arc::new(Box::new(move || plain()));
         let reference = {
             let plain = super::appends::append_caller(&store, senders, integration).await?;
-            let addr = http_reference(Arc::new(Box::new(move || plain()))).await?;
+            let addr = http_reference(Arc::new(Box::new(move || plain())), &mut servers).await?;
             let (client, url) = (client.clone(), format!("http://{addr}/append"));
             let sent = sent.clone();
             let reference: Call = Box::new(move || {
