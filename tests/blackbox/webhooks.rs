@@ -108,6 +108,24 @@ async fn deliver(
     (status, response.text().await.unwrap())
 }
 
+/// A GitHub-style integration and a connection of tenant `acme` for each of the accounts `0` to
+/// `accounts - 1`: the integration's id and the connections', by account.
+async fn github_with_accounts(server: &Server, accounts: usize) -> (String, Vec<String>) {
+    let github = create(
+        server,
+        "GitHub",
+        Some(github_scheme()),
+        Some(github_routing()),
+        GITHUB_SECRET,
+    )
+    .await;
+    let mut connections = Vec::new();
+    for n in 0..accounts {
+        connections.push(import(server, &github, "acme", &format!("{n}")).await);
+    }
+    (github, connections)
+}
+
 fn github_headers(delivery: &str, signature: String) -> Vec<(&'static str, String)> {
     vec![
         ("content-type", "application/json".to_owned()),
@@ -798,18 +816,7 @@ async fn every_delivery_answered_2xx_survives_a_kill_and_reaches_nats_once() {
     ));
     let extra: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let server = Server::start_with(&mode, &extra).await;
-    let github = create(
-        &server,
-        "GitHub",
-        Some(github_scheme()),
-        Some(github_routing()),
-        GITHUB_SECRET,
-    )
-    .await;
-    let mut connections = Vec::new();
-    for n in 0..4 {
-        connections.push(import(&server, &github, "acme", &format!("{n}")).await);
-    }
+    let (github, connections) = github_with_accounts(&server, 4).await;
     let client = reqwest::Client::new();
     let base = format!("http://{}/webhooks/{github}", server.http_addr);
     let sends: Vec<_> = (0..200)
@@ -1094,18 +1101,7 @@ async fn the_same_delivery_at_two_replicas_at_once_is_recorded_once_and_answered
     let mode = Mode::postgres().await;
     let one = Server::start(&mode).await;
     let two = Server::start(&mode).await;
-    let github = create(
-        &one,
-        "GitHub",
-        Some(github_scheme()),
-        Some(github_routing()),
-        GITHUB_SECRET,
-    )
-    .await;
-    let mut connections = Vec::new();
-    for n in 0..4 {
-        connections.push(import(&one, &github, "acme", &format!("{n}")).await);
-    }
+    let (github, connections) = github_with_accounts(&one, 4).await;
     let path = format!("/webhooks/{github}");
     // Accounts 0–3 are connected; 4 is not (unrouted, on the integration's stream).
     let body = |i: usize| format!(r#"{{"installation":{{"id":{}}},"n":{i}}}"#, i % 5);
