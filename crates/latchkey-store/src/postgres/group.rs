@@ -26,7 +26,6 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
 use latchkey_domain::{DomainEvent, StreamId, connection};
 use sqlx::pool::PoolConnection;
 use sqlx::{PgConnection, PgPool, Postgres};
@@ -303,21 +302,31 @@ async fn write(
             }
         }
     }
+    for request in apart(&mut ready) {
+        alone(group, session, request).await;
+    }
     if ready.is_empty() {
         return;
     }
     let written = match on(&group.pool, session).await {
-        Ok(conn) if ready.iter().any(|r| r.request.seen.is_some()) => {
-            insert_seen(conn, &mut ready).await
-        }
         Ok(conn) => insert(conn, &ready).await,
         Err(e) => Err(e),
     };
     match written {
         Ok(positions) => {
+            let mut left = Vec::new();
             for mut done in ready {
-                if let Some(position) = positions.get(&done.event.event_id) {
-                    done.event.position = *position;
+                match (positions.get(&done.event.event_id), &done.request.seen) {
+                    (Some(position), _) => done.event.position = *position,
+                    (None, Some(_)) => {
+                        let _ = done.request.reply.send(Err(StoreError::DeliverySeen));
+                        continue;
+                    }
+                    (None, None) => {
+                        // Not written, and not for a seen id: it gets its answer alone.
+                        left.push(done.request);
+                        continue;
+                    }
                 }
                 let stream = done.request.stream;
                 let (version, hash) = (done.event.version, &done.event.hash);
@@ -325,6 +334,7 @@ async fn write(
                 group.appended.committed(stream);
                 let _ = done.request.reply.send(Ok(vec![done.event]));
             }
+            each_alone(group, left).await;
         }
         Err(_) => {
             *session = None;
@@ -472,82 +482,69 @@ impl AppendTx for Collect {
     }
 }
 
-/// [`insert`] in a transaction that first records the delivery ids the batch's appends carry;
-/// an append whose id was seen already is answered so, and left out.
-async fn insert_seen(
-    conn: &mut PgConnection,
-    ready: &mut Vec<Ready>,
-) -> Result<HashMap<Uuid, i64>, StoreError> {
-    let mut tx = sqlx::Connection::begin(conn).await?;
-    let fresh = claim_seen(&mut tx, ready).await?;
-    let mut kept = Vec::with_capacity(ready.len());
-    for done in ready.drain(..) {
-        match &done.request.seen {
-            Some(seen)
-                if !fresh.contains(&(*seen.integration.as_uuid(), seen.delivery_id.clone())) =>
-            {
-                let _ = done.request.reply.send(Err(StoreError::DeliverySeen));
-            }
-            _ => kept.push(done),
-        }
-    }
-    *ready = kept;
-    if ready.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let positions = insert(&mut tx, ready).await?;
-    tx.commit().await?;
-    Ok(positions)
-}
-
-/// Records the batch's delivery ids as seen, one statement per window (in practice one); the
-/// ids that were not seen before, now recorded.
-async fn claim_seen(
-    tx: &mut PgConnection,
-    ready: &[Ready],
-) -> Result<HashSet<(Uuid, String)>, StoreError> {
+/// A delivery id's windows, in microseconds before its time: seen within the first, a claim
+/// lapsed after the second. One batch statement takes one pair.
+fn windows(seen: &SeenDelivery) -> (i64, i64) {
     /// 100 years: longer windows bind as this (an interval has bounds).
     const LONGEST: i64 = 3_155_760_000_000_000;
     let micros = |d: chrono::TimeDelta| d.num_microseconds().unwrap_or(LONGEST).clamp(0, LONGEST);
-    type Ids<'a> = (Vec<Uuid>, Vec<&'a str>, Vec<DateTime<Utc>>);
-    let mut windows: HashMap<(i64, i64), Ids<'_>> = HashMap::new();
-    for seen in ready.iter().filter_map(|r| r.request.seen.as_ref()) {
-        let window = (
-            micros(seen.at - seen.seen_after),
-            micros(seen.at - seen.lapsed_before),
-        );
-        let ids = windows.entry(window).or_default();
-        ids.0.push(*seen.integration.as_uuid());
-        ids.1.push(&seen.delivery_id);
-        ids.2.push(seen.at);
+    (
+        micros(seen.at - seen.seen_after),
+        micros(seen.at - seen.lapsed_before),
+    )
+}
+
+/// The appends the batch statement leaves to be written alone: a delivery id with windows other
+/// than the batch's first, or one the batch carries already (a statement's claim may take a row
+/// once).
+fn apart(ready: &mut Vec<Ready>) -> Vec<Request> {
+    let mut first = None;
+    let mut ids = HashSet::new();
+    let mut apart = Vec::new();
+    let mut kept = Vec::with_capacity(ready.len());
+    for done in ready.drain(..) {
+        if let Some(seen) = &done.request.seen {
+            let windows = windows(seen);
+            let same = *first.get_or_insert(windows) == windows;
+            if !same || !ids.insert((seen.integration, seen.delivery_id.clone())) {
+                apart.push(done.request);
+                continue;
+            }
+        }
+        kept.push(done);
     }
-    let sql = format!(
-        "INSERT INTO {SEEN_COLUMNS} SELECT i, d, t, true \
-         FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS x(i, d, t) {} \
-         RETURNING integration_id, delivery_id",
+    *ready = kept;
+    apart
+}
+
+/// With delivery ids in the batch: the statement's first expressions, which record them as seen
+/// (`c`) and keep the streams whose appends carry no id or one not seen before (`k`), and the
+/// conditions that keep only those streams' events, projections and notifications.
+fn claim_parts() -> (String, &'static str, &'static str, &'static str) {
+    let claim = format!(
+        "c AS (INSERT INTO {SEEN_COLUMNS} SELECT i, d, t, true \
+         FROM unnest($28::uuid[], $29::text[], $30::timestamptz[]) AS x(i, d, t) \
+         WHERE d IS NOT NULL {} RETURNING integration_id, delivery_id), \
+         k AS (SELECT y.s, y.id FROM unnest($2::text[], $14::uuid[], $28::uuid[], $29::text[]) \
+         AS y(s, id, i, d) WHERE y.d IS NULL \
+         OR (y.i, y.d) IN (SELECT integration_id, delivery_id FROM c)), ",
         seen_where(
-            "excluded.claimed_at - $4::int8 * interval '1 microsecond'",
+            "excluded.claimed_at - $31::int8 * interval '1 microsecond'",
             "false",
-            "excluded.claimed_at - $5::int8 * interval '1 microsecond'",
+            "excluded.claimed_at - $32::int8 * interval '1 microsecond'",
         )
     );
-    let mut fresh = HashSet::new();
-    for ((window, lapse), (integrations, ids, times)) in windows {
-        let rows: Vec<(Uuid, String)> = sqlx::query_as(&sql)
-            .bind(integrations)
-            .bind(ids)
-            .bind(times)
-            .bind(window)
-            .bind(lapse)
-            .fetch_all(&mut *tx)
-            .await?;
-        fresh.extend(rows);
-    }
-    Ok(fresh)
+    (
+        claim,
+        " WHERE u.stream_id IN (SELECT s FROM k)",
+        " WHERE u.id IN (SELECT id FROM k)",
+        " WHERE z.s IN (SELECT s FROM k)",
+    )
 }
 
 /// Inserts the batch's events, upserts its projections and notifies listeners of its streams, in
-/// one statement; the position of each event, by id.
+/// one statement (with delivery ids, recording them as seen in it too, and leaving out each append
+/// whose id was seen: see [`claim_parts`]); the position of each event written, by id.
 async fn insert(
     conn: &mut PgConnection,
     ready: &[Ready],
@@ -559,16 +556,23 @@ async fn insert(
         .iter()
         .map(|r| ConnectionRow::of(&r.projection))
         .collect::<Result<Vec<_>, _>>()?;
+    let seen = ready.iter().find_map(|r| r.request.seen.as_ref());
+    let (claim, events, connections, notified) = match seen {
+        Some(_) => claim_parts(),
+        None => (String::new(), "", "", ""),
+    };
     let sql = format!(
-        "WITH e AS (INSERT INTO events (event_id, stream_id, stream_kind, version, tenant, \
+        "WITH {claim}e AS (INSERT INTO events (event_id, stream_id, stream_kind, version, tenant, \
          event_type, schema_version, occurred_at, actor, correlation_id, payload, prev_hash, hash) \
          SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int8[], $5::text[], \
          $6::text[], $7::int4[], $8::timestamptz[], $9::text[], $10::text[], $11::text[], \
-         $12::bytea[], $13::bytea[]) RETURNING event_id, position), \
+         $12::bytea[], $13::bytea[]) AS u(event_id, stream_id, stream_kind, version, tenant, \
+         event_type, schema_version, occurred_at, actor, correlation_id, payload, prev_hash, \
+         hash){events} RETURNING event_id, position), \
          {}, \
-         n AS (SELECT count(pg_notify($27, s)) FROM unnest($2::text[]) AS s) \
+         n AS (SELECT count(pg_notify($27, z.s)) FROM unnest($2::text[]) AS z(s){notified}) \
          SELECT e.event_id, e.position FROM e, n",
-        upsert_connections(&unnest_connections(14))
+        upsert_connections(&format!("{}{connections}", unnest_connections(14)))
     );
     let arrays = ConnectionArrays::of(ready.iter().map(|r| &r.projection).zip(&rows));
     let query = sqlx::query_as(&sql)
@@ -587,9 +591,24 @@ async fn insert(
         .bind(column(ready, |r| r.event.payload.as_str()))
         .bind(column(ready, |r| r.event.prev_hash.as_slice()))
         .bind(column(ready, |r| r.event.hash.as_slice()));
-    let positions: Vec<(Uuid, i64)> = bind_connection_arrays!(query, arrays)
-        .bind(NOTIFY_CHANNEL)
-        .fetch_all(conn)
-        .await?;
+    let query = bind_connection_arrays!(query, arrays).bind(NOTIFY_CHANNEL);
+    let positions: Vec<(Uuid, i64)> = match seen {
+        Some(first) => {
+            let (seen_within, lapsed_after) = windows(first);
+            query
+                .bind(column(ready, |r| {
+                    r.request.seen.as_ref().map(|s| *s.integration.as_uuid())
+                }))
+                .bind(column(ready, |r| {
+                    r.request.seen.as_ref().map(|s| s.delivery_id.as_str())
+                }))
+                .bind(column(ready, |r| r.request.seen.as_ref().map(|s| s.at)))
+                .bind(seen_within)
+                .bind(lapsed_after)
+                .fetch_all(conn)
+                .await?
+        }
+        None => query.fetch_all(conn).await?,
+    };
     Ok(positions.into_iter().collect())
 }
