@@ -1150,3 +1150,90 @@ async fn the_same_delivery_at_two_replicas_at_once_is_recorded_once_and_answered
     two.stop().await;
     mode.cleanup().await;
 }
+
+/// Each replica holds where an account's deliveries route; a connection added or deleted at
+/// another replica reaches its routing within moments (the database's notice), not after the
+/// held routes' age runs out (a minute).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_added_or_deleted_at_one_replica_is_routed_to_by_the_other_at_once() {
+    let mode = Mode::postgres().await;
+    let one = Server::start(&mode).await;
+    let two = Server::start(&mode).await;
+    let (github, first) = github_with_accounts(&one, 1).await;
+    let first = first[0].clone();
+    let path = format!("/webhooks/{github}");
+    let body = r#"{"installation":{"id":0}}"#;
+    let sent = std::sync::atomic::AtomicUsize::new(0);
+    // Sends a new delivery of account 0 to replica two; its id.
+    let send = || async {
+        let id = format!(
+            "route-{}",
+            sent.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+        );
+        let (status, _) = deliver(&two, &path, &github_headers(&id, signed(body)), body).await;
+        assert_eq!(status, 200);
+        id
+    };
+    // Whether a delivery was recorded on a connection (the sends stay under one page of 500).
+    let landed = |connection_id: String, id: String| {
+        let one = &one;
+        async move {
+            let listed = one
+                .connections()
+                .await
+                .list_webhook_deliveries(ListWebhookDeliveriesRequest {
+                    connection_id,
+                    page_size: 500,
+                    ..Default::default()
+                })
+                .await
+                .unwrap()
+                .into_inner()
+                .deliveries;
+            assert!(listed.len() < 500, "more sends than one page shows");
+            listed
+                .iter()
+                .any(|d| d.delivery.as_ref().is_some_and(|d| d.delivery_id == id))
+        }
+    };
+    // Replica two routes account 0 to the first connection, and holds that.
+    let id = send().await;
+    assert!(landed(first.clone(), id).await);
+
+    // A second connection of the same account, made at replica one: two fans out to both.
+    let second = import(&one, &github, "globex", "0").await;
+    wait_until(
+        "a delivery at replica two reaches the new connection",
+        Duration::from_secs(10),
+        || async {
+            let id = send().await;
+            landed(second.clone(), id.clone()).await && landed(first.clone(), id).await
+        },
+    )
+    .await;
+
+    // The first deleted at replica one: two routes to the second alone.
+    one.connections()
+        .await
+        .delete_connection(DeleteConnectionRequest {
+            connection_id: first.clone(),
+        })
+        .await
+        .unwrap();
+    wait_until(
+        "a delivery at replica two passes the deleted connection by",
+        Duration::from_secs(10),
+        || async {
+            let id = send().await;
+            landed(second.clone(), id.clone()).await && !landed(first.clone(), id).await
+        },
+    )
+    .await;
+    assert!(
+        landed(first.clone(), "route-0".to_owned()).await,
+        "the deleted connection's deliveries are still listed (the check above could see one)"
+    );
+    one.stop().await;
+    two.stop().await;
+    mode.cleanup().await;
+}

@@ -2,13 +2,18 @@
 
 use std::sync::Arc;
 
-use latchkey_domain::StreamId;
+use latchkey_domain::{IntegrationId, StreamId};
 
 /// What an [`AppendHook`] is told.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Invalidation {
     /// The stream was appended to, here or by another replica.
     Stream(StreamId),
+    /// The live connections of the integration's provider accounts may have changed: a connection
+    /// was added or removed, or its provider account or status changed (here or elsewhere; heard
+    /// shortly after the commit, not before `append` returns). Told only by a store that
+    /// [`crate::EventLog::hears_route_changes`].
+    Routes(IntegrationId),
     /// Anything may have changed: drop every copy. `heard` says whether every append reaches the
     /// hooks from now on (listening started) or not (it stopped).
     All { heard: bool },
@@ -26,6 +31,8 @@ pub(crate) struct Appended {
     pub(crate) notify: Arc<tokio::sync::Notify>,
     hooks: Arc<std::sync::RwLock<Vec<AppendHook>>>,
     heard: Arc<std::sync::atomic::AtomicBool>,
+    /// Whether the adapter tells [`Invalidation::Routes`] while it hears every append.
+    routes: bool,
 }
 
 impl std::fmt::Debug for Appended {
@@ -35,12 +42,14 @@ impl std::fmt::Debug for Appended {
 }
 
 impl Appended {
-    /// `heard`: whether every append reaches the hooks from the start (one process owns the store).
-    pub(crate) fn new(heard: bool) -> Self {
+    /// `heard`: whether every append reaches the hooks from the start (one process owns the store);
+    /// `routes`: whether the adapter tells [`Invalidation::Routes`].
+    pub(crate) fn new(heard: bool, routes: bool) -> Self {
         Self {
             notify: Arc::default(),
             hooks: Arc::default(),
             heard: Arc::new(std::sync::atomic::AtomicBool::new(heard)),
+            routes,
         }
     }
 
@@ -55,11 +64,24 @@ impl Appended {
         self.heard.load(std::sync::atomic::Ordering::SeqCst)
     }
 
-    fn tell(&self, invalidation: Invalidation) {
+    pub(crate) fn hears_routes(&self) -> bool {
+        self.routes && self.heard()
+    }
+
+    fn tell_hooks(&self, invalidation: Invalidation) {
         for hook in self.hooks.read().unwrap_or_else(|p| p.into_inner()).iter() {
             hook(invalidation);
         }
+    }
+
+    fn tell(&self, invalidation: Invalidation) {
+        self.tell_hooks(invalidation);
         self.notify.notify_waiters();
+    }
+
+    /// The integration's routes may have changed (no waiter wakes: no event is told by this).
+    pub(crate) fn routes_changed(&self, integration: IntegrationId) {
+        self.tell_hooks(Invalidation::Routes(integration));
     }
 
     pub(crate) fn committed(&self, stream: StreamId) {

@@ -34,7 +34,7 @@ pub use port::{
     AccessLog, ApiKeys, Archive, DataKeys, DeliveryClaim, EventLog, EventStore, Projections,
     RefreshSchedule, RelayCursor, SeenDelivery, WebhookDeliveries,
 };
-pub use postgres::{Migrations, NOTIFY_CHANNEL, PgStore};
+pub use postgres::{Migrations, NOTIFY_CHANNEL, PgStore, ROUTES_CHANNEL};
 pub use projection::Replayed;
 pub use sqlite::SqliteStore;
 pub use types::{

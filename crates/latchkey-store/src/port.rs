@@ -62,6 +62,11 @@ pub trait EventLog: Send + Sync + std::fmt::Debug + 'static {
     /// shared.
     fn hears_every_append(&self) -> bool;
 
+    /// Whether the hooks are told [`Invalidation::Routes`] for every change of a connection's
+    /// provider account, status or existence, here or by another replica, now: where the
+    /// database notifies them (Postgres), while [`EventLog::hear_other_replicas`] is listening.
+    fn hears_route_changes(&self) -> bool;
+
     /// Where other replicas append to the same database: the work of hearing their appends
     /// (Postgres `LISTEN`), which tells the hooks and wakes the `appended` waiters, reconnecting
     /// as needed until it is dropped. `None` where nobody else appends.

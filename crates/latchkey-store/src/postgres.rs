@@ -17,5 +17,5 @@ mod store;
 mod system;
 mod write;
 
-pub use listen::NOTIFY_CHANNEL;
+pub use listen::{NOTIFY_CHANNEL, ROUTES_CHANNEL};
 pub use store::{Migrations, PgStore};

@@ -19,8 +19,8 @@ use latchkey_domain::{
 use latchkey_store::testing::{PgTestDatabase, TempDir};
 use latchkey_store::{
     ApiKeyRecord, ArchiveSink, ConnectionFilter, Cursor, EventContext, EventLog, EventStore,
-    GENESIS_HASH, Lease, Page, PgStore, Projections, RecordedEvent, RefreshSchedule, SqliteStore,
-    StoreError, TokenReads,
+    GENESIS_HASH, Invalidation, Lease, Page, PgStore, Projections, RecordedEvent, RefreshSchedule,
+    SqliteStore, StoreError, TokenReads,
 };
 use tokio::sync::Barrier;
 
@@ -2362,6 +2362,92 @@ async fn postgres_a_refused_group_is_written_again_append_by_append() {
         }
     }
     assert_eq!(h.raw.count_events().await, 32 + 31);
+    h.finish().await;
+}
+
+/// Every replica is told which integration's routes changed (a connection added or removed, its
+/// provider account or status changed), whoever wrote; an append that leaves them as they were
+/// tells nothing. SQLite tells none, and says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_route_changes_are_told_to_every_replica_and_nothing_else_is() {
+    let sqlite = Harness::sqlite().await;
+    assert!(!sqlite.store.hears_route_changes());
+    sqlite.finish().await;
+
+    let h = Harness::postgres().await;
+    let Cleanup::Pg(db) = &h.cleanup else {
+        unreachable!()
+    };
+    let other = PgStore::connect(&db.url, 4).await.unwrap();
+    let (tell, mut told) = tokio::sync::mpsc::unbounded_channel();
+    other.on_append(Arc::new(move |invalidation| {
+        if let Invalidation::Routes(integration) = invalidation {
+            let _ = tell.send(integration);
+        }
+    }));
+    assert!(!other.hears_route_changes(), "not before it listens");
+    let hearing = tokio::spawn(other.hear_other_replicas().unwrap());
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !other.hears_route_changes() {
+        assert!(tokio::time::Instant::now() < deadline, "never listened");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    async fn next(told: &mut tokio::sync::mpsc::UnboundedReceiver<IntegrationId>) -> IntegrationId {
+        tokio::time::timeout(std::time::Duration::from_secs(10), told.recv())
+            .await
+            .expect("told within 10 s")
+            .expect("the hook is kept")
+    }
+    let (a, b) = (IntegrationId::new_v7(), IntegrationId::new_v7());
+    let create = |integration: IntegrationId| {
+        let store = h.store.clone();
+        async move {
+            let id = ConnectionId::new_v7();
+            let created = connection::Event::ConnectionCreated {
+                connection_id: id,
+                integration_id: integration,
+                tenant: TenantId::parse("acme").unwrap(),
+                grant_type: GrantType::ClientCredentials,
+            };
+            store
+                .append(StreamId::Connection(id), 0, vec![created.into()], &ctx())
+                .await
+                .unwrap();
+            StreamId::Connection(id)
+        }
+    };
+    let stream = create(a).await;
+    assert_eq!(next(&mut told).await, a, "a connection added");
+    h.store
+        .append(stream, 1, vec![authorized_as(1, Some("user-1"))], &ctx())
+        .await
+        .unwrap();
+    assert_eq!(next(&mut told).await, a, "its account and status set");
+    let validated = connection::Event::Validated {
+        valid: true,
+        reason: None,
+    };
+    h.store
+        .append(stream, 2, vec![validated.into()], &ctx())
+        .await
+        .unwrap();
+    create(b).await;
+    assert_eq!(
+        next(&mut told).await,
+        b,
+        "the validation told nothing; the next connection did"
+    );
+    h.store
+        .append(
+            stream,
+            3,
+            vec![connection::Event::Deleted {}.into()],
+            &ctx(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(next(&mut told).await, a, "a connection deleted");
+    hearing.abort();
     h.finish().await;
 }
 

@@ -99,6 +99,7 @@ impl ProjectionCache {
                 match invalidation {
                     Invalidation::Stream(stream) => cache.invalidate(stream),
                     Invalidation::All { heard } => cache.set_live(heard),
+                    Invalidation::Routes(_) => {}
                 }
             }
         }));

@@ -1,17 +1,23 @@
 //! Hearing other replicas' appends: Postgres `LISTEN` on [`NOTIFY_CHANNEL`], whose notifications
-//! name the stream an append changed. The hooks hear them as they hear this process's own appends
+//! name the stream an append changed, and on [`ROUTES_CHANNEL`], whose name the integration whose
+//! connections' provider accounts or statuses changed (this replica's writes included). The hooks hear them as they hear this process's own appends
 //! and the `appended` waiters (the relay, live followers) wake. While the listening connection is
 //! down, appends can go unheard: the hooks are told so, and told again when it is back.
 
 use std::time::Duration;
 
-use latchkey_domain::StreamId;
+use latchkey_domain::{IntegrationId, StreamId};
 use sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
 
 use crate::Appended;
 
 /// Other replicas hear of appends through this channel (`LISTEN latchkey_events`).
 pub const NOTIFY_CHANNEL: &str = "latchkey_events";
+
+/// Every replica hears here which integration's routes (its connections' provider accounts,
+/// statuses, or the connections themselves) changed: the database's trigger on `connections`
+/// tells it, whoever wrote.
+pub const ROUTES_CHANNEL: &str = "latchkey_routes";
 
 /// How long to wait before listening again after the connection was lost.
 const RECONNECT_AFTER: Duration = Duration::from_secs(1);
@@ -40,7 +46,7 @@ async fn hear(pool: &PgPool, appended: &Appended) -> String {
         Ok(listener) => listener,
         Err(e) => return e.to_string(),
     };
-    if let Err(e) = listener.listen(NOTIFY_CHANNEL).await {
+    if let Err(e) = listener.listen_all([NOTIFY_CHANNEL, ROUTES_CHANNEL]).await {
         return e.to_string();
     }
     appended.everything(true);
@@ -48,6 +54,12 @@ async fn hear(pool: &PgPool, appended: &Appended) -> String {
         // `try_recv` says when the connection was lost (notifications sent meanwhile are gone),
         // where `recv` would reconnect silently.
         match listener.try_recv().await {
+            Ok(Some(notification)) if notification.channel() == ROUTES_CHANNEL => {
+                match notification.payload().parse::<IntegrationId>() {
+                    Ok(integration) => appended.routes_changed(integration),
+                    Err(_) => appended.everything(true),
+                }
+            }
             Ok(Some(notification)) => match notification.payload().parse::<StreamId>() {
                 Ok(stream) => appended.committed(stream),
                 // An older replica names no stream: everything may have changed.

@@ -109,7 +109,7 @@ impl PgStore {
     }
 
     pub fn from_pool(pool: PgPool) -> Self {
-        let appended = crate::Appended::new(false);
+        let appended = crate::Appended::new(false, true);
         let known = super::heads::KnownHeads::default();
         Self {
             group: super::group::GroupCommit::new(pool.clone(), appended.clone(), known.clone()),

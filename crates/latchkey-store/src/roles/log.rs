@@ -120,6 +120,10 @@ impl<B: Backend> EventLog for B {
         self.signals().heard()
     }
 
+    fn hears_route_changes(&self) -> bool {
+        self.signals().hears_routes()
+    }
+
     fn hear_other_replicas(&self) -> Option<HearingTask> {
         self.hear_others()
     }

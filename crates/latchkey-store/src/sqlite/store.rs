@@ -42,7 +42,7 @@ impl SqliteStore {
             .await?;
         let store = Self {
             pool,
-            appended: Appended::new(true),
+            appended: Appended::new(true, false),
         };
         MIGRATOR.run(&store.pool).await?;
         Ok(store)

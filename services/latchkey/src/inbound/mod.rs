@@ -7,6 +7,7 @@
 mod accounts;
 mod deliveries;
 mod record;
+mod routes;
 mod secrets;
 mod verify;
 
@@ -166,6 +167,8 @@ pub struct Inbound {
     limiters: Arc<Mutex<HashMap<IntegrationId, RateAt>>>,
     /// One append at a time per stream from this process, with the version it left.
     streams: Arc<record::StreamLocks>,
+    /// Each provider account's live connections, while the store tells their changes.
+    routes: Arc<routes::Routes>,
     purged: Arc<Mutex<Option<Instant>>>,
     /// Deliveries recorded whose mark is being stored.
     marking: Arc<Mutex<std::collections::HashSet<(IntegrationId, String)>>>,
@@ -196,6 +199,7 @@ impl Inbound {
         public_base: &str,
     ) -> Self {
         Self {
+            routes: routes::Routes::of(store.as_ref()),
             store,
             vault,
             verifier,

@@ -16,7 +16,6 @@ use latchkey_store::{
 };
 use serde_json::Value;
 
-use super::live_connections_of_account;
 use super::{CLAIM_SECONDS, DEDUPE_HOURS, Inbound, InboundRequest, Outcome, Refusal, Reply};
 use crate::error::AppError;
 
@@ -278,9 +277,14 @@ impl Inbound {
         if match_on.is_empty() {
             for key in keys {
                 let store = self.store.as_ref();
-                for state in live_connections_of_account(store, None, integration.id, key).await? {
-                    if !found.contains(&state.id) {
-                        found.push(state.id);
+                for id in self
+                    .routes
+                    .of_account(store, integration.id, key)
+                    .await?
+                    .iter()
+                {
+                    if !found.contains(id) {
+                        found.push(*id);
                     }
                 }
             }
