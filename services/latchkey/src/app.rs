@@ -279,6 +279,7 @@ impl App {
                 authorization_ttl: config.authorization_ttl,
                 refresh_rate: config.refresh_rate,
                 refresh_lease: config.refresh_lease,
+                provider_timeout: config.provider_timeout,
                 return_url_origins: config.return_url_origins.clone(),
             },
         );

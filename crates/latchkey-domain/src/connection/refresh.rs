@@ -9,7 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 use super::decide::{apply, decide};
 pub use super::refresh_token::CallOutcome;
 use super::types::{Command, Event, State, Status};
-use crate::{DomainError, EventMeta, IntegrationConfig};
+use crate::{DomainError, EventMeta, IntegrationConfig, Sealed};
 
 /// OAuth error codes that no retry can fix: the customer must authorize again.
 pub const PERMANENT_ERRORS: &[&str] = &[
@@ -113,6 +113,15 @@ pub fn retry_not_before(state: &State, need: Need, now: DateTime<Utc>) -> Option
     let error = state.last_error.as_ref()?;
     let at = state.refresh_at?;
     (error.retryable && at > now).then_some(at)
+}
+
+/// Whether tokens a refresh got are superseded: the connection no longer holds the refresh token
+/// the refresh started from (`started_with`), because another refresh or a new consent committed
+/// meanwhile. Such tokens are not committed over the newer ones: a refresh whose commit was held
+/// up (a slow database) while another replica refreshed twice would put back a refresh token the
+/// provider has rotated since (the refresh protocol's model found this, `tests/model.rs`).
+pub fn superseded(started_with: Option<&Sealed>, latest: &State) -> bool {
+    latest.refresh_token.as_ref() != started_with
 }
 
 /// Exponential backoff: 2 s, 4 s, 8 s… capped at 5 minutes, then spread ±25 % by `jitter`.

@@ -622,3 +622,26 @@ fn a_lifetime_counts_from_the_request_and_a_stated_end_shortens_it() {
         sent + Duration::seconds(40)
     );
 }
+
+#[test]
+fn refreshed_tokens_given_a_later_refresh_committed_first_are_superseded() {
+    let mut state = active(now() + Duration::hours(1));
+    state.refresh_token = Some(Sealed::from_bytes(vec![1; 40]));
+    let started_with = state.refresh_token.clone();
+    assert!(
+        !superseded(started_with.as_ref(), &state),
+        "nothing committed meanwhile"
+    );
+    let mut later = state.clone();
+    later.refresh_token = Some(Sealed::from_bytes(vec![7; 40]));
+    assert!(
+        superseded(started_with.as_ref(), &later),
+        "another refresh committed first"
+    );
+    let mut dropped = state;
+    dropped.refresh_token = None;
+    assert!(
+        superseded(started_with.as_ref(), &dropped),
+        "the tokens went (revoked, deleted)"
+    );
+}

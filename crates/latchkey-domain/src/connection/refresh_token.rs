@@ -30,6 +30,9 @@ pub enum TokenState {
     Idle,
     /// Sent by the current lease holder, whose answer is awaited.
     Sending(Sent),
+    /// Sent again while in doubt (within the provider's grace): the first send's doubt stands
+    /// until tokens come back, whatever else this send comes to.
+    Resending(Sent),
     /// Sent, and whether the provider accepted it is unknown.
     InDoubt(Sent),
 }
@@ -62,12 +65,16 @@ impl TokenState {
     /// Sends the refresh token with `digest` at `now`, as `reuse` allows: the `Sending` state, or
     /// why it must not be sent. A token in doubt that the connection no longer holds (a later
     /// refresh replaced it) is of no concern; the one it holds is sent again only under `always`,
-    /// or under `within` inside the grace counted from its first send.
+    /// or under `within` when it reaches the provider inside the grace counted from its first
+    /// send even if it takes `transit` (the provider call's timeout) to get there: sent with less
+    /// grace left, it could arrive after the provider stopped taking it (the refresh protocol's
+    /// model found this, `tests/model.rs`).
     pub fn send(
         &self,
         digest: &str,
         reuse: RefreshTokenReuse,
         now: DateTime<Utc>,
+        transit: Duration,
     ) -> Result<Self, Interrupted> {
         let fresh = || {
             Ok(Self::Sending(Sent {
@@ -77,23 +84,29 @@ impl TokenState {
         };
         let doubt = match self {
             Self::Idle => return fresh(),
-            Self::InDoubt(sent) | Self::Sending(sent) if sent.digest != digest => return fresh(),
+            Self::InDoubt(sent) | Self::Sending(sent) | Self::Resending(sent)
+                if sent.digest != digest =>
+            {
+                return fresh();
+            }
             // A second send while one is under way can only be a holder that took over.
-            Self::InDoubt(sent) | Self::Sending(sent) => sent,
+            Self::InDoubt(sent) | Self::Sending(sent) | Self::Resending(sent) => sent,
         };
         match reuse {
             RefreshTokenReuse::Always => fresh(),
             RefreshTokenReuse::Within { grace_secs }
-                if now - doubt.since <= Duration::seconds(i64::from(grace_secs)) =>
+                if now + transit - doubt.since <= Duration::seconds(i64::from(grace_secs)) =>
             {
                 // The grace counts from the first send, so it is kept.
-                Ok(Self::Sending(doubt.clone()))
+                Ok(Self::Resending(doubt.clone()))
             }
             RefreshTokenReuse::Within { grace_secs } => Err(Interrupted {
                 description: format!(
                     "an earlier refresh got no answer after its refresh token was sent {}s ago; \
-                     the provider accepts it again for {grace_secs}s only, so it is not sent again",
-                    (now - doubt.since).num_seconds()
+                     the provider accepts it again for {grace_secs}s only, too little for another \
+                     call of up to {}s, so it is not sent again",
+                    (now - doubt.since).num_seconds(),
+                    transit.num_seconds()
                 ),
             }),
             RefreshTokenReuse::Never => Err(Interrupted {
@@ -105,12 +118,16 @@ impl TokenState {
         }
     }
 
-    /// How the call settled the token: `Issued` and `Rejected` free it, `NoAnswer` leaves it in
-    /// doubt. Settling a token that was not being sent changes nothing.
+    /// How the call settled the token: `Issued` frees it; `Rejected` frees a token sent once, but
+    /// not one sent again while in doubt (the provider refusing or never seeing the second send
+    /// says nothing of the first, which it may have taken and rotated: the refresh protocol's
+    /// model found a grant lost that way, `tests/model.rs`); `NoAnswer` leaves it in doubt.
+    /// Settling a token that was not being sent changes nothing.
     pub fn settle(self, outcome: CallOutcome) -> Self {
         match (self, outcome) {
-            (Self::Sending(_), CallOutcome::Issued | CallOutcome::Rejected) => Self::Idle,
-            (Self::Sending(sent), CallOutcome::NoAnswer) => Self::InDoubt(sent),
+            (Self::Sending(_) | Self::Resending(_), CallOutcome::Issued) => Self::Idle,
+            (Self::Sending(_), CallOutcome::Rejected) => Self::Idle,
+            (Self::Sending(sent) | Self::Resending(sent), _) => Self::InDoubt(sent),
             (other, _) => other,
         }
     }
@@ -119,7 +136,7 @@ impl TokenState {
     pub fn sent(&self) -> Option<&Sent> {
         match self {
             Self::Idle => None,
-            Self::Sending(sent) | Self::InDoubt(sent) => Some(sent),
+            Self::Sending(sent) | Self::Resending(sent) | Self::InDoubt(sent) => Some(sent),
         }
     }
 }
@@ -150,7 +167,7 @@ mod tests {
         assert_eq!(TokenState::found(None), TokenState::Idle);
         for reuse in ALL {
             assert_eq!(
-                TokenState::Idle.send("a", reuse, now()),
+                TokenState::Idle.send("a", reuse, now(), Duration::zero()),
                 Ok(TokenState::Sending(sent("a", 0)))
             );
         }
@@ -199,7 +216,12 @@ mod tests {
 
     #[test]
     fn refresh_token_in_doubt_under_never_is_not_sent_again() {
-        let refused = TokenState::InDoubt(sent("a", 1)).send("a", RefreshTokenReuse::Never, now());
+        let refused = TokenState::InDoubt(sent("a", 1)).send(
+            "a",
+            RefreshTokenReuse::Never,
+            now(),
+            Duration::zero(),
+        );
         assert!(refused.is_err_and(|e| e.description.contains("not sent again")));
     }
 
@@ -207,22 +229,55 @@ mod tests {
     fn refresh_token_in_doubt_within_its_grace_is_sent_again_keeping_its_first_send() {
         let reuse = RefreshTokenReuse::Within { grace_secs: 60 };
         assert_eq!(
-            TokenState::InDoubt(sent("a", 60)).send("a", reuse, now()),
-            Ok(TokenState::Sending(sent("a", 60)))
+            TokenState::InDoubt(sent("a", 60)).send("a", reuse, now(), Duration::zero()),
+            Ok(TokenState::Resending(sent("a", 60)))
         );
     }
 
     #[test]
     fn refresh_token_in_doubt_past_its_grace_is_not_sent_again() {
         let reuse = RefreshTokenReuse::Within { grace_secs: 60 };
-        let refused = TokenState::InDoubt(sent("a", 61)).send("a", reuse, now());
+        let refused = TokenState::InDoubt(sent("a", 61)).send("a", reuse, now(), Duration::zero());
         assert!(refused.is_err_and(|e| e.description.contains("60s only")));
+    }
+
+    #[test]
+    fn refresh_token_in_doubt_is_sent_again_only_with_grace_left_for_the_whole_call() {
+        let reuse = RefreshTokenReuse::Within { grace_secs: 60 };
+        let transit = Duration::seconds(30);
+        assert_eq!(
+            TokenState::InDoubt(sent("a", 30)).send("a", reuse, now(), transit),
+            Ok(TokenState::Resending(sent("a", 30)))
+        );
+        let refused = TokenState::InDoubt(sent("a", 31)).send("a", reuse, now(), transit);
+        assert!(refused.is_err_and(|e| e.description.contains("up to 30s")));
+    }
+
+    #[test]
+    fn refresh_token_sent_again_in_doubt_stays_in_doubt_unless_tokens_come_back() {
+        let resending = TokenState::Resending(sent("a", 10));
+        assert_eq!(
+            resending.clone().settle(CallOutcome::Issued),
+            TokenState::Idle
+        );
+        for outcome in [CallOutcome::Rejected, CallOutcome::NoAnswer] {
+            assert_eq!(
+                resending.clone().settle(outcome),
+                TokenState::InDoubt(sent("a", 10)),
+                "{outcome:?}"
+            );
+        }
     }
 
     #[test]
     fn refresh_token_in_doubt_under_always_is_sent_again() {
         assert_eq!(
-            TokenState::InDoubt(sent("a", 3600)).send("a", RefreshTokenReuse::Always, now()),
+            TokenState::InDoubt(sent("a", 3600)).send(
+                "a",
+                RefreshTokenReuse::Always,
+                now(),
+                Duration::zero()
+            ),
             Ok(TokenState::Sending(sent("a", 0)))
         );
     }
@@ -231,7 +286,7 @@ mod tests {
     fn refresh_token_in_doubt_that_was_replaced_does_not_hold_back_its_successor() {
         for reuse in ALL {
             assert_eq!(
-                TokenState::InDoubt(sent("old", 10)).send("new", reuse, now()),
+                TokenState::InDoubt(sent("old", 10)).send("new", reuse, now(), Duration::zero()),
                 Ok(TokenState::Sending(sent("new", 0)))
             );
         }
@@ -242,11 +297,11 @@ mod tests {
         let taken_over = TokenState::Sending(sent("a", 1));
         assert!(
             taken_over
-                .send("a", RefreshTokenReuse::Never, now())
+                .send("a", RefreshTokenReuse::Never, now(), Duration::zero())
                 .is_err()
         );
         assert_eq!(
-            taken_over.send("a", RefreshTokenReuse::Always, now()),
+            taken_over.send("a", RefreshTokenReuse::Always, now(), Duration::zero()),
             Ok(TokenState::Sending(sent("a", 0)))
         );
     }

@@ -18,16 +18,24 @@ pub struct RefreshState {
     /// How long a refresh lease lasts: longer than a provider call can take, or another replica
     /// could take over while the call is still under way.
     pub lease_ttl: Duration,
+    /// The longest a provider call takes.
+    pub call_timeout: Duration,
     inflight: Mutex<HashMap<ConnectionId, Arc<Flight>>>,
     /// Refresh requests per provider host.
     pub limiter: DefaultKeyedRateLimiter<String>,
 }
 
 impl RefreshState {
-    pub fn new(rate_per_provider: NonZeroU32, lease_ttl: StdDuration) -> Self {
+    pub fn new(
+        rate_per_provider: NonZeroU32,
+        lease_ttl: StdDuration,
+        call_timeout: StdDuration,
+    ) -> Self {
         Self {
             owner: format!("latchkey-{}", uuid::Uuid::new_v4().simple()),
             lease_ttl: Duration::from_std(lease_ttl).unwrap_or_else(|_| Duration::seconds(60)),
+            call_timeout: Duration::from_std(call_timeout)
+                .unwrap_or_else(|_| Duration::seconds(60)),
             inflight: Mutex::new(HashMap::new()),
             limiter: RateLimiter::keyed(Quota::per_second(rate_per_provider)),
         }
@@ -85,7 +93,11 @@ mod tests {
 
     #[tokio::test]
     async fn a_second_refresh_of_one_connection_waits_for_the_first_and_others_do_not() {
-        let flights = RefreshState::new(NonZeroU32::MIN, StdDuration::from_secs(60));
+        let flights = RefreshState::new(
+            NonZeroU32::MIN,
+            StdDuration::from_secs(60),
+            StdDuration::from_secs(10),
+        );
         let (one, other) = (ConnectionId::new_v7(), ConnectionId::new_v7());
         let first = flights.flight(one);
         let held = first.turn.lock().await;

@@ -67,6 +67,9 @@ pub struct ConnectionSettings {
     pub refresh_rate: NonZeroU32,
     /// How long a refresh lease lasts.
     pub refresh_lease: std::time::Duration,
+    /// The longest a provider call takes (`LATCHKEY_PROVIDER_TIMEOUT`): a refresh token sent
+    /// again within a grace window must have this much of it left.
+    pub provider_timeout: std::time::Duration,
     /// Origins every integration may send browsers back to (`LATCHKEY_RETURN_URL_ORIGINS`).
     pub return_url_origins: Vec<String>,
 }
@@ -193,6 +196,7 @@ impl Connections {
             refresh: Arc::new(RefreshState::new(
                 settings.refresh_rate,
                 settings.refresh_lease,
+                settings.provider_timeout,
             )),
             cache,
             tasks,

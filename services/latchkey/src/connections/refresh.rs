@@ -16,7 +16,7 @@ use std::time::Instant;
 use chrono::{Duration, Utc};
 use latchkey_crypto::Field;
 use latchkey_domain::connection::refresh::{self, Need};
-use latchkey_domain::connection::refresh_token::{CallOutcome, Sent, TokenState};
+use latchkey_domain::connection::refresh_token::{Sent, TokenState};
 use latchkey_domain::connection::{self, GrantCredentials};
 use latchkey_domain::{ConnectionId, GrantType, ParamMap, integration};
 use latchkey_oauth::Grant;
@@ -231,7 +231,7 @@ impl Connections {
         // the token sent is noted first, so a crash from here on leaves it in doubt.
         let until = Utc::now() + self.refresh.lease_ttl;
         let owner = &self.refresh.owner;
-        let held = match &prepared.sending {
+        let held = match prepared.sending.sent() {
             Some(sent) => {
                 self.store
                     .record_refresh_attempt(id, owner, sent, until)
@@ -263,7 +263,6 @@ impl Connections {
                 &prepared.params,
             )
             .await;
-        let sent_token = prepared.sending.is_some();
         match outcome {
             Ok(response) => {
                 let committed = self
@@ -274,9 +273,11 @@ impl Connections {
             Err(error) => {
                 let call = error.attempt().outcome();
                 let recorded = self.record_failure(&state, &error, config, &caller).await;
-                let settle = match call {
-                    CallOutcome::NoAnswer if sent_token => Settle::KeepSent,
-                    _ => Settle::Release,
+                // The domain's rule: a token sent once and refused is free again; one left with
+                // no answer, or sent again in doubt and not answered with tokens, stays noted.
+                let settle = match prepared.sending.clone().settle(call).sent() {
+                    Some(_) => Settle::KeepSent,
+                    None => Settle::Release,
                 };
                 (recorded.and(Err(AppError::from(error))), settle)
             }
@@ -322,22 +323,28 @@ impl Connections {
                         &digest(sealed),
                         config.refresh.refresh_token_reuse,
                         Utc::now(),
+                        self.refresh.call_timeout,
                     )
                     .map_err(|interrupted| Unprepared::Interrupted(interrupted.description))?;
                 let token = self
                     .open_connection_secret(id, Field::RefreshToken, sealed)
                     .await
                     .map_err(Unprepared::Failed)?;
-                (GrantKind::RefreshToken(token), sending.sent().cloned())
+                (GrantKind::RefreshToken(token), sending)
             }
             (None, Some(GrantCredentials::ClientCredentials { .. }), _)
-            | (None, None, GrantType::ClientCredentials) => (GrantKind::ClientCredentials, None),
+            | (None, None, GrantType::ClientCredentials) => {
+                (GrantKind::ClientCredentials, TokenState::Idle)
+            }
             (None, Some(GrantCredentials::Password { username, password }), _) => {
                 let password = self
                     .open_connection_secret(id, Field::Password, password)
                     .await
                     .map_err(Unprepared::Failed)?;
-                (GrantKind::Password(username.clone(), password), None)
+                (
+                    GrantKind::Password(username.clone(), password),
+                    TokenState::Idle,
+                )
             }
             _ => return Err(Unprepared::Nothing),
         };
@@ -396,8 +403,9 @@ struct Prepared {
     /// Extra token parameters of a grant run again (e.g. `audience`).
     params: ParamMap,
     client: Client,
-    /// The refresh token sent, when one is.
-    sending: Option<Sent>,
+    /// The refresh token's state as it is sent (`Idle` when none is): how the call settles it
+    /// says whether the lease keeps it noted.
+    sending: TokenState,
 }
 
 impl Prepared {

@@ -171,6 +171,7 @@ async fn given_a_connection(
             authorization_ttl: StdDuration::from_secs(600),
             refresh_rate: NonZeroU32::MIN,
             refresh_lease: StdDuration::from_secs(60),
+            provider_timeout: StdDuration::from_secs(10),
             return_url_origins: Vec::new(),
         },
     );

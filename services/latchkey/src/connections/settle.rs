@@ -69,7 +69,8 @@ impl Connections {
     /// take them: a conflict is decided again on the latest state, an unavailable database is
     /// waited out with backoff (the lease renewed meanwhile), until the commit holds or the
     /// process dies. Only the domain refusing them (the connection was revoked or deleted
-    /// meanwhile) ends it without a commit.
+    /// meanwhile) or a later refresh committed first (`refresh::superseded`) ends it without a
+    /// commit.
     pub(super) async fn commit_refresh(
         &self,
         state: &connection::State,
@@ -99,6 +100,12 @@ impl Connections {
         let mut current = state.clone();
         loop {
             attempt += 1;
+            if refresh::superseded(state.refresh_token.as_ref(), &current) {
+                // Another refresh (or a new consent) committed while this one waited: its tokens
+                // are newer than these, which may hold a refresh token rotated since.
+                tracing::warn!(connection_id = %id, "refreshed tokens are not taken: a later refresh committed first");
+                return Ok(current);
+            }
             let mut events = connection::decide(
                 Some(&current),
                 connection::Command::Refresh {
