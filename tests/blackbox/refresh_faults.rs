@@ -761,3 +761,62 @@ async fn refusals_carry_a_stable_reason_and_unavailable_a_time_to_try_again() {
     server.stop().await;
     mode.cleanup().await;
 }
+
+/// A replica killed mid-refresh leaves its lease until it runs out; another replica asked to
+/// refresh the connection waits for that lease, but a SIGTERM does not: it exits within the
+/// provider timeout, and the waiting caller is told to try again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_does_not_wait_on_a_dead_replicas_lease() {
+    let provider = provider().await;
+    let mode = Mode::postgres().await;
+    let env = [
+        LOOPBACK,
+        NO_REFRESHER,
+        ("LATCHKEY_PROVIDER_TIMEOUT", "5"),
+        ("LATCHKEY_REFRESH_LEASE", "120"),
+    ];
+    let one = Server::start_with(&mode, &env).await;
+    let integration_id = integration(&one, password_integration(&provider), &provider).await;
+    let id = connect(&one, &integration_id, &provider).await;
+    provider.set_quirks(Quirks {
+        answer_delay: Duration::from_secs(30),
+        ..Default::default()
+    });
+    let _lost = refresh_behind(one.grpc_addr, &id);
+    crate::helpers::wait_until(
+        "replica one's refresh at the provider",
+        Duration::from_secs(10),
+        || {
+            let calls = provider.token_calls_of("refresh_token");
+            async move { calls == 1 }
+        },
+    )
+    .await;
+    one.kill().await;
+    provider.set_quirks(Quirks::default());
+
+    let two = Server::start_with(&mode, &env).await;
+    let waiting = refresh_behind(two.grpc_addr, &id);
+    crate::helpers::wait_until(
+        "replica two waiting for the dead replica's lease",
+        Duration::from_secs(10),
+        || {
+            let waits = two
+                .stderr()
+                .contains("waiting for another replica's refresh");
+            async move { waits }
+        },
+    )
+    .await;
+    let signalled = std::time::Instant::now();
+    let (exit, stderr) = two.stop().await;
+    let took = signalled.elapsed();
+    assert!(exit.success(), "{stderr}");
+    assert!(
+        took < Duration::from_secs(5),
+        "exited {took:?} after SIGTERM; the dead replica's lease lasts 120 s"
+    );
+    let answer = waiting.await.unwrap().unwrap_err();
+    assert_eq!(answer.code(), Code::Unavailable, "{answer:?}");
+    mode.cleanup().await;
+}

@@ -134,6 +134,7 @@ impl Connections {
         let owner = self.refresh.owner.clone();
         let lease_ttl = self.refresh.lease_ttl;
         let deadline = Utc::now() + lease_ttl + Duration::seconds(5);
+        let mut told = false;
         let left = loop {
             let now = Utc::now();
             match self
@@ -143,7 +144,16 @@ impl Connections {
             {
                 Lease::Acquired { left } => break left,
                 Lease::Busy if now < deadline => {
-                    tokio::time::sleep(LEASE_POLL).await;
+                    if !told {
+                        told = true;
+                        tracing::info!(connection_id = %id, "waiting for another replica's refresh of this connection (its lease)");
+                    }
+                    // Shutdown never waits on another replica's lease (it may be a dead one's,
+                    // held until it runs out): nothing was sent here, so nothing is lost.
+                    tokio::select! {
+                        () = tokio::time::sleep(LEASE_POLL) => {}
+                        () = self.shutdown.cancelled() => return Err(shutting_down()),
+                    }
                     state = self.connection_state(id).await?;
                     if self.answered(&state, need, arrived, flight) {
                         return Ok(state);
