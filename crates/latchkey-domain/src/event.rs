@@ -141,6 +141,8 @@ pub const EVENT_TYPES: &[&str] = &[
     "parameters_set",
     "callback_captured",
     "refresh_token_expiring",
+    "connection_failing",
+    "connection_recovered",
     "api_key_created",
     "api_key_revoked",
     "master_key_rotated",

@@ -139,6 +139,10 @@ pub struct ConnectionFilter {
     pub labels: std::collections::BTreeMap<String, String>,
     /// The connections of this provider account.
     pub provider_account_id: Option<String>,
+    /// Only connections whose refreshes are failing (`Some(true)`) or not (`Some(false)`).
+    pub failing: Option<bool>,
+    /// Only connections failing since before this time.
+    pub failing_since_before: Option<DateTime<Utc>>,
 }
 
 /// A place in the gap-free order of the log: the writing transaction (Postgres; 0 in SQLite) and

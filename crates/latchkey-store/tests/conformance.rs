@@ -1497,6 +1497,116 @@ async fn connections_filter_by_provider_account(h: &Harness) {
     }
 }
 
+async fn connections_filter_by_failing(h: &Harness) {
+    let failing = || -> Vec<DomainEvent> {
+        vec![
+            refresh_failed(),
+            connection::Event::ConnectionFailing {
+                error: "server_error".to_owned(),
+                description: None,
+            }
+            .into(),
+        ]
+    };
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let id = new_connection(h.store.as_ref(), "acme").await;
+        h.store
+            .append(StreamId::Connection(id), 1, vec![authorized(1)], &ctx())
+            .await
+            .unwrap();
+        ids.push(id);
+    }
+    h.store
+        .append(StreamId::Connection(ids[0]), 2, failing(), &ctx())
+        .await
+        .unwrap();
+    h.store
+        .append(StreamId::Connection(ids[1]), 2, failing(), &ctx())
+        .await
+        .unwrap();
+    let since = |id: ConnectionId| async move {
+        h.store
+            .connection(id)
+            .await
+            .unwrap()
+            .unwrap()
+            .failing_since
+            .unwrap()
+    };
+    // The second failure is later (appends one after the other; at worst the same instant).
+    let (first, second) = (since(ids[0]).await, since(ids[1]).await);
+    assert!(first <= second);
+    let list = |filter: ConnectionFilter| async move {
+        let mut found: Vec<ConnectionId> = h
+            .store
+            .list_connections(&filter, Page::first(10))
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|c| c.id)
+            .collect();
+        found.sort();
+        found
+    };
+    let failing_filter = |before: Option<DateTime<Utc>>| ConnectionFilter {
+        failing: Some(true),
+        failing_since_before: before,
+        ..Default::default()
+    };
+    let mut both = vec![ids[0], ids[1]];
+    both.sort();
+    assert_eq!(list(failing_filter(None)).await, both);
+    let before_second = list(failing_filter(Some(second))).await;
+    if first < second {
+        assert_eq!(before_second, [ids[0]], "failing since before");
+    } else {
+        assert!(before_second.is_empty(), "failing since before");
+    }
+    let healthy = ConnectionFilter {
+        failing: Some(false),
+        ..Default::default()
+    };
+    assert_eq!(list(healthy.clone()).await, [ids[2]]);
+
+    // Refreshed: recovered, no longer failing.
+    let since = h
+        .store
+        .connection(ids[0])
+        .await
+        .unwrap()
+        .unwrap()
+        .failing_since
+        .unwrap();
+    let recovered: Vec<DomainEvent> = vec![
+        connection::Event::Refreshed {
+            tokens: connection::TokenSet {
+                access_token: Sealed::from_bytes(vec![3; 32]),
+                refresh_token: None,
+                token_type: "Bearer".to_owned(),
+                expires_at: Some(Utc::now() + Duration::hours(1)),
+                scopes: vec![],
+                metadata: BTreeMap::new(),
+                refresh_at: None,
+                refresh_token_expires_at: None,
+            },
+        }
+        .into(),
+        connection::Event::ConnectionRecovered {
+            failing_since: first,
+        }
+        .into(),
+    ];
+    h.store
+        .append(StreamId::Connection(ids[0]), 4, recovered, &ctx())
+        .await
+        .unwrap();
+    assert_eq!(list(failing_filter(None)).await, [ids[1]]);
+    let mut now_healthy = vec![ids[0], ids[2]];
+    now_healthy.sort();
+    assert_eq!(list(healthy).await, now_healthy);
+}
+
 async fn connections_are_due_for_validation_by_their_last_check(h: &Harness) {
     let integration = IntegrationId::new_v7();
     let create = |id: ConnectionId| -> DomainEvent {
@@ -2250,6 +2360,7 @@ conformance_suite!(
     appends_wake_whoever_waits_for_them,
     connections_filter_by_labels,
     connections_filter_by_provider_account,
+    connections_filter_by_failing,
     connections_are_due_for_validation_by_their_last_check,
     api_keys_and_master_keys_leave_events_in_the_system_keys_stream,
     token_reads_are_recorded_in_the_log_and_the_table_together,

@@ -62,7 +62,7 @@ pub fn decide(state: Option<&State>, command: Command) -> Result<Vec<Event>, Dom
         | Command::OpenAuthorization { .. }
         | Command::FailAuthorization { .. }) => authorization(s, command),
         Command::Refresh { tokens } => match s.status {
-            Active | Expired => Ok(vec![Event::Refreshed { tokens }]),
+            Active | Expired => Ok(recovered(s, vec![Event::Refreshed { tokens }])),
             _ => Err(refuse(s, "refresh")),
         },
         Command::RecordRefreshFailure {
@@ -71,13 +71,21 @@ pub fn decide(state: Option<&State>, command: Command) -> Result<Vec<Event>, Dom
             retryable,
             retry_at,
         } => match s.status {
-            Active | Expired => Ok(vec![Event::RefreshFailed {
-                error: inert(&error, MAX_ERROR_CODE),
-                description: inert_opt(description, MAX_DESCRIPTION),
-                retryable,
-                retry_at,
-                attempt: s.consecutive_failures.saturating_add(1),
-            }]),
+            Active | Expired => {
+                let error = inert(&error, MAX_ERROR_CODE);
+                let description = inert_opt(description, MAX_DESCRIPTION);
+                let mut events = vec![Event::RefreshFailed {
+                    error: error.clone(),
+                    description: description.clone(),
+                    retryable,
+                    retry_at,
+                    attempt: s.consecutive_failures.saturating_add(1),
+                }];
+                if s.failing_since.is_none() {
+                    events.push(Event::ConnectionFailing { error, description });
+                }
+                Ok(events)
+            }
             _ => Err(refuse(s, "record a refresh failure")),
         },
         Command::RequireReauthorization { error, description } => match s.status {
@@ -175,14 +183,15 @@ fn authorization(s: &State, command: Command) -> Result<Vec<Event>, DomainError>
                     Some(_) => {}
                 }
             }
-            Ok(vec![Event::Authorized {
+            let authorized = Event::Authorized {
                 grant_type,
                 tokens,
                 credentials,
                 provider_account_id,
                 via,
                 grant,
-            }])
+            };
+            Ok(recovered(s, vec![authorized]))
         }
         Command::Import {
             tokens,
@@ -256,6 +265,14 @@ pub fn decide_new(
         events.extend(decide(created.as_ref(), command)?);
     }
     Ok(events)
+}
+
+/// `events` (new tokens), followed by `connection_recovered` when refreshes had been failing.
+fn recovered(s: &State, mut events: Vec<Event>) -> Vec<Event> {
+    if let Some(failing_since) = s.failing_since {
+        events.push(Event::ConnectionRecovered { failing_since });
+    }
+    events
 }
 
 fn take_tokens(s: &mut State, tokens: &TokenSet) {
@@ -382,6 +399,10 @@ pub fn apply(state: Option<State>, event: &Event, meta: &EventMeta) -> Option<St
         Event::RefreshTokenExpiring { expires_at } => {
             s.refresh_token_expiry_warned = Some(*expires_at);
         }
+        Event::ConnectionFailing { .. } => {
+            s.failing_since.get_or_insert(meta.occurred_at);
+        }
+        Event::ConnectionRecovered { .. } => s.failing_since = None,
         Event::CallbackCaptured { values } => {
             s.captured = values.clone();
             keep_captured(&mut s);

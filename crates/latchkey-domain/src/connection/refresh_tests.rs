@@ -311,7 +311,7 @@ fn refresh_failure_given_a_retryable_failure_records_the_backoff_or_retry_after(
         Jitter::NONE,
     )
     .unwrap();
-    assert_eq!(types(&events), ["refresh_failed"]);
+    assert_eq!(types(&events), ["refresh_failed", "connection_failing"]);
     let Event::RefreshFailed {
         retryable,
         retry_at,
@@ -340,7 +340,10 @@ fn refresh_failure_given_a_token_past_its_expiry_also_expires_it() {
         Jitter::NONE,
     )
     .unwrap();
-    assert_eq!(types(&events), ["refresh_failed", "expired"]);
+    assert_eq!(
+        types(&events),
+        ["refresh_failed", "connection_failing", "expired"]
+    );
     let permanent = Failure::Permanent {
         error: "invalid_grant".to_owned(),
     };

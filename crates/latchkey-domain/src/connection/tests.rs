@@ -463,7 +463,12 @@ fn given_active_when_refresh_fails_retryably_then_still_active_with_the_error() 
         retry_at: Some(now() + Duration::seconds(30)),
     };
     let (events, state) = when(&history, failure()).unwrap();
-    assert_eq!(types(&events), ["refresh_failed"]);
+    assert_eq!(
+        types(&events),
+        ["refresh_failed", "connection_failing"],
+        "the first failure of a run says the connection is failing"
+    );
+    assert!(state.failing_since.is_some());
     assert_eq!(state.status, Status::Active);
     assert_eq!(state.consecutive_failures, 1);
     assert_eq!(
@@ -477,7 +482,49 @@ fn given_active_when_refresh_fails_retryably_then_still_active_with_the_error() 
     twice.extend(events);
     let (events, state) = when(&twice, failure()).unwrap();
     assert_eq!(state.consecutive_failures, 2);
+    assert_eq!(
+        types(&events),
+        ["refresh_failed"],
+        "failing already: said once"
+    );
     assert!(matches!(events[0], Event::RefreshFailed { attempt: 2, .. }));
+}
+
+#[test]
+fn given_failing_when_refreshed_or_authorized_again_then_recovered_with_since_when() {
+    let failure = Command::RecordRefreshFailure {
+        error: "server_error".to_owned(),
+        description: None,
+        retryable: true,
+        retry_at: None,
+    };
+    let history = [created(), started(), authorized()];
+    let (failed, was) = when(&history, failure).unwrap();
+    let since = was.failing_since.unwrap();
+    let mut failing = history.to_vec();
+    failing.extend(failed);
+    let (events, state) = when(
+        &failing,
+        Command::Refresh {
+            tokens: tokens(5, None),
+        },
+    )
+    .unwrap();
+    assert_eq!(types(&events), ["refreshed", "connection_recovered"]);
+    assert!(matches!(
+        events[1],
+        Event::ConnectionRecovered { failing_since } if failing_since == since
+    ));
+    assert_eq!(state.failing_since, None);
+    // A healthy connection refreshed says nothing more.
+    let (events, _) = when(
+        &history,
+        Command::Refresh {
+            tokens: tokens(5, None),
+        },
+    )
+    .unwrap();
+    assert_eq!(types(&events), ["refreshed"]);
 }
 
 #[test]

@@ -419,6 +419,16 @@ pub enum Event {
     RefreshTokenExpiring {
         expires_at: DateTime<Utc>,
     },
+    /// The first refresh failure of a run of them: the connection is failing from now on (its
+    /// `failing_since`), for the reason given, until a refresh or a new consent succeeds.
+    ConnectionFailing {
+        error: String,
+        description: Option<String>,
+    },
+    /// A refresh or a new consent succeeded after refreshes had failed since `failing_since`.
+    ConnectionRecovered {
+        failing_since: DateTime<Utc>,
+    },
     /// The authorization's start link was opened; the browser that opened it (its cookie's
     /// digest) alone may complete it.
     AuthorizationOpened {
@@ -469,6 +479,8 @@ impl Event {
             Self::ParametersSet { .. } => "parameters_set",
             Self::CallbackCaptured { .. } => "callback_captured",
             Self::RefreshTokenExpiring { .. } => "refresh_token_expiring",
+            Self::ConnectionFailing { .. } => "connection_failing",
+            Self::ConnectionRecovered { .. } => "connection_recovered",
             Self::AuthorizationOpened { .. } => "authorization_opened",
             Self::WebhookReceived { .. } => "webhook_received",
             Self::ActionReceived { .. } => "action_received",

@@ -36,7 +36,8 @@ use super::heads::{KnownHeads, Last};
 use super::listen::NOTIFY_CHANNEL;
 use super::write::append_on;
 use super::write::{
-    ConnectionArrays, ConnectionRow, bind_connection_arrays, unnest_connections, upsert_connections,
+    CONNECTION_COLUMN_COUNT, ConnectionArrays, ConnectionRow, bind_connection_arrays,
+    unnest_connections, upsert_connections,
 };
 use crate::append::{AppendTx, EventRow, append_in};
 use crate::roles::{SEEN_COLUMNS, seen_where};
@@ -521,17 +522,19 @@ fn apart(ready: &mut Vec<Ready>) -> Vec<Request> {
 /// (`c`) and keep the streams whose appends carry no id or one not seen before (`k`), and the
 /// conditions that keep only those streams' events, projections and notifications.
 fn claim_parts() -> (String, &'static str, &'static str, &'static str) {
+    // After the events' 13, the connections' rows and the notification's channel.
+    let [i, d, t, within, lapse] = [1, 2, 3, 4, 5].map(|n| 14 + CONNECTION_COLUMN_COUNT + n);
     let claim = format!(
         "c AS (INSERT INTO {SEEN_COLUMNS} SELECT i, d, t, true \
-         FROM unnest($28::uuid[], $29::text[], $30::timestamptz[]) AS x(i, d, t) \
+         FROM unnest(${i}::uuid[], ${d}::text[], ${t}::timestamptz[]) AS x(i, d, t) \
          WHERE d IS NOT NULL {} RETURNING integration_id, delivery_id), \
-         k AS (SELECT y.s, y.id FROM unnest($2::text[], $14::uuid[], $28::uuid[], $29::text[]) \
+         k AS (SELECT y.s, y.id FROM unnest($2::text[], $14::uuid[], ${i}::uuid[], ${d}::text[]) \
          AS y(s, id, i, d) WHERE y.d IS NULL \
          OR (y.i, y.d) IN (SELECT integration_id, delivery_id FROM c)), ",
         seen_where(
-            "excluded.claimed_at - $31::int8 * interval '1 microsecond'",
+            &format!("excluded.claimed_at - ${within}::int8 * interval '1 microsecond'"),
             "false",
-            "excluded.claimed_at - $32::int8 * interval '1 microsecond'",
+            &format!("excluded.claimed_at - ${lapse}::int8 * interval '1 microsecond'"),
         )
     );
     (
@@ -570,9 +573,10 @@ async fn insert(
          event_type, schema_version, occurred_at, actor, correlation_id, payload, prev_hash, \
          hash){events} RETURNING event_id, position), \
          {}, \
-         n AS (SELECT count(pg_notify($27, z.s)) FROM unnest($2::text[]) AS z(s){notified}) \
+         n AS (SELECT count(pg_notify(${channel}, z.s)) FROM unnest($2::text[]) AS z(s){notified}) \
          SELECT e.event_id, e.position FROM e, n",
-        upsert_connections(&format!("{}{connections}", unnest_connections(14)))
+        upsert_connections(&format!("{}{connections}", unnest_connections(14))),
+        channel = 14 + CONNECTION_COLUMN_COUNT,
     );
     let arrays = ConnectionArrays::of(ready.iter().map(|r| &r.projection).zip(&rows));
     let query = sqlx::query_as(&sql)

@@ -36,6 +36,9 @@ pub(super) struct ListShape {
     pub after: bool,
     pub labels: bool,
     pub account: bool,
+    /// Failing (`Some(true)`) or not; no parameter.
+    pub failing: Option<bool>,
+    pub failing_before: bool,
 }
 
 /// The page query of a shape; its parameters are the filters present, in field order, then the
@@ -64,6 +67,14 @@ pub(super) fn list_connections(shape: ListShape) -> String {
     }
     if shape.account {
         conditions.push(format!("provider_account_id = ${}", next()));
+    }
+    match shape.failing {
+        Some(true) => conditions.push("failing_since IS NOT NULL".to_owned()),
+        Some(false) => conditions.push("failing_since IS NULL".to_owned()),
+        None => {}
+    }
+    if shape.failing_before {
+        conditions.push(format!("failing_since < ${}", next()));
     }
     let limit = next();
     let filter = if conditions.is_empty() {

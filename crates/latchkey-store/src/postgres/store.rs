@@ -225,6 +225,8 @@ impl Backend for PgStore {
             after: page.after.is_some(),
             labels: labels.is_some(),
             account: filter.provider_account_id.is_some(),
+            failing: filter.failing,
+            failing_before: filter.failing_since_before.is_some(),
         };
         let sql = queries::list_connections(shape);
         let mut query = sqlx::query_scalar::<_, String>(&sql);
@@ -245,6 +247,9 @@ impl Backend for PgStore {
         }
         if let Some(account) = &filter.provider_account_id {
             query = query.bind(account.as_str());
+        }
+        if let Some(before) = filter.failing_since_before {
+            query = query.bind(before);
         }
         Ok(query
             .bind(clamp_limit(page.limit))

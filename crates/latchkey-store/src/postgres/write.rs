@@ -173,7 +173,7 @@ macro_rules! bind_event {
 
 /// The columns of a connection's projection row, with their types, in the order of
 /// [`bind_connection!`] and [`ConnectionArrays`].
-const CONNECTION_COLUMNS: [(&str, &str); 13] = [
+const CONNECTION_COLUMNS: [(&str, &str); CONNECTION_COLUMN_COUNT] = [
     ("id", "uuid"),
     ("integration_id", "uuid"),
     ("tenant", "text"),
@@ -187,7 +187,11 @@ const CONNECTION_COLUMNS: [(&str, &str); 13] = [
     ("labels", "text"),
     ("provider_account_id", "text"),
     ("validated_at", "timestamptz"),
+    ("failing_since", "timestamptz"),
 ];
+
+/// How many parameters a connection's row takes (statements number theirs after them).
+pub(super) const CONNECTION_COLUMN_COUNT: usize = 14;
 
 /// One connection's row, its parameters numbered from `$first`: a source for
 /// [`upsert_connections`].
@@ -207,13 +211,14 @@ pub(super) fn upsert_connections(source: &str) -> String {
     "src AS (SOURCE), \
      p AS (INSERT INTO connections \
        (id, integration_id, tenant, status, version, updated_at, state, pending_state, labels, \
-       provider_account_id) \
+       provider_account_id, failing_since) \
        SELECT id, integration_id, tenant, status, version, updated_at, state, pending_state, \
-       labels, provider_account_id FROM src \
+       labels, provider_account_id, failing_since FROM src \
        ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, \
        version = EXCLUDED.version, updated_at = EXCLUDED.updated_at, state = EXCLUDED.state, \
        pending_state = EXCLUDED.pending_state, labels = EXCLUDED.labels, \
-       provider_account_id = EXCLUDED.provider_account_id), \
+       provider_account_id = EXCLUDED.provider_account_id, \
+       failing_since = EXCLUDED.failing_since), \
      q AS (INSERT INTO connection_schedule \
        (connection_id, integration_id, status, refresh_at, expires_at, validated_at) \
        SELECT id, integration_id, status, refresh_at, expires_at, validated_at FROM src \
@@ -281,6 +286,7 @@ macro_rules! bind_connection {
             .bind(&row.labels)
             .bind(s.provider_account_id.as_deref())
             .bind(s.last_validation.as_ref().map(|v| v.at))
+            .bind(s.failing_since)
     }};
 }
 
@@ -315,6 +321,7 @@ pub(super) struct ConnectionArrays<'a> {
     pub(super) labels: Vec<&'a str>,
     pub(super) provider_account_id: Vec<Option<&'a str>>,
     pub(super) validated_at: Vec<Option<DateTime<Utc>>>,
+    pub(super) failing_since: Vec<Option<DateTime<Utc>>>,
 }
 
 impl<'a> ConnectionArrays<'a> {
@@ -339,6 +346,7 @@ impl<'a> ConnectionArrays<'a> {
             a.provider_account_id.push(s.provider_account_id.as_deref());
             a.validated_at
                 .push(s.last_validation.as_ref().map(|v| v.at));
+            a.failing_since.push(s.failing_since);
         }
         a
     }
@@ -362,6 +370,7 @@ macro_rules! bind_connection_arrays {
             .bind(a.labels)
             .bind(a.provider_account_id)
             .bind(a.validated_at)
+            .bind(a.failing_since)
     }};
 }
 pub(super) use bind_connection_arrays;

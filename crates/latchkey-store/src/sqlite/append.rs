@@ -87,14 +87,15 @@ impl AppendTx for SqliteAppend {
                 sqlx::query(
                     "INSERT INTO connections \
                      (id, integration_id, tenant, status, version, expires_at, updated_at, state, \
-                     pending_state, refresh_at, labels, provider_account_id, validated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+                     pending_state, refresh_at, labels, provider_account_id, validated_at, \
+                     failing_since) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
                      ON CONFLICT (id) DO UPDATE SET status = excluded.status, \
                      version = excluded.version, expires_at = excluded.expires_at, \
                      updated_at = excluded.updated_at, state = excluded.state, \
                      pending_state = excluded.pending_state, refresh_at = excluded.refresh_at, \
                      labels = excluded.labels, provider_account_id = excluded.provider_account_id, \
-                     validated_at = excluded.validated_at, \
+                     validated_at = excluded.validated_at, failing_since = excluded.failing_since, \
                      claimed_until = CASE WHEN connections.status IS NOT excluded.status \
                        OR connections.refresh_at IS NOT excluded.refresh_at \
                        OR connections.expires_at IS NOT excluded.expires_at \
@@ -117,6 +118,7 @@ impl AppendTx for SqliteAppend {
                 .bind(to_json(&s.profile.labels)?)
                 .bind(s.provider_account_id.as_deref())
                 .bind(s.last_validation.as_ref().map(|v| time_text(v.at)))
+                .bind(s.failing_since.map(time_text))
                 .execute(&mut *self.0)
                 .await?;
             }

@@ -62,7 +62,9 @@ impl SqliteStore {
 fn page_conditions(filter: &ConnectionFilter) -> Option<String> {
     let mut sql = "WHERE ($1 IS NULL OR tenant = $1) AND ($2 IS NULL OR integration_id = $2) \
          AND ($3 IS NULL OR status = $3) AND ($4 IS NULL OR id > $4) \
-         AND ($6 IS NULL OR provider_account_id = $6)"
+         AND ($6 IS NULL OR provider_account_id = $6) \
+         AND ($7 IS NULL OR (failing_since IS NOT NULL) = $7) \
+         AND ($8 IS NULL OR failing_since < $8)"
         .to_owned();
     // Label keys are restricted to `a-z 0-9 _ - . /` by the domain, so they are safe inside a
     // quoted JSON path; the values are bound.
@@ -73,7 +75,7 @@ fn page_conditions(filter: &ConnectionFilter) -> Option<String> {
         }
         sql.push_str(&format!(
             " AND json_extract(labels, '$.\"{key}\"') = ${}",
-            i + 7
+            i + 9
         ));
     }
     Some(sql)
@@ -163,6 +165,8 @@ impl Backend for SqliteStore {
             page.after,
             clamp_limit(page.limit),
             filter.provider_account_id.clone(),
+            crate::sql::Arg::Int(filter.failing.map(i64::from)),
+            filter.failing_since_before,
         ];
         args.extend(filter.labels.values().map(crate::sql::Arg::from));
         let rows = self.pool.rows(&sql, args).await?;

@@ -127,6 +127,17 @@ fn connection_payload(event: &connection::Event) -> Payload {
                 expires_at: Some(timestamp(*expires_at)),
             })
         }
+        E::ConnectionFailing { error, description } => {
+            Payload::ConnectionFailing(pb::ConnectionFailing {
+                error: error.clone(),
+                description: description.clone().unwrap_or_default(),
+            })
+        }
+        E::ConnectionRecovered { failing_since } => {
+            Payload::ConnectionRecovered(pb::ConnectionRecovered {
+                failing_since: Some(timestamp(*failing_since)),
+            })
+        }
         E::CallbackCaptured { values } => Payload::CallbackCaptured(pb::CallbackCaptured {
             values: values.clone().into_iter().collect(),
         }),
