@@ -1570,14 +1570,6 @@ async fn connections_filter_by_failing(h: &Harness) {
     assert_eq!(list(healthy.clone()).await, [ids[2]]);
 
     // Refreshed: recovered, no longer failing.
-    let since = h
-        .store
-        .connection(ids[0])
-        .await
-        .unwrap()
-        .unwrap()
-        .failing_since
-        .unwrap();
     let recovered: Vec<DomainEvent> = vec![
         connection::Event::Refreshed {
             tokens: connection::TokenSet {
