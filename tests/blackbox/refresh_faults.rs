@@ -7,8 +7,9 @@ use std::time::Duration;
 use latchkey_fake_provider::{ExpiresIn, FakeProvider, ProviderConfig, Quirks};
 use latchkey_proto::v1::connection_service_client::ConnectionServiceClient;
 use latchkey_proto::v1::{
-    ConnectionProfile, ConnectionStatus, GetConnectionRequest, GetTokenRequest, IntegrationConfig,
-    RefreshTokenRequest, UpdateConnectionRequest,
+    ConnectionHealth, ConnectionProfile, ConnectionStatus, GetConnectionRequest, GetHistoryRequest,
+    GetTokenRequest, IntegrationConfig, ListConnectionsRequest, RefreshTokenRequest,
+    UpdateConnectionRequest, get_history_request,
 };
 use tonic::Code;
 use tonic::transport::Channel;
@@ -818,5 +819,169 @@ async fn sigterm_does_not_wait_on_a_dead_replicas_lease() {
     );
     let answer = waiting.await.unwrap().unwrap_err();
     assert_eq!(answer.code(), Code::Unavailable, "{answer:?}");
+    mode.cleanup().await;
+}
+
+/// The event types of a connection's stream, in order.
+async fn types(server: &Server, id: &str) -> Vec<String> {
+    let mut audit = server.audit().await;
+    let mut history = audit
+        .get_history(GetHistoryRequest {
+            stream: Some(get_history_request::Stream::ConnectionId(id.to_owned())),
+            from_version: 1,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let mut seen = Vec::new();
+    while let Some(e) = history.message().await.unwrap() {
+        seen.push(e.r#type);
+    }
+    seen
+}
+
+async fn by_health(
+    server: &Server,
+    health: ConnectionHealth,
+    before: Option<prost_types::Timestamp>,
+) -> Result<Vec<String>, tonic::Status> {
+    let listed = client(server.grpc_addr)
+        .await
+        .list_connections(ListConnectionsRequest {
+            health: health as i32,
+            failing_since_before: before,
+            ..Default::default()
+        })
+        .await?
+        .into_inner();
+    Ok(listed
+        .connections
+        .into_iter()
+        .map(|c| c.connection_id)
+        .collect())
+}
+
+/// A provider outage: the first failed refresh records `connection_failing` (once, however many
+/// fail), the first refresh after it `connection_recovered`; meanwhile `ListConnections` by
+/// health, `latchkey connections failing` and the metrics name exactly the failing connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provider_outage_is_told_as_failing_then_recovered_and_listed_by_health() {
+    let provider = provider().await;
+    let mode = Mode::embedded();
+    let (server, id) = connected(&mode, &provider, |_| {}).await;
+    let integration_id = status(server.grpc_addr, &id).await.integration_id;
+    let healthy = connect(&server, &integration_id, &provider).await;
+
+    provider.set_quirks(Quirks {
+        token_override: Some((503, r#"{"error":"temporarily_unavailable"}"#.to_owned())),
+        ..Default::default()
+    });
+    for _ in 0..2 {
+        let refused = refresh(server.grpc_addr, &id).await.unwrap_err();
+        assert_eq!(refused.code(), Code::Unavailable);
+    }
+    let failing = status(server.grpc_addr, &id).await;
+    let since = failing.failing_since.unwrap();
+    assert_eq!(
+        by_health(&server, ConnectionHealth::Failing, None)
+            .await
+            .unwrap(),
+        std::slice::from_ref(&id)
+    );
+    assert_eq!(
+        by_health(&server, ConnectionHealth::Healthy, None)
+            .await
+            .unwrap(),
+        std::slice::from_ref(&healthy)
+    );
+    let mut later = since;
+    later.seconds += 1;
+    assert_eq!(
+        by_health(&server, ConnectionHealth::Unspecified, Some(later))
+            .await
+            .unwrap(),
+        std::slice::from_ref(&id),
+        "failing since before a time implies failing"
+    );
+    assert!(
+        by_health(&server, ConnectionHealth::Failing, Some(since))
+            .await
+            .unwrap()
+            .is_empty(),
+        "not failing since before its own first failure"
+    );
+    let contradiction = by_health(&server, ConnectionHealth::Healthy, Some(later))
+        .await
+        .unwrap_err();
+    assert_eq!(contradiction.code(), Code::InvalidArgument);
+    assert!(
+        contradiction.message().contains("failing_since_before"),
+        "{contradiction:?}"
+    );
+
+    let (_, metrics) = server.admin_get("/metrics").await.unwrap();
+    let series = format!(
+        "latchkey_connections_failing{{integration_id=\"{integration_id}\",reason=\"temporarily_unavailable\"}} 1"
+    );
+    assert!(metrics.contains(&series), "{series} in:\n{metrics}");
+    let dir = latchkey_store::testing::TempDir::create();
+    let env = [(
+        "LATCHKEY_SERVER".to_owned(),
+        format!("http://{}", server.grpc_addr),
+    )];
+    let out = crate::helpers::command(&["connections", "failing"], &env, &dir.path)
+        .output()
+        .await
+        .unwrap();
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{table}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: Vec<&str> = table.lines().collect();
+    assert!(
+        rows[0].starts_with("CONNECTION") && rows[0].contains("FAILING SINCE"),
+        "{table}"
+    );
+    assert_eq!(rows.len(), 2, "{table}");
+    assert!(
+        rows[1].contains(&id) && rows[1].contains("temporarily_unavailable"),
+        "{table}"
+    );
+
+    provider.set_quirks(Quirks::default());
+    refresh(server.grpc_addr, &id).await.unwrap();
+    let seen = types(&server, &id).await;
+    let tail: Vec<&str> = seen
+        .iter()
+        .rev()
+        .take(5)
+        .rev()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        tail,
+        [
+            "refresh_failed",
+            "connection_failing",
+            "refresh_failed",
+            "refreshed",
+            "connection_recovered"
+        ],
+        "{seen:?}"
+    );
+    assert!(
+        by_health(&server, ConnectionHealth::Failing, None)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let (_, metrics) = server.admin_get("/metrics").await.unwrap();
+    assert!(
+        !metrics.contains("latchkey_connections_failing{"),
+        "{metrics}"
+    );
+    server.stop().await;
     mode.cleanup().await;
 }

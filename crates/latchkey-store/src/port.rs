@@ -110,6 +110,10 @@ pub trait Projections: Send + Sync + std::fmt::Debug + 'static {
     /// How many connections are in each status.
     async fn count_connections_by_status(&self) -> Result<Vec<(String, i64)>, StoreError>;
 
+    /// How many live connections are failing, by integration (its id) and the last error's code,
+    /// the most first.
+    async fn count_failing(&self) -> Result<Vec<(String, String, i64)>, StoreError>;
+
     /// Every stored projection row of `kind`: (stream id, state JSON), in id order.
     async fn projection_rows(&self, kind: StreamKind) -> Result<Vec<(String, String)>, StoreError>;
 

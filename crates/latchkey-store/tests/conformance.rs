@@ -1596,7 +1596,32 @@ async fn connections_filter_by_failing(h: &Harness) {
     assert_eq!(list(failing_filter(None)).await, [ids[1]]);
     let mut now_healthy = vec![ids[0], ids[2]];
     now_healthy.sort();
-    assert_eq!(list(healthy).await, now_healthy);
+    assert_eq!(list(healthy.clone()).await, now_healthy);
+    assert_eq!(
+        h.store
+            .count_failing()
+            .await
+            .unwrap()
+            .iter()
+            .map(|(_, code, n)| (code.as_str(), *n))
+            .collect::<Vec<_>>(),
+        [("server_error", 1)],
+        "counted by the last error's code"
+    );
+
+    // Deleted while failing: neither failing nor counted any more.
+    h.store
+        .append(
+            StreamId::Connection(ids[1]),
+            4,
+            vec![connection::Event::Deleted {}.into()],
+            &ctx(),
+        )
+        .await
+        .unwrap();
+    assert!(list(failing_filter(None)).await.is_empty());
+    assert!(h.store.count_failing().await.unwrap().is_empty());
+    assert_eq!(list(healthy).await.len(), 3);
 }
 
 async fn connections_are_due_for_validation_by_their_last_check(h: &Harness) {

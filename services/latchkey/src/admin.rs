@@ -77,6 +77,9 @@ async fn metrics(State(state): State<AdminState>) -> Response {
                 .set(count);
         }
     }
+    if let Ok(counts) = state.store.count_failing().await {
+        crate::metrics::set_failing(counts);
+    }
     if state.per_connection && series_due(&state.series_read_at) {
         match live_connections(state.store.as_ref()).await {
             Ok((connections, truncated)) => {

@@ -121,6 +121,44 @@ pub static CONNECTIONS: LazyLock<IntGaugeVec> = LazyLock::new(|| {
     )
 });
 
+pub static CONNECTIONS_FAILING: LazyLock<IntGaugeVec> = LazyLock::new(|| {
+    register(
+        IntGaugeVec::new(
+            Opts::new(
+                "latchkey_connections_failing",
+                "Live connections whose refreshes are failing, by integration and the last error's \
+                 code (the most common series; the rest summed under \"other\")",
+            ),
+            &["integration_id", "reason"],
+        )
+        .unwrap_or_else(|_| unreachable!("valid metric")),
+    )
+});
+
+/// The most series `latchkey_connections_failing` shows; error codes come from providers.
+pub const FAILING_SERIES: usize = 200;
+
+/// Sets `latchkey_connections_failing` from the store's counts (the most first): the first
+/// [`FAILING_SERIES`] as they are, the rest summed under `other`/`other`.
+pub fn set_failing(counts: Vec<(String, String, i64)>) {
+    CONNECTIONS_FAILING.reset();
+    let mut rest = 0;
+    for (n, (integration, reason, count)) in counts.into_iter().enumerate() {
+        if n < FAILING_SERIES {
+            CONNECTIONS_FAILING
+                .with_label_values(&[integration.as_str(), reason.as_str()])
+                .set(count);
+        } else {
+            rest += count;
+        }
+    }
+    if rest > 0 {
+        CONNECTIONS_FAILING
+            .with_label_values(&["other", "other"])
+            .set(rest);
+    }
+}
+
 fn connection_gauge(name: &str, help: &str, labels: &[&str]) -> IntGaugeVec {
     register(
         IntGaugeVec::new(Opts::new(name, help), labels)
@@ -300,4 +338,31 @@ pub fn render() -> String {
         tracing::error!(error = %e, "encoding metrics failed");
     }
     String::from_utf8(buffer).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failing_series_are_bounded_and_the_rest_summed_as_other() {
+        let counts: Vec<(String, String, i64)> = (0..FAILING_SERIES + 5)
+            .map(|n| (format!("integration-{n}"), "http_503".to_owned(), 1))
+            .collect();
+        set_failing(counts);
+        let text = render();
+        let series = text
+            .lines()
+            .filter(|l| l.starts_with("latchkey_connections_failing{"))
+            .count();
+        assert_eq!(series, FAILING_SERIES + 1, "{text}");
+        assert!(
+            text.contains(
+                r#"latchkey_connections_failing{integration_id="other",reason="other"} 5"#
+            ),
+            "{text}"
+        );
+        set_failing(Vec::new());
+        assert!(!render().contains("latchkey_connections_failing{"));
+    }
 }

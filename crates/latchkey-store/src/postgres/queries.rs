@@ -69,8 +69,10 @@ pub(super) fn list_connections(shape: ListShape) -> String {
         conditions.push(format!("provider_account_id = ${}", next()));
     }
     match shape.failing {
-        Some(true) => conditions.push("failing_since IS NOT NULL".to_owned()),
-        Some(false) => conditions.push("failing_since IS NULL".to_owned()),
+        Some(true) => conditions
+            .push("failing_since IS NOT NULL AND status NOT IN ('revoked', 'deleted')".to_owned()),
+        Some(false) => conditions
+            .push("(failing_since IS NULL OR status IN ('revoked', 'deleted'))".to_owned()),
         None => {}
     }
     if shape.failing_before {

@@ -145,6 +145,7 @@ impl Backend for PgStore {
     type SystemTx = SystemTx;
 
     const DUE_FOR_VALIDATION: &'static str = queries::DUE_FOR_VALIDATION;
+    const ERROR_CODE: &'static str = "state::jsonb -> 'last_error' ->> 'code'";
     const RELAXED_COMMIT: &'static str =
         "(SELECT set_config('synchronous_commit', 'off', true) AS relaxed)";
 

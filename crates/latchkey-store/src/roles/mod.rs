@@ -44,6 +44,8 @@ pub(crate) trait Backend: Send + Sync + std::fmt::Debug + 'static {
     /// A one-row table whose reading lets the statement's own commit skip the wait for the disk
     /// (Postgres: `synchronous_commit` off for that transaction alone; SQLite: nothing).
     const RELAXED_COMMIT: &'static str;
+    /// The last error's code of a connection row, from its `state` JSON.
+    const ERROR_CODE: &'static str;
 
     fn db(&self) -> &Self::Db;
     fn signals(&self) -> &Appended;

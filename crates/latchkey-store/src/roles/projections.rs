@@ -92,6 +92,19 @@ impl<B: Backend> Projections for B {
             .collect()
     }
 
+    async fn count_failing(&self) -> Result<Vec<(String, String, i64)>, StoreError> {
+        let sql = format!(
+            "SELECT CAST(integration_id AS TEXT), COALESCE({}, ''), count(*) FROM connections \
+             WHERE failing_since IS NOT NULL AND status NOT IN ('revoked', 'deleted') \
+             GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2",
+            Self::ERROR_CODE
+        );
+        let rows = self.db().rows(&sql, args![]).await?;
+        rows.iter()
+            .map(|row| Ok((row.text(0)?, row.text(1)?, row.int(2)?)))
+            .collect()
+    }
+
     async fn projection_rows(&self, kind: StreamKind) -> Result<Vec<(String, String)>, StoreError> {
         let (prefix, columns, sql) = match kind {
             StreamKind::Connection => (

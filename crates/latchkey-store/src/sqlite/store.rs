@@ -63,7 +63,8 @@ fn page_conditions(filter: &ConnectionFilter) -> Option<String> {
     let mut sql = "WHERE ($1 IS NULL OR tenant = $1) AND ($2 IS NULL OR integration_id = $2) \
          AND ($3 IS NULL OR status = $3) AND ($4 IS NULL OR id > $4) \
          AND ($6 IS NULL OR provider_account_id = $6) \
-         AND ($7 IS NULL OR (failing_since IS NOT NULL) = $7) \
+         AND ($7 IS NULL OR (failing_since IS NOT NULL \
+           AND status NOT IN ('revoked', 'deleted')) = $7) \
          AND ($8 IS NULL OR failing_since < $8)"
         .to_owned();
     // Label keys are restricted to `a-z 0-9 _ - . /` by the domain, so they are safe inside a
@@ -86,6 +87,7 @@ impl Backend for SqliteStore {
     type Db = SqlitePool;
     type SystemTx = SqliteAppend;
 
+    const ERROR_CODE: &'static str = "json_extract(state, '$.last_error.code')";
     const DUE_FOR_VALIDATION: &'static str = "SELECT id FROM connections \
          WHERE integration_id = $1 AND status = 'active' \
            AND (validated_at IS NULL OR validated_at <= $2) \

@@ -108,7 +108,8 @@ proptest! {
         checked(ConnectionList::try_from(pb::ListConnectionsRequest {
             tenant: tenant.clone(), integration_id: integration_id.clone(), status,
             page_size, page_token: token, labels: HashMap::new(),
-            provider_account_id: secret.clone(),
+            provider_account_id: secret.clone(), health: status,
+            failing_since_before: ttl.map(|(seconds, nanos)| prost_types::Timestamp { seconds, nanos }),
         }))?;
         checked(crate::connections::sessions::SessionRequest::try_from(
             pb::CreateConnectSessionRequest {

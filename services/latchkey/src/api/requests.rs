@@ -358,6 +358,7 @@ impl TryFrom<pb::ListConnectionsRequest> for ConnectionList {
                 None
             }
         };
+        let (failing, failing_since_before) = health(&req, &mut errors);
         // The same rules as labels on connections, so a filter can only name a possible label.
         let labels = match connection::Profile::parse(String::new(), String::new(), req.labels) {
             Ok(profile) => Some(profile.labels),
@@ -375,12 +376,50 @@ impl TryFrom<pb::ListConnectionsRequest> for ConnectionList {
                     labels,
                     provider_account_id: Some(req.provider_account_id)
                         .filter(|account| !account.is_empty()),
+                    failing,
+                    failing_since_before,
                 },
                 page,
             }),
             _ => Err(errors),
         }
     }
+}
+
+/// The health filter of a connection list: failing or not, and failing since before a time
+/// (which implies failing; with `healthy` it is a contradiction, refused).
+fn health(
+    req: &pb::ListConnectionsRequest,
+    errors: &mut ValidationErrors,
+) -> (Option<bool>, Option<DateTime<Utc>>) {
+    let failing = match pb::ConnectionHealth::try_from(req.health) {
+        Ok(pb::ConnectionHealth::Unspecified) => None,
+        Ok(pb::ConnectionHealth::Failing) => Some(true),
+        Ok(pb::ConnectionHealth::Healthy) => Some(false),
+        Err(_) => {
+            errors.0.push(FieldViolation::new(
+                "health",
+                format!("{} is not a known connection health", req.health),
+            ));
+            None
+        }
+    };
+    let before = req
+        .failing_since_before
+        .as_ref()
+        .and_then(|ts| errors.check(convert::from_timestamp(ts, "failing_since_before")));
+    if before.is_some() && failing == Some(false) {
+        errors.0.push(FieldViolation::new(
+            "failing_since_before",
+            "names failing connections; health HEALTHY lists the others",
+        ));
+    }
+    let failing = if before.is_some() {
+        Some(true)
+    } else {
+        failing
+    };
+    (failing, before)
 }
 
 /// `GetAccessLog`'s input.

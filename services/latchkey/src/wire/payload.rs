@@ -23,6 +23,9 @@ fn text(value: &Option<String>) -> String {
 
 fn connection_payload(event: &connection::Event) -> Payload {
     use connection::Event as E;
+    if let Some(payload) = refresh_payload(event) {
+        return payload;
+    }
     match event {
         E::ConnectionCreated {
             connection_id,
@@ -83,6 +86,47 @@ fn connection_payload(event: &connection::Event) -> Payload {
                 description: text(description),
             })
         }
+        E::Revoked { reason, provider } => Payload::Revoked(pb::Revoked {
+            reason: reason.clone(),
+            provider: provider
+                .iter()
+                .map(|p| pb::RevocationAnswer {
+                    token_type_hint: p.token_type_hint.clone(),
+                    status: p.status.map(u32::from).unwrap_or_default(),
+                    error: text(&p.error),
+                })
+                .collect(),
+        }),
+        E::Deleted {} => Payload::Deleted(pb::Deleted {}),
+        E::ParametersSet { values } => Payload::ParametersSet(pb::ParametersSet {
+            values: values.clone().into_iter().collect(),
+        }),
+        E::AuthorizationOpened { .. } => Payload::AuthorizationOpened(pb::AuthorizationOpened {}),
+        E::CallbackCaptured { values } => Payload::CallbackCaptured(pb::CallbackCaptured {
+            values: values.clone().into_iter().collect(),
+        }),
+        E::WebhookReceived { delivery: d } => Payload::WebhookReceived(delivery(d)),
+        E::ActionReceived { delivery: d } => Payload::ActionReceived(delivery(d)),
+        E::WebhookSecretSet { secret } => Payload::WebhookSecretSet(pb::WebhookSecretSet {
+            fingerprint: secret
+                .as_ref()
+                .map(|s| s.fingerprint.clone())
+                .unwrap_or_default(),
+        }),
+        E::Refreshed { .. }
+        | E::RefreshFailed { .. }
+        | E::ReauthorizationRequired { .. }
+        | E::Expired {}
+        | E::RefreshTokenExpiring { .. }
+        | E::ConnectionFailing { .. }
+        | E::ConnectionRecovered { .. } => unreachable!("the refresh events are above"),
+    }
+}
+
+/// The events of keeping tokens fresh: refreshes, their failures, health and expiry.
+fn refresh_payload(event: &connection::Event) -> Option<Payload> {
+    use connection::Event as E;
+    Some(match event {
         E::Refreshed { tokens: t } => Payload::Refreshed(pb::Refreshed {
             tokens: Some(tokens(t)),
         }),
@@ -106,22 +150,6 @@ fn connection_payload(event: &connection::Event) -> Payload {
             })
         }
         E::Expired {} => Payload::Expired(pb::Expired {}),
-        E::Revoked { reason, provider } => Payload::Revoked(pb::Revoked {
-            reason: reason.clone(),
-            provider: provider
-                .iter()
-                .map(|p| pb::RevocationAnswer {
-                    token_type_hint: p.token_type_hint.clone(),
-                    status: p.status.map(u32::from).unwrap_or_default(),
-                    error: text(&p.error),
-                })
-                .collect(),
-        }),
-        E::Deleted {} => Payload::Deleted(pb::Deleted {}),
-        E::ParametersSet { values } => Payload::ParametersSet(pb::ParametersSet {
-            values: values.clone().into_iter().collect(),
-        }),
-        E::AuthorizationOpened { .. } => Payload::AuthorizationOpened(pb::AuthorizationOpened {}),
         E::RefreshTokenExpiring { expires_at } => {
             Payload::RefreshTokenExpiring(pb::RefreshTokenExpiring {
                 expires_at: Some(timestamp(*expires_at)),
@@ -138,18 +166,8 @@ fn connection_payload(event: &connection::Event) -> Payload {
                 failing_since: Some(timestamp(*failing_since)),
             })
         }
-        E::CallbackCaptured { values } => Payload::CallbackCaptured(pb::CallbackCaptured {
-            values: values.clone().into_iter().collect(),
-        }),
-        E::WebhookReceived { delivery: d } => Payload::WebhookReceived(delivery(d)),
-        E::ActionReceived { delivery: d } => Payload::ActionReceived(delivery(d)),
-        E::WebhookSecretSet { secret } => Payload::WebhookSecretSet(pb::WebhookSecretSet {
-            fingerprint: secret
-                .as_ref()
-                .map(|s| s.fingerprint.clone())
-                .unwrap_or_default(),
-        }),
-    }
+        _ => return None,
+    })
 }
 
 /// A delivery on the wire, its body left out (it is sealed in the log).

@@ -1,4 +1,4 @@
-//! `latchkey connections list|show|refresh|validate|label|revoke|delete|import`.
+//! `latchkey connections list|failing|show|refresh|validate|label|revoke|delete|import`.
 
 use std::path::PathBuf;
 
@@ -21,6 +21,16 @@ pub enum ConnectionsAction {
         /// Only connections with this label, key=value; repeat for several.
         #[arg(long = "label", value_name = "KEY=VALUE")]
         labels: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Connections whose refreshes are failing, the longest failing first: since when, and why.
+    Failing {
+        #[arg(long)]
+        integration: Option<String>,
+        /// Only those failing since before this time (RFC 3339).
+        #[arg(long, value_name = "TIME")]
+        since_before: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -97,6 +107,11 @@ pub async fn run(clients: &Clients, action: ConnectionsAction) -> anyhow::Result
             )
             .await?
         }
+        ConnectionsAction::Failing {
+            integration,
+            since_before,
+            json,
+        } => failing(clients, integration, since_before, json).await?,
         ConnectionsAction::Show {
             connection,
             as_of,
@@ -239,6 +254,70 @@ async fn list(
     if !json {
         table.print();
     }
+    Ok(())
+}
+
+/// `connections failing`: every failing connection, the longest failing first, as a table or
+/// one JSON object a line.
+async fn failing(
+    clients: &Clients,
+    integration: Option<String>,
+    since_before: Option<String>,
+    json: bool,
+) -> anyhow::Result<()> {
+    let mut client = clients.connections();
+    let before = since_before
+        .map(|t| timestamp(&t, "--since-before"))
+        .transpose()?;
+    let mut found = Vec::new();
+    let mut page_token = String::new();
+    loop {
+        let page = client
+            .list_connections(pb::ListConnectionsRequest {
+                integration_id: integration.clone().unwrap_or_default(),
+                health: pb::ConnectionHealth::Failing as i32,
+                failing_since_before: before,
+                page_size: 1000,
+                page_token: page_token.clone(),
+                ..Default::default()
+            })
+            .await
+            .map_err(refused)?
+            .into_inner();
+        found.extend(page.connections);
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        page_token = page.next_page_token;
+    }
+    found.sort_by_key(|c| c.failing_since.map(|t| (t.seconds, t.nanos)));
+    if json {
+        for c in &found {
+            println!("{}", connection_json(c));
+        }
+        return Ok(());
+    }
+    let mut table = Table::new(vec![
+        "CONNECTION",
+        "INTEGRATION",
+        "TENANT",
+        "STATUS",
+        "FAILING SINCE",
+        "ERROR",
+    ]);
+    for c in &found {
+        let value = connection_json(c);
+        let error = c.last_error.as_ref().map_or("-", |e| e.code.as_str());
+        table.row(vec![
+            c.connection_id.clone(),
+            c.integration_id.clone(),
+            c.tenant.clone(),
+            value["status"].as_str().unwrap_or("-").to_owned(),
+            time(&c.failing_since),
+            error.to_owned(),
+        ]);
+    }
+    table.print();
     Ok(())
 }
 
