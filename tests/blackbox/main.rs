@@ -21,6 +21,7 @@ mod operators;
 mod quickstart;
 mod reach;
 mod refresh_faults;
+mod rejected;
 mod relay;
 mod relay_faults;
 mod scale;

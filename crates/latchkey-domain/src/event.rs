@@ -143,6 +143,7 @@ pub const EVENT_TYPES: &[&str] = &[
     "refresh_token_expiring",
     "connection_failing",
     "connection_recovered",
+    "token_rejected",
     "api_key_created",
     "api_key_revoked",
     "master_key_rotated",

@@ -433,6 +433,12 @@ impl FakeProvider {
             .is_some_and(|g| !g.revoked)
     }
 
+    /// The provider stops taking one access token (its grant, and a refresh, still work): what a
+    /// worker's 401 looks like when a token was invalidated early.
+    pub fn invalidate_access_token(&self, token: &str) {
+        self.shared.lock().access.remove(token);
+    }
+
     /// The user revokes every grant at the provider (from the provider's own settings page).
     pub fn revoke_all_grants(&self) {
         for grant in self.shared.lock().grants.values_mut() {

@@ -48,46 +48,16 @@ pub fn decide(state: Option<&State>, command: Command) -> Result<Vec<Event>, Dom
     match command {
         Command::Create { .. } => unreachable!("handled above"),
         Command::UpdateProfile { profile } => Ok(vec![Event::ConnectionUpdated { profile }]),
-        Command::RecordValidation { valid, reason } => match s.status {
-            Active | Expired => Ok(vec![Event::Validated {
-                valid,
-                reason: inert_opt(reason, MAX_DESCRIPTION),
-            }]),
-            _ => Err(refuse(s, "validate")),
-        },
+        command @ (Command::RecordValidation { .. }
+        | Command::RecordTokenRejected { .. }
+        | Command::Refresh { .. }
+        | Command::RecordRefreshFailure { .. }) => upkeep(s, command),
         command @ (Command::StartAuthorization { .. }
         | Command::Authorize { .. }
         | Command::Import { .. }
         | Command::MergeInto { .. }
         | Command::OpenAuthorization { .. }
         | Command::FailAuthorization { .. }) => authorization(s, command),
-        Command::Refresh { tokens } => match s.status {
-            Active | Expired => Ok(recovered(s, vec![Event::Refreshed { tokens }])),
-            _ => Err(refuse(s, "refresh")),
-        },
-        Command::RecordRefreshFailure {
-            error,
-            description,
-            retryable,
-            retry_at,
-        } => match s.status {
-            Active | Expired => {
-                let error = inert(&error, MAX_ERROR_CODE);
-                let description = inert_opt(description, MAX_DESCRIPTION);
-                let mut events = vec![Event::RefreshFailed {
-                    error: error.clone(),
-                    description: description.clone(),
-                    retryable,
-                    retry_at,
-                    attempt: s.consecutive_failures.saturating_add(1),
-                }];
-                if s.failing_since.is_none() {
-                    events.push(Event::ConnectionFailing { error, description });
-                }
-                Ok(events)
-            }
-            _ => Err(refuse(s, "record a refresh failure")),
-        },
         Command::RequireReauthorization { error, description } => match s.status {
             Active | Expired => Ok(vec![Event::ReauthorizationRequired {
                 error: inert(&error, MAX_ERROR_CODE),
@@ -130,6 +100,65 @@ pub fn decide(state: Option<&State>, command: Command) -> Result<Vec<Event>, Dom
             _ if values.is_empty() => Ok(Vec::new()),
             _ => Ok(vec![Event::CallbackCaptured { values }]),
         },
+    }
+}
+
+/// The rules of keeping a connection's tokens: validations, workers' reports of refused tokens,
+/// refreshes and their failures (with the health events they start and end).
+fn upkeep(s: &State, command: Command) -> Result<Vec<Event>, DomainError> {
+    use Status::*;
+    match command {
+        Command::RecordValidation { valid, reason } => match s.status {
+            Active | Expired => Ok(vec![Event::Validated {
+                valid,
+                reason: inert_opt(reason, MAX_DESCRIPTION),
+            }]),
+            _ => Err(refuse(s, "validate")),
+        },
+        Command::RecordTokenRejected {
+            http_status,
+            provider_error,
+            token_version,
+            verdict,
+        } => match s.status {
+            Revoked | Deleted => Err(refuse(s, "record a rejected token")),
+            _ => Ok(vec![Event::TokenRejected {
+                http_status,
+                provider_error: inert_opt(provider_error, MAX_DESCRIPTION),
+                token_version,
+                verdict: inert(&verdict, MAX_ERROR_CODE),
+            }]),
+        },
+        Command::Refresh { tokens } => match s.status {
+            Active | Expired => Ok(recovered(s, vec![Event::Refreshed { tokens }])),
+            _ => Err(refuse(s, "refresh")),
+        },
+        Command::RecordRefreshFailure {
+            error,
+            description,
+            retryable,
+            retry_at,
+        } => match s.status {
+            Active | Expired => {
+                let error = inert(&error, MAX_ERROR_CODE);
+                let description = inert_opt(description, MAX_DESCRIPTION);
+                let mut events = vec![Event::RefreshFailed {
+                    error: error.clone(),
+                    description: description.clone(),
+                    retryable,
+                    retry_at,
+                    attempt: s.consecutive_failures.saturating_add(1),
+                }];
+                if s.failing_since.is_none() {
+                    events.push(Event::ConnectionFailing { error, description });
+                }
+                Ok(events)
+            }
+            _ => Err(refuse(s, "record a refresh failure")),
+        },
+        _ => Err(DomainError::InvalidTransition(
+            "not an upkeep command".to_owned(),
+        )),
     }
 }
 
@@ -403,6 +432,8 @@ pub fn apply(state: Option<State>, event: &Event, meta: &EventMeta) -> Option<St
             s.failing_since.get_or_insert(meta.occurred_at);
         }
         Event::ConnectionRecovered { .. } => s.failing_since = None,
+        // A report is kept in the log; what it led to is in the events after it.
+        Event::TokenRejected { .. } => {}
         Event::CallbackCaptured { values } => {
             s.captured = values.clone();
             keep_captured(&mut s);

@@ -249,6 +249,13 @@ pub enum Command {
         valid: bool,
         reason: Option<String>,
     },
+    /// A worker reported that the provider refused the token of `token_version`.
+    RecordTokenRejected {
+        http_status: u16,
+        provider_error: Option<String>,
+        token_version: u64,
+        verdict: String,
+    },
     StartAuthorization {
         authorization: PendingAuthorization,
     },
@@ -429,6 +436,16 @@ pub enum Event {
     ConnectionRecovered {
         failing_since: DateTime<Utc>,
     },
+    /// A worker (the event's actor) reported that the provider refused the token handed out at
+    /// `token_version`, with `http_status` and the provider's error; `verdict` is what Latchkey
+    /// found: `confirmed` (the provider no longer takes it: refreshed or marked), `not_confirmed`
+    /// (the provider takes it: nothing changed), or `refreshed` (no check configured: refreshed).
+    TokenRejected {
+        http_status: u16,
+        provider_error: Option<String>,
+        token_version: u64,
+        verdict: String,
+    },
     /// The authorization's start link was opened; the browser that opened it (its cookie's
     /// digest) alone may complete it.
     AuthorizationOpened {
@@ -481,6 +498,7 @@ impl Event {
             Self::RefreshTokenExpiring { .. } => "refresh_token_expiring",
             Self::ConnectionFailing { .. } => "connection_failing",
             Self::ConnectionRecovered { .. } => "connection_recovered",
+            Self::TokenRejected { .. } => "token_rejected",
             Self::AuthorizationOpened { .. } => "authorization_opened",
             Self::WebhookReceived { .. } => "webhook_received",
             Self::ActionReceived { .. } => "action_received",

@@ -16,6 +16,7 @@ use crate::connections::Connections;
 use crate::connections::authorize::{CallbackOutcome, CallbackParams, StartRequest};
 use crate::connections::connect::{ClientCredentialsRequest, PasswordRequest};
 use crate::connections::import::ImportRequest;
+use crate::connections::rejected::Rejection;
 use crate::connections::sessions::SessionRequest;
 use crate::error::AppError;
 use crate::inbound::Inbound;
@@ -164,6 +165,22 @@ impl ConnectionService for ConnectionApi {
         let credential = credential?;
         self.access.record(&caller.actor, input.id);
         Ok(Response::new(convert::credential_to_pb(credential)))
+    }
+
+    async fn report_token_rejected(
+        &self,
+        request: Request<pb::ReportTokenRejectedRequest>,
+    ) -> Result<Response<pb::ReportTokenRejectedResponse>, Status> {
+        let caller = self.auth.caller(&request, Role::Reader).await?;
+        let report: Rejection = checked(request)?;
+        let id = report.id;
+        let verdict = self.connections.report_rejected(&caller, report).await?;
+        let credential = self.connections.get_token(&caller, id, None).await?;
+        self.access.record(&caller.actor, id);
+        Ok(Response::new(pb::ReportTokenRejectedResponse {
+            verdict: super::report::verdict_to_pb(verdict) as i32,
+            credential: Some(convert::credential_to_pb(credential)),
+        }))
     }
 
     async fn refresh_token(

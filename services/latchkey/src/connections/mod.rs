@@ -22,6 +22,7 @@ mod oauth_state;
 pub mod queries;
 pub mod refresh;
 mod refusals;
+pub mod rejected;
 mod revoke;
 pub mod scheduler;
 pub mod sessions;
@@ -92,6 +93,8 @@ pub struct Connections {
     shutdown: CancellationToken,
     /// OAuth callbacks completing, or recently completed, in this process.
     callbacks: Arc<callback::Callbacks>,
+    /// Workers' reports of refused tokens: one check at a time per connection.
+    reports: Arc<rejected::Reports>,
 }
 
 /// Asked scopes must lie within the integration's `allowed_scopes`, when it sets them.
@@ -202,6 +205,7 @@ impl Connections {
             tasks,
             shutdown,
             callbacks: Arc::default(),
+            reports: Arc::default(),
         }
     }
 

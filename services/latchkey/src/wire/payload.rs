@@ -113,6 +113,17 @@ fn connection_payload(event: &connection::Event) -> Payload {
                 .map(|s| s.fingerprint.clone())
                 .unwrap_or_default(),
         }),
+        E::TokenRejected {
+            http_status,
+            provider_error,
+            token_version,
+            verdict,
+        } => Payload::TokenRejected(pb::TokenRejected {
+            http_status: u32::from(*http_status),
+            provider_error: text(provider_error),
+            token_version: *token_version,
+            verdict: verdict.clone(),
+        }),
         E::Refreshed { .. }
         | E::RefreshFailed { .. }
         | E::ReauthorizationRequired { .. }
