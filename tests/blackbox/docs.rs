@@ -174,3 +174,38 @@ fn the_events_page_names_every_event_type() {
         "docs/EVENTS.md does not describe {missing:?}"
     );
 }
+
+/// Every check docs/GUARANTEES.md names is a test that exists: `module::test` in
+/// `tests/blackbox/module.rs`, and the model it cites.
+#[test]
+fn every_check_the_guarantees_page_names_exists() {
+    let doc = std::fs::read_to_string(root().join("docs/GUARANTEES.md")).unwrap();
+    assert!(
+        root()
+            .join("crates/latchkey-domain/tests/model.rs")
+            .exists()
+    );
+    let mut named = 0;
+    let mut missing = Vec::new();
+    for quoted in doc.split('`').skip(1).step_by(2) {
+        let Some((module, test)) = quoted.split_once("::") else {
+            continue;
+        };
+        let is_name =
+            |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+        if !is_name(module) || !is_name(test) {
+            continue;
+        }
+        named += 1;
+        let file = root().join(format!("tests/blackbox/{module}.rs"));
+        let source = std::fs::read_to_string(&file).unwrap_or_default();
+        if !source.contains(&format!("fn {test}(")) {
+            missing.push(quoted.to_owned());
+        }
+    }
+    assert!(named >= 20, "the page names its checks ({named} found)");
+    assert!(
+        missing.is_empty(),
+        "docs/GUARANTEES.md names tests that do not exist: {missing:?}"
+    );
+}

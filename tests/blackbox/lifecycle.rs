@@ -307,8 +307,16 @@ async fn failures_are_classified_and_recorded() {
     assert!(refreshed.can_refresh && refreshed.next_refresh_at.is_some());
     let events = event_types(&server, &flaky).await;
     let types: Vec<_> = events.iter().map(|(t, _)| t.as_str()).collect();
-    assert_eq!(&types[types.len() - 2..], ["refresh_failed", "refreshed"]);
-    let failed: serde_json::Value = serde_json::from_str(&events[events.len() - 2].1).unwrap();
+    assert_eq!(
+        &types[types.len() - 4..],
+        [
+            "refresh_failed",
+            "connection_failing",
+            "refreshed",
+            "connection_recovered"
+        ]
+    );
+    let failed: serde_json::Value = serde_json::from_str(&events[events.len() - 4].1).unwrap();
     assert_eq!(failed["retryable"], true);
     assert_eq!(failed["attempt"], 1);
     assert!(failed["retry_at"].is_string());
@@ -344,7 +352,12 @@ async fn failures_are_classified_and_recorded() {
         "no attempt before Retry-After"
     );
     let events = event_types(&server, &limited).await;
-    let failed: serde_json::Value = serde_json::from_str(&events.last().unwrap().1).unwrap();
+    let (_, failed) = events
+        .iter()
+        .rev()
+        .find(|(t, _)| t == "refresh_failed")
+        .unwrap();
+    let failed: serde_json::Value = serde_json::from_str(failed).unwrap();
     let retry_at: chrono::DateTime<chrono::Utc> =
         failed["retry_at"].as_str().unwrap().parse().unwrap();
     assert!(
