@@ -14,6 +14,7 @@ mod docs;
 mod grants;
 mod helpers;
 mod holes;
+mod in_doubt;
 mod integrations;
 mod keys;
 mod lifecycle;

@@ -144,6 +144,7 @@ pub const EVENT_TYPES: &[&str] = &[
     "connection_failing",
     "connection_recovered",
     "token_rejected",
+    "refresh_token_still_active",
     "api_key_created",
     "api_key_revoked",
     "master_key_rotated",

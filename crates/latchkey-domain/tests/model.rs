@@ -29,6 +29,7 @@ fn config(reuse: RefreshTokenReuse, rotation: Rotation) -> Config {
         refreshes: 2,
         faults: 2,
         last_second: 3,
+        introspection: false,
         bug: None,
     }
 }
@@ -54,6 +55,23 @@ fn every_interleaving_of_two_replicas_with_two_faults_keeps_the_grant_or_records
                 );
                 assert!(report.states > 1000, "the walk went somewhere");
             }
+            Err(counterexample) => panic!("{reuse:?} with {rotation:?}: {counterexample}"),
+        }
+    }
+}
+
+#[test]
+fn with_introspection_a_refresh_token_in_doubt_is_sent_only_while_the_provider_takes_it() {
+    for (reuse, rotation) in MATCHED {
+        let asking = Config {
+            introspection: true,
+            ..config(reuse, rotation)
+        };
+        match check(&asking) {
+            Ok(report) => println!(
+                "{reuse:?} with {rotation:?}, introspecting: {} states, {} steps deep",
+                report.states, report.deepest
+            ),
             Err(counterexample) => panic!("{reuse:?} with {rotation:?}: {counterexample}"),
         }
     }

@@ -561,7 +561,11 @@ pub(crate) async fn introspect(
         addr: "127.0.0.1:0".parse().unwrap_or_else(|_| unreachable!()),
         shared: s,
     };
-    Json(json!({ "active": provider.accepts_access_token(&token) })).into_response()
+    let active = match form.get("token_type_hint").map(String::as_str) {
+        Some("refresh_token") => provider.accepts_refresh_token(&token),
+        _ => provider.accepts_access_token(&token),
+    };
+    Json(json!({ "active": active })).into_response()
 }
 
 pub(crate) async fn me(

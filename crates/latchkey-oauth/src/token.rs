@@ -358,11 +358,9 @@ impl ProviderClient {
         url: &Url,
         client: &ClientCredentials<'_>,
         token: &SecretString,
+        hint: &str,
     ) -> Result<bool, OAuthError> {
-        let mut form = vec![
-            ("token", token.expose_secret()),
-            ("token_type_hint", "access_token"),
-        ];
+        let mut form = vec![("token", token.expose_secret()), ("token_type_hint", hint)];
         let basic = self.client_auth(client, &mut form);
         let response = self.post_form(url, &form, basic).await?;
         read_introspection(response.status, response.retry_after, &response.body)

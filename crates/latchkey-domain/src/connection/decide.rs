@@ -49,6 +49,7 @@ pub fn decide(state: Option<&State>, command: Command) -> Result<Vec<Event>, Dom
         Command::Create { .. } => unreachable!("handled above"),
         Command::UpdateProfile { profile } => Ok(vec![Event::ConnectionUpdated { profile }]),
         command @ (Command::RecordValidation { .. }
+        | Command::ConfirmRefreshToken { .. }
         | Command::RecordTokenRejected { .. }
         | Command::Refresh { .. }
         | Command::RecordRefreshFailure { .. }) => upkeep(s, command),
@@ -114,6 +115,10 @@ fn upkeep(s: &State, command: Command) -> Result<Vec<Event>, DomainError> {
                 reason: inert_opt(reason, MAX_DESCRIPTION),
             }]),
             _ => Err(refuse(s, "validate")),
+        },
+        Command::ConfirmRefreshToken { sent_at } => match s.status {
+            Active | Expired => Ok(vec![Event::RefreshTokenStillActive { sent_at }]),
+            _ => Err(refuse(s, "confirm a refresh token")),
         },
         Command::RecordTokenRejected {
             http_status,
@@ -433,7 +438,7 @@ pub fn apply(state: Option<State>, event: &Event, meta: &EventMeta) -> Option<St
         }
         Event::ConnectionRecovered { .. } => s.failing_since = None,
         // A report is kept in the log; what it led to is in the events after it.
-        Event::TokenRejected { .. } => {}
+        Event::TokenRejected { .. } | Event::RefreshTokenStillActive { .. } => {}
         Event::CallbackCaptured { values } => {
             s.captured = values.clone();
             keep_captured(&mut s);

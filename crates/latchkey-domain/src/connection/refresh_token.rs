@@ -118,6 +118,31 @@ impl TokenState {
         }
     }
 
+    /// What the provider's introspection of the token in doubt (RFC 7662, `refresh_token` hint)
+    /// settles: still active, the send in doubt never rotated it, and it is sent as a first send;
+    /// not active (rotated, or the grant gone), it must not be sent, and the connection records
+    /// why.
+    pub fn introspected(
+        &self,
+        digest: &str,
+        active: bool,
+        now: DateTime<Utc>,
+    ) -> Result<Self, Interrupted> {
+        if active {
+            Ok(Self::Sending(Sent {
+                digest: digest.to_owned(),
+                since: now,
+            }))
+        } else {
+            Err(Interrupted {
+                description: "an earlier refresh got no answer after its refresh token was sent, \
+                              and the provider's introspection says that refresh token is no \
+                              longer active (rotated, or the grant is gone)"
+                    .to_owned(),
+            })
+        }
+    }
+
     /// How the call settled the token: `Issued` frees it; `Rejected` frees a token sent once, but
     /// not one sent again while in doubt (the provider refusing or never seeing the second send
     /// says nothing of the first, which it may have taken and rotated: the refresh protocol's
@@ -267,6 +292,17 @@ mod tests {
                 "{outcome:?}"
             );
         }
+    }
+
+    #[test]
+    fn refresh_token_in_doubt_the_provider_calls_active_is_sent_and_one_it_calls_inactive_is_not() {
+        let doubt = TokenState::InDoubt(sent("a", 30));
+        assert_eq!(
+            doubt.introspected("a", true, now()),
+            Ok(TokenState::Sending(sent("a", 0)))
+        );
+        let refused = doubt.introspected("a", false, now());
+        assert!(refused.is_err_and(|e| e.description.contains("introspection")));
     }
 
     #[test]

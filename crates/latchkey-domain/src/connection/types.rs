@@ -249,6 +249,10 @@ pub enum Command {
         valid: bool,
         reason: Option<String>,
     },
+    /// The refresh token in doubt since `sent_at` was introspected and the provider still takes it.
+    ConfirmRefreshToken {
+        sent_at: DateTime<Utc>,
+    },
     /// A worker reported that the provider refused the token of `token_version`.
     RecordTokenRejected {
         http_status: u16,
@@ -436,6 +440,11 @@ pub enum Event {
     ConnectionRecovered {
         failing_since: DateTime<Utc>,
     },
+    /// The refresh token left in doubt by a send at `sent_at` (its answer lost) was introspected
+    /// at the provider, which still takes it: it is sent again instead of asking the customer.
+    RefreshTokenStillActive {
+        sent_at: DateTime<Utc>,
+    },
     /// A worker (the event's actor) reported that the provider refused the token handed out at
     /// `token_version`, with `http_status` and the provider's error; `verdict` is what Latchkey
     /// found: `confirmed` (the provider no longer takes it: refreshed or marked), `not_confirmed`
@@ -499,6 +508,7 @@ impl Event {
             Self::ConnectionFailing { .. } => "connection_failing",
             Self::ConnectionRecovered { .. } => "connection_recovered",
             Self::TokenRejected { .. } => "token_rejected",
+            Self::RefreshTokenStillActive { .. } => "refresh_token_still_active",
             Self::AuthorizationOpened { .. } => "authorization_opened",
             Self::WebhookReceived { .. } => "webhook_received",
             Self::ActionReceived { .. } => "action_received",

@@ -47,6 +47,9 @@ pub struct Config {
     pub faults: u8,
     /// The clock's last second (ticks move it; leases and graces count in it).
     pub last_second: u8,
+    /// The integration introspects tokens: a refresh token in doubt is asked about (RFC 7662)
+    /// before it is given up.
+    pub introspection: bool,
     pub bug: Option<Bug>,
 }
 
@@ -530,7 +533,25 @@ impl World {
             _ => TokenState::found(left),
         };
         let transit = Duration::seconds(i64::from(TRANSIT));
-        match found.send(&digest(held), config.reuse, self.now(), transit) {
+        let mut asked = String::new();
+        let decision = match found.send(&digest(held), config.reuse, self.now(), transit) {
+            // The integration introspects: the provider is asked about the token in doubt.
+            Err(_) if config.introspection => {
+                let p = &self.provider;
+                let active = p.revoked.is_none() && held == p.current;
+                asked =
+                    format!("replica {r} introspects refresh token {held} (active: {active}); ");
+                let verdict = found.introspected(&digest(held), active, self.now());
+                if verdict.is_ok()
+                    && let Some(sent_at) = found.sent().map(|sent| sent.since)
+                {
+                    self.record(Command::ConfirmRefreshToken { sent_at });
+                }
+                verdict
+            }
+            other => other,
+        };
+        let label = match decision {
             Err(interrupted) => {
                 self.record(Command::RequireReauthorization {
                     error: "refresh_interrupted".to_owned(),
@@ -559,7 +580,8 @@ impl World {
                 };
                 format!("replica {r} notes refresh token {held} as sent")
             }
-        }
+        };
+        format!("{asked}{label}")
     }
 
     /// The answer settled: new tokens committed on the latest state (retried until they hold, so

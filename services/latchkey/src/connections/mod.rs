@@ -18,6 +18,7 @@ mod client;
 pub mod connect;
 mod flight;
 pub mod import;
+mod in_doubt;
 mod oauth_state;
 pub mod queries;
 pub mod refresh;

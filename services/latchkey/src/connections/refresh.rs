@@ -328,18 +328,27 @@ impl Connections {
             state.grant_type,
         ) {
             (Some(sealed), _, _) => {
-                let sending = TokenState::found(left)
-                    .send(
-                        &digest(sealed),
-                        config.refresh.refresh_token_reuse,
-                        Utc::now(),
-                        self.refresh.call_timeout,
-                    )
-                    .map_err(|interrupted| Unprepared::Interrupted(interrupted.description))?;
                 let token = self
                     .open_connection_secret(id, Field::RefreshToken, sealed)
                     .await
                     .map_err(Unprepared::Failed)?;
+                let found = TokenState::found(left);
+                let sending = match found.send(
+                    &digest(sealed),
+                    config.refresh.refresh_token_reuse,
+                    Utc::now(),
+                    self.refresh.call_timeout,
+                ) {
+                    Ok(sending) => sending,
+                    // In doubt and not to be sent blindly: the provider may say whether it
+                    // still takes it.
+                    Err(interrupted) => {
+                        let held = digest(sealed);
+                        let doubt = (&found, held.as_str(), &token, interrupted);
+                        self.ask_about_doubt(state, integration, &client, doubt)
+                            .await?
+                    }
+                };
                 (GrantKind::RefreshToken(token), sending)
             }
             (None, Some(GrantCredentials::ClientCredentials { .. }), _)
@@ -437,7 +446,7 @@ impl Prepared {
 }
 
 /// Why nothing is sent.
-enum Unprepared {
+pub(super) enum Unprepared {
     /// The refresh token is in doubt and may not be sent again.
     Interrupted(String),
     /// There is nothing to refresh with.

@@ -43,7 +43,7 @@ impl Connections {
             latchkey_domain::TokenValidation::Introspection { url } => {
                 let client = self.integration_client(&integration, config).await?;
                 self.provider
-                    .introspect(&url.url(), &client.credentials(), &token)
+                    .introspect(&url.url(), &client.credentials(), &token, "access_token")
                     .await
                     .map(|active| (active, (!active).then(|| "inactive".to_owned())))
             }

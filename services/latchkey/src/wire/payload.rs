@@ -124,6 +124,11 @@ fn connection_payload(event: &connection::Event) -> Payload {
             token_version: *token_version,
             verdict: verdict.clone(),
         }),
+        E::RefreshTokenStillActive { sent_at } => {
+            Payload::RefreshTokenStillActive(pb::RefreshTokenStillActive {
+                sent_at: Some(timestamp(*sent_at)),
+            })
+        }
         E::Refreshed { .. }
         | E::RefreshFailed { .. }
         | E::ReauthorizationRequired { .. }
