@@ -25,6 +25,7 @@ mod refresh_faults;
 mod rejected;
 mod relay;
 mod relay_faults;
+mod revocations;
 mod scale;
 mod server;
 mod tls;

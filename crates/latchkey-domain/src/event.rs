@@ -145,6 +145,7 @@ pub const EVENT_TYPES: &[&str] = &[
     "connection_recovered",
     "token_rejected",
     "refresh_token_still_active",
+    "revocation_retried",
     "api_key_created",
     "api_key_revoked",
     "master_key_rotated",

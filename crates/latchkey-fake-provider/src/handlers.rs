@@ -533,6 +533,11 @@ pub(crate) async fn revoke(
     }
     let token = form.get("token").cloned().unwrap_or_default();
     let mut inner = s.lock();
+    if let Some(status) = inner.quirks.revocation_status {
+        return StatusCode::from_u16(status)
+            .unwrap_or(StatusCode::SERVICE_UNAVAILABLE)
+            .into_response();
+    }
     inner
         .revocations
         .push((token.clone(), form.get("token_type_hint").cloned()));

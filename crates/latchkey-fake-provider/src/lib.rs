@@ -102,6 +102,8 @@ pub struct Quirks {
     pub omit_code: bool,
     /// Issue no refresh tokens (authorization code and password grants).
     pub no_refresh_token: bool,
+    /// Answer revocation requests with this status and revoke nothing (an outage).
+    pub revocation_status: Option<u16>,
     /// How long each token request takes (to make concurrency observable).
     pub token_delay: std::time::Duration,
     /// How long the answer to a token request is held back after the request was processed
@@ -141,6 +143,7 @@ impl Default for Quirks {
             deny_consent: false,
             omit_code: false,
             no_refresh_token: false,
+            revocation_status: None,
             token_delay: std::time::Duration::ZERO,
             answer_delay: std::time::Duration::ZERO,
             reuse_grace: std::time::Duration::ZERO,

@@ -404,6 +404,37 @@ pub struct SeenDelivery {
 /// alone): the delivery's events, appended in between, are committed durably, which makes the
 /// claim before them durable too; a mark lost to a database crash leaves a claim that lapses, and
 /// the provider's next attempt is recorded again.
+/// Revocations to try again: the provider did not confirm them (no answer, 5xx, 429).
+#[async_trait]
+pub trait RevocationOutbox: Send + Sync + std::fmt::Debug + 'static {
+    /// Puts `connection` in the outbox (or keeps it there), first due at `next_at`.
+    async fn revocation_pending(
+        &self,
+        connection: ConnectionId,
+        now: DateTime<Utc>,
+        next_at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+
+    /// Takes up to `limit` revocations due at `now`, each pushed to `hold_until` so no other
+    /// replica takes it meanwhile: (connection, since, attempts so far).
+    async fn take_due_revocations(
+        &self,
+        now: DateTime<Utc>,
+        hold_until: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<(ConnectionId, DateTime<Utc>, u32)>, StoreError>;
+
+    /// One more attempt failed: next due at `next_at`.
+    async fn revocation_retry(
+        &self,
+        connection: ConnectionId,
+        next_at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+
+    /// Confirmed, or given up: out of the outbox.
+    async fn revocation_done(&self, connection: ConnectionId) -> Result<(), StoreError>;
+}
+
 #[async_trait]
 pub trait WebhookDeliveries: Send + Sync + std::fmt::Debug + 'static {
     /// Claims `delivery_id` of `integration` at `now`: fresh when unseen since `seen_after`, or
@@ -470,6 +501,7 @@ pub trait EventStore:
     + AccessLog
     + Archive
     + WebhookDeliveries
+    + RevocationOutbox
 {
     /// Waits for in-flight queries and closes the connections; later calls fail.
     async fn close(&self);

@@ -1624,6 +1624,38 @@ async fn connections_filter_by_failing(h: &Harness) {
     assert_eq!(list(healthy).await.len(), 3);
 }
 
+async fn revocations_wait_in_the_outbox_until_done_one_taker_at_a_time(h: &Harness) {
+    let (a, b) = (ConnectionId::new_v7(), ConnectionId::new_v7());
+    let now = Utc::now().trunc_subsecs(6);
+    h.store.revocation_pending(a, now, now).await.unwrap();
+    h.store
+        .revocation_pending(b, now, now + Duration::hours(1))
+        .await
+        .unwrap();
+    let hold = now + Duration::seconds(30);
+    let taken = h.store.take_due_revocations(now, hold, 10).await.unwrap();
+    assert_eq!(taken, [(a, now, 1)], "the due one, its first attempt");
+    assert!(
+        h.store
+            .take_due_revocations(now, hold, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "held for its taker"
+    );
+    h.store.revocation_retry(a, now).await.unwrap();
+    let again = h.store.take_due_revocations(now, hold, 10).await.unwrap();
+    assert_eq!(again, [(a, now, 2)]);
+    h.store.revocation_done(a).await.unwrap();
+    let later = now + Duration::hours(2);
+    let taken = h
+        .store
+        .take_due_revocations(later, later + Duration::seconds(30), 10)
+        .await
+        .unwrap();
+    assert_eq!(taken, [(b, now, 1)], "a is done; b came due");
+}
+
 async fn connections_are_due_for_validation_by_their_last_check(h: &Harness) {
     let integration = IntegrationId::new_v7();
     let create = |id: ConnectionId| -> DomainEvent {
@@ -2378,6 +2410,7 @@ conformance_suite!(
     connections_filter_by_labels,
     connections_filter_by_provider_account,
     connections_filter_by_failing,
+    revocations_wait_in_the_outbox_until_done_one_taker_at_a_time,
     connections_are_due_for_validation_by_their_last_check,
     api_keys_and_master_keys_leave_events_in_the_system_keys_stream,
     token_reads_are_recorded_in_the_log_and_the_table_together,

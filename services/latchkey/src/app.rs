@@ -24,6 +24,7 @@ use crate::audit::Audit;
 use crate::auth::Authenticator;
 use crate::cache::ProjectionCache;
 use crate::config::{Config, Storage};
+use crate::connections::revocations::run_revocation_retries;
 use crate::connections::scheduler::{RefresherSettings, run_refresher, run_validator};
 use crate::connections::{ConnectionSettings, Connections};
 use crate::integrations::Integrations;
@@ -371,6 +372,11 @@ impl App {
         if let Some(tick) = self.tasks.validation_tick {
             background.spawn(run_validator(connections.clone(), tick, stop.clone()));
         }
+        background.spawn(run_revocation_retries(
+            connections.clone(),
+            Duration::from_secs(1),
+            stop.clone(),
+        ));
         if let Some(hearing) = store.hear_other_replicas() {
             let stop = stop.clone();
             background.spawn(async move {

@@ -78,6 +78,19 @@ pub fn decide(state: Option<&State>, command: Command) -> Result<Vec<Event>, Dom
             Revoked => Err(refuse(s, "revoke")),
             _ => Ok(vec![Event::Revoked { reason, provider }]),
         },
+        Command::RecordRevocationRetry {
+            provider,
+            attempt,
+            gave_up,
+        } => match s.status {
+            Revoked => Ok(vec![Event::RevocationRetried {
+                confirmed: super::revocation_confirmed(&provider),
+                provider,
+                attempt,
+                gave_up,
+            }]),
+            _ => Err(refuse(s, "retry a revocation")),
+        },
         Command::Delete => Ok(vec![Event::Deleted {}]),
         Command::SetParameters { values } => match s.status {
             Revoked => Err(refuse(s, "set parameters")),
@@ -438,7 +451,9 @@ pub fn apply(state: Option<State>, event: &Event, meta: &EventMeta) -> Option<St
         }
         Event::ConnectionRecovered { .. } => s.failing_since = None,
         // A report is kept in the log; what it led to is in the events after it.
-        Event::TokenRejected { .. } | Event::RefreshTokenStillActive { .. } => {}
+        Event::TokenRejected { .. }
+        | Event::RefreshTokenStillActive { .. }
+        | Event::RevocationRetried { .. } => {}
         Event::CallbackCaptured { values } => {
             s.captured = values.clone();
             keep_captured(&mut s);

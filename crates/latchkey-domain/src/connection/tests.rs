@@ -795,3 +795,20 @@ fn imported_tokens_make_a_new_connection_active_and_never_overwrite_one() {
         );
     }
 }
+
+#[test]
+fn revocation_given_no_answer_a_5xx_or_a_429_is_unconfirmed_and_any_other_answer_confirms_it() {
+    let outcome = |status: Option<u16>| RevocationOutcome {
+        token_type_hint: "refresh_token".to_owned(),
+        status,
+        error: None,
+    };
+    assert!(revocation_confirmed(&[outcome(Some(200)), outcome(Some(400))]));
+    for unconfirmed in [None, Some(503), Some(500), Some(429)] {
+        assert!(
+            !revocation_confirmed(&[outcome(Some(200)), outcome(unconfirmed)]),
+            "{unconfirmed:?}"
+        );
+    }
+    assert!(revocation_confirmed(&[]), "nothing asked, nothing to retry");
+}

@@ -208,6 +208,19 @@ pub struct RevocationOutcome {
     pub error: Option<String>,
 }
 
+/// Whether the provider confirmed every revocation request: it answered, and not with a 5xx or
+/// a 429 (RFC 7009 §2.2: 200 even for a token already invalid; a 503 asks to try again). An
+/// unconfirmed revocation is tried again until the provider confirms it or [`REVOCATION_HORIZON`]
+/// passes.
+pub fn revocation_confirmed(outcomes: &[RevocationOutcome]) -> bool {
+    outcomes
+        .iter()
+        .all(|o| o.status.is_some_and(|s| s < 500 && s != 429))
+}
+
+/// How long an unconfirmed revocation is tried again.
+pub const REVOCATION_HORIZON: chrono::Duration = chrono::Duration::hours(72);
+
 /// The outcome of the last check of the token at the provider.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LastValidation {
@@ -309,6 +322,12 @@ pub enum Command {
     Revoke {
         reason: String,
         provider: Vec<RevocationOutcome>,
+    },
+    /// A revocation the provider had not confirmed, tried again (attempt `attempt`).
+    RecordRevocationRetry {
+        provider: Vec<RevocationOutcome>,
+        attempt: u32,
+        gave_up: bool,
     },
     Delete,
     /// The connection's parameters (`{shop}`…), checked against the integration's declarations
@@ -445,6 +464,14 @@ pub enum Event {
     RefreshTokenStillActive {
         sent_at: DateTime<Utc>,
     },
+    /// A revocation the provider had not confirmed was tried again: its answers, whether they
+    /// confirm it, and whether the horizon passed with no confirmation (no more tries).
+    RevocationRetried {
+        provider: Vec<RevocationOutcome>,
+        attempt: u32,
+        confirmed: bool,
+        gave_up: bool,
+    },
     /// A worker (the event's actor) reported that the provider refused the token handed out at
     /// `token_version`, with `http_status` and the provider's error; `verdict` is what Latchkey
     /// found: `confirmed` (the provider no longer takes it: refreshed or marked), `not_confirmed`
@@ -508,6 +535,7 @@ impl Event {
             Self::ConnectionFailing { .. } => "connection_failing",
             Self::ConnectionRecovered { .. } => "connection_recovered",
             Self::TokenRejected { .. } => "token_rejected",
+            Self::RevocationRetried { .. } => "revocation_retried",
             Self::RefreshTokenStillActive { .. } => "refresh_token_still_active",
             Self::AuthorizationOpened { .. } => "authorization_opened",
             Self::WebhookReceived { .. } => "webhook_received",

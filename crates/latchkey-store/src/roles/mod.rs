@@ -8,6 +8,7 @@ mod keys;
 mod log;
 mod projections;
 mod relay;
+mod revocations;
 mod schedule;
 
 use async_trait::async_trait;

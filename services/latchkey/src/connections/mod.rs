@@ -24,6 +24,7 @@ pub mod queries;
 pub mod refresh;
 mod refusals;
 pub mod rejected;
+pub mod revocations;
 mod revoke;
 pub mod scheduler;
 pub mod sessions;

@@ -4,8 +4,8 @@
 
 use chrono::Utc;
 use latchkey_crypto::Field;
-use latchkey_domain::connection::{self, RevocationOutcome};
-use latchkey_domain::{ConnectionId, StreamId};
+use latchkey_domain::connection::{self, RevocationOutcome, refresh};
+use latchkey_domain::{ConnectionId, Sealed, StreamId, integration};
 
 use super::Connections;
 use crate::callers::Caller;
@@ -29,53 +29,14 @@ impl Connections {
             return Ok(state);
         }
         let integration = self.integration_state(state.integration_id).await?;
-        let config = &*super::configured(&integration.config, &state.url_values())?;
-        let mut outcomes: Vec<RevocationOutcome> = Vec::new();
-        if let Some(revocation_url) = &config.endpoints.revocation_url {
-            let client = self.connection_client(&state, &integration, config).await?;
-            let url = revocation_url.url();
-            if let Some(shape) = &config.endpoints.revocation {
-                let (field, sealed) = match shape.token.as_str() {
-                    "refresh_token" => (Field::RefreshToken, state.refresh_token.as_ref()),
-                    _ => (Field::AccessToken, state.access_token.as_ref()),
-                };
-                if let Some(sealed) = sealed {
-                    let token = self.open_connection_secret(id, field, sealed).await?;
-                    outcomes.push(
-                        self.provider
-                            .revoke_shaped(
-                                revocation_url.as_str(),
-                                shape,
-                                &client.credentials(),
-                                &token,
-                            )
-                            .await,
-                    );
-                }
-            } else if let Some(sealed) = &state.refresh_token {
-                let token = self
-                    .open_connection_secret(id, Field::RefreshToken, sealed)
-                    .await?;
-                outcomes.push(
-                    self.provider
-                        .revoke(&url, &client.credentials(), &token, "refresh_token")
-                        .await,
-                );
-            }
-            if let Some(sealed) = state
-                .access_token
-                .as_ref()
-                .filter(|_| config.endpoints.revocation.is_none())
-            {
-                let token = self
-                    .open_connection_secret(id, Field::AccessToken, sealed)
-                    .await?;
-                outcomes.push(
-                    self.provider
-                        .revoke(&url, &client.credentials(), &token, "access_token")
-                        .await,
-                );
-            }
+        let held = (state.refresh_token.as_ref(), state.access_token.as_ref());
+        let outcomes = self.revoke_at_provider(&state, &integration, held).await?;
+        if !connection::revocation_confirmed(&outcomes) {
+            // In the outbox before the event: a crash between the two leaves a row whose
+            // connection is not revoked (dropped when found), never a revocation not retried.
+            let now = Utc::now();
+            let first = now + refresh::retry_wait(1, None, super::jitter());
+            self.store.revocation_pending(id, now, first).await?;
         }
         let now = Utc::now();
         let events = connection::decide(
@@ -90,6 +51,56 @@ impl Connections {
             .await?;
         tracing::info!(connection_id = %id, "connection revoked");
         Ok(revoked)
+    }
+
+    /// Asks the provider to revoke `held` (refresh token, access token) as the integration says
+    /// (RFC 7009: refresh token first, then access token; or the integration's own request
+    /// shape): what it answered to each request. Nothing when it has no revocation endpoint.
+    pub(super) async fn revoke_at_provider(
+        &self,
+        state: &connection::State,
+        integration: &integration::State,
+        (refresh_token, access_token): (Option<&Sealed>, Option<&Sealed>),
+    ) -> Result<Vec<RevocationOutcome>, AppError> {
+        let id = state.id;
+        let config = &*super::configured(&integration.config, &state.url_values())?;
+        let mut outcomes: Vec<RevocationOutcome> = Vec::new();
+        let Some(revocation_url) = &config.endpoints.revocation_url else {
+            return Ok(outcomes);
+        };
+        let client = self.connection_client(state, integration, config).await?;
+        let url = revocation_url.url();
+        if let Some(shape) = &config.endpoints.revocation {
+            let (field, sealed) = match shape.token.as_str() {
+                "refresh_token" => (Field::RefreshToken, refresh_token),
+                _ => (Field::AccessToken, access_token),
+            };
+            if let Some(sealed) = sealed {
+                let token = self.open_connection_secret(id, field, sealed).await?;
+                let credentials = client.credentials();
+                let shaped = revocation_url.as_str();
+                outcomes.push(
+                    self.provider
+                        .revoke_shaped(shaped, shape, &credentials, &token)
+                        .await,
+                );
+            }
+            return Ok(outcomes);
+        }
+        for (field, hint, sealed) in [
+            (Field::RefreshToken, "refresh_token", refresh_token),
+            (Field::AccessToken, "access_token", access_token),
+        ] {
+            if let Some(sealed) = sealed {
+                let token = self.open_connection_secret(id, field, sealed).await?;
+                outcomes.push(
+                    self.provider
+                        .revoke(&url, &client.credentials(), &token, hint)
+                        .await,
+                );
+            }
+        }
+        Ok(outcomes)
     }
 
     /// Deletes a connection: revokes its grant at the provider first (where it has tokens and the

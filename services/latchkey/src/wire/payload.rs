@@ -88,14 +88,18 @@ fn connection_payload(event: &connection::Event) -> Payload {
         }
         E::Revoked { reason, provider } => Payload::Revoked(pb::Revoked {
             reason: reason.clone(),
-            provider: provider
-                .iter()
-                .map(|p| pb::RevocationAnswer {
-                    token_type_hint: p.token_type_hint.clone(),
-                    status: p.status.map(u32::from).unwrap_or_default(),
-                    error: text(&p.error),
-                })
-                .collect(),
+            provider: answers(provider),
+        }),
+        E::RevocationRetried {
+            provider,
+            attempt,
+            confirmed,
+            gave_up,
+        } => Payload::RevocationRetried(pb::RevocationRetried {
+            provider: answers(provider),
+            attempt: *attempt,
+            confirmed: *confirmed,
+            gave_up: *gave_up,
         }),
         E::Deleted {} => Payload::Deleted(pb::Deleted {}),
         E::ParametersSet { values } => Payload::ParametersSet(pb::ParametersSet {
@@ -113,23 +117,9 @@ fn connection_payload(event: &connection::Event) -> Payload {
                 .map(|s| s.fingerprint.clone())
                 .unwrap_or_default(),
         }),
-        E::TokenRejected {
-            http_status,
-            provider_error,
-            token_version,
-            verdict,
-        } => Payload::TokenRejected(pb::TokenRejected {
-            http_status: u32::from(*http_status),
-            provider_error: text(provider_error),
-            token_version: *token_version,
-            verdict: verdict.clone(),
-        }),
-        E::RefreshTokenStillActive { sent_at } => {
-            Payload::RefreshTokenStillActive(pb::RefreshTokenStillActive {
-                sent_at: Some(timestamp(*sent_at)),
-            })
-        }
-        E::Refreshed { .. }
+        E::TokenRejected { .. }
+        | E::RefreshTokenStillActive { .. }
+        | E::Refreshed { .. }
         | E::RefreshFailed { .. }
         | E::ReauthorizationRequired { .. }
         | E::Expired {}
@@ -182,8 +172,36 @@ fn refresh_payload(event: &connection::Event) -> Option<Payload> {
                 failing_since: Some(timestamp(*failing_since)),
             })
         }
+        E::TokenRejected {
+            http_status,
+            provider_error,
+            token_version,
+            verdict,
+        } => Payload::TokenRejected(pb::TokenRejected {
+            http_status: u32::from(*http_status),
+            provider_error: text(provider_error),
+            token_version: *token_version,
+            verdict: verdict.clone(),
+        }),
+        E::RefreshTokenStillActive { sent_at } => {
+            Payload::RefreshTokenStillActive(pb::RefreshTokenStillActive {
+                sent_at: Some(timestamp(*sent_at)),
+            })
+        }
         _ => return None,
     })
+}
+
+/// What the provider answered to each revocation request.
+fn answers(provider: &[connection::RevocationOutcome]) -> Vec<pb::RevocationAnswer> {
+    provider
+        .iter()
+        .map(|p| pb::RevocationAnswer {
+            token_type_hint: p.token_type_hint.clone(),
+            status: p.status.map(u32::from).unwrap_or_default(),
+            error: text(&p.error),
+        })
+        .collect()
 }
 
 /// A delivery on the wire, its body left out (it is sealed in the log).
