@@ -803,7 +803,10 @@ fn revocation_given_no_answer_a_5xx_or_a_429_is_unconfirmed_and_any_other_answer
         status,
         error: None,
     };
-    assert!(revocation_confirmed(&[outcome(Some(200)), outcome(Some(400))]));
+    assert!(revocation_confirmed(&[
+        outcome(Some(200)),
+        outcome(Some(400))
+    ]));
     for unconfirmed in [None, Some(503), Some(500), Some(429)] {
         assert!(
             !revocation_confirmed(&[outcome(Some(200)), outcome(unconfirmed)]),
