@@ -8,9 +8,9 @@
 //! connection was headed without asking.
 
 use chrono::Utc;
+use latchkey_crypto::Field;
 use latchkey_domain::connection::refresh_token::{Interrupted, TokenState};
-use latchkey_domain::{TokenValidation, connection, integration};
-use secrecy::SecretString;
+use latchkey_domain::{Sealed, TokenValidation, connection, integration};
 
 use super::Connections;
 use super::client::Client;
@@ -18,9 +18,9 @@ use super::refresh::Unprepared;
 use crate::callers::Caller;
 use crate::error::AppError;
 
-/// The token state found, the held refresh token's digest and the token itself, and why it may
+/// The token state found, the held refresh token's digest and the sealed token, and why it may
 /// not be sent blindly.
-pub(super) type Doubt<'a> = (&'a TokenState, &'a str, &'a SecretString, Interrupted);
+pub(super) type Doubt<'a> = (&'a TokenState, &'a str, &'a Sealed, Interrupted);
 
 impl Connections {
     /// The token state to send with, if the provider says the token in doubt is still active.
@@ -29,7 +29,7 @@ impl Connections {
         state: &connection::State,
         integration: &integration::State,
         client: &Client,
-        (found, digest, token, interrupted): Doubt<'_>,
+        (found, digest, sealed, interrupted): Doubt<'_>,
     ) -> Result<TokenState, Unprepared> {
         let Some(TokenValidation::Introspection { url }) = &integration.config.checks.validation
         else {
@@ -38,9 +38,13 @@ impl Connections {
         let Some(sent_at) = found.sent().map(|sent| sent.since) else {
             return Err(Unprepared::Interrupted(interrupted.description));
         };
+        let token = self
+            .open_connection_secret(state.id, Field::RefreshToken, sealed)
+            .await
+            .map_err(Unprepared::Failed)?;
         let active = self
             .provider
-            .introspect(&url.url(), &client.credentials(), token, "refresh_token")
+            .introspect(&url.url(), &client.credentials(), &token, "refresh_token")
             .await
             .map_err(|e| {
                 tracing::warn!(connection_id = %state.id, error = %e, "introspecting a refresh token in doubt failed; it stays in doubt");

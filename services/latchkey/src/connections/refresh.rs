@@ -328,13 +328,10 @@ impl Connections {
             state.grant_type,
         ) {
             (Some(sealed), _, _) => {
-                let token = self
-                    .open_connection_secret(id, Field::RefreshToken, sealed)
-                    .await
-                    .map_err(Unprepared::Failed)?;
                 let found = TokenState::found(left);
+                let held = digest(sealed);
                 let sending = match found.send(
-                    &digest(sealed),
+                    &held,
                     config.refresh.refresh_token_reuse,
                     Utc::now(),
                     self.refresh.call_timeout,
@@ -343,12 +340,15 @@ impl Connections {
                     // In doubt and not to be sent blindly: the provider may say whether it
                     // still takes it.
                     Err(interrupted) => {
-                        let held = digest(sealed);
-                        let doubt = (&found, held.as_str(), &token, interrupted);
+                        let doubt = (&found, held.as_str(), sealed, interrupted);
                         self.ask_about_doubt(state, integration, &client, doubt)
                             .await?
                     }
                 };
+                let token = self
+                    .open_connection_secret(id, Field::RefreshToken, sealed)
+                    .await
+                    .map_err(Unprepared::Failed)?;
                 (GrantKind::RefreshToken(token), sending)
             }
             (None, Some(GrantCredentials::ClientCredentials { .. }), _)
