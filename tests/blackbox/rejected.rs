@@ -100,14 +100,13 @@ async fn a_refused_token_reported_by_a_worker_is_checked_once_and_replaced_or_ma
     let (first, version) = token(&server, &id).await;
     let checks = introspections(&provider);
 
-    // A hundred workers report the good token at once: one check, one record, nothing changed.
+    // A hundred workers report the good token at once (over one channel, as a worker pool's
+    // client would send them): one check, one record, nothing changed.
+    let client = server.connections().await;
     let reports: Vec<_> = (0..100)
         .map(|_| {
-            let (addr, id) = (server.grpc_addr, id.clone());
+            let (mut client, id) = (client.clone(), id.clone());
             tokio::spawn(async move {
-                let mut client = latchkey_proto::v1::connection_service_client::ConnectionServiceClient::connect(format!("http://{addr}"))
-                    .await
-                    .unwrap();
                 client
                     .report_token_rejected(ReportTokenRejectedRequest {
                         connection_id: id,
