@@ -303,6 +303,28 @@ pub async fn http_get(addr: SocketAddr, path: &str) -> std::io::Result<(u16, Str
     Ok((status, body))
 }
 
+/// A connection's events, oldest first, as `GetHistory` streams them.
+pub async fn history(server: &Server, connection_id: &str) -> Vec<latchkey_proto::v1::Event> {
+    use latchkey_proto::v1::{GetHistoryRequest, get_history_request};
+    let mut stream = server
+        .audit()
+        .await
+        .get_history(GetHistoryRequest {
+            stream: Some(get_history_request::Stream::ConnectionId(
+                connection_id.to_owned(),
+            )),
+            from_version: 1,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let mut events = Vec::new();
+    while let Some(event) = stream.message().await.unwrap() {
+        events.push(event);
+    }
+    events
+}
+
 /// Asks `check` every 50 ms until it holds, for at most `within`; a test waits for what it
 /// expects instead of sleeping for it. Panics naming `what` when it never holds.
 pub async fn wait_until<F, Fut>(what: &str, within: Duration, mut check: F)

@@ -7,13 +7,12 @@ use std::time::Duration;
 
 use latchkey_fake_provider::{FakeProvider, ProviderConfig, Quirks};
 use latchkey_proto::v1::{
-    ConnectionStatus, GetConnectionRequest, GetHistoryRequest, RefreshTokenRequest,
-    TokenValidation, get_history_request,
+    ConnectionStatus, GetConnectionRequest, RefreshTokenRequest, TokenValidation,
 };
 use tonic::Code;
 
 use crate::helpers::{LOOPBACK, NO_REFRESHER, connect, integration, password_integration};
-use crate::helpers::{Mode, Server};
+use crate::helpers::{Mode, Server, history};
 
 async fn refresh(server: &Server, id: &str) -> Result<(), tonic::Status> {
     server
@@ -40,21 +39,11 @@ async fn connection(server: &Server, id: &str) -> latchkey_proto::v1::Connection
 }
 
 async fn types(server: &Server, id: &str) -> Vec<String> {
-    let mut stream = server
-        .audit()
+    history(server, id)
         .await
-        .get_history(GetHistoryRequest {
-            stream: Some(get_history_request::Stream::ConnectionId(id.to_owned())),
-            from_version: 1,
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    let mut seen = Vec::new();
-    while let Some(e) = stream.message().await.unwrap() {
-        seen.push(e.r#type);
-    }
-    seen
+        .into_iter()
+        .map(|e| e.r#type)
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

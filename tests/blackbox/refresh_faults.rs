@@ -7,9 +7,8 @@ use std::time::Duration;
 use latchkey_fake_provider::{ExpiresIn, FakeProvider, ProviderConfig, Quirks};
 use latchkey_proto::v1::connection_service_client::ConnectionServiceClient;
 use latchkey_proto::v1::{
-    ConnectionHealth, ConnectionProfile, ConnectionStatus, GetConnectionRequest, GetHistoryRequest,
-    GetTokenRequest, IntegrationConfig, ListConnectionsRequest, RefreshTokenRequest,
-    UpdateConnectionRequest, get_history_request,
+    ConnectionHealth, ConnectionProfile, ConnectionStatus, GetConnectionRequest, GetTokenRequest,
+    IntegrationConfig, ListConnectionsRequest, RefreshTokenRequest, UpdateConnectionRequest,
 };
 use tonic::Code;
 use tonic::transport::Channel;
@@ -824,20 +823,11 @@ async fn sigterm_does_not_wait_on_a_dead_replicas_lease() {
 
 /// The event types of a connection's stream, in order.
 async fn types(server: &Server, id: &str) -> Vec<String> {
-    let mut audit = server.audit().await;
-    let mut history = audit
-        .get_history(GetHistoryRequest {
-            stream: Some(get_history_request::Stream::ConnectionId(id.to_owned())),
-            from_version: 1,
-        })
+    crate::helpers::history(server, id)
         .await
-        .unwrap()
-        .into_inner();
-    let mut seen = Vec::new();
-    while let Some(e) = history.message().await.unwrap() {
-        seen.push(e.r#type);
-    }
-    seen
+        .into_iter()
+        .map(|e| e.r#type)
+        .collect()
 }
 
 async fn by_health(

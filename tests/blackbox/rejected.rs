@@ -5,13 +5,13 @@
 use latchkey_fake_provider::{FakeProvider, ProviderConfig};
 use latchkey_proto::v1::report_token_rejected_response::Verdict;
 use latchkey_proto::v1::{
-    ConnectionStatus, GetConnectionRequest, GetHistoryRequest, GetTokenRequest,
-    ReportTokenRejectedRequest, TokenValidation, get_history_request,
+    ConnectionStatus, GetConnectionRequest, GetTokenRequest, ReportTokenRejectedRequest,
+    TokenValidation,
 };
 use tonic::Code;
 
 use crate::helpers::{LOOPBACK, NO_REFRESHER, connect, integration, password_integration};
-use crate::helpers::{Mode, Server};
+use crate::helpers::{Mode, Server, history};
 
 async fn token(server: &Server, id: &str) -> (String, u64) {
     let credential = server
@@ -47,31 +47,19 @@ async fn report(
     Ok((verdict, answer.credential.unwrap().access_token))
 }
 
-/// The types of a connection's events, with `token_rejected`'s verdict and actor.
-async fn history(server: &Server, id: &str) -> Vec<String> {
-    let mut stream = server
-        .audit()
+/// The types of a connection's events, with `token_rejected`'s verdict.
+async fn types(server: &Server, id: &str) -> Vec<String> {
+    history(server, id)
         .await
-        .get_history(GetHistoryRequest {
-            stream: Some(get_history_request::Stream::ConnectionId(id.to_owned())),
-            from_version: 1,
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    let mut seen = Vec::new();
-    while let Some(e) = stream.message().await.unwrap() {
-        if e.r#type == "token_rejected" {
+        .into_iter()
+        .map(|e| {
+            if e.r#type != "token_rejected" {
+                return e.r#type;
+            }
             let payload: serde_json::Value = serde_json::from_str(&e.payload_json).unwrap();
-            seen.push(format!(
-                "token_rejected:{}",
-                payload["verdict"].as_str().unwrap()
-            ));
-        } else {
-            seen.push(e.r#type);
-        }
-    }
-    seen
+            format!("token_rejected:{}", payload["verdict"].as_str().unwrap())
+        })
+        .collect()
 }
 
 fn introspections(provider: &FakeProvider) -> usize {
@@ -129,7 +117,7 @@ async fn a_refused_token_reported_by_a_worker_is_checked_once_and_replaced_or_ma
         checks + 1,
         "one check for a hundred reports"
     );
-    let seen = history(&server, &id).await;
+    let seen = types(&server, &id).await;
     assert_eq!(
         seen.iter()
             .filter(|t| t.starts_with("token_rejected"))
@@ -180,7 +168,7 @@ async fn a_refused_token_reported_by_a_worker_is_checked_once_and_replaced_or_ma
         checks,
         "no check for a replaced token"
     );
-    let seen = history(&server, &id).await;
+    let seen = types(&server, &id).await;
     let tail: Vec<&str> = seen
         .iter()
         .rev()
@@ -213,7 +201,7 @@ async fn a_refused_token_reported_by_a_worker_is_checked_once_and_replaced_or_ma
         ConnectionStatus::ReauthorizationRequired as i32
     );
     assert!(
-        history(&server, &id)
+        types(&server, &id)
             .await
             .ends_with(&["token_rejected:confirmed".to_owned()])
     );

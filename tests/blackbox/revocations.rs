@@ -3,37 +3,23 @@
 //! confirms, each attempt recorded.
 
 use latchkey_fake_provider::{FakeProvider, ProviderConfig, Quirks};
-use latchkey_proto::v1::{
-    ConnectionStatus, GetConnectionRequest, GetHistoryRequest, RevokeConnectionRequest,
-    get_history_request,
-};
+use latchkey_proto::v1::{ConnectionStatus, GetConnectionRequest, RevokeConnectionRequest};
 
 use crate::helpers::{LOOPBACK, NO_REFRESHER, connect, integration, password_integration};
-use crate::helpers::{Mode, Server, wait_until};
+use crate::helpers::{Mode, Server, history, wait_until};
 
 /// `revocation_retried` events: (attempt, confirmed).
 async fn retries(server: &Server, id: &str) -> Vec<(u64, bool)> {
-    let mut stream = server
-        .audit()
+    history(server, id)
         .await
-        .get_history(GetHistoryRequest {
-            stream: Some(get_history_request::Stream::ConnectionId(id.to_owned())),
-            from_version: 1,
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    let mut seen = Vec::new();
-    while let Some(e) = stream.message().await.unwrap() {
-        if e.r#type == "revocation_retried" {
+        .iter()
+        .filter(|e| e.r#type == "revocation_retried")
+        .map(|e| {
             let payload: serde_json::Value = serde_json::from_str(&e.payload_json).unwrap();
-            seen.push((
-                payload["attempt"].as_u64().unwrap(),
-                payload["confirmed"].as_bool().unwrap(),
-            ));
-        }
-    }
-    seen
+            let attempt = payload["attempt"].as_u64().unwrap();
+            (attempt, payload["confirmed"].as_bool().unwrap())
+        })
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
