@@ -94,8 +94,10 @@ impl Connections {
             .append_events(id, state.version, events, &caller, Utc::now())
             .await
         {
-            // Another writer moved the stream: the attempt is not recorded, and made again.
-            Err(AppError::Conflict(_)) => {}
+            // Another writer moved the stream: the attempt is made again at once, to be recorded.
+            Err(AppError::Conflict(_)) => {
+                return Ok(self.store.revocation_retry(id, Utc::now()).await?);
+            }
             other => {
                 other?;
             }
