@@ -303,6 +303,20 @@ pub async fn http_get(addr: SocketAddr, path: &str) -> std::io::Result<(u16, Str
     Ok((status, body))
 }
 
+/// A connection as `GetConnection` answers now.
+pub async fn connection(server: &Server, connection_id: &str) -> latchkey_proto::v1::Connection {
+    server
+        .connections()
+        .await
+        .get_connection(latchkey_proto::v1::GetConnectionRequest {
+            connection_id: connection_id.to_owned(),
+            as_of: None,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+}
+
 /// A connection's events, oldest first, as `GetHistory` streams them.
 pub async fn history(server: &Server, connection_id: &str) -> Vec<latchkey_proto::v1::Event> {
     use latchkey_proto::v1::{GetHistoryRequest, get_history_request};

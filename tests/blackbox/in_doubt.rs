@@ -6,13 +6,11 @@
 use std::time::Duration;
 
 use latchkey_fake_provider::{FakeProvider, ProviderConfig, Quirks};
-use latchkey_proto::v1::{
-    ConnectionStatus, GetConnectionRequest, RefreshTokenRequest, TokenValidation,
-};
+use latchkey_proto::v1::{ConnectionStatus, RefreshTokenRequest, TokenValidation};
 use tonic::Code;
 
 use crate::helpers::{LOOPBACK, NO_REFRESHER, connect, integration, password_integration};
-use crate::helpers::{Mode, Server, history};
+use crate::helpers::{Mode, Server, connection, history};
 
 async fn refresh(server: &Server, id: &str) -> Result<(), tonic::Status> {
     server
@@ -23,19 +21,6 @@ async fn refresh(server: &Server, id: &str) -> Result<(), tonic::Status> {
         })
         .await
         .map(|_| ())
-}
-
-async fn connection(server: &Server, id: &str) -> latchkey_proto::v1::Connection {
-    server
-        .connections()
-        .await
-        .get_connection(GetConnectionRequest {
-            connection_id: id.to_owned(),
-            as_of: None,
-        })
-        .await
-        .unwrap()
-        .into_inner()
 }
 
 async fn types(server: &Server, id: &str) -> Vec<String> {

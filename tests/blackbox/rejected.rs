@@ -5,13 +5,12 @@
 use latchkey_fake_provider::{FakeProvider, ProviderConfig};
 use latchkey_proto::v1::report_token_rejected_response::Verdict;
 use latchkey_proto::v1::{
-    ConnectionStatus, GetConnectionRequest, GetTokenRequest, ReportTokenRejectedRequest,
-    TokenValidation,
+    ConnectionStatus, GetTokenRequest, ReportTokenRejectedRequest, TokenValidation,
 };
 use tonic::Code;
 
 use crate::helpers::{LOOPBACK, NO_REFRESHER, connect, integration, password_integration};
-use crate::helpers::{Mode, Server, history};
+use crate::helpers::{Mode, Server, connection, history};
 
 async fn token(server: &Server, id: &str) -> (String, u64) {
     let credential = server
@@ -186,16 +185,7 @@ async fn a_refused_token_reported_by_a_worker_is_checked_once_and_replaced_or_ma
     provider.revoke_all_grants();
     let refused = report(&server, &id, newer).await.unwrap_err();
     assert_eq!(refused.code(), Code::FailedPrecondition, "{refused:?}");
-    let state = server
-        .connections()
-        .await
-        .get_connection(GetConnectionRequest {
-            connection_id: id.clone(),
-            as_of: None,
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let state = connection(&server, &id).await;
     assert_eq!(
         state.status,
         ConnectionStatus::ReauthorizationRequired as i32

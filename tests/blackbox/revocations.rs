@@ -3,10 +3,10 @@
 //! confirms, each attempt recorded.
 
 use latchkey_fake_provider::{FakeProvider, ProviderConfig, Quirks};
-use latchkey_proto::v1::{ConnectionStatus, GetConnectionRequest, RevokeConnectionRequest};
+use latchkey_proto::v1::{ConnectionStatus, RevokeConnectionRequest};
 
 use crate::helpers::{LOOPBACK, NO_REFRESHER, connect, integration, password_integration};
-use crate::helpers::{Mode, Server, history, wait_until};
+use crate::helpers::{Mode, Server, connection, history, wait_until};
 
 /// `revocation_retried` events: (attempt, confirmed).
 async fn retries(server: &Server, id: &str) -> Vec<(u64, bool)> {
@@ -85,16 +85,7 @@ async fn a_revocation_during_a_provider_outage_reaches_the_provider_once_it_is_b
         },
     )
     .await;
-    let state = server
-        .connections()
-        .await
-        .get_connection(GetConnectionRequest {
-            connection_id: id.clone(),
-            as_of: None,
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let state = connection(&server, &id).await;
     assert_eq!(state.status, ConnectionStatus::Revoked as i32);
     let seen = retries(&server, &id).await;
     assert!(
