@@ -7,6 +7,7 @@
 mod access;
 mod audit;
 mod browser;
+mod chaos;
 mod cli;
 mod config;
 mod connect;

@@ -512,6 +512,9 @@ fn refresh_grant(
             "grant revoked",
         ));
     }
+    if spent {
+        inner.reuse_honoured += 1;
+    }
     let rotate = inner.quirks.rotate_refresh_tokens;
     if rotate && let Some(entry) = inner.refresh.get_mut(&presented) {
         entry.1 = true;

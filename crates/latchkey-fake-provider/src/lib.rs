@@ -268,6 +268,7 @@ struct Inner {
     in_flight: usize,
     max_in_flight: usize,
     reuse_detected: usize,
+    reuse_honoured: usize,
     requests: Vec<SeenRequest>,
 }
 
@@ -404,6 +405,12 @@ impl FakeProvider {
     /// How often a spent refresh token was presented (each revoked its whole grant).
     pub fn reuse_detected(&self) -> usize {
         self.shared.lock().reuse_detected
+    }
+
+    /// How often a spent refresh token was presented again within the reuse grace (and honoured):
+    /// a client resending a refresh token whose answer it never got.
+    pub fn reuse_honoured(&self) -> usize {
+        self.shared.lock().reuse_honoured
     }
 
     /// Token requests of one grant type so far.
