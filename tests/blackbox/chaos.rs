@@ -360,12 +360,24 @@ async fn worker(
 }
 
 /// Every connection ACTIVE and able to hand out a token with 10 s left, through each replica.
-async fn all_active(servers: &[Server], ids: &[String]) -> bool {
+/// A connection that needs its customer (or was revoked) never comes back by itself: that ends
+/// the run at once, with why.
+async fn all_active(servers: &[Server], ids: &[String], run: &Run) -> bool {
     for server in servers {
         let mut client = server.connections().await;
         for id in ids {
             let state = crate::helpers::connection(server, id).await;
-            if state.status != ConnectionStatus::Active as i32 {
+            let status = state.status();
+            assert!(
+                !matches!(
+                    status,
+                    ConnectionStatus::ReauthorizationRequired | ConnectionStatus::Revoked
+                ),
+                "connection {id} is {status:?} ({:?}), {}",
+                state.last_error,
+                run.replay()
+            );
+            if status != ConnectionStatus::Active {
                 return false;
             }
             let token = client
@@ -447,7 +459,7 @@ async fn chaos_keeps_every_grant_through_a_seeded_schedule_of_faults() {
     wait_until(
         &format!("every connection ACTIVE after the faults, {}", run.replay()),
         Duration::from_secs(420),
-        || all_active(servers_ref, ids_ref),
+        || all_active(servers_ref, ids_ref, &run),
     )
     .await;
     let settled = settled.elapsed();
