@@ -475,7 +475,7 @@ async fn chaos_keeps_every_grant_through_a_seeded_schedule_of_faults() {
         }
     }
     let audit = audit(&mode, &topic).await;
-    let tally = tally.lock().unwrap();
+    let tally = std::mem::take(&mut *tally.lock().unwrap());
     let dead: Vec<&String> = tally
         .handed_out
         .iter()
