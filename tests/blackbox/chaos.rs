@@ -34,8 +34,8 @@ const WORKERS: u64 = 4;
 /// Seconds a provider call may take; the provider's dropped answers come later than this.
 const PROVIDER_TIMEOUT: u64 = 3;
 /// The integration resends a refresh token in doubt within this long of its first send; the
-/// provider honours a spent one for twice as long, so every resend Latchkey allows is honoured
-/// and any other is a reuse the provider detects.
+/// provider honours a spent one for twice as long (while its successor is unused), so every
+/// resend Latchkey allows is honoured and any other is a reuse the provider detects.
 const REUSE_GRACE: u64 = 300;
 
 struct Run {
@@ -202,12 +202,14 @@ async fn start(mode: &Mode, env: &[(String, String)]) -> Server {
 }
 
 /// The provider as the run wants it between faults: tokens for 30 s, rotated on each refresh,
-/// a spent refresh token honoured for twice the integration's grace, and revoking the grant on
-/// any later reuse.
+/// a spent refresh token honoured for twice the integration's grace while no refresh token
+/// issued in its place was used (an answer lost), and the grant revoked on any other reuse (a
+/// rotated token put back, a token sent after the grace).
 fn normal() -> Quirks {
     Quirks {
         expires_in: ExpiresIn::Number(30),
         reuse_grace: Duration::from_secs(2 * REUSE_GRACE),
+        grace_until_successor_used: true,
         ..Default::default()
     }
 }

@@ -489,10 +489,15 @@ fn refresh_grant(
             "unknown refresh token",
         ));
     };
+    let successor_used = inner.successors.get(&presented).is_some_and(|next| {
+        next.iter()
+            .any(|t| inner.refresh.get(t).is_some_and(|(_, spent)| *spent))
+    });
     let in_grace = inner
         .spent_at
         .get(&presented)
-        .is_some_and(|at| at.elapsed() <= inner.quirks.reuse_grace);
+        .is_some_and(|at| at.elapsed() <= inner.quirks.reuse_grace)
+        && !(inner.quirks.grace_until_successor_used && successor_used);
     if spent && !in_grace {
         // Reuse detection: a spent refresh token revokes the whole grant.
         inner.reuse_detected += 1;
@@ -523,7 +528,11 @@ fn refresh_grant(
             .entry(presented.clone())
             .or_insert_with(std::time::Instant::now);
     }
-    Ok(issue(s, inner, &grant, rotate, true))
+    let body = issue(s, inner, &grant, rotate, true);
+    if rotate && let Some(next) = inner.issued.last().cloned() {
+        inner.successors.entry(presented).or_default().push(next);
+    }
+    Ok(body)
 }
 
 pub(crate) async fn revoke(

@@ -113,6 +113,10 @@ pub struct Quirks {
     /// A spent (rotated) refresh token presented again within this long of its first use is
     /// honoured instead of revoking the grant (Xero's 30 minutes, Okta's leeway).
     pub reuse_grace: std::time::Duration,
+    /// The reuse grace honours a spent refresh token only while no refresh token issued in its
+    /// place has been used: the grace covers an answer that was lost, not a client that put an
+    /// old refresh token back after it went on with the new one.
+    pub grace_until_successor_used: bool,
     pub id_token: IdToken,
     /// Extra parameters on the redirect back (QuickBooks' `realmId`).
     pub callback_params: Vec<(String, String)>,
@@ -147,6 +151,7 @@ impl Default for Quirks {
             token_delay: std::time::Duration::ZERO,
             answer_delay: std::time::Duration::ZERO,
             reuse_grace: std::time::Duration::ZERO,
+            grace_until_successor_used: false,
             id_token: IdToken::Good,
             callback_params: Vec::new(),
             refresh_token_expires_in: None,
@@ -260,6 +265,8 @@ struct Inner {
     refresh: HashMap<String, (String, bool)>,
     /// When each spent refresh token was first used.
     spent_at: HashMap<String, std::time::Instant>,
+    /// The refresh tokens issued from each refresh token (more than one after a grace resend).
+    successors: HashMap<String, Vec<String>>,
     token_calls: Vec<TokenCall>,
     revocations: Vec<(String, Option<String>)>,
     issued: Vec<String>,
