@@ -3,6 +3,7 @@
 # a dev provider, `latchkey serve` on its embedded default in a scratch directory, a connection
 # made with the CLI; the worker gets its credential, then, once it is revoked, the REVOKED reason.
 # Needs the debug binary (`cargo build -p latchkey`) and Python 3 with venv; pip reaches PyPI.
+# The worker uses the Python client (clients/python), installed from the checkout.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -10,8 +11,7 @@ venv="$root/target/python-venv"
 if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv"
 fi
-"$venv/bin/pip" install -q -r "$here/requirements.txt"
-PYTHON="$venv/bin/python" "$here/generate.sh"
+"$venv/bin/pip" install -q -r "$here/requirements.txt" "$root/clients/python"
 
 scratch="$(mktemp -d /tmp/latchkey-python.XXXXXX)"
 free_port() { "$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }

@@ -16,8 +16,7 @@ import sys
 import nats
 import nats.js.errors
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "gen"))
-from latchkey.v1 import audit_pb2  # noqa: E402
+from latchkey.v1 import audit_pb2  # the client package (clients/python) ships the stubs
 
 
 async def main(connection_id: str) -> int:

@@ -1,0 +1,1 @@
+"""Generated from proto/latchkey/v1 by generate.sh: do not edit."""
