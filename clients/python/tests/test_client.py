@@ -120,7 +120,7 @@ def test_rate_limited_calls_are_retried_after_the_servers_delay(
 
 def test_a_retry_stops_at_the_callers_deadline(limited: Latchkey) -> None:
     ids = [limited.connect() for _ in range(6)]
-    with latchkey_client(limited, timeout=0.05) as client:
+    with latchkey_client(limited, timeout=0.3) as client:
         with pytest.raises(latchkey.errors.RateLimited) as refused:
             for i in ids:
                 client.get_token(i)

@@ -1,0 +1,17 @@
+// Original file: proto/latchkey/v1/audit.proto
+
+import type { TokenGrant as _latchkey_v1_TokenGrant, TokenGrant__Output as _latchkey_v1_TokenGrant__Output } from '../../latchkey/v1/TokenGrant';
+
+export interface Authorized {
+  'grant_type'?: (string);
+  'tokens'?: (_latchkey_v1_TokenGrant | null);
+  'provider_account_id'?: (string);
+  'via_connection_id'?: (string);
+}
+
+export interface Authorized__Output {
+  'grant_type': (string);
+  'tokens': (_latchkey_v1_TokenGrant__Output | null);
+  'provider_account_id': (string);
+  'via_connection_id': (string);
+}

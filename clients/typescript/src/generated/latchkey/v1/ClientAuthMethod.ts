@@ -1,0 +1,20 @@
+// Original file: proto/latchkey/v1/integration.proto
+
+export const ClientAuthMethod = {
+  CLIENT_AUTH_METHOD_UNSPECIFIED: 'CLIENT_AUTH_METHOD_UNSPECIFIED',
+  CLIENT_AUTH_METHOD_BASIC_HEADER: 'CLIENT_AUTH_METHOD_BASIC_HEADER',
+  CLIENT_AUTH_METHOD_REQUEST_BODY: 'CLIENT_AUTH_METHOD_REQUEST_BODY',
+  CLIENT_AUTH_METHOD_JSON_BODY: 'CLIENT_AUTH_METHOD_JSON_BODY',
+} as const;
+
+export type ClientAuthMethod =
+  | 'CLIENT_AUTH_METHOD_UNSPECIFIED'
+  | 0
+  | 'CLIENT_AUTH_METHOD_BASIC_HEADER'
+  | 1
+  | 'CLIENT_AUTH_METHOD_REQUEST_BODY'
+  | 2
+  | 'CLIENT_AUTH_METHOD_JSON_BODY'
+  | 3
+
+export type ClientAuthMethod__Output = typeof ClientAuthMethod[keyof typeof ClientAuthMethod]

@@ -1,0 +1,24 @@
+// Original file: proto/latchkey/v1/connection.proto
+
+import type { Duration as _google_protobuf_Duration, Duration__Output as _google_protobuf_Duration__Output } from '../../google/protobuf/Duration';
+import type { ConnectionProfile as _latchkey_v1_ConnectionProfile, ConnectionProfile__Output as _latchkey_v1_ConnectionProfile__Output } from '../../latchkey/v1/ConnectionProfile';
+
+export interface CreateConnectSessionRequest {
+  'tenant'?: (string);
+  'integration_ids'?: (string)[];
+  'return_url'?: (string);
+  'connection_id'?: (string);
+  'ttl'?: (_google_protobuf_Duration | null);
+  'profile'?: (_latchkey_v1_ConnectionProfile | null);
+  'max_connections'?: (number);
+}
+
+export interface CreateConnectSessionRequest__Output {
+  'tenant': (string);
+  'integration_ids': (string)[];
+  'return_url': (string);
+  'connection_id': (string);
+  'ttl': (_google_protobuf_Duration__Output | null);
+  'profile': (_latchkey_v1_ConnectionProfile__Output | null);
+  'max_connections': (number);
+}

@@ -1,0 +1,13 @@
+// Original file: proto/latchkey/v1/audit.proto
+
+import type { Timestamp as _google_protobuf_Timestamp, Timestamp__Output as _google_protobuf_Timestamp__Output } from '../../google/protobuf/Timestamp';
+
+export interface GetAccessLogRequest {
+  'connection_id'?: (string);
+  'since'?: (_google_protobuf_Timestamp | null);
+}
+
+export interface GetAccessLogRequest__Output {
+  'connection_id': (string);
+  'since': (_google_protobuf_Timestamp__Output | null);
+}

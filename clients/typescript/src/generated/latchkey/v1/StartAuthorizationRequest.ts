@@ -1,0 +1,25 @@
+// Original file: proto/latchkey/v1/connection.proto
+
+import type { ConnectionProfile as _latchkey_v1_ConnectionProfile, ConnectionProfile__Output as _latchkey_v1_ConnectionProfile__Output } from '../../latchkey/v1/ConnectionProfile';
+
+export interface StartAuthorizationRequest {
+  'integration_id'?: (string);
+  'tenant'?: (string);
+  'connection_id'?: (string);
+  'scopes'?: (string)[];
+  'extra_params'?: ({[key: string]: string});
+  'return_url'?: (string);
+  'profile'?: (_latchkey_v1_ConnectionProfile | null);
+  'connection_params'?: ({[key: string]: string});
+}
+
+export interface StartAuthorizationRequest__Output {
+  'integration_id': (string);
+  'tenant': (string);
+  'connection_id': (string);
+  'scopes': (string)[];
+  'extra_params': ({[key: string]: string});
+  'return_url': (string);
+  'profile': (_latchkey_v1_ConnectionProfile__Output | null);
+  'connection_params': ({[key: string]: string});
+}

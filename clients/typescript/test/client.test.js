@@ -1,0 +1,148 @@
+// The client against a real Latchkey: what a worker sees.
+const { test, before, after } = require("node:test");
+const assert = require("node:assert/strict");
+const { status } = require("@grpc/grpc-js");
+const latchkey = require("..");
+const { Latchkey } = require("./support/harness");
+
+let server;
+let limited;
+before(async () => {
+  server = await Latchkey.start();
+  limited = await Latchkey.start({ LATCHKEY_CALLER_RATE: "2" });
+});
+after(async () => {
+  await server?.stop();
+  await limited?.stop();
+});
+
+test("a token is served from the cache until its margin", async () => {
+  const id = await server.connect();
+  const client = new latchkey.Client({ server: server.url });
+  try {
+    const before = await server.getTokenCalls();
+    const first = await client.getToken(id, { minTtlSeconds: 60 });
+    const again = await client.getToken(id, { minTtlSeconds: 120 });
+    assert.equal(again, first, "served from the cache");
+    assert.equal(await server.getTokenCalls(), before + 1);
+    assert.deepEqual(first.header, ["Authorization", `Bearer ${first.accessToken}`]);
+    assert.ok(!JSON.stringify(first).includes(first.accessToken), "JSON never shows the token");
+    // Once the cached token has less than a caller asks for, the server is asked (and
+    // refreshes: its token has no more left). The dev provider's tokens last an hour.
+    const deadline = Date.now() + 10_000;
+    while (first.secondsLeft() > 3598) {
+      assert.ok(Date.now() < deadline);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const more = await client.getToken(id, { minTtlSeconds: 3599 });
+    assert.equal(await server.getTokenCalls(), before + 2);
+    assert.notEqual(more.accessToken, first.accessToken);
+  } finally {
+    client.close();
+  }
+});
+
+test("fifty callers asking at once cost one call", async () => {
+  const id = await server.connect();
+  const client = new latchkey.Client({ server: server.url });
+  try {
+    const before = await server.getTokenCalls();
+    const tokens = await Promise.all(Array.from({ length: 50 }, () => client.getToken(id)));
+    assert.equal(new Set(tokens.map((t) => t.accessToken)).size, 1);
+    assert.equal(await server.getTokenCalls(), before + 1);
+  } finally {
+    client.close();
+  }
+});
+
+test("a revoked connection is a typed error with its id, not retried", async () => {
+  const id = await server.connect();
+  await server.revoke(id);
+  const client = new latchkey.Client({ server: server.url });
+  const retries = [];
+  client.onRetry = (method, error) => retries.push(`${method} ${error.reason}`);
+  try {
+    const before = await server.getTokenCalls();
+    await assert.rejects(client.getToken(id), (error) => {
+      assert.ok(error instanceof latchkey.Revoked, String(error));
+      assert.equal(error.connectionId, id);
+      assert.equal(error.reason, "REVOKED");
+      assert.equal(error.code, status.FAILED_PRECONDITION);
+      assert.equal(error.retryable, false);
+      return true;
+    });
+    assert.equal(await server.getTokenCalls(), before + 1, "asked once");
+    assert.deepEqual(retries, []);
+  } finally {
+    client.close();
+  }
+});
+
+test("a grant the provider refuses is ReauthorizationRequired", async () => {
+  const id = await server.connectWithADeadRefreshToken();
+  const client = new latchkey.Client({ server: server.url });
+  try {
+    await assert.rejects(client.getToken(id), (error) => {
+      assert.ok(error instanceof latchkey.ReauthorizationRequired, String(error));
+      assert.equal(error.connectionId, id);
+      assert.equal(error.metadata.error, "invalid_grant");
+      return true;
+    });
+  } finally {
+    client.close();
+  }
+});
+
+test("rate-limited calls are retried after the server's delay", async () => {
+  const ids = [];
+  for (let i = 0; i < 4; i++) ids.push(await limited.connect());
+  const client = new latchkey.Client({ server: limited.url });
+  const retries = [];
+  client.onRetry = (method, error, waitMs) => retries.push({ method, reason: error.reason, waitMs });
+  try {
+    const tokens = [];
+    for (const id of ids) tokens.push(await client.getToken(id));
+    assert.equal(new Set(tokens.map((t) => t.accessToken)).size, 4);
+    assert.ok(retries.length > 0, "four calls at two a second were refused and retried");
+    for (const r of retries) {
+      assert.equal(r.method, "GetToken");
+      assert.equal(r.reason, "RATE_LIMITED");
+      assert.ok(r.waitMs > 0);
+    }
+  } finally {
+    client.close();
+  }
+});
+
+test("a retry stops at the caller's deadline", async () => {
+  const ids = [];
+  for (let i = 0; i < 6; i++) ids.push(await limited.connect());
+  const client = new latchkey.Client({ server: limited.url, timeoutMs: 300 });
+  try {
+    await assert.rejects(
+      (async () => {
+        for (const id of ids) await client.getToken(id);
+      })(),
+      (error) => {
+        assert.ok(error instanceof latchkey.RateLimited, String(error));
+        assert.ok(error.retryAfterMs > 0);
+        return true;
+      },
+    );
+  } finally {
+    client.close();
+  }
+});
+
+test("a bad id is InvalidArgument naming the field", async () => {
+  const client = new latchkey.Client({ server: server.url });
+  try {
+    await assert.rejects(client.getToken("not-a-uuid"), (error) => {
+      assert.ok(error instanceof latchkey.InvalidArgument, String(error));
+      assert.match(error.message, /connection_id/);
+      return true;
+    });
+  } finally {
+    client.close();
+  }
+});
