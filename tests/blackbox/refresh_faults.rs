@@ -716,7 +716,16 @@ async fn refusals_carry_a_stable_reason_and_unavailable_a_time_to_try_again() {
         .await
         .unwrap();
     provider.fail_next(400, r#"{"error":"invalid_grant"}"#, None);
-    let _ = refresh(addr, &reauthorize).await;
+    // The call whose refresh cost the grant says so itself, as every later call does.
+    let lost = refresh(addr, &reauthorize).await.unwrap_err();
+    assert_eq!(lost.code(), Code::FailedPrecondition, "{lost:?}");
+    let (reason, metadata) = error_info(&lost);
+    assert_eq!(reason, "REAUTHORIZATION_REQUIRED", "{lost:?}");
+    assert_eq!(metadata.get("connection_id"), Some(&reauthorize));
+    assert_eq!(
+        metadata.get("error").map(String::as_str),
+        Some("invalid_grant")
+    );
     provider.fail_next(503, r#"{"error":"temporarily_unavailable"}"#, Some(120));
     let unavailable = refresh(addr, &backing_off).await.unwrap_err();
     assert_eq!(unavailable.code(), Code::Unavailable);

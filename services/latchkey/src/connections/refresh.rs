@@ -27,7 +27,9 @@ use secrecy::SecretString;
 use tokio::sync::oneshot;
 
 use super::flight::Flight;
-use super::refusals::{not_now, reauthorization_required, refresh_backoff, refresh_interrupted};
+use super::refusals::{
+    not_now, reauthorization_required, refresh_backoff, refresh_interrupted, refused_for_good,
+};
 use super::settle::Settle;
 use super::{Connections, digest};
 use crate::callers::Caller;
@@ -289,7 +291,14 @@ impl Connections {
                     Some(_) => Settle::KeepSent,
                     None => Settle::Release,
                 };
-                (recorded.and(Err(AppError::from(error))), settle)
+                // The caller is told what the connection now is: a refusal that cost the grant
+                // needs the customer, as every later call will say.
+                let answer = match recorded {
+                    Ok(Some(code)) => refused_for_good(state.id, &code, &error),
+                    Ok(None) => AppError::from(error),
+                    Err(e) => e,
+                };
+                (Err(answer), settle)
             }
         }
     }

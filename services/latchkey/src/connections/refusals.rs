@@ -24,6 +24,23 @@ pub(super) fn reauthorization_required(state: &connection::State, detail: String
     }
 }
 
+/// A refresh the provider refused in a way that cost the grant (`invalid_grant`, or failures past
+/// the integration's horizon): the caller is told the connection needs its customer, as every
+/// later call is, with the provider's answer.
+pub(super) fn refused_for_good(
+    id: ConnectionId,
+    code: &str,
+    error: &impl std::fmt::Display,
+) -> AppError {
+    AppError::explained(
+        ErrorKind::FailedPrecondition,
+        "REAUTHORIZATION_REQUIRED",
+        format!("connection {id} needs the customer to authorize again: {code} ({error})"),
+    )
+    .about("connection_id", id)
+    .about("error", code)
+}
+
 /// [`reauthorization_required`] with what the connection recorded last (code and description).
 pub(super) fn needs_customer(state: &connection::State) -> AppError {
     let reason = state

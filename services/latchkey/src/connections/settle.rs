@@ -163,7 +163,7 @@ impl Connections {
         error: &OAuthError,
         config: &IntegrationConfig,
         caller: &Caller,
-    ) -> Result<(), AppError> {
+    ) -> Result<Option<String>, AppError> {
         let failure = refresh::classify(&error.attempt());
         let code = failure.error().to_owned();
         match &failure {
@@ -194,6 +194,12 @@ impl Connections {
             )
         })
         .await
+        .map(|events| {
+            events.into_iter().find_map(|event| match event {
+                connection::Event::ReauthorizationRequired { error, .. } => Some(error),
+                _ => None,
+            })
+        })
     }
 
     /// Records that the refresh token is in doubt and may not be sent again.
@@ -215,6 +221,7 @@ impl Connections {
             )
         })
         .await
+        .map(drop)
     }
 
     /// Records a refresh that failed before recording anything as a retryable failure (with
@@ -248,6 +255,7 @@ impl Connections {
             )
         })
         .await
+        .map(drop)
     }
 
     /// With nothing to refresh with: expires the token once its time is up.
@@ -265,6 +273,7 @@ impl Connections {
             connection::decide(Some(current), connection::Command::Expire { now })
         })
         .await
+        .map(drop)
     }
 
     /// Closes a connection whose integration is gone: nothing can refresh or revoke it through
@@ -304,7 +313,7 @@ impl Connections {
             &connection::State,
             chrono::DateTime<Utc>,
         ) -> Result<Vec<connection::Event>, latchkey_domain::DomainError>,
-    ) -> Result<(), AppError> {
+    ) -> Result<Vec<connection::Event>, AppError> {
         let mut current = state.clone();
         let mut wait = COMMIT_RETRY_FIRST;
         let mut attempt = 0;
@@ -313,13 +322,13 @@ impl Connections {
             let now = Utc::now();
             let events = decide(&current, now)?;
             if events.is_empty() {
-                return Ok(());
+                return Ok(events);
             }
             match self
-                .append_events(current.id, current.version, events, caller, now)
+                .append_events(current.id, current.version, events.clone(), caller, now)
                 .await
             {
-                Ok(_) => return Ok(()),
+                Ok(_) => return Ok(events),
                 Err(AppError::Conflict(_)) if attempt < RECORD_ATTEMPTS * 2 => {}
                 Err(AppError::Unavailable(_) | AppError::Internal(_))
                     if attempt < RECORD_ATTEMPTS =>
@@ -332,7 +341,7 @@ impl Connections {
             if latest.refresh_token != state.refresh_token
                 || latest.access_token != state.access_token
             {
-                return Ok(());
+                return Ok(Vec::new());
             }
             current = latest;
         }
