@@ -4,17 +4,19 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 fn main() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../providers");
+    // Read when the script runs, not baked in when it was compiled: a build script compiled in
+    // another checkout sharing the target directory (same hashes) must still read this one's.
+    let manifest =
+        std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|e| panic!("CARGO_MANIFEST_DIR: {e}"));
+    let dir = Path::new(&manifest).join("../../providers");
     println!("cargo:rerun-if-changed={}", dir.display());
     let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .map(|entries| {
-            entries
-                .filter_map(Result::ok)
-                .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-                .collect()
-        })
-        .unwrap_or_default();
+        .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    assert!(!files.is_empty(), "no provider file in {}", dir.display());
     files.sort();
     let mut out = String::from(
         "/// The provider files: (name, contents).\npub(crate) static FILES: &[(&str, &str)] = &[\n",

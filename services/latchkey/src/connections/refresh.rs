@@ -18,8 +18,8 @@ use latchkey_crypto::Field;
 use latchkey_domain::connection::refresh::{self, Need};
 use latchkey_domain::connection::refresh_token::{Sent, TokenState};
 use latchkey_domain::connection::{self, GrantCredentials};
-use latchkey_domain::{ConnectionId, GrantType, ParamMap, integration};
-use latchkey_oauth::Grant;
+use latchkey_domain::{ConnectionId, GrantType, IntegrationConfig, ParamMap, integration};
+use latchkey_oauth::{Grant, OAuthError};
 
 use super::client::Client;
 use latchkey_store::Lease;
@@ -283,24 +283,36 @@ impl Connections {
                 (committed, Settle::Release)
             }
             Err(error) => {
-                let call = error.attempt().outcome();
-                let recorded = self.record_failure(&state, &error, config, &caller).await;
-                // The domain's rule: a token sent once and refused is free again; one left with
-                // no answer, or sent again in doubt and not answered with tokens, stays noted.
-                let settle = match prepared.sending.clone().settle(call).sent() {
-                    Some(_) => Settle::KeepSent,
-                    None => Settle::Release,
-                };
-                // The caller is told what the connection now is: a refusal that cost the grant
-                // needs the customer, as every later call will say.
-                let answer = match recorded {
-                    Ok(Some(code)) => refused_for_good(state.id, &code, &error),
-                    Ok(None) => AppError::from(error),
-                    Err(e) => e,
-                };
-                (Err(answer), settle)
+                self.settle_failure(&state, &prepared, error, config, &caller)
+                    .await
             }
         }
+    }
+
+    /// A refresh the provider did not answer with tokens: recorded, and the token sent settled
+    /// by the domain's rule (refused once: free again; no answer, or sent again in doubt and not
+    /// answered with tokens: still noted). The caller is told what the connection now is: a
+    /// refusal that cost the grant needs the customer, as every later call will say.
+    async fn settle_failure(
+        &self,
+        state: &connection::State,
+        prepared: &Prepared,
+        error: OAuthError,
+        config: &IntegrationConfig,
+        caller: &Caller,
+    ) -> (Result<connection::State, AppError>, Settle) {
+        let call = error.attempt().outcome();
+        let recorded = self.record_failure(state, &error, config, caller).await;
+        let settle = match prepared.sending.clone().settle(call).sent() {
+            Some(_) => Settle::KeepSent,
+            None => Settle::Release,
+        };
+        let answer = match recorded {
+            Ok(Some(code)) => refused_for_good(state.id, &code, &error),
+            Ok(None) => AppError::from(error),
+            Err(e) => e,
+        };
+        (Err(answer), settle)
     }
 
     /// What a refresh sends: the refresh token (if the token state machine lets it go) or the
