@@ -2,6 +2,9 @@
 
 use std::path::PathBuf;
 
+use prost_types::field_descriptor_proto::Type;
+use prost_types::{FileDescriptorSet, OneofDescriptorProto};
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR")?).join("../../proto");
     let files = [
@@ -16,10 +19,62 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         out.join("latchkey_descriptor.bin"),
         prost::Message::encode_to_vec(&descriptors),
     )?;
+    server_reply(descriptors.clone(), &out.join("server"))?;
     tonic_prost_build::configure()
         .build_client(true)
         .build_server(true)
         .compile_fds(descriptors)?;
     println!("cargo:rerun-if-changed={}", root.display());
+    Ok(())
+}
+
+/// The servers again, with `GetTokenResponse.metadata` as `optional bytes`: wire-identical to the
+/// `google.protobuf.Struct` it carries (both length-delimited field 8), so the service sends a
+/// connection's metadata encoded once rather than building a `Struct` per call. Every other type
+/// is the one of `v1` (but `ReportTokenRejectedResponse`, which holds a `GetTokenResponse`).
+fn server_reply(
+    mut set: FileDescriptorSet,
+    out: &PathBuf,
+) -> Result<(), Box<dyn std::error::Error>> {
+    std::fs::create_dir_all(out)?;
+    let mut config = tonic_prost_build::configure()
+        .build_client(false)
+        .build_server(true)
+        .out_dir(out)
+        .bytes(".latchkey.v1.GetTokenResponse.metadata");
+    for file in &mut set.file {
+        for message in &mut file.message_type {
+            let name = message.name().to_owned();
+            // ReportTokenRejected answers with a GetTokenResponse too: its reply is the server's.
+            if name == "ReportTokenRejectedResponse" {
+                continue;
+            }
+            if name != "GetTokenResponse" {
+                config = config
+                    .extern_path(format!(".latchkey.v1.{name}"), format!("crate::v1::{name}"));
+                continue;
+            }
+            let synthetic = i32::try_from(message.oneof_decl.len())?;
+            message.oneof_decl.push(OneofDescriptorProto {
+                name: Some("_metadata".to_owned()),
+                options: None,
+            });
+            let field = message
+                .field
+                .iter_mut()
+                .find(|f| f.name() == "metadata")
+                .ok_or("GetTokenResponse has no metadata field")?;
+            field.set_type(Type::Bytes);
+            field.type_name = None;
+            field.proto3_optional = Some(true);
+            field.oneof_index = Some(synthetic);
+        }
+        for enumeration in &file.enum_type {
+            let name = enumeration.name();
+            config =
+                config.extern_path(format!(".latchkey.v1.{name}"), format!("crate::v1::{name}"));
+        }
+    }
+    config.compile_fds(set)?;
     Ok(())
 }

@@ -75,12 +75,33 @@ fn echo_caller(
     })
 }
 
-pub(crate) async fn bench_get_token(args: &Args, db: &Database) -> anyhow::Result<()> {
-    println!("\n## GetToken against a bare tonic echo (same client, same reply size)\n");
+/// GetToken against the echo, for a connection carrying `fields` metadata fields (token response
+/// fields the integration keeps, as Salesforce's `instance_url`): their `Struct` is in each reply.
+pub(crate) async fn bench_get_token(
+    args: &Args,
+    db: &Database,
+    fields: usize,
+) -> anyhow::Result<()> {
+    println!(
+        "\n## GetToken against a bare tonic echo (same client, same reply size; {fields} metadata fields)\n"
+    );
     let provider = FakeProvider::start(ProviderConfig::default()).await?;
+    let kept: Vec<(String, serde_json::Value)> = (0..fields)
+        .map(|i| {
+            (
+                format!("field_{i}"),
+                serde_json::Value::String(format!("https://acme-{i}.example.com/services/data")),
+            )
+        })
+        .collect();
+    provider.set_quirks(Quirks {
+        extra_fields: kept.clone(),
+        ..Default::default()
+    });
     let server = Server::start(&db.url, |_| {}).await?;
     let channel = server.channel().await?;
-    let integration_id = password_integration(&channel, &provider, None).await?;
+    let names = kept.into_iter().map(|(name, _)| name).collect();
+    let integration_id = password_integration_keeping(&channel, &provider, None, names).await?;
     let connection_id = connect(&channel, &integration_id, &provider)
         .await?
         .connection_id;

@@ -86,7 +86,7 @@ struct Args {
     /// Senders at each point of the webhooks part.
     #[arg(long, value_delimiter = ',', default_value = "1,8,32,128")]
     senders: Vec<usize>,
-    /// Only these parts (comma-separated: get_token, flood, appends, webhooks, nats, storm, replicas, memory, million, drain).
+    /// Only these parts (comma-separated: get_token, get_token_metadata, flood, appends, webhooks, nats, storm, replicas, memory, million, drain).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
 }
@@ -192,7 +192,18 @@ async fn password_integration(
     provider: &FakeProvider,
     margin: Option<u32>,
 ) -> anyhow::Result<String> {
+    password_integration_keeping(channel, provider, margin, Vec::new()).await
+}
+
+/// [`password_integration`] keeping these token response fields as connection metadata.
+async fn password_integration_keeping(
+    channel: &Channel,
+    provider: &FakeProvider,
+    margin: Option<u32>,
+    metadata_fields: Vec<String>,
+) -> anyhow::Result<String> {
     let config = pb::IntegrationConfig {
+        metadata_fields,
         name: format!("bench {}", uuid::Uuid::new_v4().simple()),
         grant_type: pb::GrantType::Password as i32,
         token_url: provider.url("/token"),
@@ -623,9 +634,12 @@ type Part = for<'a> fn(
 >;
 
 /// The parts, in the order they run.
-const PARTS: [(&str, Part); 10] = [
+const PARTS: [(&str, Part); 11] = [
     ("get_token", |args, db| {
-        Box::pin(get_token::bench_get_token(args, db))
+        Box::pin(get_token::bench_get_token(args, db, 0))
+    }),
+    ("get_token_metadata", |args, db| {
+        Box::pin(get_token::bench_get_token(args, db, 10))
     }),
     ("flood", |args, db| Box::pin(flood::bench_flood(args, db))),
     ("appends", |args, db| {

@@ -1,10 +1,12 @@
 use std::sync::Arc;
 
+use latchkey_proto::server;
+use latchkey_proto::server::connection_service_server::ConnectionService;
 use latchkey_proto::v1 as pb;
-use latchkey_proto::v1::connection_service_server::ConnectionService;
 use tonic::{Request, Response, Status};
 
 use super::convert;
+use super::reply::{EncodedMetadata, credential_to_reply};
 use super::requests::{
     ConnectionList, ConnectionQuery, ProfileUpdate, RevokeRequest, TokenRequest, connection_id,
 };
@@ -29,6 +31,7 @@ pub struct ConnectionApi {
     inbound: Inbound,
     auth: Arc<Authenticator>,
     access: Arc<AccessLog>,
+    metadata: Arc<EncodedMetadata>,
 }
 
 impl ConnectionApi {
@@ -43,6 +46,7 @@ impl ConnectionApi {
             inbound,
             auth,
             access,
+            metadata: Arc::default(),
         }
     }
 }
@@ -153,7 +157,7 @@ impl ConnectionService for ConnectionApi {
     async fn get_token(
         &self,
         request: Request<pb::GetTokenRequest>,
-    ) -> Result<Response<pb::GetTokenResponse>, Status> {
+    ) -> Result<Response<server::GetTokenResponse>, Status> {
         let caller = self.auth.caller(&request, Role::Reader).await?;
         let input: TokenRequest = checked(request)?;
         let started = std::time::Instant::now();
@@ -164,22 +168,25 @@ impl ConnectionService for ConnectionApi {
         crate::metrics::observe_get_token(started.elapsed(), credential.is_ok());
         let credential = credential?;
         self.access.record(&caller.actor, input.id);
-        Ok(Response::new(convert::credential_to_pb(credential)))
+        Ok(Response::new(credential_to_reply(
+            credential,
+            &self.metadata,
+        )))
     }
 
     async fn report_token_rejected(
         &self,
         request: Request<pb::ReportTokenRejectedRequest>,
-    ) -> Result<Response<pb::ReportTokenRejectedResponse>, Status> {
+    ) -> Result<Response<server::ReportTokenRejectedResponse>, Status> {
         let caller = self.auth.caller(&request, Role::Reader).await?;
         let report: Rejection = checked(request)?;
         let id = report.id;
         let verdict = self.connections.report_rejected(&caller, report).await?;
         let credential = self.connections.get_token(&caller, id, None).await?;
         self.access.record(&caller.actor, id);
-        Ok(Response::new(pb::ReportTokenRejectedResponse {
+        Ok(Response::new(server::ReportTokenRejectedResponse {
             verdict: super::report::verdict_to_pb(verdict) as i32,
-            credential: Some(convert::credential_to_pb(credential)),
+            credential: Some(credential_to_reply(credential, &self.metadata)),
         }))
     }
 

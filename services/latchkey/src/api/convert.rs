@@ -5,11 +5,9 @@ use chrono::{DateTime, Utc};
 use latchkey_domain::{FieldViolation, GrantType, ValidationErrors, connection};
 use latchkey_proto::v1 as pb;
 use latchkey_store::{Page, TokenReads};
-use secrecy::ExposeSecret;
 use uuid::Uuid;
 
 use crate::connections::authorize::Started;
-use crate::connections::token::{Credential, Placement};
 pub use crate::wire::{event_to_pb, timestamp};
 
 pub fn from_timestamp(
@@ -160,38 +158,6 @@ pub fn started_to_pb(started: Started) -> pb::StartAuthorizationResponse {
         authorization_url: started.authorization_url,
         connection_id: started.connection_id.to_string(),
         expires_at: Some(timestamp(started.expires_at)),
-    }
-}
-
-/// `GetToken`'s answer: the token, where it goes, and what the connection says of it.
-pub fn credential_to_pb(credential: Credential) -> pb::GetTokenResponse {
-    let placement = match credential.placement {
-        Placement::Header { name, value } => {
-            pb::get_token_response::Placement::Header(pb::HeaderCredential {
-                name,
-                value: value.expose_secret().to_owned(),
-            })
-        }
-        Placement::Query { param, value } => {
-            pb::get_token_response::Placement::Query(pb::QueryCredential {
-                param,
-                value: value.expose_secret().to_owned(),
-            })
-        }
-    };
-    let connection = &credential.connection;
-    pb::GetTokenResponse {
-        access_token: credential.access_token.expose_secret().to_owned(),
-        token_type: connection
-            .token_type
-            .clone()
-            .unwrap_or_else(|| "Bearer".to_owned()),
-        expires_at: connection.expires_at.map(timestamp),
-        scopes: connection.scopes.clone(),
-        placement: Some(placement),
-        base_uri: credential.base_uri.unwrap_or_default(),
-        metadata: Some(metadata_to_pb(connection.metadata.iter())),
-        version: connection.version,
     }
 }
 

@@ -10,6 +10,7 @@ mod hostile_tests;
 mod import;
 mod integration;
 mod integration_wire;
+mod reply;
 mod report;
 mod requests;
 mod sessions;

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use latchkey_proto::server::connection_service_server::ConnectionServiceServer;
 use latchkey_proto::v1::audit_service_server::AuditServiceServer;
-use latchkey_proto::v1::connection_service_server::ConnectionServiceServer;
 use latchkey_proto::v1::integration_service_server::IntegrationServiceServer;
 use latchkey_store::EventStore;
 use tokio_stream::wrappers::TcpListenerStream;
