@@ -10,16 +10,15 @@ from typing import Any, Dict, Optional
 
 import grpc
 
-from ._config import Settings, duration, seconds
+from ._base import DEFAULT_TIMEOUT, _Base, retry_wait
+from ._config import seconds
 from ._token import Token
-from .client import DEFAULT_TIMEOUT, _Cache, retry_wait
 from .errors import from_rpc_error
-from .v1 import connection_pb2, connection_pb2_grpc
 
 log = logging.getLogger("latchkey")
 
 
-class AsyncClient:
+class AsyncClient(_Base):
     """A Latchkey client for asyncio workers; share one per event loop.
 
     Settings as :class:`latchkey.Client`: arguments, else the CLI's environment variables."""
@@ -35,19 +34,17 @@ class AsyncClient:
         client_key: Optional[str] = None,
         timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
-        self.settings = Settings.resolve(
-            server, api_key, api_key_file, server_ca, client_cert, client_key
+        super().__init__(
+            grpc.aio.insecure_channel,
+            grpc.aio.secure_channel,
+            server,
+            api_key,
+            api_key_file,
+            server_ca,
+            client_cert,
+            client_key,
+            timeout,
         )
-        target, tls = self.settings.target()
-        self._channel = (
-            grpc.aio.secure_channel(target, self.settings.credentials())
-            if tls
-            else grpc.aio.insecure_channel(target)
-        )
-        self._connections = connection_pb2_grpc.ConnectionServiceStub(self._channel)
-        self._metadata = self.settings.metadata()
-        self.timeout = timeout
-        self._cache = _Cache()
         self._flights: Dict[str, asyncio.Lock] = {}
 
     async def __aenter__(self) -> "AsyncClient":
@@ -58,11 +55,6 @@ class AsyncClient:
 
     async def close(self) -> None:
         await self._channel.close()
-
-    @property
-    def channel(self) -> grpc.aio.Channel:
-        """The gRPC channel, for the generated stubs of the other RPCs (``latchkey.v1``)."""
-        return self._channel
 
     async def get_token(
         self, connection_id: str, min_ttl: float = 30.0, *, timeout: Optional[float] = None
@@ -78,9 +70,7 @@ class AsyncClient:
             if cached is not None:
                 return cached
             generation = self._cache.generation(connection_id)
-            request = connection_pb2.GetTokenRequest(
-                connection_id=connection_id, min_ttl=duration(ttl)
-            )
+            request = self._token_request(connection_id, ttl)
             reply = await self._call("GetToken", self._connections.GetToken, request, timeout)
             token = Token.from_response(connection_id, reply)
             self._cache.keep(token, generation)
@@ -96,28 +86,14 @@ class AsyncClient:
         timeout: Optional[float] = None,
     ) -> Optional[Token]:
         """As :meth:`latchkey.Client.report_token_rejected`."""
-        held = token or self._cache.tokens.get(connection_id)
-        self.invalidate(connection_id)
-        request = connection_pb2.ReportTokenRejectedRequest(
-            connection_id=connection_id,
-            http_status=http_status,
-            provider_error=provider_error,
-            token_version=held.version if held else 0,
-        )
+        request = self._report_request(connection_id, http_status, provider_error, token)
         reply = await self._call(
             "ReportTokenRejected", self._connections.ReportTokenRejected, request, timeout
         )
-        if reply.HasField("credential"):
-            return Token.from_response(connection_id, reply.credential)
-        return None
-
-    def invalidate(self, connection_id: str) -> None:
-        """Forgets the cached credential of a connection (the event helper calls this)."""
-        self._cache.drop(connection_id)
+        return self._credential(connection_id, reply)
 
     async def _call(self, name: str, method: Any, request: object, timeout: Optional[float]) -> Any:
-        budget = self.timeout if timeout is None else timeout
-        deadline = time.monotonic() + budget
+        deadline = self._deadline(timeout)
         attempt = 0
         while True:
             left = max(deadline - time.monotonic(), 0.001)
