@@ -3,6 +3,8 @@ package latchkey_test
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -176,6 +178,40 @@ func TestClient(t *testing.T) {
 		_, err := client(t, s, 0).GetToken(ctx, "not-a-uuid", 0)
 		if !errors.Is(err, latchkey.ErrInvalidArgument) || !strings.Contains(err.Error(), "connection_id") {
 			t.Fatalf("got %v", err)
+		}
+	})
+
+	t.Run("the API key comes from the CLI's settings", func(t *testing.T) {
+		keyed := startServerKeyed(t, true)
+		id := keyed.connect()
+		_, err := client(t, keyed, 0).GetToken(ctx, id, 0)
+		var refused *latchkey.Error
+		if !errors.As(err, &refused) || refused.Code != codes.Unauthenticated {
+			t.Fatalf("want UNAUTHENTICATED without a key, got %v", err)
+		}
+		t.Setenv("LATCHKEY_SERVER", keyed.url)
+		t.Setenv("LATCHKEY_API_KEY", keyed.apiKey)
+		fromEnv, err := latchkey.New(latchkey.FromEnv())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer fromEnv.Close()
+		if _, err := fromEnv.GetToken(ctx, id, 0); err != nil {
+			t.Fatal(err)
+		}
+		file := filepath.Join(keyed.dir, "key")
+		if err := os.WriteFile(file, []byte(keyed.apiKey+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		t.Setenv("LATCHKEY_API_KEY", "")
+		t.Setenv("LATCHKEY_API_KEY_FILE", file)
+		fromFile, err := latchkey.New(latchkey.FromEnv())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer fromFile.Close()
+		if _, err := fromFile.GetToken(ctx, id, 0); err != nil {
+			t.Fatal(err)
 		}
 	})
 }

@@ -3,6 +3,8 @@ package latchkey_test
 import (
 	"bufio"
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"net/http"
@@ -18,6 +20,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -36,6 +39,9 @@ type server struct {
 	connections  latchkeyv1.ConnectionServiceClient
 	integrations latchkeyv1.IntegrationServiceClient
 	created      map[latchkeyv1.GrantType]string
+	// apiKey is an admin key when the server asks every caller for one (startKeyedServer).
+	apiKey string
+	dir    string
 }
 
 type child struct {
@@ -115,6 +121,14 @@ func (c *child) waitFor(t *testing.T, pattern string) []string {
 
 func startServer(t *testing.T, extra ...string) *server {
 	t.Helper()
+	return startServerKeyed(t, false, extra...)
+}
+
+// startServerKeyed starts a server; keyed, it asks every caller for an API key and s.apiKey is
+// an admin one, made before it starts with the master key given (`apikeys create` on a new data
+// directory does not write the master key file `serve` would).
+func startServerKeyed(t *testing.T, keyed bool, extra ...string) *server {
+	t.Helper()
 	dir := t.TempDir()
 	var env []string
 	for _, kv := range os.Environ() {
@@ -133,6 +147,22 @@ func startServer(t *testing.T, extra ...string) *server {
 		"LATCHKEY_GRPC_ADDR=127.0.0.1:0", "LATCHKEY_HTTP_ADDR=127.0.0.1:0", "LATCHKEY_ADMIN_ADDR=127.0.0.1:0",
 		"LATCHKEY_ALLOW_LOOPBACK_PROVIDERS=true")
 	env = append(env, extra...)
+	apiKey := ""
+	if keyed {
+		master := make([]byte, 32)
+		if _, err := rand.Read(master); err != nil {
+			t.Fatal(err)
+		}
+		env = append(env, "LATCHKEY_MASTER_KEY="+base64.StdEncoding.EncodeToString(master), "LATCHKEY_AUTH=api-keys")
+		create := exec.Command(binary(t), "apikeys", "create", "--name", "tests")
+		create.Dir, create.Env = dir, env
+		out, err := create.Output()
+		if err != nil {
+			t.Fatalf("apikeys create: %v", err)
+		}
+		lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+		apiKey = lines[len(lines)-1]
+	}
 	serve := start(t, dir, env, "serve")
 	ready := serve.waitFor(t, `latchkey ready grpc=(\S+) http=(\S+) admin=(\S+)`)
 	conn, err := grpc.Dial(ready[1], grpc.WithInsecure())
@@ -146,14 +176,20 @@ func startServer(t *testing.T, extra ...string) *server {
 		connections:  latchkeyv1.NewConnectionServiceClient(conn),
 		integrations: latchkeyv1.NewIntegrationServiceClient(conn),
 		created:      map[latchkeyv1.GrantType]string{},
+		apiKey:       apiKey,
+		dir:          dir,
 	}
 }
 
 // patiently runs a set-up call, again while the server rate-limits (the rate-limit tests' server).
-func patiently(t *testing.T, call func(context.Context) error) {
-	t.Helper()
+func (s *server) patiently(call func(context.Context) error) {
+	s.t.Helper()
+	t := s.t
 	for i := 0; i < 100; i++ {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if s.apiKey != "" {
+			ctx = metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+s.apiKey)
+		}
 		err := call(ctx)
 		cancel()
 		if err == nil {
@@ -181,7 +217,7 @@ func (s *server) integration(grant latchkeyv1.GrantType) string {
 		},
 		ClientSecret: s.clientSecret,
 	}
-	patiently(s.t, func(ctx context.Context) error {
+	s.patiently(func(ctx context.Context) error {
 		created, err := s.integrations.CreateIntegration(ctx, request)
 		if err == nil {
 			s.created[grant] = created.GetIntegrationId()
@@ -196,7 +232,7 @@ func (s *server) connect() string {
 		IntegrationId: s.integration(latchkeyv1.GrantType_GRANT_TYPE_CLIENT_CREDENTIALS), Tenant: "acme",
 	}
 	var id string
-	patiently(s.t, func(ctx context.Context) error {
+	s.patiently(func(ctx context.Context) error {
 		c, err := s.connections.ConnectClientCredentials(ctx, request)
 		id = c.GetConnectionId()
 		return err
@@ -215,7 +251,7 @@ func (s *server) connectWithADeadRefreshToken() string {
 		ExpiresAt:     timestamppb.New(time.Now().Add(-time.Hour)),
 	}
 	var id string
-	patiently(s.t, func(ctx context.Context) error {
+	s.patiently(func(ctx context.Context) error {
 		r, err := s.connections.ImportConnection(ctx, request)
 		id = r.GetConnection().GetConnectionId()
 		return err
@@ -224,7 +260,7 @@ func (s *server) connectWithADeadRefreshToken() string {
 }
 
 func (s *server) revoke(id string) {
-	patiently(s.t, func(ctx context.Context) error {
+	s.patiently(func(ctx context.Context) error {
 		_, err := s.connections.RevokeConnection(ctx, &latchkeyv1.RevokeConnectionRequest{ConnectionId: id})
 		return err
 	})

@@ -4,6 +4,7 @@ LATCHKEY_BIN, else the workspace's target/debug/latchkey (scripts/test builds it
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import os
 import re
@@ -79,7 +80,9 @@ class Process:
 class Latchkey:
     """`latchkey serve` with the dev provider, and what the tests set up through it."""
 
-    def __init__(self, scratch: str, extra: Optional[Dict[str, str]] = None) -> None:
+    def __init__(
+        self, scratch: str, extra: Optional[Dict[str, str]] = None, keyed: bool = False
+    ) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("LATCHKEY_")}
         self.settings = dict(extra or {})
         self.provider = Process(
@@ -98,11 +101,24 @@ class Latchkey:
                 **(extra or {}),
             }
         )
+        self.api_key: Optional[str] = None
+        if keyed:
+            # An admin key made before the server starts; the server then asks every caller for
+            # one. The master key is given (`apikeys create` on a new data directory does not
+            # write the master key file `serve` would).
+            env["LATCHKEY_MASTER_KEY"] = base64.b64encode(os.urandom(32)).decode()
+            made = subprocess.run(
+                [binary(), "apikeys", "create", "--name", "tests"],
+                env=env, cwd=scratch, capture_output=True, text=True, check=True,
+            )
+            self.api_key = made.stdout.strip().splitlines()[-1]
+            env["LATCHKEY_AUTH"] = "api-keys"
         self.server = Process([binary(), "serve"], env, scratch)
         ready = self.server.wait_for(r"latchkey ready grpc=(\S+) http=(\S+) admin=(\S+)")
         self.grpc_addr, self.admin_addr = ready.group(1), ready.group(3)
         self.url = f"http://{self.grpc_addr}"
         self.channel = grpc.insecure_channel(self.grpc_addr)
+        self.metadata = [("authorization", f"Bearer {self.api_key}")] if self.api_key else []
         self.connections = connection_pb2_grpc.ConnectionServiceStub(self.channel)
         self.integrations = integration_pb2_grpc.IntegrationServiceStub(self.channel)
         self._integrations: Dict[int, str] = {}
@@ -125,7 +141,7 @@ class Latchkey:
             request = integration_pb2.CreateIntegrationRequest(
                 config=config, client_secret=self.client_secret
             )
-            created = patiently(self.integrations.CreateIntegration, request)
+            created = patiently(self.integrations.CreateIntegration, request, self.metadata)
             self._integrations[grant] = created.integration_id
         return self._integrations[grant]
 
@@ -133,7 +149,7 @@ class Latchkey:
         request = connection_pb2.ConnectClientCredentialsRequest(
             integration_id=self.integration(), tenant="acme"
         )
-        return patiently(self.connections.ConnectClientCredentials, request).connection_id
+        return patiently(self.connections.ConnectClientCredentials, request, self.metadata).connection_id
 
     def connect_with_a_dead_refresh_token(self) -> str:
         """An imported connection whose token expired and whose refresh token the provider does
@@ -147,11 +163,11 @@ class Latchkey:
             refresh_token="dev-unknown-refresh-token",
             expires_at=past,
         )
-        return patiently(self.connections.ImportConnection, request).connection.connection_id
+        return patiently(self.connections.ImportConnection, request, self.metadata).connection.connection_id
 
     def revoke(self, connection_id: str) -> None:
         request = connection_pb2.RevokeConnectionRequest(connection_id=connection_id)
-        patiently(self.connections.RevokeConnection, request)
+        patiently(self.connections.RevokeConnection, request, self.metadata)
 
     def get_token_calls(self) -> int:
         """GetToken calls the server answered so far, from its /metrics."""
@@ -163,11 +179,11 @@ class Latchkey:
         )
 
 
-def patiently(method, request):
+def patiently(method, request, metadata=()):
     """A set-up call, retried while the server is rate-limiting (the rate-limit tests' server)."""
     for _ in range(100):
         try:
-            return method(request, timeout=10)
+            return method(request, timeout=10, metadata=list(metadata))
         except grpc.RpcError as e:
             if e.code() != grpc.StatusCode.RESOURCE_EXHAUSTED:
                 raise
@@ -175,9 +191,9 @@ def patiently(method, request):
     raise AssertionError("still rate-limited after 20 s")
 
 
-def start(extra: Optional[Dict[str, str]] = None) -> Iterator[Latchkey]:
+def start(extra: Optional[Dict[str, str]] = None, keyed: bool = False) -> Iterator[Latchkey]:
     with tempfile.TemporaryDirectory(prefix="latchkey-py-") as scratch:
-        server = Latchkey(scratch, extra)
+        server = Latchkey(scratch, extra, keyed)
         try:
             yield server
         finally:
@@ -193,6 +209,12 @@ def server() -> Iterator[Latchkey]:
 def limited() -> Iterator[Latchkey]:
     """A server allowing each caller two requests a second."""
     yield from start({"LATCHKEY_CALLER_RATE": "2"})
+
+
+@pytest.fixture(scope="session")
+def keyed() -> Iterator[Latchkey]:
+    """A server that asks every caller for an API key (LATCHKEY_AUTH=api-keys)."""
+    yield from start(keyed=True)
 
 
 @pytest.fixture(scope="session")

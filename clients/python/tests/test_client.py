@@ -165,3 +165,24 @@ def latchkey_client(server: Latchkey, timeout: float = 30.0) -> latchkey.Client:
 
 def aio_client(server: Latchkey) -> latchkey.AsyncClient:
     return latchkey.AsyncClient(server.url)
+
+
+def test_the_api_key_comes_from_the_clis_settings(
+    keyed: Latchkey, monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
+    connection_id = keyed.connect()
+    monkeypatch.delenv("LATCHKEY_API_KEY", raising=False)
+    monkeypatch.delenv("LATCHKEY_API_KEY_FILE", raising=False)
+    with latchkey.Client(keyed.url) as client:
+        with pytest.raises(latchkey.Unauthenticated):
+            client.get_token(connection_id)
+    monkeypatch.setenv("LATCHKEY_SERVER", keyed.url)
+    monkeypatch.setenv("LATCHKEY_API_KEY", keyed.api_key)
+    with latchkey.Client() as client:
+        assert client.get_token(connection_id).access_token
+    monkeypatch.delenv("LATCHKEY_API_KEY")
+    key_file = tmp_path / "key"
+    key_file.write_text(keyed.api_key + "\n")
+    monkeypatch.setenv("LATCHKEY_API_KEY_FILE", str(key_file))
+    with latchkey.Client() as client:
+        assert client.get_token(connection_id).access_token

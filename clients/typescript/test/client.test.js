@@ -7,13 +7,16 @@ const { Latchkey } = require("./support/harness");
 
 let server;
 let limited;
+let keyed;
 before(async () => {
   server = await Latchkey.start();
   limited = await Latchkey.start({ LATCHKEY_CALLER_RATE: "2" });
+  keyed = await Latchkey.start({}, true);
 });
 after(async () => {
   await server?.stop();
   await limited?.stop();
+  await keyed?.stop();
 });
 
 test("a token is served from the cache until its margin", async () => {
@@ -144,5 +147,31 @@ test("a bad id is InvalidArgument naming the field", async () => {
     });
   } finally {
     client.close();
+  }
+});
+
+test("the API key comes from the CLI's settings", async () => {
+  const id = await keyed.connect();
+  const saved = { ...process.env };
+  try {
+    delete process.env.LATCHKEY_API_KEY;
+    delete process.env.LATCHKEY_API_KEY_FILE;
+    const anonymous = new latchkey.Client({ server: keyed.url });
+    await assert.rejects(anonymous.getToken(id), (error) => error instanceof latchkey.Unauthenticated);
+    anonymous.close();
+    process.env.LATCHKEY_SERVER = keyed.url;
+    process.env.LATCHKEY_API_KEY = keyed.apiKey;
+    const fromEnv = new latchkey.Client();
+    assert.ok((await fromEnv.getToken(id)).accessToken);
+    fromEnv.close();
+    delete process.env.LATCHKEY_API_KEY;
+    const file = require("node:path").join(keyed.scratch, "key");
+    require("node:fs").writeFileSync(file, `${keyed.apiKey}\n`);
+    process.env.LATCHKEY_API_KEY_FILE = file;
+    const fromFile = new latchkey.Client();
+    assert.ok((await fromFile.getToken(id)).accessToken);
+    fromFile.close();
+  } finally {
+    process.env = saved;
   }
 });

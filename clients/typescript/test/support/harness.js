@@ -63,17 +63,21 @@ class Child {
   }
 }
 
-function unary(client, method, request) {
+function unary(client, method, request, apiKey) {
+  const metadata = new grpc.Metadata();
+  if (apiKey) metadata.set("authorization", `Bearer ${apiKey}`);
   return new Promise((resolve, reject) =>
-    client[method](request, { deadline: Date.now() + 10_000 }, (error, reply) => (error ? reject(error) : resolve(reply))),
+    client[method](request, metadata, { deadline: Date.now() + 10_000 }, (error, reply) =>
+      error ? reject(error) : resolve(reply),
+    ),
   );
 }
 
 /** A set-up call, retried while the server rate-limits (the rate-limit tests' server). */
-async function patiently(client, method, request) {
+async function patiently(client, method, request, apiKey) {
   for (let i = 0; i < 100; i++) {
     try {
-      return await unary(client, method, request);
+      return await unary(client, method, request, apiKey);
     } catch (error) {
       if (error.code !== grpc.status.RESOURCE_EXHAUSTED) throw error;
       await new Promise((r) => setTimeout(r, 200));
@@ -83,13 +87,26 @@ async function patiently(client, method, request) {
 }
 
 class Latchkey {
-  static async start(extra = {}) {
+  /** `keyed`: the server asks every caller for an API key; `apiKey` is an admin one. */
+  static async start(extra = {}, keyed = false) {
     const server = new Latchkey();
     server.scratch = mkdtempSync(join(tmpdir(), "latchkey-ts-"));
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("LATCHKEY_")));
     server.provider = new Child(["dev-provider", "--port", "0", "--secret-file", "demo.secret"], env, server.scratch);
     server.providerUrl = (await server.provider.waitFor(/dev provider at (http:\/\/[0-9.:]+)/))[1];
     server.clientSecret = readFileSync(join(server.scratch, "demo.secret"), "utf8").trim();
+    server.apiKey = undefined;
+    if (keyed) {
+      // Made before the server starts, with the master key given (`apikeys create` on a new data
+      // directory does not write the master key file `serve` would).
+      env.LATCHKEY_MASTER_KEY = require("node:crypto").randomBytes(32).toString("base64");
+      env.LATCHKEY_AUTH = "api-keys";
+      const made = require("node:child_process").execFileSync(binary(), ["apikeys", "create", "--name", "tests"], {
+        env: { ...env, LATCHKEY_DATA_DIR: join(server.scratch, "data") },
+        cwd: server.scratch,
+      });
+      server.apiKey = made.toString().trim().split("\n").pop();
+    }
     server.serve = new Child(
       ["serve"],
       {
@@ -136,7 +153,7 @@ class Latchkey {
           client_id: "demo",
         },
         client_secret: this.clientSecret,
-      });
+      }, this.apiKey);
       this.created[grant] = reply.integration_id;
     }
     return this.created[grant];
@@ -144,7 +161,7 @@ class Latchkey {
 
   async connect() {
     const integration_id = await this.integration();
-    return (await patiently(this.connections, "ConnectClientCredentials", { integration_id, tenant: "acme" })).connection_id;
+    return (await patiently(this.connections, "ConnectClientCredentials", { integration_id, tenant: "acme" }, this.apiKey)).connection_id;
   }
 
   /** An imported connection whose token expired and whose refresh token the provider does not know. */
@@ -156,12 +173,12 @@ class Latchkey {
       access_token: "dev-expired",
       refresh_token: "dev-unknown-refresh-token",
       expires_at: { seconds: Math.floor(Date.now() / 1000) - 3600, nanos: 0 },
-    });
+    }, this.apiKey);
     return reply.connection.connection_id;
   }
 
   async revoke(connection_id) {
-    await patiently(this.connections, "RevokeConnection", { connection_id });
+    await patiently(this.connections, "RevokeConnection", { connection_id }, this.apiKey);
   }
 
   /** GetToken calls the server answered so far, from its /metrics. */
