@@ -13,3 +13,5 @@ export type { GetTokenOptions } from "./client";
 export type { ClientOptions } from "./config";
 export * from "./errors";
 export { Token } from "./token";
+export { follow, STALE_AFTER } from "./events";
+export type { Listener } from "./events";

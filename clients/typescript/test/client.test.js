@@ -8,8 +8,18 @@ const { Latchkey } = require("./support/harness");
 let server;
 let limited;
 let keyed;
+let withNats;
+const natsUrl = process.env.LATCHKEY_TEST_NATS_URL;
+const run = Math.random().toString(16).slice(2, 14);
 before(async () => {
   server = await Latchkey.start();
+  if (natsUrl) {
+    withNats = await Latchkey.start({
+      LATCHKEY_NATS_URL: natsUrl,
+      LATCHKEY_NATS_STREAM: `LK_TSCLIENT_${run}`,
+      LATCHKEY_NATS_SUBJECT_PREFIX: `lktsclient.${run}`,
+    });
+  }
   limited = await Latchkey.start({ LATCHKEY_CALLER_RATE: "2" });
   keyed = await Latchkey.start({}, true);
 });
@@ -17,6 +27,7 @@ after(async () => {
   await server?.stop();
   await limited?.stop();
   await keyed?.stop();
+  await withNats?.stop();
 });
 
 test("a token is served from the cache until its margin", async () => {
@@ -173,5 +184,28 @@ test("the API key comes from the CLI's settings", async () => {
     fromFile.close();
   } finally {
     process.env = saved;
+  }
+});
+
+test("a refresh heard on NATS drops the cached token", { skip: !natsUrl && "LATCHKEY_TEST_NATS_URL is not set" }, async () => {
+  const id = await withNats.connect();
+  const client = new latchkey.Client({ server: withNats.url });
+  const listener = await latchkey.follow(client, { natsUrl, prefix: `lktsclient.${run}` });
+  try {
+    const first = await client.getToken(id);
+    await new Promise((resolve, reject) =>
+      withNats.connections.RefreshToken({ connection_id: id }, { deadline: Date.now() + 10_000 }, (e) => (e ? reject(e) : resolve())),
+    );
+    const deadline = Date.now() + 10_000;
+    while (listener.heard === 0) {
+      assert.ok(Date.now() < deadline, "the refreshed event never came");
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const after = await client.getToken(id);
+    assert.notEqual(after.accessToken, first.accessToken, "the refreshed token, not the cached one");
+    assert.ok(after.version > first.version);
+  } finally {
+    await listener.close();
+    client.close();
   }
 });
