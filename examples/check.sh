@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Runs the Python worker against a real server (scripts/test calls this after the Rust tests):
-# a dev provider, `latchkey serve` on its embedded default in a scratch directory, a connection
-# made with the CLI; the worker gets its credential, then, once it is revoked, the REVOKED reason.
+# Runs the examples' workers against a real server (scripts/test calls this after the clients'
+# checks, which build what the Node and Go workers use): a dev provider, `latchkey serve` on its
+# embedded default in a scratch directory, a connection made with the CLI; the Python, Node and Go
+# workers get its credential, the Python subscriber hears its refresh, and once it is revoked
+# each worker says REVOKED.
 # Needs the debug binary (`cargo build -p latchkey`) and Python 3 with venv; pip reaches PyPI.
 # The worker uses the Python client (clients/python), installed from the checkout.
 set -euo pipefail
-here="$(cd "$(dirname "$0")" && pwd)"
+here="$(cd "$(dirname "$0")" && pwd)/python"
 root="$(cd "$here/../.." && pwd)"
 venv="$root/target/python-venv"
 if [ ! -x "$venv/bin/python" ]; then
@@ -55,7 +57,36 @@ if [ -n "${LATCHKEY_NATS_URL:-}" ]; then
         *) echo "examples/python: expected the refreshed event, typed" >&2; exit 1 ;;
     esac
 fi
+# Node: the TypeScript client as clients/typescript/check.sh built it; Go: the Go client in the
+# GOPATH clients/go/check.sh set up (both offline).
+node_modules="$root/target/examples-node/node_modules"
+mkdir -p "$node_modules/@latchkey"
+ln -sfn "$root/clients/typescript" "$node_modules/@latchkey/client"
+node_worker() { NODE_PATH="$node_modules" node "$root/examples/node/worker.js" "$1"; }
+go_worker() {
+    (cd "$root" && GO111MODULE=off GOPATH="$root/target/gopath:/usr/share/gocode" \
+        GOCACHE="$root/target/gocache" go run ./examples/go/worker "$1")
+}
+for lang in node go; do
+    got="$("${lang}_worker" "$connection")"
+    echo "examples/$lang: $got"
+    case "$got" in
+        "credential in header Authorization, "*) ;;
+        *) echo "examples/$lang: expected a credential" >&2; exit 1 ;;
+    esac
+done
 latchkey connections revoke "$connection" >/dev/null
+for lang in node go; do
+    set +e
+    refused="$("${lang}_worker" "$connection")"
+    code=$?
+    set -e
+    echo "examples/$lang: $refused"
+    if [ "$code" != 1 ] || [ "$refused" != "refused REVOKED: stop: the connection was revoked; connection $connection" ]; then
+        echo "examples/$lang: expected the REVOKED reason (exit $code)" >&2
+        exit 1
+    fi
+done
 set +e
 refused="$("$venv/bin/python" "$here/worker.py" "$connection")"
 code=$?
