@@ -63,10 +63,9 @@ node_modules="$root/target/examples-node/node_modules"
 mkdir -p "$node_modules/@latchkey"
 ln -sfn "$root/clients/typescript" "$node_modules/@latchkey/client"
 node_worker() { NODE_PATH="$node_modules" node "$root/examples/node/worker.js" "$1"; }
-go_worker() {
-    (cd "$root" && GO111MODULE=off GOPATH="$root/target/gopath:/usr/share/gocode" \
-        GOCACHE="$root/target/gocache" go run ./examples/go/worker "$1")
-}
+(cd "$root" && GO111MODULE=off GOPATH="$root/target/gopath:/usr/share/gocode" \
+    GOCACHE="$root/target/gocache" go build -o "$root/target/examples-go-worker" ./examples/go/worker)
+go_worker() { "$root/target/examples-go-worker" "$1"; }
 for lang in node go; do
     got="$("${lang}_worker" "$connection")"
     echo "examples/$lang: $got"
