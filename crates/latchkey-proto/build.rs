@@ -43,6 +43,10 @@ fn server_reply(
         .out_dir(out)
         .bytes(".latchkey.v1.GetTokenResponse.metadata");
     for file in &mut set.file {
+        // Only ConnectionService answers with GetTokenResponse; the other servers are `v1`'s.
+        if !file.service.iter().any(|s| s.name() == "ConnectionService") {
+            file.service.clear();
+        }
         for message in &mut file.message_type {
             let name = message.name().to_owned();
             // ReportTokenRejected answers with a GetTokenResponse too: its reply is the server's.
