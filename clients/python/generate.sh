@@ -17,7 +17,7 @@ if [ "${1:-}" = "--check" ]; then
 fi
 rm -rf "$out/latchkey/v1"
 mkdir -p "$out/latchkey/v1"
-"$venv/bin/python" -m grpc_tools.protoc -I "$root/proto" \
+"$venv/bin/python" -m grpc_tools.protoc -I "$root/proto" -I "$root/third_party/googleapis" \
     --python_out="$out" --pyi_out="$out" --grpc_python_out="$out" \
     "$root"/proto/latchkey/v1/*.proto
 printf '"""Generated from proto/latchkey/v1 by generate.sh: do not edit."""\n' >"$out/latchkey/v1/__init__.py"

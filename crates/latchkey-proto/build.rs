@@ -6,18 +6,33 @@ use prost_types::field_descriptor_proto::Type;
 use prost_types::{FileDescriptorSet, OneofDescriptorProto};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR")?).join("../../proto");
+    let workspace = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR")?).join("../..");
+    let root = workspace.join("proto");
+    // google.api.http (the routes of HTTP/JSON) and google.rpc.Status (its errors), vendored.
+    let googleapis = workspace.join("third_party/googleapis");
     let files = [
         "latchkey/v1/integration.proto",
         "latchkey/v1/connection.proto",
         "latchkey/v1/audit.proto",
     ];
-    let descriptors = protox::compile(files, [&root])?;
-    // Server reflection serves this descriptor set; compile_fds does not write it for us.
+    let mut compiler = protox::Compiler::new([&root, &googleapis])?;
+    compiler.include_source_info(true).include_imports(true);
+    compiler.open_files(files)?;
+    let descriptors = compiler.file_descriptor_set();
+    // Server reflection and the HTTP/JSON routes read this descriptor set, encoded by protox so
+    // the methods' options keep their `google.api.http` extension (prost-types' would drop it).
     let out = PathBuf::from(std::env::var("OUT_DIR")?);
     std::fs::write(
         out.join("latchkey_descriptor.bin"),
-        prost::Message::encode_to_vec(&descriptors),
+        compiler.encode_file_descriptor_set(),
+    )?;
+    // google.rpc.Status and its details, to write HTTP/JSON errors (not part of the API).
+    let mut status = protox::Compiler::new([&googleapis])?;
+    status.include_imports(true);
+    status.open_files(["google/rpc/status.proto", "google/rpc/error_details.proto"])?;
+    std::fs::write(
+        out.join("status_descriptor.bin"),
+        status.encode_file_descriptor_set(),
     )?;
     server_reply(descriptors.clone(), &out.join("server"))?;
     tonic_prost_build::configure()
@@ -25,6 +40,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build_server(true)
         .compile_fds(descriptors)?;
     println!("cargo:rerun-if-changed={}", root.display());
+    println!("cargo:rerun-if-changed={}", googleapis.display());
     Ok(())
 }
 
@@ -43,6 +59,9 @@ fn server_reply(
         .out_dir(out)
         .bytes(".latchkey.v1.GetTokenResponse.metadata");
     for file in &mut set.file {
+        if file.package() != "latchkey.v1" {
+            continue;
+        }
         // Only ConnectionService answers with GetTokenResponse; the other servers are `v1`'s.
         if !file.service.iter().any(|s| s.name() == "ConnectionService") {
             file.service.clear();

@@ -7,9 +7,9 @@ use latchkey_proto::v1::audit_service_client::AuditServiceClient;
 use latchkey_proto::v1::connection_service_client::ConnectionServiceClient;
 use latchkey_proto::v1::integration_service_client::IntegrationServiceClient;
 use latchkey_proto::v1::{
-    ConnectClientCredentialsRequest, CreateIntegrationRequest, Event, GetAccessLogRequest,
-    GetConnectionRequest, GetHistoryRequest, GetTokenRequest, GrantType, IntegrationConfig,
-    ListConnectionsRequest, RevokeConnectionRequest, get_history_request,
+    ConnectClientCredentialsRequest, CreateIntegrationRequest, Event, GetConnectionRequest,
+    GetHistoryRequest, GetTokenRequest, GrantType, IntegrationConfig, RevokeConnectionRequest,
+    get_history_request,
 };
 use tonic::Code;
 use tonic::metadata::MetadataValue;
@@ -17,6 +17,7 @@ use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
 
 use crate::helpers::{Mode, Server, cc_integration, command};
+use crate::http_json::{Api, Over};
 
 type Auth = Box<dyn FnMut(tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> + Send>;
 
@@ -83,18 +84,7 @@ async fn tenant_keys_see_only_their_tenant_and_bad_keys_are_unauthenticated() {
     )
     .await;
     let admin = apikey(&mode, &["create", "--name", "platform"]).await;
-    let key_a = apikey(
-        &mode,
-        &["create", "--name", "acme worker", "--tenant", "acme"],
-    )
-    .await;
-    let key_b = apikey(
-        &mode,
-        &["create", "--name", "globex worker", "--tenant", "globex"],
-    )
-    .await;
-    assert!(admin.starts_with("lk_") && key_a.starts_with("lk_"));
-
+    assert!(admin.starts_with("lk_"));
     let mut as_admin = clients(&server, Some(&admin)).await;
     let integration_id = as_admin
         .integrations
@@ -103,212 +93,113 @@ async fn tenant_keys_see_only_their_tenant_and_bad_keys_are_unauthenticated() {
         .unwrap()
         .into_inner()
         .integration_id;
-    let connect = |tenant: &str| ConnectClientCredentialsRequest {
-        integration_id: integration_id.clone(),
-        tenant: tenant.to_owned(),
-        ..Default::default()
-    };
-    let mut as_a = clients(&server, Some(&key_a)).await;
-    let mut as_b = clients(&server, Some(&key_b)).await;
-    let a_conn = as_a
-        .connections
-        .connect_client_credentials(connect("acme"))
-        .await
-        .unwrap()
-        .into_inner();
-    let b_conn = as_b
-        .connections
-        .connect_client_credentials(connect("globex"))
-        .await
-        .unwrap()
-        .into_inner();
-
-    // Tenant A sees its own connection…
-    as_a.connections
-        .get_token(GetTokenRequest {
-            connection_id: a_conn.connection_id.clone(),
-            min_ttl: None,
-        })
-        .await
-        .unwrap();
-    // …and tenant B's exactly as if it did not exist.
-    let b = b_conn.connection_id.clone();
-    let not_found = [
-        as_a.connections
-            .get_token(GetTokenRequest {
-                connection_id: b.clone(),
-                min_ttl: None,
-            })
-            .await
-            .unwrap_err(),
-        as_a.connections
-            .get_connection(GetConnectionRequest {
-                connection_id: b.clone(),
-                as_of: None,
-            })
-            .await
-            .unwrap_err(),
-        as_a.audit
-            .get_history(GetHistoryRequest {
-                stream: Some(get_history_request::Stream::ConnectionId(b.clone())),
-                from_version: 0,
-            })
-            .await
-            .unwrap_err(),
-        as_a.connections
-            .revoke_connection(RevokeConnectionRequest {
-                connection_id: b.clone(),
-                reason: String::new(),
-            })
-            .await
-            .unwrap_err(),
-    ];
-    let missing = as_a
-        .connections
-        .get_connection(GetConnectionRequest {
-            connection_id: uuid::Uuid::now_v7().to_string(),
-            as_of: None,
-        })
-        .await
-        .unwrap_err();
-    for status in not_found {
-        assert_eq!(status.code(), Code::NotFound, "{status:?}");
-        assert_eq!(
-            status.message().replace(&b, "<id>"),
-            missing
-                .message()
-                .replace(missing.message().split(' ').nth(1).unwrap(), "<id>"),
-            "indistinguishable from a missing connection"
-        );
+    // The same matrix over gRPC and over HTTP/JSON, each with keys and tenants of its own.
+    let mut keys = vec![admin];
+    for over in [Over::Grpc, Over::Http] {
+        keys.extend(tenant_matrix(&mode, &server, &integration_id, over).await);
     }
-    let listed = as_a
-        .connections
-        .list_connections(ListConnectionsRequest::default())
-        .await
-        .unwrap()
-        .into_inner();
-    assert_eq!(listed.connections.len(), 1);
-    assert_eq!(listed.connections[0].tenant, "acme");
-    let other_tenant = as_a
-        .connections
-        .connect_client_credentials(connect("globex"))
-        .await
-        .unwrap_err();
-    assert_eq!(other_tenant.code(), Code::PermissionDenied);
-    let not_admin = as_a
-        .integrations
-        .create_integration(CreateIntegrationRequest::default())
-        .await
-        .unwrap_err();
-    assert_eq!(not_admin.code(), Code::PermissionDenied);
-
-    // The key is the actor of what it causes.
-    let mut history = as_a
-        .audit
-        .get_history(GetHistoryRequest {
-            stream: Some(get_history_request::Stream::ConnectionId(
-                a_conn.connection_id.clone(),
-            )),
-            from_version: 0,
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    let first = history.message().await.unwrap().unwrap();
-    let key_a_id = key_a.split('_').nth(1).unwrap();
-    assert_eq!(first.actor, format!("key:{key_a_id}"));
-
-    // Every token read is audited: who, which connection, which minute.
-    for _ in 0..4 {
-        as_a.connections
-            .get_token(GetTokenRequest {
-                connection_id: a_conn.connection_id.clone(),
-                min_ttl: None,
-            })
-            .await
-            .unwrap();
-    }
-    // Counts are written every two seconds: wait (at most ten) for all five.
-    let reads_of_a = |log: &latchkey_proto::v1::GetAccessLogResponse| -> u64 {
-        log.reads
-            .iter()
-            .filter(|r| r.actor == format!("key:{key_a_id}"))
-            .map(|r| r.reads)
-            .sum()
-    };
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    let log = loop {
-        let log = as_a
-            .audit
-            .get_access_log(GetAccessLogRequest {
-                connection_id: a_conn.connection_id.clone(),
-                since: None,
-            })
-            .await
-            .unwrap()
-            .into_inner();
-        if reads_of_a(&log) >= 5 || std::time::Instant::now() > deadline {
-            break log;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    };
-    assert_eq!(reads_of_a(&log), 5, "{log:?}");
-    let hidden = as_b
-        .audit
-        .get_access_log(GetAccessLogRequest {
-            connection_id: a_conn.connection_id.clone(),
-            since: None,
-        })
-        .await
-        .unwrap_err();
-    assert_eq!(hidden.code(), Code::NotFound);
-
-    // No key, a forged key, a revoked key: UNAUTHENTICATED.
-    let mut anonymous = clients(&server, None).await;
-    let none = anonymous
-        .connections
-        .list_connections(ListConnectionsRequest::default())
-        .await
-        .unwrap_err();
-    assert_eq!(none.code(), Code::Unauthenticated);
-    let forged = format!("lk_{key_a_id}_forgedsecret");
-    let mut as_forger = clients(&server, Some(&forged)).await;
-    let forged = as_forger
-        .connections
-        .list_connections(ListConnectionsRequest::default())
-        .await
-        .unwrap_err();
-    assert_eq!(forged.code(), Code::Unauthenticated);
-    let revoked = apikey(&mode, &["revoke", key_a_id]).await;
-    assert!(revoked.contains(key_a_id));
-    // Replicas may hold a key they checked for a second: the revocation shows within that.
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while as_a
-        .connections
-        .list_connections(ListConnectionsRequest::default())
-        .await
-        .is_ok()
-    {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the revoked key still admitted"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let after = as_a
-        .connections
-        .list_connections(ListConnectionsRequest::default())
-        .await
-        .unwrap_err();
-    assert_eq!(after.code(), Code::Unauthenticated);
-    let list = apikey(&mode, &["list"]).await;
-    assert!(list.contains("revoked") && !list.contains(key_a.splitn(3, '_').nth(2).unwrap()));
-
     let (_, log) = server.stop().await;
-    for key in [&admin, &key_a, &key_b] {
+    for key in &keys {
         assert!(!log.contains(key.as_str()), "a key leaked into the logs");
     }
     mode.cleanup().await;
+}
+
+/// Two tenants' keys over `over`: each sees only its own, a missing key, a forged one and a
+/// revoked one are unauthenticated, every read is in the access log. Returns the keys made.
+async fn tenant_matrix(
+    mode: &Mode,
+    server: &Server,
+    integration_id: &str,
+    over: Over,
+) -> Vec<String> {
+    let (acme, globex) = match over {
+        Over::Grpc => ("acme", "globex"),
+        Over::Http => ("acme-http", "globex-http"),
+    };
+    let key_a = apikey(mode, &["create", "--name", "acme worker", "--tenant", acme]).await;
+    let key_b = apikey(
+        mode,
+        &["create", "--name", "globex worker", "--tenant", globex],
+    )
+    .await;
+    let mut as_a = Api::new(server, Some(&key_a), over).await;
+    let mut as_b = Api::new(server, Some(&key_b), over).await;
+    let a_conn = as_a.connect(integration_id, acme).await.unwrap();
+    let b = as_b.connect(integration_id, globex).await.unwrap();
+
+    // Tenant A sees its own connection…
+    as_a.get_token(&a_conn).await.unwrap();
+    assert_eq!(as_a.get_connection(&a_conn).await.unwrap(), acme);
+    // …and tenant B's exactly as if it did not exist.
+    let not_found = [
+        as_a.get_token(&b).await.unwrap_err(),
+        as_a.get_connection(&b).await.unwrap_err(),
+        as_a.history_actors(&b).await.unwrap_err(),
+        as_a.revoke(&b).await.unwrap_err(),
+    ];
+    let missing_id = uuid::Uuid::now_v7().to_string();
+    let missing = as_a.get_connection(&missing_id).await.unwrap_err();
+    for status in not_found {
+        assert_eq!(status.code(), Code::NotFound, "{over:?}: {status:?}");
+        assert_eq!(
+            status.message().replace(&b, "<id>"),
+            missing.message().replace(&missing_id, "<id>"),
+            "{over:?}: indistinguishable from a missing connection"
+        );
+    }
+    assert_eq!(as_a.list_tenants().await.unwrap(), [acme]);
+    let other_tenant = as_a.connect(integration_id, globex).await.unwrap_err();
+    assert_eq!(other_tenant.code(), Code::PermissionDenied, "{over:?}");
+    let not_admin = as_a.create_empty_integration().await.unwrap_err();
+    assert_eq!(not_admin.code(), Code::PermissionDenied, "{over:?}");
+
+    // The key is the actor of what it causes.
+    let key_a_id = key_a.split('_').nth(1).unwrap();
+    let actor = format!("key:{key_a_id}");
+    assert_eq!(as_a.history_actors(&a_conn).await.unwrap()[0], actor);
+
+    // Every token read is audited: who, which connection, which minute.
+    for _ in 0..4 {
+        as_a.get_token(&a_conn).await.unwrap();
+    }
+    // Counts are written every two seconds: wait (at most ten) for all five.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let reads = loop {
+        let reads = as_a.reads(&a_conn, &actor).await.unwrap();
+        if reads >= 5 || std::time::Instant::now() > deadline {
+            break reads;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(reads, 5, "{over:?}");
+    let hidden = as_b.reads(&a_conn, &actor).await.unwrap_err();
+    assert_eq!(hidden.code(), Code::NotFound, "{over:?}");
+
+    // No key, a forged key, a revoked key: UNAUTHENTICATED.
+    let mut anonymous = Api::new(server, None, over).await;
+    let none = anonymous.list_tenants().await.unwrap_err();
+    assert_eq!(none.code(), Code::Unauthenticated, "{over:?}");
+    let forged = format!("lk_{key_a_id}_forgedsecret");
+    let mut as_forger = Api::new(server, Some(&forged), over).await;
+    let forged = as_forger.list_tenants().await.unwrap_err();
+    assert_eq!(forged.code(), Code::Unauthenticated, "{over:?}");
+    let revoked = apikey(mode, &["revoke", key_a_id]).await;
+    assert!(revoked.contains(key_a_id));
+    // Replicas may hold a key they checked for a second: the revocation shows within that.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while as_a.list_tenants().await.is_ok() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{over:?}: the revoked key still admitted"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let after = as_a.list_tenants().await.unwrap_err();
+    assert_eq!(after.code(), Code::Unauthenticated, "{over:?}");
+    let list = apikey(mode, &["list"]).await;
+    assert!(list.contains("revoked") && !list.contains(key_a.splitn(3, '_').nth(2).unwrap()));
+    vec![key_a, key_b]
 }
 
 #[tokio::test]

@@ -15,6 +15,7 @@ mod docs;
 mod grants;
 mod helpers;
 mod holes;
+mod http_json;
 mod in_doubt;
 mod integrations;
 mod keys;

@@ -19,7 +19,7 @@ execFileSync(
   join(here, "node_modules", ".bin", "proto-loader-gen-types"),
   [
     "--keepCase", "--longs=Number", "--enums=String", "--defaults", "--oneofs",
-    "--grpcLib=@grpc/grpc-js", "-I", "proto", "-O", out, ...protos,
+    "--grpcLib=@grpc/grpc-js", "-I", "proto", "-I", "third_party/googleapis", "-O", out, ...protos,
   ],
   // From the repository's root, so the files name their proto by a relative path.
   { stdio: "inherit", cwd: root },

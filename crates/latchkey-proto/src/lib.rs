@@ -21,5 +21,10 @@ pub mod server {
     include!(concat!(env!("OUT_DIR"), "/server/latchkey.v1.rs"));
 }
 
-/// The encoded `FileDescriptorSet` of `latchkey.v1`, for gRPC server reflection.
+/// The encoded `FileDescriptorSet` of `latchkey.v1` (with its imports, and the methods'
+/// `google.api.http` options), for gRPC server reflection and the HTTP/JSON routes.
 pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("latchkey_descriptor");
+
+/// The encoded `FileDescriptorSet` of `google.rpc.Status` and its error details, to write errors
+/// as JSON.
+pub const STATUS_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("status_descriptor");

@@ -32,6 +32,7 @@ mod connect_pages;
 mod connections;
 mod error;
 mod http;
+pub mod http_json;
 mod inbound;
 mod integrations;
 pub mod keys;

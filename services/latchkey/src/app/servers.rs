@@ -16,6 +16,7 @@ use tokio_util::sync::CancellationToken;
 use super::{Listeners, Services};
 use crate::api::{AuditApi, ConnectionApi, DeadlineLayer, IntegrationApi};
 use crate::http::{HttpState, router};
+use crate::http_json::HttpJson;
 use crate::relay::RelayStatus;
 
 /// No request of the API needs more; larger ones are refused before they are decoded.
@@ -75,6 +76,35 @@ async fn grpc(
             .context("LATCHKEY_TLS_CERT: configuring TLS")?;
     }
     let auth = &services.auth;
+    let api = tonic::service::Routes::new(
+        IntegrationServiceServer::new(IntegrationApi::new(
+            services.integrations.clone(),
+            callback_url,
+            auth.clone(),
+        ))
+        .max_decoding_message_size(MAX_REQUEST_BYTES),
+    )
+    .add_service(
+        ConnectionServiceServer::new(ConnectionApi::new(
+            services.connections.clone(),
+            services.inbound.clone(),
+            auth.clone(),
+            services.access.clone(),
+        ))
+        .max_decoding_message_size(MAX_REQUEST_BYTES),
+    )
+    .add_service(
+        AuditServiceServer::new(AuditApi::new(services.audit.clone(), auth.clone()))
+            .max_decoding_message_size(MAX_REQUEST_BYTES),
+    )
+    .prepare();
+    // HTTP/JSON (curl, low-code tools) calls the same services, on the same port.
+    let http_json = HttpJson::new(api.clone()).context("HTTP/JSON routes")?;
+    let routes = api
+        .add_service(health_service)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha);
+    let routes = tonic::service::Routes::from(http_json.beside(routes.into_axum_router()));
     builder
         .timeout(REQUEST_TIMEOUT)
         .concurrency_limit_per_connection(256)
@@ -84,32 +114,11 @@ async fn grpc(
         .http2_keepalive_interval(Some(Duration::from_secs(30)))
         .http2_keepalive_timeout(Some(Duration::from_secs(10)))
         .tcp_keepalive(Some(Duration::from_secs(60)))
+        // HTTP/JSON's callers speak HTTP/1.1 as well.
+        .accept_http1(true)
         // A caller's deadline is answered DEADLINE_EXCEEDED (tonic says CANCELLED).
         .layer(DeadlineLayer)
-        .add_service(health_service)
-        .add_service(reflection_v1)
-        .add_service(reflection_v1alpha)
-        .add_service(
-            IntegrationServiceServer::new(IntegrationApi::new(
-                services.integrations.clone(),
-                callback_url,
-                auth.clone(),
-            ))
-            .max_decoding_message_size(MAX_REQUEST_BYTES),
-        )
-        .add_service(
-            ConnectionServiceServer::new(ConnectionApi::new(
-                services.connections.clone(),
-                services.inbound.clone(),
-                auth.clone(),
-                services.access.clone(),
-            ))
-            .max_decoding_message_size(MAX_REQUEST_BYTES),
-        )
-        .add_service(
-            AuditServiceServer::new(AuditApi::new(services.audit.clone(), auth.clone()))
-                .max_decoding_message_size(MAX_REQUEST_BYTES),
-        )
+        .add_routes(routes)
         .serve_with_incoming_shutdown(
             // Small replies go out at once: without TCP_NODELAY, Nagle's algorithm and the
             // peer's delayed ACK hold some of them for 40 ms (seen as GetToken's p99).
