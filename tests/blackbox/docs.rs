@@ -32,6 +32,28 @@ fn the_readme_counts_the_templates_the_catalogue_has() {
 }
 
 #[test]
+fn the_api_page_lists_every_http_json_route() {
+    let path = root().join("docs/API.md");
+    let doc = std::fs::read_to_string(&path).unwrap();
+    let (before, rest) = doc
+        .split_once("<!-- routes:begin -->\n")
+        .expect("docs/API.md's routes:begin marker");
+    let (listed, after) = rest
+        .split_once("<!-- routes:end -->")
+        .expect("docs/API.md's routes:end marker");
+    let routes = latchkey::http_json::routes_markdown().unwrap();
+    if std::env::var_os("LATCHKEY_WRITE_DOCS").is_some() {
+        let text = format!("{before}<!-- routes:begin -->\n{routes}<!-- routes:end -->{after}");
+        std::fs::write(&path, text).unwrap();
+        return;
+    }
+    assert_eq!(
+        listed, routes,
+        "docs/API.md's routes differ from proto/'s (LATCHKEY_WRITE_DOCS=1 writes them)"
+    );
+}
+
+#[test]
 fn the_layer_map_names_every_module_of_the_service() {
     let doc = std::fs::read_to_string(root().join("docs/ARCHITECTURE.md")).unwrap();
     let map = doc

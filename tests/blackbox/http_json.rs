@@ -400,7 +400,12 @@ async fn curl_gets_the_token_grpc_gets_and_errors_are_status_json() {
     assert_eq!(status, 401, "{body}");
     let error: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(error["code"], 16);
-    assert!(error["message"].as_str().is_some_and(|m| m.contains("API key")), "{body}");
+    assert!(
+        error["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("API key")),
+        "{body}"
+    );
 
     // Unknown routes and methods, an oversized body.
     let (status, _) = curl(vec!["-H".into(), auth.clone(), url("/v1/nothing")]).await;

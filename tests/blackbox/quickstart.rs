@@ -35,8 +35,10 @@ async fn the_readme_quickstart_runs_as_written_and_ends_with_a_token() {
     let script = quickstart();
     assert!(script.contains("latchkey dev-provider") && script.contains("latchkey token"));
     let provider_port = free_port().to_string();
-    let script = script.replace("9000", &provider_port);
     let grpc = format!("127.0.0.1:{}", free_port());
+    let script = script
+        .replace("9000", &provider_port)
+        .replace("127.0.0.1:50051", &grpc);
     let bin = std::path::Path::new(env!("CARGO_BIN_EXE_latchkey"))
         .parent()
         .unwrap()
@@ -91,6 +93,10 @@ async fn the_readme_quickstart_runs_as_written_and_ends_with_a_token() {
         .find(|l| l.starts_with("Authorization: Bearer dev-at-"))
         .unwrap_or_else(|| panic!("a token: {stdout}"));
     assert!(token.len() > "Authorization: Bearer dev-at-".len());
+    assert!(
+        stdout.contains(r#"{"accessToken":"dev-at-"#),
+        "curl's token over HTTP/JSON: {stdout}"
+    );
     let listed = stdout
         .lines()
         .find(|l| l.contains(" acme ") && l.contains("ACTIVE"))

@@ -40,6 +40,7 @@ mod appends;
 mod drain;
 mod flood;
 mod get_token;
+mod http_json;
 mod measure;
 mod million;
 mod replicas;
@@ -86,7 +87,7 @@ struct Args {
     /// Senders at each point of the webhooks part.
     #[arg(long, value_delimiter = ',', default_value = "1,8,32,128")]
     senders: Vec<usize>,
-    /// Only these parts (comma-separated: get_token, get_token_metadata, flood, appends, webhooks, nats, storm, replicas, memory, million, drain).
+    /// Only these parts (comma-separated: get_token, get_token_metadata, get_token_http, flood, appends, webhooks, nats, storm, replicas, memory, million, drain).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
 }
@@ -634,12 +635,15 @@ type Part = for<'a> fn(
 >;
 
 /// The parts, in the order they run.
-const PARTS: [(&str, Part); 11] = [
+const PARTS: [(&str, Part); 12] = [
     ("get_token", |args, db| {
         Box::pin(get_token::bench_get_token(args, db, 0))
     }),
     ("get_token_metadata", |args, db| {
         Box::pin(get_token::bench_get_token(args, db, 10))
+    }),
+    ("get_token_http", |args, db| {
+        Box::pin(http_json::bench_http_get_token(args, db))
     }),
     ("flood", |args, db| Box::pin(flood::bench_flood(args, db))),
     ("appends", |args, db| {

@@ -5,6 +5,8 @@
 
 mod servers;
 
+pub use servers::server_builder;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;

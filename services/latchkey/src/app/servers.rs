@@ -43,6 +43,28 @@ pub(super) struct Shared {
     pub(super) key_id: String,
 }
 
+/// The gRPC port's server: its span per call, its limits against callers that hold or flood it,
+/// HTTP/1.1 beside HTTP/2 (for HTTP/JSON), deadlines answered as gRPC has them. Public for the
+/// benchmarks, whose HTTP/JSON echo runs on the same stack.
+pub fn server_builder()
+-> tonic::transport::Server<tower::layer::util::Stack<DeadlineLayer, tower::layer::util::Identity>>
+{
+    tonic::transport::Server::builder()
+        .trace_fn(crate::telemetry::grpc_span)
+        .timeout(REQUEST_TIMEOUT)
+        .concurrency_limit_per_connection(256)
+        // Streams one HTTP/2 connection may open at once (beyond: refused by the protocol).
+        .max_concurrent_streams(Some(1024))
+        // A peer that stops answering pings is dropped, as are dead TCP peers.
+        .http2_keepalive_interval(Some(Duration::from_secs(30)))
+        .http2_keepalive_timeout(Some(Duration::from_secs(10)))
+        .tcp_keepalive(Some(Duration::from_secs(60)))
+        // HTTP/JSON's callers speak HTTP/1.1 as well.
+        .accept_http1(true)
+        // A caller's deadline is answered DEADLINE_EXCEEDED (tonic says CANCELLED).
+        .layer(DeadlineLayer)
+}
+
 /// gRPC: health, reflection and the three services, behind the limits against callers that hold
 /// or flood the server.
 async fn grpc(
@@ -69,7 +91,7 @@ async fn grpc(
     let reflection_v1alpha = reflection()
         .build_v1alpha()
         .context("building reflection v1alpha")?;
-    let mut builder = tonic::transport::Server::builder().trace_fn(crate::telemetry::grpc_span);
+    let mut builder = server_builder();
     if let Some(tls) = tls {
         builder = builder
             .tls_config(tls)
@@ -106,18 +128,6 @@ async fn grpc(
         .add_service(reflection_v1alpha);
     let routes = tonic::service::Routes::from(http_json.beside(routes.into_axum_router()));
     builder
-        .timeout(REQUEST_TIMEOUT)
-        .concurrency_limit_per_connection(256)
-        // Streams one HTTP/2 connection may open at once (beyond: refused by the protocol).
-        .max_concurrent_streams(Some(1024))
-        // A peer that stops answering pings is dropped, as are dead TCP peers.
-        .http2_keepalive_interval(Some(Duration::from_secs(30)))
-        .http2_keepalive_timeout(Some(Duration::from_secs(10)))
-        .tcp_keepalive(Some(Duration::from_secs(60)))
-        // HTTP/JSON's callers speak HTTP/1.1 as well.
-        .accept_http1(true)
-        // A caller's deadline is answered DEADLINE_EXCEEDED (tonic says CANCELLED).
-        .layer(DeadlineLayer)
         .add_routes(routes)
         .serve_with_incoming_shutdown(
             // Small replies go out at once: without TCP_NODELAY, Nagle's algorithm and the

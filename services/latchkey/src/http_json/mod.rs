@@ -8,6 +8,7 @@
 //! calls', with nothing written twice. Server streams (history, replay) answer one JSON object a
 //! line, `{"result": …}`, and `{"error": …}` last when the stream fails.
 
+mod json_out;
 mod routes;
 mod status;
 mod template;
@@ -18,7 +19,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
-use axum::http::{HeaderName, HeaderValue, Method, StatusCode, Uri, header, request::Parts};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header, request::Parts};
 use axum::response::{IntoResponse as _, Response};
 use http_body_util::BodyExt as _;
 use prost_reflect::{DescriptorPool, MessageDescriptor};
@@ -198,8 +199,7 @@ fn grpc_request(route: &Route, parts: Parts, message: Vec<u8>) -> Result<Request
     framed.extend_from_slice(&message);
     let mut request = Request::new(Body::from(framed));
     *request.method_mut() = Method::POST;
-    *request.uri_mut() = Uri::try_from(route.grpc_path.as_str())
-        .map_err(|e| Status::internal(format!("{}: {e}", route.grpc_path)))?;
+    *request.uri_mut() = route.grpc_uri.clone();
     *request.extensions_mut() = parts.extensions;
     let headers = request.headers_mut();
     for (name, value) in &parts.headers {

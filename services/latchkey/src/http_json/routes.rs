@@ -28,6 +28,8 @@ pub struct Route {
     pub rpc: MethodDescriptor,
     /// `/latchkey.v1.ConnectionService/GetToken`.
     pub grpc_path: String,
+    /// The same, parsed once.
+    pub grpc_uri: axum::http::Uri,
 }
 
 impl Route {
@@ -105,7 +107,10 @@ fn route(rule: &DynamicMessage, rpc: &MethodDescriptor, grpc_path: &str) -> Resu
             BodyTarget::Field(field.to_owned())
         }
     };
+    let grpc_uri =
+        axum::http::Uri::try_from(grpc_path).map_err(|e| format!("{}: {e}", rpc.full_name()))?;
     Ok(Route {
+        grpc_uri,
         method,
         template_text,
         template,

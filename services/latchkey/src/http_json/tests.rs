@@ -205,3 +205,142 @@ fn frames_are_read_whole_and_a_cut_one_waits() {
     bytes.extend_from_slice(&[0, 0, 0, 0, 3, b'c']);
     assert_eq!(frames(&bytes).count(), 2);
 }
+
+/// The direct writer and prost-reflect agree on `message`'s JSON.
+fn same_json<M: prost::Message>(name: &str, message: &M) {
+    let pool = DescriptorPool::decode(latchkey_proto::FILE_DESCRIPTOR_SET).expect("pool");
+    let descriptor = pool
+        .get_message_by_name(&format!("latchkey.v1.{name}"))
+        .expect("descriptor");
+    let bytes = message.encode_to_vec();
+    let mut direct = Vec::new();
+    json_out::message(&descriptor, &bytes, &mut direct).expect("written directly");
+    let reflected = transcode::reflected(descriptor, &bytes).expect("reflected");
+    let direct: serde_json::Value = serde_json::from_slice(&direct).expect("direct is JSON");
+    let reflected: serde_json::Value = serde_json::from_slice(&reflected).expect("JSON");
+    assert_eq!(direct, reflected, "{name}");
+}
+
+fn timestamp(seconds: i64, nanos: i32) -> Option<prost_types::Timestamp> {
+    Some(prost_types::Timestamp { seconds, nanos })
+}
+
+#[test]
+fn replies_are_written_as_prost_reflect_writes_them() {
+    use latchkey_proto::v1 as pb;
+    use prost_types::value::Kind as V;
+    let value = |kind| prost_types::Value { kind: Some(kind) };
+    let nested = prost_types::Struct {
+        fields: [("inner".to_owned(), value(V::BoolValue(false)))].into(),
+    };
+    let metadata = prost_types::Struct {
+        fields: [
+            (
+                "instance_url".to_owned(),
+                value(V::StringValue("https://x.example/\"q\"\n".into())),
+            ),
+            ("expires_in".to_owned(), value(V::NumberValue(3600.0))),
+            ("ratio".to_owned(), value(V::NumberValue(-0.125))),
+            ("ok".to_owned(), value(V::BoolValue(true))),
+            ("none".to_owned(), value(V::NullValue(0))),
+            ("nested".to_owned(), value(V::StructValue(nested))),
+            (
+                "list".to_owned(),
+                value(V::ListValue(prost_types::ListValue {
+                    values: vec![
+                        value(V::NumberValue(1.0)),
+                        value(V::StringValue("ü".into())),
+                    ],
+                })),
+            ),
+            ("empty".to_owned(), prost_types::Value { kind: None }),
+        ]
+        .into(),
+    };
+    same_json(
+        "GetTokenResponse",
+        &pb::GetTokenResponse {
+            access_token: "at-Ünïcode-\u{1}".into(),
+            token_type: "Bearer".into(),
+            expires_at: timestamp(1_796_000_000, 958_876_767),
+            scopes: vec!["read".into(), "write".into()],
+            metadata: Some(metadata.clone()),
+            version: 42,
+            placement: Some(pb::get_token_response::Placement::Header(
+                pb::HeaderCredential {
+                    name: "Authorization".into(),
+                    value: "Bearer at".into(),
+                },
+            )),
+            ..Default::default()
+        },
+    );
+    for nanos in [0, 5_000_000, 5_000, 5, 999_999_999] {
+        same_json(
+            "Connection",
+            &pb::Connection {
+                connection_id: "c".into(),
+                grant_type: pb::GrantType::ClientCredentials as i32,
+                status: pb::ConnectionStatus::ReauthorizationRequired as i32,
+                scopes: vec!["a".into()],
+                created_at: timestamp(0, nanos),
+                updated_at: timestamp(-1, nanos),
+                labels: [
+                    ("team".to_owned(), "core".to_owned()),
+                    ("x".to_owned(), String::new()),
+                ]
+                .into(),
+                metadata: Some(metadata.clone()),
+                version: u64::MAX,
+                can_refresh: true,
+                ..Default::default()
+            },
+        );
+    }
+    same_json(
+        "ListConnectionsResponse",
+        &pb::ListConnectionsResponse {
+            connections: vec![
+                pb::Connection::default(),
+                pb::Connection {
+                    tenant: "t".into(),
+                    ..Default::default()
+                },
+            ],
+            next_page_token: "n".into(),
+        },
+    );
+    same_json(
+        "ReportTokenRejectedResponse",
+        &pb::ReportTokenRejectedResponse::default(),
+    );
+    same_json(
+        "CreateConnectSessionRequest",
+        &pb::CreateConnectSessionRequest {
+            ttl: Some(prost_types::Duration {
+                seconds: -3,
+                nanos: -500_000_000,
+            }),
+            ..Default::default()
+        },
+    );
+    same_json(
+        "CreateConnectSessionRequest",
+        &pb::CreateConnectSessionRequest {
+            ttl: Some(prost_types::Duration {
+                seconds: 60,
+                nanos: 0,
+            }),
+            integration_ids: vec!["i".into()],
+            ..Default::default()
+        },
+    );
+    same_json(
+        "VerifyWebhookRequest",
+        &pb::VerifyWebhookRequest {
+            body: vec![0, 1, 2, 250, 251, 252, 253],
+            headers: [("a".to_owned(), "b".to_owned())].into(),
+            ..Default::default()
+        },
+    );
+}

@@ -184,8 +184,18 @@ fn scalar(field: &FieldDescriptor, path: &str, value: String) -> Result<Value, S
     }
 }
 
-/// A reply message's canonical proto3 JSON.
+/// A reply message's canonical proto3 JSON: written from its bytes, or by prost-reflect when
+/// the direct writer cannot read them.
 pub fn reply(output: MessageDescriptor, encoded: &[u8]) -> Result<Vec<u8>, Status> {
+    let mut out = Vec::with_capacity(encoded.len() * 2 + 16);
+    if super::json_out::message(&output, encoded, &mut out).is_ok() {
+        return Ok(out);
+    }
+    reflected(output, encoded)
+}
+
+/// The reply through a `DynamicMessage`.
+pub fn reflected(output: MessageDescriptor, encoded: &[u8]) -> Result<Vec<u8>, Status> {
     let message = DynamicMessage::decode(output, encoded)
         .map_err(|e| Status::internal(format!("the reply could not be read: {e}")))?;
     serde_json::to_vec(&message)
