@@ -231,3 +231,57 @@ def with_nats() -> Iterator[Latchkey]:
             "LATCHKEY_NATS_SUBJECT_PREFIX": f"lkpyclient.{run}",
         }
     )
+
+
+def certificates(directory: Path) -> Dict[str, str]:
+    """A CA of the test's own (openssl), a server certificate for 127.0.0.1, and client
+    certificates naming Latchkey roles by SAN URI: an admin and acme's reader."""
+
+    def openssl(*args: str) -> None:
+        subprocess.run(["openssl", *args], cwd=directory, check=True, capture_output=True)
+
+    def key(name: str) -> None:
+        openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", f"{name}.key")
+
+    key("ca")
+    openssl("req", "-x509", "-new", "-key", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=latchkey-test-ca")
+    for name, san in [
+        ("server", "IP:127.0.0.1"),
+        ("admin", "URI:urn:latchkey:all:admin"),
+        ("reader", "URI:urn:latchkey:tenant:acme:reader"),
+    ]:
+        key(name)
+        openssl("req", "-new", "-key", f"{name}.key", "-out", f"{name}.csr", "-subj", f"/CN={name}")
+        (directory / f"{name}.ext").write_text(f"subjectAltName={san}\n")
+        openssl(
+            "x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+            "-CAcreateserial", "-out", f"{name}.pem", "-days", "2", "-extfile", f"{name}.ext",
+        )
+    return {name: str(directory / name) for name in ["ca.pem", "server.pem", "server.key", "admin.pem", "admin.key", "reader.pem", "reader.key"]}
+
+
+@pytest.fixture(scope="session")
+def mutual_tls() -> Iterator[Latchkey]:
+    """A server on TLS that names every caller by its client certificate (LATCHKEY_AUTH=mtls)."""
+    with tempfile.TemporaryDirectory(prefix="latchkey-py-tls-") as tls:
+        files = certificates(Path(tls))
+        settings = {
+            "LATCHKEY_TLS_CERT": files["server.pem"],
+            "LATCHKEY_TLS_KEY": files["server.key"],
+            "LATCHKEY_TLS_CLIENT_CA": files["ca.pem"],
+            "LATCHKEY_AUTH": "mtls",
+        }
+        for server in start(settings):
+            # The set-up calls go as the admin certificate.
+            server.channel.close()
+            admin = grpc.ssl_channel_credentials(
+                root_certificates=Path(files["ca.pem"]).read_bytes(),
+                private_key=Path(files["admin.key"]).read_bytes(),
+                certificate_chain=Path(files["admin.pem"]).read_bytes(),
+            )
+            server.channel = grpc.secure_channel(server.grpc_addr, admin)
+            server.connections = connection_pb2_grpc.ConnectionServiceStub(server.channel)
+            server.integrations = integration_pb2_grpc.IntegrationServiceStub(server.channel)
+            server.url = f"https://{server.grpc_addr}"
+            server.settings.update(files)
+            yield server

@@ -186,3 +186,32 @@ def test_the_api_key_comes_from_the_clis_settings(
     monkeypatch.setenv("LATCHKEY_API_KEY_FILE", str(key_file))
     with latchkey.Client() as client:
         assert client.get_token(connection_id).access_token
+
+
+def test_mutual_tls_comes_from_the_clis_settings(
+    mutual_tls: Latchkey, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = mutual_tls.settings
+    connection_id = mutual_tls.connect()
+    for name in ["LATCHKEY_API_KEY", "LATCHKEY_API_KEY_FILE"]:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LATCHKEY_SERVER", mutual_tls.url)
+    monkeypatch.setenv("LATCHKEY_SERVER_CA", files["ca.pem"])
+    # acme's reader certificate reads acme's token, sync and async.
+    monkeypatch.setenv("LATCHKEY_CLIENT_CERT", files["reader.pem"])
+    monkeypatch.setenv("LATCHKEY_CLIENT_KEY", files["reader.key"])
+    with latchkey.Client() as client:
+        token = client.get_token(connection_id)
+        assert token.access_token.startswith("dev-at-")
+
+    async def read() -> str:
+        async with latchkey.AsyncClient() as client:
+            return (await client.get_token(connection_id)).access_token
+
+    assert asyncio.run(read()) == token.access_token
+    # Without a client certificate the server takes no call: the handshake fails.
+    monkeypatch.delenv("LATCHKEY_CLIENT_CERT")
+    monkeypatch.delenv("LATCHKEY_CLIENT_KEY")
+    with latchkey.Client(timeout=5) as client:
+        with pytest.raises(latchkey.Unavailable):
+            client.get_token(connection_id)

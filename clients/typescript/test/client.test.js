@@ -9,6 +9,7 @@ let server;
 let limited;
 let keyed;
 let withNats;
+let mutualTls;
 const natsUrl = process.env.LATCHKEY_TEST_NATS_URL;
 const run = Math.random().toString(16).slice(2, 14);
 before(async () => {
@@ -22,12 +23,14 @@ before(async () => {
   }
   limited = await Latchkey.start({ LATCHKEY_CALLER_RATE: "2" });
   keyed = await Latchkey.start({}, true);
+  mutualTls = await Latchkey.startMutualTls();
 });
 after(async () => {
   await server?.stop();
   await limited?.stop();
   await keyed?.stop();
   await withNats?.stop();
+  await mutualTls?.stop();
 });
 
 test("a token is served from the cache until its margin", async () => {
@@ -182,6 +185,31 @@ test("the API key comes from the CLI's settings", async () => {
     const fromFile = new latchkey.Client();
     assert.ok((await fromFile.getToken(id)).accessToken);
     fromFile.close();
+  } finally {
+    process.env = saved;
+  }
+});
+
+test("mutual TLS comes from the CLI's settings", async () => {
+  const id = await mutualTls.connect();
+  const saved = { ...process.env };
+  try {
+    delete process.env.LATCHKEY_API_KEY;
+    delete process.env.LATCHKEY_API_KEY_FILE;
+    process.env.LATCHKEY_SERVER = mutualTls.url;
+    process.env.LATCHKEY_SERVER_CA = mutualTls.tls["ca.pem"];
+    // acme's reader certificate reads acme's token.
+    process.env.LATCHKEY_CLIENT_CERT = mutualTls.tls["reader.pem"];
+    process.env.LATCHKEY_CLIENT_KEY = mutualTls.tls["reader.key"];
+    const reader = new latchkey.Client();
+    assert.match((await reader.getToken(id)).accessToken, /^dev-at-/);
+    reader.close();
+    // Without a client certificate the server takes no call: the handshake fails.
+    delete process.env.LATCHKEY_CLIENT_CERT;
+    delete process.env.LATCHKEY_CLIENT_KEY;
+    const anonymous = new latchkey.Client({ timeoutMs: 5000 });
+    await assert.rejects(anonymous.getToken(id), (error) => error instanceof latchkey.Unavailable);
+    anonymous.close();
   } finally {
     process.env = saved;
   }

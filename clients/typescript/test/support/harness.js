@@ -134,7 +134,53 @@ class Latchkey {
     return server;
   }
 
+  /** A server on TLS naming each caller by its client certificate (LATCHKEY_AUTH=mtls); `tls`
+   * holds the files: a CA of the test's own, an admin's and acme's reader's certificates. */
+  static async startMutualTls() {
+    const dir = mkdtempSync(join(tmpdir(), "latchkey-ts-tls-"));
+    const openssl = (...args) => require("node:child_process").execFileSync("openssl", args, { cwd: dir, stdio: "pipe" });
+    const key = (name) => openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", `${name}.key`);
+    key("ca");
+    openssl("req", "-x509", "-new", "-key", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=latchkey-test-ca");
+    for (const [name, san] of [
+      ["server", "IP:127.0.0.1"],
+      ["admin", "URI:urn:latchkey:all:admin"],
+      ["reader", "URI:urn:latchkey:tenant:acme:reader"],
+    ]) {
+      key(name);
+      openssl("req", "-new", "-key", `${name}.key`, "-out", `${name}.csr`, "-subj", `/CN=${name}`);
+      require("node:fs").writeFileSync(join(dir, `${name}.ext`), `subjectAltName=${san}\n`);
+      openssl("x509", "-req", "-in", `${name}.csr`, "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+        "-out", `${name}.pem`, "-days", "2", "-extfile", `${name}.ext`);
+    }
+    const tls = Object.fromEntries(
+      ["ca.pem", "server.pem", "server.key", "admin.pem", "admin.key", "reader.pem", "reader.key"].map((f) => [f, join(dir, f)]),
+    );
+    const server = await Latchkey.start({
+      LATCHKEY_TLS_CERT: tls["server.pem"],
+      LATCHKEY_TLS_KEY: tls["server.key"],
+      LATCHKEY_TLS_CLIENT_CA: tls["ca.pem"],
+      LATCHKEY_AUTH: "mtls",
+    });
+    // The set-up calls go as the admin certificate.
+    server.connections.close();
+    server.integrations.close();
+    const admin = grpc.credentials.createSsl(
+      readFileSync(tls["ca.pem"]), readFileSync(tls["admin.key"]), readFileSync(tls["admin.pem"]),
+    );
+    const api = grpc.loadPackageDefinition(
+      protoLoader.loadSync(["latchkey/v1/connection.proto", "latchkey/v1/integration.proto"], LOADER_OPTIONS),
+    ).latchkey.v1;
+    server.connections = new api.ConnectionService(server.grpcAddr, admin);
+    server.integrations = new api.IntegrationService(server.grpcAddr, admin);
+    server.url = `https://${server.grpcAddr}`;
+    server.tls = tls;
+    server.tlsDir = dir;
+    return server;
+  }
+
   async stop() {
+    if (this.tlsDir) rmSync(this.tlsDir, { recursive: true, force: true });
     this.connections.close();
     this.integrations.close();
     await this.serve.stop();
