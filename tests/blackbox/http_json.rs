@@ -433,6 +433,27 @@ async fn curl_gets_the_token_grpc_gets_and_errors_are_status_json() {
     std::fs::remove_file(&huge).unwrap();
     assert_eq!(status, 413);
 
+    // A browser's request is refused whatever it carries: a page cannot post to Latchkey.
+    for browser in ["origin: https://evil.example", "sec-fetch-site: cross-site"] {
+        let (status, body) = curl(vec![
+            "-X".into(),
+            "POST".into(),
+            "-H".into(),
+            auth.clone(),
+            "-H".into(),
+            browser.into(),
+            "-H".into(),
+            "content-type: text/plain".into(),
+            "--data".into(),
+            "{}".into(),
+            url(&format!("/v1/connections/{id}:revoke")),
+        ])
+        .await;
+        assert_eq!(status, 403, "{browser}: {body}");
+        assert!(body.contains("browsers"), "{body}");
+    }
+    assert_eq!(grpc.get_token(&id).await.unwrap(), token, "not revoked");
+
     // A server stream: one JSON object a line.
     let (status, body) = curl(vec![
         "-H".into(),

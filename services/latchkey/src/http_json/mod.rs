@@ -119,6 +119,18 @@ async fn handle(State(json): State<Arc<HttpJson>>, request: Request) -> Response
         let path = request.uri().path().to_owned();
         return Status::unimplemented(format!("{path}: no such method")).into_http();
     }
+    if request.headers().contains_key(header::ORIGIN)
+        || request.headers().contains_key("sec-fetch-site")
+    {
+        // A browser's request (they send Origin on every POST, Sec-Fetch-* on every fetch): a
+        // page on any site could otherwise make a form post to a Latchkey without keys on
+        // loopback. The API is for servers; nothing here answers CORS.
+        let status = Status::permission_denied(
+            "HTTP/JSON does not serve browsers (the request has Origin or Sec-Fetch-Site): call \
+             it from a server",
+        );
+        return json.error(&status);
+    }
     let (parts, body) = request.into_parts();
     let (route, bound) = match json.find(&parts.method, parts.uri.path()) {
         Ok(found) => found,
