@@ -21,6 +21,13 @@ pub mod server {
     include!(concat!(env!("OUT_DIR"), "/server/latchkey.v1.rs"));
 }
 
+/// The unary methods of each service called by name with encoded messages (HTTP/JSON's way in,
+/// without gRPC's framing), generated from the descriptors.
+pub mod dispatch {
+    #![allow(clippy::all, clippy::pedantic)]
+    include!(concat!(env!("OUT_DIR"), "/dispatch.rs"));
+}
+
 /// The encoded `FileDescriptorSet` of `latchkey.v1` (with its imports, and the methods'
 /// `google.api.http` options), for gRPC server reflection and the HTTP/JSON routes.
 pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("latchkey_descriptor");

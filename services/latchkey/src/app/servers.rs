@@ -16,7 +16,7 @@ use tokio_util::sync::CancellationToken;
 use super::{Listeners, Services};
 use crate::api::{AuditApi, ConnectionApi, DeadlineLayer, IntegrationApi};
 use crate::http::{HttpState, router};
-use crate::http_json::HttpJson;
+use crate::http_json::{HttpJson, Unary, UnaryFuture};
 use crate::relay::RelayStatus;
 
 /// No request of the API needs more; larger ones are refused before they are decoded.
@@ -98,30 +98,37 @@ async fn grpc(
             .context("LATCHKEY_TLS_CERT: configuring TLS")?;
     }
     let auth = &services.auth;
+    let integrations = Arc::new(IntegrationApi::new(
+        services.integrations.clone(),
+        callback_url,
+        auth.clone(),
+    ));
+    let connections = Arc::new(ConnectionApi::new(
+        services.connections.clone(),
+        services.inbound.clone(),
+        auth.clone(),
+        services.access.clone(),
+    ));
+    let audit = Arc::new(AuditApi::new(services.audit.clone(), auth.clone()));
     let api = tonic::service::Routes::new(
-        IntegrationServiceServer::new(IntegrationApi::new(
-            services.integrations.clone(),
-            callback_url,
-            auth.clone(),
-        ))
-        .max_decoding_message_size(MAX_REQUEST_BYTES),
-    )
-    .add_service(
-        ConnectionServiceServer::new(ConnectionApi::new(
-            services.connections.clone(),
-            services.inbound.clone(),
-            auth.clone(),
-            services.access.clone(),
-        ))
-        .max_decoding_message_size(MAX_REQUEST_BYTES),
-    )
-    .add_service(
-        AuditServiceServer::new(AuditApi::new(services.audit.clone(), auth.clone()))
+        IntegrationServiceServer::from_arc(integrations.clone())
             .max_decoding_message_size(MAX_REQUEST_BYTES),
+    )
+    .add_service(
+        ConnectionServiceServer::from_arc(connections.clone())
+            .max_decoding_message_size(MAX_REQUEST_BYTES),
+    )
+    .add_service(
+        AuditServiceServer::from_arc(audit.clone()).max_decoding_message_size(MAX_REQUEST_BYTES),
     )
     .prepare();
     // HTTP/JSON (curl, low-code tools) calls the same services, on the same port.
-    let http_json = HttpJson::new(api.clone()).context("HTTP/JSON routes")?;
+    let typed = Arc::new(Typed {
+        integrations,
+        connections,
+        audit,
+    });
+    let http_json = HttpJson::new(typed, api.clone()).context("HTTP/JSON routes")?;
     let routes = api
         .add_service(health_service)
         .add_service(reflection_v1)
@@ -143,6 +150,44 @@ async fn grpc(
         )
         .await
         .context("gRPC server")
+}
+
+/// The API's services, for HTTP/JSON's unary calls by their typed methods.
+struct Typed {
+    integrations: Arc<IntegrationApi>,
+    connections: Arc<ConnectionApi>,
+    audit: Arc<AuditApi>,
+}
+
+impl std::fmt::Debug for Typed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Typed").finish_non_exhaustive()
+    }
+}
+
+impl Unary for Typed {
+    fn call<'a>(
+        &'a self,
+        service: &'a str,
+        method: &'a str,
+        request: tonic::Request<Vec<u8>>,
+    ) -> UnaryFuture<'a> {
+        use latchkey_proto::dispatch;
+        Box::pin(async move {
+            match service {
+                "latchkey.v1.ConnectionService" => {
+                    dispatch::call_connection_service(&*self.connections, method, request).await
+                }
+                "latchkey.v1.IntegrationService" => {
+                    dispatch::call_integration_service(&*self.integrations, method, request).await
+                }
+                "latchkey.v1.AuditService" => {
+                    dispatch::call_audit_service(&*self.audit, method, request).await
+                }
+                _ => None,
+            }
+        })
+    }
 }
 
 /// Serves the three listeners until `stop`.

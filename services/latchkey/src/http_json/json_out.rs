@@ -36,8 +36,20 @@ fn take<'a>(buf: &mut &'a [u8], n: usize) -> Out<&'a [u8]> {
 }
 
 /// The message's fields in wire order, each number once with every value it came with.
-fn fields(mut buf: &[u8]) -> Out<Vec<(u32, Vec<Wire<'_>>)>> {
+fn fields(bytes: &[u8]) -> Out<Vec<(u32, Vec<Wire<'_>>)>> {
     let mut out: Vec<(u32, Vec<Wire<'_>>)> = Vec::new();
+    for (number, wire) in flat(bytes)? {
+        match out.iter_mut().find(|(n, _)| *n == number) {
+            Some((_, values)) => values.push(wire),
+            None => out.push((number, vec![wire])),
+        }
+    }
+    Ok(out)
+}
+
+/// The message's fields in wire order, as they came.
+fn flat(mut buf: &[u8]) -> Out<Vec<(u32, Wire<'_>)>> {
+    let mut out = Vec::with_capacity(8);
     while !buf.is_empty() {
         let key = varint(&mut buf)?;
         let number = u32::try_from(key >> 3).map_err(|_| Unreadable)?;
@@ -55,10 +67,7 @@ fn fields(mut buf: &[u8]) -> Out<Vec<(u32, Vec<Wire<'_>>)>> {
             )),
             _ => return Err(Unreadable),
         };
-        match out.iter_mut().find(|(n, _)| *n == number) {
-            Some((_, values)) => values.push(wire),
-            None => out.push((number, vec![wire])),
-        }
+        out.push((number, wire));
     }
     Ok(out)
 }
@@ -80,10 +89,19 @@ pub fn message(descriptor: &MessageDescriptor, bytes: &[u8], out: &mut Vec<u8>) 
     }
     out.push(b'{');
     let mut first = true;
-    for (number, values) in fields(bytes)? {
+    let all = flat(bytes)?;
+    for (i, &(number, _)) in all.iter().enumerate() {
+        // Each number once, where it first came, with every value it came with.
+        if all[..i].iter().any(|(n, _)| *n == number) {
+            continue;
+        }
         let Some(field) = descriptor.get_field(number) else {
             continue;
         };
+        let mut values = all[i..]
+            .iter()
+            .filter(|(n, _)| *n == number)
+            .map(|(_, wire)| *wire);
         if !first {
             out.push(b',');
         }
@@ -91,7 +109,7 @@ pub fn message(descriptor: &MessageDescriptor, bytes: &[u8], out: &mut Vec<u8>) 
         string(field.json_name(), out)?;
         out.push(b':');
         if field.is_map() {
-            map(&field, &values, out)?;
+            map(&field, &values.collect::<Vec<_>>(), out)?;
         } else if field.is_list() {
             out.push(b'[');
             let mut first = true;
@@ -106,7 +124,7 @@ pub fn message(descriptor: &MessageDescriptor, bytes: &[u8], out: &mut Vec<u8>) 
             }
             out.push(b']');
         } else {
-            let last = values.last().copied().ok_or(Unreadable)?;
+            let last = values.next_back().ok_or(Unreadable)?;
             scalar(&field.kind(), last, out)?;
         }
     }
@@ -304,7 +322,17 @@ fn timestamp(bytes: &[u8], out: &mut Vec<u8>) -> Out {
     let (seconds, nanos) = seconds_and_nanos(bytes)?;
     let nanos = u32::try_from(nanos).map_err(|_| Unreadable)?;
     let at = chrono::DateTime::from_timestamp(seconds, 0).ok_or(Unreadable)?;
-    let mut text = at.format("%Y-%m-%dT%H:%M:%S").to_string();
+    let (date, time) = (at.date_naive(), at.time());
+    use chrono::{Datelike as _, Timelike as _};
+    let mut text = format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+        date.year(),
+        date.month(),
+        date.day(),
+        time.hour(),
+        time.minute(),
+        time.second()
+    );
     fraction(nanos, &mut text);
     text.push('Z');
     string(&text, out)

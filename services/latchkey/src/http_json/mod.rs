@@ -2,11 +2,13 @@
 //! `curl` as well (AIP-127 routes, canonical proto3 JSON, errors as `google.rpc.Status` JSON).
 //!
 //! Table-driven: the routes are read from the API's descriptor set at start-up, a request is
-//! transcoded into the RPC's message and handed to the very gRPC services the port serves, in
-//! process, with the caller's headers (its API key) and connection (its address, its client
-//! certificate). Authentication, tenant scopes, limits and validation are therefore the gRPC
-//! calls', with nothing written twice. Server streams (history, replay) answer one JSON object a
-//! line, `{"result": …}`, and `{"error": …}` last when the stream fails.
+//! transcoded into the RPC's message and handed, in process, to the very services the port
+//! serves, with the caller's headers (its API key) and connection (its address, its client
+//! certificate): a unary call to the service's typed method (`latchkey_proto::dispatch`,
+//! generated from the proto), a server stream through the gRPC service itself. Authentication,
+//! tenant scopes, limits and validation are therefore the gRPC calls', with nothing written
+//! twice. Server streams (history, replay) answer one JSON object a line, `{"result": …}`, and
+//! `{"error": …}` last when the stream fails.
 
 mod json_out;
 mod routes;
@@ -35,10 +37,30 @@ const MAX_BODY_BYTES: usize = 256 * 1024;
 /// The package whose annotated services are routed.
 const PACKAGE: &str = "latchkey.v1";
 
-/// The routes and the gRPC services they call.
+/// A unary RPC called through its service's typed method, with the encoded request and reply:
+/// what HTTP/JSON calls in process (no gRPC framing, codec or body). The composition root
+/// implements it over the services the port serves, with `latchkey_proto::dispatch`.
+pub trait Unary: Send + Sync + std::fmt::Debug {
+    /// `None` when `service` has no unary `method`.
+    fn call<'a>(
+        &'a self,
+        service: &'a str,
+        method: &'a str,
+        request: tonic::Request<Vec<u8>>,
+    ) -> UnaryFuture<'a>;
+}
+
+/// What [`Unary::call`] answers.
+pub type UnaryFuture<'a> = std::pin::Pin<
+    Box<dyn std::future::Future<Output = Option<Result<Vec<u8>, Status>>> + Send + 'a>,
+>;
+
+/// The routes and the services they call: unary ones by their typed methods, server streams
+/// through the gRPC services themselves.
 #[derive(Debug)]
 pub struct HttpJson {
     routes: Vec<Route>,
+    unary: Arc<dyn Unary>,
     grpc: Routes,
     status_pool: DescriptorPool,
 }
@@ -56,12 +78,14 @@ pub fn routes_markdown() -> anyhow::Result<String> {
 }
 
 impl HttpJson {
-    /// Routes to the services of `grpc` (which must serve the API's services).
-    pub fn new(grpc: Routes) -> anyhow::Result<Self> {
+    /// Routes to `unary` and, for streams, to the services of `grpc` (which must serve the
+    /// API's services).
+    pub fn new(unary: Arc<dyn Unary>, grpc: Routes) -> anyhow::Result<Self> {
         let status_pool = DescriptorPool::decode(latchkey_proto::STATUS_DESCRIPTOR_SET)
             .context("reading google.rpc.Status's descriptor set")?;
         Ok(Self {
             routes: api_routes()?,
+            unary,
             grpc,
             status_pool,
         })
@@ -78,15 +102,15 @@ impl HttpJson {
 
     /// The route of `method path`, with the fields its path binds; else the error to answer.
     fn find(&self, method: &Method, path: &str) -> Result<(&Route, Bound<'_>), Status> {
-        let mut other_method = false;
-        for route in &self.routes {
+        for route in self.routes.iter().filter(|r| r.method == method) {
             if let Some(bound) = route.template.matches(path) {
-                if route.method == method {
-                    return Ok((route, bound));
-                }
-                other_method = true;
+                return Ok((route, bound));
             }
         }
+        let other_method = self
+            .routes
+            .iter()
+            .any(|r| r.template.matches(path).is_some());
         Err(if other_method {
             Status::unimplemented(format!("{path} does not answer {method}"))
         } else {
@@ -141,19 +165,13 @@ async fn handle(State(json): State<Arc<HttpJson>>, request: Request) -> Response
         }
         Err(status) => return json.error(&status),
     };
-    let body = match http_body_util::Limited::new(body, MAX_BODY_BYTES)
-        .collect()
-        .await
-    {
-        Ok(body) => body.to_bytes(),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => {
-            let status =
-                Status::resource_exhausted(format!("the body is over {MAX_BODY_BYTES} bytes"));
-            let mut response = json.error(&status);
-            *response.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
-            return response;
+    let body = if axum::body::HttpBody::is_end_stream(&body) {
+        Bytes::new()
+    } else {
+        match read_body(&json, body).await {
+            Ok(body) => body,
+            Err(response) => return *response,
         }
-        Err(e) => return json.error(&Status::cancelled(format!("the body was cut short: {e}"))),
     };
     let message = match transcode::request(route, bound, parts.uri.query(), &body) {
         Ok(message) => message,
@@ -162,8 +180,59 @@ async fn handle(State(json): State<Arc<HttpJson>>, request: Request) -> Response
     call(&json, route, parts, message).await
 }
 
+/// The request's body, within [`MAX_BODY_BYTES`]; else the answer to give.
+async fn read_body(json: &HttpJson, body: Body) -> Result<Bytes, Box<Response>> {
+    match http_body_util::Limited::new(body, MAX_BODY_BYTES)
+        .collect()
+        .await
+    {
+        Ok(body) => Ok(body.to_bytes()),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+            let status =
+                Status::resource_exhausted(format!("the body is over {MAX_BODY_BYTES} bytes"));
+            let mut response = json.error(&status);
+            *response.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
+            Err(Box::new(response))
+        }
+        Err(e) => Err(Box::new(
+            json.error(&Status::cancelled(format!("the body was cut short: {e}"))),
+        )),
+    }
+}
+
 /// Calls the route's RPC in process and answers its reply as JSON.
 async fn call(json: &HttpJson, route: &Route, parts: Parts, message: Vec<u8>) -> Response {
+    if route.server_streaming() {
+        return call_grpc(json, route, parts, message).await;
+    }
+    let mut headers = parts.headers;
+    for name in &NOT_FORWARDED {
+        headers.remove(name);
+    }
+    let request = tonic::Request::from_parts(
+        tonic::metadata::MetadataMap::from_headers(headers),
+        parts.extensions,
+        message,
+    );
+    let answer = json
+        .unary
+        .call(&route.service, route.rpc.name(), request)
+        .await
+        .unwrap_or_else(|| {
+            Err(Status::unimplemented(format!(
+                "{}: not unary",
+                route.grpc_path
+            )))
+        })
+        .and_then(|reply| transcode::reply(route.rpc.output(), &reply));
+    match answer {
+        Ok(reply) => ([(header::CONTENT_TYPE, "application/json")], reply).into_response(),
+        Err(status) => json.error(&status),
+    }
+}
+
+/// Calls the route's RPC through the gRPC service itself (server streams).
+async fn call_grpc(json: &HttpJson, route: &Route, parts: Parts, message: Vec<u8>) -> Response {
     let request = match grpc_request(route, parts, message) {
         Ok(request) => request,
         Err(status) => return json.error(&status),

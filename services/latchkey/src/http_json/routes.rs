@@ -26,6 +26,8 @@ pub struct Route {
     pub template: Template,
     pub body: BodyTarget,
     pub rpc: MethodDescriptor,
+    /// `latchkey.v1.ConnectionService`.
+    pub service: String,
     /// `/latchkey.v1.ConnectionService/GetToken`.
     pub grpc_path: String,
     /// The same, parsed once.
@@ -110,6 +112,7 @@ fn route(rule: &DynamicMessage, rpc: &MethodDescriptor, grpc_path: &str) -> Resu
     let grpc_uri =
         axum::http::Uri::try_from(grpc_path).map_err(|e| format!("{}: {e}", rpc.full_name()))?;
     Ok(Route {
+        service: rpc.parent_service().full_name().to_owned(),
         grpc_uri,
         method,
         template_text,

@@ -37,6 +37,12 @@ pub fn request(
 ) -> Result<Vec<u8>, Status> {
     let input = route.rpc.input();
     let blank = body.iter().all(u8::is_ascii_whitespace);
+    if blank
+        && query.is_none_or(str::is_empty)
+        && let Some(encoded) = strings_only(&input, &bound)
+    {
+        return Ok(encoded);
+    }
     let mut object = match &route.body {
         BodyTarget::None if blank => Map::new(),
         BodyTarget::None => {
@@ -83,6 +89,22 @@ pub fn request(
     let message = DynamicMessage::deserialize(input, Value::Object(object))
         .map_err(|e| invalid("body", &e.to_string()))?;
     Ok(message.encode_to_vec())
+}
+
+/// A request made of the path's fields alone, when each is a top-level string (`GET
+/// /v1/connections/{connection_id}/token`): encoded at once, with no JSON in between.
+fn strings_only(input: &MessageDescriptor, bound: &[(&str, String)]) -> Option<Vec<u8>> {
+    let mut encoded = Vec::new();
+    for (name, value) in bound {
+        let field = input.get_field_by_name(name)?;
+        if field.kind() != Kind::String || field.is_list() || field.containing_oneof().is_some() {
+            return None;
+        }
+        if !value.is_empty() {
+            prost::encoding::string::encode(field.number(), value, &mut encoded);
+        }
+    }
+    Some(encoded)
 }
 
 /// Sets the field at dotted `path` (proto or JSON names) from a path or query value.
