@@ -37,8 +37,10 @@ pub fn request(
 ) -> Result<Vec<u8>, Status> {
     let input = route.rpc.input();
     let blank = body.iter().all(u8::is_ascii_whitespace);
+    // (A `body: "field"` route sets its field even from an empty body: not this way.)
     if blank
         && query.is_none_or(str::is_empty)
+        && !matches!(route.body, BodyTarget::Field(_))
         && let Some(encoded) = strings_only(&input, &bound)
     {
         return Ok(encoded);
