@@ -231,7 +231,7 @@ async fn call(json: &HttpJson, route: &Route, parts: Parts, message: Vec<u8>) ->
     }
 }
 
-/// Calls the route's RPC through the gRPC service itself (server streams).
+/// Calls a server stream through the gRPC service itself.
 async fn call_grpc(json: &HttpJson, route: &Route, parts: Parts, message: Vec<u8>) -> Response {
     let request = match grpc_request(route, parts, message) {
         Ok(request) => request,
@@ -246,27 +246,7 @@ async fn call_grpc(json: &HttpJson, route: &Route, parts: Parts, message: Vec<u8
     {
         return json.error(&status);
     }
-    if route.server_streaming() {
-        return stream(json, route.rpc.output(), body);
-    }
-    let collected = match body.collect().await {
-        Ok(collected) => collected,
-        Err(e) => return json.error(&Status::from_error(Box::new(e))),
-    };
-    if let Some(status) = collected.trailers().and_then(Status::from_header_map)
-        && status.code() != Code::Ok
-    {
-        return json.error(&status);
-    }
-    let bytes = collected.to_bytes();
-    let reply = frames(&bytes)
-        .next()
-        .ok_or_else(|| Status::internal("the call answered no message"))
-        .and_then(|message| transcode::reply(route.rpc.output(), message));
-    match reply {
-        Ok(reply) => ([(header::CONTENT_TYPE, "application/json")], reply).into_response(),
-        Err(status) => json.error(&status),
-    }
+    stream(json, route.rpc.output(), body)
 }
 
 /// The gRPC request of an HTTP one: its headers (an API key, a trace context) and its
