@@ -15,9 +15,13 @@ use tokio_util::sync::CancellationToken;
 /// Reads per caller, then per connection and minute.
 type Pending = HashMap<String, HashMap<(ConnectionId, DateTime<Utc>), u64>>;
 
+/// Shards of the counts, so that concurrent reads of different connections rarely wait on
+/// each other.
+const SHARDS: usize = 8;
+
 #[derive(Debug, Default)]
 pub struct AccessLog {
-    pending: Mutex<Pending>,
+    pending: [Mutex<Pending>; SHARDS],
 }
 
 impl AccessLog {
@@ -27,7 +31,7 @@ impl AccessLog {
         let minute = now
             .duration_trunc(chrono::Duration::minutes(1))
             .unwrap_or(now);
-        let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+        let mut pending = self.shard(connection);
         // A known caller costs no allocation.
         let reads = match pending.get_mut(actor) {
             Some(reads) => reads,
@@ -36,32 +40,38 @@ impl AccessLog {
         *reads.entry((connection, minute)).or_default() += 1;
     }
 
+    /// The counts `connection`'s reads go to (a UUID's last byte is random, v4 and v7 alike).
+    fn shard(&self, connection: ConnectionId) -> std::sync::MutexGuard<'_, Pending> {
+        let shard = usize::from(connection.as_uuid().as_bytes()[15]) % SHARDS;
+        self.pending[shard]
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+
     async fn flush(&self, store: &dyn latchkey_store::AccessLog) {
-        let batch: Vec<TokenReads> = {
-            let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
-            pending
-                .drain()
-                .flat_map(|(actor, reads)| {
-                    reads
-                        .into_iter()
-                        .map(move |((connection, minute), reads)| TokenReads {
-                            actor: actor.clone(),
-                            connection,
-                            minute,
-                            reads,
-                        })
-                })
-                .collect()
-        };
+        let mut batch: Vec<TokenReads> = Vec::new();
+        for shard in &self.pending {
+            let mut pending = shard.lock().unwrap_or_else(|p| p.into_inner());
+            batch.extend(pending.drain().flat_map(|(actor, reads)| {
+                reads
+                    .into_iter()
+                    .map(move |((connection, minute), reads)| TokenReads {
+                        actor: actor.clone(),
+                        connection,
+                        minute,
+                        reads,
+                    })
+            }));
+        }
         if batch.is_empty() {
             return;
         }
         let context = EventContext::now("system:access-log");
         if let Err(e) = store.record_token_reads(&batch, &context).await {
             tracing::warn!(error = %e, "writing the access audit failed; keeping the counts for later");
-            let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
             for r in batch {
-                *pending
+                *self
+                    .shard(r.connection)
                     .entry(r.actor)
                     .or_default()
                     .entry((r.connection, r.minute))

@@ -3,7 +3,7 @@
 //! so concurrent readers rarely wait on each other; a read takes a shard's write lock at most
 //! once a second per entry (to mark it used).
 
-use std::hash::{Hash, Hasher};
+use std::hash::{BuildHasher as _, Hash};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
@@ -33,9 +33,12 @@ struct Held<V> {
 /// How long a read leaves an entry where it is before moving it to the front again.
 const PROMOTE_EVERY_SECS: u32 = 1;
 
+/// Keys held are ids the service made (UUIDs); the seed is random per process: a fast hash will do.
+type Hasher = foldhash::fast::RandomState;
+
 #[derive(Debug)]
 struct Shard<K: Hash + Eq, V> {
-    entries: LruCache<K, Held<V>>,
+    entries: LruCache<K, Held<V>, Hasher>,
     bytes: usize,
 }
 
@@ -46,6 +49,8 @@ pub struct Bounded<K: Hash + Eq, V> {
     budget_per_shard: usize,
     max_age_secs: u64,
     started: Instant,
+    /// Picks a key's shard (seeded apart from the shards' own tables).
+    spread: Hasher,
 }
 
 impl<K: Hash + Eq + Copy, V: Weigh> Bounded<K, V> {
@@ -55,7 +60,7 @@ impl<K: Hash + Eq + Copy, V: Weigh> Bounded<K, V> {
             shards: (0..SHARDS)
                 .map(|_| {
                     RwLock::new(Shard {
-                        entries: LruCache::unbounded(),
+                        entries: LruCache::unbounded_with_hasher(Hasher::default()),
                         bytes: 0,
                     })
                 })
@@ -63,13 +68,12 @@ impl<K: Hash + Eq + Copy, V: Weigh> Bounded<K, V> {
             budget_per_shard: (budget / SHARDS).max(1),
             max_age_secs: max_age.as_secs(),
             started: Instant::now(),
+            spread: Hasher::default(),
         }
     }
 
     fn index(&self, key: &K) -> usize {
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        key.hash(&mut hasher);
-        (hasher.finish() as usize) % self.shards.len()
+        (self.spread.hash_one(key) as usize) % self.shards.len()
     }
 
     fn read(&self, key: &K) -> RwLockReadGuard<'_, Shard<K, V>> {

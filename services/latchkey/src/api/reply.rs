@@ -2,12 +2,11 @@
 //! is encoded once per version and kept (bounded), and the reply carries those bytes as they go on
 //! the wire (`latchkey_proto::server::GetTokenResponse`). Clients decode the same `Struct`.
 
-use std::num::NonZeroUsize;
-use std::sync::Mutex;
+use std::sync::Arc;
+use std::time::Duration;
 
 use latchkey_domain::{ConnectionId, connection};
 use latchkey_proto::server;
-use lru::LruCache;
 use prost::bytes::Bytes;
 
 use latchkey_proto::server::get_token_response::Placement as Reply;
@@ -15,23 +14,38 @@ use latchkey_proto::v1 as pb;
 use secrecy::ExposeSecret as _;
 
 use super::convert::{metadata_to_pb, timestamp};
+use crate::bounded::{Bounded, Weigh};
 use crate::connections::token::{Credential, Placement};
 
-/// Connections whose encoded metadata is kept; beyond, the least recently asked is encoded again.
-const HELD: usize = 65_536;
+/// What the encoded metadata may hold in all; beyond, the least recently asked is encoded again.
+const BUDGET_BYTES: usize = 16 << 20;
+/// How long an encoding stays without being asked for.
+const MAX_AGE: Duration = Duration::from_secs(600);
 
-/// Each connection's encoded metadata, by version.
+/// A connection's metadata encoded, for one version of the connection.
+#[derive(Debug)]
+struct Encoded {
+    version: u64,
+    bytes: Bytes,
+}
+
+impl Weigh for Encoded {
+    fn weigh(&self) -> usize {
+        std::mem::size_of::<Self>() + self.bytes.len() + 64
+    }
+}
+
+/// Each connection's encoded metadata, by version (sharded behind read-write locks: concurrent
+/// replies only read).
 #[derive(Debug)]
 pub struct EncodedMetadata {
-    held: Mutex<LruCache<ConnectionId, (u64, Bytes)>>,
+    held: Bounded<ConnectionId, Encoded>,
 }
 
 impl Default for EncodedMetadata {
     fn default() -> Self {
         Self {
-            held: Mutex::new(LruCache::new(
-                NonZeroUsize::new(HELD).unwrap_or(NonZeroUsize::MIN),
-            )),
+            held: Bounded::new(BUDGET_BYTES, MAX_AGE),
         }
     }
 }
@@ -42,18 +56,21 @@ impl EncodedMetadata {
         if state.metadata.is_empty() {
             return Bytes::new();
         }
-        if let Ok(mut held) = self.held.lock()
-            && let Some((version, bytes)) = held.get(&state.id)
-            && *version == state.version
+        if let Some(held) = self.held.get(&state.id)
+            && held.version == state.version
         {
-            return bytes.clone();
+            return held.bytes.clone();
         }
         let bytes = Bytes::from(prost::Message::encode_to_vec(&metadata_to_pb(
             state.metadata.iter(),
         )));
-        if let Ok(mut held) = self.held.lock() {
-            held.put(state.id, (state.version, bytes.clone()));
-        }
+        self.held.insert(
+            state.id,
+            Arc::new(Encoded {
+                version: state.version,
+                bytes: bytes.clone(),
+            }),
+        );
         bytes
     }
 }
@@ -64,19 +81,20 @@ pub fn credential_to_reply(
     credential: Credential,
     held: &EncodedMetadata,
 ) -> server::GetTokenResponse {
-    let placement = match credential.placement {
+    let opened = &credential.opened;
+    let placement = match &opened.placement {
         Placement::Header { name, value } => Reply::Header(pb::HeaderCredential {
-            name,
+            name: name.clone(),
             value: value.expose_secret().to_owned(),
         }),
         Placement::Query { param, value } => Reply::Query(pb::QueryCredential {
-            param,
+            param: param.clone(),
             value: value.expose_secret().to_owned(),
         }),
     };
     let connection = &credential.connection;
     server::GetTokenResponse {
-        access_token: credential.access_token.expose_secret().to_owned(),
+        access_token: opened.access_token.expose_secret().to_owned(),
         token_type: connection
             .token_type
             .clone()
@@ -84,7 +102,7 @@ pub fn credential_to_reply(
         expires_at: connection.expires_at.map(timestamp),
         scopes: connection.scopes.clone(),
         placement: Some(placement),
-        base_uri: credential.base_uri.unwrap_or_default(),
+        base_uri: opened.base_uri.clone().unwrap_or_default(),
         metadata: Some(held.of(connection)),
         version: connection.version,
     }

@@ -20,6 +20,7 @@ mod flight;
 pub mod import;
 mod in_doubt;
 mod oauth_state;
+mod opened;
 pub mod queries;
 pub mod refresh;
 mod refusals;
@@ -97,6 +98,8 @@ pub struct Connections {
     callbacks: Arc<callback::Callbacks>,
     /// Workers' reports of refused tokens: one check at a time per connection.
     reports: Arc<rejected::Reports>,
+    /// Tokens as `GetToken` hands them out, opened once per version.
+    opened: Arc<opened::OpenedTokens>,
 }
 
 /// Asked scopes must lie within the integration's `allowed_scopes`, when it sets them.
@@ -208,6 +211,7 @@ impl Connections {
             shutdown,
             callbacks: Arc::default(),
             reports: Arc::default(),
+            opened: Arc::default(),
         }
     }
 

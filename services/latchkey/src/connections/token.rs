@@ -6,10 +6,11 @@ use std::sync::Arc;
 use chrono::{Duration, Utc};
 use latchkey_crypto::Field;
 use latchkey_domain::connection::refresh::{Need, good_for, is_due};
-use latchkey_domain::{ConnectionId, StreamId, TokenPlacement, connection};
+use latchkey_domain::{ConnectionId, StreamId, TokenPlacement, connection, integration};
 use secrecy::{ExposeSecret, SecretString};
 
 use super::Connections;
+use super::opened::Opened;
 use super::refusals::{deleted, needs_customer, not_now, too_short};
 use crate::callers::Caller;
 use crate::error::AppError;
@@ -27,9 +28,8 @@ pub enum Placement {
 /// What `GetToken` hands out.
 #[derive(Debug)]
 pub struct Credential {
-    pub access_token: SecretString,
-    pub placement: Placement,
-    pub base_uri: Option<String>,
+    /// The token, its placement and base URI, shared with the opened credentials' cache.
+    pub opened: Arc<Opened>,
     /// The connection the token was read from (scopes, expiry, metadata, version), shared with
     /// the cache rather than copied.
     pub connection: Arc<connection::State>,
@@ -77,6 +77,7 @@ impl Connections {
             _ => return Err(AppError::NotFound(format!("connection {id}"))),
         };
         if state.status == connection::Status::Deleted {
+            self.opened.forget(id);
             return Err(deleted(id));
         }
         let now = Utc::now();
@@ -88,7 +89,10 @@ impl Connections {
                 connection::Status::ReauthorizationRequired => {
                     return Err(needs_customer(&state));
                 }
-                other => return Err(not_now(id, other, "has no token to hand out")),
+                other => {
+                    self.opened.forget(id);
+                    return Err(not_now(id, other, "has no token to hand out"));
+                }
             };
             if !good_for(&state, min_ttl, Utc::now()) {
                 return Err(too_short(&state, min_ttl));
@@ -115,6 +119,27 @@ impl Connections {
                 )));
             }
         };
+        if let Some(opened) = self.opened.get(id, state.version, integration.version) {
+            return Ok(Credential {
+                opened,
+                connection: state,
+            });
+        }
+        let opened = Arc::new(self.open(&state, &integration).await?);
+        self.opened.keep(id, opened.clone());
+        Ok(Credential {
+            opened,
+            connection: state,
+        })
+    }
+
+    /// `state`'s token opened, in `integration`'s placement, with its base URI filled.
+    async fn open(
+        &self,
+        state: &connection::State,
+        integration: &integration::State,
+    ) -> Result<Opened, AppError> {
+        let id = state.id;
         let config = &integration.config;
         let Some(sealed) = &state.access_token else {
             return Err(AppError::FailedPrecondition(format!(
@@ -138,7 +163,9 @@ impl Connections {
                 value: access_token.clone(),
             },
         };
-        Ok(Credential {
+        Ok(Opened {
+            connection_version: state.version,
+            integration_version: integration.version,
             access_token,
             placement,
             base_uri: match &config.endpoints.base_uri {
@@ -150,7 +177,6 @@ impl Connections {
                 Some(uri) => Some(uri.as_str().to_owned()),
                 None => None,
             },
-            connection: state,
         })
     }
 }
