@@ -309,6 +309,81 @@ async fn access_token(server: &Server, id: &str) -> latchkey_proto::v1::GetToken
         .into_inner()
 }
 
+/// GetToken's hot path keeps the token it opened: a refresh (a new token) and an integration
+/// edit (a new placement) are served at once, never what was opened before them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_served_token_follows_a_refresh_and_a_placement_change_at_once() {
+    use latchkey_proto::v1::get_token_response::Placement as Served;
+    use latchkey_proto::v1::{
+        GetIntegrationRequest, QueryPlacement, TokenPlacement, UpdateIntegrationRequest,
+        token_placement::Placement,
+    };
+    let server = Server::start_with(&Mode::embedded(), &[LOOPBACK]).await;
+    let provider = FakeProvider::start(ProviderConfig::default())
+        .await
+        .unwrap();
+    let config = provider_config(&provider, GrantType::AuthorizationCode);
+    let id = connect_through(&server, config, &provider).await;
+    let first = access_token(&server, &id).await;
+    assert_eq!(
+        access_token(&server, &id).await.access_token,
+        first.access_token
+    );
+    let Some(Served::Header(header)) = &first.placement else {
+        panic!("a header placement: {first:?}");
+    };
+    assert_eq!(header.value, format!("Bearer {}", first.access_token));
+
+    server
+        .connections()
+        .await
+        .refresh_token(RefreshTokenRequest {
+            connection_id: id.clone(),
+        })
+        .await
+        .unwrap();
+    let refreshed = access_token(&server, &id).await;
+    assert_ne!(refreshed.access_token, first.access_token);
+    let Some(Served::Header(header)) = &refreshed.placement else {
+        panic!("a header placement: {refreshed:?}");
+    };
+    assert_eq!(header.value, format!("Bearer {}", refreshed.access_token));
+
+    let integration_id = connection(&server, &id).await.integration_id;
+    let mut integrations = server.integrations().await;
+    let integration = integrations
+        .get_integration(GetIntegrationRequest {
+            integration_id: integration_id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let mut config = integration.config.unwrap();
+    config.token_placement = Some(TokenPlacement {
+        placement: Some(Placement::Query(QueryPlacement {
+            param: "access_token".to_owned(),
+        })),
+    });
+    integrations
+        .update_integration(UpdateIntegrationRequest {
+            integration_id,
+            config: Some(config),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let placed = access_token(&server, &id).await;
+    assert_eq!(placed.access_token, refreshed.access_token);
+    let Some(Served::Query(query)) = &placed.placement else {
+        panic!("the query placement the integration now says: {placed:?}");
+    };
+    assert_eq!(
+        (query.param.as_str(), query.value.as_str()),
+        ("access_token", refreshed.access_token.as_str())
+    );
+    server.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn json_bodies_and_form_encoded_answers_end_to_end() {
     use latchkey_fake_provider::ClientAuth;
