@@ -2,8 +2,7 @@
 
 use std::path::PathBuf;
 
-use prost_types::field_descriptor_proto::Type;
-use prost_types::{FileDescriptorSet, OneofDescriptorProto};
+use prost_types::FileDescriptorSet;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let workspace = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR")?).join("../..");
@@ -45,10 +44,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-/// The servers again, with `GetTokenResponse.metadata` as `optional bytes`: wire-identical to the
-/// `google.protobuf.Struct` it carries (both length-delimited field 8), so the service sends a
-/// connection's metadata encoded once rather than building a `Struct` per call. Every other type
-/// is the one of `v1` (but `ReportTokenRejectedResponse`, which holds a `GetTokenResponse`).
+/// The servers again, with `GetTokenResponse` as [`Encoded`](crate::encoded::Encoded): the
+/// reply's wire bytes, encoded once per version of the connection and its integration, rather
+/// than a message built and encoded on every call. Every other type is the one of `v1` (but
+/// `ReportTokenRejectedResponse`, which holds a `GetTokenResponse`).
 fn server_reply(
     mut set: FileDescriptorSet,
     out: &PathBuf,
@@ -58,7 +57,7 @@ fn server_reply(
         .build_client(false)
         .build_server(true)
         .out_dir(out)
-        .bytes(".latchkey.v1.GetTokenResponse.metadata");
+        .extern_path(".latchkey.v1.GetTokenResponse", "crate::encoded::Encoded");
     for file in &mut set.file {
         if file.package() != "latchkey.v1" {
             continue;
@@ -67,31 +66,14 @@ fn server_reply(
         if !file.service.iter().any(|s| s.name() == "ConnectionService") {
             file.service.clear();
         }
-        for message in &mut file.message_type {
-            let name = message.name().to_owned();
+        for message in &file.message_type {
+            let name = message.name();
             // ReportTokenRejected answers with a GetTokenResponse too: its reply is the server's.
-            if name == "ReportTokenRejectedResponse" {
+            if name == "ReportTokenRejectedResponse" || name == "GetTokenResponse" {
                 continue;
             }
-            if name != "GetTokenResponse" {
-                config = config
-                    .extern_path(format!(".latchkey.v1.{name}"), format!("crate::v1::{name}"));
-                continue;
-            }
-            let synthetic = i32::try_from(message.oneof_decl.len())?;
-            message.oneof_decl.push(OneofDescriptorProto {
-                name: Some("_metadata".to_owned()),
-                options: None,
-            });
-            let field = message
-                .field
-                .iter_mut()
-                .find(|f| f.name() == "metadata")
-                .ok_or("GetTokenResponse has no metadata field")?;
-            field.set_type(Type::Bytes);
-            field.type_name = None;
-            field.proto3_optional = Some(true);
-            field.oneof_index = Some(synthetic);
+            config =
+                config.extern_path(format!(".latchkey.v1.{name}"), format!("crate::v1::{name}"));
         }
         for enumeration in &file.enum_type {
             let name = enumeration.name();

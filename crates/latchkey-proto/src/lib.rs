@@ -1,9 +1,9 @@
 //! Generated bindings of Latchkey's gRPC API (`latchkey.v1`, in `proto/` at the workspace root),
 //! servers and clients both, and the encoded descriptor set for server reflection.
 //!
-//! Built with protox, so no system `protoc` is needed. Nothing but generated code lives here:
-//! conversions to domain types belong to the service, so this crate must never depend on the
-//! domain, the store or any adapter.
+//! Built with protox, so no system `protoc` is needed. Nothing but generated code lives here (and
+//! `encoded`, the wire type of a reply encoded ahead): conversions to domain types belong to the
+//! service, so this crate must never depend on the domain, the store or any adapter.
 #![forbid(unsafe_code)]
 #![allow(missing_debug_implementations)]
 
@@ -13,13 +13,15 @@ pub mod v1 {
 }
 
 /// The servers of `latchkey.v1` with one difference on the wire's near side: `GetTokenResponse`
-/// carries its `metadata` as the encoded `google.protobuf.Struct` (`optional bytes`, the same
-/// bytes on the wire), so a reply costs no `Struct` built per call. Every other type is `v1`'s;
-/// clients decode the reply as `v1::GetTokenResponse`.
+/// is [`Encoded`](encoded::Encoded), the reply's bytes as the service encoded them once per
+/// version, so a reply costs no message built per call. Every other type is `v1`'s; clients
+/// decode the reply as `v1::GetTokenResponse`.
 pub mod server {
     #![allow(clippy::all, clippy::pedantic)]
     include!(concat!(env!("OUT_DIR"), "/server/latchkey.v1.rs"));
 }
+
+pub mod encoded;
 
 /// The unary methods of each service called by name with encoded messages (HTTP/JSON's way in,
 /// without gRPC's framing), generated from the descriptors.

@@ -43,9 +43,6 @@ async fn start_http_echo(
     Ok((addr, task))
 }
 
-/// A call of the load generator, boxed so that the three sides have one type.
-type BoxedCall = std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<()>> + Send>>;
-
 /// One GET of `url` with a pooled HTTP/1.1 client, its body read whole.
 fn http_caller(
     client: &reqwest::Client,

@@ -46,7 +46,10 @@ mod million;
 mod replicas;
 mod webhooks;
 
-use measure::{closed_loop, interleaved, interleaved_with_control, ms, percentile, us, verdict};
+use measure::{
+    BoxedCall, Side, closed_loop, interleaved, interleaved_sides, interleaved_with_control, ms,
+    percentile, us, verdict,
+};
 
 /// The allocator the service's binary runs with (services/latchkey/src/main.rs), so the service
 /// measured here is the one shipped.

@@ -192,6 +192,33 @@ where
     Ok((reference.point(), control.point(), subject.point()))
 }
 
+/// A call of the load generator, boxed so that sides built alike have one type.
+pub(crate) type BoxedCall =
+    std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<()>> + Send>>;
+
+/// One side of a comparison: how it makes a call.
+pub(crate) type Side = Arc<dyn Fn() -> BoxedCall + Send + Sync>;
+
+/// Sides measured in [`ROUNDS`] rounds whose order turns each round, `seconds` in all for each,
+/// so the machine's moods and the order hit them alike: their points, in their order.
+pub(crate) async fn interleaved_sides(
+    concurrency: usize,
+    seconds: u64,
+    sides: &[Side],
+) -> anyhow::Result<Vec<Point>> {
+    let mut samples: Vec<Sample> = sides.iter().map(|_| Sample::default()).collect();
+    let round = Duration::from_secs(seconds).div_f64(ROUNDS as f64);
+    for first in 0..ROUNDS as usize {
+        for turn in 0..sides.len() {
+            let which = (first + turn) % sides.len();
+            let side = sides[which].clone();
+            let call = Arc::new(move || side());
+            samples[which].add(run_loop(concurrency, round, call).await?);
+        }
+    }
+    Ok(samples.into_iter().map(Sample::point).collect())
+}
+
 pub(crate) fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1000.0)
 }

@@ -6,7 +6,7 @@ use latchkey_proto::v1 as pb;
 use tonic::{Request, Response, Status};
 
 use super::convert;
-use super::reply::{EncodedMetadata, credential_to_reply};
+use super::reply::EncodedReplies;
 use super::requests::{
     ConnectionList, ConnectionQuery, ProfileUpdate, RevokeRequest, TokenRequest, connection_id,
 };
@@ -31,7 +31,7 @@ pub struct ConnectionApi {
     inbound: Inbound,
     auth: Arc<Authenticator>,
     access: Arc<AccessLog>,
-    metadata: Arc<EncodedMetadata>,
+    replies: Arc<EncodedReplies>,
 }
 
 impl ConnectionApi {
@@ -46,7 +46,7 @@ impl ConnectionApi {
             inbound,
             auth,
             access,
-            metadata: Arc::default(),
+            replies: Arc::default(),
         }
     }
 }
@@ -157,7 +157,7 @@ impl ConnectionService for ConnectionApi {
     async fn get_token(
         &self,
         request: Request<pb::GetTokenRequest>,
-    ) -> Result<Response<server::GetTokenResponse>, Status> {
+    ) -> Result<Response<latchkey_proto::encoded::Encoded>, Status> {
         let caller = self.auth.caller(&request, Role::Reader).await?;
         let input: TokenRequest = checked(request)?;
         let started = std::time::Instant::now();
@@ -166,12 +166,10 @@ impl ConnectionService for ConnectionApi {
             .get_token(&caller, input.id, input.min_ttl)
             .await;
         crate::metrics::observe_get_token(started.elapsed(), credential.is_ok());
-        let credential = credential?;
+        // A connection that hands out no token now (deleted, revoked…) has its reply dropped.
+        let credential = credential.inspect_err(|_| self.replies.forget(input.id))?;
         self.access.record(&caller.actor, input.id);
-        Ok(Response::new(credential_to_reply(
-            credential,
-            &self.metadata,
-        )))
+        Ok(Response::new(self.replies.reply(&credential)))
     }
 
     async fn report_token_rejected(
@@ -186,7 +184,7 @@ impl ConnectionService for ConnectionApi {
         self.access.record(&caller.actor, id);
         Ok(Response::new(server::ReportTokenRejectedResponse {
             verdict: super::report::verdict_to_pb(verdict) as i32,
-            credential: Some(credential_to_reply(credential, &self.metadata)),
+            credential: Some(self.replies.reply(&credential)),
         }))
     }
 

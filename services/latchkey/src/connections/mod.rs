@@ -21,6 +21,7 @@ pub mod import;
 mod in_doubt;
 mod oauth_state;
 mod opened;
+pub use opened::Opened;
 pub mod queries;
 pub mod refresh;
 mod refusals;

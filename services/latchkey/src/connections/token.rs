@@ -10,7 +10,7 @@ use latchkey_domain::{ConnectionId, StreamId, TokenPlacement, connection, integr
 use secrecy::{ExposeSecret, SecretString};
 
 use super::Connections;
-use super::opened::Opened;
+use super::Opened;
 use super::refusals::{deleted, needs_customer, not_now, too_short};
 use crate::callers::Caller;
 use crate::error::AppError;
