@@ -30,6 +30,7 @@ mod relay_faults;
 mod revocations;
 mod scale;
 mod server;
+mod service_accounts;
 mod tls;
 mod traces;
 mod webhook_providers;

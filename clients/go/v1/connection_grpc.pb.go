@@ -24,6 +24,9 @@ type ConnectionServiceClient interface {
 	ConnectClientCredentials(ctx context.Context, in *ConnectClientCredentialsRequest, opts ...grpc.CallOption) (*Connection, error)
 	// Deprecated password grant; only when the integration allows it.
 	ConnectPassword(ctx context.Context, in *ConnectPasswordRequest, opts ...grpc.CallOption) (*Connection, error)
+	// A service account (RFC 7523 JWT bearer): Latchkey signs an assertion with its key, trades
+	// it for a token, and signs a new one before each expiry. The key is write-only and sealed.
+	ConnectServiceAccount(ctx context.Context, in *ConnectServiceAccountRequest, opts ...grpc.CallOption) (*Connection, error)
 	// A credential valid for at least min_ttl, refreshed first if needed. FAILED_PRECONDITION when
 	// the connection needs the customer again; never an expired token.
 	GetToken(ctx context.Context, in *GetTokenRequest, opts ...grpc.CallOption) (*GetTokenResponse, error)
@@ -106,6 +109,15 @@ func (c *connectionServiceClient) ConnectClientCredentials(ctx context.Context, 
 func (c *connectionServiceClient) ConnectPassword(ctx context.Context, in *ConnectPasswordRequest, opts ...grpc.CallOption) (*Connection, error) {
 	out := new(Connection)
 	err := c.cc.Invoke(ctx, "/latchkey.v1.ConnectionService/ConnectPassword", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *connectionServiceClient) ConnectServiceAccount(ctx context.Context, in *ConnectServiceAccountRequest, opts ...grpc.CallOption) (*Connection, error) {
+	out := new(Connection)
+	err := c.cc.Invoke(ctx, "/latchkey.v1.ConnectionService/ConnectServiceAccount", in, out, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -249,6 +261,9 @@ type ConnectionServiceServer interface {
 	ConnectClientCredentials(context.Context, *ConnectClientCredentialsRequest) (*Connection, error)
 	// Deprecated password grant; only when the integration allows it.
 	ConnectPassword(context.Context, *ConnectPasswordRequest) (*Connection, error)
+	// A service account (RFC 7523 JWT bearer): Latchkey signs an assertion with its key, trades
+	// it for a token, and signs a new one before each expiry. The key is write-only and sealed.
+	ConnectServiceAccount(context.Context, *ConnectServiceAccountRequest) (*Connection, error)
 	// A credential valid for at least min_ttl, refreshed first if needed. FAILED_PRECONDITION when
 	// the connection needs the customer again; never an expired token.
 	GetToken(context.Context, *GetTokenRequest) (*GetTokenResponse, error)
@@ -309,6 +324,9 @@ func (UnimplementedConnectionServiceServer) ConnectClientCredentials(context.Con
 }
 func (UnimplementedConnectionServiceServer) ConnectPassword(context.Context, *ConnectPasswordRequest) (*Connection, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ConnectPassword not implemented")
+}
+func (UnimplementedConnectionServiceServer) ConnectServiceAccount(context.Context, *ConnectServiceAccountRequest) (*Connection, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ConnectServiceAccount not implemented")
 }
 func (UnimplementedConnectionServiceServer) GetToken(context.Context, *GetTokenRequest) (*GetTokenResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method GetToken not implemented")
@@ -433,6 +451,24 @@ func _ConnectionService_ConnectPassword_Handler(srv interface{}, ctx context.Con
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(ConnectionServiceServer).ConnectPassword(ctx, req.(*ConnectPasswordRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ConnectionService_ConnectServiceAccount_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ConnectServiceAccountRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ConnectionServiceServer).ConnectServiceAccount(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/latchkey.v1.ConnectionService/ConnectServiceAccount",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ConnectionServiceServer).ConnectServiceAccount(ctx, req.(*ConnectServiceAccountRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -708,6 +744,10 @@ var _ConnectionService_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ConnectPassword",
 			Handler:    _ConnectionService_ConnectPassword_Handler,
+		},
+		{
+			MethodName: "ConnectServiceAccount",
+			Handler:    _ConnectionService_ConnectServiceAccount_Handler,
 		},
 		{
 			MethodName: "GetToken",

@@ -50,6 +50,8 @@ pub enum Field {
     WebhookSecret,
     /// The body of an inbound webhook delivery or action callback.
     WebhookBody,
+    /// A service account's private key (JWT bearer connections).
+    SigningKey,
 }
 
 impl Field {
@@ -63,6 +65,7 @@ impl Field {
             Self::DataKey => "data_key",
             Self::WebhookSecret => "webhook_secret",
             Self::WebhookBody => "webhook_body",
+            Self::SigningKey => "signing_key",
         }
     }
 }

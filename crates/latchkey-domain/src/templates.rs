@@ -321,12 +321,18 @@ pub fn catalogue_markdown(templates: &[Template]) -> String {
          `latchkey integrations create --template <name>`; what you set wins.\n\n",
     );
     out.push_str(&format!("{} providers.\n\n", templates.len()));
-    out.push_str("| name | provider | client auth | refresh tokens | reuse when in doubt | notes | source |\n");
-    out.push_str("|---|---|---|---|---|---|---|\n");
+    out.push_str("| name | provider | grant | client auth | refresh tokens | reuse when in doubt | notes | source |\n");
+    out.push_str("|---|---|---|---|---|---|---|---|\n");
     for t in templates {
         let auth = match t.client_auth.as_str() {
             "" => "Basic",
             "request_body" => "body",
+            other => other,
+        };
+        let grant = match t.grant_type.as_str() {
+            "" | "authorization_code" => "authorization code",
+            "client_credentials" => "client credentials",
+            "jwt_bearer" => "service account (JWT bearer)",
             other => other,
         };
         let reuse = match t.refresh_token_reuse_grace_secs {
@@ -334,9 +340,10 @@ pub fn catalogue_markdown(templates: &[Template]) -> String {
             None => t.refresh_token_reuse.clone(),
         };
         out.push_str(&format!(
-            "| `{}` | {} | {} | {} | {} | {} | [docs]({}) |\n",
+            "| `{}` | {} | {} | {} | {} | {} | {} | [docs]({}) |\n",
             t.name,
             t.display_name,
+            grant,
             auth,
             t.refresh_token_lifetime.replace('|', "/"),
             reuse,

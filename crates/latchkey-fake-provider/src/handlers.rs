@@ -293,6 +293,27 @@ fn token_params(headers: &HeaderMap, body: &[u8]) -> (bool, HashMap<String, Stri
     )
 }
 
+/// The password grant: the configured user's credentials, or `invalid_grant`.
+fn password_grant(
+    s: &Shared,
+    inner: &mut Inner,
+    form: &HashMap<String, String>,
+) -> Result<Value, Box<Response>> {
+    if form.get("username") != Some(&s.config.username)
+        || form.get("password") != Some(&s.config.password)
+    {
+        return Err(Box::new(oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            "bad credentials",
+        )));
+    }
+    let scope = form.get("scope").cloned().unwrap_or_default();
+    let grant = new_grant(inner, &scope, &s.config.username);
+    let refresh = !inner.quirks.no_refresh_token;
+    Ok(issue(s, inner, &grant, refresh, false))
+}
+
 pub(crate) async fn token(
     State(s): State<Shared>,
     headers: HeaderMap,
@@ -354,20 +375,15 @@ pub(crate) async fn token(
                 let grant = new_grant(&mut inner, &scope, &s.config.client_id);
                 issue(&s, &mut inner, &grant, false, false)
             }
-            "password" => {
-                if form.get("username") != Some(&s.config.username)
-                    || form.get("password") != Some(&s.config.password)
-                {
-                    return oauth_error(
-                        StatusCode::BAD_REQUEST,
-                        "invalid_grant",
-                        "bad credentials",
-                    );
+            "password" => match password_grant(&s, &mut inner, &form) {
+                Ok(body) => body,
+                Err(response) => return *response,
+            },
+            "urn:ietf:params:oauth:grant-type:jwt-bearer" => {
+                match super::assertions::jwt_bearer_grant(&s, &mut inner, &form) {
+                    Ok(body) => body,
+                    Err(response) => return *response,
                 }
-                let scope = form.get("scope").cloned().unwrap_or_default();
-                let grant = new_grant(&mut inner, &scope, &s.config.username);
-                let refresh = !inner.quirks.no_refresh_token;
-                issue(&s, &mut inner, &grant, refresh, false)
             }
             "refresh_token" => match refresh_grant(&s, &mut inner, &form) {
                 Ok(body) => body,

@@ -1,7 +1,9 @@
 //! A real, small OAuth 2.0 provider for tests (not a mock that answers anything): authorization
 //! code with PKCE (S256) verification, client authentication by Basic header or request body,
-//! client credentials, password, refresh with rotation and reuse detection (a reused refresh token
-//! revokes the whole grant, as real providers do), RFC 7009 revocation, RFC 8414 metadata, RFC 7662
+//! client credentials, password, JWT bearer assertions of trusted service accounts (RFC 7523:
+//! signature, issuer, audience, expiry, `jti` reuse), refresh with rotation and reuse detection
+//! (a reused refresh token revokes the whole grant, as real providers do), RFC 7009 revocation,
+//! RFC 8414 metadata, RFC 7662
 //! introspection, OpenID userinfo, ES256 ID tokens (for the `openid` scope; the subject is the
 //! authorization request's `login_hint`) with their JWKS, a protected resource to check tokens
 //! against, and switches for the quirks of real providers.
@@ -25,6 +27,7 @@ use sha2::{Digest, Sha256};
 use url::Url;
 use uuid::Uuid;
 
+mod assertions;
 mod handlers;
 use handlers::*;
 
@@ -277,6 +280,8 @@ struct Inner {
     reuse_detected: usize,
     reuse_honoured: usize,
     requests: Vec<SeenRequest>,
+    /// The JWT bearer grant's trusted accounts and what it accepted.
+    assertions: assertions::Assertions,
 }
 
 /// One request the provider received, as it came: to check what a client sent where.
@@ -366,6 +371,24 @@ impl FakeProvider {
         let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
         header.kid = Some(KID.to_owned());
         jsonwebtoken::encode(&header, claims, key).unwrap_or_default()
+    }
+
+    /// Trusts a service account: JWT bearer assertions from `issuer` signed with the private
+    /// half of `public_pem` (RSA or P-256, PEM) are traded for tokens.
+    pub fn trust_service_account(&self, issuer: &str, public_pem: &str) {
+        self.shared
+            .lock()
+            .assertions
+            .trusted
+            .push(assertions::TrustedAccount {
+                issuer: issuer.to_owned(),
+                public_pem: public_pem.to_owned(),
+            });
+    }
+
+    /// The claims of every assertion the JWT bearer grant accepted, first first.
+    pub fn accepted_assertions(&self) -> Vec<Value> {
+        self.shared.lock().assertions.accepted.clone()
     }
 
     pub fn issuer(&self) -> String {

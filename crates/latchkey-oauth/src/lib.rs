@@ -10,6 +10,7 @@
 //! It must not depend on the store, the service or the crypto crate: sealing is the caller's job.
 #![forbid(unsafe_code)]
 
+mod assertion;
 mod authorize;
 mod discovery;
 mod error;
@@ -20,6 +21,9 @@ mod pkce;
 mod stated_end;
 mod token;
 
+pub use assertion::{
+    ASSERTION_ALGORITHMS, AssertionClaims, AssertionError, AssertionKey, ServiceAccountFile,
+};
 pub use authorize::{AuthorizationRequest, authorization_url, random_token};
 pub use discovery::{ServerMetadata, discover};
 pub use error::OAuthError;

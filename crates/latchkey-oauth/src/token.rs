@@ -25,6 +25,9 @@ pub struct ClientCredentials<'a> {
     pub method: ClientAuthMethod,
 }
 
+/// The grant type of RFC 7523 §2.1 on the wire.
+pub const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+
 /// A grant to run at the token endpoint.
 #[derive(Debug)]
 pub enum Grant<'a> {
@@ -43,6 +46,10 @@ pub enum Grant<'a> {
     },
     RefreshToken {
         refresh_token: &'a SecretString,
+    },
+    /// RFC 7523 §2.1: a signed assertion (its scopes, if any, are in it).
+    JwtBearer {
+        assertion: &'a SecretString,
     },
 }
 
@@ -298,6 +305,10 @@ impl ProviderClient {
             Grant::RefreshToken { refresh_token } => {
                 form.push(("grant_type", "refresh_token"));
                 form.push(("refresh_token", refresh_token.expose_secret()));
+            }
+            Grant::JwtBearer { assertion } => {
+                form.push(("grant_type", JWT_BEARER));
+                form.push(("assertion", assertion.expose_secret()));
             }
         }
         for (key, value) in config.token_params.iter() {

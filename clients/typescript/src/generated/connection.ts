@@ -44,6 +44,7 @@ import type { CallbackCaptured as _latchkey_v1_CallbackCaptured, CallbackCapture
 import type { CompleteAuthorizationRequest as _latchkey_v1_CompleteAuthorizationRequest, CompleteAuthorizationRequest__Output as _latchkey_v1_CompleteAuthorizationRequest__Output } from './latchkey/v1/CompleteAuthorizationRequest';
 import type { ConnectClientCredentialsRequest as _latchkey_v1_ConnectClientCredentialsRequest, ConnectClientCredentialsRequest__Output as _latchkey_v1_ConnectClientCredentialsRequest__Output } from './latchkey/v1/ConnectClientCredentialsRequest';
 import type { ConnectPasswordRequest as _latchkey_v1_ConnectPasswordRequest, ConnectPasswordRequest__Output as _latchkey_v1_ConnectPasswordRequest__Output } from './latchkey/v1/ConnectPasswordRequest';
+import type { ConnectServiceAccountRequest as _latchkey_v1_ConnectServiceAccountRequest, ConnectServiceAccountRequest__Output as _latchkey_v1_ConnectServiceAccountRequest__Output } from './latchkey/v1/ConnectServiceAccountRequest';
 import type { ConnectSessionConnected as _latchkey_v1_ConnectSessionConnected, ConnectSessionConnected__Output as _latchkey_v1_ConnectSessionConnected__Output } from './latchkey/v1/ConnectSessionConnected';
 import type { ConnectSessionCreated as _latchkey_v1_ConnectSessionCreated, ConnectSessionCreated__Output as _latchkey_v1_ConnectSessionCreated__Output } from './latchkey/v1/ConnectSessionCreated';
 import type { ConnectSessionOpened as _latchkey_v1_ConnectSessionOpened, ConnectSessionOpened__Output as _latchkey_v1_ConnectSessionOpened__Output } from './latchkey/v1/ConnectSessionOpened';
@@ -199,6 +200,7 @@ export interface ProtoGrpcType {
       CompleteAuthorizationRequest: MessageTypeDefinition<_latchkey_v1_CompleteAuthorizationRequest, _latchkey_v1_CompleteAuthorizationRequest__Output>
       ConnectClientCredentialsRequest: MessageTypeDefinition<_latchkey_v1_ConnectClientCredentialsRequest, _latchkey_v1_ConnectClientCredentialsRequest__Output>
       ConnectPasswordRequest: MessageTypeDefinition<_latchkey_v1_ConnectPasswordRequest, _latchkey_v1_ConnectPasswordRequest__Output>
+      ConnectServiceAccountRequest: MessageTypeDefinition<_latchkey_v1_ConnectServiceAccountRequest, _latchkey_v1_ConnectServiceAccountRequest__Output>
       ConnectSessionConnected: MessageTypeDefinition<_latchkey_v1_ConnectSessionConnected, _latchkey_v1_ConnectSessionConnected__Output>
       ConnectSessionCreated: MessageTypeDefinition<_latchkey_v1_ConnectSessionCreated, _latchkey_v1_ConnectSessionCreated__Output>
       ConnectSessionOpened: MessageTypeDefinition<_latchkey_v1_ConnectSessionOpened, _latchkey_v1_ConnectSessionOpened__Output>

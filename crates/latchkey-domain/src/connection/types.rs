@@ -195,6 +195,31 @@ pub enum GrantCredentials {
         username: String,
         password: Sealed,
     },
+    /// A service account's signing key and what its assertions say (RFC 7523).
+    JwtBearer(Box<ServiceAccount>),
+}
+
+/// What a JWT bearer connection signs its assertions with and puts in them. The key is sealed;
+/// the rest is public (it goes in every assertion).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceAccount {
+    /// The private key (PKCS#8 or PKCS#1 PEM), sealed.
+    pub key: Sealed,
+    /// `RS256`, `PS256` or `ES256`.
+    pub algorithm: String,
+    /// The key's id at the provider (`kid` in the header), if it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
+    /// `iss`: the client or service account the assertion is from.
+    pub issuer: String,
+    /// `sub`: whom the token acts for (a user for delegation), if anyone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// `aud`: the authorization server (its token URL unless the provider names another).
+    pub audience: String,
+    /// Further claims, as JSON text of an object (`box_sub_type`…).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extra_claims: Option<String>,
 }
 
 /// What the provider said when asked to revoke one token (RFC 7009).

@@ -17,6 +17,9 @@ pub enum GrantType {
     /// Resource owner password credentials (RFC 6749 §4.3). Deprecated: only behind an explicit
     /// per-integration flag.
     Password,
+    /// A service account signs a JWT and trades it for a token (RFC 7523 §2.1): Google service
+    /// accounts, Salesforce, DocuSign, Box. "Refreshed" by signing a new assertion.
+    JwtBearer,
 }
 
 impl GrantType {
@@ -25,6 +28,7 @@ impl GrantType {
             Self::AuthorizationCode => "authorization_code",
             Self::ClientCredentials => "client_credentials",
             Self::Password => "password",
+            Self::JwtBearer => "jwt_bearer",
         }
     }
 
@@ -33,10 +37,11 @@ impl GrantType {
             "authorization_code" => Ok(Self::AuthorizationCode),
             "client_credentials" => Ok(Self::ClientCredentials),
             "password" => Ok(Self::Password),
+            "jwt_bearer" => Ok(Self::JwtBearer),
             "" => Err(FieldViolation::new(field, "must be set")),
             _ => Err(FieldViolation::new(
                 field,
-                "must be one of authorization_code, client_credentials, password",
+                "must be one of authorization_code, client_credentials, password, jwt_bearer",
             )),
         }
     }

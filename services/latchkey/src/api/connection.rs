@@ -19,6 +19,7 @@ use crate::connections::authorize::{CallbackOutcome, CallbackParams, StartReques
 use crate::connections::connect::{ClientCredentialsRequest, PasswordRequest};
 use crate::connections::import::ImportRequest;
 use crate::connections::rejected::Rejection;
+use crate::connections::service_account::ServiceAccountRequest;
 use crate::connections::sessions::SessionRequest;
 use crate::error::AppError;
 use crate::inbound::Inbound;
@@ -151,6 +152,19 @@ impl ConnectionService for ConnectionApi {
         let caller = self.auth.caller(&request, Role::Manager).await?;
         let input: PasswordRequest = checked(request)?;
         let state = self.connections.connect_password(&caller, input).await?;
+        Ok(Response::new(convert::connection_to_pb(&state)))
+    }
+
+    async fn connect_service_account(
+        &self,
+        request: Request<pb::ConnectServiceAccountRequest>,
+    ) -> Result<Response<pb::Connection>, Status> {
+        let caller = self.auth.caller(&request, Role::Manager).await?;
+        let input: ServiceAccountRequest = checked(request)?;
+        let state = self
+            .connections
+            .connect_service_account(&caller, input)
+            .await?;
         Ok(Response::new(convert::connection_to_pb(&state)))
     }
 

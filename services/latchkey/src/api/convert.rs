@@ -26,6 +26,7 @@ pub fn grant_type_from_pb(value: i32, field: &str) -> Result<Option<GrantType>, 
         Ok(pb::GrantType::AuthorizationCode) => Ok(Some(GrantType::AuthorizationCode)),
         Ok(pb::GrantType::ClientCredentials) => Ok(Some(GrantType::ClientCredentials)),
         Ok(pb::GrantType::Password) => Ok(Some(GrantType::Password)),
+        Ok(pb::GrantType::JwtBearer) => Ok(Some(GrantType::JwtBearer)),
         Err(_) => Err(FieldViolation::new(
             field,
             format!("{value} is not a known grant type"),
@@ -38,6 +39,7 @@ pub fn grant_type_to_pb(value: GrantType) -> pb::GrantType {
         GrantType::AuthorizationCode => pb::GrantType::AuthorizationCode,
         GrantType::ClientCredentials => pb::GrantType::ClientCredentials,
         GrantType::Password => pb::GrantType::Password,
+        GrantType::JwtBearer => pb::GrantType::JwtBearer,
     }
 }
 

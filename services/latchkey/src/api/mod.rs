@@ -13,6 +13,7 @@ mod integration_wire;
 mod reply;
 mod report;
 mod requests;
+mod service_account;
 mod sessions;
 pub mod status;
 mod webhooks;

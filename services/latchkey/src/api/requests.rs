@@ -20,7 +20,7 @@ use crate::connections::authorize::StartRequest;
 use crate::connections::connect::{ClientCredentialsRequest, PasswordRequest};
 use crate::integrations::SecretUpdate;
 
-fn scopes(input: &[String], errors: &mut ValidationErrors) -> Option<Vec<Scope>> {
+pub(super) fn scopes(input: &[String], errors: &mut ValidationErrors) -> Option<Vec<Scope>> {
     if input.is_empty() {
         return None;
     }

@@ -258,6 +258,8 @@ async fn list_page_with(
                         latchkey_domain::GrantType::AuthorizationCode => "code",
                         latchkey_domain::GrantType::ClientCredentials => "credentials",
                         latchkey_domain::GrantType::Password => "password",
+                        // Refused when the session is created (the platform connects those).
+                        latchkey_domain::GrantType::JwtBearer => "service_account",
                     },
                     client_id,
                     params,

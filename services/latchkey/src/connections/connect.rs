@@ -190,7 +190,7 @@ impl Connections {
 
     /// Records a new connection and its first tokens in one append.
     #[allow(clippy::too_many_arguments)]
-    async fn connect(
+    pub(super) async fn connect(
         &self,
         caller: &Caller,
         (integration, config, values): (&integration::State, &IntegrationConfig, ParamValues),
@@ -245,6 +245,6 @@ impl Connections {
     }
 }
 
-fn scope_names(scopes: &[Scope]) -> Vec<String> {
+pub(super) fn scope_names(scopes: &[Scope]) -> Vec<String> {
     scopes.iter().map(|s| s.as_str().to_owned()).collect()
 }

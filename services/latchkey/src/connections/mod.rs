@@ -29,6 +29,7 @@ pub mod rejected;
 pub mod revocations;
 mod revoke;
 pub mod scheduler;
+pub mod service_account;
 pub mod sessions;
 mod settle;
 pub mod start_link;

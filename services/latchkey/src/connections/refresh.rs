@@ -386,6 +386,13 @@ impl Connections {
                     TokenState::Idle,
                 )
             }
+            (None, Some(GrantCredentials::JwtBearer(account)), _) => {
+                let assertion = self
+                    .sign_assertion(id, account, &scopes, config)
+                    .await
+                    .map_err(Unprepared::Failed)?;
+                (GrantKind::JwtBearer(assertion), TokenState::Idle)
+            }
             _ => return Err(Unprepared::Nothing),
         };
         let params = match kind {
@@ -434,6 +441,7 @@ enum GrantKind {
     RefreshToken(SecretString),
     ClientCredentials,
     Password(String, SecretString),
+    JwtBearer(SecretString),
 }
 
 /// A refresh ready to send.
@@ -462,6 +470,7 @@ impl Prepared {
                 password,
                 scopes: &self.scopes,
             },
+            GrantKind::JwtBearer(assertion) => Grant::JwtBearer { assertion },
         }
     }
 }

@@ -116,6 +116,16 @@ impl Connections {
                 )
                 .into());
             }
+            if integration.config.grant_type == GrantType::JwtBearer {
+                return Err(FieldViolation::new(
+                    format!("integration_ids[{i}]"),
+                    format!(
+                        "integration {id} connects service accounts, which the platform does \
+                         with ConnectServiceAccount, not a customer on a connect page"
+                    ),
+                )
+                .into());
+            }
             integrations.push(integration);
         }
         if let Some(url) = &request.return_url {

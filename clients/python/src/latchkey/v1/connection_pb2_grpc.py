@@ -55,6 +55,11 @@ class ConnectionServiceStub(object):
                 request_serializer=latchkey_dot_v1_dot_connection__pb2.ConnectPasswordRequest.SerializeToString,
                 response_deserializer=latchkey_dot_v1_dot_connection__pb2.Connection.FromString,
                 _registered_method=True)
+        self.ConnectServiceAccount = channel.unary_unary(
+                '/latchkey.v1.ConnectionService/ConnectServiceAccount',
+                request_serializer=latchkey_dot_v1_dot_connection__pb2.ConnectServiceAccountRequest.SerializeToString,
+                response_deserializer=latchkey_dot_v1_dot_connection__pb2.Connection.FromString,
+                _registered_method=True)
         self.GetToken = channel.unary_unary(
                 '/latchkey.v1.ConnectionService/GetToken',
                 request_serializer=latchkey_dot_v1_dot_connection__pb2.GetTokenRequest.SerializeToString,
@@ -153,6 +158,14 @@ class ConnectionServiceServicer(object):
 
     def ConnectPassword(self, request, context):
         """Deprecated password grant; only when the integration allows it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ConnectServiceAccount(self, request, context):
+        """A service account (RFC 7523 JWT bearer): Latchkey signs an assertion with its key, trades
+        it for a token, and signs a new one before each expiry. The key is write-only and sealed.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -291,6 +304,11 @@ def add_ConnectionServiceServicer_to_server(servicer, server):
             'ConnectPassword': grpc.unary_unary_rpc_method_handler(
                     servicer.ConnectPassword,
                     request_deserializer=latchkey_dot_v1_dot_connection__pb2.ConnectPasswordRequest.FromString,
+                    response_serializer=latchkey_dot_v1_dot_connection__pb2.Connection.SerializeToString,
+            ),
+            'ConnectServiceAccount': grpc.unary_unary_rpc_method_handler(
+                    servicer.ConnectServiceAccount,
+                    request_deserializer=latchkey_dot_v1_dot_connection__pb2.ConnectServiceAccountRequest.FromString,
                     response_serializer=latchkey_dot_v1_dot_connection__pb2.Connection.SerializeToString,
             ),
             'GetToken': grpc.unary_unary_rpc_method_handler(
@@ -472,6 +490,33 @@ class ConnectionService(object):
             target,
             '/latchkey.v1.ConnectionService/ConnectPassword',
             latchkey_dot_v1_dot_connection__pb2.ConnectPasswordRequest.SerializeToString,
+            latchkey_dot_v1_dot_connection__pb2.Connection.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ConnectServiceAccount(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/latchkey.v1.ConnectionService/ConnectServiceAccount',
+            latchkey_dot_v1_dot_connection__pb2.ConnectServiceAccountRequest.SerializeToString,
             latchkey_dot_v1_dot_connection__pb2.Connection.FromString,
             options,
             channel_credentials,

@@ -12,6 +12,8 @@ pub enum Grant {
     AuthorizationCode,
     ClientCredentials,
     Password,
+    /// Service accounts (RFC 7523), connected with ConnectServiceAccount.
+    JwtBearer,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -146,6 +148,7 @@ impl IntegrationFlags {
                 Grant::AuthorizationCode => pb::GrantType::AuthorizationCode,
                 Grant::ClientCredentials => pb::GrantType::ClientCredentials,
                 Grant::Password => pb::GrantType::Password,
+                Grant::JwtBearer => pb::GrantType::JwtBearer,
             } as i32;
             config.allow_password_grant = matches!(grant, Grant::Password);
         }

@@ -5,6 +5,7 @@ import type { MethodDefinition } from '@grpc/proto-loader'
 import type { CompleteAuthorizationRequest as _latchkey_v1_CompleteAuthorizationRequest, CompleteAuthorizationRequest__Output as _latchkey_v1_CompleteAuthorizationRequest__Output } from '../../latchkey/v1/CompleteAuthorizationRequest';
 import type { ConnectClientCredentialsRequest as _latchkey_v1_ConnectClientCredentialsRequest, ConnectClientCredentialsRequest__Output as _latchkey_v1_ConnectClientCredentialsRequest__Output } from '../../latchkey/v1/ConnectClientCredentialsRequest';
 import type { ConnectPasswordRequest as _latchkey_v1_ConnectPasswordRequest, ConnectPasswordRequest__Output as _latchkey_v1_ConnectPasswordRequest__Output } from '../../latchkey/v1/ConnectPasswordRequest';
+import type { ConnectServiceAccountRequest as _latchkey_v1_ConnectServiceAccountRequest, ConnectServiceAccountRequest__Output as _latchkey_v1_ConnectServiceAccountRequest__Output } from '../../latchkey/v1/ConnectServiceAccountRequest';
 import type { Connection as _latchkey_v1_Connection, Connection__Output as _latchkey_v1_Connection__Output } from '../../latchkey/v1/Connection';
 import type { CreateConnectSessionRequest as _latchkey_v1_CreateConnectSessionRequest, CreateConnectSessionRequest__Output as _latchkey_v1_CreateConnectSessionRequest__Output } from '../../latchkey/v1/CreateConnectSessionRequest';
 import type { CreateConnectSessionResponse as _latchkey_v1_CreateConnectSessionResponse, CreateConnectSessionResponse__Output as _latchkey_v1_CreateConnectSessionResponse__Output } from '../../latchkey/v1/CreateConnectSessionResponse';
@@ -58,6 +59,15 @@ export interface ConnectionServiceClient extends grpc.Client {
   connectPassword(argument: _latchkey_v1_ConnectPasswordRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_latchkey_v1_Connection__Output>): grpc.ClientUnaryCall;
   connectPassword(argument: _latchkey_v1_ConnectPasswordRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_latchkey_v1_Connection__Output>): grpc.ClientUnaryCall;
   connectPassword(argument: _latchkey_v1_ConnectPasswordRequest, callback: grpc.requestCallback<_latchkey_v1_Connection__Output>): grpc.ClientUnaryCall;
+  
+  ConnectServiceAccount(argument: _latchkey_v1_ConnectServiceAccountRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_latchkey_v1_Connection__Output>): grpc.ClientUnaryCall;
+  ConnectServiceAccount(argument: _latchkey_v1_ConnectServiceAccountRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_latchkey_v1_Connection__Output>): grpc.ClientUnaryCall;
+  ConnectServiceAccount(argument: _latchkey_v1_ConnectServiceAccountRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_latchkey_v1_Connection__Output>): grpc.ClientUnaryCall;
+  ConnectServiceAccount(argument: _latchkey_v1_ConnectServiceAccountRequest, callback: grpc.requestCallback<_latchkey_v1_Connection__Output>): grpc.ClientUnaryCall;
+  connectServiceAccount(argument: _latchkey_v1_ConnectServiceAccountRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_latchkey_v1_Connection__Output>): grpc.ClientUnaryCall;
+  connectServiceAccount(argument: _latchkey_v1_ConnectServiceAccountRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_latchkey_v1_Connection__Output>): grpc.ClientUnaryCall;
+  connectServiceAccount(argument: _latchkey_v1_ConnectServiceAccountRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_latchkey_v1_Connection__Output>): grpc.ClientUnaryCall;
+  connectServiceAccount(argument: _latchkey_v1_ConnectServiceAccountRequest, callback: grpc.requestCallback<_latchkey_v1_Connection__Output>): grpc.ClientUnaryCall;
   
   CreateConnectSession(argument: _latchkey_v1_CreateConnectSessionRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_latchkey_v1_CreateConnectSessionResponse__Output>): grpc.ClientUnaryCall;
   CreateConnectSession(argument: _latchkey_v1_CreateConnectSessionRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_latchkey_v1_CreateConnectSessionResponse__Output>): grpc.ClientUnaryCall;
@@ -203,6 +213,8 @@ export interface ConnectionServiceHandlers extends grpc.UntypedServiceImplementa
   
   ConnectPassword: grpc.handleUnaryCall<_latchkey_v1_ConnectPasswordRequest__Output, _latchkey_v1_Connection>;
   
+  ConnectServiceAccount: grpc.handleUnaryCall<_latchkey_v1_ConnectServiceAccountRequest__Output, _latchkey_v1_Connection>;
+  
   CreateConnectSession: grpc.handleUnaryCall<_latchkey_v1_CreateConnectSessionRequest__Output, _latchkey_v1_CreateConnectSessionResponse>;
   
   DeleteConnection: grpc.handleUnaryCall<_latchkey_v1_DeleteConnectionRequest__Output, _latchkey_v1_DeleteConnectionResponse>;
@@ -239,6 +251,7 @@ export interface ConnectionServiceDefinition extends grpc.ServiceDefinition {
   CompleteAuthorization: MethodDefinition<_latchkey_v1_CompleteAuthorizationRequest, _latchkey_v1_Connection, _latchkey_v1_CompleteAuthorizationRequest__Output, _latchkey_v1_Connection__Output>
   ConnectClientCredentials: MethodDefinition<_latchkey_v1_ConnectClientCredentialsRequest, _latchkey_v1_Connection, _latchkey_v1_ConnectClientCredentialsRequest__Output, _latchkey_v1_Connection__Output>
   ConnectPassword: MethodDefinition<_latchkey_v1_ConnectPasswordRequest, _latchkey_v1_Connection, _latchkey_v1_ConnectPasswordRequest__Output, _latchkey_v1_Connection__Output>
+  ConnectServiceAccount: MethodDefinition<_latchkey_v1_ConnectServiceAccountRequest, _latchkey_v1_Connection, _latchkey_v1_ConnectServiceAccountRequest__Output, _latchkey_v1_Connection__Output>
   CreateConnectSession: MethodDefinition<_latchkey_v1_CreateConnectSessionRequest, _latchkey_v1_CreateConnectSessionResponse, _latchkey_v1_CreateConnectSessionRequest__Output, _latchkey_v1_CreateConnectSessionResponse__Output>
   DeleteConnection: MethodDefinition<_latchkey_v1_DeleteConnectionRequest, _latchkey_v1_DeleteConnectionResponse, _latchkey_v1_DeleteConnectionRequest__Output, _latchkey_v1_DeleteConnectionResponse__Output>
   GetConnection: MethodDefinition<_latchkey_v1_GetConnectionRequest, _latchkey_v1_Connection, _latchkey_v1_GetConnectionRequest__Output, _latchkey_v1_Connection__Output>

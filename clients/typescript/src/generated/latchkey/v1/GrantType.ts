@@ -5,6 +5,7 @@ export const GrantType = {
   GRANT_TYPE_AUTHORIZATION_CODE: 'GRANT_TYPE_AUTHORIZATION_CODE',
   GRANT_TYPE_CLIENT_CREDENTIALS: 'GRANT_TYPE_CLIENT_CREDENTIALS',
   GRANT_TYPE_PASSWORD: 'GRANT_TYPE_PASSWORD',
+  GRANT_TYPE_JWT_BEARER: 'GRANT_TYPE_JWT_BEARER',
 } as const;
 
 export type GrantType =
@@ -16,5 +17,7 @@ export type GrantType =
   | 2
   | 'GRANT_TYPE_PASSWORD'
   | 3
+  | 'GRANT_TYPE_JWT_BEARER'
+  | 4
 
 export type GrantType__Output = typeof GrantType[keyof typeof GrantType]
