@@ -7,7 +7,7 @@ use std::time::Duration;
 use latchkey_fake_provider::{ExpiresIn, FakeProvider, ProviderConfig, Quirks};
 use latchkey_proto::v1::{
     ConnectServiceAccountRequest, GetTokenRequest, GrantType, IntegrationConfig,
-    ListConnectionsRequest,
+    ListConnectionsRequest, RefreshTokenRequest,
 };
 use tonic::Code;
 use tonic_types::StatusExt;
@@ -174,6 +174,39 @@ async fn a_pem_key_connects_and_a_wrong_or_unreadable_key_is_named() {
         .into_inner();
     assert_eq!(connection.grant_type(), GrantType::JwtBearer);
     assert_eq!(provider.accepted_assertions()[0]["aud"], provider.issuer());
+
+    // Key rotation: the connection takes a new key (the provider trusts both) and keeps its id.
+    provider.trust_service_account("salesforce-consumer-key", RSA_PUBLIC);
+    let mut rotate = request(RSA_KEY, "RS256");
+    rotate.connection_id = connection.connection_id.clone();
+    let rotated = connections
+        .connect_service_account(rotate)
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(rotated.connection_id, connection.connection_id);
+    assert!(rotated.version > connection.version, "{rotated:?}");
+    // A key the provider refuses changes nothing; the rotated key still renews.
+    let mut refused_rotation = request(WRONG_KEY, "RS256");
+    refused_rotation.connection_id = connection.connection_id.clone();
+    let refused = connections
+        .connect_service_account(refused_rotation)
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::FailedPrecondition, "{refused:?}");
+    let renewed = connections
+        .refresh_token(RefreshTokenRequest {
+            connection_id: connection.connection_id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        renewed.version,
+        rotated.version + 1,
+        "one refresh, nothing between"
+    );
+    assert_eq!(provider.accepted_assertions().len(), 3);
 
     // A key the provider does not trust: the provider's refusal, and no connection.
     let wrong = connections

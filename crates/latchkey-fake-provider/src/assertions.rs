@@ -25,6 +25,33 @@ pub(crate) struct Assertions {
     pub(crate) accepted: Vec<Value>,
 }
 
+/// `assertion`'s claims when `account`'s key verifies it and its issuer, audience and expiry
+/// hold; else why not.
+fn verify(
+    s: &Shared,
+    assertion: &str,
+    alg: Algorithm,
+    account: &TrustedAccount,
+) -> Result<Value, String> {
+    let key = match alg {
+        Algorithm::RS256 | Algorithm::PS256 => {
+            DecodingKey::from_rsa_pem(account.public_pem.as_bytes())
+        }
+        Algorithm::ES256 => DecodingKey::from_ec_pem(account.public_pem.as_bytes()),
+        _ => return Err("algorithm not accepted".to_owned()),
+    }
+    .map_err(|_| "the account's key is unusable".to_owned())?;
+    let mut validation = Validation::new(alg);
+    validation.set_issuer(&[&account.issuer]);
+    let base = s.issuer.as_str();
+    validation.set_audience(&[format!("{base}/token"), base.to_owned()]);
+    validation.set_required_spec_claims(&["exp", "iss", "aud"]);
+    validation.leeway = 0;
+    jsonwebtoken::decode::<Value>(assertion, &key, &validation)
+        .map(|data| data.claims)
+        .map_err(|e| format!("assertion refused: {:?}", e.kind()))
+}
+
 fn refused(description: &str) -> Box<Response> {
     Box::new(oauth_error(
         StatusCode::BAD_REQUEST,
@@ -54,30 +81,29 @@ pub(crate) fn jwt_bearer_grant(
         .get("iss")
         .and_then(Value::as_str)
         .unwrap_or_default();
-    let account = inner
+    let accounts: Vec<TrustedAccount> = inner
         .assertions
         .trusted
         .iter()
-        .find(|a| a.issuer == issuer)
+        .filter(|a| a.issuer == issuer)
         .cloned()
-        .ok_or_else(|| refused("unknown issuer"))?;
-    let key = match header.alg {
-        Algorithm::RS256 | Algorithm::PS256 => {
-            DecodingKey::from_rsa_pem(account.public_pem.as_bytes())
-        }
-        Algorithm::ES256 => DecodingKey::from_ec_pem(account.public_pem.as_bytes()),
-        _ => return Err(refused("algorithm not accepted")),
+        .collect();
+    if accounts.is_empty() {
+        return Err(refused("unknown issuer"));
     }
-    .map_err(|_| refused("the account's key is unusable"))?;
-    let mut validation = Validation::new(header.alg);
-    validation.set_issuer(&[&account.issuer]);
-    let base = s.issuer.as_str();
-    validation.set_audience(&[format!("{base}/token"), base.to_owned()]);
-    validation.set_required_spec_claims(&["exp", "iss", "aud"]);
-    validation.leeway = 0;
-    let claims = jsonwebtoken::decode::<Value>(assertion, &key, &validation)
-        .map_err(|e| refused(&format!("assertion refused: {:?}", e.kind())))?
-        .claims;
+    // Any of the issuer's keys (a rotation trusts the new key beside the old).
+    let mut claims = None;
+    let mut why = String::from("no key of the issuer verifies it");
+    for account in &accounts {
+        match verify(s, assertion, header.alg, account) {
+            Ok(verified) => {
+                claims = Some(verified);
+                break;
+            }
+            Err(e) => why = e,
+        }
+    }
+    let claims = claims.ok_or_else(|| refused(&why))?;
     let number = |name: &str| claims.get(name).and_then(Value::as_i64);
     match (number("iat"), number("exp")) {
         (Some(iat), Some(exp)) if exp - iat <= 3600 => {}

@@ -2,7 +2,7 @@
 //! (a Google service account file gives the key, its id, the issuer and the audience), the
 //! standard claims are Latchkey's own.
 
-use latchkey_domain::{FieldViolation, IntegrationId, TenantId, ValidationErrors};
+use latchkey_domain::{ConnectionId, FieldViolation, IntegrationId, TenantId, ValidationErrors};
 use latchkey_oauth::{ASSERTION_ALGORITHMS, AssertionKey, ServiceAccountFile};
 use latchkey_proto::v1 as pb;
 use secrecy::{ExposeSecret as _, SecretString};
@@ -38,6 +38,14 @@ impl TryFrom<pb::ConnectServiceAccountRequest> for ServiceAccountRequest {
             "integration_id",
         ));
         let tenant = errors.check(TenantId::parse_field(&req.tenant, "tenant"));
+        let connection_id = if req.connection_id.is_empty() {
+            None
+        } else {
+            errors.check(ConnectionId::parse_field(
+                &req.connection_id,
+                "connection_id",
+            ))
+        };
         let scopes = super::requests::scopes(&req.scopes, &mut errors);
         let mut key_id = text(req.key_id, "key_id", &mut errors);
         let mut issuer = text(req.issuer, "issuer", &mut errors);
@@ -93,6 +101,7 @@ impl TryFrom<pb::ConnectServiceAccountRequest> for ServiceAccountRequest {
                     extra_claims,
                     profile,
                     params: connection_params(req.connection_params),
+                    connection_id,
                 })
             }
             _ => Err(errors),

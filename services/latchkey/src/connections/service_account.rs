@@ -33,11 +33,15 @@ pub struct ServiceAccountRequest {
     pub profile: Option<connection::Profile>,
     /// The integration's connection parameters, as given (checked here, against it).
     pub params: Vec<(String, String)>,
+    /// Set: the service account connection whose key this replaces (key rotation), once the new
+    /// key has been traded for a token.
+    pub connection_id: Option<ConnectionId>,
 }
 
 impl Connections {
     /// A service account connection: its first assertion traded for a token, then recorded
-    /// with its sealed key in one append.
+    /// with its sealed key in one append. With `connection_id`, that connection's key is
+    /// replaced (and its tokens with the new key's), its history kept.
     pub async fn connect_service_account(
         &self,
         caller: &Caller,
@@ -45,10 +49,17 @@ impl Connections {
     ) -> Result<connection::State, AppError> {
         let tenant = caller.acting_for(request.tenant.clone())?;
         let integration_id = request.integration_id;
+        let existing = match request.connection_id {
+            Some(id) => Some(
+                self.service_account_of(caller, id, &request, &tenant)
+                    .await?,
+            ),
+            None => None,
+        };
         let integration = self
             .integration_for(caller, integration_id, &tenant)
             .await?;
-        let values = super::param_values(&integration.config, &request.params, None)?;
+        let values = super::param_values(&integration.config, &request.params, existing.as_ref())?;
         let config = &*super::configured(&integration.config, &values)?;
         if config.grant_type != GrantType::JwtBearer {
             return Err(AppError::FailedPrecondition(format!(
@@ -61,7 +72,9 @@ impl Connections {
             .clone()
             .unwrap_or_else(|| config.scopes.clone());
         super::within_allowed_scopes(config, &scopes)?;
-        let id = ConnectionId::new_v7();
+        let id = existing
+            .as_ref()
+            .map_or_else(ConnectionId::new_v7, |s| s.id);
         let account = ServiceAccount {
             key: self
                 .seal_connection_secret(id, Field::SigningKey, &request.key)
@@ -90,21 +103,92 @@ impl Connections {
                 &Default::default(),
             )
             .await?;
-        self.connect(
-            caller,
-            (&integration, config, values),
-            tenant,
-            id,
-            GrantType::JwtBearer,
-            response,
-            Some(GrantCredentials::JwtBearer(Box::new(account))),
-            GrantRequest {
-                scopes: scope_names(&scopes),
-                params: Default::default(),
+        let grant = GrantRequest {
+            scopes: scope_names(&scopes),
+            params: Default::default(),
+        };
+        let credentials = GrantCredentials::JwtBearer(Box::new(account));
+        match existing {
+            Some(state) => {
+                self.rekey(caller, &state, config, response, credentials, grant)
+                    .await
+            }
+            None => {
+                self.connect(
+                    caller,
+                    (&integration, config, values),
+                    tenant,
+                    id,
+                    GrantType::JwtBearer,
+                    response,
+                    Some(credentials),
+                    grant,
+                    request.profile,
+                )
+                .await
+            }
+        }
+    }
+
+    /// Connection `id`, when it is a service account of `request`'s integration and tenant.
+    async fn service_account_of(
+        &self,
+        caller: &Caller,
+        id: ConnectionId,
+        request: &ServiceAccountRequest,
+        tenant: &TenantId,
+    ) -> Result<connection::State, AppError> {
+        let state = self.connection_state(id).await?;
+        if !caller.sees(&state.tenant) || &state.tenant != tenant {
+            return Err(AppError::NotFound(format!("connection {id}")));
+        }
+        if state.integration_id != request.integration_id {
+            return Err(AppError::FailedPrecondition(format!(
+                "connection {id} belongs to integration {}, not {}",
+                state.integration_id, request.integration_id
+            )));
+        }
+        if state.grant_type != GrantType::JwtBearer {
+            return Err(AppError::FailedPrecondition(format!(
+                "connection {id} uses the {} grant: only a service account's key is replaced",
+                state.grant_type.as_str()
+            )));
+        }
+        Ok(state)
+    }
+
+    /// Records `state`'s new key with the tokens it was just traded for, in one append.
+    async fn rekey(
+        &self,
+        caller: &Caller,
+        state: &connection::State,
+        config: &IntegrationConfig,
+        response: latchkey_oauth::TokenResponse,
+        credentials: GrantCredentials,
+        grant: GrantRequest,
+    ) -> Result<connection::State, AppError> {
+        let now = Utc::now();
+        let provider_account_id = self.identify_account(config, &response).await?;
+        let tokens = self
+            .seal_tokens(state.id, &response, config, &grant.scopes, now, true)
+            .await?;
+        let events = connection::decide(
+            Some(state),
+            connection::Command::Authorize {
+                grant_type: GrantType::JwtBearer,
+                tokens,
+                credentials: Some(credentials),
+                now,
+                provider_account_id,
+                via: None,
+                grant: Some(grant),
             },
-            request.profile,
-        )
-        .await
+        )?;
+        let updated = self
+            .append_events(state.id, state.version, events, caller, now)
+            .await?;
+        tracing::info!(connection_id = %state.id, actor = %caller.actor, "service account key replaced");
+        Ok(updated)
     }
 
     /// A new assertion for connection `id`'s service account, for `scopes`.

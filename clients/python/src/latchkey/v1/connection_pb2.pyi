@@ -442,7 +442,7 @@ class ConnectPasswordRequest(_message.Message):
     def __init__(self, integration_id: _Optional[str] = ..., tenant: _Optional[str] = ..., username: _Optional[str] = ..., password: _Optional[str] = ..., scopes: _Optional[_Iterable[str]] = ..., profile: _Optional[_Union[ConnectionProfile, _Mapping]] = ..., connection_params: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class ConnectServiceAccountRequest(_message.Message):
-    __slots__ = ("integration_id", "tenant", "key", "algorithm", "key_id", "issuer", "subject", "audience", "scopes", "extra_claims", "profile", "connection_params")
+    __slots__ = ("integration_id", "tenant", "key", "algorithm", "key_id", "issuer", "subject", "audience", "scopes", "extra_claims", "profile", "connection_params", "connection_id")
     class ConnectionParamsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -462,6 +462,7 @@ class ConnectServiceAccountRequest(_message.Message):
     EXTRA_CLAIMS_FIELD_NUMBER: _ClassVar[int]
     PROFILE_FIELD_NUMBER: _ClassVar[int]
     CONNECTION_PARAMS_FIELD_NUMBER: _ClassVar[int]
+    CONNECTION_ID_FIELD_NUMBER: _ClassVar[int]
     integration_id: str
     tenant: str
     key: str
@@ -474,7 +475,8 @@ class ConnectServiceAccountRequest(_message.Message):
     extra_claims: _struct_pb2.Struct
     profile: ConnectionProfile
     connection_params: _containers.ScalarMap[str, str]
-    def __init__(self, integration_id: _Optional[str] = ..., tenant: _Optional[str] = ..., key: _Optional[str] = ..., algorithm: _Optional[str] = ..., key_id: _Optional[str] = ..., issuer: _Optional[str] = ..., subject: _Optional[str] = ..., audience: _Optional[str] = ..., scopes: _Optional[_Iterable[str]] = ..., extra_claims: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., profile: _Optional[_Union[ConnectionProfile, _Mapping]] = ..., connection_params: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    connection_id: str
+    def __init__(self, integration_id: _Optional[str] = ..., tenant: _Optional[str] = ..., key: _Optional[str] = ..., algorithm: _Optional[str] = ..., key_id: _Optional[str] = ..., issuer: _Optional[str] = ..., subject: _Optional[str] = ..., audience: _Optional[str] = ..., scopes: _Optional[_Iterable[str]] = ..., extra_claims: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., profile: _Optional[_Union[ConnectionProfile, _Mapping]] = ..., connection_params: _Optional[_Mapping[str, str]] = ..., connection_id: _Optional[str] = ...) -> None: ...
 
 class GetTokenRequest(_message.Message):
     __slots__ = ("connection_id", "min_ttl")

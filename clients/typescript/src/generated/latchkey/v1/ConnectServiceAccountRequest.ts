@@ -16,6 +16,7 @@ export interface ConnectServiceAccountRequest {
   'extra_claims'?: (_google_protobuf_Struct | null);
   'profile'?: (_latchkey_v1_ConnectionProfile | null);
   'connection_params'?: ({[key: string]: string});
+  'connection_id'?: (string);
 }
 
 export interface ConnectServiceAccountRequest__Output {
@@ -31,4 +32,5 @@ export interface ConnectServiceAccountRequest__Output {
   'extra_claims': (_google_protobuf_Struct__Output | null);
   'profile': (_latchkey_v1_ConnectionProfile__Output | null);
   'connection_params': ({[key: string]: string});
+  'connection_id': (string);
 }
