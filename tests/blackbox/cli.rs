@@ -546,3 +546,116 @@ async fn a_thousand_imported_lines_with_three_bad_ones_are_served_at_once_and_re
     cli.dir.remove();
     mode.cleanup().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_service_account_connects_from_its_key_file_with_the_cli() {
+    let provider = FakeProvider::start(ProviderConfig::default())
+        .await
+        .unwrap();
+    let issuer = "reports@acme-project.iam.gserviceaccount.com";
+    provider.trust_service_account(issuer, include_str!("fixtures/service-account-rsa.pub.pem"));
+    let mode = Mode::embedded();
+    let server = Server::start_with(
+        &mode,
+        &[
+            ("LATCHKEY_AUTH", "api-keys"),
+            ("LATCHKEY_ALLOW_LOOPBACK_PROVIDERS", "true"),
+        ],
+    )
+    .await;
+    let key = admin_key(&mode).await;
+    let cli = Cli::new(&server, &key);
+    let token_url = provider.url("/token");
+    let create = cli
+        .run_with_stdin(
+            &[
+                "integrations",
+                "create",
+                "--template",
+                "google-service-account",
+                "--name",
+                "Workspace reports",
+                "--grant-type",
+                "jwt-bearer",
+                "--token-url",
+                &token_url,
+                // The fake provider takes Basic; Google's template says the body.
+                "--client-auth",
+                "basic",
+                "--client-id",
+                &provider.config().client_id,
+                "--client-secret-file",
+                "-",
+                "--json",
+            ],
+            &format!("{}\n", provider.config().client_secret),
+        )
+        .await;
+    assert_eq!(create.status.code(), Some(0), "{}", text(&create));
+    let integration: serde_json::Value = serde_json::from_slice(&create.stdout).unwrap();
+    assert_eq!(integration["grant_type"], "JWT_BEARER");
+    let integration_id = integration["integration_id"].as_str().unwrap().to_owned();
+
+    // The key file as Google hands it out, read from a file: never on the command line.
+    let private_key = include_str!("fixtures/service-account-rsa.pem");
+    let key_file = cli.dir.path.join("service-account.json");
+    let file = serde_json::json!({
+        "type": "service_account",
+        "private_key_id": "key-7",
+        "private_key": private_key,
+        "client_email": issuer,
+        "token_uri": token_url,
+    });
+    std::fs::write(&key_file, file.to_string()).unwrap();
+    let key_path = key_file.display().to_string();
+    let connection_id = cli
+        .ok(&[
+            "connect",
+            "service-account",
+            "--integration",
+            &integration_id,
+            "--tenant",
+            "acme",
+            "--key-file",
+            &key_path,
+            "--subject",
+            "ada@acme.example",
+            "--claim",
+            "box_sub_type=enterprise",
+            "--quiet",
+        ])
+        .await
+        .trim()
+        .to_owned();
+    let token = cli.json(&["token", &connection_id, "--json"]).await;
+    let credential = token["credential"].as_str().unwrap();
+    let access_token = credential.trim_start_matches("Authorization: Bearer ");
+    assert!(provider.accepts_access_token(access_token), "{token}");
+    let accepted = provider.accepted_assertions();
+    assert_eq!(accepted[0]["iss"], issuer);
+    assert_eq!(accepted[0]["sub"], "ada@acme.example");
+    assert_eq!(accepted[0]["box_sub_type"], "enterprise");
+
+    // A key file that is not one is named by its flag's field, and the key never echoed.
+    std::fs::write(&key_file, "not a key").unwrap();
+    let refused = cli
+        .run(&[
+            "connect",
+            "service-account",
+            "--integration",
+            &integration_id,
+            "--tenant",
+            "acme",
+            "--key-file",
+            &key_path,
+            "--issuer",
+            issuer,
+        ])
+        .await;
+    assert_ne!(refused.status.code(), Some(0));
+    assert!(text(&refused).contains("key"), "{}", text(&refused));
+    let (_, log) = server.stop().await;
+    let key_line = private_key.lines().nth(3).unwrap();
+    assert!(!log.contains(key_line));
+    mode.cleanup().await;
+}

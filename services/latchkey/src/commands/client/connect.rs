@@ -1,4 +1,4 @@
-//! `latchkey connect start|client-credentials|session`.
+//! `latchkey connect start|client-credentials|service-account|session`.
 
 use std::path::PathBuf;
 
@@ -76,6 +76,9 @@ pub enum ConnectAction {
         #[arg(long, short, conflicts_with = "json")]
         quiet: bool,
     },
+    /// A service account (RFC 7523 JWT bearer): Latchkey signs assertions with its key and
+    /// trades them for tokens, a new one before each expiry.
+    ServiceAccount(ServiceAccountArgs),
     /// A hosted connect session: prints the one-time link to send the customer to, where they
     /// pick one of the integrations and connect.
     Session {
@@ -101,9 +104,88 @@ pub enum ConnectAction {
     },
 }
 
+/// `latchkey connect service-account`.
+#[derive(Debug, Clone, Args)]
+pub struct ServiceAccountArgs {
+    #[command(flatten)]
+    pub new: NewConnection,
+    /// A file holding the private key (PEM) or a Google service account JSON key file, `-` for
+    /// standard input.
+    #[arg(long, value_name = "FILE")]
+    pub key_file: PathBuf,
+    /// RS256 (default), PS256 or ES256.
+    #[arg(long)]
+    pub algorithm: Option<String>,
+    /// The key's id at the provider (the assertion's kid).
+    #[arg(long)]
+    pub key_id: Option<String>,
+    /// iss: the client id or service account (a Google key file gives it).
+    #[arg(long)]
+    pub issuer: Option<String>,
+    /// sub: the user the token acts for (delegation).
+    #[arg(long)]
+    pub subject: Option<String>,
+    /// aud: default the integration's token URL (a Google key file gives it).
+    #[arg(long)]
+    pub audience: Option<String>,
+    /// A further claim of each assertion, name=value (e.g. box_sub_type=enterprise); repeat.
+    #[arg(long = "claim", value_name = "NAME=VALUE")]
+    pub claims: Vec<String>,
+    /// Replace this service account connection's key (key rotation) instead of connecting.
+    #[arg(long)]
+    pub connection: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+    /// Print only the connection id.
+    #[arg(long, short, conflicts_with = "json")]
+    pub quiet: bool,
+}
+
+async fn service_account(clients: &Clients, args: ServiceAccountArgs) -> anyhow::Result<()> {
+    let key = read_secret(&args.key_file, "--key-file")?;
+    let claims = pairs(&args.claims, "--claim")?;
+    let extra_claims = (!claims.is_empty()).then(|| prost_types::Struct {
+        fields: claims
+            .into_iter()
+            .map(|(name, value)| {
+                let kind = prost_types::value::Kind::StringValue(value);
+                (name, prost_types::Value { kind: Some(kind) })
+            })
+            .collect(),
+    });
+    let profile = args.new.profile()?;
+    let connection = clients
+        .connections()
+        .connect_service_account(pb::ConnectServiceAccountRequest {
+            integration_id: args.new.integration,
+            tenant: args.new.tenant,
+            key,
+            algorithm: args.algorithm.unwrap_or_default(),
+            key_id: args.key_id.unwrap_or_default(),
+            issuer: args.issuer.unwrap_or_default(),
+            subject: args.subject.unwrap_or_default(),
+            audience: args.audience.unwrap_or_default(),
+            scopes: args.new.scopes,
+            extra_claims,
+            profile,
+            connection_params: pairs(&args.new.connection_params, "--connection-param")?,
+            connection_id: args.connection.unwrap_or_default(),
+        })
+        .await
+        .map_err(refused)?
+        .into_inner();
+    if args.quiet {
+        println!("{}", connection.connection_id);
+    } else {
+        print_connection(&connection, args.json);
+    }
+    Ok(())
+}
+
 pub async fn run(clients: &Clients, action: ConnectAction) -> anyhow::Result<()> {
     let mut client = clients.connections();
     match action {
+        ConnectAction::ServiceAccount(args) => service_account(clients, args).await?,
         ConnectAction::Session {
             integrations,
             tenant,
