@@ -12,7 +12,9 @@ use latchkey_proto::v1::{
 use tonic::Code;
 use tonic_types::StatusExt;
 
-use crate::helpers::{LOOPBACK, Mode, Server, history, integration, min_ttl, wait_until};
+use crate::helpers::{
+    LOOPBACK, Mode, Server, contains_bytes, history, integration, min_ttl, wait_until,
+};
 
 const RSA_KEY: &str = include_str!("fixtures/service-account-rsa.pem");
 const RSA_PUBLIC: &str = include_str!("fixtures/service-account-rsa.pub.pem");
@@ -264,5 +266,68 @@ async fn a_pem_key_connects_and_a_wrong_or_unreadable_key_is_named() {
         .into_inner();
     assert_eq!(listed.connections.len(), 1, "only the first connected");
     server.stop().await;
+    mode.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_service_accounts_key_is_in_no_database_row_and_no_nats_message() {
+    use crate::relay::{Topic, nats_url};
+    let url = nats_url();
+    let topic = Topic::new();
+    let provider = FakeProvider::start(ProviderConfig::default())
+        .await
+        .unwrap();
+    let issuer = "dump-check@acme-project.iam.gserviceaccount.com";
+    provider.trust_service_account(issuer, RSA_PUBLIC);
+    let mode = Mode::postgres().await;
+    let mut env = topic.env(&url);
+    env.push((LOOPBACK.0.to_owned(), LOOPBACK.1.to_owned()));
+    let extra: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let server = Server::start_with(&mode, &extra).await;
+    let integration_id = integration(&server, jwt_integration(&provider), &provider).await;
+    let mut connections = server.connections().await;
+    let connection = connections
+        .connect_service_account(ConnectServiceAccountRequest {
+            integration_id,
+            tenant: "acme".to_owned(),
+            key: RSA_KEY.to_owned(),
+            issuer: issuer.to_owned(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    connections
+        .refresh_token(RefreshTokenRequest {
+            connection_id: connection.connection_id.clone(),
+        })
+        .await
+        .unwrap();
+    // Created, authorized, refreshed (and the integration's own events) reach the stream.
+    assert!(topic.wait_for(&url, 4, Duration::from_secs(10)).await >= 4);
+    let messages = topic.messages(&url).await;
+    for message in &messages {
+        assert!(
+            !contains_bytes(&message.payload, key_line(RSA_KEY).as_bytes()),
+            "the key in a NATS payload"
+        );
+    }
+    let Mode::Postgres { db, .. } = &mode else {
+        unreachable!()
+    };
+    let dump = tokio::process::Command::new("pg_dump")
+        .arg("--data-only")
+        .arg(&db.url)
+        .output()
+        .await
+        .expect("pg_dump is installed (scripts/test installs postgresql)");
+    assert!(dump.status.success());
+    assert!(
+        contains_bytes(&dump.stdout, issuer.as_bytes()),
+        "the dump holds the connection"
+    );
+    assert!(!contains_bytes(&dump.stdout, key_line(RSA_KEY).as_bytes()));
+    server.stop().await;
+    topic.delete(&url).await;
     mode.cleanup().await;
 }
