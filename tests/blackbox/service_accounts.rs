@@ -331,3 +331,77 @@ async fn a_service_accounts_key_is_in_no_database_row_and_no_nats_message() {
     topic.delete(&url).await;
     mode.cleanup().await;
 }
+
+#[tokio::test]
+async fn a_key_the_provider_stops_accepting_asks_for_a_new_key_and_a_rotation_recovers() {
+    let provider = FakeProvider::start(ProviderConfig::default())
+        .await
+        .unwrap();
+    let issuer = "docusign-integration-key";
+    provider.trust_service_account(issuer, RSA_PUBLIC);
+    let mode = Mode::embedded();
+    let server = Server::start_with(&mode, &[LOOPBACK]).await;
+    let integration_id = integration(&server, jwt_integration(&provider), &provider).await;
+    let mut connections = server.connections().await;
+    let request = |key: &str, connection_id: &str| ConnectServiceAccountRequest {
+        integration_id: integration_id.clone(),
+        tenant: "acme".to_owned(),
+        key: key.to_owned(),
+        issuer: issuer.to_owned(),
+        subject: "user-4711".to_owned(),
+        connection_id: connection_id.to_owned(),
+        ..Default::default()
+    };
+    let connection = connections
+        .connect_service_account(request(RSA_KEY, ""))
+        .await
+        .unwrap()
+        .into_inner();
+    let id = connection.connection_id.clone();
+
+    // The provider revokes the key: the next renewal is refused for good.
+    provider.distrust_service_accounts();
+    let refused = connections
+        .refresh_token(RefreshTokenRequest {
+            connection_id: id.clone(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::FailedPrecondition, "{refused:?}");
+    assert_eq!(
+        refused.get_details_error_info().map(|i| i.reason),
+        Some("REAUTHORIZATION_REQUIRED".to_owned()),
+        "{refused:?}"
+    );
+    let state = crate::helpers::connection(&server, &id).await;
+    assert_eq!(
+        state.status(),
+        latchkey_proto::v1::ConnectionStatus::ReauthorizationRequired
+    );
+
+    // A new key, trusted at the provider, brings the same connection back.
+    provider.trust_service_account(issuer, EC_PUBLIC);
+    let mut rotate = request(EC_KEY, &id);
+    rotate.algorithm = "ES256".to_owned();
+    let recovered = connections
+        .connect_service_account(rotate)
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(recovered.connection_id, id);
+    assert_eq!(
+        recovered.status(),
+        latchkey_proto::v1::ConnectionStatus::Active
+    );
+    let token = connections
+        .get_token(GetTokenRequest {
+            connection_id: id,
+            min_ttl: None,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(provider.accepts_access_token(&token.access_token));
+    server.stop().await;
+    mode.cleanup().await;
+}

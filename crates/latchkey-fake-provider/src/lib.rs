@@ -386,6 +386,11 @@ impl FakeProvider {
             });
     }
 
+    /// Trusts no service account any more (their keys revoked at the provider).
+    pub fn distrust_service_accounts(&self) {
+        self.shared.lock().assertions.trusted.clear();
+    }
+
     /// The claims of every assertion the JWT bearer grant accepted, first first.
     pub fn accepted_assertions(&self) -> Vec<Value> {
         self.shared.lock().assertions.accepted.clone()
