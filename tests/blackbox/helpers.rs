@@ -317,6 +317,26 @@ pub async fn connection(server: &Server, connection_id: &str) -> latchkey_proto:
         .into_inner()
 }
 
+/// Every row of a Postgres mode's database, as `pg_dump --data-only` writes them (to look for a
+/// secret in clear). Panics in embedded mode.
+pub async fn pg_dump(mode: &Mode) -> Vec<u8> {
+    let Mode::Postgres { db, .. } = mode else {
+        panic!("pg_dump of an embedded mode")
+    };
+    let dump = tokio::process::Command::new("pg_dump")
+        .arg("--data-only")
+        .arg(&db.url)
+        .output()
+        .await
+        .expect("pg_dump is installed (scripts/test installs postgresql)");
+    assert!(
+        dump.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dump.stderr)
+    );
+    dump.stdout
+}
+
 /// A connection's events, oldest first, as `GetHistory` streams them.
 pub async fn history(server: &Server, connection_id: &str) -> Vec<latchkey_proto::v1::Event> {
     use latchkey_proto::v1::{GetHistoryRequest, get_history_request};

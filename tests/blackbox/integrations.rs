@@ -6,7 +6,7 @@ use latchkey_proto::v1::{
 use tonic::Code;
 use tonic_types::StatusExt;
 
-use crate::helpers::{CANARY_SECRET, Mode, Server, contains_bytes, integration_config};
+use crate::helpers::{CANARY_SECRET, Mode, Server, contains_bytes, integration_config, pg_dump};
 
 /// Creates an integration with a canary secret, restarts, reads it back: same configuration, no
 /// secret, and the canary nowhere in what the caller, the logs or the storage hold.
@@ -123,25 +123,12 @@ async fn embedded_default_keeps_integrations_across_restarts_and_never_stores_th
 async fn postgres_keeps_integrations_across_restarts_and_pg_dump_never_shows_the_secret() {
     let mode = Mode::postgres().await;
     let id = an_integration_survives_a_restart_without_its_secret(&mode).await;
-    let Mode::Postgres { db, .. } = &mode else {
-        unreachable!()
-    };
-    let dump = tokio::process::Command::new("pg_dump")
-        .arg("--data-only")
-        .arg(&db.url)
-        .output()
-        .await
-        .expect("pg_dump is installed (scripts/test installs postgresql)");
+    let dump = pg_dump(&mode).await;
     assert!(
-        dump.status.success(),
-        "{}",
-        String::from_utf8_lossy(&dump.stderr)
-    );
-    assert!(
-        contains_bytes(&dump.stdout, id.as_bytes()),
+        contains_bytes(&dump, id.as_bytes()),
         "the dump holds the integration"
     );
-    assert!(!contains_bytes(&dump.stdout, CANARY_SECRET.as_bytes()));
+    assert!(!contains_bytes(&dump, CANARY_SECRET.as_bytes()));
     mode.cleanup().await;
 }
 

@@ -13,7 +13,7 @@ use tonic::Code;
 use tonic_types::StatusExt;
 
 use crate::helpers::{
-    LOOPBACK, Mode, Server, contains_bytes, history, integration, min_ttl, wait_until,
+    LOOPBACK, Mode, Server, contains_bytes, history, integration, min_ttl, pg_dump, wait_until,
 };
 
 const RSA_KEY: &str = include_str!("fixtures/service-account-rsa.pem");
@@ -312,21 +312,12 @@ async fn a_service_accounts_key_is_in_no_database_row_and_no_nats_message() {
             "the key in a NATS payload"
         );
     }
-    let Mode::Postgres { db, .. } = &mode else {
-        unreachable!()
-    };
-    let dump = tokio::process::Command::new("pg_dump")
-        .arg("--data-only")
-        .arg(&db.url)
-        .output()
-        .await
-        .expect("pg_dump is installed (scripts/test installs postgresql)");
-    assert!(dump.status.success());
+    let dump = pg_dump(&mode).await;
     assert!(
-        contains_bytes(&dump.stdout, issuer.as_bytes()),
+        contains_bytes(&dump, issuer.as_bytes()),
         "the dump holds the connection"
     );
-    assert!(!contains_bytes(&dump.stdout, key_line(RSA_KEY).as_bytes()));
+    assert!(!contains_bytes(&dump, key_line(RSA_KEY).as_bytes()));
     server.stop().await;
     topic.delete(&url).await;
     mode.cleanup().await;
