@@ -53,8 +53,11 @@ async fn start_echo(
     );
     let echo = echo::echo_server::EchoServer::new(EchoService { payload });
     let stop = shutdown.cancelled_owned();
-    let task = match stack {
-        Stack::Bare => tokio::spawn(
+    type Serving = std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<(), tonic::transport::Error>> + Send>,
+    >;
+    let serving: Serving = match stack {
+        Stack::Bare => Box::pin(
             tonic::transport::Server::builder()
                 .add_service(echo)
                 .serve_with_incoming_shutdown(incoming, stop),
@@ -63,13 +66,14 @@ async fn start_echo(
             let router = tonic::service::Routes::new(echo)
                 .into_axum_router()
                 .fallback(|| async { axum::http::StatusCode::NOT_FOUND });
-            tokio::spawn(
+            Box::pin(
                 latchkey::app::server_builder()
                     .add_routes(tonic::service::Routes::from(router))
                     .serve_with_incoming_shutdown(incoming, stop),
             )
         }
     };
+    let task = tokio::spawn(serving);
     let channel = Channel::from_shared(format!("http://{addr}"))?
         .connect()
         .await?;
