@@ -104,7 +104,8 @@ impl TryFrom<pb::ImportConnectionRequest> for ImportRequest {
     }
 }
 
-fn pb_to_json(value: prost_types::Value) -> serde_json::Value {
+/// A `google.protobuf.Value` as JSON.
+pub(super) fn pb_to_json(value: prost_types::Value) -> serde_json::Value {
     use prost_types::value::Kind;
     match value.kind {
         None | Some(Kind::NullValue(_)) => serde_json::Value::Null,

@@ -9,6 +9,7 @@ use secrecy::{ExposeSecret as _, SecretString};
 use serde_json::{Map, Value};
 
 use super::convert;
+use super::import::pb_to_json;
 use super::requests::connection_params;
 use crate::connections::service_account::ServiceAccountRequest;
 
@@ -153,7 +154,7 @@ fn extra_claims(
                 format!("must not set {name}: Latchkey sets it in every assertion"),
             ));
         }
-        map.insert(name, json(value));
+        map.insert(name, pb_to_json(value));
     }
     let text = Value::Object(map).to_string();
     if text.len() > 8 * 1024 {
@@ -163,21 +164,4 @@ fn extra_claims(
         ));
     }
     Some(text)
-}
-
-/// A `google.protobuf.Value` as JSON.
-fn json(value: prost_types::Value) -> Value {
-    use prost_types::value::Kind;
-    match value.kind {
-        None | Some(Kind::NullValue(_)) => Value::Null,
-        Some(Kind::NumberValue(n)) => {
-            serde_json::Number::from_f64(n).map_or(Value::Null, Value::Number)
-        }
-        Some(Kind::StringValue(s)) => Value::String(s),
-        Some(Kind::BoolValue(b)) => Value::Bool(b),
-        Some(Kind::StructValue(s)) => {
-            Value::Object(s.fields.into_iter().map(|(k, v)| (k, json(v))).collect())
-        }
-        Some(Kind::ListValue(l)) => Value::Array(l.values.into_iter().map(json).collect()),
-    }
 }
