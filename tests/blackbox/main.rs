@@ -20,6 +20,8 @@ mod in_doubt;
 mod integrations;
 mod keys;
 mod lifecycle;
+mod oidc_flows;
+mod oidc_provider;
 mod operators;
 mod quickstart;
 mod reach;

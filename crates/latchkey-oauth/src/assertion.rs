@@ -130,6 +130,20 @@ impl AssertionKey {
     }
 }
 
+impl AssertionKey {
+    pub(crate) fn encoding_key(&self) -> &EncodingKey {
+        &self.key
+    }
+
+    pub(crate) fn algorithm(&self) -> Algorithm {
+        self.algorithm
+    }
+
+    pub(crate) fn key_id(&self) -> Option<&str> {
+        self.key_id.as_deref()
+    }
+}
+
 /// A unique id for one assertion (providers refuse one seen before).
 fn jti() -> String {
     let mut bytes = [0u8; 18];

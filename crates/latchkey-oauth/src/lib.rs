@@ -12,6 +12,7 @@
 
 mod assertion;
 mod authorize;
+mod client_assertion;
 mod discovery;
 mod error;
 mod guard;
@@ -25,10 +26,11 @@ pub use assertion::{
     ASSERTION_ALGORITHMS, AssertionClaims, AssertionError, AssertionKey, ServiceAccountFile,
 };
 pub use authorize::{AuthorizationRequest, authorization_url, random_token};
+pub use client_assertion::ClientAssertionKey;
 pub use discovery::{ServerMetadata, discover};
 pub use error::OAuthError;
 pub use http::{HttpPolicy, ProviderClient, ProviderResponse};
 pub use identity::{account_at, verify_id_token, verify_push_token};
-pub use jsonwebtoken::jwk::JwkSet;
+pub use jsonwebtoken::jwk::{Jwk, JwkSet};
 pub use pkce::Pkce;
 pub use token::{ClientCredentials, Grant, RevocationOutcome, TokenResponse, parse_token_response};

@@ -23,6 +23,31 @@ pub struct ClientCredentials<'a> {
     pub client_id: &'a str,
     pub client_secret: Option<&'a SecretString>,
     pub method: ClientAuthMethod,
+    /// A `private_key_jwt` client's key: each request carries a fresh assertion signed with it.
+    pub assertion_key: Option<&'a crate::ClientAssertionKey>,
+}
+
+/// `client_assertion_type` of RFC 7523 §2.2.
+pub const CLIENT_ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+impl ClientCredentials<'_> {
+    /// A fresh client assertion when this client authenticates with `private_key_jwt`; refused
+    /// before sending to `url` when it has no key.
+    fn assertion(&self, url: &Url) -> Result<Option<SecretString>, OAuthError> {
+        if self.method != ClientAuthMethod::PrivateKeyJwt {
+            return Ok(None);
+        }
+        let refused = |reason: String| OAuthError::Refused {
+            url: url.to_string(),
+            reason,
+        };
+        let key = self.assertion_key.ok_or_else(|| {
+            refused("the private_key_jwt client has no private key (its client_secret)".into())
+        })?;
+        key.sign(self.client_id)
+            .map(Some)
+            .map_err(|e| refused(format!("the client assertion cannot be signed: {e}")))
+    }
 }
 
 /// The grant type of RFC 7523 §2.1 on the wire.
@@ -317,7 +342,8 @@ impl ProviderClient {
             }
         }
         form.extend(extra.iter());
-        let basic = self.client_auth(client, &mut form);
+        let assertion = client.assertion(token_url)?;
+        let basic = self.client_auth(client, assertion.as_ref(), &mut form);
         let sent_at = Utc::now();
         let response = match config.client.token_request_format {
             TokenRequestFormat::Form => self.post_form(token_url, &form, basic).await?,
@@ -340,12 +366,20 @@ impl ProviderClient {
         Ok(answer)
     }
 
-    /// Adds the client's credentials to `form` or returns them as a Basic header.
+    /// Adds the client's credentials to `form` (with its signed `assertion` for
+    /// `private_key_jwt`) or returns them as a Basic header.
     fn client_auth<'a>(
         &self,
         client: &'a ClientCredentials<'a>,
+        assertion: Option<&'a SecretString>,
         form: &mut Vec<(&'a str, &'a str)>,
     ) -> Option<String> {
+        if let Some(assertion) = assertion {
+            form.push(("client_id", client.client_id));
+            form.push(("client_assertion_type", CLIENT_ASSERTION_TYPE));
+            form.push(("client_assertion", assertion.expose_secret()));
+            return None;
+        }
         match (client.method, client.client_secret) {
             (ClientAuthMethod::BasicHeader, Some(secret)) => {
                 Some(basic_header(client.client_id, secret))
@@ -355,8 +389,9 @@ impl ProviderClient {
                 form.push(("client_secret", secret.expose_secret()));
                 None
             }
-            // A public client identifies itself in the body (RFC 6749 §4.1.3).
-            (_, None) => {
+            // A public client identifies itself in the body (RFC 6749 §4.1.3); a
+            // `private_key_jwt` client's key (its "secret") is never sent.
+            (_, None) | (ClientAuthMethod::PrivateKeyJwt, Some(_)) => {
                 form.push(("client_id", client.client_id));
                 None
             }
@@ -371,8 +406,9 @@ impl ProviderClient {
         token: &SecretString,
         hint: &str,
     ) -> Result<bool, OAuthError> {
+        let assertion = client.assertion(url)?;
         let mut form = vec![("token", token.expose_secret()), ("token_type_hint", hint)];
-        let basic = self.client_auth(client, &mut form);
+        let basic = self.client_auth(client, assertion.as_ref(), &mut form);
         let response = self.post_form(url, &form, basic).await?;
         read_introspection(response.status, response.retry_after, &response.body)
     }
@@ -417,7 +453,10 @@ impl ProviderClient {
             _ => None,
         };
         let auth = match (shape.auth.as_str(), client.client_secret) {
-            ("basic", Some(secret)) => Some(basic_header(client.client_id, secret)),
+            // A private_key_jwt client's "secret" is its private key: never sent.
+            ("basic", Some(secret)) if client.method != ClientAuthMethod::PrivateKeyJwt => {
+                Some(basic_header(client.client_id, secret))
+            }
             ("bearer", _) => Some(format!("Bearer {}", token.expose_secret())),
             _ => None,
         };
@@ -446,11 +485,21 @@ impl ProviderClient {
         token: &SecretString,
         token_type_hint: &str,
     ) -> RevocationOutcome {
+        let assertion = match client.assertion(revocation_url) {
+            Ok(assertion) => assertion,
+            Err(error) => {
+                return RevocationOutcome {
+                    token_type_hint: token_type_hint.to_owned(),
+                    status: None,
+                    error: Some(error.to_string()),
+                };
+            }
+        };
         let mut form = vec![
             ("token", token.expose_secret()),
             ("token_type_hint", token_type_hint),
         ];
-        let basic = self.client_auth(client, &mut form);
+        let basic = self.client_auth(client, assertion.as_ref(), &mut form);
         let result = self.post_form(revocation_url, &form, basic).await;
         match result {
             Ok(response) if (200..300).contains(&response.status) => RevocationOutcome {

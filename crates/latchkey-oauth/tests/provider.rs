@@ -51,6 +51,7 @@ async fn errors_carry_the_status_the_oauth_code_and_retry_after() {
         client_id: &provider.config().client_id,
         client_secret: Some(&secret),
         method: ClientAuthMethod::BasicHeader,
+        assertion_key: None,
     };
     let token_url = Url::parse(&provider.url("/token")).unwrap();
     let grant = Grant::ClientCredentials { scopes: &[] };
@@ -153,6 +154,7 @@ async fn the_fake_provider_rotates_refresh_tokens_and_revokes_the_grant_on_reuse
         client_id: &provider.config().client_id,
         client_secret: Some(&secret),
         method: ClientAuthMethod::BasicHeader,
+        assertion_key: None,
     };
     let token_url = Url::parse(&provider.url("/token")).unwrap();
     let password = SecretString::from(provider.config().password.clone());
@@ -179,6 +181,7 @@ async fn the_fake_provider_rotates_refresh_tokens_and_revokes_the_grant_on_reuse
             client_id: credentials.client_id,
             client_secret: credentials.client_secret,
             method: credentials.method,
+            assertion_key: None,
         };
         async move {
             client

@@ -1,6 +1,6 @@
 //! The public HTTP listener: the OAuth callback (the integrations' default redirect URI), the
-//! hosted connect pages (`connect_pages`), the providers' webhook URLs (`public_webhooks`) and a
-//! bare `/healthz`.
+//! hosted connect pages (`connect_pages`), the providers' webhook URLs (`public_webhooks`), the
+//! `private_key_jwt` clients' public keys (`/.well-known/jwks.json`) and a bare `/healthz`.
 
 use std::net::SocketAddr;
 
@@ -27,6 +27,7 @@ pub fn router(state: HttpState) -> Router {
         .route("/healthz", get(healthz))
         .route("/oauth/callback", get(callback))
         .route("/oauth/start/{state}", get(start_link))
+        .route("/.well-known/jwks.json", get(jwks))
         .merge(crate::connect_pages::routes(state.clone()))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         // Webhook bodies are read up to each integration's own limit.
@@ -42,6 +43,24 @@ async fn healthz(State(state): State<HttpState>) -> (StatusCode, Json<Value>) {
             StatusCode::SERVICE_UNAVAILABLE,
             Json(json!({ "status": "unavailable" })),
         ),
+    }
+}
+
+/// The public keys of the `private_key_jwt` clients (RFC 7517 JWK Set), for authorization servers
+/// to verify their client assertions. Cached by clients for five minutes.
+async fn jwks(
+    State(state): State<HttpState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+) -> Response {
+    if !state.allow(peer) {
+        return StatusCode::TOO_MANY_REQUESTS.into_response();
+    }
+    match state.connections.client_jwks().await {
+        Ok(set) => ([(header::CACHE_CONTROL, "public, max-age=300")], Json(set)).into_response(),
+        Err(error) => {
+            tracing::warn!(%error, "the JWKS could not be read");
+            StatusCode::SERVICE_UNAVAILABLE.into_response()
+        }
     }
 }
 

@@ -4,7 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::config::{ClientAuthMethod, TokenRequestFormat};
+use super::config::{
+    ClientAssertionAudience, ClientAssertionSettings, ClientAuthMethod, TokenRequestFormat,
+};
 use crate::{ClientId, FieldViolation, ValidationErrors};
 
 /// Who Latchkey is at the provider and how token requests say so.
@@ -15,7 +17,13 @@ pub struct ClientAuthentication {
     /// The body of token requests; `json_body` client authentication implies JSON.
     #[serde(default)]
     pub token_request_format: TokenRequestFormat,
+    /// How a `private_key_jwt` client signs and addresses its assertions; set exactly then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_assertion: Option<ClientAssertionSettings>,
 }
+
+/// The algorithms a `private_key_jwt` client's key may sign with.
+pub const CLIENT_ASSERTION_ALGORITHMS: [&str; 3] = ["RS256", "PS256", "ES256"];
 
 /// The client authentication as a caller sent it.
 #[derive(Debug, Clone, Default)]
@@ -25,6 +33,11 @@ pub struct ClientAuthenticationInput {
     pub client_auth: String,
     /// `""` or `form` (default), `json`.
     pub token_request_format: String,
+    /// `private_key_jwt` only: `""` (RS256), `RS256`, `PS256` or `ES256`.
+    pub client_assertion_algorithm: String,
+    /// `private_key_jwt` only: `""` (the issuer when known, else the token URL), `issuer` or
+    /// `token_url`.
+    pub client_assertion_audience: String,
 }
 
 impl ClientAuthenticationInput {
@@ -36,14 +49,16 @@ impl ClientAuthenticationInput {
             "" | "basic_header" => Some(ClientAuthMethod::BasicHeader),
             "request_body" => Some(ClientAuthMethod::RequestBody),
             "json_body" => Some(ClientAuthMethod::JsonBody),
+            "private_key_jwt" => Some(ClientAuthMethod::PrivateKeyJwt),
             _ => {
                 e.push(FieldViolation::new(
                     "client_auth",
-                    "must be basic_header, request_body or json_body",
+                    "must be basic_header, request_body, json_body or private_key_jwt",
                 ));
                 None
             }
         };
+        let client_assertion = self.client_assertion(client_auth, e);
         let token_request_format = match self.token_request_format.as_str() {
             "" | "form" => TokenRequestFormat::Form,
             "json" => TokenRequestFormat::Json,
@@ -64,6 +79,74 @@ impl ClientAuthenticationInput {
             } else {
                 token_request_format
             },
+            client_assertion,
+        })
+    }
+
+    /// The assertion settings: only for `private_key_jwt`, and always then.
+    fn client_assertion(
+        &self,
+        client_auth: Option<ClientAuthMethod>,
+        e: &mut ValidationErrors,
+    ) -> Option<ClientAssertionSettings> {
+        if client_auth != Some(ClientAuthMethod::PrivateKeyJwt) {
+            for (field, value) in [
+                (
+                    "client_assertion_algorithm",
+                    &self.client_assertion_algorithm,
+                ),
+                ("client_assertion_audience", &self.client_assertion_audience),
+            ] {
+                if !value.is_empty() {
+                    e.push(FieldViolation::new(
+                        field,
+                        "is only for client_auth private_key_jwt",
+                    ));
+                }
+            }
+            return None;
+        }
+        let algorithm = match self.client_assertion_algorithm.as_str() {
+            "" => "RS256",
+            given if CLIENT_ASSERTION_ALGORITHMS.contains(&given) => given,
+            _ => {
+                e.push(FieldViolation::new(
+                    "client_assertion_algorithm",
+                    format!("must be one of {}", CLIENT_ASSERTION_ALGORITHMS.join(", ")),
+                ));
+                "RS256"
+            }
+        };
+        let audience = match self.client_assertion_audience.as_str() {
+            "" => None,
+            "issuer" => Some(ClientAssertionAudience::Issuer),
+            "token_url" => Some(ClientAssertionAudience::TokenUrl),
+            _ => {
+                e.push(FieldViolation::new(
+                    "client_assertion_audience",
+                    "must be issuer or token_url",
+                ));
+                None
+            }
+        };
+        Some(ClientAssertionSettings {
+            algorithm: algorithm.to_owned(),
+            audience,
+        })
+    }
+}
+
+impl super::IntegrationConfig {
+    /// The `aud` of this `private_key_jwt` client's assertions: the issuer (RFC 7523bis) unless
+    /// the integration asks for its token URL or knows no issuer. `None` for other clients.
+    pub fn client_assertion_audience(&self) -> Option<&str> {
+        let settings = self.client.client_assertion.as_ref()?;
+        let issuer = self.endpoints.issuer.as_ref().map(|i| i.as_str());
+        Some(match (settings.audience, issuer) {
+            (Some(ClientAssertionAudience::TokenUrl), _) | (_, None) => {
+                self.endpoints.token_url.as_str()
+            }
+            (_, Some(issuer)) => issuer,
         })
     }
 }

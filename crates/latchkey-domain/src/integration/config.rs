@@ -57,16 +57,55 @@ pub enum ClientAuthMethod {
     RequestBody,
     /// The grant and the credentials as one JSON object in the body.
     JsonBody,
+    /// A JWT the client signs with its private key for each request (RFC 7523 §2.2, OpenID
+    /// Connect's `private_key_jwt`): no shared secret; the key is sealed as the client secret and
+    /// its public half served at `{public url}/.well-known/jwks.json`.
+    PrivateKeyJwt,
 }
 
 impl ClientAuthMethod {
-    pub const NAMES: [&'static str; 3] = ["basic_header", "request_body", "json_body"];
+    pub const NAMES: [&'static str; 4] = [
+        "basic_header",
+        "request_body",
+        "json_body",
+        "private_key_jwt",
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::BasicHeader => "basic_header",
             Self::RequestBody => "request_body",
             Self::JsonBody => "json_body",
+            Self::PrivateKeyJwt => "private_key_jwt",
+        }
+    }
+}
+
+/// What a `private_key_jwt` client's assertions are signed with and addressed to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientAssertionSettings {
+    /// `RS256`, `PS256` or `ES256`.
+    pub algorithm: String,
+    /// `aud`: `None` is the authorization server's issuer when the integration knows it (RFC
+    /// 7523bis), else its token endpoint.
+    pub audience: Option<ClientAssertionAudience>,
+}
+
+/// Who a client assertion is addressed to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientAssertionAudience {
+    /// The issuer identifier (RFC 7523bis).
+    Issuer,
+    /// The token endpoint URL (Okta, Microsoft's identity platform).
+    TokenUrl,
+}
+
+impl ClientAssertionAudience {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Issuer => "issuer",
+            Self::TokenUrl => "token_url",
         }
     }
 }

@@ -65,6 +65,17 @@ impl IntegrationConfigInput {
         let issuer_set = !self.endpoints.issuer.is_empty();
         let endpoints = self.endpoints.parse(&mut e);
         let client = self.client.parse(&mut e);
+        if !issuer_set
+            && client.as_ref().is_some_and(|c| {
+                c.client_assertion.as_ref().and_then(|a| a.audience)
+                    == Some(super::ClientAssertionAudience::Issuer)
+            })
+        {
+            e.push(FieldViolation::new(
+                "client_assertion_audience",
+                "issuer needs the integration's issuer",
+            ));
+        }
         let connect = self.connect.parse(&mut e);
         let scopes = scopes_within(&self.scopes, &connect.allowed_scopes, &mut e);
         let scope_separator = match &self.scope_separator {

@@ -4,29 +4,75 @@
 
 use latchkey_crypto::Field;
 use latchkey_domain::connection::{self, GrantCredentials};
-use latchkey_domain::{ClientAuthMethod, IntegrationConfig, integration};
-use latchkey_oauth::ClientCredentials;
+use latchkey_domain::{ClientAuthMethod, FieldViolation, IntegrationConfig, integration};
+use latchkey_oauth::{ClientAssertionKey, ClientCredentials};
 use secrecy::SecretString;
 
 use super::Connections;
 use crate::error::AppError;
 
-/// A client id, its secret (none for a public client) and how the provider wants them sent.
+/// A client id, its secret (none for a public client; a `private_key_jwt` client's private key,
+/// read once as its signing key) and how the provider wants them sent.
 #[derive(Debug)]
 pub(super) struct Client {
     id: String,
     secret: Option<SecretString>,
     method: ClientAuthMethod,
+    assertion_key: Option<ClientAssertionKey>,
 }
 
 impl Client {
-    /// A client the request brings itself.
-    pub(super) fn own(id: &str, secret: &SecretString, config: &IntegrationConfig) -> Self {
-        Self {
+    /// `secret` as `config`'s client authentication reads it: a `private_key_jwt` client's is
+    /// its PEM private key, refused (never quoted) when it cannot sign: `INVALID_ARGUMENT` on
+    /// `field` when the request brought it, else `FAILED_PRECONDITION` naming `whose`.
+    pub(super) fn new(
+        id: &str,
+        secret: Option<SecretString>,
+        config: &IntegrationConfig,
+        (field, whose): (Option<&str>, &str),
+    ) -> Result<Self, AppError> {
+        let assertion_key = match (&config.client.client_assertion, &secret) {
+            (Some(settings), Some(pem)) => Some(
+                ClientAssertionKey::from_pem(
+                    pem,
+                    &settings.algorithm,
+                    config.client_assertion_audience().unwrap_or_default(),
+                )
+                .map_err(|e| match field {
+                    Some(field) => AppError::Invalid(
+                        FieldViolation::new(
+                            field,
+                            format!("is not a private key this client can sign with: {e}"),
+                        )
+                        .into(),
+                    ),
+                    None => AppError::FailedPrecondition(format!(
+                        "{whose} private key cannot sign client assertions: {e}"
+                    )),
+                })?,
+            ),
+            _ => None,
+        };
+        Ok(Self {
             id: id.to_owned(),
-            secret: Some(secret.clone()),
+            secret,
             method: config.client.client_auth,
-        }
+            assertion_key,
+        })
+    }
+
+    /// A client the request brings itself.
+    pub(super) fn own(
+        id: &str,
+        secret: &SecretString,
+        config: &IntegrationConfig,
+    ) -> Result<Self, AppError> {
+        Self::new(
+            id,
+            Some(secret.clone()),
+            config,
+            (Some("client_secret"), "the connection's"),
+        )
     }
 
     /// As the OAuth client takes it.
@@ -35,6 +81,7 @@ impl Client {
             client_id: &self.id,
             client_secret: self.secret.as_ref(),
             method: self.method,
+            assertion_key: self.assertion_key.as_ref(),
         }
     }
 }
@@ -46,11 +93,12 @@ impl Connections {
         integration: &integration::State,
         config: &IntegrationConfig,
     ) -> Result<Client, AppError> {
-        Ok(Client {
-            id: config.client.client_id.as_str().to_owned(),
-            secret: self.open_integration_secret(integration).await?,
-            method: config.client.client_auth,
-        })
+        Client::new(
+            config.client.client_id.as_str(),
+            self.open_integration_secret(integration).await?,
+            config,
+            (None, "the integration's"),
+        )
     }
 
     /// The client `state` was connected with: its own, when it brought one (with its secret, or
@@ -65,17 +113,16 @@ impl Connections {
             Some(GrantCredentials::ClientCredentials {
                 client_id,
                 client_secret,
-            }) => Ok(Client {
-                id: client_id.clone(),
-                secret: match client_secret {
+            }) => {
+                let secret = match client_secret {
                     Some(sealed) => Some(
                         self.open_connection_secret(state.id, Field::ClientSecret, sealed)
                             .await?,
                     ),
                     None => None,
-                },
-                method: config.client.client_auth,
-            }),
+                };
+                Client::new(client_id, secret, config, (None, "the connection's"))
+            }
             _ => self.integration_client(integration, config).await,
         }
     }

@@ -77,7 +77,7 @@ impl Connections {
         super::within_allowed_scopes(config, &scopes)?;
         caller.may_set(&extra, &config.token_params, "extra_params")?;
         let client = match &own_client {
-            Some((id, secret)) => Client::own(id, secret, config),
+            Some((id, secret)) => Client::own(id, secret, config)?,
             None => self.integration_client(&integration, config).await?,
         };
         let response = self

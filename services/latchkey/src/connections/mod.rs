@@ -15,6 +15,7 @@ pub mod authorize;
 mod callback;
 mod callback_params;
 mod client;
+mod client_keys;
 pub mod connect;
 mod flight;
 pub mod import;
@@ -102,6 +103,8 @@ pub struct Connections {
     reports: Arc<rejected::Reports>,
     /// Tokens as `GetToken` hands them out, opened once per version.
     opened: Arc<opened::OpenedTokens>,
+    /// The `private_key_jwt` clients' public keys, derived once per integration version.
+    client_keys: Arc<client_keys::ClientKeys>,
 }
 
 /// Asked scopes must lie within the integration's `allowed_scopes`, when it sets them.
@@ -214,6 +217,7 @@ impl Connections {
             callbacks: Arc::default(),
             reports: Arc::default(),
             opened: Arc::default(),
+            client_keys: Arc::default(),
         }
     }
 

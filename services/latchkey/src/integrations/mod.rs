@@ -134,8 +134,12 @@ impl Integrations {
         owner: Option<latchkey_domain::TenantId>,
     ) -> Result<integration::State, AppError> {
         let owner = caller.owner_of_new(owner)?;
-        if let Some(secret) = &client_secret {
-            check_secret(secret.expose_secret(), "client_secret")?;
+        // A private_key_jwt client's secret is a PEM key (lines); it is read as one instead.
+        match &client_secret {
+            Some(secret) if config.client.client_assertion.is_none() => {
+                check_secret(secret.expose_secret(), "client_secret")?;
+            }
+            _ => check_client_key(&config, client_secret.as_ref())?,
         }
         if let Some(secret) = &webhook_secret {
             check_secret(secret.expose_secret(), "webhook_secret")?;
@@ -266,9 +270,16 @@ impl Integrations {
     ) -> Result<integration::State, AppError> {
         let change = match secret {
             SecretUpdate::Keep => SecretChange::Keep,
-            SecretUpdate::Clear => SecretChange::Clear,
+            SecretUpdate::Clear => {
+                check_client_key(&config, None)?;
+                SecretChange::Clear
+            }
             SecretUpdate::Set(secret) => {
-                check_secret(secret.expose_secret(), "client_secret")?;
+                if config.client.client_assertion.is_none() {
+                    check_secret(secret.expose_secret(), "client_secret")?;
+                } else {
+                    check_client_key(&config, Some(&secret))?;
+                }
                 SecretChange::Set {
                     secret: self.seal(id, &secret).await?,
                 }
@@ -365,4 +376,31 @@ pub enum SecretUpdate {
     Keep,
     Set(SecretString),
     Clear,
+}
+
+/// A `private_key_jwt` client's secret is its private key: required, and one that signs with the
+/// configured algorithm. Refused naming `client_secret`, never quoting it.
+fn check_client_key(
+    config: &IntegrationConfig,
+    secret: Option<&SecretString>,
+) -> Result<(), AppError> {
+    let Some(settings) = &config.client.client_assertion else {
+        return Ok(());
+    };
+    let refuse = |why: String| {
+        AppError::Invalid(latchkey_domain::FieldViolation::new("client_secret", why).into())
+    };
+    match secret {
+        None => Err(refuse(
+            "is required for client_auth private_key_jwt: the client's PEM private key".into(),
+        )),
+        Some(pem) => latchkey_oauth::ClientAssertionKey::from_pem(pem, &settings.algorithm, "")
+            .map(drop)
+            .map_err(|e| {
+                refuse(format!(
+                    "must be a PEM private key for {} with client_auth private_key_jwt: {e}",
+                    settings.algorithm
+                ))
+            }),
+    }
 }

@@ -14,6 +14,7 @@ pub(super) fn input(
         Ok(pb::ClientAuthMethod::BasicHeader) => "basic_header",
         Ok(pb::ClientAuthMethod::RequestBody) => "request_body",
         Ok(pb::ClientAuthMethod::JsonBody) => "json_body",
+        Ok(pb::ClientAuthMethod::PrivateKeyJwt) => "private_key_jwt",
         Err(_) => {
             errors.push(FieldViolation::new(
                 "config.client_auth",
@@ -29,6 +30,8 @@ pub(super) fn input(
         client_id: c.client_id.clone(),
         client_auth: client_auth.to_owned(),
         token_request_format: c.token_request_format.clone(),
+        client_assertion_algorithm: c.client_assertion_algorithm.clone(),
+        client_assertion_audience: c.client_assertion_audience.clone(),
     }
 }
 
@@ -38,7 +41,16 @@ pub(super) fn fill(p: &ClientAuthentication, c: &mut pb::IntegrationConfig) {
         ClientAuthMethod::BasicHeader => pb::ClientAuthMethod::BasicHeader,
         ClientAuthMethod::RequestBody => pb::ClientAuthMethod::RequestBody,
         ClientAuthMethod::JsonBody => pb::ClientAuthMethod::JsonBody,
+        ClientAuthMethod::PrivateKeyJwt => pb::ClientAuthMethod::PrivateKeyJwt,
     } as i32;
+    if let Some(assertion) = &p.client_assertion {
+        c.client_assertion_algorithm
+            .clone_from(&assertion.algorithm);
+        c.client_assertion_audience = assertion
+            .audience
+            .map(|a| a.as_str().to_owned())
+            .unwrap_or_default();
+    }
     c.token_request_format = match p.token_request_format {
         TokenRequestFormat::Form => "form",
         TokenRequestFormat::Json => "json",

@@ -1,0 +1,154 @@
+//! The standard flows against a real authorization server, panva's `oidc-provider`: clients that
+//! authenticate with `private_key_jwt`, and (as they land) PAR, the device flow, DPoP and
+//! resource indicators. Each flow ends in a token the provider's own introspection calls active.
+
+use latchkey_proto::v1::{
+    ClientAuthMethod, ConnectClientCredentialsRequest, CreateIntegrationRequest, GetTokenRequest,
+    GrantType, IntegrationConfig, RevokeConnectionRequest,
+};
+use serde_json::json;
+use tonic::Code;
+use tonic_types::StatusExt;
+
+use crate::helpers::{LOOPBACK, Mode, Server, history, http_get};
+use crate::oidc_provider::OidcProvider;
+
+const EC_KEY: &str = include_str!("fixtures/service-account-ec.pem");
+const RSA_KEY: &str = include_str!("fixtures/service-account-rsa.pem");
+
+/// A line from the middle of a PEM key: what a leak of the key would show.
+fn key_line(pem: &str) -> &str {
+    pem.lines().nth(2).unwrap_or_default()
+}
+
+fn private_key_jwt_integration(provider: &OidcProvider, client_id: &str) -> IntegrationConfig {
+    IntegrationConfig {
+        name: format!("Okta-like {}", uuid::Uuid::new_v4().simple()),
+        grant_type: GrantType::ClientCredentials as i32,
+        token_url: provider.url("/token"),
+        revocation_url: provider.url("/token/revocation"),
+        issuer: provider.issuer.clone(),
+        client_id: client_id.to_owned(),
+        client_auth: ClientAuthMethod::PrivateKeyJwt as i32,
+        client_assertion_algorithm: "ES256".to_owned(),
+        scopes: vec!["read".to_owned()],
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn a_private_key_jwt_client_is_known_by_the_jwks_latchkey_serves_and_its_tokens_are_active() {
+    let mode = Mode::embedded();
+    let server = Server::start_with(&mode, &[LOOPBACK]).await;
+    // The provider knows the client only by the URL of Latchkey's JWKS.
+    let provider = OidcProvider::start(json!({ "clients": [{
+        "client_id": "reports-bot",
+        "token_endpoint_auth_method": "private_key_jwt",
+        "token_endpoint_auth_signing_alg": "ES256",
+        "jwks_uri": format!("http://{}/.well-known/jwks.json", server.http_addr),
+        "grant_types": ["client_credentials"],
+        "redirect_uris": [],
+        "response_types": [],
+    }]}))
+    .await;
+    let mut integrations = server.integrations().await;
+
+    // A key that cannot sign is refused by name, never quoted.
+    let refused = integrations
+        .create_integration(CreateIntegrationRequest {
+            config: Some(private_key_jwt_integration(&provider, "reports-bot")),
+            client_secret: "canary-not-a-key-5d1e".to_owned(),
+            ..Default::default()
+        })
+        .await
+        .expect_err("not a key");
+    assert_eq!(refused.code(), Code::InvalidArgument);
+    let violations = refused.get_details_bad_request().expect("BadRequest");
+    assert_eq!(violations.field_violations[0].field, "client_secret");
+    assert!(
+        !refused.message().contains("canary"),
+        "{}",
+        refused.message()
+    );
+    // An RSA key for ES256 does not fit either.
+    let refused = integrations
+        .create_integration(CreateIntegrationRequest {
+            config: Some(private_key_jwt_integration(&provider, "reports-bot")),
+            client_secret: RSA_KEY.to_owned(),
+            ..Default::default()
+        })
+        .await
+        .expect_err("wrong algorithm");
+    assert_eq!(refused.code(), Code::InvalidArgument);
+
+    let integration_id = integrations
+        .create_integration(CreateIntegrationRequest {
+            config: Some(private_key_jwt_integration(&provider, "reports-bot")),
+            client_secret: EC_KEY.to_owned(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .integration_id;
+
+    // The JWKS holds the public half only.
+    let (status, body) = http_get(server.http_addr, "/.well-known/jwks.json")
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{body}");
+    let jwks: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let keys = jwks["keys"].as_array().expect("keys");
+    assert_eq!(keys.len(), 1, "{jwks}");
+    assert_eq!(keys[0]["kty"], "EC");
+    assert_eq!(keys[0]["alg"], "ES256");
+    assert!(
+        keys[0]["kid"].as_str().is_some_and(|k| k.len() >= 43),
+        "{jwks}"
+    );
+    assert!(
+        keys[0].get("d").is_none(),
+        "a private part is published: {jwks}"
+    );
+
+    let mut connections = server.connections().await;
+    let connection = connections
+        .connect_client_credentials(ConnectClientCredentialsRequest {
+            integration_id: integration_id.clone(),
+            tenant: "acme".to_owned(),
+            ..Default::default()
+        })
+        .await
+        .expect("the provider accepts the client's assertion")
+        .into_inner();
+    let token = connections
+        .get_token(GetTokenRequest {
+            connection_id: connection.connection_id.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let introspection = provider.introspect(&token.access_token).await;
+    assert_eq!(introspection["active"], true, "{introspection}");
+    assert_eq!(introspection["client_id"], "reports-bot");
+    assert_eq!(introspection["scope"], "read");
+
+    // Revocation authenticates the same way: the provider then calls the token inactive.
+    connections
+        .revoke_connection(RevokeConnectionRequest {
+            connection_id: connection.connection_id.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let introspection = provider.introspect(&token.access_token).await;
+    assert_eq!(introspection["active"], false, "{introspection}");
+
+    // The key is nowhere in clear: not in the history, not in the log.
+    let events = format!("{:?}", history(&server, &connection.connection_id).await);
+    assert!(!events.contains(key_line(EC_KEY)));
+    let (_, log) = server.stop().await;
+    assert!(!log.contains(key_line(EC_KEY)), "the key is in the log");
+    mode.cleanup().await;
+}

@@ -1,0 +1,103 @@
+//! panva's `oidc-provider` (tests/oidc-provider/server.mjs), a certified OpenID Provider, started
+//! per test as the real authorization server the standard flows are checked against. Node.js and
+//! the package come from `scripts/test` (`npm ci` in tests/oidc-provider).
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+/// One running provider, stopped when dropped.
+pub struct OidcProvider {
+    pub issuer: String,
+    _child: Child,
+    settings: PathBuf,
+}
+
+impl Drop for OidcProvider {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.settings);
+    }
+}
+
+fn server_script() -> PathBuf {
+    let dir = std::env::var("LATCHKEY_TEST_OIDC_PROVIDER").map_or_else(
+        |_| {
+            PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../tests/oidc-provider"
+            ))
+        },
+        PathBuf::from,
+    );
+    assert!(
+        dir.join("node_modules/oidc-provider").exists(),
+        "oidc-provider is not installed in {}: run scripts/test, or `npm ci --prefix {}`",
+        dir.display(),
+        dir.display()
+    );
+    dir.join("server.mjs")
+}
+
+impl OidcProvider {
+    /// Starts a provider with `settings` (`clients`: oidc-provider client metadata;
+    /// `access_token_ttl`, `device_code_ttl`: seconds).
+    pub async fn start(settings: Value) -> Self {
+        let file = std::env::temp_dir().join(format!(
+            "latchkey-oidc-provider-{}.json",
+            uuid::Uuid::new_v4().simple()
+        ));
+        std::fs::write(&file, settings.to_string()).expect("write settings");
+        let mut child = Command::new("node")
+            .arg(server_script())
+            .arg(&file)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("node (install Node.js: scripts/test does)");
+        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+        let port = tokio::time::timeout(Duration::from_secs(30), async {
+            while let Ok(Some(line)) = lines.next_line().await {
+                if let Some(port) = line.strip_prefix("oidc-provider listening on ") {
+                    return port.trim().parse::<u16>().ok();
+                }
+            }
+            None
+        })
+        .await
+        .ok()
+        .flatten()
+        .expect("oidc-provider did not start");
+        // Whatever it prints later is read (a closed pipe would end it).
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        Self {
+            issuer: format!("http://127.0.0.1:{port}"),
+            _child: child,
+            settings: file,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.issuer)
+    }
+
+    /// What the provider's introspection endpoint (RFC 7662) says of `token`.
+    pub async fn introspect(&self, token: &str) -> Value {
+        reqwest::Client::new()
+            .post(self.url("/token/introspection"))
+            .basic_auth("introspector", Some("introspector-secret"))
+            .form(&[("token", token)])
+            .send()
+            .await
+            .expect("introspection")
+            .bytes()
+            .await
+            .ok()
+            .and_then(|body| serde_json::from_slice(&body).ok())
+            .expect("introspection JSON")
+    }
+}

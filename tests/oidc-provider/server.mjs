@@ -1,0 +1,164 @@
+// panva's oidc-provider, a certified OpenID Provider, as a real authorization server for
+// Latchkey's black-box tests (tests/blackbox/oidc.rs starts one per test).
+//
+//   node server.mjs <settings.json>
+//
+// prints `oidc-provider listening on <port>` once it answers on 127.0.0.1:<port>, whose issuer is
+// `http://127.0.0.1:<port>`. The settings file holds the registered clients (`clients`, in
+// oidc-provider's client metadata) and optional lifetimes (`access_token_ttl`,
+// `device_code_ttl`, seconds).
+//
+// Enabled: client credentials, device flow, PAR, DPoP, introspection, revocation, open dynamic
+// registration and resource indicators (a resource gets JWT access tokens whose audience is the
+// resource). A confidential client `introspector` / `introspector-secret` is always registered, for
+// the tests to ask the introspection endpoint about a token.
+//
+// The customer's side is played by the server itself, so a test needs no browser:
+//   - an authorization request's login and consent are granted at once as account `customer-1`
+//     (`POST /test/interactions?decision=deny` makes the next ones refuse with access_denied);
+//   - `POST /test/device?user_code=…&decision=approve|deny` approves or denies a device code, as
+//     the customer would at the verification page.
+import { createServer } from 'node:http';
+import { readFileSync } from 'node:fs';
+import Provider from 'oidc-provider';
+
+const settings = JSON.parse(readFileSync(process.argv[2], 'utf8'));
+const ACCOUNT = 'customer-1';
+let interactionDecision = 'approve';
+
+const server = createServer();
+await new Promise((resolve) => { server.listen(0, '127.0.0.1', resolve); });
+const { port } = server.address();
+const issuer = `http://127.0.0.1:${port}`;
+
+const provider = new Provider(issuer, {
+  clients: [
+    {
+      client_id: 'introspector',
+      client_secret: 'introspector-secret',
+      grant_types: [],
+      redirect_uris: [],
+      response_types: [],
+    },
+    ...(settings.clients ?? []),
+  ],
+  scopes: ['openid', 'offline_access', 'read', 'write', 'mcp:tools'],
+  // Latchkey runs on loopback in the tests: the SSRF guard's dispatcher (which refuses loopback
+  // addresses) is left out of the provider's own fetches (jwks_uri, client metadata documents).
+  fetch: (url, { dispatcher: _guard, ...options }) => fetch(url, options),
+  findAccount: (_ctx, id) => ({ accountId: id, claims: () => ({ sub: id }) }),
+  cookies: { keys: ['latchkey-test-only-cookie-key'] },
+  interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+  issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+  ttl: {
+    AccessToken: settings.access_token_ttl ?? 3600,
+    ClientCredentials: settings.access_token_ttl ?? 3600,
+    DeviceCode: settings.device_code_ttl ?? 600,
+  },
+  features: {
+    devInteractions: { enabled: false },
+    clientCredentials: { enabled: true },
+    deviceFlow: { enabled: true },
+    introspection: { enabled: true },
+    revocation: { enabled: true },
+    registration: { enabled: true },
+    pushedAuthorizationRequests: { enabled: true },
+    dPoP: { enabled: true },
+    resourceIndicators: {
+      enabled: true,
+      defaultResource: (_ctx, _client, oneOf) => oneOf,
+      useGrantedResource: () => true,
+      getResourceServerInfo: (_ctx, resource) => ({
+        scope: 'read write mcp:tools',
+        audience: resource,
+        accessTokenTTL: settings.access_token_ttl ?? 3600,
+        accessTokenFormat: 'jwt',
+      }),
+    },
+  },
+});
+
+// Why a request was refused, on stderr (the tests' output when one fails).
+for (const event of ['grant.error', 'introspection.error', 'revocation.error', 'server_error',
+  'pushed_authorization_request.error', 'authorization.error', 'registration_create.error']) {
+  const name = event;
+  provider.on(name, (_ctx, error) => {
+    console.error(`oidc-provider ${name}: ${error.message} ${error.error_detail ?? ''} ${error.cause?.error_description ?? error.cause ?? ''} ${error.cause?.cause?.message ?? ''} ${error.cause?.cause?.cause?.message ?? ''}`);
+  });
+}
+
+// The customer at the provider: logs in and consents to everything asked, or refuses.
+async function interaction(req, res) {
+  const details = await provider.interactionDetails(req, res);
+  if (interactionDecision === 'deny') {
+    await provider.interactionFinished(req, res, {
+      error: 'access_denied',
+      error_description: 'the customer said no',
+    }, { mergeWithLastSubmission: false });
+    return;
+  }
+  if (details.prompt.name === 'login') {
+    await provider.interactionFinished(req, res, { login: { accountId: ACCOUNT } }, {
+      mergeWithLastSubmission: false,
+    });
+    return;
+  }
+  const grant = details.grantId
+    ? await provider.Grant.find(details.grantId)
+    : new provider.Grant({ accountId: ACCOUNT, clientId: details.params.client_id });
+  const missing = details.prompt.details;
+  if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
+  for (const [resource, scopes] of Object.entries(missing.missingResourceScopes ?? {})) {
+    grant.addResourceScope(resource, scopes.join(' '));
+  }
+  const grantId = await grant.save();
+  await provider.interactionFinished(req, res, { consent: { grantId } }, {
+    mergeWithLastSubmission: true,
+  });
+}
+
+// The customer at the verification page: approves or denies a user code.
+async function device(url, res) {
+  const userCode = (url.searchParams.get('user_code') ?? '').toUpperCase().replace(/\W/g, '');
+  const code = await provider.DeviceCode.findByUserCode(userCode);
+  if (!code) {
+    res.writeHead(404).end('no such user code');
+    return;
+  }
+  if (url.searchParams.get('decision') === 'deny') {
+    code.error = 'access_denied';
+    code.errorDescription = 'the customer said no';
+  } else {
+    const grant = new provider.Grant({ accountId: ACCOUNT, clientId: code.clientId });
+    if (code.scope) grant.addOIDCScope(code.scope);
+    for (const [resource, scopes] of Object.entries(code.resource ? { [code.resource]: code.scope ?? '' } : {})) {
+      grant.addResourceScope(resource, scopes);
+    }
+    code.grantId = await grant.save();
+    code.accountId = ACCOUNT;
+    code.authTime = Math.floor(Date.now() / 1000);
+  }
+  await code.save();
+  res.writeHead(204).end();
+}
+
+const callback = provider.callback();
+server.on('request', async (req, res) => {
+  const url = new URL(req.url, issuer);
+  try {
+    if (url.pathname.startsWith('/interaction/')) {
+      await interaction(req, res);
+    } else if (url.pathname === '/test/device' && req.method === 'POST') {
+      await device(url, res);
+    } else if (url.pathname === '/test/interactions' && req.method === 'POST') {
+      interactionDecision = url.searchParams.get('decision') ?? 'approve';
+      res.writeHead(204).end();
+    } else {
+      callback(req, res);
+    }
+  } catch (error) {
+    res.writeHead(500).end(String(error));
+  }
+});
+
+console.log(`oidc-provider listening on ${port}`);
