@@ -3,14 +3,15 @@
 //! resource indicators. Each flow ends in a token the provider's own introspection calls active.
 
 use latchkey_proto::v1::{
-    ClientAuthMethod, ConnectClientCredentialsRequest, CreateIntegrationRequest, GetTokenRequest,
-    GrantType, IntegrationConfig, RevokeConnectionRequest,
+    ClientAuthMethod, ConnectClientCredentialsRequest, ConnectionStatus, CreateIntegrationRequest,
+    GetTokenRequest, GrantType, IntegrationConfig, RevokeConnectionRequest,
+    StartAuthorizationRequest,
 };
 use serde_json::json;
 use tonic::Code;
 use tonic_types::StatusExt;
 
-use crate::helpers::{LOOPBACK, Mode, Server, history, http_get};
+use crate::helpers::{LOOPBACK, Mode, Server, connection, history, http_get};
 use crate::oidc_provider::OidcProvider;
 
 const EC_KEY: &str = include_str!("fixtures/service-account-ec.pem");
@@ -150,5 +151,136 @@ async fn a_private_key_jwt_client_is_known_by_the_jwks_latchkey_serves_and_its_t
     assert!(!events.contains(key_line(EC_KEY)));
     let (_, log) = server.stop().await;
     assert!(!log.contains(key_line(EC_KEY)), "the key is in the log");
+    mode.cleanup().await;
+}
+
+/// An authorization-code integration at `provider` for client `crm`.
+fn code_integration(provider: &OidcProvider, pushed: bool) -> IntegrationConfig {
+    IntegrationConfig {
+        name: format!("FAPI bank {}", uuid::Uuid::new_v4().simple()),
+        grant_type: GrantType::AuthorizationCode as i32,
+        authorization_url: provider.url("/auth"),
+        token_url: provider.url("/token"),
+        issuer: provider.issuer.clone(),
+        client_id: "crm".to_owned(),
+        scopes: vec!["openid".to_owned(), "offline_access".to_owned()],
+        pushed_authorization_url: if pushed {
+            provider.url("/request")
+        } else {
+            String::new()
+        },
+        ..Default::default()
+    }
+}
+
+fn code_client(server: &Server) -> serde_json::Value {
+    json!({
+        "client_id": "crm",
+        "client_secret": "crm-secret",
+        "redirect_uris": [format!("http://{}/oauth/callback", server.http_addr)],
+        "grant_types": ["authorization_code", "refresh_token"],
+        "response_types": ["code"],
+        "require_pushed_authorization_requests": true,
+    })
+}
+
+#[tokio::test]
+async fn a_client_that_must_push_its_authorization_requests_fails_without_par_and_connects_with_it()
+{
+    let mode = Mode::embedded();
+    let server = Server::start_with(&mode, &[LOOPBACK]).await;
+    let provider = OidcProvider::start(json!({ "clients": [code_client(&server)] })).await;
+    let mut integrations = server.integrations().await;
+    let mut connections = server.connections().await;
+    let create = |pushed: bool| CreateIntegrationRequest {
+        config: Some(code_integration(&provider, pushed)),
+        client_secret: "crm-secret".to_owned(),
+        ..Default::default()
+    };
+
+    // Without PAR the provider refuses the authorization request: nothing connects.
+    let unpushed = integrations
+        .create_integration(create(false))
+        .await
+        .unwrap()
+        .into_inner()
+        .integration_id;
+    let started = connections
+        .start_authorization(StartAuthorizationRequest {
+            integration_id: unpushed,
+            tenant: "acme".to_owned(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let (_, body, _) = provider.authorize(&started.authorization_url).await;
+    let refused = connection(&server, &started.connection_id).await;
+    assert_eq!(
+        refused.status,
+        ConnectionStatus::AuthorizationFailed as i32,
+        "not refused without PAR: {body}"
+    );
+    assert_eq!(refused.last_error.unwrap().code, "invalid_request");
+
+    // With PAR the browser carries only client_id and request_uri, and the connection is made.
+    let pushed = integrations
+        .create_integration(create(true))
+        .await
+        .unwrap()
+        .into_inner()
+        .integration_id;
+    let started = connections
+        .start_authorization(StartAuthorizationRequest {
+            integration_id: pushed,
+            tenant: "acme".to_owned(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let (status, body, visited) = provider.authorize(&started.authorization_url).await;
+    assert_eq!(status, 200, "{body}");
+    let first = url::Url::parse(&visited[0]).unwrap();
+    let mut names: Vec<String> = first.query_pairs().map(|(k, _)| k.into_owned()).collect();
+    names.sort();
+    assert_eq!(names, ["client_id", "request_uri"], "{first}");
+    let connected = connection(&server, &started.connection_id).await;
+    assert_eq!(connected.status, ConnectionStatus::Active as i32);
+    let token = connections
+        .get_token(GetTokenRequest {
+            connection_id: started.connection_id.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let introspection = provider.introspect(&token.access_token).await;
+    assert_eq!(introspection["active"], true, "{introspection}");
+    assert_eq!(introspection["client_id"], "crm");
+
+    // A provider that requires PAR of every client says so in its metadata; discovery reads it.
+    let strict =
+        OidcProvider::start(json!({ "require_par": true, "clients": [code_client(&server)] }))
+            .await;
+    let discovered = integrations
+        .create_integration(CreateIntegrationRequest {
+            config: Some(IntegrationConfig {
+                name: "Discovered bank".to_owned(),
+                grant_type: GrantType::AuthorizationCode as i32,
+                issuer: strict.issuer.clone(),
+                client_id: "crm".to_owned(),
+                ..Default::default()
+            }),
+            client_secret: "crm-secret".to_owned(),
+            discover: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let config = discovered.config.unwrap();
+    assert_eq!(config.pushed_authorization_url, strict.url("/request"));
+    server.stop().await;
     mode.cleanup().await;
 }

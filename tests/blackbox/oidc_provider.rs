@@ -6,9 +6,14 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
+use std::collections::BTreeMap;
+
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
+
+use crate::grants::{get_with, through_start_link};
+use crate::helpers::browser;
 
 /// One running provider, stopped when dropped.
 pub struct OidcProvider {
@@ -99,5 +104,45 @@ impl OidcProvider {
             .ok()
             .and_then(|body| serde_json::from_slice(&body).ok())
             .expect("introspection JSON")
+    }
+
+    /// A customer's browser from `authorization_url` (Latchkey's start link or the provider's
+    /// URL) through the provider, which logs in and consents at once, to wherever the provider
+    /// sends it back (Latchkey's callback). Returns the last answer's status and body, and the
+    /// provider's URLs the browser was sent to.
+    pub async fn authorize(&self, authorization_url: &str) -> (u16, String, Vec<String>) {
+        let (mut url, latchkey_cookie) = through_start_link(authorization_url).await;
+        let mut jar = BTreeMap::new();
+        let mut visited = Vec::new();
+        for _ in 0..12 {
+            if !url.starts_with(&self.issuer) {
+                let back = get_with(&url, &latchkey_cookie).await;
+                let status = back.status().as_u16();
+                return (status, back.text().await.unwrap_or_default(), visited);
+            }
+            visited.push(url.clone());
+            let cookies: Vec<String> = jar.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            let response = browser()
+                .get(&url)
+                .header(reqwest::header::COOKIE, cookies.join("; "))
+                .send()
+                .await
+                .expect("the provider answers");
+            for set in response.headers().get_all(reqwest::header::SET_COOKIE) {
+                let pair = set.to_str().unwrap_or_default().split(';').next();
+                if let Some((name, value)) = pair.and_then(|p| p.split_once('=')) {
+                    jar.insert(name.to_owned(), value.to_owned());
+                }
+            }
+            let status = response.status().as_u16();
+            let Some(location) = response.headers().get(reqwest::header::LOCATION).cloned() else {
+                return (status, response.text().await.unwrap_or_default(), visited);
+            };
+            let next = url::Url::parse(&url)
+                .and_then(|base| base.join(location.to_str().unwrap_or_default()))
+                .expect("a redirect URL");
+            url = next.into();
+        }
+        panic!("the provider kept redirecting: {visited:?}");
     }
 }

@@ -5,8 +5,8 @@
 //
 // prints `oidc-provider listening on <port>` once it answers on 127.0.0.1:<port>, whose issuer is
 // `http://127.0.0.1:<port>`. The settings file holds the registered clients (`clients`, in
-// oidc-provider's client metadata) and optional lifetimes (`access_token_ttl`,
-// `device_code_ttl`, seconds).
+// oidc-provider's client metadata), optional lifetimes (`access_token_ttl`, `device_code_ttl`,
+// seconds) and `require_par` (every client must push its authorization requests).
 //
 // Enabled: client credentials, device flow, PAR, DPoP, introspection, revocation, open dynamic
 // registration and resource indicators (a resource gets JWT access tokens whose audience is the
@@ -62,7 +62,10 @@ const provider = new Provider(issuer, {
     introspection: { enabled: true },
     revocation: { enabled: true },
     registration: { enabled: true },
-    pushedAuthorizationRequests: { enabled: true },
+    pushedAuthorizationRequests: {
+      enabled: true,
+      requirePushedAuthorizationRequests: settings.require_par ?? false,
+    },
     dPoP: { enabled: true },
     resourceIndicators: {
       enabled: true,

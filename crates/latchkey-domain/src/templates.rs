@@ -70,9 +70,15 @@ pub struct Template {
     pub issuer: String,
     #[serde(default = "space")]
     pub scope_separator: String,
-    /// `""` (Basic header), `request_body` or `json_body`.
+    /// `""` (Basic header), `request_body`, `json_body` or `private_key_jwt`.
     #[serde(default)]
     pub client_auth: String,
+    /// `private_key_jwt` only: `RS256` (default), `PS256` or `ES256`.
+    #[serde(default)]
+    pub client_assertion_algorithm: String,
+    /// `private_key_jwt` only: `issuer` or `token_url` (default: the issuer when known).
+    #[serde(default)]
+    pub client_assertion_audience: String,
     #[serde(default)]
     pub token_request_format: String,
     /// `None`: on (PKCE S256).
@@ -171,6 +177,14 @@ impl Template {
         fill(&mut input.endpoints.base_uri, &self.base_uri);
         fill(&mut input.endpoints.issuer, &self.issuer);
         fill(&mut input.client.client_auth, &self.client_auth);
+        fill(
+            &mut input.client.client_assertion_algorithm,
+            &self.client_assertion_algorithm,
+        );
+        fill(
+            &mut input.client.client_assertion_audience,
+            &self.client_assertion_audience,
+        );
         fill(
             &mut input.client.token_request_format,
             &self.token_request_format,

@@ -30,6 +30,12 @@ pub struct ServerMetadata {
     /// `client_secret_basic`, `client_secret_post`…; empty: not said (RFC 8414 then means Basic).
     #[serde(default)]
     pub token_endpoint_auth_methods_supported: Vec<String>,
+    /// RFC 9126.
+    #[serde(default)]
+    pub pushed_authorization_request_endpoint: Option<String>,
+    /// RFC 9126 §5: the server takes authorization requests only pushed.
+    #[serde(default)]
+    pub require_pushed_authorization_requests: bool,
 }
 
 impl ServerMetadata {

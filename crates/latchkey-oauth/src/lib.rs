@@ -19,6 +19,7 @@ mod guard;
 mod http;
 mod identity;
 mod pkce;
+mod pushed;
 mod stated_end;
 mod token;
 

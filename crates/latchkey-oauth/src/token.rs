@@ -33,7 +33,7 @@ pub const CLIENT_ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-
 impl ClientCredentials<'_> {
     /// A fresh client assertion when this client authenticates with `private_key_jwt`; refused
     /// before sending to `url` when it has no key.
-    fn assertion(&self, url: &Url) -> Result<Option<SecretString>, OAuthError> {
+    pub(crate) fn assertion(&self, url: &Url) -> Result<Option<SecretString>, OAuthError> {
         if self.method != ClientAuthMethod::PrivateKeyJwt {
             return Ok(None);
         }
@@ -115,7 +115,11 @@ fn basic_header(client_id: &str, secret: &SecretString) -> String {
     format!("Basic {}", STANDARD.encode(pair))
 }
 
-fn parse_error(status: u16, retry_after: Option<Duration>, json: Option<&Value>) -> OAuthError {
+pub(crate) fn parse_error(
+    status: u16,
+    retry_after: Option<Duration>,
+    json: Option<&Value>,
+) -> OAuthError {
     let text = |key: &str| {
         json.and_then(|j| j.get(key))
             .and_then(Value::as_str)
@@ -368,7 +372,7 @@ impl ProviderClient {
 
     /// Adds the client's credentials to `form` (with its signed `assertion` for
     /// `private_key_jwt`) or returns them as a Basic header.
-    fn client_auth<'a>(
+    pub(crate) fn client_auth<'a>(
         &self,
         client: &'a ClientCredentials<'a>,
         assertion: Option<&'a SecretString>,

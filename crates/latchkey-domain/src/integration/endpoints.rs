@@ -12,6 +12,10 @@ use crate::{FieldViolation, ProviderUrl, ValidationErrors};
 pub struct Endpoints {
     /// Required for the authorization-code grant.
     pub authorization_url: Option<ProviderUrl>,
+    /// RFC 9126: when set, every authorization request is pushed here first and the browser
+    /// carries only `client_id` and the `request_uri` the provider answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pushed_authorization_url: Option<ProviderUrl>,
     pub token_url: ProviderUrl,
     /// RFC 7009 endpoint, if the provider has one; with `revocation`, where that request goes.
     pub revocation_url: Option<ProviderUrl>,
@@ -39,6 +43,7 @@ pub struct Endpoints {
 #[derive(Debug, Clone, Default)]
 pub struct EndpointsInput {
     pub authorization_url: String,
+    pub pushed_authorization_url: String,
     pub token_url: String,
     pub revocation_url: String,
     /// The provider's own revocation request (`method` set), else RFC 7009.
@@ -62,6 +67,11 @@ impl EndpointsInput {
     /// The checked section; each violation goes to `e`. `None` when the token URL is not valid.
     pub fn parse(self, e: &mut ValidationErrors) -> Option<Endpoints> {
         let authorization_url = optional_url(e, &self.authorization_url, "authorization_url");
+        let pushed_authorization_url = optional_url(
+            e,
+            &self.pushed_authorization_url,
+            "pushed_authorization_url",
+        );
         let token_url = e.check(ProviderUrl::parse_field(&self.token_url, "token_url"));
         let revocation_url = optional_url(e, &self.revocation_url, "revocation_url");
         let base_uri = optional_url(e, &self.base_uri, "base_uri");
@@ -77,6 +87,7 @@ impl EndpointsInput {
         let allowed_hosts = super::parse_allowed_hosts(self.allowed_hosts, e);
         Some(Endpoints {
             authorization_url,
+            pushed_authorization_url,
             token_url: token_url?,
             revocation_url,
             revocation,

@@ -65,17 +65,7 @@ impl IntegrationConfigInput {
         let issuer_set = !self.endpoints.issuer.is_empty();
         let endpoints = self.endpoints.parse(&mut e);
         let client = self.client.parse(&mut e);
-        if !issuer_set
-            && client.as_ref().is_some_and(|c| {
-                c.client_assertion.as_ref().and_then(|a| a.audience)
-                    == Some(super::ClientAssertionAudience::Issuer)
-            })
-        {
-            e.push(FieldViolation::new(
-                "client_assertion_audience",
-                "issuer needs the integration's issuer",
-            ));
-        }
+        check_assertion_audience(client.as_ref(), issuer_set, &mut e);
         let connect = self.connect.parse(&mut e);
         let scopes = scopes_within(&self.scopes, &connect.allowed_scopes, &mut e);
         let scope_separator = match &self.scope_separator {
@@ -160,6 +150,21 @@ impl IntegrationConfigInput {
         };
         super::check_url_placeholders(&config, &mut e);
         e.into_result(|| config)
+    }
+}
+
+/// A `private_key_jwt` client addressing its assertions to the issuer needs one.
+fn check_assertion_audience(
+    client: Option<&super::ClientAuthentication>,
+    issuer_set: bool,
+    e: &mut ValidationErrors,
+) {
+    let audience = client.and_then(|c| c.client_assertion.as_ref()?.audience);
+    if !issuer_set && audience == Some(super::ClientAssertionAudience::Issuer) {
+        e.push(FieldViolation::new(
+            "client_assertion_audience",
+            "issuer needs the integration's issuer",
+        ));
     }
 }
 

@@ -530,19 +530,6 @@ impl TryFrom<pb::ReplayEventsRequest> for ReplayQuery {
     }
 }
 
-/// The client secret as `config` reads it: a `private_key_jwt` client's is a PEM private key (in
-/// lines), which the integrations' use case reads as one; any other is a one-line secret.
-fn client_secret(
-    value: String,
-    config: Option<&IntegrationConfig>,
-    errors: &mut ValidationErrors,
-) -> Option<SecretString> {
-    if config.is_some_and(|c| c.client.client_assertion.is_some()) {
-        return (!value.is_empty()).then(|| SecretString::from(value));
-    }
-    secret(value, "client_secret", errors)
-}
-
 fn secret(value: String, field: &str, errors: &mut ValidationErrors) -> Option<SecretString> {
     if value.is_empty() {
         return None;
@@ -622,7 +609,8 @@ impl IntegrationDraft {
     pub fn finish(self) -> Result<NewIntegration, ValidationErrors> {
         let mut errors = self.errors;
         let config = integration_wire::parse_config(self.input, &mut errors);
-        let client_secret = client_secret(self.client_secret, config.as_ref(), &mut errors);
+        let client_secret =
+            integration_wire::client_secret(self.client_secret, config.as_ref(), &mut errors);
         let webhook_secret = secret(self.webhook_secret, "webhook_secret", &mut errors);
         match config {
             Some(config) if errors.is_empty() => Ok(NewIntegration {
@@ -671,8 +659,10 @@ impl TryFrom<pb::UpdateIntegrationRequest> for IntegrationUpdate {
                 ));
                 SecretUpdate::Keep
             }
-            (Some(value), false) => client_secret(value, config.as_ref(), &mut errors)
-                .map_or(SecretUpdate::Keep, SecretUpdate::Set),
+            (Some(value), false) => {
+                integration_wire::client_secret(value, config.as_ref(), &mut errors)
+                    .map_or(SecretUpdate::Keep, SecretUpdate::Set)
+            }
             (None, true) => SecretUpdate::Clear,
             (None, false) => SecretUpdate::Keep,
         };

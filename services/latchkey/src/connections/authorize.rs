@@ -164,6 +164,17 @@ impl Connections {
         }
     }
 
+    /// Where the provider sends the browser back: the integration's own redirect URI, else
+    /// Latchkey's callback.
+    fn redirect_uri(&self, config: &IntegrationConfig) -> String {
+        config
+            .endpoints
+            .redirect_uri
+            .as_ref()
+            .map(|u| u.as_str().to_owned())
+            .unwrap_or_else(|| self.callback_url.clone())
+    }
+
     pub async fn start_authorization(
         &self,
         caller: &Caller,
@@ -212,12 +223,7 @@ impl Connections {
             ),
             None => None,
         };
-        let redirect_uri = config
-            .endpoints
-            .redirect_uri
-            .as_ref()
-            .map(|u| u.as_str().to_owned())
-            .unwrap_or_else(|| self.callback_url.clone());
+        let redirect_uri = self.redirect_uri(config);
         let scopes = request.scopes.unwrap_or_else(|| config.scopes.clone());
         super::within_allowed_scopes(config, &scopes)?;
         caller.may_set(&request.extra, &config.authorization_params, "extra_params")?;
@@ -237,6 +243,16 @@ impl Connections {
         // start link, which binds the flow to it (a connect session's browser is bound already;
         // a platform hosting its own callback binds it itself).
         let bound = request.connect_session.is_none() && redirect_uri == self.callback_url;
+        // An unbound authorization goes to the provider now: pushed now, when it is pushed (a
+        // refusal then records nothing); a bound one is pushed when its start link is opened.
+        let browser_url = if bound {
+            None
+        } else {
+            Some(
+                self.browser_url(&integration, config, provider_url.clone())
+                    .await?,
+            )
+        };
         let pending = PendingAuthorization {
             state_digest: state_digest(state_token.expose_secret()),
             expires_at,
@@ -264,14 +280,13 @@ impl Connections {
         }
         self.append_events(connection_id, expected, events, caller, now)
             .await?;
-        let url = if bound {
-            format!(
+        let url = match browser_url {
+            Some(url) => url.into(),
+            None => format!(
                 "{}/oauth/start/{}",
                 self.public_base(),
                 state_token.expose_secret()
-            )
-        } else {
-            provider_url.into()
+            ),
         };
         tracing::info!(connection_id = %connection_id, integration_id = %integration.id, "authorization started");
         Ok(Started {

@@ -22,6 +22,7 @@ pub mod import;
 mod in_doubt;
 mod oauth_state;
 mod opened;
+mod pushed;
 pub use opened::Opened;
 pub mod queries;
 pub mod refresh;

@@ -80,6 +80,9 @@ impl Connections {
             return Err(already_opened());
         }
         let provider_url = with_state(provider_url, state).ok_or_else(unknown_state)?;
+        let provider_url = self
+            .pushed_if_asked(&connection, pending, provider_url)
+            .await?;
         let secret = latchkey_oauth::random_token();
         let opened = connection::decide(
             Some(&connection),
@@ -106,6 +109,29 @@ impl Connections {
             Err(AppError::Conflict(_)) => Err(already_opened()),
             Err(e) => Err(e),
         }
+    }
+
+    /// `provider_url` pushed first when the connection's integration pushes its authorization
+    /// requests (before the link counts as opened: a refusal leaves it to be opened again).
+    async fn pushed_if_asked(
+        &self,
+        connection: &connection::State,
+        pending: &PendingAuthorization,
+        provider_url: String,
+    ) -> Result<String, AppError> {
+        let integration = self.integration_state(connection.integration_id).await?;
+        if integration
+            .config
+            .endpoints
+            .pushed_authorization_url
+            .is_none()
+        {
+            return Ok(provider_url);
+        }
+        let values = pending.params.as_ref().unwrap_or(&connection.params);
+        let config = super::configured(&integration.config, values)?;
+        let url = Url::parse(&provider_url).map_err(|_| unknown_state())?;
+        Ok(self.browser_url(&integration, &config, url).await?.into())
     }
 
     /// On the callback of an authorization bound by its start link: the browser must be the one

@@ -80,6 +80,12 @@ impl Integrations {
             metadata.revocation_endpoint.clone(),
         );
         input.endpoints.require_iss |= metadata.authorization_response_iss_parameter_supported;
+        if metadata.require_pushed_authorization_requests {
+            fill(
+                &mut input.endpoints.pushed_authorization_url,
+                metadata.pushed_authorization_request_endpoint.clone(),
+            );
+        }
         if input.client.client_auth.is_empty()
             && let Some(method) = metadata.client_auth()
         {

@@ -7,6 +7,7 @@ use latchkey_domain::integration::{self, ClientAuthenticationInput, IntegrationC
 use latchkey_domain::{FieldViolation, IntegrationConfig, ValidationErrors};
 use latchkey_proto::v1 as pb;
 use latchkey_store::Page;
+use secrecy::{ExposeSecret as _, SecretString};
 
 mod checks;
 mod client;
@@ -211,4 +212,24 @@ pub fn webhook_verdict_to_pb(answer: WebhookVerdict) -> pb::VerifyWebhookRespons
             .map(|id| id.to_string())
             .unwrap_or_default(),
     }
+}
+
+/// The client secret as `config` reads it: a `private_key_jwt` client's is a PEM private key (in
+/// lines), which the integrations' use case reads as one; any other is a one-line secret.
+pub(crate) fn client_secret(
+    value: String,
+    config: Option<&IntegrationConfig>,
+    errors: &mut ValidationErrors,
+) -> Option<SecretString> {
+    if value.is_empty() {
+        return None;
+    }
+    let secret = SecretString::from(value);
+    if config.is_none_or(|c| c.client.client_assertion.is_none()) {
+        errors.check(latchkey_domain::check_secret(
+            secret.expose_secret(),
+            "client_secret",
+        ))?;
+    }
+    Some(secret)
 }

@@ -22,6 +22,9 @@ pub enum ClientAuth {
     Basic,
     /// client_id and client_secret in the form body.
     Body,
+    /// A JWT signed with the client's private key (RFC 7523 §2.2); --client-secret-file is the
+    /// PEM key.
+    PrivateKeyJwt,
 }
 
 /// What an integration is; on update, only what is given changes.
@@ -54,6 +57,15 @@ pub struct IntegrationFlags {
     pub issuer: Option<String>,
     #[arg(long, value_enum)]
     pub client_auth: Option<ClientAuth>,
+    /// With --client-auth private-key-jwt: RS256 (default), PS256 or ES256.
+    #[arg(long, value_name = "ALG")]
+    pub client_assertion_algorithm: Option<String>,
+    /// With --client-auth private-key-jwt: the assertions' aud, `issuer` or `token_url`.
+    #[arg(long, value_name = "AUDIENCE")]
+    pub client_assertion_audience: Option<String>,
+    /// Push every authorization request here first (RFC 9126 PAR).
+    #[arg(long, value_name = "URL")]
+    pub pushed_authorization_url: Option<String>,
     /// An extra token request parameter, key=value (e.g. audience=…); repeat for several.
     #[arg(long = "token-param", value_name = "KEY=VALUE")]
     pub token_params: Vec<String>,
@@ -143,6 +155,18 @@ impl IntegrationFlags {
         set(&mut config.revocation_url, self.revocation_url);
         set(&mut config.base_uri, self.base_uri);
         set(&mut config.issuer, self.issuer);
+        set(
+            &mut config.client_assertion_algorithm,
+            self.client_assertion_algorithm,
+        );
+        set(
+            &mut config.client_assertion_audience,
+            self.client_assertion_audience,
+        );
+        set(
+            &mut config.pushed_authorization_url,
+            self.pushed_authorization_url,
+        );
         if let Some(grant) = self.grant_type {
             config.grant_type = match grant {
                 Grant::AuthorizationCode => pb::GrantType::AuthorizationCode,
@@ -156,6 +180,7 @@ impl IntegrationFlags {
             config.client_auth = match auth {
                 ClientAuth::Basic => pb::ClientAuthMethod::BasicHeader,
                 ClientAuth::Body => pb::ClientAuthMethod::RequestBody,
+                ClientAuth::PrivateKeyJwt => pb::ClientAuthMethod::PrivateKeyJwt,
             } as i32;
         }
         if !self.scopes.is_empty() {

@@ -5,6 +5,7 @@ export const ClientAuthMethod = {
   CLIENT_AUTH_METHOD_BASIC_HEADER: 'CLIENT_AUTH_METHOD_BASIC_HEADER',
   CLIENT_AUTH_METHOD_REQUEST_BODY: 'CLIENT_AUTH_METHOD_REQUEST_BODY',
   CLIENT_AUTH_METHOD_JSON_BODY: 'CLIENT_AUTH_METHOD_JSON_BODY',
+  CLIENT_AUTH_METHOD_PRIVATE_KEY_JWT: 'CLIENT_AUTH_METHOD_PRIVATE_KEY_JWT',
 } as const;
 
 export type ClientAuthMethod =
@@ -16,5 +17,7 @@ export type ClientAuthMethod =
   | 2
   | 'CLIENT_AUTH_METHOD_JSON_BODY'
   | 3
+  | 'CLIENT_AUTH_METHOD_PRIVATE_KEY_JWT'
+  | 4
 
 export type ClientAuthMethod__Output = typeof ClientAuthMethod[keyof typeof ClientAuthMethod]

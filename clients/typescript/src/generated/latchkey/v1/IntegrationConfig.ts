@@ -54,6 +54,9 @@ export interface IntegrationConfig {
   'allowed_hosts'?: (string)[];
   'webhook_max_body_bytes'?: (number);
   'webhook_routing'?: (_latchkey_v1_WebhookRouting | null);
+  'client_assertion_algorithm'?: (string);
+  'client_assertion_audience'?: (string);
+  'pushed_authorization_url'?: (string);
   '_scope_separator'?: "scope_separator";
   '_default_token_lifetime_secs'?: "default_token_lifetime_secs";
   '_refresh_margin_secs'?: "refresh_margin_secs";
@@ -110,6 +113,9 @@ export interface IntegrationConfig__Output {
   'allowed_hosts': (string)[];
   'webhook_max_body_bytes'?: (number);
   'webhook_routing': (_latchkey_v1_WebhookRouting__Output | null);
+  'client_assertion_algorithm': (string);
+  'client_assertion_audience': (string);
+  'pushed_authorization_url': (string);
   '_scope_separator'?: "scope_separator";
   '_default_token_lifetime_secs'?: "default_token_lifetime_secs";
   '_refresh_margin_secs'?: "refresh_margin_secs";
