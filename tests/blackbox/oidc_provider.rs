@@ -106,6 +106,18 @@ impl OidcProvider {
             .expect("introspection JSON")
     }
 
+    /// The customer at the verification page approves (`true`) or denies `user_code`.
+    pub async fn decide_device_code(&self, user_code: &str, approve: bool) {
+        let decision = if approve { "approve" } else { "deny" };
+        let response = reqwest::Client::new()
+            .post(self.url("/test/device"))
+            .query(&[("user_code", user_code), ("decision", decision)])
+            .send()
+            .await
+            .expect("device decision");
+        assert_eq!(response.status(), 204, "{decision} {user_code}");
+    }
+
     /// A customer's browser from `authorization_url` (Latchkey's start link or the provider's
     /// URL) through the provider, which logs in and consents at once, to wherever the provider
     /// sends it back (Latchkey's callback). Returns the last answer's status and body, and the

@@ -86,6 +86,7 @@ for (const event of ['grant.error', 'introspection.error', 'revocation.error', '
   'pushed_authorization_request.error', 'authorization.error', 'registration_create.error']) {
   const name = event;
   provider.on(name, (_ctx, error) => {
+    if (error.error === 'authorization_pending') return;
     console.error(`oidc-provider ${name}: ${error.message} ${error.error_detail ?? ''} ${error.cause?.error_description ?? error.cause ?? ''} ${error.cause?.cause?.message ?? ''} ${error.cause?.cause?.cause?.message ?? ''}`);
   });
 }

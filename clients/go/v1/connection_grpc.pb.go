@@ -27,6 +27,13 @@ type ConnectionServiceClient interface {
 	// A service account (RFC 7523 JWT bearer): Latchkey signs an assertion with its key, trades
 	// it for a token, and signs a new one before each expiry. The key is write-only and sealed.
 	ConnectServiceAccount(ctx context.Context, in *ConnectServiceAccountRequest, opts ...grpc.CallOption) (*Connection, error)
+	// Device authorization (RFC 8628), for a customer connecting from a CLI, a TV or a kiosk: the
+	// integration (grant_type DEVICE_CODE) asks the provider for a code; show user_code and
+	// verification_uri (or verification_uri_complete) to the customer. Latchkey polls the provider
+	// in the background (at its interval, slower on slow_down; one poller across replicas) and the
+	// connection becomes ACTIVE (`authorized`) once the customer approves, or
+	// AUTHORIZATION_FAILED (`authorization_failed`: access_denied, expired_token) if not.
+	StartDeviceAuthorization(ctx context.Context, in *StartDeviceAuthorizationRequest, opts ...grpc.CallOption) (*StartDeviceAuthorizationResponse, error)
 	// A credential valid for at least min_ttl, refreshed first if needed. FAILED_PRECONDITION when
 	// the connection needs the customer again; never an expired token.
 	GetToken(ctx context.Context, in *GetTokenRequest, opts ...grpc.CallOption) (*GetTokenResponse, error)
@@ -118,6 +125,15 @@ func (c *connectionServiceClient) ConnectPassword(ctx context.Context, in *Conne
 func (c *connectionServiceClient) ConnectServiceAccount(ctx context.Context, in *ConnectServiceAccountRequest, opts ...grpc.CallOption) (*Connection, error) {
 	out := new(Connection)
 	err := c.cc.Invoke(ctx, "/latchkey.v1.ConnectionService/ConnectServiceAccount", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *connectionServiceClient) StartDeviceAuthorization(ctx context.Context, in *StartDeviceAuthorizationRequest, opts ...grpc.CallOption) (*StartDeviceAuthorizationResponse, error) {
+	out := new(StartDeviceAuthorizationResponse)
+	err := c.cc.Invoke(ctx, "/latchkey.v1.ConnectionService/StartDeviceAuthorization", in, out, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -264,6 +280,13 @@ type ConnectionServiceServer interface {
 	// A service account (RFC 7523 JWT bearer): Latchkey signs an assertion with its key, trades
 	// it for a token, and signs a new one before each expiry. The key is write-only and sealed.
 	ConnectServiceAccount(context.Context, *ConnectServiceAccountRequest) (*Connection, error)
+	// Device authorization (RFC 8628), for a customer connecting from a CLI, a TV or a kiosk: the
+	// integration (grant_type DEVICE_CODE) asks the provider for a code; show user_code and
+	// verification_uri (or verification_uri_complete) to the customer. Latchkey polls the provider
+	// in the background (at its interval, slower on slow_down; one poller across replicas) and the
+	// connection becomes ACTIVE (`authorized`) once the customer approves, or
+	// AUTHORIZATION_FAILED (`authorization_failed`: access_denied, expired_token) if not.
+	StartDeviceAuthorization(context.Context, *StartDeviceAuthorizationRequest) (*StartDeviceAuthorizationResponse, error)
 	// A credential valid for at least min_ttl, refreshed first if needed. FAILED_PRECONDITION when
 	// the connection needs the customer again; never an expired token.
 	GetToken(context.Context, *GetTokenRequest) (*GetTokenResponse, error)
@@ -327,6 +350,9 @@ func (UnimplementedConnectionServiceServer) ConnectPassword(context.Context, *Co
 }
 func (UnimplementedConnectionServiceServer) ConnectServiceAccount(context.Context, *ConnectServiceAccountRequest) (*Connection, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ConnectServiceAccount not implemented")
+}
+func (UnimplementedConnectionServiceServer) StartDeviceAuthorization(context.Context, *StartDeviceAuthorizationRequest) (*StartDeviceAuthorizationResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method StartDeviceAuthorization not implemented")
 }
 func (UnimplementedConnectionServiceServer) GetToken(context.Context, *GetTokenRequest) (*GetTokenResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method GetToken not implemented")
@@ -469,6 +495,24 @@ func _ConnectionService_ConnectServiceAccount_Handler(srv interface{}, ctx conte
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(ConnectionServiceServer).ConnectServiceAccount(ctx, req.(*ConnectServiceAccountRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ConnectionService_StartDeviceAuthorization_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(StartDeviceAuthorizationRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ConnectionServiceServer).StartDeviceAuthorization(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/latchkey.v1.ConnectionService/StartDeviceAuthorization",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ConnectionServiceServer).StartDeviceAuthorization(ctx, req.(*StartDeviceAuthorizationRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -748,6 +792,10 @@ var _ConnectionService_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ConnectServiceAccount",
 			Handler:    _ConnectionService_ConnectServiceAccount_Handler,
+		},
+		{
+			MethodName: "StartDeviceAuthorization",
+			Handler:    _ConnectionService_StartDeviceAuthorization_Handler,
 		},
 		{
 			MethodName: "GetToken",

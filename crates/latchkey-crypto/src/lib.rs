@@ -52,6 +52,8 @@ pub enum Field {
     WebhookBody,
     /// A service account's private key (JWT bearer connections).
     SigningKey,
+    /// A device authorization's device code (RFC 8628), while Latchkey polls with it.
+    DeviceCode,
 }
 
 impl Field {
@@ -66,6 +68,7 @@ impl Field {
             Self::WebhookSecret => "webhook_secret",
             Self::WebhookBody => "webhook_body",
             Self::SigningKey => "signing_key",
+            Self::DeviceCode => "device_code",
         }
     }
 }

@@ -33,6 +33,9 @@ pub struct ServerMetadata {
     /// RFC 9126.
     #[serde(default)]
     pub pushed_authorization_request_endpoint: Option<String>,
+    /// RFC 8628.
+    #[serde(default)]
+    pub device_authorization_endpoint: Option<String>,
     /// RFC 9126 §5: the server takes authorization requests only pushed.
     #[serde(default)]
     pub require_pushed_authorization_requests: bool,

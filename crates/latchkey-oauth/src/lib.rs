@@ -13,6 +13,7 @@
 mod assertion;
 mod authorize;
 mod client_assertion;
+mod device;
 mod discovery;
 mod error;
 mod guard;
@@ -28,6 +29,7 @@ pub use assertion::{
 };
 pub use authorize::{AuthorizationRequest, authorization_url, random_token};
 pub use client_assertion::ClientAssertionKey;
+pub use device::DeviceAuthorization;
 pub use discovery::{ServerMetadata, discover};
 pub use error::OAuthError;
 pub use http::{HttpPolicy, ProviderClient, ProviderResponse};

@@ -50,6 +50,9 @@ impl ClientCredentials<'_> {
     }
 }
 
+/// The grant type of RFC 8628 §3.4 on the wire.
+pub const DEVICE_CODE: &str = "urn:ietf:params:oauth:grant-type:device_code";
+
 /// The grant type of RFC 7523 §2.1 on the wire.
 pub const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 
@@ -75,6 +78,10 @@ pub enum Grant<'a> {
     /// RFC 7523 §2.1: a signed assertion (its scopes, if any, are in it).
     JwtBearer {
         assertion: &'a SecretString,
+    },
+    /// RFC 8628 §3.4: asking whether the customer approved a device code.
+    DeviceCode {
+        device_code: &'a SecretString,
     },
 }
 
@@ -338,6 +345,10 @@ impl ProviderClient {
             Grant::JwtBearer { assertion } => {
                 form.push(("grant_type", JWT_BEARER));
                 form.push(("assertion", assertion.expose_secret()));
+            }
+            Grant::DeviceCode { device_code } => {
+                form.push(("grant_type", DEVICE_CODE));
+                form.push(("device_code", device_code.expose_secret()));
             }
         }
         for (key, value) in config.token_params.iter() {

@@ -802,6 +802,7 @@ async fn a_pending_authorization_is_found_by_its_state_digest_until_completed(h:
             params: None,
             provider_url: None,
             opened_by: None,
+            device: None,
         },
     }
     .into();

@@ -370,6 +370,7 @@ impl App {
                 batch: 500,
             };
             background.spawn(run_refresher(connections.clone(), settings, stop.clone()));
+            background.spawn(connections.clone().resume_device_authorizations());
         }
         if let Some(tick) = self.tasks.validation_tick {
             background.spawn(run_validator(connections.clone(), tick, stop.clone()));

@@ -119,6 +119,8 @@ import type { Revoked as _latchkey_v1_Revoked, Revoked__Output as _latchkey_v1_R
 import type { SetWebhookSecretRequest as _latchkey_v1_SetWebhookSecretRequest, SetWebhookSecretRequest__Output as _latchkey_v1_SetWebhookSecretRequest__Output } from './latchkey/v1/SetWebhookSecretRequest';
 import type { StartAuthorizationRequest as _latchkey_v1_StartAuthorizationRequest, StartAuthorizationRequest__Output as _latchkey_v1_StartAuthorizationRequest__Output } from './latchkey/v1/StartAuthorizationRequest';
 import type { StartAuthorizationResponse as _latchkey_v1_StartAuthorizationResponse, StartAuthorizationResponse__Output as _latchkey_v1_StartAuthorizationResponse__Output } from './latchkey/v1/StartAuthorizationResponse';
+import type { StartDeviceAuthorizationRequest as _latchkey_v1_StartDeviceAuthorizationRequest, StartDeviceAuthorizationRequest__Output as _latchkey_v1_StartDeviceAuthorizationRequest__Output } from './latchkey/v1/StartDeviceAuthorizationRequest';
+import type { StartDeviceAuthorizationResponse as _latchkey_v1_StartDeviceAuthorizationResponse, StartDeviceAuthorizationResponse__Output as _latchkey_v1_StartDeviceAuthorizationResponse__Output } from './latchkey/v1/StartDeviceAuthorizationResponse';
 import type { Template as _latchkey_v1_Template, Template__Output as _latchkey_v1_Template__Output } from './latchkey/v1/Template';
 import type { TokenGrant as _latchkey_v1_TokenGrant, TokenGrant__Output as _latchkey_v1_TokenGrant__Output } from './latchkey/v1/TokenGrant';
 import type { TokenPlacement as _latchkey_v1_TokenPlacement, TokenPlacement__Output as _latchkey_v1_TokenPlacement__Output } from './latchkey/v1/TokenPlacement';
@@ -278,6 +280,8 @@ export interface ProtoGrpcType {
       SetWebhookSecretRequest: MessageTypeDefinition<_latchkey_v1_SetWebhookSecretRequest, _latchkey_v1_SetWebhookSecretRequest__Output>
       StartAuthorizationRequest: MessageTypeDefinition<_latchkey_v1_StartAuthorizationRequest, _latchkey_v1_StartAuthorizationRequest__Output>
       StartAuthorizationResponse: MessageTypeDefinition<_latchkey_v1_StartAuthorizationResponse, _latchkey_v1_StartAuthorizationResponse__Output>
+      StartDeviceAuthorizationRequest: MessageTypeDefinition<_latchkey_v1_StartDeviceAuthorizationRequest, _latchkey_v1_StartDeviceAuthorizationRequest__Output>
+      StartDeviceAuthorizationResponse: MessageTypeDefinition<_latchkey_v1_StartDeviceAuthorizationResponse, _latchkey_v1_StartDeviceAuthorizationResponse__Output>
       Template: MessageTypeDefinition<_latchkey_v1_Template, _latchkey_v1_Template__Output>
       TokenGrant: MessageTypeDefinition<_latchkey_v1_TokenGrant, _latchkey_v1_TokenGrant__Output>
       TokenPlacement: MessageTypeDefinition<_latchkey_v1_TokenPlacement, _latchkey_v1_TokenPlacement__Output>

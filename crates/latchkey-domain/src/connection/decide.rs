@@ -180,24 +180,34 @@ fn upkeep(s: &State, command: Command) -> Result<Vec<Event>, DomainError> {
     }
 }
 
+/// Starting an authorization: by callback (authorization code) or by device code, as the
+/// connection's grant says, on any connection not revoked.
+fn start(s: &State, authorization: PendingAuthorization) -> Result<Vec<Event>, DomainError> {
+    use Status::*;
+    let grant = match authorization.device {
+        Some(_) => GrantType::DeviceCode,
+        None => GrantType::AuthorizationCode,
+    };
+    if s.grant_type != grant {
+        return Err(DomainError::InvalidTransition(format!(
+            "connection {} uses the {} grant, not {}",
+            s.id,
+            s.grant_type.as_str(),
+            grant.as_str()
+        )));
+    }
+    if s.status == Revoked {
+        return Err(refuse(s, "start an authorization"));
+    }
+    Ok(vec![Event::AuthorizationStarted { authorization }])
+}
+
 /// The rules of authorizing a connection: starting, opening, completing, failing, importing and
 /// merging an authorization.
 fn authorization(s: &State, command: Command) -> Result<Vec<Event>, DomainError> {
     use Status::*;
     match command {
-        Command::StartAuthorization { authorization } => {
-            if s.grant_type != GrantType::AuthorizationCode {
-                return Err(DomainError::InvalidTransition(format!(
-                    "connection {} uses the {} grant, not authorization_code",
-                    s.id,
-                    s.grant_type.as_str()
-                )));
-            }
-            if s.status == Revoked {
-                return Err(refuse(s, "start an authorization"));
-            }
-            Ok(vec![Event::AuthorizationStarted { authorization }])
-        }
+        Command::StartAuthorization { authorization } => start(s, authorization),
         Command::Authorize {
             grant_type,
             tokens,
@@ -218,7 +228,11 @@ fn authorization(s: &State, command: Command) -> Result<Vec<Event>, DomainError>
             if s.status == Revoked {
                 return Err(refuse(s, "authorize"));
             }
-            if grant_type == GrantType::AuthorizationCode && via.is_none() {
+            if matches!(
+                grant_type,
+                GrantType::AuthorizationCode | GrantType::DeviceCode
+            ) && via.is_none()
+            {
                 match &s.pending_authorization {
                     None => return Err(refuse(s, "authorize without a started authorization")),
                     Some(p) if p.expires_at <= now => {

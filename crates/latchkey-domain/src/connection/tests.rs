@@ -59,6 +59,7 @@ fn started() -> Event {
             params: None,
             provider_url: None,
             opened_by: None,
+            device: None,
         },
     }
 }

@@ -179,6 +179,17 @@ pub struct PendingAuthorization {
     /// The digest of the cookie of the browser that opened the start link: only it completes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub opened_by: Option<String>,
+    /// A device authorization (RFC 8628) Latchkey polls for, instead of a callback.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<PendingDevice>,
+}
+
+/// What polling a device authorization needs: the provider's device code (a bearer secret,
+/// sealed) and how often it may be asked about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingDevice {
+    pub device_code: Sealed,
+    pub interval_secs: u32,
 }
 
 /// The credentials a client-credentials or password connection was granted with, kept (sealed)

@@ -20,6 +20,9 @@ pub enum GrantType {
     /// A service account signs a JWT and trades it for a token (RFC 7523 §2.1): Google service
     /// accounts, Salesforce, DocuSign, Box. "Refreshed" by signing a new assertion.
     JwtBearer,
+    /// Device authorization (RFC 8628): the customer approves a short code on another device
+    /// (a CLI, a TV, a kiosk) while Latchkey polls; then refreshed like an authorization code.
+    DeviceCode,
 }
 
 impl GrantType {
@@ -29,6 +32,7 @@ impl GrantType {
             Self::ClientCredentials => "client_credentials",
             Self::Password => "password",
             Self::JwtBearer => "jwt_bearer",
+            Self::DeviceCode => "device_code",
         }
     }
 
@@ -38,10 +42,12 @@ impl GrantType {
             "client_credentials" => Ok(Self::ClientCredentials),
             "password" => Ok(Self::Password),
             "jwt_bearer" => Ok(Self::JwtBearer),
+            "device_code" => Ok(Self::DeviceCode),
             "" => Err(FieldViolation::new(field, "must be set")),
             _ => Err(FieldViolation::new(
                 field,
-                "must be one of authorization_code, client_credentials, password, jwt_bearer",
+                "must be one of authorization_code, client_credentials, password, jwt_bearer, \
+                 device_code",
             )),
         }
     }

@@ -16,6 +16,9 @@ pub struct Endpoints {
     /// carries only `client_id` and the `request_uri` the provider answered.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pushed_authorization_url: Option<ProviderUrl>,
+    /// RFC 8628's device authorization endpoint: required for the device_code grant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_authorization_url: Option<ProviderUrl>,
     pub token_url: ProviderUrl,
     /// RFC 7009 endpoint, if the provider has one; with `revocation`, where that request goes.
     pub revocation_url: Option<ProviderUrl>,
@@ -44,6 +47,7 @@ pub struct Endpoints {
 pub struct EndpointsInput {
     pub authorization_url: String,
     pub pushed_authorization_url: String,
+    pub device_authorization_url: String,
     pub token_url: String,
     pub revocation_url: String,
     /// The provider's own revocation request (`method` set), else RFC 7009.
@@ -67,6 +71,11 @@ impl EndpointsInput {
     /// The checked section; each violation goes to `e`. `None` when the token URL is not valid.
     pub fn parse(self, e: &mut ValidationErrors) -> Option<Endpoints> {
         let authorization_url = optional_url(e, &self.authorization_url, "authorization_url");
+        let device_authorization_url = optional_url(
+            e,
+            &self.device_authorization_url,
+            "device_authorization_url",
+        );
         let pushed_authorization_url = optional_url(
             e,
             &self.pushed_authorization_url,
@@ -88,6 +97,7 @@ impl EndpointsInput {
         Some(Endpoints {
             authorization_url,
             pushed_authorization_url,
+            device_authorization_url,
             token_url: token_url?,
             revocation_url,
             revocation,

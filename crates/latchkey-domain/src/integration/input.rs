@@ -61,6 +61,14 @@ impl IntegrationConfigInput {
                 "is required for the authorization_code grant",
             ));
         }
+        if grant_type == Some(GrantType::DeviceCode)
+            && self.endpoints.device_authorization_url.is_empty()
+        {
+            e.push(FieldViolation::new(
+                "device_authorization_url",
+                "is required for the device_code grant",
+            ));
+        }
         let base_uri_set = !self.endpoints.base_uri.is_empty();
         let issuer_set = !self.endpoints.issuer.is_empty();
         let endpoints = self.endpoints.parse(&mut e);

@@ -322,6 +322,11 @@ pub(super) fn url_fields(c: &IntegrationConfig) -> Vec<(&'static str, &ProviderU
             c.endpoints.pushed_authorization_url.as_ref(),
             true,
         ),
+        (
+            "device_authorization_url",
+            c.endpoints.device_authorization_url.as_ref(),
+            true,
+        ),
         ("redirect_uri", c.endpoints.redirect_uri.as_ref(), true),
         ("issuer", c.endpoints.issuer.as_ref(), true),
         ("revocation_url", c.endpoints.revocation_url.as_ref(), false),
@@ -367,6 +372,9 @@ impl IntegrationConfig {
         c.endpoints.token_url = required(&self.endpoints.token_url, "token_url")?;
         if let Some(url) = &self.endpoints.authorization_url {
             c.endpoints.authorization_url = Some(required(url, "authorization_url")?);
+        }
+        if let Some(url) = &self.endpoints.device_authorization_url {
+            c.endpoints.device_authorization_url = Some(required(url, "device_authorization_url")?);
         }
         if let Some(url) = &self.endpoints.pushed_authorization_url {
             c.endpoints.pushed_authorization_url = Some(required(url, "pushed_authorization_url")?);

@@ -15,6 +15,7 @@ use crate::access::AccessLog;
 use crate::auth::Authenticator;
 use crate::callers::Role;
 use crate::connections::Connections;
+use crate::connections::StartDevice;
 use crate::connections::authorize::{CallbackOutcome, CallbackParams, StartRequest};
 use crate::connections::connect::{ClientCredentialsRequest, PasswordRequest};
 use crate::connections::import::ImportRequest;
@@ -166,6 +167,19 @@ impl ConnectionService for ConnectionApi {
             .connect_service_account(&caller, input)
             .await?;
         Ok(Response::new(convert::connection_to_pb(&state)))
+    }
+
+    async fn start_device_authorization(
+        &self,
+        request: Request<pb::StartDeviceAuthorizationRequest>,
+    ) -> Result<Response<pb::StartDeviceAuthorizationResponse>, Status> {
+        let caller = self.auth.caller(&request, Role::Manager).await?;
+        let input: StartDevice = checked(request)?;
+        let started = self
+            .connections
+            .start_device_authorization(&caller, input)
+            .await?;
+        Ok(Response::new(super::device::device_started_to_pb(started)))
     }
 
     async fn get_token(

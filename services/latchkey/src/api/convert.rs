@@ -27,6 +27,7 @@ pub fn grant_type_from_pb(value: i32, field: &str) -> Result<Option<GrantType>, 
         Ok(pb::GrantType::ClientCredentials) => Ok(Some(GrantType::ClientCredentials)),
         Ok(pb::GrantType::Password) => Ok(Some(GrantType::Password)),
         Ok(pb::GrantType::JwtBearer) => Ok(Some(GrantType::JwtBearer)),
+        Ok(pb::GrantType::DeviceCode) => Ok(Some(GrantType::DeviceCode)),
         Err(_) => Err(FieldViolation::new(
             field,
             format!("{value} is not a known grant type"),
@@ -40,6 +41,7 @@ pub fn grant_type_to_pb(value: GrantType) -> pb::GrantType {
         GrantType::ClientCredentials => pb::GrantType::ClientCredentials,
         GrantType::Password => pb::GrantType::Password,
         GrantType::JwtBearer => pb::GrantType::JwtBearer,
+        GrantType::DeviceCode => pb::GrantType::DeviceCode,
     }
 }
 

@@ -5,6 +5,7 @@ mod audit;
 mod connection;
 mod convert;
 mod deadline;
+mod device;
 #[cfg(test)]
 mod hostile_tests;
 mod import;

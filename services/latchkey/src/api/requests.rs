@@ -56,7 +56,7 @@ pub fn connection_params(input: HashMap<String, String>) -> Vec<(String, String)
 }
 
 /// An optional id: empty means "not given".
-fn optional<T>(
+pub(super) fn optional<T>(
     value: &str,
     errors: &mut ValidationErrors,
     parse: impl FnOnce(&str) -> Result<T, FieldViolation>,

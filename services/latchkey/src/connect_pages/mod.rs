@@ -260,6 +260,7 @@ async fn list_page_with(
                         latchkey_domain::GrantType::Password => "password",
                         // Refused when the session is created (the platform connects those).
                         latchkey_domain::GrantType::JwtBearer => "service_account",
+                        latchkey_domain::GrantType::DeviceCode => "device",
                     },
                     client_id,
                     params,

@@ -95,7 +95,7 @@ impl Connections {
 
     /// The connection an authorization starts on: the one named (of this integration and
     /// tenant), or a new one with the events that create it. With the version to append at.
-    async fn connection_to_authorize(
+    pub(super) async fn connection_to_authorize(
         &self,
         connection_id: Option<ConnectionId>,
         integration: &integration::State,
@@ -128,7 +128,8 @@ impl Connections {
                         connection_id: id,
                         integration_id: integration.id,
                         tenant: tenant.clone(),
-                        grant_type: GrantType::AuthorizationCode,
+                        // Authorization code, or device code for a device authorization.
+                        grant_type: integration.config.grant_type,
                     },
                 )?;
                 let meta = EventMeta {
@@ -201,17 +202,7 @@ impl Connections {
         };
         // A new connection takes its values now; new values for one that exists wait in the
         // pending authorization, applied only with the `authorized` they lead to.
-        let pending_params = match existing {
-            Some(existing) if existing.params != values => Some(values),
-            Some(_) => None,
-            None => {
-                events.extend(connection::decide(
-                    state.as_ref(),
-                    connection::Command::SetParameters { values },
-                )?);
-                None
-            }
-        };
+        let pending_params = super::params_to_apply(existing, state.as_ref(), values, &mut events)?;
         let state_token = random_token();
         let pkce = config.pkce.then(Pkce::generate);
         let owner = StreamId::Connection(connection_id);
@@ -265,6 +256,7 @@ impl Connections {
             params: pending_params,
             provider_url: bound.then(|| super::start_link::without_state(&provider_url)),
             opened_by: None,
+            device: None,
         };
         events.extend(connection::decide(
             state.as_ref(),
@@ -416,7 +408,7 @@ impl Connections {
     /// Authorizes the connection the callback came for: its tokens sealed, the values it brought
     /// and captured set, and a warning when its refresh token's end is near.
     #[allow(clippy::too_many_arguments)]
-    async fn authorize_here(
+    pub(super) async fn authorize_here(
         &self,
         caller: &Caller,
         state: &connection::State,
@@ -441,7 +433,7 @@ impl Connections {
         events.extend(connection::decide(
             Some(state),
             connection::Command::Authorize {
-                grant_type: GrantType::AuthorizationCode,
+                grant_type: state.grant_type,
                 tokens,
                 credentials: None,
                 now,
@@ -506,7 +498,7 @@ impl Connections {
     /// when it maps no accounts.
     /// The provider account a token response is about, or why it cannot be known (an ID token
     /// that does not check out, an account endpoint that does not say).
-    async fn identified(
+    pub(super) async fn identified(
         &self,
         config: &IntegrationConfig,
         response: TokenResponse,

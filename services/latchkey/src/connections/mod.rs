@@ -16,6 +16,8 @@ mod callback;
 mod callback_params;
 mod client;
 mod client_keys;
+mod device;
+pub use device::{DeviceStarted, StartDevice};
 pub mod connect;
 mod flight;
 pub mod import;
@@ -128,6 +130,28 @@ fn param_values(
             Ok(values)
         }
     }
+}
+
+/// Connection parameters an authorization brings: a new connection takes them now (its events
+/// appended to `events`); new values for one that exists wait in the pending authorization
+/// (returned), applied only with the `authorized` they lead to.
+fn params_to_apply(
+    existing: Option<&connection::State>,
+    state: Option<&connection::State>,
+    values: ParamValues,
+    events: &mut Vec<connection::Event>,
+) -> Result<Option<ParamValues>, AppError> {
+    Ok(match existing {
+        Some(existing) if existing.params != values => Some(values),
+        Some(_) => None,
+        None => {
+            events.extend(connection::decide(
+                state,
+                connection::Command::SetParameters { values },
+            )?);
+            None
+        }
+    })
 }
 
 /// The integration's configuration with its URLs filled for one connection (its parameters and

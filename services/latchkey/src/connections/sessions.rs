@@ -126,6 +126,17 @@ impl Connections {
                 )
                 .into());
             }
+            if integration.config.grant_type == GrantType::DeviceCode {
+                return Err(FieldViolation::new(
+                    format!("integration_ids[{i}]"),
+                    format!(
+                        "integration {id} uses the device flow: start it with \
+                         StartDeviceAuthorization and show its code (connect pages do not \
+                         show device codes yet)"
+                    ),
+                )
+                .into());
+            }
             integrations.push(integration);
         }
         if let Some(url) = &request.return_url {

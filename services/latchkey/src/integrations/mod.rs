@@ -80,6 +80,10 @@ impl Integrations {
             metadata.revocation_endpoint.clone(),
         );
         input.endpoints.require_iss |= metadata.authorization_response_iss_parameter_supported;
+        fill(
+            &mut input.endpoints.device_authorization_url,
+            metadata.device_authorization_endpoint.clone(),
+        );
         if metadata.require_pushed_authorization_requests {
             fill(
                 &mut input.endpoints.pushed_authorization_url,

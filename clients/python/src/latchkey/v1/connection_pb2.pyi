@@ -376,6 +376,45 @@ class StartAuthorizationResponse(_message.Message):
     expires_at: _timestamp_pb2.Timestamp
     def __init__(self, authorization_url: _Optional[str] = ..., connection_id: _Optional[str] = ..., expires_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
+class StartDeviceAuthorizationRequest(_message.Message):
+    __slots__ = ("integration_id", "tenant", "scopes", "profile", "connection_params", "connection_id")
+    class ConnectionParamsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    INTEGRATION_ID_FIELD_NUMBER: _ClassVar[int]
+    TENANT_FIELD_NUMBER: _ClassVar[int]
+    SCOPES_FIELD_NUMBER: _ClassVar[int]
+    PROFILE_FIELD_NUMBER: _ClassVar[int]
+    CONNECTION_PARAMS_FIELD_NUMBER: _ClassVar[int]
+    CONNECTION_ID_FIELD_NUMBER: _ClassVar[int]
+    integration_id: str
+    tenant: str
+    scopes: _containers.RepeatedScalarFieldContainer[str]
+    profile: ConnectionProfile
+    connection_params: _containers.ScalarMap[str, str]
+    connection_id: str
+    def __init__(self, integration_id: _Optional[str] = ..., tenant: _Optional[str] = ..., scopes: _Optional[_Iterable[str]] = ..., profile: _Optional[_Union[ConnectionProfile, _Mapping]] = ..., connection_params: _Optional[_Mapping[str, str]] = ..., connection_id: _Optional[str] = ...) -> None: ...
+
+class StartDeviceAuthorizationResponse(_message.Message):
+    __slots__ = ("connection_id", "user_code", "verification_uri", "verification_uri_complete", "expires_at", "interval")
+    CONNECTION_ID_FIELD_NUMBER: _ClassVar[int]
+    USER_CODE_FIELD_NUMBER: _ClassVar[int]
+    VERIFICATION_URI_FIELD_NUMBER: _ClassVar[int]
+    VERIFICATION_URI_COMPLETE_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    INTERVAL_FIELD_NUMBER: _ClassVar[int]
+    connection_id: str
+    user_code: str
+    verification_uri: str
+    verification_uri_complete: str
+    expires_at: _timestamp_pb2.Timestamp
+    interval: _duration_pb2.Duration
+    def __init__(self, connection_id: _Optional[str] = ..., user_code: _Optional[str] = ..., verification_uri: _Optional[str] = ..., verification_uri_complete: _Optional[str] = ..., expires_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., interval: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+
 class CompleteAuthorizationRequest(_message.Message):
     __slots__ = ("callback_query",)
     CALLBACK_QUERY_FIELD_NUMBER: _ClassVar[int]

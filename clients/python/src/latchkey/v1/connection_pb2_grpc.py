@@ -60,6 +60,11 @@ class ConnectionServiceStub(object):
                 request_serializer=latchkey_dot_v1_dot_connection__pb2.ConnectServiceAccountRequest.SerializeToString,
                 response_deserializer=latchkey_dot_v1_dot_connection__pb2.Connection.FromString,
                 _registered_method=True)
+        self.StartDeviceAuthorization = channel.unary_unary(
+                '/latchkey.v1.ConnectionService/StartDeviceAuthorization',
+                request_serializer=latchkey_dot_v1_dot_connection__pb2.StartDeviceAuthorizationRequest.SerializeToString,
+                response_deserializer=latchkey_dot_v1_dot_connection__pb2.StartDeviceAuthorizationResponse.FromString,
+                _registered_method=True)
         self.GetToken = channel.unary_unary(
                 '/latchkey.v1.ConnectionService/GetToken',
                 request_serializer=latchkey_dot_v1_dot_connection__pb2.GetTokenRequest.SerializeToString,
@@ -166,6 +171,18 @@ class ConnectionServiceServicer(object):
     def ConnectServiceAccount(self, request, context):
         """A service account (RFC 7523 JWT bearer): Latchkey signs an assertion with its key, trades
         it for a token, and signs a new one before each expiry. The key is write-only and sealed.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def StartDeviceAuthorization(self, request, context):
+        """Device authorization (RFC 8628), for a customer connecting from a CLI, a TV or a kiosk: the
+        integration (grant_type DEVICE_CODE) asks the provider for a code; show user_code and
+        verification_uri (or verification_uri_complete) to the customer. Latchkey polls the provider
+        in the background (at its interval, slower on slow_down; one poller across replicas) and the
+        connection becomes ACTIVE (`authorized`) once the customer approves, or
+        AUTHORIZATION_FAILED (`authorization_failed`: access_denied, expired_token) if not.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -310,6 +327,11 @@ def add_ConnectionServiceServicer_to_server(servicer, server):
                     servicer.ConnectServiceAccount,
                     request_deserializer=latchkey_dot_v1_dot_connection__pb2.ConnectServiceAccountRequest.FromString,
                     response_serializer=latchkey_dot_v1_dot_connection__pb2.Connection.SerializeToString,
+            ),
+            'StartDeviceAuthorization': grpc.unary_unary_rpc_method_handler(
+                    servicer.StartDeviceAuthorization,
+                    request_deserializer=latchkey_dot_v1_dot_connection__pb2.StartDeviceAuthorizationRequest.FromString,
+                    response_serializer=latchkey_dot_v1_dot_connection__pb2.StartDeviceAuthorizationResponse.SerializeToString,
             ),
             'GetToken': grpc.unary_unary_rpc_method_handler(
                     servicer.GetToken,
@@ -518,6 +540,33 @@ class ConnectionService(object):
             '/latchkey.v1.ConnectionService/ConnectServiceAccount',
             latchkey_dot_v1_dot_connection__pb2.ConnectServiceAccountRequest.SerializeToString,
             latchkey_dot_v1_dot_connection__pb2.Connection.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StartDeviceAuthorization(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/latchkey.v1.ConnectionService/StartDeviceAuthorization',
+            latchkey_dot_v1_dot_connection__pb2.StartDeviceAuthorizationRequest.SerializeToString,
+            latchkey_dot_v1_dot_connection__pb2.StartDeviceAuthorizationResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -28,6 +28,7 @@ class GrantType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     GRANT_TYPE_CLIENT_CREDENTIALS: _ClassVar[GrantType]
     GRANT_TYPE_PASSWORD: _ClassVar[GrantType]
     GRANT_TYPE_JWT_BEARER: _ClassVar[GrantType]
+    GRANT_TYPE_DEVICE_CODE: _ClassVar[GrantType]
 
 class ClientAuthMethod(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -51,6 +52,7 @@ GRANT_TYPE_AUTHORIZATION_CODE: GrantType
 GRANT_TYPE_CLIENT_CREDENTIALS: GrantType
 GRANT_TYPE_PASSWORD: GrantType
 GRANT_TYPE_JWT_BEARER: GrantType
+GRANT_TYPE_DEVICE_CODE: GrantType
 CLIENT_AUTH_METHOD_UNSPECIFIED: ClientAuthMethod
 CLIENT_AUTH_METHOD_BASIC_HEADER: ClientAuthMethod
 CLIENT_AUTH_METHOD_REQUEST_BODY: ClientAuthMethod
@@ -161,7 +163,7 @@ class QueryPlacement(_message.Message):
     def __init__(self, param: _Optional[str] = ...) -> None: ...
 
 class IntegrationConfig(_message.Message):
-    __slots__ = ("name", "description", "grant_type", "authorization_url", "token_url", "revocation_url", "base_uri", "client_id", "scopes", "scope_separator", "redirect_uri", "response_type", "authorization_params", "token_params", "client_auth", "token_placement", "default_token_lifetime_secs", "refresh_margin_secs", "allow_password_grant", "pkce", "issuer", "require_iss", "metadata_fields", "refresh_token_max_idle_secs", "webhook", "validation", "account", "reauthorize_same_account", "validation_interval_secs", "refresh_token_reuse", "refresh_token_reuse_grace_secs", "refresh_failure_horizon_secs", "return_url_origins", "allowed_scopes", "connection_params", "callback_params", "token_request_format", "token_response", "refresh_token_expiry_warning_secs", "revocation", "allowed_hosts", "webhook_max_body_bytes", "webhook_routing", "client_assertion_algorithm", "client_assertion_audience", "pushed_authorization_url")
+    __slots__ = ("name", "description", "grant_type", "authorization_url", "token_url", "revocation_url", "base_uri", "client_id", "scopes", "scope_separator", "redirect_uri", "response_type", "authorization_params", "token_params", "client_auth", "token_placement", "default_token_lifetime_secs", "refresh_margin_secs", "allow_password_grant", "pkce", "issuer", "require_iss", "metadata_fields", "refresh_token_max_idle_secs", "webhook", "validation", "account", "reauthorize_same_account", "validation_interval_secs", "refresh_token_reuse", "refresh_token_reuse_grace_secs", "refresh_failure_horizon_secs", "return_url_origins", "allowed_scopes", "connection_params", "callback_params", "token_request_format", "token_response", "refresh_token_expiry_warning_secs", "revocation", "allowed_hosts", "webhook_max_body_bytes", "webhook_routing", "client_assertion_algorithm", "client_assertion_audience", "pushed_authorization_url", "device_authorization_url")
     class AuthorizationParamsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -229,6 +231,7 @@ class IntegrationConfig(_message.Message):
     CLIENT_ASSERTION_ALGORITHM_FIELD_NUMBER: _ClassVar[int]
     CLIENT_ASSERTION_AUDIENCE_FIELD_NUMBER: _ClassVar[int]
     PUSHED_AUTHORIZATION_URL_FIELD_NUMBER: _ClassVar[int]
+    DEVICE_AUTHORIZATION_URL_FIELD_NUMBER: _ClassVar[int]
     name: str
     description: str
     grant_type: GrantType
@@ -275,7 +278,8 @@ class IntegrationConfig(_message.Message):
     client_assertion_algorithm: str
     client_assertion_audience: str
     pushed_authorization_url: str
-    def __init__(self, name: _Optional[str] = ..., description: _Optional[str] = ..., grant_type: _Optional[_Union[GrantType, str]] = ..., authorization_url: _Optional[str] = ..., token_url: _Optional[str] = ..., revocation_url: _Optional[str] = ..., base_uri: _Optional[str] = ..., client_id: _Optional[str] = ..., scopes: _Optional[_Iterable[str]] = ..., scope_separator: _Optional[str] = ..., redirect_uri: _Optional[str] = ..., response_type: _Optional[str] = ..., authorization_params: _Optional[_Mapping[str, str]] = ..., token_params: _Optional[_Mapping[str, str]] = ..., client_auth: _Optional[_Union[ClientAuthMethod, str]] = ..., token_placement: _Optional[_Union[TokenPlacement, _Mapping]] = ..., default_token_lifetime_secs: _Optional[int] = ..., refresh_margin_secs: _Optional[int] = ..., allow_password_grant: bool = ..., pkce: bool = ..., issuer: _Optional[str] = ..., require_iss: bool = ..., metadata_fields: _Optional[_Iterable[str]] = ..., refresh_token_max_idle_secs: _Optional[int] = ..., webhook: _Optional[_Union[WebhookScheme, _Mapping]] = ..., validation: _Optional[_Union[TokenValidation, _Mapping]] = ..., account: _Optional[_Union[AccountMapping, _Mapping]] = ..., reauthorize_same_account: bool = ..., validation_interval_secs: _Optional[int] = ..., refresh_token_reuse: _Optional[str] = ..., refresh_token_reuse_grace_secs: _Optional[int] = ..., refresh_failure_horizon_secs: _Optional[int] = ..., return_url_origins: _Optional[_Iterable[str]] = ..., allowed_scopes: _Optional[_Iterable[str]] = ..., connection_params: _Optional[_Iterable[_Union[ConnectionParam, _Mapping]]] = ..., callback_params: _Optional[_Iterable[str]] = ..., token_request_format: _Optional[str] = ..., token_response: _Optional[_Mapping[str, str]] = ..., refresh_token_expiry_warning_secs: _Optional[int] = ..., revocation: _Optional[_Union[RevocationRequest, _Mapping]] = ..., allowed_hosts: _Optional[_Iterable[str]] = ..., webhook_max_body_bytes: _Optional[int] = ..., webhook_routing: _Optional[_Union[WebhookRouting, _Mapping]] = ..., client_assertion_algorithm: _Optional[str] = ..., client_assertion_audience: _Optional[str] = ..., pushed_authorization_url: _Optional[str] = ...) -> None: ...
+    device_authorization_url: str
+    def __init__(self, name: _Optional[str] = ..., description: _Optional[str] = ..., grant_type: _Optional[_Union[GrantType, str]] = ..., authorization_url: _Optional[str] = ..., token_url: _Optional[str] = ..., revocation_url: _Optional[str] = ..., base_uri: _Optional[str] = ..., client_id: _Optional[str] = ..., scopes: _Optional[_Iterable[str]] = ..., scope_separator: _Optional[str] = ..., redirect_uri: _Optional[str] = ..., response_type: _Optional[str] = ..., authorization_params: _Optional[_Mapping[str, str]] = ..., token_params: _Optional[_Mapping[str, str]] = ..., client_auth: _Optional[_Union[ClientAuthMethod, str]] = ..., token_placement: _Optional[_Union[TokenPlacement, _Mapping]] = ..., default_token_lifetime_secs: _Optional[int] = ..., refresh_margin_secs: _Optional[int] = ..., allow_password_grant: bool = ..., pkce: bool = ..., issuer: _Optional[str] = ..., require_iss: bool = ..., metadata_fields: _Optional[_Iterable[str]] = ..., refresh_token_max_idle_secs: _Optional[int] = ..., webhook: _Optional[_Union[WebhookScheme, _Mapping]] = ..., validation: _Optional[_Union[TokenValidation, _Mapping]] = ..., account: _Optional[_Union[AccountMapping, _Mapping]] = ..., reauthorize_same_account: bool = ..., validation_interval_secs: _Optional[int] = ..., refresh_token_reuse: _Optional[str] = ..., refresh_token_reuse_grace_secs: _Optional[int] = ..., refresh_failure_horizon_secs: _Optional[int] = ..., return_url_origins: _Optional[_Iterable[str]] = ..., allowed_scopes: _Optional[_Iterable[str]] = ..., connection_params: _Optional[_Iterable[_Union[ConnectionParam, _Mapping]]] = ..., callback_params: _Optional[_Iterable[str]] = ..., token_request_format: _Optional[str] = ..., token_response: _Optional[_Mapping[str, str]] = ..., refresh_token_expiry_warning_secs: _Optional[int] = ..., revocation: _Optional[_Union[RevocationRequest, _Mapping]] = ..., allowed_hosts: _Optional[_Iterable[str]] = ..., webhook_max_body_bytes: _Optional[int] = ..., webhook_routing: _Optional[_Union[WebhookRouting, _Mapping]] = ..., client_assertion_algorithm: _Optional[str] = ..., client_assertion_audience: _Optional[str] = ..., pushed_authorization_url: _Optional[str] = ..., device_authorization_url: _Optional[str] = ...) -> None: ...
 
 class RevocationRequest(_message.Message):
     __slots__ = ("method", "body", "body_format", "auth", "token")

@@ -8,6 +8,7 @@ pub(super) fn input(c: &pb::IntegrationConfig) -> EndpointsInput {
     EndpointsInput {
         authorization_url: c.authorization_url.clone(),
         pushed_authorization_url: c.pushed_authorization_url.clone(),
+        device_authorization_url: c.device_authorization_url.clone(),
         token_url: c.token_url.clone(),
         revocation_url: c.revocation_url.clone(),
         revocation: c.revocation.clone().map(|r| RevocationShape {
@@ -34,6 +35,7 @@ fn text(url: &Option<ProviderUrl>) -> String {
 pub(super) fn fill(p: &Endpoints, c: &mut pb::IntegrationConfig) {
     c.authorization_url = text(&p.authorization_url);
     c.pushed_authorization_url = text(&p.pushed_authorization_url);
+    c.device_authorization_url = text(&p.device_authorization_url);
     c.token_url = p.token_url.as_str().to_owned();
     c.revocation_url = text(&p.revocation_url);
     c.revocation = p.revocation.as_ref().map(|r| pb::RevocationRequest {

@@ -1,4 +1,4 @@
-//! `latchkey connect start|client-credentials|service-account|session`.
+//! `latchkey connect start|client-credentials|service-account|device|session`.
 
 use std::path::PathBuf;
 
@@ -30,7 +30,7 @@ pub struct NewConnection {
 }
 
 impl NewConnection {
-    fn profile(&self) -> anyhow::Result<Option<pb::ConnectionProfile>> {
+    pub(super) fn profile(&self) -> anyhow::Result<Option<pb::ConnectionProfile>> {
         if self.name.is_none() && self.labels.is_empty() {
             return Ok(None);
         }
@@ -79,6 +79,9 @@ pub enum ConnectAction {
     /// A service account (RFC 7523 JWT bearer): Latchkey signs assertions with its key and
     /// trades them for tokens, a new one before each expiry.
     ServiceAccount(ServiceAccountArgs),
+    /// A device authorization (RFC 8628): prints the code the customer enters at the provider's
+    /// verification page; Latchkey polls until they decide.
+    Device(super::device::DeviceArgs),
     /// A hosted connect session: prints the one-time link to send the customer to, where they
     /// pick one of the integrations and connect.
     Session {
@@ -186,6 +189,7 @@ pub async fn run(clients: &Clients, action: ConnectAction) -> anyhow::Result<()>
     let mut client = clients.connections();
     match action {
         ConnectAction::ServiceAccount(args) => service_account(clients, args).await?,
+        ConnectAction::Device(args) => super::device::device(clients, args).await?,
         ConnectAction::Session {
             integrations,
             tenant,

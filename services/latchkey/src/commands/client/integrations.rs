@@ -14,6 +14,8 @@ pub enum Grant {
     Password,
     /// Service accounts (RFC 7523), connected with ConnectServiceAccount.
     JwtBearer,
+    /// Device authorization (RFC 8628), started with `connect device`.
+    DeviceCode,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -66,6 +68,9 @@ pub struct IntegrationFlags {
     /// Push every authorization request here first (RFC 9126 PAR).
     #[arg(long, value_name = "URL")]
     pub pushed_authorization_url: Option<String>,
+    /// The device authorization endpoint (RFC 8628), for --grant-type device-code.
+    #[arg(long, value_name = "URL")]
+    pub device_authorization_url: Option<String>,
     /// An extra token request parameter, key=value (e.g. audience=…); repeat for several.
     #[arg(long = "token-param", value_name = "KEY=VALUE")]
     pub token_params: Vec<String>,
@@ -167,12 +172,17 @@ impl IntegrationFlags {
             &mut config.pushed_authorization_url,
             self.pushed_authorization_url,
         );
+        set(
+            &mut config.device_authorization_url,
+            self.device_authorization_url,
+        );
         if let Some(grant) = self.grant_type {
             config.grant_type = match grant {
                 Grant::AuthorizationCode => pb::GrantType::AuthorizationCode,
                 Grant::ClientCredentials => pb::GrantType::ClientCredentials,
                 Grant::Password => pb::GrantType::Password,
                 Grant::JwtBearer => pb::GrantType::JwtBearer,
+                Grant::DeviceCode => pb::GrantType::DeviceCode,
             } as i32;
             config.allow_password_grant = matches!(grant, Grant::Password);
         }

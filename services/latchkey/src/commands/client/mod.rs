@@ -18,6 +18,7 @@ use tonic::transport::{Certificate, Channel, ClientTlsConfig};
 mod audit;
 mod connect;
 mod connections;
+mod device;
 mod import;
 mod integrations;
 mod webhooks;

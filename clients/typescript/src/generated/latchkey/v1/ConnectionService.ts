@@ -28,6 +28,8 @@ import type { RevokeConnectionRequest as _latchkey_v1_RevokeConnectionRequest, R
 import type { SetWebhookSecretRequest as _latchkey_v1_SetWebhookSecretRequest, SetWebhookSecretRequest__Output as _latchkey_v1_SetWebhookSecretRequest__Output } from '../../latchkey/v1/SetWebhookSecretRequest';
 import type { StartAuthorizationRequest as _latchkey_v1_StartAuthorizationRequest, StartAuthorizationRequest__Output as _latchkey_v1_StartAuthorizationRequest__Output } from '../../latchkey/v1/StartAuthorizationRequest';
 import type { StartAuthorizationResponse as _latchkey_v1_StartAuthorizationResponse, StartAuthorizationResponse__Output as _latchkey_v1_StartAuthorizationResponse__Output } from '../../latchkey/v1/StartAuthorizationResponse';
+import type { StartDeviceAuthorizationRequest as _latchkey_v1_StartDeviceAuthorizationRequest, StartDeviceAuthorizationRequest__Output as _latchkey_v1_StartDeviceAuthorizationRequest__Output } from '../../latchkey/v1/StartDeviceAuthorizationRequest';
+import type { StartDeviceAuthorizationResponse as _latchkey_v1_StartDeviceAuthorizationResponse, StartDeviceAuthorizationResponse__Output as _latchkey_v1_StartDeviceAuthorizationResponse__Output } from '../../latchkey/v1/StartDeviceAuthorizationResponse';
 import type { UpdateConnectionRequest as _latchkey_v1_UpdateConnectionRequest, UpdateConnectionRequest__Output as _latchkey_v1_UpdateConnectionRequest__Output } from '../../latchkey/v1/UpdateConnectionRequest';
 import type { ValidateConnectionRequest as _latchkey_v1_ValidateConnectionRequest, ValidateConnectionRequest__Output as _latchkey_v1_ValidateConnectionRequest__Output } from '../../latchkey/v1/ValidateConnectionRequest';
 import type { WebhookDeliveryRecord as _latchkey_v1_WebhookDeliveryRecord, WebhookDeliveryRecord__Output as _latchkey_v1_WebhookDeliveryRecord__Output } from '../../latchkey/v1/WebhookDeliveryRecord';
@@ -186,6 +188,15 @@ export interface ConnectionServiceClient extends grpc.Client {
   startAuthorization(argument: _latchkey_v1_StartAuthorizationRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_latchkey_v1_StartAuthorizationResponse__Output>): grpc.ClientUnaryCall;
   startAuthorization(argument: _latchkey_v1_StartAuthorizationRequest, callback: grpc.requestCallback<_latchkey_v1_StartAuthorizationResponse__Output>): grpc.ClientUnaryCall;
   
+  StartDeviceAuthorization(argument: _latchkey_v1_StartDeviceAuthorizationRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_latchkey_v1_StartDeviceAuthorizationResponse__Output>): grpc.ClientUnaryCall;
+  StartDeviceAuthorization(argument: _latchkey_v1_StartDeviceAuthorizationRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_latchkey_v1_StartDeviceAuthorizationResponse__Output>): grpc.ClientUnaryCall;
+  StartDeviceAuthorization(argument: _latchkey_v1_StartDeviceAuthorizationRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_latchkey_v1_StartDeviceAuthorizationResponse__Output>): grpc.ClientUnaryCall;
+  StartDeviceAuthorization(argument: _latchkey_v1_StartDeviceAuthorizationRequest, callback: grpc.requestCallback<_latchkey_v1_StartDeviceAuthorizationResponse__Output>): grpc.ClientUnaryCall;
+  startDeviceAuthorization(argument: _latchkey_v1_StartDeviceAuthorizationRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_latchkey_v1_StartDeviceAuthorizationResponse__Output>): grpc.ClientUnaryCall;
+  startDeviceAuthorization(argument: _latchkey_v1_StartDeviceAuthorizationRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_latchkey_v1_StartDeviceAuthorizationResponse__Output>): grpc.ClientUnaryCall;
+  startDeviceAuthorization(argument: _latchkey_v1_StartDeviceAuthorizationRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_latchkey_v1_StartDeviceAuthorizationResponse__Output>): grpc.ClientUnaryCall;
+  startDeviceAuthorization(argument: _latchkey_v1_StartDeviceAuthorizationRequest, callback: grpc.requestCallback<_latchkey_v1_StartDeviceAuthorizationResponse__Output>): grpc.ClientUnaryCall;
+  
   UpdateConnection(argument: _latchkey_v1_UpdateConnectionRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_latchkey_v1_Connection__Output>): grpc.ClientUnaryCall;
   UpdateConnection(argument: _latchkey_v1_UpdateConnectionRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_latchkey_v1_Connection__Output>): grpc.ClientUnaryCall;
   UpdateConnection(argument: _latchkey_v1_UpdateConnectionRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_latchkey_v1_Connection__Output>): grpc.ClientUnaryCall;
@@ -241,6 +252,8 @@ export interface ConnectionServiceHandlers extends grpc.UntypedServiceImplementa
   
   StartAuthorization: grpc.handleUnaryCall<_latchkey_v1_StartAuthorizationRequest__Output, _latchkey_v1_StartAuthorizationResponse>;
   
+  StartDeviceAuthorization: grpc.handleUnaryCall<_latchkey_v1_StartDeviceAuthorizationRequest__Output, _latchkey_v1_StartDeviceAuthorizationResponse>;
+  
   UpdateConnection: grpc.handleUnaryCall<_latchkey_v1_UpdateConnectionRequest__Output, _latchkey_v1_Connection>;
   
   ValidateConnection: grpc.handleUnaryCall<_latchkey_v1_ValidateConnectionRequest__Output, _latchkey_v1_Connection>;
@@ -265,6 +278,7 @@ export interface ConnectionServiceDefinition extends grpc.ServiceDefinition {
   RevokeConnection: MethodDefinition<_latchkey_v1_RevokeConnectionRequest, _latchkey_v1_Connection, _latchkey_v1_RevokeConnectionRequest__Output, _latchkey_v1_Connection__Output>
   SetWebhookSecret: MethodDefinition<_latchkey_v1_SetWebhookSecretRequest, _latchkey_v1_Connection, _latchkey_v1_SetWebhookSecretRequest__Output, _latchkey_v1_Connection__Output>
   StartAuthorization: MethodDefinition<_latchkey_v1_StartAuthorizationRequest, _latchkey_v1_StartAuthorizationResponse, _latchkey_v1_StartAuthorizationRequest__Output, _latchkey_v1_StartAuthorizationResponse__Output>
+  StartDeviceAuthorization: MethodDefinition<_latchkey_v1_StartDeviceAuthorizationRequest, _latchkey_v1_StartDeviceAuthorizationResponse, _latchkey_v1_StartDeviceAuthorizationRequest__Output, _latchkey_v1_StartDeviceAuthorizationResponse__Output>
   UpdateConnection: MethodDefinition<_latchkey_v1_UpdateConnectionRequest, _latchkey_v1_Connection, _latchkey_v1_UpdateConnectionRequest__Output, _latchkey_v1_Connection__Output>
   ValidateConnection: MethodDefinition<_latchkey_v1_ValidateConnectionRequest, _latchkey_v1_Connection, _latchkey_v1_ValidateConnectionRequest__Output, _latchkey_v1_Connection__Output>
 }

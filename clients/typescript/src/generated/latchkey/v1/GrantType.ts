@@ -6,6 +6,7 @@ export const GrantType = {
   GRANT_TYPE_CLIENT_CREDENTIALS: 'GRANT_TYPE_CLIENT_CREDENTIALS',
   GRANT_TYPE_PASSWORD: 'GRANT_TYPE_PASSWORD',
   GRANT_TYPE_JWT_BEARER: 'GRANT_TYPE_JWT_BEARER',
+  GRANT_TYPE_DEVICE_CODE: 'GRANT_TYPE_DEVICE_CODE',
 } as const;
 
 export type GrantType =
@@ -19,5 +20,7 @@ export type GrantType =
   | 3
   | 'GRANT_TYPE_JWT_BEARER'
   | 4
+  | 'GRANT_TYPE_DEVICE_CODE'
+  | 5
 
 export type GrantType__Output = typeof GrantType[keyof typeof GrantType]
