@@ -367,6 +367,7 @@ async fn a_reader_key_reads_but_cannot_revoke_and_an_expired_key_is_refused() {
         .get_token(GetTokenRequest {
             connection_id: connection_id.clone(),
             min_ttl: None,
+            dpop: None,
         })
         .await
         .unwrap();
@@ -770,6 +771,7 @@ async fn key_lifecycle_and_token_reads_are_in_the_log_and_survive_a_kill_9() {
             .get_token(GetTokenRequest {
                 connection_id: connection_id.clone(),
                 min_ttl: None,
+                dpop: None,
             })
             .await
             .unwrap();

@@ -325,6 +325,7 @@ async fn worker(
             let mut request = tonic::Request::new(GetTokenRequest {
                 connection_id: id.clone(),
                 min_ttl: min_ttl(ttl),
+                dpop: None,
             });
             request.set_timeout(deadline);
             tokio::time::timeout(deadline, client.get_token(request))
@@ -386,6 +387,7 @@ async fn all_active(servers: &[Server], ids: &[String], run: &Run) -> bool {
                 .get_token(GetTokenRequest {
                     connection_id: id.clone(),
                     min_ttl: min_ttl(10),
+                    dpop: None,
                 })
                 .await;
             if token.is_err() {

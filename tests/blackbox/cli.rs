@@ -183,6 +183,7 @@ async fn from_a_template_to_a_revoked_connection_with_the_cli_alone() {
     let mut read = tonic::Request::new(GetTokenRequest {
         connection_id: id.clone(),
         min_ttl: None,
+        dpop: None,
     });
     read.metadata_mut()
         .insert("authorization", format!("Bearer {key}").parse().unwrap());
@@ -490,6 +491,7 @@ async fn a_thousand_imported_lines_with_three_bad_ones_are_served_at_once_and_re
                 .get_token(GetTokenRequest {
                     connection_id,
                     min_ttl: None,
+                    dpop: None,
                 })
                 .await
                 .unwrap()

@@ -207,6 +207,7 @@ async fn authorization_code_flow(client_auth: ClientAuth) {
         .get_token(GetTokenRequest {
             connection_id: started.connection_id.clone(),
             min_ttl: None,
+            dpop: None,
         })
         .await
         .unwrap()
@@ -594,6 +595,7 @@ async fn client_credentials_and_password_grants_work_end_to_end() {
         .get_token(GetTokenRequest {
             connection_id: with_own_client.connection_id.clone(),
             min_ttl: None,
+            dpop: None,
         })
         .await
         .unwrap()
@@ -707,6 +709,7 @@ async fn token_responses_are_read_as_real_providers_send_them() {
         .get_token(GetTokenRequest {
             connection_id: connection.connection_id,
             min_ttl: None,
+            dpop: None,
         })
         .await
         .unwrap()
@@ -734,6 +737,7 @@ async fn token_responses_are_read_as_real_providers_send_them() {
         .get_token(GetTokenRequest {
             connection_id: connection.connection_id,
             min_ttl: None,
+            dpop: None,
         })
         .await
         .unwrap()
@@ -843,6 +847,7 @@ async fn revocation_reaches_the_provider_and_the_tokens_stop_working() {
         .get_token(GetTokenRequest {
             connection_id: started.connection_id.clone(),
             min_ttl: None,
+            dpop: None,
         })
         .await
         .unwrap_err();
@@ -943,6 +948,7 @@ async fn no_token_reaches_a_log_line_even_at_trace_level() {
         .get_token(GetTokenRequest {
             connection_id: started.connection_id.clone(),
             min_ttl: None,
+            dpop: None,
         })
         .await
         .unwrap();
@@ -1418,6 +1424,7 @@ async fn provider_accounts_come_from_checked_id_tokens_and_one_account_keeps_one
         .get_token(GetTokenRequest {
             connection_id: alice.clone(),
             min_ttl: None,
+            dpop: None,
         })
         .await
         .unwrap()

@@ -434,6 +434,7 @@ async fn a_late_answer_does_not_lengthen_a_tokens_life() {
                 seconds: 35,
                 nanos: 0,
             }),
+            dpop: None,
         })
         .await
         .unwrap_err();

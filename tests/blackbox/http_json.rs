@@ -106,6 +106,7 @@ impl Api {
                 let request = GetTokenRequest {
                     connection_id: id.to_owned(),
                     min_ttl: None,
+                    dpop: None,
                 };
                 let reply = self.grpc.connections.get_token(request).await?;
                 Ok(reply.into_inner().access_token)

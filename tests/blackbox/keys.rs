@@ -92,6 +92,7 @@ async fn deleting_a_connection_destroys_every_secret_it_held_and_keeps_its_histo
         .get_token(GetTokenRequest {
             connection_id: doomed.clone(),
             min_ttl: None,
+            dpop: None,
         })
         .await
         .unwrap()
@@ -111,6 +112,7 @@ async fn deleting_a_connection_destroys_every_secret_it_held_and_keeps_its_histo
         .get_token(GetTokenRequest {
             connection_id: doomed.clone(),
             min_ttl: None,
+            dpop: None,
         })
         .await
         .unwrap_err();
@@ -229,6 +231,7 @@ async fn rotating_the_master_key_under_load_fails_no_call_and_the_old_key_can_go
                         .get_token(GetTokenRequest {
                             connection_id: connection_id.clone(),
                             min_ttl: None,
+                            dpop: None,
                         })
                         .await;
                     calls.fetch_add(1, Ordering::Relaxed);
@@ -293,6 +296,7 @@ async fn rotating_the_master_key_under_load_fails_no_call_and_the_old_key_can_go
         .get_token(GetTokenRequest {
             connection_id: connection_id.clone(),
             min_ttl: None,
+            dpop: None,
         })
         .await
         .unwrap();

@@ -75,6 +75,7 @@ async fn a_thousand_concurrent_get_token_calls_cause_one_refresh() {
                     .get_token(GetTokenRequest {
                         connection_id,
                         min_ttl: min_ttl(600),
+                        dpop: None,
                     })
                     .await
                     .map(|r| r.into_inner().access_token)
@@ -136,6 +137,7 @@ async fn after_a_revocation_no_replica_serves_the_token_100_ms_later() {
         let request = GetTokenRequest {
             connection_id: id.to_owned(),
             min_ttl: None,
+            dpop: None,
         };
         async move { client.get_token(request).await }
     };
@@ -204,6 +206,7 @@ async fn two_replicas_on_one_postgres_refresh_an_expiring_connection_once() {
                     .get_token(GetTokenRequest {
                         connection_id,
                         min_ttl: min_ttl(600),
+                        dpop: None,
                     })
                     .await
                     .map(|r| r.into_inner().access_token)
@@ -252,6 +255,7 @@ async fn failures_are_classified_and_recorded() {
         .get_token(GetTokenRequest {
             connection_id: revoked_grant.clone(),
             min_ttl: min_ttl(7200),
+            dpop: None,
         })
         .await
         .unwrap_err();
@@ -260,6 +264,7 @@ async fn failures_are_classified_and_recorded() {
         .get_token(GetTokenRequest {
             connection_id: revoked_grant.clone(),
             min_ttl: None,
+            dpop: None,
         })
         .await
         .unwrap_err();
@@ -291,6 +296,7 @@ async fn failures_are_classified_and_recorded() {
         .get_token(GetTokenRequest {
             connection_id: flaky.clone(),
             min_ttl: min_ttl(7200),
+            dpop: None,
         })
         .await
         .unwrap_err();
@@ -330,6 +336,7 @@ async fn failures_are_classified_and_recorded() {
         .get_token(GetTokenRequest {
             connection_id: limited.clone(),
             min_ttl: min_ttl(7200),
+            dpop: None,
         })
         .await
         .unwrap_err();
@@ -340,6 +347,7 @@ async fn failures_are_classified_and_recorded() {
             .get_token(GetTokenRequest {
                 connection_id: limited.clone(),
                 min_ttl: min_ttl(7200),
+                dpop: None,
             })
             .await
             .unwrap_err();
@@ -440,6 +448,7 @@ async fn an_expiring_token_with_no_way_to_refresh_is_recorded_expired() {
         .get_token(GetTokenRequest {
             connection_id: started.connection_id,
             min_ttl: None,
+            dpop: None,
         })
         .await
         .unwrap_err();
@@ -710,6 +719,7 @@ async fn inside_the_margin_the_current_token_is_served_while_one_refresh_runs_be
     let request = || GetTokenRequest {
         connection_id: connection_id.clone(),
         min_ttl: min_ttl(1),
+        dpop: None,
     };
     let started = std::time::Instant::now();
     let served = connections.get_token(request()).await.unwrap().into_inner();

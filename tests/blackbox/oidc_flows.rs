@@ -4,10 +4,12 @@
 
 use std::time::Duration;
 
+use latchkey_proto::v1::get_token_response::Placement;
 use latchkey_proto::v1::{
     ClientAuthMethod, ConnectClientCredentialsRequest, ConnectionStatus, CreateIntegrationRequest,
-    GetTokenRequest, GrantType, IntegrationConfig, ListConnectionsRequest, RefreshTokenRequest,
-    RevokeConnectionRequest, StartAuthorizationRequest, StartDeviceAuthorizationRequest,
+    DpopRequest, GetTokenRequest, GrantType, IntegrationConfig, ListConnectionsRequest,
+    RefreshTokenRequest, RevokeConnectionRequest, StartAuthorizationRequest,
+    StartDeviceAuthorizationRequest,
 };
 use serde_json::json;
 use tonic::Code;
@@ -589,6 +591,174 @@ async fn a_device_authorization_is_followed_again_by_the_next_replica_to_start()
     let server = Server::start_with(&mode, &[LOOPBACK]).await;
     let connected = settled(&server, &started.connection_id).await;
     assert_eq!(connected.status, ConnectionStatus::Active as i32);
+    server.stop().await;
+    mode.cleanup().await;
+}
+
+/// `GET /resource` at the provider with `token` as `Authorization: <scheme> <token>` and, when
+/// given, a DPoP proof: the status and body.
+async fn call_resource(
+    provider: &OidcProvider,
+    scheme: &str,
+    token: &str,
+    proof: Option<&str>,
+) -> (u16, String) {
+    let mut request = reqwest::Client::new()
+        .get(provider.url("/resource"))
+        .header("authorization", format!("{scheme} {token}"));
+    if let Some(proof) = proof {
+        request = request.header("dpop", proof);
+    }
+    let response = request.send().await.unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn a_dpop_bound_token_is_refused_without_a_proof_and_accepted_with_the_one_get_token_made() {
+    let mode = Mode::embedded();
+    let server = Server::start_with(&mode, &[LOOPBACK]).await;
+    // The provider binds every token of this client and asks for its nonce in each proof.
+    let provider = OidcProvider::start(json!({ "dpop_nonce": true, "clients": [{
+        "client_id": "ledger",
+        "client_secret": "ledger-secret",
+        "grant_types": ["client_credentials"],
+        "dpop_bound_access_tokens": true,
+        "redirect_uris": [],
+        "response_types": [],
+    }]}))
+    .await;
+    let integration_id = server
+        .integrations()
+        .await
+        .create_integration(CreateIntegrationRequest {
+            config: Some(IntegrationConfig {
+                name: "Ledger API".to_owned(),
+                grant_type: GrantType::ClientCredentials as i32,
+                token_url: provider.url("/token"),
+                client_id: "ledger".to_owned(),
+                dpop: true,
+                ..Default::default()
+            }),
+            client_secret: "ledger-secret".to_owned(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .integration_id;
+    let mut connections = server.connections().await;
+    let connection = connections
+        .connect_client_credentials(ConnectClientCredentialsRequest {
+            integration_id,
+            tenant: "acme".to_owned(),
+            ..Default::default()
+        })
+        .await
+        .expect("the token request carries a proof with the provider's nonce")
+        .into_inner();
+    let resource = DpopRequest {
+        method: "GET".to_owned(),
+        url: provider.url("/resource?page=1"),
+        nonce: String::new(),
+    };
+    let token = connections
+        .get_token(GetTokenRequest {
+            connection_id: connection.connection_id.clone(),
+            dpop: Some(resource.clone()),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(token.token_type, "DPoP");
+    let introspection = provider.introspect(&token.access_token).await;
+    assert_eq!(introspection["active"], true, "{introspection}");
+    assert!(introspection["cnf"]["jkt"].is_string(), "{introspection}");
+    let Some(Placement::Header(header)) = &token.placement else {
+        panic!("a header credential: {token:?}");
+    };
+    assert_eq!(header.value, format!("DPoP {}", token.access_token));
+
+    // Without a proof, or as a bearer token, the resource refuses it; with GetToken's, it serves.
+    let (status, body) = call_resource(&provider, "DPoP", &token.access_token, None).await;
+    assert_eq!(status, 401, "{body}");
+    let (status, body) = call_resource(&provider, "Bearer", &token.access_token, None).await;
+    assert_eq!(status, 401, "{body}");
+    let (status, body) = call_resource(
+        &provider,
+        "DPoP",
+        &token.access_token,
+        Some(&token.dpop_proof),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    // A proof made for another request does not serve this one.
+    let other = connections
+        .get_token(GetTokenRequest {
+            connection_id: connection.connection_id.clone(),
+            dpop: Some(DpopRequest {
+                method: "POST".to_owned(),
+                ..resource.clone()
+            }),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let (status, _) = call_resource(
+        &provider,
+        "DPoP",
+        &token.access_token,
+        Some(&other.dpop_proof),
+    )
+    .await;
+    assert_eq!(status, 401);
+
+    // A refresh (client credentials run again) is bound to the same key.
+    connections
+        .refresh_token(RefreshTokenRequest {
+            connection_id: connection.connection_id.clone(),
+        })
+        .await
+        .unwrap();
+    let renewed = connections
+        .get_token(GetTokenRequest {
+            connection_id: connection.connection_id.clone(),
+            dpop: Some(resource.clone()),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_ne!(renewed.access_token, token.access_token);
+    let (status, body) = call_resource(
+        &provider,
+        "DPoP",
+        &renewed.access_token,
+        Some(&renewed.dpop_proof),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+
+    // A bad request is named; a bearer connection has no proof to give.
+    let refused = connections
+        .get_token(GetTokenRequest {
+            connection_id: connection.connection_id.clone(),
+            dpop: Some(DpopRequest {
+                method: "GET".to_owned(),
+                url: "not a url".to_owned(),
+                nonce: String::new(),
+            }),
+            ..Default::default()
+        })
+        .await
+        .expect_err("bad url");
+    assert_eq!(refused.code(), Code::InvalidArgument);
+    assert!(
+        refused.message().contains("dpop.url"),
+        "{}",
+        refused.message()
+    );
     server.stop().await;
     mode.cleanup().await;
 }

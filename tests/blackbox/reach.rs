@@ -132,6 +132,7 @@ async fn a_shop_parameter_is_checked_and_builds_the_authorization_token_and_api_
         .get_token(GetTokenRequest {
             connection_id: started.connection_id.clone(),
             min_ttl: None,
+            dpop: None,
         })
         .await
         .unwrap()
@@ -239,6 +240,7 @@ async fn a_callback_parameter_is_kept_in_the_metadata_and_the_base_uri_across_re
         .get_token(GetTokenRequest {
             connection_id: id.clone(),
             min_ttl: None,
+            dpop: None,
         })
         .await
         .unwrap()
@@ -303,6 +305,7 @@ async fn access_token(server: &Server, id: &str) -> latchkey_proto::v1::GetToken
         .get_token(GetTokenRequest {
             connection_id: id.to_owned(),
             min_ttl: None,
+            dpop: None,
         })
         .await
         .unwrap()

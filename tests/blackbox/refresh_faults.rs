@@ -66,6 +66,7 @@ async fn token(addr: SocketAddr, id: &str, secs: i64) -> Result<String, tonic::S
         .get_token(GetTokenRequest {
             connection_id: id.to_owned(),
             min_ttl: min_ttl(secs),
+            dpop: None,
         })
         .await
         .map(|r| r.into_inner().access_token)
@@ -96,6 +97,7 @@ async fn token_within(addr: SocketAddr, id: &str, deadline: Duration) -> Result<
     let mut request = tonic::Request::new(GetTokenRequest {
         connection_id: id.to_owned(),
         min_ttl: min_ttl(3599),
+        dpop: None,
     });
     request.set_timeout(deadline);
     client(addr)

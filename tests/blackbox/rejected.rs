@@ -19,6 +19,7 @@ async fn token(server: &Server, id: &str) -> (String, u64) {
         .get_token(GetTokenRequest {
             connection_id: id.to_owned(),
             min_ttl: None,
+            dpop: None,
         })
         .await
         .unwrap()

@@ -267,6 +267,7 @@ async fn two_thousand_idle_connections_to_the_public_port_are_closed_and_grpc_ke
             .get_token(GetTokenRequest {
                 connection_id: connection_id.clone(),
                 min_ttl: None,
+                dpop: None,
             })
             .await
             .expect("gRPC answers while the public port is flooded");

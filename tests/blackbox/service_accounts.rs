@@ -91,6 +91,7 @@ async fn a_service_account_file_connects_and_a_new_assertion_renews_the_token_be
         .get_token(GetTokenRequest {
             connection_id: connection.connection_id.clone(),
             min_ttl: min_ttl(1),
+            dpop: None,
         })
         .await
         .unwrap()
@@ -128,6 +129,7 @@ async fn a_service_account_file_connects_and_a_new_assertion_renews_the_token_be
                 .get_token(GetTokenRequest {
                     connection_id: id,
                     min_ttl: min_ttl(1),
+                    dpop: None,
                 })
                 .await
                 .is_ok_and(|t| t.into_inner().access_token != old)
@@ -388,6 +390,7 @@ async fn a_key_the_provider_stops_accepting_asks_for_a_new_key_and_a_rotation_re
         .get_token(GetTokenRequest {
             connection_id: id,
             min_ttl: None,
+            dpop: None,
         })
         .await
         .unwrap()

@@ -96,6 +96,7 @@ async fn a_get_token_that_refreshed_is_one_trace_under_the_callers_trace_id() {
             seconds: 600,
             nanos: 0,
         }),
+        dpop: None,
     });
     let traceparent: MetadataValue<_> = format!("00-{trace_id}-00f067aa0ba902b7-01")
         .parse()

@@ -6,7 +6,9 @@
 // prints `oidc-provider listening on <port>` once it answers on 127.0.0.1:<port>, whose issuer is
 // `http://127.0.0.1:<port>`. The settings file holds the registered clients (`clients`, in
 // oidc-provider's client metadata), optional lifetimes (`access_token_ttl`, `device_code_ttl`,
-// seconds) and `require_par` (every client must push its authorization requests).
+// seconds), `require_par` (every client must push its authorization requests) and `dpop_nonce`
+// (DPoP proofs must carry the server's nonce). `GET /resource` is a protected resource that
+// checks DPoP-bound tokens as RFC 9449 §7 says.
 //
 // Enabled: client credentials, device flow, PAR, DPoP, introspection, revocation, open dynamic
 // registration and resource indicators (a resource gets JWT access tokens whose audience is the
@@ -18,8 +20,10 @@
 //     (`POST /test/interactions?decision=deny` makes the next ones refuse with access_denied);
 //   - `POST /test/device?user_code=…&decision=approve|deny` approves or denies a device code, as
 //     the customer would at the verification page.
+import { createHash, randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import { readFileSync } from 'node:fs';
+import { EmbeddedJWK, calculateJwkThumbprint, jwtVerify } from 'jose';
 import Provider from 'oidc-provider';
 
 const settings = JSON.parse(readFileSync(process.argv[2], 'utf8'));
@@ -66,7 +70,11 @@ const provider = new Provider(issuer, {
       enabled: true,
       requirePushedAuthorizationRequests: settings.require_par ?? false,
     },
-    dPoP: { enabled: true },
+    dPoP: {
+      enabled: true,
+      nonceSecret: randomBytes(32),
+      requireNonce: () => settings.dpop_nonce ?? false,
+    },
     resourceIndicators: {
       enabled: true,
       defaultResource: (_ctx, _client, oneOf) => oneOf,
@@ -89,6 +97,39 @@ for (const event of ['grant.error', 'introspection.error', 'revocation.error', '
     if (error.error === 'authorization_pending') return;
     console.error(`oidc-provider ${name}: ${error.message} ${error.error_detail ?? ''} ${error.cause?.error_description ?? error.cause ?? ''} ${error.cause?.cause?.message ?? ''} ${error.cause?.cause?.cause?.message ?? ''}`);
   });
+}
+
+// A protected resource, as an API would check its callers: the access token must be active; a
+// DPoP-bound one (RFC 9449 §7) only with a proof made by the key it is bound to, for this very
+// request and this token.
+async function resource(req, res) {
+  const deny = (why) => {
+    res.writeHead(401, { 'www-authenticate': `DPoP error="invalid_token", error_description="${why}"` });
+    res.end(JSON.stringify({ error: 'invalid_token', error_description: why }));
+  };
+  const [scheme, token] = (req.headers.authorization ?? '').split(' ');
+  const accessToken = token
+    ? (await provider.AccessToken.find(token)) ?? (await provider.ClientCredentials.find(token))
+    : undefined;
+  if (!accessToken) return deny('no active access token');
+  if (accessToken.jkt) {
+    if (scheme !== 'DPoP') return deny('a DPoP-bound token goes with the DPoP scheme');
+    if (!req.headers.dpop) return deny('no DPoP proof');
+    let proof;
+    try {
+      proof = await jwtVerify(req.headers.dpop, EmbeddedJWK, { typ: 'dpop+jwt', algorithms: ['ES256'] });
+    } catch (error) {
+      return deny(`the proof does not verify: ${error.message}`);
+    }
+    const { payload, protectedHeader } = proof;
+    const ath = createHash('sha256').update(token).digest('base64url');
+    if (await calculateJwkThumbprint(protectedHeader.jwk) !== accessToken.jkt) return deny('the proof is not made by the bound key');
+    if (payload.htm !== req.method || payload.htu !== `${issuer}/resource`) return deny('the proof is for another request');
+    if (payload.ath !== ath) return deny('the proof is for another token');
+    if (Math.abs(payload.iat - Date.now() / 1000) > 60) return deny('the proof is stale');
+  }
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.end(JSON.stringify({ client_id: accessToken.clientId, bound: Boolean(accessToken.jkt) }));
 }
 
 // The customer at the provider: logs in and consents to everything asked, or refuses.
@@ -150,7 +191,9 @@ const callback = provider.callback();
 server.on('request', async (req, res) => {
   const url = new URL(req.url, issuer);
   try {
-    if (url.pathname.startsWith('/interaction/')) {
+    if (url.pathname === '/resource') {
+      await resource(req, res);
+    } else if (url.pathname.startsWith('/interaction/')) {
       await interaction(req, res);
     } else if (url.pathname === '/test/device' && req.method === 'POST') {
       await device(url, res);

@@ -625,6 +625,19 @@ impl DataKey {
         mac.update(secret.expose_secret().as_bytes());
         format!("hmac-sha256:{}", hex(&mac.finalize().into_bytes()[..8]))
     }
+
+    /// A 32-byte secret derived from this key for `purpose` of `owner` (HMAC-SHA256 over a label
+    /// no secret can equal: it starts with a NUL). A key that lives exactly as long as the data
+    /// key (a connection's DPoP key): nothing to store, and destroyed with it.
+    pub fn derive(&self, owner: &StreamId, purpose: &str) -> SecretBox<[u8; 32]> {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(self.key.expose_secret())
+            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+        mac.update(b"\0latchkey-derive-v1\0");
+        mac.update(owner.to_string().as_bytes());
+        mac.update(b"\0");
+        mac.update(purpose.as_bytes());
+        SecretBox::new(Box::new(mac.finalize().into_bytes().into()))
+    }
 }
 
 #[cfg(test)]

@@ -39,6 +39,8 @@ pub struct ProviderResponse {
     pub status: u16,
     pub retry_after: Option<Duration>,
     pub body: Vec<u8>,
+    /// RFC 9449 §8: a nonce the server wants in the next DPoP proof.
+    pub dpop_nonce: Option<String>,
 }
 
 use crate::guard::refused_ip;
@@ -161,11 +163,27 @@ impl ProviderClient {
         form: &[(&str, &str)],
         basic: Option<String>,
     ) -> Result<ProviderResponse, OAuthError> {
+        self.post_form_with_proof(url, form, basic, None).await
+    }
+
+    /// [`Self::post_form`] with a `DPoP` proof header (RFC 9449) when given.
+    pub async fn post_form_with_proof(
+        &self,
+        url: &Url,
+        form: &[(&str, &str)],
+        basic: Option<String>,
+        proof: Option<&str>,
+    ) -> Result<ProviderResponse, OAuthError> {
         let body = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(form)
             .finish();
-        self.post(url, "application/x-www-form-urlencoded", body, basic)
-            .await
+        self.post(
+            url,
+            "application/x-www-form-urlencoded",
+            body,
+            (basic, proof),
+        )
+        .await
     }
 
     /// POSTs a JSON object, with HTTP Basic credentials when given, and reads the answer.
@@ -175,7 +193,7 @@ impl ProviderClient {
         json: &serde_json::Value,
         basic: Option<String>,
     ) -> Result<ProviderResponse, OAuthError> {
-        self.post(url, "application/json", json.to_string(), basic)
+        self.post(url, "application/json", json.to_string(), (basic, None))
             .await
     }
 
@@ -184,7 +202,7 @@ impl ProviderClient {
         url: &Url,
         content_type: &'static str,
         body: String,
-        basic: Option<String>,
+        (basic, proof): (Option<String>, Option<&str>),
     ) -> Result<ProviderResponse, OAuthError> {
         self.check_url(url)?;
         let mut request = self
@@ -195,6 +213,9 @@ impl ProviderClient {
             .body(body);
         if let Some(basic) = basic {
             request = request.header(AUTHORIZATION, basic);
+        }
+        if let Some(proof) = proof {
+            request = request.header("DPoP", proof);
         }
         self.read(url, request).await
     }
@@ -312,6 +333,12 @@ impl ProviderClient {
         let mut response = request.send().await.map_err(|e| self.map_error(url, &e))?;
         let status = response.status().as_u16();
         let retry_after = retry_after(response.headers());
+        let dpop_nonce = response
+            .headers()
+            .get("dpop-nonce")
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| !v.is_empty() && v.len() <= 512)
+            .map(str::to_owned);
         if response
             .content_length()
             .is_some_and(|len| len > self.policy.max_body_bytes as u64)
@@ -333,6 +360,7 @@ impl ProviderClient {
             status,
             retry_after,
             body,
+            dpop_nonce,
         })
     }
 

@@ -25,6 +25,8 @@ pub struct ClientCredentials<'a> {
     pub method: ClientAuthMethod,
     /// A `private_key_jwt` client's key: each request carries a fresh assertion signed with it.
     pub assertion_key: Option<&'a crate::ClientAssertionKey>,
+    /// The connection's DPoP key (RFC 9449): token requests carry a proof made with it.
+    pub dpop: Option<&'a crate::DpopKey>,
 }
 
 /// `client_assertion_type` of RFC 7523 §2.2.
@@ -357,12 +359,12 @@ impl ProviderClient {
             }
         }
         form.extend(extra.iter());
-        let assertion = client.assertion(token_url)?;
-        let basic = self.client_auth(client, assertion.as_ref(), &mut form);
         let sent_at = Utc::now();
         let response = match config.client.token_request_format {
-            TokenRequestFormat::Form => self.post_form(token_url, &form, basic).await?,
+            TokenRequestFormat::Form => self.post_token_form(token_url, client, &form).await?,
             TokenRequestFormat::Json => {
+                let assertion = client.assertion(token_url)?;
+                let basic = self.client_auth(client, assertion.as_ref(), &mut form);
                 let object: serde_json::Map<String, Value> = form
                     .iter()
                     .map(|(k, v)| ((*k).to_owned(), Value::String((*v).to_owned())))
@@ -379,6 +381,46 @@ impl ProviderClient {
         )?;
         answer.sent_at = Some(sent_at);
         Ok(answer)
+    }
+
+    /// Posts a token request's `form` with the client's credentials and, for a DPoP client, a
+    /// proof; a server that answers `use_dpop_nonce` (RFC 9449 §8) is asked once more with its
+    /// nonce (and a client assertion of its own: each is used once).
+    async fn post_token_form(
+        &self,
+        url: &Url,
+        client: &ClientCredentials<'_>,
+        form: &[(&str, &str)],
+    ) -> Result<crate::ProviderResponse, OAuthError> {
+        let mut nonce: Option<String> = None;
+        loop {
+            let assertion = client.assertion(url)?;
+            let mut sent = form.to_vec();
+            let basic = self.client_auth(client, assertion.as_ref(), &mut sent);
+            let proof = match client.dpop {
+                Some(key) => Some(
+                    key.proof("POST", url, nonce.as_deref(), None)
+                        .map_err(|e| OAuthError::Refused {
+                            url: url.to_string(),
+                            reason: e.to_string(),
+                        })?,
+                ),
+                None => None,
+            };
+            let response = self
+                .post_form_with_proof(url, &sent, basic, proof.as_deref())
+                .await?;
+            let asks_nonce = matches!(response.status, 400 | 401)
+                && serde_json::from_slice::<Value>(&response.body)
+                    .ok()
+                    .and_then(|j| j.get("error").and_then(Value::as_str).map(str::to_owned))
+                    .as_deref()
+                    == Some("use_dpop_nonce");
+            match (&response.dpop_nonce, asks_nonce, &nonce, client.dpop) {
+                (Some(given), true, None, Some(_)) => nonce = Some(given.clone()),
+                _ => return Ok(response),
+            }
+        }
     }
 
     /// Adds the client's credentials to `form` (with its signed `assertion` for

@@ -52,6 +52,7 @@ async fn errors_carry_the_status_the_oauth_code_and_retry_after() {
         client_secret: Some(&secret),
         method: ClientAuthMethod::BasicHeader,
         assertion_key: None,
+        dpop: None,
     };
     let token_url = Url::parse(&provider.url("/token")).unwrap();
     let grant = Grant::ClientCredentials { scopes: &[] };
@@ -155,6 +156,7 @@ async fn the_fake_provider_rotates_refresh_tokens_and_revokes_the_grant_on_reuse
         client_secret: Some(&secret),
         method: ClientAuthMethod::BasicHeader,
         assertion_key: None,
+        dpop: None,
     };
     let token_url = Url::parse(&provider.url("/token")).unwrap();
     let password = SecretString::from(provider.config().password.clone());
@@ -182,6 +184,7 @@ async fn the_fake_provider_rotates_refresh_tokens_and_revokes_the_grant_on_reuse
             client_secret: credentials.client_secret,
             method: credentials.method,
             assertion_key: None,
+            dpop: None,
         };
         async move {
             client

@@ -26,6 +26,7 @@ pub(crate) async fn bench_flood(args: &Args, db: &Database) -> anyhow::Result<()
         let request = pb::GetTokenRequest {
             connection_id,
             min_ttl: None,
+            dpop: None,
         };
         Arc::new(move || {
             let mut client = ConnectionServiceClient::new(channel.clone());

@@ -148,6 +148,7 @@ pub(crate) async fn bench_get_token(
     let request = pb::GetTokenRequest {
         connection_id: connection_id.clone(),
         min_ttl: None,
+        dpop: None,
     };
     let reply = ConnectionServiceClient::new(channel.clone())
         .get_token(request.clone())

@@ -146,6 +146,7 @@ async fn get_tokens(args: &Args, db: &Database, ids: &[String]) -> anyhow::Resul
                 .get_token(pb::GetTokenRequest {
                     connection_id: id.clone(),
                     min_ttl: None,
+                    dpop: None,
                 })
                 .await?;
         }
@@ -161,6 +162,7 @@ async fn get_tokens(args: &Args, db: &Database, ids: &[String]) -> anyhow::Resul
                     .get_token(pb::GetTokenRequest {
                         connection_id: id,
                         min_ttl: None,
+                        dpop: None,
                     })
                     .await?;
                 Ok(())

@@ -215,6 +215,15 @@ impl Vault {
         })
     }
 
+    /// A secret derived from the owner's data key for `purpose` (created on first use).
+    pub async fn derive(
+        &self,
+        owner: &StreamId,
+        purpose: &str,
+    ) -> Result<secrecy::SecretBox<[u8; 32]>, AppError> {
+        Ok(self.data_key(owner, true).await?.derive(owner, purpose))
+    }
+
     /// Destroys the owner's data key: nothing it sealed can be read again, by anyone.
     pub async fn shred(&self, owner: &StreamId) -> Result<bool, AppError> {
         let name = owner.to_string();

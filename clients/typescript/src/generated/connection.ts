@@ -65,6 +65,7 @@ import type { DeleteConnectionResponse as _latchkey_v1_DeleteConnectionResponse,
 import type { DeleteIntegrationRequest as _latchkey_v1_DeleteIntegrationRequest, DeleteIntegrationRequest__Output as _latchkey_v1_DeleteIntegrationRequest__Output } from './latchkey/v1/DeleteIntegrationRequest';
 import type { DeleteIntegrationResponse as _latchkey_v1_DeleteIntegrationResponse, DeleteIntegrationResponse__Output as _latchkey_v1_DeleteIntegrationResponse__Output } from './latchkey/v1/DeleteIntegrationResponse';
 import type { Deleted as _latchkey_v1_Deleted, Deleted__Output as _latchkey_v1_Deleted__Output } from './latchkey/v1/Deleted';
+import type { DpopRequest as _latchkey_v1_DpopRequest, DpopRequest__Output as _latchkey_v1_DpopRequest__Output } from './latchkey/v1/DpopRequest';
 import type { Event as _latchkey_v1_Event, Event__Output as _latchkey_v1_Event__Output } from './latchkey/v1/Event';
 import type { EventFilter as _latchkey_v1_EventFilter, EventFilter__Output as _latchkey_v1_EventFilter__Output } from './latchkey/v1/EventFilter';
 import type { Expired as _latchkey_v1_Expired, Expired__Output as _latchkey_v1_Expired__Output } from './latchkey/v1/Expired';
@@ -225,6 +226,7 @@ export interface ProtoGrpcType {
       DeleteIntegrationRequest: MessageTypeDefinition<_latchkey_v1_DeleteIntegrationRequest, _latchkey_v1_DeleteIntegrationRequest__Output>
       DeleteIntegrationResponse: MessageTypeDefinition<_latchkey_v1_DeleteIntegrationResponse, _latchkey_v1_DeleteIntegrationResponse__Output>
       Deleted: MessageTypeDefinition<_latchkey_v1_Deleted, _latchkey_v1_Deleted__Output>
+      DpopRequest: MessageTypeDefinition<_latchkey_v1_DpopRequest, _latchkey_v1_DpopRequest__Output>
       Event: MessageTypeDefinition<_latchkey_v1_Event, _latchkey_v1_Event__Output>
       EventFilter: MessageTypeDefinition<_latchkey_v1_EventFilter, _latchkey_v1_EventFilter__Output>
       Expired: MessageTypeDefinition<_latchkey_v1_Expired, _latchkey_v1_Expired__Output>

@@ -20,6 +20,11 @@ pub struct TokenHandling {
     /// Where the token response keeps the tokens, when not at the standard names.
     #[serde(default, skip_serializing_if = "TokenResponseMapping::is_empty")]
     pub token_response: TokenResponseMapping,
+    /// Sender-constrained tokens (RFC 9449): each connection holds a DPoP key that never leaves
+    /// Latchkey; token requests carry a proof made with it, and `GetToken` makes proofs for the
+    /// calls workers are about to make. Tokens go as `Authorization: DPoP <token>`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub dpop: bool,
 }
 
 /// The token handling as a caller sent it.
@@ -31,14 +36,24 @@ pub struct TokenHandlingInput {
     pub metadata_fields: Vec<String>,
     /// `name → JSON pointer` for the token response's fields ([`TokenResponseMapping::NAMES`]).
     pub token_response: Vec<(String, String)>,
+    pub dpop: bool,
 }
 
 impl TokenHandlingInput {
     /// The checked section; each violation goes to `e`.
     pub fn parse(self, e: &mut ValidationErrors) -> TokenHandling {
+        // A DPoP-bound token is presented as `DPoP <token>` (RFC 9449 §7.1).
+        let default_placement = || match self.dpop {
+            true => TokenPlacement::Header {
+                name: "Authorization".to_owned(),
+                prefix: "DPoP".to_owned(),
+            },
+            false => TokenPlacement::bearer(),
+        };
         let token_placement = self
             .token_placement
-            .unwrap_or_else(TokenPlacement::bearer)
+            .clone()
+            .unwrap_or_else(default_placement)
             .validate("token_placement")
             .unwrap_or_else(|violation| {
                 e.push(violation);
@@ -63,6 +78,7 @@ impl TokenHandlingInput {
             default_token_lifetime_secs,
             metadata_fields: self.metadata_fields,
             token_response: TokenResponseMapping::parse(&self.token_response, "token_response", e),
+            dpop: self.dpop,
         }
     }
 }

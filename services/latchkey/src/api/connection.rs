@@ -197,7 +197,14 @@ impl ConnectionService for ConnectionApi {
         // A connection that hands out no token now (deleted, revoked…) has its reply dropped.
         let credential = credential.inspect_err(|_| self.replies.forget(input.id))?;
         self.access.record(&caller.actor, input.id);
-        Ok(Response::new(self.replies.reply(&credential)))
+        let reply = self.replies.reply(&credential);
+        match &input.dpop {
+            None => Ok(Response::new(reply)),
+            Some(request) => {
+                let proof = self.connections.dpop_proof(&credential, request).await?;
+                Ok(Response::new(EncodedReplies::with_proof(&reply, &proof)))
+            }
+        }
     }
 
     async fn report_token_rejected(

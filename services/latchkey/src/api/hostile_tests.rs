@@ -95,6 +95,7 @@ proptest! {
         checked(TokenRequest::try_from(pb::GetTokenRequest {
             connection_id: connection_id.clone(),
             min_ttl: ttl.map(|(seconds, nanos)| prost_types::Duration { seconds, nanos }),
+            dpop: None,
         }))?;
         checked(ConnectionQuery::try_from(pb::GetConnectionRequest {
             connection_id: connection_id.clone(), as_of: at,

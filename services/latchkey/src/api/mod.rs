@@ -6,6 +6,7 @@ mod connection;
 mod convert;
 mod deadline;
 mod device;
+mod dpop;
 #[cfg(test)]
 mod hostile_tests;
 mod import;

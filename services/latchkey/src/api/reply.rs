@@ -76,6 +76,15 @@ impl EncodedReplies {
         reply
     }
 
+    /// `reply` with a DPoP proof for the worker's next call: the held bytes and the proof's field
+    /// after them (a field appended to a message is read as part of it).
+    pub fn with_proof(reply: &Encoded, proof: &str) -> Encoded {
+        let mut bytes = Vec::with_capacity(reply.0.len() + proof.len() + 8);
+        bytes.extend_from_slice(&reply.0);
+        prost::encoding::string::encode(10, &proof.to_owned(), &mut bytes);
+        Encoded(Bytes::from_owner(Wiped(bytes)))
+    }
+
     /// Drops what is held for `id` (its connection is gone or has no token to hand out).
     pub fn forget(&self, id: ConnectionId) {
         self.held.remove(&id);
@@ -127,6 +136,7 @@ fn encode(credential: &Credential) -> Bytes {
         base_uri: opened.base_uri.clone().unwrap_or_default(),
         metadata: Some(metadata_to_pb(connection.metadata.iter())),
         version: connection.version,
+        dpop_proof: String::new(),
     };
     let bytes = Bytes::from_owner(Wiped(prost::Message::encode_to_vec(&reply)));
     reply.access_token.zeroize();

@@ -219,6 +219,7 @@ impl TryFrom<pb::ConnectPasswordRequest> for PasswordRequest {
 pub struct TokenRequest {
     pub id: ConnectionId,
     pub min_ttl: Option<Duration>,
+    pub dpop: Option<crate::connections::ProofRequest>,
 }
 
 impl TryFrom<pb::GetTokenRequest> for TokenRequest {
@@ -243,8 +244,9 @@ impl TryFrom<pb::GetTokenRequest> for TokenRequest {
                 Some(Duration::seconds(d.seconds) + Duration::nanoseconds(i64::from(d.nanos)))
             }
         };
+        let dpop = super::dpop::proof_request(req.dpop, &mut errors);
         match id {
-            Some(id) if errors.is_empty() => Ok(Self { id, min_ttl }),
+            Some(id) if errors.is_empty() => Ok(Self { id, min_ttl, dpop }),
             _ => Err(errors),
         }
     }

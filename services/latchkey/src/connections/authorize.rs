@@ -471,7 +471,8 @@ impl Connections {
         let client = self
             .integration_client(integration, config)
             .await
-            .map_err(internal)?;
+            .map_err(internal)?
+            .with_dpop(self.dpop_key(config, state.id).await.map_err(internal)?);
         let grant = Grant::AuthorizationCode {
             code,
             redirect_uri: &pending.redirect_uri,

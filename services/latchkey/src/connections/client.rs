@@ -5,7 +5,7 @@
 use latchkey_crypto::Field;
 use latchkey_domain::connection::{self, GrantCredentials};
 use latchkey_domain::{ClientAuthMethod, FieldViolation, IntegrationConfig, integration};
-use latchkey_oauth::{ClientAssertionKey, ClientCredentials};
+use latchkey_oauth::{ClientAssertionKey, ClientCredentials, DpopKey};
 use secrecy::SecretString;
 
 use super::Connections;
@@ -19,6 +19,8 @@ pub(super) struct Client {
     secret: Option<SecretString>,
     method: ClientAuthMethod,
     assertion_key: Option<ClientAssertionKey>,
+    /// The connection's DPoP key, for an integration whose tokens are DPoP-bound.
+    dpop: Option<DpopKey>,
 }
 
 impl Client {
@@ -58,7 +60,14 @@ impl Client {
             secret,
             method: config.client.client_auth,
             assertion_key,
+            dpop: None,
         })
+    }
+
+    /// This client, proving possession of `dpop` on token requests.
+    pub(super) fn with_dpop(mut self, dpop: Option<DpopKey>) -> Self {
+        self.dpop = dpop;
+        self
     }
 
     /// A client the request brings itself.
@@ -82,11 +91,24 @@ impl Client {
             client_secret: self.secret.as_ref(),
             method: self.method,
             assertion_key: self.assertion_key.as_ref(),
+            dpop: self.dpop.as_ref(),
         }
     }
 }
 
 impl Connections {
+    /// Connection `id`'s DPoP key when `config` binds tokens with DPoP.
+    pub(super) async fn dpop_key(
+        &self,
+        config: &IntegrationConfig,
+        id: latchkey_domain::ConnectionId,
+    ) -> Result<Option<DpopKey>, AppError> {
+        if !config.tokens.dpop {
+            return Ok(None);
+        }
+        self.derived_dpop_key(id).await.map(Some)
+    }
+
     /// The integration's own client (`config`: the integration's, filled for a connection).
     pub(super) async fn integration_client(
         &self,

@@ -76,10 +76,12 @@ impl Connections {
         let scopes = scopes.unwrap_or_else(|| config.scopes.clone());
         super::within_allowed_scopes(config, &scopes)?;
         caller.may_set(&extra, &config.token_params, "extra_params")?;
+        let id = ConnectionId::new_v7();
         let client = match &own_client {
-            Some((id, secret)) => Client::own(id, secret, config)?,
+            Some((client_id, secret)) => Client::own(client_id, secret, config)?,
             None => self.integration_client(&integration, config).await?,
-        };
+        }
+        .with_dpop(self.dpop_key(config, id).await?);
         let response = self
             .provider
             .request_token(
@@ -90,7 +92,6 @@ impl Connections {
                 &extra,
             )
             .await?;
-        let id = ConnectionId::new_v7();
         let credentials = match own_client {
             Some((client_id, secret)) => Some(GrantCredentials::ClientCredentials {
                 client_secret: Some(
@@ -147,7 +148,11 @@ impl Connections {
         }
         let scopes = scopes.unwrap_or_else(|| config.scopes.clone());
         super::within_allowed_scopes(config, &scopes)?;
-        let client = self.integration_client(&integration, config).await?;
+        let id = ConnectionId::new_v7();
+        let client = self
+            .integration_client(&integration, config)
+            .await?
+            .with_dpop(self.dpop_key(config, id).await?);
         let grant = Grant::Password {
             username: &username,
             password: &password,
@@ -163,7 +168,6 @@ impl Connections {
                 &ParamMap::default(),
             )
             .await?;
-        let id = ConnectionId::new_v7();
         let credentials = GrantCredentials::Password {
             password: self
                 .seal_connection_secret(id, Field::Password, &password)

@@ -259,7 +259,10 @@ impl Connections {
         let integration = self.integration_state(state.integration_id).await?;
         let values = pending.params.as_ref().unwrap_or(&state.params);
         let config = &*super::configured(&integration.config, values)?;
-        let client = self.connection_client(state, &integration, config).await?;
+        let client = self
+            .connection_client(state, &integration, config)
+            .await?
+            .with_dpop(self.dpop_key(config, state.id).await?);
         let device_code = self
             .open_connection_secret(state.id, Field::DeviceCode, &device.device_code)
             .await?;

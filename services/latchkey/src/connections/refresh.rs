@@ -328,7 +328,12 @@ impl Connections {
         let client = self
             .connection_client(state, integration, config)
             .await
-            .map_err(Unprepared::Failed)?;
+            .map_err(Unprepared::Failed)?
+            .with_dpop(
+                self.dpop_key(config, id)
+                    .await
+                    .map_err(Unprepared::Failed)?,
+            );
         // A grant run again asks for what the connection was created with; older connections,
         // which did not record it, for the integration's scopes.
         let (scopes, params) = match state.grant_request.as_deref() {

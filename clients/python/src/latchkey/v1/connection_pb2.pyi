@@ -518,15 +518,27 @@ class ConnectServiceAccountRequest(_message.Message):
     def __init__(self, integration_id: _Optional[str] = ..., tenant: _Optional[str] = ..., key: _Optional[str] = ..., algorithm: _Optional[str] = ..., key_id: _Optional[str] = ..., issuer: _Optional[str] = ..., subject: _Optional[str] = ..., audience: _Optional[str] = ..., scopes: _Optional[_Iterable[str]] = ..., extra_claims: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., profile: _Optional[_Union[ConnectionProfile, _Mapping]] = ..., connection_params: _Optional[_Mapping[str, str]] = ..., connection_id: _Optional[str] = ...) -> None: ...
 
 class GetTokenRequest(_message.Message):
-    __slots__ = ("connection_id", "min_ttl")
+    __slots__ = ("connection_id", "min_ttl", "dpop")
     CONNECTION_ID_FIELD_NUMBER: _ClassVar[int]
     MIN_TTL_FIELD_NUMBER: _ClassVar[int]
+    DPOP_FIELD_NUMBER: _ClassVar[int]
     connection_id: str
     min_ttl: _duration_pb2.Duration
-    def __init__(self, connection_id: _Optional[str] = ..., min_ttl: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+    dpop: DpopRequest
+    def __init__(self, connection_id: _Optional[str] = ..., min_ttl: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., dpop: _Optional[_Union[DpopRequest, _Mapping]] = ...) -> None: ...
+
+class DpopRequest(_message.Message):
+    __slots__ = ("method", "url", "nonce")
+    METHOD_FIELD_NUMBER: _ClassVar[int]
+    URL_FIELD_NUMBER: _ClassVar[int]
+    NONCE_FIELD_NUMBER: _ClassVar[int]
+    method: str
+    url: str
+    nonce: str
+    def __init__(self, method: _Optional[str] = ..., url: _Optional[str] = ..., nonce: _Optional[str] = ...) -> None: ...
 
 class GetTokenResponse(_message.Message):
-    __slots__ = ("access_token", "token_type", "expires_at", "scopes", "header", "query", "base_uri", "metadata", "version")
+    __slots__ = ("access_token", "token_type", "expires_at", "scopes", "header", "query", "base_uri", "metadata", "version", "dpop_proof")
     ACCESS_TOKEN_FIELD_NUMBER: _ClassVar[int]
     TOKEN_TYPE_FIELD_NUMBER: _ClassVar[int]
     EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
@@ -536,6 +548,7 @@ class GetTokenResponse(_message.Message):
     BASE_URI_FIELD_NUMBER: _ClassVar[int]
     METADATA_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
+    DPOP_PROOF_FIELD_NUMBER: _ClassVar[int]
     access_token: str
     token_type: str
     expires_at: _timestamp_pb2.Timestamp
@@ -545,7 +558,8 @@ class GetTokenResponse(_message.Message):
     base_uri: str
     metadata: _struct_pb2.Struct
     version: int
-    def __init__(self, access_token: _Optional[str] = ..., token_type: _Optional[str] = ..., expires_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., scopes: _Optional[_Iterable[str]] = ..., header: _Optional[_Union[HeaderCredential, _Mapping]] = ..., query: _Optional[_Union[QueryCredential, _Mapping]] = ..., base_uri: _Optional[str] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., version: _Optional[int] = ...) -> None: ...
+    dpop_proof: str
+    def __init__(self, access_token: _Optional[str] = ..., token_type: _Optional[str] = ..., expires_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., scopes: _Optional[_Iterable[str]] = ..., header: _Optional[_Union[HeaderCredential, _Mapping]] = ..., query: _Optional[_Union[QueryCredential, _Mapping]] = ..., base_uri: _Optional[str] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., version: _Optional[int] = ..., dpop_proof: _Optional[str] = ...) -> None: ...
 
 class HeaderCredential(_message.Message):
     __slots__ = ("name", "value")

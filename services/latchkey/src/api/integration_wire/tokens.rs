@@ -20,6 +20,7 @@ pub(super) fn input(c: &pb::IntegrationConfig) -> TokenHandlingInput {
         default_token_lifetime_secs: c.default_token_lifetime_secs,
         metadata_fields: c.metadata_fields.clone(),
         token_response: super::sorted(c.token_response.clone()),
+        dpop: c.dpop,
     }
 }
 
@@ -42,6 +43,7 @@ pub(super) fn fill(p: &TokenHandling, c: &mut pb::IntegrationConfig) {
     });
     c.default_token_lifetime_secs = Some(p.default_token_lifetime_secs);
     c.metadata_fields = p.metadata_fields.clone();
+    c.dpop = p.dpop;
     c.token_response = TokenResponseMapping::NAMES
         .iter()
         .filter_map(|name| {

@@ -331,6 +331,7 @@ pub async fn token(
                 seconds: i64::from(s),
                 nanos: 0,
             }),
+            dpop: None,
         })
         .await
         .map_err(refused)?

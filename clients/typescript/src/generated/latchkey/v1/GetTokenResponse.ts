@@ -16,6 +16,7 @@ export interface GetTokenResponse {
   'base_uri'?: (string);
   'metadata'?: (_google_protobuf_Struct | null);
   'version'?: (number | string | Long);
+  'dpop_proof'?: (string);
   'placement'?: "header"|"query";
 }
 
@@ -29,5 +30,6 @@ export interface GetTokenResponse__Output {
   'base_uri': (string);
   'metadata': (_google_protobuf_Struct__Output | null);
   'version': (number);
+  'dpop_proof': (string);
   'placement'?: "header"|"query";
 }

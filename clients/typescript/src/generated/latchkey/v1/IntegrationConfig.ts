@@ -58,6 +58,7 @@ export interface IntegrationConfig {
   'client_assertion_audience'?: (string);
   'pushed_authorization_url'?: (string);
   'device_authorization_url'?: (string);
+  'dpop'?: (boolean);
   '_scope_separator'?: "scope_separator";
   '_default_token_lifetime_secs'?: "default_token_lifetime_secs";
   '_refresh_margin_secs'?: "refresh_margin_secs";
@@ -118,6 +119,7 @@ export interface IntegrationConfig__Output {
   'client_assertion_audience': (string);
   'pushed_authorization_url': (string);
   'device_authorization_url': (string);
+  'dpop': (boolean);
   '_scope_separator'?: "scope_separator";
   '_default_token_lifetime_secs'?: "default_token_lifetime_secs";
   '_refresh_margin_secs'?: "refresh_margin_secs";
