@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use latchkey_proto::v1::get_token_response::Placement;
 use latchkey_proto::v1::{
-    ClientAuthMethod, ConnectClientCredentialsRequest, ConnectionStatus, CreateIntegrationRequest,
-    DpopRequest, GetTokenRequest, GrantType, IntegrationConfig, ListConnectionsRequest,
-    RefreshTokenRequest, RevokeConnectionRequest, StartAuthorizationRequest,
-    StartDeviceAuthorizationRequest,
+    ClientAuthMethod, ConnectClientCredentialsRequest, ConnectMcpServerRequest, ConnectionStatus,
+    CreateIntegrationRequest, DpopRequest, GetIntegrationRequest, GetTokenRequest, GrantType,
+    IntegrationConfig, ListConnectionsRequest, RefreshTokenRequest, RevokeConnectionRequest,
+    StartAuthorizationRequest, StartDeviceAuthorizationRequest,
 };
 use serde_json::json;
 use tonic::Code;
@@ -759,6 +759,114 @@ async fn a_dpop_bound_token_is_refused_without_a_proof_and_accepted_with_the_one
         "{}",
         refused.message()
     );
+    server.stop().await;
+    mode.cleanup().await;
+}
+
+#[tokio::test]
+async fn an_mcp_server_is_connected_by_its_url_alone_through_dynamic_registration() {
+    let mode = Mode::embedded();
+    let server = Server::start_with(&mode, &[LOOPBACK]).await;
+    // No client is registered: Latchkey registers one itself.
+    let provider = OidcProvider::start(json!({ "clients": [] })).await;
+    let mcp_url = provider.url("/mcp");
+    let unauthorized = reqwest::Client::new().get(&mcp_url).send().await.unwrap();
+    assert_eq!(unauthorized.status(), 401);
+    let mut connections = server.connections().await;
+    let connect = || ConnectMcpServerRequest {
+        server_url: mcp_url.clone(),
+        tenant: "acme".to_owned(),
+        ..Default::default()
+    };
+    let started = connections
+        .connect_mcp_server(connect())
+        .await
+        .expect("discovered, registered and started")
+        .into_inner();
+    let (status, body, visited) = provider.authorize(&started.authorization_url).await;
+    assert_eq!(status, 200, "{body}");
+    let asked = url::Url::parse(&visited[0]).unwrap();
+    let resource: Vec<_> = asked
+        .query_pairs()
+        .filter(|(k, _)| k == "resource")
+        .collect();
+    assert_eq!(resource.len(), 1, "{asked}");
+    assert_eq!(resource[0].1, mcp_url);
+    let connected = connection(&server, &started.connection_id).await;
+    assert_eq!(connected.status, ConnectionStatus::Active as i32);
+
+    // The token is for that server: its audience, and the server takes it.
+    let token = connections
+        .get_token(GetTokenRequest {
+            connection_id: started.connection_id.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let introspection = provider.introspect(&token.access_token).await;
+    assert_eq!(introspection["active"], true, "{introspection}");
+    assert_eq!(introspection["aud"], mcp_url.as_str(), "{introspection}");
+    let answer = reqwest::Client::new()
+        .get(&mcp_url)
+        .bearer_auth(&token.access_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    // A refresh asks for the same resource.
+    connections
+        .refresh_token(RefreshTokenRequest {
+            connection_id: started.connection_id.clone(),
+        })
+        .await
+        .unwrap();
+    let renewed = connections
+        .get_token(GetTokenRequest {
+            connection_id: started.connection_id.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_ne!(renewed.access_token, token.access_token);
+    assert_eq!(
+        provider.introspect(&renewed.access_token).await["aud"],
+        mcp_url.as_str()
+    );
+
+    // The next connection to that server reuses the registration: one integration, the tenant's.
+    let again = connections
+        .connect_mcp_server(connect())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(again.integration_id, started.integration_id);
+    let integration = server
+        .integrations()
+        .await
+        .get_integration(GetIntegrationRequest {
+            integration_id: started.integration_id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(integration.has_client_secret);
+    assert_eq!(integration.owner_tenant, "acme");
+    let config = integration.config.unwrap();
+    assert_eq!(config.token_params["resource"], mcp_url);
+    assert_eq!(config.scopes, ["mcp:tools"]);
+
+    // A URL that is not an MCP server is named.
+    let refused = connections
+        .connect_mcp_server(ConnectMcpServerRequest {
+            server_url: provider.url("/nothing-here"),
+            tenant: "acme".to_owned(),
+            ..Default::default()
+        })
+        .await
+        .expect_err("no metadata");
+    assert_eq!(refused.code(), Code::FailedPrecondition, "{refused:?}");
     server.stop().await;
     mode.cleanup().await;
 }

@@ -8,11 +8,11 @@
 // oidc-provider's client metadata), optional lifetimes (`access_token_ttl`, `device_code_ttl`,
 // seconds), `require_par` (every client must push its authorization requests) and `dpop_nonce`
 // (DPoP proofs must carry the server's nonce). `GET /resource` is a protected resource that
-// checks DPoP-bound tokens as RFC 9449 §7 says.
+// checks DPoP-bound tokens as RFC 9449 §7 says; `/mcp` is an MCP server protected by this
+// authorization server (its metadata at /.well-known/oauth-protected-resource/mcp).
 //
 // Enabled: client credentials, device flow, PAR, DPoP, introspection, revocation, open dynamic
-// registration and resource indicators (a resource gets JWT access tokens whose audience is the
-// resource). A confidential client `introspector` / `introspector-secret` is always registered, for
+// registration and resource indicators (a resource's access tokens have it as their audience). A confidential client `introspector` / `introspector-secret` is always registered, for
 // the tests to ask the introspection endpoint about a token.
 //
 // The customer's side is played by the server itself, so a test needs no browser:
@@ -83,7 +83,7 @@ const provider = new Provider(issuer, {
         scope: 'read write mcp:tools',
         audience: resource,
         accessTokenTTL: settings.access_token_ttl ?? 3600,
-        accessTokenFormat: 'jwt',
+        accessTokenFormat: 'opaque',
       }),
     },
   },
@@ -130,6 +130,33 @@ async function resource(req, res) {
   }
   res.writeHead(200, { 'content-type': 'application/json' });
   res.end(JSON.stringify({ client_id: accessToken.clientId, bound: Boolean(accessToken.jkt) }));
+}
+
+// An MCP server as the MCP authorization specification has it: without a token for it, 401
+// naming its protected-resource metadata (RFC 9728), which names this authorization server.
+const MCP = '/mcp';
+function mcpMetadata(res) {
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.end(JSON.stringify({
+    resource: `${issuer}${MCP}`,
+    authorization_servers: [issuer],
+    scopes_supported: ['mcp:tools'],
+    resource_name: 'Test tools',
+  }));
+}
+async function mcp(req, res) {
+  const [scheme, token] = (req.headers.authorization ?? '').split(' ');
+  const accessToken = scheme === 'Bearer' && token ? await provider.AccessToken.find(token) : undefined;
+  const audience = [accessToken?.aud].flat();
+  if (!accessToken || !audience.includes(`${issuer}${MCP}`)) {
+    res.writeHead(401, {
+      'www-authenticate': `Bearer error="invalid_token", resource_metadata="${issuer}/.well-known/oauth-protected-resource${MCP}"`,
+    });
+    res.end();
+    return;
+  }
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.end(JSON.stringify({ jsonrpc: '2.0', id: 1, result: { tools: [] } }));
 }
 
 // The customer at the provider: logs in and consents to everything asked, or refuses.
@@ -191,7 +218,11 @@ const callback = provider.callback();
 server.on('request', async (req, res) => {
   const url = new URL(req.url, issuer);
   try {
-    if (url.pathname === '/resource') {
+    if (url.pathname === MCP) {
+      await mcp(req, res);
+    } else if (url.pathname === `/.well-known/oauth-protected-resource${MCP}`) {
+      mcpMetadata(res);
+    } else if (url.pathname === '/resource') {
       await resource(req, res);
     } else if (url.pathname.startsWith('/interaction/')) {
       await interaction(req, res);

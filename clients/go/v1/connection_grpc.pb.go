@@ -27,6 +27,15 @@ type ConnectionServiceClient interface {
 	// A service account (RFC 7523 JWT bearer): Latchkey signs an assertion with its key, trades
 	// it for a token, and signs a new one before each expiry. The key is write-only and sealed.
 	ConnectServiceAccount(ctx context.Context, in *ConnectServiceAccountRequest, opts ...grpc.CallOption) (*Connection, error)
+	// Connects an MCP server by its URL alone (the MCP authorization specification): its
+	// protected-resource metadata (RFC 9728, from its 401's resource_metadata or the well-known
+	// location) names its authorization server; a client is registered there by dynamic
+	// registration (RFC 7591) and kept as the tenant's own integration (reused for the next
+	// connection to that server); the authorization asks for tokens for the server (RFC 8707
+	// resource, on refreshes too). Answers the authorization to send the customer to, as
+	// StartAuthorization does. FAILED_PRECONDITION names what is missing when the authorization
+	// server offers no registration.
+	ConnectMcpServer(ctx context.Context, in *ConnectMcpServerRequest, opts ...grpc.CallOption) (*ConnectMcpServerResponse, error)
 	// Device authorization (RFC 8628), for a customer connecting from a CLI, a TV or a kiosk: the
 	// integration (grant_type DEVICE_CODE) asks the provider for a code; show user_code and
 	// verification_uri (or verification_uri_complete) to the customer. Latchkey polls the provider
@@ -125,6 +134,15 @@ func (c *connectionServiceClient) ConnectPassword(ctx context.Context, in *Conne
 func (c *connectionServiceClient) ConnectServiceAccount(ctx context.Context, in *ConnectServiceAccountRequest, opts ...grpc.CallOption) (*Connection, error) {
 	out := new(Connection)
 	err := c.cc.Invoke(ctx, "/latchkey.v1.ConnectionService/ConnectServiceAccount", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *connectionServiceClient) ConnectMcpServer(ctx context.Context, in *ConnectMcpServerRequest, opts ...grpc.CallOption) (*ConnectMcpServerResponse, error) {
+	out := new(ConnectMcpServerResponse)
+	err := c.cc.Invoke(ctx, "/latchkey.v1.ConnectionService/ConnectMcpServer", in, out, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -280,6 +298,15 @@ type ConnectionServiceServer interface {
 	// A service account (RFC 7523 JWT bearer): Latchkey signs an assertion with its key, trades
 	// it for a token, and signs a new one before each expiry. The key is write-only and sealed.
 	ConnectServiceAccount(context.Context, *ConnectServiceAccountRequest) (*Connection, error)
+	// Connects an MCP server by its URL alone (the MCP authorization specification): its
+	// protected-resource metadata (RFC 9728, from its 401's resource_metadata or the well-known
+	// location) names its authorization server; a client is registered there by dynamic
+	// registration (RFC 7591) and kept as the tenant's own integration (reused for the next
+	// connection to that server); the authorization asks for tokens for the server (RFC 8707
+	// resource, on refreshes too). Answers the authorization to send the customer to, as
+	// StartAuthorization does. FAILED_PRECONDITION names what is missing when the authorization
+	// server offers no registration.
+	ConnectMcpServer(context.Context, *ConnectMcpServerRequest) (*ConnectMcpServerResponse, error)
 	// Device authorization (RFC 8628), for a customer connecting from a CLI, a TV or a kiosk: the
 	// integration (grant_type DEVICE_CODE) asks the provider for a code; show user_code and
 	// verification_uri (or verification_uri_complete) to the customer. Latchkey polls the provider
@@ -350,6 +377,9 @@ func (UnimplementedConnectionServiceServer) ConnectPassword(context.Context, *Co
 }
 func (UnimplementedConnectionServiceServer) ConnectServiceAccount(context.Context, *ConnectServiceAccountRequest) (*Connection, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ConnectServiceAccount not implemented")
+}
+func (UnimplementedConnectionServiceServer) ConnectMcpServer(context.Context, *ConnectMcpServerRequest) (*ConnectMcpServerResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ConnectMcpServer not implemented")
 }
 func (UnimplementedConnectionServiceServer) StartDeviceAuthorization(context.Context, *StartDeviceAuthorizationRequest) (*StartDeviceAuthorizationResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method StartDeviceAuthorization not implemented")
@@ -495,6 +525,24 @@ func _ConnectionService_ConnectServiceAccount_Handler(srv interface{}, ctx conte
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(ConnectionServiceServer).ConnectServiceAccount(ctx, req.(*ConnectServiceAccountRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ConnectionService_ConnectMcpServer_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ConnectMcpServerRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ConnectionServiceServer).ConnectMcpServer(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/latchkey.v1.ConnectionService/ConnectMcpServer",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ConnectionServiceServer).ConnectMcpServer(ctx, req.(*ConnectMcpServerRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -792,6 +840,10 @@ var _ConnectionService_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ConnectServiceAccount",
 			Handler:    _ConnectionService_ConnectServiceAccount_Handler,
+		},
+		{
+			MethodName: "ConnectMcpServer",
+			Handler:    _ConnectionService_ConnectMcpServer_Handler,
 		},
 		{
 			MethodName: "StartDeviceAuthorization",

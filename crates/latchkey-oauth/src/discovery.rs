@@ -36,6 +36,9 @@ pub struct ServerMetadata {
     /// RFC 8628.
     #[serde(default)]
     pub device_authorization_endpoint: Option<String>,
+    /// RFC 7591 dynamic client registration.
+    #[serde(default)]
+    pub registration_endpoint: Option<String>,
     /// RFC 9126 §5: the server takes authorization requests only pushed.
     #[serde(default)]
     pub require_pushed_authorization_requests: bool,

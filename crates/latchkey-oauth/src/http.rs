@@ -41,6 +41,8 @@ pub struct ProviderResponse {
     pub body: Vec<u8>,
     /// RFC 9449 §8: a nonce the server wants in the next DPoP proof.
     pub dpop_nonce: Option<String>,
+    /// The challenge of a 401 (RFC 9728 §5.1 names the resource's metadata in it).
+    pub www_authenticate: Option<String>,
 }
 
 use crate::guard::refused_ip;
@@ -333,12 +335,16 @@ impl ProviderClient {
         let mut response = request.send().await.map_err(|e| self.map_error(url, &e))?;
         let status = response.status().as_u16();
         let retry_after = retry_after(response.headers());
-        let dpop_nonce = response
-            .headers()
-            .get("dpop-nonce")
-            .and_then(|v| v.to_str().ok())
-            .filter(|v| !v.is_empty() && v.len() <= 512)
-            .map(str::to_owned);
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .filter(|v| !v.is_empty() && v.len() <= 2048)
+                .map(str::to_owned)
+        };
+        let dpop_nonce = header("dpop-nonce");
+        let www_authenticate = header("www-authenticate");
         if response
             .content_length()
             .is_some_and(|len| len > self.policy.max_body_bytes as u64)
@@ -361,6 +367,7 @@ impl ProviderClient {
             retry_after,
             body,
             dpop_nonce,
+            www_authenticate,
         })
     }
 

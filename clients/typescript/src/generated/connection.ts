@@ -43,6 +43,8 @@ import type { Authorized as _latchkey_v1_Authorized, Authorized__Output as _latc
 import type { CallbackCaptured as _latchkey_v1_CallbackCaptured, CallbackCaptured__Output as _latchkey_v1_CallbackCaptured__Output } from './latchkey/v1/CallbackCaptured';
 import type { CompleteAuthorizationRequest as _latchkey_v1_CompleteAuthorizationRequest, CompleteAuthorizationRequest__Output as _latchkey_v1_CompleteAuthorizationRequest__Output } from './latchkey/v1/CompleteAuthorizationRequest';
 import type { ConnectClientCredentialsRequest as _latchkey_v1_ConnectClientCredentialsRequest, ConnectClientCredentialsRequest__Output as _latchkey_v1_ConnectClientCredentialsRequest__Output } from './latchkey/v1/ConnectClientCredentialsRequest';
+import type { ConnectMcpServerRequest as _latchkey_v1_ConnectMcpServerRequest, ConnectMcpServerRequest__Output as _latchkey_v1_ConnectMcpServerRequest__Output } from './latchkey/v1/ConnectMcpServerRequest';
+import type { ConnectMcpServerResponse as _latchkey_v1_ConnectMcpServerResponse, ConnectMcpServerResponse__Output as _latchkey_v1_ConnectMcpServerResponse__Output } from './latchkey/v1/ConnectMcpServerResponse';
 import type { ConnectPasswordRequest as _latchkey_v1_ConnectPasswordRequest, ConnectPasswordRequest__Output as _latchkey_v1_ConnectPasswordRequest__Output } from './latchkey/v1/ConnectPasswordRequest';
 import type { ConnectServiceAccountRequest as _latchkey_v1_ConnectServiceAccountRequest, ConnectServiceAccountRequest__Output as _latchkey_v1_ConnectServiceAccountRequest__Output } from './latchkey/v1/ConnectServiceAccountRequest';
 import type { ConnectSessionConnected as _latchkey_v1_ConnectSessionConnected, ConnectSessionConnected__Output as _latchkey_v1_ConnectSessionConnected__Output } from './latchkey/v1/ConnectSessionConnected';
@@ -202,6 +204,8 @@ export interface ProtoGrpcType {
       ClientAuthMethod: EnumTypeDefinition
       CompleteAuthorizationRequest: MessageTypeDefinition<_latchkey_v1_CompleteAuthorizationRequest, _latchkey_v1_CompleteAuthorizationRequest__Output>
       ConnectClientCredentialsRequest: MessageTypeDefinition<_latchkey_v1_ConnectClientCredentialsRequest, _latchkey_v1_ConnectClientCredentialsRequest__Output>
+      ConnectMcpServerRequest: MessageTypeDefinition<_latchkey_v1_ConnectMcpServerRequest, _latchkey_v1_ConnectMcpServerRequest__Output>
+      ConnectMcpServerResponse: MessageTypeDefinition<_latchkey_v1_ConnectMcpServerResponse, _latchkey_v1_ConnectMcpServerResponse__Output>
       ConnectPasswordRequest: MessageTypeDefinition<_latchkey_v1_ConnectPasswordRequest, _latchkey_v1_ConnectPasswordRequest__Output>
       ConnectServiceAccountRequest: MessageTypeDefinition<_latchkey_v1_ConnectServiceAccountRequest, _latchkey_v1_ConnectServiceAccountRequest__Output>
       ConnectSessionConnected: MessageTypeDefinition<_latchkey_v1_ConnectSessionConnected, _latchkey_v1_ConnectSessionConnected__Output>

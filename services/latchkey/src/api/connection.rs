@@ -24,12 +24,16 @@ use crate::connections::service_account::ServiceAccountRequest;
 use crate::connections::sessions::SessionRequest;
 use crate::error::AppError;
 use crate::inbound::Inbound;
+use crate::integrations::Integrations;
+use crate::integrations::mcp::McpRequest;
 use latchkey_domain::connection::refresh::Need;
 use secrecy::ExposeSecret as _;
 
 #[derive(Debug, Clone)]
 pub struct ConnectionApi {
     connections: Connections,
+    /// `ConnectMcpServer` registers an integration before it starts the authorization.
+    integrations: Integrations,
     inbound: Inbound,
     auth: Arc<Authenticator>,
     access: Arc<AccessLog>,
@@ -39,12 +43,14 @@ pub struct ConnectionApi {
 impl ConnectionApi {
     pub fn new(
         connections: Connections,
+        integrations: Integrations,
         inbound: Inbound,
         auth: Arc<Authenticator>,
         access: Arc<AccessLog>,
     ) -> Self {
         Self {
             connections,
+            integrations,
             inbound,
             auth,
             access,
@@ -167,6 +173,16 @@ impl ConnectionService for ConnectionApi {
             .connect_service_account(&caller, input)
             .await?;
         Ok(Response::new(convert::connection_to_pb(&state)))
+    }
+
+    async fn connect_mcp_server(
+        &self,
+        request: Request<pb::ConnectMcpServerRequest>,
+    ) -> Result<Response<pb::ConnectMcpServerResponse>, Status> {
+        let caller = self.auth.caller(&request, Role::Admin).await?;
+        let input: McpRequest = checked(request)?;
+        let started = self.integrations.connect_mcp_server(&caller, input).await?;
+        Ok(Response::new(super::device::mcp_started_to_pb(started)))
     }
 
     async fn start_device_authorization(

@@ -1,4 +1,5 @@
-//! `StartDeviceAuthorization` on the wire: the request checked, the customer's code answered.
+//! `StartDeviceAuthorization` and `ConnectMcpServer` on the wire: the requests checked, the
+//! customer's code or authorization answered.
 
 use latchkey_domain::{ConnectionId, IntegrationId, TenantId, ValidationErrors};
 use latchkey_proto::v1 as pb;
@@ -6,6 +7,7 @@ use latchkey_proto::v1 as pb;
 use super::convert;
 use super::requests::{connection_params, optional, scopes};
 use crate::connections::{DeviceStarted, StartDevice};
+use crate::integrations::mcp::{McpRequest, McpStarted, server_url};
 
 impl TryFrom<pb::StartDeviceAuthorizationRequest> for StartDevice {
     type Error = ValidationErrors;
@@ -44,5 +46,47 @@ pub fn device_started_to_pb(started: DeviceStarted) -> pb::StartDeviceAuthorizat
         verification_uri_complete: started.verification_uri_complete.unwrap_or_default(),
         expires_at: Some(convert::timestamp(started.expires_at)),
         interval: prost_types::Duration::try_from(started.interval).ok(),
+    }
+}
+
+impl TryFrom<pb::ConnectMcpServerRequest> for McpRequest {
+    type Error = ValidationErrors;
+
+    fn try_from(req: pb::ConnectMcpServerRequest) -> Result<Self, Self::Error> {
+        let mut errors = ValidationErrors::default();
+        let server = errors.check(server_url(&req.server_url));
+        let tenant = errors.check(TenantId::parse_field(&req.tenant, "tenant"));
+        let scopes = scopes(&req.scopes, &mut errors);
+        let return_url = optional(&req.return_url, &mut errors, |v| {
+            url::Url::parse(v)
+                .ok()
+                .filter(|u| matches!(u.scheme(), "https" | "http") && u.host().is_some())
+                .ok_or_else(|| {
+                    latchkey_domain::FieldViolation::new(
+                        "return_url",
+                        "is not an absolute http(s) URL",
+                    )
+                })
+        });
+        let profile = convert::profile(req.profile, &mut errors);
+        match (server, tenant) {
+            (Some(server_url), Some(tenant)) if errors.is_empty() => Ok(Self {
+                server_url,
+                tenant,
+                scopes,
+                return_url,
+                profile,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+pub fn mcp_started_to_pb(started: McpStarted) -> pb::ConnectMcpServerResponse {
+    pb::ConnectMcpServerResponse {
+        authorization_url: started.started.authorization_url,
+        connection_id: started.started.connection_id.to_string(),
+        integration_id: started.integration_id.to_string(),
+        expires_at: Some(convert::timestamp(started.started.expires_at)),
     }
 }

@@ -105,6 +105,7 @@ async fn grpc(
     ));
     let connections = Arc::new(ConnectionApi::new(
         services.connections.clone(),
+        services.integrations.clone(),
         services.inbound.clone(),
         auth.clone(),
         services.access.clone(),

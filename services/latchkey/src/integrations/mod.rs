@@ -3,6 +3,7 @@
 //! integration's stream; `webhooks` verifies a provider's webhook against it. Secrets are sealed
 //! before they reach an event.
 
+pub mod mcp;
 pub mod webhooks;
 
 use std::sync::Arc;

@@ -376,6 +376,32 @@ class StartAuthorizationResponse(_message.Message):
     expires_at: _timestamp_pb2.Timestamp
     def __init__(self, authorization_url: _Optional[str] = ..., connection_id: _Optional[str] = ..., expires_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
+class ConnectMcpServerRequest(_message.Message):
+    __slots__ = ("server_url", "tenant", "scopes", "return_url", "profile")
+    SERVER_URL_FIELD_NUMBER: _ClassVar[int]
+    TENANT_FIELD_NUMBER: _ClassVar[int]
+    SCOPES_FIELD_NUMBER: _ClassVar[int]
+    RETURN_URL_FIELD_NUMBER: _ClassVar[int]
+    PROFILE_FIELD_NUMBER: _ClassVar[int]
+    server_url: str
+    tenant: str
+    scopes: _containers.RepeatedScalarFieldContainer[str]
+    return_url: str
+    profile: ConnectionProfile
+    def __init__(self, server_url: _Optional[str] = ..., tenant: _Optional[str] = ..., scopes: _Optional[_Iterable[str]] = ..., return_url: _Optional[str] = ..., profile: _Optional[_Union[ConnectionProfile, _Mapping]] = ...) -> None: ...
+
+class ConnectMcpServerResponse(_message.Message):
+    __slots__ = ("authorization_url", "connection_id", "integration_id", "expires_at")
+    AUTHORIZATION_URL_FIELD_NUMBER: _ClassVar[int]
+    CONNECTION_ID_FIELD_NUMBER: _ClassVar[int]
+    INTEGRATION_ID_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    authorization_url: str
+    connection_id: str
+    integration_id: str
+    expires_at: _timestamp_pb2.Timestamp
+    def __init__(self, authorization_url: _Optional[str] = ..., connection_id: _Optional[str] = ..., integration_id: _Optional[str] = ..., expires_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
 class StartDeviceAuthorizationRequest(_message.Message):
     __slots__ = ("integration_id", "tenant", "scopes", "profile", "connection_params", "connection_id")
     class ConnectionParamsEntry(_message.Message):

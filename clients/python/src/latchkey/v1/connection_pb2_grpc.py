@@ -60,6 +60,11 @@ class ConnectionServiceStub(object):
                 request_serializer=latchkey_dot_v1_dot_connection__pb2.ConnectServiceAccountRequest.SerializeToString,
                 response_deserializer=latchkey_dot_v1_dot_connection__pb2.Connection.FromString,
                 _registered_method=True)
+        self.ConnectMcpServer = channel.unary_unary(
+                '/latchkey.v1.ConnectionService/ConnectMcpServer',
+                request_serializer=latchkey_dot_v1_dot_connection__pb2.ConnectMcpServerRequest.SerializeToString,
+                response_deserializer=latchkey_dot_v1_dot_connection__pb2.ConnectMcpServerResponse.FromString,
+                _registered_method=True)
         self.StartDeviceAuthorization = channel.unary_unary(
                 '/latchkey.v1.ConnectionService/StartDeviceAuthorization',
                 request_serializer=latchkey_dot_v1_dot_connection__pb2.StartDeviceAuthorizationRequest.SerializeToString,
@@ -171,6 +176,20 @@ class ConnectionServiceServicer(object):
     def ConnectServiceAccount(self, request, context):
         """A service account (RFC 7523 JWT bearer): Latchkey signs an assertion with its key, trades
         it for a token, and signs a new one before each expiry. The key is write-only and sealed.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ConnectMcpServer(self, request, context):
+        """Connects an MCP server by its URL alone (the MCP authorization specification): its
+        protected-resource metadata (RFC 9728, from its 401's resource_metadata or the well-known
+        location) names its authorization server; a client is registered there by dynamic
+        registration (RFC 7591) and kept as the tenant's own integration (reused for the next
+        connection to that server); the authorization asks for tokens for the server (RFC 8707
+        resource, on refreshes too). Answers the authorization to send the customer to, as
+        StartAuthorization does. FAILED_PRECONDITION names what is missing when the authorization
+        server offers no registration.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -327,6 +346,11 @@ def add_ConnectionServiceServicer_to_server(servicer, server):
                     servicer.ConnectServiceAccount,
                     request_deserializer=latchkey_dot_v1_dot_connection__pb2.ConnectServiceAccountRequest.FromString,
                     response_serializer=latchkey_dot_v1_dot_connection__pb2.Connection.SerializeToString,
+            ),
+            'ConnectMcpServer': grpc.unary_unary_rpc_method_handler(
+                    servicer.ConnectMcpServer,
+                    request_deserializer=latchkey_dot_v1_dot_connection__pb2.ConnectMcpServerRequest.FromString,
+                    response_serializer=latchkey_dot_v1_dot_connection__pb2.ConnectMcpServerResponse.SerializeToString,
             ),
             'StartDeviceAuthorization': grpc.unary_unary_rpc_method_handler(
                     servicer.StartDeviceAuthorization,
@@ -540,6 +564,33 @@ class ConnectionService(object):
             '/latchkey.v1.ConnectionService/ConnectServiceAccount',
             latchkey_dot_v1_dot_connection__pb2.ConnectServiceAccountRequest.SerializeToString,
             latchkey_dot_v1_dot_connection__pb2.Connection.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ConnectMcpServer(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/latchkey.v1.ConnectionService/ConnectMcpServer',
+            latchkey_dot_v1_dot_connection__pb2.ConnectMcpServerRequest.SerializeToString,
+            latchkey_dot_v1_dot_connection__pb2.ConnectMcpServerResponse.FromString,
             options,
             channel_credentials,
             insecure,

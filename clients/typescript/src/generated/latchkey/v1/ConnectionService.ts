@@ -4,6 +4,8 @@ import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
 import type { CompleteAuthorizationRequest as _latchkey_v1_CompleteAuthorizationRequest, CompleteAuthorizationRequest__Output as _latchkey_v1_CompleteAuthorizationRequest__Output } from '../../latchkey/v1/CompleteAuthorizationRequest';
 import type { ConnectClientCredentialsRequest as _latchkey_v1_ConnectClientCredentialsRequest, ConnectClientCredentialsRequest__Output as _latchkey_v1_ConnectClientCredentialsRequest__Output } from '../../latchkey/v1/ConnectClientCredentialsRequest';
+import type { ConnectMcpServerRequest as _latchkey_v1_ConnectMcpServerRequest, ConnectMcpServerRequest__Output as _latchkey_v1_ConnectMcpServerRequest__Output } from '../../latchkey/v1/ConnectMcpServerRequest';
+import type { ConnectMcpServerResponse as _latchkey_v1_ConnectMcpServerResponse, ConnectMcpServerResponse__Output as _latchkey_v1_ConnectMcpServerResponse__Output } from '../../latchkey/v1/ConnectMcpServerResponse';
 import type { ConnectPasswordRequest as _latchkey_v1_ConnectPasswordRequest, ConnectPasswordRequest__Output as _latchkey_v1_ConnectPasswordRequest__Output } from '../../latchkey/v1/ConnectPasswordRequest';
 import type { ConnectServiceAccountRequest as _latchkey_v1_ConnectServiceAccountRequest, ConnectServiceAccountRequest__Output as _latchkey_v1_ConnectServiceAccountRequest__Output } from '../../latchkey/v1/ConnectServiceAccountRequest';
 import type { Connection as _latchkey_v1_Connection, Connection__Output as _latchkey_v1_Connection__Output } from '../../latchkey/v1/Connection';
@@ -52,6 +54,15 @@ export interface ConnectionServiceClient extends grpc.Client {
   connectClientCredentials(argument: _latchkey_v1_ConnectClientCredentialsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_latchkey_v1_Connection__Output>): grpc.ClientUnaryCall;
   connectClientCredentials(argument: _latchkey_v1_ConnectClientCredentialsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_latchkey_v1_Connection__Output>): grpc.ClientUnaryCall;
   connectClientCredentials(argument: _latchkey_v1_ConnectClientCredentialsRequest, callback: grpc.requestCallback<_latchkey_v1_Connection__Output>): grpc.ClientUnaryCall;
+  
+  ConnectMcpServer(argument: _latchkey_v1_ConnectMcpServerRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_latchkey_v1_ConnectMcpServerResponse__Output>): grpc.ClientUnaryCall;
+  ConnectMcpServer(argument: _latchkey_v1_ConnectMcpServerRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_latchkey_v1_ConnectMcpServerResponse__Output>): grpc.ClientUnaryCall;
+  ConnectMcpServer(argument: _latchkey_v1_ConnectMcpServerRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_latchkey_v1_ConnectMcpServerResponse__Output>): grpc.ClientUnaryCall;
+  ConnectMcpServer(argument: _latchkey_v1_ConnectMcpServerRequest, callback: grpc.requestCallback<_latchkey_v1_ConnectMcpServerResponse__Output>): grpc.ClientUnaryCall;
+  connectMcpServer(argument: _latchkey_v1_ConnectMcpServerRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_latchkey_v1_ConnectMcpServerResponse__Output>): grpc.ClientUnaryCall;
+  connectMcpServer(argument: _latchkey_v1_ConnectMcpServerRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_latchkey_v1_ConnectMcpServerResponse__Output>): grpc.ClientUnaryCall;
+  connectMcpServer(argument: _latchkey_v1_ConnectMcpServerRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_latchkey_v1_ConnectMcpServerResponse__Output>): grpc.ClientUnaryCall;
+  connectMcpServer(argument: _latchkey_v1_ConnectMcpServerRequest, callback: grpc.requestCallback<_latchkey_v1_ConnectMcpServerResponse__Output>): grpc.ClientUnaryCall;
   
   ConnectPassword(argument: _latchkey_v1_ConnectPasswordRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_latchkey_v1_Connection__Output>): grpc.ClientUnaryCall;
   ConnectPassword(argument: _latchkey_v1_ConnectPasswordRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_latchkey_v1_Connection__Output>): grpc.ClientUnaryCall;
@@ -222,6 +233,8 @@ export interface ConnectionServiceHandlers extends grpc.UntypedServiceImplementa
   
   ConnectClientCredentials: grpc.handleUnaryCall<_latchkey_v1_ConnectClientCredentialsRequest__Output, _latchkey_v1_Connection>;
   
+  ConnectMcpServer: grpc.handleUnaryCall<_latchkey_v1_ConnectMcpServerRequest__Output, _latchkey_v1_ConnectMcpServerResponse>;
+  
   ConnectPassword: grpc.handleUnaryCall<_latchkey_v1_ConnectPasswordRequest__Output, _latchkey_v1_Connection>;
   
   ConnectServiceAccount: grpc.handleUnaryCall<_latchkey_v1_ConnectServiceAccountRequest__Output, _latchkey_v1_Connection>;
@@ -263,6 +276,7 @@ export interface ConnectionServiceHandlers extends grpc.UntypedServiceImplementa
 export interface ConnectionServiceDefinition extends grpc.ServiceDefinition {
   CompleteAuthorization: MethodDefinition<_latchkey_v1_CompleteAuthorizationRequest, _latchkey_v1_Connection, _latchkey_v1_CompleteAuthorizationRequest__Output, _latchkey_v1_Connection__Output>
   ConnectClientCredentials: MethodDefinition<_latchkey_v1_ConnectClientCredentialsRequest, _latchkey_v1_Connection, _latchkey_v1_ConnectClientCredentialsRequest__Output, _latchkey_v1_Connection__Output>
+  ConnectMcpServer: MethodDefinition<_latchkey_v1_ConnectMcpServerRequest, _latchkey_v1_ConnectMcpServerResponse, _latchkey_v1_ConnectMcpServerRequest__Output, _latchkey_v1_ConnectMcpServerResponse__Output>
   ConnectPassword: MethodDefinition<_latchkey_v1_ConnectPasswordRequest, _latchkey_v1_Connection, _latchkey_v1_ConnectPasswordRequest__Output, _latchkey_v1_Connection__Output>
   ConnectServiceAccount: MethodDefinition<_latchkey_v1_ConnectServiceAccountRequest, _latchkey_v1_Connection, _latchkey_v1_ConnectServiceAccountRequest__Output, _latchkey_v1_Connection__Output>
   CreateConnectSession: MethodDefinition<_latchkey_v1_CreateConnectSessionRequest, _latchkey_v1_CreateConnectSessionResponse, _latchkey_v1_CreateConnectSessionRequest__Output, _latchkey_v1_CreateConnectSessionResponse__Output>
