@@ -870,3 +870,182 @@ async fn an_mcp_server_is_connected_by_its_url_alone_through_dynamic_registratio
     server.stop().await;
     mode.cleanup().await;
 }
+
+/// A CA, a server certificate for 127.0.0.1 and a client certificate (`CN=reports-bot`) it
+/// issued, and a self-signed client certificate: (ca, server, client, self-signed), each
+/// certificate with its key, PEM.
+fn mtls_pki() -> (String, (String, String), String, String) {
+    use rcgen::{
+        BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, Issuer, KeyPair,
+    };
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = ca_params.self_signed(&ca_key).unwrap().pem();
+    let issuer = Issuer::new(ca_params, ca_key);
+    let server_key = KeyPair::generate().unwrap();
+    let server = CertificateParams::new(vec!["127.0.0.1".to_owned()])
+        .unwrap()
+        .signed_by(&server_key, &issuer)
+        .unwrap()
+        .pem();
+    let named = |cn: &str| {
+        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        let mut name = DistinguishedName::new();
+        name.push(DnType::CommonName, cn);
+        params.distinguished_name = name;
+        params
+    };
+    let client_key = KeyPair::generate().unwrap();
+    let client = named("reports-bot")
+        .signed_by(&client_key, &issuer)
+        .unwrap()
+        .pem();
+    let own_key = KeyPair::generate().unwrap();
+    let own = named("kiosk").self_signed(&own_key).unwrap().pem();
+    (
+        ca,
+        (server, server_key.serialize_pem()),
+        format!("{client}{}", client_key.serialize_pem()),
+        format!("{own}{}", own_key.serialize_pem()),
+    )
+}
+
+#[tokio::test]
+async fn mutual_tls_clients_get_tokens_with_their_certificate_and_a_stranger_is_refused() {
+    let (ca, (server_cert, server_key), client, self_signed) = mtls_pki();
+    let dir = std::env::temp_dir().join(format!("latchkey-mtls-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = |name: &str, text: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path.display().to_string()
+    };
+    let ca_path = file("ca.pem", &ca);
+    let cert_path = file("server.pem", &server_cert);
+    let key_path = file("server-key.pem", &server_key);
+    let mode = Mode::embedded();
+    let server = Server::start_with(
+        &mode,
+        &[LOOPBACK, ("LATCHKEY_PROVIDER_CA_FILE", ca_path.as_str())],
+    )
+    .await;
+    let provider = OidcProvider::start(json!({
+        "mtls": { "cert": cert_path, "key": key_path, "ca": ca_path },
+        "clients": [{
+            "client_id": "reports-bot",
+            "token_endpoint_auth_method": "tls_client_auth",
+            "tls_client_auth_subject_dn": "CN=reports-bot",
+            "grant_types": ["client_credentials"],
+            "redirect_uris": [],
+            "response_types": [],
+        }, {
+            "client_id": "kiosk",
+            "token_endpoint_auth_method": "self_signed_tls_client_auth",
+            // Registered as a JWK with its x5c, as RFC 8705 §2.2 says (the harness makes it).
+            "self_signed_certificate": self_signed,
+            "grant_types": ["client_credentials"],
+            "redirect_uris": [],
+            "response_types": [],
+        }],
+    }))
+    .await;
+    let tls = provider.tls_origin.clone().expect("a TLS port");
+    let mut integrations = server.integrations().await;
+    let integration = |client_id: &str, method: ClientAuthMethod| IntegrationConfig {
+        name: format!("Payroll {client_id}"),
+        grant_type: GrantType::ClientCredentials as i32,
+        token_url: format!("{tls}/token"),
+        client_id: client_id.to_owned(),
+        client_auth: method as i32,
+        ..Default::default()
+    };
+    let mut connections = server.connections().await;
+    for (client_id, method, pem) in [
+        ("reports-bot", ClientAuthMethod::TlsClientAuth, &client),
+        (
+            "kiosk",
+            ClientAuthMethod::SelfSignedTlsClientAuth,
+            &self_signed,
+        ),
+    ] {
+        let integration_id = integrations
+            .create_integration(CreateIntegrationRequest {
+                config: Some(integration(client_id, method)),
+                client_secret: pem.clone(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .integration_id;
+        let connection = connections
+            .connect_client_credentials(ConnectClientCredentialsRequest {
+                integration_id,
+                tenant: "acme".to_owned(),
+                ..Default::default()
+            })
+            .await
+            .unwrap_or_else(|e| panic!("{client_id}: {e:?}"))
+            .into_inner();
+        let token = connections
+            .get_token(GetTokenRequest {
+                connection_id: connection.connection_id,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        let introspection = provider.introspect(&token.access_token).await;
+        assert_eq!(introspection["active"], true, "{introspection}");
+        assert_eq!(introspection["client_id"], client_id);
+    }
+
+    // The kiosk's self-signed certificate is not the reports bot's, whatever it claims.
+    let stranger = integrations
+        .create_integration(CreateIntegrationRequest {
+            config: Some(IntegrationConfig {
+                name: "Payroll impostor".to_owned(),
+                ..integration("reports-bot", ClientAuthMethod::TlsClientAuth)
+            }),
+            client_secret: self_signed.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .integration_id;
+    let refused = connections
+        .connect_client_credentials(ConnectClientCredentialsRequest {
+            integration_id: stranger,
+            tenant: "acme".to_owned(),
+            ..Default::default()
+        })
+        .await
+        .expect_err("another certificate");
+    assert_eq!(refused.code(), Code::FailedPrecondition, "{refused:?}");
+    assert!(
+        refused.message().contains("invalid_client"),
+        "{}",
+        refused.message()
+    );
+    // A secret that is no certificate and key is named, never quoted.
+    let bad = integrations
+        .create_integration(CreateIntegrationRequest {
+            config: Some(integration("reports-bot", ClientAuthMethod::TlsClientAuth)),
+            client_secret: "canary-not-a-certificate-9c2".to_owned(),
+            ..Default::default()
+        })
+        .await
+        .expect_err("not PEM");
+    assert_eq!(bad.code(), Code::InvalidArgument);
+    assert!(bad.message().contains("client_secret"), "{}", bad.message());
+    assert!(!bad.message().contains("canary"), "{}", bad.message());
+    let (_, log) = server.stop().await;
+    assert!(
+        !log.contains(key_line(&client)),
+        "the client key is in the log"
+    );
+    mode.cleanup().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -18,6 +18,8 @@ use crate::helpers::browser;
 /// One running provider, stopped when dropped.
 pub struct OidcProvider {
     pub issuer: String,
+    /// `https://127.0.0.1:<port>`, when started with `mtls`.
+    pub tls_origin: Option<String>,
     _child: Child,
     settings: PathBuf,
 }
@@ -49,7 +51,8 @@ fn server_script() -> PathBuf {
 
 impl OidcProvider {
     /// Starts a provider with `settings` (`clients`: oidc-provider client metadata;
-    /// `access_token_ttl`, `device_code_ttl`: seconds).
+    /// `access_token_ttl`, `device_code_ttl`: seconds; `require_par`, `dpop_nonce`; `mtls`:
+    /// `{cert, key, ca}` PEM paths for its TLS port).
     pub async fn start(settings: Value) -> Self {
         let file = std::env::temp_dir().join(format!(
             "latchkey-oidc-provider-{}.json",
@@ -67,8 +70,9 @@ impl OidcProvider {
         let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
         let port = tokio::time::timeout(Duration::from_secs(30), async {
             while let Ok(Some(line)) = lines.next_line().await {
-                if let Some(port) = line.strip_prefix("oidc-provider listening on ") {
-                    return port.trim().parse::<u16>().ok();
+                if let Some(ports) = line.strip_prefix("oidc-provider listening on ") {
+                    let mut ports = ports.split(' ').map(|p| p.trim().parse::<u16>().ok());
+                    return Some((ports.next().flatten()?, ports.next().flatten().unwrap_or(0)));
                 }
             }
             None
@@ -77,10 +81,12 @@ impl OidcProvider {
         .ok()
         .flatten()
         .expect("oidc-provider did not start");
+        let (port, tls_port) = port;
         // Whatever it prints later is read (a closed pipe would end it).
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
         Self {
             issuer: format!("http://127.0.0.1:{port}"),
+            tls_origin: (tls_port != 0).then(|| format!("https://127.0.0.1:{tls_port}")),
             _child: child,
             settings: file,
         }

@@ -3,7 +3,8 @@
 //
 //   node server.mjs <settings.json>
 //
-// prints `oidc-provider listening on <port>` once it answers on 127.0.0.1:<port>, whose issuer is
+// prints `oidc-provider listening on <port> <tls port>` once it answers on 127.0.0.1:<port> (and,
+// with `mtls`, over TLS on the second port; 0 without), whose issuer is
 // `http://127.0.0.1:<port>`. The settings file holds the registered clients (`clients`, in
 // oidc-provider's client metadata), optional lifetimes (`access_token_ttl`, `device_code_ttl`,
 // seconds), `require_par` (every client must push its authorization requests) and `dpop_nonce`
@@ -20,8 +21,9 @@
 //     (`POST /test/interactions?decision=deny` makes the next ones refuse with access_denied);
 //   - `POST /test/device?user_code=…&decision=approve|deny` approves or denies a device code, as
 //     the customer would at the verification page.
-import { createHash, randomBytes } from 'node:crypto';
+import { X509Certificate, createHash, randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import { readFileSync } from 'node:fs';
 import { EmbeddedJWK, calculateJwkThumbprint, jwtVerify } from 'jose';
 import Provider from 'oidc-provider';
@@ -30,10 +32,35 @@ const settings = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 const ACCOUNT = 'customer-1';
 let interactionDecision = 'approve';
 
+const listen = (listener) => new Promise((resolve) => {
+  listener.listen(0, '127.0.0.1', () => resolve(listener.address().port));
+});
 const server = createServer();
-await new Promise((resolve) => { server.listen(0, '127.0.0.1', resolve); });
-const { port } = server.address();
+const port = await listen(server);
 const issuer = `http://127.0.0.1:${port}`;
+// With `mtls: {cert, key, ca}` (PEM file paths), the same provider also answers over TLS on a
+// second port, asking clients for a certificate (RFC 8705): the CA's are "authorized".
+const tlsServer = settings.mtls && createTlsServer({
+  cert: readFileSync(settings.mtls.cert),
+  key: readFileSync(settings.mtls.key),
+  ca: readFileSync(settings.mtls.ca),
+  requestCert: true,
+  rejectUnauthorized: false,
+});
+const tlsPort = tlsServer ? await listen(tlsServer) : 0;
+const peerCertificate = (ctx) => {
+  const peer = ctx.socket?.getPeerCertificate?.();
+  return peer?.raw ? new X509Certificate(peer.raw) : undefined;
+};
+
+// A client given as `self_signed_certificate` (PEM) is registered with that certificate as its
+// JWK, x5c included (RFC 8705 §2.2).
+const registered = (settings.clients ?? []).map(({ self_signed_certificate: pem, ...client }) => {
+  if (!pem) return client;
+  const certificate = new X509Certificate(pem);
+  const jwk = certificate.publicKey.export({ format: 'jwk' });
+  return { ...client, jwks: { keys: [{ ...jwk, x5c: [certificate.raw.toString('base64')] }] } };
+});
 
 const provider = new Provider(issuer, {
   clients: [
@@ -44,9 +71,13 @@ const provider = new Provider(issuer, {
       redirect_uris: [],
       response_types: [],
     },
-    ...(settings.clients ?? []),
+    ...registered,
   ],
   scopes: ['openid', 'offline_access', 'read', 'write', 'mcp:tools'],
+  clientAuthMethods: [
+    'client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none',
+    'tls_client_auth', 'self_signed_tls_client_auth',
+  ],
   // Latchkey runs on loopback in the tests: the SSRF guard's dispatcher (which refuses loopback
   // addresses) is left out of the provider's own fetches (jwks_uri, client metadata documents).
   fetch: (url, { dispatcher: _guard, ...options }) => fetch(url, options),
@@ -69,6 +100,15 @@ const provider = new Provider(issuer, {
     pushedAuthorizationRequests: {
       enabled: true,
       requirePushedAuthorizationRequests: settings.require_par ?? false,
+    },
+    mTLS: {
+      enabled: true,
+      tlsClientAuth: true,
+      selfSignedTlsClientAuth: true,
+      getCertificate: (ctx) => peerCertificate(ctx)?.toString(),
+      certificateAuthorized: (ctx) => ctx.socket?.authorized === true,
+      certificateSubjectMatches: (ctx, property, expected) => property === 'tls_client_auth_subject_dn'
+        && peerCertificate(ctx)?.subject === expected,
     },
     dPoP: {
       enabled: true,
@@ -215,7 +255,7 @@ async function device(url, res) {
 }
 
 const callback = provider.callback();
-server.on('request', async (req, res) => {
+async function handle(req, res) {
   const url = new URL(req.url, issuer);
   try {
     if (url.pathname === MCP) {
@@ -237,6 +277,8 @@ server.on('request', async (req, res) => {
   } catch (error) {
     res.writeHead(500).end(String(error));
   }
-});
+}
+server.on('request', handle);
+tlsServer?.on('request', handle);
 
-console.log(`oidc-provider listening on ${port}`);
+console.log(`oidc-provider listening on ${port} ${tlsPort}`);

@@ -83,7 +83,11 @@ impl ProviderClient {
         if !form.iter().any(|(key, _)| *key == "client_id") {
             form.push(("client_id", client.client_id));
         }
-        let response = self.post_form(endpoint, &form, basic).await?;
+        let response = client
+            .tls
+            .unwrap_or(self)
+            .post_form(endpoint, &form, basic)
+            .await?;
         let json: Option<Value> = serde_json::from_slice(&response.body).ok();
         if !(200..300).contains(&response.status) {
             return Err(crate::token::parse_error(

@@ -20,6 +20,9 @@ pub struct HttpPolicy {
     pub connect_timeout: Duration,
     pub timeout: Duration,
     pub max_body_bytes: usize,
+    /// Certificate authorities trusted besides the system's (PEM), for providers on a private
+    /// PKI (`LATCHKEY_PROVIDER_CA_FILE`).
+    pub extra_roots: Vec<Vec<u8>>,
 }
 
 impl Default for HttpPolicy {
@@ -29,6 +32,7 @@ impl Default for HttpPolicy {
             connect_timeout: Duration::from_secs(5),
             timeout: Duration::from_secs(20),
             max_body_bytes: 256 * 1024,
+            extra_roots: Vec::new(),
         }
     }
 }
@@ -100,7 +104,15 @@ pub struct ProviderClient {
 
 impl ProviderClient {
     pub fn new(policy: HttpPolicy) -> Result<Self, reqwest::Error> {
-        let client = reqwest::Client::builder()
+        let client = Self::builder(&policy)?.build()?;
+        Ok(Self {
+            client,
+            policy: Arc::new(policy),
+        })
+    }
+
+    fn builder(policy: &HttpPolicy) -> Result<reqwest::ClientBuilder, reqwest::Error> {
+        let mut builder = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
             .connect_timeout(policy.connect_timeout)
@@ -108,11 +120,29 @@ impl ProviderClient {
             .user_agent(concat!("latchkey/", env!("CARGO_PKG_VERSION")))
             .dns_resolver(Arc::new(GuardedResolver {
                 allow_loopback: policy.allow_loopback,
-            }))
-            .build()?;
+            }));
+        for pem in &policy.extra_roots {
+            for root in reqwest::Certificate::from_pem_bundle(pem)? {
+                builder = builder.add_root_certificate(root);
+            }
+        }
+        Ok(builder)
+    }
+
+    /// The same guarded client presenting a client certificate (RFC 8705 mutual TLS): `pem`
+    /// holds the certificate (chain) and its private key. The error never quotes the PEM.
+    pub fn with_identity(&self, pem: &secrecy::SecretString) -> Result<Self, String> {
+        use secrecy::ExposeSecret as _;
+        let identity =
+            reqwest::Identity::from_pem(pem.expose_secret().as_bytes()).map_err(|_| {
+                "it is not a PEM certificate with its private key (both in one PEM)".to_owned()
+            })?;
+        let client = Self::builder(&self.policy)
+            .and_then(|b| b.identity(identity).build())
+            .map_err(|_| "a TLS client cannot be built with this certificate and key".to_owned())?;
         Ok(Self {
             client,
-            policy: Arc::new(policy),
+            policy: self.policy.clone(),
         })
     }
 

@@ -27,6 +27,9 @@ pub struct ClientCredentials<'a> {
     pub assertion_key: Option<&'a crate::ClientAssertionKey>,
     /// The connection's DPoP key (RFC 9449): token requests carry a proof made with it.
     pub dpop: Option<&'a crate::DpopKey>,
+    /// A mutual-TLS client (RFC 8705): the guarded client presenting its certificate, which its
+    /// requests go through.
+    pub tls: Option<&'a ProviderClient>,
 }
 
 /// `client_assertion_type` of RFC 7523 §2.2.
@@ -369,7 +372,10 @@ impl ProviderClient {
                     .iter()
                     .map(|(k, v)| ((*k).to_owned(), Value::String((*v).to_owned())))
                     .collect();
-                self.post_json(token_url, &Value::Object(object), basic)
+                client
+                    .tls
+                    .unwrap_or(self)
+                    .post_json(token_url, &Value::Object(object), basic)
                     .await?
             }
         };
@@ -407,7 +413,9 @@ impl ProviderClient {
                 ),
                 None => None,
             };
-            let response = self
+            let response = client
+                .tls
+                .unwrap_or(self)
                 .post_form_with_proof(url, &sent, basic, proof.as_deref())
                 .await?;
             let asks_nonce = matches!(response.status, 400 | 401)
@@ -447,8 +455,15 @@ impl ProviderClient {
                 None
             }
             // A public client identifies itself in the body (RFC 6749 §4.1.3); a
-            // `private_key_jwt` client's key (its "secret") is never sent.
-            (_, None) | (ClientAuthMethod::PrivateKeyJwt, Some(_)) => {
+            // `private_key_jwt` client's key and a mutual-TLS client's certificate and key (its
+            // "secret") are never sent (RFC 8705 §2: the client id goes in the body).
+            (_, None)
+            | (
+                ClientAuthMethod::PrivateKeyJwt
+                | ClientAuthMethod::TlsClientAuth
+                | ClientAuthMethod::SelfSignedTlsClientAuth,
+                Some(_),
+            ) => {
                 form.push(("client_id", client.client_id));
                 None
             }
@@ -466,7 +481,11 @@ impl ProviderClient {
         let assertion = client.assertion(url)?;
         let mut form = vec![("token", token.expose_secret()), ("token_type_hint", hint)];
         let basic = self.client_auth(client, assertion.as_ref(), &mut form);
-        let response = self.post_form(url, &form, basic).await?;
+        let response = client
+            .tls
+            .unwrap_or(self)
+            .post_form(url, &form, basic)
+            .await?;
         read_introspection(response.status, response.retry_after, &response.body)
     }
 
@@ -511,7 +530,10 @@ impl ProviderClient {
         };
         let auth = match (shape.auth.as_str(), client.client_secret) {
             // A private_key_jwt client's "secret" is its private key: never sent.
-            ("basic", Some(secret)) if client.method != ClientAuthMethod::PrivateKeyJwt => {
+            ("basic", Some(secret))
+                if !matches!(client.method, ClientAuthMethod::PrivateKeyJwt)
+                    && !client.method.is_mutual_tls() =>
+            {
                 Some(basic_header(client.client_id, secret))
             }
             ("bearer", _) => Some(format!("Bearer {}", token.expose_secret())),
@@ -557,7 +579,11 @@ impl ProviderClient {
             ("token_type_hint", token_type_hint),
         ];
         let basic = self.client_auth(client, assertion.as_ref(), &mut form);
-        let result = self.post_form(revocation_url, &form, basic).await;
+        let result = client
+            .tls
+            .unwrap_or(self)
+            .post_form(revocation_url, &form, basic)
+            .await;
         match result {
             Ok(response) if (200..300).contains(&response.status) => RevocationOutcome {
                 token_type_hint: token_type_hint.to_owned(),

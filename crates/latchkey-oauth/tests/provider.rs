@@ -53,6 +53,7 @@ async fn errors_carry_the_status_the_oauth_code_and_retry_after() {
         method: ClientAuthMethod::BasicHeader,
         assertion_key: None,
         dpop: None,
+        tls: None,
     };
     let token_url = Url::parse(&provider.url("/token")).unwrap();
     let grant = Grant::ClientCredentials { scopes: &[] };
@@ -157,6 +158,7 @@ async fn the_fake_provider_rotates_refresh_tokens_and_revokes_the_grant_on_reuse
         method: ClientAuthMethod::BasicHeader,
         assertion_key: None,
         dpop: None,
+        tls: None,
     };
     let token_url = Url::parse(&provider.url("/token")).unwrap();
     let password = SecretString::from(provider.config().password.clone());
@@ -185,6 +187,7 @@ async fn the_fake_provider_rotates_refresh_tokens_and_revokes_the_grant_on_reuse
             method: credentials.method,
             assertion_key: None,
             dpop: None,
+            tls: None,
         };
         async move {
             client

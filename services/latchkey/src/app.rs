@@ -238,12 +238,19 @@ fn provider_client(config: &Config) -> anyhow::Result<ProviderClient> {
              on loopback; never use this in production"
         );
     }
+    let extra_roots = match &config.provider_ca_file {
+        Some(path) => vec![std::fs::read(path).with_context(|| {
+            format!("LATCHKEY_PROVIDER_CA_FILE: cannot read {}", path.display())
+        })?],
+        None => Vec::new(),
+    };
     ProviderClient::new(HttpPolicy {
         allow_loopback: config.allow_loopback_providers,
         timeout: config.provider_timeout,
+        extra_roots,
         ..HttpPolicy::default()
     })
-    .context("building the provider HTTP client")
+    .context("building the provider HTTP client (LATCHKEY_PROVIDER_CA_FILE: PEM certificates)")
 }
 
 impl App {

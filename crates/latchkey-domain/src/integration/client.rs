@@ -22,6 +22,14 @@ pub struct ClientAuthentication {
     pub client_assertion: Option<ClientAssertionSettings>,
 }
 
+impl ClientAuthentication {
+    /// Whether the client secret is PEM (in lines): a `private_key_jwt` client's private key, or
+    /// a mutual-TLS client's certificate and key.
+    pub fn secret_is_pem(&self) -> bool {
+        self.client_assertion.is_some() || self.client_auth.is_mutual_tls()
+    }
+}
+
 /// The algorithms a `private_key_jwt` client's key may sign with.
 pub const CLIENT_ASSERTION_ALGORITHMS: [&str; 3] = ["RS256", "PS256", "ES256"];
 
@@ -50,10 +58,12 @@ impl ClientAuthenticationInput {
             "request_body" => Some(ClientAuthMethod::RequestBody),
             "json_body" => Some(ClientAuthMethod::JsonBody),
             "private_key_jwt" => Some(ClientAuthMethod::PrivateKeyJwt),
+            "tls_client_auth" => Some(ClientAuthMethod::TlsClientAuth),
+            "self_signed_tls_client_auth" => Some(ClientAuthMethod::SelfSignedTlsClientAuth),
             _ => {
                 e.push(FieldViolation::new(
                     "client_auth",
-                    "must be basic_header, request_body, json_body or private_key_jwt",
+                    format!("must be one of {}", ClientAuthMethod::NAMES.join(", ")),
                 ));
                 None
             }

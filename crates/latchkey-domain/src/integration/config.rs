@@ -67,15 +67,27 @@ pub enum ClientAuthMethod {
     /// Connect's `private_key_jwt`): no shared secret; the key is sealed as the client secret and
     /// its public half served at `{public url}/.well-known/jwks.json`.
     PrivateKeyJwt,
+    /// Mutual TLS with a certificate a CA issued (RFC 8705 §2.1): the client's certificate and
+    /// key (one PEM) are sealed as the client secret; requests carry only the client id.
+    TlsClientAuth,
+    /// Mutual TLS with a self-signed certificate registered at the provider (RFC 8705 §2.2).
+    SelfSignedTlsClientAuth,
 }
 
 impl ClientAuthMethod {
-    pub const NAMES: [&'static str; 4] = [
+    pub const NAMES: [&'static str; 6] = [
         "basic_header",
         "request_body",
         "json_body",
         "private_key_jwt",
+        "tls_client_auth",
+        "self_signed_tls_client_auth",
     ];
+
+    /// Whether the client authenticates with a TLS client certificate.
+    pub fn is_mutual_tls(self) -> bool {
+        matches!(self, Self::TlsClientAuth | Self::SelfSignedTlsClientAuth)
+    }
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -83,6 +95,8 @@ impl ClientAuthMethod {
             Self::RequestBody => "request_body",
             Self::JsonBody => "json_body",
             Self::PrivateKeyJwt => "private_key_jwt",
+            Self::TlsClientAuth => "tls_client_auth",
+            Self::SelfSignedTlsClientAuth => "self_signed_tls_client_auth",
         }
     }
 }

@@ -118,6 +118,10 @@ pub struct Settings {
     /// localhost). Private and link-local addresses stay refused.
     #[arg(long, env = "LATCHKEY_ALLOW_LOOPBACK_PROVIDERS", value_name = "BOOL")]
     pub allow_loopback_providers: Option<String>,
+    /// PEM file of certificate authorities trusted for provider calls besides the system's (a
+    /// provider on a private PKI; mutual-TLS token endpoints).
+    #[arg(long, env = "LATCHKEY_PROVIDER_CA_FILE", value_name = "FILE")]
+    pub provider_ca_file: Option<PathBuf>,
     /// Seconds a started authorization (its one-time `state`) stays valid. Default 600.
     #[arg(long, env = "LATCHKEY_AUTHORIZATION_TTL", value_name = "SECONDS")]
     pub authorization_ttl: Option<String>,
@@ -208,6 +212,8 @@ pub struct Config {
     pub log: String,
     pub log_json: bool,
     pub allow_loopback_providers: bool,
+    /// Extra certificate authorities for provider calls (PEM).
+    pub provider_ca_file: Option<PathBuf>,
     pub authorization_ttl: std::time::Duration,
     pub refresh_concurrency: u32,
     pub refresh_rate: std::num::NonZeroU32,

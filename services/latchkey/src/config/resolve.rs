@@ -413,6 +413,7 @@ impl Settings {
             log,
             log_json,
             allow_loopback_providers,
+            provider_ca_file: settings.provider_ca_file.take(),
             authorization_ttl: seconds(limits.authorization_ttl),
             refresh_concurrency: limits.refresh_concurrency,
             refresh_rate: NonZeroU32::new(limits.refresh_rate).unwrap_or(NonZeroU32::MIN),

@@ -5,7 +5,7 @@
 use latchkey_crypto::Field;
 use latchkey_domain::connection::{self, GrantCredentials};
 use latchkey_domain::{ClientAuthMethod, FieldViolation, IntegrationConfig, integration};
-use latchkey_oauth::{ClientAssertionKey, ClientCredentials, DpopKey};
+use latchkey_oauth::{ClientAssertionKey, ClientCredentials, DpopKey, ProviderClient};
 use secrecy::SecretString;
 
 use super::Connections;
@@ -21,18 +21,30 @@ pub(super) struct Client {
     assertion_key: Option<ClientAssertionKey>,
     /// The connection's DPoP key, for an integration whose tokens are DPoP-bound.
     dpop: Option<DpopKey>,
+    /// A mutual-TLS client's own guarded HTTP client, presenting its certificate.
+    tls: Option<ProviderClient>,
 }
 
 impl Client {
     /// `secret` as `config`'s client authentication reads it: a `private_key_jwt` client's is
-    /// its PEM private key, refused (never quoted) when it cannot sign: `INVALID_ARGUMENT` on
-    /// `field` when the request brought it, else `FAILED_PRECONDITION` naming `whose`.
+    /// its PEM private key, a mutual-TLS client's its certificate and key (a TLS client of
+    /// `provider`'s guard is built with them). One that cannot serve is refused, never quoted:
+    /// `INVALID_ARGUMENT` on `field` when the request brought it, else `FAILED_PRECONDITION`
+    /// naming `whose`.
     pub(super) fn new(
-        id: &str,
-        secret: Option<SecretString>,
+        provider: &ProviderClient,
+        (id, secret): (&str, Option<SecretString>),
         config: &IntegrationConfig,
         (field, whose): (Option<&str>, &str),
     ) -> Result<Self, AppError> {
+        let refuse = |e: String| match field {
+            Some(field) => AppError::Invalid(
+                FieldViolation::new(field, format!("cannot authenticate this client: {e}")).into(),
+            ),
+            None => AppError::FailedPrecondition(format!(
+                "{whose} client secret cannot authenticate the client: {e}"
+            )),
+        };
         let assertion_key = match (&config.client.client_assertion, &secret) {
             (Some(settings), Some(pem)) => Some(
                 ClientAssertionKey::from_pem(
@@ -40,20 +52,14 @@ impl Client {
                     &settings.algorithm,
                     config.client_assertion_audience().unwrap_or_default(),
                 )
-                .map_err(|e| match field {
-                    Some(field) => AppError::Invalid(
-                        FieldViolation::new(
-                            field,
-                            format!("is not a private key this client can sign with: {e}"),
-                        )
-                        .into(),
-                    ),
-                    None => AppError::FailedPrecondition(format!(
-                        "{whose} private key cannot sign client assertions: {e}"
-                    )),
-                })?,
+                .map_err(|e| refuse(e.to_string()))?,
             ),
             _ => None,
+        };
+        let tls = match (config.client.client_auth.is_mutual_tls(), &secret) {
+            (true, Some(pem)) => Some(provider.with_identity(pem).map_err(refuse)?),
+            (true, None) => return Err(refuse("it has no certificate and key".to_owned())),
+            (false, _) => None,
         };
         Ok(Self {
             id: id.to_owned(),
@@ -61,6 +67,7 @@ impl Client {
             method: config.client.client_auth,
             assertion_key,
             dpop: None,
+            tls,
         })
     }
 
@@ -72,13 +79,14 @@ impl Client {
 
     /// A client the request brings itself.
     pub(super) fn own(
+        provider: &ProviderClient,
         id: &str,
         secret: &SecretString,
         config: &IntegrationConfig,
     ) -> Result<Self, AppError> {
         Self::new(
-            id,
-            Some(secret.clone()),
+            provider,
+            (id, Some(secret.clone())),
             config,
             (Some("client_secret"), "the connection's"),
         )
@@ -92,6 +100,7 @@ impl Client {
             method: self.method,
             assertion_key: self.assertion_key.as_ref(),
             dpop: self.dpop.as_ref(),
+            tls: self.tls.as_ref(),
         }
     }
 }
@@ -116,8 +125,11 @@ impl Connections {
         config: &IntegrationConfig,
     ) -> Result<Client, AppError> {
         Client::new(
-            config.client.client_id.as_str(),
-            self.open_integration_secret(integration).await?,
+            &self.provider,
+            (
+                config.client.client_id.as_str(),
+                self.open_integration_secret(integration).await?,
+            ),
             config,
             (None, "the integration's"),
         )
@@ -143,7 +155,12 @@ impl Connections {
                     ),
                     None => None,
                 };
-                Client::new(client_id, secret, config, (None, "the connection's"))
+                Client::new(
+                    &self.provider,
+                    (client_id, secret),
+                    config,
+                    (None, "the connection's"),
+                )
             }
             _ => self.integration_client(integration, config).await,
         }

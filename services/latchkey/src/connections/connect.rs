@@ -78,7 +78,7 @@ impl Connections {
         caller.may_set(&extra, &config.token_params, "extra_params")?;
         let id = ConnectionId::new_v7();
         let client = match &own_client {
-            Some((client_id, secret)) => Client::own(client_id, secret, config)?,
+            Some((client_id, secret)) => Client::own(&self.provider, client_id, secret, config)?,
             None => self.integration_client(&integration, config).await?,
         }
         .with_dpop(self.dpop_key(config, id).await?);

@@ -145,12 +145,12 @@ impl Integrations {
         owner: Option<latchkey_domain::TenantId>,
     ) -> Result<integration::State, AppError> {
         let owner = caller.owner_of_new(owner)?;
-        // A private_key_jwt client's secret is a PEM key (lines); it is read as one instead.
+        // A private_key_jwt or mutual-TLS client's secret is PEM (lines); it is read as such.
         match &client_secret {
-            Some(secret) if config.client.client_assertion.is_none() => {
+            Some(secret) if !config.client.secret_is_pem() => {
                 check_secret(secret.expose_secret(), "client_secret")?;
             }
-            _ => check_client_key(&config, client_secret.as_ref())?,
+            _ => check_client_key(&self.provider, &config, client_secret.as_ref())?,
         }
         if let Some(secret) = &webhook_secret {
             check_secret(secret.expose_secret(), "webhook_secret")?;
@@ -282,14 +282,14 @@ impl Integrations {
         let change = match secret {
             SecretUpdate::Keep => SecretChange::Keep,
             SecretUpdate::Clear => {
-                check_client_key(&config, None)?;
+                check_client_key(&self.provider, &config, None)?;
                 SecretChange::Clear
             }
             SecretUpdate::Set(secret) => {
-                if config.client.client_assertion.is_none() {
-                    check_secret(secret.expose_secret(), "client_secret")?;
+                if config.client.secret_is_pem() {
+                    check_client_key(&self.provider, &config, Some(&secret))?;
                 } else {
-                    check_client_key(&config, Some(&secret))?;
+                    check_secret(secret.expose_secret(), "client_secret")?;
                 }
                 SecretChange::Set {
                     secret: self.seal(id, &secret).await?,
@@ -389,29 +389,38 @@ pub enum SecretUpdate {
     Clear,
 }
 
-/// A `private_key_jwt` client's secret is its private key: required, and one that signs with the
-/// configured algorithm. Refused naming `client_secret`, never quoting it.
+/// A `private_key_jwt` client's secret is its private key, a mutual-TLS client's its certificate
+/// and key: required, and one that serves (signs with the configured algorithm; makes a TLS
+/// client). Refused naming `client_secret`, never quoting it.
 fn check_client_key(
+    provider: &latchkey_oauth::ProviderClient,
     config: &IntegrationConfig,
     secret: Option<&SecretString>,
 ) -> Result<(), AppError> {
-    let Some(settings) = &config.client.client_assertion else {
+    if !config.client.secret_is_pem() {
         return Ok(());
-    };
+    }
+    let method = config.client.client_auth.as_str();
     let refuse = |why: String| {
         AppError::Invalid(latchkey_domain::FieldViolation::new("client_secret", why).into())
     };
-    match secret {
-        None => Err(refuse(
-            "is required for client_auth private_key_jwt: the client's PEM private key".into(),
-        )),
-        Some(pem) => latchkey_oauth::ClientAssertionKey::from_pem(pem, &settings.algorithm, "")
-            .map(drop)
-            .map_err(|e| {
-                refuse(format!(
-                    "must be a PEM private key for {} with client_auth private_key_jwt: {e}",
-                    settings.algorithm
-                ))
-            }),
-    }
+    let Some(pem) = secret else {
+        return Err(refuse(format!(
+            "is required for client_auth {method}: the client's PEM private key{}",
+            if config.client.client_auth.is_mutual_tls() {
+                " and certificate"
+            } else {
+                ""
+            }
+        )));
+    };
+    let checked = match &config.client.client_assertion {
+        Some(settings) => {
+            latchkey_oauth::ClientAssertionKey::from_pem(pem, &settings.algorithm, "")
+                .map(drop)
+                .map_err(|e| e.to_string())
+        }
+        None => provider.with_identity(pem).map(drop),
+    };
+    checked.map_err(|e| refuse(format!("does not serve client_auth {method}: {e}")))
 }

@@ -37,6 +37,8 @@ class ClientAuthMethod(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     CLIENT_AUTH_METHOD_REQUEST_BODY: _ClassVar[ClientAuthMethod]
     CLIENT_AUTH_METHOD_JSON_BODY: _ClassVar[ClientAuthMethod]
     CLIENT_AUTH_METHOD_PRIVATE_KEY_JWT: _ClassVar[ClientAuthMethod]
+    CLIENT_AUTH_METHOD_TLS_CLIENT_AUTH: _ClassVar[ClientAuthMethod]
+    CLIENT_AUTH_METHOD_SELF_SIGNED_TLS_CLIENT_AUTH: _ClassVar[ClientAuthMethod]
 WEBHOOK_KIND_UNSPECIFIED: WebhookKind
 WEBHOOK_KIND_HMAC_BODY: WebhookKind
 WEBHOOK_KIND_HMAC_TIMESTAMPED: WebhookKind
@@ -58,6 +60,8 @@ CLIENT_AUTH_METHOD_BASIC_HEADER: ClientAuthMethod
 CLIENT_AUTH_METHOD_REQUEST_BODY: ClientAuthMethod
 CLIENT_AUTH_METHOD_JSON_BODY: ClientAuthMethod
 CLIENT_AUTH_METHOD_PRIVATE_KEY_JWT: ClientAuthMethod
+CLIENT_AUTH_METHOD_TLS_CLIENT_AUTH: ClientAuthMethod
+CLIENT_AUTH_METHOD_SELF_SIGNED_TLS_CLIENT_AUTH: ClientAuthMethod
 
 class WebhookScheme(_message.Message):
     __slots__ = ("kind", "signature_header", "prefix", "encoding", "timestamp_header", "template", "tolerance_secs", "account_pointer", "algorithm", "token_from", "audience", "jwks_url")

@@ -15,6 +15,8 @@ pub(super) fn input(
         Ok(pb::ClientAuthMethod::RequestBody) => "request_body",
         Ok(pb::ClientAuthMethod::JsonBody) => "json_body",
         Ok(pb::ClientAuthMethod::PrivateKeyJwt) => "private_key_jwt",
+        Ok(pb::ClientAuthMethod::TlsClientAuth) => "tls_client_auth",
+        Ok(pb::ClientAuthMethod::SelfSignedTlsClientAuth) => "self_signed_tls_client_auth",
         Err(_) => {
             errors.push(FieldViolation::new(
                 "config.client_auth",
@@ -42,6 +44,8 @@ pub(super) fn fill(p: &ClientAuthentication, c: &mut pb::IntegrationConfig) {
         ClientAuthMethod::RequestBody => pb::ClientAuthMethod::RequestBody,
         ClientAuthMethod::JsonBody => pb::ClientAuthMethod::JsonBody,
         ClientAuthMethod::PrivateKeyJwt => pb::ClientAuthMethod::PrivateKeyJwt,
+        ClientAuthMethod::TlsClientAuth => pb::ClientAuthMethod::TlsClientAuth,
+        ClientAuthMethod::SelfSignedTlsClientAuth => pb::ClientAuthMethod::SelfSignedTlsClientAuth,
     } as i32;
     if let Some(assertion) = &p.client_assertion {
         c.client_assertion_algorithm

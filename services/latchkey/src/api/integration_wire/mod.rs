@@ -214,8 +214,9 @@ pub fn webhook_verdict_to_pb(answer: WebhookVerdict) -> pb::VerifyWebhookRespons
     }
 }
 
-/// The client secret as `config` reads it: a `private_key_jwt` client's is a PEM private key (in
-/// lines), which the integrations' use case reads as one; any other is a one-line secret.
+/// The client secret as `config` reads it: a `private_key_jwt` client's PEM private key or a
+/// mutual-TLS client's PEM certificate and key (in lines), which the integrations' use case reads
+/// as such; any other is a one-line secret.
 pub(crate) fn client_secret(
     value: String,
     config: Option<&IntegrationConfig>,
@@ -225,7 +226,7 @@ pub(crate) fn client_secret(
         return None;
     }
     let secret = SecretString::from(value);
-    if config.is_none_or(|c| c.client.client_assertion.is_none()) {
+    if config.is_none_or(|c| !c.client.secret_is_pem()) {
         errors.check(latchkey_domain::check_secret(
             secret.expose_secret(),
             "client_secret",

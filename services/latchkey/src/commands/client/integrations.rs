@@ -27,6 +27,13 @@ pub enum ClientAuth {
     /// A JWT signed with the client's private key (RFC 7523 §2.2); --client-secret-file is the
     /// PEM key.
     PrivateKeyJwt,
+    /// Mutual TLS with a CA-issued certificate (RFC 8705); --client-secret-file is the PEM
+    /// certificate and key.
+    #[value(name = "tls-client-auth")]
+    Tls,
+    /// Mutual TLS with a self-signed certificate registered at the provider.
+    #[value(name = "self-signed-tls-client-auth")]
+    SelfSignedTls,
 }
 
 /// What an integration is; on update, only what is given changes.
@@ -191,6 +198,8 @@ impl IntegrationFlags {
                 ClientAuth::Basic => pb::ClientAuthMethod::BasicHeader,
                 ClientAuth::Body => pb::ClientAuthMethod::RequestBody,
                 ClientAuth::PrivateKeyJwt => pb::ClientAuthMethod::PrivateKeyJwt,
+                ClientAuth::Tls => pb::ClientAuthMethod::TlsClientAuth,
+                ClientAuth::SelfSignedTls => pb::ClientAuthMethod::SelfSignedTlsClientAuth,
             } as i32;
         }
         if !self.scopes.is_empty() {
