@@ -112,6 +112,25 @@ impl OidcProvider {
             .expect("introspection JSON")
     }
 
+    /// What the provider knows that must never leak from Latchkey: a registered client's secret
+    /// (`client_id`) or a device code (`user_code`).
+    pub async fn secret(&self, query: (&str, &str), field: &str) -> String {
+        let body = reqwest::Client::new()
+            .get(self.url("/test/secrets"))
+            .query(&[query])
+            .send()
+            .await
+            .expect("secrets")
+            .bytes()
+            .await
+            .expect("body");
+        let value: Value = serde_json::from_slice(&body).expect("JSON");
+        value[field]
+            .as_str()
+            .unwrap_or_else(|| panic!("no {field} for {query:?}: {value}"))
+            .to_owned()
+    }
+
     /// The customer at the verification page approves (`true`) or denies `user_code`.
     pub async fn decide_device_code(&self, user_code: &str, approve: bool) {
         let decision = if approve { "approve" } else { "deny" };

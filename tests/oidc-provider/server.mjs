@@ -268,6 +268,14 @@ async function handle(req, res) {
       await interaction(req, res);
     } else if (url.pathname === '/test/device' && req.method === 'POST') {
       await device(url, res);
+    } else if (url.pathname === '/test/secrets') {
+      // What only the provider and its client know, for the tests' leak checks: a registered
+      // client's secret, a device code by its user code.
+      const client = await provider.Client.find(url.searchParams.get('client_id') ?? '');
+      const userCode = (url.searchParams.get('user_code') ?? '').toUpperCase().replace(/\W/g, '');
+      const device = userCode ? await provider.DeviceCode.findByUserCode(userCode) : undefined;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ client_secret: client?.clientSecret, device_code: device?.jti }));
     } else if (url.pathname === '/test/interactions' && req.method === 'POST') {
       interactionDecision = url.searchParams.get('decision') ?? 'approve';
       res.writeHead(204).end();
