@@ -6,10 +6,11 @@ use std::time::Duration;
 
 use latchkey_proto::v1::get_token_response::Placement;
 use latchkey_proto::v1::{
-    ClientAuthMethod, ConnectClientCredentialsRequest, ConnectMcpServerRequest, ConnectionStatus,
-    CreateIntegrationRequest, DpopRequest, GetIntegrationRequest, GetTokenRequest, GrantType,
-    IntegrationConfig, ListConnectionsRequest, RefreshTokenRequest, RevokeConnectionRequest,
-    StartAuthorizationRequest, StartDeviceAuthorizationRequest,
+    ClientAuthMethod, ConnectClientCredentialsRequest, ConnectMcpServerRequest,
+    ConnectTokenExchangeRequest, ConnectionStatus, CreateIntegrationRequest, DpopRequest,
+    GetIntegrationRequest, GetTokenRequest, GrantType, IntegrationConfig, ListConnectionsRequest,
+    RefreshTokenRequest, RevokeConnectionRequest, StartAuthorizationRequest,
+    StartDeviceAuthorizationRequest,
 };
 use serde_json::json;
 use tonic::Code;
@@ -1227,4 +1228,129 @@ async fn the_new_secrets_are_in_no_database_row_no_nats_message_and_no_log_line(
     topic.delete(&url).await;
     mode.cleanup().await;
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn a_connection_derived_by_token_exchange_is_exchanged_again_and_revoked_with_its_subject() {
+    let mode = Mode::embedded();
+    let server = Server::start_with(&mode, &[LOOPBACK]).await;
+    let provider = OidcProvider::start(json!({ "clients": [{
+        "client_id": "crm",
+        "client_secret": "crm-secret",
+        "grant_types": ["client_credentials"],
+        "redirect_uris": [],
+        "response_types": [],
+    }, {
+        "client_id": "gateway",
+        "client_secret": "gateway-secret",
+        "grant_types": ["urn:ietf:params:oauth:grant-type:token-exchange"],
+        "redirect_uris": [],
+        "response_types": [],
+    }]}))
+    .await;
+    let mut integrations = server.integrations().await;
+    let mut create = async |name: &str, grant: GrantType, client: &str| {
+        integrations
+            .create_integration(CreateIntegrationRequest {
+                config: Some(IntegrationConfig {
+                    name: name.to_owned(),
+                    grant_type: grant as i32,
+                    token_url: provider.url("/token"),
+                    revocation_url: provider.url("/token/revocation"),
+                    client_id: client.to_owned(),
+                    ..Default::default()
+                }),
+                client_secret: format!("{client}-secret"),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .integration_id
+    };
+    let crm = create("CRM", GrantType::ClientCredentials, "crm").await;
+    let gateway = create("Partner gateway", GrantType::TokenExchange, "gateway").await;
+    let mut connections = server.connections().await;
+    let subject = connections
+        .connect_client_credentials(ConnectClientCredentialsRequest {
+            integration_id: crm,
+            tenant: "acme".to_owned(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let exchange = |tenant: &str, subject: &str| ConnectTokenExchangeRequest {
+        integration_id: gateway.clone(),
+        tenant: tenant.to_owned(),
+        subject_connection_id: subject.to_owned(),
+        audience: "https://api.partner.example".to_owned(),
+        ..Default::default()
+    };
+    let derived = connections
+        .connect_token_exchange(exchange("acme", &subject.connection_id))
+        .await
+        .expect("exchanged")
+        .into_inner();
+    assert_eq!(derived.status, ConnectionStatus::Active as i32);
+    assert_eq!(derived.grant_type, GrantType::TokenExchange as i32);
+    let token_of = async |connections: &mut latchkey_proto::v1::connection_service_client::ConnectionServiceClient<tonic::transport::Channel>, id: &str| {
+        connections
+            .get_token(GetTokenRequest {
+                connection_id: id.to_owned(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .access_token
+    };
+    let token = token_of(&mut connections, &derived.connection_id).await;
+    let introspection = provider.introspect(&token).await;
+    assert_eq!(introspection["active"], true, "{introspection}");
+    assert_eq!(introspection["client_id"], "gateway");
+    assert_eq!(introspection["aud"], "https://api.partner.example");
+    // Exchanged again (the refresh of a derived connection), for the same audience.
+    connections
+        .refresh_token(RefreshTokenRequest {
+            connection_id: derived.connection_id.clone(),
+        })
+        .await
+        .unwrap();
+    let again = token_of(&mut connections, &derived.connection_id).await;
+    assert_ne!(again, token);
+    assert_eq!(
+        provider.introspect(&again).await["aud"],
+        "https://api.partner.example"
+    );
+
+    // Another tenant's connection is no subject; a malformed id is named.
+    let refused = connections
+        .connect_token_exchange(exchange("globex", &subject.connection_id))
+        .await
+        .expect_err("another tenant's");
+    assert_eq!(refused.code(), Code::NotFound);
+    let refused = connections
+        .connect_token_exchange(exchange("acme", "not-an-id"))
+        .await
+        .expect_err("malformed");
+    assert_eq!(refused.code(), Code::InvalidArgument);
+    assert!(
+        refused.message().contains("subject_connection_id"),
+        "{}",
+        refused.message()
+    );
+
+    // Revoking the subject revokes what was derived from it.
+    connections
+        .revoke_connection(RevokeConnectionRequest {
+            connection_id: subject.connection_id.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let derived = connection(&server, &derived.connection_id).await;
+    assert_eq!(derived.status, ConnectionStatus::Revoked as i32);
+    server.stop().await;
+    mode.cleanup().await;
 }

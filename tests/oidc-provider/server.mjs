@@ -26,7 +26,7 @@ import { createServer } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import { readFileSync } from 'node:fs';
 import { EmbeddedJWK, calculateJwkThumbprint, jwtVerify } from 'jose';
-import Provider from 'oidc-provider';
+import Provider, { errors } from 'oidc-provider';
 
 const settings = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 const ACCOUNT = 'customer-1';
@@ -128,6 +128,28 @@ const provider = new Provider(issuer, {
     },
   },
 });
+
+// Token exchange (RFC 8693), which oidc-provider leaves to its users: an active access token of
+// any client (the subject) is traded for a token of the calling client for `audience`.
+const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
+provider.registerGrantType(TOKEN_EXCHANGE, async (ctx) => {
+  const { subject_token: subjectToken, subject_token_type: subjectType, audience, scope } = ctx.oidc.params;
+  const subject = (await provider.AccessToken.find(subjectToken ?? ''))
+    ?? (await provider.ClientCredentials.find(subjectToken ?? ''));
+  if (!subject || subjectType !== ACCESS_TOKEN_TYPE) {
+    throw new errors.InvalidGrant('the subject token is not an active access token');
+  }
+  const token = new provider.ClientCredentials({ client: ctx.oidc.client, scope: scope || undefined });
+  if (audience) token.aud = audience;
+  ctx.body = {
+    access_token: await token.save(),
+    issued_token_type: ACCESS_TOKEN_TYPE,
+    token_type: 'Bearer',
+    expires_in: token.expiration,
+    scope: token.scope,
+  };
+}, ['subject_token', 'subject_token_type', 'audience', 'requested_token_type', 'scope']);
 
 // Why a request was refused, on stderr (the tests' output when one fails).
 for (const event of ['grant.error', 'introspection.error', 'revocation.error', 'server_error',

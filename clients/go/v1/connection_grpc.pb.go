@@ -36,6 +36,12 @@ type ConnectionServiceClient interface {
 	// StartAuthorization does. FAILED_PRECONDITION names what is missing when the authorization
 	// server offers no registration.
 	ConnectMcpServer(ctx context.Context, in *ConnectMcpServerRequest, opts ...grpc.CallOption) (*ConnectMcpServerResponse, error)
+	// Token exchange (RFC 8693) as a client: a connection derived from another one of the tenant
+	// (subject_connection_id), whose access token is traded at the integration's token endpoint
+	// (grant_type TOKEN_EXCHANGE) for a token for another audience or resource. It is exchanged
+	// again (with the subject's token of that moment) before it expires, and revoked when its
+	// subject is.
+	ConnectTokenExchange(ctx context.Context, in *ConnectTokenExchangeRequest, opts ...grpc.CallOption) (*Connection, error)
 	// Device authorization (RFC 8628), for a customer connecting from a CLI, a TV or a kiosk: the
 	// integration (grant_type DEVICE_CODE) asks the provider for a code; show user_code and
 	// verification_uri (or verification_uri_complete) to the customer. Latchkey polls the provider
@@ -143,6 +149,15 @@ func (c *connectionServiceClient) ConnectServiceAccount(ctx context.Context, in 
 func (c *connectionServiceClient) ConnectMcpServer(ctx context.Context, in *ConnectMcpServerRequest, opts ...grpc.CallOption) (*ConnectMcpServerResponse, error) {
 	out := new(ConnectMcpServerResponse)
 	err := c.cc.Invoke(ctx, "/latchkey.v1.ConnectionService/ConnectMcpServer", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *connectionServiceClient) ConnectTokenExchange(ctx context.Context, in *ConnectTokenExchangeRequest, opts ...grpc.CallOption) (*Connection, error) {
+	out := new(Connection)
+	err := c.cc.Invoke(ctx, "/latchkey.v1.ConnectionService/ConnectTokenExchange", in, out, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -307,6 +322,12 @@ type ConnectionServiceServer interface {
 	// StartAuthorization does. FAILED_PRECONDITION names what is missing when the authorization
 	// server offers no registration.
 	ConnectMcpServer(context.Context, *ConnectMcpServerRequest) (*ConnectMcpServerResponse, error)
+	// Token exchange (RFC 8693) as a client: a connection derived from another one of the tenant
+	// (subject_connection_id), whose access token is traded at the integration's token endpoint
+	// (grant_type TOKEN_EXCHANGE) for a token for another audience or resource. It is exchanged
+	// again (with the subject's token of that moment) before it expires, and revoked when its
+	// subject is.
+	ConnectTokenExchange(context.Context, *ConnectTokenExchangeRequest) (*Connection, error)
 	// Device authorization (RFC 8628), for a customer connecting from a CLI, a TV or a kiosk: the
 	// integration (grant_type DEVICE_CODE) asks the provider for a code; show user_code and
 	// verification_uri (or verification_uri_complete) to the customer. Latchkey polls the provider
@@ -380,6 +401,9 @@ func (UnimplementedConnectionServiceServer) ConnectServiceAccount(context.Contex
 }
 func (UnimplementedConnectionServiceServer) ConnectMcpServer(context.Context, *ConnectMcpServerRequest) (*ConnectMcpServerResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ConnectMcpServer not implemented")
+}
+func (UnimplementedConnectionServiceServer) ConnectTokenExchange(context.Context, *ConnectTokenExchangeRequest) (*Connection, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ConnectTokenExchange not implemented")
 }
 func (UnimplementedConnectionServiceServer) StartDeviceAuthorization(context.Context, *StartDeviceAuthorizationRequest) (*StartDeviceAuthorizationResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method StartDeviceAuthorization not implemented")
@@ -543,6 +567,24 @@ func _ConnectionService_ConnectMcpServer_Handler(srv interface{}, ctx context.Co
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(ConnectionServiceServer).ConnectMcpServer(ctx, req.(*ConnectMcpServerRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ConnectionService_ConnectTokenExchange_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ConnectTokenExchangeRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ConnectionServiceServer).ConnectTokenExchange(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/latchkey.v1.ConnectionService/ConnectTokenExchange",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ConnectionServiceServer).ConnectTokenExchange(ctx, req.(*ConnectTokenExchangeRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -844,6 +886,10 @@ var _ConnectionService_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ConnectMcpServer",
 			Handler:    _ConnectionService_ConnectMcpServer_Handler,
+		},
+		{
+			MethodName: "ConnectTokenExchange",
+			Handler:    _ConnectionService_ConnectTokenExchange_Handler,
 		},
 		{
 			MethodName: "StartDeviceAuthorization",

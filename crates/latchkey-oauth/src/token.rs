@@ -55,6 +55,10 @@ impl ClientCredentials<'_> {
     }
 }
 
+/// The grant type of RFC 8693 §2.1 on the wire, and the type of the tokens it exchanges.
+pub const TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
+pub const ACCESS_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_token";
+
 /// The grant type of RFC 8628 §3.4 on the wire.
 pub const DEVICE_CODE: &str = "urn:ietf:params:oauth:grant-type:device_code";
 
@@ -87,6 +91,12 @@ pub enum Grant<'a> {
     /// RFC 8628 §3.4: asking whether the customer approved a device code.
     DeviceCode {
         device_code: &'a SecretString,
+    },
+    /// RFC 8693 §2.1: another connection's access token exchanged; `audience`, `resource` and
+    /// `requested_token_type` come as the request's extra parameters.
+    TokenExchange {
+        subject_token: &'a SecretString,
+        scopes: &'a [Scope],
     },
 }
 
@@ -354,6 +364,18 @@ impl ProviderClient {
             Grant::DeviceCode { device_code } => {
                 form.push(("grant_type", DEVICE_CODE));
                 form.push(("device_code", device_code.expose_secret()));
+            }
+            Grant::TokenExchange {
+                subject_token,
+                scopes,
+            } => {
+                form.push(("grant_type", TOKEN_EXCHANGE));
+                form.push(("subject_token", subject_token.expose_secret()));
+                form.push(("subject_token_type", ACCESS_TOKEN_TYPE));
+                scope_text = config.scope_separator.join(scopes);
+                if !scopes.is_empty() {
+                    form.push(("scope", &scope_text));
+                }
             }
         }
         for (key, value) in config.token_params.iter() {

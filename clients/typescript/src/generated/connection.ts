@@ -50,6 +50,7 @@ import type { ConnectServiceAccountRequest as _latchkey_v1_ConnectServiceAccount
 import type { ConnectSessionConnected as _latchkey_v1_ConnectSessionConnected, ConnectSessionConnected__Output as _latchkey_v1_ConnectSessionConnected__Output } from './latchkey/v1/ConnectSessionConnected';
 import type { ConnectSessionCreated as _latchkey_v1_ConnectSessionCreated, ConnectSessionCreated__Output as _latchkey_v1_ConnectSessionCreated__Output } from './latchkey/v1/ConnectSessionCreated';
 import type { ConnectSessionOpened as _latchkey_v1_ConnectSessionOpened, ConnectSessionOpened__Output as _latchkey_v1_ConnectSessionOpened__Output } from './latchkey/v1/ConnectSessionOpened';
+import type { ConnectTokenExchangeRequest as _latchkey_v1_ConnectTokenExchangeRequest, ConnectTokenExchangeRequest__Output as _latchkey_v1_ConnectTokenExchangeRequest__Output } from './latchkey/v1/ConnectTokenExchangeRequest';
 import type { Connection as _latchkey_v1_Connection, Connection__Output as _latchkey_v1_Connection__Output } from './latchkey/v1/Connection';
 import type { ConnectionCreated as _latchkey_v1_ConnectionCreated, ConnectionCreated__Output as _latchkey_v1_ConnectionCreated__Output } from './latchkey/v1/ConnectionCreated';
 import type { ConnectionError as _latchkey_v1_ConnectionError, ConnectionError__Output as _latchkey_v1_ConnectionError__Output } from './latchkey/v1/ConnectionError';
@@ -211,6 +212,7 @@ export interface ProtoGrpcType {
       ConnectSessionConnected: MessageTypeDefinition<_latchkey_v1_ConnectSessionConnected, _latchkey_v1_ConnectSessionConnected__Output>
       ConnectSessionCreated: MessageTypeDefinition<_latchkey_v1_ConnectSessionCreated, _latchkey_v1_ConnectSessionCreated__Output>
       ConnectSessionOpened: MessageTypeDefinition<_latchkey_v1_ConnectSessionOpened, _latchkey_v1_ConnectSessionOpened__Output>
+      ConnectTokenExchangeRequest: MessageTypeDefinition<_latchkey_v1_ConnectTokenExchangeRequest, _latchkey_v1_ConnectTokenExchangeRequest__Output>
       Connection: MessageTypeDefinition<_latchkey_v1_Connection, _latchkey_v1_Connection__Output>
       ConnectionCreated: MessageTypeDefinition<_latchkey_v1_ConnectionCreated, _latchkey_v1_ConnectionCreated__Output>
       ConnectionError: MessageTypeDefinition<_latchkey_v1_ConnectionError, _latchkey_v1_ConnectionError__Output>

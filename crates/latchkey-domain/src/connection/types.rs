@@ -208,6 +208,11 @@ pub enum GrantCredentials {
     },
     /// A service account's signing key and what its assertions say (RFC 7523).
     JwtBearer(Box<ServiceAccount>),
+    /// A token exchange (RFC 8693): the connection whose token is exchanged (the subject); the
+    /// audience, resource and token type asked for are the grant request's parameters.
+    TokenExchange {
+        subject: crate::ConnectionId,
+    },
 }
 
 /// What a JWT bearer connection signs its assertions with and puts in them. The key is sealed;

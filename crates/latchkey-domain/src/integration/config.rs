@@ -23,6 +23,9 @@ pub enum GrantType {
     /// Device authorization (RFC 8628): the customer approves a short code on another device
     /// (a CLI, a TV, a kiosk) while Latchkey polls; then refreshed like an authorization code.
     DeviceCode,
+    /// Token exchange (RFC 8693): a connection derived from another one's token, for another
+    /// audience or resource; exchanged again before it expires.
+    TokenExchange,
 }
 
 impl GrantType {
@@ -33,6 +36,7 @@ impl GrantType {
             Self::Password => "password",
             Self::JwtBearer => "jwt_bearer",
             Self::DeviceCode => "device_code",
+            Self::TokenExchange => "token_exchange",
         }
     }
 
@@ -43,11 +47,12 @@ impl GrantType {
             "password" => Ok(Self::Password),
             "jwt_bearer" => Ok(Self::JwtBearer),
             "device_code" => Ok(Self::DeviceCode),
+            "token_exchange" => Ok(Self::TokenExchange),
             "" => Err(FieldViolation::new(field, "must be set")),
             _ => Err(FieldViolation::new(
                 field,
                 "must be one of authorization_code, client_credentials, password, jwt_bearer, \
-                 device_code",
+                 device_code, token_exchange",
             )),
         }
     }

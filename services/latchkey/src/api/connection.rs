@@ -15,13 +15,13 @@ use crate::access::AccessLog;
 use crate::auth::Authenticator;
 use crate::callers::Role;
 use crate::connections::Connections;
-use crate::connections::StartDevice;
 use crate::connections::authorize::{CallbackOutcome, CallbackParams, StartRequest};
 use crate::connections::connect::{ClientCredentialsRequest, PasswordRequest};
 use crate::connections::import::ImportRequest;
 use crate::connections::rejected::Rejection;
 use crate::connections::service_account::ServiceAccountRequest;
 use crate::connections::sessions::SessionRequest;
+use crate::connections::{ExchangeRequest, StartDevice};
 use crate::error::AppError;
 use crate::inbound::Inbound;
 use crate::integrations::Integrations;
@@ -171,6 +171,19 @@ impl ConnectionService for ConnectionApi {
         let state = self
             .connections
             .connect_service_account(&caller, input)
+            .await?;
+        Ok(Response::new(convert::connection_to_pb(&state)))
+    }
+
+    async fn connect_token_exchange(
+        &self,
+        request: Request<pb::ConnectTokenExchangeRequest>,
+    ) -> Result<Response<pb::Connection>, Status> {
+        let caller = self.auth.caller(&request, Role::Manager).await?;
+        let input: ExchangeRequest = checked(request)?;
+        let state = self
+            .connections
+            .connect_token_exchange(&caller, input)
             .await?;
         Ok(Response::new(convert::connection_to_pb(&state)))
     }

@@ -28,6 +28,7 @@ pub fn grant_type_from_pb(value: i32, field: &str) -> Result<Option<GrantType>, 
         Ok(pb::GrantType::Password) => Ok(Some(GrantType::Password)),
         Ok(pb::GrantType::JwtBearer) => Ok(Some(GrantType::JwtBearer)),
         Ok(pb::GrantType::DeviceCode) => Ok(Some(GrantType::DeviceCode)),
+        Ok(pb::GrantType::TokenExchange) => Ok(Some(GrantType::TokenExchange)),
         Err(_) => Err(FieldViolation::new(
             field,
             format!("{value} is not a known grant type"),
@@ -42,6 +43,7 @@ pub fn grant_type_to_pb(value: GrantType) -> pb::GrantType {
         GrantType::Password => pb::GrantType::Password,
         GrantType::JwtBearer => pb::GrantType::JwtBearer,
         GrantType::DeviceCode => pb::GrantType::DeviceCode,
+        GrantType::TokenExchange => pb::GrantType::TokenExchange,
     }
 }
 

@@ -1,12 +1,12 @@
-//! `StartDeviceAuthorization` and `ConnectMcpServer` on the wire: the requests checked, the
-//! customer's code or authorization answered.
+//! `StartDeviceAuthorization`, `ConnectMcpServer` and `ConnectTokenExchange` on the wire: the
+//! requests checked, the customer's code or authorization answered.
 
 use latchkey_domain::{ConnectionId, IntegrationId, TenantId, ValidationErrors};
 use latchkey_proto::v1 as pb;
 
 use super::convert;
 use super::requests::{connection_params, optional, scopes};
-use crate::connections::{DeviceStarted, StartDevice};
+use crate::connections::{DeviceStarted, ExchangeRequest, StartDevice};
 use crate::integrations::mcp::{McpRequest, McpStarted, server_url};
 
 impl TryFrom<pb::StartDeviceAuthorizationRequest> for StartDevice {
@@ -88,5 +88,53 @@ pub fn mcp_started_to_pb(started: McpStarted) -> pb::ConnectMcpServerResponse {
         connection_id: started.started.connection_id.to_string(),
         integration_id: started.integration_id.to_string(),
         expires_at: Some(convert::timestamp(started.started.expires_at)),
+    }
+}
+
+impl TryFrom<pb::ConnectTokenExchangeRequest> for ExchangeRequest {
+    type Error = ValidationErrors;
+
+    fn try_from(req: pb::ConnectTokenExchangeRequest) -> Result<Self, Self::Error> {
+        let mut errors = ValidationErrors::default();
+        let integration_id = errors.check(IntegrationId::parse_field(
+            &req.integration_id,
+            "integration_id",
+        ));
+        let tenant = errors.check(TenantId::parse_field(&req.tenant, "tenant"));
+        let subject = errors.check(ConnectionId::parse_field(
+            &req.subject_connection_id,
+            "subject_connection_id",
+        ));
+        let scopes = scopes(&req.scopes, &mut errors);
+        let given = [
+            ("audience", req.audience),
+            ("resource", req.resource),
+            ("requested_token_type", req.requested_token_type),
+        ];
+        let params = latchkey_domain::ParamMap::parse_field(
+            given
+                .iter()
+                .filter(|(_, v)| !v.is_empty())
+                .map(|(k, v)| (*k, v.as_str())),
+            "params",
+        )
+        .map_err(|e| errors.0.extend(e.0))
+        .ok();
+        let profile = convert::profile(req.profile, &mut errors);
+        match (integration_id, tenant, subject, params) {
+            (Some(integration_id), Some(tenant), Some(subject), Some(params))
+                if errors.is_empty() =>
+            {
+                Ok(Self {
+                    integration_id,
+                    tenant,
+                    subject,
+                    scopes,
+                    params,
+                    profile,
+                })
+            }
+            _ => Err(errors),
+        }
     }
 }

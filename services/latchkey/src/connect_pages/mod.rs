@@ -261,6 +261,7 @@ async fn list_page_with(
                         // Refused when the session is created (the platform connects those).
                         latchkey_domain::GrantType::JwtBearer => "service_account",
                         latchkey_domain::GrantType::DeviceCode => "device",
+                        latchkey_domain::GrantType::TokenExchange => "exchange",
                     },
                     client_id,
                     params,

@@ -391,6 +391,13 @@ impl Connections {
                     TokenState::Idle,
                 )
             }
+            (None, Some(GrantCredentials::TokenExchange { subject }), _) => {
+                let token = self
+                    .subject_token(*subject)
+                    .await
+                    .map_err(Unprepared::Failed)?;
+                (GrantKind::TokenExchange(token), TokenState::Idle)
+            }
             (None, Some(GrantCredentials::JwtBearer(account)), _) => {
                 let assertion = self
                     .sign_assertion(id, account, &scopes, config)
@@ -447,6 +454,8 @@ enum GrantKind {
     ClientCredentials,
     Password(String, SecretString),
     JwtBearer(SecretString),
+    /// The subject's access token, exchanged again.
+    TokenExchange(SecretString),
 }
 
 /// A refresh ready to send.
@@ -476,6 +485,10 @@ impl Prepared {
                 scopes: &self.scopes,
             },
             GrantKind::JwtBearer(assertion) => Grant::JwtBearer { assertion },
+            GrantKind::TokenExchange(subject_token) => Grant::TokenExchange {
+                subject_token,
+                scopes: &self.scopes,
+            },
         }
     }
 }

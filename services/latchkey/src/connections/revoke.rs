@@ -50,6 +50,7 @@ impl Connections {
             .append_events(id, state.version, events, caller, now)
             .await?;
         tracing::info!(connection_id = %id, "connection revoked");
+        self.revoke_derived(caller, &revoked).await;
         Ok(revoked)
     }
 

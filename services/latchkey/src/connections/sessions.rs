@@ -126,6 +126,16 @@ impl Connections {
                 )
                 .into());
             }
+            if integration.config.grant_type == GrantType::TokenExchange {
+                return Err(FieldViolation::new(
+                    format!("integration_ids[{i}]"),
+                    format!(
+                        "integration {id} derives connections from others' tokens \
+                         (ConnectTokenExchange), which no customer does on a connect page"
+                    ),
+                )
+                .into());
+            }
             if integration.config.grant_type == GrantType::DeviceCode {
                 return Err(FieldViolation::new(
                     format!("integration_ids[{i}]"),

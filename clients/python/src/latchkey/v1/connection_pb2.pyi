@@ -402,6 +402,26 @@ class ConnectMcpServerResponse(_message.Message):
     expires_at: _timestamp_pb2.Timestamp
     def __init__(self, authorization_url: _Optional[str] = ..., connection_id: _Optional[str] = ..., integration_id: _Optional[str] = ..., expires_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
+class ConnectTokenExchangeRequest(_message.Message):
+    __slots__ = ("integration_id", "tenant", "subject_connection_id", "scopes", "audience", "resource", "requested_token_type", "profile")
+    INTEGRATION_ID_FIELD_NUMBER: _ClassVar[int]
+    TENANT_FIELD_NUMBER: _ClassVar[int]
+    SUBJECT_CONNECTION_ID_FIELD_NUMBER: _ClassVar[int]
+    SCOPES_FIELD_NUMBER: _ClassVar[int]
+    AUDIENCE_FIELD_NUMBER: _ClassVar[int]
+    RESOURCE_FIELD_NUMBER: _ClassVar[int]
+    REQUESTED_TOKEN_TYPE_FIELD_NUMBER: _ClassVar[int]
+    PROFILE_FIELD_NUMBER: _ClassVar[int]
+    integration_id: str
+    tenant: str
+    subject_connection_id: str
+    scopes: _containers.RepeatedScalarFieldContainer[str]
+    audience: str
+    resource: str
+    requested_token_type: str
+    profile: ConnectionProfile
+    def __init__(self, integration_id: _Optional[str] = ..., tenant: _Optional[str] = ..., subject_connection_id: _Optional[str] = ..., scopes: _Optional[_Iterable[str]] = ..., audience: _Optional[str] = ..., resource: _Optional[str] = ..., requested_token_type: _Optional[str] = ..., profile: _Optional[_Union[ConnectionProfile, _Mapping]] = ...) -> None: ...
+
 class StartDeviceAuthorizationRequest(_message.Message):
     __slots__ = ("integration_id", "tenant", "scopes", "profile", "connection_params", "connection_id")
     class ConnectionParamsEntry(_message.Message):

@@ -65,6 +65,11 @@ class ConnectionServiceStub(object):
                 request_serializer=latchkey_dot_v1_dot_connection__pb2.ConnectMcpServerRequest.SerializeToString,
                 response_deserializer=latchkey_dot_v1_dot_connection__pb2.ConnectMcpServerResponse.FromString,
                 _registered_method=True)
+        self.ConnectTokenExchange = channel.unary_unary(
+                '/latchkey.v1.ConnectionService/ConnectTokenExchange',
+                request_serializer=latchkey_dot_v1_dot_connection__pb2.ConnectTokenExchangeRequest.SerializeToString,
+                response_deserializer=latchkey_dot_v1_dot_connection__pb2.Connection.FromString,
+                _registered_method=True)
         self.StartDeviceAuthorization = channel.unary_unary(
                 '/latchkey.v1.ConnectionService/StartDeviceAuthorization',
                 request_serializer=latchkey_dot_v1_dot_connection__pb2.StartDeviceAuthorizationRequest.SerializeToString,
@@ -190,6 +195,17 @@ class ConnectionServiceServicer(object):
         resource, on refreshes too). Answers the authorization to send the customer to, as
         StartAuthorization does. FAILED_PRECONDITION names what is missing when the authorization
         server offers no registration.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ConnectTokenExchange(self, request, context):
+        """Token exchange (RFC 8693) as a client: a connection derived from another one of the tenant
+        (subject_connection_id), whose access token is traded at the integration's token endpoint
+        (grant_type TOKEN_EXCHANGE) for a token for another audience or resource. It is exchanged
+        again (with the subject's token of that moment) before it expires, and revoked when its
+        subject is.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -351,6 +367,11 @@ def add_ConnectionServiceServicer_to_server(servicer, server):
                     servicer.ConnectMcpServer,
                     request_deserializer=latchkey_dot_v1_dot_connection__pb2.ConnectMcpServerRequest.FromString,
                     response_serializer=latchkey_dot_v1_dot_connection__pb2.ConnectMcpServerResponse.SerializeToString,
+            ),
+            'ConnectTokenExchange': grpc.unary_unary_rpc_method_handler(
+                    servicer.ConnectTokenExchange,
+                    request_deserializer=latchkey_dot_v1_dot_connection__pb2.ConnectTokenExchangeRequest.FromString,
+                    response_serializer=latchkey_dot_v1_dot_connection__pb2.Connection.SerializeToString,
             ),
             'StartDeviceAuthorization': grpc.unary_unary_rpc_method_handler(
                     servicer.StartDeviceAuthorization,
@@ -591,6 +612,33 @@ class ConnectionService(object):
             '/latchkey.v1.ConnectionService/ConnectMcpServer',
             latchkey_dot_v1_dot_connection__pb2.ConnectMcpServerRequest.SerializeToString,
             latchkey_dot_v1_dot_connection__pb2.ConnectMcpServerResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ConnectTokenExchange(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/latchkey.v1.ConnectionService/ConnectTokenExchange',
+            latchkey_dot_v1_dot_connection__pb2.ConnectTokenExchangeRequest.SerializeToString,
+            latchkey_dot_v1_dot_connection__pb2.Connection.FromString,
             options,
             channel_credentials,
             insecure,

@@ -29,6 +29,7 @@ class GrantType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     GRANT_TYPE_PASSWORD: _ClassVar[GrantType]
     GRANT_TYPE_JWT_BEARER: _ClassVar[GrantType]
     GRANT_TYPE_DEVICE_CODE: _ClassVar[GrantType]
+    GRANT_TYPE_TOKEN_EXCHANGE: _ClassVar[GrantType]
 
 class ClientAuthMethod(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -55,6 +56,7 @@ GRANT_TYPE_CLIENT_CREDENTIALS: GrantType
 GRANT_TYPE_PASSWORD: GrantType
 GRANT_TYPE_JWT_BEARER: GrantType
 GRANT_TYPE_DEVICE_CODE: GrantType
+GRANT_TYPE_TOKEN_EXCHANGE: GrantType
 CLIENT_AUTH_METHOD_UNSPECIFIED: ClientAuthMethod
 CLIENT_AUTH_METHOD_BASIC_HEADER: ClientAuthMethod
 CLIENT_AUTH_METHOD_REQUEST_BODY: ClientAuthMethod

@@ -8,6 +8,7 @@ import type { ConnectMcpServerRequest as _latchkey_v1_ConnectMcpServerRequest, C
 import type { ConnectMcpServerResponse as _latchkey_v1_ConnectMcpServerResponse, ConnectMcpServerResponse__Output as _latchkey_v1_ConnectMcpServerResponse__Output } from '../../latchkey/v1/ConnectMcpServerResponse';
 import type { ConnectPasswordRequest as _latchkey_v1_ConnectPasswordRequest, ConnectPasswordRequest__Output as _latchkey_v1_ConnectPasswordRequest__Output } from '../../latchkey/v1/ConnectPasswordRequest';
 import type { ConnectServiceAccountRequest as _latchkey_v1_ConnectServiceAccountRequest, ConnectServiceAccountRequest__Output as _latchkey_v1_ConnectServiceAccountRequest__Output } from '../../latchkey/v1/ConnectServiceAccountRequest';
+import type { ConnectTokenExchangeRequest as _latchkey_v1_ConnectTokenExchangeRequest, ConnectTokenExchangeRequest__Output as _latchkey_v1_ConnectTokenExchangeRequest__Output } from '../../latchkey/v1/ConnectTokenExchangeRequest';
 import type { Connection as _latchkey_v1_Connection, Connection__Output as _latchkey_v1_Connection__Output } from '../../latchkey/v1/Connection';
 import type { CreateConnectSessionRequest as _latchkey_v1_CreateConnectSessionRequest, CreateConnectSessionRequest__Output as _latchkey_v1_CreateConnectSessionRequest__Output } from '../../latchkey/v1/CreateConnectSessionRequest';
 import type { CreateConnectSessionResponse as _latchkey_v1_CreateConnectSessionResponse, CreateConnectSessionResponse__Output as _latchkey_v1_CreateConnectSessionResponse__Output } from '../../latchkey/v1/CreateConnectSessionResponse';
@@ -81,6 +82,15 @@ export interface ConnectionServiceClient extends grpc.Client {
   connectServiceAccount(argument: _latchkey_v1_ConnectServiceAccountRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_latchkey_v1_Connection__Output>): grpc.ClientUnaryCall;
   connectServiceAccount(argument: _latchkey_v1_ConnectServiceAccountRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_latchkey_v1_Connection__Output>): grpc.ClientUnaryCall;
   connectServiceAccount(argument: _latchkey_v1_ConnectServiceAccountRequest, callback: grpc.requestCallback<_latchkey_v1_Connection__Output>): grpc.ClientUnaryCall;
+  
+  ConnectTokenExchange(argument: _latchkey_v1_ConnectTokenExchangeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_latchkey_v1_Connection__Output>): grpc.ClientUnaryCall;
+  ConnectTokenExchange(argument: _latchkey_v1_ConnectTokenExchangeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_latchkey_v1_Connection__Output>): grpc.ClientUnaryCall;
+  ConnectTokenExchange(argument: _latchkey_v1_ConnectTokenExchangeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_latchkey_v1_Connection__Output>): grpc.ClientUnaryCall;
+  ConnectTokenExchange(argument: _latchkey_v1_ConnectTokenExchangeRequest, callback: grpc.requestCallback<_latchkey_v1_Connection__Output>): grpc.ClientUnaryCall;
+  connectTokenExchange(argument: _latchkey_v1_ConnectTokenExchangeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_latchkey_v1_Connection__Output>): grpc.ClientUnaryCall;
+  connectTokenExchange(argument: _latchkey_v1_ConnectTokenExchangeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_latchkey_v1_Connection__Output>): grpc.ClientUnaryCall;
+  connectTokenExchange(argument: _latchkey_v1_ConnectTokenExchangeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_latchkey_v1_Connection__Output>): grpc.ClientUnaryCall;
+  connectTokenExchange(argument: _latchkey_v1_ConnectTokenExchangeRequest, callback: grpc.requestCallback<_latchkey_v1_Connection__Output>): grpc.ClientUnaryCall;
   
   CreateConnectSession(argument: _latchkey_v1_CreateConnectSessionRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_latchkey_v1_CreateConnectSessionResponse__Output>): grpc.ClientUnaryCall;
   CreateConnectSession(argument: _latchkey_v1_CreateConnectSessionRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_latchkey_v1_CreateConnectSessionResponse__Output>): grpc.ClientUnaryCall;
@@ -239,6 +249,8 @@ export interface ConnectionServiceHandlers extends grpc.UntypedServiceImplementa
   
   ConnectServiceAccount: grpc.handleUnaryCall<_latchkey_v1_ConnectServiceAccountRequest__Output, _latchkey_v1_Connection>;
   
+  ConnectTokenExchange: grpc.handleUnaryCall<_latchkey_v1_ConnectTokenExchangeRequest__Output, _latchkey_v1_Connection>;
+  
   CreateConnectSession: grpc.handleUnaryCall<_latchkey_v1_CreateConnectSessionRequest__Output, _latchkey_v1_CreateConnectSessionResponse>;
   
   DeleteConnection: grpc.handleUnaryCall<_latchkey_v1_DeleteConnectionRequest__Output, _latchkey_v1_DeleteConnectionResponse>;
@@ -279,6 +291,7 @@ export interface ConnectionServiceDefinition extends grpc.ServiceDefinition {
   ConnectMcpServer: MethodDefinition<_latchkey_v1_ConnectMcpServerRequest, _latchkey_v1_ConnectMcpServerResponse, _latchkey_v1_ConnectMcpServerRequest__Output, _latchkey_v1_ConnectMcpServerResponse__Output>
   ConnectPassword: MethodDefinition<_latchkey_v1_ConnectPasswordRequest, _latchkey_v1_Connection, _latchkey_v1_ConnectPasswordRequest__Output, _latchkey_v1_Connection__Output>
   ConnectServiceAccount: MethodDefinition<_latchkey_v1_ConnectServiceAccountRequest, _latchkey_v1_Connection, _latchkey_v1_ConnectServiceAccountRequest__Output, _latchkey_v1_Connection__Output>
+  ConnectTokenExchange: MethodDefinition<_latchkey_v1_ConnectTokenExchangeRequest, _latchkey_v1_Connection, _latchkey_v1_ConnectTokenExchangeRequest__Output, _latchkey_v1_Connection__Output>
   CreateConnectSession: MethodDefinition<_latchkey_v1_CreateConnectSessionRequest, _latchkey_v1_CreateConnectSessionResponse, _latchkey_v1_CreateConnectSessionRequest__Output, _latchkey_v1_CreateConnectSessionResponse__Output>
   DeleteConnection: MethodDefinition<_latchkey_v1_DeleteConnectionRequest, _latchkey_v1_DeleteConnectionResponse, _latchkey_v1_DeleteConnectionRequest__Output, _latchkey_v1_DeleteConnectionResponse__Output>
   GetConnection: MethodDefinition<_latchkey_v1_GetConnectionRequest, _latchkey_v1_Connection, _latchkey_v1_GetConnectionRequest__Output, _latchkey_v1_Connection__Output>

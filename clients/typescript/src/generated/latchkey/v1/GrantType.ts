@@ -7,6 +7,7 @@ export const GrantType = {
   GRANT_TYPE_PASSWORD: 'GRANT_TYPE_PASSWORD',
   GRANT_TYPE_JWT_BEARER: 'GRANT_TYPE_JWT_BEARER',
   GRANT_TYPE_DEVICE_CODE: 'GRANT_TYPE_DEVICE_CODE',
+  GRANT_TYPE_TOKEN_EXCHANGE: 'GRANT_TYPE_TOKEN_EXCHANGE',
 } as const;
 
 export type GrantType =
@@ -22,5 +23,7 @@ export type GrantType =
   | 4
   | 'GRANT_TYPE_DEVICE_CODE'
   | 5
+  | 'GRANT_TYPE_TOKEN_EXCHANGE'
+  | 6
 
 export type GrantType__Output = typeof GrantType[keyof typeof GrantType]
