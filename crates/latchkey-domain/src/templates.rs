@@ -61,6 +61,12 @@ pub struct Template {
     pub grant_type: String,
     #[serde(default)]
     pub authorization_url: String,
+    /// RFC 8628's endpoint, for the device_code grant.
+    #[serde(default)]
+    pub device_authorization_url: String,
+    /// RFC 9126's endpoint, for providers that require pushed authorization requests.
+    #[serde(default)]
+    pub pushed_authorization_url: String,
     pub token_url: String,
     #[serde(default)]
     pub revocation_url: String,
@@ -171,6 +177,14 @@ impl Template {
         fill(
             &mut input.endpoints.authorization_url,
             &self.authorization_url,
+        );
+        fill(
+            &mut input.endpoints.device_authorization_url,
+            &self.device_authorization_url,
+        );
+        fill(
+            &mut input.endpoints.pushed_authorization_url,
+            &self.pushed_authorization_url,
         );
         fill(&mut input.endpoints.token_url, &self.token_url);
         fill(&mut input.endpoints.revocation_url, &self.revocation_url);
@@ -347,6 +361,7 @@ pub fn catalogue_markdown(templates: &[Template]) -> String {
             "" | "authorization_code" => "authorization code",
             "client_credentials" => "client credentials",
             "jwt_bearer" => "service account (JWT bearer)",
+            "device_code" => "device authorization",
             other => other,
         };
         let reuse = match t.refresh_token_reuse_grace_secs {
