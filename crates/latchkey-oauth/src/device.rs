@@ -78,25 +78,8 @@ impl ProviderClient {
             form.push(("scope", &scope_text));
         }
         form.extend(extra.iter());
-        let assertion = client.assertion(endpoint)?;
-        let basic = self.client_auth(client, assertion.as_ref(), &mut form);
-        if !form.iter().any(|(key, _)| *key == "client_id") {
-            form.push(("client_id", client.client_id));
-        }
-        let response = client
-            .tls
-            .unwrap_or(self)
-            .post_form(endpoint, &form, basic)
-            .await?;
-        let json: Option<Value> = serde_json::from_slice(&response.body).ok();
-        if !(200..300).contains(&response.status) {
-            return Err(crate::token::parse_error(
-                response.status,
-                response.retry_after,
-                json.as_ref(),
-            ));
-        }
-        read(response.status, json)
+        let (status, json) = self.post_as_client(endpoint, client, form).await?;
+        read(status, json)
     }
 }
 

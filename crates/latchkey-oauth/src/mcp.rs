@@ -119,15 +119,8 @@ impl ProviderClient {
         endpoint: &Url,
         metadata: &Value,
     ) -> Result<RegisteredClient, OAuthError> {
-        let response = self.post_json(endpoint, metadata, None).await?;
-        let json: Option<Value> = serde_json::from_slice(&response.body).ok();
-        if !(200..300).contains(&response.status) {
-            return Err(crate::token::parse_error(
-                response.status,
-                response.retry_after,
-                json.as_ref(),
-            ));
-        }
+        let (status, json) =
+            crate::token::json_answer(self.post_json(endpoint, metadata, None).await?)?;
         let text = |key: &str| {
             json.as_ref()
                 .and_then(|j| j.get(key))
@@ -136,7 +129,7 @@ impl ProviderClient {
                 .map(str::to_owned)
         };
         let client_id = text("client_id").ok_or_else(|| OAuthError::InvalidResponse {
-            status: response.status,
+            status,
             reason: "the registration answer has no client_id".to_owned(),
         })?;
         Ok(RegisteredClient {

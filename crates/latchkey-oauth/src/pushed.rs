@@ -24,35 +24,18 @@ impl ProviderClient {
             .filter(|(key, _)| key != "client_id")
             .map(|(k, v)| (k.into_owned(), v.into_owned()))
             .collect();
-        let mut form: Vec<(&str, &str)> = pairs
+        let form: Vec<(&str, &str)> = pairs
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
-        let assertion = client.assertion(endpoint)?;
-        let basic = self.client_auth(client, assertion.as_ref(), &mut form);
-        if !form.iter().any(|(key, _)| *key == "client_id") {
-            form.push(("client_id", client.client_id));
-        }
-        let response = client
-            .tls
-            .unwrap_or(self)
-            .post_form(endpoint, &form, basic)
-            .await?;
-        let json: Option<Value> = serde_json::from_slice(&response.body).ok();
-        if !(200..300).contains(&response.status) {
-            return Err(crate::token::parse_error(
-                response.status,
-                response.retry_after,
-                json.as_ref(),
-            ));
-        }
+        let (status, json) = self.post_as_client(endpoint, client, form).await?;
         let request_uri = json
             .as_ref()
             .and_then(|j| j.get("request_uri"))
             .and_then(Value::as_str)
             .filter(|uri| !uri.is_empty())
             .ok_or_else(|| OAuthError::InvalidResponse {
-                status: response.status,
+                status,
                 reason: "the pushed authorization response has no request_uri".to_owned(),
             })?;
         let mut url = authorization.clone();

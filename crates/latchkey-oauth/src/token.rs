@@ -411,6 +411,28 @@ impl ProviderClient {
         Ok(answer)
     }
 
+    /// Posts `form` to `url` as `client` (its credentials added, `client_id` always, over its TLS
+    /// client when it has one) and reads the answer: a 2xx one as its JSON (`None` when it is
+    /// not JSON), any other as the provider's error.
+    pub(crate) async fn post_as_client(
+        &self,
+        url: &Url,
+        client: &ClientCredentials<'_>,
+        mut form: Vec<(&str, &str)>,
+    ) -> Result<(u16, Option<Value>), OAuthError> {
+        let assertion = client.assertion(url)?;
+        let basic = self.client_auth(client, assertion.as_ref(), &mut form);
+        if !form.iter().any(|(key, _)| *key == "client_id") {
+            form.push(("client_id", client.client_id));
+        }
+        let response = client
+            .tls
+            .unwrap_or(self)
+            .post_form(url, &form, basic)
+            .await?;
+        json_answer(response)
+    }
+
     /// Posts a token request's `form` with the client's credentials and, for a DPoP client, a
     /// proof; a server that answers `use_dpop_nonce` (RFC 9449 §8) is asked once more with its
     /// nonce (and a client assertion of its own: each is used once).
@@ -633,6 +655,21 @@ impl ProviderClient {
 #[cfg(test)]
 #[path = "token_tests.rs"]
 mod tests;
+
+/// A 2xx answer as its JSON (`None` when it is not JSON); any other as the provider's error.
+pub(crate) fn json_answer(
+    response: crate::ProviderResponse,
+) -> Result<(u16, Option<Value>), OAuthError> {
+    let json: Option<Value> = serde_json::from_slice(&response.body).ok();
+    if !(200..300).contains(&response.status) {
+        return Err(parse_error(
+            response.status,
+            response.retry_after,
+            json.as_ref(),
+        ));
+    }
+    Ok((response.status, json))
+}
 
 /// Reads an RFC 7662 introspection answer: `active` when the provider says so, else an error that
 /// names what is wrong and never repeats the body (which may carry the token).

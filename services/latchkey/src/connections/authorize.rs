@@ -258,18 +258,11 @@ impl Connections {
             opened_by: None,
             device: None,
         };
-        events.extend(connection::decide(
+        events.extend(super::started_events(
             state.as_ref(),
-            connection::Command::StartAuthorization {
-                authorization: pending,
-            },
+            pending,
+            request.profile,
         )?);
-        if let Some(profile) = request.profile {
-            events.extend(connection::decide(
-                state.as_ref(),
-                connection::Command::UpdateProfile { profile },
-            )?);
-        }
         self.append_events(connection_id, expected, events, caller, now)
             .await?;
         let url = match browser_url {

@@ -124,18 +124,11 @@ impl Connections {
                 interval_secs: u32::try_from(answer.interval.as_secs()).unwrap_or(5),
             }),
         };
-        events.extend(connection::decide(
+        events.extend(super::started_events(
             state.as_ref(),
-            connection::Command::StartAuthorization {
-                authorization: pending,
-            },
+            pending,
+            request.profile,
         )?);
-        if let Some(profile) = request.profile {
-            events.extend(connection::decide(
-                state.as_ref(),
-                connection::Command::UpdateProfile { profile },
-            )?);
-        }
         self.append_events(connection_id, expected, events, caller, now)
             .await?;
         tracing::info!(%connection_id, integration_id = %integration.id, "device authorization started");

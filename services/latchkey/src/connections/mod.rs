@@ -51,7 +51,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 use latchkey_crypto::Field;
 use latchkey_domain::connection::refresh::{self as rules, Jitter};
-use latchkey_domain::connection::{self, TokenSet};
+use latchkey_domain::connection::{self, PendingAuthorization, TokenSet};
 use latchkey_domain::integration::{ParamValues, check_param_values};
 use latchkey_domain::{
     ConnectionId, DomainEvent, IntegrationConfig, IntegrationId, Scope, Sealed, StreamId, TenantId,
@@ -156,6 +156,28 @@ fn params_to_apply(
             None
         }
     })
+}
+
+/// The events of an authorization started on `state` (none: a connection created with it): the
+/// pending authorization, and the profile the request gave.
+fn started_events(
+    state: Option<&connection::State>,
+    pending: PendingAuthorization,
+    profile: Option<connection::Profile>,
+) -> Result<Vec<connection::Event>, AppError> {
+    let mut events = connection::decide(
+        state,
+        connection::Command::StartAuthorization {
+            authorization: pending,
+        },
+    )?;
+    if let Some(profile) = profile {
+        events.extend(connection::decide(
+            state,
+            connection::Command::UpdateProfile { profile },
+        )?);
+    }
+    Ok(events)
 }
 
 /// The integration's configuration with its URLs filled for one connection (its parameters and
