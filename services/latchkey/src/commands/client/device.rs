@@ -7,8 +7,7 @@ use std::time::Duration;
 use clap::Args;
 use latchkey_proto::v1 as pb;
 
-use super::connect::NewConnection;
-use super::{Clients, pairs, print_connection, refused, time};
+use super::{Clients, NewConnection, pairs, print_connection, refused, time};
 
 /// `latchkey connect device`.
 #[derive(Debug, Clone, Args)]

@@ -439,3 +439,38 @@ pub(crate) fn terminal_safe(text: String) -> String {
         std::borrow::Cow::Owned(escaped) => escaped,
     }
 }
+
+/// Who the connection is for and what people call it.
+#[derive(Debug, Clone, Args)]
+pub struct NewConnection {
+    #[arg(long)]
+    pub integration: String,
+    #[arg(long)]
+    pub tenant: String,
+    /// A scope to ask for; repeat for several. Default: the integration's.
+    #[arg(long = "scope", value_name = "SCOPE")]
+    pub scopes: Vec<String>,
+    /// What people call the connection.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// A label, key=value; repeat for several.
+    #[arg(long = "label", value_name = "KEY=VALUE")]
+    pub labels: Vec<String>,
+    /// A value of the integration's connection parameters (its URLs' {name}), name=value, e.g.
+    /// shop=acme; repeat for several.
+    #[arg(long = "connection-param", value_name = "NAME=VALUE")]
+    pub connection_params: Vec<String>,
+}
+
+impl NewConnection {
+    pub(crate) fn profile(&self) -> anyhow::Result<Option<pb::ConnectionProfile>> {
+        if self.name.is_none() && self.labels.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(pb::ConnectionProfile {
+            name: self.name.clone().unwrap_or_default(),
+            description: String::new(),
+            labels: pairs(&self.labels, "--label")?,
+        }))
+    }
+}
