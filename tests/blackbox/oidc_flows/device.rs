@@ -274,3 +274,146 @@ async fn a_device_authorization_is_followed_again_by_the_next_replica_to_start()
     server.stop().await;
     mode.cleanup().await;
 }
+
+/// The hidden fields of the page's first form, as a form body (the values unescaped).
+fn hidden_fields(page: &str) -> String {
+    let unescape = |v: &str| {
+        v.replace("&amp;", "&")
+            .replace("&quot;", "\"")
+            .replace("&#39;", "'")
+            .replace("&#x27;", "'")
+            .replace("&#x2f;", "/")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+    };
+    let mut pairs = url::form_urlencoded::Serializer::new(String::new());
+    for input in page.split("<input type=\"hidden\" name=\"").skip(1) {
+        let name = input.split('"').next().unwrap_or_default();
+        let value = input
+            .split("value=\"")
+            .nth(1)
+            .and_then(|v| v.split('"').next())
+            .unwrap_or_default();
+        pairs.append_pair(name, &unescape(value));
+    }
+    pairs.finish()
+}
+
+#[tokio::test]
+async fn a_connect_page_shows_a_device_code_and_the_outcome_once_it_is_approved() {
+    let mode = Mode::embedded();
+    let server = Server::start_with(&mode, &[LOOPBACK]).await;
+    let provider = OidcProvider::start(json!({ "clients": [device_client()] })).await;
+    let integration_id = server
+        .integrations()
+        .await
+        .create_integration(CreateIntegrationRequest {
+            config: Some(device_integration(&provider)),
+            client_secret: "tv-secret".to_owned(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .integration_id;
+    let created = server
+        .connections()
+        .await
+        .create_connect_session(latchkey_proto::v1::CreateConnectSessionRequest {
+            tenant: "acme".to_owned(),
+            integration_ids: vec![integration_id.clone()],
+            ..Default::default()
+        })
+        .await
+        .expect("a device-flow integration may be offered")
+        .into_inner();
+    let browser = crate::helpers::browser();
+    let opened = crate::connect::open_link(&browser, &created.connect_url).await;
+    let cookie = opened.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let session_page = format!(
+        "http://{}/connect/s/{}",
+        server.http_addr, created.session_id
+    );
+    let post = |url: String, body: String| {
+        browser
+            .post(url)
+            .header("cookie", &cookie)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+    };
+    let list = browser
+        .get(&session_page)
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(list.contains("with a code</button>"), "{list}");
+    let csrf = crate::connect::csrf_of(&list);
+    let page = post(
+        format!("{session_page}/device"),
+        format!("csrf={csrf}&integration_id={integration_id}"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(page.status(), 200);
+    let page = page.text().await.unwrap();
+    let user_code = page
+        .split("id=\"device-code\">")
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .expect("the code on the page")
+        .to_owned();
+    assert!(page.contains(&provider.url("/device")), "{page}");
+    let status_url = format!(
+        "http://{}{}",
+        server.http_addr,
+        page.split("<form method=\"post\" action=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap()
+    );
+    let body = hidden_fields(&page);
+    // Not approved yet: the code again.
+    let waiting = post(status_url.clone(), body.clone()).await.unwrap();
+    let waiting = waiting.text().await.unwrap();
+    assert!(waiting.contains("Not approved yet"), "{waiting}");
+    assert!(waiting.contains(&user_code), "{waiting}");
+    // Approved at the provider: once Latchkey has the tokens, the page says so.
+    provider.decide_device_code(&user_code, true).await;
+    let connection_id = status_url.rsplit('/').next().unwrap().to_owned();
+    settled(&server, &connection_id).await;
+    let done = post(status_url.clone(), body.clone()).await.unwrap();
+    let done = done.text().await.unwrap();
+    // (The session made the one connection it was for: its pages now say so.)
+    assert!(
+        done.contains("Your account is connected.") || done.contains("You are connected"),
+        "{done}"
+    );
+    let listed = server
+        .connections()
+        .await
+        .list_connections(ListConnectionsRequest {
+            integration_id,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(listed.connections.len(), 1);
+    assert_eq!(
+        listed.connections[0].status,
+        ConnectionStatus::Active as i32
+    );
+    server.stop().await;
+    mode.cleanup().await;
+}

@@ -32,6 +32,7 @@ impl TryFrom<pb::StartDeviceAuthorizationRequest> for StartDevice {
                 scopes,
                 profile,
                 params: connection_params(req.connection_params),
+                connect_session: None,
             }),
             _ => Err(errors),
         }

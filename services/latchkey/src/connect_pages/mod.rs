@@ -21,6 +21,7 @@ use serde::Deserialize;
 
 use crate::public_state::HttpState;
 
+mod device;
 mod pages;
 
 use pages::*;
@@ -34,6 +35,11 @@ pub fn routes(state: HttpState) -> axum::Router<HttpState> {
         .route("/connect/s/{session}", get(session_page))
         .route("/connect/s/{session}/start", post(start))
         .route("/connect/s/{session}/credentials", post(credentials))
+        .route("/connect/s/{session}/device", post(device::start))
+        .route(
+            "/connect/s/{session}/device/{connection}",
+            post(device::status),
+        )
         .layer(axum::middleware::map_response_with_state(state, framing))
 }
 

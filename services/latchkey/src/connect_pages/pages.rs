@@ -52,6 +52,23 @@ pub(super) struct Open<'a> {
 }
 
 #[derive(Template)]
+#[template(path = "connect/device.html")]
+pub(super) struct DevicePage<'a> {
+    pub(super) session_id: String,
+    pub(super) connection_id: String,
+    pub(super) integration_id: String,
+    pub(super) csrf: String,
+    pub(super) name: &'a str,
+    pub(super) user_code: &'a str,
+    pub(super) verification_uri: &'a str,
+    /// `verification_uri_complete` when the provider gave one, else the URI.
+    pub(super) link: &'a str,
+    pub(super) expires_at: &'a str,
+    /// Shown again after "I have approved it": the customer has not approved yet.
+    pub(super) waiting: bool,
+}
+
+#[derive(Template)]
 #[template(path = "connect/result.html")]
 pub(super) struct Outcome<'a> {
     pub(super) title: &'a str,

@@ -30,6 +30,8 @@ pub struct StartDevice {
     pub scopes: Option<Vec<Scope>>,
     pub profile: Option<connection::Profile>,
     pub params: Vec<(String, String)>,
+    /// Started from this hosted connect session's page: its connection once approved.
+    pub connect_session: Option<latchkey_domain::ConnectSessionId>,
 }
 
 /// What the customer is shown.
@@ -115,7 +117,7 @@ impl Connections {
             pkce_verifier: None,
             return_url: None,
             correlation_id: caller.correlation_id.clone(),
-            connect_session: None,
+            connect_session: request.connect_session,
             params: pending_params,
             provider_url: None,
             opened_by: None,
@@ -291,6 +293,9 @@ impl Connections {
                             )
                             .await?;
                         self.validate_in_background(config, connection.id);
+                        if let Some(session) = pending.connect_session {
+                            self.record_session_connection(session, connection.id).await;
+                        }
                     }
                     Err((error, description)) => {
                         let description = description.unwrap_or_default();

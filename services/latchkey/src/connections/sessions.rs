@@ -136,17 +136,6 @@ impl Connections {
                 )
                 .into());
             }
-            if integration.config.grant_type == GrantType::DeviceCode {
-                return Err(FieldViolation::new(
-                    format!("integration_ids[{i}]"),
-                    format!(
-                        "integration {id} uses the device flow: start it with \
-                         StartDeviceAuthorization and show its code (connect pages do not \
-                         show device codes yet)"
-                    ),
-                )
-                .into());
-            }
             integrations.push(integration);
         }
         if let Some(url) = &request.return_url {
@@ -314,6 +303,47 @@ impl Connections {
             params,
         };
         self.start_authorization(&caller, request).await
+    }
+
+    /// A device authorization started from a session's page: the code to show.
+    pub async fn start_device_from_session(
+        &self,
+        state: &session::State,
+        integration_id: IntegrationId,
+        params: Vec<(String, String)>,
+    ) -> Result<super::DeviceStarted, AppError> {
+        if !state.integration_ids.contains(&integration_id) {
+            return Err(AppError::NotFound(format!("integration {integration_id}")));
+        }
+        let request = super::StartDevice {
+            integration_id,
+            tenant: state.tenant.clone(),
+            connection_id: None,
+            scopes: None,
+            profile: state.profile.clone(),
+            params,
+            connect_session: Some(state.id),
+        };
+        self.start_device_authorization(&session_caller(state), request)
+            .await
+    }
+
+    /// A connection a session's page may show: started from it or made through it.
+    pub async fn session_connection(
+        &self,
+        state: &session::State,
+        id: ConnectionId,
+    ) -> Result<latchkey_domain::connection::State, AppError> {
+        let connection = self.connection_state(id).await?;
+        let started_here = connection
+            .pending_authorization
+            .as_ref()
+            .is_some_and(|p| p.connect_session == Some(state.id));
+        if started_here || state.connected.contains(&id) {
+            Ok(connection)
+        } else {
+            Err(AppError::NotFound(format!("connection {id}")))
+        }
     }
 
     /// Whether the public listener is reached over https (`LATCHKEY_PUBLIC_URL`).
