@@ -374,6 +374,7 @@ async fn a_connect_page_shows_a_device_code_and_the_outcome_once_it_is_approved(
         .expect("the code on the page")
         .to_owned();
     assert!(page.contains(&provider.url("/device")), "{page}");
+    assert!(page.contains("<svg"), "a QR code of the link: {page}");
     let status_url = format!(
         "http://{}{}",
         server.http_addr,

@@ -47,6 +47,18 @@ struct Shown<'a> {
     expires_at: &'a str,
 }
 
+/// The link as a QR code (inline SVG, black on white, without the XML declaration), to scan with
+/// a phone; `None` for a link too long to encode.
+fn qr_svg(link: &str) -> Option<String> {
+    let code = qrcode::QrCode::new(link.as_bytes()).ok()?;
+    let svg = code
+        .render::<qrcode::render::svg::Color<'_>>()
+        .min_dimensions(176, 176)
+        .build();
+    let start = svg.find("<svg")?;
+    Some(svg[start..].to_owned())
+}
+
 fn device_page(
     session: &session::State,
     cookie: &str,
@@ -64,6 +76,7 @@ fn device_page(
         verification_uri: shown.verification_uri,
         link: shown.link,
         expires_at: shown.expires_at,
+        qr: qr_svg(shown.link),
         waiting,
     };
     guarded(html(StatusCode::OK, page.render()), &[])

@@ -64,6 +64,8 @@ pub(super) struct DevicePage<'a> {
     /// `verification_uri_complete` when the provider gave one, else the URI.
     pub(super) link: &'a str,
     pub(super) expires_at: &'a str,
+    /// The link as a QR code (inline SVG made here, from the link's bytes).
+    pub(super) qr: Option<String>,
     /// Shown again after "I have approved it": the customer has not approved yet.
     pub(super) waiting: bool,
 }
