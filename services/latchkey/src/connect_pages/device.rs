@@ -15,7 +15,7 @@ use latchkey_domain::{ConnectionId, session};
 use serde::Deserialize;
 
 use super::pages::{DevicePage, csrf_token, guarded, html, result_page};
-use super::{form_params, list_page, offered, params_problem, posted};
+use super::{chosen, form_params, list_page, offered, posted};
 use crate::public_state::HttpState;
 
 #[derive(Deserialize)]
@@ -94,13 +94,10 @@ pub(super) async fn start(
         Err(page) => return page,
     };
     let params = form_params(&form.fields);
-    let integration = offered(&state, &session, &form.integration_id).await;
-    let problem = match &integration {
-        None => Some("Choose one of the services listed.".to_owned()),
-        Some(integration) => params_problem(&integration.config, &params),
-    };
-    let (Some(integration), None) = (integration, problem.clone()) else {
-        return list_page(&state, &session, &cookie, StatusCode::BAD_REQUEST, problem).await;
+    let integration = match chosen(&state, &session, &cookie, (&form.integration_id, &params)).await
+    {
+        Ok(integration) => integration,
+        Err(page) => return page,
     };
     match state
         .connections

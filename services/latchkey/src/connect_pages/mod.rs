@@ -474,6 +474,40 @@ struct StartForm {
     fields: BTreeMap<String, String>,
 }
 
+/// The integration a start form chose, its parameters checked; else the list again, saying what
+/// is wrong and keeping what was typed.
+async fn chosen(
+    state: &HttpState,
+    session: &session::State,
+    cookie: &str,
+    (integration_id, params): (&str, &[(String, String)]),
+) -> Result<latchkey_domain::integration::State, Response> {
+    let integration = offered(state, session, integration_id).await;
+    let problem = match &integration {
+        None => Some("Choose one of the services listed.".to_owned()),
+        Some(integration) => params_problem(&integration.config, params),
+    };
+    match (integration, problem) {
+        (Some(integration), None) => Ok(integration),
+        (_, problem) => {
+            let refill = Refill {
+                integration_id,
+                client_id: "",
+                params,
+            };
+            Err(list_page_with(
+                state,
+                session,
+                cookie,
+                StatusCode::BAD_REQUEST,
+                problem,
+                Some(refill),
+            )
+            .await)
+        }
+    }
+}
+
 /// "Connect to X": the authorization starts and the browser goes to the provider.
 async fn start(
     State(state): State<HttpState>,
@@ -486,26 +520,10 @@ async fn start(
         Err(page) => return page,
     };
     let params = form_params(&form.fields);
-    let integration = offered(&state, &session, &form.integration_id).await;
-    let problem = match &integration {
-        None => Some("Choose one of the services listed.".to_owned()),
-        Some(integration) => params_problem(&integration.config, &params),
-    };
-    let (Some(integration), None) = (integration, &problem) else {
-        let refill = Refill {
-            integration_id: &form.integration_id,
-            client_id: "",
-            params: &params,
-        };
-        return list_page_with(
-            &state,
-            &session,
-            &cookie,
-            StatusCode::BAD_REQUEST,
-            problem,
-            Some(refill),
-        )
-        .await;
+    let integration = match chosen(&state, &session, &cookie, (&form.integration_id, &params)).await
+    {
+        Ok(integration) => integration,
+        Err(page) => return page,
     };
     match state
         .connections

@@ -13,7 +13,7 @@ use latchkey_crypto::Field;
 use latchkey_domain::connection::{self, PendingAuthorization, PendingDevice};
 use latchkey_domain::{ConnectionId, GrantType, IntegrationId, ParamMap, Scope, TenantId};
 use latchkey_oauth::{Grant, OAuthError, random_token};
-use latchkey_store::{ConnectionFilter, Lease, Page};
+use latchkey_store::{ConnectionFilter, Lease};
 use secrecy::ExposeSecret as _;
 
 use super::Connections;
@@ -152,29 +152,20 @@ impl Connections {
             status: Some(connection::Status::Pending),
             ..Default::default()
         };
-        let mut page = Page::first(Page::MAX_LIMIT);
-        loop {
-            let batch = match self.store.list_connections(&filter, page).await {
-                Ok(batch) => batch,
-                Err(error) => {
-                    tracing::warn!(%error, "waiting device authorizations could not be listed");
-                    return;
-                }
-            };
-            for state in &batch {
-                if state
-                    .pending_authorization
-                    .as_ref()
-                    .is_some_and(|p| p.device.is_some())
-                {
-                    self.poll_in_background(state.id);
-                }
+        let waiting = match self.all_connections(&filter).await {
+            Ok(waiting) => waiting,
+            Err(error) => {
+                tracing::warn!(%error, "waiting device authorizations could not be listed");
+                return;
             }
-            match batch.last() {
-                Some(last) if batch.len() == page.limit as usize => {
-                    page.after = Some(*last.id.as_uuid());
-                }
-                _ => return,
+        };
+        for state in waiting {
+            if state
+                .pending_authorization
+                .as_ref()
+                .is_some_and(|p| p.device.is_some())
+            {
+                self.poll_in_background(state.id);
             }
         }
     }

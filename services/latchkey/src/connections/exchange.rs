@@ -109,27 +109,36 @@ impl Connections {
         })
     }
 
-    /// Revokes the connections derived from `subject` (after the subject itself was revoked).
+    /// Revokes the connections derived from `subject` (after the subject itself was revoked):
+    /// those of the token-exchange integrations (few, and none in most deployments) in the
+    /// subject's tenant.
     pub(super) fn revoke_derived<'a>(
         &'a self,
         caller: &'a Caller,
         subject: &'a connection::State,
     ) -> Boxed<'a, ()> {
         Box::pin(async move {
-            let filter = ConnectionFilter {
-                tenant: Some(subject.tenant.clone()),
-                ..Default::default()
+            let exchanges = match self.exchange_integrations().await {
+                Ok(ids) => ids,
+                Err(error) => {
+                    tracing::warn!(connection_id = %subject.id, %error, "token-exchange integrations could not be listed");
+                    return;
+                }
             };
-            let mut page = Page::first(Page::MAX_LIMIT);
-            loop {
-                let batch = match self.store.list_connections(&filter, page).await {
-                    Ok(batch) => batch,
+            for integration_id in exchanges {
+                let filter = ConnectionFilter {
+                    tenant: Some(subject.tenant.clone()),
+                    integration_id: Some(integration_id),
+                    ..Default::default()
+                };
+                let derived = match self.all_connections(&filter).await {
+                    Ok(derived) => derived,
                     Err(error) => {
                         tracing::warn!(connection_id = %subject.id, %error, "derived connections could not be listed");
-                        return;
+                        continue;
                     }
                 };
-                for derived in &batch {
+                for derived in derived {
                     let of_subject = matches!(
                         derived.credentials.as_deref(),
                         Some(GrantCredentials::TokenExchange { subject: s }) if *s == subject.id
@@ -141,13 +150,49 @@ impl Connections {
                         }
                     }
                 }
-                match batch.last() {
-                    Some(last) if batch.len() == page.limit as usize => {
-                        page.after = Some(*last.id.as_uuid());
-                    }
-                    _ => return,
-                }
             }
         })
+    }
+
+    /// The live integrations of the token-exchange grant.
+    async fn exchange_integrations(&self) -> Result<Vec<IntegrationId>, AppError> {
+        let mut found = Vec::new();
+        let mut page = Page::first(Page::MAX_LIMIT);
+        loop {
+            let batch = self.store.list_integrations(page).await?;
+            found.extend(
+                batch
+                    .iter()
+                    .filter(|i| !i.deleted && i.config.grant_type == GrantType::TokenExchange)
+                    .map(|i| i.id),
+            );
+            match batch.last() {
+                Some(last) if batch.len() == page.limit as usize => {
+                    page.after = Some(*last.id.as_uuid());
+                }
+                _ => return Ok(found),
+            }
+        }
+    }
+
+    /// Every connection `filter` selects, page by page.
+    pub(super) async fn all_connections(
+        &self,
+        filter: &ConnectionFilter,
+    ) -> Result<Vec<connection::State>, AppError> {
+        let mut found = Vec::new();
+        let mut page = Page::first(Page::MAX_LIMIT);
+        loop {
+            let batch = self.store.list_connections(filter, page).await?;
+            let next = match batch.last() {
+                Some(last) if batch.len() == page.limit as usize => Some(*last.id.as_uuid()),
+                _ => None,
+            };
+            found.extend(batch);
+            match next {
+                Some(after) => page.after = Some(after),
+                None => return Ok(found),
+            }
+        }
     }
 }
