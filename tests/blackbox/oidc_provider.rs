@@ -20,6 +20,8 @@ pub struct OidcProvider {
     pub issuer: String,
     /// `https://127.0.0.1:<port>`, when started with `mtls`.
     pub tls_origin: Option<String>,
+    /// `https://127.0.0.1:<port>`: the https front, when started with `front`.
+    pub front_origin: Option<String>,
     _child: Child,
     settings: PathBuf,
 }
@@ -51,15 +53,20 @@ fn server_script() -> PathBuf {
 
 impl OidcProvider {
     /// Starts a provider with `settings` (`clients`: oidc-provider client metadata;
-    /// `access_token_ttl`, `device_code_ttl`: seconds; `require_par`, `dpop_nonce`; `mtls`:
-    /// `{cert, key, ca}` PEM paths for its TLS port).
+    /// `access_token_ttl`, `device_code_ttl`: seconds; `require_par`, `dpop_nonce`, `cimd`;
+    /// `mtls`: `{cert, key, ca}` PEM paths for its TLS port; `front`: `{cert, key}` for an https
+    /// front; `ca`: a PEM path its own fetches trust).
     pub async fn start(settings: Value) -> Self {
         let file = std::env::temp_dir().join(format!(
             "latchkey-oidc-provider-{}.json",
             uuid::Uuid::new_v4().simple()
         ));
         std::fs::write(&file, settings.to_string()).expect("write settings");
-        let mut child = Command::new("node")
+        let mut command = Command::new("node");
+        if let Some(ca) = settings.get("ca").and_then(Value::as_str) {
+            command.env("NODE_EXTRA_CA_CERTS", ca);
+        }
+        let mut child = command
             .arg(server_script())
             .arg(&file)
             .stdout(Stdio::piped())
@@ -72,7 +79,9 @@ impl OidcProvider {
             while let Ok(Some(line)) = lines.next_line().await {
                 if let Some(ports) = line.strip_prefix("oidc-provider listening on ") {
                     let mut ports = ports.split(' ').map(|p| p.trim().parse::<u16>().ok());
-                    return Some((ports.next().flatten()?, ports.next().flatten().unwrap_or(0)));
+                    let port = ports.next().flatten()?;
+                    let mut next = || ports.next().flatten().unwrap_or(0);
+                    return Some((port, next(), next()));
                 }
             }
             None
@@ -81,12 +90,13 @@ impl OidcProvider {
         .ok()
         .flatten()
         .expect("oidc-provider did not start");
-        let (port, tls_port) = port;
+        let (port, tls_port, front_port) = port;
         // Whatever it prints later is read (a closed pipe would end it).
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
         Self {
             issuer: format!("http://127.0.0.1:{port}"),
             tls_origin: (tls_port != 0).then(|| format!("https://127.0.0.1:{tls_port}")),
+            front_origin: (front_port != 0).then(|| format!("https://127.0.0.1:{front_port}")),
             _child: child,
             settings: file,
         }
@@ -110,6 +120,17 @@ impl OidcProvider {
             .ok()
             .and_then(|body| serde_json::from_slice(&body).ok())
             .expect("introspection JSON")
+    }
+
+    /// Points the https front at `upstream` (the service's plain-HTTP listener).
+    pub async fn front(&self, upstream: &str) {
+        let answer = reqwest::Client::new()
+            .post(self.url("/test/front"))
+            .query(&[("upstream", upstream)])
+            .send()
+            .await
+            .expect("front");
+        assert_eq!(answer.status(), 204);
     }
 
     /// What the provider knows that must never leak from Latchkey: a registered client's secret

@@ -22,7 +22,7 @@
 //   - `POST /test/device?user_code=…&decision=approve|deny` approves or denies a device code, as
 //     the customer would at the verification page.
 import { X509Certificate, createHash, randomBytes } from 'node:crypto';
-import { createServer } from 'node:http';
+import { createServer, request as forward } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import { readFileSync } from 'node:fs';
 import { EmbeddedJWK, calculateJwkThumbprint, jwtVerify } from 'jose';
@@ -48,6 +48,28 @@ const tlsServer = settings.mtls && createTlsServer({
   rejectUnauthorized: false,
 });
 const tlsPort = tlsServer ? await listen(tlsServer) : 0;
+// With `front: {cert, key}`, an https front on a third port for the service under test (whose
+// listener is plain HTTP), forwarding to the origin `POST /test/front?upstream=` names: how the
+// service is reached over https, as a client metadata document's URL must be. The CA of that
+// certificate is given to this process (NODE_EXTRA_CA_CERTS) so that its own fetches trust it.
+let upstream;
+const front = settings.front && createTlsServer({
+  cert: readFileSync(settings.front.cert),
+  key: readFileSync(settings.front.key),
+}, (req, res) => {
+  if (!upstream) {
+    res.writeHead(502).end('no upstream yet');
+    return;
+  }
+  const target = new URL(req.url, upstream);
+  const proxied = forward(target, { method: req.method, headers: { ...req.headers, host: target.host } }, (answer) => {
+    res.writeHead(answer.statusCode ?? 502, answer.headers);
+    answer.pipe(res);
+  });
+  proxied.on('error', () => res.writeHead(502).end());
+  req.pipe(proxied);
+});
+const frontPort = front ? await listen(front) : 0;
 const peerCertificate = (ctx) => {
   const peer = ctx.socket?.getPeerCertificate?.();
   return peer?.raw ? new X509Certificate(peer.raw) : undefined;
@@ -92,6 +114,7 @@ const provider = new Provider(issuer, {
   },
   features: {
     devInteractions: { enabled: false },
+    clientIdMetadataDocument: { enabled: settings.cimd ?? false, ack: 'draft-02' },
     clientCredentials: { enabled: true },
     deviceFlow: { enabled: true },
     introspection: { enabled: true },
@@ -298,6 +321,9 @@ async function handle(req, res) {
       const device = userCode ? await provider.DeviceCode.findByUserCode(userCode) : undefined;
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ client_secret: client?.clientSecret, device_code: device?.jti }));
+    } else if (url.pathname === '/test/front' && req.method === 'POST') {
+      upstream = url.searchParams.get('upstream');
+      res.writeHead(204).end();
     } else if (url.pathname === '/test/interactions' && req.method === 'POST') {
       interactionDecision = url.searchParams.get('decision') ?? 'approve';
       res.writeHead(204).end();
@@ -311,4 +337,4 @@ async function handle(req, res) {
 server.on('request', handle);
 tlsServer?.on('request', handle);
 
-console.log(`oidc-provider listening on ${port} ${tlsPort}`);
+console.log(`oidc-provider listening on ${port} ${tlsPort} ${frontPort}`);

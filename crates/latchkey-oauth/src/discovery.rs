@@ -39,6 +39,10 @@ pub struct ServerMetadata {
     /// RFC 7591 dynamic client registration.
     #[serde(default)]
     pub registration_endpoint: Option<String>,
+    /// The server takes an https URL naming a client metadata document as a client id
+    /// (draft-ietf-oauth-client-id-metadata-document; the MCP specification's first choice).
+    #[serde(default)]
+    pub client_id_metadata_document_supported: bool,
     /// RFC 9126 §5: the server takes authorization requests only pushed.
     #[serde(default)]
     pub require_pushed_authorization_requests: bool,

@@ -28,6 +28,7 @@ pub fn router(state: HttpState) -> Router {
         .route("/oauth/callback", get(callback))
         .route("/oauth/start/{state}", get(start_link))
         .route("/.well-known/jwks.json", get(jwks))
+        .route("/oauth/client-metadata.json", get(client_metadata))
         .merge(crate::connect_pages::routes(state.clone()))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         // Webhook bodies are read up to each integration's own limit.
@@ -62,6 +63,15 @@ async fn jwks(
             StatusCode::SERVICE_UNAVAILABLE.into_response()
         }
     }
+}
+
+/// Latchkey's client metadata document: its client id at authorization servers that take one.
+async fn client_metadata(State(state): State<HttpState>) -> Response {
+    (
+        [(header::CACHE_CONTROL, "public, max-age=300")],
+        Json(state.connections.client_metadata()),
+    )
+        .into_response()
 }
 
 fn escape(text: &str) -> String {

@@ -241,3 +241,150 @@ async fn an_mcp_server_is_connected_by_its_url_alone_through_dynamic_registratio
     server.stop().await;
     mode.cleanup().await;
 }
+
+#[tokio::test]
+async fn an_mcp_server_whose_authorization_server_takes_client_metadata_documents_gets_latchkeys() {
+    let (ca, (front_cert, front_key), _, _) = mtls_pki();
+    let dir = std::env::temp_dir().join(format!("latchkey-cimd-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = |name: &str, text: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path.display().to_string()
+    };
+    let ca_path = file("ca.pem", &ca);
+    let (cert_path, key_path) = (file("f.pem", &front_cert), file("k.pem", &front_key));
+    // No registration endpoint is needed: the server reads Latchkey's document at its https URL.
+    let provider = OidcProvider::start(json!({
+        "cimd": true,
+        "ca": ca_path,
+        "front": { "cert": cert_path, "key": key_path },
+        "clients": [],
+    }))
+    .await;
+    let public = provider.front_origin.clone().expect("an https front");
+    let mode = Mode::embedded();
+    let server =
+        Server::start_with(&mode, &[LOOPBACK, ("LATCHKEY_PUBLIC_URL", public.as_str())]).await;
+    provider
+        .front(&format!("http://{}", server.http_addr))
+        .await;
+    let document_url = format!("{public}/oauth/client-metadata.json");
+    // The customer's browser reaches Latchkey over https too.
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .add_root_certificate(reqwest::Certificate::from_pem(ca.as_bytes()).unwrap())
+        .build()
+        .unwrap();
+    let document: serde_json::Value = serde_json::from_slice(
+        &browser
+            .get(&document_url)
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(document["client_id"], document_url.as_str());
+    assert_eq!(
+        document["redirect_uris"][0],
+        format!("{public}/oauth/callback")
+    );
+
+    let mut connections = server.connections().await;
+    let started = connections
+        .connect_mcp_server(ConnectMcpServerRequest {
+            server_url: provider.url("/mcp"),
+            tenant: "acme".to_owned(),
+            ..Default::default()
+        })
+        .await
+        .expect("started with the document as client id")
+        .into_inner();
+    let integration = server
+        .integrations()
+        .await
+        .get_integration(GetIntegrationRequest {
+            integration_id: started.integration_id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(integration.config.unwrap().client_id, document_url);
+    assert!(
+        !integration.has_client_secret,
+        "a public client: nothing registered"
+    );
+
+    // The start link binds this browser; the provider sends it back to the callback over https.
+    let opened = browser
+        .get(&started.authorization_url)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(opened.status(), 303);
+    let cookie = opened.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let mut url = opened.headers()["location"].to_str().unwrap().to_owned();
+    let mut jar = std::collections::BTreeMap::new();
+    for _ in 0..12 {
+        if url.starts_with(&public) {
+            break;
+        }
+        let cookies: Vec<String> = jar.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let answer = browser
+            .get(&url)
+            .header("cookie", cookies.join("; "))
+            .send()
+            .await
+            .unwrap();
+        for set in answer.headers().get_all("set-cookie") {
+            let pair = set.to_str().unwrap_or_default().split(';').next();
+            if let Some((name, value)) = pair.and_then(|p| p.split_once('=')) {
+                jar.insert(name.to_owned(), value.to_owned());
+            }
+        }
+        let location = answer.headers().get("location").cloned();
+        let Some(location) = location else {
+            panic!(
+                "the provider answered {}: {}",
+                answer.status(),
+                answer.text().await.unwrap()
+            );
+        };
+        url = url::Url::parse(&url)
+            .unwrap()
+            .join(location.to_str().unwrap())
+            .unwrap()
+            .into();
+    }
+    let back = browser
+        .get(&url)
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(back.status(), 200, "{}", back.text().await.unwrap());
+    let token = connections
+        .get_token(GetTokenRequest {
+            connection_id: started.connection_id.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let introspection = provider.introspect(&token.access_token).await;
+    assert_eq!(introspection["active"], true, "{introspection}");
+    assert_eq!(introspection["client_id"], document_url.as_str());
+    assert_eq!(introspection["aud"], provider.url("/mcp").as_str());
+    server.stop().await;
+    mode.cleanup().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}

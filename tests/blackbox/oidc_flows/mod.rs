@@ -99,11 +99,12 @@ fn mtls_pki() -> (String, (String, String), String, String) {
     let ca = ca_params.self_signed(&ca_key).unwrap().pem();
     let issuer = Issuer::new(ca_params, ca_key);
     let server_key = KeyPair::generate().unwrap();
-    let server = CertificateParams::new(vec!["127.0.0.1".to_owned()])
-        .unwrap()
-        .signed_by(&server_key, &issuer)
-        .unwrap()
-        .pem();
+    // A subject of its own: one equal to the CA's reads as self-signed to OpenSSL (Node).
+    let mut server_params = CertificateParams::new(vec!["127.0.0.1".to_owned()]).unwrap();
+    let mut server_name = DistinguishedName::new();
+    server_name.push(DnType::CommonName, "127.0.0.1");
+    server_params.distinguished_name = server_name;
+    let server = server_params.signed_by(&server_key, &issuer).unwrap().pem();
     let named = |cn: &str| {
         let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
         let mut name = DistinguishedName::new();

@@ -1,7 +1,9 @@
-//! The public keys of the integrations' `private_key_jwt` clients, served as one JWK Set at
-//! `{public url}/.well-known/jwks.json` so an authorization server can fetch the key a client
-//! assertion names (`kid`, the RFC 7638 thumbprint). Each key is opened and derived once per
-//! version of its integration; a deleted integration's key leaves the set.
+//! What Latchkey publishes of itself as an OAuth client: the public keys of the integrations'
+//! `private_key_jwt` clients, as one JWK Set at `{public url}/.well-known/jwks.json` (so an
+//! authorization server can fetch the key a client assertion names: `kid`, the RFC 7638
+//! thumbprint; each derived once per version of its integration, a deleted integration's key
+//! leaving the set), and its client metadata document at `{public url}/oauth/client-metadata.json`,
+//! whose URL is its client id at servers that take one (MCP servers' authorization servers).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -19,6 +21,25 @@ use crate::error::AppError;
 pub(super) struct ClientKeys(Mutex<HashMap<IntegrationId, (u64, Option<Jwk>)>>);
 
 impl Connections {
+    /// The URL of Latchkey's client metadata document: its client id where one is taken.
+    pub fn client_metadata_url(&self) -> String {
+        format!("{}/oauth/client-metadata.json", self.public_base())
+    }
+
+    /// Latchkey's client metadata document (draft-ietf-oauth-client-id-metadata-document): a
+    /// public client (PKCE) whose only redirect URI is Latchkey's callback.
+    pub fn client_metadata(&self) -> serde_json::Value {
+        serde_json::json!({
+            "client_id": self.client_metadata_url(),
+            "client_name": "Latchkey",
+            "client_uri": self.public_base(),
+            "redirect_uris": [format!("{}/oauth/callback", self.public_base())],
+            "grant_types": ["authorization_code", "refresh_token"],
+            "response_types": ["code"],
+            "token_endpoint_auth_method": "none",
+        })
+    }
+
     /// Every live `private_key_jwt` client's public key.
     pub async fn client_jwks(&self) -> Result<JwkSet, AppError> {
         let mut keys = Vec::new();

@@ -132,22 +132,31 @@ impl Integrations {
         }
     }
 
-    /// Registers a client for the tenant at `issuer` and keeps it as an integration.
-    async fn register_mcp_integration(
+    /// The client Latchkey is at `issuer`: its client metadata document when the server takes
+    /// one and Latchkey is reached over https (a public client, PKCE; nothing to register),
+    /// else a client registered there by dynamic registration.
+    async fn register_at(
         &self,
-        caller: &Caller,
-        tenant: &TenantId,
         issuer: &Url,
-        resource: &latchkey_oauth::ProtectedResource,
+        metadata: &latchkey_oauth::ServerMetadata,
+        name: &str,
         request: &McpRequest,
-    ) -> Result<integration::State, AppError> {
-        let metadata = latchkey_oauth::discover(&self.provider, issuer).await?;
+        resource: &str,
+    ) -> Result<latchkey_oauth::RegisteredClient, AppError> {
+        if metadata.client_id_metadata_document_supported && self.connections.public_https() {
+            return Ok(latchkey_oauth::RegisteredClient {
+                client_id: self.connections.client_metadata_url(),
+                client_secret: None,
+            });
+        }
         let Some(endpoint) = metadata.registration_endpoint.as_deref() else {
             return Err(AppError::FailedPrecondition(format!(
-                "the authorization server {issuer} of {} offers no dynamic client registration: \
-                 register a client there and create an integration for it (CreateIntegration \
-                 with issuer, discover, and authorization_params and token_params resource={})",
-                request.server_url, resource.resource
+                "the authorization server {issuer} of {} takes neither client metadata documents \
+                 (or Latchkey is not reached over https: LATCHKEY_PUBLIC_URL) nor dynamic client \
+                 registration: register a client there and create an integration for it \
+                 (CreateIntegration with issuer, discover, and authorization_params and \
+                 token_params resource={resource})",
+                request.server_url
             )));
         };
         let endpoint = Url::parse(endpoint).map_err(|_| {
@@ -155,8 +164,7 @@ impl Integrations {
                 "the registration endpoint of {issuer} is not a URL"
             ))
         })?;
-        let name = integration_name(resource.resource_name.as_deref(), &request.server_url);
-        let registered = self
+        Ok(self
             .provider
             .register_client(
                 &endpoint,
@@ -168,6 +176,22 @@ impl Integrations {
                     "token_endpoint_auth_method": "client_secret_basic",
                 }),
             )
+            .await?)
+    }
+
+    /// Registers a client for the tenant at `issuer` and keeps it as an integration.
+    async fn register_mcp_integration(
+        &self,
+        caller: &Caller,
+        tenant: &TenantId,
+        issuer: &Url,
+        resource: &latchkey_oauth::ProtectedResource,
+        request: &McpRequest,
+    ) -> Result<integration::State, AppError> {
+        let metadata = latchkey_oauth::discover(&self.provider, issuer).await?;
+        let name = integration_name(resource.resource_name.as_deref(), &request.server_url);
+        let registered = self
+            .register_at(issuer, &metadata, &name, request, &resource.resource)
             .await?;
         let pairs = vec![("resource".to_owned(), resource.resource.clone())];
         let mut input = IntegrationConfigInput {
