@@ -85,6 +85,13 @@ async fn a_refused_token_reported_by_a_worker_is_checked_once_and_replaced_or_ma
     });
     let integration_id = integration(&server, config, &provider).await;
     let id = connect(&server, &integration_id, &provider).await;
+    // A new connection is validated in the background: counted once that check is recorded.
+    crate::helpers::wait_until(
+        "the first validation",
+        std::time::Duration::from_secs(10),
+        || async { types(&server, &id).await.iter().any(|t| t == "validated") },
+    )
+    .await;
     let (first, version) = token(&server, &id).await;
     let checks = introspections(&provider);
 
