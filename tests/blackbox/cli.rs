@@ -661,3 +661,26 @@ async fn a_service_account_connects_from_its_key_file_with_the_cli() {
     assert!(!log.contains(key_line));
     mode.cleanup().await;
 }
+
+#[tokio::test]
+async fn a_reader_that_closes_the_pipe_ends_a_command_quietly_with_exit_zero() {
+    let mode = Mode::embedded();
+    let server = Server::start(&mode).await;
+    let env = [(
+        "LATCHKEY_SERVER".to_owned(),
+        format!("http://{}", server.grpc_addr),
+    )];
+    // `| head -0`: the reader is gone before the first line is written.
+    let mut child = command(&["integrations", "templates"], &env, &std::env::temp_dir())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let output = child.wait_with_output().await.unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    server.stop().await;
+    mode.cleanup().await;
+}

@@ -130,9 +130,32 @@ fn exit_code(error: &anyhow::Error) -> ExitCode {
     ExitCode::from(3)
 }
 
+/// A reader that closes the pipe early (`latchkey integrations templates | head -1`) ends a
+/// command quietly with exit 0, as a Unix tool does: printing to a closed standard output is no
+/// failure of the command. Not for the server, whose output closing is worth a trace; any other
+/// panic is reported as before.
+fn quiet_on_closed_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        if message.starts_with("failed printing to std") && message.contains("Broken pipe") {
+            std::process::exit(0);
+        }
+        default(info);
+    }));
+}
+
 /// Parses the command line and runs the command; what the process exits with.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    if !matches!(cli.command, Command::Serve(_)) {
+        quiet_on_closed_pipe();
+    }
     if let Some(code) = client_command(&cli.command) {
         return code;
     }
