@@ -9,6 +9,7 @@ mod audit;
 mod browser;
 mod chaos;
 mod cli;
+mod cli_habits;
 mod config;
 mod connect;
 mod docs;

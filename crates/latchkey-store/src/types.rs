@@ -99,6 +99,12 @@ pub enum StoreError {
     /// (see `WebhookDeliveries::append_delivery`, which answers `None` instead).
     #[error("the webhook delivery was seen already")]
     DeliverySeen,
+    /// The database could not be reached at all: `cause` is one of "connection refused", "host
+    /// name not resolved", "no answer", "TLS failed", "authentication failed", "database does
+    /// not exist"; `detail` names the host and port with the driver's words (never the URL, which
+    /// may hold a password).
+    #[error("{cause} ({detail})")]
+    Unreachable { cause: &'static str, detail: String },
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error(

@@ -115,6 +115,10 @@ pub async fn open_store(config: &Config, migrations: Migrations) -> anyhow::Resu
                 Ok(store) => store,
                 // Said as it is: the fix is `latchkey migrate`.
                 Err(e @ latchkey_store::StoreError::SchemaBehind { .. }) => return Err(e.into()),
+                // Why the database cannot be reached, and which setting points at it.
+                Err(latchkey_store::StoreError::Unreachable { cause, detail }) => {
+                    anyhow::bail!("LATCHKEY_DATABASE_URL: {cause}: {detail}")
+                }
                 // A refused certificate deserves its own words: the fix is in the URL.
                 Err(e) if is_tls_failure(&e) => anyhow::bail!(
                     "LATCHKEY_DATABASE_URL: TLS with the database failed ({e}); check its sslmode \

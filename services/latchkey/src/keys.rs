@@ -32,17 +32,7 @@ pub fn load_keyring(source: &MasterKeySource, database_exists: bool) -> anyhow::
 
 /// Reads the keyring from its source.
 pub fn read_keyring(source: &MasterKeySource) -> anyhow::Result<Keyring> {
-    let keys = match source {
-        MasterKeySource::Env(text) => {
-            parse_keys(text.expose_secret().split(',')).context("LATCHKEY_MASTER_KEY")?
-        }
-        MasterKeySource::File(path) => read_key_file(path)
-            .with_context(|| format!("LATCHKEY_MASTER_KEY_FILE: {}", path.display()))?,
-        MasterKeySource::Generated(path) => {
-            read_key_file(path).with_context(|| format!("master key file {}", path.display()))?
-        }
-    };
-    Keyring::from_keys(keys).context("the keyring holds no key")
+    Keyring::from_keys(read_keys(source)?).context("the keyring holds no key")
 }
 
 fn parse_keys<'a>(parts: impl Iterator<Item = &'a str>) -> anyhow::Result<Vec<MasterKey>> {
@@ -109,19 +99,24 @@ fn generate_key_file(path: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The key file behind a source, for rotation (an environment variable cannot be rewritten).
-pub fn key_file(source: &MasterKeySource) -> anyhow::Result<&Path> {
+/// The key file behind a source, which rotation rewrites; `None` for keys in the environment.
+pub fn key_file(source: &MasterKeySource) -> Option<&Path> {
     match source {
-        MasterKeySource::File(path) | MasterKeySource::Generated(path) => Ok(path),
-        MasterKeySource::Env(_) => bail!(
-            "LATCHKEY_MASTER_KEY holds the keys: rotate by putting a new key first in it \
-             (comma-separated), restarting, then re-wrapping with a key file; or use \
-             LATCHKEY_MASTER_KEY_FILE"
-        ),
+        MasterKeySource::File(path) | MasterKeySource::Generated(path) => Some(path),
+        MasterKeySource::Env(_) => None,
     }
 }
 
-/// Reads the key file's keys (first active).
-pub fn file_keys(path: &Path) -> anyhow::Result<Vec<MasterKey>> {
-    read_key_file(path)
+/// The source's keys (first active), from the environment or the key file.
+pub fn read_keys(source: &MasterKeySource) -> anyhow::Result<Vec<MasterKey>> {
+    match source {
+        MasterKeySource::Env(text) => {
+            parse_keys(text.expose_secret().split(',')).context("LATCHKEY_MASTER_KEY")
+        }
+        MasterKeySource::File(path) => read_key_file(path)
+            .with_context(|| format!("LATCHKEY_MASTER_KEY_FILE: {}", path.display())),
+        MasterKeySource::Generated(path) => {
+            read_key_file(path).with_context(|| format!("master key file {}", path.display()))
+        }
+    }
 }

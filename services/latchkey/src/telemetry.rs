@@ -55,7 +55,9 @@ pub fn install_subscriber<W>(
         tracing_subscriber::Registry,
     >;
     let mut layers: Vec<Box<dyn tracing_subscriber::Layer<Base> + Send + Sync>> = Vec::new();
-    let fmt = tracing_subscriber::fmt::layer().with_writer(writer);
+    let fmt = tracing_subscriber::fmt::layer()
+        .with_ansi(colour_on_stderr())
+        .with_writer(writer);
     layers.push(if json {
         fmt.json().boxed()
     } else {
@@ -72,6 +74,13 @@ pub fn install_subscriber<W>(
         .with(tracing_subscriber::EnvFilter::new(filter))
         .with(layers)
         .init();
+}
+
+/// Colour in human log lines only when standard error is a terminal and `NO_COLOR` is unset or
+/// empty (no-color.org): a log file or a collector gets no escape codes.
+pub fn colour_on_stderr() -> bool {
+    use std::io::IsTerminal as _;
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
 /// Whether traces are exported: without them, no request pays for trace context.

@@ -58,6 +58,9 @@ impl PgStore {
         partition_size: Option<i64>,
     ) -> Result<Self, StoreError> {
         let options = PgConnectOptions::from_str(url)?.application_name("latchkey");
+        // One session first, to say why the database cannot be reached (the pool would retry
+        // until its acquire timeout and answer only "pool timed out").
+        probe(&options).await?;
         let pool = PgPoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(Duration::from_secs(10))
@@ -329,5 +332,51 @@ impl crate::Archive for PgStore {
 impl EventStore for PgStore {
     async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+/// How long the first session may take before the database is said not to answer.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Opens and closes one session; a failure as [`StoreError::Unreachable`] with its cause.
+async fn probe(options: &PgConnectOptions) -> Result<(), StoreError> {
+    use sqlx::{ConnectOptions as _, Connection as _};
+    let place = format!("{}:{}", options.get_host(), options.get_port());
+    match tokio::time::timeout(PROBE_TIMEOUT, options.connect()).await {
+        Ok(Ok(session)) => {
+            let _ = session.close().await;
+            Ok(())
+        }
+        Ok(Err(error)) => Err(unreachable(&place, error)),
+        Err(_) => Err(StoreError::Unreachable {
+            cause: "no answer",
+            detail: format!("{place} did not answer within {}s", PROBE_TIMEOUT.as_secs()),
+        }),
+    }
+}
+
+/// The cause of a failed first session, in the words an operator looks for.
+fn unreachable(place: &str, error: sqlx::Error) -> StoreError {
+    let cause = match &error {
+        sqlx::Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
+            "connection refused"
+        }
+        sqlx::Error::Io(io) if io.to_string().contains("lookup address") => {
+            "host name not resolved"
+        }
+        sqlx::Error::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => "no answer",
+        sqlx::Error::Tls(_) => "TLS failed",
+        sqlx::Error::Database(e) if matches!(e.code().as_deref(), Some("28P01" | "28000")) => {
+            "authentication failed"
+        }
+        sqlx::Error::Database(e) if e.code().as_deref() == Some("3D000") => {
+            "database does not exist"
+        }
+        // Anything else (a schema error, say) is the database's own word.
+        _ => return StoreError::from(error),
+    };
+    StoreError::Unreachable {
+        cause,
+        detail: format!("{place}: {error}"),
     }
 }

@@ -17,6 +17,7 @@ pub(super) async fn verify(
     heads: Option<PathBuf>,
     expect_heads: Option<PathBuf>,
     projections: bool,
+    json: bool,
 ) -> anyhow::Result<()> {
     let expected = match &expect_heads {
         None => None,
@@ -46,60 +47,124 @@ pub(super) async fn verify(
     };
     opened.store.close().await;
     let report = report?;
-    match report.broken {
-        None => {
-            println!(
-                "intact: {} events in {} streams; heads digest {}",
-                report.events,
-                report.streams,
-                log::heads_digest(&report.heads)
-            );
-            if let (Some(first), Some(last)) = (report.archived.first(), report.archived.last()) {
-                println!(
-                    "archived: positions {} to {} ({} parts, {} events); chains \
-                         checked from the {} stream heads they kept",
-                    first.first_position,
-                    last.last_position,
-                    report.archived.len(),
-                    report.archived.iter().map(|p| p.events).sum::<u64>(),
-                    report.kept_heads
-                );
-            }
-            if let Some(path) = &heads {
-                std::fs::write(path, log::heads_text(&report.heads))
-                    .map_err(|e| Usage(format!("--heads: cannot write {}: {e}", path.display())))?;
-            }
-            if !report.differences.is_empty() {
-                for difference in &report.differences {
-                    println!("since the expected heads: {difference}");
-                }
-                return Err(CheckFailed(format!(
-                    "{} streams lost events since the expected heads",
-                    report.differences.len()
-                ))
-                .into());
-            }
-            match edited {
-                Some(edited) => projections_verdict(edited?),
-                None => Ok(()),
-            }
-        }
-        Some(link) => {
-            println!(
-                "broken at position {} ({} version {}): {}",
-                link.position, link.stream, link.version, link.reason
-            );
-            Err(CheckFailed("the log is not intact".to_owned()).into())
-        }
+    let edited = edited.transpose()?;
+    if report.broken.is_none()
+        && let Some(path) = &heads
+    {
+        std::fs::write(path, log::heads_text(&report.heads))
+            .map_err(|e| Usage(format!("--heads: cannot write {}: {e}", path.display())))?;
+    }
+    if json {
+        println!("{}", verify_json(&report, edited.as_deref()));
+    } else {
+        print_verify(&report, edited.as_deref());
+    }
+    if report.broken.is_some() {
+        return Err(CheckFailed("the log is not intact".to_owned()).into());
+    }
+    if !report.differences.is_empty() {
+        return Err(CheckFailed(format!(
+            "{} streams lost events since the expected heads",
+            report.differences.len()
+        ))
+        .into());
+    }
+    match edited {
+        Some(edited) if !edited.is_empty() => Err(CheckFailed(format!(
+            "{} projection rows differ from the log (`latchkey rebuild-projections --swap` \
+             rewrites them from it)",
+            edited.len()
+        ))
+        .into()),
+        _ => Ok(()),
     }
 }
 
+/// `verify`'s verdict as text.
+fn print_verify(report: &log::VerifyReport, edited: Option<&[String]>) {
+    if let Some(link) = &report.broken {
+        println!(
+            "broken at position {} ({} version {}): {}",
+            link.position, link.stream, link.version, link.reason
+        );
+        return;
+    }
+    println!(
+        "intact: {} events in {} streams; heads digest {}",
+        report.events,
+        report.streams,
+        log::heads_digest(&report.heads)
+    );
+    if let (Some(first), Some(last)) = (report.archived.first(), report.archived.last()) {
+        println!(
+            "archived: positions {} to {} ({} parts, {} events); chains \
+                 checked from the {} stream heads they kept",
+            first.first_position,
+            last.last_position,
+            report.archived.len(),
+            report.archived.iter().map(|p| p.events).sum::<u64>(),
+            report.kept_heads
+        );
+    }
+    for difference in &report.differences {
+        println!("since the expected heads: {difference}");
+    }
+    match edited {
+        Some([]) => println!("projections: every row is what the log says"),
+        Some(edited) => {
+            for row in edited {
+                println!("projection differs from the log: {row}");
+            }
+        }
+        None => {}
+    }
+}
+
+/// `verify --json`: one object (docs/CLI.md).
+fn verify_json(report: &log::VerifyReport, edited: Option<&[String]>) -> serde_json::Value {
+    serde_json::json!({
+        "intact": report.broken.is_none() && report.differences.is_empty(),
+        "events": report.events,
+        "streams": report.streams,
+        "heads_digest": report.broken.is_none().then(|| log::heads_digest(&report.heads)),
+        "broken": report.broken.as_ref().map(|link| serde_json::json!({
+            "position": link.position,
+            "stream": link.stream,
+            "version": link.version,
+            "reason": link.reason,
+        })),
+        "archived": report.archived.iter().map(|part| serde_json::json!({
+            "name": part.name,
+            "first_position": part.first_position,
+            "last_position": part.last_position,
+            "events": part.events,
+        })).collect::<Vec<_>>(),
+        "kept_heads": report.kept_heads,
+        "lost_since_expected_heads": report.differences,
+        "projections_differing": edited,
+    })
+}
+
 /// `latchkey archive --out <file>`.
-pub(super) async fn archive(config: &Config, out: &Path) -> anyhow::Result<()> {
+pub(super) async fn archive(config: &Config, out: &Path, json: bool) -> anyhow::Result<()> {
     let opened = open_store(config, Migrations::Check).await?;
     let report = log::archive(&*opened.store, out).await;
     opened.store.close().await;
-    match report? {
+    let report = report?;
+    if json {
+        let part = report.as_ref().map(|part| {
+            serde_json::json!({
+                "name": part.name,
+                "first_position": part.first_position,
+                "last_position": part.last_position,
+                "events": part.events,
+                "file": out.display().to_string(),
+            })
+        });
+        println!("{}", serde_json::json!({ "archived": part }));
+        return Ok(());
+    }
+    match report {
         Some(part) => println!(
             "archived {}: positions {} to {}, {} events, to {}",
             part.name,
@@ -114,7 +179,7 @@ pub(super) async fn archive(config: &Config, out: &Path) -> anyhow::Result<()> {
 }
 
 /// `latchkey rebuild-projections [--swap]`.
-pub(super) async fn rebuild(config: &Config, swap: bool) -> anyhow::Result<()> {
+pub(super) async fn rebuild(config: &Config, swap: bool, json: bool) -> anyhow::Result<()> {
     let opened = open_store(config, Migrations::Check).await?;
     let bar = indicatif::ProgressBar::new(0).with_style(
         indicatif::ProgressStyle::with_template(
@@ -132,11 +197,37 @@ pub(super) async fn rebuild(config: &Config, swap: bool) -> anyhow::Result<()> {
     opened.store.close().await;
     let report = report?;
     let rate = report.events as f64 / started.elapsed().as_secs_f64().max(0.001);
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "events": report.events,
+                "rows": report.rows,
+                "seconds": started.elapsed().as_secs_f64(),
+                "identical": report.differences.is_empty(),
+                "differences": report.differences,
+                "swapped": report.swapped,
+            })
+        );
+    } else {
+        print_rebuild(&report, started.elapsed().as_secs_f64(), rate);
+    }
+    if report.swapped || report.differences.is_empty() {
+        Ok(())
+    } else {
+        Err(CheckFailed(format!(
+            "{} projections differ from the log; `--swap` replaces them",
+            report.differences.len()
+        ))
+        .into())
+    }
+}
+
+/// `rebuild-projections`' outcome as text.
+fn print_rebuild(report: &log::RebuildReport, seconds: f64, rate: f64) {
     println!(
         "replayed {} events into {} rows in {:.1}s ({rate:.0} events/s)",
-        report.events,
-        report.rows,
-        started.elapsed().as_secs_f64()
+        report.events, report.rows, seconds
     );
     if report.differences.is_empty() {
         println!("identical");
@@ -155,32 +246,5 @@ pub(super) async fn rebuild(config: &Config, swap: bool) -> anyhow::Result<()> {
     }
     if report.swapped {
         println!("swapped in");
-        Ok(())
-    } else if report.differences.is_empty() {
-        Ok(())
-    } else {
-        Err(CheckFailed(format!(
-            "{} projections differ from the log; `--swap` replaces them",
-            report.differences.len()
-        ))
-        .into())
-    }
-}
-
-/// Prints each projection row that is not what the log says; fails when there is one.
-fn projections_verdict(edited: Vec<String>) -> anyhow::Result<()> {
-    for row in &edited {
-        println!("projection differs from the log: {row}");
-    }
-    if edited.is_empty() {
-        println!("projections: every row is what the log says");
-        Ok(())
-    } else {
-        Err(CheckFailed(format!(
-            "{} projection rows differ from the log (`latchkey rebuild-projections --swap` \
-             rewrites them from it)",
-            edited.len()
-        ))
-        .into())
     }
 }

@@ -8,6 +8,7 @@ pub mod dev_provider;
 pub mod log;
 mod log_commands;
 pub mod operator;
+pub mod reference;
 
 use std::process::ExitCode;
 
@@ -18,7 +19,7 @@ use secrecy::SecretString;
 use tokio_util::sync::CancellationToken;
 
 use crate::app::{App, open_store};
-use crate::config::{NeedsMasterKey, Settings};
+use crate::config::{KeySettings, NeedsMasterKey, Settings, StoreSettings};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -31,13 +32,21 @@ struct Cli {
     command: Command,
 }
 
+// Parsed once per process: the size of its largest variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the service (gRPC API and HTTP listener). With no configuration: the embedded
     /// default, SQLite under ./latchkey-data.
     Serve(Settings),
     /// Apply database migrations and exit (`serve` applies them too).
-    Migrate(Settings),
+    Migrate {
+        /// The outcome as one JSON object (docs/CLI.md).
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        store: StoreSettings,
+    },
     /// Walk every stream's hash chain; exit 1 at the first broken link.
     Verify {
         /// Write every stream's head (version and hash) to this file once the log is intact,
@@ -52,8 +61,11 @@ enum Command {
         /// reads): a row edited by hand is named, with the fields that differ.
         #[arg(long)]
         projections: bool,
+        /// The verdict as one JSON object (docs/CLI.md).
+        #[arg(long)]
+        json: bool,
         #[command(flatten)]
-        settings: Settings,
+        store: StoreSettings,
     },
     /// Archive the oldest part of the log (Postgres: its oldest partition, once complete and
     /// published by every relay) to a file of JSON lines, keeping each stream's last event in it
@@ -62,34 +74,48 @@ enum Command {
         /// The file to write (must not exist).
         #[arg(long, value_name = "FILE")]
         out: std::path::PathBuf,
+        /// The outcome as one JSON object (docs/CLI.md).
+        #[arg(long)]
+        json: bool,
         #[command(flatten)]
-        settings: Settings,
+        store: StoreSettings,
     },
     /// Replay the whole log into fresh projections and compare them with the live ones.
     RebuildProjections {
         /// Replace the live projections with the replay, in one transaction.
         #[arg(long)]
         swap: bool,
+        /// The outcome as one JSON object (docs/CLI.md).
+        #[arg(long)]
+        json: bool,
         #[command(flatten)]
-        settings: Settings,
+        store: StoreSettings,
     },
     #[command(flatten)]
     Client(client::ClientCommand),
     /// A small OAuth 2.0 provider on loopback, to try Latchkey with the repository alone.
     DevProvider(dev_provider::DevProviderArgs),
-    /// Rotate master keys: add a new active key and re-wrap every data key, while serving.
+    /// Master keys: list them, rotate (re-wrap every data key onto the active key, while
+    /// serving), drop a retired one, generate a new one.
     Keys {
         #[command(subcommand)]
         action: operator::KeysAction,
         #[command(flatten)]
-        settings: Settings,
+        store: StoreSettings,
+        #[command(flatten)]
+        keys: KeySettings,
     },
     /// Manage the API keys callers authenticate with (`LATCHKEY_AUTH=api-keys`).
     Apikeys {
         #[command(subcommand)]
         action: operator::ApikeyAction,
         #[command(flatten)]
-        settings: Settings,
+        store: StoreSettings,
+    },
+    /// Print the shell's completion script, e.g. `source <(latchkey completions bash)`.
+    Completions {
+        /// bash, elvish, fish, powershell or zsh.
+        shell: clap_complete::Shell,
     },
 }
 
@@ -156,18 +182,25 @@ pub fn main() -> ExitCode {
     if !matches!(cli.command, Command::Serve(_)) {
         quiet_on_closed_pipe();
     }
+    if let Command::Completions { shell } = &cli.command {
+        let mut command = <Cli as clap::CommandFactory>::command();
+        clap_complete::generate(*shell, &mut command, "latchkey", &mut std::io::stdout());
+        return ExitCode::SUCCESS;
+    }
     if let Some(code) = client_command(&cli.command) {
         return code;
     }
-    let (Command::Serve(settings)
-    | Command::Migrate(settings)
-    | Command::Verify { settings, .. }
-    | Command::Archive { settings, .. }
-    | Command::RebuildProjections { settings, .. }
-    | Command::Apikeys { settings, .. }
-    | Command::Keys { settings, .. }) = &cli.command
-    else {
-        unreachable!("client commands returned above");
+    let settings = match &cli.command {
+        Command::Serve(settings) => settings.clone(),
+        Command::Keys { store, keys, .. } => store.clone().into_settings(Some(keys.clone())),
+        Command::Migrate { store, .. }
+        | Command::Verify { store, .. }
+        | Command::Archive { store, .. }
+        | Command::RebuildProjections { store, .. }
+        | Command::Apikeys { store, .. } => store.clone().into_settings(None),
+        Command::Client(_) | Command::DevProvider(_) | Command::Completions { .. } => {
+            unreachable!("answered above")
+        }
     };
     let master_key = std::env::var("LATCHKEY_MASTER_KEY")
         .ok()
@@ -178,7 +211,7 @@ pub fn main() -> ExitCode {
         Command::Serve(_) | Command::Keys { .. } => NeedsMasterKey::Yes,
         _ => NeedsMasterKey::No,
     };
-    let config = match settings.clone().resolve_for(master_key, needs) {
+    let config = match settings.resolve_for(master_key, needs) {
         Ok(config) => config,
         Err(errors) => {
             eprint!("latchkey: {errors}");
@@ -217,25 +250,35 @@ pub fn main() -> ExitCode {
     let result = runtime.block_on(async move {
         match cli.command {
             Command::Serve(_) => serve(config).await,
-            Command::Migrate(_) => {
+            Command::Migrate { json, .. } => {
                 let opened = open_store(&config, Migrations::Apply).await?;
                 opened.store.close().await;
-                println!("latchkey: {} migrations applied", opened.kind);
+                if json {
+                    println!(
+                        "{}",
+                        serde_json::json!({"storage": opened.kind, "migrated": true})
+                    );
+                } else {
+                    println!("latchkey: {} migrations applied", opened.kind);
+                }
                 Ok(())
             }
             Command::Apikeys { action, .. } => operator::api_keys(&config, action).await,
             Command::Keys { action, .. } => operator::master_keys(&config, action).await,
-            Command::Client(_) | Command::DevProvider(_) => {
-                unreachable!("client commands returned above")
+            Command::Client(_) | Command::DevProvider(_) | Command::Completions { .. } => {
+                unreachable!("answered above")
             }
             Command::Verify {
                 heads,
                 expect_heads,
                 projections,
+                json,
                 ..
-            } => log_commands::verify(&config, heads, expect_heads, projections).await,
-            Command::Archive { out, .. } => log_commands::archive(&config, &out).await,
-            Command::RebuildProjections { swap, .. } => log_commands::rebuild(&config, swap).await,
+            } => log_commands::verify(&config, heads, expect_heads, projections, json).await,
+            Command::Archive { out, json, .. } => log_commands::archive(&config, &out, json).await,
+            Command::RebuildProjections { swap, json, .. } => {
+                log_commands::rebuild(&config, swap, json).await
+            }
         }
     });
     if let Some(provider) = traces {

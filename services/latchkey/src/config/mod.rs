@@ -12,12 +12,14 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+mod local;
 mod master_key;
 mod nats;
 mod public;
 mod resolve;
 mod sources;
 mod tls;
+pub use local::{KeySettings, StoreSettings};
 pub use nats::{NatsConfig, NatsLogin, NatsSettings, StreamLimits};
 pub use public::{PublicConfig, PublicSettings};
 pub use sources::NeedsMasterKey;

@@ -79,13 +79,21 @@ pub enum ConnectionsAction {
         json: bool,
     },
     /// Delete: its data key is destroyed, no token of it can be read again; its history stays.
-    Delete { connection: String },
+    Delete {
+        connection: String,
+        /// The outcome as one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
     /// Import connections from a JSON-lines file (`-` for standard input); see the README.
     Import {
         file: PathBuf,
         /// The integration of lines that name none.
         #[arg(long)]
         integration: Option<String>,
+        /// The counts as one JSON object (docs/CLI.md); refused lines still go to standard error.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -180,17 +188,28 @@ pub async fn run(clients: &Clients, action: ConnectionsAction) -> anyhow::Result
                 .into_inner();
             print_connection(&c, json);
         }
-        ConnectionsAction::Delete { connection } => {
+        ConnectionsAction::Delete { connection, json } => {
             client
                 .delete_connection(pb::DeleteConnectionRequest {
                     connection_id: connection.clone(),
                 })
                 .await
                 .map_err(refused)?;
-            println!("deleted connection {connection}");
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({"connection_id": connection, "deleted": true})
+                );
+            } else {
+                println!("deleted connection {connection}");
+            }
         }
-        ConnectionsAction::Import { file, integration } => {
-            super::import::run(clients, &file, integration).await?;
+        ConnectionsAction::Import {
+            file,
+            integration,
+            json,
+        } => {
+            super::import::run(clients, &file, integration, json).await?;
         }
     }
     Ok(())

@@ -187,6 +187,7 @@ pub async fn run(
     clients: &Clients,
     file: &Path,
     integration: Option<String>,
+    json: bool,
 ) -> anyhow::Result<()> {
     let stdin = file == Path::new("-");
     let open = || -> anyhow::Result<Box<dyn std::io::BufRead>> {
@@ -240,7 +241,7 @@ pub async fn run(
                     refused += 1;
                 } else {
                     bar.finish_and_clear();
-                    println!("imported {imported}, already there {skipped}, refused {refused}");
+                    print_counts(imported, skipped, refused, json);
                     return Err(anyhow::Error::new(refusal).context(format!(
                         "stopped at line {number}; the lines before it are imported, a second \
                          run skips them"
@@ -250,9 +251,23 @@ pub async fn run(
         }
     }
     bar.finish_and_clear();
-    println!("imported {imported}, already there {skipped}, refused {refused}");
+    print_counts(imported, skipped, refused, json);
     if refused > 0 {
         return Err(LinesRefused(refused).into());
     }
     Ok(())
+}
+
+/// What an import did: lines imported, already there, refused.
+fn print_counts(imported: usize, skipped: usize, refused: usize, json: bool) {
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "imported": imported, "already_there": skipped, "refused": refused
+            })
+        );
+    } else {
+        println!("imported {imported}, already there {skipped}, refused {refused}");
+    }
 }

@@ -43,6 +43,7 @@ pub struct IntegrationFlags {
     pub name: Option<String>,
     #[arg(long)]
     pub description: Option<String>,
+    /// The grant connections use. Default on create: the template's, else authorization-code.
     #[arg(long, value_enum)]
     pub grant_type: Option<Grant>,
     #[arg(long)]
@@ -143,6 +144,9 @@ pub enum IntegrationsAction {
         integration: String,
         #[arg(long)]
         force: bool,
+        /// The outcome as one JSON object.
+        #[arg(long)]
+        json: bool,
     },
     /// The provider templates this server knows.
     Templates {
@@ -224,6 +228,50 @@ impl IntegrationFlags {
     }
 }
 
+/// A refusal of the integration's fields said with the flags the user typed: the server names
+/// `config.grant_type`, the user wrote `--grant-type`.
+fn refused_naming_flags(status: tonic::Status) -> anyhow::Error {
+    if status.code() != tonic::Code::InvalidArgument {
+        return refused(status);
+    }
+    let message = flag_names(status.message());
+    refused(tonic::Status::new(status.code(), message))
+}
+
+/// `config.<field>` (and `client_secret`) in a server's message as the flag that sets it.
+fn flag_names(message: &str) -> String {
+    const FLAGS: [(&str, &str); 6] = [
+        ("config.scopes", "--scope"),
+        ("config.return_url_origins", "--return-url-origin"),
+        ("config.allowed_hosts", "--allowed-host"),
+        ("config.token_params", "--token-param"),
+        ("config.authorization_params", "--authorization-param"),
+        ("client_secret", "--client-secret-file"),
+    ];
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while !rest.is_empty() {
+        if let Some((field, flag)) = FLAGS.iter().find(|(field, _)| rest.starts_with(field)) {
+            out.push_str(flag);
+            rest = &rest[field.len()..];
+        } else if let Some(after) = rest.strip_prefix("config.") {
+            let end = after
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(after.len());
+            out.push_str("--");
+            out.push_str(&after[..end].replace('_', "-"));
+            rest = &after[end..];
+        } else {
+            let mut chars = rest.chars();
+            if let Some(c) = chars.next() {
+                out.push(c);
+            }
+            rest = chars.as_str();
+        }
+    }
+    out
+}
+
 fn integration_json(i: &pb::Integration) -> serde_json::Value {
     let c = i.config.clone().unwrap_or_default();
     serde_json::json!({
@@ -275,6 +323,10 @@ pub async fn run(clients: &Clients, action: IntegrationsAction) -> anyhow::Resul
         } => {
             let mut config = pb::IntegrationConfig::default();
             let client_secret = flags.apply(&mut config)?.unwrap_or_default();
+            // Without a template, the grant most integrations use, as --help says.
+            if template.is_none() && config.grant_type == pb::GrantType::Unspecified as i32 {
+                config.grant_type = pb::GrantType::AuthorizationCode as i32;
+            }
             let created = client
                 .create_integration(pb::CreateIntegrationRequest {
                     config: Some(config),
@@ -285,7 +337,7 @@ pub async fn run(clients: &Clients, action: IntegrationsAction) -> anyhow::Resul
                     owner_tenant: owner_tenant.unwrap_or_default(),
                 })
                 .await
-                .map_err(refused)?
+                .map_err(refused_naming_flags)?
                 .into_inner();
             if quiet {
                 println!("{}", created.integration_id);
@@ -330,11 +382,15 @@ pub async fn run(clients: &Clients, action: IntegrationsAction) -> anyhow::Resul
                     ..Default::default()
                 })
                 .await
-                .map_err(refused)?
+                .map_err(refused_naming_flags)?
                 .into_inner();
             print_one(&updated, json);
         }
-        IntegrationsAction::Delete { integration, force } => {
+        IntegrationsAction::Delete {
+            integration,
+            force,
+            json,
+        } => {
             client
                 .delete_integration(pb::DeleteIntegrationRequest {
                     integration_id: integration.clone(),
@@ -343,30 +399,42 @@ pub async fn run(clients: &Clients, action: IntegrationsAction) -> anyhow::Resul
                 })
                 .await
                 .map_err(refused)?;
-            println!("deleted integration {integration}");
-        }
-        IntegrationsAction::Templates { json } => {
-            let templates = client
-                .list_templates(pb::ListTemplatesRequest {})
-                .await
-                .map_err(refused)?
-                .into_inner()
-                .templates;
-            let mut table = Table::new(vec!["TEMPLATE", "DESCRIPTION"]);
-            for t in &templates {
-                if json {
-                    println!(
-                        "{}",
-                        serde_json::json!({"name": t.name, "description": t.description})
-                    );
-                } else {
-                    table.row(vec![t.name.clone(), t.description.clone()]);
-                }
-            }
-            if !json {
-                table.print();
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({"integration_id": integration, "deleted": true})
+                );
+            } else {
+                println!("deleted integration {integration}");
             }
         }
+        IntegrationsAction::Templates { json } => templates(clients, json).await?,
+    }
+    Ok(())
+}
+
+/// `integrations templates`: the catalogue's names and descriptions.
+async fn templates(clients: &Clients, json: bool) -> anyhow::Result<()> {
+    let templates = clients
+        .integrations()
+        .list_templates(pb::ListTemplatesRequest {})
+        .await
+        .map_err(refused)?
+        .into_inner()
+        .templates;
+    let mut table = Table::new(vec!["TEMPLATE", "DESCRIPTION"]);
+    for t in &templates {
+        if json {
+            println!(
+                "{}",
+                serde_json::json!({"name": t.name, "description": t.description})
+            );
+        } else {
+            table.row(vec![t.name.clone(), t.description.clone()]);
+        }
+    }
+    if !json {
+        table.print();
     }
     Ok(())
 }
@@ -421,4 +489,20 @@ async fn list(clients: &Clients, json: bool) -> anyhow::Result<()> {
         table.print();
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_servers_field_names_are_said_as_the_flags_that_set_them() {
+        assert_eq!(
+            super::flag_names("config.grant_type: required; config.scopes[0] is empty"),
+            "--grant-type: required; --scope[0] is empty"
+        );
+        assert_eq!(
+            super::flag_names("client_secret: not a PEM key (config.client_auth)"),
+            "--client-secret-file: not a PEM key (--client-auth)"
+        );
+        assert_eq!(super::flag_names("no field here"), "no field here");
+    }
 }

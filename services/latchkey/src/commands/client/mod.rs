@@ -32,19 +32,26 @@ pub use webhooks::WebhooksAction;
 /// Where the server is and who is asking.
 #[derive(Debug, Clone, Args)]
 pub struct ClientArgs {
-    /// The gRPC address of a running server.
+    /// The gRPC address of a running server: `host:port`, or a URL (`https://…` for TLS).
     #[arg(
         long,
         global = true,
         env = "LATCHKEY_SERVER",
-        default_value = "http://127.0.0.1:50051"
+        value_name = "ADDR",
+        default_value = "127.0.0.1:50051"
     )]
     pub server: String,
-    /// An API key (`latchkey apikeys create`), when the server asks for one.
-    #[arg(long, global = true, env = "LATCHKEY_API_KEY", hide_env_values = true)]
-    pub api_key: Option<String>,
-    /// A file holding the API key, instead of LATCHKEY_API_KEY.
-    #[arg(long, global = true, env = "LATCHKEY_API_KEY_FILE")]
+    /// Refused: a key on the command line stays in shell history and process lists. The API key
+    /// comes from LATCHKEY_API_KEY or --api-key-file.
+    #[arg(long = "api-key", global = true, hide = true, value_name = "KEY")]
+    pub api_key_flag: Option<String>,
+    /// A file holding the API key (`-`: standard input), instead of LATCHKEY_API_KEY.
+    #[arg(
+        long,
+        global = true,
+        env = "LATCHKEY_API_KEY_FILE",
+        value_name = "FILE"
+    )]
     pub api_key_file: Option<PathBuf>,
     /// A PEM CA certificate to trust, for a server on TLS (`https://…`).
     #[arg(long, global = true, env = "LATCHKEY_SERVER_CA")]
@@ -221,7 +228,14 @@ pub(crate) fn refused(status: tonic::Status) -> anyhow::Error {
 
 impl Clients {
     async fn connect(args: &ClientArgs) -> anyhow::Result<Self> {
-        let mut endpoint = Channel::from_shared(args.server.clone())
+        if args.api_key_flag.is_some() {
+            return Err(usage(
+                "--api-key: a key on the command line stays in shell history and process lists; \
+                 set LATCHKEY_API_KEY, or pass --api-key-file FILE (`-` reads standard input)",
+            ));
+        }
+        let server = server_url(&args.server, args.ca.is_some())?;
+        let mut endpoint = Channel::from_shared(server.clone())
             .map_err(|e| usage(format!("--server / LATCHKEY_SERVER: {e}")))?;
         if let Some(ca) = &args.ca {
             let pem = std::fs::read(ca)
@@ -229,7 +243,10 @@ impl Clients {
             endpoint = endpoint
                 .tls_config(ClientTlsConfig::new().ca_certificate(Certificate::from_pem(pem)))?;
         }
-        let key = match (&args.api_key, &args.api_key_file) {
+        let api_key = std::env::var("LATCHKEY_API_KEY")
+            .ok()
+            .filter(|k| !k.trim().is_empty());
+        let key = match (&api_key, &args.api_key_file) {
             (Some(_), Some(_)) => {
                 return Err(usage(
                     "--api-key-file / LATCHKEY_API_KEY_FILE: set either it or LATCHKEY_API_KEY, \
@@ -242,17 +259,16 @@ impl Clients {
             }
             (None, None) => None,
         };
-        let header =
-            match key {
-                Some(key) => Some(format!("Bearer {key}").parse().map_err(|_| {
-                    usage("--api-key / LATCHKEY_API_KEY is not a valid header value")
-                })?),
-                None => None,
-            };
+        let header = match key {
+            Some(key) => Some(format!("Bearer {key}").parse().map_err(|_| {
+                usage("LATCHKEY_API_KEY / --api-key-file: not a valid header value")
+            })?),
+            None => None,
+        };
         let channel = endpoint
             .connect()
             .await
-            .map_err(|e| anyhow::anyhow!("cannot reach {}: {e}", args.server))?;
+            .map_err(|e| unreachable_server(&server, &e))?;
         Ok(Self { channel, header })
     }
 
@@ -279,6 +295,42 @@ impl Clients {
     pub fn audit(&self) -> AuditServiceClient<Authed> {
         AuditServiceClient::with_interceptor(self.channel.clone(), self.bearer())
     }
+}
+
+/// The server's URL: `host:port` gets `http://` (`https://` with `--ca`); a URL stays.
+fn server_url(server: &str, tls: bool) -> anyhow::Result<String> {
+    let server = server.trim();
+    if server.is_empty() {
+        return Err(usage("--server / LATCHKEY_SERVER: empty; give host:port"));
+    }
+    if server.contains("://") {
+        if !(server.starts_with("http://") || server.starts_with("https://")) {
+            return Err(usage(format!(
+                "--server / LATCHKEY_SERVER: {server:?}: use host:port, http://host:port or \
+                 https://host:port"
+            )));
+        }
+        return Ok(server.to_owned());
+    }
+    let scheme = if tls { "https" } else { "http" };
+    let url = format!("{scheme}://{server}");
+    match url.parse::<axum::http::Uri>() {
+        Ok(uri) if uri.port().is_some() => Ok(url),
+        _ => Err(usage(format!(
+            "--server / LATCHKEY_SERVER: {server:?} is not host:port (e.g. 127.0.0.1:50051)"
+        ))),
+    }
+}
+
+/// Why the server could not be reached, with the cause tonic keeps under "transport error".
+fn unreachable_server(server: &str, error: &tonic::transport::Error) -> anyhow::Error {
+    let mut cause = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(inner) = source {
+        cause = inner.to_string();
+        source = inner.source();
+    }
+    anyhow::anyhow!("cannot reach the server at {server} (--server / LATCHKEY_SERVER): {cause}")
 }
 
 /// A secret from a file, or from standard input for `-`; never from the command line.

@@ -38,6 +38,9 @@ pub enum WebhooksAction {
         /// Event ids (`webhooks list`).
         #[arg(required = true, value_name = "EVENT_ID")]
         event_ids: Vec<String>,
+        /// One JSON object per replayed delivery (docs/CLI.md).
+        #[arg(long)]
+        json: bool,
         #[command(flatten)]
         nats: Box<crate::config::NatsSettings>,
     },
@@ -52,7 +55,11 @@ pub async fn run(clients: &Clients, action: WebhooksAction) -> anyhow::Result<()
             json,
         } => list(clients, id, integration, since, json).await,
         WebhooksAction::Show { event_id, json } => show(clients, event_id, json).await,
-        WebhooksAction::Replay { event_ids, nats } => replay(clients, event_ids, *nats).await,
+        WebhooksAction::Replay {
+            event_ids,
+            json,
+            nats,
+        } => replay(clients, event_ids, *nats, json).await,
     }
 }
 
@@ -211,6 +218,7 @@ async fn replay(
     clients: &Clients,
     event_ids: Vec<String>,
     nats: crate::config::NatsSettings,
+    json: bool,
 ) -> anyhow::Result<()> {
     use prost::Message as _;
     use secrecy::ExposeSecret as _;
@@ -267,7 +275,16 @@ async fn replay(
             .map_err(|e| anyhow::anyhow!("publishing {event_id}: {e}"))?
             .await
             .map_err(|e| anyhow::anyhow!("publishing {event_id}: no acknowledgement: {e}"))?;
-        println!("replayed {event_id} as message {message_id} on {subject}");
+        if json {
+            println!(
+                "{}",
+                serde_json::json!({
+                    "event_id": event_id, "message_id": message_id, "subject": subject
+                })
+            );
+        } else {
+            println!("replayed {event_id} as message {message_id} on {subject}");
+        }
     }
     Ok(())
 }
