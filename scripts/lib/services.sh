@@ -2,7 +2,8 @@
 # LATCHKEY_TEST_DATABASE_URL and LATCHKEY_TEST_NATS_URL:
 #   1. the settings themselves when set;
 #   2. else the local servers at 127.0.0.1:5432 and 127.0.0.1:4222 when they answer (with Docker:
-#      `docker compose --profile dev up -d postgres-dev nats-dev` provides both);
+#      `docker compose -f deploy/compose.yml --profile services up -d postgres-dev nats-dev`
+#      provides both);
 #   3. else Debian's postgresql and nats-server are installed (apt-get) and throwaway servers are
 #      started on free ports, and stopped when the sourcing script exits.
 # Also pg_dump and nats-server, which the black-box tests use themselves.

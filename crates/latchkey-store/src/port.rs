@@ -505,4 +505,10 @@ pub trait EventStore:
 {
     /// Waits for in-flight queries and closes the connections; later calls fail.
     async fn close(&self);
+
+    /// Whether every migration this build knows is applied ([`StoreError::SchemaBehind`] if
+    /// not), changing nothing: readiness asks it. The embedded store migrates itself at open.
+    async fn schema_current(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
 }

@@ -1,5 +1,6 @@
-//! The admin listener (`LATCHKEY_ADMIN_ADDR`, loopback by default): `/metrics` and the detailed
-//! `/healthz`. Per-connection series only when asked (`LATCHKEY_METRICS_CONNECTIONS`), provider
+//! The admin listener (`LATCHKEY_ADMIN_ADDR`, loopback by default): `/metrics`, the detailed
+//! `/healthz`, and the probes an orchestrator calls: `/livez` (the process answers) and
+//! `/readyz` (it can serve: database reachable, schema current, master key loaded). Per-connection series only when asked (`LATCHKEY_METRICS_CONNECTIONS`), provider
 //! accounts in them only when asked too, and read from the store at most every
 //! [`SERIES_MAX_AGE`], so a scrape costs one count query, not a walk over every connection.
 
@@ -30,11 +31,18 @@ pub struct AdminState {
     pub series_read_at: Arc<Mutex<Option<Instant>>>,
     /// Refused webhook deliveries.
     pub webhooks: Arc<crate::inbound::WebhookHealth>,
+    /// The master keys in memory.
+    pub vault: Arc<crate::vault::Vault>,
 }
+
+/// How long readiness waits for the database before it says "no answer".
+pub const READY_TIMEOUT: Duration = Duration::from_secs(2);
 
 pub fn router(state: AdminState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/livez", get(livez))
+        .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .with_state(state)
 }
@@ -65,6 +73,54 @@ async fn healthz(State(state): State<AdminState>) -> (StatusCode, Json<Value>) {
             )
         }
     }
+}
+
+/// The process answers: nothing else is asked, so a database outage never restarts it.
+async fn livez() -> Json<Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+/// 200 when this replica can serve: the database answers within [`READY_TIMEOUT`] and holds the
+/// schema this build needs, and a master key is loaded; 503 otherwise, naming what is not ready.
+/// The relay's state is reported, never a reason to be unready: publication catches up.
+async fn readyz(State(state): State<AdminState>) -> (StatusCode, Json<Value>) {
+    let store = state.store.clone();
+    let check = tokio::time::timeout(READY_TIMEOUT, async move {
+        store.read_all(i64::MAX, 1).await?;
+        store.schema_current().await
+    })
+    .await;
+    let database = match check {
+        Ok(Ok(())) => json!({ "status": "ok", "kind": state.storage }),
+        Ok(Err(e @ latchkey_store::StoreError::SchemaBehind { .. })) => {
+            json!({ "status": "schema_behind", "kind": state.storage, "reason": e.to_string() })
+        }
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "readiness: database unavailable");
+            json!({ "status": "unavailable", "kind": state.storage })
+        }
+        Err(_) => json!({
+            "status": "unavailable",
+            "kind": state.storage,
+            "reason": format!("no answer within {}s", READY_TIMEOUT.as_secs()),
+        }),
+    };
+    let key_id = state.vault.active_key_id();
+    let ready = database["status"] == "ok" && !key_id.is_empty();
+    let code = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (
+        code,
+        Json(json!({
+            "status": if ready { "ready" } else { "unready" },
+            "database": database,
+            "master_key": { "status": if key_id.is_empty() { "missing" } else { "loaded" }, "active": key_id },
+            "relay": state.relay.json(),
+        })),
+    )
 }
 
 /// Prometheus text exposition; gauges that come from the store are read at scrape time.

@@ -440,6 +440,7 @@ impl App {
                 callback_url: self.callback_url.clone(),
                 relay: self.tasks.relay_status.clone(),
                 key_id: self.vault.active_key_id(),
+                vault: self.vault.clone(),
             },
             stop.clone(),
         );

@@ -333,6 +333,10 @@ impl EventStore for PgStore {
     async fn close(&self) {
         self.pool.close().await;
     }
+
+    async fn schema_current(&self) -> Result<(), StoreError> {
+        self.check_schema().await
+    }
 }
 
 /// How long the first session may take before the database is said not to answer.

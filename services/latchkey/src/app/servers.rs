@@ -41,6 +41,7 @@ pub(super) struct Shared {
     pub(super) callback_url: String,
     pub(super) relay: Arc<RelayStatus>,
     pub(super) key_id: String,
+    pub(super) vault: Arc<crate::vault::Vault>,
 }
 
 /// The gRPC port's server: its span per call, its limits against callers that hold or flood it,
@@ -229,6 +230,7 @@ pub(super) async fn serve(
             provider_accounts: settings.metrics_provider_accounts,
             series_read_at: Arc::default(),
             webhooks: services.inbound.health(),
+            vault: shared.vault,
         }),
     )
     .with_graceful_shutdown(stop.clone().cancelled_owned());

@@ -60,8 +60,8 @@ pub struct Settings {
     /// Address of the HTTP listener (OAuth callback, /healthz).
     #[arg(long, env = "LATCHKEY_HTTP_ADDR", value_name = "ADDR")]
     pub http_addr: Option<String>,
-    /// Address of the admin listener (/metrics, detailed /healthz): loopback by default, never
-    /// the public one.
+    /// Address of the admin listener (/metrics, /livez, /readyz, detailed /healthz): loopback by
+    /// default, never the public one.
     #[arg(long, env = "LATCHKEY_ADMIN_ADDR", value_name = "ADDR")]
     pub admin_addr: Option<String>,
     /// Per-connection series on /metrics (connection id, tenant, status, times). Default false.
