@@ -31,8 +31,8 @@ pub use appended::{AppendHook, HearingTask, Invalidation};
 pub use archive::{ArchiveSink, ArchiveState, ArchivedPart, KeptHead};
 pub use chain::{GENESIS_HASH, event_hash};
 pub use port::{
-    AccessLog, ApiKeys, Archive, DataKeys, DeliveryClaim, EventLog, EventStore, Projections,
-    RefreshSchedule, RelayCursor, RevocationOutbox, SeenDelivery, WebhookDeliveries,
+    AccessLog, ApiKeys, Archive, DataKeys, DeliveryClaim, EventLog, EventStore, PoolUsage,
+    Projections, RefreshSchedule, RelayCursor, RevocationOutbox, SeenDelivery, WebhookDeliveries,
 };
 pub use postgres::{Migrations, NOTIFY_CHANNEL, PgStore, ROUTES_CHANNEL};
 pub use projection::Replayed;

@@ -511,4 +511,16 @@ pub trait EventStore:
     async fn schema_current(&self) -> Result<(), StoreError> {
         Ok(())
     }
+
+    /// The connection pool's figures now, for `/metrics`.
+    fn pool_usage(&self) -> PoolUsage;
+}
+
+/// A connection pool's figures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolUsage {
+    /// Connections open (in use and idle).
+    pub size: u32,
+    pub idle: u32,
+    pub max: u32,
 }

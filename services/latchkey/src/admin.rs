@@ -148,6 +148,7 @@ async fn metrics(State(state): State<AdminState>) -> Response {
             Err(e) => tracing::warn!(error = %e, "metrics: connections unreadable"),
         }
     }
+    crate::metrics::set_store_pool(state.store.pool_usage());
     let stream = state.relay.stream().unwrap_or_else(|| "none".to_owned());
     crate::metrics::RELAY_LAG
         .with_label_values(&[stream.as_str()])

@@ -228,6 +228,7 @@ async fn callback(
         }) => {
             let id = connection.id.to_string();
             if let Some(session) = connect_session {
+                crate::metrics::count_connect_page("connected");
                 return crate::connect_pages::result_page(
                     session,
                     &id,
@@ -253,6 +254,11 @@ async fn callback(
         }) => {
             let id = connection_id.to_string();
             if let Some(session) = connect_session {
+                crate::metrics::count_connect_page(if error == "access_denied" {
+                    "denied"
+                } else {
+                    "failed"
+                });
                 let reason = match &description {
                     Some(d) => format!("{error} ({d})"),
                     None => error.clone(),

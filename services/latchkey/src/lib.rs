@@ -50,3 +50,4 @@ pub use auth::generate as generate_api_key;
 pub use cache::{DEFAULT_BUDGET_BYTES, ProjectionCache};
 pub use callers::Role;
 pub use config::{Config, Settings};
+pub use metrics::family_names as metric_families;

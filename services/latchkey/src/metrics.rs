@@ -1,4 +1,7 @@
-//! Prometheus metrics, served at `/metrics`.
+//! Prometheus metrics, served at `/metrics`: the service's own (`latchkey_*`), per-RPC ones under
+//! the names gRPC dashboards read (`grpc_server_*`, recorded by `api::rpc_metrics`), the process's
+//! (`process_*`: CPU, memory, file descriptors, start time) and `latchkey_build_info`. Every label
+//! takes values from a closed set or a bounded list (tested), never from what a caller sends.
 
 use std::sync::LazyLock;
 use std::time::Duration;
@@ -9,17 +12,178 @@ use prometheus::{
 
 pub static REGISTRY: LazyLock<Registry> = LazyLock::new(Registry::new);
 
+/// The name of every family registered, series or not.
+static FAMILIES: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
 fn register<C: prometheus::core::Collector + Clone + 'static>(collector: C) -> C {
-    // Names are fixed and unique: registration fails only on a programming error.
-    if let Err(e) = REGISTRY.register(Box::new(collector.clone())) {
-        tracing::error!(error = %e, "metric registration failed");
-    }
+    register_boxed(Box::new(collector.clone()));
     collector
+}
+
+fn register_boxed(collector: Box<dyn prometheus::core::Collector>) {
+    let names: Vec<String> = collector.desc().iter().map(|d| d.fq_name.clone()).collect();
+    // Names are fixed and unique: registration fails only on a programming error.
+    match REGISTRY.register(collector) {
+        Ok(()) => FAMILIES
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend(names),
+        Err(e) => tracing::error!(error = %e, "metric registration failed"),
+    }
+}
+
+/// Every family this process exports (some show only once they have a series: a webhook
+/// delivery, a failing connection): what dashboards may query.
+pub fn family_names() -> Vec<String> {
+    let _ = render();
+    LazyLock::force(&GRPC_STARTED);
+    LazyLock::force(&GRPC_HANDLED);
+    LazyLock::force(&GRPC_HANDLING_SECONDS);
+    LazyLock::force(&WEBHOOK_DELIVERIES);
+    LazyLock::force(&WEBHOOK_INGEST_SECONDS);
+    LazyLock::force(&CONNECTIONS_FAILING);
+    LazyLock::force(&CONNECTION_HEALTH);
+    LazyLock::force(&STORE_POOL);
+    FAMILIES.lock().unwrap_or_else(|p| p.into_inner()).clone()
 }
 
 const LATENCY_BUCKETS: &[f64] = &[
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
+
+fn counter_vec(name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
+    register(
+        IntCounterVec::new(Opts::new(name, help), labels)
+            .unwrap_or_else(|_| unreachable!("valid metric")),
+    )
+}
+
+fn gauge_vec(name: &str, help: &str, labels: &[&str]) -> IntGaugeVec {
+    register(
+        IntGaugeVec::new(Opts::new(name, help), labels)
+            .unwrap_or_else(|_| unreachable!("valid metric")),
+    )
+}
+
+const RPC_LABELS: [&str; 3] = ["grpc_type", "grpc_service", "grpc_method"];
+
+pub static GRPC_STARTED: LazyLock<IntCounterVec> = LazyLock::new(|| {
+    counter_vec(
+        "grpc_server_started_total",
+        "RPCs started on the server",
+        &RPC_LABELS,
+    )
+});
+
+pub static GRPC_HANDLED: LazyLock<IntCounterVec> = LazyLock::new(|| {
+    counter_vec(
+        "grpc_server_handled_total",
+        "RPCs completed on the server, by status code",
+        &["grpc_type", "grpc_service", "grpc_method", "grpc_code"],
+    )
+});
+
+pub static GRPC_HANDLING_SECONDS: LazyLock<HistogramVec> = LazyLock::new(|| {
+    register(
+        HistogramVec::new(
+            HistogramOpts::new(
+                "grpc_server_handling_seconds",
+                "Response latency of RPCs handled by the server (to the end of the response)",
+            )
+            .buckets(LATENCY_BUCKETS.to_vec()),
+            &RPC_LABELS,
+        )
+        .unwrap_or_else(|_| unreachable!("valid metric")),
+    )
+});
+
+/// 1, labelled with the build's version.
+pub static BUILD_INFO: LazyLock<IntGaugeVec> = LazyLock::new(|| {
+    let info = gauge_vec(
+        "latchkey_build_info",
+        "1, labelled with the running build's version",
+        &["version"],
+    );
+    info.with_label_values(&[env!("CARGO_PKG_VERSION")]).set(1);
+    info
+});
+
+/// The process's CPU, memory, file descriptors and start time (Linux), as Prometheus's own
+/// clients name them.
+static PROCESS: LazyLock<()> = LazyLock::new(|| {
+    #[cfg(target_os = "linux")]
+    {
+        register_boxed(Box::new(
+            prometheus::process_collector::ProcessCollector::for_self(),
+        ));
+    }
+});
+
+pub static REFRESHER: LazyLock<IntGaugeVec> = LazyLock::new(|| {
+    gauge_vec(
+        "latchkey_refresher",
+        "This replica's refresher: refreshes running (in_flight), claimed and waiting for a \
+         place (queued), places in all (capacity)",
+        &["state"],
+    )
+});
+
+pub static REFRESH_CLAIMS: LazyLock<prometheus::IntCounter> = LazyLock::new(|| {
+    register(
+        prometheus::IntCounter::new(
+            "latchkey_refresh_claims_total",
+            "Due connections this replica claimed a refresh lease on",
+        )
+        .unwrap_or_else(|_| unreachable!("valid metric")),
+    )
+});
+
+pub static STORE_POOL: LazyLock<IntGaugeVec> = LazyLock::new(|| {
+    gauge_vec(
+        "latchkey_store_pool_connections",
+        "Database connections of this replica's pool: in_use, idle, max",
+        &["state"],
+    )
+});
+
+pub static CONNECT_PAGES: LazyLock<IntCounterVec> = LazyLock::new(|| {
+    counter_vec(
+        "latchkey_connect_page_outcomes_total",
+        "Hosted connect pages: sessions opened, customers sent to a provider, connections made, \
+         refusals by the provider or the customer, and pages refused (expired, already used, \
+         invalid)",
+        &["outcome"],
+    )
+});
+
+/// The connect pages' outcomes, the only values of their label.
+pub const CONNECT_OUTCOMES: [&str; 7] = [
+    "opened",
+    "redirected",
+    "connected",
+    "denied",
+    "failed",
+    "expired",
+    "refused",
+];
+
+pub fn count_connect_page(outcome: &'static str) {
+    debug_assert!(CONNECT_OUTCOMES.contains(&outcome), "{outcome}");
+    CONNECT_PAGES.with_label_values(&[outcome]).inc();
+}
+
+/// The pool's figures, set at each scrape.
+pub fn set_store_pool(usage: latchkey_store::PoolUsage) {
+    STORE_POOL
+        .with_label_values(&["in_use"])
+        .set(i64::from(usage.size.saturating_sub(usage.idle)));
+    STORE_POOL
+        .with_label_values(&["idle"])
+        .set(i64::from(usage.idle));
+    STORE_POOL
+        .with_label_values(&["max"])
+        .set(i64::from(usage.max));
+}
 
 pub static GET_TOKEN_SECONDS: LazyLock<HistogramVec> = LazyLock::new(|| {
     register(
@@ -330,6 +494,15 @@ pub fn render() -> String {
     }
     LazyLock::force(&RELAY_LAG);
     LazyLock::force(&RELAY_STUBBED);
+    LazyLock::force(&BUILD_INFO);
+    LazyLock::force(&PROCESS);
+    LazyLock::force(&REFRESH_CLAIMS);
+    for state in ["in_flight", "queued", "capacity"] {
+        REFRESHER.with_label_values(&[state]);
+    }
+    for outcome in CONNECT_OUTCOMES {
+        CONNECT_PAGES.with_label_values(&[outcome]);
+    }
     if CONNECTIONS.with_label_values(&["active"]).get() == 0 {
         CONNECTIONS.with_label_values(&["active"]).set(0);
     }

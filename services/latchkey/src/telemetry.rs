@@ -1,23 +1,44 @@
-//! Traces: OpenTelemetry over OTLP when `OTEL_EXPORTER_OTLP_ENDPOINT` (or the traces-specific
-//! variable) is set, the standard `OTEL_*` variables configuring it; W3C `traceparent` on gRPC
-//! metadata continues the caller's trace.
+//! Traces and metrics: OpenTelemetry over OTLP when `OTEL_EXPORTER_OTLP_ENDPOINT` (or a
+//! signal's own variable) is set, the standard `OTEL_*` variables configuring it; W3C
+//! `traceparent` on gRPC metadata continues the caller's trace. The metrics exported are those of
+//! `/metrics` (counters and gauges, read from the same registry at each export) and
+//! `rpc.server.call.duration`, the per-RPC latency histogram under OpenTelemetry's own name.
 
 use opentelemetry::global;
+use opentelemetry::metrics::MeterProvider as _;
 use opentelemetry::propagation::Extractor;
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::metrics::SdkMeterProvider;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
 use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 
+fn set(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
 /// Whether the environment asks for traces.
 pub fn enabled() -> bool {
-    [
-        "OTEL_EXPORTER_OTLP_ENDPOINT",
-        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
-    ]
-    .iter()
-    .any(|name| std::env::var(name).is_ok_and(|v| !v.is_empty()))
+    set("OTEL_EXPORTER_OTLP_ENDPOINT").is_some()
+        || set("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT").is_some()
+}
+
+/// Whether the environment asks for metrics over OTLP.
+pub fn metrics_enabled() -> bool {
+    set("OTEL_EXPORTER_OTLP_ENDPOINT").is_some()
+        || set("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT").is_some()
+}
+
+/// Where a signal goes: its own variable, else the common one (the SDK's rule).
+fn endpoint(signal: &str) -> Option<String> {
+    set(&format!("OTEL_EXPORTER_OTLP_{signal}_ENDPOINT"))
+        .or_else(|| set("OTEL_EXPORTER_OTLP_ENDPOINT"))
+}
+
+fn resource() -> Resource {
+    let service = std::env::var("OTEL_SERVICE_NAME").unwrap_or_else(|_| "latchkey".to_owned());
+    Resource::builder().with_service_name(service).build()
 }
 
 /// The OTLP (gRPC) tracer provider; build it inside the Tokio runtime.
@@ -25,11 +46,160 @@ pub fn otlp_provider() -> anyhow::Result<SdkTracerProvider> {
     let exporter = opentelemetry_otlp::SpanExporter::builder()
         .with_tonic()
         .build()?;
-    let service = std::env::var("OTEL_SERVICE_NAME").unwrap_or_else(|_| "latchkey".to_owned());
     Ok(SdkTracerProvider::builder()
         .with_batch_exporter(exporter)
-        .with_resource(Resource::builder().with_service_name(service).build())
+        .with_resource(resource())
         .build())
+}
+
+/// The OTLP (gRPC) meter provider, exporting every `/metrics` counter and gauge and the per-RPC
+/// latency histogram (every `OTEL_METRIC_EXPORT_INTERVAL`, default 60 s); build it inside the
+/// Tokio runtime.
+pub fn otlp_meter_provider() -> anyhow::Result<SdkMeterProvider> {
+    let exporter = opentelemetry_otlp::MetricExporter::builder()
+        .with_tonic()
+        .build()?;
+    let provider = SdkMeterProvider::builder()
+        .with_periodic_exporter(exporter)
+        .with_resource(resource())
+        .build();
+    let meter = provider.meter("latchkey");
+    bridge_registry(&meter);
+    let rpc = meter
+        .f64_histogram("rpc.server.call.duration")
+        .with_unit("s")
+        .with_description("Duration of RPCs handled by the server")
+        .build();
+    let _ = RPC_DURATION.set(rpc);
+    Ok(provider)
+}
+
+/// `rpc.server.call.duration`, once OTLP metrics are on.
+static RPC_DURATION: std::sync::OnceLock<opentelemetry::metrics::Histogram<f64>> =
+    std::sync::OnceLock::new();
+
+/// Records one RPC's duration for OTLP, when it is on (nothing is built otherwise).
+pub fn record_rpc(service: &str, method: &str, code: usize, seconds: f64) {
+    if let Some(histogram) = RPC_DURATION.get() {
+        histogram.record(
+            seconds,
+            &[
+                opentelemetry::KeyValue::new("rpc.system", "grpc"),
+                opentelemetry::KeyValue::new("rpc.service", service.to_owned()),
+                opentelemetry::KeyValue::new("rpc.method", method.to_owned()),
+                opentelemetry::KeyValue::new(
+                    "rpc.grpc.status_code",
+                    i64::try_from(code).unwrap_or(2),
+                ),
+            ],
+        );
+    }
+}
+
+/// Every counter and gauge of the Prometheus registry as an observable OpenTelemetry
+/// instrument of the same name, read from the registry when an export runs.
+fn bridge_registry(meter: &opentelemetry::metrics::Meter) {
+    use prometheus::proto::MetricType;
+    // Every family exists once rendered (the lazily created ones included).
+    let _ = crate::metrics::render();
+    for family in crate::metrics::REGISTRY.gather() {
+        let name = family.name().to_owned();
+        let help = family.help().to_owned();
+        match family.get_field_type() {
+            MetricType::COUNTER => {
+                meter
+                    .f64_observable_counter(name.clone())
+                    .with_description(help)
+                    .with_callback(move |observer| {
+                        observe_family(&name, |value, labels| observer.observe(value, labels))
+                    })
+                    .build();
+            }
+            MetricType::GAUGE => {
+                meter
+                    .f64_observable_gauge(name.clone())
+                    .with_description(help)
+                    .with_callback(move |observer| {
+                        observe_family(&name, |value, labels| observer.observe(value, labels))
+                    })
+                    .build();
+            }
+            // Histograms: the per-RPC one is recorded natively (`record_rpc`).
+            _ => {}
+        }
+    }
+}
+
+/// Calls `observe` with each series of the family `name`, as it is now.
+fn observe_family(name: &str, mut observe: impl FnMut(f64, &[opentelemetry::KeyValue])) {
+    for family in crate::metrics::REGISTRY.gather() {
+        if family.name() != name {
+            continue;
+        }
+        for metric in family.get_metric() {
+            let labels: Vec<opentelemetry::KeyValue> = metric
+                .get_label()
+                .iter()
+                .map(|l| opentelemetry::KeyValue::new(l.name().to_owned(), l.value().to_owned()))
+                .collect();
+            let value = match family.get_field_type() {
+                prometheus::proto::MetricType::COUNTER => metric.get_counter().get_value(),
+                _ => metric.get_gauge().get_value(),
+            };
+            observe(value, &labels);
+        }
+    }
+}
+
+/// Says at start-up where OTLP goes and which signals, and warns when the collector cannot be
+/// reached (then every few minutes while it stays unreachable): export failures are otherwise
+/// silent.
+pub async fn announce_otlp(traces: bool, metrics: bool) {
+    let mut endpoints: Vec<(String, String)> = Vec::new();
+    for (on, signal) in [(traces, "TRACES"), (metrics, "METRICS")] {
+        if on {
+            let at = endpoint(signal).unwrap_or_else(|| "http://localhost:4317".to_owned());
+            endpoints.push((signal.to_ascii_lowercase(), at));
+        }
+    }
+    for (signal, at) in &endpoints {
+        tracing::info!(endpoint = %at, signal = %signal, "exporting over OTLP (gRPC)");
+    }
+    let mut warned = std::collections::HashSet::new();
+    loop {
+        for (signal, at) in &endpoints {
+            match reach(at).await {
+                Ok(()) => {
+                    if warned.remove(at) {
+                        tracing::info!(endpoint = %at, signal = %signal, "the OTLP collector answers again");
+                    }
+                }
+                Err(e) => {
+                    if warned.insert(at.clone()) {
+                        tracing::warn!(endpoint = %at, signal = %signal, error = %e, "the OTLP collector cannot be reached; its data is dropped until it answers");
+                    }
+                }
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+    }
+}
+
+/// Whether a TCP connection to the endpoint's host and port opens within 3 s.
+async fn reach(endpoint: &str) -> Result<(), String> {
+    let url = url::Url::parse(endpoint).map_err(|e| format!("not a URL: {e}"))?;
+    let host = url.host_str().ok_or("no host")?.to_owned();
+    let port = url.port_or_known_default().unwrap_or(4317);
+    match tokio::time::timeout(
+        std::time::Duration::from_secs(3),
+        tokio::net::TcpStream::connect((host.as_str(), port)),
+    )
+    .await
+    {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err("no answer within 3s".to_owned()),
+    }
 }
 
 pub fn tracer(provider: &SdkTracerProvider) -> SdkTracer {

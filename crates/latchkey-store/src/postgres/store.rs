@@ -334,6 +334,14 @@ impl EventStore for PgStore {
         self.pool.close().await;
     }
 
+    fn pool_usage(&self) -> crate::PoolUsage {
+        crate::PoolUsage {
+            size: self.pool.size(),
+            idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
+            max: self.pool.options().get_max_connections(),
+        }
+    }
+
     async fn schema_current(&self) -> Result<(), StoreError> {
         self.check_schema().await
     }

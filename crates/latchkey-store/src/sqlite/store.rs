@@ -204,4 +204,12 @@ impl EventStore for SqliteStore {
     async fn close(&self) {
         self.pool.close().await;
     }
+
+    fn pool_usage(&self) -> crate::PoolUsage {
+        crate::PoolUsage {
+            size: self.pool.size(),
+            idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
+            max: self.pool.options().get_max_connections(),
+        }
+    }
 }

@@ -14,7 +14,7 @@ use tokio_stream::wrappers::TcpListenerStream;
 use tokio_util::sync::CancellationToken;
 
 use super::{Listeners, Services};
-use crate::api::{AuditApi, ConnectionApi, DeadlineLayer, IntegrationApi};
+use crate::api::{AuditApi, ConnectionApi, DeadlineLayer, IntegrationApi, RpcMetricsLayer};
 use crate::http::{HttpState, router};
 use crate::http_json::{HttpJson, Unary, UnaryFuture};
 use crate::relay::RelayStatus;
@@ -47,9 +47,13 @@ pub(super) struct Shared {
 /// The gRPC port's server: its span per call, its limits against callers that hold or flood it,
 /// HTTP/1.1 beside HTTP/2 (for HTTP/JSON), deadlines answered as gRPC has them. Public for the
 /// benchmarks, whose HTTP/JSON echo runs on the same stack.
-pub fn server_builder()
--> tonic::transport::Server<tower::layer::util::Stack<DeadlineLayer, tower::layer::util::Identity>>
-{
+pub fn server_builder() -> tonic::transport::Server<
+    tower::layer::util::Stack<
+        DeadlineLayer,
+        tower::layer::util::Stack<RpcMetricsLayer, tower::layer::util::Identity>,
+    >,
+> {
+    crate::api::initialize_rpc_metrics();
     tonic::transport::Server::builder()
         .trace_fn(crate::telemetry::grpc_span)
         .timeout(REQUEST_TIMEOUT)
@@ -62,6 +66,8 @@ pub fn server_builder()
         .tcp_keepalive(Some(Duration::from_secs(60)))
         // HTTP/JSON's callers speak HTTP/1.1 as well.
         .accept_http1(true)
+        // Per-RPC counts and latency, outside the deadline so its answers are counted too.
+        .layer(RpcMetricsLayer)
         // A caller's deadline is answered DEADLINE_EXCEEDED (tonic says CANCELLED).
         .layer(DeadlineLayer)
 }

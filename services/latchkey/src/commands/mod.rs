@@ -225,29 +225,26 @@ pub fn main() -> ExitCode {
             return ExitCode::from(3);
         }
     };
-    // The OTLP exporter needs the runtime; traces only when the standard variables ask for them.
-    let traces = if crate::telemetry::enabled() {
-        let _guard = runtime.enter();
-        match crate::telemetry::otlp_provider() {
-            Ok(provider) => Some(provider),
-            Err(e) => {
-                eprintln!("latchkey: OTEL_EXPORTER_OTLP_ENDPOINT: cannot set up tracing: {e}");
-                return ExitCode::from(2);
-            }
+    let serving = matches!(cli.command, Command::Serve(_));
+    let otlp = match Otlp::start(&runtime, serving) {
+        Ok(otlp) => otlp,
+        Err(e) => {
+            eprintln!("latchkey: OTEL_EXPORTER_OTLP_ENDPOINT: cannot set up OTLP export: {e}");
+            return ExitCode::from(2);
         }
-    } else {
-        None
     };
-    if traces.is_some() {
-        crate::telemetry::install_propagator();
-    }
     crate::telemetry::install_subscriber(
         &config.log,
         config.log_json,
-        traces.as_ref(),
+        otlp.traces.as_ref(),
         std::io::stderr,
     );
+    let announce = (otlp.traces.is_some() || otlp.metrics.is_some())
+        .then(|| crate::telemetry::announce_otlp(otlp.traces.is_some(), otlp.metrics.is_some()));
     let result = runtime.block_on(async move {
+        if let Some(announce) = announce {
+            tokio::spawn(announce);
+        }
         match cli.command {
             Command::Serve(_) => serve(config).await,
             Command::Migrate { json, .. } => {
@@ -281,14 +278,50 @@ pub fn main() -> ExitCode {
             }
         }
     });
-    if let Some(provider) = traces {
-        let _ = provider.shutdown();
-    }
+    otlp.shutdown();
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("latchkey: {e:#}");
             exit_code(&e)
+        }
+    }
+}
+
+/// What is exported over OTLP: traces when the standard variables ask for them, and for the
+/// server, metrics.
+struct Otlp {
+    traces: Option<opentelemetry_sdk::trace::SdkTracerProvider>,
+    metrics: Option<opentelemetry_sdk::metrics::SdkMeterProvider>,
+}
+
+impl Otlp {
+    /// The exporters need the runtime.
+    fn start(runtime: &tokio::runtime::Runtime, serving: bool) -> anyhow::Result<Self> {
+        let _guard = runtime.enter();
+        let traces = if crate::telemetry::enabled() {
+            crate::telemetry::install_propagator();
+            Some(crate::telemetry::otlp_provider()?)
+        } else {
+            None
+        };
+        let metrics = if serving && crate::telemetry::metrics_enabled() {
+            // Every family exists before it is bridged: the per-RPC ones too.
+            crate::api::initialize_rpc_metrics();
+            Some(crate::telemetry::otlp_meter_provider()?)
+        } else {
+            None
+        };
+        Ok(Self { traces, metrics })
+    }
+
+    /// Flushes what is pending.
+    fn shutdown(self) {
+        if let Some(provider) = self.traces {
+            let _ = provider.shutdown();
+        }
+        if let Some(provider) = self.metrics {
+            let _ = provider.shutdown();
         }
     }
 }

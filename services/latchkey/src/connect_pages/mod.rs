@@ -93,6 +93,7 @@ async fn open(
         opened.cookie.expose_secret(),
         if secure { "; Secure" } else { "" }
     );
+    crate::metrics::count_connect_page("opened");
     let location = format!("/connect/s/{}", opened.id);
     let mut response = (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response();
     if let Ok(value) = HeaderValue::from_str(&cookie) {
@@ -442,6 +443,11 @@ async fn credentials(
             )
             .await
     };
+    crate::metrics::count_connect_page(if connected.is_ok() {
+        "connected"
+    } else {
+        "failed"
+    });
     match connected {
         Ok(connection) => result_page(
             session.id,
@@ -531,6 +537,7 @@ async fn start(
         .await
     {
         Ok(started) => {
+            crate::metrics::count_connect_page("redirected");
             let origin = url::Url::parse(&started.authorization_url)
                 .map(|u| latchkey_domain::origin_of(&u))
                 .unwrap_or_default();
@@ -543,6 +550,7 @@ async fn start(
         }
         Err(e) => {
             tracing::info!(session = %session.id, error = %e, "a connect session could not start");
+            crate::metrics::count_connect_page("failed");
             let error = format!("This service cannot be connected now: {e}");
             list_page(
                 &state,

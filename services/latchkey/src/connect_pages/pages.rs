@@ -163,6 +163,11 @@ pub(super) fn message(status: StatusCode, title: &str, detail: &str) -> Response
 
 pub(super) fn refused(refusal: Refusal) -> Response {
     match refusal {
+        Refusal::Expired => crate::metrics::count_connect_page("expired"),
+        Refusal::AlreadyUsed | Refusal::Unknown => crate::metrics::count_connect_page("refused"),
+        Refusal::Finished => {}
+    }
+    match refusal {
         Refusal::AlreadyUsed => message(
             StatusCode::GONE,
             "This link was already used",

@@ -44,6 +44,9 @@ pub async fn run_refresher(
     let queued: Arc<Mutex<HashSet<ConnectionId>>> = Arc::default();
     let owner = connections.refresh.owner.clone();
     let mut full = false;
+    let gauge = |state: &str| crate::metrics::REFRESHER.with_label_values(&[state]);
+    let (in_flight, waiting) = (gauge("in_flight"), gauge("queued"));
+    gauge("capacity").set(i64::try_from(concurrency).unwrap_or(i64::MAX));
     loop {
         if full {
             if shutdown.is_cancelled() {
@@ -81,12 +84,15 @@ pub async fn run_refresher(
             }
         };
         full = claimed.len() == want;
+        crate::metrics::REFRESH_CLAIMS.inc_by(claimed.len() as u64);
+        waiting.add(i64::try_from(claimed.len()).unwrap_or(0));
         let mut claims = claimed.into_iter();
         while let Some(claim) = claims.next() {
             let id = claim.id;
             if connections.refreshing(id)
                 || !queued.lock().unwrap_or_else(|p| p.into_inner()).insert(id)
             {
+                waiting.dec();
                 continue;
             }
             // Stopping wins over a free place: nothing new starts once shutdown began.
@@ -95,6 +101,7 @@ pub async fn run_refresher(
                 () = shutdown.cancelled() => None,
                 permit = permits.clone().acquire_owned() => permit.ok(),
             };
+            waiting.dec();
             let Some(permit) = permit else {
                 // Stopping: what was claimed and not started goes back at once.
                 let unstarted: Vec<Claim> = std::iter::once(claim).chain(claims).collect();
@@ -105,9 +112,12 @@ pub async fn run_refresher(
             };
             let refreshing = connections.clone();
             let queued = queued.clone();
+            let in_flight = in_flight.clone();
+            in_flight.inc();
             connections.tasks.spawn(async move {
                 refreshing.refresh_due(id).await;
                 queued.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+                in_flight.dec();
                 drop(permit);
             });
         }
