@@ -53,20 +53,32 @@ impl Driver {
     /// A new browser with a profile of its own (no cookie of another), 1024 px wide unless
     /// `width` says otherwise.
     async fn browser(&self, profile: &std::path::Path, width: u32) -> Client {
+        self.browser_with(profile, width, &[]).await
+    }
+
+    /// [`Driver::browser`] with more of Chromium's flags (`--lang=fr`, `--force-dark-mode`).
+    async fn browser_with(&self, profile: &std::path::Path, width: u32, extra: &[&str]) -> Client {
         let mut capabilities = serde_json::Map::new();
+        let mut args: Vec<String> = [
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-dev-shm-usage",
+        ]
+        .iter()
+        .map(|a| (*a).to_owned())
+        .collect();
+        args.push(format!("--user-data-dir={}", profile.display()));
+        args.push(format!("--window-size={width},900"));
+        args.extend(extra.iter().map(|a| (*a).to_owned()));
         capabilities.insert(
             "goog:chromeOptions".to_owned(),
-            serde_json::json!({
-                "binary": "/usr/bin/chromium",
-                "args": [
-                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                    "--no-first-run", "--disable-background-networking",
-                    "--disable-component-update", "--disable-sync",
-                    "--disable-dev-shm-usage",
-                    format!("--user-data-dir={}", profile.display()),
-                    format!("--window-size={width},900"),
-                ],
-            }),
+            serde_json::json!({ "binary": "/usr/bin/chromium", "args": args }),
         );
         // The browser's own network log (Chrome's performance log): every request it sent.
         capabilities.insert(
@@ -726,4 +738,235 @@ async fn a_customer_types_their_shop_with_the_keyboard_and_a_wrong_one_is_named(
     );
     browser.close().await.unwrap();
     driver.stop().await;
+}
+
+/// axe-core's serious and critical violations on the page (WCAG 2.1 A and AA rules), each as
+/// `rule: elements`. axe comes from `LATCHKEY_TEST_AXE` (scripts/test installs it).
+async fn serious_violations(browser: &Client) -> Vec<String> {
+    let path = std::env::var("LATCHKEY_TEST_AXE").unwrap_or_else(|_| {
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../tests/browser/node_modules/axe-core/axe.min.js"
+        )
+        .to_owned()
+    });
+    let axe = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!("axe-core at {path}: {e} (scripts/test installs it: npm ci --prefix tests/browser)")
+    });
+    browser.execute(&axe, vec![]).await.unwrap();
+    let found = browser
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             axe.run(document, { runOnly: { type: 'tag',
+                 values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] } })
+               .then(r => done(r.violations
+                 .filter(v => v.impact === 'serious' || v.impact === 'critical')
+                 .map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '))))
+               .catch(e => done(['axe failed: ' + e]));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    serde_json::from_value(found).unwrap()
+}
+
+/// A logo server: one SVG at /logo.svg.
+async fn logo_server() -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = axum::Router::new().route(
+        "/logo.svg",
+        axum::routing::get(|| async {
+            (
+                [(axum::http::header::CONTENT_TYPE, "image/svg+xml")],
+                "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"96\" height=\"32\" \
+                 viewBox=\"0 0 96 32\"><rect width=\"96\" height=\"32\" rx=\"6\" \
+                 fill=\"#0f766e\"/><text x=\"48\" y=\"21\" text-anchor=\"middle\" \
+                 font-size=\"14\" fill=\"#fff\">ACME</text></svg>",
+            )
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    addr
+}
+
+/// The platform's face on the pages: its name, logo, colour and support link; German from the
+/// session's locale, French from the browser's language in dark mode; every page free of serious
+/// accessibility violations; a used link's page offers the way back to the platform.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pages_carry_the_platforms_brand_in_the_customers_language_light_and_dark() {
+    let provider = FakeProvider::start(ProviderConfig::default())
+        .await
+        .unwrap();
+    let logo = logo_server().await;
+    let logo_url = format!("http://{logo}/logo.svg");
+    let mode = Mode::embedded();
+    let server = Server::start_with(
+        &mode,
+        &[
+            ("LATCHKEY_ALLOW_LOOPBACK_PROVIDERS", "true"),
+            ("LATCHKEY_RETURN_URL_ORIGINS", "https://app.acme.example"),
+            ("LATCHKEY_CONNECT_PLATFORM_NAME", "Acme Workflows"),
+            ("LATCHKEY_CONNECT_ACCENT_COLOR", "#0f766e"),
+            ("LATCHKEY_CONNECT_SUPPORT_URL", "mailto:help@acme.example"),
+            ("LATCHKEY_CONNECT_LOGO_URL", logo_url.as_str()),
+        ],
+    )
+    .await;
+    let mut config = provider_config(&provider, GrantType::AuthorizationCode);
+    config.name = "Shopify".to_owned();
+    let secret = provider.config().client_secret.clone();
+    let shopify = create_integration(&server, config, &secret).await;
+    let mut config = provider_config(&provider, GrantType::ClientCredentials);
+    config.name = "Zendesk".to_owned();
+    let zendesk = create_integration(&server, config, &secret).await;
+    let session = |locale: &str| {
+        let server = &server;
+        let ids = vec![shopify.clone(), zendesk.clone()];
+        let locale = locale.to_owned();
+        async move {
+            server
+                .connections()
+                .await
+                .create_connect_session(CreateConnectSessionRequest {
+                    tenant: "acme".to_owned(),
+                    integration_ids: ids,
+                    return_url: "https://app.acme.example/integrations".to_owned(),
+                    appearance: (!locale.is_empty()).then(|| {
+                        latchkey_proto::v1::ConnectAppearance {
+                            locale,
+                            ..Default::default()
+                        }
+                    }),
+                    ..Default::default()
+                })
+                .await
+                .unwrap()
+                .into_inner()
+        }
+    };
+    let driver = Driver::start().await;
+    let profiles = latchkey_store::testing::TempDir::create();
+
+    // German, from the session's locale; light.
+    let german = session("de").await;
+    let browser = driver.browser(&profiles.path.join("de"), 800).await;
+    browser.goto(&german.connect_url).await.unwrap();
+    assert_eq!(heading(&browser).await, "Konto verbinden");
+    let lang = browser
+        .execute("return document.documentElement.lang;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(lang, "de");
+    let platform = browser
+        .find(Locator::Id("platform-name"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        platform,
+        "Acme Workflows verbindet über diese Seite Ihre Konten."
+    );
+    let logo_width = browser
+        .execute(
+            "const i = document.querySelector('img.logo'); return i && i.complete ? i.naturalWidth : 0;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(logo_width, 96, "the logo, served by Latchkey, shows");
+    assert_eq!(serious_violations(&browser).await, Vec::<String>::new());
+    browser
+        .find(Locator::Css("button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_heading(&browser, "Ein Konto verbinden").await;
+    let button = browser
+        .find(Locator::Css("button[type=submit]"))
+        .await
+        .unwrap();
+    assert_eq!(button.text().await.unwrap(), "Mit Shopify verbinden");
+    let colours = browser
+        .execute(
+            "const s = getComputedStyle(document.querySelector('button[type=submit]'));
+             return [s.backgroundColor, getComputedStyle(document.body).backgroundColor];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(colours[0], "rgb(15, 118, 110)", "the platform's accent");
+    assert_eq!(colours[1], "rgb(255, 255, 255)");
+    let support = browser.find(Locator::Id("support")).await.unwrap();
+    assert_eq!(
+        support.attr("href").await.unwrap().as_deref(),
+        Some("mailto:help@acme.example")
+    );
+    assert_eq!(serious_violations(&browser).await, Vec::<String>::new());
+    screenshot(&browser, "branded-de-light.png").await;
+
+    // French, from the browser's language; dark.
+    let french = session("").await;
+    let dark = driver
+        .browser_with(
+            &profiles.path.join("fr"),
+            800,
+            &[
+                "--lang=fr-FR",
+                "--accept-lang=fr-FR,fr",
+                "--force-dark-mode",
+            ],
+        )
+        .await;
+    dark.goto(&french.connect_url).await.unwrap();
+    assert_eq!(heading(&dark).await, "Connecter votre compte");
+    let is_dark = dark
+        .execute(
+            "return matchMedia('(prefers-color-scheme: dark)').matches;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(is_dark, true, "Chromium asks for dark pages");
+    dark.find(Locator::Css("button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_heading(&dark, "Connecter un compte").await;
+    let background = dark
+        .execute(
+            "return getComputedStyle(document.body).backgroundColor;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(background, "rgb(17, 24, 39)", "the dark palette");
+    assert_eq!(serious_violations(&dark).await, Vec::<String>::new());
+    screenshot(&dark, "branded-fr-dark.png").await;
+
+    // The German link again, in another browser: used, said in German, with the way back.
+    let other = driver.browser(&profiles.path.join("other"), 800).await;
+    other.goto(&german.connect_url).await.unwrap();
+    wait_for_heading(&other, "Dieser Link wurde bereits verwendet").await;
+    let back = other.find(Locator::Id("back")).await.unwrap();
+    assert_eq!(back.text().await.unwrap(), "Zurück zu Acme Workflows");
+    assert_eq!(
+        back.attr("href").await.unwrap().as_deref(),
+        Some("https://app.acme.example/integrations")
+    );
+    assert_eq!(serious_violations(&other).await, Vec::<String>::new());
+    screenshot(&other, "branded-used-de.png").await;
+    for browser in [browser, dark, other] {
+        browser.close().await.unwrap();
+    }
+    driver.stop().await;
+    server.stop().await;
+    profiles.remove();
+    mode.cleanup().await;
 }

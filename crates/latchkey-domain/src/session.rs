@@ -10,6 +10,8 @@ use crate::{ConnectSessionId, ConnectionId, DomainError, EventMeta, IntegrationI
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
+// One event per session's creation, moved into the append at once: its size costs nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum Event {
     ConnectSessionCreated {
         session_id: ConnectSessionId,
@@ -29,6 +31,9 @@ pub enum Event {
         /// How many connections the session may make; it ends with the last.
         #[serde(default = "one")]
         max_connections: u32,
+        /// The customer's language and the platform's face on this session's pages.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        appearance: Option<Appearance>,
     },
     /// The link was opened: it is spent, and this browser (its cookie's digest) owns the session.
     ConnectSessionOpened { browser_digest: String },
@@ -74,7 +79,80 @@ pub struct State {
     /// The connections made through it, in order.
     #[serde(default)]
     pub connected: Vec<ConnectionId>,
+    #[serde(default)]
+    pub appearance: Option<Appearance>,
     pub version: u64,
+}
+
+/// A session's language and its override of the platform's face on the connect pages.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Appearance {
+    /// A language tag whose primary language the pages speak (`de`, `fr-CA`…).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platform_name: Option<String>,
+    /// `#rrggbb`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accent_color: Option<String>,
+    /// `https:` or `mailto:`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub support_url: Option<String>,
+}
+
+/// The languages the connect pages speak.
+pub const LOCALES: [&str; 5] = ["en", "de", "fr", "es", "ja"];
+
+impl Appearance {
+    /// Checks each field (naming it under `appearance.`); `None` when nothing is set.
+    pub fn checked(self) -> Result<Option<Self>, crate::FieldViolation> {
+        let blank = |v: Option<String>| v.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let appearance = Self {
+            locale: blank(self.locale),
+            platform_name: blank(self.platform_name),
+            accent_color: blank(self.accent_color),
+            support_url: blank(self.support_url),
+        };
+        let invalid = |field: &str, why: &str| {
+            Err(crate::FieldViolation::new(
+                format!("appearance.{field}"),
+                why.to_owned(),
+            ))
+        };
+        if let Some(locale) = &appearance.locale {
+            let primary = locale
+                .split(['-', '_'])
+                .next()
+                .unwrap_or("")
+                .to_ascii_lowercase();
+            if !LOCALES.contains(&primary.as_str()) {
+                return invalid("locale", &format!("the pages speak {}", LOCALES.join(", ")));
+            }
+        }
+        if let Some(name) = &appearance.platform_name
+            && (name.chars().count() > 80 || name.chars().any(char::is_control))
+        {
+            return invalid(
+                "platform_name",
+                "at most 80 characters, no control characters",
+            );
+        }
+        if let Some(colour) = &appearance.accent_color
+            && !(colour.len() == 7
+                && colour.starts_with('#')
+                && colour[1..].bytes().all(|b| b.is_ascii_hexdigit()))
+        {
+            return invalid("accent_color", "a colour as #rrggbb");
+        }
+        if let Some(url) = &appearance.support_url {
+            let ok = url::Url::parse(url)
+                .is_ok_and(|u| matches!(u.scheme(), "https" | "mailto") && url.len() <= 2000);
+            if !ok {
+                return invalid("support_url", "an https: or mailto: URL");
+            }
+        }
+        Ok((appearance != Self::default()).then_some(appearance))
+    }
 }
 
 /// Folds one event; no rules, no failure.
@@ -92,6 +170,7 @@ pub fn apply(state: Option<State>, event: &Event, meta: &EventMeta) -> Option<St
                 link_digest,
                 profile,
                 max_connections,
+                appearance,
             },
         ) => Some(State {
             id: *session_id,
@@ -106,6 +185,7 @@ pub fn apply(state: Option<State>, event: &Event, meta: &EventMeta) -> Option<St
             profile: profile.clone(),
             max_connections: *max_connections,
             connected: Vec::new(),
+            appearance: appearance.clone(),
             version: meta.version,
         }),
         (Some(mut s), Event::ConnectSessionOpened { browser_digest }) => {
@@ -230,6 +310,7 @@ mod tests {
             link_digest: "aa".repeat(32),
             profile: None,
             max_connections: 1,
+            appearance: None,
         };
         apply(None, &event, &meta).unwrap()
     }
@@ -271,6 +352,7 @@ mod tests {
         assert_eq!(may_connect(&state), Err(Refusal::Finished));
         let several = State {
             max_connections: 3,
+            appearance: None,
             ..state
         };
         assert_eq!(may_connect(&several), Ok(()));

@@ -1971,6 +1971,7 @@ async fn connect_session_streams_hold_their_creation_first_and_nothing_else_firs
             link_digest: "ab".repeat(32),
             profile: None,
             max_connections: 1,
+            appearance: None,
         }
         .into()
     };

@@ -341,6 +341,13 @@ impl App {
                 public: config.public,
                 metrics_connections: config.metrics_connections,
                 metrics_provider_accounts: config.metrics_provider_accounts,
+                brand: Arc::new(
+                    crate::connect_pages::load_brand(
+                        &config.brand,
+                        config.allow_loopback_providers,
+                    )
+                    .await,
+                ),
             },
             listeners,
             store,

@@ -25,7 +25,13 @@ const MAX_BODY: usize = 16 * 1024;
 pub fn router(state: HttpState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
-        .route("/oauth/callback", get(callback))
+        .route(
+            "/oauth/callback",
+            get(callback).layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                crate::connect_pages::look_middleware,
+            )),
+        )
         .route("/oauth/start/{state}", get(start_link))
         .route("/.well-known/jwks.json", get(jwks))
         .route("/oauth/client-metadata.json", get(client_metadata))
@@ -229,6 +235,7 @@ async fn callback(
             let id = connection.id.to_string();
             if let Some(session) = connect_session {
                 crate::metrics::count_connect_page("connected");
+                crate::connect_pages::refine_from_session(&state, session).await;
                 return crate::connect_pages::result_page(
                     session,
                     &id,
@@ -259,14 +266,11 @@ async fn callback(
                 } else {
                     "failed"
                 });
-                let reason = match &description {
-                    Some(d) => format!("{error} ({d})"),
-                    None => error.clone(),
-                };
+                crate::connect_pages::refine_from_session(&state, session).await;
                 return crate::connect_pages::result_page(
                     session,
                     &id,
-                    Some(&reason),
+                    Some(crate::connect_pages::Failure { code: &error }),
                     return_url.as_deref(),
                 );
             }

@@ -25,6 +25,8 @@ pub struct HttpState {
     per_address: Arc<DefaultKeyedRateLimiter<IpAddr>>,
     /// The connect pages' `frame-ancestors` sources (`'none'` unless configured).
     pub frame_ancestors: Arc<str>,
+    /// The platform's face on the connect pages.
+    pub brand: Arc<crate::connect_pages::Brand>,
 }
 
 impl HttpState {
@@ -34,6 +36,7 @@ impl HttpState {
         connections: Connections,
         inbound: Inbound,
         frame_ancestors: &[String],
+        brand: Arc<crate::connect_pages::Brand>,
     ) -> Self {
         let rate = NonZeroU32::new(CALLBACKS_PER_SECOND).unwrap_or(NonZeroU32::MIN);
         let burst = NonZeroU32::new(CALLBACK_BURST).unwrap_or(NonZeroU32::MIN);
@@ -44,6 +47,7 @@ impl HttpState {
             per_address: Arc::new(RateLimiter::keyed(
                 Quota::per_second(rate).allow_burst(burst),
             )),
+            brand,
             frame_ancestors: if frame_ancestors.is_empty() {
                 "'none'".into()
             } else {

@@ -42,6 +42,7 @@ import type { AuthorizationStarted as _latchkey_v1_AuthorizationStarted, Authori
 import type { Authorized as _latchkey_v1_Authorized, Authorized__Output as _latchkey_v1_Authorized__Output } from './latchkey/v1/Authorized';
 import type { CallbackCaptured as _latchkey_v1_CallbackCaptured, CallbackCaptured__Output as _latchkey_v1_CallbackCaptured__Output } from './latchkey/v1/CallbackCaptured';
 import type { CompleteAuthorizationRequest as _latchkey_v1_CompleteAuthorizationRequest, CompleteAuthorizationRequest__Output as _latchkey_v1_CompleteAuthorizationRequest__Output } from './latchkey/v1/CompleteAuthorizationRequest';
+import type { ConnectAppearance as _latchkey_v1_ConnectAppearance, ConnectAppearance__Output as _latchkey_v1_ConnectAppearance__Output } from './latchkey/v1/ConnectAppearance';
 import type { ConnectClientCredentialsRequest as _latchkey_v1_ConnectClientCredentialsRequest, ConnectClientCredentialsRequest__Output as _latchkey_v1_ConnectClientCredentialsRequest__Output } from './latchkey/v1/ConnectClientCredentialsRequest';
 import type { ConnectMcpServerRequest as _latchkey_v1_ConnectMcpServerRequest, ConnectMcpServerRequest__Output as _latchkey_v1_ConnectMcpServerRequest__Output } from './latchkey/v1/ConnectMcpServerRequest';
 import type { ConnectMcpServerResponse as _latchkey_v1_ConnectMcpServerResponse, ConnectMcpServerResponse__Output as _latchkey_v1_ConnectMcpServerResponse__Output } from './latchkey/v1/ConnectMcpServerResponse';
@@ -204,6 +205,7 @@ export interface ProtoGrpcType {
       CallbackCaptured: MessageTypeDefinition<_latchkey_v1_CallbackCaptured, _latchkey_v1_CallbackCaptured__Output>
       ClientAuthMethod: EnumTypeDefinition
       CompleteAuthorizationRequest: MessageTypeDefinition<_latchkey_v1_CompleteAuthorizationRequest, _latchkey_v1_CompleteAuthorizationRequest__Output>
+      ConnectAppearance: MessageTypeDefinition<_latchkey_v1_ConnectAppearance, _latchkey_v1_ConnectAppearance__Output>
       ConnectClientCredentialsRequest: MessageTypeDefinition<_latchkey_v1_ConnectClientCredentialsRequest, _latchkey_v1_ConnectClientCredentialsRequest__Output>
       ConnectMcpServerRequest: MessageTypeDefinition<_latchkey_v1_ConnectMcpServerRequest, _latchkey_v1_ConnectMcpServerRequest__Output>
       ConnectMcpServerResponse: MessageTypeDefinition<_latchkey_v1_ConnectMcpServerResponse, _latchkey_v1_ConnectMcpServerResponse__Output>

@@ -117,7 +117,7 @@ proptest! {
                 tenant: tenant.clone(), integration_ids: scopes.clone(),
                 return_url: secret.clone(), connection_id: connection_id.clone(),
                 ttl: ttl.map(|(seconds, nanos)| prost_types::Duration { seconds, nanos }),
-                profile: None, max_connections: u32::MAX,
+                profile: None, max_connections: u32::MAX, appearance: None,
             },
         ))?;
         checked(ImportRequest::try_from(pb::ImportConnectionRequest {

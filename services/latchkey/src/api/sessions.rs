@@ -43,6 +43,18 @@ impl TryFrom<pb::CreateConnectSessionRequest> for SessionRequest {
         };
         let profile = super::convert::profile(req.profile, &mut errors);
         let max_connections = (req.max_connections != 0).then_some(req.max_connections);
+        let appearance = req.appearance.and_then(|a| {
+            errors.check(
+                latchkey_domain::session::Appearance {
+                    locale: Some(a.locale),
+                    platform_name: Some(a.platform_name),
+                    accent_color: Some(a.accent_color),
+                    support_url: Some(a.support_url),
+                }
+                .checked(),
+            )
+        });
+        let appearance = appearance.flatten();
         match tenant {
             Some(tenant) if errors.is_empty() => Ok(Self {
                 tenant,
@@ -52,6 +64,7 @@ impl TryFrom<pb::CreateConnectSessionRequest> for SessionRequest {
                 ttl_secs,
                 profile,
                 max_connections,
+                appearance,
             }),
             _ => Err(errors),
         }

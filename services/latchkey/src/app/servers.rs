@@ -32,6 +32,8 @@ pub(super) struct Settings {
     pub(super) public: crate::config::PublicConfig,
     pub(super) metrics_connections: bool,
     pub(super) metrics_provider_accounts: bool,
+    /// The platform's face on the connect pages, its logo fetched.
+    pub(super) brand: Arc<crate::connect_pages::Brand>,
 }
 
 /// What the servers read from the app beside its services.
@@ -222,6 +224,7 @@ pub(super) async fn serve(
             services.connections.clone(),
             services.inbound.clone(),
             &public.frame_ancestors,
+            settings.brand.clone(),
         )),
         limits,
         stop.clone(),

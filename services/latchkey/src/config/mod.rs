@@ -12,6 +12,7 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+mod brand;
 mod local;
 mod master_key;
 mod nats;
@@ -19,6 +20,7 @@ mod public;
 mod resolve;
 mod sources;
 mod tls;
+pub use brand::{BrandConfig, BrandSettings};
 pub use local::{KeySettings, StoreSettings};
 pub use nats::{NatsConfig, NatsLogin, NatsSettings, StreamLimits};
 pub use public::{PublicConfig, PublicSettings};
@@ -102,6 +104,9 @@ pub struct Settings {
     #[command(flatten)]
     #[serde(flatten)]
     pub public: PublicSettings,
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub brand: BrandSettings,
     /// Apply pending database migrations at start (default true). Off: the role may be DML-only
     /// or read-only, and a schema behind this build is refused; run `latchkey migrate` first.
     #[arg(long, env = "LATCHKEY_MIGRATE", value_name = "BOOL")]
@@ -199,6 +204,8 @@ pub struct Config {
     /// Where browsers may return after an authorization, for every integration.
     pub return_url_origins: Vec<String>,
     pub public: PublicConfig,
+    /// The platform's face on the connect pages.
+    pub brand: BrandConfig,
     /// Per-connection series on /metrics, and whether they name the provider account.
     pub metrics_connections: bool,
     pub metrics_provider_accounts: bool,

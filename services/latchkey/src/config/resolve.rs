@@ -381,6 +381,7 @@ impl Settings {
             "LATCHKEY_METRICS_PROVIDER_ACCOUNTS (--metrics-provider-accounts)",
         );
         let limits = limits(&mut r, &mut settings);
+        let brand = std::mem::take(&mut settings.brand).resolve(&mut r.errors);
         let (auth, tls) = access(&mut r, &mut settings, listeners.grpc_addr);
         let Listeners {
             grpc_addr: Some(grpc_addr),
@@ -403,6 +404,7 @@ impl Settings {
             admin_addr,
             return_url_origins,
             public,
+            brand,
             metrics_connections,
             metrics_provider_accounts,
             public_url,

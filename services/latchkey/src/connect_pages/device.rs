@@ -14,7 +14,7 @@ use latchkey_domain::connection::Status;
 use latchkey_domain::{ConnectionId, session};
 use serde::Deserialize;
 
-use super::pages::{DevicePage, csrf_token, guarded, html, result_page};
+use super::pages::{DevicePage, Failure, csrf_token, guarded, html, result_page};
 use super::{chosen, form_params, list_page, offered, posted};
 use crate::public_state::HttpState;
 
@@ -67,6 +67,7 @@ fn device_page(
     waiting: bool,
 ) -> Response {
     let page = DevicePage {
+        look: super::look::current(),
         session_id: session.id.to_string(),
         connection_id: connection.to_owned(),
         integration_id: integration_id.to_owned(),
@@ -125,7 +126,8 @@ pub(super) async fn start(
         }
         Err(e) => {
             tracing::info!(session = %session.id, error = %e, "a connect session's device authorization could not start");
-            let error = format!("This service cannot be connected now: {e}");
+            let error =
+                super::look::current().t1("error-start", "name", integration.config.name.as_str());
             list_page(
                 &state,
                 &session,
@@ -186,19 +188,14 @@ pub(super) async fn status(
         }
         Status::Active => result_page(session.id, &id, None, session.return_url.as_deref()),
         _ => {
-            let reason = found
+            let code = found
                 .last_error
                 .as_ref()
-                .map(|e| match e.code.as_str() {
-                    "access_denied" => "the request was declined".to_owned(),
-                    "expired_token" => "the code expired".to_owned(),
-                    other => other.to_owned(),
-                })
-                .unwrap_or_else(|| "the authorization did not complete".to_owned());
+                .map_or("incomplete", |e| e.code.as_str());
             result_page(
                 session.id,
                 &id,
-                Some(&reason),
+                Some(Failure { code }),
                 session.return_url.as_deref(),
             )
         }

@@ -22,15 +22,19 @@ use serde::Deserialize;
 use crate::public_state::HttpState;
 
 mod device;
+mod look;
 mod pages;
 
+pub use look::{Brand, load_brand, middleware as look_middleware};
 use pages::*;
-pub use pages::{cookie_header, result_page};
+pub use pages::{Failure, cookie_header, result_page};
 
 pub fn routes(state: HttpState) -> axum::Router<HttpState> {
     axum::Router::new()
         .route("/connect/assets/connect.css", get(stylesheet))
         .route("/connect/assets/connect.js", get(script))
+        .route("/connect/assets/theme.css", get(look::theme))
+        .route("/connect/assets/logo", get(look::logo))
         .route("/connect/{token}", get(landing).post(open))
         .route("/connect/s/{session}", get(session_page))
         .route("/connect/s/{session}/start", post(start))
@@ -40,7 +44,36 @@ pub fn routes(state: HttpState) -> axum::Router<HttpState> {
             "/connect/s/{session}/device/{connection}",
             post(device::status),
         )
-        .layer(axum::middleware::map_response_with_state(state, framing))
+        .layer(axum::middleware::map_response_with_state(
+            state.clone(),
+            framing,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            look::middleware,
+        ))
+}
+
+/// Sets the page's language and brand from the session (its appearance, its way back), when the
+/// session can be read.
+pub async fn refine_from_session(state: &HttpState, id: ConnectSessionId) {
+    if let Ok(Some(session)) = state.connections.connect_session(id).await {
+        look::refine(session.appearance.as_ref(), session.return_url.as_deref());
+    }
+}
+
+/// A link refused after its secret matched (used, expired, finished): the page in the session's
+/// language, with the way back to the platform.
+async fn refused_link(state: &HttpState, token: &str, refusal: Refusal) -> Response {
+    if refusal != Refusal::Unknown
+        && let Some(id) = token
+            .split('.')
+            .next()
+            .and_then(|id| ConnectSessionId::parse_field(id, "session").ok())
+    {
+        refine_from_session(state, id).await;
+    }
+    refused(refusal)
 }
 
 /// The link, as a browser, a preview or a mail scanner first fetches it: a page with a Continue
@@ -54,8 +87,21 @@ async fn landing(
         return too_many();
     }
     match state.connections.peek_connect_session(&token).await {
-        Ok(Ok(())) => guarded(html(StatusCode::OK, Open { token: &token }.render()), &[]),
-        Ok(Err(refusal)) => refused(refusal),
+        Ok(Ok(())) => {
+            if let Some(id) = token
+                .split('.')
+                .next()
+                .and_then(|id| ConnectSessionId::parse_field(id, "session").ok())
+            {
+                refine_from_session(&state, id).await;
+            }
+            let page = Open {
+                look: look::current(),
+                token: &token,
+            };
+            guarded(html(StatusCode::OK, page.render()), &[])
+        }
+        Ok(Err(refusal)) => refused_link(&state, &token, refusal).await,
         Err(e) => {
             tracing::warn!(error = %e, "reading a connect session failed");
             unavailable()
@@ -79,7 +125,7 @@ async fn open(
     }
     let opened = match state.connections.open_connect_session(&token).await {
         Ok(Ok(opened)) => opened,
-        Ok(Err(refusal)) => return refused(refusal),
+        Ok(Err(refusal)) => return refused_link(&state, &token, refusal).await,
         Err(e) => {
             tracing::warn!(error = %e, "opening a connect session failed");
             return unavailable();
@@ -115,8 +161,16 @@ async fn owned(
         return Err(refused(Refusal::Unknown));
     };
     match state.connections.owned_connect_session(id, &cookie).await {
-        Ok(Ok(session)) => Ok((session, cookie)),
-        Ok(Err(refusal)) => Err(refused(refusal)),
+        Ok(Ok(session)) => {
+            look::refine(session.appearance.as_ref(), session.return_url.as_deref());
+            Ok((session, cookie))
+        }
+        Ok(Err(refusal)) => {
+            if refusal != Refusal::Unknown {
+                refine_from_session(state, id).await;
+            }
+            Err(refused(refusal))
+        }
         Err(e) => {
             tracing::warn!(error = %e, "reading a connect session failed");
             Err(unavailable())
@@ -233,7 +287,10 @@ async fn list_page_with(
         .filter_map(|i| i.config.endpoints.authorization_url.as_ref())
         .map(|url| url.csp_source())
         .collect();
+    let reference = error.as_ref().map(|_| session.id.to_string());
     let page = List {
+        look: look::current(),
+        reference,
         session_id: session.id.to_string(),
         csrf: csrf_token(cookie),
         integrations: integrations
@@ -259,6 +316,7 @@ async fn list_page_with(
                     .collect();
                 Offered {
                     id,
+                    mark: look::mark(i.config.name.as_str()),
                     name: i.config.name.as_str().to_owned(),
                     description: i.config.description.clone(),
                     kind: match i.config.grant_type {
@@ -396,17 +454,19 @@ async fn credentials(
         login.is_empty(),
         secret.expose_secret().is_empty(),
     ) {
-        (None, _, _) => Some("Choose one of the services listed."),
-        (_, true, _) if password => Some("Enter your username."),
-        (_, true, _) => Some("Enter the client ID."),
-        (_, _, true) if password => Some("Enter your password."),
-        (_, _, true) => Some("Enter the client secret."),
+        (None, _, _) => Some("choose-service"),
+        (_, true, _) if password => Some("enter-username"),
+        (_, true, _) => Some("enter-client-id"),
+        (_, _, true) if password => Some("enter-password"),
+        (_, _, true) => Some("enter-client-secret"),
         (Some(_), false, false) => None,
     };
-    let problem = problem.map(str::to_owned).or_else(|| {
+    let look = look::current();
+    let problem = problem.map(|key| look.t(key)).or_else(|| {
         integration
             .as_ref()
             .and_then(|i| params_problem(&i.config, &params))
+            .map(|problem| look.t1("error-details", "problem", &problem))
     });
     let (Some(integration), None) = (integration, &problem) else {
         let problem = problem.unwrap_or_default();
@@ -420,6 +480,7 @@ async fn credentials(
         )
         .await;
     };
+    let integration_name = integration.config.name.as_str().to_owned();
     let connected = if password {
         state
             .connections
@@ -457,7 +518,13 @@ async fn credentials(
         ),
         Err(e) => {
             tracing::info!(session = %session.id, error = %e, "connect session credentials refused");
-            let error = format!("These credentials were not accepted: {e}.");
+            let error = look::current().t2(
+                "error-credentials",
+                "name",
+                &integration_name,
+                "code",
+                &customer_code(&e),
+            );
             list_page_with(
                 &state,
                 &session,
@@ -551,7 +618,7 @@ async fn start(
         Err(e) => {
             tracing::info!(session = %session.id, error = %e, "a connect session could not start");
             crate::metrics::count_connect_page("failed");
-            let error = format!("This service cannot be connected now: {e}");
+            let error = look::current().t1("error-start", "name", integration.config.name.as_str());
             list_page(
                 &state,
                 &session,
@@ -562,4 +629,29 @@ async fn start(
             .await
         }
     }
+}
+
+/// The code a customer (and support) is told for a refused attempt: the provider's OAuth error
+/// when the refusal names one (`invalid_client`), else what kind of refusal it was.
+fn customer_code(error: &crate::error::AppError) -> String {
+    const OAUTH: [&str; 8] = [
+        "invalid_client",
+        "invalid_grant",
+        "unauthorized_client",
+        "invalid_scope",
+        "invalid_request",
+        "access_denied",
+        "temporarily_unavailable",
+        "server_error",
+    ];
+    let text = error.to_string();
+    if let Some(code) = OAUTH.iter().find(|code| text.contains(*code)) {
+        return (*code).to_owned();
+    }
+    match error {
+        crate::error::AppError::Unavailable(_) => "unavailable",
+        crate::error::AppError::Invalid(_) => "invalid_request",
+        _ => "refused",
+    }
+    .to_owned()
 }

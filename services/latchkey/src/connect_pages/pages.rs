@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use latchkey_domain::ConnectSessionId;
 use latchkey_domain::session::Refusal;
 
+use super::look::{self, Look};
 use crate::connections::Connections;
 use crate::public_state::HttpState;
 
@@ -18,8 +19,11 @@ pub(super) const SCRIPT: &str = include_str!("../../templates/connect/connect.js
 #[derive(Template)]
 #[template(path = "connect/message.html")]
 pub(super) struct Message<'a> {
+    pub(super) look: Look,
     pub(super) title: &'a str,
     pub(super) detail: &'a str,
+    /// "Back to <platform>": the session's return URL or the platform's home.
+    pub(super) back: Option<String>,
 }
 
 pub(super) struct Offered {
@@ -33,6 +37,8 @@ pub(super) struct Offered {
     pub(super) client_id: String,
     /// The integration's connection parameters (a shop, a subdomain), with what was typed.
     pub(super) params: Vec<OfferedParam>,
+    /// Its mark (inline SVG made here).
+    pub(super) mark: String,
 }
 
 /// One connection parameter's field.
@@ -48,12 +54,14 @@ pub(super) struct OfferedParam {
 #[derive(Template)]
 #[template(path = "connect/open.html")]
 pub(super) struct Open<'a> {
+    pub(super) look: Look,
     pub(super) token: &'a str,
 }
 
 #[derive(Template)]
 #[template(path = "connect/device.html")]
 pub(super) struct DevicePage<'a> {
+    pub(super) look: Look,
     pub(super) session_id: String,
     pub(super) connection_id: String,
     pub(super) integration_id: String,
@@ -73,6 +81,9 @@ pub(super) struct DevicePage<'a> {
 #[derive(Template)]
 #[template(path = "connect/result.html")]
 pub(super) struct Outcome<'a> {
+    pub(super) look: Look,
+    /// What support looks up (`GetHistory` of the connect session), on a failure.
+    pub(super) reference: Option<String>,
     pub(super) title: &'a str,
     pub(super) detail: &'a str,
     pub(super) continue_url: Option<String>,
@@ -86,10 +97,13 @@ pub(super) struct Outcome<'a> {
 #[derive(Template)]
 #[template(path = "connect/list.html")]
 pub(super) struct List {
+    pub(super) look: Look,
     pub(super) session_id: String,
     pub(super) csrf: String,
     pub(super) integrations: Vec<Offered>,
     pub(super) error: Option<String>,
+    /// What support looks up, with an error.
+    pub(super) reference: Option<String>,
 }
 
 /// Who may frame the pages: `frame-ancestors 'none'` and `X-Frame-Options: DENY` unless
@@ -157,8 +171,21 @@ pub(super) fn html(status: StatusCode, body: Result<String, askama::Error>) -> R
     }
 }
 
+/// A page of one message, in the customer's language (`title` and `detail` are catalog keys).
 pub(super) fn message(status: StatusCode, title: &str, detail: &str) -> Response {
-    guarded(html(status, Message { title, detail }.render()), &[])
+    message_with(status, title, detail, false)
+}
+
+/// [`message`], with "Back to <platform>" when `back` and the way back is known.
+pub(super) fn message_with(status: StatusCode, title: &str, detail: &str, back: bool) -> Response {
+    let look = look::current();
+    let page = Message {
+        title: &look.t(title),
+        detail: &look.t(detail),
+        back: back.then(|| look.back_url().map(str::to_owned)).flatten(),
+        look: look.clone(),
+    };
+    guarded(html(status, page.render()), &[])
 }
 
 pub(super) fn refused(refusal: Refusal) -> Response {
@@ -168,44 +195,25 @@ pub(super) fn refused(refusal: Refusal) -> Response {
         Refusal::Finished => {}
     }
     match refusal {
-        Refusal::AlreadyUsed => message(
-            StatusCode::GONE,
-            "This link was already used",
-            "Each connect link works once. Ask for a new link where you started.",
-        ),
-        Refusal::Expired => message(
-            StatusCode::GONE,
-            "This link has expired",
-            "Ask for a new link where you started.",
-        ),
-        Refusal::Finished => message(
-            StatusCode::GONE,
-            "You are connected",
-            "This link has made the connection it was for. Go back to where you started; ask \
-             there for a new link to connect another account.",
-        ),
-        Refusal::Unknown => message(
-            StatusCode::NOT_FOUND,
-            "This link is not valid",
-            "Open the link exactly as you were given it, in the browser you first opened it in.",
-        ),
+        Refusal::AlreadyUsed => message_with(StatusCode::GONE, "used-title", "used-text", true),
+        Refusal::Expired => message_with(StatusCode::GONE, "expired-title", "expired-text", true),
+        Refusal::Finished => {
+            message_with(StatusCode::GONE, "finished-title", "finished-text", true)
+        }
+        Refusal::Unknown => message(StatusCode::NOT_FOUND, "unknown-title", "unknown-text"),
     }
 }
 
 pub(super) fn unavailable() -> Response {
     message(
         StatusCode::SERVICE_UNAVAILABLE,
-        "Please try again",
-        "The service could not answer just now. Reload the page in a moment.",
+        "unavailable-title",
+        "unavailable-text",
     )
 }
 
 pub(super) fn too_many() -> Response {
-    message(
-        StatusCode::TOO_MANY_REQUESTS,
-        "Slow down",
-        "Too many requests from this address; wait a moment and reload.",
-    )
+    message(StatusCode::TOO_MANY_REQUESTS, "slow-title", "slow-text")
 }
 
 /// The form token of the browser that holds `cookie`: a form without it was not made here.
@@ -231,14 +239,23 @@ pub(super) fn cookie_of(
     connections.cookie_in(&cookie_header(headers)?, id)
 }
 
-/// The page a session's browser sees when the provider sent it back: the outcome, "Continue" to
-/// the platform (with `connection_id` and `status`) and, when it failed, "Try again".
+/// Why a session's connection failed, as the customer is told it.
+#[derive(Debug, Clone, Copy)]
+pub struct Failure<'a> {
+    /// The provider's (or Latchkey's) error code: `access_denied`, `invalid_client`…
+    pub code: &'a str,
+}
+
+/// The page a session's browser sees when the provider sent it back: the outcome in the
+/// customer's words (with the reference support looks up), "Continue" to the platform (with
+/// `connection_id` and `status`) and, when it failed, "Try again".
 pub fn result_page(
     session: ConnectSessionId,
     connection_id: &str,
-    failure: Option<&str>,
+    failure: Option<Failure<'_>>,
     return_url: Option<&str>,
 ) -> Response {
+    let look = look::current();
     let status = if failure.is_some() {
         "failed"
     } else {
@@ -255,22 +272,26 @@ pub fn result_page(
                 .append_pair("status", status);
             url.to_string()
         });
-    let detail = match failure {
-        None => "Your account is connected.".to_owned(),
-        Some(reason) => format!("Not connected: {reason}."),
+    let (title, detail) = match failure {
+        None => (look.t("result-connected-title"), look.t("result-connected")),
+        Some(Failure {
+            code: "access_denied",
+        }) => (look.t("result-failed-title"), look.t("result-denied")),
+        Some(Failure { code }) => (
+            look.t("result-failed-title"),
+            look.t1("result-failed", "code", code),
+        ),
     };
     let page = Outcome {
-        title: if failure.is_some() {
-            "Not connected"
-        } else {
-            "Connected"
-        },
+        reference: failure.map(|_| session.to_string()),
+        title: &title,
         detail: &detail,
         continue_url,
         retry_url: failure.map(|_| format!("/connect/s/{session}")),
         opener_origin,
         connection_id,
         status,
+        look,
     };
     let code = if failure.is_some() {
         StatusCode::BAD_REQUEST
@@ -309,7 +330,7 @@ pub(super) fn csrf_matches(form: &str, cookie: &str) -> bool {
 pub(super) fn expired_form() -> Response {
     message(
         StatusCode::FORBIDDEN,
-        "This form has expired",
-        "Go back, reload the page and choose again.",
+        "form-expired-title",
+        "form-expired-text",
     )
 }

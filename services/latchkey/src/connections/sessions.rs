@@ -30,6 +30,8 @@ pub struct SessionRequest {
     pub profile: Option<latchkey_domain::connection::Profile>,
     /// How many connections it may make (`None`: one).
     pub max_connections: Option<u32>,
+    /// Its language and face on the connect pages, checked.
+    pub appearance: Option<latchkey_domain::session::Appearance>,
 }
 
 /// A created session: its link's token (shown once) and when it stops working.
@@ -168,6 +170,7 @@ impl Connections {
             link_digest: digest(secret.expose_secret()),
             profile: request.profile,
             max_connections,
+            appearance: request.appearance,
         };
         self.store
             .append(

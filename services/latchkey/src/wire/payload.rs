@@ -305,6 +305,7 @@ fn session_payload(event: &session::Event) -> Payload {
             connection_id,
             expires_at,
             max_connections,
+            appearance,
             ..
         } => Payload::ConnectSessionCreated(pb::ConnectSessionCreated {
             session_id: session_id.to_string(),
@@ -314,6 +315,22 @@ fn session_payload(event: &session::Event) -> Payload {
             connection_id: connection_id.map(|c| c.to_string()).unwrap_or_default(),
             expires_at: Some(timestamp(*expires_at)),
             max_connections: *max_connections,
+            locale: appearance
+                .as_ref()
+                .and_then(|a| a.locale.clone())
+                .unwrap_or_default(),
+            platform_name: appearance
+                .as_ref()
+                .and_then(|a| a.platform_name.clone())
+                .unwrap_or_default(),
+            accent_color: appearance
+                .as_ref()
+                .and_then(|a| a.accent_color.clone())
+                .unwrap_or_default(),
+            support_url: appearance
+                .as_ref()
+                .and_then(|a| a.support_url.clone())
+                .unwrap_or_default(),
         }),
         session::Event::ConnectSessionOpened { .. } => {
             Payload::ConnectSessionOpened(pb::ConnectSessionOpened {})

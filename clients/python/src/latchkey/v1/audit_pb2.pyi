@@ -530,7 +530,7 @@ class EventFilter(_message.Message):
     def __init__(self, tenant: _Optional[str] = ..., types: _Optional[_Iterable[str]] = ..., connection_id: _Optional[str] = ...) -> None: ...
 
 class ConnectSessionCreated(_message.Message):
-    __slots__ = ("session_id", "tenant", "integration_ids", "return_url", "connection_id", "expires_at", "max_connections")
+    __slots__ = ("session_id", "tenant", "integration_ids", "return_url", "connection_id", "expires_at", "max_connections", "locale", "platform_name", "accent_color", "support_url")
     SESSION_ID_FIELD_NUMBER: _ClassVar[int]
     TENANT_FIELD_NUMBER: _ClassVar[int]
     INTEGRATION_IDS_FIELD_NUMBER: _ClassVar[int]
@@ -538,6 +538,10 @@ class ConnectSessionCreated(_message.Message):
     CONNECTION_ID_FIELD_NUMBER: _ClassVar[int]
     EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
     MAX_CONNECTIONS_FIELD_NUMBER: _ClassVar[int]
+    LOCALE_FIELD_NUMBER: _ClassVar[int]
+    PLATFORM_NAME_FIELD_NUMBER: _ClassVar[int]
+    ACCENT_COLOR_FIELD_NUMBER: _ClassVar[int]
+    SUPPORT_URL_FIELD_NUMBER: _ClassVar[int]
     session_id: str
     tenant: str
     integration_ids: _containers.RepeatedScalarFieldContainer[str]
@@ -545,7 +549,11 @@ class ConnectSessionCreated(_message.Message):
     connection_id: str
     expires_at: _timestamp_pb2.Timestamp
     max_connections: int
-    def __init__(self, session_id: _Optional[str] = ..., tenant: _Optional[str] = ..., integration_ids: _Optional[_Iterable[str]] = ..., return_url: _Optional[str] = ..., connection_id: _Optional[str] = ..., expires_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., max_connections: _Optional[int] = ...) -> None: ...
+    locale: str
+    platform_name: str
+    accent_color: str
+    support_url: str
+    def __init__(self, session_id: _Optional[str] = ..., tenant: _Optional[str] = ..., integration_ids: _Optional[_Iterable[str]] = ..., return_url: _Optional[str] = ..., connection_id: _Optional[str] = ..., expires_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., max_connections: _Optional[int] = ..., locale: _Optional[str] = ..., platform_name: _Optional[str] = ..., accent_color: _Optional[str] = ..., support_url: _Optional[str] = ...) -> None: ...
 
 class ConnectSessionOpened(_message.Message):
     __slots__ = ()

@@ -105,7 +105,7 @@ class WebhookDeliveryRecord(_message.Message):
     def __init__(self, event_id: _Optional[str] = ..., event_type: _Optional[str] = ..., connection_id: _Optional[str] = ..., integration_id: _Optional[str] = ..., tenant: _Optional[str] = ..., received_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., delivery: _Optional[_Union[_audit_pb2.WebhookDelivery, _Mapping]] = ..., body_unavailable: _Optional[str] = ..., stream_id: _Optional[str] = ..., version: _Optional[int] = ..., position: _Optional[int] = ...) -> None: ...
 
 class CreateConnectSessionRequest(_message.Message):
-    __slots__ = ("tenant", "integration_ids", "return_url", "connection_id", "ttl", "profile", "max_connections")
+    __slots__ = ("tenant", "integration_ids", "return_url", "connection_id", "ttl", "profile", "max_connections", "appearance")
     TENANT_FIELD_NUMBER: _ClassVar[int]
     INTEGRATION_IDS_FIELD_NUMBER: _ClassVar[int]
     RETURN_URL_FIELD_NUMBER: _ClassVar[int]
@@ -113,6 +113,7 @@ class CreateConnectSessionRequest(_message.Message):
     TTL_FIELD_NUMBER: _ClassVar[int]
     PROFILE_FIELD_NUMBER: _ClassVar[int]
     MAX_CONNECTIONS_FIELD_NUMBER: _ClassVar[int]
+    APPEARANCE_FIELD_NUMBER: _ClassVar[int]
     tenant: str
     integration_ids: _containers.RepeatedScalarFieldContainer[str]
     return_url: str
@@ -120,7 +121,20 @@ class CreateConnectSessionRequest(_message.Message):
     ttl: _duration_pb2.Duration
     profile: ConnectionProfile
     max_connections: int
-    def __init__(self, tenant: _Optional[str] = ..., integration_ids: _Optional[_Iterable[str]] = ..., return_url: _Optional[str] = ..., connection_id: _Optional[str] = ..., ttl: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., profile: _Optional[_Union[ConnectionProfile, _Mapping]] = ..., max_connections: _Optional[int] = ...) -> None: ...
+    appearance: ConnectAppearance
+    def __init__(self, tenant: _Optional[str] = ..., integration_ids: _Optional[_Iterable[str]] = ..., return_url: _Optional[str] = ..., connection_id: _Optional[str] = ..., ttl: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., profile: _Optional[_Union[ConnectionProfile, _Mapping]] = ..., max_connections: _Optional[int] = ..., appearance: _Optional[_Union[ConnectAppearance, _Mapping]] = ...) -> None: ...
+
+class ConnectAppearance(_message.Message):
+    __slots__ = ("locale", "platform_name", "accent_color", "support_url")
+    LOCALE_FIELD_NUMBER: _ClassVar[int]
+    PLATFORM_NAME_FIELD_NUMBER: _ClassVar[int]
+    ACCENT_COLOR_FIELD_NUMBER: _ClassVar[int]
+    SUPPORT_URL_FIELD_NUMBER: _ClassVar[int]
+    locale: str
+    platform_name: str
+    accent_color: str
+    support_url: str
+    def __init__(self, locale: _Optional[str] = ..., platform_name: _Optional[str] = ..., accent_color: _Optional[str] = ..., support_url: _Optional[str] = ...) -> None: ...
 
 class CreateConnectSessionResponse(_message.Message):
     __slots__ = ("session_id", "connect_url", "expires_at")

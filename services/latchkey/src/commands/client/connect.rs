@@ -67,6 +67,18 @@ pub enum ConnectAction {
         /// How many connections the link may make (1 to 100). Default 1: it ends with the first.
         #[arg(long, value_name = "N")]
         max_connections: Option<u32>,
+        /// The pages' language (en, de, fr, es, ja). Default: the customer's browser's.
+        #[arg(long, value_name = "TAG")]
+        locale: Option<String>,
+        /// The platform's name on the pages, for this session.
+        #[arg(long, value_name = "NAME")]
+        platform_name: Option<String>,
+        /// The buttons' colour, #rrggbb, for this session.
+        #[arg(long, value_name = "COLOUR")]
+        accent_color: Option<String>,
+        /// Where the customer asks for help (https: or mailto:), for this session.
+        #[arg(long, value_name = "URL")]
+        support_url: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -162,8 +174,13 @@ pub async fn run(clients: &Clients, action: ConnectAction) -> anyhow::Result<()>
             connection,
             ttl,
             max_connections,
+            locale,
+            platform_name,
+            accent_color,
+            support_url,
             json,
         } => {
+            let appearance = appearance(locale, platform_name, accent_color, support_url);
             let created = client
                 .create_connect_session(pb::CreateConnectSessionRequest {
                     tenant,
@@ -173,6 +190,7 @@ pub async fn run(clients: &Clients, action: ConnectAction) -> anyhow::Result<()>
                     ttl: ttl.map(|seconds| prost_types::Duration { seconds, nanos: 0 }),
                     profile: None,
                     max_connections: max_connections.unwrap_or_default(),
+                    appearance,
                 })
                 .await
                 .map_err(refused)?
@@ -322,4 +340,20 @@ pub async fn token(
         eprintln!("valid until {}", time(&token.expires_at));
     }
     Ok(())
+}
+
+/// A session's appearance from its flags; `None` when none is given.
+fn appearance(
+    locale: Option<String>,
+    platform_name: Option<String>,
+    accent_color: Option<String>,
+    support_url: Option<String>,
+) -> Option<pb::ConnectAppearance> {
+    let appearance = pb::ConnectAppearance {
+        locale: locale.unwrap_or_default(),
+        platform_name: platform_name.unwrap_or_default(),
+        accent_color: accent_color.unwrap_or_default(),
+        support_url: support_url.unwrap_or_default(),
+    };
+    (appearance != pb::ConnectAppearance::default()).then_some(appearance)
 }

@@ -10,6 +10,10 @@ export interface ConnectSessionCreated {
   'connection_id'?: (string);
   'expires_at'?: (_google_protobuf_Timestamp | null);
   'max_connections'?: (number);
+  'locale'?: (string);
+  'platform_name'?: (string);
+  'accent_color'?: (string);
+  'support_url'?: (string);
 }
 
 export interface ConnectSessionCreated__Output {
@@ -20,4 +24,8 @@ export interface ConnectSessionCreated__Output {
   'connection_id': (string);
   'expires_at': (_google_protobuf_Timestamp__Output | null);
   'max_connections': (number);
+  'locale': (string);
+  'platform_name': (string);
+  'accent_color': (string);
+  'support_url': (string);
 }
