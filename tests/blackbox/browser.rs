@@ -447,6 +447,33 @@ async fn a_customer_pastes_a_wrong_secret_sees_the_providers_answer_then_connect
         !browser.source().await.unwrap().contains(canary),
         "the secret is not echoed"
     );
+    // The reference the customer is given finds the failure in the session's history.
+    assert!(
+        summary.contains(&format!("Reference: {}", created.session_id)),
+        "{summary}"
+    );
+    let mut audit =
+        latchkey_proto::v1::audit_service_client::AuditServiceClient::new(server.channel().await);
+    let mut history = audit
+        .get_history(latchkey_proto::v1::GetHistoryRequest {
+            stream: Some(
+                latchkey_proto::v1::get_history_request::Stream::ConnectSessionId(
+                    created.session_id.clone(),
+                ),
+            ),
+            from_version: 0,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let mut failed = Vec::new();
+    while let Some(event) = history.message().await.unwrap() {
+        if event.r#type == "connect_session_failed" {
+            failed.push(event.payload_json);
+        }
+    }
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert!(failed[0].contains("invalid_client") && !failed[0].contains(canary));
     assert_eq!(
         browser
             .find(Locator::Css("input[name=client_id]"))

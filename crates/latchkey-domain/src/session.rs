@@ -39,6 +39,30 @@ pub enum Event {
     ConnectSessionOpened { browser_digest: String },
     /// A connection was made (or re-authorized) through the session.
     ConnectSessionConnected { connection_id: ConnectionId },
+    /// An attempt on the session's pages failed, as the customer was told (the session's id is
+    /// the reference they were given): the provider's or Latchkey's error code.
+    ConnectSessionFailed {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        integration_id: Option<IntegrationId>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        connection_id: Option<ConnectionId>,
+        error: String,
+    },
+}
+
+/// An error code as a session's failure records it: at most 64 of `[A-Za-z0-9_.-]`, else
+/// `unrecognized` (a provider's `error` parameter is whatever the browser brought).
+pub fn failure_code(code: &str) -> String {
+    let ok = !code.is_empty()
+        && code.len() <= 64
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
+    if ok {
+        code.to_owned()
+    } else {
+        "unrecognized".to_owned()
+    }
 }
 
 fn one() -> u32 {
@@ -54,6 +78,7 @@ impl Event {
             Self::ConnectSessionCreated { .. } => "connect_session_created",
             Self::ConnectSessionOpened { .. } => "connect_session_opened",
             Self::ConnectSessionConnected { .. } => "connect_session_connected",
+            Self::ConnectSessionFailed { .. } => "connect_session_failed",
         }
     }
 
@@ -195,6 +220,10 @@ pub fn apply(state: Option<State>, event: &Event, meta: &EventMeta) -> Option<St
         }
         (Some(mut s), Event::ConnectSessionConnected { connection_id }) => {
             s.connected.push(*connection_id);
+            s.version = meta.version;
+            Some(s)
+        }
+        (Some(mut s), Event::ConnectSessionFailed { .. }) => {
             s.version = meta.version;
             Some(s)
         }

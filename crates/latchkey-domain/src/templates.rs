@@ -172,7 +172,8 @@ impl Template {
                 *field = value.to_owned();
             }
         };
-        fill(&mut input.description, &self.description);
+        // Not the description: the template's is written for the platform's engineers
+        // (ListTemplates shows it), while an integration's shows to customers on the connect page.
         fill(&mut input.grant_type, &self.grant_type);
         fill(
             &mut input.endpoints.authorization_url,

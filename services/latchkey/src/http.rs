@@ -267,6 +267,10 @@ async fn callback(
                     "failed"
                 });
                 crate::connect_pages::refine_from_session(&state, session).await;
+                state
+                    .connections
+                    .record_session_failure(session, None, Some(connection_id), &error)
+                    .await;
                 return crate::connect_pages::result_page(
                     session,
                     &id,

@@ -38,6 +38,7 @@ import type { Authorized as _latchkey_v1_Authorized, Authorized__Output as _latc
 import type { CallbackCaptured as _latchkey_v1_CallbackCaptured, CallbackCaptured__Output as _latchkey_v1_CallbackCaptured__Output } from './latchkey/v1/CallbackCaptured';
 import type { ConnectSessionConnected as _latchkey_v1_ConnectSessionConnected, ConnectSessionConnected__Output as _latchkey_v1_ConnectSessionConnected__Output } from './latchkey/v1/ConnectSessionConnected';
 import type { ConnectSessionCreated as _latchkey_v1_ConnectSessionCreated, ConnectSessionCreated__Output as _latchkey_v1_ConnectSessionCreated__Output } from './latchkey/v1/ConnectSessionCreated';
+import type { ConnectSessionFailed as _latchkey_v1_ConnectSessionFailed, ConnectSessionFailed__Output as _latchkey_v1_ConnectSessionFailed__Output } from './latchkey/v1/ConnectSessionFailed';
 import type { ConnectSessionOpened as _latchkey_v1_ConnectSessionOpened, ConnectSessionOpened__Output as _latchkey_v1_ConnectSessionOpened__Output } from './latchkey/v1/ConnectSessionOpened';
 import type { ConnectionCreated as _latchkey_v1_ConnectionCreated, ConnectionCreated__Output as _latchkey_v1_ConnectionCreated__Output } from './latchkey/v1/ConnectionCreated';
 import type { ConnectionFailing as _latchkey_v1_ConnectionFailing, ConnectionFailing__Output as _latchkey_v1_ConnectionFailing__Output } from './latchkey/v1/ConnectionFailing';
@@ -129,6 +130,7 @@ export interface ProtoGrpcType {
       CallbackCaptured: MessageTypeDefinition<_latchkey_v1_CallbackCaptured, _latchkey_v1_CallbackCaptured__Output>
       ConnectSessionConnected: MessageTypeDefinition<_latchkey_v1_ConnectSessionConnected, _latchkey_v1_ConnectSessionConnected__Output>
       ConnectSessionCreated: MessageTypeDefinition<_latchkey_v1_ConnectSessionCreated, _latchkey_v1_ConnectSessionCreated__Output>
+      ConnectSessionFailed: MessageTypeDefinition<_latchkey_v1_ConnectSessionFailed, _latchkey_v1_ConnectSessionFailed__Output>
       ConnectSessionOpened: MessageTypeDefinition<_latchkey_v1_ConnectSessionOpened, _latchkey_v1_ConnectSessionOpened__Output>
       ConnectionCreated: MessageTypeDefinition<_latchkey_v1_ConnectionCreated, _latchkey_v1_ConnectionCreated__Output>
       ConnectionFailing: MessageTypeDefinition<_latchkey_v1_ConnectionFailing, _latchkey_v1_ConnectionFailing__Output>

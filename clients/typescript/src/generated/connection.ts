@@ -50,6 +50,7 @@ import type { ConnectPasswordRequest as _latchkey_v1_ConnectPasswordRequest, Con
 import type { ConnectServiceAccountRequest as _latchkey_v1_ConnectServiceAccountRequest, ConnectServiceAccountRequest__Output as _latchkey_v1_ConnectServiceAccountRequest__Output } from './latchkey/v1/ConnectServiceAccountRequest';
 import type { ConnectSessionConnected as _latchkey_v1_ConnectSessionConnected, ConnectSessionConnected__Output as _latchkey_v1_ConnectSessionConnected__Output } from './latchkey/v1/ConnectSessionConnected';
 import type { ConnectSessionCreated as _latchkey_v1_ConnectSessionCreated, ConnectSessionCreated__Output as _latchkey_v1_ConnectSessionCreated__Output } from './latchkey/v1/ConnectSessionCreated';
+import type { ConnectSessionFailed as _latchkey_v1_ConnectSessionFailed, ConnectSessionFailed__Output as _latchkey_v1_ConnectSessionFailed__Output } from './latchkey/v1/ConnectSessionFailed';
 import type { ConnectSessionOpened as _latchkey_v1_ConnectSessionOpened, ConnectSessionOpened__Output as _latchkey_v1_ConnectSessionOpened__Output } from './latchkey/v1/ConnectSessionOpened';
 import type { ConnectTokenExchangeRequest as _latchkey_v1_ConnectTokenExchangeRequest, ConnectTokenExchangeRequest__Output as _latchkey_v1_ConnectTokenExchangeRequest__Output } from './latchkey/v1/ConnectTokenExchangeRequest';
 import type { Connection as _latchkey_v1_Connection, Connection__Output as _latchkey_v1_Connection__Output } from './latchkey/v1/Connection';
@@ -213,6 +214,7 @@ export interface ProtoGrpcType {
       ConnectServiceAccountRequest: MessageTypeDefinition<_latchkey_v1_ConnectServiceAccountRequest, _latchkey_v1_ConnectServiceAccountRequest__Output>
       ConnectSessionConnected: MessageTypeDefinition<_latchkey_v1_ConnectSessionConnected, _latchkey_v1_ConnectSessionConnected__Output>
       ConnectSessionCreated: MessageTypeDefinition<_latchkey_v1_ConnectSessionCreated, _latchkey_v1_ConnectSessionCreated__Output>
+      ConnectSessionFailed: MessageTypeDefinition<_latchkey_v1_ConnectSessionFailed, _latchkey_v1_ConnectSessionFailed__Output>
       ConnectSessionOpened: MessageTypeDefinition<_latchkey_v1_ConnectSessionOpened, _latchkey_v1_ConnectSessionOpened__Output>
       ConnectTokenExchangeRequest: MessageTypeDefinition<_latchkey_v1_ConnectTokenExchangeRequest, _latchkey_v1_ConnectTokenExchangeRequest__Output>
       Connection: MessageTypeDefinition<_latchkey_v1_Connection, _latchkey_v1_Connection__Output>

@@ -126,6 +126,15 @@ pub(super) async fn start(
         }
         Err(e) => {
             tracing::info!(session = %session.id, error = %e, "a connect session's device authorization could not start");
+            state
+                .connections
+                .record_session_failure(
+                    session.id,
+                    Some(integration.id),
+                    None,
+                    &super::customer_code(&e),
+                )
+                .await;
             let error =
                 super::look::current().t1("error-start", "name", integration.config.name.as_str());
             list_page(

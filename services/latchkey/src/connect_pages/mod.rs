@@ -481,6 +481,7 @@ async fn credentials(
         .await;
     };
     let integration_name = integration.config.name.as_str().to_owned();
+    let integration_id = integration.id;
     let connected = if password {
         state
             .connections
@@ -518,12 +519,17 @@ async fn credentials(
         ),
         Err(e) => {
             tracing::info!(session = %session.id, error = %e, "connect session credentials refused");
+            let code = customer_code(&e);
+            state
+                .connections
+                .record_session_failure(session.id, Some(integration_id), None, &code)
+                .await;
             let error = look::current().t2(
                 "error-credentials",
                 "name",
                 &integration_name,
                 "code",
-                &customer_code(&e),
+                &code,
             );
             list_page_with(
                 &state,
@@ -618,6 +624,10 @@ async fn start(
         Err(e) => {
             tracing::info!(session = %session.id, error = %e, "a connect session could not start");
             crate::metrics::count_connect_page("failed");
+            state
+                .connections
+                .record_session_failure(session.id, Some(integration.id), None, &customer_code(&e))
+                .await;
             let error = look::current().t1("error-start", "name", integration.config.name.as_str());
             list_page(
                 &state,
@@ -633,7 +643,7 @@ async fn start(
 
 /// The code a customer (and support) is told for a refused attempt: the provider's OAuth error
 /// when the refusal names one (`invalid_client`), else what kind of refusal it was.
-fn customer_code(error: &crate::error::AppError) -> String {
+pub(super) fn customer_code(error: &crate::error::AppError) -> String {
     const OAUTH: [&str; 8] = [
         "invalid_client",
         "invalid_grant",

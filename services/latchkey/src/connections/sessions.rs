@@ -470,20 +470,53 @@ impl Connections {
         session: ConnectSessionId,
         connection: ConnectionId,
     ) {
+        self.append_to_session(session, "connection", |state| {
+            (!state.connected.contains(&connection)).then_some(
+                session::Event::ConnectSessionConnected {
+                    connection_id: connection,
+                },
+            )
+        })
+        .await;
+    }
+
+    /// Records a failed attempt on the session's pages, as the customer was told it (they were
+    /// given the session's id as the reference). A failure to record is logged: the page shows.
+    pub async fn record_session_failure(
+        &self,
+        session: ConnectSessionId,
+        integration_id: Option<latchkey_domain::IntegrationId>,
+        connection_id: Option<ConnectionId>,
+        error: &str,
+    ) {
+        let event = session::Event::ConnectSessionFailed {
+            integration_id,
+            connection_id,
+            error: session::failure_code(error),
+        };
+        self.append_to_session(session, "failure", |_| Some(event.clone()))
+            .await;
+    }
+
+    /// Appends what `event` makes of the session's current state (nothing: `None`), reading it
+    /// again after a concurrent append, a few times at most.
+    async fn append_to_session(
+        &self,
+        session: ConnectSessionId,
+        what: &str,
+        event: impl Fn(&session::State) -> Option<session::Event>,
+    ) {
         for _ in 0..5 {
             let state = match self.connect_session(session).await {
                 Ok(Some(state)) => state,
                 Ok(None) => return,
                 Err(e) => {
-                    tracing::warn!(%session, error = %e, "connect session: connection not recorded");
+                    tracing::warn!(%session, error = %e, "connect session: {what} not recorded");
                     return;
                 }
             };
-            if state.connected.contains(&connection) {
+            let Some(event) = event(&state) else {
                 return;
-            }
-            let event = session::Event::ConnectSessionConnected {
-                connection_id: connection,
             };
             match self
                 .store
@@ -498,7 +531,7 @@ impl Connections {
                 Ok(_) => return,
                 Err(latchkey_store::StoreError::Conflict { .. }) => continue,
                 Err(e) => {
-                    tracing::warn!(%session, error = %e, "connect session: connection not recorded");
+                    tracing::warn!(%session, error = %e, "connect session: {what} not recorded");
                     return;
                 }
             }

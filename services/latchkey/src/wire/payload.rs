@@ -340,6 +340,15 @@ fn session_payload(event: &session::Event) -> Payload {
                 connection_id: connection_id.to_string(),
             })
         }
+        session::Event::ConnectSessionFailed {
+            integration_id,
+            connection_id,
+            error,
+        } => Payload::ConnectSessionFailed(pb::ConnectSessionFailed {
+            integration_id: integration_id.map(|i| i.to_string()).unwrap_or_default(),
+            connection_id: connection_id.map(|c| c.to_string()).unwrap_or_default(),
+            error: error.clone(),
+        }),
     }
 }
 

@@ -38,6 +38,7 @@ import type { RevocationRetried as _latchkey_v1_RevocationRetried, RevocationRet
 import type { ConnectSessionCreated as _latchkey_v1_ConnectSessionCreated, ConnectSessionCreated__Output as _latchkey_v1_ConnectSessionCreated__Output } from '../../latchkey/v1/ConnectSessionCreated';
 import type { ConnectSessionOpened as _latchkey_v1_ConnectSessionOpened, ConnectSessionOpened__Output as _latchkey_v1_ConnectSessionOpened__Output } from '../../latchkey/v1/ConnectSessionOpened';
 import type { ConnectSessionConnected as _latchkey_v1_ConnectSessionConnected, ConnectSessionConnected__Output as _latchkey_v1_ConnectSessionConnected__Output } from '../../latchkey/v1/ConnectSessionConnected';
+import type { ConnectSessionFailed as _latchkey_v1_ConnectSessionFailed, ConnectSessionFailed__Output as _latchkey_v1_ConnectSessionFailed__Output } from '../../latchkey/v1/ConnectSessionFailed';
 import type { Long } from '@grpc/proto-loader';
 
 export interface Event {
@@ -94,7 +95,8 @@ export interface Event {
   'connect_session_created'?: (_latchkey_v1_ConnectSessionCreated | null);
   'connect_session_opened'?: (_latchkey_v1_ConnectSessionOpened | null);
   'connect_session_connected'?: (_latchkey_v1_ConnectSessionConnected | null);
-  'payload'?: "connection_created"|"connection_updated"|"validated"|"authorization_started"|"authorized"|"imported"|"merged_into"|"authorization_failed"|"refreshed"|"refresh_failed"|"reauthorization_required"|"expired"|"revoked"|"deleted"|"parameters_set"|"callback_captured"|"refresh_token_expiring"|"authorization_opened"|"webhook_received"|"action_received"|"webhook_secret_set"|"connection_failing"|"connection_recovered"|"token_rejected"|"refresh_token_still_active"|"revocation_retried"|"integration_created"|"integration_updated"|"integration_deleted"|"webhook_unrouted"|"webhook_handshake"|"api_key_created"|"api_key_revoked"|"master_key_rotated"|"master_key_dropped"|"tokens_read"|"connect_session_created"|"connect_session_opened"|"connect_session_connected";
+  'connect_session_failed'?: (_latchkey_v1_ConnectSessionFailed | null);
+  'payload'?: "connection_created"|"connection_updated"|"validated"|"authorization_started"|"authorized"|"imported"|"merged_into"|"authorization_failed"|"refreshed"|"refresh_failed"|"reauthorization_required"|"expired"|"revoked"|"deleted"|"parameters_set"|"callback_captured"|"refresh_token_expiring"|"authorization_opened"|"webhook_received"|"action_received"|"webhook_secret_set"|"connection_failing"|"connection_recovered"|"token_rejected"|"refresh_token_still_active"|"revocation_retried"|"integration_created"|"integration_updated"|"integration_deleted"|"webhook_unrouted"|"webhook_handshake"|"api_key_created"|"api_key_revoked"|"master_key_rotated"|"master_key_dropped"|"tokens_read"|"connect_session_created"|"connect_session_opened"|"connect_session_connected"|"connect_session_failed";
 }
 
 export interface Event__Output {
@@ -151,5 +153,6 @@ export interface Event__Output {
   'connect_session_created'?: (_latchkey_v1_ConnectSessionCreated__Output | null);
   'connect_session_opened'?: (_latchkey_v1_ConnectSessionOpened__Output | null);
   'connect_session_connected'?: (_latchkey_v1_ConnectSessionConnected__Output | null);
-  'payload'?: "connection_created"|"connection_updated"|"validated"|"authorization_started"|"authorized"|"imported"|"merged_into"|"authorization_failed"|"refreshed"|"refresh_failed"|"reauthorization_required"|"expired"|"revoked"|"deleted"|"parameters_set"|"callback_captured"|"refresh_token_expiring"|"authorization_opened"|"webhook_received"|"action_received"|"webhook_secret_set"|"connection_failing"|"connection_recovered"|"token_rejected"|"refresh_token_still_active"|"revocation_retried"|"integration_created"|"integration_updated"|"integration_deleted"|"webhook_unrouted"|"webhook_handshake"|"api_key_created"|"api_key_revoked"|"master_key_rotated"|"master_key_dropped"|"tokens_read"|"connect_session_created"|"connect_session_opened"|"connect_session_connected";
+  'connect_session_failed'?: (_latchkey_v1_ConnectSessionFailed__Output | null);
+  'payload'?: "connection_created"|"connection_updated"|"validated"|"authorization_started"|"authorized"|"imported"|"merged_into"|"authorization_failed"|"refreshed"|"refresh_failed"|"reauthorization_required"|"expired"|"revoked"|"deleted"|"parameters_set"|"callback_captured"|"refresh_token_expiring"|"authorization_opened"|"webhook_received"|"action_received"|"webhook_secret_set"|"connection_failing"|"connection_recovered"|"token_rejected"|"refresh_token_still_active"|"revocation_retried"|"integration_created"|"integration_updated"|"integration_deleted"|"webhook_unrouted"|"webhook_handshake"|"api_key_created"|"api_key_revoked"|"master_key_rotated"|"master_key_dropped"|"tokens_read"|"connect_session_created"|"connect_session_opened"|"connect_session_connected"|"connect_session_failed";
 }
