@@ -26,7 +26,7 @@ pub struct HttpState {
     /// The connect pages' `frame-ancestors` sources (`'none'` unless configured).
     pub frame_ancestors: Arc<str>,
     /// The platform's face on the connect pages.
-    pub brand: Arc<crate::connect_pages::Brand>,
+    pub brand: Arc<Brand>,
 }
 
 impl HttpState {
@@ -36,7 +36,7 @@ impl HttpState {
         connections: Connections,
         inbound: Inbound,
         frame_ancestors: &[String],
-        brand: Arc<crate::connect_pages::Brand>,
+        brand: Arc<Brand>,
     ) -> Self {
         let rate = NonZeroU32::new(CALLBACKS_PER_SECOND).unwrap_or(NonZeroU32::MIN);
         let burst = NonZeroU32::new(CALLBACK_BURST).unwrap_or(NonZeroU32::MIN);
@@ -61,4 +61,26 @@ impl HttpState {
     pub fn allow(&self, peer: SocketAddr) -> bool {
         self.per_address.check_key(&peer.ip()).is_ok()
     }
+}
+
+/// The platform's face on the pages.
+#[derive(Debug, Default, Clone)]
+pub struct Brand {
+    /// The platform's name: "Acme connects your accounts", "Back to Acme".
+    pub name: Option<String>,
+    /// `#rrggbb`, the buttons' colour.
+    pub accent: Option<String>,
+    /// Where a customer asks for help (`https:` or `mailto:`).
+    pub support_url: Option<String>,
+    /// Where "Back to the platform" leads when the session's return URL is not known.
+    pub home_url: Option<String>,
+    /// The logo, fetched at start (settings only).
+    pub logo: Option<Arc<Logo>>,
+}
+
+/// An image the pages show, served from this origin.
+#[derive(Debug)]
+pub struct Logo {
+    pub bytes: Vec<u8>,
+    pub content_type: &'static str,
 }

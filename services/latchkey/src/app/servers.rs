@@ -33,7 +33,7 @@ pub(super) struct Settings {
     pub(super) metrics_connections: bool,
     pub(super) metrics_provider_accounts: bool,
     /// The platform's face on the connect pages, its logo fetched.
-    pub(super) brand: Arc<crate::connect_pages::Brand>,
+    pub(super) brand: Arc<crate::public_state::Brand>,
 }
 
 /// What the servers read from the app beside its services.

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use fluent_bundle::concurrent::FluentBundle;
 use fluent_bundle::{FluentArgs, FluentResource};
 
-use crate::public_state::HttpState;
+use crate::public_state::{Brand, HttpState, Logo};
 
 /// The languages the pages speak, English first (the fallback).
 pub const LOCALES: [&str; 5] = ["en", "de", "fr", "es", "ja"];
@@ -48,28 +48,6 @@ static CATALOGS: LazyLock<Vec<FluentBundle<FluentResource>>> = LazyLock::new(|| 
         })
         .collect()
 });
-
-/// The platform's face on the pages.
-#[derive(Debug, Default, Clone)]
-pub struct Brand {
-    /// The platform's name: "Acme connects your accounts", "Back to Acme".
-    pub name: Option<String>,
-    /// `#rrggbb`, the buttons' colour.
-    pub accent: Option<String>,
-    /// Where a customer asks for help (`https:` or `mailto:`).
-    pub support_url: Option<String>,
-    /// Where "Back to the platform" leads when the session's return URL is not known.
-    pub home_url: Option<String>,
-    /// The logo, fetched at start (settings only).
-    pub logo: Option<Arc<Logo>>,
-}
-
-/// An image the pages show, served from this origin.
-#[derive(Debug)]
-pub struct Logo {
-    pub bytes: Vec<u8>,
-    pub content_type: &'static str,
-}
 
 /// A customer's view of a page: their language and the platform's brand.
 #[derive(Debug, Clone, Default)]

@@ -25,7 +25,7 @@ mod device;
 mod look;
 mod pages;
 
-pub use look::{Brand, load_brand, middleware as look_middleware};
+pub use look::{load_brand, middleware as look_middleware};
 use pages::*;
 pub use pages::{Failure, cookie_header, result_page};
 
