@@ -154,7 +154,7 @@ fn observe_family(name: &str, mut observe: impl FnMut(f64, &[opentelemetry::KeyV
 /// Says at start-up where OTLP goes and which signals, and warns when the collector cannot be
 /// reached (then every few minutes while it stays unreachable): export failures are otherwise
 /// silent.
-pub async fn announce_otlp(traces: bool, metrics: bool) {
+pub async fn announce_otlp(traces: bool, metrics: bool) -> std::convert::Infallible {
     let mut endpoints: Vec<(String, String)> = Vec::new();
     for (on, signal) in [(traces, "TRACES"), (metrics, "METRICS")] {
         if on {

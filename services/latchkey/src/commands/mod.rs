@@ -242,40 +242,14 @@ pub fn main() -> ExitCode {
     let announce = (otlp.traces.is_some() || otlp.metrics.is_some())
         .then(|| crate::telemetry::announce_otlp(otlp.traces.is_some(), otlp.metrics.is_some()));
     let result = runtime.block_on(async move {
-        if let Some(announce) = announce {
-            tokio::spawn(announce);
-        }
-        match cli.command {
-            Command::Serve(_) => serve(config).await,
-            Command::Migrate { json, .. } => {
-                let opened = open_store(&config, Migrations::Apply).await?;
-                opened.store.close().await;
-                if json {
-                    println!(
-                        "{}",
-                        serde_json::json!({"storage": opened.kind, "migrated": true})
-                    );
-                } else {
-                    println!("latchkey: {} migrations applied", opened.kind);
-                }
-                Ok(())
-            }
-            Command::Apikeys { action, .. } => operator::api_keys(&config, action).await,
-            Command::Keys { action, .. } => operator::master_keys(&config, action).await,
-            Command::Client(_) | Command::DevProvider(_) | Command::Completions { .. } => {
-                unreachable!("answered above")
-            }
-            Command::Verify {
-                heads,
-                expect_heads,
-                projections,
-                json,
-                ..
-            } => log_commands::verify(&config, heads, expect_heads, projections, json).await,
-            Command::Archive { out, json, .. } => log_commands::archive(&config, &out, json).await,
-            Command::RebuildProjections { swap, json, .. } => {
-                log_commands::rebuild(&config, swap, json).await
-            }
+        let work = local_command(cli.command, config);
+        // The collector is watched beside the command, for as long as it runs.
+        match announce {
+            Some(announce) => tokio::select! {
+                result = work => result,
+                never = announce => match never {},
+            },
+            None => work.await,
         }
     });
     otlp.shutdown();
@@ -284,6 +258,42 @@ pub fn main() -> ExitCode {
         Err(e) => {
             eprintln!("latchkey: {e:#}");
             exit_code(&e)
+        }
+    }
+}
+
+/// Runs a command on the local configuration (the server, the log's and the operator's).
+async fn local_command(command: Command, config: crate::config::Config) -> anyhow::Result<()> {
+    match command {
+        Command::Serve(_) => serve(config).await,
+        Command::Migrate { json, .. } => {
+            let opened = open_store(&config, Migrations::Apply).await?;
+            opened.store.close().await;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({"storage": opened.kind, "migrated": true})
+                );
+            } else {
+                println!("latchkey: {} migrations applied", opened.kind);
+            }
+            Ok(())
+        }
+        Command::Apikeys { action, .. } => operator::api_keys(&config, action).await,
+        Command::Keys { action, .. } => operator::master_keys(&config, action).await,
+        Command::Client(_) | Command::DevProvider(_) | Command::Completions { .. } => {
+            unreachable!("answered above")
+        }
+        Command::Verify {
+            heads,
+            expect_heads,
+            projections,
+            json,
+            ..
+        } => log_commands::verify(&config, heads, expect_heads, projections, json).await,
+        Command::Archive { out, json, .. } => log_commands::archive(&config, &out, json).await,
+        Command::RebuildProjections { swap, json, .. } => {
+            log_commands::rebuild(&config, swap, json).await
         }
     }
 }
