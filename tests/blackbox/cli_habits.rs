@@ -347,3 +347,59 @@ async fn log_lines_written_to_a_pipe_carry_no_colour_codes() {
     cwd.remove();
     mode.cleanup().await;
 }
+
+/// `integrations create --discover --issuer …` alone (no `--grant-type`): the endpoints come from
+/// the issuer's metadata and the grant is the authorization code, as `--help` says.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_integration_is_created_from_the_issuers_metadata_without_naming_its_grant() {
+    let provider = crate::oidc_provider::OidcProvider::start(serde_json::json!({
+        "clients": [{
+            "client_id": "crm",
+            "client_secret": "crm-secret",
+            "redirect_uris": ["http://127.0.0.1:9/oauth/callback"],
+            "grant_types": ["authorization_code", "refresh_token"],
+            "response_types": ["code"],
+        }]
+    }))
+    .await;
+    let mode = Mode::embedded();
+    let server = Server::start_with(&mode, &[("LATCHKEY_ALLOW_LOOPBACK_PROVIDERS", "true")]).await;
+    let cwd = latchkey_store::testing::TempDir::create();
+    let secret = cwd.path.join("secret");
+    std::fs::write(&secret, "crm-secret\n").unwrap();
+    let addr = server.grpc_addr.to_string();
+    let (code, out, err) = run(
+        &[
+            "integrations",
+            "create",
+            "--name",
+            "Discovered",
+            "--discover",
+            "--issuer",
+            &provider.issuer,
+            "--client-id",
+            "crm",
+            "--client-secret-file",
+            &secret.display().to_string(),
+            "--json",
+            "--server",
+            &addr,
+        ],
+        &[],
+        &cwd.path,
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+    let created: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(created["grant_type"], "AUTHORIZATION_CODE");
+    assert!(
+        created["token_url"]
+            .as_str()
+            .unwrap()
+            .starts_with(&provider.issuer),
+        "{created}"
+    );
+    server.stop().await;
+    cwd.remove();
+    mode.cleanup().await;
+}
