@@ -66,14 +66,17 @@ pub async fn refine_from_session(state: &HttpState, id: ConnectSessionId) {
 /// language, with the way back to the platform.
 async fn refused_link(state: &HttpState, token: &str, refusal: Refusal) -> Response {
     if refusal != Refusal::Unknown
-        && let Some(id) = token
-            .split('.')
-            .next()
-            .and_then(|id| ConnectSessionId::parse_field(id, "session").ok())
+        && let Some(id) = session_of(token)
     {
         refine_from_session(state, id).await;
     }
     refused(refusal)
+}
+
+/// The session a link's token names (`<session id>.<secret>`), before its secret is checked.
+fn session_of(token: &str) -> Option<ConnectSessionId> {
+    let id = token.split('.').next()?;
+    ConnectSessionId::parse_field(id, "session").ok()
 }
 
 /// The link, as a browser, a preview or a mail scanner first fetches it: a page with a Continue
@@ -88,11 +91,7 @@ async fn landing(
     }
     match state.connections.peek_connect_session(&token).await {
         Ok(Ok(())) => {
-            if let Some(id) = token
-                .split('.')
-                .next()
-                .and_then(|id| ConnectSessionId::parse_field(id, "session").ok())
-            {
+            if let Some(id) = session_of(&token) {
                 refine_from_session(&state, id).await;
             }
             let page = Open {
