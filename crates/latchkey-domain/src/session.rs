@@ -106,6 +106,9 @@ pub struct State {
     pub connected: Vec<ConnectionId>,
     #[serde(default)]
     pub appearance: Option<Appearance>,
+    /// The connections whose failure the session recorded (each once).
+    #[serde(default)]
+    pub failed: Vec<ConnectionId>,
     pub version: u64,
 }
 
@@ -211,6 +214,7 @@ pub fn apply(state: Option<State>, event: &Event, meta: &EventMeta) -> Option<St
             max_connections: *max_connections,
             connected: Vec::new(),
             appearance: appearance.clone(),
+            failed: Vec::new(),
             version: meta.version,
         }),
         (Some(mut s), Event::ConnectSessionOpened { browser_digest }) => {
@@ -223,7 +227,8 @@ pub fn apply(state: Option<State>, event: &Event, meta: &EventMeta) -> Option<St
             s.version = meta.version;
             Some(s)
         }
-        (Some(mut s), Event::ConnectSessionFailed { .. }) => {
+        (Some(mut s), Event::ConnectSessionFailed { connection_id, .. }) => {
+            s.failed.extend(*connection_id);
             s.version = meta.version;
             Some(s)
         }

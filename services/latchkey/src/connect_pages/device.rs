@@ -201,6 +201,15 @@ pub(super) async fn status(
                 .last_error
                 .as_ref()
                 .map_or("incomplete", |e| e.code.as_str());
+            state
+                .connections
+                .record_session_failure(
+                    session.id,
+                    Some(found.integration_id),
+                    Some(found.id),
+                    code,
+                )
+                .await;
             result_page(
                 session.id,
                 &id,

@@ -481,7 +481,8 @@ impl Connections {
     }
 
     /// Records a failed attempt on the session's pages, as the customer was told it (they were
-    /// given the session's id as the reference). A failure to record is logged: the page shows.
+    /// given the session's id as the reference), a connection's once. A failure to record is
+    /// logged: the page shows.
     pub async fn record_session_failure(
         &self,
         session: ConnectSessionId,
@@ -494,8 +495,12 @@ impl Connections {
             connection_id,
             error: session::failure_code(error),
         };
-        self.append_to_session(session, "failure", |_| Some(event.clone()))
-            .await;
+        // A connection's failure is recorded once, however often its page is shown.
+        self.append_to_session(session, "failure", |state| {
+            let seen = connection_id.is_some_and(|c| state.failed.contains(&c));
+            (!seen).then(|| event.clone())
+        })
+        .await;
     }
 
     /// Appends what `event` makes of the session's current state (nothing: `None`), reading it
